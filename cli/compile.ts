@@ -1,0 +1,37 @@
+/**
+ * `wharf compile <model>`: print the exact SQL that would run for a node.
+ *
+ * @module
+ */
+import { Command } from "commander";
+import { globals, projectConfig } from "./context.ts";
+
+/** The `compile` command. */
+export function compileCommand(): Command {
+  return new Command("compile")
+    .description("Print the exact SQL that builds (or tests) a node, with ephemeral models inlined")
+    .argument("<node>", "a model, seed or test: name or layer.name")
+    .action(async (name: string, _opts: unknown, self: Command) => {
+      const { inspectProject } = await import("../src/run/run_project.ts");
+      const { findNode } = await import("../src/graph/find_node.ts");
+      const config = await projectConfig(self);
+      const cp = await inspectProject(config, config.db);
+      const id = findNode(cp.graph, name);
+      const c = cp.compiled.get(id);
+      if (globals(self).json) {
+        console.log(JSON.stringify(c ?? { id, kind: "source" }, null, 2));
+        return;
+      }
+      if (!c) console.log(`-- ${id} is a raw table landed by \`wharf land\`; nothing to compile`);
+      else if (c.kind === "test") console.log(`-- rows returned are failures\n${c.query};`);
+      else if (c.kind === "model" && c.materialized === "ephemeral") {
+        console.log(`-- ephemeral: inlined as a CTE into the models that read it\n${c.select};`);
+      } else if (c.kind === "model" && c.materialized === "incremental") {
+        console.log(
+          `-- first run or --full-refresh\n${c.sql};\n\n-- later runs, in one transaction\n${
+            c.incremental.join(";\n\n")
+          };`,
+        );
+      } else console.log(`${c.sql.trimEnd()};`);
+    });
+}

@@ -1,0 +1,34 @@
+/**
+ * What every command shares: the global options and the project's
+ * configuration, read from the parsed command line.
+ *
+ * @module
+ */
+import type { Command } from "commander";
+import { loadConfig, type ResolvedConfig } from "../src/config.ts";
+
+/** Global options, as parsed. */
+export interface GlobalOptions {
+  project: string;
+  db?: string;
+  json: boolean;
+  debug: boolean;
+}
+
+/** The global options of the program `cmd` belongs to. */
+export function globals(cmd: Command): GlobalOptions {
+  const o = cmd.optsWithGlobals() as Partial<GlobalOptions>;
+  return { project: o.project ?? ".", db: o.db, json: !!o.json, debug: !!o.debug };
+}
+
+/** Loads the configuration of the project named by `--project`, applying `--db`. */
+export async function projectConfig(cmd: Command): Promise<ResolvedConfig & { db: string }> {
+  const g = globals(cmd);
+  const config = await loadConfig(g.project);
+  return { ...config, db: g.db ?? config.warehouse };
+}
+
+/** Collects a repeatable option's values (`-s a -s b`). */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

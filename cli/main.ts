@@ -1,0 +1,74 @@
+/**
+ * The wharf command line: `deno task wharf <command> [options]`.
+ *
+ * Parses arguments (commander), dispatches to one command per file, and is
+ * the one error boundary: a {@linkcode WharfError} prints `error: …` and exits
+ * with its code (1 failure, 2 usage or configuration); anything else is a bug
+ * and prints its stack. `--debug` shows stacks for every error.
+ *
+ * @module
+ */
+import { Command, CommanderError } from "commander";
+import { buildCommand } from "./build.ts";
+import { compileCommand } from "./compile.ts";
+import { lsCommand } from "./ls.ts";
+import { runCommand } from "./run.ts";
+import { seedCommand } from "./seed.ts";
+import { showCommand } from "./show.ts";
+import { testCommand } from "./test.ts";
+import denoJson from "../deno.json" with { type: "json" };
+
+/** Builds the program with every command registered. */
+export function createProgram(): Command {
+  const program = new Command("wharf")
+    .description("Land raw healthcare files in DuckDB, model them with plain SQL, serve them.")
+    .version(denoJson.version, "-V, --version")
+    .option("-p, --project <dir>", "project folder (holds models/ and wharf.config.ts)", ".")
+    .option("--db <file>", "warehouse file (default: the project's configured warehouse.duckdb)")
+    .option("--json", "print a machine-readable result on stdout")
+    .option("--debug", "show stack traces")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+  for (
+    const cmd of [
+      buildCommand(),
+      runCommand(),
+      testCommand(),
+      seedCommand(),
+      lsCommand(),
+      compileCommand(),
+      showCommand(),
+    ]
+  ) {
+    program.addCommand(cmd.exitOverride().showHelpAfterError("(run with --help for usage)"));
+  }
+  return program;
+}
+
+/** Runs the CLI with `args` and returns the exit code. */
+export async function main(args: readonly string[]): Promise<number> {
+  const program = createProgram();
+  try {
+    await program.parseAsync([...args], { from: "user" });
+    return Number(Deno.exitCode ?? 0);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version exit 0; usage errors were already printed by commander.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    const debug = args.includes("--debug");
+    const { WharfError } = await import("../src/errors.ts");
+    if (err instanceof WharfError) {
+      console.error(`error: ${err.message}`);
+      if (debug) console.error(err.stack);
+      return err.exitCode;
+    }
+    console.error(`error: unexpected failure (a bug in wharf; please report it with this output):`);
+    console.error(err instanceof Error ? err.stack : String(err));
+    return 1;
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

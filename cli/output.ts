@@ -1,0 +1,94 @@
+/**
+ * Human output: colors on a TTY only, node result lines, summaries and
+ * plain-text tables.
+ *
+ * @module
+ */
+import type { NodeResult } from "../src/run/run_log.ts";
+import type { RunSummary } from "../src/run/run_project.ts";
+
+const useColor = Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
+
+function paint(code: number, text: string): string {
+  return useColor ? `\x1b[${code}m${text}\x1b[0m` : text;
+}
+
+/** Colors: green, yellow, red, dim. */
+export const color = {
+  green: (t: string) => paint(32, t),
+  yellow: (t: string) => paint(33, t),
+  red: (t: string) => paint(31, t),
+  dim: (t: string) => paint(2, t),
+};
+
+const LABEL: Record<NodeResult["status"], string> = {
+  success: color.green("OK   "),
+  pass: color.green("PASS "),
+  warn: color.yellow("WARN "),
+  fail: color.red("FAIL "),
+  error: color.red("ERROR"),
+  skipped: color.yellow("SKIP "),
+};
+
+/** Formats one node's result as a line: `3 of 20 OK    model staging.x ... [12 rows in 0.02s]`. */
+export function resultLine(r: NodeResult, index: number, total: number): string {
+  const width = String(total).length;
+  const what = `${r.kind} ${r.id.replace(/^test\./, "")}`;
+  const secs = ((r.endedAt.getTime() - r.startedAt.getTime()) / 1000).toFixed(2);
+  let detail: string;
+  if (r.status === "skipped") detail = r.message ?? "skipped";
+  else if (r.status === "error") detail = `error in ${secs}s`;
+  else if (r.kind === "test") detail = `${r.rows ?? 0} failing in ${secs}s`;
+  else {
+    const note = r.message ? `, ${r.message}` : "";
+    detail = `${r.rows === undefined ? "view" : `${r.rows} rows`}${note} in ${secs}s`;
+  }
+  const dots = ".".repeat(Math.max(3, 56 - what.length));
+  return `${String(index).padStart(width)} of ${total} ${LABEL[r.status]} ${what} ${
+    color.dim(dots)
+  } [${detail}]`;
+}
+
+/** The closing lines of a run: counts, then the message of every problem. */
+export function summaryLines(summary: RunSummary): string[] {
+  const count = (s: NodeResult["status"]) => summary.results.filter((r) => r.status === s).length;
+  const lines = [
+    "",
+    `Done in ${(summary.elapsedMs / 1000).toFixed(2)}s: ${count("success")} ok, ${
+      count("pass")
+    } passed, ${count("warn")} warned, ${count("fail")} failed, ${count("error")} errored, ${
+      count("skipped")
+    } skipped.`,
+  ];
+  for (const r of summary.results) {
+    if (r.status === "error" || r.status === "fail" || r.status === "warn") {
+      const label = r.status === "warn"
+        ? color.yellow("Warning")
+        : color.red(r.status === "fail" ? "Failure" : "Error");
+      lines.push(
+        "",
+        `${label} in ${r.kind} ${r.id}:`,
+        ...String(r.message ?? "").split("\n").map((l) => `  ${l}`),
+      );
+    }
+  }
+  return lines;
+}
+
+/** Renders rows as an aligned plain-text table. */
+export function table(
+  columns: readonly string[],
+  rows: readonly Record<string, unknown>[],
+): string {
+  const cell = (v: unknown) =>
+    v === null || v === undefined ? "NULL" : typeof v === "object" ? JSON.stringify(v) : String(v);
+  const cells = rows.map((r) => columns.map((c) => cell(r[c])));
+  const widths = columns.map((c, i) =>
+    Math.min(40, Math.max(c.length, ...cells.map((r) => r[i]!.length)))
+  );
+  const fit = (s: string, w: number) => s.length > w ? `${s.slice(0, w - 1)}…` : s.padEnd(w);
+  const line = (vals: readonly string[]) =>
+    `| ${vals.map((v, i) => fit(v, widths[i]!)).join(" | ")} |`;
+  const rule = `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`;
+  return [line(columns), rule, ...cells.map(line)].join("\n");
+}

@@ -1,0 +1,87 @@
+/**
+ * The shared action of `build`, `run`, `seed` and `test`: run the selected
+ * nodes and report each as it finishes.
+ *
+ * @module
+ */
+import { Command } from "commander";
+import type { PlanKind } from "../src/compile/compile_project.ts";
+import { globals, projectConfig } from "./context.ts";
+import { resultLine, summaryLines } from "./output.ts";
+
+/** Options shared by the node-running commands. */
+export interface RunNodesOptions {
+  select?: string[];
+  exclude?: string[];
+  threads?: string;
+  fullRefresh?: boolean;
+}
+
+/** Adds `--select`, `--exclude` (and, for builders, `--threads`, `--full-refresh`) to `cmd`. */
+export function withSelection(cmd: Command, builds: boolean): Command {
+  cmd
+    .option(
+      "-s, --select <selector...>",
+      "nodes to include (name, layer.name, +name, name+, tag:x, path:dir)",
+    )
+    .option("--exclude <selector...>", "nodes to leave out, same syntax as --select");
+  if (builds) {
+    cmd
+      .option("--threads <n>", "models built at the same time (default: the config's threads, 4)")
+      .option("--full-refresh", "rebuild incremental models from scratch");
+  }
+  return cmd;
+}
+
+/** Runs the nodes of `kind` and sets the exit code: 1 when any failed. */
+export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptions): Promise<void> {
+  const { UsageError } = await import("../src/errors.ts");
+  const { runProject } = await import("../src/run/run_project.ts");
+  const g = globals(cmd);
+  const config = await projectConfig(cmd);
+  let threads: number | undefined;
+  if (opts.threads !== undefined) {
+    threads = Number(opts.threads);
+    if (!Number.isInteger(threads) || threads < 1) {
+      throw new UsageError(`Invalid --threads "${opts.threads}": expected a positive integer`);
+    }
+  }
+  let total = 0;
+  let done = 0;
+  const summary = await runProject(kind, config, {
+    db: config.db,
+    select: opts.select,
+    exclude: opts.exclude,
+    threads,
+    fullRefresh: opts.fullRefresh,
+    onPlan: (nodes) => {
+      total = nodes.length;
+      if (g.json) return;
+      const by = (k: string) => nodes.filter((n) => n.kind === k).length;
+      console.log(
+        total === 0
+          ? "Nothing to do: no node matches the selection."
+          : `Running ${by("seed")} seeds, ${by("model")} models, ${by("test")} tests with ${
+            threads ?? config.threads
+          } threads on ${config.db}`,
+      );
+    },
+    onResult: (r) => {
+      done++;
+      if (!g.json) console.log(resultLine(r, done, total));
+    },
+  });
+  if (g.json) {
+    console.log(JSON.stringify(summary, null, 2));
+  } else if (total > 0) {
+    console.log(summaryLines(summary).join("\n"));
+  }
+  if (!summary.ok) Deno.exitCode = 1;
+}
+
+/** A node-running command named after its plan kind. */
+export function nodeCommand(kind: PlanKind, description: string): Command {
+  const cmd = new Command(kind).description(description);
+  withSelection(cmd, kind !== "test");
+  return cmd.action((opts: RunNodesOptions, self: Command) => runNodes(kind, self, opts));
+}

@@ -1,0 +1,42 @@
+/**
+ * `wharf show <model>`: preview a model's rows as a table.
+ *
+ * @module
+ */
+import { Command } from "commander";
+import { globals, projectConfig } from "./context.ts";
+import { table } from "./output.ts";
+
+/** The `show` command. */
+export function showCommand(): Command {
+  return new Command("show")
+    .description(
+      "Preview the rows a model returns (runs its compiled SELECT against the warehouse)",
+    )
+    .argument("<node>", "a model or seed: name or layer.name")
+    .option("-n, --limit <n>", "rows to show", "10")
+    .action(async (name: string, opts: { limit: string }, self: Command) => {
+      const { UsageError } = await import("../src/errors.ts");
+      const { previewNode } = await import("../src/run/preview.ts");
+      const limit = Number(opts.limit);
+      if (!Number.isInteger(limit) || limit < 0) {
+        throw new UsageError(`Invalid --limit "${opts.limit}": expected a whole number`);
+      }
+      const config = await projectConfig(self);
+      const { id, result } = await previewNode(config, name, { db: config.db, limit });
+      if (globals(self).json) {
+        console.log(
+          JSON.stringify(
+            { id, columns: result.columns, types: result.types, rows: result.rows },
+            null,
+            2,
+          ),
+        );
+        return;
+      }
+      console.log(table(result.columns, result.rows));
+      console.log(
+        `${result.rows.length} row${result.rows.length === 1 ? "" : "s"} of ${id} (limit ${limit})`,
+      );
+    });
+}

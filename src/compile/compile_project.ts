@@ -1,0 +1,163 @@
+/**
+ * The whole front half of the pipeline: load the project, resolve its graph,
+ * compile every node; and the plan and `target/` files derived from it.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import type { ResolvedConfig } from "../config.ts";
+import { CompileError } from "../errors.ts";
+import { buildGraph, type Graph } from "../graph/build_graph.ts";
+import { loadProject, type LoadProjectOptions } from "../project/load_project.ts";
+import type { Project } from "../project/types.ts";
+import { type CompiledNode, compileNode } from "./compile.ts";
+
+/** A project with its graph and every node compiled. */
+export interface CompiledProject {
+  project: Project;
+  graph: Graph;
+  compiled: Map<string, CompiledNode>;
+}
+
+/** Options of {@linkcode compileProject}. */
+export interface CompileProjectOptions extends LoadProjectOptions {
+  /** `raw.*` tables that exist in the warehouse. */
+  sources?: readonly string[];
+}
+
+/**
+ * Loads, resolves and compiles the project at `config.root`.
+ *
+ * @throws {CompileError} listing every problem found, when there is any.
+ * @throws {CycleError} when a dependency cycle is the only problem.
+ */
+export async function compileProject(
+  config: ResolvedConfig,
+  options: CompileProjectOptions = {},
+): Promise<CompiledProject> {
+  const project = await loadProject(config, options);
+  const { graph, issues } = buildGraph(project, options.sources);
+  const all = [...project.issues, ...issues];
+  if (all.length) throw new CompileError(all);
+  const compiled = new Map<string, CompiledNode>();
+  for (const id of graph.order) {
+    const c = compileNode(graph, graph.nodes.get(id)!, { root: config.root });
+    if (c) compiled.set(id, c);
+  }
+  return { project, graph, compiled };
+}
+
+/** Which kinds of node a command runs. */
+export type PlanKind = "build" | "run" | "seed" | "test";
+
+const KINDS: Record<PlanKind, readonly CompiledNode["kind"][]> = {
+  build: ["seed", "model", "test"],
+  run: ["model"],
+  seed: ["seed"],
+  test: ["test"],
+};
+
+function isEphemeral(n: CompiledNode | undefined): boolean {
+  return n?.kind === "model" && n.materialized === "ephemeral";
+}
+
+/**
+ * The executable plan for the selected ids: nodes of the kinds `kind` runs
+ * (ephemeral models are inlined, so they are left out and their parents
+ * waited for instead). In `build`, a model also waits for the error-severity
+ * tests of its parents, so a failed test stops what is built on bad data.
+ */
+export function planFor(
+  cp: CompiledProject,
+  ids: readonly string[],
+  kind: PlanKind,
+): { nodes: CompiledNode[]; parents: Map<string, string[]> } {
+  const wanted = new Set(KINDS[kind]);
+  const nodes = ids.map((id) => cp.compiled.get(id)).filter((n): n is CompiledNode =>
+    n !== undefined && wanted.has(n.kind) && !isEphemeral(n)
+  );
+  const inPlan = new Set(nodes.map((n) => n.id));
+  const { graph } = cp;
+  const realParents = (id: string, seen = new Set<string>()): string[] => {
+    const out: string[] = [];
+    for (const p of graph.parents.get(id) ?? []) {
+      if (seen.has(p)) continue;
+      seen.add(p);
+      if (isEphemeral(cp.compiled.get(p))) out.push(...realParents(p, seen));
+      else out.push(p);
+    }
+    return out;
+  };
+  const descendants = (id: string): Set<string> => {
+    const out = new Set<string>();
+    const stack = [id];
+    while (stack.length) {
+      for (const c of graph.children.get(stack.pop()!) ?? []) {
+        if (!out.has(c)) {
+          out.add(c);
+          stack.push(c);
+        }
+      }
+    }
+    return out;
+  };
+  const parents = new Map<string, string[]>();
+  for (const n of nodes) {
+    const ps = realParents(n.id).filter((p) => inPlan.has(p));
+    if (kind === "build" && n.kind !== "test") {
+      for (const p of [...ps]) {
+        const below = descendants(p);
+        for (const t of graph.children.get(p) ?? []) {
+          const test = cp.compiled.get(t);
+          if (
+            test?.kind === "test" && test.severity === "error" && inPlan.has(t) &&
+            (graph.parents.get(t) ?? []).every((tp) => !below.has(tp))
+          ) ps.push(t);
+        }
+      }
+    }
+    parents.set(n.id, [...new Set(ps)]);
+  }
+  return { nodes, parents };
+}
+
+/** Relative path (under the target folder) of a node's executed SQL. */
+function runFile(n: CompiledNode): string {
+  if (n.kind === "test") return join("run", "tests", `${n.name}.sql`);
+  const [schema, name] = n.relation.split(".");
+  return join("run", schema!, `${name}.sql`);
+}
+
+/**
+ * Writes each node's compiled SELECT to `target/compiled/` and the
+ * statements that run to `target/run/`.
+ *
+ * @returns node id to the run file's path relative to the project root.
+ */
+export async function writeCompiled(
+  cp: CompiledProject,
+  nodes: readonly CompiledNode[],
+): Promise<Map<string, string>> {
+  const { target } = cp.project.config.paths;
+  const root = cp.project.config.root;
+  const paths = new Map<string, string>();
+  for (const n of nodes) {
+    const file = join(target, runFile(n));
+    await Deno.mkdir(join(file, ".."), { recursive: true });
+    let text: string;
+    if (n.kind === "test") text = `${n.query}\n`;
+    else if (n.kind === "model" && n.materialized === "incremental") {
+      text = `-- first run or --full-refresh\n${n.sql};\n\n-- later runs (one transaction)\n${
+        n.incremental.join(";\n\n")
+      };\n`;
+    } else text = `${n.sql};\n`;
+    await Deno.writeTextFile(file, text);
+    if (n.kind === "model") {
+      const sel = join(target, "compiled", runFile(n).replace(/^run[\\/]/, ""));
+      await Deno.mkdir(join(sel, ".."), { recursive: true });
+      await Deno.writeTextFile(sel, `${n.select}\n`);
+    }
+    paths.set(n.id, file.startsWith(root) ? file.slice(root.length + 1) : file);
+  }
+  return paths;
+}

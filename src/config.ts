@@ -1,0 +1,123 @@
+/**
+ * Project configuration: `wharf.config.ts` at the project root exports
+ * `defineConfig({...})` as its default. Every setting has a default, so a
+ * folder with only `models/` is a valid project.
+ *
+ * @module
+ */
+import { join, resolve } from "node:path";
+import { ConfigError } from "./errors.ts";
+
+/** What a project may set in `wharf.config.ts`. */
+export interface WharfConfig {
+  /** Project name, shown in docs and logs. Default: the folder's name. */
+  name?: string;
+  /** Warehouse file, relative to the project root. Default `warehouse.duckdb`. */
+  warehouse?: string;
+  /** Concurrent model builds. Default 4. */
+  threads?: number;
+  /** Folders, relative to the project root. */
+  paths?: {
+    /** Models, one folder per layer, and `seeds/`. Default `models`. */
+    models?: string;
+    /** DuckDB macro files. Default `sql/macros`. */
+    macros?: string;
+    /** Singular data tests. Default `sql/tests`. */
+    tests?: string;
+    /** Compiled SQL written by every command that compiles. Default `target`. */
+    target?: string;
+  };
+}
+
+/** A configuration with every default filled in and paths made absolute. */
+export interface ResolvedConfig {
+  root: string;
+  name: string;
+  warehouse: string;
+  threads: number;
+  paths: { models: string; macros: string; tests: string; target: string };
+}
+
+/**
+ * Declares a project's configuration with type checking.
+ *
+ * @example
+ * ```ts
+ * import { defineConfig } from "./config.ts";
+ * export default defineConfig({ warehouse: "data/warehouse.duckdb", threads: 2 });
+ * ```
+ */
+export function defineConfig(config: WharfConfig): WharfConfig {
+  return config;
+}
+
+/** Fills defaults in and resolves paths against `root`. */
+export function resolveConfig(root: string, config: WharfConfig = {}): ResolvedConfig {
+  const abs = resolve(root);
+  const threads = config.threads ?? 4;
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new ConfigError(
+      `Invalid "threads" in wharf.config.ts: expected a positive integer, got ${
+        JSON.stringify(threads)
+      }`,
+    );
+  }
+  return {
+    root: abs,
+    name: config.name ?? abs.split(/[\\/]/).pop() ?? "wharf",
+    warehouse: resolve(abs, config.warehouse ?? "warehouse.duckdb"),
+    threads,
+    paths: {
+      models: resolve(abs, config.paths?.models ?? "models"),
+      macros: resolve(abs, config.paths?.macros ?? "sql/macros"),
+      tests: resolve(abs, config.paths?.tests ?? "sql/tests"),
+      target: resolve(abs, config.paths?.target ?? "target"),
+    },
+  };
+}
+
+/**
+ * Loads `wharf.config.ts` from `root` (when present) and resolves it.
+ *
+ * @throws {ConfigError} when the folder does not exist or the config file
+ * fails to load or does not export a config object.
+ */
+export async function loadConfig(root: string): Promise<ResolvedConfig> {
+  const abs = resolve(root);
+  try {
+    if (!(await Deno.stat(abs)).isDirectory) {
+      throw new ConfigError(`Project folder "${root}" is not a folder`);
+    }
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      throw new ConfigError(
+        `Project folder "${root}" does not exist: pass --project with the folder that holds models/`,
+      );
+    }
+    throw err;
+  }
+  const file = join(abs, "wharf.config.ts");
+  let exists = false;
+  try {
+    exists = (await Deno.stat(file)).isFile;
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  if (!exists) return resolveConfig(abs);
+  let mod: { default?: unknown };
+  try {
+    mod = await import(new URL(`file://${file}`).href);
+  } catch (err) {
+    throw new ConfigError(
+      `Cannot load "${file}": ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err, location: { file: "wharf.config.ts" } },
+    );
+  }
+  if (typeof mod.default !== "object" || mod.default === null) {
+    throw new ConfigError(
+      `Invalid "${file}": it must \`export default defineConfig({...})\``,
+      { location: { file: "wharf.config.ts" } },
+    );
+  }
+  return resolveConfig(abs, mod.default as WharfConfig);
+}

@@ -1,0 +1,202 @@
+/**
+ * The warehouse: a DuckDB database file and a small pool of connections to
+ * it. This folder is the only place that imports `@duckdb/node-api`.
+ *
+ * @module
+ */
+import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from "@duckdb/node-api";
+import { WarehouseError } from "../errors.ts";
+
+/** A result row: column name to a JSON-friendly value (BIGINT and DECIMAL as strings). */
+export type Row = Record<string, unknown>;
+
+/** Bound parameters: positional (`?`, `$1`) or named (`$name`). */
+export type Params = readonly DuckDBValue[] | Record<string, DuckDBValue>;
+
+/** Rows with their column names and DuckDB type names. */
+export interface QueryResult {
+  columns: string[];
+  types: string[];
+  rows: Row[];
+}
+
+/** Options of {@linkcode openWarehouse}. */
+export interface OpenWarehouseOptions {
+  /** Open without taking the write lock (other readers may share the file). */
+  readOnly?: boolean;
+}
+
+/** One connection's worth of queries, used inside {@linkcode Warehouse.withConnection}. */
+export interface Session {
+  /** Runs statements that return nothing of interest. */
+  exec(sql: string, params?: Params): Promise<void>;
+  /** Runs a query and returns its rows as objects. */
+  query(sql: string, params?: Params): Promise<Row[]>;
+  /** Runs a query and returns rows, column names and types. */
+  read(sql: string, params?: Params): Promise<QueryResult>;
+}
+
+class ConnectionSession implements Session {
+  constructor(readonly connection: DuckDBConnection) {}
+  async exec(sql: string, params?: Params): Promise<void> {
+    await this.connection.run(sql, params as DuckDBValue[] | undefined);
+  }
+  async query(sql: string, params?: Params): Promise<Row[]> {
+    const reader = await this.connection.runAndReadAll(
+      sql,
+      params as DuckDBValue[] | undefined,
+    );
+    return reader.getRowObjectsJson() as Row[];
+  }
+  async read(sql: string, params?: Params): Promise<QueryResult> {
+    const reader = await this.connection.runAndReadAll(
+      sql,
+      params as DuckDBValue[] | undefined,
+    );
+    return {
+      columns: reader.columnNames(),
+      types: reader.columnTypes().map(String),
+      rows: reader.getRowObjectsJson() as Row[],
+    };
+  }
+}
+
+/**
+ * An open warehouse. Queries run on pooled connections of one DuckDB
+ * instance, so independent work may run concurrently.
+ */
+export class Warehouse implements Session {
+  readonly #instance: DuckDBInstance;
+  readonly #idle: ConnectionSession[] = [];
+  readonly #all: ConnectionSession[] = [];
+  #closed = false;
+
+  /** Path of the database file (`:memory:` for an in-memory warehouse). */
+  readonly path: string;
+
+  constructor(instance: DuckDBInstance, path: string) {
+    this.#instance = instance;
+    this.path = path;
+  }
+
+  /**
+   * Runs `fn` with a connection of its own, returned to the pool afterwards.
+   *
+   * @example
+   * ```ts ignore
+   * await wh.withConnection((s) => s.exec("create table t (a int)"));
+   * ```
+   */
+  async withConnection<T>(fn: (session: Session) => Promise<T>): Promise<T> {
+    if (this.#closed) {
+      throw new WarehouseError(this.path, `Warehouse "${this.path}" is closed`);
+    }
+    let session = this.#idle.pop();
+    if (!session) {
+      session = new ConnectionSession(await this.#instance.connect());
+      this.#all.push(session);
+    }
+    try {
+      return await fn(session);
+    } finally {
+      this.#idle.push(session);
+    }
+  }
+
+  /**
+   * Runs `fn` inside one transaction: committed when it resolves, rolled back
+   * when it throws (the error is re-thrown).
+   */
+  transaction<T>(fn: (session: Session) => Promise<T>): Promise<T> {
+    return this.withConnection(async (session) => {
+      await session.exec("BEGIN TRANSACTION");
+      try {
+        const result = await fn(session);
+        await session.exec("COMMIT");
+        return result;
+      } catch (err) {
+        await session.exec("ROLLBACK").catch(() => {});
+        throw err;
+      }
+    });
+  }
+
+  exec(sql: string, params?: Params): Promise<void> {
+    return this.withConnection((s) => s.exec(sql, params));
+  }
+
+  query(sql: string, params?: Params): Promise<Row[]> {
+    return this.withConnection((s) => s.query(sql, params));
+  }
+
+  read(sql: string, params?: Params): Promise<QueryResult> {
+    return this.withConnection((s) => s.read(sql, params));
+  }
+
+  /** Closes every connection and the database. Safe to call twice. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const s of this.#all) s.connection.closeSync();
+    this.#instance.closeSync();
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
+/**
+ * Opens (and creates, unless read-only) the warehouse file at `path`.
+ *
+ * @throws {WarehouseError} when another process holds the file's lock, or the
+ * file is not a DuckDB database.
+ * @example
+ * ```ts ignore
+ * const wh = await openWarehouse("warehouse.duckdb");
+ * console.log(await wh.query("select 42 as answer"));
+ * wh.close();
+ * ```
+ */
+export async function openWarehouse(
+  path: string,
+  options: OpenWarehouseOptions = {},
+): Promise<Warehouse> {
+  const config: Record<string, string> = {};
+  if (options.readOnly) {
+    config.access_mode = "READ_ONLY";
+    if (path !== ":memory:" && !(await exists(path))) {
+      throw new WarehouseError(
+        path,
+        `Warehouse "${path}" does not exist yet: build it first (\`wharf build\`) or pass --db with an existing file`,
+      );
+    }
+  }
+  try {
+    const instance = await DuckDBInstance.create(path, config);
+    return new Warehouse(instance, path);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    const lock = /Conflicting lock is held in (.*?) \(PID (\d+)\)/.exec(message);
+    if (lock) {
+      throw new WarehouseError(
+        path,
+        `Cannot open warehouse "${path}": it is in use by another process (PID ${lock[2]}, ${
+          lock[1]
+        }): wait for it to finish or stop it, or pass --db to use another file`,
+        { cause: err },
+      );
+    }
+    throw new WarehouseError(
+      path,
+      `Cannot open warehouse "${path}": ${message}`,
+      { cause: err },
+    );
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * The one error hierarchy of wharf. Every error a user can cause is a
+ * {@linkcode WharfError}: its message says what went wrong, names the file,
+ * relation or row, and says what to do when there is a fix. The CLI prints
+ * `error: <message>` and exits with {@linkcode WharfError.exitCode}.
+ *
+ * @module
+ */
+
+/** Where in a source file something happened. */
+export interface SourceLocation {
+  /** Path relative to the project root. */
+  file: string;
+  /** 1-based line, when known. */
+  line?: number;
+  /** 1-based column, when known. */
+  column?: number;
+}
+
+/** Formats a location as `file:line:column` (as much as is known). */
+export function formatLocation(loc: SourceLocation): string {
+  let out = loc.file;
+  if (loc.line !== undefined) out += `:${loc.line}`;
+  if (loc.line !== undefined && loc.column !== undefined) {
+    out += `:${loc.column}`;
+  }
+  return out;
+}
+
+/** Base class of every error wharf raises on purpose. */
+export class WharfError extends Error {
+  /** Process exit code the CLI uses for this error. */
+  readonly exitCode: number = 1;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "WharfError";
+  }
+}
+
+/** Bad command-line usage (unknown option, missing argument). Exit code 2. */
+export class UsageError extends WharfError {
+  override readonly exitCode = 2;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "UsageError";
+  }
+}
+
+/** Invalid project configuration or YAML. Exit code 2. */
+export class ConfigError extends WharfError {
+  override readonly exitCode = 2;
+  readonly location?: SourceLocation;
+  constructor(
+    message: string,
+    options?: ErrorOptions & { location?: SourceLocation },
+  ) {
+    super(message, options);
+    this.name = "ConfigError";
+    this.location = options?.location;
+  }
+}
+
+/** One problem found while loading or compiling a project. */
+export interface ProjectIssue {
+  message: string;
+  location: SourceLocation;
+}
+
+/**
+ * All problems found while loading and compiling a project, collected so the
+ * user sees every one of them before anything runs. Exit code 2.
+ */
+export class CompileError extends WharfError {
+  override readonly exitCode = 2;
+  readonly issues: readonly ProjectIssue[];
+  constructor(issues: readonly ProjectIssue[]) {
+    const lines = issues.map((i) => `  ${formatLocation(i.location)}: ${i.message}`);
+    super(
+      `Cannot compile the project: ${issues.length} problem${
+        issues.length === 1 ? "" : "s"
+      } found (nothing was run):\n${lines.join("\n")}`,
+    );
+    this.name = "CompileError";
+    this.issues = issues;
+  }
+}
+
+/** A dependency cycle between nodes; `path` starts and ends with the same node. */
+export class CycleError extends WharfError {
+  override readonly exitCode = 2;
+  readonly path: readonly string[];
+  constructor(path: readonly string[]) {
+    super(
+      `Cannot order the project: dependency cycle ${
+        path.map((p) => `"${p}"`).join(" -> ")
+      } (remove one of these references)`,
+    );
+    this.name = "CycleError";
+    this.path = path;
+  }
+}
+
+/** A model that failed when it was built. */
+export class ModelError extends WharfError {
+  readonly relation: string;
+  constructor(
+    relation: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = "ModelError";
+    this.relation = relation;
+  }
+}
+
+/** Data tests with severity `error` failed. */
+export class TestFailure extends WharfError {
+  readonly failed: readonly string[];
+  constructor(failed: readonly string[]) {
+    super(
+      `${failed.length} data test${failed.length === 1 ? "" : "s"} failed: ${
+        failed.map((f) => `"${f}"`).join(", ")
+      } (failing rows are in the wharf_failures schema)`,
+    );
+    this.name = "TestFailure";
+    this.failed = failed;
+  }
+}
+
+/** The warehouse could not be opened or queried. */
+export class WarehouseError extends WharfError {
+  readonly file: string;
+  constructor(file: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "WarehouseError";
+    this.file = file;
+  }
+}
+
+/** A relation or node the user named does not exist. Exit code 2. */
+export class NotFoundError extends WharfError {
+  override readonly exitCode = 2;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "NotFoundError";
+  }
+}

@@ -1,0 +1,242 @@
+/**
+ * The project DAG: which node reads which, resolved from the relations each
+ * SQL text names, in a deterministic topological order.
+ *
+ * @module
+ */
+import { CycleError, type ProjectIssue } from "../errors.ts";
+import type {
+  GenericTestNode,
+  Project,
+  ProjectNode,
+  RelationRef,
+  SourceNode,
+} from "../project/types.ts";
+
+/** The resolved dependency graph of a project. */
+export interface Graph {
+  nodes: Map<string, ProjectNode>;
+  /** Node id to the ids it reads, in order of first reference. */
+  parents: Map<string, string[]>;
+  /** Node id to the ids that read it. */
+  children: Map<string, string[]>;
+  /** Every node id, parents before children; ties broken by id. */
+  order: string[];
+}
+
+/** Edit distance, for "did you mean" suggestions. */
+export function levenshtein(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0]!;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = prev[j]!;
+      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return prev[b.length]!;
+}
+
+/** The closest candidate to `name`, when one is close enough to be a typo. */
+export function closest(name: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const d = Math.min(
+      levenshtein(name, c),
+      levenshtein(name.split(".").pop()!, c.split(".").pop()!) + (name.includes(".") ? 1 : 0),
+    );
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = c;
+    }
+  }
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(name.length / 3))
+    ? best
+    : undefined;
+}
+
+/** Finds a cycle among `ids` (following `parents`), as a path that starts and ends with one node. */
+export function findCycle(
+  ids: readonly string[],
+  parents: Map<string, string[]>,
+): string[] | undefined {
+  const state = new Map<string, "visiting" | "done">();
+  const stack: string[] = [];
+  const visit = (id: string): string[] | undefined => {
+    const s = state.get(id);
+    if (s === "done") return undefined;
+    if (s === "visiting") return [...stack.slice(stack.indexOf(id)), id];
+    state.set(id, "visiting");
+    stack.push(id);
+    for (const p of parents.get(id) ?? []) {
+      const cycle = visit(p);
+      if (cycle) return cycle;
+    }
+    stack.pop();
+    state.set(id, "done");
+    return undefined;
+  };
+  for (const id of [...ids].sort()) {
+    const cycle = visit(id);
+    if (cycle) return cycle.reverse();
+  }
+  return undefined;
+}
+
+/** Orders `ids` parents first (Kahn's algorithm, ties by id). Assumes no cycle. */
+export function topologicalOrder(ids: readonly string[], parents: Map<string, string[]>): string[] {
+  const idSet = new Set(ids);
+  const pending = new Map<string, number>();
+  const children = new Map<string, string[]>();
+  for (const id of ids) {
+    const ps = (parents.get(id) ?? []).filter((p) => idSet.has(p));
+    pending.set(id, ps.length);
+    for (const p of ps) children.set(p, [...(children.get(p) ?? []), id]);
+  }
+  const ready = ids.filter((id) => pending.get(id) === 0).sort();
+  const order: string[] = [];
+  while (ready.length) {
+    const id = ready.shift()!;
+    order.push(id);
+    for (const c of children.get(id) ?? []) {
+      const n = pending.get(c)! - 1;
+      pending.set(c, n);
+      if (n === 0) {
+        const at = ready.findIndex((r) => r > c);
+        ready.splice(at === -1 ? ready.length : at, 0, c);
+      }
+    }
+  }
+  return order;
+}
+
+/**
+ * Resolves every reference of the project against its models, seeds and the
+ * `raw.*` tables that exist (`sources`), and orders the nodes. Without
+ * `sources` (no warehouse to ask), every `raw.*` reference is taken as a
+ * source.
+ *
+ * Unknown references are returned as issues (with a suggestion); a cycle
+ * throws {@linkcode CycleError} when it is the only problem, otherwise it is
+ * one more issue.
+ *
+ * @example
+ * ```ts ignore
+ * const { graph, issues } = buildGraph(project, ["raw.claims"]);
+ * ```
+ */
+export function buildGraph(
+  project: Project,
+  sources?: readonly string[],
+): { graph: Graph; issues: ProjectIssue[] } {
+  const issues: ProjectIssue[] = [];
+  const nodes = new Map<string, ProjectNode>();
+  const rawRefs = [...project.models, ...project.tests].flatMap((n) => "refs" in n ? n.refs : [])
+    .map((r) => r.relation).filter((r) => r.startsWith("raw."));
+  for (const s of sources ?? rawRefs) {
+    const id = s.toLowerCase();
+    const node: SourceNode = { kind: "source", id, name: id.split(".").pop()! };
+    nodes.set(id, node);
+  }
+  for (const n of [...project.seeds, ...project.models, ...project.tests]) nodes.set(n.id, n);
+  const relations = [...nodes.values()].filter((n) =>
+    n.kind !== "generic_test" && n.kind !== "singular_test"
+  )
+    .map((n) => n.id);
+  const byName = new Map<string, string[]>();
+  for (const id of relations) {
+    const name = id.split(".").pop()!;
+    byName.set(name, [...(byName.get(name) ?? []), id]);
+  }
+
+  const resolve = (ref: string, file: string, at: Partial<RelationRef>): string | undefined => {
+    if (nodes.has(ref) && relations.includes(ref)) return ref;
+    const where = { file, line: at.line, column: at.column };
+    if (!ref.includes(".")) {
+      const same = byName.get(ref) ?? [];
+      if (same.length === 1) {
+        issues.push({
+          message: `Cannot resolve relation "${ref}": qualify it with its schema as "${same[0]}"`,
+          location: where,
+        });
+        return undefined;
+      }
+    }
+    const schema = ref.includes(".") ? ref.split(".")[0] : undefined;
+    const what = schema === "raw"
+      ? "no such raw table in the warehouse (land it first with `wharf land`)"
+      : schema === "seeds"
+      ? "no such seed"
+      : "no such model";
+    const guess = closest(ref, relations);
+    issues.push({
+      message: `Cannot resolve relation "${ref}" in ${file}: ${what}${
+        guess ? ` (did you mean "${guess}"?)` : ""
+      }`,
+      location: where,
+    });
+    return undefined;
+  };
+
+  const parents = new Map<string, string[]>();
+  const addParent = (id: string, parent: string | undefined) => {
+    if (parent === undefined) return;
+    const list = parents.get(id) ?? [];
+    if (!list.includes(parent)) list.push(parent);
+    parents.set(id, list);
+  };
+  for (const n of nodes.values()) {
+    parents.set(n.id, []);
+    if (n.kind === "model" || n.kind === "singular_test") {
+      for (const r of n.refs) addParent(n.id, resolve(r.relation, n.path, r));
+    } else if (n.kind === "generic_test") {
+      addParent(n.id, n.attachedTo);
+      if (n.test.kind === "relationships") {
+        addParent(n.id, resolveTestTarget(n, n.test.to, byName, relations, issues));
+      }
+    }
+  }
+
+  const ids = [...nodes.keys()];
+  const cycle = findCycle(ids, parents);
+  if (cycle) {
+    const err = new CycleError(cycle);
+    if (issues.length === 0) throw err;
+    const first = nodes.get(cycle[0]!);
+    issues.push({
+      message: err.message,
+      location: { file: first && "path" in first ? first.path : cycle[0]! },
+    });
+  }
+  const order = cycle ? ids.sort() : topologicalOrder(ids, parents);
+  const children = new Map<string, string[]>(ids.map((id) => [id, []]));
+  for (const id of order) {
+    for (const p of parents.get(id) ?? []) children.get(p)?.push(id);
+  }
+  return { graph: { nodes, parents, children, order }, issues };
+}
+
+function resolveTestTarget(
+  test: GenericTestNode,
+  to: string,
+  byName: Map<string, string[]>,
+  relations: string[],
+  issues: ProjectIssue[],
+): string | undefined {
+  if (relations.includes(to)) return to;
+  const same = byName.get(to) ?? [];
+  if (same.length === 1) return same[0];
+  const guess = closest(to, relations);
+  issues.push({
+    message: `Test "${test.name}" refers to "${to}": ${
+      same.length > 1
+        ? `ambiguous, qualify it as one of ${same.map((s) => `"${s}"`).join(", ")}`
+        : "no such model or seed"
+    }${guess && same.length <= 1 ? ` (did you mean "${guess}"?)` : ""}`,
+    location: test.location,
+  });
+  return undefined;
+}

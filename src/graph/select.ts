@@ -1,0 +1,141 @@
+/**
+ * dbt-style node selection: `name`, `layer.name`, `+name` (with ancestors),
+ * `name+` (with descendants), `2+name` / `name+1` (bounded depth),
+ * `tag:x`, `path:models/staging`, `layer:staging`, `type:seed`, `*` in names;
+ * space-separated selectors are a union, comma-joined ones an intersection.
+ *
+ * @module
+ */
+import { UsageError } from "../errors.ts";
+import type { Graph } from "./build_graph.ts";
+import type { ProjectNode } from "../project/types.ts";
+
+function globToRegExp(glob: string): RegExp {
+  const body = glob.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replaceAll("*", ".*");
+  return new RegExp(`^${body}$`);
+}
+
+function nodePath(n: ProjectNode): string | undefined {
+  return "path" in n ? n.path : undefined;
+}
+
+function nodeTags(n: ProjectNode): string[] {
+  if (n.kind === "model") return n.config.tags;
+  if (n.kind === "seed") return n.tags;
+  return [];
+}
+
+function matchAtom(graph: Graph, atom: string): Set<string> {
+  const out = new Set<string>();
+  const colon = atom.indexOf(":");
+  const method = colon > 0 ? atom.slice(0, colon) : "";
+  const value = (colon > 0 ? atom.slice(colon + 1) : atom).toLowerCase();
+  const re = globToRegExp(value);
+  for (const n of graph.nodes.values()) {
+    let hit: boolean;
+    switch (method) {
+      case "":
+        hit = re.test(n.id) || re.test(n.id.replace(/^test\./, "")) || re.test(n.name);
+        break;
+      case "tag":
+        hit = nodeTags(n).some((t) => re.test(t.toLowerCase()));
+        break;
+      case "path": {
+        const p = nodePath(n)?.toLowerCase();
+        const prefix = value.replace(/\/+$/, "");
+        hit = p !== undefined && (p === prefix || p.startsWith(`${prefix}/`) || re.test(p));
+        break;
+      }
+      case "layer":
+        hit = n.kind === "model" && re.test(n.layer);
+        break;
+      case "type":
+        hit = re.test(n.kind) || (value === "test" && n.kind.endsWith("_test"));
+        break;
+      default:
+        throw new UsageError(
+          `Unknown selector method "${method}" in "${atom}": use tag:, path:, layer: or type:`,
+        );
+    }
+    if (hit) out.add(n.id);
+  }
+  return out;
+}
+
+function walk(
+  start: Set<string>,
+  edges: Map<string, string[]>,
+  depth: number,
+): Set<string> {
+  const out = new Set(start);
+  let frontier = [...start];
+  for (let d = 0; d < depth && frontier.length; d++) {
+    const next: string[] = [];
+    for (const id of frontier) {
+      for (const e of edges.get(id) ?? []) {
+        if (!out.has(e)) {
+          out.add(e);
+          next.push(e);
+        }
+      }
+    }
+    frontier = next;
+  }
+  return out;
+}
+
+/** Resolves one selector without commas, with its graph operators. */
+function selectOne(graph: Graph, selector: string): Set<string> {
+  const m = /^(\d*\+)?(.+?)(\+\d*)?$/.exec(selector);
+  if (!m) throw new UsageError(`Invalid selector "${selector}"`);
+  const [, up, atom, down] = m;
+  const depth = (op: string | undefined) =>
+    op === undefined ? 0 : op.replace("+", "") === "" ? Infinity : Number(op.replace("+", ""));
+  const base = matchAtom(graph, atom!);
+  const ancestors = walk(base, graph.parents, depth(up));
+  const descendants = walk(base, graph.children, depth(down));
+  return new Set([...ancestors, ...descendants]);
+}
+
+function selectExpression(graph: Graph, expressions: readonly string[]): Set<string> {
+  const out = new Set<string>();
+  for (const expr of expressions.flatMap((e) => e.split(/\s+/)).filter(Boolean)) {
+    const parts = expr.split(",").filter(Boolean).map((p) => selectOne(graph, p));
+    const [first, ...rest] = parts;
+    for (const id of first ?? []) {
+      if (rest.every((p) => p.has(id))) out.add(id);
+    }
+  }
+  return out;
+}
+
+/** Options of {@linkcode selectNodes}. */
+export interface SelectOptions {
+  /** Selectors; empty means every node. */
+  select?: readonly string[];
+  /** Selectors whose nodes are removed afterwards. */
+  exclude?: readonly string[];
+}
+
+/**
+ * Returns the ids of the selected nodes, in graph order. Tests are selected
+ * with their models: a test is included when any node it reads is selected.
+ *
+ * @example
+ * ```ts ignore
+ * selectNodes(graph, { select: ["+marts.members", "tag:nightly"], exclude: ["stg_old"] });
+ * ```
+ */
+export function selectNodes(graph: Graph, options: SelectOptions = {}): string[] {
+  const select = options.select?.filter((s) => s.trim()) ?? [];
+  const chosen = select.length ? selectExpression(graph, select) : new Set(graph.nodes.keys());
+  for (const id of [...chosen]) {
+    for (const c of graph.children.get(id) ?? []) {
+      if (graph.nodes.get(c)?.kind.endsWith("_test")) chosen.add(c);
+    }
+  }
+  const excluded = options.exclude?.length
+    ? selectExpression(graph, options.exclude)
+    : new Set<string>();
+  return graph.order.filter((id) => chosen.has(id) && !excluded.has(id));
+}

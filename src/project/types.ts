@@ -1,0 +1,143 @@
+/**
+ * The plain data a loaded project is made of. Loading produces it, the graph
+ * and the compiler read it; nothing here touches a database.
+ *
+ * @module
+ */
+import type { ResolvedConfig } from "../config.ts";
+import type { ProjectIssue, SourceLocation } from "../errors.ts";
+
+/** How a model is built. */
+export type Materialization = "view" | "table" | "incremental" | "ephemeral";
+
+/** The materializations, in the order the docs list them. */
+export const MATERIALIZATIONS: readonly Materialization[] = [
+  "view",
+  "table",
+  "incremental",
+  "ephemeral",
+];
+
+/** What happens when a data test finds failing rows. */
+export type Severity = "error" | "warn";
+
+/** A relation named in a SQL text, where it was named. */
+export interface RelationRef {
+  /** `schema.name`, lower-cased. */
+  relation: string;
+  /** Character offset of the reference in the SQL text. */
+  offset: number;
+  line: number;
+  column: number;
+}
+
+/** A generic data test declared in YAML. */
+export type GenericTest =
+  | { kind: "unique"; column: string }
+  | { kind: "not_null"; column: string }
+  | { kind: "accepted_values"; column: string; values: string[] }
+  | { kind: "relationships"; column: string; to: string; field: string }
+  | { kind: "expression"; column?: string; expression: string };
+
+/** A generic test attached to a model or seed. */
+export interface GenericTestNode {
+  kind: "generic_test";
+  /** `test.<name>` */
+  id: string;
+  name: string;
+  /** The model or seed under test. */
+  attachedTo: string;
+  test: GenericTest;
+  severity: Severity;
+  location: SourceLocation;
+}
+
+/** A query in `sql/tests/` whose returned rows are failures. */
+export interface SingularTestNode {
+  kind: "singular_test";
+  id: string;
+  name: string;
+  path: string;
+  sql: string;
+  description: string;
+  severity: Severity;
+  refs: RelationRef[];
+}
+
+/** A documented column. */
+export interface ColumnDoc {
+  name: string;
+  description: string;
+}
+
+/** Settings of a model from its YAML `config:`. */
+export interface ModelConfig {
+  materialized: Materialization;
+  /** Columns that identify a row (incremental merge key). */
+  uniqueKey: string[];
+  /** Column whose maximum marks what an incremental model already holds. */
+  watermark?: string;
+  tags: string[];
+  enabled: boolean;
+}
+
+/** A model: one SELECT in `models/<layer>/<name>.sql`. */
+export interface ModelNode {
+  kind: "model";
+  /** `<layer>.<name>`, also the relation it builds. */
+  id: string;
+  layer: string;
+  name: string;
+  /** Path relative to the project root. */
+  path: string;
+  sql: string;
+  description: string;
+  columns: ColumnDoc[];
+  config: ModelConfig;
+  refs: RelationRef[];
+}
+
+/** A CSV file in `models/seeds/`, loaded as `seeds.<name>`. */
+export interface SeedNode {
+  kind: "seed";
+  id: string;
+  name: string;
+  path: string;
+  description: string;
+  columns: ColumnDoc[];
+  /** Column name to DuckDB type, overriding the sniffer. */
+  columnTypes: Record<string, string>;
+  tags: string[];
+}
+
+/** A `raw.*` table that exists in the warehouse (landed data). */
+export interface SourceNode {
+  kind: "source";
+  id: string;
+  name: string;
+}
+
+/** A macro file in `sql/macros/`, run before models. */
+export interface MacroFile {
+  path: string;
+  sql: string;
+}
+
+/** Any node of the project graph. */
+export type ProjectNode =
+  | ModelNode
+  | SeedNode
+  | SourceNode
+  | GenericTestNode
+  | SingularTestNode;
+
+/** A loaded project: everything on disk, as plain data, plus what was wrong with it. */
+export interface Project {
+  config: ResolvedConfig;
+  models: ModelNode[];
+  seeds: SeedNode[];
+  tests: (GenericTestNode | SingularTestNode)[];
+  macros: MacroFile[];
+  /** Problems found while loading, reported together. */
+  issues: ProjectIssue[];
+}

@@ -1,0 +1,66 @@
+/**
+ * Reading a project YAML file with positions, so every complaint names the
+ * file, the path inside the YAML and its line.
+ *
+ * @module
+ */
+import { isNode, LineCounter, parseDocument } from "yaml";
+import type { ProjectIssue, SourceLocation } from "../errors.ts";
+
+/** A path inside a YAML document: keys and list indexes. */
+export type YamlPath = readonly (string | number)[];
+
+/** Formats `["models", 0, "config"]` as `models[0].config`. */
+export function formatYamlPath(path: YamlPath): string {
+  let out = "";
+  for (const part of path) {
+    out += typeof part === "number" ? `[${part}]` : out === "" ? part : `.${part}`;
+  }
+  return out;
+}
+
+/** A parsed YAML file that reports problems with their location. */
+export class YamlFile {
+  readonly data: unknown;
+  readonly issues: ProjectIssue[] = [];
+  readonly #doc: ReturnType<typeof parseDocument>;
+  readonly #lines = new LineCounter();
+
+  constructor(readonly path: string, text: string) {
+    this.#doc = parseDocument(text, { lineCounter: this.#lines, uniqueKeys: true });
+    for (const err of this.#doc.errors) {
+      const pos = err.linePos?.[0];
+      this.issues.push({
+        message: `Invalid YAML: ${err.message.split("\n")[0]}`,
+        location: { file: path, line: pos?.line, column: pos?.col },
+      });
+    }
+    this.data = this.#doc.errors.length ? undefined : this.#doc.toJS();
+  }
+
+  /** The location of the value at `path` (or of the nearest parent that exists). */
+  locate(path: YamlPath): SourceLocation {
+    for (let n = path.length; n >= 0; n--) {
+      const node = this.#doc.getIn(path.slice(0, n), true);
+      if (isNode(node) && node.range) {
+        const pos = this.#lines.linePos(node.range[0]);
+        return { file: this.path, line: pos.line, column: pos.col };
+      }
+    }
+    return { file: this.path };
+  }
+
+  /** Records a problem with the value at `path`. */
+  report(path: YamlPath, message: string): void {
+    const where = path.length ? `${formatYamlPath(path)}: ` : "";
+    this.issues.push({ message: `${where}${message}`, location: this.locate(path) });
+  }
+}
+
+/** Describes a value for an error message. */
+export function describe(value: unknown): string {
+  if (value === null || value === undefined) return "nothing";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a mapping";
+  return JSON.stringify(value);
+}

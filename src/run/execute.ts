@@ -1,0 +1,214 @@
+/**
+ * Executes compiled nodes on the warehouse in dependency order, several at
+ * a time, recording every outcome in the run log.
+ *
+ * @module
+ */
+import type { Session, Warehouse } from "../db/warehouse.ts";
+import { quoteIdent } from "../db/sql.ts";
+import type { CompiledNode } from "../compile/compile.ts";
+import type { MacroFile } from "../project/types.ts";
+import { type NodeResult, recordResult } from "./run_log.ts";
+
+/** What to run: compiled nodes and, for each, the plan nodes it waits for. */
+export interface Plan {
+  nodes: CompiledNode[];
+  parents: Map<string, string[]>;
+}
+
+/** Options of {@linkcode executePlan}. */
+export interface ExecuteOptions {
+  runId: string;
+  threads: number;
+  /** Rebuild incremental models from scratch. */
+  fullRefresh?: boolean;
+  /** Macro files to apply before anything else. */
+  macros?: readonly MacroFile[];
+  /** Node id to the file its executed SQL was written to (for error messages). */
+  compiledPaths?: ReadonlyMap<string, string>;
+  /** Called when a node starts running. */
+  onStart?: (node: CompiledNode) => void;
+  /** Called when a node is done (including skipped nodes). */
+  onResult?: (result: NodeResult) => void;
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+async function countRows(session: Session, relation: string): Promise<number> {
+  const [schema, name] = relation.split(".");
+  const rows = await session.query(
+    `SELECT count(*)::DOUBLE AS n FROM ${quoteIdent(schema!)}.${quoteIdent(name!)}`,
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+async function tableExists(session: Session, relation: string): Promise<boolean> {
+  const [schema, name] = relation.split(".");
+  const rows = await session.query(
+    "SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = ? AND table_type = 'BASE TABLE'",
+    [schema!, name!],
+  );
+  return rows.length > 0;
+}
+
+/** Builds or tests one node; returns its status, row count and message. */
+async function runNode(
+  wh: Warehouse,
+  node: CompiledNode,
+  options: ExecuteOptions,
+): Promise<Pick<NodeResult, "status" | "rows" | "message">> {
+  switch (node.kind) {
+    case "seed":
+      return await wh.transaction(async (s) => {
+        await s.exec(node.sql);
+        return { status: "success", rows: await countRows(s, node.relation) };
+      });
+    case "test":
+      return await wh.transaction(async (s) => {
+        await s.exec(`CREATE OR REPLACE TABLE ${node.failures} AS\n${node.query}`);
+        const failures = await countRows(s, `wharf_failures.${node.name}`);
+        if (failures === 0) return { status: "pass", rows: 0 };
+        return {
+          status: node.severity === "warn" ? "warn" : "fail",
+          rows: failures,
+          message: `${failures} failing row${
+            failures === 1 ? "" : "s"
+          }: see wharf_failures.${node.name}`,
+        };
+      });
+    case "model":
+      if (node.materialized === "ephemeral") return { status: "success", message: "inlined" };
+      if (node.materialized === "view") {
+        await wh.transaction((s) => s.exec(node.sql));
+        return { status: "success" };
+      }
+      if (node.materialized === "table") {
+        return await wh.transaction(async (s) => {
+          await s.exec(node.sql);
+          return { status: "success", rows: await countRows(s, node.relation) };
+        });
+      }
+      return await wh.transaction(async (s) => {
+        if (node.materialized !== "incremental") throw new Error("unreachable");
+        if (options.fullRefresh || !(await tableExists(s, node.relation))) {
+          await s.exec(node.sql);
+          return {
+            status: "success",
+            rows: await countRows(s, node.relation),
+            message: "full build",
+          };
+        }
+        const before = await countRows(s, node.relation);
+        for (const statement of node.incremental) await s.exec(statement);
+        const after = await countRows(s, node.relation);
+        return {
+          status: "success",
+          rows: after,
+          message: `incremental: ${after - before >= 0 ? "+" : ""}${after - before} rows`,
+        };
+      });
+  }
+}
+
+/**
+ * Runs `plan` on `wh`: at most `threads` nodes at a time, each as soon as
+ * its parents are done. A node whose parent failed (or was skipped) is
+ * skipped. Every outcome is recorded under `runId` in `wharf.run_results`.
+ *
+ * @returns the results in completion order.
+ */
+export async function executePlan(
+  wh: Warehouse,
+  plan: Plan,
+  options: ExecuteOptions,
+): Promise<NodeResult[]> {
+  for (const macro of options.macros ?? []) {
+    try {
+      await wh.exec(macro.sql);
+    } catch (err) {
+      throw new Error(`Cannot apply macro file ${macro.path}: ${errorMessage(err)}`, {
+        cause: err,
+      });
+    }
+  }
+  const schemas = new Set(
+    plan.nodes.filter((n) => n.kind !== "test").map((n) => n.relation.split(".")[0]!),
+  );
+  for (const schema of schemas) await wh.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+
+  const results: NodeResult[] = [];
+  const status = new Map<string, NodeResult["status"]>();
+  const pending = [...plan.nodes];
+  const running = new Map<string, Promise<void>>();
+  const ids = new Set(plan.nodes.map((n) => n.id));
+  const finish = async (result: NodeResult) => {
+    status.set(result.id, result.status);
+    results.push(result);
+    await wh.withConnection((s) => recordResult(s, options.runId, result));
+    options.onResult?.(result);
+  };
+
+  while (pending.length || running.size) {
+    let progressed = false;
+    for (let i = 0; i < pending.length && running.size < options.threads; i++) {
+      const node = pending[i]!;
+      const parents = (plan.parents.get(node.id) ?? []).filter((p) => ids.has(p));
+      if (parents.some((p) => !status.has(p))) continue;
+      pending.splice(i--, 1);
+      progressed = true;
+      const bad = parents.find((p) => ["error", "skipped", "fail"].includes(status.get(p)!));
+      if (bad) {
+        const now = new Date();
+        await finish({
+          id: node.id,
+          kind: node.kind,
+          status: "skipped",
+          startedAt: now,
+          endedAt: now,
+          message: `upstream "${bad}" ${
+            status.get(bad) === "fail"
+              ? "failed its test"
+              : status.get(bad) === "skipped"
+              ? "was skipped"
+              : "failed"
+          }`,
+        });
+        continue;
+      }
+      const task = (async () => {
+        options.onStart?.(node);
+        const startedAt = new Date();
+        let outcome: Pick<NodeResult, "status" | "rows" | "message">;
+        try {
+          outcome = await runNode(wh, node, options);
+        } catch (err) {
+          const where = options.compiledPaths?.get(node.id);
+          outcome = {
+            status: "error",
+            message: `${errorMessage(err)}${where ? `\n(compiled SQL: ${where})` : ""}`,
+          };
+        }
+        await finish({
+          id: node.id,
+          kind: node.kind,
+          startedAt,
+          endedAt: new Date(),
+          compiledPath: options.compiledPaths?.get(node.id),
+          ...outcome,
+        });
+      })();
+      running.set(node.id, task.finally(() => running.delete(node.id)));
+    }
+    if (progressed && running.size < options.threads) continue;
+    if (running.size) {
+      await Promise.race(running.values());
+    } else if (!progressed && pending.length) {
+      throw new Error(
+        `Plan cannot proceed: ${pending.map((n) => n.id).join(", ")} wait for nodes that never run`,
+      );
+    }
+  }
+  return results;
+}

@@ -1,0 +1,101 @@
+/**
+ * The run log: every invocation and every node it touched, kept in the
+ * warehouse (`wharf.runs`, `wharf.run_results`) for analysts, docs and the API.
+ *
+ * @module
+ */
+import type { Session } from "../db/warehouse.ts";
+
+/** How a node ended. */
+export type NodeStatus = "success" | "error" | "skipped" | "pass" | "fail" | "warn";
+
+/** The outcome of one node in one run. */
+export interface NodeResult {
+  id: string;
+  kind: "seed" | "model" | "test";
+  status: NodeStatus;
+  startedAt: Date;
+  endedAt: Date;
+  /** Rows in the relation after the build, or failing rows of a test. */
+  rows?: number;
+  message?: string;
+  /** Where the executed SQL was written, relative to the project root. */
+  compiledPath?: string;
+}
+
+/** Creates the schemas and tables wharf keeps its own records in. */
+export async function ensureRunLog(session: Session): Promise<void> {
+  await session.exec(`
+    CREATE SCHEMA IF NOT EXISTS wharf;
+    CREATE SCHEMA IF NOT EXISTS wharf_failures;
+    CREATE TABLE IF NOT EXISTS wharf.runs (
+      run_id VARCHAR PRIMARY KEY,
+      command VARCHAR NOT NULL,
+      args VARCHAR,
+      started_at TIMESTAMPTZ NOT NULL,
+      ended_at TIMESTAMPTZ,
+      status VARCHAR,
+      nodes INTEGER,
+      errors INTEGER
+    );
+    CREATE TABLE IF NOT EXISTS wharf.run_results (
+      run_id VARCHAR NOT NULL,
+      node_id VARCHAR NOT NULL,
+      node_type VARCHAR NOT NULL,
+      status VARCHAR NOT NULL,
+      started_at TIMESTAMPTZ NOT NULL,
+      ended_at TIMESTAMPTZ NOT NULL,
+      duration_ms DOUBLE NOT NULL,
+      rows BIGINT,
+      message VARCHAR,
+      compiled_path VARCHAR
+    );
+  `);
+}
+
+/** Records the start of a run. */
+export async function startRun(
+  session: Session,
+  runId: string,
+  command: string,
+  args: string,
+): Promise<void> {
+  await ensureRunLog(session);
+  await session.exec(
+    "INSERT INTO wharf.runs (run_id, command, args, started_at) VALUES (?, ?, ?, ?::TIMESTAMPTZ)",
+    [runId, command, args, new Date().toISOString()],
+  );
+}
+
+/** Records one node's outcome. */
+export async function recordResult(session: Session, runId: string, r: NodeResult): Promise<void> {
+  await session.exec(
+    `INSERT INTO wharf.run_results VALUES (?, ?, ?, ?, ?::TIMESTAMPTZ, ?::TIMESTAMPTZ, ?, ?, ?, ?)`,
+    [
+      runId,
+      r.id,
+      r.kind,
+      r.status,
+      r.startedAt.toISOString(),
+      r.endedAt.toISOString(),
+      r.endedAt.getTime() - r.startedAt.getTime(),
+      r.rows === undefined ? null : r.rows,
+      r.message ?? null,
+      r.compiledPath ?? null,
+    ],
+  );
+}
+
+/** Records the end of a run. */
+export async function finishRun(
+  session: Session,
+  runId: string,
+  status: "success" | "error",
+  nodes: number,
+  errors: number,
+): Promise<void> {
+  await session.exec(
+    "UPDATE wharf.runs SET ended_at = ?::TIMESTAMPTZ, status = ?, nodes = ?, errors = ? WHERE run_id = ?",
+    [new Date().toISOString(), status, nodes, errors, runId],
+  );
+}

@@ -1,0 +1,131 @@
+/**
+ * One command's run over the warehouse: compile the project, select nodes,
+ * execute them and record the run. What `wharf build|run|seed|test` do.
+ *
+ * @module
+ */
+import type { ResolvedConfig } from "../config.ts";
+import { WarehouseError } from "../errors.ts";
+import { openWarehouse, type Session, type Warehouse } from "../db/warehouse.ts";
+import {
+  type CompiledProject,
+  compileProject,
+  planFor,
+  type PlanKind,
+  writeCompiled,
+} from "../compile/compile_project.ts";
+import type { CompiledNode } from "../compile/compile.ts";
+import { selectNodes } from "../graph/select.ts";
+import { executePlan } from "./execute.ts";
+import { finishRun, type NodeResult, startRun } from "./run_log.ts";
+
+/** Options of {@linkcode runProject}. */
+export interface RunProjectOptions {
+  /** Warehouse file; the configured one by default. */
+  db?: string;
+  select?: readonly string[];
+  exclude?: readonly string[];
+  threads?: number;
+  fullRefresh?: boolean;
+  /** Called once the plan is known, before anything runs. */
+  onPlan?: (nodes: readonly CompiledNode[]) => void;
+  onStart?: (node: CompiledNode) => void;
+  onResult?: (result: NodeResult) => void;
+}
+
+/** What a run did. */
+export interface RunSummary {
+  runId: string;
+  command: PlanKind;
+  results: NodeResult[];
+  /** True when no node errored and no error-severity test failed. */
+  ok: boolean;
+  elapsedMs: number;
+}
+
+/** The `raw.*` tables present in the warehouse, as `raw.<name>`. */
+export async function listSources(session: Session): Promise<string[]> {
+  const rows = await session.query(
+    "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw' ORDER BY 1",
+  );
+  return rows.map((r) => `raw.${String(r.table_name).toLowerCase()}`);
+}
+
+/**
+ * Compiles the project for reading it (ls, compile, show, docs): against the
+ * warehouse's `raw.*` tables when the file exists and can be read, else
+ * taking every `raw.*` reference on trust.
+ */
+export async function inspectProject(config: ResolvedConfig, db: string): Promise<CompiledProject> {
+  let sources: string[] | undefined;
+  try {
+    await Deno.stat(db);
+    const wh = await openWarehouse(db, { readOnly: true });
+    try {
+      sources = await listSources(wh);
+    } finally {
+      wh.close();
+    }
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound || err instanceof WarehouseError)) throw err;
+  }
+  return compileProject(config, { sources });
+}
+
+/** Compiles the project against the `raw.*` tables of an open warehouse. */
+export async function compileWithWarehouse(
+  config: ResolvedConfig,
+  wh: Warehouse,
+): Promise<CompiledProject> {
+  return compileProject(config, { sources: await listSources(wh) });
+}
+
+/**
+ * Runs the selected nodes of the project for `command` and records the run
+ * in `wharf.runs` / `wharf.run_results`.
+ *
+ * @throws {CompileError} or {@linkcode CycleError} before anything runs.
+ * @example
+ * ```ts ignore
+ * const summary = await runProject("build", await loadConfig("."), { select: ["+marts.members"] });
+ * if (!summary.ok) Deno.exit(1);
+ * ```
+ */
+export async function runProject(
+  command: PlanKind,
+  config: ResolvedConfig,
+  options: RunProjectOptions = {},
+): Promise<RunSummary> {
+  const started = performance.now();
+  const wh = await openWarehouse(options.db ?? config.warehouse);
+  try {
+    const cp = await compileWithWarehouse(config, wh);
+    const ids = selectNodes(cp.graph, { select: options.select, exclude: options.exclude });
+    const plan = planFor(cp, ids, command);
+    options.onPlan?.(plan.nodes);
+    const compiledPaths = await writeCompiled(cp, plan.nodes);
+    const runId = crypto.randomUUID();
+    const args = JSON.stringify({
+      select: options.select ?? [],
+      exclude: options.exclude ?? [],
+      fullRefresh: !!options.fullRefresh,
+    });
+    await wh.withConnection((s) => startRun(s, runId, command, args));
+    const results = await executePlan(wh, plan, {
+      runId,
+      threads: options.threads ?? config.threads,
+      fullRefresh: options.fullRefresh,
+      macros: command === "seed" ? [] : cp.project.macros,
+      compiledPaths,
+      onStart: options.onStart,
+      onResult: options.onResult,
+    });
+    const errors = results.filter((r) => r.status === "error" || r.status === "fail").length;
+    await wh.withConnection((s) =>
+      finishRun(s, runId, errors ? "error" : "success", results.length, errors)
+    );
+    return { runId, command, results, ok: errors === 0, elapsedMs: performance.now() - started };
+  } finally {
+    wh.close();
+  }
+}
