@@ -1,0 +1,130 @@
+import assert from "node:assert/strict";
+import { buildGraph, closest, findCycle } from "../../src/graph/build_graph.ts";
+import { CycleError } from "../../src/errors.ts";
+import { genericTest, model, project, seed } from "./fixtures.ts";
+
+Deno.test("buildGraph() orders parents before children, ties by id", () => {
+  const p = project({
+    seeds: [seed("people")],
+    models: [
+      model("marts.b", "select * from staging.a"),
+      model("staging.a", "select * from seeds.people"),
+      model("marts.c", "select * from staging.a join marts.b using (x)"),
+    ],
+  });
+  const { graph, issues } = buildGraph(p, []);
+  assert.deepEqual(issues, []);
+  assert.deepEqual(graph.order, ["seeds.people", "staging.a", "marts.b", "marts.c"]);
+  assert.deepEqual(graph.parents.get("marts.c"), ["staging.a", "marts.b"]);
+  assert.deepEqual(graph.children.get("staging.a"), ["marts.b", "marts.c"]);
+});
+
+Deno.test("buildGraph() reports an unknown relation with file, line and the closest name", () => {
+  const p = project({
+    models: [
+      model("staging.stg_claims", "select 1 as x"),
+      model("intermediate.int_claims", "select *\nfrom staging.stg_claim"),
+    ],
+  });
+  const { issues } = buildGraph(p, []);
+  assert.equal(issues.length, 1);
+  assert.equal(
+    issues[0]!.message,
+    'Cannot resolve relation "staging.stg_claim" in models/intermediate/int_claims.sql: no such model (did you mean "staging.stg_claims"?)',
+  );
+  assert.deepEqual(issues[0]!.location, { file: "models/intermediate/int_claims.sql", line: 2, column: 6 });
+});
+
+Deno.test("buildGraph() collects every unresolved reference, not just the first", () => {
+  const p = project({
+    models: [
+      model("staging.a", "select * from raw.claims"),
+      model("staging.b", "select * from seeds.nope join staging.zzz using (x)"),
+    ],
+  });
+  const { issues } = buildGraph(p, ["raw.members"]);
+  assert.equal(issues.length, 3);
+  assert.match(issues[0]!.message, /"raw\.claims".*no such raw table in the warehouse \(land it first/);
+  assert.match(issues[1]!.message, /"seeds\.nope".*no such seed/);
+  assert.match(issues[2]!.message, /"staging\.zzz".*no such model/);
+});
+
+Deno.test("buildGraph() asks to qualify an unqualified model name", () => {
+  const p = project({
+    models: [model("staging.a", "select 1 as x"), model("marts.b", "select * from a")],
+  });
+  const { issues } = buildGraph(p, []);
+  assert.equal(issues[0]!.message, 'Cannot resolve relation "a": qualify it with its schema as "staging.a"');
+});
+
+Deno.test("buildGraph() without a warehouse takes raw references on trust", () => {
+  const p = project({ models: [model("staging.a", "select * from raw.claims")] });
+  const { graph, issues } = buildGraph(p);
+  assert.deepEqual(issues, []);
+  assert.equal(graph.nodes.get("raw.claims")?.kind, "source");
+});
+
+Deno.test("buildGraph() throws CycleError with the cycle path when the cycle is the only problem", () => {
+  const p = project({
+    models: [
+      model("staging.a", "select * from marts.c"),
+      model("marts.b", "select * from staging.a"),
+      model("marts.c", "select * from marts.b"),
+    ],
+  });
+  assert.throws(() => buildGraph(p, []), (err: unknown) => {
+    assert.ok(err instanceof CycleError);
+    assert.deepEqual(err.path, ["marts.b", "marts.c", "staging.a", "marts.b"]);
+    assert.match(err.message, /"marts\.b" -> "marts\.c" -> "staging\.a" -> "marts\.b"/);
+    return true;
+  });
+});
+
+Deno.test("buildGraph() reports a cycle among other problems as one more issue", () => {
+  const p = project({
+    models: [
+      model("staging.a", "select * from staging.b"),
+      model("staging.b", "select * from staging.a join staging.missing using (x)"),
+    ],
+  });
+  const { issues } = buildGraph(p, []);
+  assert.equal(issues.length, 2);
+  assert.match(issues[1]!.message, /dependency cycle/);
+});
+
+Deno.test("buildGraph() makes tests depend on their model and a relationships target", () => {
+  const p = project({
+    models: [model("staging.members", "select 1 as id"), model("staging.claims", "select 1 as member_id")],
+    tests: [
+      genericTest("rel", "staging.claims", {
+        kind: "relationships",
+        column: "member_id",
+        to: "members",
+        field: "id",
+      }),
+    ],
+  });
+  const { graph, issues } = buildGraph(p, []);
+  assert.deepEqual(issues, []);
+  assert.deepEqual(graph.parents.get("test.rel"), ["staging.claims", "staging.members"]);
+});
+
+Deno.test("buildGraph() reports a relationships test pointing nowhere", () => {
+  const p = project({
+    models: [model("staging.claims", "select 1 as member_id")],
+    tests: [genericTest("rel", "staging.claims", { kind: "relationships", column: "member_id", to: "staging.claim", field: "id" })],
+  });
+  const { issues } = buildGraph(p, []);
+  assert.match(issues[0]!.message, /Test "rel" refers to "staging\.claim": no such model or seed \(did you mean "staging\.claims"\?\)/);
+  assert.equal(issues[0]!.location.line, 3);
+});
+
+Deno.test("findCycle() finds a self-reference", () => {
+  assert.deepEqual(findCycle(["a"], new Map([["a", ["a"]]])), ["a", "a"]);
+  assert.equal(findCycle(["a", "b"], new Map([["b", ["a"]]])), undefined);
+});
+
+Deno.test("closest() suggests only near names", () => {
+  assert.equal(closest("staging.stg_member", ["staging.stg_members", "marts.members"]), "staging.stg_members");
+  assert.equal(closest("totally_else", ["staging.stg_members"]), undefined);
+});

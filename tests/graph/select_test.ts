@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { buildGraph } from "../../src/graph/build_graph.ts";
+import { selectNodes } from "../../src/graph/select.ts";
+import { findNode } from "../../src/graph/find_node.ts";
+import { NotFoundError, UsageError } from "../../src/errors.ts";
+import { genericTest, model, project, seed } from "./fixtures.ts";
+
+function graph() {
+  const p = project({
+    seeds: [seed("people")],
+    models: [
+      model("staging.stg_people", "select * from seeds.people", { tags: ["daily"] }),
+      model("staging.stg_orders", "select 1 as id"),
+      model("intermediate.int_people", "select * from staging.stg_people"),
+      model("marts.people", "select * from intermediate.int_people join staging.stg_orders using (id)", {
+        tags: ["daily", "finance"],
+      }),
+    ],
+    tests: [genericTest("not_null_people_id", "marts.people", { kind: "not_null", column: "id" })],
+  });
+  return buildGraph(p, []).graph;
+}
+
+const pick = (select: string[], exclude: string[] = []) =>
+  selectNodes(graph(), { select, exclude }).filter((id) => !id.startsWith("test."));
+
+Deno.test("selectNodes() selects by name and by layer.name", () => {
+  assert.deepEqual(pick(["stg_people"]), ["staging.stg_people"]);
+  assert.deepEqual(pick(["marts.people"]), ["marts.people"]);
+});
+
+Deno.test("selectNodes() with +name adds ancestors and name+ descendants", () => {
+  assert.deepEqual(pick(["+int_people"]), ["seeds.people", "staging.stg_people", "intermediate.int_people"]);
+  assert.deepEqual(pick(["stg_people+"]), ["staging.stg_people", "intermediate.int_people", "marts.people"]);
+  assert.deepEqual(pick(["stg_people+1"]), ["staging.stg_people", "intermediate.int_people"]);
+  assert.deepEqual(pick(["1+marts.people"]), ["staging.stg_orders", "intermediate.int_people", "marts.people"]);
+});
+
+Deno.test("selectNodes() understands tag:, path:, layer:, type: and globs", () => {
+  assert.deepEqual(pick(["tag:daily"]), ["staging.stg_people", "marts.people"]);
+  assert.deepEqual(pick(["path:models/staging"]), ["staging.stg_orders", "staging.stg_people"]);
+  assert.deepEqual(pick(["layer:intermediate"]), ["intermediate.int_people"]);
+  assert.deepEqual(pick(["type:seed"]), ["seeds.people"]);
+  assert.deepEqual(pick(["stg_*"]), ["staging.stg_orders", "staging.stg_people"]);
+});
+
+Deno.test("selectNodes() treats space as union and comma as intersection", () => {
+  assert.deepEqual(pick(["stg_orders int_people"]), ["staging.stg_orders", "intermediate.int_people"]);
+  assert.deepEqual(pick(["tag:daily,layer:marts"]), ["marts.people"]);
+  assert.deepEqual(pick(["tag:daily", "stg_orders"]), ["staging.stg_orders", "staging.stg_people", "marts.people"]);
+});
+
+Deno.test("selectNodes() removes --exclude matches", () => {
+  assert.deepEqual(pick(["+marts.people"], ["tag:daily"]), ["seeds.people", "staging.stg_orders", "intermediate.int_people"]);
+});
+
+Deno.test("selectNodes() brings the tests of selected models along", () => {
+  const ids = selectNodes(graph(), { select: ["marts.people"] });
+  assert.deepEqual(ids, ["marts.people", "test.not_null_people_id"]);
+  const none = selectNodes(graph(), { select: ["stg_orders"] });
+  assert.ok(!none.includes("test.not_null_people_id"));
+});
+
+Deno.test("selectNodes() rejects an unknown method", () => {
+  assert.throws(() => pick(["colour:red"]), UsageError);
+});
+
+Deno.test("findNode() resolves names and suggests close ones", () => {
+  const g = graph();
+  assert.equal(findNode(g, "int_people"), "intermediate.int_people");
+  assert.throws(() => findNode(g, "int_peple"), (e: unknown) => e instanceof NotFoundError && /did you mean "intermediate\.int_people"/.test(e.message));
+});

@@ -1,0 +1,93 @@
+/**
+ * Test helpers: temporary projects and warehouses that clean themselves up,
+ * and running the real CLI as a subprocess.
+ *
+ * @module
+ */
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { resolveConfig, type ResolvedConfig, type WharfConfig } from "../src/config.ts";
+
+/** The repository root. */
+export const REPO = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+/** The bundled example project. */
+export const CLINIC = join(REPO, "tests", "testdata", "clinic");
+
+/** A temporary project folder, removed on dispose. */
+export interface TempProject extends AsyncDisposable {
+  root: string;
+  /** A warehouse path inside the folder (not created). */
+  db: string;
+  config: ResolvedConfig;
+  /** Writes (or overwrites) a file relative to the root. */
+  write(path: string, text: string): Promise<void>;
+  /** Removes a file relative to the root. */
+  remove(path: string): Promise<void>;
+}
+
+/**
+ * Creates a temporary project with `files` (path relative to the root →
+ * content).
+ *
+ * @example
+ * ```ts ignore
+ * await using p = await tempProject({ "models/staging/a.sql": "select 1 as x" });
+ * ```
+ */
+export async function tempProject(
+  files: Record<string, string> = {},
+  config: WharfConfig = {},
+): Promise<TempProject> {
+  const root = await Deno.makeTempDir({ prefix: "wharf_test_" });
+  const write = async (path: string, text: string) => {
+    const full = join(root, path);
+    await Deno.mkdir(dirname(full), { recursive: true });
+    await Deno.writeTextFile(full, text);
+  };
+  for (const [path, text] of Object.entries(files)) await write(path, text);
+  return {
+    root,
+    db: join(root, "warehouse.duckdb"),
+    config: resolveConfig(root, config),
+    write,
+    remove: (path: string) => Deno.remove(join(root, path)),
+    [Symbol.asyncDispose]: () => Deno.remove(root, { recursive: true }),
+  };
+}
+
+/** Copies the example project into a temporary folder. */
+export async function tempClinic(): Promise<TempProject> {
+  const p = await tempProject();
+  await copyDir(CLINIC, p.root);
+  return p;
+}
+
+async function copyDir(from: string, to: string): Promise<void> {
+  await Deno.mkdir(to, { recursive: true });
+  for await (const e of Deno.readDir(from)) {
+    if (e.name === "target" || e.name.endsWith(".duckdb")) continue;
+    if (e.isDirectory) await copyDir(join(from, e.name), join(to, e.name));
+    else await Deno.copyFile(join(from, e.name), join(to, e.name));
+  }
+}
+
+/** What a CLI run printed and how it exited. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `deno run cli/main.ts …args` as users do, with colors off. */
+export async function runCli(args: readonly string[], cwd = REPO): Promise<CliResult> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", join(REPO, "cli", "main.ts"), ...args],
+    cwd,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}

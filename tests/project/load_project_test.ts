@@ -1,0 +1,127 @@
+import assert from "node:assert/strict";
+import { loadProject } from "../../src/project/load_project.ts";
+import { compileProject } from "../../src/compile/compile_project.ts";
+import { CompileError } from "../../src/errors.ts";
+import { CLINIC, tempProject } from "../helpers.ts";
+import { loadConfig } from "../../src/config.ts";
+
+Deno.test("loadProject() reads models, YAML config, columns, tests, seeds, macros and singular tests", async () => {
+  const project = await loadProject(await loadConfig(CLINIC));
+  assert.deepEqual(project.issues, []);
+  assert.deepEqual(project.models.map((m) => m.id).sort(), [
+    "intermediate.int_appointments",
+    "intermediate.int_payments_by_appointment",
+    "marts.daily_revenue",
+    "marts.patient_visits",
+    "marts.provider_load",
+    "staging.stg_appointments",
+    "staging.stg_patients",
+    "staging.stg_payments",
+  ]);
+  const daily = project.models.find((m) => m.name === "daily_revenue")!;
+  assert.deepEqual(daily.config, {
+    materialized: "incremental",
+    uniqueKey: ["day"],
+    watermark: "day",
+    tags: ["finance"],
+    enabled: true,
+  });
+  assert.deepEqual(daily.refs.map((r) => r.relation), ["intermediate.int_appointments"]);
+  assert.equal(project.seeds.find((s) => s.name === "patients")?.columnTypes.state, "VARCHAR");
+  assert.equal(project.macros.length, 1);
+  const names = project.tests.map((t) => t.name);
+  assert.ok(names.includes("relationships_stg_appointments_patient_id__staging_stg_patients"));
+  assert.ok(names.includes("no_payments_on_cancelled_appointments"));
+});
+
+Deno.test("loadProject() reports YAML problems with the file, the path in the YAML and the line", async () => {
+  await using p = await tempProject({
+    "models/staging/a.sql": "select 1 as id",
+    "models/staging/schema.yml": [
+      "models:",
+      "  - name: a",
+      "    config:",
+      "      materialized: tabel",
+      "    columns:",
+      "      - name: id",
+      "        tests:",
+      "          - unique",
+      "          - accepted_values: {}",
+      "          - nonsense",
+      "  - name: ghost",
+    ].join("\n"),
+  });
+  const project = await loadProject(p.config);
+  const messages = project.issues.map((i) => `${i.location.file}:${i.location.line}: ${i.message}`);
+  assert.deepEqual(messages.sort(), [
+    'models/staging/schema.yml:11: models[1].name: no model "ghost" in this folder: add ghost.sql beside this file or remove the entry',
+    'models/staging/schema.yml:4: models[0].config.materialized: expected one of view, table, incremental, ephemeral, got "tabel"',
+    "models/staging/schema.yml:9: models[0].columns[0].tests[1].accepted_values.values: expected a non-empty list of accepted values, got nothing",
+    'models/staging/schema.yml:10: models[0].columns[0].tests[2]: unknown test "nonsense": expected unique, not_null, accepted_values, relationships or expression_is_true',
+  ].sort());
+});
+
+Deno.test("loadProject() reports invalid YAML syntax with its line", async () => {
+  await using p = await tempProject({
+    "models/staging/a.sql": "select 1 as id",
+    "models/staging/schema.yml": "models:\n  - name: a\n    description: [unclosed\n",
+  });
+  const project = await loadProject(p.config);
+  assert.equal(project.issues.length, 1);
+  assert.match(project.issues[0]!.message, /^Invalid YAML: /);
+  assert.equal(project.issues[0]!.location.file, "models/staging/schema.yml");
+  assert.ok(project.issues[0]!.location.line! >= 3);
+});
+
+Deno.test("loadProject() reports unparseable SQL with file, line and DuckDB's message", async () => {
+  await using p = await tempProject({
+    "models/staging/bad.sql": "select id,\n  name\nfrom staging.x\nwhere id = = 2",
+    "models/staging/ddl.sql": "create table t (a int)",
+    "models/staging/two.sql": "select 1; select 2",
+  });
+  const project = await loadProject(p.config);
+  const byFile = new Map(project.issues.map((i) => [i.location.file, i]));
+  const bad = byFile.get("models/staging/bad.sql")!;
+  assert.match(bad.message, /^Cannot parse SQL: syntax error at or near "="/);
+  assert.equal(bad.location.line, 4);
+  assert.match(byFile.get("models/staging/ddl.sql")!.message, /must be one SELECT statement/);
+  assert.match(byFile.get("models/staging/two.sql")!.message, /Expected one SELECT statement, found 2/);
+});
+
+Deno.test("loadProject() rejects models outside a layer folder and reserved layer names", async () => {
+  await using p = await tempProject({
+    "models/loose.sql": "select 1",
+    "models/raw/a.sql": "select 1",
+  });
+  const project = await loadProject(p.config);
+  assert.equal(project.issues.length, 2);
+  assert.match(project.issues[0]!.message, /not in a layer folder/);
+  assert.match(project.issues[1]!.message, /the schema "raw" is reserved/);
+});
+
+Deno.test("loadProject() asks for a watermark on incremental models and leaves disabled models out", async () => {
+  await using p = await tempProject({
+    "models/marts/inc.sql": "select 1 as id",
+    "models/marts/off.sql": "select 1 as id",
+    "models/marts/m.yml":
+      "models:\n  - name: inc\n    config: {materialized: incremental}\n  - name: off\n    config: {enabled: false}\n",
+  });
+  const project = await loadProject(p.config);
+  assert.deepEqual(project.models.map((m) => m.id), ["marts.inc"]);
+  assert.match(project.issues[0]!.message, /needs a "watermark" column/);
+});
+
+Deno.test("compileProject() throws one CompileError listing every problem", async () => {
+  await using p = await tempProject({
+    "models/staging/a.sql": "select * from staging.nope",
+    "models/staging/b.sql": "selec 1",
+  });
+  await assert.rejects(() => compileProject(p.config, { sources: [] }), (err: unknown) => {
+    assert.ok(err instanceof CompileError);
+    assert.equal(err.issues.length, 2);
+    assert.match(err.message, /2 problems found \(nothing was run\)/);
+    assert.match(err.message, /models\/staging\/a\.sql:1:15: Cannot resolve relation "staging\.nope"/);
+    assert.match(err.message, /models\/staging\/b\.sql:1:1: Cannot parse SQL/);
+    return true;
+  });
+});

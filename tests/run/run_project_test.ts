@@ -1,0 +1,183 @@
+import assert from "node:assert/strict";
+import { runProject } from "../../src/run/run_project.ts";
+import { openWarehouse } from "../../src/db/warehouse.ts";
+import { tempClinic, tempProject } from "../helpers.ts";
+
+async function query(db: string, sql: string) {
+  const wh = await openWarehouse(db);
+  try {
+    return await wh.query(sql);
+  } finally {
+    wh.close();
+  }
+}
+
+Deno.test("runProject('build') builds the example project and records the run", async () => {
+  await using p = await tempClinic();
+  const summary = await runProject("build", p.config, { db: p.db });
+  assert.ok(summary.ok, JSON.stringify(summary.results.filter((r) => r.status !== "success" && r.status !== "pass")));
+  assert.equal(summary.results.length, 31);
+  const rows = await query(p.db, "select paid_cents::int as paid from marts.patient_visits where patient_id = 1");
+  assert.deepEqual(rows, [{ paid: 19000 }]);
+  const runs = await query(p.db, "select command, status, nodes, errors from wharf.runs");
+  assert.deepEqual(runs, [{ command: "build", status: "success", nodes: 31, errors: 0 }]);
+  const results = await query(
+    p.db,
+    "select status, count(*)::int as n from wharf.run_results group by status order by status",
+  );
+  assert.deepEqual(results, [{ status: "pass", n: 21 }, { status: "success", n: 10 }]);
+  const views = await query(p.db, "select table_name from information_schema.tables where table_schema = 'staging' and table_type = 'VIEW' order by 1");
+  assert.deepEqual(views.map((v) => v.table_name), ["stg_appointments", "stg_patients", "stg_payments"]);
+  const ephemeral = await query(p.db, "select count(*)::int as n from information_schema.tables where table_name = 'int_payments_by_appointment'");
+  assert.deepEqual(ephemeral, [{ n: 0 }]);
+});
+
+async function eventsProject() {
+  const p = await tempProject({
+    "models/marts/events.sql": "select id, value, _batch_id from raw.events",
+    "models/marts/events.yml":
+      "models:\n  - name: events\n    config:\n      materialized: incremental\n      unique_key: id\n      watermark: _batch_id\n",
+  });
+  const wh = await openWarehouse(p.db);
+  await wh.exec(
+    "create schema raw; create table raw.events (id int, value varchar, _batch_id int); insert into raw.events values (1, 'a', 1), (2, 'b', 1), (2, 'b2', 1)",
+  );
+  wh.close();
+  return p;
+}
+
+Deno.test("an incremental model merges only new batches by unique key, deterministically", async () => {
+  await using p = await eventsProject();
+  const first = await runProject("run", p.config, { db: p.db });
+  assert.equal(first.results[0]!.message, "full build");
+  // Two rows share id 2 within one batch: the winner does not depend on chance.
+  assert.deepEqual(await query(p.db, "select id, value from marts.events order by id"), [
+    { id: 1, value: "a" },
+    { id: 2, value: "b2" },
+  ]);
+  const wh = await openWarehouse(p.db);
+  await wh.exec("insert into raw.events values (2, 'new', 2), (3, 'c', 2), (3, 'c-later', 3), (1, 'old-batch-ignored', 1)");
+  wh.close();
+  const second = await runProject("run", p.config, { db: p.db });
+  assert.equal(second.results[0]!.message, "incremental: +1 rows");
+  assert.deepEqual(await query(p.db, "select id, value, _batch_id from marts.events order by id"), [
+    { id: 1, value: "a", _batch_id: 1 },
+    { id: 2, value: "new", _batch_id: 2 },
+    { id: 3, value: "c-later", _batch_id: 3 },
+  ]);
+  const refreshed = await runProject("run", p.config, { db: p.db, fullRefresh: true });
+  assert.equal(refreshed.results[0]!.message, "full build");
+  // Rebuilt from everything: within batch 1, id 1 has two rows and the tie
+  // goes to the greater row value, as documented.
+  assert.deepEqual(await query(p.db, "select id, value from marts.events order by id"), [
+    { id: 1, value: "old-batch-ignored" },
+    { id: 2, value: "new" },
+    { id: 3, value: "c-later" },
+  ]);
+});
+
+Deno.test("a model that fails at run time keeps its previous version and skips its dependents", async () => {
+  await using p = await tempProject({
+    "models/staging/base.sql": "select 1 as id",
+    "models/marts/m.sql": "select id from staging.base",
+    "models/marts/child.sql": "select * from marts.m",
+    "models/marts/m.yml": "models:\n  - name: m\n    config: {materialized: table}\n",
+  });
+  assert.ok((await runProject("build", p.config, { db: p.db })).ok);
+  await p.write("models/marts/m.sql", "select cast('not a number' as integer) as id from staging.base");
+  const summary = await runProject("build", p.config, { db: p.db });
+  assert.equal(summary.ok, false);
+  const m = summary.results.find((r) => r.id === "marts.m")!;
+  assert.equal(m.status, "error");
+  assert.match(m.message!, /Conversion Error/);
+  assert.match(m.message!, /\(compiled SQL: target\/run\/marts\/m\.sql\)/);
+  const child = summary.results.find((r) => r.id === "marts.child")!;
+  assert.deepEqual([child.status, child.message], ["skipped", 'upstream "marts.m" failed']);
+  assert.deepEqual(await query(p.db, "select id from marts.m"), [{ id: 1 }]);
+  const compiled = await Deno.readTextFile(`${p.root}/target/run/marts/m.sql`);
+  assert.match(compiled, /CREATE OR REPLACE TABLE "marts"\."m" AS/);
+});
+
+Deno.test("failing tests store their rows in wharf_failures; error severity stops dependents, warn does not", async () => {
+  await using p = await tempProject({
+    "models/staging/people.sql": "select * from (values (1, 'NY'), (2, 'ZZ'), (2, 'NJ'), (null, 'NY')) t(id, state)",
+    "models/marts/report.sql": "select count(*) as n from staging.people",
+    "models/staging/s.yml": [
+      "models:",
+      "  - name: people",
+      "    columns:",
+      "      - name: id",
+      "        tests: [unique, not_null]",
+      "      - name: state",
+      "        tests:",
+      "          - accepted_values:",
+      "              values: [NY, NJ]",
+      "              config: {severity: warn}",
+    ].join("\n"),
+    "sql/tests/no_id_two.sql": "select * from staging.people where id = 2",
+  });
+  const summary = await runProject("build", p.config, { db: p.db });
+  const status = Object.fromEntries(summary.results.map((r) => [r.id, [r.status, r.rows]]));
+  assert.deepEqual(status, {
+    "staging.people": ["success", undefined],
+    "test.unique_people_id": ["fail", 1],
+    "test.not_null_people_id": ["fail", 1],
+    "test.accepted_values_people_state": ["warn", 1],
+    "test.no_id_two": ["fail", 2],
+    "marts.report": ["skipped", undefined],
+  });
+  assert.equal(summary.ok, false);
+  assert.deepEqual(await query(p.db, "select value, n_records::int as n from wharf_failures.unique_people_id"), [
+    { value: 2, n: 2 },
+  ]);
+  assert.deepEqual(await query(p.db, "select id, state from wharf_failures.accepted_values_people_state"), [
+    { id: 2, state: "ZZ" },
+  ]);
+  // Only warnings left: the build succeeds.
+  await p.write("models/staging/people.sql", "select * from (values (1, 'NY'), (2, 'ZZ')) t(id, state)");
+  await p.remove("sql/tests/no_id_two.sql");
+  const again = await runProject("build", p.config, { db: p.db });
+  assert.ok(again.ok);
+  assert.equal(again.results.find((r) => r.id === "marts.report")?.status, "success");
+});
+
+Deno.test("independent models build concurrently, never more than --threads at once", async () => {
+  const files: Record<string, string> = {};
+  for (let i = 0; i < 12; i++) {
+    files[`models/staging/m${i}.sql`] = `select range as x from range(200000) order by random()`;
+    files[`models/marts/t${i}.sql`] = `select count(*) as n from staging.m${i}`;
+  }
+  files["models/marts/t.yml"] = `models:\n${
+    Array.from({ length: 12 }, (_, i) => `  - name: t${i}\n    config: {materialized: table}\n`).join("")
+  }`;
+  await using p = await tempProject(files);
+  let running = 0;
+  let peak = 0;
+  const summary = await runProject("run", p.config, {
+    db: p.db,
+    threads: 3,
+    onStart: () => {
+      running++;
+      peak = Math.max(peak, running);
+    },
+    onResult: () => running--,
+  });
+  assert.ok(summary.ok);
+  assert.equal(summary.results.length, 24);
+  assert.ok(peak > 1 && peak <= 3, `peak concurrency ${peak}`);
+  assert.deepEqual(await query(p.db, "select n::int as n from marts.t7"), [{ n: 200000 }]);
+});
+
+Deno.test("ephemeral chains are inlined and run on DuckDB", async () => {
+  await using p = await tempProject({
+    "models/staging/e1.sql": "select 1 as x union all select 2",
+    "models/staging/e2.sql": "with d as (select x * 10 as y from staging.e1) select * from d",
+    "models/marts/m.sql": "select sum(y) as total, (select count(*) from staging.e1) as n from staging.e2",
+    "models/staging/s.yml":
+      "models:\n  - name: e1\n    config: {materialized: ephemeral}\n  - name: e2\n    config: {materialized: ephemeral}\n",
+  });
+  const summary = await runProject("build", p.config, { db: p.db });
+  assert.ok(summary.ok);
+  assert.deepEqual(summary.results.map((r) => r.id), ["marts.m"]);
+  assert.deepEqual(await query(p.db, "select total::int as total, n::int as n from marts.m"), [{ total: 30, n: 2 }]);
+});
