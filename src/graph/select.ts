@@ -118,8 +118,10 @@ export interface SelectOptions {
 }
 
 /**
- * Returns the ids of the selected nodes, in graph order. Tests are selected
- * with their models: a test is included when any node it reads is selected.
+ * Returns the ids of the selected nodes, in graph order. Tests come along
+ * with their models: a test is included when every node it reads is
+ * selected (so a relationships test does not run against a model that was
+ * left out).
  *
  * @example
  * ```ts ignore
@@ -131,7 +133,10 @@ export function selectNodes(graph: Graph, options: SelectOptions = {}): string[]
   const chosen = select.length ? selectExpression(graph, select) : new Set(graph.nodes.keys());
   for (const id of [...chosen]) {
     for (const c of graph.children.get(id) ?? []) {
-      if (graph.nodes.get(c)?.kind.endsWith("_test")) chosen.add(c);
+      if (
+        graph.nodes.get(c)?.kind.endsWith("_test") &&
+        (graph.parents.get(c) ?? []).every((p) => chosen.has(p))
+      ) chosen.add(c);
     }
   }
   const excluded = options.exclude?.length

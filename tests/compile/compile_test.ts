@@ -23,7 +23,10 @@ Deno.test("compileNode() builds views and tables with CREATE OR REPLACE", () => 
   const b = compile(p, "marts.b");
   assert.ok(b.kind === "model");
   // The trailing comment must not swallow anything that follows the SELECT.
-  assert.equal(b.sql, 'CREATE OR REPLACE TABLE "marts"."b" AS\nselect * from staging.a -- trailing comment\n');
+  assert.equal(
+    b.sql,
+    'CREATE OR REPLACE TABLE "marts"."b" AS\nselect * from staging.a -- trailing comment\n',
+  );
 });
 
 Deno.test("compileNode() inlines ephemeral models as CTEs, at every reference, quoted or not", () => {
@@ -75,11 +78,23 @@ Deno.test("compileNode() compiles an incremental model to a deduplicating full b
   const c = compile(p, "marts.inc");
   assert.ok(c.kind === "model" && c.materialized === "incremental");
   assert.match(c.sql, /^CREATE OR REPLACE TABLE "marts"\."inc" AS/);
-  assert.match(c.sql, /QUALIFY row_number\(\) OVER \(PARTITION BY "id" ORDER BY "_batch_id" DESC NULLS LAST, __wharf_src DESC\) = 1$/);
+  assert.match(
+    c.sql,
+    /QUALIFY row_number\(\) OVER \(PARTITION BY "id" ORDER BY "_batch_id" DESC NULLS LAST, __wharf_src DESC\) = 1$/,
+  );
   assert.equal(c.incremental.length, 4);
-  assert.match(c.incremental[0]!, /WHERE __wharf_src\."_batch_id" > \(SELECT max\("_batch_id"\) FROM "marts"\."inc"\)/);
-  assert.match(c.incremental[1]!, /^DELETE FROM "marts"\."inc" AS t WHERE EXISTS .* n\."id" IS NOT DISTINCT FROM t\."id"\)$/);
-  assert.equal(c.incremental[2], 'INSERT INTO "marts"."inc" BY NAME SELECT * FROM "__wharf_new_marts_inc"');
+  assert.match(
+    c.incremental[0]!,
+    /WHERE __wharf_src\."_batch_id" > \(SELECT max\("_batch_id"\) FROM "marts"\."inc"\)/,
+  );
+  assert.match(
+    c.incremental[1]!,
+    /^DELETE FROM "marts"\."inc" AS t WHERE EXISTS .* n\."id" IS NOT DISTINCT FROM t\."id"\)$/,
+  );
+  assert.equal(
+    c.incremental[2],
+    'INSERT INTO "marts"."inc" BY NAME SELECT * FROM "__wharf_new_marts_inc"',
+  );
 });
 
 Deno.test("compileNode() appends without a unique key", () => {
@@ -99,8 +114,17 @@ Deno.test("compileNode() compiles generic tests to queries returning failing row
     tests: [
       genericTest("u", "staging.p", { kind: "unique", column: "id" }),
       genericTest("n", "staging.p", { kind: "not_null", column: "id" }),
-      genericTest("a", "staging.p", { kind: "accepted_values", column: "st", values: ["NY", "O'Hare"] }),
-      genericTest("r", "staging.p", { kind: "relationships", column: "id", to: "seeds.people", field: "pid" }),
+      genericTest("a", "staging.p", {
+        kind: "accepted_values",
+        column: "st",
+        values: ["NY", "O'Hare"],
+      }),
+      genericTest("r", "staging.p", {
+        kind: "relationships",
+        column: "id",
+        to: "seeds.people",
+        field: "pid",
+      }),
       genericTest("e", "staging.p", { kind: "expression", expression: "a >= b" }),
     ],
   });
@@ -112,7 +136,10 @@ Deno.test("compileNode() compiles generic tests to queries returning failing row
   assert.match(q("test.u"), /GROUP BY "id"\nHAVING count\(\*\) > 1/);
   assert.equal(q("test.n"), 'SELECT *\nFROM "staging"."p"\nWHERE "id" IS NULL');
   assert.match(q("test.a"), /CAST\("st" AS VARCHAR\) NOT IN \('NY', 'O''Hare'\)/);
-  assert.match(q("test.r"), /NOT EXISTS \(SELECT 1 FROM "seeds"\."people" AS parent WHERE parent\."pid" = child\."id"\)/);
+  assert.match(
+    q("test.r"),
+    /NOT EXISTS \(SELECT 1 FROM "seeds"\."people" AS parent WHERE parent\."pid" = child\."id"\)/,
+  );
   assert.equal(q("test.e"), 'SELECT *\nFROM "staging"."p"\nWHERE NOT coalesce((a >= b), false)');
 });
 
@@ -136,10 +163,17 @@ Deno.test("planFor() skips ephemeral models and makes children wait for their pa
     tests: [genericTest("nn", "staging.a", { kind: "not_null", column: "id" })],
   });
   const { graph } = buildGraph(p, []);
-  const compiled = new Map(graph.order.map((id) => [id, compileNode(graph, graph.nodes.get(id)!, { root: "/" })!]));
+  const compiled = new Map(
+    graph.order.map((id) => [id, compileNode(graph, graph.nodes.get(id)!, { root: "/" })!]),
+  );
   const cp = { project: p, graph, compiled };
   const build = planFor(cp, graph.order, "build");
-  assert.deepEqual(build.nodes.map((n) => n.id), ["staging.a", "marts.m", "test.nn"].sort((x, y) => graph.order.indexOf(x) - graph.order.indexOf(y)));
+  assert.deepEqual(
+    build.nodes.map((n) => n.id),
+    ["staging.a", "marts.m", "test.nn"].sort((x, y) =>
+      graph.order.indexOf(x) - graph.order.indexOf(y)
+    ),
+  );
   assert.deepEqual(build.parents.get("marts.m"), ["staging.a", "test.nn"]);
   const run = planFor(cp, graph.order, "run");
   assert.deepEqual(run.nodes.map((n) => n.id), ["staging.a", "marts.m"]);

@@ -32,7 +32,11 @@ Deno.test("buildGraph() reports an unknown relation with file, line and the clos
     issues[0]!.message,
     'Cannot resolve relation "staging.stg_claim" in models/intermediate/int_claims.sql: no such model (did you mean "staging.stg_claims"?)',
   );
-  assert.deepEqual(issues[0]!.location, { file: "models/intermediate/int_claims.sql", line: 2, column: 6 });
+  assert.deepEqual(issues[0]!.location, {
+    file: "models/intermediate/int_claims.sql",
+    line: 2,
+    column: 6,
+  });
 });
 
 Deno.test("buildGraph() collects every unresolved reference, not just the first", () => {
@@ -44,7 +48,10 @@ Deno.test("buildGraph() collects every unresolved reference, not just the first"
   });
   const { issues } = buildGraph(p, ["raw.members"]);
   assert.equal(issues.length, 3);
-  assert.match(issues[0]!.message, /"raw\.claims".*no such raw table in the warehouse \(land it first/);
+  assert.match(
+    issues[0]!.message,
+    /"raw\.claims".*no such raw table in the warehouse \(land it first/,
+  );
   assert.match(issues[1]!.message, /"seeds\.nope".*no such seed/);
   assert.match(issues[2]!.message, /"staging\.zzz".*no such model/);
 });
@@ -54,7 +61,10 @@ Deno.test("buildGraph() asks to qualify an unqualified model name", () => {
     models: [model("staging.a", "select 1 as x"), model("marts.b", "select * from a")],
   });
   const { issues } = buildGraph(p, []);
-  assert.equal(issues[0]!.message, 'Cannot resolve relation "a": qualify it with its schema as "staging.a"');
+  assert.equal(
+    issues[0]!.message,
+    'Cannot resolve relation "a": qualify it with its schema as "staging.a"',
+  );
 });
 
 Deno.test("buildGraph() without a warehouse takes raw references on trust", () => {
@@ -94,7 +104,10 @@ Deno.test("buildGraph() reports a cycle among other problems as one more issue",
 
 Deno.test("buildGraph() makes tests depend on their model and a relationships target", () => {
   const p = project({
-    models: [model("staging.members", "select 1 as id"), model("staging.claims", "select 1 as member_id")],
+    models: [
+      model("staging.members", "select 1 as id"),
+      model("staging.claims", "select 1 as member_id"),
+    ],
     tests: [
       genericTest("rel", "staging.claims", {
         kind: "relationships",
@@ -112,10 +125,20 @@ Deno.test("buildGraph() makes tests depend on their model and a relationships ta
 Deno.test("buildGraph() reports a relationships test pointing nowhere", () => {
   const p = project({
     models: [model("staging.claims", "select 1 as member_id")],
-    tests: [genericTest("rel", "staging.claims", { kind: "relationships", column: "member_id", to: "staging.claim", field: "id" })],
+    tests: [
+      genericTest("rel", "staging.claims", {
+        kind: "relationships",
+        column: "member_id",
+        to: "staging.claim",
+        field: "id",
+      }),
+    ],
   });
   const { issues } = buildGraph(p, []);
-  assert.match(issues[0]!.message, /Test "rel" refers to "staging\.claim": no such model or seed \(did you mean "staging\.claims"\?\)/);
+  assert.match(
+    issues[0]!.message,
+    /Test "rel" refers to "staging\.claim": no such model or seed \(did you mean "staging\.claims"\?\)/,
+  );
   assert.equal(issues[0]!.location.line, 3);
 });
 
@@ -125,6 +148,9 @@ Deno.test("findCycle() finds a self-reference", () => {
 });
 
 Deno.test("closest() suggests only near names", () => {
-  assert.equal(closest("staging.stg_member", ["staging.stg_members", "marts.members"]), "staging.stg_members");
+  assert.equal(
+    closest("staging.stg_member", ["staging.stg_members", "marts.members"]),
+    "staging.stg_members",
+  );
   assert.equal(closest("totally_else", ["staging.stg_members"]), undefined);
 });

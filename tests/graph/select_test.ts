@@ -12,11 +12,23 @@ function graph() {
       model("staging.stg_people", "select * from seeds.people", { tags: ["daily"] }),
       model("staging.stg_orders", "select 1 as id"),
       model("intermediate.int_people", "select * from staging.stg_people"),
-      model("marts.people", "select * from intermediate.int_people join staging.stg_orders using (id)", {
-        tags: ["daily", "finance"],
+      model(
+        "marts.people",
+        "select * from intermediate.int_people join staging.stg_orders using (id)",
+        {
+          tags: ["daily", "finance"],
+        },
+      ),
+    ],
+    tests: [
+      genericTest("not_null_people_id", "marts.people", { kind: "not_null", column: "id" }),
+      genericTest("rel_orders_people", "staging.stg_orders", {
+        kind: "relationships",
+        column: "id",
+        to: "marts.people",
+        field: "id",
       }),
     ],
-    tests: [genericTest("not_null_people_id", "marts.people", { kind: "not_null", column: "id" })],
   });
   return buildGraph(p, []).graph;
 }
@@ -30,10 +42,22 @@ Deno.test("selectNodes() selects by name and by layer.name", () => {
 });
 
 Deno.test("selectNodes() with +name adds ancestors and name+ descendants", () => {
-  assert.deepEqual(pick(["+int_people"]), ["seeds.people", "staging.stg_people", "intermediate.int_people"]);
-  assert.deepEqual(pick(["stg_people+"]), ["staging.stg_people", "intermediate.int_people", "marts.people"]);
+  assert.deepEqual(pick(["+int_people"]), [
+    "seeds.people",
+    "staging.stg_people",
+    "intermediate.int_people",
+  ]);
+  assert.deepEqual(pick(["stg_people+"]), [
+    "staging.stg_people",
+    "intermediate.int_people",
+    "marts.people",
+  ]);
   assert.deepEqual(pick(["stg_people+1"]), ["staging.stg_people", "intermediate.int_people"]);
-  assert.deepEqual(pick(["1+marts.people"]), ["staging.stg_orders", "intermediate.int_people", "marts.people"]);
+  assert.deepEqual(pick(["1+marts.people"]), [
+    "staging.stg_orders",
+    "intermediate.int_people",
+    "marts.people",
+  ]);
 });
 
 Deno.test("selectNodes() understands tag:, path:, layer:, type: and globs", () => {
@@ -45,18 +69,31 @@ Deno.test("selectNodes() understands tag:, path:, layer:, type: and globs", () =
 });
 
 Deno.test("selectNodes() treats space as union and comma as intersection", () => {
-  assert.deepEqual(pick(["stg_orders int_people"]), ["staging.stg_orders", "intermediate.int_people"]);
+  assert.deepEqual(pick(["stg_orders int_people"]), [
+    "staging.stg_orders",
+    "intermediate.int_people",
+  ]);
   assert.deepEqual(pick(["tag:daily,layer:marts"]), ["marts.people"]);
-  assert.deepEqual(pick(["tag:daily", "stg_orders"]), ["staging.stg_orders", "staging.stg_people", "marts.people"]);
+  assert.deepEqual(pick(["tag:daily", "stg_orders"]), [
+    "staging.stg_orders",
+    "staging.stg_people",
+    "marts.people",
+  ]);
 });
 
 Deno.test("selectNodes() removes --exclude matches", () => {
-  assert.deepEqual(pick(["+marts.people"], ["tag:daily"]), ["seeds.people", "staging.stg_orders", "intermediate.int_people"]);
+  assert.deepEqual(pick(["+marts.people"], ["tag:daily"]), [
+    "seeds.people",
+    "staging.stg_orders",
+    "intermediate.int_people",
+  ]);
 });
 
-Deno.test("selectNodes() brings the tests of selected models along", () => {
+Deno.test("selectNodes() brings along the tests whose every parent is selected", () => {
   const ids = selectNodes(graph(), { select: ["marts.people"] });
   assert.deepEqual(ids, ["marts.people", "test.not_null_people_id"]);
+  const both = selectNodes(graph(), { select: ["marts.people", "stg_orders"] });
+  assert.ok(both.includes("test.rel_orders_people"));
   const none = selectNodes(graph(), { select: ["stg_orders"] });
   assert.ok(!none.includes("test.not_null_people_id"));
 });
@@ -68,5 +105,9 @@ Deno.test("selectNodes() rejects an unknown method", () => {
 Deno.test("findNode() resolves names and suggests close ones", () => {
   const g = graph();
   assert.equal(findNode(g, "int_people"), "intermediate.int_people");
-  assert.throws(() => findNode(g, "int_peple"), (e: unknown) => e instanceof NotFoundError && /did you mean "intermediate\.int_people"/.test(e.message));
+  assert.throws(
+    () => findNode(g, "int_peple"),
+    (e: unknown) =>
+      e instanceof NotFoundError && /did you mean "intermediate\.int_people"/.test(e.message),
+  );
 });

@@ -53,12 +53,15 @@ Deno.test("loadProject() reports YAML problems with the file, the path in the YA
   });
   const project = await loadProject(p.config);
   const messages = project.issues.map((i) => `${i.location.file}:${i.location.line}: ${i.message}`);
-  assert.deepEqual(messages.sort(), [
-    'models/staging/schema.yml:11: models[1].name: no model "ghost" in this folder: add ghost.sql beside this file or remove the entry',
-    'models/staging/schema.yml:4: models[0].config.materialized: expected one of view, table, incremental, ephemeral, got "tabel"',
-    "models/staging/schema.yml:9: models[0].columns[0].tests[1].accepted_values.values: expected a non-empty list of accepted values, got nothing",
-    'models/staging/schema.yml:10: models[0].columns[0].tests[2]: unknown test "nonsense": expected unique, not_null, accepted_values, relationships or expression_is_true',
-  ].sort());
+  assert.deepEqual(
+    messages.sort(),
+    [
+      'models/staging/schema.yml:11: models[1].name: no model "ghost" in this folder: add ghost.sql beside this file or remove the entry',
+      'models/staging/schema.yml:4: models[0].config.materialized: expected one of view, table, incremental, ephemeral, got "tabel"',
+      "models/staging/schema.yml:9: models[0].columns[0].tests[1].accepted_values.values: expected a non-empty list of accepted values, got nothing",
+      'models/staging/schema.yml:10: models[0].columns[0].tests[2]: unknown test "nonsense": expected unique, not_null, accepted_values, relationships or expression_is_true',
+    ].sort(),
+  );
 });
 
 Deno.test("loadProject() reports invalid YAML syntax with its line", async () => {
@@ -85,7 +88,10 @@ Deno.test("loadProject() reports unparseable SQL with file, line and DuckDB's me
   assert.match(bad.message, /^Cannot parse SQL: syntax error at or near "="/);
   assert.equal(bad.location.line, 4);
   assert.match(byFile.get("models/staging/ddl.sql")!.message, /must be one SELECT statement/);
-  assert.match(byFile.get("models/staging/two.sql")!.message, /Expected one SELECT statement, found 2/);
+  assert.match(
+    byFile.get("models/staging/two.sql")!.message,
+    /Expected one SELECT statement, found 2/,
+  );
 });
 
 Deno.test("loadProject() rejects models outside a layer folder and reserved layer names", async () => {
@@ -120,7 +126,10 @@ Deno.test("compileProject() throws one CompileError listing every problem", asyn
     assert.ok(err instanceof CompileError);
     assert.equal(err.issues.length, 2);
     assert.match(err.message, /2 problems found \(nothing was run\)/);
-    assert.match(err.message, /models\/staging\/a\.sql:1:15: Cannot resolve relation "staging\.nope"/);
+    assert.match(
+      err.message,
+      /models\/staging\/a\.sql:1:15: Cannot resolve relation "staging\.nope"/,
+    );
     assert.match(err.message, /models\/staging\/b\.sql:1:1: Cannot parse SQL/);
     return true;
   });

@@ -15,9 +15,15 @@ async function query(db: string, sql: string) {
 Deno.test("runProject('build') builds the example project and records the run", async () => {
   await using p = await tempClinic();
   const summary = await runProject("build", p.config, { db: p.db });
-  assert.ok(summary.ok, JSON.stringify(summary.results.filter((r) => r.status !== "success" && r.status !== "pass")));
+  assert.ok(
+    summary.ok,
+    JSON.stringify(summary.results.filter((r) => r.status !== "success" && r.status !== "pass")),
+  );
   assert.equal(summary.results.length, 31);
-  const rows = await query(p.db, "select paid_cents::int as paid from marts.patient_visits where patient_id = 1");
+  const rows = await query(
+    p.db,
+    "select paid_cents::int as paid from marts.patient_visits where patient_id = 1",
+  );
   assert.deepEqual(rows, [{ paid: 19000 }]);
   const runs = await query(p.db, "select command, status, nodes, errors from wharf.runs");
   assert.deepEqual(runs, [{ command: "build", status: "success", nodes: 31, errors: 0 }]);
@@ -26,9 +32,19 @@ Deno.test("runProject('build') builds the example project and records the run", 
     "select status, count(*)::int as n from wharf.run_results group by status order by status",
   );
   assert.deepEqual(results, [{ status: "pass", n: 21 }, { status: "success", n: 10 }]);
-  const views = await query(p.db, "select table_name from information_schema.tables where table_schema = 'staging' and table_type = 'VIEW' order by 1");
-  assert.deepEqual(views.map((v) => v.table_name), ["stg_appointments", "stg_patients", "stg_payments"]);
-  const ephemeral = await query(p.db, "select count(*)::int as n from information_schema.tables where table_name = 'int_payments_by_appointment'");
+  const views = await query(
+    p.db,
+    "select table_name from information_schema.tables where table_schema = 'staging' and table_type = 'VIEW' order by 1",
+  );
+  assert.deepEqual(views.map((v) => v.table_name), [
+    "stg_appointments",
+    "stg_patients",
+    "stg_payments",
+  ]);
+  const ephemeral = await query(
+    p.db,
+    "select count(*)::int as n from information_schema.tables where table_name = 'int_payments_by_appointment'",
+  );
   assert.deepEqual(ephemeral, [{ n: 0 }]);
 });
 
@@ -56,7 +72,9 @@ Deno.test("an incremental model merges only new batches by unique key, determini
     { id: 2, value: "b2" },
   ]);
   const wh = await openWarehouse(p.db);
-  await wh.exec("insert into raw.events values (2, 'new', 2), (3, 'c', 2), (3, 'c-later', 3), (1, 'old-batch-ignored', 1)");
+  await wh.exec(
+    "insert into raw.events values (2, 'new', 2), (3, 'c', 2), (3, 'c-later', 3), (1, 'old-batch-ignored', 1)",
+  );
   wh.close();
   const second = await runProject("run", p.config, { db: p.db });
   assert.equal(second.results[0]!.message, "incremental: +1 rows");
@@ -84,7 +102,10 @@ Deno.test("a model that fails at run time keeps its previous version and skips i
     "models/marts/m.yml": "models:\n  - name: m\n    config: {materialized: table}\n",
   });
   assert.ok((await runProject("build", p.config, { db: p.db })).ok);
-  await p.write("models/marts/m.sql", "select cast('not a number' as integer) as id from staging.base");
+  await p.write(
+    "models/marts/m.sql",
+    "select cast('not a number' as integer) as id from staging.base",
+  );
   const summary = await runProject("build", p.config, { db: p.db });
   assert.equal(summary.ok, false);
   const m = summary.results.find((r) => r.id === "marts.m")!;
@@ -100,7 +121,8 @@ Deno.test("a model that fails at run time keeps its previous version and skips i
 
 Deno.test("failing tests store their rows in wharf_failures; error severity stops dependents, warn does not", async () => {
   await using p = await tempProject({
-    "models/staging/people.sql": "select * from (values (1, 'NY'), (2, 'ZZ'), (2, 'NJ'), (null, 'NY')) t(id, state)",
+    "models/staging/people.sql":
+      "select * from (values (1, 'NY'), (2, 'ZZ'), (2, 'NJ'), (null, 'NY')) t(id, state)",
     "models/marts/report.sql": "select count(*) as n from staging.people",
     "models/staging/s.yml": [
       "models:",
@@ -127,14 +149,23 @@ Deno.test("failing tests store their rows in wharf_failures; error severity stop
     "marts.report": ["skipped", undefined],
   });
   assert.equal(summary.ok, false);
-  assert.deepEqual(await query(p.db, "select value, n_records::int as n from wharf_failures.unique_people_id"), [
-    { value: 2, n: 2 },
-  ]);
-  assert.deepEqual(await query(p.db, "select id, state from wharf_failures.accepted_values_people_state"), [
-    { id: 2, state: "ZZ" },
-  ]);
+  assert.deepEqual(
+    await query(p.db, "select value, n_records::int as n from wharf_failures.unique_people_id"),
+    [
+      { value: 2, n: 2 },
+    ],
+  );
+  assert.deepEqual(
+    await query(p.db, "select id, state from wharf_failures.accepted_values_people_state"),
+    [
+      { id: 2, state: "ZZ" },
+    ],
+  );
   // Only warnings left: the build succeeds.
-  await p.write("models/staging/people.sql", "select * from (values (1, 'NY'), (2, 'ZZ')) t(id, state)");
+  await p.write(
+    "models/staging/people.sql",
+    "select * from (values (1, 'NY'), (2, 'ZZ')) t(id, state)",
+  );
   await p.remove("sql/tests/no_id_two.sql");
   const again = await runProject("build", p.config, { db: p.db });
   assert.ok(again.ok);
@@ -148,7 +179,8 @@ Deno.test("independent models build concurrently, never more than --threads at o
     files[`models/marts/t${i}.sql`] = `select count(*) as n from staging.m${i}`;
   }
   files["models/marts/t.yml"] = `models:\n${
-    Array.from({ length: 12 }, (_, i) => `  - name: t${i}\n    config: {materialized: table}\n`).join("")
+    Array.from({ length: 12 }, (_, i) => `  - name: t${i}\n    config: {materialized: table}\n`)
+      .join("")
   }`;
   await using p = await tempProject(files);
   let running = 0;
@@ -172,12 +204,16 @@ Deno.test("ephemeral chains are inlined and run on DuckDB", async () => {
   await using p = await tempProject({
     "models/staging/e1.sql": "select 1 as x union all select 2",
     "models/staging/e2.sql": "with d as (select x * 10 as y from staging.e1) select * from d",
-    "models/marts/m.sql": "select sum(y) as total, (select count(*) from staging.e1) as n from staging.e2",
+    "models/marts/m.sql":
+      "select sum(y) as total, (select count(*) from staging.e1) as n from staging.e2",
     "models/staging/s.yml":
       "models:\n  - name: e1\n    config: {materialized: ephemeral}\n  - name: e2\n    config: {materialized: ephemeral}\n",
   });
   const summary = await runProject("build", p.config, { db: p.db });
   assert.ok(summary.ok);
   assert.deepEqual(summary.results.map((r) => r.id), ["marts.m"]);
-  assert.deepEqual(await query(p.db, "select total::int as total, n::int as n from marts.m"), [{ total: 30, n: 2 }]);
+  assert.deepEqual(await query(p.db, "select total::int as total, n::int as n from marts.m"), [{
+    total: 30,
+    n: 2,
+  }]);
 });
