@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import type { ResolvedConfig } from "../config.ts";
 import { CompileError } from "../errors.ts";
 import { buildGraph, type Graph } from "../graph/build_graph.ts";
@@ -141,23 +141,25 @@ export async function writeCompiled(
   const { target } = cp.project.config.paths;
   const root = cp.project.config.root;
   const paths = new Map<string, string>();
+  const files = new Map<string, string>();
   for (const n of nodes) {
     const file = join(target, runFile(n));
-    await Deno.mkdir(join(file, ".."), { recursive: true });
-    let text: string;
-    if (n.kind === "test") text = `${n.query}\n`;
+    if (n.kind === "test") files.set(file, `${n.query}\n`);
     else if (n.kind === "model" && n.materialized === "incremental") {
-      text = `-- first run or --full-refresh\n${n.sql};\n\n-- later runs (one transaction)\n${
-        n.incremental.join(";\n\n")
-      };\n`;
-    } else text = `${n.sql};\n`;
-    await Deno.writeTextFile(file, text);
+      files.set(
+        file,
+        `-- first run or --full-refresh\n${n.sql};\n\n-- later runs (one transaction)\n${
+          n.incremental.join(";\n\n")
+        };\n`,
+      );
+    } else files.set(file, `${n.sql};\n`);
     if (n.kind === "model") {
-      const sel = join(target, "compiled", runFile(n).replace(/^run[\\/]/, ""));
-      await Deno.mkdir(join(sel, ".."), { recursive: true });
-      await Deno.writeTextFile(sel, `${n.select}\n`);
+      files.set(join(target, "compiled", runFile(n).replace(/^run[\\/]/, "")), `${n.select}\n`);
     }
-    paths.set(n.id, file.startsWith(root) ? file.slice(root.length + 1) : file);
+    paths.set(n.id, relative(root, file));
   }
+  const dirs = new Set([...files.keys()].map((f) => dirname(f)));
+  await Promise.all([...dirs].map((d) => Deno.mkdir(d, { recursive: true })));
+  await Promise.all([...files].map(([f, text]) => Deno.writeTextFile(f, text)));
   return paths;
 }

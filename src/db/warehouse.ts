@@ -32,6 +32,11 @@ export interface Session {
   exec(sql: string, params?: Params): Promise<void>;
   /** Runs a query and returns its rows as objects. */
   query(sql: string, params?: Params): Promise<Row[]>;
+  /**
+   * Runs a statement that reports a row count (CREATE TABLE AS, INSERT,
+   * DELETE) and returns that count.
+   */
+  count(sql: string, params?: Params): Promise<number>;
   /** Runs a query and returns rows, column names and types. */
   read(sql: string, params?: Params): Promise<QueryResult>;
 }
@@ -47,6 +52,13 @@ class ConnectionSession implements Session {
       params as DuckDBValue[] | undefined,
     );
     return reader.getRowObjectsJson() as Row[];
+  }
+  async count(sql: string, params?: Params): Promise<number> {
+    const reader = await this.connection.runAndReadAll(
+      sql,
+      params as DuckDBValue[] | undefined,
+    );
+    return Number(reader.getRows()[0]?.[0] ?? 0);
   }
   async read(sql: string, params?: Params): Promise<QueryResult> {
     const reader = await this.connection.runAndReadAll(
@@ -127,6 +139,10 @@ export class Warehouse implements Session {
 
   query(sql: string, params?: Params): Promise<Row[]> {
     return this.withConnection((s) => s.query(sql, params));
+  }
+
+  count(sql: string, params?: Params): Promise<number> {
+    return this.withConnection((s) => s.count(sql, params));
   }
 
   read(sql: string, params?: Params): Promise<QueryResult> {

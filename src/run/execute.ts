@@ -8,7 +8,7 @@ import type { Session, Warehouse } from "../db/warehouse.ts";
 import { quoteIdent } from "../db/sql.ts";
 import type { CompiledNode } from "../compile/compile.ts";
 import type { MacroFile } from "../project/types.ts";
-import { type NodeResult, recordResult } from "./run_log.ts";
+import { type NodeResult, recordResults } from "./run_log.ts";
 
 /** What to run: compiled nodes and, for each, the plan nodes it waits for. */
 export interface Plan {
@@ -59,63 +59,54 @@ async function runNode(
   node: CompiledNode,
   options: ExecuteOptions,
 ): Promise<Pick<NodeResult, "status" | "rows" | "message">> {
+  // A single statement runs in its own transaction: atomic without BEGIN/COMMIT.
   switch (node.kind) {
     case "seed":
-      return await wh.transaction(async (s) => {
-        await s.exec(node.sql);
-        return { status: "success", rows: await countRows(s, node.relation) };
-      });
-    case "test":
-      return await wh.transaction(async (s) => {
-        await s.exec(`CREATE OR REPLACE TABLE ${node.failures} AS\n${node.query}`);
-        const failures = await countRows(s, `wharf_failures.${node.name}`);
-        if (failures === 0) return { status: "pass", rows: 0 };
-        return {
-          status: node.severity === "warn" ? "warn" : "fail",
-          rows: failures,
-          message: `${failures} failing row${
-            failures === 1 ? "" : "s"
-          }: see wharf_failures.${node.name}`,
-        };
-      });
+      return { status: "success", rows: await wh.count(node.sql) };
+    case "test": {
+      const failures = await wh.count(`CREATE OR REPLACE TABLE ${node.failures} AS\n${node.query}`);
+      if (failures === 0) return { status: "pass", rows: 0 };
+      return {
+        status: node.severity === "warn" ? "warn" : "fail",
+        rows: failures,
+        message: `${failures} failing row${
+          failures === 1 ? "" : "s"
+        }: see wharf_failures.${node.name}`,
+      };
+    }
     case "model":
-      if (node.materialized === "ephemeral") return { status: "success", message: "inlined" };
-      if (node.materialized === "view") {
-        await wh.transaction((s) => s.exec(node.sql));
-        return { status: "success" };
+      switch (node.materialized) {
+        case "ephemeral":
+          return { status: "success", message: "inlined" };
+        case "view":
+          await wh.exec(node.sql);
+          return { status: "success" };
+        case "table":
+          return { status: "success", rows: await wh.count(node.sql) };
+        case "incremental":
+          return await wh.transaction(async (s) => {
+            if (options.fullRefresh || !(await tableExists(s, node.relation))) {
+              return { status: "success", rows: await s.count(node.sql), message: "full build" };
+            }
+            const before = await countRows(s, node.relation);
+            for (const statement of node.incremental) await s.exec(statement);
+            const after = await countRows(s, node.relation);
+            const delta = after - before;
+            return {
+              status: "success",
+              rows: after,
+              message: `incremental: ${delta >= 0 ? "+" : ""}${delta} rows`,
+            };
+          });
       }
-      if (node.materialized === "table") {
-        return await wh.transaction(async (s) => {
-          await s.exec(node.sql);
-          return { status: "success", rows: await countRows(s, node.relation) };
-        });
-      }
-      return await wh.transaction(async (s) => {
-        if (node.materialized !== "incremental") throw new Error("unreachable");
-        if (options.fullRefresh || !(await tableExists(s, node.relation))) {
-          await s.exec(node.sql);
-          return {
-            status: "success",
-            rows: await countRows(s, node.relation),
-            message: "full build",
-          };
-        }
-        const before = await countRows(s, node.relation);
-        for (const statement of node.incremental) await s.exec(statement);
-        const after = await countRows(s, node.relation);
-        return {
-          status: "success",
-          rows: after,
-          message: `incremental: ${after - before >= 0 ? "+" : ""}${after - before} rows`,
-        };
-      });
   }
 }
 
 /**
  * Runs `plan` on `wh`: at most `threads` nodes at a time, each as soon as
  * its parents are done. A node whose parent failed (or was skipped) is
- * skipped. Every outcome is recorded under `runId` in `wharf.run_results`.
+ * skipped. Every outcome is recorded under `runId` in `wharf.run_results`,
+ * together when the plan is done (or has thrown).
  *
  * @returns the results in completion order.
  */
@@ -139,15 +130,55 @@ export async function executePlan(
   for (const schema of schemas) await wh.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
 
   const results: NodeResult[] = [];
+  try {
+    await schedule(wh, plan, options, results);
+  } finally {
+    // One insert for the whole run: a row per node costs as much as a small model.
+    await wh.withConnection((s) => recordResults(s, options.runId, results));
+  }
+  return results;
+}
+
+/** The scheduling loop of {@linkcode executePlan}; appends to `results`. */
+async function schedule(
+  wh: Warehouse,
+  plan: Plan,
+  options: ExecuteOptions,
+  results: NodeResult[],
+): Promise<void> {
   const status = new Map<string, NodeResult["status"]>();
   const pending = [...plan.nodes];
   const running = new Map<string, Promise<void>>();
   const ids = new Set(plan.nodes.map((n) => n.id));
-  const finish = async (result: NodeResult) => {
+  const finish = (result: NodeResult) => {
     status.set(result.id, result.status);
     results.push(result);
-    await wh.withConnection((s) => recordResult(s, options.runId, result));
     options.onResult?.(result);
+  };
+  const start = (node: CompiledNode) => {
+    const task = (async () => {
+      options.onStart?.(node);
+      const startedAt = new Date();
+      let outcome: Pick<NodeResult, "status" | "rows" | "message">;
+      try {
+        outcome = await runNode(wh, node, options);
+      } catch (err) {
+        const where = options.compiledPaths?.get(node.id);
+        outcome = {
+          status: "error",
+          message: `${errorMessage(err)}${where ? `\n(compiled SQL: ${where})` : ""}`,
+        };
+      }
+      finish({
+        id: node.id,
+        kind: node.kind,
+        startedAt,
+        endedAt: new Date(),
+        compiledPath: options.compiledPaths?.get(node.id),
+        ...outcome,
+      });
+    })();
+    running.set(node.id, task.finally(() => running.delete(node.id)));
   };
 
   while (pending.length || running.size) {
@@ -159,56 +190,31 @@ export async function executePlan(
       pending.splice(i--, 1);
       progressed = true;
       const bad = parents.find((p) => ["error", "skipped", "fail"].includes(status.get(p)!));
-      if (bad) {
-        const now = new Date();
-        await finish({
-          id: node.id,
-          kind: node.kind,
-          status: "skipped",
-          startedAt: now,
-          endedAt: now,
-          message: `upstream "${bad}" ${
-            status.get(bad) === "fail"
-              ? "failed its test"
-              : status.get(bad) === "skipped"
-              ? "was skipped"
-              : "failed"
-          }`,
-        });
+      if (!bad) {
+        start(node);
         continue;
       }
-      const task = (async () => {
-        options.onStart?.(node);
-        const startedAt = new Date();
-        let outcome: Pick<NodeResult, "status" | "rows" | "message">;
-        try {
-          outcome = await runNode(wh, node, options);
-        } catch (err) {
-          const where = options.compiledPaths?.get(node.id);
-          outcome = {
-            status: "error",
-            message: `${errorMessage(err)}${where ? `\n(compiled SQL: ${where})` : ""}`,
-          };
-        }
-        await finish({
-          id: node.id,
-          kind: node.kind,
-          startedAt,
-          endedAt: new Date(),
-          compiledPath: options.compiledPaths?.get(node.id),
-          ...outcome,
-        });
-      })();
-      running.set(node.id, task.finally(() => running.delete(node.id)));
+      const why = status.get(bad) === "fail"
+        ? "failed its test"
+        : status.get(bad) === "skipped"
+        ? "was skipped"
+        : "failed";
+      const now = new Date();
+      finish({
+        id: node.id,
+        kind: node.kind,
+        status: "skipped",
+        startedAt: now,
+        endedAt: now,
+        message: `upstream "${bad}" ${why}`,
+      });
     }
     if (progressed && running.size < options.threads) continue;
-    if (running.size) {
-      await Promise.race(running.values());
-    } else if (!progressed && pending.length) {
+    if (running.size) await Promise.race(running.values());
+    else if (pending.length) {
       throw new Error(
         `Plan cannot proceed: ${pending.map((n) => n.id).join(", ")} wait for nodes that never run`,
       );
     }
   }
-  return results;
 }

@@ -67,11 +67,17 @@ export async function startRun(
   );
 }
 
-/** Records one node's outcome. */
-export async function recordResult(session: Session, runId: string, r: NodeResult): Promise<void> {
+/** Records the outcomes of a run's nodes, in one statement. */
+export async function recordResults(
+  session: Session,
+  runId: string,
+  results: readonly NodeResult[],
+): Promise<void> {
+  if (results.length === 0) return;
+  const row = "(?, ?, ?, ?, ?::TIMESTAMPTZ, ?::TIMESTAMPTZ, ?, ?, ?, ?)";
   await session.exec(
-    `INSERT INTO wharf.run_results VALUES (?, ?, ?, ?, ?::TIMESTAMPTZ, ?::TIMESTAMPTZ, ?, ?, ?, ?)`,
-    [
+    `INSERT INTO wharf.run_results VALUES ${results.map(() => row).join(", ")}`,
+    results.flatMap((r) => [
       runId,
       r.id,
       r.kind,
@@ -82,7 +88,7 @@ export async function recordResult(session: Session, runId: string, r: NodeResul
       r.rows === undefined ? null : r.rows,
       r.message ?? null,
       r.compiledPath ?? null,
-    ],
+    ]),
   );
 }
 

@@ -1,0 +1,190 @@
+/**
+ * `deno task bench build`: the model engine's overhead.
+ *
+ * 1. Generates a 200-model layered project (chains and fan-in) over a small
+ *    dataset, builds it with one thread and with four, and runs the very same
+ *    compiled statements directly on DuckDB (one connection, in order) in the
+ *    same run: overhead = wharf build time − direct time, per model.
+ * 2. Times `wharf build` of an 8-model project as users run it (a new Deno
+ *    process each time), against a bare `deno run` of an empty script.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { resolveConfig } from "../src/config.ts";
+import { runProject } from "../src/run/run_project.ts";
+import { compileProject, planFor } from "../src/compile/compile_project.ts";
+import { openWarehouse } from "../src/db/warehouse.ts";
+
+const REPO = join(import.meta.dirname!, "..");
+
+/** Writes a layered project with `models` models; returns its root. */
+async function generateProject(models: number, rows: number): Promise<string> {
+  const root = await Deno.makeTempDir({ prefix: "wharf_bench_" });
+  const write = async (path: string, text: string) => {
+    await Deno.mkdir(join(root, path, ".."), { recursive: true });
+    await Deno.writeTextFile(join(root, path), text);
+  };
+  const csv = ["id,grp,amount,day"];
+  for (let i = 0; i < rows; i++) {
+    csv.push(
+      `${i},${i % 17},${(i * 7919) % 1000 / 10},2024-01-${String(1 + (i % 28)).padStart(2, "0")}`,
+    );
+  }
+  await write("models/seeds/events.csv", csv.join("\n") + "\n");
+  const staging = Math.max(1, Math.round(models * 0.2));
+  const intermediate = Math.max(1, Math.round(models * 0.4));
+  const marts = models - staging - intermediate;
+  const yaml: string[] = ["models:"];
+  for (let i = 0; i < staging; i++) {
+    await write(
+      `models/staging/stg_${i}.sql`,
+      `select id, grp, amount + ${i} as amount, day::date as day from seeds.events where id % ${staging} = ${i}\n`,
+    );
+  }
+  for (let i = 0; i < intermediate; i++) {
+    // Chains (read the previous intermediate) and fan-in (read two staging models).
+    const sql = i % 3 === 0 && i > 0
+      ? `select grp, day, sum(amount) as amount from intermediate.int_${i - 1} group by all\n`
+      : `select grp, day, sum(amount) as amount from (select * from staging.stg_${
+        i % staging
+      } union all select * from staging.stg_${(i * 7 + 1) % staging}) group by all\n`;
+    await write(`models/intermediate/int_${i}.sql`, sql);
+    if (i % 2 === 0) yaml.push(`  - name: int_${i}\n    config: {materialized: table}`);
+  }
+  for (let i = 0; i < marts; i++) {
+    const a = i % intermediate, b = (i * 5 + 3) % intermediate, c = (i * 11 + 7) % intermediate;
+    await write(
+      `models/marts/mart_${i}.sql`,
+      `select x.grp, x.day, x.amount + coalesce(y.amount, 0) + coalesce(z.amount, 0) as amount\nfrom intermediate.int_${a} as x\nleft join intermediate.int_${b} as y using (grp, day)\nleft join intermediate.int_${c} as z using (grp, day)\n`,
+    );
+    yaml.push(`  - name: mart_${i}\n    config: {materialized: table}`);
+  }
+  await write(
+    "models/marts/marts.yml",
+    yaml.filter((l) => l.includes("mart_") || l === "models:").join("\n") + "\n",
+  );
+  await write(
+    "models/intermediate/intermediate.yml",
+    yaml.filter((l) => l.includes("int_") || l === "models:").join("\n") + "\n",
+  );
+  return root;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function timeEngine(root: string, threads: number): Promise<number> {
+  const db = join(root, `engine_${threads}.duckdb`);
+  const config = resolveConfig(root);
+  const start = performance.now();
+  const summary = await runProject("build", config, { db, threads });
+  const ms = performance.now() - start;
+  if (!summary.ok) {
+    throw new Error(
+      `bench project failed to build: ${
+        JSON.stringify(summary.results.find((r) => r.status !== "success"))
+      }`,
+    );
+  }
+  return ms;
+}
+
+async function timeDirect(root: string): Promise<number> {
+  const config = resolveConfig(root);
+  const cp = await compileProject(config, { sources: [] });
+  const plan = planFor(cp, cp.graph.order, "build");
+  const wh = await openWarehouse(join(root, "direct.duckdb"));
+  try {
+    return await wh.withConnection(async (s) => {
+      const start = performance.now();
+      for (const schema of ["seeds", "staging", "intermediate", "marts"]) {
+        await s.exec(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      }
+      for (const n of plan.nodes) {
+        if (n.kind === "test") await s.exec(n.query);
+        else await s.exec(n.sql);
+      }
+      return performance.now() - start;
+    });
+  } finally {
+    wh.close();
+  }
+}
+
+async function wall(args: string[]): Promise<number> {
+  const start = performance.now();
+  const out = await new Deno.Command(Deno.execPath(), { args, stdout: "null", stderr: "piped" })
+    .output();
+  const ms = performance.now() - start;
+  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
+  return ms;
+}
+
+export default async function main(): Promise<void> {
+  const models = 200;
+  const root = await generateProject(models, 5000);
+  try {
+    // Warm-up: the first DuckDB instance in a process pays one-off costs.
+    await timeDirect(root);
+    const direct = median([await timeDirect(root), await timeDirect(root), await timeDirect(root)]);
+    const one = median([
+      await timeEngine(root, 1),
+      await timeEngine(root, 1),
+      await timeEngine(root, 1),
+    ]);
+    const four = median([
+      await timeEngine(root, 4),
+      await timeEngine(root, 4),
+      await timeEngine(root, 4),
+    ]);
+    const overhead = (one - direct) / models;
+    console.log(`200-model project (${models} models + 1 seed, 5,000 rows)`);
+    console.log(`  direct DuckDB, same statements, 1 connection : ${direct.toFixed(0)} ms`);
+    console.log(
+      `  wharf build --threads 1                      : ${one.toFixed(0)} ms (${
+        (one / direct).toFixed(2)
+      }x direct)`,
+    );
+    console.log(
+      `  wharf build --threads 4                      : ${four.toFixed(0)} ms (${
+        (four / direct).toFixed(2)
+      }x direct)`,
+    );
+    console.log(
+      `  time per model (threads 4)                   : ${(four / models).toFixed(2)} ms`,
+    );
+    console.log(
+      `  engine overhead per model (threads 1)        : ${
+        overhead.toFixed(2)
+      } ms  (target <= 10 ms)`,
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+
+  const small = await generateProject(8, 200);
+  try {
+    const empty = join(small, "empty.ts");
+    await Deno.writeTextFile(empty, "");
+    const cli = ["run", "--allow-all", join(REPO, "cli", "main.ts"), "--project", small, "build"];
+    await wall(cli);
+    const bases = [];
+    for (let i = 0; i < 5; i++) bases.push(await wall(["run", empty]));
+    const base = median(bases);
+    const builds = [];
+    for (let i = 0; i < 5; i++) builds.push(await wall(cli));
+    const build = median(builds);
+    console.log(`8-model project, new process each time (median of 5)`);
+    console.log(`  deno run of an empty script                  : ${base.toFixed(0)} ms`);
+    console.log(
+      `  wharf build (8 models) incl. Deno start      : ${build.toFixed(0)} ms (${
+        (build / base).toFixed(1)
+      }x empty; target < 500 ms)`,
+    );
+  } finally {
+    await Deno.remove(small, { recursive: true });
+  }
+}

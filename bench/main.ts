@@ -1,0 +1,17 @@
+/**
+ * Benchmarks: `deno task bench <name>`. Each prints its figures and a ratio
+ * to a baseline measured in the same run.
+ *
+ * @module
+ */
+const benches: Record<string, () => Promise<{ default: () => Promise<void> }>> = {
+  build: () => import("./build.ts"),
+};
+
+const name = Deno.args[0];
+const load = name ? benches[name] : undefined;
+if (!load) {
+  console.error(`usage: deno task bench <${Object.keys(benches).join("|")}>`);
+  Deno.exit(2);
+}
+await (await load()).default();
