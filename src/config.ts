@@ -97,16 +97,20 @@ export async function loadConfig(root: string): Promise<ResolvedConfig> {
     throw err;
   }
   const file = join(abs, "wharf.config.ts");
-  let exists = false;
+  let stat: Deno.FileInfo | undefined;
   try {
-    exists = (await Deno.stat(file)).isFile;
+    stat = await Deno.stat(file);
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
   }
-  if (!exists) return resolveConfig(abs);
+  if (!stat?.isFile) return resolveConfig(abs);
   let mod: { default?: unknown };
   try {
-    mod = await import(new URL(`file://${file}`).href);
+    // The modification time in the URL makes an edited config load afresh
+    // in a long-running process (server, tests) instead of from the module cache.
+    const url = new URL(`file://${file}`);
+    url.searchParams.set("v", `${stat.mtime?.getTime() ?? 0}-${stat.size}`);
+    mod = await import(url.href);
   } catch (err) {
     throw new ConfigError(
       `Cannot load "${file}": ${err instanceof Error ? err.message : String(err)}`,

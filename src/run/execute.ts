@@ -6,6 +6,7 @@
  */
 import type { Session, Warehouse } from "../db/warehouse.ts";
 import { quoteIdent } from "../db/sql.ts";
+import { WharfError } from "../errors.ts";
 import type { CompiledNode } from "../compile/compile.ts";
 import type { MacroFile } from "../project/types.ts";
 import { type NodeResult, recordResults } from "./run_log.ts";
@@ -119,9 +120,12 @@ export async function executePlan(
     try {
       await wh.exec(macro.sql);
     } catch (err) {
-      throw new Error(`Cannot apply macro file ${macro.path}: ${errorMessage(err)}`, {
-        cause: err,
-      });
+      throw new WharfError(
+        `Cannot apply macro file ${macro.path}: ${
+          errorMessage(err)
+        } (fix the macro; nothing was built)`,
+        { cause: err },
+      );
     }
   }
   const schemas = new Set(
