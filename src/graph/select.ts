@@ -1,5 +1,5 @@
 /**
- * dbt-style node selection: `name`, `layer.name`, `+name` (with ancestors),
+ * dbt-style node selection: `name`, `layer.name`, `layer`, `+name` (with ancestors),
  * `name+` (with descendants), `2+name` / `name+1` (bounded depth),
  * `tag:x`, `path:models/staging`, `layer:staging`, `type:seed`, `*` in names;
  * space-separated selectors are a union, comma-joined ones an intersection.
@@ -35,7 +35,9 @@ function matchAtom(graph: Graph, atom: string): Set<string> {
     let hit: boolean;
     switch (method) {
       case "":
-        hit = re.test(n.id) || re.test(n.id.replace(/^test\./, "")) || re.test(n.name);
+        // A bare word matches ids, names and (as in dbt's fqn) a model's layer folder.
+        hit = re.test(n.id) || re.test(n.id.replace(/^test\./, "")) || re.test(n.name) ||
+          (n.kind === "model" && re.test(n.layer));
         break;
       case "tag":
         hit = nodeTags(n).some((t) => re.test(t.toLowerCase()));

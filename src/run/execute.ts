@@ -90,7 +90,16 @@ async function runNode(
               return { status: "success", rows: await s.count(node.sql), message: "full build" };
             }
             const before = await countRows(s, node.relation);
-            for (const statement of node.incremental) await s.exec(statement);
+            try {
+              for (const statement of node.incremental) await s.exec(statement);
+            } catch (err) {
+              throw new WharfError(
+                `${
+                  errorMessage(err)
+                }\n(run with --full-refresh to rebuild ${node.relation} with its new columns, if its columns changed)`,
+                { cause: err },
+              );
+            }
             const after = await countRows(s, node.relation);
             const delta = after - before;
             return {

@@ -39,6 +39,7 @@ const pick = (select: string[], exclude: string[] = []) =>
 Deno.test("selectNodes() selects by name and by layer.name", () => {
   assert.deepEqual(pick(["stg_people"]), ["staging.stg_people"]);
   assert.deepEqual(pick(["marts.people"]), ["marts.people"]);
+  assert.deepEqual(pick(["staging"]), ["staging.stg_orders", "staging.stg_people"]);
 });
 
 Deno.test("selectNodes() with +name adds ancestors and name+ descendants", () => {

@@ -217,3 +217,40 @@ Deno.test("ephemeral chains are inlined and run on DuckDB", async () => {
     n: 2,
   }]);
 });
+
+Deno.test("an incremental run that cannot merge keeps the table as it was and says how to rebuild", async () => {
+  await using p = await eventsProject();
+  assert.ok((await runProject("run", p.config, { db: p.db })).ok);
+  await p.write(
+    "models/marts/events.sql",
+    "select id, value, _batch_id, 'x' as extra from raw.events",
+  );
+  const wh = await openWarehouse(p.db);
+  await wh.exec("insert into raw.events values (9, 'z', 5)");
+  wh.close();
+  const summary = await runProject("run", p.config, { db: p.db });
+  const r = summary.results[0]!;
+  assert.equal(r.status, "error");
+  assert.match(r.message!, /extra/);
+  assert.match(r.message!, /run with --full-refresh to rebuild marts\.events with its new columns/);
+  assert.deepEqual(await query(p.db, "select count(*)::int as n from marts.events"), [{ n: 2 }]);
+  const rebuilt = await runProject("run", p.config, { db: p.db, fullRefresh: true });
+  assert.ok(rebuilt.ok);
+  assert.deepEqual(
+    await query(p.db, "select count(*)::int as n, max(extra) as extra from marts.events"),
+    [{ n: 3, extra: "x" }],
+  );
+});
+
+Deno.test("seed loads only seeds and test runs only tests, against what was built", async () => {
+  await using p = await tempClinic();
+  const seeded = await runProject("seed", p.config, { db: p.db });
+  assert.deepEqual(seeded.results.map((r) => r.kind), ["seed", "seed", "seed"]);
+  assert.ok((await runProject("run", p.config, { db: p.db })).ok);
+  const tested = await runProject("test", p.config, { db: p.db, select: ["marts"] });
+  assert.ok(tested.ok);
+  assert.ok(
+    tested.results.length > 0 &&
+      tested.results.every((r) => r.kind === "test" && r.status === "pass"),
+  );
+});
