@@ -7,6 +7,7 @@ import type { ResolvedConfig } from "../config.ts";
 import { openWarehouse, type QueryResult } from "../db/warehouse.ts";
 import { quoteRelation } from "../db/sql.ts";
 import { findNode } from "../graph/find_node.ts";
+import { ModelError } from "../errors.ts";
 import { compileWithWarehouse } from "./run_project.ts";
 
 /** Options of {@linkcode previewNode}. */
@@ -38,8 +39,18 @@ export async function previewNode(
       : c?.kind === "test"
       ? `(\n${c.query}\n)`
       : quoteRelation(schema!, table!);
-    const result = await wh.read(`SELECT * FROM ${from} LIMIT ${Math.floor(options.limit)}`);
-    return { id, result };
+    try {
+      const result = await wh.read(`SELECT * FROM ${from} LIMIT ${Math.floor(options.limit)}`);
+      return { id, result };
+    } catch (err) {
+      throw new ModelError(
+        id,
+        `Cannot preview "${id}": ${
+          err instanceof Error ? err.message : String(err)
+        } (build its upstream first: \`wharf build -s +${id}\`)`,
+        { cause: err },
+      );
+    }
   } finally {
     wh.close();
   }

@@ -61,6 +61,25 @@ Deno.test("wharf build builds the example project, then ls, compile and show rea
   assert.match(show.stdout, /2 rows of marts\.patient_visits \(limit 2\)/);
 });
 
+Deno.test("wharf show explains what to do when the model's upstream is not built", async () => {
+  await using p = await tempProject({
+    "models/staging/a.sql": "select 1 as id",
+    "models/marts/b.sql": "select * from staging.a",
+    "models/marts/c.yml": "models:\n  - name: b\n    config: {materialized: table}\n",
+  });
+  assert.equal(
+    (await runCli(["--project", p.root, "show", "b"])).stderr.trim(),
+    `error: Warehouse "${p.db}" does not exist yet: build it first (\`wharf build\`) or pass --db with an existing file`,
+  );
+  assert.equal((await runCli(["--project", p.root, "run", "-s", "b"])).code, 1);
+  const r = await runCli(["--project", p.root, "show", "b"]);
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    /^error: Cannot preview "marts\.b": Catalog Error: .*a.* \(build its upstream first: `wharf build -s \+marts\.b`\)/s,
+  );
+});
+
 Deno.test("wharf build --json prints the run summary", async () => {
   await using p = await tempClinic();
   const r = await runCli(["--project", p.root, "--json", "build", "-s", "+stg_patients"]);
