@@ -3,7 +3,7 @@ import { defineConfig } from "./mod.ts";
 // The bundled example project (a small synthetic clinic) lives under
 // tests/testdata/clinic until the healthcare models take its place.
 export default defineConfig({
-  name: "clinic_example",
+  name: "wharf_healthcare",
   warehouse: "warehouse.duckdb",
   threads: 4,
   paths: {
@@ -11,4 +11,52 @@ export default defineConfig({
     macros: "tests/testdata/clinic/sql/macros",
     tests: "tests/testdata/clinic/sql/tests",
   },
+  // Landing order: procedures before visits before transactions (transactions
+  // reference both), then members before claims.
+  sources: [
+    {
+      name: "visitpay_procedure",
+      pattern:
+        /^(?<hospital>[A-Za-z0-9]+)_VisitPay_Procedure_(?<delivered_at>\d{8}_\d{6})\.txt(\.gz)?$/,
+      delimiter: "\t",
+    },
+    {
+      name: "visitpay_visit",
+      pattern:
+        /^(?<hospital>[A-Za-z0-9]+)_VisitPay_Visit_(?<delivered_at>\d{8}_\d{6})\.txt(\.gz)?$/,
+      delimiter: "\t",
+    },
+    {
+      name: "visitpay_transaction",
+      pattern:
+        /^(?<hospital>[A-Za-z0-9]+)_VisitPay_Transaction_(?<delivered_at>\d{8}_\d{6})\.txt(\.gz)?$/,
+      delimiter: "\t",
+    },
+    {
+      name: "membership_client_a",
+      pattern: /^Patient-membership-(?<client>clientA)-(?<period>\d{6})\.(csv|xlsx)$/i,
+    },
+    {
+      name: "membership_client_b",
+      pattern: /^Patient-membership-(?<client>clientB)-(?<period>\d{6})\.(csv|xlsx)$/i,
+    },
+    {
+      name: "claims_client_a",
+      pattern: /^Patient-claim-(?<client>clientA)-(?<period>\d{6})\.(csv|xlsx)$/i,
+    },
+    {
+      name: "claims_client_b",
+      pattern: /^Patient-claim-(?<client>clientB)-(?<period>\d{6})\.(csv|xlsx)$/i,
+    },
+    {
+      name: "benefits",
+      pattern:
+        /^benefits-(?<benefit_source>[a-z0-9_]+)-(?<delivered_at>\d{8}_\d{6})\.(json|ndjson|csv)(\.gz)?$/,
+    },
+    {
+      name: "npi_list",
+      pattern: /^npi[-_].*\.(txt|csv)$/i,
+      delimiter: ",",
+    },
+  ],
 });

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { loadConfig, type ResolvedConfig } from "../src/config.ts";
 
@@ -15,10 +16,23 @@ export interface GlobalOptions {
   debug: boolean;
 }
 
-/** The global options of the program `cmd` belongs to. */
+/**
+ * The folder the user ran the command from: `deno task` runs in the
+ * project's folder and passes the user's own in `INIT_CWD`.
+ */
+export function userCwd(): string {
+  return Deno.env.get("INIT_CWD") ?? Deno.cwd();
+}
+
+/** The global options of the program `cmd` belongs to, paths resolved against the user's folder. */
 export function globals(cmd: Command): GlobalOptions {
   const o = cmd.optsWithGlobals() as Partial<GlobalOptions>;
-  return { project: o.project ?? ".", db: o.db, json: !!o.json, debug: !!o.debug };
+  return {
+    project: resolve(userCwd(), o.project ?? "."),
+    db: o.db === undefined ? undefined : resolve(userCwd(), o.db),
+    json: !!o.json,
+    debug: !!o.debug,
+  };
 }
 
 /** Loads the configuration of the project named by `--project`, applying `--db`. */

@@ -11,6 +11,7 @@
 import { Command, CommanderError } from "commander";
 import { buildCommand } from "./build.ts";
 import { compileCommand } from "./compile.ts";
+import { landCommand } from "./land.ts";
 import { lsCommand } from "./ls.ts";
 import { runCommand } from "./run.ts";
 import { seedCommand } from "./seed.ts";
@@ -31,6 +32,7 @@ export function createProgram(): Command {
     .exitOverride();
   for (
     const cmd of [
+      landCommand(),
       buildCommand(),
       runCommand(),
       testCommand(),

@@ -7,6 +7,7 @@
  */
 import { join, resolve } from "node:path";
 import { ConfigError } from "./errors.ts";
+import { compileSources, type Source, type SourceConfig } from "./land/sources.ts";
 
 /** What a project may set in `wharf.config.ts`. */
 export interface WharfConfig {
@@ -26,7 +27,11 @@ export interface WharfConfig {
     tests?: string;
     /** Compiled SQL written by every command that compiles. Default `target`. */
     target?: string;
+    /** Downloads of landed URLs. Default `.wharf/cache`. */
+    cache?: string;
   };
+  /** Landing sources: file-name patterns and the raw tables they land in, in landing order. */
+  sources?: SourceConfig[];
 }
 
 /** A configuration with every default filled in and paths made absolute. */
@@ -35,7 +40,8 @@ export interface ResolvedConfig {
   name: string;
   warehouse: string;
   threads: number;
-  paths: { models: string; macros: string; tests: string; target: string };
+  paths: { models: string; macros: string; tests: string; target: string; cache: string };
+  sources: Source[];
 }
 
 /**
@@ -72,7 +78,9 @@ export function resolveConfig(root: string, config: WharfConfig = {}): ResolvedC
       macros: resolve(abs, config.paths?.macros ?? "sql/macros"),
       tests: resolve(abs, config.paths?.tests ?? "sql/tests"),
       target: resolve(abs, config.paths?.target ?? "target"),
+      cache: resolve(abs, config.paths?.cache ?? ".wharf/cache"),
     },
+    sources: compileSources(config.sources),
   };
 }
 

@@ -138,6 +138,30 @@ export class WarehouseError extends WharfError {
   }
 }
 
+/** A delivered file that cannot be landed (unreadable, empty, wrong format). */
+export class LandingError extends WharfError {
+  readonly file: string;
+  readonly line?: number;
+  constructor(file: string, message: string, options?: ErrorOptions & { line?: number }) {
+    super(message, options);
+    this.name = "LandingError";
+    this.file = file;
+    this.line = options?.line;
+  }
+}
+
+/** A remote server failed to give what was asked of it. */
+export class UpstreamError extends WharfError {
+  readonly url: string;
+  readonly status?: number;
+  constructor(url: string, message: string, options?: ErrorOptions & { status?: number }) {
+    super(message, options);
+    this.name = "UpstreamError";
+    this.url = url;
+    this.status = options?.status;
+  }
+}
+
 /** A relation or node the user named does not exist. Exit code 2. */
 export class NotFoundError extends WharfError {
   override readonly exitCode = 2;

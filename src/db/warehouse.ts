@@ -37,9 +37,26 @@ export interface Session {
    * DELETE) and returns that count.
    */
   count(sql: string, params?: Params): Promise<number>;
+  /**
+   * Like {@linkcode Session.count}, calling `onProgress` with DuckDB's
+   * progress (fraction done, 0..1) about every `intervalMs` while it runs.
+   */
+  countWithProgress(
+    sql: string,
+    onProgress: (fraction: number) => void,
+    intervalMs?: number,
+  ): Promise<number>;
   /** Runs a query and returns rows, column names and types. */
   read(sql: string, params?: Params): Promise<QueryResult>;
+  /**
+   * Appends rows to a temporary table of this connection (inside its open
+   * transaction, if any). Values: text, a BIGINT as `bigint`, or null.
+   */
+  appendTemp(table: string, rows: Iterable<readonly AppendValue[]>): Promise<number>;
 }
+
+/** A value {@linkcode Session.appendTemp} can append. */
+export type AppendValue = string | bigint | null;
 
 class ConnectionSession implements Session {
   constructor(readonly connection: DuckDBConnection) {}
@@ -70,6 +87,43 @@ class ConnectionSession implements Session {
       types: reader.columnTypes().map(String),
       rows: reader.getRowObjectsJson() as Row[],
     };
+  }
+  async countWithProgress(
+    sql: string,
+    onProgress: (fraction: number) => void,
+    intervalMs = 200,
+  ): Promise<number> {
+    await this.connection.run(
+      "SET enable_progress_bar = true; SET enable_progress_bar_print = false",
+    );
+    const timer = setInterval(() => {
+      const p = this.connection.progress.percentage;
+      if (p >= 0) onProgress(Math.min(1, p / 100));
+    }, intervalMs);
+    try {
+      return await this.count(sql);
+    } finally {
+      clearInterval(timer);
+    }
+  }
+  async appendTemp(table: string, rows: Iterable<readonly AppendValue[]>): Promise<number> {
+    const appender = await this.connection.createAppender(table, "main", "temp");
+    let n = 0;
+    try {
+      for (const row of rows) {
+        for (const v of row) {
+          if (v === null) appender.appendNull();
+          else if (typeof v === "bigint") appender.appendBigInt(v);
+          else appender.appendVarchar(v);
+        }
+        appender.endRow();
+        n++;
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+    return n;
   }
 }
 
@@ -145,8 +199,20 @@ export class Warehouse implements Session {
     return this.withConnection((s) => s.count(sql, params));
   }
 
+  countWithProgress(
+    sql: string,
+    onProgress: (fraction: number) => void,
+    intervalMs?: number,
+  ): Promise<number> {
+    return this.withConnection((s) => s.countWithProgress(sql, onProgress, intervalMs));
+  }
+
   read(sql: string, params?: Params): Promise<QueryResult> {
     return this.withConnection((s) => s.read(sql, params));
+  }
+
+  appendTemp(table: string, rows: Iterable<readonly AppendValue[]>): Promise<number> {
+    return this.withConnection((s) => s.appendTemp(table, rows));
   }
 
   /** Closes every connection and the database. Safe to call twice. */

@@ -1,0 +1,123 @@
+/**
+ * `wharf land <path|glob|url>...`: land deliveries into the raw schema,
+ * exactly once, with lineage; `--watch` keeps landing files as they appear.
+ *
+ * @module
+ */
+import { Command } from "commander";
+import { globals, projectConfig, userCwd } from "./context.ts";
+import { color, table } from "./output.ts";
+import { formatBytes, ProgressLine } from "./progress.ts";
+import type { FileOutcome } from "../src/land/land_file.ts";
+
+const STATUS: Record<FileOutcome["status"], string> = {
+  landed: color.green("landed "),
+  skipped: color.dim("skipped"),
+  failed: color.red("failed "),
+};
+
+/** One log line for a finished file. */
+export function outcomeLine(o: FileOutcome): string {
+  const detail = o.status === "landed"
+    ? `${o.rows} rows, ${o.rejectedRows} rejected, ${formatBytes(o.size)}, batch ${o.batchId}, ${
+      (o.durationMs / 1000).toFixed(2)
+    }s`
+    : o.message ?? "";
+  return `${STATUS[o.status]} ${o.source} ${o.file}: ${detail}`;
+}
+
+/** The `land` command. */
+export function landCommand(): Command {
+  return new Command("land")
+    .description(
+      "Land files, folders, globs or http(s) URLs into raw.* exactly once, with lineage and rejects",
+    )
+    .argument("<inputs...>", "files, folders (recursive), globs (quote them) or http(s):// URLs")
+    .option("--source <name>", "land every input as this source, whatever its name")
+    .option("--watch", "keep running: land files as they appear in the given folders")
+    .option(
+      "--debounce <ms>",
+      "with --watch: how long a new file must stay unchanged before it lands",
+      "1000",
+    )
+    .action(
+      async (
+        inputs: string[],
+        opts: { source?: string; watch?: boolean; debounce: string },
+        self: Command,
+      ) => {
+        const { land } = await import("../src/land/land.ts");
+        const g = globals(self);
+        const config = await projectConfig(self);
+        const progress = new ProgressLine();
+        const callbacks = {
+          onStart: (file: string, source: string) =>
+            progress.start(`${source} ${file.split("/").pop()}`),
+          onProgress: (_file: string, bytes: number, total?: number) =>
+            progress.update(bytes, total),
+          onFile: (o: FileOutcome) => {
+            progress.clear();
+            if (!g.json) console.log(outcomeLine(o));
+          },
+        };
+        if (opts.watch) {
+          const { UsageError } = await import("../src/errors.ts");
+          const { watchAndLand } = await import("../src/land/watch.ts");
+          const debounceMs = Number(opts.debounce);
+          if (!Number.isFinite(debounceMs) || debounceMs < 0) {
+            throw new UsageError(`Invalid --debounce "${opts.debounce}": expected milliseconds`);
+          }
+          const controller = new AbortController();
+          Deno.addSignalListener("SIGINT", () => controller.abort());
+          Deno.addSignalListener("SIGTERM", () => controller.abort());
+          console.error(`Watching ${inputs.join(", ")} (Ctrl-C to stop)`);
+          await watchAndLand(config, inputs, {
+            db: config.db,
+            source: opts.source,
+            cwd: userCwd(),
+            debounceMs,
+            signal: controller.signal,
+            ...callbacks,
+          });
+          return;
+        }
+        const summary = await land(config, inputs, {
+          db: config.db,
+          source: opts.source,
+          cwd: userCwd(),
+          ...callbacks,
+        });
+        if (g.json) {
+          console.log(JSON.stringify(summary, null, 2));
+        } else {
+          const count = (s: FileOutcome["status"]) =>
+            summary.outcomes.filter((o) => o.status === s).length;
+          const rows = summary.outcomes.reduce((n, o) => n + o.rows, 0);
+          const rejected = summary.outcomes.reduce((n, o) => n + o.rejectedRows, 0);
+          if (summary.outcomes.length > 1) {
+            console.log(
+              "\n" + table(
+                ["status", "source", "file", "rows", "rejected", "batch"],
+                summary.outcomes.map((o) => ({
+                  status: o.status,
+                  source: o.source,
+                  file: o.file.split("/").pop(),
+                  rows: o.rows,
+                  rejected: o.rejectedRows,
+                  batch: o.batchId ?? "",
+                })),
+              ),
+            );
+          }
+          console.log(
+            `\nDone in ${(summary.elapsedMs / 1000).toFixed(2)}s: ${
+              count("landed")
+            } landed (${rows} rows, ${rejected} rejected lines in wharf.rejects), ${
+              count("skipped")
+            } skipped as already landed, ${count("failed")} failed.`,
+          );
+        }
+        if (!summary.ok) Deno.exitCode = 1;
+      },
+    );
+}

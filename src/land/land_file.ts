@@ -1,0 +1,394 @@
+/**
+ * Landing one file: all its readable rows into `raw.<table>` with lineage,
+ * its bad lines into `wharf.rejects`, and its manifest row — in one
+ * transaction, so a crash at any moment leaves the file either wholly
+ * landed or not at all.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { basename } from "node:path";
+import type { AppendValue, Session, Warehouse } from "../db/warehouse.ts";
+import { quoteIdent, quoteLiteral, quoteRelation } from "../db/sql.ts";
+import { LandingError } from "../errors.ts";
+import { type FileInfo, inspectFile } from "./detect.ts";
+import { findLanded, hasLandedSize, type ManifestEntry, writeManifest } from "./manifest.ts";
+import { columnNames } from "./names.ts";
+import { readJsonArray, readNdjson, readXlsx, type Records } from "./read_records.ts";
+import type { FileMatch } from "./sources.ts";
+
+/** What happened to one file. */
+export interface FileOutcome {
+  /** The file as the user named it (path or URL). */
+  file: string;
+  source: string;
+  status: "landed" | "skipped" | "failed";
+  batchId?: number;
+  rows: number;
+  rejectedRows: number;
+  size: number;
+  sha256?: string;
+  /** Why it failed, or which landed batch it duplicates. */
+  message?: string;
+  durationMs: number;
+}
+
+/** Computes the SHA-256 of a file, streaming. */
+export async function hashFile(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  using f = await Deno.open(path);
+  for await (const chunk of f.readable) hash.update(chunk);
+  return hash.digest("hex");
+}
+
+class Duplicate extends Error {
+  constructor(readonly batchId: number, readonly path: string) {
+    super("duplicate");
+  }
+}
+
+interface Target {
+  table: string;
+  lineage: { name: string; type: string; value: string }[];
+}
+
+/** Lineage columns and their SQL values for one batch. */
+function lineageOf(
+  match: FileMatch,
+  file: string,
+  batchId: number,
+  landedAt: Date,
+): Target["lineage"] {
+  const cols = [
+    { name: "_batch_id", type: "BIGINT", value: `${batchId}::BIGINT` },
+    { name: "_file", type: "VARCHAR", value: quoteLiteral(file) },
+    {
+      name: "_landed_at",
+      type: "TIMESTAMPTZ",
+      value: `${quoteLiteral(landedAt.toISOString())}::TIMESTAMPTZ`,
+    },
+  ];
+  for (const g of match.source.groups) {
+    if (g === "delivered_at") continue;
+    const v = match.groups[g];
+    cols.push({
+      name: `_${g}`,
+      type: "VARCHAR",
+      value: v === undefined ? "NULL" : quoteLiteral(v),
+    });
+  }
+  if (match.deliveredAt) {
+    cols.push({
+      name: "_delivered_at",
+      type: "TIMESTAMP",
+      value: `${
+        quoteLiteral(match.deliveredAt.toISOString().slice(0, 19).replace("T", " "))
+      }::TIMESTAMP`,
+    });
+  }
+  return cols;
+}
+
+/** Creates the raw table, or adds the columns this delivery brings. */
+async function ensureTable(
+  s: Session,
+  table: string,
+  lineage: Target["lineage"],
+  columns: string[],
+): Promise<void> {
+  const rel = quoteRelation("raw", table);
+  const existing = new Set(
+    (await s.query(
+      "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = ?",
+      [table],
+    ))
+      .map((r) => String(r.column_name)),
+  );
+  const wanted = [
+    ...lineage.slice(0, 2).map((l) => [l.name, l.type]),
+    ["_row_number", "BIGINT"],
+    ...lineage.slice(2).map((l) => [l.name, l.type]),
+    ...columns.map((c) => [c, "VARCHAR"]),
+  ] as [string, string][];
+  if (existing.size === 0) {
+    await s.exec(
+      `CREATE TABLE ${rel} (${wanted.map(([n, t]) => `${quoteIdent(n)} ${t}`).join(", ")})`,
+    );
+    return;
+  }
+  for (const [n, t] of wanted) {
+    if (!existing.has(n)) await s.exec(`ALTER TABLE ${rel} ADD COLUMN ${quoteIdent(n)} ${t}`);
+  }
+}
+
+/** Lands a delimited text file through DuckDB's CSV reader; returns rows and rejected lines. */
+async function landCsv(
+  s: Session,
+  path: string,
+  info: FileInfo,
+  target: Target,
+  batchId: number,
+  columns: string[],
+  file: string,
+  source: string,
+  onProgress?: (fraction: number) => void,
+): Promise<{ rows: number; rejected: number }> {
+  const rel = quoteRelation("raw", target.table);
+  await s.exec(
+    "DROP TABLE IF EXISTS temp.__wharf_rejects; DROP TABLE IF EXISTS temp.__wharf_rejects_scan",
+  );
+  const options = [
+    "header = true",
+    "auto_detect = false",
+    `delim = ${quoteLiteral(info.delimiter!)}`,
+    `quote = '"'`,
+    `escape = '"'`,
+    `columns = {${columns.map((c) => `${quoteLiteral(c)}: 'VARCHAR'`).join(", ")}}`,
+    `encoding = ${quoteLiteral(info.encoding === "latin-1" ? "latin-1" : "utf-8")}`,
+    `compression = ${info.gzip ? "'gzip'" : "'none'"}`,
+    "store_rejects = true",
+    "rejects_table = '__wharf_rejects'",
+    "rejects_scan = '__wharf_rejects_scan'",
+  ];
+  const lineage = target.lineage.map((l) => `${l.value} AS ${quoteIdent(l.name)}`).join(", ");
+  const insert = `INSERT INTO ${rel} BY NAME SELECT *, ${lineage} FROM read_csv(${
+    quoteLiteral(path)
+  }, ${options.join(", ")})`;
+  const rows = onProgress ? await s.countWithProgress(insert, onProgress) : await s.count(insert);
+  const rejected = Number(
+    (await s.query("SELECT count(DISTINCT line)::DOUBLE AS n FROM temp.__wharf_rejects"))[0]!.n,
+  );
+  // The reader keeps file order: the k-th row landed is file line k + 1, plus
+  // the rejected lines before it (t = rejected line's record index minus its rank).
+  const base = `(SELECT min(rowid) FROM ${rel} WHERE _batch_id = ${batchId})`;
+  if (rejected === 0) {
+    await s.exec(
+      `UPDATE ${rel} SET _row_number = rowid - ${base} + 2 WHERE _batch_id = ${batchId}`,
+    );
+  } else {
+    await s.exec(
+      `CREATE OR REPLACE TEMP TABLE __wharf_shift AS SELECT line - 1 - row_number() OVER (ORDER BY line) AS t FROM (SELECT DISTINCT line FROM temp.__wharf_rejects)`,
+    );
+    await s.exec(
+      `UPDATE ${rel} SET _row_number = rowid - ${base} + 2 + (SELECT count(*) FROM temp.__wharf_shift AS r WHERE r.t < rowid - ${base} + 1) WHERE _batch_id = ${batchId}`,
+    );
+    await s.exec("DROP TABLE temp.__wharf_shift");
+    await s.exec(
+      `INSERT INTO wharf.rejects SELECT ?, ?, ?, line, byte_offset, error, original FROM (SELECT line::BIGINT AS line, min(byte_position)::BIGINT AS byte_offset, string_agg(DISTINCT error_type || ': ' || error_message, '; ') AS error, min(csv_line) AS original FROM temp.__wharf_rejects GROUP BY line) ORDER BY line`,
+      [batchId, source, file],
+    );
+  }
+  await s.exec(
+    "DROP TABLE IF EXISTS temp.__wharf_rejects; DROP TABLE IF EXISTS temp.__wharf_rejects_scan",
+  );
+  return { rows, rejected };
+}
+
+/** Lands records read in TypeScript (JSON, NDJSON, Excel) through a staging table. */
+async function landRecords(
+  s: Session,
+  records: Records,
+  target: Target,
+  batchId: number,
+  columns: string[],
+  file: string,
+  source: string,
+): Promise<{ rows: number; rejected: number }> {
+  const rel = quoteRelation("raw", target.table);
+  await s.exec(
+    `CREATE OR REPLACE TEMP TABLE __wharf_stage (${
+      [...columns.map((c) => `${quoteIdent(c)} VARCHAR`), "_row_number BIGINT"].join(", ")
+    })`,
+  );
+  const headers = records.headers;
+  await s.appendTemp(
+    "__wharf_stage",
+    records.rows.map((r) =>
+      [...headers.map((h) => r.values.get(h) ?? null), BigInt(r.rowNumber)] as AppendValue[]
+    ),
+  );
+  const lineage = target.lineage.map((l) => `${l.value} AS ${quoteIdent(l.name)}`).join(", ");
+  const rows = await s.count(
+    `INSERT INTO ${rel} BY NAME SELECT *, ${lineage} FROM temp.__wharf_stage`,
+  );
+  await s.exec("DROP TABLE temp.__wharf_stage");
+  for (const r of records.rejects) {
+    await s.exec("INSERT INTO wharf.rejects VALUES (?, ?, ?, ?, ?, ?, ?)", [
+      batchId,
+      source,
+      file,
+      r.line,
+      r.byteOffset < 0 ? null : r.byteOffset,
+      r.error,
+      r.text,
+    ]);
+  }
+  return { rows, rejected: records.rejects.length };
+}
+
+/** Options of {@linkcode landFile}. */
+export interface LandFileOptions {
+  /** The local file to read (a downloaded copy for URLs). */
+  path: string;
+  /** The name the user knows the file by (path or URL), stored as `_file`. */
+  file: string;
+  /** Called while a delimited file is read, with the bytes read so far (estimated). */
+  onProgress?: (bytesRead: number, totalBytes: number) => void;
+}
+
+/**
+ * Lands one file exactly once: skipped when its content (SHA-256) was
+ * already landed, whatever its name; otherwise rows, rejects and the
+ * manifest row commit together. A file that cannot be read is recorded as
+ * failed with the reason, and nothing of it lands.
+ */
+export async function landFile(
+  wh: Warehouse,
+  match: FileMatch,
+  options: LandFileOptions,
+): Promise<FileOutcome> {
+  const { path, file } = options;
+  const started = new Date();
+  const t0 = performance.now();
+  const source = match.source;
+  const size = (await Deno.stat(path)).size;
+  const base = { file, source: source.name, size };
+  const done = (o: Omit<FileOutcome, "file" | "source" | "size" | "durationMs">): FileOutcome => ({
+    ...base,
+    ...o,
+    durationMs: performance.now() - t0,
+  });
+
+  // A landed file of the same size is worth hashing first: a rerun then skips without reading twice.
+  let sha256: string | undefined;
+  if (await hasLandedSize(wh, size)) {
+    sha256 = await hashFile(path);
+    const dup = await findLanded(wh, sha256);
+    if (dup) {
+      return done({
+        status: "skipped",
+        sha256,
+        batchId: dup.batchId,
+        rows: 0,
+        rejectedRows: 0,
+        message: `same content as ${dup.path} (batch ${dup.batchId})`,
+      });
+    }
+  }
+  // Otherwise hash while DuckDB reads: both read the same bytes, the hash on this thread.
+  const hashing = sha256 ? Promise.resolve(sha256) : hashFile(path);
+  hashing.catch(() => {});
+
+  let info: FileInfo | undefined;
+  let columns: { header: string; column: string }[] | undefined;
+  try {
+    info = await inspectFile(path, basename(file), source);
+    const records = info.format === "json"
+      ? await readJsonArray(path, info.gzip, file)
+      : info.format === "ndjson"
+      ? await readNdjson(path, info.gzip, file)
+      : info.format === "xlsx"
+      ? await readXlsx(path, file, source.sheet)
+      : undefined;
+    const headers = records?.headers ?? info.header!;
+    const names = columnNames(headers);
+    columns = headers.map((h, i) => ({ header: h, column: names[i]! }));
+    const result = await wh.transaction(async (s) => {
+      const batchId = Number(
+        (await s.query("SELECT nextval('wharf.batch_ids')::DOUBLE AS id"))[0]!.id,
+      );
+      const target: Target = {
+        table: source.table,
+        lineage: lineageOf(match, file, batchId, started),
+      };
+      await ensureTable(s, source.table, target.lineage, names);
+      const landed = records
+        ? await landRecords(s, records, target, batchId, names, file, source.name)
+        : await landCsv(
+          s,
+          path,
+          info!,
+          target,
+          batchId,
+          names,
+          file,
+          source.name,
+          options.onProgress && ((f) => options.onProgress!(Math.round(f * size), size)),
+        );
+      const digest = await hashing;
+      const dup = await findLanded(s, digest);
+      if (dup) throw new Duplicate(dup.batchId, dup.path);
+      const entry: ManifestEntry = {
+        batchId,
+        source: source.name,
+        path: file,
+        fileName: basename(file),
+        rawTable: `raw.${source.table}`,
+        size,
+        sha256: digest,
+        status: "landed",
+        format: info!.format,
+        encoding: info!.encoding,
+        delimiter: info!.delimiter,
+        rows: landed.rows,
+        rejectedRows: landed.rejected,
+        columns,
+        groups: match.groups,
+        deliveredAt: match.deliveredAt,
+        startedAt: started,
+        endedAt: new Date(),
+      };
+      await writeManifest(s, entry);
+      return { batchId, ...landed, sha256: digest };
+    });
+    return done({
+      status: "landed",
+      batchId: result.batchId,
+      rows: result.rows,
+      rejectedRows: result.rejected,
+      sha256: result.sha256,
+    });
+  } catch (err) {
+    if (err instanceof Duplicate) {
+      return done({
+        status: "skipped",
+        sha256: await hashing,
+        batchId: err.batchId,
+        rows: 0,
+        rejectedRows: 0,
+        message: `same content as ${err.path} (batch ${err.batchId})`,
+      });
+    }
+    const message = err instanceof LandingError
+      ? err.message
+      : `Cannot land "${file}": ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`;
+    const digest = await hashing.catch(() => undefined);
+    await wh.transaction(async (s) => {
+      const batchId = Number(
+        (await s.query("SELECT nextval('wharf.batch_ids')::DOUBLE AS id"))[0]!.id,
+      );
+      await writeManifest(s, {
+        batchId,
+        source: source.name,
+        path: file,
+        fileName: basename(file),
+        rawTable: `raw.${source.table}`,
+        size,
+        sha256: digest,
+        status: "failed",
+        format: info?.format,
+        encoding: info?.encoding,
+        delimiter: info?.delimiter,
+        rows: 0,
+        rejectedRows: 0,
+        error: message,
+        columns,
+        groups: match.groups,
+        deliveredAt: match.deliveredAt,
+        startedAt: started,
+        endedAt: new Date(),
+      });
+    });
+    return done({ status: "failed", rows: 0, rejectedRows: 0, sha256: digest, message });
+  }
+}

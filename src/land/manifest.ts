@@ -1,0 +1,126 @@
+/**
+ * The landing manifest (`wharf.files`) and rejects (`wharf.rejects`): the
+ * checkpoint that makes landing exactly-once, and where bad lines go.
+ *
+ * @module
+ */
+import type { Session } from "../db/warehouse.ts";
+
+/** Creates the `raw` and `wharf` schemas, the batch sequence, manifest and rejects tables. */
+export async function ensureManifest(session: Session): Promise<void> {
+  await session.exec(`
+    CREATE SCHEMA IF NOT EXISTS raw;
+    CREATE SCHEMA IF NOT EXISTS wharf;
+    CREATE SEQUENCE IF NOT EXISTS wharf.batch_ids START 1;
+    CREATE TABLE IF NOT EXISTS wharf.files (
+      batch_id BIGINT NOT NULL,
+      source VARCHAR NOT NULL,
+      path VARCHAR NOT NULL,
+      file_name VARCHAR NOT NULL,
+      raw_table VARCHAR,
+      size BIGINT,
+      sha256 VARCHAR,
+      status VARCHAR NOT NULL,
+      format VARCHAR,
+      encoding VARCHAR,
+      delimiter VARCHAR,
+      rows BIGINT,
+      rejected_rows BIGINT,
+      error VARCHAR,
+      columns JSON,
+      groups JSON,
+      delivered_at TIMESTAMP,
+      started_at TIMESTAMPTZ NOT NULL,
+      ended_at TIMESTAMPTZ NOT NULL,
+      duration_ms DOUBLE NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS wharf.rejects (
+      batch_id BIGINT NOT NULL,
+      source VARCHAR NOT NULL,
+      file VARCHAR NOT NULL,
+      line BIGINT,
+      byte_offset BIGINT,
+      error VARCHAR NOT NULL,
+      original VARCHAR
+    );
+  `);
+}
+
+/** One manifest row. */
+export interface ManifestEntry {
+  batchId: number;
+  source: string;
+  path: string;
+  fileName: string;
+  rawTable?: string;
+  size: number;
+  sha256?: string;
+  status: "landed" | "failed";
+  format?: string;
+  encoding?: string;
+  delimiter?: string;
+  rows: number;
+  rejectedRows: number;
+  error?: string;
+  columns?: { header: string; column: string }[];
+  groups: Record<string, string>;
+  deliveredAt?: Date;
+  startedAt: Date;
+  endedAt: Date;
+}
+
+/** Writes a manifest row, replacing earlier failed attempts at the same content. */
+export async function writeManifest(session: Session, e: ManifestEntry): Promise<void> {
+  if (e.sha256) {
+    await session.exec("DELETE FROM wharf.files WHERE status = 'failed' AND sha256 = ?", [
+      e.sha256,
+    ]);
+  }
+  await session.exec(
+    `INSERT INTO wharf.files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::JSON, ?::JSON, ?::TIMESTAMP, ?::TIMESTAMPTZ, ?::TIMESTAMPTZ, ?)`,
+    [
+      e.batchId,
+      e.source,
+      e.path,
+      e.fileName,
+      e.rawTable ?? null,
+      e.size,
+      e.sha256 ?? null,
+      e.status,
+      e.format ?? null,
+      e.encoding ?? null,
+      e.delimiter ?? null,
+      e.rows,
+      e.rejectedRows,
+      e.error ?? null,
+      e.columns ? JSON.stringify(e.columns) : null,
+      JSON.stringify(e.groups),
+      e.deliveredAt ? e.deliveredAt.toISOString().replace("T", " ").replace("Z", "") : null,
+      e.startedAt.toISOString(),
+      e.endedAt.toISOString(),
+      e.endedAt.getTime() - e.startedAt.getTime(),
+    ],
+  );
+}
+
+/** The landed file with this content, if any. */
+export async function findLanded(
+  session: Session,
+  sha256: string,
+): Promise<{ batchId: number; path: string } | undefined> {
+  const rows = await session.query(
+    "SELECT batch_id::DOUBLE AS batch_id, path FROM wharf.files WHERE status = 'landed' AND sha256 = ? LIMIT 1",
+    [sha256],
+  );
+  const r = rows[0];
+  return r ? { batchId: Number(r.batch_id), path: String(r.path) } : undefined;
+}
+
+/** True when a landed file has exactly this size (then hashing first pays off). */
+export async function hasLandedSize(session: Session, size: number): Promise<boolean> {
+  const rows = await session.query(
+    "SELECT 1 FROM wharf.files WHERE status = 'landed' AND size = ? LIMIT 1",
+    [size],
+  );
+  return rows.length > 0;
+}
