@@ -15,7 +15,9 @@ Deno.test("loadConfig() fills every default for a folder with only models/", asy
     macros: join(p.root, "sql/macros"),
     tests: join(p.root, "sql/tests"),
     target: join(p.root, "target"),
+    cache: join(p.root, ".wharf/cache"),
   });
+  assert.deepEqual(config.sources, []);
 });
 
 Deno.test("loadConfig() reads wharf.config.ts and resolves its paths", async () => {
