@@ -20,8 +20,8 @@ export interface TempProject extends AsyncDisposable {
   /** A warehouse path inside the folder (not created). */
   db: string;
   config: ResolvedConfig;
-  /** Writes (or overwrites) a file relative to the root. */
-  write(path: string, text: string): Promise<void>;
+  /** Writes (or overwrites) a file relative to the root; returns its absolute path. */
+  write(path: string, data: string | Uint8Array): Promise<string>;
   /** Removes a file relative to the root. */
   remove(path: string): Promise<void>;
 }
@@ -40,10 +40,12 @@ export async function tempProject(
   config: WharfConfig = {},
 ): Promise<TempProject> {
   const root = await Deno.makeTempDir({ prefix: "wharf_test_" });
-  const write = async (path: string, text: string) => {
+  const write = async (path: string, data: string | Uint8Array) => {
     const full = join(root, path);
     await Deno.mkdir(dirname(full), { recursive: true });
-    await Deno.writeTextFile(full, text);
+    if (typeof data === "string") await Deno.writeTextFile(full, data);
+    else await Deno.writeFile(full, data);
+    return full;
   };
   for (const [path, text] of Object.entries(files)) await write(path, text);
   return {

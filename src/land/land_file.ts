@@ -33,11 +33,48 @@ export interface FileOutcome {
   durationMs: number;
 }
 
-/** Computes the SHA-256 of a file, streaming. */
-export async function hashFile(path: string): Promise<string> {
+/**
+ * Computes the SHA-256 of a file, streaming. A gzipped file is also
+ * decompressed on the way, to its end: DuckDB's reader stops quietly at a
+ * truncated gzip stream, so this is where a cut-off delivery is caught.
+ *
+ * @throws {LandingError} when a gzip stream is truncated or corrupt.
+ */
+export async function hashFile(path: string, name = basename(path)): Promise<string> {
   const hash = createHash("sha256");
   using f = await Deno.open(path);
-  for await (const chunk of f.readable) hash.update(chunk);
+  let gunzip: WritableStreamDefaultWriter<Uint8Array> | undefined;
+  let drained: Promise<void> | undefined;
+  for await (const chunk of f.readable) {
+    if (gunzip === undefined && drained === undefined) {
+      drained = Promise.resolve();
+      if (chunk[0] === 0x1f && chunk[1] === 0x8b) {
+        const ds = new DecompressionStream("gzip");
+        gunzip = ds.writable.getWriter() as WritableStreamDefaultWriter<Uint8Array>;
+        drained = ds.readable.pipeTo(new WritableStream());
+        drained.catch(() => {});
+      }
+    }
+    hash.update(chunk);
+    if (gunzip) {
+      await gunzip.ready.catch(() => {});
+      gunzip.write(chunk).catch(() => {});
+    }
+  }
+  if (gunzip) {
+    try {
+      await gunzip.close();
+      await drained;
+    } catch (err) {
+      throw new LandingError(
+        name,
+        `Cannot land "${name}": the gzip stream is truncated or corrupt (${
+          (err as Error).message
+        })`,
+        { cause: err },
+      );
+    }
+  }
   return hash.digest("hex");
 }
 
@@ -121,6 +158,45 @@ async function ensureTable(
   }
 }
 
+/**
+ * Byte offsets (in the decompressed text) where the given 1-based lines
+ * start, read in one pass that stops after the last of them.
+ */
+export async function lineOffsets(
+  path: string,
+  gzip: boolean,
+  lines: readonly number[],
+): Promise<Map<number, number>> {
+  const wanted = new Set(lines);
+  const last = Math.max(0, ...lines);
+  const out = new Map<number, number>();
+  if (wanted.has(1)) out.set(1, 0);
+  using f = await Deno.open(path);
+  let stream: ReadableStream<Uint8Array> = f.readable;
+  if (gzip) {
+    stream = stream.pipeThrough(
+      new DecompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>,
+    );
+  }
+  let line = 1;
+  let offset = 0;
+  const reader = stream.getReader();
+  try {
+    while (line < last) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      for (let i = value.indexOf(10); i !== -1 && line < last; i = value.indexOf(10, i + 1)) {
+        line++;
+        if (wanted.has(line)) out.set(line, offset + i + 1);
+      }
+      offset += value.length;
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  return out;
+}
+
 /** Lands a delimited text file through DuckDB's CSV reader; returns rows and rejected lines. */
 async function landCsv(
   s: Session,
@@ -161,22 +237,31 @@ async function landCsv(
   // The reader keeps file order: the k-th row landed is file line k + 1, plus
   // the rejected lines before it (t = rejected line's record index minus its rank).
   const base = `(SELECT min(rowid) FROM ${rel} WHERE _batch_id = ${batchId})`;
+  const k = `(${rel}.rowid - ${base} + 1)`;
   if (rejected === 0) {
-    await s.exec(
-      `UPDATE ${rel} SET _row_number = rowid - ${base} + 2 WHERE _batch_id = ${batchId}`,
-    );
+    await s.exec(`UPDATE ${rel} SET _row_number = ${k} + 1 WHERE _batch_id = ${batchId}`);
   } else {
     await s.exec(
       `CREATE OR REPLACE TEMP TABLE __wharf_shift AS SELECT line - 1 - row_number() OVER (ORDER BY line) AS t FROM (SELECT DISTINCT line FROM temp.__wharf_rejects)`,
     );
     await s.exec(
-      `UPDATE ${rel} SET _row_number = rowid - ${base} + 2 + (SELECT count(*) FROM temp.__wharf_shift AS r WHERE r.t < rowid - ${base} + 1) WHERE _batch_id = ${batchId}`,
+      `UPDATE ${rel} SET _row_number = ${k} + 1 + (SELECT count(*) FROM temp.__wharf_shift AS r WHERE r.t < ${k}) WHERE _batch_id = ${batchId}`,
     );
     await s.exec("DROP TABLE temp.__wharf_shift");
+    const lines =
+      (await s.query("SELECT DISTINCT line::DOUBLE AS line FROM temp.__wharf_rejects ORDER BY 1"))
+        .map((r) => Number(r.line));
+    const offsets = await lineOffsets(path, info.gzip, lines);
     await s.exec(
-      `INSERT INTO wharf.rejects SELECT ?, ?, ?, line, byte_offset, error, original FROM (SELECT line::BIGINT AS line, min(byte_position)::BIGINT AS byte_offset, string_agg(DISTINCT error_type || ': ' || error_message, '; ') AS error, min(csv_line) AS original FROM temp.__wharf_rejects GROUP BY line) ORDER BY line`,
+      `CREATE OR REPLACE TEMP TABLE __wharf_offsets AS SELECT * FROM (VALUES ${
+        lines.map((l) => `(${l}, ${offsets.get(l) ?? "NULL"})`).join(", ")
+      }) AS o(line, byte_offset)`,
+    );
+    await s.exec(
+      `INSERT INTO wharf.rejects SELECT ?, ?, ?, r.line, o.byte_offset, r.error, r.original FROM (SELECT line::BIGINT AS line, string_agg(DISTINCT error_type || ': ' || error_message, '; ') AS error, min(csv_line) AS original FROM temp.__wharf_rejects GROUP BY line) AS r LEFT JOIN temp.__wharf_offsets AS o USING (line) ORDER BY r.line`,
       [batchId, source, file],
     );
+    await s.exec("DROP TABLE temp.__wharf_offsets");
   }
   await s.exec(
     "DROP TABLE IF EXISTS temp.__wharf_rejects; DROP TABLE IF EXISTS temp.__wharf_rejects_scan",
@@ -262,7 +347,7 @@ export async function landFile(
   // A landed file of the same size is worth hashing first: a rerun then skips without reading twice.
   let sha256: string | undefined;
   if (await hasLandedSize(wh, size)) {
-    sha256 = await hashFile(path);
+    sha256 = await hashFile(path, file);
     const dup = await findLanded(wh, sha256);
     if (dup) {
       return done({
@@ -276,7 +361,7 @@ export async function landFile(
     }
   }
   // Otherwise hash while DuckDB reads: both read the same bytes, the hash on this thread.
-  const hashing = sha256 ? Promise.resolve(sha256) : hashFile(path);
+  const hashing = sha256 ? Promise.resolve(sha256) : hashFile(path, file);
   hashing.catch(() => {});
 
   let info: FileInfo | undefined;

@@ -1,0 +1,151 @@
+import assert from "node:assert/strict";
+import { land } from "../../src/land/land.ts";
+import { ConfigError, LandingError } from "../../src/errors.ts";
+import { gzip, landingProject, query } from "./helpers.ts";
+
+const enc = (s: string) => new TextEncoder().encode(s);
+
+Deno.test("malformed lines go to wharf.rejects with line, byte offset, error and text; the rest lands", async () => {
+  await using p = await landingProject();
+  const body = [
+    "id,name,amount", // line 1
+    "1,José,10", // 2
+    "2,too,many,columns", // 3
+    "3,few", // 4
+    "4,ok,40", // 5
+  ].join("\n");
+  const bad = new Uint8Array([
+    ...enc(body + "\n5,bad"),
+    0xff,
+    0xfe,
+    ...enc('byte,50\n6,fine,60\n7,"unterminated,70'),
+  ]);
+  const file = await p.write("members-clientA-202307.csv", bad);
+  const [outcome] = (await land(p.config, [file], { db: p.db })).outcomes;
+  assert.deepEqual([outcome!.status, outcome!.rows, outcome!.rejectedRows], ["landed", 3, 4]);
+  assert.deepEqual(
+    await query(p.db, "select id, name, _row_number::int as line from raw.members order by line"),
+    [
+      { id: "1", name: "José", line: 2 },
+      { id: "4", name: "ok", line: 5 },
+      { id: "6", name: "fine", line: 7 },
+    ],
+  );
+  const rejects = await query(
+    p.db,
+    "select line::int as line, byte_offset::int as off, error, original, file = '" + file +
+      "' as f, source from wharf.rejects order by line",
+  );
+  assert.deepEqual(rejects.map((r) => r.line), [3, 4, 6, 8]);
+  assert.equal(rejects[0]!.off, enc(body.slice(0, body.indexOf("2,too"))).length);
+  assert.match(String(rejects[0]!.error), /TOO MANY COLUMNS/);
+  assert.equal(rejects[0]!.original, "2,too,many,columns");
+  assert.match(String(rejects[1]!.error), /MISSING COLUMNS/);
+  assert.match(String(rejects[2]!.error), /INVALID ENCODING/);
+  assert.match(String(rejects[3]!.error), /UNQUOTED VALUE|unterminated/i);
+  assert.ok(rejects.every((r) => r.f === true && r.source === "members"));
+  assert.deepEqual(
+    await query(p.db, "select rows::int as r, rejected_rows::int as j from wharf.files"),
+    [{ r: 3, j: 4 }],
+  );
+});
+
+Deno.test("NDJSON lines that are not JSON objects are rejected with line and byte offset", async () => {
+  await using p = await landingProject();
+  const file = await p.write(
+    "members-clientA-202307.ndjson",
+    '{"id":1}\n{"id":2\n[1,2]\n{"id":4}\n',
+  );
+  const [o] = (await land(p.config, [file], { db: p.db })).outcomes;
+  assert.deepEqual([o!.rows, o!.rejectedRows], [2, 2]);
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select line::int as line, byte_offset::int as off, original from wharf.rejects order by line",
+    ),
+    [{ line: 2, off: 9, original: '{"id":2' }, { line: 3, off: 17, original: "[1,2]" }],
+  );
+  assert.deepEqual(
+    await query(p.db, "select id, _row_number::int as n from raw.members order by n"),
+    [{ id: "1", n: 1 }, { id: "4", n: 4 }],
+  );
+});
+
+Deno.test("files that cannot be read are recorded as failed with a reason, nothing of them lands, the rest does", async () => {
+  await using p = await landingProject();
+  const good = await p.write("members-clientA-202301.csv", "id\n1\n");
+  const rows = Array.from({ length: 50_000 }, (_, i) => `${i}\t${(i * 7919) % 104729}`).join("\n");
+  const full = gzip(`a\tb\n${rows}\n`);
+  const truncated = full.subarray(0, full.length - 500);
+  const files = [
+    await p.write("HospitalABC_Visit_20240101_000000.txt.gz", truncated),
+    await p.write(
+      "members-clientA-202302.csv",
+      new Uint8Array([0x50, 0x4b, 0, 0, 1, 2, 3, 0, 0, 9]),
+    ),
+    await p.write("members-clientA-202303.csv", ""),
+    await p.write("members-clientA-202304.json", '[{"id": 1}, {"id": 2,]'),
+    await p.write("members-clientA-202305.json", '{"id": 1}'),
+    await p.write("members-clientA-202306.xlsx", "id,name\n1,not a workbook\n"),
+    good,
+  ];
+  const summary = await land(p.config, files, { db: p.db });
+  assert.equal(summary.ok, false);
+  const by = Object.fromEntries(
+    summary.outcomes.map((o) => [o.file.split("/").pop(), [o.status, o.message ?? ""]]),
+  );
+  assert.deepEqual(by["members-clientA-202301.csv"], ["landed", ""]);
+  assert.match(
+    by["HospitalABC_Visit_20240101_000000.txt.gz"]![1],
+    /Cannot land ".*\.txt\.gz": the gzip stream is truncated or corrupt/,
+  );
+  assert.equal(by["HospitalABC_Visit_20240101_000000.txt.gz"]![0], "failed");
+  assert.match(by["members-clientA-202302.csv"]![1], /looks binary/);
+  assert.match(by["members-clientA-202303.csv"]![1], /the file is empty/);
+  assert.match(by["members-clientA-202304.json"]![1], /JSON syntax error at line 1/);
+  assert.match(
+    by["members-clientA-202305.json"]![1],
+    /expected a JSON array of objects, got an object/,
+  );
+  assert.match(by["members-clientA-202306.xlsx"]![1], /not an Excel \.xlsx workbook/);
+  // Nothing of a failed file landed; the manifest says why.
+  assert.deepEqual(await query(p.db, "select count(*)::int as n from raw.members"), [{ n: 1 }]);
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select count(*)::int as n from information_schema.tables where table_name = 'visits'",
+    ),
+    [{ n: 0 }],
+  );
+  const failed = await query(
+    p.db,
+    "select file_name, error from wharf.files where status = 'failed' order by file_name",
+  );
+  assert.equal(failed.length, 6);
+  assert.ok(failed.every((f) => String(f.error).includes(String(f.file_name))));
+});
+
+Deno.test("a file that matches no source is refused with the known sources; --source forces one", async () => {
+  await using p = await landingProject();
+  const odd = await p.write("odd-name.csv", "id\n1\n");
+  await assert.rejects(() => land(p.config, [odd], { db: p.db }), (e: unknown) => {
+    assert.ok(e instanceof ConfigError);
+    assert.match(
+      e.message,
+      /^File "odd-name\.csv" matches no source: rename it to fit a pattern, or pass --source NAME\. Known sources:\n {2}procedures: /,
+    );
+    return true;
+  });
+  const also = await p.write("members-clientA-202301.csv", "id\n2\n");
+  await assert.rejects(
+    () => land(p.config, [odd, also], { db: p.db }),
+    /1 file match no source \(nothing was landed\): "odd-name\.csv"/,
+  );
+  const forced = await land(p.config, [odd], { db: p.db, source: "members" });
+  assert.deepEqual(forced.outcomes.map((o) => [o.source, o.status]), [["members", "landed"]]);
+  await assert.rejects(
+    () => land(p.config, [odd], { db: p.db, source: "nope" }),
+    /Unknown source "nope": known sources are "procedures"/,
+  );
+  await assert.rejects(() => land(p.config, [`${p.root}/missing.csv`], { db: p.db }), LandingError);
+});
