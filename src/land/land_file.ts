@@ -16,6 +16,7 @@ import { findLanded, hasLandedSize, type ManifestEntry, writeManifest } from "./
 import { columnNames } from "./names.ts";
 import { readJsonArray, readNdjson, readXlsx, type Records } from "./read_records.ts";
 import type { FileMatch } from "./sources.ts";
+import { urlFileName } from "./fetch_url.ts";
 
 /** What happened to one file. */
 export interface FileOutcome {
@@ -333,6 +334,7 @@ export async function landFile(
   options: LandFileOptions,
 ): Promise<FileOutcome> {
   const { path, file } = options;
+  const name = /^https?:\/\//i.test(file) ? urlFileName(file) : basename(file);
   const started = new Date();
   const t0 = performance.now();
   const source = match.source;
@@ -367,7 +369,7 @@ export async function landFile(
   let info: FileInfo | undefined;
   let columns: { header: string; column: string }[] | undefined;
   try {
-    info = await inspectFile(path, basename(file), source);
+    info = await inspectFile(path, name, source);
     const records = info.format === "json"
       ? await readJsonArray(path, info.gzip, file)
       : info.format === "ndjson"
@@ -407,7 +409,7 @@ export async function landFile(
         batchId,
         source: source.name,
         path: file,
-        fileName: basename(file),
+        fileName: name,
         rawTable: `raw.${source.table}`,
         size,
         sha256: digest,
@@ -456,7 +458,7 @@ export async function landFile(
         batchId,
         source: source.name,
         path: file,
-        fileName: basename(file),
+        fileName: name,
         rawTable: `raw.${source.table}`,
         size,
         sha256: digest,

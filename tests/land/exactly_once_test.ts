@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import { land } from "../../src/land/land.ts";
+import { landingProject, query } from "./helpers.ts";
+
+Deno.test("a rerun lands nothing twice: same content is skipped whatever its name; same name with new content lands", async () => {
+  await using p = await landingProject();
+  const a = await p.write("in/HospitalABC_Visit_20240101_000000.txt", "id\tv\n1\ta\n2\tb\n");
+  const first = await land(p.config, [`${p.root}/in`], { db: p.db });
+  assert.deepEqual(first.outcomes.map((o) => o.status), ["landed"]);
+  const again = await land(p.config, [`${p.root}/in`], { db: p.db });
+  assert.deepEqual(again.outcomes.map((o) => [o.status, o.batchId]), [[
+    "skipped",
+    first.outcomes[0]!.batchId,
+  ]]);
+  assert.match(
+    again.outcomes[0]!.message!,
+    /same content as .*HospitalABC_Visit_20240101_000000\.txt \(batch 1\)/,
+  );
+  const copy = await p.write(
+    "in/HospitalABC_Visit_20240102_000000.txt",
+    await Deno.readTextFile(a),
+  );
+  assert.deepEqual((await land(p.config, [copy], { db: p.db })).outcomes.map((o) => o.status), [
+    "skipped",
+  ]);
+  await p.write("in/HospitalABC_Visit_20240101_000000.txt", "id\tv\n1\tA\n");
+  assert.deepEqual(
+    (await land(p.config, [a], { db: p.db })).outcomes.map((o) => [o.status, o.rows]),
+    [["landed", 1]],
+  );
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select count(*)::int as n, count(distinct _batch_id)::int as b from raw.visits",
+    ),
+    [{ n: 3, b: 2 }],
+  );
+  assert.deepEqual(
+    await query(p.db, "select count(*)::int as n from wharf.files where status = 'landed'"),
+    [{ n: 2 }],
+  );
+});
+
+Deno.test("files land in source order, then by the delivery time in their names; a late file still lands", async () => {
+  await using p = await landingProject();
+  const files = [
+    await p.write("HospitalABC_Visit_20240103_000000.txt", "id\n3\n"),
+    await p.write("HospitalABC_Visit_20240101_120000.txt", "id\n1\n"),
+    await p.write("HospitalABC_Procedure_20240109_000000.txt", "id\nP\n"),
+  ];
+  const summary = await land(p.config, files, { db: p.db });
+  assert.deepEqual(summary.outcomes.map((o) => o.file.split("/").pop()), [
+    "HospitalABC_Procedure_20240109_000000.txt",
+    "HospitalABC_Visit_20240101_120000.txt",
+    "HospitalABC_Visit_20240103_000000.txt",
+  ]);
+  // Delivered late: older than what is landed, it lands all the same, with its own delivery time.
+  const late = await p.write("HospitalABC_Visit_20240102_000000.txt", "id\n2\n");
+  assert.deepEqual((await land(p.config, [late], { db: p.db })).outcomes.map((o) => o.status), [
+    "landed",
+  ]);
+  assert.deepEqual(
+    await query(p.db, "select id, _delivered_at::varchar as d from raw.visits order by _batch_id"),
+    [
+      { id: "1", d: "2024-01-01 12:00:00" },
+      { id: "3", d: "2024-01-03 00:00:00" },
+      { id: "2", d: "2024-01-02 00:00:00" },
+    ],
+  );
+});
+
+Deno.test("columns that appear, vanish or move between deliveries land by name", async () => {
+  await using p = await landingProject();
+  await land(p.config, [await p.write("members-clientA-202301.csv", "member id,name\n1,Ann\n")], {
+    db: p.db,
+  });
+  await land(p.config, [
+    await p.write("members-clientA-202302.csv", "Name,Member ID,phone\nBo,2,555\n"),
+  ], { db: p.db });
+  await land(p.config, [await p.write("members-clientA-202303.csv", "member_id\n3\n")], {
+    db: p.db,
+  });
+  assert.deepEqual(
+    await query(p.db, "select member_id, name, phone, _period from raw.members order by member_id"),
+    [
+      { member_id: "1", name: "Ann", phone: null, _period: "202301" },
+      { member_id: "2", name: "Bo", phone: "555", _period: "202302" },
+      { member_id: "3", name: null, phone: null, _period: "202303" },
+    ],
+  );
+  const [cols] = await query(
+    p.db,
+    "select columns::varchar as c from wharf.files where file_name like '%202302%'",
+  );
+  assert.equal(
+    cols!.c,
+    '[{"header":"Name","column":"name"},{"header":"Member ID","column":"member_id"},{"header":"phone","column":"phone"}]',
+  );
+});
