@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { REPO, runCli } from "../helpers.ts";
+import { landingProject, query } from "./helpers.ts";
+
+const CONFIG = `export default {
+  sources: [{ name: "members", pattern: /^members-(?<client>client[A-Z])-(?<period>\\d{6})\\.csv$/ }],
+};
+`;
+
+Deno.test("wharf land reports each file, exits 1 when one failed, and prints JSON with --json", async () => {
+  await using p = await landingProject();
+  await p.write("wharf.config.ts", CONFIG);
+  await p.write("in/members-clientA-202301.csv", "id,name\n1,Ann\n2,too,many\n");
+  await p.write("in/members-clientA-202302.csv", "");
+  const r = await runCli(["--project", p.root, "land", join(p.root, "in")]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stdout, /^landed {2}members .*members-clientA-202301\.csv: 1 rows, 1 rejected, /m);
+  assert.match(r.stdout, /^failed {2}members .*members-clientA-202302\.csv: Cannot land "members-clientA-202302\.csv": the file is empty$/m);
+  assert.match(r.stdout, /Done in [\d.]+s: 1 landed \(1 rows, 1 rejected lines in wharf\.rejects\), 0 skipped as already landed, 1 failed\./);
+
+  await p.write("in/members-clientA-202302.csv", "id,name\n3,Cy\n");
+  const j = await runCli(["--project", p.root, "--json", "land", join(p.root, "in")]);
+  assert.equal(j.code, 0, j.stderr);
+  const summary = JSON.parse(j.stdout);
+  assert.deepEqual(summary.outcomes.map((o: { status: string }) => o.status), ["skipped", "landed"]);
+  assert.equal(summary.ok, true);
+});
+
+Deno.test("wharf land exits 2 when a file matches no source", async () => {
+  await using p = await landingProject();
+  await p.write("wharf.config.ts", CONFIG);
+  const file = await p.write("stray.csv", "id\n1\n");
+  const r = await runCli(["--project", p.root, "land", file]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /^error: File "stray\.csv" matches no source: rename it to fit a pattern, or pass --source NAME\. Known sources:\n {2}members: /);
+});
+
+Deno.test("wharf land --watch lands a file once it stops changing, and stops cleanly on SIGTERM", async () => {
+  await using p = await landingProject();
+  await p.write("wharf.config.ts", CONFIG);
+  const dir = join(p.root, "drop");
+  await Deno.mkdir(dir);
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", join(REPO, "cli", "main.ts"), "--project", p.root, "land", "--watch", "--debounce", "300", dir],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const lines: string[] = [];
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const waitFor = async (re: RegExp) => {
+    const deadline = Date.now() + 20_000;
+    while (!lines.some((l) => re.test(l))) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${re}; got: ${lines.join("")}`);
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`watcher exited early; got: ${lines.join("")}`);
+      lines.push(value);
+    }
+  };
+  try {
+    await new Promise((r) => setTimeout(r, 1000));
+    // Written in two steps: it must land once, whole.
+    const file = join(dir, "members-clientA-202301.csv");
+    await Deno.writeTextFile(file, "id,name\n1,Ann\n");
+    await new Promise((r) => setTimeout(r, 100));
+    await Deno.writeTextFile(file, "2,Bo\n", { append: true });
+    await Deno.writeTextFile(join(dir, ".hidden.csv.part"), "partial");
+    await waitFor(/landed {2}members .*members-clientA-202301\.csv: 2 rows/);
+    await Deno.writeTextFile(join(dir, "stray.csv"), "x\n1\n");
+    await waitFor(/failed .*stray\.csv: File "stray\.csv" matches no source/);
+  } finally {
+    child.kill("SIGTERM");
+  }
+  const status = await child.status;
+  await reader.cancel();
+  await child.stderr.cancel();
+  assert.equal(status.code, 0);
+  assert.deepEqual(await query(p.db, "select id, name from raw.members order by id"), [{ id: "1", name: "Ann" }, { id: "2", name: "Bo" }]);
+});
