@@ -174,8 +174,9 @@ export async function readNdjson(path: string, gzip: boolean, name: string): Pro
   return out;
 }
 
+/** A cell as text; an empty cell is NULL, as an empty field of a CSV file is. */
 function cellText(value: unknown): string | null {
-  if (value === null || value === undefined) return null;
+  if (value === null || value === undefined || value === "") return null;
   if (value instanceof Date) {
     const iso = value.toISOString();
     return iso.endsWith("T00:00:00.000Z") ? iso.slice(0, 10) : iso.slice(0, 19).replace("T", " ");

@@ -16,14 +16,23 @@ Deno.test("wharf land reports each file, exits 1 when one failed, and prints JSO
   const r = await runCli(["--project", p.root, "land", join(p.root, "in")]);
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.stdout, /^landed {2}members .*members-clientA-202301\.csv: 1 rows, 1 rejected, /m);
-  assert.match(r.stdout, /^failed {2}members .*members-clientA-202302\.csv: Cannot land "members-clientA-202302\.csv": the file is empty$/m);
-  assert.match(r.stdout, /Done in [\d.]+s: 1 landed \(1 rows, 1 rejected lines in wharf\.rejects\), 0 skipped as already landed, 1 failed\./);
+  assert.match(
+    r.stdout,
+    /^failed {2}members .*members-clientA-202302\.csv: Cannot land "members-clientA-202302\.csv": the file is empty$/m,
+  );
+  assert.match(
+    r.stdout,
+    /Done in [\d.]+s: 1 landed \(1 rows, 1 rejected lines in wharf\.rejects\), 0 skipped as already landed, 1 failed\./,
+  );
 
   await p.write("in/members-clientA-202302.csv", "id,name\n3,Cy\n");
   const j = await runCli(["--project", p.root, "--json", "land", join(p.root, "in")]);
   assert.equal(j.code, 0, j.stderr);
   const summary = JSON.parse(j.stdout);
-  assert.deepEqual(summary.outcomes.map((o: { status: string }) => o.status), ["skipped", "landed"]);
+  assert.deepEqual(summary.outcomes.map((o: { status: string }) => o.status), [
+    "skipped",
+    "landed",
+  ]);
   assert.equal(summary.ok, true);
 });
 
@@ -33,7 +42,10 @@ Deno.test("wharf land exits 2 when a file matches no source", async () => {
   const file = await p.write("stray.csv", "id\n1\n");
   const r = await runCli(["--project", p.root, "land", file]);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /^error: File "stray\.csv" matches no source: rename it to fit a pattern, or pass --source NAME\. Known sources:\n {2}members: /);
+  assert.match(
+    r.stderr,
+    /^error: File "stray\.csv" matches no source: rename it to fit a pattern, or pass --source NAME\. Known sources:\n {2}members: /,
+  );
 });
 
 Deno.test("wharf land --watch lands a file once it stops changing, and stops cleanly on SIGTERM", async () => {
@@ -42,7 +54,18 @@ Deno.test("wharf land --watch lands a file once it stops changing, and stops cle
   const dir = join(p.root, "drop");
   await Deno.mkdir(dir);
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", join(REPO, "cli", "main.ts"), "--project", p.root, "land", "--watch", "--debounce", "300", dir],
+    args: [
+      "run",
+      "--allow-all",
+      join(REPO, "cli", "main.ts"),
+      "--project",
+      p.root,
+      "land",
+      "--watch",
+      "--debounce",
+      "300",
+      dir,
+    ],
     stdout: "piped",
     stderr: "piped",
     env: { NO_COLOR: "1" },
@@ -52,7 +75,9 @@ Deno.test("wharf land --watch lands a file once it stops changing, and stops cle
   const waitFor = async (re: RegExp) => {
     const deadline = Date.now() + 20_000;
     while (!lines.some((l) => re.test(l))) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${re}; got: ${lines.join("")}`);
+      if (Date.now() > deadline) {
+        throw new Error(`timed out waiting for ${re}; got: ${lines.join("")}`);
+      }
       const { value, done } = await reader.read();
       if (done) throw new Error(`watcher exited early; got: ${lines.join("")}`);
       lines.push(value);
@@ -76,5 +101,8 @@ Deno.test("wharf land --watch lands a file once it stops changing, and stops cle
   await reader.cancel();
   await child.stderr.cancel();
   assert.equal(status.code, 0);
-  assert.deepEqual(await query(p.db, "select id, name from raw.members order by id"), [{ id: "1", name: "Ann" }, { id: "2", name: "Bo" }]);
+  assert.deepEqual(await query(p.db, "select id, name from raw.members order by id"), [{
+    id: "1",
+    name: "Ann",
+  }, { id: "2", name: "Bo" }]);
 });
