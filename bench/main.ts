@@ -6,6 +6,7 @@
  */
 const benches: Record<string, () => Promise<{ default: () => Promise<void> }>> = {
   build: () => import("./build.ts"),
+  land: () => import("./land.ts"),
 };
 
 const name = Deno.args[0];
