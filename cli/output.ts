@@ -40,7 +40,13 @@ export function resultLine(r: NodeResult, index: number, total: number): string 
   else if (r.status === "error") detail = `error in ${secs}s`;
   else if (r.kind === "test") detail = `${r.rows ?? 0} failing in ${secs}s`;
   else {
-    const note = r.message ? `, ${r.message}` : "";
+    const note = r.checks && r.rejected
+      ? `, ${r.rejected} rejected (${
+        Object.entries(r.checks).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(", ")
+      })`
+      : r.message && !r.checks
+      ? `, ${r.message}`
+      : "";
     detail = `${r.rows === undefined ? "view" : `${r.rows} rows`}${note} in ${secs}s`;
   }
   const dots = ".".repeat(Math.max(3, 56 - what.length));

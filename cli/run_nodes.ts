@@ -15,6 +15,7 @@ export interface RunNodesOptions {
   exclude?: string[];
   threads?: string;
   fullRefresh?: boolean;
+  vars?: string[];
 }
 
 /** Adds `--select`, `--exclude` (and, for builders, `--threads`, `--full-refresh`) to `cmd`. */
@@ -24,7 +25,11 @@ export function withSelection(cmd: Command, builds: boolean): Command {
       "-s, --select <selector...>",
       "nodes to include (name, layer.name, +name, name+, tag:x, path:dir)",
     )
-    .option("--exclude <selector...>", "nodes to leave out, same syntax as --select");
+    .option("--exclude <selector...>", "nodes to leave out, same syntax as --select")
+    .option(
+      "--vars <name=value...>",
+      "project variables for wharf_var('name'), overriding wharf.config.ts",
+    );
   if (builds) {
     cmd
       .option("--threads <n>", "models built at the same time (default: the config's threads, 4)")
@@ -46,6 +51,12 @@ export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptio
       throw new UsageError(`Invalid --threads "${opts.threads}": expected a positive integer`);
     }
   }
+  const vars: Record<string, string> = {};
+  for (const pair of opts.vars ?? []) {
+    const at = pair.indexOf("=");
+    if (at <= 0) throw new UsageError(`Invalid --vars "${pair}": expected name=value`);
+    vars[pair.slice(0, at)] = pair.slice(at + 1);
+  }
   let total = 0;
   let done = 0;
   const summary = await runProject(kind, config, {
@@ -54,6 +65,7 @@ export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptio
     exclude: opts.exclude,
     threads,
     fullRefresh: opts.fullRefresh,
+    vars,
     onPlan: (nodes) => {
       total = nodes.length;
       if (g.json) return;

@@ -32,6 +32,8 @@ export interface WharfConfig {
   };
   /** Landing sources: file-name patterns and the raw tables they land in, in landing order. */
   sources?: SourceConfig[];
+  /** Project variables, read in SQL as `wharf_var('name')` (text); `--vars name=value` overrides. */
+  vars?: Record<string, string | number | boolean>;
 }
 
 /** A configuration with every default filled in and paths made absolute. */
@@ -42,6 +44,7 @@ export interface ResolvedConfig {
   threads: number;
   paths: { models: string; macros: string; tests: string; target: string; cache: string };
   sources: Source[];
+  vars: Record<string, string>;
 }
 
 /**
@@ -81,6 +84,7 @@ export function resolveConfig(root: string, config: WharfConfig = {}): ResolvedC
       cache: resolve(abs, config.paths?.cache ?? ".wharf/cache"),
     },
     sources: compileSources(config.sources),
+    vars: Object.fromEntries(Object.entries(config.vars ?? {}).map(([k, v]) => [k, String(v)])),
   };
 }
 

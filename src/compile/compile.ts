@@ -33,8 +33,23 @@ export interface CompiledModel {
   materialized: "view" | "table" | "ephemeral";
   /** The model's SELECT with ephemeral models inlined. */
   select: string;
-  /** The statement that builds it (empty for ephemeral models). */
+  /** The statement that builds it (empty for ephemeral models; the first of `checked` when checked). */
   sql: string;
+  /** With row-level checks: the statements that build the model and its `__rejected` table, in one transaction. */
+  checked?: CompiledChecks;
+}
+
+/** How a checked model is built and counted. */
+export interface CompiledChecks {
+  names: string[];
+  /** Stage every row with its failed checks, then split it into kept and rejected. */
+  statements: string[];
+  /** The relation holding the rejected rows: `<layer>.<name>__rejected`. */
+  rejected: string;
+  /** Counts of the staged rows: `total`, then one column per check. */
+  countQuery: string;
+  /** Drops the staging table. */
+  cleanup: string;
 }
 
 /** An incremental model: a full build, and the statements of a later run. */
@@ -191,6 +206,55 @@ function incrementalSql(model: ModelNode, select: string): CompiledIncremental {
   };
 }
 
+/**
+ * The `wharf_var(name)` macro that gives models the project's variables as
+ * text (NULL for an unknown name). It is persistent, so views that use it
+ * keep working for analysts.
+ */
+export function varsMacro(vars: Readonly<Record<string, string>>): string {
+  const entries = Object.entries(vars);
+  const body = entries.length
+    ? `CASE name ${
+      entries.map(([k, v]) => `WHEN ${quoteLiteral(k)} THEN ${quoteLiteral(v)}`).join(" ")
+    } ELSE NULL::VARCHAR END`
+    : "NULL::VARCHAR";
+  return `CREATE OR REPLACE MACRO wharf_var(name) AS ${body}`;
+}
+
+/**
+ * Compiles a model with row checks: every row is staged with the list of
+ * checks it fails, rows failing none build the model, the others
+ * `<layer>.<name>__rejected` (with `_failed_checks`).
+ */
+function checkedModel(model: ModelNode, select: string): CompiledChecks {
+  const target = quoteRelation(model.layer, model.name);
+  const rejected = quoteRelation(model.layer, `${model.name}__rejected`);
+  const staged = quoteIdent(`__wharf_checked_${model.layer}_${model.name}`);
+  const alias = quoteIdent(model.name);
+  const list = model.checks.map((c) =>
+    `CASE WHEN NOT coalesce((${c.expression}), false) THEN ${quoteLiteral(c.name)} END`
+  );
+  return {
+    names: model.checks.map((c) => c.name),
+    rejected: `${model.id}__rejected`,
+    statements: [
+      `CREATE OR REPLACE TEMP TABLE ${staged} AS\nSELECT ${alias}.*, list_filter([\n  ${
+        list.join(",\n  ")
+      }\n], x -> x IS NOT NULL) AS _failed_checks\nFROM (\n${select}\n) AS ${alias}`,
+      `CREATE OR REPLACE TABLE ${target} AS SELECT * EXCLUDE (_failed_checks) FROM ${staged} WHERE len(_failed_checks) = 0`,
+      `CREATE OR REPLACE TABLE ${rejected} AS SELECT * FROM ${staged} WHERE len(_failed_checks) > 0`,
+    ],
+    countQuery: `SELECT count(*)::DOUBLE AS total${
+      model.checks.map((c) =>
+        `, count(*) FILTER (WHERE list_contains(_failed_checks, ${
+          quoteLiteral(c.name)
+        }))::DOUBLE AS ${quoteIdent(c.name)}`
+      ).join("")
+    } FROM ${staged}`,
+    cleanup: `DROP TABLE ${staged}`,
+  };
+}
+
 /** The query returning the rows that fail a generic test. */
 export function genericTestQuery(graph: Graph, attachedTo: string, test: GenericTest): string {
   const rel = relationSql(graph, attachedTo);
@@ -235,6 +299,21 @@ export function compileNode(
     case "model": {
       const select = inlineEphemerals(graph, node.sql, node.refs);
       const target = quoteRelation(node.layer, node.name);
+      if (
+        node.checks.length &&
+        (node.config.materialized === "view" || node.config.materialized === "table")
+      ) {
+        const checked = checkedModel(node, select);
+        return {
+          kind: "model",
+          id: node.id,
+          relation: node.id,
+          materialized: "table",
+          select,
+          sql: checked.statements[0]!,
+          checked,
+        };
+      }
       switch (node.config.materialized) {
         case "view":
           return {

@@ -152,6 +152,8 @@ export async function writeCompiled(
           n.incremental.join(";\n\n")
         };\n`,
       );
+    } else if (n.kind === "model" && n.checked) {
+      files.set(file, `${[...n.checked.statements, n.checked.cleanup].join(";\n\n")};\n`);
     } else files.set(file, `${n.sql};\n`);
     if (n.kind === "model") {
       files.set(join(target, "compiled", runFile(n).replace(/^run[\\/]/, "")), `${n.select}\n`);

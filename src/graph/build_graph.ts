@@ -134,7 +134,8 @@ export function buildGraph(
 ): { graph: Graph; issues: ProjectIssue[] } {
   const issues: ProjectIssue[] = [];
   const nodes = new Map<string, ProjectNode>();
-  const rawRefs = [...project.models, ...project.tests].flatMap((n) => "refs" in n ? n.refs : [])
+  const rawRefs = [...project.models, ...project.tests]
+    .flatMap((n) => n.kind === "model" ? [...n.refs, ...n.checkRefs] : "refs" in n ? n.refs : [])
     .map((r) => r.relation).filter((r) => r.startsWith("raw."));
   for (const s of sources ?? rawRefs) {
     const id = s.toLowerCase();
@@ -192,6 +193,9 @@ export function buildGraph(
     parents.set(n.id, []);
     if (n.kind === "model" || n.kind === "singular_test") {
       for (const r of n.refs) addParent(n.id, resolve(r.relation, n.path, r));
+      if (n.kind === "model") {
+        for (const r of n.checkRefs) addParent(n.id, resolve(r.relation, n.path, {}));
+      }
     } else if (n.kind === "generic_test") {
       addParent(n.id, n.attachedTo);
       if (n.test.kind === "relationships") {

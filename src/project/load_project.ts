@@ -414,6 +414,8 @@ export async function loadProject(
       columns: [],
       config: { materialized: "view", uniqueKey: [], tags: [], enabled: true },
       refs: [],
+      checks: [],
+      checkRefs: [],
     });
   }
 
@@ -482,6 +484,38 @@ export async function loadProject(
         entry.file.report(
           [...entry.path, "config"],
           `incremental model "${model.id}" needs a "watermark" column (e.g. _batch_id) to know which rows are new`,
+        );
+      }
+    }
+    const checks = entry.value.checks;
+    if (checks !== undefined && checks !== null) {
+      if (!isRecord(checks)) {
+        entry.file.report(
+          [...entry.path, "checks"],
+          `expected a mapping of check name to a boolean SQL expression, got ${describe(checks)}`,
+        );
+      } else {
+        for (const [name, expression] of Object.entries(checks)) {
+          if (!IDENTIFIER.test(name)) {
+            entry.file.report(
+              [...entry.path, "checks", name],
+              `invalid check name "${name}": use lower-case letters, digits and underscores`,
+            );
+          } else if (typeof expression !== "string" || expression.trim() === "") {
+            entry.file.report(
+              [...entry.path, "checks", name],
+              `expected a boolean SQL expression, got ${describe(expression)}`,
+            );
+          } else model.checks.push({ name, expression });
+        }
+      }
+      if (
+        model.checks.length &&
+        (model.config.materialized === "incremental" || model.config.materialized === "ephemeral")
+      ) {
+        entry.file.report(
+          [...entry.path, "checks"],
+          `checks quarantine rows into a table: use them on a table (or view) model, not ${model.config.materialized}`,
         );
       }
     }
@@ -587,6 +621,27 @@ export async function loadProject(
       return;
     }
     node.refs = extractRelations(r.ast, node.sql);
+  });
+
+  // Check expressions: their relations are dependencies too.
+  const checked = models.flatMap((m) => m.checks.map((c) => ({ model: m, check: c })));
+  const checkResults = await parse(
+    checked.map(({ check }) => `SELECT (${check.expression}) AS ok`),
+  );
+  checked.forEach(({ model, check }, i) => {
+    const r = checkResults[i]!;
+    const yaml = yamlFiles.find((y) => modelEntries.get(model.name)?.file === y);
+    if (!r.ok) {
+      const where =
+        yaml?.locate([...(modelEntries.get(model.name)?.path ?? []), "checks", check.name]) ??
+          { file: model.path };
+      issues.push({
+        message: `Cannot parse check "${check.name}" of ${model.id}: ${r.message}`,
+        location: where,
+      });
+      return;
+    }
+    model.checkRefs.push(...extractRelations(r.ast, check.expression));
   });
 
   for (const y of [...yamlFiles, ...seedYaml, ...testYaml]) issues.push(...y.issues);

@@ -81,6 +81,13 @@ export interface ModelConfig {
   enabled: boolean;
 }
 
+/** A row-level check: rows where `expression` is not true are quarantined. */
+export interface RowCheck {
+  name: string;
+  /** A boolean SQL expression over the model's output; the model's name is the row alias. */
+  expression: string;
+}
+
 /** A model: one SELECT in `models/<layer>/<name>.sql`. */
 export interface ModelNode {
   kind: "model";
@@ -95,6 +102,10 @@ export interface ModelNode {
   columns: ColumnDoc[];
   config: ModelConfig;
   refs: RelationRef[];
+  /** Row-level checks from YAML `checks:`; failing rows go to `<layer>.<name>__rejected`. */
+  checks: RowCheck[];
+  /** Relations the checks read (dependencies only; never rewritten). */
+  checkRefs: RelationRef[];
 }
 
 /** A CSV file in `models/seeds/`, loaded as `seeds.<name>`. */

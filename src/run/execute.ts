@@ -7,7 +7,12 @@
 import type { Session, Warehouse } from "../db/warehouse.ts";
 import { quoteIdent } from "../db/sql.ts";
 import { WharfError } from "../errors.ts";
-import type { CompiledNode } from "../compile/compile.ts";
+import {
+  type CompiledChecks,
+  type CompiledModel,
+  type CompiledNode,
+  varsMacro,
+} from "../compile/compile.ts";
 import type { MacroFile } from "../project/types.ts";
 import { type NodeResult, recordResults } from "./run_log.ts";
 
@@ -25,6 +30,8 @@ export interface ExecuteOptions {
   fullRefresh?: boolean;
   /** Macro files to apply before anything else. */
   macros?: readonly MacroFile[];
+  /** Project variables for `wharf_var(name)`. */
+  vars?: Readonly<Record<string, string>>;
   /** Node id to the file its executed SQL was written to (for error messages). */
   compiledPaths?: ReadonlyMap<string, string>;
   /** Called when a node starts running. */
@@ -54,12 +61,49 @@ async function tableExists(session: Session, relation: string): Promise<boolean>
   return rows.length > 0;
 }
 
+type Outcome = Pick<NodeResult, "status" | "rows" | "message" | "rejected" | "checks">;
+
+/**
+ * Builds a checked model and its `__rejected` table in one transaction, and
+ * verifies that every input row was either kept or rejected.
+ */
+function runChecked(
+  wh: Warehouse,
+  node: CompiledModel & { checked: CompiledChecks },
+): Promise<Outcome> {
+  const c = node.checked;
+  return wh.transaction(async (s) => {
+    await s.exec(c.statements[0]!);
+    const kept = await s.count(c.statements[1]!);
+    const rejected = await s.count(c.statements[2]!);
+    const counts = (await s.query(c.countQuery))[0]!;
+    await s.exec(c.cleanup);
+    const total = Number(counts.total);
+    if (kept + rejected !== total) {
+      throw new WharfError(
+        `Row accounting failed for ${node.relation}: ${total} rows in, ${kept} kept + ${rejected} rejected (nothing was replaced)`,
+      );
+    }
+    const checks = Object.fromEntries(c.names.map((n) => [n, Number(counts[n])]));
+    const failing = Object.entries(checks).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`);
+    return {
+      status: "success",
+      rows: kept,
+      rejected,
+      checks,
+      message: rejected
+        ? `${rejected} rejected to ${c.rejected} (${failing.join(", ")})`
+        : undefined,
+    };
+  });
+}
+
 /** Builds or tests one node; returns its status, row count and message. */
 async function runNode(
   wh: Warehouse,
   node: CompiledNode,
   options: ExecuteOptions,
-): Promise<Pick<NodeResult, "status" | "rows" | "message">> {
+): Promise<Outcome> {
   // A single statement runs in its own transaction: atomic without BEGIN/COMMIT.
   switch (node.kind) {
     case "seed":
@@ -83,6 +127,7 @@ async function runNode(
           await wh.exec(node.sql);
           return { status: "success" };
         case "table":
+          if (node.checked) return await runChecked(wh, { ...node, checked: node.checked });
           return { status: "success", rows: await wh.count(node.sql) };
         case "incremental":
           return await wh.transaction(async (s) => {
@@ -125,6 +170,7 @@ export async function executePlan(
   plan: Plan,
   options: ExecuteOptions,
 ): Promise<NodeResult[]> {
+  await wh.exec(varsMacro(options.vars ?? {}));
   for (const macro of options.macros ?? []) {
     try {
       await wh.exec(macro.sql);
@@ -172,7 +218,7 @@ async function schedule(
     const task = (async () => {
       options.onStart?.(node);
       const startedAt = new Date();
-      let outcome: Pick<NodeResult, "status" | "rows" | "message">;
+      let outcome: Outcome;
       try {
         outcome = await runNode(wh, node, options);
       } catch (err) {

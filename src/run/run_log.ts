@@ -21,6 +21,10 @@ export interface NodeResult {
   message?: string;
   /** Where the executed SQL was written, relative to the project root. */
   compiledPath?: string;
+  /** Checked models: rows quarantined into `<model>__rejected`. */
+  rejected?: number;
+  /** Checked models: rows failing each check (a row may fail several). */
+  checks?: Record<string, number>;
 }
 
 /** Creates the schemas and tables wharf keeps its own records in. */
@@ -50,6 +54,8 @@ export async function ensureRunLog(session: Session): Promise<void> {
       message VARCHAR,
       compiled_path VARCHAR
     );
+    ALTER TABLE wharf.run_results ADD COLUMN IF NOT EXISTS rejected_rows BIGINT;
+    ALTER TABLE wharf.run_results ADD COLUMN IF NOT EXISTS check_counts JSON;
   `);
 }
 
@@ -74,9 +80,11 @@ export async function recordResults(
   results: readonly NodeResult[],
 ): Promise<void> {
   if (results.length === 0) return;
-  const row = "(?, ?, ?, ?, ?::TIMESTAMPTZ, ?::TIMESTAMPTZ, ?, ?, ?, ?)";
+  const row = "(?, ?, ?, ?, ?::TIMESTAMPTZ, ?::TIMESTAMPTZ, ?, ?, ?, ?, ?, ?::JSON)";
   await session.exec(
-    `INSERT INTO wharf.run_results VALUES ${results.map(() => row).join(", ")}`,
+    `INSERT INTO wharf.run_results (run_id, node_id, node_type, status, started_at, ended_at, duration_ms, rows, message, compiled_path, rejected_rows, check_counts) VALUES ${
+      results.map(() => row).join(", ")
+    }`,
     results.flatMap((r) => [
       runId,
       r.id,
@@ -88,6 +96,8 @@ export async function recordResults(
       r.rows === undefined ? null : r.rows,
       r.message ?? null,
       r.compiledPath ?? null,
+      r.rejected ?? null,
+      r.checks ? JSON.stringify(r.checks) : null,
     ]),
   );
 }

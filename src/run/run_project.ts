@@ -27,6 +27,8 @@ export interface RunProjectOptions {
   exclude?: readonly string[];
   threads?: number;
   fullRefresh?: boolean;
+  /** Variables overriding the config's `vars`. */
+  vars?: Record<string, string>;
   /** Called once the plan is known, before anything runs. */
   onPlan?: (nodes: readonly CompiledNode[]) => void;
   onStart?: (node: CompiledNode) => void;
@@ -116,6 +118,7 @@ export async function runProject(
       threads: options.threads ?? config.threads,
       fullRefresh: options.fullRefresh,
       macros: command === "seed" ? [] : cp.project.macros,
+      vars: { ...config.vars, ...options.vars },
       compiledPaths,
       onStart: options.onStart,
       onResult: options.onResult,

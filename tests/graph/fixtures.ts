@@ -44,6 +44,8 @@ export function model(
     columns: [],
     config: { materialized: "view", uniqueKey: [], tags: [], enabled: true, ...config },
     refs: refsOf(sql),
+    checks: [],
+    checkRefs: [],
   };
 }
 

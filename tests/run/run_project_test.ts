@@ -254,3 +254,65 @@ Deno.test("seed loads only seeds and test runs only tests, against what was buil
       tested.results.every((r) => r.kind === "test" && r.status === "pass"),
   );
 });
+
+Deno.test("checks quarantine failing rows into <model>__rejected with the failed check names", async () => {
+  await using p = await tempProject({
+    "models/seeds/states.csv": "code\nNY\nNJ\n",
+    "models/staging/people.sql":
+      "select * from (values (1, 'NY', '10001'), (2, 'ZZ', '10001'), (3, 'NJ', '123TY'), (4, '88', 'x'), (5, null, '07102')) t(id, state, zip)",
+    "models/marts/report.sql": "select count(*) as n from staging.people",
+    "models/staging/s.yml": [
+      "models:",
+      "  - name: people",
+      "    checks:",
+      "      valid_state: state in (select code from seeds.states)",
+      "      valid_zip: \"regexp_full_match(people.zip, '\\\\d{5}')\"",
+    ].join("\n"),
+  });
+  const summary = await runProject("build", p.config, { db: p.db });
+  assert.ok(summary.ok, JSON.stringify(summary.results));
+  const people = summary.results.find((r) => r.id === "staging.people")!;
+  assert.deepEqual([people.rows, people.rejected, people.checks], [1, 4, {
+    valid_state: 3,
+    valid_zip: 2,
+  }]);
+  assert.deepEqual(await query(p.db, "select id from staging.people"), [{ id: 1 }]);
+  assert.deepEqual(
+    await query(p.db, "select id, _failed_checks from staging.people__rejected order by id"),
+    [
+      { id: 2, _failed_checks: ["valid_state"] },
+      { id: 3, _failed_checks: ["valid_zip"] },
+      { id: 4, _failed_checks: ["valid_state", "valid_zip"] },
+      { id: 5, _failed_checks: ["valid_state"] },
+    ],
+  );
+  assert.deepEqual(await query(p.db, "select n::int as n from marts.report"), [{ n: 1 }]);
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select rejected_rows::int as r, check_counts::varchar as c from wharf.run_results where node_id = 'staging.people'",
+    ),
+    [{ r: 4, c: '{"valid_state":3,"valid_zip":2}' }],
+  );
+  // The seed the check reads is a dependency: it was built first.
+  assert.ok(
+    summary.results.findIndex((r) => r.id === "seeds.states") <
+      summary.results.findIndex((r) => r.id === "staging.people"),
+  );
+});
+
+Deno.test("wharf_var() gives models the config's vars, overridable per run", async () => {
+  await using p = await tempProject({
+    "models/marts/asof.sql": "select wharf_var('as_of')::date as d, wharf_var('nope') as n",
+  });
+  const config = { ...p.config, vars: { as_of: "2023-09-01" } };
+  assert.ok((await runProject("run", config, { db: p.db })).ok);
+  assert.deepEqual(await query(p.db, "select d::varchar as d, n from marts.asof"), [{
+    d: "2023-09-01",
+    n: null,
+  }]);
+  assert.ok((await runProject("run", config, { db: p.db, vars: { as_of: "2024-01-31" } })).ok);
+  assert.deepEqual(await query(p.db, "select d::varchar as d from marts.asof"), [{
+    d: "2024-01-31",
+  }]);
+});
