@@ -1,15 +1,14 @@
 import { defineConfig } from "./mod.ts";
 
-// The bundled example project (a small synthetic clinic) lives under
-// tests/testdata/clinic until the healthcare models take its place.
+// The healthcare project: deliveries land in raw.* (sources below), models
+// in models/ validate, normalize and aggregate them.
 export default defineConfig({
   name: "wharf_healthcare",
   warehouse: "warehouse.duckdb",
   threads: 4,
-  paths: {
-    models: "tests/testdata/clinic/models",
-    macros: "tests/testdata/clinic/sql/macros",
-    tests: "tests/testdata/clinic/sql/tests",
+  vars: {
+    // Member status (marts.members) is computed as of this date.
+    as_of_date: "2023-09-01",
   },
   // Landing order: procedures before visits before transactions (transactions
   // reference both), then members before claims.

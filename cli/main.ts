@@ -11,6 +11,7 @@
 import { Command, CommanderError } from "commander";
 import { buildCommand } from "./build.ts";
 import { compileCommand } from "./compile.ts";
+import { demoCommand } from "./demo.ts";
 import { genCommand } from "./gen.ts";
 import { landCommand } from "./land.ts";
 import { lsCommand } from "./ls.ts";
@@ -33,6 +34,7 @@ export function createProgram(): Command {
     .exitOverride();
   for (
     const cmd of [
+      demoCommand(),
       landCommand(),
       genCommand(),
       buildCommand(),

@@ -307,7 +307,7 @@ function trapFields(
       out.state = "";
       break;
     case "bad_zip":
-      out.zip = r.pick(["123TY", "777TR", "ABCDE", "1234"]);
+      out.zip = r.pick(["123TY", "777TR", "ABCDE", "12"]);
       break;
     case "lost_zero_zip":
       out.zip = r.pick(["2130", "7102", "6103", "901"]);

@@ -1,0 +1,99 @@
+/**
+ * `wharf demo`: generate deliveries, land them, build and test the models,
+ * and print a short summary with queries to try.
+ *
+ * @module
+ */
+import { Command } from "commander";
+import { join } from "node:path";
+import { globals, projectConfig } from "./context.ts";
+import { resultLine, table } from "./output.ts";
+
+/** The `demo` command. */
+export function demoCommand(): Command {
+  return new Command("demo")
+    .description(
+      "Generate a dataset, land it, build and test the models, and summarize (run again: lands nothing new)",
+    )
+    .option("--data <dir>", "where the generated deliveries go (default: demo-data in the project)")
+    .option("--scale <n>", "dataset scale for the first run", "1")
+    .action(async (opts: { data?: string; scale: string }, self: Command) => {
+      const { runDemo } = await import("../src/demo/run_demo.ts");
+      const { UsageError } = await import("../src/errors.ts");
+      const scale = Number(opts.scale);
+      if (!(scale > 0)) {
+        throw new UsageError(`Invalid --scale "${opts.scale}": expected a positive number`);
+      }
+      const g = globals(self);
+      const config = await projectConfig(self);
+      const dataDir = opts.data ?? join(config.root, "demo-data");
+      let total = 0;
+      let done = 0;
+      const started = performance.now();
+      const summary = await runDemo(config, {
+        dataDir,
+        db: config.db,
+        scale,
+        onLanded: (s) => {
+          if (g.json) return;
+          const count = (st: string) => s.outcomes.filter((o) => o.status === st).length;
+          const rows = s.outcomes.reduce((n, o) => n + o.rows, 0);
+          console.log(
+            count("landed")
+              ? `Landed ${count("landed")} files (${rows} rows), ${
+                count("skipped")
+              } already landed, ${count("failed")} failed.`
+              : `Nothing new to land: all ${s.outcomes.length} files were landed before.`,
+          );
+        },
+        onPlan: (nodes) => (total = nodes.length),
+        onResult: (r) => {
+          done++;
+          if (!g.json && (r.status !== "pass" && r.status !== "success" || r.rejected)) {
+            console.log(resultLine(r, done, total));
+          }
+        },
+      });
+      if (g.json) {
+        console.log(JSON.stringify(summary, null, 2));
+        if (!summary.build.ok) Deno.exitCode = 1;
+        return;
+      }
+      const results = summary.build.results;
+      const layers = new Map<string, number>();
+      for (const r of results) {
+        if (r.kind !== "model" && r.kind !== "seed") continue;
+        const layer = r.id.split(".")[0]!;
+        layers.set(layer, (layers.get(layer) ?? 0) + (r.rows ?? 0));
+      }
+      const rejected = results.flatMap((r) =>
+        Object.entries(r.checks ?? {}).filter(([, n]) => n > 0).map(([check, n]) => ({
+          model: r.id,
+          check,
+          rows: n,
+        }))
+      );
+      const tests = (s: string) =>
+        results.filter((r) => r.kind === "test" && r.status === s).length;
+      console.log(`\n${summary.generated ? "Generated" : "Reused"} deliveries in ${dataDir}`);
+      console.log("\nRows per layer:");
+      console.log(table(["layer", "rows"], [...layers].map(([layer, rows]) => ({ layer, rows }))));
+      console.log("\nRows quarantined by checks (in <model>__rejected):");
+      console.log(table(["model", "check", "rows"], rejected));
+      console.log(
+        `\nTests: ${tests("pass")} passed, ${tests("warn")} warned, ${tests("fail")} failed.`,
+      );
+      console.log(
+        `Warehouse: ${config.db}  (built in ${((performance.now() - started) / 1000).toFixed(1)}s)`,
+      );
+      console.log(`\nTry it (duckdb ${config.db.split("/").pop()}):`);
+      console.log("  select status, count(*) from marts.members group by status;");
+      console.log(
+        "  select client, member_id, _failed_checks, state, zip_raw, phone_raw from staging.stg_members_client_b__rejected;",
+      );
+      console.log(
+        "  select diagnosis_category, count(*), sum(billed_cents) / 100 as billed from marts.member_claims group by 1;",
+      );
+      if (!summary.build.ok) Deno.exitCode = 1;
+    });
+}

@@ -1,0 +1,27 @@
+-- Client A membership deliveries in the shared vocabulary, typed. Client A
+-- writes dates of birth as text ("April 4, 2003") and end dates as dates.
+select
+    _client as client,
+    _period as period,
+    clean_text(member_id) as member_id,
+    clean_text(member_first_name) as first_name,
+    clean_text(member_middle_name) as middle_name,
+    clean_text(member_last_name) as last_name,
+    upper(clean_text(gender)) as gender,
+    parse_date_any(date_of_birth) as date_of_birth,
+    clean_text(address) as address,
+    clean_text(city) as city,
+    upper(clean_text(state)) as state,
+    normalize_zip(zip) as zip,
+    normalize_phone(phone_number) as phone,
+    parse_date_any(membership_end_date) as membership_end_date,
+    clean_text(ethnicity) as ethnicity,
+    _delivered_at as delivered_at,
+    _batch_id,
+    _file,
+    _row_number,
+    date_of_birth as date_of_birth_raw,
+    zip as zip_raw,
+    phone_number as phone_raw,
+    membership_end_date as membership_end_date_raw
+from raw.membership_client_a

@@ -1,0 +1,36 @@
+-- Client B membership deliveries in the shared vocabulary, typed. Client B
+-- writes the name as "LAST, FIRST MIDDLE" and calls the end date Elig_Dt.
+with named as (
+    select
+        *,
+        regexp_split_to_array(
+            coalesce(clean_text(split_part(member_fullname, ',', 2)), ''), '[\s\x{00A0}]+'
+        ) as given_names
+    from raw.membership_client_b
+)
+
+select
+    _client as client,
+    _period as period,
+    clean_text(mem_id) as member_id,
+    clean_text(given_names[1]) as first_name,
+    clean_text(array_to_string(given_names[2:], ' ')) as middle_name,
+    clean_text(split_part(member_fullname, ',', 1)) as last_name,
+    upper(clean_text(gender)) as gender,
+    parse_date_any(dob) as date_of_birth,
+    clean_text(concat_ws(', ', clean_text(member_address), clean_text(member_address_2))) as address,
+    clean_text(member_city) as city,
+    upper(clean_text(member_state)) as state,
+    normalize_zip(member_zip) as zip,
+    normalize_phone(member_phone) as phone,
+    parse_date_any(elig_dt) as membership_end_date,
+    null::varchar as ethnicity,
+    _delivered_at as delivered_at,
+    _batch_id,
+    _file,
+    _row_number,
+    dob as date_of_birth_raw,
+    member_zip as zip_raw,
+    member_phone as phone_raw,
+    elig_dt as membership_end_date_raw
+from named

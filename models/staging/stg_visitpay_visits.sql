@@ -1,0 +1,18 @@
+-- VisitPay visits, one row per delivered line: dates (M/D/YYYY) and the
+-- balance (dollars) typed; the delivered text is kept beside for rejections.
+select
+    clean_text(visit_identifier) as visit_id,
+    clean_text(guarantor_identifier) as guarantor_id,
+    parse_date_any(admit_date) as admit_date,
+    parse_date_any(discharge_date) as discharge_date,
+    to_cents(visit_balance) as balance_cents,
+    clean_text(insurance_identifier) as insurance_id,
+    _hospital as hospital,
+    _delivered_at as delivered_at,
+    _batch_id,
+    _file,
+    _row_number,
+    admit_date as admit_date_raw,
+    discharge_date as discharge_date_raw,
+    visit_balance as visit_balance_raw
+from raw.visitpay_visit

@@ -1,0 +1,52 @@
+-- Text cleaning shared by the staging models. Each macro takes raw text
+-- (as landed) and returns a clean value, or NULL when nothing valid is left.
+
+-- Trims spaces and non-breaking spaces (U+00A0) at both ends; empty becomes NULL.
+create or replace macro clean_text(t) as
+    nullif(regexp_replace(t::varchar, '^[\s\x{00A0}]+|[\s\x{00A0}]+$', '', 'g'), '');
+
+-- Dates as deliveries write them: 2023-10-31, 2023-10-31 00:00:00, 10/31/2023,
+-- 1/1/2021, October 31, 2023. Impossible dates (11/31/2023) give NULL.
+create or replace macro parse_date_any(t) as
+    try_strptime(
+        clean_text(t),
+        ['%Y-%m-%d %H:%M:%S', '%Y-%m-%d', '%m/%d/%Y', '%B %d, %Y', '%b %d, %Y']
+    )::date;
+
+-- ZIP codes: 5 digits, or ZIP+4 as 12345-6789; 3 or 4 digits are a ZIP that
+-- lost its leading zeros (2130 -> 02130). Anything else gives NULL.
+create or replace macro normalize_zip(z) as (
+    case
+        when regexp_full_match(clean_text(z), '\d{5}') then clean_text(z)
+        when regexp_full_match(clean_text(z), '\d{5}-?\d{4}')
+            then left(clean_text(z), 5) || '-' || right(clean_text(z), 4)
+        when regexp_full_match(clean_text(z), '\d{3,4}') then lpad(clean_text(z), 5, '0')
+    end
+);
+
+-- US phone numbers: exactly 10 digits once spaces, dashes, dots and
+-- parentheses are removed; anything else (letters, 11 digits) gives NULL.
+create or replace macro normalize_phone(p) as (
+    case
+        when regexp_full_match(regexp_replace(clean_text(p), '[\s\-\.\(\)]', '', 'g'), '\d{10}')
+            then regexp_replace(clean_text(p), '[\s\-\.\(\)]', '', 'g')
+    end
+);
+
+-- Money as text (dollars) to integer cents, half away from zero; NULL when not a number.
+create or replace macro to_cents(amount) as
+    cast(round(try_cast(clean_text(amount) as decimal(18, 4)) * 100) as bigint);
+
+-- "mary-ann SMITH" -> "Mary-Ann Smith": the first letter of each word (and of
+-- each part of a hyphenated word) upper case, the rest lower case.
+create or replace macro proper_case(t) as
+    array_to_string(
+        list_transform(
+            string_split(lower(clean_text(t)), ' '),
+            w -> array_to_string(
+                list_transform(string_split(w, '-'), p -> upper(left(p, 1)) || substr(p, 2)),
+                '-'
+            )
+        ),
+        ' '
+    );
