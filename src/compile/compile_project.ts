@@ -6,7 +6,7 @@
  */
 import { dirname, join, relative } from "node:path";
 import type { ResolvedConfig } from "../config.ts";
-import { CompileError } from "../errors.ts";
+import { CompileError, type ProjectIssue } from "../errors.ts";
 import { buildGraph, type Graph } from "../graph/build_graph.ts";
 import { loadProject, type LoadProjectOptions } from "../project/load_project.ts";
 import type { Project } from "../project/types.ts";
@@ -17,12 +17,20 @@ export interface CompiledProject {
   project: Project;
   graph: Graph;
   compiled: Map<string, CompiledNode>;
+  /** With `deferMissingSources`: raw tables referenced but not landed, and where. */
+  missing: Map<string, ProjectIssue[]>;
 }
 
 /** Options of {@linkcode compileProject}. */
 export interface CompileProjectOptions extends LoadProjectOptions {
   /** `raw.*` tables that exist in the warehouse. */
   sources?: readonly string[];
+  /**
+   * Keep references to raw tables that are not landed out of the error, in
+   * `missing`; the caller refuses only the nodes that need them
+   * ({@linkcode checkMissingSources}).
+   */
+  deferMissingSources?: boolean;
 }
 
 /**
@@ -36,15 +44,49 @@ export async function compileProject(
   options: CompileProjectOptions = {},
 ): Promise<CompiledProject> {
   const project = await loadProject(config, options);
-  const { graph, issues } = buildGraph(project, options.sources);
-  const all = [...project.issues, ...issues];
+  const { graph, issues, missing } = buildGraph(project, options.sources);
+  const all = [
+    ...project.issues,
+    ...issues,
+    ...(options.deferMissingSources ? [] : [...missing.values()].flat()),
+  ];
   if (all.length) throw new CompileError(all);
   const compiled = new Map<string, CompiledNode>();
   for (const id of graph.order) {
     const c = compileNode(graph, graph.nodes.get(id)!, { root: config.root });
     if (c) compiled.set(id, c);
   }
-  return { project, graph, compiled };
+  return { project, graph, compiled, missing: options.deferMissingSources ? missing : new Map() };
+}
+
+/**
+ * Refuses to run `ids` when any of them reads, directly or through its
+ * ancestors, a raw table that is not landed.
+ *
+ * @throws {CompileError} naming each missing table, where it is referenced,
+ * and what to do.
+ */
+export function checkMissingSources(cp: CompiledProject, ids: readonly string[]): void {
+  if (cp.missing.size === 0) return;
+  const seen = new Set<string>();
+  const found = new Set<string>();
+  const stack = [...ids];
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    if (cp.missing.has(id)) found.add(id);
+    stack.push(...(cp.graph.parents.get(id) ?? []));
+  }
+  if (found.size === 0) return;
+  throw new CompileError(
+    [...found].sort().flatMap((id) =>
+      cp.missing.get(id)!.map((i) => ({
+        ...i,
+        message: `${i.message}; or leave out what needs it: --exclude ${id}+`,
+      }))
+    ),
+  );
 }
 
 /** Which kinds of node a command runs. */

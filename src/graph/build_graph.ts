@@ -131,8 +131,11 @@ export function topologicalOrder(ids: readonly string[], parents: Map<string, st
 export function buildGraph(
   project: Project,
   sources?: readonly string[],
-): { graph: Graph; issues: ProjectIssue[] } {
+): { graph: Graph; issues: ProjectIssue[]; missing: Map<string, ProjectIssue[]> } {
   const issues: ProjectIssue[] = [];
+  // Raw tables referenced but not landed: their problems are kept apart, so
+  // a run that does not need them can go on (see compileProject).
+  const missing = new Map<string, ProjectIssue[]>();
   const nodes = new Map<string, ProjectNode>();
   const rawRefs = [...project.models, ...project.tests]
     .flatMap((n) => n.kind === "model" ? [...n.refs, ...n.checkRefs] : "refs" in n ? n.refs : [])
@@ -173,13 +176,21 @@ export function buildGraph(
       ? "no such seed"
       : "no such model";
     const guess = closest(ref, relations);
-    issues.push({
+    const issue = {
       message: `Cannot resolve relation "${ref}" in ${file}: ${what}${
         guess ? ` (did you mean "${guess}"?)` : ""
       }`,
       location: where,
-    });
-    return undefined;
+    };
+    if (schema !== "raw") {
+      issues.push(issue);
+      return undefined;
+    }
+    if (!nodes.has(ref)) {
+      nodes.set(ref, { kind: "source", id: ref, name: ref.split(".").pop()!, missing: true });
+    }
+    missing.set(ref, [...(missing.get(ref) ?? []), issue]);
+    return ref;
   };
 
   const parents = new Map<string, string[]>();
@@ -189,8 +200,8 @@ export function buildGraph(
     if (!list.includes(parent)) list.push(parent);
     parents.set(id, list);
   };
-  for (const n of nodes.values()) {
-    parents.set(n.id, []);
+  for (const n of [...nodes.values()]) {
+    if (!parents.has(n.id)) parents.set(n.id, []);
     if (n.kind === "model" || n.kind === "singular_test") {
       for (const r of n.refs) addParent(n.id, resolve(r.relation, n.path, r));
       if (n.kind === "model") {
@@ -220,7 +231,7 @@ export function buildGraph(
   for (const id of order) {
     for (const p of parents.get(id) ?? []) children.get(p)?.push(id);
   }
-  return { graph: { nodes, parents, children, order }, issues };
+  return { graph: { nodes, parents, children, order }, issues, missing };
 }
 
 function resolveTestTarget(

@@ -126,6 +126,8 @@ export interface SourceNode {
   kind: "source";
   id: string;
   name: string;
+  /** Referenced by a model but not landed (yet): only what does not need it can run. */
+  missing?: boolean;
 }
 
 /** A macro file in `sql/macros/`, run before models. */

@@ -8,6 +8,7 @@ import type { ResolvedConfig } from "../config.ts";
 import { WarehouseError } from "../errors.ts";
 import { openWarehouse, type Session, type Warehouse } from "../db/warehouse.ts";
 import {
+  checkMissingSources,
   type CompiledProject,
   compileProject,
   planFor,
@@ -79,7 +80,7 @@ export async function compileWithWarehouse(
   config: ResolvedConfig,
   wh: Warehouse,
 ): Promise<CompiledProject> {
-  return compileProject(config, { sources: await listSources(wh) });
+  return compileProject(config, { sources: await listSources(wh), deferMissingSources: true });
 }
 
 /**
@@ -104,6 +105,7 @@ export async function runProject(
     const cp = await compileWithWarehouse(config, wh);
     const ids = selectNodes(cp.graph, { select: options.select, exclude: options.exclude });
     const plan = planFor(cp, ids, command);
+    checkMissingSources(cp, plan.nodes.map((n) => n.id));
     options.onPlan?.(plan.nodes);
     const compiledPaths = await writeCompiled(cp, plan.nodes);
     const runId = crypto.randomUUID();

@@ -166,7 +166,7 @@ Deno.test("planFor() skips ephemeral models and makes children wait for their pa
   const compiled = new Map(
     graph.order.map((id) => [id, compileNode(graph, graph.nodes.get(id)!, { root: "/" })!]),
   );
-  const cp = { project: p, graph, compiled };
+  const cp = { project: p, graph, compiled, missing: new Map() };
   const build = planFor(cp, graph.order, "build");
   assert.deepEqual(
     build.nodes.map((n) => n.id),

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { runProject } from "../../src/run/run_project.ts";
+import { CompileError } from "../../src/errors.ts";
 import { openWarehouse } from "../../src/db/warehouse.ts";
 import { tempClinic, tempProject } from "../helpers.ts";
 
@@ -315,4 +316,23 @@ Deno.test("wharf_var() gives models the config's vars, overridable per run", asy
   assert.deepEqual(await query(p.db, "select d::varchar as d from marts.asof"), [{
     d: "2024-01-31",
   }]);
+});
+
+Deno.test("a raw table not landed yet stops only the nodes that need it", async () => {
+  await using p = await tempProject({
+    "models/staging/a.sql": "select 1 as id",
+    "models/staging/b.sql": "select * from raw.not_landed",
+    "models/marts/c.sql": "select * from staging.b",
+  });
+  await assert.rejects(() => runProject("build", p.config, { db: p.db }), (e: unknown) => {
+    assert.ok(e instanceof CompileError);
+    assert.equal(e.issues.length, 1);
+    assert.match(
+      e.issues[0]!.message,
+      /^Cannot resolve relation "raw\.not_landed" in models\/staging\/b\.sql: no such raw table in the warehouse \(land it first with `wharf land`\); or leave out what needs it: --exclude raw\.not_landed\+$/,
+    );
+    return true;
+  });
+  const some = await runProject("build", p.config, { db: p.db, exclude: ["raw.not_landed+"] });
+  assert.deepEqual(some.results.map((r) => [r.id, r.status]), [["staging.a", "success"]]);
 });
