@@ -17,6 +17,7 @@ import { landCommand } from "./land.ts";
 import { lsCommand } from "./ls.ts";
 import { runCommand } from "./run.ts";
 import { seedCommand } from "./seed.ts";
+import { serveCommand } from "./serve.ts";
 import { showCommand } from "./show.ts";
 import { testCommand } from "./test.ts";
 import denoJson from "../deno.json" with { type: "json" };
@@ -44,6 +45,7 @@ export function createProgram(): Command {
       lsCommand(),
       compileCommand(),
       showCommand(),
+      serveCommand(),
     ]
   ) {
     program.addCommand(cmd.exitOverride().showHelpAfterError("(run with --help for usage)"));

@@ -8,6 +8,7 @@
 import { join, resolve } from "node:path";
 import { ConfigError } from "./errors.ts";
 import { compileSources, type Source, type SourceConfig } from "./land/sources.ts";
+import type { Strategy } from "./serve/strategies.ts";
 
 /** What a project may set in `wharf.config.ts`. */
 export interface WharfConfig {
@@ -34,6 +35,26 @@ export interface WharfConfig {
   sources?: SourceConfig[];
   /** Project variables, read in SQL as `wharf_var('name')` (text); `--vars name=value` overrides. */
   vars?: Record<string, string | number | boolean>;
+  /** The API server (`wharf serve`). */
+  serve?: ServeConfig;
+  /** Extra coalescing strategies by name, beside default, max, min, avg and mode. */
+  strategies?: Record<string, Strategy>;
+}
+
+/** Settings of `wharf serve`. */
+export interface ServeConfig {
+  /** Default 8787. */
+  port?: number;
+  /** Default 127.0.0.1. Without a token, only loopback addresses are allowed. */
+  host?: string;
+  /** Bearer token for write endpoints; also read from WHARF_API_TOKEN. None: writes disabled. */
+  token?: string;
+  /** Live benefit servers (`GET <url>?member_id=…`). */
+  upstreams?: string[];
+  /** Per-upstream time limit, ms. Default 2000. */
+  upstreamTimeoutMs?: number;
+  /** Largest upload, bytes. Default 512 MiB. */
+  maxUploadBytes?: number;
 }
 
 /** A configuration with every default filled in and paths made absolute. */
@@ -45,6 +66,8 @@ export interface ResolvedConfig {
   paths: { models: string; macros: string; tests: string; target: string; cache: string };
   sources: Source[];
   vars: Record<string, string>;
+  serve: Required<Omit<ServeConfig, "token">> & { token?: string };
+  strategies: Record<string, Strategy>;
 }
 
 /**
@@ -85,6 +108,15 @@ export function resolveConfig(root: string, config: WharfConfig = {}): ResolvedC
     },
     sources: compileSources(config.sources),
     vars: Object.fromEntries(Object.entries(config.vars ?? {}).map(([k, v]) => [k, String(v)])),
+    serve: {
+      port: config.serve?.port ?? 8787,
+      host: config.serve?.host ?? "127.0.0.1",
+      token: config.serve?.token,
+      upstreams: config.serve?.upstreams ?? [],
+      upstreamTimeoutMs: config.serve?.upstreamTimeoutMs ?? 2000,
+      maxUploadBytes: config.serve?.maxUploadBytes ?? 512 * 1024 * 1024,
+    },
+    strategies: config.strategies ?? {},
   };
 }
 

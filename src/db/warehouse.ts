@@ -24,6 +24,12 @@ export interface QueryResult {
 export interface OpenWarehouseOptions {
   /** Open without taking the write lock (other readers may share the file). */
   readOnly?: boolean;
+  /**
+   * How long to keep trying while another process holds the file, in ms.
+   * Default: 3000 for writers (a server taking a snapshot holds it for a
+   * moment), 0 for readers.
+   */
+  lockWaitMs?: number;
 }
 
 /** One connection's worth of queries, used inside {@linkcode Warehouse.withConnection}. */
@@ -48,6 +54,8 @@ export interface Session {
   ): Promise<number>;
   /** Runs a query and returns rows, column names and types. */
   read(sql: string, params?: Params): Promise<QueryResult>;
+  /** Runs a query and returns its values column by column (cheaper than rows for large results). */
+  columns(sql: string, params?: Params): Promise<Record<string, unknown[]>>;
   /**
    * Appends rows to a temporary table of this connection (inside its open
    * transaction, if any). Values: text, a BIGINT as `bigint`, or null.
@@ -87,6 +95,10 @@ class ConnectionSession implements Session {
       types: reader.columnTypes().map(String),
       rows: reader.getRowObjectsJson() as Row[],
     };
+  }
+  async columns(sql: string, params?: Params): Promise<Record<string, unknown[]>> {
+    const reader = await this.connection.runAndReadAll(sql, params as DuckDBValue[] | undefined);
+    return reader.getColumnsObjectJson() as Record<string, unknown[]>;
   }
   async countWithProgress(
     sql: string,
@@ -215,6 +227,10 @@ export class Warehouse implements Session {
     return this.withConnection((s) => s.appendTemp(table, rows));
   }
 
+  columns(sql: string, params?: Params): Promise<Record<string, unknown[]>> {
+    return this.withConnection((s) => s.columns(sql, params));
+  }
+
   /** Closes every connection and the database. Safe to call twice. */
   close(): void {
     if (this.#closed) return;
@@ -260,25 +276,33 @@ export async function openWarehouse(
       );
     }
   }
-  try {
-    const instance = await DuckDBInstance.create(path, config);
-    return new Warehouse(instance, path);
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    const lock = /Conflicting lock is held in (.*?) \(PID (\d+)\)/.exec(message);
-    if (lock) {
-      throw new WarehouseError(
-        path,
-        `Cannot open warehouse "${path}": it is in use by another process (PID ${lock[2]}, ${
-          lock[1]
-        }): wait for it to finish or stop it, or pass --db to use another file`,
-        { cause: err },
+  const deadline = Date.now() + (options.lockWaitMs ?? (options.readOnly ? 0 : 3000));
+  for (let delay = 25;; delay = Math.min(delay * 2, 250)) {
+    try {
+      const instance = await DuckDBInstance.create(path, config);
+      return new Warehouse(instance, path);
+    } catch (err) {
+      const locked = /Could not set lock on file/.test(
+        err instanceof Error ? err.message : String(err),
       );
+      if (!locked || Date.now() + delay > deadline) throw warehouseError(path, err);
+      await new Promise((r) => setTimeout(r, delay));
     }
-    throw new WarehouseError(
+  }
+}
+
+/** Says what went wrong opening a warehouse, and what to do about a lock. */
+function warehouseError(path: string, err: unknown): WarehouseError {
+  const message = err instanceof Error ? err.message : String(err);
+  const lock = /Conflicting lock is held in (.*?) \(PID (\d+)\)/.exec(message);
+  if (lock) {
+    return new WarehouseError(
       path,
-      `Cannot open warehouse "${path}": ${message}`,
+      `Cannot open warehouse "${path}": it is in use by another process (PID ${lock[2]}, ${
+        lock[1]
+      }): wait for it to finish or stop it, or pass --db to use another file`,
       { cause: err },
     );
   }
+  return new WarehouseError(path, `Cannot open warehouse "${path}": ${message}`, { cause: err });
 }

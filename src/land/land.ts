@@ -149,6 +149,38 @@ export async function landPlanned(
   return outcomes;
 }
 
+/** Options of {@linkcode landUpload}. */
+export interface LandUploadOptions {
+  db: string;
+  source: string;
+  /** The uploaded file on disk. */
+  path: string;
+  /** Its name as uploaded (matched against the source's pattern for lineage groups). */
+  name: string;
+}
+
+/**
+ * Lands one uploaded file as `source`, refusing one whose header does not
+ * fit the source's raw table. Its `_file` lineage is `upload:<name>`.
+ */
+export async function landUpload(
+  config: ResolvedConfig,
+  options: LandUploadOptions,
+): Promise<FileOutcome> {
+  const match = matchSource(options.name, config.sources, options.source);
+  const wh = await openWarehouse(options.db);
+  try {
+    await wh.withConnection(ensureManifest);
+    return await landFile(wh, match, {
+      path: options.path,
+      file: `upload:${options.name}`,
+      requireMatchingColumns: true,
+    });
+  } finally {
+    wh.close();
+  }
+}
+
 /**
  * Lands `args` (files, folders, globs, URLs) into the warehouse.
  *

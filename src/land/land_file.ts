@@ -312,6 +312,31 @@ async function landRecords(
   return { rows, rejected: records.rejects.length };
 }
 
+/** Refuses `columns` when they share fewer than half of the existing raw table's data columns. */
+async function checkColumnsFit(
+  wh: Warehouse,
+  table: string,
+  columns: readonly string[],
+  name: string,
+): Promise<void> {
+  const existing = (await wh.query(
+    "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = ? AND column_name NOT LIKE '\\_%' ESCAPE '\\'",
+    [table],
+  )).map((r) => String(r.column_name));
+  if (existing.length === 0) return;
+  const shared = columns.filter((c) => existing.includes(c)).length;
+  if (shared * 2 < existing.length) {
+    throw new LandingError(
+      name,
+      `File "${name}" does not fit raw.${table}: its header (${
+        columns.slice(0, 8).join(", ")
+      }) shares ${shared} of the table's ${existing.length} columns (${
+        existing.slice(0, 8).join(", ")
+      }${existing.length > 8 ? ", …" : ""})`,
+    );
+  }
+}
+
 /** Options of {@linkcode landFile}. */
 export interface LandFileOptions {
   /** The local file to read (a downloaded copy for URLs). */
@@ -320,6 +345,11 @@ export interface LandFileOptions {
   file: string;
   /** Called while a delimited file is read, with the bytes read so far (estimated). */
   onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /**
+   * Refuse a file whose columns share fewer than half of the raw table's
+   * (when the table exists): an upload of the wrong kind of file.
+   */
+  requireMatchingColumns?: boolean;
 }
 
 /**

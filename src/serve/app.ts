@@ -1,0 +1,85 @@
+/**
+ * The wharf API as a Hono app built from injected dependencies. Only
+ * `cli/serve.ts` puts it on a socket; tests call `app.request()` or start
+ * a real listener.
+ *
+ * @module
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { secureHeaders } from "hono/secure-headers";
+import { WarehouseError } from "../errors.ts";
+import type { AppDeps } from "./deps.ts";
+import { errorResponse, HttpError } from "./errors.ts";
+import { coalesceRoutes } from "./routes/coalesce.ts";
+import { mountDocs } from "./routes/docs.ts";
+import { ingestRoutes } from "./routes/ingest.ts";
+import { modelRoutes } from "./routes/models.ts";
+import denoJson from "../../deno.json" with { type: "json" };
+
+/**
+ * Builds the API.
+ *
+ * @example
+ * ```ts ignore
+ * const app = createApp({ snapshot: () => manager.current, project, strategies, upstreams: [] });
+ * Deno.serve({ port: 8787 }, app.fetch);
+ * ```
+ */
+export function createApp(deps: AppDeps): OpenAPIHono {
+  const app = new OpenAPIHono({
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        const issue = result.error.issues[0];
+        const where = issue?.path.join(".") || "request";
+        return c.json({ error: `Invalid ${where}: ${issue?.message ?? "bad request"}` }, 400);
+      }
+    },
+  });
+  app.use(secureHeaders());
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    deps.log?.({
+      time: new Date().toISOString(),
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round((performance.now() - started) * 100) / 100,
+    });
+  });
+  app.get("/health", (c) => {
+    const s = deps.snapshot();
+    return c.json({
+      status: "ok",
+      snapshot: s.takenAt?.toISOString() ?? null,
+      members_with_benefits: s.benefits.size,
+    });
+  });
+  for (const group of [coalesceRoutes(deps), ingestRoutes(deps), modelRoutes(deps)]) {
+    app.route("/", group);
+  }
+  mountDocs(app, denoJson.version);
+  app.notFound((c) =>
+    c.json(
+      { error: `No route for ${c.req.method} ${c.req.path}: GET /openapi.json lists the API` },
+      404,
+    )
+  );
+  app.onError((err, c) => {
+    if (err instanceof HttpError) return errorResponse(c, err);
+    if (err instanceof WarehouseError) {
+      return errorResponse(
+        c,
+        new HttpError(503, `The warehouse is busy: ${err.message}`, {}, { "Retry-After": "5" }),
+      );
+    }
+    deps.log?.({
+      time: new Date().toISOString(),
+      level: "error",
+      path: c.req.path,
+      error: err instanceof Error ? err.stack : String(err),
+    });
+    return c.json({ error: "Internal error: see the server log" }, 500);
+  });
+  return app;
+}

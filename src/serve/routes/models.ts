@@ -1,0 +1,247 @@
+/**
+ * Read-only model access: the catalog, one model's columns, tests and
+ * lineage, and its rows with filters on known columns. No endpoint takes
+ * SQL: identifiers are checked against the project and quoted, values are
+ * bound parameters.
+ *
+ * @module
+ */
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { quoteIdent, quoteRelation } from "../../db/sql.ts";
+import type { ModelNode } from "../../project/types.ts";
+import type { AppDeps } from "../deps.ts";
+import { HttpError } from "../errors.ts";
+
+/** Largest page of rows. */
+export const MAX_LIMIT = 1000;
+
+const ErrorBody = z.object({ error: z.string() }).passthrough();
+const Name = z.string().regex(/^[a-z_][a-z0-9_]*$/, "lower-case letters, digits and underscores");
+
+const listRoute = createRoute({
+  method: "get",
+  path: "/api/models",
+  summary: "The project's models with their last build",
+  responses: {
+    200: {
+      description: "Models by layer",
+      content: {
+        "application/json": {
+          schema: z.object({
+            models: z.array(z.object({
+              id: z.string(),
+              layer: z.string(),
+              name: z.string(),
+              description: z.string(),
+              materialized: z.string(),
+              last_status: z.string().nullable(),
+              last_built_at: z.string().nullable(),
+              rows: z.number().nullable(),
+              rejected_rows: z.number().nullable(),
+              checks: z.record(z.string(), z.number()).nullable(),
+            })),
+          }),
+        },
+      },
+    },
+  },
+});
+
+const params = z.object({ layer: Name, name: Name });
+
+const showRoute = createRoute({
+  method: "get",
+  path: "/api/models/{layer}/{name}",
+  summary: "One model: columns, tests, upstream and downstream",
+  request: { params },
+  responses: {
+    200: {
+      description: "The model",
+      content: { "application/json": { schema: z.object({ id: z.string() }).passthrough() } },
+    },
+    404: { description: "No such model", content: { "application/json": { schema: ErrorBody } } },
+  },
+});
+
+const rowsRoute = createRoute({
+  method: "get",
+  path: "/api/models/{layer}/{name}/rows",
+  summary: "A model's rows, filtered by column values",
+  description:
+    `Query parameters other than limit and offset filter by equality on the model's columns (compared as text). At most ${MAX_LIMIT} rows.`,
+  request: {
+    params,
+    query: z.object({
+      limit: z.coerce.number().int().min(0).max(MAX_LIMIT).default(100),
+      offset: z.coerce.number().int().min(0).default(0),
+    }).passthrough(),
+  },
+  responses: {
+    200: {
+      description: "Rows",
+      content: {
+        "application/json": {
+          schema: z.object({
+            columns: z.array(z.string()),
+            rows: z.array(z.record(z.string(), z.unknown())),
+          }),
+        },
+      },
+    },
+    400: {
+      description: "Unknown column or bad paging",
+      content: { "application/json": { schema: ErrorBody } },
+    },
+    404: {
+      description: "No such model, or not built yet",
+      content: { "application/json": { schema: ErrorBody } },
+    },
+  },
+});
+
+interface LastBuild {
+  status: string;
+  ended_at: string;
+  rows: number | null;
+  rejected_rows: number | null;
+  check_counts: string | null;
+}
+
+async function lastBuilds(deps: AppDeps): Promise<Map<string, LastBuild>> {
+  const db = deps.snapshot().db;
+  const out = new Map<string, LastBuild>();
+  if (!db) return out;
+  const exists = await db.query(
+    "SELECT 1 FROM information_schema.tables WHERE table_schema = 'wharf' AND table_name = 'run_results'",
+  );
+  if (exists.length === 0) return out;
+  const rows = await db.query(
+    `SELECT node_id, status, ended_at::VARCHAR AS ended_at, rows::DOUBLE AS rows, rejected_rows::DOUBLE AS rejected_rows, check_counts::VARCHAR AS check_counts
+     FROM wharf.run_results WHERE node_type = 'model' AND status <> 'skipped'
+     QUALIFY row_number() OVER (PARTITION BY node_id ORDER BY ended_at DESC) = 1`,
+  );
+  for (const r of rows) out.set(String(r.node_id), r as unknown as LastBuild);
+  return out;
+}
+
+async function findModel(deps: AppDeps, layer: string, name: string): Promise<ModelNode> {
+  const cp = await deps.project();
+  const node = cp?.graph.nodes.get(`${layer}.${name}`);
+  if (!node || node.kind !== "model") {
+    throw new HttpError(
+      404,
+      `No model "${layer}.${name}" in the project: GET /api/models lists them`,
+    );
+  }
+  return node;
+}
+
+async function builtColumns(
+  deps: AppDeps,
+  m: ModelNode,
+): Promise<{ name: string; type: string }[]> {
+  const db = deps.snapshot().db;
+  if (!db) return [];
+  const rows = await db.query(
+    "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+    [m.layer, m.name],
+  );
+  return rows.map((r) => ({ name: String(r.column_name), type: String(r.data_type) }));
+}
+
+/** The model route group. */
+export function modelRoutes(deps: AppDeps): OpenAPIHono {
+  const app = new OpenAPIHono();
+
+  app.openapi(listRoute, async (c) => {
+    const cp = await deps.project();
+    const builds = await lastBuilds(deps);
+    const models = (cp?.project.models ?? []).map((m) => {
+      const b = builds.get(m.id);
+      return {
+        id: m.id,
+        layer: m.layer,
+        name: m.name,
+        description: m.description,
+        materialized: m.config.materialized,
+        last_status: b?.status ?? null,
+        last_built_at: b?.ended_at ?? null,
+        rows: b?.rows ?? null,
+        rejected_rows: b?.rejected_rows ?? null,
+        checks: b?.check_counts ? JSON.parse(b.check_counts) as Record<string, number> : null,
+      };
+    }).sort((a, b) => a.id.localeCompare(b.id));
+    return c.json({ models }, 200);
+  });
+
+  app.openapi(showRoute, async (c) => {
+    const { layer, name } = c.req.valid("param");
+    const m = await findModel(deps, layer, name);
+    const cp = (await deps.project())!;
+    const built = await builtColumns(deps, m);
+    const docs = new Map(m.columns.map((col) => [col.name, col.description]));
+    const tests = cp.project.tests.filter((t) =>
+      t.kind === "generic_test" && t.attachedTo === m.id
+    );
+    const columns = (built.length
+      ? built
+      : m.columns.map((col) => ({ name: col.name, type: null as string | null }))).map((col) => ({
+        name: col.name,
+        type: col.type,
+        description: docs.get(col.name) ?? "",
+        tests: tests.filter((t) =>
+          t.kind === "generic_test" && t.test.column === col.name
+        ).map((t) =>
+          t.name
+        ),
+      }));
+    const build = (await lastBuilds(deps)).get(m.id);
+    return c.json({
+      id: m.id,
+      layer: m.layer,
+      name: m.name,
+      description: m.description,
+      materialized: m.config.materialized,
+      tags: m.config.tags,
+      checks: m.checks,
+      columns,
+      tests: tests.map((t) => t.name),
+      upstream: cp.graph.parents.get(m.id) ?? [],
+      downstream: (cp.graph.children.get(m.id) ?? []).filter((id) => !id.startsWith("test.")),
+      last_build: build ?? null,
+    }, 200);
+  });
+
+  app.openapi(rowsRoute, async (c) => {
+    const { layer, name } = c.req.valid("param");
+    const { limit, offset, ...filters } = c.req.valid("query") as
+      & { limit: number; offset: number }
+      & Record<string, unknown>;
+    const m = await findModel(deps, layer, name);
+    const db = deps.snapshot().db;
+    const columns = await builtColumns(deps, m);
+    if (!db || columns.length === 0) {
+      throw new HttpError(404, `Model "${m.id}" is not built yet: run \`wharf build -s ${m.id}\``);
+    }
+    const known = new Set(columns.map((col) => col.name));
+    const where: string[] = [];
+    const values: string[] = [];
+    for (const [col, value] of Object.entries(filters)) {
+      if (!known.has(col)) {
+        throw new HttpError(
+          400,
+          `Unknown column "${col}" for ${m.id}: filter on one of ${[...known].join(", ")}`,
+        );
+      }
+      if (typeof value !== "string") throw new HttpError(400, `Give column "${col}" once`);
+      where.push(`CAST(${quoteIdent(col)} AS VARCHAR) = ?`);
+      values.push(value);
+    }
+    const sql = `SELECT * FROM ${quoteRelation(m.layer, m.name)}${
+      where.length ? ` WHERE ${where.join(" AND ")}` : ""
+    } LIMIT ${limit} OFFSET ${offset}`;
+    const result = await db.read(sql, values);
+    return c.json({ columns: result.columns, rows: result.rows }, 200);
+  });
+  return app;
+}

@@ -1,0 +1,101 @@
+/**
+ * Fake upstream benefit servers: real HTTP servers on 127.0.0.1 with a
+ * behavior per member id, and an in-memory snapshot for app-level tests.
+ *
+ * @module
+ */
+import type { AppDeps } from "../../src/serve/deps.ts";
+import type { Snapshot } from "../../src/serve/snapshot.ts";
+import { type Benefits, BUILTIN_STRATEGIES } from "../../src/serve/strategies.ts";
+
+/** How a fake upstream answers. */
+export type Behavior =
+  | { kind: "values"; values: Benefits }
+  | { kind: "unknown" }
+  | { kind: "garbage"; body: string }
+  | { kind: "status"; status: number }
+  | { kind: "slow"; ms: number; values: Benefits }
+  | { kind: "slowloris" }
+  | { kind: "flaky"; failures: number; values: Benefits };
+
+/** A running fake upstream. */
+export interface FakeUpstream extends AsyncDisposable {
+  url: string;
+  requests: number;
+}
+
+/** Starts a fake upstream answering every member with `behavior`. */
+export function fakeUpstream(behavior: Behavior): FakeUpstream {
+  let failures = behavior.kind === "flaky" ? behavior.failures : 0;
+  const state = { requests: 0 };
+  const controller = new AbortController();
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    signal: controller.signal,
+    onListen: () => {},
+  }, async (req) => {
+    state.requests++;
+    const id = new URL(req.url).searchParams.get("member_id");
+    if (!id) return Response.json({ error: "member_id" }, { status: 400 });
+    switch (behavior.kind) {
+      case "values":
+        return Response.json(behavior.values);
+      case "unknown":
+        return Response.json({});
+      case "garbage":
+        return new Response(behavior.body, { headers: { "content-type": "application/json" } });
+      case "status":
+        return new Response("<html>maintenance</html>", { status: behavior.status });
+      case "slow":
+        await new Promise((r) => setTimeout(r, behavior.ms));
+        return Response.json(behavior.values);
+      case "slowloris": {
+        // Headers at once, then a body that trickles for ever.
+        const body = new ReadableStream({
+          async pull(ctl) {
+            await new Promise((r) => setTimeout(r, 200));
+            if (controller.signal.aborted) ctl.close();
+            else ctl.enqueue(new TextEncoder().encode(" "));
+          },
+        });
+        return new Response(body, { headers: { "content-type": "application/json" } });
+      }
+      case "flaky":
+        if (failures-- > 0) return new Response("oops", { status: 503 });
+        return Response.json(behavior.values);
+    }
+  });
+  return {
+    url: `http://127.0.0.1:${server.addr.port}/benefits`,
+    get requests() {
+      return state.requests;
+    },
+    async [Symbol.asyncDispose]() {
+      controller.abort();
+      await server.finished;
+    },
+  };
+}
+
+/** App dependencies with an in-memory snapshot of landed benefits. */
+export function memoryDeps(
+  landed: Record<string, Record<string, Benefits>>,
+  extra: Partial<AppDeps> = {},
+): AppDeps {
+  const benefits = new Map(
+    Object.entries(landed).map(([member, bySource]) => [
+      member,
+      Object.entries(bySource).map(([source, values]) => ({ source, values, asOf: null })),
+    ]),
+  );
+  const snapshot: Snapshot = { benefits, takenAt: new Date() };
+  return {
+    snapshot: () => snapshot,
+    project: () => Promise.resolve(undefined),
+    strategies: BUILTIN_STRATEGIES,
+    upstreams: [],
+    upstreamOptions: { timeoutMs: 300, attempts: 2, retryDelayMs: 10 },
+    ...extra,
+  };
+}
