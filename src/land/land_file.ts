@@ -410,6 +410,7 @@ export async function landFile(
     const headers = records?.headers ?? info.header!;
     const names = columnNames(headers);
     columns = headers.map((h, i) => ({ header: h, column: names[i]! }));
+    if (options.requireMatchingColumns) await checkColumnsFit(wh, source.table, names, name);
     const result = await wh.transaction(async (s) => {
       const batchId = Number(
         (await s.query("SELECT nextval('wharf.batch_ids')::DOUBLE AS id"))[0]!.id,

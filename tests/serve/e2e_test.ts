@@ -1,0 +1,341 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { loadConfig, type ResolvedConfig } from "../../src/config.ts";
+import { generate } from "../../src/gen/generate.ts";
+import { land } from "../../src/land/land.ts";
+import { runProject } from "../../src/run/run_project.ts";
+import { createApp } from "../../src/serve/app.ts";
+import { prepareServer } from "../../src/serve/start.ts";
+import { REPO, type TempProject, tempProject } from "../helpers.ts";
+import { query } from "../land/helpers.ts";
+
+const TOKEN = "s3cret-token";
+
+async function healthcare(p: TempProject): Promise<ResolvedConfig> {
+  const base = await loadConfig(REPO);
+  return {
+    ...base,
+    root: p.root,
+    paths: { ...base.paths, target: join(p.root, "target"), cache: join(p.root, "cache") },
+  };
+}
+
+/** A built warehouse and a real server on a random loopback port. */
+async function served(p: TempProject, maxUploadBytes?: number) {
+  const config = await healthcare(p);
+  if (maxUploadBytes !== undefined) config.serve = { ...config.serve, maxUploadBytes };
+  const data = join(p.root, "data");
+  await generate(data, { seed: 5, scale: 0.3 });
+  await land(config, ["visitpay", "waymark", "benefits", "npi"].map((d) => join(data, d)), {
+    db: p.db,
+  });
+  assert.ok((await runProject("build", config, { db: p.db })).ok);
+  const logs: Record<string, unknown>[] = [];
+  const { deps, snapshots } = await prepareServer(config, {
+    db: p.db,
+    token: TOKEN,
+    log: (e) => logs.push(e),
+    pollMs: 200,
+  });
+  const controller = new AbortController();
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    signal: controller.signal,
+    onListen: () => {},
+  }, createApp(deps).fetch);
+  const base = `http://127.0.0.1:${server.addr.port}`;
+  return {
+    config,
+    base,
+    logs,
+    snapshots,
+    get: (path: string, init?: RequestInit) => fetch(`${base}${path}`, init),
+    [Symbol.asyncDispose]: async () => {
+      controller.abort();
+      await server.finished;
+      await snapshots.close();
+    },
+  };
+}
+
+Deno.test("the API answers from landed data: every strategy, health, models, rows, OpenAPI, docs page", async () => {
+  await using p = await tempProject();
+  await using s = await served(p);
+  const [row] = await query(
+    p.db,
+    "select member_id from marts.member_benefits group by member_id having count(*) = 3 limit 1",
+  );
+  const id = String(row!.member_id);
+  const figures = await query(
+    p.db,
+    `select oop_max::int as o, remaining_oop_max::int as r, copay::int as c from marts.member_benefits where member_id = '${id}'`,
+  );
+  const o = figures.map((f) => Number(f.o)),
+    r = figures.map((f) => Number(f.r)),
+    c = figures.map((f) => Number(f.c));
+  const expect: Record<string, unknown> = {
+    max: { oop_max: Math.max(...o), remaining_oop_max: Math.max(...r), copay: Math.max(...c) },
+    min: { oop_max: Math.min(...o), remaining_oop_max: Math.min(...r), copay: Math.min(...c) },
+    default: {
+      oop_max: Math.max(...o),
+      remaining_oop_max: Math.max(...r),
+      copay: Math.min(Math.max(...c), Math.max(...r)),
+    },
+  };
+  for (const [strategy, want] of Object.entries(expect)) {
+    const res = await s.get(`/api/coalescence/${strategy}?member_id=${encodeURIComponent(id)}`);
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), want, strategy);
+  }
+  for (const strategy of ["avg", "mode"]) {
+    assert.equal((await s.get(`/api/coalescence/${strategy}?member_id=${id}`)).status, 200);
+  }
+  const health = await (await s.get("/health")).json();
+  assert.equal(health.status, "ok");
+  assert.ok(health.members_with_benefits > 0);
+  assert.equal(s.logs.filter((l) => l.path === "/health").length, 1);
+
+  const models = (await (await s.get("/api/models")).json()).models as {
+    id: string;
+    last_status: string;
+    rejected_rows: number | null;
+  }[];
+  assert.ok(models.some((m) => m.id === "marts.member_benefits" && m.last_status === "success"));
+  assert.ok(
+    models.some((m) => m.id === "staging.stg_members_client_b" && (m.rejected_rows ?? 0) > 0),
+  );
+  const one = await (await s.get("/api/models/marts/members")).json();
+  assert.equal(one.id, "marts.members");
+  assert.deepEqual(one.upstream, ["intermediate.int_members"]);
+  assert.ok(
+    one.columns.some((col: { name: string; type: string; tests: string[] }) =>
+      col.name === "status" && col.type === "VARCHAR" &&
+      col.tests.includes("accepted_values_members_status")
+    ),
+  );
+  const rows = await (await s.get(
+    `/api/models/marts/member_benefits/rows?member_id=${encodeURIComponent(id)}&limit=2`,
+  )).json();
+  assert.equal(rows.rows.length, 2);
+  assert.ok(rows.rows.every((x: { member_id: string }) => x.member_id === id));
+  const spec = await (await s.get("/openapi.json")).json();
+  assert.ok(
+    spec.paths["/api/coalescence/{strategy}"] && spec.paths["/api/ingest/{source}"] &&
+      spec.paths["/api/models/{layer}/{name}/rows"],
+  );
+  const page = await s.get("/docs/api");
+  assert.match(await page.text(), /swagger-ui-bundle\.js/);
+  assert.equal(page.headers.get("x-content-type-options"), "nosniff");
+  assert.equal((await s.get("/docs/api/assets/swagger-ui-bundle.js")).status, 200);
+});
+
+Deno.test("no parameter reaches SQL or the file system", async () => {
+  await using p = await tempProject();
+  await using s = await served(p);
+  const attacks = [
+    "' OR '1'='1",
+    "x'; DROP TABLE marts.members; --",
+    "1) UNION SELECT * FROM wharf.files --",
+  ];
+  for (const a of attacks) {
+    const res = await s.get(`/api/coalescence/max?member_id=${encodeURIComponent(a)}`);
+    assert.equal(res.status, 404, a);
+    const filtered =
+      await (await s.get(`/api/models/marts/members/rows?member_id=${encodeURIComponent(a)}`))
+        .json();
+    assert.deepEqual(filtered.rows, [], a);
+  }
+  const badColumn = await s.get(
+    `/api/models/marts/members/rows?${encodeURIComponent('member_id" = member_id OR "1')}=1`,
+  );
+  assert.equal(badColumn.status, 400);
+  assert.match((await badColumn.json()).error, /^Unknown column/);
+  for (
+    const path of [
+      "/api/models/marts/members%3B%20drop/rows",
+      "/api/models/raw/membership_client_a/rows",
+      "/api/models/wharf/files/rows",
+      "/api/models/..%2F..%2Fetc/passwd",
+    ]
+  ) {
+    const res = await s.get(path);
+    assert.ok(res.status === 400 || res.status === 404, `${path}: ${res.status}`);
+  }
+  assert.equal((await s.get("/api/models/marts/members/rows?limit=100000")).status, 400);
+  assert.equal((await s.get("/api/models/marts/members/rows?limit=-1")).status, 400);
+  for (
+    const path of [
+      "/docs/api/assets/..%2F..%2F..%2Fdeno.json",
+      "/docs/api/assets/package.json",
+      "/docs/api/assets/%2Fetc%2Fpasswd",
+    ]
+  ) {
+    assert.equal((await s.get(path)).status, 404, path);
+  }
+  assert.deepEqual(await query(p.db, "select count(*) > 0 as ok from marts.members"), [{
+    ok: true,
+  }]);
+});
+
+Deno.test("uploads land through the same code as wharf land, with token, size and fit checks", async () => {
+  await using p = await tempProject();
+  await using s = await served(p);
+  const csv =
+    "member_id,oop_max,remaining_oop_max,copay,as_of\nNEW1,100000,50000,2000,2024-02-01T00:00:00Z\n";
+  const url = "/api/ingest/benefits?filename=benefits-payer_d-20240201_000000.csv";
+  assert.equal((await s.get(url, { method: "POST", body: csv })).status, 401);
+  assert.equal(
+    (await s.get(url, { method: "POST", body: csv, headers: { authorization: "Bearer wrong" } }))
+      .status,
+    403,
+  );
+  const auth = { authorization: `Bearer ${TOKEN}` };
+  assert.equal(
+    (await s.get("/api/ingest/nope?filename=x.csv", { method: "POST", body: csv, headers: auth }))
+      .status,
+    404,
+  );
+  const ok = await s.get(url, { method: "POST", body: csv, headers: auth });
+  assert.equal(ok.status, 200);
+  const entry = await ok.json();
+  assert.deepEqual([entry.status, entry.rows, entry.skipped_as_duplicate], ["landed", 1, false]);
+  const again = await (await s.get(url, { method: "POST", body: csv, headers: auth })).json();
+  assert.deepEqual([again.status, again.skipped_as_duplicate], ["skipped", true]);
+  assert.deepEqual(
+    await query(p.db, "select _file, _benefit_source from raw.benefits where member_id = 'NEW1'"),
+    [{ _file: "upload:benefits-payer_d-20240201_000000.csv", _benefit_source: "payer_d" }],
+  );
+
+  // Multipart, streamed.
+  const form = new FormData();
+  form.append(
+    "file",
+    new Blob([
+      "member_id,oop_max,remaining_oop_max,copay,as_of\nNEW2,1,1,1,2024-02-01T00:00:00Z\n",
+    ]),
+    "benefits-payer_d-20240202_000000.csv",
+  );
+  const multi = await s.get("/api/ingest/benefits", { method: "POST", body: form, headers: auth });
+  assert.equal(multi.status, 200, await multi.clone().text());
+  assert.equal((await multi.json()).rows, 1);
+
+  const wrongExt = await s.get("/api/ingest/benefits?filename=benefits.exe", {
+    method: "POST",
+    body: csv,
+    headers: auth,
+  });
+  assert.equal(wrongExt.status, 400);
+  assert.match((await wrongExt.json()).error, /wrong extension/);
+  const wrongHeader = await s.get("/api/ingest/benefits?filename=benefits-x-20240203_000000.csv", {
+    method: "POST",
+    body: "a,b,c\n1,2,3\n",
+    headers: auth,
+  });
+  assert.equal(wrongHeader.status, 400);
+  assert.match((await wrongHeader.json()).error, /does not fit raw\.benefits/);
+  const empty = await s.get("/api/ingest/benefits?filename=benefits-x-20240204_000000.csv", {
+    method: "POST",
+    body: "",
+    headers: auth,
+  });
+  assert.equal(empty.status, 400);
+  assert.deepEqual(
+    await query(p.db, "select count(*)::int as n from raw.benefits where member_id in ('1', 'a')"),
+    [{ n: 0 }],
+  );
+});
+
+Deno.test("uploads over the size limit are refused, up front or while streaming, and nothing lands", async () => {
+  await using p = await tempProject();
+  await using s = await served(p, 1024 * 1024);
+  const auth = { authorization: `Bearer ${TOKEN}` };
+  const header = "member_id,oop_max,remaining_oop_max,copay,as_of\n";
+  const declared = await s.get("/api/ingest/benefits?filename=benefits-big-20240205_000000.csv", {
+    method: "POST",
+    body: header + "X,1,1,1,2024-01-01\n".repeat(200_000),
+    headers: auth,
+  });
+  assert.equal(declared.status, 413);
+  assert.match((await declared.json()).error, /^Upload too large: the limit is 1048576 bytes$/);
+  let sent = 0;
+  const chunk = new TextEncoder().encode("Y,1,1,1,2024-01-01\n".repeat(10_000));
+  const streamed = await s.get("/api/ingest/benefits?filename=benefits-big-20240206_000000.csv", {
+    method: "POST",
+    // No content-length: the size is only known while reading.
+    body: new ReadableStream({
+      pull(ctl) {
+        if (sent === 0) ctl.enqueue(new TextEncoder().encode(header));
+        if (sent > 8 * 1024 * 1024) return ctl.close();
+        sent += chunk.length;
+        ctl.enqueue(chunk);
+      },
+    }),
+    headers: auth,
+    duplex: "half",
+  } as RequestInit);
+  assert.equal(streamed.status, 413);
+  await streamed.body?.cancel();
+  assert.deepEqual(
+    await query(p.db, "select count(*)::int as n from raw.benefits where member_id in ('X', 'Y')"),
+    [{ n: 0 }],
+  );
+});
+
+Deno.test("while a build runs, the API keeps answering from the last snapshot, then serves the new data", async () => {
+  await using p = await tempProject();
+  await using s = await served(p);
+  const [row] = await query(p.db, "select member_id from marts.member_benefits limit 1");
+  const known = String(row!.member_id);
+  // A new delivery, landed while the server runs; the build that follows puts it in the mart.
+  const file = await p.write(
+    "later/benefits-payer_z-20240301_000000.csv",
+    "member_id,oop_max,remaining_oop_max,copay,as_of\nLATE1,777700,1,1,2024-03-01T00:00:00Z\n",
+  );
+  assert.ok((await land(s.config, [file], { db: p.db })).ok);
+  const statuses: number[] = [];
+  let stop = false;
+  const load = (async () => {
+    while (!stop) {
+      for (
+        const path of [
+          "/health",
+          `/api/coalescence/default?member_id=${known}`,
+          "/api/models/marts/members/rows?limit=5",
+          "/api/models",
+        ]
+      ) {
+        const res = await s.get(path);
+        statuses.push(res.status);
+        await res.body?.cancel();
+      }
+    }
+  })();
+  const build = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      join(REPO, "cli", "main.ts"),
+      "--project",
+      REPO,
+      "--db",
+      p.db,
+      "build",
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  assert.equal(build.code, 0, new TextDecoder().decode(build.stderr));
+  let late = 0;
+  for (let i = 0; i < 100 && late !== 200; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const res = await s.get("/api/coalescence/max?member_id=LATE1");
+    late = res.status;
+    await res.body?.cancel();
+  }
+  stop = true;
+  await load;
+  assert.equal(late, 200, "the new data is served after the build");
+  assert.ok(statuses.length > 20, `${statuses.length} requests`);
+  assert.deepEqual(statuses.filter((x) => x >= 500), []);
+});
