@@ -7,6 +7,7 @@
 const benches: Record<string, () => Promise<{ default: () => Promise<void> }>> = {
   build: () => import("./build.ts"),
   land: () => import("./land.ts"),
+  serve: () => import("./serve.ts"),
 };
 
 const name = Deno.args[0];

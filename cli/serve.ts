@@ -39,7 +39,9 @@ export function serveCommand(): Command {
           `Refusing to serve on "${host}" without a token: reads are open on loopback only. Set serve.token or WHARF_API_TOKEN, or use --host 127.0.0.1`,
         );
       }
-      const log = (entry: Record<string, unknown>) => console.error(JSON.stringify(entry));
+      const { jsonLog } = await import("../src/serve/access_log.ts");
+      const accessLog = jsonLog();
+      const log = accessLog.write;
       const { deps, snapshots } = await prepareServer(config, {
         db: config.db,
         upstreams: opts.upstream,
@@ -68,6 +70,7 @@ export function serveCommand(): Command {
       Deno.addSignalListener("SIGTERM", stop);
       await server.finished;
       await snapshots.close();
+      accessLog.close();
       Deno.removeSignalListener("SIGINT", stop);
       Deno.removeSignalListener("SIGTERM", stop);
     });

@@ -1,0 +1,157 @@
+/**
+ * `deno task bench serve`: the API under load, on loopback. A warehouse with
+ * 1,000,000 members × 3 sources in marts.member_benefits; the server in its
+ * own process; autocannon against /health (the baseline, same run) and the
+ * coalescing endpoint; then again with three live fake upstreams.
+ *
+ * @module
+ */
+import autocannon from "autocannon";
+import { join } from "node:path";
+import { openWarehouse } from "../src/db/warehouse.ts";
+
+const MEMBERS = Number(Deno.env.get("BENCH_SERVE_MEMBERS") ?? 1_000_000);
+const SECONDS = Number(Deno.env.get("BENCH_SERVE_SECONDS") ?? 10);
+const REPO = join(import.meta.dirname!, "..");
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+async function waitFor(url: string, ok: (body: Record<string, unknown>) => boolean): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    try {
+      const res = await fetch(url);
+      if (res.ok && ok(await res.json())) return;
+    } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+interface Figures {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+async function load(url: string, randomMember: boolean): Promise<Figures> {
+  const result = await autocannon({
+    url,
+    connections: 64,
+    pipelining: 1,
+    duration: SECONDS,
+    requests: randomMember
+      ? [{
+        setupRequest: (req: { path: string }) => ({
+          ...req,
+          path: `/api/coalescence/default?member_id=M${Math.floor(Math.random() * MEMBERS)}`,
+        }),
+      }]
+      : undefined,
+  });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors,
+    non2xx: result.non2xx,
+  };
+}
+
+function line(label: string, f: Figures, base?: Figures): string {
+  const ratio = base ? ` (${(f.rps / base.rps).toFixed(2)}x /health)` : "";
+  return `${label.padEnd(46)} ${
+    Math.round(f.rps).toLocaleString("en-US").padStart(8)
+  } req/s  p50 ${f.p50} ms  p99 ${f.p99} ms  errors ${f.errors + f.non2xx}${ratio}`;
+}
+
+async function serve(
+  root: string,
+  db: string,
+  port: number,
+  upstreams: string[],
+): Promise<Deno.ChildProcess> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      join(REPO, "cli", "main.ts"),
+      "--project",
+      root,
+      "--db",
+      db,
+      "serve",
+      "--port",
+      String(port),
+      ...upstreams.flatMap((u) => ["--upstream", u]),
+    ],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  await waitFor(`http://127.0.0.1:${port}/health`, (b) => b.members_with_benefits === MEMBERS);
+  return child;
+}
+
+export default async function main(): Promise<void> {
+  const root = await Deno.makeTempDir({ prefix: "wharf_bench_serve_" });
+  const db = join(root, "warehouse.duckdb");
+  const children: Deno.ChildProcess[] = [];
+  try {
+    const wh = await openWarehouse(db);
+    await wh.exec(`CREATE SCHEMA marts; CREATE TABLE marts.member_benefits AS
+      SELECT 'M' || m AS member_id, 'payer_' || s AS source, (100000 + (m * 7 + s) % 900000)::BIGINT AS oop_max,
+             ((m * 13 + s) % 100000)::BIGINT AS remaining_oop_max, (1000 + s * 500)::BIGINT AS copay, now() AS as_of
+      FROM range(${MEMBERS}) AS r(m), range(3) AS q(s)`);
+    wh.close();
+    let t = performance.now();
+    const port = freePort();
+    children.push(await serve(root, db, port, []));
+    console.log(
+      `${MEMBERS.toLocaleString("en-US")} members x 3 sources loaded and served in ${
+        ((performance.now() - t) / 1000).toFixed(1)
+      } s; ${SECONDS} s per run, 64 connections`,
+    );
+    const base = `http://127.0.0.1:${port}`;
+    const health = await load(`${base}/health`, false);
+    const landed = await load(`${base}/api/coalescence/default?member_id=M1`, true);
+    console.log(line("GET /health (baseline)", health));
+    console.log(line("GET /api/coalescence/default (landed data)", landed, health));
+    children.pop()!.kill("SIGTERM");
+
+    const ports = [freePort(), freePort(), freePort()];
+    const fakes = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-net",
+        join(import.meta.dirname!, "fake_upstreams.ts"),
+        ...ports.map(String),
+      ],
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    children.push(fakes);
+    await fakes.stdout.getReader().read();
+    t = performance.now();
+    const port2 = freePort();
+    children.push(await serve(root, db, port2, ports.map((p) => `http://127.0.0.1:${p}/benefits`)));
+    const base2 = `http://127.0.0.1:${port2}`;
+    const health2 = await load(`${base2}/health`, false);
+    const live = await load(`${base2}/api/coalescence/default?member_id=M1`, true);
+    console.log(line("GET /health (baseline, second server)", health2));
+    console.log(line("GET /api/coalescence/default (+3 live upstreams)", live, health2));
+  } finally {
+    for (const c of children) {
+      try {
+        c.kill("SIGTERM");
+      } catch { /* gone */ }
+      await c.status;
+    }
+    await Deno.remove(root, { recursive: true });
+  }
+}
