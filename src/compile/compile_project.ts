@@ -60,27 +60,44 @@ export async function compileProject(
 }
 
 /**
- * Refuses to run `ids` when any of them reads, directly or through its
- * ancestors, a raw table that is not landed.
- *
- * @throws {CompileError} naming each missing table, where it is referenced,
- * and what to do.
+ * Which of `ids` read, directly or through their ancestors, a raw table that
+ * is not landed: node id → the missing tables.
  */
-export function checkMissingSources(cp: CompiledProject, ids: readonly string[]): void {
-  if (cp.missing.size === 0) return;
-  const seen = new Set<string>();
-  const found = new Set<string>();
-  const stack = [...ids];
-  while (stack.length) {
-    const id = stack.pop()!;
-    if (seen.has(id)) continue;
+export function blockedByMissingSources(
+  cp: CompiledProject,
+  ids: readonly string[],
+): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  if (cp.missing.size === 0) return out;
+  const memo = new Map<string, string[]>();
+  const missingAbove = (id: string, seen: Set<string>): string[] => {
+    const known = memo.get(id);
+    if (known) return known;
+    if (seen.has(id)) return [];
     seen.add(id);
-    if (cp.missing.has(id)) found.add(id);
-    stack.push(...(cp.graph.parents.get(id) ?? []));
+    const found = new Set<string>(cp.missing.has(id) ? [id] : []);
+    for (const p of cp.graph.parents.get(id) ?? []) {
+      for (const m of missingAbove(p, seen)) found.add(m);
+    }
+    const list = [...found].sort();
+    memo.set(id, list);
+    return list;
+  };
+  for (const id of ids) {
+    const missing = missingAbove(id, new Set());
+    if (missing.length) out.set(id, missing);
   }
-  if (found.size === 0) return;
-  throw new CompileError(
-    [...found].sort().flatMap((id) =>
+  return out;
+}
+
+/** The compile error for nodes that need raw tables that are not landed. */
+export function missingSourcesError(
+  cp: CompiledProject,
+  blocked: Map<string, string[]>,
+): CompileError {
+  const tables = [...new Set([...blocked.values()].flat())].sort();
+  return new CompileError(
+    tables.flatMap((id) =>
       cp.missing.get(id)!.map((i) => ({
         ...i,
         message: `${i.message}; or leave out what needs it: --exclude ${id}+`,

@@ -57,14 +57,16 @@ export interface Session {
   /** Runs a query and returns its values column by column (cheaper than rows for large results). */
   columns(sql: string, params?: Params): Promise<Record<string, unknown[]>>;
   /**
-   * Appends rows to a temporary table of this connection (inside its open
-   * transaction, if any). Values: text, a BIGINT as `bigint`, or null.
+   * Appends rows to a table with DuckDB's appender, inside this connection's
+   * open transaction if any. `schema` "temp" is this connection's temporary
+   * tables. Values: text, a number (DOUBLE or INTEGER columns), a BIGINT as
+   * `bigint`, or null.
    */
-  appendTemp(table: string, rows: Iterable<readonly AppendValue[]>): Promise<number>;
+  append(schema: string, table: string, rows: Iterable<readonly AppendValue[]>): Promise<number>;
 }
 
-/** A value {@linkcode Session.appendTemp} can append. */
-export type AppendValue = string | bigint | null;
+/** A value {@linkcode Session.append} can append. */
+export type AppendValue = string | bigint | number | null;
 
 class ConnectionSession implements Session {
   constructor(readonly connection: DuckDBConnection) {}
@@ -118,14 +120,21 @@ class ConnectionSession implements Session {
       clearInterval(timer);
     }
   }
-  async appendTemp(table: string, rows: Iterable<readonly AppendValue[]>): Promise<number> {
-    const appender = await this.connection.createAppender(table, "main", "temp");
+  async append(
+    schema: string,
+    table: string,
+    rows: Iterable<readonly AppendValue[]>,
+  ): Promise<number> {
+    const appender = schema === "temp"
+      ? await this.connection.createAppender(table, "main", "temp")
+      : await this.connection.createAppender(table, schema);
     let n = 0;
     try {
       for (const row of rows) {
         for (const v of row) {
           if (v === null) appender.appendNull();
           else if (typeof v === "bigint") appender.appendBigInt(v);
+          else if (typeof v === "number") appender.appendDouble(v);
           else appender.appendVarchar(v);
         }
         appender.endRow();
@@ -223,8 +232,8 @@ export class Warehouse implements Session {
     return this.withConnection((s) => s.read(sql, params));
   }
 
-  appendTemp(table: string, rows: Iterable<readonly AppendValue[]>): Promise<number> {
-    return this.withConnection((s) => s.appendTemp(table, rows));
+  append(schema: string, table: string, rows: Iterable<readonly AppendValue[]>): Promise<number> {
+    return this.withConnection((s) => s.append(schema, table, rows));
   }
 
   columns(sql: string, params?: Params): Promise<Record<string, unknown[]>> {

@@ -287,7 +287,8 @@ async function landRecords(
     })`,
   );
   const headers = records.headers;
-  await s.appendTemp(
+  await s.append(
+    "temp",
     "__wharf_stage",
     records.rows.map((r) =>
       [...headers.map((h) => r.values.get(h) ?? null), BigInt(r.rowNumber)] as AppendValue[]

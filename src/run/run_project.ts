@@ -8,9 +8,10 @@ import type { ResolvedConfig } from "../config.ts";
 import { WarehouseError } from "../errors.ts";
 import { openWarehouse, type Session, type Warehouse } from "../db/warehouse.ts";
 import {
-  checkMissingSources,
+  blockedByMissingSources,
   type CompiledProject,
   compileProject,
+  missingSourcesError,
   planFor,
   type PlanKind,
   writeCompiled,
@@ -18,7 +19,7 @@ import {
 import type { CompiledNode } from "../compile/compile.ts";
 import { selectNodes } from "../graph/select.ts";
 import { executePlan } from "./execute.ts";
-import { finishRun, type NodeResult, startRun } from "./run_log.ts";
+import { finishRun, type NodeResult, recordResults, startRun } from "./run_log.ts";
 
 /** Options of {@linkcode runProject}. */
 export interface RunProjectOptions {
@@ -104,9 +105,13 @@ export async function runProject(
   try {
     const cp = await compileWithWarehouse(config, wh);
     const ids = selectNodes(cp.graph, { select: options.select, exclude: options.exclude });
-    const plan = planFor(cp, ids, command);
-    checkMissingSources(cp, plan.nodes.map((n) => n.id));
-    options.onPlan?.(plan.nodes);
+    const full = planFor(cp, ids, command);
+    // Nodes that need a raw table not landed yet: an error when asked for by
+    // name; in a whole-project run they are skipped and the rest is built.
+    const blocked = blockedByMissingSources(cp, full.nodes.map((n) => n.id));
+    if (blocked.size && options.select?.length) throw missingSourcesError(cp, blocked);
+    const plan = { nodes: full.nodes.filter((n) => !blocked.has(n.id)), parents: full.parents };
+    options.onPlan?.(full.nodes);
     const compiledPaths = await writeCompiled(cp, plan.nodes);
     const runId = crypto.randomUUID();
     const args = JSON.stringify({
@@ -125,6 +130,22 @@ export async function runProject(
       onStart: options.onStart,
       onResult: options.onResult,
     });
+    const now = new Date();
+    for (const [id, missing] of blocked) {
+      const result: NodeResult = {
+        id,
+        kind: full.nodes.find((n) => n.id === id)!.kind,
+        status: "skipped",
+        startedAt: now,
+        endedAt: now,
+        message: `needs ${missing.join(", ")}, not landed yet`,
+      };
+      results.push(result);
+      options.onResult?.(result);
+    }
+    await wh.withConnection((s) =>
+      recordResults(s, runId, results.slice(results.length - blocked.size))
+    );
     const errors = results.filter((r) => r.status === "error" || r.status === "fail").length;
     await wh.withConnection((s) =>
       finishRun(s, runId, errors ? "error" : "success", results.length, errors)

@@ -318,21 +318,31 @@ Deno.test("wharf_var() gives models the config's vars, overridable per run", asy
   }]);
 });
 
-Deno.test("a raw table not landed yet stops only the nodes that need it", async () => {
+Deno.test("a raw table not landed yet: a whole-project run skips what needs it, a selection naming it is refused", async () => {
   await using p = await tempProject({
     "models/staging/a.sql": "select 1 as id",
     "models/staging/b.sql": "select * from raw.not_landed",
     "models/marts/c.sql": "select * from staging.b",
   });
-  await assert.rejects(() => runProject("build", p.config, { db: p.db }), (e: unknown) => {
-    assert.ok(e instanceof CompileError);
-    assert.equal(e.issues.length, 1);
-    assert.match(
-      e.issues[0]!.message,
-      /^Cannot resolve relation "raw\.not_landed" in models\/staging\/b\.sql: no such raw table in the warehouse \(land it first with `wharf land`\); or leave out what needs it: --exclude raw\.not_landed\+$/,
-    );
-    return true;
-  });
-  const some = await runProject("build", p.config, { db: p.db, exclude: ["raw.not_landed+"] });
+  const all = await runProject("build", p.config, { db: p.db });
+  assert.ok(all.ok);
+  assert.deepEqual(all.results.map((r) => [r.id, r.status, r.message ?? ""]).sort(), [
+    ["marts.c", "skipped", "needs raw.not_landed, not landed yet"],
+    ["staging.a", "success", ""],
+    ["staging.b", "skipped", "needs raw.not_landed, not landed yet"],
+  ]);
+  await assert.rejects(
+    () => runProject("build", p.config, { db: p.db, select: ["+marts.c"] }),
+    (e: unknown) => {
+      assert.ok(e instanceof CompileError);
+      assert.equal(e.issues.length, 1);
+      assert.match(
+        e.issues[0]!.message,
+        /^Cannot resolve relation "raw\.not_landed" in models\/staging\/b\.sql: no such raw table in the warehouse \(land it first with `wharf land`\); or leave out what needs it: --exclude raw\.not_landed\+$/,
+      );
+      return true;
+    },
+  );
+  const some = await runProject("build", p.config, { db: p.db, select: ["staging.a"] });
   assert.deepEqual(some.results.map((r) => [r.id, r.status]), [["staging.a", "success"]]);
 });
