@@ -8,6 +8,7 @@ const benches: Record<string, () => Promise<{ default: () => Promise<void> }>> =
   build: () => import("./build.ts"),
   land: () => import("./land.ts"),
   serve: () => import("./serve.ts"),
+  tic: () => import("./tic.ts"),
 };
 
 const name = Deno.args[0];

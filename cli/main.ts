@@ -20,6 +20,7 @@ import { seedCommand } from "./seed.ts";
 import { serveCommand } from "./serve.ts";
 import { showCommand } from "./show.ts";
 import { testCommand } from "./test.ts";
+import { ticCommand } from "./tic.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
 /** Builds the program with every command registered. */
@@ -38,6 +39,7 @@ export function createProgram(): Command {
       demoCommand(),
       landCommand(),
       genCommand(),
+      ticCommand(),
       buildCommand(),
       runCommand(),
       testCommand(),

@@ -59,7 +59,8 @@ export class IndexScanner {
   #captureStart = 0;
   #depth = 0;
   #inString = false;
-  #escape = false;
+  /** Backslashes that ended the previous chunk inside a string. */
+  #backslashes = 0;
   #captureIsElement = false;
   #scalar = false;
   #decoder = new TextDecoder();
@@ -238,7 +239,7 @@ export class IndexScanner {
     this.#parts = [];
     this.#depth = 0;
     this.#inString = false;
-    this.#escape = false;
+    this.#backslashes = 0;
     this.#scalar = b !== OPEN_OBJ && b !== OPEN_ARR && b !== QUOTE;
   }
 
@@ -257,22 +258,18 @@ export class IndexScanner {
     }
     while (i < n) {
       if (this.#inString) {
-        if (this.#escape) {
-          this.#escape = false;
-          i++;
-          continue;
-        }
-        // Jump to the next quote or backslash.
+        // Jump to the next quote; it ends the string unless an odd run of
+        // backslashes (maybe begun in an earlier chunk) escapes it.
         const q = chunk.indexOf(QUOTE, i);
-        const bs = chunk.indexOf(BACKSLASH, i);
-        if (bs !== -1 && (q === -1 || bs < q)) {
-          this.#escape = true;
-          i = bs + 1;
-          continue;
+        if (q === -1) {
+          this.#backslashes = trailingBackslashes(chunk, i, n, this.#backslashes);
+          return n;
         }
-        if (q === -1) return n;
-        this.#inString = false;
+        const run = trailingBackslashes(chunk, i, q, this.#backslashes);
+        this.#backslashes = 0;
         i = q + 1;
+        if (run % 2 === 1) continue;
+        this.#inString = false;
         if (this.#depth === 0) return this.#finishCapture(chunk, i);
         continue;
       }
@@ -316,6 +313,22 @@ export class IndexScanner {
     this.#pendingStart = -1;
     return end;
   }
+}
+
+/**
+ * The length of the run of backslashes ending just before `end` (not before
+ * `from`); when the run reaches `from`, the `carried` run of an earlier chunk
+ * continues it.
+ */
+function trailingBackslashes(
+  chunk: Uint8Array,
+  from: number,
+  end: number,
+  carried: number,
+): number {
+  let k = end;
+  while (k > from && chunk[k - 1] === BACKSLASH) k--;
+  return end - k + (k === from ? carried : 0);
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {

@@ -1,0 +1,29 @@
+/**
+ * One measured phase of `deno task bench tic`, in its own process so its
+ * peak RSS is its own: `gunzip <file>` (DecompressionStream, counting bytes)
+ * or `tic <file> <db>` (wharf tic). Prints `{"ms", "bytes", "peakRssMb"}`.
+ *
+ * @module
+ */
+import { resolveConfig } from "../src/config.ts";
+import { landTic } from "../src/tic/land_tic.ts";
+
+function peakRssMb(): number {
+  return Number(/VmHWM:\s+(\d+) kB/.exec(Deno.readTextFileSync("/proc/self/status"))?.[1] ?? 0) /
+    1024;
+}
+
+const [mode, file, db] = Deno.args;
+const start = performance.now();
+let bytes = 0;
+if (mode === "gunzip") {
+  using f = await Deno.open(file!);
+  for await (const chunk of f.readable.pipeThrough(new DecompressionStream("gzip"))) {
+    bytes += chunk.length;
+  }
+} else {
+  const summary = await landTic(resolveConfig(Deno.cwd()), file!, { db });
+  if (summary.status !== "complete") throw new Error(summary.error ?? "failed");
+  bytes = summary.bytes;
+}
+console.log(JSON.stringify({ ms: performance.now() - start, bytes, peakRssMb: peakRssMb() }));
