@@ -9,6 +9,9 @@ export default defineConfig({
   vars: {
     // Member status (marts.members) is computed as of this date.
     as_of_date: "2023-09-01",
+    // The state and network type marts.tic_files_for_state_network answers for.
+    tic_state: "NY",
+    tic_network: "PPO",
   },
   // Landing order: procedures before visits before transactions (transactions
   // reference both), then members before claims.

@@ -90,8 +90,11 @@ export class IndexScanner {
         }
         case "start": {
           const b = chunk[i]!;
+          const at = this.#offset + i;
+          const bom = (at === 0 && b === 0xef) || (at === 1 && b === 0xbb) ||
+            (at === 2 && b === 0xbf);
           if (b === OPEN_OBJ) this.#mode = "key";
-          else if (b === 0xef && this.#offset + i === 0) i += 2; // UTF-8 BOM
+          else if (bom) { /* a UTF-8 byte order mark, maybe split across chunks */ }
           else if (!isSpace(b)) {
             this.#fail(`expected "{" to open the index, found ${this.#show(b)}`, i);
           }

@@ -1,0 +1,221 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { loadConfig, type ResolvedConfig } from "../../src/config.ts";
+import { landTic, urlKey } from "../../src/tic/land_tic.ts";
+import { runProject } from "../../src/run/run_project.ts";
+import { REPO, runCli, type TempProject, tempProject } from "../helpers.ts";
+import { gzip, query } from "../land/helpers.ts";
+
+/**
+ * A small index in the real layout: one structure per line, trailing commas,
+ * upper-case enums, allowed_amount_files in the plural, signed URLs, the same
+ * file under several structures and on two hosts.
+ */
+function index(): string {
+  const f = (host: string, name: string, sig: string) =>
+    `{"description":"net","location":"https://${host}/2023-04/${name}?Expires=1&Signature=${sig}"}`;
+  const lines = [
+    `{"reporting_plans":[{"plan_name":"ACME NY PPO - EMPLOYER ONE","plan_id_type":"EIN","plan_id":"111","plan_market_type":"GROUP"},{"plan_name":"ACME NY HMO - EMPLOYER ONE","plan_id_type":"EIN","plan_id":"111","plan_market_type":"GROUP"}],"in_network_files":[${
+      f("a.example.com", "NY_PPO_1.json.gz", "x1")
+    },${f("a.example.com", "NY_HMO_2.json.gz", "x2")},${
+      f("a.example.com", "rates_7_of_9.json.gz", "x3")
+    }],"allowed_amount_files":{"description":"oon","location":"https://a.example.com/aa.json.gz"}},`,
+    `{"reporting_plans":[{"plan_name":"ACME NJ PPO - EMPLOYER TWO","plan_id_type":"ein","plan_id":"222","plan_market_type":"INDIVIDUAL"}],"in_network_files":[${
+      f("b.example.com", "NY_PPO_1.json.gz", "y1")
+    },${f("a.example.com", "NJ_PPO_3.json.gz", "y2")},${
+      f("a.example.com", "rates_8_of_9.json.gz", "y3")
+    }],"allowed_amount_file":{"description":"oon","location":"https://a.example.com/aa.json.gz?sig=2"}},`,
+    `{"reporting_plans":[{"plan_name":"PLAIN PLAN","plan_id_type":"HIOS","plan_id":"333","plan_market_type":"group"}],"in_network_files":[{"description":"CA EPO network","location":"https://a.example.com/2023-04/rates_9_of_9.json.gz"}]},`,
+  ];
+  return `{"reporting_entity_name":"Acme Health","reporting_entity_type":"HEALTH INSURANCE ISSUER","reporting_structure":[\n${
+    lines.join("\n")
+  }\n]}\n`;
+}
+
+async function healthcare(p: TempProject): Promise<ResolvedConfig> {
+  const base = await loadConfig(REPO);
+  return {
+    ...base,
+    paths: { ...base.paths, target: join(p.root, "target"), cache: join(p.root, "cache") },
+  };
+}
+
+Deno.test("urlKey() drops scheme, host and signed query", () => {
+  assert.deepEqual(urlKey("https://h.example.com/a/b%20c.json.gz?sig=1#x"), {
+    key: "/a/b c.json.gz",
+    host: "h.example.com",
+  });
+  assert.deepEqual(urlKey("https://h.example.com"), { key: "/", host: "h.example.com" });
+  assert.deepEqual(urlKey("relative/file.json?x"), { key: "relative/file.json", host: "" });
+});
+
+Deno.test("wharf tic lands an index with files deduplicated by path, gzipped or not, and answers NY PPO exactly", async () => {
+  await using p = await tempProject();
+  const config = await healthcare(p);
+  const gz = await p.write("index.json.gz", gzip(index()));
+  const summary = await landTic(config, gz, { db: p.db });
+  assert.equal(summary.status, "complete", summary.error ?? "");
+  assert.deepEqual(
+    [
+      summary.reportingEntityName,
+      summary.reportingEntityType,
+      summary.elements,
+      summary.plans,
+      summary.files,
+      summary.links,
+    ],
+    ["Acme Health", "health insurance issuer", 3, 4, 7, 9],
+  );
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select plan_id_type, plan_market_type, count(*)::int as n from raw.tic_plans group by all order by all",
+    ),
+    [
+      { plan_id_type: "ein", plan_market_type: "group", n: 2 },
+      { plan_id_type: "ein", plan_market_type: "individual", n: 1 },
+      { plan_id_type: "hios", plan_market_type: "group", n: 1 },
+    ],
+  );
+  // The same path on two hosts with two signatures is one file; the first URL seen is kept.
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select url, host from raw.tic_files where url_key = '/2023-04/NY_PPO_1.json.gz'",
+    ),
+    [
+      {
+        url: "https://a.example.com/2023-04/NY_PPO_1.json.gz?Expires=1&Signature=x1",
+        host: "a.example.com",
+      },
+    ],
+  );
+  assert.deepEqual(
+    await query(p.db, "select count(*)::int as n from raw.tic_files where kind = 'allowed_amount'"),
+    [{ n: 1 }],
+  );
+
+  const built = await runProject("build", config, {
+    db: p.db,
+    select: ["+tic_files_for_state_network"],
+  });
+  assert.ok(built.ok, JSON.stringify(built.results.filter((r) => r.status === "error")));
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select url_key, basis, plans::int as plans from marts.tic_files_for_state_network order by url_key",
+    ),
+    [
+      { url_key: "/2023-04/NY_PPO_1.json.gz", basis: "file_name", plans: 2 },
+      { url_key: "/2023-04/rates_7_of_9.json.gz", basis: "plan_names", plans: 1 },
+    ],
+  );
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select states, network_types, basis from marts.tic_in_network_files where url_key like '%9_of_9%'",
+    ),
+    [
+      { states: ["CA"], network_types: ["EPO"], basis: "description" },
+    ],
+  );
+  const analysis =
+    (await Deno.readTextFile(join(REPO, "sql", "analyses", "ny_ppo_in_network_files.sql"))).replace(
+      /;\s*$/,
+      "",
+    );
+  assert.deepEqual((await query(p.db, analysis)).map((r) => r.url_key), [
+    "/2023-04/NY_PPO_1.json.gz",
+    "/2023-04/rates_7_of_9.json.gz",
+  ]);
+
+  // Plain JSON gives the same tables.
+  const plain = await p.write("index.json", index());
+  const again = await landTic(config, plain, { db: p.db });
+  assert.deepEqual([again.status, again.files, again.links], ["complete", 7, 9]);
+});
+
+Deno.test("a truncated index is recorded as failed with its offset and nothing of it lands", async () => {
+  await using p = await tempProject();
+  const config = await healthcare(p);
+  const text = index();
+  const cut = await p.write("cut.json.gz", gzip(text.slice(0, text.indexOf("PLAIN PLAN"))));
+  const summary = await landTic(config, cut, { db: p.db });
+  assert.equal(summary.status, "failed");
+  assert.match(
+    summary.error!,
+    /^truncated index: it ends inside an element of "reporting_structure" at byte \d+$/,
+  );
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select status, error is not null as e, (select count(*) from raw.tic_plans)::int as plans, (select count(*) from raw.tic_files)::int as files from raw.tic_indexes",
+    ),
+    [
+      { status: "failed", e: true, plans: 0, files: 0 },
+    ],
+  );
+  const broken = gzip(text);
+  const corrupt = await p.write("corrupt.json.gz", broken.slice(0, broken.length - 12));
+  const bad = await landTic(config, corrupt, { db: p.db });
+  assert.equal(bad.status, "failed");
+  const r = await runCli(["--project", REPO, "--db", p.db, "tic", cut]);
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /^failed .*cut\.json\.gz: truncated index/);
+});
+
+Deno.test("a remote index streams from HTTP, and a dropped connection resumes with Range", async () => {
+  await using p = await tempProject();
+  const config = await healthcare(p);
+  const body = gzip(index().replace("Acme Health", "Acme " + "Remote ".repeat(20000)));
+  let requests = 0;
+  const ranges: string[] = [];
+  const controller = new AbortController();
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    signal: controller.signal,
+    onListen() {},
+  }, (req) => {
+    requests++;
+    const range = req.headers.get("range");
+    if (range) {
+      ranges.push(range);
+      const from = Number(/bytes=(\d+)-/.exec(range)![1]);
+      return new Response(body.slice(from), {
+        status: 206,
+        headers: {
+          "accept-ranges": "bytes",
+          "content-range": `bytes ${from}-${body.length - 1}/${body.length}`,
+        },
+      });
+    }
+    // The first answer announces the whole length, sends half, and drops the connection.
+    const half = Math.floor(body.length / 2);
+    const stream = new ReadableStream({
+      start(ctl) {
+        ctl.enqueue(body.slice(0, half));
+        setTimeout(() => ctl.error(new Error("dropped")), 50);
+      },
+    });
+    return new Response(stream, {
+      headers: { "accept-ranges": "bytes", "content-length": String(body.length) },
+    });
+  });
+  try {
+    const summary = await landTic(config, `http://127.0.0.1:${server.addr.port}/index.json.gz`, {
+      db: p.db,
+    });
+    assert.equal(summary.status, "complete", summary.error ?? "");
+    assert.deepEqual([summary.elements, summary.files, summary.compressedBytes], [
+      3,
+      7,
+      body.length,
+    ]);
+    assert.equal(requests, 2);
+    assert.match(ranges[0]!, /^bytes=\d+-$/);
+  } finally {
+    controller.abort();
+    await server.finished;
+  }
+});
