@@ -12,6 +12,8 @@ import { Command, CommanderError } from "commander";
 import { buildCommand } from "./build.ts";
 import { compileCommand } from "./compile.ts";
 import { demoCommand } from "./demo.ts";
+import { enrichCommand } from "./enrich.ts";
+import { exportCommand } from "./export.ts";
 import { genCommand } from "./gen.ts";
 import { landCommand } from "./land.ts";
 import { lsCommand } from "./ls.ts";
@@ -40,6 +42,8 @@ export function createProgram(): Command {
       landCommand(),
       genCommand(),
       ticCommand(),
+      enrichCommand(),
+      exportCommand(),
       buildCommand(),
       runCommand(),
       testCommand(),

@@ -39,6 +39,11 @@ export interface WharfConfig {
   serve?: ServeConfig;
   /** Extra coalescing strategies by name, beside default, max, min, avg and mode. */
   strategies?: Record<string, Strategy>;
+  /** NPI enrichment. */
+  npi?: {
+    /** Registry base URL. Default: the public CMS NPPES API. */
+    registry?: string;
+  };
 }
 
 /** Settings of `wharf serve`. */
@@ -68,6 +73,7 @@ export interface ResolvedConfig {
   vars: Record<string, string>;
   serve: Required<Omit<ServeConfig, "token">> & { token?: string };
   strategies: Record<string, Strategy>;
+  npi: { registry?: string };
 }
 
 /**
@@ -117,6 +123,7 @@ export function resolveConfig(root: string, config: WharfConfig = {}): ResolvedC
       maxUploadBytes: config.serve?.maxUploadBytes ?? 512 * 1024 * 1024,
     },
     strategies: config.strategies ?? {},
+    npi: { registry: config.npi?.registry },
   };
 }
 

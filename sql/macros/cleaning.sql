@@ -50,3 +50,11 @@ create or replace macro proper_case(t) as
         ),
         ' '
     );
+
+-- Registry epochs: seconds (older responses, integers) or milliseconds (newer, strings).
+create or replace macro epoch_to_timestamp(e) as (
+    case
+        when try_cast(e as bigint) > 100000000000 then to_timestamp(try_cast(e as bigint) / 1000)
+        else to_timestamp(try_cast(e as bigint))
+    end
+);

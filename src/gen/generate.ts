@@ -9,7 +9,8 @@
  * @module
  */
 import { join } from "node:path";
-import { npiCheckDigit } from "./npi.ts";
+import { npiCheckDigit } from "../enrich/npi_check.ts";
+import { csvField } from "../csv.ts";
 import { Random } from "./random.ts";
 
 /** Options of {@linkcode generate}. */
@@ -187,12 +188,6 @@ function longDate(d: Date): string {
 
 function mdy(d: Date): string {
   return `${d.getUTCMonth() + 1}/${d.getUTCDate()}/${d.getUTCFullYear()}`;
-}
-
-function csvField(v: string | number | null): string {
-  if (v === null) return "";
-  const s = String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
 function toCsv(header: string[], rows: (string | number | null)[][], delimiter = ","): string {

@@ -139,7 +139,7 @@ export function buildGraph(
   const nodes = new Map<string, ProjectNode>();
   const rawRefs = [...project.models, ...project.tests]
     .flatMap((n) => n.kind === "model" ? [...n.refs, ...n.checkRefs] : "refs" in n ? n.refs : [])
-    .map((r) => r.relation).filter((r) => r.startsWith("raw."));
+    .map((r) => r.relation).filter((r) => r.startsWith("raw.") || r.startsWith("wharf."));
   for (const s of sources ?? rawRefs) {
     const id = s.toLowerCase();
     const node: SourceNode = { kind: "source", id, name: id.split(".").pop()! };
@@ -170,7 +170,7 @@ export function buildGraph(
       }
     }
     const schema = ref.includes(".") ? ref.split(".")[0] : undefined;
-    const what = schema === "raw"
+    const what = schema === "raw" || schema === "wharf"
       ? "no such raw table in the warehouse (land it first with `wharf land`)"
       : schema === "seeds"
       ? "no such seed"
@@ -182,7 +182,7 @@ export function buildGraph(
       }`,
       location: where,
     };
-    if (schema !== "raw") {
+    if (schema !== "raw" && schema !== "wharf") {
       issues.push(issue);
       return undefined;
     }

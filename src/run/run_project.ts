@@ -47,12 +47,16 @@ export interface RunSummary {
   elapsedMs: number;
 }
 
-/** The `raw.*` tables present in the warehouse, as `raw.<name>`. */
+/**
+ * The tables models may read besides models and seeds: landed `raw.*`
+ * tables and wharf's own `wharf.*` records (the landing manifest, the NPI
+ * ledger), as `schema.name`.
+ */
 export async function listSources(session: Session): Promise<string[]> {
   const rows = await session.query(
-    "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw' ORDER BY 1",
+    "SELECT table_schema || '.' || table_name AS id FROM information_schema.tables WHERE table_schema IN ('raw', 'wharf') ORDER BY 1",
   );
-  return rows.map((r) => `raw.${String(r.table_name).toLowerCase()}`);
+  return rows.map((r) => String(r.id).toLowerCase());
 }
 
 /**

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { generate } from "../../src/gen/generate.ts";
-import { isValidNpi } from "../../src/gen/npi.ts";
+import { isValidNpi } from "../../src/enrich/npi_check.ts";
 import { land } from "../../src/land/land.ts";
 import { loadConfig } from "../../src/config.ts";
 import { REPO, runCli, tempProject } from "../helpers.ts";

@@ -10,7 +10,7 @@
  *
  * @example
  * ```ts
- * import { npiCheckDigit } from "./npi.ts";
+ * import { npiCheckDigit } from "./npi_check.ts";
  * npiCheckDigit("123456789"); // 3, so 1234567893 is valid
  * ```
  */

@@ -1,0 +1,117 @@
+/**
+ * `wharf enrich npi <list file | url | raw.table>`: enrich NPIs from the
+ * NPI Registry, resumable, never losing one.
+ *
+ * @module
+ */
+import { Command } from "commander";
+import { resolve } from "node:path";
+import { globals, projectConfig, userCwd } from "./context.ts";
+import { ProgressLine } from "./progress.ts";
+
+function duration(text: string): number | undefined {
+  const m = /^(\d+)(ms|s|m|h|d)$/.exec(text.trim());
+  if (!m) return undefined;
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as "ms"]!;
+  return Number(m[1]) * unit;
+}
+
+/** The `enrich` command (with its `npi` subcommand). */
+export function enrichCommand(): Command {
+  const enrich = new Command("enrich").description("Enrich landed data from outside sources");
+  enrich.addCommand(
+    new Command("npi")
+      .description(
+        "Enrich every NPI of a list from the CMS NPI Registry into raw.npi_responses and wharf.npi_ledger",
+      )
+      .argument(
+        "<input>",
+        "a file with one NPI per line (header optional), an http(s) URL, or raw.<table> with an npi column",
+      )
+      .option(
+        "--registry <url>",
+        "registry base URL (default: the config's npi.registry, else the public API)",
+      )
+      .option("--concurrency <n>", "requests in flight at most", "16")
+      .option("--rps <n>", "requests started per second at most")
+      .option("--timeout <duration>", "per-request time limit, e.g. 10s", "10s")
+      .option("--retry-failed", "retry only the NPIs in the failure ledger")
+      .option("--refresh-older-than <duration>", "fetch again NPIs enriched longer ago, e.g. 30d")
+      .action(
+        async (
+          input: string,
+          opts: Record<string, string | boolean | undefined>,
+          self: Command,
+        ) => {
+          const { UsageError } = await import("../src/errors.ts");
+          const { enrichNpis } = await import("../src/enrich/enrich_npi.ts");
+          const { NPI_REGISTRY } = await import("../src/enrich/registry.ts");
+          const g = globals(self);
+          const config = await projectConfig(self);
+          const concurrency = Number(opts.concurrency);
+          if (!Number.isInteger(concurrency) || concurrency < 1) {
+            throw new UsageError(
+              `Invalid --concurrency "${opts.concurrency}"`,
+            );
+          }
+          const rps = opts.rps === undefined ? undefined : Number(opts.rps);
+          if (rps !== undefined && !(rps > 0)) throw new UsageError(`Invalid --rps "${opts.rps}"`);
+          const timeoutMs = duration(String(opts.timeout));
+          if (!timeoutMs) {
+            throw new UsageError(
+              `Invalid --timeout "${opts.timeout}": e.g. 500ms, 10s`,
+            );
+          }
+          const refresh = opts.refreshOlderThan === undefined
+            ? undefined
+            : duration(String(opts.refreshOlderThan));
+          if (opts.refreshOlderThan !== undefined && refresh === undefined) {
+            throw new UsageError(
+              `Invalid --refresh-older-than "${opts.refreshOlderThan}": e.g. 30d, 12h`,
+            );
+          }
+          const source = /^(https?:\/\/|raw\.)/i.test(input) ? input : resolve(userCwd(), input);
+          const progress = new ProgressLine();
+          progress.start("npi");
+          const summary = await enrichNpis(config, source, {
+            db: config.db,
+            registry: String(opts.registry ?? config.npi.registry ?? NPI_REGISTRY),
+            concurrency,
+            rps,
+            timeoutMs,
+            retryFailed: Boolean(opts.retryFailed),
+            refreshOlderThanMs: refresh,
+            onProgress: (p) =>
+              progress.update(
+                p.done,
+                p.total,
+                `| ${p.enriched} ok, ${p.notFound} not found, ${p.failed} failed | ${
+                  (p.requests / (p.elapsedMs / 1000)).toFixed(0)
+                } req/s | ${p.retries} retries`,
+              ),
+          });
+          progress.clear();
+          if (g.json) console.log(JSON.stringify(summary, null, 2));
+          else {
+            console.log(
+              `${summary.distinct} distinct NPIs (${summary.duplicates} duplicate lines, ${summary.invalid} invalid); fetched ${summary.fetched} this run with ${summary.requests} requests (${summary.retries} retries${
+                summary.breakerOpened
+                  ? `, paused ${summary.breakerOpened} times by the circuit breaker`
+                  : ""
+              }) in ${(summary.elapsedMs / 1000).toFixed(1)}s.`,
+            );
+            console.log(
+              `Ledger: ${Object.entries(summary.states).map(([k, v]) => `${k} ${v}`).join(", ")}.`,
+            );
+            if (summary.states.failed) {
+              console.log(
+                "Failed NPIs keep their last error in wharf.npi_ledger; retry them with --retry-failed.",
+              );
+            }
+          }
+          if ((summary.states.pending ?? 0) > 0) Deno.exitCode = 1;
+        },
+      ),
+  );
+  return enrich;
+}

@@ -1,0 +1,27 @@
+-- Every address of every enriched NPI: the LOCATION and MAILING addresses,
+-- and the other practice locations (purpose PRACTICE).
+with latest as (
+    select npi, body -> '$.results[0]' as r
+    from raw.npi_responses
+    qualify row_number() over (partition by npi order by fetched_at desc) = 1
+),
+
+addresses as (
+    select npi, unnest(coalesce(json_extract(r, '$.addresses[*]'), [])) as a, false as practice
+    from latest
+    union all
+    select npi, unnest(coalesce(json_extract(r, '$.practiceLocations[*]'), [])) as a, true as practice
+    from latest
+)
+
+select
+    npi,
+    case when practice then 'PRACTICE' else upper(a ->> '$.address_purpose') end as purpose,
+    a ->> '$.address_1' as address_1,
+    nullif(a ->> '$.address_2', '') as address_2,
+    a ->> '$.city' as city,
+    nullif(upper(a ->> '$.state'), '') as state,
+    a ->> '$.postal_code' as postal_code,
+    a ->> '$.country_code' as country_code,
+    a ->> '$.telephone_number' as telephone_number
+from addresses

@@ -1,0 +1,35 @@
+-- One row per enriched NPI, from its latest registry response. Both shapes
+-- the registry has served are read: older (number and epochs as integers,
+-- epochs in seconds) and newer (strings, epochs in milliseconds, endpoints).
+with latest as (
+    select npi, fetched_at, body
+    from raw.npi_responses
+    qualify row_number() over (partition by npi order by fetched_at desc) = 1
+),
+
+results as (
+    select npi, fetched_at, body -> '$.results[0]' as r
+    from latest
+    where json_array_length(body -> '$.results') > 0
+)
+
+select
+    npi,
+    r ->> '$.number' as number,
+    r ->> '$.enumeration_type' as enumeration_type,
+    coalesce(
+        r ->> '$.basic.organization_name',
+        nullif(concat_ws(' ', r ->> '$.basic.first_name', r ->> '$.basic.last_name'), '')
+    ) as name,
+    r ->> '$.basic.first_name' as first_name,
+    r ->> '$.basic.last_name' as last_name,
+    r ->> '$.basic.organization_name' as organization_name,
+    r ->> '$.basic.credential' as credential,
+    r ->> '$.basic.gender' as gender,
+    r ->> '$.basic.status' as status,
+    try_cast(r ->> '$.basic.enumeration_date' as date) as enumeration_date,
+    epoch_to_timestamp(r ->> '$.created_epoch') as created_at,
+    epoch_to_timestamp(r ->> '$.last_updated_epoch') as last_updated_at,
+    case when json_type(r -> '$.number') = 'UBIGINT' or json_type(r -> '$.number') = 'BIGINT' then 'older' else 'newer' end as response_shape,
+    fetched_at
+from results
