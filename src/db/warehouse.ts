@@ -4,12 +4,7 @@
  *
  * @module
  */
-import {
-  type DuckDBConnection,
-  DuckDBInstance,
-  type DuckDBValue,
-  listValue,
-} from "@duckdb/node-api";
+import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from "@duckdb/node-api";
 import { WarehouseError } from "../errors.ts";
 
 /** A result row: column name to a JSON-friendly value (BIGINT and DECIMAL as strings). */
