@@ -7,6 +7,7 @@
 const benches: Record<string, () => Promise<{ default: () => Promise<void> }>> = {
   build: () => import("./build.ts"),
   land: () => import("./land.ts"),
+  npi: () => import("./npi.ts"),
   serve: () => import("./serve.ts"),
   tic: () => import("./tic.ts"),
 };
