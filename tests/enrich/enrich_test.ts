@@ -306,3 +306,23 @@ Deno.test("the NPI models read the real registry responses", async () => {
     ],
   );
 });
+
+Deno.test("the NPI list can come from a landed raw table", async () => {
+  await using p = await tempProject();
+  const config = await project(p);
+  const npis = await validNpis(5, 600000000);
+  const { land } = await import("../../src/land/land.ts");
+  const file = await p.write("npi-list.txt", ["npi", ...npis, npis[0]].join("\n"));
+  assert.ok((await land(config, [file], { db: p.db })).ok);
+  await using registry = fakeRegistry();
+  const summary = await enrichNpis(config, "raw.npi_list", {
+    db: p.db,
+    registry: registry.url,
+    ...fast,
+  });
+  assert.deepEqual([summary.distinct, summary.duplicates, summary.fetched], [5, 1, 5]);
+  await assert.rejects(
+    () => enrichNpis(config, "raw.nope", { db: p.db, registry: registry.url }),
+    /No table raw\.nope in the warehouse/,
+  );
+});
