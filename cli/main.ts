@@ -12,6 +12,7 @@ import { Command, CommanderError } from "commander";
 import { buildCommand } from "./build.ts";
 import { compileCommand } from "./compile.ts";
 import { demoCommand } from "./demo.ts";
+import { docsCommand } from "./docs.ts";
 import { enrichCommand } from "./enrich.ts";
 import { exportCommand } from "./export.ts";
 import { genCommand } from "./gen.ts";
@@ -44,6 +45,7 @@ export function createProgram(): Command {
       ticCommand(),
       enrichCommand(),
       exportCommand(),
+      docsCommand(),
       buildCommand(),
       runCommand(),
       testCommand(),

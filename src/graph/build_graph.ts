@@ -140,7 +140,13 @@ export function buildGraph(
   const rawRefs = [...project.models, ...project.tests]
     .flatMap((n) => n.kind === "model" ? [...n.refs, ...n.checkRefs] : "refs" in n ? n.refs : [])
     .map((r) => r.relation).filter((r) => r.startsWith("raw.") || r.startsWith("wharf."));
-  for (const s of sources ?? rawRefs) {
+  // wharf's own tables are sources only where a model reads them.
+  const referenced = new Set(rawRefs);
+  for (
+    const s of (sources ?? rawRefs).filter((s) =>
+      !s.startsWith("wharf.") || referenced.has(s.toLowerCase())
+    )
+  ) {
     const id = s.toLowerCase();
     const node: SourceNode = { kind: "source", id, name: id.split(".").pop()! };
     nodes.set(id, node);

@@ -10,6 +10,7 @@ import type { ResolvedConfig } from "../config.ts";
 import type { ProjectIssue } from "../errors.ts";
 import { type ParseResult, parseSql } from "../db/parse_sql.ts";
 import { extractRelations, lineColumn } from "./relations.ts";
+import { columnLineage } from "./column_lineage.ts";
 import { describe, YamlFile, type YamlPath } from "./yaml_file.ts";
 import {
   type ColumnDoc,
@@ -416,6 +417,7 @@ export async function loadProject(
       refs: [],
       checks: [],
       checkRefs: [],
+      columnLineage: {},
     });
   }
 
@@ -621,6 +623,7 @@ export async function loadProject(
       return;
     }
     node.refs = extractRelations(r.ast, node.sql);
+    if (node.kind === "model") node.columnLineage = columnLineage(r.ast);
   });
 
   // Check expressions: their relations are dependencies too.

@@ -106,6 +106,8 @@ export interface ModelNode {
   checks: RowCheck[];
   /** Relations the checks read (dependencies only; never rewritten). */
   checkRefs: RelationRef[];
+  /** Direct column references: output column → the `relation.column`s it is read from. */
+  columnLineage: Record<string, string[]>;
 }
 
 /** A CSV file in `models/seeds/`, loaded as `seeds.<name>`. */

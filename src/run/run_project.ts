@@ -77,7 +77,7 @@ export async function inspectProject(config: ResolvedConfig, db: string): Promis
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound || err instanceof WarehouseError)) throw err;
   }
-  return compileProject(config, { sources });
+  return compileProject(config, { sources, deferMissingSources: true });
 }
 
 /** Compiles the project against the `raw.*` tables of an open warehouse. */

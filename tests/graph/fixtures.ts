@@ -46,6 +46,7 @@ export function model(
     refs: refsOf(sql),
     checks: [],
     checkRefs: [],
+    columnLineage: {},
   };
 }
 

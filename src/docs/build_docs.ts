@@ -1,0 +1,34 @@
+/**
+ * `wharf docs build`: the manifest and the site, written to a folder.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import type { ResolvedConfig } from "../config.ts";
+import { openWarehouse, type Warehouse } from "../db/warehouse.ts";
+import { inspectProject } from "../run/run_project.ts";
+import { buildManifest, type Manifest } from "./manifest.ts";
+import { renderSite } from "./site.ts";
+
+/** Writes `manifest.json` and `index.html` into `out`; returns the manifest. */
+export async function buildDocs(
+  config: ResolvedConfig,
+  options: { db: string; out: string },
+): Promise<Manifest> {
+  const cp = await inspectProject(config, options.db);
+  let db: Warehouse | undefined;
+  try {
+    db = await openWarehouse(options.db, { readOnly: true });
+  } catch {
+    db = undefined; // not built yet, or busy: document the project alone
+  }
+  try {
+    const manifest = await buildManifest(cp, db);
+    await Deno.mkdir(options.out, { recursive: true });
+    await Deno.writeTextFile(join(options.out, "manifest.json"), JSON.stringify(manifest, null, 1));
+    await Deno.writeTextFile(join(options.out, "index.html"), renderSite(manifest));
+    return manifest;
+  } finally {
+    db?.close();
+  }
+}

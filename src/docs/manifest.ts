@@ -1,0 +1,317 @@
+/**
+ * The docs manifest: every node of the project with what an analyst needs
+ * to know about it (description, columns with types as built, tests and
+ * their last status, SQL as written and compiled, lineage, rows, rejected
+ * rows with samples, last build), the edges, a precomputed layout, and the
+ * run history. Machine-readable (`manifest.json`) and the data of the site.
+ *
+ * @module
+ */
+import type { CompiledProject } from "../compile/compile_project.ts";
+import type { Warehouse } from "../db/warehouse.ts";
+import { quoteRelation } from "../db/sql.ts";
+import type { ProjectNode } from "../project/types.ts";
+import { layoutGraph, type Position } from "./layout.ts";
+
+/** A column as documented and as built. */
+export interface ManifestColumn {
+  name: string;
+  type: string | null;
+  description: string;
+  tests: { name: string; status: string | null }[];
+  /** Upstream `relation.column`s it is read from (direct references only). */
+  lineage: string[];
+}
+
+/** One node of the docs. */
+export interface ManifestNode {
+  id: string;
+  kind: "source" | "seed" | "model" | "test" | "api";
+  layer: string;
+  name: string;
+  description: string;
+  path: string | null;
+  materialized: string | null;
+  tags: string[];
+  sql: string | null;
+  compiled_sql: string | null;
+  columns: ManifestColumn[];
+  upstream: string[];
+  downstream: string[];
+  rows: number | null;
+  rejected: Record<string, number> | null;
+  rejected_samples: Record<string, unknown>[];
+  last_run:
+    | { status: string; duration_ms: number; ended_at: string; message: string | null }
+    | null;
+  /** Landing manifest of a raw table: its files. */
+  files: {
+    file_name: string;
+    status: string;
+    rows: number;
+    rejected_rows: number;
+    error: string | null;
+  }[];
+  checks: { name: string; expression: string }[];
+}
+
+/** The whole manifest. */
+export interface Manifest {
+  /** Version of this format. */
+  manifest_version: 1;
+  generated_at: string;
+  project: string;
+  nodes: ManifestNode[];
+  edges: [string, string][];
+  layout: Record<string, Position>;
+  runs: {
+    run_id: string;
+    command: string;
+    started_at: string;
+    ended_at: string | null;
+    status: string | null;
+    nodes: number | null;
+    errors: number | null;
+    results: { node_id: string; status: string; duration_ms: number }[];
+  }[];
+}
+
+/** API endpoints and the models they read. */
+export const API_NODES: readonly {
+  id: string;
+  name: string;
+  description: string;
+  reads: string;
+}[] = [
+  {
+    id: "api.coalescence",
+    name: "GET /api/coalescence/{strategy}",
+    description: "Coalesced benefits of a member, from the landed figures and live upstreams.",
+    reads: "marts.member_benefits",
+  },
+];
+
+const LAYER_OF: Record<ProjectNode["kind"], (n: ProjectNode) => string> = {
+  source: (n) => n.id.split(".")[0]!,
+  seed: () => "seeds",
+  model: (n) => (n as { layer: string }).layer,
+  generic_test: () => "tests",
+  singular_test: () => "tests",
+};
+
+async function safeQuery(
+  db: Warehouse | undefined,
+  sql: string,
+  params: unknown[] = [],
+): Promise<Record<string, unknown>[]> {
+  if (!db) return [];
+  try {
+    return await db.query(sql, params as never);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Builds the manifest of `cp`, reading what was built from `db` (a
+ * read-only warehouse or snapshot) when there is one.
+ */
+export async function buildManifest(
+  cp: CompiledProject,
+  db: Warehouse | undefined,
+): Promise<Manifest> {
+  const { graph, project } = cp;
+  const types = new Map<string, Map<string, string>>();
+  for (
+    const r of await safeQuery(
+      db,
+      "SELECT table_schema || '.' || table_name AS rel, column_name, data_type FROM information_schema.columns ORDER BY ordinal_position",
+    )
+  ) {
+    const rel = String(r.rel);
+    if (!types.has(rel)) types.set(rel, new Map());
+    types.get(rel)!.set(String(r.column_name), String(r.data_type));
+  }
+  const last = new Map<string, Record<string, unknown>>();
+  for (
+    const r of await safeQuery(
+      db,
+      `SELECT node_id, status, duration_ms, ended_at::VARCHAR AS ended_at, rows::DOUBLE AS rows, message, check_counts::VARCHAR AS check_counts
+       FROM wharf.run_results WHERE status <> 'skipped' QUALIFY row_number() OVER (PARTITION BY node_id ORDER BY ended_at DESC) = 1`,
+    )
+  ) last.set(String(r.node_id), r);
+  const files = new Map<string, ManifestNode["files"]>();
+  for (
+    const r of await safeQuery(
+      db,
+      "SELECT raw_table, file_name, status, rows::DOUBLE AS rows, rejected_rows::DOUBLE AS rejected_rows, error FROM wharf.files ORDER BY batch_id",
+    )
+  ) {
+    const list = files.get(String(r.raw_table)) ?? [];
+    list.push({
+      file_name: String(r.file_name),
+      status: String(r.status),
+      rows: Number(r.rows ?? 0),
+      rejected_rows: Number(r.rejected_rows ?? 0),
+      error: (r.error as string) ?? null,
+    });
+    files.set(String(r.raw_table), list);
+  }
+
+  const testsOf = (id: string) =>
+    project.tests.filter((t) => t.kind === "generic_test" && t.attachedTo === id);
+  const nodes: ManifestNode[] = [];
+  for (const id of graph.order) {
+    const n = graph.nodes.get(id)!;
+    if (n.kind === "generic_test" || n.kind === "singular_test") continue;
+    const c = cp.compiled.get(id);
+    const built = types.get(id);
+    const documented = n.kind === "model" || n.kind === "seed" ? n.columns : [];
+    const names = [...new Set([...(built?.keys() ?? []), ...documented.map((d) => d.name)])];
+    const tests = testsOf(id);
+    const columns: ManifestColumn[] = names.map((name) => ({
+      name,
+      type: built?.get(name) ?? null,
+      description: documented.find((d) => d.name === name)?.description ?? "",
+      tests: tests.filter((t) => t.kind === "generic_test" && t.test.column === name).map((t) => ({
+        name: t.name,
+        status: (last.get(t.id)?.status as string) ?? null,
+      })),
+      lineage: n.kind === "model" ? n.columnLineage[name.toLowerCase()] ?? [] : [],
+    }));
+    const run = last.get(id);
+    const rejected = run?.check_counts
+      ? JSON.parse(String(run.check_counts)) as Record<string, number>
+      : null;
+    const samples = rejected && Object.values(rejected).some((v) => v > 0) && n.kind === "model"
+      ? await safeQuery(
+        db,
+        `SELECT * FROM ${quoteRelation(n.layer, `${n.name}__rejected`)} LIMIT 5`,
+      )
+      : [];
+    nodes.push({
+      id,
+      kind: n.kind === "source" ? "source" : n.kind,
+      layer: LAYER_OF[n.kind](n),
+      name: n.kind === "source" ? n.name : n.name,
+      description: "description" in n
+        ? n.description
+        : n.kind === "source"
+        ? `Landed table (${files.get(id)?.length ?? 0} files)`
+        : "",
+      path: "path" in n ? n.path : null,
+      materialized: n.kind === "model" ? n.config.materialized : n.kind === "seed" ? "seed" : null,
+      tags: n.kind === "model" ? n.config.tags : n.kind === "seed" ? n.tags : [],
+      sql: n.kind === "model" ? n.sql : null,
+      compiled_sql: c?.kind === "model" ? c.sql || c.select : c?.kind === "seed" ? c.sql : null,
+      columns,
+      upstream: (graph.parents.get(id) ?? []).filter((p) => !p.startsWith("test.")),
+      downstream: (graph.children.get(id) ?? []).filter((p) => !p.startsWith("test.")),
+      rows: run?.rows === undefined || run.rows === null ? null : Number(run.rows),
+      rejected,
+      rejected_samples: samples,
+      last_run: run
+        ? {
+          status: String(run.status),
+          duration_ms: Number(run.duration_ms),
+          ended_at: String(run.ended_at),
+          message: (run.message as string) ?? null,
+        }
+        : null,
+      files: files.get(id) ?? [],
+      checks: n.kind === "model" ? n.checks : [],
+    });
+  }
+  for (const tests of [project.tests.filter((t) => t.kind === "singular_test")]) {
+    for (const t of tests) {
+      const run = last.get(t.id);
+      nodes.push({
+        id: t.id,
+        kind: "test",
+        layer: "tests",
+        name: t.name,
+        description: t.kind === "singular_test" ? t.description : "",
+        path: t.kind === "singular_test" ? t.path : null,
+        materialized: null,
+        tags: [],
+        sql: t.kind === "singular_test" ? t.sql : null,
+        compiled_sql: null,
+        columns: [],
+        upstream: graph.parents.get(t.id) ?? [],
+        downstream: [],
+        rows: run?.rows === undefined || run.rows === null ? null : Number(run.rows),
+        rejected: null,
+        rejected_samples: [],
+        last_run: run
+          ? {
+            status: String(run.status),
+            duration_ms: Number(run.duration_ms),
+            ended_at: String(run.ended_at),
+            message: (run.message as string) ?? null,
+          }
+          : null,
+        files: [],
+        checks: [],
+      });
+    }
+  }
+  for (const api of API_NODES) {
+    if (!graph.nodes.has(api.reads)) continue;
+    nodes.push({
+      id: api.id,
+      kind: "api",
+      layer: "api",
+      name: api.name,
+      description: api.description,
+      path: null,
+      materialized: null,
+      tags: [],
+      sql: null,
+      compiled_sql: null,
+      columns: [],
+      upstream: [api.reads],
+      downstream: [],
+      rows: null,
+      rejected: null,
+      rejected_samples: [],
+      last_run: null,
+      files: [],
+      checks: [],
+    });
+    nodes.find((n) => n.id === api.reads)?.downstream.push(api.id);
+  }
+  const ids = new Set(nodes.map((n) => n.id));
+  const edges: [string, string][] = nodes.flatMap((n) =>
+    n.upstream.filter((u) => ids.has(u)).map((u) => [u, n.id] as [string, string])
+  );
+  const runs = await safeQuery(
+    db,
+    "SELECT run_id, command, started_at::VARCHAR AS started_at, ended_at::VARCHAR AS ended_at, status, nodes, errors FROM wharf.runs ORDER BY started_at DESC LIMIT 20",
+  );
+  const results = await safeQuery(
+    db,
+    "SELECT run_id, node_id, status, duration_ms FROM wharf.run_results WHERE run_id IN (SELECT run_id FROM wharf.runs ORDER BY started_at DESC LIMIT 20) ORDER BY started_at",
+  );
+  return {
+    manifest_version: 1,
+    generated_at: new Date().toISOString(),
+    project: project.config.name,
+    nodes,
+    edges,
+    layout: layoutGraph(nodes.map((n) => ({ id: n.id, layer: n.layer })), edges),
+    runs: runs.map((r) => ({
+      run_id: String(r.run_id),
+      command: String(r.command),
+      started_at: String(r.started_at),
+      ended_at: (r.ended_at as string) ?? null,
+      status: (r.status as string) ?? null,
+      nodes: r.nodes === null ? null : Number(r.nodes),
+      errors: r.errors === null ? null : Number(r.errors),
+      results: results.filter((x) => x.run_id === r.run_id).map((x) => ({
+        node_id: String(x.node_id),
+        status: String(x.status),
+        duration_ms: Number(x.duration_ms),
+      })),
+    })),
+  };
+}
