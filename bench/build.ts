@@ -19,7 +19,7 @@ import { openWarehouse } from "../src/db/warehouse.ts";
 const REPO = join(import.meta.dirname!, "..");
 
 /** Writes a layered project with `models` models; returns its root. */
-async function generateProject(models: number, rows: number): Promise<string> {
+export async function generateProject(models: number, rows: number): Promise<string> {
   const root = await Deno.makeTempDir({ prefix: "wharf_bench_" });
   const write = async (path: string, text: string) => {
     await Deno.mkdir(join(root, path, ".."), { recursive: true });

@@ -12,6 +12,7 @@ import type { AppDeps } from "./deps.ts";
 import { errorResponse, HttpError } from "./errors.ts";
 import { coalesceRoutes } from "./routes/coalesce.ts";
 import { mountDocs } from "./routes/docs.ts";
+import { docsSiteRoutes } from "./routes/docs_site.ts";
 import { ingestRoutes } from "./routes/ingest.ts";
 import { modelRoutes } from "./routes/models.ts";
 import denoJson from "../../deno.json" with { type: "json" };
@@ -59,6 +60,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
     app.route("/", group);
   }
   mountDocs(app, denoJson.version);
+  app.route("/", docsSiteRoutes(deps));
   app.notFound((c) =>
     c.json(
       { error: `No route for ${c.req.method} ${c.req.path}: GET /openapi.json lists the API` },

@@ -124,6 +124,15 @@ Deno.test("the API answers from landed data: every strategy, health, models, row
     spec.paths["/api/coalescence/{strategy}"] && spec.paths["/api/ingest/{source}"] &&
       spec.paths["/api/models/{layer}/{name}/rows"],
   );
+  const site = await s.get("/docs");
+  assert.equal(site.status, 200);
+  assert.match(await site.text(), /<svg id="graph"/);
+  const docsManifest = await (await s.get("/docs/manifest.json")).json();
+  assert.ok(
+    docsManifest.nodes.some((n: { id: string; downstream: string[] }) =>
+      n.id === "marts.member_benefits" && n.downstream.includes("api.coalescence")
+    ),
+  );
   const page = await s.get("/docs/api");
   assert.match(await page.text(), /swagger-ui-bundle\.js/);
   assert.equal(page.headers.get("x-content-type-options"), "nosniff");
