@@ -7,19 +7,14 @@
  * @module
  */
 import { join } from "node:path";
+import { runPhase } from "./phase.ts";
 import { openWarehouse } from "../src/db/warehouse.ts";
 import { quoteLiteral } from "../src/db/sql.ts";
 
 const ROWS = Number(Deno.env.get("BENCH_LAND_ROWS") ?? 5_000_000);
 
-async function phase(args: string[]): Promise<{ ms: number; peakRssMb: number; rows: number }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", join(import.meta.dirname!, "land_worker.ts"), ...args],
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  if (!out.success) throw new Error(`bench phase ${args[0]} failed`);
-  return JSON.parse(new TextDecoder().decode(out.stdout));
+function phase(args: string[]): Promise<{ ms: number; peakRssMb: number; rows: number }> {
+  return runPhase("land_worker.ts", args);
 }
 
 export default async function main(): Promise<void> {

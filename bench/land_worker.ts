@@ -7,13 +7,9 @@
  */
 import { openWarehouse } from "../src/db/warehouse.ts";
 import { resolveConfig } from "../src/config.ts";
+import { peakRssMb } from "./phase.ts";
 import { land } from "../src/land/land.ts";
 import { quoteLiteral } from "../src/db/sql.ts";
-
-function peakRssMb(): number {
-  const status = Deno.readTextFileSync("/proc/self/status");
-  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
-}
 
 const [mode, file, db, project] = Deno.args;
 const start = performance.now();

@@ -12,6 +12,7 @@
 import { createGzip } from "node:zlib";
 import { createWriteStream } from "node:fs";
 import { join } from "node:path";
+import { runPhase } from "./phase.ts";
 
 const TARGET_MB = Number(Deno.env.get("BENCH_TIC_MB") ?? 700);
 
@@ -72,14 +73,8 @@ async function writeIndex(path: string, mb: number): Promise<number> {
   return size;
 }
 
-async function phase(args: string[]): Promise<{ ms: number; bytes: number; peakRssMb: number }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", join(import.meta.dirname!, "tic_worker.ts"), ...args],
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  if (!out.success) throw new Error(`bench phase ${args[0]} failed`);
-  return JSON.parse(new TextDecoder().decode(out.stdout));
+function phase(args: string[]): Promise<{ ms: number; bytes: number; peakRssMb: number }> {
+  return runPhase("tic_worker.ts", args);
 }
 
 export default async function main(): Promise<void> {

@@ -6,12 +6,8 @@
  * @module
  */
 import { resolveConfig } from "../src/config.ts";
+import { peakRssMb } from "./phase.ts";
 import { landTic } from "../src/tic/land_tic.ts";
-
-function peakRssMb(): number {
-  return Number(/VmHWM:\s+(\d+) kB/.exec(Deno.readTextFileSync("/proc/self/status"))?.[1] ?? 0) /
-    1024;
-}
 
 const [mode, file, db] = Deno.args;
 const start = performance.now();

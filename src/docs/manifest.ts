@@ -158,6 +158,35 @@ export async function buildManifest(
     files.set(String(r.raw_table), list);
   }
 
+  const lastRun = (run: Record<string, unknown> | undefined): ManifestNode["last_run"] =>
+    run
+      ? {
+        status: String(run.status),
+        duration_ms: Number(run.duration_ms),
+        ended_at: String(run.ended_at),
+        message: (run.message as string) ?? null,
+      }
+      : null;
+  const bare = (
+    n:
+      & Pick<ManifestNode, "id" | "kind" | "layer" | "name" | "description" | "upstream">
+      & Partial<ManifestNode>,
+  ): ManifestNode => ({
+    path: null,
+    materialized: null,
+    tags: [],
+    sql: null,
+    compiled_sql: null,
+    columns: [],
+    downstream: [],
+    rows: null,
+    rejected: null,
+    rejected_samples: [],
+    last_run: null,
+    files: [],
+    checks: [],
+    ...n,
+  });
   const testsOf = (id: string) =>
     project.tests.filter((t) => t.kind === "generic_test" && t.attachedTo === id);
   const nodes: ManifestNode[] = [];
@@ -222,62 +251,34 @@ export async function buildManifest(
       checks: n.kind === "model" ? n.checks : [],
     });
   }
-  for (const tests of [project.tests.filter((t) => t.kind === "singular_test")]) {
-    for (const t of tests) {
-      const run = last.get(t.id);
-      nodes.push({
-        id: t.id,
-        kind: "test",
-        layer: "tests",
-        name: t.name,
-        description: t.kind === "singular_test" ? t.description : "",
-        path: t.kind === "singular_test" ? t.path : null,
-        materialized: null,
-        tags: [],
-        sql: t.kind === "singular_test" ? t.sql : null,
-        compiled_sql: null,
-        columns: [],
-        upstream: graph.parents.get(t.id) ?? [],
-        downstream: [],
-        rows: run?.rows === undefined || run.rows === null ? null : Number(run.rows),
-        rejected: null,
-        rejected_samples: [],
-        last_run: run
-          ? {
-            status: String(run.status),
-            duration_ms: Number(run.duration_ms),
-            ended_at: String(run.ended_at),
-            message: (run.message as string) ?? null,
-          }
-          : null,
-        files: [],
-        checks: [],
-      });
-    }
+  for (const t of project.tests) {
+    if (t.kind !== "singular_test") continue;
+    const run = last.get(t.id);
+    nodes.push(bare({
+      id: t.id,
+      kind: "test",
+      layer: "tests",
+      name: t.name,
+      description: t.description,
+      path: t.path,
+      sql: t.sql,
+      upstream: graph.parents.get(t.id) ?? [],
+      rows: run?.rows === undefined || run.rows === null ? null : Number(run.rows),
+      last_run: lastRun(run),
+    }));
   }
   for (const api of API_NODES) {
     if (!graph.nodes.has(api.reads)) continue;
-    nodes.push({
-      id: api.id,
-      kind: "api",
-      layer: "api",
-      name: api.name,
-      description: api.description,
-      path: null,
-      materialized: null,
-      tags: [],
-      sql: null,
-      compiled_sql: null,
-      columns: [],
-      upstream: [api.reads],
-      downstream: [],
-      rows: null,
-      rejected: null,
-      rejected_samples: [],
-      last_run: null,
-      files: [],
-      checks: [],
-    });
+    nodes.push(
+      bare({
+        id: api.id,
+        kind: "api",
+        layer: "api",
+        name: api.name,
+        description: api.description,
+        upstream: [api.reads],
+      }),
+    );
     nodes.find((n) => n.id === api.reads)?.downstream.push(api.id);
   }
   const ids = new Set(nodes.map((n) => n.id));

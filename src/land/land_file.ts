@@ -12,7 +12,13 @@ import type { AppendValue, Session, Warehouse } from "../db/warehouse.ts";
 import { quoteIdent, quoteLiteral, quoteRelation } from "../db/sql.ts";
 import { LandingError } from "../errors.ts";
 import { type FileInfo, inspectFile } from "./detect.ts";
-import { findLanded, hasLandedSize, type ManifestEntry, writeManifest } from "./manifest.ts";
+import {
+  findLanded,
+  hasLandedSize,
+  type ManifestEntry,
+  nextBatchId,
+  writeManifest,
+} from "./manifest.ts";
 import { columnNames } from "./names.ts";
 import { readJsonArray, readNdjson, readXlsx, type Records } from "./read_records.ts";
 import type { FileMatch } from "./sources.ts";
@@ -399,6 +405,28 @@ export async function landFile(
 
   let info: FileInfo | undefined;
   let columns: { header: string; column: string }[] | undefined;
+  const manifestEntry = (
+    batchId: number,
+    status: ManifestEntry["status"],
+    outcome: Pick<ManifestEntry, "sha256" | "rows" | "rejectedRows" | "error">,
+  ): ManifestEntry => ({
+    batchId,
+    source: source.name,
+    path: file,
+    fileName: name,
+    rawTable: `raw.${source.table}`,
+    size,
+    status,
+    format: info?.format,
+    encoding: info?.encoding,
+    delimiter: info?.delimiter,
+    columns,
+    groups: match.groups,
+    deliveredAt: match.deliveredAt,
+    startedAt: started,
+    endedAt: new Date(),
+    ...outcome,
+  });
   try {
     info = await inspectFile(path, name, source);
     const records = info.format === "json"
@@ -413,9 +441,7 @@ export async function landFile(
     columns = headers.map((h, i) => ({ header: h, column: names[i]! }));
     if (options.requireMatchingColumns) await checkColumnsFit(wh, source.table, names, name);
     const result = await wh.transaction(async (s) => {
-      const batchId = Number(
-        (await s.query("SELECT nextval('wharf.batch_ids')::DOUBLE AS id"))[0]!.id,
-      );
+      const batchId = await nextBatchId(s);
       const target: Target = {
         table: source.table,
         lineage: lineageOf(match, file, batchId, started),
@@ -437,27 +463,14 @@ export async function landFile(
       const digest = await hashing;
       const dup = await findLanded(s, digest);
       if (dup) throw new Duplicate(dup.batchId, dup.path);
-      const entry: ManifestEntry = {
-        batchId,
-        source: source.name,
-        path: file,
-        fileName: name,
-        rawTable: `raw.${source.table}`,
-        size,
-        sha256: digest,
-        status: "landed",
-        format: info!.format,
-        encoding: info!.encoding,
-        delimiter: info!.delimiter,
-        rows: landed.rows,
-        rejectedRows: landed.rejected,
-        columns,
-        groups: match.groups,
-        deliveredAt: match.deliveredAt,
-        startedAt: started,
-        endedAt: new Date(),
-      };
-      await writeManifest(s, entry);
+      await writeManifest(
+        s,
+        manifestEntry(batchId, "landed", {
+          sha256: digest,
+          rows: landed.rows,
+          rejectedRows: landed.rejected,
+        }),
+      );
       return { batchId, ...landed, sha256: digest };
     });
     return done({
@@ -483,30 +496,16 @@ export async function landFile(
       : `Cannot land "${file}": ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`;
     const digest = await hashing.catch(() => undefined);
     await wh.transaction(async (s) => {
-      const batchId = Number(
-        (await s.query("SELECT nextval('wharf.batch_ids')::DOUBLE AS id"))[0]!.id,
+      const batchId = await nextBatchId(s);
+      await writeManifest(
+        s,
+        manifestEntry(batchId, "failed", {
+          sha256: digest,
+          rows: 0,
+          rejectedRows: 0,
+          error: message,
+        }),
       );
-      await writeManifest(s, {
-        batchId,
-        source: source.name,
-        path: file,
-        fileName: name,
-        rawTable: `raw.${source.table}`,
-        size,
-        sha256: digest,
-        status: "failed",
-        format: info?.format,
-        encoding: info?.encoding,
-        delimiter: info?.delimiter,
-        rows: 0,
-        rejectedRows: 0,
-        error: message,
-        columns,
-        groups: match.groups,
-        deliveredAt: match.deliveredAt,
-        startedAt: started,
-        endedAt: new Date(),
-      });
     });
     return done({ status: "failed", rows: 0, rejectedRows: 0, sha256: digest, message });
   }

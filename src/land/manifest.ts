@@ -46,6 +46,11 @@ export async function ensureManifest(session: Session): Promise<void> {
   `);
 }
 
+/** The next batch id (from the `wharf.batch_ids` sequence). */
+export async function nextBatchId(session: Session): Promise<number> {
+  return Number((await session.query("SELECT nextval('wharf.batch_ids')::DOUBLE AS id"))[0]!.id);
+}
+
 /** One manifest row. */
 export interface ManifestEntry {
   batchId: number;

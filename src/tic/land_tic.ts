@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import type { ResolvedConfig } from "../config.ts";
 import { type AppendValue, openWarehouse, type Session } from "../db/warehouse.ts";
 import { openByteSource } from "./byte_stream.ts";
+import { nextBatchId } from "../land/manifest.ts";
 import { normalizeStructure } from "./normalize.ts";
 import { IndexScanner, ScanError } from "./scanner.ts";
 
@@ -152,9 +153,7 @@ export async function landTic(
   };
   try {
     await wh.exec(DDL);
-    summary.indexId = Number(
-      (await wh.query("SELECT nextval('wharf.batch_ids')::DOUBLE AS id"))[0]!.id,
-    );
+    summary.indexId = await nextBatchId(wh);
     const id = BigInt(summary.indexId);
     try {
       await wh.transaction(async (s) => {
