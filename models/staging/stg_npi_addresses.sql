@@ -1,17 +1,11 @@
 -- Every address of every enriched NPI: the LOCATION and MAILING addresses,
 -- and the other practice locations (purpose PRACTICE).
-with latest as (
-    select npi, body -> '$.results[0]' as r
-    from raw.npi_responses
-    qualify row_number() over (partition by npi order by fetched_at desc) = 1
-),
-
-addresses as (
+with addresses as (
     select npi, unnest(coalesce(json_extract(r, '$.addresses[*]'), [])) as a, false as practice
-    from latest
+    from staging.stg_npi_latest_responses
     union all
     select npi, unnest(coalesce(json_extract(r, '$.practiceLocations[*]'), [])) as a, true as practice
-    from latest
+    from staging.stg_npi_latest_responses
 )
 
 select

@@ -1,13 +1,7 @@
 -- Other identifiers (Medicaid, …) of every enriched NPI.
-with latest as (
-    select npi, body -> '$.results[0]' as r
-    from raw.npi_responses
-    qualify row_number() over (partition by npi order by fetched_at desc) = 1
-),
-
-identifiers as (
+with identifiers as (
     select npi, unnest(coalesce(json_extract(r, '$.identifiers[*]'), [])) as i
-    from latest
+    from staging.stg_npi_latest_responses
 )
 
 select

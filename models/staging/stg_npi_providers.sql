@@ -1,15 +1,9 @@
 -- One row per enriched NPI, from its latest registry response. Both shapes
 -- the registry has served are read: older (number and epochs as integers,
 -- epochs in seconds) and newer (strings, epochs in milliseconds, endpoints).
-with latest as (
-    select npi, fetched_at, body
-    from raw.npi_responses
-    qualify row_number() over (partition by npi order by fetched_at desc) = 1
-),
-
-results as (
-    select npi, fetched_at, body -> '$.results[0]' as r
-    from latest
+with results as (
+    select npi, fetched_at, r
+    from staging.stg_npi_latest_responses
     where json_array_length(body -> '$.results') > 0
 )
 

@@ -1,13 +1,7 @@
 -- Every taxonomy of every enriched NPI, with its primary flag.
-with latest as (
-    select npi, body -> '$.results[0]' as r
-    from raw.npi_responses
-    qualify row_number() over (partition by npi order by fetched_at desc) = 1
-),
-
-taxonomies as (
+with taxonomies as (
     select npi, unnest(coalesce(json_extract(r, '$.taxonomies[*]'), [])) as t
-    from latest
+    from staging.stg_npi_latest_responses
 )
 
 select
