@@ -176,8 +176,10 @@ export function buildGraph(
       }
     }
     const schema = ref.includes(".") ? ref.split(".")[0] : undefined;
-    const what = schema === "raw" || schema === "wharf"
-      ? "no such raw table in the warehouse (land it first with `wharf land`)"
+    const what = schema === "raw"
+      ? "no such raw table in the warehouse (land it first with `wharf land`, `wharf tic` or `wharf enrich npi`)"
+      : schema === "wharf"
+      ? "no such wharf table in the warehouse yet (the command that keeps it creates it, e.g. `wharf enrich npi` for wharf.npi_ledger)"
       : schema === "seeds"
       ? "no such seed"
       : "no such model";

@@ -338,7 +338,7 @@ Deno.test("a raw table not landed yet: a whole-project run skips what needs it, 
       assert.equal(e.issues.length, 1);
       assert.match(
         e.issues[0]!.message,
-        /^Cannot resolve relation "raw\.not_landed" in models\/staging\/b\.sql: no such raw table in the warehouse \(land it first with `wharf land`\); or leave out what needs it: --exclude raw\.not_landed\+$/,
+        /^Cannot resolve relation "raw\.not_landed" in models\/staging\/b\.sql: no such raw table in the warehouse \(land it first with `wharf land`, `wharf tic` or `wharf enrich npi`\); or leave out what needs it: --exclude raw\.not_landed\+$/,
       );
       return true;
     },
