@@ -40,15 +40,30 @@ export interface FileOutcome {
   durationMs: number;
 }
 
+/** What one streaming read of a file tells. */
+export interface FileFacts {
+  sha256: string;
+  /** Double quotes in the (decompressed) text: odd means a quote is never closed. */
+  quotes: number;
+}
+
+function countQuotes(chunk: Uint8Array): number {
+  let n = 0;
+  for (let i = chunk.indexOf(0x22); i !== -1; i = chunk.indexOf(0x22, i + 1)) n++;
+  return n;
+}
+
 /**
- * Computes the SHA-256 of a file, streaming. A gzipped file is also
- * decompressed on the way, to its end: DuckDB's reader stops quietly at a
- * truncated gzip stream, so this is where a cut-off delivery is caught.
+ * Reads a file once, streaming: its SHA-256, and how many double quotes its
+ * text holds. A gzipped file is also decompressed on the way, to its end:
+ * DuckDB's reader stops quietly at a truncated gzip stream, so this is where
+ * a cut-off delivery is caught.
  *
  * @throws {LandingError} when a gzip stream is truncated or corrupt.
  */
-export async function hashFile(path: string, name = basename(path)): Promise<string> {
+export async function scanFile(path: string, name = basename(path)): Promise<FileFacts> {
   const hash = createHash("sha256");
+  let quotes = 0;
   using f = await Deno.open(path);
   let gunzip: WritableStreamDefaultWriter<Uint8Array> | undefined;
   let drained: Promise<void> | undefined;
@@ -58,7 +73,9 @@ export async function hashFile(path: string, name = basename(path)): Promise<str
       if (chunk[0] === 0x1f && chunk[1] === 0x8b) {
         const ds = new DecompressionStream("gzip");
         gunzip = ds.writable.getWriter() as WritableStreamDefaultWriter<Uint8Array>;
-        drained = ds.readable.pipeTo(new WritableStream());
+        drained = ds.readable.pipeTo(
+          new WritableStream({ write: (c) => void (quotes += countQuotes(c)) }),
+        );
         drained.catch(() => {});
       }
     }
@@ -66,7 +83,7 @@ export async function hashFile(path: string, name = basename(path)): Promise<str
     if (gunzip) {
       await gunzip.ready.catch(() => {});
       gunzip.write(chunk).catch(() => {});
-    }
+    } else quotes += countQuotes(chunk);
   }
   if (gunzip) {
     try {
@@ -82,7 +99,14 @@ export async function hashFile(path: string, name = basename(path)): Promise<str
       );
     }
   }
-  return hash.digest("hex");
+  return { sha256: hash.digest("hex"), quotes };
+}
+
+/** Raised after a fast (one-thread) read of a file with a quote never closed: read it again in parallel. */
+class UnclosedQuote extends Error {
+  constructor() {
+    super("unclosed quote");
+  }
 }
 
 class Duplicate extends Error {
@@ -214,6 +238,7 @@ async function landCsv(
   columns: string[],
   file: string,
   source: string,
+  mode: { ordered: boolean; facts: Promise<FileFacts> },
   onProgress?: (fraction: number) => void,
 ): Promise<{ rows: number; rejected: number }> {
   const rel = quoteRelation("raw", target.table);
@@ -233,26 +258,36 @@ async function landCsv(
     "rejects_table = '__wharf_rejects'",
     "rejects_scan = '__wharf_rejects_scan'",
   ];
+  // Row numbers: the k-th row read is file line k + 1 (the header is line 1),
+  // moved down by the rejected lines before it (fixed below). Two ways to get
+  // k, both measured: one reader thread with row_number() (DuckDB then writes
+  // the table compressed at once), or parallel readers and the rows' order of
+  // insertion afterwards. The first is faster, but DuckDB 1.5.5's one-thread
+  // reader drops an unclosed quote at the end of a file without a reject, so
+  // a file whose quotes do not pair up is read the second way.
   const lineage = target.lineage.map((l) => `${l.value} AS ${quoteIdent(l.name)}`).join(", ");
-  const insert = `INSERT INTO ${rel} BY NAME SELECT *, ${lineage} FROM read_csv(${
+  const numbered = mode.ordered ? "row_number() OVER () + 1 AS _row_number, " : "";
+  const insert = `INSERT INTO ${rel} BY NAME SELECT *, ${numbered}${lineage} FROM read_csv(${
     quoteLiteral(path)
-  }, ${options.join(", ")})`;
+  }, ${[...options, `parallel = ${!mode.ordered}`].join(", ")})`;
   const rows = onProgress ? await s.countWithProgress(insert, onProgress) : await s.count(insert);
+  if (mode.ordered && (await mode.facts).quotes % 2 === 1) throw new UnclosedQuote();
   const rejected = Number(
     (await s.query("SELECT count(DISTINCT line)::DOUBLE AS n FROM temp.__wharf_rejects"))[0]!.n,
   );
-  // The reader keeps file order: the k-th row landed is file line k + 1, plus
-  // the rejected lines before it (t = rejected line's record index minus its rank).
-  const base = `(SELECT min(rowid) FROM ${rel} WHERE _batch_id = ${batchId})`;
-  const k = `(${rel}.rowid - ${base} + 1)`;
-  if (rejected === 0) {
-    await s.exec(`UPDATE ${rel} SET _row_number = ${k} + 1 WHERE _batch_id = ${batchId}`);
-  } else {
+  if (!mode.ordered) {
+    const base = `(SELECT min(rowid) FROM ${rel} WHERE _batch_id = ${batchId})`;
+    await s.exec(
+      `UPDATE ${rel} SET _row_number = ${rel}.rowid - ${base} + 2 WHERE _batch_id = ${batchId}`,
+    );
+  }
+  if (rejected > 0) {
+    // t = a rejected line's record index minus its rank: row k moves down by #{t < k}.
     await s.exec(
       `CREATE OR REPLACE TEMP TABLE __wharf_shift AS SELECT line - 1 - row_number() OVER (ORDER BY line) AS t FROM (SELECT DISTINCT line FROM temp.__wharf_rejects)`,
     );
     await s.exec(
-      `UPDATE ${rel} SET _row_number = ${k} + 1 + (SELECT count(*) FROM temp.__wharf_shift AS r WHERE r.t < ${k}) WHERE _batch_id = ${batchId}`,
+      `UPDATE ${rel} SET _row_number = _row_number + (SELECT count(*) FROM temp.__wharf_shift AS r WHERE r.t < ${rel}._row_number - 1) WHERE _batch_id = ${batchId}`,
     );
     await s.exec("DROP TABLE temp.__wharf_shift");
     const lines =
@@ -384,14 +419,14 @@ export async function landFile(
   });
 
   // A landed file of the same size is worth hashing first: a rerun then skips without reading twice.
-  let sha256: string | undefined;
+  let known: FileFacts | undefined;
   if (await hasLandedSize(wh, size)) {
-    sha256 = await hashFile(path, file);
-    const dup = await findLanded(wh, sha256);
+    known = await scanFile(path, file);
+    const dup = await findLanded(wh, known.sha256);
     if (dup) {
       return done({
         status: "skipped",
-        sha256,
+        sha256: known.sha256,
         batchId: dup.batchId,
         rows: 0,
         rejectedRows: 0,
@@ -400,7 +435,9 @@ export async function landFile(
     }
   }
   // Otherwise hash while DuckDB reads: both read the same bytes, the hash on this thread.
-  const hashing = sha256 ? Promise.resolve(sha256) : hashFile(path, file);
+  const facts = known ? Promise.resolve(known) : scanFile(path, file);
+  facts.catch(() => {});
+  const hashing = facts.then((f) => f.sha256);
   hashing.catch(() => {});
 
   let info: FileInfo | undefined;
@@ -440,39 +477,48 @@ export async function landFile(
     const names = columnNames(headers);
     columns = headers.map((h, i) => ({ header: h, column: names[i]! }));
     if (options.requireMatchingColumns) await checkColumnsFit(wh, source.table, names, name);
-    const result = await wh.transaction(async (s) => {
-      const batchId = await nextBatchId(s);
-      const target: Target = {
-        table: source.table,
-        lineage: lineageOf(match, file, batchId, started),
-      };
-      await ensureTable(s, source.table, target.lineage, names);
-      const landed = records
-        ? await landRecords(s, records, target, batchId, names, file, source.name)
-        : await landCsv(
+    const attempt = (ordered: boolean) =>
+      wh.transaction(async (s) => {
+        const batchId = await nextBatchId(s);
+        const target: Target = {
+          table: source.table,
+          lineage: lineageOf(match, file, batchId, started),
+        };
+        await ensureTable(s, source.table, target.lineage, names);
+        const landed = records
+          ? await landRecords(s, records, target, batchId, names, file, source.name)
+          : await landCsv(
+            s,
+            path,
+            info!,
+            target,
+            batchId,
+            names,
+            file,
+            source.name,
+            { ordered, facts },
+            options.onProgress && ((f) => options.onProgress!(Math.round(f * size), size)),
+          );
+        const digest = await hashing;
+        const dup = await findLanded(s, digest);
+        if (dup) throw new Duplicate(dup.batchId, dup.path);
+        await writeManifest(
           s,
-          path,
-          info!,
-          target,
-          batchId,
-          names,
-          file,
-          source.name,
-          options.onProgress && ((f) => options.onProgress!(Math.round(f * size), size)),
+          manifestEntry(batchId, "landed", {
+            sha256: digest,
+            rows: landed.rows,
+            rejectedRows: landed.rejected,
+          }),
         );
-      const digest = await hashing;
-      const dup = await findLanded(s, digest);
-      if (dup) throw new Duplicate(dup.batchId, dup.path);
-      await writeManifest(
-        s,
-        manifestEntry(batchId, "landed", {
-          sha256: digest,
-          rows: landed.rows,
-          rejectedRows: landed.rejected,
-        }),
-      );
-      return { batchId, ...landed, sha256: digest };
-    });
+        return { batchId, ...landed, sha256: digest };
+      });
+    let result: Awaited<ReturnType<typeof attempt>>;
+    try {
+      result = await attempt(true);
+    } catch (err) {
+      if (!(err instanceof UnclosedQuote)) throw err;
+      result = await attempt(false);
+    }
     return done({
       status: "landed",
       batchId: result.batchId,

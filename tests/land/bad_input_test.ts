@@ -149,3 +149,37 @@ Deno.test("a file that matches no source is refused with the known sources; --so
   );
   await assert.rejects(() => land(p.config, [`${p.root}/missing.csv`], { db: p.db }), LandingError);
 });
+
+Deno.test("rows after rejected lines keep their file line numbers, with quotes that pair up and with one never closed", async () => {
+  await using p = await landingProject();
+  const paired = await p.write(
+    "members-clientA-202308.csv",
+    'id,name\n1,"A, a"\n2,x,extra\n3,"C"\n4\n5,E\n',
+  );
+  const unclosed = await p.write(
+    "members-clientA-202309.csv",
+    'id,name\n1,"A, a"\n2,x,extra\n3,C\n4,"never closed\n',
+  );
+  const summary = await land(p.config, [paired, unclosed], { db: p.db });
+  assert.deepEqual(summary.outcomes.map((o) => [o.rows, o.rejectedRows]), [[3, 2], [2, 2]]);
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select _period, id, _row_number::int as line from raw.members order by _period, line",
+    ),
+    [
+      { _period: "202308", id: "1", line: 2 },
+      { _period: "202308", id: "3", line: 4 },
+      { _period: "202308", id: "5", line: 6 },
+      { _period: "202309", id: "1", line: 2 },
+      { _period: "202309", id: "3", line: 4 },
+    ],
+  );
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select line::int as line from wharf.rejects where file like '%202309%' order by line",
+    ),
+    [{ line: 3 }, { line: 5 }],
+  );
+});
