@@ -56,8 +56,14 @@ export function createProgram(): Command {
       serveCommand(),
     ]
   ) {
-    program.addCommand(cmd.exitOverride().showHelpAfterError("(run with --help for usage)"));
+    program.addCommand(cmd);
   }
+  // Usage errors anywhere (subcommands of subcommands too) reach main() as exit code 2.
+  const override = (c: Command) => {
+    c.exitOverride().showHelpAfterError("(run with --help for usage)");
+    c.commands.forEach(override);
+  };
+  program.commands.forEach(override);
   return program;
 }
 

@@ -160,3 +160,14 @@ Deno.test("wharf says which file is locked and what to do when another process h
     await holder.status;
   }
 });
+
+Deno.test("usage errors in nested commands exit 2 too", async () => {
+  for (
+    const args of [["enrich", "npi"], ["docs", "build", "--bogus"], ["export", "npi-by-state"]]
+  ) {
+    const r = await runCli(args);
+    assert.equal(r.code, 2, args.join(" "));
+    assert.match(r.stderr, /^error: /);
+  }
+  assert.equal((await runCli(["enrich", "npi", "--help"])).code, 0);
+});
