@@ -1,7 +1,8 @@
 /**
  * `wharf land --watch`: land files as they appear in folders. A file lands
  * once it has stopped changing for the debounce time (so a copy in progress
- * is not read half-written); names of partial downloads are ignored.
+ * is not read half-written); names of partial downloads are ignored. The
+ * warehouse is held only while a file lands, so `build` can run meanwhile.
  *
  * @module
  */
@@ -38,7 +39,6 @@ export async function watchAndLand(
       throw new LandingError(d, `Cannot watch "${d}": not a folder`);
     }
   }
-  const wh = await openWarehouse(options.db ?? config.warehouse);
   const landFiles = async (paths: readonly string[]) => {
     const { planned, unmatched } = matchInputs(
       config,
@@ -57,7 +57,14 @@ export async function watchAndLand(
         durationMs: 0,
       });
     }
-    await landPlanned(wh, config, planned, options);
+    if (planned.length === 0) return;
+    // The warehouse is opened per landing, so builds can run while we watch.
+    const wh = await openWarehouse(options.db ?? config.warehouse);
+    try {
+      await landPlanned(wh, config, planned, options);
+    } finally {
+      wh.close();
+    }
   };
   // Files land one at a time, in the order they settle.
   let queue = Promise.resolve();
@@ -110,8 +117,7 @@ export async function watchAndLand(
       }
     }
     for (const p of pending.values()) clearTimeout(p.timer);
-    await queue;
   } finally {
-    wh.close();
+    await queue;
   }
 }

@@ -48,7 +48,7 @@ Deno.test("wharf land exits 2 when a file matches no source", async () => {
   );
 });
 
-Deno.test("wharf land --watch lands a file once it stops changing, and stops cleanly on SIGTERM", async () => {
+Deno.test("wharf land --watch lands a file once it stops changing, leaves the warehouse free between files, and stops cleanly on SIGTERM", async () => {
   await using p = await landingProject();
   await p.write("wharf.config.ts", CONFIG);
   const dir = join(p.root, "drop");
@@ -92,6 +92,8 @@ Deno.test("wharf land --watch lands a file once it stops changing, and stops cle
     await Deno.writeTextFile(file, "2,Bo\n", { append: true });
     await Deno.writeTextFile(join(dir, ".hidden.csv.part"), "partial");
     await waitFor(/landed {2}members .*members-clientA-202301\.csv: 2 rows/);
+    // Between landings the warehouse is free: another process (a build) can open it.
+    assert.deepEqual(await query(p.db, "select count(*)::int as n from raw.members"), [{ n: 2 }]);
     await Deno.writeTextFile(join(dir, "stray.csv"), "x\n1\n");
     await waitFor(/failed .*stray\.csv: File "stray\.csv" matches no source/);
   } finally {
