@@ -6,13 +6,13 @@
  *
  * @module
  */
+import { cliCommand } from "../tests/helpers.ts";
 import autocannon from "autocannon";
 import { join } from "node:path";
 import { openWarehouse } from "../src/db/warehouse.ts";
 
 const MEMBERS = Number(Deno.env.get("BENCH_SERVE_MEMBERS") ?? 1_000_000);
 const SECONDS = Number(Deno.env.get("BENCH_SERVE_SECONDS") ?? 10);
-const REPO = join(import.meta.dirname!, "..");
 
 function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -77,23 +77,16 @@ async function serve(
   port: number,
   upstreams: string[],
 ): Promise<Deno.ChildProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      join(REPO, "cli", "main.ts"),
-      "--project",
-      root,
-      "--db",
-      db,
-      "serve",
-      "--port",
-      String(port),
-      ...upstreams.flatMap((u) => ["--upstream", u]),
-    ],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  const child = cliCommand([
+    "--project",
+    root,
+    "--db",
+    db,
+    "serve",
+    "--port",
+    String(port),
+    ...upstreams.flatMap((u) => ["--upstream", u]),
+  ], { stdout: "null", stderr: "null" }).spawn();
   await waitFor(`http://127.0.0.1:${port}/health`, (b) => b.members_with_benefits === MEMBERS);
   return child;
 }

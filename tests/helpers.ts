@@ -81,15 +81,27 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `deno run cli/main.ts …args` as users do, with colors off. */
-export async function runCli(args: readonly string[], cwd = REPO): Promise<CliResult> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", join(REPO, "cli", "main.ts"), ...args],
-    cwd,
-    env: { NO_COLOR: "1" },
+/**
+ * The real CLI as users start it (`deno run cli/main.ts …args`), colors off;
+ * `options` sets the streams (piped by default) and the folder.
+ */
+export function cliCommand(
+  args: readonly string[],
+  options: Omit<Deno.CommandOptions, "args"> = {},
+): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    cwd: REPO,
     stdout: "piped",
     stderr: "piped",
-  }).output();
+    ...options,
+    args: ["run", "--allow-all", join(REPO, "cli", "main.ts"), ...args],
+    env: { NO_COLOR: "1", ...options.env },
+  });
+}
+
+/** Runs the CLI to its end and returns what it printed and its exit code. */
+export async function runCli(args: readonly string[], cwd = REPO): Promise<CliResult> {
+  const out = await cliCommand(args, { cwd }).output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { loadConfig, type ResolvedConfig } from "../../src/config.ts";
 import { enrichNpis } from "../../src/enrich/enrich_npi.ts";
 import { exportNpiByState } from "../../src/enrich/export_npi.ts";
-import { REPO, runCli, type TempProject, tempProject } from "../helpers.ts";
+import { cliCommand, REPO, runCli, type TempProject, tempProject } from "../helpers.ts";
 import { query } from "../land/helpers.ts";
 import { fakeRegistry, validNpis } from "./fake_registry.ts";
 
@@ -135,28 +135,21 @@ Deno.test("a killed enrichment, resumed, ends in the same state as an uninterrup
   await p.write("npis.txt", npis.join("\n"));
   await using registry = fakeRegistry({ latencyMs: 5, faults: { serverError: 0.1 } });
   const run = (dbFile: string) =>
-    new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-all",
-        join(REPO, "cli", "main.ts"),
-        "--project",
-        REPO,
-        "--db",
-        dbFile,
-        "enrich",
-        "npi",
-        join(p.root, "npis.txt"),
-        "--registry",
-        registry.url,
-        "--concurrency",
-        "4",
-        "--timeout",
-        "2s",
-      ],
-      stdout: "null",
-      stderr: "null",
-    });
+    cliCommand([
+      "--project",
+      REPO,
+      "--db",
+      dbFile,
+      "enrich",
+      "npi",
+      join(p.root, "npis.txt"),
+      "--registry",
+      registry.url,
+      "--concurrency",
+      "4",
+      "--timeout",
+      "2s",
+    ], { stdout: "null", stderr: "null" });
   const clean = join(p.root, "clean.duckdb");
   assert.equal((await run(clean).output()).code, 0);
   const killed = join(p.root, "killed.duckdb");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { REPO, runCli } from "../helpers.ts";
+import { cliCommand, runCli } from "../helpers.ts";
 import { landingProject, query } from "./helpers.ts";
 
 const CONFIG = `export default {
@@ -53,23 +53,8 @@ Deno.test("wharf land --watch lands a file once it stops changing, leaves the wa
   await p.write("wharf.config.ts", CONFIG);
   const dir = join(p.root, "drop");
   await Deno.mkdir(dir);
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      join(REPO, "cli", "main.ts"),
-      "--project",
-      p.root,
-      "land",
-      "--watch",
-      "--debounce",
-      "300",
-      dir,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).spawn();
+  const child = cliCommand(["--project", p.root, "land", "--watch", "--debounce", "300", dir], {})
+    .spawn();
   const lines: string[] = [];
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   const waitFor = async (re: RegExp) => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { openWarehouse } from "../../src/db/warehouse.ts";
-import { REPO } from "../helpers.ts";
+import { cliCommand } from "../helpers.ts";
 import { landingProject } from "./helpers.ts";
 
 const CONFIG = `export default {
@@ -33,18 +33,7 @@ async function landedFiles(db: string): Promise<number> {
 }
 
 function landProcess(root: string, db: string): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      join(REPO, "cli", "main.ts"),
-      "--project",
-      root,
-      "--db",
-      db,
-      "land",
-      join(root, "in"),
-    ],
+  return cliCommand(["--project", root, "--db", db, "land", join(root, "in")], {
     stdout: "null",
     stderr: "null",
   }).spawn();

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { REPO, runCli, tempProject } from "../helpers.ts";
+import { cliCommand, runCli, tempProject } from "../helpers.ts";
 import { fakeUpstream } from "./fakes.ts";
 
 Deno.test("wharf serve starts on an empty warehouse, answers from upstreams, and stops cleanly on SIGTERM", async () => {
@@ -9,23 +8,15 @@ Deno.test("wharf serve starts on an empty warehouse, answers from upstreams, and
     kind: "values",
     values: { oop_max: 3, remaining_oop_max: 2, copay: 1 },
   });
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      join(REPO, "cli", "main.ts"),
-      "--project",
-      p.root,
-      "serve",
-      "--port",
-      "0",
-      "--upstream",
-      upstream.url,
-    ],
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).spawn();
+  const child = cliCommand([
+    "--project",
+    p.root,
+    "serve",
+    "--port",
+    "0",
+    "--upstream",
+    upstream.url,
+  ], { stdout: "piped", stderr: "piped", env: { NO_COLOR: "1" } }).spawn();
   const out = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let printed = "";
   while (!/No warehouse at/.test(printed)) {

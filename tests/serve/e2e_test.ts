@@ -6,7 +6,7 @@ import { land } from "../../src/land/land.ts";
 import { runProject } from "../../src/run/run_project.ts";
 import { createApp } from "../../src/serve/app.ts";
 import { prepareServer } from "../../src/serve/start.ts";
-import { REPO, type TempProject, tempProject } from "../helpers.ts";
+import { cliCommand, REPO, type TempProject, tempProject } from "../helpers.ts";
 import { query } from "../land/helpers.ts";
 
 const TOKEN = "s3cret-token";
@@ -320,17 +320,7 @@ Deno.test("while a build runs, the API keeps answering from the last snapshot, t
       }
     }
   })();
-  const build = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      join(REPO, "cli", "main.ts"),
-      "--project",
-      REPO,
-      "--db",
-      p.db,
-      "build",
-    ],
+  const build = await cliCommand(["--project", REPO, "--db", p.db, "build"], {
     stdout: "null",
     stderr: "piped",
   }).output();
