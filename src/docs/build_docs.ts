@@ -6,7 +6,9 @@
 import { join } from "node:path";
 import type { ResolvedConfig } from "../config.ts";
 import { openWarehouse, type Warehouse } from "../db/warehouse.ts";
-import { inspectProject } from "../run/run_project.ts";
+import { compileProject } from "../compile/compile_project.ts";
+import { WarehouseError } from "../errors.ts";
+import { listSources } from "../run/run_project.ts";
 import { buildManifest, type Manifest } from "./manifest.ts";
 import { renderSite } from "./site.ts";
 
@@ -15,14 +17,16 @@ export async function buildDocs(
   config: ResolvedConfig,
   options: { db: string; out: string },
 ): Promise<Manifest> {
-  const cp = await inspectProject(config, options.db);
   let db: Warehouse | undefined;
   try {
     db = await openWarehouse(options.db, { readOnly: true });
-  } catch {
-    db = undefined; // not built yet, or busy: document the project alone
+  } catch (err) {
+    // Not built yet, or busy: document the project alone.
+    if (!(err instanceof WarehouseError)) throw err;
   }
   try {
+    const sources = db ? await listSources(db) : undefined;
+    const cp = await compileProject(config, { sources, deferMissingSources: true });
     const manifest = await buildManifest(cp, db);
     await Deno.mkdir(options.out, { recursive: true });
     await Deno.writeTextFile(join(options.out, "manifest.json"), JSON.stringify(manifest, null, 1));
