@@ -1,10 +1,13 @@
 /**
  * One measured phase of `deno task bench tic`, in its own process so its
- * peak RSS is its own: `gunzip <file>` (DecompressionStream, counting bytes)
- * or `tic <file> <db>` (wharf tic). Prints `{"ms", "bytes", "peakRssMb"}`.
+ * peak RSS is its own: `gunzip <file>` (DecompressionStream, counting
+ * bytes), `zlib <file>` (node:zlib's gunzip, which wharf uses) or
+ * `tic <file> <db>` (wharf tic). Prints `{"ms", "bytes", "peakRssMb"}`.
  *
  * @module
  */
+import { createReadStream } from "node:fs";
+import { createGunzip } from "node:zlib";
 import { resolveConfig } from "../src/config.ts";
 import { peakRssMb } from "./phase.ts";
 import { landTic } from "../src/tic/land_tic.ts";
@@ -16,6 +19,10 @@ if (mode === "gunzip") {
   using f = await Deno.open(file!);
   for await (const chunk of f.readable.pipeThrough(new DecompressionStream("gzip"))) {
     bytes += chunk.length;
+  }
+} else if (mode === "zlib") {
+  for await (const chunk of createReadStream(file!).pipe(createGunzip({ chunkSize: 1 << 17 }))) {
+    bytes += (chunk as Uint8Array).length;
   }
 } else {
   const summary = await landTic(resolveConfig(Deno.cwd()), file!, { db });

@@ -30,6 +30,11 @@ export interface OpenWarehouseOptions {
    * moment), 0 for readers.
    */
   lockWaitMs?: number;
+  /**
+   * DuckDB's memory limit for this instance (e.g. `"64MB"`), for a command
+   * that streams and must stay in bounded memory. Default: DuckDB's own.
+   */
+  memoryLimit?: string;
 }
 
 /** One connection's worth of queries, used inside {@linkcode Warehouse.withConnection}. */
@@ -63,6 +68,20 @@ export interface Session {
    * `bigint`, or null.
    */
   append(schema: string, table: string, rows: Iterable<readonly AppendValue[]>): Promise<number>;
+  /**
+   * Opens an appender to add rows one at a time as they are produced (no
+   * batch held in JavaScript), inside this connection's open transaction
+   * if any. Close it before the transaction ends.
+   */
+  appender(schema: string, table: string): Promise<RowAppender>;
+}
+
+/** Rows appended one at a time: see {@linkcode Session.appender}. */
+export interface RowAppender {
+  /** Appends one row. */
+  row(values: readonly AppendValue[]): void;
+  /** Flushes the rows to the table and closes the appender. */
+  close(): void;
 }
 
 /** A value {@linkcode Session.append} can append. */
@@ -125,26 +144,40 @@ class ConnectionSession implements Session {
     table: string,
     rows: Iterable<readonly AppendValue[]>,
   ): Promise<number> {
-    const appender = schema === "temp"
-      ? await this.connection.createAppender(table, "main", "temp")
-      : await this.connection.createAppender(table, schema);
+    const appender = await this.appender(schema, table);
     let n = 0;
     try {
       for (const row of rows) {
-        for (const v of row) {
+        appender.row(row);
+        n++;
+      }
+    } finally {
+      appender.close();
+    }
+    return n;
+  }
+  async appender(schema: string, table: string): Promise<RowAppender> {
+    const appender = schema === "temp"
+      ? await this.connection.createAppender(table, "main", "temp")
+      : await this.connection.createAppender(table, schema);
+    return {
+      row(values) {
+        for (const v of values) {
           if (v === null) appender.appendNull();
           else if (typeof v === "bigint") appender.appendBigInt(v);
           else if (typeof v === "number") appender.appendDouble(v);
           else appender.appendVarchar(v);
         }
         appender.endRow();
-        n++;
-      }
-      appender.flushSync();
-    } finally {
-      appender.closeSync();
-    }
-    return n;
+      },
+      close() {
+        try {
+          appender.flushSync();
+        } finally {
+          appender.closeSync();
+        }
+      },
+    };
   }
 }
 
@@ -175,6 +208,15 @@ export class Warehouse implements Session {
    * ```
    */
   async withConnection<T>(fn: (session: Session) => Promise<T>): Promise<T> {
+    const session = await this.#acquire();
+    try {
+      return await fn(session);
+    } finally {
+      this.#idle.push(session);
+    }
+  }
+
+  async #acquire(): Promise<ConnectionSession> {
     if (this.#closed) {
       throw new WarehouseError(this.path, `Warehouse "${this.path}" is closed`);
     }
@@ -183,11 +225,7 @@ export class Warehouse implements Session {
       session = new ConnectionSession(await this.#instance.connect());
       this.#all.push(session);
     }
-    try {
-      return await fn(session);
-    } finally {
-      this.#idle.push(session);
-    }
+    return session;
   }
 
   /**
@@ -236,6 +274,28 @@ export class Warehouse implements Session {
     return this.withConnection((s) => s.append(schema, table, rows));
   }
 
+  /** An appender on a connection of its own, back in the pool once closed. */
+  async appender(schema: string, table: string): Promise<RowAppender> {
+    const session = await this.#acquire();
+    let appender: RowAppender;
+    try {
+      appender = await session.appender(schema, table);
+    } catch (err) {
+      this.#idle.push(session);
+      throw err;
+    }
+    return {
+      row: (values) => appender.row(values),
+      close: () => {
+        try {
+          appender.close();
+        } finally {
+          this.#idle.push(session);
+        }
+      },
+    };
+  }
+
   columns(sql: string, params?: Params): Promise<Record<string, unknown[]>> {
     return this.withConnection((s) => s.columns(sql, params));
   }
@@ -276,6 +336,7 @@ export async function openWarehouse(
   options: OpenWarehouseOptions = {},
 ): Promise<Warehouse> {
   const config: Record<string, string> = {};
+  if (options.memoryLimit) config.memory_limit = options.memoryLimit;
   if (options.readOnly) {
     config.access_mode = "READ_ONLY";
     if (path !== ":memory:" && !(await exists(path))) {

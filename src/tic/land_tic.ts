@@ -1,20 +1,38 @@
 /**
  * `wharf tic`: stream a Transparency-in-Coverage table-of-contents index
  * (local or remote, gzipped or not) into `raw.tic_*`, in memory that does
- * not grow with the file. The whole index lands in one transaction: a
- * truncated or broken file rolls back and is recorded as `failed` in
- * `raw.tic_indexes` with the byte offset, so nothing of it is presented as
- * complete.
+ * not grow with the file.
+ *
+ * One thread reads: bytes → sha256 → gunzip → {@linkcode IndexReader}.
+ * Each reporting structure becomes one staged row (its plans as compact
+ * JSON, its file ids as text) appended to DuckDB as it is read, so nothing
+ * accumulates in JavaScript. Batches are committed one by one; DuckDB
+ * expands each into `raw.tic_plans` and `raw.tic_plan_files` on its own
+ * threads while the next is read, on a second connection.
+ *
+ * Status: an index is `running` while it lands, `complete` at the end. A
+ * truncated or broken index is `failed`, with the byte offset in its error,
+ * and its rows are removed; so is one whose run was killed, found
+ * `running` by the next `wharf tic` (which holds the warehouse alone).
+ * Models read `complete` indexes only.
  *
  * @module
  */
 import { createHash } from "node:crypto";
+import { createGunzip } from "node:zlib";
+import { pipeline, Readable } from "node:stream";
+import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import type { ResolvedConfig } from "../config.ts";
-import { type AppendValue, openWarehouse, type Session } from "../db/warehouse.ts";
-import { openByteSource } from "./byte_stream.ts";
+import {
+  type AppendValue,
+  openWarehouse,
+  type RowAppender,
+  type Session,
+} from "../db/warehouse.ts";
 import { nextBatchId } from "../land/manifest.ts";
-import { normalizeStructure } from "./normalize.ts";
-import { IndexScanner, ScanError } from "./scanner.ts";
+import { openByteSource } from "./byte_stream.ts";
+import { FileRegistry, type TicFile } from "./files.ts";
+import { IndexReader, ScanError, type TicPlan } from "./reader.ts";
 
 /** Progress of a running index. */
 export interface TicProgress {
@@ -30,7 +48,7 @@ export interface TicOptions {
   db?: string;
   onProgress?: (p: TicProgress) => void;
   onRetry?: (info: { attempt: number; at: number; error: string }) => void;
-  /** Rows buffered per table before they are appended. Default 20,000. */
+  /** Reporting structures per committed batch. Default 10,000. */
   batchRows?: number;
 }
 
@@ -74,50 +92,182 @@ const DDL = `
   CREATE TABLE IF NOT EXISTS raw.tic_plan_files (index_id BIGINT, structure_id BIGINT, file_id BIGINT);
 `;
 
+const ROW_TABLES = ["tic_plans", "tic_files", "tic_plan_files"] as const;
+
 /**
- * The dedupe key of a file URL: its path, without scheme, host and signed
- * query (plain string scanning: this runs for every file reference).
+ * Decompressed chunk size. Measured on `deno task bench tic`: 128 KB keeps
+ * peak RSS ~90 MB lower than 256 KB (fewer large buffers awaiting garbage
+ * collection) at the same speed; 64 KB is ~10% slower.
  */
-export function urlKey(url: string): { key: string; host: string } {
-  const scheme = url.indexOf("://");
-  let end = url.length;
-  const q = url.indexOf("?");
-  if (q !== -1) end = q;
-  const h = url.indexOf("#");
-  if (h !== -1 && h < end) end = h;
-  if (scheme === -1) return { key: url.slice(0, end), host: "" };
-  const slash = url.indexOf("/", scheme + 3);
-  const hostEnd = slash === -1 || slash > end ? end : slash;
-  const path = hostEnd === end ? "/" : url.slice(hostEnd, end);
-  return {
-    key: path.includes("%") ? decodeURIComponentSafe(path) : path,
-    host: url.slice(scheme + 3, hostEnd),
-  };
+const GUNZIP_CHUNK = 1 << 17;
+/** DuckDB's memory limit while an index lands: batches are committed, so its cache need not grow. */
+const DUCKDB_MEMORY = "64MB";
+
+const STAGING = "__wharf_tic_structures";
+
+/** SQL that expands a staged batch into the raw tables and commits it. */
+function expandBatch(indexId: bigint): string {
+  return `
+    INSERT INTO raw.tic_plans
+      SELECT ${indexId}, structure_id, p[1], p[2], p[3], p[4]
+      FROM (
+        SELECT structure_id, unnest(json_transform(plans, '[["VARCHAR"]]')) AS p
+        FROM temp.${STAGING}
+      );
+    INSERT INTO raw.tic_plan_files
+      SELECT ${indexId}, structure_id, unnest(string_split(file_ids, ',')::BIGINT[])
+      FROM temp.${STAGING};
+    DELETE FROM temp.${STAGING};
+    COMMIT;
+  `;
 }
 
-function decodeURIComponentSafe(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
+/**
+ * One connection taking every other batch: its transaction stages rows as
+ * they are read (appenders, nothing held in JavaScript), then DuckDB
+ * expands and commits them on its own threads while the other lane stages
+ * the next batch.
+ */
+class Lane {
+  #structures: RowAppender | undefined;
+  #files: RowAppender | undefined;
+  #expanding: Promise<void> = Promise.resolve();
+  #inTransaction = false;
+
+  constructor(readonly session: Session, readonly indexId: bigint) {}
+
+  async open(): Promise<void> {
+    await this.session.exec(
+      `CREATE OR REPLACE TEMP TABLE ${STAGING} (structure_id BIGINT, plans VARCHAR, file_ids VARCHAR)`,
+    );
+  }
+
+  /** Waits for this lane's previous batch, then starts staging a new one. */
+  async begin(): Promise<void> {
+    await this.#expanding;
+    await this.session.exec("BEGIN TRANSACTION");
+    this.#inTransaction = true;
+    this.#structures = await this.session.appender("temp", STAGING);
+    this.#files = await this.session.appender("raw", "tic_files");
+  }
+
+  structure(row: readonly AppendValue[]): void {
+    this.#structures!.row(row);
+  }
+
+  file(row: readonly AppendValue[]): void {
+    this.#files!.row(row);
+  }
+
+  /** Ends staging and starts the expansion and commit (awaited by the next begin or finish). */
+  end(): void {
+    this.#closeAppenders();
+    this.#expanding = this.session.exec(expandBatch(this.indexId)).then(
+      () => {
+        this.#inTransaction = false;
+      },
+      async (err) => {
+        await this.#rollback();
+        throw err;
+      },
+    );
+    // A failure surfaces at the next begin or at finish; never unhandled.
+    this.#expanding.catch(() => {});
+  }
+
+  async finish(): Promise<void> {
+    await this.#expanding;
+    await this.session.exec(`DROP TABLE temp.${STAGING}`);
+  }
+
+  /** Undoes a batch in progress, whatever state it is in. */
+  async abandon(): Promise<void> {
+    await this.#expanding.catch(() => {});
+    try {
+      this.#closeAppenders();
+    } catch { /* the transaction is rolled back below */ }
+    await this.#rollback();
+    await this.session.exec(`DROP TABLE IF EXISTS temp.${STAGING}`);
+  }
+
+  #closeAppenders(): void {
+    const appenders = [this.#structures, this.#files];
+    this.#structures = this.#files = undefined;
+    for (const a of appenders) a?.close();
+  }
+
+  async #rollback(): Promise<void> {
+    if (!this.#inTransaction) return;
+    this.#inTransaction = false;
+    await this.session.exec("ROLLBACK").catch(() => {});
   }
 }
 
-/** Buffers rows per table and appends them in batches inside the open transaction. */
-class Batches {
-  /** Rows per table; `links` is one row per structure with its file ids as text, unnested at the end. */
-  readonly rows: Record<string, AppendValue[][]> = { tic_plans: [], tic_files: [], links: [] };
-  constructor(readonly session: Session, readonly size: number) {}
+/**
+ * The rows of one index, staged in batches of `batchRows` structures that
+ * two {@linkcode Lane}s take in turn.
+ */
+class RowSink {
+  #turn = 0;
+  #staged = 0;
+
+  constructor(readonly lanes: readonly [Lane, Lane], readonly batchRows: number) {}
+
+  get #lane(): Lane {
+    return this.lanes[this.#turn]!;
+  }
+
+  async open(): Promise<void> {
+    for (const lane of this.lanes) await lane.open();
+    await this.#lane.begin();
+  }
+
+  structure(id: number, plans: readonly TicPlan[], fileIds: readonly number[]): void {
+    this.#lane.structure([
+      BigInt(id),
+      plans.length
+        ? JSON.stringify(
+          plans.map((p) => [p.plan_name, p.plan_id, p.plan_id_type, p.plan_market_type]),
+        )
+        : null,
+      fileIds.length ? fileIds.join(",") : null,
+    ]);
+    this.#staged++;
+  }
+
+  file(f: TicFile): void {
+    this.#lane.file([
+      this.lanes[0].indexId,
+      BigInt(f.id),
+      f.kind,
+      f.key,
+      f.url,
+      f.host,
+      f.fileName,
+      f.description,
+    ]);
+  }
+
   get full(): boolean {
-    return Object.values(this.rows).some((r) => r.length >= this.size);
+    return this.#staged >= this.batchRows;
   }
+
+  /** Hands the batch to DuckDB and starts the next on the other lane. */
   async flush(): Promise<void> {
-    for (const [table, rows] of Object.entries(this.rows)) {
-      if (rows.length === 0) continue;
-      if (table === "links") await this.session.append("temp", "__wharf_tic_links", rows);
-      else await this.session.append("raw", table, rows);
-      this.rows[table] = [];
-    }
+    this.#lane.end();
+    this.#turn = 1 - this.#turn;
+    this.#staged = 0;
+    await this.#lane.begin();
+  }
+
+  /** Ends the last batch and waits for every batch to be committed. */
+  async close(): Promise<void> {
+    this.#lane.end();
+    for (const lane of this.lanes) await lane.finish();
+  }
+
+  async abandon(): Promise<void> {
+    for (const lane of this.lanes) await lane.abandon();
   }
 }
 
@@ -133,7 +283,7 @@ export async function landTic(
 ): Promise<TicSummary> {
   const started = new Date();
   const t0 = performance.now();
-  const wh = await openWarehouse(options.db ?? config.warehouse);
+  const wh = await openWarehouse(options.db ?? config.warehouse, { memoryLimit: DUCKDB_MEMORY });
   const summary: TicSummary = {
     indexId: 0,
     source: input,
@@ -153,168 +303,162 @@ export async function landTic(
   };
   try {
     await wh.exec(DDL);
+    await wh.transaction((s) => removeInterrupted(s));
     summary.indexId = await nextBatchId(wh);
-    const id = BigInt(summary.indexId);
-    try {
-      await wh.transaction(async (s) => {
-        await s.exec(
-          "CREATE OR REPLACE TEMP TABLE __wharf_tic_links (structure_id BIGINT, file_ids VARCHAR)",
-        );
-        const batches = new Batches(s, options.batchRows ?? 20_000);
-        const fileIds = new Map<string, number>();
-        const fields: Record<string, unknown> = {};
-        let structure = 0;
-        const onStructure = (element: unknown) => {
-          const st = normalizeStructure(element);
-          structure++;
-          const sid = BigInt(structure);
-          for (const p of st.plans) {
-            batches.rows.tic_plans!.push([
-              id,
-              sid,
-              p.plan_name,
-              p.plan_id,
-              p.plan_id_type,
-              p.plan_market_type,
-            ]);
-          }
-          const linked = new Set<number>();
-          const ids: number[] = [];
-          for (const f of st.files) {
-            const { key, host } = urlKey(f.url);
-            const dedupe = `${f.kind}:${key}`;
-            let fid = fileIds.get(dedupe);
-            if (fid === undefined) {
-              fid = fileIds.size + 1;
-              fileIds.set(dedupe, fid);
-              batches.rows.tic_files!.push([
-                id,
-                BigInt(fid),
-                f.kind,
-                key,
-                f.url,
-                host,
-                key.split("/").pop() ?? key,
-                f.description,
-              ]);
-            }
-            if (!linked.has(fid)) {
-              linked.add(fid);
-              ids.push(fid);
-            }
-          }
-          if (ids.length) batches.rows.links!.push([sid, ids.join(",")]);
-          summary.links += ids.length;
-          summary.plans += st.plans.length;
-        };
-        const scanner = new IndexScanner({
-          onField: (k, v) => (fields[k] = v),
-          onElement: (_k, element) => onStructure(element),
-        });
-        const source = await openByteSource(input, { onRetry: options.onRetry });
-        const hash = createHash("sha256");
-        let compressed = 0;
-        const counted = source.stream.pipeThrough(
-          new TransformStream<Uint8Array, Uint8Array>({
-            transform(chunk, ctl) {
-              compressed += chunk.length;
-              hash.update(chunk);
-              ctl.enqueue(chunk);
-            },
-          }),
-        );
-        const reader = counted.getReader();
-        const first = await reader.read();
-        const head = first.value ?? new Uint8Array();
-        const rest = new ReadableStream<Uint8Array>({
-          start(ctl) {
-            if (head.length) ctl.enqueue(head);
-            if (first.done) ctl.close();
-          },
-          async pull(ctl) {
-            const { done, value } = await reader.read();
-            if (done) ctl.close();
-            else ctl.enqueue(value);
-          },
-          cancel: (reason) => reader.cancel(reason),
-        });
-        const gzip = head[0] === 0x1f && head[1] === 0x8b;
-        const bytes = gzip
-          ? rest.pipeThrough(
-            new DecompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>,
-          )
-          : rest;
-        const chunks = bytes.getReader();
-        for (;;) {
-          let next: ReadableStreamReadResult<Uint8Array>;
-          try {
-            next = await chunks.read();
-          } catch (err) {
-            const msg = err instanceof Error ? err.message : String(err);
-            throw new ScanError(
-              `${
-                gzip && !/HTTP|Reading|resume/.test(msg) ? "broken gzip stream" : "read failed"
-              }: ${msg}`,
-              scanner.offset,
-            );
-          }
-          if (next.done) break;
-          scanner.push(next.value);
-          summary.elements = structure;
-          if (batches.full) await batches.flush();
-          options.onProgress?.({
-            compressedBytes: compressed,
-            totalBytes: source.total,
-            bytes: scanner.offset,
-            elements: structure,
-            files: fileIds.size,
-          });
-        }
-        scanner.end();
-        // A file holding one reporting structure alone (no index around it).
-        if (structure === 0 && ("reporting_plans" in fields || "in_network_files" in fields)) {
-          onStructure(fields);
-        }
-        await batches.flush();
-        await s.exec(
-          `INSERT INTO raw.tic_plan_files SELECT ${id}, structure_id, unnest(string_split(file_ids, ','))::BIGINT FROM temp.__wharf_tic_links`,
-        );
-        await s.exec("DROP TABLE temp.__wharf_tic_links");
-        summary.elements = structure;
-        summary.files = fileIds.size;
-        summary.compressedBytes = compressed;
-        summary.bytes = scanner.offset;
-        summary.sha256 = hash.digest("hex");
-        summary.reportingEntityName = typeof fields.reporting_entity_name === "string"
-          ? fields.reporting_entity_name
-          : null;
-        summary.reportingEntityType = typeof fields.reporting_entity_type === "string"
-          ? fields.reporting_entity_type.toLowerCase()
-          : null;
-        summary.version = fields.version === undefined || fields.version === null
-          ? null
-          : String(fields.version);
-        summary.status = "complete";
-        await recordIndex(s, summary, started);
-      });
-    } catch (err) {
-      summary.status = "failed";
-      summary.error = err instanceof Error ? err.message : String(err);
-      await wh.withConnection((s) => recordIndex(s, summary, started));
-    }
+    await wh.withConnection((s) => wh.withConnection((other) => landOn(s, other)));
     summary.elapsedMs = performance.now() - t0;
     return summary;
   } finally {
     wh.close();
   }
+
+  async function landOn(s: Session, other: Session): Promise<void> {
+    await s.exec(
+      "INSERT INTO raw.tic_indexes (index_id, source, status, started_at) VALUES (?, ?, 'running', ?::TIMESTAMPTZ)",
+      [summary.indexId, input, started.toISOString()],
+    );
+    const id = BigInt(summary.indexId);
+    const sink = new RowSink([new Lane(s, id), new Lane(other, id)], options.batchRows ?? 10_000);
+    try {
+      await sink.open();
+      await read(input, sink, summary, options);
+      await sink.close();
+      summary.status = "complete";
+      await saveIndex(s, summary);
+    } catch (err) {
+      await sink.abandon();
+      summary.status = "failed";
+      summary.error = err instanceof Error ? err.message : String(err);
+      await s.exec("BEGIN TRANSACTION");
+      for (const table of ROW_TABLES) {
+        await s.exec(`DELETE FROM raw.${table} WHERE index_id = ?`, [summary.indexId]);
+      }
+      await saveIndex(s, summary);
+      await s.exec("COMMIT");
+    }
+  }
 }
 
-async function recordIndex(s: Session, x: TicSummary, started: Date): Promise<void> {
+/** Reads the index into the sink, filling in the summary. */
+async function read(
+  input: string,
+  sink: RowSink,
+  summary: TicSummary,
+  options: TicOptions,
+): Promise<void> {
+  const registry = new FileRegistry((f) => sink.file(f));
+  const fields: Record<string, unknown> = {};
+  const reader = new IndexReader(registry, {
+    onField: (key, value) => (fields[key] = value),
+    onStructure: (_offset, plans, fileIds) => {
+      sink.structure(reader.structures, plans, fileIds);
+      summary.plans += plans.length;
+      summary.links += fileIds.length;
+    },
+  });
+  const source = await openByteSource(input, { onRetry: options.onRetry });
+  const hash = createHash("sha256");
+  let compressed = 0;
+  const counted = source.stream.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, ctl) {
+        compressed += chunk.length;
+        hash.update(chunk);
+        ctl.enqueue(chunk);
+      },
+    }),
+  );
+  const head = counted.getReader();
+  const first = await head.read();
+  const start = first.value ?? new Uint8Array();
+  const rest = new ReadableStream<Uint8Array>({
+    start(ctl) {
+      if (start.length) ctl.enqueue(start);
+      if (first.done) ctl.close();
+    },
+    async pull(ctl) {
+      const { done, value } = await head.read();
+      if (done) ctl.close();
+      else ctl.enqueue(value);
+    },
+    cancel: (reason) => head.cancel(reason),
+  });
+  const gzip = start[0] === 0x1f && start[1] === 0x8b;
+  // node:zlib, measured about twice as fast here as DecompressionStream.
+  const bytes: AsyncIterable<Uint8Array> = gzip
+    ? pipeline(
+      Readable.fromWeb(rest as NodeReadableStream<Uint8Array>),
+      createGunzip({ chunkSize: GUNZIP_CHUNK }),
+      () => {},
+    )
+    : rest;
+  try {
+    for await (const chunk of bytes) {
+      reader.push(chunk);
+      if (sink.full) await sink.flush();
+      summary.compressedBytes = compressed;
+      summary.bytes = reader.offset;
+      summary.elements = reader.structures;
+      summary.files = registry.size;
+      options.onProgress?.({
+        compressedBytes: compressed,
+        totalBytes: source.total,
+        bytes: reader.offset,
+        elements: reader.structures,
+        files: registry.size,
+      });
+    }
+  } catch (err) {
+    if (err instanceof ScanError) throw err;
+    const msg = err instanceof Error ? err.message : String(err);
+    throw new ScanError(
+      `${gzip && !/HTTP|Reading|resume/.test(msg) ? "broken gzip stream" : "read failed"}: ${msg}`,
+      reader.offset,
+    );
+  }
+  reader.end();
+  summary.elements = reader.structures;
+  summary.files = registry.size;
+  summary.compressedBytes = compressed;
+  summary.bytes = reader.offset;
+  summary.sha256 = hash.digest("hex");
+  summary.reportingEntityName = typeof fields.reporting_entity_name === "string"
+    ? fields.reporting_entity_name
+    : null;
+  summary.reportingEntityType = typeof fields.reporting_entity_type === "string"
+    ? fields.reporting_entity_type.toLowerCase()
+    : null;
+  summary.version = fields.version === undefined || fields.version === null
+    ? null
+    : String(fields.version);
+}
+
+/**
+ * Indexes left `running` by a run that was killed: this run holds the
+ * warehouse alone, so none is still landing. Their rows are removed and
+ * they are marked failed.
+ */
+async function removeInterrupted(s: Session): Promise<void> {
+  const stale = await s.query("SELECT index_id FROM raw.tic_indexes WHERE status = 'running'");
+  for (const { index_id } of stale) {
+    for (const table of ROW_TABLES) {
+      await s.exec(`DELETE FROM raw.${table} WHERE index_id = ?`, [index_id as number]);
+    }
+  }
+  if (stale.length) {
+    await s.exec(
+      "UPDATE raw.tic_indexes SET status = 'failed', error = 'interrupted: the run ended before the index was read to its end; its rows were removed', ended_at = now() WHERE status = 'running'",
+    );
+  }
+}
+
+async function saveIndex(s: Session, x: TicSummary): Promise<void> {
   await s.exec(
-    "INSERT INTO raw.tic_indexes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::TIMESTAMPTZ, ?::TIMESTAMPTZ)",
+    `UPDATE raw.tic_indexes SET status = ?, reporting_entity_name = ?, reporting_entity_type = ?,
+       version = ?, sha256 = ?, compressed_bytes = ?, bytes = ?, elements = ?, plans = ?,
+       files = ?, links = ?, error = ?, ended_at = now()
+     WHERE index_id = ?`,
     [
-      x.indexId,
-      x.source,
       x.status,
       x.reportingEntityName,
       x.reportingEntityType,
@@ -327,8 +471,7 @@ async function recordIndex(s: Session, x: TicSummary, started: Date): Promise<vo
       x.files,
       x.links,
       x.error,
-      started.toISOString(),
-      new Date().toISOString(),
+      x.indexId,
     ],
   );
 }

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadConfig, type ResolvedConfig } from "../../src/config.ts";
-import { landTic, urlKey } from "../../src/tic/land_tic.ts";
+import { landTic } from "../../src/tic/land_tic.ts";
 import { runProject } from "../../src/run/run_project.ts";
-import { REPO, runCli, type TempProject, tempProject } from "../helpers.ts";
+import { cliCommand, REPO, runCli, type TempProject, tempProject } from "../helpers.ts";
 import { gzip, query } from "../land/helpers.ts";
 
 /**
@@ -39,15 +39,6 @@ async function healthcare(p: TempProject): Promise<ResolvedConfig> {
     paths: { ...base.paths, target: join(p.root, "target"), cache: join(p.root, "cache") },
   };
 }
-
-Deno.test("urlKey() drops scheme, host and signed query", () => {
-  assert.deepEqual(urlKey("https://h.example.com/a/b%20c.json.gz?sig=1#x"), {
-    key: "/a/b c.json.gz",
-    host: "h.example.com",
-  });
-  assert.deepEqual(urlKey("https://h.example.com"), { key: "/", host: "h.example.com" });
-  assert.deepEqual(urlKey("relative/file.json?x"), { key: "relative/file.json", host: "" });
-});
 
 Deno.test("wharf tic lands an index with files deduplicated by path, gzipped or not, and answers NY PPO exactly", async () => {
   await using p = await tempProject();
@@ -140,7 +131,8 @@ Deno.test("a truncated index is recorded as failed with its offset and nothing o
   const config = await healthcare(p);
   const text = index();
   const cut = await p.write("cut.json.gz", gzip(text.slice(0, text.indexOf("PLAIN PLAN"))));
-  const summary = await landTic(config, cut, { db: p.db });
+  // One structure per committed batch: the rows of those batches are removed too.
+  const summary = await landTic(config, cut, { db: p.db, batchRows: 1 });
   assert.equal(summary.status, "failed");
   assert.match(
     summary.error!,
@@ -149,10 +141,10 @@ Deno.test("a truncated index is recorded as failed with its offset and nothing o
   assert.deepEqual(
     await query(
       p.db,
-      "select status, error is not null as e, (select count(*) from raw.tic_plans)::int as plans, (select count(*) from raw.tic_files)::int as files from raw.tic_indexes",
+      "select status, error is not null as e, elements::int as elements, (select count(*) from raw.tic_plans)::int as plans, (select count(*) from raw.tic_files)::int as files, (select count(*) from raw.tic_plan_files)::int as links from raw.tic_indexes",
     ),
     [
-      { status: "failed", e: true, plans: 0, files: 0 },
+      { status: "failed", e: true, elements: 2, plans: 0, files: 0, links: 0 },
     ],
   );
   const broken = gzip(text);
@@ -214,6 +206,80 @@ Deno.test("a remote index streams from HTTP, and a dropped connection resumes wi
     ]);
     assert.equal(requests, 2);
     assert.match(ranges[0]!, /^bytes=\d+-$/);
+  } finally {
+    controller.abort();
+    await server.finished;
+  }
+});
+
+Deno.test("a run killed mid-index leaves it running; the next run removes its rows and marks it failed", async () => {
+  await using p = await tempProject();
+  const config = await healthcare(p);
+  // 30,000 small structures; the server sends two thirds, then stalls.
+  const lines = Array.from(
+    { length: 30_000 },
+    (_, i) =>
+      `{"reporting_plans":[{"plan_name":"P${i}","plan_id":"${i}"}],"in_network_files":[{"description":"d","location":"https://h/f${
+        i % 50
+      }.json"}]}`,
+  );
+  const body = new TextEncoder().encode(`{"reporting_structure":[\n${lines.join(",\n")}\n]}`);
+  const sent = Promise.withResolvers<void>();
+  const controller = new AbortController();
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    signal: controller.signal,
+    onListen() {},
+  }, () => {
+    const stream = new ReadableStream({
+      start(ctl) {
+        ctl.enqueue(body.slice(0, Math.floor(body.length * 2 / 3)));
+        sent.resolve();
+      },
+    });
+    return new Response(stream, { headers: { "content-length": String(body.length) } });
+  });
+  try {
+    const child = cliCommand([
+      "--project",
+      REPO,
+      "--db",
+      p.db,
+      "tic",
+      `http://127.0.0.1:${server.addr.port}/index.json`,
+    ], { stdout: "null", stderr: "null" }).spawn();
+    await sent.promise;
+    // Until the first batch (10,000 structures) is committed.
+    await new Promise((r) => setTimeout(r, 1500));
+    child.kill("SIGKILL");
+    await child.status;
+    const before = await query(
+      p.db,
+      "select status, (select count(*) from raw.tic_plans)::int as plans from raw.tic_indexes",
+    );
+    assert.equal(before.length, 1);
+    assert.equal(before[0]!.status, "running");
+    assert.ok((before[0]!.plans as number) >= 10_000, `plans committed: ${before[0]!.plans}`);
+
+    const next = await p.write("next.json", index());
+    const summary = await landTic(config, next, { db: p.db });
+    assert.equal(summary.status, "complete");
+    assert.deepEqual(
+      await query(
+        p.db,
+        "select status, error, (select count(*) from raw.tic_plans p where p.index_id = i.index_id)::int as plans from raw.tic_indexes i order by index_id",
+      ),
+      [
+        {
+          status: "failed",
+          error:
+            "interrupted: the run ended before the index was read to its end; its rows were removed",
+          plans: 0,
+        },
+        { status: "complete", error: null, plans: 4 },
+      ],
+    );
   } finally {
     controller.abort();
     await server.finished;

@@ -1,0 +1,712 @@
+/**
+ * A streaming reader of Transparency-in-Coverage table-of-contents files:
+ * one JSON object, tens of GB, whose bulk is one array
+ * (`reporting_structure`).
+ *
+ * It walks the decompressed bytes once and reads each reporting structure
+ * in place, straight from the bytes: plans as small objects, file
+ * references as byte ranges handed to a {@linkcode FileRegistry}, which
+ * matches known paths without building strings. Only a structure that
+ * straddles two chunks is copied, so memory holds one structure at a time
+ * whatever the file's size. Top-level scalars (entity name and type,
+ * version …) are parsed as they come.
+ *
+ * Strict about structure: the whole document is checked against JSON's
+ * grammar (brackets, commas, colons, literals, numbers, string ends and
+ * the escapes of strings it reads), and a truncated file or a syntax error
+ * fails with the byte offset. Not checked: the contents of strings it
+ * skips (a raw control character there passes). Lenient about layout and
+ * the quirks of real files: any whitespace, stray commas between
+ * structures and between top-level keys, upper-case enum values,
+ * `allowed_amount_file` singular or plural, a list or a single object, a
+ * file that is a single reporting structure with no index around it.
+ *
+ * @module
+ */
+import type { FileRegistry } from "./files.ts";
+import {
+  BACKSLASH,
+  CLOSE_ARR,
+  CLOSE_OBJ,
+  COLON,
+  COMMA,
+  decodeBytes,
+  decodeString,
+  NEED_MORE,
+  OPEN_ARR,
+  OPEN_OBJ,
+  QUOTE,
+  scalarText,
+  stringEnd,
+  wordsOf,
+} from "./json_bytes.ts";
+
+/** A syntax error or truncation, at a byte offset of the decompressed stream. */
+export class ScanError extends Error {
+  constructor(readonly reason: string, readonly offset: number) {
+    super(`${reason} at byte ${offset}`);
+    this.name = "ScanError";
+  }
+}
+
+/** A plan of a reporting structure. */
+export interface TicPlan {
+  plan_name: string | null;
+  plan_id: string | null;
+  plan_id_type: string | null;
+  plan_market_type: string | null;
+}
+
+/** What the reader reports. */
+export interface ReaderHandlers {
+  /** A top-level key whose value is not a reporting structure (or part of one), parsed. */
+  onField?: (key: string, value: unknown) => void;
+  /**
+   * One reporting structure: its byte offset, its plans and the distinct ids
+   * of the files it links (both arrays are reused after the call returns).
+   */
+  onStructure: (offset: number, plans: readonly TicPlan[], fileIds: readonly number[]) => void;
+}
+
+const STREAMED = "reporting_structure";
+/** Keys of a reporting structure, also read at the top level of a single-structure file. */
+const STRUCTURE_KEYS = [
+  "reporting_plans",
+  "in_network_files",
+  "allowed_amount_file",
+  "allowed_amount_files",
+] as const;
+const KEY_BYTES = STRUCTURE_KEYS.map((k) => new TextEncoder().encode(k));
+const PLAN_KEYS = ["plan_name", "plan_id", "plan_id_type", "plan_market_type"] as const;
+const PLAN_KEY_BYTES = PLAN_KEYS.map((k) => new TextEncoder().encode(k));
+const FILE_KEYS = ["location", "description"].map((k) => new TextEncoder().encode(k));
+const FILE_HEAD = new TextEncoder().encode('{"description":"');
+const FILE_MIDDLE = new TextEncoder().encode('","location":"').subarray(1);
+const TRUE = new TextEncoder().encode("true");
+const FALSE = new TextEncoder().encode("false");
+const NULL = new TextEncoder().encode("null");
+const MAX_DEPTH = 512;
+
+/** Which file list a reference came from: in-network, then allowed amounts (singular, plural). */
+const SLOT_KIND = [0, 1, 1] as const;
+
+type Mode =
+  | "start" // before the root object
+  | "key" // in the root object, before a key (or its end)
+  | "colon" // after a key
+  | "value" // before a value
+  | "after_value" // after a value, before , or }
+  | "array" // in the streamed array, between structures
+  | "done";
+
+/** Where the reader is: one of the keys of a reporting structure, or none. */
+function keyIndex(
+  keys: readonly Uint8Array[],
+  buf: Uint8Array,
+  s: number,
+  e: number,
+): number {
+  const n = e - s;
+  for (let k = 0; k < keys.length; k++) {
+    const key = keys[k]!;
+    if (key.length !== n) continue;
+    let i = 0;
+    while (i < n && key[i] === buf[s + i]) i++;
+    if (i === n) return k;
+  }
+  if (buf.subarray(s, e).includes(BACKSLASH)) {
+    const text = decodeString(buf, s, e);
+    return keys.findIndex((k) => decodeBytes(k) === text);
+  }
+  return -1;
+}
+
+function isSpace(b: number): boolean {
+  return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
+}
+
+/** The reader; feed it with {@linkcode IndexReader.push}, finish with {@linkcode IndexReader.end}. */
+export class IndexReader {
+  #mode: Mode = "start";
+  /** Decompressed bytes consumed before the current chunk. */
+  #offset = 0;
+  #key = "";
+  /** Bytes of a token that did not end in its chunk, from its start. */
+  #carry: Uint8Array[] = [];
+  #carryLength = 0;
+  /** Absolute offset of the carried token. */
+  #carryAt = 0;
+  /** Carried length at which to try the token again (doubling, so a long one costs linear time). */
+  #retryAt = 0;
+  /** Size of the last structure read, bytes. */
+  #lastSize = 0;
+  /** Top-level structure keys of a single-structure file, as bytes. */
+  #rootParts = new Map<string, Uint8Array>();
+  #structures = 0;
+
+  // The buffer being read and the absolute offset of its first byte.
+  #buf: Uint8Array = new Uint8Array(0);
+  #words: Int32Array = new Int32Array(0);
+  #base = 0;
+
+  // One structure's parts, reused.
+  #plans: TicPlan[] = [];
+  /** File references per slot, four numbers each: location start/end, description start/end. */
+  #refs: number[][] = [[], [], []];
+  #ids: number[] = [];
+  /** The structure number that last linked each file id. */
+  #stamp = new Int32Array(1024);
+
+  constructor(readonly registry: FileRegistry, readonly handlers: ReaderHandlers) {}
+
+  /** Decompressed bytes consumed so far. */
+  get offset(): number {
+    return this.#offset;
+  }
+
+  /** Reporting structures read so far. */
+  get structures(): number {
+    return this.#structures;
+  }
+
+  /** Reads the next chunk (its bytes are not kept after the call). */
+  push(chunk: Uint8Array): void {
+    let from = 0;
+    while (from < chunk.length) {
+      if (this.#carryLength === 0) {
+        const stuck = this.#scan(chunk, this.#offset, from);
+        if (stuck >= 0) this.#startCarry(chunk.slice(stuck), this.#offset + stuck);
+        break;
+      }
+      // A token continues from an earlier chunk: add bytes until it is worth
+      // trying again, then read on from its start.
+      const take = Math.min(chunk.length - from, this.#retryAt - this.#carryLength);
+      this.#carry.push(chunk.slice(from, from + take));
+      this.#carryLength += take;
+      from += take;
+      if (this.#carryLength < this.#retryAt) break;
+      const work = concat(this.#carry);
+      const at = this.#carryAt;
+      const carried = work.length - take;
+      this.#carry = [];
+      this.#carryLength = 0;
+      const stuck = this.#scan(work, at, 0);
+      if (stuck < 0) continue;
+      // A token that starts in this chunk is read in place, not carried.
+      if (stuck >= carried) from -= work.length - stuck;
+      else this.#startCarry(stuck === 0 ? work : work.slice(stuck), at + stuck);
+    }
+    this.#offset += chunk.length;
+  }
+
+  /** Declares the end of input. @throws {ScanError} when the index is not complete. */
+  end(): void {
+    if (this.#carryLength > 0) {
+      // Everything is here now: read what was carried to its end.
+      const work = concat(this.#carry);
+      this.#carry = [];
+      this.#carryLength = 0;
+      const stuck = this.#scan(work, this.#carryAt, 0);
+      if (stuck >= 0) {
+        throw new ScanError(`truncated index: it ends inside ${this.#where()}`, this.#offset);
+      }
+    }
+    if (this.#mode !== "done") {
+      throw new ScanError(
+        this.#mode === "start"
+          ? "empty input: no index object"
+          : `truncated index: it ends inside ${this.#where()}`,
+        this.#offset,
+      );
+    }
+    if (this.#structures === 0 && this.#rootParts.size > 0) this.#readRootStructure();
+  }
+
+  #startCarry(bytes: Uint8Array, at: number): void {
+    this.#carry = [bytes];
+    this.#carryLength = bytes.length;
+    this.#carryAt = at;
+    // Enough for a structure like the last one, and at least double, so a
+    // long one is read again a logarithmic number of times.
+    this.#retryAt = Math.max(2 * bytes.length, this.#lastSize + 4096);
+  }
+
+  #where(): string {
+    if (this.#mode === "array") return `an element of "${this.#key}"`;
+    if (this.#mode === "value") return `the value of "${this.#key}"`;
+    if (this.#mode === "key") return "a key of the index object";
+    return "the index object";
+  }
+
+  #show(b: number | undefined): string {
+    if (b === undefined) return "the end";
+    return b >= 0x20 && b < 0x7f ? `"${String.fromCharCode(b)}"` : `byte 0x${b.toString(16)}`;
+  }
+
+  #fail(message: string, p: number): never {
+    throw new ScanError(message, this.#base + p);
+  }
+
+  /**
+   * Reads the top level of `buf` from `from`; returns -1 when it read all
+   * of it, or the position of a key or value that runs past its end.
+   */
+  #scan(buf: Uint8Array, base: number, from: number): number {
+    this.#buf = buf;
+    this.#words = wordsOf(buf);
+    this.#base = base;
+    const n = buf.length;
+    let i = from;
+    while (i < n) {
+      const b = buf[i]!;
+      switch (this.#mode) {
+        case "start": {
+          const at = base + i;
+          const bom = (at === 0 && b === 0xef) || (at === 1 && b === 0xbb) ||
+            (at === 2 && b === 0xbf);
+          if (b === OPEN_OBJ) this.#mode = "key";
+          else if (!bom && !isSpace(b)) {
+            this.#fail(`expected "{" to open the index, found ${this.#show(b)}`, i);
+          }
+          i++;
+          break;
+        }
+        case "key": {
+          if (b === QUOTE) {
+            const end = this.#attempt(() => stringEnd(buf, this.#words, i + 1));
+            if (end < 0) return i;
+            this.#key = this.#decode(i + 1, end);
+            this.#mode = "colon";
+            i = end + 1;
+          } else if (b === CLOSE_OBJ) {
+            this.#mode = "done";
+            i++;
+          } else if (isSpace(b) || b === COMMA) i++;
+          else this.#fail(`expected a key, found ${this.#show(b)}`, i);
+          break;
+        }
+        case "colon": {
+          if (b === COLON) this.#mode = "value";
+          else if (!isSpace(b)) {
+            this.#fail(`expected ":" after "${this.#key}", found ${this.#show(b)}`, i);
+          }
+          i++;
+          break;
+        }
+        case "value": {
+          if (isSpace(b)) {
+            i++;
+          } else if (b === OPEN_ARR && this.#key === STREAMED) {
+            this.#mode = "array";
+            i++;
+          } else {
+            const at = i;
+            const end = this.#attempt(() => this.#skipValue(at, 0));
+            if (end < 0) return i;
+            this.#field(at, end);
+            this.#mode = "after_value";
+            i = end;
+          }
+          break;
+        }
+        case "array": {
+          if (b === CLOSE_ARR) {
+            this.#mode = "after_value";
+            i++;
+          } else if (isSpace(b) || b === COMMA) {
+            i++;
+          } else {
+            const at = i;
+            const end = this.#attempt(() => this.#structure(at));
+            if (end < 0) return i;
+            i = end;
+          }
+          break;
+        }
+        case "after_value": {
+          if (b === COMMA) this.#mode = "key";
+          else if (b === CLOSE_OBJ) this.#mode = "done";
+          else if (!isSpace(b)) {
+            this.#fail(
+              `expected "," or "}" after the value of "${this.#key}", found ${this.#show(b)}`,
+              i,
+            );
+          }
+          i++;
+          break;
+        }
+        case "done": {
+          if (!isSpace(b)) this.#fail(`unexpected ${this.#show(b)} after the end of the index`, i);
+          i++;
+          break;
+        }
+      }
+    }
+    return -1;
+  }
+
+  /** Runs `read`; -1 when it ran out of bytes. */
+  #attempt(read: () => number): number {
+    try {
+      return read();
+    } catch (err) {
+      if (err === NEED_MORE) return -1;
+      throw err;
+    }
+  }
+
+  #decode(s: number, e: number): string {
+    try {
+      return decodeString(this.#buf, s, e);
+    } catch (err) {
+      this.#fail(`invalid string (${(err as Error).message})`, s - 1);
+    }
+  }
+
+  /** A top-level value `buf[s, e)` that is not the streamed array. */
+  #field(s: number, e: number): void {
+    const bytes = this.#buf.subarray(s, e);
+    if ((STRUCTURE_KEYS as readonly string[]).includes(this.#key)) {
+      this.#rootParts.set(this.#key, bytes.slice());
+      return;
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(decodeBytes(bytes));
+    } catch (err) {
+      this.#fail(`invalid JSON in the value of "${this.#key}" (${(err as Error).message})`, s);
+    }
+    this.handlers.onField?.(this.#key, value);
+  }
+
+  /** A file that is one reporting structure: its top-level parts, read as one structure. */
+  #readRootStructure(): void {
+    const enc = new TextEncoder();
+    const parts: Uint8Array[] = [enc.encode("{")];
+    for (const [key, bytes] of this.#rootParts) {
+      if (parts.length > 1) parts.push(enc.encode(","));
+      parts.push(enc.encode(`${JSON.stringify(key)}:`), bytes);
+    }
+    parts.push(enc.encode("}"));
+    this.#buf = concat(parts);
+    this.#words = wordsOf(this.#buf);
+    this.#base = 0;
+    this.#structure(0);
+  }
+
+  // --- The grammar, read in place. Each reader takes the position of a
+  // value's first byte and returns the position after its last; it throws
+  // NEED_MORE when the value runs past the buffer.
+
+  #ws(p: number): number {
+    const buf = this.#buf;
+    for (;;) {
+      const b = buf[p];
+      if (b === undefined) throw NEED_MORE;
+      if (b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09) return p;
+      p++;
+    }
+  }
+
+  /** After a member or an item: the position after "," (then `more` is true) or after `close`. */
+  #next(p: number, close: number, what: string): number {
+    p = this.#ws(p);
+    const b = this.#buf[p];
+    if (b === COMMA) return this.#ws(p + 1);
+    if (b === close) return -(p + 1);
+    this.#fail(
+      `expected "," or "${String.fromCharCode(close)}" ${what}, found ${this.#show(b)}`,
+      p,
+    );
+  }
+
+  /** After "{": the position of the first key's quote, or -(end) for an empty object. */
+  #openObject(p: number): number {
+    p = this.#ws(p + 1);
+    if (this.#buf[p] === CLOSE_OBJ) return -(p + 1);
+    return p;
+  }
+
+  /** A key at `p`: returns the index of its closing quote. */
+  #keyEnd(p: number): number {
+    if (this.#buf[p] !== QUOTE) {
+      this.#fail(`expected a key in an object, found ${this.#show(this.#buf[p])}`, p);
+    }
+    return stringEnd(this.#buf, this.#words, p + 1);
+  }
+
+  /** The colon after a key ending at `q`; returns the position of the value. */
+  #colon(q: number): number {
+    const p = this.#ws(q + 1);
+    if (this.#buf[p] !== COLON) {
+      this.#fail(`expected ":" after a key, found ${this.#show(this.#buf[p])}`, p);
+    }
+    return this.#ws(p + 1);
+  }
+
+  #skipValue(p: number, depth: number): number {
+    const buf = this.#buf;
+    const b = buf[p];
+    switch (b) {
+      case undefined:
+        throw NEED_MORE;
+      case QUOTE:
+        return stringEnd(buf, this.#words, p + 1) + 1;
+      case OPEN_OBJ: {
+        if (depth >= MAX_DEPTH) this.#fail(`values nested deeper than ${MAX_DEPTH}`, p);
+        p = this.#openObject(p);
+        while (p >= 0) {
+          p = this.#skipValue(this.#colon(this.#keyEnd(p)), depth + 1);
+          p = this.#next(p, CLOSE_OBJ, "in an object");
+        }
+        return -p;
+      }
+      case OPEN_ARR: {
+        if (depth >= MAX_DEPTH) this.#fail(`values nested deeper than ${MAX_DEPTH}`, p);
+        p = this.#ws(p + 1);
+        if (buf[p] === CLOSE_ARR) return p + 1;
+        for (;;) {
+          p = this.#next(this.#skipValue(p, depth + 1), CLOSE_ARR, "in an array");
+          if (p < 0) return -p;
+        }
+      }
+      case 0x74:
+        return this.#literal(p, TRUE);
+      case 0x66:
+        return this.#literal(p, FALSE);
+      case 0x6e:
+        return this.#literal(p, NULL);
+      default:
+        if (b === 0x2d || (b >= 0x30 && b <= 0x39)) return this.#number(p);
+        this.#fail(`expected a value, found ${this.#show(b)}`, p);
+    }
+  }
+
+  #literal(p: number, word: Uint8Array): number {
+    const buf = this.#buf;
+    for (let k = 0; k < word.length; k++) {
+      const b = buf[p + k];
+      if (b === undefined) throw NEED_MORE;
+      if (b !== word[k]) this.#fail(`expected "${decodeBytes(word)}"`, p);
+    }
+    return p + word.length;
+  }
+
+  /** A number (JSON's grammar); it ends at the first byte that cannot continue it. */
+  #number(p: number): number {
+    const buf = this.#buf;
+    const start = p;
+    const digits = (from: number): number => {
+      let q = from;
+      while (buf[q]! >= 0x30 && buf[q]! <= 0x39) q++;
+      if (q === buf.length) throw NEED_MORE;
+      if (q === from) this.#fail("invalid number", start);
+      return q;
+    };
+    if (buf[p] === 0x2d) p++;
+    if (p === buf.length) throw NEED_MORE;
+    if (buf[p] === 0x30) {
+      p++;
+      if (p === buf.length) throw NEED_MORE;
+    } else p = digits(p);
+    if (buf[p] === 0x2e) p = digits(p + 1);
+    if (buf[p] === 0x65 || buf[p] === 0x45) {
+      p++;
+      if (buf[p] === 0x2b || buf[p] === 0x2d) p++;
+      p = digits(p);
+    }
+    return p;
+  }
+
+  /** One reporting structure at `p`; reports it and returns the position after it. */
+  #structure(p: number): number {
+    const start = p;
+    const buf = this.#buf;
+    const plans = this.#plans;
+    const refs = this.#refs;
+    plans.length = 0;
+    for (const r of refs) r.length = 0;
+    if (buf[p] !== OPEN_OBJ) {
+      // Not an object: valid JSON, but no plans or files to read.
+      p = this.#skipValue(p, 0);
+    } else {
+      p = this.#openObject(p);
+      while (p >= 0) {
+        const q = this.#keyEnd(p);
+        const v = this.#colon(q);
+        const k = keyIndex(KEY_BYTES, buf, p + 1, q);
+        if (k === 0) p = this.#plansValue(v);
+        else if (k > 0) {
+          const slot = k - 1;
+          refs[slot]!.length = 0; // a repeated key replaces the earlier one, as in JSON.parse
+          p = this.#filesValue(v, refs[slot]!);
+        } else p = this.#skipValue(v, 1);
+        p = this.#next(p, CLOSE_OBJ, "in a reporting structure");
+      }
+      p = -p;
+    }
+    this.#structures++;
+    this.#lastSize = p - start;
+    this.#emit(start);
+    return p;
+  }
+
+  #emit(offset: number): void {
+    const structure = this.#structures;
+    const ids = this.#ids;
+    ids.length = 0;
+    const buf = this.#buf;
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    for (let slot = 0; slot < 3; slot++) {
+      const r = this.#refs[slot]!;
+      for (let i = 0; i < r.length; i += 4) {
+        let id: number;
+        try {
+          id = this.registry.resolve(
+            SLOT_KIND[slot]!,
+            buf,
+            view,
+            r[i]!,
+            r[i + 1]!,
+            r[i + 2]!,
+            r[i + 3]!,
+          );
+        } catch (err) {
+          this.#fail(`invalid string (${(err as Error).message})`, r[i]! - 1);
+        }
+        if (id < 0) continue;
+        if (id >= this.#stamp.length) {
+          const grown = new Int32Array(id * 2);
+          grown.set(this.#stamp);
+          this.#stamp = grown;
+        }
+        if (this.#stamp[id] === structure) continue;
+        this.#stamp[id] = structure;
+        ids.push(id);
+      }
+    }
+    this.handlers.onStructure(this.#base + offset, this.#plans, ids);
+  }
+
+  /** `reporting_plans`: a list of plans or a single plan. */
+  #plansValue(p: number): number {
+    const buf = this.#buf;
+    this.#plans.length = 0; // a repeated key replaces the earlier one
+    if (buf[p] === OPEN_OBJ) return this.#plan(p);
+    if (buf[p] !== OPEN_ARR) return this.#skipValue(p, 1);
+    p = this.#ws(p + 1);
+    if (buf[p] === CLOSE_ARR) return p + 1;
+    for (;;) {
+      p = buf[p] === OPEN_OBJ ? this.#plan(p) : this.#skipValue(p, 2);
+      p = this.#next(p, CLOSE_ARR, "in reporting_plans");
+      if (p < 0) return -p;
+    }
+  }
+
+  #plan(p: number): number {
+    const buf = this.#buf;
+    const values: [string | null, string | null, string | null, string | null] = [
+      null,
+      null,
+      null,
+      null,
+    ];
+    p = this.#openObject(p);
+    while (p >= 0) {
+      const q = this.#keyEnd(p);
+      const v = this.#colon(q);
+      const k = keyIndex(PLAN_KEY_BYTES, buf, p + 1, q);
+      p = this.#skipValue(v, 3);
+      if (k >= 0) {
+        try {
+          values[k] = scalarText(buf, v, p);
+        } catch (err) {
+          this.#fail(`invalid string (${(err as Error).message})`, v);
+        }
+      }
+      p = this.#next(p, CLOSE_OBJ, "in a plan");
+    }
+    this.#plans.push({
+      plan_name: values[0],
+      plan_id: values[1],
+      plan_id_type: values[2]?.trim().toLowerCase() ?? null,
+      plan_market_type: values[3]?.trim().toLowerCase() ?? null,
+    });
+    return -p;
+  }
+
+  /** A file list (`in_network_files`, `allowed_amount_file[s]`): a list or a single file. */
+  #filesValue(p: number, refs: number[]): number {
+    const buf = this.#buf;
+    if (buf[p] === OPEN_OBJ) return this.#file(p, refs);
+    if (buf[p] !== OPEN_ARR) return this.#skipValue(p, 1);
+    p = this.#ws(p + 1);
+    if (buf[p] === CLOSE_ARR) return p + 1;
+    for (;;) {
+      p = buf[p] === OPEN_OBJ ? this.#file(p, refs) : this.#skipValue(p, 2);
+      p = this.#next(p, CLOSE_ARR, "in a file list");
+      if (p < 0) return -p;
+    }
+  }
+
+  /** A file reference: records where its location string and description are. */
+  #file(p: number, refs: number[]): number {
+    const buf = this.#buf;
+    // Most indexes write every reference as {"description":"…","location":"…"}:
+    // matched byte for byte, else read with the general grammar below.
+    if (matchAt(buf, p, FILE_HEAD)) {
+      const ds = p + FILE_HEAD.length - 1;
+      const dq = stringEnd(buf, this.#words, ds + 1);
+      if (matchAt(buf, dq + 1, FILE_MIDDLE)) {
+        const ls = dq + 1 + FILE_MIDDLE.length;
+        const le = stringEnd(buf, this.#words, ls);
+        if (buf[le + 1] === CLOSE_OBJ) {
+          refs.push(ls, le, ds, dq + 1);
+          return le + 2;
+        }
+      }
+    }
+    let ls = -1, le = -1, ds = -1, de = -1;
+    p = this.#openObject(p);
+    while (p >= 0) {
+      const q = this.#keyEnd(p);
+      const v = this.#colon(q);
+      const k = keyIndex(FILE_KEYS, buf, p + 1, q);
+      if (k === 0 && buf[v] === QUOTE) {
+        ls = v + 1;
+        le = stringEnd(buf, this.#words, ls);
+        p = le + 1;
+      } else {
+        if (k === 0) ls = -1; // not a string: no usable location
+        p = this.#skipValue(v, 3);
+        if (k === 1) {
+          ds = v;
+          de = p;
+        }
+      }
+      p = this.#next(p, CLOSE_OBJ, "in a file reference");
+    }
+    if (ls >= 0) refs.push(ls, le, ds, de);
+    return -p;
+  }
+}
+
+/** Whether `buf` holds `bytes` at `p` (false when it ends before). */
+function matchAt(buf: Uint8Array, p: number, bytes: Uint8Array): boolean {
+  if (p + bytes.length > buf.length) return false;
+  for (let i = 0; i < bytes.length; i++) if (buf[p + i] !== bytes[i]) return false;
+  return true;
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  let size = 0;
+  for (const p of parts) size += p.length;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
