@@ -32,7 +32,7 @@ import {
 import { nextBatchId } from "../land/manifest.ts";
 import { openByteSource } from "./byte_stream.ts";
 import { FileRegistry, type TicFile } from "./files.ts";
-import { IndexReader, ScanError, type TicPlan } from "./reader.ts";
+import { IndexReader, ScanError } from "./reader.ts";
 
 /** Progress of a running index. */
 export interface TicProgress {
@@ -104,14 +104,26 @@ const GUNZIP_CHUNK = 1 << 17;
 const DUCKDB_MEMORY = "64MB";
 
 const STAGING = "__wharf_tic_structures";
+/** The plans of a structure, as the reader hands them over. */
+const PLANS_TYPE = JSON.stringify([
+  {
+    plan_name: "VARCHAR",
+    plan_id: "VARCHAR",
+    plan_id_type: "VARCHAR",
+    plan_market_type: "VARCHAR",
+  },
+]);
+/** Enum values are compared without surrounding whitespace and case. */
+const SPACES = "' ' || chr(9) || chr(10) || chr(13)";
 
 /** SQL that expands a staged batch into the raw tables and commits it. */
 function expandBatch(indexId: bigint): string {
   return `
     INSERT INTO raw.tic_plans
-      SELECT ${indexId}, structure_id, p[1], p[2], p[3], p[4]
+      SELECT ${indexId}, structure_id, p.plan_name, p.plan_id,
+        lower(trim(p.plan_id_type, ${SPACES})), lower(trim(p.plan_market_type, ${SPACES}))
       FROM (
-        SELECT structure_id, unnest(json_transform(plans, '[["VARCHAR"]]')) AS p
+        SELECT structure_id, unnest(json_transform(plans, '${PLANS_TYPE}')) AS p
         FROM temp.${STAGING}
       );
     INSERT INTO raw.tic_plan_files
@@ -222,16 +234,8 @@ class RowSink {
     await this.#lane.begin();
   }
 
-  structure(id: number, plans: readonly TicPlan[], fileIds: readonly number[]): void {
-    this.#lane.structure([
-      BigInt(id),
-      plans.length
-        ? JSON.stringify(
-          plans.map((p) => [p.plan_name, p.plan_id, p.plan_id_type, p.plan_market_type]),
-        )
-        : null,
-      fileIds.length ? fileIds.join(",") : null,
-    ]);
+  structure(id: number, plans: string | null, fileIds: readonly number[]): void {
+    this.#lane.structure([BigInt(id), plans, fileIds.length ? fileIds.join(",") : null]);
     this.#staged++;
   }
 
@@ -350,10 +354,10 @@ async function read(
   const fields: Record<string, unknown> = {};
   const reader = new IndexReader(registry, {
     onField: (key, value) => (fields[key] = value),
-    onStructure: (_offset, plans, fileIds) => {
-      sink.structure(reader.structures, plans, fileIds);
-      summary.plans += plans.length;
-      summary.links += fileIds.length;
+    onStructure: (st) => {
+      sink.structure(reader.structures, st.plans, st.fileIds);
+      summary.plans += st.planCount;
+      summary.links += st.fileIds.length;
     },
   });
   const source = await openByteSource(input, { onRetry: options.onRetry });

@@ -49,23 +49,27 @@ export class ScanError extends Error {
   }
 }
 
-/** A plan of a reporting structure. */
-export interface TicPlan {
-  plan_name: string | null;
-  plan_id: string | null;
-  plan_id_type: string | null;
-  plan_market_type: string | null;
+/** One reporting structure, as read. */
+export interface StructureRead {
+  /** Where it starts, in decompressed bytes. */
+  offset: number;
+  /**
+   * Its plans: a JSON array of objects whose `plan_name`, `plan_id`,
+   * `plan_id_type` and `plan_market_type` are text or null, as written
+   * (case and surrounding spaces are left to the caller); null when none.
+   */
+  plans: string | null;
+  planCount: number;
+  /** The distinct ids of the files it links, in order. */
+  fileIds: readonly number[];
 }
 
 /** What the reader reports. */
 export interface ReaderHandlers {
   /** A top-level key whose value is not a reporting structure (or part of one), parsed. */
   onField?: (key: string, value: unknown) => void;
-  /**
-   * One reporting structure: its byte offset, its plans and the distinct ids
-   * of the files it links (both arrays are reused after the call returns).
-   */
-  onStructure: (offset: number, plans: readonly TicPlan[], fileIds: readonly number[]) => void;
+  /** One reporting structure (the object and its `fileIds` are reused after the call returns). */
+  onStructure: (structure: Readonly<StructureRead>) => void;
 }
 
 const STREAMED = "reporting_structure";
@@ -86,6 +90,8 @@ const TRUE = new TextEncoder().encode("true");
 const FALSE = new TextEncoder().encode("false");
 const NULL = new TextEncoder().encode("null");
 const MAX_DEPTH = 512;
+/** Bytes that may follow a backslash in a JSON string, "u" aside. */
+const ESCAPES = new TextEncoder().encode('"\\/bfnrt');
 
 /** Which file list a reference came from: in-network, then allowed amounts (singular, plural). */
 const SLOT_KIND = [0, 1, 1] as const;
@@ -150,10 +156,18 @@ export class IndexReader {
   #base = 0;
 
   // One structure's parts, reused.
-  #plans: TicPlan[] = [];
+  /** Plan field values: four start/end pairs per plan. */
+  #planRanges: number[] = [];
+  /** Where the value of `reporting_plans` is (-1: none, or not a list or a plan). */
+  #plansStart = -1;
+  #plansEnd = -1;
+  #plansAsWritten = true;
+  /** Whether strings are checked in full (inside `reporting_plans`, which may go to DuckDB as written). */
+  #strict = false;
   /** File references per slot, four numbers each: location start/end, description start/end. */
   #refs: number[][] = [[], [], []];
   #ids: number[] = [];
+  #read: StructureRead = { offset: 0, plans: null, planCount: 0, fileIds: this.#ids };
   /** The structure number that last linked each file id. */
   #stamp = new Int32Array(1024);
 
@@ -432,7 +446,31 @@ export class IndexReader {
     if (this.#buf[p] !== QUOTE) {
       this.#fail(`expected a key in an object, found ${this.#show(this.#buf[p])}`, p);
     }
-    return stringEnd(this.#buf, this.#words, p + 1);
+    const e = stringEnd(this.#buf, this.#words, p + 1);
+    if (this.#strict) this.#checkString(p + 1, e);
+    return e;
+  }
+
+  /** Checks a string's content `buf[s, e)` against JSON's grammar: escapes, no control characters. */
+  #checkString(s: number, e: number): void {
+    const buf = this.#buf;
+    for (let i = s; i < e; i++) {
+      const b = buf[i]!;
+      if (b < 0x20) this.#fail(`invalid string (a raw control character, ${this.#show(b)})`, i);
+      if (b !== BACKSLASH) continue;
+      const x = buf[++i]!;
+      if (x === 0x75) {
+        for (let k = 1; k <= 4; k++) {
+          const h = buf[i + k]!;
+          const hex = (h >= 0x30 && h <= 0x39) || (h >= 0x61 && h <= 0x66) ||
+            (h >= 0x41 && h <= 0x46);
+          if (!hex || i + k >= e) this.#fail("invalid string (a bad \\u escape)", i - 1);
+        }
+        i += 4;
+      } else if (!ESCAPES.includes(x)) {
+        this.#fail(`invalid string (a bad escape \\${String.fromCharCode(x)})`, i - 1);
+      }
+    }
   }
 
   /** The colon after a key ending at `q`; returns the position of the value. */
@@ -450,8 +488,11 @@ export class IndexReader {
     switch (b) {
       case undefined:
         throw NEED_MORE;
-      case QUOTE:
-        return stringEnd(buf, this.#words, p + 1) + 1;
+      case QUOTE: {
+        const e = stringEnd(buf, this.#words, p + 1);
+        if (this.#strict) this.#checkString(p + 1, e);
+        return e + 1;
+      }
       case OPEN_OBJ: {
         if (depth >= MAX_DEPTH) this.#fail(`values nested deeper than ${MAX_DEPTH}`, p);
         p = this.#openObject(p);
@@ -522,9 +563,9 @@ export class IndexReader {
   #structure(p: number): number {
     const start = p;
     const buf = this.#buf;
-    const plans = this.#plans;
     const refs = this.#refs;
-    plans.length = 0;
+    this.#planRanges.length = 0;
+    this.#plansStart = -1;
     for (const r of refs) r.length = 0;
     if (buf[p] !== OPEN_OBJ) {
       // Not an object: valid JSON, but no plans or files to read.
@@ -585,19 +626,46 @@ export class IndexReader {
         ids.push(id);
       }
     }
-    this.handlers.onStructure(this.#base + offset, this.#plans, ids);
+    const read = this.#read;
+    read.offset = this.#base + offset;
+    read.plans = this.#plansJson();
+    read.planCount = this.#plansStart < 0 ? 0 : this.#planRanges.length / 8;
+    this.handlers.onStructure(read);
   }
 
-  /** `reporting_plans`: a list of plans or a single plan. */
+  /**
+   * `reporting_plans`: a list of plans or a single plan. Records where each
+   * plan field's value is (four start/end pairs per plan, -1 when absent)
+   * and whether the value as written can go to DuckDB as it is.
+   */
   #plansValue(p: number): number {
+    // A repeated key replaces the earlier one, as in JSON.parse.
+    this.#planRanges.length = 0;
+    this.#plansStart = p;
+    this.#plansAsWritten = true;
+    this.#strict = true;
+    try {
+      return this.#plansEnd = this.#plansList(p);
+    } finally {
+      this.#strict = false;
+    }
+  }
+
+  #plansList(p: number): number {
     const buf = this.#buf;
-    this.#plans.length = 0; // a repeated key replaces the earlier one
     if (buf[p] === OPEN_OBJ) return this.#plan(p);
-    if (buf[p] !== OPEN_ARR) return this.#skipValue(p, 1);
+    if (buf[p] !== OPEN_ARR) {
+      this.#plansStart = -1;
+      return this.#skipValue(p, 1);
+    }
     p = this.#ws(p + 1);
     if (buf[p] === CLOSE_ARR) return p + 1;
     for (;;) {
-      p = buf[p] === OPEN_OBJ ? this.#plan(p) : this.#skipValue(p, 2);
+      if (buf[p] === OPEN_OBJ) p = this.#plan(p);
+      else {
+        this.#plansAsWritten = false; // an item that is not a plan, left out
+        p = this.#skipValue(p, 2);
+      }
       p = this.#next(p, CLOSE_ARR, "in reporting_plans");
       if (p < 0) return -p;
     }
@@ -605,12 +673,9 @@ export class IndexReader {
 
   #plan(p: number): number {
     const buf = this.#buf;
-    const values: [string | null, string | null, string | null, string | null] = [
-      null,
-      null,
-      null,
-      null,
-    ];
+    const ranges = this.#planRanges;
+    const at = ranges.length;
+    ranges.push(-1, -1, -1, -1, -1, -1, -1, -1);
     p = this.#openObject(p);
     while (p >= 0) {
       const q = this.#keyEnd(p);
@@ -618,21 +683,47 @@ export class IndexReader {
       const k = keyIndex(PLAN_KEY_BYTES, buf, p + 1, q);
       p = this.#skipValue(v, 3);
       if (k >= 0) {
+        // As written, DuckDB reads the plan alike when each field is there
+        // once, as a string or null.
+        if (ranges[at + 2 * k]! >= 0 || (buf[v] !== QUOTE && buf[v] !== 0x6e)) {
+          this.#plansAsWritten = false;
+        }
+        ranges[at + 2 * k] = v;
+        ranges[at + 2 * k + 1] = p;
+      }
+      p = this.#next(p, CLOSE_OBJ, "in a plan");
+    }
+    return -p;
+  }
+
+  /**
+   * The structure's plans as a JSON array of objects with the plan fields
+   * as text or null: the bytes as written when they qualify, else built
+   * from the decoded values (a number as written, an object or a list as
+   * null). Null when there are none.
+   */
+  #plansJson(): string | null {
+    const ranges = this.#planRanges;
+    if (this.#plansStart < 0 || ranges.length === 0) return null;
+    const buf = this.#buf;
+    if (this.#plansAsWritten) {
+      const text = decodeBytes(buf.subarray(this.#plansStart, this.#plansEnd));
+      return buf[this.#plansStart] === OPEN_OBJ ? `[${text}]` : text;
+    }
+    const plans: Record<string, string | null>[] = [];
+    for (let i = 0; i < ranges.length; i += 8) {
+      const plan: Record<string, string | null> = {};
+      for (let k = 0; k < PLAN_KEYS.length; k++) {
+        const v = ranges[i + 2 * k]!;
         try {
-          values[k] = scalarText(buf, v, p);
+          plan[PLAN_KEYS[k]!] = v < 0 ? null : scalarText(buf, v, ranges[i + 2 * k + 1]!);
         } catch (err) {
           this.#fail(`invalid string (${(err as Error).message})`, v);
         }
       }
-      p = this.#next(p, CLOSE_OBJ, "in a plan");
+      plans.push(plan);
     }
-    this.#plans.push({
-      plan_name: values[0],
-      plan_id: values[1],
-      plan_id_type: values[2]?.trim().toLowerCase() ?? null,
-      plan_market_type: values[3]?.trim().toLowerCase() ?? null,
-    });
-    return -p;
+    return JSON.stringify(plans);
   }
 
   /** A file list (`in_network_files`, `allowed_amount_file[s]`): a list or a single file. */

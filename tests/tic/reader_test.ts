@@ -1,11 +1,28 @@
 import assert from "node:assert/strict";
 import { FileRegistry, type TicFile, urlKey } from "../../src/tic/files.ts";
-import { IndexReader, ScanError, type TicPlan } from "../../src/tic/reader.ts";
+import { IndexReader, ScanError } from "../../src/tic/reader.ts";
+
+/** A plan as the reader hands it over (fields as written; others dropped here). */
+interface Plan {
+  plan_name: string | null;
+  plan_id: string | null;
+  plan_id_type: string | null;
+  plan_market_type: string | null;
+}
 
 interface Read {
-  structures: { offset: number; plans: TicPlan[]; fileIds: number[] }[];
+  structures: { offset: number; plans: Plan[]; planCount: number; fileIds: number[] }[];
   files: TicFile[];
   fields: Record<string, unknown>;
+}
+
+function plans(json: string | null): Plan[] {
+  return (JSON.parse(json ?? "[]") as Record<string, string | null>[]).map((p) => ({
+    plan_name: p.plan_name ?? null,
+    plan_id: p.plan_id ?? null,
+    plan_id_type: p.plan_id_type ?? null,
+    plan_market_type: p.plan_market_type ?? null,
+  }));
 }
 
 /** Reads `chunks` as one index and returns everything the reader reported. */
@@ -14,8 +31,13 @@ function read(chunks: Uint8Array[]): Read {
   const registry = new FileRegistry((f) => out.files.push(f));
   const reader = new IndexReader(registry, {
     onField: (k, v) => (out.fields[k] = v),
-    onStructure: (offset, plans, fileIds) =>
-      out.structures.push({ offset, plans: plans.map((p) => ({ ...p })), fileIds: [...fileIds] }),
+    onStructure: (st) =>
+      out.structures.push({
+        offset: st.offset,
+        plans: plans(st.plans),
+        planCount: st.planCount,
+        fileIds: [...st.fileIds],
+      }),
   });
   for (const c of chunks) reader.push(c);
   reader.end();
@@ -40,9 +62,10 @@ Deno.test("the reader reads escapes, unicode, nested arrays, trailing commas and
     {
       offset: r.structures[0]!.offset,
       plans: [{ plan_name: 'A \\"x', plan_id: "1", plan_id_type: null, plan_market_type: null }],
+      planCount: 1,
       fileIds: [1],
     },
-    { offset: r.structures[1]!.offset, plans: [], fileIds: [] },
+    { offset: r.structures[1]!.offset, plans: [], planCount: 0, fileIds: [] },
   ]);
   assert.deepEqual(r.files, [{
     id: 1,
@@ -112,10 +135,21 @@ Deno.test("a syntax error fails with its byte offset, inside a structure too", (
   fails('{"reporting_structure": [{"a": 01}]}', 32, /expected "," or "}" in a reporting structure/);
   fails(
     '{"reporting_structure": [{"reporting_plans": {"plan_name": "\\x"}}]}',
-    59,
-    /invalid string/,
+    60,
+    /invalid string \(a bad escape \\x\)/,
   );
-  // The contents of strings the reader skips are not checked (documented).
+  // Inside reporting_plans every string is checked (they may go to DuckDB as written)…
+  fails(
+    '{"reporting_structure": [{"reporting_plans": [{"sponsor": "\\q"}]}]}',
+    59,
+    /invalid string \(a bad escape \\q\)/,
+  );
+  fails(
+    '{"reporting_structure": [{"reporting_plans": [{"plan_name": "a\tb"}]}]}',
+    62,
+    /invalid string \(a raw control character/,
+  );
+  // …elsewhere the contents of strings the reader skips are not (documented).
   assert.equal(readText('{"reporting_structure": [{"other": "\\x"}]}').structures.length, 1);
   fails("[1, 2]", 0, /expected "\{" to open the index, found "\["/);
   fails('{"a": 1} x', 9, /unexpected "x" after the end of the index/);
@@ -133,7 +167,7 @@ Deno.test("a 2 MB element, split into small chunks, is read whole with its offse
   assert.equal(r.structures[1]!.plans[0]!.plan_name!.length, long.length);
 });
 
-Deno.test("structures are made regular: enums, singular or plural, lists or objects, unreadable parts left out", () => {
+Deno.test("structures are made regular: singular or plural, lists or objects, unreadable parts left out", () => {
   const r = readText(`{"reporting_structure":[{
     "reporting_plans": {"plan_name": "ONE", "plan_id": 123456789, "plan_id_type": " EIN ", "plan_market_type": "GROUP", "plan_sponsor_name": "x"},
     "in_network_files": [
@@ -147,22 +181,36 @@ Deno.test("structures are made regular: enums, singular or plural, lists or obje
     "allowed_amount_file": {"location": "https://h/oon.json", "description": null},
     "allowed_amount_files": [{"location": "https://h/oon.json"}]
   }, {
-    "reporting_plans": [{"plan_name": {"nested": 1}, "plan_id": null}, 5, {"plan_n\\u0061me": "ESCAPED KEY"}],
-    "reporting_plans": [{"plan_name": "LAST ONE WINS", "plan_id_type": "Hios"}],
+    "reporting_plans": [{"plan_name": "REPLACED"}],
+    "reporting_plans": [{"plan_name": "LAST ONE WINS", "plan_id_type": "Hios", "extra": {"a": [1]}}],
     "in_network_files": {"l\\u006fcation": "https://h/a.json?sig=other"}
+  }, {
+    "reporting_plans": [{"plan_name": {"nested": 1}, "plan_id": null}, 5, {"plan_n\\u0061me": "ESC\\u0041PED"}]
   }]}`);
-  assert.deepEqual(r.structures.map((s) => [s.plans, s.fileIds]), [
-    [[{ plan_name: "ONE", plan_id: "123456789", plan_id_type: "ein", plan_market_type: "group" }], [
+  assert.deepEqual(r.structures.map((s) => [s.plans, s.planCount, s.fileIds]), [
+    [
+      [{
+        plan_name: "ONE",
+        plan_id: "123456789",
+        plan_id_type: " EIN ",
+        plan_market_type: "GROUP",
+      }],
       1,
+      [1, 2, 3],
+    ],
+    [
+      [{ plan_name: "LAST ONE WINS", plan_id: null, plan_id_type: "Hios", plan_market_type: null }],
+      1,
+      [1],
+    ],
+    [
+      [
+        { plan_name: null, plan_id: null, plan_id_type: null, plan_market_type: null },
+        { plan_name: "ESCAPED", plan_id: null, plan_id_type: null, plan_market_type: null },
+      ],
       2,
-      3,
-    ]],
-    [[{
-      plan_name: "LAST ONE WINS",
-      plan_id: null,
-      plan_id_type: "hios",
-      plan_market_type: null,
-    }], [1]],
+      [],
+    ],
   ]);
   assert.deepEqual(r.files.map((f) => [f.id, f.kind, f.key, f.description]), [
     [1, "in_network", "/a.json", "7"],
