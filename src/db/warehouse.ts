@@ -35,6 +35,8 @@ export interface OpenWarehouseOptions {
    * that streams and must stay in bounded memory. Default: DuckDB's own.
    */
   memoryLimit?: string;
+  /** DuckDB's worker threads for this instance. Default: DuckDB's own (one per core). */
+  threads?: number;
 }
 
 /** One connection's worth of queries, used inside {@linkcode Warehouse.withConnection}. */
@@ -337,6 +339,7 @@ export async function openWarehouse(
 ): Promise<Warehouse> {
   const config: Record<string, string> = {};
   if (options.memoryLimit) config.memory_limit = options.memoryLimit;
+  if (options.threads) config.threads = String(options.threads);
   if (options.readOnly) {
     config.access_mode = "READ_ONLY";
     if (path !== ":memory:" && !(await exists(path))) {
