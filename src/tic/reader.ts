@@ -4,22 +4,24 @@
  * (`reporting_structure`).
  *
  * It walks the decompressed bytes once and reads each reporting structure
- * in place, straight from the bytes: plans as small objects, file
- * references as byte ranges handed to a {@linkcode FileRegistry}, which
- * matches known paths without building strings. Only a structure that
- * straddles two chunks is copied, so memory holds one structure at a time
- * whatever the file's size. Top-level scalars (entity name and type,
- * version …) are parsed as they come.
+ * in place, straight from the bytes: file references as byte ranges handed
+ * to a {@linkcode FileRegistry}, which matches known paths without building
+ * strings; plans checked and handed on as JSON text, as written when they
+ * are plain. Only a structure that straddles two chunks is copied, so
+ * memory holds one structure at a time whatever the file's size. Top-level
+ * scalars (entity name and type, version …) are parsed as they come.
  *
  * Strict about structure: the whole document is checked against JSON's
- * grammar (brackets, commas, colons, literals, numbers, string ends and
- * the escapes of strings it reads), and a truncated file or a syntax error
- * fails with the byte offset. Not checked: the contents of strings it
- * skips (a raw control character there passes). Lenient about layout and
- * the quirks of real files: any whitespace, stray commas between
- * structures and between top-level keys, upper-case enum values,
- * `allowed_amount_file` singular or plural, a list or a single object, a
- * file that is a single reporting structure with no index around it.
+ * grammar (brackets, commas, colons, literals, numbers, string ends, and
+ * the full content of the strings it reads and of every string inside
+ * `reporting_plans`), and a truncated file or a syntax error fails with the
+ * byte offset. Not checked: the contents of other strings it skips (a raw
+ * control character there passes). Lenient about layout and the quirks of
+ * real files: any whitespace, stray commas between structures and between
+ * top-level keys, `allowed_amount_file` singular or plural, a list or a
+ * single object, `reporting_structure` as an object of structures by name
+ * (the names are not kept), a file that is a single reporting structure
+ * with no index around it.
  *
  * @module
  */
@@ -102,7 +104,9 @@ type Mode =
   | "colon" // after a key
   | "value" // before a value
   | "after_value" // after a value, before , or }
-  | "array" // in the streamed array, between structures
+  | "array" // in the streamed array, before a structure (or its end)
+  | "members" // in the streamed object (structures by name), before a member (or its end)
+  | "after_structure" // after a structure, before , or the end of the array or object
   | "done";
 
 /** Where the reader is: one of the keys of a reporting structure, or none. */
@@ -149,6 +153,8 @@ export class IndexReader {
   /** Top-level structure keys of a single-structure file, as bytes. */
   #rootParts = new Map<string, Uint8Array>();
   #structures = 0;
+  /** Whether the structures are members of an object (by name) rather than items of an array. */
+  #inMembers = false;
 
   // The buffer being read and the absolute offset of its first byte.
   #buf: Uint8Array = new Uint8Array(0);
@@ -246,7 +252,9 @@ export class IndexReader {
   }
 
   #where(): string {
-    if (this.#mode === "array") return `an element of "${this.#key}"`;
+    if (this.#mode === "array" || this.#mode === "members" || this.#mode === "after_structure") {
+      return `an element of "${this.#key}"`;
+    }
     if (this.#mode === "value") return `the value of "${this.#key}"`;
     if (this.#mode === "key") return "a key of the index object";
     return "the index object";
@@ -313,6 +321,10 @@ export class IndexReader {
           } else if (b === OPEN_ARR && this.#key === STREAMED) {
             this.#mode = "array";
             i++;
+          } else if (b === OPEN_OBJ && this.#key === STREAMED) {
+            // Some payers write the structures as an object, by name.
+            this.#mode = "members";
+            i++;
           } else {
             const at = i;
             const end = this.#attempt(() => this.#skipValue(at, 0));
@@ -334,7 +346,41 @@ export class IndexReader {
             const end = this.#attempt(() => this.#structure(at));
             if (end < 0) return i;
             i = end;
+            this.#inMembers = false;
+            this.#mode = "after_structure";
           }
+          break;
+        }
+        case "members": {
+          if (b === CLOSE_OBJ) {
+            this.#mode = "after_value";
+            i++;
+          } else if (isSpace(b) || b === COMMA) {
+            i++;
+          } else {
+            const at = i;
+            const end = this.#attempt(() => this.#structure(this.#colon(this.#keyEnd(at))));
+            if (end < 0) return i;
+            i = end;
+            this.#inMembers = true;
+            this.#mode = "after_structure";
+          }
+          break;
+        }
+        case "after_structure": {
+          // Extra commas are a quirk of real files; a missing one is an error.
+          const close = this.#inMembers ? CLOSE_OBJ : CLOSE_ARR;
+          if (b === COMMA) this.#mode = this.#inMembers ? "members" : "array";
+          else if (b === close) this.#mode = "after_value";
+          else if (!isSpace(b)) {
+            this.#fail(
+              `expected "," or "${
+                String.fromCharCode(close)
+              }" after an element of "${this.#key}", found ${this.#show(b)}`,
+              i,
+            );
+          }
+          i++;
           break;
         }
         case "after_value": {

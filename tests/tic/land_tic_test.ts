@@ -285,3 +285,83 @@ Deno.test("a run killed mid-index leaves it running; the next run removes its ro
     await server.finished;
   }
 });
+
+const REAL = join(REPO, "..", "shared", "fixtures", "real");
+
+Deno.test("real indexes land: an Anthem excerpt in both layouts, one element alone, CMS samples, a payer's structures by name; a cut line fails", async () => {
+  await using p = await tempProject();
+  const config = await healthcare(p);
+  const land = async (path: string) => {
+    const s = await landTic(config, join(REAL, path), { db: p.db });
+    return [s.status, s.reportingEntityName, s.elements, s.plans, s.files, s.links, s.error];
+  };
+  const serif = "serif/anthem_2023-04_";
+  assert.deepEqual(await land(`${serif}index_excerpt.compact-lines.json.gz`), [
+    "complete",
+    "Anthem Inc",
+    3,
+    12,
+    2979,
+    3525,
+    null,
+  ]);
+  assert.deepEqual(await land(`${serif}index_excerpt.pretty.json.gz`), [
+    "complete",
+    "Anthem Inc",
+    3,
+    12,
+    2979,
+    3525,
+    null,
+  ]);
+  assert.deepEqual(await land(`${serif}reporting_structure_0.json`), [
+    "complete",
+    null,
+    1,
+    4,
+    861,
+    861,
+    null,
+  ]);
+  const cut = await land(`${serif}truncated_line.json`);
+  assert.equal(cut[0], "failed");
+  assert.match(
+    cut[6] as string,
+    /^truncated index: it ends inside the value of "in_network_files" at byte 1056014$/,
+  );
+  for (const version of ["cms-v1.3.3", "cms-v2.2.0"]) {
+    assert.deepEqual(
+      await land(`tic/${version}/examples/table-of-contents/table-of-contents-sample.json`),
+      ["complete", "medicare", 2, 3, 5, 5, null],
+    );
+  }
+  assert.deepEqual(await land("tic/payers/lifewise_2025-05-01_index.annotated.json"), [
+    "complete",
+    "LIFEWISE HEALTH PLAN OF WASHINGTON",
+    2,
+    3,
+    11,
+    12,
+    null,
+  ]);
+  // Both Anthem layouts land the same rows.
+  const rows = (index: number) =>
+    query(
+      p.db,
+      `select string_agg(kind || ' ' || url_key || ' ' || coalesce(description, ''), '\n' order by file_id) as files,
+         (select string_agg(plan_name || '|' || plan_id || '|' || plan_id_type || '|' || plan_market_type, '\n' order by structure_id, plan_name) from raw.tic_plans where index_id = ${index}) as plans,
+         (select count(*)::int from raw.tic_plan_files where index_id = ${index}) as links
+       from raw.tic_files where index_id = ${index}`,
+    );
+  const [compact, pretty] = (await query(
+    p.db,
+    "select index_id::int as id from raw.tic_indexes order by index_id limit 2",
+  )).map((r) => r.id as number);
+  assert.deepEqual(await rows(pretty!), await rows(compact!));
+  assert.ok(
+    String((await rows(compact!))[0]!.plans).includes(
+      "\nLIVE HEALTH ONLINE - TIDEWAY MARKET INC - ANTHEM|010504941|ein|group\n",
+    ),
+    "plans as written (EIN, GROUP) land lower-cased",
+  );
+});

@@ -299,3 +299,27 @@ Deno.test("urlKey() drops scheme, host and signed query, and only a scheme befor
     host: "",
   });
 });
+
+Deno.test("reporting_structure written as an object of structures by name is read the same at every split point", () => {
+  const doc = enc(`{"reporting_entity_type":"x","reporting_structure":{
+    "Primary": {"reporting_plans":[{"plan_name":"A","plan_id":"1"}],"in_network_files":[{"description":"d","location":"https://h/a.json"}]},
+    "HIOS Plan?": {"reporting_plans":[{"plan_name":"B"},{"plan_name":"C"}],"allowed_amount_file":{"description":"oon","location":"https://h/oon.json"}},
+  },"reporting_entity_name":"n"}`);
+  const whole = read([doc]);
+  assert.deepEqual(whole.structures.map((s) => [s.plans.map((p) => p.plan_name), s.fileIds]), [
+    [["A"], [1]],
+    [["B", "C"], [2]],
+  ]);
+  assert.deepEqual(whole.fields, { reporting_entity_type: "x", reporting_entity_name: "n" });
+  for (let at = 0; at <= doc.length; at++) {
+    assert.deepEqual(read([doc.slice(0, at), doc.slice(at)]), whole, `split at ${at}`);
+  }
+  assert.throws(
+    () => read([enc('{"reporting_structure":{"Primary": {"a": 1} "B": {}}}')]),
+    /expected "," or "}" after an element of "reporting_structure", found """ at byte 44/,
+  );
+  assert.throws(
+    () => read([enc('{"reporting_structure":[{"a": 1}\n{"b": 2}]}')]),
+    /expected "," or "]" after an element of "reporting_structure", found "\{" at byte 33/,
+  );
+});
