@@ -1,6 +1,6 @@
 /**
  * Test helpers: temporary projects and warehouses that clean themselves up,
- * and running the real CLI as a subprocess.
+ * running the real CLI as a subprocess, and real local HTTP servers.
  *
  * @module
  */
@@ -104,4 +104,31 @@ export async function runCli(args: readonly string[], cwd = REPO): Promise<CliRe
   const out = await cliCommand(args, { cwd }).output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** A real HTTP server on 127.0.0.1 (random port) for a test; dispose of it to stop it. */
+export interface LocalServer extends AsyncDisposable {
+  /** `http://127.0.0.1:<port>` */
+  base: string;
+  /** Aborted when the server stops (for handlers that stream until then). */
+  signal: AbortSignal;
+}
+
+/** Starts a {@linkcode LocalServer} answering with `handler`. */
+export function serveLocal(handler: Deno.ServeHandler): LocalServer {
+  const controller = new AbortController();
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    signal: controller.signal,
+    onListen() {},
+  }, handler);
+  return {
+    base: `http://127.0.0.1:${server.addr.port}`,
+    signal: controller.signal,
+    async [Symbol.asyncDispose]() {
+      controller.abort();
+      await server.finished;
+    },
+  };
 }

@@ -104,8 +104,7 @@ type Mode =
   | "colon" // after a key
   | "value" // before a value
   | "after_value" // after a value, before , or }
-  | "array" // in the streamed array, before a structure (or its end)
-  | "members" // in the streamed object (structures by name), before a member (or its end)
+  | "structures" // in the streamed array (or object of structures by name), before one or the end
   | "after_structure" // after a structure, before , or the end of the array or object
   | "done";
 
@@ -252,7 +251,7 @@ export class IndexReader {
   }
 
   #where(): string {
-    if (this.#mode === "array" || this.#mode === "members" || this.#mode === "after_structure") {
+    if (this.#mode === "structures" || this.#mode === "after_structure") {
       return `an element of "${this.#key}"`;
     }
     if (this.#mode === "value") return `the value of "${this.#key}"`;
@@ -319,11 +318,13 @@ export class IndexReader {
           if (isSpace(b)) {
             i++;
           } else if (b === OPEN_ARR && this.#key === STREAMED) {
-            this.#mode = "array";
+            this.#mode = "structures";
+            this.#inMembers = false;
             i++;
           } else if (b === OPEN_OBJ && this.#key === STREAMED) {
             // Some payers write the structures as an object, by name.
-            this.#mode = "members";
+            this.#mode = "structures";
+            this.#inMembers = true;
             i++;
           } else {
             const at = i;
@@ -335,34 +336,19 @@ export class IndexReader {
           }
           break;
         }
-        case "array": {
-          if (b === CLOSE_ARR) {
+        case "structures": {
+          if (b === (this.#inMembers ? CLOSE_OBJ : CLOSE_ARR)) {
             this.#mode = "after_value";
             i++;
           } else if (isSpace(b) || b === COMMA) {
             i++;
           } else {
             const at = i;
-            const end = this.#attempt(() => this.#structure(at));
+            const end = this.#attempt(() =>
+              this.#structure(this.#inMembers ? this.#colon(this.#keyEnd(at)) : at)
+            );
             if (end < 0) return i;
             i = end;
-            this.#inMembers = false;
-            this.#mode = "after_structure";
-          }
-          break;
-        }
-        case "members": {
-          if (b === CLOSE_OBJ) {
-            this.#mode = "after_value";
-            i++;
-          } else if (isSpace(b) || b === COMMA) {
-            i++;
-          } else {
-            const at = i;
-            const end = this.#attempt(() => this.#structure(this.#colon(this.#keyEnd(at))));
-            if (end < 0) return i;
-            i = end;
-            this.#inMembers = true;
             this.#mode = "after_structure";
           }
           break;
@@ -370,7 +356,7 @@ export class IndexReader {
         case "after_structure": {
           // Extra commas are a quirk of real files; a missing one is an error.
           const close = this.#inMembers ? CLOSE_OBJ : CLOSE_ARR;
-          if (b === COMMA) this.#mode = this.#inMembers ? "members" : "array";
+          if (b === COMMA) this.#mode = "structures";
           else if (b === close) this.#mode = "after_value";
           else if (!isSpace(b)) {
             this.#fail(

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { serveLocal } from "../helpers.ts";
 
 /** Which faults to inject, and how often (0..1 of requests). */
 export interface Faults {
@@ -122,16 +123,10 @@ function roll(seed: string): number {
 /** Starts a fake registry. `latencyMs` delays every answer. */
 export function fakeRegistry(options: { faults?: Faults; latencyMs?: number } = {}): FakeRegistry {
   const f = options.faults ?? {};
-  const controller = new AbortController();
   const started = performance.now();
   let inFlight = 0;
   const state = { requests: 0, maxInFlight: 0, arrivals: new Map<string, number[]>() };
-  const server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    signal: controller.signal,
-    onListen() {},
-  }, async (req) => {
+  const server = serveLocal(async (req) => {
     const npi = new URL(req.url).searchParams.get("number") ?? "";
     const arrivals = state.arrivals.get(npi) ?? [];
     arrivals.push(performance.now() - started);
@@ -188,7 +183,7 @@ export function fakeRegistry(options: { faults?: Faults; latencyMs?: number } = 
     }
   });
   return {
-    url: `http://127.0.0.1:${server.addr.port}/api/`,
+    url: `${server.base}/api/`,
     get requests() {
       return state.requests;
     },
@@ -196,10 +191,7 @@ export function fakeRegistry(options: { faults?: Faults; latencyMs?: number } = 
       return state.maxInFlight;
     },
     arrivals: state.arrivals,
-    async [Symbol.asyncDispose]() {
-      controller.abort();
-      await server.finished;
-    },
+    [Symbol.asyncDispose]: () => server[Symbol.asyncDispose](),
   };
 }
 

@@ -6,7 +6,7 @@ import { land } from "../../src/land/land.ts";
 import { runProject } from "../../src/run/run_project.ts";
 import { createApp } from "../../src/serve/app.ts";
 import { prepareServer } from "../../src/serve/start.ts";
-import { cliCommand, REPO, type TempProject, tempProject } from "../helpers.ts";
+import { cliCommand, REPO, serveLocal, type TempProject, tempProject } from "../helpers.ts";
 import { query } from "../land/helpers.ts";
 
 const TOKEN = "s3cret-token";
@@ -37,14 +37,8 @@ async function served(p: TempProject, maxUploadBytes?: number) {
     log: (e) => logs.push(e),
     pollMs: 200,
   });
-  const controller = new AbortController();
-  const server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    signal: controller.signal,
-    onListen: () => {},
-  }, createApp(deps).fetch);
-  const base = `http://127.0.0.1:${server.addr.port}`;
+  const server = serveLocal(createApp(deps).fetch);
+  const base = server.base;
   return {
     config,
     base,
@@ -52,8 +46,7 @@ async function served(p: TempProject, maxUploadBytes?: number) {
     snapshots,
     get: (path: string, init?: RequestInit) => fetch(`${base}${path}`, init),
     [Symbol.asyncDispose]: async () => {
-      controller.abort();
-      await server.finished;
+      await server[Symbol.asyncDispose]();
       await snapshots.close();
     },
   };

@@ -7,6 +7,7 @@
 import type { AppDeps } from "../../src/serve/deps.ts";
 import type { Snapshot } from "../../src/serve/snapshot.ts";
 import { type Benefits, BUILTIN_STRATEGIES } from "../../src/serve/strategies.ts";
+import { serveLocal } from "../helpers.ts";
 
 /** How a fake upstream answers. */
 export type Behavior =
@@ -28,13 +29,7 @@ export interface FakeUpstream extends AsyncDisposable {
 export function fakeUpstream(behavior: Behavior): FakeUpstream {
   let failures = behavior.kind === "flaky" ? behavior.failures : 0;
   const state = { requests: 0 };
-  const controller = new AbortController();
-  const server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    signal: controller.signal,
-    onListen: () => {},
-  }, async (req) => {
+  const server = serveLocal(async (req) => {
     state.requests++;
     const id = new URL(req.url).searchParams.get("member_id");
     if (!id) return Response.json({ error: "member_id" }, { status: 400 });
@@ -55,7 +50,7 @@ export function fakeUpstream(behavior: Behavior): FakeUpstream {
         const body = new ReadableStream({
           async pull(ctl) {
             await new Promise((r) => setTimeout(r, 200));
-            if (controller.signal.aborted) ctl.close();
+            if (server.signal.aborted) ctl.close();
             else ctl.enqueue(new TextEncoder().encode(" "));
           },
         });
@@ -67,14 +62,11 @@ export function fakeUpstream(behavior: Behavior): FakeUpstream {
     }
   });
   return {
-    url: `http://127.0.0.1:${server.addr.port}/benefits`,
+    url: `${server.base}/benefits`,
     get requests() {
       return state.requests;
     },
-    async [Symbol.asyncDispose]() {
-      controller.abort();
-      await server.finished;
-    },
+    [Symbol.asyncDispose]: () => server[Symbol.asyncDispose](),
   };
 }
 

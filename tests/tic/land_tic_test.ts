@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { loadConfig, type ResolvedConfig } from "../../src/config.ts";
 import { landTic } from "../../src/tic/land_tic.ts";
 import { runProject } from "../../src/run/run_project.ts";
-import { cliCommand, REPO, runCli, type TempProject, tempProject } from "../helpers.ts";
+import { cliCommand, REPO, runCli, serveLocal, type TempProject, tempProject } from "../helpers.ts";
 import { gzip, query } from "../land/helpers.ts";
 
 /**
@@ -162,13 +162,7 @@ Deno.test("a remote index streams from HTTP, and a dropped connection resumes wi
   const body = gzip(index().replace("Acme Health", "Acme " + "Remote ".repeat(20000)));
   let requests = 0;
   const ranges: string[] = [];
-  const controller = new AbortController();
-  const server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    signal: controller.signal,
-    onListen() {},
-  }, (req) => {
+  await using server = serveLocal((req) => {
     requests++;
     const range = req.headers.get("range");
     if (range) {
@@ -194,22 +188,15 @@ Deno.test("a remote index streams from HTTP, and a dropped connection resumes wi
       headers: { "accept-ranges": "bytes", "content-length": String(body.length) },
     });
   });
-  try {
-    const summary = await landTic(config, `http://127.0.0.1:${server.addr.port}/index.json.gz`, {
-      db: p.db,
-    });
-    assert.equal(summary.status, "complete", summary.error ?? "");
-    assert.deepEqual([summary.elements, summary.files, summary.compressedBytes], [
-      3,
-      7,
-      body.length,
-    ]);
-    assert.equal(requests, 2);
-    assert.match(ranges[0]!, /^bytes=\d+-$/);
-  } finally {
-    controller.abort();
-    await server.finished;
-  }
+  const summary = await landTic(config, `${server.base}/index.json.gz`, { db: p.db });
+  assert.equal(summary.status, "complete", summary.error ?? "");
+  assert.deepEqual([summary.elements, summary.files, summary.compressedBytes], [
+    3,
+    7,
+    body.length,
+  ]);
+  assert.equal(requests, 2);
+  assert.match(ranges[0]!, /^bytes=\d+-$/);
 });
 
 Deno.test("a run killed mid-index leaves it running; the next run removes its rows and marks it failed", async () => {
@@ -225,13 +212,7 @@ Deno.test("a run killed mid-index leaves it running; the next run removes its ro
   );
   const body = new TextEncoder().encode(`{"reporting_structure":[\n${lines.join(",\n")}\n]}`);
   const sent = Promise.withResolvers<void>();
-  const controller = new AbortController();
-  const server = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    signal: controller.signal,
-    onListen() {},
-  }, () => {
+  await using server = serveLocal(() => {
     const stream = new ReadableStream({
       start(ctl) {
         ctl.enqueue(body.slice(0, Math.floor(body.length * 2 / 3)));
@@ -240,50 +221,45 @@ Deno.test("a run killed mid-index leaves it running; the next run removes its ro
     });
     return new Response(stream, { headers: { "content-length": String(body.length) } });
   });
-  try {
-    const child = cliCommand([
-      "--project",
-      REPO,
-      "--db",
-      p.db,
-      "tic",
-      `http://127.0.0.1:${server.addr.port}/index.json`,
-    ], { stdout: "null", stderr: "null" }).spawn();
-    await sent.promise;
-    // Until the first batch (10,000 structures) is committed.
-    await new Promise((r) => setTimeout(r, 1500));
-    child.kill("SIGKILL");
-    await child.status;
-    const before = await query(
-      p.db,
-      "select status, (select count(*) from raw.tic_plans)::int as plans from raw.tic_indexes",
-    );
-    assert.equal(before.length, 1);
-    assert.equal(before[0]!.status, "running");
-    assert.ok((before[0]!.plans as number) >= 10_000, `plans committed: ${before[0]!.plans}`);
+  const child = cliCommand([
+    "--project",
+    REPO,
+    "--db",
+    p.db,
+    "tic",
+    `${server.base}/index.json`,
+  ], { stdout: "null", stderr: "null" }).spawn();
+  await sent.promise;
+  // Until the first batch (10,000 structures) is committed.
+  await new Promise((r) => setTimeout(r, 1500));
+  child.kill("SIGKILL");
+  await child.status;
+  const before = await query(
+    p.db,
+    "select status, (select count(*) from raw.tic_plans)::int as plans from raw.tic_indexes",
+  );
+  assert.equal(before.length, 1);
+  assert.equal(before[0]!.status, "running");
+  assert.ok((before[0]!.plans as number) >= 10_000, `plans committed: ${before[0]!.plans}`);
 
-    const next = await p.write("next.json", index());
-    const summary = await landTic(config, next, { db: p.db });
-    assert.equal(summary.status, "complete");
-    assert.deepEqual(
-      await query(
-        p.db,
-        "select status, error, (select count(*) from raw.tic_plans p where p.index_id = i.index_id)::int as plans from raw.tic_indexes i order by index_id",
-      ),
-      [
-        {
-          status: "failed",
-          error:
-            "interrupted: the run ended before the index was read to its end; its rows were removed",
-          plans: 0,
-        },
-        { status: "complete", error: null, plans: 4 },
-      ],
-    );
-  } finally {
-    controller.abort();
-    await server.finished;
-  }
+  const next = await p.write("next.json", index());
+  const summary = await landTic(config, next, { db: p.db });
+  assert.equal(summary.status, "complete");
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select status, error, (select count(*) from raw.tic_plans p where p.index_id = i.index_id)::int as plans from raw.tic_indexes i order by index_id",
+    ),
+    [
+      {
+        status: "failed",
+        error:
+          "interrupted: the run ended before the index was read to its end; its rows were removed",
+        plans: 0,
+      },
+      { status: "complete", error: null, plans: 4 },
+    ],
+  );
 });
 
 const REAL = join(REPO, "..", "shared", "fixtures", "real");
@@ -296,24 +272,13 @@ Deno.test("real indexes land: an Anthem excerpt in both layouts, one element alo
     return [s.status, s.reportingEntityName, s.elements, s.plans, s.files, s.links, s.error];
   };
   const serif = "serif/anthem_2023-04_";
-  assert.deepEqual(await land(`${serif}index_excerpt.compact-lines.json.gz`), [
-    "complete",
-    "Anthem Inc",
-    3,
-    12,
-    2979,
-    3525,
-    null,
-  ]);
-  assert.deepEqual(await land(`${serif}index_excerpt.pretty.json.gz`), [
-    "complete",
-    "Anthem Inc",
-    3,
-    12,
-    2979,
-    3525,
-    null,
-  ]);
+  for (const layout of ["compact-lines", "pretty"]) {
+    assert.deepEqual(
+      await land(`${serif}index_excerpt.${layout}.json.gz`),
+      ["complete", "Anthem Inc", 3, 12, 2979, 3525, null],
+      layout,
+    );
+  }
   assert.deepEqual(await land(`${serif}reporting_structure_0.json`), [
     "complete",
     null,
