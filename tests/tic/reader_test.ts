@@ -151,6 +151,11 @@ Deno.test("a syntax error fails with its byte offset, inside a structure too", (
   );
   // …elsewhere the contents of strings the reader skips are not (documented).
   assert.equal(readText('{"reporting_structure": [{"other": "\\x"}]}').structures.length, 1);
+  fails(
+    `{"reporting_structure": [{"x": ${"[".repeat(600)}${"]".repeat(600)}}]}`,
+    542,
+    /values nested deeper than 512/,
+  );
   fails("[1, 2]", 0, /expected "\{" to open the index, found "\["/);
   fails('{"a": 1} x', 9, /unexpected "x" after the end of the index/);
 });
