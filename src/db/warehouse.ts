@@ -67,7 +67,7 @@ export interface Session {
    * Appends rows to a table with DuckDB's appender, inside this connection's
    * open transaction if any. `schema` "temp" is this connection's temporary
    * tables. Values: text, a number (DOUBLE or INTEGER columns), a BIGINT as
-   * `bigint`, or null.
+   * `bigint`, bytes (a BLOB column), or null.
    */
   append(schema: string, table: string, rows: Iterable<readonly AppendValue[]>): Promise<number>;
   /**
@@ -86,8 +86,8 @@ export interface RowAppender {
   close(): void;
 }
 
-/** A value {@linkcode Session.append} can append. */
-export type AppendValue = string | bigint | number | null;
+/** A value {@linkcode Session.append} can append (bytes go to a BLOB column). */
+export type AppendValue = string | bigint | number | Uint8Array | null;
 
 class ConnectionSession implements Session {
   constructor(readonly connection: DuckDBConnection) {}
@@ -168,7 +168,8 @@ class ConnectionSession implements Session {
           if (v === null) appender.appendNull();
           else if (typeof v === "bigint") appender.appendBigInt(v);
           else if (typeof v === "number") appender.appendDouble(v);
-          else appender.appendVarchar(v);
+          else if (typeof v === "string") appender.appendVarchar(v);
+          else appender.appendBlob(v);
         }
         appender.endRow();
       },

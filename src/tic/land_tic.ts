@@ -127,7 +127,7 @@ function expandBatch(indexId: bigint): string {
       SELECT ${indexId}, structure_id, p.plan_name, p.plan_id,
         lower(trim(p.plan_id_type, ${SPACES})), lower(trim(p.plan_market_type, ${SPACES}))
       FROM (
-        SELECT structure_id, unnest(json_transform(plans, '${PLANS_TYPE}')) AS p
+        SELECT structure_id, unnest(json_transform(decode(plans), '${PLANS_TYPE}')) AS p
         FROM temp.${STAGING}
       );
     INSERT INTO raw.tic_plan_files
@@ -154,7 +154,7 @@ class Lane {
 
   async open(): Promise<void> {
     await this.session.exec(
-      `CREATE OR REPLACE TEMP TABLE ${STAGING} (structure_id BIGINT, plans VARCHAR, file_ids VARCHAR)`,
+      `CREATE OR REPLACE TEMP TABLE ${STAGING} (structure_id BIGINT, plans BLOB, file_ids VARCHAR)`,
     );
   }
 
@@ -238,7 +238,7 @@ class RowSink {
     await this.#lane.begin();
   }
 
-  structure(id: number, plans: string | null, fileIds: readonly number[]): void {
+  structure(id: number, plans: Uint8Array | null, fileIds: readonly number[]): void {
     this.#lane.structure([BigInt(id), plans, fileIds.length ? fileIds.join(",") : null]);
     this.#staged++;
   }

@@ -58,9 +58,10 @@ export interface StructureRead {
   /**
    * Its plans: a JSON array of objects whose `plan_name`, `plan_id`,
    * `plan_id_type` and `plan_market_type` are text or null, as written
-   * (case and surrounding spaces are left to the caller); null when none.
+   * (case and surrounding spaces are left to the caller), in ASCII or UTF-8
+   * bytes (a view valid during the call); null when none.
    */
-  plans: string | null;
+  plans: Uint8Array | null;
   planCount: number;
   /** The distinct ids of the files it links, in order. */
   fileIds: readonly number[];
@@ -85,6 +86,8 @@ const STRUCTURE_KEYS = [
 const KEY_BYTES = STRUCTURE_KEYS.map((k) => new TextEncoder().encode(k));
 const PLAN_KEYS = ["plan_name", "plan_id", "plan_id_type", "plan_market_type"] as const;
 const PLAN_KEY_BYTES = PLAN_KEYS.map((k) => new TextEncoder().encode(k));
+const LIST_OPEN = new TextEncoder().encode("[");
+const LIST_CLOSE = new TextEncoder().encode("]");
 const FILE_KEYS = ["location", "description"].map((k) => new TextEncoder().encode(k));
 const FILE_HEAD = new TextEncoder().encode('{"description":"');
 const FILE_MIDDLE = new TextEncoder().encode('","location":"').subarray(1);
@@ -489,6 +492,9 @@ export class IndexReader {
     for (let i = s; i < e; i++) {
       const b = buf[i]!;
       if (b < 0x20) this.#fail(`invalid string (a raw control character, ${this.#show(b)})`, i);
+      // Bytes beyond ASCII go through a decoder (invalid UTF-8 is replaced,
+      // as everywhere else), not to DuckDB as written.
+      if (b >= 0x80) this.#plansAsWritten = false;
       if (b !== BACKSLASH) continue;
       const x = buf[++i]!;
       if (x === 0x75) {
@@ -734,13 +740,13 @@ export class IndexReader {
    * from the decoded values (a number as written, an object or a list as
    * null). Null when there are none.
    */
-  #plansJson(): string | null {
+  #plansJson(): Uint8Array | null {
     const ranges = this.#planRanges;
     if (this.#plansStart < 0 || ranges.length === 0) return null;
     const buf = this.#buf;
     if (this.#plansAsWritten) {
-      const text = decodeBytes(buf.subarray(this.#plansStart, this.#plansEnd));
-      return buf[this.#plansStart] === OPEN_OBJ ? `[${text}]` : text;
+      const bytes = buf.subarray(this.#plansStart, this.#plansEnd);
+      return buf[this.#plansStart] === OPEN_OBJ ? concat([LIST_OPEN, bytes, LIST_CLOSE]) : bytes;
     }
     const plans: Record<string, string | null>[] = [];
     for (let i = 0; i < ranges.length; i += 8) {
@@ -755,7 +761,7 @@ export class IndexReader {
       }
       plans.push(plan);
     }
-    return JSON.stringify(plans);
+    return new TextEncoder().encode(JSON.stringify(plans));
   }
 
   /** A file list (`in_network_files`, `allowed_amount_file[s]`): a list or a single file. */

@@ -330,3 +330,39 @@ Deno.test("real indexes land: an Anthem excerpt in both layouts, one element alo
     "plans as written (EIN, GROUP) land lower-cased",
   );
 });
+
+Deno.test("plan names land exactly, whether handed over as written or rebuilt: escapes, non-ASCII, numbers", async () => {
+  await using p = await tempProject();
+  const config = await healthcare(p);
+  const file = await p.write(
+    "plans.json",
+    `{"reporting_structure":[
+      {"reporting_plans":[{"plan_name":"A \\"QUOTED\\" \\\\ PLAN","plan_id":"1","plan_id_type":" EIN\\t","plan_market_type":"Group"}]},
+      {"reporting_plans":[{"plan_name":"Café Ünïcode","plan_id":"2"}]},
+      {"reporting_plans":{"plan_name":"NUMERIC ID","plan_id":12345,"plan_market_type":"INDIVIDUAL"}}
+    ]}`,
+  );
+  const summary = await landTic(config, file, { db: p.db });
+  assert.equal(summary.status, "complete", summary.error ?? "");
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select plan_name, plan_id, plan_id_type, plan_market_type from raw.tic_plans order by structure_id",
+    ),
+    [
+      {
+        plan_name: 'A "QUOTED" \\ PLAN',
+        plan_id: "1",
+        plan_id_type: "ein",
+        plan_market_type: "group",
+      },
+      { plan_name: "Café Ünïcode", plan_id: "2", plan_id_type: null, plan_market_type: null },
+      {
+        plan_name: "NUMERIC ID",
+        plan_id: "12345",
+        plan_id_type: null,
+        plan_market_type: "individual",
+      },
+    ],
+  );
+});

@@ -16,8 +16,9 @@ interface Read {
   fields: Record<string, unknown>;
 }
 
-function plans(json: string | null): Plan[] {
-  return (JSON.parse(json ?? "[]") as Record<string, string | null>[]).map((p) => ({
+function plans(json: Uint8Array | null): Plan[] {
+  const text = json ? new TextDecoder().decode(json) : "[]";
+  return (JSON.parse(text) as Record<string, string | null>[]).map((p) => ({
     plan_name: p.plan_name ?? null,
     plan_id: p.plan_id ?? null,
     plan_id_type: p.plan_id_type ?? null,
