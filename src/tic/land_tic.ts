@@ -149,6 +149,8 @@ class Lane {
   #files: RowAppender | undefined;
   #expanding: Promise<void> = Promise.resolve();
   #inTransaction = false;
+  /** Whether a batch is being expanded and committed. */
+  busy = false;
 
   constructor(readonly session: Session, readonly indexId: bigint) {}
 
@@ -178,11 +180,14 @@ class Lane {
   /** Ends staging and starts the expansion and commit (awaited by the next begin or finish). */
   end(): void {
     this.#closeAppenders();
+    this.busy = true;
     this.#expanding = this.session.exec(expandBatch(this.indexId)).then(
       () => {
         this.#inTransaction = false;
+        this.busy = false;
       },
       async (err) => {
+        this.busy = false;
         await this.#rollback();
         throw err;
       },
@@ -258,11 +263,13 @@ class RowSink {
 
   /**
    * Whether the batch is due. Near the end of the input (`done`: the part
-   * read, when the size is known) batches are a tenth of the size, so the
-   * last expansion, which nothing overlaps, is short.
+   * read, when the size is known) a batch is due at a tenth of the size if
+   * the other lane is free, so the last expansion, which nothing overlaps,
+   * is short.
    */
   due(done: number): boolean {
-    return this.#staged >= (done > 0.95 ? this.batchRows / 10 : this.batchRows);
+    if (this.#staged >= this.batchRows) return true;
+    return done > 0.95 && this.#staged >= this.batchRows / 10 && !this.lanes[1 - this.#turn]!.busy;
   }
 
   /** Hands the batch to DuckDB and starts the next on the other lane. */
