@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { ByteTable, hashBytes } from "./byte_table.ts";
 import { decodeString, scalarText } from "./json_bytes.ts";
 
 /** What a file holds: in-network rates or allowed amounts. */
@@ -53,15 +54,6 @@ function decodeURIComponentSafe(s: string): string {
   }
 }
 
-/** Raw bytes of a location before its query, already resolved to a file id (a hash chain link). */
-interface Known {
-  kind: number;
-  prefix: Uint8Array;
-  view: DataView;
-  id: number;
-  next: Known | undefined;
-}
-
 const KINDS: readonly FileKind[] = ["in_network", "allowed_amount"];
 const QUESTION = 0x3f, HASH = 0x23;
 
@@ -72,11 +64,17 @@ const QUESTION = 0x3f, HASH = 0x23;
  * local, and {@linkcode urlKey} ignores the rest), so a reference whose raw
  * prefix was seen before is matched on bytes alone, without building a
  * string; a new prefix goes through {@linkcode urlKey}, which stays the
- * single definition of the key.
+ * single definition of the key. Both tables are {@linkcode ByteTable}s:
+ * memory grows with distinct files only, at about the length of their URL
+ * and key plus 40 bytes each.
  */
 export class FileRegistry {
-  readonly #byKey = new Map<string, number>();
-  readonly #known = new Map<number, Known>();
+  /** Raw location prefixes seen, to file ids. */
+  readonly #prefixes = new ByteTable();
+  /** Keys (UTF-8), to file ids. */
+  readonly #keys = new ByteTable();
+  #scratch = new Uint8Array(1024);
+  readonly #encoder = new TextEncoder();
   #count = 0;
 
   /** @param onNew called once per distinct file, when first seen */
@@ -89,8 +87,9 @@ export class FileRegistry {
 
   /**
    * The id of the file whose location is the JSON string content
-   * `buf[ls, le)` (`view` is a DataView over exactly `buf`), described by the value token `buf[ds, de)` (`ds` -1: no
-   * description). Returns -1 when the location is blank.
+   * `buf[ls, le)` (`view` is a DataView over exactly `buf`), described by
+   * the value token `buf[ds, de)` (`ds` -1: no description). Returns -1
+   * when the location is blank.
    *
    * @throws {SyntaxError} for an invalid escape in a string it decodes
    */
@@ -118,21 +117,10 @@ export class FileRegistry {
       if (b === QUESTION || b === HASH) break;
       h = Math.imul(h ^ b, 16777619);
     }
-    const pe = p;
-    for (let k = this.#known.get(h); k !== undefined; k = k.next) {
-      if (k.kind === kind && sameBytes(k, view, ls, pe)) return k.id;
-    }
+    const known = this.#prefixes.get(kind, h, buf, view, ls, p);
+    if (known >= 0) return known;
     const id = this.#fromString(kind, buf, ls, le, ds, de);
-    if (id >= 0) {
-      const prefix = buf.slice(ls, pe);
-      this.#known.set(h, {
-        kind,
-        prefix,
-        view: new DataView(prefix.buffer),
-        id,
-        next: this.#known.get(h),
-      });
-    }
+    if (id >= 0) this.#prefixes.set(kind, h, buf, ls, p, id);
     return id;
   }
 
@@ -140,32 +128,24 @@ export class FileRegistry {
     const url = decodeString(buf, ls, le).trim();
     if (!url) return -1;
     const { key, host } = urlKey(url);
-    const mapKey = `${kind}:${key}`;
-    let id = this.#byKey.get(mapKey);
-    if (id === undefined) {
-      id = ++this.#count;
-      this.#byKey.set(mapKey, id);
-      this.onNew({
-        id,
-        kind: KINDS[kind]!,
-        key,
-        url,
-        host,
-        fileName: key.slice(key.lastIndexOf("/") + 1),
-        description: ds < 0 ? null : scalarText(buf, ds, de),
-      });
-    }
+    // The key's UTF-8 bytes (at most 3 per UTF-16 unit).
+    if (this.#scratch.length < key.length * 3) this.#scratch = new Uint8Array(key.length * 3);
+    const n = this.#encoder.encodeInto(key, this.#scratch).written;
+    const view = new DataView(this.#scratch.buffer);
+    const h = hashBytes(this.#scratch, view, 0, n, kind);
+    const known = this.#keys.get(kind, h, this.#scratch, view, 0, n);
+    if (known >= 0) return known;
+    const id = ++this.#count;
+    this.#keys.set(kind, h, this.#scratch, 0, n, id);
+    this.onNew({
+      id,
+      kind: KINDS[kind]!,
+      key,
+      url,
+      host,
+      fileName: key.slice(key.lastIndexOf("/") + 1),
+      description: ds < 0 ? null : scalarText(buf, ds, de),
+    });
     return id;
   }
-}
-
-function sameBytes(k: Known, view: DataView, s: number, e: number): boolean {
-  const n = k.prefix.length;
-  if (n !== e - s) return false;
-  let i = 0;
-  for (; i + 3 < n; i += 4) {
-    if (k.view.getInt32(i, true) !== view.getInt32(s + i, true)) return false;
-  }
-  for (; i < n; i++) if (k.prefix[i] !== view.getUint8(s + i)) return false;
-  return true;
 }
