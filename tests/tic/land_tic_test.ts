@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { loadConfig, type ResolvedConfig } from "../../src/config.ts";
 import { landTic } from "../../src/tic/land_tic.ts";
@@ -46,6 +47,12 @@ Deno.test("wharf tic lands an index with files deduplicated by path, gzipped or 
   const gz = await p.write("index.json.gz", gzip(index()));
   const summary = await landTic(config, gz, { db: p.db });
   assert.equal(summary.status, "complete", summary.error ?? "");
+  const stored = await Deno.readFile(gz);
+  assert.deepEqual(
+    [summary.sha256, summary.compressedBytes],
+    [createHash("sha256").update(stored).digest("hex"), stored.length],
+    "the hash and size are those of the file as stored",
+  );
   assert.deepEqual(
     [
       summary.reportingEntityName,
@@ -196,6 +203,11 @@ Deno.test("a remote index streams from HTTP, and a dropped connection resumes wi
     body.length,
   ]);
   assert.equal(requests, 2);
+  assert.equal(
+    summary.sha256,
+    createHash("sha256").update(body).digest("hex"),
+    "resumed bytes hash as one",
+  );
   assert.match(ranges[0]!, /^bytes=\d+-$/);
 });
 
