@@ -378,3 +378,25 @@ Deno.test("plan names land exactly, whether handed over as written or rebuilt: e
     ],
   );
 });
+
+Deno.test("a remote index that is not gzipped streams too, and an HTTP error fails it with the status", async () => {
+  await using p = await tempProject();
+  const config = await healthcare(p);
+  const text = new TextEncoder().encode(index());
+  await using server = serveLocal((req) =>
+    new URL(req.url).pathname === "/index.json"
+      ? new Response(text, { headers: { "content-length": String(text.length) } })
+      : new Response("gone", { status: 404, statusText: "Not Found" })
+  );
+  const ok = await landTic(config, `${server.base}/index.json`, { db: p.db });
+  assert.deepEqual([ok.status, ok.elements, ok.files, ok.links, ok.compressedBytes], [
+    "complete",
+    3,
+    7,
+    9,
+    text.length,
+  ]);
+  const missing = await landTic(config, `${server.base}/missing.json`, { db: p.db });
+  assert.equal(missing.status, "failed");
+  assert.match(missing.error!, /HTTP 404 Not Found/);
+});
