@@ -54,11 +54,13 @@ export function ticCommand(): Command {
               } in ${(summary.elapsedMs / 1000).toFixed(2)}s (${
                 rate.toFixed(0)
               } MB/s); index ${summary.indexId}`
+              : summary.status === "duplicate"
+              ? `skipped  ${source}: already landed as index ${summary.duplicateOf} (the same bytes); nothing added`
               : `failed   ${source}: ${summary.error} (nothing of it landed; recorded as failed, index ${summary.indexId})`,
           );
         }
       }
       if (g.json) console.log(JSON.stringify(summaries, null, 2));
-      if (summaries.some((s) => s.status !== "complete")) Deno.exitCode = 1;
+      if (summaries.some((s) => s.status === "failed")) Deno.exitCode = 1;
     });
 }

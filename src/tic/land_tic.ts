@@ -52,7 +52,9 @@ export interface TicOptions {
 export interface TicSummary {
   indexId: number;
   source: string;
-  status: "complete" | "failed";
+  /** `duplicate`: the same bytes as a complete index ({@linkcode TicSummary.duplicateOf}); its rows were removed. */
+  status: "complete" | "failed" | "duplicate";
+  duplicateOf?: number;
   reportingEntityName: string | null;
   reportingEntityType: string | null;
   version: string | null;
@@ -356,20 +358,40 @@ export async function landTic(
       await sink.open();
       await read(input, sink, summary, options);
       await sink.close();
-      summary.status = "complete";
-      await saveIndex(s, summary);
     } catch (err) {
       await sink.abandon();
       summary.status = "failed";
       summary.error = err instanceof Error ? err.message : String(err);
-      await s.exec("BEGIN TRANSACTION");
-      for (const table of ROW_TABLES) {
-        await s.exec(`DELETE FROM raw.${table} WHERE index_id = ?`, [summary.indexId]);
-      }
-      await saveIndex(s, summary);
-      await s.exec("COMMIT");
+      await removeRows(s, summary);
+      return;
     }
+    // The same bytes as an index already landed: landed once, not twice.
+    const same = await s.query(
+      "SELECT index_id::DOUBLE AS id FROM raw.tic_indexes WHERE status = 'complete' AND sha256 = ? ORDER BY index_id LIMIT 1",
+      [summary.sha256],
+    );
+    if (same.length) {
+      summary.status = "duplicate";
+      summary.duplicateOf = Number(same[0]!.id);
+      summary.error = `the same bytes as index ${summary.duplicateOf} (sha256 ${
+        summary.sha256?.slice(0, 12)
+      }…), which is complete: not landed again`;
+      await removeRows(s, summary);
+      return;
+    }
+    summary.status = "complete";
+    await saveIndex(s, summary);
   }
+}
+
+/** Removes the rows of an index that did not land, and records why. */
+async function removeRows(s: Session, summary: TicSummary): Promise<void> {
+  await s.exec("BEGIN TRANSACTION");
+  for (const table of ROW_TABLES) {
+    await s.exec(`DELETE FROM raw.${table} WHERE index_id = ?`, [summary.indexId]);
+  }
+  await saveIndex(s, summary);
+  await s.exec("COMMIT");
 }
 
 /** Reads the index into the sink, filling in the summary. */

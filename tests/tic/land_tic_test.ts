@@ -400,3 +400,30 @@ Deno.test("a remote index that is not gzipped streams too, and an HTTP error fai
   assert.equal(missing.status, "failed");
   assert.match(missing.error!, /HTTP 404 Not Found/);
 });
+
+Deno.test("the same index read twice lands once: the second is a duplicate and adds nothing", async () => {
+  await using p = await tempProject();
+  const config = await healthcare(p);
+  const gz = await p.write("index.json.gz", gzip(index()));
+  const first = await landTic(config, gz, { db: p.db });
+  const copy = await p.write("copy-of-index.json.gz", await Deno.readFile(gz));
+  const second = await landTic(config, copy, { db: p.db });
+  assert.deepEqual([second.status, second.duplicateOf], ["duplicate", first.indexId]);
+  assert.match(
+    second.error!,
+    /^the same bytes as index \d+ \(sha256 [0-9a-f]{12}…\), which is complete/,
+  );
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select status, (select count(*) from raw.tic_files f where f.index_id = i.index_id)::int as files from raw.tic_indexes i order by index_id",
+    ),
+    [{ status: "complete", files: 7 }, { status: "duplicate", files: 0 }],
+  );
+  const r = await runCli(["--project", REPO, "--db", p.db, "tic", gz]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stdout,
+    /^skipped .*index\.json\.gz: already landed as index \d+ \(the same bytes\); nothing added/,
+  );
+});
