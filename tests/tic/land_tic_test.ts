@@ -351,7 +351,8 @@ Deno.test("plan names land exactly, whether handed over as written or rebuilt: e
     `{"reporting_structure":[
       {"reporting_plans":[{"plan_name":"A \\"QUOTED\\" \\\\ PLAN","plan_id":"1","plan_id_type":" EIN\\t","plan_market_type":"Group"}]},
       {"reporting_plans":[{"plan_name":"Café Ünïcode","plan_id":"2"}]},
-      {"reporting_plans":{"plan_name":"NUMERIC ID","plan_id":12345,"plan_market_type":"INDIVIDUAL"}}
+      {"reporting_plans":{"plan_name":"NUMERIC ID","plan_id":12345,"plan_market_type":"INDIVIDUAL"}},
+      {"reporting_plans":[{"plan_n\\u0061me":"ESCAPED KEY","plan_id":"4"}]}
     ]}`,
   );
   const summary = await landTic(config, file, { db: p.db });
@@ -375,6 +376,7 @@ Deno.test("plan names land exactly, whether handed over as written or rebuilt: e
         plan_id_type: null,
         plan_market_type: "individual",
       },
+      { plan_name: "ESCAPED KEY", plan_id: "4", plan_id_type: null, plan_market_type: null },
     ],
   );
 });
