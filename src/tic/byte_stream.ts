@@ -1,7 +1,8 @@
 /**
- * The bytes of an index as a stream: a local file, or an HTTP(S) URL read
- * straight into the parser (no download first), resuming a dropped
- * connection with a Range request when the server supports it.
+ * The bytes of a remote index as a stream: an HTTP(S) URL read straight
+ * into the parser (no download first), resuming a dropped connection with
+ * a Range request when the server supports it. (Local files are read in
+ * `index_bytes.ts`.)
  *
  * @module
  */
@@ -10,7 +11,7 @@ import { UpstreamError } from "../errors.ts";
 /** A byte source and what is known of its size. */
 export interface ByteSource {
   stream: ReadableStream<Uint8Array>;
-  /** Total bytes, when known (file size or Content-Length). */
+  /** Total bytes, when known (Content-Length). */
   total?: number;
 }
 
@@ -24,16 +25,11 @@ export interface ByteSourceOptions {
   onRetry?: (info: { attempt: number; at: number; error: string }) => void;
 }
 
-/** Opens a local file or a URL as a stream of bytes. */
+/** Opens an http(s) URL as a stream of bytes. */
 export async function openByteSource(
   input: string,
   options: ByteSourceOptions = {},
 ): Promise<ByteSource> {
-  if (!/^https?:\/\//i.test(input)) {
-    const file = await Deno.open(input);
-    const { size } = await file.stat();
-    return { stream: file.readable, total: size };
-  }
   const attempts = options.attempts ?? 5;
   const first = await fetch(input);
   if (!first.ok || !first.body) {

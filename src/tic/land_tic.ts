@@ -387,9 +387,7 @@ export async function landTic(
 /** Removes the rows of an index that did not land, and records why. */
 async function removeRows(s: Session, summary: TicSummary): Promise<void> {
   await s.exec("BEGIN TRANSACTION");
-  for (const table of ROW_TABLES) {
-    await s.exec(`DELETE FROM raw.${table} WHERE index_id = ?`, [summary.indexId]);
-  }
+  await deleteRows(s, "index_id = ?", [summary.indexId]);
   await saveIndex(s, summary);
   await s.exec("COMMIT");
 }
@@ -468,15 +466,18 @@ async function read(
  * they are marked failed.
  */
 async function removeInterrupted(s: Session): Promise<void> {
-  const stale = await s.query("SELECT index_id FROM raw.tic_indexes WHERE status = 'running'");
-  for (const { index_id } of stale) {
-    for (const table of ROW_TABLES) {
-      await s.exec(`DELETE FROM raw.${table} WHERE index_id = ?`, [index_id as number]);
-    }
-  }
-  if (stale.length) {
+  await deleteRows(s, "status = 'running'", []);
+  await s.exec(
+    "UPDATE raw.tic_indexes SET status = 'failed', error = 'interrupted: the run ended before the index was read to its end; its rows were removed', ended_at = now() WHERE status = 'running'",
+  );
+}
+
+/** Deletes the rows of the indexes that `where` (over raw.tic_indexes) selects. */
+async function deleteRows(s: Session, where: string, params: (string | number)[]) {
+  for (const table of ROW_TABLES) {
     await s.exec(
-      "UPDATE raw.tic_indexes SET status = 'failed', error = 'interrupted: the run ended before the index was read to its end; its rows were removed', ended_at = now() WHERE status = 'running'",
+      `DELETE FROM raw.${table} WHERE index_id IN (SELECT index_id FROM raw.tic_indexes WHERE ${where})`,
+      params,
     );
   }
 }

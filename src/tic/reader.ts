@@ -161,6 +161,7 @@ export class IndexReader {
   // The buffer being read and the absolute offset of its first byte.
   #buf: Uint8Array = new Uint8Array(0);
   #words: Int32Array = new Int32Array(0);
+  #view: DataView = new DataView(new ArrayBuffer(0));
   #base = 0;
 
   // One structure's parts, reused.
@@ -271,14 +272,20 @@ export class IndexReader {
     throw new ScanError(message, this.#base + p);
   }
 
+  /** Makes `buf`, whose first byte is at `base` in the stream, the buffer being read. */
+  #use(buf: Uint8Array, base: number): void {
+    this.#buf = buf;
+    this.#words = wordsOf(buf);
+    this.#view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.#base = base;
+  }
+
   /**
    * Reads the top level of `buf` from `from`; returns -1 when it read all
    * of it, or the position of a key or value that runs past its end.
    */
   #scan(buf: Uint8Array, base: number, from: number): number {
-    this.#buf = buf;
-    this.#words = wordsOf(buf);
-    this.#base = base;
+    this.#use(buf, base);
     const n = buf.length;
     let i = from;
     while (i < n) {
@@ -437,9 +444,7 @@ export class IndexReader {
       parts.push(enc.encode(`${JSON.stringify(key)}:`), bytes);
     }
     parts.push(enc.encode("}"));
-    this.#buf = concat(parts);
-    this.#words = wordsOf(this.#buf);
-    this.#base = 0;
+    this.#use(concat(parts), 0);
     this.#structure(0);
   }
 
@@ -635,7 +640,7 @@ export class IndexReader {
     const ids = this.#ids;
     ids.length = 0;
     const buf = this.#buf;
-    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    const view = this.#view;
     for (let slot = 0; slot < 3; slot++) {
       const r = this.#refs[slot]!;
       for (let i = 0; i < r.length; i += 4) {
