@@ -13,6 +13,8 @@ export const REPO = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** The bundled example project. */
 export const CLINIC = join(REPO, "tests", "testdata", "clinic");
+/** Real public files (excerpts), named in `tests/fixtures/real/SOURCES.md`. */
+export const REAL = join(REPO, "tests", "fixtures", "real");
 
 /** A temporary project folder, removed on dispose. */
 export interface TempProject extends AsyncDisposable {

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { loadConfig, type ResolvedConfig } from "../../src/config.ts";
 import { enrichNpis } from "../../src/enrich/enrich_npi.ts";
 import { exportNpiByState } from "../../src/enrich/export_npi.ts";
-import { cliCommand, REPO, runCli, type TempProject, tempProject } from "../helpers.ts";
+import { cliCommand, REAL, REPO, runCli, type TempProject, tempProject } from "../helpers.ts";
 import { query } from "../land/helpers.ts";
 import { fakeRegistry, validNpis } from "./fake_registry.ts";
 
@@ -229,7 +229,7 @@ Deno.test("the NPI models flatten both response shapes, and the export writes on
 
 Deno.test("the NPI models read the real registry responses", async () => {
   await using p = await tempProject();
-  const dir = join(REPO, "..", "shared", "fixtures", "real", "npi", "nppes-v2.1");
+  const dir = join(REAL, "npi");
   const { openWarehouse } = await import("../../src/db/warehouse.ts");
   const wh = await openWarehouse(p.db);
   await wh.exec(

@@ -4,7 +4,15 @@ import { join } from "node:path";
 import { loadConfig, type ResolvedConfig } from "../../src/config.ts";
 import { landTic } from "../../src/tic/land_tic.ts";
 import { runProject } from "../../src/run/run_project.ts";
-import { cliCommand, REPO, runCli, serveLocal, type TempProject, tempProject } from "../helpers.ts";
+import {
+  cliCommand,
+  REAL,
+  REPO,
+  runCli,
+  serveLocal,
+  type TempProject,
+  tempProject,
+} from "../helpers.ts";
 import { gzip, query } from "../land/helpers.ts";
 
 /**
@@ -274,8 +282,6 @@ Deno.test("a run killed mid-index leaves it running; the next run removes its ro
   );
 });
 
-const REAL = join(REPO, "..", "shared", "fixtures", "real");
-
 Deno.test("real indexes land: an Anthem excerpt in both layouts, one element alone, CMS samples, a payer's structures by name; a cut line fails", async () => {
   await using p = await tempProject();
   const config = await healthcare(p);
@@ -300,15 +306,15 @@ Deno.test("real indexes land: an Anthem excerpt in both layouts, one element alo
     861,
     null,
   ]);
-  const cut = await land(`${serif}truncated_line.json`);
+  const cut = await land(`${serif}truncated_line.head64k.json`);
   assert.equal(cut[0], "failed");
   assert.match(
     cut[6] as string,
-    /^truncated index: it ends inside the value of "in_network_files" at byte 1056014$/,
+    /^truncated index: it ends inside the value of "in_network_files" at byte 65536$/,
   );
   for (const version of ["cms-v1.3.3", "cms-v2.2.0"]) {
     assert.deepEqual(
-      await land(`tic/${version}/examples/table-of-contents/table-of-contents-sample.json`),
+      await land(`tic/${version}/table-of-contents-sample.json`),
       ["complete", "medicare", 2, 3, 5, 5, null],
     );
   }
