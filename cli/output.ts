@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { NodeResult } from "../src/run/run_log.ts";
+import { type NodeResult, nullifiedTotal } from "../src/run/run_log.ts";
 import type { RunSummary } from "../src/run/run_project.ts";
 
 const useColor = Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
@@ -40,11 +40,14 @@ export function resultLine(r: NodeResult, index: number, total: number): string 
   else if (r.status === "error") detail = `error in ${secs}s`;
   else if (r.kind === "test") detail = `${r.rows ?? 0} failing in ${secs}s`;
   else {
-    const note = r.checks && r.rejected
-      ? `, ${r.rejected} rejected (${
-        Object.entries(r.checks).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(", ")
-      })`
-      : r.message && !r.checks
+    const perCheck = (counts: Record<string, number>) =>
+      Object.entries(counts).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(", ");
+    const nullified = nullifiedTotal(r);
+    const note = r.checks
+      ? `${r.rejected ? `, ${r.rejected} rejected (${perCheck(r.checks)})` : ""}${
+        nullified ? `, ${nullified} values nullified (${perCheck(r.nullified!)})` : ""
+      }`
+      : r.message
       ? `, ${r.message}`
       : "";
     detail = `${r.rows === undefined ? "view" : `${r.rows} rows`}${note} in ${secs}s`;

@@ -41,12 +41,25 @@ export interface CompiledModel {
 
 /** How a checked model is built and counted. */
 export interface CompiledChecks {
-  names: string[];
-  /** Stage every row with its failed checks, then split it into kept and rejected. */
-  statements: string[];
+  /** Checks that reject the row, in YAML order. */
+  reject: string[];
+  /** Checks that nullify a value, in YAML order. */
+  nullify: string[];
+  /**
+   * In one transaction: stage every row with its failed checks; build the
+   * model (kept rows, nullified values set to NULL); build `__rejected`;
+   * build `__rejected_values` (or drop it when no check nullifies).
+   */
+  statements: [stage: string, kept: string, rejected: string, values: string];
   /** The relation holding the rejected rows: `<layer>.<name>__rejected`. */
   rejected: string;
-  /** Counts of the staged rows: `total`, then one column per check. */
+  /** The relation recording nullified values: `<layer>.<name>__rejected_values`. */
+  rejectedValues: string;
+  /**
+   * Counts of the staged rows: `total`, `rejected`, then `c0`, `c1`, … in
+   * the order of `reject` then `nullify` (rows failing each reject check;
+   * values nullified by each nullify check, in kept rows).
+   */
   countQuery: string;
   /** Drops the staging table. */
   cleanup: string;
@@ -222,35 +235,82 @@ export function varsMacro(vars: Readonly<Record<string, string>>): string {
 }
 
 /**
- * Compiles a model with row checks: every row is staged with the list of
- * checks it fails, rows failing none build the model, the others
- * `<layer>.<name>__rejected` (with `_failed_checks`).
+ * Compiles a model with row checks. Every row is staged with the list of
+ * checks it fails. A row failing a `reject` check goes to
+ * `<layer>.<name>__rejected` (with `_failed_checks`); the other rows build
+ * the model, with the column of each failed `nullify` check set to NULL and
+ * its value recorded in `<layer>.<name>__rejected_values` (model, row key,
+ * column, value, failed check, and the row's lineage columns: those whose
+ * names start with `_`). A nullify check judges values only: a NULL has
+ * nothing to nullify.
  */
 function checkedModel(model: ModelNode, select: string): CompiledChecks {
   const target = quoteRelation(model.layer, model.name);
   const rejected = quoteRelation(model.layer, `${model.name}__rejected`);
+  const values = quoteRelation(model.layer, `${model.name}__rejected_values`);
   const staged = quoteIdent(`__wharf_checked_${model.layer}_${model.name}`);
   const alias = quoteIdent(model.name);
+  const reject = model.checks.filter((c) => c.onFail === "reject");
+  const nullify = model.checks.filter((c) => c.onFail === "nullify");
+  const failed = (names: readonly string[]) =>
+    `list_has_any(_failed_checks, [${names.map(quoteLiteral).join(", ")}]::VARCHAR[])`;
+  const isRejected = reject.length ? failed(reject.map((c) => c.name)) : "false";
+  // A NULL has nothing to nullify: a nullify check only judges values.
   const list = model.checks.map((c) =>
-    `CASE WHEN NOT coalesce((${c.expression}), false) THEN ${quoteLiteral(c.name)} END`
+    `CASE WHEN ${
+      c.onFail === "nullify" ? `${quoteIdent(c.column!)} IS NOT NULL AND ` : ""
+    }NOT coalesce((${c.expression}), false) THEN ${quoteLiteral(c.name)} END`
   );
+  // One REPLACE per nullified column, whichever of its checks failed.
+  const byColumn = new Map<string, string[]>();
+  for (const c of nullify) {
+    const key = c.column!.toLowerCase();
+    byColumn.set(key, [...(byColumn.get(key) ?? []), c.name]);
+  }
+  const replace = [...byColumn].map(([column, names]) =>
+    `CASE WHEN ${failed(names)} THEN NULL ELSE ${quoteIdent(column)} END AS ${quoteIdent(column)}`
+  );
+  const key = `json_object(${
+    model.config.uniqueKey.map((k) => `${quoteLiteral(k)}, ${quoteIdent(k)}`).join(", ")
+  })`;
+  const recorded = nullify.map((c) =>
+    `SELECT ${quoteLiteral(model.id)} AS model, ${key} AS row_key, ${
+      quoteLiteral(c.column!)
+    } AS column_name, CAST(${quoteIdent(c.column!)} AS VARCHAR) AS value, ${
+      quoteLiteral(c.name)
+    } AS failed_check, COLUMNS(c -> starts_with(c, '_'))\nFROM ${staged}\nWHERE NOT ${isRejected} AND list_contains(_failed_checks, ${
+      quoteLiteral(c.name)
+    })`
+  );
+  const counts = [
+    ...reject.map((c) => `list_contains(_failed_checks, ${quoteLiteral(c.name)})`),
+    ...nullify.map((c) =>
+      `NOT ${isRejected} AND list_contains(_failed_checks, ${quoteLiteral(c.name)})`
+    ),
+  ];
   return {
-    names: model.checks.map((c) => c.name),
+    reject: reject.map((c) => c.name),
+    nullify: nullify.map((c) => c.name),
     rejected: `${model.id}__rejected`,
+    rejectedValues: `${model.id}__rejected_values`,
     statements: [
       `CREATE OR REPLACE TEMP TABLE ${staged} AS\nSELECT ${alias}.*, list_filter([\n  ${
         list.join(",\n  ")
       }\n], x -> x IS NOT NULL) AS _failed_checks\nFROM (\n${select}\n) AS ${alias}`,
-      `CREATE OR REPLACE TABLE ${target} AS SELECT * EXCLUDE (_failed_checks) FROM ${staged} WHERE len(_failed_checks) = 0`,
-      `CREATE OR REPLACE TABLE ${rejected} AS SELECT * FROM ${staged} WHERE len(_failed_checks) > 0`,
+      `CREATE OR REPLACE TABLE ${target} AS\nSELECT * EXCLUDE (_failed_checks)${
+        replace.length ? ` REPLACE (\n  ${replace.join(",\n  ")}\n)` : ""
+      }\nFROM ${staged}\nWHERE NOT ${isRejected}`,
+      `CREATE OR REPLACE TABLE ${rejected} AS\nSELECT * FROM ${staged}\nWHERE ${isRejected}`,
+      recorded.length
+        ? `CREATE OR REPLACE TABLE ${values} AS\nSELECT * EXCLUDE (_failed_checks) FROM (\n${
+          recorded.join("\nUNION ALL BY NAME\n")
+        }\n)`
+        : `DROP TABLE IF EXISTS ${values}`,
     ],
-    countQuery: `SELECT count(*)::DOUBLE AS total${
-      model.checks.map((c) =>
-        `, count(*) FILTER (WHERE list_contains(_failed_checks, ${
-          quoteLiteral(c.name)
-        }))::DOUBLE AS ${quoteIdent(c.name)}`
-      ).join("")
-    } FROM ${staged}`,
+    countQuery:
+      `SELECT count(*)::DOUBLE AS total, count(*) FILTER (WHERE ${isRejected})::DOUBLE AS rejected${
+        counts.map((f, i) => `, count(*) FILTER (WHERE ${f})::DOUBLE AS c${i}`).join("")
+      } FROM ${staged}`,
     cleanup: `DROP TABLE ${staged}`,
   };
 }

@@ -40,6 +40,8 @@ export interface ManifestNode {
   downstream: string[];
   rows: number | null;
   rejected: Record<string, number> | null;
+  /** Values set to NULL per `nullify` check (recorded in `<model>__rejected_values`). */
+  nullified: Record<string, number> | null;
   rejected_samples: Record<string, unknown>[];
   last_run:
     | { status: string; duration_ms: number; ended_at: string; message: string | null }
@@ -52,7 +54,7 @@ export interface ManifestNode {
     rejected_rows: number;
     error: string | null;
   }[];
-  checks: { name: string; expression: string }[];
+  checks: { name: string; expression: string; on_fail: string; column: string | null }[];
 }
 
 /** The whole manifest. */
@@ -136,7 +138,7 @@ export async function buildManifest(
   for (
     const r of await safeQuery(
       db,
-      `SELECT node_id, status, duration_ms, ended_at::VARCHAR AS ended_at, rows::DOUBLE AS rows, message, check_counts::VARCHAR AS check_counts
+      `SELECT node_id, status, duration_ms, ended_at::VARCHAR AS ended_at, rows::DOUBLE AS rows, message, check_counts::VARCHAR AS check_counts, nullified_counts::VARCHAR AS nullified_counts
        FROM wharf.run_results WHERE status <> 'skipped' QUALIFY row_number() OVER (PARTITION BY node_id ORDER BY ended_at DESC) = 1`,
     )
   ) last.set(String(r.node_id), r);
@@ -181,6 +183,7 @@ export async function buildManifest(
     downstream: [],
     rows: null,
     rejected: null,
+    nullified: null,
     rejected_samples: [],
     last_run: null,
     files: [],
@@ -238,6 +241,9 @@ export async function buildManifest(
       downstream: (graph.children.get(id) ?? []).filter((p) => !p.startsWith("test.")),
       rows: run?.rows === undefined || run.rows === null ? null : Number(run.rows),
       rejected,
+      nullified: run?.nullified_counts
+        ? JSON.parse(String(run.nullified_counts)) as Record<string, number>
+        : null,
       rejected_samples: samples,
       last_run: run
         ? {
@@ -248,7 +254,14 @@ export async function buildManifest(
         }
         : null,
       files: files.get(id) ?? [],
-      checks: n.kind === "model" ? n.checks : [],
+      checks: n.kind === "model"
+        ? n.checks.map((k) => ({
+          name: k.name,
+          expression: k.expression,
+          on_fail: k.onFail,
+          column: k.column ?? null,
+        }))
+        : [],
     });
   }
   for (const t of project.tests) {

@@ -11,6 +11,7 @@ import type { ProjectIssue } from "../errors.ts";
 import { type ParseResult, parseSql } from "../db/parse_sql.ts";
 import { extractRelations, lineColumn } from "./relations.ts";
 import { columnLineage } from "./column_lineage.ts";
+import { readChecks } from "./read_checks.ts";
 import { describe, YamlFile, type YamlPath } from "./yaml_file.ts";
 import {
   type ColumnDoc,
@@ -489,38 +490,13 @@ export async function loadProject(
         );
       }
     }
-    const checks = entry.value.checks;
-    if (checks !== undefined && checks !== null) {
-      if (!isRecord(checks)) {
-        entry.file.report(
-          [...entry.path, "checks"],
-          `expected a mapping of check name to a boolean SQL expression, got ${describe(checks)}`,
-        );
-      } else {
-        for (const [name, expression] of Object.entries(checks)) {
-          if (!IDENTIFIER.test(name)) {
-            entry.file.report(
-              [...entry.path, "checks", name],
-              `invalid check name "${name}": use lower-case letters, digits and underscores`,
-            );
-          } else if (typeof expression !== "string" || expression.trim() === "") {
-            entry.file.report(
-              [...entry.path, "checks", name],
-              `expected a boolean SQL expression, got ${describe(expression)}`,
-            );
-          } else model.checks.push({ name, expression });
-        }
-      }
-      if (
-        model.checks.length &&
-        (model.config.materialized === "incremental" || model.config.materialized === "ephemeral")
-      ) {
-        entry.file.report(
-          [...entry.path, "checks"],
-          `checks quarantine rows into a table: use them on a table (or view) model, not ${model.config.materialized}`,
-        );
-      }
-    }
+    model.checks = readChecks(
+      entry.file,
+      [...entry.path, "checks"],
+      entry.value.checks,
+      model.id,
+      model.config,
+    );
     if (model.config.materialized !== "incremental" && model.config.watermark) {
       entry.file.report(
         [...entry.path, "config", "watermark"],

@@ -81,11 +81,26 @@ export interface ModelConfig {
   enabled: boolean;
 }
 
-/** A row-level check: rows where `expression` is not true are quarantined. */
+/**
+ * What a row check does with a row where its expression is not true:
+ * `reject` routes the row to `<layer>.<name>__rejected`; `nullify` keeps the
+ * row, sets the check's column to NULL and records the value in
+ * `<layer>.<name>__rejected_values`.
+ */
+export type OnFail = "reject" | "nullify";
+
+/** The check policies, the default first. */
+export const ON_FAIL: readonly OnFail[] = ["reject", "nullify"];
+
+/** A row-level check from a model's YAML `checks:`. */
 export interface RowCheck {
   name: string;
   /** A boolean SQL expression over the model's output; the model's name is the row alias. */
   expression: string;
+  /** What happens to a row where the expression is not true. */
+  onFail: OnFail;
+  /** The column the check is about: the one a `nullify` check sets to NULL. */
+  column?: string;
 }
 
 /** A model: one SELECT in `models/<layer>/<name>.sql`. */
@@ -102,7 +117,7 @@ export interface ModelNode {
   columns: ColumnDoc[];
   config: ModelConfig;
   refs: RelationRef[];
-  /** Row-level checks from YAML `checks:`; failing rows go to `<layer>.<name>__rejected`. */
+  /** Row-level checks from YAML `checks:` (see {@linkcode RowCheck}). */
   checks: RowCheck[];
   /** Relations the checks read (dependencies only; never rewritten). */
   checkRefs: RelationRef[];

@@ -61,39 +61,65 @@ async function tableExists(session: Session, relation: string): Promise<boolean>
   return rows.length > 0;
 }
 
-type Outcome = Pick<NodeResult, "status" | "rows" | "message" | "rejected" | "checks">;
+type Outcome = Pick<
+  NodeResult,
+  "status" | "rows" | "message" | "rejected" | "checks" | "nullified"
+>;
+
+function perCheck(counts: Record<string, number>): string {
+  return Object.entries(counts).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(", ");
+}
 
 /**
- * Builds a checked model and its `__rejected` table in one transaction, and
- * verifies that every input row was either kept or rejected.
+ * Builds a checked model, its `__rejected` and `__rejected_values` tables in
+ * one transaction, and verifies that every input row was either kept or
+ * rejected and every nullified value was recorded.
  */
 function runChecked(
   wh: Warehouse,
   node: CompiledModel & { checked: CompiledChecks },
 ): Promise<Outcome> {
   const c = node.checked;
+  const [stage, keptSql, rejectedSql, valuesSql] = c.statements;
   return wh.transaction(async (s) => {
-    await s.exec(c.statements[0]!);
-    const kept = await s.count(c.statements[1]!);
-    const rejected = await s.count(c.statements[2]!);
+    await s.exec(stage);
+    const kept = await s.count(keptSql);
+    const rejected = await s.count(rejectedSql);
+    const recorded = c.nullify.length ? await s.count(valuesSql) : (await s.exec(valuesSql), 0);
     const counts = (await s.query(c.countQuery))[0]!;
     await s.exec(c.cleanup);
     const total = Number(counts.total);
-    if (kept + rejected !== total) {
+    const n = (i: number) => Number(counts[`c${i}`]);
+    const checks = Object.fromEntries(c.reject.map((name, i) => [name, n(i)]));
+    const nullified = Object.fromEntries(
+      c.nullify.map((name, i) => [name, n(c.reject.length + i)]),
+    );
+    const nullifiedValues = Object.values(nullified).reduce((a, b) => a + b, 0);
+    if (kept + rejected !== total || rejected !== Number(counts.rejected)) {
       throw new WharfError(
         `Row accounting failed for ${node.relation}: ${total} rows in, ${kept} kept + ${rejected} rejected (nothing was replaced)`,
       );
     }
-    const checks = Object.fromEntries(c.names.map((n) => [n, Number(counts[n])]));
-    const failing = Object.entries(checks).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`);
+    if (recorded !== nullifiedValues) {
+      throw new WharfError(
+        `Value accounting failed for ${node.relation}: ${nullifiedValues} values nullified, ${recorded} recorded in ${c.rejectedValues} (nothing was replaced)`,
+      );
+    }
+    const notes = [
+      rejected ? `${rejected} rejected to ${c.rejected} (${perCheck(checks)})` : "",
+      nullifiedValues
+        ? `${nullifiedValues} values nullified, recorded in ${c.rejectedValues} (${
+          perCheck(nullified)
+        })`
+        : "",
+    ].filter(Boolean);
     return {
       status: "success",
       rows: kept,
       rejected,
       checks,
-      message: rejected
-        ? `${rejected} rejected to ${c.rejected} (${failing.join(", ")})`
-        : undefined,
+      ...(c.nullify.length ? { nullified } : {}),
+      message: notes.length ? notes.join("; ") : undefined,
     };
   });
 }

@@ -23,8 +23,15 @@ export interface NodeResult {
   compiledPath?: string;
   /** Checked models: rows quarantined into `<model>__rejected`. */
   rejected?: number;
-  /** Checked models: rows failing each check (a row may fail several). */
+  /** Checked models: rows failing each `reject` check (a row may fail several). */
   checks?: Record<string, number>;
+  /** Checked models: values set to NULL by each `nullify` check (kept rows), recorded in `<model>__rejected_values`. */
+  nullified?: Record<string, number>;
+}
+
+/** The values a result's `nullify` checks set to NULL, all checks together. */
+export function nullifiedTotal(result: Pick<NodeResult, "nullified">): number {
+  return Object.values(result.nullified ?? {}).reduce((a, b) => a + b, 0);
 }
 
 /** Creates the schemas and tables wharf keeps its own records in. */
@@ -56,6 +63,8 @@ export async function ensureRunLog(session: Session): Promise<void> {
     );
     ALTER TABLE wharf.run_results ADD COLUMN IF NOT EXISTS rejected_rows BIGINT;
     ALTER TABLE wharf.run_results ADD COLUMN IF NOT EXISTS check_counts JSON;
+    ALTER TABLE wharf.run_results ADD COLUMN IF NOT EXISTS nullified_values BIGINT;
+    ALTER TABLE wharf.run_results ADD COLUMN IF NOT EXISTS nullified_counts JSON;
   `);
 }
 
@@ -80,9 +89,9 @@ export async function recordResults(
   results: readonly NodeResult[],
 ): Promise<void> {
   if (results.length === 0) return;
-  const row = "(?, ?, ?, ?, ?::TIMESTAMPTZ, ?::TIMESTAMPTZ, ?, ?, ?, ?, ?, ?::JSON)";
+  const row = "(?, ?, ?, ?, ?::TIMESTAMPTZ, ?::TIMESTAMPTZ, ?, ?, ?, ?, ?, ?::JSON, ?, ?::JSON)";
   await session.exec(
-    `INSERT INTO wharf.run_results (run_id, node_id, node_type, status, started_at, ended_at, duration_ms, rows, message, compiled_path, rejected_rows, check_counts) VALUES ${
+    `INSERT INTO wharf.run_results (run_id, node_id, node_type, status, started_at, ended_at, duration_ms, rows, message, compiled_path, rejected_rows, check_counts, nullified_values, nullified_counts) VALUES ${
       results.map(() => row).join(", ")
     }`,
     results.flatMap((r) => [
@@ -98,6 +107,8 @@ export async function recordResults(
       r.compiledPath ?? null,
       r.rejected ?? null,
       r.checks ? JSON.stringify(r.checks) : null,
+      r.nullified ? nullifiedTotal(r) : null,
+      r.nullified ? JSON.stringify(r.nullified) : null,
     ]),
   );
 }

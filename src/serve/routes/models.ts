@@ -39,6 +39,8 @@ const listRoute = createRoute({
               rows: z.number().nullable(),
               rejected_rows: z.number().nullable(),
               checks: z.record(z.string(), z.number()).nullable(),
+              nullified_values: z.number().nullable(),
+              nullified: z.record(z.string(), z.number()).nullable(),
             })),
           }),
         },
@@ -105,6 +107,8 @@ interface LastBuild {
   rows: number | null;
   rejected_rows: number | null;
   check_counts: string | null;
+  nullified_values: number | null;
+  nullified_counts: string | null;
 }
 
 async function lastBuilds(deps: AppDeps): Promise<Map<string, LastBuild>> {
@@ -116,7 +120,7 @@ async function lastBuilds(deps: AppDeps): Promise<Map<string, LastBuild>> {
   );
   if (exists.length === 0) return out;
   const rows = await db.query(
-    `SELECT node_id, status, ended_at::VARCHAR AS ended_at, rows::DOUBLE AS rows, rejected_rows::DOUBLE AS rejected_rows, check_counts::VARCHAR AS check_counts
+    `SELECT node_id, status, ended_at::VARCHAR AS ended_at, rows::DOUBLE AS rows, rejected_rows::DOUBLE AS rejected_rows, check_counts::VARCHAR AS check_counts, nullified_values::DOUBLE AS nullified_values, nullified_counts::VARCHAR AS nullified_counts
      FROM wharf.run_results WHERE node_type = 'model' AND status <> 'skipped'
      QUALIFY row_number() OVER (PARTITION BY node_id ORDER BY ended_at DESC) = 1`,
   );
@@ -169,6 +173,10 @@ export function modelRoutes(deps: AppDeps): OpenAPIHono {
         rows: b?.rows ?? null,
         rejected_rows: b?.rejected_rows ?? null,
         checks: b?.check_counts ? JSON.parse(b.check_counts) as Record<string, number> : null,
+        nullified_values: b?.nullified_values ?? null,
+        nullified: b?.nullified_counts
+          ? JSON.parse(b.nullified_counts) as Record<string, number>
+          : null,
       };
     }).sort((a, b) => a.id.localeCompare(b.id));
     return c.json({ models }, 200);

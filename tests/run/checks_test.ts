@@ -1,0 +1,199 @@
+import assert from "node:assert/strict";
+import { runProject } from "../../src/run/run_project.ts";
+import { loadProject } from "../../src/project/load_project.ts";
+import { openWarehouse } from "../../src/db/warehouse.ts";
+import { runCli, tempProject } from "../helpers.ts";
+
+async function query(db: string, sql: string) {
+  const wh = await openWarehouse(db);
+  try {
+    return await wh.query(sql);
+  } finally {
+    wh.close();
+  }
+}
+
+/** People of two clients: a row without id, bad states, a bad ZIP, a short phone. */
+const PEOPLE = `select * from (values
+  ('a', 1, 'NY', '10001', '5551234567', 1, 'f1.csv'),
+  ('a', 2, 'ZZ', '10001', '555', 1, 'f1.csv'),
+  ('a', null, 'NJ', '123TY', '5551234567', 1, 'f1.csv'),
+  ('b', 1, '88', 'x', '5551234567', 2, 'f2.csv'),
+  ('b', 2, null, '07102', null, 2, 'f2.csv')
+) t(client, id, state, zip, phone, _batch_id, _file)`;
+
+const CHECKS = [
+  "models:",
+  "  - name: people",
+  "    config: { materialized: table, unique_key: [client, id] }",
+  "    checks:",
+  "      valid_id: id is not null",
+  "      valid_state: { expression: \"state in ('NY', 'NJ')\", column: state, on_fail: nullify }",
+  "      valid_zip: { expression: \"zip ~ '^[0-9]{5}$'\", column: zip, on_fail: nullify }",
+  "      valid_phone: { expression: \"phone ~ '^[0-9]{10}$'\", column: phone, on_fail: nullify }",
+].join("\n");
+
+Deno.test("a nullify check keeps the row, sets the column to NULL and records the value with the row key and lineage", async () => {
+  await using p = await tempProject({
+    "models/staging/people.sql": PEOPLE,
+    "models/staging/s.yml": CHECKS,
+    "models/marts/report.sql": "select count(*) as n, count(zip) as zips from staging.people",
+  });
+  const summary = await runProject("build", p.config, { db: p.db });
+  assert.ok(summary.ok, JSON.stringify(summary.results));
+  const people = summary.results.find((r) => r.id === "staging.people")!;
+  // Input rows = kept + rejected; nullified values are counted per check, in kept rows only
+  // (a NULL has nothing to nullify).
+  assert.deepEqual(
+    [people.rows, people.rejected, people.checks, people.nullified],
+    [4, 1, { valid_id: 1 }, { valid_state: 2, valid_zip: 1, valid_phone: 1 }],
+  );
+  assert.deepEqual(
+    await query(p.db, "select client, id, state, zip, phone from staging.people order by all"),
+    [
+      { client: "a", id: 1, state: "NY", zip: "10001", phone: "5551234567" },
+      { client: "a", id: 2, state: null, zip: "10001", phone: null },
+      { client: "b", id: 1, state: null, zip: null, phone: "5551234567" },
+      { client: "b", id: 2, state: null, zip: "07102", phone: null },
+    ],
+  );
+  // The rejected row keeps every value and lists every check it failed.
+  assert.deepEqual(
+    await query(p.db, "select client, zip, _failed_checks from staging.people__rejected"),
+    [{ client: "a", zip: "123TY", _failed_checks: ["valid_id", "valid_zip"] }],
+  );
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select model, row_key::varchar as row_key, column_name, value, failed_check, _batch_id, _file from staging.people__rejected_values order by row_key, column_name",
+    ),
+    [
+      {
+        model: "staging.people",
+        row_key: '{"client":"a","id":2}',
+        column_name: "phone",
+        value: "555",
+        failed_check: "valid_phone",
+        _batch_id: 1,
+        _file: "f1.csv",
+      },
+      {
+        model: "staging.people",
+        row_key: '{"client":"a","id":2}',
+        column_name: "state",
+        value: "ZZ",
+        failed_check: "valid_state",
+        _batch_id: 1,
+        _file: "f1.csv",
+      },
+      {
+        model: "staging.people",
+        row_key: '{"client":"b","id":1}',
+        column_name: "state",
+        value: "88",
+        failed_check: "valid_state",
+        _batch_id: 2,
+        _file: "f2.csv",
+      },
+      {
+        model: "staging.people",
+        row_key: '{"client":"b","id":1}',
+        column_name: "zip",
+        value: "x",
+        failed_check: "valid_zip",
+        _batch_id: 2,
+        _file: "f2.csv",
+      },
+    ],
+  );
+  assert.deepEqual(await query(p.db, "select n::int as n, zips::int as zips from marts.report"), [
+    { n: 4, zips: 3 },
+  ]);
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select rows::int as rows, rejected_rows::int as r, check_counts::varchar as c, nullified_values::int as v, nullified_counts::varchar as n from wharf.run_results where node_id = 'staging.people'",
+    ),
+    [{
+      rows: 4,
+      r: 1,
+      c: '{"valid_id":1}',
+      v: 4,
+      n: '{"valid_state":2,"valid_zip":1,"valid_phone":1}',
+    }],
+  );
+
+  // Without nullify checks the model has no __rejected_values (a stale one is dropped).
+  await p.write(
+    "models/staging/s.yml",
+    "models:\n  - name: people\n    config: { materialized: table }\n    checks:\n      valid_id: id is not null\n",
+  );
+  const again = await runProject("build", p.config, { db: p.db, select: ["staging.people"] });
+  assert.ok(again.ok);
+  assert.equal(again.results[0]!.nullified, undefined);
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select table_name from information_schema.tables where table_schema = 'staging' order by 1",
+    ),
+    [{ table_name: "people" }, { table_name: "people__rejected" }],
+  );
+});
+
+Deno.test("wharf build prints rejected rows and nullified values of a checked model apart", async () => {
+  await using p = await tempProject({
+    "models/staging/people.sql": PEOPLE,
+    "models/staging/s.yml": CHECKS,
+  });
+  const r = await runCli(["--project", p.root, "--db", p.db, "build"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stdout,
+    /model staging\.people \.+ \[4 rows, 1 rejected \(valid_id 1\), 4 values nullified \(valid_state 2, valid_zip 1, valid_phone 1\) in [\d.]+s\]/,
+  );
+});
+
+Deno.test("loadProject() reads checks as text or as a mapping with a policy, and names what is wrong", async () => {
+  await using p = await tempProject({
+    "models/staging/a.sql": "select 1 as id, 'x' as zip",
+    "models/staging/b.sql": "select 1 as id, 'x' as zip",
+    "models/staging/s.yml": [
+      "models:",
+      "  - name: a",
+      "    config: { materialized: table, unique_key: id }",
+      "    checks:",
+      "      plain: id > 0",
+      "      as_mapping: { expression: id > 0 }",
+      "      nulled: { expression: \"zip ~ '^[0-9]{5}$'\", column: zip, on_fail: nullify }",
+      "      typo: { expression: id > 0, colum: zip }",
+      "      typo2: { expresion: id > 0 }",
+      "      odd: { expression: id > 0, severity: warn }",
+      "      policy: { expression: id > 0, on_fail: drop }",
+      "      no_column: { expression: id > 0, on_fail: nullify }",
+      "      on_key: { expression: id > 0, column: ID, on_fail: nullify }",
+      "      listed: [id > 0]",
+      "  - name: b",
+      "    config: { materialized: table }",
+      "    checks:",
+      "      nulled: { expression: \"zip ~ '^[0-9]{5}$'\", column: zip, on_fail: nullify }",
+    ].join("\n"),
+  });
+  const project = await loadProject(p.config);
+  const a = project.models.find((m) => m.name === "a")!;
+  assert.deepEqual(a.checks, [
+    { name: "plain", expression: "id > 0", onFail: "reject" },
+    { name: "as_mapping", expression: "id > 0", onFail: "reject" },
+    { name: "nulled", expression: "zip ~ '^[0-9]{5}$'", onFail: "nullify", column: "zip" },
+  ]);
+  assert.deepEqual(project.issues.map((i) => `${i.location.line}: ${i.message}`), [
+    '8: models[0].checks.typo.colum: unknown key "colum" in check "typo" (did you mean "column"?): a check has "expression", "column", "on_fail"',
+    '9: models[0].checks.typo2.expresion: unknown key "expresion" in check "typo2" (did you mean "expression"?): a check has "expression", "column", "on_fail"',
+    `9: models[0].checks.typo2.expression: expected a boolean SQL expression, e.g. "zip ~ '^[0-9]{5}$'", got nothing`,
+    '10: models[0].checks.odd.severity: unknown key "severity" in check "odd": a check has "expression", "column", "on_fail"',
+    '11: models[0].checks.policy.on_fail: expected "reject" or "nullify", got "drop"',
+    '12: models[0].checks.no_column: check "no_column" nullifies a value: name the column it sets to NULL ("column: …")',
+    '13: models[0].checks.on_key.column: check "on_key" would set "ID", part of the unique key of staging.a, to NULL: use "on_fail: reject"',
+    '14: models[0].checks.listed: expected a boolean SQL expression, or a mapping with "expression", "column" and "on_fail", got a list',
+    '18: models[1].checks.nulled: check "nulled" nullifies a value, so staging.b needs "config: { unique_key: … }" naming the columns that identify a row (recorded with each nullified value)',
+  ]);
+});
