@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
-import { runProject } from "../../src/run/run_project.ts";
+import { inspectProject, runProject } from "../../src/run/run_project.ts";
 import { loadProject } from "../../src/project/load_project.ts";
 import { openWarehouse } from "../../src/db/warehouse.ts";
+import { buildManifest } from "../../src/docs/manifest.ts";
+import { prepareServer } from "../../src/serve/start.ts";
+import { createApp } from "../../src/serve/app.ts";
 import { runCli, tempProject } from "../helpers.ts";
 
 async function query(db: string, sql: string) {
@@ -196,4 +199,42 @@ Deno.test("loadProject() reads checks as text or as a mapping with a policy, and
     '14: models[0].checks.listed: expected a boolean SQL expression, or a mapping with "expression", "column" and "on_fail", got a list',
     '18: models[1].checks.nulled: check "nulled" nullifies a value, so staging.b needs "config: { unique_key: … }" naming the columns that identify a row (recorded with each nullified value)',
   ]);
+});
+
+Deno.test("the docs manifest and GET /api/models show rejected rows and nullified values apart", async () => {
+  await using p = await tempProject({
+    "models/staging/people.sql": PEOPLE,
+    "models/staging/s.yml": CHECKS,
+  });
+  assert.ok((await runProject("build", p.config, { db: p.db })).ok);
+  const wh = await openWarehouse(p.db, { readOnly: true });
+  try {
+    const manifest = await buildManifest(await inspectProject(p.config, p.db), wh);
+    const node = manifest.nodes.find((n) => n.id === "staging.people")!;
+    assert.deepEqual([node.rejected, node.nullified], [
+      { valid_id: 1 },
+      { valid_state: 2, valid_zip: 1, valid_phone: 1 },
+    ]);
+    assert.deepEqual(node.checks[1], {
+      name: "valid_state",
+      expression: "state in ('NY', 'NJ')",
+      on_fail: "nullify",
+      column: "state",
+    });
+  } finally {
+    wh.close();
+  }
+  const { deps, snapshots } = await prepareServer(p.config, { db: p.db, log: () => {} });
+  try {
+    const res = await createApp(deps).request("/api/models");
+    assert.equal(res.status, 200);
+    const { models } = await res.json() as { models: Record<string, unknown>[] };
+    const people = models.find((m) => m.id === "staging.people")!;
+    assert.deepEqual(
+      [people.rows, people.rejected_rows, people.checks, people.nullified_values, people.nullified],
+      [4, 1, { valid_id: 1 }, 4, { valid_state: 2, valid_zip: 1, valid_phone: 1 }],
+    );
+  } finally {
+    await snapshots.close();
+  }
 });
