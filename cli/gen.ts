@@ -37,7 +37,9 @@ export function genCommand(): Command {
       const v = planted.visitpay;
       console.log(`Wrote ${planted.files.length} files to ${target}`);
       console.log(
-        `VisitPay: ${v.procedures} procedures, ${v.visits} visits (${v.upserted_visits} upserted, ${v.late_new_visits} new + ${v.late_stale_versions} stale in the late file), ${v.transactions} transactions (${v.orphan_transactions} orphans), ${v.balance_mismatches} balance mismatches`,
+        `VisitPay (${
+          v.hospitals.join(", ")
+        }): ${v.procedures} procedures, ${v.visits} visits (${v.upserted_visits} upserted, ${v.late_new_visits} new + ${v.late_stale_versions} stale in the late file, ${v.shared_visit_ids} visit ids at both hospitals), ${v.transactions} transactions (${v.orphan_transactions} orphans, ${v.cross_hospital_transactions} of them naming another hospital's visit; ${v.sub_cent_amounts} with fractions of a cent), ${v.balance_mismatches} balance mismatches`,
       );
       for (const [client, m] of Object.entries(planted.membership)) {
         const traps = Object.entries(m).filter(([k, n]) => k !== "rows" && k !== "members" && n > 0)
@@ -46,6 +48,9 @@ export function genCommand(): Command {
           `Members ${client}: ${m.rows} rows, ${m.members} members; traps: ${traps.join(", ")}`,
         );
       }
+      const latest = Object.entries(planted.latest_membership).filter(([, n]) => n > 0)
+        .map(([k, n]) => `${k} ${n}`);
+      console.log(`Members client_a, latest delivery: ${latest.join(", ")}`);
       const c = planted.claims;
       console.log(
         `Claims: client A ${c.client_a}, client B ${c.client_b}; ${c.shared_claim_numbers} claim numbers shared across clients, ${c.unknown_members} for unknown members, ${c.impossible_dates} impossible dates`,

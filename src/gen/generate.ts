@@ -25,13 +25,22 @@ export interface GenerateOptions {
 export interface Planted {
   files: string[];
   visitpay: {
+    /** Hospitals delivering (from the file names); counts below are over all of them. */
+    hospitals: string[];
     procedures: number;
+    /** Distinct (hospital, visit id). */
     visits: number;
     transactions: number;
     /** Visits delivered again in a later file with a new balance. */
     upserted_visits: number;
-    /** Transactions whose visit is in no visit file. */
+    /** Transactions whose visit is in no visit file of their hospital. */
     orphan_transactions: number;
+    /** Visit ids delivered by two hospitals (different visits). */
+    shared_visit_ids: number;
+    /** Of the orphans: transactions whose visit id is known only at another hospital. */
+    cross_hospital_transactions: number;
+    /** Transactions with fractions of a cent (12.345). */
+    sub_cent_amounts: number;
     /** Visits whose balance differs from the sum of their transactions. */
     balance_mismatches: number;
     /** In the late file (older timestamp, delivered last): new visits, and stale versions of visits a newer file has. */
@@ -39,12 +48,14 @@ export interface Planted {
     late_stale_versions: number;
   };
   membership: Record<"client_a" | "client_b", MembershipTraps & { rows: number; members: number }>;
+  /** Traps on client A's latest delivery (August), where validation looks. */
+  latest_membership: LatestTraps;
   claims: {
     client_a: number;
     client_b: number;
     /** Claim numbers used by both clients. */
     shared_claim_numbers: number;
-    /** Claims whose member is in no membership file of the client. */
+    /** Claims whose member is in no membership file of the client (or only without an id). */
     unknown_members: number;
     impossible_dates: number;
   };
@@ -53,6 +64,7 @@ export interface Planted {
 }
 
 interface MembershipTraps {
+  missing_member_id: number;
   impossible_date: number;
   text_date: number;
   bad_state: number;
@@ -66,6 +78,32 @@ interface MembershipTraps {
   comma_in_address: number;
 }
 
+/**
+ * Traps on a member's latest row (client A, August) whose older row (July) was
+ * clean and ended before the as-of date, while the latest one ends after it:
+ * the member must stay, active, with the bad value set to NULL.
+ */
+export interface LatestTraps {
+  bad_phone: number;
+  bad_zip: number;
+  bad_state: number;
+  gender_x: number;
+  /** Born after the as-of date (2023-09-01) but before the day the data was made. */
+  future_dob: number;
+  /** First names delivered all upper case and last names all lower case. */
+  upper_lower_names: number;
+  /** Members whose last name is delivered in mixed case (MacLeod, McDonald, O'Neil, van der Berg). */
+  mixed_case_names: number;
+}
+
+/** Last names whose mixed case is right as delivered. */
+export const MIXED_CASE_NAMES: readonly string[] = [
+  "MacLeod",
+  "McDonald",
+  "O'Neil",
+  "van der Berg",
+];
+
 const TRAPS: (keyof MembershipTraps)[] = [
   "impossible_date",
   "text_date",
@@ -78,6 +116,7 @@ const TRAPS: (keyof MembershipTraps)[] = [
   "future_dob",
   "trailing_nbsp",
   "comma_in_address",
+  "missing_member_id",
 ];
 
 const FIRST = [
@@ -110,11 +149,11 @@ const LAST = [
   "Lopez",
   "Haddad",
   "Sato",
-  "Kim",
+  "McDonald",
   "Patel",
-  "Rossi",
-  "Murphy",
-  "O'Brien",
+  "van der Berg",
+  "MacLeod",
+  "O'Neil",
 ];
 const STREETS = [
   "Dogwood Drive",
@@ -269,6 +308,7 @@ function trapFields(
   m: Member,
   r: Random,
 ): {
+  id: string;
   end: string | Date;
   dob: string | Date;
   state: string;
@@ -279,6 +319,7 @@ function trapFields(
   first: string;
 } {
   const out = {
+    id: m.id,
     end: m.endDate as string | Date,
     dob: m.dob as string | Date,
     state: m.city[1],
@@ -321,6 +362,9 @@ function trapFields(
       break;
     case "comma_in_address":
       out.street = `${m.street}, APT ${r.int(1, 40)}`;
+      break;
+    case "missing_member_id":
+      out.id = "";
       break;
   }
   return out;
@@ -475,6 +519,60 @@ export async function generate(dir: string, options: GenerateOptions = {}): Prom
     toCsv(TX_HEADER, allTx.slice(cut).map(txRow), "\t"),
   );
 
+  // --- A second hospital, from its own random stream (the first hospital's files stay as they
+  // were): the same procedure, visit and transaction ids as HospitalABC for other things, a
+  // transaction naming a visit only HospitalABC has, and an amount with fractions of a cent.
+  const r2 = new Random(((options.seed ?? 42) ^ 0x5bd1e995) >>> 0);
+  const xyzProcedures = procedures.map((
+    [id],
+  ) => [id!, `XYZ ${r2.pick(["Consult", "X-ray", "Cast"])}`]);
+  const xyzVisits = visits.slice(0, Math.max(2, Math.round(visitCount / 6)));
+  const xyzTx: typeof transactions = [];
+  let xyzTxId = 54321000001;
+  for (const v of xyzVisits) {
+    for (let k = r2.int(1, 2); k > 0; k--) {
+      xyzTx.push({
+        id: String(xyzTxId++),
+        visit: v.id,
+        procedure: r2.pick(xyzProcedures)[0]!,
+        cents: r2.int(500, 90000),
+      });
+    }
+  }
+  const xyzBalance = new Map<string, number>();
+  for (const t of xyzTx) xyzBalance.set(t.visit, (xyzBalance.get(t.visit) ?? 0) + t.cents);
+  // Orphans at HospitalXYZ whose visit id HospitalABC has: they must not match it.
+  const crossHospital = visits.slice(xyzVisits.length, xyzVisits.length + n(1)).map((v) => ({
+    id: String(xyzTxId++),
+    visit: v.id,
+    procedure: "1",
+    cents: r2.int(500, 9000),
+  }));
+  const subCent = [xyzVisits[0]!].map((v) => [String(xyzTxId++), v.id, "1", "12.345"]);
+  await write(
+    "visitpay/HospitalXYZ_VisitPay_Procedure_20240101_230000.txt",
+    toCsv(["ProcedureId", "ProcedureDescription"], xyzProcedures, "\t"),
+  );
+  await write(
+    "visitpay/HospitalXYZ_VisitPay_Visit_20240101_231500.txt",
+    toCsv(
+      VISIT_HEADER,
+      xyzVisits.map((v) => [
+        v.id,
+        String(7770001 + Number(v.id) % 1000),
+        mdy(v.admit),
+        mdy(v.discharge),
+        ((xyzBalance.get(v.id) ?? 0) / 100).toFixed(2),
+        "1",
+      ]),
+      "\t",
+    ),
+  );
+  await write(
+    "visitpay/HospitalXYZ_VisitPay_Transaction_20240101_233000.txt",
+    toCsv(TX_HEADER, [...[...xyzTx, ...crossHospital].map(txRow), ...subCent], "\t"),
+  );
+
   // --- Members, client A (two monthly deliveries) and client B (one), each with their own vocabulary.
   const perTrap = Math.max(1, Math.round(2 * scale));
   const membership = {
@@ -504,7 +602,7 @@ export async function generate(dir: string, options: GenerateOptions = {}): Prom
     const f = trapFields(trap, m, r);
     const end = f.end instanceof Date ? (asXlsx ? f.end : `${isoDate(f.end)} 00:00:00`) : f.end;
     return [
-      Number(m.id),
+      f.id === "" ? "" : Number(f.id),
       f.first,
       m.middle,
       m.last,
@@ -521,6 +619,35 @@ export async function generate(dir: string, options: GenerateOptions = {}): Prom
   };
   const julyA = aMembers.slice(0, Math.ceil(aMembers.length * 0.9));
   const trapsA = assignTraps(r, julyA.length, perTrap);
+  // Members whose August row carries a trap: clean in July and ending before
+  // the as-of date then, ending after it in August.
+  const latest: LatestTraps = {
+    bad_phone: 0,
+    bad_zip: 0,
+    bad_state: 0,
+    gender_x: 0,
+    future_dob: 0,
+    upper_lower_names: 0,
+    mixed_case_names: 0,
+  };
+  const latestKinds: (keyof LatestTraps)[] = [
+    "bad_phone",
+    "bad_zip",
+    "bad_state",
+    "gender_x",
+    "future_dob",
+    "upper_lower_names",
+  ];
+  const latestTrap = new Map<string, keyof LatestTraps>();
+  const candidates = julyA.filter((m, i) => !trapsA.has(i) && !MIXED_CASE_NAMES.includes(m.last));
+  for (const kind of latestKinds) {
+    for (let k = 0; k < perTrap && candidates.length; k++) {
+      const m = candidates.shift()!;
+      latestTrap.set(m.id, kind);
+      latest[kind]++;
+      if (kind !== "upper_lower_names") m.endDate = new Date(Date.UTC(2023, 7, 15));
+    }
+  }
   const julyRows = julyA.map((m, i) => {
     const t = trapsA.get(i);
     if (t) membership.client_a[t]++;
@@ -530,15 +657,44 @@ export async function generate(dir: string, options: GenerateOptions = {}): Prom
     "waymark/Patient-membership-clientA-202307.csv",
     toCsv(A_HEADER, julyRows as (string | number)[][]),
   );
-  // August: everyone again (clean), eligibility extended for some, plus new members.
+  // August: everyone again, eligibility extended for some, plus new members;
+  // clean but for the latest-row traps.
   for (const m of aMembers) {
     if (r.chance(0.3)) m.endDate = new Date(m.endDate.getTime() + 90 * 86400000);
+    const kind = latestTrap.get(m.id);
+    if (kind && kind !== "upper_lower_names") m.endDate = new Date(Date.UTC(2023, 11, 31));
   }
+  const augustRow = (m: Member) => {
+    const row = aRow(m, undefined, true);
+    switch (latestTrap.get(m.id)) {
+      case "bad_phone":
+        row[10] = Number(`1${m.phone}`);
+        break;
+      case "bad_zip":
+        row[9] = "123TY";
+        break;
+      case "bad_state":
+        row[8] = "ZZ";
+        break;
+      case "gender_x":
+        row[4] = "X";
+        break;
+      case "future_dob":
+        row[5] = longDate(new Date(Date.UTC(2024, 4, 17)));
+        break;
+      case "upper_lower_names":
+        row[1] = m.first.toUpperCase();
+        row[3] = m.last.toLowerCase();
+        break;
+    }
+    return row;
+  };
+  latest.mixed_case_names = aMembers.filter((m) => MIXED_CASE_NAMES.includes(m.last)).length;
   await writeXlsx(
     join(dir, "waymark/Patient-membership-clientA-202308.xlsx"),
     "Members",
     A_HEADER,
-    aMembers.map((m) => aRow(m, undefined, true)) as (string | number | Date)[][],
+    aMembers.map(augustRow) as (string | number | Date)[][],
     50,
   );
   files.push("waymark/Patient-membership-clientA-202308.xlsx");
@@ -568,7 +724,7 @@ export async function generate(dir: string, options: GenerateOptions = {}): Prom
     const months = Math.floor((Date.UTC(2023, 6, 1) - m.dob.getTime()) / (30.44 * 86400000));
     return [
       f.end,
-      m.id,
+      f.id,
       `${m.last.toUpperCase()}, ${f.first.toUpperCase()} ${m.middle}`,
       f.dob,
       months,
@@ -670,6 +826,11 @@ export async function generate(dir: string, options: GenerateOptions = {}): Prom
   );
   claims.client_a = aClaims.length;
   const bClaims = claimRows(bMembers, n(80), "ZZ");
+  // Client B members delivered only without their id are in no membership file either.
+  const idless = new Set(
+    bMembers.filter((_, i) => trapsB.get(i) === "missing_member_id").map((m) => m.id),
+  );
+  claims.unknown_members += bClaims.filter((c) => idless.has(c.member)).length;
   const B_CLAIM = [
     "claim_category",
     "memb_id",
@@ -757,16 +918,22 @@ export async function generate(dir: string, options: GenerateOptions = {}): Prom
   return {
     files: files.sort(),
     visitpay: {
-      procedures: procedures.length,
-      visits: visitCount,
-      transactions: transactions.length + orphans.length,
+      hospitals: ["HospitalABC", "HospitalXYZ"],
+      procedures: procedures.length + xyzProcedures.length,
+      visits: visitCount + xyzVisits.length,
+      transactions: transactions.length + orphans.length + xyzTx.length + crossHospital.length +
+        subCent.length,
       upserted_visits: upserted.length,
-      orphan_transactions: orphans.length,
+      orphan_transactions: orphans.length + crossHospital.length,
+      shared_visit_ids: xyzVisits.length,
+      cross_hospital_transactions: crossHospital.length,
+      sub_cent_amounts: subCent.length,
       balance_mismatches: mismatched.size,
       late_new_visits: lateNew.length,
       late_stale_versions: 1,
     },
     membership,
+    latest_membership: latest,
     claims,
     benefits: { sources, rows: benefitRows, members: known.size },
     npi: {

@@ -78,6 +78,26 @@ Deno.test("generated deliveries land through the project's sources with the plan
     gender_x: b.gender_x,
     nbsp: b.trailing_nbsp,
   });
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select count(*) filter (where mem_id is null)::int as missing_id from raw.membership_client_b",
+    ),
+    [{ missing_id: b.missing_member_id }],
+  );
+  // A second hospital reuses the first one's ids; one amount has fractions of a cent.
+  const [hospitals] = await query(
+    p.db,
+    `select (select count(distinct _hospital) from raw.visitpay_visit)::int as hospitals,
+            (select count(*) from (select visit_identifier from raw.visitpay_visit
+              group by 1 having count(distinct _hospital) = 2))::int as shared,
+            (select count(*) from raw.visitpay_transaction where amount = '12.345')::int as sub_cent`,
+  );
+  assert.deepEqual(hospitals, {
+    hospitals: v.hospitals.length,
+    shared: v.shared_visit_ids,
+    sub_cent: v.sub_cent_amounts,
+  });
   const npis = (await query(p.db, "select npi from raw.npi_list")).map((r) => String(r.npi));
   assert.equal(new Set(npis).size, planted.npi.unique);
   assert.equal(new Set(npis.filter((n) => !isValidNpi(n))).size, planted.npi.invalid);
