@@ -1,6 +1,11 @@
--- Members of every client in one vocabulary, names in proper case, the
--- latest delivered version per (client, member): a later delivery replaces
--- an earlier one (upsert), whatever order the files were landed in.
+-- Members of every client in one vocabulary: the latest delivered row per
+-- (client, member). A later delivery replaces an earlier one (upsert),
+-- whatever order the files were landed in; within one file the later line
+-- wins. The checks (intermediate.yml) judge this latest row only: a bad phone
+-- on it is set to NULL, never replaced by an older row, and an impossible end
+-- date rejects the member rather than let an older end date decide the status.
+-- Names and cities delivered all upper or all lower case are re-cased; mixed
+-- case (MacLeod, van der Berg) is kept as delivered.
 with members as (
     select * from staging.stg_members_client_a
     union all by name
@@ -10,13 +15,13 @@ with members as (
 select
     client,
     member_id,
-    proper_case(first_name) as first_name,
-    proper_case(middle_name) as middle_name,
-    proper_case(last_name) as last_name,
+    name_case(first_name) as first_name,
+    name_case(middle_name) as middle_name,
+    name_case(last_name) as last_name,
     gender,
     date_of_birth,
     address,
-    proper_case(city) as city,
+    name_case(city) as city,
     state,
     zip,
     phone,
@@ -26,7 +31,9 @@ select
     delivered_at,
     _batch_id,
     _file,
-    _row_number
+    _row_number,
+    date_of_birth_raw,
+    membership_end_date_raw
 from members
 qualify row_number() over (
     partition by client, member_id

@@ -6,5 +6,5 @@ select
     oop_max,
     remaining_oop_max,
     copay,
-    coalesce(as_of, delivered_at::timestamptz) as as_of
+    coalesce(as_of, delivered_at) as as_of
 from intermediate.int_benefits

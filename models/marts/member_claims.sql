@@ -5,7 +5,7 @@ select
     c.client,
     c.member_id,
     count(*) as claims,
-    sum(c.billed_cents) as billed_cents,
+    sum(c.billed_cents)::bigint as billed_cents,
     count(*) filter (where c.diagnosis_category = 'chronic') as chronic_claims,
     count(*) filter (where c.diagnosis_category = 'behavioral') as behavioral_claims,
     count(*) filter (where c.diagnosis_category = 'other') as other_claims,

@@ -1,6 +1,7 @@
 -- One row per client and member: the latest membership with its eligibility
 -- end date, and the member's status as of the project's as_of_date
--- (wharf.config.ts vars, or --vars as_of_date=YYYY-MM-DD).
+-- (wharf.config.ts vars, or --vars as_of_date=YYYY-MM-DD). Contact fields
+-- that failed their checks are NULL (see intermediate.int_members__rejected_values).
 select
     client,
     member_id,

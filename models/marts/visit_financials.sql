@@ -1,7 +1,12 @@
--- Each visit's delivered balance against the sum of its transactions; a
--- visit whose balance disagrees is flagged.
+-- Each visit's delivered balance against the sum of its transactions at the
+-- same hospital (visit ids repeat across hospitals); a visit whose balance
+-- disagrees is flagged.
 with paid as (
-    select hospital, visit_id, count(*) as transactions, sum(amount_cents) as transactions_cents
+    select
+        hospital,
+        visit_id,
+        count(*) as transactions,
+        sum(amount_cents)::bigint as transactions_cents
     from intermediate.int_visitpay_transactions
     group by hospital, visit_id
 )

@@ -6,7 +6,7 @@ select
     try_cast(clean_text(remaining_oop_max) as bigint) as remaining_oop_max,
     try_cast(clean_text(copay) as bigint) as copay,
     try_cast(clean_text(as_of) as timestamptz) as as_of,
-    _delivered_at as delivered_at,
+    utc_instant(_delivered_at) as delivered_at,
     _batch_id,
     _file,
     _row_number

@@ -12,7 +12,7 @@ select
     clean_text(primary_diagnosis) as diagnosis,
     to_cents(total_billed) as billed_cents,
     clean_text(processing_status) as status,
-    _delivered_at as delivered_at,
+    utc_instant(_delivered_at) as delivered_at,
     _batch_id,
     _file,
     _row_number,

@@ -12,7 +12,7 @@ select
     clean_text(diagnosis_type) as diagnosis,
     to_cents(cost_total) as billed_cents,
     clean_text(status) as status,
-    _delivered_at as delivered_at,
+    utc_instant(_delivered_at) as delivered_at,
     _batch_id,
     _file,
     _row_number,

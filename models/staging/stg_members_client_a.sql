@@ -1,5 +1,8 @@
--- Client A membership deliveries in the shared vocabulary, typed. Client A
--- writes dates of birth as text ("April 4, 2003") and end dates as dates.
+-- Client A membership deliveries in the shared vocabulary, one row per
+-- delivered line, typed. Client A writes dates of birth as text ("April 4,
+-- 2003") and end dates as dates. ZIPs and phones are normalized (2130 ->
+-- 02130) where they can be and kept as delivered where not: they are judged
+-- on each member's latest row, in intermediate.int_members.
 select
     _client as client,
     _period as period,
@@ -12,16 +15,16 @@ select
     clean_text(address) as address,
     clean_text(city) as city,
     upper(clean_text(state)) as state,
-    normalize_zip(zip) as zip,
-    normalize_phone(phone_number) as phone,
+    coalesce(normalize_zip(zip), clean_text(zip)) as zip,
+    coalesce(normalize_phone(phone_number), clean_text(phone_number)) as phone,
     parse_date_any(membership_end_date) as membership_end_date,
     clean_text(ethnicity) as ethnicity,
-    _delivered_at as delivered_at,
+    utc_instant(_delivered_at) as delivered_at,
     _batch_id,
     _file,
     _row_number,
-    date_of_birth as date_of_birth_raw,
+    clean_text(date_of_birth) as date_of_birth_raw,
     zip as zip_raw,
     phone_number as phone_raw,
-    membership_end_date as membership_end_date_raw
+    clean_text(membership_end_date) as membership_end_date_raw
 from raw.membership_client_a

@@ -1,5 +1,8 @@
--- Client B membership deliveries in the shared vocabulary, typed. Client B
--- writes the name as "LAST, FIRST MIDDLE" and calls the end date Elig_Dt.
+-- Client B membership deliveries in the shared vocabulary, one row per
+-- delivered line, typed. Client B writes the name as "LAST, FIRST MIDDLE" and
+-- calls the end date Elig_Dt. ZIPs and phones are normalized where they can
+-- be and kept as delivered where not: they are judged on each member's latest
+-- row, in intermediate.int_members.
 with named as (
     select
         *,
@@ -21,16 +24,16 @@ select
     clean_text(concat_ws(', ', clean_text(member_address), clean_text(member_address_2))) as address,
     clean_text(member_city) as city,
     upper(clean_text(member_state)) as state,
-    normalize_zip(member_zip) as zip,
-    normalize_phone(member_phone) as phone,
+    coalesce(normalize_zip(member_zip), clean_text(member_zip)) as zip,
+    coalesce(normalize_phone(member_phone), clean_text(member_phone)) as phone,
     parse_date_any(elig_dt) as membership_end_date,
     null::varchar as ethnicity,
-    _delivered_at as delivered_at,
+    utc_instant(_delivered_at) as delivered_at,
     _batch_id,
     _file,
     _row_number,
-    dob as date_of_birth_raw,
+    clean_text(dob) as date_of_birth_raw,
     member_zip as zip_raw,
     member_phone as phone_raw,
-    elig_dt as membership_end_date_raw
+    clean_text(elig_dt) as membership_end_date_raw
 from named

@@ -3,7 +3,7 @@ select
     try_cast(clean_text(procedure_id) as bigint) as procedure_id,
     clean_text(procedure_description) as procedure_description,
     _hospital as hospital,
-    _delivered_at as delivered_at,
+    utc_instant(_delivered_at) as delivered_at,
     _batch_id,
     _file,
     _row_number,

@@ -5,7 +5,7 @@ select
     try_cast(clean_text(procedure_id) as bigint) as procedure_id,
     to_cents(amount) as amount_cents,
     _hospital as hospital,
-    _delivered_at as delivered_at,
+    utc_instant(_delivered_at) as delivered_at,
     _batch_id,
     _file,
     _row_number,

@@ -8,7 +8,7 @@ select
     to_cents(visit_balance) as balance_cents,
     clean_text(insurance_identifier) as insurance_id,
     _hospital as hospital,
-    _delivered_at as delivered_at,
+    utc_instant(_delivered_at) as delivered_at,
     _batch_id,
     _file,
     _row_number,

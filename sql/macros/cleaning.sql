@@ -33,23 +33,66 @@ create or replace macro normalize_phone(p) as (
     end
 );
 
--- Money as text (dollars) to integer cents, half away from zero; NULL when not a number.
-create or replace macro to_cents(amount) as
-    cast(round(try_cast(clean_text(amount) as decimal(18, 4)) * 100) as bigint);
+-- Money as text (dollars) to integer cents, exactly: NULL when it is not a
+-- number, or when it holds fractions of a cent (1.234 is not rounded to 1.23;
+-- 1.230 is 123 cents).
+create or replace macro to_cents(amount) as (
+    case
+        when regexp_full_match(clean_text(amount), '[+-]?(\d+\.?|\d*\.\d{1,2})0*')
+            then cast(try_cast(clean_text(amount) as decimal(38, 4)) * 100 as bigint)
+    end
+);
 
--- "mary-ann SMITH" -> "Mary-Ann Smith": the first letter of each word (and of
--- each part of a hyphenated word) upper case, the rest lower case.
+-- True for a number with fractions of a cent (1.234, 0.001), which to_cents
+-- leaves NULL rather than rounding it; false for anything else (NULL too).
+create or replace macro has_sub_cents(amount) as
+    coalesce(
+        regexp_full_match(clean_text(amount), '[+-]?\d*\.\d{3,}')
+        and not regexp_full_match(clean_text(amount), '[+-]?\d*\.\d{1,2}0*'),
+        false
+    );
+
+-- "mary-ann SMITH" -> "Mary-Ann Smith", "O'NEIL" -> "O'Neil": the first
+-- letter of each word (of each part of a hyphenated word, and after a
+-- one-letter prefix with an apostrophe) upper case, the rest lower case.
 create or replace macro proper_case(t) as
     array_to_string(
         list_transform(
             string_split(lower(clean_text(t)), ' '),
             w -> array_to_string(
-                list_transform(string_split(w, '-'), p -> upper(left(p, 1)) || substr(p, 2)),
+                list_transform(
+                    string_split(w, '-'),
+                    p -> case
+                        when regexp_matches(p, '^[a-z]''[a-z]')
+                            then upper(left(p, 1)) || '''' || upper(substr(p, 3, 1)) || substr(p, 4)
+                        else upper(left(p, 1)) || substr(p, 2)
+                    end
+                ),
                 '-'
             )
         ),
         ' '
     );
+
+-- Names and places as delivered, trimmed; re-cased (proper_case) only when
+-- delivered all upper or all lower case: MacLeod, O'Neil, McDonald and
+-- van der Berg are kept as they are.
+create or replace macro name_case(t) as (
+    case
+        when clean_text(t) = upper(clean_text(t)) or clean_text(t) = lower(clean_text(t))
+            then proper_case(t)
+        else clean_text(t)
+    end
+);
+
+-- An instant as TIMESTAMPTZ: a TIMESTAMP (or text) without a zone is UTC, as
+-- the delivery times in file names are; a TIMESTAMPTZ stays as it is.
+create or replace macro utc_instant(ts) as (
+    case
+        when typeof(ts) = 'TIMESTAMP WITH TIME ZONE' then ts::timestamptz
+        else timezone('UTC', ts::timestamp)
+    end
+);
 
 -- Registry epochs: seconds (older responses, integers) or milliseconds (newer, strings).
 create or replace macro epoch_to_timestamp(e) as (

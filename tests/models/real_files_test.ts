@@ -1,0 +1,248 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { loadConfig, type ResolvedConfig } from "../../src/config.ts";
+import { land } from "../../src/land/land.ts";
+import { runProject } from "../../src/run/run_project.ts";
+import { REAL, REPO, type TempProject, tempProject } from "../helpers.ts";
+import { query } from "../land/helpers.ts";
+
+/** The repository's healthcare project, writing its target/ and cache into `p`. */
+async function healthcare(p: TempProject): Promise<ResolvedConfig> {
+  const base = await loadConfig(REPO);
+  return {
+    ...base,
+    paths: { ...base.paths, target: join(p.root, "target"), cache: join(p.root, "cache") },
+  };
+}
+
+/** Lands real files (folders under tests/fixtures/real) and builds the models `select` names with their parents. */
+async function buildReal(
+  p: TempProject,
+  folders: string[],
+  select: string[],
+  vars: Record<string, string> = {},
+) {
+  const config = await healthcare(p);
+  const landed = await land(config, folders.map((f) => join(REAL, f)), { db: p.db });
+  assert.ok(landed.ok, JSON.stringify(landed.outcomes.filter((o) => o.status === "failed")));
+  const build = await runProject("build", config, {
+    db: p.db,
+    vars,
+    select: select.map((s) => `+${s}`),
+  });
+  assert.ok(
+    build.ok,
+    JSON.stringify(build.results.filter((r) => !["success", "pass", "warn"].includes(r.status))),
+  );
+  return build;
+}
+
+Deno.test("the real Waymark workbooks: one bad contact field keeps the member, the latest delivery decides the status", async () => {
+  await using p = await tempProject();
+  const build = await buildReal(p, ["waymark"], ["marts.members", "marts.member_claims"]);
+  const members = build.results.find((r) => r.id === "intermediate.int_members")!;
+  // Client A: 25 members over two monthly files, client B: 10; three end on an impossible date.
+  assert.deepEqual([members.rows, members.rejected, members.checks], [32, 3, {
+    valid_membership_end_date: 3,
+  }]);
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select client, member_id, membership_end_date_raw as raw from intermediate.int_members__rejected order by 1, 2",
+    ),
+    [
+      { client: "clientA", member_id: "71494390", raw: "2023-11-31" },
+      { client: "clientA", member_id: "87398263", raw: "2023-11-31" },
+      { client: "clientB", member_id: "0S4BU5ENMS", raw: "11/31/2023" },
+    ],
+  );
+  // Every bad contact value of a latest row, set to NULL and recorded.
+  assert.deepEqual(
+    await query(
+      p.db,
+      `select row_key->>'client' as client, row_key->>'member_id' as member_id, column_name,
+              value, failed_check
+       from intermediate.int_members__rejected_values order by 1, 2, 3`,
+    ),
+    [
+      ["clientA", "10351980", "zip", "RTEFG", "valid_zip"],
+      ["clientA", "124547269", "date_of_birth", "2026-09-11", "date_of_birth_not_after_as_of_date"],
+      ["clientA", "324654982", "phone", "88744589665", "valid_phone"],
+      ["clientA", "55556987", "state", "ZZ", "valid_state"],
+      ["clientA", "55556987", "zip", "123TY", "valid_zip"],
+      ["clientA", "67281686", "date_of_birth", "2025-11-12", "date_of_birth_not_after_as_of_date"],
+      ["clientA", "82505867", "state", "88", "valid_state"],
+      ["clientA", "86603683", "date_of_birth", "2027-03-16", "date_of_birth_not_after_as_of_date"],
+      ["clientA", "86603683", "gender", "X", "valid_gender"],
+      ["clientB", "DCFMWCJYF9", "zip", "777TR", "valid_zip"],
+      [
+        "clientB",
+        "GZ08I3AHNR",
+        "date_of_birth",
+        "2025-05-01",
+        "date_of_birth_not_after_as_of_date",
+      ],
+      ["clientB", "GZ08I3AHNR", "gender", "X", "valid_gender"],
+    ].map(([client, member_id, column_name, value, failed_check]) => ({
+      client,
+      member_id,
+      column_name,
+      value,
+      failed_check,
+    })),
+  );
+  const member = (id: string) =>
+    query(
+      p.db,
+      `select first_name, last_name, gender, date_of_birth::varchar as dob, city, state, zip, phone,
+              membership_end_date::varchar as end_date, status, latest_period
+       from marts.members where member_id = '${id}'`,
+    );
+  // August's row has an 11-digit phone and ends 2023-09-02; July's ended 2023-06-30.
+  assert.deepEqual(await member("324654982"), [{
+    first_name: "Benjamin",
+    last_name: "Harris",
+    gender: "F",
+    dob: "1946-07-08",
+    city: "Merrick",
+    state: "NY",
+    zip: "11566",
+    phone: null,
+    end_date: "2023-09-02",
+    status: "active",
+    latest_period: "202308",
+  }]);
+  // Born after as_of_date; August ends eligibility on 2023-07-31 (July said 2023-12-31).
+  assert.deepEqual(
+    (await member("124547269")).map((m) => [m.dob, m.end_date, m.status]),
+    [[null, "2023-07-31", "inactive"]],
+  );
+  // State ZZ and ZIP 123TY: still a member.
+  assert.deepEqual(
+    (await member("55556987")).map((m) => [m.state, m.zip, m.status]),
+    [[null, null, "active"]],
+  );
+  // Mixed case kept as delivered (MacLeod, Mcdonough); a lost leading zero restored.
+  assert.deepEqual(
+    (await member("88599238")).map((m) => [m.last_name, m.zip, m.status]),
+    [["MacLeod", "08861", "inactive"]],
+  );
+  assert.deepEqual((await member("897821456")).map((m) => m.city), ["Mcdonough"]);
+  // Client B's capitals are re-cased; the same row twice in one file: the later line wins.
+  assert.deepEqual(
+    (await member("M82YO3IBOK")).map((m) => [m.first_name, m.last_name, m.city, m.end_date]),
+    [["Firstname4", "Lastname4", "Richmond", "2023-12-01"]],
+  );
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select client, status, count(*)::int as n from marts.members group by all order by all",
+    ),
+    [
+      { client: "clientA", status: "active", n: 19 },
+      { client: "clientA", status: "inactive", n: 4 },
+      { client: "clientB", status: "active", n: 7 },
+      { client: "clientB", status: "inactive", n: 2 },
+    ],
+  );
+  // Claims: per member and client, totals in BIGINT cents; claims of rejected members flagged.
+  assert.deepEqual(
+    await query(
+      p.db,
+      `select client, count(*)::int as members, sum(claims)::int as claims,
+              sum(billed_cents)::varchar as billed,
+              count(*) filter (where not member_valid)::int as without_member
+       from marts.member_claims group by 1 order by 1`,
+    ),
+    [
+      {
+        client: "clientA",
+        members: 17,
+        claims: 66,
+        billed: "31879012",
+        without_member: 1,
+      },
+      {
+        client: "clientB",
+        members: 9,
+        claims: 27,
+        billed: "13783813",
+        without_member: 1,
+      },
+    ],
+  );
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select distinct data_type from information_schema.columns where table_schema = 'marts' and table_name = 'member_claims' and column_name = 'billed_cents'",
+    ),
+    [{ data_type: "BIGINT" }],
+  );
+});
+
+Deno.test("the real Waymark workbooks judge births against as_of_date, not today", async () => {
+  await using p = await tempProject();
+  // As of 2026-01-01, births in 2025 are in the past; 2026-09-11 and 2027-03-16 are not.
+  await buildReal(p, ["waymark"], ["marts.members"], { as_of_date: "2026-01-01" });
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select value from intermediate.int_members__rejected_values where failed_check = 'date_of_birth_not_after_as_of_date' order by 1",
+    ),
+    [{ value: "2026-09-11" }, { value: "2027-03-16" }],
+  );
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select member_id, date_of_birth::varchar as dob from marts.members where member_id in ('67281686', 'GZ08I3AHNR') order by 1",
+    ),
+    [{ member_id: "67281686", dob: "2025-11-12" }, { member_id: "GZ08I3AHNR", dob: "2025-05-01" }],
+  );
+});
+
+Deno.test("the real VisitPay files: latest version per hospital and key, balances reconciled", async () => {
+  await using p = await tempProject();
+  await buildReal(p, ["visitpay"], ["marts.visit_financials"]);
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select hospital, procedure_id::int as id, procedure_description as d from intermediate.int_visitpay_procedures order by 2",
+    ),
+    [
+      { hospital: "HospitalABC", id: 1, d: "ACL thing" },
+      { hospital: "HospitalABC", id: 2, d: "Beard amputation" },
+      { hospital: "HospitalABC", id: 3, d: "extra special bandaid" },
+      { hospital: "HospitalABC", id: 4, d: "Can't remember" },
+      { hospital: "HospitalABC", id: 5, d: "Face transplant" },
+      { hospital: "HospitalABC", id: 6, d: "expensive pills" },
+    ],
+  );
+  assert.deepEqual(
+    await query(
+      p.db,
+      `select count(*)::int as visits, sum(balance_cents)::bigint::varchar as balances,
+              sum(transactions_cents)::bigint::varchar as paid,
+              list(visit_id order by visit_id) filter (where balance_mismatch) as mismatched,
+              list(difference_cents::int order by visit_id) filter (where balance_mismatch) as differences,
+              typeof(any_value(transactions_cents)) as type,
+              typeof(any_value(delivered_at)) as instant
+       from marts.visit_financials`,
+    ),
+    [{
+      visits: 11,
+      balances: "699066",
+      paid: "643462",
+      mismatched: ["321000004", "321000010"],
+      differences: [49012, 6592],
+      type: "BIGINT",
+      instant: "TIMESTAMP WITH TIME ZONE",
+    }],
+  );
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select min(delivered_at)::varchar as first, max(delivered_at)::varchar as last from marts.visit_financials",
+    ),
+    [{ first: "2021-12-01 22:30:05+00", last: "2021-12-02 22:30:05+00" }],
+  );
+});
