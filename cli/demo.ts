@@ -49,7 +49,9 @@ export function demoCommand(): Command {
         onPlan: (nodes) => (total = nodes.length),
         onResult: (r) => {
           done++;
-          if (!g.json && (r.status !== "pass" && r.status !== "success" || r.rejected)) {
+          if (
+            !g.json && (r.status !== "pass" && r.status !== "success" || r.rejected || r.nullified)
+          ) {
             console.log(resultLine(r, done, total));
           }
         },
@@ -73,13 +75,22 @@ export function demoCommand(): Command {
           rows: n,
         }))
       );
+      const nullified = results.flatMap((r) =>
+        Object.entries(r.nullified ?? {}).filter(([, n]) => n > 0).map(([check, n]) => ({
+          model: r.id,
+          check,
+          values: n,
+        }))
+      );
       const tests = (s: string) =>
         results.filter((r) => r.kind === "test" && r.status === s).length;
       console.log(`\n${summary.generated ? "Generated" : "Reused"} deliveries in ${dataDir}`);
       console.log("\nRows per layer:");
       console.log(table(["layer", "rows"], [...layers].map(([layer, rows]) => ({ layer, rows }))));
-      console.log("\nRows quarantined by checks (in <model>__rejected):");
+      console.log("\nRows rejected by checks (in <model>__rejected):");
       console.log(table(["model", "check", "rows"], rejected));
+      console.log("\nValues nullified by checks, rows kept (in <model>__rejected_values):");
+      console.log(table(["model", "check", "values"], nullified));
       console.log(
         `\nTests: ${tests("pass")} passed, ${tests("warn")} warned, ${tests("fail")} failed.`,
       );
