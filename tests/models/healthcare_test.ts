@@ -1,21 +1,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { loadConfig, type ResolvedConfig } from "../../src/config.ts";
+import { loadConfig } from "../../src/config.ts";
 import { generate, MIXED_CASE_NAMES, type Planted } from "../../src/gen/generate.ts";
 import { land } from "../../src/land/land.ts";
 import { loadProject } from "../../src/project/load_project.ts";
 import { runProject, type RunSummary } from "../../src/run/run_project.ts";
 import { REPO, runCli, type TempProject, tempProject } from "../helpers.ts";
 import { gzip, query } from "../land/helpers.ts";
-
-/** The repository's healthcare project, writing its target/ and cache into `p`. */
-async function healthcare(p: TempProject): Promise<ResolvedConfig> {
-  const base = await loadConfig(REPO);
-  return {
-    ...base,
-    paths: { ...base.paths, target: join(p.root, "target"), cache: join(p.root, "cache") },
-  };
-}
+import { healthcare } from "./helpers.ts";
 
 async function buildOnGenerated(p: TempProject): Promise<{ planted: Planted; build: RunSummary }> {
   const config = await healthcare(p);

@@ -1,19 +1,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { loadConfig, type ResolvedConfig } from "../../src/config.ts";
 import { land } from "../../src/land/land.ts";
 import { runProject } from "../../src/run/run_project.ts";
-import { REAL, REPO, type TempProject, tempProject } from "../helpers.ts";
+import { REAL, type TempProject, tempProject } from "../helpers.ts";
 import { query } from "../land/helpers.ts";
-
-/** The repository's healthcare project, writing its target/ and cache into `p`. */
-async function healthcare(p: TempProject): Promise<ResolvedConfig> {
-  const base = await loadConfig(REPO);
-  return {
-    ...base,
-    paths: { ...base.paths, target: join(p.root, "target"), cache: join(p.root, "cache") },
-  };
-}
+import { healthcare } from "./helpers.ts";
 
 /** Lands real files (folders under tests/fixtures/real) and builds the models `select` names with their parents. */
 async function buildReal(

@@ -6,15 +6,7 @@ import { buildManifest } from "../../src/docs/manifest.ts";
 import { prepareServer } from "../../src/serve/start.ts";
 import { createApp } from "../../src/serve/app.ts";
 import { runCli, tempProject } from "../helpers.ts";
-
-async function query(db: string, sql: string) {
-  const wh = await openWarehouse(db);
-  try {
-    return await wh.query(sql);
-  } finally {
-    wh.close();
-  }
-}
+import { query } from "../land/helpers.ts";
 
 /** People of two clients: a row without id, bad states, a bad ZIP, a short phone. */
 const PEOPLE = `select * from (values
