@@ -69,6 +69,7 @@ export function summaryLines(summary: RunSummary): string[] {
       count("skipped")
     } skipped.`,
   ];
+  if (summary.notLanded.length) lines.push("", ...notLandedLines(summary));
   for (const r of summary.results) {
     if (r.status === "error" || r.status === "fail" || r.status === "warn") {
       const label = r.status === "warn"
@@ -82,6 +83,34 @@ export function summaryLines(summary: RunSummary): string[] {
     }
   }
   return lines;
+}
+
+/** The command that fills a raw table the project reads. */
+function landingCommand(table: string): string {
+  if (table.startsWith("raw.tic_")) return "`wharf tic <index.json.gz>`";
+  if (table.startsWith("raw.npi_") || table === "wharf.npi_ledger") {
+    return "`wharf enrich npi <list>`";
+  }
+  return "`wharf land <files>`";
+}
+
+/** Says which raw tables kept nodes from running, and what lands them. */
+function notLandedLines(summary: RunSummary): string[] {
+  const skipped = summary.results.filter((r) => r.status === "skipped").length;
+  const models = summary.results.filter((r) => r.kind === "model");
+  const nothing = models.length > 0 && models.every((r) => r.status === "skipped");
+  const byCommand = new Map<string, string[]>();
+  for (const t of summary.notLanded) {
+    const c = landingCommand(t);
+    byCommand.set(c, [...(byCommand.get(c) ?? []), t]);
+  }
+  return [
+    nothing
+      ? color.yellow(`Nothing this project reads is landed yet: all ${skipped} nodes were skipped.`)
+      : color.yellow(`${skipped} nodes were skipped: what they read is not landed yet.`),
+    ...[...byCommand].map(([c, tables]) => `  ${tables.join(", ")}: land with ${c}`),
+    "  For the bundled demo data, run `deno task demo`.",
+  ];
 }
 
 /** Renders rows as an aligned plain-text table. */

@@ -138,6 +138,15 @@ export class WarehouseError extends WharfError {
   }
 }
 
+/** The warehouse path names a folder or a file that is not a DuckDB database. Exit code 2. */
+export class WarehousePathError extends WarehouseError {
+  override readonly exitCode = 2;
+  constructor(file: string, message: string, options?: ErrorOptions) {
+    super(file, message, options);
+    this.name = "WarehousePathError";
+  }
+}
+
 /** A delivered file that cannot be landed (unreadable, empty, wrong format). */
 export class LandingError extends WharfError {
   readonly file: string;

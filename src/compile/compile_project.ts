@@ -90,26 +90,11 @@ export function blockedByMissingSources(
   return out;
 }
 
-/** The compile error for nodes that need raw tables that are not landed. */
-export function missingSourcesError(
-  cp: CompiledProject,
-  blocked: Map<string, string[]>,
-): CompileError {
-  const tables = [...new Set([...blocked.values()].flat())].sort();
-  return new CompileError(
-    tables.flatMap((id) =>
-      cp.missing.get(id)!.map((i) => ({
-        ...i,
-        message: `${i.message}; or leave out what needs it: --exclude ${id}+`,
-      }))
-    ),
-  );
-}
-
 /** Which kinds of node a command runs. */
 export type PlanKind = "build" | "run" | "seed" | "test";
 
-const KINDS: Record<PlanKind, readonly CompiledNode["kind"][]> = {
+/** The kinds of node each command runs. */
+export const PLAN_KINDS: Record<PlanKind, readonly CompiledNode["kind"][]> = {
   build: ["seed", "model", "test"],
   run: ["model"],
   seed: ["seed"],
@@ -131,7 +116,7 @@ export function planFor(
   ids: readonly string[],
   kind: PlanKind,
 ): { nodes: CompiledNode[]; parents: Map<string, string[]> } {
-  const wanted = new Set(KINDS[kind]);
+  const wanted = new Set(PLAN_KINDS[kind]);
   const nodes = ids.map((id) => cp.compiled.get(id)).filter((n): n is CompiledNode =>
     n !== undefined && wanted.has(n.kind) && !isEphemeral(n)
   );

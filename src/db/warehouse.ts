@@ -5,7 +5,7 @@
  * @module
  */
 import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from "@duckdb/node-api";
-import { WarehouseError } from "../errors.ts";
+import { WarehouseError, WarehousePathError } from "../errors.ts";
 
 /** A result row: column name to a JSON-friendly value (BIGINT and DECIMAL as strings). */
 export type Row = Record<string, unknown>;
@@ -312,21 +312,64 @@ export class Warehouse implements Session {
   }
 }
 
-async function exists(path: string): Promise<boolean> {
+/** DuckDB's database files carry "DUCK" at byte 8. */
+const MAGIC = new TextEncoder().encode("DUCK");
+
+/**
+ * Checks that `path` can be a warehouse: missing (it will be created), or a
+ * DuckDB database file. Returns whether it exists.
+ *
+ * @throws {WarehousePathError} for a folder, or a file that is not a DuckDB
+ * database (DuckDB would read a CSV or Parquet file as a view and build
+ * into memory).
+ */
+async function checkWarehousePath(path: string): Promise<boolean> {
+  let stat: Deno.FileInfo;
   try {
-    await Deno.stat(path);
-    return true;
+    stat = await Deno.stat(path);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return false;
     throw err;
   }
+  if (stat.isDirectory) {
+    throw new WarehousePathError(
+      path,
+      `Warehouse "${path}" is a folder: pass --db with a database file, e.g. --db ${path}/warehouse.duckdb`,
+    );
+  }
+  const head = new Uint8Array(12);
+  const file = await Deno.open(path, { read: true });
+  let n = 0;
+  try {
+    while (n < head.length) {
+      const r = await file.read(head.subarray(n));
+      if (r === null) break;
+      n += r;
+    }
+  } finally {
+    file.close();
+  }
+  if (n === 0) {
+    throw new WarehousePathError(
+      path,
+      `Warehouse "${path}" is an empty file, not a DuckDB database: delete it and wharf creates the warehouse there, or pass --db with another path`,
+    );
+  }
+  if (n < head.length || MAGIC.some((b, i) => head[8 + i] !== b)) {
+    throw new WarehousePathError(
+      path,
+      `Warehouse "${path}" is not a DuckDB database: pass --db with a .duckdb file, or a path that does not exist yet to create one; nothing was written`,
+    );
+  }
+  return true;
 }
 
 /**
  * Opens (and creates, unless read-only) the warehouse file at `path`.
  *
- * @throws {WarehouseError} when another process holds the file's lock, or the
- * file is not a DuckDB database.
+ * @throws {WarehouseError} when another process holds the file's lock.
+ * @throws {WarehousePathError} when the path is a folder or a file that is
+ * not a DuckDB database.
  * @example
  * ```ts ignore
  * const wh = await openWarehouse("warehouse.duckdb");
@@ -341,9 +384,10 @@ export async function openWarehouse(
   const config: Record<string, string> = {};
   if (options.memoryLimit) config.memory_limit = options.memoryLimit;
   if (options.threads) config.threads = String(options.threads);
+  const present = path === ":memory:" || await checkWarehousePath(path);
   if (options.readOnly) {
     config.access_mode = "READ_ONLY";
-    if (path !== ":memory:" && !(await exists(path))) {
+    if (!present) {
       throw new WarehouseError(
         path,
         `Warehouse "${path}" does not exist yet: build it first (\`wharf build\`) or pass --db with an existing file`,

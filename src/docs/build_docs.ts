@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { ResolvedConfig } from "../config.ts";
 import { openWarehouse, type Warehouse } from "../db/warehouse.ts";
 import { compileProject } from "../compile/compile_project.ts";
-import { WarehouseError } from "../errors.ts";
+import { WarehouseError, WarehousePathError } from "../errors.ts";
 import { listSources } from "../run/run_project.ts";
 import { buildManifest, type Manifest } from "./manifest.ts";
 import { renderSite } from "./site.ts";
@@ -22,7 +22,7 @@ export async function buildDocs(
     db = await openWarehouse(options.db, { readOnly: true });
   } catch (err) {
     // Not built yet, or busy: document the project alone.
-    if (!(err instanceof WarehouseError)) throw err;
+    if (!(err instanceof WarehouseError) || err instanceof WarehousePathError) throw err;
   }
   try {
     const sources = db ? await listSources(db) : undefined;

@@ -244,6 +244,8 @@ async function writeXlsx(
 ): Promise<void> {
   const { default: ExcelJS } = await import("exceljs");
   const wb = new ExcelJS.Workbook();
+  // Fixed times, so the same seed writes the same bytes (and a rerun lands nothing new).
+  wb.created = wb.modified = XLSX_TIME;
   const ws = wb.addWorksheet(sheet);
   ws.addRow(header);
   for (const r of rows) ws.addRow(r);
@@ -251,8 +253,40 @@ async function writeXlsx(
   for (let i = 0; i < emptyTail; i++) {
     ws.getRow(rows.length + 2 + i).getCell(1).style = { numFmt: "@" };
   }
-  await wb.xlsx.writeFile(path);
+  // ExcelJS stamps every zip entry with the current time: set a fixed one.
+  const bytes = new Uint8Array(await wb.xlsx.writeBuffer());
+  await Deno.writeFile(path, stampZipEntries(bytes, XLSX_TIME));
 }
+
+/**
+ * Sets the modification time of every entry of a zip archive, in its
+ * central directory and its local headers (the times are outside the
+ * checksummed data). Returns the same bytes, changed in place.
+ */
+function stampZipEntries(zip: Uint8Array, time: Date): Uint8Array {
+  const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+  let end = zip.length - 22; // the end-of-central-directory record, without a comment
+  while (end >= 0 && view.getUint32(end, true) !== 0x06054b50) end--;
+  if (end < 0) throw new Error("not a zip archive: no end of central directory");
+  const dosTime = (time.getUTCHours() << 11) | (time.getUTCMinutes() << 5) |
+    (time.getUTCSeconds() >> 1);
+  const dosDate = ((time.getUTCFullYear() - 1980) << 9) | ((time.getUTCMonth() + 1) << 5) |
+    time.getUTCDate();
+  let at = view.getUint32(end + 16, true);
+  for (let i = view.getUint16(end + 10, true); i > 0; i--) {
+    view.setUint16(at + 12, dosTime, true);
+    view.setUint16(at + 14, dosDate, true);
+    const local = view.getUint32(at + 42, true);
+    view.setUint16(local + 10, dosTime, true);
+    view.setUint16(local + 12, dosDate, true);
+    at += 46 + view.getUint16(at + 28, true) + view.getUint16(at + 30, true) +
+      view.getUint16(at + 32, true);
+  }
+  return zip;
+}
+
+/** The creation time written into generated workbooks. */
+const XLSX_TIME = new Date(Date.UTC(2024, 0, 1));
 
 interface Member {
   id: string;

@@ -218,7 +218,10 @@ export function buildGraph(
     } else if (n.kind === "generic_test") {
       addParent(n.id, n.attachedTo);
       if (n.test.kind === "relationships") {
-        addParent(n.id, resolveTestTarget(n, n.test.to, byName, relations, issues));
+        const to = resolveTestTarget(n, n.test.to, byName, relations, issues);
+        addParent(n.id, to);
+        // The test compiles against the resolved relation, however it was written.
+        if (to) nodes.set(n.id, { ...n, test: { ...n.test, to } });
       }
     }
   }

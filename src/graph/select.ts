@@ -7,7 +7,7 @@
  * @module
  */
 import { UsageError } from "../errors.ts";
-import type { Graph } from "./build_graph.ts";
+import { closest, type Graph } from "./build_graph.ts";
 import type { ProjectNode } from "../project/types.ts";
 
 function globToRegExp(glob: string): RegExp {
@@ -61,7 +61,39 @@ function matchAtom(graph: Graph, atom: string): Set<string> {
     }
     if (hit) out.add(n.id);
   }
+  if (out.size === 0) throw noMatch(graph, atom, method, value);
   return out;
+}
+
+/** The values a selector method can match, to suggest the closest. */
+function candidates(graph: Graph, method: string): string[] {
+  const nodes = [...graph.nodes.values()];
+  const values = (f: (n: ProjectNode) => (string | undefined)[]) =>
+    [...new Set(nodes.flatMap(f))].filter((v): v is string => v !== undefined);
+  switch (method) {
+    case "tag":
+      return values((n) => nodeTags(n));
+    case "path":
+      return values((n) => [nodePath(n)]);
+    case "layer":
+      return values((n) => [n.kind === "model" ? n.layer : undefined]);
+    case "type":
+      return ["model", "seed", "source", "test"];
+    default:
+      return values((n) => [n.name, n.id]);
+  }
+}
+
+function noMatch(graph: Graph, atom: string, method: string, value: string): UsageError {
+  const known = candidates(graph, method);
+  const guess = value.includes("*") ? undefined : closest(value, known);
+  const prefix = method ? `${method}:` : "";
+  const hint = guess
+    ? ` (did you mean "${prefix}${guess}"?)`
+    : method === "tag" || method === "layer"
+    ? known.length ? `: known ${method}s are ${known.sort().map((k) => `"${k}"`).join(", ")}` : ""
+    : ": run `wharf ls` to see the nodes";
+  return new UsageError(`Selector "${atom}" matches no node${hint}`);
 }
 
 function walk(
@@ -123,7 +155,10 @@ export interface SelectOptions {
  * Returns the ids of the selected nodes, in graph order. Tests come along
  * with their models: a test is included when every node it reads is
  * selected (so a relationships test does not run against a model that was
- * left out).
+ * left out), and excluded with any node it reads.
+ *
+ * @throws {UsageError} when a selector matches no node (with the closest
+ * name), or the selection as a whole matches nothing.
  *
  * @example
  * ```ts ignore
@@ -141,8 +176,20 @@ export function selectNodes(graph: Graph, options: SelectOptions = {}): string[]
       ) chosen.add(c);
     }
   }
+  if (select.length && chosen.size === 0) {
+    throw new UsageError(
+      `The selection ${
+        select.map((s) => `"${s}"`).join(" ")
+      } matches no node: each part matches some, but not together`,
+    );
+  }
   const excluded = options.exclude?.length
     ? selectExpression(graph, options.exclude)
     : new Set<string>();
-  return graph.order.filter((id) => chosen.has(id) && !excluded.has(id));
+  // A test goes with every node it reads: excluding one excludes the test.
+  const kept = (id: string) =>
+    chosen.has(id) && !excluded.has(id) &&
+    (!graph.nodes.get(id)?.kind.endsWith("_test") ||
+      (graph.parents.get(id) ?? []).every((p) => !excluded.has(p)));
+  return graph.order.filter(kept);
 }

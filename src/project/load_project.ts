@@ -13,6 +13,7 @@ import { extractRelations, lineColumn } from "./relations.ts";
 import { columnLineage } from "./column_lineage.ts";
 import { readChecks } from "./read_checks.ts";
 import { describe, YamlFile, type YamlPath } from "./yaml_file.ts";
+import { closest } from "../graph/build_graph.ts";
 import {
   type ColumnDoc,
   type GenericTest,
@@ -84,10 +85,15 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/** Reads the entries of a top-level list (`models:`, `seeds:`, `tests:`) by name. */
+/**
+ * Reads the entries of a top-level list (`models:`, `seeds:`, `tests:`) by
+ * name; an entry's keys must be among `entryKeys`.
+ */
 function collectEntries(
   files: YamlFile[],
   keys: readonly string[],
+  entryKeys: readonly string[],
+  what: string,
 ): Map<string, YamlEntry> {
   const byName = new Map<string, YamlEntry>();
   for (const file of files) {
@@ -101,6 +107,7 @@ function collectEntries(
       );
       continue;
     }
+    checkKeys(file, [], file.data, ["version", ...keys], "this file");
     for (const key of keys) {
       const list = file.data[key];
       if (list === undefined || list === null) continue;
@@ -115,6 +122,7 @@ function collectEntries(
           return;
         }
         const name = item.name.toLowerCase();
+        checkKeys(file, path, item, entryKeys, `${what} "${name}"`);
         const prev = byName.get(name);
         if (prev) {
           file.report(
@@ -128,6 +136,54 @@ function collectEntries(
     }
   }
   return byName;
+}
+
+/** The keys wharf reads in each place of a project's YAML. */
+const KEYS = {
+  file: ["version", "models", "seeds", "tests", "data_tests"],
+  model: ["name", "description", "config", "columns", "tests", "data_tests", "checks"],
+  modelConfig: ["materialized", "unique_key", "watermark", "tags", "enabled"],
+  seed: ["name", "description", "config", "columns", "tests", "data_tests"],
+  seedConfig: ["column_types", "tags"],
+  singularTest: ["name", "description", "config"],
+  singularTestConfig: ["severity"],
+  column: ["name", "description", "tests", "data_tests"],
+  testConfig: ["severity"],
+} as const;
+
+/** The arguments each generic test reads, beside `config` and `severity`. */
+const TEST_ARGS: Record<string, readonly string[]> = {
+  unique: ["column_name"],
+  not_null: ["column_name"],
+  accepted_values: ["column_name", "values"],
+  relationships: ["column_name", "to", "field"],
+  expression: ["column_name", "expression"],
+  expression_is_true: ["column_name", "expression"],
+};
+
+/**
+ * Reports every key of `value` wharf does not read at `path`: a typo gets the
+ * closest known key, anything else says wharf does not implement it.
+ */
+function checkKeys(
+  file: YamlFile,
+  path: YamlPath,
+  value: Record<string, unknown>,
+  known: readonly string[],
+  what: string,
+): void {
+  for (const key of Object.keys(value)) {
+    if (known.includes(key)) continue;
+    const guess = closest(key, known);
+    file.report(
+      [...path, key],
+      guess
+        ? `unknown key "${key}" in ${what} (did you mean "${guess}"?)`
+        : `"${key}" in ${what} is not implemented by wharf: remove it (${what} reads ${
+          known.map((k) => `"${k}"`).join(", ")
+        })`,
+    );
+  }
 }
 
 function readString(entry: YamlEntry, key: string, sub: YamlPath = []): string | undefined {
@@ -156,12 +212,16 @@ function readStringList(entry: YamlEntry, key: string, sub: YamlPath = []): stri
   return [];
 }
 
+/** Reads a test's `severity` (or `config: { severity }`) from the mapping at `path`. */
 function readSeverity(file: YamlFile, path: YamlPath, args: Record<string, unknown>): Severity {
-  const raw = args.severity ?? (isRecord(args.config) ? args.config.severity : undefined);
+  const config = isRecord(args.config) ? args.config : undefined;
+  if (config) checkKeys(file, [...path, "config"], config, KEYS.testConfig, "a test's config");
+  const at = args.severity !== undefined ? [...path, "severity"] : [...path, "config", "severity"];
+  const raw = args.severity ?? config?.severity;
   if (raw === undefined) return "error";
   const v = String(raw).toLowerCase();
   if (v === "error" || v === "warn") return v;
-  file.report([...path, "severity"], `expected "error" or "warn", got ${describe(raw)}`);
+  file.report(at, `expected "error" or "warn", got ${describe(raw)}`);
   return "error";
 }
 
@@ -196,6 +256,10 @@ function readTest(
     return undefined;
   }
   const argPath = typeof raw === "string" ? path : [...path, kind];
+  const accepted = TEST_ARGS[kind];
+  if (accepted) {
+    checkKeys(file, argPath, args, [...accepted, "config", "severity"], `test "${kind}"`);
+  }
   const severity = readSeverity(file, argPath, args);
   const col = typeof args.column_name === "string" ? args.column_name : column;
   const needColumn = (): string | undefined => {
@@ -301,6 +365,7 @@ function readDescribed(entry: YamlEntry | undefined): Described {
           file.report(cPath, `expected a mapping with a "name", got ${describe(c)}`);
           return;
         }
+        checkKeys(file, cPath, c, KEYS.column, `column "${c.name}"`);
         out.columns.push({
           name: c.name,
           description: typeof c.description === "string" ? c.description : "",
@@ -446,7 +511,7 @@ export async function loadProject(
   };
 
   // Model YAML.
-  const modelEntries = collectEntries(yamlFiles, ["models"]);
+  const modelEntries = collectEntries(yamlFiles, ["models"], KEYS.model, "model");
   const byName = new Map<string, ModelNode[]>();
   for (const m of models) byName.set(m.name, [...(byName.get(m.name) ?? []), m]);
   for (const [name, entry] of modelEntries) {
@@ -468,6 +533,7 @@ export async function loadProject(
     if (cfg !== undefined && cfg !== null && !isRecord(cfg)) {
       entry.file.report([...entry.path, "config"], `expected a mapping, got ${describe(cfg)}`);
     } else if (isRecord(cfg)) {
+      checkKeys(entry.file, [...entry.path, "config"], cfg, KEYS.modelConfig, "a model's config");
       const m = cfg.materialized;
       if (m !== undefined) {
         if (MATERIALIZATIONS.includes(m as Materialization)) {
@@ -507,7 +573,7 @@ export async function loadProject(
   }
 
   // Seed YAML.
-  const seedEntries = collectEntries(seedYaml, ["seeds"]);
+  const seedEntries = collectEntries(seedYaml, ["seeds"], KEYS.seed, "seed");
   for (const [name, entry] of seedEntries) {
     const seed = seeds.find((s) => s.name === name);
     if (!seed) {
@@ -521,6 +587,15 @@ export async function loadProject(
     seed.description = d.description;
     seed.columns = d.columns;
     seed.tags = readStringList(entry, "tags", ["config"]);
+    if (isRecord(entry.value.config)) {
+      checkKeys(
+        entry.file,
+        [...entry.path, "config"],
+        entry.value.config,
+        KEYS.seedConfig,
+        "a seed's config",
+      );
+    }
     const types = isRecord(entry.value.config) ? entry.value.config.column_types : undefined;
     if (isRecord(types)) {
       for (const [col, type] of Object.entries(types)) seed.columnTypes[col] = String(type);
@@ -539,7 +614,12 @@ export async function loadProject(
   for (const f of testFiles.filter(isYaml)) {
     testYaml.push(new YamlFile(rel(f), await Deno.readTextFile(f)));
   }
-  const testEntries = collectEntries(testYaml, ["tests", "data_tests"]);
+  const testEntries = collectEntries(
+    testYaml,
+    ["tests", "data_tests"],
+    KEYS.singularTest,
+    "test",
+  );
   for (const file of testFiles.filter((f) => extname(f) === ".sql")) {
     const name = sanitize(basename(file, ".sql"));
     const entry = testEntries.get(name);
@@ -559,7 +639,7 @@ export async function loadProject(
       path: rel(file),
       sql: await Deno.readTextFile(file),
       description: entry ? readString(entry, "description") ?? "" : "",
-      severity: entry ? readSeverity(entry.file, [...entry.path, "config"], entry.value) : "error",
+      severity: entry ? readSeverity(entry.file, entry.path, entry.value) : "error",
       refs: [],
     });
   }

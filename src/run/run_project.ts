@@ -5,18 +5,19 @@
  * @module
  */
 import type { ResolvedConfig } from "../config.ts";
-import { WarehouseError } from "../errors.ts";
+import { UsageError, WarehouseError, WarehousePathError } from "../errors.ts";
 import { openWarehouse, type Session, type Warehouse } from "../db/warehouse.ts";
 import {
   blockedByMissingSources,
   type CompiledProject,
   compileProject,
-  missingSourcesError,
+  PLAN_KINDS,
   planFor,
   type PlanKind,
   writeCompiled,
 } from "../compile/compile_project.ts";
 import type { CompiledNode } from "../compile/compile.ts";
+import { closest } from "../graph/build_graph.ts";
 import { selectNodes } from "../graph/select.ts";
 import { executePlan } from "./execute.ts";
 import { finishRun, type NodeResult, recordResults, startRun } from "./run_log.ts";
@@ -45,6 +46,8 @@ export interface RunSummary {
   /** True when no node errored and no error-severity test failed. */
   ok: boolean;
   elapsedMs: number;
+  /** Raw tables the skipped nodes need, not landed yet. */
+  notLanded: string[];
 }
 
 /**
@@ -75,7 +78,11 @@ export async function inspectProject(config: ResolvedConfig, db: string): Promis
       wh.close();
     }
   } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound || err instanceof WarehouseError)) throw err;
+    // A busy or missing warehouse is read as "nothing landed"; a bad path is the user's to fix.
+    if (
+      err instanceof WarehousePathError ||
+      !(err instanceof Deno.errors.NotFound || err instanceof WarehouseError)
+    ) throw err;
   }
   return compileProject(config, { sources, deferMissingSources: true });
 }
@@ -86,6 +93,22 @@ export async function compileWithWarehouse(
   wh: Warehouse,
 ): Promise<CompiledProject> {
   return compileProject(config, { sources: await listSources(wh), deferMissingSources: true });
+}
+
+/** Refuses overrides of variables the project does not declare (typos included). */
+function checkVars(config: ResolvedConfig, vars: Record<string, string> | undefined): void {
+  const known = Object.keys(config.vars);
+  for (const name of Object.keys(vars ?? {})) {
+    if (known.includes(name)) continue;
+    const guess = closest(name, known);
+    throw new UsageError(
+      `Unknown variable "${name}" in --vars${guess ? ` (did you mean "${guess}"?)` : ""}: ${
+        known.length
+          ? `the project declares ${known.map((k) => `"${k}"`).join(", ")}`
+          : "the project declares none"
+      }; declare it under "vars" in wharf.config.ts`,
+    );
+  }
 }
 
 /**
@@ -105,15 +128,24 @@ export async function runProject(
   options: RunProjectOptions = {},
 ): Promise<RunSummary> {
   const started = performance.now();
+  checkVars(config, options.vars);
   const wh = await openWarehouse(options.db ?? config.warehouse);
   try {
     const cp = await compileWithWarehouse(config, wh);
     const ids = selectNodes(cp.graph, { select: options.select, exclude: options.exclude });
     const full = planFor(cp, ids, command);
-    // Nodes that need a raw table not landed yet: an error when asked for by
-    // name; in a whole-project run they are skipped and the rest is built.
+    if (options.select?.length && full.nodes.length === 0) {
+      throw new UsageError(
+        `The selection matches ${ids.length} node${ids.length === 1 ? "" : "s"} (${
+          ids.slice(0, 3).join(", ")
+        }${ids.length > 3 ? ", …" : ""}), none of which \`wharf ${command}\` runs: it runs ${
+          PLAN_KINDS[command].join("s, ")
+        }s`,
+      );
+    }
+    // Nodes that need a raw table not landed yet are skipped, selected by
+    // name or not, and the rest is built.
     const blocked = blockedByMissingSources(cp, full.nodes.map((n) => n.id));
-    if (blocked.size && options.select?.length) throw missingSourcesError(cp, blocked);
     const plan = { nodes: full.nodes.filter((n) => !blocked.has(n.id)), parents: full.parents };
     options.onPlan?.(full.nodes);
     const compiledPaths = await writeCompiled(cp, plan.nodes);
@@ -154,7 +186,14 @@ export async function runProject(
     await wh.withConnection((s) =>
       finishRun(s, runId, errors ? "error" : "success", results.length, errors)
     );
-    return { runId, command, results, ok: errors === 0, elapsedMs: performance.now() - started };
+    return {
+      runId,
+      command,
+      results,
+      ok: errors === 0,
+      elapsedMs: performance.now() - started,
+      notLanded: [...new Set([...blocked.values()].flat())].sort(),
+    };
   } finally {
     wh.close();
   }

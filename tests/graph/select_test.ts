@@ -99,6 +99,48 @@ Deno.test("selectNodes() brings along the tests whose every parent is selected",
   assert.ok(!none.includes("test.not_null_people_id"));
 });
 
+Deno.test("selectNodes() drops the tests of excluded nodes", () => {
+  const all = selectNodes(graph(), {});
+  assert.ok(all.includes("test.not_null_people_id") && all.includes("test.rel_orders_people"));
+  const ids = selectNodes(graph(), { exclude: ["marts.people"] });
+  assert.ok(!ids.includes("test.not_null_people_id"), "attached to the excluded model");
+  assert.ok(!ids.includes("test.rel_orders_people"), "reads the excluded model");
+  assert.ok(ids.includes("staging.stg_orders"));
+  const tagged = selectNodes(graph(), { exclude: ["tag:finance"] });
+  assert.ok(!tagged.includes("test.not_null_people_id"));
+});
+
+Deno.test("selectNodes() refuses a selector that matches nothing, naming the closest", () => {
+  const refused = (select: string[], exclude: string[], re: RegExp) =>
+    assert.throws(() => selectNodes(graph(), { select, exclude }), (e: unknown) => {
+      assert.ok(e instanceof UsageError);
+      assert.match(e.message, re);
+      return true;
+    });
+  refused(
+    ["int_peple"],
+    [],
+    /^Selector "int_peple" matches no node \(did you mean "int_people"\?\)$/,
+  );
+  refused(
+    ["tag:dayly"],
+    [],
+    /^Selector "tag:dayly" matches no node \(did you mean "tag:daily"\?\)$/,
+  );
+  refused(["tag:weekly"], [], /known tags are "daily", "finance"$/);
+  refused(["layer:mart"], [], /did you mean "layer:marts"/);
+  refused(
+    ["+marts.people"],
+    ["stg_order"],
+    /"stg_order" matches no node \(did you mean "stg_orders"\?\)/,
+  );
+  refused(
+    ["tag:finance,layer:staging"],
+    [],
+    /matches no node: each part matches some, but not together/,
+  );
+});
+
 Deno.test("selectNodes() rejects an unknown method", () => {
   assert.throws(() => pick(["colour:red"]), UsageError);
 });

@@ -1,0 +1,77 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { REPO, runCli, tempClinic, tempProject } from "../helpers.ts";
+
+Deno.test("--db naming a folder or a file that is not a DuckDB database exits 2 and writes nothing", async () => {
+  await using p = await tempClinic();
+  const csv = await p.write("x.csv", "a,b\n1,2\n");
+  await Deno.mkdir(join(p.root, "folder"));
+  const empty = await p.write("empty.duckdb", "");
+  for (
+    const [db, re] of [
+      [
+        join(p.root, "folder"),
+        /^error: Warehouse ".*folder" is a folder: pass --db with a database file/,
+      ],
+      [csv, /^error: Warehouse ".*x\.csv" is not a DuckDB database: .*nothing was written$/],
+      [empty, /^error: Warehouse ".*empty\.duckdb" is an empty file, not a DuckDB database/],
+    ] as const
+  ) {
+    for (const command of [["build"], ["ls"], ["show", "marts.daily_revenue"]]) {
+      const r = await runCli(["--project", p.root, "--db", db, ...command]);
+      assert.equal(r.code, 2, `${command} ${db}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr.trim(), re);
+    }
+  }
+  assert.equal(await Deno.readTextFile(csv), "a,b\n1,2\n");
+  const names = [];
+  for await (const e of Deno.readDir(p.root)) names.push(e.name);
+  assert.deepEqual(names.filter((n) => /duckdb|wal/.test(n)), ["empty.duckdb"]);
+});
+
+Deno.test("a selector that matches nothing and an unknown --vars name exit 2 with the closest name", async () => {
+  await using p = await tempClinic();
+  const typo = await runCli(["--project", p.root, "build", "-s", "marts.daily_revenu"]);
+  assert.equal(typo.code, 2);
+  assert.equal(
+    typo.stderr.trim(),
+    'error: Selector "marts.daily_revenu" matches no node (did you mean "marts.daily_revenue"?)',
+  );
+  const seedOnly = await runCli(["--project", p.root, "seed", "-s", "marts.daily_revenue"]);
+  assert.equal(seedOnly.code, 2);
+  assert.match(seedOnly.stderr, /none of which `wharf seed` runs: it runs seeds$/m);
+  const vars = await runCli([
+    "--project",
+    REPO,
+    "--db",
+    p.db,
+    "build",
+    "--vars",
+    "as_of_dat=2024-01-01",
+  ]);
+  assert.equal(vars.code, 2);
+  assert.match(
+    vars.stderr,
+    /^error: Unknown variable "as_of_dat" in --vars \(did you mean "as_of_date"\?\): the project declares "as_of_date"/,
+  );
+});
+
+Deno.test("build with nothing landed says so and what lands each raw table", async () => {
+  await using p = await tempProject();
+  const r = await runCli(["--db", p.db, "build"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stdout,
+    /^Nothing this project reads is landed yet: all \d+ nodes were skipped\.$/m,
+  );
+  assert.match(
+    r.stdout,
+    /^ {2}raw\.benefits, .*raw\.visitpay_visit: land with `wharf land <files>`$/m,
+  );
+  assert.match(
+    r.stdout,
+    /^ {2}raw\.npi_responses, wharf\.npi_ledger: land with `wharf enrich npi <list>`$/m,
+  );
+  assert.match(r.stdout, /^ {2}raw\.tic_files, .*: land with `wharf tic <index\.json\.gz>`$/m);
+  assert.match(r.stdout, /^ {2}For the bundled demo data, run `deno task demo`\.$/m);
+});
