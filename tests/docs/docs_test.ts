@@ -3,17 +3,17 @@ import { join } from "node:path";
 import { buildDocs } from "../../src/docs/build_docs.ts";
 import { runProject } from "../../src/run/run_project.ts";
 import { REPO, tempClinic } from "../helpers.ts";
-import { launch } from "./browser.ts";
+import { browserTest } from "./browser.ts";
 
 const SHOTS = join(REPO, "target", "screenshots");
 
-Deno.test("docs: the page loads without errors, the graph has one node per project node, and pages, search and focus work", async () => {
-  await using p = await tempClinic();
-  assert.ok((await runProject("build", p.config, { db: p.db })).ok);
-  const out = join(p.root, "docs");
-  const manifest = await buildDocs(p.config, { db: p.db, out });
-  const browser = await launch();
-  try {
+browserTest(
+  "docs: the page loads without errors, the graph has one node per project node, and pages, search and focus work",
+  async (browser) => {
+    await using p = await tempClinic();
+    assert.ok((await runProject("build", p.config, { db: p.db })).ok);
+    const out = join(p.root, "docs");
+    const manifest = await buildDocs(p.config, { db: p.db, out });
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     const errors: string[] = [];
     page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
@@ -72,7 +72,5 @@ Deno.test("docs: the page loads without errors, the graph has one node per proje
     assert.ok(overflow <= 0, `horizontal overflow of ${overflow}px`);
     await page.screenshot({ path: join(SHOTS, "docs-phone.png"), fullPage: true });
     assert.deepEqual(errors, []);
-  } finally {
-    await browser.close();
-  }
-});
+  },
+);
