@@ -16,7 +16,7 @@ import type { CompiledProject } from "../compile/compile_project.ts";
 import type { Warehouse } from "../db/warehouse.ts";
 import { quoteRelation } from "../db/sql.ts";
 import type { ProjectNode } from "../project/types.ts";
-import { layoutGraph, type Position } from "./layout.ts";
+import { type Layout, layoutGraph } from "./layout.ts";
 import { relativePaths } from "./relative_paths.ts";
 
 /** A column as documented and as built. */
@@ -66,12 +66,13 @@ export interface ManifestNode {
 /** The whole manifest. */
 export interface Manifest {
   /** Version of this format. */
-  manifest_version: 1;
+  manifest_version: 2;
   generated_at: string;
   project: string;
   nodes: ManifestNode[];
   edges: [string, string][];
-  layout: Record<string, Position>;
+  /** The graph's columns, left to right, each with its nodes top to bottom. */
+  layout: Layout;
   runs: {
     run_id: string;
     command: string;
@@ -301,12 +302,12 @@ export async function buildManifest(
   );
   return relativePaths<Manifest>(
     {
-      manifest_version: 1,
+      manifest_version: 2,
       generated_at: new Date().toISOString(),
       project: project.config.name,
       nodes,
       edges,
-      layout: layoutGraph(nodes.map((n) => ({ id: n.id, layer: n.layer })), edges),
+      layout: layoutGraph(nodes, edges),
       runs: runs.map((r) => ({
         run_id: String(r.run_id),
         command: String(r.command),
