@@ -183,8 +183,9 @@ function el(name, attrs, parent) {
 
 const curve = (x1, y1, x2, y2) => " C" + (x1 + x2) / 2 + "," + y1 + " " + (x1 + x2) / 2 + "," + y2 + " " + x2 + "," + y2;
 /**
- * An edge: left to right between columns, passing the columns in between through the gap
- * between two of their rows (never under a node); an arc on the right within a column.
+ * An edge: from one column to another (right to left for one against the layers), passing the
+ * columns in between through the gap between two of their rows, never under a node; an arc on
+ * the right within a column.
  */
 function edgePath(a, b, from, to) {
   const ca = column.get(from), cb = column.get(to), ya = a.y + NODE_H / 2, yb = b.y + NODE_H / 2;
@@ -192,18 +193,20 @@ function edgePath(a, b, from, to) {
     const x = a.x + a.w, c = x + GAP * 0.7;
     return "M" + x + "," + ya + " C" + c + "," + ya + " " + c + "," + yb + " " + x + "," + yb;
   }
-  if (cb < ca) return "M" + a.x + "," + ya + curve(a.x, ya, b.x + b.w, yb);
-  let x = a.x + a.w, y = ya, d = "M" + x + "," + y;
-  const between = shown.cols.filter((c) => c.index > ca && c.index < cb);
+  const forward = cb > ca;
+  let x = forward ? a.x + a.w : a.x, y = ya, d = "M" + x + "," + y;
+  const between = shown.cols.filter((c) => c.index > Math.min(ca, cb) && c.index < Math.max(ca, cb));
+  if (!forward) between.reverse();
   between.forEach((c, i) => {
     // The gap nearest to where a straight line would cross this column.
     const t = (i + 1) / (between.length + 1), want = ya + (yb - ya) * t;
     const gap = Math.max(0, Math.min(c.rows, Math.round((want - HEAD + (ROW - NODE_H) / 2) / ROW)));
     const gy = HEAD + gap * ROW - (ROW - NODE_H) / 2;
-    d += curve(x, y, c.x - 4, gy) + " L" + (c.x + c.w + 4) + "," + gy;
-    x = c.x + c.w + 4; y = gy;
+    const [enter, leave] = forward ? [c.x - 4, c.x + c.w + 4] : [c.x + c.w + 4, c.x - 4];
+    d += curve(x, y, enter, gy) + " L" + leave + "," + gy;
+    x = leave; y = gy;
   });
-  return d + curve(x, y, b.x, yb);
+  return d + curve(x, y, forward ? b.x : b.x + b.w, yb);
 }
 
 function render() {
