@@ -5,13 +5,19 @@
  * rows with samples, last build), the edges, a precomputed layout, and the
  * run history. Machine-readable (`manifest.json`) and the data of the site.
  *
+ * It is published (`wharf serve` answers it at `/docs/manifest.json`), so it
+ * holds no absolute path (paths are relative to the project root, others
+ * are reduced to their file name) and no sample rows of a model tagged
+ * `pii` or reading one.
+ *
  * @module
  */
 import type { CompiledProject } from "../compile/compile_project.ts";
 import type { Warehouse } from "../db/warehouse.ts";
 import { quoteRelation } from "../db/sql.ts";
 import type { ProjectNode } from "../project/types.ts";
-import { layoutGraph, type Position } from "./layout.ts";
+import { type Layout, layoutGraph } from "./layout.ts";
+import { relativePaths } from "./relative_paths.ts";
 
 /** A column as documented and as built. */
 export interface ManifestColumn {
@@ -43,6 +49,8 @@ export interface ManifestNode {
   /** Values set to NULL per `nullify` check (recorded in `<model>__rejected_values`). */
   nullified: Record<string, number> | null;
   rejected_samples: Record<string, unknown>[];
+  /** Why `rejected_samples` is empty although rows were rejected (e.g. the model is tagged `pii`). */
+  samples_withheld: string | null;
   last_run:
     | { status: string; duration_ms: number; ended_at: string; message: string | null }
     | null;
@@ -60,12 +68,13 @@ export interface ManifestNode {
 /** The whole manifest. */
 export interface Manifest {
   /** Version of this format. */
-  manifest_version: 1;
+  manifest_version: 2;
   generated_at: string;
   project: string;
   nodes: ManifestNode[];
   edges: [string, string][];
-  layout: Record<string, Position>;
+  /** The graph's columns, left to right, each with its nodes top to bottom. */
+  layout: Layout;
   runs: {
     run_id: string;
     command: string;
@@ -185,6 +194,7 @@ export async function buildManifest(
     rejected: null,
     nullified: null,
     rejected_samples: [],
+    samples_withheld: null,
     last_run: null,
     files: [],
     checks: [],
@@ -192,6 +202,7 @@ export async function buildManifest(
   });
   const testsOf = (id: string) =>
     project.tests.filter((t) => t.kind === "generic_test" && t.attachedTo === id);
+  const withheld = piiReasons(cp);
   const nodes: ManifestNode[] = [];
   for (const id of graph.order) {
     const n = graph.nodes.get(id)!;
@@ -215,7 +226,9 @@ export async function buildManifest(
     const rejected = run?.check_counts
       ? JSON.parse(String(run.check_counts)) as Record<string, number>
       : null;
-    const samples = rejected && Object.values(rejected).some((v) => v > 0) && n.kind === "model"
+    const samplesWithheld = withheld.get(id) ?? null;
+    const samples = rejected && Object.values(rejected).some((v) => v > 0) && n.kind === "model" &&
+        !samplesWithheld
       ? await safeQuery(
         db,
         `SELECT * FROM ${quoteRelation(n.layer, `${n.name}__rejected`)} LIMIT 5`,
@@ -225,7 +238,7 @@ export async function buildManifest(
       id,
       kind: n.kind === "source" ? "source" : n.kind,
       layer: LAYER_OF[n.kind](n),
-      name: n.kind === "source" ? n.name : n.name,
+      name: n.name,
       description: "description" in n
         ? n.description
         : n.kind === "source"
@@ -245,14 +258,8 @@ export async function buildManifest(
         ? JSON.parse(String(run.nullified_counts)) as Record<string, number>
         : null,
       rejected_samples: samples,
-      last_run: run
-        ? {
-          status: String(run.status),
-          duration_ms: Number(run.duration_ms),
-          ended_at: String(run.ended_at),
-          message: (run.message as string) ?? null,
-        }
-        : null,
+      samples_withheld: samplesWithheld,
+      last_run: lastRun(run),
       files: files.get(id) ?? [],
       checks: n.kind === "model"
         ? n.checks.map((k) => ({
@@ -306,26 +313,53 @@ export async function buildManifest(
     db,
     "SELECT run_id, node_id, status, duration_ms FROM wharf.run_results WHERE run_id IN (SELECT run_id FROM wharf.runs ORDER BY started_at DESC LIMIT 20) ORDER BY started_at",
   );
-  return {
-    manifest_version: 1,
-    generated_at: new Date().toISOString(),
-    project: project.config.name,
-    nodes,
-    edges,
-    layout: layoutGraph(nodes.map((n) => ({ id: n.id, layer: n.layer })), edges),
-    runs: runs.map((r) => ({
-      run_id: String(r.run_id),
-      command: String(r.command),
-      started_at: String(r.started_at),
-      ended_at: (r.ended_at as string) ?? null,
-      status: (r.status as string) ?? null,
-      nodes: r.nodes === null ? null : Number(r.nodes),
-      errors: r.errors === null ? null : Number(r.errors),
-      results: results.filter((x) => x.run_id === r.run_id).map((x) => ({
-        node_id: String(x.node_id),
-        status: String(x.status),
-        duration_ms: Number(x.duration_ms),
+  return relativePaths<Manifest>(
+    {
+      manifest_version: 2,
+      generated_at: new Date().toISOString(),
+      project: project.config.name,
+      nodes,
+      edges,
+      layout: layoutGraph(nodes, edges),
+      runs: runs.map((r) => ({
+        run_id: String(r.run_id),
+        command: String(r.command),
+        started_at: String(r.started_at),
+        ended_at: (r.ended_at as string) ?? null,
+        status: (r.status as string) ?? null,
+        nodes: r.nodes === null ? null : Number(r.nodes),
+        errors: r.errors === null ? null : Number(r.errors),
+        results: results.filter((x) => x.run_id === r.run_id).map((x) => ({
+          node_id: String(x.node_id),
+          status: String(x.status),
+          duration_ms: Number(x.duration_ms),
+        })),
       })),
-    })),
+    },
+    project.config.root,
+    ["name", "description"],
+  );
+}
+
+/**
+ * Models whose sample rows must not be published, with the reason: those
+ * tagged `pii` and those reading one, directly or not.
+ */
+function piiReasons(cp: CompiledProject): Map<string, string> {
+  const tagged = (id: string) => {
+    const n = cp.graph.nodes.get(id);
+    const tags = n?.kind === "model" ? n.config.tags : n?.kind === "seed" ? n.tags : [];
+    return tags.some((t) => t.toLowerCase() === "pii");
   };
+  // In dependency order, so a node's parents are settled before it.
+  const origin = new Map<string, string>();
+  const reasons = new Map<string, string>();
+  for (const id of cp.graph.order) {
+    const parent = (cp.graph.parents.get(id) ?? []).find((p) => origin.has(p));
+    if (tagged(id)) origin.set(id, id);
+    else if (parent) origin.set(id, origin.get(parent)!);
+    else continue;
+    reasons.set(id, tagged(id) ? "tagged pii" : `upstream ${origin.get(id)} is tagged pii`);
+  }
+  return reasons;
 }

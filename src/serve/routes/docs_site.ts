@@ -1,5 +1,5 @@
 /**
- * The docs site at `/docs` (and its manifest at `/docs/manifest.json`),
+ * The docs site at `/docs` and `/docs/` (and its manifest at `/docs/manifest.json`),
  * built from the project and the current warehouse snapshot, rebuilt when
  * the snapshot changes.
  *
@@ -25,19 +25,17 @@ export function docsSiteRoutes(deps: AppDeps): Hono {
     }
     return cache.manifest!;
   };
-  app.get("/docs", async (c) => {
-    const m = await manifest();
-    if (!m) {
-      return c.json({ error: "The project does not compile: run `wharf build` to see why" }, 503);
-    }
-    return c.html(renderSite(m));
-  });
+  const notCompiled = { error: "The project does not compile: run `wharf build` to see why" };
+  // With or without the trailing slash: the page's links are all fragments.
+  for (const path of ["/docs", "/docs/"]) {
+    app.get(path, async (c) => {
+      const m = await manifest();
+      return m ? c.html(renderSite(m)) : c.json(notCompiled, 503);
+    });
+  }
   app.get("/docs/manifest.json", async (c) => {
     const m = await manifest();
-    if (!m) {
-      return c.json({ error: "The project does not compile: run `wharf build` to see why" }, 503);
-    }
-    return c.json(m);
+    return m ? c.json(m) : c.json(notCompiled, 503);
   });
   return app;
 }
