@@ -105,7 +105,7 @@ export async function runProject(
   options: RunProjectOptions = {},
 ): Promise<RunSummary> {
   const started = performance.now();
-  const wh = await openWarehouse(options.db ?? config.warehouse);
+  const wh = await openWarehouse(options.db ?? config.warehouse, { holder: `wharf ${command}` });
   try {
     const cp = await compileWithWarehouse(config, wh);
     const ids = selectNodes(cp.graph, { select: options.select, exclude: options.exclude });

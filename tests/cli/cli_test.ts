@@ -69,7 +69,7 @@ Deno.test("wharf show explains what to do when the model's upstream is not built
   });
   assert.equal(
     (await runCli(["--project", p.root, "show", "b"])).stderr.trim(),
-    `error: Warehouse "${p.db}" does not exist yet: build it first (\`wharf build\`) or pass --db with an existing file`,
+    `error: Warehouse "${p.db}" does not exist yet: run \`deno task demo\` for the demo data, or land your files and build (\`deno task wharf land <path>\`, then \`deno task wharf build\`), or pass --db with an existing file`,
   );
   assert.equal((await runCli(["--project", p.root, "run", "-s", "b"])).code, 1);
   const r = await runCli(["--project", p.root, "show", "b"]);
