@@ -67,19 +67,24 @@ export function summaryLines(summary: RunSummary): string[] {
       count("skipped")
     } skipped.`,
   ];
-  for (const r of summary.results) {
-    if (r.status === "error" || r.status === "fail" || r.status === "warn") {
-      const label = r.status === "warn"
-        ? color.yellow("Warning")
-        : color.red(r.status === "fail" ? "Failure" : "Error");
-      lines.push(
-        "",
-        `${label} in ${r.kind} ${r.id}:`,
-        ...String(r.message ?? "").split("\n").map((l) => `  ${l}`),
-      );
-    }
-  }
-  return lines;
+  return [...lines, ...problemLines(summary.results, ["error", "fail", "warn"])];
+}
+
+/** Each result with one of `statuses`, as a blank line, `Error in model x:` and its message. */
+export function problemLines(
+  results: readonly NodeResult[],
+  statuses: readonly NodeResult["status"][],
+): string[] {
+  return results.filter((r) => statuses.includes(r.status)).flatMap((r) => {
+    const label = r.status === "warn"
+      ? color.yellow("Warning")
+      : color.red(r.status === "fail" ? "Failure" : "Error");
+    return [
+      "",
+      `${label} in ${r.kind} ${r.id}:`,
+      ...String(r.message ?? "").split("\n").map((l) => `  ${l}`),
+    ];
+  });
 }
 
 /** Renders rows as an aligned plain-text table, cutting cells wider than 40 columns. */

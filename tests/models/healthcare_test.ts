@@ -204,7 +204,10 @@ Deno.test("wharf demo builds from a fresh folder, and a second run lands nothing
   assert.match(first.stdout, /Rows per layer:/);
   assert.match(first.stdout, /\| staging\.stg_members_client_b +\| valid_state +\| \d+ +\|/);
   assert.match(first.stdout, /Tests: \d+ passed, 1 warned, 0 failed\./);
-  assert.match(first.stdout, /select status, count\(\*\) from marts\.members group by status;/);
+  assert.match(
+    first.stdout,
+    /\n {2}deno task wharf --db \S+ sql "select status, count\(\*\) from marts\.members group by status"\n/,
+  );
   const second = await runCli(args);
   assert.equal(second.code, 0, second.stderr);
   assert.match(second.stdout, /Nothing new to land: all 16 files were landed before\./);
