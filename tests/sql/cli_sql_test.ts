@@ -4,7 +4,7 @@ import { openWarehouse } from "../../src/db/warehouse.ts";
 import {
   cliCommand,
   type CliResult,
-  REPO,
+  holdWarehouse,
   runCli,
   type TempProject,
   tempProject,
@@ -33,6 +33,15 @@ async function project(): Promise<TempProject> {
   return p;
 }
 
+/** `wharf --project <p> sql …args`. */
+function sql(
+  p: TempProject,
+  args: readonly string[],
+  options: { stdin?: string; env?: Record<string, string> } = {},
+): Promise<CliResult> {
+  return cli(["--project", p.root, "sql", ...args], options);
+}
+
 /** The CLI with `stdin` as its input and extra environment. */
 async function cli(
   args: readonly string[],
@@ -55,14 +64,9 @@ async function cli(
 
 Deno.test("wharf sql prints a query's rows as a table with names, types and a row count", async () => {
   await using p = await project();
-  const r = await cli(
-    [
-      "--project",
-      p.root,
-      "sql",
-      "select claim_number, billed, big, received_on, city, url from marts.claims order by 1",
-    ],
-  );
+  const r = await sql(p, [
+    "select claim_number, billed, big, received_on, city, url from marts.claims order by 1",
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stderr, "");
   assert.equal(
@@ -87,15 +91,9 @@ Deno.test("wharf sql prints a query's rows as a table with names, types and a ro
 
 Deno.test("wharf sql shows TIMESTAMPTZ in the local time zone, lists and structs as SQL literals", async () => {
   await using p = await project();
-  const r = await cli(
-    [
-      "--project",
-      p.root,
-      "sql",
-      "select landed_at, categories, dx from marts.claims order by claim_number",
-    ],
-    { env: { TZ: "America/New_York" } },
-  );
+  const r = await sql(p, [
+    "select landed_at, categories, dx from marts.claims order by claim_number",
+  ], { env: { TZ: "America/New_York" } });
   assert.equal(r.code, 0, r.stderr);
   assert.match(
     r.stdout,
@@ -120,7 +118,7 @@ Deno.test("wharf sql runs a file's statements in order, and SQL from stdin", asy
   });
   assert.equal(file.code, 0, file.stderr);
   assert.equal(file.stdout, "n\n2\nclaim_number\nA-1\n");
-  const stdin = await cli(["--project", p.root, "sql", "--format", "ndjson"], {
+  const stdin = await sql(p, ["--format", "ndjson"], {
     stdin: "select claim_number, billed from marts.claims order by 1;",
   });
   assert.equal(stdin.code, 0, stdin.stderr);
@@ -128,7 +126,7 @@ Deno.test("wharf sql runs a file's statements in order, and SQL from stdin", asy
     stdin.stdout,
     '{"claim_number":"A-1","billed":1250.50}\n{"claim_number":"A-2","billed":0.05}\n',
   );
-  const dash = await cli(["--project", p.root, "sql", "-f", "-", "--format", "csv"], {
+  const dash = await sql(p, ["-f", "-", "--format", "csv"], {
     stdin: "select 1 as one",
   });
   assert.equal(dash.stdout, "one\n1\n");
@@ -136,9 +134,9 @@ Deno.test("wharf sql runs a file's statements in order, and SQL from stdin", asy
 
 Deno.test("wharf sql formats for scripts: json keeps exact numbers, NULL and '' apart; no value is cut", async () => {
   await using p = await project();
-  const sql =
+  const query =
     "select claim_number, billed, big, received_on, categories, dx, city, url from marts.claims order by 1";
-  const json = await cli(["--project", p.root, "sql", sql, "--format", "json"]);
+  const json = await sql(p, [query, "--format", "json"]);
   assert.equal(json.code, 0, json.stderr);
   assert.match(json.stdout, /"billed":1250\.50,"big":9007199254740993,/);
   const rows = JSON.parse(json.stdout);
@@ -154,15 +152,12 @@ Deno.test("wharf sql formats for scripts: json keeps exact numbers, NULL and '' 
   });
   assert.deepEqual(rows[0].categories, ["chronic", "behavioral"]);
   assert.equal(rows[0].url, LONG_URL);
-  const csv = await cli(["--project", p.root, "sql", sql, "--format", "csv"]);
+  const csv = await sql(p, [query, "--format", "csv"]);
   assert.equal(
     csv.stdout,
     `claim_number,billed,big,received_on,categories,dx,city,url\nA-1,1250.50,9007199254740993,2023-10-31,"['chronic', 'behavioral']","{'code': 'E11', 'n': 2}",Ōsaka 日本,${LONG_URL}\nA-2,0.05,-1,,[],"{'code': NULL, 'n': NULL}","",\n`,
   );
-  const md = await cli([
-    "--project",
-    p.root,
-    "sql",
+  const md = await sql(p, [
     "select claim_number, billed from marts.claims order by 1",
     "--format",
     "markdown",
@@ -180,10 +175,7 @@ Deno.test("wharf sql --output writes the results to a file, and leaves no file w
   await using p = await project();
   const out = join(p.root, "out", "claims.csv");
   await Deno.mkdir(join(p.root, "out"));
-  const ok = await cli([
-    "--project",
-    p.root,
-    "sql",
+  const ok = await sql(p, [
     "select claim_number, url from marts.claims order by 1",
     "--format",
     "csv",
@@ -194,10 +186,7 @@ Deno.test("wharf sql --output writes the results to a file, and leaves no file w
   assert.equal(ok.stdout, "");
   assert.equal(ok.stderr, `Wrote 2 rows to ${out}\n`);
   assert.equal(await Deno.readTextFile(out), `claim_number,url\nA-1,${LONG_URL}\nA-2,\n`);
-  const failed = await cli([
-    "--project",
-    p.root,
-    "sql",
+  const failed = await sql(p, [
     "select 1 as a; select * from nope",
     "--output",
     join(p.root, "out", "bad.csv"),
@@ -208,30 +197,19 @@ Deno.test("wharf sql --output writes the results to a file, and leaves no file w
 
 Deno.test("wharf sql is read-only unless --write, and says so when a change is refused", async () => {
   await using p = await project();
-  const refused = await runCli([
-    "--project",
-    p.root,
-    "sql",
-    "create table marts.notes (note varchar)",
-  ]);
+  const refused = await sql(p, ["create table marts.notes (note varchar)"]);
   assert.equal(refused.code, 1);
   assert.match(
     refused.stderr,
     /^error: Invalid Input Error: Cannot execute statement of type "CREATE" on database "warehouse" which is attached in read-only mode! \(wharf sql opens the warehouse read-only: pass --write to change it\)\n$/,
   );
-  const write = await runCli([
-    "--project",
-    p.root,
-    "sql",
+  const write = await sql(p, [
     "--write",
     "create table marts.notes (note varchar); insert into marts.notes values ('a'), ('b'); delete from marts.claims where claim_number = 'A-2'",
   ]);
   assert.equal(write.code, 0, write.stderr);
   assert.equal(write.stdout, "2 rows changed\n\n1 row changed\n");
-  const after = await runCli([
-    "--project",
-    p.root,
-    "sql",
+  const after = await sql(p, [
     "select (select count(*) from marts.notes) as notes, (select count(*) from marts.claims) as claims",
     "--format",
     "csv",
@@ -241,7 +219,7 @@ Deno.test("wharf sql is read-only unless --write, and says so when a change is r
 
 Deno.test("wharf sql prints DuckDB's error and exits 1; several statements stop at the failing one", async () => {
   await using p = await project();
-  const r = await runCli(["--project", p.root, "sql", "select * from marts.claim"]);
+  const r = await sql(p, ["select * from marts.claim"]);
   assert.equal(r.code, 1);
   assert.match(
     r.stderr,
@@ -249,10 +227,7 @@ Deno.test("wharf sql prints DuckDB's error and exits 1; several statements stop 
   );
   assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/);
   assert.equal(r.stdout, "");
-  const several = await runCli([
-    "--project",
-    p.root,
-    "sql",
+  const several = await sql(p, [
     "select 1 as a; select 2 as b; select x; select 4 as d",
     "--format",
     "csv",
@@ -263,7 +238,7 @@ Deno.test("wharf sql prints DuckDB's error and exits 1; several statements stop 
     several.stderr,
     /^error: Statement 3 of 4 failed \(statements 1-2 ran\): Binder Error: Referenced column "x" was not found/,
   );
-  const parse = await runCli(["--project", p.root, "sql", "select 1;\nselec 2"]);
+  const parse = await sql(p, ["select 1;\nselec 2"]);
   assert.equal(parse.code, 1);
   assert.match(
     parse.stderr,
@@ -274,13 +249,13 @@ Deno.test("wharf sql prints DuckDB's error and exits 1; several statements stop 
 
 Deno.test("wharf sql on a missing warehouse says what to run; usage mistakes exit 2", async () => {
   await using p = await tempProject();
-  const missing = await runCli(["--project", p.root, "sql", "select 1"]);
+  const missing = await sql(p, ["select 1"]);
   assert.equal(missing.code, 1);
   assert.equal(
     missing.stderr,
     `error: Warehouse "${p.db}" does not exist yet: run \`deno task demo\` for the demo data, or land your files and build (\`deno task wharf land <path>\`, then \`deno task wharf build\`), or pass --db with an existing file\n`,
   );
-  assert.equal((await runCli(["--project", p.root, "sql", "--write", "select 1"])).code, 1);
+  assert.equal((await sql(p, ["--write", "select 1"])).code, 1);
   await assert.rejects(Deno.stat(p.db), Deno.errors.NotFound);
   await using q = await project();
   const cases: [string[], RegExp][] = [
@@ -314,37 +289,11 @@ Deno.test("wharf sql on a missing warehouse says what to run; usage mistakes exi
   assert.equal(empty.stderr, "error: No SQL to run: the input holds no statement\n");
 });
 
-/** Starts tests/hold_warehouse.ts on `db` (recording `holder`) and waits until it holds it. */
-async function hold(db: string, holder?: string) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      join(REPO, "tests", "hold_warehouse.ts"),
-      db,
-      ...(holder ? [holder] : []),
-    ],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  assert.equal((await reader.read()).value?.trim(), "ready");
-  return {
-    pid: child.pid,
-    async [Symbol.asyncDispose]() {
-      await child.stdin.close();
-      await reader.cancel();
-      await child.status;
-    },
-  };
-}
-
 Deno.test("while another command writes to the warehouse, wharf sql says which, its PID and since when", async () => {
   await using p = await project();
   {
-    await using holder = await hold(p.db, "wharf build");
-    const r = await runCli(["--project", p.root, "sql", "select 1"]);
+    await using holder = await holdWarehouse(p.db, "wharf build");
+    const r = await sql(p, ["select 1"]);
     assert.equal(r.code, 1);
     assert.match(
       r.stderr,
@@ -358,14 +307,14 @@ Deno.test("while another command writes to the warehouse, wharf sql says which, 
   // The holder closed: its record went with it, and wharf sql reads again.
   assert.deepEqual([...Deno.readDirSync(join(p.root, ".wharf", "holders"))], []);
   assert.equal(
-    (await runCli(["--project", p.root, "sql", "select 1 as x", "--format", "csv"])).stdout,
+    (await sql(p, ["select 1 as x", "--format", "csv"])).stdout,
     "x\n1\n",
   );
 });
 
 Deno.test("a record left by a dead process is not believed: the lock error names the real holder", async () => {
   await using p = await project();
-  await using holder = await hold(p.db);
+  await using holder = await holdWarehouse(p.db);
   // A record for the holder's PID written by another program (an earlier process with that PID).
   await p.write(
     `.wharf/holders/warehouse.duckdb.${holder.pid}.json`,
@@ -377,7 +326,7 @@ Deno.test("a record left by a dead process is not believed: the lock error names
       readOnly: false,
     }),
   );
-  const r = await runCli(["--project", p.root, "sql", "select 1"]);
+  const r = await sql(p, ["select 1"]);
   assert.equal(r.code, 1);
   assert.match(
     r.stderr,

@@ -53,6 +53,15 @@ function terminal(args: readonly string[], cwd: string) {
     env: { NO_COLOR: "1", TERM: "xterm" },
   }).spawn();
   const writer = child.stdin.getWriter();
+  let closed: Promise<number> | undefined;
+  const close = () =>
+    closed ??= (async () => {
+      await writer.close().catch(() => {});
+      const status = await child.status;
+      await done;
+      await child.stderr.cancel();
+      return status.code;
+    })();
   let output = "";
   let seen = 0;
   const done = (async () => {
@@ -80,12 +89,10 @@ function terminal(args: readonly string[], cwd: string) {
       }
       throw new Error(`Timed out waiting for ${pattern}; output:\n${this.text.slice(seen)}`);
     },
-    async close(): Promise<number> {
-      await writer.close().catch(() => {});
-      const status = await child.status;
-      await done;
-      await child.stderr.cancel();
-      return status.code;
+    /** Closes its input and returns its exit code (again: the same code). */
+    close,
+    async [Symbol.asyncDispose]() {
+      await close();
     },
   };
 }
@@ -96,77 +103,69 @@ Deno.test({
   ignore: !HAS_SCRIPT,
   async fn() {
     await using p = await project();
-    const t = terminal(["--project", p.root, "sql"], p.root);
-    try {
-      await t.expect(/read-only: --write to change it\)\n.*\.help lists the commands/);
-      await t.expect(/wharf> /);
-      await t.type("select claim_number,\r");
-      await t.expect(/  \.\.\.> /);
-      await t.type("  billed from marts.claims order by 1;\r");
-      assert.match(
-        await t.expect(/2 rows\n/),
-        /\| claim_number \| +billed \|\n\| VARCHAR +\| DECIMAL\(18,2\) \|\n\|-+\|-+\|\n\| A-1 +\| +1250\.50 \|\n\| A-2 +\| +3\.00 \|\n2 rows\n/,
-      );
-      await t.type(".tables\r");
-      assert.match(await t.expect(/1 row\n/), /\| marts +\| claims +\| table +\|/);
-      await t.type(".schema claims\r");
-      assert.match(
-        await t.expect(/3 rows\n/),
-        /\| claim_number \| VARCHAR +\| YES +\|\n\| billed +\| DECIMAL\(18,2\) \| YES +\|/,
-      );
-      await t.type(".schema nope\r");
-      await t.expect(/error: No table or view "nope": \.tables lists them\n/);
-      await t.type("select * from nope;\r");
-      await t.expect(/error: Catalog Error: Table with name nope does not exist!/);
-      await t.type("create table marts.t (a int);\r");
-      await t.expect(/pass --write to change it\)\n/);
-      await t.type(".mode csv\r");
-      await t.expect(/wharf> /);
-      await t.type("select 'it''s' as quote, null as n;\r");
-      await t.expect(/quote,n\nit's,\n/);
-      // One connection for the session: a temporary table lasts (read-only allows it).
-      await t.type("create temp table picks as select 'A-1' as claim_number;\r");
-      await t.expect(/wharf> /);
-      await t.type("select count(*) as n from picks join marts.claims using (claim_number);\r");
-      await t.expect(/\bn\n1\n/);
-      await t.type(".mode\r");
-      await t.expect(/\ncsv\n/);
-      await t.type(".mode xml\r");
-      await t.expect(
-        /error: Unknown mode "xml": use one of table, line, markdown, csv, json, ndjson/,
-      );
-      await t.type(".help\r");
-      await t.expect(/\.schema <relation> +columns and types/);
-      await t.type("select 1\r");
-      await t.expect(/  \.\.\.> /);
-      await t.type("\x03"); // Ctrl-C drops the unfinished statement
-      await t.expect(/\^C\n/);
-      await t.type(".quit\r");
-      assert.equal(await t.close(), 0);
-    } finally {
-      await t.close();
-    }
+    await using t = terminal(["--project", p.root, "sql"], p.root);
+    await t.expect(/read-only: --write to change it\)\n.*\.help lists the commands/);
+    await t.expect(/wharf> /);
+    await t.type("select claim_number,\r");
+    await t.expect(/ {2}\.\.\.> /);
+    await t.type("  billed from marts.claims order by 1;\r");
+    assert.match(
+      await t.expect(/2 rows\n/),
+      /\| claim_number \| +billed \|\n\| VARCHAR +\| DECIMAL\(18,2\) \|\n\|-+\|-+\|\n\| A-1 +\| +1250\.50 \|\n\| A-2 +\| +3\.00 \|\n2 rows\n/,
+    );
+    await t.type(".tables\r");
+    assert.match(await t.expect(/1 row\n/), /\| marts +\| claims +\| table +\|/);
+    await t.type(".schema claims\r");
+    assert.match(
+      await t.expect(/3 rows\n/),
+      /\| claim_number \| VARCHAR +\| YES +\|\n\| billed +\| DECIMAL\(18,2\) \| YES +\|/,
+    );
+    await t.type(".schema nope\r");
+    await t.expect(/error: No table or view "nope": \.tables lists them\n/);
+    await t.type("select * from nope;\r");
+    await t.expect(/error: Catalog Error: Table with name nope does not exist!/);
+    await t.type("create table marts.t (a int);\r");
+    await t.expect(/pass --write to change it\)\n/);
+    await t.type(".mode csv\r");
+    await t.expect(/wharf> /);
+    await t.type("select 'it''s' as quote, null as n;\r");
+    await t.expect(/quote,n\nit's,\n/);
+    // One connection for the session: a temporary table lasts (read-only allows it).
+    await t.type("create temp table picks as select 'A-1' as claim_number;\r");
+    await t.expect(/wharf> /);
+    await t.type("select count(*) as n from picks join marts.claims using (claim_number);\r");
+    await t.expect(/\bn\n1\n/);
+    await t.type(".mode\r");
+    await t.expect(/\ncsv\n/);
+    await t.type(".mode xml\r");
+    await t.expect(
+      /error: Unknown mode "xml": use one of table, line, markdown, csv, json, ndjson/,
+    );
+    await t.type(".help\r");
+    await t.expect(/\.schema <relation> +columns and types/);
+    await t.type("select 1\r");
+    await t.expect(/ {2}\.\.\.> /);
+    await t.type("\x03"); // Ctrl-C drops the unfinished statement
+    await t.expect(/\^C\n/);
+    await t.type(".quit\r");
+    assert.equal(await t.close(), 0);
     const history = await Deno.readTextFile(join(p.root, ".wharf", "sql_history"));
     assert.match(
       history,
-      /^select claim_number,\n  billed from marts\.claims order by 1;\n\.tables\n/,
+      /^select claim_number,\n {2}billed from marts\.claims order by 1;\n\.tables\n/,
     );
     assert.match(history, /\n\.quit\n$/);
 
     // A new session recalls the history with the arrow keys.
-    const again = terminal(["--project", p.root, "sql"], p.root);
-    try {
-      await again.expect(/wharf> /);
-      // Up past .quit, select 1 (dropped, but typed), .help, .mode xml, .mode, the two
-      // statements on the temporary table, to the csv query.
-      await again.type("\x1b[A".repeat(8) + "\r");
-      await again.expect(/wharf> select 'it''s' as quote, null as n;/);
-      assert.match(await again.expect(/1 row\n/), /\| it's +\| +NULL \|/);
-      await again.type("\x04"); // Ctrl-D leaves
-      assert.equal(await again.close(), 0);
-    } finally {
-      await again.close();
-    }
+    await using again = terminal(["--project", p.root, "sql"], p.root);
+    await again.expect(/wharf> /);
+    // Up past .quit, select 1 (dropped, but typed), .help, .mode xml, .mode, the two
+    // statements on the temporary table, to the csv query.
+    await again.type("\x1b[A".repeat(8) + "\r");
+    await again.expect(/wharf> select 'it''s' as quote, null as n;/);
+    assert.match(await again.expect(/1 row\n/), /\| it's +\| +NULL \|/);
+    await again.type("\x04"); // Ctrl-D leaves
+    assert.equal(await again.close(), 0);
   },
 });
 
@@ -175,20 +174,16 @@ Deno.test({
   ignore: !HAS_SCRIPT,
   async fn() {
     await using p = await project();
-    const t = terminal(["--project", p.root, "sql"], p.root);
-    try {
-      await t.expect(/wharf> /);
-      await t.type("select count(*) from range(1000000000000);\r");
-      await new Promise((r) => setTimeout(r, 500));
-      await t.type("\x03");
-      await t.expect(/error: INTERRUPT Error: Interrupted!\n/);
-      await t.type("select 42 as answer;\r");
-      assert.match(await t.expect(/1 row\n/), /\| +42 \|/);
-      await t.type(".quit\r");
-      assert.equal(await t.close(), 0);
-    } finally {
-      await t.close();
-    }
+    await using t = terminal(["--project", p.root, "sql"], p.root);
+    await t.expect(/wharf> /);
+    await t.type("select count(*) from range(1000000000000);\r");
+    await new Promise((r) => setTimeout(r, 500));
+    await t.type("\x03");
+    await t.expect(/error: INTERRUPT Error: Interrupted!\n/);
+    await t.type("select 42 as answer;\r");
+    assert.match(await t.expect(/1 row\n/), /\| +42 \|/);
+    await t.type(".quit\r");
+    assert.equal(await t.close(), 0);
   },
 });
 
@@ -197,20 +192,16 @@ Deno.test({
   ignore: !HAS_SCRIPT,
   async fn() {
     await using p = await project();
-    const t = terminal(["--project", p.root, "sql"], p.root);
-    try {
-      await t.expect(/wharf> /);
-      const build = await runCli(["--project", p.root, "build"]);
-      assert.equal(build.code, 1);
-      assert.match(
-        build.stderr,
-        /^error: Cannot open warehouse ".*warehouse\.duckdb": `wharf sql` \(PID \d+\) has had it open \(read-only\) since \d\d:\d\d:\d\d \(\d+ s\): wait for it to finish or quit it, or pass --db to use another file\n$/,
-      );
-      await t.type(".quit\r");
-      assert.equal(await t.close(), 0);
-    } finally {
-      await t.close();
-    }
+    await using t = terminal(["--project", p.root, "sql"], p.root);
+    await t.expect(/wharf> /);
+    const build = await runCli(["--project", p.root, "build"]);
+    assert.equal(build.code, 1);
+    assert.match(
+      build.stderr,
+      /^error: Cannot open warehouse ".*warehouse\.duckdb": `wharf sql` \(PID \d+\) has had it open \(read-only\) since \d\d:\d\d:\d\d \(\d+ s\): wait for it to finish or quit it, or pass --db to use another file\n$/,
+    );
+    await t.type(".quit\r");
+    assert.equal(await t.close(), 0);
     assert.equal((await runCli(["--project", p.root, "build"])).code, 0);
   },
 });
