@@ -6,8 +6,8 @@
  */
 import { Command } from "commander";
 import { join } from "node:path";
-import { globals, projectConfig } from "./context.ts";
-import { resultLine, table } from "./output.ts";
+import { globals, projectConfig, userCwd } from "./context.ts";
+import { problemLines, resultLine, table } from "./output.ts";
 
 /** The `demo` command. */
 export function demoCommand(): Command {
@@ -91,20 +91,45 @@ export function demoCommand(): Command {
       console.log(table(["model", "check", "rows"], rejected));
       console.log("\nValues nullified by checks, rows kept (in <model>__rejected_values):");
       console.log(table(["model", "check", "values"], nullified));
+      const nodes = (s: string) =>
+        results.filter((r) => r.kind !== "test" && r.status === s).length;
       console.log(
-        `\nTests: ${tests("pass")} passed, ${tests("warn")} warned, ${tests("fail")} failed.`,
+        `\nModels and seeds: ${nodes("success")} built, ${nodes("error")} failed, ${
+          nodes("skipped")
+        } skipped.`,
       );
       console.log(
-        `Warehouse: ${config.db}  (built in ${((performance.now() - started) / 1000).toFixed(1)}s)`,
+        `Tests: ${tests("pass")} passed, ${tests("warn")} warned, ${tests("fail")} failed${
+          tests("error") ? `, ${tests("error")} errored` : ""
+        }.`,
       );
-      console.log(`\nTry it (duckdb ${config.db.split("/").pop()}):`);
-      console.log("  select status, count(*) from marts.members group by status;");
+      for (const line of problemLines(results, ["error"])) console.log(line);
       console.log(
-        "  select client, member_id, _failed_checks, state, zip_raw, phone_raw from staging.stg_members_client_b__rejected;",
+        `\nWarehouse: ${config.db}  (built in ${
+          ((performance.now() - started) / 1000).toFixed(1)
+        }s)`,
       );
+      // The commands to try, with the --project and --db this demo ran with.
+      const arg = (path: string) =>
+        /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replaceAll("'", `'\\''`)}'`;
+      const wharf = `deno task wharf${
+        config.root === userCwd() ? "" : ` --project ${arg(config.root)}`
+      }${config.db === config.warehouse ? "" : ` --db ${arg(config.db)}`}`;
+      console.log("\nTry it:");
+      for (
+        const query of [
+          "select status, count(*) from marts.members group by status",
+          "select column_name, value, failed_check, row_key from intermediate.int_members__rejected_values",
+          "select diagnosis_category, count(*), sum(billed_cents) / 100 as billed from marts.member_claims group by 1",
+        ]
+      ) {
+        console.log(`  ${wharf} sql "${query}"`);
+      }
+      console.log(`  ${wharf} sql          # a SQL shell (.help lists its commands)`);
       console.log(
-        "  select diagnosis_category, count(*), sum(billed_cents) / 100 as billed from marts.member_claims group by 1;",
+        `  ${wharf} serve        # the API on http://127.0.0.1:8787 (/api/models, /api/coalescence/…)`,
       );
+      console.log(`  ${wharf} docs build   # the docs site: models, columns, tests, lineage`);
       if (!summary.build.ok) Deno.exitCode = 1;
     });
 }

@@ -22,6 +22,7 @@ import { runCommand } from "./run.ts";
 import { seedCommand } from "./seed.ts";
 import { serveCommand } from "./serve.ts";
 import { showCommand } from "./show.ts";
+import { sqlCommand } from "./sql.ts";
 import { testCommand } from "./test.ts";
 import { ticCommand } from "./tic.ts";
 import denoJson from "../deno.json" with { type: "json" };
@@ -53,6 +54,7 @@ export function createProgram(): Command {
       lsCommand(),
       compileCommand(),
       showCommand(),
+      sqlCommand(),
       serveCommand(),
     ]
   ) {

@@ -6,6 +6,7 @@
  */
 import { type NodeResult, nullifiedTotal } from "../src/run/run_log.ts";
 import type { RunSummary } from "../src/run/run_project.ts";
+import { escapeControls, renderTable } from "../src/sql/render_table.ts";
 
 const useColor = Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
 
@@ -70,19 +71,24 @@ export function summaryLines(summary: RunSummary): string[] {
     } skipped.`,
   ];
   if (summary.notLanded.length) lines.push("", ...notLandedLines(summary));
-  for (const r of summary.results) {
-    if (r.status === "error" || r.status === "fail" || r.status === "warn") {
-      const label = r.status === "warn"
-        ? color.yellow("Warning")
-        : color.red(r.status === "fail" ? "Failure" : "Error");
-      lines.push(
-        "",
-        `${label} in ${r.kind} ${r.id}:`,
-        ...String(r.message ?? "").split("\n").map((l) => `  ${l}`),
-      );
-    }
-  }
-  return lines;
+  return [...lines, ...problemLines(summary.results, ["error", "fail", "warn"])];
+}
+
+/** Each result with one of `statuses`, as a blank line, `Error in model x:` and its message. */
+export function problemLines(
+  results: readonly NodeResult[],
+  statuses: readonly NodeResult["status"][],
+): string[] {
+  return results.filter((r) => statuses.includes(r.status)).flatMap((r) => {
+    const label = r.status === "warn"
+      ? color.yellow("Warning")
+      : color.red(r.status === "fail" ? "Failure" : "Error");
+    return [
+      "",
+      `${label} in ${r.kind} ${r.id}:`,
+      ...String(r.message ?? "").split("\n").map((l) => `  ${l}`),
+    ];
+  });
 }
 
 /** The command that fills a raw table the project reads. */
@@ -113,20 +119,24 @@ function notLandedLines(summary: RunSummary): string[] {
   ];
 }
 
-/** Renders rows as an aligned plain-text table. */
+/** Renders rows as an aligned plain-text table, cutting cells wider than 40 columns. */
 export function table(
   columns: readonly string[],
   rows: readonly Record<string, unknown>[],
 ): string {
   const cell = (v: unknown) =>
-    v === null || v === undefined ? "NULL" : typeof v === "object" ? JSON.stringify(v) : String(v);
-  const cells = rows.map((r) => columns.map((c) => cell(r[c])));
-  const widths = columns.map((c, i) =>
-    Math.min(40, Math.max(c.length, ...cells.map((r) => r[i]!.length)))
-  );
-  const fit = (s: string, w: number) => s.length > w ? `${s.slice(0, w - 1)}…` : s.padEnd(w);
-  const line = (vals: readonly string[]) =>
-    `| ${vals.map((v, i) => fit(v, widths[i]!)).join(" | ")} |`;
-  const rule = `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`;
-  return [line(columns), rule, ...cells.map(line)].join("\n");
+    escapeControls(
+      v === null || v === undefined
+        ? "NULL"
+        : typeof v === "object"
+        ? JSON.stringify(v)
+        : String(v),
+    );
+  return renderTable(
+    [columns.map(escapeControls)],
+    rows.map((r) => columns.map((c) => cell(r[c]))),
+    {
+      maxWidth: 40,
+    },
+  ).lines.join("\n");
 }

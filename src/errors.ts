@@ -147,6 +147,39 @@ export class WarehousePathError extends WarehouseError {
   }
 }
 
+/**
+ * A SQL statement that DuckDB refused or failed to run (`wharf sql`). The
+ * message is DuckDB's, after `Statement 2 of 3 failed (…):` when the input
+ * held several statements.
+ */
+export class SqlError extends WharfError {
+  /** 1-based position of the failing statement (undefined: the input did not parse). */
+  readonly statement?: number;
+  /** How many statements the input held, when known. */
+  readonly statements?: number;
+  /** DuckDB's message, without the statement's position. */
+  readonly detail: string;
+  constructor(
+    message: string,
+    options?: ErrorOptions & { statement?: number; statements?: number },
+  ) {
+    const where = options?.statement && options.statements && options.statements > 1
+      ? `Statement ${options.statement} of ${options.statements} failed (${
+        options.statement === 1
+          ? "nothing ran"
+          : options.statement === 2
+          ? "statement 1 ran"
+          : `statements 1-${options.statement - 1} ran`
+      }): `
+      : "";
+    super(`${where}${message}`, options);
+    this.name = "SqlError";
+    this.detail = message;
+    this.statement = options?.statement;
+    this.statements = options?.statements;
+  }
+}
+
 /** A delivered file that cannot be landed (unreadable, empty, wrong format). */
 export class LandingError extends WharfError {
   readonly file: string;

@@ -134,3 +134,38 @@ export function serveLocal(handler: Deno.ServeHandler): LocalServer {
     },
   };
 }
+
+/** A process holding a warehouse: see {@linkcode holdWarehouse}. */
+export interface WarehouseHolder extends AsyncDisposable {
+  pid: number;
+}
+
+/**
+ * Starts `tests/hold_warehouse.ts` on `db` (recording `command` as the holder,
+ * if given) and resolves once it holds the file; dispose of it to let go.
+ */
+export async function holdWarehouse(db: string, command?: string): Promise<WarehouseHolder> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      join(REPO, "tests", "hold_warehouse.ts"),
+      db,
+      ...(command ? [command] : []),
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const ready = (await reader.read()).value?.trim();
+  if (ready !== "ready") throw new Error(`hold_warehouse.ts did not start: ${ready}`);
+  return {
+    pid: child.pid,
+    async [Symbol.asyncDispose]() {
+      await child.stdin.close();
+      await reader.cancel();
+      await child.status;
+    },
+  };
+}

@@ -6,6 +6,8 @@
  */
 import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from "@duckdb/node-api";
 import { WarehouseError, WarehousePathError } from "../errors.ts";
+import { describeHolder, findHolder, registerHolder } from "./register_holder.ts";
+import { runStatements, type StatementResult } from "./run_statements.ts";
 
 /** A result row: column name to a JSON-friendly value (BIGINT and DECIMAL as strings). */
 export type Row = Record<string, unknown>;
@@ -25,6 +27,11 @@ export interface OpenWarehouseOptions {
   /** Open without taking the write lock (other readers may share the file). */
   readOnly?: boolean;
   /**
+   * Refuse to create the file: a missing warehouse is an error saying how to
+   * make one. Default: true when read-only.
+   */
+  mustExist?: boolean;
+  /**
    * How long to keep trying while another process holds the file, in ms.
    * Default: 3000 for writers (a server taking a snapshot holds it for a
    * moment), 0 for readers.
@@ -37,6 +44,12 @@ export interface OpenWarehouseOptions {
   memoryLimit?: string;
   /** DuckDB's worker threads for this instance. Default: DuckDB's own (one per core). */
   threads?: number;
+  /**
+   * The command opening the warehouse (e.g. `"wharf build"`), recorded while
+   * it is open so that a process that cannot open it can say who holds it,
+   * since when (see `register_holder.ts`). Default: nothing is recorded.
+   */
+  holder?: string;
 }
 
 /** One connection's worth of queries, used inside {@linkcode Warehouse.withConnection}. */
@@ -76,6 +89,14 @@ export interface Session {
    * if any. Close it before the transaction ends.
    */
   appender(schema: string, table: string): Promise<RowAppender>;
+  /**
+   * Runs every statement of `sql` in order (as DuckDB splits it), yielding
+   * each one's columns, types and rows before the next starts: see
+   * `run_statements.ts`.
+   */
+  statements(sql: string): AsyncGenerator<StatementResult>;
+  /** Interrupts the query this connection is running (it fails with "Interrupted"). */
+  interrupt(): void;
 }
 
 /** Rows appended one at a time: see {@linkcode Session.appender}. */
@@ -91,6 +112,12 @@ export type AppendValue = string | bigint | number | Uint8Array | null;
 
 class ConnectionSession implements Session {
   constructor(readonly connection: DuckDBConnection) {}
+  statements(sql: string): AsyncGenerator<StatementResult> {
+    return runStatements(this.connection, sql);
+  }
+  interrupt(): void {
+    this.connection.interrupt();
+  }
   async exec(sql: string, params?: Params): Promise<void> {
     await this.connection.run(sql, params as DuckDBValue[] | undefined);
   }
@@ -192,14 +219,17 @@ export class Warehouse implements Session {
   readonly #instance: DuckDBInstance;
   readonly #idle: ConnectionSession[] = [];
   readonly #all: ConnectionSession[] = [];
+  readonly #release: () => void;
   #closed = false;
 
   /** Path of the database file (`:memory:` for an in-memory warehouse). */
   readonly path: string;
 
-  constructor(instance: DuckDBInstance, path: string) {
+  /** `release` runs once on close (it removes the holder record, if any). */
+  constructor(instance: DuckDBInstance, path: string, release: () => void = () => {}) {
     this.#instance = instance;
     this.path = path;
+    this.#release = release;
   }
 
   /**
@@ -303,12 +333,34 @@ export class Warehouse implements Session {
     return this.withConnection((s) => s.columns(sql, params));
   }
 
+  /**
+   * Runs the statements of `sql` on one pooled connection, held until the
+   * last result is read (see {@linkcode Session.statements}).
+   */
+  async *statements(sql: string): AsyncGenerator<StatementResult> {
+    const session = await this.#acquire();
+    try {
+      yield* session.statements(sql);
+    } finally {
+      this.#idle.push(session);
+    }
+  }
+
+  /** Interrupts every query running on this warehouse's connections. */
+  interrupt(): void {
+    for (const s of this.#all) if (!this.#idle.includes(s)) s.interrupt();
+  }
+
   /** Closes every connection and the database. Safe to call twice. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const s of this.#all) s.connection.closeSync();
-    this.#instance.closeSync();
+    try {
+      for (const s of this.#all) s.connection.closeSync();
+      this.#instance.closeSync();
+    } finally {
+      this.#release();
+    }
   }
 }
 
@@ -385,12 +437,12 @@ export async function openWarehouse(
   if (options.memoryLimit) config.memory_limit = options.memoryLimit;
   if (options.threads) config.threads = String(options.threads);
   const present = path === ":memory:" || await checkWarehousePath(path);
-  if (options.readOnly) {
-    config.access_mode = "READ_ONLY";
+  if (options.readOnly) config.access_mode = "READ_ONLY";
+  if (options.mustExist ?? options.readOnly) {
     if (!present) {
       throw new WarehouseError(
         path,
-        `Warehouse "${path}" does not exist yet: build it first (\`wharf build\`) or pass --db with an existing file`,
+        `Warehouse "${path}" does not exist yet: run \`deno task demo\` for the demo data, or land your files and build (\`deno task wharf land <path>\`, then \`deno task wharf build\`), or pass --db with an existing file`,
       );
     }
   }
@@ -398,21 +450,34 @@ export async function openWarehouse(
   for (let delay = 25;; delay = Math.min(delay * 2, 250)) {
     try {
       const instance = await DuckDBInstance.create(path, config);
-      return new Warehouse(instance, path);
+      const release = options.holder && path !== ":memory:"
+        ? registerHolder(path, options.holder, { readOnly: !!options.readOnly })
+        : undefined;
+      return new Warehouse(instance, path, release);
     } catch (err) {
       const locked = /Could not set lock on file/.test(
         err instanceof Error ? err.message : String(err),
       );
-      if (!locked || Date.now() + delay > deadline) throw warehouseError(path, err);
+      if (!locked || Date.now() + delay > deadline) throw await warehouseError(path, err);
       await new Promise((r) => setTimeout(r, delay));
     }
   }
 }
 
 /** Says what went wrong opening a warehouse, and what to do about a lock. */
-function warehouseError(path: string, err: unknown): WarehouseError {
+async function warehouseError(path: string, err: unknown): Promise<WarehouseError> {
   const message = err instanceof Error ? err.message : String(err);
   const lock = /Conflicting lock is held in (.*?) \(PID (\d+)\)/.exec(message);
+  const holder = lock && await findHolder(path, Number(lock[2]), lock[1]!);
+  if (holder) {
+    return new WarehouseError(
+      path,
+      `Cannot open warehouse "${path}": ${describeHolder(holder)}: ${
+        holder.readOnly ? "wait for it to finish or quit it" : "wait for it to finish"
+      }, or pass --db to use another file`,
+      { cause: err },
+    );
+  }
   if (lock) {
     return new WarehouseError(
       path,

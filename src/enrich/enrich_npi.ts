@@ -209,7 +209,7 @@ export async function enrichNpis(
   options: EnrichOptions,
 ): Promise<EnrichSummary> {
   const started = performance.now();
-  const wh = await openWarehouse(options.db);
+  const wh = await openWarehouse(options.db, { holder: "wharf enrich npi" });
   try {
     await wh.exec(DDL);
     const { npis, lines } = await readNpiList(input, { wh, cacheDir: config.paths.cache });

@@ -46,7 +46,7 @@ export async function exportNpiByState(
   if (failed) {
     throw new WharfError(`Cannot export: ${failed.id} failed to build: ${failed.message}`);
   }
-  const wh = await openWarehouse(options.db);
+  const wh = await openWarehouse(options.db, { holder: "wharf export npi-by-state" });
   let rows: Record<string, unknown>[];
   try {
     rows = await wh.query(

@@ -168,7 +168,7 @@ export async function landUpload(
   options: LandUploadOptions,
 ): Promise<FileOutcome> {
   const match = matchSource(options.name, config.sources, options.source);
-  const wh = await openWarehouse(options.db);
+  const wh = await openWarehouse(options.db, { holder: "wharf serve (an upload)" });
   try {
     await wh.withConnection(ensureManifest);
     return await landFile(wh, match, {
@@ -200,7 +200,7 @@ export async function land(
 ): Promise<LandSummary> {
   const started = performance.now();
   const planned = planLanding(config, await expandInputs(args, options.cwd), options.source);
-  const wh = await openWarehouse(options.db ?? config.warehouse);
+  const wh = await openWarehouse(options.db ?? config.warehouse, { holder: "wharf land" });
   try {
     const outcomes = await landPlanned(wh, config, planned, options);
     return {

@@ -59,7 +59,9 @@ export async function watchAndLand(
     }
     if (planned.length === 0) return;
     // The warehouse is opened per landing, so builds can run while we watch.
-    const wh = await openWarehouse(options.db ?? config.warehouse);
+    const wh = await openWarehouse(options.db ?? config.warehouse, {
+      holder: "wharf land --watch",
+    });
     try {
       await landPlanned(wh, config, planned, options);
     } finally {

@@ -129,7 +129,7 @@ export async function runProject(
 ): Promise<RunSummary> {
   const started = performance.now();
   checkVars(config, options.vars);
-  const wh = await openWarehouse(options.db ?? config.warehouse);
+  const wh = await openWarehouse(options.db ?? config.warehouse, { holder: `wharf ${command}` });
   try {
     const cp = await compileWithWarehouse(config, wh);
     const ids = selectNodes(cp.graph, { select: options.select, exclude: options.exclude });

@@ -318,7 +318,10 @@ export async function landTic(
 ): Promise<TicSummary> {
   const started = new Date();
   const t0 = performance.now();
-  const wh = await openWarehouse(options.db ?? config.warehouse, DUCKDB);
+  const wh = await openWarehouse(options.db ?? config.warehouse, {
+    ...DUCKDB,
+    holder: "wharf tic",
+  });
   const summary: TicSummary = {
     indexId: 0,
     source: input,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { REPO, runCli, tempClinic, tempProject } from "../helpers.ts";
+import { holdWarehouse, runCli, tempClinic, tempProject } from "../helpers.ts";
 
 Deno.test("wharf --help lists the commands and exits 0", async () => {
   const r = await runCli(["--help"]);
@@ -69,7 +69,7 @@ Deno.test("wharf show explains what to do when the model's upstream is not built
   });
   assert.equal(
     (await runCli(["--project", p.root, "show", "b"])).stderr.trim(),
-    `error: Warehouse "${p.db}" does not exist yet: build it first (\`wharf build\`) or pass --db with an existing file`,
+    `error: Warehouse "${p.db}" does not exist yet: run \`deno task demo\` for the demo data, or land your files and build (\`deno task wharf land <path>\`, then \`deno task wharf build\`), or pass --db with an existing file`,
   );
   assert.equal((await runCli(["--project", p.root, "run", "-s", "b"])).code, 1);
   const r = await runCli(["--project", p.root, "show", "b"]);
@@ -137,28 +137,15 @@ Deno.test("wharf reports every compile error at once and exits 2 without a stack
 
 Deno.test("wharf says which file is locked and what to do when another process holds the warehouse", async () => {
   await using p = await tempClinic();
-  const holder = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", join(REPO, "tests", "hold_warehouse.ts"), p.db],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = holder.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  assert.equal((await reader.read()).value?.trim(), "ready");
-  try {
-    const r = await runCli(["--project", p.root, "build"]);
-    assert.equal(r.code, 1);
-    assert.match(
-      r.stderr,
-      new RegExp(
-        `^error: Cannot open warehouse ".*warehouse\\.duckdb": it is in use by another process \\(PID ${holder.pid}, .*\\): wait for it to finish or stop it, or pass --db to use another file`,
-      ),
-    );
-  } finally {
-    await holder.stdin.close();
-    await reader.cancel();
-    await holder.status;
-  }
+  await using holder = await holdWarehouse(p.db);
+  const r = await runCli(["--project", p.root, "build"]);
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `^error: Cannot open warehouse ".*warehouse\\.duckdb": it is in use by another process \\(PID ${holder.pid}, .*\\): wait for it to finish or stop it, or pass --db to use another file`,
+    ),
+  );
 });
 
 Deno.test("usage errors in nested commands exit 2 too", async () => {

@@ -429,7 +429,10 @@ Deno.test("wharf demo builds from a fresh folder, shows rejected rows and nullif
   assert.match(nullifiedTable, /\| intermediate\.int_members +\| valid_zip +\| \d+ +\|/);
   assert.match(nullifiedTable, /\| intermediate\.int_members +\| valid_phone +\| \d+ +\|/);
   assert.match(first.stdout, /Tests: \d+ passed, \d+ warned, 0 failed\./);
-  assert.match(first.stdout, /select status, count\(\*\) from marts\.members group by status;/);
+  assert.match(
+    first.stdout,
+    /\n {2}deno task wharf --db \S+ sql "select status, count\(\*\) from marts\.members group by status"\n/,
+  );
   const second = await runCli(args);
   assert.equal(second.code, 0, second.stderr);
   assert.match(second.stdout, /Nothing new to land: all 19 files were landed before\./);

@@ -1,0 +1,58 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { REPO, runCli, tempProject } from "../helpers.ts";
+
+async function copyTree(from: string, to: string): Promise<void> {
+  await Deno.mkdir(to, { recursive: true });
+  for await (const e of Deno.readDir(from)) {
+    if (e.isDirectory) await copyTree(join(from, e.name), join(to, e.name));
+    else await Deno.copyFile(join(from, e.name), join(to, e.name));
+  }
+}
+
+Deno.test("the demo prints the error of a model that fails, counts it, and exits 1", async () => {
+  await using p = await tempProject({
+    // The healthcare project's configuration, models and macros, plus one model that fails.
+    "wharf.config.ts": `export { default } from "${
+      new URL(`file://${join(REPO, "wharf.config.ts")}`).href
+    }";\n`,
+    "models/marts/broken_totals.sql":
+      "select member_id, cast(first_name as integer) as first_name_number from marts.members",
+    "models/marts/broken.yml":
+      "models:\n  - name: broken_totals\n    config: { materialized: table }\n",
+  });
+  for (const dir of ["models", "sql"]) await copyTree(join(REPO, dir), join(p.root, dir));
+  const r = await runCli(["--project", p.root, "demo", "--scale", "0.3"]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(
+    r.stdout,
+    /\nModels and seeds: \d+ built, 1 failed, \d+ skipped\.\nTests: \d+ passed, 1 warned, 0 failed\.\n\nError in model marts\.broken_totals:\n {2}Conversion Error: Could not convert string '\w+' to INT32/,
+  );
+  // The closing lines: wharf sql, serve and docs, for this project.
+  assert.match(
+    r.stdout,
+    new RegExp(
+      `\\n {2}deno task wharf --project ${p.root} sql "select status, count\\(\\*\\) from marts\\.members group by status"\\n`,
+    ),
+  );
+  assert.match(
+    r.stdout,
+    new RegExp(`\\n {2}deno task wharf --project ${p.root} sql +# a SQL shell`),
+  );
+  assert.match(r.stdout, new RegExp(`\\n {2}deno task wharf --project ${p.root} serve +# the API`));
+  assert.match(
+    r.stdout,
+    new RegExp(`\\n {2}deno task wharf --project ${p.root} docs build +# the docs site`),
+  );
+  // What the closing line suggests works on the warehouse the demo built.
+  const members = await runCli([
+    "--project",
+    p.root,
+    "sql",
+    "select status, count(*) as n from marts.members group by status order by 1",
+    "--format",
+    "csv",
+  ]);
+  assert.equal(members.code, 0, members.stderr);
+  assert.match(members.stdout, /^status,n\nactive,\d+\ninactive,\d+\n$/);
+});
