@@ -35,6 +35,11 @@ export function enrichCommand(): Command {
       .option("--concurrency <n>", "requests in flight at most", "16")
       .option("--rps <n>", "requests started per second at most")
       .option("--timeout <duration>", "per-request time limit, e.g. 10s", "10s")
+      .option(
+        "--max-retry-wait <duration>",
+        "longest Retry-After to honor; a longer one stops the run (its NPIs end failed, retryable)",
+        "60s",
+      )
       .option("--retry-failed", "retry only the NPIs in the failure ledger")
       .option("--refresh-older-than <duration>", "fetch again NPIs enriched longer ago, e.g. 30d")
       .action(
@@ -62,6 +67,12 @@ export function enrichCommand(): Command {
               `Invalid --timeout "${opts.timeout}": e.g. 500ms, 10s`,
             );
           }
+          const maxRetryWaitMs = duration(String(opts.maxRetryWait));
+          if (maxRetryWaitMs === undefined) {
+            throw new UsageError(
+              `Invalid --max-retry-wait "${opts.maxRetryWait}": e.g. 30s, 5m`,
+            );
+          }
           const refresh = opts.refreshOlderThan === undefined
             ? undefined
             : duration(String(opts.refreshOlderThan));
@@ -79,6 +90,7 @@ export function enrichCommand(): Command {
             concurrency,
             rps,
             timeoutMs,
+            maxRetryWaitMs,
             retryFailed: Boolean(opts.retryFailed),
             refreshOlderThanMs: refresh,
             onProgress: (p) =>
@@ -91,7 +103,9 @@ export function enrichCommand(): Command {
               ),
           });
           progress.clear();
-          if (g.json) console.log(JSON.stringify(summary, null, 2));
+          // Cron must notice: any NPI of the list left failed (or pending) fails the run.
+          const ok = !summary.states.failed && !summary.states.pending;
+          if (g.json) console.log(JSON.stringify({ ok, ...summary }, null, 2));
           else {
             console.log(
               `${summary.distinct} distinct NPIs (${summary.duplicates} duplicate lines, ${summary.invalid} invalid); fetched ${summary.fetched} this run with ${summary.requests} requests (${summary.retries} retries${
@@ -103,13 +117,23 @@ export function enrichCommand(): Command {
             console.log(
               `Ledger: ${Object.entries(summary.states).map(([k, v]) => `${k} ${v}`).join(", ")}.`,
             );
+            const stop = summary.stopped;
+            if (stop) {
+              console.log(
+                `Stopped early: the registry answered NPI ${stop.npi} with Retry-After "${stop.retryAfter}" (${
+                  Math.round(stop.waitMs / 1000)
+                } s), longer than --max-retry-wait (${
+                  Math.round(stop.capMs / 1000)
+                } s); ${stop.notRequested} NPIs were not requested. Run again after ${stop.retryAt}.`,
+              );
+            }
             if (summary.states.failed) {
               console.log(
-                "Failed NPIs keep their last error in wharf.npi_ledger; retry them with --retry-failed.",
+                `${summary.states.failed} NPIs failed: their last error is in wharf.npi_ledger; retry them with --retry-failed.`,
               );
             }
           }
-          if ((summary.states.pending ?? 0) > 0) Deno.exitCode = 1;
+          if (!ok) Deno.exitCode = 1;
         },
       ),
   );
