@@ -16,6 +16,11 @@ function duration(text: string): number | undefined {
   return Number(m[1]) * unit;
 }
 
+/** `1 NPI`, `2 NPIs`. */
+function count(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 /** The `enrich` command (with its `npi` subcommand). */
 export function enrichCommand(): Command {
   const enrich = new Command("enrich").description("Enrich landed data from outside sources");
@@ -108,7 +113,11 @@ export function enrichCommand(): Command {
           if (g.json) console.log(JSON.stringify({ ok, ...summary }, null, 2));
           else {
             console.log(
-              `${summary.distinct} distinct NPIs (${summary.duplicates} duplicate lines, ${summary.invalid} invalid); fetched ${summary.fetched} this run with ${summary.requests} requests (${summary.retries} retries${
+              `${count(summary.distinct, "distinct NPI")} (${
+                count(summary.duplicates, "duplicate line")
+              }, ${summary.invalid} invalid); fetched ${summary.fetched} this run with ${
+                count(summary.requests, "request")
+              } (${count(summary.retries, "retry", "retries")}${
                 summary.breakerOpened
                   ? `, paused ${summary.breakerOpened} times by the circuit breaker`
                   : ""
@@ -122,14 +131,16 @@ export function enrichCommand(): Command {
               console.log(
                 `Stopped early: the registry answered NPI ${stop.npi} with Retry-After "${stop.retryAfter}" (${
                   Math.round(stop.waitMs / 1000)
-                } s), longer than --max-retry-wait (${
-                  Math.round(stop.capMs / 1000)
-                } s); ${stop.notRequested} NPIs were not requested. Run again after ${stop.retryAt}.`,
+                } s), longer than --max-retry-wait (${Math.round(stop.capMs / 1000)} s); ${
+                  count(stop.notRequested, "NPI")
+                } not requested. Run again after ${stop.retryAt}.`,
               );
             }
             if (summary.states.failed) {
               console.log(
-                `${summary.states.failed} NPIs failed: their last error is in wharf.npi_ledger; retry them with --retry-failed.`,
+                `${
+                  count(summary.states.failed, "NPI")
+                } failed: the last error of each is in wharf.npi_ledger; retry them with --retry-failed.`,
               );
             }
           }

@@ -150,7 +150,7 @@ Deno.test("enrich npi: Retry-After 3600 ends the run at once with exit 1, and th
   assert.equal(registry.requests, 1);
   assert.match(
     run.stdout,
-    /\nLedger: failed 10\.\nStopped early: the registry answered NPI \d{10} with Retry-After "3600" \(3600 s\), longer than --max-retry-wait \(60 s\); 9 NPIs were not requested\. Run again after \d{4}-\d\d-\d\dT[\d:.]+Z\.\n10 NPIs failed/,
+    /\nLedger: failed 10\.\nStopped early: the registry answered NPI \d{10} with Retry-After "3600" \(3600 s\), longer than --max-retry-wait \(60 s\); 9 NPIs not requested\. Run again after \d{4}-\d\d-\d\dT[\d:.]+Z\.\n10 NPIs failed/,
   );
   // A --max-retry-wait that is not a duration is a usage error.
   const bad = await runCli([...args, "--max-retry-wait", "soon"]);
