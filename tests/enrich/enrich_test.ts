@@ -252,9 +252,12 @@ Deno.test("kill -9 mid-run: the rerun asks again only for the NPIs in flight (at
   const killed = join(p.root, "killed.duckdb");
   await using registry = fakeRegistry({ latencyMs: 5, faults });
   const child = run(killed, registry.url).spawn();
-  while (total(registry.answered) < 100) await new Promise((r) => setTimeout(r, 2));
+  let exited = false;
+  const status = child.status.then((s) => (exited = true, s));
+  while (!exited && total(registry.answered) < 100) await new Promise((r) => setTimeout(r, 2));
+  assert.ok(!exited, "the run was still going at the kill");
   child.kill("SIGKILL");
-  await child.status;
+  await status;
   const [partial] = await query(
     killed,
     "select count(*) filter (where state = 'pending')::int as pending, count(*)::int as n from wharf.npi_ledger",
