@@ -16,6 +16,11 @@ function duration(text: string): number | undefined {
   return Number(m[1]) * unit;
 }
 
+/** `1 NPI`, `2 NPIs`. */
+function count(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 /** The `enrich` command (with its `npi` subcommand). */
 export function enrichCommand(): Command {
   const enrich = new Command("enrich").description("Enrich landed data from outside sources");
@@ -35,6 +40,11 @@ export function enrichCommand(): Command {
       .option("--concurrency <n>", "requests in flight at most", "16")
       .option("--rps <n>", "requests started per second at most")
       .option("--timeout <duration>", "per-request time limit, e.g. 10s", "10s")
+      .option(
+        "--max-retry-wait <duration>",
+        "longest Retry-After to honor; a longer one stops the run (its NPIs end failed, retryable)",
+        "60s",
+      )
       .option("--retry-failed", "retry only the NPIs in the failure ledger")
       .option("--refresh-older-than <duration>", "fetch again NPIs enriched longer ago, e.g. 30d")
       .action(
@@ -62,6 +72,12 @@ export function enrichCommand(): Command {
               `Invalid --timeout "${opts.timeout}": e.g. 500ms, 10s`,
             );
           }
+          const maxRetryWaitMs = duration(String(opts.maxRetryWait));
+          if (maxRetryWaitMs === undefined) {
+            throw new UsageError(
+              `Invalid --max-retry-wait "${opts.maxRetryWait}": e.g. 30s, 5m`,
+            );
+          }
           const refresh = opts.refreshOlderThan === undefined
             ? undefined
             : duration(String(opts.refreshOlderThan));
@@ -79,6 +95,7 @@ export function enrichCommand(): Command {
             concurrency,
             rps,
             timeoutMs,
+            maxRetryWaitMs,
             retryFailed: Boolean(opts.retryFailed),
             refreshOlderThanMs: refresh,
             onProgress: (p) =>
@@ -91,10 +108,16 @@ export function enrichCommand(): Command {
               ),
           });
           progress.clear();
-          if (g.json) console.log(JSON.stringify(summary, null, 2));
+          // Cron must notice: any NPI of the list left failed (or pending) fails the run.
+          const ok = !summary.states.failed && !summary.states.pending;
+          if (g.json) console.log(JSON.stringify({ ok, ...summary }, null, 2));
           else {
             console.log(
-              `${summary.distinct} distinct NPIs (${summary.duplicates} duplicate lines, ${summary.invalid} invalid); fetched ${summary.fetched} this run with ${summary.requests} requests (${summary.retries} retries${
+              `${count(summary.distinct, "distinct NPI")} (${
+                count(summary.duplicates, "duplicate line")
+              }, ${summary.invalid} invalid); fetched ${summary.fetched} this run with ${
+                count(summary.requests, "request")
+              } (${count(summary.retries, "retry", "retries")}${
                 summary.breakerOpened
                   ? `, paused ${summary.breakerOpened} times by the circuit breaker`
                   : ""
@@ -103,13 +126,25 @@ export function enrichCommand(): Command {
             console.log(
               `Ledger: ${Object.entries(summary.states).map(([k, v]) => `${k} ${v}`).join(", ")}.`,
             );
+            const stop = summary.stopped;
+            if (stop) {
+              console.log(
+                `Stopped early: the registry answered NPI ${stop.npi} with Retry-After "${stop.retryAfter}" (${
+                  Math.round(stop.waitMs / 1000)
+                } s), longer than --max-retry-wait (${Math.round(stop.capMs / 1000)} s); ${
+                  count(stop.notRequested, "NPI")
+                } not requested. Run again after ${stop.retryAt}.`,
+              );
+            }
             if (summary.states.failed) {
               console.log(
-                "Failed NPIs keep their last error in wharf.npi_ledger; retry them with --retry-failed.",
+                `${
+                  count(summary.states.failed, "NPI")
+                } failed: the last error of each is in wharf.npi_ledger; retry them with --retry-failed.`,
               );
             }
           }
-          if ((summary.states.pending ?? 0) > 0) Deno.exitCode = 1;
+          if (!ok) Deno.exitCode = 1;
         },
       ),
   );

@@ -24,7 +24,11 @@ export function exportCommand(): Command {
         if (globals(self).json) console.log(JSON.stringify(summary, null, 2));
         else {
           console.log(`Wrote ${Object.keys(summary).length} files to ${target}:`);
-          console.log(Object.entries(summary).map(([f, n]) => `  ${f}: ${n} rows`).join("\n"));
+          console.log(
+            Object.entries(summary).map(([f, n]) => `  ${f}: ${n} row${n === 1 ? "" : "s"}`).join(
+              "\n",
+            ),
+          );
         }
       }),
   );

@@ -1,46 +1,48 @@
--- One row per NPI of the ledger and practice state: enriched providers once
--- per state they practice in (LOCATION address or practice locations; two
--- practices in one state are one row), with practice_state NULL when they
--- have none; NPIs not found, invalid or failed with their ledger state and
--- last error. `wharf export npi-by-state` writes one CSV per practice state
--- from it, plus None and Failed.
-with practice_states as (
-    select distinct npi, state
+-- One row per NPI of the ledger and practice state. An enriched provider has
+-- a row per state it practices in (its LOCATION address and its other practice
+-- locations; two practices in one state are one row) showing its practice
+-- address in that state: the LOCATION address when it is there, else the first
+-- practice location there. A practice state that is no US state, DC or
+-- territory code (`GEORGIA`) gives a row with practice_state NULL and the
+-- value in registry_state; a provider with no practice location at all has one
+-- row with both NULL. NPIs not found, invalid, failed or pending have one row
+-- with their ledger state and last error. `wharf export npi-by-state` writes
+-- one CSV per practice_state from it, plus Other, None and Failed.
+with practice_addresses as (
+    select
+        *,
+        row_number() over (
+            partition by npi, coalesce(usps_state, state)
+            order by purpose = 'LOCATION' desc, position
+        ) as rank_in_state
     from staging.stg_npi_addresses
     where purpose in ('LOCATION', 'PRACTICE') and state is not null
 ),
 
 primary_taxonomy as (
-    select npi, any_value(code) as code, any_value(description) as description
+    select npi, arg_min(code, position) as code, arg_min(description, position) as description
     from staging.stg_npi_taxonomies
     where is_primary
-    group by npi
-),
-
-location as (
-    select npi, any_value(address_1) as address_1, any_value(city) as city, any_value(postal_code) as postal_code,
-        any_value(telephone_number) as telephone_number
-    from staging.stg_npi_addresses
-    where purpose = 'LOCATION'
     group by npi
 )
 
 select
     l.npi,
-    s.state as practice_state,
+    a.usps_state as practice_state,
+    a.state as registry_state,
     l.state as ledger_state,
     p.enumeration_type,
     p.name,
     t.code as primary_taxonomy_code,
     t.description as primary_taxonomy,
-    loc.address_1,
-    loc.city,
-    loc.postal_code,
-    loc.telephone_number,
+    a.address_1,
+    a.address_2,
+    a.city,
+    a.postal_code,
+    a.telephone_number,
     l.last_error,
     l.updated_at
 from wharf.npi_ledger as l
 left join staging.stg_npi_providers as p on p.npi = l.npi and l.state = 'enriched'
-left join practice_states as s on s.npi = p.npi
+left join practice_addresses as a on a.npi = p.npi and a.rank_in_state = 1
 left join primary_taxonomy as t on t.npi = p.npi
-left join location as loc on loc.npi = p.npi

@@ -1,21 +1,40 @@
--- Every address of every enriched NPI: the LOCATION and MAILING addresses,
--- and the other practice locations (purpose PRACTICE).
-with addresses as (
-    select npi, unnest(coalesce(json_extract(r, '$.addresses[*]'), [])) as a, false as practice
+-- Every address of every enriched NPI: the LOCATION (primary practice) and
+-- MAILING addresses, and the other practice locations (purpose PRACTICE), each
+-- with its position in the registry's list. `state` is the registry's value as
+-- written (real answers carry `GEORGIA` and `GAS`); `usps_state` is that value
+-- when it is a US state, DC or territory code (case and spaces aside), else NULL.
+with lists as (
+    select
+        npi,
+        coalesce(json_extract(r, '$.addresses[*]'), []) as addresses,
+        coalesce(json_extract(r, '$.practiceLocations[*]'), []) as practice_locations
     from staging.stg_npi_latest_responses
+    where r is not null
+),
+
+addresses as (
+    select npi, false as practice, unnest(addresses) as a, unnest(range(1, len(addresses) + 1)) as position
+    from lists
     union all
-    select npi, unnest(coalesce(json_extract(r, '$.practiceLocations[*]'), [])) as a, true as practice
-    from staging.stg_npi_latest_responses
+    select npi, true as practice, unnest(practice_locations) as a, unnest(range(1, len(practice_locations) + 1)) as position
+    from lists
+),
+
+flat as (
+    select
+        npi,
+        case when practice then 'PRACTICE' else upper(a ->> '$.address_purpose') end as purpose,
+        position::integer as position,
+        a ->> '$.address_1' as address_1,
+        nullif(a ->> '$.address_2', '') as address_2,
+        a ->> '$.city' as city,
+        nullif(a ->> '$.state', '') as state,
+        a ->> '$.postal_code' as postal_code,
+        a ->> '$.country_code' as country_code,
+        a ->> '$.telephone_number' as telephone_number
+    from addresses
 )
 
-select
-    npi,
-    case when practice then 'PRACTICE' else upper(a ->> '$.address_purpose') end as purpose,
-    a ->> '$.address_1' as address_1,
-    nullif(a ->> '$.address_2', '') as address_2,
-    a ->> '$.city' as city,
-    nullif(upper(a ->> '$.state'), '') as state,
-    a ->> '$.postal_code' as postal_code,
-    a ->> '$.country_code' as country_code,
-    a ->> '$.telephone_number' as telephone_number
-from addresses
+select flat.*, us.code as usps_state
+from flat
+left join seeds.us_states as us on us.code = upper(trim(flat.state))

@@ -1,7 +1,8 @@
--- Other identifiers (Medicaid, …) of every enriched NPI.
+-- Other identifiers (Medicaid and the like) of every enriched NPI.
 with identifiers as (
     select npi, unnest(coalesce(json_extract(r, '$.identifiers[*]'), [])) as i
     from staging.stg_npi_latest_responses
+    where r is not null
 )
 
 select

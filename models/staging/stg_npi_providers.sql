@@ -1,12 +1,6 @@
 -- One row per enriched NPI, from its latest registry response. Both shapes
 -- the registry has served are read: older (number and epochs as integers,
 -- epochs in seconds) and newer (strings, epochs in milliseconds, endpoints).
-with results as (
-    select npi, fetched_at, r
-    from staging.stg_npi_latest_responses
-    where json_array_length(body -> '$.results') > 0
-)
-
 select
     npi,
     r ->> '$.number' as number,
@@ -24,6 +18,7 @@ select
     try_cast(r ->> '$.basic.enumeration_date' as date) as enumeration_date,
     epoch_to_timestamp(r ->> '$.created_epoch') as created_at,
     epoch_to_timestamp(r ->> '$.last_updated_epoch') as last_updated_at,
-    case when json_type(r -> '$.number') = 'UBIGINT' or json_type(r -> '$.number') = 'BIGINT' then 'older' else 'newer' end as response_shape,
+    case when json_type(r -> '$.number') in ('UBIGINT', 'BIGINT') then 'older' else 'newer' end as response_shape,
     fetched_at
-from results
+from staging.stg_npi_latest_responses
+where r is not null

@@ -4,9 +4,13 @@
  * with bounded concurrency and an optional rate limit; 429, 5xx, timeouts,
  * dropped connections and non-JSON bodies are retried with exponential
  * backoff and full jitter (honoring Retry-After); when most recent requests
- * fail, a circuit breaker pauses everyone, then resumes on its own.
- * Responses and ledger updates are written together in batches, so a kill
- * loses at most the requests in flight, and a rerun picks up what is left.
+ * fail, a circuit breaker pauses everyone, then resumes on its own. A
+ * Retry-After longer than the cap stops the run instead of hanging it.
+ * Results (response and ledger row) are committed as they come, all those
+ * that finished during the previous commit together, and at most
+ * `concurrency` of them wait uncommitted: a kill loses at most the requests
+ * under way and those results (2 × `concurrency`), and a rerun asks only for
+ * what is left.
  *
  * @module
  */
@@ -40,13 +44,17 @@ export interface EnrichOptions {
   backoffCapMs?: number;
   /** Circuit breaker: recent requests looked at, failure share that opens it, pause. */
   breaker?: { window?: number; threshold?: number; pauseMs?: number };
+  /**
+   * Longest Retry-After honored, ms. Default 60,000. A registry asking for
+   * longer stops the run: that NPI and the ones not requested yet end
+   * failed (retryable), saying so, and the summary tells when to rerun.
+   */
+  maxRetryWaitMs?: number;
   /** Retry only the NPIs in the failure ledger (permanent failures included). */
   retryFailed?: boolean;
   /** Fetch again NPIs enriched longer ago than this, ms. */
   refreshOlderThanMs?: number;
-  /** Results per write (responses and ledger together). Default 200. */
-  batchSize?: number;
-  /** Called about every request with the counts so far. */
+  /** Called after every committed result with the counts so far. */
   onProgress?: (p: EnrichProgress) => void;
   /** Random numbers for jitter (tests pass a fixed one). */
   random?: () => number;
@@ -71,11 +79,28 @@ export interface EnrichSummary extends EnrichProgress {
   /** Lines that repeated an NPI. */
   duplicates: number;
   invalid: number;
-  /** NPIs this run asked for (the rest were done before). */
+  /** NPIs this run asked for (the rest were done before, or not asked after a stop). */
   fetched: number;
   /** Ledger states of the list's NPIs after the run. */
   states: Record<string, number>;
   breakerOpened: number;
+  /** Set when a Retry-After over the cap stopped the run. */
+  stopped?: EnrichStop;
+}
+
+/** Why and when a run stopped early: the registry asked to wait longer than the cap. */
+export interface EnrichStop {
+  /** The NPI whose answer carried the Retry-After. */
+  npi: string;
+  /** The Retry-After header as sent. */
+  retryAfter: string;
+  /** The wait asked for and the cap, ms. */
+  waitMs: number;
+  capMs: number;
+  /** When the registry said to come back (ISO 8601). */
+  retryAt: string;
+  /** NPIs of this run that were not requested because of it. */
+  notRequested: number;
 }
 
 const DDL = `
@@ -130,7 +155,7 @@ export async function readNpiList(
   return { npis: [...new Set(all)], lines: all.length };
 }
 
-/** Remembers recent outcomes and pauses everyone when too many failed. */
+/** Remembers recent outcomes and pauses everyone when too many failed, or when the registry asks to wait. */
 class CircuitBreaker {
   #recent: boolean[] = [];
   #pausedUntil = 0;
@@ -141,14 +166,23 @@ class CircuitBreaker {
     if (this.#recent.length > this.window) this.#recent.shift();
     const failures = this.#recent.filter(Boolean).length;
     if (this.#recent.length >= this.window && failures / this.#recent.length >= this.threshold) {
-      this.#pausedUntil = Date.now() + this.pauseMs;
+      this.#pausedUntil = Math.max(this.#pausedUntil, Date.now() + this.pauseMs);
       this.#recent = [];
       this.opened++;
     }
   }
+  /** Holds every request until `until` (ms since the epoch), e.g. for a Retry-After. */
+  holdUntil(until: number): void {
+    this.#pausedUntil = Math.max(this.#pausedUntil, until);
+  }
   async ready(): Promise<void> {
-    const wait = this.#pausedUntil - Date.now();
-    if (wait > 0) await sleep(wait);
+    for (
+      let wait = this.#pausedUntil - Date.now();
+      wait > 0;
+      wait = this.#pausedUntil - Date.now()
+    ) {
+      await sleep(wait);
+    }
   }
 }
 
@@ -165,8 +199,23 @@ class RateLimiter {
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
+/** Longest setTimeout delay; longer ones fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+async function sleep(ms: number): Promise<void> {
+  for (let left = ms; left > 0; left -= MAX_TIMER_MS) {
+    await new Promise((r) => setTimeout(r, Math.min(left, MAX_TIMER_MS)));
+  }
+}
+
+/** A duration for messages: `900 ms`, `45 s`, `1 h 0 min`, `1157 d`. */
+function formatWait(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = Math.round(ms / 1000);
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  if (s < 172_800) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+  return `${Math.floor(s / 86_400)} d`;
 }
 
 interface Result {
@@ -200,8 +249,64 @@ async function writeResults(s: Session, results: readonly Result[]): Promise<voi
 }
 
 /**
+ * Commits results as they come: one transaction at a time, each taking every
+ * result that finished while the previous one was being written. At most
+ * `limit` results wait uncommitted: {@linkcode ResultWriter.add} returns
+ * once its result is queued within that limit.
+ */
+class ResultWriter {
+  #queue: Result[] = [];
+  #writing = 0;
+  #waiting: (() => void)[] = [];
+  #drained: Promise<void> = Promise.resolve();
+  #draining = false;
+  #error: unknown;
+  constructor(
+    readonly wh: Warehouse,
+    readonly limit: number,
+    readonly onCommitted: (batch: readonly Result[]) => void,
+  ) {}
+  async add(result: Result): Promise<void> {
+    while (this.#error === undefined && this.#queue.length + this.#writing >= this.limit) {
+      await new Promise<void>((r) => this.#waiting.push(r));
+    }
+    if (this.#error !== undefined) throw this.#error;
+    this.#queue.push(result);
+    if (!this.#draining) this.#drained = this.#drain();
+  }
+  async #drain(): Promise<void> {
+    this.#draining = true;
+    while (this.#queue.length && this.#error === undefined) {
+      const batch = this.#queue;
+      this.#queue = [];
+      this.#writing = batch.length;
+      try {
+        await this.wh.transaction((s) => writeResults(s, batch));
+        this.onCommitted(batch);
+      } catch (err) {
+        this.#error = err;
+      }
+      this.#writing = 0;
+      for (const wake of this.#waiting.splice(0)) wake();
+    }
+    this.#draining = false;
+  }
+  /** Resolves when every result added is committed; throws a write's error. */
+  async flush(): Promise<void> {
+    await this.#drained;
+    if (this.#error !== undefined) throw this.#error;
+  }
+}
+
+/**
  * Enriches the NPIs of `input` (see {@linkcode readNpiList}) from the
  * registry into `raw.npi_responses` and `wharf.npi_ledger`.
+ *
+ * @example
+ * ```ts ignore
+ * const summary = await enrichNpis(config, "npi-list.txt", { db: config.warehouse, registry: NPI_REGISTRY });
+ * if (summary.states.failed) Deno.exitCode = 1;
+ * ```
  */
 export async function enrichNpis(
   config: ResolvedConfig,
@@ -237,9 +342,9 @@ export async function enrichNpis(
           : ""
       }`;
     const todo = (await wh.query(
-      `SELECT l.npi, l.attempts FROM wharf.npi_ledger AS l WHERE l.npi IN (SELECT unnest(from_json(?, '["VARCHAR"]'))) AND (${condition}) ORDER BY l.npi`,
+      `SELECT l.npi, l.attempts, l.state FROM wharf.npi_ledger AS l WHERE l.npi IN (SELECT unnest(from_json(?, '["VARCHAR"]'))) AND (${condition}) ORDER BY l.npi`,
       [list],
-    )).map((r) => ({ npi: String(r.npi), attempts: Number(r.attempts) }));
+    )).map((r) => ({ npi: String(r.npi), attempts: Number(r.attempts), state: String(r.state) }));
 
     const progress: EnrichProgress = {
       total: todo.length,
@@ -259,31 +364,58 @@ export async function enrichNpis(
     const limiter = new RateLimiter(options.rps);
     const random = options.random ?? Math.random;
     const maxAttempts = options.maxAttempts ?? 6;
-    const batchSize = options.batchSize ?? 200;
-    let buffer: Result[] = [];
-    let writing = Promise.resolve();
-    const flush = () => {
-      if (buffer.length === 0) return writing;
-      const batch = buffer;
-      buffer = [];
-      writing = writing.then(() => wh.transaction((s) => writeResults(s, batch)));
-      return writing;
-    };
-    const finish = (r: Result) => {
-      progress.done++;
-      if (r.state === "enriched") progress.enriched++;
-      else if (r.state === "not_found") progress.notFound++;
-      else progress.failed++;
+    const maxRetryWaitMs = options.maxRetryWaitMs ?? 60_000;
+    const concurrency = Math.max(1, options.concurrency ?? 16);
+    const writer = new ResultWriter(wh, concurrency, (batch) => {
+      for (const r of batch) {
+        progress.done++;
+        if (r.state === "enriched") progress.enriched++;
+        else if (r.state === "not_found") progress.notFound++;
+        else progress.failed++;
+      }
       progress.elapsedMs = performance.now() - started;
       options.onProgress?.({ ...progress });
-      buffer.push(r);
-      if (buffer.length >= batchSize) flush();
+    });
+    let stopped: EnrichStop | undefined;
+    const stopReason = () =>
+      `the registry asked to wait ${formatWait(stopped!.waitMs)} (Retry-After "${
+        stopped!.retryAfter
+      }"), longer than the ${formatWait(stopped!.capMs)} cap (--max-retry-wait): run again after ${
+        stopped!.retryAt
+      }`;
+    const finish = (r: Result) => writer.add(r);
+    /** An NPI this run will not ask for: a new or failed one is failed (retryable) with the reason; a refresh keeps its state. */
+    const skip = async (item: (typeof todo)[number]) => {
+      stopped!.notRequested++;
+      if (item.state !== "pending" && item.state !== "failed") return;
+      await finish({
+        npi: item.npi,
+        state: "failed",
+        attempts: item.attempts,
+        retryable: true,
+        error: `not requested: ${stopReason()}`,
+        status: null,
+        fetchedAt: new Date(),
+      });
     };
-    const work = async (item: { npi: string; attempts: number }) => {
+    const work = async (item: (typeof todo)[number]) => {
       let attempts = item.attempts;
+      let last: { error: string; status: number | null } | undefined;
       for (let tryNo = 1;; tryNo++) {
         await breaker.ready();
         await limiter.take();
+        if (stopped) {
+          if (!last) return skip(item);
+          return finish({
+            npi: item.npi,
+            state: "failed",
+            attempts,
+            retryable: true,
+            error: `${last.error}; then stopped: ${stopReason()}`,
+            status: last.status,
+            fetchedAt: new Date(),
+          });
+        }
         attempts++;
         progress.requests++;
         const outcome: RegistryOutcome = await queryRegistry(options.registry, item.npi, {
@@ -292,24 +424,38 @@ export async function enrichNpis(
         breaker.record(outcome.kind === "retry");
         const fetchedAt = new Date();
         if (outcome.kind === "retry") {
-          if (tryNo < maxAttempts) {
-            progress.retries++;
-            const cap = Math.min(
-              options.backoffCapMs ?? 10_000,
-              (options.backoffMs ?? 250) * 2 ** (tryNo - 1),
-            );
-            await sleep(outcome.retryAfterMs ?? random() * cap);
-            continue;
+          const failed = (error: string) =>
+            finish({
+              npi: item.npi,
+              state: "failed",
+              attempts,
+              retryable: true,
+              error,
+              status: outcome.status ?? null,
+              fetchedAt,
+            });
+          const asked = outcome.retryAfterMs;
+          if (asked !== undefined && asked > maxRetryWaitMs) {
+            stopped ??= {
+              npi: item.npi,
+              retryAfter: outcome.retryAfter!,
+              waitMs: asked,
+              capMs: maxRetryWaitMs,
+              retryAt: new Date(fetchedAt.getTime() + asked).toISOString(),
+              notRequested: 0,
+            };
+            return failed(`${outcome.error}; not retried: ${stopReason()}`);
           }
-          return finish({
-            npi: item.npi,
-            state: "failed",
-            attempts,
-            retryable: true,
-            error: outcome.error,
-            status: outcome.status ?? null,
-            fetchedAt,
-          });
+          if (tryNo >= maxAttempts) return failed(outcome.error);
+          last = { error: outcome.error, status: outcome.status ?? null };
+          progress.retries++;
+          // Full jitter over an exponential backoff; a valid Retry-After is the
+          // least wait, and holds everyone (the registry said so).
+          const backoff = random() *
+            Math.min(options.backoffCapMs ?? 10_000, (options.backoffMs ?? 250) * 2 ** (tryNo - 1));
+          if (asked !== undefined) breaker.holdUntil(Date.now() + asked);
+          await sleep(Math.max(backoff, asked ?? 0));
+          continue;
         }
         const body = JSON.stringify(outcome.body);
         if (outcome.kind === "rejected") {
@@ -336,17 +482,22 @@ export async function enrichNpis(
         });
       }
     };
+    // A failed write stops every worker before the error is thrown.
     const queue = [...todo];
-    const timer = setInterval(() => flush(), 1000);
-    try {
-      await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 16) }, async () => {
-        for (let item = queue.shift(); item; item = queue.shift()) await work(item);
-      }));
-      await flush();
-    } finally {
-      clearInterval(timer);
-      await writing.catch(() => {});
-    }
+    let broken = false;
+    const settled = await Promise.allSettled(
+      Array.from({ length: concurrency }, async () => {
+        try {
+          for (let item = queue.shift(); item && !broken; item = queue.shift()) await work(item);
+        } catch (err) {
+          broken = true;
+          throw err;
+        }
+      }),
+    );
+    const failure = settled.find((r) => r.status === "rejected");
+    if (failure) throw (failure as PromiseRejectedResult).reason;
+    await writer.flush();
     const states = Object.fromEntries(
       (await wh.query(
         `SELECT state, count(*)::INT AS n FROM wharf.npi_ledger WHERE npi IN (SELECT unnest(from_json(?, '["VARCHAR"]'))) GROUP BY 1 ORDER BY 1`,
@@ -360,9 +511,10 @@ export async function enrichNpis(
       distinct: npis.length,
       duplicates: lines - npis.length,
       invalid: invalid.length,
-      fetched: todo.length,
+      fetched: todo.length - (stopped?.notRequested ?? 0),
       states,
       breakerOpened: breaker.opened,
+      ...(stopped ? { stopped } : {}),
     };
   } finally {
     wh.close();

@@ -1,21 +1,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { loadConfig, type ResolvedConfig } from "../../src/config.ts";
 import { enrichNpis } from "../../src/enrich/enrich_npi.ts";
-import { exportNpiByState } from "../../src/enrich/export_npi.ts";
-import { cliCommand, REAL, REPO, runCli, type TempProject, tempProject } from "../helpers.ts";
+import { cliCommand, REPO, runCli, tempProject } from "../helpers.ts";
 import { query } from "../land/helpers.ts";
 import { fakeRegistry, validNpis } from "./fake_registry.ts";
-
-async function project(p: TempProject): Promise<ResolvedConfig> {
-  const base = await loadConfig(REPO);
-  return {
-    ...base,
-    paths: { ...base.paths, target: join(p.root, "target"), cache: join(p.root, "cache") },
-  };
-}
-
-const fast = { backoffMs: 5, backoffCapMs: 40, timeoutMs: 300, breaker: { pauseMs: 50 } };
+import { FAST, npiProject } from "./helpers.ts";
 
 async function ledger(db: string): Promise<Record<string, unknown>[]> {
   return await query(
@@ -26,7 +15,7 @@ async function ledger(db: string): Promise<Record<string, unknown>[]> {
 
 Deno.test("every NPI ends enriched, not found, invalid or failed: none lost under 30% faults, concurrency bounded", async () => {
   await using p = await tempProject();
-  const config = await project(p);
+  const config = await npiProject(p);
   const npis = await validNpis(300);
   const list = ["npi", ...npis, ...npis.slice(0, 20), "1234567890", "12345", ""].join("\n");
   const file = await p.write("npis.txt", list);
@@ -38,7 +27,7 @@ Deno.test("every NPI ends enriched, not found, invalid or failed: none lost unde
     registry: registry.url,
     concurrency: 8,
     maxAttempts: 12,
-    ...fast,
+    ...FAST,
   });
   assert.deepEqual([summary.distinct, summary.duplicates, summary.invalid], [302, 20, 2]);
   const expectNotFound = npis.filter((n) => Number(n) % 17 === 0).length;
@@ -64,13 +53,13 @@ Deno.test("every NPI ends enriched, not found, invalid or failed: none lost unde
     }]);
   }
   // A rerun fetches nothing new.
-  const again = await enrichNpis(config, file, { db: p.db, registry: registry.url, ...fast });
+  const again = await enrichNpis(config, file, { db: p.db, registry: registry.url, ...FAST });
   assert.equal(again.fetched, 0);
 });
 
 Deno.test("Retry-After is honored, and a run that cannot get through leaves retryable failures for --retry-failed", async () => {
   await using p = await tempProject();
-  const config = await project(p);
+  const config = await npiProject(p);
   const npis = await validNpis(3, 200000000);
   const file = await p.write("npis.txt", npis.join("\n"));
   await using limited = fakeRegistry({ faults: { tooMany: 1, retryAfter: "1" } });
@@ -79,7 +68,7 @@ Deno.test("Retry-After is honored, and a run that cannot get through leaves retr
     db: p.db,
     registry: limited.url,
     maxAttempts: 2,
-    ...fast,
+    ...FAST,
   });
   assert.ok(performance.now() - started >= 1000, "waited for Retry-After");
   for (const npi of npis) {
@@ -97,7 +86,7 @@ Deno.test("Retry-After is honored, and a run that cannot get through leaves retr
     db: p.db,
     registry: healthy.url,
     retryFailed: true,
-    ...fast,
+    ...FAST,
   });
   assert.equal(retried.fetched, 3);
   assert.equal(
@@ -110,9 +99,110 @@ Deno.test("Retry-After is honored, and a run that cannot get through leaves retr
   );
 });
 
+Deno.test("a Retry-After over the cap stops the run at once: the NPIs end failed (retryable), saying so", async () => {
+  await using p = await tempProject();
+  const config = await npiProject(p);
+  const npis = await validNpis(20, 210000000);
+  const file = await p.write("npis.txt", npis.join("\n"));
+  await using registry = fakeRegistry({ faults: { tooMany: 1, retryAfter: "99999999" } });
+  const summary = await enrichNpis(config, file, {
+    db: p.db,
+    registry: registry.url,
+    concurrency: 2,
+    ...FAST,
+  });
+  // Only the requests in flight when the first answer came: no retry, no hang.
+  assert.ok(registry.requests <= 2, `${registry.requests} requests`);
+  assert.deepEqual(summary.states, { failed: 20 });
+  assert.equal(summary.retries, 0);
+  assert.equal(summary.stopped?.retryAfter, "99999999");
+  assert.equal(summary.stopped?.waitMs, 99_999_999_000);
+  assert.equal(summary.stopped?.capMs, 60_000);
+  assert.equal(summary.stopped?.notRequested, 20 - registry.requests);
+  assert.equal(summary.fetched, registry.requests);
+  const rows = await query(
+    p.db,
+    "select npi, retryable, attempts, http_status, last_error from wharf.npi_ledger order by npi",
+  );
+  const asked = rows.filter((r) => Number(r.attempts) === 1);
+  assert.equal(asked.length, registry.requests);
+  for (const r of asked) {
+    assert.equal(r.http_status, 429);
+    assert.match(
+      String(r.last_error),
+      /^HTTP 429 with Retry-After "99999999"; not retried: the registry asked to wait 1157 d \(Retry-After "99999999"\), longer than the 60 s cap \(--max-retry-wait\): run again after \d{4}-/,
+    );
+  }
+  for (const r of rows.filter((r) => Number(r.attempts) === 0)) {
+    assert.equal(r.retryable, true);
+    assert.match(String(r.last_error), /^not requested: the registry asked to wait 1157 d/);
+  }
+});
+
+Deno.test("enrich npi: Retry-After 3600 ends the run at once with exit 1, and the output says when to come back", async () => {
+  await using p = await tempProject();
+  const npis = await validNpis(10, 240000000);
+  const file = await p.write("npis.txt", npis.join("\n"));
+  await using registry = fakeRegistry({ faults: { tooMany: 1, retryAfter: "3600" } });
+  const args = ["--project", REPO, "--db", p.db, "enrich", "npi", file, "--registry", registry.url];
+  const run = await runCli([...args, "--concurrency", "1"]);
+  assert.equal(run.code, 1, run.stderr);
+  assert.equal(registry.requests, 1);
+  assert.match(
+    run.stdout,
+    /\nLedger: failed 10\.\nStopped early: the registry answered NPI \d{10} with Retry-After "3600" \(3600 s\), longer than --max-retry-wait \(60 s\); 9 NPIs not requested\. Run again after \d{4}-\d\d-\d\dT[\d:.]+Z\.\n10 NPIs failed/,
+  );
+  // A --max-retry-wait that is not a duration is a usage error.
+  const bad = await runCli([...args, "--max-retry-wait", "soon"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /Invalid --max-retry-wait "soon": e\.g\. 30s, 5m/);
+});
+
+Deno.test("an invalid Retry-After (-5) gets the normal exponential backoff", async () => {
+  await using p = await tempProject();
+  const config = await npiProject(p);
+  const [npi] = await validNpis(1, 220000000);
+  const file = await p.write("npis.txt", npi!);
+  await using registry = fakeRegistry({ faults: { tooMany: 1, retryAfter: "-5" } });
+  const summary = await enrichNpis(config, file, {
+    db: p.db,
+    registry: registry.url,
+    maxAttempts: 4,
+    backoffMs: 60,
+    backoffCapMs: 1000,
+    random: () => 1, // the whole backoff, no jitter
+    timeoutMs: 1000,
+  });
+  assert.deepEqual(summary.states, { failed: 1 });
+  const at = registry.arrivals.get(npi!)!;
+  assert.equal(at.length, 4);
+  // 60, 120, 240 ms between attempts (timers may fire a little late, never early).
+  [60, 120, 240].forEach((wait, i) =>
+    assert.ok(at[i + 1]! - at[i]! >= wait - 5, `gap ${i}: ${at[i + 1]! - at[i]!} ms`)
+  );
+  const [row] = await query(p.db, "select retryable, last_error from wharf.npi_ledger");
+  assert.deepEqual(row, {
+    retryable: true,
+    last_error: 'HTTP 429 with Retry-After "-5" (not a valid value: normal backoff)',
+  });
+});
+
+Deno.test("a Retry-After HTTP-date is honored", async () => {
+  await using p = await tempProject();
+  const config = await npiProject(p);
+  const [npi] = await validNpis(1, 230000000);
+  const file = await p.write("npis.txt", npi!);
+  // Two seconds ahead, in whole seconds: a wait of 1 to 2 s.
+  const retryAfter = () => new Date(Date.now() + 2000).toUTCString();
+  await using registry = fakeRegistry({ faults: { tooMany: 1, retryAfter } });
+  await enrichNpis(config, file, { db: p.db, registry: registry.url, maxAttempts: 2, ...FAST });
+  const [a, b] = registry.arrivals.get(npi!)!;
+  assert.ok(b! - a! >= 990, `second request ${b! - a!} ms after the first`);
+});
+
 Deno.test("the circuit breaker pauses everyone when most requests fail, then resumes on its own", async () => {
   await using p = await tempProject();
-  const config = await project(p);
+  const config = await npiProject(p);
   const npis = await validNpis(40, 300000000);
   const file = await p.write("npis.txt", npis.join("\n"));
   await using registry = fakeRegistry({ faults: { serverError: 0.9 } });
@@ -121,7 +211,7 @@ Deno.test("the circuit breaker pauses everyone when most requests fail, then res
     registry: registry.url,
     concurrency: 4,
     maxAttempts: 30,
-    ...fast,
+    ...FAST,
     breaker: { window: 10, threshold: 0.8, pauseMs: 30 },
   });
   assert.ok(summary.breakerOpened > 0);
@@ -129,12 +219,12 @@ Deno.test("the circuit breaker pauses everyone when most requests fail, then res
   assert.equal(Object.values(summary.states).reduce((a, b) => a + b, 0), 40);
 });
 
-Deno.test("a killed enrichment, resumed, ends in the same state as an uninterrupted one", async () => {
+Deno.test("kill -9 mid-run: the rerun asks again only for the NPIs in flight (at most 2 × --concurrency), and ends as a clean run", async () => {
   await using p = await tempProject();
-  const npis = await validNpis(400, 400000000);
+  const npis = await validNpis(240, 400000000);
   await p.write("npis.txt", npis.join("\n"));
-  await using registry = fakeRegistry({ latencyMs: 5, faults: { serverError: 0.1 } });
-  const run = (dbFile: string) =>
+  const faults = { serverError: 0.1 };
+  const run = (dbFile: string, registryUrl: string) =>
     cliCommand([
       "--project",
       REPO,
@@ -144,165 +234,53 @@ Deno.test("a killed enrichment, resumed, ends in the same state as an uninterrup
       "npi",
       join(p.root, "npis.txt"),
       "--registry",
-      registry.url,
+      registryUrl,
       "--concurrency",
-      "4",
+      "8",
       "--timeout",
       "2s",
     ], { stdout: "null", stderr: "null" });
+  const total = (answered: Map<string, number>) =>
+    [...answered.values()].reduce((a, b) => a + b, 0);
+  // Some NPIs get the registry's Errors answer: both runs end with failures, exit 1.
   const clean = join(p.root, "clean.duckdb");
-  assert.equal((await run(clean).output()).code, 0);
+  {
+    await using registry = fakeRegistry({ latencyMs: 5, faults });
+    assert.equal((await run(clean, registry.url).output()).code, 1);
+    assert.equal(total(registry.answered), 240);
+  }
   const killed = join(p.root, "killed.duckdb");
-  const child = run(killed).spawn();
-  await new Promise((r) => setTimeout(r, 1500));
+  await using registry = fakeRegistry({ latencyMs: 5, faults });
+  const child = run(killed, registry.url).spawn();
+  let exited = false;
+  const status = child.status.then((s) => (exited = true, s));
+  while (!exited && total(registry.answered) < 100) await new Promise((r) => setTimeout(r, 2));
+  assert.ok(!exited, "the run was still going at the kill");
   child.kill("SIGKILL");
-  await child.status;
-  const partial = await query(
+  await status;
+  const [partial] = await query(
     killed,
     "select count(*) filter (where state = 'pending')::int as pending, count(*)::int as n from wharf.npi_ledger",
   );
-  assert.equal(partial[0]!.n, 400);
-  assert.ok(Number(partial[0]!.pending) > 0, "the kill interrupted the run");
-  assert.equal((await run(killed).output()).code, 0);
+  assert.equal(partial!.n, 240);
+  assert.ok(Number(partial!.pending) > 0, "the kill interrupted the run");
+  assert.equal((await run(killed, registry.url).output()).code, 1);
+  // Every NPI was answered; at most those in flight at the kill were answered twice:
+  // 8 requests under way and 8 results not yet committed.
+  assert.equal(registry.answered.size, 240);
+  const twice = [...registry.answered].filter(([, n]) => n > 1);
+  assert.ok(twice.length <= 16, `${twice.length} NPIs asked again: ${twice.map(([npi]) => npi)}`);
   const state = (dbFile: string) =>
-    query(dbFile, "select npi, state from wharf.npi_ledger order by npi");
+    query(dbFile, "select npi, state, last_error from wharf.npi_ledger order by npi");
   assert.deepEqual(await state(killed), await state(clean));
   const responses = (dbFile: string) =>
     query(dbFile, "select count(distinct npi)::int as n from raw.npi_responses");
   assert.deepEqual(await responses(killed), await responses(clean));
 });
 
-Deno.test("the NPI models flatten both response shapes, and the export writes one file per practice state", async () => {
-  await using p = await tempProject();
-  const config = await project(p);
-  const npis = await validNpis(120, 500000000);
-  const file = await p.write("npis.txt", ["NPI", ...npis, "999"].join("\n"));
-  await using registry = fakeRegistry();
-  await enrichNpis(config, file, { db: p.db, registry: registry.url, ...fast });
-  const out = join(p.root, "export");
-  const summary = await exportNpiByState(config, out, { db: p.db });
-  const shapes = await query(
-    p.db,
-    "select response_shape, count(*)::int as n from staging.stg_npi_providers group by 1 order by 1",
-  );
-  assert.deepEqual(shapes.map((s) => s.response_shape), ["newer", "older"]);
-  const [times] = await query(
-    p.db,
-    "select count(*) filter (where created_at = timestamptz '2011-04-05 00:00:00+00')::int as ok, count(*)::int as n from staging.stg_npi_providers",
-  );
-  assert.equal(times!.ok, times!.n);
-  const files = [...Deno.readDirSync(out)].map((e) => e.name).sort();
-  assert.ok(files.includes("None.csv") && files.includes("Failed.csv") && files.includes("NY.csv"));
-  const header =
-    "npi,practice_state,ledger_state,enumeration_type,name,primary_taxonomy_code,primary_taxonomy,address_1,city,postal_code,telephone_number,last_error";
-  const seen = new Map<string, string[]>();
-  for (const f of files) {
-    const lines = (await Deno.readTextFile(join(out, f))).trimEnd().split("\n");
-    assert.equal(lines[0], header, f);
-    assert.equal(lines.length - 1, summary[f], f);
-    for (const line of lines.slice(1)) {
-      const npi = line.split(",")[0]!;
-      assert.ok(!(seen.get(npi) ?? []).includes(f), `${npi} twice in ${f}`);
-      seen.set(npi, [...(seen.get(npi) ?? []), f]);
-    }
-  }
-  // Two practices in one state: one row. A second state: a row in each.
-  const twoInOne = npis.find((n) =>
-    Number(n) % 5 === 0 && Number(n) % 3 !== 0 && Number(n) % 17 !== 0 && Number(n) % 19 !== 0
-  )!;
-  assert.equal(seen.get(twoInOne)!.length, 1);
-  assert.match(await Deno.readTextFile(join(out, "Failed.csv")), /\n999,,invalid,/);
-  assert.match(await Deno.readTextFile(join(out, "None.csv")), /CLINIC \d+, LLC|SMITH/);
-  assert.match(await Deno.readTextFile(join(out, "None.csv")), /"CLINIC \d+, LLC"|SMITH/);
-  const cli = await runCli([
-    "--project",
-    REPO,
-    "--db",
-    p.db,
-    "export",
-    "npi-by-state",
-    join(p.root, "export2"),
-  ]);
-  assert.equal(cli.code, 0, cli.stderr);
-  assert.match(cli.stdout, /Wrote \d+ files to .*export2:\n {2}CA\.csv: \d+ rows/);
-});
-
-Deno.test("the NPI models read the real registry responses", async () => {
-  await using p = await tempProject();
-  const dir = join(REAL, "npi");
-  const { openWarehouse } = await import("../../src/db/warehouse.ts");
-  const wh = await openWarehouse(p.db);
-  await wh.exec(
-    "CREATE SCHEMA raw; CREATE TABLE raw.npi_responses (npi VARCHAR, fetched_at TIMESTAMPTZ, http_status INTEGER, body JSON)",
-  );
-  for (const f of ["1003101296_npi2.json", "api-b2f594.json", "api-8bdc8b.json"]) {
-    const body = await Deno.readTextFile(join(dir, f));
-    const npi = String((JSON.parse(body).results[0] as { number: unknown }).number);
-    await wh.exec("INSERT INTO raw.npi_responses VALUES (?, now(), 200, ?::JSON)", [npi, body]);
-  }
-  wh.close();
-  const config = await project(p);
-  const { runProject } = await import("../../src/run/run_project.ts");
-  const built = await runProject("run", config, {
-    db: p.db,
-    select: ["stg_npi_providers", "stg_npi_addresses", "stg_npi_taxonomies"],
-  });
-  assert.ok(built.ok, JSON.stringify(built.results.filter((r) => r.status === "error")));
-  assert.deepEqual(
-    await query(
-      p.db,
-      "select npi, enumeration_type, name, response_shape, created_at::date::varchar as created from staging.stg_npi_providers order by npi",
-    ),
-    [
-      {
-        npi: "1003101296",
-        enumeration_type: "NPI-2",
-        name: "101 DIABETIC SUPPLIES, LLC",
-        response_shape: "newer",
-        created: "2011-06-15",
-      },
-      {
-        npi: "1568946812",
-        enumeration_type: "NPI-2",
-        name: "CSP ANESTHESIA LLC",
-        response_shape: "older",
-        created: "2018-09-22",
-      },
-      {
-        npi: "1720377294",
-        enumeration_type: "NPI-1",
-        name: "ELISE HIZA",
-        response_shape: "older",
-        created: "2011-04-05",
-      },
-    ],
-  );
-  assert.deepEqual(
-    await query(
-      p.db,
-      "select purpose, state from staging.stg_npi_addresses where npi = '1720377294' order by purpose",
-    ),
-    [
-      { purpose: "LOCATION", state: "NC" },
-      { purpose: "MAILING", state: "NC" },
-      { purpose: "PRACTICE", state: "GA" },
-    ],
-  );
-  assert.deepEqual(
-    await query(
-      p.db,
-      "select code, is_primary from staging.stg_npi_taxonomies where npi = '1720377294' order by code",
-    ),
-    [
-      { code: "207X00000X", is_primary: true },
-      { code: "390200000X", is_primary: false },
-    ],
-  );
-});
-
 Deno.test("the NPI list can come from a landed raw table", async () => {
   await using p = await tempProject();
-  const config = await project(p);
+  const config = await npiProject(p);
   const npis = await validNpis(5, 600000000);
   const { land } = await import("../../src/land/land.ts");
   const file = await p.write("npi-list.txt", ["npi", ...npis, npis[0]].join("\n"));
@@ -311,7 +289,7 @@ Deno.test("the NPI list can come from a landed raw table", async () => {
   const summary = await enrichNpis(config, "raw.npi_list", {
     db: p.db,
     registry: registry.url,
-    ...fast,
+    ...FAST,
   });
   assert.deepEqual([summary.distinct, summary.duplicates, summary.fetched], [5, 1, 5]);
   await assert.rejects(

@@ -1,8 +1,10 @@
 /**
  * A fake NPI Registry: a real HTTP server on 127.0.0.1 answering
  * `?version=2.1&number=<npi>` in both real response shapes (older: numbers
- * and epoch seconds; newer: strings, epoch milliseconds, endpoints), with
- * faults injected on demand. Used by the tests and by `deno task bench npi`.
+ * and epoch seconds; newer: strings, epoch milliseconds, endpoints), or with
+ * given answers (real registry bodies), with faults injected on demand. It
+ * counts requests and complete answers per NPI. Used by the tests and by
+ * `deno task bench npi`.
  *
  * @module
  */
@@ -10,9 +12,9 @@ import { serveLocal } from "../helpers.ts";
 
 /** Which faults to inject, and how often (0..1 of requests). */
 export interface Faults {
-  /** 429 with Retry-After: `retryAfter` seconds. */
+  /** 429 with a Retry-After header: `retryAfter` (default "0"), or what it returns at each answer. */
   tooMany?: number;
-  retryAfter?: string;
+  retryAfter?: string | (() => string);
   /** 500 or 503. */
   serverError?: number;
   /** Answers after `slowMs`. */
@@ -31,6 +33,17 @@ export interface FakeRegistry extends AsyncDisposable {
   maxInFlight: number;
   /** When each request for an NPI arrived (ms since start). */
   arrivals: Map<string, number[]>;
+  /** Complete final answers (registry data, not a fault) sent per NPI. */
+  answered: Map<string, number>;
+}
+
+/** Options of {@linkcode fakeRegistry}. */
+export interface FakeRegistryOptions {
+  faults?: Faults;
+  /** Delays every answer, ms. */
+  latencyMs?: number;
+  /** Bodies to answer with, by NPI (served as they are); other NPIs get {@linkcode registryAnswer}. */
+  answers?: ReadonlyMap<string, string>;
 }
 
 const STATES = ["NY", "NJ", "CA", "TX", "FL", "PR", "DC", "GU"];
@@ -120,12 +133,17 @@ function roll(seed: string): number {
   return (h >>> 0) / 4294967296;
 }
 
-/** Starts a fake registry. `latencyMs` delays every answer. */
-export function fakeRegistry(options: { faults?: Faults; latencyMs?: number } = {}): FakeRegistry {
+/** Starts a fake registry. */
+export function fakeRegistry(options: FakeRegistryOptions = {}): FakeRegistry {
   const f = options.faults ?? {};
   const started = performance.now();
   let inFlight = 0;
-  const state = { requests: 0, maxInFlight: 0, arrivals: new Map<string, number[]>() };
+  const state = {
+    requests: 0,
+    maxInFlight: 0,
+    arrivals: new Map<string, number[]>(),
+    answered: new Map<string, number>(),
+  };
   const server = serveLocal(async (req) => {
     const npi = new URL(req.url).searchParams.get("number") ?? "";
     const arrivals = state.arrivals.get(npi) ?? [];
@@ -153,7 +171,11 @@ export function fakeRegistry(options: { faults?: Faults; latencyMs?: number } = 
       if (hit(f.tooMany)) {
         return new Response("slow down", {
           status: 429,
-          headers: { "retry-after": f.retryAfter ?? "0" },
+          headers: {
+            "retry-after": typeof f.retryAfter === "function"
+              ? f.retryAfter()
+              : f.retryAfter ?? "0",
+          },
         });
       }
       if (hit(f.serverError)) {
@@ -165,7 +187,7 @@ export function fakeRegistry(options: { faults?: Faults; latencyMs?: number } = 
         });
       }
       if (hit(f.slow)) await new Promise((res) => setTimeout(res, f.slowMs ?? 5000));
-      const body = JSON.stringify(registryAnswer(npi));
+      const body = options.answers?.get(npi) ?? JSON.stringify(registryAnswer(npi));
       if (hit(f.drop)) {
         return new Response(
           new ReadableStream({
@@ -177,6 +199,7 @@ export function fakeRegistry(options: { faults?: Faults; latencyMs?: number } = 
           { headers: { "content-type": "application/json" } },
         );
       }
+      state.answered.set(npi, (state.answered.get(npi) ?? 0) + 1);
       return new Response(body, { headers: { "content-type": "application/json" } });
     } finally {
       close();
@@ -191,6 +214,7 @@ export function fakeRegistry(options: { faults?: Faults; latencyMs?: number } = 
       return state.maxInFlight;
     },
     arrivals: state.arrivals,
+    answered: state.answered,
     [Symbol.asyncDispose]: () => server[Symbol.asyncDispose](),
   };
 }

@@ -1,0 +1,305 @@
+import assert from "node:assert/strict";
+import { dirname, join } from "node:path";
+import { enrichNpis } from "../../src/enrich/enrich_npi.ts";
+import { EXPORT_COLUMNS, exportNpiByState } from "../../src/enrich/export_npi.ts";
+import { REAL, REPO, runCli, type TempProject, tempProject } from "../helpers.ts";
+import { query } from "../land/helpers.ts";
+import { fakeRegistry, registryAnswer, validNpis } from "./fake_registry.ts";
+import { FAST, npiProject } from "./helpers.ts";
+
+const HEADER = EXPORT_COLUMNS.join(",");
+
+/** The files of an export folder: name → data lines (header checked and left out). */
+async function readExport(dir: string): Promise<Map<string, string[]>> {
+  const files = new Map<string, string[]>();
+  for (const e of [...Deno.readDirSync(dir)].sort((a, b) => a.name.localeCompare(b.name))) {
+    const lines = (await Deno.readTextFile(join(dir, e.name))).split("\n");
+    assert.equal(lines[0], HEADER, e.name);
+    assert.equal(lines.at(-1), "", `${e.name} ends with a newline`);
+    files.set(e.name, lines.slice(1, -1));
+  }
+  return files;
+}
+
+Deno.test("the NPI models flatten both response shapes, and the export writes one file per practice state", async () => {
+  await using p = await tempProject();
+  const config = await npiProject(p);
+  const npis = await validNpis(120, 500000000);
+  const file = await p.write("npis.txt", ["NPI", ...npis, "999"].join("\n"));
+  await using registry = fakeRegistry();
+  await enrichNpis(config, file, { db: p.db, registry: registry.url, ...FAST });
+  const out = join(p.root, "export");
+  const summary = await exportNpiByState(config, out, { db: p.db });
+  const shapes = await query(
+    p.db,
+    "select response_shape, count(*)::int as n from staging.stg_npi_providers group by 1 order by 1",
+  );
+  assert.deepEqual(shapes.map((s) => s.response_shape), ["newer", "older"]);
+  const [times] = await query(
+    p.db,
+    "select count(*) filter (where created_at = timestamptz '2011-04-05 00:00:00+00')::int as ok, count(*)::int as n from staging.stg_npi_providers",
+  );
+  assert.equal(times!.ok, times!.n);
+  const files = await readExport(out);
+  assert.deepEqual(
+    Object.fromEntries([...files].map(([f, lines]) => [f, lines.length])),
+    summary,
+  );
+  for (const f of ["None.csv", "Other.csv", "Failed.csv", "NY.csv"]) assert.ok(files.has(f), f);
+  assert.equal(summary["Other.csv"], 0);
+  const seen = new Map<string, string[]>();
+  for (const [f, lines] of files) {
+    for (const line of lines) {
+      const npi = line.split(",")[0]!;
+      assert.ok(!(seen.get(npi) ?? []).includes(f), `${npi} twice in ${f}`);
+      seen.set(npi, [...(seen.get(npi) ?? []), f]);
+    }
+  }
+  // Two practices in one state: one row, with the LOCATION address. A second state: a row in each.
+  const twoInOne = npis.find((n) =>
+    Number(n) % 5 === 0 && Number(n) % 3 !== 0 && Number(n) % 17 !== 0 && Number(n) % 19 !== 0
+  )!;
+  assert.equal(seen.get(twoInOne)!.length, 1);
+  const [state] = seen.get(twoInOne)!;
+  const row = files.get(state!)!.find((l) => l.startsWith(`${twoInOne},`))!;
+  assert.match(row, new RegExp(`,${Number(twoInOne) % 900} MAIN ST,`));
+  assert.match(files.get("Failed.csv")!.join("\n"), /^999,,,invalid,/m);
+  assert.match(files.get("None.csv")!.join("\n"), /"CLINIC \d+, LLC"|SMITH/);
+  const cli = await runCli([
+    "--project",
+    REPO,
+    "--db",
+    p.db,
+    "export",
+    "npi-by-state",
+    join(p.root, "export2"),
+  ]);
+  assert.equal(cli.code, 0, cli.stderr);
+  assert.match(cli.stdout, /Wrote \d+ files to .*export2:\n {2}CA\.csv: \d+ rows?\n/);
+});
+
+/** The real answers of tests/fixtures/real/npi by NPI (each answer for every NPI it holds). */
+async function realAnswers(): Promise<Map<string, string>> {
+  const answers = new Map<string, string>();
+  const dir = join(REAL, "npi");
+  for (const name of [...Deno.readDirSync(dir)].map((e) => e.name).sort()) {
+    const text = await Deno.readTextFile(join(dir, name));
+    for (const r of (JSON.parse(text).results ?? []) as { number: unknown }[]) {
+      if (!answers.has(String(r.number))) answers.set(String(r.number), text);
+    }
+  }
+  return answers;
+}
+
+Deno.test("on the real registry answers: failures exit 1 after the summary, and each state's file shows the practice address in that state", async () => {
+  await using p = await tempProject();
+  const answers = await realAnswers();
+  assert.equal(answers.size, 15);
+  // The registry's Errors answers and its "no such NPI" answer, for three valid NPIs.
+  const [noCriteria, needsMore, unknown] = await validNpis(3, 700000000);
+  const read = (f: string) => Deno.readTextFile(join(REAL, "npi", f));
+  answers.set(noCriteria!, await read("api-8d2d52.json"));
+  answers.set(needsMore!, await read("api-c85286.json"));
+  answers.set(unknown!, await read("api-a2f836.json"));
+  await p.write("npis.txt", ["npi", ...answers.keys(), "1234567890"].join("\n"));
+  await using registry = fakeRegistry({ answers });
+  const enrich = (...extra: string[]) =>
+    runCli([
+      "--project",
+      REPO,
+      "--db",
+      p.db,
+      ...extra,
+      "enrich",
+      "npi",
+      join(p.root, "npis.txt"),
+      "--registry",
+      registry.url,
+    ]);
+  const first = await enrich();
+  assert.equal(first.code, 1, first.stderr);
+  assert.match(first.stdout, /^19 distinct NPIs \(0 duplicate lines, 1 invalid\); fetched 18 /);
+  assert.match(first.stdout, /\nLedger: enriched 15, failed 2, invalid 1, not_found 1\.\n/);
+  assert.match(first.stdout, /\n2 NPIs failed: the last error of each is in wharf\.npi_ledger/);
+  // Nothing left to ask, but the list still holds failures: still exit 1, and the JSON says so.
+  const again = await enrich("--json");
+  assert.equal(again.code, 1, again.stderr);
+  const json = JSON.parse(again.stdout);
+  assert.deepEqual([json.ok, json.fetched, json.states.failed], [false, 0, 2]);
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select npi, retryable, last_error from wharf.npi_ledger where state = 'failed' order by npi",
+    ),
+    [
+      {
+        npi: noCriteria,
+        retryable: false,
+        last_error: "generic: No valid search criteria provided",
+      },
+      {
+        npi: needsMore,
+        retryable: false,
+        last_error: "enumeration_type: enumeration_type requires additional search criteria",
+      },
+    ],
+  );
+
+  const out = join(p.root, "export");
+  const exported = await runCli(["--project", REPO, "--db", p.db, "export", "npi-by-state", out]);
+  assert.equal(exported.code, 0, exported.stderr);
+  const files = await readExport(out);
+  assert.deepEqual(
+    Object.fromEntries([...files].map(([f, lines]) => [f, lines.length])),
+    {
+      "AK.csv": 1,
+      "AL.csv": 1,
+      "CA.csv": 1,
+      "Failed.csv": 4,
+      "FL.csv": 2,
+      "GA.csv": 9,
+      "MI.csv": 1,
+      "NC.csv": 1,
+      "None.csv": 0,
+      "Other.csv": 1,
+    },
+  );
+  const row = (file: string, npi: string) => files.get(file)!.find((l) => l.startsWith(`${npi},`));
+  // LOCATION in NC, a practice location in GA: each file shows the address in its state.
+  assert.equal(
+    row("NC.csv", "1720377294"),
+    "1720377294,NC,NC,enriched,NPI-1,ELISE HIZA,207X00000X,Orthopaedic Surgery,111 VICTORIA RD,,ASHEVILLE,288014811,828-252-7331,",
+  );
+  assert.equal(
+    row("GA.csv", "1720377294"),
+    "1720377294,GA,GA,enriched,NPI-1,ELISE HIZA,207X00000X,Orthopaedic Surgery,49 JESSE HILL JR DR SE # 307,,ATLANTA,303033049,404-778-1567,",
+  );
+  // LOCATION and a practice location in AK (one row, the LOCATION address), another in GA.
+  assert.equal(
+    row("AK.csv", "1003142399"),
+    "1003142399,AK,AK,enriched,NPI-1,SHAREE ROWELL,225700000X,Massage Therapist,1700 E BOGARD RD STE A203,,WASILLA,996546569,256-392-6234,",
+  );
+  assert.equal(
+    row("GA.csv", "1003142399"),
+    "1003142399,GA,GA,enriched,NPI-1,SHAREE ROWELL,225700000X,Massage Therapist,130 W WIEUCA RD NE,SUITE 204,ATLANTA,303423250,404-530-9295,",
+  );
+  // A LOCATION state written "GEORGIA" (country "AA"): no GEORGIA.csv, the value kept in Other.csv.
+  assert.deepEqual(files.get("Other.csv"), [
+    "1053975268,,GEORGIA,enriched,NPI-1,KELSEY SPRANG,103TC0700X,Psychologist Clinical,12 EXECUTIVE PARK DRIVE NE,RM 388,ATLANTA,30329,404-778-0922,",
+  ]);
+  // The newer shape (strings, epoch milliseconds), an organisation.
+  assert.equal(
+    row("FL.csv", "1003101296"),
+    '1003101296,FL,FL,enriched,NPI-2,"101 DIABETIC SUPPLIES, LLC",332B00000X,Durable Medical Equipment & Medical Supplies,1400 WHITE DR STE B,,TITUSVILLE,327809657,321-676-8989,',
+  );
+  assert.deepEqual(files.get("Failed.csv")!.map((l) => l.split(",").slice(0, 4).join(",")), [
+    "1234567890,,,invalid",
+    `${noCriteria},,,failed`,
+    `${needsMore},,,failed`,
+    `${unknown},,,not_found`,
+  ]);
+
+  // The staging models on the same answers.
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select response_shape, count(*)::int as n, count(*) filter (where created_at::date = enumeration_date)::int as dated from staging.stg_npi_providers group by 1 order by 1",
+    ),
+    [{ response_shape: "newer", n: 1, dated: 1 }, { response_shape: "older", n: 14, dated: 14 }],
+  );
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select purpose, state, usps_state, country_code from staging.stg_npi_addresses where usps_state is distinct from state order by 1, 2",
+    ),
+    [
+      { purpose: "LOCATION", state: "GEORGIA", usps_state: null, country_code: "AA" },
+      { purpose: "MAILING", state: "GAS", usps_state: null, country_code: "UM" },
+      { purpose: "MAILING", state: "GEORGIA", usps_state: null, country_code: "UM" },
+    ],
+  );
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select position, code, is_primary, state from staging.stg_npi_taxonomies where npi = '1003142399' order by position",
+    ),
+    [
+      { position: 1, code: "225700000X", is_primary: false, state: "GA" },
+      { position: 2, code: "225700000X", is_primary: true, state: "AK" },
+    ],
+  );
+});
+
+/** A registry answer for `npi` whose LOCATION address is in `state`, with a practice location in NY. */
+function answerIn(npi: string, state: string): string {
+  const answer = registryAnswer(npi) as {
+    results: { addresses: Record<string, unknown>[]; practiceLocations: unknown[] }[];
+  };
+  const [result] = answer.results;
+  const location = { ...result!.addresses.at(-1)!, address_purpose: "LOCATION", state };
+  result!.addresses = [location, ...result!.addresses.slice(-1)];
+  result!.practiceLocations = [{ ...location, state: "NY", address_1: "1 PRACTICE PL" }];
+  return JSON.stringify(answer);
+}
+
+async function enrichWithStates(p: TempProject, states: string[]): Promise<string[]> {
+  const npis = (await validNpis(states.length * 4, 800000000)).filter((n) =>
+    Number(n) % 17 !== 0 && Number(n) % 19 !== 0
+  ).slice(0, states.length);
+  const answers = new Map(npis.map((npi, i) => [npi, answerIn(npi, states[i]!)]));
+  const file = await p.write("npis.txt", npis.join("\n"));
+  await using registry = fakeRegistry({ answers });
+  await enrichNpis(await npiProject(p), file, { db: p.db, registry: registry.url, ...FAST });
+  return npis;
+}
+
+Deno.test("registry data names no file: any state that is no USPS code goes to Other.csv, and nothing is written outside the folder", async () => {
+  await using p = await tempProject();
+  const states = ["../ESCAPED", "GEORGIA", "ga", " TX ", "AE", "../../NY", "NY/../../x", "PR"];
+  const npis = await enrichWithStates(p, states);
+  const out = join(p.root, "exports", "npi");
+  const summary = await exportNpiByState(await npiProject(p), out, { db: p.db });
+  assert.deepEqual(Object.keys(summary).sort(), [
+    "Failed.csv",
+    "GA.csv",
+    "NY.csv",
+    "None.csv",
+    "Other.csv",
+    "PR.csv",
+    "TX.csv",
+  ]);
+  const files = await readExport(out);
+  const registryStates = (f: string) =>
+    files.get(f)!.map((l) => l.split(",").slice(0, 3).join(","));
+  assert.deepEqual(
+    registryStates("Other.csv"),
+    [
+      `${npis[0]},,../ESCAPED`,
+      `${npis[1]},,GEORGIA`,
+      `${npis[4]},,AE`,
+      `${npis[5]},,../../NY`,
+      `${npis[6]},,NY/../../x`,
+    ].sort(),
+  );
+  // Case and spaces aside, a code is a code; the value as written is kept.
+  assert.deepEqual(registryStates("GA.csv"), [`${npis[2]},GA,ga`]);
+  assert.deepEqual(registryStates("TX.csv"), [`${npis[3]},TX, TX `]);
+  assert.equal(files.get("NY.csv")!.length, states.length);
+  // Only the export folder was written to.
+  assert.deepEqual([...Deno.readDirSync(dirname(out))].map((e) => e.name), ["npi"]);
+  const root = [...Deno.readDirSync(p.root)].map((e) => e.name).sort();
+  assert.ok(root.every((n) => !n.endsWith(".csv")), root.join(", "));
+});
+
+Deno.test("the export replaces a symbolic link planted in its folder instead of writing through it", async () => {
+  await using p = await tempProject();
+  await enrichWithStates(p, ["GA"]);
+  const out = join(p.root, "export");
+  await Deno.mkdir(out);
+  const outside = await p.write("outside.csv", "keep me\n");
+  await Deno.symlink(outside, join(out, "GA.csv"));
+  await exportNpiByState(await npiProject(p), out, { db: p.db });
+  assert.equal(await Deno.readTextFile(outside), "keep me\n");
+  assert.ok(!(await Deno.lstat(join(out, "GA.csv"))).isSymlink);
+  assert.equal((await readExport(out)).get("GA.csv")!.length, 1);
+});
