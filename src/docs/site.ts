@@ -130,12 +130,15 @@ let shown = { pos: new Map(), cols: [], width: 0, height: 0 };
 
 const column = new Map();
 M.layout.columns.forEach((c, i) => c.nodes.forEach((id) => column.set(id, i)));
+/** A label longer than MAX_LABEL characters keeps its start and end (the full name is the node's tooltip). */
+const MAX_LABEL = 32;
+const shorten = (s) => s.length <= MAX_LABEL ? s : s.slice(0, 15) + "…" + s.slice(-(MAX_LABEL - 16));
 const labelOf = new Map();
 for (const c of M.layout.columns) {
   const names = c.nodes.map((id) => byId.get(id).name);
   for (const id of c.nodes) {
     const n = byId.get(id);
-    labelOf.set(id, names.filter((x) => x === n.name).length > 1 ? n.id : n.name);
+    labelOf.set(id, shorten(names.filter((x) => x === n.name).length > 1 ? n.id : n.name));
   }
 }
 const widthOf = new Map();
