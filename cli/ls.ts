@@ -6,11 +6,11 @@
  */
 import { Command } from "commander";
 import { globals, projectConfig } from "./context.ts";
-import { table } from "./output.ts";
+import { cellWidth, table, type WidthOptions, withWidthOptions } from "./output.ts";
 
 /** The `ls` command. */
 export function lsCommand(): Command {
-  return new Command("ls")
+  return withWidthOptions(new Command("ls"))
     .description(
       "List nodes (seeds, models, tests, raw sources) with type, layer and materialization",
     )
@@ -19,38 +19,43 @@ export function lsCommand(): Command {
       "nodes to include (name, layer.name, +name, name+, tag:x, path:dir)",
     )
     .option("--exclude <selector...>", "nodes to leave out")
-    .action(async (opts: { select?: string[]; exclude?: string[] }, self: Command) => {
-      const { inspectProject } = await import("../src/run/run_project.ts");
-      const { selectNodes } = await import("../src/graph/select.ts");
-      const config = await projectConfig(self);
-      const cp = await inspectProject(config, config.db);
-      const rows = selectNodes(cp.graph, opts).map((id) => {
-        const n = cp.graph.nodes.get(id)!;
-        return {
-          id: n.id,
-          type: n.kind,
-          layer: n.kind === "model"
-            ? n.layer
-            : n.kind === "seed"
-            ? "seeds"
-            : n.kind === "source"
-            ? "raw"
-            : "",
-          materialized: n.kind === "model"
-            ? n.config.materialized
-            : n.kind === "seed"
-            ? "table"
-            : "",
-          tags: n.kind === "model"
-            ? n.config.tags.join(",")
-            : n.kind === "seed"
-            ? n.tags.join(",")
-            : "",
-          path: "path" in n ? n.path : n.kind === "generic_test" ? n.location.file : "",
-          depends_on: (cp.graph.parents.get(id) ?? []).join(","),
-        };
-      });
-      if (globals(self).json) console.log(JSON.stringify(rows, null, 2));
-      else console.log(table(["id", "type", "layer", "materialized", "tags", "path"], rows));
-    });
+    .action(
+      async (opts: { select?: string[]; exclude?: string[] } & WidthOptions, self: Command) => {
+        const { inspectProject } = await import("../src/run/run_project.ts");
+        const { selectNodes } = await import("../src/graph/select.ts");
+        const width = cellWidth(opts, Deno.stdout.isTerminal());
+        const config = await projectConfig(self);
+        const cp = await inspectProject(config, config.db);
+        const rows = selectNodes(cp.graph, opts).map((id) => {
+          const n = cp.graph.nodes.get(id)!;
+          return {
+            id: n.id,
+            type: n.kind,
+            layer: n.kind === "model"
+              ? n.layer
+              : n.kind === "seed"
+              ? "seeds"
+              : n.kind === "source"
+              ? "raw"
+              : "",
+            materialized: n.kind === "model"
+              ? n.config.materialized
+              : n.kind === "seed"
+              ? "table"
+              : "",
+            tags: n.kind === "model"
+              ? n.config.tags.join(",")
+              : n.kind === "seed"
+              ? n.tags.join(",")
+              : "",
+            path: "path" in n ? n.path : n.kind === "generic_test" ? n.location.file : "",
+            depends_on: (cp.graph.parents.get(id) ?? []).join(","),
+          };
+        });
+        if (globals(self).json) console.log(JSON.stringify(rows, null, 2));
+        else {console.log(
+            table(["id", "type", "layer", "materialized", "tags", "path"], rows, width),
+          );}
+      },
+    );
 }

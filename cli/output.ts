@@ -6,6 +6,8 @@
  */
 import { type NodeResult, nullifiedTotal } from "../src/run/run_log.ts";
 import type { RunSummary } from "../src/run/run_project.ts";
+import type { Command } from "commander";
+import { UsageError } from "../src/errors.ts";
 import { escapeControls, renderTable } from "../src/sql/render_table.ts";
 
 const useColor = Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
@@ -119,10 +121,51 @@ function notLandedLines(summary: RunSummary): string[] {
   ];
 }
 
-/** Renders rows as an aligned plain-text table, cutting cells wider than 40 columns. */
+/** The widest cell a table shows on a terminal unless told otherwise. */
+export const DEFAULT_MAX_WIDTH = 40;
+
+/** `--max-width` and `--wide`, as parsed. */
+export interface WidthOptions {
+  maxWidth?: string;
+  wide?: boolean;
+}
+
+/** Adds `--max-width <n>` and `--wide` to a command that prints tables. */
+export function withWidthOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      "--max-width <n>",
+      `on a terminal: cut values wider than n columns (default ${DEFAULT_MAX_WIDTH})`,
+    )
+    .option("--wide", "on a terminal: show values whole");
+}
+
+/**
+ * The width at which table cells are cut: only for a person at a terminal
+ * (`toTerminal`), never for pipes, files or `--wide` (`Infinity`).
+ *
+ * @throws {UsageError} for a bad `--max-width`, or both options at once.
+ */
+export function cellWidth(opts: WidthOptions, toTerminal: boolean): number {
+  if (opts.wide && opts.maxWidth !== undefined) {
+    throw new UsageError("--wide and --max-width exclude each other: pass one");
+  }
+  const maxWidth = opts.maxWidth === undefined ? DEFAULT_MAX_WIDTH : Number(opts.maxWidth);
+  if (!Number.isInteger(maxWidth) || maxWidth < 1) {
+    throw new UsageError(`Invalid --max-width "${opts.maxWidth}": expected a whole number ≥ 1`);
+  }
+  return toTerminal && !opts.wide ? maxWidth : Infinity;
+}
+
+/**
+ * Renders rows as an aligned plain-text table. Cells wider than `maxWidth`
+ * are cut; by default at {@linkcode DEFAULT_MAX_WIDTH} on a terminal and
+ * never when stdout is a pipe or a file.
+ */
 export function table(
   columns: readonly string[],
   rows: readonly Record<string, unknown>[],
+  maxWidth: number = Deno.stdout.isTerminal() ? DEFAULT_MAX_WIDTH : Infinity,
 ): string {
   const cell = (v: unknown) =>
     escapeControls(
@@ -135,8 +178,6 @@ export function table(
   return renderTable(
     [columns.map(escapeControls)],
     rows.map((r) => columns.map((c) => cell(r[c]))),
-    {
-      maxWidth: 40,
-    },
+    { maxWidth },
   ).lines.join("\n");
 }

@@ -5,19 +5,20 @@
  */
 import { Command } from "commander";
 import { globals, projectConfig } from "./context.ts";
-import { table } from "./output.ts";
+import { cellWidth, table, type WidthOptions, withWidthOptions } from "./output.ts";
 
 /** The `show` command. */
 export function showCommand(): Command {
-  return new Command("show")
+  return withWidthOptions(new Command("show"))
     .description(
       "Preview the rows a model returns (runs its compiled SELECT against the warehouse)",
     )
     .argument("<node>", "a model or seed: name or layer.name")
     .option("-n, --limit <n>", "rows to show", "10")
-    .action(async (name: string, opts: { limit: string }, self: Command) => {
+    .action(async (name: string, opts: { limit: string } & WidthOptions, self: Command) => {
       const { UsageError } = await import("../src/errors.ts");
       const { previewNode } = await import("../src/run/preview.ts");
+      const width = cellWidth(opts, Deno.stdout.isTerminal());
       const limit = Number(opts.limit);
       if (!Number.isInteger(limit) || limit < 0) {
         throw new UsageError(`Invalid --limit "${opts.limit}": expected a whole number`);
@@ -34,7 +35,7 @@ export function showCommand(): Command {
         );
         return;
       }
-      console.log(table(result.columns, result.rows));
+      console.log(table(result.columns, result.rows, width));
       console.log(
         `${result.rows.length} row${result.rows.length === 1 ? "" : "s"} of ${id} (limit ${limit})`,
       );

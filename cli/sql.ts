@@ -8,22 +8,19 @@
 import { Command } from "commander";
 import { dirname, join, resolve } from "node:path";
 import { globals, projectConfig, userCwd } from "./context.ts";
+import { cellWidth, type WidthOptions, withWidthOptions } from "./output.ts";
 
 /** Options of the `sql` command, as parsed. */
-interface SqlOptions {
+interface SqlOptions extends WidthOptions {
   file?: string;
   format?: string;
   output?: string;
-  maxWidth?: string;
-  wide?: boolean;
   write?: boolean;
 }
 
-const DEFAULT_MAX_WIDTH = 40;
-
 /** The `sql` command. */
 export function sqlCommand(): Command {
-  return new Command("sql")
+  return withWidthOptions(new Command("sql"))
     .description(
       "Run SQL on the warehouse (read-only unless --write): a query, -f FILE, stdin, or an interactive shell",
     )
@@ -31,11 +28,6 @@ export function sqlCommand(): Command {
     .option("-f, --file <path>", "read the SQL from a file (- for stdin)")
     .option("--format <format>", "table, line, markdown, csv, json or ndjson (default: table)")
     .option("-o, --output <file>", "write the results to a file instead of stdout")
-    .option(
-      "--max-width <n>",
-      `on a terminal: cut values wider than n columns (default ${DEFAULT_MAX_WIDTH})`,
-    )
-    .option("--wide", "on a terminal: show values whole")
     .option("--write", "open the warehouse for writing (allows CREATE, INSERT, UPDATE, DELETE …)")
     .addHelpText(
       "after",
@@ -59,13 +51,6 @@ Examples:
       if (query !== undefined && opts.file !== undefined) {
         throw new UsageError("Give the SQL either as an argument or with -f, not both");
       }
-      if (opts.wide && opts.maxWidth !== undefined) {
-        throw new UsageError("--wide and --max-width exclude each other: pass one");
-      }
-      const maxWidth = opts.maxWidth === undefined ? DEFAULT_MAX_WIDTH : Number(opts.maxWidth);
-      if (!Number.isInteger(maxWidth) || maxWidth < 1) {
-        throw new UsageError(`Invalid --max-width "${opts.maxWidth}": expected a whole number ≥ 1`);
-      }
       const shell = query === undefined && opts.file === undefined && Deno.stdin.isTerminal();
       if (shell && opts.output !== undefined) {
         throw new UsageError("--output needs SQL to run: a query, -f FILE or SQL on stdin");
@@ -74,9 +59,7 @@ Examples:
       const output = opts.output === undefined ? undefined : resolve(userCwd(), opts.output);
       if (output !== undefined) await checkOutput(output);
       // Values are cut for people on a terminal only, never for scripts or files.
-      const cutAt = output === undefined && Deno.stdout.isTerminal() && !opts.wide
-        ? maxWidth
-        : undefined;
+      const cutAt = cellWidth(opts, output === undefined && Deno.stdout.isTerminal());
 
       const config = await projectConfig(self);
       const { openWarehouse } = await import("../src/db/warehouse.ts");

@@ -229,3 +229,32 @@ Deno.test({
     assert.doesNotMatch(wide, /were cut/);
   },
 });
+
+Deno.test({
+  name:
+    "show and ls cut long cells on a terminal only: --wide shows them whole, pipes get them whole",
+  ignore: !HAS_SCRIPT,
+  async fn() {
+    await using p = await project();
+    await p.write("models/marts/urls.sql", `select '${URL_VALUE}' as url`);
+    const show = ["--project", p.root, "show", "marts.urls"];
+    const longId = "test.accepted_values_npi_providers_by_state_ledger_state";
+    const ls = ["--project", REPO, "--db", p.db, "ls", "-s", "npi_providers_by_state"];
+    for (const [args, whole] of [[show, URL_VALUE], [ls, longId]] as const) {
+      {
+        await using t = terminal(args, p.root);
+        assert.equal(await t.close(), 0, t.text);
+        assert.ok(!t.text.includes(whole), t.text);
+        assert.ok(t.text.includes(`${whole.slice(0, 39)}…`), t.text);
+      }
+      {
+        await using t = terminal([...args, "--wide"], p.root);
+        assert.equal(await t.close(), 0, t.text);
+        assert.ok(t.text.includes(whole), t.text);
+      }
+      const piped = await runCli(args, p.root);
+      assert.equal(piped.code, 0, piped.stderr);
+      assert.ok(piped.stdout.includes(whole), piped.stdout);
+    }
+  },
+});
