@@ -13,7 +13,9 @@ async function otherProcessCanWrite(db: string): Promise<boolean> {
     args: [
       "eval",
       `import { openWarehouse } from "./src/db/warehouse.ts";
-       try { (await openWarehouse(${JSON.stringify(db)}, { lockWaitMs: 0 })).close(); console.log("opened"); }
+       try { (await openWarehouse(${
+        JSON.stringify(db)
+      }, { lockWaitMs: 0 })).close(); console.log("opened"); }
        catch { console.log("refused"); }`,
     ],
   }).output();
