@@ -104,8 +104,11 @@ export function serveCommand(): Command {
       };
       Deno.addSignalListener("SIGINT", stop);
       Deno.addSignalListener("SIGTERM", stop);
+      // Requests end, uploads still arriving are cut, the landing in progress finishes: all
+      // within the grace period, or the process ends anyway (that landing's transaction rolls back).
+      const stopped = server.finished.then(() => prepared.close());
       const finished = await Promise.race([
-        server.finished.then(() => true),
+        stopped.then(() => true),
         stopRequested.then(() =>
           new Promise<boolean>((
             resolve,
@@ -113,15 +116,16 @@ export function serveCommand(): Command {
         ),
       ]);
       clearTimeout(grace);
-      if (!finished) {
-        console.error(
-          `warning: requests still open ${STOP_GRACE_MS / 1000} s after the stop: closing them`,
-        );
-      }
-      await prepared.close();
       accessLog.close();
       Deno.removeSignalListener("SIGINT", stop);
       Deno.removeSignalListener("SIGTERM", stop);
-      if (!finished) Deno.exit(0);
+      if (!finished) {
+        console.error(
+          `warning: still busy ${
+            STOP_GRACE_MS / 1000
+          } s after the stop: stopping anyway (a landing in progress is rolled back; its upload must be sent again)`,
+        );
+        Deno.exit(0);
+      }
     });
 }

@@ -54,7 +54,7 @@ export function createApp(appDeps: AppDeps): OpenAPIHono {
       ms: Math.round((performance.now() - started) * 100) / 100,
     });
   });
-  app.use(readAccess(deps.readTokens ?? []));
+  if (deps.readTokens?.length) app.use(readAccess(deps.readTokens));
   app.get("/health", (c) => {
     const s = deps.snapshot();
     const upstreams = deps.upstreamHealth!.status();

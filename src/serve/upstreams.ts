@@ -1,8 +1,8 @@
 /**
  * Live benefit sources: HTTP servers answering `GET <base>?member_id=…`
  * with the three figures, or `{}` when they do not know the member. Asked
- * concurrently, each with a timeout, a cap on the answer's size and bounded
- * retries; one that is down, slow or answers garbage is reported, never
+ * concurrently, each with a time limit, a cap on the answer's size and one
+ * retry of a refused connection or a 5xx; one that is down, slow or answers garbage is reported, never
  * waited on forever. Figures must be integer cents from 0 to
  * {@linkcode MAX_CENTS}: anything else (`1e308`, `2^60`, `12.5`) is that
  * source's error, not a number to average.
@@ -105,8 +105,9 @@ async function readCapped(res: Response, max: number): Promise<string> {
 }
 
 /**
- * Asks one upstream about a member. Retries connection errors, timeouts
- * and 5xx answers; a 4xx, an oversized or a malformed body is final.
+ * Asks one upstream about a member. Retries connection errors and 5xx
+ * answers; a timeout (the time limit is the longest a request waits), a
+ * 4xx, an oversized or a malformed body is final.
  */
 export async function askUpstream(
   base: string,
@@ -148,18 +149,20 @@ export async function askUpstream(
           error: `answer too large: over ${maxBytes} bytes`,
         };
       }
-      last = controller.signal.aborted
-        ? {
+      if (controller.signal.aborted) {
+        // The time limit is the longest a request waits on a source: no second try.
+        return {
           source: base,
           status: "failed",
           error: `timed out after ${options.timeoutMs ?? 2000} ms`,
           timeout: true,
-        }
-        : {
-          source: base,
-          status: "failed",
-          error: err instanceof Error ? err.message : String(err),
         };
+      }
+      last = {
+        source: base,
+        status: "failed",
+        error: err instanceof Error ? err.message : String(err),
+      };
     }
     if (attempt < attempts) await new Promise((r) => setTimeout(r, options.retryDelayMs ?? 50));
   }
