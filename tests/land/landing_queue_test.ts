@@ -6,6 +6,22 @@ import { LandingQueue, QueueClosedError } from "../../src/land/landing_queue.ts"
 import { REPO, tempProject } from "../helpers.ts";
 import { query } from "./helpers.ts";
 
+/** Holds `db` from another process until released. */
+async function holdWarehouse(db: string): Promise<{ release(): Promise<void> }> {
+  const holder = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", join(REPO, "tests", "hold_warehouse.ts"), db],
+    stdin: "piped",
+    stdout: "piped",
+  }).spawn();
+  await holder.stdout.getReader().read();
+  return {
+    async release() {
+      await holder.stdin.close();
+      await holder.status;
+    },
+  };
+}
+
 /** Tries to open `db` for writing from another process, without waiting. */
 async function otherProcessCanWrite(db: string): Promise<boolean> {
   const out = await new Deno.Command(Deno.execPath(), {
@@ -69,12 +85,7 @@ Deno.test("landings of one process run one at a time, in order; exclusive() runs
 Deno.test("a landing that finds the warehouse held by another process waits for it; close() refuses what is queued", async () => {
   await using p = await tempProject();
   (await openWarehouse(p.db)).close();
-  const holder = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", join(REPO, "tests", "hold_warehouse.ts"), p.db],
-    stdin: "piped",
-    stdout: "piped",
-  }).spawn();
-  await holder.stdout.getReader().read();
+  const holder = await holdWarehouse(p.db);
   const waited: string[] = [];
   const queue = new LandingQueue({
     busyRetryMs: 60_000,
@@ -89,20 +100,14 @@ Deno.test("a landing that finds the warehouse held by another process waits for 
   while (!job.waiting) await new Promise((r) => setTimeout(r, 20));
   assert.equal(job.state, "landing");
   assert.match(waited[0]!, /^late\.csv: Cannot open warehouse .*in use by another process/);
-  await holder.stdin.close();
-  await holder.status;
+  await holder.release();
   await job.settled;
   assert.equal(job.state, "done");
   await queued.settled;
   assert.equal(queued.state, "done");
 
   // Held for good: the wait ends with the busy error when the queue closes.
-  const holder2 = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", join(REPO, "tests", "hold_warehouse.ts"), p.db],
-    stdin: "piped",
-    stdout: "piped",
-  }).spawn();
-  await holder2.stdout.getReader().read();
+  const holder2 = await holdWarehouse(p.db);
   const stuck = queue.submit("stuck.csv", async () => {
     (await openWarehouse(p.db, { lockWaitMs: 0 })).close();
     return [];
@@ -115,6 +120,5 @@ Deno.test("a landing that finds the warehouse held by another process waits for 
   assert.equal(behind.state, "failed");
   assert.ok(behind.error instanceof QueueClosedError);
   assert.throws(() => queue.submit("after.csv", () => Promise.resolve([])), QueueClosedError);
-  await holder2.stdin.close();
-  await holder2.status;
+  await holder2.release();
 });

@@ -56,13 +56,10 @@ const Job = z.object({
   }),
 }).openapi("IngestJob");
 
-const errors = {
-  401: { description: "No token", content: { "application/json": { schema: ErrorBody } } },
-  403: {
-    description: "Wrong token, or uploads disabled",
-    content: { "application/json": { schema: ErrorBody } },
-  },
-};
+/** A JSON response of the OpenAPI document. */
+function json(description: string, schema: z.ZodType = ErrorBody) {
+  return { description, content: { "application/json": { schema } } };
+}
 
 const route = createRoute({
   method: "post",
@@ -78,29 +75,15 @@ const route = createRoute({
     query: z.object({ filename: z.string().optional() }),
   },
   responses: {
-    200: { description: "The manifest entry", content: { "application/json": { schema: Landed } } },
-    202: {
-      description: "Still landing: poll the job",
-      content: { "application/json": { schema: Job } },
-    },
-    400: {
-      description: "Bad file name, or the file does not fit the source",
-      content: { "application/json": { schema: ErrorBody } },
-    },
-    ...errors,
-    404: { description: "Unknown source", content: { "application/json": { schema: ErrorBody } } },
-    408: {
-      description: "The upload paused too long or took too long",
-      content: { "application/json": { schema: ErrorBody } },
-    },
-    413: {
-      description: "Over the size limit",
-      content: { "application/json": { schema: ErrorBody } },
-    },
-    503: {
-      description: "The warehouse stayed busy (a build is running), or the server is stopping",
-      content: { "application/json": { schema: ErrorBody } },
-    },
+    200: json("The manifest entry", Landed),
+    202: json("Still landing: poll the job", Job),
+    400: json("Bad file name, or the file does not fit the source"),
+    401: json("No token"),
+    403: json("Wrong token, or uploads disabled"),
+    404: json("Unknown source"),
+    408: json("The upload paused too long or took too long"),
+    413: json("Over the size limit"),
+    503: json("The warehouse stayed busy (a build is running), or the server is stopping"),
   },
 });
 
@@ -111,12 +94,10 @@ const jobRoute = createRoute({
   security: [{ bearer: [] }],
   request: { params: z.object({ id: z.string() }) },
   responses: {
-    200: { description: "The job", content: { "application/json": { schema: Job } } },
-    ...errors,
-    404: {
-      description: "No such job (or long forgotten)",
-      content: { "application/json": { schema: ErrorBody } },
-    },
+    200: json("The job", Job),
+    401: json("No token"),
+    403: json("Wrong token, or uploads disabled"),
+    404: json("No such job (or long forgotten)"),
   },
 });
 
