@@ -49,12 +49,30 @@ export function serveCommand(): Command {
           headers: { "Retry-After": "1" },
         });
       const controller = new AbortController();
-      let server: Deno.HttpServer<Deno.NetAddr>;
-      try {
-        server = Deno.serve(
-          { port, hostname: host, signal: controller.signal, onListen() {} },
+      const serveOn = (hostname: string, at: number) =>
+        Deno.serve(
+          { port: at, hostname, signal: controller.signal, onListen() {} },
           (req) => handler(req),
         );
+      let server: Deno.HttpServer<Deno.NetAddr>;
+      let address: Deno.NetAddr;
+      let guard: { listener: Deno.Listener; done: Promise<void> } | undefined;
+      try {
+        const headerTimeoutMs = config.serve.headerTimeoutMs ?? (LOOPBACK.test(host) ? 0 : 10_000);
+        if (headerTimeoutMs > 0) {
+          // Connections pass through the header-timeout guard to the server on a private port.
+          const listener = Deno.listen({ hostname: host, port });
+          server = serveOn("127.0.0.1", 0);
+          const { guardConnections } = await import("../src/serve/connection_guard.ts");
+          guard = {
+            listener,
+            done: guardConnections(listener, server.addr, { headerTimeoutMs }),
+          };
+          address = listener.addr as Deno.NetAddr;
+        } else {
+          server = serveOn(host, port);
+          address = server.addr;
+        }
       } catch (err) {
         if (err instanceof Deno.errors.AddrInUse) {
           throw new UsageError(`port ${port} is in use; pass --port <n> (0 picks a free one)`);
@@ -76,13 +94,14 @@ export function serveCommand(): Command {
         upstreams: opts.upstream,
         log: accessLog.write,
       }).catch(async (err) => {
+        guard?.listener.close();
         controller.abort();
         await server.finished;
         throw err;
       });
       const { deps, snapshots } = prepared;
       handler = createApp(deps).fetch;
-      const { hostname, port: bound } = server.addr;
+      const { hostname, port: bound } = address;
       console.log(
         `wharf API on http://${hostname}:${bound} (docs: http://${hostname}:${bound}/docs/api)`,
       );
@@ -97,6 +116,7 @@ export function serveCommand(): Command {
       let stopAsked!: () => void;
       const stopRequested = new Promise<void>((resolve) => (stopAsked = resolve));
       const stop = () => {
+        guard?.listener.close();
         controller.abort();
         // Uploads still arriving are cut off and queued landings refused at once.
         prepared.close().catch(() => {});
@@ -106,7 +126,7 @@ export function serveCommand(): Command {
       Deno.addSignalListener("SIGTERM", stop);
       // Requests end, uploads still arriving are cut, the landing in progress finishes: all
       // within the grace period, or the process ends anyway (that landing's transaction rolls back).
-      const stopped = server.finished.then(() => prepared.close());
+      const stopped = Promise.all([server.finished, guard?.done]).then(() => prepared.close());
       const finished = await Promise.race([
         stopped.then(() => true),
         stopRequested.then(() =>

@@ -147,3 +147,28 @@ Deno.test("wharf serve stops on SIGTERM while an upload hangs mid-body, and remo
   assert.equal(status.code, 0);
   assert.deepEqual(await Array.fromAsync(Deno.readDir(uploads)), []);
 });
+
+Deno.test("wharf serve closes a connection whose request headers do not arrive within serve.headerTimeoutMs", async () => {
+  await using p = await tempProject({ "models/.keep": "" });
+  await p.write("wharf.config.ts", "export default { serve: { headerTimeoutMs: 300 } };\n");
+  const { child, out, port } = await startServe(["--project", p.root, "serve", "--port", "0"]);
+  try {
+    const health = await fetch(`http://127.0.0.1:${port}/health`);
+    assert.equal(health.status, 200);
+    await health.body?.cancel();
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    await conn.write(new TextEncoder().encode("GET /health HTTP/1.1\r\nHost: x\r\n"));
+    const buf = new Uint8Array(1024);
+    const n = await conn.read(buf);
+    assert.match(
+      new TextDecoder().decode(buf.subarray(0, n ?? 0)),
+      /^HTTP\/1\.1 408 Request Timeout\r\n[^]*"Request timed out: the request headers took too long"/,
+    );
+    conn.close();
+  } finally {
+    child.kill("SIGTERM");
+    assert.equal((await child.status).code, 0);
+    await out.cancel();
+    await child.stderr.cancel();
+  }
+});
