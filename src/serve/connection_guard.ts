@@ -125,6 +125,11 @@ export class RequestFramer {
     const text = new TextDecoder("latin1").decode(Uint8Array.from(this.#head));
     this.#head = [];
     this.requests++;
+    // HTTP/2 with prior knowledge, CONNECT: what follows is not HTTP/1.1 framing.
+    if (/^(PRI \* HTTP\/2|CONNECT )/.test(text)) {
+      this.#state = "opaque";
+      return;
+    }
     const lengths = new Set<string>();
     let codings: string | undefined;
     for (const line of text.split("\r\n").slice(1)) {
@@ -132,6 +137,11 @@ export class RequestFramer {
       if (colon <= 0) continue;
       const name = line.slice(0, colon).trim().toLowerCase();
       const value = line.slice(colon + 1).trim();
+      if (name === "upgrade") {
+        // The connection may switch protocols after this request.
+        this.#state = "opaque";
+        return;
+      }
       if (name === "content-length") lengths.add(value);
       else if (name === "transfer-encoding") {
         codings = codings === undefined ? value : `${codings}, ${value}`;

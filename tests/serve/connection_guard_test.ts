@@ -45,6 +45,8 @@ Deno.test("the framer stops watching what it cannot frame for sure, and never cu
       "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
       "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
       `GET / HTTP/1.1\r\nX: ${"a".repeat(70_000)}`,
+      "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+      "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
     ]
   ) {
     const { framer } = follow(head, 1000);
