@@ -1,11 +1,14 @@
 /**
- * Three fake benefit servers for `deno task bench serve`, on the ports given
- * as arguments: each answers every member with figures derived from its id.
+ * Fake benefit servers for `deno task bench serve`, on the ports given as
+ * arguments: each answers every member with figures derived from its id; a
+ * port written `<port>:hang` accepts requests and never answers.
  *
  * @module
  */
-for (const [i, port] of Deno.args.entries()) {
-  Deno.serve({ hostname: "127.0.0.1", port: Number(port), onListen() {} }, (req) => {
+for (const [i, arg] of Deno.args.entries()) {
+  const [port, mode] = arg.split(":");
+  Deno.serve({ hostname: "127.0.0.1", port: Number(port), onListen() {} }, async (req) => {
+    if (mode === "hang") await new Promise(() => {});
     const id = new URL(req.url).searchParams.get("member_id") ?? "";
     const n = Number(id.replace(/\D/g, "")) || 0;
     return Response.json({

@@ -2,7 +2,9 @@
  * `deno task bench serve`: the API under load, on loopback. A warehouse with
  * 1,000,000 members × 3 sources in marts.member_benefits; the server in its
  * own process; autocannon against /health (the baseline, same run) and the
- * coalescing endpoint; then again with three live fake upstreams.
+ * coalescing endpoint; then again with three live fake upstreams; then with
+ * three of which one hangs (it accepts and never answers), where the answer
+ * time must stay that of the healthy run once the hanging one is known down.
  *
  * @module
  */
@@ -36,6 +38,7 @@ interface Figures {
   rps: number;
   p50: number;
   p99: number;
+  max: number;
   errors: number;
   non2xx: number;
 }
@@ -59,6 +62,7 @@ async function load(url: string, randomMember: boolean): Promise<Figures> {
     rps: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
+    max: result.latency.max,
     errors: result.errors,
     non2xx: result.non2xx,
   };
@@ -68,7 +72,9 @@ function line(label: string, f: Figures, base?: Figures): string {
   const ratio = base ? ` (${(f.rps / base.rps).toFixed(2)}x /health)` : "";
   return `${label.padEnd(46)} ${
     Math.round(f.rps).toLocaleString("en-US").padStart(8)
-  } req/s  p50 ${f.p50} ms  p99 ${f.p99} ms  errors ${f.errors + f.non2xx}${ratio}`;
+  } req/s  p50 ${f.p50} ms  p99 ${f.p99} ms  max ${f.max} ms  errors ${
+    f.errors + f.non2xx
+  }${ratio}`;
 }
 
 async function serve(
@@ -117,27 +123,48 @@ export default async function main(): Promise<void> {
     console.log(line("GET /api/coalescence/default (landed data)", landed, health));
     children.pop()!.kill("SIGTERM");
 
-    const ports = [freePort(), freePort(), freePort()];
+    const ports = [freePort(), freePort(), freePort(), freePort()];
     const fakes = new Deno.Command(Deno.execPath(), {
       args: [
         "run",
         "--allow-net",
         join(import.meta.dirname!, "fake_upstreams.ts"),
-        ...ports.map(String),
+        ...ports.slice(0, 3).map(String),
+        `${ports[3]}:hang`,
       ],
       stdout: "piped",
       stderr: "inherit",
     }).spawn();
     children.push(fakes);
     await fakes.stdout.getReader().read();
-    t = performance.now();
+    const upstream = (p: number) => `http://127.0.0.1:${p}/benefits`;
     const port2 = freePort();
-    children.push(await serve(root, db, port2, ports.map((p) => `http://127.0.0.1:${p}/benefits`)));
+    children.push(await serve(root, db, port2, ports.slice(0, 3).map(upstream)));
     const base2 = `http://127.0.0.1:${port2}`;
     const health2 = await load(`${base2}/health`, false);
     const live = await load(`${base2}/api/coalescence/default?member_id=M1`, true);
     console.log(line("GET /health (baseline, second server)", health2));
     console.log(line("GET /api/coalescence/default (+3 live upstreams)", live, health2));
+    children.pop()!.kill("SIGTERM");
+
+    // Two live upstreams and one that hangs: the first requests wait for its time limit
+    // (2 s) until it is known down; from then on it is skipped and probed in the background.
+    const port3 = freePort();
+    children.push(
+      await serve(root, db, port3, [upstream(ports[0]!), upstream(ports[1]!), upstream(ports[3]!)]),
+    );
+    const base3 = `http://127.0.0.1:${port3}`;
+    const health3 = await load(`${base3}/health`, false);
+    const hanging = await load(`${base3}/api/coalescence/default?member_id=M1`, true);
+    const settled = await load(`${base3}/api/coalescence/default?member_id=M1`, true);
+    console.log(line("GET /health (baseline, third server)", health3));
+    console.log(line("GET /api/coalescence/default (+2 live, 1 hanging)", hanging, health3));
+    console.log(line("  the same, once the hanging one is known down", settled, health3));
+    console.log(
+      `p99 with a hanging upstream (known down) / p99 with 3 healthy ones: ${
+        (settled.p99 / Math.max(live.p99, 1)).toFixed(2)
+      }`,
+    );
   } finally {
     for (const c of children) {
       try {

@@ -36,14 +36,15 @@ export function landCommand(): Command {
     .option("--source <name>", "land every input as this source, whatever its name")
     .option("--watch", "keep running: land files as they appear in the given folders")
     .option(
-      "--debounce <ms>",
-      "with --watch: how long a new file must stay unchanged before it lands",
-      "1000",
+      "--settle <ms>",
+      "with --watch: how long a file's size and time must stay unchanged (and no process write it) before it lands; a file renamed into the folder lands at once",
+      "2000",
     )
+    .option("--debounce <ms>", "the older name of --settle")
     .action(
       async (
         inputs: string[],
-        opts: { source?: string; watch?: boolean; debounce: string },
+        opts: { source?: string; watch?: boolean; settle: string; debounce?: string },
         self: Command,
       ) => {
         const { land } = await import("../src/land/land.ts");
@@ -63,9 +64,12 @@ export function landCommand(): Command {
         if (opts.watch) {
           const { UsageError } = await import("../src/errors.ts");
           const { watchAndLand } = await import("../src/land/watch.ts");
-          const debounceMs = Number(opts.debounce);
-          if (!Number.isFinite(debounceMs) || debounceMs < 0) {
-            throw new UsageError(`Invalid --debounce "${opts.debounce}": expected milliseconds`);
+          const [flag, value] = opts.debounce === undefined
+            ? ["--settle", opts.settle]
+            : ["--debounce", opts.debounce];
+          const settleMs = Number(value);
+          if (!Number.isFinite(settleMs) || settleMs < 0) {
+            throw new UsageError(`Invalid ${flag} "${value}": expected milliseconds`);
           }
           const controller = new AbortController();
           Deno.addSignalListener("SIGINT", () => controller.abort());
@@ -75,8 +79,12 @@ export function landCommand(): Command {
             db: config.db,
             source: opts.source,
             cwd: userCwd(),
-            debounceMs,
+            settleMs,
             signal: controller.signal,
+            onWaiting: (file, message) => {
+              progress.clear();
+              console.error(`waiting  ${file}: ${message}`);
+            },
             ...callbacks,
           });
           return;

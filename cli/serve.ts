@@ -9,6 +9,9 @@ import { collect, projectConfig } from "./context.ts";
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/;
 
+/** How long a stop waits for requests still open before it ends the process anyway. */
+const STOP_GRACE_MS = 10_000;
+
 /** The `serve` command. */
 export function serveCommand(): Command {
   return new Command("serve")
@@ -20,7 +23,7 @@ export function serveCommand(): Command {
     .option("--upstream <url>", "a live benefit server (repeatable)", collect, [])
     .action(async (opts: { port?: string; host?: string; upstream: string[] }, self: Command) => {
       const { UsageError } = await import("../src/errors.ts");
-      const { prepareServer } = await import("../src/serve/start.ts");
+      const { prepareServer, serverTokens } = await import("../src/serve/start.ts");
       const { createApp } = await import("../src/serve/app.ts");
       const config = await projectConfig(self);
       const port = opts.port === undefined ? config.serve.port : Number(opts.port);
@@ -33,45 +36,116 @@ export function serveCommand(): Command {
           throw new UsageError(`Invalid --upstream "${u}": expected an http(s) URL`);
         }
       }
-      const token = config.serve.token ?? Deno.env.get("WHARF_API_TOKEN");
-      if (!token && !LOOPBACK.test(host)) {
+      const { token, readToken } = serverTokens(config);
+      if (!token && !readToken && !LOOPBACK.test(host)) {
         throw new UsageError(
-          `Refusing to serve on "${host}" without a token: reads are open on loopback only. Set serve.token or WHARF_API_TOKEN, or use --host 127.0.0.1`,
+          `Refusing to serve on "${host}" without a token: without one, reads are open, so the server listens on loopback only. Set serve.token or WHARF_API_TOKEN (uploads and reads), or serve.readToken or WHARF_API_READ_TOKEN (reads only), or use --host 127.0.0.1`,
         );
+      }
+      // Bind first, so a port in use fails at once; requests wait for the first snapshot.
+      let handler: (req: Request) => Response | Promise<Response> = () =>
+        Response.json({ error: "Starting: taking the first snapshot" }, {
+          status: 503,
+          headers: { "Retry-After": "1" },
+        });
+      const controller = new AbortController();
+      const serveOn = (hostname: string, at: number) =>
+        Deno.serve(
+          { port: at, hostname, signal: controller.signal, onListen() {} },
+          (req) => handler(req),
+        );
+      let server: Deno.HttpServer<Deno.NetAddr>;
+      let address: Deno.NetAddr;
+      let guard: { listener: Deno.Listener; done: Promise<void> } | undefined;
+      try {
+        const headerTimeoutMs = config.serve.headerTimeoutMs ?? (LOOPBACK.test(host) ? 0 : 10_000);
+        if (headerTimeoutMs > 0) {
+          // Connections pass through the header-timeout guard to the server on a private port.
+          const listener = Deno.listen({ hostname: host, port });
+          server = serveOn("127.0.0.1", 0);
+          const { guardConnections } = await import("../src/serve/connection_guard.ts");
+          guard = {
+            listener,
+            done: guardConnections(listener, server.addr, { headerTimeoutMs }),
+          };
+          address = listener.addr as Deno.NetAddr;
+        } else {
+          server = serveOn(host, port);
+          address = server.addr;
+        }
+      } catch (err) {
+        if (err instanceof Deno.errors.AddrInUse) {
+          throw new UsageError(`port ${port} is in use; pass --port <n> (0 picks a free one)`);
+        }
+        if (err instanceof Deno.errors.AddrNotAvailable) {
+          throw new UsageError(`Cannot listen on "${host}": no such address on this machine`);
+        }
+        if (err instanceof Deno.errors.PermissionDenied) {
+          throw new UsageError(
+            `Cannot listen on port ${port}: permission denied (ports below 1024 need privileges)`,
+          );
+        }
+        throw err;
       }
       const { jsonLog } = await import("../src/serve/access_log.ts");
       const accessLog = jsonLog();
-      const log = accessLog.write;
-      const { deps, snapshots } = await prepareServer(config, {
+      const prepared = await prepareServer(config, {
         db: config.db,
         upstreams: opts.upstream,
-        log,
+        log: accessLog.write,
+      }).catch(async (err) => {
+        guard?.listener.close();
+        controller.abort();
+        await server.finished;
+        throw err;
       });
-      const app = createApp(deps);
-      const controller = new AbortController();
-      const server = Deno.serve({
-        port,
-        hostname: host,
-        signal: controller.signal,
-        onListen: ({ hostname, port }) => {
-          console.log(
-            `wharf API on http://${hostname}:${port} (docs: http://${hostname}:${port}/docs/api)`,
-          );
-          if (!deps.ingest) {
-            console.log("Uploads disabled: no token (serve.token or WHARF_API_TOKEN).");
-          }
-          if (!snapshots.current.db) {
-            console.log(`No warehouse at ${config.db} yet: answering from upstreams only.`);
-          }
-        },
-      }, app.fetch);
-      const stop = () => controller.abort();
+      const { deps, snapshots } = prepared;
+      handler = createApp(deps).fetch;
+      const { hostname, port: bound } = address;
+      console.log(
+        `wharf API on http://${hostname}:${bound} (docs: http://${hostname}:${bound}/docs/api)`,
+      );
+      if (!deps.ingest) {
+        console.log("Uploads disabled: no token (serve.token or WHARF_API_TOKEN).");
+      }
+      if (deps.readTokens?.length) console.log("Reads need a token (Authorization: Bearer).");
+      if (!snapshots.current.db) {
+        console.log(`No warehouse at ${config.db} yet: answering from upstreams only.`);
+      }
+      let grace: ReturnType<typeof setTimeout> | undefined;
+      let stopAsked!: () => void;
+      const stopRequested = new Promise<void>((resolve) => (stopAsked = resolve));
+      const stop = () => {
+        guard?.listener.close();
+        controller.abort();
+        // Uploads still arriving are cut off and queued landings refused at once.
+        prepared.close().catch(() => {});
+        stopAsked();
+      };
       Deno.addSignalListener("SIGINT", stop);
       Deno.addSignalListener("SIGTERM", stop);
-      await server.finished;
-      await snapshots.close();
+      // Requests end, uploads still arriving are cut, the landing in progress finishes: all
+      // within the grace period, or the process ends anyway (that landing's transaction rolls back).
+      const stopped = Promise.all([server.finished, guard?.done]).then(() => prepared.close());
+      const finished = await Promise.race([
+        stopped.then(() => true),
+        stopRequested.then(() =>
+          new Promise<boolean>((
+            resolve,
+          ) => (grace = setTimeout(() => resolve(false), STOP_GRACE_MS)))
+        ),
+      ]);
+      clearTimeout(grace);
       accessLog.close();
       Deno.removeSignalListener("SIGINT", stop);
       Deno.removeSignalListener("SIGTERM", stop);
+      if (!finished) {
+        console.error(
+          `warning: still busy ${
+            STOP_GRACE_MS / 1000
+          } s after the stop: stopping anyway (a landing in progress is rolled back; its upload must be sent again)`,
+        );
+        Deno.exit(0);
+      }
     });
 }

@@ -52,14 +52,44 @@ export interface ServeConfig {
   port?: number;
   /** Default 127.0.0.1. Without a token, only loopback addresses are allowed. */
   host?: string;
-  /** Bearer token for write endpoints; also read from WHARF_API_TOKEN. None: writes disabled. */
+  /**
+   * Bearer token for uploads, and for reads too; also read from WHARF_API_TOKEN.
+   * None: uploads disabled.
+   */
   token?: string;
+  /**
+   * Bearer token for reads only (models, rows, coalescing, docs); also read from
+   * WHARF_API_READ_TOKEN. With either token set, every read needs one of them.
+   */
+  readToken?: string;
   /** Live benefit servers (`GET <url>?member_id=…`). */
   upstreams?: string[];
   /** Per-upstream time limit, ms. Default 2000. */
   upstreamTimeoutMs?: number;
+  /** Largest upstream answer, bytes; a larger one is that source's error. Default 65536. */
+  upstreamMaxBytes?: number;
+  /** Consecutive failures after which an upstream is skipped for a cool-down. Default 3. */
+  upstreamFailures?: number;
+  /** How long an upstream that is down is skipped before it is probed again, ms. Default 10000. */
+  upstreamCooldownMs?: number;
   /** Largest upload, bytes. Default 512 MiB. */
   maxUploadBytes?: number;
+  /**
+   * How long an upload request waits for its file to be landed before it answers
+   * 202 with a job to poll, ms. Default 30000.
+   */
+  ingestWaitMs?: number;
+  /** An upload that sends no bytes for this long is cut off (408), ms. Default 30000. */
+  uploadIdleTimeoutMs?: number;
+  /** The longest an upload may take to arrive (408 past it), ms. Default 900000 (15 min). */
+  uploadTimeoutMs?: number;
+  /**
+   * How long a request's headers may take to arrive before the connection is closed, ms;
+   * 0 turns the guard off (connections go straight to the HTTP server). Default: 10000 when
+   * serving beyond loopback, off on loopback (the guard relays every byte, which costs about a
+   * third of the throughput of small requests).
+   */
+  headerTimeoutMs?: number;
 }
 
 /** A configuration with every default filled in and paths made absolute. */
@@ -71,7 +101,11 @@ export interface ResolvedConfig {
   paths: { models: string; macros: string; tests: string; target: string; cache: string };
   sources: Source[];
   vars: Record<string, string>;
-  serve: Required<Omit<ServeConfig, "token">> & { token?: string };
+  serve: Required<Omit<ServeConfig, "token" | "readToken" | "headerTimeoutMs">> & {
+    token?: string;
+    readToken?: string;
+    headerTimeoutMs?: number;
+  };
   strategies: Record<string, Strategy>;
   npi: { registry?: string };
 }
@@ -89,6 +123,21 @@ export function defineConfig(config: WharfConfig): WharfConfig {
   return config;
 }
 
+/** Refuses a `serve` limit that is not a non-negative integer (a port within 0..65535). */
+function checkServeNumbers(serve: ServeConfig | undefined): void {
+  for (const [key, value] of Object.entries(serve ?? {})) {
+    if (typeof value !== "number" && !(key === "port" && value !== undefined)) continue;
+    const max = key === "port" ? 65535 : Number.MAX_SAFE_INTEGER;
+    if (!Number.isInteger(value) || value < 0 || value > max) {
+      throw new ConfigError(
+        `Invalid "serve.${key}" in wharf.config.ts: expected ${
+          key === "port" ? "a port from 0 to 65535" : "a non-negative integer"
+        }, got ${JSON.stringify(value)}`,
+      );
+    }
+  }
+}
+
 /** Fills defaults in and resolves paths against `root`. */
 export function resolveConfig(root: string, config: WharfConfig = {}): ResolvedConfig {
   const abs = resolve(root);
@@ -100,6 +149,7 @@ export function resolveConfig(root: string, config: WharfConfig = {}): ResolvedC
       }`,
     );
   }
+  checkServeNumbers(config.serve);
   return {
     root: abs,
     name: config.name ?? abs.split(/[\\/]/).pop() ?? "wharf",
@@ -118,9 +168,17 @@ export function resolveConfig(root: string, config: WharfConfig = {}): ResolvedC
       port: config.serve?.port ?? 8787,
       host: config.serve?.host ?? "127.0.0.1",
       token: config.serve?.token,
+      readToken: config.serve?.readToken,
       upstreams: config.serve?.upstreams ?? [],
       upstreamTimeoutMs: config.serve?.upstreamTimeoutMs ?? 2000,
+      upstreamMaxBytes: config.serve?.upstreamMaxBytes ?? 64 * 1024,
+      upstreamFailures: config.serve?.upstreamFailures ?? 3,
+      upstreamCooldownMs: config.serve?.upstreamCooldownMs ?? 10_000,
       maxUploadBytes: config.serve?.maxUploadBytes ?? 512 * 1024 * 1024,
+      ingestWaitMs: config.serve?.ingestWaitMs ?? 30_000,
+      uploadIdleTimeoutMs: config.serve?.uploadIdleTimeoutMs ?? 30_000,
+      uploadTimeoutMs: config.serve?.uploadTimeoutMs ?? 900_000,
+      headerTimeoutMs: config.serve?.headerTimeoutMs,
     },
     strategies: config.strategies ?? {},
     npi: { registry: config.npi?.registry },

@@ -1,8 +1,18 @@
 /**
- * `wharf land --watch`: land files as they appear in folders. A file lands
- * once it has stopped changing for the debounce time (so a copy in progress
- * is not read half-written); names of partial downloads are ignored. The
- * warehouse is held only while a file lands, so `build` can run meanwhile.
+ * `wharf land --watch`: land files as they appear in folders, each only
+ * once it is complete:
+ *
+ * - a file renamed (or moved) into the folder is complete at once — the
+ *   way a careful writer delivers (`x.csv.part` → `x.csv`);
+ * - any other file once its size and modification time stayed the same for
+ *   the settle interval and, where the system tells (Linux `/proc`), no
+ *   process still has it open for writing — so a writer that pauses
+ *   mid-file does not get half a file landed.
+ *
+ * Names of partial downloads and hidden files are ignored. Landings go
+ * through a {@linkcode LandingQueue}, one at a time; the warehouse is held
+ * only while a file lands, so `build` can run meanwhile, and a file that
+ * finds the warehouse held waits for it.
  *
  * @module
  */
@@ -12,21 +22,81 @@ import { openWarehouse } from "../db/warehouse.ts";
 import { LandingError } from "../errors.ts";
 import { expandInputs, isIgnored } from "./inputs.ts";
 import { type LandOptions, landPlanned, matchInputs } from "./land.ts";
+import type { FileOutcome } from "./land_file.ts";
+import { LandingQueue } from "./landing_queue.ts";
 
 /** Options of {@linkcode watchAndLand}. */
 export interface WatchOptions extends LandOptions {
   /** Folder the given paths are relative to. */
   cwd?: string;
-  /** How long a file must stay unchanged before it lands, in ms. */
-  debounceMs: number;
+  /** How long a file's size and modification time must stay unchanged before it lands, in ms. */
+  settleMs: number;
   /** Stops watching when aborted. */
   signal: AbortSignal;
+  /** Called when a file waits for the warehouse, held by another process. */
+  onWaiting?: (file: string, message: string) => void;
+}
+
+/**
+ * The files some process has open for writing, by real path, from Linux's
+ * `/proc`; undefined where that cannot be read. Processes of other users are
+ * invisible without privileges: their files count as not being written.
+ */
+export async function filesOpenForWriting(): Promise<Set<string> | undefined> {
+  const out = new Set<string>();
+  let procs: Deno.DirEntry[];
+  try {
+    procs = await Array.fromAsync(Deno.readDir("/proc"));
+  } catch {
+    return undefined;
+  }
+  for (const proc of procs) {
+    if (!/^\d+$/.test(proc.name)) continue;
+    let fds: Deno.DirEntry[];
+    try {
+      fds = await Array.fromAsync(Deno.readDir(`/proc/${proc.name}/fd`));
+    } catch {
+      continue; // gone, or another user's
+    }
+    for (const fd of fds) {
+      try {
+        const target = Deno.readLinkSync(`/proc/${proc.name}/fd/${fd.name}`);
+        if (!target.startsWith("/")) continue; // sockets, pipes
+        const info = Deno.readTextFileSync(`/proc/${proc.name}/fdinfo/${fd.name}`);
+        const flags = parseInt(/^flags:\s*([0-7]+)/m.exec(info)?.[1] ?? "0", 8);
+        if ((flags & 3) !== 0) out.add(target); // O_WRONLY or O_RDWR
+      } catch { /* closed meanwhile */ }
+    }
+  }
+  return out;
+}
+
+/** Whether some process has `path` open for writing (false where that cannot be known). */
+async function beingWritten(path: string, open?: Set<string>): Promise<boolean> {
+  const writing = open ?? await filesOpenForWriting();
+  if (!writing?.size) return false;
+  return writing.has(await Deno.realPath(path).catch(() => path));
+}
+
+function failedOutcome(file: string, message: string): FileOutcome {
+  return {
+    file,
+    source: "",
+    status: "failed",
+    rows: 0,
+    rejectedRows: 0,
+    size: 0,
+    message,
+    durationMs: 0,
+  };
 }
 
 /**
  * Lands what is already in `folders`, then every file that appears or
- * changes, until `signal` aborts. Files matching no source are reported
- * (as failed outcomes) and left alone.
+ * changes, each once complete (see the module doc), until `signal` aborts.
+ * Files matching no source are reported (as failed outcomes) and left alone.
+ *
+ * @throws {LandingError} when a path is not a folder.
  */
 export async function watchAndLand(
   config: ResolvedConfig,
@@ -39,87 +109,112 @@ export async function watchAndLand(
       throw new LandingError(d, `Cannot watch "${d}": not a folder`);
     }
   }
-  const landFiles = async (paths: readonly string[]) => {
+  // A watcher waits for a build however long it takes, so no file is given up.
+  const queue = new LandingQueue({
+    busyRetryMs: Infinity,
+    onBusy: (job, message) => options.onWaiting?.(job.label, message),
+  });
+  const landing = new Set<string>();
+  const land = (paths: readonly string[]) => {
     const { planned, unmatched } = matchInputs(
       config,
       paths.map((path) => ({ kind: "file", path })),
       options.source,
     );
-    for (const u of unmatched) {
-      options.onFile?.({
-        file: u.name,
-        source: "",
-        status: "failed",
-        rows: 0,
-        rejectedRows: 0,
-        size: 0,
-        message: u.message.split("\n")[0],
-        durationMs: 0,
-      });
-    }
+    for (const u of unmatched) options.onFile?.(failedOutcome(u.name, u.message.split("\n")[0]!));
     if (planned.length === 0) return;
-    // The warehouse is opened per landing, so builds can run while we watch.
-    const wh = await openWarehouse(options.db ?? config.warehouse, {
-      holder: "wharf land --watch",
+    for (const p of paths) landing.add(p);
+    const job = queue.submit(paths.map((p) => basename(p)).join(", "), async () => {
+      // The warehouse is opened per landing, so builds can run while we watch.
+      const wh = await openWarehouse(options.db ?? config.warehouse, {
+        holder: "wharf land --watch",
+      });
+      try {
+        return await landPlanned(wh, config, planned, options);
+      } finally {
+        wh.close();
+      }
     });
-    try {
-      await landPlanned(wh, config, planned, options);
-    } finally {
-      wh.close();
+    job.settled.then(() => {
+      for (const p of paths) landing.delete(p);
+      if (job.state === "failed" && !options.signal.aborted) {
+        console.error(
+          `error: ${job.error instanceof Error ? job.error.message : String(job.error)}`,
+        );
+      }
+    });
+  };
+
+  const pending = new Map<
+    string,
+    { timer: ReturnType<typeof setTimeout>; size: number; mtime: number }
+  >();
+  const arm = (path: string, stat: Deno.FileInfo) => {
+    const prev = pending.get(path);
+    if (prev) clearTimeout(prev.timer);
+    pending.set(path, {
+      timer: setTimeout(() => settle(path), options.settleMs),
+      size: stat.size,
+      mtime: stat.mtime?.getTime() ?? 0,
+    });
+  };
+  const settle = async (path: string) => {
+    const prev = pending.get(path);
+    const stat = await Deno.stat(path).catch(() => undefined);
+    if (!prev || pending.get(path) !== prev) return; // re-armed meanwhile
+    if (!stat?.isFile) {
+      pending.delete(path);
+      return;
     }
+    if (stat.size !== prev.size || (stat.mtime?.getTime() ?? 0) !== prev.mtime) {
+      arm(path, stat);
+      return;
+    }
+    if (await beingWritten(path)) {
+      if (pending.get(path) === prev) arm(path, stat);
+      return;
+    }
+    if (pending.get(path) !== prev) return;
+    pending.delete(path);
+    if (!landing.has(path)) land([path]);
   };
-  // Files land one at a time, in the order they settle.
-  let queue = Promise.resolve();
-  const enqueue = (path: string) => {
-    queue = queue.then(() => landFiles([path])).catch((err) =>
-      console.error(`error: ${err instanceof Error ? err.message : err}`)
-    );
-  };
+
+  const watcher = Deno.watchFs(dirs, { recursive: true });
+  const stop = () => watcher.close();
+  options.signal.addEventListener("abort", stop, { once: true });
   try {
-    const existing = await expandInputs(dirs);
-    await landFiles(existing.flatMap((i) => i.kind === "file" ? [i.path] : []));
-    const watcher = Deno.watchFs(dirs, { recursive: true });
-    options.signal.addEventListener("abort", () => watcher.close(), { once: true });
-    const pending = new Map<
-      string,
-      { timer: ReturnType<typeof setTimeout>; size: number; mtime: number }
-    >();
-    const settle = async (path: string) => {
-      const stat = await Deno.stat(path).catch(() => undefined);
-      const prev = pending.get(path);
-      if (!stat?.isFile || !prev) {
-        pending.delete(path);
-        return;
-      }
-      const mtime = stat.mtime?.getTime() ?? 0;
-      if (stat.size === prev.size && mtime === prev.mtime) {
-        pending.delete(path);
-        enqueue(path);
-      } else {
-        pending.set(path, {
-          timer: setTimeout(() => settle(path), options.debounceMs),
-          size: stat.size,
-          mtime,
-        });
-      }
-    };
+    // What is already there: complete files land together, in landing order;
+    // a file still being written waits like a new one.
+    const ready: string[] = [];
+    const writing = await filesOpenForWriting();
+    for (const input of await expandInputs(dirs)) {
+      if (input.kind !== "file") continue;
+      const stat = await Deno.stat(input.path);
+      const age = Date.now() - (stat.mtime?.getTime() ?? 0);
+      if (age < options.settleMs || await beingWritten(input.path, writing)) {
+        arm(input.path, stat);
+      } else ready.push(input.path);
+    }
+    if (ready.length) land(ready);
     for await (const event of watcher) {
       if (event.kind !== "create" && event.kind !== "modify" && event.kind !== "rename") continue;
       for (const path of event.paths) {
-        if (isIgnored(basename(path))) continue;
-        const prev = pending.get(path);
-        if (prev) clearTimeout(prev.timer);
+        if (isIgnored(basename(path)) || landing.has(path)) continue;
         const stat = await Deno.stat(path).catch(() => undefined);
         if (!stat?.isFile) continue;
-        pending.set(path, {
-          timer: setTimeout(() => settle(path), options.debounceMs),
-          size: stat.size,
-          mtime: stat.mtime?.getTime() ?? 0,
-        });
+        if (event.kind === "rename") {
+          // Renamed into place: the writer says it is complete.
+          const prev = pending.get(path);
+          if (prev) clearTimeout(prev.timer);
+          pending.delete(path);
+          land([path]);
+        } else arm(path, stat);
       }
     }
-    for (const p of pending.values()) clearTimeout(p.timer);
   } finally {
-    await queue;
+    options.signal.removeEventListener("abort", stop);
+    for (const p of pending.values()) clearTimeout(p.timer);
+    pending.clear();
+    await queue.close();
   }
 }

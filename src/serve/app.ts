@@ -8,6 +8,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { secureHeaders } from "hono/secure-headers";
 import { WarehouseError } from "../errors.ts";
+import { readAccess } from "./auth.ts";
 import type { AppDeps } from "./deps.ts";
 import { errorResponse, HttpError } from "./errors.ts";
 import { coalesceRoutes } from "./routes/coalesce.ts";
@@ -15,6 +16,7 @@ import { mountDocs } from "./routes/docs.ts";
 import { docsSiteRoutes } from "./routes/docs_site.ts";
 import { ingestRoutes } from "./routes/ingest.ts";
 import { modelRoutes } from "./routes/models.ts";
+import { UpstreamHealth } from "./upstream_health.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 
 /**
@@ -26,7 +28,11 @@ import denoJson from "../../deno.json" with { type: "json" };
  * Deno.serve({ port: 8787 }, app.fetch);
  * ```
  */
-export function createApp(deps: AppDeps): OpenAPIHono {
+export function createApp(appDeps: AppDeps): OpenAPIHono {
+  const deps: AppDeps = {
+    ...appDeps,
+    upstreamHealth: appDeps.upstreamHealth ?? new UpstreamHealth(),
+  };
   const app = new OpenAPIHono({
     defaultHook: (result, c) => {
       if (!result.success) {
@@ -48,12 +54,17 @@ export function createApp(deps: AppDeps): OpenAPIHono {
       ms: Math.round((performance.now() - started) * 100) / 100,
     });
   });
+  if (deps.readTokens?.length) app.use(readAccess(deps.readTokens));
   app.get("/health", (c) => {
     const s = deps.snapshot();
+    const upstreams = deps.upstreamHealth!.status();
     return c.json({
       status: "ok",
       snapshot: s.takenAt?.toISOString() ?? null,
       members_with_benefits: s.benefits.size,
+      upstreams: deps.upstreams.length,
+      upstreams_down: upstreams.filter((u) => u.state === "down").length,
+      landings_pending: deps.ingest?.queue.pending ?? 0,
     });
   });
   for (const group of [coalesceRoutes(deps), ingestRoutes(deps), modelRoutes(deps)]) {

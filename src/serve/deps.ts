@@ -6,9 +6,11 @@
  */
 import type { CompiledProject } from "../compile/compile_project.ts";
 import type { FileOutcome } from "../land/land_file.ts";
+import type { LandingQueue } from "../land/landing_queue.ts";
 import type { Source } from "../land/sources.ts";
 import type { Snapshot } from "./snapshot.ts";
 import type { Strategy } from "./strategies.ts";
+import type { UpstreamHealth } from "./upstream_health.ts";
 import type { UpstreamOptions } from "./upstreams.ts";
 
 /** Dependencies of the API. */
@@ -22,6 +24,13 @@ export interface AppDeps {
   /** Live benefit servers. */
   upstreams: readonly string[];
   upstreamOptions?: UpstreamOptions;
+  /**
+   * Which upstreams are down, shared by the requests; by default the app
+   * keeps its own with the default thresholds.
+   */
+  upstreamHealth?: UpstreamHealth;
+  /** Tokens that allow reads; none: reads are open. See `auth.ts`. */
+  readTokens?: readonly string[];
   /** Upload ingestion; absent disables the write endpoints. */
   ingest?: IngestDeps;
   /** Structured access log sink. */
@@ -32,10 +41,21 @@ export interface AppDeps {
 export interface IngestDeps {
   /** Bearer token the write endpoints require. */
   token: string;
+  /** Largest upload, bytes. */
   maxBytes: number;
+  /** Longest pause between two chunks of an upload, ms. */
+  idleTimeoutMs: number;
+  /** Longest upload, ms. */
+  timeoutMs: number;
+  /** How long a request waits for its landing before answering 202 with a job, ms. */
+  waitMs: number;
   sources: readonly Source[];
   /** Folder for uploads in progress. */
   tmpDir: string;
-  /** Lands an uploaded file as `source`. */
+  /** The process's one writer: every landing is a job of it. */
+  queue: LandingQueue;
+  /** Lands an uploaded file as `source` (called inside a job of `queue`). */
   land: (source: string, path: string, name: string) => Promise<FileOutcome>;
+  /** Aborted when the server stops: uploads still arriving are cut off. */
+  signal?: AbortSignal;
 }

@@ -7,18 +7,31 @@
  * in-memory index of `marts.member_benefits` — until the next change. While
  * a build runs, the last good snapshot keeps answering.
  *
+ * The copy is taken while the read-only instance holds DuckDB's shared
+ * lock, which writers in other processes respect (they wait, up to 3 s).
+ * That lock is a POSIX lock, shared by everything in this process, so the
+ * copy also runs through the landing queue's `exclusive` turn: no upload of
+ * this server opens the warehouse meanwhile (which would take the lock over
+ * and, on closing, drop it for the copy too).
+ *
+ * Copies live in a folder of this server's own (`owned_dir.ts`), removed
+ * when it stops; folders of servers that died are removed at start.
+ *
  * @module
  */
 import { copyFile, mkdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { openWarehouse, type Warehouse } from "../db/warehouse.ts";
-import type { Benefits } from "./strategies.ts";
+import { claimDir, type OwnedDir } from "./owned_dir.ts";
+import { type Benefits, MAX_CENTS } from "./strategies.ts";
 
 /** One source's landed figures for a member. */
 export interface LandedBenefits {
   source: string;
   values: Benefits;
   asOf: string | null;
+  /** Why these figures cannot be used (a value that is not integer cents within bounds). */
+  error?: string;
 }
 
 /** A consistent copy of the warehouse and what the API indexes from it. */
@@ -35,10 +48,15 @@ export interface Snapshot {
 
 /** Options of {@linkcode SnapshotManager}. */
 export interface SnapshotOptions {
-  /** Folder for the copies. */
+  /** Folder under which each server keeps its copies (`.wharf/snapshots`). */
   dir: string;
   /** Called with what happened at each refresh attempt (for the log). */
   onEvent?: (event: { kind: "loaded" | "busy" | "missing" | "error"; detail: string }) => void;
+  /**
+   * Runs the copy while nothing else in this process has the warehouse
+   * open: the landing queue's `exclusive`. Default: runs it at once.
+   */
+  exclusive?: <T>(fn: () => Promise<T>) => Promise<T>;
 }
 
 async function mtimeOf(path: string): Promise<number | undefined> {
@@ -52,15 +70,34 @@ async function mtimeOf(path: string): Promise<number | undefined> {
   return latest;
 }
 
-/** Loads `marts.member_benefits` into a map, if the mart exists. */
+/** SQL: true when `column` holds integer cents from 0 to {@linkcode MAX_CENTS}. */
+function validCents(column: string): string {
+  const v = `try_cast(${column} AS DOUBLE)`;
+  return `coalesce(${v} BETWEEN 0 AND ${MAX_CENTS} AND ${v} = floor(${v}), false)`;
+}
+
+/**
+ * Loads `marts.member_benefits` into a map, if the mart exists. A row whose
+ * figures are not integer cents within bounds (or are NULL) is kept with an
+ * `error`, so the answer names that source as failed instead of using it.
+ */
 export async function loadBenefits(db: Warehouse): Promise<Map<string, LandedBenefits[]>> {
   const map = new Map<string, LandedBenefits[]>();
   const exists = await db.query(
     "SELECT 1 FROM information_schema.tables WHERE table_schema = 'marts' AND table_name = 'member_benefits'",
   );
   if (exists.length === 0) return map;
+  const fields = ["oop_max", "remaining_oop_max", "copay"];
   const c = await db.columns(
-    "SELECT member_id, source, oop_max::DOUBLE AS oop_max, remaining_oop_max::DOUBLE AS remaining_oop_max, copay::DOUBLE AS copay, as_of::VARCHAR AS as_of FROM marts.member_benefits WHERE member_id IS NOT NULL AND oop_max IS NOT NULL AND remaining_oop_max IS NOT NULL AND copay IS NOT NULL",
+    `SELECT member_id, source, ${
+      fields.map((f) => `try_cast(${f} AS DOUBLE) AS ${f}`).join(", ")
+    }, as_of::VARCHAR AS as_of, ${fields.map(validCents).join(" AND ")} AS valid, concat_ws(', ', ${
+      fields.map((f) =>
+        `CASE WHEN NOT ${validCents(f)} THEN '${f} ' || coalesce(${f}::VARCHAR, 'NULL') END`
+      )
+        .join(", ")
+    }) AS invalid
+    FROM marts.member_benefits WHERE member_id IS NOT NULL`,
   );
   const ids = c.member_id as string[];
   for (let i = 0; i < ids.length; i++) {
@@ -73,6 +110,11 @@ export async function loadBenefits(db: Warehouse): Promise<Map<string, LandedBen
       },
       asOf: (c.as_of![i] as string | null) ?? null,
     };
+    if (!c.valid![i]) {
+      entry.error = `landed value out of range: ${
+        c.invalid![i]
+      } (expected integer cents from 0 to ${MAX_CENTS})`;
+    }
     const list = map.get(ids[i]!);
     if (list) list.push(entry);
     else map.set(ids[i]!, [entry]);
@@ -86,6 +128,9 @@ export class SnapshotManager {
   #generation = 0;
   #timer?: ReturnType<typeof setInterval>;
   #refreshing?: Promise<boolean>;
+  #dir?: Promise<OwnedDir>;
+  /** Earlier snapshots still open for requests in flight, closed a few seconds later. */
+  #retired = new Map<Snapshot, ReturnType<typeof setTimeout>>();
 
   constructor(readonly warehouse: string, readonly options: SnapshotOptions) {}
 
@@ -116,25 +161,31 @@ export class SnapshotManager {
     }
     if (mtime === this.#current.sourceMtime) return false;
     const generation = ++this.#generation;
-    const dir = join(this.options.dir, String(generation));
+    this.#dir ??= claimDir(this.options.dir);
+    const dir = join((await this.#dir).path, String(generation));
     const copy = join(dir, "snapshot.duckdb");
-    let source: Warehouse;
-    try {
-      source = await openWarehouse(this.warehouse, { readOnly: true });
-    } catch (err) {
-      this.options.onEvent?.({
-        kind: "busy",
-        detail: err instanceof Error ? err.message : String(err),
-      });
-      return false;
-    }
-    try {
-      await mkdir(dir, { recursive: true });
-      await copyFile(this.warehouse, copy);
-      await copyFile(`${this.warehouse}.wal`, `${copy}.wal`).catch(() => {});
-    } finally {
-      source.close();
-    }
+    const exclusive = this.options.exclusive ?? ((fn) => fn());
+    const copied = await exclusive(async () => {
+      let source: Warehouse;
+      try {
+        source = await openWarehouse(this.warehouse, { readOnly: true });
+      } catch (err) {
+        this.options.onEvent?.({
+          kind: "busy",
+          detail: err instanceof Error ? err.message : String(err),
+        });
+        return false;
+      }
+      try {
+        await mkdir(dir, { recursive: true });
+        await copyFile(this.warehouse, copy);
+        await copyFile(`${this.warehouse}.wal`, `${copy}.wal`).catch(() => {});
+        return true;
+      } finally {
+        source.close();
+      }
+    });
+    if (!copied) return false;
     let db: Warehouse | undefined;
     try {
       db = await openWarehouse(copy, { readOnly: true });
@@ -146,7 +197,13 @@ export class SnapshotManager {
         detail: `snapshot ${generation}: ${benefits.size} members with landed benefits`,
       });
       // Requests in flight may still read the previous copy: let them finish.
-      setTimeout(() => this.#dispose(previous), 5_000);
+      this.#retired.set(
+        previous,
+        setTimeout(() => {
+          this.#retired.delete(previous);
+          this.#dispose(previous);
+        }, 5_000),
+      );
       return true;
     } catch (err) {
       db?.close();
@@ -171,11 +228,18 @@ export class SnapshotManager {
     this.#timer = setInterval(() => this.refresh().catch(() => {}), intervalMs);
   }
 
-  /** Stops polling and closes the snapshot. */
+  /** Stops polling, closes the snapshot and removes this server's copies. */
   async close(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     await this.#refreshing?.catch(() => {});
+    for (const [snapshot, timer] of this.#retired) {
+      clearTimeout(timer);
+      await this.#dispose(snapshot);
+    }
+    this.#retired.clear();
     await this.#dispose(this.#current);
     this.#current = { benefits: new Map() };
+    await (await this.#dir?.catch(() => undefined))?.release();
+    this.#dir = undefined;
   }
 }

@@ -9,27 +9,40 @@ import { join } from "node:path";
 import type { ResolvedConfig } from "../config.ts";
 import { type CompiledProject, compileProject } from "../compile/compile_project.ts";
 import { landUpload } from "../land/land.ts";
+import { LandingQueue } from "../land/landing_queue.ts";
 import { listSources } from "../run/run_project.ts";
 import type { AppDeps } from "./deps.ts";
+import { claimDir } from "./owned_dir.ts";
 import { type Snapshot, SnapshotManager } from "./snapshot.ts";
 import { BUILTIN_STRATEGIES } from "./strategies.ts";
+import { UpstreamHealth } from "./upstream_health.ts";
 
 /** Options of {@linkcode prepareServer}. */
 export interface PrepareServerOptions {
   db: string;
   /** Extra upstreams besides the config's. */
   upstreams?: string[];
-  /** Bearer token for uploads (else the config's, else none: uploads disabled). */
+  /** Bearer token for uploads and reads (else the config's, else WHARF_API_TOKEN, else none: uploads disabled). */
   token?: string;
+  /** Bearer token for reads only (else the config's, else WHARF_API_READ_TOKEN). */
+  readToken?: string;
   log?: (entry: Record<string, unknown>) => void;
   /** How often to look for a new warehouse version, ms. Default 1000; 0 disables polling. */
   pollMs?: number;
 }
 
-/** The API's dependencies and the snapshot manager to close on shutdown. */
+/** The API's dependencies, and what to stop on shutdown. */
 export interface PreparedServer {
   deps: AppDeps;
   snapshots: SnapshotManager;
+  /** The process's one landing queue (uploads). */
+  queue: LandingQueue;
+  /**
+   * Stops: cuts uploads still arriving, fails queued landings (their
+   * requests answer 503), waits for the one landing, closes the snapshot
+   * and removes this server's working folders.
+   */
+  close(): Promise<void>;
 }
 
 /** Builds the API's dependencies for a project and takes the first snapshot. */
@@ -38,10 +51,20 @@ export async function prepareServer(
   options: PrepareServerOptions,
 ): Promise<PreparedServer> {
   const log = options.log ?? (() => {});
+  const queue = new LandingQueue({
+    onBusy: (job, message) =>
+      log({
+        time: new Date().toISOString(),
+        event: "ingest_waiting",
+        job: job.id,
+        detail: message,
+      }),
+  });
   const snapshots = new SnapshotManager(options.db, {
-    dir: join(config.root, ".wharf", "snapshots", String(Deno.pid)),
+    dir: join(config.root, ".wharf", "snapshots"),
     onEvent: (e) =>
       log({ time: new Date().toISOString(), event: `snapshot_${e.kind}`, detail: e.detail }),
+    exclusive: (fn) => queue.exclusive(fn),
   });
   await snapshots.refresh();
   if (options.pollMs !== 0) snapshots.watch(options.pollMs ?? 1000);
@@ -70,22 +93,35 @@ export async function prepareServer(
     return compiled.project!;
   };
 
-  const token = options.token ?? config.serve.token ?? Deno.env.get("WHARF_API_TOKEN");
-  const tmpDir = join(config.root, ".wharf", "uploads");
-  await Deno.mkdir(tmpDir, { recursive: true });
+  const { token, readToken } = serverTokens(config, options);
+  const uploads = await claimDir(join(config.root, ".wharf", "uploads"));
+  const stopping = new AbortController();
   const deps: AppDeps = {
     snapshot: () => snapshots.current,
     project,
     strategies: { ...BUILTIN_STRATEGIES, ...config.strategies },
     upstreams: [...config.serve.upstreams, ...(options.upstreams ?? [])],
-    upstreamOptions: { timeoutMs: config.serve.upstreamTimeoutMs },
+    upstreamOptions: {
+      timeoutMs: config.serve.upstreamTimeoutMs,
+      maxBytes: config.serve.upstreamMaxBytes,
+    },
+    upstreamHealth: new UpstreamHealth({
+      failures: config.serve.upstreamFailures,
+      cooldownMs: config.serve.upstreamCooldownMs,
+    }),
+    readTokens: [token, readToken].filter((t): t is string => !!t),
     log,
     ingest: token
       ? {
         token,
         maxBytes: config.serve.maxUploadBytes,
+        idleTimeoutMs: config.serve.uploadIdleTimeoutMs,
+        timeoutMs: config.serve.uploadTimeoutMs,
+        waitMs: config.serve.ingestWaitMs,
         sources: config.sources,
-        tmpDir,
+        tmpDir: uploads.path,
+        queue,
+        signal: stopping.signal,
         land: async (source, path, name) => {
           const outcome = await landUpload(config, { db: options.db, source, path, name });
           snapshots.refresh().catch(() => {});
@@ -94,5 +130,36 @@ export async function prepareServer(
       }
       : undefined,
   };
-  return { deps, snapshots };
+  let closing: Promise<void> | undefined;
+  return {
+    deps,
+    snapshots,
+    queue,
+    close() {
+      closing ??= (async () => {
+        stopping.abort();
+        await queue.close();
+        await deps.upstreamHealth!.settle();
+        await snapshots.close();
+        await uploads.release();
+      })();
+      return closing;
+    },
+  };
+}
+
+/**
+ * The server's tokens: the write token (uploads and reads) and the read
+ * token, each from the options, else the config, else the environment
+ * (WHARF_API_TOKEN, WHARF_API_READ_TOKEN).
+ */
+export function serverTokens(
+  config: ResolvedConfig,
+  options: { token?: string; readToken?: string } = {},
+): { token?: string; readToken?: string } {
+  return {
+    token: options.token ?? config.serve.token ?? (Deno.env.get("WHARF_API_TOKEN") || undefined),
+    readToken: options.readToken ?? config.serve.readToken ??
+      (Deno.env.get("WHARF_API_READ_TOKEN") || undefined),
+  };
 }

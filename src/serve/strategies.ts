@@ -14,6 +14,13 @@ export interface Benefits {
   copay: number;
 }
 
+/**
+ * The largest figure a source may report: $1,000,000,000 in cents. Larger
+ * (or fractional, or negative) values are that source's error, never an
+ * answer; sums of this many sources' figures stay exact in a double.
+ */
+export const MAX_CENTS = 100_000_000_000;
+
 /** Turns the answers of several sources (at least one) into one. */
 export type Strategy = (answers: readonly Benefits[]) => Benefits;
 

@@ -1,56 +1,8 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { loadConfig, type ResolvedConfig } from "../../src/config.ts";
-import { generate } from "../../src/gen/generate.ts";
 import { land } from "../../src/land/land.ts";
-import { runProject } from "../../src/run/run_project.ts";
-import { createApp } from "../../src/serve/app.ts";
-import { prepareServer } from "../../src/serve/start.ts";
-import { cliCommand, REPO, serveLocal, type TempProject, tempProject } from "../helpers.ts";
+import { cliCommand, REPO, tempProject } from "../helpers.ts";
 import { query } from "../land/helpers.ts";
-
-const TOKEN = "s3cret-token";
-
-async function healthcare(p: TempProject): Promise<ResolvedConfig> {
-  const base = await loadConfig(REPO);
-  return {
-    ...base,
-    root: p.root,
-    paths: { ...base.paths, target: join(p.root, "target"), cache: join(p.root, "cache") },
-  };
-}
-
-/** A built warehouse and a real server on a random loopback port. */
-async function served(p: TempProject, maxUploadBytes?: number) {
-  const config = await healthcare(p);
-  if (maxUploadBytes !== undefined) config.serve = { ...config.serve, maxUploadBytes };
-  const data = join(p.root, "data");
-  await generate(data, { seed: 5, scale: 0.3 });
-  await land(config, ["visitpay", "waymark", "benefits", "npi"].map((d) => join(data, d)), {
-    db: p.db,
-  });
-  assert.ok((await runProject("build", config, { db: p.db })).ok);
-  const logs: Record<string, unknown>[] = [];
-  const { deps, snapshots } = await prepareServer(config, {
-    db: p.db,
-    token: TOKEN,
-    log: (e) => logs.push(e),
-    pollMs: 200,
-  });
-  const server = serveLocal(createApp(deps).fetch);
-  const base = server.base;
-  return {
-    config,
-    base,
-    logs,
-    snapshots,
-    get: (path: string, init?: RequestInit) => fetch(`${base}${path}`, init),
-    [Symbol.asyncDispose]: async () => {
-      await server[Symbol.asyncDispose]();
-      await snapshots.close();
-    },
-  };
-}
+import { served, TOKEN } from "./served.ts";
 
 Deno.test("the API answers from landed data: every strategy, health, models, rows, OpenAPI, docs page", async () => {
   await using p = await tempProject();
@@ -153,6 +105,15 @@ Deno.test("no parameter reaches SQL or the file system", async () => {
   );
   assert.equal(badColumn.status, 400);
   assert.match((await badColumn.json()).error, /^Unknown column/);
+  // Keys that mean something to JavaScript objects are columns like any other: unknown ones.
+  for (const key of ["__proto__", "constructor", "toString", "hasOwnProperty"]) {
+    const res = await s.get(`/api/models/marts/members/rows?${key}=x`);
+    assert.equal(res.status, 400, key);
+    assert.match(
+      (await res.json()).error,
+      new RegExp(`^Unknown column "${key}" for marts\\.members: `),
+    );
+  }
   for (
     const path of [
       "/api/models/marts/members%3B%20drop/rows",
@@ -186,7 +147,7 @@ Deno.test("uploads land through the same code as wharf land, with token, size an
   const csv =
     "member_id,oop_max,remaining_oop_max,copay,as_of\nNEW1,100000,50000,2000,2024-02-01T00:00:00Z\n";
   const url = "/api/ingest/benefits?filename=benefits-payer_d-20240201_000000.csv";
-  assert.equal((await s.get(url, { method: "POST", body: csv })).status, 401);
+  assert.equal((await s.fetch(url, { method: "POST", body: csv })).status, 401);
   assert.equal(
     (await s.get(url, { method: "POST", body: csv, headers: { authorization: "Bearer wrong" } }))
       .status,
@@ -250,7 +211,7 @@ Deno.test("uploads land through the same code as wharf land, with token, size an
 
 Deno.test("uploads over the size limit are refused, up front or while streaming, and nothing lands", async () => {
   await using p = await tempProject();
-  await using s = await served(p, 1024 * 1024);
+  await using s = await served(p, { maxUploadBytes: 1024 * 1024 });
   const auth = { authorization: `Bearer ${TOKEN}` };
   const header = "member_id,oop_max,remaining_oop_max,copay,as_of\n";
   const declared = await s.get("/api/ingest/benefits?filename=benefits-big-20240205_000000.csv", {

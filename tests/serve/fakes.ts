@@ -17,7 +17,9 @@ export type Behavior =
   | { kind: "status"; status: number }
   | { kind: "slow"; ms: number; values: Benefits }
   | { kind: "slowloris" }
-  | { kind: "flaky"; failures: number; values: Benefits };
+  | { kind: "flaky"; failures: number; values: Benefits }
+  | { kind: "hang" }
+  | { kind: "huge"; bytes: number };
 
 /** A running fake upstream. */
 export interface FakeUpstream extends AsyncDisposable {
@@ -59,6 +61,14 @@ export function fakeUpstream(behavior: Behavior): FakeUpstream {
       case "flaky":
         if (failures-- > 0) return new Response("oops", { status: 503 });
         return Response.json(behavior.values);
+      case "hang":
+        // Never answers; gives up when the server stops.
+        await new Promise((r) => server.signal.addEventListener("abort", r, { once: true }));
+        return new Response(null, { status: 503 });
+      case "huge":
+        return new Response(`{"oop_max": 1, "pad": "${"x".repeat(behavior.bytes)}"}`, {
+          headers: { "content-type": "application/json" },
+        });
     }
   });
   return {

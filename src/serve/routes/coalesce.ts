@@ -8,7 +8,8 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppDeps } from "../deps.ts";
 import { HttpError } from "../errors.ts";
-import { askUpstream, type SourceAnswer } from "../upstreams.ts";
+import { UpstreamHealth } from "../upstream_health.ts";
+import type { SourceAnswer } from "../upstreams.ts";
 
 const Benefits = z.object({
   oop_max: z.number().int().openapi({
@@ -62,15 +63,16 @@ const route = createRoute({
       content: { "application/json": { schema: ErrorBody } },
     },
     404: {
-      description: "No source knows the member",
+      description: "Every source answered, and none knows the member",
       content: { "application/json": { schema: ErrorBody } },
     },
     502: {
-      description: "Every source failed",
+      description:
+        "No source that answered knows the member, and some failed: the answer is unknown (they are named)",
       content: { "application/json": { schema: ErrorBody } },
     },
     504: {
-      description: "Every source timed out",
+      description: "As 502, when every failed source timed out",
       content: { "application/json": { schema: ErrorBody } },
     },
   },
@@ -84,6 +86,7 @@ const route = createRoute({
  */
 export function coalesceRoutes(deps: AppDeps): OpenAPIHono {
   const app = new OpenAPIHono();
+  const health = deps.upstreamHealth ?? new UpstreamHealth();
   app.openAPIRegistry.registerPath(route);
   app.get("/api/coalescence/:strategy", async (c) => {
     const name = c.req.param("strategy");
@@ -102,7 +105,9 @@ export function coalesceRoutes(deps: AppDeps): OpenAPIHono {
     const snapshot = deps.snapshot();
     const landed = snapshot.benefits.get(memberId);
     // The common case, landed data and no live upstreams: no lists to build.
-    if (landed && deps.upstreams.length === 0 && explain !== "true") {
+    if (
+      landed && deps.upstreams.length === 0 && explain !== "true" && landed.every((l) => !l.error)
+    ) {
       return c.json(
         strategy(landed.length === 1 ? [landed[0]!.values] : landed.map((l) => l.values)),
         200,
@@ -111,40 +116,59 @@ export function coalesceRoutes(deps: AppDeps): OpenAPIHono {
     const answers: SourceAnswer[] = [];
     if (landed) {
       for (const l of landed) {
-        answers.push({ source: `landed:${l.source}`, status: "ok", values: l.values });
+        answers.push(
+          l.error
+            ? { source: `landed:${l.source}`, status: "failed", error: l.error, badValues: true }
+            : { source: `landed:${l.source}`, status: "ok", values: l.values },
+        );
       }
     } else if (snapshot.db) {
       answers.push({ source: "landed", status: "unknown" });
     }
     answers.push(
       ...await Promise.all(
-        deps.upstreams.map((u) => askUpstream(u, memberId, deps.upstreamOptions)),
+        deps.upstreams.map((u) => health.ask(u, memberId, deps.upstreamOptions)),
       ),
     );
+    const shown = () => answers.map(publicAnswer);
     const ok = answers.flatMap((a) => a.status === "ok" ? [a.values] : []);
     if (ok.length === 0) {
       const failed = answers.filter((a): a is Extract<SourceAnswer, { status: "failed" }> =>
         a.status === "failed"
       );
-      if (answers.length > 0 && failed.length === answers.length) {
-        const allTimedOut = failed.every((f) => f.timeout);
+      if (failed.length > 0) {
+        const named = failed.map((f) => `${f.source} (${f.error})`).join(", ");
         throw new HttpError(
-          allTimedOut ? 504 : 502,
-          `Every source failed for member ${memberId}: ${
-            failed.map((f) => `${f.source} (${f.error})`).join(", ")
-          }`,
-          { sources: answers },
+          failed.every((f) => f.timeout) ? 504 : 502,
+          failed.length === answers.length
+            ? `Every source failed for member ${memberId}: ${named}`
+            : `No source that answered knows member ${memberId}, and ${failed.length} ${
+              failed.length === 1 ? "source" : "sources"
+            } failed, so the answer is unknown: ${named}`,
+          { sources: shown() },
         );
       }
       throw new HttpError(
         404,
         `No info found for member ${memberId}`,
-        explain === "true" ? { sources: answers } : {},
+        explain === "true" ? { sources: shown() } : {},
       );
     }
     const result = strategy(ok);
-    if (explain === "true") return c.json({ ...result, strategy: name, sources: answers }, 200);
+    if (explain === "true") return c.json({ ...result, strategy: name, sources: shown() }, 200);
     return c.json(result, 200);
   });
   return app;
+}
+
+/** A source's answer as the API shows it: no internal flags. */
+function publicAnswer(a: SourceAnswer): Record<string, unknown> {
+  if (a.status === "ok") return { source: a.source, status: a.status, values: a.values };
+  if (a.status === "unknown") return { source: a.source, status: a.status };
+  return {
+    source: a.source,
+    status: a.status,
+    error: a.error,
+    ...(a.timeout ? { timeout: true } : {}),
+  };
 }

@@ -1,20 +1,65 @@
 /**
  * `POST /api/ingest/{source}`: land an uploaded file (multipart or raw
- * body) through the same code as `wharf land`. The upload is streamed to
- * disk, never held whole in memory, and refused past the size limit.
+ * body) through the same code as `wharf land`. The upload streams to disk
+ * within its limits (size, pauses, total time), then becomes a job of the
+ * process's one landing queue; the request answers when the file is
+ * committed, or 202 with the job to poll at `GET /api/ingest/jobs/{id}` when
+ * that takes longer than `serve.ingestWaitMs`.
  *
  * @module
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import busboy from "busboy";
-import { createWriteStream } from "node:fs";
 import { rm } from "node:fs/promises";
 import { basename, join } from "node:path";
+import { WarehouseError, WharfError } from "../../errors.ts";
 import { formatFromName } from "../../land/detect.ts";
+import { type LandingJob, QueueClosedError } from "../../land/landing_queue.ts";
+import { requireToken } from "../auth.ts";
 import type { AppDeps, IngestDeps } from "../deps.ts";
 import { HttpError } from "../errors.ts";
+import {
+  readBody,
+  receiveUpload,
+  tooLarge,
+  UploadFile,
+  type UploadLimits,
+} from "../upload_file.ts";
 
 const ErrorBody = z.object({ error: z.string() }).passthrough();
+
+const Landed = z.object({
+  job_id: z.string(),
+  status: z.enum(["landed", "skipped"]),
+  skipped_as_duplicate: z.boolean(),
+  batch_id: z.number().nullable(),
+  rows: z.number(),
+  rejected_rows: z.number(),
+  sha256: z.string().nullable(),
+  message: z.string().nullable(),
+}).openapi("Landed");
+
+const Job = z.object({
+  job_id: z.string(),
+  status: z.enum(["queued", "landing", "landed", "skipped", "failed"]),
+  file: z.string(),
+  submitted_at: z.string(),
+  started_at: z.string().nullable(),
+  finished_at: z.string().nullable(),
+  waiting: z.string().optional().openapi({
+    description: "While the warehouse is held by another process: which",
+  }),
+  result: Landed.optional(),
+  error: z.string().optional(),
+  http_status: z.number().optional().openapi({
+    description: "What the upload would have answered, once finished",
+  }),
+}).openapi("IngestJob");
+
+/** A JSON response of the OpenAPI document. */
+function json(description: string, schema: z.ZodType = ErrorBody) {
+  return { description, content: { "application/json": { schema } } };
+}
 
 const route = createRoute({
   method: "post",
@@ -22,47 +67,37 @@ const route = createRoute({
   summary: "Land an uploaded file as a source",
   description:
     "Send the file as multipart/form-data (the first file part) or as the raw body with ?filename=. " +
-    "Requires `Authorization: Bearer <token>`.",
+    "Requires `Authorization: Bearer <token>`. Answers when the file is committed, or 202 with a job " +
+    "to poll when landing takes longer than serve.ingestWaitMs.",
   security: [{ bearer: [] }],
   request: {
     params: z.object({ source: z.string() }),
     query: z.object({ filename: z.string().optional() }),
   },
   responses: {
-    200: {
-      description: "The manifest entry",
-      content: {
-        "application/json": {
-          schema: z.object({
-            status: z.enum(["landed", "skipped"]),
-            skipped_as_duplicate: z.boolean(),
-            batch_id: z.number().nullable(),
-            rows: z.number(),
-            rejected_rows: z.number(),
-            sha256: z.string().nullable(),
-            message: z.string().nullable(),
-          }),
-        },
-      },
-    },
-    400: {
-      description: "The file does not fit the source",
-      content: { "application/json": { schema: ErrorBody } },
-    },
-    401: { description: "No bearer token", content: { "application/json": { schema: ErrorBody } } },
-    403: {
-      description: "Wrong token, or uploads disabled",
-      content: { "application/json": { schema: ErrorBody } },
-    },
-    404: { description: "Unknown source", content: { "application/json": { schema: ErrorBody } } },
-    413: {
-      description: "Over the size limit",
-      content: { "application/json": { schema: ErrorBody } },
-    },
-    503: {
-      description: "The warehouse is busy (a build is running)",
-      content: { "application/json": { schema: ErrorBody } },
-    },
+    200: json("The manifest entry", Landed),
+    202: json("Still landing: poll the job", Job),
+    400: json("Bad file name, or the file does not fit the source"),
+    401: json("No token"),
+    403: json("Wrong token, or uploads disabled"),
+    404: json("Unknown source"),
+    408: json("The upload paused too long or took too long"),
+    413: json("Over the size limit"),
+    503: json("The warehouse stayed busy (a build is running), or the server is stopping"),
+  },
+});
+
+const jobRoute = createRoute({
+  method: "get",
+  path: "/api/ingest/jobs/{id}",
+  summary: "An upload's landing job",
+  security: [{ bearer: [] }],
+  request: { params: z.object({ id: z.string() }) },
+  responses: {
+    200: json("The job", Job),
+    401: json("No token"),
+    403: json("Wrong token, or uploads disabled"),
+    404: json("No such job (or long forgotten)"),
   },
 });
 
@@ -70,7 +105,6 @@ const route = createRoute({
 interface MultipartParser {
   write(chunk: Uint8Array): boolean;
   end(): void;
-  once(event: "drain", listener: () => void): void;
   on(
     event: "file",
     listener: (field: string, stream: FilePart, info: { filename: string }) => void,
@@ -81,23 +115,15 @@ interface MultipartParser {
 
 /** A file part as busboy streams it. */
 interface FilePart {
-  pipe<T>(destination: T): T;
-  on(event: "limit" | "error", listener: (err?: unknown) => void): void;
+  on(event: "data", listener: (chunk: Uint8Array) => void): void;
+  on(event: "limit", listener: () => void): void;
+  resume(): void;
 }
 
 const createParser = busboy as unknown as (options: {
   headers: Record<string, string>;
   limits: { files: number; fileSize: number };
 }) => MultipartParser;
-
-/** Compares secrets in time that does not depend on where they differ. */
-function sameSecret(a: string, b: string): boolean {
-  const x = new TextEncoder().encode(a);
-  const y = new TextEncoder().encode(b);
-  let diff = x.length ^ y.length;
-  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
-  return diff === 0;
-}
 
 function authorize(ingest: IngestDeps | undefined, header: string | undefined): IngestDeps {
   if (!ingest) {
@@ -106,83 +132,168 @@ function authorize(ingest: IngestDeps | undefined, header: string | undefined): 
       "Uploads are disabled: configure serve.token in wharf.config.ts or WHARF_API_TOKEN",
     );
   }
-  const token = /^Bearer\s+(.+)$/i.exec(header ?? "")?.[1];
-  if (!token) {
-    throw new HttpError(401, "Missing bearer token: send Authorization: Bearer <token>", {}, {
-      "WWW-Authenticate": "Bearer",
-    });
-  }
-  if (!sameSecret(token, ingest.token)) throw new HttpError(403, "Wrong bearer token");
+  requireToken([ingest.token], header, "uploads");
   return ingest;
 }
 
-function tooLarge(max: number): HttpError {
-  return new HttpError(413, `Upload too large: the limit is ${max} bytes`);
-}
-
-/** Streams `body` to `path`, at most `max` bytes. */
-async function saveStream(
-  body: ReadableStream<Uint8Array>,
-  path: string,
-  max: number,
-): Promise<void> {
-  using file = await Deno.open(path, { write: true, create: true, truncate: true });
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > max) throw tooLarge(max);
-    let off = 0;
-    while (off < chunk.length) off += await file.write(chunk.subarray(off));
+/**
+ * The file name an upload is landed under: its last path segment, at most
+ * 255 bytes of UTF-8, without control characters.
+ *
+ * @throws {HttpError} 400 naming what is wrong.
+ */
+export function uploadName(raw: string | undefined): string {
+  const name = basename((raw ?? "").replaceAll("\\", "/"));
+  if (!name) {
+    throw new HttpError(
+      400,
+      "Missing file name: pass ?filename=<name> with a raw body, or upload multipart with a file name",
+    );
   }
+  // deno-lint-ignore no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(name)) {
+    throw new HttpError(
+      400,
+      `Invalid file name ${JSON.stringify(name)}: it holds a control character (NUL, newline, …)`,
+    );
+  }
+  const bytes = new TextEncoder().encode(name).length;
+  if (bytes > 255) {
+    throw new HttpError(
+      400,
+      `Invalid file name "${name.slice(0, 40)}…": ${bytes} bytes long, the limit is 255`,
+    );
+  }
+  if (name === "." || name === "..") throw new HttpError(400, `Invalid file name "${name}"`);
+  return name;
 }
 
 /** Streams the first file part of a multipart body to `path`; returns its file name. */
-function saveMultipart(req: Request, path: string, max: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let bb: MultipartParser;
-    try {
-      bb = createParser({
-        headers: Object.fromEntries(req.headers),
-        limits: { files: 1, fileSize: max },
-      });
-    } catch (err) {
-      reject(new HttpError(400, `Malformed multipart upload: ${(err as Error).message}`));
-      return;
-    }
-    let name: string | undefined;
-    let writing: Promise<void> | undefined;
-    bb.on("file", (_field, stream, info) => {
-      name = basename(info.filename || "");
-      const out = createWriteStream(path);
-      writing = new Promise((done, fail) => {
-        stream.on("limit", () => fail(tooLarge(max)));
-        out.on("finish", () => done());
-        out.on("error", fail);
-        stream.on("error", fail);
-      });
-      stream.pipe(out);
+async function receiveMultipart(req: Request, path: string, limits: UploadLimits): Promise<string> {
+  let bb: MultipartParser;
+  try {
+    bb = createParser({
+      headers: Object.fromEntries(req.headers),
+      limits: { files: 1, fileSize: limits.maxBytes + 1 },
     });
+  } catch (err) {
+    throw new HttpError(400, `Malformed multipart upload: ${(err as Error).message}`);
+  }
+  let file: UploadFile | undefined;
+  let name: string | undefined;
+  let failure: unknown;
+  const closed = new Promise<void>((resolve, reject) => {
+    bb.on("close", resolve);
     bb.on(
       "error",
       (err) => reject(new HttpError(400, `Malformed multipart upload: ${(err as Error).message}`)),
     );
-    bb.on("close", () => {
-      if (!writing || !name) {
-        reject(new HttpError(400, "No file in the multipart upload: send it as a file part"));
-        return;
-      }
-      writing.then(() => resolve(name!), reject);
-    });
-    (async () => {
-      // Feed the body with backpressure: wait for busboy to drain before the next chunk.
-      for await (const chunk of req.body!) {
-        if (!bb.write(chunk)) await new Promise<void>((r) => bb.once("drain", () => r()));
-      }
-      bb.end();
-    })().catch((err) =>
-      reject(new HttpError(400, `Upload interrupted: ${(err as Error).message}`))
-    );
   });
+  closed.catch(() => {});
+  bb.on("file", (_field, stream, info) => {
+    if (file || failure) return stream.resume();
+    try {
+      name = uploadName(info.filename);
+      file = UploadFile.create(path, limits.maxBytes);
+    } catch (err) {
+      failure = err;
+      return stream.resume();
+    }
+    const sink = file;
+    stream.on("data", (chunk) => {
+      if (failure) return;
+      try {
+        sink.push(chunk);
+      } catch (err) {
+        failure = err;
+      }
+    });
+    stream.on("limit", () => (failure ??= tooLarge(limits.maxBytes)));
+  });
+  try {
+    await readBody(req.body!, limits, (chunk) => {
+      bb.write(chunk);
+      if (failure) throw failure;
+    });
+    bb.end();
+    await closed;
+    if (failure) throw failure;
+    if (!file || !name) {
+      throw new HttpError(400, "No file in the multipart upload: send it as a file part");
+    }
+    file.finish();
+    return name;
+  } catch (err) {
+    file?.discard();
+    throw err;
+  }
+}
+
+function iso(d: Date | undefined): string | null {
+  return d?.toISOString() ?? null;
+}
+
+/** What an upload answers for a finished job: status and body. */
+function finishedAnswer(
+  job: LandingJob,
+  log: AppDeps["log"],
+): { status: 200 | 400 | 500 | 503; body: Record<string, unknown>; retry?: boolean } {
+  if (job.state === "done") {
+    const outcome = job.outcomes![0]!;
+    if (outcome.status === "failed") {
+      return {
+        status: 400,
+        body: { error: outcome.message ?? `File "${job.label}" could not be landed` },
+      };
+    }
+    return {
+      status: 200,
+      body: {
+        job_id: job.id,
+        status: outcome.status,
+        skipped_as_duplicate: outcome.status === "skipped",
+        batch_id: outcome.batchId ?? null,
+        rows: outcome.rows,
+        rejected_rows: outcome.rejectedRows,
+        sha256: outcome.sha256 ?? null,
+        message: outcome.message ?? null,
+      },
+    };
+  }
+  const err = job.error;
+  if (err instanceof QueueClosedError) return { status: 503, body: { error: err.message } };
+  if (err instanceof WarehouseError) {
+    return { status: 503, body: { error: `The warehouse is busy: ${err.message}` }, retry: true };
+  }
+  if (err instanceof WharfError) return { status: 400, body: { error: err.message } };
+  log?.({
+    time: new Date().toISOString(),
+    level: "error",
+    event: "ingest_job",
+    job: job.id,
+    error: err instanceof Error ? err.stack : String(err),
+  });
+  return { status: 500, body: { error: "Internal error: see the server log" } };
+}
+
+/** A job as `GET /api/ingest/jobs/{id}` shows it. */
+function jobBody(job: LandingJob, log: AppDeps["log"]): Record<string, unknown> {
+  const body: Record<string, unknown> = {
+    job_id: job.id,
+    status: job.state === "done" ? job.outcomes![0]!.status : job.state,
+    file: job.label,
+    submitted_at: iso(job.submittedAt),
+    started_at: iso(job.startedAt),
+    finished_at: iso(job.finishedAt),
+  };
+  if (job.waiting) body.waiting = job.waiting;
+  if (job.state === "done" || job.state === "failed") {
+    const answer = finishedAnswer(job, log);
+    if (answer.status === 200) body.result = answer.body;
+    else body.error = answer.body.error;
+    body.http_status = answer.status;
+  }
+  return body;
 }
 
 /** The ingestion route group. */
@@ -204,26 +315,26 @@ export function ingestRoutes(deps: AppDeps): OpenAPIHono {
     if (Number.isFinite(length) && length > ingest.maxBytes + 64 * 1024) {
       throw tooLarge(ingest.maxBytes);
     }
+    const multipart = (c.req.header("content-type") ?? "").startsWith("multipart/form-data");
+    const rawName = multipart ? undefined : uploadName(c.req.valid("query").filename);
     const body = c.req.raw.body;
     if (!body) {
       throw new HttpError(400, "Empty upload: send the file as the body or a multipart file part");
     }
+    // A client that disconnects ends the body with an error; a server that stops aborts `signal`.
+    const limits: UploadLimits = {
+      maxBytes: ingest.maxBytes,
+      idleTimeoutMs: ingest.idleTimeoutMs,
+      timeoutMs: ingest.timeoutMs,
+      signal: ingest.signal,
+    };
     const dir = await Deno.makeTempDir({ dir: ingest.tmpDir, prefix: "upload_" });
+    let job: LandingJob;
     try {
       const tmp = join(dir, "upload");
-      let name: string;
-      if ((c.req.header("content-type") ?? "").startsWith("multipart/form-data")) {
-        name = await saveMultipart(c.req.raw, tmp, ingest.maxBytes);
-      } else {
-        name = basename(c.req.valid("query").filename ?? "");
-        if (!name) {
-          throw new HttpError(
-            400,
-            "Missing file name: pass ?filename=<name> with a raw body, or upload multipart",
-          );
-        }
-        await saveStream(body, tmp, ingest.maxBytes);
-      }
+      const name = multipart
+        ? await receiveMultipart(c.req.raw, tmp, limits)
+        : (await receiveUpload(body, tmp, limits), rawName!);
       const format = formatFromName(name);
       if (!format || (src.format && src.format !== format)) {
         throw new HttpError(
@@ -235,22 +346,38 @@ export function ingestRoutes(deps: AppDeps): OpenAPIHono {
       }
       const path = join(dir, name);
       await Deno.rename(tmp, path);
-      const outcome = await ingest.land(source, path, name);
-      if (outcome.status === "failed") {
-        throw new HttpError(400, outcome.message ?? `File "${name}" could not be landed`);
-      }
-      return c.json({
-        status: outcome.status,
-        skipped_as_duplicate: outcome.status === "skipped",
-        batch_id: outcome.batchId ?? null,
-        rows: outcome.rows,
-        rejected_rows: outcome.rejectedRows,
-        sha256: outcome.sha256 ?? null,
-        message: outcome.message ?? null,
-      }, 200);
-    } finally {
+      job = ingest.queue.submit(
+        name,
+        async () => [await ingest.land(source, path, name)],
+        () => rm(dir, { recursive: true, force: true }),
+      );
+    } catch (err) {
       await rm(dir, { recursive: true, force: true });
+      if (err instanceof QueueClosedError) throw new HttpError(503, err.message);
+      throw err;
     }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      job.settled,
+      new Promise<void>((r) => (timer = setTimeout(r, ingest.waitMs))),
+    ]);
+    clearTimeout(timer);
+    if (job.state === "queued" || job.state === "landing") {
+      c.header("Location", `/api/ingest/jobs/${job.id}`);
+      return c.json(jobBody(job, deps.log) as z.infer<typeof Job>, 202);
+    }
+    const answer = finishedAnswer(job, deps.log);
+    if (answer.retry) c.header("Retry-After", "5");
+    return c.json(answer.body as z.infer<typeof Landed>, answer.status as 200);
+  });
+  app.openapi(jobRoute, (c) => {
+    const ingest = authorize(deps.ingest, c.req.header("authorization"));
+    const { id } = c.req.valid("param");
+    const job = ingest.queue.get(id);
+    if (!job) {
+      throw new HttpError(404, `No ingest job "${id}": it never existed or was long forgotten`);
+    }
+    return c.json(jobBody(job, deps.log) as z.infer<typeof Job>, 200);
   });
   return app;
 }

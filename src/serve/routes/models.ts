@@ -222,9 +222,7 @@ export function modelRoutes(deps: AppDeps): OpenAPIHono {
 
   app.openapi(rowsRoute, async (c) => {
     const { layer, name } = c.req.valid("param");
-    const { limit, offset, ...filters } = c.req.valid("query") as
-      & { limit: number; offset: number }
-      & Record<string, unknown>;
+    const { limit, offset } = c.req.valid("query");
     const m = await findModel(deps, layer, name);
     const db = deps.snapshot().db;
     const columns = await builtColumns(deps, m);
@@ -234,16 +232,20 @@ export function modelRoutes(deps: AppDeps): OpenAPIHono {
     const known = new Set(columns.map((col) => col.name));
     const where: string[] = [];
     const values: string[] = [];
-    for (const [col, value] of Object.entries(filters)) {
+    // Filters come from the query string as sent (every key, `__proto__` too), not a parsed object.
+    const query = new URL(c.req.url).searchParams;
+    for (const col of new Set(query.keys())) {
+      if (col === "limit" || col === "offset") continue;
       if (!known.has(col)) {
         throw new HttpError(
           400,
           `Unknown column "${col}" for ${m.id}: filter on one of ${[...known].join(", ")}`,
         );
       }
-      if (typeof value !== "string") throw new HttpError(400, `Give column "${col}" once`);
+      const given = query.getAll(col);
+      if (given.length > 1) throw new HttpError(400, `Give column "${col}" once`);
       where.push(`CAST(${quoteIdent(col)} AS VARCHAR) = ?`);
-      values.push(value);
+      values.push(given[0]!);
     }
     const sql = `SELECT * FROM ${quoteRelation(m.layer, m.name)}${
       where.length ? ` WHERE ${where.join(" AND ")}` : ""

@@ -1,0 +1,158 @@
+import assert from "node:assert/strict";
+import { createApp } from "../../src/serve/app.ts";
+import { UpstreamHealth } from "../../src/serve/upstream_health.ts";
+import { fakeUpstream, memoryDeps } from "./fakes.ts";
+
+const A = { oop_max: 500000, remaining_oop_max: 100000, copay: 2500 };
+
+Deno.test("figures that are not integer cents within bounds make that source an error, named in explain", async () => {
+  await using ok = fakeUpstream({ kind: "values", values: A });
+  await using huge1 = fakeUpstream({
+    kind: "garbage",
+    body: '{"oop_max": 1e308, "remaining_oop_max": 1e308, "copay": 1e308}',
+  });
+  await using huge2 = fakeUpstream({
+    kind: "garbage",
+    body: '{"oop_max": 1e308, "remaining_oop_max": 1, "copay": 1}',
+  });
+  await using wide = fakeUpstream({
+    kind: "garbage",
+    body: '{"oop_max": 1152921504606846976, "remaining_oop_max": 1, "copay": 12.5}',
+  });
+  const app = createApp(memoryDeps({}, { upstreams: [ok.url, huge1.url, huge2.url, wide.url] }));
+  const res = await app.request("/api/coalescence/avg?member_id=m1&explain=true");
+  assert.equal(res.status, 200);
+  const body = await res.json();
+  assert.deepEqual([body.oop_max, body.remaining_oop_max, body.copay], [
+    A.oop_max,
+    A.remaining_oop_max,
+    A.copay,
+  ]);
+  const errors = Object.fromEntries(
+    body.sources.map((s: { source: string; error?: string }) => [s.source, s.error]),
+  );
+  assert.equal(errors[ok.url], undefined);
+  assert.match(errors[huge1.url], /^malformed answer: oop_max is 1e\+308, remaining_oop_max is /);
+  assert.match(errors[huge2.url], /^malformed answer: oop_max is 1e\+308 \(/);
+  assert.match(
+    errors[wide.url],
+    /^malformed answer: oop_max is 1152921504606847000, copay is 12\.5 \(oop_max, remaining_oop_max and copay must be integer cents from 0 to 100000000000\)$/,
+  );
+
+  // With only the two 1e308 sources, avg is not null: the answer is unknown.
+  const only = createApp(memoryDeps({}, { upstreams: [huge1.url, huge2.url] }));
+  const bad = await only.request("/api/coalescence/avg?member_id=m1");
+  assert.equal(bad.status, 502);
+  assert.match((await bad.json()).error, /^Every source failed for member m1: /);
+});
+
+Deno.test("an upstream answer over the size cap is that source's error", async () => {
+  await using big = fakeUpstream({ kind: "huge", bytes: 200_000 });
+  await using ok = fakeUpstream({ kind: "values", values: A });
+  const app = createApp(memoryDeps({}, {
+    upstreams: [big.url, ok.url],
+    upstreamOptions: { timeoutMs: 2000, attempts: 1, maxBytes: 64 * 1024 },
+  }));
+  const body = await (await app.request("/api/coalescence/max?member_id=m1&explain=true")).json();
+  assert.equal(body.oop_max, A.oop_max);
+  assert.deepEqual(
+    body.sources.find((s: { source: string }) => s.source === big.url),
+    { source: big.url, status: "failed", error: "answer too large: over 65536 bytes" },
+  );
+});
+
+Deno.test("a member no reachable source knows while a source failed is 502 (504 if it timed out) naming it, not 404", async () => {
+  await using unknown = fakeUpstream({ kind: "unknown" });
+  await using broken = fakeUpstream({ kind: "status", status: 500 });
+  await using slow = fakeUpstream({ kind: "slow", ms: 2000, values: A });
+  const failing = createApp(memoryDeps({ other: { payer_a: A } }, {
+    upstreams: [unknown.url, broken.url],
+  }));
+  const r502 = await failing.request("/api/coalescence/max?member_id=m9");
+  assert.equal(r502.status, 502);
+  const body = await r502.json();
+  assert.equal(
+    body.error,
+    `No source that answered knows member m9, and 1 source failed, so the answer is unknown: ${broken.url} (HTTP 500)`,
+  );
+  assert.deepEqual(body.sources.map((s: { status: string }) => s.status), ["unknown", "failed"]);
+
+  const timing = createApp(memoryDeps({}, { upstreams: [unknown.url, slow.url] }));
+  const r504 = await timing.request("/api/coalescence/max?member_id=m9");
+  assert.equal(r504.status, 504);
+  assert.match((await r504.json()).error, /timed out after 300 ms\)$/);
+
+  // Every source answered and none knows the member: that is a real "not found".
+  const answered = createApp(memoryDeps({ other: { payer_a: A } }, { upstreams: [unknown.url] }));
+  const r404 = await answered.request("/api/coalescence/max?member_id=m9");
+  assert.equal(r404.status, 404);
+  assert.deepEqual(await r404.json(), { error: "No info found for member m9" });
+});
+
+Deno.test("an upstream that keeps failing is skipped without waiting, probed in the background, and comes back", async () => {
+  await using hanging = fakeUpstream({ kind: "hang" });
+  await using ok = fakeUpstream({ kind: "values", values: A });
+  const health = new UpstreamHealth({ failures: 2, cooldownMs: 60_000 });
+  const app = createApp(memoryDeps({}, {
+    upstreams: [ok.url, hanging.url],
+    upstreamOptions: { timeoutMs: 200, attempts: 1 },
+    upstreamHealth: health,
+  }));
+  for (let i = 0; i < 2; i++) {
+    const body = await (await app.request("/api/coalescence/max?member_id=m1&explain=true"))
+      .json();
+    assert.equal(body.sources[1].error, "timed out after 200 ms");
+  }
+  assert.equal(hanging.requests, 2);
+  // Down now: the next requests do not ask it at all.
+  for (let i = 0; i < 5; i++) {
+    const res = await app.request("/api/coalescence/max?member_id=m1&explain=true");
+    assert.equal(res.status, 200);
+    const body = await res.json();
+    assert.equal(body.oop_max, A.oop_max);
+    assert.match(
+      body.sources[1].error,
+      /^skipped: down since \S+ after 2 failures in a row \(last: timed out after 200 ms\); probed in the background$/,
+    );
+  }
+  assert.equal(hanging.requests, 2);
+  assert.deepEqual(health.status().map((s) => [s.upstream, s.state]), [
+    [ok.url, "up"],
+    [hanging.url, "down"],
+  ]);
+  const h = await (await app.request("/health")).json();
+  assert.deepEqual([h.upstreams, h.upstreams_down], [2, 1]);
+
+  // A source that comes back: after the cool-down one probe runs in the background.
+  await using flaky = fakeUpstream({ kind: "flaky", failures: 2, values: A });
+  const health2 = new UpstreamHealth({ failures: 2, cooldownMs: 0 });
+  const app2 = createApp(memoryDeps({}, {
+    upstreams: [flaky.url],
+    upstreamOptions: { timeoutMs: 1000, attempts: 1 },
+    upstreamHealth: health2,
+  }));
+  assert.equal((await app2.request("/api/coalescence/max?member_id=m1")).status, 502);
+  assert.equal((await app2.request("/api/coalescence/max?member_id=m1")).status, 502);
+  const skipped = await app2.request("/api/coalescence/max?member_id=m1");
+  assert.equal(skipped.status, 502);
+  assert.match((await skipped.json()).error, /skipped: down since/);
+  await health2.settle();
+  assert.equal(flaky.requests, 3, "one probe");
+  assert.deepEqual(await (await app2.request("/api/coalescence/max?member_id=m1")).json(), A);
+});
+
+Deno.test("figures of a member in landed data that are out of bounds make that source an error", async () => {
+  const deps = memoryDeps({ m1: { payer_a: A, payer_b: A } });
+  const snapshot = deps.snapshot();
+  snapshot.benefits.get("m1")![1]!.error =
+    "landed value out of range: oop_max 1152921504606846976 (expected integer cents from 0 to 100000000000)";
+  const app = createApp(deps);
+  const body = await (await app.request("/api/coalescence/avg?member_id=m1&explain=true")).json();
+  assert.equal(body.oop_max, A.oop_max);
+  assert.deepEqual(body.sources[1], {
+    source: "landed:payer_b",
+    status: "failed",
+    error: snapshot.benefits.get("m1")![1]!.error,
+  });
+  assert.deepEqual(await (await app.request("/api/coalescence/avg?member_id=m1")).json(), A);
+});
