@@ -85,7 +85,10 @@ Deno.test("the documented flows in sequence: demo, enrich npi, tic, an upload, b
       ["--project", p.root, "enrich", "npi", list, "--registry", registry.url],
       p.root,
     );
-    assert.equal(enrich.code, 0, enrich.stderr + enrich.stdout);
+    // The fake registry answers some NPIs with validation errors: those end failed, exit 1.
+    const failed = Number(/Ledger: .*failed (\d+)/.exec(enrich.stdout)?.[1] ?? 0);
+    assert.ok(failed > 0 && failed < 10, enrich.stdout);
+    assert.equal(enrich.code, 1, enrich.stderr + enrich.stdout);
   }
   await build(p, /^raw\.tic_/);
 
