@@ -273,8 +273,7 @@ Deno.test("a run killed mid-index leaves it running; the next run removes its ro
     [
       {
         status: "failed",
-        error:
-          "interrupted: the run ended before the index was read to its end; its rows were removed",
+        error: "interrupted: the run ended before the index was read to its end",
         plans: 0,
       },
       { status: "complete", error: null, plans: 4 },
