@@ -175,7 +175,11 @@ function filesCommand(): Command {
         console.error(
           `${answer.files.length} file${
             answer.files.length === 1 ? "" : "s"
-          } for ${answer.state} ${answer.network}${answer.ein ? ` (EIN ${answer.ein})` : ""}${
+          } for ${answer.state} ${answer.network}${
+            answer.ein
+              ? ` (EIN ${answer.ein}, linked to ${answer.einFiles} in-network files of any state)`
+              : ""
+          }${
             bases.size ? `: ${[...bases].map(([k, n]) => `${n} by ${k}`).join("; ")}` : ""
           }. ${answer.unattributed} in-network file${
             answer.unattributed === 1 ? " has" : "s have"

@@ -49,6 +49,8 @@ export interface TicFilesAnswer {
   attribution: { attribute: string; basis: string; files: number }[];
   /** In-network files no state-and-network question finds (marts.tic_unattributed_files). */
   unattributed: number;
+  /** With an EIN: its in-network files, whatever their state and network (0: no plan of it is landed). */
+  einFiles: number | null;
   build: RunSummary;
 }
 
@@ -130,6 +132,12 @@ export async function findTicFiles(
     const [unattributed] = await wh.query(
       "SELECT count(*)::DOUBLE AS n FROM marts.tic_unattributed_files",
     );
+    const einFiles = ein === null ? null : Number(
+      (await wh.query(
+        "SELECT count(DISTINCT url_key)::DOUBLE AS n FROM intermediate.int_tic_file_attribution WHERE scope = ?",
+        [ein],
+      ))[0]?.n ?? 0,
+    );
     return {
       state,
       network,
@@ -141,6 +149,7 @@ export async function findTicFiles(
         files: Number(r.files),
       })),
       unattributed: Number(unattributed?.n ?? 0),
+      einFiles,
       build,
     };
   } finally {

@@ -197,10 +197,14 @@ Deno.test("on the real Anthem excerpt, NY PPO is Anthem's own NY PPO files and t
   // network in its plan names) has Anthem's 3 NY HMO files by its lookup, and
   // no MN PPO file although it shares the 449 BCBS Minnesota files with
   // PRUDENT BUYER PPO.
-  assert.deepEqual(
-    await ticFiles(p.db, "--state", "NY", "--network", "PPO", "--ein", "010643676"),
-    answer,
-  );
+  const perEin = await runCli([
+    ...["--project", REPO, "--db", p.db, "--json", "tic", "files"],
+    ...["--state", "NY", "--network", "PPO", "--ein", "010643676"],
+  ]);
+  assert.equal(perEin.code, 0, perEin.stderr);
+  const ein = JSON.parse(perEin.stdout);
+  assert.deepEqual(ein.files.map((f: { url: string }) => f.url), answer);
+  assert.deepEqual([ein.ein, ein.einFiles], ["010643676", 2558]);
   assert.deepEqual(
     await ticFiles(p.db, "--state", "NY", "--network", "HMO", "--ein", "010504941"),
     [1, 2, 3].map((n) => `${ANTHEM}NY_FGFSMED0000_0${n}_03.json.gz`),
