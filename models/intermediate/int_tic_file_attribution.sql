@@ -31,74 +31,112 @@ with complete as (
     select index_id from raw.tic_indexes where status = 'complete'
 ),
 
--- Regular expressions over the states of seeds.us_states: codes, and full
--- names longest first (West Virginia before Virginia).
-patterns as (
-    select
-        string_agg(code, '|' order by code) as codes,
-        string_agg(replace(name, '.', '[.]'), '|' order by length(name) desc, name) as names
-    from seeds.us_states
-),
-
--- What a name (of a file, or a lookup's display name) says: the states it
--- starts with (after an optional date) and the network that follows them.
-name_rule as (
-    select
-        '^(?:[0-9]{4}-[0-9]{2}(?:-[0-9]{2})?_)?((?:(?:' || codes || ')_)+)' as leading_states,
-        '^(?:[0-9]{4}-[0-9]{2}(?:-[0-9]{2})?_)?(?:(?:' || codes || ')_)+(PPO|HMO|EPO|POS)(?:[_.]|$)'
-            as leading_network
-    from patterns
-),
-
--- Free-text rules: a state where one is expected, full names anywhere.
-text_rule as (
-    select
-        '\b(' || codes || ')\s+(?i:ppo|hmo|epo|pos)\b' as code_before_network,
-        '(?i:\b(?:bcbs|bc|bs|of|western|eastern|northern|southern|northeastern|northwestern'
-            || '|southeastern|southwestern|central|upstate|downstate))\s+(' || codes || ')\b'
-            as code_after_marker,
-        '\((' || codes || ')\)' as code_in_parentheses,
-        '(?i)\b(' || names || ')\s+(?:ppo|hmo|epo|pos)\b' as name_before_network,
-        '(?i)\b(?:bcbs|bc|bs|of|blue cross|blue shield|western|eastern|northern|southern'
-            || '|northeastern|northwestern|southeastern|southwestern|central|upstate|downstate)\s+('
-            || names || ')\b' as name_after_marker,
-        '(?i)\((' || names || ')\)' as name_in_parentheses,
-        '(?i)\b(' || names || ')\b' as name_anywhere
-    from patterns
+-- Patterns are constants (DuckDB compiles a pattern from a column once per
+-- row): they find candidates, and seeds.us_states decides which are states.
+state_codes as (
+    select list(code) as codes from seeds.us_states
 ),
 
 state_names as (
     select lower(name) as name, code from seeds.us_states
 ),
 
--- Every distinct plan name and description, with the states and networks it names.
-texts as (
-    select distinct plan_name as text, 'plan_name' as source
-    from raw.tic_plans
-    where plan_name is not null
+-- What a name (a file's, or a lookup's display name) says: the run of
+-- two-letter words and `_` it starts with (after an optional date), whose
+-- leading state codes are its states (NY_BCCMMEDCL00_..., 2023-04_WA_AK_...),
+-- and PPO/HMO/EPO/POS right after a run of states only.
+names as (
+    select distinct displayname as name from raw.tic_lookup_files where displayname is not null
     union
-    select distinct description, 'description'
-    from raw.tic_files
-    where description is not null
+    select distinct file_name from raw.tic_files where kind = 'in_network'
 ),
 
+name_runs as (
+    select
+        name,
+        list_filter(
+            string_split(
+                regexp_extract(name, '^(?:[0-9]{4}-[0-9]{2}(?:-[0-9]{2})?_)?((?:[A-Z]{2}_)+)', 1),
+                '_'
+            ),
+            x -> x <> ''
+        ) as run,
+        nullif(
+            regexp_extract(
+                name,
+                '^(?:[0-9]{4}-[0-9]{2}(?:-[0-9]{2})?_)?(?:[A-Z]{2}_)+(PPO|HMO|EPO|POS)(?:[_.]|$)',
+                1
+            ),
+            ''
+        ) as network
+    from names
+),
+
+name_attributes as (
+    select
+        r.name,
+        r.run[1:coalesce(
+            list_position(list_transform(r.run, x -> list_contains(c.codes, x)), false) - 1,
+            len(r.run)
+        )] as states,
+        case
+            when len(r.run) > 0 and list_has_all(c.codes, r.run) then r.network
+        end as network
+    from name_runs as r
+    cross join state_codes as c
+),
+
+-- Every distinct plan name and description of a complete index.
+texts as (
+    select distinct p.plan_name as text, 'plan_name' as source
+    from raw.tic_plans as p
+    inner join complete using (index_id)
+    where p.plan_name is not null
+    union
+    select distinct f.description, 'description'
+    from raw.tic_files as f
+    inner join complete using (index_id)
+    where f.description is not null
+),
+
+-- What a text says. Two-letter words (then kept if they are state codes)
+-- where a state is expected: before a network, after BCBS/BC/BS, "of" or a
+-- direction, in parentheses; NE before a network is New England. Full names
+-- of seeds.us_states (longest first, so West Virginia is not also
+-- Virginia), with the marker or network around them when there is one.
 text_matches as (
     select
         t.text,
         t.source,
-        list_filter(
-            regexp_extract_all(t.text, r.code_before_network, 1),
-            x -> x <> 'NE'
-        )
-        || regexp_extract_all(t.text, r.code_after_marker, 1)
-        || regexp_extract_all(t.text, r.code_in_parentheses, 1) as codes,
-        regexp_extract_all(t.text, r.name_before_network, 1)
-        || regexp_extract_all(t.text, r.name_after_marker, 1)
-        || regexp_extract_all(t.text, r.name_in_parentheses, 1)
-        || case
-            when t.source = 'description' then regexp_extract_all(t.text, r.name_anywhere, 1)
-            else []
-        end as names,
+        list_intersect(
+            list_filter(
+                regexp_extract_all(t.text, '\b([A-Z]{2})\s+(?i:ppo|hmo|epo|pos)\b', 1),
+                x -> x <> 'NE'
+            )
+            || regexp_extract_all(
+                t.text,
+                '(?i:\b(?:bcbs|bc|bs|of|western|eastern|northern|southern|northeastern'
+                || '|northwestern|southeastern|southwestern|central|upstate|downstate))\s+([A-Z]{2})\b',
+                1
+            )
+            || regexp_extract_all(t.text, '\(([A-Z]{2})\)', 1),
+            c.codes
+        ) as codes,
+        regexp_extract_all(
+            t.text,
+            '(?i)(?:\b(?:bcbs|bc|bs|of|blue cross|blue shield|western|eastern|northern|southern'
+            || '|northeastern|northwestern|southeastern|southwestern|central|upstate|downstate)\s+'
+            || '|\()?\b(?:Northern Mariana Islands|District of Columbia'
+            || '|U[.]S[.] Virgin Islands|American Samoa|North Carolina|South Carolina'
+            || '|Massachusetts|New Hampshire|West Virginia|North Dakota|Pennsylvania'
+            || '|Rhode Island|South Dakota|Connecticut|Mississippi|Puerto Rico|California'
+            || '|New Jersey|New Mexico|Washington|Louisiana|Minnesota|Tennessee|Wisconsin'
+            || '|Arkansas|Colorado|Delaware|Illinois|Kentucky|Maryland|Michigan|Missouri'
+            || '|Nebraska|New York|Oklahoma|Virginia|Alabama|Arizona|Florida|Georgia|Indiana'
+            || '|Montana|Vermont|Wyoming|Alaska|Hawaii|Kansas|Nevada|Oregon|Idaho|Maine|Texas'
+            || '|Guam|Iowa|Ohio|Utah)\b(?:\s+(?:ppo|hmo|epo|pos)\b|\))?',
+            0
+        ) as name_matches,
         list_distinct(
             list_transform(
                 regexp_extract_all(t.text, '(?i)\b(ppo|hmo|epo|pos)\b', 1)
@@ -107,16 +145,36 @@ text_matches as (
             )
         ) as networks
     from texts as t
-    cross join text_rule as r
+    cross join state_codes as c
 ),
 
+-- Full names: anywhere in a description; in a plan name (which holds an
+-- employer's name too) only with a marker or network around them.
 named_codes as (
     select
         n.text,
         n.source,
         list(distinct s.code) as codes
-    from (select text, source, unnest(names) as name from text_matches) as n
+    from (
+        select
+            text,
+            source,
+            m,
+            regexp_replace(
+                regexp_replace(
+                    m,
+                    '(?i)^(?:(?:bcbs|bc|bs|of|blue cross|blue shield|western|eastern|northern'
+                    || '|southern|northeastern|northwestern|southeastern|southwestern|central'
+                    || '|upstate|downstate)\s+|\()',
+                    ''
+                ),
+                '(?i)(?:\s+(?:ppo|hmo|epo|pos)|\))$',
+                ''
+            ) as name
+        from (select text, source, unnest(name_matches) as m from text_matches)
+    ) as n
     inner join state_names as s on s.name = lower(n.name)
+    where n.source = 'description' or n.name <> n.m
     group by n.text, n.source
 ),
 
@@ -134,15 +192,11 @@ text_attributes as (
 lookup_names as (
     select
         l.url_key,
-        l.file_name,
-        list_filter(
-            string_split(regexp_extract(l.displayname, n.leading_states, 1), '_'), x -> x <> ''
-        ) as states,
-        nullif(regexp_extract(l.displayname, n.leading_network, 1), '') as network,
+        coalesce(a.states, []) as states,
+        a.network,
         nullif(regexp_extract(l.file_name, '^[0-9]{4}-[0-9]{2}_([0-9]{3})_', 1), '') as plan_code
     from raw.tic_lookup_files as l
-    cross join name_rule as n
-    where l.displayname is not null
+    inner join name_attributes as a on a.name = l.displayname
 ),
 
 lookup_urls as (
@@ -173,56 +227,71 @@ files as (
         f.host,
         f.file_name,
         f.description,
-        list_filter(
-            string_split(regexp_extract(f.file_name, n.leading_states, 1), '_'), x -> x <> ''
-        ) as name_states,
-        nullif(regexp_extract(f.file_name, n.leading_network, 1), '') as name_network,
+        coalesce(a.states, []) as name_states,
+        a.network as name_network,
         nullif(regexp_extract(f.file_name, '^[0-9]{4}-[0-9]{2}_([0-9]{3})_', 1), '') as plan_code
     from raw.tic_files as f
     inner join complete using (index_id)
-    cross join name_rule as n
+    left join name_attributes as a on a.name = f.file_name
     where f.kind = 'in_network'
 ),
 
--- Per file: its plans, their EINs, and what their names say.
-linked_plans as (
+-- Per reporting structure and scope ('' = all its plans, or one EIN's
+-- plans): plan ids, EINs, and what the plan names say. Structures are few
+-- beside links, so this is where plans are summed up.
+plans as (
     select
-        l.index_id,
-        l.file_id,
+        p.index_id,
+        p.structure_id,
         p.plan_id,
         p.plan_id_type,
         t.states,
         t.networks
-    from raw.tic_plan_files as l
+    from raw.tic_plans as p
     inner join complete using (index_id)
-    left join raw.tic_plans as p using (index_id, structure_id)
     left join text_attributes as t on t.source = 'plan_name' and t.text = p.plan_name
 ),
 
--- Per file and scope: its plans, their EINs, and what their names say.
-scoped_plans as (
+structure_scopes as (
     select
         index_id,
-        file_id,
+        structure_id,
         '' as scope,
-        count(distinct plan_id) as plans,
-        list_sort(list(distinct plan_id) filter (where plan_id_type = 'ein')) as eins,
+        list(distinct plan_id) as plan_ids,
+        list(distinct plan_id) filter (where plan_id_type = 'ein') as eins,
         list_distinct(flatten(list(states))) as plan_states,
         list_distinct(flatten(list(networks))) as plan_networks
-    from linked_plans
-    group by index_id, file_id
+    from plans
+    group by index_id, structure_id
     union all
     select
         index_id,
-        file_id,
+        structure_id,
         plan_id,
-        count(distinct plan_id),
+        [plan_id],
         [plan_id],
         list_distinct(flatten(list(states))),
         list_distinct(flatten(list(networks)))
-    from linked_plans
+    from plans
     where plan_id_type = 'ein' and plan_id is not null
-    group by index_id, file_id, plan_id
+    group by index_id, structure_id, plan_id
+),
+
+-- Per file and scope: the union over the structures that link to it. A
+-- file linked only from structures without plans still has its '' row.
+scoped_plans as (
+    select
+        l.index_id,
+        l.file_id,
+        coalesce(s.scope, '') as scope,
+        len(list_distinct(flatten(list(s.plan_ids)))) as plans,
+        list_sort(list_distinct(flatten(list(s.eins)))) as eins,
+        list_distinct(flatten(list(s.plan_states))) as plan_states,
+        list_distinct(flatten(list(s.plan_networks))) as plan_networks
+    from raw.tic_plan_files as l
+    inner join complete using (index_id)
+    left join structure_scopes as s using (index_id, structure_id)
+    group by l.index_id, l.file_id, coalesce(s.scope, '')
 ),
 
 candidates as (

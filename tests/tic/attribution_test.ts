@@ -467,3 +467,17 @@ Deno.test("attribution: a state only where one is expected, full names, lookups 
     ],
   );
 });
+
+Deno.test("the full state names the attribution looks for are those of seeds.us_states", async () => {
+  const sql = await Deno.readTextFile(
+    join(REPO, "models", "intermediate", "int_tic_file_attribution.sql"),
+  );
+  // The alternation of names, written in pieces joined with ||.
+  const written = /\\b\(\?:(Northern Mariana[\s\S]*?)\)\\b\(\?:\\s\+/.exec(sql)![1]!
+    .replace(/'\s*\|\|\s*'/g, "")
+    .split("|")
+    .map((n) => n.replaceAll("[.]", "."));
+  const seed = (await Deno.readTextFile(join(REPO, "models", "seeds", "us_states.csv")))
+    .trim().split("\n").slice(1).map((line) => line.split(",")[1]!);
+  assert.deepEqual([...written].sort(), [...seed].sort());
+});
