@@ -27,6 +27,13 @@ async function ticFiles(db: string, ...args: string[]): Promise<string[]> {
   return r.stdout.split("\n").filter(Boolean);
 }
 
+/** `wharf --json tic files …args`: the answer as data. */
+async function ticFilesJson(db: string, ...args: string[]) {
+  const r = await runCli(["--project", REPO, "--db", db, "--json", "tic", "files", ...args]);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
+
 /** The files of the answer per family: Anthem's own by product, BCBS by plan and network code. */
 function families(urls: string[]): Record<string, number> {
   const out: Record<string, number> = {};
@@ -72,34 +79,14 @@ Deno.test("on the real Anthem excerpt, NY PPO is Anthem's own NY PPO files and t
   );
 
   const lookups = await runCli([
-    "--project",
-    REPO,
-    "--db",
-    p.db,
-    "tic",
-    "lookup",
-    PPO_LOOKUP,
-    HMO_LOOKUP,
+    ...["--project", REPO, "--db", p.db, "tic", "lookup"],
+    ...[PPO_LOOKUP, HMO_LOOKUP],
   ]);
   assert.equal(lookups.code, 0, lookups.stderr);
 
   // With them: plan code 302 is New York (2023-04_302_42B0_… is displayed
   // as 2023-04_NY_42B0_…), so every Excellus BluePPO file is in.
-  const json = await runCli([
-    "--project",
-    REPO,
-    "--db",
-    p.db,
-    "--json",
-    "tic",
-    "files",
-    "--state",
-    "NY",
-    "--network",
-    "PPO",
-  ]);
-  assert.equal(json.code, 0, json.stderr);
-  const parsed = JSON.parse(json.stdout);
+  const parsed = await ticFilesJson(p.db, "--state", "NY", "--network", "PPO");
   assert.deepEqual([parsed.state, parsed.network, parsed.ein, parsed.files.length], [
     "NY",
     "PPO",
@@ -197,12 +184,7 @@ Deno.test("on the real Anthem excerpt, NY PPO is Anthem's own NY PPO files and t
   // network in its plan names) has Anthem's 3 NY HMO files by its lookup, and
   // no MN PPO file although it shares the 449 BCBS Minnesota files with
   // PRUDENT BUYER PPO.
-  const perEin = await runCli([
-    ...["--project", REPO, "--db", p.db, "--json", "tic", "files"],
-    ...["--state", "NY", "--network", "PPO", "--ein", "010643676"],
-  ]);
-  assert.equal(perEin.code, 0, perEin.stderr);
-  const ein = JSON.parse(perEin.stdout);
+  const ein = await ticFilesJson(p.db, "--state", "NY", "--network", "PPO", "--ein", "010643676");
   assert.deepEqual(ein.files.map((f: { url: string }) => f.url), answer);
   assert.deepEqual([ein.ein, ein.einFiles], ["010643676", 2558]);
   assert.deepEqual(

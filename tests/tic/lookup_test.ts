@@ -10,9 +10,14 @@ const SERIF = join(REAL, "serif");
 const PPO_LOOKUP = join(SERIF, "anthem_ein_lookup_010643676.ny_excerpt.json");
 const INDEX = join(SERIF, "anthem_2023-04_index_excerpt.compact-lines.json.gz");
 
+/** `wharf tic lookup …args` on the repository's project, into `db`. */
+function lookup(db: string, ...args: string[]) {
+  return runCli(["--project", REPO, "--db", db, "tic", "lookup", ...args]);
+}
+
 Deno.test("wharf tic lookup lands a lookup with its lineage; the same lookup again, even signed anew, adds nothing", async () => {
   await using p = await tempProject();
-  const first = await runCli(["--project", REPO, "--db", p.db, "tic", "lookup", PPO_LOOKUP]);
+  const first = await lookup(p.db, PPO_LOOKUP);
   assert.equal(first.code, 0, first.stderr);
   assert.match(
     first.stdout,
@@ -74,7 +79,7 @@ Deno.test("wharf tic lookup lands a lookup with its lineage; the same lookup aga
     [{ n: 11 }],
   );
 
-  const again = await runCli(["--project", REPO, "--db", p.db, "tic", "lookup", PPO_LOOKUP]);
+  const again = await lookup(p.db, PPO_LOOKUP);
   assert.equal(again.code, 0, again.stderr);
   assert.match(
     again.stdout,
@@ -85,16 +90,7 @@ Deno.test("wharf tic lookup lands a lookup with its lineage; the same lookup aga
     "010643676.json",
     (await Deno.readTextFile(PPO_LOOKUP)).replaceAll("Signature=", "Signature=NEW"),
   );
-  const third = await runCli([
-    "--project",
-    REPO,
-    "--db",
-    p.db,
-    "--json",
-    "tic",
-    "lookup",
-    resigned,
-  ]);
+  const third = await lookup(p.db, "--json", resigned);
   assert.equal(third.code, 0, third.stderr);
   assert.deepEqual(JSON.parse(third.stdout), [
     {
@@ -143,16 +139,7 @@ Deno.test("wharf tic lookup --ein fetches the lookup from tic.lookupUrl; an unkn
   assert.equal(bad.code, 2);
   assert.equal(bad.stderr, 'error: Invalid EIN "12345": expected nine digits (e.g. 010643676)\n');
   // The repository's project configures no lookup URL.
-  const unconfigured = await runCli([
-    "--project",
-    REPO,
-    "--db",
-    p.db,
-    "tic",
-    "lookup",
-    "--ein",
-    "010643676",
-  ]);
+  const unconfigured = await lookup(p.db, "--ein", "010643676");
   assert.equal(unconfigured.code, 2);
   assert.match(
     unconfigured.stderr,
@@ -188,29 +175,19 @@ Deno.test("a bad lookup fails with what is wrong and where, and lands nothing", 
   ];
   for (const [name, text, message] of cases) {
     const file = await p.write(name, text);
-    const r = await runCli(["--project", REPO, "--db", p.db, "tic", "lookup", file]);
+    const r = await lookup(p.db, file);
     assert.equal(r.code, 1, name);
     assert.match(r.stdout, new RegExp(`^failed   ${file}: Invalid lookup "${file}"`), name);
     assert.match(r.stdout, message, name);
   }
   const anonymous = await p.write("lookup.json", await Deno.readTextFile(PPO_LOOKUP));
-  const r = await runCli(["--project", REPO, "--db", p.db, "tic", "lookup", anonymous]);
+  const r = await lookup(p.db, anonymous);
   assert.equal(r.code, 2);
   assert.equal(
     r.stderr,
     `error: Cannot tell the EIN of lookup "${anonymous}": its file name holds no nine-digit EIN (pass --ein)\n`,
   );
-  const named = await runCli([
-    "--project",
-    REPO,
-    "--db",
-    p.db,
-    "tic",
-    "lookup",
-    "--ein",
-    "010643676",
-    anonymous,
-  ]);
+  const named = await lookup(p.db, "--ein", "010643676", anonymous);
   assert.equal(named.code, 0, named.stderr);
   assert.deepEqual(
     await query(p.db, "select ein, count(*)::int as n from raw.tic_lookup_files group by ein"),
