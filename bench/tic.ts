@@ -6,7 +6,12 @@
  * process, measures gunzip alone (DecompressionStream, the baseline the
  * target names, and node:zlib, which wharf uses) and `wharf tic` end to end,
  * with peak RSS. Targets: ≥ 300 MB/s decompressed end to end, ≥ 40% of
- * gunzip alone, peak RSS ≤ 300 MB and flat between the two sizes.
+ * gunzip alone, peak RSS ≤ 300 MB and flat between the two sizes. Then, as
+ * a reliability check, an index of 10 million links (`BENCH_TIC_LINKS`) is
+ * landed, landed again (a duplicate), a truncated copy of it after that (a
+ * failed index), and a small index: the rows of the second and third must
+ * go in DuckDB's 64 MB, and the last must land (a 1.2 GB index with 7.9
+ * million rows landed twice once left the warehouse stuck for good).
  *
  * @module
  */
@@ -18,7 +23,7 @@ import { runPhase } from "./phase.ts";
 const TARGET_MB = Number(Deno.env.get("BENCH_TIC_MB") ?? 700);
 
 /** Writes an index of about `mb` MB uncompressed; returns its exact size. */
-async function writeIndex(path: string, mb: number): Promise<number> {
+export async function writeIndex(path: string, mb: number): Promise<number> {
   const gzip = createGzip({ level: 1 });
   const out = createWriteStream(path);
   gzip.pipe(out);
@@ -77,9 +82,15 @@ async function writeIndex(path: string, mb: number): Promise<number> {
 /**
  * Writes an index where every reference is a file of its own (`structures`
  * × `files` distinct files): memory then grows with distinct files, which
- * the registry must remember. Returns its size.
+ * the registry must remember. With `shared`, every structure links the same
+ * `files` files instead (many links, few files). Returns its size.
  */
-async function writeDistinctIndex(path: string, structures: number, files: number) {
+async function writeDistinctIndex(
+  path: string,
+  structures: number,
+  files: number,
+  shared = false,
+) {
   const gzip = createGzip({ level: 1 });
   const out = createWriteStream(path);
   gzip.pipe(out);
@@ -93,7 +104,9 @@ async function writeDistinctIndex(path: string, structures: number, files: numbe
     const refs = Array.from(
       { length: files },
       (_, f) =>
-        `{"description":"d","location":"https://h.example.com/d${e}/file_${f}.json.gz?sig=${e}"}`,
+        `{"description":"d","location":"https://h.example.com/d${
+          shared ? 0 : e
+        }/file_${f}.json.gz?sig=${e}"}`,
     );
     await emit(
       `${
@@ -115,6 +128,68 @@ interface Phase {
   ms: number;
   bytes: number;
   peakRssMb: number;
+}
+
+/** A `land` phase: a landing whatever its outcome. */
+interface Landing extends Phase {
+  status: string;
+  warnings: string[];
+}
+
+const LINKS = Number(Deno.env.get("BENCH_TIC_LINKS") ?? 10_000_000);
+
+/**
+ * Lands an index of {@linkcode LINKS} links (500 per structure, to 500
+ * files) into a fresh warehouse, then again (a duplicate whose rows are
+ * removed), then a truncated copy (a failed index whose rows are removed),
+ * then a small index, each in its own process; prints each outcome, time
+ * and peak RSS, and whether the warehouse ended as it must.
+ */
+async function reliability(dir: string): Promise<void> {
+  const db = join(dir, "reliability.duckdb");
+  const file = join(dir, "dense.json.gz");
+  const truncated = join(dir, "truncated.json.gz");
+  await writeDistinctIndex(file, Math.ceil(LINKS / 500), 500, true);
+  const size = (await Deno.stat(file)).size;
+  {
+    using from = await Deno.open(file);
+    using to = await Deno.open(truncated, { write: true, create: true, truncate: true });
+    const buf = new Uint8Array(1 << 20);
+    for (let left = Math.floor(size * 0.8); left > 0;) {
+      const n = await from.read(buf.subarray(0, Math.min(buf.length, left)));
+      if (n === null) break;
+      await to.write(buf.subarray(0, n));
+      left -= n;
+    }
+  }
+  const small = join(dir, "small.json.gz");
+  await writeDistinctIndex(small, 10, 10);
+  console.log(
+    `reliability: an index of ${LINKS} links, the same again, a truncated copy, a small index`,
+  );
+  const steps: [string, string, string][] = [
+    ["first landing", file, "complete"],
+    ["the same again", file, "duplicate"],
+    ["truncated after", truncated, "failed"],
+    ["a small index", small, "complete"],
+  ];
+  let ok = true;
+  for (const [what, input, expected] of steps) {
+    const r = await runPhase<Landing>("tic_worker.ts", ["land", input, db]);
+    const good = r.status === expected && r.warnings.length === 0;
+    ok &&= good;
+    console.log(
+      `  ${what.padEnd(20)} ${r.status.padEnd(9)} ${(r.ms / 1000).toFixed(1)} s, peak RSS ${
+        r.peakRssMb.toFixed(0)
+      } MB${good ? "" : `  NOT as expected (${expected}): ${r.warnings.join("; ")}`}`,
+    );
+  }
+  const left = await runPhase<{ rows: number }>("tic_worker.ts", ["leftover", db]);
+  ok &&= left.rows === 0;
+  console.log(
+    `  rows of indexes that did not land, left: ${left.rows}; ${ok ? "met" : "NOT met"}`,
+  );
+  for (const f of [db, file, truncated, small]) await Deno.remove(f);
 }
 
 /** Runs of each phase; the figures are medians (peak RSS: the highest). */
@@ -201,6 +276,7 @@ export default async function main(): Promise<void> {
         (one.bytes / 1e6 / (one.ms / 1000)).toFixed(0)
       } MB/s, ${(one.ms / 1000).toFixed(1)} s, peak RSS ${one.peakRssMb.toFixed(0)} MB`,
     );
+    await reliability(dir);
     const [small, large] = results as [(typeof results)[0], (typeof results)[0]];
     const met = (ok: boolean) => (ok ? "met" : "NOT met");
     const slowest = Math.min(small.tic.rate, large.tic.rate);

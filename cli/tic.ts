@@ -1,28 +1,38 @@
 /**
  * `wharf tic <file.json.gz | file.json | https://…>`: stream a
- * Transparency-in-Coverage index into raw.tic_* in constant memory.
+ * Transparency-in-Coverage index into raw.tic_* in constant memory;
+ * `wharf tic lookup` lands a payer's per-EIN lookups, and `wharf tic
+ * files --state NY --network PPO` answers which files serve a state and
+ * network.
  *
  * @module
  */
 import { Command } from "commander";
 import { resolve } from "node:path";
-import { globals, projectConfig, userCwd } from "./context.ts";
+import { collect, globals, projectConfig, userCwd } from "./context.ts";
 import { formatBytes, ProgressLine } from "./progress.ts";
 
-/** The `tic` command. */
+/** A path resolved against the user's folder, or a URL as given. */
+function inputOf(input: string): string {
+  return /^https?:\/\//i.test(input) ? input : resolve(userCwd(), input);
+}
+
+/** The `tic` command, with `lookup` and `files`. */
 export function ticCommand(): Command {
   return new Command("tic")
     .description(
       "Stream a Transparency-in-Coverage table-of-contents index (file or URL, gzipped or not) into raw.tic_*",
     )
     .argument("<inputs...>", "index files (.json or .json.gz) or http(s) URLs")
+    .addCommand(lookupCommand())
+    .addCommand(filesCommand())
     .action(async (inputs: string[], _opts: unknown, self: Command) => {
       const { landTic } = await import("../src/tic/land_tic.ts");
       const g = globals(self);
       const config = await projectConfig(self);
       const summaries = [];
       for (const input of inputs) {
-        const source = /^https?:\/\//i.test(input) ? input : resolve(userCwd(), input);
+        const source = inputOf(input);
         const progress = new ProgressLine();
         progress.start(`tic ${source.split("/").pop()}`);
         const started = performance.now();
@@ -43,6 +53,7 @@ export function ticCommand(): Command {
         });
         progress.clear();
         summaries.push(summary);
+        for (const w of summary.warnings) console.error(`warning: ${w}`);
         if (!g.json) {
           const rate = summary.bytes / 1e6 / (summary.elapsedMs / 1000);
           console.log(
@@ -63,4 +74,117 @@ export function ticCommand(): Command {
       if (g.json) console.log(JSON.stringify(summaries, null, 2));
       if (summaries.some((s) => s.status === "failed")) Deno.exitCode = 1;
     });
+}
+
+/** `wharf tic lookup <file|url>... | --ein N...`. */
+function lookupCommand(): Command {
+  return new Command("lookup")
+    .description(
+      "Land a payer's per-EIN lookup files (Anthem: https://…/anthem/<ein>.json) into raw.tic_lookup_files; the TiC models read state and network from their display names first",
+    )
+    .argument(
+      "[inputs...]",
+      "lookup files or http(s) URLs; the EIN is the nine-digit run in the file name, or --ein",
+    )
+    .option(
+      "--ein <ein>",
+      "with one input: its EIN; without inputs: fetch this EIN's lookup from tic.lookupUrl (repeatable)",
+      collect,
+    )
+    .action(async (inputs: string[], opts: { ein?: string[] }, self: Command) => {
+      const { UsageError, LandingError, UpstreamError } = await import("../src/errors.ts");
+      const { landLookup, lookupUrlFor } = await import("../src/tic/land_lookup.ts");
+      const g = globals(self);
+      const config = await projectConfig(self);
+      const eins = opts.ein ?? [];
+      let jobs: { input: string; ein?: string }[];
+      if (inputs.length === 0) {
+        if (!eins.length) {
+          throw new UsageError(
+            "Nothing to land: name lookup files or URLs, or --ein N to fetch from tic.lookupUrl",
+          );
+        }
+        jobs = eins.map((ein) => ({ input: lookupUrlFor(config, ein), ein }));
+      } else if (eins.length > 1 || (eins.length === 1 && inputs.length > 1)) {
+        throw new UsageError(
+          "--ein names the EIN of one lookup file: give one file with it, or name each file by its EIN (…/<ein>.json)",
+        );
+      } else {
+        jobs = inputs.map((input) => ({ input: inputOf(input), ein: eins[0] }));
+      }
+      const summaries = [];
+      let failed = false;
+      for (const job of jobs) {
+        try {
+          const s = await landLookup(config, job.input, { db: config.db, ein: job.ein });
+          summaries.push(s);
+          if (!g.json) {
+            console.log(
+              s.added > 0
+                ? `landed   ${s.source}: EIN ${s.ein}, lastupdated ${
+                  s.lastupdated ?? "?"
+                } — ${s.entries} entries, ${s.added} new; lookup ${s.lookupId}`
+                : `skipped  ${s.source}: EIN ${s.ein}, lastupdated ${
+                  s.lastupdated ?? "?"
+                } — all ${s.entries} entries were landed before; nothing added`,
+            );
+          }
+        } catch (err) {
+          if (!(err instanceof LandingError || err instanceof UpstreamError)) throw err;
+          failed = true;
+          summaries.push({ source: job.input, error: err.message });
+          if (!g.json) console.log(`failed   ${job.input}: ${err.message}`);
+        }
+      }
+      if (g.json) console.log(JSON.stringify(summaries, null, 2));
+      if (failed) Deno.exitCode = 1;
+    });
+}
+
+/** `wharf tic files --state NY --network PPO [--ein N]`. */
+function filesCommand(): Command {
+  return new Command("files")
+    .description(
+      "Print the in-network file URLs for a state and network, one per line (builds the TiC models first)",
+    )
+    .requiredOption("--state <code>", "USPS state code, e.g. NY")
+    .requiredOption("--network <type>", "PPO, HMO, EPO or POS")
+    .option("--ein <ein>", "only files of plans with this EIN")
+    .action(
+      async (opts: { state: string; network: string; ein?: string }, self: Command) => {
+        const { findTicFiles } = await import("../src/tic/find_tic_files.ts");
+        const g = globals(self);
+        const config = await projectConfig(self);
+        const answer = await findTicFiles(config, {
+          db: config.db,
+          state: opts.state,
+          network: opts.network,
+          ein: opts.ein,
+        });
+        if (g.json) {
+          const { build: _build, ...rest } = answer;
+          console.log(JSON.stringify(rest, null, 2));
+          return;
+        }
+        for (const f of answer.files) console.log(f.url);
+        const bases = new Map<string, number>();
+        for (const f of answer.files) {
+          const k = `state ${f.state_basis}, network ${f.network_basis}`;
+          bases.set(k, (bases.get(k) ?? 0) + 1);
+        }
+        console.error(
+          `${answer.files.length} file${
+            answer.files.length === 1 ? "" : "s"
+          } for ${answer.state} ${answer.network}${
+            answer.ein
+              ? ` (EIN ${answer.ein}, linked to ${answer.einFiles} in-network files of any state)`
+              : ""
+          }${
+            bases.size ? `: ${[...bases].map(([k, n]) => `${n} by ${k}`).join("; ")}` : ""
+          }. ${answer.unattributed} in-network file${
+            answer.unattributed === 1 ? " has" : "s have"
+          } no state or no network and cannot be found this way (marts.tic_unattributed_files).`,
+        );
+      },
+    );
 }

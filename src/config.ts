@@ -44,6 +44,18 @@ export interface WharfConfig {
     /** Registry base URL. Default: the public CMS NPPES API. */
     registry?: string;
   };
+  /** Transparency in Coverage. */
+  tic?: TicConfig;
+}
+
+/** Settings of `wharf tic`. */
+export interface TicConfig {
+  /**
+   * URL of a payer's per-EIN lookup, `{ein}` standing for the nine-digit
+   * EIN (e.g. `"https://…/anthem/{ein}.json"`): what `wharf tic lookup
+   * --ein N` fetches. Default: none.
+   */
+  lookupUrl?: string;
 }
 
 /** Settings of `wharf serve`. */
@@ -108,6 +120,7 @@ export interface ResolvedConfig {
   };
   strategies: Record<string, Strategy>;
   npi: { registry?: string };
+  tic: TicConfig;
 }
 
 /**
@@ -182,7 +195,35 @@ export function resolveConfig(root: string, config: WharfConfig = {}): ResolvedC
     },
     strategies: config.strategies ?? {},
     npi: { registry: config.npi?.registry },
+    tic: resolveTic(config.tic),
   };
+}
+
+/** Checks the `tic` section: known keys only, a lookup URL template with `{ein}`. */
+function resolveTic(tic: TicConfig | undefined): TicConfig {
+  if (tic === undefined) return {};
+  if (typeof tic !== "object" || tic === null || Array.isArray(tic)) {
+    throw new ConfigError(
+      `Invalid "tic" in wharf.config.ts: expected an object, got ${JSON.stringify(tic)}`,
+    );
+  }
+  const unknown = Object.keys(tic).filter((k) => k !== "lookupUrl");
+  if (unknown.length) {
+    throw new ConfigError(
+      `Unknown key${unknown.length > 1 ? "s" : ""} ${
+        unknown.map((k) => `"tic.${k}"`).join(", ")
+      } in wharf.config.ts: the tic section takes "lookupUrl" only`,
+    );
+  }
+  const url = tic.lookupUrl;
+  if (url !== undefined && (typeof url !== "string" || !/^https?:\/\/.*\{ein\}/i.test(url))) {
+    throw new ConfigError(
+      `Invalid "tic.lookupUrl" in wharf.config.ts: expected an http(s) URL with {ein} where the EIN goes (e.g. "https://…/anthem/{ein}.json"), got ${
+        JSON.stringify(url)
+      }`,
+    );
+  }
+  return { lookupUrl: url };
 }
 
 /**

@@ -12,9 +12,9 @@
  *
  * Status: an index is `running` while it lands, `complete` at the end. A
  * truncated or broken index is `failed`, with the byte offset in its error,
- * and its rows are removed; so is one whose run was killed, found
- * `running` by the next `wharf tic` (which holds the warehouse alone).
- * Models read `complete` indexes only.
+ * and its rows are removed (in bounded batches: {@linkcode removeIndexRows});
+ * so is one whose run was killed, found `running` by the next `wharf tic`
+ * (which holds the warehouse alone). Models read `complete` indexes only.
  *
  * @module
  */
@@ -29,6 +29,8 @@ import { nextBatchId } from "../land/manifest.ts";
 import { openIndexBytes } from "./index_bytes.ts";
 import { FileRegistry, type TicFile } from "./files.ts";
 import { IndexReader, ScanError } from "./reader.ts";
+import { ensureTicTables } from "./tic_tables.ts";
+import { cleanupWarning, removeIndexRows, removeUnfinished } from "./remove_index_rows.ts";
 
 /** Progress of a running index. */
 export interface TicProgress {
@@ -46,6 +48,8 @@ export interface TicOptions {
   onRetry?: (info: { attempt: number; at: number; error: string }) => void;
   /** Reporting structures per committed batch. Default 10,000. */
   batchRows?: number;
+  /** DuckDB's memory limit while the index lands. Default `"64MB"`. */
+  memoryLimit?: string;
 }
 
 /** What landing an index did. */
@@ -67,30 +71,12 @@ export interface TicSummary {
   sha256: string | null;
   error: string | null;
   elapsedMs: number;
+  /**
+   * Rows of indexes that did not land (this one or earlier ones) that could
+   * not be removed yet; harmless to models, retried by the next run.
+   */
+  warnings: string[];
 }
-
-const DDL = `
-  CREATE SCHEMA IF NOT EXISTS raw;
-  CREATE SCHEMA IF NOT EXISTS wharf;
-  CREATE SEQUENCE IF NOT EXISTS wharf.batch_ids START 1;
-  CREATE TABLE IF NOT EXISTS raw.tic_indexes (
-    index_id BIGINT, source VARCHAR, status VARCHAR, reporting_entity_name VARCHAR,
-    reporting_entity_type VARCHAR, version VARCHAR, sha256 VARCHAR, compressed_bytes BIGINT,
-    bytes BIGINT, elements BIGINT, plans BIGINT, files BIGINT, links BIGINT, error VARCHAR,
-    started_at TIMESTAMPTZ, ended_at TIMESTAMPTZ
-  );
-  CREATE TABLE IF NOT EXISTS raw.tic_plans (
-    index_id BIGINT, structure_id BIGINT, plan_name VARCHAR, plan_id VARCHAR,
-    plan_id_type VARCHAR, plan_market_type VARCHAR
-  );
-  CREATE TABLE IF NOT EXISTS raw.tic_files (
-    index_id BIGINT, file_id BIGINT, kind VARCHAR, url_key VARCHAR, url VARCHAR, host VARCHAR,
-    file_name VARCHAR, description VARCHAR
-  );
-  CREATE TABLE IF NOT EXISTS raw.tic_plan_files (index_id BIGINT, structure_id BIGINT, file_id BIGINT);
-`;
-
-const ROW_TABLES = ["tic_plans", "tic_files", "tic_plan_files"] as const;
 
 /**
  * Decompressed chunk size. Measured on `deno task bench tic`: 64 KB keeps
@@ -103,11 +89,12 @@ const BATCH_LINKS = 250_000;
 /** Staged bytes (plans and file ids as text) per batch at most. */
 const BATCH_BYTES = 4 << 20;
 /**
- * DuckDB while an index lands: batches are committed, so its cache need not
- * grow; one thread, so expanding batches leaves a core to reading (measured
- * ~6% faster on 2 cores than DuckDB's default of one thread per core).
+ * DuckDB's memory while an index lands: batches are committed and rows of
+ * indexes that did not land are removed in batches, so its cache need not
+ * grow. It runs on one thread, so expanding batches leaves a core to
+ * reading (measured ~6% faster on 2 cores than one thread per core).
  */
-const DUCKDB = { memoryLimit: "64MB", threads: 1 };
+const DUCKDB_MEMORY = "64MB";
 
 const STAGING = "__wharf_tic_structures";
 /** The plans of a structure, as the reader hands them over. */
@@ -318,10 +305,13 @@ export async function landTic(
 ): Promise<TicSummary> {
   const started = new Date();
   const t0 = performance.now();
-  const wh = await openWarehouse(options.db ?? config.warehouse, {
-    ...DUCKDB,
-    holder: "wharf tic",
-  });
+  const open = () =>
+    openWarehouse(options.db ?? config.warehouse, {
+      memoryLimit: options.memoryLimit ?? DUCKDB_MEMORY,
+      threads: 1,
+      holder: "wharf tic",
+    });
+  let wh = await open();
   const summary: TicSummary = {
     indexId: 0,
     source: input,
@@ -338,12 +328,22 @@ export async function landTic(
     sha256: null,
     error: null,
     elapsedMs: 0,
+    warnings: [],
   };
   try {
-    await wh.exec(DDL);
-    await wh.transaction((s) => removeInterrupted(s));
+    await wh.withConnection(async (s) => {
+      await ensureTicTables(s);
+      summary.warnings.push(...await removeUnfinished(s));
+    });
+    if (summary.warnings.length) {
+      // A failed removal may have left DuckDB unusable (a fatal error
+      // invalidates the instance); this index lands on a fresh one.
+      wh.close();
+      wh = await open();
+    }
     summary.indexId = await nextBatchId(wh);
-    await wh.withConnection((s) => wh.withConnection((other) => landOn(s, other)));
+    const landing = wh;
+    await landing.withConnection((s) => landing.withConnection((other) => landOn(s, other)));
     summary.elapsedMs = performance.now() - t0;
     return summary;
   } finally {
@@ -365,7 +365,7 @@ export async function landTic(
       await sink.abandon();
       summary.status = "failed";
       summary.error = err instanceof Error ? err.message : String(err);
-      await removeRows(s, summary);
+      await notLanded(s, summary);
       return;
     }
     // The same bytes as an index already landed: landed once, not twice.
@@ -379,20 +379,26 @@ export async function landTic(
       summary.error = `the same bytes as index ${summary.duplicateOf} (sha256 ${
         summary.sha256?.slice(0, 12)
       }…), which is complete: not landed again`;
-      await removeRows(s, summary);
+      await notLanded(s, summary);
       return;
     }
     summary.status = "complete";
-    await saveIndex(s, summary);
+    await saveIndex(s, summary, null);
   }
 }
 
-/** Removes the rows of an index that did not land, and records why. */
-async function removeRows(s: Session, summary: TicSummary): Promise<void> {
-  await s.exec("BEGIN TRANSACTION");
-  await deleteRows(s, "index_id = ?", [summary.indexId]);
-  await saveIndex(s, summary);
-  await s.exec("COMMIT");
+/**
+ * Records why an index did not land, then removes its rows. A removal that
+ * fails is a warning: the index is recorded already, its rows are ignored
+ * by models, and the next run removes them.
+ */
+async function notLanded(s: Session, summary: TicSummary): Promise<void> {
+  await saveIndex(s, summary, false);
+  try {
+    await removeIndexRows(s, summary.indexId);
+  } catch (err) {
+    summary.warnings.push(cleanupWarning(summary.indexId, summary.status, err));
+  }
 }
 
 /** Reads the index into the sink, filling in the summary. */
@@ -463,33 +469,12 @@ async function read(
     : String(fields.version);
 }
 
-/**
- * Indexes left `running` by a run that was killed: this run holds the
- * warehouse alone, so none is still landing. Their rows are removed and
- * they are marked failed.
- */
-async function removeInterrupted(s: Session): Promise<void> {
-  await deleteRows(s, "status = 'running'", []);
-  await s.exec(
-    "UPDATE raw.tic_indexes SET status = 'failed', error = 'interrupted: the run ended before the index was read to its end; its rows were removed', ended_at = now() WHERE status = 'running'",
-  );
-}
-
-/** Deletes the rows of the indexes that `where` (over raw.tic_indexes) selects. */
-async function deleteRows(s: Session, where: string, params: (string | number)[]) {
-  for (const table of ROW_TABLES) {
-    await s.exec(
-      `DELETE FROM raw.${table} WHERE index_id IN (SELECT index_id FROM raw.tic_indexes WHERE ${where})`,
-      params,
-    );
-  }
-}
-
-async function saveIndex(s: Session, x: TicSummary): Promise<void> {
+/** Records the outcome of an index (`rowsRemoved`: null for a complete one). */
+async function saveIndex(s: Session, x: TicSummary, rowsRemoved: boolean | null): Promise<void> {
   await s.exec(
     `UPDATE raw.tic_indexes SET status = ?, reporting_entity_name = ?, reporting_entity_type = ?,
        version = ?, sha256 = ?, compressed_bytes = ?, bytes = ?, elements = ?, plans = ?,
-       files = ?, links = ?, error = ?, ended_at = now()
+       files = ?, links = ?, error = ?, rows_removed = ?, ended_at = now()
      WHERE index_id = ?`,
     [
       x.status,
@@ -504,6 +489,7 @@ async function saveIndex(s: Session, x: TicSummary): Promise<void> {
       x.files,
       x.links,
       x.error,
+      rowsRemoved,
       x.indexId,
     ],
   );

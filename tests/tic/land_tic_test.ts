@@ -104,25 +104,41 @@ Deno.test("wharf tic lands an index with files deduplicated by path, gzipped or 
   const built = await runProject("build", config, {
     db: p.db,
     select: ["+tic_files_for_state_network"],
+    vars: { tic_state: "NY", tic_network: "PPO" },
   });
   assert.ok(built.ok, JSON.stringify(built.results.filter((r) => r.status === "error")));
   assert.deepEqual(
     await query(
       p.db,
-      "select url_key, basis, plans::int as plans from marts.tic_files_for_state_network order by url_key",
+      "select url_key, state_basis, network_basis, plans::int as plans from marts.tic_files_for_state_network order by url_key",
     ),
     [
-      { url_key: "/2023-04/NY_PPO_1.json.gz", basis: "file_name", plans: 2 },
-      { url_key: "/2023-04/rates_7_of_9.json.gz", basis: "plan_names", plans: 1 },
+      {
+        url_key: "/2023-04/NY_PPO_1.json.gz",
+        state_basis: "file_name",
+        network_basis: "file_name",
+        plans: 2,
+      },
+      {
+        url_key: "/2023-04/rates_7_of_9.json.gz",
+        state_basis: "plan_names",
+        network_basis: "plan_names",
+        plans: 1,
+      },
     ],
   );
   assert.deepEqual(
     await query(
       p.db,
-      "select states, network_types, basis from marts.tic_in_network_files where url_key like '%9_of_9%'",
+      "select states, network_types, state_basis, network_basis from marts.tic_in_network_files where url_key like '%9_of_9%'",
     ),
     [
-      { states: ["CA"], network_types: ["EPO"], basis: "description" },
+      {
+        states: ["CA"],
+        network_types: ["EPO"],
+        state_basis: "description",
+        network_basis: "description",
+      },
     ],
   );
   const analysis =
@@ -273,8 +289,7 @@ Deno.test("a run killed mid-index leaves it running; the next run removes its ro
     [
       {
         status: "failed",
-        error:
-          "interrupted: the run ended before the index was read to its end; its rows were removed",
+        error: "interrupted: the run ended before the index was read to its end",
         plans: 0,
       },
       { status: "complete", error: null, plans: 4 },
