@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { land } from "../../src/land/land.ts";
+import { serveLocal } from "../helpers.ts";
 import { landingProject, query } from "./helpers.ts";
 
 /**
@@ -77,10 +78,11 @@ Deno.test("land() downloads a URL, resumes a dropped download with Range, and ke
       await query(p.db, "select count(distinct id)::int as n, min(_file) as f from raw.members"),
       [{ n: 2000, f: url }],
     );
-    // A second run finds the download in the cache and the content landed.
+    // A second run asks again (the server gives no validators: a full download, resumed
+    // again), finds the same content under the same name, and skips it.
     const again = await land(p.config, [url], { db: p.db });
     assert.deepEqual(again.outcomes.map((o) => o.status), ["skipped"]);
-    assert.equal(server.requests.length, 2);
+    assert.equal(server.requests.length, 4);
   } finally {
     server.close();
   }
@@ -98,4 +100,34 @@ Deno.test("land() records a URL that cannot be downloaded as failed, with the HT
   } finally {
     server.close();
   }
+});
+
+Deno.test("land() revalidates a URL every time: 304 keeps the cached copy, new content lands as a new delivery", async () => {
+  await using p = await landingProject();
+  let body = "id,name\n1,Ann\n";
+  let version = 1;
+  const seen: string[] = [];
+  await using server = serveLocal((req) => {
+    const etag = `"v${version}"`;
+    seen.push(req.headers.get("if-none-match") ?? "-");
+    if (req.headers.get("if-none-match") === etag) return new Response(null, { status: 304 });
+    return new Response(body, { headers: { etag } });
+  });
+  const url = `${server.base}/members-clientA-202307.csv`;
+  const first = await land(p.config, [url], { db: p.db });
+  assert.deepEqual(first.outcomes.map((o) => [o.status, o.rows]), [["landed", 1]]);
+  const unchanged = await land(p.config, [url], { db: p.db });
+  assert.deepEqual(unchanged.outcomes.map((o) => o.status), ["skipped"]);
+  body = "id,name\n1,Ann\n2,Bo\n";
+  version = 2;
+  const changed = await land(p.config, [url], { db: p.db });
+  assert.deepEqual(changed.outcomes.map((o) => [o.status, o.rows]), [["landed", 2]]);
+  assert.deepEqual(seen, ["-", '"v1"', '"v1"']);
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select _batch_id::int as b, count(*)::int as n from raw.members group by 1 order by 1",
+    ),
+    [{ b: 1, n: 1 }, { b: 2, n: 2 }],
+  );
 });
