@@ -33,7 +33,16 @@ export function landCommand(): Command {
       "Land files, folders, globs or http(s) URLs into raw.* exactly once, with lineage and rejects",
     )
     .argument("<inputs...>", "files, folders (recursive), globs (quote them) or http(s):// URLs")
-    .option("--source <name>", "land every input as this source, whatever its name")
+    .option(
+      "--source <name>",
+      "land every input as this source (names must fit its pattern, unless --field names the fields)",
+    )
+    .option(
+      "--field <name=value>",
+      "with --source: a delivery field the file names do not carry (repeatable), e.g. --field client=clientA",
+      (value: string, all: string[]) => [...all, value],
+      [] as string[],
+    )
     .option("--watch", "keep running: land files as they appear in the given folders")
     .option(
       "--debounce <ms>",
@@ -43,11 +52,26 @@ export function landCommand(): Command {
     .action(
       async (
         inputs: string[],
-        opts: { source?: string; watch?: boolean; debounce: string },
+        opts: { source?: string; field: string[]; watch?: boolean; debounce: string },
         self: Command,
       ) => {
         const { land } = await import("../src/land/land.ts");
+        const { UsageError } = await import("../src/errors.ts");
         const g = globals(self);
+        const fields: Record<string, string> = {};
+        for (const f of opts.field) {
+          const eq = f.indexOf("=");
+          if (eq <= 0) {
+            throw new UsageError(`Invalid --field "${f}": expected name=value (e.g. client=clientA)`);
+          }
+          fields[f.slice(0, eq).trim()] = f.slice(eq + 1);
+        }
+        if (opts.field.length && opts.source === undefined) {
+          throw new UsageError("--field needs --source: name the source the fields belong to");
+        }
+        if (opts.field.length && opts.watch) {
+          throw new UsageError("--field is not available with --watch: land such files by name");
+        }
         const config = await projectConfig(self);
         const progress = new ProgressLine();
         const callbacks = {
@@ -61,7 +85,6 @@ export function landCommand(): Command {
           },
         };
         if (opts.watch) {
-          const { UsageError } = await import("../src/errors.ts");
           const { watchAndLand } = await import("../src/land/watch.ts");
           const debounceMs = Number(opts.debounce);
           if (!Number.isFinite(debounceMs) || debounceMs < 0) {
@@ -84,11 +107,18 @@ export function landCommand(): Command {
         const summary = await land(config, inputs, {
           db: config.db,
           source: opts.source,
+          fields: opts.field.length ? fields : undefined,
           cwd: userCwd(),
           ...callbacks,
         });
         if (g.json) {
-          console.log(JSON.stringify(summary, null, 2));
+          // A failed file's error goes out as its class and data (missing columns, other source …).
+          console.log(JSON.stringify(
+            summary,
+            (_key, value) =>
+              value instanceof Error ? { ...value, name: value.name, cause: undefined } : value,
+            2,
+          ));
         } else {
           const count = (s: FileOutcome["status"]) =>
             summary.outcomes.filter((o) => o.status === s).length;
