@@ -38,12 +38,13 @@ async function sample(path: string, gzip: boolean, name: string): Promise<Uint8A
     }
   } catch (err) {
     // A gzip stream broken further on is caught when the whole file is read.
-    if (size === 0 || !(err instanceof LandingError)) {
-      throw err instanceof LandingError
-        ? new LandingError(name, `Cannot read "${name}": not a valid gzip file (${err.message})`, {
-          cause: err,
-        })
-        : err;
+    if (!(err instanceof LandingError)) throw err;
+    if (size === 0) {
+      throw new LandingError(
+        name,
+        `Cannot land "${name}": it is not a valid gzip file (${(err.cause as Error).message})`,
+        { cause: err },
+      );
     }
   }
   const out = new Uint8Array(Math.min(size, SAMPLE));

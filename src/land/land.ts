@@ -237,6 +237,7 @@ export async function landUpload(
     return await landFile(wh, match, {
       path: options.path,
       file: `upload:${options.name}`,
+      name: options.name,
       stagingDir: config.paths.staging,
       requireMatchingColumns: match.source.columns === undefined,
     });

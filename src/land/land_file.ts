@@ -281,6 +281,8 @@ export interface LandFileOptions {
   path: string;
   /** The name the user knows the file by (path or URL), stored as `_file`. */
   file: string;
+  /** The delivery's file name (default: the last part of `file`, or of a URL's path). */
+  name?: string;
   /** Called while the file is read, with the bytes read so far. */
   onProgress?: (bytesRead: number, totalBytes: number) => void;
   /**
@@ -312,7 +314,7 @@ class Landing {
   ) {
     this.source = match.source;
     const file = options.file;
-    this.name = /^https?:\/\//i.test(file) ? urlFileName(file) : basename(file);
+    this.name = options.name ?? (/^https?:\/\//i.test(file) ? urlFileName(file) : basename(file));
   }
 
   get file(): string {

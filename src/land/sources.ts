@@ -360,7 +360,7 @@ export function matchSource(
   forced?: string,
   fields?: Readonly<Record<string, string>>,
 ): FileMatch {
-  const name = basename(path.replace(/[?#].*$/, ""));
+  const name = basename(path);
   let source: Source | undefined;
   if (forced !== undefined) {
     source = sources.find((s) => s.name === forced);
