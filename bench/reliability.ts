@@ -19,14 +19,16 @@ export default async function main(): Promise<void> {
     const title = caseTitle(c);
     const t0 = performance.now();
     let error: string | undefined;
+    let note: string | void = undefined;
     try {
-      await c.run();
+      note = await c.run();
     } catch (err) {
       error = err instanceof Error ? err.message : String(err);
     }
     const ms = performance.now() - t0;
     results.push({ title, slow: c.slow ?? false, ms, error });
     console.log(`${error ? "FAILED" : "ok    "} ${(ms / 1000).toFixed(1).padStart(6)} s  ${title}`);
+    if (note) console.log(`         ${note}`);
     if (error) console.log(`         ${error.split("\n").slice(0, 12).join("\n         ")}`);
   }
   const failed = results.filter((r) => r.error);

@@ -21,7 +21,7 @@ export function outcomeLine(o: FileOutcome): string {
   const detail = o.status === "landed"
     ? `${o.rows} rows, ${o.rejectedRows} rejected, ${formatBytes(o.size)}, batch ${o.batchId}, ${
       (o.durationMs / 1000).toFixed(2)
-    }s`
+    }s${o.message ? ` (${o.message})` : ""}`
     : o.message ?? "";
   return `${STATUS[o.status]} ${o.source} ${o.file}: ${detail}`;
 }
@@ -62,7 +62,9 @@ export function landCommand(): Command {
         for (const f of opts.field) {
           const eq = f.indexOf("=");
           if (eq <= 0) {
-            throw new UsageError(`Invalid --field "${f}": expected name=value (e.g. client=clientA)`);
+            throw new UsageError(
+              `Invalid --field "${f}": expected name=value (e.g. client=clientA)`,
+            );
           }
           fields[f.slice(0, eq).trim()] = f.slice(eq + 1);
         }
@@ -115,8 +117,13 @@ export function landCommand(): Command {
           // A failed file's error goes out as its class and data (missing columns, other source …).
           console.log(JSON.stringify(
             summary,
-            (_key, value) =>
-              value instanceof Error ? { ...value, name: value.name, cause: undefined } : value,
+            (_key, value) => {
+              if (!(value instanceof Error)) return value;
+              const { exitCode: _exit, cause: _cause, ...data } = value as Error & {
+                exitCode?: number;
+              };
+              return { name: value.name, ...data };
+            },
             2,
           ));
         } else {

@@ -34,7 +34,7 @@ import { columnNames } from "./names.ts";
 import { readJsonArray, readNdjson, readXlsx, type Records } from "./read_records.ts";
 import { DUCKDB_MAX_LINE, scanText, type TextScan } from "./scan_text.ts";
 import type { FileMatch, Source } from "./sources.ts";
-import { FileChanged, stageFile, type StagedFile } from "./staging.ts";
+import { FileChanged, type StagedFile, stageFile } from "./staging.ts";
 
 /** What happened to one file. */
 export interface FileOutcome {
@@ -266,6 +266,26 @@ async function priorLanding(
   return prior[0] && `same content as ${prior[0].path} (batch ${prior[0].batchId})`;
 }
 
+/**
+ * The invariant of every landing: each record read is a landed row or a
+ * reject.
+ *
+ * @throws {LandingError} when records read ≠ rows landed + rows rejected
+ * (the landing is then rolled back and the file fails).
+ */
+export function assertRecordCounts(
+  file: string,
+  read: number,
+  rows: number,
+  rejected: number,
+): void {
+  if (read === rows + rejected) return;
+  throw new LandingError(
+    file,
+    `Cannot land "${file}": wharf read ${read} records but ${rows} rows landed and ${rejected} were rejected (every record must be one or the other), so nothing of it was landed`,
+  );
+}
+
 /** What a landing transaction did. */
 interface Landed {
   batchId: number;
@@ -371,15 +391,6 @@ class Landing {
     return names;
   }
 
-  /** The invariant: every record read is a landed row or a reject. */
-  checkCounts(read: number, rows: number, rejected: number): void {
-    if (read === rows + rejected) return;
-    throw new LandingError(
-      this.file,
-      `Cannot land "${this.file}": wharf read ${read} records but ${rows} rows landed and ${rejected} were rejected (every record must be one or the other), so nothing of it was landed`,
-    );
-  }
-
   async landDelimited(staged: StagedFile, info: FileInfo): Promise<Landed> {
     const names = await this.columnsOf(info.header!);
     const scanOptions = {
@@ -410,9 +421,7 @@ class Landing {
         ].join(", ")
       })`;
     const types = (pre: string[]) =>
-      `columns = {${
-        [...pre, ...names.map((c) => `${quoteLiteral(c)}: 'VARCHAR'`)].join(", ")
-      }}`;
+      `columns = {${[...pre, ...names.map((c) => `${quoteLiteral(c)}: 'VARCHAR'`)].join(", ")}}`;
 
     const attempt = (copy: boolean) =>
       this.wh.transaction(async (s): Promise<Landed> => {
@@ -449,9 +458,9 @@ class Landing {
           scan = await scanning;
           if (scan.unplain) throw new NeedCopy(scan.unplain);
           if (scan.headerLines !== info.headerLines || rows !== scan.records) {
+            // Records read ≠ rows landed: the copy decides (and is checked) instead.
             throw new NeedCopy(`DuckDB read ${rows} rows of ${scan.records} records`);
           }
-          this.checkCounts(scan.records, rows, 0);
         } else {
           // wharf decides every record: the good ones to a copy DuckDB reads, the bad to rejects.
           const copyPath = join(staged.dir, "records.txt");
@@ -496,7 +505,7 @@ class Landing {
               { cause: err },
             );
           }
-          this.checkCounts(scan.records, rows, scan.rejected);
+          assertRecordCounts(this.file, scan.records, rows, scan.rejected);
         }
         this.sha256 = scan.sha256;
         await staged.verify();
@@ -538,7 +547,7 @@ class Landing {
       ? readNdjson(bytes, this.name)
       : await readXlsx(bytes, this.name, this.source.sheet);
     const names = await this.columnsOf(records.headers);
-    this.checkCounts(records.read, records.rows.length, records.rejects.length);
+    assertRecordCounts(this.file, records.read, records.rows.length, records.rejects.length);
     return await this.wh.transaction(async (s) => {
       const batchId = await nextBatchId(s);
       const lineage = lineageOf(this.match, this.file, batchId, this.started);
@@ -574,7 +583,7 @@ class Landing {
           r.text,
         ]),
       );
-      this.checkCounts(records.read, rows, records.rejects.length);
+      assertRecordCounts(this.file, records.read, rows, records.rejects.length);
       await staged.verify();
       const note = await priorLanding(s, sha256, this.source.name, this.name, this.file);
       await writeManifest(

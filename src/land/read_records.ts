@@ -221,7 +221,8 @@ function valueText(value: unknown): string | null {
 function cellText(cell: Cell): string | null {
   const value = cell.value as { formula?: string; sharedFormula?: string; result?: unknown } | null;
   if (
-    value !== null && typeof value === "object" && ("formula" in value || "sharedFormula" in value) &&
+    value !== null && typeof value === "object" &&
+    ("formula" in value || "sharedFormula" in value) &&
     value.result === undefined
   ) {
     return `=${cell.formula ?? value.formula ?? value.sharedFormula}`;

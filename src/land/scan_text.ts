@@ -14,7 +14,7 @@
  * - a quote never closed, or a closing quote followed by anything but a
  *   delimiter or a line end: the record's first line is rejected and the
  *   lines after it are read on their own (the quote swallows nothing);
- * - more or fewer fields than the header;
+ * - fewer fields than the header, or more (empty fields at the end aside);
  * - invalid UTF-8 (UTF-8 files), a NUL byte, a carriage return that ends no
  *   line outside quotes;
  * - a record over {@linkcode MAX_RECORD_BYTES}.
@@ -218,6 +218,8 @@ class RecordScanner {
   /** Its physical lines. */
   lines = 0;
   fields = 0;
+  /** The number of its last field that is not empty (counted with `fields`). */
+  filled = 0;
   /** It ends with CRLF (else LF or the end of the text). */
   crlf = false;
   /** A quoted field of it holds a line break. */
@@ -306,6 +308,7 @@ class RecordScanner {
     let i = s;
     this.lines = 1;
     this.fields = 1;
+    this.filled = 0;
     this.crlf = false;
     this.multiline = false;
     this.loneCr = false;
@@ -333,6 +336,7 @@ class RecordScanner {
             "UNTERMINATED QUOTE: the quote opened in this line is never closed",
           );
         }
+        if (close > i + 1) this.filled = this.fields;
         const inside = this.lfsIn(i + 1, close);
         if (inside > 0) {
           this.lines += inside;
@@ -356,9 +360,9 @@ class RecordScanner {
         return this.#rejectFirstLine(
           s,
           this.multiline
-            ? `UNTERMINATED QUOTE: the quote opened in this line is never closed (the next quote, ${this.lines - 1} line${
-              this.lines > 2 ? "s" : ""
-            } down, is followed by ${what})`
+            ? `UNTERMINATED QUOTE: the quote opened in this line is never closed (the next quote, ${
+              this.lines - 1
+            } line${this.lines > 2 ? "s" : ""} down, is followed by ${what})`
             : `UNQUOTED VALUE: a closing quote is followed by ${what}, not a delimiter or a line end`,
         );
       }
@@ -371,19 +375,21 @@ class RecordScanner {
       const q = this.quoteFrom(i);
       if (q >= nl) {
         // No quote in the rest of the line: it ends the record.
-        if (countFields) this.fields += this.#delimitersIn(i, nl);
+        if (countFields) this.#countFields(i, nl > i && this.win[nl - 1] === CR ? nl - 1 : nl);
         return this.#finishLine(i, nl);
       }
       // A quote later in the line: walk the fields up to it.
       let d = this.delimFrom(i);
       while (d < q) {
         if (this.crFrom(i) < d) this.loneCr = true;
+        if (d > i) this.filled = this.fields;
         this.fields++;
         i = d + this.delim.length;
         d = this.delimFrom(i);
       }
       if (q === i) continue; // it opens the next field
       // The quote sits inside an unquoted field: it is a literal character.
+      this.filled = this.fields;
       if (d >= nl) return this.#finishLine(i, nl);
       if (this.crFrom(i) < d) this.loneCr = true;
       this.fields++;
@@ -391,19 +397,30 @@ class RecordScanner {
     }
   }
 
-  /** Delimiters in [from, to), outside quotes (the caller knows there are none). */
-  #delimitersIn(from: number, to: number): number {
+  /** Counts the fields of [from, to), which holds no quote, and the last one not empty. */
+  #countFields(from: number, to: number): void {
     const d = this.delim;
-    let n = 0;
+    let fields = this.fields;
+    let filled = this.filled;
     if (d.length === 1) {
       // A plain loop beats one indexOf call per delimiter on short fields.
       const win = this.win;
       const b = d[0]!;
-      for (let k = from; k < to; k++) if (win[k] === b) n++;
-      return n;
+      for (let k = from; k < to; k++) {
+        if (win[k] === b) fields++;
+        else filled = fields;
+      }
+    } else {
+      let start = from;
+      for (let at = this.delimFrom(from); at < to; at = this.delimFrom(at + d.length)) {
+        if (at > start) filled = fields;
+        fields++;
+        start = at + d.length;
+      }
+      if (to > start) filled = fields;
     }
-    for (let at = this.delimFrom(from); at < to; at = this.delimFrom(at + d.length)) n++;
-    return n;
+    this.fields = fields;
+    this.filled = filled;
   }
 
   /** Ends the record with the unquoted field at `i` and the line end at `nl`. */
@@ -610,7 +627,8 @@ export async function scanText(
         unplain(`line ${line} is longer than ${DUCKDB_MAX_LINE} bytes`);
       }
       if (copy) {
-        if (!verdict && sc.fields !== copy.fields) {
+        // Empty fields past the header's are no data (DuckDB reads them so too): allowed.
+        if (!verdict && (sc.fields < copy.fields || sc.filled > copy.fields)) {
           verdict = `${
             sc.fields > copy.fields ? "TOO MANY COLUMNS" : "MISSING COLUMNS"
           }: expected ${copy.fields} fields, found ${sc.fields}`;

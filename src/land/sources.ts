@@ -177,7 +177,9 @@ function compileColumns(
     if (typeof col.name !== "string" || col.name === "" || snakeCase(col.name) !== col.name) {
       throw new ConfigError(
         `Invalid column ${JSON.stringify(col.name)} in columns[${i}] of ${where}: use the raw${
-          typeof col.name === "string" && col.name !== "" ? ` name ("${snakeCase(col.name)}")` : " name"
+          typeof col.name === "string" && col.name !== ""
+            ? ` name ("${snakeCase(col.name)}")`
+            : " name"
         }, lower-case letters, digits and underscores`,
       );
     }
@@ -316,9 +318,9 @@ function readGroups(
     if (groups[field] !== undefined && groups[field] !== value) {
       throw new FileNameError(
         name,
-        `Delivery field ${field}=${JSON.stringify(value)} contradicts the file name "${name}" (${field} ${
-          JSON.stringify(groups[field])
-        })`,
+        `Delivery field ${field}=${
+          JSON.stringify(value)
+        } contradicts the file name "${name}" (${field} ${JSON.stringify(groups[field])})`,
         { source: source.name, pattern: source.pattern.source, field },
       );
     }

@@ -71,8 +71,8 @@ export async function cleanStaging(root: string): Promise<void> {
     const pid = Number(/^(\d+)-/.exec(e.name)?.[1]);
     if (!pid || pid === Deno.pid) continue;
     const stale = procfs ? !alive(pid) : Date.now() -
-          ((await Deno.stat(join(root, e.name)).catch(() => undefined))?.mtime?.getTime() ??
-            Date.now()) > 86_400_000;
+        ((await Deno.stat(join(root, e.name)).catch(() => undefined))?.mtime?.getTime() ??
+          Date.now()) > 86_400_000;
     if (stale) await Deno.remove(join(root, e.name), { recursive: true }).catch(() => {});
   }
 }

@@ -96,7 +96,8 @@ function parseRecord(b: Uint8Array, start: number): Parsed {
 /**
  * Reads comma-delimited UTF-8 text the documented way: the header's field
  * count, then every record, good (with values: empty is NULL) or rejected
- * (with its error type; reading goes on at its second line).
+ * (with its error type; reading goes on at its second line). Empty fields
+ * past the header's are no data and allowed.
  */
 export function readReference(b: Uint8Array): { header: string[]; records: OracleRecord[] } {
   let pos = b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0;
@@ -126,8 +127,10 @@ export function readReference(b: Uint8Array): { header: string[]; records: Oracl
       let error: string | undefined;
       if (r.loneCr) error = "INVALID CARRIAGE RETURN";
       else if (content.includes(0)) error = "INVALID BYTE";
-      else if (r.fields.length !== header.length) {
-        error = r.fields.length > header.length ? "TOO MANY COLUMNS" : "MISSING COLUMNS";
+      else if (r.fields.length < header.length) error = "MISSING COLUMNS";
+      else if (r.fields.slice(header.length).some((f) => f.bytes.length > 0)) {
+        // Empty fields past the header's are allowed: only data there is too much.
+        error = "TOO MANY COLUMNS";
       } else {
         try {
           utf8.decode(content);
@@ -138,7 +141,7 @@ export function readReference(b: Uint8Array): { header: string[]; records: Oracl
       records.push(
         error ? { line, error } : {
           line,
-          values: values.map((v) => v ? utf8.decode(v) : null),
+          values: values.slice(0, header.length).map((v) => v ? utf8.decode(v) : null),
         },
       );
     }

@@ -27,8 +27,11 @@ export interface ReliabilityCase {
   issue?: string;
   /** Runs only in `deno task bench reliability` (kill trials, millions of rows). */
   slow?: boolean;
-  /** Throws (an assertion) unless the outcome is exactly the expected one. */
-  run(): Promise<void>;
+  /**
+   * Throws (an assertion) unless the outcome is exactly the expected one;
+   * may return a note for the summary (what a kill trial hit, how long).
+   */
+  run(): Promise<string | void>;
 }
 
 const registry: ReliabilityCase[] = [];
@@ -58,6 +61,6 @@ export function caseTitle(c: ReliabilityCase): string {
 /** Registers the fast cases of `area` as Deno tests. */
 export function registerTests(area: Area): void {
   for (const c of registry) {
-    if (c.area === area && !c.slow) Deno.test(caseTitle(c), () => c.run());
+    if (c.area === area && !c.slow) Deno.test(caseTitle(c), async () => void await c.run());
   }
 }
