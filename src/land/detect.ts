@@ -90,37 +90,13 @@ export function sniffDelimiter(headerLine: string): string {
   let best = ",";
   let bestCount = 0;
   for (const d of ["\t", "|", ",", ";"]) {
-    const n = splitFields(headerLine, d).length - 1;
+    const n = (firstRecord(headerLine, d)?.fields.length ?? 1) - 1;
     if (n > bestCount) {
       best = d;
       bestCount = n;
     }
   }
   return best;
-}
-
-/** Splits one line into fields by `delimiter`, honoring double quotes. */
-export function splitFields(line: string, delimiter: string): string[] {
-  const fields: string[] = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]!;
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"' && field === "") quoted = true;
-    else if (line.startsWith(delimiter, i)) {
-      fields.push(field);
-      field = "";
-      i += delimiter.length - 1;
-    } else field += ch;
-  }
-  fields.push(field);
-  return fields;
 }
 
 /** True when the bytes hold a valid UTF-8 multi-byte sequence (so the file is UTF-8 text, not Latin-1). */

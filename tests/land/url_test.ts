@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { land } from "../../src/land/land.ts";
-import { serveLocal } from "../helpers.ts";
 import { landingProject, query } from "./helpers.ts";
 
 /**
@@ -100,34 +99,4 @@ Deno.test("land() records a URL that cannot be downloaded as failed, with the HT
   } finally {
     server.close();
   }
-});
-
-Deno.test("land() revalidates a URL every time: 304 keeps the cached copy, new content lands as a new delivery", async () => {
-  await using p = await landingProject();
-  let body = "id,name\n1,Ann\n";
-  let version = 1;
-  const seen: string[] = [];
-  await using server = serveLocal((req) => {
-    const etag = `"v${version}"`;
-    seen.push(req.headers.get("if-none-match") ?? "-");
-    if (req.headers.get("if-none-match") === etag) return new Response(null, { status: 304 });
-    return new Response(body, { headers: { etag } });
-  });
-  const url = `${server.base}/members-clientA-202307.csv`;
-  const first = await land(p.config, [url], { db: p.db });
-  assert.deepEqual(first.outcomes.map((o) => [o.status, o.rows]), [["landed", 1]]);
-  const unchanged = await land(p.config, [url], { db: p.db });
-  assert.deepEqual(unchanged.outcomes.map((o) => o.status), ["skipped"]);
-  body = "id,name\n1,Ann\n2,Bo\n";
-  version = 2;
-  const changed = await land(p.config, [url], { db: p.db });
-  assert.deepEqual(changed.outcomes.map((o) => [o.status, o.rows]), [["landed", 2]]);
-  assert.deepEqual(seen, ["-", '"v1"', '"v1"']);
-  assert.deepEqual(
-    await query(
-      p.db,
-      "select _batch_id::int as b, count(*)::int as n from raw.members group by 1 order by 1",
-    ),
-    [{ b: 1, n: 1 }, { b: 2, n: 2 }],
-  );
 });
