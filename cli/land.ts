@@ -119,10 +119,11 @@ export function landCommand(): Command {
             summary,
             (_key, value) => {
               if (!(value instanceof Error)) return value;
-              const { exitCode: _exit, cause: _cause, ...data } = value as Error & {
+              // `name` is an own property of wharf's errors; the exit code and cause are not data.
+              const { exitCode: _exit, cause: _cause, name, ...data } = value as Error & {
                 exitCode?: number;
               };
-              return { name: value.name, ...data };
+              return { name, ...data };
             },
             2,
           ));

@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import { join } from "node:path";
 import { land } from "../../src/land/land.ts";
-import { cliCommand, runCli, serveLocal, tempProject } from "../helpers.ts";
+import { cliCommand, REPO, runCli, serveLocal, tempProject } from "../helpers.ts";
 import { hostileCsv, readReference } from "./csv_oracle.ts";
 import { warehouseDigest } from "./digest.ts";
 import { killTrials, seededRandom } from "./kill.ts";
@@ -1078,7 +1078,7 @@ async function unprivileged(args: string[]): Promise<Deno.Command | undefined> {
       Deno.execPath(),
       "run",
       "--allow-all",
-      join(import.meta.dirname!, "..", "..", "cli", "main.ts"),
+      join(REPO, "cli", "main.ts"),
       ...args,
     ],
     env: { NO_COLOR: "1" },
