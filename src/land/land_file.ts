@@ -434,10 +434,11 @@ class Landing {
         let rows: number;
         if (!copy) {
           // DuckDB reads the file as it is, in order, while wharf's scan runs beside it.
+          const stop = new AbortController();
           const scanning = scanned ? Promise.resolve(scanned) : scanText(
             staged.path,
             this.name,
-            scanOptions,
+            { ...scanOptions, signal: stop.signal },
           );
           scanning.catch(() => {});
           const read = csv(staged.path, [
@@ -452,7 +453,9 @@ class Landing {
               `INSERT INTO ${rel} BY NAME SELECT *, row_number() OVER () + ${info.headerLines} AS _row_number, ${lineageSql} FROM ${read}`,
             );
           } catch (err) {
-            await scanning; // a broken file fails here, whatever DuckDB said
+            // The copy's scan reads the whole file again (and fails a broken one): stop this one.
+            stop.abort();
+            await scanning.catch(() => {});
             throw new NeedCopy(`DuckDB: ${(err as Error).message.split("\n")[0]}`);
           }
           scan = await scanning;

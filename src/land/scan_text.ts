@@ -60,6 +60,8 @@ export interface ScanTextOptions {
   };
   /** Called after each read with the bytes read so far (as stored). */
   onProgress?: (bytes: number) => void;
+  /** Stops the scan (it then rejects with the signal's reason). */
+  signal?: AbortSignal;
 }
 
 /** What a scan found. */
@@ -662,6 +664,7 @@ export async function scanText(
     onProgress: options.onProgress,
   });
   for await (const chunk of chunks) {
+    options.signal?.throwIfAborted();
     sc.push(chunk, pos);
     pos = 0;
     await consume();
