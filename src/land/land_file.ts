@@ -603,8 +603,8 @@ class Landing {
   }
 }
 
-/** A file-system error as the reason a file cannot be landed. */
-async function unreadable(err: unknown, path: string, file: string): Promise<LandingError> {
+/** Any error as the reason a file cannot be landed (file-system errors said plainly). */
+async function asLandingError(err: unknown, path: string, file: string): Promise<LandingError> {
   const why = err instanceof Deno.errors.PermissionDenied
     ? "permission denied: this user cannot read it"
     : err instanceof Deno.errors.FilesystemLoop
@@ -654,7 +654,7 @@ export async function landFile(
   for (let attempt = 1;; attempt++) {
     try {
       await using staged = await stageFile(options.path, options.stagingDir).catch(async (err) => {
-        throw await unreadable(err, options.path, options.file);
+        throw await asLandingError(err, options.path, options.file);
       });
       const landed = await landing.land(staged);
       return outcome({
@@ -687,7 +687,7 @@ export async function landFile(
           { cause: err },
         );
         landing.sha256 = undefined;
-      } else failure = await unreadable(err, options.path, options.file);
+      } else failure = await asLandingError(err, options.path, options.file);
       break;
     }
   }

@@ -1152,14 +1152,14 @@ defineCase({
     );
     await p.write(
       "in/visits_1.txt",
-      lines("id\tamount\tnote", 600_000, (i) => `${i}\t${(i * 7919) % 100_000}\tnote ${i % 97}`),
+      lines("id\tamount\tnote", 1_500_000, (i) => `${i}\t${(i * 7919) % 100_000}\tnote ${i % 97}`),
     );
     // Bad lines and quoted line breaks: this one lands through the copy.
     await p.write(
       "in/visits_2.txt",
       lines(
         "id\tamount\tnote",
-        200_000,
+        500_000,
         (i) => i % 10 === 0 ? `${i}\tbad` : i % 7 === 0 ? `${i}\t1\t"two\nlines"` : `${i}\t2\tx`,
       ),
     );
@@ -1174,7 +1174,7 @@ defineCase({
     const staging = join(p.root, ".wharf", "staging");
     const report = await killTrials({
       dir: p.root,
-      trials: Number(Deno.env.get("RELIABILITY_KILL_TRIALS") ?? 8),
+      trials: Number(Deno.env.get("RELIABILITY_KILL_TRIALS") ?? 10),
       seed: Number(Deno.env.get("RELIABILITY_SEED") ?? 14),
       command: (db) => cliCommand(["--project", p.root, "--db", db, "land", join(p.root, "in")]),
       digest: (db) =>
