@@ -9,6 +9,7 @@ const benches: Record<string, () => Promise<{ default: () => Promise<void> }>> =
   docs: () => import("./docs.ts"),
   land: () => import("./land.ts"),
   npi: () => import("./npi.ts"),
+  reliability: () => import("./reliability.ts"),
   serve: () => import("./serve.ts"),
   tic: () => import("./tic.ts"),
 };

@@ -21,7 +21,7 @@ export function outcomeLine(o: FileOutcome): string {
   const detail = o.status === "landed"
     ? `${o.rows} rows, ${o.rejectedRows} rejected, ${formatBytes(o.size)}, batch ${o.batchId}, ${
       (o.durationMs / 1000).toFixed(2)
-    }s`
+    }s${o.message ? ` (${o.message})` : ""}`
     : o.message ?? "";
   return `${STATUS[o.status]} ${o.source} ${o.file}: ${detail}`;
 }
@@ -33,7 +33,16 @@ export function landCommand(): Command {
       "Land files, folders, globs or http(s) URLs into raw.* exactly once, with lineage and rejects",
     )
     .argument("<inputs...>", "files, folders (recursive), globs (quote them) or http(s):// URLs")
-    .option("--source <name>", "land every input as this source, whatever its name")
+    .option(
+      "--source <name>",
+      "land every input as this source (names must fit its pattern, unless --field names the fields)",
+    )
+    .option(
+      "--field <name=value>",
+      "with --source: a delivery field the file names do not carry (repeatable), e.g. --field client=clientA",
+      (value: string, all: string[]) => [...all, value],
+      [] as string[],
+    )
     .option("--watch", "keep running: land files as they appear in the given folders")
     .option(
       "--settle <ms>",
@@ -44,11 +53,34 @@ export function landCommand(): Command {
     .action(
       async (
         inputs: string[],
-        opts: { source?: string; watch?: boolean; settle: string; debounce?: string },
+        opts: {
+          source?: string;
+          field: string[];
+          watch?: boolean;
+          settle: string;
+          debounce?: string;
+        },
         self: Command,
       ) => {
         const { land } = await import("../src/land/land.ts");
+        const { UsageError } = await import("../src/errors.ts");
         const g = globals(self);
+        const fields: Record<string, string> = {};
+        for (const f of opts.field) {
+          const eq = f.indexOf("=");
+          if (eq <= 0) {
+            throw new UsageError(
+              `Invalid --field "${f}": expected name=value (e.g. client=clientA)`,
+            );
+          }
+          fields[f.slice(0, eq).trim()] = f.slice(eq + 1);
+        }
+        if (opts.field.length && opts.source === undefined) {
+          throw new UsageError("--field needs --source: name the source the fields belong to");
+        }
+        if (opts.field.length && opts.watch) {
+          throw new UsageError("--field is not available with --watch: land such files by name");
+        }
         const config = await projectConfig(self);
         const progress = new ProgressLine();
         const callbacks = {
@@ -62,7 +94,6 @@ export function landCommand(): Command {
           },
         };
         if (opts.watch) {
-          const { UsageError } = await import("../src/errors.ts");
           const { watchAndLand } = await import("../src/land/watch.ts");
           const [flag, value] = opts.debounce === undefined
             ? ["--settle", opts.settle]
@@ -92,11 +123,24 @@ export function landCommand(): Command {
         const summary = await land(config, inputs, {
           db: config.db,
           source: opts.source,
+          fields: opts.field.length ? fields : undefined,
           cwd: userCwd(),
           ...callbacks,
         });
         if (g.json) {
-          console.log(JSON.stringify(summary, null, 2));
+          // A failed file's error goes out as its class and data (missing columns, other source …).
+          console.log(JSON.stringify(
+            summary,
+            (_key, value) => {
+              if (!(value instanceof Error)) return value;
+              // `name` is an own property of wharf's errors; the exit code and cause are not data.
+              const { exitCode: _exit, cause: _cause, name, ...data } = value as Error & {
+                exitCode?: number;
+              };
+              return { name, ...data };
+            },
+            2,
+          ));
         } else {
           const count = (s: FileOutcome["status"]) =>
             summary.outcomes.filter((o) => o.status === s).length;

@@ -30,6 +30,8 @@ export interface WharfConfig {
     target?: string;
     /** Downloads of landed URLs. Default `.wharf/cache`. */
     cache?: string;
+    /** Work files of landings in progress (links, copies). Default `.wharf/staging`. */
+    staging?: string;
   };
   /** Landing sources: file-name patterns and the raw tables they land in, in landing order. */
   sources?: SourceConfig[];
@@ -110,7 +112,14 @@ export interface ResolvedConfig {
   name: string;
   warehouse: string;
   threads: number;
-  paths: { models: string; macros: string; tests: string; target: string; cache: string };
+  paths: {
+    models: string;
+    macros: string;
+    tests: string;
+    target: string;
+    cache: string;
+    staging: string;
+  };
   sources: Source[];
   vars: Record<string, string>;
   serve: Required<Omit<ServeConfig, "token" | "readToken" | "headerTimeoutMs">> & {
@@ -174,6 +183,7 @@ export function resolveConfig(root: string, config: WharfConfig = {}): ResolvedC
       tests: resolve(abs, config.paths?.tests ?? "sql/tests"),
       target: resolve(abs, config.paths?.target ?? "target"),
       cache: resolve(abs, config.paths?.cache ?? ".wharf/cache"),
+      staging: resolve(abs, config.paths?.staging ?? ".wharf/staging"),
     },
     sources: compileSources(config.sources),
     vars: Object.fromEntries(Object.entries(config.vars ?? {}).map(([k, v]) => [k, String(v)])),

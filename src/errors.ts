@@ -192,6 +192,93 @@ export class LandingError extends WharfError {
   }
 }
 
+/**
+ * A file name that does not give what its source needs: it matches no
+ * source's pattern when one is forced, or a delivery field read from it (or
+ * given by the caller) is not valid. Exit code 2: rename the file, or name
+ * the delivery fields (`--field client=clientA`).
+ */
+export class FileNameError extends LandingError {
+  override readonly exitCode = 2;
+  /** The source the file was to land as, when known. */
+  readonly source?: string;
+  /** The source's file-name pattern, when a source is known. */
+  readonly pattern?: string;
+  /** The delivery field at fault, when one is. */
+  readonly field?: string;
+  constructor(
+    file: string,
+    message: string,
+    data: { source?: string; pattern?: string; field?: string } = {},
+  ) {
+    super(file, message);
+    this.name = "FileNameError";
+    this.source = data.source;
+    this.pattern = data.pattern;
+    this.field = data.field;
+  }
+}
+
+/**
+ * A file whose header does not fit the columns its source declares: some
+ * required columns are missing, or it brings columns the source does not
+ * know. Nothing of it lands (over HTTP: 400).
+ */
+export class HeaderMismatchError extends LandingError {
+  readonly source: string;
+  /** Declared required columns the header lacks. */
+  readonly missing: readonly string[];
+  /** Columns of the header the source does not declare, as delivered. */
+  readonly unexpected: readonly string[];
+  /** The header as delivered. */
+  readonly columns: readonly string[];
+  constructor(
+    file: string,
+    message: string,
+    data: {
+      source: string;
+      missing: readonly string[];
+      unexpected: readonly string[];
+      columns: readonly string[];
+    },
+  ) {
+    super(file, message);
+    this.name = "HeaderMismatchError";
+    this.source = data.source;
+    this.missing = data.missing;
+    this.unexpected = data.unexpected;
+    this.columns = data.columns;
+  }
+}
+
+/**
+ * A file whose exact content already landed as another source: the same
+ * bytes cannot be two kinds of delivery, so one of the two is misrouted.
+ * Nothing of it lands (over HTTP: 409).
+ */
+export class ContentConflictError extends LandingError {
+  /** The source this file was to land as. */
+  readonly source: string;
+  /** The source the same content landed as. */
+  readonly otherSource: string;
+  /** The file (path or URL) that landed with this content. */
+  readonly otherFile: string;
+  /** The batch it landed in. */
+  readonly batchId: number;
+  constructor(
+    file: string,
+    message: string,
+    data: { source: string; otherSource: string; otherFile: string; batchId: number },
+  ) {
+    super(file, message);
+    this.name = "ContentConflictError";
+    this.source = data.source;
+    this.otherSource = data.otherSource;
+    this.otherFile = data.otherFile;
+    this.batchId = data.batchId;
+  }
+}
+
 /** A remote server failed to give what was asked of it. */
 export class UpstreamError extends WharfError {
   readonly url: string;

@@ -16,6 +16,7 @@ Deno.test("loadConfig() fills every default for a folder with only models/", asy
     tests: join(p.root, "sql/tests"),
     target: join(p.root, "target"),
     cache: join(p.root, ".wharf/cache"),
+    staging: join(p.root, ".wharf/staging"),
   });
   assert.deepEqual(config.sources, []);
 });

@@ -1,7 +1,9 @@
 /**
  * Downloading a delivery over HTTP(S) into a local cache, streaming, with
  * retries that resume where the last attempt stopped (Range requests) when
- * the server supports them.
+ * the server supports them. A cached copy is never trusted blindly: every
+ * call asks the server again, conditionally (ETag, Last-Modified) when the
+ * copy came with validators, and downloads anew unless the answer is 304.
  *
  * @module
  */
@@ -33,10 +35,39 @@ export function urlFileName(url: string): string {
   return name === "" || name === "/" ? "download" : name;
 }
 
+/** The validators of a download, kept beside it as `<file>.meta.json`. */
+interface Validators {
+  etag?: string;
+  lastModified?: string;
+}
+
+async function readValidators(path: string): Promise<Validators> {
+  try {
+    const v = JSON.parse(await Deno.readTextFile(path));
+    return {
+      etag: typeof v?.etag === "string" ? v.etag : undefined,
+      lastModified: typeof v?.lastModified === "string" ? v.lastModified : undefined,
+    };
+  } catch {
+    return {};
+  }
+}
+
+function validatorsOf(res: Response): Validators {
+  return {
+    etag: res.headers.get("etag") ?? undefined,
+    lastModified: res.headers.get("last-modified") ?? undefined,
+  };
+}
+
 /**
  * Downloads `url` to `<cacheDir>/<hash of url>/<file name>` and returns the
- * local path. A partial download left by an earlier attempt (or run) is
- * resumed with `Range` when the server answers 206; otherwise it starts over.
+ * local path. The cached copy is revalidated every time: with
+ * `If-None-Match`/`If-Modified-Since` when it has an ETag or Last-Modified
+ * (a 304 keeps it), else by downloading again. A partial download is
+ * resumed with `Range` (and `If-Range` when it has a validator, so a changed
+ * file starts over) when the server answers 206; a partial download left by
+ * an earlier run is resumed only when it has a validator.
  *
  * @throws {UpstreamError} when every attempt failed, with the last reason.
  */
@@ -45,32 +76,53 @@ export async function fetchToCache(url: string, options: FetchOptions): Promise<
   await Deno.mkdir(dir, { recursive: true });
   const final = join(dir, urlFileName(url));
   const partial = `${final}.part`;
-  try {
-    await Deno.stat(final);
+  const finalMeta = `${final}.meta.json`;
+  const partialMeta = `${partial}.meta.json`;
+  const cached = await Deno.stat(final).then(() => true, (err) => {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  });
+  const known = cached ? await readValidators(finalMeta) : {};
+  // A partial download from an earlier run is only worth resuming when it can be matched.
+  let partValidators = await readValidators(partialMeta);
+  let resumable = partValidators.etag !== undefined || partValidators.lastModified !== undefined;
+  const finish = async (validators: Validators) => {
+    await Deno.writeTextFile(finalMeta, JSON.stringify(validators));
+    await Deno.rename(partial, final);
+    await Deno.remove(partialMeta).catch(() => {});
     return final;
-  } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
-  }
+  };
   const attempts = options.attempts ?? 5;
   let lastError = "";
   for (let attempt = 1; attempt <= attempts; attempt++) {
     let have = 0;
-    try {
-      have = (await Deno.stat(partial)).size;
-    } catch { /* no partial download yet */ }
+    if (resumable) {
+      try {
+        have = (await Deno.stat(partial)).size;
+      } catch { /* no partial download yet */ }
+    }
+    const headers: Record<string, string> = {};
+    if (have > 0) {
+      headers.Range = `bytes=${have}-`;
+      const match = partValidators.etag ?? partValidators.lastModified;
+      if (match) headers["If-Range"] = match;
+    } else if (cached) {
+      if (known.etag) headers["If-None-Match"] = known.etag;
+      if (known.lastModified) headers["If-Modified-Since"] = known.lastModified;
+    }
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), options.timeoutMs ?? 30_000);
     try {
-      const res = await fetch(url, {
-        headers: have > 0 ? { Range: `bytes=${have}-` } : {},
-        signal: controller.signal,
-      });
+      const res = await fetch(url, { headers, signal: controller.signal });
       clearTimeout(timer);
+      if (res.status === 304 && cached && have === 0) {
+        await res.body?.cancel();
+        return final;
+      }
       if (res.status === 416 && have > 0) {
         // Asked past the end: the partial file is complete.
         await res.body?.cancel();
-        await Deno.rename(partial, final);
-        return final;
+        return await finish(partValidators);
       }
       if (!res.ok) {
         await res.body?.cancel();
@@ -84,6 +136,12 @@ export async function fetchToCache(url: string, options: FetchOptions): Promise<
         throw new Error(lastError);
       }
       const resumed = res.status === 206 && have > 0;
+      if (!resumed) {
+        partValidators = validatorsOf(res);
+        await Deno.writeTextFile(partialMeta, JSON.stringify(partValidators));
+      }
+      // Within this call a partial download is ours: resume it on the next attempt.
+      resumable = true;
       const length = Number(res.headers.get("content-length") ?? NaN);
       const total = Number.isFinite(length) ? length + (resumed ? have : 0) : undefined;
       using file = await Deno.open(partial, {
@@ -102,8 +160,7 @@ export async function fetchToCache(url: string, options: FetchOptions): Promise<
       if (total !== undefined && received < total) {
         throw new Error(`connection closed after ${received} of ${total} bytes`);
       }
-      await Deno.rename(partial, final);
-      return final;
+      return await finish(partValidators);
     } catch (err) {
       clearTimeout(timer);
       if (err instanceof UpstreamError) throw err;

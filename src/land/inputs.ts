@@ -16,15 +16,42 @@ export function isIgnored(name: string): boolean {
     name.endsWith(".crdownload");
 }
 
-async function walk(dir: string, out: string[]): Promise<void> {
-  const entries: Deno.DirEntry[] = [];
-  for await (const e of Deno.readDir(dir)) entries.push(e);
+/**
+ * Lists the files under `dir`, sorted, following symbolic links: a link to
+ * a folder is walked (a folder reached twice, as in a link loop, is walked
+ * once); a link to a file, a broken link or a link loop is listed, and
+ * landing it says what it is.
+ *
+ * @throws {LandingError} when a folder cannot be read.
+ */
+async function walk(dir: string, out: string[], visited = new Set<string>()): Promise<void> {
+  let entries: Deno.DirEntry[];
+  try {
+    const real = await Deno.realPath(dir);
+    if (visited.has(real)) return;
+    visited.add(real);
+    entries = await Array.fromAsync(Deno.readDir(dir));
+  } catch (err) {
+    throw new LandingError(
+      dir,
+      `Cannot read folder "${dir}": ${
+        err instanceof Deno.errors.PermissionDenied
+          ? "permission denied"
+          : err instanceof Error
+          ? err.message
+          : String(err)
+      }`,
+      { cause: err },
+    );
+  }
   entries.sort((a, b) => a.name.localeCompare(b.name));
   for (const e of entries) {
     if (isIgnored(e.name)) continue;
     const full = join(dir, e.name);
-    if (e.isDirectory) await walk(full, out);
-    else if (e.isFile) out.push(full);
+    const isDir = e.isDirectory ||
+      (e.isSymlink && (await Deno.stat(full).catch(() => undefined))?.isDirectory);
+    if (isDir) await walk(full, out, visited);
+    else out.push(full);
   }
 }
 
@@ -56,8 +83,8 @@ export function globToRegExp(glob: string): RegExp {
 
 /**
  * Expands arguments into inputs: URLs as they are, files as they are,
- * folders recursively (hidden and partial files left out), globs by
- * matching. Duplicates are removed.
+ * folders recursively (hidden and partial files left out, symbolic links
+ * followed), globs by matching. Duplicates are removed.
  *
  * @throws {LandingError} for a path that does not exist or a glob that matches nothing.
  */
@@ -82,7 +109,10 @@ export async function expandInputs(args: readonly string[], cwd = Deno.cwd()): P
       try {
         stat = await Deno.stat(path);
       } catch {
-        throw new LandingError(arg, `Cannot land "${arg}": no such file or folder`);
+        // A broken link or a link loop is a file to report, not a missing argument.
+        stat = await Deno.lstat(path).catch(() => {
+          throw new LandingError(arg, `Cannot land "${arg}": no such file or folder`);
+        });
       }
       if (stat.isDirectory) {
         const files: string[] = [];
@@ -96,11 +126,10 @@ export async function expandInputs(args: readonly string[], cwd = Deno.cwd()): P
     const base = parts.slice(0, firstGlob).join(sep) || sep;
     const re = globToRegExp(parts.slice(firstGlob).join("/"));
     const files: string[] = [];
-    try {
-      await walk(base, files);
-    } catch {
+    if (!(await Deno.stat(base).catch(() => undefined))?.isDirectory) {
       throw new LandingError(arg, `Cannot land "${arg}": folder "${base}" does not exist`);
     }
+    await walk(base, files);
     const matched = files.filter((f) => re.test(f.slice(base.length + 1).split(sep).join("/")));
     if (matched.length === 0) {
       throw new LandingError(arg, `Cannot land "${arg}": the pattern matches no file`);

@@ -1,28 +1,40 @@
 /**
- * Landing one file: all its readable rows into `raw.<table>` with lineage,
- * its bad lines into `wharf.rejects`, and its manifest row — in one
- * transaction, so a crash at any moment leaves the file either wholly
- * landed or not at all.
+ * Landing one file: all its readable records into `raw.<table>` with
+ * lineage, its bad ones into `wharf.rejects`, and its manifest row — in one
+ * transaction, so a crash at any moment leaves the file either wholly landed
+ * or not at all. Every landing checks that the records wharf read equal the
+ * rows landed plus the rows rejected; a file where they do not fails.
+ *
+ * Delimited text is read twice at most: wharf's own scan ({@linkcode scanText})
+ * hashes the bytes and counts the records while DuckDB reads the file as it
+ * is; when the scan finds anything DuckDB cannot be trusted with (a bad
+ * line, a quoted line break, mixed line endings …) or the counts differ,
+ * that attempt is rolled back and the scan writes a copy of the good records
+ * (each with its line number) for DuckDB to read, handing the bad ones to
+ * `wharf.rejects` itself.
  *
  * @module
  */
 import { createHash } from "node:crypto";
-import { basename } from "node:path";
+import { basename, join } from "node:path";
 import type { AppendValue, Session, Warehouse } from "../db/warehouse.ts";
 import { quoteIdent, quoteLiteral, quoteRelation } from "../db/sql.ts";
-import { LandingError } from "../errors.ts";
+import { ContentConflictError, HeaderMismatchError, LandingError } from "../errors.ts";
 import { type FileInfo, inspectFile } from "./detect.ts";
+import { urlFileName } from "./fetch_url.ts";
 import {
-  findLanded,
   hasLandedSize,
+  type LandedFile,
+  landedWithContent,
   type ManifestEntry,
   nextBatchId,
   writeManifest,
 } from "./manifest.ts";
 import { columnNames } from "./names.ts";
 import { readJsonArray, readNdjson, readXlsx, type Records } from "./read_records.ts";
-import type { FileMatch } from "./sources.ts";
-import { urlFileName } from "./fetch_url.ts";
+import { DUCKDB_MAX_LINE, scanText, type TextScan } from "./scan_text.ts";
+import type { FileMatch, Source } from "./sources.ts";
+import { FileChanged, type StagedFile, stageFile } from "./staging.ts";
 
 /** What happened to one file. */
 export interface FileOutcome {
@@ -35,98 +47,45 @@ export interface FileOutcome {
   rejectedRows: number;
   size: number;
   sha256?: string;
-  /** Why it failed, or which landed batch it duplicates. */
+  /**
+   * Why it failed; which landed batch it repeats (skipped); or, for a file
+   * that landed with the content of an earlier one under another name,
+   * "same content as <file> (batch N)".
+   */
   message?: string;
+  /** Why it failed, as an error with its data (its class tells a conflict from a bad file). */
+  error?: LandingError;
   durationMs: number;
 }
 
-/** What one streaming read of a file tells. */
-export interface FileFacts {
-  sha256: string;
-  /** Double quotes in the (decompressed) text: odd means a quote is never closed. */
-  quotes: number;
-}
+/** How often a file that changes while it lands is tried before it fails. */
+const CHANGE_ATTEMPTS = 3;
 
-function countQuotes(chunk: Uint8Array): number {
-  let n = 0;
-  for (let i = chunk.indexOf(0x22); i !== -1; i = chunk.indexOf(0x22, i + 1)) n++;
-  return n;
-}
+/** More new columns than this are added by rebuilding the table once, not one ALTER each. */
+const ALTER_LIMIT = 8;
 
-/**
- * Reads a file once, streaming: its SHA-256, and how many double quotes its
- * text holds. A gzipped file is also decompressed on the way, to its end:
- * DuckDB's reader stops quietly at a truncated gzip stream, so this is where
- * a cut-off delivery is caught.
- *
- * @throws {LandingError} when a gzip stream is truncated or corrupt.
- */
-export async function scanFile(path: string, name = basename(path)): Promise<FileFacts> {
-  const hash = createHash("sha256");
-  let quotes = 0;
-  using f = await Deno.open(path);
-  let gunzip: WritableStreamDefaultWriter<Uint8Array> | undefined;
-  let drained: Promise<void> | undefined;
-  for await (const chunk of f.readable) {
-    if (gunzip === undefined && drained === undefined) {
-      drained = Promise.resolve();
-      if (chunk[0] === 0x1f && chunk[1] === 0x8b) {
-        const ds = new DecompressionStream("gzip");
-        gunzip = ds.writable.getWriter() as WritableStreamDefaultWriter<Uint8Array>;
-        drained = ds.readable.pipeTo(
-          new WritableStream({ write: (c) => void (quotes += countQuotes(c)) }),
-        );
-        drained.catch(() => {});
-      }
-    }
-    hash.update(chunk);
-    if (gunzip) {
-      await gunzip.ready.catch(() => {});
-      gunzip.write(chunk).catch(() => {});
-    } else quotes += countQuotes(chunk);
-  }
-  if (gunzip) {
-    try {
-      await gunzip.close();
-      await drained;
-    } catch (err) {
-      throw new LandingError(
-        name,
-        `Cannot land "${name}": the gzip stream is truncated or corrupt (${
-          (err as Error).message
-        })`,
-        { cause: err },
-      );
-    }
-  }
-  return { sha256: hash.digest("hex"), quotes };
-}
-
-/** Raised after a fast (one-thread) read of a file with a quote never closed: read it again in parallel. */
-class UnclosedQuote extends Error {
-  constructor() {
-    super("unclosed quote");
-  }
-}
-
+/** The same name with the same content landed already: skip (internal). */
 class Duplicate extends Error {
-  constructor(readonly batchId: number, readonly path: string) {
+  constructor(readonly prior: LandedFile) {
     super("duplicate");
   }
 }
 
-interface Target {
-  table: string;
-  lineage: { name: string; type: string; value: string }[];
+/** DuckDB cannot be trusted with the file as it is: read it through the copy (internal). */
+class NeedCopy extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
+interface Lineage {
+  name: string;
+  type: string;
+  value: string;
 }
 
 /** Lineage columns and their SQL values for one batch. */
-function lineageOf(
-  match: FileMatch,
-  file: string,
-  batchId: number,
-  landedAt: Date,
-): Target["lineage"] {
+function lineageOf(match: FileMatch, file: string, batchId: number, landedAt: Date): Lineage[] {
   const cols = [
     { name: "_batch_id", type: "BIGINT", value: `${batchId}::BIGINT` },
     { name: "_file", type: "VARCHAR", value: quoteLiteral(file) },
@@ -157,201 +116,100 @@ function lineageOf(
   return cols;
 }
 
-/** Creates the raw table, or adds the columns this delivery brings. */
+/**
+ * Creates the raw table, or adds the columns this delivery brings: a few
+ * with one ALTER each, many by rebuilding the table once.
+ *
+ * @throws {LandingError} when the table would have more data columns than
+ * the source allows.
+ */
 async function ensureTable(
   s: Session,
-  table: string,
-  lineage: Target["lineage"],
+  source: Source,
+  lineage: Lineage[],
   columns: string[],
+  file: string,
 ): Promise<void> {
-  const rel = quoteRelation("raw", table);
-  const existing = new Set(
-    (await s.query(
-      "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = ?",
-      [table],
-    ))
-      .map((r) => String(r.column_name)),
-  );
+  const rel = quoteRelation("raw", source.table);
+  const existing = (await s.query(
+    "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw' AND table_name = ? ORDER BY ordinal_position",
+    [source.table],
+  )).map((r) => String(r.column_name));
+  const have = new Set(existing);
   const wanted = [
     ...lineage.slice(0, 2).map((l) => [l.name, l.type]),
     ["_row_number", "BIGINT"],
     ...lineage.slice(2).map((l) => [l.name, l.type]),
     ...columns.map((c) => [c, "VARCHAR"]),
   ] as [string, string][];
-  if (existing.size === 0) {
+  const added = wanted.filter(([n]) => !have.has(n));
+  const data = existing.filter((c) => !c.startsWith("_")).length +
+    added.filter(([n]) => !n.startsWith("_")).length;
+  if (data > source.maxColumns) {
+    throw new LandingError(
+      file,
+      `Cannot land "${file}": raw.${source.table} would have ${data} columns, over the limit of ${source.maxColumns} for source "${source.name}" (the file brings ${
+        added.filter(([n]) => !n.startsWith("_")).length
+      } new ones); if that is right, raise "maxColumns" of the source in wharf.config.ts`,
+    );
+  }
+  if (existing.length === 0) {
     await s.exec(
       `CREATE TABLE ${rel} (${wanted.map(([n, t]) => `${quoteIdent(n)} ${t}`).join(", ")})`,
     );
-    return;
-  }
-  for (const [n, t] of wanted) {
-    if (!existing.has(n)) await s.exec(`ALTER TABLE ${rel} ADD COLUMN ${quoteIdent(n)} ${t}`);
+  } else if (added.length <= ALTER_LIMIT) {
+    for (const [n, t] of added) await s.exec(`ALTER TABLE ${rel} ADD COLUMN ${quoteIdent(n)} ${t}`);
+  } else {
+    // One statement, however many columns: one ALTER each costs memory per column squared.
+    await s.exec(
+      `CREATE OR REPLACE TABLE ${rel} AS SELECT *, ${
+        added.map(([n, t]) => `NULL::${t} AS ${quoteIdent(n)}`).join(", ")
+      } FROM ${rel}`,
+    );
   }
 }
 
 /**
- * Byte offsets (in the decompressed text) where the given 1-based lines
- * start, read in one pass that stops after the last of them.
+ * Refuses a header that does not fit the source's declared columns.
+ *
+ * @throws {HeaderMismatchError} naming the missing and unexpected columns.
  */
-export async function lineOffsets(
-  path: string,
-  gzip: boolean,
-  lines: readonly number[],
-): Promise<Map<number, number>> {
-  const wanted = new Set(lines);
-  const last = Math.max(0, ...lines);
-  const out = new Map<number, number>();
-  if (wanted.has(1)) out.set(1, 0);
-  using f = await Deno.open(path);
-  let stream: ReadableStream<Uint8Array> = f.readable;
-  if (gzip) {
-    stream = stream.pipeThrough(
-      new DecompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>,
+function checkDeclared(
+  source: Source,
+  headers: readonly string[],
+  names: readonly string[],
+  name: string,
+): void {
+  if (!source.columns) return;
+  const declared = new Set(source.columns.map((c) => c.name));
+  const missing = source.columns.filter((c) => c.required && !names.includes(c.name)).map((c) =>
+    c.name
+  );
+  const unexpected = headers.filter((_, i) => !declared.has(names[i]!));
+  if (missing.length === 0 && unexpected.length === 0) return;
+  const list = (items: readonly string[]) =>
+    items.slice(0, 10).join(", ") + (items.length > 10 ? `, … (${items.length} in all)` : "");
+  const parts = [];
+  if (missing.length) {
+    parts.push(`missing required column${missing.length > 1 ? "s" : ""} ${list(missing)}`);
+  }
+  if (unexpected.length) {
+    parts.push(
+      `unexpected column${unexpected.length > 1 ? "s" : ""} ${
+        list(unexpected.map((h) => {
+          const n = names[headers.indexOf(h)]!;
+          return n === h ? `"${h}"` : `"${h}" (${n})`;
+        }))
+      }`,
     );
   }
-  let line = 1;
-  let offset = 0;
-  const reader = stream.getReader();
-  try {
-    while (line < last) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      for (let i = value.indexOf(10); i !== -1 && line < last; i = value.indexOf(10, i + 1)) {
-        line++;
-        if (wanted.has(line)) out.set(line, offset + i + 1);
-      }
-      offset += value.length;
-    }
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
-  return out;
-}
-
-/** Lands a delimited text file through DuckDB's CSV reader; returns rows and rejected lines. */
-async function landCsv(
-  s: Session,
-  path: string,
-  info: FileInfo,
-  target: Target,
-  batchId: number,
-  columns: string[],
-  file: string,
-  source: string,
-  mode: { ordered: boolean; facts: Promise<FileFacts> },
-  onProgress?: (fraction: number) => void,
-): Promise<{ rows: number; rejected: number }> {
-  const rel = quoteRelation("raw", target.table);
-  await s.exec(
-    "DROP TABLE IF EXISTS temp.__wharf_rejects; DROP TABLE IF EXISTS temp.__wharf_rejects_scan",
+  throw new HeaderMismatchError(
+    name,
+    `File "${name}" does not fit source "${source.name}": ${
+      parts.join("; ")
+    }. Is it the right kind of file for this source? (Its columns are declared in wharf.config.ts.)`,
+    { source: source.name, missing, unexpected, columns: headers },
   );
-  const options = [
-    "header = true",
-    "auto_detect = false",
-    `delim = ${quoteLiteral(info.delimiter!)}`,
-    `quote = '"'`,
-    `escape = '"'`,
-    `columns = {${columns.map((c) => `${quoteLiteral(c)}: 'VARCHAR'`).join(", ")}}`,
-    `encoding = ${quoteLiteral(info.encoding === "latin-1" ? "latin-1" : "utf-8")}`,
-    `compression = ${info.gzip ? "'gzip'" : "'none'"}`,
-    "store_rejects = true",
-    "rejects_table = '__wharf_rejects'",
-    "rejects_scan = '__wharf_rejects_scan'",
-  ];
-  // Row numbers: the k-th row read is file line k + 1 (the header is line 1),
-  // moved down by the rejected lines before it (fixed below). Two ways to get
-  // k, both measured: one reader thread with row_number() (DuckDB then writes
-  // the table compressed at once), or parallel readers and the rows' order of
-  // insertion afterwards. The first is faster, but DuckDB 1.5.5's one-thread
-  // reader drops an unclosed quote at the end of a file without a reject, so
-  // a file whose quotes do not pair up is read the second way.
-  const lineage = target.lineage.map((l) => `${l.value} AS ${quoteIdent(l.name)}`).join(", ");
-  const numbered = mode.ordered ? "row_number() OVER () + 1 AS _row_number, " : "";
-  const insert = `INSERT INTO ${rel} BY NAME SELECT *, ${numbered}${lineage} FROM read_csv(${
-    quoteLiteral(path)
-  }, ${[...options, `parallel = ${!mode.ordered}`].join(", ")})`;
-  const rows = onProgress ? await s.countWithProgress(insert, onProgress) : await s.count(insert);
-  if (mode.ordered && (await mode.facts).quotes % 2 === 1) throw new UnclosedQuote();
-  const rejected = Number(
-    (await s.query("SELECT count(DISTINCT line)::DOUBLE AS n FROM temp.__wharf_rejects"))[0]!.n,
-  );
-  if (!mode.ordered) {
-    const base = `(SELECT min(rowid) FROM ${rel} WHERE _batch_id = ${batchId})`;
-    await s.exec(
-      `UPDATE ${rel} SET _row_number = ${rel}.rowid - ${base} + 2 WHERE _batch_id = ${batchId}`,
-    );
-  }
-  if (rejected > 0) {
-    // t = a rejected line's record index minus its rank: row k moves down by #{t < k}.
-    await s.exec(
-      `CREATE OR REPLACE TEMP TABLE __wharf_shift AS SELECT line - 1 - row_number() OVER (ORDER BY line) AS t FROM (SELECT DISTINCT line FROM temp.__wharf_rejects)`,
-    );
-    await s.exec(
-      `UPDATE ${rel} SET _row_number = _row_number + (SELECT count(*) FROM temp.__wharf_shift AS r WHERE r.t < ${rel}._row_number - 1) WHERE _batch_id = ${batchId}`,
-    );
-    await s.exec("DROP TABLE temp.__wharf_shift");
-    const lines =
-      (await s.query("SELECT DISTINCT line::DOUBLE AS line FROM temp.__wharf_rejects ORDER BY 1"))
-        .map((r) => Number(r.line));
-    const offsets = await lineOffsets(path, info.gzip, lines);
-    await s.exec(
-      `CREATE OR REPLACE TEMP TABLE __wharf_offsets AS SELECT * FROM (VALUES ${
-        lines.map((l) => `(${l}, ${offsets.get(l) ?? "NULL"})`).join(", ")
-      }) AS o(line, byte_offset)`,
-    );
-    await s.exec(
-      `INSERT INTO wharf.rejects SELECT ?, ?, ?, r.line, o.byte_offset, r.error, r.original FROM (SELECT line::BIGINT AS line, string_agg(DISTINCT error_type || ': ' || error_message, '; ') AS error, min(csv_line) AS original FROM temp.__wharf_rejects GROUP BY line) AS r LEFT JOIN temp.__wharf_offsets AS o USING (line) ORDER BY r.line`,
-      [batchId, source, file],
-    );
-    await s.exec("DROP TABLE temp.__wharf_offsets");
-  }
-  await s.exec(
-    "DROP TABLE IF EXISTS temp.__wharf_rejects; DROP TABLE IF EXISTS temp.__wharf_rejects_scan",
-  );
-  return { rows, rejected };
-}
-
-/** Lands records read in TypeScript (JSON, NDJSON, Excel) through a staging table. */
-async function landRecords(
-  s: Session,
-  records: Records,
-  target: Target,
-  batchId: number,
-  columns: string[],
-  file: string,
-  source: string,
-): Promise<{ rows: number; rejected: number }> {
-  const rel = quoteRelation("raw", target.table);
-  await s.exec(
-    `CREATE OR REPLACE TEMP TABLE __wharf_stage (${
-      [...columns.map((c) => `${quoteIdent(c)} VARCHAR`), "_row_number BIGINT"].join(", ")
-    })`,
-  );
-  const headers = records.headers;
-  await s.append(
-    "temp",
-    "__wharf_stage",
-    records.rows.map((r) =>
-      [...headers.map((h) => r.values.get(h) ?? null), BigInt(r.rowNumber)] as AppendValue[]
-    ),
-  );
-  const lineage = target.lineage.map((l) => `${l.value} AS ${quoteIdent(l.name)}`).join(", ");
-  const rows = await s.count(
-    `INSERT INTO ${rel} BY NAME SELECT *, ${lineage} FROM temp.__wharf_stage`,
-  );
-  await s.exec("DROP TABLE temp.__wharf_stage");
-  for (const r of records.rejects) {
-    await s.exec("INSERT INTO wharf.rejects VALUES (?, ?, ?, ?, ?, ?, ?)", [
-      batchId,
-      source,
-      file,
-      r.line,
-      r.byteOffset < 0 ? null : r.byteOffset,
-      r.error,
-      r.text,
-    ]);
-  }
-  return { rows, rejected: records.rejects.length };
 }
 
 /** Refuses `columns` when they share fewer than half of the existing raw table's data columns. */
@@ -379,180 +237,477 @@ async function checkColumnsFit(
   }
 }
 
+/**
+ * What landed content says about this file: skip it (the same name with the
+ * same content landed as this source), refuse it (the content landed as
+ * another source), or land it with a note (the same content under another
+ * name: a new delivery).
+ *
+ * @throws {Duplicate} to skip; {@linkcode ContentConflictError} to refuse.
+ */
+async function priorLanding(
+  s: Session,
+  sha256: string,
+  source: string,
+  name: string,
+  file: string,
+): Promise<string | undefined> {
+  const prior = await landedWithContent(s, sha256);
+  const same = prior.find((p) => p.source === source && p.fileName === name);
+  if (same) throw new Duplicate(same);
+  const other = prior.find((p) => p.source !== source);
+  if (other) {
+    throw new ContentConflictError(
+      file,
+      `Cannot land "${file}" as source "${source}": the same content already landed as source "${other.source}" (${other.path}, batch ${other.batchId}); one of the two deliveries is misrouted`,
+      { source, otherSource: other.source, otherFile: other.path, batchId: other.batchId },
+    );
+  }
+  return prior[0] && `same content as ${prior[0].path} (batch ${prior[0].batchId})`;
+}
+
+/**
+ * The invariant of every landing: each record read is a landed row or a
+ * reject.
+ *
+ * @throws {LandingError} when records read ≠ rows landed + rows rejected
+ * (the landing is then rolled back and the file fails).
+ */
+export function assertRecordCounts(
+  file: string,
+  read: number,
+  rows: number,
+  rejected: number,
+): void {
+  if (read === rows + rejected) return;
+  throw new LandingError(
+    file,
+    `Cannot land "${file}": wharf read ${read} records but ${rows} rows landed and ${rejected} were rejected (every record must be one or the other), so nothing of it was landed`,
+  );
+}
+
+/** What a landing transaction did. */
+interface Landed {
+  batchId: number;
+  rows: number;
+  rejected: number;
+  sha256: string;
+  note?: string;
+}
+
 /** Options of {@linkcode landFile}. */
 export interface LandFileOptions {
   /** The local file to read (a downloaded copy for URLs). */
   path: string;
   /** The name the user knows the file by (path or URL), stored as `_file`. */
   file: string;
-  /** Called while a delimited file is read, with the bytes read so far (estimated). */
+  /** The delivery's file name (default: the last part of `file`, or of a URL's path). */
+  name?: string;
+  /** Called while the file is read, with the bytes read so far. */
   onProgress?: (bytesRead: number, totalBytes: number) => void;
   /**
    * Refuse a file whose columns share fewer than half of the raw table's
    * (when the table exists): an upload of the wrong kind of file.
    */
   requireMatchingColumns?: boolean;
+  /**
+   * Folder for staging files (links and copies that DuckDB reads); the
+   * system's temporary folder by default.
+   */
+  stagingDir?: string;
+}
+
+/** One landing of a staged file; see {@linkcode landFile}. */
+class Landing {
+  readonly name: string;
+  readonly started = new Date();
+  readonly source: Source;
+  info?: FileInfo;
+  columns?: { header: string; column: string }[];
+  sha256?: string;
+  size = 0;
+
+  constructor(
+    readonly wh: Warehouse,
+    readonly match: FileMatch,
+    readonly options: LandFileOptions,
+  ) {
+    this.source = match.source;
+    const file = options.file;
+    this.name = options.name ?? (/^https?:\/\//i.test(file) ? urlFileName(file) : basename(file));
+  }
+
+  get file(): string {
+    return this.options.file;
+  }
+
+  entry(
+    batchId: number,
+    status: ManifestEntry["status"],
+    outcome: Pick<ManifestEntry, "sha256" | "rows" | "rejectedRows" | "error" | "note">,
+  ): ManifestEntry {
+    return {
+      batchId,
+      source: this.source.name,
+      path: this.file,
+      fileName: this.name,
+      rawTable: `raw.${this.source.table}`,
+      size: this.size,
+      status,
+      format: this.info?.format,
+      encoding: this.info?.encoding,
+      delimiter: this.info?.delimiter,
+      columns: this.columns,
+      groups: this.match.groups,
+      deliveredAt: this.match.deliveredAt,
+      startedAt: this.started,
+      endedAt: new Date(),
+      ...outcome,
+    };
+  }
+
+  progress(): ((bytes: number) => void) | undefined {
+    const on = this.options.onProgress;
+    return on && ((bytes) => on(bytes, this.size));
+  }
+
+  /** Lands the staged file; throws {@linkcode Duplicate} to skip it. */
+  async land(staged: StagedFile): Promise<Landed> {
+    this.size = staged.size;
+    this.info = await inspectFile(staged.path, this.name, this.source);
+    return this.info.format === "csv"
+      ? await this.landDelimited(staged, this.info)
+      : await this.landRecords(staged, this.info);
+  }
+
+  /** Names the header's columns and checks them against the source. */
+  async columnsOf(headers: string[]): Promise<string[]> {
+    const names = columnNames(headers);
+    this.columns = headers.map((h, i) => ({ header: h, column: names[i]! }));
+    checkDeclared(this.source, headers, names, this.name);
+    if (this.options.requireMatchingColumns) {
+      await checkColumnsFit(this.wh, this.source.table, names, this.name);
+    }
+    return names;
+  }
+
+  async landDelimited(staged: StagedFile, info: FileInfo): Promise<Landed> {
+    const names = await this.columnsOf(info.header!);
+    const scanOptions = {
+      delimiter: info.delimiter!,
+      gzip: info.gzip,
+      encoding: info.encoding ?? "utf-8",
+      onProgress: this.progress(),
+    };
+    let scanned: TextScan | undefined;
+    if (await hasLandedSize(this.wh, staged.size)) {
+      // A landed file of the same size: hash first, a rerun then skips without landing.
+      scanned = await scanText(staged.path, this.name, scanOptions);
+      this.sha256 = scanned.sha256;
+      await staged.verify();
+      await this.wh.withConnection((s) =>
+        priorLanding(s, scanned!.sha256, this.source.name, this.name, this.file)
+      );
+    }
+    const csv = (path: string, extra: string[]) =>
+      `read_csv(${quoteLiteral(path)}, ${
+        [
+          "auto_detect = false",
+          `delim = ${quoteLiteral(info.delimiter!)}`,
+          `quote = '"'`,
+          `escape = '"'`,
+          `encoding = ${quoteLiteral(info.encoding === "latin-1" ? "latin-1" : "utf-8")}`,
+          ...extra,
+        ].join(", ")
+      })`;
+    const types = (pre: string[]) =>
+      `columns = {${[...pre, ...names.map((c) => `${quoteLiteral(c)}: 'VARCHAR'`)].join(", ")}}`;
+
+    const attempt = (copy: boolean) =>
+      this.wh.transaction(async (s): Promise<Landed> => {
+        const batchId = await nextBatchId(s);
+        const lineage = lineageOf(this.match, this.file, batchId, this.started);
+        await ensureTable(s, this.source, lineage, names, this.file);
+        const rel = quoteRelation("raw", this.source.table);
+        const lineageSql = lineage.map((l) => `${l.value} AS ${quoteIdent(l.name)}`).join(", ");
+        let scan: TextScan;
+        let rows: number;
+        if (!copy) {
+          // DuckDB reads the file as it is, in order, while wharf's scan runs beside it.
+          const stop = new AbortController();
+          const scanning = scanned ? Promise.resolve(scanned) : scanText(
+            staged.path,
+            this.name,
+            { ...scanOptions, signal: stop.signal },
+          );
+          scanning.catch(() => {});
+          const read = csv(staged.path, [
+            "header = true",
+            `new_line = ${info.newline === "\r\n" ? "'\\r\\n'" : "'\\n'"}`,
+            `compression = ${info.gzip ? "'gzip'" : "'none'"}`,
+            types([]),
+            "parallel = false",
+          ]);
+          try {
+            rows = await s.count(
+              `INSERT INTO ${rel} BY NAME SELECT *, row_number() OVER () + ${info.headerLines} AS _row_number, ${lineageSql} FROM ${read}`,
+            );
+          } catch (err) {
+            // The copy's scan reads the whole file again (and fails a broken one): stop this one.
+            stop.abort();
+            await scanning.catch(() => {});
+            throw new NeedCopy(`DuckDB: ${(err as Error).message.split("\n")[0]}`);
+          }
+          scan = await scanning;
+          if (scan.unplain) throw new NeedCopy(scan.unplain);
+          if (scan.headerLines !== info.headerLines || rows !== scan.records) {
+            // Records read ≠ rows landed: the copy decides (and is checked) instead.
+            throw new NeedCopy(`DuckDB read ${rows} rows of ${scan.records} records`);
+          }
+        } else {
+          // wharf decides every record: the good ones to a copy DuckDB reads, the bad to rejects.
+          const copyPath = join(staged.dir, "records.txt");
+          const rejects = await s.appender("wharf", "rejects");
+          try {
+            scan = await scanText(staged.path, this.name, {
+              ...scanOptions,
+              copy: {
+                fields: names.length,
+                path: copyPath,
+                onReject: (r) =>
+                  rejects.row([
+                    BigInt(batchId),
+                    this.source.name,
+                    this.file,
+                    BigInt(r.line),
+                    BigInt(r.byteOffset),
+                    r.error,
+                    r.text,
+                  ]),
+              },
+            });
+          } finally {
+            rejects.close();
+          }
+          const read = csv(copyPath, [
+            "header = false",
+            "new_line = '\\n'",
+            "compression = 'none'",
+            types([`'_row_number': 'BIGINT'`]),
+            `max_line_size = ${Math.max(DUCKDB_MAX_LINE, scan.longest + 64)}`,
+            "parallel = true",
+          ]);
+          try {
+            rows = await s.count(`INSERT INTO ${rel} BY NAME SELECT *, ${lineageSql} FROM ${read}`);
+          } catch (err) {
+            throw new LandingError(
+              this.file,
+              `Cannot land "${this.file}": DuckDB could not read a record wharf accepted (${
+                (err as Error).message.split("\n").slice(0, 2).join(" ")
+              })`,
+              { cause: err },
+            );
+          }
+          assertRecordCounts(this.file, scan.records, rows, scan.rejected);
+        }
+        this.sha256 = scan.sha256;
+        await staged.verify();
+        const note = await priorLanding(s, scan.sha256, this.source.name, this.name, this.file);
+        await writeManifest(
+          s,
+          this.entry(batchId, "landed", {
+            sha256: scan.sha256,
+            rows,
+            rejectedRows: scan.rejected,
+            note,
+          }),
+        );
+        return { batchId, rows, rejected: scan.rejected, sha256: scan.sha256, note };
+      });
+
+    if (!scanned?.unplain) {
+      try {
+        return await attempt(false);
+      } catch (err) {
+        if (!(err instanceof NeedCopy)) throw err;
+      }
+    }
+    return await attempt(true);
+  }
+
+  async landRecords(staged: StagedFile, info: FileInfo): Promise<Landed> {
+    // Read once: the bytes hashed are the bytes landed.
+    const bytes = await Deno.readFile(staged.path);
+    this.progress()?.(bytes.length);
+    await staged.verify();
+    const sha256 = this.sha256 = createHash("sha256").update(bytes).digest("hex");
+    await this.wh.withConnection((s) =>
+      priorLanding(s, sha256, this.source.name, this.name, this.file)
+    );
+    const records: Records = info.format === "json"
+      ? readJsonArray(bytes, this.name)
+      : info.format === "ndjson"
+      ? readNdjson(bytes, this.name)
+      : await readXlsx(bytes, this.name, this.source.sheet);
+    const names = await this.columnsOf(records.headers);
+    assertRecordCounts(this.file, records.read, records.rows.length, records.rejects.length);
+    return await this.wh.transaction(async (s) => {
+      const batchId = await nextBatchId(s);
+      const lineage = lineageOf(this.match, this.file, batchId, this.started);
+      await ensureTable(s, this.source, lineage, names, this.file);
+      await s.exec(
+        `CREATE OR REPLACE TEMP TABLE __wharf_stage (${
+          [...names.map((c) => `${quoteIdent(c)} VARCHAR`), "_row_number BIGINT"].join(", ")
+        })`,
+      );
+      await s.append(
+        "temp",
+        "__wharf_stage",
+        records.rows.map((r) =>
+          [...names.map((_, i) => r.values[i] ?? null), BigInt(r.rowNumber)] as AppendValue[]
+        ),
+      );
+      const rows = await s.count(
+        `INSERT INTO ${quoteRelation("raw", this.source.table)} BY NAME SELECT *, ${
+          lineage.map((l) => `${l.value} AS ${quoteIdent(l.name)}`).join(", ")
+        } FROM temp.__wharf_stage`,
+      );
+      await s.exec("DROP TABLE temp.__wharf_stage");
+      await s.append(
+        "wharf",
+        "rejects",
+        records.rejects.map((r) => [
+          BigInt(batchId),
+          this.source.name,
+          this.file,
+          BigInt(r.line),
+          r.byteOffset < 0 ? null : BigInt(r.byteOffset),
+          r.error,
+          r.text,
+        ]),
+      );
+      assertRecordCounts(this.file, records.read, rows, records.rejects.length);
+      await staged.verify();
+      const note = await priorLanding(s, sha256, this.source.name, this.name, this.file);
+      await writeManifest(
+        s,
+        this.entry(batchId, "landed", {
+          sha256,
+          rows,
+          rejectedRows: records.rejects.length,
+          note,
+        }),
+      );
+      return { batchId, rows, rejected: records.rejects.length, sha256, note };
+    });
+  }
+}
+
+/** Any error as the reason a file cannot be landed (file-system errors said plainly). */
+async function asLandingError(err: unknown, path: string, file: string): Promise<LandingError> {
+  const why = err instanceof Deno.errors.PermissionDenied
+    ? "permission denied: this user cannot read it"
+    : err instanceof Deno.errors.FilesystemLoop
+    ? "its symbolic links form a loop"
+    : err instanceof Deno.errors.IsADirectory
+    ? "it is a folder"
+    : err instanceof Deno.errors.NotFound
+    ? await Deno.readLink(path).then(
+      (target) => `it is a symbolic link to "${target}", which does not exist`,
+      () => "no such file",
+    )
+    : undefined;
+  if (why) return new LandingError(file, `Cannot land "${file}": ${why}`, { cause: err });
+  if (err instanceof LandingError) return err;
+  return new LandingError(
+    file,
+    `Cannot land "${file}": ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`,
+    { cause: err },
+  );
 }
 
 /**
- * Lands one file exactly once: skipped when its content (SHA-256) was
- * already landed, whatever its name; otherwise rows, rejects and the
- * manifest row commit together. A file that cannot be read is recorded as
- * failed with the reason, and nothing of it lands.
+ * Lands one file exactly once: skipped when a file of the same name and
+ * content landed already as this source; refused when the same content
+ * landed as another source; otherwise rows, rejects and the manifest row
+ * commit together (a new name with known content is a new delivery, noted
+ * "same content as …"). A file that cannot be read, or does not fit its
+ * source, is recorded as failed with the reason and nothing of it lands; so
+ * is one that keeps changing while it is read (it is tried
+ * {@linkcode CHANGE_ATTEMPTS} times).
  */
 export async function landFile(
   wh: Warehouse,
   match: FileMatch,
   options: LandFileOptions,
 ): Promise<FileOutcome> {
-  const { path, file } = options;
-  const name = /^https?:\/\//i.test(file) ? urlFileName(file) : basename(file);
-  const started = new Date();
   const t0 = performance.now();
-  const source = match.source;
-  const size = (await Deno.stat(path)).size;
-  const base = { file, source: source.name, size };
-  const done = (o: Omit<FileOutcome, "file" | "source" | "size" | "durationMs">): FileOutcome => ({
-    ...base,
+  const landing = new Landing(wh, match, options);
+  const outcome = (o: Omit<FileOutcome, "file" | "source" | "size" | "durationMs">) => ({
+    file: options.file,
+    source: match.source.name,
+    size: landing.size,
     ...o,
     durationMs: performance.now() - t0,
   });
-
-  // A landed file of the same size is worth hashing first: a rerun then skips without reading twice.
-  let known: FileFacts | undefined;
-  if (await hasLandedSize(wh, size)) {
-    known = await scanFile(path, file);
-    const dup = await findLanded(wh, known.sha256);
-    if (dup) {
-      return done({
-        status: "skipped",
-        sha256: known.sha256,
-        batchId: dup.batchId,
-        rows: 0,
-        rejectedRows: 0,
-        message: `same content as ${dup.path} (batch ${dup.batchId})`,
-      });
-    }
-  }
-  // Otherwise hash while DuckDB reads: both read the same bytes, the hash on this thread.
-  const facts = known ? Promise.resolve(known) : scanFile(path, file);
-  facts.catch(() => {});
-  const hashing = facts.then((f) => f.sha256);
-  hashing.catch(() => {});
-
-  let info: FileInfo | undefined;
-  let columns: { header: string; column: string }[] | undefined;
-  const manifestEntry = (
-    batchId: number,
-    status: ManifestEntry["status"],
-    outcome: Pick<ManifestEntry, "sha256" | "rows" | "rejectedRows" | "error">,
-  ): ManifestEntry => ({
-    batchId,
-    source: source.name,
-    path: file,
-    fileName: name,
-    rawTable: `raw.${source.table}`,
-    size,
-    status,
-    format: info?.format,
-    encoding: info?.encoding,
-    delimiter: info?.delimiter,
-    columns,
-    groups: match.groups,
-    deliveredAt: match.deliveredAt,
-    startedAt: started,
-    endedAt: new Date(),
-    ...outcome,
-  });
-  try {
-    info = await inspectFile(path, name, source);
-    const records = info.format === "json"
-      ? await readJsonArray(path, info.gzip, file)
-      : info.format === "ndjson"
-      ? await readNdjson(path, info.gzip, file)
-      : info.format === "xlsx"
-      ? await readXlsx(path, file, source.sheet)
-      : undefined;
-    const headers = records?.headers ?? info.header!;
-    const names = columnNames(headers);
-    columns = headers.map((h, i) => ({ header: h, column: names[i]! }));
-    if (options.requireMatchingColumns) await checkColumnsFit(wh, source.table, names, name);
-    const attempt = (ordered: boolean) =>
-      wh.transaction(async (s) => {
-        const batchId = await nextBatchId(s);
-        const target: Target = {
-          table: source.table,
-          lineage: lineageOf(match, file, batchId, started),
-        };
-        await ensureTable(s, source.table, target.lineage, names);
-        const landed = records
-          ? await landRecords(s, records, target, batchId, names, file, source.name)
-          : await landCsv(
-            s,
-            path,
-            info!,
-            target,
-            batchId,
-            names,
-            file,
-            source.name,
-            { ordered, facts },
-            options.onProgress && ((f) => options.onProgress!(Math.round(f * size), size)),
-          );
-        const digest = await hashing;
-        const dup = await findLanded(s, digest);
-        if (dup) throw new Duplicate(dup.batchId, dup.path);
-        await writeManifest(
-          s,
-          manifestEntry(batchId, "landed", {
-            sha256: digest,
-            rows: landed.rows,
-            rejectedRows: landed.rejected,
-          }),
-        );
-        return { batchId, ...landed, sha256: digest };
-      });
-    let result: Awaited<ReturnType<typeof attempt>>;
+  let failure: LandingError;
+  for (let attempt = 1;; attempt++) {
     try {
-      result = await attempt(true);
-    } catch (err) {
-      if (!(err instanceof UnclosedQuote)) throw err;
-      result = await attempt(false);
-    }
-    return done({
-      status: "landed",
-      batchId: result.batchId,
-      rows: result.rows,
-      rejectedRows: result.rejected,
-      sha256: result.sha256,
-    });
-  } catch (err) {
-    if (err instanceof Duplicate) {
-      return done({
-        status: "skipped",
-        sha256: await hashing,
-        batchId: err.batchId,
-        rows: 0,
-        rejectedRows: 0,
-        message: `same content as ${err.path} (batch ${err.batchId})`,
+      await using staged = await stageFile(options.path, options.stagingDir).catch(async (err) => {
+        throw await asLandingError(err, options.path, options.file);
       });
-    }
-    const message = err instanceof LandingError
-      ? err.message
-      : `Cannot land "${file}": ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`;
-    const digest = await hashing.catch(() => undefined);
-    await wh.transaction(async (s) => {
-      const batchId = await nextBatchId(s);
-      await writeManifest(
-        s,
-        manifestEntry(batchId, "failed", {
-          sha256: digest,
+      const landed = await landing.land(staged);
+      return outcome({
+        status: "landed",
+        batchId: landed.batchId,
+        rows: landed.rows,
+        rejectedRows: landed.rejected,
+        sha256: landed.sha256,
+        message: landed.note,
+      });
+    } catch (err) {
+      if (err instanceof Duplicate) {
+        return outcome({
+          status: "skipped",
+          sha256: landing.sha256,
+          batchId: err.prior.batchId,
           rows: 0,
           rejectedRows: 0,
-          error: message,
-        }),
-      );
-    });
-    return done({ status: "failed", rows: 0, rejectedRows: 0, sha256: digest, message });
+          message: `same content as ${err.prior.path} (batch ${err.prior.batchId})`,
+        });
+      }
+      if (err instanceof FileChanged) {
+        if (attempt < CHANGE_ATTEMPTS) {
+          await new Promise((r) => setTimeout(r, 250 * attempt));
+          continue;
+        }
+        failure = new LandingError(
+          options.file,
+          `Cannot land "${options.file}": it kept changing while it was being read (${CHANGE_ATTEMPTS} attempts; ${err.detail}): land it again once it is complete`,
+          { cause: err },
+        );
+        landing.sha256 = undefined;
+      } else failure = await asLandingError(err, options.path, options.file);
+      break;
+    }
   }
+  await wh.transaction(async (s) => {
+    await writeManifest(
+      s,
+      landing.entry(await nextBatchId(s), "failed", {
+        sha256: landing.sha256,
+        rows: 0,
+        rejectedRows: 0,
+        error: failure.message,
+      }),
+    );
+  });
+  return outcome({
+    status: "failed",
+    rows: 0,
+    rejectedRows: 0,
+    sha256: landing.sha256,
+    message: failure.message,
+    error: failure,
+  });
 }

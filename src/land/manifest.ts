@@ -43,6 +43,7 @@ export async function ensureManifest(session: Session): Promise<void> {
       error VARCHAR NOT NULL,
       original VARCHAR
     );
+    ALTER TABLE wharf.files ADD COLUMN IF NOT EXISTS note VARCHAR;
   `);
 }
 
@@ -67,6 +68,8 @@ export interface ManifestEntry {
   rows: number;
   rejectedRows: number;
   error?: string;
+  /** A remark on a landed file: "same content as <file> (batch N)". */
+  note?: string;
   columns?: { header: string; column: string }[];
   groups: Record<string, string>;
   deliveredAt?: Date;
@@ -82,7 +85,8 @@ export async function writeManifest(session: Session, e: ManifestEntry): Promise
     ]);
   }
   await session.exec(
-    `INSERT INTO wharf.files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::JSON, ?::JSON, ?::TIMESTAMP, ?::TIMESTAMPTZ, ?::TIMESTAMPTZ, ?)`,
+    `INSERT INTO wharf.files (batch_id, source, path, file_name, raw_table, size, sha256, status, format, encoding, delimiter, rows, rejected_rows, error, columns, groups, delivered_at, started_at, ended_at, duration_ms, note)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::JSON, ?::JSON, ?::TIMESTAMP, ?::TIMESTAMPTZ, ?::TIMESTAMPTZ, ?, ?)`,
     [
       e.batchId,
       e.source,
@@ -104,21 +108,35 @@ export async function writeManifest(session: Session, e: ManifestEntry): Promise
       e.startedAt.toISOString(),
       e.endedAt.toISOString(),
       e.endedAt.getTime() - e.startedAt.getTime(),
+      e.note ?? null,
     ],
   );
 }
 
-/** The landed file with this content, if any. */
-export async function findLanded(
+/** A landed file with some content: see {@linkcode landedWithContent}. */
+export interface LandedFile {
+  batchId: number;
+  source: string;
+  /** As the user named it (path or URL). */
+  path: string;
+  fileName: string;
+}
+
+/** The landed files with this content (SHA-256), oldest first. */
+export async function landedWithContent(
   session: Session,
   sha256: string,
-): Promise<{ batchId: number; path: string } | undefined> {
+): Promise<LandedFile[]> {
   const rows = await session.query(
-    "SELECT batch_id::DOUBLE AS batch_id, path FROM wharf.files WHERE status = 'landed' AND sha256 = ? LIMIT 1",
+    "SELECT batch_id::DOUBLE AS batch_id, source, path, file_name FROM wharf.files WHERE status = 'landed' AND sha256 = ? ORDER BY batch_id",
     [sha256],
   );
-  const r = rows[0];
-  return r ? { batchId: Number(r.batch_id), path: String(r.path) } : undefined;
+  return rows.map((r) => ({
+    batchId: Number(r.batch_id),
+    source: String(r.source),
+    path: String(r.path),
+    fileName: String(r.file_name),
+  }));
 }
 
 /** True when a landed file has exactly this size (then hashing first pays off). */

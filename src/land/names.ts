@@ -30,16 +30,45 @@ export function snakeCase(header: string): string {
 }
 
 /**
- * Names every header, making repeats unique (`amount`, `amount_2`). Names
- * never start with `_`, so they never clash with the lineage columns.
+ * Names every header. A blank header is named by its position
+ * (`column_3`). Headers that give the same name (`Amount`, `amount`,
+ * `AMOUNT`) are told apart the same way in every delivery, whatever their
+ * order in the file: the one delivered exactly as the name (`amount`) keeps
+ * it, the others get `_2`, `_3` … in the code-point order of their delivered
+ * text (`AMOUNT` → `amount_2`, `Amount` → `amount_3`), skipping names another
+ * header has. Names never start with `_`, so they never clash with the
+ * lineage columns.
+ *
+ * @example
+ * ```ts
+ * import { columnNames } from "./names.ts";
+ * columnNames(["amount", "Amount"]); // ["amount", "amount_2"]
+ * columnNames(["Amount", "amount"]); // ["amount_2", "amount"]
+ * ```
  */
 export function columnNames(headers: readonly string[]): string[] {
-  const used = new Set<string>();
-  return headers.map((h, i) => {
-    const base = h.trim() === "" ? `column_${i + 1}` : snakeCase(h);
-    let name = base;
-    for (let n = 2; used.has(name); n++) name = `${base}_${n}`;
-    used.add(name);
-    return name;
-  });
+  const base = headers.map((h, i) => h.trim() === "" ? `column_${i + 1}` : snakeCase(h));
+  const groups = new Map<string, number[]>();
+  base.forEach((b, i) => groups.set(b, [...(groups.get(b) ?? []), i]));
+  const names: string[] = new Array(headers.length);
+  const used = new Set(groups.keys());
+  const clashes = [...groups].filter(([, ids]) => ids.length > 1).sort(([a], [b]) =>
+    a < b ? -1 : a > b ? 1 : 0
+  );
+  for (const [, ids] of groups) if (ids.length === 1) names[ids[0]!] = base[ids[0]!]!;
+  for (const [name, ids] of clashes) {
+    const text = (i: number) => headers[i]!.trim();
+    const ordered = [...ids].sort((a, b) =>
+      Number(text(a) !== name) - Number(text(b) !== name) ||
+      (text(a) < text(b) ? -1 : text(a) > text(b) ? 1 : 0) || a - b
+    );
+    names[ordered[0]!] = name;
+    let n = 2;
+    for (const i of ordered.slice(1)) {
+      while (used.has(`${name}_${n}`)) n++;
+      names[i] = `${name}_${n}`;
+      used.add(names[i]!);
+    }
+  }
+  return names;
 }

@@ -4,10 +4,12 @@
  *
  * @module
  */
+import { gunzipSync } from "node:zlib";
+import type { Cell } from "exceljs";
 import { LandingError } from "../errors.ts";
 
-/** A record of a delivery: column as delivered → text (or null). */
-export type TextRecord = Map<string, string | null>;
+/** A record of a delivery: its values as text (or null), by header position (missing ones null). */
+export type TextRecord = (string | null)[];
 
 /** A line (or element) that could not be read, with why. */
 export interface RejectedLine {
@@ -23,6 +25,12 @@ export interface Records {
   headers: string[];
   rows: { rowNumber: number; values: TextRecord }[];
   rejects: RejectedLine[];
+  /**
+   * Records read (array elements, non-blank lines, non-empty sheet rows
+   * after the header), counted apart from `rows` and `rejects`: every one
+   * must be in one of them.
+   */
+  read: number;
 }
 
 /** A JSON value as raw text: strings as they are, nested values as JSON. */
@@ -35,48 +43,51 @@ function asText(v: unknown): string | null {
 
 function addRecord(
   out: Records,
-  seen: Set<string>,
+  seen: Map<string, number>,
   obj: Record<string, unknown>,
   rowNumber: number,
 ): void {
-  const values: TextRecord = new Map();
+  const values: TextRecord = [];
   for (const [k, v] of Object.entries(obj)) {
-    if (!seen.has(k)) {
-      seen.add(k);
+    let at = seen.get(k);
+    if (at === undefined) {
+      at = out.headers.length;
+      seen.set(k, at);
       out.headers.push(k);
     }
-    values.set(k, asText(v));
+    values[at] = asText(v);
   }
   out.rows.push({ rowNumber, values });
 }
 
-async function readText(path: string, gzip: boolean, name: string): Promise<Uint8Array> {
-  if (!gzip) return await Deno.readFile(path);
+/**
+ * The text bytes of a delivery: `bytes` as they are, or decompressed when
+ * gzipped (every member of a multi-member stream).
+ *
+ * @throws {LandingError} when the gzip stream is truncated or corrupt.
+ */
+export function textBytes(bytes: Uint8Array, name: string): Uint8Array {
+  if (!(bytes[0] === 0x1f && bytes[1] === 0x8b)) return bytes;
   try {
-    using f = await Deno.open(path);
-    const stream = f.readable.pipeThrough(
-      new DecompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>,
-    );
-    return new Uint8Array(await new Response(stream).arrayBuffer());
+    return new Uint8Array(gunzipSync(bytes));
   } catch (err) {
     throw new LandingError(
       name,
-      `Cannot read "${name}": the gzip stream is broken or truncated (${(err as Error).message})`,
-      {
-        cause: err,
-      },
+      `Cannot land "${name}": the gzip stream is truncated or corrupt (${(err as Error).message})`,
+      { cause: err },
     );
   }
 }
 
 /**
- * Reads a JSON file holding an array of objects.
+ * Reads a JSON document holding an array of objects (the file's bytes,
+ * gzipped or not).
  *
  * @throws {LandingError} on a syntax error (with line and column) or when
  * the document is not an array.
  */
-export async function readJsonArray(path: string, gzip: boolean, name: string): Promise<Records> {
-  const bytes = await readText(path, gzip, name);
+export function readJsonArray(file: Uint8Array, name: string): Records {
+  const bytes = textBytes(file, name);
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes).replace(/^\uFEFF/, "");
@@ -107,8 +118,8 @@ export async function readJsonArray(path: string, gzip: boolean, name: string): 
       } (for one object per line use .ndjson)`,
     );
   }
-  const out: Records = { headers: [], rows: [], rejects: [] };
-  const seen = new Set<string>();
+  const out: Records = { headers: [], rows: [], rejects: [], read: doc.length };
+  const seen = new Map<string, number>();
   doc.forEach((el, i) => {
     if (el !== null && typeof el === "object" && !Array.isArray(el)) {
       addRecord(out, seen, el as Record<string, unknown>, i + 1);
@@ -123,13 +134,14 @@ export async function readJsonArray(path: string, gzip: boolean, name: string): 
 }
 
 /**
- * Reads newline-delimited JSON: one object per line; blank lines are
- * skipped, unreadable lines are rejected with their line and byte offset.
+ * Reads newline-delimited JSON (the file's bytes, gzipped or not): one
+ * object per line; blank lines are skipped, unreadable lines are rejected
+ * with their line and byte offset.
  */
-export async function readNdjson(path: string, gzip: boolean, name: string): Promise<Records> {
-  const bytes = await readText(path, gzip, name);
-  const out: Records = { headers: [], rows: [], rejects: [] };
-  const seen = new Set<string>();
+export function readNdjson(file: Uint8Array, name: string): Records {
+  const bytes = textBytes(file, name);
+  const out: Records = { headers: [], rows: [], rejects: [], read: 0 };
+  const seen = new Map<string, number>();
   const decoder = new TextDecoder("utf-8", { fatal: true });
   let start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
   let line = 0;
@@ -140,6 +152,8 @@ export async function readNdjson(path: string, gzip: boolean, name: string): Pro
     const raw = bytes.subarray(start, end);
     const offset = start;
     start = end + 1;
+    if (raw.length === 0 || (raw.length === 1 && raw[0] === 13)) continue;
+    out.read++;
     let text: string;
     try {
       text = decoder.decode(raw).replace(/\r$/, "");
@@ -152,7 +166,10 @@ export async function readNdjson(path: string, gzip: boolean, name: string): Pro
       });
       continue;
     }
-    if (text.trim() === "") continue;
+    if (text.trim() === "") {
+      out.read--;
+      continue;
+    }
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -174,8 +191,8 @@ export async function readNdjson(path: string, gzip: boolean, name: string): Pro
   return out;
 }
 
-/** A cell as text; an empty cell is NULL, as an empty field of a CSV file is. */
-function cellText(value: unknown): string | null {
+/** A value as text; an empty one is NULL, as an empty field of a CSV file is. */
+function valueText(value: unknown): string | null {
   if (value === null || value === undefined || value === "") return null;
   if (value instanceof Date) {
     const iso = value.toISOString();
@@ -188,7 +205,7 @@ function cellText(value: unknown): string | null {
       richText?: { text: string }[];
       error?: string;
     };
-    if ("result" in v) return cellText(v.result);
+    if ("result" in v && v.result !== undefined) return valueText(v.result);
     if (Array.isArray(v.richText)) return v.richText.map((r) => r.text).join("");
     if (typeof v.text === "string") return v.text;
     if (typeof v.error === "string") return v.error;
@@ -198,17 +215,34 @@ function cellText(value: unknown): string | null {
 }
 
 /**
- * Reads the first (or named) sheet of an .xlsx workbook: the first non-empty
- * row is the header; rows with no value at all (formatted but empty) are
+ * A cell as text: its value, a formula's cached result, or — for a formula
+ * saved without a result — the formula itself (`=A2*2`), as Excel shows it.
+ */
+function cellText(cell: Cell): string | null {
+  const value = cell.value as { formula?: string; sharedFormula?: string; result?: unknown } | null;
+  if (
+    value !== null && typeof value === "object" &&
+    ("formula" in value || "sharedFormula" in value) &&
+    value.result === undefined
+  ) {
+    return `=${cell.formula ?? value.formula ?? value.sharedFormula}`;
+  }
+  return valueText(value);
+}
+
+/**
+ * Reads the first (or named) sheet of an .xlsx workbook (its bytes): the
+ * first non-empty row is the header (a blank header cell is named by its
+ * position, `column_3`); rows with no value at all (formatted but empty) are
  * skipped; real dates become ISO text, text stays text.
  *
  * @throws {LandingError} when the workbook cannot be opened or the sheet is missing.
  */
-export async function readXlsx(path: string, name: string, sheet?: string): Promise<Records> {
+export async function readXlsx(file: Uint8Array, name: string, sheet?: string): Promise<Records> {
   const { default: ExcelJS } = await import("exceljs");
   const wb = new ExcelJS.Workbook();
   try {
-    await wb.xlsx.readFile(path);
+    await wb.xlsx.load(file as unknown as ArrayBuffer);
   } catch (err) {
     throw new LandingError(name, `Cannot open workbook "${name}": ${(err as Error).message}`, {
       cause: err,
@@ -223,26 +257,23 @@ export async function readXlsx(path: string, name: string, sheet?: string): Prom
       })`,
     );
   }
-  const out: Records = { headers: [], rows: [], rejects: [] };
+  const out: Records = { headers: [], rows: [], rejects: [], read: 0 };
   let columns: string[] | undefined;
   ws.eachRow({ includeEmpty: false }, (row, rowNumber) => {
-    const cells = (row.values as unknown[]).slice(1).map(cellText);
+    const cells: (string | null)[] = [];
+    for (let c = 1; c <= row.cellCount; c++) cells.push(cellText(row.getCell(c)));
     if (cells.every((c) => c === null || c.trim() === "")) return;
     if (!columns) {
-      columns = cells.map((c, i) => c ?? `column_${i + 1}`);
+      columns = cells.map((c, i) => c === null || c.trim() === "" ? `column_${i + 1}` : c);
       out.headers.push(...columns);
       return;
     }
-    const values: TextRecord = new Map();
-    cells.forEach((c, i) => {
-      if (i < columns!.length) values.set(columns![i]!, c);
-      else if (c !== null) {
-        const extra = `column_${i + 1}`;
-        if (!out.headers.includes(extra)) out.headers.push(extra);
-        values.set(extra, c);
-      }
-    });
-    out.rows.push({ rowNumber, values });
+    out.read++;
+    // Cells past the header land in columns named by position.
+    let last = cells.length - 1;
+    while (last >= out.headers.length && cells[last] === null) last--;
+    for (let i = out.headers.length; i <= last; i++) out.headers.push(`column_${i + 1}`);
+    out.rows.push({ rowNumber, values: cells.slice(0, out.headers.length) });
   });
   if (!columns) throw new LandingError(name, `Cannot land "${name}": sheet "${ws.name}" is empty`);
   return out;

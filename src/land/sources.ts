@@ -7,7 +7,8 @@
  * @module
  */
 import { basename } from "node:path";
-import { ConfigError } from "../errors.ts";
+import { ConfigError, FileNameError } from "../errors.ts";
+import { snakeCase } from "./names.ts";
 
 /** File formats wharf lands. */
 export type FileFormat = "csv" | "json" | "ndjson" | "xlsx";
@@ -28,7 +29,28 @@ export interface SourceConfig {
   encoding?: "utf-8" | "latin-1" | "auto";
   /** Excel: the sheet to read; the first by default. */
   sheet?: string;
+  /**
+   * The columns its deliveries may have, as raw column names (the
+   * snake_case of the delivered headers): a plain name may be missing, one
+   * marked `{ name, required: true }` must be there. A file with a missing
+   * required column, or with a column not listed, is refused. When absent,
+   * any header lands and new columns are added.
+   */
+  columns?: (string | SourceColumn)[];
+  /** Most data columns the raw table may have, new ones included. Default 1,000. */
+  maxColumns?: number;
 }
+
+/** A declared column of a source. */
+export interface SourceColumn {
+  /** Raw column name (snake_case, as in `raw.<table>`). */
+  name: string;
+  /** Every delivery must have it. Default false. */
+  required?: boolean;
+}
+
+/** The default of {@linkcode SourceConfig.maxColumns}. */
+export const DEFAULT_MAX_COLUMNS = 1000;
 
 /** A source ready to match files. */
 export interface Source {
@@ -43,6 +65,11 @@ export interface Source {
   delimiter?: string;
   encoding: "utf-8" | "latin-1" | "auto";
   sheet?: string;
+  /** Declared columns, when the source declares them. */
+  columns?: Required<SourceColumn>[];
+  maxColumns: number;
+  /** Each named group's own pattern (anchored), to check delivery fields given by the caller. */
+  groupPatterns: Record<string, RegExp>;
 }
 
 const IDENT = /^[a-z_][a-z0-9_]*$/;
@@ -88,6 +115,25 @@ export function compileSources(configs: readonly SourceConfig[] = []): Source[] 
         );
       }
     }
+    if (
+      c.delimiter !== undefined &&
+      (typeof c.delimiter !== "string" || c.delimiter.length < 1 || c.delimiter.length > 4 ||
+        /["\r\n0-9]/.test(c.delimiter))
+    ) {
+      throw new ConfigError(
+        `Invalid delimiter ${
+          JSON.stringify(c.delimiter)
+        } in ${where}: use 1 to 4 characters, no quote, digit or line break`,
+      );
+    }
+    const maxColumns = c.maxColumns ?? DEFAULT_MAX_COLUMNS;
+    if (!Number.isInteger(maxColumns) || maxColumns < 1) {
+      throw new ConfigError(
+        `Invalid "maxColumns" in ${where}: expected a positive integer, got ${
+          JSON.stringify(c.maxColumns)
+        }`,
+      );
+    }
     return {
       name: c.name,
       table,
@@ -98,8 +144,94 @@ export function compileSources(configs: readonly SourceConfig[] = []): Source[] 
       delimiter: c.delimiter,
       encoding: c.encoding ?? "auto",
       sheet: c.sheet,
+      columns: c.columns === undefined ? undefined : compileColumns(c.columns, where),
+      maxColumns,
+      groupPatterns: groupPatterns(pattern),
     };
   });
+}
+
+function compileColumns(
+  columns: readonly (string | SourceColumn)[],
+  where: string,
+): Required<SourceColumn>[] {
+  if (!Array.isArray(columns)) {
+    throw new ConfigError(`Invalid "columns" in ${where}: expected a list of column names`);
+  }
+  const seen = new Set<string>();
+  return columns.map((c, i) => {
+    const col = typeof c === "string" ? { name: c, required: false } : {
+      name: c?.name,
+      required: c?.required ?? false,
+    };
+    const extra = typeof c === "object" && c !== null
+      ? Object.keys(c).filter((k) => k !== "name" && k !== "required")
+      : [];
+    if (extra.length) {
+      throw new ConfigError(
+        `Unknown key${extra.length > 1 ? "s" : ""} ${
+          extra.map((k) => `"${k}"`).join(", ")
+        } in columns[${i}] of ${where}: a column has "name" and "required"`,
+      );
+    }
+    if (typeof col.name !== "string" || col.name === "" || snakeCase(col.name) !== col.name) {
+      throw new ConfigError(
+        `Invalid column ${JSON.stringify(col.name)} in columns[${i}] of ${where}: use the raw${
+          typeof col.name === "string" && col.name !== ""
+            ? ` name ("${snakeCase(col.name)}")`
+            : " name"
+        }, lower-case letters, digits and underscores`,
+      );
+    }
+    if (typeof col.required !== "boolean") {
+      throw new ConfigError(
+        `Invalid "required" of column "${col.name}" in ${where}: expected true or false`,
+      );
+    }
+    if (seen.has(col.name)) {
+      throw new ConfigError(`Duplicate column "${col.name}" in ${where}`);
+    }
+    seen.add(col.name);
+    return col as Required<SourceColumn>;
+  });
+}
+
+/**
+ * Each named group's own sub-pattern, anchored, with the pattern's flags
+ * (for checking a delivery field given by the caller). A group whose
+ * sub-pattern cannot stand alone (a back-reference) is left out.
+ */
+export function groupPatterns(pattern: RegExp): Record<string, RegExp> {
+  const src = pattern.source;
+  const flags = pattern.flags.replace(/[gy]/g, "");
+  const out: Record<string, RegExp> = {};
+  const open: { name?: string; start: number }[] = [];
+  let inClass = false;
+  for (let i = 0; i < src.length; i++) {
+    const ch = src[i];
+    if (ch === "\\") {
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (ch === "]") inClass = false;
+      continue;
+    }
+    if (ch === "[") inClass = true;
+    else if (ch === "(") {
+      const named = /^\(\?<([A-Za-z_][A-Za-z0-9_]*)>/.exec(src.slice(i));
+      open.push(named ? { name: named[1], start: i + named[0].length } : { start: i + 1 });
+    } else if (ch === ")") {
+      const g = open.pop();
+      if (g?.name === undefined) continue;
+      try {
+        out[g.name.toLowerCase()] = new RegExp(`^(?:${src.slice(g.start, i)})$`, flags);
+      } catch {
+        // A back-reference or the like: the group's values are not checked alone.
+      }
+    }
+  }
+  return out;
 }
 
 /** What a file's name says about it. */
@@ -133,13 +265,104 @@ export function parseNameTimestamp(text: string): Date | undefined {
 }
 
 /**
- * Finds the source of `path` by its file name (or the forced one).
+ * The delivery fields of `name` as `source`: its pattern's groups, with the
+ * fields the caller named.
+ *
+ * @throws {FileNameError} when they do not fit (see {@linkcode matchSource}).
+ */
+function readGroups(
+  name: string,
+  source: Source,
+  fields: Readonly<Record<string, string>> | undefined,
+): Record<string, string> {
+  const m = source.pattern.exec(name);
+  const groups: Record<string, string> = {};
+  for (const [k, v] of Object.entries(m?.groups ?? {})) {
+    if (v !== undefined) groups[k.toLowerCase()] = v;
+  }
+  const given = Object.entries(fields ?? {});
+  if (!m && given.length === 0) {
+    throw new FileNameError(
+      name,
+      `File "${name}" does not match the pattern of source "${source.name}" (${source.pattern.source})${
+        source.groups.length
+          ? `: rename it, or name its delivery fields (${
+            source.groups.map((g) => `--field ${g}=…`).join(" ")
+          })`
+          : ": rename it to fit"
+      }`,
+      { source: source.name, pattern: source.pattern.source },
+    );
+  }
+  for (const [key, value] of given) {
+    const field = key.toLowerCase();
+    if (!source.groups.includes(field)) {
+      throw new FileNameError(
+        name,
+        `Unknown delivery field "${key}" for source "${source.name}": its fields are ${
+          source.groups.map((g) => `"${g}"`).join(", ") || "none (its pattern has no named groups)"
+        }`,
+        { source: source.name, pattern: source.pattern.source, field: key },
+      );
+    }
+    const fit = source.groupPatterns[field];
+    if (value === "" || (fit && !fit.test(value))) {
+      throw new FileNameError(
+        name,
+        `Delivery field ${field}=${JSON.stringify(value)} does not fit source "${source.name}"${
+          fit ? ` (expected ${fit.source.slice(4, -2)})` : ": it is empty"
+        }`,
+        { source: source.name, pattern: source.pattern.source, field },
+      );
+    }
+    if (groups[field] !== undefined && groups[field] !== value) {
+      throw new FileNameError(
+        name,
+        `Delivery field ${field}=${
+          JSON.stringify(value)
+        } contradicts the file name "${name}" (${field} ${JSON.stringify(groups[field])})`,
+        { source: source.name, pattern: source.pattern.source, field },
+      );
+    }
+    groups[field] = value;
+  }
+  if (!m) {
+    const missing = source.groups.filter((g) => groups[g] === undefined);
+    if (missing.length) {
+      throw new FileNameError(
+        name,
+        `File "${name}" does not match the pattern of source "${source.name}" (${source.pattern.source}) and its delivery field${
+          missing.length > 1 ? "s" : ""
+        } ${missing.map((g) => `"${g}"`).join(", ")} ${
+          missing.length > 1 ? "are" : "is"
+        } not given: name ${missing.length > 1 ? "them" : "it"} too (${
+          missing.map((g) => `--field ${g}=…`).join(" ")
+        })`,
+        { source: source.name, pattern: source.pattern.source, field: missing[0] },
+      );
+    }
+  }
+  return groups;
+}
+
+/**
+ * Finds the source of `path` by its file name (or the forced one). With a
+ * forced source, the name must match its pattern unless `fields` names the
+ * delivery fields (the pattern's groups: `client`, `period` …); fields given
+ * must fit their group's pattern and agree with the name.
  *
  * @throws {ConfigError} when no source matches (listing the sources and
- * their patterns), or the name's timestamp cannot be read.
+ * their patterns) or the forced one does not exist; {@linkcode FileNameError}
+ * when the name does not fit the forced source, a field is unknown or does
+ * not fit, or the delivery time cannot be read (naming the field).
  */
-export function matchSource(path: string, sources: readonly Source[], forced?: string): FileMatch {
-  const name = basename(path.replace(/[?#].*$/, ""));
+export function matchSource(
+  path: string,
+  sources: readonly Source[],
+  forced?: string,
+  fields?: Readonly<Record<string, string>>,
+): FileMatch {
+  const name = basename(path);
   let source: Source | undefined;
   if (forced !== undefined) {
     source = sources.find((s) => s.name === forced);
@@ -151,6 +374,13 @@ export function matchSource(path: string, sources: readonly Source[], forced?: s
       );
     }
   } else {
+    if (fields && Object.keys(fields).length) {
+      throw new ConfigError(
+        `Delivery fields (${
+          Object.keys(fields).join(", ")
+        }) need a source: pass --source NAME with them`,
+      );
+    }
     source = sources.find((s) => s.pattern.test(name));
     if (!source) {
       const known = sources.length
@@ -161,18 +391,17 @@ export function matchSource(path: string, sources: readonly Source[], forced?: s
       );
     }
   }
-  const groups: Record<string, string> = {};
-  const m = source.pattern.exec(name);
-  for (const [k, v] of Object.entries(m?.groups ?? {})) {
-    if (v !== undefined) groups[k.toLowerCase()] = v;
-  }
-  const stamp = groups.delivered_at ?? groups.period;
+  const groups = readGroups(name, source, fields);
+  const field = groups.delivered_at !== undefined ? "delivered_at" : "period";
+  const stamp = groups[field];
   let deliveredAt: Date | undefined;
   if (stamp !== undefined) {
     deliveredAt = parseNameTimestamp(stamp);
     if (!deliveredAt) {
-      throw new ConfigError(
-        `Cannot read the delivery time "${stamp}" in file name "${name}" (source "${source.name}"): expected e.g. 20240105_101500 or 202307`,
+      throw new FileNameError(
+        name,
+        `Cannot read the delivery time of "${name}" (source "${source.name}"): field ${field} is "${stamp}", not a valid time (expected e.g. 20240105_101500 or 202307)`,
+        { source: source.name, pattern: source.pattern.source, field },
       );
     }
   }

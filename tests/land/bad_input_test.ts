@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { land } from "../../src/land/land.ts";
-import { ConfigError, LandingError } from "../../src/errors.ts";
+import { ConfigError, FileNameError, LandingError } from "../../src/errors.ts";
 import { gzip, landingProject, query } from "./helpers.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -125,7 +125,7 @@ Deno.test("files that cannot be read are recorded as failed with a reason, nothi
   assert.ok(failed.every((f) => String(f.error).includes(String(f.file_name))));
 });
 
-Deno.test("a file that matches no source is refused with the known sources; --source forces one", async () => {
+Deno.test("a file that matches no source is refused with the known sources; --source forces one when the fields are named", async () => {
   await using p = await landingProject();
   const odd = await p.write("odd-name.csv", "id\n1\n");
   await assert.rejects(() => land(p.config, [odd], { db: p.db }), (e: unknown) => {
@@ -137,12 +137,68 @@ Deno.test("a file that matches no source is refused with the known sources; --so
     return true;
   });
   const also = await p.write("members-clientA-202301.csv", "id\n2\n");
+  const late = await p.write("HospitalABC_Visit_20241399_000000.txt", "id\n3\n");
   await assert.rejects(
-    () => land(p.config, [odd, also], { db: p.db }),
-    /1 file match no source \(nothing was landed\): "odd-name\.csv"/,
+    () => land(p.config, [odd, also, late], { db: p.db }),
+    (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.equal(
+        e.message.split("\nRename")[0],
+        '2 files cannot be landed as named (nothing was landed):\n  "odd-name.csv": matches no source\n  "HospitalABC_Visit_20241399_000000.txt": Cannot read the delivery time of "HospitalABC_Visit_20241399_000000.txt" (source "visits"): field delivered_at is "20241399_000000", not a valid time (expected e.g. 20240105_101500 or 202307)',
+      );
+      return true;
+    },
   );
-  const forced = await land(p.config, [odd], { db: p.db, source: "members" });
+  // Forced, the name must fit the source's pattern, or the delivery fields be named.
+  await assert.rejects(
+    () => land(p.config, [odd], { db: p.db, source: "members" }),
+    (e: unknown) => {
+      assert.ok(e instanceof FileNameError);
+      assert.equal(e.exitCode, 2);
+      assert.equal(e.source, "members");
+      assert.match(
+        e.message,
+        /^File "odd-name\.csv" does not match the pattern of source "members" \(.*\): rename it, or name its delivery fields \(--field client=… --field period=…\)$/,
+      );
+      return true;
+    },
+  );
+  await assert.rejects(
+    () => land(p.config, [odd], { db: p.db, source: "members", fields: { client: "clientA" } }),
+    /its delivery field "period" is not given: name it too \(--field period=…\)/,
+  );
+  await assert.rejects(
+    () =>
+      land(p.config, [odd], {
+        db: p.db,
+        source: "members",
+        fields: { client: "client_a", period: "202301" },
+      }),
+    /Delivery field client="client_a" does not fit source "members" \(expected client\[A-Z\]\)/,
+  );
+  await assert.rejects(
+    () =>
+      land(p.config, [also], {
+        db: p.db,
+        source: "members",
+        fields: { client: "clientB" },
+      }),
+    /Delivery field client="clientB" contradicts the file name "members-clientA-202301\.csv" \(client "clientA"\)/,
+  );
+  await assert.rejects(
+    () => land(p.config, [odd], { db: p.db, source: "members", fields: { region: "x" } }),
+    /Unknown delivery field "region" for source "members": its fields are "client", "period"/,
+  );
+  const forced = await land(p.config, [odd], {
+    db: p.db,
+    source: "members",
+    fields: { client: "clientA", period: "202301" },
+  });
   assert.deepEqual(forced.outcomes.map((o) => [o.source, o.status]), [["members", "landed"]]);
+  assert.deepEqual(
+    await query(p.db, "select id, _client, _period, _delivered_at::varchar as d from raw.members"),
+    [{ id: "1", _client: "clientA", _period: "202301", d: "2023-01-01 00:00:00" }],
+  );
   await assert.rejects(
     () => land(p.config, [odd], { db: p.db, source: "nope" }),
     /Unknown source "nope": known sources are "procedures"/,

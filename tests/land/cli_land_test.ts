@@ -93,3 +93,64 @@ Deno.test("wharf land --watch lands a file once it stops changing, leaves the wa
     name: "Ann",
   }, { id: "2", name: "Bo" }]);
 });
+
+Deno.test("wharf land --source with --field lands a file named otherwise; a header that does not fit the declared columns fails, with its data in --json", async () => {
+  await using p = await landingProject();
+  await p.write(
+    "wharf.config.ts",
+    `export default {
+  sources: [{
+    name: "members",
+    pattern: /^members-(?<client>client[A-Z])-(?<period>\\d{6})\\.csv$/,
+    columns: [{ name: "id", required: true }, "name"],
+  }],
+};
+`,
+  );
+  const odd = await p.write("export (3).csv", "id,name\n1,Ann\n");
+  const refused = await runCli(["--project", p.root, "land", "--source", "members", odd]);
+  assert.equal(refused.code, 2);
+  assert.match(
+    refused.stderr,
+    /^error: File "export \(3\)\.csv" does not match the pattern of source "members" \(.*\): rename it, or name its delivery fields \(--field client=… --field period=…\)$/m,
+  );
+  const named = await runCli([
+    "--project",
+    p.root,
+    "land",
+    "--source",
+    "members",
+    "--field",
+    "client=clientA",
+    "--field",
+    "period=202307",
+    odd,
+  ]);
+  assert.equal(named.code, 0, named.stderr);
+  assert.deepEqual(await query(p.db, "select id, _client, _period from raw.members"), [
+    { id: "1", _client: "clientA", _period: "202307" },
+  ]);
+  const wrong = await p.write("members-clientA-202308.csv", "member,name,extra\n2,Bo,x\n");
+  const j = await runCli(["--project", p.root, "--json", "land", wrong]);
+  assert.equal(j.code, 1);
+  const [outcome] = JSON.parse(j.stdout).outcomes;
+  assert.equal(outcome.status, "failed");
+  assert.deepEqual(outcome.error, {
+    name: "HeaderMismatchError",
+    file: "members-clientA-202308.csv",
+    source: "members",
+    missing: ["id"],
+    unexpected: ["member", "extra"],
+    columns: ["member", "name", "extra"],
+  });
+  assert.equal(
+    outcome.message,
+    'File "members-clientA-202308.csv" does not fit source "members": missing required column id; unexpected columns "member", "extra". Is it the right kind of file for this source? (Its columns are declared in wharf.config.ts.)',
+  );
+  const usage = await runCli(["--project", p.root, "land", "--field", "client=clientA", odd]);
+  assert.equal(usage.code, 2);
+  assert.match(
+    usage.stderr,
+    /^error: --field needs --source: name the source the fields belong to$/m,
+  );
+});

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
+import { ContentConflictError } from "../../src/errors.ts";
 import { land } from "../../src/land/land.ts";
 import { landingProject, query } from "./helpers.ts";
 
-Deno.test("a rerun lands nothing twice: same content is skipped whatever its name; same name with new content lands", async () => {
+Deno.test("a rerun lands nothing twice: the same name with the same content is skipped; new content, or known content under a new name, is a new delivery", async () => {
   await using p = await landingProject();
   const a = await p.write("in/HospitalABC_Visit_20240101_000000.txt", "id\tv\n1\ta\n2\tb\n");
   const first = await land(p.config, [`${p.root}/in`], { db: p.db });
@@ -16,13 +17,41 @@ Deno.test("a rerun lands nothing twice: same content is skipped whatever its nam
     again.outcomes[0]!.message!,
     /same content as .*HospitalABC_Visit_20240101_000000\.txt \(batch 1\)/,
   );
+  // The same bytes delivered again under a new name: a delivery of its own (A, B, then A again ends at A).
   const copy = await p.write(
     "in/HospitalABC_Visit_20240102_000000.txt",
     await Deno.readTextFile(a),
   );
-  assert.deepEqual((await land(p.config, [copy], { db: p.db })).outcomes.map((o) => o.status), [
-    "skipped",
-  ]);
+  const redelivered = await land(p.config, [copy], { db: p.db });
+  assert.deepEqual(redelivered.outcomes.map((o) => [o.status, o.rows]), [["landed", 2]]);
+  assert.match(
+    redelivered.outcomes[0]!.message!,
+    /^same content as .*\/in\/HospitalABC_Visit_20240101_000000\.txt \(batch 1\)$/,
+  );
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select file_name, note from wharf.files where status = 'landed' order by batch_id",
+    ),
+    [
+      { file_name: "HospitalABC_Visit_20240101_000000.txt", note: null },
+      {
+        file_name: "HospitalABC_Visit_20240102_000000.txt",
+        note: `same content as ${a} (batch 1)`,
+      },
+    ],
+  );
+  // The same name from another folder is the same delivery.
+  const elsewhere = await p.write(
+    "archive/HospitalABC_Visit_20240102_000000.txt",
+    await Deno.readTextFile(a),
+  );
+  assert.deepEqual(
+    (await land(p.config, [elsewhere], { db: p.db })).outcomes.map((o) => o.status),
+    [
+      "skipped",
+    ],
+  );
   await p.write("in/HospitalABC_Visit_20240101_000000.txt", "id\tv\n1\tA\n");
   assert.deepEqual(
     (await land(p.config, [a], { db: p.db })).outcomes.map((o) => [o.status, o.rows]),
@@ -33,11 +62,44 @@ Deno.test("a rerun lands nothing twice: same content is skipped whatever its nam
       p.db,
       "select count(*)::int as n, count(distinct _batch_id)::int as b from raw.visits",
     ),
-    [{ n: 3, b: 2 }],
+    [{ n: 5, b: 3 }],
   );
   assert.deepEqual(
     await query(p.db, "select count(*)::int as n from wharf.files where status = 'landed'"),
-    [{ n: 2 }],
+    [{ n: 3 }],
+  );
+});
+
+Deno.test("content that landed as another source is refused, naming that source", async () => {
+  await using p = await landingProject();
+  const text = "id\tv\n1\ta\n";
+  await land(p.config, [await p.write("HospitalABC_Visit_20240101_000000.txt", text)], {
+    db: p.db,
+  });
+  const misrouted = await p.write("HospitalABC_Procedure_20240101_000000.txt", text);
+  const summary = await land(p.config, [misrouted], { db: p.db });
+  const [o] = summary.outcomes;
+  assert.equal(summary.ok, false);
+  assert.equal(o!.status, "failed");
+  assert.ok(o!.error instanceof ContentConflictError);
+  assert.deepEqual(
+    [o!.error.source, o!.error.otherSource, o!.error.batchId],
+    ["procedures", "visits", 1],
+  );
+  assert.match(
+    o!.message!,
+    /^Cannot land ".*HospitalABC_Procedure_20240101_000000\.txt" as source "procedures": the same content already landed as source "visits" \(.*HospitalABC_Visit_20240101_000000\.txt, batch 1\); one of the two deliveries is misrouted$/,
+  );
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select count(*)::int as n from information_schema.tables where table_name = 'procedures'",
+    ),
+    [{ n: 0 }],
+  );
+  assert.deepEqual(
+    await query(p.db, "select status, source from wharf.files order by batch_id"),
+    [{ status: "landed", source: "visits" }, { status: "failed", source: "procedures" }],
   );
 });
 

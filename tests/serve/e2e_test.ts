@@ -196,7 +196,10 @@ Deno.test("uploads land through the same code as wharf land, with token, size an
     headers: auth,
   });
   assert.equal(wrongHeader.status, 400);
-  assert.match((await wrongHeader.json()).error, /does not fit raw\.benefits/);
+  assert.match(
+    (await wrongHeader.json()).error,
+    /does not fit source "benefits": missing required columns/,
+  );
   const empty = await s.get("/api/ingest/benefits?filename=benefits-x-20240204_000000.csv", {
     method: "POST",
     body: "",

@@ -1,0 +1,681 @@
+/**
+ * Reading a delimited text file once, as bytes: its SHA-256 (of the bytes
+ * as stored, compressed or not) and its records as wharf counts them. A
+ * record is a line, or several when a quoted field holds line breaks
+ * (RFC 4180: `"` opens a field only at its start, `""` inside is a quote).
+ *
+ * In **check** mode the scan says whether DuckDB can read the file as it is
+ * and number its rows by position (every record one line, one kind of line
+ * ending, nothing malformed). In **copy** mode it decides every record
+ * itself: a good one is written to a copy with its line number in front, a
+ * bad one is handed over as a reject (line, byte offset, error, text) and
+ * reading goes on at the next line:
+ *
+ * - a quote never closed, or a closing quote followed by anything but a
+ *   delimiter or a line end: the record's first line is rejected and the
+ *   lines after it are read on their own (the quote swallows nothing);
+ * - fewer fields than the header, or more (empty fields at the end aside);
+ * - invalid UTF-8 (UTF-8 files), a NUL byte, a carriage return that ends no
+ *   line outside quotes;
+ * - a record over {@linkcode MAX_RECORD_BYTES}.
+ *
+ * Blank lines are not records. Byte offsets count the decompressed text.
+ *
+ * @module
+ */
+import { createHash, type Hash } from "node:crypto";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream";
+import { createGunzip } from "node:zlib";
+import { LandingError } from "../errors.ts";
+import type { RejectedLine } from "./read_records.ts";
+
+/** The longest record wharf reads, in bytes; a longer one is rejected. */
+export const MAX_RECORD_BYTES = 32 * 1024 * 1024;
+
+/** DuckDB's default `max_line_size`: a longer record needs the copy, read with a larger one. */
+export const DUCKDB_MAX_LINE = 2_000_000;
+
+/** The most bytes of a rejected record kept as its text in `wharf.rejects`. */
+export const REJECT_TEXT_BYTES = 65_536;
+
+const LF = 10;
+const CR = 13;
+const QUOTE = 34;
+
+/** Options of {@linkcode scanText}. */
+export interface ScanTextOptions {
+  delimiter: string;
+  gzip: boolean;
+  encoding: "utf-8" | "latin-1";
+  /**
+   * Copy mode: the header's field count, where to write the good records
+   * (`<line number><delimiter><record>\n`, no header) and where rejects go.
+   * Without it, the scan only checks.
+   */
+  copy?: {
+    fields: number;
+    path: string;
+    onReject: (reject: RejectedLine) => void;
+  };
+  /** Called after each read with the bytes read so far (as stored). */
+  onProgress?: (bytes: number) => void;
+  /** Stops the scan (it then rejects with the signal's reason). */
+  signal?: AbortSignal;
+}
+
+/** What a scan found. */
+export interface TextScan {
+  /** SHA-256 of the bytes as stored. */
+  sha256: string;
+  /** Bytes read, as stored (compressed when gzipped). */
+  bytes: number;
+  /** Lines of the header record (more than one when a header field holds a line break). */
+  headerLines: number;
+  /** Data records read: good + rejected. */
+  records: number;
+  /** Copy mode: records written to the copy. */
+  good: number;
+  /** Copy mode: records rejected. */
+  rejected: number;
+  /** The longest good record, bytes. */
+  longest: number;
+  /** The header's line ending. */
+  newline: "\n" | "\r\n";
+  /**
+   * Check mode: why DuckDB cannot read the file as it is and number its rows
+   * by position; undefined when it can.
+   */
+  unplain?: string;
+}
+
+/** The bytes of a file as stored, hashed and counted as they go by. */
+async function* storedChunks(
+  path: string,
+  hash: Hash,
+  counter: { bytes: number },
+  onProgress?: (bytes: number) => void,
+): AsyncGenerator<Uint8Array> {
+  using file = await Deno.open(path);
+  for (;;) {
+    const buf = new Uint8Array(1 << 20);
+    const n = await file.read(buf);
+    if (n === null) return;
+    const chunk = buf.subarray(0, n);
+    hash.update(chunk);
+    counter.bytes += n;
+    onProgress?.(counter.bytes);
+    yield chunk;
+  }
+}
+
+/** Options of {@linkcode textChunks}. */
+export interface TextChunksOptions {
+  gzip: boolean;
+  /** Hashes the bytes as stored. */
+  hash?: Hash;
+  /** Counts the bytes as stored. */
+  counter?: { bytes: number };
+  onProgress?: (bytes: number) => void;
+}
+
+/**
+ * The text of a file (decompressed when gzipped: every member of a
+ * multi-member stream), chunk by chunk.
+ *
+ * @throws {LandingError} when the gzip stream is truncated or corrupt.
+ */
+export async function* textChunks(
+  path: string,
+  name: string,
+  options: TextChunksOptions,
+): AsyncGenerator<Uint8Array> {
+  const { gzip, hash = createHash("sha256"), counter = { bytes: 0 }, onProgress } = options;
+  const stored = storedChunks(path, hash, counter, onProgress);
+  if (!gzip) {
+    yield* stored;
+    return;
+  }
+  const gunzip = createGunzip({ chunkSize: 1 << 20 });
+  pipeline(Readable.from(stored), gunzip, () => {});
+  try {
+    for await (const chunk of gunzip) yield chunk as Uint8Array;
+  } catch (err) {
+    if (err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.NotFound) {
+      throw err;
+    }
+    throw new LandingError(
+      name,
+      `Cannot land "${name}": the gzip stream is truncated or corrupt (${(err as Error).message})`,
+      { cause: err },
+    );
+  }
+}
+
+/** Buffered writes of the copy. */
+class CopyWriter {
+  readonly #file: Deno.FsFile;
+  #buf = new Uint8Array(4 << 20);
+  #len = 0;
+  constructor(file: Deno.FsFile) {
+    this.#file = file;
+  }
+  /** Room for `n` more bytes, flushing first when needed. */
+  async reserve(n: number): Promise<void> {
+    if (this.#len + n <= this.#buf.length) return;
+    await this.flush();
+    if (n > this.#buf.length) this.#buf = new Uint8Array(n);
+  }
+  /** Writes a line number followed by the delimiter (room reserved). */
+  number(n: number, delimiter: Uint8Array): void {
+    const digits = String(n);
+    for (let i = 0; i < digits.length; i++) this.#buf[this.#len++] = digits.charCodeAt(i);
+    this.#buf.set(delimiter, this.#len);
+    this.#len += delimiter.length;
+  }
+  /** Writes bytes (room reserved). */
+  bytes(b: Uint8Array): void {
+    this.#buf.set(b, this.#len);
+    this.#len += b.length;
+  }
+  byte(b: number): void {
+    this.#buf[this.#len++] = b;
+  }
+  async flush(): Promise<void> {
+    let off = 0;
+    while (off < this.#len) off += await this.#file.write(this.#buf.subarray(off, this.#len));
+    this.#len = 0;
+  }
+}
+
+/** Why a record is bad, as `TYPE: detail` (DuckDB's error types where they exist). */
+type Verdict = string | undefined;
+
+/**
+ * The record parser over a sliding window of the text. Searches for quotes,
+ * delimiters, carriage returns and NUL bytes go through cached "next
+ * position" cursors, so each byte is looked at a bounded number of times
+ * however the lines are shaped.
+ */
+class RecordScanner {
+  win = new Uint8Array(2 << 20);
+  /** Valid bytes of the window: [0, end). */
+  end = 0;
+  /** Absolute text offset of win[0]. */
+  base = 0;
+  eof = false;
+  readonly delim: Uint8Array;
+  #view = new Uint8Array(0);
+  // Cursors: the first quote, delimiter, CR, NUL at or after `from` is at `at`.
+  #quote = { from: 0, at: -1 };
+  #delimiter = { from: 0, at: -1 };
+  #cr = { from: 0, at: -1 };
+  #nul = { from: 0, at: -1 };
+
+  // The record parsed last.
+  /** End of its content (its line ending excluded). */
+  contentEnd = 0;
+  /** Where the next record starts. */
+  next = 0;
+  /** Its physical lines. */
+  lines = 0;
+  fields = 0;
+  /** The number of its last field that is not empty (counted with `fields`). */
+  filled = 0;
+  /** It ends with CRLF (else LF or the end of the text). */
+  crlf = false;
+  /** A quoted field of it holds a line break. */
+  multiline = false;
+  /** An unquoted field of it holds a carriage return (one that ends no line). */
+  loneCr = false;
+  /** What is wrong with it (a quote never closed …); then `next` is its second line. */
+  quoteError: Verdict;
+
+  constructor(delimiter: string) {
+    this.delim = new TextEncoder().encode(delimiter);
+  }
+
+  /** Appends a chunk, dropping the bytes before `keep` (which becomes offset 0). */
+  push(chunk: Uint8Array, keep: number): void {
+    const live = this.end - keep;
+    if (live + chunk.length > this.win.length) {
+      const grown = new Uint8Array(Math.max(this.win.length * 2, live + chunk.length));
+      grown.set(this.win.subarray(keep, this.end));
+      this.win = grown;
+    } else if (keep > 0) {
+      this.win.copyWithin(0, keep, this.end);
+    }
+    this.base += keep;
+    this.end = live;
+    this.win.set(chunk, this.end);
+    this.end += chunk.length;
+    this.#view = this.win.subarray(0, this.end);
+    for (const c of [this.#quote, this.#delimiter, this.#cr, this.#nul]) c.at = -1;
+  }
+
+  /** The first `byte` at or after `from` (window end when none), through `cursor`. */
+  #find(cursor: { from: number; at: number }, byte: number, from: number): number {
+    if (cursor.from <= from && cursor.at >= from) return cursor.at;
+    const at = this.#view.indexOf(byte, from);
+    cursor.from = from;
+    cursor.at = at === -1 ? this.end : at;
+    return cursor.at;
+  }
+  /** Next quote at or after `from` (window end when none). */
+  quoteFrom(from: number): number {
+    return this.#find(this.#quote, QUOTE, from);
+  }
+  crFrom(from: number): number {
+    return this.#find(this.#cr, CR, from);
+  }
+  nulFrom(from: number): number {
+    return this.#find(this.#nul, 0, from);
+  }
+  /** Next delimiter at or after `from` (window end when none). */
+  delimFrom(from: number): number {
+    const d = this.delim;
+    for (let at = from;;) {
+      at = this.#find(this.#delimiter, d[0]!, at);
+      if (at >= this.end || d.length === 1) return at;
+      let ok = at + d.length <= this.end;
+      for (let k = 1; ok && k < d.length; k++) ok = this.win[at + k] === d[k];
+      if (ok) return at;
+      at++;
+    }
+  }
+  lfFrom(from: number): number {
+    const at = this.#view.indexOf(LF, from);
+    return at === -1 ? this.end : at;
+  }
+  /** Line feeds in [from, to). */
+  lfsIn(from: number, to: number): number {
+    let n = 0;
+    for (let at = this.lfFrom(from); at < to; at = this.lfFrom(at + 1)) n++;
+    return n;
+  }
+  isDelimAt(at: number): boolean {
+    const d = this.delim;
+    if (at + d.length > this.end) return false;
+    for (let k = 0; k < d.length; k++) if (this.win[at + k] !== d[k]) return false;
+    return true;
+  }
+
+  /**
+   * Parses the record starting at `s` (a line start). Returns false when
+   * the window does not hold all of it yet (and more text is coming).
+   * `countFields` counts every field (copy mode), else only what quotes need.
+   */
+  parse(s: number, countFields: boolean): boolean {
+    const end = this.end;
+    let i = s;
+    this.lines = 1;
+    this.fields = 1;
+    this.filled = 0;
+    this.crlf = false;
+    this.multiline = false;
+    this.loneCr = false;
+    this.quoteError = undefined;
+    for (;;) {
+      if (i < end && this.win[i] === QUOTE) {
+        // A quoted field: find its closing quote ("" is a quote inside).
+        let j = i + 1;
+        let close = -1;
+        for (;;) {
+          const q = this.quoteFrom(j);
+          if (q >= end) break;
+          if (q + 1 >= end && !this.eof) return false;
+          if (q + 1 < end && this.win[q + 1] === QUOTE) {
+            j = q + 2;
+            continue;
+          }
+          close = q;
+          break;
+        }
+        if (close === -1) {
+          if (!this.eof && end - s <= MAX_RECORD_BYTES) return false;
+          return this.#rejectFirstLine(
+            s,
+            "UNTERMINATED QUOTE: the quote opened in this line is never closed",
+          );
+        }
+        if (close > i + 1) this.filled = this.fields;
+        const inside = this.lfsIn(i + 1, close);
+        if (inside > 0) {
+          this.lines += inside;
+          this.multiline = true;
+        }
+        i = close + 1;
+        if (i >= end) return this.#finish(i, i, false);
+        if (this.isDelimAt(i)) {
+          this.fields++;
+          i += this.delim.length;
+          continue;
+        }
+        if (i + this.delim.length > end && !this.eof) return false;
+        const b = this.win[i];
+        if (b === LF) return this.#finish(i, i + 1, false);
+        if (b === CR) {
+          if (i + 1 >= end) return this.eof ? this.#finish(i, i + 1, true) : false;
+          if (this.win[i + 1] === LF) return this.#finish(i, i + 2, true);
+        }
+        const what = b === CR ? "a carriage return" : `"${String.fromCharCode(b!)}"`;
+        return this.#rejectFirstLine(
+          s,
+          this.multiline
+            ? `UNTERMINATED QUOTE: the quote opened in this line is never closed (the next quote, ${
+              this.lines - 1
+            } line${this.lines > 2 ? "s" : ""} down, is followed by ${what})`
+            : `UNQUOTED VALUE: a closing quote is followed by ${what}, not a delimiter or a line end`,
+        );
+      }
+      // An unquoted field, up to the next delimiter or line end.
+      const nl = this.lfFrom(i);
+      if (nl >= end && !this.eof) {
+        if (end - s > MAX_RECORD_BYTES) return this.#tooLong(s);
+        return false;
+      }
+      const q = this.quoteFrom(i);
+      if (q >= nl) {
+        // No quote in the rest of the line: it ends the record.
+        if (countFields) this.#countFields(i, nl > i && this.win[nl - 1] === CR ? nl - 1 : nl);
+        return this.#finishLine(i, nl);
+      }
+      // A quote later in the line: walk the fields up to it.
+      let d = this.delimFrom(i);
+      while (d < q) {
+        if (this.crFrom(i) < d) this.loneCr = true;
+        if (d > i) this.filled = this.fields;
+        this.fields++;
+        i = d + this.delim.length;
+        d = this.delimFrom(i);
+      }
+      if (q === i) continue; // it opens the next field
+      // The quote sits inside an unquoted field: it is a literal character.
+      this.filled = this.fields;
+      if (d >= nl) return this.#finishLine(i, nl);
+      if (this.crFrom(i) < d) this.loneCr = true;
+      this.fields++;
+      i = d + this.delim.length;
+    }
+  }
+
+  /** Counts the fields of [from, to), which holds no quote, and the last one not empty. */
+  #countFields(from: number, to: number): void {
+    const d = this.delim;
+    let fields = this.fields;
+    let filled = this.filled;
+    if (d.length === 1) {
+      // A plain loop beats one indexOf call per delimiter on short fields.
+      const win = this.win;
+      const b = d[0]!;
+      for (let k = from; k < to; k++) {
+        if (win[k] === b) fields++;
+        else filled = fields;
+      }
+    } else {
+      let start = from;
+      for (let at = this.delimFrom(from); at < to; at = this.delimFrom(at + d.length)) {
+        if (at > start) filled = fields;
+        fields++;
+        start = at + d.length;
+      }
+      if (to > start) filled = fields;
+    }
+    this.fields = fields;
+    this.filled = filled;
+  }
+
+  /** Ends the record with the unquoted field at `i` and the line end at `nl`. */
+  #finishLine(i: number, nl: number): boolean {
+    const cr = nl > i && this.win[nl - 1] === CR;
+    const contentEnd = cr ? nl - 1 : nl;
+    if (this.crFrom(i) < contentEnd) this.loneCr = true;
+    return this.#finish(contentEnd, nl < this.end ? nl + 1 : nl, cr);
+  }
+
+  #finish(contentEnd: number, next: number, crlf: boolean): boolean {
+    this.contentEnd = contentEnd;
+    this.next = next;
+    this.crlf = crlf;
+    return true;
+  }
+
+  /** Rejects the first line of the record at `s`; reading goes on at its second line. */
+  #rejectFirstLine(s: number, error: string): boolean {
+    const nl = this.lfFrom(s);
+    if (nl >= this.end && !this.eof) {
+      if (this.end - s > MAX_RECORD_BYTES) return this.#tooLong(s);
+      return false;
+    }
+    this.quoteError = error;
+    this.lines = 1;
+    this.multiline = false;
+    const cr = nl > s && nl <= this.end && this.win[nl - 1] === CR;
+    return this.#finish(cr ? nl - 1 : nl, nl < this.end ? nl + 1 : nl, cr);
+  }
+
+  /** A line over the limit: rejected; `next` is -1 until its end is found. */
+  #tooLong(s: number): boolean {
+    this.quoteError = `LINE SIZE OVER MAXIMUM: the line is longer than ${MAX_RECORD_BYTES} bytes`;
+    this.lines = 1;
+    this.contentEnd = Math.min(this.end, s + REJECT_TEXT_BYTES);
+    this.next = -1;
+    return true;
+  }
+}
+
+/**
+ * Reads `path` once: hash, records, and (copy mode) the copy and rejects.
+ *
+ * @throws {LandingError} when the gzip stream is truncated or corrupt, or the
+ * file has no header.
+ */
+export async function scanText(
+  path: string,
+  name: string,
+  options: ScanTextOptions,
+): Promise<TextScan> {
+  const hash = createHash("sha256");
+  const counter = { bytes: 0 };
+  const sc = new RecordScanner(options.delimiter);
+  const copy = options.copy;
+  using out = copy
+    ? await Deno.open(copy.path, { write: true, create: true, truncate: true })
+    : undefined;
+  const writer = out ? new CopyWriter(out) : undefined;
+  const fatal = new TextDecoder("utf-8", { fatal: true });
+  const lenient = new TextDecoder(options.encoding === "latin-1" ? "latin1" : "utf-8");
+  const checkUtf8 = copy !== undefined && options.encoding === "utf-8";
+  const result: TextScan = {
+    sha256: "",
+    bytes: 0,
+    headerLines: 0,
+    records: 0,
+    good: 0,
+    rejected: 0,
+    longest: 0,
+    newline: "\n",
+  };
+  const unplain = (why: string) => {
+    result.unplain ??= why;
+  };
+  let line = 1;
+  let pos = 0;
+  let header = true;
+  /** A blank line seen; a record after it means DuckDB's positions are off. */
+  let blankAt = 0;
+  /** Absolute offset until which the text is known to be valid UTF-8. */
+  let utf8Ok = 0;
+  /** Absolute end of a block that failed UTF-8 validation: check its records one by one. */
+  let utf8BadUntil = 0;
+  /** Skipping the rest of a line over the limit. */
+  let skipping = false;
+
+  const reject = (start: number, error: string, end: number) => {
+    result.records++;
+    result.rejected++;
+    copy?.onReject({
+      line,
+      byteOffset: sc.base + start,
+      error,
+      text: lenient.decode(sc.win.subarray(start, Math.min(end, start + REJECT_TEXT_BYTES))),
+    });
+  };
+  const validUtf8 = (s: number, e: number): boolean => {
+    if (sc.base + e <= utf8Ok) return true;
+    if (sc.base + e > utf8BadUntil) {
+      // Validate a block of whole lines at once; one-by-one only inside a bad block.
+      const blockEnd = Math.min(sc.end, sc.lfFrom(Math.min(sc.end, s + 65_536)) + 1);
+      try {
+        fatal.decode(sc.win.subarray(s, blockEnd));
+        utf8Ok = sc.base + blockEnd;
+        return true;
+      } catch {
+        utf8BadUntil = sc.base + blockEnd;
+      }
+    }
+    try {
+      fatal.decode(sc.win.subarray(s, e));
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  const consume = async (): Promise<void> => {
+    for (;;) {
+      if (skipping) {
+        const nl = sc.lfFrom(pos);
+        if (nl >= sc.end) {
+          pos = sc.end;
+          return;
+        }
+        skipping = false;
+        line++;
+        pos = nl + 1;
+      }
+      if (pos >= sc.end) return;
+      if (sc.base + pos === 0 && sc.win[0] === 0xef && sc.win[1] === 0xbb) {
+        if (sc.end < 3 && !sc.eof) return;
+        if (sc.win[2] === 0xbf) pos = 3;
+      }
+      const s = pos;
+      // A blank line is no record.
+      const b = sc.win[s];
+      if (b === CR && s + 1 >= sc.end && !sc.eof) return;
+      if (b === LF || (b === CR && (s + 1 >= sc.end || sc.win[s + 1] === LF))) {
+        if (header) {
+          throw new LandingError(name, `Cannot land "${name}": the header line is empty`, {
+            line: 1,
+          });
+        }
+        blankAt ||= line;
+        pos = Math.min(sc.end, s + (b === LF ? 1 : 2));
+        line++;
+        continue;
+      }
+      if (!sc.parse(s, copy !== undefined && !header)) return;
+      if (sc.next === -1) {
+        // A line over the limit: reject it, skip to its end.
+        if (header) {
+          throw new LandingError(
+            name,
+            `Cannot land "${name}": its header line is longer than ${MAX_RECORD_BYTES} bytes`,
+            { line: 1 },
+          );
+        }
+        unplain(`line ${line} is longer than ${MAX_RECORD_BYTES} bytes`);
+        reject(s, sc.quoteError!, sc.contentEnd);
+        skipping = true;
+        pos = sc.contentEnd;
+        continue;
+      }
+      const content = sc.contentEnd;
+      if (header) {
+        header = false;
+        if (sc.quoteError) {
+          throw new LandingError(
+            name,
+            `Cannot land "${name}": its header is malformed (${sc.quoteError})`,
+            { line: 1 },
+          );
+        }
+        result.headerLines = sc.lines;
+        result.newline = sc.crlf ? "\r\n" : "\n";
+        line += sc.lines;
+        pos = sc.next;
+        continue;
+      }
+      if (blankAt) {
+        unplain(`blank line ${blankAt} is followed by more records`);
+        blankAt = 0;
+      }
+      let verdict: Verdict = sc.quoteError;
+      if (verdict) unplain(`line ${line}: ${verdict}`);
+      else if (sc.multiline) unplain(`line ${line} has a quoted field with a line break`);
+      const terminated = sc.next > content;
+      if (terminated && sc.crlf !== (result.newline === "\r\n")) {
+        unplain(`line ${line} ends with ${sc.crlf ? "CRLF" : "LF"}, the header does not`);
+      }
+      if (!verdict && sc.loneCr) {
+        verdict = "INVALID CARRIAGE RETURN: a carriage return inside an unquoted field";
+        unplain(`line ${line} holds a carriage return`);
+      }
+      if (!verdict && sc.nulFrom(s) < content) {
+        verdict = "INVALID BYTE: a NUL byte";
+        unplain(`line ${line} holds a NUL byte`);
+      }
+      if (!verdict && content - s > DUCKDB_MAX_LINE) {
+        unplain(`line ${line} is longer than ${DUCKDB_MAX_LINE} bytes`);
+      }
+      if (copy) {
+        // Empty fields past the header's are no data (DuckDB reads them so too): allowed.
+        if (!verdict && (sc.fields < copy.fields || sc.filled > copy.fields)) {
+          verdict = `${
+            sc.fields > copy.fields ? "TOO MANY COLUMNS" : "MISSING COLUMNS"
+          }: expected ${copy.fields} fields, found ${sc.fields}`;
+        }
+        if (!verdict && checkUtf8 && !validUtf8(s, content)) {
+          verdict = "INVALID ENCODING: the line is not valid UTF-8";
+        }
+        if (verdict) reject(s, verdict, content);
+        else {
+          result.records++;
+          result.good++;
+          result.longest = Math.max(result.longest, content - s);
+          await writer!.reserve(content - s + 24);
+          writer!.number(line, sc.delim);
+          writer!.bytes(sc.win.subarray(s, content));
+          writer!.byte(LF);
+        }
+      } else {
+        result.records++;
+        result.longest = Math.max(result.longest, content - s);
+      }
+      line += sc.lines;
+      pos = sc.next;
+    }
+  };
+
+  const chunks = textChunks(path, name, {
+    gzip: options.gzip,
+    hash,
+    counter,
+    onProgress: options.onProgress,
+  });
+  for await (const chunk of chunks) {
+    options.signal?.throwIfAborted();
+    sc.push(chunk, pos);
+    pos = 0;
+    await consume();
+  }
+  sc.eof = true;
+  await consume();
+  if (header) {
+    throw new LandingError(name, `Cannot land "${name}": the file is empty`);
+  }
+  await writer?.flush();
+  result.sha256 = hash.digest("hex");
+  result.bytes = counter.bytes;
+  return result;
+}

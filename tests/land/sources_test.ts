@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import { ConfigError, LandingError } from "../../src/errors.ts";
+import { assertRecordCounts } from "../../src/land/land_file.ts";
+import { compileSources, groupPatterns } from "../../src/land/sources.ts";
+
+Deno.test("compileSources() checks declared columns, maxColumns and delimiters, naming the source", () => {
+  const [s] = compileSources([{
+    name: "members",
+    pattern: /^m-(?<client>client[AB])-(?<period>\d{6})\.csv$/,
+    columns: [{ name: "member_id", required: true }, "zip"],
+  }]);
+  assert.deepEqual(s!.columns, [
+    { name: "member_id", required: true },
+    { name: "zip", required: false },
+  ]);
+  assert.equal(s!.maxColumns, 1000);
+  const bad = (config: Record<string, unknown>, message: RegExp) =>
+    assert.throws(
+      () => compileSources([{ name: "s", pattern: /x/, ...config }]),
+      (e: unknown) => e instanceof ConfigError && message.test(e.message),
+    );
+  bad(
+    { columns: ["Member ID"] },
+    /^Invalid column "Member ID" in columns\[0\] of sources\[0\] \("s"\) in wharf\.config\.ts: use the raw name \("member_id"\)/,
+  );
+  bad({ columns: [{ name: "a", required: "yes" }] }, /Invalid "required" of column "a"/);
+  bad({ columns: [{ name: "a", type: "int" }] }, /Unknown key "type" in columns\[0\]/);
+  bad({ columns: ["a", "a"] }, /Duplicate column "a"/);
+  bad({ maxColumns: 0 }, /Invalid "maxColumns" in sources\[0\] \("s"\).*got 0/);
+  bad({ delimiter: '"' }, /Invalid delimiter "\\"" in sources\[0\]/);
+});
+
+Deno.test("groupPatterns() gives each named group its own anchored pattern", () => {
+  const groups = groupPatterns(
+    /^(?<hospital>[A-Za-z0-9]+)_VisitPay_(?<delivered_at>\d{8}_\d{6})(?:\.txt|[(]x[)])$/i,
+  );
+  assert.deepEqual(Object.keys(groups), ["hospital", "delivered_at"]);
+  assert.ok(groups.hospital!.test("hospitalABC"));
+  assert.ok(!groups.hospital!.test("A_B"));
+  assert.ok(groups.delivered_at!.test("20240101_000000"));
+  assert.ok(!groups.delivered_at!.test("2024"));
+});
+
+Deno.test("assertRecordCounts() fails a landing whose records are not all landed or rejected", () => {
+  assertRecordCounts("a.csv", 3, 2, 1);
+  assert.throws(
+    () => assertRecordCounts("a.csv", 3, 2, 0),
+    (e: unknown) =>
+      e instanceof LandingError &&
+      e.message ===
+        'Cannot land "a.csv": wharf read 3 records but 2 rows landed and 0 were rejected (every record must be one or the other), so nothing of it was landed',
+  );
+});

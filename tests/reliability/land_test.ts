@@ -1,0 +1,4 @@
+import "./land_cases.ts";
+import { registerTests } from "./registry.ts";
+
+registerTests("land");
