@@ -392,7 +392,6 @@ class Landing {
   }
 
   async landDelimited(staged: StagedFile, info: FileInfo): Promise<Landed> {
-    const names = await this.columnsOf(info.header!);
     const scanOptions = {
       delimiter: info.delimiter!,
       gzip: info.gzip,
@@ -409,6 +408,8 @@ class Landing {
         priorLanding(s, scanned!.sha256, this.source.name, this.name, this.file)
       );
     }
+    // After the content check: a file that landed as another source says so, whatever its header.
+    const names = await this.columnsOf(info.header!);
     const csv = (path: string, extra: string[]) =>
       `read_csv(${quoteLiteral(path)}, ${
         [

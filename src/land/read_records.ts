@@ -232,8 +232,9 @@ function cellText(cell: Cell): string | null {
 
 /**
  * Reads the first (or named) sheet of an .xlsx workbook (its bytes): the
- * first non-empty row is the header (a blank header cell is named by its
- * position, `column_3`); rows with no value at all (formatted but empty) are
+ * first non-empty row is the header (a blank header cell between headers is
+ * named by its position, `column_3`; blank cells after the last header are
+ * formatting and dropped, unless a row has data there); rows with no value at all (formatted but empty) are
  * skipped; real dates become ISO text, text stays text.
  *
  * @throws {LandingError} when the workbook cannot be opened or the sheet is missing.
@@ -264,7 +265,12 @@ export async function readXlsx(file: Uint8Array, name: string, sheet?: string): 
     for (let c = 1; c <= row.cellCount; c++) cells.push(cellText(row.getCell(c)));
     if (cells.every((c) => c === null || c.trim() === "")) return;
     if (!columns) {
-      columns = cells.map((c, i) => c === null || c.trim() === "" ? `column_${i + 1}` : c);
+      // Blank cells after the last header are formatting, not columns (data there still lands).
+      let end = cells.length;
+      while (end > 0 && (cells[end - 1] === null || cells[end - 1]!.trim() === "")) end--;
+      columns = cells.slice(0, end).map((c, i) =>
+        c === null || c.trim() === "" ? `column_${i + 1}` : c
+      );
       out.headers.push(...columns);
       return;
     }

@@ -55,7 +55,12 @@ export interface IngestDeps {
   /** The process's one writer: every landing is a job of it. */
   queue: LandingQueue;
   /** Lands an uploaded file as `source` (called inside a job of `queue`). */
-  land: (source: string, path: string, name: string) => Promise<FileOutcome>;
+  land: (
+    source: string,
+    path: string,
+    name: string,
+    fields?: Record<string, string>,
+  ) => Promise<FileOutcome>;
   /** Aborted when the server stops: uploads still arriving are cut off. */
   signal?: AbortSignal;
 }

@@ -122,8 +122,8 @@ export async function prepareServer(
         tmpDir: uploads.path,
         queue,
         signal: stopping.signal,
-        land: async (source, path, name) => {
-          const outcome = await landUpload(config, { db: options.db, source, path, name });
+        land: async (source, path, name, fields) => {
+          const outcome = await landUpload(config, { db: options.db, source, path, name, fields });
           snapshots.refresh().catch(() => {});
           return outcome;
         },

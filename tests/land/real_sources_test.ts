@@ -47,7 +47,8 @@ Deno.test("the shipped sources take every real VisitPay and Waymark delivery; re
       ["Patient-claim-clientB-202307.csv", "landed", 30, 0],
     ],
   );
-  // The two workbooks land too (the same data as CSV dumps beside them).
+  // The workbooks land too, with the rows of the CSV dumps beside them (client B's membership
+  // sheet has formatted blank cells after its last header: formatting, not columns).
   assert.deepEqual(
     summary.outcomes.filter((o) => o.file.endsWith(".xlsx")).map((o) => [
       name(o.file),
@@ -55,7 +56,11 @@ Deno.test("the shipped sources take every real VisitPay and Waymark delivery; re
       o.rows,
     ]),
     [
+      ["Patient-membership-clientA-202307.xlsx", "landed", 26],
       ["Patient-membership-clientA-202308.xlsx", "landed", 28],
+      ["Patient-membership-clientB-202307.xlsx", "landed", 12],
+      ["Patient-claim-clientA-202307.xlsx", "landed", 35],
+      ["Patient-claim-clientA-202308.xlsx", "landed", 35],
       ["Patient-claim-clientB-202307.xlsx", "landed", 30],
     ],
   );

@@ -141,6 +141,50 @@ Deno.test("no parameter reaches SQL or the file system", async () => {
   }]);
 });
 
+Deno.test("an upload must fit its source by name (or name its delivery fields) and must not repeat another source's content", async () => {
+  await using p = await tempProject();
+  await using s = await served(p);
+  const post = (path: string, body: string) => s.get(path, { method: "POST", body });
+  const claims = await Deno.readTextFile(
+    `${p.root}/data/waymark/Patient-claim-clientA-202307.csv`,
+  );
+  // A name the pattern does not fit: refused, naming the pattern and what to send instead.
+  const misnamed = await post("/api/ingest/claims_client_a?filename=export.csv", claims);
+  assert.equal(misnamed.status, 400);
+  const error = (await misnamed.json()).error as string;
+  assert.match(error, /export\.csv/);
+  assert.match(error, /Patient-claim-/);
+  // The same file with its delivery fields in the query lands, with those fields as lineage.
+  const named = await post(
+    "/api/ingest/claims_client_a?filename=export.csv&client=clientA&period=202309",
+    `${claims.trimEnd()}\n`,
+  );
+  assert.equal(named.status, 200, await named.clone().text());
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select distinct _client, strftime(_delivered_at, '%Y-%m') as period from raw.claims_client_a where _file = 'upload:export.csv'",
+    ),
+    [{ _client: "clientA", period: "2023-09" }],
+  );
+  // A key that is not a delivery field of the source is refused, not ignored.
+  const unknown = await post(
+    "/api/ingest/claims_client_a?filename=export.csv&clinet=clientA",
+    claims,
+  );
+  assert.equal(unknown.status, 400);
+  assert.match((await unknown.json()).error, /Unknown query parameter "clinet".*"client"/);
+  // Client A's claims posted as client B's: the content already landed as another source.
+  const misrouted = await post(
+    "/api/ingest/claims_client_b?filename=Patient-claim-clientB-202307.csv",
+    claims,
+  );
+  assert.equal(misrouted.status, 409, await misrouted.clone().text());
+  const conflict = await misrouted.json();
+  assert.equal(conflict.source, "claims_client_a");
+  assert.match(conflict.error, /claims_client_a/);
+});
+
 Deno.test("uploads land through the same code as wharf land, with token, size and fit checks", async () => {
   await using p = await tempProject();
   await using s = await served(p);

@@ -12,7 +12,8 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import busboy from "busboy";
 import { rm } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { WarehouseError, WharfError } from "../../errors.ts";
+import { ContentConflictError, WarehouseError, WharfError } from "../../errors.ts";
+import type { Source } from "../../land/sources.ts";
 import { formatFromName } from "../../land/detect.ts";
 import { type LandingJob, QueueClosedError } from "../../land/landing_queue.ts";
 import { requireToken } from "../auth.ts";
@@ -72,16 +73,26 @@ const route = createRoute({
   security: [{ bearer: [] }],
   request: {
     params: z.object({ source: z.string() }),
-    query: z.object({ filename: z.string().optional() }),
+    query: z.object({ filename: z.string().optional() }).passthrough().openapi({
+      description:
+        "Besides filename: the delivery fields of a file whose name does not carry them, by the " +
+        "names of the source pattern's groups (e.g. ?client=clientA&period=202307)",
+    }),
   },
   responses: {
     200: json("The manifest entry", Landed),
     202: json("Still landing: poll the job", Job),
-    400: json("Bad file name, or the file does not fit the source"),
+    400: json(
+      "The file name does not fit the source's pattern (and no delivery fields were given), " +
+        "or the file does not fit the source (extension, header), or it cannot be read",
+    ),
     401: json("No token"),
     403: json("Wrong token, or uploads disabled"),
     404: json("Unknown source"),
     408: json("The upload paused too long or took too long"),
+    409: json(
+      "The same content already landed as another source (named in `source`, with `file` and `batch_id`)",
+    ),
     413: json("Over the size limit"),
     503: json("The warehouse stayed busy (a build is running), or the server is stopping"),
   },
@@ -237,9 +248,16 @@ function iso(d: Date | undefined): string | null {
 function finishedAnswer(
   job: LandingJob,
   log: AppDeps["log"],
-): { status: 200 | 400 | 500 | 503; body: Record<string, unknown>; retry?: boolean } {
+): { status: 200 | 400 | 409 | 500 | 503; body: Record<string, unknown>; retry?: boolean } {
   if (job.state === "done") {
     const outcome = job.outcomes![0]!;
+    if (outcome.error instanceof ContentConflictError) {
+      const e = outcome.error;
+      return {
+        status: 409,
+        body: { error: e.message, source: e.otherSource, file: e.otherFile, batch_id: e.batchId },
+      };
+    }
     if (outcome.status === "failed") {
       return {
         status: 400,
@@ -296,6 +314,35 @@ function jobBody(job: LandingJob, log: AppDeps["log"]): Record<string, unknown> 
   return body;
 }
 
+/**
+ * The delivery fields an upload names in its query (`?client=…&period=…`):
+ * every key but `filename` must be a group of the source's pattern.
+ *
+ * @throws {HttpError} 400 naming an unknown or repeated key.
+ */
+function deliveryFields(
+  query: URLSearchParams,
+  source: Source,
+): Record<string, string> | undefined {
+  const fields: Record<string, string> = {};
+  for (const [key, value] of query) {
+    if (key === "filename") continue;
+    if (!source.groups.includes(key)) {
+      throw new HttpError(
+        400,
+        `Unknown query parameter "${key}": besides "filename", an upload to "${source.name}" takes its delivery fields${
+          source.groups.length
+            ? ` (${source.groups.map((g) => `"${g}"`).join(", ")})`
+            : " (it has none)"
+        }`,
+      );
+    }
+    if (key in fields) throw new HttpError(400, `Query parameter "${key}" is given twice`);
+    fields[key] = value;
+  }
+  return Object.keys(fields).length ? fields : undefined;
+}
+
 /** The ingestion route group. */
 export function ingestRoutes(deps: AppDeps): OpenAPIHono {
   const app = new OpenAPIHono();
@@ -315,6 +362,7 @@ export function ingestRoutes(deps: AppDeps): OpenAPIHono {
     if (Number.isFinite(length) && length > ingest.maxBytes + 64 * 1024) {
       throw tooLarge(ingest.maxBytes);
     }
+    const fields = deliveryFields(new URL(c.req.url).searchParams, src);
     const multipart = (c.req.header("content-type") ?? "").startsWith("multipart/form-data");
     const rawName = multipart ? undefined : uploadName(c.req.valid("query").filename);
     const body = c.req.raw.body;
@@ -348,7 +396,7 @@ export function ingestRoutes(deps: AppDeps): OpenAPIHono {
       await Deno.rename(tmp, path);
       job = ingest.queue.submit(
         name,
-        async () => [await ingest.land(source, path, name)],
+        async () => [await ingest.land(source, path, name, fields)],
         () => rm(dir, { recursive: true, force: true }),
       );
     } catch (err) {
