@@ -96,7 +96,8 @@ function failedOutcome(file: string, message: string): FileOutcome {
  * changes, each once complete (see the module doc), until `signal` aborts.
  * Files matching no source are reported (as failed outcomes) and left alone.
  *
- * @throws {LandingError} when a path is not a folder.
+ * @throws {LandingError} when a path is a file, not a folder (a folder that
+ * does not exist yet is created).
  */
 export async function watchAndLand(
   config: ResolvedConfig,
@@ -105,7 +106,10 @@ export async function watchAndLand(
 ): Promise<void> {
   const dirs = folders.map((f) => resolve(options.cwd ?? Deno.cwd(), f));
   for (const d of dirs) {
-    if (!(await Deno.stat(d).catch(() => undefined))?.isDirectory) {
+    const stat = await Deno.stat(d).catch(() => undefined);
+    // A drop folder that does not exist yet is made, and watched from the start.
+    if (!stat) await Deno.mkdir(d, { recursive: true });
+    else if (!stat.isDirectory) {
       throw new LandingError(d, `Cannot watch "${d}": not a folder`);
     }
   }

@@ -79,7 +79,11 @@ export async function sqlShell(options: SqlShellOptions): Promise<void> {
   rl.on("history", (history: string[]) => saveHistory(options.historyFile, history));
   let buffer = "";
   let running = false;
+  // Input typed ahead can end (Ctrl-D, a pipe) while a statement still runs: no prompt after that.
+  let closed = false;
+  rl.on("close", () => (closed = true));
   const prompt = () => {
+    if (closed) return;
     rl.setPrompt(buffer ? CONTINUE : PROMPT);
     rl.prompt();
   };

@@ -258,3 +258,20 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "the shell ends cleanly when its input ends while a statement still runs (Ctrl-D typed ahead)",
+  ignore: !HAS_SCRIPT,
+  async fn() {
+    await using p = await project();
+    await using t = terminal(["--project", p.root, "sql"], p.root);
+    await t.expect(/wharf> /);
+    await t.type("select sum(i) as total from range(400000000) t(i);\r");
+    await new Promise((r) => setTimeout(r, 300));
+    await t.type("\x04");
+    assert.equal(await t.close(), 0, t.text);
+    assert.match(t.text, /79999999800000000/);
+    assert.doesNotMatch(t.text, /bug in wharf/);
+  },
+});
