@@ -108,7 +108,7 @@ export default async function main(): Promise<void> {
              ((m * 13 + s) % 100000)::BIGINT AS remaining_oop_max, (1000 + s * 500)::BIGINT AS copay, now() AS as_of
       FROM range(${MEMBERS}) AS r(m), range(3) AS q(s)`);
     wh.close();
-    let t = performance.now();
+    const t = performance.now();
     const port = freePort();
     children.push(await serve(root, db, port, []));
     console.log(
