@@ -97,7 +97,8 @@ export function cliCommand(
     stderr: "piped",
     ...options,
     args: ["run", "--allow-all", join(REPO, "cli", "main.ts"), ...args],
-    env: { NO_COLOR: "1", ...options.env },
+    // The CLI resolves paths against INIT_CWD (what `deno task` sets) before its own folder.
+    env: { NO_COLOR: "1", INIT_CWD: String(options.cwd ?? REPO), ...options.env },
   });
 }
 

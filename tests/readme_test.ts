@@ -189,6 +189,8 @@ exec "${Deno.execPath()}" "$@"
       const env: Record<string, string> = {
         PATH: `${bin}:${Deno.env.get("PATH") ?? ""}`,
         NO_COLOR: "1",
+        // `deno task` keeps an INIT_CWD it inherits (this suite's, under `deno task test`).
+        INIT_CWD: root,
       };
       const substitute = (text: string) =>
         text.replaceAll("https://example.org", files.base).replaceAll(
