@@ -291,6 +291,63 @@ export class UpstreamError extends WharfError {
   }
 }
 
+/** How a request failed; see {@linkcode FetchError}. */
+export type FetchFailureKind =
+  /** An HTTP status: one not worth retrying, or the last of the retries. */
+  | "status"
+  /** No answer, or no byte of the body, within the time limit. */
+  | "timeout"
+  /** Refused, reset, or cut off before the end of the body. */
+  | "connection"
+  /** The answer is larger than the cap. */
+  | "too_large"
+  /** The resource changed while a download was being resumed. */
+  | "changed"
+  /** The answer came but cannot be used (the caller's judgement). */
+  | "invalid"
+  /** The server asked (Retry-After) to wait longer than the cap. */
+  | "wait"
+  /** The caller stopped the retries before the next attempt. */
+  | "stopped";
+
+/**
+ * An HTTP request that failed for good (src/net/): a failure not worth
+ * retrying, or the last of the attempts. `detail` is the last attempt's
+ * failure alone (`HTTP 503`, `timed out after 2000 ms`), for callers that
+ * word their own message.
+ */
+export class FetchError extends UpstreamError {
+  readonly kind: FetchFailureKind;
+  readonly detail: string;
+  /** Requests made, the failed one included (0 when stopped before the first). */
+  readonly attempts: number;
+  /** The Retry-After header of the last answer, as sent. */
+  readonly retryAfter?: string;
+  /** The wait that Retry-After asked for, ms, when valid. */
+  readonly retryAfterMs?: number;
+  constructor(
+    url: string,
+    message: string,
+    data: {
+      kind: FetchFailureKind;
+      detail: string;
+      attempts: number;
+      status?: number;
+      retryAfter?: string;
+      retryAfterMs?: number;
+    },
+    options?: ErrorOptions,
+  ) {
+    super(url, message, { ...options, status: data.status });
+    this.name = "FetchError";
+    this.kind = data.kind;
+    this.detail = data.detail;
+    this.attempts = data.attempts;
+    this.retryAfter = data.retryAfter;
+    this.retryAfterMs = data.retryAfterMs;
+  }
+}
+
 /** A relation or node the user named does not exist. Exit code 2. */
 export class NotFoundError extends WharfError {
   override readonly exitCode = 2;
