@@ -3,9 +3,10 @@
  * or in the failure ledger with its last error — never lost. Requests run
  * with bounded concurrency and an optional rate limit; 429, 5xx, timeouts,
  * dropped connections and non-JSON bodies are retried with exponential
- * backoff and full jitter (honoring Retry-After); when most recent requests
- * fail, a circuit breaker pauses everyone, then resumes on its own. A
- * Retry-After longer than the cap stops the run instead of hanging it.
+ * backoff and full jitter (honoring Retry-After), through `src/net/`; when
+ * most recent requests fail, a circuit breaker pauses everyone, then lets
+ * one request through and resumes when it succeeds. A Retry-After longer
+ * than the cap stops the run instead of hanging it.
  * Results (response and ledger row) are committed as they come, all those
  * that finished during the previous commit together, and at most
  * `concurrency` of them wait uncommitted: a kill loses at most the requests
@@ -17,10 +18,14 @@
 import type { ResolvedConfig } from "../config.ts";
 import { openWarehouse, type Session, type Warehouse } from "../db/warehouse.ts";
 import { quoteIdent } from "../db/sql.ts";
-import { WharfError } from "../errors.ts";
+import { FetchError, WharfError } from "../errors.ts";
 import { fetchToCache } from "../land/fetch_url.ts";
+import { CircuitBreaker } from "../net/circuit_breaker.ts";
+import { fetchWithRetry } from "../net/fetch_with_retry.ts";
+import { formatDuration } from "../net/format_duration.ts";
+import { sleep } from "../net/sleep.ts";
 import { isValidNpi } from "./npi_check.ts";
-import { queryRegistry, type RegistryOutcome } from "./registry.ts";
+import { readRegistryAnswer, REGISTRY_HEADERS, registryUrl } from "./registry.ts";
 
 /** Ledger states. */
 export type NpiState = "pending" | "enriched" | "not_found" | "invalid" | "failed";
@@ -155,37 +160,6 @@ export async function readNpiList(
   return { npis: [...new Set(all)], lines: all.length };
 }
 
-/** Remembers recent outcomes and pauses everyone when too many failed, or when the registry asks to wait. */
-class CircuitBreaker {
-  #recent: boolean[] = [];
-  #pausedUntil = 0;
-  opened = 0;
-  constructor(readonly window: number, readonly threshold: number, readonly pauseMs: number) {}
-  record(failed: boolean): void {
-    this.#recent.push(failed);
-    if (this.#recent.length > this.window) this.#recent.shift();
-    const failures = this.#recent.filter(Boolean).length;
-    if (this.#recent.length >= this.window && failures / this.#recent.length >= this.threshold) {
-      this.#pausedUntil = Math.max(this.#pausedUntil, Date.now() + this.pauseMs);
-      this.#recent = [];
-      this.opened++;
-    }
-  }
-  /** Holds every request until `until` (ms since the epoch), e.g. for a Retry-After. */
-  holdUntil(until: number): void {
-    this.#pausedUntil = Math.max(this.#pausedUntil, until);
-  }
-  async ready(): Promise<void> {
-    for (
-      let wait = this.#pausedUntil - Date.now();
-      wait > 0;
-      wait = this.#pausedUntil - Date.now()
-    ) {
-      await sleep(wait);
-    }
-  }
-}
-
 /** Spaces request starts at least `1000 / rps` ms apart. */
 class RateLimiter {
   #next = 0;
@@ -197,25 +171,6 @@ class RateLimiter {
     this.#next = at + 1000 / this.rps;
     if (at > now) await sleep(at - now);
   }
-}
-
-/** Longest setTimeout delay; longer ones fire at once. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-async function sleep(ms: number): Promise<void> {
-  for (let left = ms; left > 0; left -= MAX_TIMER_MS) {
-    await new Promise((r) => setTimeout(r, Math.min(left, MAX_TIMER_MS)));
-  }
-}
-
-/** A duration for messages: `900 ms`, `45 s`, `1 h 0 min`, `1157 d`. */
-function formatWait(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const s = Math.round(ms / 1000);
-  if (s < 120) return `${s} s`;
-  if (s < 7200) return `${Math.floor(s / 60)} min ${s % 60} s`;
-  if (s < 172_800) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
-  return `${Math.floor(s / 86_400)} d`;
 }
 
 interface Result {
@@ -356,13 +311,12 @@ export async function enrichNpis(
       retries: 0,
       elapsedMs: 0,
     };
-    const breaker = new CircuitBreaker(
-      options.breaker?.window ?? 20,
-      options.breaker?.threshold ?? 0.8,
-      options.breaker?.pauseMs ?? 3000,
-    );
+    const breaker = new CircuitBreaker({
+      window: options.breaker?.window ?? 20,
+      threshold: options.breaker?.threshold ?? 0.8,
+      cooldownMs: options.breaker?.pauseMs ?? 3000,
+    });
     const limiter = new RateLimiter(options.rps);
-    const random = options.random ?? Math.random;
     const maxAttempts = options.maxAttempts ?? 6;
     const maxRetryWaitMs = options.maxRetryWaitMs ?? 60_000;
     const concurrency = Math.max(1, options.concurrency ?? 16);
@@ -378,11 +332,11 @@ export async function enrichNpis(
     });
     let stopped: EnrichStop | undefined;
     const stopReason = () =>
-      `the registry asked to wait ${formatWait(stopped!.waitMs)} (Retry-After "${
+      `the registry asked to wait ${formatDuration(stopped!.waitMs)} (Retry-After "${
         stopped!.retryAfter
-      }"), longer than the ${formatWait(stopped!.capMs)} cap (--max-retry-wait): run again after ${
-        stopped!.retryAt
-      }`;
+      }"), longer than the ${
+        formatDuration(stopped!.capMs)
+      } cap (--max-retry-wait): run again after ${stopped!.retryAt}`;
     const finish = (r: Result) => writer.add(r);
     /** An NPI this run will not ask for: a new or failed one is failed (retryable) with the reason; a refresh keeps its state. */
     const skip = async (item: (typeof todo)[number]) => {
@@ -400,86 +354,67 @@ export async function enrichNpis(
     };
     const work = async (item: (typeof todo)[number]) => {
       let attempts = item.attempts;
-      let last: { error: string; status: number | null } | undefined;
-      for (let tryNo = 1;; tryNo++) {
-        await breaker.ready();
-        await limiter.take();
-        if (stopped) {
-          if (!last) return skip(item);
-          return finish({
+      try {
+        const outcome = await fetchWithRetry(registryUrl(options.registry, item.npi), {
+          headers: REGISTRY_HEADERS,
+          timeoutMs: options.timeoutMs ?? 10_000,
+          attempts: maxAttempts,
+          baseDelayMs: options.backoffMs ?? 250,
+          maxDelayMs: options.backoffCapMs ?? 10_000,
+          random: options.random,
+          maxRetryAfterMs: maxRetryWaitMs,
+          // A valid Retry-After holds everyone (the registry said so).
+          breaker,
+          beforeAttempt: async () => {
+            await limiter.take();
+            if (stopped) return false;
+            attempts++;
+            progress.requests++;
+            return true;
+          },
+          onRetry: () => progress.retries++,
+          read: (answer) => readRegistryAnswer(answer, item.npi),
+        });
+        return await finish({
+          npi: item.npi,
+          state: outcome.kind === "rejected" ? "failed" : outcome.kind,
+          attempts,
+          retryable: outcome.kind === "rejected" ? false : null,
+          error: outcome.kind === "rejected" ? outcome.error : null,
+          status: outcome.status,
+          body: JSON.stringify(outcome.body),
+          fetchedAt: new Date(),
+        });
+      } catch (err) {
+        if (!(err instanceof FetchError)) throw err;
+        const fetchedAt = new Date();
+        const failed = (error: string) =>
+          finish({
             npi: item.npi,
             state: "failed",
             attempts,
             retryable: true,
-            error: `${last.error}; then stopped: ${stopReason()}`,
-            status: last.status,
-            fetchedAt: new Date(),
-          });
-        }
-        attempts++;
-        progress.requests++;
-        const outcome: RegistryOutcome = await queryRegistry(options.registry, item.npi, {
-          timeoutMs: options.timeoutMs ?? 10_000,
-        });
-        breaker.record(outcome.kind === "retry");
-        const fetchedAt = new Date();
-        if (outcome.kind === "retry") {
-          const failed = (error: string) =>
-            finish({
-              npi: item.npi,
-              state: "failed",
-              attempts,
-              retryable: true,
-              error,
-              status: outcome.status ?? null,
-              fetchedAt,
-            });
-          const asked = outcome.retryAfterMs;
-          if (asked !== undefined && asked > maxRetryWaitMs) {
-            stopped ??= {
-              npi: item.npi,
-              retryAfter: outcome.retryAfter!,
-              waitMs: asked,
-              capMs: maxRetryWaitMs,
-              retryAt: new Date(fetchedAt.getTime() + asked).toISOString(),
-              notRequested: 0,
-            };
-            return failed(`${outcome.error}; not retried: ${stopReason()}`);
-          }
-          if (tryNo >= maxAttempts) return failed(outcome.error);
-          last = { error: outcome.error, status: outcome.status ?? null };
-          progress.retries++;
-          // Full jitter over an exponential backoff; a valid Retry-After is the
-          // least wait, and holds everyone (the registry said so).
-          const backoff = random() *
-            Math.min(options.backoffCapMs ?? 10_000, (options.backoffMs ?? 250) * 2 ** (tryNo - 1));
-          if (asked !== undefined) breaker.holdUntil(Date.now() + asked);
-          await sleep(Math.max(backoff, asked ?? 0));
-          continue;
-        }
-        const body = JSON.stringify(outcome.body);
-        if (outcome.kind === "rejected") {
-          return finish({
-            npi: item.npi,
-            state: "failed",
-            attempts,
-            retryable: false,
-            error: outcome.error,
-            status: outcome.status,
-            body,
+            error,
+            status: err.status ?? null,
             fetchedAt,
           });
+        if (err.kind === "stopped") {
+          return err.attempts === 0
+            ? await skip(item)
+            : await failed(`${err.detail}; then stopped: ${stopReason()}`);
         }
-        return finish({
-          npi: item.npi,
-          state: outcome.kind,
-          attempts,
-          retryable: null,
-          error: null,
-          status: outcome.status,
-          body,
-          fetchedAt,
-        });
+        if (err.kind === "wait") {
+          stopped ??= {
+            npi: item.npi,
+            retryAfter: err.retryAfter!,
+            waitMs: err.retryAfterMs!,
+            capMs: maxRetryWaitMs,
+            retryAt: new Date(fetchedAt.getTime() + err.retryAfterMs!).toISOString(),
+            notRequested: 0,
+          };
+          return await failed(`${err.detail}; not retried: ${stopReason()}`);
+        }
+        return await failed(err.detail);
       }
     };
     // A failed write stops every worker before the error is thrown.
