@@ -1,15 +1,16 @@
 /**
- * The health of each live upstream, shared by all requests. After
- * `failures` failures in a row (timeouts, refused connections, 5xx or
- * garbage) an upstream is down: requests skip it at once — naming it as
- * failed — instead of waiting on it. Once the cool-down has passed, the
- * next request that would have asked it sends one probe in the background
- * (that request does not wait for it); an answer brings the upstream back,
- * another failure keeps it down for another cool-down. No timers run while
- * nothing is asked.
+ * The health of each live upstream, shared by all requests: a
+ * {@linkcode CircuitBreaker} per upstream. After `failures` failures in a
+ * row (timeouts, refused connections, 5xx or garbage) an upstream is down:
+ * requests skip it at once — naming it as failed — instead of waiting on
+ * it. Once the cool-down has passed, the next request that would have
+ * asked it sends one probe in the background (that request does not wait
+ * for it); an answer brings the upstream back, another failure keeps it
+ * down for another cool-down. No timers run while nothing is asked.
  *
  * @module
  */
+import { CircuitBreaker } from "../net/circuit_breaker.ts";
 import { askUpstream, type SourceAnswer, type UpstreamOptions } from "./upstreams.ts";
 
 /** Options of {@linkcode UpstreamHealth}. */
@@ -20,12 +21,15 @@ export interface UpstreamHealthOptions {
   cooldownMs?: number;
 }
 
-interface State {
-  failures: number;
-  lastError?: string;
+/** What a failure of an upstream is remembered by. */
+interface Failure {
+  error: string;
   timeout?: boolean;
-  downSince?: number;
-  nextProbeAt?: number;
+}
+
+/** One upstream: its breaker, and the probe in flight. */
+interface State {
+  breaker: CircuitBreaker<Failure>;
   probing?: Promise<void>;
 }
 
@@ -51,7 +55,14 @@ export class UpstreamHealth {
 
   #state(url: string): State {
     let s = this.#states.get(url);
-    if (!s) this.#states.set(url, s = { failures: 0 });
+    if (!s) {
+      const breaker = new CircuitBreaker<Failure>({
+        window: this.#failures,
+        threshold: 1,
+        cooldownMs: this.#cooldownMs,
+      });
+      this.#states.set(url, s = { breaker });
+    }
     return s;
   }
 
@@ -61,57 +72,45 @@ export class UpstreamHealth {
    */
   ask(url: string, memberId: string, options: UpstreamOptions = {}): Promise<SourceAnswer> {
     const s = this.#state(url);
-    if (s.downSince !== undefined) {
-      if (!s.probing && Date.now() >= s.nextProbeAt!) {
-        s.probing = askUpstream(url, memberId, { ...options, attempts: 1 }).then((a) => {
-          s.probing = undefined;
-          this.record(url, a);
-        });
-      }
-      return Promise.resolve({
-        source: url,
-        status: "failed",
-        error: `skipped: down since ${new Date(s.downSince).toISOString()} after ${s.failures} ${
-          s.failures === 1 ? "failure" : "failures"
-        } in a row (last: ${s.lastError}); probed in the background`,
-        timeout: s.timeout,
+    const { breaker } = s;
+    if (breaker.state === "closed") {
+      return askUpstream(url, memberId, options).then((a) => {
+        this.record(url, a);
+        return a;
       });
     }
-    return askUpstream(url, memberId, options).then((a) => {
-      this.record(url, a);
-      return a;
+    if (!s.probing && breaker.tryAcquire()) {
+      s.probing = askUpstream(url, memberId, { ...options, attempts: 1 }).then((a) => {
+        s.probing = undefined;
+        this.record(url, a);
+      });
+    }
+    const failures = breaker.failuresInARow;
+    return Promise.resolve({
+      source: url,
+      status: "failed",
+      error: `skipped: down since ${new Date(breaker.since!).toISOString()} after ${failures} ${
+        failures === 1 ? "failure" : "failures"
+      } in a row (last: ${breaker.lastFailure?.error}); probed in the background`,
+      timeout: breaker.lastFailure?.timeout,
     });
   }
 
   /** Counts an answer: a failure towards going down, anything else brings it back up. */
   record(url: string, answer: SourceAnswer): void {
-    const s = this.#state(url);
-    if (answer.status !== "failed" || answer.badValues) {
-      s.failures = 0;
-      s.downSince =
-        s.nextProbeAt =
-        s.lastError =
-        s.timeout =
-          undefined;
-      return;
-    }
-    s.failures++;
-    s.lastError = answer.error;
-    s.timeout = answer.timeout;
-    if (s.failures >= this.#failures) {
-      s.downSince ??= Date.now();
-      s.nextProbeAt = Date.now() + this.#cooldownMs;
-    }
+    const { breaker } = this.#state(url);
+    if (answer.status !== "failed" || answer.badValues) breaker.success();
+    else breaker.failure({ error: answer.error, timeout: answer.timeout });
   }
 
   /** Every upstream asked so far, up or down. */
   status(): UpstreamStatus[] {
-    return [...this.#states].map(([upstream, s]) => ({
+    return [...this.#states].map(([upstream, { breaker }]) => ({
       upstream,
-      state: s.downSince === undefined ? "up" : "down",
-      failures: s.failures,
-      since: s.downSince === undefined ? null : new Date(s.downSince).toISOString(),
-      last_error: s.lastError ?? null,
+      state: breaker.state === "closed" ? "up" : "down",
+      failures: breaker.failuresInARow,
+      since: breaker.since === undefined ? null : new Date(breaker.since).toISOString(),
+      last_error: breaker.lastFailure?.error ?? null,
     }));
   }
 

@@ -2,13 +2,16 @@
  * Live benefit sources: HTTP servers answering `GET <base>?member_id=…`
  * with the three figures, or `{}` when they do not know the member. Asked
  * concurrently, each with a time limit, a cap on the answer's size and one
- * retry of a refused connection or a 5xx; one that is down, slow or answers garbage is reported, never
- * waited on forever. Figures must be integer cents from 0 to
- * {@linkcode MAX_CENTS}: anything else (`1e308`, `2^60`, `12.5`) is that
- * source's error, not a number to average.
+ * retry of a refused connection or a 5xx (`src/net/`); one that is down,
+ * slow or answers garbage is reported, never waited on forever. Figures
+ * must be integer cents from 0 to {@linkcode MAX_CENTS}: anything else
+ * (`1e308`, `2^60`, `12.5`) is that source's error, not a number to average.
  *
  * @module
  */
+import { FetchError } from "../errors.ts";
+import { AttemptFailure } from "../net/attempt_failure.ts";
+import { fetchWithRetry, type HttpAnswer } from "../net/fetch_with_retry.ts";
 import { type Benefits, MAX_CENTS } from "./strategies.ts";
 
 /** What one source said about a member. */
@@ -31,7 +34,7 @@ export interface UpstreamOptions {
   timeoutMs?: number;
   /** Attempts in all. Default 2. */
   attempts?: number;
-  /** Delay before a retry, ms. Default 50. */
+  /** Longest delay before a retry (a random part of it: full jitter), ms. Default 50. */
   retryDelayMs?: number;
   /** Largest answer body, bytes. Default 65536. */
   maxBytes?: number;
@@ -77,94 +80,53 @@ export function parseAnswer(source: string, body: unknown): SourceAnswer {
   };
 }
 
-/** Raised when an answer's body passes the size cap. */
-class TooLarge extends Error {}
-
-/** Reads a body as text, at most `max` bytes. */
-async function readCapped(res: Response, max: number): Promise<string> {
-  const declared = Number(res.headers.get("content-length") ?? NaN);
-  if (declared > max) {
-    await res.body?.cancel();
-    throw new TooLarge();
-  }
-  if (!res.body) return "";
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of res.body) {
-    size += chunk.length;
-    if (size > max) throw new TooLarge(); // leaving the loop cancels the body
-    chunks.push(chunk);
-  }
-  const all = new Uint8Array(size);
-  let off = 0;
-  for (const c of chunks) {
-    all.set(c, off);
-    off += c.length;
-  }
-  return new TextDecoder().decode(all);
-}
-
 /**
- * Asks one upstream about a member. Retries connection errors and 5xx
- * answers; a timeout (the time limit is the longest a request waits), a
- * 4xx, an oversized or a malformed body is final.
+ * Asks one upstream about a member. Retries refused or dropped connections
+ * and 5xx answers (`src/net/`); a timeout (the time limit is the longest a
+ * request waits), a 4xx, an oversized or a malformed body is final, and so
+ * is a Retry-After: a live request does not wait for one.
  */
 export async function askUpstream(
   base: string,
   memberId: string,
   options: UpstreamOptions = {},
 ): Promise<SourceAnswer> {
-  const attempts = options.attempts ?? 2;
-  const maxBytes = options.maxBytes ?? 64 * 1024;
   const url = new URL(base);
   url.searchParams.set("member_id", memberId);
-  let last: SourceAnswer = { source: base, status: "failed", error: "not asked" };
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), options.timeoutMs ?? 2000);
-    try {
-      const res = await fetch(url, {
-        signal: controller.signal,
-        headers: { accept: "application/json" },
-      });
-      const text = await readCapped(res, maxBytes);
-      clearTimeout(timer);
-      if (res.status >= 500) {
-        last = { source: base, status: "failed", error: `HTTP ${res.status}` };
-      } else if (!res.ok) {
-        return { source: base, status: "failed", error: `HTTP ${res.status}` };
-      } else {
-        try {
-          return parseAnswer(base, JSON.parse(text));
-        } catch {
-          return { source: base, status: "failed", error: "malformed answer: not JSON" };
-        }
-      }
-    } catch (err) {
-      clearTimeout(timer);
-      if (err instanceof TooLarge) {
-        return {
-          source: base,
-          status: "failed",
-          error: `answer too large: over ${maxBytes} bytes`,
-        };
-      }
-      if (controller.signal.aborted) {
-        // The time limit is the longest a request waits on a source: no second try.
-        return {
-          source: base,
-          status: "failed",
-          error: `timed out after ${options.timeoutMs ?? 2000} ms`,
-          timeout: true,
-        };
-      }
-      last = {
-        source: base,
-        status: "failed",
-        error: err instanceof Error ? err.message : String(err),
-      };
-    }
-    if (attempt < attempts) await new Promise((r) => setTimeout(r, options.retryDelayMs ?? 50));
+  try {
+    return await fetchWithRetry(url, {
+      headers: ACCEPT_JSON,
+      timeoutMs: options.timeoutMs ?? 2000,
+      maxBytes: options.maxBytes ?? 64 * 1024,
+      attempts: options.attempts ?? 2,
+      baseDelayMs: options.retryDelayMs ?? 50,
+      retryTimeouts: false,
+      maxRetryAfterMs: 0,
+      read: (answer) => readAnswer(base, answer),
+    });
+  } catch (err) {
+    if (!(err instanceof FetchError)) throw err;
+    return {
+      source: base,
+      status: "failed",
+      error: err.detail,
+      ...(err.kind === "timeout" ? { timeout: true } : {}),
+    };
   }
-  return last;
+}
+
+const ACCEPT_JSON = { accept: "application/json" };
+
+/** A source's answer: its figures, `{}`, or why it cannot be used. */
+function readAnswer(source: string, answer: HttpAnswer): SourceAnswer {
+  if (answer.status < 200 || answer.status >= 300) {
+    throw new AttemptFailure("status", `HTTP ${answer.status}`, { status: answer.status });
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(answer.text());
+  } catch {
+    return { source, status: "failed", error: "malformed answer: not JSON" };
+  }
+  return parseAnswer(source, body);
 }
