@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { land } from "../../src/land/land.ts";
+import { answer, cutOff, faultyServer, rangeAnswer, rangeStart } from "../net/faulty_server.ts";
 import { landingProject, query } from "./helpers.ts";
 
 /**
@@ -99,4 +100,66 @@ Deno.test("land() records a URL that cannot be downloaded as failed, with the HT
   } finally {
     server.close();
   }
+});
+
+/** A members CSV of `rows` rows whose names say which version they come from. */
+function members(version: string, rows: number): Uint8Array {
+  const lines = ["id,name", ...Array.from({ length: rows }, (_, i) => `${i},${version} ${i}`)];
+  return new TextEncoder().encode(lines.join("\n") + "\n");
+}
+
+Deno.test("land() resumes a download an earlier run left half done, when the server can match it (If-Range)", async () => {
+  await using p = await landingProject();
+  const body = members("v1", 3000);
+  let broken = true;
+  await using server = faultyServer((req) => {
+    const from = rangeStart(req);
+    if (broken) return from === undefined ? cutOff(body, 20_000, { etag: '"v1"' }) : answer(404);
+    return from !== undefined && req.headers["if-range"] === '"v1"'
+      ? rangeAnswer(body, from, { etag: '"v1"' })
+      : answer(200, body, { etag: '"v1"' });
+  });
+  const url = `${server.base}/members-clientA-202307.csv`;
+  const first = await land(p.config, [url], { db: p.db });
+  assert.equal(first.outcomes[0]!.status, "failed");
+  assert.match(
+    first.outcomes[0]!.message!,
+    /^Cannot download ".*" after 2 attempts: HTTP 404 Not Found$/,
+  );
+  broken = false;
+  const second = await land(p.config, [url], { db: p.db });
+  assert.deepEqual(second.outcomes.map((o) => [o.status, o.rows]), [["landed", 3000]]);
+  const asked = server.requests.map((r) =>
+    `${r.headers.range ?? "-"} ${r.headers["if-range"] ?? "-"}`
+  );
+  assert.deepEqual(asked, ["- -", 'bytes=20000- "v1"', 'bytes=20000- "v1"']);
+  assert.deepEqual(
+    await query(p.db, "select count(*)::int as n, max(name) as last from raw.members"),
+    [{ n: 3000, last: "v1 999" }],
+  );
+});
+
+Deno.test("land() starts a download over when the file changed before the resume: no rows of the old version", async () => {
+  await using p = await landingProject();
+  const v1 = members("v1", 3000);
+  const v2 = members("v2", 2500);
+  await using server = faultyServer((req, n) => {
+    if (n === 1) return cutOff(v1, 20_000, { etag: '"v1"' });
+    // Changed meanwhile: the If-Range for v1 gets the whole of v2.
+    const from = rangeStart(req);
+    return from !== undefined && req.headers["if-range"] === '"v2"'
+      ? rangeAnswer(v2, from, { etag: '"v2"' })
+      : answer(200, v2, { etag: '"v2"' });
+  });
+  const url = `${server.base}/members-clientA-202307.csv`;
+  const summary = await land(p.config, [url], { db: p.db });
+  assert.deepEqual(summary.outcomes.map((o) => [o.status, o.rows]), [["landed", 2500]]);
+  assert.equal(server.requests[1]!.headers["if-range"], '"v1"');
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select count(*)::int as n, count(*) filter (where name like 'v1%')::int as old from raw.members",
+    ),
+    [{ n: 2500, old: 0 }],
+  );
 });
