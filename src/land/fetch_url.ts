@@ -102,18 +102,20 @@ export async function fetchToCache(url: string, options: FetchOptions): Promise<
   try {
     await file.truncate(download.offset);
     let received = download.offset;
+    const startOver = async () => {
+      await file.truncate(0);
+      await writeMeta(restarted!);
+      received = 0;
+      restarted = undefined;
+    };
     for await (const chunk of download.body) {
-      if (restarted) {
-        await file.truncate(0);
-        await writeMeta(restarted);
-        received = 0;
-        restarted = undefined;
-      }
+      if (restarted) await startOver();
       let off = 0;
       while (off < chunk.length) off += await file.write(chunk.subarray(off));
       received += chunk.length;
       options.onProgress?.(received, download.total);
     }
+    if (restarted) await startOver(); // the new version is empty
   } finally {
     file.close();
   }
