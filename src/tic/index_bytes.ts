@@ -3,8 +3,10 @@
  * first bytes), with the SHA-256 and size of what was read. A local file is
  * read through node:fs and node:zlib directly, in 256 KB reads (measured
  * ~30% faster here than the same bytes through web streams and adapters);
- * a URL streams through {@linkcode openByteSource}, which resumes a dropped
- * connection.
+ * a URL streams straight into the parser (no download first) through
+ * `resumableDownload` (`src/net/`), which resumes a dropped or stalled
+ * connection with a Range request; a file that changes meanwhile fails the
+ * read rather than splicing two versions.
  *
  * @module
  */
@@ -12,7 +14,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { pipeline, Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
-import { openByteSource } from "./byte_stream.ts";
+import { type DownloadRetryInfo, resumableDownload } from "../net/resumable_download.ts";
 
 /** See the module documentation. */
 export interface IndexBytes {
@@ -31,8 +33,8 @@ export interface IndexBytes {
 export interface IndexBytesOptions {
   /** Size of decompressed chunks. */
   chunkBytes: number;
-  /** Called when a dropped connection is resumed. */
-  onRetry?: (info: { attempt: number; at: number; error: string }) => void;
+  /** Called before a request is retried (a dropped connection is resumed). */
+  onRetry?: (info: DownloadRetryInfo) => void;
 }
 
 const FILE_READ = 1 << 18;
@@ -66,8 +68,8 @@ export async function openIndexBytes(
     file.on("data", (chunk) => count(chunk as Uint8Array));
     return bytes(pipeline(file, gunzip(), () => {}), true, size);
   }
-  const source = await openByteSource(input, { onRetry: options.onRetry });
-  const reader = source.stream.getReader();
+  const source = await resumableDownload(input, { action: "read", onRetry: options.onRetry });
+  const reader = source.body.getReader();
   const first = await reader.read();
   const head = first.value ?? new Uint8Array();
   const rest = new ReadableStream<Uint8Array>({

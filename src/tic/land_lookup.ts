@@ -25,8 +25,9 @@ import { createHash } from "node:crypto";
 import { gunzipSync } from "node:zlib";
 import type { ResolvedConfig } from "../config.ts";
 import { openWarehouse } from "../db/warehouse.ts";
-import { LandingError, UpstreamError, UsageError } from "../errors.ts";
+import { FetchError, LandingError, UpstreamError, UsageError } from "../errors.ts";
 import { nextBatchId } from "../land/manifest.ts";
+import { fetchWithRetry } from "../net/fetch_with_retry.ts";
 import { urlKey } from "./files.ts";
 import { ensureTicTables } from "./tic_tables.ts";
 
@@ -36,7 +37,7 @@ export interface LookupOptions {
   db?: string;
   /** The employer's EIN; by default read from the input's file name. */
   ein?: string;
-  /** Time limit for an HTTP download, ms. Default 60,000. */
+  /** Time limit of one HTTP attempt, ms (failures are retried, see `src/net/`). Default 60,000. */
   timeoutMs?: number;
 }
 
@@ -197,30 +198,18 @@ export async function landLookup(
 async function readLookup(input: string, timeoutMs: number): Promise<Uint8Array> {
   let bytes: Uint8Array;
   if (/^https?:\/\//i.test(input)) {
-    let res: Response;
     try {
-      res = await fetch(input, { signal: AbortSignal.timeout(timeoutMs) });
+      bytes = (await fetchWithRetry(input, {
+        action: "read lookup",
+        timeoutMs,
+        maxBytes: MAX_BYTES,
+      })).bytes;
     } catch (err) {
-      throw new UpstreamError(
-        input,
-        `Cannot read lookup "${input}": ${err instanceof Error ? err.message : String(err)}`,
-        { cause: err },
-      );
+      if (err instanceof FetchError && err.kind === "too_large") {
+        throw new UpstreamError(input, tooLarge(input), { cause: err });
+      }
+      throw err;
     }
-    if (!res.ok) {
-      await res.body?.cancel();
-      throw new UpstreamError(
-        input,
-        `Cannot read lookup "${input}": HTTP ${res.status} ${res.statusText}`,
-        { status: res.status },
-      );
-    }
-    const length = Number(res.headers.get("content-length") ?? 0);
-    if (length > MAX_BYTES) {
-      await res.body?.cancel();
-      throw new UpstreamError(input, tooLarge(input, length));
-    }
-    bytes = new Uint8Array(await res.arrayBuffer());
   } else {
     try {
       const size = (await Deno.stat(input)).size;
@@ -251,8 +240,10 @@ async function readLookup(input: string, timeoutMs: number): Promise<Uint8Array>
   return bytes;
 }
 
-function tooLarge(input: string, size: number): string {
-  return `Cannot read lookup "${input}": ${size} bytes is more than a lookup holds (at most ${MAX_BYTES}); is it an index? (land indexes with \`wharf tic <file>\`)`;
+function tooLarge(input: string, size?: number): string {
+  return `Cannot read lookup "${input}": ${
+    size === undefined ? `over ${MAX_BYTES} bytes` : `${size} bytes`
+  } is more than a lookup holds (at most ${MAX_BYTES}); is it an index? (land indexes with \`wharf tic <file>\`)`;
 }
 
 /**

@@ -25,6 +25,7 @@ import {
   type RowAppender,
   type Session,
 } from "../db/warehouse.ts";
+import { UpstreamError } from "../errors.ts";
 import { nextBatchId } from "../land/manifest.ts";
 import { openIndexBytes } from "./index_bytes.ts";
 import { FileRegistry, type TicFile } from "./files.ts";
@@ -428,11 +429,11 @@ async function read(
     try {
       next = await chunks.next();
     } catch (err) {
-      // Only what comes from reading the bytes is a read or gzip failure.
+      // A failed download is a read failure; anything else under gzip is the gzip stream's.
       const msg = err instanceof Error ? err.message : String(err);
       throw new ScanError(
         `${
-          source.gzip && !/HTTP|Reading|resume/.test(msg) ? "broken gzip stream" : "read failed"
+          source.gzip && !(err instanceof UpstreamError) ? "broken gzip stream" : "read failed"
         }: ${msg}`,
         reader.offset,
       );

@@ -14,6 +14,7 @@ import {
   tempProject,
 } from "../helpers.ts";
 import { gzip, query } from "../land/helpers.ts";
+import { answer, cutOff, faultyServer, rangeStart } from "../net/faulty_server.ts";
 
 /**
  * A small index in the real layout: one structure per line, trailing commas,
@@ -233,6 +234,28 @@ Deno.test("a remote index streams from HTTP, and a dropped connection resumes wi
     "resumed bytes hash as one",
   );
   assert.match(ranges[0]!, /^bytes=\d+-$/);
+});
+
+Deno.test("a remote index that changes before a resume fails as a read failure naming why, and nothing lands", async () => {
+  await using p = await tempProject();
+  const config = await healthcare(p);
+  const v1 = gzip(index().replace("Acme Health", "Acme " + "Remote ".repeat(20000)));
+  const v2 = gzip(index());
+  // Cut off mid-body; meanwhile a new version is published, and If-Range "v1" gets all of it.
+  await using server = faultyServer((req) =>
+    rangeStart(req) === undefined
+      ? cutOff(v1, Math.floor(v1.length / 2), { etag: '"v1"', "accept-ranges": "bytes" })
+      : answer(200, v2, { etag: '"v2"', "accept-ranges": "bytes" })
+  );
+  const url = `${server.base}/index.json.gz`;
+  const summary = await landTic(config, url, { db: p.db });
+  assert.equal(summary.status, "failed");
+  assert.match(
+    summary.error!,
+    /^read failed: Cannot read ".*\/index\.json\.gz" after 2 attempts: cannot resume at byte \d+: it changed \(ETag "v1", now "v2"\)/,
+  );
+  assert.equal(server.requests[1]!.headers["if-range"], '"v1"');
+  assert.deepEqual(await query(p.db, "select count(*)::int as n from raw.tic_plans"), [{ n: 0 }]);
 });
 
 Deno.test("a run killed mid-index leaves it running; the next run removes its rows and marks it failed", async () => {
