@@ -153,18 +153,12 @@ async function readBody(res: Response, max: number | undefined): Promise<Uint8Ar
     await res.body.cancel();
     throw tooLarge();
   }
-  const chunks: Uint8Array[] = [];
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
   let size = 0;
   for await (const chunk of res.body) {
     size += chunk.length;
     if (size > max) throw tooLarge(); // leaving the loop cancels the body
     chunks.push(chunk);
   }
-  const all = new Uint8Array(size);
-  let off = 0;
-  for (const c of chunks) {
-    all.set(c, off);
-    off += c.length;
-  }
-  return all;
+  return await new Blob(chunks).bytes();
 }

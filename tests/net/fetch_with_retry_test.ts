@@ -1,24 +1,14 @@
 import assert from "node:assert/strict";
-import { FetchError } from "../../src/errors.ts";
 import { AttemptFailure } from "../../src/net/attempt_failure.ts";
 import { CircuitBreaker } from "../../src/net/circuit_breaker.ts";
 import { fetchWithRetry } from "../../src/net/fetch_with_retry.ts";
 import type { RetryInfo } from "../../src/net/retrier.ts";
+import { fetchFailure } from "./helpers.ts";
 import { answer, cutOff, faultyServer } from "./faulty_server.ts";
 
 /** Short waits, so that the tests are about what happens, not how long it takes. */
 const FAST = { baseDelayMs: 1, maxDelayMs: 5, timeoutMs: 5000 };
 const BODY = JSON.stringify({ values: Array.from({ length: 2000 }, (_, i) => i) });
-
-async function failure(p: Promise<unknown>): Promise<FetchError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof FetchError) return err;
-    throw err;
-  }
-  assert.fail("expected a FetchError");
-}
 
 Deno.test("fetchWithRetry() retries a 503 and a body cut off mid-way, and returns the whole answer", async () => {
   await using server = faultyServer((_req, n) =>
@@ -45,7 +35,7 @@ Deno.test("fetchWithRetry() retries a refused connection, then names it", async 
   const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const url = `http://127.0.0.1:${(closed.addr as Deno.NetAddr).port}/`;
   closed.close();
-  const err = await failure(fetchWithRetry(url, { ...FAST, attempts: 3 }));
+  const err = await fetchFailure(fetchWithRetry(url, { ...FAST, attempts: 3 }));
   assert.deepEqual([err.kind, err.attempts], ["connection", 3]);
   assert.match(
     err.message,
@@ -84,7 +74,7 @@ Deno.test("fetchWithRetry() honors Retry-After in seconds and as an HTTP-date, a
 Deno.test("fetchWithRetry() does not wait for a Retry-After over the cap: it fails at once saying what was asked", async () => {
   await using server = faultyServer(() => answer(503, "", { "retry-after": "3600" }));
   const url = `${server.base}/x`;
-  const err = await failure(fetchWithRetry(url, FAST));
+  const err = await fetchFailure(fetchWithRetry(url, FAST));
   assert.equal(err.kind, "wait");
   assert.equal(err.attempts, 1);
   assert.equal(err.status, 503);
@@ -100,7 +90,7 @@ Deno.test("fetchWithRetry() does not wait for a Retry-After over the cap: it fai
 
 Deno.test("fetchWithRetry() times out a server that hangs, before the headers or in the body", async () => {
   await using silent = faultyServer(() => [{ hang: true }]);
-  const err = await failure(
+  const err = await fetchFailure(
     fetchWithRetry(`${silent.base}/`, { ...FAST, timeoutMs: 200, attempts: 2 }),
   );
   assert.deepEqual([err.kind, err.detail, err.attempts], ["timeout", "timed out after 200 ms", 2]);
@@ -112,7 +102,7 @@ Deno.test("fetchWithRetry() times out a server that hangs, before the headers or
     { body: "x".repeat(10) },
     { hang: true },
   ]);
-  const once = await failure(
+  const once = await fetchFailure(
     fetchWithRetry(`${stalling.base}/`, { ...FAST, timeoutMs: 200, retryTimeouts: false }),
   );
   assert.deepEqual([once.kind, once.attempts], ["timeout", 1]);
@@ -122,12 +112,12 @@ Deno.test("fetchWithRetry() times out a server that hangs, before the headers or
 Deno.test("fetchWithRetry() refuses an answer over the size cap, declared or not, without retrying", async () => {
   const big = "x".repeat(5000);
   await using declared = faultyServer(() => answer(200, big));
-  const a = await failure(fetchWithRetry(`${declared.base}/`, { ...FAST, maxBytes: 1000 }));
+  const a = await fetchFailure(fetchWithRetry(`${declared.base}/`, { ...FAST, maxBytes: 1000 }));
   assert.deepEqual([a.kind, a.detail], ["too_large", "answer too large: over 1000 bytes"]);
   assert.equal(declared.requests.length, 1);
   // No Content-Length: the body runs until the connection closes.
   await using undeclared = faultyServer(() => [{ status: 200 }, { body: big }]);
-  const b = await failure(fetchWithRetry(`${undeclared.base}/`, { ...FAST, maxBytes: 1000 }));
+  const b = await fetchFailure(fetchWithRetry(`${undeclared.base}/`, { ...FAST, maxBytes: 1000 }));
   assert.deepEqual([b.kind, b.attempts], ["too_large", 1]);
   // Within the cap, the same undeclared body is read whole.
   const ok = await fetchWithRetry(`${undeclared.base}/`, { ...FAST, maxBytes: 5000 });
@@ -155,7 +145,7 @@ Deno.test("fetchWithRetry(): read retries an answer that cannot be used, and a 4
   assert.deepEqual(got, { ok: true });
   assert.equal(server.requests.length, 2);
   const url = `${server.base}/missing`;
-  const err = await failure(fetchWithRetry(url, FAST));
+  const err = await fetchFailure(fetchWithRetry(url, FAST));
   assert.deepEqual([err.kind, err.status, err.attempts], ["status", 404, 1]);
   assert.equal(err.message, `Cannot fetch "${url}": HTTP 404 Not Found`);
   assert.equal(server.requests.length, 3);
@@ -165,7 +155,9 @@ Deno.test("fetchWithRetry() with a circuit breaker: failures open it, the next r
   let healthy = false;
   await using server = faultyServer(() => healthy ? answer(200, "ok") : answer(503, ""));
   const breaker = new CircuitBreaker({ window: 2, threshold: 1, cooldownMs: 50 });
-  const err = await failure(fetchWithRetry(`${server.base}/`, { ...FAST, attempts: 2, breaker }));
+  const err = await fetchFailure(
+    fetchWithRetry(`${server.base}/`, { ...FAST, attempts: 2, breaker }),
+  );
   assert.equal(err.attempts, 2);
   assert.deepEqual([breaker.state, breaker.opened, breaker.lastFailure], ["open", 1, "HTTP 503"]);
   healthy = true;
@@ -179,20 +171,22 @@ Deno.test("fetchWithRetry() stops when beforeAttempt says so, or when its signal
   await using server = faultyServer((req) =>
     answer(503, "", { "retry-after": req.path === "/slow" ? "30" : "0" })
   );
-  const stopped = await failure(
+  const stopped = await fetchFailure(
     fetchWithRetry(`${server.base}/`, { ...FAST, beforeAttempt: (n) => n === 1 }),
   );
   assert.deepEqual([stopped.kind, stopped.attempts, stopped.status], ["stopped", 1, 503]);
   assert.equal(stopped.detail, 'HTTP 503 with Retry-After "0"');
   assert.match(stopped.message, /: HTTP 503 with Retry-After "0"; then stopped$/);
 
-  const never = await failure(fetchWithRetry(`${server.base}/`, { beforeAttempt: () => false }));
+  const never = await fetchFailure(
+    fetchWithRetry(`${server.base}/`, { beforeAttempt: () => false }),
+  );
   assert.deepEqual([never.kind, never.attempts], ["stopped", 0]);
   assert.equal(never.detail, "stopped before the first attempt");
 
   // Aborting during the 30 s Retry-After ends the wait at once.
   const controller = new AbortController();
-  const waiting = failure(
+  const waiting = fetchFailure(
     fetchWithRetry(`${server.base}/slow`, {
       ...FAST,
       signal: controller.signal,

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { FetchError } from "../../src/errors.ts";
 import {
   type DownloadRetryInfo,
   resumableDownload,
@@ -13,34 +12,13 @@ import {
   rangeAnswer,
   rangeStart,
 } from "./faulty_server.ts";
+import { collect, fetchFailure } from "./helpers.ts";
 
 const FAST = { baseDelayMs: 1, maxDelayMs: 5, timeoutMs: 5000 };
 
 /** 200,000 bytes that differ from place to place, so a splice at the wrong offset shows. */
 function file(seed: number, size = 200_000): Uint8Array {
   return Uint8Array.from({ length: size }, (_, i) => (i * 31 + seed * 7 + (i >> 8)) & 0xff);
-}
-
-async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  for await (const c of stream) chunks.push(c);
-  const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let off = 0;
-  for (const c of chunks) {
-    all.set(c, off);
-    off += c.length;
-  }
-  return all;
-}
-
-async function failure(p: Promise<unknown>): Promise<FetchError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof FetchError) return err;
-    throw err;
-  }
-  assert.fail("expected a FetchError");
 }
 
 /** What the server saw: the range asked and the If-Range sent. */
@@ -112,7 +90,7 @@ Deno.test("resumableDownload(): a file whose ETag changed before the resume star
   // A reader that has used the bytes already cannot start over: the stream fails.
   await using again = faultyServer(serve);
   const strict = await resumableDownload(`${again.base}/f`, FAST);
-  const err = await failure(collect(strict.body));
+  const err = await fetchFailure(collect(strict.body));
   assert.equal(err.kind, "changed");
   assert.equal(
     err.message,
@@ -129,19 +107,19 @@ Deno.test("resumableDownload(): a server that resumes a changed file anyway, or 
       ? cutOff(body, 50_000, { etag: '"a"' })
       : rangeAnswer(file(4), from, { etag: '"b"' });
   });
-  const a = await failure(collect((await resumableDownload(`${careless.base}/f`, FAST)).body));
+  const a = await fetchFailure(collect((await resumableDownload(`${careless.base}/f`, FAST)).body));
   assert.equal(a.kind, "changed");
   assert.match(a.detail, /changed while it was being downloaded \(ETag "a", now "b"\)/);
 
   // It answers every request with the whole file.
   await using whole = faultyServer(() => cutOff(body, 50_000));
-  const b = await failure(collect((await resumableDownload(`${whole.base}/f`, FAST)).body));
+  const b = await fetchFailure(collect((await resumableDownload(`${whole.base}/f`, FAST)).body));
   assert.equal(
     b.detail,
     "cannot resume at byte 50000: the server does not resume downloads (it answered a Range request with the whole file)",
   );
   // With onRestart it starts over (and still gives up when no attempt gets further).
-  const c = await failure(
+  const c = await fetchFailure(
     collect((await resumableDownload(`${whole.base}/f`, { ...FAST, onRestart: () => {} })).body),
   );
   assert.equal(c.kind, "connection");
@@ -257,17 +235,19 @@ Deno.test("resumableDownload(): Retry-After before the body is waited for, a 404
   const retried = await resumableDownload(`${server.base}/busy`, FAST);
   assert.deepEqual(await collect(retried.body), body);
 
-  const missing = await failure(resumableDownload(`${server.base}/missing`, FAST));
+  const missing = await fetchFailure(resumableDownload(`${server.base}/missing`, FAST));
   assert.deepEqual([missing.kind, missing.status, missing.attempts], ["status", 404, 1]);
   assert.equal(missing.message, `Cannot download "${server.base}/missing": HTTP 404 Not Found`);
 
-  const big = await failure(resumableDownload(`${server.base}/big`, { ...FAST, maxBytes: 4096 }));
+  const big = await fetchFailure(
+    resumableDownload(`${server.base}/big`, { ...FAST, maxBytes: 4096 }),
+  );
   assert.deepEqual([big.kind, big.detail], [
     "too_large",
     "the file is larger than the 4096-byte cap",
   ]);
 
-  const more = await failure(
+  const more = await fetchFailure(
     collect(
       (await resumableDownload(`${server.base}/more`, {
         ...FAST,
