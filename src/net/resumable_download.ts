@@ -131,6 +131,8 @@ class Transfer {
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #waitingSince = -1;
   #timedOut: string | undefined;
+  /** The next body from byte 0 replaces what the consumer has: tell it (onRestart). */
+  #mustRestart = false;
 
   constructor(url: string, options: ResumableDownloadOptions) {
     this.#url = url;
@@ -203,7 +205,7 @@ class Transfer {
       headers.set("range", `bytes=${this.#position}-`);
       const match = ifRange(this.#validators);
       if (match) headers.set("if-range", match);
-    } else if (o.revalidate) {
+    } else if (o.revalidate && initial) {
       if (o.revalidate.etag) headers.set("if-none-match", o.revalidate.etag);
       if (o.revalidate.lastModified) headers.set("if-modified-since", o.revalidate.lastModified);
     }
@@ -222,7 +224,7 @@ class Transfer {
     }
     const failure = statusFailure(res);
     if (failure) throw await discard(res, failure);
-    if (res.status === 304 && !resuming && o.revalidate) {
+    if (res.status === 304 && !resuming && o.revalidate && initial) {
       await res.body?.cancel();
       return { kind: "not_modified" };
     }
@@ -233,36 +235,49 @@ class Transfer {
         this.#total = this.#position;
         return { kind: "complete" };
       }
-      // The copy does not fit the file as it is now: ask for it whole.
-      return await this.#restart(initial, res);
+      // What we have does not fit the file as it is now: ask for it whole.
+      this.#startOver(initial, "the server has no bytes from there (HTTP 416)");
+      return "again";
     }
-    if (res.status === 206 && resuming) {
+    if (resuming && res.status === 206) {
       const range = CONTENT_RANGE.exec(res.headers.get("content-range") ?? "");
+      const before = this.#validators.etag;
       const etag = res.headers.get("etag") ?? undefined;
-      const changed = etag !== undefined && this.#validators.etag !== undefined &&
-        etag !== this.#validators.etag;
-      if (!range || Number(range[1]) !== this.#position || changed) {
-        throw await discard(
-          res,
-          new AttemptFailure(
-            "changed",
-            changed
-              ? `"${this.#url}" changed while it was being downloaded (ETag ${this.#validators.etag}, now ${etag}) and the server resumed it anyway`
-              : `the server answered a request for the bytes from ${this.#position} with Content-Range "${
-                res.headers.get("content-range") ?? ""
-              }"`,
-          ),
+      if (before !== undefined && etag !== undefined && etag !== before) {
+        await res.body?.cancel();
+        this.#startOver(
+          initial,
+          `it changed (ETag ${before}, now ${etag}), and the server sent the rest of the new version`,
         );
+        return "again";
+      }
+      if (!range || Number(range[1]) !== this.#position) {
+        await res.body?.cancel();
+        this.#startOver(
+          initial,
+          `the server answered with Content-Range "${res.headers.get("content-range") ?? ""}"`,
+        );
+        return "again";
       }
       this.#total = range[3] === "*" ? undefined : Number(range[3]);
       this.#checkSize(res);
       return { kind: "body", res };
     }
     if (res.status >= 200 && res.status < 300 && res.status !== 206) {
-      if (resuming) return await this.#restart(initial, res);
+      if (resuming) {
+        try {
+          this.#startOver(initial, whyWhole(this.#validators, validatorsOf(res)));
+        } catch (err) {
+          throw await discard(res, err as AttemptFailure);
+        }
+      }
       this.#validators = validatorsOf(res);
       this.#total = contentLength(res);
       this.#checkSize(res);
+      if (this.#mustRestart) {
+        await this.#o.onRestart!(this.#validators);
+        this.#mustRestart = false;
+      }
       return { kind: "body", res };
     }
     throw await discard(
@@ -278,37 +293,20 @@ class Transfer {
   }
 
   /**
-   * The server has the file whole instead of the rest (200), or the rest
-   * cannot be asked (416): start over from byte 0, if the consumer can.
+   * Goes back to byte 0, as the server cannot give the rest of what was
+   * received. Once the download is handed out, only a consumer with
+   * `onRestart` can follow (it is called when the new body starts).
+   *
+   * @throws {AttemptFailure} kind `changed` (final) when it cannot.
    */
-  async #restart(initial: boolean, res: Response): Promise<Opened | "again"> {
-    const next = validatorsOf(res);
+  #startOver(initial: boolean, why: string): void {
     if (!initial && !this.#o.onRestart) {
-      const before = this.#validators;
-      const why = before.etag && next.etag && before.etag !== next.etag
-        ? `it changed (ETag ${before.etag}, now ${next.etag})`
-        : before.lastModified && next.lastModified && before.lastModified !== next.lastModified
-        ? `it changed (Last-Modified ${before.lastModified}, now ${next.lastModified})`
-        : res.status === 416
-        ? "the server has no bytes from there (HTTP 416)"
-        : "the server does not resume downloads (it answered a Range request with the whole file)";
-      throw await discard(
-        res,
-        new AttemptFailure("changed", `cannot resume at byte ${this.#position}: ${why}`),
-      );
+      throw new AttemptFailure("changed", `cannot resume at byte ${this.#position}: ${why}`);
     }
     // The furthest point stays: only getting past it again counts as progress.
     this.#position = 0;
-    if (res.status === 416) {
-      await res.body?.cancel();
-      this.#validators = {};
-      return "again";
-    }
-    this.#validators = next;
-    this.#total = contentLength(res);
-    this.#checkSize(res);
-    if (!initial) await this.#o.onRestart!(next);
-    return { kind: "body", res };
+    this.#validators = {};
+    if (!initial) this.#mustRestart = true;
   }
 
   /** Fails at once when the announced size is over the cap. */
@@ -423,6 +421,17 @@ class Transfer {
     this.#endAttempt();
     await reader?.cancel(reason).catch(() => {});
   }
+}
+
+/** Why a server answered a Range request with the whole file. */
+function whyWhole(before: Validators, now: Validators): string {
+  if (before.etag && now.etag && before.etag !== now.etag) {
+    return `it changed (ETag ${before.etag}, now ${now.etag})`;
+  }
+  if (before.lastModified && now.lastModified && before.lastModified !== now.lastModified) {
+    return `it changed (Last-Modified ${before.lastModified}, now ${now.lastModified})`;
+  }
+  return "the server does not resume downloads (it answered a Range request with the whole file)";
 }
 
 /** The validator for If-Range: a strong ETag, else Last-Modified (a weak ETag may not be used). */

@@ -109,7 +109,10 @@ Deno.test("resumableDownload(): a server that resumes a changed file anyway, or 
   });
   const a = await fetchFailure(collect((await resumableDownload(`${careless.base}/f`, FAST)).body));
   assert.equal(a.kind, "changed");
-  assert.match(a.detail, /changed while it was being downloaded \(ETag "a", now "b"\)/);
+  assert.equal(
+    a.detail,
+    'cannot resume at byte 50000: it changed (ETag "a", now "b"), and the server sent the rest of the new version',
+  );
 
   // It answers every request with the whole file.
   await using whole = faultyServer(() => cutOff(body, 50_000));
@@ -124,6 +127,49 @@ Deno.test("resumableDownload(): a server that resumes a changed file anyway, or 
   );
   assert.equal(c.kind, "connection");
   assert.equal(c.attempts, 5);
+});
+
+Deno.test("resumableDownload(): after a careless 206 of a new version, a consumer with onRestart gets the new file whole", async () => {
+  const v1 = file(10);
+  const v2 = file(11, 120_000);
+  await using server = faultyServer((req, n) =>
+    n === 1
+      ? cutOff(v1, 50_000, { etag: '"a"' })
+      : rangeStart(req) !== undefined
+      ? rangeAnswer(v2, rangeStart(req)!, { etag: '"b"' })
+      : answer(200, v2, { etag: '"b"' })
+  );
+  const restarts: Validators[] = [];
+  let received: Uint8Array[] = [];
+  const download = await resumableDownload(`${server.base}/f`, {
+    ...FAST,
+    revalidate: { etag: '"a"' },
+    onRestart: (v) => {
+      restarts.push(v);
+      received = [];
+    },
+  });
+  for await (const chunk of download.body) received.push(chunk);
+  assert.deepEqual(await collect(ReadableStream.from(received)), v2);
+  assert.deepEqual(restarts, [{ etag: '"b"', lastModified: undefined }]);
+  // The copy is revalidated by the first request only: the restart asks for the file itself.
+  assert.deepEqual(
+    server.requests.map((r) => `${r.headers.range ?? "-"} ${r.headers["if-none-match"] ?? "-"}`),
+    ['- "a"', "bytes=50000- -", "- -"],
+  );
+
+  // Opening from a partial copy, the same answer just means: download it whole.
+  await using again = faultyServer((req) =>
+    rangeStart(req) !== undefined
+      ? rangeAnswer(v2, rangeStart(req)!, { etag: '"b"' })
+      : answer(200, v2, { etag: '"b"' })
+  );
+  const fresh = await resumableDownload(`${again.base}/f`, {
+    ...FAST,
+    resumeFrom: { offset: 50_000, validators: { etag: '"a"' } },
+  });
+  assert.deepEqual([fresh.offset, fresh.validators.etag], [0, '"b"']);
+  assert.deepEqual(await collect(fresh.body), v2);
 });
 
 Deno.test("resumableDownload() resumes a body that stalls, and asks again a server that hangs", async () => {
