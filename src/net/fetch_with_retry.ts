@@ -10,6 +10,7 @@
  * @module
  */
 import { AttemptFailure, attemptFailureOf, statusFailure } from "./attempt_failure.ts";
+import { Deadline } from "./deadline.ts";
 import { Retrier, type RetryOptions } from "./retrier.ts";
 
 /** An answer read whole. */
@@ -111,21 +112,23 @@ async function answerOnce(
 ): Promise<HttpAnswer> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, timeoutMs);
+  const deadline = new Deadline(
+    timeoutMs,
+    `timed out after ${timeoutMs} ms`,
+    () => controller.abort(),
+  );
   const stop = () => controller.abort();
   options.signal?.addEventListener("abort", stop, { once: true });
   try {
-    const res = await fetch(url, { headers: options.headers, signal: controller.signal });
+    const res = await deadline.race(
+      fetch(url, { headers: options.headers, signal: controller.signal }),
+    );
     const failure = statusFailure(res);
     if (failure) {
       await res.body?.cancel();
       throw failure;
     }
-    const bytes = await readBody(res, options.maxBytes);
+    const bytes = await deadline.race(readBody(res, options.maxBytes));
     return {
       status: res.status,
       statusText: res.statusText,
@@ -134,9 +137,9 @@ async function answerOnce(
       text: () => decoder.decode(bytes),
     };
   } catch (err) {
-    throw attemptFailureOf(err, timedOut ? `timed out after ${timeoutMs} ms` : undefined);
+    throw attemptFailureOf(err, deadline.expired ? `timed out after ${timeoutMs} ms` : undefined);
   } finally {
-    clearTimeout(timer);
+    deadline.clear();
     options.signal?.removeEventListener("abort", stop);
   }
 }

@@ -25,6 +25,7 @@
  * @module
  */
 import { AttemptFailure, attemptFailureOf, statusFailure } from "./attempt_failure.ts";
+import { Deadline } from "./deadline.ts";
 import { Retrier, type RetryInfo, type RetryOptions } from "./retrier.ts";
 
 /** What identifies a version of a file on the server. */
@@ -125,12 +126,14 @@ class Transfer {
   #highWater: number;
   #total: number | undefined;
   #validators: Validators;
-  /** The request under way, and its timers. */
+  /** The request under way, its body, and the timer of pauses in it. */
   #controller: AbortController | undefined;
   #reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #waitingSince = -1;
   #timedOut: string | undefined;
+  /** Rejected when the body pauses too long: ends the read under way. */
+  #stalled: PromiseWithResolvers<never> | undefined;
   /** The next body from byte 0 replaces what the consumer has: tell it (onRestart). */
   #mustRestart = false;
 
@@ -192,7 +195,12 @@ class Transfer {
         await this.#retrier.failed(attemptFailureOf(err, this.#timedOut));
         continue;
       }
-      if (opened !== "again") return opened;
+      if (opened === "again") continue;
+      if (opened.kind === "body" && this.#mustRestart) {
+        this.#mustRestart = false;
+        await this.#o.onRestart!(this.#validators);
+      }
+      return opened;
     }
   }
 
@@ -212,15 +220,17 @@ class Transfer {
     const controller = this.#controller = new AbortController();
     const timeoutMs = o.timeoutMs ?? 30_000;
     this.#timedOut = undefined;
-    const timer = setTimeout(() => {
+    this.#stalled = Promise.withResolvers<never>();
+    this.#stalled.promise.catch(() => {}); // settles only a read that waits
+    const deadline = new Deadline(timeoutMs, `no answer within ${timeoutMs} ms`, () => {
       this.#timedOut = `no answer within ${timeoutMs} ms`;
       controller.abort();
-    }, timeoutMs);
+    });
     let res: Response;
     try {
-      res = await fetch(this.#url, { headers, signal: controller.signal });
+      res = await deadline.race(fetch(this.#url, { headers, signal: controller.signal }));
     } finally {
-      clearTimeout(timer);
+      deadline.clear();
     }
     const failure = statusFailure(res);
     if (failure) throw await discard(res, failure);
@@ -274,10 +284,6 @@ class Transfer {
       this.#validators = validatorsOf(res);
       this.#total = contentLength(res);
       this.#checkSize(res);
-      if (this.#mustRestart) {
-        await this.#o.onRestart!(this.#validators);
-        this.#mustRestart = false;
-      }
       return { kind: "body", res };
     }
     throw await discard(
@@ -379,25 +385,29 @@ class Transfer {
     this.#waitingSince = performance.now();
     if (this.#idleTimer === undefined) this.#armIdle(this.#o.idleTimeoutMs ?? 30_000);
     try {
-      return await reader.read();
+      return await Promise.race([reader.read(), this.#stalled!.promise]);
     } finally {
       this.#waitingSince = -1;
     }
   }
 
-  /** One timer for the whole body: it checks, when it fires, how long the current read waited. */
+  /**
+   * One timer for the whole body: it checks, when it fires, how long the
+   * current read waited, and stops when no read waits (so a stream left
+   * unread holds it one pause limit at most).
+   */
   #armIdle(ms: number): void {
     const limit = this.#o.idleTimeoutMs ?? 30_000;
-    const timer = this.#idleTimer = setTimeout(() => {
+    this.#idleTimer = setTimeout(() => {
       this.#idleTimer = undefined;
       if (this.#waitingSince < 0) return; // not waiting; the next read arms it again
       const waited = performance.now() - this.#waitingSince;
       if (waited < limit) return this.#armIdle(limit - waited);
       this.#timedOut = `no data for ${limit} ms after byte ${this.#position}`;
+      // The abort alone does not always settle the read under way: settle it here.
+      this.#stalled?.reject(new AttemptFailure("timeout", this.#timedOut));
       this.#controller?.abort();
     }, ms);
-    // An abandoned stream must not keep the process alive.
-    Deno.unrefTimer(timer);
   }
 
   /** Forgets the request under way (its body is cancelled). */
