@@ -27,6 +27,8 @@ export interface IndexBytes {
   readonly read: number;
   /** SHA-256 of the bytes read, hex; once all are read. */
   sha256(): string;
+  /** Releases the file or connection (a read that stops early must call it). */
+  close(): Promise<void>;
 }
 
 /** Options of {@linkcode openIndexBytes}. */
@@ -50,7 +52,12 @@ export async function openIndexBytes(
     read += chunk.length;
     hash.update(chunk);
   };
-  const bytes = (chunks: AsyncIterable<Uint8Array>, gzip: boolean, total?: number) => ({
+  const bytes = (
+    chunks: AsyncIterable<Uint8Array>,
+    gzip: boolean,
+    total: number | undefined,
+    close: () => Promise<void>,
+  ) => ({
     chunks,
     gzip,
     total,
@@ -58,15 +65,17 @@ export async function openIndexBytes(
       return read;
     },
     sha256: () => hash.digest("hex"),
+    close,
   });
   const gunzip = () => createGunzip({ chunkSize: options.chunkBytes });
   if (!/^https?:\/\//i.test(input)) {
     const { head, size } = await fileHead(input);
     const file = createReadStream(input, { highWaterMark: FILE_READ });
-    if (!isGzip(head)) return bytes(counted(file, count), false, size);
+    const close = () => Promise.resolve(void file.destroy());
+    if (!isGzip(head)) return bytes(counted(file, count), false, size, close);
     // pipe() and this listener both see every chunk.
     file.on("data", (chunk) => count(chunk as Uint8Array));
-    return bytes(pipeline(file, gunzip(), () => {}), true, size);
+    return bytes(pipeline(file, gunzip(), () => {}), true, size, close);
   }
   const source = await resumableDownload(input, { action: "read", onRetry: options.onRetry });
   const reader = source.body.getReader();
@@ -85,8 +94,9 @@ export async function openIndexBytes(
     cancel: (reason) => reader.cancel(reason),
   });
   const raw = counted(rest, count);
-  if (!isGzip(head)) return bytes(raw, false, source.total);
-  return bytes(pipeline(Readable.from(raw), gunzip(), () => {}), true, source.total);
+  const close = () => reader.cancel().catch(() => {});
+  if (!isGzip(head)) return bytes(raw, false, source.total, close);
+  return bytes(pipeline(Readable.from(raw), gunzip(), () => {}), true, source.total, close);
 }
 
 function isGzip(head: Uint8Array): boolean {

@@ -423,37 +423,42 @@ async function read(
     chunkBytes: GUNZIP_CHUNK,
     onRetry: options.onRetry,
   });
-  const chunks = source.chunks[Symbol.asyncIterator]();
-  for (;;) {
-    let next: IteratorResult<Uint8Array>;
-    try {
-      next = await chunks.next();
-    } catch (err) {
-      // A failed download is a read failure; anything else under gzip is the gzip stream's.
-      const msg = err instanceof Error ? err.message : String(err);
-      throw new ScanError(
-        `${
-          source.gzip && !(err instanceof UpstreamError) ? "broken gzip stream" : "read failed"
-        }: ${msg}`,
-        reader.offset,
-      );
+  // A read that stops early (bad JSON, a failed write) releases the file or connection.
+  try {
+    const chunks = source.chunks[Symbol.asyncIterator]();
+    for (;;) {
+      let next: IteratorResult<Uint8Array>;
+      try {
+        next = await chunks.next();
+      } catch (err) {
+        // A failed download is a read failure; anything else under gzip is the gzip stream's.
+        const msg = err instanceof Error ? err.message : String(err);
+        throw new ScanError(
+          `${
+            source.gzip && !(err instanceof UpstreamError) ? "broken gzip stream" : "read failed"
+          }: ${msg}`,
+          reader.offset,
+        );
+      }
+      if (next.done) break;
+      reader.push(next.value);
+      if (sink.due(source.total ? source.read / source.total : 0)) await sink.flush();
+      summary.compressedBytes = source.read;
+      summary.bytes = reader.offset;
+      summary.elements = reader.structures;
+      summary.files = registry.size;
+      options.onProgress?.({
+        compressedBytes: source.read,
+        totalBytes: source.total,
+        bytes: reader.offset,
+        elements: reader.structures,
+        files: registry.size,
+      });
     }
-    if (next.done) break;
-    reader.push(next.value);
-    if (sink.due(source.total ? source.read / source.total : 0)) await sink.flush();
-    summary.compressedBytes = source.read;
-    summary.bytes = reader.offset;
-    summary.elements = reader.structures;
-    summary.files = registry.size;
-    options.onProgress?.({
-      compressedBytes: source.read,
-      totalBytes: source.total,
-      bytes: reader.offset,
-      elements: reader.structures,
-      files: registry.size,
-    });
+    reader.end();
+  } finally {
+    await source.close();
   }
-  reader.end();
   summary.elements = reader.structures;
   summary.files = registry.size;
   summary.compressedBytes = source.read;

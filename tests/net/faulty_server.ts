@@ -32,6 +32,8 @@ export interface FaultyServer extends AsyncDisposable {
   base: string;
   /** Every request so far. */
   requests: FaultyRequest[];
+  /** Answers cut short because the client closed the connection. */
+  readonly clientClosed: number;
 }
 
 const enc = new TextEncoder();
@@ -53,6 +55,7 @@ export function faultyServer(
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const stop = new AbortController();
   const requests: FaultyRequest[] = [];
+  let clientClosed = 0;
   const conns = new Set<Deno.Conn>();
   const handling = new Set<Promise<void>>();
   const accepting = (async () => {
@@ -91,7 +94,7 @@ export function faultyServer(
         }
       }
     } catch {
-      // The client went away.
+      if (!stop.signal.aborted) clientClosed++;
     } finally {
       try {
         conn.close();
@@ -102,6 +105,9 @@ export function faultyServer(
   return {
     base: `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
     requests,
+    get clientClosed() {
+      return clientClosed;
+    },
     async [Symbol.asyncDispose]() {
       stop.abort();
       listener.close();

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { loadConfig, type ResolvedConfig } from "../../src/config.ts";
@@ -256,6 +257,28 @@ Deno.test("a remote index that changes before a resume fails as a read failure n
   );
   assert.equal(server.requests[1]!.headers["if-range"], '"v1"');
   assert.deepEqual(await query(p.db, "select count(*)::int as n from raw.tic_plans"), [{ n: 0 }]);
+});
+
+Deno.test("a remote index that is not JSON part way fails at that offset, and its connection is released", async () => {
+  await using p = await tempProject();
+  const config = await healthcare(p);
+  // A bad structure early in a large body that does not compress: the read stops long before
+  // the end, while the server is still sending.
+  const noise = Buffer.from(crypto.getRandomValues(new Uint8Array(48_000))).toString("base64");
+  const text = `{"reporting_structure":[\n{"reporting_plans": nope},\n${
+    Array.from({ length: 100 }, () => `{"x":"${noise}"},\n`).join("")
+  }{}]}`;
+  const body = gzip(text);
+  await using server = faultyServer(() => answer(200, body, { etag: '"v1"' }));
+  const summary = await landTic(config, `${server.base}/index.json.gz`, { db: p.db });
+  assert.equal(summary.status, "failed");
+  assert.equal(summary.error, `expected "null" at byte 45`);
+  assert.ok(summary.compressedBytes < body.length, `${summary.compressedBytes} of ${body.length}`);
+  for (let i = 0; i < 100 && server.clientClosed === 0; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.equal(server.clientClosed, 1, "the connection was closed before the answer ended");
+  assert.equal(server.requests.length, 1);
 });
 
 Deno.test("a run killed mid-index leaves it running; the next run removes its rows and marks it failed", async () => {
