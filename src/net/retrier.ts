@@ -29,7 +29,7 @@ export interface RetryInfo {
 export interface RetryOptions extends BackoffOptions {
   /**
    * Failed attempts in a row before giving up, the first included. Default
-   * 5. A download that received bytes before failing starts the count again.
+   * 5. A download that got further than ever before starts the count again.
    */
   attempts?: number;
   /**
