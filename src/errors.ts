@@ -148,6 +148,24 @@ export class WarehousePathError extends WarehouseError {
 }
 
 /**
+ * The warehouse was written by a newer wharf: its schema version is higher
+ * than any this wharf knows. Exit code 2: use a wharf as new, or another file.
+ */
+export class WarehouseVersionError extends WarehouseError {
+  override readonly exitCode = 2;
+  /** The warehouse's schema version. */
+  readonly found: number;
+  /** The highest version this wharf knows. */
+  readonly known: number;
+  constructor(file: string, found: number, known: number, message: string) {
+    super(file, message);
+    this.name = "WarehouseVersionError";
+    this.found = found;
+    this.known = known;
+  }
+}
+
+/**
  * A SQL statement that DuckDB refused or failed to run (`wharf sql`). The
  * message is DuckDB's, after `Statement 2 of 3 failed (…):` when the input
  * held several statements.

@@ -15,6 +15,7 @@
  * @module
  */
 import type { ResolvedConfig } from "../config.ts";
+import { ensureTables } from "../db/schema/warehouse_schema.ts";
 import { openWarehouse, type Session, type Warehouse } from "../db/warehouse.ts";
 import { quoteIdent } from "../db/sql.ts";
 import { WharfError } from "../errors.ts";
@@ -102,16 +103,6 @@ export interface EnrichStop {
   /** NPIs of this run that were not requested because of it. */
   notRequested: number;
 }
-
-const DDL = `
-  CREATE SCHEMA IF NOT EXISTS raw;
-  CREATE SCHEMA IF NOT EXISTS wharf;
-  CREATE TABLE IF NOT EXISTS raw.npi_responses (npi VARCHAR, fetched_at TIMESTAMPTZ, http_status INTEGER, body JSON);
-  CREATE TABLE IF NOT EXISTS wharf.npi_ledger (
-    npi VARCHAR PRIMARY KEY, state VARCHAR NOT NULL, attempts INTEGER NOT NULL, retryable BOOLEAN,
-    last_error VARCHAR, http_status INTEGER, updated_at TIMESTAMPTZ NOT NULL
-  );
-`;
 
 /** Reads an NPI list: a file (one per line, an optional header), a URL, or a `raw.<table>` column `npi`. */
 export async function readNpiList(
@@ -241,7 +232,9 @@ async function writeResults(s: Session, results: readonly Result[]): Promise<voi
   }
   const row = "(?, ?, ?, ?, ?, ?, ?::TIMESTAMPTZ)";
   await s.exec(
-    `INSERT OR REPLACE INTO wharf.npi_ledger VALUES ${results.map(() => row).join(", ")}`,
+    `INSERT OR REPLACE INTO wharf.npi_ledger (npi, state, attempts, retryable, last_error, http_status, updated_at) VALUES ${
+      results.map(() => row).join(", ")
+    }`,
     results.flatMap((
       r,
     ) => [r.npi, r.state, r.attempts, r.retryable, r.error, r.status, r.fetchedAt.toISOString()]),
@@ -316,7 +309,7 @@ export async function enrichNpis(
   const started = performance.now();
   const wh = await openWarehouse(options.db, { holder: "wharf enrich npi" });
   try {
-    await wh.exec(DDL);
+    await wh.withConnection((s) => ensureTables(s, "npi"));
     const { npis, lines } = await readNpiList(input, { wh, cacheDir: config.paths.cache });
     const invalid = npis.filter((n) => !isValidNpi(n));
     // Every NPI of the list gets a ledger row; invalid ones never cost a request.
@@ -324,7 +317,7 @@ export async function enrichNpis(
     const list = JSON.stringify(npis);
     const bad = JSON.stringify(invalid);
     await wh.exec(
-      `INSERT INTO wharf.npi_ledger
+      `INSERT INTO wharf.npi_ledger (npi, state, attempts, retryable, last_error, http_status, updated_at)
        SELECT n.npi, CASE WHEN n.npi IN (SELECT unnest(from_json($2, '["VARCHAR"]'))) THEN 'invalid' ELSE 'pending' END, 0, false,
               CASE WHEN n.npi IN (SELECT unnest(from_json($2, '["VARCHAR"]'))) THEN 'not a valid NPI: 10 digits with a Luhn check digit (prefix 80840)' END,
               NULL, $3::TIMESTAMPTZ

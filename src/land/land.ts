@@ -7,12 +7,12 @@
  */
 import { basename } from "node:path";
 import type { ResolvedConfig } from "../config.ts";
+import { ensureTables } from "../db/schema/warehouse_schema.ts";
 import { openWarehouse, type Warehouse } from "../db/warehouse.ts";
 import { ConfigError, FileNameError, LandingError } from "../errors.ts";
 import { fetchToCache, urlFileName } from "./fetch_url.ts";
 import { expandInputs, type Input } from "./inputs.ts";
 import { type FileOutcome, landFile } from "./land_file.ts";
-import { ensureManifest } from "./manifest.ts";
 import { type FileMatch, matchSource } from "./sources.ts";
 import { cleanStaging } from "./staging.ts";
 
@@ -132,7 +132,7 @@ export async function landPlanned(
   planned: readonly Planned[],
   options: LandOptions = {},
 ): Promise<FileOutcome[]> {
-  await wh.withConnection(ensureManifest);
+  await wh.withConnection((s) => ensureTables(s, "landing"));
   await cleanStaging(config.paths.staging);
   const outcomes: FileOutcome[] = [];
   for (const p of planned) {
@@ -233,7 +233,7 @@ export async function landUpload(
   }
   const wh = await openWarehouse(options.db, { holder: "wharf serve (an upload)" });
   try {
-    await wh.withConnection(ensureManifest);
+    await wh.withConnection((s) => ensureTables(s, "landing"));
     return await landFile(wh, match, {
       path: options.path,
       file: `upload:${options.name}`,

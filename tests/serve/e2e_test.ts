@@ -163,7 +163,7 @@ Deno.test("an upload must fit its source by name (or name its delivery fields) a
   assert.deepEqual(
     await query(
       p.db,
-      "select distinct _client, strftime(_delivered_at, '%Y-%m') as period from raw.claims_client_a where _file = 'upload:export.csv'",
+      "select distinct _client, strftime(timezone('UTC', _delivered_at), '%Y-%m') as period from raw.claims_client_a where _file = 'upload:export.csv'",
     ),
     [{ _client: "clientA", period: "2023-09" }],
   );
