@@ -1180,7 +1180,15 @@ defineCase({
       digest: (db) =>
         warehouseDigest(db, {
           schemas: ["raw", "wharf"],
-          exclude: ["_batch_id", "_landed_at", "batch_id", "started_at", "ended_at", "duration_ms"],
+          exclude: [
+            "_batch_id",
+            "_landed_at",
+            "batch_id",
+            "started_at",
+            "ended_at",
+            "duration_ms",
+            "applied_at",
+          ],
         }),
       after: async () => {
         // A killed run's work files are gone once a later run starts.
