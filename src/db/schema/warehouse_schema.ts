@@ -58,7 +58,7 @@ function createTable(t: TableDefinition): string {
   return `CREATE TABLE IF NOT EXISTS ${quoteRelation(t.schema, t.name)} (${columns.join(", ")})`;
 }
 
-/** The migrations a version history records, checked to be numbered 1, 2, 3 … */
+/** Returns `migrations`, checked to be numbered 1, 2, 3 … (a mistake of wharf's own). */
 function checked(migrations: readonly Migration[]): readonly Migration[] {
   migrations.forEach((m, i) => {
     if (m.version !== i + 1) {
@@ -74,9 +74,14 @@ function checked(migrations: readonly Migration[]): readonly Migration[] {
  * versioning); null when it has nothing of wharf's yet.
  */
 export async function schemaVersion(session: Session): Promise<number | null> {
+  // Every group of tables has always made the schema wharf: without it, nothing is ours.
+  const wharf = await session.query(
+    "SELECT 1 FROM duckdb_schemas() WHERE database_name = current_database() AND schema_name = 'wharf'",
+  );
+  if (wharf.length === 0) return null;
   const present = (await session.query(
-    `SELECT table_schema || '.' || table_name AS id FROM information_schema.tables
-     WHERE table_catalog = current_database() AND table_schema IN ('wharf', 'raw')`,
+    `SELECT schema_name || '.' || table_name AS id FROM duckdb_tables()
+     WHERE database_name = current_database() AND schema_name IN ('wharf', 'raw')`,
   )).map((r) => String(r.id));
   if (present.includes("wharf.schema_version")) {
     const [row] = await session.query(
@@ -142,41 +147,45 @@ export async function checkSchemaVersion(
  * wh.close();
  * ```
  */
-export function migrateWarehouse(
+export async function migrateWarehouse(
   wh: Warehouse,
   migrations: readonly Migration[] = MIGRATIONS,
 ): Promise<Migration[]> {
   const known = checked(migrations).length;
-  return wh.withConnection(async (s) => {
-    await s.exec("BEGIN TRANSACTION");
-    let step: Migration | undefined;
-    let found = 0;
-    try {
+  let found = 0;
+  let failing: Migration | undefined;
+  try {
+    return await wh.transaction(async (s) => {
       found = await schemaVersion(s) ?? known;
       await refuseNewer(s, wh.path, found, known);
       const pending = migrations.slice(found);
       if (found === 0) await s.exec(createTable(VERSION_TABLE));
-      for (step of pending) {
-        await step.up(s);
-        await s.exec(
-          "INSERT INTO wharf.schema_version (version, name, applied_at) VALUES (?, ?, now())",
-          [step.version, step.name],
-        );
+      for (const m of pending) {
+        failing = m;
+        await m.up(s);
+        await record(s, m);
       }
-      await s.exec("COMMIT");
+      failing = undefined;
       return [...pending];
-    } catch (err) {
-      await s.exec("ROLLBACK").catch(() => {});
-      if (!step) throw err;
-      throw new WarehouseError(
-        wh.path,
-        `Cannot upgrade warehouse "${wh.path}" from schema version ${found} to ${known}: migration ${step.version} (${step.name}) failed: ${
-          err instanceof Error ? err.message : String(err)
-        }; nothing was changed`,
-        { cause: err },
-      );
-    }
-  });
+    });
+  } catch (err) {
+    if (!failing) throw err;
+    throw new WarehouseError(
+      wh.path,
+      `Cannot upgrade warehouse "${wh.path}" from schema version ${found} to ${known}: migration ${failing.version} (${failing.name}) failed: ${
+        err instanceof Error ? err.message : String(err)
+      }; nothing was changed`,
+      { cause: err },
+    );
+  }
+}
+
+/** Records a migration as applied now. */
+async function record(session: Session, m: Migration): Promise<void> {
+  await session.exec(
+    "INSERT INTO wharf.schema_version (version, name, applied_at) VALUES (?, ?, now())",
+    [m.version, m.name],
+  );
 }
 
 /**
@@ -207,14 +216,7 @@ export async function ensureTables(session: Session, group: TableGroup): Promise
     const [{ n }] = (await session.query(
       "SELECT count(*)::INTEGER AS n FROM wharf.schema_version",
     )) as [{ n: number }];
-    if (n === 0) {
-      for (const m of MIGRATIONS) {
-        await session.exec(
-          "INSERT INTO wharf.schema_version (version, name, applied_at) VALUES (?, ?, now())",
-          [m.version, m.name],
-        );
-      }
-    }
+    if (n === 0) { for (const m of MIGRATIONS) await record(session, m); }
     const statements = [
       ...GROUP_OBJECTS[group],
       ...TABLES.filter((t) => t.group === group).map(createTable),
