@@ -22,6 +22,7 @@ import {
   chunk,
   rawRequest,
   readResponse,
+  serveArgs,
   startServe,
   TOKEN,
   uploadLeftovers,
@@ -29,18 +30,6 @@ import {
 } from "./serve_harness.ts";
 
 const auth = { authorization: `Bearer ${TOKEN}` };
-
-/** Arguments of `wharf serve` on a free port for the project at `root`. */
-const serveArgs = (root: string, db: string, ...more: string[]) => [
-  "--project",
-  root,
-  "--db",
-  db,
-  "serve",
-  "--port",
-  "0",
-  ...more,
-];
 
 /** The healthcare project, landed and built from a small generated delivery. */
 async function builtHealthcare() {

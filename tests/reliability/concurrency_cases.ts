@@ -17,6 +17,7 @@ import {
   benefits,
   BENEFITS_HEADER,
   benefitsProject,
+  serveArgs,
   startServe,
   TOKEN,
   uploadLeftovers,
@@ -28,15 +29,7 @@ defineCase({
   issue: "#14.1",
   async run() {
     await using p = await benefitsProject();
-    await using server = await startServe([
-      "--project",
-      p.root,
-      "--db",
-      p.db,
-      "serve",
-      "--port",
-      "0",
-    ], {
+    await using server = await startServe(serveArgs(p.root, p.db), {
       env: { WHARF_API_TOKEN: TOKEN },
     });
     const answers = await Promise.all(
@@ -232,15 +225,7 @@ defineCase({
     await landAndBuild(p, p.db);
     const [row] = await rows(p.db, "SELECT member_id FROM marts.member_benefits LIMIT 1");
     const known = String(row!.member_id);
-    await using server = await startServe([
-      "--project",
-      p.root,
-      "--db",
-      p.db,
-      "serve",
-      "--port",
-      "0",
-    ]);
+    await using server = await startServe(serveArgs(p.root, p.db));
     // A new delivery, landed while the server runs; the build that follows puts it in the mart.
     const file = await p.write(
       "later/benefits-payer_z-20240301_000000.csv",

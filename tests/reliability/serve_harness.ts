@@ -64,6 +64,11 @@ export interface ServeProcess extends AsyncDisposable {
   stop(graceMs?: number): Promise<Deno.CommandStatus>;
 }
 
+/** Arguments of `wharf serve` on a free port for the project at `root` and the warehouse `db`. */
+export function serveArgs(root: string, db: string, ...more: string[]): string[] {
+  return ["--project", root, "--db", db, "serve", "--port", "0", ...more];
+}
+
 /** Options of {@linkcode startServe}. */
 export interface StartServeOptions {
   env?: Record<string, string>;

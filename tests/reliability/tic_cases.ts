@@ -14,7 +14,7 @@ import assert from "node:assert/strict";
 import { createGzip } from "node:zlib";
 import { createWriteStream } from "node:fs";
 import { cliCommand, REPO, tempProject } from "../helpers.ts";
-import { killAfter } from "./kill.ts";
+import { killAfter, killNote, type KillTrialReport } from "./kill.ts";
 import { rows } from "./land_harness.ts";
 import { defineCase } from "./registry.ts";
 import { killTrialCount } from "./seed.ts";
@@ -107,37 +107,36 @@ function ticKillCase(name: string, slow: boolean, trials: number): void {
       assert.equal(clean.complete.length, 2);
       assert.deepEqual(clean.others, []);
 
-      const outcomes: string[] = [];
-      const kill = async (what: string, db: string) => {
-        const ms = Math.round(random() * landing * 1.1);
-        outcomes.push(
-          `${what} ${ms} ms: ${await killAfter(ticCommand(db, a), ms) ? "killed" : "done"}`,
-        );
-      };
+      const report: KillTrialReport = { cleanMs: landing, points: [], interrupted: 0 };
       for (let trial = 0; trial < trials; trial++) {
         const db = `${p.root}/trial_${trial}.duckdb`;
+        const outcomes: string[] = [];
+        const kill = async (what: string) => {
+          const ms = Math.round(random() * landing * 1.1);
+          const hit = await killAfter(ticCommand(db, a), ms);
+          report.points.push(ms);
+          if (hit) report.interrupted++;
+          outcomes.push(`${what} at ${ms} ms: ${hit ? "killed" : "done"}`);
+        };
+        const at = () => `trial ${trial} (${outcomes.join("; ")})`;
         const kills = 1 + Math.floor(random() * 2);
-        for (let k = 0; k < kills; k++) await kill("land", db);
-        assert.equal(await tic(db, a), 0, `trial ${trial}: finishing alpha after ${outcomes}`);
-        await kill("again", db);
-        assert.equal(await tic(db, b), 0, `trial ${trial}: landing beta after ${outcomes}`);
+        for (let k = 0; k < kills; k++) await kill("landing");
+        assert.equal(await tic(db, a), 0, `${at()}: finishing alpha`);
+        await kill("duplicate");
+        assert.equal(await tic(db, b), 0, `${at()}: landing beta`);
         const got = await state(db);
-        assert.deepEqual(got.complete, clean.complete, `trial ${trial}: ${outcomes}`);
+        assert.deepEqual(got.complete, clean.complete, `${at()}: not the clean run's rows`);
         for (const o of got.others) {
           assert.ok(
             ["failed", "duplicate"].includes(String(o.status)) && o.rows_removed === true &&
               Number(o.rows_left) === 0,
-            `trial ${trial}: ${JSON.stringify(o)} after ${outcomes}`,
+            `${at()}: ${JSON.stringify(o)}`,
           );
         }
       }
       // At least one kill hit a run mid-way (the point of the trials).
-      assert.ok(outcomes.some((o) => o.endsWith("killed")), outcomes.join("; "));
-      return `${
-        outcomes.filter((o) => o.endsWith("killed")).length
-      } of ${outcomes.length} kills hit a running tic (${
-        outcomes.join("; ")
-      }; a clean landing takes ${Math.round(landing)} ms)`;
+      assert.ok(report.interrupted > 0, `no kill hit a running tic: ${report.points} ms`);
+      return killNote("tic", report);
     },
   });
 }
