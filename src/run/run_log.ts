@@ -68,7 +68,12 @@ export async function ensureRunLog(session: Session): Promise<void> {
   `);
 }
 
-/** Records the start of a run. */
+/**
+ * Records the start of a run. A run that never recorded its end was cut
+ * short (killed, or its process died): the command starting now holds the
+ * warehouse alone, so none is still going, and such runs are marked
+ * `interrupted` (their end time stays unknown).
+ */
 export async function startRun(
   session: Session,
   runId: string,
@@ -76,6 +81,7 @@ export async function startRun(
   args: string,
 ): Promise<void> {
   await ensureRunLog(session);
+  await session.exec("UPDATE wharf.runs SET status = 'interrupted' WHERE status IS NULL");
   await session.exec(
     "INSERT INTO wharf.runs (run_id, command, args, started_at) VALUES (?, ?, ?, ?::TIMESTAMPTZ)",
     [runId, command, args, new Date().toISOString()],
