@@ -237,3 +237,32 @@ Deno.test("the NPI list can come from a landed raw table", async () => {
     /No table raw\.nope in the warehouse/,
   );
 });
+
+Deno.test("enrich npi against a registry it cannot reach says why NPIs failed and what to do; an export of nothing enriched warns", async () => {
+  await using p = await tempProject();
+  const list = await p.write("list.txt", "npi\n1234567893\n");
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const registry = `http://127.0.0.1:${(closed.addr as Deno.NetAddr).port}/api/`;
+  closed.close();
+  const r = await runCli(["--db", p.db, "enrich", "npi", list, "--registry", registry], p.root);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stdout, /^ {2}1 NPI: connection failed: /m);
+  assert.match(
+    r.stdout,
+    new RegExp(
+      `Is the registry reachable from here\\? It was ${
+        registry.replaceAll(".", "\\.")
+      }; pass --registry URL`,
+    ),
+  );
+  // An export of nothing enriched says so.
+  const out = await runCli(
+    ["--project", REPO, "--db", p.db, "export", "npi-by-state", `${p.root}/out`],
+    p.root,
+  );
+  assert.equal(out.code, 0, out.stderr);
+  assert.match(
+    out.stderr,
+    /^warning: no NPI is enriched yet \(Failed\.csv says why for 1\): run `wharf enrich npi <list>` first$/m,
+  );
+});
