@@ -387,7 +387,7 @@ const MAGIC = new TextEncoder().encode("DUCK");
  * database (DuckDB would read a CSV or Parquet file as a view and build
  * into memory).
  */
-async function checkWarehousePath(path: string): Promise<boolean> {
+export async function checkWarehousePath(path: string): Promise<boolean> {
   let stat: Deno.FileInfo;
   try {
     stat = await Deno.stat(path);

@@ -85,6 +85,8 @@ export interface EnrichSummary extends EnrichProgress {
   /** Ledger states of the list's NPIs after the run. */
   states: Record<string, number>;
   breakerOpened: number;
+  /** The most common last errors of the list's failed NPIs (at most three), with their counts. */
+  failures: { error: string; count: number }[];
   /** Set when a Retry-After over the cap stopped the run. */
   stopped?: EnrichStop;
 }
@@ -498,9 +500,17 @@ export async function enrichNpis(
       ))
         .map((r) => [String(r.state), Number(r.n)]),
     );
+    // Why NPIs failed, most common first: the reasons a run's output names.
+    const failures = (await wh.query(
+      `SELECT last_error AS error, count(*)::INT AS n FROM wharf.npi_ledger
+       WHERE state = 'failed' AND npi IN (SELECT unnest(from_json(?, '["VARCHAR"]')))
+       GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 3`,
+      [list],
+    )).map((r) => ({ error: String(r.error ?? "unknown"), count: Number(r.n) }));
     progress.elapsedMs = performance.now() - started;
     return {
       ...progress,
+      failures,
       distinct: npis.length,
       duplicates: lines - npis.length,
       invalid: invalid.length,

@@ -36,7 +36,13 @@ export function nullifiedTotal(result: Pick<NodeResult, "nullified">): number {
   return Object.values(result.nullified ?? {}).reduce((a, b) => a + b, 0);
 }
 
-/** Records the start of a run (creating the run log's tables if need be; outside a transaction). */
+/**
+ * Records the start of a run (creating the run log's tables if need be;
+ * outside a transaction). A run that never recorded its end was cut
+ * short (killed, or its process died): the command starting now holds the
+ * warehouse alone, so none is still going, and such runs are marked
+ * `interrupted` (their end time stays unknown).
+ */
 export async function startRun(
   session: Session,
   runId: string,
@@ -44,6 +50,7 @@ export async function startRun(
   args: string,
 ): Promise<void> {
   await ensureTables(session, "runs");
+  await session.exec("UPDATE wharf.runs SET status = 'interrupted' WHERE status IS NULL");
   await session.exec(
     "INSERT INTO wharf.runs (run_id, command, args, started_at) VALUES (?, ?, ?, ?::TIMESTAMPTZ)",
     [runId, command, args, new Date().toISOString()],

@@ -124,7 +124,7 @@ export const TABLES: readonly TableDefinition[] = [
       col("args", "VARCHAR", "its selection and options"),
       col("started_at", "TIMESTAMPTZ", "when it started", "NOT NULL"),
       col("ended_at", "TIMESTAMPTZ", "when it ended (NULL while running, or if it died)"),
-      col("status", "VARCHAR", "success or error"),
+      col("status", "VARCHAR", "success or error; interrupted when it never recorded its end"),
       col("nodes", "INTEGER", "nodes it ran"),
       col("errors", "INTEGER", "nodes that errored or failed"),
     ],
