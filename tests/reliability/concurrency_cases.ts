@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { cliCommand, tempProject } from "../helpers.ts";
-import { warehouseDigest } from "./digest.ts";
+import { LANDING_VOLATILE, warehouseDigest } from "./digest.ts";
 import { generateDeliveries, healthcareProject, landAndBuild } from "./healthcare.ts";
 import { rows } from "./land_harness.ts";
 import { defineCase } from "./registry.ts";
@@ -197,15 +197,7 @@ function twoLandsCase(name: string, o: TwoLandsOptions): void {
       const digest = (db: string) =>
         warehouseDigest(db, {
           schemas: ["raw", "wharf"],
-          exclude: [
-            "_batch_id",
-            "_landed_at",
-            "batch_id",
-            "started_at",
-            "ended_at",
-            "duration_ms",
-            "applied_at",
-          ],
+          exclude: LANDING_VOLATILE,
         });
       assert.deepEqual(await digest(p.db), await digest(clean));
       return `outcomes: a ${outcomes[0]}, b ${outcomes[1]}`;

@@ -17,6 +17,20 @@ export interface TableDigest {
 /** Table (`schema.name`) to its digest. */
 export type Digest = Record<string, TableDigest>;
 
+/**
+ * Columns of the `raw` and `wharf` tables that landing fills differently in
+ * equally right runs: batch ids and times.
+ */
+export const LANDING_VOLATILE = [
+  "_batch_id",
+  "_landed_at",
+  "batch_id",
+  "started_at",
+  "ended_at",
+  "duration_ms",
+  "applied_at",
+];
+
 /** Options of {@linkcode warehouseDigest}. */
 export interface DigestOptions {
   /** Every base table of these schemas. */

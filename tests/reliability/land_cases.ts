@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { land } from "../../src/land/land.ts";
 import { cliCommand, REPO, runCli, serveLocal, tempProject } from "../helpers.ts";
 import { hostileCsv, readReference } from "./csv_oracle.ts";
-import { warehouseDigest } from "./digest.ts";
+import { LANDING_VOLATILE, warehouseDigest } from "./digest.ts";
 import { killNote, killTrials } from "./kill.ts";
 import { killTrialCount, seededRandom } from "./seed.ts";
 import {
@@ -1198,15 +1198,7 @@ function landKillCase(name: string, o: LandKillOptions): void {
         digest: (db) =>
           warehouseDigest(db, {
             schemas: ["raw", "wharf"],
-            exclude: [
-              "_batch_id",
-              "_landed_at",
-              "batch_id",
-              "started_at",
-              "ended_at",
-              "duration_ms",
-              "applied_at",
-            ],
+            exclude: LANDING_VOLATILE,
           }),
         after: async () => {
           // A killed run's work files are gone once a later run starts.
