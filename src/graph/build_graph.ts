@@ -217,11 +217,14 @@ export function buildGraph(
       }
     } else if (n.kind === "generic_test") {
       addParent(n.id, n.attachedTo);
-      if (n.test.kind === "relationships") {
-        const to = resolveTestTarget(n, n.test.to, byName, relations, issues);
-        addParent(n.id, to);
-        // The test compiles against the resolved relation, however it was written.
-        if (to) nodes.set(n.id, { ...n, test: { ...n.test, to } });
+      if (n.test.reads.length) {
+        const reads = n.test.reads.map((to) => resolveTestTarget(n, to, byName, relations, issues));
+        for (const to of reads) addParent(n.id, to);
+        // The test compiles against the resolved relations, however they were written.
+        const resolved = reads.filter((to) => to !== undefined);
+        if (resolved.length === reads.length) {
+          nodes.set(n.id, { ...n, test: { ...n.test, reads: resolved } });
+        }
       }
     }
   }

@@ -18,6 +18,11 @@ function isBaseTable(value: Record<string, unknown>): value is Record<string, un
   return value.type === "BASE_TABLE" && typeof value.table_name === "string";
 }
 
+/** Removes trailing semicolons and white space so the SQL can be wrapped. */
+export function trimSql(sql: string): string {
+  return sql.replace(/[\s;]+$/, "");
+}
+
 /** Converts a character offset of `text` to a 1-based line and column. */
 export function lineColumn(text: string, offset: number): { line: number; column: number } {
   let line = 1;
