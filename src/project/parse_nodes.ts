@@ -21,7 +21,8 @@ export type SqlParser = (texts: readonly string[]) => Promise<ParseResult[]>;
 function refsIn(ast: unknown, rendered: RenderedSql): RelationRef[] {
   return extractRelations(ast, rendered.text).map((r) => {
     if (!rendered.sourceLines) return r;
-    return { ...r, line: rendered.sourceLines[r.line - 1] ?? r.line, column: 1 };
+    const { column: _column, ...rest } = r;
+    return { ...rest, line: rendered.sourceLines[r.line - 1] ?? r.line };
   });
 }
 

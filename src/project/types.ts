@@ -16,8 +16,10 @@ export interface RelationRef {
   relation: string;
   /** Character offset of the reference in the SQL text. */
   offset: number;
+  /** 1-based line in the file the user wrote. */
   line: number;
-  column: number;
+  /** 1-based column in that line; unknown when the SQL was rendered from a template. */
+  column?: number;
 }
 
 /** A generic data test declared in YAML (its kind is one of `test_kinds/`). */
