@@ -124,8 +124,20 @@ export function topologicalOrder(ids: readonly string[], parents: Map<string, st
  * one more issue.
  *
  * @example
- * ```ts ignore
- * const { graph, issues } = buildGraph(project, ["raw.claims"]);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolveConfig } from "../config.ts";
+ * import { loadProject } from "../project/load_project.ts";
+ * import { buildGraph } from "./build_graph.ts";
+ *
+ * const root = await Deno.makeTempDir();
+ * await Deno.mkdir(`${root}/models/staging`, { recursive: true });
+ * await Deno.writeTextFile(`${root}/models/staging/stg_claims.sql`, "select * from raw.claims");
+ * await Deno.writeTextFile(`${root}/models/staging/stg_claim.sql`, "select * from staging.claim");
+ * const { graph, issues } = buildGraph(await loadProject(resolveConfig(root)), ["raw.claims"]);
+ * assert.deepEqual(graph.parents.get("staging.stg_claims"), ["raw.claims"]);
+ * assert.match(issues[0]!.message, /Cannot resolve relation "staging\.claim".*no such model/);
+ * await Deno.remove(root, { recursive: true });
  * ```
  */
 export function buildGraph(
