@@ -4,15 +4,7 @@ import { openWarehouse } from "../../src/db/warehouse.ts";
 import { loadProject } from "../../src/project/load_project.ts";
 import { runProject } from "../../src/run/run_project.ts";
 import { runCli, tempProject } from "../helpers.ts";
-
-async function query(db: string, sql: string) {
-  const wh = await openWarehouse(db);
-  try {
-    return await wh.query(sql);
-  } finally {
-    wh.close();
-  }
-}
+import { query } from "../land/helpers.ts";
 
 /** Every file under `dir`, relative to it, sorted. */
 async function filesUnder(dir: string): Promise<string[]> {

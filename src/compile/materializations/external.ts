@@ -30,7 +30,7 @@ import { mapping, text, textList } from "../../project/yaml_schema.ts";
 import { defineMaterialization } from "./materialization.ts";
 
 /** The file that marks a folder as written by wharf for an external model. */
-export const EXTERNAL_MARKER = "_wharf.json";
+const EXTERNAL_MARKER = "_wharf.json";
 
 const LOCATION = 'a folder, relative to the project root (e.g. "exports/orders")';
 
@@ -111,7 +111,7 @@ async function countParquet(directory: string): Promise<number> {
  * partition columns typed as the model gives them. Without rows and with
  * partitions there are no files, so the view is an empty typed relation.
  */
-export function externalView(
+function externalView(
   relation: string,
   directory: string,
   columns: readonly Column[],
