@@ -248,3 +248,36 @@ Deno.test("an external model whose rebuild fails keeps its previous files and vi
     { id: 1, state: "NY" },
   ]);
 });
+
+Deno.test("external models never share a folder or write inside another's", async () => {
+  await using p = await tempProject({
+    "models/marts/a.sql": "select 1 as id",
+    "models/marts/b.sql": "select 2 as id",
+    "models/marts/c.sql": "select 3 as id",
+    "models/marts/marts.yml": [
+      "models:",
+      "  - name: a",
+      "    config: { materialized: external, location: exports/a }",
+      "  - name: b",
+      "    config: { materialized: external, location: exports/a }",
+      "  - name: c",
+      "    config: { materialized: external, location: exports/a/c }",
+    ].join("\n"),
+  });
+  await runProject("build", p.config, { db: p.db, select: ["marts.a"] });
+  const summary = await runProject("build", p.config, { db: p.db, select: ["marts.b", "marts.c"] });
+  const message = (id: string) => summary.results.find((r) => r.id === id)?.message ?? "";
+  assert.match(
+    message("marts.b"),
+    /Cannot write marts\.b to "exports\/a": the folder holds the files of marts\.a: give each external model its own folder/,
+  );
+  assert.match(
+    message("marts.c"),
+    /Cannot write marts\.c to "exports\/a\/c": it is inside the files of marts\.a \(.*exports\/a\)/,
+  );
+  assert.deepEqual(await filesUnder(join(p.root, "exports")), [
+    "a/_wharf.json",
+    "a/data_0.parquet",
+  ]);
+  assert.deepEqual(await query(p.db, "select id from marts.a"), [{ id: 1 }]);
+});

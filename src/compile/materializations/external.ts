@@ -54,26 +54,56 @@ interface Column {
   type: string;
 }
 
-/** Refuses a folder that holds files wharf did not write for an external model. */
+/** The model whose files `dir` holds, from its marker; undefined when it has none. */
+async function ownerOf(dir: string): Promise<string | undefined> {
+  try {
+    const marker: unknown = JSON.parse(await Deno.readTextFile(join(dir, EXTERNAL_MARKER)));
+    return typeof marker === "object" && marker !== null && "model" in marker
+      ? String(marker.model)
+      : "another model";
+  } catch (err) {
+    if (
+      err instanceof Deno.errors.NotFound || err instanceof Deno.errors.NotADirectory ||
+      err instanceof Deno.errors.PermissionDenied
+    ) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Refuses a folder a build must not replace: one that holds files wharf did
+ * not write, the files of another model, or lies inside another model's.
+ */
 async function claim(directory: string, location: string, relation: string): Promise<void> {
+  const refuse = (why: string) =>
+    new ModelError(relation, `Cannot write ${relation} to "${location}": ${why}`);
+  for (let d = dirname(directory); d !== dirname(d); d = dirname(d)) {
+    const owner = await ownerOf(d);
+    if (owner) {
+      throw refuse(
+        `it is inside the files of ${owner} (${d}): give each external model its own folder`,
+      );
+    }
+  }
   const names: string[] = [];
   try {
     for await (const e of Deno.readDir(directory)) names.push(e.name);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return;
-    throw new ModelError(
-      relation,
-      `Cannot write ${relation} to "${location}": ${
-        err instanceof Deno.errors.NotADirectory ? "it is a file, not a folder" : String(err)
-      }`,
-      { cause: err },
+    if (err instanceof Deno.errors.NotADirectory) throw refuse("it is a file, not a folder");
+    throw err;
+  }
+  if (names.length === 0) return;
+  const owner = await ownerOf(directory);
+  if (owner === relation) return;
+  if (owner) {
+    throw refuse(
+      `the folder holds the files of ${owner}: give each external model its own folder (or remove this one if ${owner} is gone)`,
     );
   }
-  if (names.length === 0 || names.includes(EXTERNAL_MARKER)) return;
   names.sort();
-  throw new ModelError(
-    relation,
-    `Cannot write ${relation} to "${location}": the folder holds files wharf did not write (${
+  throw refuse(
+    `the folder holds files wharf did not write (${
       names.slice(0, 3).map((n) => `"${n}"`).join(", ")
     }${
       names.length > 3 ? ", …" : ""
