@@ -93,16 +93,23 @@ const severity = oneOf(["error", "warn"] as const);
 const testConfig = mapping("a test's config", { severity: severity.optional() });
 
 /** Every key of a materialization's settings, in registry order. */
-function settingKeys(): string[] {
-  return [...new Set(MATERIALIZATIONS.flatMap((m) => m.configKeys))];
-}
+const SETTING_KEYS: readonly string[] = [
+  ...new Set(MATERIALIZATIONS.flatMap((m) => m.configKeys)),
+];
 
 const modelConfig = mapping("a model's config", {
   materialized: text("the name of a materialization").optional(),
   unique_key: textList().optional(),
   tags: textList().optional(),
   enabled: flag().optional(),
-}, { alsoKnown: settingKeys() });
+}, { alsoKnown: SETTING_KEYS });
+
+/** What every test reads beside its kind's arguments (which report unknown keys). */
+const testCommon = mapping("a test", {
+  column_name: text("a column name").optional(),
+  config: testConfig.optional(),
+  severity: severity.optional(),
+}, { open: true });
 
 const seedConfig = mapping("a seed's config", {
   column_types: z.record(z.string(), text("a DuckDB type name"), {
@@ -195,16 +202,7 @@ function readTest(
     return undefined;
   }
   const valid = readValue(file, argPath, kind.args, args) !== undefined;
-  const common = readMapping(
-    file,
-    argPath,
-    mapping("a test", {
-      column_name: text("a column name").optional(),
-      config: testConfig.optional(),
-      severity: severity.optional(),
-    }, { alsoKnown: Object.keys(args) }),
-    args,
-  );
+  const common = readMapping(file, argPath, testCommon, args);
   const col = common?.column_name ?? column;
   if (col === undefined && kind.column === "required") {
     file.report(
@@ -267,12 +265,7 @@ function readDescribed(
     const column = readMapping(
       file,
       cPath,
-      mapping(`column "${c.name}"`, {
-        name: z.string(),
-        description: text().nullish(),
-        tests: z.unknown().optional(),
-        data_tests: z.unknown().optional(),
-      }),
+      columnEntry,
       c,
     );
     columns.push({ name: c.name, description: column?.description ?? "" });
@@ -285,8 +278,16 @@ function readDescribed(
   return { file, path, name, description, columns, tests };
 }
 
+const columnEntry = mapping((c) => `column "${c.name}"`, {
+  name: z.string(),
+  description: text().nullish(),
+  tests: z.unknown().optional(),
+  data_tests: z.unknown().optional(),
+});
+
+/** An entry that describes a node (`what` names it, e.g. `model`), with `extra` keys. */
 function described(what: string, extra: z.ZodRawShape) {
-  return mapping(what, {
+  return mapping((v) => `${what} "${String(v.name).toLowerCase()}"`, {
     name: z.string(),
     description: text().nullish(),
     config: z.unknown().optional(),
@@ -297,21 +298,23 @@ function described(what: string, extra: z.ZodRawShape) {
   });
 }
 
+const modelEntry = described("model", { checks: z.unknown().optional() });
+const seedEntry = described("seed", {});
+const testEntry = mapping((v) => `test "${String(v.name).toLowerCase()}"`, {
+  name: z.string(),
+  description: text().nullish(),
+  config: testConfig.nullish(),
+});
+
 function readModels(file: YamlFile): ModelEntry[] {
   return entriesOf(file, ["models"]).map(({ path, name, value }) => {
-    readMapping(
-      file,
-      path,
-      described(`model "${name}"`, { checks: z.unknown().optional() }),
-      value,
-    );
+    readMapping(file, path, modelEntry, value);
     const entry: ModelEntry = { ...readDescribed(file, path, name, value), checks: value.checks };
     if (value.config === undefined || value.config === null) return entry;
     const config = readMapping(file, [...path, "config"], modelConfig, value.config);
     if (!config || !isRecord(value.config)) return entry;
-    const keys = settingKeys();
     const settings = Object.fromEntries(
-      Object.entries(value.config).filter(([k]) => keys.includes(k)),
+      Object.entries(value.config).filter(([k]) => SETTING_KEYS.includes(k)),
     );
     return { ...entry, config: { ...config, settings } };
   });
@@ -319,7 +322,7 @@ function readModels(file: YamlFile): ModelEntry[] {
 
 function readSeeds(file: YamlFile): SeedEntry[] {
   return entriesOf(file, ["seeds"]).map(({ path, name, value }) => {
-    readMapping(file, path, described(`seed "${name}"`, {}), value);
+    readMapping(file, path, seedEntry, value);
     const config = value.config === undefined || value.config === null
       ? {}
       : readMapping(file, [...path, "config"], seedConfig, value.config);
@@ -333,16 +336,7 @@ function readSeeds(file: YamlFile): SeedEntry[] {
 
 function readTestEntries(file: YamlFile): TestEntry[] {
   return entriesOf(file, ["tests", "data_tests"]).map(({ path, name, value }) => {
-    const entry = readMapping(
-      file,
-      path,
-      mapping(`test "${name}"`, {
-        name: z.string(),
-        description: text().nullish(),
-        config: testConfig.nullish(),
-      }),
-      value,
-    );
+    const entry = readMapping(file, path, testEntry, value);
     return {
       file,
       path,

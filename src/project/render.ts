@@ -93,10 +93,12 @@ export async function renderSql(
 ): Promise<{ rendered: Map<string, RenderedSql>; issues: ProjectIssue[] }> {
   const rendered = new Map<string, RenderedSql>();
   const issues: ProjectIssue[] = [];
-  for (const t of targets) {
-    const text = await Deno.readTextFile(join(context.root, t.path));
+  const texts = await Promise.all(
+    targets.map((t) => Deno.readTextFile(join(context.root, t.path))),
+  );
+  for (const [i, t] of targets.entries()) {
     try {
-      rendered.set(t.path, await hook(t.path, text, { ...context, kind: t.kind, id: t.id }));
+      rendered.set(t.path, await hook(t.path, texts[i]!, { ...context, kind: t.kind, id: t.id }));
     } catch (err) {
       issues.push({
         message: `Cannot render the SQL: ${err instanceof Error ? err.message : String(err)}`,

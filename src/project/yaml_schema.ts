@@ -70,13 +70,15 @@ export function oneOf<const V extends string>(values: readonly V[]): z.ZodType<V
   });
 }
 
-/** How a mapping names a key it does not read. */
-export type UnknownKeyMessage = (key: string, guess: string | undefined) => string;
+/** How a mapping names a key it does not read; `what` names the mapping. */
+export type UnknownKeyMessage = (key: string, guess: string | undefined, what: string) => string;
 
 /** Options of {@linkcode mapping}. */
 export interface MappingOptions {
   /** Keys read elsewhere (not by this schema) that are not reported as unknown. */
   alsoKnown?: readonly string[];
+  /** Every other key is read elsewhere (by a schema that reports it): none is reported here. */
+  open?: boolean;
   /** The message for a key the mapping does not read; by default names the closest key. */
   unknownKey?: UnknownKeyMessage;
   /** What a value that is not a mapping is said to lack (default "a mapping"). */
@@ -90,36 +92,37 @@ const SHAPES = new WeakMap<z.ZodType, z.ZodRawShape>();
 const UNKNOWN_KEY = "unknown_key";
 
 /**
- * A mapping with the keys of `shape`. Every other key is an issue at that
- * key: `unknown key "materialzed" in a model's config (did you mean
- * "materialized"?)` for a typo, `"pre_hook" in a model's config is not
- * implemented by wharf: remove it (…)` otherwise.
+ * A mapping with the keys of `shape`, named `what` in messages (a text, or
+ * a function of the mapping, e.g. `(v) => \`model "${v.name}"\``). Every
+ * other key is an issue at that key: `unknown key "materialzed" in a
+ * model's config (did you mean "materialized"?)` for a typo, `"pre_hook" in
+ * a model's config is not implemented by wharf: remove it (…)` otherwise.
  */
 export function mapping<S extends z.ZodRawShape>(
-  what: string,
+  what: string | ((value: Record<string, unknown>) => string),
   shape: S,
   options: MappingOptions = {},
 ): z.ZodType<z.output<z.ZodObject<S>>, unknown> {
   const own = Object.keys(shape);
   const known = [...own, ...(options.alsoKnown ?? [])];
   const message: UnknownKeyMessage = options.unknownKey ??
-    ((key, guess) =>
+    ((key, guess, name) =>
       guess
-        ? `unknown key "${key}" in ${what} (did you mean "${guess}"?)`
-        : `"${key}" in ${what} is not implemented by wharf: remove it (${what} reads ${
+        ? `unknown key "${key}" in ${name} (did you mean "${guess}"?)`
+        : `"${key}" in ${name} is not implemented by wharf: remove it (${name} reads ${
           known.map((k) => `"${k}"`).join(", ")
         })`);
   const expected = options.expected ?? "a mapping";
   const schema = z.looseObject(shape, {
     error: (iss) => `expected ${expected}, got ${describe(iss.input)}`,
   }).superRefine((value, ctx) => {
-    if (!isRecord(value)) return;
+    if (!isRecord(value) || options.open) return;
     for (const key of Object.keys(value)) {
       if (known.includes(key)) continue;
       ctx.addIssue({
         code: "custom",
         path: [key],
-        message: message(key, closest(key, known)),
+        message: message(key, closest(key, known), typeof what === "string" ? what : what(value)),
         params: { [UNKNOWN_KEY]: true },
       });
     }
