@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import type { ResolvedConfig } from "../config.ts";
 import { MATERIALIZATIONS } from "../compile/materializations/index.ts";
+import { closest } from "../graph/build_graph.ts";
 import type { ProjectFiles } from "./discover_files.ts";
 import { COMMON_TEST_KEYS } from "./test_kinds/common.ts";
 import { TEST_KINDS, testKind } from "./test_kinds/index.ts";
@@ -195,9 +196,13 @@ function readTest(
   const argPath = typeof raw === "string" ? path : [...path, name];
   const kind = testKind(name);
   if (!kind) {
+    const known = TEST_KINDS.flatMap((k) => k.names);
+    const guess = closest(name, known);
     file.report(
       argPath,
-      `unknown test "${name}": expected ${orList(TEST_KINDS.map((k) => k.names[0]!))}`,
+      `unknown test "${name}"${guess ? ` (did you mean "${guess}"?)` : ""}: expected ${
+        orList(TEST_KINDS.map((k) => k.names[0]!))
+      }`,
     );
     return undefined;
   }
