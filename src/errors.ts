@@ -114,20 +114,6 @@ export class ModelError extends WharfError {
   }
 }
 
-/** Data tests with severity `error` failed. */
-export class TestFailure extends WharfError {
-  readonly failed: readonly string[];
-  constructor(failed: readonly string[]) {
-    super(
-      `${failed.length} data test${failed.length === 1 ? "" : "s"} failed: ${
-        failed.map((f) => `"${f}"`).join(", ")
-      } (failing rows are in the wharf_failures schema)`,
-    );
-    this.name = "TestFailure";
-    this.failed = failed;
-  }
-}
-
 /** The warehouse could not be opened or queried. */
 export class WarehouseError extends WharfError {
   readonly file: string;

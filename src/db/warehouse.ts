@@ -248,8 +248,18 @@ export class Warehouse implements Session {
    * Runs `fn` with a connection of its own, returned to the pool afterwards.
    *
    * @example
-   * ```ts ignore
-   * await wh.withConnection((s) => s.exec("create table t (a int)"));
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openWarehouse } from "./warehouse.ts";
+   *
+   * const wh = await openWarehouse(":memory:");
+   * // A temporary table lives as long as its connection: one connection for both statements.
+   * const rows = await wh.withConnection(async (s) => {
+   *   await s.exec("create temp table t as select 1 as a");
+   *   return await s.query("select a from t");
+   * });
+   * assert.deepEqual(rows, [{ a: 1 }]);
+   * wh.close();
    * ```
    */
   async withConnection<T>(fn: (session: Session) => Promise<T>): Promise<T> {
@@ -439,9 +449,12 @@ export async function checkWarehousePath(path: string): Promise<boolean> {
  * @throws {WarehousePathError} when the path is a folder or a file that is
  * not a DuckDB database.
  * @example
- * ```ts ignore
- * const wh = await openWarehouse("warehouse.duckdb");
- * console.log(await wh.query("select 42 as answer"));
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { openWarehouse } from "./warehouse.ts";
+ *
+ * const wh = await openWarehouse(":memory:");
+ * assert.deepEqual(await wh.query("select 42 as answer"), [{ answer: 42 }]);
  * wh.close();
  * ```
  */

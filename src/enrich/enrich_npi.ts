@@ -229,7 +229,7 @@ async function writeResults(s: Session, results: readonly Result[]): Promise<voi
     await s.append(
       "raw",
       "npi_responses",
-      responses.map((r) => [r.npi, r.fetchedAt.toISOString(), r.status, r.body!]) as never,
+      responses.map((r) => [r.npi, r.fetchedAt.toISOString(), r.status, r.body!]),
     );
   }
   const row = "(?, ?, ?, ?, ?, ?, ?::TIMESTAMPTZ)";

@@ -141,8 +141,20 @@ export function topologicalOrder(ids: readonly string[], parents: Map<string, st
  * one more issue.
  *
  * @example
- * ```ts ignore
- * const { graph, issues } = buildGraph(project, ["raw.claims"]);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolveConfig } from "../config.ts";
+ * import { loadProject } from "../project/load_project.ts";
+ * import { buildGraph } from "./build_graph.ts";
+ *
+ * const root = await Deno.makeTempDir();
+ * await Deno.mkdir(`${root}/models/staging`, { recursive: true });
+ * await Deno.writeTextFile(`${root}/models/staging/stg_claims.sql`, "select * from raw.claims");
+ * await Deno.writeTextFile(`${root}/models/staging/stg_claim.sql`, "select * from staging.claim");
+ * const { graph, issues } = buildGraph(await loadProject(resolveConfig(root)), ["raw.claims"]);
+ * assert.deepEqual(graph.parents.get("staging.stg_claims"), ["raw.claims"]);
+ * assert.match(issues[0]!.message, /Cannot resolve relation "staging\.claim".*no such model/);
+ * await Deno.remove(root, { recursive: true });
  * ```
  */
 export function buildGraph(
@@ -234,11 +246,14 @@ export function buildGraph(
       }
     } else if (n.kind === "generic_test") {
       addParent(n.id, n.attachedTo);
-      if (n.test.kind === "relationships") {
-        const to = resolveTestTarget(n, n.test.to, byName, relations, issues);
-        addParent(n.id, to);
-        // The test compiles against the resolved relation, however it was written.
-        if (to) nodes.set(n.id, { ...n, test: { ...n.test, to } });
+      if (n.test.reads.length) {
+        const reads = n.test.reads.map((to) => resolveTestTarget(n, to, byName, relations, issues));
+        for (const to of reads) addParent(n.id, to);
+        // The test compiles against the resolved relations, however they were written.
+        const resolved = reads.filter((to) => to !== undefined);
+        if (resolved.length === reads.length) {
+          nodes.set(n.id, { ...n, test: { ...n.test, reads: resolved } });
+        }
       }
     }
   }

@@ -178,8 +178,30 @@ export interface SelectOptions {
  * name), or the selection as a whole matches nothing.
  *
  * @example
- * ```ts ignore
- * selectNodes(graph, { select: ["+marts.members", "tag:nightly"], exclude: ["stg_old"] });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolveConfig } from "../config.ts";
+ * import { loadProject } from "../project/load_project.ts";
+ * import { buildGraph } from "./build_graph.ts";
+ * import { selectNodes } from "./select.ts";
+ *
+ * const root = await Deno.makeTempDir();
+ * const write = async (path: string, text: string) => {
+ *   await Deno.mkdir(`${root}/${path.split("/").slice(0, -1).join("/")}`, { recursive: true });
+ *   await Deno.writeTextFile(`${root}/${path}`, text);
+ * };
+ * await write("models/staging/stg_members.sql", "select 1 as id");
+ * await write("models/staging/stg_old.sql", "select 1 as id");
+ * await write("models/marts/members.sql", "select * from staging.stg_members");
+ * const { graph } = buildGraph(await loadProject(resolveConfig(root)), []);
+ * assert.deepEqual(selectNodes(graph, { select: ["+marts.members"] }), [
+ *   "staging.stg_members",
+ *   "marts.members",
+ * ]);
+ * assert.deepEqual(selectNodes(graph, { select: ["layer:staging"], exclude: ["stg_old"] }), [
+ *   "staging.stg_members",
+ * ]);
+ * await Deno.remove(root, { recursive: true });
  * ```
  */
 export function selectNodes(graph: Graph, options: SelectOptions = {}): string[] {

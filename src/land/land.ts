@@ -254,9 +254,20 @@ export async function landUpload(
  * {@linkcode LandingError} for a path that does not exist. Files that cannot be read do not throw:
  * they are `failed` outcomes, recorded in the manifest.
  * @example
- * ```ts ignore
- * const summary = await land(config, ["deliveries/"]);
- * console.log(summary.outcomes.map((o) => `${o.status} ${o.file}`));
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolveConfig } from "../config.ts";
+ * import { land } from "./land.ts";
+ *
+ * const root = await Deno.makeTempDir();
+ * await Deno.mkdir(`${root}/deliveries`);
+ * await Deno.writeTextFile(`${root}/deliveries/members-202401.csv`, "member_id,zip\n1,02130\n");
+ * const config = resolveConfig(root, {
+ *   sources: [{ name: "members", pattern: "^members-(?<period>\\d{6})\\.csv$" }],
+ * });
+ * const summary = await land(config, ["deliveries/"], { cwd: root });
+ * assert.deepEqual(summary.outcomes.map((o) => [o.status, o.rows]), [["landed", 1]]);
+ * await Deno.remove(root, { recursive: true });
  * ```
  */
 export async function land(

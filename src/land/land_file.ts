@@ -32,7 +32,8 @@ import {
   writeManifest,
 } from "./manifest.ts";
 import { columnNames } from "./names.ts";
-import { readJsonArray, readNdjson, readXlsx, type Records } from "./read_records.ts";
+import { findFormat } from "./formats/index.ts";
+import type { Records } from "./read_records.ts";
 import { DUCKDB_MAX_LINE, scanText, type TextScan } from "./scan_text.ts";
 import type { FileMatch, Source } from "./sources.ts";
 import { FileChanged, type StagedFile, stageFile } from "./staging.ts";
@@ -374,9 +375,10 @@ class Landing {
   async land(staged: StagedFile): Promise<Landed> {
     this.size = staged.size;
     this.info = await inspectFile(staged.path, this.name, this.source);
-    return this.info.format === "csv"
-      ? await this.landDelimited(staged, this.info)
-      : await this.landRecords(staged, this.info);
+    const read = findFormat(this.info.format)?.read;
+    return read
+      ? await this.landRecords(staged, (bytes) => read(bytes, this.name, this.source))
+      : await this.landDelimited(staged, this.info);
   }
 
   /** Names the header's columns and checks them against the source. */
@@ -535,7 +537,10 @@ class Landing {
     return await attempt(true);
   }
 
-  async landRecords(staged: StagedFile, info: FileInfo): Promise<Landed> {
+  async landRecords(
+    staged: StagedFile,
+    read: (bytes: Uint8Array) => Records | Promise<Records>,
+  ): Promise<Landed> {
     // Read once: the bytes hashed are the bytes landed.
     const bytes = await Deno.readFile(staged.path);
     this.progress()?.(bytes.length);
@@ -544,11 +549,7 @@ class Landing {
     await this.wh.withConnection((s) =>
       priorLanding(s, sha256, this.source.name, this.name, this.file)
     );
-    const records: Records = info.format === "json"
-      ? readJsonArray(bytes, this.name)
-      : info.format === "ndjson"
-      ? readNdjson(bytes, this.name)
-      : await readXlsx(bytes, this.name, this.source.sheet);
+    const records = await read(bytes);
     const names = await this.columnsOf(records.headers);
     assertRecordCounts(this.file, records.read, records.rows.length, records.rejects.length);
     return await this.wh.transaction(async (s) => {

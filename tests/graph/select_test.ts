@@ -25,8 +25,8 @@ function graph() {
       genericTest("rel_orders_people", "staging.stg_orders", {
         kind: "relationships",
         column: "id",
-        to: "marts.people",
-        field: "id",
+        args: { to: "marts.people", field: "id" },
+        reads: ["marts.people"],
       }),
     ],
   });
