@@ -24,14 +24,7 @@ export function compileCommand(): Command {
       }
       if (!c) console.log(`-- ${id} is a raw table landed by \`wharf land\`; nothing to compile`);
       else if (c.kind === "test") console.log(`-- rows returned are failures\n${c.query};`);
-      else if (c.kind === "model" && c.materialized === "ephemeral") {
-        console.log(`-- ephemeral: inlined as a CTE into the models that read it\n${c.select};`);
-      } else if (c.kind === "model" && c.materialized === "incremental") {
-        console.log(
-          `-- first run or --full-refresh\n${c.sql};\n\n-- later runs, in one transaction\n${
-            c.incremental.join(";\n\n")
-          };`,
-        );
-      } else console.log(`${c.sql.trimEnd()};`);
+      else if (c.kind === "model") console.log(c.script.trimEnd());
+      else console.log(`${c.sql.trimEnd()};`);
     });
 }

@@ -7,7 +7,7 @@
 import { Command } from "commander";
 import { join } from "node:path";
 import { globals, projectConfig, userCwd } from "./context.ts";
-import { problemLines, resultLine, table } from "./output.ts";
+import { counted, problemLines, resultLine, table } from "./output.ts";
 
 /** The `demo` command. */
 export function demoCommand(): Command {
@@ -40,10 +40,12 @@ export function demoCommand(): Command {
           const rows = s.outcomes.reduce((n, o) => n + o.rows, 0);
           console.log(
             count("landed")
-              ? `Landed ${count("landed")} files (${rows} rows), ${
+              ? `Landed ${counted(count("landed"), "file")} (${counted(rows, "row")}), ${
                 count("skipped")
               } already landed, ${count("failed")} failed.`
-              : `Nothing new to land: all ${s.outcomes.length} files were landed before.`,
+              : `Nothing new to land: ${
+                s.outcomes.length === 1 ? "the file was" : `all ${s.outcomes.length} files were`
+              } landed before.`,
           );
         },
         onPlan: (nodes) => (total = nodes.length),

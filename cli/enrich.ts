@@ -142,6 +142,16 @@ export function enrichCommand(): Command {
                   count(summary.states.failed, "NPI")
                 } failed: the last error of each is in wharf.npi_ledger; retry them with --retry-failed.`,
               );
+              for (const f of summary.failures) {
+                console.log(`  ${count(f.count, "NPI")}: ${f.error}`);
+              }
+              if (summary.failures.some((f) => /connection failed|timed out/.test(f.error))) {
+                console.log(
+                  `  Is the registry reachable from here? It was ${
+                    String(opts.registry ?? config.npi.registry ?? NPI_REGISTRY)
+                  }; pass --registry URL (or npi.registry in wharf.config.ts) for another.`,
+                );
+              }
             }
           }
           if (!ok) Deno.exitCode = 1;

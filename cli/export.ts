@@ -29,6 +29,16 @@ export function exportCommand(): Command {
               "\n",
             ),
           );
+          const enriched = Object.entries(summary)
+            .filter(([f]) => f !== "Failed.csv")
+            .reduce((n, [, rows]) => n + rows, 0);
+          if (enriched === 0) {
+            console.error(
+              `warning: no NPI is enriched yet${
+                summary["Failed.csv"] ? ` (Failed.csv says why for ${summary["Failed.csv"]})` : ""
+              }: run \`wharf enrich npi <list>\` first`,
+            );
+          }
         }
       }),
   );

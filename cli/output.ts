@@ -16,6 +16,11 @@ function paint(code: number, text: string): string {
   return useColor ? `\x1b[${code}m${text}\x1b[0m` : text;
 }
 
+/** `1 file`, `2 files`: a count and its noun, plural unless one (nouns that add an "s"). */
+export function counted(n: number, noun: string): string {
+  return `${n.toLocaleString("en-US")} ${noun}${n === 1 ? "" : "s"}`;
+}
+
 /** Colors: green, yellow, red, dim. */
 export const color = {
   green: (t: string) => paint(32, t),

@@ -7,7 +7,7 @@
 import { Command } from "commander";
 import type { PlanKind } from "../src/compile/compile_project.ts";
 import { globals, projectConfig } from "./context.ts";
-import { resultLine, summaryLines } from "./output.ts";
+import { counted, resultLine, summaryLines } from "./output.ts";
 
 /** Options shared by the node-running commands. */
 export interface RunNodesOptions {
@@ -72,10 +72,10 @@ export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptio
       const by = (k: string) => nodes.filter((n) => n.kind === k).length;
       console.log(
         total === 0
-          ? "Nothing to do: no node matches the selection."
-          : `Running ${by("seed")} seeds, ${by("model")} models, ${by("test")} tests with ${
-            threads ?? config.threads
-          } threads on ${config.db}`,
+          ? `Nothing to do: the project has nothing \`wharf ${kind}\` runs.`
+          : `Running ${counted(by("seed"), "seed")}, ${counted(by("model"), "model")}, ${
+            counted(by("test"), "test")
+          } with ${threads ?? config.threads} threads on ${config.db}`,
       );
     },
     onResult: (r) => {

@@ -26,6 +26,9 @@ export function serveCommand(): Command {
       const { prepareServer, serverTokens } = await import("../src/serve/start.ts");
       const { createApp } = await import("../src/serve/app.ts");
       const config = await projectConfig(self);
+      // A folder or a file that is not a DuckDB database is the user's to fix, not "no warehouse yet".
+      const { checkWarehousePath } = await import("../src/db/warehouse.ts");
+      await checkWarehousePath(config.db);
       const port = opts.port === undefined ? config.serve.port : Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
         throw new UsageError(`Invalid --port "${opts.port}"`);

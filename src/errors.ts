@@ -114,20 +114,6 @@ export class ModelError extends WharfError {
   }
 }
 
-/** Data tests with severity `error` failed. */
-export class TestFailure extends WharfError {
-  readonly failed: readonly string[];
-  constructor(failed: readonly string[]) {
-    super(
-      `${failed.length} data test${failed.length === 1 ? "" : "s"} failed: ${
-        failed.map((f) => `"${f}"`).join(", ")
-      } (failing rows are in the wharf_failures schema)`,
-    );
-    this.name = "TestFailure";
-    this.failed = failed;
-  }
-}
-
 /** The warehouse could not be opened or queried. */
 export class WarehouseError extends WharfError {
   readonly file: string;
@@ -144,6 +130,24 @@ export class WarehousePathError extends WarehouseError {
   constructor(file: string, message: string, options?: ErrorOptions) {
     super(file, message, options);
     this.name = "WarehousePathError";
+  }
+}
+
+/**
+ * The warehouse was written by a newer wharf: its schema version is higher
+ * than any this wharf knows. Exit code 2: use a wharf as new, or another file.
+ */
+export class WarehouseVersionError extends WarehouseError {
+  override readonly exitCode = 2;
+  /** The warehouse's schema version. */
+  readonly found: number;
+  /** The highest version this wharf knows. */
+  readonly known: number;
+  constructor(file: string, found: number, known: number, message: string) {
+    super(file, message);
+    this.name = "WarehouseVersionError";
+    this.found = found;
+    this.known = known;
   }
 }
 

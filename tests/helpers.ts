@@ -5,7 +5,7 @@
  * @module
  */
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { resolveConfig, type ResolvedConfig, type WharfConfig } from "../src/config.ts";
 
 /** The repository root. */
@@ -58,6 +58,21 @@ export async function tempProject(
     remove: (path: string) => Deno.remove(join(root, path)),
     [Symbol.asyncDispose]: () => Deno.remove(root, { recursive: true }),
   };
+}
+
+/**
+ * A temporary project that is the repository's healthcare project (models,
+ * sql and configuration linked), with its own warehouse and target folder.
+ */
+export async function healthcareProject(): Promise<TempProject> {
+  const p = await tempProject();
+  await Deno.symlink(join(REPO, "models"), join(p.root, "models"));
+  await Deno.symlink(join(REPO, "sql"), join(p.root, "sql"));
+  await p.write(
+    "wharf.config.ts",
+    `export { default } from "${pathToFileURL(join(REPO, "wharf.config.ts")).href}";\n`,
+  );
+  return p;
 }
 
 /** Copies the example project into a temporary folder. */

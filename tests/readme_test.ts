@@ -287,6 +287,15 @@ exec "${Deno.execPath()}" "$@"
         }
       }
       for (const c of inline) if (!(c.text in NOT_RUN)) await run(c, []);
+      // Every selector of the Selection table selects something in the shipped project.
+      const table = readme.slice(readme.indexOf("### Selection"), readme.indexOf("## A project"));
+      for (const row of table.split("\n").filter((l) => l.startsWith("| `"))) {
+        const line = readme.slice(0, readme.indexOf(row)).split("\n").length;
+        for (const m of row.split("|")[1]!.matchAll(/`([^`]+)`/g)) {
+          if (m[1] === "a b" || m[1]!.startsWith("-s ")) continue;
+          await run({ text: `deno task wharf ls -s '${m[1]}'`, line }, []);
+        }
+      }
     } finally {
       await Deno.remove(root, { recursive: true });
     }

@@ -7,7 +7,8 @@
  */
 import { quoteIdent, quoteLiteral, quoteRelation } from "../db/sql.ts";
 import type { Graph } from "../graph/build_graph.ts";
-import { trimSql } from "../project/load_project.ts";
+import { trimSql } from "../project/relations.ts";
+import { testKind } from "../project/test_kinds/index.ts";
 import type {
   GenericTest,
   ModelNode,
@@ -16,6 +17,7 @@ import type {
   SeedNode,
   Severity,
 } from "../project/types.ts";
+import { materialization } from "./materializations/index.ts";
 
 /** A seed: a CSV file loaded into a table. */
 export interface CompiledSeed {
@@ -25,16 +27,25 @@ export interface CompiledSeed {
   sql: string;
 }
 
-/** A view or table model. */
+/**
+ * A model, compiled by its materialization (`materializations/`): plain
+ * data, so it can be printed, written to `target/` and tested without a
+ * database.
+ */
 export interface CompiledModel {
   kind: "model";
   id: string;
   relation: string;
-  materialized: "view" | "table" | "ephemeral";
+  /** The materialization that builds it (`table` for a view or table with row checks). */
+  materialized: string;
   /** The model's SELECT with ephemeral models inlined. */
   select: string;
-  /** The statement that builds it (empty for ephemeral models; the first of `checked` when checked). */
+  /** The statement of a full build (empty when it is inlined; the first of `checked` when checked). */
   sql: string;
+  /** Every statement a build may run, commented: what `wharf compile` and `target/run/` show. */
+  script: string;
+  /** What its materialization's build needs beyond `sql` (more statements, paths). */
+  parts: unknown;
   /** With row-level checks: the statements that build the model and its `__rejected` table, in one transaction. */
   checked?: CompiledChecks;
 }
@@ -65,19 +76,6 @@ export interface CompiledChecks {
   cleanup: string;
 }
 
-/** An incremental model: a full build, and the statements of a later run. */
-export interface CompiledIncremental {
-  kind: "model";
-  id: string;
-  relation: string;
-  materialized: "incremental";
-  select: string;
-  /** First run or `--full-refresh`: builds the table from everything. */
-  sql: string;
-  /** Later runs, in one transaction: stage new rows, merge, clean up. */
-  incremental: string[];
-}
-
 /** A data test: a query whose rows are failures, stored under `wharf_failures`. */
 export interface CompiledTest {
   kind: "test";
@@ -92,15 +90,13 @@ export interface CompiledTest {
 }
 
 /** Any compiled node. */
-export type CompiledNode = CompiledSeed | CompiledModel | CompiledIncremental | CompiledTest;
+export type CompiledNode = CompiledSeed | CompiledModel | CompiledTest;
 
 /** Options of {@linkcode compileNode}. */
 export interface CompileOptions {
   /** Absolute project root, used to give seeds absolute file paths. */
   root: string;
 }
-
-const SRC = "__wharf_src";
 
 /** Ends the reference text that starts at `offset` (a dotted, maybe quoted, name). */
 function referenceEnd(sql: string, offset: number): number {
@@ -127,6 +123,11 @@ function referenceEnd(sql: string, offset: number): number {
   }
 }
 
+/** True for a model its materialization inlines into the queries that read it. */
+function isInlined(node: ProjectNode | undefined): boolean {
+  return node?.kind === "model" && materialization(node.config.materialized).inlined;
+}
+
 function ephemeralName(id: string): string {
   return `__wharf_ephemeral_${id.replace(".", "__")}`;
 }
@@ -140,10 +141,7 @@ function inlineEphemerals(
   sql: string,
   refs: readonly RelationRef[],
 ): string {
-  const ephemeral = refs.filter((r) => {
-    const n = graph.nodes.get(r.relation);
-    return n?.kind === "model" && n.config.materialized === "ephemeral";
-  });
+  const ephemeral = refs.filter((r) => isInlined(graph.nodes.get(r.relation)));
   if (ephemeral.length === 0) return trimSql(sql);
   let out = "";
   let last = 0;
@@ -163,7 +161,7 @@ function inlineEphemerals(
 /** The SQL that stands for a relation in another query (a subquery for ephemeral models). */
 function relationSql(graph: Graph, id: string): string {
   const n = graph.nodes.get(id);
-  if (n?.kind === "model" && n.config.materialized === "ephemeral") {
+  if (n?.kind === "model" && isInlined(n)) {
     return `(\n${inlineEphemerals(graph, n.sql, n.refs)}\n)`;
   }
   const [schema, name] = id.split(".");
@@ -179,44 +177,6 @@ function seedSql(seed: SeedNode, root: string): string {
   return `CREATE OR REPLACE TABLE ${quoteRelation("seeds", seed.name)} AS\nSELECT * FROM read_csv(${
     quoteLiteral(path)
   }, header = true, auto_detect = true${typeArg})`;
-}
-
-function dedupe(model: ModelNode): string {
-  const { uniqueKey, watermark } = model.config;
-  if (uniqueKey.length === 0 || !watermark) return "";
-  return `\nQUALIFY row_number() OVER (PARTITION BY ${
-    uniqueKey.map(quoteIdent).join(", ")
-  } ORDER BY ${quoteIdent(watermark)} DESC NULLS LAST, ${SRC} DESC) = 1`;
-}
-
-function incrementalSql(model: ModelNode, select: string): CompiledIncremental {
-  const target = quoteRelation(model.layer, model.name);
-  const wm = quoteIdent(model.config.watermark ?? "");
-  const staged = quoteIdent(`__wharf_new_${model.layer}_${model.name}`);
-  const keys = model.config.uniqueKey.map(quoteIdent);
-  const from = `SELECT * FROM (\n${select}\n) AS ${SRC}`;
-  const statements = [
-    `CREATE OR REPLACE TEMP TABLE ${staged} AS\n${from}\nWHERE ${SRC}.${wm} > (SELECT max(${wm}) FROM ${target})\n   OR (SELECT max(${wm}) FROM ${target}) IS NULL${
-      dedupe(model)
-    }`,
-  ];
-  if (keys.length) {
-    statements.push(
-      `DELETE FROM ${target} AS t WHERE EXISTS (SELECT 1 FROM ${staged} AS n WHERE ${
-        keys.map((k) => `n.${k} IS NOT DISTINCT FROM t.${k}`).join(" AND ")
-      })`,
-    );
-  }
-  statements.push(`INSERT INTO ${target} BY NAME SELECT * FROM ${staged}`, `DROP TABLE ${staged}`);
-  return {
-    kind: "model",
-    id: model.id,
-    relation: model.id,
-    materialized: "incremental",
-    select,
-    sql: `CREATE OR REPLACE TABLE ${target} AS\n${from}${dedupe(model)}`,
-    incremental: statements,
-  };
 }
 
 /**
@@ -315,35 +275,53 @@ function checkedModel(model: ModelNode, select: string): CompiledChecks {
   };
 }
 
-/** The query returning the rows that fail a generic test. */
+/** The query returning the rows that fail a generic test (built by its kind, `test_kinds/`). */
 export function genericTestQuery(graph: Graph, attachedTo: string, test: GenericTest): string {
-  const rel = relationSql(graph, attachedTo);
-  const col = test.column === undefined ? "" : quoteIdent(test.column);
-  switch (test.kind) {
-    case "unique":
-      return `SELECT ${col} AS value, count(*) AS n_records\nFROM ${rel}\nWHERE ${col} IS NOT NULL\nGROUP BY ${col}\nHAVING count(*) > 1`;
-    case "not_null":
-      return `SELECT *\nFROM ${rel}\nWHERE ${col} IS NULL`;
-    case "accepted_values":
-      return `SELECT *\nFROM ${rel}\nWHERE ${col} IS NOT NULL\n  AND CAST(${col} AS VARCHAR) NOT IN (${
-        test.values.map(quoteLiteral).join(", ")
-      })`;
-    case "relationships":
-      return `SELECT child.*\nFROM ${rel} AS child\nWHERE child.${col} IS NOT NULL\n  AND NOT EXISTS (SELECT 1 FROM ${
-        relationSql(graph, test.to)
-      } AS parent WHERE parent.${quoteIdent(test.field)} = child.${col})`;
-    case "expression":
-      return `SELECT *\nFROM ${rel}\nWHERE NOT coalesce((${test.expression}), false)`;
-  }
+  const kind = testKind(test.kind);
+  if (!kind) throw new Error(`No test kind "${test.kind}"`);
+  return kind.query(test, {
+    relation: relationSql(graph, attachedTo),
+    column: test.column === undefined ? "" : quoteIdent(test.column),
+    reads: test.reads.map((id) => relationSql(graph, id)),
+  });
 }
 
 /**
  * Compiles one node. Sources compile to nothing (`undefined`).
  *
  * @example
- * ```ts ignore
- * const compiled = compileNode(graph, graph.nodes.get("marts.members")!, { root });
- * console.log(compiled?.kind === "model" ? compiled.sql : "");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolveConfig } from "../config.ts";
+ * import { buildGraph } from "../graph/build_graph.ts";
+ * import { compileNode } from "./compile.ts";
+ *
+ * const model = {
+ *   kind: "model" as const,
+ *   id: "marts.m",
+ *   layer: "marts",
+ *   name: "m",
+ *   path: "models/marts/m.sql",
+ *   sql: "select 1 as id",
+ *   description: "",
+ *   columns: [],
+ *   config: { materialized: "table", uniqueKey: [], tags: [], enabled: true, options: {} },
+ *   refs: [],
+ *   checks: [],
+ *   checkRefs: [],
+ *   columnLineage: {},
+ * };
+ * const project = {
+ *   config: resolveConfig("/p"),
+ *   models: [model],
+ *   seeds: [],
+ *   tests: [],
+ *   macros: [],
+ *   issues: [],
+ * };
+ * const { graph } = buildGraph(project, []);
+ * const compiled = compileNode(graph, graph.nodes.get("marts.m")!, { root: "/p" });
+ * assert.equal(compiled?.kind === "model" && compiled.sql, 'CREATE OR REPLACE TABLE "marts"."m" AS\nselect 1 as id\n');
  * ```
  */
 export function compileNode(
@@ -358,54 +336,21 @@ export function compileNode(
       return { kind: "seed", id: node.id, relation: node.id, sql: seedSql(node, options.root) };
     case "model": {
       const select = inlineEphemerals(graph, node.sql, node.refs);
-      const target = quoteRelation(node.layer, node.name);
-      if (
-        node.checks.length &&
-        (node.config.materialized === "view" || node.config.materialized === "table")
-      ) {
+      const base = { kind: "model", id: node.id, relation: node.id, select } as const;
+      const m = materialization(node.config.materialized);
+      if (node.checks.length && m.checks) {
         const checked = checkedModel(node, select);
+        const statements = [...checked.statements, checked.cleanup];
         return {
-          kind: "model",
-          id: node.id,
-          relation: node.id,
+          ...base,
           materialized: "table",
-          select,
-          sql: checked.statements[0]!,
+          sql: checked.statements[0],
+          script: `${statements.join(";\n\n")};\n`,
+          parts: {},
           checked,
         };
       }
-      switch (node.config.materialized) {
-        case "view":
-          return {
-            kind: "model",
-            id: node.id,
-            relation: node.id,
-            materialized: "view",
-            select,
-            sql: `CREATE OR REPLACE VIEW ${target} AS\n${select}\n`,
-          };
-        case "table":
-          return {
-            kind: "model",
-            id: node.id,
-            relation: node.id,
-            materialized: "table",
-            select,
-            sql: `CREATE OR REPLACE TABLE ${target} AS\n${select}\n`,
-          };
-        case "ephemeral":
-          return {
-            kind: "model",
-            id: node.id,
-            relation: node.id,
-            materialized: "ephemeral",
-            select,
-            sql: "",
-          };
-        case "incremental":
-          return incrementalSql(node, select);
-      }
-      break;
+      return { ...base, materialized: m.name, ...m.compile(node, select, options.root) };
     }
     case "generic_test":
       return {

@@ -11,6 +11,7 @@ import { buildGraph, type Graph } from "../graph/build_graph.ts";
 import { loadProject, type LoadProjectOptions } from "../project/load_project.ts";
 import type { Project } from "../project/types.ts";
 import { type CompiledNode, compileNode } from "./compile.ts";
+import { materialization } from "./materializations/index.ts";
 
 /** A project with its graph and every node compiled. */
 export interface CompiledProject {
@@ -102,7 +103,7 @@ export const PLAN_KINDS: Record<PlanKind, readonly CompiledNode["kind"][]> = {
 };
 
 function isEphemeral(n: CompiledNode | undefined): boolean {
-  return n?.kind === "model" && n.materialized === "ephemeral";
+  return n?.kind === "model" && materialization(n.materialized).inlined;
 }
 
 /**
@@ -189,16 +190,8 @@ export async function writeCompiled(
   for (const n of nodes) {
     const file = join(target, runFile(n));
     if (n.kind === "test") files.set(file, `${n.query}\n`);
-    else if (n.kind === "model" && n.materialized === "incremental") {
-      files.set(
-        file,
-        `-- first run or --full-refresh\n${n.sql};\n\n-- later runs (one transaction)\n${
-          n.incremental.join(";\n\n")
-        };\n`,
-      );
-    } else if (n.kind === "model" && n.checked) {
-      files.set(file, `${[...n.checked.statements, n.checked.cleanup].join(";\n\n")};\n`);
-    } else files.set(file, `${n.sql};\n`);
+    else if (n.kind === "model") files.set(file, n.script);
+    else files.set(file, `${n.sql};\n`);
     if (n.kind === "model") {
       files.set(join(target, "compiled", runFile(n).replace(/^run[\\/]/, "")), `${n.select}\n`);
     }

@@ -32,9 +32,11 @@ export interface Positions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { positionsIn } from "./parse_sql.ts";
+ *
  * const at = positionsIn("-- … \nselect 1");
- * at.fromBytes(6); // 4: "…" is 3 bytes but 1 code unit
+ * assert.equal(at.fromBytes(6), 4); // "…" is 3 bytes but 1 code unit
  * ```
  */
 export function positionsIn(text: string): Positions {
@@ -118,8 +120,13 @@ function toResult(raw: string, text: string): ParseResult {
  * JSON, or the parser's error with the string index it points at.
  *
  * @example
- * ```ts ignore
- * const [r] = await parseSql(["select * from staging.orders"]);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseSql } from "./parse_sql.ts";
+ *
+ * const [ok, bad] = await parseSql(["select * from staging.orders", "select from where"]);
+ * assert.ok(ok?.ok);
+ * assert.ok(bad && !bad.ok && /syntax error/.test(bad.message));
  * ```
  */
 export async function parseSql(texts: readonly string[]): Promise<ParseResult[]> {

@@ -42,9 +42,19 @@ function recordPath(db: string, pid: number): string {
  * file nobody else can.
  *
  * @example
- * ```ts ignore
- * const release = registerHolder("warehouse.duckdb", "wharf build", { readOnly: false });
- * try { … } finally { release(); }
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { findHolder, registerHolder } from "./register_holder.ts";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const release = registerHolder(`${dir}/warehouse.duckdb`, "wharf build", { readOnly: false });
+ * try {
+ *   const held = await findHolder(`${dir}/warehouse.duckdb`, Deno.pid, Deno.execPath());
+ *   assert.equal(held?.command, "wharf build");
+ * } finally {
+ *   release();
+ * }
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export function registerHolder(

@@ -10,8 +10,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { quoteIdent } from "./sql.ts";
- * quoteIdent('my "col"'); // => '"my ""col"""'
+ *
+ * assert.equal(quoteIdent('my "col"'), '"my ""col"""');
  * ```
  */
 export function quoteIdent(name: string): string {

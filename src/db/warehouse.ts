@@ -8,6 +8,12 @@ import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from "@duckdb
 import { WarehouseError, WarehousePathError } from "../errors.ts";
 import { describeHolder, findHolder, registerHolder } from "./register_holder.ts";
 import { runStatements, type StatementResult } from "./run_statements.ts";
+import {
+  checkSchemaVersion,
+  migrateWarehouse,
+  type Migration,
+  MIGRATIONS,
+} from "./schema/warehouse_schema.ts";
 
 /** A result row: column name to a JSON-friendly value (BIGINT and DECIMAL as strings). */
 export type Row = Record<string, unknown>;
@@ -50,6 +56,12 @@ export interface OpenWarehouseOptions {
    * since when (see `register_holder.ts`). Default: nothing is recorded.
    */
   holder?: string;
+  /**
+   * The schema migrations the warehouse is brought to when opened for
+   * writing, or checked against when read-only (see
+   * `schema/warehouse_schema.ts`). Default: wharf's own.
+   */
+  migrations?: readonly Migration[];
 }
 
 /** One connection's worth of queries, used inside {@linkcode Warehouse.withConnection}. */
@@ -236,8 +248,18 @@ export class Warehouse implements Session {
    * Runs `fn` with a connection of its own, returned to the pool afterwards.
    *
    * @example
-   * ```ts ignore
-   * await wh.withConnection((s) => s.exec("create table t (a int)"));
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { openWarehouse } from "./warehouse.ts";
+   *
+   * const wh = await openWarehouse(":memory:");
+   * // A temporary table lives as long as its connection: one connection for both statements.
+   * const rows = await wh.withConnection(async (s) => {
+   *   await s.exec("create temp table t as select 1 as a");
+   *   return await s.query("select a from t");
+   * });
+   * assert.deepEqual(rows, [{ a: 1 }]);
+   * wh.close();
    * ```
    */
   async withConnection<T>(fn: (session: Session) => Promise<T>): Promise<T> {
@@ -375,7 +397,7 @@ const MAGIC = new TextEncoder().encode("DUCK");
  * database (DuckDB would read a CSV or Parquet file as a view and build
  * into memory).
  */
-async function checkWarehousePath(path: string): Promise<boolean> {
+export async function checkWarehousePath(path: string): Promise<boolean> {
   let stat: Deno.FileInfo;
   try {
     stat = await Deno.stat(path);
@@ -417,15 +439,22 @@ async function checkWarehousePath(path: string): Promise<boolean> {
 }
 
 /**
- * Opens (and creates, unless read-only) the warehouse file at `path`.
+ * Opens (and creates, unless read-only) the warehouse file at `path`. Opened
+ * for writing, a warehouse written by an older wharf is upgraded to this
+ * one's schema version; read-only, it is read as it is.
  *
- * @throws {WarehouseError} when another process holds the file's lock.
+ * @throws {WarehouseError} when another process holds the file's lock, or
+ * an upgrade fails.
+ * @throws {WarehouseVersionError} when a newer wharf wrote the warehouse.
  * @throws {WarehousePathError} when the path is a folder or a file that is
  * not a DuckDB database.
  * @example
- * ```ts ignore
- * const wh = await openWarehouse("warehouse.duckdb");
- * console.log(await wh.query("select 42 as answer"));
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { openWarehouse } from "./warehouse.ts";
+ *
+ * const wh = await openWarehouse(":memory:");
+ * assert.deepEqual(await wh.query("select 42 as answer"), [{ answer: 42 }]);
  * wh.close();
  * ```
  */
@@ -447,13 +476,11 @@ export async function openWarehouse(
     }
   }
   const deadline = Date.now() + (options.lockWaitMs ?? (options.readOnly ? 0 : 3000));
+  let instance: DuckDBInstance;
   for (let delay = 25;; delay = Math.min(delay * 2, 250)) {
     try {
-      const instance = await DuckDBInstance.create(path, config);
-      const release = options.holder && path !== ":memory:"
-        ? registerHolder(path, options.holder, { readOnly: !!options.readOnly })
-        : undefined;
-      return new Warehouse(instance, path, release);
+      instance = await DuckDBInstance.create(path, config);
+      break;
     } catch (err) {
       const locked = /Could not set lock on file/.test(
         err instanceof Error ? err.message : String(err),
@@ -461,6 +488,23 @@ export async function openWarehouse(
       if (!locked || Date.now() + delay > deadline) throw await warehouseError(path, err);
       await new Promise((r) => setTimeout(r, delay));
     }
+  }
+  const release = options.holder && path !== ":memory:"
+    ? registerHolder(path, options.holder, { readOnly: !!options.readOnly })
+    : undefined;
+  return await withSchema(new Warehouse(instance, path, release), options);
+}
+
+/** Upgrades (or, read-only, checks) the warehouse's schema; closes it on failure. */
+async function withSchema(wh: Warehouse, options: OpenWarehouseOptions): Promise<Warehouse> {
+  const migrations = options.migrations ?? MIGRATIONS;
+  try {
+    if (options.readOnly) await checkSchemaVersion(wh, migrations);
+    else await migrateWarehouse(wh, migrations);
+    return wh;
+  } catch (err) {
+    wh.close();
+    throw err;
   }
 }
 

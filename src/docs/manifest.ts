@@ -110,17 +110,26 @@ const LAYER_OF: Record<ProjectNode["kind"], (n: ProjectNode) => string> = {
   singular_test: () => "tests",
 };
 
-async function safeQuery(
+/**
+ * The rows of `sql`, or none when there is no warehouse or one of `tables`
+ * (`schema.name`, which `sql` reads) does not exist in it yet (nothing
+ * landed or built): the docs of a new project still build.
+ */
+async function queryBuilt(
   db: Warehouse | undefined,
+  tables: readonly string[],
   sql: string,
-  params: unknown[] = [],
 ): Promise<Record<string, unknown>[]> {
   if (!db) return [];
-  try {
-    return await db.query(sql, params as never);
-  } catch {
-    return [];
+  for (const table of tables) {
+    const [schema, name] = table.split(".");
+    const found = await db.query(
+      "SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+      [schema!, name!],
+    );
+    if (found.length === 0) return [];
   }
+  return await db.query(sql);
 }
 
 /**
@@ -134,8 +143,9 @@ export async function buildManifest(
   const { graph, project } = cp;
   const types = new Map<string, Map<string, string>>();
   for (
-    const r of await safeQuery(
+    const r of await queryBuilt(
       db,
+      [],
       "SELECT table_schema || '.' || table_name AS rel, column_name, data_type FROM information_schema.columns ORDER BY ordinal_position",
     )
   ) {
@@ -145,16 +155,18 @@ export async function buildManifest(
   }
   const last = new Map<string, Record<string, unknown>>();
   for (
-    const r of await safeQuery(
+    const r of await queryBuilt(
       db,
+      ["wharf.run_results"],
       `SELECT node_id, status, duration_ms, ended_at::VARCHAR AS ended_at, rows::DOUBLE AS rows, message, check_counts::VARCHAR AS check_counts, nullified_counts::VARCHAR AS nullified_counts
        FROM wharf.run_results WHERE status <> 'skipped' QUALIFY row_number() OVER (PARTITION BY node_id ORDER BY ended_at DESC) = 1`,
     )
   ) last.set(String(r.node_id), r);
   const files = new Map<string, ManifestNode["files"]>();
   for (
-    const r of await safeQuery(
+    const r of await queryBuilt(
       db,
+      ["wharf.files"],
       "SELECT raw_table, file_name, status, rows::DOUBLE AS rows, rejected_rows::DOUBLE AS rejected_rows, error FROM wharf.files ORDER BY batch_id",
     )
   ) {
@@ -229,21 +241,20 @@ export async function buildManifest(
     const samplesWithheld = withheld.get(id) ?? null;
     const samples = rejected && Object.values(rejected).some((v) => v > 0) && n.kind === "model" &&
         !samplesWithheld
-      ? await safeQuery(
+      ? await queryBuilt(
         db,
+        [`${n.layer}.${n.name}__rejected`],
         `SELECT * FROM ${quoteRelation(n.layer, `${n.name}__rejected`)} LIMIT 5`,
       )
       : [];
     nodes.push({
       id,
-      kind: n.kind === "source" ? "source" : n.kind,
+      kind: n.kind,
       layer: LAYER_OF[n.kind](n),
       name: n.name,
-      description: "description" in n
-        ? n.description
-        : n.kind === "source"
+      description: n.kind === "source"
         ? `Landed table (${files.get(id)?.length ?? 0} files)`
-        : "",
+        : n.description,
       path: "path" in n ? n.path : null,
       materialized: n.kind === "model" ? n.config.materialized : n.kind === "seed" ? "seed" : null,
       tags: n.kind === "model" ? n.config.tags : n.kind === "seed" ? n.tags : [],
@@ -305,12 +316,14 @@ export async function buildManifest(
   const edges: [string, string][] = nodes.flatMap((n) =>
     n.upstream.filter((u) => ids.has(u)).map((u) => [u, n.id] as [string, string])
   );
-  const runs = await safeQuery(
+  const runs = await queryBuilt(
     db,
+    ["wharf.runs"],
     "SELECT run_id, command, started_at::VARCHAR AS started_at, ended_at::VARCHAR AS ended_at, status, nodes, errors FROM wharf.runs ORDER BY started_at DESC LIMIT 20",
   );
-  const results = await safeQuery(
+  const results = await queryBuilt(
     db,
+    ["wharf.runs", "wharf.run_results"],
     "SELECT run_id, node_id, status, duration_ms FROM wharf.run_results WHERE run_id IN (SELECT run_id FROM wharf.runs ORDER BY started_at DESC LIMIT 20) ORDER BY started_at",
   );
   return relativePaths<Manifest>(

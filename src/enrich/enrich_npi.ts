@@ -16,6 +16,7 @@
  * @module
  */
 import type { ResolvedConfig } from "../config.ts";
+import { ensureTables } from "../db/schema/warehouse_schema.ts";
 import { openWarehouse, type Session, type Warehouse } from "../db/warehouse.ts";
 import { quoteIdent } from "../db/sql.ts";
 import { FetchError, WharfError } from "../errors.ts";
@@ -89,6 +90,8 @@ export interface EnrichSummary extends EnrichProgress {
   /** Ledger states of the list's NPIs after the run. */
   states: Record<string, number>;
   breakerOpened: number;
+  /** The most common last errors of the list's failed NPIs (at most three), with their counts. */
+  failures: { error: string; count: number }[];
   /** Set when a Retry-After over the cap stopped the run. */
   stopped?: EnrichStop;
 }
@@ -107,16 +110,6 @@ export interface EnrichStop {
   /** NPIs of this run that were not requested because of it. */
   notRequested: number;
 }
-
-const DDL = `
-  CREATE SCHEMA IF NOT EXISTS raw;
-  CREATE SCHEMA IF NOT EXISTS wharf;
-  CREATE TABLE IF NOT EXISTS raw.npi_responses (npi VARCHAR, fetched_at TIMESTAMPTZ, http_status INTEGER, body JSON);
-  CREATE TABLE IF NOT EXISTS wharf.npi_ledger (
-    npi VARCHAR PRIMARY KEY, state VARCHAR NOT NULL, attempts INTEGER NOT NULL, retryable BOOLEAN,
-    last_error VARCHAR, http_status INTEGER, updated_at TIMESTAMPTZ NOT NULL
-  );
-`;
 
 /** Reads an NPI list: a file (one per line, an optional header), a URL, or a `raw.<table>` column `npi`. */
 export async function readNpiList(
@@ -191,12 +184,14 @@ async function writeResults(s: Session, results: readonly Result[]): Promise<voi
     await s.append(
       "raw",
       "npi_responses",
-      responses.map((r) => [r.npi, r.fetchedAt.toISOString(), r.status, r.body!]) as never,
+      responses.map((r) => [r.npi, r.fetchedAt.toISOString(), r.status, r.body!]),
     );
   }
   const row = "(?, ?, ?, ?, ?, ?, ?::TIMESTAMPTZ)";
   await s.exec(
-    `INSERT OR REPLACE INTO wharf.npi_ledger VALUES ${results.map(() => row).join(", ")}`,
+    `INSERT OR REPLACE INTO wharf.npi_ledger (npi, state, attempts, retryable, last_error, http_status, updated_at) VALUES ${
+      results.map(() => row).join(", ")
+    }`,
     results.flatMap((
       r,
     ) => [r.npi, r.state, r.attempts, r.retryable, r.error, r.status, r.fetchedAt.toISOString()]),
@@ -271,7 +266,7 @@ export async function enrichNpis(
   const started = performance.now();
   const wh = await openWarehouse(options.db, { holder: "wharf enrich npi" });
   try {
-    await wh.exec(DDL);
+    await wh.withConnection((s) => ensureTables(s, "npi"));
     const { npis, lines } = await readNpiList(input, { wh, cacheDir: config.paths.cache });
     const invalid = npis.filter((n) => !isValidNpi(n));
     // Every NPI of the list gets a ledger row; invalid ones never cost a request.
@@ -279,7 +274,7 @@ export async function enrichNpis(
     const list = JSON.stringify(npis);
     const bad = JSON.stringify(invalid);
     await wh.exec(
-      `INSERT INTO wharf.npi_ledger
+      `INSERT INTO wharf.npi_ledger (npi, state, attempts, retryable, last_error, http_status, updated_at)
        SELECT n.npi, CASE WHEN n.npi IN (SELECT unnest(from_json($2, '["VARCHAR"]'))) THEN 'invalid' ELSE 'pending' END, 0, false,
               CASE WHEN n.npi IN (SELECT unnest(from_json($2, '["VARCHAR"]'))) THEN 'not a valid NPI: 10 digits with a Luhn check digit (prefix 80840)' END,
               NULL, $3::TIMESTAMPTZ
@@ -440,9 +435,17 @@ export async function enrichNpis(
       ))
         .map((r) => [String(r.state), Number(r.n)]),
     );
+    // Why NPIs failed, most common first: the reasons a run's output names.
+    const failures = (await wh.query(
+      `SELECT last_error AS error, count(*)::INT AS n FROM wharf.npi_ledger
+       WHERE state = 'failed' AND npi IN (SELECT unnest(from_json(?, '["VARCHAR"]')))
+       GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 3`,
+      [list],
+    )).map((r) => ({ error: String(r.error ?? "unknown"), count: Number(r.n) }));
     progress.elapsedMs = performance.now() - started;
     return {
       ...progress,
+      failures,
       distinct: npis.length,
       duplicates: lines - npis.length,
       invalid: invalid.length,

@@ -418,9 +418,15 @@ function luhnNpi(r: Random): string {
  * Writes a full set of deliveries under `dir` and returns what it planted.
  *
  * @example
- * ```ts ignore
- * const planted = await generate("deliveries", { scale: 1, seed: 42 });
- * console.log(planted.membership.client_b.impossible_date);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { generate } from "./generate.ts";
+ *
+ * const dir = await Deno.makeTempDir();
+ * const planted = await generate(dir, { scale: 0.2, seed: 42 });
+ * assert.ok(planted.membership.client_b.impossible_date > 0);
+ * for (const file of planted.files) assert.ok((await Deno.stat(`${dir}/${file}`)).size > 0);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function generate(dir: string, options: GenerateOptions = {}): Promise<Planted> {

@@ -39,23 +39,40 @@ export function levenshtein(a: string, b: string): number {
   return prev[b.length]!;
 }
 
-/** The closest candidate to `name`, when one is close enough to be a typo. */
+/**
+ * The closest candidate to `name`, when one is close enough to be a typo:
+ * by the whole name, by its last dotted part, or as the start of a longer
+ * name (`stg_membrs` is close to `stg_members_client_a`); a whole-name match
+ * wins a tie.
+ */
 export function closest(name: string, candidates: Iterable<string>): string | undefined {
+  const limit = Math.max(2, Math.floor(name.length / 3));
+  const startLimit = Math.max(1, Math.floor(name.length / 4));
+  const last = name.split(".").pop()!;
   let best: string | undefined;
-  let bestDistance = Infinity;
+  let bestScore = Infinity;
   for (const c of candidates) {
-    const d = Math.min(
+    const cLast = c.split(".").pop()!;
+    const whole = Math.min(
       levenshtein(name, c),
-      levenshtein(name.split(".").pop()!, c.split(".").pop()!) + (name.includes(".") ? 1 : 0),
+      levenshtein(last, cLast) + (name.includes(".") ? 1 : 0),
     );
-    if (d < bestDistance) {
-      bestDistance = d;
+    // With a schema typed, the start of the whole id; else of the name.
+    const [typed, of] = name.includes(".") ? [name, c] : [last, cLast];
+    const start = of.length > typed.length
+      ? levenshtein(typed, of.slice(0, typed.length))
+      : Infinity;
+    // Ranked by distance; a match of the start only ranks after a whole match one edit away.
+    const score = Math.min(
+      whole <= limit ? whole : Infinity,
+      start <= startLimit ? start + 1.5 : Infinity,
+    );
+    if (score < bestScore) {
+      bestScore = score;
       best = c;
     }
   }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(name.length / 3))
-    ? best
-    : undefined;
+  return bestScore === Infinity ? undefined : best;
 }
 
 /** Finds a cycle among `ids` (following `parents`), as a path that starts and ends with one node. */
@@ -124,8 +141,20 @@ export function topologicalOrder(ids: readonly string[], parents: Map<string, st
  * one more issue.
  *
  * @example
- * ```ts ignore
- * const { graph, issues } = buildGraph(project, ["raw.claims"]);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolveConfig } from "../config.ts";
+ * import { loadProject } from "../project/load_project.ts";
+ * import { buildGraph } from "./build_graph.ts";
+ *
+ * const root = await Deno.makeTempDir();
+ * await Deno.mkdir(`${root}/models/staging`, { recursive: true });
+ * await Deno.writeTextFile(`${root}/models/staging/stg_claims.sql`, "select * from raw.claims");
+ * await Deno.writeTextFile(`${root}/models/staging/stg_claim.sql`, "select * from staging.claim");
+ * const { graph, issues } = buildGraph(await loadProject(resolveConfig(root)), ["raw.claims"]);
+ * assert.deepEqual(graph.parents.get("staging.stg_claims"), ["raw.claims"]);
+ * assert.match(issues[0]!.message, /Cannot resolve relation "staging\.claim".*no such model/);
+ * await Deno.remove(root, { recursive: true });
  * ```
  */
 export function buildGraph(
@@ -217,11 +246,14 @@ export function buildGraph(
       }
     } else if (n.kind === "generic_test") {
       addParent(n.id, n.attachedTo);
-      if (n.test.kind === "relationships") {
-        const to = resolveTestTarget(n, n.test.to, byName, relations, issues);
-        addParent(n.id, to);
-        // The test compiles against the resolved relation, however it was written.
-        if (to) nodes.set(n.id, { ...n, test: { ...n.test, to } });
+      if (n.test.reads.length) {
+        const reads = n.test.reads.map((to) => resolveTestTarget(n, to, byName, relations, issues));
+        for (const to of reads) addParent(n.id, to);
+        // The test compiles against the resolved relations, however they were written.
+        const resolved = reads.filter((to) => to !== undefined);
+        if (resolved.length === reads.length) {
+          nodes.set(n.id, { ...n, test: { ...n.test, reads: resolved } });
+        }
       }
     }
   }

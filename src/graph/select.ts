@@ -86,12 +86,29 @@ function candidates(graph: Graph, method: string): string[] {
 
 function noMatch(graph: Graph, atom: string, method: string, value: string): UsageError {
   const known = candidates(graph, method);
-  const guess = value.includes("*") ? undefined : closest(value, known);
   const prefix = method ? `${method}:` : "";
-  const hint = guess
+  const quote = (names: readonly string[]) => names.map((k) => `"${prefix}${k}"`).join(", ");
+  // Names that hold what was typed come first (`stg_members` → `stg_members_client_a`), then
+  // the closest spelling.
+  const names = [...graph.nodes.values()].filter((n) => !n.kind.endsWith("_test")).map((n) =>
+    n.name
+  );
+  const holding = value.includes("*") || method ? [] : [
+    ...new Set(
+      names.filter((k) => k.startsWith(value)).length
+        ? names.filter((k) => k.startsWith(value))
+        : names.filter((k) => k.includes(value)),
+    ),
+  ];
+  const guess = value.includes("*") ? undefined : closest(value, known);
+  const hint = holding.length && holding.length <= 4
+    ? ` (did you mean ${quote(holding.slice(0, 4)).replace(/, ([^,]*)$/, " or $1")}?)`
+    : guess
     ? ` (did you mean "${prefix}${guess}"?)`
-    : method === "tag" || method === "layer"
-    ? known.length ? `: known ${method}s are ${known.sort().map((k) => `"${k}"`).join(", ")}` : ""
+    : method === "tag" || method === "layer" || method === "type"
+    ? known.length
+      ? `: known ${method}s are ${quote([...known].sort())}`
+      : `: there are no ${method}s`
     : ": run `wharf ls` to see the nodes";
   return new UsageError(`Selector "${atom}" matches no node${hint}`);
 }
@@ -161,8 +178,30 @@ export interface SelectOptions {
  * name), or the selection as a whole matches nothing.
  *
  * @example
- * ```ts ignore
- * selectNodes(graph, { select: ["+marts.members", "tag:nightly"], exclude: ["stg_old"] });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolveConfig } from "../config.ts";
+ * import { loadProject } from "../project/load_project.ts";
+ * import { buildGraph } from "./build_graph.ts";
+ * import { selectNodes } from "./select.ts";
+ *
+ * const root = await Deno.makeTempDir();
+ * const write = async (path: string, text: string) => {
+ *   await Deno.mkdir(`${root}/${path.split("/").slice(0, -1).join("/")}`, { recursive: true });
+ *   await Deno.writeTextFile(`${root}/${path}`, text);
+ * };
+ * await write("models/staging/stg_members.sql", "select 1 as id");
+ * await write("models/staging/stg_old.sql", "select 1 as id");
+ * await write("models/marts/members.sql", "select * from staging.stg_members");
+ * const { graph } = buildGraph(await loadProject(resolveConfig(root)), []);
+ * assert.deepEqual(selectNodes(graph, { select: ["+marts.members"] }), [
+ *   "staging.stg_members",
+ *   "marts.members",
+ * ]);
+ * assert.deepEqual(selectNodes(graph, { select: ["layer:staging"], exclude: ["stg_old"] }), [
+ *   "staging.stg_members",
+ * ]);
+ * await Deno.remove(root, { recursive: true });
  * ```
  */
 export function selectNodes(graph: Graph, options: SelectOptions = {}): string[] {
@@ -186,10 +225,19 @@ export function selectNodes(graph: Graph, options: SelectOptions = {}): string[]
   const excluded = options.exclude?.length
     ? selectExpression(graph, options.exclude)
     : new Set<string>();
+
   // A test goes with every node it reads: excluding one excludes the test.
   const kept = (id: string) =>
     chosen.has(id) && !excluded.has(id) &&
     (!graph.nodes.get(id)?.kind.endsWith("_test") ||
       (graph.parents.get(id) ?? []).every((p) => !excluded.has(p)));
-  return graph.order.filter(kept);
+  const result = graph.order.filter(kept);
+  if (select.length && result.length === 0) {
+    throw new UsageError(
+      `--exclude ${options.exclude!.map((e) => `"${e}"`).join(" ")} leaves out every node ${
+        select.map((s) => `"${s}"`).join(" ")
+      } selects: nothing to run`,
+    );
+  }
+  return result;
 }

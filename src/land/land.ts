@@ -7,12 +7,12 @@
  */
 import { basename } from "node:path";
 import type { ResolvedConfig } from "../config.ts";
+import { ensureTables } from "../db/schema/warehouse_schema.ts";
 import { openWarehouse, type Warehouse } from "../db/warehouse.ts";
 import { ConfigError, FileNameError, LandingError } from "../errors.ts";
 import { fetchToCache, urlFileName } from "./fetch_url.ts";
 import { expandInputs, type Input } from "./inputs.ts";
 import { type FileOutcome, landFile } from "./land_file.ts";
-import { ensureManifest } from "./manifest.ts";
 import { type FileMatch, matchSource } from "./sources.ts";
 import { cleanStaging } from "./staging.ts";
 
@@ -132,7 +132,7 @@ export async function landPlanned(
   planned: readonly Planned[],
   options: LandOptions = {},
 ): Promise<FileOutcome[]> {
-  await wh.withConnection(ensureManifest);
+  await wh.withConnection((s) => ensureTables(s, "landing"));
   await cleanStaging(config.paths.staging);
   const outcomes: FileOutcome[] = [];
   for (const p of planned) {
@@ -233,7 +233,7 @@ export async function landUpload(
   }
   const wh = await openWarehouse(options.db, { holder: "wharf serve (an upload)" });
   try {
-    await wh.withConnection(ensureManifest);
+    await wh.withConnection((s) => ensureTables(s, "landing"));
     return await landFile(wh, match, {
       path: options.path,
       file: `upload:${options.name}`,
@@ -254,9 +254,20 @@ export async function landUpload(
  * {@linkcode LandingError} for a path that does not exist. Files that cannot be read do not throw:
  * they are `failed` outcomes, recorded in the manifest.
  * @example
- * ```ts ignore
- * const summary = await land(config, ["deliveries/"]);
- * console.log(summary.outcomes.map((o) => `${o.status} ${o.file}`));
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolveConfig } from "../config.ts";
+ * import { land } from "./land.ts";
+ *
+ * const root = await Deno.makeTempDir();
+ * await Deno.mkdir(`${root}/deliveries`);
+ * await Deno.writeTextFile(`${root}/deliveries/members-202401.csv`, "member_id,zip\n1,02130\n");
+ * const config = resolveConfig(root, {
+ *   sources: [{ name: "members", pattern: "^members-(?<period>\\d{6})\\.csv$" }],
+ * });
+ * const summary = await land(config, ["deliveries/"], { cwd: root });
+ * assert.deepEqual(summary.outcomes.map((o) => [o.status, o.rows]), [["landed", 1]]);
+ * await Deno.remove(root, { recursive: true });
  * ```
  */
 export async function land(

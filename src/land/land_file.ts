@@ -18,6 +18,7 @@
 import { createHash } from "node:crypto";
 import { basename, join } from "node:path";
 import type { AppendValue, Session, Warehouse } from "../db/warehouse.ts";
+import { lineageColumns } from "../db/schema/warehouse_schema.ts";
 import { quoteIdent, quoteLiteral, quoteRelation } from "../db/sql.ts";
 import { ContentConflictError, HeaderMismatchError, LandingError } from "../errors.ts";
 import { type FileInfo, inspectFile } from "./detect.ts";
@@ -31,7 +32,8 @@ import {
   writeManifest,
 } from "./manifest.ts";
 import { columnNames } from "./names.ts";
-import { readJsonArray, readNdjson, readXlsx, type Records } from "./read_records.ts";
+import { findFormat } from "./formats/index.ts";
+import type { Records } from "./read_records.ts";
 import { DUCKDB_MAX_LINE, scanText, type TextScan } from "./scan_text.ts";
 import type { FileMatch, Source } from "./sources.ts";
 import { FileChanged, type StagedFile, stageFile } from "./staging.ts";
@@ -78,42 +80,42 @@ class NeedCopy extends Error {
   }
 }
 
+/** A lineage column and its SQL value for one batch (none for `_row_number`: the read gives it). */
 interface Lineage {
   name: string;
   type: string;
-  value: string;
+  value?: string;
 }
 
-/** Lineage columns and their SQL values for one batch. */
+/** Lineage columns (as `db/schema/tables.ts` defines them) and their SQL values for one batch. */
 function lineageOf(match: FileMatch, file: string, batchId: number, landedAt: Date): Lineage[] {
-  const cols = [
-    { name: "_batch_id", type: "BIGINT", value: `${batchId}::BIGINT` },
-    { name: "_file", type: "VARCHAR", value: quoteLiteral(file) },
-    {
-      name: "_landed_at",
-      type: "TIMESTAMPTZ",
-      value: `${quoteLiteral(landedAt.toISOString())}::TIMESTAMPTZ`,
-    },
-  ];
-  for (const g of match.source.groups) {
-    if (g === "delivered_at") continue;
+  const fields = match.source.groups.filter((g) => g !== "delivered_at");
+  const values: Record<string, string> = {
+    _batch_id: `${batchId}::BIGINT`,
+    _file: quoteLiteral(file),
+    _landed_at: `${quoteLiteral(landedAt.toISOString())}::TIMESTAMPTZ`,
+  };
+  for (const g of fields) {
     const v = match.groups[g];
-    cols.push({
-      name: `_${g}`,
-      type: "VARCHAR",
-      value: v === undefined ? "NULL" : quoteLiteral(v),
-    });
+    values[`_${g}`] = v === undefined ? "NULL" : quoteLiteral(v);
   }
   if (match.deliveredAt) {
-    cols.push({
-      name: "_delivered_at",
-      type: "TIMESTAMP",
-      value: `${
-        quoteLiteral(match.deliveredAt.toISOString().slice(0, 19).replace("T", " "))
-      }::TIMESTAMP`,
-    });
+    values._delivered_at = `${
+      quoteLiteral(`${match.deliveredAt.toISOString().slice(0, 19)}Z`)
+    }::TIMESTAMPTZ`;
   }
-  return cols;
+  return lineageColumns(fields, match.deliveredAt !== undefined).map((c) => ({
+    name: c.name,
+    type: c.type,
+    value: values[c.name],
+  }));
+}
+
+/** `<value> AS <name>` for each lineage column the batch gives a value. */
+function lineageSelect(lineage: readonly Lineage[]): string {
+  return lineage.filter((l) => l.value !== undefined).map((l) =>
+    `${l.value} AS ${quoteIdent(l.name)}`
+  ).join(", ");
 }
 
 /**
@@ -137,9 +139,7 @@ async function ensureTable(
   )).map((r) => String(r.column_name));
   const have = new Set(existing);
   const wanted = [
-    ...lineage.slice(0, 2).map((l) => [l.name, l.type]),
-    ["_row_number", "BIGINT"],
-    ...lineage.slice(2).map((l) => [l.name, l.type]),
+    ...lineage.map((l) => [l.name, l.type]),
     ...columns.map((c) => [c, "VARCHAR"]),
   ] as [string, string][];
   const added = wanted.filter(([n]) => !have.has(n));
@@ -375,9 +375,10 @@ class Landing {
   async land(staged: StagedFile): Promise<Landed> {
     this.size = staged.size;
     this.info = await inspectFile(staged.path, this.name, this.source);
-    return this.info.format === "csv"
-      ? await this.landDelimited(staged, this.info)
-      : await this.landRecords(staged, this.info);
+    const read = findFormat(this.info.format)?.read;
+    return read
+      ? await this.landRecords(staged, (bytes) => read(bytes, this.name, this.source))
+      : await this.landDelimited(staged, this.info);
   }
 
   /** Names the header's columns and checks them against the source. */
@@ -430,7 +431,7 @@ class Landing {
         const lineage = lineageOf(this.match, this.file, batchId, this.started);
         await ensureTable(s, this.source, lineage, names, this.file);
         const rel = quoteRelation("raw", this.source.table);
-        const lineageSql = lineage.map((l) => `${l.value} AS ${quoteIdent(l.name)}`).join(", ");
+        const lineageSql = lineageSelect(lineage);
         let scan: TextScan;
         let rows: number;
         if (!copy) {
@@ -536,7 +537,10 @@ class Landing {
     return await attempt(true);
   }
 
-  async landRecords(staged: StagedFile, info: FileInfo): Promise<Landed> {
+  async landRecords(
+    staged: StagedFile,
+    read: (bytes: Uint8Array) => Records | Promise<Records>,
+  ): Promise<Landed> {
     // Read once: the bytes hashed are the bytes landed.
     const bytes = await Deno.readFile(staged.path);
     this.progress()?.(bytes.length);
@@ -545,11 +549,7 @@ class Landing {
     await this.wh.withConnection((s) =>
       priorLanding(s, sha256, this.source.name, this.name, this.file)
     );
-    const records: Records = info.format === "json"
-      ? readJsonArray(bytes, this.name)
-      : info.format === "ndjson"
-      ? readNdjson(bytes, this.name)
-      : await readXlsx(bytes, this.name, this.source.sheet);
+    const records = await read(bytes);
     const names = await this.columnsOf(records.headers);
     assertRecordCounts(this.file, records.read, records.rows.length, records.rejects.length);
     return await this.wh.transaction(async (s) => {
@@ -570,7 +570,7 @@ class Landing {
       );
       const rows = await s.count(
         `INSERT INTO ${quoteRelation("raw", this.source.table)} BY NAME SELECT *, ${
-          lineage.map((l) => `${l.value} AS ${quoteIdent(l.name)}`).join(", ")
+          lineageSelect(lineage)
         } FROM temp.__wharf_stage`,
       );
       await s.exec("DROP TABLE temp.__wharf_stage");

@@ -1,51 +1,11 @@
 /**
  * The landing manifest (`wharf.files`) and rejects (`wharf.rejects`): the
- * checkpoint that makes landing exactly-once, and where bad lines go.
+ * checkpoint that makes landing exactly-once, and where bad lines go. Their
+ * tables are defined in `db/schema/tables.ts` (`ensureTables(s, "landing")`).
  *
  * @module
  */
 import type { Session } from "../db/warehouse.ts";
-
-/** Creates the `raw` and `wharf` schemas, the batch sequence, manifest and rejects tables. */
-export async function ensureManifest(session: Session): Promise<void> {
-  await session.exec(`
-    CREATE SCHEMA IF NOT EXISTS raw;
-    CREATE SCHEMA IF NOT EXISTS wharf;
-    CREATE SEQUENCE IF NOT EXISTS wharf.batch_ids START 1;
-    CREATE TABLE IF NOT EXISTS wharf.files (
-      batch_id BIGINT NOT NULL,
-      source VARCHAR NOT NULL,
-      path VARCHAR NOT NULL,
-      file_name VARCHAR NOT NULL,
-      raw_table VARCHAR,
-      size BIGINT,
-      sha256 VARCHAR,
-      status VARCHAR NOT NULL,
-      format VARCHAR,
-      encoding VARCHAR,
-      delimiter VARCHAR,
-      rows BIGINT,
-      rejected_rows BIGINT,
-      error VARCHAR,
-      columns JSON,
-      groups JSON,
-      delivered_at TIMESTAMP,
-      started_at TIMESTAMPTZ NOT NULL,
-      ended_at TIMESTAMPTZ NOT NULL,
-      duration_ms DOUBLE NOT NULL
-    );
-    CREATE TABLE IF NOT EXISTS wharf.rejects (
-      batch_id BIGINT NOT NULL,
-      source VARCHAR NOT NULL,
-      file VARCHAR NOT NULL,
-      line BIGINT,
-      byte_offset BIGINT,
-      error VARCHAR NOT NULL,
-      original VARCHAR
-    );
-    ALTER TABLE wharf.files ADD COLUMN IF NOT EXISTS note VARCHAR;
-  `);
-}
 
 /** The next batch id (from the `wharf.batch_ids` sequence). */
 export async function nextBatchId(session: Session): Promise<number> {
@@ -86,7 +46,7 @@ export async function writeManifest(session: Session, e: ManifestEntry): Promise
   }
   await session.exec(
     `INSERT INTO wharf.files (batch_id, source, path, file_name, raw_table, size, sha256, status, format, encoding, delimiter, rows, rejected_rows, error, columns, groups, delivered_at, started_at, ended_at, duration_ms, note)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::JSON, ?::JSON, ?::TIMESTAMP, ?::TIMESTAMPTZ, ?::TIMESTAMPTZ, ?, ?)`,
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::JSON, ?::JSON, ?::TIMESTAMPTZ, ?::TIMESTAMPTZ, ?::TIMESTAMPTZ, ?, ?)`,
     [
       e.batchId,
       e.source,
@@ -104,7 +64,7 @@ export async function writeManifest(session: Session, e: ManifestEntry): Promise
       e.error ?? null,
       e.columns ? JSON.stringify(e.columns) : null,
       JSON.stringify(e.groups),
-      e.deliveredAt ? e.deliveredAt.toISOString().replace("T", " ").replace("Z", "") : null,
+      e.deliveredAt ? e.deliveredAt.toISOString() : null,
       e.startedAt.toISOString(),
       e.endedAt.toISOString(),
       e.endedAt.getTime() - e.startedAt.getTime(),

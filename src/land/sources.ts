@@ -8,10 +8,11 @@
  */
 import { basename } from "node:path";
 import { ConfigError, FileNameError } from "../errors.ts";
+import { findFormat, type FormatName, FORMATS } from "./formats/index.ts";
 import { snakeCase } from "./names.ts";
 
-/** File formats wharf lands. */
-export type FileFormat = "csv" | "json" | "ndjson" | "xlsx";
+/** File formats wharf lands (`formats/`). */
+export type FileFormat = FormatName;
 
 /** A landing source as declared in `wharf.config.ts`. */
 export interface SourceConfig {
@@ -124,6 +125,13 @@ export function compileSources(configs: readonly SourceConfig[] = []): Source[] 
         `Invalid delimiter ${
           JSON.stringify(c.delimiter)
         } in ${where}: use 1 to 4 characters, no quote, digit or line break`,
+      );
+    }
+    if (c.format !== undefined && !findFormat(c.format)) {
+      throw new ConfigError(
+        `Invalid format ${JSON.stringify(c.format)} in ${where}: use ${
+          FORMATS.map((f) => f.name).join(", ")
+        }, or leave it out to go by the file's extension`,
       );
     }
     const maxColumns = c.maxColumns ?? DEFAULT_MAX_COLUMNS;

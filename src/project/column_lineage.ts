@@ -36,8 +36,14 @@ function tablesOf(from: unknown, out: Map<string, string>): void {
  * Reads the lineage of a model's columns from its AST.
  *
  * @example
- * ```ts ignore
- * columnLineage(ast); // { member_id: ["staging.stg_members.member_id"] }
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseSql } from "../db/parse_sql.ts";
+ * import { columnLineage } from "./column_lineage.ts";
+ *
+ * const [parsed] = await parseSql(["select m.member_id as id, upper(m.name) from staging.stg_members m"]);
+ * assert.ok(parsed?.ok);
+ * assert.deepEqual(columnLineage(parsed.ast), { id: ["staging.stg_members.member_id"] });
  * ```
  */
 export function columnLineage(ast: unknown): ColumnLineage {

@@ -6,17 +6,33 @@
  *
  * @module
  */
-import { closest } from "../graph/build_graph.ts";
-import { type ModelConfig, ON_FAIL, type OnFail, type RowCheck } from "./types.ts";
+import { type ModelConfig, ON_FAIL, type RowCheck } from "./types.ts";
 import { describe, type YamlFile, type YamlPath } from "./yaml_file.ts";
+import { isRecord, mapping, oneOf, readValue, text } from "./yaml_schema.ts";
 
 const CHECK_NAME = /^[a-z_][a-z0-9_]*$/;
 
 /** The keys a check written as a mapping may have. */
 export const CHECK_KEYS: readonly string[] = ["expression", "column", "on_fail"];
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
+const EXPRESSION = `a boolean SQL expression, e.g. "zip ~ '^[0-9]{5}$'"`;
+
+/** A check written as a mapping. */
+function checkSchema(name: string) {
+  return mapping(`check "${name}"`, {
+    expression: text(EXPRESSION).refine((v) => v.trim() !== "", {
+      error: (iss) => `expected ${EXPRESSION}, got ${describe(iss.input)}`,
+    }),
+    column: text("a column name").refine((v) => v.trim() !== "", {
+      error: (iss) => `expected a column name, got ${describe(iss.input)}`,
+    }).optional(),
+    on_fail: oneOf(ON_FAIL).optional(),
+  }, {
+    unknownKey: (key, guess) =>
+      `unknown key "${key}" in check "${name}"${
+        guess ? ` (did you mean "${guess}"?)` : ""
+      }: a check has ${CHECK_KEYS.map((k) => `"${k}"`).join(", ")}`,
+  });
 }
 
 /** Reads one check's value (text or mapping); reports what is wrong at `path`. */
@@ -42,72 +58,65 @@ function readCheck(
     );
     return undefined;
   }
-  let ok = true;
-  for (const key of Object.keys(raw)) {
-    if (CHECK_KEYS.includes(key)) continue;
-    const guess = closest(key, CHECK_KEYS);
-    file.report(
-      [...path, key],
-      `unknown key "${key}" in check "${name}"${
-        guess ? ` (did you mean "${guess}"?)` : ""
-      }: a check has ${CHECK_KEYS.map((k) => `"${k}"`).join(", ")}`,
-    );
-    ok = false;
-  }
-  const { expression, column, on_fail: onFail = "reject" } = raw;
-  if (typeof expression !== "string" || expression.trim() === "") {
-    file.report(
-      [...path, "expression"],
-      `expected a boolean SQL expression, e.g. "zip ~ '^[0-9]{5}$'", got ${describe(expression)}`,
-    );
-    ok = false;
-  }
-  if (column !== undefined && (typeof column !== "string" || column.trim() === "")) {
-    file.report([...path, "column"], `expected a column name, got ${describe(column)}`);
-    ok = false;
-  }
-  if (!ON_FAIL.includes(onFail as OnFail)) {
-    file.report(
-      [...path, "on_fail"],
-      `expected ${ON_FAIL.map((p) => `"${p}"`).join(" or ")}, got ${describe(onFail)}`,
-    );
-    ok = false;
-  } else if (onFail === "nullify" && column === undefined) {
+  const check = readValue(file, path, checkSchema(name), raw);
+  if (!check) return undefined;
+  const onFail = check.on_fail ?? "reject";
+  if (onFail === "nullify" && check.column === undefined) {
     file.report(
       path,
       `check "${name}" nullifies a value: name the column it sets to NULL ("column: …")`,
     );
-    ok = false;
+    return undefined;
   }
-  if (!ok) return undefined;
   return {
     name,
-    expression: expression as string,
-    onFail: onFail as OnFail,
-    ...(column === undefined ? {} : { column: (column as string).trim() }),
+    expression: check.expression,
+    onFail,
+    ...(check.column === undefined ? {} : { column: check.column.trim() }),
   };
 }
 
+/** Options of {@linkcode readChecks}. */
+export interface ReadChecksOptions {
+  /** The model's id, for messages. */
+  model: string;
+  config: ModelConfig;
+  /** Whether the model's materialization takes row checks. */
+  allowed: boolean;
+}
+
 /**
- * Reads the `checks:` of the model `modelId` at `path` in `file`, reporting
+ * Reads the `checks:` (`raw`) of a model at `path` in `file`, reporting
  * every problem to the file (collected, not thrown): unknown keys (with the
  * closest known one), a `nullify` check without a column, or on a model
  * without `config.unique_key` (the key that names the row a recorded value
- * came from), and checks on incremental or ephemeral models.
+ * came from), and checks on a materialization that takes none.
  *
  * @returns the valid checks, in the order written.
  * @example
- * ```ts ignore
- * model.checks = readChecks(file, [...entry.path, "checks"], entry.value.checks, model.id, model.config);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readChecks } from "./read_checks.ts";
+ * import { YamlFile } from "./yaml_file.ts";
+ *
+ * const file = new YamlFile("m.yml", "checks:\n  valid_id: id > 0\n  bad: { expresion: x }\n");
+ * const config = { materialized: "table", uniqueKey: [], tags: [], enabled: true, options: {} };
+ * const checks = readChecks(file, ["checks"], (file.data as { checks: unknown }).checks, {
+ *   model: "staging.m",
+ *   config,
+ *   allowed: true,
+ * });
+ * assert.deepEqual(checks, [{ name: "valid_id", expression: "id > 0", onFail: "reject" }]);
+ * assert.equal(file.issues.length, 2); // the typo, and the missing expression
  * ```
  */
 export function readChecks(
   file: YamlFile,
   path: YamlPath,
   raw: unknown,
-  modelId: string,
-  config: ModelConfig,
+  options: ReadChecksOptions,
 ): RowCheck[] {
+  const { model, config } = options;
   if (raw === undefined || raw === null) return [];
   if (!isRecord(raw)) {
     file.report(
@@ -131,7 +140,7 @@ export function readChecks(
       if (config.uniqueKey.length === 0) {
         file.report(
           [...path, name],
-          `check "${name}" nullifies a value, so ${modelId} needs "config: { unique_key: … }" naming the columns that identify a row (recorded with each nullified value)`,
+          `check "${name}" nullifies a value, so ${model} needs "config: { unique_key: … }" naming the columns that identify a row (recorded with each nullified value)`,
         );
         continue;
       }
@@ -139,17 +148,14 @@ export function readChecks(
       if (config.uniqueKey.some((k) => k.toLowerCase() === column)) {
         file.report(
           [...path, name, "column"],
-          `check "${name}" would set "${check.column}", part of the unique key of ${modelId}, to NULL: use "on_fail: reject"`,
+          `check "${name}" would set "${check.column}", part of the unique key of ${model}, to NULL: use "on_fail: reject"`,
         );
         continue;
       }
     }
     checks.push(check);
   }
-  if (
-    checks.length &&
-    (config.materialized === "incremental" || config.materialized === "ephemeral")
-  ) {
+  if (checks.length && !options.allowed) {
     file.report(
       path,
       `checks quarantine rows into a table: use them on a table (or view) model, not ${config.materialized}`,

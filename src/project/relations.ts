@@ -18,6 +18,11 @@ function isBaseTable(value: Record<string, unknown>): value is Record<string, un
   return value.type === "BASE_TABLE" && typeof value.table_name === "string";
 }
 
+/** Removes trailing semicolons and white space so the SQL can be wrapped. */
+export function trimSql(sql: string): string {
+  return sql.replace(/[\s;]+$/, "");
+}
+
 /** Converts a character offset of `text` to a 1-based line and column. */
 export function lineColumn(text: string, offset: number): { line: number; column: number } {
   let line = 1;
@@ -39,9 +44,13 @@ export function lineColumn(text: string, offset: number): { line: number; column
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { extractRelations } from "./relations.ts";
+ *
  * const ast = { type: "BASE_TABLE", schema_name: "raw", table_name: "x", query_location: 14 };
- * extractRelations(ast, "select * from raw.x"); // [{ relation: "raw.x", offset: 14, line: 1, column: 15 }]
+ * assert.deepEqual(extractRelations(ast, "select * from raw.x"), [
+ *   { relation: "raw.x", offset: 14, line: 1, column: 15 },
+ * ]);
  * ```
  */
 export function extractRelations(ast: unknown, sql: string): RelationRef[] {

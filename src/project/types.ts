@@ -7,17 +7,6 @@
 import type { ResolvedConfig } from "../config.ts";
 import type { ProjectIssue, SourceLocation } from "../errors.ts";
 
-/** How a model is built. */
-export type Materialization = "view" | "table" | "incremental" | "ephemeral";
-
-/** The materializations, in the order the docs list them. */
-export const MATERIALIZATIONS: readonly Materialization[] = [
-  "view",
-  "table",
-  "incremental",
-  "ephemeral",
-];
-
 /** What happens when a data test finds failing rows. */
 export type Severity = "error" | "warn";
 
@@ -27,17 +16,23 @@ export interface RelationRef {
   relation: string;
   /** Character offset of the reference in the SQL text. */
   offset: number;
+  /** 1-based line in the file the user wrote. */
   line: number;
-  column: number;
+  /** 1-based column in that line; unknown when the SQL was rendered from a template. */
+  column?: number;
 }
 
-/** A generic data test declared in YAML. */
-export type GenericTest =
-  | { kind: "unique"; column: string }
-  | { kind: "not_null"; column: string }
-  | { kind: "accepted_values"; column: string; values: string[] }
-  | { kind: "relationships"; column: string; to: string; field: string }
-  | { kind: "expression"; column?: string; expression: string };
+/** A generic data test declared in YAML (its kind is one of `test_kinds/`). */
+export interface GenericTest {
+  /** The test kind (`unique`, `not_null`, `accepted_values`, `relationships`, `expression` …). */
+  kind: string;
+  /** The column it is about, when it is about one. */
+  column?: string;
+  /** Its arguments as YAML gives them (validated by its kind when read). */
+  args: Readonly<Record<string, unknown>>;
+  /** Relations it reads beside the one under test (`relationships`: its parent), resolved by the graph. */
+  reads: string[];
+}
 
 /** A generic test attached to a model or seed. */
 export interface GenericTestNode {
@@ -72,13 +67,17 @@ export interface ColumnDoc {
 
 /** Settings of a model from its YAML `config:`. */
 export interface ModelConfig {
-  materialized: Materialization;
-  /** Columns that identify a row (incremental merge key). */
+  /** The materialization's name (one of `compile/materializations/`). */
+  materialized: string;
+  /** Columns that identify a row (incremental merge key, the key of nullified values). */
   uniqueKey: string[];
-  /** Column whose maximum marks what an incremental model already holds. */
-  watermark?: string;
   tags: string[];
   enabled: boolean;
+  /**
+   * The materialization's own settings, as YAML gives them (validated by it
+   * when read): e.g. `{ watermark: "_batch_id" }` for incremental.
+   */
+  options: Readonly<Record<string, unknown>>;
 }
 
 /**

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Session, Warehouse } from "../db/warehouse.ts";
+import type { Warehouse } from "../db/warehouse.ts";
 import { quoteIdent } from "../db/sql.ts";
 import { WharfError } from "../errors.ts";
 import {
@@ -13,6 +13,7 @@ import {
   type CompiledNode,
   varsMacro,
 } from "../compile/compile.ts";
+import { materialization } from "../compile/materializations/index.ts";
 import type { MacroFile } from "../project/types.ts";
 import { type NodeResult, recordResults } from "./run_log.ts";
 
@@ -42,23 +43,6 @@ export interface ExecuteOptions {
 
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-async function countRows(session: Session, relation: string): Promise<number> {
-  const [schema, name] = relation.split(".");
-  const rows = await session.query(
-    `SELECT count(*)::DOUBLE AS n FROM ${quoteIdent(schema!)}.${quoteIdent(name!)}`,
-  );
-  return Number(rows[0]?.n ?? 0);
-}
-
-async function tableExists(session: Session, relation: string): Promise<boolean> {
-  const [schema, name] = relation.split(".");
-  const rows = await session.query(
-    "SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = ? AND table_type = 'BASE TABLE'",
-    [schema!, name!],
-  );
-  return rows.length > 0;
 }
 
 type Outcome = Pick<
@@ -145,41 +129,13 @@ async function runNode(
         }: see wharf_failures.${node.name}`,
       };
     }
-    case "model":
-      switch (node.materialized) {
-        case "ephemeral":
-          return { status: "success", message: "inlined" };
-        case "view":
-          await wh.exec(node.sql);
-          return { status: "success" };
-        case "table":
-          if (node.checked) return await runChecked(wh, { ...node, checked: node.checked });
-          return { status: "success", rows: await wh.count(node.sql) };
-        case "incremental":
-          return await wh.transaction(async (s) => {
-            if (options.fullRefresh || !(await tableExists(s, node.relation))) {
-              return { status: "success", rows: await s.count(node.sql), message: "full build" };
-            }
-            const before = await countRows(s, node.relation);
-            try {
-              for (const statement of node.incremental) await s.exec(statement);
-            } catch (err) {
-              throw new WharfError(
-                `${
-                  errorMessage(err)
-                }\n(run with --full-refresh to rebuild ${node.relation} with its new columns, if its columns changed)`,
-                { cause: err },
-              );
-            }
-            const after = await countRows(s, node.relation);
-            const delta = after - before;
-            return {
-              status: "success",
-              rows: after,
-              message: `incremental: ${delta >= 0 ? "+" : ""}${delta} rows`,
-            };
-          });
-      }
+    case "model": {
+      if (node.checked) return await runChecked(wh, { ...node, checked: node.checked });
+      const built = await materialization(node.materialized).build(wh, node, {
+        fullRefresh: options.fullRefresh ?? false,
+      });
+      return { status: "success", ...built };
+    }
   }
 }
 

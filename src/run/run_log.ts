@@ -1,9 +1,11 @@
 /**
  * The run log: every invocation and every node it touched, kept in the
- * warehouse (`wharf.runs`, `wharf.run_results`) for analysts, docs and the API.
+ * warehouse (`wharf.runs`, `wharf.run_results`, defined in `db/schema/tables.ts`)
+ * for analysts, docs and the API.
  *
  * @module
  */
+import { ensureTables } from "../db/schema/warehouse_schema.ts";
 import type { Session } from "../db/warehouse.ts";
 
 /** How a node ended. */
@@ -34,48 +36,21 @@ export function nullifiedTotal(result: Pick<NodeResult, "nullified">): number {
   return Object.values(result.nullified ?? {}).reduce((a, b) => a + b, 0);
 }
 
-/** Creates the schemas and tables wharf keeps its own records in. */
-export async function ensureRunLog(session: Session): Promise<void> {
-  await session.exec(`
-    CREATE SCHEMA IF NOT EXISTS wharf;
-    CREATE SCHEMA IF NOT EXISTS wharf_failures;
-    CREATE TABLE IF NOT EXISTS wharf.runs (
-      run_id VARCHAR PRIMARY KEY,
-      command VARCHAR NOT NULL,
-      args VARCHAR,
-      started_at TIMESTAMPTZ NOT NULL,
-      ended_at TIMESTAMPTZ,
-      status VARCHAR,
-      nodes INTEGER,
-      errors INTEGER
-    );
-    CREATE TABLE IF NOT EXISTS wharf.run_results (
-      run_id VARCHAR NOT NULL,
-      node_id VARCHAR NOT NULL,
-      node_type VARCHAR NOT NULL,
-      status VARCHAR NOT NULL,
-      started_at TIMESTAMPTZ NOT NULL,
-      ended_at TIMESTAMPTZ NOT NULL,
-      duration_ms DOUBLE NOT NULL,
-      rows BIGINT,
-      message VARCHAR,
-      compiled_path VARCHAR
-    );
-    ALTER TABLE wharf.run_results ADD COLUMN IF NOT EXISTS rejected_rows BIGINT;
-    ALTER TABLE wharf.run_results ADD COLUMN IF NOT EXISTS check_counts JSON;
-    ALTER TABLE wharf.run_results ADD COLUMN IF NOT EXISTS nullified_values BIGINT;
-    ALTER TABLE wharf.run_results ADD COLUMN IF NOT EXISTS nullified_counts JSON;
-  `);
-}
-
-/** Records the start of a run. */
+/**
+ * Records the start of a run (creating the run log's tables if need be;
+ * outside a transaction). A run that never recorded its end was cut
+ * short (killed, or its process died): the command starting now holds the
+ * warehouse alone, so none is still going, and such runs are marked
+ * `interrupted` (their end time stays unknown).
+ */
 export async function startRun(
   session: Session,
   runId: string,
   command: string,
   args: string,
 ): Promise<void> {
-  await ensureRunLog(session);
+  await ensureTables(session, "runs");
+  await session.exec("UPDATE wharf.runs SET status = 'interrupted' WHERE status IS NULL");
   await session.exec(
     "INSERT INTO wharf.runs (run_id, command, args, started_at) VALUES (?, ?, ?, ?::TIMESTAMPTZ)",
     [runId, command, args, new Date().toISOString()],

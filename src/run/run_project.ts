@@ -117,9 +117,19 @@ function checkVars(config: ResolvedConfig, vars: Record<string, string> | undefi
  *
  * @throws {CompileError} or {@linkcode CycleError} before anything runs.
  * @example
- * ```ts ignore
- * const summary = await runProject("build", await loadConfig("."), { select: ["+marts.members"] });
- * if (!summary.ok) Deno.exit(1);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolveConfig } from "../config.ts";
+ * import { runProject } from "./run_project.ts";
+ *
+ * const root = await Deno.makeTempDir();
+ * await Deno.mkdir(`${root}/models/marts`, { recursive: true });
+ * await Deno.writeTextFile(`${root}/models/marts/members.sql`, "select 1 as member_id");
+ * await Deno.writeTextFile(`${root}/models/marts/other.sql`, "select 2 as id");
+ * const summary = await runProject("build", resolveConfig(root), { select: ["+marts.members"] });
+ * assert.ok(summary.ok);
+ * assert.deepEqual(summary.results.map((r) => [r.id, r.status]), [["marts.members", "success"]]);
+ * await Deno.remove(root, { recursive: true });
  * ```
  */
 export async function runProject(

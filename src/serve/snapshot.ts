@@ -22,6 +22,7 @@
 import { copyFile, mkdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { openWarehouse, type Warehouse } from "../db/warehouse.ts";
+import { WarehouseVersionError } from "../errors.ts";
 import { claimDir, type OwnedDir } from "./owned_dir.ts";
 import { type Benefits, MAX_CENTS } from "./strategies.ts";
 
@@ -144,6 +145,8 @@ export class SnapshotManager {
    * Returns true when a new snapshot is in place; false when nothing
    * changed, there is no warehouse, or a writer holds it (then the old one
    * stays and a later refresh tries again).
+   *
+   * @throws {WarehouseVersionError} when a newer wharf wrote the warehouse.
    */
   refresh(): Promise<boolean> {
     this.#refreshing ??= this.#refresh().finally(() => (this.#refreshing = undefined));
@@ -170,10 +173,12 @@ export class SnapshotManager {
       try {
         source = await openWarehouse(this.warehouse, { readOnly: true });
       } catch (err) {
+        const unreadable = err instanceof WarehouseVersionError; // not busy: never readable here
         this.options.onEvent?.({
-          kind: "busy",
+          kind: unreadable ? "error" : "busy",
           detail: err instanceof Error ? err.message : String(err),
         });
+        if (unreadable) throw err;
         return false;
       }
       try {

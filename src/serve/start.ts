@@ -14,7 +14,7 @@ import { listSources } from "../run/run_project.ts";
 import type { AppDeps } from "./deps.ts";
 import { claimDir } from "./owned_dir.ts";
 import { type Snapshot, SnapshotManager } from "./snapshot.ts";
-import { BUILTIN_STRATEGIES } from "./strategies.ts";
+import { BUILTIN_STRATEGIES } from "./strategies/index.ts";
 import { UpstreamHealth } from "./upstream_health.ts";
 
 /** Options of {@linkcode prepareServer}. */

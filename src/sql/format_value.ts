@@ -19,10 +19,12 @@ function isList(v: SqlValue): v is readonly SqlValue[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatValue } from "./format_value.ts";
- * formatValue({ number: "12.50" }); // => "12.50"
- * formatValue(["it's", null]); // => "['it''s', NULL]"
- * formatValue(null); // => null
+ *
+ * assert.equal(formatValue({ number: "12.50" }), "12.50");
+ * assert.equal(formatValue(["it's", null]), "['it''s', NULL]");
+ * assert.equal(formatValue(null), null);
  * ```
  */
 export function formatValue(value: SqlValue): string | null {
@@ -50,9 +52,11 @@ function text(v: SqlValue, nested: boolean): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { valueJson } from "./format_value.ts";
- * valueJson({ number: "9007199254740993" }); // => "9007199254740993"
- * valueJson({ struct: [["d", { text: "2024-01-31" }]] }); // => '{"d":"2024-01-31"}'
+ *
+ * assert.equal(valueJson({ number: "9007199254740993" }), "9007199254740993");
+ * assert.equal(valueJson({ struct: [["d", { text: "2024-01-31" }]] }), '{"d":"2024-01-31"}');
  * ```
  */
 export function valueJson(value: SqlValue): string {

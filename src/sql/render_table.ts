@@ -62,9 +62,13 @@ export function escapeControls(text: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { renderTable } from "./render_table.ts";
- * renderTable([["name", "n"]], [["日本", "2"]], { align: ["left", "right"] }).lines;
- * // => ["| name | n |", "|------|---|", "| 日本 | 2 |"]
+ *
+ * assert.deepEqual(
+ *   renderTable([["name", "n"]], [["日本", "2"]], { align: ["left", "right"] }).lines,
+ *   ["| name | n |", "|------|---|", "| 日本 | 2 |"],
+ * );
  * ```
  */
 export function renderTable(

@@ -38,8 +38,19 @@ export interface RunSqlSummary {
  * @throws {SqlError} DuckDB's message for the statement that failed (the ones
  * before it ran).
  * @example
- * ```ts ignore
- * await runSql(session, "select 42 as answer", { format: "csv", write: async (t) => void out.push(t) });
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { openWarehouse } from "../db/warehouse.ts";
+ * import { runSql } from "./run_sql.ts";
+ *
+ * const wh = await openWarehouse(":memory:");
+ * const out: string[] = [];
+ * const summary = await wh.withConnection((session) =>
+ *   runSql(session, "select 42 as answer", { format: "csv", write: async (t) => void out.push(t) })
+ * );
+ * assert.equal(out.join(""), "answer\n42\n");
+ * assert.equal(summary.rows, 1);
+ * wh.close();
  * ```
  */
 export async function runSql(

@@ -12,10 +12,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { statementComplete } from "./statement_complete.ts";
- * statementComplete("select 1;"); // => true
- * statementComplete("select ';"); // => false
- * statementComplete("select 1; -- done"); // => true
+ *
+ * assert.equal(statementComplete("select 1;"), true);
+ * assert.equal(statementComplete("select ';"), false);
+ * assert.equal(statementComplete("select 1; -- done"), true);
  * ```
  */
 export function statementComplete(text: string): boolean {

@@ -48,14 +48,19 @@ export interface WriteSummary {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { writeResult } from "./write_result.ts";
+ *
+ * async function* batches() {
+ *   yield [[{ number: "42" }]];
+ * }
  * let out = "";
  * await writeResult(
- *   { columns: ["n"], types: ["BIGINT"], batches: [[[{ number: "42" }]]] as never },
+ *   { columns: ["n"], types: ["BIGINT"], batches: batches() },
  *   "csv",
  *   async (text) => void (out += text),
  * );
- * // out === "n\n42\n"
+ * assert.equal(out, "n\n42\n");
  * ```
  */
 export async function writeResult(

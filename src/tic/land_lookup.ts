@@ -24,12 +24,12 @@
 import { createHash } from "node:crypto";
 import { gunzipSync } from "node:zlib";
 import type { ResolvedConfig } from "../config.ts";
+import { ensureTables } from "../db/schema/warehouse_schema.ts";
 import { openWarehouse } from "../db/warehouse.ts";
 import { FetchError, LandingError, UpstreamError, UsageError } from "../errors.ts";
 import { nextBatchId } from "../land/manifest.ts";
 import { fetchWithRetry } from "../net/fetch_with_retry.ts";
 import { urlKey } from "./files.ts";
-import { ensureTicTables } from "./tic_tables.ts";
 
 /** Options of {@linkcode landLookup}. */
 export interface LookupOptions {
@@ -134,7 +134,7 @@ export async function landLookup(
   const wh = await openWarehouse(options.db ?? config.warehouse);
   try {
     return await wh.withConnection(async (s) => {
-      await ensureTicTables(s);
+      await ensureTables(s, "tic");
       await s.exec(
         `CREATE OR REPLACE TEMP TABLE lookup_entries (section VARCHAR, entry BIGINT, url VARCHAR,
            url_key VARCHAR, host VARCHAR, file_name VARCHAR, displayname VARCHAR)`,
@@ -157,6 +157,7 @@ export async function landLookup(
         const id = await nextBatchId(s);
         const added = await s.count(
           `INSERT INTO raw.tic_lookup_files
+             (lookup_id, ein, lastupdated, section, entry, url, url_key, host, file_name, displayname)
            SELECT ?, ?, ?, n.section, n.entry, n.url, n.url_key, n.host, n.file_name, n.displayname
            FROM temp.lookup_entries AS n
            WHERE NOT EXISTS (
@@ -169,7 +170,8 @@ export async function landLookup(
         );
         if (added > 0) {
           await s.exec(
-            "INSERT INTO raw.tic_lookups VALUES (?, ?, ?, ?, ?, ?, ?, now())",
+            `INSERT INTO raw.tic_lookups (lookup_id, source, ein, lastupdated, sha256, entries, added, landed_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, now())`,
             [id, input, ein, lastupdated, sha256, entries.length, added],
           );
         }

@@ -19,6 +19,7 @@
  * @module
  */
 import type { ResolvedConfig } from "../config.ts";
+import { ensureTables } from "../db/schema/warehouse_schema.ts";
 import {
   type AppendValue,
   openWarehouse,
@@ -30,7 +31,6 @@ import { nextBatchId } from "../land/manifest.ts";
 import { openIndexBytes } from "./index_bytes.ts";
 import { FileRegistry, type TicFile } from "./files.ts";
 import { IndexReader, ScanError } from "./reader.ts";
-import { ensureTicTables } from "./tic_tables.ts";
 import { cleanupWarning, removeIndexRows, removeUnfinished } from "./remove_index_rows.ts";
 
 /** Progress of a running index. */
@@ -113,14 +113,14 @@ const SPACES = "' ' || chr(9) || chr(10) || chr(13)";
 /** SQL that expands a staged batch into the raw tables and commits it. */
 function expandBatch(indexId: bigint): string {
   return `
-    INSERT INTO raw.tic_plans
+    INSERT INTO raw.tic_plans (index_id, structure_id, plan_name, plan_id, plan_id_type, plan_market_type)
       SELECT ${indexId}, structure_id, p.plan_name, p.plan_id,
         lower(trim(p.plan_id_type, ${SPACES})), lower(trim(p.plan_market_type, ${SPACES}))
       FROM (
         SELECT structure_id, unnest(json_transform(decode(plans), '${PLANS_TYPE}')) AS p
         FROM temp.${STAGING}
       );
-    INSERT INTO raw.tic_plan_files
+    INSERT INTO raw.tic_plan_files (index_id, structure_id, file_id)
       SELECT ${indexId}, structure_id, unnest(string_split(file_ids, ',')::BIGINT[])
       FROM temp.${STAGING};
     DELETE FROM temp.${STAGING};
@@ -333,7 +333,7 @@ export async function landTic(
   };
   try {
     await wh.withConnection(async (s) => {
-      await ensureTicTables(s);
+      await ensureTables(s, "tic");
       summary.warnings.push(...await removeUnfinished(s));
     });
     if (summary.warnings.length) {

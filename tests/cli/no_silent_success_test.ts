@@ -17,7 +17,13 @@ Deno.test("--db naming a folder or a file that is not a DuckDB database exits 2 
       [empty, /^error: Warehouse ".*empty\.duckdb" is an empty file, not a DuckDB database/],
     ] as const
   ) {
-    for (const command of [["build"], ["ls"], ["show", "marts.daily_revenue"]]) {
+    for (
+      const command of [["build"], ["ls"], ["show", "marts.daily_revenue"], [
+        "serve",
+        "--port",
+        "0",
+      ]]
+    ) {
       const r = await runCli(["--project", p.root, "--db", db, ...command]);
       assert.equal(r.code, 2, `${command} ${db}: ${r.stdout}${r.stderr}`);
       assert.match(r.stderr.trim(), re);

@@ -3,7 +3,10 @@ import { buildGraph } from "../../src/graph/build_graph.ts";
 import { type CompiledNode, compileNode } from "../../src/compile/compile.ts";
 import { compileProject, planFor } from "../../src/compile/compile_project.ts";
 import { genericTest, model, project, seed } from "../graph/fixtures.ts";
+import { z } from "zod";
 import { tempProject } from "../helpers.ts";
+
+const incrementalParts = z.object({ incremental: z.array(z.string()) });
 
 function compile(p: ReturnType<typeof project>, id: string): CompiledNode {
   const { graph } = buildGraph(p, []);
@@ -70,40 +73,46 @@ Deno.test("compileNode() compiles an incremental model to a deduplicating full b
       model("marts.inc", "select * from staging.src", {
         materialized: "incremental",
         uniqueKey: ["id"],
-        watermark: "_batch_id",
+        options: { watermark: "_batch_id" },
       }),
       model("staging.src", "select 1 as id, 1 as _batch_id"),
     ],
   });
   const c = compile(p, "marts.inc");
   assert.ok(c.kind === "model" && c.materialized === "incremental");
+  const { incremental } = incrementalParts.parse(c.parts);
   assert.match(c.sql, /^CREATE OR REPLACE TABLE "marts"\."inc" AS/);
   assert.match(
     c.sql,
     /QUALIFY row_number\(\) OVER \(PARTITION BY "id" ORDER BY "_batch_id" DESC NULLS LAST, __wharf_src DESC\) = 1$/,
   );
-  assert.equal(c.incremental.length, 4);
+  assert.equal(incremental.length, 4);
   assert.match(
-    c.incremental[0]!,
+    incremental[0]!,
     /WHERE __wharf_src\."_batch_id" > \(SELECT max\("_batch_id"\) FROM "marts"\."inc"\)/,
   );
   assert.match(
-    c.incremental[1]!,
+    incremental[1]!,
     /^DELETE FROM "marts"\."inc" AS t WHERE EXISTS .* n\."id" IS NOT DISTINCT FROM t\."id"\)$/,
   );
   assert.equal(
-    c.incremental[2],
+    incremental[2],
     'INSERT INTO "marts"."inc" BY NAME SELECT * FROM "__wharf_new_marts_inc"',
   );
 });
 
 Deno.test("compileNode() appends without a unique key", () => {
   const p = project({
-    models: [model("marts.log", "select 1 as w", { materialized: "incremental", watermark: "w" })],
+    models: [
+      model("marts.log", "select 1 as w", {
+        materialized: "incremental",
+        options: { watermark: "w" },
+      }),
+    ],
   });
   const c = compile(p, "marts.log");
   assert.ok(c.kind === "model" && c.materialized === "incremental");
-  assert.equal(c.incremental.length, 3);
+  assert.equal(incrementalParts.parse(c.parts).incremental.length, 3);
   assert.ok(!c.sql.includes("QUALIFY"));
 });
 
@@ -117,15 +126,15 @@ Deno.test("compileNode() compiles generic tests to queries returning failing row
       genericTest("a", "staging.p", {
         kind: "accepted_values",
         column: "st",
-        values: ["NY", "O'Hare"],
+        args: { values: ["NY", "O'Hare"] },
       }),
       genericTest("r", "staging.p", {
         kind: "relationships",
         column: "id",
-        to: "seeds.people",
-        field: "pid",
+        args: { to: "people", field: "pid" },
+        reads: ["seeds.people"],
       }),
-      genericTest("e", "staging.p", { kind: "expression", expression: "a >= b" }),
+      genericTest("e", "staging.p", { kind: "expression", args: { expression: "a >= b" } }),
     ],
   });
   const q = (id: string) => {

@@ -7,22 +7,9 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { cliCommand, REAL, REPO, runCli, type TempProject, tempProject } from "../helpers.ts";
+import { cliCommand, healthcareProject, REAL, runCli, type TempProject } from "../helpers.ts";
 import { fakeRegistry } from "../enrich/fake_registry.ts";
-
-/** A project folder that is the repository's healthcare project, with its own warehouse and target. */
-async function healthcareCopy(): Promise<TempProject> {
-  const p = await tempProject();
-  await Deno.symlink(join(REPO, "models"), join(p.root, "models"));
-  await Deno.symlink(join(REPO, "sql"), join(p.root, "sql"));
-  await p.write(
-    "wharf.config.ts",
-    `export { default } from "${pathToFileURL(join(REPO, "wharf.config.ts")).href}";\n`,
-  );
-  return p;
-}
 
 interface Result {
   id: string;
@@ -71,7 +58,7 @@ async function readEverything(db: string): Promise<void> {
 }
 
 Deno.test("the documented flows in sequence: demo, enrich npi, tic, an upload, build after each", async () => {
-  await using p = await healthcareCopy();
+  await using p = await healthcareProject();
   const data = join(p.root, "demo-data");
 
   const demo = await runCli(["--project", p.root, "demo", "--data", data], p.root);

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { enrichNpis } from "../../src/enrich/enrich_npi.ts";
-import { cliCommand, REPO, runCli, tempProject } from "../helpers.ts";
+import { REPO, runCli, tempProject } from "../helpers.ts";
 import { query } from "../land/helpers.ts";
 import { fakeRegistry, validNpis } from "./fake_registry.ts";
 import { FAST, npiProject } from "./helpers.ts";
@@ -219,65 +218,6 @@ Deno.test("the circuit breaker pauses everyone when most requests fail, then res
   assert.equal(Object.values(summary.states).reduce((a, b) => a + b, 0), 40);
 });
 
-Deno.test("kill -9 mid-run: the rerun asks again only for the NPIs in flight (at most 2 × --concurrency), and ends as a clean run", async () => {
-  await using p = await tempProject();
-  const npis = await validNpis(240, 400000000);
-  await p.write("npis.txt", npis.join("\n"));
-  const faults = { serverError: 0.1 };
-  const run = (dbFile: string, registryUrl: string) =>
-    cliCommand([
-      "--project",
-      REPO,
-      "--db",
-      dbFile,
-      "enrich",
-      "npi",
-      join(p.root, "npis.txt"),
-      "--registry",
-      registryUrl,
-      "--concurrency",
-      "8",
-      "--timeout",
-      "2s",
-    ], { stdout: "null", stderr: "null" });
-  const total = (answered: Map<string, number>) =>
-    [...answered.values()].reduce((a, b) => a + b, 0);
-  // Some NPIs get the registry's Errors answer: both runs end with failures, exit 1.
-  const clean = join(p.root, "clean.duckdb");
-  {
-    await using registry = fakeRegistry({ latencyMs: 5, faults });
-    assert.equal((await run(clean, registry.url).output()).code, 1);
-    assert.equal(total(registry.answered), 240);
-  }
-  const killed = join(p.root, "killed.duckdb");
-  await using registry = fakeRegistry({ latencyMs: 5, faults });
-  const child = run(killed, registry.url).spawn();
-  let exited = false;
-  const status = child.status.then((s) => (exited = true, s));
-  while (!exited && total(registry.answered) < 100) await new Promise((r) => setTimeout(r, 2));
-  assert.ok(!exited, "the run was still going at the kill");
-  child.kill("SIGKILL");
-  await status;
-  const [partial] = await query(
-    killed,
-    "select count(*) filter (where state = 'pending')::int as pending, count(*)::int as n from wharf.npi_ledger",
-  );
-  assert.equal(partial!.n, 240);
-  assert.ok(Number(partial!.pending) > 0, "the kill interrupted the run");
-  assert.equal((await run(killed, registry.url).output()).code, 1);
-  // Every NPI was answered; at most those in flight at the kill were answered twice:
-  // 8 requests under way and 8 results not yet committed.
-  assert.equal(registry.answered.size, 240);
-  const twice = [...registry.answered].filter(([, n]) => n > 1);
-  assert.ok(twice.length <= 16, `${twice.length} NPIs asked again: ${twice.map(([npi]) => npi)}`);
-  const state = (dbFile: string) =>
-    query(dbFile, "select npi, state, last_error from wharf.npi_ledger order by npi");
-  assert.deepEqual(await state(killed), await state(clean));
-  const responses = (dbFile: string) =>
-    query(dbFile, "select count(distinct npi)::int as n from raw.npi_responses");
-  assert.deepEqual(await responses(killed), await responses(clean));
-});
-
 Deno.test("the NPI list can come from a landed raw table", async () => {
   await using p = await tempProject();
   const config = await npiProject(p);
@@ -295,5 +235,34 @@ Deno.test("the NPI list can come from a landed raw table", async () => {
   await assert.rejects(
     () => enrichNpis(config, "raw.nope", { db: p.db, registry: registry.url }),
     /No table raw\.nope in the warehouse/,
+  );
+});
+
+Deno.test("enrich npi against a registry it cannot reach says why NPIs failed and what to do; an export of nothing enriched warns", async () => {
+  await using p = await tempProject();
+  const list = await p.write("list.txt", "npi\n1234567893\n");
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const registry = `http://127.0.0.1:${(closed.addr as Deno.NetAddr).port}/api/`;
+  closed.close();
+  const r = await runCli(["--db", p.db, "enrich", "npi", list, "--registry", registry], p.root);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stdout, /^ {2}1 NPI: connection failed: /m);
+  assert.match(
+    r.stdout,
+    new RegExp(
+      `Is the registry reachable from here\\? It was ${
+        registry.replaceAll(".", "\\.")
+      }; pass --registry URL`,
+    ),
+  );
+  // An export of nothing enriched says so.
+  const out = await runCli(
+    ["--project", REPO, "--db", p.db, "export", "npi-by-state", `${p.root}/out`],
+    p.root,
+  );
+  assert.equal(out.code, 0, out.stderr);
+  assert.match(
+    out.stderr,
+    /^warning: no NPI is enriched yet \(Failed\.csv says why for 1\): run `wharf enrich npi <list>` first$/m,
   );
 });

@@ -115,8 +115,8 @@ Deno.test("buildGraph() makes tests depend on their model and a relationships ta
       genericTest("rel", "staging.claims", {
         kind: "relationships",
         column: "member_id",
-        to: "members",
-        field: "id",
+        args: { to: "members", field: "id" },
+        reads: ["members"],
       }),
     ],
   });
@@ -132,8 +132,8 @@ Deno.test("buildGraph() reports a relationships test pointing nowhere", () => {
       genericTest("rel", "staging.claims", {
         kind: "relationships",
         column: "member_id",
-        to: "staging.claim",
-        field: "id",
+        args: { to: "staging.claim", field: "id" },
+        reads: ["staging.claim"],
       }),
     ],
   });

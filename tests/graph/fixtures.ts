@@ -7,7 +7,6 @@ import { resolveConfig } from "../../src/config.ts";
 import type {
   GenericTest,
   GenericTestNode,
-  Materialization,
   ModelNode,
   Project,
   RelationRef,
@@ -30,7 +29,7 @@ export function refsOf(sql: string): RelationRef[] {
 export function model(
   id: string,
   sql: string,
-  config: Partial<ModelNode["config"]> & { materialized?: Materialization } = {},
+  config: Partial<ModelNode["config"]> = {},
 ): ModelNode {
   const [layer, name] = id.split(".") as [string, string];
   return {
@@ -42,7 +41,14 @@ export function model(
     sql,
     description: "",
     columns: [],
-    config: { materialized: "view", uniqueKey: [], tags: [], enabled: true, ...config },
+    config: {
+      materialized: "view",
+      uniqueKey: [],
+      tags: [],
+      enabled: true,
+      options: {},
+      ...config,
+    },
     refs: refsOf(sql),
     checks: [],
     checkRefs: [],
@@ -64,14 +70,18 @@ export function seed(name: string): SeedNode {
   };
 }
 
-/** A generic test node. */
-export function genericTest(name: string, attachedTo: string, test: GenericTest): GenericTestNode {
+/** A generic test node; `test` gives its kind, column and arguments (no other relation read by default). */
+export function genericTest(
+  name: string,
+  attachedTo: string,
+  test: Pick<GenericTest, "kind" | "column"> & Partial<GenericTest>,
+): GenericTestNode {
   return {
     kind: "generic_test",
     id: `test.${name}`,
     name,
     attachedTo,
-    test,
+    test: { args: {}, reads: [], ...test },
     severity: "error",
     location: { file: "models/x.yml", line: 3 },
   };

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { buildGraph } from "../../src/graph/build_graph.ts";
+import { buildGraph, closest } from "../../src/graph/build_graph.ts";
 import { selectNodes } from "../../src/graph/select.ts";
 import { findNode } from "../../src/graph/find_node.ts";
 import { NotFoundError, UsageError } from "../../src/errors.ts";
@@ -25,8 +25,8 @@ function graph() {
       genericTest("rel_orders_people", "staging.stg_orders", {
         kind: "relationships",
         column: "id",
-        to: "marts.people",
-        field: "id",
+        args: { to: "marts.people", field: "id" },
+        reads: ["marts.people"],
       }),
     ],
   });
@@ -127,7 +127,7 @@ Deno.test("selectNodes() refuses a selector that matches nothing, naming the clo
     [],
     /^Selector "tag:dayly" matches no node \(did you mean "tag:daily"\?\)$/,
   );
-  refused(["tag:weekly"], [], /known tags are "daily", "finance"$/);
+  refused(["tag:weekly"], [], /known tags are "tag:daily", "tag:finance"$/);
   refused(["layer:mart"], [], /did you mean "layer:marts"/);
   refused(
     ["+marts.people"],
@@ -139,6 +139,28 @@ Deno.test("selectNodes() refuses a selector that matches nothing, naming the clo
     [],
     /matches no node: each part matches some, but not together/,
   );
+  // What was typed is the start of names: those are offered.
+  refused(
+    ["stg"],
+    [],
+    /^Selector "stg" matches no node \(did you mean "stg_people" or "stg_orders"\?\)$/,
+  );
+  refused(["type:modle"], [], /did you mean "type:model"/);
+  refused(
+    ["stg_*"],
+    ["stg_*"],
+    /^--exclude "stg_\*" leaves out every node "stg_\*" selects: nothing to run$/,
+  );
+});
+
+Deno.test("closest() finds typos of a whole name, of its last part, or of the start of a longer name", () => {
+  const names = ["intermediate.int_members", "staging.stg_members_client_a", "marts.members"];
+  assert.equal(closest("marts.membrs", names), "marts.members");
+  assert.equal(closest("int_membres", names), "intermediate.int_members");
+  assert.equal(closest("staging.stg_membrs", names), "staging.stg_members_client_a");
+  assert.equal(closest("stg_membrs", names), "staging.stg_members_client_a");
+  assert.equal(closest("marts.member", names), "marts.members", "a whole match one edit away wins");
+  assert.equal(closest("invoices", names), undefined);
 });
 
 Deno.test("selectNodes() rejects an unknown method", () => {

@@ -196,7 +196,10 @@ Deno.test("a file that matches no source is refused with the known sources; --so
   });
   assert.deepEqual(forced.outcomes.map((o) => [o.source, o.status]), [["members", "landed"]]);
   assert.deepEqual(
-    await query(p.db, "select id, _client, _period, _delivered_at::varchar as d from raw.members"),
+    await query(
+      p.db,
+      "select id, _client, _period, timezone('UTC', _delivered_at)::varchar as d from raw.members",
+    ),
     [{ id: "1", _client: "clientA", _period: "202301", d: "2023-01-01 00:00:00" }],
   );
   await assert.rejects(

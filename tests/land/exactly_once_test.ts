@@ -122,7 +122,10 @@ Deno.test("files land in source order, then by the delivery time in their names;
     "landed",
   ]);
   assert.deepEqual(
-    await query(p.db, "select id, _delivered_at::varchar as d from raw.visits order by _batch_id"),
+    await query(
+      p.db,
+      "select id, timezone('UTC', _delivered_at)::varchar as d from raw.visits order by _batch_id",
+    ),
     [
       { id: "1", d: "2024-01-01 12:00:00" },
       { id: "3", d: "2024-01-03 00:00:00" },

@@ -17,7 +17,7 @@ Deno.test("land() reads CSV with a BOM, CRLF, quoted delimiters and no final new
   ]]);
   const rows = await query(
     p.db,
-    "select member_id, member_first_name, address, _row_number::int as line, _client, _period, _delivered_at::varchar as d, _file = '" +
+    "select member_id, member_first_name, address, _row_number::int as line, _client, _period, timezone('UTC', _delivered_at)::varchar as d, _file = '" +
       file + "' as f from raw.members order by line",
   );
   assert.deepEqual(rows, [

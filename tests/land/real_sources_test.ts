@@ -72,7 +72,7 @@ Deno.test("the shipped sources take every real VisitPay and Waymark delivery; re
   assert.deepEqual(
     await query(
       p.db,
-      "SELECT _delivered_at::VARCHAR AS d, count(*)::INT AS n FROM raw.visitpay_procedure GROUP BY 1 ORDER BY 1",
+      "SELECT timezone('UTC', _delivered_at)::VARCHAR AS d, count(*)::INT AS n FROM raw.visitpay_procedure GROUP BY 1 ORDER BY 1",
     ),
     [
       { d: "2021-11-29 22:33:57", n: 5 },

@@ -22,9 +22,9 @@ Deno.test("loadProject() reads models, YAML config, columns, tests, seeds, macro
   assert.deepEqual(daily.config, {
     materialized: "incremental",
     uniqueKey: ["day"],
-    watermark: "day",
     tags: ["finance"],
     enabled: true,
+    options: { watermark: "day" },
   });
   assert.deepEqual(daily.refs.map((r) => r.relation), ["intermediate.int_appointments"]);
   assert.equal(project.seeds.find((s) => s.name === "patients")?.columnTypes.state, "VARCHAR");
@@ -57,7 +57,7 @@ Deno.test("loadProject() reports YAML problems with the file, the path in the YA
     messages.sort(),
     [
       'models/staging/schema.yml:11: models[1].name: no model "ghost" in this folder: add ghost.sql beside this file or remove the entry',
-      'models/staging/schema.yml:4: models[0].config.materialized: expected one of view, table, incremental, ephemeral, got "tabel"',
+      'models/staging/schema.yml:4: models[0].config.materialized: expected one of view, table, incremental, ephemeral, external, got "tabel"',
       "models/staging/schema.yml:9: models[0].columns[0].tests[1].accepted_values.values: expected a non-empty list of accepted values, got nothing",
       'models/staging/schema.yml:10: models[0].columns[0].tests[2]: unknown test "nonsense": expected unique, not_null, accepted_values, relationships or expression_is_true',
     ].sort(),

@@ -5,5 +5,10 @@
  * @module
  */
 import "./land_cases.ts";
+import "./build_cases.ts";
+import "./enrich_cases.ts";
+import "./tic_cases.ts";
+import "./concurrency_cases.ts";
+import "./api_cases.ts";
 
-export { allCases, caseTitle } from "./registry.ts";
+export { allCases, caseContext, caseTitle } from "./registry.ts";

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { seededRandom } from "./kill.ts";
+import { seededRandom } from "./seed.ts";
 
 /** A record as the reference reads it: its first line, and its values or why it is rejected. */
 export interface OracleRecord {

@@ -17,27 +17,43 @@ export interface TableDigest {
 /** Table (`schema.name`) to its digest. */
 export type Digest = Record<string, TableDigest>;
 
+/**
+ * Columns of the `raw` and `wharf` tables that landing fills differently in
+ * equally right runs: batch ids and times.
+ */
+export const LANDING_VOLATILE = [
+  "_batch_id",
+  "_landed_at",
+  "batch_id",
+  "started_at",
+  "ended_at",
+  "duration_ms",
+  "applied_at",
+];
+
 /** Options of {@linkcode warehouseDigest}. */
 export interface DigestOptions {
   /** Every base table of these schemas. */
   schemas: string[];
   /** Columns left out wherever they appear (`_batch_id`, `_landed_at` …). */
   exclude?: string[];
+  /** Views too (their rows), not only base tables. */
+  views?: boolean;
 }
 
 /**
- * Counts and checksums every table of `options.schemas` in the warehouse
- * file `db`: the checksum is the sum of each row's hash over its columns
- * (but the excluded ones), so it does not depend on row order and does see
- * a row lost, added or changed.
+ * Counts and checksums every table (and view, with `options.views`) of
+ * `options.schemas` in the warehouse file `db`: the checksum is the sum of
+ * each row's hash over its columns (but the excluded ones), so it does not
+ * depend on row order and does see a row lost, added or changed.
  */
 export async function warehouseDigest(db: string, options: DigestOptions): Promise<Digest> {
   const wh = await openWarehouse(db, { readOnly: true });
   try {
     const tables = await wh.query(
-      `SELECT table_schema AS s, table_name AS t FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema IN (${
-        options.schemas.map(() => "?").join(", ")
-      }) ORDER BY 1, 2`,
+      `SELECT table_schema AS s, table_name AS t FROM information_schema.tables WHERE table_type IN ('BASE TABLE'${
+        options.views ? ", 'VIEW'" : ""
+      }) AND table_schema IN (${options.schemas.map(() => "?").join(", ")}) ORDER BY 1, 2`,
       options.schemas,
     );
     const out: Digest = {};

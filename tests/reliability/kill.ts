@@ -1,42 +1,34 @@
 /**
  * Kill -9 trials: a command is killed at random moments and run again, and
- * the result must equal one clean run's, compared by content
- * ({@linkcode warehouseDigest}). Any command that writes a warehouse can be
- * tried this way (land, build, enrich, tic).
+ * the result must equal one clean run's, compared by content (for a
+ * warehouse: {@linkcode warehouseDigest} of `digest.ts`). Any command that
+ * writes a warehouse can be tried this way (land, build, enrich, tic).
  *
  * @module
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import type { Digest } from "./digest.ts";
-
-/** A small seeded random generator (mulberry32): the same seed, the same kill points. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "./seed.ts";
 
 /** Options of {@linkcode killTrials}. */
-export interface KillTrialOptions {
+export interface KillTrialOptions<D> {
   /** The command doing the work on the warehouse file `target` (stdout and stderr piped). */
   command(target: string): Deno.Command;
   /** What must be equal between the clean run and every killed-and-rerun one. */
-  digest(target: string): Promise<Digest>;
+  digest(target: string): Promise<D>;
   /** Folder for the warehouse files. */
   dir: string;
-  /** Trials: each a fresh warehouse, a kill at a random moment, then a run to the end. */
+  /** Trials: each a fresh warehouse, kills at random moments, then a run to the end. */
   trials: number;
   /** Seed of the kill moments. */
   seed: number;
+  /** Kills per trial, one after the other on the same warehouse, before the run to the end. Default 1. */
+  kills?: number;
   /** Exit code of a complete run. Default 0. */
   code?: number;
-  /** Checks after each rerun (beyond the digest), e.g. no work files left. */
+  /** Makes the starting state of a run's warehouse (the clean run's and each trial's), e.g. a copy. */
+  prepare?(target: string): Promise<void>;
+  /** Checks after each rerun (beyond the digest), e.g. no work files left, the run log. */
   after?(target: string): Promise<void>;
 }
 
@@ -46,7 +38,7 @@ export interface KillTrialReport {
   cleanMs: number;
   /** Kill moments, ms after the start. */
   points: number[];
-  /** Trials whose kill hit a running process (not one that had finished). */
+  /** Kills that hit a running process (not one that had finished). */
   interrupted: number;
 }
 
@@ -59,49 +51,64 @@ async function runToEnd(cmd: Deno.Command, code: number, what: string): Promise<
   );
 }
 
+/** Starts `cmd`, kills it with SIGKILL after `ms` unless it ended; true when the kill hit it. */
+export async function killAfter(cmd: Deno.Command, ms: number): Promise<boolean> {
+  const child = cmd.spawn();
+  // Drained as it runs, so a chatty process never blocks on a full pipe.
+  const drained = Promise.all(
+    [child.stdout, child.stderr].map((s) => s.pipeTo(new WritableStream()).catch(() => {})),
+  );
+  let exited = false;
+  const status = child.status.then((s) => {
+    exited = true;
+    return s;
+  });
+  await Promise.race([status, new Promise((r) => setTimeout(r, ms))]);
+  const hit = !exited;
+  if (hit) child.kill("SIGKILL");
+  await status;
+  await drained;
+  return hit;
+}
+
 /**
- * Runs the command once cleanly, then `trials` times killed (SIGKILL) at a
- * random moment within the clean run's duration and run again to the end;
- * every result must have the clean run's digest, and at least one kill
- * must have interrupted work in progress.
+ * Runs the command once cleanly, then `trials` times killed (SIGKILL) at
+ * random moments within the clean run's duration (plus a tenth, to catch
+ * its very end) and run again to the end; every result must have the clean
+ * run's digest, and at least one kill must have interrupted work in
+ * progress (should every earlier one miss, the last trial's kill falls
+ * within the first four fifths of the clean run).
  *
  * @throws {AssertionError} when a result differs or no kill interrupted anything.
  */
-export async function killTrials(options: KillTrialOptions): Promise<KillTrialReport> {
+export async function killTrials<D>(options: KillTrialOptions<D>): Promise<KillTrialReport> {
   const code = options.code ?? 0;
   const clean = join(options.dir, "clean.duckdb");
+  await options.prepare?.(clean);
   const t0 = performance.now();
   await runToEnd(options.command(clean), code, "the clean run");
   const cleanMs = performance.now() - t0;
   const expected = await options.digest(clean);
   const random = seededRandom(options.seed);
   const report: KillTrialReport = { cleanMs, points: [], interrupted: 0 };
+  const kills = options.kills ?? 1;
   for (let i = 0; i < options.trials; i++) {
     const target = join(options.dir, `killed_${i}.duckdb`);
-    const point = Math.round(random() * cleanMs * 1.1);
-    report.points.push(point);
-    const child = options.command(target).spawn();
-    // Drained as it runs, so a chatty process never blocks on a full pipe.
-    const drained = Promise.all(
-      [child.stdout, child.stderr].map((s) => s.pipeTo(new WritableStream()).catch(() => {})),
-    );
-    let exited = false;
-    const status = child.status.then((s) => {
-      exited = true;
-      return s;
-    });
-    await new Promise((r) => setTimeout(r, point));
-    if (!exited) {
-      child.kill("SIGKILL");
-      report.interrupted++;
+    await options.prepare?.(target);
+    const points: number[] = [];
+    for (let k = 0; k < kills; k++) {
+      const last = i === options.trials - 1 && k === kills - 1 && report.interrupted === 0;
+      const point = Math.round(last ? (0.1 + random() * 0.7) * cleanMs : random() * cleanMs * 1.1);
+      points.push(point);
+      if (await killAfter(options.command(target), point)) report.interrupted++;
     }
-    await status;
-    await drained;
-    await runToEnd(options.command(target), code, `the run after a kill at ${point} ms`);
+    report.points.push(...points);
+    const at = `killed at ${points.join(", ")} ms (seed ${options.seed}, trial ${i})`;
+    await runToEnd(options.command(target), code, `the run after ${at}`);
     assert.deepEqual(
       await options.digest(target),
       expected,
-      `killed at ${point} ms, then run again: not the clean run's result`,
+      `${at}, then run again: not the clean run's result`,
     );
     await options.after?.(target);
   }
@@ -110,4 +117,11 @@ export async function killTrials(options: KillTrialOptions): Promise<KillTrialRe
     `no kill interrupted a running process (clean run ${Math.round(cleanMs)} ms)`,
   );
   return report;
+}
+
+/** One line for a case's note: how many kills hit, when, and how long a clean run takes. */
+export function killNote(what: string, report: KillTrialReport): string {
+  return `${report.interrupted} of ${report.points.length} kills hit a running ${what} (at ${
+    report.points.join(", ")
+  } ms; a clean run takes ${Math.round(report.cleanMs)} ms)`;
 }

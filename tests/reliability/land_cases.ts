@@ -13,8 +13,9 @@ import { join } from "node:path";
 import { land } from "../../src/land/land.ts";
 import { cliCommand, REPO, runCli, serveLocal, tempProject } from "../helpers.ts";
 import { hostileCsv, readReference } from "./csv_oracle.ts";
-import { warehouseDigest } from "./digest.ts";
-import { killTrials, seededRandom } from "./kill.ts";
+import { LANDING_VOLATILE, warehouseDigest } from "./digest.ts";
+import { killNote, killTrials } from "./kill.ts";
+import { killTrialCount, seededRandom } from "./seed.ts";
 import {
   ANY_SOURCES,
   assertLandingInvariant,
@@ -1136,59 +1137,85 @@ defineCase({
 
 // --- Kill -9 trials --------------------------------------------------------------------------------
 
-defineCase({
-  area: "land",
-  name:
-    "kill -9 at random moments, then land again: equal to one clean run by counts and checksums",
-  slow: true,
-  async run() {
-    await using p = await tempProject({ "models/.keep": "" });
-    await p.write(
-      "wharf.config.ts",
-      `export default { sources: [
-        { name: "visits", pattern: /^visits_.*\\.txt$/, delimiter: "\\t" },
-        { name: "members", pattern: /^members_.*\\.(csv|ndjson)$/ },
-      ] };\n`,
-    );
-    await p.write(
-      "in/visits_1.txt",
-      lines("id\tamount\tnote", 1_500_000, (i) => `${i}\t${(i * 7919) % 100_000}\tnote ${i % 97}`),
-    );
-    // Bad lines and quoted line breaks: this one lands through the copy.
-    await p.write(
-      "in/visits_2.txt",
-      lines(
-        "id\tamount\tnote",
-        500_000,
-        (i) => i % 10 === 0 ? `${i}\tbad` : i % 7 === 0 ? `${i}\t1\t"two\nlines"` : `${i}\t2\tx`,
-      ),
-    );
-    await p.write("in/members_1.csv", lines("id,name", 1000, (i) => `${i},"N, ${i}"`));
-    await p.write(
-      "in/members_2.ndjson",
-      Array.from(
-        { length: 5000 },
-        (_, i) => i % 50 ? JSON.stringify({ id: i, name: `n${i}` }) : "{broken",
-      ).join("\n") + "\n",
-    );
-    const staging = join(p.root, ".wharf", "staging");
-    const report = await killTrials({
-      dir: p.root,
-      trials: Number(Deno.env.get("RELIABILITY_KILL_TRIALS") ?? 10),
-      seed: Number(Deno.env.get("RELIABILITY_SEED") ?? 14),
-      command: (db) => cliCommand(["--project", p.root, "--db", db, "land", join(p.root, "in")]),
-      digest: (db) =>
-        warehouseDigest(db, {
-          schemas: ["raw", "wharf"],
-          exclude: ["_batch_id", "_landed_at", "batch_id", "started_at", "ended_at", "duration_ms"],
-        }),
-      after: async () => {
-        // A killed run's work files are gone once a later run starts.
-        assert.deepEqual(await Array.fromAsync(Deno.readDir(staging)), []);
-      },
-    });
-    return `${report.interrupted} of ${report.points.length} kills hit a running land (at ${
-      report.points.join(", ")
-    } ms; a clean run takes ${Math.round(report.cleanMs)} ms)`;
-  },
-});
+/** Options of {@linkcode landKillCase}. */
+interface LandKillOptions {
+  slow: boolean;
+  /** Lines of the big tab-separated delivery (a second one has a third as many). */
+  lines: number;
+  trials: number;
+  /** Kills per trial before the run to the end. */
+  kills: number;
+}
+
+/**
+ * Kill -9 trials of `wharf land` over deliveries of two sources: a big
+ * tab-separated one, one with bad lines and quoted line breaks, a CSV with
+ * quoted delimiters and NDJSON with broken lines.
+ */
+function landKillCase(name: string, o: LandKillOptions): void {
+  defineCase({
+    area: "land",
+    name,
+    slow: o.slow,
+    seeded: true,
+    async run({ seed }) {
+      await using p = await tempProject({ "models/.keep": "" });
+      await p.write(
+        "wharf.config.ts",
+        `export default { sources: [
+          { name: "visits", pattern: /^visits_.*\\.txt$/, delimiter: "\\t" },
+          { name: "members", pattern: /^members_.*\\.(csv|ndjson)$/ },
+        ] };\n`,
+      );
+      await p.write(
+        "in/visits_1.txt",
+        lines("id\tamount\tnote", o.lines, (i) => `${i}\t${(i * 7919) % 100_000}\tnote ${i % 97}`),
+      );
+      // Bad lines and quoted line breaks: this one lands through the copy.
+      await p.write(
+        "in/visits_2.txt",
+        lines(
+          "id\tamount\tnote",
+          Math.round(o.lines / 3),
+          (i) => i % 10 === 0 ? `${i}\tbad` : i % 7 === 0 ? `${i}\t1\t"two\nlines"` : `${i}\t2\tx`,
+        ),
+      );
+      await p.write("in/members_1.csv", lines("id,name", 1000, (i) => `${i},"N, ${i}"`));
+      await p.write(
+        "in/members_2.ndjson",
+        Array.from(
+          { length: 5000 },
+          (_, i) => i % 50 ? JSON.stringify({ id: i, name: `n${i}` }) : "{broken",
+        ).join("\n") + "\n",
+      );
+      const staging = join(p.root, ".wharf", "staging");
+      const report = await killTrials({
+        dir: p.root,
+        trials: o.trials,
+        kills: o.kills,
+        seed,
+        command: (db) => cliCommand(["--project", p.root, "--db", db, "land", join(p.root, "in")]),
+        digest: (db) =>
+          warehouseDigest(db, {
+            schemas: ["raw", "wharf"],
+            exclude: LANDING_VOLATILE,
+          }),
+        after: async () => {
+          // A killed run's work files are gone once a later run starts.
+          assert.deepEqual(await Array.fromAsync(Deno.readDir(staging)), []);
+        },
+      });
+      return killNote("land", report);
+    },
+  });
+}
+
+landKillCase(
+  "kill -9 twice at random moments, then land again: equal to one clean run by counts and checksums",
+  { slow: false, lines: 300_000, trials: 2, kills: 2 },
+);
+
+landKillCase(
+  "kill -9 at random moments, then land again: equal to one clean run by counts and checksums",
+  { slow: true, lines: 1_500_000, trials: killTrialCount(10), kills: 1 },
+);

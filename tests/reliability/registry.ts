@@ -8,15 +8,29 @@
  * and exits 1 on a failure.
  *
  * To add cases for an area: write `tests/reliability/<area>_cases.ts` calling
- * {@linkcode defineCase} (see `kill.ts` for kill trials and `digest.ts` for
- * comparing warehouses), import it from `cases.ts`, and add
- * `<area>_test.ts` with `registerTests("<area>")`.
+ * {@linkcode defineCase} (see `kill.ts` for kill trials, `digest.ts` for
+ * comparing warehouses and `serve_harness.ts` for a real `wharf serve`),
+ * import it from `cases.ts`, and add `<area>_test.ts` with
+ * `registerTests("<area>")`.
  *
  * @module
  */
+import { caseSeed, replayHint, seededRandom, SUITE_SEED } from "./seed.ts";
 
-/** The part of wharf a case exercises. */
-export type Area = "land" | "build" | "enrich" | "tic" | "serve";
+/**
+ * The part of wharf a case exercises: a command's corpus and kill trials
+ * (land, build, enrich, tic), processes at once (concurrency), hostile
+ * requests to a real server (api).
+ */
+export type Area = "land" | "build" | "enrich" | "tic" | "concurrency" | "api";
+
+/** What a case gets to run with. */
+export interface CaseContext {
+  /** The case's seed (from `RELIABILITY_SEED` and its name). */
+  seed: number;
+  /** A generator seeded with {@linkcode CaseContext.seed}. */
+  random(): number;
+}
 
 /** One reliability case. */
 export interface ReliabilityCase {
@@ -27,11 +41,13 @@ export interface ReliabilityCase {
   issue?: string;
   /** Runs only in `deno task bench reliability` (kill trials, millions of rows). */
   slow?: boolean;
+  /** Draws from {@linkcode CaseContext.random}: its title shows the seed to replay it. */
+  seeded?: boolean;
   /**
    * Throws (an assertion) unless the outcome is exactly the expected one;
    * may return a note for the summary (what a kill trial hit, how long).
    */
-  run(): Promise<string | void>;
+  run(ctx: CaseContext): Promise<string | void>;
 }
 
 const registry: ReliabilityCase[] = [];
@@ -58,9 +74,38 @@ export function caseTitle(c: ReliabilityCase): string {
   return `${c.area}: ${c.name}${c.issue ? ` (${c.issue})` : ""}`;
 }
 
-/** Registers the fast cases of `area` as Deno tests. */
+/** The context a case runs with under this process's seed. */
+export function caseContext(c: ReliabilityCase): CaseContext {
+  const seed = caseSeed(`${c.area}: ${c.name}`);
+  return { seed, random: seededRandom(seed) };
+}
+
+/**
+ * Runs a case; a failure of a seeded case says how to replay it.
+ *
+ * @throws what the case threw.
+ */
+export async function runCase(c: ReliabilityCase): Promise<string | void> {
+  try {
+    return await c.run(caseContext(c));
+  } catch (err) {
+    if (c.seeded && err instanceof Error) {
+      const hint = `\n(${replayHint(caseTitle(c))})`;
+      err.message += hint;
+      if (err.stack) err.stack += hint;
+    }
+    throw err;
+  }
+}
+
+/**
+ * Registers the fast cases of `area` as Deno tests; a seeded case's test
+ * name ends with the seed that replays it (`[RELIABILITY_SEED=…]`).
+ */
 export function registerTests(area: Area): void {
   for (const c of registry) {
-    if (c.area === area && !c.slow) Deno.test(caseTitle(c), async () => void await c.run());
+    if (c.area !== area || c.slow) continue;
+    const name = c.seeded ? `${caseTitle(c)} [RELIABILITY_SEED=${SUITE_SEED}]` : caseTitle(c);
+    Deno.test(name, async () => void await runCase(c));
   }
 }

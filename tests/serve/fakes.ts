@@ -6,7 +6,8 @@
  */
 import type { AppDeps } from "../../src/serve/deps.ts";
 import type { Snapshot } from "../../src/serve/snapshot.ts";
-import { type Benefits, BUILTIN_STRATEGIES } from "../../src/serve/strategies.ts";
+import type { Benefits } from "../../src/serve/strategies.ts";
+import { BUILTIN_STRATEGIES } from "../../src/serve/strategies/index.ts";
 import { serveLocal } from "../helpers.ts";
 
 /** How a fake upstream answers. */

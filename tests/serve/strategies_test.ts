@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { averageCents, BUILTIN_STRATEGIES, modeOf } from "../../src/serve/strategies.ts";
+import { BUILTIN_STRATEGIES } from "../../src/serve/strategies/index.ts";
+import { averageCents } from "../../src/serve/strategies/avg.ts";
+import { modeOf } from "../../src/serve/strategies/mode.ts";
 
 const a = { oop_max: 500000, remaining_oop_max: 100000, copay: 2500 };
 const b = { oop_max: 400000, remaining_oop_max: 300000, copay: 5000 };

@@ -1,0 +1,138 @@
+/**
+ * Delimited text: CSV and tab-, pipe- or otherwise delimited files (`.csv`,
+ * `.txt`, `.tsv`, `.psv`, `.dat`, maybe gzipped), UTF-8 or Latin-1, with a
+ * header line. The delimiter is the source's, the extension's (`,` for
+ * .csv, tab for .tsv, `|` for .psv), or sniffed from the header. DuckDB's
+ * CSV reader streams the records while wharf scans them (`land_file.ts`).
+ *
+ * @module
+ */
+import { extname } from "node:path";
+import { LandingError } from "../../errors.ts";
+import type { FileFormat } from "./format.ts";
+import { inspectText, SAMPLE } from "./text.ts";
+
+function defaultDelimiter(name: string): string | undefined {
+  const ext = extname(name.toLowerCase().replace(/\.gz$/, ""));
+  return ext === ".csv" ? "," : ext === ".tsv" ? "\t" : ext === ".psv" ? "|" : undefined;
+}
+
+/** Picks the delimiter that splits the header line into the most fields (outside quotes). */
+export function sniffDelimiter(headerLine: string): string {
+  let best = ",";
+  let bestCount = 0;
+  for (const d of ["\t", "|", ",", ";"]) {
+    const n = (firstRecord(headerLine, d)?.fields.length ?? 1) - 1;
+    if (n > bestCount) {
+      best = d;
+      bestCount = n;
+    }
+  }
+  return best;
+}
+
+/** True when the bytes hold a valid UTF-8 multi-byte sequence (so the file is UTF-8 text, not Latin-1). */
+function hasUtf8Multibyte(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length - 1; i++) {
+    const b = bytes[i]!;
+    if (b >= 0xc2 && b <= 0xf4) {
+      const need = b < 0xe0 ? 1 : b < 0xf0 ? 2 : 3;
+      let ok = i + need < bytes.length;
+      for (let k = 1; ok && k <= need; k++) ok = (bytes[i + k]! & 0xc0) === 0x80;
+      if (ok) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * The first record of delimited text (the header), honoring quotes: a
+ * quoted field may hold the delimiter and line breaks. `ended` is false when
+ * the text ends with it (no line break after it); undefined when the text
+ * ends inside a quoted field.
+ */
+export function firstRecord(
+  text: string,
+  delimiter: string,
+): { fields: string[]; lines: number; newline: "\n" | "\r\n"; ended: boolean } | undefined {
+  const fields: string[] = [];
+  let field = "";
+  let quoted = false;
+  let lines = 1;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else {
+        if (ch === "\n") lines++;
+        field += ch;
+      }
+    } else if (ch === '"' && field === "") quoted = true;
+    else if (text.startsWith(delimiter, i)) {
+      fields.push(field);
+      field = "";
+      i += delimiter.length - 1;
+    } else if (ch === "\n" || (ch === "\r" && text[i + 1] === "\n")) {
+      fields.push(field);
+      return { fields, lines, newline: ch === "\r" ? "\r\n" : "\n", ended: true };
+    } else field += ch;
+  }
+  if (quoted) return undefined;
+  fields.push(field);
+  return { fields, lines, newline: "\n", ended: false };
+}
+
+/** The delimited-text format. */
+export const csv: FileFormat<"csv"> = {
+  name: "csv",
+  extensions: [".csv", ".txt", ".tsv", ".psv", ".dat"],
+  async inspect(input) {
+    const { name, source, gzip } = input;
+    const bytes = await inspectText(input, "delimited text");
+    let encoding: "utf-8" | "latin-1" = source.encoding === "latin-1" ? "latin-1" : "utf-8";
+    if (source.encoding === "auto") {
+      try {
+        new TextDecoder("utf-8", { fatal: true }).decode(
+          bytes.length === SAMPLE ? bytes.subarray(0, SAMPLE - 4) : bytes,
+        );
+      } catch {
+        // Not UTF-8: Latin-1, unless valid UTF-8 sequences show it is UTF-8 with bad lines.
+        if (!hasUtf8Multibyte(bytes)) encoding = "latin-1";
+      }
+    }
+    const text = new TextDecoder(encoding === "latin-1" ? "latin1" : "utf-8").decode(bytes)
+      .replace(/^\uFEFF/, "");
+    const end = text.search(/\r?\n/);
+    const firstLine = end === -1 ? text : text.slice(0, end);
+    if (firstLine.trim() === "") {
+      throw new LandingError(name, `Cannot land "${name}": the header line is empty`, { line: 1 });
+    }
+    const delimiter = source.delimiter ?? defaultDelimiter(name) ?? sniffDelimiter(firstLine);
+    const header = firstRecord(text, delimiter);
+    if (!header?.ended && bytes.length === SAMPLE) {
+      throw new LandingError(
+        name,
+        `Cannot land "${name}": its header is longer than ${SAMPLE} bytes`,
+        { line: 1 },
+      );
+    }
+    if (!header) {
+      throw new LandingError(
+        name,
+        `Cannot land "${name}": its header has a quote that is never closed`,
+        { line: 1 },
+      );
+    }
+    return {
+      gzip,
+      delimiter,
+      encoding,
+      header: header.fields,
+      headerLines: header.lines,
+      newline: header.newline,
+    };
+  },
+};

@@ -1,0 +1,13 @@
+/**
+ * What every generic test reads beside its own arguments.
+ *
+ * @module
+ */
+
+/** Keys every test's arguments may have: read by wharf, not by the kind. */
+export const COMMON_TEST_KEYS: readonly string[] = ["column_name", "config", "severity"];
+
+/** How a test kind's arguments are named in messages. */
+export function testWhat(name: string): string {
+  return `test "${name}"`;
+}

@@ -1,0 +1,4 @@
+import "./api_cases.ts";
+import { registerTests } from "./registry.ts";
+
+registerTests("api");

@@ -1,0 +1,4 @@
+import "./build_cases.ts";
+import { registerTests } from "./registry.ts";
+
+registerTests("build");

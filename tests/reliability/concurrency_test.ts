@@ -1,0 +1,4 @@
+import "./concurrency_cases.ts";
+import { registerTests } from "./registry.ts";
+
+registerTests("concurrency");

@@ -1,0 +1,4 @@
+import "./enrich_cases.ts";
+import { registerTests } from "./registry.ts";
+
+registerTests("enrich");

@@ -1,0 +1,4 @@
+import "./tic_cases.ts";
+import { registerTests } from "./registry.ts";
+
+registerTests("tic");
