@@ -9,7 +9,7 @@
  */
 import { basename, join } from "node:path";
 import { createHash } from "node:crypto";
-import { UpstreamError } from "../errors.ts";
+import { UpstreamError } from "../engine/errors.ts";
 
 /** Options of {@linkcode fetchToCache}. */
 export interface FetchOptions {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { UpstreamError } from "../errors.ts";
+import { UpstreamError } from "../engine/errors.ts";
 
 /** A byte source and what is known of its size. */
 export interface ByteSource {
