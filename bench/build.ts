@@ -12,9 +12,9 @@
  */
 import { join } from "node:path";
 import { resolveConfig } from "../src/config.ts";
-import { runProject } from "../src/run/run_project.ts";
-import { compileProject, planFor } from "../src/compile/compile_project.ts";
-import { openWarehouse } from "../src/db/warehouse.ts";
+import { runProject } from "../src/engine/run/run_project.ts";
+import { compileProject, planFor } from "../src/engine/compile/compile_project.ts";
+import { openWarehouse } from "../src/engine/db/warehouse.ts";
 
 const REPO = join(import.meta.dirname!, "..");
 

@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import { resolveConfig } from "../src/config.ts";
 import { buildDocs } from "../src/docs/build_docs.ts";
-import { runProject } from "../src/run/run_project.ts";
+import { runProject } from "../src/engine/run/run_project.ts";
 import { generateProject } from "./build.ts";
 
 export default async function main(): Promise<void> {

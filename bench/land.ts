@@ -8,8 +8,8 @@
  */
 import { join } from "node:path";
 import { runPhase } from "./phase.ts";
-import { openWarehouse } from "../src/db/warehouse.ts";
-import { quoteLiteral } from "../src/db/sql.ts";
+import { openWarehouse } from "../src/engine/db/warehouse.ts";
+import { quoteLiteral } from "../src/engine/db/sql.ts";
 
 const ROWS = Number(Deno.env.get("BENCH_LAND_ROWS") ?? 5_000_000);
 

@@ -5,11 +5,11 @@
  *
  * @module
  */
-import { openWarehouse } from "../src/db/warehouse.ts";
+import { openWarehouse } from "../src/engine/db/warehouse.ts";
 import { resolveConfig } from "../src/config.ts";
 import { peakRssMb } from "./phase.ts";
 import { land } from "../src/land/land.ts";
-import { quoteLiteral } from "../src/db/sql.ts";
+import { quoteLiteral } from "../src/engine/db/sql.ts";
 
 const [mode, file, db, project] = Deno.args;
 const start = performance.now();

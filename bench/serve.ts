@@ -11,7 +11,7 @@
 import { cliCommand } from "../tests/helpers.ts";
 import autocannon from "autocannon";
 import { join } from "node:path";
-import { openWarehouse } from "../src/db/warehouse.ts";
+import { openWarehouse } from "../src/engine/db/warehouse.ts";
 
 const MEMBERS = Number(Deno.env.get("BENCH_SERVE_MEMBERS") ?? 1_000_000);
 const SECONDS = Number(Deno.env.get("BENCH_SERVE_SECONDS") ?? 10);

@@ -14,7 +14,7 @@ import { createGunzip } from "node:zlib";
 import { resolveConfig } from "../src/config.ts";
 import { peakRssMb } from "./phase.ts";
 import { landTic } from "../src/tic/land_tic.ts";
-import { openWarehouse } from "../src/db/warehouse.ts";
+import { openWarehouse } from "../src/engine/db/warehouse.ts";
 
 const [mode, file, db] = Deno.args;
 const start = performance.now();

@@ -12,8 +12,8 @@ export function compileCommand(): Command {
     .description("Print the exact SQL that builds (or tests) a node, with ephemeral models inlined")
     .argument("<node>", "a model, seed or test: name or layer.name")
     .action(async (name: string, _opts: unknown, self: Command) => {
-      const { inspectProject } = await import("../src/run/run_project.ts");
-      const { findNode } = await import("../src/graph/find_node.ts");
+      const { inspectProject } = await import("../src/engine/run/run_project.ts");
+      const { findNode } = await import("../src/engine/graph/find_node.ts");
       const config = await projectConfig(self);
       const cp = await inspectProject(config, config.db);
       const id = findNode(cp.graph, name);

@@ -19,7 +19,7 @@ export function demoCommand(): Command {
     .option("--scale <n>", "dataset scale for the first run", "1")
     .action(async (opts: { data?: string; scale: string }, self: Command) => {
       const { runDemo } = await import("../src/demo/run_demo.ts");
-      const { UsageError } = await import("../src/errors.ts");
+      const { UsageError } = await import("../src/engine/errors.ts");
       const scale = Number(opts.scale);
       if (!(scale > 0)) {
         throw new UsageError(`Invalid --scale "${opts.scale}": expected a positive number`);

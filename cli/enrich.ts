@@ -53,7 +53,7 @@ export function enrichCommand(): Command {
           opts: Record<string, string | boolean | undefined>,
           self: Command,
         ) => {
-          const { UsageError } = await import("../src/errors.ts");
+          const { UsageError } = await import("../src/engine/errors.ts");
           const { enrichNpis } = await import("../src/enrich/enrich_npi.ts");
           const { NPI_REGISTRY } = await import("../src/enrich/registry.ts");
           const g = globals(self);

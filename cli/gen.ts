@@ -18,7 +18,7 @@ export function genCommand(): Command {
     .option("--scale <n>", "multiplies row counts (1: about a hundred members per client)", "1")
     .option("--seed <n>", "random seed: the same seed writes the same files", "42")
     .action(async (dir: string, opts: { scale: string; seed: string }, self: Command) => {
-      const { UsageError } = await import("../src/errors.ts");
+      const { UsageError } = await import("../src/engine/errors.ts");
       const { generate } = await import("../src/gen/generate.ts");
       const scale = Number(opts.scale);
       const seed = Number(opts.seed);

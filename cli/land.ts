@@ -63,7 +63,7 @@ export function landCommand(): Command {
         self: Command,
       ) => {
         const { land } = await import("../src/land/land.ts");
-        const { UsageError } = await import("../src/errors.ts");
+        const { UsageError } = await import("../src/engine/errors.ts");
         const g = globals(self);
         const fields: Record<string, string> = {};
         for (const f of opts.field) {

@@ -21,8 +21,8 @@ export function lsCommand(): Command {
     .option("--exclude <selector...>", "nodes to leave out")
     .action(
       async (opts: { select?: string[]; exclude?: string[] } & WidthOptions, self: Command) => {
-        const { inspectProject } = await import("../src/run/run_project.ts");
-        const { selectNodes } = await import("../src/graph/select.ts");
+        const { inspectProject } = await import("../src/engine/run/run_project.ts");
+        const { selectNodes } = await import("../src/engine/graph/select.ts");
         const width = cellWidth(opts, Deno.stdout.isTerminal());
         const config = await projectConfig(self);
         const cp = await inspectProject(config, config.db);

@@ -81,7 +81,7 @@ export async function main(args: readonly string[]): Promise<number> {
       return err.exitCode === 0 ? 0 : 2;
     }
     const debug = args.includes("--debug");
-    const { WharfError } = await import("../src/errors.ts");
+    const { WharfError } = await import("../src/engine/errors.ts");
     if (err instanceof WharfError) {
       console.error(`error: ${err.message}`);
       if (debug) console.error(err.stack);

@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { type NodeResult, nullifiedTotal } from "../src/run/run_log.ts";
-import type { RunSummary } from "../src/run/run_project.ts";
+import { type NodeResult, nullifiedTotal } from "../src/engine/run/run_log.ts";
+import type { RunSummary } from "../src/engine/run/run_project.ts";
 import type { Command } from "commander";
-import { UsageError } from "../src/errors.ts";
+import { UsageError } from "../src/engine/errors.ts";
 import { escapeControls, renderTable } from "../src/sql/render_table.ts";
 
 const useColor = Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");

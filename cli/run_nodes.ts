@@ -5,7 +5,7 @@
  * @module
  */
 import { Command } from "commander";
-import type { PlanKind } from "../src/compile/compile_project.ts";
+import type { PlanKind } from "../src/engine/compile/compile_project.ts";
 import { globals, projectConfig } from "./context.ts";
 import { counted, resultLine, summaryLines } from "./output.ts";
 
@@ -40,8 +40,8 @@ export function withSelection(cmd: Command, builds: boolean): Command {
 
 /** Runs the nodes of `kind` and sets the exit code: 1 when any failed. */
 export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptions): Promise<void> {
-  const { UsageError } = await import("../src/errors.ts");
-  const { runProject } = await import("../src/run/run_project.ts");
+  const { UsageError } = await import("../src/engine/errors.ts");
+  const { runProject } = await import("../src/engine/run/run_project.ts");
   const g = globals(cmd);
   const config = await projectConfig(cmd);
   let threads: number | undefined;

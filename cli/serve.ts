@@ -22,12 +22,12 @@ export function serveCommand(): Command {
     .option("--host <host>", "address to listen on (default 127.0.0.1)")
     .option("--upstream <url>", "a live benefit server (repeatable)", collect, [])
     .action(async (opts: { port?: string; host?: string; upstream: string[] }, self: Command) => {
-      const { UsageError } = await import("../src/errors.ts");
+      const { UsageError } = await import("../src/engine/errors.ts");
       const { prepareServer, serverTokens } = await import("../src/serve/start.ts");
       const { createApp } = await import("../src/serve/app.ts");
       const config = await projectConfig(self);
       // A folder or a file that is not a DuckDB database is the user's to fix, not "no warehouse yet".
-      const { checkWarehousePath } = await import("../src/db/warehouse.ts");
+      const { checkWarehousePath } = await import("../src/engine/db/warehouse.ts");
       await checkWarehousePath(config.db);
       const port = opts.port === undefined ? config.serve.port : Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) {

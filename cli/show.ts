@@ -16,8 +16,8 @@ export function showCommand(): Command {
     .argument("<node>", "a model or seed: name or layer.name")
     .option("-n, --limit <n>", "rows to show", "10")
     .action(async (name: string, opts: { limit: string } & WidthOptions, self: Command) => {
-      const { UsageError } = await import("../src/errors.ts");
-      const { previewNode } = await import("../src/run/preview.ts");
+      const { UsageError } = await import("../src/engine/errors.ts");
+      const { previewNode } = await import("../src/engine/run/preview.ts");
       const width = cellWidth(opts, Deno.stdout.isTerminal());
       const limit = Number(opts.limit);
       if (!Number.isInteger(limit) || limit < 0) {

@@ -39,7 +39,7 @@ Examples:
   deno task wharf sql            (on a terminal: the shell; .help lists its commands)`,
     )
     .action(async (query: string | undefined, opts: SqlOptions, self: Command) => {
-      const { UsageError } = await import("../src/errors.ts");
+      const { UsageError } = await import("../src/engine/errors.ts");
       const { OUTPUT_FORMATS } = await import("../src/sql/write_result.ts");
       const g = globals(self);
       const format = OUTPUT_FORMATS.find((f) => f === (opts.format ?? (g.json ? "json" : "table")));
@@ -62,7 +62,7 @@ Examples:
       const cutAt = cellWidth(opts, output === undefined && Deno.stdout.isTerminal());
 
       const config = await projectConfig(self);
-      const { openWarehouse } = await import("../src/db/warehouse.ts");
+      const { openWarehouse } = await import("../src/engine/db/warehouse.ts");
       const wh = await openWarehouse(config.db, {
         readOnly: !opts.write,
         mustExist: true,
@@ -94,7 +94,7 @@ Examples:
 
 /** The SQL of a non-interactive run: the argument, the file, or stdin. */
 async function readSql(query: string | undefined, file: string | undefined): Promise<string> {
-  const { UsageError } = await import("../src/errors.ts");
+  const { UsageError } = await import("../src/engine/errors.ts");
   if (query !== undefined) return query;
   if (file !== undefined && file !== "-") {
     try {
@@ -111,7 +111,7 @@ async function readSql(query: string | undefined, file: string | undefined): Pro
 
 /** Refuses an `--output` that names a folder, or a file in a folder that does not exist. */
 async function checkOutput(output: string): Promise<void> {
-  const { UsageError } = await import("../src/errors.ts");
+  const { UsageError } = await import("../src/engine/errors.ts");
   const kind = async (path: string) => {
     try {
       return (await Deno.stat(path)).isDirectory ? "folder" : "file";
@@ -132,7 +132,7 @@ async function checkOutput(output: string): Promise<void> {
 
 /** Runs `sql` and writes its results to stdout or, on success only, to `output`. */
 async function runBatch(
-  wh: import("../src/db/warehouse.ts").Warehouse,
+  wh: import("../src/engine/db/warehouse.ts").Warehouse,
   sql: string,
   options: {
     format: import("../src/sql/write_result.ts").OutputFormat;
@@ -142,7 +142,7 @@ async function runBatch(
   },
 ): Promise<void> {
   const { runSql } = await import("../src/sql/run_sql.ts");
-  const { UsageError } = await import("../src/errors.ts");
+  const { UsageError } = await import("../src/engine/errors.ts");
   // A file is written beside its final name and renamed once every statement succeeded.
   const partial = options.output === undefined ? undefined : `${options.output}.${Deno.pid}.tmp`;
   const file = partial === undefined

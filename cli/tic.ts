@@ -92,7 +92,7 @@ function lookupCommand(): Command {
       collect,
     )
     .action(async (inputs: string[], opts: { ein?: string[] }, self: Command) => {
-      const { UsageError, LandingError, UpstreamError } = await import("../src/errors.ts");
+      const { UsageError, LandingError, UpstreamError } = await import("../src/engine/errors.ts");
       const { landLookup, lookupUrlFor } = await import("../src/tic/land_lookup.ts");
       const g = globals(self);
       const config = await projectConfig(self);

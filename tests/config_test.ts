@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadConfig } from "../src/config.ts";
-import { ConfigError, WharfError } from "../src/errors.ts";
-import { runProject } from "../src/run/run_project.ts";
+import { ConfigError, WharfError } from "../src/engine/errors.ts";
+import { runProject } from "../src/engine/run/run_project.ts";
 import { REPO, tempProject } from "./helpers.ts";
 
 Deno.test("loadConfig() fills every default for a folder with only models/", async () => {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { openWarehouse } from "../src/db/warehouse.ts";
+import { openWarehouse } from "../src/engine/db/warehouse.ts";
 
 const wh = await openWarehouse(Deno.args[0]!, { holder: Deno.args[1] });
 console.log("ready");

@@ -5,10 +5,10 @@
  * @module
  */
 import { join } from "node:path";
-import type { ResolvedConfig } from "../config.ts";
+import type { LandConfig } from "../land/config.ts";
 import { generate, type Planted } from "../gen/generate.ts";
 import { land, type LandSummary } from "../land/land.ts";
-import { runProject, type RunProjectOptions, type RunSummary } from "../run/run_project.ts";
+import { runProject, type RunProjectOptions, type RunSummary } from "../engine/run/run_project.ts";
 
 /** Options of {@linkcode runDemo}. */
 export interface DemoOptions {
@@ -31,7 +31,7 @@ export interface DemoSummary {
 }
 
 /** Runs the demo; see the module doc. */
-export async function runDemo(config: ResolvedConfig, options: DemoOptions): Promise<DemoSummary> {
+export async function runDemo(config: LandConfig, options: DemoOptions): Promise<DemoSummary> {
   const plantedFile = join(options.dataDir, "planted.json");
   let planted: Planted;
   let generated = false;

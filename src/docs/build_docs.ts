@@ -4,17 +4,17 @@
  * @module
  */
 import { join } from "node:path";
-import type { ResolvedConfig } from "../config.ts";
-import { openWarehouse, type Warehouse } from "../db/warehouse.ts";
-import { compileProject } from "../compile/compile_project.ts";
-import { WarehouseError, WarehousePathError } from "../errors.ts";
-import { listSources } from "../run/run_project.ts";
+import type { EngineConfig } from "../engine/config.ts";
+import { openWarehouse, type Warehouse } from "../engine/db/warehouse.ts";
+import { compileProject } from "../engine/compile/compile_project.ts";
+import { WarehouseError, WarehousePathError } from "../engine/errors.ts";
+import { listSources } from "../engine/run/run_project.ts";
 import { buildManifest, type Manifest } from "./manifest.ts";
 import { renderSite } from "./site.ts";
 
 /** Writes `manifest.json` and `index.html` into `out`; returns the manifest. */
 export async function buildDocs(
-  config: ResolvedConfig,
+  config: EngineConfig,
   options: { db: string; out: string },
 ): Promise<Manifest> {
   let db: Warehouse | undefined;

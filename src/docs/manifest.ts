@@ -12,10 +12,10 @@
  *
  * @module
  */
-import type { CompiledProject } from "../compile/compile_project.ts";
-import type { Warehouse } from "../db/warehouse.ts";
-import { quoteRelation } from "../db/sql.ts";
-import type { ProjectNode } from "../project/types.ts";
+import type { CompiledProject } from "../engine/compile/compile_project.ts";
+import type { Warehouse } from "../engine/db/warehouse.ts";
+import { quoteRelation } from "../engine/db/sql.ts";
+import type { ProjectNode } from "../engine/types.ts";
 import { type Layout, layoutGraph } from "./layout.ts";
 import { relativePaths } from "./relative_paths.ts";
 

@@ -15,11 +15,11 @@
  *
  * @module
  */
-import type { ResolvedConfig } from "../config.ts";
-import { ensureTables } from "../db/schema/warehouse_schema.ts";
-import { openWarehouse, type Session, type Warehouse } from "../db/warehouse.ts";
-import { quoteIdent } from "../db/sql.ts";
-import { FetchError, WharfError } from "../errors.ts";
+import type { EngineConfig } from "../engine/config.ts";
+import { ensureTables } from "../engine/db/schema/warehouse_schema.ts";
+import { openWarehouse, type Session, type Warehouse } from "../engine/db/warehouse.ts";
+import { quoteIdent } from "../engine/db/sql.ts";
+import { FetchError, WharfError } from "../engine/errors.ts";
 import { fetchToCache } from "../land/fetch_url.ts";
 import { CircuitBreaker } from "../net/circuit_breaker.ts";
 import { fetchWithRetry } from "../net/fetch_with_retry.ts";
@@ -259,7 +259,7 @@ class ResultWriter {
  * ```
  */
 export async function enrichNpis(
-  config: ResolvedConfig,
+  config: EngineConfig,
   input: string,
   options: EnrichOptions,
 ): Promise<EnrichSummary> {

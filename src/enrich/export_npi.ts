@@ -15,11 +15,11 @@
  * @module
  */
 import { basename, dirname, join } from "node:path";
-import type { ResolvedConfig } from "../config.ts";
-import { csvLine } from "../csv.ts";
-import { openWarehouse } from "../db/warehouse.ts";
-import { WharfError } from "../errors.ts";
-import { runProject } from "../run/run_project.ts";
+import type { EngineConfig } from "../engine/config.ts";
+import { csvLine } from "../shared/csv.ts";
+import { openWarehouse } from "../engine/db/warehouse.ts";
+import { WharfError } from "../engine/errors.ts";
+import { runProject } from "../engine/run/run_project.ts";
 
 /** The columns of every exported file. */
 export const EXPORT_COLUMNS = [
@@ -104,7 +104,7 @@ async function writeInside(root: string, name: string, text: string): Promise<vo
  * ```
  */
 export async function exportNpiByState(
-  config: ResolvedConfig,
+  config: EngineConfig,
   dir: string,
   options: { db: string },
 ): Promise<ExportSummary> {

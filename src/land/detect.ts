@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { LandingError } from "../errors.ts";
+import { LandingError } from "../engine/errors.ts";
 import type { FileInfo } from "./formats/format.ts";
 import { findFormat, type FormatName, formatOfName, FORMATS } from "./formats/index.ts";
 import type { Source } from "./sources.ts";

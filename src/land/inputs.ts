@@ -5,7 +5,7 @@
  * @module
  */
 import { join, resolve, sep } from "node:path";
-import { LandingError } from "../errors.ts";
+import { LandingError } from "../engine/errors.ts";
 
 /** One delivery: a local path, or a URL to download. */
 export type Input = { kind: "file"; path: string } | { kind: "url"; url: string };

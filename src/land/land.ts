@@ -6,10 +6,10 @@
  * @module
  */
 import { basename } from "node:path";
-import type { ResolvedConfig } from "../config.ts";
-import { ensureTables } from "../db/schema/warehouse_schema.ts";
-import { openWarehouse, type Warehouse } from "../db/warehouse.ts";
-import { ConfigError, FileNameError, LandingError } from "../errors.ts";
+import type { LandConfig } from "./config.ts";
+import { ensureTables } from "../engine/db/schema/warehouse_schema.ts";
+import { openWarehouse, type Warehouse } from "../engine/db/warehouse.ts";
+import { ConfigError, FileNameError, LandingError } from "../engine/errors.ts";
 import { fetchToCache, urlFileName } from "./fetch_url.ts";
 import { expandInputs, type Input } from "./inputs.ts";
 import { type FileOutcome, landFile } from "./land_file.ts";
@@ -67,7 +67,7 @@ export interface Unmatched {
  * source needs, are returned apart with the reason.
  */
 export function matchInputs(
-  config: ResolvedConfig,
+  config: LandConfig,
   inputs: readonly Input[],
   forced?: string,
   fields?: Readonly<Record<string, string>>,
@@ -106,7 +106,7 @@ export function matchInputs(
  * {@linkcode ConfigError} or {@linkcode FileNameError}.
  */
 export function planLanding(
-  config: ResolvedConfig,
+  config: LandConfig,
   inputs: readonly Input[],
   forced?: string,
   fields?: Readonly<Record<string, string>>,
@@ -128,7 +128,7 @@ export function planLanding(
 /** Lands planned inputs on an open warehouse, one file at a time. */
 export async function landPlanned(
   wh: Warehouse,
-  config: ResolvedConfig,
+  config: LandConfig,
   planned: readonly Planned[],
   options: LandOptions = {},
 ): Promise<FileOutcome[]> {
@@ -210,7 +210,7 @@ export interface LandUploadOptions {
  * @throws {ConfigError} when `source` does not exist.
  */
 export async function landUpload(
-  config: ResolvedConfig,
+  config: LandConfig,
   options: LandUploadOptions,
 ): Promise<FileOutcome> {
   const started = performance.now();
@@ -271,7 +271,7 @@ export async function landUpload(
  * ```
  */
 export async function land(
-  config: ResolvedConfig,
+  config: LandConfig,
   args: readonly string[],
   options: LandOptions & { cwd?: string } = {},
 ): Promise<LandSummary> {

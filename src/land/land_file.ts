@@ -17,10 +17,10 @@
  */
 import { createHash } from "node:crypto";
 import { basename, join } from "node:path";
-import type { AppendValue, Session, Warehouse } from "../db/warehouse.ts";
-import { lineageColumns } from "../db/schema/warehouse_schema.ts";
-import { quoteIdent, quoteLiteral, quoteRelation } from "../db/sql.ts";
-import { ContentConflictError, HeaderMismatchError, LandingError } from "../errors.ts";
+import type { AppendValue, Session, Warehouse } from "../engine/db/warehouse.ts";
+import { lineageColumns } from "../engine/db/schema/warehouse_schema.ts";
+import { quoteIdent, quoteLiteral, quoteRelation } from "../engine/db/sql.ts";
+import { ContentConflictError, HeaderMismatchError, LandingError } from "../engine/errors.ts";
 import { type FileInfo, inspectFile } from "./detect.ts";
 import { urlFileName } from "./fetch_url.ts";
 import {

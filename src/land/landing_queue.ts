@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { WarehouseError } from "../errors.ts";
+import { WarehouseError } from "../engine/errors.ts";
 import type { FileOutcome } from "./land_file.ts";
 
 /** Where a job is. */

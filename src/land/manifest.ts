@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Session } from "../db/warehouse.ts";
+import type { Session } from "../engine/db/warehouse.ts";
 
 /** The next batch id (from the `wharf.batch_ids` sequence). */
 export async function nextBatchId(session: Session): Promise<number> {

@@ -5,7 +5,7 @@
  * @module
  */
 import { gunzipSync } from "node:zlib";
-import { LandingError } from "../errors.ts";
+import { LandingError } from "../engine/errors.ts";
 
 /** A record of a delivery: its values as text (or null), by header position (missing ones null). */
 export type TextRecord = (string | null)[];

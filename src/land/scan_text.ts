@@ -27,7 +27,7 @@ import { createHash, type Hash } from "node:crypto";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream";
 import { createGunzip } from "node:zlib";
-import { LandingError } from "../errors.ts";
+import { LandingError } from "../engine/errors.ts";
 import type { RejectedLine } from "./read_records.ts";
 
 /** The longest record wharf reads, in bytes; a longer one is rejected. */

@@ -7,7 +7,7 @@
  * @module
  */
 import { basename } from "node:path";
-import { ConfigError, FileNameError } from "../errors.ts";
+import { ConfigError, FileNameError } from "../engine/errors.ts";
 import { findFormat, type FormatName, FORMATS } from "./formats/index.ts";
 import { snakeCase } from "./names.ts";
 

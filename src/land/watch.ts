@@ -17,9 +17,9 @@
  * @module
  */
 import { basename, resolve } from "node:path";
-import type { ResolvedConfig } from "../config.ts";
-import { openWarehouse } from "../db/warehouse.ts";
-import { LandingError } from "../errors.ts";
+import type { LandConfig } from "./config.ts";
+import { openWarehouse } from "../engine/db/warehouse.ts";
+import { LandingError } from "../engine/errors.ts";
 import { expandInputs, isIgnored } from "./inputs.ts";
 import { type LandOptions, landPlanned, matchInputs } from "./land.ts";
 import type { FileOutcome } from "./land_file.ts";
@@ -100,7 +100,7 @@ function failedOutcome(file: string, message: string): FileOutcome {
  * does not exist yet is created).
  */
 export async function watchAndLand(
-  config: ResolvedConfig,
+  config: LandConfig,
   folders: readonly string[],
   options: WatchOptions,
 ): Promise<void> {

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { FetchFailureKind } from "../errors.ts";
+import type { FetchFailureKind } from "../engine/errors.ts";
 import { parseRetryAfter } from "./retry_after.ts";
 
 /** What an {@linkcode AttemptFailure} carries besides its kind and message. */

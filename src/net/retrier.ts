@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { FetchError } from "../errors.ts";
+import { FetchError } from "../engine/errors.ts";
 import type { AttemptFailure } from "./attempt_failure.ts";
 import { backoff, type BackoffOptions } from "./backoff.ts";
 import type { CircuitBreaker } from "./circuit_breaker.ts";

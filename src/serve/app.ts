@@ -7,7 +7,7 @@
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { secureHeaders } from "hono/secure-headers";
-import { WarehouseError } from "../errors.ts";
+import { WarehouseError } from "../engine/errors.ts";
 import { readAccess } from "./auth.ts";
 import type { AppDeps } from "./deps.ts";
 import { errorResponse, HttpError } from "./errors.ts";

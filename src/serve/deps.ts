@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { CompiledProject } from "../compile/compile_project.ts";
+import type { CompiledProject } from "../engine/compile/compile_project.ts";
 import type { FileOutcome } from "../land/land_file.ts";
 import type { LandingQueue } from "../land/landing_queue.ts";
 import type { Source } from "../land/sources.ts";

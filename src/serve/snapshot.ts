@@ -21,8 +21,8 @@
  */
 import { copyFile, mkdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { openWarehouse, type Warehouse } from "../db/warehouse.ts";
-import { WarehouseVersionError } from "../errors.ts";
+import { openWarehouse, type Warehouse } from "../engine/db/warehouse.ts";
+import { WarehouseVersionError } from "../engine/errors.ts";
 import { claimDir, type OwnedDir } from "./owned_dir.ts";
 import { type Benefits, MAX_CENTS } from "./strategies.ts";
 

@@ -6,11 +6,11 @@
  * @module
  */
 import { join } from "node:path";
-import type { ResolvedConfig } from "../config.ts";
-import { type CompiledProject, compileProject } from "../compile/compile_project.ts";
+import type { ServeAppConfig } from "./config.ts";
+import { type CompiledProject, compileProject } from "../engine/compile/compile_project.ts";
 import { landUpload } from "../land/land.ts";
 import { LandingQueue } from "../land/landing_queue.ts";
-import { listSources } from "../run/run_project.ts";
+import { listSources } from "../engine/run/run_project.ts";
 import type { AppDeps } from "./deps.ts";
 import { claimDir } from "./owned_dir.ts";
 import { type Snapshot, SnapshotManager } from "./snapshot.ts";
@@ -47,7 +47,7 @@ export interface PreparedServer {
 
 /** Builds the API's dependencies for a project and takes the first snapshot. */
 export async function prepareServer(
-  config: ResolvedConfig,
+  config: ServeAppConfig,
   options: PrepareServerOptions,
 ): Promise<PreparedServer> {
   const log = options.log ?? (() => {});
@@ -154,7 +154,7 @@ export async function prepareServer(
  * (WHARF_API_TOKEN, WHARF_API_READ_TOKEN).
  */
 export function serverTokens(
-  config: ResolvedConfig,
+  config: ServeAppConfig,
   options: { token?: string; readToken?: string } = {},
 ): { token?: string; readToken?: string } {
   return {

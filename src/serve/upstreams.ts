@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { FetchError } from "../errors.ts";
+import { FetchError } from "../engine/errors.ts";
 import { AttemptFailure } from "../net/attempt_failure.ts";
 import { fetchWithRetry, type HttpAnswer } from "../net/fetch_with_retry.ts";
 import { type Benefits, MAX_CENTS } from "./strategies.ts";

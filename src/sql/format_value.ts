@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { SqlValue } from "../db/run_statements.ts";
+import type { SqlValue } from "../engine/db/run_statements.ts";
 
 function isList(v: SqlValue): v is readonly SqlValue[] {
   return Array.isArray(v);

@@ -5,8 +5,8 @@
  *
  * @module
  */
-import type { Session } from "../db/warehouse.ts";
-import { SqlError } from "../errors.ts";
+import type { Session } from "../engine/db/warehouse.ts";
+import { SqlError } from "../engine/errors.ts";
 import { type OutputFormat, writeResult } from "./write_result.ts";
 
 /** Options of {@linkcode runSql}. */
@@ -40,7 +40,7 @@ export interface RunSqlSummary {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { openWarehouse } from "../db/warehouse.ts";
+ * import { openWarehouse } from "../engine/db/warehouse.ts";
  * import { runSql } from "./run_sql.ts";
  *
  * const wh = await openWarehouse(":memory:");

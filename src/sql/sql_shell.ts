@@ -9,9 +9,9 @@
 import { dirname } from "node:path";
 import process from "node:process";
 import * as readline from "node:readline";
-import { quoteIdent } from "../db/sql.ts";
-import type { Session } from "../db/warehouse.ts";
-import { WharfError } from "../errors.ts";
+import { quoteIdent } from "../engine/db/sql.ts";
+import type { Session } from "../engine/db/warehouse.ts";
+import { WharfError } from "../engine/errors.ts";
 import { runSql } from "./run_sql.ts";
 import { statementComplete } from "./statement_complete.ts";
 import { OUTPUT_FORMATS, type OutputFormat } from "./write_result.ts";

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { SqlValue } from "../db/run_statements.ts";
+import type { SqlValue } from "../engine/db/run_statements.ts";
 import { formatValue, isNumericType, valueJson } from "./format_value.ts";
 import { displayWidth, escapeControls, renderTable, truncateToWidth } from "./render_table.ts";
 

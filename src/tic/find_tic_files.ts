@@ -7,10 +7,10 @@
  *
  * @module
  */
-import type { ResolvedConfig } from "../config.ts";
-import { openWarehouse } from "../db/warehouse.ts";
-import { ModelError, UsageError } from "../errors.ts";
-import { runProject, type RunSummary } from "../run/run_project.ts";
+import type { EngineConfig } from "../engine/config.ts";
+import { openWarehouse } from "../engine/db/warehouse.ts";
+import { ModelError, UsageError } from "../engine/errors.ts";
+import { runProject, type RunSummary } from "../engine/run/run_project.ts";
 import { normalizeEin } from "./land_lookup.ts";
 
 /** Options of {@linkcode findTicFiles}. */
@@ -69,7 +69,7 @@ const NETWORKS = ["PPO", "HMO", "EPO", "POS"];
  * ```
  */
 export async function findTicFiles(
-  config: ResolvedConfig,
+  config: EngineConfig,
   options: TicFilesOptions,
 ): Promise<TicFilesAnswer> {
   const state = options.state.trim().toUpperCase();

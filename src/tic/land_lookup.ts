@@ -23,10 +23,10 @@
  */
 import { createHash } from "node:crypto";
 import { gunzipSync } from "node:zlib";
-import type { ResolvedConfig } from "../config.ts";
-import { ensureTables } from "../db/schema/warehouse_schema.ts";
-import { openWarehouse } from "../db/warehouse.ts";
-import { FetchError, LandingError, UpstreamError, UsageError } from "../errors.ts";
+import type { TicJobConfig } from "./config.ts";
+import { ensureTables } from "../engine/db/schema/warehouse_schema.ts";
+import { openWarehouse } from "../engine/db/warehouse.ts";
+import { FetchError, LandingError, UpstreamError, UsageError } from "../engine/errors.ts";
 import { nextBatchId } from "../land/manifest.ts";
 import { fetchWithRetry } from "../net/fetch_with_retry.ts";
 import { urlKey } from "./files.ts";
@@ -98,7 +98,7 @@ export function einFromName(input: string): string | undefined {
  *
  * @throws {UsageError} when no template is configured
  */
-export function lookupUrlFor(config: ResolvedConfig, ein: string): string {
+export function lookupUrlFor(config: TicJobConfig, ein: string): string {
   const template = config.tic.lookupUrl;
   if (!template) {
     throw new UsageError(
@@ -117,7 +117,7 @@ export function lookupUrlFor(config: ResolvedConfig, ein: string): string {
  * when the EIN is neither given nor in the file name
  */
 export async function landLookup(
-  config: ResolvedConfig,
+  config: TicJobConfig,
   input: string,
   options: LookupOptions = {},
 ): Promise<LookupSummary> {

@@ -18,15 +18,15 @@
  *
  * @module
  */
-import type { ResolvedConfig } from "../config.ts";
-import { ensureTables } from "../db/schema/warehouse_schema.ts";
+import type { EngineConfig } from "../engine/config.ts";
+import { ensureTables } from "../engine/db/schema/warehouse_schema.ts";
 import {
   type AppendValue,
   openWarehouse,
   type RowAppender,
   type Session,
-} from "../db/warehouse.ts";
-import { UpstreamError } from "../errors.ts";
+} from "../engine/db/warehouse.ts";
+import { UpstreamError } from "../engine/errors.ts";
 import { nextBatchId } from "../land/manifest.ts";
 import { openIndexBytes } from "./index_bytes.ts";
 import { FileRegistry, type TicFile } from "./files.ts";
@@ -300,7 +300,7 @@ class RowSink {
  * reason (and byte offset), recorded in `raw.tic_indexes`.
  */
 export async function landTic(
-  config: ResolvedConfig,
+  config: EngineConfig,
   input: string,
   options: TicOptions = {},
 ): Promise<TicSummary> {

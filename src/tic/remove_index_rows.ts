@@ -14,7 +14,7 @@
  *
  * @module
  */
-import type { Session } from "../db/warehouse.ts";
+import type { Session } from "../engine/db/warehouse.ts";
 
 /** Rows one committed DELETE aims at. */
 const DELETE_ROWS = 500_000;

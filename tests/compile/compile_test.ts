@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { buildGraph } from "../../src/graph/build_graph.ts";
-import { type CompiledNode, compileNode } from "../../src/compile/compile.ts";
-import { compileProject, planFor } from "../../src/compile/compile_project.ts";
+import { buildGraph } from "../../src/engine/graph/build_graph.ts";
+import { type CompiledNode, compileNode } from "../../src/engine/compile/compile.ts";
+import { compileProject, planFor } from "../../src/engine/compile/compile_project.ts";
 import { genericTest, model, project, seed } from "../graph/fixtures.ts";
 import { z } from "zod";
 import { tempProject } from "../helpers.ts";

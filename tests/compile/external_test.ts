@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join, relative } from "node:path";
-import { openWarehouse } from "../../src/db/warehouse.ts";
-import { loadProject } from "../../src/project/load_project.ts";
-import { runProject } from "../../src/run/run_project.ts";
+import { openWarehouse } from "../../src/engine/db/warehouse.ts";
+import { loadProject } from "../../src/engine/project/load_project.ts";
+import { runProject } from "../../src/engine/run/run_project.ts";
 import { runCli, tempProject } from "../helpers.ts";
 import { query } from "../land/helpers.ts";
 

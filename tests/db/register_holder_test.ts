@@ -5,8 +5,8 @@ import {
   findHolder,
   type HolderRecord,
   registerHolder,
-} from "../../src/db/register_holder.ts";
-import { openWarehouse } from "../../src/db/warehouse.ts";
+} from "../../src/engine/db/register_holder.ts";
+import { openWarehouse } from "../../src/engine/db/warehouse.ts";
 import { tempProject } from "../helpers.ts";
 
 async function holders(root: string): Promise<string[]> {

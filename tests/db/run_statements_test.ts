@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import type { SqlValue, StatementResult } from "../../src/db/run_statements.ts";
-import { openWarehouse, type Session } from "../../src/db/warehouse.ts";
-import { SqlError } from "../../src/errors.ts";
+import type { SqlValue, StatementResult } from "../../src/engine/db/run_statements.ts";
+import { openWarehouse, type Session } from "../../src/engine/db/warehouse.ts";
+import { SqlError } from "../../src/engine/errors.ts";
 
 /** Every statement's kind, columns, types and rows. */
 async function run(session: Session, sql: string) {

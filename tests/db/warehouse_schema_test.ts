@@ -16,11 +16,11 @@ import {
   SCHEMA_VERSION,
   schemaVersion,
   TABLES,
-} from "../../src/db/schema/warehouse_schema.ts";
-import { openWarehouse, type Session } from "../../src/db/warehouse.ts";
-import { WarehouseError, WarehouseVersionError } from "../../src/errors.ts";
+} from "../../src/engine/db/schema/warehouse_schema.ts";
+import { openWarehouse, type Session } from "../../src/engine/db/warehouse.ts";
+import { WarehouseError, WarehouseVersionError } from "../../src/engine/errors.ts";
 import { land } from "../../src/land/land.ts";
-import { runProject } from "../../src/run/run_project.ts";
+import { runProject } from "../../src/engine/run/run_project.ts";
 import {
   cliCommand,
   healthcareProject,

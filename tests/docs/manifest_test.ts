@@ -4,7 +4,7 @@ import { buildDocs } from "../../src/docs/build_docs.ts";
 import type { Manifest, ManifestNode } from "../../src/docs/manifest.ts";
 import { relativePathsIn } from "../../src/docs/relative_paths.ts";
 import { land } from "../../src/land/land.ts";
-import { runProject } from "../../src/run/run_project.ts";
+import { runProject } from "../../src/engine/run/run_project.ts";
 import { createApp } from "../../src/serve/app.ts";
 import { prepareServer } from "../../src/serve/start.ts";
 import { serveLocal, type TempProject, tempProject } from "../helpers.ts";

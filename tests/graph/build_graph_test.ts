@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { buildGraph, closest, findCycle } from "../../src/graph/build_graph.ts";
-import { CycleError } from "../../src/errors.ts";
+import { buildGraph, findCycle } from "../../src/engine/graph/build_graph.ts";
+import { closest } from "../../src/engine/suggest.ts";
+import { CycleError } from "../../src/engine/errors.ts";
 import { genericTest, model, project, seed } from "./fixtures.ts";
 
 Deno.test("buildGraph() orders parents before children, ties by id", () => {

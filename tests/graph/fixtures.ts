@@ -11,7 +11,7 @@ import type {
   Project,
   RelationRef,
   SeedNode,
-} from "../../src/project/types.ts";
+} from "../../src/engine/types.ts";
 
 /** References as the parser would report them for `sql`: every `schema.name` word. */
 export function refsOf(sql: string): RelationRef[] {

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
-import { buildGraph, closest } from "../../src/graph/build_graph.ts";
-import { selectNodes } from "../../src/graph/select.ts";
-import { findNode } from "../../src/graph/find_node.ts";
-import { NotFoundError, UsageError } from "../../src/errors.ts";
+import { buildGraph } from "../../src/engine/graph/build_graph.ts";
+import { closest } from "../../src/engine/suggest.ts";
+import { selectNodes } from "../../src/engine/graph/select.ts";
+import { findNode } from "../../src/engine/graph/find_node.ts";
+import { NotFoundError, UsageError } from "../../src/engine/errors.ts";
 import { genericTest, model, project, seed } from "./fixtures.ts";
 
 function graph() {

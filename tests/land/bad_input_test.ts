@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { land } from "../../src/land/land.ts";
-import { ConfigError, FileNameError, LandingError } from "../../src/errors.ts";
+import { ConfigError, FileNameError, LandingError } from "../../src/engine/errors.ts";
 import { gzip, landingProject, query } from "./helpers.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ContentConflictError } from "../../src/errors.ts";
+import { ContentConflictError } from "../../src/engine/errors.ts";
 import { land } from "../../src/land/land.ts";
 import { landingProject, query } from "./helpers.ts";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ConfigError, LandingError } from "../../src/errors.ts";
+import { ConfigError, LandingError } from "../../src/engine/errors.ts";
 import { formatFromName, inspectFile } from "../../src/land/detect.ts";
 import { FORMATS } from "../../src/land/formats/index.ts";
 import { compileSources } from "../../src/land/sources.ts";

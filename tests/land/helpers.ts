@@ -4,7 +4,7 @@
  * @module
  */
 import { gzipSync } from "node:zlib";
-import { openWarehouse } from "../../src/db/warehouse.ts";
+import { openWarehouse } from "../../src/engine/db/warehouse.ts";
 import type { SourceConfig } from "../../src/land/sources.ts";
 import { type TempProject, tempProject } from "../helpers.ts";
 

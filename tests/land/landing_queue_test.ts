@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { openWarehouse } from "../../src/db/warehouse.ts";
-import { WarehouseError } from "../../src/errors.ts";
+import { openWarehouse } from "../../src/engine/db/warehouse.ts";
+import { WarehouseError } from "../../src/engine/errors.ts";
 import { LandingQueue, QueueClosedError } from "../../src/land/landing_queue.ts";
 import { REPO, tempProject } from "../helpers.ts";
 import { query } from "./helpers.ts";
@@ -28,7 +28,7 @@ async function otherProcessCanWrite(db: string): Promise<boolean> {
     cwd: REPO,
     args: [
       "eval",
-      `import { openWarehouse } from "./src/db/warehouse.ts";
+      `import { openWarehouse } from "./src/engine/db/warehouse.ts";
        try { (await openWarehouse(${
         JSON.stringify(db)
       }, { lockWaitMs: 0 })).close(); console.log("opened"); }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadConfig, type ResolvedConfig } from "../../src/config.ts";
-import { FileNameError, HeaderMismatchError } from "../../src/errors.ts";
+import { FileNameError, HeaderMismatchError } from "../../src/engine/errors.ts";
 import { land, landUpload } from "../../src/land/land.ts";
 import { REAL, REPO, tempProject } from "../helpers.ts";
 import { query } from "./helpers.ts";

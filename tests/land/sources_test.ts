@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError, LandingError } from "../../src/errors.ts";
+import { ConfigError, LandingError } from "../../src/engine/errors.ts";
 import { assertRecordCounts } from "../../src/land/land_file.ts";
 import { compileSources, groupPatterns } from "../../src/land/sources.ts";
 

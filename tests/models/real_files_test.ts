@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { land } from "../../src/land/land.ts";
-import { runProject } from "../../src/run/run_project.ts";
+import { runProject } from "../../src/engine/run/run_project.ts";
 import { REAL, type TempProject, tempProject } from "../helpers.ts";
 import { query } from "../land/helpers.ts";
 import { healthcare } from "./helpers.ts";

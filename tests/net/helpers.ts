@@ -4,7 +4,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { FetchError } from "../../src/errors.ts";
+import { FetchError } from "../../src/engine/errors.ts";
 
 /** The {@linkcode FetchError} that `p` rejects with; fails the test if it resolves or rejects otherwise. */
 export async function fetchFailure(p: Promise<unknown>): Promise<FetchError> {

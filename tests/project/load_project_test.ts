@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { loadProject } from "../../src/project/load_project.ts";
-import { compileProject } from "../../src/compile/compile_project.ts";
-import { CompileError } from "../../src/errors.ts";
+import { loadProject } from "../../src/engine/project/load_project.ts";
+import { compileProject } from "../../src/engine/compile/compile_project.ts";
+import { CompileError } from "../../src/engine/errors.ts";
 import { CLINIC, tempProject } from "../helpers.ts";
 import { loadConfig } from "../../src/config.ts";
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { compileProject } from "../../src/compile/compile_project.ts";
-import { CompileError } from "../../src/errors.ts";
-import { loadProject } from "../../src/project/load_project.ts";
-import type { RenderHook } from "../../src/project/render.ts";
+import { compileProject } from "../../src/engine/compile/compile_project.ts";
+import { CompileError } from "../../src/engine/errors.ts";
+import { loadProject } from "../../src/engine/project/load_project.ts";
+import type { RenderHook } from "../../src/engine/project/render.ts";
 import { tempProject } from "../helpers.ts";
 
 Deno.test("loadProject() describes two models of the same name, each from its own layer folder's YAML", async () => {

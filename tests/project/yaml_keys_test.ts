@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { loadProject } from "../../src/project/load_project.ts";
+import { loadProject } from "../../src/engine/project/load_project.ts";
 import { tempProject } from "../helpers.ts";
 
 Deno.test("loadProject() names every YAML key wharf does not implement, and the closest key for a typo", async () => {

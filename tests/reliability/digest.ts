@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { openWarehouse } from "../../src/db/warehouse.ts";
-import { quoteIdent, quoteRelation } from "../../src/db/sql.ts";
+import { openWarehouse } from "../../src/engine/db/warehouse.ts";
+import { quoteIdent, quoteRelation } from "../../src/engine/db/sql.ts";
 
 /** One table's rows and the sum of its rows' hashes. */
 export interface TableDigest {

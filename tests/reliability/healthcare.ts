@@ -10,7 +10,7 @@ import { copyFile, cp } from "node:fs/promises";
 import { loadConfig, type ResolvedConfig } from "../../src/config.ts";
 import { generate } from "../../src/gen/generate.ts";
 import { land } from "../../src/land/land.ts";
-import { runProject } from "../../src/run/run_project.ts";
+import { runProject } from "../../src/engine/run/run_project.ts";
 import { REPO, type TempProject, tempProject } from "../helpers.ts";
 
 /** A temporary copy of the healthcare project and its configuration. */

@@ -12,8 +12,8 @@ import assert from "node:assert/strict";
 import { basename } from "node:path";
 import { land, type LandSummary } from "../../src/land/land.ts";
 import type { SourceConfig } from "../../src/land/sources.ts";
-import { openWarehouse } from "../../src/db/warehouse.ts";
-import { quoteRelation } from "../../src/db/sql.ts";
+import { openWarehouse } from "../../src/engine/db/warehouse.ts";
+import { quoteRelation } from "../../src/engine/db/sql.ts";
 import { type TempProject, tempProject } from "../helpers.ts";
 import { defineCase } from "./registry.ts";
 

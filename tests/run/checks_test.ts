@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { inspectProject, runProject } from "../../src/run/run_project.ts";
-import { loadProject } from "../../src/project/load_project.ts";
-import { openWarehouse } from "../../src/db/warehouse.ts";
+import { inspectProject, runProject } from "../../src/engine/run/run_project.ts";
+import { loadProject } from "../../src/engine/project/load_project.ts";
+import { openWarehouse } from "../../src/engine/db/warehouse.ts";
 import { buildManifest } from "../../src/docs/manifest.ts";
 import { prepareServer } from "../../src/serve/start.ts";
 import { createApp } from "../../src/serve/app.ts";

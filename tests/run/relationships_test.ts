@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { compileProject } from "../../src/compile/compile_project.ts";
-import { CompileError } from "../../src/errors.ts";
-import { runProject } from "../../src/run/run_project.ts";
+import { compileProject } from "../../src/engine/compile/compile_project.ts";
+import { CompileError } from "../../src/engine/errors.ts";
+import { runProject } from "../../src/engine/run/run_project.ts";
 import { tempProject } from "../helpers.ts";
 
 const MODELS = {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { runProject } from "../../src/run/run_project.ts";
-import { openWarehouse } from "../../src/db/warehouse.ts";
+import { runProject } from "../../src/engine/run/run_project.ts";
+import { openWarehouse } from "../../src/engine/db/warehouse.ts";
 import { tempClinic, tempProject } from "../helpers.ts";
 
 async function query(db: string, sql: string) {

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { loadConfig, type ResolvedConfig } from "../../src/config.ts";
 import { generate } from "../../src/gen/generate.ts";
 import { land } from "../../src/land/land.ts";
-import { runProject } from "../../src/run/run_project.ts";
+import { runProject } from "../../src/engine/run/run_project.ts";
 import { createApp } from "../../src/serve/app.ts";
 import { prepareServer } from "../../src/serve/start.ts";
 import { REPO, serveLocal, type TempProject } from "../helpers.ts";

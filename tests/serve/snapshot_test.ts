@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { openWarehouse } from "../../src/db/warehouse.ts";
+import { openWarehouse } from "../../src/engine/db/warehouse.ts";
 import { loadBenefits } from "../../src/serve/snapshot.ts";
 import { tempProject } from "../helpers.ts";
 

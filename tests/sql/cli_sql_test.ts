@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { openWarehouse } from "../../src/db/warehouse.ts";
+import { openWarehouse } from "../../src/engine/db/warehouse.ts";
 import {
   cliCommand,
   type CliResult,

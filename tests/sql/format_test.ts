@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { SqlValue } from "../../src/db/run_statements.ts";
+import type { SqlValue } from "../../src/engine/db/run_statements.ts";
 import { formatValue, isNumericType, valueJson } from "../../src/sql/format_value.ts";
 import {
   displayWidth,

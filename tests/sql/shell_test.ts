@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { openWarehouse } from "../../src/db/warehouse.ts";
+import { openWarehouse } from "../../src/engine/db/warehouse.ts";
 import { REPO, runCli, type TempProject, tempProject } from "../helpers.ts";
 
 const HAS_SCRIPT = (() => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadConfig, type ResolvedConfig } from "../../src/config.ts";
-import { runProject } from "../../src/run/run_project.ts";
+import { runProject } from "../../src/engine/run/run_project.ts";
 import { landLookup } from "../../src/tic/land_lookup.ts";
 import { landTic } from "../../src/tic/land_tic.ts";
 import { REAL, REPO, runCli, type TempProject, tempProject } from "../helpers.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { resolveConfig } from "../../src/config.ts";
-import { ConfigError } from "../../src/errors.ts";
+import { ConfigError } from "../../src/engine/errors.ts";
 import { REAL, REPO, runCli, serveLocal, tempProject } from "../helpers.ts";
 import { query } from "../land/helpers.ts";
 

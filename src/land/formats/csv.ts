@@ -8,7 +8,7 @@
  * @module
  */
 import { extname } from "node:path";
-import { LandingError } from "../../errors.ts";
+import { LandingError } from "../../engine/errors.ts";
 import type { FileFormat } from "./format.ts";
 import { inspectText, SAMPLE } from "./text.ts";
 

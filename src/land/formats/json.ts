@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { LandingError } from "../../errors.ts";
+import { LandingError } from "../../engine/errors.ts";
 import { addRecord, type Records, textBytes } from "../read_records.ts";
 import type { FileFormat } from "./format.ts";
 import { inspectText } from "./text.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { LandingError } from "../../errors.ts";
+import { LandingError } from "../../engine/errors.ts";
 import { textChunks } from "../scan_text.ts";
 import type { InspectInput } from "./format.ts";
 

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Cell } from "exceljs";
-import { LandingError } from "../../errors.ts";
+import { LandingError } from "../../engine/errors.ts";
 import type { Records } from "../read_records.ts";
 import type { FileFormat } from "./format.ts";
 

@@ -12,7 +12,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import busboy from "busboy";
 import { rm } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { ContentConflictError, WarehouseError, WharfError } from "../../errors.ts";
+import { ContentConflictError, WarehouseError, WharfError } from "../../engine/errors.ts";
 import type { Source } from "../../land/sources.ts";
 import { formatFromName } from "../../land/detect.ts";
 import { type LandingJob, QueueClosedError } from "../../land/landing_queue.ts";

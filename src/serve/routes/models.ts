@@ -7,8 +7,8 @@
  * @module
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { quoteIdent, quoteRelation } from "../../db/sql.ts";
-import type { ModelNode } from "../../project/types.ts";
+import { quoteIdent, quoteRelation } from "../../engine/db/sql.ts";
+import type { ModelNode } from "../../engine/types.ts";
 import type { AppDeps } from "../deps.ts";
 import { HttpError } from "../errors.ts";
 

@@ -1,0 +1,375 @@
+/**
+ * Turns graph nodes into the exact SQL that builds or tests them. Pure: the
+ * result is plain data (strings), so it can be printed, written to
+ * `target/` and tested without a database.
+ *
+ * @module
+ */
+import { quoteIdent, quoteLiteral, quoteRelation } from "../db/sql.ts";
+import type { Graph } from "../graph/build_graph.ts";
+import { trimSql } from "../project/relations.ts";
+import { testKind } from "../test_kinds/index.ts";
+import type {
+  GenericTest,
+  ModelNode,
+  ProjectNode,
+  RelationRef,
+  SeedNode,
+  Severity,
+} from "../types.ts";
+import { materialization } from "../materializations/index.ts";
+
+/** A seed: a CSV file loaded into a table. */
+export interface CompiledSeed {
+  kind: "seed";
+  id: string;
+  relation: string;
+  sql: string;
+}
+
+/**
+ * A model, compiled by its materialization (`materializations/`): plain
+ * data, so it can be printed, written to `target/` and tested without a
+ * database.
+ */
+export interface CompiledModel {
+  kind: "model";
+  id: string;
+  relation: string;
+  /** The materialization that builds it (`table` for a view or table with row checks). */
+  materialized: string;
+  /** The model's SELECT with ephemeral models inlined. */
+  select: string;
+  /** The statement of a full build (empty when it is inlined; the first of `checked` when checked). */
+  sql: string;
+  /** Every statement a build may run, commented: what `wharf compile` and `target/run/` show. */
+  script: string;
+  /** What its materialization's build needs beyond `sql` (more statements, paths). */
+  parts: unknown;
+  /** With row-level checks: the statements that build the model and its `__rejected` table, in one transaction. */
+  checked?: CompiledChecks;
+}
+
+/** How a checked model is built and counted. */
+export interface CompiledChecks {
+  /** Checks that reject the row, in YAML order. */
+  reject: string[];
+  /** Checks that nullify a value, in YAML order. */
+  nullify: string[];
+  /**
+   * In one transaction: stage every row with its failed checks; build the
+   * model (kept rows, nullified values set to NULL); build `__rejected`;
+   * build `__rejected_values` (or drop it when no check nullifies).
+   */
+  statements: [stage: string, kept: string, rejected: string, values: string];
+  /** The relation holding the rejected rows: `<layer>.<name>__rejected`. */
+  rejected: string;
+  /** The relation recording nullified values: `<layer>.<name>__rejected_values`. */
+  rejectedValues: string;
+  /**
+   * Counts of the staged rows: `total`, `rejected`, then `c0`, `c1`, … in
+   * the order of `reject` then `nullify` (rows failing each reject check;
+   * values nullified by each nullify check, in kept rows).
+   */
+  countQuery: string;
+  /** Drops the staging table. */
+  cleanup: string;
+}
+
+/** A data test: a query whose rows are failures, stored under `wharf_failures`. */
+export interface CompiledTest {
+  kind: "test";
+  id: string;
+  name: string;
+  severity: Severity;
+  /** The node under test (generic tests). */
+  attachedTo?: string;
+  query: string;
+  /** Table that receives the failing rows. */
+  failures: string;
+}
+
+/** Any compiled node. */
+export type CompiledNode = CompiledSeed | CompiledModel | CompiledTest;
+
+/** Options of {@linkcode compileNode}. */
+export interface CompileOptions {
+  /** Absolute project root, used to give seeds absolute file paths. */
+  root: string;
+}
+
+/** Ends the reference text that starts at `offset` (a dotted, maybe quoted, name). */
+function referenceEnd(sql: string, offset: number): number {
+  let i = offset;
+  for (;;) {
+    if (sql[i] === '"') {
+      i++;
+      while (i < sql.length) {
+        if (sql[i] === '"' && sql[i + 1] === '"') i += 2;
+        else if (sql[i] === '"') {
+          i++;
+          break;
+        } else i++;
+      }
+    } else {
+      while (i < sql.length && /[A-Za-z0-9_$]/.test(sql[i]!)) i++;
+    }
+    let j = i;
+    while (j < sql.length && /\s/.test(sql[j]!)) j++;
+    if (sql[j] !== ".") return i;
+    j++;
+    while (j < sql.length && /\s/.test(sql[j]!)) j++;
+    i = j;
+  }
+}
+
+/** True for a model its materialization inlines into the queries that read it. */
+function isInlined(node: ProjectNode | undefined): boolean {
+  return node?.kind === "model" && materialization(node.config.materialized).inlined;
+}
+
+function ephemeralName(id: string): string {
+  return `__wharf_ephemeral_${id.replace(".", "__")}`;
+}
+
+/**
+ * Returns `sql` with references to ephemeral models replaced by CTEs that
+ * hold their compiled SELECT.
+ */
+function inlineEphemerals(
+  graph: Graph,
+  sql: string,
+  refs: readonly RelationRef[],
+): string {
+  const ephemeral = refs.filter((r) => isInlined(graph.nodes.get(r.relation)));
+  if (ephemeral.length === 0) return trimSql(sql);
+  let out = "";
+  let last = 0;
+  for (const r of [...ephemeral].sort((a, b) => a.offset - b.offset)) {
+    out += sql.slice(last, r.offset) + quoteIdent(ephemeralName(r.relation));
+    last = referenceEnd(sql, r.offset);
+  }
+  out += sql.slice(last);
+  const ctes = [...new Set(ephemeral.map((r) => r.relation))].map((id) => {
+    const m = graph.nodes.get(id) as ModelNode;
+    const body = inlineEphemerals(graph, m.sql, m.refs);
+    return `${quoteIdent(ephemeralName(id))} AS (\n${body}\n)`;
+  });
+  return `WITH ${ctes.join(",\n")}\nSELECT * FROM (\n${trimSql(out)}\n)`;
+}
+
+/** The SQL that stands for a relation in another query (a subquery for ephemeral models). */
+function relationSql(graph: Graph, id: string): string {
+  const n = graph.nodes.get(id);
+  if (n?.kind === "model" && isInlined(n)) {
+    return `(\n${inlineEphemerals(graph, n.sql, n.refs)}\n)`;
+  }
+  const [schema, name] = id.split(".");
+  return quoteRelation(schema!, name!);
+}
+
+function seedSql(seed: SeedNode, root: string): string {
+  const path = seed.path.startsWith("/") ? seed.path : `${root}/${seed.path}`;
+  const types = Object.entries(seed.columnTypes);
+  const typeArg = types.length
+    ? `, types = {${types.map(([c, t]) => `${quoteLiteral(c)}: ${quoteLiteral(t)}`).join(", ")}}`
+    : "";
+  return `CREATE OR REPLACE TABLE ${quoteRelation("seeds", seed.name)} AS\nSELECT * FROM read_csv(${
+    quoteLiteral(path)
+  }, header = true, auto_detect = true${typeArg})`;
+}
+
+/**
+ * The `wharf_var(name)` macro that gives models the project's variables as
+ * text (NULL for an unknown name). It is persistent, so views that use it
+ * keep working for analysts.
+ */
+export function varsMacro(vars: Readonly<Record<string, string>>): string {
+  const entries = Object.entries(vars);
+  const body = entries.length
+    ? `CASE name ${
+      entries.map(([k, v]) => `WHEN ${quoteLiteral(k)} THEN ${quoteLiteral(v)}`).join(" ")
+    } ELSE NULL::VARCHAR END`
+    : "NULL::VARCHAR";
+  return `CREATE OR REPLACE MACRO wharf_var(name) AS ${body}`;
+}
+
+/**
+ * Compiles a model with row checks. Every row is staged with the list of
+ * checks it fails. A row failing a `reject` check goes to
+ * `<layer>.<name>__rejected` (with `_failed_checks`); the other rows build
+ * the model, with the column of each failed `nullify` check set to NULL and
+ * its value recorded in `<layer>.<name>__rejected_values` (model, row key,
+ * column, value, failed check, and the row's lineage columns: those whose
+ * names start with `_`). A nullify check judges values only: a NULL has
+ * nothing to nullify.
+ */
+function checkedModel(model: ModelNode, select: string): CompiledChecks {
+  const target = quoteRelation(model.layer, model.name);
+  const rejected = quoteRelation(model.layer, `${model.name}__rejected`);
+  const values = quoteRelation(model.layer, `${model.name}__rejected_values`);
+  const staged = quoteIdent(`__wharf_checked_${model.layer}_${model.name}`);
+  const alias = quoteIdent(model.name);
+  const reject = model.checks.filter((c) => c.onFail === "reject");
+  const nullify = model.checks.filter((c) => c.onFail === "nullify");
+  const failed = (names: readonly string[]) =>
+    `list_has_any(_failed_checks, [${names.map(quoteLiteral).join(", ")}]::VARCHAR[])`;
+  const isRejected = reject.length ? failed(reject.map((c) => c.name)) : "false";
+  // A NULL has nothing to nullify: a nullify check only judges values.
+  const list = model.checks.map((c) =>
+    `CASE WHEN ${
+      c.onFail === "nullify" ? `${quoteIdent(c.column!)} IS NOT NULL AND ` : ""
+    }NOT coalesce((${c.expression}), false) THEN ${quoteLiteral(c.name)} END`
+  );
+  // One REPLACE per nullified column, whichever of its checks failed.
+  const byColumn = new Map<string, string[]>();
+  for (const c of nullify) {
+    const key = c.column!.toLowerCase();
+    byColumn.set(key, [...(byColumn.get(key) ?? []), c.name]);
+  }
+  const replace = [...byColumn].map(([column, names]) =>
+    `CASE WHEN ${failed(names)} THEN NULL ELSE ${quoteIdent(column)} END AS ${quoteIdent(column)}`
+  );
+  const key = `json_object(${
+    model.config.uniqueKey.map((k) => `${quoteLiteral(k)}, ${quoteIdent(k)}`).join(", ")
+  })`;
+  const recorded = nullify.map((c) =>
+    `SELECT ${quoteLiteral(model.id)} AS model, ${key} AS row_key, ${
+      quoteLiteral(c.column!)
+    } AS column_name, CAST(${quoteIdent(c.column!)} AS VARCHAR) AS value, ${
+      quoteLiteral(c.name)
+    } AS failed_check, COLUMNS(c -> starts_with(c, '_'))\nFROM ${staged}\nWHERE NOT ${isRejected} AND list_contains(_failed_checks, ${
+      quoteLiteral(c.name)
+    })`
+  );
+  const counts = [
+    ...reject.map((c) => `list_contains(_failed_checks, ${quoteLiteral(c.name)})`),
+    ...nullify.map((c) =>
+      `NOT ${isRejected} AND list_contains(_failed_checks, ${quoteLiteral(c.name)})`
+    ),
+  ];
+  return {
+    reject: reject.map((c) => c.name),
+    nullify: nullify.map((c) => c.name),
+    rejected: `${model.id}__rejected`,
+    rejectedValues: `${model.id}__rejected_values`,
+    statements: [
+      `CREATE OR REPLACE TEMP TABLE ${staged} AS\nSELECT ${alias}.*, list_filter([\n  ${
+        list.join(",\n  ")
+      }\n], x -> x IS NOT NULL) AS _failed_checks\nFROM (\n${select}\n) AS ${alias}`,
+      `CREATE OR REPLACE TABLE ${target} AS\nSELECT * EXCLUDE (_failed_checks)${
+        replace.length ? ` REPLACE (\n  ${replace.join(",\n  ")}\n)` : ""
+      }\nFROM ${staged}\nWHERE NOT ${isRejected}`,
+      `CREATE OR REPLACE TABLE ${rejected} AS\nSELECT * FROM ${staged}\nWHERE ${isRejected}`,
+      recorded.length
+        ? `CREATE OR REPLACE TABLE ${values} AS\nSELECT * EXCLUDE (_failed_checks) FROM (\n${
+          recorded.join("\nUNION ALL BY NAME\n")
+        }\n)`
+        : `DROP TABLE IF EXISTS ${values}`,
+    ],
+    countQuery:
+      `SELECT count(*)::DOUBLE AS total, count(*) FILTER (WHERE ${isRejected})::DOUBLE AS rejected${
+        counts.map((f, i) => `, count(*) FILTER (WHERE ${f})::DOUBLE AS c${i}`).join("")
+      } FROM ${staged}`,
+    cleanup: `DROP TABLE ${staged}`,
+  };
+}
+
+/** The query returning the rows that fail a generic test (built by its kind, `test_kinds/`). */
+export function genericTestQuery(graph: Graph, attachedTo: string, test: GenericTest): string {
+  const kind = testKind(test.kind);
+  if (!kind) throw new Error(`No test kind "${test.kind}"`);
+  return kind.query(test, {
+    relation: relationSql(graph, attachedTo),
+    column: test.column === undefined ? "" : quoteIdent(test.column),
+    reads: test.reads.map((id) => relationSql(graph, id)),
+  });
+}
+
+/**
+ * Compiles one node. Sources compile to nothing (`undefined`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolveEngineConfig } from "../config.ts";
+ * import { buildGraph } from "../graph/build_graph.ts";
+ * import { compileNode } from "./compile.ts";
+ *
+ * const model = {
+ *   kind: "model" as const,
+ *   id: "marts.m",
+ *   layer: "marts",
+ *   name: "m",
+ *   path: "models/marts/m.sql",
+ *   sql: "select 1 as id",
+ *   description: "",
+ *   columns: [],
+ *   config: { materialized: "table", uniqueKey: [], tags: [], enabled: true, options: {} },
+ *   refs: [],
+ *   checks: [],
+ *   checkRefs: [],
+ *   columnLineage: {},
+ * };
+ * const project = {
+ *   config: resolveEngineConfig("/p", {}, []),
+ *   models: [model],
+ *   seeds: [],
+ *   tests: [],
+ *   macros: [],
+ *   issues: [],
+ * };
+ * const { graph } = buildGraph(project, []);
+ * const compiled = compileNode(graph, graph.nodes.get("marts.m")!, { root: "/p" });
+ * assert.equal(compiled?.kind === "model" && compiled.sql, 'CREATE OR REPLACE TABLE "marts"."m" AS\nselect 1 as id\n');
+ * ```
+ */
+export function compileNode(
+  graph: Graph,
+  node: ProjectNode,
+  options: CompileOptions,
+): CompiledNode | undefined {
+  switch (node.kind) {
+    case "source":
+      return undefined;
+    case "seed":
+      return { kind: "seed", id: node.id, relation: node.id, sql: seedSql(node, options.root) };
+    case "model": {
+      const select = inlineEphemerals(graph, node.sql, node.refs);
+      const base = { kind: "model", id: node.id, relation: node.id, select } as const;
+      const m = materialization(node.config.materialized);
+      if (node.checks.length && m.checks) {
+        const checked = checkedModel(node, select);
+        const statements = [...checked.statements, checked.cleanup];
+        return {
+          ...base,
+          materialized: "table",
+          sql: checked.statements[0],
+          script: `${statements.join(";\n\n")};\n`,
+          parts: {},
+          checked,
+        };
+      }
+      return { ...base, materialized: m.name, ...m.compile(node, select, options.root) };
+    }
+    case "generic_test":
+      return {
+        kind: "test",
+        id: node.id,
+        name: node.name,
+        severity: node.severity,
+        attachedTo: node.attachedTo,
+        query: genericTestQuery(graph, node.attachedTo, node.test),
+        failures: quoteRelation("wharf_failures", node.name),
+      };
+    case "singular_test":
+      return {
+        kind: "test",
+        id: node.id,
+        name: node.name,
+        severity: node.severity,
+        query: inlineEphemerals(graph, node.sql, node.refs),
+        failures: quoteRelation("wharf_failures", node.name),
+      };
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * The whole front half of the pipeline: load the project, resolve its graph,
+ * compile every node; and the plan and `target/` files derived from it.
+ *
+ * @module
+ */
+import { dirname, join, relative } from "node:path";
+import type { EngineConfig } from "../config.ts";
+import { CompileError, type ProjectIssue } from "../errors.ts";
+import { buildGraph, type Graph } from "../graph/build_graph.ts";
+import { loadProject, type LoadProjectOptions } from "../project/load_project.ts";
+import type { Project } from "../types.ts";
+import { type CompiledNode, compileNode } from "./compile.ts";
+import { materialization } from "../materializations/index.ts";
+
+/** A project with its graph and every node compiled. */
+export interface CompiledProject {
+  project: Project;
+  graph: Graph;
+  compiled: Map<string, CompiledNode>;
+  /** With `deferMissingSources`: raw tables referenced but not landed, and where. */
+  missing: Map<string, ProjectIssue[]>;
+}
+
+/** Options of {@linkcode compileProject}. */
+export interface CompileProjectOptions extends LoadProjectOptions {
+  /** `raw.*` tables that exist in the warehouse. */
+  sources?: readonly string[];
+  /**
+   * Keep references to raw tables that are not landed out of the error, in
+   * `missing`; the caller refuses only the nodes that need them
+   * ({@linkcode checkMissingSources}).
+   */
+  deferMissingSources?: boolean;
+}
+
+/**
+ * Loads, resolves and compiles the project at `config.root`.
+ *
+ * @throws {CompileError} listing every problem found, when there is any.
+ * @throws {CycleError} when a dependency cycle is the only problem.
+ */
+export async function compileProject(
+  config: EngineConfig,
+  options: CompileProjectOptions = {},
+): Promise<CompiledProject> {
+  const project = await loadProject(config, options);
+  const { graph, issues, missing } = buildGraph(project, options.sources);
+  const all = [
+    ...project.issues,
+    ...issues,
+    ...(options.deferMissingSources ? [] : [...missing.values()].flat()),
+  ];
+  if (all.length) throw new CompileError(all);
+  const compiled = new Map<string, CompiledNode>();
+  for (const id of graph.order) {
+    const c = compileNode(graph, graph.nodes.get(id)!, { root: config.root });
+    if (c) compiled.set(id, c);
+  }
+  return { project, graph, compiled, missing: options.deferMissingSources ? missing : new Map() };
+}
+
+/**
+ * Which of `ids` read, directly or through their ancestors, a raw table that
+ * is not landed: node id → the missing tables.
+ */
+export function blockedByMissingSources(
+  cp: CompiledProject,
+  ids: readonly string[],
+): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  if (cp.missing.size === 0) return out;
+  const memo = new Map<string, string[]>();
+  const missingAbove = (id: string, seen: Set<string>): string[] => {
+    const known = memo.get(id);
+    if (known) return known;
+    if (seen.has(id)) return [];
+    seen.add(id);
+    const found = new Set<string>(cp.missing.has(id) ? [id] : []);
+    for (const p of cp.graph.parents.get(id) ?? []) {
+      for (const m of missingAbove(p, seen)) found.add(m);
+    }
+    const list = [...found].sort();
+    memo.set(id, list);
+    return list;
+  };
+  for (const id of ids) {
+    const missing = missingAbove(id, new Set());
+    if (missing.length) out.set(id, missing);
+  }
+  return out;
+}
+
+/** Which kinds of node a command runs. */
+export type PlanKind = "build" | "run" | "seed" | "test";
+
+/** The kinds of node each command runs. */
+export const PLAN_KINDS: Record<PlanKind, readonly CompiledNode["kind"][]> = {
+  build: ["seed", "model", "test"],
+  run: ["model"],
+  seed: ["seed"],
+  test: ["test"],
+};
+
+function isEphemeral(n: CompiledNode | undefined): boolean {
+  return n?.kind === "model" && materialization(n.materialized).inlined;
+}
+
+/**
+ * The executable plan for the selected ids: nodes of the kinds `kind` runs
+ * (ephemeral models are inlined, so they are left out and their parents
+ * waited for instead). In `build`, a model also waits for the error-severity
+ * tests of its parents, so a failed test stops what is built on bad data.
+ */
+export function planFor(
+  cp: CompiledProject,
+  ids: readonly string[],
+  kind: PlanKind,
+): { nodes: CompiledNode[]; parents: Map<string, string[]> } {
+  const wanted = new Set(PLAN_KINDS[kind]);
+  const nodes = ids.map((id) => cp.compiled.get(id)).filter((n): n is CompiledNode =>
+    n !== undefined && wanted.has(n.kind) && !isEphemeral(n)
+  );
+  const inPlan = new Set(nodes.map((n) => n.id));
+  const { graph } = cp;
+  const realParents = (id: string, seen = new Set<string>()): string[] => {
+    const out: string[] = [];
+    for (const p of graph.parents.get(id) ?? []) {
+      if (seen.has(p)) continue;
+      seen.add(p);
+      if (isEphemeral(cp.compiled.get(p))) out.push(...realParents(p, seen));
+      else out.push(p);
+    }
+    return out;
+  };
+  const descendants = (id: string): Set<string> => {
+    const out = new Set<string>();
+    const stack = [id];
+    while (stack.length) {
+      for (const c of graph.children.get(stack.pop()!) ?? []) {
+        if (!out.has(c)) {
+          out.add(c);
+          stack.push(c);
+        }
+      }
+    }
+    return out;
+  };
+  const parents = new Map<string, string[]>();
+  for (const n of nodes) {
+    const ps = realParents(n.id).filter((p) => inPlan.has(p));
+    if (kind === "build" && n.kind !== "test") {
+      for (const p of [...ps]) {
+        const below = descendants(p);
+        for (const t of graph.children.get(p) ?? []) {
+          const test = cp.compiled.get(t);
+          if (
+            test?.kind === "test" && test.severity === "error" && inPlan.has(t) &&
+            (graph.parents.get(t) ?? []).every((tp) => !below.has(tp))
+          ) ps.push(t);
+        }
+      }
+    }
+    parents.set(n.id, [...new Set(ps)]);
+  }
+  return { nodes, parents };
+}
+
+/** Relative path (under the target folder) of a node's executed SQL. */
+function runFile(n: CompiledNode): string {
+  if (n.kind === "test") return join("run", "tests", `${n.name}.sql`);
+  const [schema, name] = n.relation.split(".");
+  return join("run", schema!, `${name}.sql`);
+}
+
+/**
+ * Writes each node's compiled SELECT to `target/compiled/` and the
+ * statements that run to `target/run/`.
+ *
+ * @returns node id to the run file's path relative to the project root.
+ */
+export async function writeCompiled(
+  cp: CompiledProject,
+  nodes: readonly CompiledNode[],
+): Promise<Map<string, string>> {
+  const { target } = cp.project.config.paths;
+  const root = cp.project.config.root;
+  const paths = new Map<string, string>();
+  const files = new Map<string, string>();
+  for (const n of nodes) {
+    const file = join(target, runFile(n));
+    if (n.kind === "test") files.set(file, `${n.query}\n`);
+    else if (n.kind === "model") files.set(file, n.script);
+    else files.set(file, `${n.sql};\n`);
+    if (n.kind === "model") {
+      files.set(join(target, "compiled", runFile(n).replace(/^run[\\/]/, "")), `${n.select}\n`);
+    }
+    paths.set(n.id, relative(root, file));
+  }
+  const dirs = new Set([...files.keys()].map((f) => dirname(f)));
+  await Promise.all([...dirs].map((d) => Deno.mkdir(d, { recursive: true })));
+  await Promise.all([...files].map(([f, text]) => Deno.writeTextFile(f, text)));
+  return paths;
+}

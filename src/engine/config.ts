@@ -1,0 +1,191 @@
+/**
+ * The engine's configuration: the settings of `wharf.config.ts` the engine
+ * itself reads (project name, warehouse, threads, folders, variables), and
+ * the mechanism by which jobs contribute sections of their own (`sources`,
+ * `serve`, …) without the engine knowing them: a {@linkcode ConfigSection}
+ * resolves one top-level key. The project's full configuration is put
+ * together outside the engine (`src/config.ts`).
+ *
+ * @module
+ */
+import { join, resolve } from "node:path";
+import { ConfigError } from "./errors.ts";
+import { closest } from "./suggest.ts";
+
+/** The settings of `wharf.config.ts` that the engine reads. */
+export interface EngineSettings {
+  /** Project name, shown in docs and logs. Default: the folder's name. */
+  name?: string;
+  /** Warehouse file, relative to the project root. Default `warehouse.duckdb`. */
+  warehouse?: string;
+  /** Concurrent model builds. Default 4. */
+  threads?: number;
+  /** Folders, relative to the project root. */
+  paths?: {
+    /** Models, one folder per layer, and `seeds/`. Default `models`. */
+    models?: string;
+    /** DuckDB macro files. Default `sql/macros`. */
+    macros?: string;
+    /** Singular data tests. Default `sql/tests`. */
+    tests?: string;
+    /** Compiled SQL written by every command that compiles. Default `target`. */
+    target?: string;
+    /** Downloads of landed URLs. Default `.wharf/cache`. */
+    cache?: string;
+    /** Work files of landings in progress (links, copies). Default `.wharf/staging`. */
+    staging?: string;
+  };
+  /** Project variables, read in SQL as `wharf_var('name')` (text); `--vars name=value` overrides. */
+  vars?: Record<string, string | number | boolean>;
+}
+
+/** The engine's settings with every default filled in and paths made absolute. */
+export interface EngineConfig {
+  root: string;
+  name: string;
+  warehouse: string;
+  threads: number;
+  paths: {
+    models: string;
+    macros: string;
+    tests: string;
+    target: string;
+    cache: string;
+    staging: string;
+  };
+  vars: Record<string, string>;
+}
+
+/**
+ * A top-level section of `wharf.config.ts` that a job reads (e.g. `sources`
+ * for landing): its key and how its value (possibly absent) resolves.
+ *
+ * @example
+ * ```ts
+ * import type { ConfigSection } from "./config.ts";
+ * const greeting: ConfigSection<"greeting", string | undefined, string> = {
+ *   key: "greeting",
+ *   resolve: (raw) => raw ?? "hello",
+ * };
+ * ```
+ */
+export interface ConfigSection<K extends string, Raw, Resolved> {
+  key: K;
+  /** Resolves the section's value; throws {@linkcode ConfigError} for a bad one. */
+  resolve(raw: Raw | undefined, root: string): Resolved;
+}
+
+const ENGINE_KEYS = ["name", "warehouse", "threads", "paths", "vars"] as const;
+const PATH_KEYS = ["models", "macros", "tests", "target", "cache", "staging"] as const;
+
+/**
+ * Resolves the engine's settings of `config` against `root`, and refuses any
+ * top-level key that is neither the engine's nor one of `sectionKeys` (the
+ * jobs' sections), naming the closest known key.
+ *
+ * @throws {ConfigError} for an unknown key or a bad value.
+ */
+export function resolveEngineConfig(
+  root: string,
+  config: Record<string, unknown>,
+  sectionKeys: readonly string[],
+): EngineConfig {
+  const known = [...ENGINE_KEYS, ...sectionKeys];
+  for (const key of Object.keys(config)) {
+    if (known.includes(key)) continue;
+    const guess = closest(key, known);
+    throw new ConfigError(
+      `Unknown key "${key}" in wharf.config.ts${
+        guess ? ` (did you mean "${guess}"?)` : ""
+      }: it takes ${known.map((k) => `"${k}"`).join(", ")}`,
+      { location: { file: "wharf.config.ts" } },
+    );
+  }
+  const settings = config as EngineSettings;
+  for (const key of Object.keys(settings.paths ?? {})) {
+    if (!(PATH_KEYS as readonly string[]).includes(key)) {
+      throw new ConfigError(
+        `Unknown key "paths.${key}" in wharf.config.ts: paths takes ${
+          PATH_KEYS.map((k) => `"${k}"`).join(", ")
+        }`,
+        { location: { file: "wharf.config.ts" } },
+      );
+    }
+  }
+  const abs = resolve(root);
+  const threads = settings.threads ?? 4;
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new ConfigError(
+      `Invalid "threads" in wharf.config.ts: expected a positive integer, got ${
+        JSON.stringify(threads)
+      }`,
+    );
+  }
+  const paths = settings.paths ?? {};
+  return {
+    root: abs,
+    name: settings.name ?? abs.split(/[\\/]/).pop() ?? "wharf",
+    warehouse: resolve(abs, settings.warehouse ?? "warehouse.duckdb"),
+    threads,
+    paths: {
+      models: resolve(abs, paths.models ?? "models"),
+      macros: resolve(abs, paths.macros ?? "sql/macros"),
+      tests: resolve(abs, paths.tests ?? "sql/tests"),
+      target: resolve(abs, paths.target ?? "target"),
+      cache: resolve(abs, paths.cache ?? ".wharf/cache"),
+      staging: resolve(abs, paths.staging ?? ".wharf/staging"),
+    },
+    vars: Object.fromEntries(Object.entries(settings.vars ?? {}).map(([k, v]) => [k, String(v)])),
+  };
+}
+
+/**
+ * Reads the object `wharf.config.ts` in `root` exports by default (an empty
+ * object when there is no such file).
+ *
+ * @throws {ConfigError} when the folder does not exist or the config file
+ * fails to load or does not export a config object.
+ */
+export async function readConfigFile(root: string): Promise<Record<string, unknown>> {
+  const abs = resolve(root);
+  try {
+    if (!(await Deno.stat(abs)).isDirectory) {
+      throw new ConfigError(`Project folder "${root}" is not a folder`);
+    }
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      throw new ConfigError(
+        `Project folder "${root}" does not exist: pass --project with the folder that holds models/`,
+      );
+    }
+    throw err;
+  }
+  const file = join(abs, "wharf.config.ts");
+  let stat: Deno.FileInfo | undefined;
+  try {
+    stat = await Deno.stat(file);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  if (!stat?.isFile) return {};
+  let mod: { default?: unknown };
+  try {
+    // The modification time in the URL makes an edited config load afresh
+    // in a long-running process (server, tests) instead of from the module cache.
+    const url = new URL(`file://${file}`);
+    url.searchParams.set("v", `${stat.mtime?.getTime() ?? 0}-${stat.size}`);
+    mod = await import(url.href);
+  } catch (err) {
+    throw new ConfigError(
+      `Cannot load "${file}": ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err, location: { file: "wharf.config.ts" } },
+    );
+  }
+  if (typeof mod.default !== "object" || mod.default === null || Array.isArray(mod.default)) {
+    throw new ConfigError(
+      `Invalid "${file}": it must \`export default defineConfig({...})\``,
+      { location: { file: "wharf.config.ts" } },
+    );
+  }
+  return mod.default as Record<string, unknown>;
+}

@@ -1,0 +1,244 @@
+/**
+ * The project DAG: which node reads which, resolved from the relations each
+ * SQL text names, in a deterministic topological order.
+ *
+ * @module
+ */
+import { CycleError, type ProjectIssue } from "../errors.ts";
+import { closest } from "../suggest.ts";
+import type { GenericTestNode, Project, ProjectNode, RelationRef, SourceNode } from "../types.ts";
+
+/** The resolved dependency graph of a project. */
+export interface Graph {
+  nodes: Map<string, ProjectNode>;
+  /** Node id to the ids it reads, in order of first reference. */
+  parents: Map<string, string[]>;
+  /** Node id to the ids that read it. */
+  children: Map<string, string[]>;
+  /** Every node id, parents before children; ties broken by id. */
+  order: string[];
+}
+
+/** Finds a cycle among `ids` (following `parents`), as a path that starts and ends with one node. */
+export function findCycle(
+  ids: readonly string[],
+  parents: Map<string, string[]>,
+): string[] | undefined {
+  const state = new Map<string, "visiting" | "done">();
+  const stack: string[] = [];
+  const visit = (id: string): string[] | undefined => {
+    const s = state.get(id);
+    if (s === "done") return undefined;
+    if (s === "visiting") return [...stack.slice(stack.indexOf(id)), id];
+    state.set(id, "visiting");
+    stack.push(id);
+    for (const p of parents.get(id) ?? []) {
+      const cycle = visit(p);
+      if (cycle) return cycle;
+    }
+    stack.pop();
+    state.set(id, "done");
+    return undefined;
+  };
+  for (const id of [...ids].sort()) {
+    const cycle = visit(id);
+    if (cycle) return cycle.reverse();
+  }
+  return undefined;
+}
+
+/** Orders `ids` parents first (Kahn's algorithm, ties by id). Assumes no cycle. */
+export function topologicalOrder(ids: readonly string[], parents: Map<string, string[]>): string[] {
+  const idSet = new Set(ids);
+  const pending = new Map<string, number>();
+  const children = new Map<string, string[]>();
+  for (const id of ids) {
+    const ps = (parents.get(id) ?? []).filter((p) => idSet.has(p));
+    pending.set(id, ps.length);
+    for (const p of ps) children.set(p, [...(children.get(p) ?? []), id]);
+  }
+  const ready = ids.filter((id) => pending.get(id) === 0).sort();
+  const order: string[] = [];
+  while (ready.length) {
+    const id = ready.shift()!;
+    order.push(id);
+    for (const c of children.get(id) ?? []) {
+      const n = pending.get(c)! - 1;
+      pending.set(c, n);
+      if (n === 0) {
+        const at = ready.findIndex((r) => r > c);
+        ready.splice(at === -1 ? ready.length : at, 0, c);
+      }
+    }
+  }
+  return order;
+}
+
+/**
+ * Resolves every reference of the project against its models, seeds and the
+ * `raw.*` tables that exist (`sources`), and orders the nodes. Without
+ * `sources` (no warehouse to ask), every `raw.*` reference is taken as a
+ * source.
+ *
+ * Unknown references are returned as issues (with a suggestion); a cycle
+ * throws {@linkcode CycleError} when it is the only problem, otherwise it is
+ * one more issue.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolveEngineConfig } from "../config.ts";
+ * import { loadProject } from "../project/load_project.ts";
+ * import { buildGraph } from "./build_graph.ts";
+ *
+ * const root = await Deno.makeTempDir();
+ * await Deno.mkdir(`${root}/models/staging`, { recursive: true });
+ * await Deno.writeTextFile(`${root}/models/staging/stg_claims.sql`, "select * from raw.claims");
+ * await Deno.writeTextFile(`${root}/models/staging/stg_claim.sql`, "select * from staging.claim");
+ * const { graph, issues } = buildGraph(await loadProject(resolveEngineConfig(root, {}, [])), ["raw.claims"]);
+ * assert.deepEqual(graph.parents.get("staging.stg_claims"), ["raw.claims"]);
+ * assert.match(issues[0]!.message, /Cannot resolve relation "staging\.claim".*no such model/);
+ * await Deno.remove(root, { recursive: true });
+ * ```
+ */
+export function buildGraph(
+  project: Project,
+  sources?: readonly string[],
+): { graph: Graph; issues: ProjectIssue[]; missing: Map<string, ProjectIssue[]> } {
+  const issues: ProjectIssue[] = [];
+  // Raw tables referenced but not landed: their problems are kept apart, so
+  // a run that does not need them can go on (see compileProject).
+  const missing = new Map<string, ProjectIssue[]>();
+  const nodes = new Map<string, ProjectNode>();
+  const rawRefs = [...project.models, ...project.tests]
+    .flatMap((n) => n.kind === "model" ? [...n.refs, ...n.checkRefs] : "refs" in n ? n.refs : [])
+    .map((r) => r.relation).filter((r) => r.startsWith("raw.") || r.startsWith("wharf."));
+  // wharf's own tables are sources only where a model reads them.
+  const referenced = new Set(rawRefs);
+  for (
+    const s of (sources ?? rawRefs).filter((s) =>
+      !s.startsWith("wharf.") || referenced.has(s.toLowerCase())
+    )
+  ) {
+    const id = s.toLowerCase();
+    const node: SourceNode = { kind: "source", id, name: id.split(".").pop()! };
+    nodes.set(id, node);
+  }
+  for (const n of [...project.seeds, ...project.models, ...project.tests]) nodes.set(n.id, n);
+  const relations = [...nodes.values()].filter((n) =>
+    n.kind !== "generic_test" && n.kind !== "singular_test"
+  )
+    .map((n) => n.id);
+  const byName = new Map<string, string[]>();
+  for (const id of relations) {
+    const name = id.split(".").pop()!;
+    byName.set(name, [...(byName.get(name) ?? []), id]);
+  }
+
+  const resolve = (ref: string, file: string, at: Partial<RelationRef>): string | undefined => {
+    if (nodes.has(ref) && relations.includes(ref)) return ref;
+    const where = { file, line: at.line, column: at.column };
+    if (!ref.includes(".")) {
+      const same = byName.get(ref) ?? [];
+      if (same.length === 1) {
+        issues.push({
+          message: `Cannot resolve relation "${ref}": qualify it with its schema as "${same[0]}"`,
+          location: where,
+        });
+        return undefined;
+      }
+    }
+    const schema = ref.includes(".") ? ref.split(".")[0] : undefined;
+    const what = schema === "raw"
+      ? "no such raw table in the warehouse (land it first with `wharf land`, `wharf tic` or `wharf enrich npi`)"
+      : schema === "wharf"
+      ? "no such wharf table in the warehouse yet (the command that keeps it creates it, e.g. `wharf enrich npi` for wharf.npi_ledger)"
+      : schema === "seeds"
+      ? "no such seed"
+      : "no such model";
+    const guess = closest(ref, relations);
+    const issue = {
+      message: `Cannot resolve relation "${ref}" in ${file}: ${what}${
+        guess ? ` (did you mean "${guess}"?)` : ""
+      }`,
+      location: where,
+    };
+    if (schema !== "raw" && schema !== "wharf") {
+      issues.push(issue);
+      return undefined;
+    }
+    if (!nodes.has(ref)) {
+      nodes.set(ref, { kind: "source", id: ref, name: ref.split(".").pop()!, missing: true });
+    }
+    missing.set(ref, [...(missing.get(ref) ?? []), issue]);
+    return ref;
+  };
+
+  const parents = new Map<string, string[]>();
+  const addParent = (id: string, parent: string | undefined) => {
+    if (parent === undefined) return;
+    const list = parents.get(id) ?? [];
+    if (!list.includes(parent)) list.push(parent);
+    parents.set(id, list);
+  };
+  for (const n of [...nodes.values()]) {
+    if (!parents.has(n.id)) parents.set(n.id, []);
+    if (n.kind === "model" || n.kind === "singular_test") {
+      for (const r of n.refs) addParent(n.id, resolve(r.relation, n.path, r));
+      if (n.kind === "model") {
+        for (const r of n.checkRefs) addParent(n.id, resolve(r.relation, n.path, {}));
+      }
+    } else if (n.kind === "generic_test") {
+      addParent(n.id, n.attachedTo);
+      if (n.test.reads.length) {
+        const reads = n.test.reads.map((to) => resolveTestTarget(n, to, byName, relations, issues));
+        for (const to of reads) addParent(n.id, to);
+        // The test compiles against the resolved relations, however they were written.
+        const resolved = reads.filter((to) => to !== undefined);
+        if (resolved.length === reads.length) {
+          nodes.set(n.id, { ...n, test: { ...n.test, reads: resolved } });
+        }
+      }
+    }
+  }
+
+  const ids = [...nodes.keys()];
+  const cycle = findCycle(ids, parents);
+  if (cycle) {
+    const err = new CycleError(cycle);
+    if (issues.length === 0) throw err;
+    const first = nodes.get(cycle[0]!);
+    issues.push({
+      message: err.message,
+      location: { file: first && "path" in first ? first.path : cycle[0]! },
+    });
+  }
+  const order = cycle ? ids.sort() : topologicalOrder(ids, parents);
+  const children = new Map<string, string[]>(ids.map((id) => [id, []]));
+  for (const id of order) {
+    for (const p of parents.get(id) ?? []) children.get(p)?.push(id);
+  }
+  return { graph: { nodes, parents, children, order }, issues, missing };
+}
+
+function resolveTestTarget(
+  test: GenericTestNode,
+  to: string,
+  byName: Map<string, string[]>,
+  relations: string[],
+  issues: ProjectIssue[],
+): string | undefined {
+  if (relations.includes(to)) return to;
+  const same = byName.get(to) ?? [];
+  if (same.length === 1) return same[0];
+  const guess = closest(to, relations);
+  issues.push({
+    message: `Test "${test.name}" refers to "${to}": ${
+      same.length > 1
+        ? `ambiguous, qualify it as one of ${same.map((s) => `"${s}"`).join(", ")}`
+        : "no such model or seed"
+    }${guess && same.length <= 1 ? ` (did you mean "${guess}"?)` : ""}`,
+    location: test.location,
+  });
+  return undefined;
+}

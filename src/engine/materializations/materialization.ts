@@ -1,0 +1,122 @@
+/**
+ * What a materialization is: the settings it reads from a model's YAML
+ * `config:` (validated), the statements it compiles a model to (plain
+ * data), whether it is inlined instead of built and whether row checks may
+ * use it, and how a build runs those statements. The materializations are
+ * registered in `index.ts`; a new one is a module beside the others.
+ *
+ * @module
+ */
+import { z } from "zod";
+import type { Warehouse } from "../db/warehouse.ts";
+import type { ModelNode } from "../types.ts";
+import { keysOf, mapping } from "../yaml/yaml_schema.ts";
+
+/** What a materialization compiles a model from. */
+export interface MaterializeInput<C> {
+  model: ModelNode;
+  /** The model's SELECT, ephemeral models inlined. */
+  select: string;
+  /** Its settings from the model's config, parsed by its schema. */
+  config: C;
+  /** The absolute project root: paths in settings are relative to it. */
+  root: string;
+}
+
+/** A model compiled by a materialization: plain data. */
+export interface MaterializedModel<P> {
+  /** The statement of a full build; empty when the model is not built (inlined). */
+  sql: string;
+  /** Every statement a build may run, with comments: what `wharf compile` and `target/run/` show. */
+  script: string;
+  /** What its build needs beyond `sql` (more statements, paths), as plain data. */
+  parts: P;
+}
+
+/** A compiled model as a build receives it. */
+export interface BuildInput {
+  /** `<layer>.<name>` */
+  relation: string;
+  sql: string;
+  parts: unknown;
+}
+
+/** How a build went (a failed build throws). */
+export interface BuildOutcome {
+  /** Rows the model holds (or wrote), when the build knows. */
+  rows?: number;
+  message?: string;
+}
+
+/** Settings of one build. */
+export interface BuildContext {
+  /** `--full-refresh`: rebuild from everything what would otherwise be brought up to date. */
+  fullRefresh: boolean;
+}
+
+/** A materialization as its module defines it: `C` its parsed settings, `P` its compiled parts. */
+export interface MaterializationDefinition<C, P> {
+  /** The name `config: { materialized: … }` gives. */
+  name: string;
+  /**
+   * Its own keys of a model's `config:` (beside `materialized`,
+   * `unique_key`, `tags` and `enabled`), as a `mapping()` schema
+   * (`project/yaml_schema.ts`): a key of it on a model of another
+   * materialization is an error naming this one.
+   */
+  config: z.ZodType<C, unknown>;
+  /** Not built but inlined, as a CTE, into every query that reads it. Default false. */
+  inlined?: boolean;
+  /**
+   * Row checks may be used on it (a checked model is built as a table with
+   * its quarantine tables). Default false.
+   */
+  checks?: boolean;
+  /** The schema of its compiled parts, which its build reads back. */
+  parts: z.ZodType<P, unknown>;
+  /** Compiles a model to the statements that build it. */
+  compile(input: MaterializeInput<C>): MaterializedModel<P>;
+  /** Runs a compiled model's statements on the warehouse. */
+  build(
+    wh: Warehouse,
+    model: { relation: string; sql: string; parts: P },
+    context: BuildContext,
+  ): Promise<BuildOutcome>;
+}
+
+/** A registered materialization (its types erased: settings and parts are read through its schemas). */
+export interface Materialization {
+  name: string;
+  /** Its own keys of a model's `config:`. */
+  configKeys: readonly string[];
+  /** Validates its keys of a model's `config:` (only those keys are given). */
+  config: z.ZodType<unknown, unknown>;
+  inlined: boolean;
+  checks: boolean;
+  /** Compiles `model`, whose settings (`config.options`) were validated when it was loaded. */
+  compile(model: ModelNode, select: string, root: string): MaterializedModel<unknown>;
+  build(wh: Warehouse, model: BuildInput, context: BuildContext): Promise<BuildOutcome>;
+}
+
+/** Registers a materialization: see {@linkcode MaterializationDefinition}. */
+export function defineMaterialization<C, P>(def: MaterializationDefinition<C, P>): Materialization {
+  return {
+    name: def.name,
+    configKeys: keysOf(def.config),
+    config: def.config,
+    inlined: def.inlined ?? false,
+    checks: def.checks ?? false,
+    compile: (model, select, root) =>
+      def.compile({ model, select, root, config: def.config.parse(model.config.options) }),
+    build: (wh, model, context) =>
+      def.build(wh, { ...model, parts: def.parts.parse(model.parts) }, context),
+  };
+}
+
+/** The settings of a materialization that reads no key of its own. */
+export function noSettings(name: string): z.ZodType<Record<string, never>, unknown> {
+  return mapping(`a ${name} model's config`, {});
+}
+
+/** The parts of a materialization whose build needs nothing beyond its `sql`. */
+export const NO_PARTS: z.ZodType<Record<string, never>, unknown> = z.object({});

@@ -1,0 +1,187 @@
+/**
+ * The first stage of loading a project: find its files. Models are
+ * `models/<layer>/**.sql` (a model's relation is `<layer>.<file name>`),
+ * seeds `models/seeds/**.csv`, YAML beside them, singular tests and their
+ * YAML in `sql/tests/`, macros in `sql/macros/`. Nothing is read yet; a
+ * file in the wrong place is an issue.
+ *
+ * @module
+ */
+import { basename, extname, join, relative } from "node:path";
+import type { EngineConfig } from "../config.ts";
+import type { ProjectIssue } from "../errors.ts";
+
+/** Schemas wharf owns; a layer may not use these names. */
+export const RESERVED_SCHEMAS: readonly string[] = [
+  "raw",
+  "seeds",
+  "wharf",
+  "wharf_failures",
+  "main",
+  "information_schema",
+  "pg_catalog",
+];
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+
+/** A model or seed file: its path relative to the project root, its layer and name. */
+export interface NodeFile {
+  path: string;
+  /** The layer folder (`seeds` for seeds): the relation's schema. */
+  layer: string;
+  name: string;
+}
+
+/** What a project folder holds (paths relative to the project root, sorted). */
+export interface ProjectFiles {
+  models: NodeFile[];
+  seeds: NodeFile[];
+  /** YAML under the models folder, seeds' YAML apart. */
+  modelYaml: string[];
+  seedYaml: string[];
+  /** Singular tests (`.sql`) and their YAML. */
+  tests: string[];
+  testYaml: string[];
+  macros: string[];
+  /** Files in the wrong place or with a bad name. */
+  issues: ProjectIssue[];
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [];
+    for await (const e of Deno.readDir(dir)) entries.push(e);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return out;
+    throw err;
+  }
+  entries.sort((a, b) => a.name.localeCompare(b.name));
+  for (const e of entries) {
+    const full = join(dir, e.name);
+    if (e.isDirectory) out.push(...await listFiles(full));
+    else if (e.isFile) out.push(full);
+  }
+  return out;
+}
+
+/** True for a `.yml` or `.yaml` path. */
+export function isYaml(path: string): boolean {
+  return path.endsWith(".yml") || path.endsWith(".yaml");
+}
+
+/** The folders of a relative path, as segments (`models/staging/a.sql` → `models`, `staging`). */
+export function folderSegments(path: string): string[] {
+  return path.split(/[\\/]/).slice(0, -1);
+}
+
+/** True when `path` lies in `folder` or below it, compared segment by segment. */
+export function isInFolder(path: string, folder: readonly string[]): boolean {
+  const dirs = folderSegments(path);
+  return folder.length <= dirs.length && folder.every((segment, i) => dirs[i] === segment);
+}
+
+/**
+ * Lists the files of the project at `config.root`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolveEngineConfig } from "../config.ts";
+ * import { discoverFiles } from "./discover_files.ts";
+ *
+ * const root = await Deno.makeTempDir();
+ * await Deno.mkdir(`${root}/models/staging`, { recursive: true });
+ * await Deno.writeTextFile(`${root}/models/staging/stg_a.sql`, "select 1 as id");
+ * await Deno.writeTextFile(`${root}/models/loose.sql`, "select 1 as id");
+ * const files = await discoverFiles(resolveEngineConfig(root, {}, []));
+ * assert.deepEqual(files.models, [
+ *   { path: "models/staging/stg_a.sql", layer: "staging", name: "stg_a" },
+ * ]);
+ * assert.match(files.issues[0]!.message, /not in a layer folder/);
+ * await Deno.remove(root, { recursive: true });
+ * ```
+ */
+export async function discoverFiles(config: EngineConfig): Promise<ProjectFiles> {
+  const rel = (p: string) => relative(config.root, p);
+  const out: ProjectFiles = {
+    models: [],
+    seeds: [],
+    modelYaml: [],
+    seedYaml: [],
+    tests: [],
+    testYaml: [],
+    macros: [],
+    issues: [],
+  };
+  const issue = (file: string, message: string) =>
+    out.issues.push({ message, location: { file: rel(file) } });
+  for (const file of await listFiles(config.paths.models)) {
+    const r = relative(config.paths.models, file).split(/[\\/]/);
+    const layer = r.length > 1 ? r[0]!.toLowerCase() : undefined;
+    const ext = extname(file).toLowerCase();
+    if (isYaml(file)) {
+      (layer === "seeds" ? out.seedYaml : out.modelYaml).push(rel(file));
+      continue;
+    }
+    if (ext !== ".sql" && !(layer === "seeds" && ext === ".csv")) continue;
+    const name = basename(file, extname(file)).toLowerCase();
+    if (layer === undefined) {
+      issue(
+        file,
+        `Model file is not in a layer folder: move it to ${
+          rel(config.paths.models)
+        }/<layer>/ (e.g. staging)`,
+      );
+      continue;
+    }
+    if (!IDENTIFIER.test(name)) {
+      issue(
+        file,
+        `Invalid name "${name}": use lower-case letters, digits and underscores, starting with a letter`,
+      );
+      continue;
+    }
+    if (layer === "seeds") {
+      out.seeds.push({ path: rel(file), layer, name });
+      continue;
+    }
+    if (!IDENTIFIER.test(layer) || RESERVED_SCHEMAS.includes(layer)) {
+      issue(
+        file,
+        `Invalid layer folder "${layer}": ${
+          RESERVED_SCHEMAS.includes(layer)
+            ? `the schema "${layer}" is reserved by wharf`
+            : "use lower-case letters, digits and underscores"
+        }; rename the folder`,
+      );
+      continue;
+    }
+    out.models.push({ path: rel(file), layer, name });
+  }
+  for (const nodes of [out.models, out.seeds]) {
+    const seen = new Map<string, NodeFile>();
+    for (const n of [...nodes]) {
+      const id = `${n.layer}.${n.name}`;
+      const first = seen.get(id);
+      if (!first) {
+        seen.set(id, n);
+        continue;
+      }
+      issue(
+        join(config.root, n.path),
+        `${id} is defined twice (also by ${first.path}): rename one of the files`,
+      );
+      nodes.splice(nodes.indexOf(n), 1);
+    }
+  }
+  for (const file of await listFiles(config.paths.tests)) {
+    if (isYaml(file)) out.testYaml.push(rel(file));
+    else if (extname(file) === ".sql") out.tests.push(rel(file));
+  }
+  for (const file of await listFiles(config.paths.macros)) {
+    if (extname(file) === ".sql") out.macros.push(rel(file));
+  }
+  return out;
+}

@@ -1,0 +1,103 @@
+/**
+ * Loads a project folder into a plain {@linkcode Project}: model SQL and
+ * YAML, seeds, macros and singular tests, with each model's dependencies
+ * read by DuckDB's parser. Problems are collected, not thrown.
+ *
+ * Loading is a pipeline of stages, each handing plain data to the next:
+ * discover the files (`discover_files.ts`) → read and validate the YAML
+ * (`read_yaml.ts`) → merge each node's configuration (`merge_config.ts`) →
+ * render the SQL (`render.ts`: plain SQL as it is; a template renderer plugs
+ * in there) → parse it with DuckDB into nodes (`parse_nodes.ts`).
+ *
+ * @module
+ */
+import { join } from "node:path";
+import type { EngineConfig } from "../config.ts";
+import { parseSql } from "../db/parse_sql.ts";
+import { discoverFiles } from "./discover_files.ts";
+import { mergeConfig } from "./merge_config.ts";
+import { parseNodes, type SqlParser } from "./parse_nodes.ts";
+import { readYaml } from "./read_yaml.ts";
+import { type RenderHook, renderPlainSql, renderSql } from "./render.ts";
+import type { MacroFile, Project } from "../types.ts";
+
+/** Options of {@linkcode loadProject}. */
+export interface LoadProjectOptions {
+  /** The SQL parser; DuckDB's by default. */
+  parse?: SqlParser;
+  /**
+   * Renders each model's and singular test's SQL before it is parsed; plain
+   * SQL (the text as it is) by default.
+   */
+  render?: RenderHook;
+}
+
+/**
+ * Loads the project described by `config` from disk.
+ *
+ * Never throws for problems in the project's files: they are returned in
+ * `issues` so that all of them can be shown at once.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolveEngineConfig } from "../config.ts";
+ * import { loadProject } from "./load_project.ts";
+ *
+ * const root = await Deno.makeTempDir();
+ * await Deno.mkdir(`${root}/models/staging`, { recursive: true });
+ * await Deno.writeTextFile(`${root}/models/staging/stg_a.sql`, "select id from raw.a");
+ * await Deno.writeTextFile(
+ *   `${root}/models/staging/staging.yml`,
+ *   "models:\n  - name: stg_a\n    config: { materialized: tabel }\n",
+ * );
+ * const project = await loadProject(resolveEngineConfig(root, {}, []));
+ * assert.deepEqual(project.models[0]!.refs.map((r) => r.relation), ["raw.a"]);
+ * assert.equal(
+ *   project.issues[0]!.message,
+ *   'models[0].config.materialized: expected one of view, table, incremental, ephemeral, external, got "tabel"',
+ * );
+ * await Deno.remove(root, { recursive: true });
+ * ```
+ */
+export async function loadProject(
+  config: EngineConfig,
+  options: LoadProjectOptions = {},
+): Promise<Project> {
+  const files = await discoverFiles(config);
+  const yaml = await readYaml(config, files);
+  const configured = mergeConfig(files, yaml);
+  const { rendered, issues: renderIssues } = await renderSql(
+    [
+      ...configured.models.map((m) => ({ path: m.path, kind: "model" as const, id: m.id })),
+      ...configured.singularTests.map((t) => ({ path: t.path, kind: "test" as const, id: t.id })),
+    ],
+    options.render ?? renderPlainSql,
+    { vars: config.vars, root: config.root },
+  );
+  const parsed = await parseNodes(configured, rendered, options.parse ?? parseSql);
+  const macros: MacroFile[] = await Promise.all(
+    files.macros.map(async (path) => ({
+      path,
+      sql: await Deno.readTextFile(join(config.root, path)),
+    })),
+  );
+  const yamlIssues = yaml.files.flatMap((f) =>
+    // In the order of the file's lines (a stable sort keeps each line's own order).
+    [...f.issues].sort((a, b) => (a.location.line ?? 0) - (b.location.line ?? 0))
+  );
+  return {
+    config,
+    models: parsed.models,
+    seeds: configured.seeds,
+    tests: [...configured.genericTests, ...parsed.tests],
+    macros,
+    issues: [
+      ...files.issues,
+      ...yamlIssues,
+      ...configured.issues,
+      ...renderIssues,
+      ...parsed.issues,
+    ],
+  };
+}

@@ -1,0 +1,270 @@
+/**
+ * The third stage of loading a project: match each YAML entry to the model,
+ * seed or test it describes and settle each node's configuration: its
+ * materialization (with that materialization's own settings validated),
+ * unique key, tags, row checks, and its generic tests as test nodes.
+ *
+ * A model entry describes the model of its name in the YAML file's folder
+ * or below it (folders compared segment by segment), so
+ * `models/staging/staging.yml` and `models/marts/marts.yml` may each
+ * describe a model called `members`: `staging.members` and `marts.members`.
+ *
+ * @module
+ */
+import { findMaterialization, MATERIALIZATIONS } from "../materializations/index.ts";
+import type { ProjectIssue } from "../errors.ts";
+import { folderSegments, isInFolder, type NodeFile, type ProjectFiles } from "./discover_files.ts";
+import type { DescribedEntry, ModelEntry, ProjectYaml, TestEntry } from "./read_yaml.ts";
+import { readChecks } from "./read_checks.ts";
+import { testKind } from "../test_kinds/index.ts";
+import type {
+  GenericTest,
+  GenericTestNode,
+  ModelConfig,
+  ModelNode,
+  SeedNode,
+  Severity,
+} from "../types.ts";
+import { describe, type YamlFile } from "../yaml/yaml_file.ts";
+import { readValue } from "../yaml/yaml_schema.ts";
+
+/** A model with its configuration, before its SQL is rendered and parsed. */
+export type ConfiguredModel = Omit<ModelNode, "sql" | "refs" | "checkRefs" | "columnLineage">;
+
+/** A singular test with its YAML, before its SQL is rendered and parsed. */
+export interface ConfiguredTest {
+  id: string;
+  name: string;
+  path: string;
+  description: string;
+  severity: Severity;
+}
+
+/** Every node of a project with its configuration settled. */
+export interface ConfiguredProject {
+  /** Enabled models only. */
+  models: ConfiguredModel[];
+  seeds: SeedNode[];
+  /** Generic tests of enabled models and of seeds. */
+  genericTests: GenericTestNode[];
+  singularTests: ConfiguredTest[];
+  /** Where each model's YAML entry is, for problems found later (e.g. in its checks). */
+  entries: Map<string, { file: YamlFile; path: readonly (string | number)[] }>;
+  issues: ProjectIssue[];
+}
+
+/** The default configuration of a model without YAML. */
+function defaultConfig(): ModelConfig {
+  return {
+    materialized: MATERIALIZATIONS[0]!.name,
+    uniqueKey: [],
+    tags: [],
+    enabled: true,
+    options: {},
+  };
+}
+
+/**
+ * Matches each entry to the node of its name in its file's folder (or
+ * below); reports entries that match none, more than one, or a node
+ * already described.
+ */
+function match<E extends DescribedEntry>(
+  entries: readonly E[],
+  nodes: readonly NodeFile[],
+  what: "model" | "seed",
+): Map<string, E> {
+  const byId = new Map<string, E>();
+  for (const entry of entries) {
+    const folder = folderSegments(entry.file.path);
+    const found = nodes.filter((n) => n.name === entry.name && isInFolder(n.path, folder));
+    const at = [...entry.path, "name"];
+    if (found.length === 0) {
+      entry.file.report(
+        at,
+        what === "model"
+          ? `no model "${entry.name}" in this folder: add ${entry.name}.sql beside this file or remove the entry`
+          : `no seed "${entry.name}": add ${entry.name}.csv beside this file or remove the entry`,
+      );
+      continue;
+    }
+    if (found.length > 1) {
+      entry.file.report(
+        at,
+        `"${entry.name}" names ${found.length} models under this folder (${
+          found.map((n) => `${n.layer}.${n.name}`).join(", ")
+        }): describe each in a YAML file of its layer folder`,
+      );
+      continue;
+    }
+    const id = `${found[0]!.layer}.${found[0]!.name}`;
+    const prev = byId.get(id);
+    if (prev) {
+      entry.file.report(at, `"${entry.name}" is described twice (also in ${prev.file.path})`);
+      continue;
+    }
+    byId.set(id, entry);
+  }
+  return byId;
+}
+
+/** Settles a model's configuration from its YAML `config:`. */
+function configure(entry: ModelEntry): ModelConfig {
+  const config = defaultConfig();
+  const yaml = entry.config;
+  if (!yaml) return config;
+  const at = [...entry.path, "config"];
+  config.uniqueKey = yaml.unique_key ?? [];
+  config.tags = yaml.tags ?? [];
+  config.enabled = yaml.enabled ?? true;
+  if (yaml.materialized !== undefined) {
+    const found = findMaterialization(yaml.materialized);
+    if (found) config.materialized = found.name;
+    else {
+      entry.file.report(
+        [...at, "materialized"],
+        `expected one of ${MATERIALIZATIONS.map((m) => m.name).join(", ")}, got ${
+          describe(yaml.materialized)
+        }`,
+      );
+    }
+  }
+  const materialization = findMaterialization(config.materialized)!;
+  const own: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(yaml.settings)) {
+    if (materialization.configKeys.includes(key)) {
+      own[key] = value;
+      continue;
+    }
+    const owners = MATERIALIZATIONS.filter((m) => m.configKeys.includes(key)).map((m) => m.name);
+    entry.file.report([...at, key], `"${key}" applies to ${owners.join(" and ")} models only`);
+  }
+  if (readValue(entry.file, at, materialization.config, own) !== undefined) config.options = own;
+  return config;
+}
+
+function sanitize(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9_]+/g, "_");
+}
+
+/** The name of a generic test: `<kind>_<owner>_<column>` and what its kind adds. */
+function testName(test: GenericTest, owner: string, index: number): string {
+  const col = test.column ? `_${test.column}` : "";
+  const suffix = testKind(test.kind)?.nameSuffix(test, index) ?? "";
+  return sanitize(`${test.kind}_${owner}${col}${suffix}`);
+}
+
+/**
+ * Settles the configuration of every node of `files` from `yaml`.
+ * Problems in YAML are reported to their files; others are returned.
+ */
+export function mergeConfig(files: ProjectFiles, yaml: ProjectYaml): ConfiguredProject {
+  const issues: ProjectIssue[] = [];
+  const modelEntries = match(yaml.models, files.models, "model");
+  const seedEntries = match(yaml.seeds, files.seeds, "seed");
+  const entries = new Map<string, { file: YamlFile; path: readonly (string | number)[] }>();
+  const usedTestNames = new Set<string>();
+  const genericTests: GenericTestNode[] = [];
+  const addTests = (owner: { id: string; name: string }, entry: DescribedEntry | undefined) => {
+    const counts = new Map<string, number>();
+    for (const t of entry?.tests ?? []) {
+      const index = (counts.get(t.test.kind) ?? 0) + 1;
+      counts.set(t.test.kind, index);
+      const base = testName(t.test, owner.name, index);
+      let name = base;
+      for (let n = 2; usedTestNames.has(name); n++) name = `${base}_${n}`;
+      usedTestNames.add(name);
+      genericTests.push({
+        kind: "generic_test",
+        id: `test.${name}`,
+        name,
+        attachedTo: owner.id,
+        test: t.test,
+        severity: t.severity,
+        location: entry!.file.locate(t.path),
+      });
+    }
+  };
+
+  const models: ConfiguredModel[] = [];
+  for (const file of files.models) {
+    const id = `${file.layer}.${file.name}`;
+    const entry = modelEntries.get(id);
+    const config = entry ? configure(entry) : defaultConfig();
+    const model: ConfiguredModel = {
+      kind: "model",
+      id,
+      layer: file.layer,
+      name: file.name,
+      path: file.path,
+      description: entry?.description ?? "",
+      columns: entry?.columns ?? [],
+      config,
+      checks: entry
+        ? readChecks(entry.file, [...entry.path, "checks"], entry.checks, {
+          model: id,
+          config,
+          allowed: findMaterialization(config.materialized)!.checks,
+        })
+        : [],
+    };
+    if (entry) entries.set(id, { file: entry.file, path: entry.path });
+    // Tests of a disabled model are named (so names stay stable) but left out.
+    const before = genericTests.length;
+    addTests(model, entry);
+    if (!config.enabled) genericTests.splice(before);
+    else models.push(model);
+  }
+
+  const seeds: SeedNode[] = files.seeds.map((file) => {
+    const entry = seedEntries.get(`seeds.${file.name}`);
+    const seed: SeedNode = {
+      kind: "seed",
+      id: `seeds.${file.name}`,
+      name: file.name,
+      path: file.path,
+      description: entry?.description ?? "",
+      columns: entry?.columns ?? [],
+      columnTypes: entry?.columnTypes ?? {},
+      tags: entry?.tags ?? [],
+    };
+    addTests(seed, entry);
+    return seed;
+  });
+
+  const testEntries = new Map<string, TestEntry>();
+  for (const entry of yaml.tests) {
+    const prev = testEntries.get(entry.name);
+    if (prev) {
+      entry.file.report(
+        [...entry.path, "name"],
+        `"${entry.name}" is described twice (also in ${prev.file.path})`,
+      );
+    } else testEntries.set(entry.name, entry);
+  }
+  const singularTests: ConfiguredTest[] = [];
+  for (const path of files.tests) {
+    const name = sanitize(path.split(/[\\/]/).pop()!.replace(/\.sql$/, ""));
+    const entry = testEntries.get(name);
+    testEntries.delete(name);
+    if (usedTestNames.has(name)) {
+      issues.push({
+        message: `Test name "${name}" is already used by a generic test: rename the file`,
+        location: { file: path },
+      });
+      continue;
+    }
+    usedTestNames.add(name);
+    singularTests.push({
+      id: `test.${name}`,
+      name,
+      path,
+      description: entry?.description ?? "",
+      severity: entry?.severity ?? "error",
+    });
+  }
+  for (const [name, entry] of testEntries) {
+    entry.file.report([...entry.path, "name"], `no test file "${name}.sql" beside this file`);
+  }
+  return { models, seeds, genericTests, singularTests, entries, issues };
+}

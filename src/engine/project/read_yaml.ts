@@ -1,0 +1,371 @@
+/**
+ * The second stage of loading a project: read its YAML files and validate
+ * them with zod schemas (`yaml_schema.ts`). Every problem is reported with
+ * the file, the path in the YAML and its line, and a key wharf does not read
+ * is named with the closest known key. The entries come out as plain data,
+ * not yet matched to the models, seeds and tests they describe.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { z } from "zod";
+import type { EngineConfig } from "../config.ts";
+import { MATERIALIZATIONS } from "../materializations/index.ts";
+import { closest } from "../suggest.ts";
+import type { ProjectFiles } from "./discover_files.ts";
+import { COMMON_TEST_KEYS } from "../test_kinds/common.ts";
+import { TEST_KINDS, testKind } from "../test_kinds/index.ts";
+import type { ColumnDoc, GenericTest, Severity } from "../types.ts";
+import { describe, YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
+import {
+  flag,
+  isRecord,
+  list,
+  mapping,
+  oneOf,
+  readMapping,
+  readValue,
+  text,
+  textList,
+} from "../yaml/yaml_schema.ts";
+
+/** A generic test as a YAML entry declares it. */
+export interface DeclaredTest {
+  test: GenericTest;
+  severity: Severity;
+  /** Where it is declared. */
+  path: YamlPath;
+}
+
+/** What every entry (model, seed) describes. */
+export interface DescribedEntry {
+  file: YamlFile;
+  /** The entry's path in the file (`["models", 0]`). */
+  path: YamlPath;
+  /** Lower-cased. */
+  name: string;
+  description: string;
+  columns: ColumnDoc[];
+  tests: DeclaredTest[];
+}
+
+/** A model's `config:` as YAML gives it. */
+export interface ModelConfigEntry {
+  materialized?: string;
+  unique_key?: string[];
+  tags?: string[];
+  enabled?: boolean;
+  /** The keys that belong to materializations, as written (each validated by its own). */
+  settings: Record<string, unknown>;
+}
+
+/** An entry of `models:`. */
+export interface ModelEntry extends DescribedEntry {
+  config?: ModelConfigEntry;
+  /** `checks:` as written (read once the model's materialization is known). */
+  checks: unknown;
+}
+
+/** An entry of `seeds:`. */
+export interface SeedEntry extends DescribedEntry {
+  columnTypes: Record<string, string>;
+  tags: string[];
+}
+
+/** An entry of a singular test's YAML (`tests:` or `data_tests:`). */
+export interface TestEntry {
+  file: YamlFile;
+  path: YamlPath;
+  name: string;
+  description: string;
+  severity: Severity;
+}
+
+/** A project's YAML, validated. */
+export interface ProjectYaml {
+  /** Every YAML file read, with the problems found in it. */
+  files: YamlFile[];
+  models: ModelEntry[];
+  seeds: SeedEntry[];
+  tests: TestEntry[];
+}
+
+const severity = oneOf(["error", "warn"] as const);
+const testConfig = mapping("a test's config", { severity: severity.optional() });
+
+/** Every key of a materialization's settings, in registry order. */
+const SETTING_KEYS: readonly string[] = [
+  ...new Set(MATERIALIZATIONS.flatMap((m) => m.configKeys)),
+];
+
+const modelConfig = mapping("a model's config", {
+  materialized: text("the name of a materialization").optional(),
+  unique_key: textList().optional(),
+  tags: textList().optional(),
+  enabled: flag().optional(),
+}, { alsoKnown: SETTING_KEYS });
+
+/** What every test reads beside its kind's arguments (which report unknown keys). */
+const testCommon = mapping("a test", {
+  column_name: text("a column name").optional(),
+  config: testConfig.optional(),
+  severity: severity.optional(),
+}, { open: true });
+
+const seedConfig = mapping("a seed's config", {
+  column_types: z.record(z.string(), text("a DuckDB type name"), {
+    error: (iss) => `expected a mapping of column to type, got ${describe(iss.input)}`,
+  }).optional(),
+  tags: textList().optional(),
+});
+
+/** The entries of the lists `keys` of a file, each a mapping with a name. */
+function entriesOf(
+  file: YamlFile,
+  keys: readonly string[],
+): { path: YamlPath; name: string; value: Record<string, unknown> }[] {
+  if (file.data === undefined || file.data === null) return [];
+  const top = readValue(
+    file,
+    [],
+    mapping(
+      "this file",
+      Object.fromEntries([
+        ["version", z.unknown().optional()],
+        ...keys.map((k) => [k, list(z.unknown()).nullish()]),
+      ]),
+      { expected: `a mapping with ${keys.map((k) => `"${k}:"`).join(" or ")}` },
+    ),
+    file.data,
+  );
+  if (!isRecord(file.data)) return [];
+  const out: { path: YamlPath; name: string; value: Record<string, unknown> }[] = [];
+  for (const key of keys) {
+    const items = top?.[key] ?? file.data[key];
+    if (!Array.isArray(items)) continue;
+    items.forEach((item, i) => {
+      const path = [key, i];
+      if (!isRecord(item) || typeof item.name !== "string") {
+        file.report(path, `expected a mapping with a "name", got ${describe(item)}`);
+        return;
+      }
+      out.push({ path, name: item.name.toLowerCase(), value: item });
+    });
+  }
+  return out;
+}
+
+/** `a, b or c` */
+function orList(items: readonly string[]): string {
+  return items.length < 2
+    ? items.join("")
+    : `${items.slice(0, -1).join(", ")} or ${items[items.length - 1]}`;
+}
+
+/** Reads one entry of a `tests:` list into a generic test, or reports why not. */
+function readTest(
+  file: YamlFile,
+  path: YamlPath,
+  raw: unknown,
+  column: string | undefined,
+): DeclaredTest | undefined {
+  let name: string;
+  let args: Record<string, unknown> = {};
+  if (typeof raw === "string") {
+    name = raw;
+  } else if (isRecord(raw) && Object.keys(raw).length === 1) {
+    name = Object.keys(raw)[0]!;
+    const value = raw[name];
+    const shorthand = testKind(name)?.shorthand;
+    if (shorthand && typeof value === "string") args = { [shorthand]: value };
+    else if (isRecord(value)) args = value;
+    else if (value !== null && value !== undefined) {
+      file.report(
+        [...path, name],
+        `expected the test's arguments as a mapping, got ${describe(value)}`,
+      );
+      return undefined;
+    }
+  } else {
+    file.report(
+      path,
+      `expected a test name or a mapping of one test name to its arguments, got ${describe(raw)}`,
+    );
+    return undefined;
+  }
+  const argPath = typeof raw === "string" ? path : [...path, name];
+  const kind = testKind(name);
+  if (!kind) {
+    const known = TEST_KINDS.flatMap((k) => k.names);
+    const guess = closest(name, known);
+    file.report(
+      argPath,
+      `unknown test "${name}"${guess ? ` (did you mean "${guess}"?)` : ""}: expected ${
+        orList(TEST_KINDS.map((k) => k.names[0]!))
+      }`,
+    );
+    return undefined;
+  }
+  const valid = readValue(file, argPath, kind.args, args) !== undefined;
+  const common = readMapping(file, argPath, testCommon, args);
+  const col = common?.column_name ?? column;
+  if (col === undefined && kind.column === "required") {
+    file.report(
+      argPath,
+      `test "${name}" needs a column: put it under a column's tests or give "column_name"`,
+    );
+    return undefined;
+  }
+  if (!valid) return undefined;
+  const own = Object.fromEntries(
+    Object.entries(args).filter(([k]) => !COMMON_TEST_KEYS.includes(k)),
+  );
+  return {
+    test: {
+      kind: kind.kind,
+      ...(col === undefined ? {} : { column: col }),
+      args: own,
+      reads: kind.reads(own),
+    },
+    severity: common?.severity ?? common?.config?.severity ?? "error",
+    path,
+  };
+}
+
+/** Reads a `tests:` (or `data_tests:`) list. */
+function readTests(
+  file: YamlFile,
+  path: YamlPath,
+  raw: unknown,
+  column: string | undefined,
+): DeclaredTest[] {
+  const items = readValue(file, path, list(z.unknown(), "a list of tests").nullish(), raw);
+  return (items ?? []).flatMap((item, i) => readTest(file, [...path, i], item, column) ?? []);
+}
+
+/** Reads description, columns and tests of a model or seed entry. */
+function readDescribed(
+  file: YamlFile,
+  path: YamlPath,
+  name: string,
+  value: Record<string, unknown>,
+): DescribedEntry {
+  const tests = [
+    ...readTests(file, [...path, "tests"], value.tests, undefined),
+    ...readTests(file, [...path, "data_tests"], value.data_tests, undefined),
+  ];
+  const columns: ColumnDoc[] = [];
+  const listed = readValue(
+    file,
+    [...path, "columns"],
+    list(z.unknown(), "a list of columns").nullish(),
+    value.columns,
+  );
+  (listed ?? []).forEach((c, i) => {
+    const cPath = [...path, "columns", i];
+    if (!isRecord(c) || typeof c.name !== "string") {
+      file.report(cPath, `expected a mapping with a "name", got ${describe(c)}`);
+      return;
+    }
+    const column = readMapping(
+      file,
+      cPath,
+      columnEntry,
+      c,
+    );
+    columns.push({ name: c.name, description: column?.description ?? "" });
+    tests.push(
+      ...readTests(file, [...cPath, "tests"], c.tests, c.name),
+      ...readTests(file, [...cPath, "data_tests"], c.data_tests, c.name),
+    );
+  });
+  const description = typeof value.description === "string" ? value.description : "";
+  return { file, path, name, description, columns, tests };
+}
+
+const columnEntry = mapping((c) => `column "${c.name}"`, {
+  name: z.string(),
+  description: text().nullish(),
+  tests: z.unknown().optional(),
+  data_tests: z.unknown().optional(),
+});
+
+/** An entry that describes a node (`what` names it, e.g. `model`), with `extra` keys. */
+function described(what: string, extra: z.ZodRawShape) {
+  return mapping((v) => `${what} "${String(v.name).toLowerCase()}"`, {
+    name: z.string(),
+    description: text().nullish(),
+    config: z.unknown().optional(),
+    columns: z.unknown().optional(),
+    tests: z.unknown().optional(),
+    data_tests: z.unknown().optional(),
+    ...extra,
+  });
+}
+
+const modelEntry = described("model", { checks: z.unknown().optional() });
+const seedEntry = described("seed", {});
+const testEntry = mapping((v) => `test "${String(v.name).toLowerCase()}"`, {
+  name: z.string(),
+  description: text().nullish(),
+  config: testConfig.nullish(),
+});
+
+function readModels(file: YamlFile): ModelEntry[] {
+  return entriesOf(file, ["models"]).map(({ path, name, value }) => {
+    readMapping(file, path, modelEntry, value);
+    const entry: ModelEntry = { ...readDescribed(file, path, name, value), checks: value.checks };
+    if (value.config === undefined || value.config === null) return entry;
+    const config = readMapping(file, [...path, "config"], modelConfig, value.config);
+    if (!config || !isRecord(value.config)) return entry;
+    const settings = Object.fromEntries(
+      Object.entries(value.config).filter(([k]) => SETTING_KEYS.includes(k)),
+    );
+    return { ...entry, config: { ...config, settings } };
+  });
+}
+
+function readSeeds(file: YamlFile): SeedEntry[] {
+  return entriesOf(file, ["seeds"]).map(({ path, name, value }) => {
+    readMapping(file, path, seedEntry, value);
+    const config = value.config === undefined || value.config === null
+      ? {}
+      : readMapping(file, [...path, "config"], seedConfig, value.config);
+    return {
+      ...readDescribed(file, path, name, value),
+      columnTypes: config?.column_types ?? {},
+      tags: config?.tags ?? [],
+    };
+  });
+}
+
+function readTestEntries(file: YamlFile): TestEntry[] {
+  return entriesOf(file, ["tests", "data_tests"]).map(({ path, name, value }) => {
+    const entry = readMapping(file, path, testEntry, value);
+    return {
+      file,
+      path,
+      name,
+      description: entry?.description ?? "",
+      severity: entry?.config?.severity ?? "error",
+    };
+  });
+}
+
+/**
+ * Reads and validates every YAML file of the project. Never throws for a
+ * problem in a file: each is recorded in its file's `issues`.
+ */
+export async function readYaml(config: EngineConfig, files: ProjectFiles): Promise<ProjectYaml> {
+  const open = (path: string) =>
+    Deno.readTextFile(join(config.root, path)).then((text) => new YamlFile(path, text));
+  const modelYaml = await Promise.all(files.modelYaml.map(open));
+  const seedYaml = await Promise.all(files.seedYaml.map(open));
+  const testYaml = await Promise.all(files.testYaml.map(open));
+  return {
+    files: [...modelYaml, ...seedYaml, ...testYaml],
+    models: modelYaml.flatMap(readModels),
+    seeds: seedYaml.flatMap(readSeeds),
+    tests: testYaml.flatMap(readTestEntries),
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * Reads relation references out of a DuckDB parser AST (the JSON of
+ * `json_serialize_sql`). Pure: the AST comes in as data.
+ *
+ * @module
+ */
+import type { RelationRef } from "../types.ts";
+
+/** A table reference as DuckDB's parser reports it. */
+interface BaseTable {
+  type: "BASE_TABLE";
+  schema_name: string;
+  table_name: string;
+  query_location: number;
+}
+
+function isBaseTable(value: Record<string, unknown>): value is Record<string, unknown> & BaseTable {
+  return value.type === "BASE_TABLE" && typeof value.table_name === "string";
+}
+
+/** Removes trailing semicolons and white space so the SQL can be wrapped. */
+export function trimSql(sql: string): string {
+  return sql.replace(/[\s;]+$/, "");
+}
+
+/** Converts a character offset of `text` to a 1-based line and column. */
+export function lineColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let start = 0;
+  const end = Math.min(Math.max(offset, 0), text.length);
+  for (let i = 0; i < end; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      start = i + 1;
+    }
+  }
+  return { line, column: end - start + 1 };
+}
+
+/**
+ * Lists the relations a query reads: every table reference that is not a
+ * CTE name, lower-cased as `schema.name` (or just `name` when unqualified),
+ * one entry per occurrence, in order of appearance.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { extractRelations } from "./relations.ts";
+ *
+ * const ast = { type: "BASE_TABLE", schema_name: "raw", table_name: "x", query_location: 14 };
+ * assert.deepEqual(extractRelations(ast, "select * from raw.x"), [
+ *   { relation: "raw.x", offset: 14, line: 1, column: 15 },
+ * ]);
+ * ```
+ */
+export function extractRelations(ast: unknown, sql: string): RelationRef[] {
+  const ctes = new Set<string>();
+  const tables: BaseTable[] = [];
+  const walk = (value: unknown): void => {
+    if (Array.isArray(value)) {
+      for (const item of value) walk(item);
+      return;
+    }
+    if (value === null || typeof value !== "object") return;
+    const obj = value as Record<string, unknown>;
+    if (isBaseTable(obj)) tables.push(obj);
+    const cteMap = obj.cte_map as { map?: { key?: unknown }[] } | undefined;
+    for (const entry of cteMap?.map ?? []) {
+      if (typeof entry.key === "string") ctes.add(entry.key.toLowerCase());
+    }
+    for (const child of Object.values(obj)) walk(child);
+  };
+  walk(ast);
+  const refs: RelationRef[] = [];
+  for (const t of tables) {
+    const schema = t.schema_name.toLowerCase();
+    const table = t.table_name.toLowerCase();
+    if (schema === "" && ctes.has(table)) continue;
+    const relation = schema === "" ? table : `${schema}.${table}`;
+    refs.push({ relation, offset: t.query_location, ...lineColumn(sql, t.query_location) });
+  }
+  return refs.sort((a, b) => a.offset - b.offset);
+}

@@ -1,0 +1,261 @@
+/**
+ * Executes compiled nodes on the warehouse in dependency order, several at
+ * a time, recording every outcome in the run log.
+ *
+ * @module
+ */
+import type { Warehouse } from "../db/warehouse.ts";
+import { quoteIdent } from "../db/sql.ts";
+import { WharfError } from "../errors.ts";
+import {
+  type CompiledChecks,
+  type CompiledModel,
+  type CompiledNode,
+  varsMacro,
+} from "../compile/compile.ts";
+import { materialization } from "../materializations/index.ts";
+import type { MacroFile } from "../types.ts";
+import { type NodeResult, recordResults } from "./run_log.ts";
+
+/** What to run: compiled nodes and, for each, the plan nodes it waits for. */
+export interface Plan {
+  nodes: CompiledNode[];
+  parents: Map<string, string[]>;
+}
+
+/** Options of {@linkcode executePlan}. */
+export interface ExecuteOptions {
+  runId: string;
+  threads: number;
+  /** Rebuild incremental models from scratch. */
+  fullRefresh?: boolean;
+  /** Macro files to apply before anything else. */
+  macros?: readonly MacroFile[];
+  /** Project variables for `wharf_var(name)`. */
+  vars?: Readonly<Record<string, string>>;
+  /** Node id to the file its executed SQL was written to (for error messages). */
+  compiledPaths?: ReadonlyMap<string, string>;
+  /** Called when a node starts running. */
+  onStart?: (node: CompiledNode) => void;
+  /** Called when a node is done (including skipped nodes). */
+  onResult?: (result: NodeResult) => void;
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+type Outcome = Pick<
+  NodeResult,
+  "status" | "rows" | "message" | "rejected" | "checks" | "nullified"
+>;
+
+function perCheck(counts: Record<string, number>): string {
+  return Object.entries(counts).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`).join(", ");
+}
+
+/**
+ * Builds a checked model, its `__rejected` and `__rejected_values` tables in
+ * one transaction, and verifies that every input row was either kept or
+ * rejected and every nullified value was recorded.
+ */
+function runChecked(
+  wh: Warehouse,
+  node: CompiledModel & { checked: CompiledChecks },
+): Promise<Outcome> {
+  const c = node.checked;
+  const [stage, keptSql, rejectedSql, valuesSql] = c.statements;
+  return wh.transaction(async (s) => {
+    await s.exec(stage);
+    const kept = await s.count(keptSql);
+    const rejected = await s.count(rejectedSql);
+    const recorded = c.nullify.length ? await s.count(valuesSql) : (await s.exec(valuesSql), 0);
+    const counts = (await s.query(c.countQuery))[0]!;
+    await s.exec(c.cleanup);
+    const total = Number(counts.total);
+    const n = (i: number) => Number(counts[`c${i}`]);
+    const checks = Object.fromEntries(c.reject.map((name, i) => [name, n(i)]));
+    const nullified = Object.fromEntries(
+      c.nullify.map((name, i) => [name, n(c.reject.length + i)]),
+    );
+    const nullifiedValues = Object.values(nullified).reduce((a, b) => a + b, 0);
+    if (kept + rejected !== total || rejected !== Number(counts.rejected)) {
+      throw new WharfError(
+        `Row accounting failed for ${node.relation}: ${total} rows in, ${kept} kept + ${rejected} rejected (nothing was replaced)`,
+      );
+    }
+    if (recorded !== nullifiedValues) {
+      throw new WharfError(
+        `Value accounting failed for ${node.relation}: ${nullifiedValues} values nullified, ${recorded} recorded in ${c.rejectedValues} (nothing was replaced)`,
+      );
+    }
+    const notes = [
+      rejected ? `${rejected} rejected to ${c.rejected} (${perCheck(checks)})` : "",
+      nullifiedValues
+        ? `${nullifiedValues} values nullified, recorded in ${c.rejectedValues} (${
+          perCheck(nullified)
+        })`
+        : "",
+    ].filter(Boolean);
+    return {
+      status: "success",
+      rows: kept,
+      rejected,
+      checks,
+      ...(c.nullify.length ? { nullified } : {}),
+      message: notes.length ? notes.join("; ") : undefined,
+    };
+  });
+}
+
+/** Builds or tests one node; returns its status, row count and message. */
+async function runNode(
+  wh: Warehouse,
+  node: CompiledNode,
+  options: ExecuteOptions,
+): Promise<Outcome> {
+  // A single statement runs in its own transaction: atomic without BEGIN/COMMIT.
+  switch (node.kind) {
+    case "seed":
+      return { status: "success", rows: await wh.count(node.sql) };
+    case "test": {
+      const failures = await wh.count(`CREATE OR REPLACE TABLE ${node.failures} AS\n${node.query}`);
+      if (failures === 0) return { status: "pass", rows: 0 };
+      return {
+        status: node.severity === "warn" ? "warn" : "fail",
+        rows: failures,
+        message: `${failures} failing row${
+          failures === 1 ? "" : "s"
+        }: see wharf_failures.${node.name}`,
+      };
+    }
+    case "model": {
+      if (node.checked) return await runChecked(wh, { ...node, checked: node.checked });
+      const built = await materialization(node.materialized).build(wh, node, {
+        fullRefresh: options.fullRefresh ?? false,
+      });
+      return { status: "success", ...built };
+    }
+  }
+}
+
+/**
+ * Runs `plan` on `wh`: at most `threads` nodes at a time, each as soon as
+ * its parents are done. A node whose parent failed (or was skipped) is
+ * skipped. Every outcome is recorded under `runId` in `wharf.run_results`,
+ * together when the plan is done (or has thrown).
+ *
+ * @returns the results in completion order.
+ */
+export async function executePlan(
+  wh: Warehouse,
+  plan: Plan,
+  options: ExecuteOptions,
+): Promise<NodeResult[]> {
+  await wh.exec(varsMacro(options.vars ?? {}));
+  for (const macro of options.macros ?? []) {
+    try {
+      await wh.exec(macro.sql);
+    } catch (err) {
+      throw new WharfError(
+        `Cannot apply macro file ${macro.path}: ${
+          errorMessage(err)
+        } (fix the macro; nothing was built)`,
+        { cause: err },
+      );
+    }
+  }
+  const schemas = new Set(
+    plan.nodes.filter((n) => n.kind !== "test").map((n) => n.relation.split(".")[0]!),
+  );
+  for (const schema of schemas) await wh.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+
+  const results: NodeResult[] = [];
+  try {
+    await schedule(wh, plan, options, results);
+  } finally {
+    // One insert for the whole run: a row per node costs as much as a small model.
+    await wh.withConnection((s) => recordResults(s, options.runId, results));
+  }
+  return results;
+}
+
+/** The scheduling loop of {@linkcode executePlan}; appends to `results`. */
+async function schedule(
+  wh: Warehouse,
+  plan: Plan,
+  options: ExecuteOptions,
+  results: NodeResult[],
+): Promise<void> {
+  const status = new Map<string, NodeResult["status"]>();
+  const pending = [...plan.nodes];
+  const running = new Map<string, Promise<void>>();
+  const ids = new Set(plan.nodes.map((n) => n.id));
+  const finish = (result: NodeResult) => {
+    status.set(result.id, result.status);
+    results.push(result);
+    options.onResult?.(result);
+  };
+  const start = (node: CompiledNode) => {
+    const task = (async () => {
+      options.onStart?.(node);
+      const startedAt = new Date();
+      let outcome: Outcome;
+      try {
+        outcome = await runNode(wh, node, options);
+      } catch (err) {
+        const where = options.compiledPaths?.get(node.id);
+        outcome = {
+          status: "error",
+          message: `${errorMessage(err)}${where ? `\n(compiled SQL: ${where})` : ""}`,
+        };
+      }
+      finish({
+        id: node.id,
+        kind: node.kind,
+        startedAt,
+        endedAt: new Date(),
+        compiledPath: options.compiledPaths?.get(node.id),
+        ...outcome,
+      });
+    })();
+    running.set(node.id, task.finally(() => running.delete(node.id)));
+  };
+
+  while (pending.length || running.size) {
+    let progressed = false;
+    for (let i = 0; i < pending.length && running.size < options.threads; i++) {
+      const node = pending[i]!;
+      const parents = (plan.parents.get(node.id) ?? []).filter((p) => ids.has(p));
+      if (parents.some((p) => !status.has(p))) continue;
+      pending.splice(i--, 1);
+      progressed = true;
+      const bad = parents.find((p) => ["error", "skipped", "fail"].includes(status.get(p)!));
+      if (!bad) {
+        start(node);
+        continue;
+      }
+      const why = status.get(bad) === "fail"
+        ? "failed its test"
+        : status.get(bad) === "skipped"
+        ? "was skipped"
+        : "failed";
+      const now = new Date();
+      finish({
+        id: node.id,
+        kind: node.kind,
+        status: "skipped",
+        startedAt: now,
+        endedAt: now,
+        message: `upstream "${bad}" ${why}`,
+      });
+    }
+    if (progressed && running.size < options.threads) continue;
+    if (running.size) await Promise.race(running.values());
+    else if (pending.length) {
+      throw new Error(
+        `Plan cannot proceed: ${pending.map((n) => n.id).join(", ")} wait for nodes that never run`,
+      );
+    }
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Previewing a node's rows without building it.
+ *
+ * @module
+ */
+import type { EngineConfig } from "../config.ts";
+import { openWarehouse, type QueryResult } from "../db/warehouse.ts";
+import { quoteRelation } from "../db/sql.ts";
+import { findNode } from "../graph/find_node.ts";
+import { ModelError } from "../errors.ts";
+import { compileWithWarehouse } from "./run_project.ts";
+
+/** Options of {@linkcode previewNode}. */
+export interface PreviewOptions {
+  db: string;
+  limit: number;
+}
+
+/**
+ * Runs the compiled SELECT of the node `name` (or reads a seed or raw table)
+ * with a row limit, read-only.
+ *
+ * @throws {NotFoundError} for an unknown node; {@linkcode WarehouseError}
+ * when the warehouse cannot be read.
+ */
+export async function previewNode(
+  config: EngineConfig,
+  name: string,
+  options: PreviewOptions,
+): Promise<{ id: string; result: QueryResult }> {
+  const wh = await openWarehouse(options.db, { readOnly: true });
+  try {
+    const cp = await compileWithWarehouse(config, wh);
+    const id = findNode(cp.graph, name);
+    const c = cp.compiled.get(id);
+    const [schema, table] = id.split(".");
+    const from = c?.kind === "model"
+      ? `(\n${c.select}\n)`
+      : c?.kind === "test"
+      ? `(\n${c.query}\n)`
+      : quoteRelation(schema!, table!);
+    try {
+      const result = await wh.read(`SELECT * FROM ${from} LIMIT ${Math.floor(options.limit)}`);
+      return { id, result };
+    } catch (err) {
+      throw new ModelError(
+        id,
+        `Cannot preview "${id}": ${
+          err instanceof Error ? err.message : String(err)
+        } (build its upstream first: \`wharf build -s +${id}\`)`,
+        { cause: err },
+      );
+    }
+  } finally {
+    wh.close();
+  }
+}

@@ -1,0 +1,210 @@
+/**
+ * One command's run over the warehouse: compile the project, select nodes,
+ * execute them and record the run. What `wharf build|run|seed|test` do.
+ *
+ * @module
+ */
+import type { EngineConfig } from "../config.ts";
+import { UsageError, WarehouseError, WarehousePathError } from "../errors.ts";
+import { openWarehouse, type Session, type Warehouse } from "../db/warehouse.ts";
+import {
+  blockedByMissingSources,
+  type CompiledProject,
+  compileProject,
+  PLAN_KINDS,
+  planFor,
+  type PlanKind,
+  writeCompiled,
+} from "../compile/compile_project.ts";
+import type { CompiledNode } from "../compile/compile.ts";
+import { closest } from "../suggest.ts";
+import { selectNodes } from "../graph/select.ts";
+import { executePlan } from "./execute.ts";
+import { finishRun, type NodeResult, recordResults, startRun } from "./run_log.ts";
+
+/** Options of {@linkcode runProject}. */
+export interface RunProjectOptions {
+  /** Warehouse file; the configured one by default. */
+  db?: string;
+  select?: readonly string[];
+  exclude?: readonly string[];
+  threads?: number;
+  fullRefresh?: boolean;
+  /** Variables overriding the config's `vars`. */
+  vars?: Record<string, string>;
+  /** Called once the plan is known, before anything runs. */
+  onPlan?: (nodes: readonly CompiledNode[]) => void;
+  onStart?: (node: CompiledNode) => void;
+  onResult?: (result: NodeResult) => void;
+}
+
+/** What a run did. */
+export interface RunSummary {
+  runId: string;
+  command: PlanKind;
+  results: NodeResult[];
+  /** True when no node errored and no error-severity test failed. */
+  ok: boolean;
+  elapsedMs: number;
+  /** Raw tables the skipped nodes need, not landed yet. */
+  notLanded: string[];
+}
+
+/**
+ * The tables models may read besides models and seeds: landed `raw.*`
+ * tables and wharf's own `wharf.*` records (the landing manifest, the NPI
+ * ledger), as `schema.name`.
+ */
+export async function listSources(session: Session): Promise<string[]> {
+  const rows = await session.query(
+    "SELECT table_schema || '.' || table_name AS id FROM information_schema.tables WHERE table_schema IN ('raw', 'wharf') ORDER BY 1",
+  );
+  return rows.map((r) => String(r.id).toLowerCase());
+}
+
+/**
+ * Compiles the project for reading it (ls, compile, show, docs): against the
+ * warehouse's `raw.*` tables when the file exists and can be read, else
+ * taking every `raw.*` reference on trust.
+ */
+export async function inspectProject(config: EngineConfig, db: string): Promise<CompiledProject> {
+  let sources: string[] | undefined;
+  try {
+    await Deno.stat(db);
+    const wh = await openWarehouse(db, { readOnly: true });
+    try {
+      sources = await listSources(wh);
+    } finally {
+      wh.close();
+    }
+  } catch (err) {
+    // A busy or missing warehouse is read as "nothing landed"; a bad path is the user's to fix.
+    if (
+      err instanceof WarehousePathError ||
+      !(err instanceof Deno.errors.NotFound || err instanceof WarehouseError)
+    ) throw err;
+  }
+  return compileProject(config, { sources, deferMissingSources: true });
+}
+
+/** Compiles the project against the `raw.*` tables of an open warehouse. */
+export async function compileWithWarehouse(
+  config: EngineConfig,
+  wh: Warehouse,
+): Promise<CompiledProject> {
+  return compileProject(config, { sources: await listSources(wh), deferMissingSources: true });
+}
+
+/** Refuses overrides of variables the project does not declare (typos included). */
+function checkVars(config: EngineConfig, vars: Record<string, string> | undefined): void {
+  const known = Object.keys(config.vars);
+  for (const name of Object.keys(vars ?? {})) {
+    if (known.includes(name)) continue;
+    const guess = closest(name, known);
+    throw new UsageError(
+      `Unknown variable "${name}" in --vars${guess ? ` (did you mean "${guess}"?)` : ""}: ${
+        known.length
+          ? `the project declares ${known.map((k) => `"${k}"`).join(", ")}`
+          : "the project declares none"
+      }; declare it under "vars" in wharf.config.ts`,
+    );
+  }
+}
+
+/**
+ * Runs the selected nodes of the project for `command` and records the run
+ * in `wharf.runs` / `wharf.run_results`.
+ *
+ * @throws {CompileError} or {@linkcode CycleError} before anything runs.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolveEngineConfig } from "../config.ts";
+ * import { runProject } from "./run_project.ts";
+ *
+ * const root = await Deno.makeTempDir();
+ * await Deno.mkdir(`${root}/models/marts`, { recursive: true });
+ * await Deno.writeTextFile(`${root}/models/marts/members.sql`, "select 1 as member_id");
+ * await Deno.writeTextFile(`${root}/models/marts/other.sql`, "select 2 as id");
+ * const summary = await runProject("build", resolveEngineConfig(root, {}, []), { select: ["+marts.members"] });
+ * assert.ok(summary.ok);
+ * assert.deepEqual(summary.results.map((r) => [r.id, r.status]), [["marts.members", "success"]]);
+ * await Deno.remove(root, { recursive: true });
+ * ```
+ */
+export async function runProject(
+  command: PlanKind,
+  config: EngineConfig,
+  options: RunProjectOptions = {},
+): Promise<RunSummary> {
+  const started = performance.now();
+  checkVars(config, options.vars);
+  const wh = await openWarehouse(options.db ?? config.warehouse, { holder: `wharf ${command}` });
+  try {
+    const cp = await compileWithWarehouse(config, wh);
+    const ids = selectNodes(cp.graph, { select: options.select, exclude: options.exclude });
+    const full = planFor(cp, ids, command);
+    if (options.select?.length && full.nodes.length === 0) {
+      throw new UsageError(
+        `The selection matches ${ids.length} node${ids.length === 1 ? "" : "s"} (${
+          ids.slice(0, 3).join(", ")
+        }${ids.length > 3 ? ", …" : ""}), none of which \`wharf ${command}\` runs: it runs ${
+          PLAN_KINDS[command].join("s, ")
+        }s`,
+      );
+    }
+    // Nodes that need a raw table not landed yet are skipped, selected by
+    // name or not, and the rest is built.
+    const blocked = blockedByMissingSources(cp, full.nodes.map((n) => n.id));
+    const plan = { nodes: full.nodes.filter((n) => !blocked.has(n.id)), parents: full.parents };
+    options.onPlan?.(full.nodes);
+    const compiledPaths = await writeCompiled(cp, plan.nodes);
+    const runId = crypto.randomUUID();
+    const args = JSON.stringify({
+      select: options.select ?? [],
+      exclude: options.exclude ?? [],
+      fullRefresh: !!options.fullRefresh,
+    });
+    await wh.withConnection((s) => startRun(s, runId, command, args));
+    const results = await executePlan(wh, plan, {
+      runId,
+      threads: options.threads ?? config.threads,
+      fullRefresh: options.fullRefresh,
+      macros: command === "seed" ? [] : cp.project.macros,
+      vars: { ...config.vars, ...options.vars },
+      compiledPaths,
+      onStart: options.onStart,
+      onResult: options.onResult,
+    });
+    const now = new Date();
+    for (const [id, missing] of blocked) {
+      const result: NodeResult = {
+        id,
+        kind: full.nodes.find((n) => n.id === id)!.kind,
+        status: "skipped",
+        startedAt: now,
+        endedAt: now,
+        message: `needs ${missing.join(", ")}, not landed yet`,
+      };
+      results.push(result);
+      options.onResult?.(result);
+    }
+    await wh.withConnection((s) =>
+      recordResults(s, runId, results.slice(results.length - blocked.size))
+    );
+    const errors = results.filter((r) => r.status === "error" || r.status === "fail").length;
+    await wh.withConnection((s) =>
+      finishRun(s, runId, errors ? "error" : "success", results.length, errors)
+    );
+    return {
+      runId,
+      command,
+      results,
+      ok: errors === 0,
+      elapsedMs: performance.now() - started,
+      notLanded: [...new Set([...blocked.values()].flat())].sort(),
+    };
+  } finally {
+    wh.close();
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Suggestions for names that do not match: the closest known name to a
+ * typo, for the "did you mean" of error messages.
+ *
+ * @module
+ */
+
+/** Edit distance, for "did you mean" suggestions. */
+export function levenshtein(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0]!;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = prev[j]!;
+      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return prev[b.length]!;
+}
+
+/**
+ * The closest candidate to `name`, when one is close enough to be a typo:
+ * by the whole name, by its last dotted part, or as the start of a longer
+ * name (`stg_membrs` is close to `stg_members_client_a`); a whole-name match
+ * wins a tie.
+ */
+export function closest(name: string, candidates: Iterable<string>): string | undefined {
+  const limit = Math.max(2, Math.floor(name.length / 3));
+  const startLimit = Math.max(1, Math.floor(name.length / 4));
+  const last = name.split(".").pop()!;
+  let best: string | undefined;
+  let bestScore = Infinity;
+  for (const c of candidates) {
+    const cLast = c.split(".").pop()!;
+    const whole = Math.min(
+      levenshtein(name, c),
+      levenshtein(last, cLast) + (name.includes(".") ? 1 : 0),
+    );
+    // With a schema typed, the start of the whole id; else of the name.
+    const [typed, of] = name.includes(".") ? [name, c] : [last, cLast];
+    const start = of.length > typed.length
+      ? levenshtein(typed, of.slice(0, typed.length))
+      : Infinity;
+    // Ranked by distance; a match of the start only ranks after a whole match one edit away.
+    const score = Math.min(
+      whole <= limit ? whole : Infinity,
+      start <= startLimit ? start + 1.5 : Infinity,
+    );
+    if (score < bestScore) {
+      bestScore = score;
+      best = c;
+    }
+  }
+  return bestScore === Infinity ? undefined : best;
+}

@@ -1,0 +1,36 @@
+/**
+ * `relationships: { to: staging.stg_members, field: member_id }`: every
+ * non-NULL value of the column is a value of `field` in `to` (written as a
+ * relation, a bare model name, or dbt's `ref('name')`).
+ *
+ * @module
+ */
+import { quoteIdent } from "../db/sql.ts";
+import { mapping, text } from "../yaml/yaml_schema.ts";
+import { COMMON_TEST_KEYS, testWhat } from "./common.ts";
+import { defineTestKind } from "./test_kind.ts";
+
+/** `to` as a relation name: `ref('x')` is `x`, lower-cased. */
+function target(to: string): string {
+  const ref = /^ref\(\s*['"]([^'"]+)['"]\s*\)$/.exec(to.trim());
+  return (ref ? ref[1]! : to.trim()).toLowerCase();
+}
+
+/** The `relationships` test: its failing rows are the children without a parent. */
+export const relationships = defineTestKind({
+  kind: "relationships",
+  args: mapping(testWhat("relationships"), {
+    to: text(
+      'the referenced model, e.g. "staging.stg_members"',
+      'expected the referenced model, e.g. "staging.stg_members"',
+    ).refine((v) => v.trim() !== "", 'expected the referenced model, e.g. "staging.stg_members"'),
+    field: text("the referenced column name", "expected the referenced column name"),
+  }, { alsoKnown: COMMON_TEST_KEYS }),
+  column: "required",
+  reads: (args) => [target(args.to)],
+  nameSuffix: (test) => `__${test.reads[0]!.replaceAll(".", "_")}`,
+  query: (args, { relation, column, reads }) =>
+    `SELECT child.*\nFROM ${relation} AS child\nWHERE child.${column} IS NOT NULL\n  AND NOT EXISTS (SELECT 1 FROM ${
+      reads[0]
+    } AS parent WHERE parent.${quoteIdent(args.field)} = child.${column})`,
+});

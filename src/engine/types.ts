@@ -1,0 +1,172 @@
+/**
+ * The plain data a loaded project is made of. Loading produces it, the graph
+ * and the compiler read it; nothing here touches a database.
+ *
+ * @module
+ */
+import type { EngineConfig } from "./config.ts";
+import type { ProjectIssue, SourceLocation } from "./errors.ts";
+
+/** What happens when a data test finds failing rows. */
+export type Severity = "error" | "warn";
+
+/** A relation named in a SQL text, where it was named. */
+export interface RelationRef {
+  /** `schema.name`, lower-cased. */
+  relation: string;
+  /** Character offset of the reference in the SQL text. */
+  offset: number;
+  /** 1-based line in the file the user wrote. */
+  line: number;
+  /** 1-based column in that line; unknown when the SQL was rendered from a template. */
+  column?: number;
+}
+
+/** A generic data test declared in YAML (its kind is one of `test_kinds/`). */
+export interface GenericTest {
+  /** The test kind (`unique`, `not_null`, `accepted_values`, `relationships`, `expression` …). */
+  kind: string;
+  /** The column it is about, when it is about one. */
+  column?: string;
+  /** Its arguments as YAML gives them (validated by its kind when read). */
+  args: Readonly<Record<string, unknown>>;
+  /** Relations it reads beside the one under test (`relationships`: its parent), resolved by the graph. */
+  reads: string[];
+}
+
+/** A generic test attached to a model or seed. */
+export interface GenericTestNode {
+  kind: "generic_test";
+  /** `test.<name>` */
+  id: string;
+  name: string;
+  /** The model or seed under test. */
+  attachedTo: string;
+  test: GenericTest;
+  severity: Severity;
+  location: SourceLocation;
+}
+
+/** A query in `sql/tests/` whose returned rows are failures. */
+export interface SingularTestNode {
+  kind: "singular_test";
+  id: string;
+  name: string;
+  path: string;
+  sql: string;
+  description: string;
+  severity: Severity;
+  refs: RelationRef[];
+}
+
+/** A documented column. */
+export interface ColumnDoc {
+  name: string;
+  description: string;
+}
+
+/** Settings of a model from its YAML `config:`. */
+export interface ModelConfig {
+  /** The materialization's name (one of `compile/materializations/`). */
+  materialized: string;
+  /** Columns that identify a row (incremental merge key, the key of nullified values). */
+  uniqueKey: string[];
+  tags: string[];
+  enabled: boolean;
+  /**
+   * The materialization's own settings, as YAML gives them (validated by it
+   * when read): e.g. `{ watermark: "_batch_id" }` for incremental.
+   */
+  options: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * What a row check does with a row where its expression is not true:
+ * `reject` routes the row to `<layer>.<name>__rejected`; `nullify` keeps the
+ * row, sets the check's column to NULL and records the value in
+ * `<layer>.<name>__rejected_values`.
+ */
+export type OnFail = "reject" | "nullify";
+
+/** The check policies, the default first. */
+export const ON_FAIL: readonly OnFail[] = ["reject", "nullify"];
+
+/** A row-level check from a model's YAML `checks:`. */
+export interface RowCheck {
+  name: string;
+  /** A boolean SQL expression over the model's output; the model's name is the row alias. */
+  expression: string;
+  /** What happens to a row where the expression is not true. */
+  onFail: OnFail;
+  /** The column the check is about: the one a `nullify` check sets to NULL. */
+  column?: string;
+}
+
+/** A model: one SELECT in `models/<layer>/<name>.sql`. */
+export interface ModelNode {
+  kind: "model";
+  /** `<layer>.<name>`, also the relation it builds. */
+  id: string;
+  layer: string;
+  name: string;
+  /** Path relative to the project root. */
+  path: string;
+  sql: string;
+  description: string;
+  columns: ColumnDoc[];
+  config: ModelConfig;
+  refs: RelationRef[];
+  /** Row-level checks from YAML `checks:` (see {@linkcode RowCheck}). */
+  checks: RowCheck[];
+  /** Relations the checks read (dependencies only; never rewritten). */
+  checkRefs: RelationRef[];
+  /** Direct column references: output column → the `relation.column`s it is read from. */
+  columnLineage: Record<string, string[]>;
+}
+
+/** A CSV file in `models/seeds/`, loaded as `seeds.<name>`. */
+export interface SeedNode {
+  kind: "seed";
+  id: string;
+  name: string;
+  path: string;
+  description: string;
+  columns: ColumnDoc[];
+  /** Column name to DuckDB type, overriding the sniffer. */
+  columnTypes: Record<string, string>;
+  tags: string[];
+}
+
+/** A `raw.*` table that exists in the warehouse (landed data). */
+export interface SourceNode {
+  kind: "source";
+  id: string;
+  name: string;
+  /** Referenced by a model but not landed (yet): only what does not need it can run. */
+  missing?: boolean;
+}
+
+/** A macro file in `sql/macros/`, run before models. */
+export interface MacroFile {
+  path: string;
+  sql: string;
+}
+
+/** Any node of the project graph. */
+export type ProjectNode =
+  | ModelNode
+  | SeedNode
+  | SourceNode
+  | GenericTestNode
+  | SingularTestNode;
+
+/** A loaded project: everything on disk, as plain data, plus what was wrong with it. */
+export interface Project {
+  config: EngineConfig;
+  models: ModelNode[];
+  seeds: SeedNode[];
+  tests: (GenericTestNode | SingularTestNode)[];
+  macros: MacroFile[];
+  /** Problems found while loading, reported together. */
+  issues: ProjectIssue[];
+}

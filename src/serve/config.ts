@@ -1,0 +1,136 @@
+/**
+ * The API server's sections of `wharf.config.ts`: `serve` and `strategies`.
+ *
+ * @module
+ */
+import type { ConfigSection } from "../engine/config.ts";
+import { ConfigError } from "../engine/errors.ts";
+import type { LandConfig } from "../land/config.ts";
+import type { Strategy } from "./strategies.ts";
+
+/** Settings of `wharf serve`. */
+export interface ServeConfig {
+  /** Default 8787. */
+  port?: number;
+  /** Default 127.0.0.1. Without a token, only loopback addresses are allowed. */
+  host?: string;
+  /**
+   * Bearer token for uploads, and for reads too; also read from WHARF_API_TOKEN.
+   * None: uploads disabled.
+   */
+  token?: string;
+  /**
+   * Bearer token for reads only (models, rows, coalescing, docs); also read from
+   * WHARF_API_READ_TOKEN. With either token set, every read needs one of them.
+   */
+  readToken?: string;
+  /** Live benefit servers (`GET <url>?member_id=…`). */
+  upstreams?: string[];
+  /** Per-upstream time limit, ms. Default 2000. */
+  upstreamTimeoutMs?: number;
+  /** Largest upstream answer, bytes; a larger one is that source's error. Default 65536. */
+  upstreamMaxBytes?: number;
+  /** Consecutive failures after which an upstream is skipped for a cool-down. Default 3. */
+  upstreamFailures?: number;
+  /** How long an upstream that is down is skipped before it is probed again, ms. Default 10000. */
+  upstreamCooldownMs?: number;
+  /** Largest upload, bytes. Default 512 MiB. */
+  maxUploadBytes?: number;
+  /**
+   * How long an upload request waits for its file to be landed before it answers
+   * 202 with a job to poll, ms. Default 30000.
+   */
+  ingestWaitMs?: number;
+  /** An upload that sends no bytes for this long is cut off (408), ms. Default 30000. */
+  uploadIdleTimeoutMs?: number;
+  /** The longest an upload may take to arrive (408 past it), ms. Default 900000 (15 min). */
+  uploadTimeoutMs?: number;
+  /**
+   * How long a request's headers may take to arrive before the connection is closed, ms;
+   * 0 turns the guard off (connections go straight to the HTTP server). Default: 10000 when
+   * serving beyond loopback, off on loopback (the guard relays every byte, which costs about a
+   * third of the throughput of small requests).
+   */
+  headerTimeoutMs?: number;
+}
+
+/** `serve` with every default filled in. */
+export type ResolvedServe =
+  & Required<Omit<ServeConfig, "token" | "readToken" | "headerTimeoutMs">>
+  & {
+    token?: string;
+    readToken?: string;
+    headerTimeoutMs?: number;
+  };
+
+/** What a project may set for the API server. */
+export interface ServeSettings {
+  /** The API server (`wharf serve`). */
+  serve?: ServeConfig;
+  /** Extra coalescing strategies by name, beside default, max, min, avg and mode. */
+  strategies?: Record<string, Strategy>;
+}
+
+/** A project's configuration as the server reads it (uploads land, so landing's too). */
+export interface ServeAppConfig extends LandConfig {
+  serve: ResolvedServe;
+  strategies: Record<string, Strategy>;
+}
+
+/** Refuses a `serve` limit that is not a non-negative integer (a port within 0..65535). */
+function checkServeNumbers(serve: ServeConfig | undefined): void {
+  for (const [key, value] of Object.entries(serve ?? {})) {
+    if (typeof value !== "number" && !(key === "port" && value !== undefined)) continue;
+    const max = key === "port" ? 65535 : Number.MAX_SAFE_INTEGER;
+    if (!Number.isInteger(value) || value < 0 || value > max) {
+      throw new ConfigError(
+        `Invalid "serve.${key}" in wharf.config.ts: expected ${
+          key === "port" ? "a port from 0 to 65535" : "a non-negative integer"
+        }, got ${JSON.stringify(value)}`,
+      );
+    }
+  }
+}
+
+/** Resolves `serve`: limits are non-negative integers, defaults filled in. */
+export const serveSection: ConfigSection<"serve", ServeConfig, ResolvedServe> = {
+  key: "serve",
+  resolve(serve) {
+    checkServeNumbers(serve);
+    return {
+      port: serve?.port ?? 8787,
+      host: serve?.host ?? "127.0.0.1",
+      token: serve?.token,
+      readToken: serve?.readToken,
+      upstreams: serve?.upstreams ?? [],
+      upstreamTimeoutMs: serve?.upstreamTimeoutMs ?? 2000,
+      upstreamMaxBytes: serve?.upstreamMaxBytes ?? 64 * 1024,
+      upstreamFailures: serve?.upstreamFailures ?? 3,
+      upstreamCooldownMs: serve?.upstreamCooldownMs ?? 10_000,
+      maxUploadBytes: serve?.maxUploadBytes ?? 512 * 1024 * 1024,
+      ingestWaitMs: serve?.ingestWaitMs ?? 30_000,
+      uploadIdleTimeoutMs: serve?.uploadIdleTimeoutMs ?? 30_000,
+      uploadTimeoutMs: serve?.uploadTimeoutMs ?? 900_000,
+      headerTimeoutMs: serve?.headerTimeoutMs,
+    };
+  },
+};
+
+/** Resolves `strategies`: each a function. */
+export const strategiesSection: ConfigSection<
+  "strategies",
+  Record<string, Strategy>,
+  Record<string, Strategy>
+> = {
+  key: "strategies",
+  resolve(raw) {
+    for (const [name, fn] of Object.entries(raw ?? {})) {
+      if (typeof fn !== "function") {
+        throw new ConfigError(
+          `Invalid "strategies.${name}" in wharf.config.ts: expected a function of the sources' answers`,
+        );
+      }
+    }
+    return raw ?? {};
+  },
+};
