@@ -95,3 +95,29 @@ Deno.test("the import check sees imports, dynamic ones too, and not those in com
   assert.equal(unitOf(join(SRC, "engine", "db", "schema", "tables.ts")), "engine/db");
   assert.equal(unitOf(join(SRC, "land", "land.ts")), "land");
 });
+
+Deno.test("docs/architecture.md matches the code: its folders exist, and its examples of shipped modules are theirs", async () => {
+  const doc = await Deno.readTextFile(join(REPO, "docs", "architecture.md"));
+  const tree = doc.slice(doc.indexOf("src/engine/ "), doc.indexOf("cli/ "));
+  for (const m of tree.matchAll(/^\s*(src\/[a-z_/.]+|[a-z_]+\/|[a-z_]+\.ts)\s/gm)) {
+    const name = m[1]!;
+    const path = name.startsWith("src/") ? name : join("src", "engine", name);
+    const found = await Deno.stat(join(REPO, path)).then(() => true, () => false);
+    assert.ok(found, `docs/architecture.md names ${path}, which does not exist`);
+  }
+  // A ts example that exports a shipped module is that module's code, word for word.
+  // (Marked `ignore`: `deno test --doc` would resolve their imports from docs/.)
+  const examples = [...doc.matchAll(/```ts ignore\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  const shipped: Record<string, string> = {
+    "export const table =": "src/engine/materializations/table.ts",
+    "export const notNull =": "src/engine/test_kinds/not_null.ts",
+    "export const max:": "src/serve/strategies/max.ts",
+  };
+  for (const [marker, file] of Object.entries(shipped)) {
+    const example = examples.find((e) => e.includes(marker));
+    assert.ok(example, `no example of ${file}`);
+    const code = await Deno.readTextFile(join(REPO, file));
+    const body = example.slice(example.indexOf(marker));
+    assert.ok(code.includes(body.trimEnd()), `the example of ${file} differs from the file`);
+  }
+});
