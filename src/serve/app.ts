@@ -24,7 +24,7 @@ import denoJson from "../../deno.json" with { type: "json" };
  *
  * @example
  * ```ts ignore
- * const app = createApp({ snapshot: () => manager.current, project, strategies, upstreams: [] });
+ * const app = createApp({ snapshot: () => manager.current, project, coalesce, strategies, upstreams: [] });
  * Deno.serve({ port: 8787 }, app.fetch);
  * ```
  */
@@ -61,7 +61,9 @@ export function createApp(appDeps: AppDeps): OpenAPIHono {
     return c.json({
       status: "ok",
       snapshot: s.takenAt?.toISOString() ?? null,
-      members_with_benefits: s.benefits.size,
+      coalesce: deps.coalesce
+        ? { model: deps.coalesce.model, key: deps.coalesce.key, landed_keys: s.landed.size }
+        : null,
       upstreams: deps.upstreams.length,
       upstreams_down: upstreams.filter((u) => u.state === "down").length,
       landings_pending: deps.ingest?.queue.pending ?? 0,

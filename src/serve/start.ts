@@ -6,6 +6,7 @@
  * @module
  */
 import { join } from "node:path";
+import { ConfigError } from "../engine/errors.ts";
 import type { ServeAppConfig } from "./config.ts";
 import { type CompiledProject, compileProject } from "../engine/compile/compile_project.ts";
 import { landUpload } from "../land/land.ts";
@@ -45,11 +46,23 @@ export interface PreparedServer {
   close(): Promise<void>;
 }
 
-/** Builds the API's dependencies for a project and takes the first snapshot. */
+/**
+ * Builds the API's dependencies for a project and takes the first snapshot.
+ *
+ * @throws {ConfigError} when `upstreams` are given to a project that
+ * configures no coalescing (`serve.coalesce`).
+ */
 export async function prepareServer(
   config: ServeAppConfig,
   options: PrepareServerOptions,
 ): Promise<PreparedServer> {
+  if (!config.serve.coalesce && options.upstreams?.length) {
+    throw new ConfigError(
+      `Cannot ask upstreams (--upstream ${
+        options.upstreams[0]
+      }) without coalescing: name the model holding the sources' figures, its key and its fields in wharf.config.ts, serve: { coalesce: { model, key, fields } }`,
+    );
+  }
   const log = options.log ?? (() => {});
   const queue = new LandingQueue({
     onBusy: (job, message) =>
@@ -65,6 +78,7 @@ export async function prepareServer(
     onEvent: (e) =>
       log({ time: new Date().toISOString(), event: `snapshot_${e.kind}`, detail: e.detail }),
     exclusive: (fn) => queue.exclusive(fn),
+    coalesce: config.serve.coalesce,
   });
   await snapshots.refresh();
   if (options.pollMs !== 0) snapshots.watch(options.pollMs ?? 1000);
@@ -99,6 +113,7 @@ export async function prepareServer(
   const deps: AppDeps = {
     snapshot: () => snapshots.current,
     project,
+    coalesce: config.serve.coalesce,
     strategies: { ...BUILTIN_STRATEGIES, ...config.strategies },
     upstreams: [...config.serve.upstreams, ...(options.upstreams ?? [])],
     upstreamOptions: {

@@ -49,7 +49,7 @@ export function mountDocs(app: OpenAPIHono, version: string): void {
       title: "wharf API",
       version,
       description:
-        "Coalesced member benefits, upload ingestion and read-only access to the models.",
+        "Coalesced answers from several sources, upload ingestion and read-only access to the models.",
     },
   });
   app.get("/docs/api", (c) => c.html(PAGE));
