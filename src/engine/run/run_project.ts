@@ -5,7 +5,8 @@
  * @module
  */
 import type { EngineConfig } from "../config.ts";
-import { UsageError, WarehouseError, WarehousePathError } from "../errors.ts";
+import { UsageError, WarehouseError, WarehousePathError, WarehouseTargetError } from "../errors.ts";
+import { warehouseTarget } from "../db/target.ts";
 import { openWarehouse, type Session, type Warehouse } from "../db/warehouse.ts";
 import {
   blockedByMissingSources,
@@ -53,46 +54,60 @@ export interface RunSummary {
 /**
  * The tables models may read besides models and seeds: landed `raw.*`
  * tables and wharf's own `wharf.*` records (the landing manifest, the NPI
- * ledger), as `schema.name`.
+ * ledger), as `schema.name`, and every table of the attached databases, as
+ * `catalog.schema.name`.
  */
 export async function listSources(session: Session): Promise<string[]> {
   const rows = await session.query(
-    "SELECT table_schema || '.' || table_name AS id FROM information_schema.tables WHERE table_schema IN ('raw', 'wharf') ORDER BY 1",
+    `SELECT CASE WHEN table_catalog = current_database() THEN '' ELSE table_catalog || '.' END || table_schema || '.' || table_name AS id
+     FROM information_schema.tables
+     WHERE CASE WHEN table_catalog = current_database() THEN table_schema IN ('raw', 'wharf')
+       ELSE table_catalog NOT IN ('system', 'temp') AND table_schema NOT IN ('information_schema', 'pg_catalog') END
+     ORDER BY 1`,
   );
   return rows.map((r) => String(r.id).toLowerCase());
 }
 
 /**
  * Compiles the project for reading it (ls, compile, show, docs): against the
- * warehouse's `raw.*` tables when the file exists and can be read, else
- * taking every `raw.*` reference on trust.
+ * warehouse's `raw.*` tables (and the attached databases' tables) when the
+ * warehouse exists and can be read, else taking every `raw.*` reference on
+ * trust.
+ *
+ * @throws {WarehousePathError} for a path that is not a DuckDB database.
+ * @throws {WarehouseTargetError} for a warehouse whose extension is not installed.
  */
 export async function inspectProject(config: EngineConfig, db: string): Promise<CompiledProject> {
-  let sources: string[] | undefined;
+  if (!(await warehouseTarget(db).prepare())) {
+    return compileProject(config, { deferMissingSources: true });
+  }
   try {
-    await Deno.stat(db);
-    const wh = await openWarehouse(db, { readOnly: true });
+    const wh = await openWarehouse(db, { readOnly: true, attach: config.attach });
     try {
-      sources = await listSources(wh);
+      return await compileWithWarehouse(config, wh);
     } finally {
       wh.close();
     }
   } catch (err) {
-    // A busy or missing warehouse is read as "nothing landed"; a bad path is the user's to fix.
+    // A busy warehouse is read as "nothing landed"; a bad path or target is the user's to fix.
     if (
-      err instanceof WarehousePathError ||
-      !(err instanceof Deno.errors.NotFound || err instanceof WarehouseError)
+      !(err instanceof WarehouseError) || err instanceof WarehousePathError ||
+      err instanceof WarehouseTargetError
     ) throw err;
   }
-  return compileProject(config, { sources, deferMissingSources: true });
+  return compileProject(config, { deferMissingSources: true });
 }
 
-/** Compiles the project against the `raw.*` tables of an open warehouse. */
+/** Compiles the project against the tables of an open warehouse and its attached databases. */
 export async function compileWithWarehouse(
   config: EngineConfig,
   wh: Warehouse,
 ): Promise<CompiledProject> {
-  return compileProject(config, { sources: await listSources(wh), deferMissingSources: true });
+  return compileProject(config, {
+    sources: await listSources(wh),
+    catalogs: wh.catalogs,
+    deferMissingSources: true,
+  });
 }
 
 /** Refuses overrides of variables the project does not declare (typos included). */
@@ -139,7 +154,10 @@ export async function runProject(
 ): Promise<RunSummary> {
   const started = performance.now();
   checkVars(config, options.vars);
-  const wh = await openWarehouse(options.db ?? config.warehouse, { holder: `wharf ${command}` });
+  const wh = await openWarehouse(options.db ?? config.warehouse, {
+    holder: `wharf ${command}`,
+    attach: config.attach,
+  });
   try {
     const cp = await compileWithWarehouse(config, wh);
     const ids = selectNodes(cp.graph, { select: options.select, exclude: options.exclude });
