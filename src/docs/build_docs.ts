@@ -8,7 +8,7 @@ import type { EngineConfig } from "../engine/config.ts";
 import { openWarehouse, type Warehouse } from "../engine/db/warehouse.ts";
 import { compileProject } from "../engine/compile/compile_project.ts";
 import { WarehouseError, WarehousePathError, WarehouseTargetError } from "../engine/errors.ts";
-import { listSources } from "../engine/run/run_project.ts";
+import { listCatalogs, listSources } from "../engine/run/run_project.ts";
 import { buildManifest, type Manifest } from "./manifest.ts";
 import { renderSite } from "./site.ts";
 
@@ -31,7 +31,7 @@ export async function buildDocs(
     const sources = db ? await listSources(db) : undefined;
     const cp = await compileProject(config, {
       sources,
-      catalogs: db?.catalogs,
+      catalogs: db ? await listCatalogs(db) : undefined,
       deferMissingSources: true,
     });
     const manifest = await buildManifest(cp, db);

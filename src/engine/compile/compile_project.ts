@@ -25,13 +25,10 @@ export interface CompiledProject {
 
 /** Options of {@linkcode compileProject}. */
 export interface CompileProjectOptions extends LoadProjectOptions {
-  /**
-   * Tables that exist: the warehouse's `raw.*` and `wharf.*`, and those of
-   * the attached databases in `catalogs` (`catalog.schema.name`).
-   */
+  /** `raw.*` (and `wharf.*`) tables that exist in the warehouse. */
   sources?: readonly string[];
-  /** The attached databases whose tables `sources` lists (see `buildGraph`). */
-  catalogs?: readonly string[];
+  /** The attached databases that could be read, with their tables (see `buildGraph`). */
+  catalogs?: ReadonlyMap<string, readonly string[]>;
   /**
    * Keep references to raw tables that are not landed out of the error, in
    * `missing`; the caller refuses only the nodes that need them

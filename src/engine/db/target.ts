@@ -161,7 +161,17 @@ async function requireExtension(target: WarehouseTarget, extension: string): Pro
   );
 }
 
-function fileTarget(spec: string, label: string, fix: string | undefined): WarehouseTarget {
+/**
+ * A local DuckDB file. `fix` says what to do about a path that is not a
+ * database (default: pass another --db); `other` what else to do while
+ * another process holds it.
+ */
+function fileTarget(
+  spec: string,
+  label: string,
+  fix: string | undefined,
+  other: string,
+): WarehouseTarget {
   return {
     kind: "file",
     spec,
@@ -176,7 +186,6 @@ function fileTarget(spec: string, label: string, fix: string | undefined): Wareh
       const message = messageOf(err);
       const lock = /Conflicting lock is held in (.*?) \(PID (\d+)\)/.exec(message);
       const holder = lock && await findHolder(spec, Number(lock[2]), lock[1]!);
-      const other = fix ? `, or ${fix}` : ", or pass --db to use another file";
       if (holder) {
         return new WarehouseError(
           spec,
@@ -271,18 +280,21 @@ export function warehouseTarget(
   switch (parsed.kind) {
     case "memory":
       return {
-        ...fileTarget(spec, "in-memory warehouse", undefined),
+        ...fileTarget(spec, "in-memory warehouse", undefined, ""),
         kind: "memory",
         file: undefined,
         prepare: () => Promise.resolve(true),
         hold: () => () => {},
       };
     case "file":
-      return name === undefined ? fileTarget(spec, `warehouse "${spec}"`, undefined) : fileTarget(
-        spec,
-        `attached database "${name}" ("${spec}")`,
-        `fix attach.${name} in wharf.config.ts`,
-      );
+      return name === undefined
+        ? fileTarget(spec, `warehouse "${spec}"`, undefined, ", or pass --db to use another file")
+        : fileTarget(
+          spec,
+          `attached database "${name}" ("${spec}")`,
+          `fix attach.${name} in wharf.config.ts`,
+          "",
+        );
     case "motherduck":
       return remoteTarget(
         parsed,

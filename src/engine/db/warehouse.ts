@@ -444,13 +444,15 @@ export async function openWarehouse(
       );
     }
   }
+  // Every attached database is checked before anything is opened or created.
+  const attach = await prepareAttach(options);
   const deadline = Date.now() + (options.lockWaitMs ?? (options.readOnly ? 0 : 3000));
   const instance = await whileLocked(target, deadline, () => DuckDBInstance.create(path, config));
   const releases = options.holder ? [target.hold(options.holder, !!options.readOnly)] : [];
   const release = () => releases.forEach((r) => r());
   let catalogs: string[];
   try {
-    catalogs = await attachAll(instance, options, deadline, releases);
+    catalogs = await attachAll(instance, attach, options.holder, deadline, releases);
   } catch (err) {
     instance.closeSync();
     release();
@@ -475,45 +477,60 @@ async function whileLocked<T>(
   }
 }
 
+/** An attached database about to be attached: its target, checked, and how. */
+interface PreparedAttach {
+  name: string;
+  target: WarehouseTarget;
+  readOnly: boolean;
+}
+
 /**
- * Attaches `options.attach` to `instance` (read-only when the warehouse is
- * or the entry says so; a local file that does not exist is left out when
- * read-only, since it holds nothing to read) and returns the names attached.
- * Holder records of attached files are released with the warehouse.
+ * Checks `options.attach` (paths, extensions, tokens) and decides how each
+ * is attached: read-only when the warehouse is or the entry says so; a local
+ * file that does not exist is left out when read-only, since it holds
+ * nothing to read.
+ */
+async function prepareAttach(options: OpenWarehouseOptions): Promise<PreparedAttach[]> {
+  const out: PreparedAttach[] = [];
+  for (const db of options.attach ?? []) {
+    const target = warehouseTarget(db.target, { attachedAs: db.name });
+    const readOnly = !!options.readOnly || db.readOnly;
+    if (!(await target.prepare()) && readOnly) continue;
+    out.push({ name: db.name, target, readOnly });
+  }
+  return out;
+}
+
+/**
+ * Attaches `attach` to `instance` and returns the names attached. Holder
+ * records of attached files are released with the warehouse.
  */
 async function attachAll(
   instance: DuckDBInstance,
-  options: OpenWarehouseOptions,
+  attach: readonly PreparedAttach[],
+  holder: string | undefined,
   deadline: number,
   releases: (() => void)[],
 ): Promise<string[]> {
-  if (!options.attach?.length) return [];
+  if (attach.length === 0) return [];
   const connection = await instance.connect();
   try {
     const main = String(
       (await connection.runAndReadAll("SELECT current_database()")).getRows()[0]?.[0],
     );
-    const names: string[] = [];
-    for (const db of options.attach) {
-      const target = warehouseTarget(db.target, { attachedAs: db.name });
-      if (db.name === main) {
+    for (const { name, target } of attach) {
+      if (name === main) {
         throw new WarehouseError(
-          db.target,
-          `Cannot attach "${db.name}": the warehouse itself is the catalog "${db.name}" (DuckDB names it after its file): rename attach.${db.name} in wharf.config.ts`,
+          target.spec,
+          `Cannot attach "${name}": the warehouse itself is the catalog "${name}" (DuckDB names it after its file): rename attach.${name} in wharf.config.ts`,
         );
       }
-      const readOnly = !!options.readOnly || db.readOnly;
-      const present = await target.prepare();
-      if (!present && readOnly) continue;
-      await whileLocked(
-        target,
-        deadline,
-        () => connection.run(target.attachSql(db.name, readOnly)),
-      );
-      if (options.holder) releases.push(target.hold(options.holder, readOnly));
-      names.push(db.name);
     }
-    return names;
+    for (const { name, target, readOnly } of attach) {
+      await whileLocked(target, deadline, () => connection.run(target.attachSql(name, readOnly)));
+      if (holder) releases.push(target.hold(holder, readOnly));
+    }
+    return attach.map((a) => a.name);
   } finally {
     connection.closeSync();
   }

@@ -77,19 +77,19 @@ export function topologicalOrder(ids: readonly string[], parents: Map<string, st
 /** Options of {@linkcode buildGraph}. */
 export interface BuildGraphOptions {
   /**
-   * The attached databases whose tables `sources` lists (those it could
-   * read). References into another attached database are taken on trust.
+   * The attached databases that could be read, each with its tables and
+   * views (`catalog.schema.name`). References into another attached
+   * database are taken on trust.
    */
-  catalogs?: readonly string[];
+  catalogs?: ReadonlyMap<string, readonly string[]>;
 }
 
 /**
  * Resolves every reference of the project against its models, seeds and
  * the tables that exist (`sources`: the warehouse's `raw.*` and `wharf.*`
- * tables as `schema.name`, and the tables of the attached databases in
- * `options.catalogs` as `catalog.schema.name`), and orders the nodes.
- * Without `sources` (no warehouse to ask), every `raw.*` reference is taken
- * as a source.
+ * tables as `schema.name`; `options.catalogs`: those of the attached
+ * databases), and orders the nodes. Without `sources` (no warehouse to
+ * ask), every `raw.*` reference is taken as a source.
  *
  * A reference into an attached database (`lake.raw.orders`) is a model
  * built there, or a table of it, which becomes a source node; a schema
@@ -131,10 +131,9 @@ export function buildGraph(
     .map((r) => r.relation).filter((r) => r.startsWith("raw.") || r.startsWith("wharf."));
   // wharf's own tables are sources only where a model reads them; so are attached databases' tables.
   const referenced = new Set(rawRefs);
-  const inWarehouse = (s: string) => s.split(".").length === 2;
   for (
     const s of (sources ?? rawRefs).filter((s) =>
-      inWarehouse(s) && (!s.startsWith("wharf.") || referenced.has(s.toLowerCase()))
+      !s.startsWith("wharf.") || referenced.has(s.toLowerCase())
     )
   ) {
     const id = s.toLowerCase();
@@ -152,8 +151,7 @@ export function buildGraph(
     byName.set(name, [...(byName.get(name) ?? []), id]);
   }
   const attached = new Map(project.config.attach.map((a) => [a.name, a]));
-  const listed = new Set(sources ? options.catalogs ?? [] : []);
-  const attachedTables = new Set((sources ?? []).filter((s) => !inWarehouse(s)));
+  const listed = options.catalogs ?? new Map<string, readonly string[]>();
   // `catalog.layer` of the models built into attached databases: those schemas hold only models.
   const builtInto = new Set(
     project.models.filter((m) => m.catalog).map((m) => `${m.catalog}.${m.layer}`),
@@ -190,11 +188,9 @@ export function buildGraph(
         relations.filter((r) => r.startsWith(`${catalog}.`)),
       );
     }
-    if (listed.has(catalog) && !attachedTables.has(ref)) {
-      return fail(`no such table in the attached database "${catalog}" (${db.target})`, [
-        ...attachedTables,
-        ...relations,
-      ]);
+    const tables = listed.get(catalog);
+    if (tables && !tables.includes(ref)) {
+      return fail(`no such table in the attached database "${catalog}" (${db.target})`, tables);
     }
     if (!nodes.has(ref)) {
       nodes.set(ref, { kind: "source", id: ref, name: ref.split(".").pop()!, catalog });

@@ -180,7 +180,7 @@ function databaseOf(
   if (findMaterialization(config.materialized)?.inlined) {
     entry.file.report(
       at,
-      `a ${config.materialized} model is not built, so it is built into no database: remove "database"`,
+      `${config.materialized} models are not built, so they go into no database: remove "database"`,
     );
     return undefined;
   }

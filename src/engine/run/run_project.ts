@@ -6,6 +6,7 @@
  */
 import type { EngineConfig } from "../config.ts";
 import { UsageError, WarehouseError, WarehousePathError, WarehouseTargetError } from "../errors.ts";
+import { quoteLiteral } from "../db/sql.ts";
 import { warehouseTarget } from "../db/target.ts";
 import { openWarehouse, type Session, type Warehouse } from "../db/warehouse.ts";
 import {
@@ -54,37 +55,54 @@ export interface RunSummary {
 /**
  * The tables models may read besides models and seeds: landed `raw.*`
  * tables and wharf's own `wharf.*` records (the landing manifest, the NPI
- * ledger), as `schema.name`, and every table of the attached databases, as
- * `catalog.schema.name`.
+ * ledger), as `schema.name`.
  */
 export async function listSources(session: Session): Promise<string[]> {
   const rows = await session.query(
-    `SELECT CASE WHEN table_catalog = current_database() THEN '' ELSE table_catalog || '.' END || table_schema || '.' || table_name AS id
-     FROM information_schema.tables
-     WHERE CASE WHEN table_catalog = current_database() THEN table_schema IN ('raw', 'wharf')
-       ELSE table_catalog NOT IN ('system', 'temp') AND table_schema NOT IN ('information_schema', 'pg_catalog') END
-     ORDER BY 1`,
+    "SELECT table_schema || '.' || table_name AS id FROM information_schema.tables WHERE table_catalog = current_database() AND table_schema IN ('raw', 'wharf') ORDER BY 1",
   );
   return rows.map((r) => String(r.id).toLowerCase());
 }
 
 /**
+ * The tables and views of each database attached to `wh`, as
+ * `catalog.schema.name`: what models may read there.
+ */
+export async function listCatalogs(wh: Warehouse): Promise<Map<string, string[]>> {
+  const catalogs = new Map<string, string[]>(wh.catalogs.map((c) => [c, []]));
+  if (catalogs.size === 0) return catalogs;
+  const rows = await wh.query(
+    `SELECT table_catalog AS catalog, table_catalog || '.' || table_schema || '.' || table_name AS id
+     FROM information_schema.tables
+     WHERE table_catalog IN (${wh.catalogs.map(quoteLiteral).join(", ")})
+       AND table_schema NOT IN ('information_schema', 'pg_catalog')
+     ORDER BY 2`,
+  );
+  for (const r of rows) catalogs.get(String(r.catalog))?.push(String(r.id).toLowerCase());
+  return catalogs;
+}
+
+/**
  * Compiles the project for reading it (ls, compile, show, docs): against the
- * warehouse's `raw.*` tables (and the attached databases' tables) when the
- * warehouse exists and can be read, else taking every `raw.*` reference on
- * trust.
+ * warehouse's `raw.*` tables and the attached databases' tables, those that
+ * exist and can be read; a warehouse not built yet (or busy) has its
+ * `raw.*` references taken on trust.
  *
  * @throws {WarehousePathError} for a path that is not a DuckDB database.
  * @throws {WarehouseTargetError} for a warehouse whose extension is not installed.
  */
 export async function inspectProject(config: EngineConfig, db: string): Promise<CompiledProject> {
-  if (!(await warehouseTarget(db).prepare())) {
-    return compileProject(config, { deferMissingSources: true });
-  }
+  const present = await warehouseTarget(db).prepare();
+  let catalogs: Map<string, string[]> | undefined;
   try {
-    const wh = await openWarehouse(db, { readOnly: true, attach: config.attach });
+    // Without a warehouse yet, the attached databases are still read (on a scratch one).
+    const attach = config.attach.map((a) => ({ ...a, readOnly: true }));
+    const wh = present
+      ? await openWarehouse(db, { readOnly: true, attach })
+      : await openWarehouse(":memory:", { attach });
     try {
-      return await compileWithWarehouse(config, wh);
+      if (present) return await compileWithWarehouse(config, wh);
+      catalogs = await listCatalogs(wh);
     } finally {
       wh.close();
     }
@@ -95,7 +113,7 @@ export async function inspectProject(config: EngineConfig, db: string): Promise<
       err instanceof WarehouseTargetError
     ) throw err;
   }
-  return compileProject(config, { deferMissingSources: true });
+  return compileProject(config, { catalogs, deferMissingSources: true });
 }
 
 /** Compiles the project against the tables of an open warehouse and its attached databases. */
@@ -105,7 +123,7 @@ export async function compileWithWarehouse(
 ): Promise<CompiledProject> {
   return compileProject(config, {
     sources: await listSources(wh),
-    catalogs: wh.catalogs,
+    catalogs: await listCatalogs(wh),
     deferMissingSources: true,
   });
 }
