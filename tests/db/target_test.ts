@@ -9,7 +9,7 @@ import { requireLocalFile, warehouseTarget } from "../../src/engine/db/target.ts
 import { openWarehouse } from "../../src/engine/db/warehouse.ts";
 import { WarehouseTargetError } from "../../src/engine/errors.ts";
 import { SnapshotManager } from "../../src/serve/snapshot.ts";
-import { runCli, tempProject } from "../helpers.ts";
+import { cliCommand, runCli, tempProject } from "../helpers.ts";
 
 /** The extensions installed for this DuckDB: a machine that has one cannot show its absence. */
 async function installedExtensions(): Promise<string[]> {
@@ -39,7 +39,14 @@ Deno.test({
   ...noMotherDuck,
   async fn() {
     await using p = await tempProject({ "models/marts/a.sql": "select 1 as id" });
-    const build = await runCli(["--db", "md:my_db", "build"], p.root);
+    const noToken = { MOTHERDUCK_TOKEN: "", motherduck_token: "" };
+    const run = await cliCommand(["--db", "md:my_db", "build"], { cwd: p.root, env: noToken })
+      .output();
+    const build = {
+      code: run.code,
+      stdout: new TextDecoder().decode(run.stdout),
+      stderr: new TextDecoder().decode(run.stderr),
+    };
     assert.equal(build.code, 2);
     assert.equal(build.stdout, "");
     const [line, ...rest] = build.stderr.trimEnd().split("\n");
@@ -47,9 +54,20 @@ Deno.test({
     assert.match(line!, /^error: Cannot open MotherDuck database "md:my_db": /);
     assert.match(line!, INSTALL_MOTHERDUCK);
     // Reading commands say the same, rather than reading the project as unbuilt.
-    const ls = await runCli(["--db", "md:my_db", "ls"], p.root);
+    const ls = await cliCommand(["--db", "md:my_db", "ls"], { cwd: p.root, env: noToken }).output();
     assert.equal(ls.code, 2);
-    assert.match(ls.stderr.trimEnd(), INSTALL_MOTHERDUCK);
+    assert.match(new TextDecoder().decode(ls.stderr).trimEnd(), INSTALL_MOTHERDUCK);
+    // Nothing was created.
+    assert.deepEqual([...Deno.readDirSync(p.root)].map((e) => e.name).sort(), ["models"]);
+    // With a token set, only the extension is missing.
+    const out = await cliCommand(["--db", "md:my_db", "build"], {
+      cwd: p.root,
+      env: { MOTHERDUCK_TOKEN: "a-token" },
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 2);
+    assert.match(stderr, /extension is not installed here/);
+    assert.doesNotMatch(stderr, /MOTHERDUCK_TOKEN/);
     await assert.rejects(
       () => openWarehouse("md:my_db"),
       (err: unknown) => err instanceof WarehouseTargetError && err.need === "extension",
@@ -123,5 +141,10 @@ Deno.test("warehouseTarget() tells local files from the targets that need an ext
   assert.equal(
     warehouseTarget("md:sales", { attachedAs: "sales" }).attachSql("sales", false),
     `ATTACH 'md:sales'`,
+  );
+  // Another catalog database of a DuckLake is kept as written; a metadata file is a path.
+  assert.equal(
+    warehouseTarget("ducklake:postgres:dbname=lake", { attachedAs: "lake" }).spec,
+    "ducklake:postgres:dbname=lake",
   );
 });

@@ -148,16 +148,18 @@ async function duckdbBuild(): Promise<{ version: string; platform: string; insta
  * Refuses a target whose extension is not installed, saying how to install
  * it where DuckDB can download it (wharf never downloads extensions).
  */
-async function requireExtension(target: WarehouseTarget, extension: string): Promise<void> {
+async function requireExtension(
+  target: WarehouseTarget,
+  extension: string,
+  hint: string,
+): Promise<void> {
   const build = await duckdbBuild();
   if (build.installed.includes(extension)) return;
   const folder = `~/.duckdb/extensions/${build.version}/${build.platform}/`;
   throw new WarehouseTargetError(
     target.spec,
     "extension",
-    `Cannot open ${target.label}: DuckDB's ${extension} extension is not installed here, and wharf does not download extensions. Where DuckDB can download it, run once: deno task wharf sql --db :memory: --write "INSTALL ${extension}" (or copy ${extension}.duckdb_extension for DuckDB ${build.version} ${build.platform} into ${folder})${
-      extension === "motherduck" ? ", and set MOTHERDUCK_TOKEN to a MotherDuck access token" : ""
-    }; see "Other warehouses" in the README`,
+    `Cannot open ${target.label}: DuckDB's ${extension} extension is not installed here, and wharf does not download extensions. Where DuckDB can download it, run once: deno task wharf sql --db :memory: --write "INSTALL ${extension}" (or copy ${extension}.duckdb_extension for DuckDB ${build.version} ${build.platform} into ${folder})${hint}; see "Other warehouses" in the README`,
   );
 }
 
@@ -230,8 +232,13 @@ function remoteTarget(
     label,
     extension,
     async prepare() {
-      await requireExtension(target, extension);
-      if (extension === "motherduck" && !hasMotherDuckToken(parsed.spec)) {
+      const token = extension !== "motherduck" || hasMotherDuckToken(parsed.spec);
+      await requireExtension(
+        target,
+        extension,
+        token ? "" : ", and set MOTHERDUCK_TOKEN to a MotherDuck access token",
+      );
+      if (!token) {
         throw new WarehouseTargetError(
           parsed.spec,
           "token",
