@@ -148,3 +148,19 @@ Deno.test("warehouseTarget() tells local files from the targets that need an ext
     "ducklake:postgres:dbname=lake",
   );
 });
+
+Deno.test("an attached database may not take the warehouse's own catalog name", async () => {
+  await using p = await tempProject();
+  await assert.rejects(
+    () =>
+      openWarehouse(p.db, {
+        attach: [{ name: "warehouse", target: `${p.root}/other.duckdb`, readOnly: false }],
+      }),
+    (err: unknown) =>
+      err instanceof Error &&
+      err.message ===
+        `Cannot attach "warehouse": the warehouse itself is the catalog "warehouse" (DuckDB names it after its file): rename attach.warehouse in wharf.config.ts`,
+  );
+  // The warehouse was let go: it opens again.
+  (await openWarehouse(p.db)).close();
+});

@@ -93,6 +93,9 @@ export async function listCatalogs(wh: Warehouse): Promise<Map<string, string[]>
  */
 export async function inspectProject(config: EngineConfig, db: string): Promise<CompiledProject> {
   const present = await warehouseTarget(db).prepare();
+  if (!present && config.attach.length === 0) {
+    return compileProject(config, { deferMissingSources: true });
+  }
   let catalogs: Map<string, string[]> | undefined;
   try {
     // Without a warehouse yet, the attached databases are still read (on a scratch one).
