@@ -7,6 +7,7 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { loadConfig, type ResolvedConfig } from "../src/config.ts";
+import { resolveTargetSpec } from "../src/engine/target_spec.ts";
 
 /** Global options, as parsed. */
 export interface GlobalOptions {
@@ -29,7 +30,8 @@ export function globals(cmd: Command): GlobalOptions {
   const o = cmd.optsWithGlobals() as Partial<GlobalOptions>;
   return {
     project: resolve(userCwd(), o.project ?? "."),
-    db: o.db === undefined ? undefined : resolve(userCwd(), o.db),
+    // A path is the user's folder's; `md:…` and `:memory:` are not paths.
+    db: o.db === undefined ? undefined : resolveTargetSpec(o.db, userCwd()),
     json: !!o.json,
     debug: !!o.debug,
   };

@@ -36,7 +36,7 @@ export function lsCommand(): Command {
               : n.kind === "seed"
               ? "seeds"
               : n.kind === "source"
-              ? "raw"
+              ? n.id.split(".").at(-2)!
               : "",
             materialized: n.kind === "model"
               ? n.config.materialized

@@ -33,7 +33,10 @@ export function createProgram(): Command {
     .description("Land raw healthcare files in DuckDB, model them with plain SQL, serve them.")
     .version(denoJson.version, "-V, --version")
     .option("-p, --project <dir>", "project folder (holds models/ and wharf.config.ts)", ".")
-    .option("--db <file>", "warehouse file (default: the project's configured warehouse.duckdb)")
+    .option(
+      "--db <file>",
+      "warehouse file, or md:<database> (default: the project's configured warehouse.duckdb)",
+    )
     .option("--json", "print a machine-readable result on stdout")
     .option("--debug", "show stack traces")
     .showHelpAfterError("(run with --help for usage)")

@@ -9,6 +9,10 @@ import { collect, projectConfig } from "./context.ts";
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/;
 
+/** Why `wharf serve` needs a local warehouse file. */
+const SNAPSHOTS =
+  "`wharf serve` answers from snapshots, copies of the warehouse file taken between builds";
+
 /** How long a stop waits for requests still open before it ends the process anyway. */
 const STOP_GRACE_MS = 10_000;
 
@@ -31,9 +35,10 @@ export function serveCommand(): Command {
       const { prepareServer, serverTokens } = await import("../src/serve/start.ts");
       const { createApp } = await import("../src/serve/app.ts");
       const config = await projectConfig(self);
-      // A folder or a file that is not a DuckDB database is the user's to fix, not "no warehouse yet".
-      const { checkWarehousePath } = await import("../src/engine/db/warehouse.ts");
-      await checkWarehousePath(config.db);
+      // Snapshots copy a local file; a folder or a file that is not a DuckDB database is the
+      // user's to fix, not "no warehouse yet".
+      const { checkWarehousePath, requireLocalFile } = await import("../src/engine/db/target.ts");
+      await checkWarehousePath(requireLocalFile(config.db, SNAPSHOTS));
       const port = opts.port === undefined ? config.serve.port : Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
         throw new UsageError(`Invalid --port "${opts.port}"`);

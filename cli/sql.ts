@@ -67,6 +67,7 @@ Examples:
         readOnly: !opts.write,
         mustExist: true,
         holder: opts.write ? "wharf sql --write" : "wharf sql",
+        attach: config.attach,
       });
       try {
         if (shell) {

@@ -34,6 +34,8 @@ const NOT_RUN: Record<string, string> = {
   "deno task bench tic": "a benchmark (minutes): run by hand",
   "deno task bench reliability": "the slow reliability cases: CI runs them",
   "deno task bench reliability rejects": "one slow reliability case: CI runs them all",
+  'deno task wharf sql --db :memory: --write "INSTALL motherduck"':
+    "downloads a DuckDB extension: the tests have no network (the refusal without it is tested)",
 };
 
 /** Where a comment starts in a shell line (`#` after white space, outside quotes), or -1. */

@@ -7,8 +7,8 @@ import { join } from "node:path";
 import type { EngineConfig } from "../engine/config.ts";
 import { openWarehouse, type Warehouse } from "../engine/db/warehouse.ts";
 import { compileProject } from "../engine/compile/compile_project.ts";
-import { WarehouseError, WarehousePathError } from "../engine/errors.ts";
-import { listSources } from "../engine/run/run_project.ts";
+import { WarehouseError, WarehousePathError, WarehouseTargetError } from "../engine/errors.ts";
+import { listCatalogs, listSources } from "../engine/run/run_project.ts";
 import { type ApiNode, buildManifest, type Manifest } from "./manifest.ts";
 import { renderSite } from "./site.ts";
 
@@ -29,14 +29,21 @@ export async function buildDocs(
 ): Promise<Manifest> {
   let db: Warehouse | undefined;
   try {
-    db = await openWarehouse(options.db, { readOnly: true });
+    db = await openWarehouse(options.db, { readOnly: true, attach: config.attach });
   } catch (err) {
     // Not built yet, or busy: document the project alone.
-    if (!(err instanceof WarehouseError) || err instanceof WarehousePathError) throw err;
+    if (
+      !(err instanceof WarehouseError) || err instanceof WarehousePathError ||
+      err instanceof WarehouseTargetError
+    ) throw err;
   }
   try {
     const sources = db ? await listSources(db) : undefined;
-    const cp = await compileProject(config, { sources, deferMissingSources: true });
+    const cp = await compileProject(config, {
+      sources,
+      catalogs: db ? await listCatalogs(db) : undefined,
+      deferMissingSources: true,
+    });
     const manifest = await buildManifest(cp, db, { apiNodes: options.apiNodes });
     await Deno.mkdir(options.out, { recursive: true });
     await Deno.writeTextFile(join(options.out, "manifest.json"), JSON.stringify(manifest, null, 1));

@@ -14,7 +14,7 @@
  */
 import type { CompiledProject } from "../engine/compile/compile_project.ts";
 import type { Warehouse } from "../engine/db/warehouse.ts";
-import { quoteRelation } from "../engine/db/sql.ts";
+import { quoteRelation, splitRelation } from "../engine/db/sql.ts";
 import type { ProjectNode } from "../engine/types.ts";
 import { type Layout, layoutGraph } from "./layout.ts";
 import { relativePaths } from "./relative_paths.ts";
@@ -109,7 +109,7 @@ export interface BuildManifestOptions {
 }
 
 const LAYER_OF: Record<ProjectNode["kind"], (n: ProjectNode) => string> = {
-  source: (n) => n.id.split(".")[0]!,
+  source: (n) => splitRelation(n.id).schema,
   seed: () => "seeds",
   model: (n) => (n as { layer: string }).layer,
   generic_test: () => "tests",
@@ -118,8 +118,9 @@ const LAYER_OF: Record<ProjectNode["kind"], (n: ProjectNode) => string> = {
 
 /**
  * The rows of `sql`, or none when there is no warehouse or one of `tables`
- * (`schema.name`, which `sql` reads) does not exist in it yet (nothing
- * landed or built): the docs of a new project still build.
+ * (`schema.name` or `catalog.schema.name`, which `sql` reads) does not
+ * exist in it yet (nothing landed or built): the docs of a new project
+ * still build.
  */
 async function queryBuilt(
   db: Warehouse | undefined,
@@ -128,10 +129,10 @@ async function queryBuilt(
 ): Promise<Record<string, unknown>[]> {
   if (!db) return [];
   for (const table of tables) {
-    const [schema, name] = table.split(".");
+    const { catalog, schema, name } = splitRelation(table);
     const found = await db.query(
-      "SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-      [schema!, name!],
+      "SELECT 1 FROM information_schema.tables WHERE table_catalog = coalesce(?, current_database()) AND table_schema = ? AND table_name = ?",
+      [catalog ?? null, schema, name],
     );
     if (found.length === 0) return [];
   }
@@ -153,7 +154,7 @@ export async function buildManifest(
     const r of await queryBuilt(
       db,
       [],
-      "SELECT table_schema || '.' || table_name AS rel, column_name, data_type FROM information_schema.columns ORDER BY ordinal_position",
+      "SELECT CASE WHEN table_catalog = current_database() THEN '' ELSE table_catalog || '.' END || table_schema || '.' || table_name AS rel, column_name, data_type FROM information_schema.columns ORDER BY ordinal_position",
     )
   ) {
     const rel = String(r.rel);
@@ -250,8 +251,8 @@ export async function buildManifest(
         !samplesWithheld
       ? await queryBuilt(
         db,
-        [`${n.layer}.${n.name}__rejected`],
-        `SELECT * FROM ${quoteRelation(n.layer, `${n.name}__rejected`)} LIMIT 5`,
+        [`${n.id}__rejected`],
+        `SELECT * FROM ${quoteRelation(n.layer, `${n.name}__rejected`, n.catalog)} LIMIT 5`,
       )
       : [];
     nodes.push({

@@ -11,13 +11,26 @@
 import { join, resolve } from "node:path";
 import { ConfigError } from "./errors.ts";
 import { closest } from "./suggest.ts";
+import { parseTargetSpec, resolveTargetSpec } from "./target_spec.ts";
 
 /** The settings of `wharf.config.ts` that the engine reads. */
 export interface EngineSettings {
   /** Project name, shown in docs and logs. Default: the folder's name. */
   name?: string;
-  /** Warehouse file, relative to the project root. Default `warehouse.duckdb`. */
+  /**
+   * Warehouse file, relative to the project root. Default `warehouse.duckdb`.
+   * Also `md:<database>` (MotherDuck) or `ducklake:<metadata file>` (DuckLake),
+   * where DuckDB's extension for them is installed.
+   */
   warehouse?: string;
+  /**
+   * Other databases attached to the warehouse under a name (their catalog):
+   * models read them as `<name>.<schema>.<table>` and may build into them
+   * (`config: { database: <name> }`). A DuckDB file relative to the project
+   * root (created by the first build into it), `md:<database>` or
+   * `ducklake:<metadata file>`; read-write unless `readOnly: true`.
+   */
+  attach?: Record<string, string | { path: string; readOnly?: boolean }>;
   /** Concurrent model builds. Default 4. */
   threads?: number;
   /** Folders, relative to the project root. */
@@ -39,11 +52,24 @@ export interface EngineSettings {
   vars?: Record<string, string | number | boolean>;
 }
 
+/** A database attached to the warehouse (see {@linkcode EngineSettings.attach}). */
+export interface AttachedDatabase {
+  /** Its catalog name: models write `<name>.<schema>.<table>`. */
+  name: string;
+  /** A local file (absolute), `md:<database>` or `ducklake:<metadata>`. */
+  target: string;
+  /** Attached read-only: models read it but cannot be built into it. */
+  readOnly: boolean;
+}
+
 /** The engine's settings with every default filled in and paths made absolute. */
 export interface EngineConfig {
   root: string;
   name: string;
+  /** A local file (absolute), `:memory:`, `md:<database>` or `ducklake:<metadata>`. */
   warehouse: string;
+  /** Attached databases, by name. */
+  attach: AttachedDatabase[];
   threads: number;
   paths: {
     models: string;
@@ -75,7 +101,7 @@ export interface ConfigSection<K extends string, Raw, Resolved> {
   resolve(raw: Raw | undefined, root: string): Resolved;
 }
 
-const ENGINE_KEYS = ["name", "warehouse", "threads", "paths", "vars"] as const;
+const ENGINE_KEYS = ["name", "warehouse", "attach", "threads", "paths", "vars"] as const;
 const PATH_KEYS = ["models", "macros", "tests", "target", "cache", "staging"] as const;
 
 /**
@@ -125,7 +151,8 @@ export function resolveEngineConfig(
   return {
     root: abs,
     name: settings.name ?? abs.split(/[\\/]/).pop() ?? "wharf",
-    warehouse: resolve(abs, settings.warehouse ?? "warehouse.duckdb"),
+    warehouse: resolveTargetSpec(settings.warehouse ?? "warehouse.duckdb", abs),
+    attach: resolveAttach(abs, settings.attach),
     threads,
     paths: {
       models: resolve(abs, paths.models ?? "models"),
@@ -137,6 +164,72 @@ export function resolveEngineConfig(
     },
     vars: Object.fromEntries(Object.entries(settings.vars ?? {}).map(([k, v]) => [k, String(v)])),
   };
+}
+
+/** Catalog names DuckDB or wharf already use: an attached database may not take them. */
+const RESERVED_CATALOGS = ["main", "memory", "system", "temp", "raw", "seeds", "wharf"];
+
+/** Resolves `attach:`: each entry's name and target checked, paths made absolute. */
+function resolveAttach(root: string, attach: EngineSettings["attach"]): AttachedDatabase[] {
+  if (attach === undefined) return [];
+  const where = { location: { file: "wharf.config.ts" } };
+  if (typeof attach !== "object" || attach === null || Array.isArray(attach)) {
+    throw new ConfigError(
+      `Invalid "attach" in wharf.config.ts: expected a mapping of names to databases, e.g. attach: { lake: "lake.duckdb" }`,
+      where,
+    );
+  }
+  return Object.entries(attach).map(([name, entry]) => {
+    const at = `"attach.${name}" in wharf.config.ts`;
+    if (!/^[a-z_][a-z0-9_]*$/.test(name) || RESERVED_CATALOGS.includes(name)) {
+      throw new ConfigError(
+        `Invalid name ${at}: ${
+          RESERVED_CATALOGS.includes(name)
+            ? `"${name}" is taken (by DuckDB or wharf's own schemas)`
+            : "use lower-case letters, digits and underscores"
+        }; pick another name for the database`,
+        where,
+      );
+    }
+    const value = typeof entry === "string" ? { path: entry } : entry;
+    if (typeof value !== "object" || value === null || typeof value.path !== "string") {
+      throw new ConfigError(
+        `Invalid ${at}: expected a path ("lake.duckdb") or { path, readOnly }, got ${
+          JSON.stringify(entry)
+        }`,
+        where,
+      );
+    }
+    for (const key of Object.keys(value)) {
+      if (key === "path" || key === "readOnly") continue;
+      const guess = closest(key, ["path", "readOnly"]);
+      throw new ConfigError(
+        `Unknown key "${key}" in ${at}${
+          guess ? ` (did you mean "${guess}"?)` : ""
+        }: it takes "path" and "readOnly"`,
+        where,
+      );
+    }
+    if (value.readOnly !== undefined && typeof value.readOnly !== "boolean") {
+      throw new ConfigError(`Invalid "readOnly" of ${at}: expected true or false`, where);
+    }
+    const target = parseTargetSpec(value.path, root);
+    if (target.kind === "memory") {
+      throw new ConfigError(
+        `Invalid ${at}: an attached database holds data of its own; ":memory:" would lose it`,
+        where,
+      );
+    }
+    if (target.kind === "motherduck" && target.database !== name) {
+      throw new ConfigError(
+        `Invalid ${at}: MotherDuck attaches a database under its own name, so name the entry after it: attach: { ${
+          target.database || "<database>"
+        }: "md:${target.database || "<database>"}" }`,
+        where,
+      );
+    }
+    return { name, target: target.spec, readOnly: value.readOnly ?? false };
+  }).sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /**

@@ -134,6 +134,29 @@ export class WarehousePathError extends WarehouseError {
 }
 
 /**
+ * The warehouse (or an attached database) is of a kind that cannot be used
+ * here: its DuckDB extension is not installed (`need: "extension"`),
+ * MotherDuck has no token (`"token"`), a DuckLake was given as the
+ * warehouse itself (`"attach"`), or a feature needs a local file
+ * (`"local_file"`). Exit code 2.
+ */
+export class WarehouseTargetError extends WarehouseError {
+  override readonly exitCode = 2;
+  /** What is missing. */
+  readonly need: "extension" | "token" | "attach" | "local_file";
+  constructor(
+    target: string,
+    need: WarehouseTargetError["need"],
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(target, message, options);
+    this.name = "WarehouseTargetError";
+    this.need = need;
+  }
+}
+
+/**
  * The warehouse was written by a newer wharf: its schema version is higher
  * than any this wharf knows. Exit code 2: use a wharf as new, or another file.
  */

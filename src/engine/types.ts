@@ -12,7 +12,7 @@ export type Severity = "error" | "warn";
 
 /** A relation named in a SQL text, where it was named. */
 export interface RelationRef {
-  /** `schema.name`, lower-cased. */
+  /** `schema.name` (`catalog.schema.name` in an attached database), lower-cased. */
   relation: string;
   /** Character offset of the reference in the SQL text. */
   offset: number;
@@ -105,10 +105,12 @@ export interface RowCheck {
 /** A model: one SELECT in `models/<layer>/<name>.sql`. */
 export interface ModelNode {
   kind: "model";
-  /** `<layer>.<name>`, also the relation it builds. */
+  /** `<layer>.<name>` (`<catalog>.<layer>.<name>` in an attached database), also the relation it builds. */
   id: string;
   layer: string;
   name: string;
+  /** The attached database it is built into (`config: { database }`); absent: the warehouse. */
+  catalog?: string;
   /** Path relative to the project root. */
   path: string;
   sql: string;
@@ -137,11 +139,17 @@ export interface SeedNode {
   tags: string[];
 }
 
-/** A `raw.*` table that exists in the warehouse (landed data). */
+/**
+ * A table models read that no model builds: a `raw.*` table of the
+ * warehouse (landed data), or a table of an attached database
+ * (`catalog.schema.name`).
+ */
 export interface SourceNode {
   kind: "source";
   id: string;
   name: string;
+  /** The attached database it is in; absent: the warehouse. */
+  catalog?: string;
   /** Referenced by a model but not landed (yet): only what does not need it can run. */
   missing?: boolean;
 }

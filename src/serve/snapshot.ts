@@ -21,6 +21,7 @@
  */
 import { copyFile, mkdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { requireLocalFile } from "../engine/db/target.ts";
 import { openWarehouse, type Warehouse } from "../engine/db/warehouse.ts";
 import { WarehouseVersionError } from "../engine/errors.ts";
 import type { CoalesceSpec } from "./coalesce_config.ts";
@@ -75,7 +76,20 @@ export class SnapshotManager {
   /** Earlier snapshots still open for requests in flight, closed a few seconds later. */
   #retired = new Map<Snapshot, ReturnType<typeof setTimeout>>();
 
-  constructor(readonly warehouse: string, readonly options: SnapshotOptions) {}
+  /** The warehouse file: snapshots are copies of it. */
+  readonly warehouse: string;
+
+  /**
+   * Keeps snapshots of the warehouse `warehouse` names.
+   *
+   * @throws {WarehouseTargetError} when it is not a local file (MotherDuck, `:memory:`).
+   */
+  constructor(warehouse: string, readonly options: SnapshotOptions) {
+    this.warehouse = requireLocalFile(
+      warehouse,
+      "Snapshots of the warehouse are copies of its file, taken between builds",
+    );
+  }
 
   /** The snapshot answering now. */
   get current(): Snapshot {

@@ -365,7 +365,8 @@ Deno.test("visitpay procedures delivered A, then B, then A again end at A; at th
   const files = {
     "HospitalABC_VisitPay_Procedure_20240101_000000.txt": `${header}1\tACL thing\n2\tBandaid`,
     "HospitalABC_VisitPay_Procedure_20240102_000000.txt": `${header}1\tACL repair`,
-    "HospitalABC_VisitPay_Procedure_20240103_000000.txt": `${header}1\tACL thing`,
+    // A again: the very bytes of the first delivery, under a new name.
+    "HospitalABC_VisitPay_Procedure_20240103_000000.txt": `${header}1\tACL thing\n2\tBandaid`,
     // Another hospital's procedure 1 is another procedure.
     "HospitalXYZ_VisitPay_Procedure_20240104_000000.txt": `${header}1\tX-ray\n2\tCast`,
     // Same delivery time as the next file, landed first (names sort .txt before .txt.gz).

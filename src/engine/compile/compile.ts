@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { quoteIdent, quoteLiteral, quoteRelation } from "../db/sql.ts";
+import { quoteIdent, quoteLiteral, quoteRelation, quoteRelationId } from "../db/sql.ts";
 import type { Graph } from "../graph/build_graph.ts";
 import { trimSql } from "../project/relations.ts";
 import { testKind } from "../test_kinds/index.ts";
@@ -129,7 +129,7 @@ function isInlined(node: ProjectNode | undefined): boolean {
 }
 
 function ephemeralName(id: string): string {
-  return `__wharf_ephemeral_${id.replace(".", "__")}`;
+  return `__wharf_ephemeral_${id.replaceAll(".", "__")}`;
 }
 
 /**
@@ -164,8 +164,7 @@ function relationSql(graph: Graph, id: string): string {
   if (n?.kind === "model" && isInlined(n)) {
     return `(\n${inlineEphemerals(graph, n.sql, n.refs)}\n)`;
   }
-  const [schema, name] = id.split(".");
-  return quoteRelation(schema!, name!);
+  return quoteRelationId(id);
 }
 
 function seedSql(seed: SeedNode, root: string): string {
@@ -205,10 +204,10 @@ export function varsMacro(vars: Readonly<Record<string, string>>): string {
  * nothing to nullify.
  */
 function checkedModel(model: ModelNode, select: string): CompiledChecks {
-  const target = quoteRelation(model.layer, model.name);
-  const rejected = quoteRelation(model.layer, `${model.name}__rejected`);
-  const values = quoteRelation(model.layer, `${model.name}__rejected_values`);
-  const staged = quoteIdent(`__wharf_checked_${model.layer}_${model.name}`);
+  const target = quoteRelation(model.layer, model.name, model.catalog);
+  const rejected = quoteRelation(model.layer, `${model.name}__rejected`, model.catalog);
+  const values = quoteRelation(model.layer, `${model.name}__rejected_values`, model.catalog);
+  const staged = quoteIdent(`__wharf_checked_${model.id.replaceAll(".", "_")}`);
   const alias = quoteIdent(model.name);
   const reject = model.checks.filter((c) => c.onFail === "reject");
   const nullify = model.checks.filter((c) => c.onFail === "nullify");

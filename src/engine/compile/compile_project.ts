@@ -12,6 +12,7 @@ import { loadProject, type LoadProjectOptions } from "../project/load_project.ts
 import type { Project } from "../types.ts";
 import { type CompiledNode, compileNode } from "./compile.ts";
 import { materialization } from "../materializations/index.ts";
+import { splitRelation } from "../db/sql.ts";
 
 /** A project with its graph and every node compiled. */
 export interface CompiledProject {
@@ -24,8 +25,10 @@ export interface CompiledProject {
 
 /** Options of {@linkcode compileProject}. */
 export interface CompileProjectOptions extends LoadProjectOptions {
-  /** `raw.*` tables that exist in the warehouse. */
+  /** `raw.*` (and `wharf.*`) tables that exist in the warehouse. */
   sources?: readonly string[];
+  /** The attached databases that could be read, with their tables (see `buildGraph`). */
+  catalogs?: ReadonlyMap<string, readonly string[]>;
   /**
    * Keep references to raw tables that are not landed out of the error, in
    * `missing`; the caller refuses only the nodes that need them
@@ -45,7 +48,9 @@ export async function compileProject(
   options: CompileProjectOptions = {},
 ): Promise<CompiledProject> {
   const project = await loadProject(config, options);
-  const { graph, issues, missing } = buildGraph(project, options.sources);
+  const { graph, issues, missing } = buildGraph(project, options.sources, {
+    catalogs: options.catalogs,
+  });
   const all = [
     ...project.issues,
     ...issues,
@@ -166,11 +171,11 @@ export function planFor(
   return { nodes, parents };
 }
 
-/** Relative path (under the target folder) of a node's executed SQL. */
+/** Relative path (under the target folder) of a node's executed SQL: `run/[catalog/]schema/name.sql`. */
 function runFile(n: CompiledNode): string {
   if (n.kind === "test") return join("run", "tests", `${n.name}.sql`);
-  const [schema, name] = n.relation.split(".");
-  return join("run", schema!, `${name}.sql`);
+  const { catalog, schema, name } = splitRelation(n.relation);
+  return join("run", ...(catalog ? [catalog] : []), schema, `${name}.sql`);
 }
 
 /**

@@ -5,8 +5,9 @@
  * @module
  */
 import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from "@duckdb/node-api";
-import { WarehouseError, WarehousePathError } from "../errors.ts";
-import { describeHolder, findHolder, registerHolder } from "./register_holder.ts";
+import type { AttachedDatabase } from "../config.ts";
+import { WarehouseError } from "../errors.ts";
+import { type WarehouseTarget, warehouseTarget } from "./target.ts";
 import { runStatements, type StatementResult } from "./run_statements.ts";
 import {
   checkSchemaVersion,
@@ -62,6 +63,12 @@ export interface OpenWarehouseOptions {
    * `schema/warehouse_schema.ts`). Default: wharf's own.
    */
   migrations?: readonly Migration[];
+  /**
+   * Databases to attach under their names (`EngineConfig.attach`): read-only
+   * when the warehouse is or the entry says so; a local file that does not
+   * exist is created, or left out when read-only (it holds nothing to read).
+   */
+  attach?: readonly AttachedDatabase[];
 }
 
 /** One connection's worth of queries, used inside {@linkcode Warehouse.withConnection}. */
@@ -234,14 +241,23 @@ export class Warehouse implements Session {
   readonly #release: () => void;
   #closed = false;
 
-  /** Path of the database file (`:memory:` for an in-memory warehouse). */
+  /** Path of the database file (`:memory:` for an in-memory warehouse, `md:…` for MotherDuck). */
   readonly path: string;
 
-  /** `release` runs once on close (it removes the holder record, if any). */
-  constructor(instance: DuckDBInstance, path: string, release: () => void = () => {}) {
+  /** The names of the databases attached beside it (see {@linkcode OpenWarehouseOptions.attach}). */
+  readonly catalogs: readonly string[];
+
+  /** `release` runs once on close (it removes the holder records, if any). */
+  constructor(
+    instance: DuckDBInstance,
+    path: string,
+    release: () => void = () => {},
+    catalogs: readonly string[] = [],
+  ) {
     this.#instance = instance;
     this.path = path;
     this.#release = release;
+    this.catalogs = catalogs;
   }
 
   /**
@@ -386,68 +402,20 @@ export class Warehouse implements Session {
   }
 }
 
-/** DuckDB's database files carry "DUCK" at byte 8. */
-const MAGIC = new TextEncoder().encode("DUCK");
-
 /**
- * Checks that `path` can be a warehouse: missing (it will be created), or a
- * DuckDB database file. Returns whether it exists.
- *
- * @throws {WarehousePathError} for a folder, or a file that is not a DuckDB
- * database (DuckDB would read a CSV or Parquet file as a view and build
- * into memory).
- */
-export async function checkWarehousePath(path: string): Promise<boolean> {
-  let stat: Deno.FileInfo;
-  try {
-    stat = await Deno.stat(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
-  if (stat.isDirectory) {
-    throw new WarehousePathError(
-      path,
-      `Warehouse "${path}" is a folder: pass --db with a database file, e.g. --db ${path}/warehouse.duckdb`,
-    );
-  }
-  const head = new Uint8Array(12);
-  const file = await Deno.open(path, { read: true });
-  let n = 0;
-  try {
-    while (n < head.length) {
-      const r = await file.read(head.subarray(n));
-      if (r === null) break;
-      n += r;
-    }
-  } finally {
-    file.close();
-  }
-  if (n === 0) {
-    throw new WarehousePathError(
-      path,
-      `Warehouse "${path}" is an empty file, not a DuckDB database: delete it and wharf creates the warehouse there, or pass --db with another path`,
-    );
-  }
-  if (n < head.length || MAGIC.some((b, i) => head[8 + i] !== b)) {
-    throw new WarehousePathError(
-      path,
-      `Warehouse "${path}" is not a DuckDB database: pass --db with a .duckdb file, or a path that does not exist yet to create one; nothing was written`,
-    );
-  }
-  return true;
-}
-
-/**
- * Opens (and creates, unless read-only) the warehouse file at `path`. Opened
- * for writing, a warehouse written by an older wharf is upgraded to this
- * one's schema version; read-only, it is read as it is.
+ * Opens (and creates, unless read-only) the warehouse `path` names (a local
+ * file, `:memory:` or `md:<database>`: see `target.ts`) and attaches
+ * `options.attach` beside it. Opened for writing, a warehouse written by an
+ * older wharf is upgraded to this one's schema version; read-only, it is
+ * read as it is.
  *
  * @throws {WarehouseError} when another process holds the file's lock, or
  * an upgrade fails.
  * @throws {WarehouseVersionError} when a newer wharf wrote the warehouse.
  * @throws {WarehousePathError} when the path is a folder or a file that is
  * not a DuckDB database.
+ * @throws {WarehouseTargetError} when the DuckDB extension a target needs
+ * is not installed, or MotherDuck has no token.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -465,7 +433,8 @@ export async function openWarehouse(
   const config: Record<string, string> = {};
   if (options.memoryLimit) config.memory_limit = options.memoryLimit;
   if (options.threads) config.threads = String(options.threads);
-  const present = path === ":memory:" || await checkWarehousePath(path);
+  const target = warehouseTarget(path);
+  const present = await target.prepare();
   if (options.readOnly) config.access_mode = "READ_ONLY";
   if (options.mustExist ?? options.readOnly) {
     if (!present) {
@@ -475,24 +444,96 @@ export async function openWarehouse(
       );
     }
   }
+  // Every attached database is checked before anything is opened or created.
+  const attach = await prepareAttach(options);
   const deadline = Date.now() + (options.lockWaitMs ?? (options.readOnly ? 0 : 3000));
-  let instance: DuckDBInstance;
+  const instance = await whileLocked(target, deadline, () => DuckDBInstance.create(path, config));
+  const releases = options.holder ? [target.hold(options.holder, !!options.readOnly)] : [];
+  const release = () => releases.forEach((r) => r());
+  let catalogs: string[];
+  try {
+    catalogs = await attachAll(instance, attach, options.holder, deadline, releases);
+  } catch (err) {
+    instance.closeSync();
+    release();
+    throw err;
+  }
+  return await withSchema(new Warehouse(instance, path, release, catalogs), options);
+}
+
+/** Runs `open` until it succeeds, or fails otherwise than on another process's lock, or `deadline` passes. */
+async function whileLocked<T>(
+  target: WarehouseTarget,
+  deadline: number,
+  open: () => Promise<T>,
+): Promise<T> {
   for (let delay = 25;; delay = Math.min(delay * 2, 250)) {
     try {
-      instance = await DuckDBInstance.create(path, config);
-      break;
+      return await open();
     } catch (err) {
-      const locked = /Could not set lock on file/.test(
-        err instanceof Error ? err.message : String(err),
-      );
-      if (!locked || Date.now() + delay > deadline) throw await warehouseError(path, err);
+      if (!target.isLocked(err) || Date.now() + delay > deadline) throw await target.explain(err);
       await new Promise((r) => setTimeout(r, delay));
     }
   }
-  const release = options.holder && path !== ":memory:"
-    ? registerHolder(path, options.holder, { readOnly: !!options.readOnly })
-    : undefined;
-  return await withSchema(new Warehouse(instance, path, release), options);
+}
+
+/** An attached database about to be attached: its target, checked, and how. */
+interface PreparedAttach {
+  name: string;
+  target: WarehouseTarget;
+  readOnly: boolean;
+}
+
+/**
+ * Checks `options.attach` (paths, extensions, tokens) and decides how each
+ * is attached: read-only when the warehouse is or the entry says so; a local
+ * file that does not exist is left out when read-only, since it holds
+ * nothing to read.
+ */
+async function prepareAttach(options: OpenWarehouseOptions): Promise<PreparedAttach[]> {
+  const out: PreparedAttach[] = [];
+  for (const db of options.attach ?? []) {
+    const target = warehouseTarget(db.target, { attachedAs: db.name });
+    const readOnly = !!options.readOnly || db.readOnly;
+    if (!(await target.prepare()) && readOnly) continue;
+    out.push({ name: db.name, target, readOnly });
+  }
+  return out;
+}
+
+/**
+ * Attaches `attach` to `instance` and returns the names attached. Holder
+ * records of attached files are released with the warehouse.
+ */
+async function attachAll(
+  instance: DuckDBInstance,
+  attach: readonly PreparedAttach[],
+  holder: string | undefined,
+  deadline: number,
+  releases: (() => void)[],
+): Promise<string[]> {
+  if (attach.length === 0) return [];
+  const connection = await instance.connect();
+  try {
+    const main = String(
+      (await connection.runAndReadAll("SELECT current_database()")).getRows()[0]?.[0],
+    );
+    for (const { name, target } of attach) {
+      if (name === main) {
+        throw new WarehouseError(
+          target.spec,
+          `Cannot attach "${name}": the warehouse itself is the catalog "${name}" (DuckDB names it after its file): rename attach.${name} in wharf.config.ts`,
+        );
+      }
+    }
+    for (const { name, target, readOnly } of attach) {
+      await whileLocked(target, deadline, () => connection.run(target.attachSql(name, readOnly)));
+      if (holder) releases.push(target.hold(holder, readOnly));
+    }
+    return attach.map((a) => a.name);
+  } finally {
+    connection.closeSync();
+  }
 }
 
 /** Upgrades (or, read-only, checks) the warehouse's schema; closes it on failure. */
@@ -506,30 +547,4 @@ async function withSchema(wh: Warehouse, options: OpenWarehouseOptions): Promise
     wh.close();
     throw err;
   }
-}
-
-/** Says what went wrong opening a warehouse, and what to do about a lock. */
-async function warehouseError(path: string, err: unknown): Promise<WarehouseError> {
-  const message = err instanceof Error ? err.message : String(err);
-  const lock = /Conflicting lock is held in (.*?) \(PID (\d+)\)/.exec(message);
-  const holder = lock && await findHolder(path, Number(lock[2]), lock[1]!);
-  if (holder) {
-    return new WarehouseError(
-      path,
-      `Cannot open warehouse "${path}": ${describeHolder(holder)}: ${
-        holder.readOnly ? "wait for it to finish or quit it" : "wait for it to finish"
-      }, or pass --db to use another file`,
-      { cause: err },
-    );
-  }
-  if (lock) {
-    return new WarehouseError(
-      path,
-      `Cannot open warehouse "${path}": it is in use by another process (PID ${lock[2]}, ${
-        lock[1]
-      }): wait for it to finish or stop it, or pass --db to use another file`,
-      { cause: err },
-    );
-  }
-  return new WarehouseError(path, `Cannot open warehouse "${path}": ${message}`, { cause: err });
 }

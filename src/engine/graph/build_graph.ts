@@ -74,11 +74,26 @@ export function topologicalOrder(ids: readonly string[], parents: Map<string, st
   return order;
 }
 
+/** Options of {@linkcode buildGraph}. */
+export interface BuildGraphOptions {
+  /**
+   * The attached databases that could be read, each with its tables and
+   * views (`catalog.schema.name`). References into another attached
+   * database are taken on trust.
+   */
+  catalogs?: ReadonlyMap<string, readonly string[]>;
+}
+
 /**
- * Resolves every reference of the project against its models, seeds and the
- * `raw.*` tables that exist (`sources`), and orders the nodes. Without
- * `sources` (no warehouse to ask), every `raw.*` reference is taken as a
- * source.
+ * Resolves every reference of the project against its models, seeds and
+ * the tables that exist (`sources`: the warehouse's `raw.*` and `wharf.*`
+ * tables as `schema.name`; `options.catalogs`: those of the attached
+ * databases), and orders the nodes. Without `sources` (no warehouse to
+ * ask), every `raw.*` reference is taken as a source.
+ *
+ * A reference into an attached database (`lake.raw.orders`) is a model
+ * built there, or a table of it, which becomes a source node; a schema
+ * the project builds models into in that database holds only those models.
  *
  * Unknown references are returned as issues (with a suggestion); a cycle
  * throws {@linkcode CycleError} when it is the only problem, otherwise it is
@@ -104,6 +119,7 @@ export function topologicalOrder(ids: readonly string[], parents: Map<string, st
 export function buildGraph(
   project: Project,
   sources?: readonly string[],
+  options: BuildGraphOptions = {},
 ): { graph: Graph; issues: ProjectIssue[]; missing: Map<string, ProjectIssue[]> } {
   const issues: ProjectIssue[] = [];
   // Raw tables referenced but not landed: their problems are kept apart, so
@@ -113,7 +129,7 @@ export function buildGraph(
   const rawRefs = [...project.models, ...project.tests]
     .flatMap((n) => n.kind === "model" ? [...n.refs, ...n.checkRefs] : "refs" in n ? n.refs : [])
     .map((r) => r.relation).filter((r) => r.startsWith("raw.") || r.startsWith("wharf."));
-  // wharf's own tables are sources only where a model reads them.
+  // wharf's own tables are sources only where a model reads them; so are attached databases' tables.
   const referenced = new Set(rawRefs);
   for (
     const s of (sources ?? rawRefs).filter((s) =>
@@ -134,10 +150,58 @@ export function buildGraph(
     const name = id.split(".").pop()!;
     byName.set(name, [...(byName.get(name) ?? []), id]);
   }
+  const attached = new Map(project.config.attach.map((a) => [a.name, a]));
+  const listed = options.catalogs ?? new Map<string, readonly string[]>();
+  // `catalog.layer` of the models built into attached databases: those schemas hold only models.
+  const builtInto = new Set(
+    project.models.filter((m) => m.catalog).map((m) => `${m.catalog}.${m.layer}`),
+  );
+
+  /** Resolves `catalog.schema.name`: a model built there, or a table of the attached database. */
+  const resolveAttached = (ref: string, file: string, where: ProjectIssue["location"]) => {
+    const [catalog, schema] = ref.split(".") as [string, string];
+    const db = attached.get(catalog);
+    const fail = (what: string, candidates: readonly string[]) => {
+      const guess = candidates.length ? closest(ref, candidates) : undefined;
+      issues.push({
+        message: `Cannot resolve relation "${ref}" in ${file}: ${what}${
+          guess ? ` (did you mean "${guess}"?)` : ""
+        }`,
+        location: where,
+      });
+      return undefined;
+    };
+    if (!db) {
+      return fail(
+        `no database "${catalog}" is attached (${
+          attached.size
+            ? `wharf.config.ts attaches ${[...attached.keys()].map((k) => `"${k}"`).join(", ")}`
+            : "wharf.config.ts attaches none"
+        }): attach it there, e.g. attach: { ${catalog}: "${catalog}.duckdb" }; relations of the warehouse itself are written without a database`,
+        // The warehouse's own relation, when that is what was meant.
+        relations.filter((r) => r === ref.slice(catalog.length + 1)),
+      );
+    }
+    if (builtInto.has(`${catalog}.${schema}`)) {
+      return fail(
+        `no such model built into "${catalog}"`,
+        relations.filter((r) => r.startsWith(`${catalog}.`)),
+      );
+    }
+    const tables = listed.get(catalog);
+    if (tables && !tables.includes(ref)) {
+      return fail(`no such table in the attached database "${catalog}" (${db.target})`, tables);
+    }
+    if (!nodes.has(ref)) {
+      nodes.set(ref, { kind: "source", id: ref, name: ref.split(".").pop()!, catalog });
+    }
+    return ref;
+  };
 
   const resolve = (ref: string, file: string, at: Partial<RelationRef>): string | undefined => {
     if (nodes.has(ref) && relations.includes(ref)) return ref;
     const where = { file, line: at.line, column: at.column };
+    if (ref.split(".").length === 3) return resolveAttached(ref, file, where);
     if (!ref.includes(".")) {
       const same = byName.get(ref) ?? [];
       if (same.length === 1) {
@@ -149,14 +213,23 @@ export function buildGraph(
       }
     }
     const schema = ref.includes(".") ? ref.split(".")[0] : undefined;
+    const elsewhere = relations.filter((r) => r.endsWith(`.${ref}`) && r.split(".").length === 3);
     const what = schema === "raw"
       ? "no such raw table in the warehouse (land it first with `wharf land`, `wharf tic` or `wharf enrich npi`)"
       : schema === "wharf"
       ? "no such wharf table in the warehouse yet (the command that keeps it creates it, e.g. `wharf enrich npi` for wharf.npi_ledger)"
       : schema === "seeds"
       ? "no such seed"
+      : elsewhere.length === 1
+      ? `it is built into the attached database "${elsewhere[0]!.split(".")[0]}": write "${
+        elsewhere[0]
+      }"`
+      : schema !== undefined && attached.has(schema)
+      ? `"${schema}" is an attached database: name its tables with their schema too, e.g. "${schema}.main.${
+        ref.split(".")[1]
+      }"`
       : "no such model";
-    const guess = closest(ref, relations);
+    const guess = elsewhere.length === 1 ? undefined : closest(ref, relations);
     const issue = {
       message: `Cannot resolve relation "${ref}" in ${file}: ${what}${
         guess ? ` (did you mean "${guess}"?)` : ""

@@ -1,7 +1,8 @@
 /**
  * dbt-style node selection: `name`, `layer.name`, `layer`, `+name` (with ancestors),
  * `name+` (with descendants), `2+name` / `name+1` (bounded depth),
- * `tag:x`, `path:models/staging`, `layer:staging`, `type:seed`, `*` in names;
+ * `tag:x`, `path:models/staging`, `layer:staging`, `catalog:lake` (built into or
+ * read from an attached database), `type:seed`, `*` in names (`lake.*`);
  * space-separated selectors are a union, comma-joined ones an intersection.
  *
  * @module
@@ -24,6 +25,10 @@ function nodeTags(n: ProjectNode): string[] {
   if (n.kind === "model") return n.config.tags;
   if (n.kind === "seed") return n.tags;
   return [];
+}
+
+function nodeCatalog(n: ProjectNode): string | undefined {
+  return n.kind === "model" || n.kind === "source" ? n.catalog : undefined;
 }
 
 function matchAtom(graph: Graph, atom: string): Set<string> {
@@ -52,12 +57,15 @@ function matchAtom(graph: Graph, atom: string): Set<string> {
       case "layer":
         hit = n.kind === "model" && re.test(n.layer);
         break;
+      case "catalog":
+        hit = re.test(nodeCatalog(n) ?? "");
+        break;
       case "type":
         hit = re.test(n.kind) || (value === "test" && n.kind.endsWith("_test"));
         break;
       default:
         throw new UsageError(
-          `Unknown selector method "${method}" in "${atom}": use tag:, path:, layer: or type:`,
+          `Unknown selector method "${method}" in "${atom}": use tag:, path:, layer:, catalog: or type:`,
         );
     }
     if (hit) out.add(n.id);
@@ -78,6 +86,8 @@ function candidates(graph: Graph, method: string): string[] {
       return values((n) => [nodePath(n)]);
     case "layer":
       return values((n) => [n.kind === "model" ? n.layer : undefined]);
+    case "catalog":
+      return values((n) => [nodeCatalog(n)]);
     case "type":
       return ["model", "seed", "source", "test"];
     default:
@@ -106,7 +116,7 @@ function noMatch(graph: Graph, atom: string, method: string, value: string): Usa
     ? ` (did you mean ${quote(holding.slice(0, 4)).replace(/, ([^,]*)$/, " or $1")}?)`
     : guess
     ? ` (did you mean "${prefix}${guess}"?)`
-    : method === "tag" || method === "layer" || method === "type"
+    : method === "tag" || method === "layer" || method === "catalog" || method === "type"
     ? known.length
       ? `: known ${method}s are ${quote([...known].sort())}`
       : `: there are no ${method}s`

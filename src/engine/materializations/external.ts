@@ -23,7 +23,7 @@
  */
 import { basename, dirname, join, resolve } from "node:path";
 import { z } from "zod";
-import { quoteIdent, quoteLiteral, quoteRelation } from "../db/sql.ts";
+import { quoteIdent, quoteLiteral, quoteRelation, quoteRelationId } from "../db/sql.ts";
 import { ModelError } from "../errors.ts";
 import { closest } from "../suggest.ts";
 import { mapping, text, textList } from "../yaml/yaml_schema.ts";
@@ -148,8 +148,7 @@ function externalView(
   partitionBy: readonly string[],
   rows: number,
 ): string {
-  const [schema, name] = relation.split(".");
-  const head = `CREATE OR REPLACE VIEW ${quoteRelation(schema!, name!)} AS\nSELECT `;
+  const head = `CREATE OR REPLACE VIEW ${quoteRelationId(relation)} AS\nSELECT `;
   if (partitionBy.length && rows === 0) {
     return `${head}${
       columns.map((c) => `CAST(NULL AS ${c.type}) AS ${quoteIdent(c.name)}`).join(", ")
@@ -194,7 +193,7 @@ export const external = defineMaterialization({
       sql,
       script:
         `-- the Parquet files, written beside "${config.location}" and then swapped in for the previous ones\n${sql};\n\n-- then the view over them, with the model's columns in order (partition columns typed as its SELECT gives them)\nCREATE OR REPLACE VIEW ${
-          quoteRelation(model.layer, model.name)
+          quoteRelation(model.layer, model.name, model.catalog)
         } AS\nSELECT * FROM read_parquet(${glob}, hive_partitioning = ${
           partitionBy.length > 0
         });\n`,

@@ -9,7 +9,7 @@
  * @module
  */
 import { z } from "zod";
-import { quoteIdent, quoteRelation } from "../db/sql.ts";
+import { quoteIdent, quoteRelation, quoteRelationId, splitRelation } from "../db/sql.ts";
 import type { Session } from "../db/warehouse.ts";
 import { WharfError } from "../errors.ts";
 import type { ModelNode } from "../types.ts";
@@ -27,18 +27,17 @@ function dedupe(model: ModelNode, watermark: string): string {
 }
 
 async function countRows(session: Session, relation: string): Promise<number> {
-  const [schema, name] = relation.split(".");
   const rows = await session.query(
-    `SELECT count(*)::DOUBLE AS n FROM ${quoteRelation(schema!, name!)}`,
+    `SELECT count(*)::DOUBLE AS n FROM ${quoteRelationId(relation)}`,
   );
   return Number(rows[0]?.n ?? 0);
 }
 
 async function tableExists(session: Session, relation: string): Promise<boolean> {
-  const [schema, name] = relation.split(".");
+  const { catalog, schema, name } = splitRelation(relation);
   const rows = await session.query(
-    "SELECT 1 FROM information_schema.tables WHERE table_schema = ? AND table_name = ? AND table_type = 'BASE TABLE'",
-    [schema!, name!],
+    "SELECT 1 FROM information_schema.tables WHERE table_catalog = coalesce(?, current_database()) AND table_schema = ? AND table_name = ? AND table_type = 'BASE TABLE'",
+    [catalog ?? null, schema, name],
   );
   return rows.length > 0;
 }
@@ -54,9 +53,9 @@ export const incremental = defineMaterialization({
   }),
   parts: z.object({ incremental: z.array(z.string()) }),
   compile: ({ model, select, config: { watermark } }) => {
-    const target = quoteRelation(model.layer, model.name);
+    const target = quoteRelation(model.layer, model.name, model.catalog);
     const wm = quoteIdent(watermark);
-    const staged = quoteIdent(`__wharf_new_${model.layer}_${model.name}`);
+    const staged = quoteIdent(`__wharf_new_${model.id.replaceAll(".", "_")}`);
     const keys = model.config.uniqueKey.map(quoteIdent);
     const from = `SELECT * FROM (\n${select}\n) AS ${SRC}`;
     const later = [

@@ -14,7 +14,9 @@ export const table = defineMaterialization({
   checks: true,
   parts: NO_PARTS,
   compile: ({ model, select }) => {
-    const sql = `CREATE OR REPLACE TABLE ${quoteRelation(model.layer, model.name)} AS\n${select}\n`;
+    const sql = `CREATE OR REPLACE TABLE ${
+      quoteRelation(model.layer, model.name, model.catalog)
+    } AS\n${select}\n`;
     return { sql, script: `${sql.trimEnd()};\n`, parts: {} };
   },
   build: async (wh, { sql }) => ({ rows: await wh.count(sql) }),

@@ -15,7 +15,9 @@ export const view = defineMaterialization({
   checks: true,
   parts: NO_PARTS,
   compile: ({ model, select }) => {
-    const sql = `CREATE OR REPLACE VIEW ${quoteRelation(model.layer, model.name)} AS\n${select}\n`;
+    const sql = `CREATE OR REPLACE VIEW ${
+      quoteRelation(model.layer, model.name, model.catalog)
+    } AS\n${select}\n`;
     return { sql, script: `${sql.trimEnd()};\n`, parts: {} };
   },
   build: async (wh, { sql }) => {

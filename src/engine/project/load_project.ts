@@ -66,7 +66,7 @@ export async function loadProject(
 ): Promise<Project> {
   const files = await discoverFiles(config);
   const yaml = await readYaml(config, files);
-  const configured = mergeConfig(files, yaml);
+  const configured = mergeConfig(files, yaml, { attach: config.attach });
   const { rendered, issues: renderIssues } = await renderSql(
     [
       ...configured.models.map((m) => ({ path: m.path, kind: "model" as const, id: m.id })),

@@ -11,8 +11,10 @@
  *
  * @module
  */
+import type { AttachedDatabase } from "../config.ts";
 import { findMaterialization, MATERIALIZATIONS } from "../materializations/index.ts";
 import type { ProjectIssue } from "../errors.ts";
+import { closest } from "../suggest.ts";
 import { folderSegments, isInFolder, type NodeFile, type ProjectFiles } from "./discover_files.ts";
 import type { DescribedEntry, ModelEntry, ProjectYaml, TestEntry } from "./read_yaml.ts";
 import { readChecks } from "./read_checks.ts";
@@ -143,6 +145,48 @@ function configure(entry: ModelEntry): ModelConfig {
   return config;
 }
 
+/**
+ * The attached database a model's `config: { database }` builds it into,
+ * or undefined (reported) when it is not attached, attached read-only, or
+ * the model is not built at all.
+ */
+function databaseOf(
+  entry: ModelEntry,
+  config: ModelConfig,
+  attach: readonly AttachedDatabase[],
+): string | undefined {
+  const name = entry.config!.database!.toLowerCase();
+  const at = [...entry.path, "config", "database"];
+  const db = attach.find((a) => a.name === name);
+  if (!db) {
+    const guess = closest(name, attach.map((a) => a.name));
+    entry.file.report(
+      at,
+      `"${name}" is not an attached database${guess ? ` (did you mean "${guess}"?)` : ""}: ${
+        attach.length
+          ? `wharf.config.ts attaches ${attach.map((a) => `"${a.name}"`).join(", ")}`
+          : "wharf.config.ts attaches none"
+      }; attach it there, e.g. attach: { ${name}: "${name}.duckdb" }`,
+    );
+    return undefined;
+  }
+  if (db.readOnly) {
+    entry.file.report(
+      at,
+      `"${name}" is attached read-only, so no model can be built into it: drop readOnly from attach.${name} in wharf.config.ts`,
+    );
+    return undefined;
+  }
+  if (findMaterialization(config.materialized)?.inlined) {
+    entry.file.report(
+      at,
+      `${config.materialized} models are not built, so they go into no database: remove "database"`,
+    );
+    return undefined;
+  }
+  return name;
+}
+
 function sanitize(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9_]+/g, "_");
 }
@@ -154,11 +198,21 @@ function testName(test: GenericTest, owner: string, index: number): string {
   return sanitize(`${test.kind}_${owner}${col}${suffix}`);
 }
 
+/** Options of {@linkcode mergeConfig}. */
+export interface MergeConfigOptions {
+  /** The databases attached to the warehouse, which models may be built into. */
+  attach?: readonly AttachedDatabase[];
+}
+
 /**
  * Settles the configuration of every node of `files` from `yaml`.
  * Problems in YAML are reported to their files; others are returned.
  */
-export function mergeConfig(files: ProjectFiles, yaml: ProjectYaml): ConfiguredProject {
+export function mergeConfig(
+  files: ProjectFiles,
+  yaml: ProjectYaml,
+  options: MergeConfigOptions = {},
+): ConfiguredProject {
   const issues: ProjectIssue[] = [];
   const modelEntries = match(yaml.models, files.models, "model");
   const seedEntries = match(yaml.seeds, files.seeds, "seed");
@@ -188,14 +242,18 @@ export function mergeConfig(files: ProjectFiles, yaml: ProjectYaml): ConfiguredP
 
   const models: ConfiguredModel[] = [];
   for (const file of files.models) {
-    const id = `${file.layer}.${file.name}`;
-    const entry = modelEntries.get(id);
+    const entry = modelEntries.get(`${file.layer}.${file.name}`);
     const config = entry ? configure(entry) : defaultConfig();
+    const catalog = entry?.config?.database === undefined
+      ? undefined
+      : databaseOf(entry, config, options.attach ?? []);
+    const id = `${catalog ? `${catalog}.` : ""}${file.layer}.${file.name}`;
     const model: ConfiguredModel = {
       kind: "model",
       id,
       layer: file.layer,
       name: file.name,
+      ...(catalog ? { catalog } : {}),
       path: file.path,
       description: entry?.description ?? "",
       columns: entry?.columns ?? [],

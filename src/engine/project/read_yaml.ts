@@ -52,6 +52,8 @@ export interface DescribedEntry {
 /** A model's `config:` as YAML gives it. */
 export interface ModelConfigEntry {
   materialized?: string;
+  /** The attached database the model is built into. */
+  database?: string;
   unique_key?: string[];
   tags?: string[];
   enabled?: boolean;
@@ -103,6 +105,7 @@ const modelConfig = mapping("a model's config", {
   unique_key: textList().optional(),
   tags: textList().optional(),
   enabled: flag().optional(),
+  database: text("the name of an attached database").optional(),
 }, { alsoKnown: SETTING_KEYS });
 
 /** What every test reads beside its kind's arguments (which report unknown keys). */

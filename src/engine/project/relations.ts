@@ -9,6 +9,8 @@ import type { RelationRef } from "../types.ts";
 /** A table reference as DuckDB's parser reports it. */
 interface BaseTable {
   type: "BASE_TABLE";
+  /** The database (attached catalog) named, or "". */
+  catalog_name?: string;
   schema_name: string;
   table_name: string;
   query_location: number;
@@ -39,8 +41,9 @@ export function lineColumn(text: string, offset: number): { line: number; column
 
 /**
  * Lists the relations a query reads: every table reference that is not a
- * CTE name, lower-cased as `schema.name` (or just `name` when unqualified),
- * one entry per occurrence, in order of appearance.
+ * CTE name, lower-cased as `schema.name` (or just `name` when unqualified,
+ * `catalog.schema.name` when it names a database), one entry per
+ * occurrence, in order of appearance.
  *
  * @example
  * ```ts
@@ -51,6 +54,8 @@ export function lineColumn(text: string, offset: number): { line: number; column
  * assert.deepEqual(extractRelations(ast, "select * from raw.x"), [
  *   { relation: "raw.x", offset: 14, line: 1, column: 15 },
  * ]);
+ * const lake = { ...ast, catalog_name: "Lake" };
+ * assert.equal(extractRelations(lake, "select * from Lake.raw.x")[0]!.relation, "lake.raw.x");
  * ```
  */
 export function extractRelations(ast: unknown, sql: string): RelationRef[] {
@@ -73,10 +78,11 @@ export function extractRelations(ast: unknown, sql: string): RelationRef[] {
   walk(ast);
   const refs: RelationRef[] = [];
   for (const t of tables) {
+    const catalog = (t.catalog_name ?? "").toLowerCase();
     const schema = t.schema_name.toLowerCase();
     const table = t.table_name.toLowerCase();
     if (schema === "" && ctes.has(table)) continue;
-    const relation = schema === "" ? table : `${schema}.${table}`;
+    const relation = [catalog, schema, table].filter((p) => p !== "").join(".");
     refs.push({ relation, offset: t.query_location, ...lineColumn(sql, t.query_location) });
   }
   return refs.sort((a, b) => a.offset - b.offset);

@@ -166,9 +166,11 @@ export async function executePlan(
     }
   }
   const schemas = new Set(
-    plan.nodes.filter((n) => n.kind !== "test").map((n) => n.relation.split(".")[0]!),
+    plan.nodes.filter((n) => n.kind !== "test").map((n) => n.relation.replace(/\.[^.]*$/, "")),
   );
-  for (const schema of schemas) await wh.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+  for (const schema of schemas) {
+    await wh.exec(`CREATE SCHEMA IF NOT EXISTS ${schema.split(".").map(quoteIdent).join(".")}`);
+  }
 
   const results: NodeResult[] = [];
   try {

@@ -5,7 +5,7 @@
  */
 import type { EngineConfig } from "../config.ts";
 import { openWarehouse, type QueryResult } from "../db/warehouse.ts";
-import { quoteRelation } from "../db/sql.ts";
+import { quoteRelationId } from "../db/sql.ts";
 import { findNode } from "../graph/find_node.ts";
 import { ModelError } from "../errors.ts";
 import { compileWithWarehouse } from "./run_project.ts";
@@ -28,17 +28,16 @@ export async function previewNode(
   name: string,
   options: PreviewOptions,
 ): Promise<{ id: string; result: QueryResult }> {
-  const wh = await openWarehouse(options.db, { readOnly: true });
+  const wh = await openWarehouse(options.db, { readOnly: true, attach: config.attach });
   try {
     const cp = await compileWithWarehouse(config, wh);
     const id = findNode(cp.graph, name);
     const c = cp.compiled.get(id);
-    const [schema, table] = id.split(".");
     const from = c?.kind === "model"
       ? `(\n${c.select}\n)`
       : c?.kind === "test"
       ? `(\n${c.query}\n)`
-      : quoteRelation(schema!, table!);
+      : quoteRelationId(id);
     try {
       const result = await wh.read(`SELECT * FROM ${from} LIMIT ${Math.floor(options.limit)}`);
       return { id, result };

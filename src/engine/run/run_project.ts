@@ -5,7 +5,9 @@
  * @module
  */
 import type { EngineConfig } from "../config.ts";
-import { UsageError, WarehouseError, WarehousePathError } from "../errors.ts";
+import { UsageError, WarehouseError, WarehousePathError, WarehouseTargetError } from "../errors.ts";
+import { quoteLiteral } from "../db/sql.ts";
+import { warehouseTarget } from "../db/target.ts";
 import { openWarehouse, type Session, type Warehouse } from "../db/warehouse.ts";
 import {
   blockedByMissingSources,
@@ -57,42 +59,76 @@ export interface RunSummary {
  */
 export async function listSources(session: Session): Promise<string[]> {
   const rows = await session.query(
-    "SELECT table_schema || '.' || table_name AS id FROM information_schema.tables WHERE table_schema IN ('raw', 'wharf') ORDER BY 1",
+    "SELECT table_schema || '.' || table_name AS id FROM information_schema.tables WHERE table_catalog = current_database() AND table_schema IN ('raw', 'wharf') ORDER BY 1",
   );
   return rows.map((r) => String(r.id).toLowerCase());
 }
 
 /**
+ * The tables and views of each database attached to `wh`, as
+ * `catalog.schema.name`: what models may read there.
+ */
+export async function listCatalogs(wh: Warehouse): Promise<Map<string, string[]>> {
+  const catalogs = new Map<string, string[]>(wh.catalogs.map((c) => [c, []]));
+  if (catalogs.size === 0) return catalogs;
+  const rows = await wh.query(
+    `SELECT table_catalog AS catalog, table_catalog || '.' || table_schema || '.' || table_name AS id
+     FROM information_schema.tables
+     WHERE table_catalog IN (${wh.catalogs.map(quoteLiteral).join(", ")})
+       AND table_schema NOT IN ('information_schema', 'pg_catalog')
+     ORDER BY 2`,
+  );
+  for (const r of rows) catalogs.get(String(r.catalog))?.push(String(r.id).toLowerCase());
+  return catalogs;
+}
+
+/**
  * Compiles the project for reading it (ls, compile, show, docs): against the
- * warehouse's `raw.*` tables when the file exists and can be read, else
- * taking every `raw.*` reference on trust.
+ * warehouse's `raw.*` tables and the attached databases' tables, those that
+ * exist and can be read; a warehouse not built yet (or busy) has its
+ * `raw.*` references taken on trust.
+ *
+ * @throws {WarehousePathError} for a path that is not a DuckDB database.
+ * @throws {WarehouseTargetError} for a warehouse whose extension is not installed.
  */
 export async function inspectProject(config: EngineConfig, db: string): Promise<CompiledProject> {
-  let sources: string[] | undefined;
+  const present = await warehouseTarget(db).prepare();
+  if (!present && config.attach.length === 0) {
+    return compileProject(config, { deferMissingSources: true });
+  }
+  let catalogs: Map<string, string[]> | undefined;
   try {
-    await Deno.stat(db);
-    const wh = await openWarehouse(db, { readOnly: true });
+    // Without a warehouse yet, the attached databases are still read (on a scratch one).
+    const attach = config.attach.map((a) => ({ ...a, readOnly: true }));
+    const wh = present
+      ? await openWarehouse(db, { readOnly: true, attach })
+      : await openWarehouse(":memory:", { attach });
     try {
-      sources = await listSources(wh);
+      if (present) return await compileWithWarehouse(config, wh);
+      catalogs = await listCatalogs(wh);
     } finally {
       wh.close();
     }
   } catch (err) {
-    // A busy or missing warehouse is read as "nothing landed"; a bad path is the user's to fix.
+    // A busy warehouse is read as "nothing landed"; a bad path or target is the user's to fix.
     if (
-      err instanceof WarehousePathError ||
-      !(err instanceof Deno.errors.NotFound || err instanceof WarehouseError)
+      !(err instanceof WarehouseError) || err instanceof WarehousePathError ||
+      err instanceof WarehouseTargetError
     ) throw err;
   }
-  return compileProject(config, { sources, deferMissingSources: true });
+  return compileProject(config, { catalogs, deferMissingSources: true });
 }
 
-/** Compiles the project against the `raw.*` tables of an open warehouse. */
+/** Compiles the project against the tables of an open warehouse and its attached databases. */
 export async function compileWithWarehouse(
   config: EngineConfig,
   wh: Warehouse,
 ): Promise<CompiledProject> {
-  return compileProject(config, { sources: await listSources(wh), deferMissingSources: true });
+  return compileProject(config, {
+    sources: await listSources(wh),
+    catalogs: await listCatalogs(wh),
+    deferMissingSources: true,
+  });
 }
 
 /** Refuses overrides of variables the project does not declare (typos included). */
@@ -139,7 +175,10 @@ export async function runProject(
 ): Promise<RunSummary> {
   const started = performance.now();
   checkVars(config, options.vars);
-  const wh = await openWarehouse(options.db ?? config.warehouse, { holder: `wharf ${command}` });
+  const wh = await openWarehouse(options.db ?? config.warehouse, {
+    holder: `wharf ${command}`,
+    attach: config.attach,
+  });
   try {
     const cp = await compileWithWarehouse(config, wh);
     const ids = selectNodes(cp.graph, { select: options.select, exclude: options.exclude });
