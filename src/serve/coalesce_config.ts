@@ -12,8 +12,8 @@ import { closest } from "../engine/suggest.ts";
 /** `serve.coalesce` as written in wharf.config.ts. */
 export interface CoalesceConfig {
   /**
-   * The relation with one row per key and source (`schema.name` or
-   * `catalog.schema.name`), usually a mart: the landed answers.
+   * The warehouse's relation with one row per key and source
+   * (`schema.name`), usually a mart: the landed answers.
    */
   model: string;
   /** The key: the query parameter (`?<key>=…`) and the model's column. */
@@ -101,12 +101,14 @@ export function resolveCoalesce(raw: CoalesceConfig | undefined): CoalesceSpec |
   }
   const model = raw.model as unknown;
   if (
-    typeof model !== "string" || !model.split(".").every((p) => IDENTIFIER.test(p)) ||
-    ![2, 3].includes(model.split(".").length)
+    typeof model !== "string" || model.split(".").length !== 2 ||
+    !model.split(".").every((p) => IDENTIFIER.test(p))
   ) {
     fail(
       ".model",
-      `expected a relation, "schema.name" or "catalog.schema.name", got ${JSON.stringify(model)}`,
+      `expected a relation of the warehouse, "schema.name", got ${
+        JSON.stringify(model)
+      } (the server answers from snapshots of the warehouse file: a model built into an attached database is not in them)`,
     );
   }
   const key = columnName("key", raw.key);
@@ -117,12 +119,7 @@ export function resolveCoalesce(raw: CoalesceConfig | undefined): CoalesceSpec |
     fail(".fields", `expected a non-empty list of column names, got ${JSON.stringify(raw.fields)}`);
   }
   const fields = raw.fields.map((f, i) => columnName(`fields[${i}]`, f));
-  const roles: [string, string][] = [
-    ["key", key],
-    ["source", source],
-    ...(asOf ? [["asOf", asOf] as [string, string]] : []),
-    ...fields.map((f, i) => [`fields[${i}]`, f] as [string, string]),
-  ];
+  const roles = coalesceColumns({ key, source, asOf, fields });
   for (const [i, [role, name]] of roles.entries()) {
     const first = roles.findIndex(([, n]) => n.toLowerCase() === name.toLowerCase());
     if (first < i) fail(`.${role}`, `"${name}" is already serve.coalesce.${roles[first]![0]}`);
@@ -131,4 +128,19 @@ export function resolveCoalesce(raw: CoalesceConfig | undefined): CoalesceSpec |
     }
   }
   return { model, key, source, asOf, fields };
+}
+
+/**
+ * The columns `serve.coalesce` names in its model, each with its role as
+ * written in the configuration (`key`, `source`, `asOf`, `fields[0]`, …).
+ */
+export function coalesceColumns(
+  spec: Pick<CoalesceSpec, "key" | "source" | "asOf" | "fields">,
+): [role: string, column: string][] {
+  return [
+    ["key", spec.key],
+    ["source", spec.source],
+    ...(spec.asOf ? [["asOf", spec.asOf] as [string, string]] : []),
+    ...spec.fields.map((f, i) => [`fields[${i}]`, f] as [string, string]),
+  ];
 }

@@ -8,7 +8,8 @@
 import type { Warehouse } from "../engine/db/warehouse.ts";
 import { quoteIdent } from "../engine/db/sql.ts";
 import { ConfigError } from "../engine/errors.ts";
-import type { CoalesceSpec } from "./coalesce_config.ts";
+import { coalesceColumns, type CoalesceSpec } from "./coalesce_config.ts";
+import { closest } from "../engine/suggest.ts";
 import { type Figures, MAX_AMOUNT } from "./strategies.ts";
 
 /** One source's landed figures for a key. */
@@ -23,6 +24,17 @@ export interface LandedAnswer {
 
 /** Key (as text) → the landed answers of its sources. */
 export type LandedIndex = Map<string, LandedAnswer[]>;
+
+/**
+ * The tables and views of `db`'s own database, as `schema.name`: where
+ * `serve.coalesce.model` may be before the project builds it.
+ */
+export async function warehouseRelations(db: Warehouse): Promise<string[]> {
+  const rows = await db.query(
+    "SELECT table_schema || '.' || table_name AS id FROM information_schema.tables WHERE table_catalog = current_database() ORDER BY 1",
+  );
+  return rows.map((r) => String(r.id));
+}
 
 /** SQL: true when `column` holds an integer amount from 0 to {@linkcode MAX_AMOUNT}. */
 function validAmount(column: string): string {
@@ -41,27 +53,26 @@ function validAmount(column: string): string {
  */
 export async function loadLanded(db: Warehouse, spec: CoalesceSpec): Promise<LandedIndex> {
   const map: LandedIndex = new Map();
-  const parts = spec.model.split(".");
-  const [catalog, schema, name] = parts.length === 3 ? parts : [undefined, ...parts];
+  const [schema, name] = spec.model.split(".");
   const columns = await db.query(
     `SELECT column_name FROM information_schema.columns
-     WHERE table_catalog = ${
-      catalog ? "?" : "current_database()"
-    } AND table_schema = ? AND table_name = ?
+     WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ?
      ORDER BY ordinal_position`,
-    [...(catalog ? [catalog] : []), schema!, name!],
+    [schema!, name!],
   );
   if (columns.length === 0) return map;
-  const has = new Set(columns.map((c) => String(c.column_name).toLowerCase()));
-  const wanted = [spec.key, spec.source, ...(spec.asOf ? [spec.asOf] : []), ...spec.fields];
-  const missing = wanted.filter((c) => !has.has(c.toLowerCase()));
+  const has = columns.map((c) => String(c.column_name));
+  const lower = new Set(has.map((c) => c.toLowerCase()));
+  const missing = coalesceColumns(spec).filter(([, c]) => !lower.has(c.toLowerCase()));
   if (missing.length > 0) {
     throw new ConfigError(
-      `serve.coalesce names ${
-        missing.map((c) => `"${c}"`).join(", ")
-      }, which ${spec.model} lacks: it has ${
-        columns.map((c) => c.column_name).join(", ")
-      } (fix serve.coalesce in wharf.config.ts, or the model)`,
+      `serve.coalesce names ${missing.length === 1 ? "a column" : "columns"} ${spec.model} lacks: ${
+        missing.map(([role, c]) => {
+          const guess = closest(c, has);
+          return `${role} "${c}"${guess ? ` (did you mean "${guess}"?)` : ""}`;
+        }).join(", ")
+      }; it has ${has.join(", ")} (fix serve.coalesce in wharf.config.ts, or the model)`,
+      { location: { file: "wharf.config.ts" } },
     );
   }
   const q = spec.fields.map(quoteIdent);

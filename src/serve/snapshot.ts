@@ -69,6 +69,7 @@ async function mtimeOf(path: string): Promise<number | undefined> {
 /** Keeps a current snapshot of a warehouse file; see the module doc. */
 export class SnapshotManager {
   #current: Snapshot = { landed: new Map() };
+  #lastError: unknown;
   #generation = 0;
   #timer?: ReturnType<typeof setInterval>;
   #refreshing?: Promise<boolean>;
@@ -94,6 +95,14 @@ export class SnapshotManager {
   /** The snapshot answering now. */
   get current(): Snapshot {
     return this.#current;
+  }
+
+  /**
+   * Why the last copy taken could not be loaded (a model lacking a column
+   * `serve.coalesce` names, say); undefined once one loads.
+   */
+  get lastError(): unknown {
+    return this.#lastError;
   }
 
   /**
@@ -154,6 +163,7 @@ export class SnapshotManager {
       const landed = coalesce ? await loadLanded(db, coalesce) : new Map();
       const previous = this.#current;
       this.#current = { db, landed, takenAt: new Date(), sourceMtime: mtime };
+      this.#lastError = undefined;
       this.options.onEvent?.({
         kind: "loaded",
         detail: `snapshot ${generation}${
@@ -171,6 +181,7 @@ export class SnapshotManager {
       return true;
     } catch (err) {
       db?.close();
+      this.#lastError = err;
       this.options.onEvent?.({
         kind: "error",
         detail: err instanceof Error ? err.message : String(err),

@@ -12,11 +12,46 @@ import { type CompiledProject, compileProject } from "../engine/compile/compile_
 import { landUpload } from "../land/land.ts";
 import { LandingQueue } from "../land/landing_queue.ts";
 import { listSources } from "../engine/run/run_project.ts";
+import { closest } from "../engine/suggest.ts";
+import type { CoalesceSpec } from "./coalesce_config.ts";
 import type { AppDeps } from "./deps.ts";
+import { warehouseRelations } from "./landed.ts";
 import { claimDir } from "./owned_dir.ts";
 import { type Snapshot, SnapshotManager } from "./snapshot.ts";
 import { BUILTIN_STRATEGIES } from "./strategies/index.ts";
 import { UpstreamHealth } from "./upstream_health.ts";
+
+/**
+ * Refuses a `serve.coalesce` whose model is neither one of the project's
+ * (model, seed or source) nor a relation of the warehouse, naming the
+ * closest; or whose model, built, lacks a column it names (the first
+ * snapshot's error). Skipped when the project does not compile: its own
+ * errors, logged, come first.
+ */
+async function checkCoalesce(
+  spec: CoalesceSpec,
+  snapshots: SnapshotManager,
+  project: () => Promise<CompiledProject | undefined>,
+): Promise<void> {
+  if (snapshots.lastError instanceof ConfigError) throw snapshots.lastError;
+  const cp = await project();
+  if (!cp) return;
+  const db = snapshots.current.db;
+  const known = [
+    ...[...cp.graph.nodes.values()].flatMap((n) =>
+      n.kind === "model" || n.kind === "seed" || n.kind === "source" ? [n.id] : []
+    ),
+    ...(db ? await warehouseRelations(db) : []),
+  ];
+  if (known.some((id) => id.toLowerCase() === spec.model.toLowerCase())) return;
+  const guess = closest(spec.model, known);
+  throw new ConfigError(
+    `Invalid "serve.coalesce.model" in wharf.config.ts: ${spec.model} is neither a model of the project nor a table of the warehouse${
+      guess ? ` (did you mean "${guess}"?)` : ""
+    }`,
+    { location: { file: "wharf.config.ts" } },
+  );
+}
 
 /** Options of {@linkcode prepareServer}. */
 export interface PrepareServerOptions {
@@ -50,7 +85,8 @@ export interface PreparedServer {
  * Builds the API's dependencies for a project and takes the first snapshot.
  *
  * @throws {ConfigError} when `upstreams` are given to a project that
- * configures no coalescing (`serve.coalesce`).
+ * configures no coalescing (`serve.coalesce`), or `serve.coalesce` names a
+ * model or a column that does not exist (see {@linkcode checkCoalesce}).
  */
 export async function prepareServer(
   config: ServeAppConfig,
@@ -81,7 +117,6 @@ export async function prepareServer(
     coalesce: config.serve.coalesce,
   });
   await snapshots.refresh();
-  if (options.pollMs !== 0) snapshots.watch(options.pollMs ?? 1000);
 
   let compiled: { for?: Snapshot; project?: Promise<CompiledProject | undefined> } = {};
   const project = () => {
@@ -106,6 +141,16 @@ export async function prepareServer(
     }
     return compiled.project!;
   };
+
+  if (config.serve.coalesce) {
+    try {
+      await checkCoalesce(config.serve.coalesce, snapshots, project);
+    } catch (err) {
+      await snapshots.close();
+      throw err;
+    }
+  }
+  if (options.pollMs !== 0) snapshots.watch(options.pollMs ?? 1000);
 
   const { token, readToken } = serverTokens(config, options);
   const uploads = await claimDir(join(config.root, ".wharf", "uploads"));

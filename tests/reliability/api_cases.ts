@@ -20,7 +20,7 @@ import {
   BENEFITS_HEADER,
   benefitsProject,
   chunk,
-  COALESCING_CONFIG,
+  COALESCING_PROJECT,
   rawRequest,
   readResponse,
   serveArgs,
@@ -315,7 +315,7 @@ defineCase({
     "upstreams answering 1e308, 2^60, 12.5 or more than the size cap are each that source's error; with no good source, 502",
   issue: "#14.15",
   async run() {
-    await using p = await tempProject({ "models/.keep": "", "wharf.config.ts": COALESCING_CONFIG });
+    await using p = await tempProject(COALESCING_PROJECT);
     await using ok = fakeUpstream({ kind: "values", values: A });
     await using huge1 = fakeUpstream({
       kind: "garbage",
@@ -370,7 +370,7 @@ defineCase({
   issue: "#14.15",
   slow: true,
   async run() {
-    await using p = await tempProject({ "models/.keep": "", "wharf.config.ts": COALESCING_CONFIG });
+    await using p = await tempProject(COALESCING_PROJECT);
     await using ok = fakeUpstream({ kind: "values", values: A });
     let sent = 0;
     const block = new TextEncoder().encode("x".repeat(1 << 20));

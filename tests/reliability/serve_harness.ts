@@ -27,6 +27,17 @@ export const COALESCING_CONFIG = `import shipped from ${
 export default { serve: { coalesce: shipped.serve?.coalesce }, strategies: shipped.strategies };
 `;
 
+/**
+ * A project with the healthcare project's coalescing ({@linkcode COALESCING_CONFIG})
+ * and its mart as a model of the same columns with no rows, not built yet:
+ * answers come from upstreams.
+ */
+export const COALESCING_PROJECT: Record<string, string> = {
+  "wharf.config.ts": COALESCING_CONFIG,
+  "models/marts/member_benefits.sql":
+    "select * from (values ('', '', 0, 0, 0, current_date)) as t(member_id, source, oop_max, remaining_oop_max, copay, as_of) where false\n",
+};
+
 /** The header of a benefits delivery. */
 export const BENEFITS_HEADER = "member_id,oop_max,remaining_oop_max,copay,as_of\n";
 

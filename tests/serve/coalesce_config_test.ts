@@ -15,7 +15,7 @@ function refusal(coalesce: unknown): string {
   assert.fail(`${JSON.stringify(coalesce)} was accepted`);
 }
 
-Deno.test("serve.coalesce fills the source column in, takes a catalog, and is absent by default", () => {
+Deno.test("serve.coalesce fills the source column in, and is absent by default", () => {
   assert.equal(resolveConfig("/tmp", {}).serve.coalesce, undefined);
   assert.deepEqual(resolveConfig("/tmp", { serve: { coalesce: base } }).serve.coalesce, {
     model: "marts.prices",
@@ -24,9 +24,9 @@ Deno.test("serve.coalesce fills the source column in, takes a catalog, and is ab
     asOf: undefined,
     fields: ["price"],
   });
-  const lake = { ...base, model: "lake.marts.prices", source: "shop", asOf: "checked_at" };
-  assert.deepEqual(resolveConfig("/tmp", { serve: { coalesce: lake } }).serve.coalesce, {
-    ...lake,
+  const shop = { ...base, source: "shop", asOf: "checked_at" };
+  assert.deepEqual(resolveConfig("/tmp", { serve: { coalesce: shop } }).serve.coalesce, {
+    ...shop,
     fields: ["price"],
   });
 });
@@ -39,7 +39,11 @@ Deno.test("serve.coalesce refuses, naming the key and what it expects: unknown k
     ],
     [
       { ...base, model: "prices" },
-      'Invalid "serve.coalesce.model" in wharf.config.ts: expected a relation, "schema.name" or "catalog.schema.name", got "prices"',
+      'Invalid "serve.coalesce.model" in wharf.config.ts: expected a relation of the warehouse, "schema.name", got "prices" (the server answers from snapshots of the warehouse file: a model built into an attached database is not in them)',
+    ],
+    [
+      { ...base, model: "lake.marts.prices" },
+      'Invalid "serve.coalesce.model" in wharf.config.ts: expected a relation of the warehouse, "schema.name", got "lake.marts.prices" (the server answers from snapshots of the warehouse file: a model built into an attached database is not in them)',
     ],
     [
       { ...base, key: "sku; drop" },

@@ -1,10 +1,14 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config.ts";
+import { openWarehouse } from "../../src/engine/db/warehouse.ts";
+import { ConfigError } from "../../src/engine/errors.ts";
+import type { CoalesceSpec } from "../../src/serve/coalesce_config.ts";
 import { runProject } from "../../src/engine/run/run_project.ts";
 import { createApp } from "../../src/serve/app.ts";
 import { prepareServer } from "../../src/serve/start.ts";
-import { runCli, tempProject } from "../helpers.ts";
+import { runCli, serveLocal, tempProject } from "../helpers.ts";
+import { startServe } from "../reliability/serve_harness.ts";
 import { HEALTHCARE } from "./fakes.ts";
 
 /** A shop project: prices of items (an integer sku) from several shops, coalesced. */
@@ -145,39 +149,63 @@ Deno.test("a project's own coalescing: its model, key, source, as-of and fields,
   );
 });
 
-Deno.test("a model without the columns serve.coalesce names is a snapshot error naming them; without the model, nothing is landed", async () => {
-  await using p = await tempProject(
-    { "models/marts/prices.sql": "select 1 as sku, 'a' as shop, 3 as price" },
-  );
+Deno.test("serve.coalesce naming a model or column that does not exist stops the server at start, naming it and the closest", async () => {
+  await using p = await tempProject({
+    "models/marts/prices.sql": "select 1 as sku, 'a' as shop, 3 as price, 4 as stock",
+    "models/marts/orders.sql": "select 1 as sku",
+  });
   const config = await loadConfig(p.root);
-  assert.ok((await runProject("build", config, { db: p.db })).ok);
-  const events: string[] = [];
-  const serve = (coalesce: typeof config.serve.coalesce) =>
-    prepareServer({ ...config, serve: { ...config.serve, coalesce } }, {
-      db: p.db,
-      pollMs: 0,
-      log: (e) => events.push(`${e.event}: ${e.detail}`),
-    });
-  const wrong = await serve({
+  const serve = (coalesce: CoalesceSpec) =>
+    prepareServer({ ...config, serve: { ...config.serve, coalesce } }, { db: p.db, pollMs: 0 });
+  const prices: CoalesceSpec = {
     model: "marts.prices",
     key: "sku",
     source: "shop",
-    fields: ["price", "stock", "tax"],
-  });
-  await wrong.close();
-  assert.deepEqual(events, [
-    'snapshot_error: serve.coalesce names "stock", "tax", which marts.prices lacks: it has sku, shop, price (fix serve.coalesce in wharf.config.ts, or the model)',
-  ]);
-  events.length = 0;
-  const absent = await serve({
-    model: "marts.costs",
-    key: "sku",
-    source: "shop",
-    fields: ["price"],
-  });
-  assert.deepEqual(events, ["snapshot_loaded: snapshot 1: 0 sku values in marts.costs"]);
-  assert.equal(absent.deps.snapshot().landed.size, 0);
-  await absent.close();
+    fields: ["price", "stock"],
+  };
+  const refusal = async (coalesce: CoalesceSpec) => {
+    const err = await serve(coalesce).then((s) => s.close(), (e: Error) => e);
+    assert.ok(err instanceof ConfigError, `${JSON.stringify(coalesce)} was accepted`);
+    return err.message;
+  };
+  const typo =
+    'Invalid "serve.coalesce.model" in wharf.config.ts: marts.prics is neither a model of the project nor a table of the warehouse (did you mean "marts.prices"?)';
+  // Before the first build the project's models count, and a typo is caught already.
+  assert.equal(await refusal({ ...prices, model: "marts.prics" }), typo);
+  const unbuilt = await serve(prices);
+  assert.equal(unbuilt.deps.snapshot().landed.size, 0);
+  await unbuilt.close();
+
+  assert.ok((await runProject("build", config, { db: p.db })).ok);
+  assert.equal(await refusal({ ...prices, model: "marts.prics" }), typo);
+  assert.equal(
+    await refusal({ ...prices, model: "marts.costs" }),
+    'Invalid "serve.coalesce.model" in wharf.config.ts: marts.costs is neither a model of the project nor a table of the warehouse',
+  );
+  assert.equal(
+    await refusal({ ...prices, source: "shops", fields: ["price", "stok", "tax"] }),
+    'serve.coalesce names columns marts.prices lacks: source "shops" (did you mean "shop"?), fields[1] "stok" (did you mean "stock"?), fields[2] "tax"; it has sku, shop, price, stock (fix serve.coalesce in wharf.config.ts, or the model)',
+  );
+  // A table of the warehouse that is no model of the project is fine: it is read as it is.
+  const wh = await openWarehouse(p.db);
+  await wh.exec("CREATE TABLE marts.legacy_prices AS SELECT * FROM marts.prices");
+  wh.close();
+  const legacy = await serve({ ...prices, model: "marts.legacy_prices" });
+  assert.equal(legacy.deps.snapshot().landed.size, 1);
+  await legacy.close();
+
+  // `wharf serve` says the same and exits 2, before it listens.
+  await p.write(
+    "wharf.config.ts",
+    `export default { serve: { coalesce: { model: "marts.prices", key: "sku", source: "shop", fields: ["prise"] } } };\n`,
+  );
+  const r = await runCli(["--project", p.root, "serve", "--port", "0"]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(
+    r.stderr,
+    'error: serve.coalesce names a column marts.prices lacks: fields[0] "prise" (did you mean "price"?); it has sku, shop, price, stock (fix serve.coalesce in wharf.config.ts, or the model)\n',
+  );
+  assert.equal(r.stdout, "");
 });
 
 Deno.test("the healthcare project's serve.coalesce resolves to its mart, key and three fields", () => {
@@ -188,4 +216,69 @@ Deno.test("the healthcare project's serve.coalesce resolves to its mart, key and
     asOf: "as_of",
     fields: ["oop_max", "remaining_oop_max", "copay"],
   });
+});
+
+Deno.test("wharf serve of a shop project over HTTP: its key asked of a live upstream, merged with its landed prices", async () => {
+  await using p = await tempProject(SHOP);
+  const built = await runCli(["--project", p.root, "build"]);
+  assert.equal(built.code, 0, built.stderr);
+  const asked: string[] = [];
+  await using shop = serveLocal((req) => {
+    const url = new URL(req.url);
+    asked.push(url.search);
+    const sku = url.searchParams.get("sku");
+    if (!sku) return Response.json({ error: "sku" }, { status: 400 });
+    return Response.json(sku === "1001" ? { price: 150, stock: 5, currency: "USD" } : {});
+  });
+  await using server = await startServe([
+    "--project",
+    p.root,
+    "serve",
+    "--port",
+    "0",
+    "--upstream",
+    `${shop.base}/stock`,
+  ]);
+  const get = async (path: string) => {
+    const res = await fetch(`${server.base}${path}`);
+    return { status: res.status, body: await res.json() };
+  };
+  assert.deepEqual(await get("/api/coalescence/min?sku=1001"), {
+    status: 200,
+    body: { price: 150, stock: 2 },
+  });
+  assert.deepEqual((await get("/api/coalescence/cheapest?sku=1001")).body, {
+    price: 150,
+    stock: 5,
+  });
+  const explained = (await get("/api/coalescence/max?sku=1002&explain=true")).body;
+  assert.deepEqual(explained, {
+    price: 50,
+    stock: 1,
+    strategy: "max",
+    sources: [
+      { source: "landed:shop_a", status: "ok", values: { price: 50, stock: 1 }, as_of: null },
+      { source: `${shop.base}/stock`, status: "unknown" },
+    ],
+  });
+  assert.deepEqual(asked, ["?sku=1001", "?sku=1001", "?sku=1002"]);
+  // The healthcare project's key means nothing here.
+  assert.deepEqual(await get("/api/coalescence/max?member_id=1001"), {
+    status: 400,
+    body: { error: "Missing sku: pass ?sku=<id>" },
+  });
+  assert.deepEqual(await get("/api/coalescence/default?sku=1001"), {
+    status: 400,
+    body: {
+      error: 'Unknown strategy "default": use one of max, min, avg, mode, cheapest, broken',
+    },
+  });
+  const spec = (await get("/openapi.json")).body;
+  assert.match(spec.info.description, /^Coalesced price, stock per sku from several sources/);
+  assert.deepEqual(
+    spec.paths["/api/coalescence/{strategy}"].get.parameters.map((x: { name: string }) => x.name)
+      .sort(),
+    ["explain", "sku", "strategy"],
+  );
+  assert.equal((await server.stop()).code, 0, server.stderr());
 });
