@@ -72,7 +72,7 @@ export function createApp(appDeps: AppDeps): OpenAPIHono {
   for (const group of [coalesceRoutes(deps), ingestRoutes(deps), modelRoutes(deps)]) {
     app.route("/", group);
   }
-  mountDocs(app, denoJson.version);
+  mountDocs(app, denoJson.version, deps.coalesce);
   app.route("/", docsSiteRoutes(deps));
   app.notFound((c) =>
     c.json(

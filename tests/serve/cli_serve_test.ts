@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { runCli, tempProject } from "../helpers.ts";
 import {
-  COALESCING_CONFIG,
+  COALESCING_PROJECT,
   rawRequest,
   readResponse,
   startServe,
@@ -9,7 +9,7 @@ import {
 import { fakeUpstream } from "./fakes.ts";
 
 Deno.test("wharf serve starts on an empty warehouse, answers from upstreams, and stops cleanly on SIGTERM", async () => {
-  await using p = await tempProject({ "models/.keep": "", "wharf.config.ts": COALESCING_CONFIG });
+  await using p = await tempProject(COALESCING_PROJECT);
   await using upstream = fakeUpstream({
     kind: "values",
     values: { oop_max: 3, remaining_oop_max: 2, copay: 1 },
@@ -99,7 +99,11 @@ Deno.test("wharf serve of a project without serve.coalesce: coalescing is 404 sa
   const health = await (await fetch(`${server.base}/health`)).json();
   assert.deepEqual([health.status, health.coalesce], ["ok", null]);
   const spec = await (await fetch(`${server.base}/openapi.json`)).json();
-  assert.equal(spec.paths["/api/coalescence/{strategy}"], undefined);
+  assert.deepEqual(Object.keys(spec.paths).filter((path) => path.includes("coalescence")), []);
+  assert.equal(
+    spec.info.description,
+    "Upload ingestion and read-only access to the models. Coalescing is not configured (serve.coalesce in wharf.config.ts): there is no /api/coalescence.",
+  );
   assert.ok(spec.paths["/api/models"]);
   const models = await (await fetch(`${server.base}/api/models`)).json();
   assert.deepEqual(models.models.map((m: { id: string }) => m.id), ["marts.prices"]);
