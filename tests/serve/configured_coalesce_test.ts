@@ -208,6 +208,35 @@ Deno.test("serve.coalesce naming a model or column that does not exist stops the
   assert.equal(r.stdout, "");
 });
 
+Deno.test("a build that drops a column serve.coalesce names is logged, and the last good snapshot keeps answering", async () => {
+  await using p = await tempProject({
+    "models/marts/prices.sql": "select 1 as sku, 'a' as shop, 3 as price, 4 as stock",
+    "wharf.config.ts":
+      `export default { serve: { coalesce: { model: "marts.prices", key: "sku", source: "shop", fields: ["price", "stock"] } } };\n`,
+  });
+  const config = await loadConfig(p.root);
+  assert.ok((await runProject("build", config, { db: p.db })).ok);
+  const events: string[] = [];
+  const server = await prepareServer(config, {
+    db: p.db,
+    pollMs: 0,
+    log: (e) => events.push(`${e.event}: ${e.detail}`),
+  });
+  try {
+    await p.write("models/marts/prices.sql", "select 1 as sku, 'a' as shop, 3 as price");
+    assert.ok((await runProject("build", await loadConfig(p.root), { db: p.db })).ok);
+    assert.equal(await server.snapshots.refresh(), false);
+    assert.equal(
+      events.at(-1),
+      'snapshot_error: serve.coalesce names a column marts.prices lacks: fields[1] "stock"; it has sku, shop, price (fix serve.coalesce in wharf.config.ts, or the model)',
+    );
+    const res = await createApp(server.deps).request("/api/coalescence/max?sku=1");
+    assert.deepEqual(await res.json(), { price: 3, stock: 4 });
+  } finally {
+    await server.close();
+  }
+});
+
 Deno.test("the healthcare project's serve.coalesce resolves to its mart, key and three fields", () => {
   assert.deepEqual(HEALTHCARE.serve.coalesce, {
     model: "marts.member_benefits",
