@@ -109,15 +109,8 @@ Deno.test("wharf serve of a project without serve.coalesce: coalescing is 404 sa
   assert.deepEqual(models.models.map((m: { id: string }) => m.id), ["marts.prices"]);
   assert.equal((await server.stop()).code, 0, server.stderr());
 
-  const r = await runCli([
-    "--project",
-    p.root,
-    "serve",
-    "--port",
-    "0",
-    "--upstream",
-    "http://127.0.0.1:9/x",
-  ]);
+  const serveArgs = ["--project", p.root, "serve", "--port", "0"];
+  const r = await runCli([...serveArgs, "--upstream", "http://127.0.0.1:9/x"]);
   assert.equal(r.code, 2);
   assert.match(
     r.stderr,

@@ -259,15 +259,8 @@ Deno.test("wharf serve of a shop project over HTTP: its key asked of a live upst
     if (!sku) return Response.json({ error: "sku" }, { status: 400 });
     return Response.json(sku === "1001" ? { price: 150, stock: 5, currency: "USD" } : {});
   });
-  await using server = await startServe([
-    "--project",
-    p.root,
-    "serve",
-    "--port",
-    "0",
-    "--upstream",
-    `${shop.base}/stock`,
-  ]);
+  const serveArgs = ["--project", p.root, "serve", "--port", "0"];
+  await using server = await startServe([...serveArgs, "--upstream", `${shop.base}/stock`]);
   const get = async (path: string) => {
     const res = await fetch(`${server.base}${path}`);
     return { status: res.status, body: await res.json() };
