@@ -179,6 +179,80 @@ Deno.test("a plain-SQL model chooses its new rows with wharf_is_incremental() an
   assert.match(compiled, /it reads itself: marts\.events is created empty first/);
 });
 
+Deno.test("the full and the incremental SELECT as two branches, and a project macro calling wharf_is_incremental()", async () => {
+  await using p = await tempProject({
+    "sql/macros/new_since.sql":
+      "create or replace macro new_since(t, latest) as not wharf_is_incremental() or t > latest;\n",
+    "models/marts/branches.sql":
+      `select * from raw.events where loaded_at > (select max(loaded_at) from marts.branches) and wharf_is_incremental()
+union all by name
+select * from raw.events where not wharf_is_incremental()
+`,
+    "models/marts/by_macro.sql":
+      "select * from raw.events where new_since(loaded_at, (select max(loaded_at) from marts.by_macro))\n",
+    "models/marts/marts.yml": `models:
+  - name: branches
+    config: { materialized: incremental, incremental_strategy: append }
+  - name: by_macro
+    config: { materialized: incremental, incremental_strategy: append }
+`,
+  });
+  await sql(
+    p.db,
+    "create schema raw; create table raw.events (id integer, loaded_at date); insert into raw.events values (1, '2024-01-01'), (2, '2024-01-02')",
+  );
+  assert.deepEqual(await run(p), {
+    "marts.branches": ["success", "full build"],
+    "marts.by_macro": ["success", "full build"],
+  });
+  await sql(p.db, "insert into raw.events values (3, '2024-01-03')");
+  assert.deepEqual(await run(p), {
+    "marts.branches": ["success", "append: +1 row"],
+    "marts.by_macro": ["success", "append: +1 row"],
+  });
+  for (const m of ["branches", "by_macro"]) {
+    assert.deepEqual(await sql(p.db, `select id from marts.${m} order by id`), [
+      { id: 1 },
+      { id: 2 },
+      { id: 3 },
+    ]);
+  }
+});
+
+Deno.test("a first build that reads from itself a column its sources do not have says what to read instead", async () => {
+  await using p = await tempProject({
+    "models/marts/renamed.sql":
+      "select id, loaded_at as arrived from raw.events\nwhere not wharf_is_incremental() or loaded_at > (select max(t.arrived) from marts.renamed as t)\n",
+    "models/marts/marts.yml":
+      "models:\n  - name: renamed\n    config: { materialized: incremental, incremental_strategy: append }\n",
+  });
+  await sql(
+    p.db,
+    "create schema raw; create table raw.events (id integer, loaded_at date); insert into raw.events values (1, '2024-01-01')",
+  );
+  const [status, message] = (await run(p))["marts.renamed"]!;
+  assert.equal(status, "error");
+  assert.match(
+    message!,
+    /^Cannot build marts\.renamed for the first time: it reads itself, and until it exists wharf gives that read an empty table with the columns of the relations it reads \(raw\.events\), which DuckDB could not run: Binder Error: /,
+  );
+  assert.match(message!, /read from marts\.renamed only columns those relations have too/);
+});
+
+Deno.test("hard_deletes: invalidate keeps _deleted_at for itself", async () => {
+  await using p = await tempProject({
+    "models/marts/m.sql": "select 1 as id, null::timestamptz as _deleted_at\n",
+    "models/marts/marts.yml":
+      "models:\n  - name: m\n    config: { materialized: incremental, incremental_strategy: merge, unique_key: id, hard_deletes: invalidate }\n",
+  });
+  const [status, message] = (await run(p))["marts.m"]!;
+  assert.equal(status, "error");
+  assert.match(
+    message!,
+    /it returns a column "_deleted_at", which hard_deletes: invalidate keeps for itself \(the time a row went missing from the model\): rename it/,
+  );
+});
+
 Deno.test("merge updates matched rows in place: every column, only merge_update_columns, or all but merge_exclude_columns", async () => {
   const select = "select id, name, status, first_seen from raw.members\n";
   await using p = await tempProject({

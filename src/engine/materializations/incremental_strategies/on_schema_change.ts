@@ -24,8 +24,8 @@
  *   model: [{ name: "id", type: "INTEGER" }, { name: "extra", type: "VARCHAR" }],
  *   table: [{ name: "id", type: "INTEGER" }],
  * });
- * assert.deepEqual(plan.statements, ['ALTER TABLE "marts"."m" ADD COLUMN "extra" VARCHAR']);
- * assert.deepEqual(plan.write, ["id", "extra"]);
+ * assert.deepEqual(plan?.statements, ['ALTER TABLE "marts"."m" ADD COLUMN "extra" VARCHAR']);
+ * assert.deepEqual(plan?.write, ["id", "extra"]);
  * ```
  *
  * @module
