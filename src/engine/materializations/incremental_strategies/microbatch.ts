@@ -55,7 +55,7 @@ import {
 } from "./steps.ts";
 import { defineStrategy, type IncrementalModel } from "./strategy.ts";
 
-/** A literal of `t` typed for a column of DuckDB type `type`, or an error saying why it cannot be. */
+/** A literal of `t` typed for a column of DuckDB type `type` (one {@linkcode checkEventTimeType} accepts). */
 function timeLiteral(t: Date, type: string): string {
   const iso = t.toISOString();
   if (type === "DATE") return `DATE '${iso.slice(0, 10)}'`;
@@ -66,8 +66,15 @@ function timeLiteral(t: Date, type: string): string {
 
 /** Checks the type of the model's `event_time` column suits its batches. */
 function checkEventTimeType(relation: string, name: string, type: string, size: BatchSize): void {
-  const times = ["DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIMESTAMP_S", "TIMESTAMP_MS"];
-  if (!times.includes(type) && type !== "TIMESTAMP_NS") {
+  const times = [
+    "DATE",
+    "TIMESTAMP",
+    "TIMESTAMP WITH TIME ZONE",
+    "TIMESTAMP_S",
+    "TIMESTAMP_MS",
+    "TIMESTAMP_NS",
+  ];
+  if (!times.includes(type)) {
     throw new ModelError(
       relation,
       `Cannot build ${relation} in batches: its event_time "${name}" is ${type}, not a DATE or TIMESTAMP: cast it in the model (e.g. CAST(${name} AS TIMESTAMP))`,
@@ -135,14 +142,12 @@ async function buildBatches(
     };
   });
 
-  const current = addBatches(batchStart(new Date(), size), size, 1);
   const notes: string[] = [];
+  // The end of the current batch, or of the range asked for.
+  const end = context.eventTime?.end ?? addBatches(batchStart(new Date(), size), size, 1);
   let start: Date;
-  let end = current;
-  if (context.eventTime) {
-    start = context.eventTime.start;
-    end = context.eventTime.end;
-  } else if (full || latest === undefined) start = begin;
+  if (context.eventTime) start = context.eventTime.start;
+  else if (full || latest === undefined) start = begin;
   else start = addBatches(batchStart(latest, size), size, -mb.lookback);
   if (start < begin) {
     if (context.eventTime) {
