@@ -15,6 +15,8 @@ export interface RunNodesOptions {
   exclude?: string[];
   threads?: string;
   fullRefresh?: boolean;
+  eventTimeStart?: string;
+  eventTimeEnd?: string;
   vars?: string[];
 }
 
@@ -65,6 +67,8 @@ export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptio
     exclude: opts.exclude,
     threads,
     fullRefresh: opts.fullRefresh,
+    eventTimeStart: opts.eventTimeStart,
+    eventTimeEnd: opts.eventTimeEnd,
     vars,
     onPlan: (nodes) => {
       total = nodes.length;
@@ -95,5 +99,13 @@ export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptio
 export function nodeCommand(kind: PlanKind, description: string): Command {
   const cmd = new Command(kind).description(description);
   withSelection(cmd, kind !== "test");
+  if (kind === "build" || kind === "run") {
+    cmd
+      .option(
+        "--event-time-start <time>",
+        "microbatch models: rebuild the batches from this time (UTC: 2024-01-31 or '2024-01-31 06:00'), with --event-time-end",
+      )
+      .option("--event-time-end <time>", "microbatch models: the end of that range (not included)");
+  }
   return cmd.action((opts: RunNodesOptions, self: Command) => runNodes(kind, self, opts));
 }

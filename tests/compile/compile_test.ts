@@ -3,10 +3,8 @@ import { buildGraph } from "../../src/engine/graph/build_graph.ts";
 import { type CompiledNode, compileNode } from "../../src/engine/compile/compile.ts";
 import { compileProject, planFor } from "../../src/engine/compile/compile_project.ts";
 import { genericTest, model, project, seed } from "../graph/fixtures.ts";
-import { z } from "zod";
+import { incrementalParts } from "../../src/engine/materializations/incremental_strategies/strategy.ts";
 import { tempProject } from "../helpers.ts";
-
-const incrementalParts = z.object({ incremental: z.array(z.string()) });
 
 function compile(p: ReturnType<typeof project>, id: string): CompiledNode {
   const { graph } = buildGraph(p, []);
@@ -67,7 +65,7 @@ Deno.test("compileNode() inlines ephemeral models as CTEs, at every reference, q
   assert.ok(e.kind === "model" && e.materialized === "ephemeral" && e.sql === "");
 });
 
-Deno.test("compileNode() compiles an incremental model to a deduplicating full build and a merge", () => {
+Deno.test("compileNode() compiles a watermark model to a deduplicating full build and a delete+insert of the rows above the watermark", () => {
   const p = project({
     models: [
       model("marts.inc", "select * from staging.src", {
@@ -80,28 +78,32 @@ Deno.test("compileNode() compiles an incremental model to a deduplicating full b
   });
   const c = compile(p, "marts.inc");
   assert.ok(c.kind === "model" && c.materialized === "incremental");
-  const { incremental } = incrementalParts.parse(c.parts);
+  const parts = incrementalParts.parse(c.parts);
+  assert.deepEqual(parts, {
+    strategy: "delete+insert",
+    select: "select * from staging.src",
+    keys: ["id"],
+    watermark: "_batch_id",
+    onSchemaChange: "ignore",
+    readsItself: false,
+    reads: ["staging.src"],
+  });
   assert.match(c.sql, /^CREATE OR REPLACE TABLE "marts"\."inc" AS/);
   assert.match(
     c.sql,
     /QUALIFY row_number\(\) OVER \(PARTITION BY "id" ORDER BY "_batch_id" DESC NULLS LAST, __wharf_src DESC\) = 1$/,
   );
-  assert.equal(incremental.length, 4);
   assert.match(
-    incremental[0]!,
-    /WHERE __wharf_src\."_batch_id" > \(SELECT max\("_batch_id"\) FROM "marts"\."inc"\)/,
+    c.script,
+    /CREATE OR REPLACE TEMP TABLE "__wharf_new_marts_inc" AS\nSELECT \* FROM \(\nselect \* from staging\.src\n\) AS __wharf_src\nWHERE \(__wharf_src\."_batch_id" > \(SELECT max\("_batch_id"\) FROM "marts"\."inc"\)/,
   );
   assert.match(
-    incremental[1]!,
-    /^DELETE FROM "marts"\."inc" AS t WHERE EXISTS .* n\."id" IS NOT DISTINCT FROM t\."id"\)$/,
-  );
-  assert.equal(
-    incremental[2],
-    'INSERT INTO "marts"."inc" BY NAME SELECT * FROM "__wharf_new_marts_inc"',
+    c.script,
+    /\nDELETE FROM "marts"\."inc" AS t WHERE EXISTS \(SELECT 1 FROM "__wharf_new_marts_inc" AS s WHERE t\."id" IS NOT DISTINCT FROM s\."id"\);\nINSERT INTO "marts"\."inc" BY NAME SELECT \* FROM "__wharf_new_marts_inc";\n/,
   );
 });
 
-Deno.test("compileNode() appends without a unique key", () => {
+Deno.test("compileNode() appends a watermark model's new rows without a unique key", () => {
   const p = project({
     models: [
       model("marts.log", "select 1 as w", {
@@ -112,8 +114,53 @@ Deno.test("compileNode() appends without a unique key", () => {
   });
   const c = compile(p, "marts.log");
   assert.ok(c.kind === "model" && c.materialized === "incremental");
-  assert.equal(incrementalParts.parse(c.parts).incremental.length, 3);
+  assert.equal(incrementalParts.parse(c.parts).strategy, "append");
   assert.ok(!c.sql.includes("QUALIFY"));
+  assert.ok(!c.script.includes("DELETE"));
+  assert.match(
+    c.script,
+    /INSERT INTO "marts"\."log" BY NAME SELECT \* FROM "__wharf_new_marts_log";/,
+  );
+});
+
+Deno.test("compileNode() leaves a model's reference to itself in its SQL and out of what it reads", () => {
+  const sql =
+    "select * from staging.src where not wharf_is_incremental() or id > (select max(id) from marts.inc)";
+  const p = project({
+    models: [
+      model("marts.inc", sql, {
+        materialized: "incremental",
+        uniqueKey: ["id"],
+        options: { incremental_strategy: "merge", hard_deletes: "invalidate" },
+      }),
+      model("staging.src", "select 1 as id"),
+    ],
+  });
+  const { graph, issues } = buildGraph(p, []);
+  assert.deepEqual(issues, []);
+  assert.deepEqual(graph.parents.get("marts.inc"), ["staging.src"]);
+  const c = compileNode(graph, graph.nodes.get("marts.inc")!, { root: "/proj" })!;
+  assert.ok(c.kind === "model");
+  const parts = incrementalParts.parse(c.parts);
+  assert.equal(parts.readsItself, true);
+  assert.deepEqual(parts.reads, ["staging.src"]);
+  assert.equal(parts.merge?.hardDeletes, "invalidate");
+  assert.match(c.script, /ALTER TABLE "marts"\."inc" ADD COLUMN "_deleted_at" TIMESTAMPTZ;/);
+  assert.match(
+    c.script,
+    /MERGE INTO "marts"\."inc" AS t USING "__wharf_new_marts_inc" AS s ON t\."id" IS NOT DISTINCT FROM s\."id"\nWHEN MATCHED THEN UPDATE SET <each column of the model but "id"> = s\.<column>, "_deleted_at" = NULL\nWHEN NOT MATCHED THEN INSERT BY NAME\nWHEN NOT MATCHED BY SOURCE AND t\."_deleted_at" IS NULL THEN UPDATE SET "_deleted_at" = now\(\);/,
+  );
+});
+
+Deno.test("buildGraph() refuses a model that reads itself unless it is incremental", () => {
+  const p = project({
+    models: [model("marts.t", "select * from marts.t", { materialized: "table" })],
+  });
+  const { issues } = buildGraph(p, []);
+  assert.deepEqual(issues.map((i) => [i.message, i.location.line]), [[
+    'Cannot read "marts.t" in models/marts/t.sql: a model reads its own relation only when it is incremental (to choose its new rows), and this one is table',
+    1,
+  ]]);
 });
 
 Deno.test("compileNode() compiles generic tests to queries returning failing rows", () => {

@@ -105,7 +105,7 @@ Deno.test("loadProject() rejects models outside a layer folder and reserved laye
   assert.match(project.issues[1]!.message, /the schema "raw" is reserved/);
 });
 
-Deno.test("loadProject() asks for a watermark on incremental models and leaves disabled models out", async () => {
+Deno.test("loadProject() asks incremental models for a strategy or a watermark and leaves disabled models out", async () => {
   await using p = await tempProject({
     "models/marts/inc.sql": "select 1 as id",
     "models/marts/off.sql": "select 1 as id",
@@ -114,7 +114,10 @@ Deno.test("loadProject() asks for a watermark on incremental models and leaves d
   });
   const project = await loadProject(p.config);
   assert.deepEqual(project.models.map((m) => m.id), ["marts.inc"]);
-  assert.match(project.issues[0]!.message, /needs a "watermark" column/);
+  assert.match(
+    project.issues[0]!.message,
+    /needs an "incremental_strategy" \(append, merge, delete\+insert, microbatch\) or a "watermark" column/,
+  );
 });
 
 Deno.test("compileProject() throws one CompileError listing every problem", async () => {

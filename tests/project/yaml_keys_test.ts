@@ -37,7 +37,7 @@ unit_tests:
     /staging\.yml:5: models\[0\]\.contract: "contract" in model "a" is not implemented by wharf: remove it/,
     /staging\.yml:7: models\[0\]\.config\.materialzed: unknown key "materialzed" in a model's config \(did you mean "materialized"\?\)/,
     /staging\.yml:8: models\[0\]\.config\.pre_hook: "pre_hook" in a model's config is not implemented by wharf/,
-    /staging\.yml:9: models\[0\]\.config\.incremental_strategy: "incremental_strategy" in a model's config is not implemented/,
+    /staging\.yml:9: models\[0\]\.config\.incremental_strategy: "incremental_strategy" applies to incremental models only/,
     /staging\.yml:12: models\[0\]\.columns\[0\]\.data_type: "data_type" in column "id" is not implemented/,
     /staging\.yml:14: models\[0\]\.columns\[0\]\.tests\[0\]\.unique\.config\.where: "where" in a test's config is not implemented/,
     /staging\.yml:15: models\[0\]\.columns\[0\]\.tests\[1\]\.relationships\.feild: unknown key "feild" in test "relationships" \(did you mean "field"\?\)/,
@@ -58,7 +58,7 @@ Deno.test("loadProject() accepts every key it reads", async () => {
 models:
   - name: a
     description: All keys.
-    config: { materialized: incremental, unique_key: id, watermark: id, tags: [x], enabled: true }
+    config: { materialized: incremental, unique_key: id, watermark: id, tags: [x], enabled: true, on_schema_change: fail }
     columns:
       - name: id
         description: The id.

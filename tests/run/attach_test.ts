@@ -275,7 +275,10 @@ Deno.test("incremental and checked models build into an attached database", asyn
   await plainExec(lake, "insert into raw.events values (2, 'b', 2), (3, 'c', 2)");
   const second = await runCli(["build"], p.root);
   assert.equal(second.code, 0, second.stderr + second.stdout);
-  assert.match(second.stdout, /OK +model lake\.staging\.events .*incremental: \+1 rows/);
+  assert.match(
+    second.stdout,
+    /OK +model lake\.staging\.events .*delete\+insert: 1 replaced, 1 new/,
+  );
   assert.deepEqual(
     await plainQuery(lake, "select id, value from staging.events order by id"),
     [{ id: 1, value: "a" }, { id: 2, value: "b" }, { id: 3, value: "c" }],

@@ -116,6 +116,11 @@ export interface Session {
   statements(sql: string): AsyncGenerator<StatementResult>;
   /** Interrupts the query this connection is running (it fails with "Interrupted"). */
   interrupt(): void;
+  /**
+   * Runs `fn` inside one transaction on this connection: committed when it
+   * resolves, rolled back when it throws (the error is re-thrown).
+   */
+  transaction<T>(fn: (session: Session) => Promise<T>): Promise<T>;
 }
 
 /** Rows appended one at a time: see {@linkcode Session.appender}. */
@@ -136,6 +141,17 @@ class ConnectionSession implements Session {
   }
   interrupt(): void {
     this.connection.interrupt();
+  }
+  async transaction<T>(fn: (session: Session) => Promise<T>): Promise<T> {
+    await this.exec("BEGIN TRANSACTION");
+    try {
+      const result = await fn(this);
+      await this.exec("COMMIT");
+      return result;
+    } catch (err) {
+      await this.exec("ROLLBACK").catch(() => {});
+      throw err;
+    }
   }
   async exec(sql: string, params?: Params): Promise<void> {
     await this.connection.run(sql, params as DuckDBValue[] | undefined);
@@ -304,17 +320,7 @@ export class Warehouse implements Session {
    * when it throws (the error is re-thrown).
    */
   transaction<T>(fn: (session: Session) => Promise<T>): Promise<T> {
-    return this.withConnection(async (session) => {
-      await session.exec("BEGIN TRANSACTION");
-      try {
-        const result = await fn(session);
-        await session.exec("COMMIT");
-        return result;
-      } catch (err) {
-        await session.exec("ROLLBACK").catch(() => {});
-        throw err;
-      }
-    });
+    return this.withConnection((session) => session.transaction(fn));
   }
 
   exec(sql: string, params?: Params): Promise<void> {

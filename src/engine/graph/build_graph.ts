@@ -5,6 +5,7 @@
  * @module
  */
 import { CycleError, type ProjectIssue } from "../errors.ts";
+import { materialization } from "../materializations/index.ts";
 import { closest } from "../suggest.ts";
 import type { GenericTestNode, Project, ProjectNode, RelationRef, SourceNode } from "../types.ts";
 
@@ -257,7 +258,20 @@ export function buildGraph(
   for (const n of [...nodes.values()]) {
     if (!parents.has(n.id)) parents.set(n.id, []);
     if (n.kind === "model" || n.kind === "singular_test") {
-      for (const r of n.refs) addParent(n.id, resolve(r.relation, n.path, r));
+      for (const r of n.refs) {
+        if (n.kind === "model" && r.relation === n.id) {
+          // Reading itself is how an incremental model chooses its new rows, not a dependency.
+          if (!materialization(n.config.materialized).readsItself) {
+            issues.push({
+              message:
+                `Cannot read "${n.id}" in ${n.path}: a model reads its own relation only when it is incremental (to choose its new rows), and this one is ${n.config.materialized}`,
+              location: { file: n.path, line: r.line, column: r.column },
+            });
+          }
+          continue;
+        }
+        addParent(n.id, resolve(r.relation, n.path, r));
+      }
       if (n.kind === "model") {
         for (const r of n.checkRefs) addParent(n.id, resolve(r.relation, n.path, {}));
       }

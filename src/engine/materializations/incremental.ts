@@ -1,103 +1,134 @@
 /**
- * `incremental`: the first build (or `--full-refresh`) builds the table from
- * everything; later builds take the rows whose `watermark` is above the
- * table's maximum and merge them by `unique_key` (delete + insert in one
- * transaction), or append them without a key. Rows sharing a key within one
- * build resolve deterministically: the highest watermark wins, ties go to
- * the greater row value.
+ * `incremental`: the first build (or `--full-refresh`) builds the table
+ * from all the model's rows; a later run writes only what the model gives
+ * as new, the way its `incremental_strategy` says (`incremental_strategies/`:
+ * append, merge, delete+insert, microbatch), with `on_schema_change`
+ * deciding what happens when the model's columns changed.
+ *
+ * The model chooses its new rows in plain SQL that still runs in the DuckDB
+ * CLI: it may read its own relation (the table as it stands) and call
+ * `wharf_is_incremental()`, false on a first build and a full refresh:
+ *
+ * ```sql
+ * select * from raw.events
+ * where not wharf_is_incremental() or loaded_at > (select max(loaded_at) from marts.events)
+ * ```
+ *
+ * or it names a `watermark` column (sugar for the same: the rows above the
+ * table's maximum). Without `incremental_strategy`, a model with a
+ * watermark is written by delete+insert on its `unique_key` (rows sharing a
+ * key within one run resolve deterministically: the highest watermark wins,
+ * ties go to the greater row value), or appended without one.
  *
  * @module
  */
-import { z } from "zod";
-import { quoteIdent, quoteRelation, quoteRelationId, splitRelation } from "../db/sql.ts";
-import type { Session } from "../db/warehouse.ts";
-import { WharfError } from "../errors.ts";
-import type { ModelNode } from "../types.ts";
-import { mapping, text } from "../yaml/yaml_schema.ts";
-import { defineMaterialization } from "./materialization.ts";
+import type { z } from "zod";
+import { quoteRelation } from "../db/sql.ts";
+import { mapping, oneOf, text } from "../yaml/yaml_schema.ts";
+import { STRATEGIES, strategy } from "./incremental_strategies/index.ts";
+import { IS_INCREMENTAL_MACRO, rowsSql } from "./incremental_strategies/steps.ts";
+import {
+  type CommonSettings,
+  type IncrementalParts,
+  incrementalParts,
+  type IncrementalStrategy,
+  ON_SCHEMA_CHANGE,
+} from "./incremental_strategies/strategy.ts";
+import { type ConfigProblem, defineMaterialization } from "./materialization.ts";
 
-const SRC = "__wharf_src";
+/** An incremental model's config keys, as read (the strategies' own keys among them). */
+type IncrementalConfig = Readonly<Record<string, unknown>> & CommonSettings & {
+  incremental_strategy?: string;
+  on_schema_change?: IncrementalParts["onSchemaChange"];
+};
 
-function dedupe(model: ModelNode, watermark: string): string {
-  const { uniqueKey } = model.config;
-  if (uniqueKey.length === 0) return "";
-  return `\nQUALIFY row_number() OVER (PARTITION BY ${
-    uniqueKey.map(quoteIdent).join(", ")
-  } ORDER BY ${quoteIdent(watermark)} DESC NULLS LAST, ${SRC} DESC) = 1`;
+/** The strategy a model's config chooses: its `incremental_strategy`, or the watermark's default. */
+function chosen(config: IncrementalConfig, uniqueKey: readonly string[]): IncrementalStrategy {
+  return strategy(config.incremental_strategy ?? (uniqueKey.length ? "delete+insert" : "append"));
 }
 
-async function countRows(session: Session, relation: string): Promise<number> {
-  const rows = await session.query(
-    `SELECT count(*)::DOUBLE AS n FROM ${quoteRelationId(relation)}`,
-  );
-  return Number(rows[0]?.n ?? 0);
+/** The keys of `config` that belong to `s`. */
+function ownKeys(config: IncrementalConfig, s: IncrementalStrategy): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(config).filter(([k]) => s.keys.includes(k)));
 }
 
-async function tableExists(session: Session, relation: string): Promise<boolean> {
-  const { catalog, schema, name } = splitRelation(relation);
-  const rows = await session.query(
-    "SELECT 1 FROM information_schema.tables WHERE table_catalog = coalesce(?, current_database()) AND table_schema = ? AND table_name = ? AND table_type = 'BASE TABLE'",
-    [catalog ?? null, schema, name],
-  );
-  return rows.length > 0;
-}
-
-/** The `incremental` materialization; its `watermark` setting names the column that orders rows. */
+/** The `incremental` materialization. */
 export const incremental = defineMaterialization({
   name: "incremental",
   config: mapping("an incremental model's config", {
-    watermark: text(
-      "a column name",
-      'an incremental model needs a "watermark" column (e.g. _batch_id) to know which rows are new',
-    ),
-  }),
-  parts: z.object({ incremental: z.array(z.string()) }),
-  compile: ({ model, select, config: { watermark } }) => {
-    const target = quoteRelation(model.layer, model.name, model.catalog);
-    const wm = quoteIdent(watermark);
-    const staged = quoteIdent(`__wharf_new_${model.id.replaceAll(".", "_")}`);
-    const keys = model.config.uniqueKey.map(quoteIdent);
-    const from = `SELECT * FROM (\n${select}\n) AS ${SRC}`;
-    const later = [
-      `CREATE OR REPLACE TEMP TABLE ${staged} AS\n${from}\nWHERE ${SRC}.${wm} > (SELECT max(${wm}) FROM ${target})\n   OR (SELECT max(${wm}) FROM ${target}) IS NULL${
-        dedupe(model, watermark)
-      }`,
-    ];
-    if (keys.length) {
-      later.push(
-        `DELETE FROM ${target} AS t WHERE EXISTS (SELECT 1 FROM ${staged} AS n WHERE ${
-          keys.map((k) => `n.${k} IS NOT DISTINCT FROM t.${k}`).join(" AND ")
-        })`,
-      );
+    incremental_strategy: oneOf(STRATEGIES.map((s) => s.name)).optional(),
+    watermark: text("a column name").optional(),
+    on_schema_change: oneOf(ON_SCHEMA_CHANGE).optional(),
+    ...Object.assign({}, ...STRATEGIES.map((s) => s.shape)),
+  }) as z.ZodType<IncrementalConfig, unknown>,
+  readsItself: true,
+  setup: [IS_INCREMENTAL_MACRO],
+  problems: (config, model) => {
+    if (!config.incremental_strategy && !config.watermark) {
+      return [{
+        key: "incremental_strategy",
+        message: `an incremental model needs an "incremental_strategy" (${
+          STRATEGIES.map((s) => s.name).join(", ")
+        }) or a "watermark" column (e.g. _batch_id: its rows above the table's maximum are the new ones)`,
+      }];
     }
-    later.push(`INSERT INTO ${target} BY NAME SELECT * FROM ${staged}`, `DROP TABLE ${staged}`);
-    const sql = `CREATE OR REPLACE TABLE ${target} AS\n${from}${dedupe(model, watermark)}`;
+    const s = chosen(config, model.uniqueKey);
+    const which = config.incremental_strategy
+      ? `"${s.name}"`
+      : `"${s.name}" (the default with a watermark${
+        model.uniqueKey.length ? " and a unique_key" : ""
+      })`;
+    const problems: ConfigProblem[] = [];
+    for (const other of STRATEGIES.filter((o) => o !== s)) {
+      for (const key of other.keys.filter((k) => k in config && !s.keys.includes(k))) {
+        problems.push({
+          key,
+          message:
+            `"${key}" applies to the ${other.name} strategy only (this model's incremental_strategy is ${which})`,
+        });
+      }
+    }
+    if (s.uniqueKey === "required" && model.uniqueKey.length === 0) {
+      problems.push({
+        key: "incremental_strategy",
+        message:
+          `the ${s.name} strategy matches new rows to the table's by "unique_key": add unique_key (a column or a list)`,
+      });
+    }
+    if (s.uniqueKey === "refused" && model.uniqueKey.length) {
+      problems.push({
+        key: "unique_key",
+        message: `the ${s.name} strategy reads no unique_key (it ${
+          s.name === "append" ? "adds every new row" : "replaces each batch's time range whole"
+        }): remove it, or use merge or delete+insert to replace rows by key`,
+      });
+    }
+    return [...problems, ...s.problems(ownKeys(config, s), { watermark: config.watermark })];
+  },
+  parts: incrementalParts,
+  usesEventTime: (parts) => parts.microbatch !== undefined,
+  compile: ({ model, select, config }) => {
+    const s = chosen(config, model.config.uniqueKey);
+    const self = model.id.toLowerCase();
+    const parts: IncrementalParts = {
+      strategy: s.name,
+      select,
+      keys: model.config.uniqueKey,
+      watermark: config.watermark,
+      onSchemaChange: config.on_schema_change ?? "ignore",
+      readsItself: model.refs.some((r) => r.relation === self),
+      reads: [...new Set(model.refs.map((r) => r.relation).filter((r) => r !== self))],
+      ...s.compile(ownKeys(config, s)),
+    };
+    const im = { relation: model.id, parts };
     return {
-      sql,
-      script: `-- first run or --full-refresh\n${sql};\n\n-- later runs, in one transaction\n${
-        later.join(";\n\n")
-      };\n`,
-      parts: { incremental: later },
+      sql: `CREATE OR REPLACE TABLE ${quoteRelation(model.layer, model.name, model.catalog)} AS\n${
+        rowsSql(im)
+      }`,
+      script: s.script(im),
+      parts,
     };
   },
-  build: (wh, { relation, sql, parts }, { fullRefresh }) =>
-    wh.transaction(async (s) => {
-      if (fullRefresh || !(await tableExists(s, relation))) {
-        return { rows: await s.count(sql), message: "full build" };
-      }
-      const before = await countRows(s, relation);
-      try {
-        for (const statement of parts.incremental) await s.exec(statement);
-      } catch (err) {
-        throw new WharfError(
-          `${
-            err instanceof Error ? err.message : String(err)
-          }\n(run with --full-refresh to rebuild ${relation} with its new columns, if its columns changed)`,
-          { cause: err },
-        );
-      }
-      const after = await countRows(s, relation);
-      const delta = after - before;
-      return { rows: after, message: `incremental: ${delta >= 0 ? "+" : ""}${delta} rows` };
-    }),
+  build: (wh, { relation, parts }, context) =>
+    strategy(parts.strategy).build(wh, { relation, parts }, context),
 });

@@ -9,7 +9,7 @@
  */
 import { z } from "zod";
 import type { Warehouse } from "../db/warehouse.ts";
-import type { ModelNode } from "../types.ts";
+import type { ModelConfig, ModelNode } from "../types.ts";
 import { keysOf, mapping } from "../yaml/yaml_schema.ts";
 
 /** What a materialization compiles a model from. */
@@ -48,10 +48,25 @@ export interface BuildOutcome {
   message?: string;
 }
 
+/** A range of event times, `start` included, `end` not (UTC instants). */
+export interface EventTimeRange {
+  start: Date;
+  end: Date;
+}
+
 /** Settings of one build. */
 export interface BuildContext {
   /** `--full-refresh`: rebuild from everything what would otherwise be brought up to date. */
   fullRefresh: boolean;
+  /** `--event-time-start/--event-time-end`: the range of event times to rebuild (microbatch). */
+  eventTime?: EventTimeRange;
+}
+
+/** A problem of a model's config that its keys' schemas alone do not see. */
+export interface ConfigProblem {
+  /** The key of the model's `config:` it is about. */
+  key: string;
+  message: string;
 }
 
 /** A materialization as its module defines it: `C` its parsed settings, `P` its compiled parts. */
@@ -72,8 +87,26 @@ export interface MaterializationDefinition<C, P> {
    * its quarantine tables). Default false.
    */
   checks?: boolean;
+  /**
+   * Its models may read their own relation (to choose their new rows): the
+   * graph leaves that reference out of the dependencies. Default false (a
+   * model that reads itself is then an error).
+   */
+  readsItself?: boolean;
+  /**
+   * Statements applied to the warehouse before anything of a run is built
+   * (e.g. the macros its models call). Default none.
+   */
+  setup?: readonly string[];
+  /**
+   * Problems of its settings read together with the model's other config
+   * (e.g. a `unique_key` a setting needs). Default none.
+   */
+  problems?(config: C, model: ModelConfig): ConfigProblem[];
   /** The schema of its compiled parts, which its build reads back. */
   parts: z.ZodType<P, unknown>;
+  /** True when its build of a compiled model reads `BuildContext.eventTime`. Default false. */
+  usesEventTime?(parts: P): boolean;
   /** Compiles a model to the statements that build it. */
   compile(input: MaterializeInput<C>): MaterializedModel<P>;
   /** Runs a compiled model's statements on the warehouse. */
@@ -93,6 +126,12 @@ export interface Materialization {
   config: z.ZodType<unknown, unknown>;
   inlined: boolean;
   checks: boolean;
+  readsItself: boolean;
+  setup: readonly string[];
+  /** Problems of its (valid) settings with the model's other config. */
+  problems(config: Readonly<Record<string, unknown>>, model: ModelConfig): ConfigProblem[];
+  /** True when its build of this compiled model reads `BuildContext.eventTime`. */
+  usesEventTime(parts: unknown): boolean;
   /** Compiles `model`, whose settings (`config.options`) were validated when it was loaded. */
   compile(model: ModelNode, select: string, root: string): MaterializedModel<unknown>;
   build(wh: Warehouse, model: BuildInput, context: BuildContext): Promise<BuildOutcome>;
@@ -106,6 +145,10 @@ export function defineMaterialization<C, P>(def: MaterializationDefinition<C, P>
     config: def.config,
     inlined: def.inlined ?? false,
     checks: def.checks ?? false,
+    readsItself: def.readsItself ?? false,
+    setup: def.setup ?? [],
+    problems: (config, model) => def.problems?.(def.config.parse(config), model) ?? [],
+    usesEventTime: (parts) => def.usesEventTime?.(def.parts.parse(parts)) ?? false,
     compile: (model, select, root) =>
       def.compile({ model, select, root, config: def.config.parse(model.config.options) }),
     build: (wh, model, context) =>

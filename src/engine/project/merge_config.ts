@@ -141,7 +141,12 @@ function configure(entry: ModelEntry): ModelConfig {
     const owners = MATERIALIZATIONS.filter((m) => m.configKeys.includes(key)).map((m) => m.name);
     entry.file.report([...at, key], `"${key}" applies to ${owners.join(" and ")} models only`);
   }
-  if (readValue(entry.file, at, materialization.config, own) !== undefined) config.options = own;
+  if (readValue(entry.file, at, materialization.config, own) !== undefined) {
+    config.options = own;
+    for (const p of materialization.problems(own, config)) {
+      entry.file.report([...at, p.key], p.message);
+    }
+  }
   return config;
 }
 

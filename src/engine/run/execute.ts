@@ -13,7 +13,8 @@ import {
   type CompiledNode,
   varsMacro,
 } from "../compile/compile.ts";
-import { materialization } from "../materializations/index.ts";
+import { materialization, MATERIALIZATIONS } from "../materializations/index.ts";
+import type { EventTimeRange } from "../materializations/materialization.ts";
 import type { MacroFile } from "../types.ts";
 import { type NodeResult, recordResults } from "./run_log.ts";
 
@@ -29,6 +30,8 @@ export interface ExecuteOptions {
   threads: number;
   /** Rebuild incremental models from scratch. */
   fullRefresh?: boolean;
+  /** The range of event times microbatch models rebuild, instead of their latest batches. */
+  eventTime?: EventTimeRange;
   /** Macro files to apply before anything else. */
   macros?: readonly MacroFile[];
   /** Project variables for `wharf_var(name)`. */
@@ -133,6 +136,7 @@ async function runNode(
       if (node.checked) return await runChecked(wh, { ...node, checked: node.checked });
       const built = await materialization(node.materialized).build(wh, node, {
         fullRefresh: options.fullRefresh ?? false,
+        eventTime: options.eventTime,
       });
       return { status: "success", ...built };
     }
@@ -153,6 +157,8 @@ export async function executePlan(
   options: ExecuteOptions,
 ): Promise<NodeResult[]> {
   await wh.exec(varsMacro(options.vars ?? {}));
+  // What models may call besides the project's macros (wharf_is_incremental()).
+  for (const m of MATERIALIZATIONS) for (const statement of m.setup) await wh.exec(statement);
   for (const macro of options.macros ?? []) {
     try {
       await wh.exec(macro.sql);

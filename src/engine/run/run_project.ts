@@ -21,6 +21,13 @@ import {
 import type { CompiledNode } from "../compile/compile.ts";
 import { closest } from "../suggest.ts";
 import { selectNodes } from "../graph/select.ts";
+import { materialization } from "../materializations/index.ts";
+import type { EventTimeRange } from "../materializations/materialization.ts";
+import {
+  EVENT_TIME_FORMAT,
+  formatEventTime,
+  parseEventTime,
+} from "../materializations/incremental_strategies/batch_time.ts";
 import { executePlan } from "./execute.ts";
 import { finishRun, type NodeResult, recordResults, startRun } from "./run_log.ts";
 
@@ -32,6 +39,14 @@ export interface RunProjectOptions {
   exclude?: readonly string[];
   threads?: number;
   fullRefresh?: boolean;
+  /**
+   * `--event-time-start`: microbatch models rebuild the batches from this
+   * time (UTC, `2024-01-31` or `2024-01-31 06:00`) to `eventTimeEnd`, instead
+   * of their latest ones. Both or neither.
+   */
+  eventTimeStart?: string;
+  /** `--event-time-end`: the end of that range (not included). */
+  eventTimeEnd?: string;
   /** Variables overriding the config's `vars`. */
   vars?: Record<string, string>;
   /** Called once the plan is known, before anything runs. */
@@ -147,6 +162,36 @@ function checkVars(config: EngineConfig, vars: Record<string, string> | undefine
   }
 }
 
+/** The range of `--event-time-start/--event-time-end`, checked; undefined without them. */
+function eventTimeRange(options: RunProjectOptions): EventTimeRange | undefined {
+  const { eventTimeStart: from, eventTimeEnd: to } = options;
+  if (from === undefined && to === undefined) return undefined;
+  if (from === undefined || to === undefined) {
+    throw new UsageError(
+      `--event-time-start and --event-time-end go together: give both (the range of event times to rebuild, the end not included)`,
+    );
+  }
+  const read = (text: string, flag: string) => {
+    const t = parseEventTime(text);
+    if (!t) throw new UsageError(`Invalid ${flag} "${text}": expected ${EVENT_TIME_FORMAT}`);
+    return t;
+  };
+  const range = { start: read(from, "--event-time-start"), end: read(to, "--event-time-end") };
+  if (range.start >= range.end) {
+    throw new UsageError(
+      `--event-time-start (${formatEventTime(range.start)}) must come before --event-time-end (${
+        formatEventTime(range.end)
+      })`,
+    );
+  }
+  if (options.fullRefresh) {
+    throw new UsageError(
+      "--full-refresh rebuilds microbatch models from their begin; --event-time-start/--event-time-end rebuild a range of batches: give one or the other",
+    );
+  }
+  return range;
+}
+
 /**
  * Runs the selected nodes of the project for `command` and records the run
  * in `wharf.runs` / `wharf.run_results`.
@@ -175,6 +220,7 @@ export async function runProject(
 ): Promise<RunSummary> {
   const started = performance.now();
   checkVars(config, options.vars);
+  const eventTime = eventTimeRange(options);
   const wh = await openWarehouse(options.db ?? config.warehouse, {
     holder: `wharf ${command}`,
     attach: config.attach,
@@ -192,6 +238,18 @@ export async function runProject(
         }s`,
       );
     }
+    if (
+      eventTime &&
+      !full.nodes.some((n) =>
+        n.kind === "model" && materialization(n.materialized).usesEventTime(n.parts)
+      )
+    ) {
+      throw new UsageError(
+        `--event-time-start/--event-time-end rebuild batches of microbatch models, and ${
+          options.select?.length ? "the selection has" : "the project has"
+        } none: select one (e.g. --select <model>), or leave the options out`,
+      );
+    }
     // Nodes that need a raw table not landed yet are skipped, selected by
     // name or not, and the rest is built.
     const blocked = blockedByMissingSources(cp, full.nodes.map((n) => n.id));
@@ -203,12 +261,16 @@ export async function runProject(
       select: options.select ?? [],
       exclude: options.exclude ?? [],
       fullRefresh: !!options.fullRefresh,
+      ...(eventTime
+        ? { eventTimeStart: options.eventTimeStart, eventTimeEnd: options.eventTimeEnd }
+        : {}),
     });
     await wh.withConnection((s) => startRun(s, runId, command, args));
     const results = await executePlan(wh, plan, {
       runId,
       threads: options.threads ?? config.threads,
       fullRefresh: options.fullRefresh,
+      eventTime,
       macros: command === "seed" ? [] : cp.project.macros,
       vars: { ...config.vars, ...options.vars },
       compiledPaths,
