@@ -33,10 +33,8 @@ export function lsCommand(): Command {
             type: n.kind,
             layer: n.kind === "model"
               ? n.layer
-              : n.kind === "seed"
-              ? "seeds"
-              : n.kind === "source"
-              ? "raw"
+              : n.kind === "seed" || n.kind === "source"
+              ? n.id.split(".")[0]
               : "",
             materialized: n.kind === "model"
               ? n.config.materialized

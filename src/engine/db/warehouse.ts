@@ -8,6 +8,7 @@ import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from "@duckdb
 import { WarehouseError, WarehousePathError } from "../errors.ts";
 import { describeHolder, findHolder, registerHolder } from "./register_holder.ts";
 import { runStatements, type StatementResult } from "./run_statements.ts";
+import { quoteIdent } from "./sql.ts";
 import {
   checkSchemaVersion,
   migrateWarehouse,
@@ -62,6 +63,10 @@ export interface OpenWarehouseOptions {
    * `schema/warehouse_schema.ts`). Default: wharf's own.
    */
   migrations?: readonly Migration[];
+  /** DuckDB extensions to load once opened (a dbt profile's `extensions`). */
+  extensions?: readonly string[];
+  /** DuckDB settings the instance starts with (a dbt profile's `settings`). */
+  settings?: Readonly<Record<string, string>>;
 }
 
 /** One connection's worth of queries, used inside {@linkcode Warehouse.withConnection}. */
@@ -462,7 +467,7 @@ export async function openWarehouse(
   path: string,
   options: OpenWarehouseOptions = {},
 ): Promise<Warehouse> {
-  const config: Record<string, string> = {};
+  const config: Record<string, string> = { ...options.settings };
   if (options.memoryLimit) config.memory_limit = options.memoryLimit;
   if (options.threads) config.threads = String(options.threads);
   const present = path === ":memory:" || await checkWarehousePath(path);
@@ -492,7 +497,22 @@ export async function openWarehouse(
   const release = options.holder && path !== ":memory:"
     ? registerHolder(path, options.holder, { readOnly: !!options.readOnly })
     : undefined;
-  return await withSchema(new Warehouse(instance, path, release), options);
+  const wh = new Warehouse(instance, path, release);
+  for (const extension of options.extensions ?? []) {
+    try {
+      await wh.exec(`LOAD ${quoteIdent(extension)}`);
+    } catch (err) {
+      wh.close();
+      throw new WarehouseError(
+        path,
+        `Cannot load the DuckDB extension "${extension}" (the profile's extensions): ${
+          (err instanceof Error ? err.message : String(err)).split("\n")[0]
+        }; DuckDB has it only when it is built in or installed on this machine (\`INSTALL ${extension}\` needs the network)`,
+        { cause: err },
+      );
+    }
+  }
+  return await withSchema(wh, options);
 }
 
 /** Upgrades (or, read-only, checks) the warehouse's schema; closes it on failure. */
