@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { openWarehouse } from "../../src/engine/db/warehouse.ts";
-import { REAL, REPO, runCli, tempProject, type TempProject } from "../helpers.ts";
+import { REAL, REPO, runCli, type TempProject, tempProject } from "../helpers.ts";
 
 const FIXTURES = join(REPO, "tests", "fixtures");
 
@@ -26,7 +26,10 @@ async function jaffle(fixture: string, seeds: string): Promise<TempProject> {
   await copyDir(join(FIXTURES, fixture), p.root);
   await Deno.mkdir(join(p.root, seeds), { recursive: true });
   for (const name of ["raw_customers", "raw_orders", "raw_payments"]) {
-    await Deno.copyFile(join(REAL, "jaffle_shop", `${name}.csv`), join(p.root, seeds, `${name}.csv`));
+    await Deno.copyFile(
+      join(REAL, "jaffle_shop", `${name}.csv`),
+      join(p.root, seeds, `${name}.csv`),
+    );
   }
   return p;
 }
@@ -45,7 +48,10 @@ Deno.test("a dbt project and its plain-SQL twin build the same marts from the ja
   await using plain = await jaffle("dbt_jaffle_shop_plain", "models/seeds");
   const built = await runCli(["--project", dbt.root, "build"]);
   assert.equal(built.code, 0, built.stdout + built.stderr);
-  assert.match(built.stdout, /Running 3 seeds, 5 models, 15 tests with 2 threads on .*jaffle\.duckdb/);
+  assert.match(
+    built.stdout,
+    /Running 3 seeds, 5 models, 15 tests with 2 threads on .*jaffle\.duckdb/,
+  );
   assert.match(built.stdout, /model main_staging\.stg_orders/);
   assert.match(built.stdout, /model main\.customers/);
   assert.match(built.stdout, /test relationships_orders_customer_id__main_customers/);
@@ -54,8 +60,14 @@ Deno.test("a dbt project and its plain-SQL twin build the same marts from the ja
   assert.equal(twin.code, 0, twin.stdout + twin.stderr);
 
   for (const [mart, key] of [["customers", "customer_id"], ["orders", "order_id"]]) {
-    const a = await rows(join(dbt.root, "jaffle.duckdb"), `select * from main.${mart} order by ${key}`);
-    const b = await rows(join(plain.root, "jaffle.duckdb"), `select * from marts.${mart} order by ${key}`);
+    const a = await rows(
+      join(dbt.root, "jaffle.duckdb"),
+      `select * from main.${mart} order by ${key}`,
+    );
+    const b = await rows(
+      join(plain.root, "jaffle.duckdb"),
+      `select * from marts.${mart} order by ${key}`,
+    );
     assert.equal(a.length, mart === "customers" ? 100 : 99);
     assert.deepEqual(a, b, mart);
   }
@@ -95,15 +107,25 @@ Deno.test("seed, run, test, compile, ls and show work on a dbt project", async (
   assert.equal(compiled.code, 0, compiled.stderr);
   assert.match(compiled.stdout, /^CREATE OR REPLACE TABLE "main"\."orders" AS/);
   assert.match(compiled.stdout, /from "main_staging"\."stg_orders"/);
-  assert.match(compiled.stdout, /sum\(case when payment_method = 'gift_card' then amount else 0 end\) as gift_card_amount/);
+  assert.match(
+    compiled.stdout,
+    /sum\(case when payment_method = 'gift_card' then amount else 0 end\) as gift_card_amount/,
+  );
   assert.match(compiled.stdout, /orders\.status in \('completed'\) as is_completed/);
   const payments = await cli("compile", "stg_payments");
   assert.match(payments.stdout, /\(amount \/ 100\)::decimal\(16, 2\) as amount/);
 
   const ls = await cli("--json", "ls");
-  const nodes = JSON.parse(ls.stdout) as { id: string; type: string; materialized: string; tags: string }[];
+  const nodes = JSON.parse(ls.stdout) as {
+    id: string;
+    type: string;
+    materialized: string;
+    tags: string;
+  }[];
   assert.deepEqual(
-    nodes.filter((n) => n.type !== "generic_test" && n.type !== "singular_test").map((n) => [n.id, n.materialized, n.tags]),
+    nodes.filter((n) => n.type !== "generic_test" && n.type !== "singular_test").map((
+      n,
+    ) => [n.id, n.materialized, n.tags]),
     [
       ["main_raw_data.raw_customers", "table", ""],
       ["main_raw_data.raw_orders", "table", ""],
@@ -131,7 +153,10 @@ Deno.test("--target picks another output of the profile, and env_var() in profil
   assert.match(ci.stdout, /model ci_staging\.stg_orders/);
   const missing = await runCli(["--project", p.root, "--target", "prod", "ls"]);
   assert.equal(missing.code, 2);
-  assert.match(missing.stderr, /error: Profile "jaffle" in .*profiles\.yml has no target "prod": it has "dev", "ci"/);
+  assert.match(
+    missing.stderr,
+    /error: Profile "jaffle" in .*profiles\.yml has no target "prod": it has "dev", "ci"/,
+  );
 
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", join(REPO, "cli", "main.ts"), "--project", p.root, "seed"],

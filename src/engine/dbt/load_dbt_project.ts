@@ -585,6 +585,7 @@ export async function loadDbtProject(
     prefix: string,
     declared: readonly DeclaredTest[],
     file: YamlFile,
+    source = false,
   ) => {
     const counts = new Map<string, number>();
     for (const t of declared) {
@@ -592,7 +593,8 @@ export async function loadDbtProject(
       counts.set(t.test.kind, index);
       const test = { ...t.test, reads: t.test.reads.map(resolveRead) };
       const suffix = testKind(test.kind)?.nameSuffix(test, index) ?? "";
-      const base = `${test.kind}_${prefix}${test.column ? `_${test.column}` : ""}${suffix}`
+      const kind = source ? `source_${test.kind}` : test.kind;
+      const base = `${kind}_${prefix}${test.column ? `_${test.column}` : ""}${suffix}`
         .toLowerCase().replace(/[^a-z0-9_]+/g, "_");
       let name = base;
       for (let n = 2; used.has(name); n++) name = `${base}_${n}`;
@@ -617,7 +619,7 @@ export async function loadDbtProject(
     if (n.props) addTests(n.id!, n.name, n.props.tests, n.props.file);
   }
   for (const s of props.sources) {
-    addTests(s.relation, `source_${s.source}_${s.table}`, s.tests, s.file);
+    addTests(s.relation, `${s.source}_${s.table}`, s.tests, s.file, true);
   }
 
   const yamlIssues = [...props.files, projectFile].flatMap((f) =>
