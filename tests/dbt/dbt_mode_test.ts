@@ -97,7 +97,7 @@ Deno.test("the models: tree sets configs per folder, with or without +, most spe
   ]);
   await p.write(
     "dbt_project.yml",
-    (await Deno.readTextFile(join(p.root, "dbt_project.yml"))).replace(/    stagin:\n.*\n/, ""),
+    (await Deno.readTextFile(join(p.root, "dbt_project.yml"))).replace(/ {4}stagin:\n.*\n/, ""),
   );
   const cp = await compileProject(await loadConfig(p.root), { sources: [] });
   const models = cp.project.models.map((

@@ -146,7 +146,10 @@ export async function runProject(
   });
   try {
     // --vars apply when the SQL is rendered (a dbt project's var()) and when it runs (wharf_var()).
-    const cp = await compileWithWarehouse({ ...config, vars: { ...config.vars, ...options.vars } }, wh);
+    const cp = await compileWithWarehouse(
+      { ...config, vars: { ...config.vars, ...options.vars } },
+      wh,
+    );
     const ids = selectNodes(cp.graph, { select: options.select, exclude: options.exclude });
     const full = planFor(cp, ids, command);
     if (options.select?.length && full.nodes.length === 0) {
