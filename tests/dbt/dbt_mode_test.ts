@@ -9,6 +9,7 @@ import { loadConfig } from "../../src/config.ts";
 import { compileProject } from "../../src/engine/compile/compile_project.ts";
 import { openWarehouse } from "../../src/engine/db/warehouse.ts";
 import { CompileError, ConfigError } from "../../src/engine/errors.ts";
+import { selectNodes } from "../../src/engine/graph/select.ts";
 import { runProject } from "../../src/engine/run/run_project.ts";
 import { tempProject } from "../helpers.ts";
 
@@ -109,6 +110,12 @@ Deno.test("the models: tree sets configs per folder, with or without +, most spe
     ["main_stage.b_renamed", "table", "all,staged,own"],
   ]);
   assert.deepEqual(cp.graph.parents.get("main.m"), ["main_stage.stg_a", "main_stage.b_renamed"]);
+  assert.deepEqual(selectNodes(cp.graph, { select: ["tag:own"] }), ["main_stage.b_renamed"]);
+  assert.deepEqual(selectNodes(cp.graph, { select: ["path:models/staging", "b_renamed+"] }), [
+    "main_stage.b_renamed",
+    "main_stage.stg_a",
+    "main.m",
+  ]);
 });
 
 Deno.test("a project's generate_schema_name and generate_alias_name macros name the relations", async () => {
@@ -192,6 +199,7 @@ Deno.test("constructs wharf cannot render are errors naming the file, the line a
     "models/i.sql": "select *\nfrom {{ ref('other_package', 'a') }}",
     "models/j.sql": "select 1 as x\nfrom\nwhere {{ var('v', 1) }}",
     "snapshots/snap.sql": "{% snapshot s %}select 1{% endsnapshot %}",
+    "analyses/bad.sql": "select *\nfrom {{ ref('nope2') }}",
   });
   assert.deepEqual(await problems(p.root), [
     "snapshots/snap.sql:: snapshots are not run by wharf yet: remove the file, or run this project with dbt",
@@ -204,6 +212,7 @@ Deno.test("constructs wharf cannot render are errors naming the file, the line a
     'models/g.sql:1: Cannot render the SQL: Required var "missing" is not set: declare it under "vars:" in dbt_project.yml, pass --vars missing=…, or give var() a default',
     "models/h.sql:2: Cannot render the SQL: Compilation error raised by the project: no can do",
     'models/i.sql:2: Cannot render the SQL: ref("other_package", "a"): packages are not run by wharf yet',
+    'analyses/bad.sql:2: Cannot render the SQL: ref("nope2"): no model or seed named "nope2"',
     'models/j.sql:3: Cannot parse SQL: syntax error at or near "where"',
   ]);
 });
