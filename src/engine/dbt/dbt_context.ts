@@ -24,23 +24,24 @@ export interface RunContext {
 }
 
 const pad = (n: number, width = 2) => String(n).padStart(width, "0");
-const DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
-const MONTHS = [
-  "January",
-  "February",
-  "March",
-  "April",
-  "May",
-  "June",
-  "July",
-  "August",
-  "September",
-  "October",
-  "November",
-  "December",
-];
+/** An English name of a date's day or month (`long`, or its first three letters). */
+function dateName(d: Date, part: "weekday" | "month", short: boolean): string {
+  const name = d.toLocaleString("en-US", { [part]: "long", timeZone: "UTC" });
+  return short ? name.slice(0, 3) : name;
+}
 
-/** Python's `strftime` for the directives dbt projects use, in UTC. */
+/**
+ * Python's `strftime` for the directives dbt projects use, in UTC.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { strftime } from "./dbt_context.ts";
+ *
+ * const d = new Date(Date.UTC(2024, 1, 17, 9, 5, 3));
+ * assert.equal(strftime(d, "%a %B %Y-%m-%d %H:%M:%S %j %p"), "Sat February 2024-02-17 09:05:03 048 AM");
+ * ```
+ */
 export function strftime(d: Date, format: string): string {
   return format.replace(/%([a-zA-Z%])/g, (all, c: string) => {
     switch (c) {
@@ -69,13 +70,11 @@ export function strftime(d: Date, format: string): string {
         return pad(Math.floor((d.getTime() - start) / 86_400_000) + 1, 3);
       }
       case "a":
-        return DAYS[d.getUTCDay()]!.slice(0, 3);
       case "A":
-        return DAYS[d.getUTCDay()]!;
+        return dateName(d, "weekday", c === "a");
       case "b":
-        return MONTHS[d.getUTCMonth()]!.slice(0, 3);
       case "B":
-        return MONTHS[d.getUTCMonth()]!;
+        return dateName(d, "month", c === "b");
       case "z":
         return "+0000";
       case "Z":

@@ -7,6 +7,7 @@
  * @module
  */
 import { join } from "node:path";
+import type { DbtConfig } from "../config.ts";
 import { ConfigError, formatLocation } from "../errors.ts";
 import { closest } from "../suggest.ts";
 import { YamlFile } from "../yaml/yaml_file.ts";
@@ -20,14 +21,7 @@ export interface DbtProjectFile {
   name: string;
   /** `profile:`; the project's name when absent. */
   profile: string;
-  paths: {
-    models: string[];
-    seeds: string[];
-    tests: string[];
-    macros: string[];
-    analyses: string[];
-    snapshots: string[];
-  };
+  paths: DbtConfig["paths"];
   /** `target-path`, when set. */
   targetPath?: string;
   vars: Record<string, unknown>;

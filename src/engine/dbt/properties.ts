@@ -8,21 +8,15 @@
  * @module
  */
 import type { ProjectIssue } from "../errors.ts";
-import { type DeclaredTest, readTests } from "../project/read_yaml.ts";
+import { type DeclaredTest, type DescribedEntry, readTests } from "../project/read_yaml.ts";
 import { closest } from "../suggest.ts";
 import type { ColumnDoc, Severity } from "../types.ts";
 import { describe, YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
 import { isRecord } from "../yaml/yaml_schema.ts";
 import { type ConfigResource, type NodeConfig, readNodeConfig } from "./node_config.ts";
 
-/** A model's or seed's properties. */
-export interface NodeProperties {
-  file: YamlFile;
-  path: YamlPath;
-  name: string;
-  description: string;
-  columns: ColumnDoc[];
-  tests: DeclaredTest[];
+/** A model's or seed's properties: what a plain-SQL project's YAML describes, and its config. */
+export interface NodeProperties extends DescribedEntry {
   config: NodeConfig;
 }
 
