@@ -15,6 +15,9 @@ export interface GlobalOptions {
   db?: string;
   json: boolean;
   debug: boolean;
+  /** dbt projects: the folder holding profiles.yml, and the profile's target to use. */
+  profilesDir?: string;
+  target?: string;
 }
 
 /**
@@ -34,13 +37,15 @@ export function globals(cmd: Command): GlobalOptions {
     db: o.db === undefined ? undefined : resolveTargetSpec(o.db, userCwd()),
     json: !!o.json,
     debug: !!o.debug,
+    profilesDir: o.profilesDir === undefined ? undefined : resolve(userCwd(), o.profilesDir),
+    target: o.target,
   };
 }
 
 /** Loads the configuration of the project named by `--project`, applying `--db`. */
 export async function projectConfig(cmd: Command): Promise<ResolvedConfig & { db: string }> {
   const g = globals(cmd);
-  const config = await loadConfig(g.project);
+  const config = await loadConfig(g.project, { profilesDir: g.profilesDir, target: g.target });
   return { ...config, db: g.db ?? config.warehouse };
 }
 

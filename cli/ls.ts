@@ -33,9 +33,7 @@ export function lsCommand(): Command {
             type: n.kind,
             layer: n.kind === "model"
               ? n.layer
-              : n.kind === "seed"
-              ? "seeds"
-              : n.kind === "source"
+              : n.kind === "seed" || n.kind === "source"
               ? n.id.split(".").at(-2)!
               : "",
             materialized: n.kind === "model"

@@ -39,6 +39,8 @@ export function createProgram(): Command {
     )
     .option("--json", "print a machine-readable result on stdout")
     .option("--debug", "show stack traces")
+    .option("--profiles-dir <dir>", "dbt projects: the folder holding profiles.yml")
+    .option("--target <name>", "dbt projects: the profile's target to run against")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
   for (

@@ -14,6 +14,8 @@ import {
   readConfigFile,
   resolveEngineConfig,
 } from "./engine/config.ts";
+import { applyDbtProject } from "./engine/dbt/dbt_config.ts";
+import type { ProfileOptions } from "./engine/dbt/profiles.ts";
 import { type EnrichConfig, type EnrichSettings, npiSection } from "./enrich/config.ts";
 import { type LandConfig, landSection, type LandSettings } from "./land/config.ts";
 import {
@@ -73,11 +75,19 @@ export function resolveConfig(root: string, config: WharfConfig = {}): ResolvedC
 }
 
 /**
- * Loads `wharf.config.ts` from `root` (when present) and resolves it.
+ * Loads `wharf.config.ts` from `root` (when present) and resolves it. A
+ * `dbt_project.yml` at the root makes it a dbt project, whose name, folders,
+ * variables and warehouse come from dbt's files and the profile's target
+ * (`options`: `--profiles-dir`, `--target`).
  *
  * @throws {ConfigError} when the folder does not exist, the config file
  * fails to load or does not export a config object, or a setting is wrong.
  */
-export async function loadConfig(root: string): Promise<ResolvedConfig> {
-  return resolveConfig(root, await readConfigFile(root) as WharfConfig);
+export async function loadConfig(
+  root: string,
+  options: ProfileOptions = {},
+): Promise<ResolvedConfig> {
+  const settings = await readConfigFile(root);
+  const resolved = resolveConfig(root, settings as WharfConfig);
+  return { ...resolved, ...await applyDbtProject(resolved, settings, options) };
 }

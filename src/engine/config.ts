@@ -80,6 +80,47 @@ export interface EngineConfig {
     staging: string;
   };
   vars: Record<string, string>;
+  /** Set when the project is a dbt project (`dbt_project.yml` at its root): see `src/engine/dbt/`. */
+  dbt?: DbtConfig;
+}
+
+/** A dbt project's settings: what `dbt_project.yml` and the profile's target say. */
+export interface DbtConfig {
+  /** `name:` of dbt_project.yml. */
+  project: string;
+  /** Folders relative to the project root (`model-paths`, `seed-paths`, …). */
+  paths: {
+    models: string[];
+    seeds: string[];
+    tests: string[];
+    macros: string[];
+    analyses: string[];
+    snapshots: string[];
+  };
+  /** `vars:` as YAML gives them: values of any kind, and mappings per project name. */
+  vars: Record<string, unknown>;
+  /** The `models:` and `seeds:` config trees as YAML gives them (validated when read). */
+  models: Record<string, unknown>;
+  seeds: Record<string, unknown>;
+  /** The profile's target the project runs against. */
+  target: DbtTarget;
+}
+
+/** A dbt-duckdb target of `profiles.yml` (or the defaults when the project has no profile). */
+export interface DbtTarget {
+  /** The profile's name and the target's name (`dev`). */
+  profile: string;
+  name: string;
+  /** The schema models build in when they set none (`main`). */
+  schema: string;
+  /** The database's name as dbt-duckdb gives it: the file's name without extension. */
+  database: string;
+  /** DuckDB extensions loaded when the warehouse opens. */
+  extensions: string[];
+  /** DuckDB settings applied when the warehouse opens. */
+  settings: Record<string, string>;
+  /** The file the settings came from, or undefined for the defaults. */
+  file?: string;
 }
 
 /**

@@ -120,7 +120,11 @@ export interface ModelNode {
   refs: RelationRef[];
   /** Row-level checks from YAML `checks:` (see {@linkcode RowCheck}). */
   checks: RowCheck[];
-  /** Relations the checks read (dependencies only; never rewritten). */
+  /**
+   * Relations read beside the SELECT: by the checks, or named by a dbt
+   * `ref()`/`source()` the SQL itself does not read (`-- depends_on: {{ ref('x') }}`).
+   * Dependencies only; never rewritten.
+   */
   checkRefs: RelationRef[];
   /** Direct column references: output column → the `relation.column`s it is read from. */
   columnLineage: Record<string, string[]>;
@@ -175,6 +179,11 @@ export interface Project {
   seeds: SeedNode[];
   tests: (GenericTestNode | SingularTestNode)[];
   macros: MacroFile[];
+  /**
+   * Relations the project declares as sources outside `raw` (dbt's `sources:`),
+   * read as they are: the graph takes them as sources without asking the warehouse.
+   */
+  declaredSources?: string[];
   /** Problems found while loading, reported together. */
   issues: ProjectIssue[];
 }

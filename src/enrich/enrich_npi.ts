@@ -253,9 +253,23 @@ class ResultWriter {
  * registry into `raw.npi_responses` and `wharf.npi_ledger`.
  *
  * @example
- * ```ts ignore
- * const summary = await enrichNpis(config, "npi-list.txt", { db: config.warehouse, registry: NPI_REGISTRY });
- * if (summary.states.failed) Deno.exitCode = 1;
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadConfig } from "../config.ts";
+ * import { enrichNpis } from "./enrich_npi.ts";
+ *
+ * // A registry on 127.0.0.1 answering every NPI with one real registry answer.
+ * const body = await Deno.readFile("tests/fixtures/real/npi/1003101296_npi2.json");
+ * await using registry = Deno.serve({ port: 0, onListen() {} }, () => new Response(body));
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/npi-list.txt`, "1003101296\n1234567890\n");
+ * const summary = await enrichNpis(await loadConfig("."), `${dir}/npi-list.txt`, {
+ *   db: `${dir}/warehouse.duckdb`,
+ *   registry: `http://127.0.0.1:${registry.addr.port}/api/`,
+ * });
+ * assert.equal(summary.states.enriched, 1);
+ * assert.equal(summary.invalid, 1, "1234567890 fails the NPI check digit: never requested");
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function enrichNpis(

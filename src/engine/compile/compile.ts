@@ -173,7 +173,8 @@ function seedSql(seed: SeedNode, root: string): string {
   const typeArg = types.length
     ? `, types = {${types.map(([c, t]) => `${quoteLiteral(c)}: ${quoteLiteral(t)}`).join(", ")}}`
     : "";
-  return `CREATE OR REPLACE TABLE ${quoteRelation("seeds", seed.name)} AS\nSELECT * FROM read_csv(${
+  const [schema, name] = seed.id.split(".");
+  return `CREATE OR REPLACE TABLE ${quoteRelation(schema!, name!)} AS\nSELECT * FROM read_csv(${
     quoteLiteral(path)
   }, header = true, auto_detect = true${typeArg})`;
 }

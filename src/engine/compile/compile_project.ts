@@ -8,6 +8,7 @@ import { dirname, join, relative } from "node:path";
 import type { EngineConfig } from "../config.ts";
 import { CompileError, type ProjectIssue } from "../errors.ts";
 import { buildGraph, type Graph } from "../graph/build_graph.ts";
+import { loadDbtProject } from "../dbt/load_dbt_project.ts";
 import { loadProject, type LoadProjectOptions } from "../project/load_project.ts";
 import type { Project } from "../types.ts";
 import { type CompiledNode, compileNode } from "./compile.ts";
@@ -47,7 +48,8 @@ export async function compileProject(
   config: EngineConfig,
   options: CompileProjectOptions = {},
 ): Promise<CompiledProject> {
-  const project = await loadProject(config, options);
+  // A dbt project (dbt_project.yml at its root) is read by its own loader into the same Project.
+  const project = await (config.dbt ? loadDbtProject : loadProject)(config, options);
   const { graph, issues, missing } = buildGraph(project, options.sources, {
     catalogs: options.catalogs,
   });

@@ -9,6 +9,7 @@ import type { AttachedDatabase } from "../config.ts";
 import { WarehouseError } from "../errors.ts";
 import { type WarehouseTarget, warehouseTarget } from "./target.ts";
 import { runStatements, type StatementResult } from "./run_statements.ts";
+import { quoteIdent } from "./sql.ts";
 import {
   checkSchemaVersion,
   migrateWarehouse,
@@ -69,6 +70,10 @@ export interface OpenWarehouseOptions {
    * exist is created, or left out when read-only (it holds nothing to read).
    */
   attach?: readonly AttachedDatabase[];
+  /** DuckDB extensions to load once opened (a dbt profile's `extensions`). */
+  extensions?: readonly string[];
+  /** DuckDB settings the instance starts with (a dbt profile's `settings`). */
+  settings?: Readonly<Record<string, string>>;
 }
 
 /** One connection's worth of queries, used inside {@linkcode Warehouse.withConnection}. */
@@ -436,7 +441,7 @@ export async function openWarehouse(
   path: string,
   options: OpenWarehouseOptions = {},
 ): Promise<Warehouse> {
-  const config: Record<string, string> = {};
+  const config: Record<string, string> = { ...options.settings };
   if (options.memoryLimit) config.memory_limit = options.memoryLimit;
   if (options.threads) config.threads = String(options.threads);
   const target = warehouseTarget(path);
@@ -458,6 +463,7 @@ export async function openWarehouse(
   const release = () => releases.forEach((r) => r());
   let catalogs: string[];
   try {
+    await loadExtensions(instance, path, options.extensions ?? []);
     catalogs = await attachAll(instance, attach, options.holder, deadline, releases);
   } catch (err) {
     instance.closeSync();
@@ -465,6 +471,33 @@ export async function openWarehouse(
     throw err;
   }
   return await withSchema(new Warehouse(instance, path, release, catalogs), options);
+}
+
+/** Loads `extensions` (a dbt profile's) into `instance`; one DuckDB cannot load is an error naming it. */
+async function loadExtensions(
+  instance: DuckDBInstance,
+  path: string,
+  extensions: readonly string[],
+): Promise<void> {
+  if (extensions.length === 0) return;
+  const connection = await instance.connect();
+  try {
+    for (const extension of extensions) {
+      try {
+        await connection.run(`LOAD ${quoteIdent(extension)}`);
+      } catch (err) {
+        throw new WarehouseError(
+          path,
+          `Cannot load the DuckDB extension "${extension}" (the profile's extensions): ${
+            (err instanceof Error ? err.message : String(err)).split("\n")[0]
+          }; DuckDB has it only when it is built in or installed on this machine (\`INSTALL ${extension}\` needs the network)`,
+          { cause: err },
+        );
+      }
+    }
+  } finally {
+    connection.closeSync();
+  }
 }
 
 /** Runs `open` until it succeeds, or fails otherwise than on another process's lock, or `deadline` passes. */

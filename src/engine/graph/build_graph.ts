@@ -141,6 +141,12 @@ export function buildGraph(
     const node: SourceNode = { kind: "source", id, name: id.split(".").pop()! };
     nodes.set(id, node);
   }
+  // Sources a dbt project declares outside raw are read as they are (raw ones must be landed).
+  for (const id of project.declaredSources ?? []) {
+    if (!id.startsWith("raw.") && !id.startsWith("wharf.")) {
+      nodes.set(id, { kind: "source", id, name: id.split(".").pop()! });
+    }
+  }
   for (const n of [...project.seeds, ...project.models, ...project.tests]) nodes.set(n.id, n);
   const relations = [...nodes.values()].filter((n) =>
     n.kind !== "generic_test" && n.kind !== "singular_test"

@@ -47,7 +47,8 @@ export interface ProjectFiles {
   issues: ProjectIssue[];
 }
 
-async function listFiles(dir: string): Promise<string[]> {
+/** Every file under `dir` (absolute paths, sorted by name per folder); none when it does not exist. */
+export async function listFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
   let entries: Deno.DirEntry[];
   try {

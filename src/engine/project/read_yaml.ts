@@ -235,8 +235,8 @@ function readTest(
   };
 }
 
-/** Reads a `tests:` (or `data_tests:`) list. */
-function readTests(
+/** Reads a `tests:` (or `data_tests:`) list: each test validated by its kind. */
+export function readTests(
   file: YamlFile,
   path: YamlPath,
   raw: unknown,

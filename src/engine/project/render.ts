@@ -100,9 +100,11 @@ export async function renderSql(
     try {
       rendered.set(t.path, await hook(t.path, texts[i]!, { ...context, kind: t.kind, id: t.id }));
     } catch (err) {
+      // A hook's error may say the line of the file it is about.
+      const line = (err as { line?: unknown })?.line;
       issues.push({
         message: `Cannot render the SQL: ${err instanceof Error ? err.message : String(err)}`,
-        location: { file: t.path },
+        location: typeof line === "number" ? { file: t.path, line } : { file: t.path },
       });
     }
   }

@@ -28,7 +28,12 @@ export async function previewNode(
   name: string,
   options: PreviewOptions,
 ): Promise<{ id: string; result: QueryResult }> {
-  const wh = await openWarehouse(options.db, { readOnly: true, attach: config.attach });
+  const wh = await openWarehouse(options.db, {
+    readOnly: true,
+    attach: config.attach,
+    extensions: config.dbt?.target.extensions,
+    settings: config.dbt?.target.settings,
+  });
   try {
     const cp = await compileWithWarehouse(config, wh);
     const id = findNode(cp.graph, name);

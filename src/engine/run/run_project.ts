@@ -224,9 +224,15 @@ export async function runProject(
   const wh = await openWarehouse(options.db ?? config.warehouse, {
     holder: `wharf ${command}`,
     attach: config.attach,
+    extensions: config.dbt?.target.extensions,
+    settings: config.dbt?.target.settings,
   });
   try {
-    const cp = await compileWithWarehouse(config, wh);
+    // --vars apply when the SQL is rendered (a dbt project's var()) and when it runs (wharf_var()).
+    const cp = await compileWithWarehouse(
+      { ...config, vars: { ...config.vars, ...options.vars } },
+      wh,
+    );
     const ids = selectNodes(cp.graph, { select: options.select, exclude: options.exclude });
     const full = planFor(cp, ids, command);
     if (options.select?.length && full.nodes.length === 0) {

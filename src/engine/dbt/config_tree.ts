@@ -1,0 +1,111 @@
+/**
+ * The `models:` and `seeds:` trees of `dbt_project.yml`: configs (`+key`,
+ * or a known key without `+`, as dbt allows) at the project's level and per
+ * folder (or per file), the most specific winning. A folder of the tree
+ * that holds no model (a typo) is an error naming it.
+ *
+ * @module
+ */
+import type { YamlFile, YamlPath } from "../yaml/yaml_file.ts";
+import { isRecord } from "../yaml/yaml_schema.ts";
+import {
+  type ConfigResource,
+  isConfigKey,
+  type NodeConfig,
+  readNodeConfig,
+} from "./node_config.ts";
+
+/** A read config tree. */
+export interface ConfigTree {
+  /** The configs that apply to a node of `fqn` (`[project, ...folders, name]`), general first. */
+  configsFor(fqn: readonly string[]): NodeConfig[];
+  /** Checks that every path of the tree names nodes: reports those that name none. */
+  checkPaths(fqns: readonly (readonly string[])[]): void;
+}
+
+interface Level {
+  config: NodeConfig;
+  children: Map<string, { level: Level; path: YamlPath }>;
+}
+
+/**
+ * Reads the tree at `key` (`models` or `seeds`) of `file` (dbt_project.yml),
+ * reporting problems to the file.
+ */
+export function readConfigTree(
+  file: YamlFile,
+  key: "models" | "seeds",
+  project: string,
+  resource: ConfigResource,
+): ConfigTree {
+  const readLevel = (value: Record<string, unknown>, path: YamlPath): Level => {
+    const configs: Record<string, unknown> = {};
+    const children = new Map<string, { level: Level; path: YamlPath }>();
+    for (const [k, v] of Object.entries(value)) {
+      if (k.startsWith("+")) {
+        configs[k.slice(1)] = v;
+        continue;
+      }
+      const bareConfig = isConfigKey(k, resource) &&
+        (!isRecord(v) || k === "docs" || k === "meta" || k === "column_types");
+      if (bareConfig) {
+        configs[k] = v;
+        continue;
+      }
+      if (v === null) continue;
+      if (!isRecord(v)) {
+        file.report(
+          [...path, k],
+          `expected a folder's configs (a mapping), or a config key with "+" (e.g. "+${k}")`,
+        );
+        continue;
+      }
+      children.set(k, { level: readLevel(v, [...path, k]), path: [...path, k] });
+    }
+    const config = readNodeConfig(configs, resource, (ck, message) => {
+      const written = ck in value ? ck : `+${ck.split(".")[0]}`;
+      file.report([...path, written], message);
+    });
+    return { config, children };
+  };
+  const data = isRecord(file.data) ? file.data[key] : undefined;
+  const root = isRecord(data) ? readLevel(data, [key]) : { config: {}, children: new Map() };
+  for (const [name, child] of root.children) {
+    if (name !== project) {
+      file.report(
+        child.path,
+        `"${name}" is not this project ("${project}"): configs of packages are not run by wharf yet`,
+      );
+    }
+  }
+  return {
+    configsFor(fqn) {
+      const out = [root.config];
+      let level: Level | undefined = root;
+      for (const part of fqn) {
+        level = level.children.get(part)?.level;
+        if (!level) break;
+        out.push(level.config);
+      }
+      return out;
+    },
+    checkPaths(fqns) {
+      const walk = (level: Level, prefix: string[]) => {
+        for (const [name, child] of level.children) {
+          const path = [...prefix, name];
+          if (prefix.length === 0 && name !== project) continue;
+          const used = fqns.some((f) => path.every((p, i) => f[i] === p));
+          if (!used) {
+            file.report(
+              child.path,
+              `no ${resource} under "${
+                path.slice(1).join("/")
+              }": check the folder's name (configs here would apply to nothing)`,
+            );
+          } else walk(child.level, path);
+        }
+      };
+      walk(root, []);
+    },
+  };
+}

@@ -1,0 +1,222 @@
+/**
+ * Reads `dbt_project.yml`: the project's name, profile, folders and
+ * variables, and its `models:`/`seeds:` config trees (validated later,
+ * against the files found). A key of dbt's that wharf does not run yet is
+ * an error naming it, never ignored.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import type { DbtConfig } from "../config.ts";
+import { ConfigError, formatLocation } from "../errors.ts";
+import { closest } from "../suggest.ts";
+import { YamlFile } from "../yaml/yaml_file.ts";
+import { isRecord } from "../yaml/yaml_schema.ts";
+
+/** The file that makes a folder a dbt project. */
+export const DBT_PROJECT_FILE = "dbt_project.yml";
+
+/** What `dbt_project.yml` says. */
+export interface DbtProjectFile {
+  name: string;
+  /** `profile:`; the project's name when absent. */
+  profile: string;
+  paths: DbtConfig["paths"];
+  /** `target-path`, when set. */
+  targetPath?: string;
+  vars: Record<string, unknown>;
+  models: Record<string, unknown>;
+  seeds: Record<string, unknown>;
+}
+
+const PATH_KEYS = {
+  "model-paths": ["models", ["models"]],
+  "seed-paths": ["seeds", ["seeds"]],
+  "test-paths": ["tests", ["tests"]],
+  "macro-paths": ["macros", ["macros"]],
+  "analysis-paths": ["analyses", ["analyses"]],
+  "snapshot-paths": ["snapshots", ["snapshots"]],
+} as const;
+
+/** Keys read by dbt commands wharf has no counterpart of: validated, documented as unused. */
+const UNUSED_KEYS = ["version", "clean-targets", "require-dbt-version"];
+
+/** dbt keys wharf does not run yet, with what they are. */
+const NOT_YET: Record<string, string> = {
+  "on-run-start": "hooks that run before a run",
+  "on-run-end": "hooks that run after a run",
+  dispatch: "dispatch search orders",
+  snapshots: "snapshot configs",
+  tests: "test configs",
+  data_tests: "test configs",
+  sources: "source configs",
+  "unit_tests": "unit tests",
+  quoting: "quoting configs",
+  "query-comment": "query comments",
+  flags: "project flags",
+  metrics: "metrics",
+  "semantic-models": "semantic models",
+  "saved-queries": "saved queries",
+  exposures: "exposures",
+  analyses: "analysis configs",
+  "docs-paths": "docs blocks",
+  "asset-paths": "docs assets",
+  "packages-install-path": "packages",
+  "log-path": "dbt's log files",
+  "restrict-access": "model access groups",
+};
+
+const KNOWN = [
+  "name",
+  "profile",
+  "config-version",
+  "target-path",
+  "vars",
+  "models",
+  "seeds",
+  ...Object.keys(PATH_KEYS),
+  ...UNUSED_KEYS,
+];
+
+/**
+ * Reads `dbt_project.yml` at `root`, or returns undefined when there is none.
+ *
+ * @throws {ConfigError} listing every problem of the file.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readDbtProject } from "./dbt_project.ts";
+ *
+ * const root = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${root}/dbt_project.yml`, "name: shop\nmodel-paths: [transform]\n");
+ * const project = await readDbtProject(root);
+ * assert.equal(project?.name, "shop");
+ * assert.deepEqual(project?.paths.models, ["transform"]);
+ * await Deno.remove(root, { recursive: true });
+ * ```
+ */
+export async function readDbtProject(root: string): Promise<DbtProjectFile | undefined> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(join(root, DBT_PROJECT_FILE));
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
+  const file = new YamlFile(DBT_PROJECT_FILE, text);
+  const data = file.data;
+  const out: DbtProjectFile = {
+    name: "",
+    profile: "",
+    paths: {
+      models: ["models"],
+      seeds: ["seeds"],
+      tests: ["tests"],
+      macros: ["macros"],
+      analyses: ["analyses"],
+      snapshots: ["snapshots"],
+    },
+    vars: {},
+    models: {},
+    seeds: {},
+  };
+  if (file.issues.length === 0 && !isRecord(data)) {
+    file.report([], 'expected a mapping with at least "name:"');
+  }
+  if (isRecord(data)) readKeys(file, data, out);
+  if (file.issues.length) {
+    throw new ConfigError(
+      `Invalid ${DBT_PROJECT_FILE}: ${
+        file.issues.map((i) => `\n  ${formatLocation(i.location)}: ${i.message}`).join("")
+      }`,
+      { location: file.issues[0]!.location },
+    );
+  }
+  return out;
+}
+
+function readKeys(file: YamlFile, data: Record<string, unknown>, out: DbtProjectFile): void {
+  for (const [key, value] of Object.entries(data)) {
+    if (key in PATH_KEYS) {
+      const [field] = PATH_KEYS[key as keyof typeof PATH_KEYS];
+      const list = typeof value === "string" ? [value] : value;
+      if (!Array.isArray(list) || !list.every((p) => typeof p === "string" && p.trim() !== "")) {
+        file.report([key], "expected a list of folders relative to the project root");
+        continue;
+      }
+      for (const p of list as string[]) {
+        if (p.startsWith("/") || p.split(/[\\/]/).includes("..")) {
+          file.report([key], `"${p}" is outside the project: use a folder inside it`);
+        }
+      }
+      out.paths[field] = (list as string[]).map((p) => p.replace(/[\\/]+$/, ""));
+      continue;
+    }
+    switch (key) {
+      case "name":
+        if (typeof value !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) {
+          file.report([key], "expected a name of letters, digits and underscores");
+        } else out.name = value;
+        continue;
+      case "profile":
+        if (typeof value !== "string") file.report([key], "expected a profile name");
+        else out.profile = value;
+        continue;
+      case "config-version":
+        if (value !== 2) file.report([key], "expected 2 (the only version dbt reads today)");
+        continue;
+      case "target-path":
+        if (typeof value !== "string") file.report([key], "expected a folder");
+        else out.targetPath = value;
+        continue;
+      case "vars":
+        if (value === null) continue;
+        if (!isRecord(value)) file.report([key], "expected a mapping of variable names to values");
+        else out.vars = value;
+        continue;
+      case "models":
+      case "seeds":
+        if (value === null) continue;
+        if (!isRecord(value)) file.report([key], "expected a mapping of configs and folders");
+        else out[key] = value;
+        continue;
+      case "version":
+        continue;
+      case "clean-targets":
+        if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) {
+          file.report([key], "expected a list of folders");
+        }
+        continue;
+      case "require-dbt-version":
+        if (
+          typeof value !== "string" &&
+          !(Array.isArray(value) && value.every((v) => typeof v === "string"))
+        ) file.report([key], "expected a version range or a list of them");
+        continue;
+    }
+    if (key in NOT_YET) {
+      file.report(
+        [key],
+        `"${key}" (${
+          NOT_YET[key]
+        }) is not run by wharf yet: remove it, or run this project with dbt`,
+      );
+      continue;
+    }
+    if (key === "source-paths" || key === "data-paths") {
+      file.report(
+        [key],
+        `"${key}" was renamed by dbt 1.0: use "${
+          key === "source-paths" ? "model-paths" : "seed-paths"
+        }"`,
+      );
+      continue;
+    }
+    const guess = closest(key, KNOWN);
+    file.report([key], `unknown key "${key}"${guess ? ` (did you mean "${guess}"?)` : ""}`);
+  }
+  if (out.name === "" && !file.issues.some((i) => i.message.startsWith("name:"))) {
+    file.report([], 'the project needs a "name:"');
+  }
+  if (out.profile === "") out.profile = out.name;
+}

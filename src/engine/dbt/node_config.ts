@@ -1,0 +1,243 @@
+/**
+ * The configuration dbt gives a model or seed (`materialized`, `schema`,
+ * `alias`, `tags`, `enabled`, `docs`, `meta`, and a seed's
+ * `column_types`), wherever it is written: the `models:`/`seeds:` tree of
+ * `dbt_project.yml` (with or without `+`), a properties file's `config:`,
+ * or `{{ config(...) }}` in the SQL. Keys dbt has and wharf does not run
+ * yet are errors naming them, never ignored.
+ *
+ * @module
+ */
+import { closest } from "../suggest.ts";
+
+/** What a model or seed is configured with (every key optional: levels are merged). */
+export interface NodeConfig {
+  materialized?: string;
+  schema?: string;
+  alias?: string;
+  tags?: string[];
+  enabled?: boolean;
+  docs?: { show?: boolean; node_color?: string };
+  meta?: Record<string, unknown>;
+  /** Seeds: column name to DuckDB type. */
+  column_types?: Record<string, string>;
+}
+
+/** Which resources a config is for. */
+export type ConfigResource = "model" | "seed";
+
+const SHARED = ["materialized", "schema", "alias", "tags", "enabled", "docs", "meta"] as const;
+const SEED_ONLY = ["column_types"] as const;
+
+/** Every config key wharf reads for `resource`. */
+export function configKeys(resource: ConfigResource): readonly string[] {
+  return resource === "seed" ? [...SHARED.filter((k) => k !== "materialized"), ...SEED_ONLY] : [
+    ...SHARED,
+  ];
+}
+
+/** dbt config keys wharf does not run yet: named as such, never ignored. */
+const NOT_YET: readonly string[] = [
+  "database",
+  "pre-hook",
+  "post-hook",
+  "pre_hook",
+  "post_hook",
+  "persist_docs",
+  "full_refresh",
+  "unique_key",
+  "incremental_strategy",
+  "on_schema_change",
+  "contract",
+  "grants",
+  "access",
+  "group",
+  "quoting",
+  "sql_header",
+  "event_time",
+  "batch_size",
+  "lookback",
+  "begin",
+  "concurrent_batches",
+  "copy_grants",
+  "quote_columns",
+  "delimiter",
+  "labels",
+  "packages",
+  "location",
+  "format",
+  "options",
+  "partition_by",
+];
+
+/** The materializations a dbt model may name in this wharf. */
+export const DBT_MATERIALIZATIONS: readonly string[] = ["view", "table", "ephemeral"];
+
+/** dbt materializations wharf does not run for dbt projects yet. */
+const MATERIALIZATIONS_NOT_YET: Record<string, string> = {
+  incremental:
+    "dbt incremental models (is_incremental(), unique_key, strategies) are not run by wharf yet",
+  snapshot: "snapshots are not run by wharf yet",
+  external:
+    "dbt-duckdb's external materialization is not run by wharf yet (wharf's own external models take location and partition_by in a plain-SQL project)",
+  materialized_view: "materialized views are not run by wharf yet",
+  microbatch: "microbatch models are not run by wharf yet",
+};
+
+/** True for a key this resource's config reads or knows as not run yet. */
+export function isConfigKey(key: string, resource: ConfigResource): boolean {
+  return configKeys(resource).includes(key) || NOT_YET.includes(key) ||
+    (resource === "seed" && key === "materialized");
+}
+
+function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return "nothing";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a mapping";
+  return JSON.stringify(value);
+}
+
+/**
+ * Reads the config keys of `raw` (keys already stripped of `+`), reporting
+ * each problem with `report(key, message)`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readNodeConfig } from "./node_config.ts";
+ *
+ * const problems: string[] = [];
+ * const config = readNodeConfig({ materialized: "table", tags: "pii", pre_hook: "x" }, "model",
+ *   (key, message) => problems.push(`${key}: ${message}`));
+ * assert.deepEqual(config, { materialized: "table", tags: ["pii"] });
+ * assert.match(problems[0]!, /^pre_hook: .*not run by wharf yet/);
+ * ```
+ */
+export function readNodeConfig(
+  raw: Record<string, unknown>,
+  resource: ConfigResource,
+  report: (key: string, message: string) => void,
+): NodeConfig {
+  const out: NodeConfig = {};
+  const known = configKeys(resource);
+  for (const [key, value] of Object.entries(raw)) {
+    const text = (what = "text") => {
+      if (typeof value === "string") return value;
+      report(key, `expected ${what}, got ${describeValue(value)}`);
+      return undefined;
+    };
+    switch (key) {
+      case "materialized": {
+        if (resource === "seed") {
+          report(key, "a seed is always loaded as a table: remove it");
+          break;
+        }
+        const v = text("the name of a materialization");
+        if (v === undefined) break;
+        const name = v.toLowerCase();
+        if (DBT_MATERIALIZATIONS.includes(name)) out.materialized = name;
+        else if (MATERIALIZATIONS_NOT_YET[name]) report(key, `${MATERIALIZATIONS_NOT_YET[name]}`);
+        else {
+          report(
+            key,
+            `unknown materialization "${v}": expected ${DBT_MATERIALIZATIONS.join(", ")}`,
+          );
+        }
+        break;
+      }
+      case "schema":
+      case "alias": {
+        if (value === null) out[key] = undefined;
+        else {
+          const v = text(key === "schema" ? "a schema name" : "a relation name");
+          if (v !== undefined) out[key] = v;
+        }
+        break;
+      }
+      case "tags":
+        if (typeof value === "string") out.tags = [value];
+        else if (Array.isArray(value) && value.every((t) => typeof t === "string")) {
+          out.tags = value as string[];
+        } else report(key, `expected text or a list of text, got ${describeValue(value)}`);
+        break;
+      case "enabled":
+        if (typeof value === "boolean") out.enabled = value;
+        else report(key, `expected true or false, got ${describeValue(value)}`);
+        break;
+      case "docs": {
+        if (typeof value !== "object" || value === null || Array.isArray(value)) {
+          report(
+            key,
+            `expected a mapping with "show" and "node_color", got ${describeValue(value)}`,
+          );
+          break;
+        }
+        const docs: NodeConfig["docs"] = {};
+        for (const [k, v] of Object.entries(value)) {
+          if (k === "show" && typeof v === "boolean") docs.show = v;
+          else if (k === "node_color" && typeof v === "string") docs.node_color = v;
+          else if (k === "show" || k === "node_color") {
+            report(`${key}.${k}`, `expected ${k === "show" ? "true or false" : "a color"}`);
+          } else report(`${key}.${k}`, `unknown key "${k}" in docs: it takes "show", "node_color"`);
+        }
+        out.docs = docs;
+        break;
+      }
+      case "meta":
+        if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+          out.meta = value as Record<string, unknown>;
+        } else report(key, `expected a mapping, got ${describeValue(value)}`);
+        break;
+      case "column_types": {
+        if (resource !== "seed") {
+          report(key, "column_types applies to seeds only");
+          break;
+        }
+        if (
+          typeof value !== "object" || value === null || Array.isArray(value) ||
+          !Object.values(value).every((t) => typeof t === "string")
+        ) {
+          report(key, `expected a mapping of column to type, got ${describeValue(value)}`);
+          break;
+        }
+        out.column_types = value as Record<string, string>;
+        break;
+      }
+      default: {
+        if (NOT_YET.includes(key)) {
+          report(key, `"${key}" is not run by wharf yet: remove it, or run this project with dbt`);
+          break;
+        }
+        const guess = closest(key, [...known, ...NOT_YET]);
+        report(
+          key,
+          `unknown config "${key}"${guess ? ` (did you mean "${guess}"?)` : ""}: wharf reads ${
+            known.map((k) => `"${k}"`).join(", ")
+          }`,
+        );
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Merges configs from the most general to the most specific: a later value
+ * wins, except `tags` (added up, as dbt does) and `meta` (merged by key).
+ */
+export function mergeNodeConfigs(configs: readonly NodeConfig[]): NodeConfig {
+  const out: NodeConfig = {};
+  for (const c of configs) {
+    for (const [key, value] of Object.entries(c) as [keyof NodeConfig, unknown][]) {
+      if (key === "tags") {
+        out.tags = [...new Set([...(out.tags ?? []), ...(value as string[])])];
+      } else if (key === "meta" || key === "docs" || key === "column_types") {
+        (out as Record<string, unknown>)[key] = {
+          ...(out[key] ?? {}),
+          ...(value as Record<string, unknown>),
+        };
+      } else (out as Record<string, unknown>)[key] = value;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,324 @@
+/**
+ * Reads the project's target from `profiles.yml`, looked for where dbt looks:
+ * `--profiles-dir`, then `$DBT_PROFILES_DIR`, the project folder and
+ * `~/.dbt/`. Only dbt-duckdb targets run here: `path`, `schema`, `threads`,
+ * `extensions` and `settings` are read; every other key is an error naming
+ * it. Text values are rendered as dbt renders them, so
+ * `{{ env_var('X', 'default') }}` works. A project with no profile anywhere
+ * gets a local DuckDB file named after it.
+ *
+ * @module
+ */
+import { basename, extname, join, resolve } from "node:path";
+import { Environment } from "minijinja-js";
+import { ConfigError, formatLocation } from "../errors.ts";
+import { closest } from "../suggest.ts";
+import { YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
+import { isRecord } from "../yaml/yaml_schema.ts";
+
+/** Where to look for the profile and which target to use. */
+export interface ProfileOptions {
+  /** `--profiles-dir`: the folder holding profiles.yml. */
+  profilesDir?: string;
+  /** `--target`: the output of the profile to use instead of its `target:`. */
+  target?: string;
+}
+
+/** A resolved target: what the engine needs from the profile. */
+export interface ResolvedTarget {
+  profile: string;
+  name: string;
+  schema: string;
+  database: string;
+  /** Absolute warehouse path, or `:memory:`. */
+  path: string;
+  threads?: number;
+  extensions: string[];
+  settings: Record<string, string>;
+  /** The profiles.yml read, if any. */
+  file?: string;
+}
+
+const TARGET_KEYS = ["type", "path", "schema", "threads", "extensions", "settings"];
+const TARGET_NOT_YET: Record<string, string> = {
+  attach: "attaching other databases (catalogs) is not run by wharf yet",
+  database: "naming the database is not run by wharf yet: it is the file's name",
+  plugins: "dbt-duckdb plugins are not run by wharf",
+  filesystems: "fsspec filesystems are not run by wharf",
+  secrets: "DuckDB secrets from the profile are not run by wharf yet",
+  external_root: "dbt-duckdb's external materialization is not run by wharf yet",
+  module_paths: "Python module paths are not run by wharf",
+  use_credential_provider: "credential providers are not run by wharf",
+  disable_transactions: "wharf runs each model in its own statements",
+  keep_open: "wharf opens the warehouse once per command",
+  retries: "retries of the connection are not run by wharf",
+};
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
+/** The profiles.yml to read, in dbt's order, or undefined when there is none. */
+async function findProfiles(root: string, options: ProfileOptions): Promise<string | undefined> {
+  if (options.profilesDir !== undefined) {
+    const file = join(resolve(options.profilesDir), "profiles.yml");
+    if (!(await exists(file))) {
+      throw new ConfigError(
+        `No profiles.yml in --profiles-dir "${options.profilesDir}": put the project's profile there or leave the option out`,
+      );
+    }
+    return file;
+  }
+  const dirs = [
+    Deno.env.get("DBT_PROFILES_DIR"),
+    root,
+    Deno.env.get("HOME") === undefined ? undefined : join(Deno.env.get("HOME")!, ".dbt"),
+  ];
+  for (const dir of dirs) {
+    if (dir === undefined) continue;
+    const file = join(resolve(dir), "profiles.yml");
+    if (await exists(file)) return file;
+  }
+  return undefined;
+}
+
+/**
+ * Renders `{{ env_var('X', 'default') }}` (and any other Jinja) in a text
+ * value of profiles.yml.
+ */
+function renderText(env: Environment, text: string, report: (message: string) => void): string {
+  if (!text.includes("{{") && !text.includes("{%")) return text;
+  const problems: string[] = [];
+  env.addGlobal("env_var", (name: unknown, fallback?: unknown) => {
+    const value = typeof name === "string" ? Deno.env.get(name) : undefined;
+    if (value !== undefined) return value;
+    if (fallback !== undefined && fallback !== null) return String(fallback);
+    problems.push(
+      `the environment variable "${String(name)}" is not set and env_var() gives no default`,
+    );
+    return "";
+  });
+  try {
+    const out = env.renderStr(text, {});
+    for (const p of problems) report(p);
+    return out;
+  } catch (err) {
+    report(`cannot render ${JSON.stringify(text)}: ${String(err).split("\n")[0]}`);
+    return text;
+  }
+}
+
+/**
+ * Reads the target the project runs against.
+ *
+ * @param root the absolute project root.
+ * @param profile the profile's name (`profile:` of dbt_project.yml).
+ * @param project the project's name, which the default warehouse file is named after.
+ * @throws {ConfigError} listing every problem of the profile.
+ */
+export async function readProfile(
+  root: string,
+  profile: string,
+  project: string,
+  options: ProfileOptions = {},
+): Promise<ResolvedTarget> {
+  const defaults = (): ResolvedTarget => ({
+    profile,
+    name: "default",
+    schema: "main",
+    database: project,
+    path: join(root, `${project}.duckdb`),
+    extensions: [],
+    settings: {},
+  });
+  const path = await findProfiles(root, options);
+  if (path === undefined) {
+    if (options.target !== undefined) {
+      throw new ConfigError(
+        `--target "${options.target}" needs a profile: no profiles.yml in the project folder, $DBT_PROFILES_DIR or ~/.dbt/ (or pass --profiles-dir)`,
+      );
+    }
+    return defaults();
+  }
+  const file = new YamlFile(path, await Deno.readTextFile(path));
+  const env = new Environment();
+  const fail = (): never => {
+    throw new ConfigError(
+      `Invalid profile "${profile}": ${
+        file.issues.map((i) => `\n  ${formatLocation(i.location)}: ${i.message}`).join("")
+      }`,
+      { location: file.issues[0]?.location },
+    );
+  };
+  if (file.issues.length) fail();
+  const data = file.data;
+  const entry = isRecord(data) ? data[profile] : undefined;
+  if (entry === undefined) {
+    if (options.target !== undefined) {
+      throw new ConfigError(
+        `--target "${options.target}": ${path} has no profile "${profile}" (the profile dbt_project.yml names)`,
+      );
+    }
+    return defaults();
+  }
+  if (!isRecord(entry)) {
+    file.report([profile], 'expected a mapping with "target:" and "outputs:"');
+    fail();
+  }
+  const profileEntry = entry as Record<string, unknown>;
+  for (const key of Object.keys(profileEntry)) {
+    if (key !== "target" && key !== "outputs") {
+      file.report([profile, key], `unknown key "${key}": a profile takes "target" and "outputs"`);
+    }
+  }
+  const outputs = profileEntry.outputs;
+  if (!isRecord(outputs)) {
+    file.report([profile, "outputs"], "expected a mapping of target names to targets");
+    fail();
+  }
+  const targets = outputs as Record<string, unknown>;
+  let name = options.target;
+  if (name === undefined) {
+    const t = profileEntry.target;
+    if (typeof t !== "string") {
+      file.report([profile], 'expected "target:" naming one of its outputs (or pass --target)');
+      fail();
+    }
+    name = renderText(env, t as string, (m) => file.report([profile, "target"], m));
+  }
+  const target = targets[name];
+  if (target === undefined) {
+    const guess = closest(name, Object.keys(targets));
+    throw new ConfigError(
+      `Profile "${profile}" in ${path} has no target "${name}"${
+        guess ? ` (did you mean "${guess}"?)` : ""
+      }: it has ${Object.keys(targets).map((k) => `"${k}"`).join(", ")}`,
+    );
+  }
+  const at: YamlPath = [profile, "outputs", name];
+  if (!isRecord(target)) {
+    file.report(at, "expected a mapping");
+    fail();
+  }
+  const out = readTarget(file, at, target as Record<string, unknown>, env);
+  if (file.issues.length) fail();
+  const dbPath = out.path ?? `${project}.duckdb`;
+  const absolute = dbPath === ":memory:" ? dbPath : resolve(root, dbPath);
+  return {
+    profile,
+    name,
+    schema: out.schema ?? "main",
+    database: dbPath === ":memory:" ? "memory" : basename(dbPath, extname(dbPath)),
+    path: absolute,
+    threads: out.threads,
+    extensions: out.extensions,
+    settings: out.settings,
+    file: path,
+  };
+}
+
+function readTarget(
+  file: YamlFile,
+  at: YamlPath,
+  target: Record<string, unknown>,
+  env: Environment,
+): {
+  path?: string;
+  schema?: string;
+  threads?: number;
+  extensions: string[];
+  settings: Record<string, string>;
+} {
+  const text = (key: string, value: unknown): string | undefined => {
+    if (typeof value === "number") return String(value);
+    if (typeof value !== "string") {
+      file.report([...at, key], "expected text");
+      return undefined;
+    }
+    return renderText(env, value, (m) => file.report([...at, key], m));
+  };
+  const out: ReturnType<typeof readTarget> = { extensions: [], settings: {} };
+  for (const [key, value] of Object.entries(target)) {
+    if (key in TARGET_NOT_YET) {
+      file.report([...at, key], `"${key}": ${TARGET_NOT_YET[key]}`);
+      continue;
+    }
+    if (!TARGET_KEYS.includes(key)) {
+      const guess = closest(key, TARGET_KEYS);
+      file.report(
+        [...at, key],
+        `unknown key "${key}"${guess ? ` (did you mean "${guess}"?)` : ""}: wharf reads ${
+          TARGET_KEYS.map((k) => `"${k}"`).join(", ")
+        }`,
+      );
+      continue;
+    }
+    switch (key) {
+      case "type": {
+        const t = text(key, value);
+        if (t !== undefined && t !== "duckdb") {
+          file.report(
+            [...at, key],
+            `wharf runs dbt projects on DuckDB only: expected "duckdb", got "${t}"`,
+          );
+        }
+        break;
+      }
+      case "path": {
+        const p = text(key, value);
+        if (p === undefined) break;
+        if (/^(md|motherduck):/.test(p)) {
+          file.report(
+            [...at, key],
+            "MotherDuck databases are not run by wharf yet: use a local file",
+          );
+        } else out.path = p;
+        break;
+      }
+      case "schema":
+        out.schema = text(key, value);
+        break;
+      case "threads": {
+        const n = Number(typeof value === "string" ? text(key, value) : value);
+        if (!Number.isInteger(n) || n < 1) {
+          file.report([...at, key], "expected a positive whole number");
+        } else out.threads = n;
+        break;
+      }
+      case "extensions": {
+        if (!Array.isArray(value)) {
+          file.report([...at, key], "expected a list of DuckDB extension names");
+          break;
+        }
+        value.forEach((e, i) => {
+          if (typeof e === "string" && /^[A-Za-z0-9_]+$/.test(e)) out.extensions.push(e);
+          else {
+            file.report(
+              [...at, key, i],
+              "expected an extension's name (extensions from other repositories are not run by wharf yet)",
+            );
+          }
+        });
+        break;
+      }
+      case "settings": {
+        if (!isRecord(value)) {
+          file.report([...at, key], "expected a mapping of DuckDB settings to values");
+          break;
+        }
+        for (const [k, v] of Object.entries(value)) {
+          const s = typeof v === "boolean" ? String(v) : text(`${key}.${k}`, v);
+          if (s !== undefined) out.settings[k] = s;
+        }
+        break;
+      }
+    }
+  }
+  if (!("type" in target)) file.report(at, 'expected "type: duckdb"');
+  return out;
+}

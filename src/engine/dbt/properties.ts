@@ -1,0 +1,374 @@
+/**
+ * Reads a dbt project's properties files (`*.yml` under its folders):
+ * `models:`, `seeds:`, `sources:` (tables with `identifier` and `schema`),
+ * `macros:` and singular tests' `data_tests:`, with descriptions, columns,
+ * `config:` and generic tests. Keys dbt has and wharf does not run yet are
+ * errors naming them.
+ *
+ * @module
+ */
+import type { ProjectIssue } from "../errors.ts";
+import { type DeclaredTest, type DescribedEntry, readTests } from "../project/read_yaml.ts";
+import { closest } from "../suggest.ts";
+import type { ColumnDoc, Severity } from "../types.ts";
+import { describe, YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
+import { isRecord } from "../yaml/yaml_schema.ts";
+import { type ConfigResource, type NodeConfig, readNodeConfig } from "./node_config.ts";
+
+/** A model's or seed's properties: what a plain-SQL project's YAML describes, and its config. */
+export interface NodeProperties extends DescribedEntry {
+  config: NodeConfig;
+}
+
+/** A table of a `sources:` entry. */
+export interface SourceTable {
+  file: YamlFile;
+  path: YamlPath;
+  source: string;
+  table: string;
+  /** `schema.identifier`, lower-cased: the relation it reads. */
+  relation: string;
+  /** The relation as SQL: `"schema"."identifier"`. */
+  sql: string;
+  description: string;
+  columns: ColumnDoc[];
+  tests: DeclaredTest[];
+}
+
+/** A singular test's properties. */
+export interface TestProperties {
+  file: YamlFile;
+  path: YamlPath;
+  description: string;
+  severity?: Severity;
+}
+
+/** What a project's properties files say. */
+export interface Properties {
+  files: YamlFile[];
+  models: Map<string, NodeProperties>;
+  seeds: Map<string, NodeProperties>;
+  sources: SourceTable[];
+  tests: Map<string, TestProperties>;
+  issues: ProjectIssue[];
+}
+
+const NOT_YET = "is not run by wharf yet";
+
+/** Reports keys of `value` that are neither `known` nor `allowed`; `notYet` ones as such. */
+function checkKeys(
+  file: YamlFile,
+  path: YamlPath,
+  value: Record<string, unknown>,
+  what: string,
+  known: readonly string[],
+  notYet: readonly string[] = [],
+): void {
+  for (const key of Object.keys(value)) {
+    if (known.includes(key)) continue;
+    if (notYet.includes(key)) {
+      file.report([...path, key], `"${key}" in ${what} ${NOT_YET}`);
+      continue;
+    }
+    const guess = closest(key, known);
+    file.report(
+      [...path, key],
+      `unknown key "${key}" in ${what}${guess ? ` (did you mean "${guess}"?)` : ""}`,
+    );
+  }
+}
+
+function text(file: YamlFile, path: YamlPath, value: unknown): string {
+  if (value === undefined || value === null) return "";
+  if (typeof value === "string") return value;
+  file.report(path, `expected text, got ${describe(value)}`);
+  return "";
+}
+
+/** The entries of a list of named mappings at `key`. */
+function named(
+  file: YamlFile,
+  path: YamlPath,
+  value: unknown,
+): { path: YamlPath; name: string; value: Record<string, unknown> }[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) {
+    file.report(path, `expected a list, got ${describe(value)}`);
+    return [];
+  }
+  return value.flatMap((item, i) => {
+    if (!isRecord(item) || typeof item.name !== "string") {
+      file.report([...path, i], `expected a mapping with a "name", got ${describe(item)}`);
+      return [];
+    }
+    return [{ path: [...path, i], name: item.name, value: item }];
+  });
+}
+
+const COLUMN_KEYS = ["name", "description", "data_type", "tests", "data_tests", "meta", "tags"];
+const COLUMN_NOT_YET = ["constraints", "quote", "policy_tags", "granularity"];
+
+function readColumns(
+  file: YamlFile,
+  path: YamlPath,
+  raw: unknown,
+): { columns: ColumnDoc[]; tests: DeclaredTest[] } {
+  const columns: ColumnDoc[] = [];
+  const tests: DeclaredTest[] = [];
+  for (const c of named(file, path, raw)) {
+    checkKeys(file, c.path, c.value, `column "${c.name}"`, COLUMN_KEYS, COLUMN_NOT_YET);
+    columns.push({
+      name: c.name,
+      description: text(file, [...c.path, "description"], c.value.description),
+    });
+    tests.push(
+      ...readTests(file, [...c.path, "tests"], c.value.tests, c.name),
+      ...readTests(file, [...c.path, "data_tests"], c.value.data_tests, c.name),
+    );
+  }
+  return { columns, tests };
+}
+
+const NODE_KEYS = [
+  "name",
+  "description",
+  "config",
+  "columns",
+  "tests",
+  "data_tests",
+  "docs",
+  "meta",
+];
+const NODE_NOT_YET = [
+  "versions",
+  "latest_version",
+  "constraints",
+  "access",
+  "group",
+  "deprecation_date",
+  "time_spine",
+];
+
+function readNode(
+  file: YamlFile,
+  entry: { path: YamlPath; name: string; value: Record<string, unknown> },
+  resource: ConfigResource,
+): NodeProperties {
+  const { path, value } = entry;
+  checkKeys(file, path, value, `${resource} "${entry.name}"`, NODE_KEYS, NODE_NOT_YET);
+  const { columns, tests } = readColumns(file, [...path, "columns"], value.columns);
+  tests.unshift(
+    ...readTests(file, [...path, "tests"], value.tests, undefined),
+    ...readTests(file, [...path, "data_tests"], value.data_tests, undefined),
+  );
+  let config: NodeConfig = {};
+  if (isRecord(value.config)) {
+    config = readNodeConfig(
+      value.config,
+      resource,
+      (key, message) => file.report([...path, "config", key], message),
+    );
+  } else if (value.config !== undefined && value.config !== null) {
+    file.report([...path, "config"], `expected a mapping, got ${describe(value.config)}`);
+  }
+  if (value.docs !== undefined) {
+    const docs = readNodeConfig(
+      { docs: value.docs },
+      resource,
+      (key, message) => file.report([...path, key], message),
+    );
+    config = { ...docs, ...config };
+  }
+  return {
+    file,
+    path,
+    name: entry.name.toLowerCase(),
+    description: text(file, [...path, "description"], value.description),
+    columns,
+    tests,
+    config,
+  };
+}
+
+const SOURCE_KEYS = ["name", "description", "schema", "tables", "meta", "tags", "loader"];
+const SOURCE_NOT_YET = [
+  "database",
+  "loaded_at_field",
+  "freshness",
+  "quoting",
+  "overrides",
+  "config",
+  "event_time",
+];
+const TABLE_KEYS = [
+  "name",
+  "description",
+  "identifier",
+  "columns",
+  "tests",
+  "data_tests",
+  "meta",
+  "tags",
+];
+const TABLE_NOT_YET = [
+  "loaded_at_field",
+  "freshness",
+  "quoting",
+  "external",
+  "config",
+  "event_time",
+];
+
+function quote(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+function readSources(file: YamlFile, raw: unknown): SourceTable[] {
+  const out: SourceTable[] = [];
+  for (const s of named(file, ["sources"], raw)) {
+    checkKeys(file, s.path, s.value, `source "${s.name}"`, SOURCE_KEYS, SOURCE_NOT_YET);
+    const schema = s.value.schema === undefined
+      ? s.name
+      : text(file, [...s.path, "schema"], s.value.schema) || s.name;
+    for (const t of named(file, [...s.path, "tables"], s.value.tables)) {
+      checkKeys(
+        file,
+        t.path,
+        t.value,
+        `table "${t.name}" of source "${s.name}"`,
+        TABLE_KEYS,
+        TABLE_NOT_YET,
+      );
+      const identifier = t.value.identifier === undefined
+        ? t.name
+        : text(file, [...t.path, "identifier"], t.value.identifier) || t.name;
+      const { columns, tests } = readColumns(file, [...t.path, "columns"], t.value.columns);
+      tests.unshift(
+        ...readTests(file, [...t.path, "tests"], t.value.tests, undefined),
+        ...readTests(file, [...t.path, "data_tests"], t.value.data_tests, undefined),
+      );
+      out.push({
+        file,
+        path: t.path,
+        source: s.name,
+        table: t.name,
+        relation: `${schema}.${identifier}`.toLowerCase(),
+        sql: `${quote(schema)}.${quote(identifier)}`,
+        description: text(file, [...t.path, "description"], t.value.description),
+        columns,
+        tests,
+      });
+    }
+  }
+  return out;
+}
+
+const TOP_KEYS = ["version", "models", "seeds", "sources", "macros", "data_tests", "tests"];
+const TOP_NOT_YET = [
+  "snapshots",
+  "exposures",
+  "metrics",
+  "semantic_models",
+  "saved_queries",
+  "groups",
+  "unit_tests",
+  "analyses",
+];
+
+/**
+ * Reads the properties files `paths` (relative to `root`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readProperties } from "./properties.ts";
+ *
+ * const root = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${root}/s.yml`, "sources:\n  - name: shop\n    schema: raw\n    tables:\n      - name: orders\n        identifier: raw_orders\n");
+ * const props = await readProperties(root, ["s.yml"]);
+ * assert.equal(props.sources[0]!.relation, "raw.raw_orders");
+ * await Deno.remove(root, { recursive: true });
+ * ```
+ */
+export async function readProperties(root: string, paths: readonly string[]): Promise<Properties> {
+  const files = await Promise.all(
+    paths.map(async (p) => new YamlFile(p, await Deno.readTextFile(`${root}/${p}`))),
+  );
+  const out: Properties = {
+    files,
+    models: new Map(),
+    seeds: new Map(),
+    sources: [],
+    tests: new Map(),
+    issues: [],
+  };
+  for (const file of files) {
+    const data = file.data;
+    if (data === undefined || data === null) continue;
+    if (!isRecord(data)) {
+      file.report(
+        [],
+        `expected a mapping with "models:", "sources:" or "seeds:", got ${describe(data)}`,
+      );
+      continue;
+    }
+    checkKeys(file, [], data, "a properties file", TOP_KEYS, TOP_NOT_YET);
+    for (const kind of ["models", "seeds"] as const) {
+      for (const entry of named(file, [kind], data[kind])) {
+        const node = readNode(file, entry, kind === "models" ? "model" : "seed");
+        const first = out[kind].get(node.name);
+        if (first) {
+          file.report(
+            [...entry.path, "name"],
+            `"${node.name}" is described twice (also in ${first.file.path})`,
+          );
+        } else out[kind].set(node.name, node);
+      }
+    }
+    out.sources.push(...readSources(file, data.sources));
+    for (const m of named(file, ["macros"], data.macros)) {
+      checkKeys(file, m.path, m.value, `macro "${m.name}"`, [
+        "name",
+        "description",
+        "arguments",
+        "docs",
+        "meta",
+      ]);
+    }
+    for (const key of ["data_tests", "tests"] as const) {
+      for (const t of named(file, [key], data[key])) {
+        checkKeys(file, t.path, t.value, `test "${t.name}"`, ["name", "description", "config"]);
+        let severity: Severity | undefined;
+        if (isRecord(t.value.config)) {
+          for (const [k, v] of Object.entries(t.value.config)) {
+            if (
+              k === "severity" && (v === "error" || v === "warn" || v === "ERROR" || v === "WARN")
+            ) {
+              severity = (v as string).toLowerCase() as Severity;
+            } else if (k === "severity") {
+              file.report([...t.path, "config", k], 'expected "error" or "warn"');
+            } else file.report([...t.path, "config", k], `"${k}" in a test's config ${NOT_YET}`);
+          }
+        }
+        out.tests.set(t.name.toLowerCase(), {
+          file,
+          path: t.path,
+          description: text(file, [...t.path, "description"], t.value.description),
+          severity,
+        });
+      }
+    }
+  }
+  const seen = new Map<string, SourceTable>();
+  for (const s of out.sources) {
+    const key = `${s.source}.${s.table}`;
+    const first = seen.get(key);
+    if (first) {
+      s.file.report(
+        s.path,
+        `source "${s.source}" table "${s.table}" is declared twice (also in ${first.file.path})`,
+      );
+    } else seen.set(key, s);
+  }
+  return out;
+}

@@ -1,0 +1,299 @@
+/**
+ * Prepares dbt's Jinja for minijinja. minijinja has no `return()` and no
+ * objects that are both printable and have attributes, so calls are
+ * rewritten before rendering, inside `{{ … }}` and `{% … %}` only (text,
+ * comments and `{% raw %}` are left alone):
+ *
+ * - a call of a macro, `m(…)`, becomes `__wharf_value(m(…))`, which gives
+ *   what the macro `return()`ed, or its text;
+ * - `adapter.dispatch('x', 'ns')(…)` and `dbt.x(…)` look the macro up at
+ *   render time: `__wharf_value(__wharf_macros[__wharf_dispatch('x', 'ns')](…))`;
+ * - `this.schema`, `run_started_at.strftime(…)`, `config.get(…)` use
+ *   objects of their own (`this` alone is the relation's text).
+ *
+ * And each line of text gets a marker with its line number, so the lines of
+ * the rendered SQL map back to the file's (see {@linkcode readLineMarkers}).
+ *
+ * @module
+ */
+
+/** The macros a template may call, by how a call reaches them. */
+export interface MacroNames {
+  /** The project's macros, called by name. */
+  project: ReadonlySet<string>;
+  /** dbt's macros called by name (`x` → `__dbt__x`). */
+  direct: ReadonlySet<string>;
+  /** dbt's macros dispatched by adapter (`x` → `duckdb__x`, `default__x`). */
+  dispatched: ReadonlySet<string>;
+}
+
+/** A rewritten template and the macros it names. */
+export interface Rewritten {
+  text: string;
+  /** Names the template uses from the macro module: import these. */
+  imports: Set<string>;
+}
+
+const OPEN_MARK = "\u0001";
+const CLOSE_MARK = "\u0002";
+
+/** Replaces the text of string literals with spaces so patterns only see code. */
+function maskStrings(code: string): string {
+  let out = "";
+  let quote: string | undefined;
+  for (let i = 0; i < code.length; i++) {
+    const c = code[i]!;
+    if (quote) {
+      if (c === "\\") {
+        out += "  ";
+        i++;
+      } else if (c === quote) {
+        out += c;
+        quote = undefined;
+      } else out += c === "\n" ? "\n" : " ";
+    } else {
+      if (c === "'" || c === '"') quote = c;
+      out += c;
+    }
+  }
+  return out;
+}
+
+/** The index of the bracket closing the one at `open`, or -1. */
+function closing(masked: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < masked.length; i++) {
+    const c = masked[i];
+    if (c === "(" || c === "[" || c === "{") depth++;
+    else if (c === ")" || c === "]" || c === "}") {
+      depth--;
+      if (depth === 0) return i;
+    }
+  }
+  return -1;
+}
+
+interface Edit {
+  at: number;
+  remove: number;
+  insert: string;
+}
+
+/** Rewrites the code of one tag (without its delimiters). */
+function rewriteCode(code: string, names: MacroNames, imports: Set<string>): string {
+  const masked = maskStrings(code);
+  const edits: Edit[] = [];
+  const wrap = (start: number, end: number) => {
+    edits.push({ at: start, remove: 0, insert: "__wharf_value(" });
+    edits.push({ at: end + 1, remove: 0, insert: ")" });
+  };
+  const statement = /^\s*([a-z_]+)/.exec(masked)?.[1];
+  // `{% macro m(...) %}` defines m; `{% call m(...) %}` needs the bare call.
+  const skipFirstCall = statement === "macro" || statement === "call";
+  let firstCall = true;
+  const call = /(?<![\w.])(adapter\s*\.\s*dispatch|dbt\s*\.\s*([A-Za-z_]\w*)|([A-Za-z_]\w*))\s*\(/g;
+  for (const m of masked.matchAll(call)) {
+    const start = m.index;
+    const open = start + m[0].length - 1;
+    const end = closing(masked, open);
+    if (end < 0) continue; // minijinja reports the syntax error
+    const isFirst = firstCall;
+    firstCall = false;
+    if (m[1]!.startsWith("adapter")) {
+      imports.add("__wharf_macros");
+      edits.push({ at: start, remove: 0, insert: "__wharf_value(" });
+      edits.push({
+        at: start,
+        remove: open - start + 1,
+        insert: "__wharf_macros[__wharf_dispatch(",
+      });
+      edits.push({ at: end, remove: 1, insert: ")]" });
+      // The macro found is called with what follows: `(...)`.
+      const next = /^\s*\(/.exec(masked.slice(end + 1));
+      const argsEnd = next ? closing(masked, end + 1 + next[0].length - 1) : -1;
+      edits.push({ at: argsEnd >= 0 ? argsEnd + 1 : end + 1, remove: 0, insert: ")" });
+      continue;
+    }
+    const name = m[2] ?? m[3]!;
+    const viaDbt = m[2] !== undefined;
+    if (!viaDbt && isFirst && skipFirstCall) continue;
+    if (!viaDbt && names.project.has(name)) {
+      imports.add(name);
+      wrap(start, end);
+    } else if (names.direct.has(name)) {
+      imports.add(`__dbt__${name}`);
+      edits.push({ at: start, remove: 0, insert: "__wharf_value(" });
+      edits.push({ at: start, remove: open - start, insert: `__dbt__${name}` });
+      edits.push({ at: end + 1, remove: 0, insert: ")" });
+    } else if (names.dispatched.has(name) || viaDbt) {
+      imports.add("__wharf_macros");
+      edits.push({ at: start, remove: 0, insert: "__wharf_value(" });
+      edits.push({
+        at: start,
+        remove: open - start,
+        insert: `__wharf_macros[__wharf_dispatch(${JSON.stringify(name)}, "dbt")]`,
+      });
+      edits.push({ at: end + 1, remove: 0, insert: ")" });
+    }
+  }
+  const renames: [RegExp, string][] = [
+    [/(?<![\w.])this(?=\s*\.)/g, "__wharf_this"],
+    [/(?<![\w.])run_started_at(?=\s*\.)/g, "__wharf_run_started_at"],
+    [/(?<![\w.])config\s*\.\s*(?=(get|require)\s*\()/g, "__wharf_config_"],
+  ];
+  for (const [re, to] of renames) {
+    for (const m of masked.matchAll(re)) {
+      edits.push({ at: m.index, remove: m[0].length, insert: to });
+    }
+  }
+  if (edits.length === 0) return code;
+  // Stable: at one position, edits apply in the order they were made (outer calls first).
+  const ordered = edits.map((e, i) => ({ ...e, i })).sort((a, b) => a.at - b.at || a.i - b.i);
+  let out = "";
+  let last = 0;
+  for (const e of ordered) {
+    if (e.at < last) continue; // inside a removed span: never happens for valid input
+    out += code.slice(last, e.at) + e.insert;
+    last = e.at + e.remove;
+  }
+  return out + code.slice(last);
+}
+
+/** Where a tag ends: the index after its closing delimiter, or the text's end. */
+function tagEnd(text: string, from: number, close: string): number {
+  let quote: string | undefined;
+  for (let i = from; i < text.length; i++) {
+    const c = text[i]!;
+    if (quote) {
+      if (c === "\\") i++;
+      else if (c === quote) quote = undefined;
+    } else if (c === "'" || c === '"') quote = c;
+    else if (text.startsWith(close, i)) return i + close.length;
+  }
+  return text.length;
+}
+
+/** The text with a line marker after each line's indentation (unless a tag strips it). */
+function markLines(data: string, firstLine: number, atLineStart: boolean, after: string): string {
+  let out = "";
+  let line = firstLine;
+  let i = 0;
+  const mark = (from: number) => {
+    let j = from;
+    while (j < data.length && (data[j] === " " || data[j] === "\t")) j++;
+    const rest = j < data.length ? data.slice(j, j + 3) : after.slice(0, 3);
+    out += data.slice(from, j);
+    if (!/^\{[{%#]-/.test(rest)) out += `${OPEN_MARK}${line}${CLOSE_MARK}`;
+    return j;
+  };
+  if (atLineStart) i = mark(0);
+  for (;;) {
+    const nl = data.indexOf("\n", i);
+    if (nl < 0) break;
+    out += data.slice(i, nl + 1);
+    line++;
+    i = mark(nl + 1);
+  }
+  return out + data.slice(i);
+}
+
+/**
+ * Rewrites a template (see the module doc); with `lines`, marks each line
+ * of text with its line number.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { rewriteJinja } from "./rewrite_jinja.ts";
+ *
+ * const names = { project: new Set(["cents"]), direct: new Set<string>(), dispatched: new Set<string>() };
+ * const { text, imports } = rewriteJinja("select {{ cents('amount') }}", names);
+ * assert.equal(text, "select {{ __wharf_value(cents('amount')) }}");
+ * assert.deepEqual([...imports], ["cents"]);
+ * ```
+ */
+export function rewriteJinja(
+  source: string,
+  names: MacroNames,
+  options: { lines?: boolean } = {},
+): Rewritten {
+  const imports = new Set<string>();
+  let out = "";
+  let line = 1;
+  let i = 0;
+  const data = (end: number) => {
+    const chunk = source.slice(i, end);
+    out += options.lines ? markLines(chunk, line, i === 0, source.slice(end)) : chunk;
+    line += chunk.split("\n").length - 1;
+    i = end;
+  };
+  const verbatim = (end: number) => {
+    const chunk = source.slice(i, end);
+    out += chunk;
+    line += chunk.split("\n").length - 1;
+    i = end;
+  };
+  const tag = /\{([{%#])/g;
+  while (i < source.length) {
+    tag.lastIndex = i;
+    const m = tag.exec(source);
+    if (!m) {
+      data(source.length);
+      break;
+    }
+    data(m.index);
+    const kind = m[1]!;
+    if (kind === "#") {
+      const end = source.indexOf("#}", i + 2);
+      verbatim(end < 0 ? source.length : end + 2);
+      continue;
+    }
+    const close = kind === "{" ? "}}" : "%}";
+    const end = tagEnd(source, i + 2, close);
+    const whole = source.slice(i, end);
+    const inner = /^\{[{%][-+]?([\s\S]*?)[-+]?[}%]\}$/.exec(whole);
+    if (!inner) {
+      verbatim(end);
+      continue;
+    }
+    if (kind === "%" && /^\s*raw\s*$/.test(inner[1]!)) {
+      verbatim(end);
+      const endraw = /\{%[-+]?\s*endraw\s*[-+]?%\}/g;
+      endraw.lastIndex = i;
+      const e = endraw.exec(source);
+      verbatim(e ? e.index : source.length);
+      continue;
+    }
+    const open = /^\{[{%][-+]/.test(whole) ? 3 : 2;
+    const closeLen = /[-+][}%]\}$/.test(whole) ? 3 : 2;
+    const body = whole.slice(open, whole.length - closeLen);
+    out += whole.slice(0, open) + rewriteCode(body, names, imports) +
+      whole.slice(whole.length - closeLen);
+    line += whole.split("\n").length - 1;
+    i = end;
+  }
+  return { text: out, imports };
+}
+
+/**
+ * Removes the line markers of a rendered text and says, for each of its
+ * lines, which line of the file it came from: the last marker at or before
+ * it (text a macro wrote belongs to the line that called it).
+ */
+export function readLineMarkers(rendered: string): { text: string; sourceLines: number[] } {
+  const lines = rendered.split("\n");
+  const sourceLines: number[] = [];
+  let current = 1;
+  const marker = new RegExp(`${OPEN_MARK}(\\d+)${CLOSE_MARK}`, "g");
+  const text = lines.map((l) => {
+    let first: number | undefined;
+    const clean = l.replace(marker, (_, n: string) => {
+      first ??= Number(n);
+      current = Number(n);
+      return "";
+    });
+    sourceLines.push(first ?? current);
+    return clean;
+  }).join("\n");
+  return { text, sourceLines };
+}

@@ -1,0 +1,302 @@
+/**
+ * dbt mode: what dbt_project.yml and profiles.yml say, schema names,
+ * sources, and every construct wharf does not run being an error that names
+ * it (file, line, construct).
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { loadConfig } from "../../src/config.ts";
+import { compileProject } from "../../src/engine/compile/compile_project.ts";
+import { openWarehouse } from "../../src/engine/db/warehouse.ts";
+import { CompileError, ConfigError } from "../../src/engine/errors.ts";
+import { selectNodes } from "../../src/engine/graph/select.ts";
+import { runProject } from "../../src/engine/run/run_project.ts";
+import { tempProject } from "../helpers.ts";
+
+const PROJECT = "name: shop\nconfig-version: 2\n";
+
+/** The problems compiling a project reports, as `file:line: message`. */
+async function problems(root: string): Promise<string[]> {
+  try {
+    await compileProject(await loadConfig(root), { sources: [] });
+  } catch (err) {
+    if (err instanceof CompileError) {
+      return err.issues.map((i) => `${i.location.file}:${i.location.line ?? ""}: ${i.message}`);
+    }
+    throw err;
+  }
+  return [];
+}
+
+Deno.test("a folder without dbt_project.yml stays a plain-SQL project", async () => {
+  await using p = await tempProject({ "models/staging/a.sql": "select 1 as x" });
+  const config = await loadConfig(p.root);
+  assert.equal(config.dbt, undefined);
+  assert.equal(config.warehouse, join(p.root, "warehouse.duckdb"));
+  await assert.rejects(
+    () => loadConfig(p.root, { target: "dev" }),
+    /--target is for dbt projects, and ".*" has no dbt_project.yml/,
+  );
+});
+
+Deno.test("without a profile a dbt project builds into a file named after it, in schema main", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml": PROJECT,
+    "models/a.sql": "select 1 as x",
+    "models/deep/er/b.sql": "select x + 1 as y from {{ ref('a') }}",
+  });
+  const config = await loadConfig(p.root);
+  assert.equal(config.warehouse, join(p.root, "shop.duckdb"));
+  assert.equal(config.dbt?.target.schema, "main");
+  const summary = await runProject("build", config);
+  assert.deepEqual(summary.results.map((r) => [r.id, r.status]), [
+    ["main.a", "success"],
+    ["main.b", "success"],
+  ]);
+});
+
+Deno.test("dbt_project.yml: keys wharf does not run yet, unknown keys and bad values are errors naming them", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml":
+      `name: shop\non-run-start: ["select 1"]\ndispatch: []\nmodel-path: [x]\nsource-paths: [m]\nconfig-version: 1\n`,
+  });
+  await assert.rejects(() => loadConfig(p.root), (err) => {
+    assert.ok(err instanceof ConfigError);
+    const lines = err.message.split("\n").slice(1).map((l) => l.trim());
+    assert.deepEqual(lines, [
+      'dbt_project.yml:2:15: on-run-start: "on-run-start" (hooks that run before a run) is not run by wharf yet: remove it, or run this project with dbt',
+      'dbt_project.yml:3:11: dispatch: "dispatch" (dispatch search orders) is not run by wharf yet: remove it, or run this project with dbt',
+      'dbt_project.yml:4:13: model-path: unknown key "model-path" (did you mean "model-paths"?)',
+      'dbt_project.yml:5:15: source-paths: "source-paths" was renamed by dbt 1.0: use "model-paths"',
+      "dbt_project.yml:6:17: config-version: expected 2 (the only version dbt reads today)",
+    ]);
+    return true;
+  });
+});
+
+Deno.test("the models: tree sets configs per folder, with or without +, most specific first; a folder that holds nothing is an error", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml": `${PROJECT}models:
+  shop:
+    materialized: table
+    +tags: [all]
+    staging:
+      +materialized: view
+      schema: stage
+      tags: staged
+      stg_b:
+        +alias: b_renamed
+    stagin:
+      +schema: typo
+`,
+    "models/staging/stg_a.sql": "select 1 as id",
+    "models/staging/stg_b.sql": "{{ config(materialized='table', tags=['own']) }} select 2 as id",
+    "models/marts/m.sql": "select * from {{ ref('stg_a') }} join {{ ref('stg_b') }} using (id)",
+  });
+  assert.deepEqual(await problems(p.root), [
+    'dbt_project.yml:14: models.shop.stagin: no model under "stagin": check the folder\'s name (configs here would apply to nothing)',
+  ]);
+  await p.write(
+    "dbt_project.yml",
+    (await Deno.readTextFile(join(p.root, "dbt_project.yml"))).replace(/ {4}stagin:\n.*\n/, ""),
+  );
+  const cp = await compileProject(await loadConfig(p.root), { sources: [] });
+  const models = cp.project.models.map((
+    m,
+  ) => [m.id, m.config.materialized, m.config.tags.join(",")]);
+  assert.deepEqual(models, [
+    ["main.m", "table", "all"],
+    ["main_stage.stg_a", "view", "all,staged"],
+    ["main_stage.b_renamed", "table", "all,staged,own"],
+  ]);
+  assert.deepEqual(cp.graph.parents.get("main.m"), ["main_stage.stg_a", "main_stage.b_renamed"]);
+  assert.deepEqual(selectNodes(cp.graph, { select: ["tag:own"] }), ["main_stage.b_renamed"]);
+  assert.deepEqual(selectNodes(cp.graph, { select: ["path:models/staging", "b_renamed+"] }), [
+    "main_stage.b_renamed",
+    "main_stage.stg_a",
+    "main.m",
+  ]);
+});
+
+Deno.test("a project's generate_schema_name and generate_alias_name macros name the relations", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml": `${PROJECT}models:\n  shop:\n    marts:\n      +schema: analytics\n`,
+    "macros/naming.sql": `{% macro generate_schema_name(custom_schema_name, node) -%}
+  {%- if custom_schema_name is none -%}{{ target.schema }}{%- else -%}{{ custom_schema_name | trim }}{%- endif -%}
+{%- endmacro %}
+{% macro generate_alias_name(custom_alias_name=none, node=none) -%}
+  {{ return((custom_alias_name or node.name) ~ '_v1') }}
+{%- endmacro %}`,
+    "models/staging/s.sql": "select 1 as id",
+    "models/marts/m.sql": "select * from {{ ref('s') }}",
+  });
+  const cp = await compileProject(await loadConfig(p.root), { sources: [] });
+  assert.deepEqual(cp.project.models.map((m) => m.id).sort(), ["analytics.m_v1", "main.s_v1"]);
+  const m = cp.compiled.get("analytics.m_v1");
+  assert.ok(m?.kind === "model");
+  assert.equal(m.select, 'select * from "main"."s_v1"');
+});
+
+Deno.test("sources: tables with identifier and schema, one pointing at a landed raw table; tests on sources", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml": PROJECT,
+    "models/sources.yml": `version: 2
+sources:
+  - name: landed
+    schema: raw
+    tables:
+      - name: claims
+        identifier: claim_lines
+        columns:
+          - name: claim_id
+            data_tests: [not_null]
+`,
+    "models/stg_claims.sql":
+      "select claim_id, amount::int as amount from {{ source('landed', 'claims') }}",
+  });
+  const config = await loadConfig(p.root);
+  const wh = await openWarehouse(config.warehouse);
+  await wh.exec(
+    "create schema raw; create table raw.claim_lines as select '1' as claim_id, '250' as amount",
+  );
+  wh.close();
+  const summary = await runProject("build", config);
+  assert.deepEqual(summary.results.map((r) => [r.id, r.status]).sort(), [
+    ["main.stg_claims", "success"],
+    ["test.source_not_null_landed_claims_claim_id", "pass"],
+  ]);
+  const cp = await compileProject(config, { sources: ["raw.claim_lines"] });
+  assert.deepEqual(cp.graph.parents.get("main.stg_claims"), ["raw.claim_lines"]);
+
+  await p.write("models/stg_claims.sql", "select * from {{ source('landed', 'claim') }}");
+  assert.deepEqual(await problems(p.root), [
+    'models/stg_claims.sql:1: Cannot render the SQL: source("landed", "claim"): no such table in the project\'s sources: (did you mean "landed.claims"?)',
+  ]);
+});
+
+Deno.test("a ref() the SQL does not read (-- depends_on) is still a dependency, as in dbt", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml": PROJECT,
+    "models/a.sql": "select 1 as x",
+    "models/b.sql": "-- depends_on: {{ ref('a') }}\nselect 2 as y",
+  });
+  const cp = await compileProject(await loadConfig(p.root), { sources: [] });
+  assert.deepEqual(cp.graph.parents.get("main.b"), ["main.a"]);
+});
+
+Deno.test("constructs wharf cannot render are errors naming the file, the line and the construct", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml": PROJECT,
+    "macros/m.sql": "{% macro helper() %}{{ return('x') }}{% endmacro %}",
+    "models/a.sql": "select 1 as x\nfrom {{ run_query('select 1') }}",
+    "models/b.sql": "select\n  {{ helpr() }} as y",
+    "models/c.sql": "select *\nfrom {{ ref('nope') }}",
+    "models/d.sql": "select 1 as x\n{{ adapter.get_columns_in_relation(this) }}",
+    "models/e.sql": "{% set l = [] %}\n{% do l.append(1) %}\nselect 1 as x",
+    "models/f.sql": "{{ config(materialized='incremental', unique_key='x') }}\nselect 1 as x",
+    "models/g.sql": "select {{ var('missing') }} as x",
+    "models/h.sql": "select 1 as x\n{{ exceptions.raise_compiler_error('no can do') }}",
+    "models/i.sql": "select *\nfrom {{ ref('other_package', 'a') }}",
+    "models/j.sql": "select 1 as x\nfrom\nwhere {{ var('v', 1) }}",
+    "snapshots/snap.sql": "{% snapshot s %}select 1{% endsnapshot %}",
+    "analyses/bad.sql": "select *\nfrom {{ ref('nope2') }}",
+  });
+  assert.deepEqual(await problems(p.root), [
+    "snapshots/snap.sql:: snapshots are not run by wharf yet: remove the file, or run this project with dbt",
+    'models/a.sql:2: Cannot render the SQL: "run_query()" reads the warehouse while the project compiles, which wharf does not do: "from {{ run_query(\'select 1\') }}"',
+    'models/b.sql:2: Cannot render the SQL: unknown macro or function "helpr()" (did you mean "helper"?): "{{ helpr() }} as y"',
+    'models/c.sql:2: Cannot render the SQL: ref("nope"): no model or seed named "nope"',
+    'models/d.sql:2: Cannot render the SQL: "get_columns_in_relation()" is not available (adapter methods that read the warehouse, and package macros, are not run by wharf yet): "{{ adapter.get_columns_in_relation(this) }}"',
+    'models/e.sql:2: Cannot render the SQL: lists cannot change in place in wharf\'s Jinja (minijinja): "append()" — build a new list instead (e.g. "items + [x]"): "{% do l.append(1) %}"',
+    "models/f.sql:1: Cannot render the SQL: config(materialized=…): dbt incremental models (is_incremental(), unique_key, strategies) are not run by wharf yet",
+    'models/g.sql:1: Cannot render the SQL: Required var "missing" is not set: declare it under "vars:" in dbt_project.yml, pass --vars missing=…, or give var() a default',
+    "models/h.sql:2: Cannot render the SQL: Compilation error raised by the project: no can do",
+    'models/i.sql:2: Cannot render the SQL: ref("other_package", "a"): packages are not run by wharf yet',
+    'analyses/bad.sql:2: Cannot render the SQL: ref("nope2"): no model or seed named "nope2"',
+    'models/j.sql:3: Cannot parse SQL: syntax error at or near "where"',
+  ]);
+});
+
+Deno.test("profiles.yml: attach, unknown keys, a type other than duckdb and an extension that cannot load are errors", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml": `${PROJECT}profile: shop_profile\n`,
+    "profiles.yml": `shop_profile:
+  target: dev
+  outputs:
+    dev:
+      type: postgres
+      path: x.duckdb
+      attach: [{ path: other.duckdb }]
+      thread: 2
+`,
+    "models/a.sql": "select 1 as x",
+  });
+  await assert.rejects(() => loadConfig(p.root), (err) => {
+    assert.ok(err instanceof ConfigError);
+    assert.match(
+      err.message,
+      /profiles\.yml:5:13: shop_profile\.outputs\.dev\.type: wharf runs dbt projects on DuckDB only: expected "duckdb", got "postgres"/,
+    );
+    assert.match(
+      err.message,
+      /attach: "attach": attaching other databases \(catalogs\) is not run by wharf yet/,
+    );
+    assert.match(err.message, /thread: unknown key "thread" \(did you mean "threads"\?\)/);
+    return true;
+  });
+  await p.write(
+    "profiles.yml",
+    "shop_profile:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: x.duckdb\n      extensions: [spatial_not_here]\n",
+  );
+  const config = await loadConfig(p.root);
+  await assert.rejects(
+    () => runProject("build", config),
+    /Cannot load the DuckDB extension "spatial_not_here" \(the profile's extensions\)/,
+  );
+});
+
+Deno.test("--profiles-dir names where profiles.yml is; settings and threads of the target apply", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml": PROJECT,
+    "elsewhere/profiles.yml": `shop:
+  target: "{{ env_var('WHARF_TEST_UNSET_TARGET', 'local') }}"
+  outputs:
+    local:
+      type: duckdb
+      path: local.duckdb
+      schema: sandbox
+      threads: 3
+      settings: { default_null_order: nulls_first }
+`,
+    "models/a.sql": "select x from (values (2), (null), (1)) t(x) order by x",
+  });
+  await assert.rejects(
+    () => loadConfig(p.root, { profilesDir: join(p.root, "nowhere") }),
+    /No profiles\.yml in --profiles-dir/,
+  );
+  const config = await loadConfig(p.root, { profilesDir: join(p.root, "elsewhere") });
+  assert.equal(config.warehouse, join(p.root, "local.duckdb"));
+  assert.equal(config.threads, 3);
+  assert.equal(config.dbt?.target.name, "local");
+  await runProject("run", config);
+  const wh = await openWarehouse(config.warehouse, {
+    readOnly: true,
+    settings: config.dbt?.target.settings,
+  });
+  try {
+    assert.deepEqual((await wh.query("select x from sandbox.a")).map((r) => r.x), [null, 1, 2]);
+  } finally {
+    wh.close();
+  }
+});
+
+Deno.test("wharf.config.ts may not set what dbt decides", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml": PROJECT,
+    "wharf.config.ts": 'export default { warehouse: "w.duckdb" };\n',
+  });
+  await assert.rejects(
+    () => loadConfig(p.root),
+    /"warehouse" in wharf\.config\.ts: this is a dbt project, where the profile's target \(profiles\.yml\) decides it/,
+  );
+});
