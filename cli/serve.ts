@@ -107,6 +107,7 @@ export function serveCommand(): Command {
         upstreams: opts.upstream,
         log: accessLog.write,
       }).catch(async (err) => {
+        accessLog.close(); // what it logged on the way (a snapshot's error) comes before the error
         guard?.listener.close();
         controller.abort();
         await server.finished;

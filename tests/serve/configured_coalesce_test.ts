@@ -201,10 +201,15 @@ Deno.test("serve.coalesce naming a model or column that does not exist stops the
   );
   const r = await runCli(["--project", p.root, "serve", "--port", "0"]);
   assert.equal(r.code, 2, r.stderr);
-  assert.equal(
-    r.stderr,
-    'error: serve.coalesce names a column marts.prices lacks: fields[0] "prise" (did you mean "price"?); it has sku, shop, price, stock (fix serve.coalesce in wharf.config.ts, or the model)\n',
-  );
+  const message =
+    'serve.coalesce names a column marts.prices lacks: fields[0] "prise" (did you mean "price"?); it has sku, shop, price, stock (fix serve.coalesce in wharf.config.ts, or the model)';
+  // The first snapshot's error is logged (a JSON line), then the server stops with it.
+  const [logged, error, ...more] = r.stderr.split("\n");
+  assert.deepEqual([JSON.parse(logged!).event, JSON.parse(logged!).detail], [
+    "snapshot_error",
+    message,
+  ]);
+  assert.deepEqual([error, ...more], [`error: ${message}`, ""]);
   assert.equal(r.stdout, "");
 });
 
