@@ -1,7 +1,8 @@
 /**
  * `deno task bench serve`: the API under load, on loopback. A warehouse with
- * 1,000,000 members × 3 sources in marts.member_benefits; the server in its
- * own process; autocannon against /health (the baseline, same run) and the
+ * 1,000,000 members × 3 sources in marts.member_benefits, served with the
+ * healthcare project's coalescing (its `serve.coalesce` and `default`
+ * strategy); the server in its own process; autocannon against /health (the baseline, same run) and the
  * coalescing endpoint; then again with three live fake upstreams; then with
  * three of which one hangs (it accepts and never answers), where the answer
  * time must stay that of the healthy run once the hanging one is known down.
@@ -9,6 +10,7 @@
  * @module
  */
 import { cliCommand } from "../tests/helpers.ts";
+import { COALESCING_CONFIG } from "../tests/reliability/serve_harness.ts";
 import autocannon from "autocannon";
 import { join } from "node:path";
 import { openWarehouse } from "../src/engine/db/warehouse.ts";
@@ -93,7 +95,10 @@ async function serve(
     String(port),
     ...upstreams.flatMap((u) => ["--upstream", u]),
   ], { stdout: "null", stderr: "null" }).spawn();
-  await waitFor(`http://127.0.0.1:${port}/health`, (b) => b.members_with_benefits === MEMBERS);
+  await waitFor(
+    `http://127.0.0.1:${port}/health`,
+    (b) => (b.coalesce as { landed_keys?: number } | null)?.landed_keys === MEMBERS,
+  );
   return child;
 }
 
@@ -102,6 +107,7 @@ export default async function main(): Promise<void> {
   const db = join(root, "warehouse.duckdb");
   const children: Deno.ChildProcess[] = [];
   try {
+    await Deno.writeTextFile(join(root, "wharf.config.ts"), COALESCING_CONFIG);
     const wh = await openWarehouse(db);
     await wh.exec(`CREATE SCHEMA marts; CREATE TABLE marts.member_benefits AS
       SELECT 'M' || m AS member_id, 'payer_' || s AS source, (100000 + (m * 7 + s) % 900000)::BIGINT AS oop_max,

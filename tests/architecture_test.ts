@@ -135,6 +135,5 @@ Deno.test("every example in a module's doc comments runs under deno test --doc: 
       });
     }
   }
-  // src/serve/app.ts is the one left: its example follows createApp's deps, which change today.
-  assert.deepEqual(ignored, ["src/serve/app.ts:26"]);
+  assert.deepEqual(ignored, []);
 });

@@ -8,6 +8,7 @@ import type { CompiledProject } from "../engine/compile/compile_project.ts";
 import type { FileOutcome } from "../land/land_file.ts";
 import type { LandingQueue } from "../land/landing_queue.ts";
 import type { Source } from "../land/sources.ts";
+import type { CoalesceSpec } from "./coalesce_config.ts";
 import type { Snapshot } from "./snapshot.ts";
 import type { Strategy } from "./strategies.ts";
 import type { UpstreamHealth } from "./upstream_health.ts";
@@ -19,9 +20,11 @@ export interface AppDeps {
   snapshot: () => Snapshot;
   /** The compiled project (models, columns, tests, lineage). */
   project: () => Promise<CompiledProject | undefined>;
+  /** What the coalescing endpoint reads and answers (`serve.coalesce`); absent: no coalescing. */
+  coalesce?: CoalesceSpec;
   /** Coalescing strategies by name. */
   strategies: Readonly<Record<string, Strategy>>;
-  /** Live benefit servers. */
+  /** Live sources for coalescing (`GET <url>?<key>=…`). */
   upstreams: readonly string[];
   upstreamOptions?: UpstreamOptions;
   /**

@@ -205,7 +205,7 @@ function eventTimeRange(options: RunProjectOptions): EventTimeRange | undefined 
  *
  * const root = await Deno.makeTempDir();
  * await Deno.mkdir(`${root}/models/marts`, { recursive: true });
- * await Deno.writeTextFile(`${root}/models/marts/members.sql`, "select 1 as member_id");
+ * await Deno.writeTextFile(`${root}/models/marts/members.sql`, "select 1 as id");
  * await Deno.writeTextFile(`${root}/models/marts/other.sql`, "select 2 as id");
  * const summary = await runProject("build", resolveEngineConfig(root, {}, []), { select: ["+marts.members"] });
  * assert.ok(summary.ok);
