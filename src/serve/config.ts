@@ -41,6 +41,15 @@ export interface ServeConfig {
   upstreamFailures?: number;
   /** How long an upstream that is down is skipped before it is probed again, ms. Default 10000. */
   upstreamCooldownMs?: number;
+  /**
+   * How long an upstream's answer for a key is reused, ms. Default 0: every
+   * request asks (identical concurrent requests still share one call).
+   */
+  upstreamCacheTtlMs?: number;
+  /** After the TTL, how long an old answer is still given while one call refreshes it, ms. Default 0. */
+  upstreamCacheStaleMs?: number;
+  /** Most upstream answers cached. Default 100000. */
+  upstreamCacheEntries?: number;
   /** Largest upload, bytes. Default 512 MiB. */
   maxUploadBytes?: number;
   /**
@@ -128,6 +137,9 @@ export const serveSection: ConfigSection<"serve", ServeConfig, ResolvedServe> = 
       upstreamMaxBytes: serve?.upstreamMaxBytes ?? 64 * 1024,
       upstreamFailures: serve?.upstreamFailures ?? 3,
       upstreamCooldownMs: serve?.upstreamCooldownMs ?? 10_000,
+      upstreamCacheTtlMs: serve?.upstreamCacheTtlMs ?? 0,
+      upstreamCacheStaleMs: serve?.upstreamCacheStaleMs ?? 0,
+      upstreamCacheEntries: serve?.upstreamCacheEntries ?? 100_000,
       maxUploadBytes: serve?.maxUploadBytes ?? 512 * 1024 * 1024,
       ingestWaitMs: serve?.ingestWaitMs ?? 30_000,
       uploadIdleTimeoutMs: serve?.uploadIdleTimeoutMs ?? 30_000,

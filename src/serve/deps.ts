@@ -11,6 +11,7 @@ import type { Source } from "../land/sources.ts";
 import type { CoalesceSpec } from "./coalesce_config.ts";
 import type { Snapshot } from "./snapshot.ts";
 import type { Strategy } from "./strategies.ts";
+import type { UpstreamAnswers } from "./upstream_answers.ts";
 import type { UpstreamHealth } from "./upstream_health.ts";
 import type { UpstreamOptions } from "./upstreams.ts";
 
@@ -32,6 +33,12 @@ export interface AppDeps {
    * keeps its own with the default thresholds.
    */
   upstreamHealth?: UpstreamHealth;
+  /**
+   * Upstream answers shared by the requests (single flight, and the cache
+   * when configured); by default the app keeps its own, without a cache,
+   * asking through `upstreamHealth`.
+   */
+  upstreamAnswers?: UpstreamAnswers;
   /** Tokens that allow reads; none: reads are open. See `auth.ts`. */
   readTokens?: readonly string[];
   /** Upload ingestion; absent disables the write endpoints. */

@@ -19,6 +19,7 @@ import { warehouseRelations } from "./landed.ts";
 import { claimDir } from "./owned_dir.ts";
 import { type Snapshot, SnapshotManager } from "./snapshot.ts";
 import { BUILTIN_STRATEGIES } from "./strategies/index.ts";
+import { UpstreamAnswers } from "./upstream_answers.ts";
 import { UpstreamHealth } from "./upstream_health.ts";
 
 /**
@@ -155,20 +156,30 @@ export async function prepareServer(
   const { token, readToken } = serverTokens(config, options);
   const uploads = await claimDir(join(config.root, ".wharf", "uploads"));
   const stopping = new AbortController();
+  const spec = config.serve.coalesce;
+  const upstreamOptions = {
+    timeoutMs: config.serve.upstreamTimeoutMs,
+    maxBytes: config.serve.upstreamMaxBytes,
+  };
+  const health = new UpstreamHealth({
+    failures: config.serve.upstreamFailures,
+    cooldownMs: config.serve.upstreamCooldownMs,
+  });
   const deps: AppDeps = {
     snapshot: () => snapshots.current,
     project,
-    coalesce: config.serve.coalesce,
+    coalesce: spec,
     strategies: { ...BUILTIN_STRATEGIES, ...config.strategies },
     upstreams: [...config.serve.upstreams, ...(options.upstreams ?? [])],
-    upstreamOptions: {
-      timeoutMs: config.serve.upstreamTimeoutMs,
-      maxBytes: config.serve.upstreamMaxBytes,
-    },
-    upstreamHealth: new UpstreamHealth({
-      failures: config.serve.upstreamFailures,
-      cooldownMs: config.serve.upstreamCooldownMs,
-    }),
+    upstreamOptions,
+    upstreamHealth: health,
+    upstreamAnswers: spec
+      ? new UpstreamAnswers((u, value) => health.ask(u, spec, value, upstreamOptions), {
+        ttlMs: config.serve.upstreamCacheTtlMs,
+        staleMs: config.serve.upstreamCacheStaleMs,
+        maxEntries: config.serve.upstreamCacheEntries,
+      })
+      : undefined,
     readTokens: [token, readToken].filter((t): t is string => !!t),
     log,
     ingest: token
@@ -199,7 +210,8 @@ export async function prepareServer(
       closing ??= (async () => {
         stopping.abort();
         await queue.close();
-        await deps.upstreamHealth!.settle();
+        await deps.upstreamAnswers?.settle();
+        await health.settle();
         await snapshots.close();
         await uploads.release();
       })();

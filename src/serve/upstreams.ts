@@ -18,8 +18,15 @@ import { type Figures, MAX_AMOUNT } from "./strategies.ts";
 
 /** What one source said about a key. */
 export type SourceAnswer =
-  | { source: string; status: "ok"; values: Figures; asOf?: string | null }
-  | { source: string; status: "unknown" }
+  | {
+    source: string;
+    status: "ok";
+    values: Figures;
+    asOf?: string | null;
+    /** Given from the cache, this old, ms (`upstream_answers.ts`). */
+    ageMs?: number;
+  }
+  | { source: string; status: "unknown"; ageMs?: number }
   | {
     source: string;
     status: "failed";

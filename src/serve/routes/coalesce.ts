@@ -15,6 +15,7 @@ import { HttpError } from "../errors.ts";
 import { type Figures, MAX_AMOUNT, type Strategy } from "../strategies.ts";
 import { BUILTIN_STRATEGIES } from "../strategies/index.ts";
 import { UpstreamHealth } from "../upstream_health.ts";
+import { UpstreamAnswers } from "../upstream_answers.ts";
 import type { SourceAnswer } from "../upstreams.ts";
 
 const ErrorBody = z.object({ error: z.string() }).passthrough().openapi("Error");
@@ -136,6 +137,8 @@ export function coalesceRoutes(deps: AppDeps): OpenAPIHono {
   const { key, fields } = spec;
   const label = labelOf(key);
   const health = deps.upstreamHealth ?? new UpstreamHealth();
+  const upstreams = deps.upstreamAnswers ??
+    new UpstreamAnswers((u, value) => health.ask(u, spec, value, deps.upstreamOptions));
   app.openAPIRegistry.registerPath(describe(spec, deps.strategies));
   app.get("/api/coalescence/:strategy", async (c) => {
     const name = c.req.param("strategy");
@@ -179,7 +182,7 @@ export function coalesceRoutes(deps: AppDeps): OpenAPIHono {
     }
     answers.push(
       ...await Promise.all(
-        deps.upstreams.map((u) => health.ask(u, spec, value, deps.upstreamOptions)),
+        deps.upstreams.map((u) => upstreams.get(u, value)),
       ),
     );
     const shown = () => answers.map(publicAnswer);
@@ -250,9 +253,16 @@ function publicAnswer(a: SourceAnswer): Record<string, unknown> {
       status: a.status,
       values: a.values,
       ...(a.asOf === undefined ? {} : { as_of: a.asOf }),
+      ...(a.ageMs === undefined ? {} : { cached_ms_ago: a.ageMs }),
     };
   }
-  if (a.status === "unknown") return { source: a.source, status: a.status };
+  if (a.status === "unknown") {
+    return {
+      source: a.source,
+      status: a.status,
+      ...(a.ageMs === undefined ? {} : { cached_ms_ago: a.ageMs }),
+    };
+  }
   return {
     source: a.source,
     status: a.status,
