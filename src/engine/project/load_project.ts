@@ -31,6 +31,7 @@ import { closest } from "../suggest.ts";
 function plainUnitTestNames(
   models: readonly ModelNode[],
   seeds: readonly SeedNode[],
+  vars: readonly string[],
 ): UnitTestNames {
   const byName = (name: string, nodes: readonly (ModelNode | SeedNode)[]) =>
     nodes.filter((n) => n.id === name || n.name === name);
@@ -82,6 +83,8 @@ function plainUnitTestNames(
     },
     inputName: (relation) => relation,
     isSeed: (relation) => seeds.some((s) => s.id === relation),
+    vars,
+    envVars: false,
   };
 }
 
@@ -148,7 +151,7 @@ export async function loadProject(
   );
   const unitTests = resolveUnitTests(
     yaml.unitTests,
-    plainUnitTestNames(parsed.models, configured.seeds),
+    plainUnitTestNames(parsed.models, configured.seeds, Object.keys(config.vars)),
   );
   const yamlIssues = yaml.files.flatMap((f) =>
     // In the order of the file's lines (a stable sort keeps each line's own order).

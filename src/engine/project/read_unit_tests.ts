@@ -231,6 +231,10 @@ export interface UnitTestNames {
   inputName(relation: string): string;
   /** True for a seed's relation: a seed not given is read as it is. */
   isSeed(relation: string): boolean;
+  /** The variables `overrides.vars` may name; undefined: any (dbt's `var()` takes defaults). */
+  vars?: readonly string[];
+  /** Whether the project's models read environment variables (`overrides.env_vars`). */
+  envVars: boolean;
 }
 
 /**
@@ -264,6 +268,24 @@ export function resolveUnitTests(
     }
     seen.set(id, d);
     if (!d.enabled) continue;
+    if (!names.envVars && Object.keys(d.envVars).length) {
+      d.file.report(
+        [...d.path, "overrides", "env_vars"],
+        "plain-SQL models read no environment variables (dbt models read them with env_var()): remove env_vars",
+      );
+    }
+    for (const name of Object.keys(d.vars)) {
+      if (!names.vars || names.vars.includes(name)) continue;
+      const guess = closest(name, names.vars);
+      d.file.report(
+        [...d.path, "overrides", "vars", name],
+        `unknown variable "${name}"${guess ? ` (did you mean "${guess}"?)` : ""}: ${
+          names.vars.length
+            ? `the project declares ${names.vars.map((v) => `"${v}"`).join(", ")}`
+            : "the project declares none"
+        }`,
+      );
+    }
     const reads = [...new Set([...model.refs, ...model.checkRefs].map((r) => r.relation))];
     const given: UnitTestInput[] = [];
     for (const g of d.given) {

@@ -311,6 +311,7 @@ export async function runUnitTest(
         created.add(seed.relation);
       }
       const self = unit.inputs.find((i) => i.relation === unit.model);
+      const untyped: string[] = [];
       for (const [i, input] of unit.inputs.entries()) {
         if (input === self) continue;
         const what = `input "${input.input}"`;
@@ -327,6 +328,7 @@ export async function runUnitTest(
           await typed(s, table, quoteRelationId(input.relation), columns, what);
         } else {
           // Not built and not derivable (a source not landed): the given columns as written.
+          untyped.push(input.input);
           await s.exec(
             `CREATE OR REPLACE TABLE ${quoteRelationId(input.relation)} AS SELECT * EXCLUDE (${
               quoteIdent("__row")
@@ -340,7 +342,12 @@ export async function runUnitTest(
         await s.exec(`CREATE OR REPLACE TEMP TABLE __wharf_actual AS\n${unit.select}`);
         actual = await columnsOf(s, "__wharf_actual");
       } catch (err) {
-        throw new WharfError(`the model's SQL failed on the given rows: ${message(err)}`, {
+        const hint = untyped.length
+          ? ` (${
+            untyped.map((u) => `"${u}"`).join(", ")
+          } could not be typed: neither the warehouse nor the project says its columns, so it has only the columns given, as text; build or land it first, or give every column the model reads with format: sql)`
+          : "";
+        throw new WharfError(`the model's SQL failed on the given rows: ${message(err)}${hint}`, {
           cause: err,
         });
       }
