@@ -374,8 +374,30 @@ async function loadSelf(
   await stage(s, "__wharf_this", data);
   let columns = built;
   if (!columns) {
-    // Not built yet: the model's own output types, found with the given columns standing in.
-    await s.exec(`CREATE OR REPLACE TABLE ${self} AS SELECT * FROM __wharf_this`);
+    // Not built yet: as the incremental materialization does, the table first has the
+    // columns of the relations the model reads (then the given ones, as text), and the
+    // model's own output types are found with it standing in.
+    const standIn = new Map<string, Column>();
+    const reads = [
+      ...unit.inputs.filter((i) => i !== given).map((i) => i.relation),
+      ...unit.seeds.map((x) => x.relation),
+    ];
+    for (const r of reads) {
+      for (const c of await columnsOf(s, quoteRelationId(r))) {
+        if (!standIn.has(c.name.toLowerCase())) standIn.set(c.name.toLowerCase(), c);
+      }
+    }
+    for (const c of await columnsOf(s, "__wharf_this")) {
+      if (c.name !== "__row" && !standIn.has(c.name.toLowerCase())) {
+        standIn.set(c.name.toLowerCase(), { name: c.name, type: "VARCHAR" });
+      }
+    }
+    await s.exec(
+      `CREATE OR REPLACE TABLE ${self} (${
+        [...standIn.values()].map((c) => `${quoteIdent(c.name)} ${c.type}`).join(", ") ||
+        "__none INTEGER"
+      })`,
+    );
     try {
       columns = await columnsOf(s, `(SELECT * FROM (\n${unit.select}\n) LIMIT 0)`);
     } catch {
