@@ -71,7 +71,7 @@ const unitTestEntry = mapping((v) => `unit test "${String(v.name)}"`, {
   model: text("the name of a model", 'a unit test needs "model:"'),
   description: text().nullish(),
   given: list(z.unknown(), "a list of inputs").nullish(),
-  expect: z.unknown(),
+  expect: z.unknown().optional(),
   overrides: z.unknown().optional(),
   config: z.unknown().optional(),
 });
