@@ -62,7 +62,8 @@ export function compileUnitTest(
   const sql = test.sql?.text ?? model.sql;
   const refs = test.sql?.refs ?? model.refs;
   const select = inlineEphemerals(graph, sql, refs, keep);
-  const reads = [...new Set([...refs, ...model.checkRefs].map((r) => r.relation))];
+  // The SELECT's reads: a unit test runs the SELECT, not the model's row checks.
+  const reads = [...new Set(refs.map((r) => r.relation))];
   const seeds = reads.filter((r) => !keep.has(r)).flatMap((r) => {
     const n = graph.nodes.get(r);
     return n?.kind === "seed" ? [{ relation: r, sql: seedSql(n, options.root) }] : [];

@@ -9,6 +9,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { z } from "zod";
+import { materialization } from "../materializations/index.ts";
 import { closest } from "../suggest.ts";
 import type { ModelNode, UnitTestData, UnitTestInput, UnitTestNode } from "../types.ts";
 import { describe, type YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
@@ -286,7 +287,10 @@ export function resolveUnitTests(
         }`,
       );
     }
-    const reads = [...new Set([...model.refs, ...model.checkRefs].map((r) => r.relation))];
+    // What the SELECT reads (a unit test runs the SELECT, not the model's row checks).
+    const reads = [...new Set(model.refs.map((r) => r.relation))];
+    const readsItself = reads.includes(model.id) ||
+      materialization(model.config.materialized).readsItself;
     const given: UnitTestInput[] = [];
     for (const g of d.given) {
       const relation = /^this$/i.test(g.input) ? model.id : names.input(g.input);
@@ -294,14 +298,14 @@ export function resolveUnitTests(
         d.file.report([...g.path, "input"], relation.error);
         continue;
       }
-      if (relation === model.id && !reads.includes(model.id)) {
+      if (relation === model.id && !readsItself) {
         d.file.report(
           [...g.path, "input"],
           `${model.id} does not read itself: "this" is the input of an incremental model that reads its own table`,
         );
         continue;
       }
-      if (!reads.includes(relation)) {
+      if (relation !== model.id && !reads.includes(relation)) {
         const others = reads.filter((r) => r !== model.id).map(names.inputName);
         const guess = closest(g.input, others);
         d.file.report(

@@ -13,6 +13,7 @@ import type { CompiledUnitTest } from "../compile/compile_unit_test.ts";
 import { varsMacro } from "../compile/compile.ts";
 import { quoteIdent, quoteLiteral, quoteRelationId } from "../db/sql.ts";
 import { openWarehouse, type Session, type Warehouse } from "../db/warehouse.ts";
+import { lineageColumns } from "../db/schema/tables.ts";
 import { WharfError } from "../errors.ts";
 import { MATERIALIZATIONS } from "../materializations/index.ts";
 import { closest } from "../suggest.ts";
@@ -192,6 +193,31 @@ async function ensureSchema(s: Session, id: string): Promise<void> {
   await s.exec(`CREATE SCHEMA IF NOT EXISTS ${p.slice(0, -1).map(quoteIdent).join(".")}`);
 }
 
+/**
+ * Runs `run`; while it fails on a column that is not found and exactly one
+ * relation of `standIns` (a raw table not landed yet) can have it, adds the
+ * column to it as text (as wharf lands every column) and runs it again.
+ */
+async function growing(s: Session, standIns: readonly string[], run: () => Promise<void>) {
+  for (;;) {
+    try {
+      return await run();
+    } catch (err) {
+      const text = message(err);
+      const missing = (/Referenced column "([^"]+)" not found/.exec(text) ??
+        /Column "([^"]+)" referenced that exists in the SELECT clause/.exec(text))?.[1];
+      if (missing === undefined || standIns.length !== 1) throw err;
+      try {
+        await s.exec(
+          `ALTER TABLE ${quoteRelationId(standIns[0]!)} ADD COLUMN ${quoteIdent(missing)} VARCHAR`,
+        );
+      } catch {
+        throw err;
+      }
+    }
+  }
+}
+
 /** Applies the scratch database's macros: vars, wharf's, the project's, the test's overrides. */
 async function applyMacros(
   s: Session,
@@ -274,17 +300,24 @@ export async function runUnitTest(
       await applyMacros(s, unit, options.macros);
       const created = new Set<string>();
       // Empty tables of the real types, parents first; a relation that cannot be typed is skipped.
+      // raw.* tables not landed yet stand in as wharf lands them: its lineage columns, and
+      // the columns the models read from them, as text.
+      const standIns = new Set<string>();
       const ensure = async (id: string, seen = new Set<string>()): Promise<void> => {
         if (created.has(id) || seen.has(id)) return;
         seen.add(id);
         await ensureSchema(s, id);
-        const columns = known.get(id);
+        const columns = known.get(id) ??
+          (id.startsWith("raw.") && upstream.get(id)?.kind === "source"
+            ? lineageColumns([], true)
+            : undefined);
         if (columns) {
           await s.exec(
             `CREATE OR REPLACE TABLE ${quoteRelationId(id)} (${
               columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(", ")
             })`,
           );
+          if (!known.has(id)) standIns.add(id);
           created.add(id);
           return;
         }
@@ -294,10 +327,15 @@ export async function runUnitTest(
         try {
           if (u.kind === "seed") await s.exec(u.sql!);
           else {
-            await s.exec(
-              `CREATE OR REPLACE TABLE ${
-                quoteRelationId(id)
-              } AS SELECT * FROM (\n${u.sql}\n) LIMIT 0`,
+            await growing(
+              s,
+              u.parents.filter((p) => standIns.has(p)),
+              () =>
+                s.exec(
+                  `CREATE OR REPLACE TABLE ${
+                    quoteRelationId(id)
+                  } AS SELECT * FROM (\n${u.sql}\n) LIMIT 0`,
+                ),
             );
           }
           created.add(id);
@@ -323,14 +361,21 @@ export async function runUnitTest(
           throw new WharfError(`${what}: cannot read its rows: ${message(err)}`, { cause: err });
         }
         await ensureSchema(s, input.relation);
+        const relation = quoteRelationId(input.relation);
+        if (standIns.has(input.relation)) {
+          const has = new Set((await columnsOf(s, relation)).map((c) => c.name.toLowerCase()));
+          for (const c of await columnsOf(s, quoteIdent(table))) {
+            if (c.name === "__row" || has.has(c.name.toLowerCase())) continue;
+            await s.exec(`ALTER TABLE ${relation} ADD COLUMN ${quoteIdent(c.name)} VARCHAR`);
+          }
+        }
         if (created.has(input.relation)) {
-          const columns = await columnsOf(s, quoteRelationId(input.relation));
-          await typed(s, table, quoteRelationId(input.relation), columns, what);
+          await typed(s, table, relation, await columnsOf(s, relation), what);
         } else {
-          // Not built and not derivable (a source not landed): the given columns as written.
+          // Not built and not derivable (a declared source not in the warehouse): the given columns as written.
           untyped.push(input.input);
           await s.exec(
-            `CREATE OR REPLACE TABLE ${quoteRelationId(input.relation)} AS SELECT * EXCLUDE (${
+            `CREATE OR REPLACE TABLE ${relation} AS SELECT * EXCLUDE (${
               quoteIdent("__row")
             }) FROM (SELECT NULL AS __row, * FROM ${quoteIdent(table)})`,
           );
@@ -339,7 +384,11 @@ export async function runUnitTest(
       if (unit.readsItself) await loadSelf(s, unit, known.get(unit.model), self);
       let actual: Column[];
       try {
-        await s.exec(`CREATE OR REPLACE TEMP TABLE __wharf_actual AS\n${unit.select}`);
+        await growing(
+          s,
+          unit.inputs.map((i) => i.relation).filter((r) => standIns.has(r)),
+          () => s.exec(`CREATE OR REPLACE TEMP TABLE __wharf_actual AS\n${unit.select}`),
+        );
         actual = await columnsOf(s, "__wharf_actual");
       } catch (err) {
         const hint = untyped.length
