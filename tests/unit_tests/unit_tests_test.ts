@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { openWarehouse } from "../../src/engine/db/warehouse.ts";
-import { runCli, tempProject } from "../helpers.ts";
+import { healthcareProject, runCli, tempProject } from "../helpers.ts";
 
 /** The plain-SQL project: a landed raw table, a staging view, a mart, an incremental model. */
 const PLAIN: Record<string, string> = {
@@ -110,6 +110,11 @@ unit_tests:
           - {id: 9, ordered_at: 2024-01-02}
     expect:
       rows: [{id: 2}]
+  - name: switched_off
+    model: stg_orders
+    config: { enabled: false }
+    given: []
+    expect: { rows: [] }
   - name: stg_orders_types_text
     model: stg_orders
     config: { tags: [typing] }
@@ -189,6 +194,23 @@ Deno.test("plain SQL: a failing unit test stops the build of its model; ls lists
       "typing",
     ]],
   );
+  const all = await runCli(["--project", p.root, "--db", p.db, "--json", "ls"]);
+  const ids = JSON.parse(all.stdout).map((n: Record<string, string>) => n.id);
+  assert.equal(ids.filter((id: string) => id.startsWith("unit_test.")).length, 6);
+  assert.ok(!ids.includes("unit_test.stg_orders.switched_off"));
+  const data = await runCli([
+    "--project",
+    p.root,
+    "--db",
+    p.db,
+    "--json",
+    "ls",
+    "-s",
+    "test_type:data",
+  ]);
+  assert.deepEqual(JSON.parse(data.stdout).map((n: Record<string, string>) => n.id), [
+    "test.not_null_events_id",
+  ]);
   const build = await runCli(["--project", p.root, "--db", p.db, "build"]);
   assert.equal(build.code, 1, build.stdout);
   const lines = build.stdout.split("\n");
@@ -244,6 +266,48 @@ Deno.test("plain SQL: a unit test naming an unknown model, input or key is a com
       /unit_tests\[3\]\.given: marts\.revenue reads "staging\.stg_orders": give it as an input/,
     ]
   ) assert.match(r.stderr, re);
+});
+
+Deno.test("plain SQL: a given value that does not fit its column's type, or a column the input lacks, errors the test", async () => {
+  await using p = await tempProject({
+    ...PLAIN,
+    "models/marts/events.sql": "select 1 as id",
+    "models/marts/marts.yml": `unit_tests:
+  - name: bad_value
+    model: revenue
+    given:
+      - input: staging.stg_orders
+        rows: [{id: 1, customer: a, amount: ten, status: paid}]
+    expect: {rows: []}
+  - name: bad_column
+    model: revenue
+    given:
+      - input: staging.stg_orders
+        rows: [{id: 1, custommer: a}]
+    expect: {rows: []}
+  - name: bad_expect
+    model: revenue
+    given:
+      - input: staging.stg_orders
+        rows: []
+    expect: {rows: [{totl: 1}]}
+`,
+  });
+  await warehouseWith(p.db, RAW_ORDERS);
+  const r = await runCli(["--project", p.root, "--db", p.db, "test"]);
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stdout,
+    /Error in test unit_test\.revenue\.bad_value:\n +input "staging\.stg_orders": cannot read the rows as its columns' types: Conversion Error: .*"ten"/,
+  );
+  assert.match(
+    r.stdout,
+    /input "staging\.stg_orders" has no column "custommer" \(did you mean "customer"\?\): its columns are id, customer, amount, status, ordered_at/,
+  );
+  assert.match(
+    r.stdout,
+    /expect names "totl", which marts\.revenue does not give \(did you mean "total"\?\): it gives customer, total, orders/,
+  );
 });
 
 /** The dbt-layout twin: a declared source, a seed, ref(), var(), env_var(), is_incremental(). */
@@ -366,4 +430,13 @@ Deno.test("dbt layout: an unknown input names the closest ref() or source()", as
     r.stderr,
     /unit_tests\[1\]\.given\[1\]\.input: ref\('stg_orders_x'\): no model or seed named "stg_orders_x" \(did you mean "stg_orders"\?\)/,
   );
+});
+
+Deno.test("the healthcare project's unit tests pass on a fresh clone (no warehouse yet)", async () => {
+  await using p = await healthcareProject();
+  const r = await runCli(["--project", p.root, "--db", p.db, "test", "--select", "test_type:unit"]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const passed = r.stdout.match(/PASS +test unit_test\./g)?.length ?? 0;
+  assert.ok(passed >= 8, r.stdout);
+  assert.match(r.stdout, /0 failed, 0 errored, 0 skipped/);
 });
