@@ -310,6 +310,31 @@ Deno.test("plain SQL: a given value that does not fit its column's type, or a co
   );
 });
 
+Deno.test("plain SQL: an ephemeral model given as an input replaces its inlined SELECT", async () => {
+  await using p = await tempProject({
+    "models/marts/eph.sql": "select 1 as id, 'x' as name",
+    "models/marts/final.sql": "select id, upper(name) as name from marts.eph",
+    "models/marts/m.yml": `models:
+  - name: eph
+    config: { materialized: ephemeral }
+unit_tests:
+  - name: upper_names
+    model: final
+    given:
+      - input: ref('eph')
+        rows: [{id: 2, name: ab}]
+    expect:
+      rows: [{id: 2, name: AB}]
+`,
+  });
+  const r = await runCli(["--project", p.root, "--db", p.db, "build"]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(
+    r.stdout,
+    /1 of 2 PASS +test unit_test\.final\.upper_names .*\n2 of 2 OK +model marts\.final /,
+  );
+});
+
 /** The dbt-layout twin: a declared source, a seed, ref(), var(), env_var(), is_incremental(). */
 const DBT: Record<string, string> = {
   "dbt_project.yml": "name: shop\nconfig-version: 2\nvars:\n  min_amount: 0\n",
