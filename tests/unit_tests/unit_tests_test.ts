@@ -443,7 +443,22 @@ Deno.test("dbt layout: an unknown input names the closest ref() or source()", as
       - input: ref('stg_orders_x')
         rows: []
     expect: {rows: []}
+  - name: v
+    model: stg_orders
+    overrides: {macros: {is_incremantal: true}}
+    given:
+      - input: source('shop', 'orders')
+        rows: []
+    expect: {rows: []}
+  - name: w
+    model: stg_orders
+    overrides: {macros: {cents: "1"}}
+    given:
+      - input: source('shop', 'orders')
+        rows: []
+    expect: {rows: []}
 `,
+    "macros/cents.sql": "{% macro cents(x) %}{{ x }} * 100{% endmacro %}\n",
   });
   const r = await runCli(["--project", p.root, "ls"]);
   assert.equal(r.code, 2);
@@ -454,6 +469,14 @@ Deno.test("dbt layout: an unknown input names the closest ref() or source()", as
   assert.match(
     r.stderr,
     /unit_tests\[1\]\.given\[1\]\.input: ref\('stg_orders_x'\): no model or seed named "stg_orders_x" \(did you mean "stg_orders"\?\)/,
+  );
+  assert.match(
+    r.stderr,
+    /unit_tests\[2\]\.overrides: Cannot render models\/staging\/stg_orders\.sql with these overrides: overrides\.macros: no macro "is_incremantal" the model can call \(did you mean "is_incremental"\?\)/,
+  );
+  assert.match(
+    r.stderr,
+    /unit_tests\[3\]\.overrides: .*"cents" is a macro of the project, which wharf does not override in unit tests yet/,
   );
 });
 

@@ -691,14 +691,14 @@ function overridden(
   };
   for (const [name, value] of Object.entries(test.macros)) {
     if (jinja.hasMacro(name)) {
-      jinja.problem(
+      throw new RenderProblem(
         `overrides.macros: "${name}" is a macro of the project, which wharf does not override in unit tests yet: give its inputs rows that make it right instead`,
       );
     } else if (name in context && !name.startsWith("__")) {
       out[name] = typeof context[name] === "function" ? () => value : value;
     } else {
       const guess = closest(name, Object.keys(context).filter((k) => !k.startsWith("__")));
-      jinja.problem(
+      throw new RenderProblem(
         `overrides.macros: no macro "${name}" the model can call${
           guess ? ` (did you mean "${guess}"?)` : ""
         }`,
@@ -780,10 +780,7 @@ async function dbtUnitTests(
     envVars: true,
   });
   const out: UnitTestNode[] = [];
-  for (const test of resolved) {
-    const d = declared.find((x) =>
-      x.file.path === test.path && x.name.toLowerCase() === test.name
-    )!;
+  for (const { test, declared: d } of resolved) {
     if (
       !Object.keys(d.vars).length && !Object.keys(d.macros).length && !Object.keys(d.envVars).length
     ) {

@@ -152,7 +152,7 @@ export async function loadProject(
   const unitTests = resolveUnitTests(
     yaml.unitTests,
     plainUnitTestNames(parsed.models, configured.seeds, Object.keys(config.vars)),
-  );
+  ).map((t) => t.test);
   const yamlIssues = yaml.files.flatMap((f) =>
     // In the order of the file's lines (a stable sort keeps each line's own order).
     [...f.issues].sort((a, b) => (a.location.line ?? 0) - (b.location.line ?? 0))

@@ -244,12 +244,14 @@ export interface UnitTestNames {
  * the closest; so are an input the model does not read, and a relation the
  * model reads (other than a seed, or itself) that no input gives. Every
  * problem is reported to the test's file.
+ *
+ * @returns each valid test with its declaration.
  */
 export function resolveUnitTests(
   declared: readonly DeclaredUnitTest[],
   names: UnitTestNames,
-): UnitTestNode[] {
-  const tests: UnitTestNode[] = [];
+): { test: UnitTestNode; declared: DeclaredUnitTest }[] {
+  const tests: { test: UnitTestNode; declared: DeclaredUnitTest }[] = [];
   const seen = new Map<string, DeclaredUnitTest>();
   for (const d of declared) {
     const before = d.file.issues.length;
@@ -336,7 +338,7 @@ export function resolveUnitTests(
       );
     }
     if (d.file.issues.length > before) continue;
-    tests.push({
+    const test: UnitTestNode = {
       kind: "unit_test",
       id,
       name: d.name.toLowerCase(),
@@ -350,7 +352,8 @@ export function resolveUnitTests(
       macros: d.macros,
       envVars: d.envVars,
       location: d.file.locate(d.path),
-    });
+    };
+    tests.push({ test, declared: d });
   }
   return tests;
 }
