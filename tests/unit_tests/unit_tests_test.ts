@@ -211,6 +211,23 @@ Deno.test("plain SQL: a failing unit test stops the build of its model; ls lists
   assert.deepEqual(JSON.parse(data.stdout).map((n: Record<string, string>) => n.id), [
     "test.not_null_events_id",
   ]);
+  // Selecting a model brings its unit tests along.
+  const revenue = await runCli([
+    "--project",
+    p.root,
+    "--db",
+    p.db,
+    "--json",
+    "ls",
+    "-s",
+    "revenue",
+  ]);
+  assert.deepEqual(JSON.parse(revenue.stdout).map((n: Record<string, string>) => n.id), [
+    "marts.revenue",
+    "unit_test.revenue.revenue_counts_paid_orders",
+    "unit_test.revenue.revenue_min_amount",
+    "unit_test.revenue.revenue_null_status",
+  ]);
   const build = await runCli(["--project", p.root, "--db", p.db, "build"]);
   assert.equal(build.code, 1, build.stdout);
   const lines = build.stdout.split("\n");
