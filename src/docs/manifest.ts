@@ -114,6 +114,7 @@ const LAYER_OF: Record<ProjectNode["kind"], (n: ProjectNode) => string> = {
   model: (n) => (n as { layer: string }).layer,
   generic_test: () => "tests",
   singular_test: () => "tests",
+  unit_test: () => "tests",
 };
 
 /**
@@ -226,7 +227,9 @@ export async function buildManifest(
   const nodes: ManifestNode[] = [];
   for (const id of graph.order) {
     const n = graph.nodes.get(id)!;
-    if (n.kind === "generic_test" || n.kind === "singular_test") continue;
+    if (n.kind === "generic_test" || n.kind === "singular_test" || n.kind === "unit_test") {
+      continue;
+    }
     const c = cp.compiled.get(id);
     const built = types.get(id);
     const documented = n.kind === "model" || n.kind === "seed" ? n.columns : [];
