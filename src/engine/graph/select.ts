@@ -11,6 +11,7 @@ import { UsageError } from "../errors.ts";
 import type { Graph } from "./build_graph.ts";
 import { closest } from "../suggest.ts";
 import type { ProjectNode } from "../types.ts";
+import { isSnapshot } from "../materializations/index.ts";
 
 function globToRegExp(glob: string): RegExp {
   const body = glob.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replaceAll("*", ".*");
@@ -61,7 +62,9 @@ function matchAtom(graph: Graph, atom: string): Set<string> {
         hit = re.test(nodeCatalog(n) ?? "");
         break;
       case "type":
-        hit = re.test(n.kind) || (value === "test" && n.kind.endsWith("_test"));
+        hit = isSnapshot(n)
+          ? re.test("snapshot")
+          : re.test(n.kind) || (value === "test" && n.kind.endsWith("_test"));
         break;
       default:
         throw new UsageError(
@@ -89,7 +92,7 @@ function candidates(graph: Graph, method: string): string[] {
     case "catalog":
       return values((n) => [nodeCatalog(n)]);
     case "type":
-      return ["model", "seed", "source", "test"];
+      return ["model", "seed", "snapshot", "source", "test"];
     default:
       return values((n) => [n.name, n.id]);
   }
