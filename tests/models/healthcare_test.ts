@@ -353,6 +353,7 @@ Deno.test("the models tag every model holding names, dates of birth or addresses
   assert.deepEqual(pii, [
     "intermediate.int_members",
     "marts.members",
+    "snapshots.member_history",
     "staging.stg_members_client_a",
     "staging.stg_members_client_b",
   ]);
