@@ -10,7 +10,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import type { EngineConfig } from "../config.ts";
-import { findMaterialization, MATERIALIZATIONS } from "../materializations/index.ts";
+import { findMaterialization, MODEL_MATERIALIZATIONS } from "../materializations/index.ts";
 import { closest } from "../suggest.ts";
 import type { ProjectFiles } from "./discover_files.ts";
 import { COMMON_TEST_KEYS } from "../test_kinds/common.ts";
@@ -97,9 +97,9 @@ export interface ProjectYaml {
 const severity = oneOf(["error", "warn"] as const);
 const testConfig = mapping("a test's config", { severity: severity.optional() });
 
-/** Every key of a materialization's settings, in registry order. */
+/** Every key of a model materialization's settings, in registry order. */
 const SETTING_KEYS: readonly string[] = [
-  ...new Set(MATERIALIZATIONS.flatMap((m) => m.configKeys)),
+  ...new Set(MODEL_MATERIALIZATIONS.flatMap((m) => m.configKeys)),
 ];
 
 const modelConfig = mapping("a model's config", {
