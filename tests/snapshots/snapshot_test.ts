@@ -285,3 +285,47 @@ Deno.test("a snapshot's bad config is an error naming the file and key; a key sh
     n: 3,
   }]);
 });
+
+Deno.test("a column the SELECT gains joins the table; build --full-refresh keeps the history; a NULL key changes nothing", async () => {
+  await using p = await peopleProject();
+  await cli(p.root, ["snapshot", "-s", "people_ignore", "people_all"]);
+  await sql(p.db, "update raw.people set city = 'Denver', updated_at = '2024-02-01' where id = 1");
+  await cli(p.root, ["build", "--full-refresh", "-s", "people_ignore", "people_all"]);
+  assert.deepEqual(
+    await sql(p.db, "select count(*)::INTEGER as n from snapshots.people_ignore"),
+    [{ n: 4 }],
+  );
+  for (const name of ["people_ignore", "people_all"]) {
+    await p.write(
+      `snapshots/${name}.sql`,
+      "select id, name, city, updated_at, 'x' as note from raw.people\n",
+    );
+  }
+  const out = await cli(p.root, ["snapshot", "-s", "people_ignore", "people_all"]);
+  assert.match(
+    lineOf(out.stdout, "snapshots.people_ignore"),
+    /\[4 rows, snapshot: 0 new, 0 changed, 3 unchanged, new column note/,
+  );
+  // check_cols: all with a new column: every row is a new version, as in dbt.
+  assert.match(
+    lineOf(out.stdout, "history.people_all"),
+    /\[7 rows, snapshot: 0 new, 3 changed, 0 unchanged, new columns updated_at, note/,
+  );
+  assert.deepEqual(
+    await sql(
+      p.db,
+      "select id, note from snapshots.people_ignore where dbt_valid_to is null order by id",
+    ),
+    [{ id: 1, note: null }, { id: 2, note: null }, { id: 3, note: null }],
+  );
+  await sql(p.db, "insert into raw.people values (null, 'Nobody', 'Nowhere', '2024-03-01')");
+  const nulls = await cli(p.root, ["snapshot", "-s", "people_ignore"], 1);
+  assert.match(
+    nulls.stdout,
+    /Cannot snapshot snapshots\.people_ignore: 1 row\(s\) of its SELECT have a NULL unique_key \(id\): nothing was changed/,
+  );
+  assert.deepEqual(
+    await sql(p.db, "select count(*)::INTEGER as n from snapshots.people_ignore"),
+    [{ n: 4 }],
+  );
+});
