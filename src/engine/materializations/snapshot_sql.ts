@@ -140,8 +140,8 @@ function changed(parts: SnapshotParts, run: SnapshotRun): string {
   return parts.hardDeletes === "new_record" ? `(${test}) OR ${wasDeleted()}` : `(${test})`;
 }
 
-/** The rows of a first build: every row of the SELECT, current. */
-export function firstBuildSql(parts: SnapshotParts, run: Pick<SnapshotRun, "now">): string {
+/** `SELECT` of a source row (alias `s`) as a new current version, with the columns wharf adds. */
+function newVersion(parts: SnapshotParts, run: Pick<SnapshotRun, "now">): string {
   return [
     `SELECT s.*,`,
     `  ${scdId(parts, run)} AS ${c(SCD_COLUMNS.scdId)},`,
@@ -150,8 +150,12 @@ export function firstBuildSql(parts: SnapshotParts, run: Pick<SnapshotRun, "now"
     `  ${currentValidTo(parts, run)} AS ${c(SCD_COLUMNS.validTo)}${
       parts.hardDeletes === "new_record" ? `,\n  'False' AS ${c(SCD_COLUMNS.isDeleted)}` : ""
     }`,
-    `FROM (\n${parts.select}\n) AS s`,
   ].join("\n");
+}
+
+/** The rows of a first build: every row of the SELECT, current. */
+export function firstBuildSql(parts: SnapshotParts, run: Pick<SnapshotRun, "now">): string {
+  return `${newVersion(parts, run)}\nFROM (\n${parts.select}\n) AS s`;
 }
 
 /** A source row's key is not in the table's current rows / a current row's key is not in the source. */
@@ -179,13 +183,7 @@ export function laterRunSql(
   const statements = [
     [
       `CREATE OR REPLACE TEMP TABLE ${tables.inserts} AS`,
-      `SELECT s.*,`,
-      `  ${scdId(parts, run)} AS ${c(SCD_COLUMNS.scdId)},`,
-      `  ${updatedAtOf(parts, run)} AS ${c(SCD_COLUMNS.updatedAt)},`,
-      `  ${updatedAtOf(parts, run)} AS ${c(SCD_COLUMNS.validFrom)},`,
-      `  ${currentValidTo(parts, run)} AS ${c(SCD_COLUMNS.validTo)}${
-        parts.hardDeletes === "new_record" ? `,\n  'False' AS ${c(SCD_COLUMNS.isDeleted)}` : ""
-      }`,
+      newVersion(parts, run),
       `FROM ${tables.source} AS s LEFT JOIN ${cur} ON ${sameKey(keys, "cur", "s")}`,
       `WHERE cur.${c(SCD_COLUMNS.scdId)} IS NULL OR ${changed(parts, run)}`,
     ].join("\n"),
