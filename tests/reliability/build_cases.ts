@@ -38,15 +38,7 @@ const HISTORY = {
 };
 
 /** Schemas the build writes. */
-const MODEL_SCHEMAS = [
-  "seeds",
-  "staging",
-  "intermediate",
-  "marts",
-  "snapshots",
-  "history",
-  "wharf_failures",
-];
+const MODEL_SCHEMAS = ["seeds", "staging", "intermediate", "marts", "history", "wharf_failures"];
 
 /**
  * A warehouse with the deliveries landed and built, then a late VisitPay

@@ -1,5 +1,5 @@
 /**
- * The healthcare project's snapshot of members (`snapshots.member_history`)
+ * The healthcare project's snapshot of members (`marts.member_history`)
  * on generated deliveries landed a month at a time, built after each: a
  * member whose address changed between two deliveries has two versions,
  * the first valid from the first delivery to the second, the second
@@ -25,7 +25,7 @@ Deno.test("member_history: an address changed between two deliveries is two vers
   await Deno.rename(august, later);
   const build = async () => {
     const summary = await runProject("build", config, { db: p.db, select: ["+member_history"] });
-    const result = summary.results.find((r) => r.id === "snapshots.member_history");
+    const result = summary.results.find((r) => r.id === "marts.member_history");
     assert.equal(result?.status, "success", JSON.stringify(summary.results));
     return result!.message!;
   };
@@ -52,7 +52,7 @@ Deno.test("member_history: an address changed between two deliveries is two vers
       p.db,
       `select address, strftime(dbt_valid_from, '%Y-%m-%d') as valid_from,
          strftime(dbt_valid_to, '%Y-%m-%d') as valid_to
-       from snapshots.member_history where client = 'clientA' and member_id = '${member_id}'
+       from marts.member_history where client = 'clientA' and member_id = '${member_id}'
        order by dbt_valid_from`,
     );
     assert.deepEqual(
@@ -63,7 +63,7 @@ Deno.test("member_history: an address changed between two deliveries is two vers
     assert.notEqual(versions[0]!.address, versions[1]!.address);
   }
   assert.deepEqual(
-    await keysWithoutOneCurrent(p.db, "snapshots.member_history", "client, member_id"),
+    await keysWithoutOneCurrent(p.db, "marts.member_history", "client, member_id"),
     [],
   );
   // The current versions are the members of intermediate.int_members, the latest delivery.
@@ -71,7 +71,7 @@ Deno.test("member_history: an address changed between two deliveries is two vers
     await sql(
       p.db,
       `select count(*)::INTEGER as n from intermediate.int_members m
-       join snapshots.member_history h using (client, member_id)
+       join marts.member_history h using (client, member_id)
        where h.dbt_valid_to is null and h.address is not distinct from m.address
          and h.membership_end_date = m.membership_end_date`,
     ),
