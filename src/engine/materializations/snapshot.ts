@@ -197,7 +197,7 @@ async function laterRun(
     `${n.inserted - n.changed} new`,
     `${n.changed} changed`,
     ...(parts.hardDeletes === "ignore" ? [] : [`${n.deleted} deleted`]),
-    `${n.source - (n.inserted)} unchanged`,
+    `${n.source - n.inserted} unchanged`,
   ];
   if (added.length) {
     notes.push(
