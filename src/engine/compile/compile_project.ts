@@ -103,15 +103,24 @@ export function blockedByMissingSources(
 }
 
 /** Which kinds of node a command runs. */
-export type PlanKind = "build" | "run" | "seed" | "test";
+export type PlanKind = "build" | "run" | "seed" | "test" | "snapshot";
+
+/** What a compiled node is to a command: its kind, or `snapshot` for a model of `snapshots/`. */
+export type NodeRole = CompiledNode["kind"] | "snapshot";
 
 /** The kinds of node each command runs. */
-export const PLAN_KINDS: Record<PlanKind, readonly CompiledNode["kind"][]> = {
-  build: ["seed", "model", "test"],
+export const PLAN_KINDS: Record<PlanKind, readonly NodeRole[]> = {
+  build: ["seed", "snapshot", "model", "test"],
   run: ["model"],
   seed: ["seed"],
   test: ["test"],
+  snapshot: ["snapshot"],
 };
+
+/** The role of a compiled node (see {@linkcode NodeRole}). */
+export function roleOf(n: CompiledNode): NodeRole {
+  return n.kind === "model" && materialization(n.materialized).snapshot ? "snapshot" : n.kind;
+}
 
 function isEphemeral(n: CompiledNode | undefined): boolean {
   return n?.kind === "model" && materialization(n.materialized).inlined;
@@ -130,7 +139,7 @@ export function planFor(
 ): { nodes: CompiledNode[]; parents: Map<string, string[]> } {
   const wanted = new Set(PLAN_KINDS[kind]);
   const nodes = ids.map((id) => cp.compiled.get(id)).filter((n): n is CompiledNode =>
-    n !== undefined && wanted.has(n.kind) && !isEphemeral(n)
+    n !== undefined && wanted.has(roleOf(n)) && !isEphemeral(n)
   );
   const inPlan = new Set(nodes.map((n) => n.id));
   const { graph } = cp;

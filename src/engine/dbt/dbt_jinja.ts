@@ -56,7 +56,8 @@ const NEEDS_WAREHOUSE = [
 /** Statements minijinja reports as unknown, and what they are in dbt. */
 const BLOCKS: Record<string, string> = {
   test: "{% test %} blocks (custom generic tests) are not run by wharf yet",
-  snapshot: "{% snapshot %} blocks (snapshots) are not run by wharf yet",
+  snapshot:
+    "{% snapshot %} blocks belong in the files of snapshot-paths (snapshots/), one per file",
   materialization: "custom materializations are not run by wharf",
   docs: "{% docs %} blocks are not read by wharf yet",
   continue: "{% continue %} and {% break %} are not available in wharf's Jinja (minijinja)",

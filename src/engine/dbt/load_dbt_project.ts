@@ -40,12 +40,14 @@ import { closest } from "../suggest.ts";
 import { testKind } from "../test_kinds/index.ts";
 import type {
   GenericTestNode,
+  ModelConfig,
   ModelNode,
   Project,
   SeedNode,
   Severity,
   UnitTestNode,
 } from "../types.ts";
+import { materialization } from "../materializations/index.ts";
 import { YamlFile } from "../yaml/yaml_file.ts";
 import { readConfigTree } from "./config_tree.ts";
 import { commonContext, type RunContext } from "./dbt_context.ts";
@@ -57,9 +59,9 @@ import { type NodeProperties, readProperties, type SourceTable } from "./propert
 /** Schemas a dbt model may not build in: wharf's own and DuckDB's catalogs. */
 const RESERVED = ["raw", "wharf", "wharf_failures", "information_schema", "pg_catalog"];
 
-/** A model or seed file of the project. */
+/** A model, seed or snapshot file of the project. */
 interface NodeFile {
-  kind: "model" | "seed";
+  kind: "model" | "seed" | "snapshot";
   path: string;
   /** The name `ref()` uses: the file's name, lower-cased. */
   name: string;
@@ -74,6 +76,8 @@ interface NodeFile {
   sql?: string;
   /** False when its first render failed (it is left out; its problem is reported). */
   ok: boolean;
+  /** A snapshot's own config (`unique_key`, `strategy`, …, `schema`, `target_schema`), merged. */
+  snapshot?: Record<string, unknown>;
 }
 
 function quote(name: string): string {
@@ -97,6 +101,7 @@ async function discover(config: EngineConfig, issues: ProjectIssue[]) {
     tests: [] as string[],
     macros: [] as MacroFile[],
     analyses: [] as string[],
+    snapshots: [] as NodeFile[],
   };
   const walk = async (
     folders: readonly string[],
@@ -149,13 +154,27 @@ async function discover(config: EngineConfig, issues: ProjectIssue[]) {
       out.macros.push({ path: rel(file), text: await Deno.readTextFile(file) });
     }
   });
-  await walk(dbt.paths.snapshots, (file) => {
-    if (extname(file).toLowerCase() === ".sql") {
+  await walk(dbt.paths.snapshots, async (file, parts) => {
+    if (extname(file).toLowerCase() !== ".sql") return;
+    const blocks = snapshotBlocks(await Deno.readTextFile(file));
+    if (blocks.length !== 1) {
       issue(
         rel(file),
-        "snapshots are not run by wharf yet: remove the file, or run this project with dbt",
+        blocks.length === 0
+          ? "no {% snapshot <name> %} … {% endsnapshot %} block: a file of snapshot-paths holds one snapshot"
+          : `${blocks.length} {% snapshot %} blocks (${
+            blocks.join(", ")
+          }): wharf reads one snapshot per file; move each into a file of its own`,
       );
+      return;
     }
+    out.snapshots.push({
+      ...nodeFile("model", file, parts),
+      kind: "snapshot",
+      name: blocks[0]!.toLowerCase(),
+      fqn: [dbt.project, ...parts.slice(0, -1), blocks[0]!],
+      snapshot: {},
+    });
   });
   await walk(dbt.paths.analyses, (file) => {
     if (extname(file).toLowerCase() === ".sql") out.analyses.push(rel(file));
@@ -171,6 +190,65 @@ async function discover(config: EngineConfig, issues: ProjectIssue[]) {
     }
   }
   return out;
+}
+
+/** The names of the `{% snapshot <name> %}` blocks of a file, in order. */
+function snapshotBlocks(text: string): string[] {
+  return [...text.matchAll(/\{%-?\s*snapshot\s+([A-Za-z_]\w*)\s*-?%\}/g)].map((m) => m[1]!);
+}
+
+/**
+ * A snapshot file's text with its `{% snapshot %}`/`{% endsnapshot %}` tags
+ * blanked (their line breaks kept, so lines stay the file's): the SELECT
+ * and its `{{ config(...) }}`, rendered as a model's SQL is.
+ */
+function snapshotBody(text: string): string {
+  return text.replace(
+    /\{%-?\s*(?:snapshot\s+[A-Za-z_]\w*|endsnapshot)\s*-?%\}/g,
+    (tag) => tag.replace(/[^\n]/g, ""),
+  );
+}
+
+/** The keys of a snapshot's `config(...)` that the snapshot materialization reads. */
+function snapshotSettings(raw: Record<string, unknown>): Record<string, unknown> {
+  const own = ["unique_key", ...materialization("snapshot").configKeys];
+  const out = Object.fromEntries(Object.entries(raw).filter(([k]) => own.includes(k)));
+  if (raw.materialized === "snapshot") out.materialized = raw.materialized;
+  return out;
+}
+
+/** A snapshot's model config from its settings, each problem added to `issues` at its file. */
+function snapshotConfig(n: NodeFile, issues: ProjectIssue[]): ModelConfig {
+  const { unique_key: key, materialized: _m, ...options } = n.snapshot!;
+  const problem = (message: string) => issues.push({ message, location: { file: n.path } });
+  const snapshot = materialization("snapshot");
+  const parsed = snapshot.config.safeParse(options);
+  if (!parsed.success) {
+    for (const i of parsed.error.issues) {
+      problem(`config(${i.path.join(".")}=…) of snapshot ${n.name}: ${i.message}`);
+    }
+  }
+  const uniqueKey = typeof key === "string"
+    ? [key]
+    : Array.isArray(key) && key.every((k) => typeof k === "string")
+    ? key as string[]
+    : [];
+  if (key !== undefined && uniqueKey.length === 0) {
+    problem(`config(unique_key=…) of snapshot ${n.name}: expected a column name or a list of them`);
+  }
+  const config: ModelConfig = {
+    materialized: "snapshot",
+    uniqueKey,
+    tags: n.config.tags ?? [],
+    enabled: true,
+    options: parsed.success ? options : {},
+  };
+  if (parsed.success) {
+    for (const p of snapshot.problems(options, config)) {
+      problem(`config(${p.key}=…) of snapshot ${n.name}: ${p.message}`);
+    }
+  }
+  return config;
 }
 
 /**
@@ -199,9 +277,9 @@ export async function loadDbtProject(
   modelTree.checkPaths(files.models.map((m) => m.fqn));
   seedTree.checkPaths(files.seeds.map((s) => s.fqn));
 
-  // Names: one namespace for models and seeds, as ref() has.
+  // Names: one namespace for models, seeds and snapshots, as ref() has.
   const byName = new Map<string, NodeFile>();
-  for (const n of [...files.models, ...files.seeds]) {
+  for (const n of [...files.models, ...files.seeds, ...files.snapshots]) {
     const first = byName.get(n.name);
     if (first) {
       issues.push({
@@ -335,11 +413,24 @@ export async function loadDbtProject(
           recorded.configs.push({ meta: raw });
           return "";
         }
+        const own = self?.snapshot ? snapshotSettings(raw) : {};
+        if (self?.snapshot) Object.assign(self.snapshot, own);
         recorded.configs.push(
           readNodeConfig(
-            raw,
+            Object.fromEntries(Object.entries(raw).filter(([k]) => !(k in own))),
             "model",
-            (key, message) => jinja.problem(`config(${key}=…): ${message}`, /config\s*\(/),
+            (key, message) =>
+              jinja.problem(
+                `config(${key}=…): ${message}${
+                  self?.snapshot && message.startsWith("unknown config")
+                    ? `, and a snapshot's ${
+                      ["unique_key", ...materialization("snapshot").configKeys].map((k) => `"${k}"`)
+                        .join(", ")
+                    }`
+                    : ""
+                }`,
+                /config\s*\(/,
+              ),
           ),
         );
         return "";
@@ -379,15 +470,20 @@ export async function loadDbtProject(
   await Promise.all(
     [
       ...files.models,
+      ...files.snapshots,
       ...files.tests.map((path) => ({ path })),
       ...files.analyses.map((path) => ({ path })),
     ].map(async (n) => {
-      texts.set(n.path, await Deno.readTextFile(join(root, n.path)));
+      const text = await Deno.readTextFile(join(root, n.path));
+      texts.set(n.path, "snapshot" in n ? snapshotBody(text) : text);
     }),
   );
-  for (const m of files.models) {
+  for (const m of [...files.models, ...files.snapshots]) {
     if (!m.ok) continue;
-    m.config = mergeNodeConfigs([...modelTree.configsFor(m.fqn), m.props?.config ?? {}]);
+    m.config = mergeNodeConfigs([
+      ...(m.snapshot ? [] : modelTree.configsFor(m.fqn)),
+      m.props?.config ?? {},
+    ]);
     const recorded = { configs: [] as NodeConfig[], relations: [] as string[] };
     try {
       jinja.render(m.path, texts.get(m.path)!, nodeContext({ ...m, file: m }, 1, recorded));
@@ -438,10 +534,14 @@ export async function loadDbtProject(
     return rendered.text.trim();
   };
   const relations = new Map<string, NodeFile>();
-  for (const n of [...files.models, ...files.seeds]) {
+  for (const n of [...files.models, ...files.seeds, ...files.snapshots]) {
     if (!n.ok || n.config.enabled === false) continue;
     try {
-      n.schema = generated("generate_schema_name", n.config.schema, n);
+      // A snapshot's target_schema is its schema as written (dbt's older key); its schema is custom.
+      const targetSchema = n.snapshot?.target_schema;
+      n.schema = typeof targetSchema === "string"
+        ? targetSchema
+        : generated("generate_schema_name", (n.snapshot?.schema as string) ?? n.config.schema, n);
       n.alias = generated("generate_alias_name", n.config.alias, n);
     } catch (err) {
       if (!(err instanceof RenderProblem)) throw err;
@@ -488,7 +588,9 @@ export async function loadDbtProject(
   }
 
   // Second pass: the SQL, through the render hook.
-  const byPath = new Map<string, NodeFile>(files.models.map((m) => [m.path, m]));
+  const byPath = new Map<string, NodeFile>(
+    [...files.models, ...files.snapshots].map((m) => [m.path, m]),
+  );
   const testRecords = new Map<string, { configs: NodeConfig[]; relations: string[] }>();
   const modelRecords = new Map<string, string[]>();
   const hook: RenderHook = (path, text, context) => {
@@ -499,11 +601,13 @@ export async function loadDbtProject(
     const name = file?.name ?? basename(path, extname(path)).toLowerCase();
     return jinja.render(
       path,
-      text,
+      file?.snapshot ? snapshotBody(text) : text,
       nodeContext({ kind: context.kind, name, path, file, fqn: file?.fqn }, 2, recorded),
     );
   };
-  const models = files.models.filter((m) => m.ok && m.id && m.config.enabled !== false);
+  const models = [...files.models, ...files.snapshots].filter((m) =>
+    m.ok && m.id && m.config.enabled !== false
+  );
   const { rendered, issues: renderIssues } = await renderSql(
     [
       ...models.map((m) => ({ path: m.path, kind: "model" as const, id: m.id! })),
@@ -545,7 +649,7 @@ export async function loadDbtProject(
       path: m.path,
       description: m.props?.description ?? "",
       columns: m.props?.columns ?? [],
-      config: {
+      config: m.snapshot ? snapshotConfig(m, issues) : {
         materialized: m.config.materialized ?? "view",
         uniqueKey: [],
         tags: m.config.tags ?? [],

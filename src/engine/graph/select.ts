@@ -12,6 +12,7 @@ import { UsageError } from "../errors.ts";
 import type { Graph } from "./build_graph.ts";
 import { closest } from "../suggest.ts";
 import type { ProjectNode } from "../types.ts";
+import { isSnapshot } from "../materializations/index.ts";
 
 function globToRegExp(glob: string): RegExp {
   const body = glob.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replaceAll("*", ".*");
@@ -70,7 +71,9 @@ function matchAtom(graph: Graph, atom: string): Set<string> {
         hit = re.test(nodeCatalog(n) ?? "");
         break;
       case "type":
-        hit = re.test(n.kind) || (value === "test" && n.kind.endsWith("_test"));
+        hit = isSnapshot(n)
+          ? re.test("snapshot")
+          : re.test(n.kind) || (value === "test" && n.kind.endsWith("_test"));
         break;
       case "test_type":
         hit = re.test(testType(n) ?? "") ||
@@ -102,7 +105,7 @@ function candidates(graph: Graph, method: string): string[] {
     case "catalog":
       return values((n) => [nodeCatalog(n)]);
     case "type":
-      return ["model", "seed", "source", "test"];
+      return ["model", "seed", "snapshot", "source", "test"];
     case "test_type":
       return ["unit", "data", "generic", "singular"];
     default:

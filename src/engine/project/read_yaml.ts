@@ -10,7 +10,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import type { EngineConfig } from "../config.ts";
-import { MATERIALIZATIONS } from "../materializations/index.ts";
+import { findMaterialization, MODEL_MATERIALIZATIONS } from "../materializations/index.ts";
 import { closest } from "../suggest.ts";
 import type { ProjectFiles } from "./discover_files.ts";
 import { COMMON_TEST_KEYS } from "../test_kinds/common.ts";
@@ -93,14 +93,16 @@ export interface ProjectYaml {
   tests: TestEntry[];
   /** `unit_tests:` of the models' YAML files. */
   unitTests: DeclaredUnitTest[];
+  /** Entries of `snapshots:` in the snapshots folder's YAML (their config's materialization: snapshot). */
+  snapshots: ModelEntry[];
 }
 
 const severity = oneOf(["error", "warn"] as const);
 const testConfig = mapping("a test's config", { severity: severity.optional() });
 
-/** Every key of a materialization's settings, in registry order. */
+/** Every key of a model materialization's settings, in registry order. */
 const SETTING_KEYS: readonly string[] = [
-  ...new Set(MATERIALIZATIONS.flatMap((m) => m.configKeys)),
+  ...new Set(MODEL_MATERIALIZATIONS.flatMap((m) => m.configKeys)),
 ];
 
 const modelConfig = mapping("a model's config", {
@@ -117,6 +119,12 @@ const testCommon = mapping("a test", {
   config: testConfig.optional(),
   severity: severity.optional(),
 }, { open: true });
+
+const snapshotConfig = mapping("a snapshot's config", {
+  unique_key: textList().optional(),
+  tags: textList().optional(),
+  enabled: flag().optional(),
+}, { alsoKnown: findMaterialization("snapshot")!.configKeys });
 
 const seedConfig = mapping("a seed's config", {
   column_types: z.record(z.string(), text("a DuckDB type name"), {
@@ -312,6 +320,7 @@ function described(what: string, extra: z.ZodRawShape) {
 
 const modelEntry = described("model", { checks: z.unknown().optional() });
 const seedEntry = described("seed", {});
+const snapshotEntry = described("snapshot", {});
 const testEntry = mapping((v) => `test "${String(v.name).toLowerCase()}"`, {
   name: z.string(),
   description: text().nullish(),
@@ -329,6 +338,23 @@ function readModels(file: YamlFile): ModelEntry[] {
       Object.entries(value.config).filter(([k]) => SETTING_KEYS.includes(k)),
     );
     return { ...entry, config: { ...config, settings } };
+  });
+}
+
+function readSnapshots(file: YamlFile): ModelEntry[] {
+  const own = findMaterialization("snapshot")!.configKeys;
+  return entriesOf(file, ["snapshots"]).map(({ path, name, value }) => {
+    readMapping(file, path, snapshotEntry, value);
+    const entry: ModelEntry = { ...readDescribed(file, path, name, value), checks: undefined };
+    if (value.config === undefined || value.config === null) {
+      return { ...entry, config: { materialized: "snapshot", settings: {} } };
+    }
+    const config = readMapping(file, [...path, "config"], snapshotConfig, value.config);
+    if (!config || !isRecord(value.config)) return entry;
+    const settings = Object.fromEntries(
+      Object.entries(value.config).filter(([k]) => own.includes(k)),
+    );
+    return { ...entry, config: { ...config, materialized: "snapshot", settings } };
   });
 }
 
@@ -369,8 +395,10 @@ export async function readYaml(config: EngineConfig, files: ProjectFiles): Promi
   const modelYaml = await Promise.all(files.modelYaml.map(open));
   const seedYaml = await Promise.all(files.seedYaml.map(open));
   const testYaml = await Promise.all(files.testYaml.map(open));
+  const snapshotYaml = await Promise.all(files.snapshotYaml.map(open));
   return {
-    files: [...modelYaml, ...seedYaml, ...testYaml],
+    files: [...modelYaml, ...seedYaml, ...testYaml, ...snapshotYaml],
+    snapshots: snapshotYaml.flatMap(readSnapshots),
     models: modelYaml.flatMap(readModels),
     seeds: seedYaml.flatMap(readSeeds),
     tests: testYaml.flatMap(readTestEntries),

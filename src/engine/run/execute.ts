@@ -14,6 +14,7 @@ import {
   varsMacro,
 } from "../compile/compile.ts";
 import { materialization, MATERIALIZATIONS } from "../materializations/index.ts";
+import { roleOf } from "../compile/compile_project.ts";
 import type { EventTimeRange } from "../materializations/materialization.ts";
 import type { MacroFile } from "../types.ts";
 import { type NodeResult, recordResults } from "./run_log.ts";
@@ -229,7 +230,7 @@ async function schedule(
       }
       finish({
         id: node.id,
-        kind: node.kind,
+        kind: roleOf(node),
         startedAt,
         endedAt: new Date(),
         compiledPath: options.compiledPaths?.get(node.id),
@@ -260,7 +261,7 @@ async function schedule(
       const now = new Date();
       finish({
         id: node.id,
-        kind: node.kind,
+        kind: roleOf(node),
         status: "skipped",
         startedAt: now,
         endedAt: now,

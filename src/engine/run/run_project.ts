@@ -16,6 +16,7 @@ import {
   PLAN_KINDS,
   planFor,
   type PlanKind,
+  roleOf,
   writeCompiled,
 } from "../compile/compile_project.ts";
 import type { CompiledNode } from "../compile/compile.ts";
@@ -291,7 +292,7 @@ export async function runProject(
     for (const [id, missing] of blocked) {
       const result: NodeResult = {
         id,
-        kind: full.nodes.find((n) => n.id === id)!.kind,
+        kind: roleOf(full.nodes.find((n) => n.id === id)!),
         status: "skipped",
         startedAt: now,
         endedAt: now,
