@@ -92,6 +92,7 @@ export async function loadProject(
     seeds: configured.seeds,
     tests: [...configured.genericTests, ...parsed.tests],
     macros,
+    sources: yaml.sources,
     issues: [
       ...files.issues,
       ...yamlIssues,

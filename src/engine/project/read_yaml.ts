@@ -15,7 +15,8 @@ import { closest } from "../suggest.ts";
 import type { ProjectFiles } from "./discover_files.ts";
 import { COMMON_TEST_KEYS } from "../test_kinds/common.ts";
 import { TEST_KINDS, testKind } from "../test_kinds/index.ts";
-import type { ColumnDoc, GenericTest, Severity } from "../types.ts";
+import type { ColumnDoc, DeclaredSource, GenericTest, Severity } from "../types.ts";
+import { readSources } from "./read_sources.ts";
 import { describe, YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
 import {
   flag,
@@ -90,6 +91,8 @@ export interface ProjectYaml {
   models: ModelEntry[];
   seeds: SeedEntry[];
   tests: TestEntry[];
+  /** The tables of `sources:` entries in model YAML. */
+  sources: DeclaredSource[];
 }
 
 const severity = oneOf(["error", "warn"] as const);
@@ -315,17 +318,20 @@ const testEntry = mapping((v) => `test "${String(v.name).toLowerCase()}"`, {
 });
 
 function readModels(file: YamlFile): ModelEntry[] {
-  return entriesOf(file, ["models"]).map(({ path, name, value }) => {
-    readMapping(file, path, modelEntry, value);
-    const entry: ModelEntry = { ...readDescribed(file, path, name, value), checks: value.checks };
-    if (value.config === undefined || value.config === null) return entry;
-    const config = readMapping(file, [...path, "config"], modelConfig, value.config);
-    if (!config || !isRecord(value.config)) return entry;
-    const settings = Object.fromEntries(
-      Object.entries(value.config).filter(([k]) => SETTING_KEYS.includes(k)),
-    );
-    return { ...entry, config: { ...config, settings } };
-  });
+  // `sources:` is read by read_sources.ts.
+  return entriesOf(file, ["models", "sources"]).filter((e) => e.path[0] === "models").map(
+    ({ path, name, value }) => {
+      readMapping(file, path, modelEntry, value);
+      const entry: ModelEntry = { ...readDescribed(file, path, name, value), checks: value.checks };
+      if (value.config === undefined || value.config === null) return entry;
+      const config = readMapping(file, [...path, "config"], modelConfig, value.config);
+      if (!config || !isRecord(value.config)) return entry;
+      const settings = Object.fromEntries(
+        Object.entries(value.config).filter(([k]) => SETTING_KEYS.includes(k)),
+      );
+      return { ...entry, config: { ...config, settings } };
+    },
+  );
 }
 
 function readSeeds(file: YamlFile): SeedEntry[] {
@@ -370,5 +376,6 @@ export async function readYaml(config: EngineConfig, files: ProjectFiles): Promi
     models: modelYaml.flatMap(readModels),
     seeds: seedYaml.flatMap(readSeeds),
     tests: testYaml.flatMap(readTestEntries),
+    sources: modelYaml.flatMap(readSources),
   };
 }
