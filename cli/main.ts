@@ -22,6 +22,7 @@ import { runCommand } from "./run.ts";
 import { seedCommand } from "./seed.ts";
 import { serveCommand } from "./serve.ts";
 import { showCommand } from "./show.ts";
+import { sourceCommand } from "./source.ts";
 import { sqlCommand } from "./sql.ts";
 import { testCommand } from "./test.ts";
 import { ticCommand } from "./tic.ts";
@@ -59,6 +60,7 @@ export function createProgram(): Command {
       lsCommand(),
       compileCommand(),
       showCommand(),
+      sourceCommand(),
       sqlCommand(),
       serveCommand(),
     ]
