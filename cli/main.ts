@@ -11,6 +11,7 @@
 import { Command, CommanderError } from "commander";
 import { buildCommand } from "./build.ts";
 import { compileCommand } from "./compile.ts";
+import { debugCommand } from "./debug.ts";
 import { demoCommand } from "./demo.ts";
 import { docsCommand } from "./docs.ts";
 import { enrichCommand } from "./enrich.ts";
@@ -61,6 +62,7 @@ export function createProgram(): Command {
       compileCommand(),
       showCommand(),
       sourceCommand(),
+      debugCommand(),
       sqlCommand(),
       serveCommand(),
     ]
