@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { loadConfig } from "../src/config.ts";
 import { compileProject, planFor } from "../src/engine/compile/compile_project.ts";
 import { openWarehouse } from "../src/engine/db/warehouse.ts";
-import { runProject } from "../src/engine/run/run_project.ts";
+import { median, timeBuild, wall } from "./build.ts";
 
 const REPO = join(import.meta.dirname!, "..");
 
@@ -122,9 +122,9 @@ left join {{ ref('int_${c}') }} as z using (grp, day)
   return root;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
+/** The median of three runs of `f` (given the run's number, 1 to 3), in order. */
+async function medianOf3(f: (run: number) => Promise<number>): Promise<number> {
+  return median([await f(1), await f(2), await f(3)]);
 }
 
 async function timeCompile(root: string): Promise<{ ms: number; nodes: number }> {
@@ -135,21 +135,7 @@ async function timeCompile(root: string): Promise<{ ms: number; nodes: number }>
 }
 
 async function timeEngine(root: string, run: number): Promise<number> {
-  const config = await loadConfig(root);
-  const start = performance.now();
-  const summary = await runProject("build", config, {
-    db: join(root, `engine_${run}.duckdb`),
-    threads: 1,
-  });
-  const ms = performance.now() - start;
-  if (!summary.ok) {
-    throw new Error(
-      `bench project failed to build: ${
-        JSON.stringify(summary.results.find((r) => r.status !== "success"))
-      }`,
-    );
-  }
-  return ms;
+  return timeBuild(await loadConfig(root), join(root, `engine_${run}.duckdb`), 1);
 }
 
 async function timeDirect(root: string, run: number): Promise<number> {
@@ -176,18 +162,6 @@ async function timeDirect(root: string, run: number): Promise<number> {
   }
 }
 
-/** `wharf ls` of the project in a new process (Deno start, module loading, a cold compile). */
-async function timeColdLs(root: string): Promise<number> {
-  const start = performance.now();
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", join(REPO, "cli", "main.ts"), "--project", root, "ls"],
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
-  return performance.now() - start;
-}
-
 function verdict(ok: boolean): string {
   return ok ? "met" : "NOT met";
 }
@@ -200,18 +174,13 @@ export default async function main(): Promise<void> {
     await timeCompile(root);
     const compiles = [await timeCompile(root), await timeCompile(root), await timeCompile(root)];
     const compile = median(compiles.map((c) => c.ms));
-    const cold = median([await timeColdLs(root), await timeColdLs(root), await timeColdLs(root)]);
+    // `wharf ls` as users run it: a new process, a cold compile.
+    const cold = await medianOf3(() =>
+      wall(["run", "--allow-all", join(REPO, "cli", "main.ts"), "--project", root, "ls"])
+    );
     await timeDirect(root, 0);
-    const direct = median([
-      await timeDirect(root, 1),
-      await timeDirect(root, 2),
-      await timeDirect(root, 3),
-    ]);
-    const build = median([
-      await timeEngine(root, 1),
-      await timeEngine(root, 2),
-      await timeEngine(root, 3),
-    ]);
+    const direct = await medianOf3((run) => timeDirect(root, run));
+    const build = await medianOf3((run) => timeEngine(root, run));
     const overhead = (build - direct) / models;
     console.log(
       `dbt project: ${models} models (ref, macros, config), 1 seed of 5,000 rows, ${
