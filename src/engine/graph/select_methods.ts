@@ -209,7 +209,7 @@ export const SELECTOR_METHODS: readonly SelectorMethod[] = [
   },
   {
     name: "type",
-    matches: (n, v) => wildcard(v).test(n.kind) || (v === "test" && resourceType(n) === "test"),
+    matches: (n, v) => wildcard(v).test(n.kind) || (v === "test" && n.kind.endsWith("_test")),
     candidates: (ctx) => unique([...each(ctx, (n) => n.kind), "test"]),
     listsKnown: true,
   },
