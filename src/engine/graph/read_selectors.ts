@@ -169,10 +169,7 @@ function readDefinition(file: YamlFile, path: YamlPath, raw: unknown): SelectorS
     file.report([...path, "value"], `expected a value to select, got ${describe(raw.value)}`);
     return undefined;
   }
-  if (
-    raw.indirect_selection !== undefined && raw.indirect_selection !== "eager" &&
-    raw.indirect_selection !== "buildable"
-  ) {
+  if (raw.indirect_selection !== undefined && raw.indirect_selection !== "buildable") {
     file.report(
       [...path, "indirect_selection"],
       `wharf selects tests as dbt's "buildable" (a test comes along when every node it reads is selected): "${
