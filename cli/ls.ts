@@ -26,6 +26,8 @@ export function lsCommand(): Command {
         const width = cellWidth(opts, Deno.stdout.isTerminal());
         const config = await projectConfig(self);
         const cp = await inspectProject(config, config.db);
+        const { writeManifestOf } = await import("../src/engine/artifacts/dbt_manifest.ts");
+        await writeManifestOf(cp);
         const rows = selectNodes(cp.graph, opts).map((id) => {
           const n = cp.graph.nodes.get(id)!;
           return {

@@ -82,7 +82,8 @@ export async function tempClinic(): Promise<TempProject> {
   return p;
 }
 
-async function copyDir(from: string, to: string): Promise<void> {
+/** Copies a folder recursively, leaving out `target/` and warehouse files. */
+export async function copyDir(from: string, to: string): Promise<void> {
   await Deno.mkdir(to, { recursive: true });
   for await (const e of Deno.readDir(from)) {
     if (e.name === "target" || e.name.endsWith(".duckdb")) continue;

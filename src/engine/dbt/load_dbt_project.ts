@@ -632,6 +632,15 @@ export async function loadDbtProject(
     tests: [...tests, ...parsed.tests],
     macros: [],
     declaredSources: [...new Set(props.sources.map((s) => s.relation))],
+    sourceTables: props.sources.map((s) => ({
+      source: s.source,
+      table: s.table,
+      relation: s.relation,
+      description: s.description,
+      columns: s.columns,
+      path: s.file.path,
+    })),
+    templateMacros: files.macros,
     issues: [...issues, ...yamlIssues, ...parsed.issues],
   };
 }

@@ -28,6 +28,8 @@ import {
   formatEventTime,
   parseEventTime,
 } from "../materializations/incremental_strategies/batch_time.ts";
+import { dbtManifest, writeDbtManifest } from "../artifacts/dbt_manifest.ts";
+import { dbtRunResults, writeDbtRunResults } from "../artifacts/dbt_run_results.ts";
 import { executePlan } from "./execute.ts";
 import { finishRun, type NodeResult, recordResults, startRun } from "./run_log.ts";
 
@@ -219,6 +221,7 @@ export async function runProject(
   options: RunProjectOptions = {},
 ): Promise<RunSummary> {
   const started = performance.now();
+  const startedAt = new Date();
   checkVars(config, options.vars);
   const eventTime = eventTimeRange(options);
   const wh = await openWarehouse(options.db ?? config.warehouse, {
@@ -233,6 +236,9 @@ export async function runProject(
       { ...config, vars: { ...config.vars, ...options.vars } },
       wh,
     );
+    const runId = crypto.randomUUID();
+    // dbt's artifacts: the manifest of what was compiled, whatever runs next.
+    await writeDbtManifest(config, await dbtManifest(cp, { invocationId: runId, startedAt }));
     const ids = selectNodes(cp.graph, { select: options.select, exclude: options.exclude });
     const full = planFor(cp, ids, command);
     if (options.select?.length && full.nodes.length === 0) {
@@ -262,7 +268,6 @@ export async function runProject(
     const plan = { nodes: full.nodes.filter((n) => !blocked.has(n.id)), parents: full.parents };
     options.onPlan?.(full.nodes);
     const compiledPaths = await writeCompiled(cp, plan.nodes);
-    const runId = crypto.randomUUID();
     const args = JSON.stringify({
       select: options.select ?? [],
       exclude: options.exclude ?? [],
@@ -302,6 +307,25 @@ export async function runProject(
     const errors = results.filter((r) => r.status === "error" || r.status === "fail").length;
     await wh.withConnection((s) =>
       finishRun(s, runId, errors ? "error" : "success", results.length, errors)
+    );
+    await writeDbtRunResults(
+      config,
+      dbtRunResults(cp, results, {
+        invocationId: runId,
+        startedAt,
+        elapsedMs: performance.now() - started,
+        args: {
+          which: command,
+          warehouse: options.db ?? config.warehouse,
+          select: options.select ?? [],
+          exclude: options.exclude ?? [],
+          full_refresh: !!options.fullRefresh,
+          ...(eventTime
+            ? { event_time_start: options.eventTimeStart, event_time_end: options.eventTimeEnd }
+            : {}),
+          vars: options.vars ?? {},
+        },
+      }),
     );
     return {
       runId,
