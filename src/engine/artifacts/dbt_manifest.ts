@@ -303,7 +303,7 @@ export async function dbtManifest(
     }
     return { refs, sources, metrics: [], functions: [] };
   };
-  const compiledFields = (id: string, code: string | undefined) => ({
+  const compiledFields = (code: string | undefined) => ({
     compiled_path: null,
     compiled: code !== undefined,
     compiled_code: code ?? null,
@@ -349,7 +349,7 @@ export async function dbtManifest(
           language: "sql",
           ...refsAndSources(id),
           depends_on: dependsOn(id, raw),
-          ...compiledFields(id, compiled?.kind === "model" ? compiled.select : n.sql),
+          ...compiledFields(compiled?.kind === "model" ? compiled.select : n.sql),
           access: "protected",
           constraints: [],
           version: null,
@@ -427,7 +427,7 @@ export async function dbtManifest(
           language: "sql",
           ...refsAndSources(id),
           depends_on: dependsOn(id, raw),
-          ...compiledFields(id, code),
+          ...compiledFields(code),
           ...(generic
             ? {
               column_name: n.test.column ?? null,
