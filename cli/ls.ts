@@ -5,7 +5,8 @@
  * @module
  */
 import { Command } from "commander";
-import { globals, projectConfig } from "./context.ts";
+import { resolve } from "node:path";
+import { globals, projectConfig, userCwd } from "./context.ts";
 import { cellWidth, table, type WidthOptions, withWidthOptions } from "./output.ts";
 
 /** The `ls` command. */
@@ -19,16 +20,33 @@ export function lsCommand(): Command {
       "nodes to include (name, layer.name, +name, name+, tag:x, path:dir)",
     )
     .option("--exclude <selector...>", "nodes to leave out")
+    .option(
+      "--state <dir>",
+      "an earlier run's target/ folder, for state:, result: and source_status:",
+    )
     .action(
-      async (opts: { select?: string[]; exclude?: string[] } & WidthOptions, self: Command) => {
+      async (
+        opts: { select?: string[]; exclude?: string[]; state?: string } & WidthOptions,
+        self: Command,
+      ) => {
         const { inspectProject } = await import("../src/engine/run/run_project.ts");
         const { selectNodes } = await import("../src/engine/graph/select.ts");
         const width = cellWidth(opts, Deno.stdout.isTerminal());
         const config = await projectConfig(self);
         const cp = await inspectProject(config, config.db);
         const { writeManifestOf } = await import("../src/engine/artifacts/dbt_manifest.ts");
-        await writeManifestOf(cp);
-        const rows = selectNodes(cp.graph, opts).map((id) => {
+        const { readState, selectionState } = await import("../src/engine/artifacts/state.ts");
+        // The state is read before the new manifest replaces it (it may be this target/).
+        const state = opts.state === undefined
+          ? undefined
+          : await readState(resolve(userCwd(), opts.state));
+        const manifest = await writeManifestOf(cp);
+        const selection = {
+          select: opts.select,
+          exclude: opts.exclude,
+          state: state && await selectionState(cp, manifest, state, config.paths.target),
+        };
+        const rows = selectNodes(cp.graph, selection).map((id) => {
           const n = cp.graph.nodes.get(id)!;
           return {
             id: n.id,

@@ -18,6 +18,7 @@ import { exportCommand } from "./export.ts";
 import { genCommand } from "./gen.ts";
 import { landCommand } from "./land.ts";
 import { lsCommand } from "./ls.ts";
+import { retryCommand } from "./retry.ts";
 import { runCommand } from "./run.ts";
 import { seedCommand } from "./seed.ts";
 import { serveCommand } from "./serve.ts";
@@ -56,6 +57,7 @@ export function createProgram(): Command {
       runCommand(),
       testCommand(),
       seedCommand(),
+      retryCommand(),
       lsCommand(),
       compileCommand(),
       showCommand(),

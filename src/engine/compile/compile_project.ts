@@ -36,6 +36,8 @@ export interface CompileProjectOptions extends LoadProjectOptions {
    * ({@linkcode checkMissingSources}).
    */
   deferMissingSources?: boolean;
+  /** `--empty`: models compile to select no row (see `CompileOptions.empty`). */
+  empty?: boolean;
 }
 
 /**
@@ -61,7 +63,10 @@ export async function compileProject(
   if (all.length) throw new CompileError(all);
   const compiled = new Map<string, CompiledNode>();
   for (const id of graph.order) {
-    const c = compileNode(graph, graph.nodes.get(id)!, { root: config.root });
+    const c = compileNode(graph, graph.nodes.get(id)!, {
+      root: config.root,
+      empty: options.empty,
+    });
     if (c) compiled.set(id, c);
   }
   return { project, graph, compiled, missing: options.deferMissingSources ? missing : new Map() };

@@ -11,6 +11,7 @@ import { UsageError } from "../errors.ts";
 import type { Graph } from "./build_graph.ts";
 import { closest } from "../suggest.ts";
 import type { ProjectNode } from "../types.ts";
+import { matchStateMethod, type SelectionState, STATE_METHODS, usesState } from "./select_state.ts";
 
 function globToRegExp(glob: string): RegExp {
   const body = glob.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replaceAll("*", ".*");
@@ -31,11 +32,16 @@ function nodeCatalog(n: ProjectNode): string | undefined {
   return n.kind === "model" || n.kind === "source" ? n.catalog : undefined;
 }
 
-function matchAtom(graph: Graph, atom: string): Set<string> {
+function matchAtom(graph: Graph, atom: string, state?: SelectionState): Set<string> {
   const out = new Set<string>();
   const colon = atom.indexOf(":");
   const method = colon > 0 ? atom.slice(0, colon) : "";
   const value = (colon > 0 ? atom.slice(colon + 1) : atom).toLowerCase();
+  // Comparisons with --state (select_state.ts): these may select nothing.
+  if (STATE_METHODS.includes(method)) {
+    const found = matchStateMethod(method, value, state);
+    return new Set([...found].filter((id) => graph.nodes.has(id)));
+  }
   const re = globToRegExp(value);
   for (const n of graph.nodes.values()) {
     let hit: boolean;
@@ -147,22 +153,26 @@ function walk(
 }
 
 /** Resolves one selector without commas, with its graph operators. */
-function selectOne(graph: Graph, selector: string): Set<string> {
+function selectOne(graph: Graph, selector: string, state?: SelectionState): Set<string> {
   const m = /^(\d*\+)?(.+?)(\+\d*)?$/.exec(selector);
   if (!m) throw new UsageError(`Invalid selector "${selector}"`);
   const [, up, atom, down] = m;
   const depth = (op: string | undefined) =>
     op === undefined ? 0 : op.replace("+", "") === "" ? Infinity : Number(op.replace("+", ""));
-  const base = matchAtom(graph, atom!);
+  const base = matchAtom(graph, atom!, state);
   const ancestors = walk(base, graph.parents, depth(up));
   const descendants = walk(base, graph.children, depth(down));
   return new Set([...ancestors, ...descendants]);
 }
 
-function selectExpression(graph: Graph, expressions: readonly string[]): Set<string> {
+function selectExpression(
+  graph: Graph,
+  expressions: readonly string[],
+  state?: SelectionState,
+): Set<string> {
   const out = new Set<string>();
   for (const expr of expressions.flatMap((e) => e.split(/\s+/)).filter(Boolean)) {
-    const parts = expr.split(",").filter(Boolean).map((p) => selectOne(graph, p));
+    const parts = expr.split(",").filter(Boolean).map((p) => selectOne(graph, p, state));
     const [first, ...rest] = parts;
     for (const id of first ?? []) {
       if (rest.every((p) => p.has(id))) out.add(id);
@@ -177,6 +187,8 @@ export interface SelectOptions {
   select?: readonly string[];
   /** Selectors whose nodes are removed afterwards. */
   exclude?: readonly string[];
+  /** What `--state` gives `state:`, `result:` and `source_status:` selectors. */
+  state?: SelectionState;
 }
 
 /**
@@ -217,7 +229,11 @@ export interface SelectOptions {
  */
 export function selectNodes(graph: Graph, options: SelectOptions = {}): string[] {
   const select = options.select?.filter((s) => s.trim()) ?? [];
-  const chosen = select.length ? selectExpression(graph, select) : new Set(graph.nodes.keys());
+  const chosen = select.length
+    ? selectExpression(graph, select, options.state)
+    : new Set(graph.nodes.keys());
+  // Nothing modified (or failed, or fresher) since the state: nothing to run, not a mistake.
+  if (chosen.size === 0 && select.some(usesState)) return [];
   for (const id of [...chosen]) {
     for (const c of graph.children.get(id) ?? []) {
       if (
@@ -234,7 +250,7 @@ export function selectNodes(graph: Graph, options: SelectOptions = {}): string[]
     );
   }
   const excluded = options.exclude?.length
-    ? selectExpression(graph, options.exclude)
+    ? selectExpression(graph, options.exclude, options.state)
     : new Set<string>();
 
   // A test goes with every node it reads: excluding one excludes the test.

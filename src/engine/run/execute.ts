@@ -38,6 +38,11 @@ export interface ExecuteOptions {
   vars?: Readonly<Record<string, string>>;
   /** Node id to the file its executed SQL was written to (for error messages). */
   compiledPaths?: ReadonlyMap<string, string>;
+  /**
+   * `--fail-fast`: after the first node that errors (or test that fails),
+   * start no other node; the ones running finish, the others are skipped.
+   */
+  failFast?: boolean;
   /** Called when a node starts running. */
   onStart?: (node: CompiledNode) => void;
   /** Called when a node is done (including skipped nodes). */
@@ -199,7 +204,11 @@ async function schedule(
   const pending = [...plan.nodes];
   const running = new Map<string, Promise<void>>();
   const ids = new Set(plan.nodes.map((n) => n.id));
+  let stoppedBy: string | undefined;
   const finish = (result: NodeResult) => {
+    if (options.failFast && !stoppedBy && ["error", "fail"].includes(result.status)) {
+      stoppedBy = result.id;
+    }
     status.set(result.id, result.status);
     results.push(result);
     options.onResult?.(result);
@@ -231,6 +240,23 @@ async function schedule(
   };
 
   while (pending.length || running.size) {
+    if (stoppedBy) {
+      const now = new Date();
+      for (const node of pending.splice(0)) {
+        finish({
+          id: node.id,
+          kind: node.kind,
+          status: "skipped",
+          startedAt: now,
+          endedAt: now,
+          message: `--fail-fast: the run stopped when "${stoppedBy}" ${
+            status.get(stoppedBy) === "fail" ? "failed" : "errored"
+          }`,
+        });
+      }
+      if (running.size) await Promise.race(running.values());
+      continue;
+    }
     let progressed = false;
     for (let i = 0; i < pending.length && running.size < options.threads; i++) {
       const node = pending[i]!;

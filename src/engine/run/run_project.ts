@@ -30,6 +30,8 @@ import {
 } from "../materializations/incremental_strategies/batch_time.ts";
 import { dbtManifest, writeDbtManifest } from "../artifacts/dbt_manifest.ts";
 import { dbtRunResults, writeDbtRunResults } from "../artifacts/dbt_run_results.ts";
+import { readState, selectionState } from "../artifacts/state.ts";
+import { deferUpstreams } from "./defer_upstreams.ts";
 import { executePlan } from "./execute.ts";
 import { finishRun, type NodeResult, recordResults, startRun } from "./run_log.ts";
 
@@ -51,6 +53,21 @@ export interface RunProjectOptions {
   eventTimeEnd?: string;
   /** Variables overriding the config's `vars`. */
   vars?: Record<string, string>;
+  /**
+   * `--state DIR`: an earlier run's target folder, for the `state:`,
+   * `result:` and `source_status:` selectors and `defer`.
+   */
+  state?: string;
+  /**
+   * `--defer`: a model, seed or snapshot the plan reads but does not run,
+   * and which this warehouse lacks, is copied from the state's warehouse
+   * (named in its run_results.json) before the run.
+   */
+  defer?: boolean;
+  /** `--fail-fast`: stop at the first error or failed test (see `ExecuteOptions.failFast`). */
+  failFast?: boolean;
+  /** `--empty`: build models with zero rows (see `CompileOptions.empty`). */
+  empty?: boolean;
   /** Called once the plan is known, before anything runs. */
   onPlan?: (nodes: readonly CompiledNode[]) => void;
   onStart?: (node: CompiledNode) => void;
@@ -67,6 +84,8 @@ export interface RunSummary {
   elapsedMs: number;
   /** Raw tables the skipped nodes need, not landed yet. */
   notLanded: string[];
+  /** With `defer`: the relations copied from the state's warehouse. */
+  deferred: string[];
 }
 
 /**
@@ -140,11 +159,13 @@ export async function inspectProject(config: EngineConfig, db: string): Promise<
 export async function compileWithWarehouse(
   config: EngineConfig,
   wh: Warehouse,
+  options: { empty?: boolean } = {},
 ): Promise<CompiledProject> {
   return compileProject(config, {
     sources: await listSources(wh),
     catalogs: await listCatalogs(wh),
     deferMissingSources: true,
+    empty: options.empty,
   });
 }
 
@@ -235,13 +256,21 @@ export async function runProject(
     const cp = await compileWithWarehouse(
       { ...config, vars: { ...config.vars, ...options.vars } },
       wh,
+      { empty: options.empty },
     );
     const runId = crypto.randomUUID();
+    // The state is read before this run's artifacts replace it (it may be this target/).
+    const state = options.state === undefined ? undefined : await readState(options.state);
     // dbt's artifacts: the manifest of what was compiled, whatever runs next.
-    await writeDbtManifest(config, await dbtManifest(cp, { invocationId: runId, startedAt }));
-    const ids = selectNodes(cp.graph, { select: options.select, exclude: options.exclude });
+    const manifest = await dbtManifest(cp, { invocationId: runId, startedAt });
+    await writeDbtManifest(config, manifest);
+    const ids = selectNodes(cp.graph, {
+      select: options.select,
+      exclude: options.exclude,
+      state: state && await selectionState(cp, manifest, state, config.paths.target),
+    });
     const full = planFor(cp, ids, command);
-    if (options.select?.length && full.nodes.length === 0) {
+    if (options.select?.length && full.nodes.length === 0 && ids.length > 0) {
       throw new UsageError(
         `The selection matches ${ids.length} node${ids.length === 1 ? "" : "s"} (${
           ids.slice(0, 3).join(", ")
@@ -266,6 +295,12 @@ export async function runProject(
     // name or not, and the rest is built.
     const blocked = blockedByMissingSources(cp, full.nodes.map((n) => n.id));
     const plan = { nodes: full.nodes.filter((n) => !blocked.has(n.id)), parents: full.parents };
+    if (options.defer && !state) {
+      throw new UsageError(
+        "--defer reads what this run does not build from an earlier run's warehouse: pass --state DIR (that run's target/ folder)",
+      );
+    }
+    const deferred = state && options.defer ? await deferUpstreams(wh, cp, plan.nodes, state) : [];
     options.onPlan?.(full.nodes);
     const compiledPaths = await writeCompiled(cp, plan.nodes);
     const args = JSON.stringify({
@@ -282,6 +317,7 @@ export async function runProject(
       threads: options.threads ?? config.threads,
       fullRefresh: options.fullRefresh,
       eventTime,
+      failFast: options.failFast,
       macros: command === "seed" ? [] : cp.project.macros,
       vars: { ...config.vars, ...options.vars },
       compiledPaths,
@@ -324,6 +360,9 @@ export async function runProject(
             ? { event_time_start: options.eventTimeStart, event_time_end: options.eventTimeEnd }
             : {}),
           vars: options.vars ?? {},
+          ...(options.state === undefined ? {} : { state: state!.dir, defer: !!options.defer }),
+          ...(options.failFast ? { fail_fast: true } : {}),
+          ...(options.empty ? { empty: true } : {}),
         },
       }),
     );
@@ -334,6 +373,7 @@ export async function runProject(
       ok: errors === 0,
       elapsedMs: performance.now() - started,
       notLanded: [...new Set([...blocked.values()].flat())].sort(),
+      deferred,
     };
   } finally {
     wh.close();
