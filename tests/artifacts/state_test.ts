@@ -164,9 +164,13 @@ Deno.test("--defer takes unbuilt upstreams from the state's warehouse (plain SQL
     prod,
     "--defer",
     "-s",
-    "big_spenders",
+    "state:new",
   );
-  assert.match(built, /Deferred \(copied from the state's warehouse\): ci\.customers\./);
+  // The relationships test is named after its target's relation (…__ci_customers): new too.
+  assert.match(
+    built,
+    /Deferred \(copied from the state's warehouse\): ci\.customers, ci\.orders\./,
+  );
   assert.equal(
     await count(join(dbt.root, "ci_wh.duckdb"), "ci.big_spenders"),
     await count(
@@ -290,31 +294,59 @@ Deno.test("source_status:fresher selects sources loaded since the state's freshn
 });
 
 Deno.test("--fail-fast stops at the first failure; --empty builds every model with zero rows", async () => {
-  await using p = await jaffleProject("dbt_jaffle_shop_plain");
-  await p.write("models/staging/broken.sql", "select * from read_csv('missing.csv')");
-  const out = await cli(p, 1, "build", "--fail-fast", "--threads", "1");
-  assert.match(out, /ERROR +model staging\.broken/);
-  const results = await readValid(join(p.root, "target"), "run_results");
-  const stopped = results.results.filter((r: { message: string | null }) =>
-    /--fail-fast: the run stopped when "staging\.broken" errored/.test(r.message ?? "")
-  );
-  assert.ok(
-    stopped.length > 0,
-    JSON.stringify(results.results.map((r: { status: string }) => r.status)),
-  );
-  assert.equal(results.args.fail_fast, true);
-  const without = await cli(p, 1, "build", "--threads", "1");
-  assert.doesNotMatch(without, /--fail-fast/);
-  assert.match(without, /model marts\.customers/);
+  for (const layout of ["dbt_jaffle_shop_plain", "dbt_jaffle_shop"] as const) {
+    await using p = await jaffleProject(layout);
+    const dbt = layout === "dbt_jaffle_shop";
+    const file = dbt ? "transform/staging/broken.sql" : "models/staging/broken.sql";
+    const broken = dbt ? "main_staging.broken" : "staging.broken";
+    await p.write(file, "select * from read_csv('missing.csv')");
+    const out = await cli(p, 1, "build", "--fail-fast", "--threads", "1");
+    assert.match(out, new RegExp(`ERROR +model ${broken.replace(".", "\\.")}`));
+    const results = await readValid(join(p.root, "target"), "run_results");
+    const stopped = results.results.filter((r: { status: string; message: string | null }) =>
+      r.status === "skipped" &&
+      (r.message ?? "").includes(`--fail-fast: the run stopped when "${broken}" errored`)
+    );
+    assert.ok(stopped.length > 0, JSON.stringify(results.results));
+    assert.equal(results.args.fail_fast, true);
+    const without = await cli(p, 1, "build", "--threads", "1");
+    assert.doesNotMatch(without, /--fail-fast/);
+    assert.match(without, /OK +model (main|marts)\.customers/);
 
-  await Deno.remove(join(p.root, "models/staging/broken.sql"));
-  const db = join(p.root, "empty.duckdb");
-  const empty = await cli(p, 0, "--db", db, "build", "--empty");
-  assert.match(empty, /8 ok/);
-  assert.equal(await count(db, "marts.customers"), 0);
-  assert.equal(await count(db, "seeds.raw_orders"), 99);
-  // A model whose SQL does not bind fails with --empty too.
-  await p.write("models/marts/bad.sql", "select no_such_column from marts.orders");
-  const bad = await cli(p, 1, "--db", db, "run", "--empty", "-s", "bad");
-  assert.match(bad, /no_such_column/);
+    await Deno.remove(join(p.root, file));
+    const db = join(p.root, "empty.duckdb");
+    const empty = await cli(p, 0, "--db", db, "build", "--empty");
+    assert.match(empty, /8 ok, \d+ passed, 0 warned, 0 failed, 0 errored, 0 skipped/);
+    assert.equal(await count(db, dbt ? "main.customers" : "marts.customers"), 0);
+    assert.equal(await count(db, dbt ? "main_raw_data.raw_orders" : "seeds.raw_orders"), 99);
+    // A model whose SQL does not bind fails with --empty too.
+    await p.write(
+      dbt ? "transform/marts/bad.sql" : "models/marts/bad.sql",
+      `select no_such_column from ${dbt ? "{{ ref('orders') }}" : "marts.orders"}`,
+    );
+    const bad = await cli(p, 1, "--db", db, "run", "--empty", "-s", "bad");
+    assert.match(bad, /no_such_column/);
+  }
+});
+
+Deno.test("source_status:fresher selects a plain-SQL project's raw tables loaded since the state", async () => {
+  await using p = await jaffleProject("dbt_jaffle_shop_plain");
+  await p.write("models/staging/stg_feed.sql", "select * from raw.orders_feed");
+  await cli(p, 0, "ls");
+  const manifest = await readValid(join(p.root, "target"), "manifest");
+  const source = `source.${manifest.metadata.project_name}.raw.orders_feed`;
+  assert.ok(manifest.sources[source], Object.keys(manifest.sources).join(", "));
+  const state = join(p.root, "prod");
+  await Deno.mkdir(state);
+  await Deno.copyFile(join(p.root, "target/manifest.json"), join(state, "manifest.json"));
+  const at = (time: string) => ({ results: [{ unique_id: source, max_loaded_at: time }] });
+  await Deno.writeTextFile(join(state, "sources.json"), JSON.stringify(at("2024-02-01T00:00:00Z")));
+  const target = join(p.root, "target/sources.json");
+  await Deno.writeTextFile(target, JSON.stringify(at("2024-02-01T00:00:00Z")));
+  assert.deepEqual(await listed(p, state, "source_status:fresher+"), []);
+  await Deno.writeTextFile(target, JSON.stringify(at("2024-02-01T00:00:01Z")));
+  assert.deepEqual(await listed(p, state, "source_status:fresher+"), [
+    "raw.orders_feed",
+    "staging.stg_feed",
+  ]);
 });
