@@ -11,7 +11,7 @@ import type { CompiledProject } from "../compile/compile_project.ts";
 import type { EngineConfig } from "../config.ts";
 import { splitRelation } from "../db/sql.ts";
 import type { Warehouse } from "../db/warehouse.ts";
-import { databaseName, DBT_SCHEMAS, DBT_VERSION, uniqueIds } from "./dbt_manifest.ts";
+import { artifactMetadata, databaseName, DBT_SCHEMAS, uniqueIds } from "./dbt_manifest.ts";
 
 /** The catalog, as JSON. */
 export interface DbtCatalog {
@@ -100,14 +100,7 @@ export async function dbtCatalog(
     (n.kind === "source" ? sources : nodes)[table.unique_id] = table;
   }
   return {
-    metadata: {
-      dbt_schema_version: DBT_SCHEMAS.catalog,
-      dbt_version: DBT_VERSION,
-      generated_at: new Date().toISOString(),
-      invocation_id: options.invocationId,
-      invocation_started_at: options.startedAt.toISOString(),
-      env: {},
-    },
+    metadata: artifactMetadata(DBT_SCHEMAS.catalog, options),
     nodes,
     sources,
     errors: null,

@@ -71,6 +71,21 @@ export function databaseName(config: EngineConfig): string {
   return basename(spec, extname(spec)).replace(/^:|:$/g, "") || "memory";
 }
 
+/** The `metadata` every artifact starts with. */
+export function artifactMetadata(
+  schema: string,
+  options: { invocationId: string; startedAt: Date },
+): Record<string, unknown> {
+  return {
+    dbt_schema_version: schema,
+    dbt_version: DBT_VERSION,
+    generated_at: new Date().toISOString(),
+    invocation_id: options.invocationId,
+    invocation_started_at: options.startedAt.toISOString(),
+    env: {},
+  };
+}
+
 /** SHA-256 of a text, in hex. */
 export function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");
@@ -499,12 +514,7 @@ export async function dbtManifest(
   for (const m of macros.keys()) childMap[m] ??= [];
   return {
     metadata: {
-      dbt_schema_version: DBT_SCHEMAS.manifest,
-      dbt_version: DBT_VERSION,
-      generated_at: new Date().toISOString(),
-      invocation_id: options.invocationId,
-      invocation_started_at: options.startedAt.toISOString(),
-      env: {},
+      ...artifactMetadata(DBT_SCHEMAS.manifest, options),
       project_name: pkg,
       project_id: createHash("md5").update(pkg).digest("hex"),
       user_id: null,

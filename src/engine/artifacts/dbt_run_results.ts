@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { CompiledProject } from "../compile/compile_project.ts";
 import type { EngineConfig } from "../config.ts";
 import { quoteIdent, splitRelation } from "../db/sql.ts";
-import { databaseName, DBT_SCHEMAS, DBT_VERSION, uniqueIds } from "./dbt_manifest.ts";
+import { artifactMetadata, databaseName, DBT_SCHEMAS, uniqueIds } from "./dbt_manifest.ts";
 
 /** What run_results.json needs of a node's outcome (the run log's `NodeResult` fits). */
 export interface ResultInput {
@@ -76,14 +76,7 @@ export function dbtRunResults(
   const ids = uniqueIds(cp);
   const database = databaseName(cp.project.config);
   return {
-    metadata: {
-      dbt_schema_version: DBT_SCHEMAS.runResults,
-      dbt_version: DBT_VERSION,
-      generated_at: new Date().toISOString(),
-      invocation_id: options.invocationId,
-      invocation_started_at: options.startedAt.toISOString(),
-      env: {},
-    },
+    metadata: artifactMetadata(DBT_SCHEMAS.runResults, options),
     results: results.map((r, i) => {
       const compiled = cp.compiled.get(r.id);
       const code = compiled?.kind === "model"

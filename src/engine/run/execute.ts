@@ -239,20 +239,27 @@ async function schedule(
     running.set(node.id, task.finally(() => running.delete(node.id)));
   };
 
+  const skip = (node: CompiledNode, message: string) => {
+    const now = new Date();
+    finish({
+      id: node.id,
+      kind: node.kind,
+      status: "skipped",
+      startedAt: now,
+      endedAt: now,
+      message,
+    });
+  };
+
   while (pending.length || running.size) {
     if (stoppedBy) {
-      const now = new Date();
       for (const node of pending.splice(0)) {
-        finish({
-          id: node.id,
-          kind: node.kind,
-          status: "skipped",
-          startedAt: now,
-          endedAt: now,
-          message: `--fail-fast: the run stopped when "${stoppedBy}" ${
+        skip(
+          node,
+          `--fail-fast: the run stopped when "${stoppedBy}" ${
             status.get(stoppedBy) === "fail" ? "failed" : "errored"
           }`,
-        });
+        );
       }
       if (running.size) await Promise.race(running.values());
       continue;
@@ -274,15 +281,7 @@ async function schedule(
         : status.get(bad) === "skipped"
         ? "was skipped"
         : "failed";
-      const now = new Date();
-      finish({
-        id: node.id,
-        kind: node.kind,
-        status: "skipped",
-        startedAt: now,
-        endedAt: now,
-        message: `upstream "${bad}" ${why}`,
-      });
+      skip(node, `upstream "${bad}" ${why}`);
     }
     if (progressed && running.size < options.threads) continue;
     if (running.size) await Promise.race(running.values());
