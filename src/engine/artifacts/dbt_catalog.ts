@@ -6,12 +6,17 @@
  *
  * @module
  */
-import { join } from "node:path";
 import type { CompiledProject } from "../compile/compile_project.ts";
 import type { EngineConfig } from "../config.ts";
 import { splitRelation } from "../db/sql.ts";
 import type { Warehouse } from "../db/warehouse.ts";
-import { artifactMetadata, databaseName, DBT_SCHEMAS, uniqueIds } from "./dbt_manifest.ts";
+import {
+  artifactMetadata,
+  databaseName,
+  DBT_SCHEMAS,
+  uniqueIds,
+  writeArtifact,
+} from "./dbt_manifest.ts";
 
 /** The catalog, as JSON. */
 export interface DbtCatalog {
@@ -108,9 +113,6 @@ export async function dbtCatalog(
 }
 
 /** Writes `catalog` to `<target>/catalog.json`; returns the file's path. */
-export async function writeDbtCatalog(config: EngineConfig, catalog: DbtCatalog): Promise<string> {
-  await Deno.mkdir(config.paths.target, { recursive: true });
-  const file = join(config.paths.target, "catalog.json");
-  await Deno.writeTextFile(file, JSON.stringify(catalog));
-  return file;
+export function writeDbtCatalog(config: EngineConfig, catalog: DbtCatalog): Promise<string> {
+  return writeArtifact(config, "catalog.json", catalog);
 }

@@ -539,15 +539,28 @@ export async function dbtManifest(
   };
 }
 
-/** Writes `manifest` to `<target>/manifest.json`; returns the file's path. */
-export async function writeDbtManifest(
+/**
+ * Writes an artifact to `<target>/<name>` whole or not at all (a killed run
+ * leaves the previous file): into a temporary file, then renamed.
+ *
+ * @returns the file's path.
+ */
+export async function writeArtifact(
   config: EngineConfig,
-  manifest: DbtManifest,
+  name: string,
+  value: unknown,
 ): Promise<string> {
   await Deno.mkdir(config.paths.target, { recursive: true });
-  const file = join(config.paths.target, "manifest.json");
-  await Deno.writeTextFile(file, JSON.stringify(manifest));
+  const file = join(config.paths.target, name);
+  const temporary = `${file}.${Deno.pid}.tmp`;
+  await Deno.writeTextFile(temporary, JSON.stringify(value));
+  await Deno.rename(temporary, file);
   return file;
+}
+
+/** Writes `manifest` to `<target>/manifest.json`; returns the file's path. */
+export function writeDbtManifest(config: EngineConfig, manifest: DbtManifest): Promise<string> {
+  return writeArtifact(config, "manifest.json", manifest);
 }
 
 /** Builds the manifest of `cp` for a new invocation and writes it to `<target>/manifest.json`. */

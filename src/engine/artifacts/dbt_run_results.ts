@@ -5,11 +5,16 @@
  *
  * @module
  */
-import { join } from "node:path";
 import type { CompiledProject } from "../compile/compile_project.ts";
 import type { EngineConfig } from "../config.ts";
 import { quoteIdent, splitRelation } from "../db/sql.ts";
-import { artifactMetadata, databaseName, DBT_SCHEMAS, uniqueIds } from "./dbt_manifest.ts";
+import {
+  artifactMetadata,
+  databaseName,
+  DBT_SCHEMAS,
+  uniqueIds,
+  writeArtifact,
+} from "./dbt_manifest.ts";
 
 /** What run_results.json needs of a node's outcome (the run log's `NodeResult` fits). */
 export interface ResultInput {
@@ -120,12 +125,9 @@ export function dbtRunResults(
 }
 
 /** Writes `runResults` to `<target>/run_results.json`; returns the file's path. */
-export async function writeDbtRunResults(
+export function writeDbtRunResults(
   config: EngineConfig,
   runResults: ReturnType<typeof dbtRunResults>,
 ): Promise<string> {
-  await Deno.mkdir(config.paths.target, { recursive: true });
-  const file = join(config.paths.target, "run_results.json");
-  await Deno.writeTextFile(file, JSON.stringify(runResults));
-  return file;
+  return writeArtifact(config, "run_results.json", runResults);
 }
