@@ -38,6 +38,11 @@ Deno.test("a dbt project's build, ls, compile and docs build write valid manifes
   assert.equal(payments.config.materialized, "ephemeral");
   assert.ok(payments.depends_on.macros.includes("macro.jaffle.payment_methods"));
   assert.ok(manifest.macros["macro.jaffle.cents_to_dollars"].macro_sql.startsWith("{% macro"));
+  assert.deepEqual(manifest.nodes["model.jaffle.stg_payments"].depends_on.macros, [
+    "macro.jaffle.cents_to_dollars",
+    "macro.jaffle.default__cents_to_dollars",
+    "macro.jaffle.duckdb__cents_to_dollars",
+  ]);
   const seed = manifest.nodes["seed.jaffle.raw_orders"];
   assert.equal(seed.schema, "main_raw_data");
   assert.deepEqual(seed.config.column_types, { order_date: "date" });

@@ -50,8 +50,10 @@ function validator(kind: ArtifactKind, value: unknown): ValidateFunction {
   const key = `${kind}:${empty.join(",")}`;
   let validate = compiled.get(key);
   if (!validate) {
+    // Each variant its own schema: without the published $id, which only one may have.
+    const { $id: _id, ...published } = schema!;
     const pruned = {
-      ...schema,
+      ...published,
       properties: Object.fromEntries(
         Object.entries(properties).map(([k, s]) => [k, empty.includes(k) ? { type: "object" } : s]),
       ),

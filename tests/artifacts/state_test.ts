@@ -106,6 +106,13 @@ Deno.test("a seed whose content changed is state:modified, and so is a model who
     "main.orders",
     "main.customers",
   ]);
+  // A macro adapter.dispatch() reaches marks the model calling the dispatching macro.
+  const macros = join(p.root, "macros/cents_to_dollars.sql");
+  await p.write(
+    "macros/cents_to_dollars.sql",
+    (await Deno.readTextFile(macros)).replace("decimal(16,", "decimal(18,"),
+  );
+  assert.deepEqual(await listed(p, state, "state:modified.macros"), ["main_staging.stg_payments"]);
   const out = await cli(p, 0, "build", "--state", state, "-s", "state:modified.body+");
   assert.match(out, /Running 1 seed, 2 models, \d+ tests/);
   assert.equal(await count(join(p.root, "jaffle.duckdb"), "main.customers"), 101);

@@ -141,14 +141,20 @@ export function uniqueIds(cp: CompiledProject): Map<string, string> {
   return out;
 }
 
-/** The macros a text calls (by name, or named in a string as `adapter.dispatch` does), with theirs. */
+/**
+ * The macros a text calls (by name, or named in a string as `adapter.dispatch`
+ * does: then its `duckdb__` and `default__` forms), with the macros they call.
+ */
 function macrosCalled(text: string, macros: ReadonlyMap<string, ManifestMacro>): string[] {
   const found = new Set<string>();
   const visit = (body: string) => {
     for (const m of macros.values()) {
       if (found.has(m.unique_id)) continue;
       const name = m.name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-      if (new RegExp(`\\b${name}\\s*\\(|['"]${name}['"]`, "i").test(body)) {
+      // `adapter.dispatch('x')` calls duckdb__x or default__x.
+      const dispatched = /^(?:duckdb|default)__(.+)$/.exec(name)?.[1];
+      const re = `\\b${name}\\s*\\(|['"]${dispatched ?? name}['"]`;
+      if (new RegExp(re, "i").test(body)) {
         found.add(m.unique_id);
         visit(m.macro_sql);
       }
