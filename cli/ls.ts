@@ -63,7 +63,7 @@ export function lsCommand(): Command {
               : "",
             tags: n.kind === "model"
               ? n.config.tags.join(",")
-              : n.kind === "seed"
+              : n.kind === "seed" || n.kind === "unit_test"
               ? n.tags.join(",")
               : "",
             path: "path" in n ? n.path : n.kind === "generic_test" ? n.location.file : "",

@@ -11,8 +11,18 @@ import { WarehouseError, WarehousePathError, WarehouseTargetError } from "../eng
 import { listCatalogs, listSources } from "../engine/run/run_project.ts";
 import { writeManifestOf } from "../engine/artifacts/dbt_manifest.ts";
 import { dbtCatalog, writeDbtCatalog } from "../engine/artifacts/dbt_catalog.ts";
-import { buildManifest, type Manifest } from "./manifest.ts";
+import { type ApiNode, buildManifest, type Manifest } from "./manifest.ts";
 import { renderSite } from "./site.ts";
+
+/** Options of {@linkcode buildDocs}. */
+export interface BuildDocsOptions {
+  /** The warehouse to read what was built from. */
+  db: string;
+  /** Folder to write into. */
+  out: string;
+  /** API endpoints to draw downstream of the relations they read (see `serve/api_nodes.ts`). */
+  apiNodes?: readonly ApiNode[];
+}
 
 /**
  * Writes `manifest.json` and `index.html` into `out`, and dbt's
@@ -21,7 +31,7 @@ import { renderSite } from "./site.ts";
  */
 export async function buildDocs(
   config: EngineConfig,
-  options: { db: string; out: string },
+  options: BuildDocsOptions,
 ): Promise<Manifest> {
   let db: Warehouse | undefined;
   try {
@@ -40,7 +50,7 @@ export async function buildDocs(
       catalogs: db ? await listCatalogs(db) : undefined,
       deferMissingSources: true,
     });
-    const manifest = await buildManifest(cp, db);
+    const manifest = await buildManifest(cp, db, { apiNodes: options.apiNodes });
     // dbt's artifacts, as `dbt docs generate` writes them: target/manifest.json and catalog.json.
     const dbt = await writeManifestOf(cp);
     await writeDbtCatalog(

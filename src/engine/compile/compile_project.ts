@@ -12,6 +12,7 @@ import { loadDbtProject } from "../dbt/load_dbt_project.ts";
 import { loadProject, type LoadProjectOptions } from "../project/load_project.ts";
 import type { Project } from "../types.ts";
 import { type CompiledNode, compileNode } from "./compile.ts";
+import { compileUnitTest } from "./compile_unit_test.ts";
 import { materialization } from "../materializations/index.ts";
 import { splitRelation } from "../db/sql.ts";
 
@@ -63,10 +64,10 @@ export async function compileProject(
   if (all.length) throw new CompileError(all);
   const compiled = new Map<string, CompiledNode>();
   for (const id of graph.order) {
-    const c = compileNode(graph, graph.nodes.get(id)!, {
-      root: config.root,
-      empty: options.empty,
-    });
+    const node = graph.nodes.get(id)!;
+    const c = node.kind === "unit_test"
+      ? compileUnitTest(graph, node, { root: config.root, vars: config.vars })
+      : compileNode(graph, node, { root: config.root, empty: options.empty });
     if (c) compiled.set(id, c);
   }
   return { project, graph, compiled, missing: options.deferMissingSources ? missing : new Map() };
@@ -160,7 +161,15 @@ export function planFor(
   };
   const parents = new Map<string, string[]>();
   for (const n of nodes) {
-    const ps = realParents(n.id).filter((p) => inPlan.has(p));
+    // A unit test runs on given rows: it waits for its model's parents (to type its
+    // inputs), not for the model, which waits for it instead (as dbt's build does).
+    const unit = n.kind === "test" ? n.unit?.model : undefined;
+    const ps = realParents(unit ?? n.id).filter((p) => inPlan.has(p));
+    if (n.kind === "model") {
+      ps.push(
+        ...nodes.filter((t) => t.kind === "test" && t.unit?.model === n.id).map((t) => t.id),
+      );
+    }
     if (kind === "build" && n.kind !== "test") {
       for (const p of [...ps]) {
         const below = descendants(p);

@@ -27,12 +27,25 @@ import type {
   ConfiguredProject,
   ConfiguredTest,
 } from "../project/merge_config.ts";
-import { parseNodes } from "../project/parse_nodes.ts";
+import { parseNodes, type SqlParser } from "../project/parse_nodes.ts";
+import {
+  type DeclaredUnitTest,
+  parseInputCall,
+  resolveUnitTests,
+} from "../project/read_unit_tests.ts";
+import { extractRelations, trimSql } from "../project/relations.ts";
 import { type RenderHook, renderSql } from "../project/render.ts";
 import type { DeclaredTest } from "../project/read_yaml.ts";
 import { closest } from "../suggest.ts";
 import { testKind } from "../test_kinds/index.ts";
-import type { GenericTestNode, Project, SeedNode, Severity } from "../types.ts";
+import type {
+  GenericTestNode,
+  ModelNode,
+  Project,
+  SeedNode,
+  Severity,
+  UnitTestNode,
+} from "../types.ts";
 import { YamlFile } from "../yaml/yaml_file.ts";
 import { readConfigTree } from "./config_tree.ts";
 import { commonContext, type RunContext } from "./dbt_context.ts";
@@ -124,7 +137,8 @@ async function discover(config: EngineConfig, issues: ProjectIssue[]) {
     if (extname(file).toLowerCase() === ".csv") out.seeds.push(nodeFile("seed", file, parts));
   });
   await walk(dbt.paths.tests, async (file, parts) => {
-    if (extname(file).toLowerCase() !== ".sql") return;
+    // tests/fixtures/ holds unit tests' fixture files, not tests.
+    if (extname(file).toLowerCase() !== ".sql" || parts[0] === "fixtures") return;
     const text = await Deno.readTextFile(file);
     if (parts[0] === "generic" || /\{%-?\s*test\s/.test(text)) {
       issue(rel(file), "custom generic tests ({% test %}) are not run by wharf yet");
@@ -171,7 +185,11 @@ export async function loadDbtProject(
   const root = config.root;
   const issues: ProjectIssue[] = [];
   const files = await discover(config, issues);
-  const props = await readProperties(root, files.properties);
+  const props = await readProperties(
+    root,
+    files.properties,
+    dbt.paths.tests.map((t) => join(t, "fixtures")),
+  );
   const projectFile = new YamlFile(
     DBT_PROJECT_FILE,
     await Deno.readTextFile(join(root, DBT_PROJECT_FILE)),
@@ -572,6 +590,18 @@ export async function loadDbtProject(
     }
   }
 
+  const unitTests = await dbtUnitTests(props.unitTests, {
+    models: parsed.models,
+    byName,
+    sources,
+    render: (model, test) => {
+      const file = relations.get(model.id)!;
+      const context = nodeContext({ ...file, file }, 2, { configs: [], relations: [] });
+      return jinja.render(file.path, texts.get(file.path)!, overridden(context, test, jinja));
+    },
+    parse: options.parse ?? parseSql,
+  });
+
   // Generic tests of models, seeds and sources.
   const tests: GenericTestNode[] = [];
   const used = new Set<string>(configured.singularTests.map((t) => t.name));
@@ -630,6 +660,7 @@ export async function loadDbtProject(
     models: parsed.models,
     seeds,
     tests: [...tests, ...parsed.tests],
+    unitTests,
     macros: [],
     declaredSources: [...new Set(props.sources.map((s) => s.relation))],
     sourceTables: props.sources.map((s) => ({
@@ -643,4 +674,154 @@ export async function loadDbtProject(
     templateMacros: files.macros,
     issues: [...issues, ...yamlIssues, ...parsed.issues],
   };
+}
+
+/**
+ * `context` with a unit test's overrides: `var()` and `env_var()` give the
+ * test's values first, and each overridden macro (`is_incremental`,
+ * `invocation_id`, …) returns the test's value. Only what the model's own
+ * SQL calls is overridden, as in dbt; a macro of the project itself is an
+ * error (wharf does not override those yet), and so is a name that is no macro.
+ */
+function overridden(
+  context: Record<string, unknown>,
+  test: DeclaredUnitTest,
+  jinja: DbtJinja,
+): Record<string, unknown> {
+  const out = { ...context };
+  const call = (fn: unknown, args: unknown[]) => (fn as (...a: unknown[]) => unknown)(...args);
+  out.var = (...args: unknown[]) => {
+    const name = String(splitArgs(args).positional[0]);
+    return name in test.vars ? test.vars[name] : call(context.var, args);
+  };
+  out.env_var = (...args: unknown[]) => {
+    const name = String(splitArgs(args).positional[0]);
+    return test.envVars[name] ?? call(context.env_var, args);
+  };
+  for (const [name, value] of Object.entries(test.macros)) {
+    if (jinja.hasMacro(name)) {
+      throw new RenderProblem(
+        `overrides.macros: "${name}" is a macro of the project, which wharf does not override in unit tests yet: give its inputs rows that make it right instead`,
+      );
+    } else if (name in context && !name.startsWith("__")) {
+      out[name] = typeof context[name] === "function" ? () => value : value;
+    } else {
+      const guess = closest(name, Object.keys(context).filter((k) => !k.startsWith("__")));
+      throw new RenderProblem(
+        `overrides.macros: no macro "${name}" the model can call${
+          guess ? ` (did you mean "${guess}"?)` : ""
+        }`,
+      );
+    }
+  }
+  return out;
+}
+
+/** What resolving a dbt project's unit tests needs from its loader. */
+interface DbtUnitTestContext {
+  models: readonly ModelNode[];
+  byName: ReadonlyMap<string, NodeFile>;
+  sources: ReadonlyMap<string, SourceTable>;
+  /** The model's SQL rendered again with the test's overrides. */
+  render(model: ModelNode, test: DeclaredUnitTest): { text: string; sourceLines: number[] };
+  parse: SqlParser;
+}
+
+/**
+ * Resolves a dbt project's unit tests (`ref()`/`source()` inputs, model by
+ * name), and renders the model again for each test that overrides vars,
+ * macros or environment variables.
+ */
+async function dbtUnitTests(
+  declared: readonly DeclaredUnitTest[],
+  ctx: DbtUnitTestContext,
+): Promise<UnitTestNode[]> {
+  const inputNames = new Map<string, string>();
+  for (const [name, n] of ctx.byName) if (n.id) inputNames.set(n.id, `ref('${name}')`);
+  for (const s of ctx.sources.values()) {
+    inputNames.set(s.relation, `source('${s.source}', '${s.table}')`);
+  }
+  const resolved = resolveUnitTests(declared, {
+    model(written) {
+      const name = written.toLowerCase();
+      const file = ctx.byName.get(name);
+      const model = file?.kind === "model" ? ctx.models.find((m) => m.id === file.id) : undefined;
+      if (model) return model;
+      if (file?.kind === "model") return `model "${written}" is disabled or could not be read`;
+      const guess = closest(
+        name,
+        [...ctx.byName.values()].filter((n) => n.kind === "model").map((n) => n.name),
+      );
+      return `no model "${written}"${guess ? ` (did you mean "${guess}"?)` : ""}`;
+    },
+    input(written) {
+      const call = parseInputCall(written);
+      if (call?.kind === "ref") {
+        const name = (call.args.at(-1) ?? "").toLowerCase();
+        const id = ctx.byName.get(name)?.id;
+        if (id) return id;
+        const guess = closest(name, [...ctx.byName.keys()]);
+        return {
+          error: `ref('${name}'): no model or seed named "${name}"${
+            guess ? ` (did you mean "${guess}"?)` : ""
+          }`,
+        };
+      }
+      if (call?.kind === "source") {
+        const key = call.args.join(".");
+        const found = ctx.sources.get(key);
+        if (found) return found.relation;
+        const guess = closest(key, [...ctx.sources.keys()]);
+        return {
+          error: `${written}: no such table in the project's sources${
+            guess ? ` (did you mean "source('${guess.replace(".", "', '")}')"?)` : ""
+          }`,
+        };
+      }
+      return {
+        error:
+          `expected ref('<model or seed>'), source('<source>', '<table>') or this, got "${written}"`,
+      };
+    },
+    inputName: (relation) => inputNames.get(relation) ?? relation,
+    isSeed: (relation) =>
+      [...ctx.byName.values()].some((n) => n.kind === "seed" && n.id === relation),
+    envVars: true,
+  });
+  const out: UnitTestNode[] = [];
+  for (const { test, declared: d } of resolved) {
+    if (
+      !Object.keys(d.vars).length && !Object.keys(d.macros).length && !Object.keys(d.envVars).length
+    ) {
+      out.push(test);
+      continue;
+    }
+    const model = ctx.models.find((m) => m.id === test.model)!;
+    let rendered: { text: string; sourceLines: number[] };
+    try {
+      rendered = ctx.render(model, d);
+    } catch (err) {
+      if (!(err instanceof RenderProblem)) throw err;
+      d.file.report(
+        [...d.path, "overrides"],
+        `Cannot render ${model.path} with these overrides: ${err.message}`,
+      );
+      continue;
+    }
+    const [parsed] = await ctx.parse([trimSql(rendered.text)]);
+    if (!parsed?.ok) {
+      d.file.report(
+        [...d.path, "overrides"],
+        `Cannot parse ${model.path} rendered with these overrides: ${
+          parsed?.message ?? "no result"
+        }`,
+      );
+      continue;
+    }
+    out.push({
+      ...test,
+      sql: { text: rendered.text, refs: extractRelations(parsed.ast, rendered.text) },
+    });
+  }
+  return out;
 }

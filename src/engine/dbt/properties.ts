@@ -7,7 +7,9 @@
  *
  * @module
  */
+import { join } from "node:path";
 import type { ProjectIssue } from "../errors.ts";
+import { type DeclaredUnitTest, readUnitTests } from "../project/read_unit_tests.ts";
 import { type DeclaredTest, type DescribedEntry, readTests } from "../project/read_yaml.ts";
 import { closest } from "../suggest.ts";
 import type { ColumnDoc, Severity } from "../types.ts";
@@ -50,6 +52,8 @@ export interface Properties {
   seeds: Map<string, NodeProperties>;
   sources: SourceTable[];
   tests: Map<string, TestProperties>;
+  /** `unit_tests:`, not yet resolved against the models. */
+  unitTests: DeclaredUnitTest[];
   issues: ProjectIssue[];
 }
 
@@ -263,7 +267,16 @@ function readSources(file: YamlFile, raw: unknown): SourceTable[] {
   return out;
 }
 
-const TOP_KEYS = ["version", "models", "seeds", "sources", "macros", "data_tests", "tests"];
+const TOP_KEYS = [
+  "version",
+  "models",
+  "seeds",
+  "sources",
+  "macros",
+  "data_tests",
+  "tests",
+  "unit_tests",
+];
 const TOP_NOT_YET = [
   "snapshots",
   "exposures",
@@ -271,7 +284,6 @@ const TOP_NOT_YET = [
   "semantic_models",
   "saved_queries",
   "groups",
-  "unit_tests",
   "analyses",
 ];
 
@@ -290,7 +302,11 @@ const TOP_NOT_YET = [
  * await Deno.remove(root, { recursive: true });
  * ```
  */
-export async function readProperties(root: string, paths: readonly string[]): Promise<Properties> {
+export async function readProperties(
+  root: string,
+  paths: readonly string[],
+  fixtureFolders: readonly string[] = [],
+): Promise<Properties> {
   const files = await Promise.all(
     paths.map(async (p) => new YamlFile(p, await Deno.readTextFile(`${root}/${p}`))),
   );
@@ -300,6 +316,7 @@ export async function readProperties(root: string, paths: readonly string[]): Pr
     seeds: new Map(),
     sources: [],
     tests: new Map(),
+    unitTests: [],
     issues: [],
   };
   for (const file of files) {
@@ -326,6 +343,12 @@ export async function readProperties(root: string, paths: readonly string[]): Pr
       }
     }
     out.sources.push(...readSources(file, data.sources));
+    out.unitTests.push(
+      ...readUnitTests(file, data.unit_tests, {
+        root,
+        folders: fixtureFolders.map((f) => join(root, f)),
+      }),
+    );
     for (const m of named(file, ["macros"], data.macros)) {
       checkKeys(file, m.path, m.value, `macro "${m.name}"`, [
         "name",

@@ -17,6 +17,7 @@ import { COMMON_TEST_KEYS } from "../test_kinds/common.ts";
 import { TEST_KINDS, testKind } from "../test_kinds/index.ts";
 import type { ColumnDoc, GenericTest, Severity } from "../types.ts";
 import { describe, YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
+import { type DeclaredUnitTest, readUnitTests } from "./read_unit_tests.ts";
 import {
   flag,
   isRecord,
@@ -90,6 +91,8 @@ export interface ProjectYaml {
   models: ModelEntry[];
   seeds: SeedEntry[];
   tests: TestEntry[];
+  /** `unit_tests:` of the models' YAML files. */
+  unitTests: DeclaredUnitTest[];
 }
 
 const severity = oneOf(["error", "warn"] as const);
@@ -126,6 +129,7 @@ const seedConfig = mapping("a seed's config", {
 function entriesOf(
   file: YamlFile,
   keys: readonly string[],
+  alsoKnown: readonly string[] = [],
 ): { path: YamlPath; name: string; value: Record<string, unknown> }[] {
   if (file.data === undefined || file.data === null) return [];
   const top = readValue(
@@ -137,7 +141,7 @@ function entriesOf(
         ["version", z.unknown().optional()],
         ...keys.map((k) => [k, list(z.unknown()).nullish()]),
       ]),
-      { expected: `a mapping with ${keys.map((k) => `"${k}:"`).join(" or ")}` },
+      { expected: `a mapping with ${keys.map((k) => `"${k}:"`).join(" or ")}`, alsoKnown },
     ),
     file.data,
   );
@@ -315,7 +319,7 @@ const testEntry = mapping((v) => `test "${String(v.name).toLowerCase()}"`, {
 });
 
 function readModels(file: YamlFile): ModelEntry[] {
-  return entriesOf(file, ["models"]).map(({ path, name, value }) => {
+  return entriesOf(file, ["models"], ["unit_tests"]).map(({ path, name, value }) => {
     readMapping(file, path, modelEntry, value);
     const entry: ModelEntry = { ...readDescribed(file, path, name, value), checks: value.checks };
     if (value.config === undefined || value.config === null) return entry;
@@ -370,5 +374,13 @@ export async function readYaml(config: EngineConfig, files: ProjectFiles): Promi
     models: modelYaml.flatMap(readModels),
     seeds: seedYaml.flatMap(readSeeds),
     tests: testYaml.flatMap(readTestEntries),
+    unitTests: modelYaml.flatMap((f) =>
+      isRecord(f.data)
+        ? readUnitTests(f, f.data.unit_tests, {
+          root: config.root,
+          folders: [join(config.paths.tests, "fixtures")],
+        })
+        : []
+    ),
   };
 }

@@ -17,6 +17,7 @@ import { materialization, MATERIALIZATIONS } from "../materializations/index.ts"
 import type { EventTimeRange } from "../materializations/materialization.ts";
 import type { MacroFile } from "../types.ts";
 import { type NodeResult, recordResults } from "./run_log.ts";
+import { runUnitTest } from "./run_unit_test.ts";
 
 /** What to run: compiled nodes and, for each, the plan nodes it waits for. */
 export interface Plan {
@@ -127,6 +128,14 @@ async function runNode(
     case "seed":
       return { status: "success", rows: await wh.count(node.sql) };
     case "test": {
+      if (node.unit) {
+        const outcome = await runUnitTest(wh, node.unit, { macros: options.macros ?? [] });
+        return {
+          status: outcome.passed ? "pass" : "fail",
+          rows: outcome.rows,
+          message: outcome.message,
+        };
+      }
       const failures = await wh.count(`CREATE OR REPLACE TABLE ${node.failures} AS\n${node.query}`);
       if (failures === 0) return { status: "pass", rows: 0 };
       return {
