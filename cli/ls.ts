@@ -5,7 +5,8 @@
  * @module
  */
 import { Command } from "commander";
-import { globals, projectConfig } from "./context.ts";
+import { resolve } from "node:path";
+import { globals, projectConfig, userCwd } from "./context.ts";
 import { cellWidth, table, type WidthOptions, withWidthOptions } from "./output.ts";
 
 /** The `ls` command. */
@@ -20,9 +21,15 @@ export function lsCommand(): Command {
     )
     .option("--exclude <selector...>", "nodes to leave out")
     .option("--selector <name>", "a selection named in the project's selectors.yml")
+    .option(
+      "--state <dir>",
+      "an earlier run's target/ folder, for state:, result: and source_status:",
+    )
     .action(
       async (
-        opts: { select?: string[]; exclude?: string[]; selector?: string } & WidthOptions,
+        opts:
+          & { select?: string[]; exclude?: string[]; selector?: string; state?: string }
+          & WidthOptions,
         self: Command,
       ) => {
         const { inspectProject } = await import("../src/engine/run/run_project.ts");
@@ -31,11 +38,22 @@ export function lsCommand(): Command {
         const width = cellWidth(opts, Deno.stdout.isTerminal());
         const config = await projectConfig(self);
         const cp = await inspectProject(config, config.db);
-        const rows = selectNodes(cp.graph, {
-          ...opts,
+        const { writeManifestOf } = await import("../src/engine/artifacts/dbt_manifest.ts");
+        const { readState, selectionState } = await import("../src/engine/artifacts/state.ts");
+        // The state is read before the new manifest replaces it (it may be this target/).
+        const state = opts.state === undefined
+          ? undefined
+          : await readState(resolve(userCwd(), opts.state));
+        const manifest = await writeManifestOf(cp);
+        const selection = {
+          select: opts.select,
+          exclude: opts.exclude,
+          selector: opts.selector,
           selectors: cp.selectors,
           project: cp.project,
-        }).map((id) => {
+          state: state && await selectionState(cp, manifest, state, config.paths.target),
+        };
+        const rows = selectNodes(cp.graph, selection).map((id) => {
           const n = cp.graph.nodes.get(id)!;
           return {
             id: n.id,

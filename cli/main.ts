@@ -19,6 +19,7 @@ import { exportCommand } from "./export.ts";
 import { genCommand } from "./gen.ts";
 import { landCommand } from "./land.ts";
 import { lsCommand } from "./ls.ts";
+import { retryCommand } from "./retry.ts";
 import { runCommand } from "./run.ts";
 import { seedCommand } from "./seed.ts";
 import { serveCommand } from "./serve.ts";
@@ -60,6 +61,7 @@ export function createProgram(): Command {
       testCommand(),
       seedCommand(),
       snapshotCommand(),
+      retryCommand(),
       lsCommand(),
       compileCommand(),
       showCommand(),

@@ -6,7 +6,8 @@
  */
 import { Command } from "commander";
 import type { PlanKind } from "../src/engine/compile/compile_project.ts";
-import { globals, projectConfig } from "./context.ts";
+import { resolve } from "node:path";
+import { globals, projectConfig, userCwd } from "./context.ts";
 import { counted, resultLine, summaryLines } from "./output.ts";
 
 /** Options shared by the node-running commands. */
@@ -19,6 +20,10 @@ export interface RunNodesOptions {
   eventTimeStart?: string;
   eventTimeEnd?: string;
   vars?: string[];
+  state?: string;
+  defer?: boolean;
+  failFast?: boolean;
+  empty?: boolean;
 }
 
 /** Adds `--select`, `--exclude` (and, for builders, `--threads`, `--full-refresh`) to `cmd`. */
@@ -33,11 +38,24 @@ export function withSelection(cmd: Command, builds: boolean): Command {
     .option(
       "--vars <name=value...>",
       "project variables for wharf_var('name'), overriding wharf.config.ts",
-    );
+    )
+    .option(
+      "--state <dir>",
+      "an earlier run's target/ folder, for state:modified, state:new, result:<status>, source_status:fresher",
+    )
+    .option(
+      "--defer",
+      "with --state: take what this run reads but does not build from the state's warehouse",
+    )
+    .option("--fail-fast", "stop at the first error or failed test (running nodes finish)");
   if (builds) {
     cmd
       .option("--threads <n>", "models built at the same time (default: the config's threads, 4)")
-      .option("--full-refresh", "rebuild incremental models from scratch");
+      .option("--full-refresh", "rebuild incremental models from scratch")
+      .option(
+        "--empty",
+        "build models with zero rows: checks their SQL and types without the data",
+      );
   }
   return cmd;
 }
@@ -74,6 +92,10 @@ export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptio
     eventTimeStart: opts.eventTimeStart,
     eventTimeEnd: opts.eventTimeEnd,
     vars,
+    state: opts.state === undefined ? undefined : resolve(userCwd(), opts.state),
+    defer: opts.defer,
+    failFast: opts.failFast,
+    empty: opts.empty,
     onPlan: (nodes) => {
       total = nodes.length;
       if (g.json) return;
@@ -85,7 +107,9 @@ export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptio
         }${counted(by("model"), "model")}, ${counted(by("test"), "test")}`;
       console.log(
         total === 0
-          ? `Nothing to do: the project has nothing \`wharf ${kind}\` runs.`
+          ? opts.select?.length
+            ? `Nothing to do: the selection holds nothing \`wharf ${kind}\` runs.`
+            : `Nothing to do: the project has nothing \`wharf ${kind}\` runs.`
           : `Running ${what} with ${threads ?? config.threads} threads on ${config.db}`,
       );
     },

@@ -7,6 +7,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { resolveConfig, type ResolvedConfig, type WharfConfig } from "../src/config.ts";
+import { assertArtifactsValid } from "./artifacts/dbt_schemas.ts";
 
 /** The repository root. */
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -16,7 +17,7 @@ export const CLINIC = join(REPO, "tests", "testdata", "clinic");
 /** Real public files (excerpts), named in `tests/fixtures/real/SOURCES.md`. */
 export const REAL = join(REPO, "tests", "fixtures", "real");
 
-/** A temporary project folder, removed on dispose. */
+/** A temporary project folder, removed on dispose (after checking the dbt artifacts in its target/). */
 export interface TempProject extends AsyncDisposable {
   root: string;
   /** A warehouse path inside the folder (not created). */
@@ -56,7 +57,14 @@ export async function tempProject(
     config: resolveConfig(root, config),
     write,
     remove: (path: string) => Deno.remove(join(root, path)),
-    [Symbol.asyncDispose]: () => Deno.remove(root, { recursive: true }),
+    [Symbol.asyncDispose]: async () => {
+      try {
+        // Every artifact the suite produces is valid against dbt's schemas.
+        await assertArtifactsValid(join(root, "target"));
+      } finally {
+        await Deno.remove(root, { recursive: true });
+      }
+    },
   };
 }
 
@@ -83,7 +91,8 @@ export async function tempClinic(): Promise<TempProject> {
   return p;
 }
 
-async function copyDir(from: string, to: string): Promise<void> {
+/** Copies a folder recursively, leaving out `target/` and warehouse files. */
+export async function copyDir(from: string, to: string): Promise<void> {
   await Deno.mkdir(to, { recursive: true });
   for await (const e of Deno.readDir(from)) {
     if (e.name === "target" || e.name.endsWith(".duckdb")) continue;

@@ -259,6 +259,18 @@ export interface MacroFile {
   sql: string;
 }
 
+/** A table of a dbt `sources:` properties entry. */
+export interface DeclaredSourceTable {
+  source: string;
+  table: string;
+  /** `schema.identifier`, lower-cased: the relation it reads (a {@linkcode SourceNode}'s id). */
+  relation: string;
+  description: string;
+  columns: ColumnDoc[];
+  /** The properties file that declares it, relative to the project root. */
+  path: string;
+}
+
 /** Any node of the project graph. */
 export type ProjectNode =
   | ModelNode
@@ -284,6 +296,10 @@ export interface Project {
   declaredSources?: string[];
   /** The tables `sources:` YAML entries declare, with their freshness. */
   sources?: DeclaredSource[];
+  /** dbt projects: the source tables of `sources:` properties, by source and table name. */
+  sourceTables?: DeclaredSourceTable[];
+  /** dbt projects: the Jinja macro files of the macro paths (plain projects: {@linkcode macros}). */
+  templateMacros?: { path: string; text: string }[];
   /** Problems found while loading, reported together. */
   issues: ProjectIssue[];
 }

@@ -99,6 +99,11 @@ export type CompiledNode = CompiledSeed | CompiledModel | CompiledTest;
 export interface CompileOptions {
   /** Absolute project root, used to give seeds absolute file paths. */
   root: string;
+  /**
+   * `--empty`: models select no row (`LIMIT 0` around their SELECT), so a
+   * build checks their SQL, types and contracts without reading data.
+   */
+  empty?: boolean;
 }
 
 /** Ends the reference text that starts at `offset` (a dotted, maybe quoted, name). */
@@ -343,7 +348,8 @@ export function compileNode(
     case "seed":
       return { kind: "seed", id: node.id, relation: node.id, sql: seedSql(node, options.root) };
     case "model": {
-      const select = inlineEphemerals(graph, node.sql, node.refs);
+      const full = inlineEphemerals(graph, node.sql, node.refs);
+      const select = options.empty ? `SELECT * FROM (\n${full}\n) AS __wharf_empty LIMIT 0` : full;
       const base = { kind: "model", id: node.id, relation: node.id, select } as const;
       const m = materialization(node.config.materialized);
       if (node.checks.length && m.checks) {

@@ -40,6 +40,8 @@ export interface CompileProjectOptions extends LoadProjectOptions {
    * ({@linkcode checkMissingSources}).
    */
   deferMissingSources?: boolean;
+  /** `--empty`: models compile to select no row (see `CompileOptions.empty`). */
+  empty?: boolean;
 }
 
 /**
@@ -70,7 +72,7 @@ export async function compileProject(
     const node = graph.nodes.get(id)!;
     const c = node.kind === "unit_test"
       ? compileUnitTest(graph, node, { root: config.root, vars: config.vars })
-      : compileNode(graph, node, { root: config.root });
+      : compileNode(graph, node, { root: config.root, empty: options.empty });
     if (c) compiled.set(id, c);
   }
   return {

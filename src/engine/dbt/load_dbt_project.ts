@@ -781,6 +781,15 @@ export async function loadDbtProject(
       ...(s.freshness ? { freshness: s.freshness } : {}),
       location: s.file.locate(s.path),
     })),
+    sourceTables: props.sources.map((s) => ({
+      source: s.source,
+      table: s.table,
+      relation: s.relation,
+      description: s.description,
+      columns: s.columns,
+      path: s.file.path,
+    })),
+    templateMacros: files.macros,
     issues: [...issues, ...yamlIssues, ...parsed.issues],
   };
 }

@@ -23,11 +23,14 @@ import {
   selectorMethod,
   wildcard,
 } from "./select_methods.ts";
+import { matchStateMethod, type SelectionState, STATE_METHODS, usesState } from "./select_state.ts";
 
 /** What resolving a selection needs: the graph, its project, the named selectors. */
 interface Resolver {
   ctx: SelectionContext;
   selectors: readonly NamedSelector[];
+  /** What `--state` gives `state:`, `result:` and `source_status:`. */
+  state?: SelectionState;
   /** Selectors being resolved, to refuse one that names itself. */
   resolving: string[];
 }
@@ -35,6 +38,11 @@ interface Resolver {
 function matchAtom(r: Resolver, method: string, value: string, atom: string): Set<string> {
   const out = new Set<string>();
   const { graph } = r.ctx;
+  // Comparisons with --state (select_state.ts): these may select nothing.
+  if (STATE_METHODS.includes(method)) {
+    const found = matchStateMethod(method, value.toLowerCase(), r.state);
+    return new Set([...found].filter((id) => graph.nodes.has(id)));
+  }
   if (method === "selector") return resolveNamed(r, value);
   const [base, key] = method.includes(".")
     ? [method.slice(0, method.indexOf(".")), method.slice(method.indexOf(".") + 1)]
@@ -263,6 +271,8 @@ export interface SelectOptions {
   selectors?: readonly NamedSelector[];
   /** The project the graph was built from (its name, sources and folders, for dbt's methods). */
   project?: Project;
+  /** What `--state` gives `state:`, `result:` and `source_status:` selectors. */
+  state?: SelectionState;
 }
 
 /**
@@ -306,6 +316,7 @@ export function selectNodes(graph: Graph, options: SelectOptions = {}): string[]
     ctx: contextOf(graph, options.project),
     selectors: options.selectors ?? [],
     resolving: [],
+    state: options.state,
   };
   const select = options.select?.filter((s) => s.trim()) ?? [];
   const exclude = options.exclude?.filter((s) => s.trim()) ?? [];
@@ -324,6 +335,8 @@ export function selectNodes(graph: Graph, options: SelectOptions = {}): string[]
     ? selectExpression(r, select)
     : new Set(graph.nodes.keys());
   const selecting = select.length > 0 || named !== undefined;
+  // Nothing modified (or failed, or fresher) since the state: nothing to run, not a mistake.
+  if (chosen.size === 0 && select.some(usesState)) return [];
   for (const id of [...chosen]) {
     for (const c of graph.children.get(id) ?? []) {
       if (

@@ -40,6 +40,11 @@ export interface ExecuteOptions {
   vars?: Readonly<Record<string, string>>;
   /** Node id to the file its executed SQL was written to (for error messages). */
   compiledPaths?: ReadonlyMap<string, string>;
+  /**
+   * `--fail-fast`: after the first node that errors (or test that fails),
+   * start no other node; the ones running finish, the others are skipped.
+   */
+  failFast?: boolean;
   /** Called when a node starts running. */
   onStart?: (node: CompiledNode) => void;
   /** Called when a node is done (including skipped nodes). */
@@ -209,7 +214,11 @@ async function schedule(
   const pending = [...plan.nodes];
   const running = new Map<string, Promise<void>>();
   const ids = new Set(plan.nodes.map((n) => n.id));
+  let stoppedBy: string | undefined;
   const finish = (result: NodeResult) => {
+    if (options.failFast && !stoppedBy && ["error", "fail"].includes(result.status)) {
+      stoppedBy = result.id;
+    }
     status.set(result.id, result.status);
     results.push(result);
     options.onResult?.(result);
@@ -240,7 +249,31 @@ async function schedule(
     running.set(node.id, task.finally(() => running.delete(node.id)));
   };
 
+  const skip = (node: CompiledNode, message: string) => {
+    const now = new Date();
+    finish({
+      id: node.id,
+      kind: roleOf(node),
+      status: "skipped",
+      startedAt: now,
+      endedAt: now,
+      message,
+    });
+  };
+
   while (pending.length || running.size) {
+    if (stoppedBy) {
+      for (const node of pending.splice(0)) {
+        skip(
+          node,
+          `--fail-fast: the run stopped when "${stoppedBy}" ${
+            status.get(stoppedBy) === "fail" ? "failed" : "errored"
+          }`,
+        );
+      }
+      if (running.size) await Promise.race(running.values());
+      continue;
+    }
     let progressed = false;
     for (let i = 0; i < pending.length && running.size < options.threads; i++) {
       const node = pending[i]!;
@@ -258,15 +291,7 @@ async function schedule(
         : status.get(bad) === "skipped"
         ? "was skipped"
         : "failed";
-      const now = new Date();
-      finish({
-        id: node.id,
-        kind: roleOf(node),
-        status: "skipped",
-        startedAt: now,
-        endedAt: now,
-        message: `upstream "${bad}" ${why}`,
-      });
+      skip(node, `upstream "${bad}" ${why}`);
     }
     if (progressed && running.size < options.threads) continue;
     if (running.size) await Promise.race(running.values());

@@ -29,6 +29,10 @@ import {
   formatEventTime,
   parseEventTime,
 } from "../materializations/incremental_strategies/batch_time.ts";
+import { dbtManifest, writeDbtManifest } from "../artifacts/dbt_manifest.ts";
+import { dbtRunResults, writeDbtRunResults } from "../artifacts/dbt_run_results.ts";
+import { readState, selectionState } from "../artifacts/state.ts";
+import { deferUpstreams } from "./defer_upstreams.ts";
 import { executePlan } from "./execute.ts";
 import { finishRun, type NodeResult, recordResults, startRun } from "./run_log.ts";
 
@@ -52,6 +56,21 @@ export interface RunProjectOptions {
   eventTimeEnd?: string;
   /** Variables overriding the config's `vars`. */
   vars?: Record<string, string>;
+  /**
+   * `--state DIR`: an earlier run's target folder, for the `state:`,
+   * `result:` and `source_status:` selectors and `defer`.
+   */
+  state?: string;
+  /**
+   * `--defer`: a model, seed or snapshot the plan reads but does not run,
+   * and which this warehouse lacks, is copied from the state's warehouse
+   * (named in its run_results.json) before the run.
+   */
+  defer?: boolean;
+  /** `--fail-fast`: stop at the first error or failed test (see `ExecuteOptions.failFast`). */
+  failFast?: boolean;
+  /** `--empty`: build models with zero rows (see `CompileOptions.empty`). */
+  empty?: boolean;
   /** Called once the plan is known, before anything runs. */
   onPlan?: (nodes: readonly CompiledNode[]) => void;
   onStart?: (node: CompiledNode) => void;
@@ -68,6 +87,8 @@ export interface RunSummary {
   elapsedMs: number;
   /** Raw tables the skipped nodes need, not landed yet. */
   notLanded: string[];
+  /** With `defer`: the relations copied from the state's warehouse. */
+  deferred: string[];
 }
 
 /**
@@ -141,11 +162,13 @@ export async function inspectProject(config: EngineConfig, db: string): Promise<
 export async function compileWithWarehouse(
   config: EngineConfig,
   wh: Warehouse,
+  options: { empty?: boolean } = {},
 ): Promise<CompiledProject> {
   return compileProject(config, {
     sources: await listSources(wh),
     catalogs: await listCatalogs(wh),
     deferMissingSources: true,
+    empty: options.empty,
   });
 }
 
@@ -222,6 +245,7 @@ export async function runProject(
   options: RunProjectOptions = {},
 ): Promise<RunSummary> {
   const started = performance.now();
+  const startedAt = new Date();
   checkVars(config, options.vars);
   const eventTime = eventTimeRange(options);
   const wh = await openWarehouse(options.db ?? config.warehouse, {
@@ -235,16 +259,24 @@ export async function runProject(
     const cp = await compileWithWarehouse(
       { ...config, vars: { ...config.vars, ...options.vars } },
       wh,
+      { empty: options.empty },
     );
+    const runId = crypto.randomUUID();
+    // The state is read before this run's artifacts replace it (it may be this target/).
+    const state = options.state === undefined ? undefined : await readState(options.state);
+    // dbt's artifacts: the manifest of what was compiled, whatever runs next.
+    const manifest = await dbtManifest(cp, { invocationId: runId, startedAt });
+    await writeDbtManifest(config, manifest);
     const ids = selectNodes(cp.graph, {
       select: options.select,
       exclude: options.exclude,
       selector: options.selector,
       selectors: cp.selectors,
       project: cp.project,
+      state: state && await selectionState(cp, manifest, state, config.paths.target),
     });
     const full = planFor(cp, ids, command);
-    if ((options.select?.length || options.selector) && full.nodes.length === 0) {
+    if ((options.select?.length || options.selector) && full.nodes.length === 0 && ids.length > 0) {
       throw new UsageError(
         `The selection matches ${ids.length} node${ids.length === 1 ? "" : "s"} (${
           ids.slice(0, 3).join(", ")
@@ -273,9 +305,14 @@ export async function runProject(
       full.nodes.filter((n) => !(n.kind === "test" && n.unit)).map((n) => n.id),
     );
     const plan = { nodes: full.nodes.filter((n) => !blocked.has(n.id)), parents: full.parents };
+    if (options.defer && !state) {
+      throw new UsageError(
+        "--defer reads what this run does not build from an earlier run's warehouse: pass --state DIR (that run's target/ folder)",
+      );
+    }
+    const deferred = state && options.defer ? await deferUpstreams(wh, cp, plan.nodes, state) : [];
     options.onPlan?.(full.nodes);
     const compiledPaths = await writeCompiled(cp, plan.nodes);
-    const runId = crypto.randomUUID();
     const args = JSON.stringify({
       select: options.select ?? [],
       exclude: options.exclude ?? [],
@@ -291,6 +328,7 @@ export async function runProject(
       threads: options.threads ?? config.threads,
       fullRefresh: options.fullRefresh,
       eventTime,
+      failFast: options.failFast,
       macros: command === "seed" ? [] : cp.project.macros,
       vars: { ...config.vars, ...options.vars },
       compiledPaths,
@@ -317,6 +355,28 @@ export async function runProject(
     await wh.withConnection((s) =>
       finishRun(s, runId, errors ? "error" : "success", results.length, errors)
     );
+    await writeDbtRunResults(
+      config,
+      dbtRunResults(cp, results, {
+        invocationId: runId,
+        startedAt,
+        elapsedMs: performance.now() - started,
+        args: {
+          which: command,
+          warehouse: options.db ?? config.warehouse,
+          select: options.select ?? [],
+          exclude: options.exclude ?? [],
+          full_refresh: !!options.fullRefresh,
+          ...(eventTime
+            ? { event_time_start: options.eventTimeStart, event_time_end: options.eventTimeEnd }
+            : {}),
+          vars: options.vars ?? {},
+          ...(options.state === undefined ? {} : { state: state!.dir, defer: !!options.defer }),
+          ...(options.failFast ? { fail_fast: true } : {}),
+          ...(options.empty ? { empty: true } : {}),
+        },
+      }),
+    );
     return {
       runId,
       command,
@@ -324,6 +384,7 @@ export async function runProject(
       ok: errors === 0,
       elapsedMs: performance.now() - started,
       notLanded: [...new Set([...blocked.values()].flat())].sort(),
+      deferred,
     };
   } finally {
     wh.close();
