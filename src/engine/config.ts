@@ -208,7 +208,7 @@ export function resolveEngineConfig(
 }
 
 /** Catalog names DuckDB or wharf already use: an attached database may not take them. */
-const RESERVED_CATALOGS = ["main", "memory", "system", "temp", "raw", "seeds", "wharf"];
+export const RESERVED_CATALOGS: readonly string[] = ["main", "memory", "system", "temp", "raw", "seeds", "wharf"];
 
 /** Resolves `attach:`: each entry's name and target checked, paths made absolute. */
 function resolveAttach(root: string, attach: EngineSettings["attach"]): AttachedDatabase[] {

@@ -217,7 +217,7 @@ Deno.test("constructs wharf cannot render are errors naming the file, the line a
   ]);
 });
 
-Deno.test("profiles.yml: attach, unknown keys, a type other than duckdb and an extension that cannot load are errors", async () => {
+Deno.test("profiles.yml: attach options, unknown keys, a type other than duckdb and an extension that cannot load are errors", async () => {
   await using p = await tempProject({
     "dbt_project.yml": `${PROJECT}profile: shop_profile\n`,
     "profiles.yml": `shop_profile:
@@ -226,7 +226,7 @@ Deno.test("profiles.yml: attach, unknown keys, a type other than duckdb and an e
     dev:
       type: postgres
       path: x.duckdb
-      attach: [{ path: other.duckdb }]
+      attach: [{ path: other.duckdb, options: { x: 1 } }]
       thread: 2
 `,
     "models/a.sql": "select 1 as x",
@@ -239,7 +239,7 @@ Deno.test("profiles.yml: attach, unknown keys, a type other than duckdb and an e
     );
     assert.match(
       err.message,
-      /attach: "attach": attaching other databases \(catalogs\) is not run by wharf yet/,
+      /attach\[0\]\.options: unknown key "options": an attached database takes "path", "alias", "read_only", "type"/,
     );
     assert.match(err.message, /thread: unknown key "thread" \(did you mean "threads"\?\)/);
     return true;

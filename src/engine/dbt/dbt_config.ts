@@ -95,9 +95,18 @@ export async function applyDbtProject(
       file: target.file,
     },
   };
+  for (const a of target.attach) {
+    if (config.attach.some((c) => c.name === a.name)) {
+      throw new ConfigError(
+        `"attach.${a.name}" in wharf.config.ts: the profile's target attaches "${a.name}" too: keep one`,
+        { location: { file: "wharf.config.ts" } },
+      );
+    }
+  }
   return {
     ...config,
     name: project.name,
+    attach: [...config.attach, ...target.attach].sort((a, b) => a.name.localeCompare(b.name)),
     warehouse: target.path,
     threads: target.threads ?? config.threads,
     paths: {
