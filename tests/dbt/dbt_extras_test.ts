@@ -83,3 +83,83 @@ Deno.test("a profile's attach: databases are attached under their alias, read-on
   assert.match(bad.stderr, /attach\[1\]\.read_only: expected true or false/);
   assert.match(bad.stderr, /attach\[1\]\.alias: the alias "Bad-Name" is not a name wharf attaches/);
 });
+
+Deno.test("a dbt incremental model with an is_incremental() filter gives the table a full rebuild gives", async () => {
+  const csv = (...lines: string[]) => ["id,status,updated_at", ...lines].join("\n") + "\n";
+  await using p = await tempProject({
+    "dbt_project.yml": PROJECT,
+    "seeds/events.csv": csv("1,new,2024-01-01", "2,new,2024-01-02", "3,new,2024-01-03"),
+    "models/events_inc.sql": `{{ config(materialized='incremental', unique_key='id') }}
+select id, status, updated_at from {{ ref('events') }}
+{% if is_incremental() %}
+where updated_at > (select max(updated_at) from {{ this }})
+{% endif %}
+`,
+    "models/events_full.sql":
+      "{{ config(materialized='table') }}\nselect id, status, updated_at from {{ ref('events') }}",
+  });
+  const cli = (...args: string[]) => runCli(["--project", p.root, ...args]);
+  const db = join(p.root, "shop.duckdb");
+  const table = (name: string) => rows(db, `select * from main.${name} order by id`);
+  let r = await cli("build");
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.deepEqual(await table("events_inc"), await table("events_full"));
+  assert.equal((await table("events_inc")).length, 3);
+
+  // An update (a newer updated_at) and a new row: the later run takes both.
+  await p.write(
+    "seeds/events.csv",
+    csv("1,new,2024-01-01", "2,shipped,2024-01-05", "3,new,2024-01-03", "4,new,2024-01-04"),
+  );
+  r = await cli("build");
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.deepEqual(await table("events_inc"), await table("events_full"));
+  assert.deepEqual((await table("events_inc")).map((x) => x.status), [
+    "new",
+    "shipped",
+    "new",
+    "new",
+  ]);
+
+  // A change without a newer updated_at is not new to the filter: is_incremental() was true.
+  await p.write(
+    "seeds/events.csv",
+    csv("1,lost,2024-01-01", "2,shipped,2024-01-05", "3,new,2024-01-03", "4,new,2024-01-04"),
+  );
+  r = await cli("build");
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.equal((await table("events_inc"))[0]!.status, "new");
+  r = await cli("build", "--full-refresh", "--select", "events_inc");
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.deepEqual(await table("events_inc"), await table("events_full"));
+
+  const compiled = await cli("compile", "events_inc");
+  assert.equal(compiled.code, 0, compiled.stdout + compiled.stderr);
+  assert.match(compiled.stdout, /WHERE NOT wharf_is_incremental\(\)\nUNION ALL BY NAME/);
+  assert.match(
+    compiled.stdout,
+    /where updated_at > \(select max\(updated_at\) from "main"\."events_inc"\)/,
+  );
+});
+
+Deno.test("dbt incremental configs: strategies from wharf, problems named on the model", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml": PROJECT,
+    "models/a.sql":
+      "{{ config(materialized='incremental', incremental_strategy='merge') }}\nselect 1 as id",
+    "models/b.sql": "{{ config(materialized='table', unique_key='id') }}\nselect 1 as id",
+    "models/c.sql":
+      "{{ config(materialized='incremental', incremental_strategy='upsert', unique_key='id') }}\nselect 1 as id",
+  });
+  const r = await runCli(["--project", p.root, "ls"]);
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.match(
+    r.stderr,
+    /models\/a\.sql: config "incremental_strategy": the merge strategy matches new rows to the table's by "unique_key"/,
+  );
+  assert.match(
+    r.stderr,
+    /models\/b\.sql: config "unique_key" applies to incremental models only \(b is materialized as table\)/,
+  );
+  assert.match(r.stderr, /models\/c\.sql: config "incremental_strategy": .*upsert/);
+});

@@ -31,6 +31,7 @@ import { parseNodes } from "../project/parse_nodes.ts";
 import { type RenderHook, renderSql } from "../project/render.ts";
 import type { DeclaredTest } from "../project/read_yaml.ts";
 import { closest } from "../suggest.ts";
+import { incremental } from "../materializations/incremental.ts";
 import { testKind } from "../test_kinds/index.ts";
 import type { GenericTestNode, Project, SeedNode, Severity } from "../types.ts";
 import { YamlFile } from "../yaml/yaml_file.ts";
@@ -69,6 +70,85 @@ function quote(name: string): string {
 
 function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * The SQL of an incremental model whose `is_incremental()` changes what it
+ * renders: both renders, each taken when `wharf_is_incremental()` says so
+ * (false on the first build and on `--full-refresh`, true on later runs),
+ * so the choice is made when the model builds, as dbt makes it.
+ */
+function bothRuns(
+  full: { text: string; sourceLines: number[] },
+  later: { text: string; sourceLines: number[] },
+): { text: string; sourceLines: number[] } {
+  const text = [
+    "SELECT * FROM (",
+    full.text,
+    ") WHERE NOT wharf_is_incremental()",
+    "UNION ALL BY NAME",
+    "SELECT * FROM (",
+    later.text,
+    ") WHERE wharf_is_incremental()",
+  ].join("\n");
+  const first = full.sourceLines[0] ?? 1;
+  const lastFull = full.sourceLines[full.sourceLines.length - 1] ?? first;
+  const lastLater = later.sourceLines[later.sourceLines.length - 1] ?? first;
+  return {
+    text,
+    sourceLines: [
+      first,
+      ...full.sourceLines,
+      lastFull,
+      lastFull,
+      first,
+      ...later.sourceLines,
+      lastLater,
+    ],
+  };
+}
+
+/**
+ * An incremental model's options for wharf's incremental materialization:
+ * its keys as configured, the strategy dbt-duckdb defaults to when none is
+ * named (`delete+insert` with a `unique_key`, `append` without), each
+ * problem reported on the model's file. Strategy keys on a model that is
+ * not incremental are problems too.
+ */
+function incrementalOptions(m: NodeFile, issues: ProjectIssue[]): Record<string, unknown> {
+  const report = (message: string) => issues.push({ message, location: { file: m.path } });
+  if (m.config.materialized !== "incremental") {
+    const keys = [
+      ...(m.config.unique_key ? ["unique_key"] : []),
+      ...Object.keys(m.config.incremental ?? {}),
+    ];
+    for (const key of keys) {
+      report(
+        `config "${key}" applies to incremental models only (${m.name} is materialized as ${
+          m.config.materialized ?? "view"
+        })`,
+      );
+    }
+    return {};
+  }
+  const options: Record<string, unknown> = {
+    incremental_strategy: m.config.unique_key?.length ? "delete+insert" : "append",
+    ...m.config.incremental,
+  };
+  const parsed = incremental.config.safeParse(options);
+  if (!parsed.success) {
+    for (const i of parsed.error.issues) report(`config "${i.path.join(".")}": ${i.message}`);
+    return {};
+  }
+  const problems = incremental.problems(options, {
+    materialized: "incremental",
+    uniqueKey: m.config.unique_key ?? [],
+    tags: [],
+    enabled: true,
+    options,
+  });
+  for (const p of problems) report(`config "${p.key}": ${p.message}`);
+  return options;
 }
 
 /** The files of the dbt project, by kind. */
@@ -237,6 +317,7 @@ export async function loadDbtProject(
     node: { kind: string; name: string; path: string; fqn?: string[]; file?: NodeFile },
     phase: 1 | 2,
     recorded: { configs: NodeConfig[]; relations: string[] },
+    incremental = false,
   ): Record<string, unknown> => {
     const self = node.file;
     const current = () =>
@@ -337,6 +418,7 @@ export async function loadDbtProject(
         }
         return value ?? "";
       },
+      is_incremental: () => incremental,
       this: phase === 2 && self?.sql ? self.sql : quote(node.name),
       __wharf_this: relation,
       model: {
@@ -479,11 +561,11 @@ export async function loadDbtProject(
     if (file) modelRecords.set(file.id!, recorded.relations);
     else testRecords.set(path, recorded);
     const name = file?.name ?? basename(path, extname(path)).toLowerCase();
-    return jinja.render(
-      path,
-      text,
-      nodeContext({ kind: context.kind, name, path, file, fqn: file?.fqn }, 2, recorded),
-    );
+    const node = { kind: context.kind, name, path, file, fqn: file?.fqn };
+    const full = jinja.render(path, text, nodeContext(node, 2, recorded));
+    if (file?.config.materialized !== "incremental") return full;
+    const later = jinja.render(path, text, nodeContext(node, 2, recorded, true));
+    return later.text === full.text ? full : bothRuns(full, later);
   };
   const models = files.models.filter((m) => m.ok && m.id && m.config.enabled !== false);
   const { rendered, issues: renderIssues } = await renderSql(
@@ -529,10 +611,10 @@ export async function loadDbtProject(
       columns: m.props?.columns ?? [],
       config: {
         materialized: m.config.materialized ?? "view",
-        uniqueKey: [],
+        uniqueKey: m.config.unique_key ?? [],
         tags: m.config.tags ?? [],
         enabled: true,
-        options: {},
+        options: incrementalOptions(m, issues),
       },
       checks: [],
     })),
