@@ -12,6 +12,7 @@ import { Command, CommanderError } from "commander";
 import { buildCommand } from "./build.ts";
 import { compileCommand } from "./compile.ts";
 import { demoCommand } from "./demo.ts";
+import { depsCommand } from "./deps.ts";
 import { docsCommand } from "./docs.ts";
 import { enrichCommand } from "./enrich.ts";
 import { exportCommand } from "./export.ts";
@@ -59,6 +60,7 @@ export function createProgram(): Command {
       lsCommand(),
       compileCommand(),
       showCommand(),
+      depsCommand(),
       sqlCommand(),
       serveCommand(),
     ]

@@ -111,6 +111,8 @@ export interface ModelNode {
   name: string;
   /** The attached database it is built into (`config: { database }`); absent: the warehouse. */
   catalog?: string;
+  /** dbt projects: the package it comes from; absent: the project's own. */
+  package?: string;
   /** Path relative to the project root. */
   path: string;
   sql: string;
@@ -135,6 +137,8 @@ export interface SeedNode {
   kind: "seed";
   id: string;
   name: string;
+  /** dbt projects: the package it comes from; absent: the project's own. */
+  package?: string;
   path: string;
   description: string;
   columns: ColumnDoc[];

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { openWarehouse } from "../../src/engine/db/warehouse.ts";
-import { runCli, tempProject } from "../helpers.ts";
+import { REPO, runCli, tempProject } from "../helpers.ts";
 
 const PROJECT = "name: shop\nconfig-version: 2\n";
 
@@ -162,4 +162,106 @@ Deno.test("dbt incremental configs: strategies from wharf, problems named on the
     /models\/b\.sql: config "unique_key" applies to incremental models only \(b is materialized as table\)/,
   );
   assert.match(r.stderr, /models\/c\.sql: config "incremental_strategy": .*upsert/);
+});
+
+const FIXTURES = join(REPO, "tests", "fixtures");
+
+async function copyDir(from: string, to: string): Promise<void> {
+  await Deno.mkdir(to, { recursive: true });
+  for await (const e of Deno.readDir(from)) {
+    if (e.isDirectory) await copyDir(join(from, e.name), join(to, e.name));
+    else await Deno.copyFile(join(from, e.name), join(to, e.name));
+  }
+}
+
+Deno.test("packages: local ones are read, installed ones used, missing ones listed by wharf deps; dispatch: orders the search", async () => {
+  await using p = await tempProject();
+  await copyDir(join(FIXTURES, "dbt_packages"), p.root);
+  const shop = join(p.root, "shop");
+  const cli = (...args: string[]) => runCli(["--project", shop, ...args]);
+
+  let deps = await cli("deps");
+  assert.equal(deps.code, 1, deps.stdout + deps.stderr);
+  assert.match(deps.stdout, /ok {7}local \.\.\/tinyutil: package tinyutil in \.\.\/tinyutil/);
+  assert.match(deps.stdout, /ok {7}local \.\.\/shim: package shim in \.\.\/shim/);
+  assert.match(
+    deps.stdout,
+    /missing {2}hub acme\/tiny_dates \(>=1\.0\.0, <2\.0\.0\): not installed under dbt_packages\//,
+  );
+  assert.match(
+    deps.stdout,
+    /packages\.yml:4: the hub package "acme\/tiny_dates" \(>=1\.0\.0, <2\.0\.0\) is not installed under dbt_packages\/: wharf downloads no packages; install it where the network allows/,
+  );
+  const ls = await cli("ls");
+  assert.equal(ls.code, 2);
+  assert.match(ls.stderr, /packages\.yml:4: the hub package "acme\/tiny_dates"/);
+
+  // Installed as `dbt deps` would have done it.
+  await copyDir(join(p.root, "installed", "tiny_dates"), join(shop, "dbt_packages", "tiny_dates"));
+  deps = await cli("deps");
+  assert.equal(deps.code, 0, deps.stdout + deps.stderr);
+  assert.match(
+    deps.stdout,
+    /ok {7}hub acme\/tiny_dates .*: package tiny_dates in dbt_packages\/tiny_dates/,
+  );
+
+  const built = await cli("build");
+  assert.equal(built.code, 0, built.stdout + built.stderr);
+  assert.match(built.stdout, /model main_util\.util_numbers/);
+  assert.match(built.stdout, /seed main\.currencies/);
+  assert.match(built.stdout, /test unique_util_numbers_n/);
+  const db = join(shop, "shop.duckdb");
+  // shim's duckdb__money comes first in dispatch: (whole units), then the package's own macros.
+  assert.deepEqual(await rows(db, "select * from main.orders order by order_id"), [
+    { order_id: "1", order_month: "2024-01-01", amount: 20, label: "order 0001" },
+    { order_id: "2", order_month: "2024-02-01", amount: 5, label: "order 0002" },
+    { order_id: "3", order_month: "2024-02-01", amount: 123, label: "order 0003" },
+  ]);
+  assert.deepEqual(
+    await rows(db, "select * from main.monthly where orders > 0 order by month_index"),
+    [{ month_index: 1, orders: "1" }, { month_index: 2, orders: "2" }],
+  );
+  const tables = await rows(
+    db,
+    "select table_name, table_type from information_schema.tables where table_schema = 'main_util'",
+  );
+  assert.deepEqual(tables, [{ table_name: "util_numbers", table_type: "BASE TABLE" }]);
+  const listed = await cli("--json", "ls", "--select", "tag:from_package");
+  assert.deepEqual(
+    JSON.parse(listed.stdout).filter((r: { type: string }) => r.type === "model").map((
+      r: { id: string },
+    ) => r.id),
+    ["main_util.util_numbers"],
+  );
+
+  // Without dispatch:, the project and then tinyutil are searched: tinyutil's default__money.
+  await Deno.writeTextFile(join(shop, "dbt_project.yml"), "name: shop\nconfig-version: 2\n");
+  const rebuilt = await cli("run", "--select", "orders");
+  assert.equal(rebuilt.code, 0, rebuilt.stdout + rebuilt.stderr);
+  assert.deepEqual(
+    (await rows(db, "select amount::varchar as amount from main.orders order by order_id")).map((
+      r,
+    ) => r.amount),
+    ["19.99", "5.00", "123.45"],
+  );
+
+  // A macro a package does not have, a search order naming no package, a ref to a package's missing model.
+  await Deno.writeTextFile(
+    join(shop, "dbt_project.yml"),
+    "name: shop\nconfig-version: 2\ndispatch:\n  - macro_namespace: tinyutil\n    search_order: [shimm, tinyutil]\n",
+  );
+  await Deno.writeTextFile(
+    join(shop, "models", "bad.sql"),
+    "select {{ tinyutil.mony('x') }} as a\nfrom {{ ref('tinyutil', 'orders') }}",
+  );
+  const bad = await cli("ls");
+  assert.equal(bad.code, 2);
+  assert.match(
+    bad.stderr,
+    /dbt_project\.yml: dispatch\[0\]\.search_order: "shimm" is not this project or one of its packages \(did you mean "shim"\?\)/,
+  );
+  assert.match(
+    bad.stderr,
+    /models\/bad\.sql:1: Cannot render the SQL: tinyutil\.mony\(\): package "tinyutil" has no macro "mony" \(did you mean "money"\?\)/,
+  );
 });

@@ -58,14 +58,14 @@ Deno.test("without a profile a dbt project builds into a file named after it, in
 Deno.test("dbt_project.yml: keys wharf does not run yet, unknown keys and bad values are errors naming them", async () => {
   await using p = await tempProject({
     "dbt_project.yml":
-      `name: shop\non-run-start: ["select 1"]\ndispatch: []\nmodel-path: [x]\nsource-paths: [m]\nconfig-version: 1\n`,
+      `name: shop\non-run-start: ["select 1"]\ndispatch: 5\nmodel-path: [x]\nsource-paths: [m]\nconfig-version: 1\n`,
   });
   await assert.rejects(() => loadConfig(p.root), (err) => {
     assert.ok(err instanceof ConfigError);
     const lines = err.message.split("\n").slice(1).map((l) => l.trim());
     assert.deepEqual(lines, [
       'dbt_project.yml:2:15: on-run-start: "on-run-start" (hooks that run before a run) is not run by wharf yet: remove it, or run this project with dbt',
-      'dbt_project.yml:3:11: dispatch: "dispatch" (dispatch search orders) is not run by wharf yet: remove it, or run this project with dbt',
+      "dbt_project.yml:3:11: dispatch: expected a list of { macro_namespace, search_order }",
       'dbt_project.yml:4:13: model-path: unknown key "model-path" (did you mean "model-paths"?)',
       'dbt_project.yml:5:15: source-paths: "source-paths" was renamed by dbt 1.0: use "model-paths"',
       "dbt_project.yml:6:17: config-version: expected 2 (the only version dbt reads today)",
@@ -211,7 +211,7 @@ Deno.test("constructs wharf cannot render are errors naming the file, the line a
     "models/f.sql:1: Cannot render the SQL: config(materialized=…): materialized views are not run by wharf yet",
     'models/g.sql:1: Cannot render the SQL: Required var "missing" is not set: declare it under "vars:" in dbt_project.yml, pass --vars missing=…, or give var() a default',
     "models/h.sql:2: Cannot render the SQL: Compilation error raised by the project: no can do",
-    'models/i.sql:2: Cannot render the SQL: ref("other_package", "a"): packages are not run by wharf yet',
+    'models/i.sql:2: Cannot render the SQL: ref("other_package", "a"): no package "other_package" in the project: add it to packages.yml, or run `wharf deps` to see what is missing',
     'analyses/bad.sql:2: Cannot render the SQL: ref("nope2"): no model or seed named "nope2"',
     'models/j.sql:3: Cannot parse SQL: syntax error at or near "where"',
   ]);

@@ -85,6 +85,8 @@ export async function applyDbtProject(
     vars: project.vars,
     models: project.models,
     seeds: project.seeds,
+    dispatch: project.dispatch,
+    packagesInstallPath: project.packagesInstallPath,
     target: {
       profile: target.profile,
       name: target.name,

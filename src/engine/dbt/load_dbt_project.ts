@@ -17,7 +17,7 @@
  * @module
  */
 import { basename, extname, join, relative } from "node:path";
-import type { EngineConfig } from "../config.ts";
+import type { DbtConfig, EngineConfig } from "../config.ts";
 import type { ProjectIssue } from "../errors.ts";
 import { parseSql } from "../db/parse_sql.ts";
 import { listFiles } from "../project/discover_files.ts";
@@ -35,10 +35,11 @@ import { incremental } from "../materializations/incremental.ts";
 import { testKind } from "../test_kinds/index.ts";
 import type { GenericTestNode, Project, SeedNode, Severity } from "../types.ts";
 import { YamlFile } from "../yaml/yaml_file.ts";
-import { readConfigTree } from "./config_tree.ts";
+import { type ConfigTree, readConfigTree } from "./config_tree.ts";
 import { commonContext, type RunContext } from "./dbt_context.ts";
 import { DbtJinja, type MacroFile, plain, RenderProblem, splitArgs } from "./dbt_jinja.ts";
 import { DBT_PROJECT_FILE } from "./dbt_project.ts";
+import { missingPackage, readPackages } from "./packages.ts";
 import { mergeNodeConfigs, type NodeConfig, readNodeConfig } from "./node_config.ts";
 import { type NodeProperties, readProperties, type SourceTable } from "./properties.ts";
 
@@ -53,6 +54,8 @@ interface NodeFile {
   name: string;
   /** `[project, ...folders, name]`, what config paths match. */
   fqn: string[];
+  /** The package it comes from; undefined for the project's own. */
+  package?: string;
   props?: NodeProperties;
   config: NodeConfig;
   /** Set once named: `schema.alias` (lower-cased) and its SQL. */
@@ -151,11 +154,20 @@ function incrementalOptions(m: NodeFile, issues: ProjectIssue[]): Record<string,
   return options;
 }
 
-/** The files of the dbt project, by kind. */
-async function discover(config: EngineConfig, issues: ProjectIssue[]) {
-  const dbt = config.dbt!;
-  const root = config.root;
-  const rel = (p: string) => relative(root, p);
+/** The project or one of its packages: whose files are read. */
+interface Unit {
+  /** The project's or package's name (the first part of its nodes' fqn). */
+  name: string;
+  /** Its absolute folder. */
+  dir: string;
+  paths: DbtConfig["paths"];
+  /** Set for a package. */
+  package?: string;
+}
+
+/** The files of the dbt project (or of one of its packages), by kind. */
+async function discover(root: string, unit: Unit, issues: ProjectIssue[]) {
+  const rel = (p: string) => relative(root, p).split(/[\\/]/).join("/");
   const issue = (file: string, message: string) => issues.push({ message, location: { file } });
   const out = {
     models: [] as NodeFile[],
@@ -170,8 +182,8 @@ async function discover(config: EngineConfig, issues: ProjectIssue[]) {
     each: (file: string, parts: string[]) => Promise<void> | void,
   ) => {
     for (const folder of folders) {
-      for (const file of await listFiles(join(root, folder))) {
-        const parts = relative(join(root, folder), file).split(/[\\/]/);
+      for (const file of await listFiles(join(unit.dir, folder))) {
+        const parts = relative(join(unit.dir, folder), file).split(/[\\/]/);
         if (extname(file) === ".yml" || extname(file) === ".yaml") out.properties.push(rel(file));
         else await each(file, parts);
       }
@@ -183,11 +195,13 @@ async function discover(config: EngineConfig, issues: ProjectIssue[]) {
       kind,
       path: rel(file),
       name: name.toLowerCase(),
-      fqn: [dbt.project, ...parts.slice(0, -1), name],
+      fqn: [unit.name, ...parts.slice(0, -1), name],
+      ...(unit.package === undefined ? {} : { package: unit.package }),
       config: {},
       ok: true,
     };
   };
+  const dbt = unit;
   await walk(dbt.paths.models, async (file, parts) => {
     const ext = extname(file).toLowerCase();
     if (ext === ".sql") out.models.push(nodeFile("model", file, parts));
@@ -212,7 +226,11 @@ async function discover(config: EngineConfig, issues: ProjectIssue[]) {
   });
   await walk(dbt.paths.macros, async (file) => {
     if (extname(file).toLowerCase() === ".sql") {
-      out.macros.push({ path: rel(file), text: await Deno.readTextFile(file) });
+      out.macros.push({
+        path: rel(file),
+        text: await Deno.readTextFile(file),
+        ...(unit.package === undefined ? {} : { package: unit.package }),
+      });
     }
   });
   await walk(dbt.paths.snapshots, (file) => {
@@ -223,19 +241,9 @@ async function discover(config: EngineConfig, issues: ProjectIssue[]) {
       );
     }
   });
-  await walk(dbt.paths.analyses, (file) => {
+  await walk(unit.package === undefined ? dbt.paths.analyses : [], (file) => {
     if (extname(file).toLowerCase() === ".sql") out.analyses.push(rel(file));
   });
-  for (const name of ["packages.yml", "dependencies.yml"]) {
-    try {
-      const text = await Deno.readTextFile(join(root, name));
-      if (/^\s*packages\s*:\s*\n\s*-/m.test(text) || /^\s*packages\s*:\s*\[\s*\S/m.test(text)) {
-        issue(name, "packages are not run by wharf yet: the project's own macros and models are");
-      }
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
-    }
-  }
   return out;
 }
 
@@ -250,21 +258,103 @@ export async function loadDbtProject(
   const dbt = config.dbt!;
   const root = config.root;
   const issues: ProjectIssue[] = [];
-  const files = await discover(config, issues);
-  const props = await readProperties(root, files.properties);
+  const packageSet = await readPackages(root, dbt.packagesInstallPath ?? "dbt_packages");
+  issues.push(...packageSet.issues);
+  for (const spec of packageSet.specs) {
+    if (spec.kind !== "local" && spec.found === undefined) {
+      issues.push({
+        message: missingPackage(spec, packageSet.installPath),
+        location: { file: spec.file, line: spec.line },
+      });
+    }
+  }
+  const packages = packageSet.packages.filter((p) => {
+    if (p.name !== dbt.project) return true;
+    issues.push({
+      message:
+        `the package at ${p.rel} is named "${p.name}", as this project is: dbt needs one name per project; remove it`,
+      location: { file: `${p.rel}/${DBT_PROJECT_FILE}` },
+    });
+    return false;
+  });
+  const packageNames = packages.map((p) => p.name);
+  for (const [i, d] of (dbt.dispatch ?? []).entries()) {
+    for (const name of d.searchOrder) {
+      if (name === dbt.project || name === "dbt" || packageNames.includes(name)) continue;
+      const guess = closest(name, [dbt.project, ...packageNames]);
+      issues.push({
+        message:
+          `dispatch[${i}].search_order: "${name}" is not this project or one of its packages${
+            guess ? ` (did you mean "${guess}"?)` : ""
+          }`,
+        location: { file: DBT_PROJECT_FILE },
+      });
+    }
+  }
+  const units: Unit[] = [
+    { name: dbt.project, dir: root, paths: dbt.paths },
+    ...packages.map((p) => ({
+      name: p.name,
+      dir: p.dir,
+      paths: p.project.paths,
+      package: p.name,
+    })),
+  ];
+  const found = await Promise.all(units.map((u) => discover(root, u, issues)));
+  const files = {
+    models: found.flatMap((f) => f.models),
+    seeds: found.flatMap((f) => f.seeds),
+    tests: found.flatMap((f) => f.tests),
+    macros: found.flatMap((f) => f.macros),
+    analyses: found.flatMap((f) => f.analyses),
+  };
+  /** The package of each test file (absent: the project's). */
+  const testPackage = new Map<string, string>(
+    found.flatMap((f, i) => f.tests.map((t) => [t, units[i]!.package] as const))
+      .filter((e): e is readonly [string, string] => e[1] !== undefined),
+  );
+  const unitProps = await Promise.all(found.map((f) => readProperties(root, f.properties)));
+  const props = {
+    files: unitProps.flatMap((p) => p.files),
+    sources: unitProps.flatMap((p) => p.sources),
+    tests: new Map(unitProps.flatMap((p) => [...p.tests])),
+  };
   const projectFile = new YamlFile(
     DBT_PROJECT_FILE,
     await Deno.readTextFile(join(root, DBT_PROJECT_FILE)),
   );
-  const modelTree = readConfigTree(projectFile, "models", dbt.project, "model");
-  const seedTree = readConfigTree(projectFile, "seeds", dbt.project, "seed");
+  const modelTree = readConfigTree(projectFile, "models", dbt.project, "model", packageNames);
+  const seedTree = readConfigTree(projectFile, "seeds", dbt.project, "seed", packageNames);
   modelTree.checkPaths(files.models.map((m) => m.fqn));
   seedTree.checkPaths(files.seeds.map((s) => s.fqn));
+  const packageFiles: YamlFile[] = [];
+  /** Each package's own config trees, under the project's. */
+  const packageTrees = new Map<string, { models: ConfigTree; seeds: ConfigTree }>();
+  for (const p of packages) {
+    const file = new YamlFile(
+      `${p.rel}/${DBT_PROJECT_FILE}`,
+      await Deno.readTextFile(join(p.dir, DBT_PROJECT_FILE)),
+    );
+    packageFiles.push(file);
+    const trees = {
+      models: readConfigTree(file, "models", p.name, "model"),
+      seeds: readConfigTree(file, "seeds", p.name, "seed"),
+    };
+    trees.models.checkPaths(files.models.filter((m) => m.package === p.name).map((m) => m.fqn));
+    trees.seeds.checkPaths(files.seeds.filter((m) => m.package === p.name).map((m) => m.fqn));
+    packageTrees.set(p.name, trees);
+  }
+  const treeConfigs = (n: NodeFile): NodeConfig[] => {
+    const own = n.package === undefined ? undefined : packageTrees.get(n.package);
+    const [tree, pkgTree] = n.kind === "model" ? [modelTree, own?.models] : [seedTree, own?.seeds];
+    return [...(pkgTree?.configsFor(n.fqn) ?? []), ...tree.configsFor(n.fqn)];
+  };
 
-  // Names: one namespace for models and seeds, as ref() has.
-  const byName = new Map<string, NodeFile>();
+  // Names: one namespace for models and seeds per package, as ref() has.
+  const byName = new Map<string, NodeFile[]>();
   for (const n of [...files.models, ...files.seeds]) {
-    const first = byName.get(n.name);
+    const same = byName.get(n.name) ?? [];
+    const first = same.find((o) => o.package === n.package);
     if (first) {
       issues.push({
         message: `"${n.name}" names two ${
@@ -275,31 +365,53 @@ export async function loadDbtProject(
       n.ok = false;
       continue;
     }
-    byName.set(n.name, n);
+    byName.set(n.name, [...same, n]);
   }
-  for (
-    const [kind, entries, nodes] of [
-      ["model", props.models, files.models],
-      ["seed", props.seeds, files.seeds],
-    ] as const
-  ) {
-    for (const [name, entry] of entries) {
-      const node = nodes.find((n) => n.name === name);
-      if (node) node.props = entry;
-      else {
-        const guess = closest(name, nodes.map((n) => n.name));
-        entry.file.report(
-          [...entry.path, "name"],
-          `no ${kind} "${name}" in the project${guess ? ` (did you mean "${guess}"?)` : ""}`,
-        );
+  /**
+   * The node `ref()` names from a node of `from`: in `pkg` when given
+   * (the project's name for its own), else its own package's, the
+   * project's, or the one package's that has it.
+   */
+  const lookup = (
+    name: string,
+    from: string | undefined,
+    pkg?: string,
+  ): NodeFile | NodeFile[] | undefined => {
+    const all = byName.get(name) ?? [];
+    if (pkg !== undefined) {
+      return all.find((n) => (n.package ?? dbt.project) === pkg);
+    }
+    return all.find((n) => n.package === from) ?? all.find((n) => n.package === undefined) ??
+      (all.length > 1 ? all : all[0]);
+  };
+  found.forEach((f, i) => {
+    const nodes = { model: f.models, seed: f.seeds };
+    const entries = unitProps[i]!;
+    for (
+      const [kind, map] of [["model", entries.models], ["seed", entries.seeds]] as const
+    ) {
+      for (const [name, entry] of map) {
+        const node = nodes[kind].find((n) => n.name === name);
+        if (node) node.props = entry;
+        else {
+          const guess = closest(name, nodes[kind].map((n) => n.name));
+          entry.file.report(
+            [...entry.path, "name"],
+            `no ${kind} "${name}" in the ${
+              units[i]!.package ? `package ${units[i]!.name}` : "project"
+            }${guess ? ` (did you mean "${guess}"?)` : ""}`,
+          );
+        }
       }
     }
+  });
+  const sources = new Map<string, SourceTable>();
+  for (const s of props.sources) {
+    const key = `${s.source}.${s.table}`;
+    if (!sources.has(key)) sources.set(key, s);
   }
-  const sources = new Map<string, SourceTable>(
-    props.sources.map((s) => [`${s.source}.${s.table}`, s]),
-  );
 
-  const jinja = new DbtJinja(dbt.project, files.macros);
+  const jinja = new DbtJinja(dbt.project, files.macros, dbt.dispatch ?? [], packageNames);
   for (const i of jinja.issues) {
     issues.push({ message: i.message, location: { file: i.path, line: i.line } });
   }
@@ -314,12 +426,20 @@ export async function loadDbtProject(
 
   /** The functions and values of one node's templates. */
   const nodeContext = (
-    node: { kind: string; name: string; path: string; fqn?: string[]; file?: NodeFile },
+    node: {
+      kind: string;
+      name: string;
+      path: string;
+      fqn?: string[];
+      file?: NodeFile;
+      package?: string;
+    },
     phase: 1 | 2,
     recorded: { configs: NodeConfig[]; relations: string[] },
     incremental = false,
   ): Record<string, unknown> => {
     const self = node.file;
+    const packageOf = node.package ?? self?.package;
     const current = () =>
       self
         ? mergeNodeConfigs([self.config, ...recorded.configs])
@@ -340,25 +460,39 @@ export async function loadDbtProject(
           jinja.problem(`ref() with a version: model versions are not run by wharf yet`, at);
           return "";
         }
-        if (positional.length === 2 && positional[0] !== dbt.project) {
+        const pkg = positional.length === 2 ? String(positional[0]) : undefined;
+        if (pkg !== undefined && pkg !== dbt.project && !packageNames.includes(pkg)) {
+          const guess = closest(pkg, [dbt.project, ...packageNames]);
           jinja.problem(
-            `ref("${String(positional[0])}", "${
-              String(positional[1])
-            }"): packages are not run by wharf yet`,
+            `ref("${pkg}", "${String(positional[1])}"): no package "${pkg}" in the project${
+              guess ? ` (did you mean "${guess}"?)` : ""
+            }: add it to packages.yml, or run \`wharf deps\` to see what is missing`,
             at,
           );
           return "";
         }
         const name = String(positional[positional.length - 1] ?? "").toLowerCase();
-        const target = byName.get(name);
+        const hit = lookup(name, packageOf, pkg);
         const named = new RegExp(
-          `ref\\(\\s*(['"]${escapeRe(dbt.project)}['"]\\s*,\\s*)?['"]${escapeRe(name)}['"]`,
+          `ref\\(\\s*(['"][\\w]+['"]\\s*,\\s*)?['"]${escapeRe(name)}['"]`,
           "i",
         );
+        if (Array.isArray(hit)) {
+          jinja.problem(
+            `ref("${name}"): packages ${
+              hit.map((n) => n.package).join(" and ")
+            } both have a "${name}": name the package, ref("<package>", "${name}")`,
+            named,
+          );
+          return "";
+        }
+        const target = hit;
         if (!target) {
           const guess = closest(name, [...byName.keys()]);
           jinja.problem(
-            `ref("${name}"): no model or seed named "${name}"${
+            `ref(${
+              pkg === undefined ? "" : `"${pkg}", `
+            }"${name}"): no model or seed named "${name}"${pkg === undefined ? "" : ` in ${pkg}`}${
               guess ? ` (did you mean "${guess}"?)` : ""
             }`,
             named,
@@ -427,8 +561,8 @@ export async function loadDbtProject(
         schema: relation.schema,
         database: relation.database,
         resource_type: node.kind,
-        package_name: dbt.project,
-        unique_id: `${node.kind}.${dbt.project}.${node.name}`,
+        package_name: packageOf ?? dbt.project,
+        unique_id: `${node.kind}.${packageOf ?? dbt.project}.${node.name}`,
         path: node.path,
         original_file_path: node.path,
         fqn: node.fqn ?? [dbt.project, node.name],
@@ -451,10 +585,15 @@ export async function loadDbtProject(
   );
   for (const m of files.models) {
     if (!m.ok) continue;
-    m.config = mergeNodeConfigs([...modelTree.configsFor(m.fqn), m.props?.config ?? {}]);
+    m.config = mergeNodeConfigs([...treeConfigs(m), m.props?.config ?? {}]);
     const recorded = { configs: [] as NodeConfig[], relations: [] as string[] };
     try {
-      jinja.render(m.path, texts.get(m.path)!, nodeContext({ ...m, file: m }, 1, recorded));
+      jinja.render(
+        m.path,
+        texts.get(m.path)!,
+        nodeContext({ ...m, file: m }, 1, recorded),
+        m.package,
+      );
       m.config = mergeNodeConfigs([m.config, ...recorded.configs]);
     } catch (err) {
       if (!(err instanceof RenderProblem)) throw err;
@@ -466,7 +605,7 @@ export async function loadDbtProject(
     }
   }
   for (const s of files.seeds) {
-    s.config = mergeNodeConfigs([...seedTree.configsFor(s.fqn), s.props?.config ?? {}]);
+    s.config = mergeNodeConfigs([...treeConfigs(s), s.props?.config ?? {}]);
   }
 
   // Names: generate_schema_name and generate_alias_name, the project's when it has them.
@@ -479,8 +618,8 @@ export async function loadDbtProject(
       fqn: node.fqn,
       config: node.config,
       tags: node.config.tags ?? [],
-      package_name: dbt.project,
-      unique_id: `${node.kind}.${dbt.project}.${node.name}`,
+      package_name: node.package ?? dbt.project,
+      unique_id: `${node.kind}.${node.package ?? dbt.project}.${node.name}`,
     };
     if (!jinja.hasMacro(macro)) {
       if (macro === "generate_schema_name") {
@@ -488,7 +627,7 @@ export async function loadDbtProject(
       }
       return custom ? custom.trim() : node.name;
     }
-    const definition = jinja.macros.find((d) => d.name === macro)!;
+    const definition = jinja.macros.find((d) => d.name === macro && d.package === undefined)!;
     const arg = macro === "generate_schema_name" ? "custom_schema_name" : "custom_alias_name";
     const rendered = jinja.render(
       definition.path,
@@ -562,9 +701,15 @@ export async function loadDbtProject(
     else testRecords.set(path, recorded);
     const name = file?.name ?? basename(path, extname(path)).toLowerCase();
     const node = { kind: context.kind, name, path, file, fqn: file?.fqn };
-    const full = jinja.render(path, text, nodeContext(node, 2, recorded));
+    const pkg = file?.package ?? testPackage.get(path);
+    const full = jinja.render(path, text, nodeContext({ ...node, package: pkg }, 2, recorded), pkg);
     if (file?.config.materialized !== "incremental") return full;
-    const later = jinja.render(path, text, nodeContext(node, 2, recorded, true));
+    const later = jinja.render(
+      path,
+      text,
+      nodeContext({ ...node, package: pkg }, 2, recorded, true),
+      pkg,
+    );
     return later.text === full.text ? full : bothRuns(full, later);
   };
   const models = files.models.filter((m) => m.ok && m.id && m.config.enabled !== false);
@@ -606,6 +751,7 @@ export async function loadDbtProject(
       id: m.id!,
       layer: m.schema!.toLowerCase(),
       name: m.alias!.toLowerCase(),
+      ...(m.package === undefined ? {} : { package: m.package }),
       path: m.path,
       description: m.props?.description ?? "",
       columns: m.props?.columns ?? [],
@@ -640,6 +786,7 @@ export async function loadDbtProject(
     kind: "seed",
     id: s.id!,
     name: s.alias!.toLowerCase(),
+    ...(s.package === undefined ? {} : { package: s.package }),
     path: s.path,
     description: s.props?.description ?? "",
     columns: s.props?.columns ?? [],
@@ -660,7 +807,8 @@ export async function loadDbtProject(
   const resolveRead = (to: string): string => {
     const src = /^source\(\s*['"]([^'"]+)['"]\s*,\s*['"]([^'"]+)['"]\s*\)$/.exec(to);
     if (src) return sources.get(`${src[1]}.${src[2]}`)?.relation ?? to;
-    return byName.get(to)?.id ?? to;
+    const hit = lookup(to.toLowerCase(), undefined);
+    return (Array.isArray(hit) ? undefined : hit?.id) ?? to;
   };
   const addTests = (
     owner: string,
@@ -704,7 +852,7 @@ export async function loadDbtProject(
     addTests(s.relation, `${s.source}_${s.table}`, s.tests, s.file, true);
   }
 
-  const yamlIssues = [...props.files, projectFile].flatMap((f) =>
+  const yamlIssues = [...props.files, projectFile, ...packageFiles].flatMap((f) =>
     [...f.issues].sort((a, b) => (a.location.line ?? 0) - (b.location.line ?? 0))
   );
   return {
