@@ -106,6 +106,8 @@ export interface DbtConfig {
   dispatch?: { macroNamespace: string; searchOrder: string[] }[];
   /** `packages-install-path` of dbt_project.yml (default `dbt_packages`), relative to the root. */
   packagesInstallPath?: string;
+  /** `docs-paths` of dbt_project.yml: where `.md` files hold docs blocks (default: every resource folder). */
+  docsPaths?: string[];
   /** The profile's target the project runs against. */
   target: DbtTarget;
 }

@@ -265,3 +265,52 @@ Deno.test("packages: local ones are read, installed ones used, missing ones list
     /models\/bad\.sql:1: Cannot render the SQL: tinyutil\.mony\(\): package "tinyutil" has no macro "mony" \(did you mean "money"\?\)/,
   );
 });
+
+Deno.test("{% docs %} blocks: doc() in descriptions renders to the block's text in wharf docs; an unknown name is an error with the closest", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml": PROJECT,
+    "models/docs.md": `# Shop docs
+
+{% docs orders %}
+One row per **order**, as the shop took it.
+{% enddocs %}
+
+{% docs order_id %}The order's number.{% enddocs %}
+`,
+    "models/orders.sql": "select 1 as order_id",
+    "models/schema.yml": `version: 2
+models:
+  - name: orders
+    description: '{{ doc("orders") }}'
+    columns:
+      - name: order_id
+        description: "Key. {{ doc('shop', 'order_id') }}"
+`,
+  });
+  const cli = (...args: string[]) => runCli(["--project", p.root, ...args]);
+  const built = await cli("docs", "build");
+  assert.equal(built.code, 0, built.stdout + built.stderr);
+  const manifest = JSON.parse(
+    await Deno.readTextFile(join(p.root, "target", "docs", "manifest.json")),
+  );
+  const orders = manifest.nodes.find((n: { id: string }) => n.id === "main.orders");
+  assert.equal(orders.description, "One row per **order**, as the shop took it.");
+  assert.equal(orders.columns[0].description, "Key. The order's number.");
+
+  await p.write(
+    "models/schema.yml",
+    "version: 2\nmodels:\n  - name: orders\n    description: '{{ doc(\"order\") }}'\n",
+  );
+  await p.write("models/more.md", "{% docs orders %}again{% enddocs %}\n{% docs broken\n");
+  const bad = await cli("ls");
+  assert.equal(bad.code, 2);
+  assert.match(
+    bad.stderr,
+    /models\/schema\.yml:4:18: models\[0\]\.description: doc\("order"\): no docs block named "order" \(did you mean "orders"\?\)/,
+  );
+  assert.match(
+    bad.stderr,
+    /models\/more\.md:1: docs block "orders" is defined twice \(also at models\/docs\.md:3\)/,
+  );
+  assert.match(bad.stderr, /models\/more\.md:2: a \{% docs %\} block that is not closed/);
+});

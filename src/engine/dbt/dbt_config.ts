@@ -87,6 +87,7 @@ export async function applyDbtProject(
     seeds: project.seeds,
     dispatch: project.dispatch,
     packagesInstallPath: project.packagesInstallPath,
+    ...(project.docsPaths ? { docsPaths: project.docsPaths } : {}),
     target: {
       profile: target.profile,
       name: target.name,

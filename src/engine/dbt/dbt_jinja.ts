@@ -69,7 +69,8 @@ const BLOCKS: Record<string, string> = {
   test: "{% test %} blocks (custom generic tests) are not run by wharf yet",
   snapshot: "{% snapshot %} blocks (snapshots) are not run by wharf yet",
   materialization: "custom materializations are not run by wharf",
-  docs: "{% docs %} blocks are not read by wharf yet",
+  docs:
+    "{% docs %} blocks belong in .md files of the project's folders (or docs-paths), not in SQL",
   continue: "{% continue %} and {% break %} are not available in wharf's Jinja (minijinja)",
   break: "{% continue %} and {% break %} are not available in wharf's Jinja (minijinja)",
 };

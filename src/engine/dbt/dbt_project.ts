@@ -31,6 +31,8 @@ export interface DbtProjectFile {
   dispatch: DispatchOrder[];
   /** `packages-install-path`: where hub and git packages are installed (`dbt_packages`). */
   packagesInstallPath: string;
+  /** `docs-paths`: the folders whose `.md` files hold docs blocks (default: every resource folder). */
+  docsPaths?: string[];
 }
 
 /** One entry of `dispatch:`. */
@@ -68,7 +70,6 @@ const NOT_YET: Record<string, string> = {
   "saved-queries": "saved queries",
   exposures: "exposures",
   analyses: "analysis configs",
-  "docs-paths": "docs blocks",
   "asset-paths": "docs assets",
   "log-path": "dbt's log files",
   "restrict-access": "model access groups",
@@ -84,6 +85,7 @@ const KNOWN = [
   "seeds",
   "dispatch",
   "packages-install-path",
+  "docs-paths",
   ...Object.keys(PATH_KEYS),
   ...UNUSED_KEYS,
 ];
@@ -197,6 +199,13 @@ function readKeys(file: YamlFile, data: Record<string, unknown>, out: DbtProject
       case "dispatch":
         out.dispatch = readDispatch(file, value);
         continue;
+      case "docs-paths": {
+        const list = typeof value === "string" ? [value] : value;
+        if (!Array.isArray(list) || !list.every((p) => typeof p === "string" && p.trim() !== "")) {
+          file.report([key], "expected a list of folders relative to the project root");
+        } else out.docsPaths = (list as string[]).map((p) => p.replace(/[\\/]+$/, ""));
+        continue;
+      }
       case "packages-install-path":
         if (typeof value !== "string" || value.trim() === "") {
           file.report([key], "expected a folder relative to the project root");

@@ -39,6 +39,7 @@ import { type ConfigTree, readConfigTree } from "./config_tree.ts";
 import { commonContext, type RunContext } from "./dbt_context.ts";
 import { DbtJinja, type MacroFile, plain, RenderProblem, splitArgs } from "./dbt_jinja.ts";
 import { DBT_PROJECT_FILE } from "./dbt_project.ts";
+import { describer, type DocsBlock, readDocsBlocks } from "./docs_blocks.ts";
 import { missingPackage, readPackages } from "./packages.ts";
 import { mergeNodeConfigs, type NodeConfig, readNodeConfig } from "./node_config.ts";
 import { type NodeProperties, readProperties, type SourceTable } from "./properties.ts";
@@ -161,6 +162,8 @@ interface Unit {
   /** Its absolute folder. */
   dir: string;
   paths: DbtConfig["paths"];
+  /** `docs-paths`, when set. */
+  docsPaths?: string[];
   /** Set for a package. */
   package?: string;
 }
@@ -176,6 +179,8 @@ async function discover(root: string, unit: Unit, issues: ProjectIssue[]) {
     tests: [] as string[],
     macros: [] as MacroFile[],
     analyses: [] as string[],
+    /** `.md` files: their docs blocks. */
+    docs: [] as string[],
   };
   const walk = async (
     folders: readonly string[],
@@ -185,7 +190,9 @@ async function discover(root: string, unit: Unit, issues: ProjectIssue[]) {
       for (const file of await listFiles(join(unit.dir, folder))) {
         const parts = relative(join(unit.dir, folder), file).split(/[\\/]/);
         if (extname(file) === ".yml" || extname(file) === ".yaml") out.properties.push(rel(file));
-        else await each(file, parts);
+        else if (extname(file).toLowerCase() === ".md") {
+          if (!unit.docsPaths && !out.docs.includes(rel(file))) out.docs.push(rel(file));
+        } else await each(file, parts);
       }
     }
   };
@@ -207,11 +214,6 @@ async function discover(root: string, unit: Unit, issues: ProjectIssue[]) {
     if (ext === ".sql") out.models.push(nodeFile("model", file, parts));
     else if (ext === ".py") {
       issue(rel(file), "Python models are not run by wharf: write the model in SQL");
-    } else if (ext === ".md" && (await Deno.readTextFile(file)).includes("{% docs")) {
-      issue(
-        rel(file),
-        "{% docs %} blocks are not read by wharf yet: remove the file, or run this project with dbt",
-      );
     }
   });
   await walk(dbt.paths.seeds, (file, parts) => {
@@ -244,6 +246,11 @@ async function discover(root: string, unit: Unit, issues: ProjectIssue[]) {
   await walk(unit.package === undefined ? dbt.paths.analyses : [], (file) => {
     if (extname(file).toLowerCase() === ".sql") out.analyses.push(rel(file));
   });
+  for (const folder of unit.docsPaths ?? []) {
+    for (const file of await listFiles(join(unit.dir, folder))) {
+      if (extname(file).toLowerCase() === ".md") out.docs.push(rel(file));
+    }
+  }
   return out;
 }
 
@@ -292,11 +299,17 @@ export async function loadDbtProject(
     }
   }
   const units: Unit[] = [
-    { name: dbt.project, dir: root, paths: dbt.paths },
+    {
+      name: dbt.project,
+      dir: root,
+      paths: dbt.paths,
+      ...(dbt.docsPaths ? { docsPaths: dbt.docsPaths } : {}),
+    },
     ...packages.map((p) => ({
       name: p.name,
       dir: p.dir,
       paths: p.project.paths,
+      ...(p.project.docsPaths ? { docsPaths: p.project.docsPaths } : {}),
       package: p.name,
     })),
   ];
@@ -313,7 +326,23 @@ export async function loadDbtProject(
     found.flatMap((f, i) => f.tests.map((t) => [t, units[i]!.package] as const))
       .filter((e): e is readonly [string, string] => e[1] !== undefined),
   );
-  const unitProps = await Promise.all(found.map((f) => readProperties(root, f.properties)));
+  const blocks: DocsBlock[] = [];
+  for (const [i, f] of found.entries()) {
+    for (const path of f.docs) {
+      const read = readDocsBlocks(
+        path,
+        await Deno.readTextFile(join(root, path)),
+        units[i]!.package,
+      );
+      blocks.push(...read.blocks);
+      issues.push(...read.issues);
+    }
+  }
+  const docs = describer(blocks, dbt.project);
+  issues.push(...docs.issues);
+  const unitProps = await Promise.all(
+    found.map((f) => readProperties(root, f.properties, docs.describe)),
+  );
   const props = {
     files: unitProps.flatMap((p) => p.files),
     sources: unitProps.flatMap((p) => p.sources),

@@ -13,6 +13,7 @@ import { closest } from "../suggest.ts";
 import type { ColumnDoc, Severity } from "../types.ts";
 import { describe, YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
 import { isRecord } from "../yaml/yaml_schema.ts";
+import type { Describe } from "./docs_blocks.ts";
 import { type ConfigResource, type NodeConfig, readNodeConfig } from "./node_config.ts";
 
 /** A model's or seed's properties: what a plain-SQL project's YAML describes, and its config. */
@@ -78,6 +79,16 @@ function checkKeys(
   }
 }
 
+/** How each properties file renders its descriptions (`doc()`), when it does. */
+const describers = new WeakMap<YamlFile, Describe>();
+
+/** A description: its text, rendered (`{{ doc('name') }}`), problems reported at it. */
+function description(file: YamlFile, path: YamlPath, value: unknown): string {
+  const raw = text(file, path, value);
+  const describe = describers.get(file);
+  return describe ? describe(raw, (message) => file.report(path, message)) : raw;
+}
+
 function text(file: YamlFile, path: YamlPath, value: unknown): string {
   if (value === undefined || value === null) return "";
   if (typeof value === "string") return value;
@@ -119,7 +130,7 @@ function readColumns(
     checkKeys(file, c.path, c.value, `column "${c.name}"`, COLUMN_KEYS, COLUMN_NOT_YET);
     columns.push({
       name: c.name,
-      description: text(file, [...c.path, "description"], c.value.description),
+      description: description(file, [...c.path, "description"], c.value.description),
     });
     tests.push(
       ...readTests(file, [...c.path, "tests"], c.value.tests, c.name),
@@ -183,7 +194,7 @@ function readNode(
     file,
     path,
     name: entry.name.toLowerCase(),
-    description: text(file, [...path, "description"], value.description),
+    description: description(file, [...path, "description"], value.description),
     columns,
     tests,
     config,
@@ -254,7 +265,7 @@ function readSources(file: YamlFile, raw: unknown): SourceTable[] {
         table: t.name,
         relation: `${schema}.${identifier}`.toLowerCase(),
         sql: `${quote(schema)}.${quote(identifier)}`,
-        description: text(file, [...t.path, "description"], t.value.description),
+        description: description(file, [...t.path, "description"], t.value.description),
         columns,
         tests,
       });
@@ -290,10 +301,15 @@ const TOP_NOT_YET = [
  * await Deno.remove(root, { recursive: true });
  * ```
  */
-export async function readProperties(root: string, paths: readonly string[]): Promise<Properties> {
+export async function readProperties(
+  root: string,
+  paths: readonly string[],
+  render?: Describe,
+): Promise<Properties> {
   const files = await Promise.all(
     paths.map(async (p) => new YamlFile(p, await Deno.readTextFile(`${root}/${p}`))),
   );
+  if (render) { for (const f of files) describers.set(f, render); }
   const out: Properties = {
     files,
     models: new Map(),
@@ -353,7 +369,7 @@ export async function readProperties(root: string, paths: readonly string[]): Pr
         out.tests.set(t.name.toLowerCase(), {
           file,
           path: t.path,
-          description: text(file, [...t.path, "description"], t.value.description),
+          description: description(file, [...t.path, "description"], t.value.description),
           severity,
         });
       }
