@@ -209,7 +209,7 @@ async function discover(root: string, unit: Unit, issues: ProjectIssue[]) {
     };
   };
   const dbt = unit;
-  await walk(dbt.paths.models, async (file, parts) => {
+  await walk(dbt.paths.models, (file, parts) => {
     const ext = extname(file).toLowerCase();
     if (ext === ".sql") out.models.push(nodeFile("model", file, parts));
     else if (ext === ".py") {
