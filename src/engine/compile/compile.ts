@@ -16,6 +16,7 @@ import type {
   RelationRef,
   SeedNode,
   Severity,
+  TestConfig,
 } from "../types.ts";
 import { materialization } from "../materializations/index.ts";
 
@@ -87,6 +88,8 @@ export interface CompiledTest {
   query: string;
   /** Table that receives the failing rows. */
   failures: string;
+  /** Its thresholds and `store_failures` (`where` and `limit` are in `query`). */
+  config?: TestConfig;
 }
 
 /** Any compiled node. */
@@ -276,14 +279,25 @@ function checkedModel(model: ModelNode, select: string): CompiledChecks {
 }
 
 /** The query returning the rows that fail a generic test (built by its kind, `test_kinds/`). */
-export function genericTestQuery(graph: Graph, attachedTo: string, test: GenericTest): string {
+export function genericTestQuery(
+  graph: Graph,
+  attachedTo: string,
+  test: GenericTest,
+  where?: string,
+): string {
   const kind = testKind(test.kind);
   if (!kind) throw new Error(`No test kind "${test.kind}"`);
+  const relation = relationSql(graph, attachedTo);
   return kind.query(test, {
-    relation: relationSql(graph, attachedTo),
+    relation: where === undefined ? relation : `(SELECT * FROM ${relation} WHERE ${where})`,
     column: test.column === undefined ? "" : quoteIdent(test.column),
     reads: test.reads.map((id) => relationSql(graph, id)),
   });
+}
+
+/** A test's query with its `limit` config, when it has one. */
+function limited(query: string, config: TestConfig | undefined): string {
+  return config?.limit === undefined ? query : `SELECT * FROM (\n${query}\n) LIMIT ${config.limit}`;
 }
 
 /**
@@ -359,8 +373,12 @@ export function compileNode(
         name: node.name,
         severity: node.severity,
         attachedTo: node.attachedTo,
-        query: genericTestQuery(graph, node.attachedTo, node.test),
+        query: limited(
+          genericTestQuery(graph, node.attachedTo, node.test, node.config?.where),
+          node.config,
+        ),
         failures: quoteRelation("wharf_failures", node.name),
+        ...(node.config ? { config: node.config } : {}),
       };
     case "singular_test":
       return {
@@ -368,8 +386,9 @@ export function compileNode(
         id: node.id,
         name: node.name,
         severity: node.severity,
-        query: inlineEphemerals(graph, node.sql, node.refs),
+        query: limited(inlineEphemerals(graph, node.sql, node.refs), node.config),
         failures: quoteRelation("wharf_failures", node.name),
+        ...(node.config ? { config: node.config } : {}),
       };
   }
 }

@@ -33,6 +33,7 @@ import type { DeclaredTest } from "../project/read_yaml.ts";
 import { closest } from "../suggest.ts";
 import { incremental } from "../materializations/incremental.ts";
 import { testKind } from "../test_kinds/index.ts";
+import { testConfigSchema, toTestConfig } from "../test_kinds/test_config.ts";
 import type { GenericTestNode, Project, SeedNode, Severity } from "../types.ts";
 import { YamlFile } from "../yaml/yaml_file.ts";
 import { type ConfigTree, readConfigTree } from "./config_tree.ts";
@@ -799,13 +800,31 @@ export async function loadDbtProject(
       const name = basename(path, ".sql").toLowerCase();
       const entry = props.tests.get(name);
       const recorded = mergeNodeConfigs(testRecords.get(path)?.configs ?? []);
-      const severity = String(recorded.meta?.severity ?? entry?.severity ?? "error").toLowerCase();
+      const fromSql = testConfigSchema.safeParse(recorded.meta ?? {});
+      if (!fromSql.success) {
+        for (const i of fromSql.error.issues) {
+          issues.push({
+            message: `config(${i.path.join(".")}=…): ${i.message}`,
+            location: { file: path },
+          });
+        }
+      }
+      const sql = toTestConfig(fromSql.success ? fromSql.data : undefined);
+      if (sql.config?.where !== undefined) {
+        issues.push({
+          message:
+            'config(where=…): "where" applies to generic tests (a singular test filters in its own SQL)',
+          location: { file: path },
+        });
+      }
+      const config = { ...entry?.config, ...sql.config };
       return {
         id: `test.${name}`,
         name,
         path,
         description: entry?.description ?? "",
-        severity: severity === "warn" ? "warn" : "error",
+        severity: sql.severity ?? entry?.severity ?? "error",
+        ...(Object.keys(config).length ? { config } : {}),
       };
     }),
     entries: new Map(),
@@ -865,6 +884,7 @@ export async function loadDbtProject(
         attachedTo: owner,
         test,
         severity: t.severity as Severity,
+        ...(t.config ? { config: t.config } : {}),
         location: file.locate(t.path),
       });
     }

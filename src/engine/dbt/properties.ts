@@ -10,9 +10,10 @@
 import type { ProjectIssue } from "../errors.ts";
 import { type DeclaredTest, type DescribedEntry, readTests } from "../project/read_yaml.ts";
 import { closest } from "../suggest.ts";
-import type { ColumnDoc, Severity } from "../types.ts";
+import { testConfigSchema, toTestConfig } from "../test_kinds/test_config.ts";
+import type { ColumnDoc, Severity, TestConfig } from "../types.ts";
 import { describe, YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
-import { isRecord } from "../yaml/yaml_schema.ts";
+import { isRecord, readValue } from "../yaml/yaml_schema.ts";
 import type { Describe } from "./docs_blocks.ts";
 import { type ConfigResource, type NodeConfig, readNodeConfig } from "./node_config.ts";
 
@@ -42,6 +43,7 @@ export interface TestProperties {
   path: YamlPath;
   description: string;
   severity?: Severity;
+  config?: TestConfig;
 }
 
 /** What a project's properties files say. */
@@ -354,23 +356,20 @@ export async function readProperties(
     for (const key of ["data_tests", "tests"] as const) {
       for (const t of named(file, [key], data[key])) {
         checkKeys(file, t.path, t.value, `test "${t.name}"`, ["name", "description", "config"]);
-        let severity: Severity | undefined;
-        if (isRecord(t.value.config)) {
-          for (const [k, v] of Object.entries(t.value.config)) {
-            if (
-              k === "severity" && (v === "error" || v === "warn" || v === "ERROR" || v === "WARN")
-            ) {
-              severity = (v as string).toLowerCase() as Severity;
-            } else if (k === "severity") {
-              file.report([...t.path, "config", k], 'expected "error" or "warn"');
-            } else file.report([...t.path, "config", k], `"${k}" in a test's config ${NOT_YET}`);
-          }
+        const settings = t.value.config === undefined || t.value.config === null
+          ? {}
+          : toTestConfig(readValue(file, [...t.path, "config"], testConfigSchema, t.value.config));
+        if (settings.config?.where !== undefined) {
+          file.report(
+            [...t.path, "config", "where"],
+            '"where" applies to generic tests (a singular test filters in its own SQL)',
+          );
         }
         out.tests.set(t.name.toLowerCase(), {
           file,
           path: t.path,
           description: description(file, [...t.path, "description"], t.value.description),
-          severity,
+          ...settings,
         });
       }
     }

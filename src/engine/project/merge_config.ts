@@ -26,6 +26,7 @@ import type {
   ModelNode,
   SeedNode,
   Severity,
+  TestConfig,
 } from "../types.ts";
 import { describe, type YamlFile } from "../yaml/yaml_file.ts";
 import { readValue } from "../yaml/yaml_schema.ts";
@@ -40,6 +41,8 @@ export interface ConfiguredTest {
   path: string;
   description: string;
   severity: Severity;
+  /** Its configs beyond severity, when it has any. */
+  config?: TestConfig;
 }
 
 /** Every node of a project with its configuration settled. */
@@ -240,6 +243,7 @@ export function mergeConfig(
         attachedTo: owner.id,
         test: t.test,
         severity: t.severity,
+        ...(t.config ? { config: t.config } : {}),
         location: entry!.file.locate(t.path),
       });
     }
@@ -324,6 +328,7 @@ export function mergeConfig(
       path,
       description: entry?.description ?? "",
       severity: entry?.severity ?? "error",
+      ...(entry?.config ? { config: entry.config } : {}),
     });
   }
   for (const [name, entry] of testEntries) {

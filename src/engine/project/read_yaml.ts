@@ -14,15 +14,15 @@ import { MATERIALIZATIONS } from "../materializations/index.ts";
 import { closest } from "../suggest.ts";
 import type { ProjectFiles } from "./discover_files.ts";
 import { COMMON_TEST_KEYS } from "../test_kinds/common.ts";
+import { testConfigSchema, testConfigShape, toTestConfig } from "../test_kinds/test_config.ts";
 import { TEST_KINDS, testKind } from "../test_kinds/index.ts";
-import type { ColumnDoc, GenericTest, Severity } from "../types.ts";
+import type { ColumnDoc, GenericTest, Severity, TestConfig } from "../types.ts";
 import { describe, YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
 import {
   flag,
   isRecord,
   list,
   mapping,
-  oneOf,
   readMapping,
   readValue,
   text,
@@ -33,6 +33,8 @@ import {
 export interface DeclaredTest {
   test: GenericTest;
   severity: Severity;
+  /** `where`, `limit`, `warn_if`, `error_if`, `store_failures`, when set. */
+  config?: TestConfig;
   /** Where it is declared. */
   path: YamlPath;
 }
@@ -81,6 +83,8 @@ export interface TestEntry {
   name: string;
   description: string;
   severity: Severity;
+  /** `where`, `limit`, `warn_if`, `error_if`, `store_failures`, when set. */
+  config?: TestConfig;
 }
 
 /** A project's YAML, validated. */
@@ -92,8 +96,7 @@ export interface ProjectYaml {
   tests: TestEntry[];
 }
 
-const severity = oneOf(["error", "warn"] as const);
-const testConfig = mapping("a test's config", { severity: severity.optional() });
+const testConfig = testConfigSchema;
 
 /** Every key of a materialization's settings, in registry order. */
 const SETTING_KEYS: readonly string[] = [
@@ -112,7 +115,7 @@ const modelConfig = mapping("a model's config", {
 const testCommon = mapping("a test", {
   column_name: text("a column name").optional(),
   config: testConfig.optional(),
-  severity: severity.optional(),
+  ...testConfigShape,
 }, { open: true });
 
 const seedConfig = mapping("a seed's config", {
@@ -163,6 +166,22 @@ function orList(items: readonly string[]): string {
   return items.length < 2
     ? items.join("")
     : `${items.slice(0, -1).join(", ")} or ${items[items.length - 1]}`;
+}
+
+/**
+ * A test's severity and configs: its `config:` block over the same keys
+ * written beside its arguments (dbt's older form).
+ */
+export function testSettings(
+  common: { config?: Record<string, unknown> | null } & Record<string, unknown> | undefined,
+): { severity: Severity; config?: TestConfig } {
+  const top = toTestConfig(common as Parameters<typeof toTestConfig>[0]);
+  const block = toTestConfig((common?.config ?? undefined) as Parameters<typeof toTestConfig>[0]);
+  const config = { ...top.config, ...block.config };
+  return {
+    severity: block.severity ?? top.severity ?? "error",
+    ...(Object.keys(config).length ? { config } : {}),
+  };
 }
 
 /** Reads one entry of a `tests:` list into a generic test, or reports why not. */
@@ -230,7 +249,7 @@ function readTest(
       args: own,
       reads: kind.reads(own),
     },
-    severity: common?.severity ?? common?.config?.severity ?? "error",
+    ...testSettings(common),
     path,
   };
 }
@@ -345,12 +364,20 @@ function readSeeds(file: YamlFile): SeedEntry[] {
 function readTestEntries(file: YamlFile): TestEntry[] {
   return entriesOf(file, ["tests", "data_tests"]).map(({ path, name, value }) => {
     const entry = readMapping(file, path, testEntry, value);
+    const { severity, config } = toTestConfig(entry?.config ?? undefined);
+    if (config?.where !== undefined) {
+      file.report(
+        [...path, "config", "where"],
+        '"where" applies to generic tests (a singular test filters in its own SQL)',
+      );
+    }
     return {
       file,
       path,
       name,
       description: entry?.description ?? "",
-      severity: entry?.config?.severity ?? "error",
+      severity: severity ?? "error",
+      ...(config ? { config } : {}),
     };
   });
 }
