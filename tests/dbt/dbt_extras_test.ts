@@ -210,6 +210,7 @@ Deno.test("packages: local ones are read, installed ones used, missing ones list
   assert.match(built.stdout, /model main_util\.util_numbers/);
   assert.match(built.stdout, /seed main\.currencies/);
   assert.match(built.stdout, /test unique_util_numbers_n/);
+  assert.match(built.stdout, /PASS +test below_util_numbers_n/);
   const db = join(shop, "shop.duckdb");
   // shim's duckdb__money comes first in dispatch: (whole units), then the package's own macros.
   assert.deepEqual(await rows(db, "select * from main.orders order by order_id"), [
@@ -313,4 +314,70 @@ models:
     /models\/more\.md:1: docs block "orders" is defined twice \(also at models\/docs\.md:3\)/,
   );
   assert.match(bad.stderr, /models\/more\.md:2: a \{% docs %\} block that is not closed/);
+});
+
+Deno.test("custom generic tests: {% test %} in tests/generic and macro paths, with arguments, ref(), config() and test configs", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml": PROJECT,
+    "tests/generic/is_positive.sql": `{% test is_positive(model, column_name) %}
+select * from {{ model }} where {{ column_name }} <= 0
+{% endtest %}`,
+    "macros/tests.sql": `{% test has_parent(model, column_name, parent, parent_column='id') %}
+select c.* from {{ model }} as c
+where not exists (select 1 from {{ parent }} as p where p.{{ parent_column }} = c.{{ column_name }})
+{% endtest %}
+
+{% test at_most(model, column_name, max=10) %}
+{{ config(severity='warn') }}
+select * from {{ model }} where {{ column_name }} > {{ max }}
+{% endtest %}`,
+    "models/customers.sql":
+      "{{ config(materialized='ephemeral') }}\nselect * from (values (1), (2)) t(id)",
+    "models/orders.sql":
+      "select * from (values (1, 1, 5), (2, 2, 20), (3, 3, -1), (4, 9, 7)) t(order_id, customer_id, amount)",
+    "models/schema.yml": `version: 2
+models:
+  - name: orders
+    columns:
+      - name: amount
+        data_tests:
+          - is_positive
+          - is_positive:
+              config:
+                where: "order_id < 3"
+          - at_most:
+              max: 15
+      - name: customer_id
+        data_tests:
+          - has_parent:
+              parent: ref('customers')
+`,
+  });
+  const cli = (...args: string[]) => runCli(["--project", p.root, ...args]);
+  const r = await cli("build");
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /FAIL +test is_positive_orders_amount \.+ \[1 failing/);
+  assert.match(r.stdout, /PASS +test is_positive_orders_amount_2 /);
+  assert.match(r.stdout, /WARN +test at_most_orders_amount \.+ \[1 failing/);
+  assert.match(r.stdout, /FAIL +test has_parent_orders_customer_id \.+ \[2 failing/);
+  const failing = await rows(
+    join(p.root, "shop.duckdb"),
+    "select order_id from wharf_failures.has_parent_orders_customer_id order by 1",
+  );
+  assert.deepEqual(failing.map((x) => x.order_id), [3, 4]);
+
+  await p.write(
+    "models/schema.yml",
+    "version: 2\nmodels:\n  - name: orders\n    columns:\n      - name: amount\n        data_tests: [is_positiv, { at_most: { maximum: 3 } }]\n",
+  );
+  const bad = await cli("ls");
+  assert.equal(bad.code, 2);
+  assert.match(
+    bad.stderr,
+    /unknown test "is_positiv" \(did you mean "is_positive"\?\): expected .*, or a \{% test %\} of the project's macros/,
+  );
+  assert.match(
+    bad.stderr,
+    /Cannot render the test "at_most": too many arguments: unknown keyword argument `maximum`\n/,
+  );
 });

@@ -75,6 +75,27 @@ const BLOCKS: Record<string, string> = {
   break: "{% continue %} and {% break %} are not available in wharf's Jinja (minijinja)",
 };
 
+/**
+ * dbt's custom generic tests, `{% test name(model, column_name) %}…{% endtest %}`,
+ * as the macros dbt makes of them: `test_name` (lines kept).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { testsAsMacros } from "./dbt_jinja.ts";
+ *
+ * assert.equal(
+ *   testsAsMacros("{% test positive(model, column_name) %}x{%- endtest %}"),
+ *   "{% macro test_positive(model, column_name) %}x{%- endmacro %}",
+ * );
+ * ```
+ */
+export function testsAsMacros(text: string): string {
+  return text
+    .replace(/(\{%[-+]?\s*)test(\s+)([A-Za-z_]\w*)(\s*\()/g, "$1macro$2test_$3$4")
+    .replace(/(\{%[-+]?\s*)endtest(\s*[-+]?%\})/g, "$1endmacro$2");
+}
+
 /** The macros defined in a macro file, by a Jinja `{% macro name(` tag. */
 export function macroDefinitions(file: MacroFile): MacroDefinition[] {
   const out: MacroDefinition[] = [];
@@ -146,6 +167,7 @@ export class DbtJinja {
   ) {
     this.#project = project;
     this.#dispatchOrders = dispatch;
+    files = files.map((f) => ({ ...f, text: testsAsMacros(f.text) }));
     this.#env.enablePyCompat();
     this.#env.undefinedBehavior = "lenient";
     const builtin = [...DBT_MACROS.matchAll(/macro\s+__dbt__(\w+)\s*\(/g)].map((m) => m[1]!);
@@ -262,6 +284,26 @@ export class DbtJinja {
   /** The project's macros. */
   get macros(): readonly MacroDefinition[] {
     return this.#macros;
+  }
+
+  /**
+   * The custom generic test a properties file of `from` (a package, or
+   * undefined for the project) names: `name` or `package.name`, looked for
+   * in the project, then the file's package, then the one package that has
+   * it. Undefined when there is none.
+   */
+  customTest(name: string, from?: string): { macro: string; package?: string } | undefined {
+    const dot = name.indexOf(".");
+    const wanted = `test_${dot < 0 ? name : name.slice(dot + 1)}`;
+    const inPackage = (pkg: string) =>
+      this.#packages.get(pkg)?.has(wanted)
+        ? { macro: wanted, ...(pkg === this.#project ? {} : { package: pkg }) }
+        : undefined;
+    if (dot >= 0) return inPackage(name.slice(0, dot));
+    const found = inPackage(this.#project) ?? (from === undefined ? undefined : inPackage(from));
+    if (found) return found;
+    const others = [...this.#packages.keys()].filter((p) => this.#packages.get(p)!.has(wanted));
+    return others.length === 1 ? inPackage(others[0]!) : undefined;
   }
 
   /** True when the project defines a macro called `name`. */

@@ -33,6 +33,7 @@ import type { DeclaredTest } from "../project/read_yaml.ts";
 import { closest } from "../suggest.ts";
 import { incremental } from "../materializations/incremental.ts";
 import { testKind } from "../test_kinds/index.ts";
+import { MODEL_MARK, readMark } from "../test_kinds/rendered.ts";
 import { testConfigSchema, toTestConfig } from "../test_kinds/test_config.ts";
 import type { GenericTestNode, Project, SeedNode, Severity } from "../types.ts";
 import { YamlFile } from "../yaml/yaml_file.ts";
@@ -224,7 +225,12 @@ async function discover(root: string, unit: Unit, issues: ProjectIssue[]) {
     if (extname(file).toLowerCase() !== ".sql") return;
     const text = await Deno.readTextFile(file);
     if (parts[0] === "generic" || /\{%-?\s*test\s/.test(text)) {
-      issue(rel(file), "custom generic tests ({% test %}) are not run by wharf yet");
+      // Custom generic tests are macros (`test_<name>`), as dbt makes them.
+      out.macros.push({
+        path: rel(file),
+        text,
+        ...(unit.package === undefined ? {} : { package: unit.package }),
+      });
     } else out.tests.push(rel(file));
   });
   await walk(dbt.paths.macros, async (file) => {
@@ -327,6 +333,10 @@ export async function loadDbtProject(
     found.flatMap((f, i) => f.tests.map((t) => [t, units[i]!.package] as const))
       .filter((e): e is readonly [string, string] => e[1] !== undefined),
   );
+  const jinja = new DbtJinja(dbt.project, files.macros, dbt.dispatch ?? [], packageNames);
+  for (const i of jinja.issues) {
+    issues.push({ message: i.message, location: { file: i.path, line: i.line } });
+  }
   const blocks: DocsBlock[] = [];
   for (const [i, f] of found.entries()) {
     for (const path of f.docs) {
@@ -342,7 +352,25 @@ export async function loadDbtProject(
   const docs = describer(blocks, dbt.project);
   issues.push(...docs.issues);
   const unitProps = await Promise.all(
-    found.map((f) => readProperties(root, f.properties, docs.describe)),
+    found.map((f, i) =>
+      readProperties(
+        root,
+        f.properties,
+        docs.describe,
+        {
+          has: (name) => jinja.customTest(name, units[i]!.package) !== undefined,
+          names: jinja.macros.filter((d) => d.name.startsWith("test_")).map((d) =>
+            d.package === undefined || d.package === units[i]!.package
+              ? d.name.slice(5)
+              : `${d.package}.${d.name.slice(5)}`
+          ),
+        },
+      )
+    ),
+  );
+  /** The package of each properties file (absent: the project's). */
+  const fileUnit = new Map<YamlFile, string | undefined>(
+    unitProps.flatMap((p, i) => p.files.map((f) => [f, units[i]!.package] as const)),
   );
   const props = {
     files: unitProps.flatMap((p) => p.files),
@@ -441,10 +469,6 @@ export async function loadDbtProject(
     if (!sources.has(key)) sources.set(key, s);
   }
 
-  const jinja = new DbtJinja(dbt.project, files.macros, dbt.dispatch ?? [], packageNames);
-  for (const i of jinja.issues) {
-    issues.push({ message: i.message, location: { file: i.path, line: i.line } });
-  }
   const run: RunContext = {
     dbt,
     vars: config.vars,
@@ -858,6 +882,80 @@ export async function loadDbtProject(
     const hit = lookup(to.toLowerCase(), undefined);
     return (Array.isArray(hit) ? undefined : hit?.id) ?? to;
   };
+  /** SQL of each relation a custom test may read: models, seeds and sources. */
+  const relationSqls = new Map<string, string>([
+    ...[...relations].map(([id, n]) => [id, n.sql!] as const),
+    ...props.sources.map((src) => [src.relation, src.sql] as const),
+  ]);
+  /**
+   * A custom generic test, rendered: its macro called with the relation
+   * under test, its column and its arguments (a `ref(…)`/`source(…)`
+   * argument rendered as dbt renders it), the relations it reads marked
+   * in its SQL. Undefined (reported) when it cannot render.
+   */
+  const renderCustom = (t: DeclaredTest, file: YamlFile): DeclaredTest | undefined => {
+    const args = t.test.args as { test: string; arguments: Record<string, unknown> };
+    const found = jinja.customTest(args.test, fileUnit.get(file))!;
+    const values: Record<string, unknown> = { __wharf_model: MODEL_MARK };
+    const call = ["model=__wharf_model"];
+    if (t.test.column !== undefined) {
+      values.__wharf_column_name = t.test.column;
+      call.push("column_name=__wharf_column_name");
+    }
+    for (const [i, [key, value]] of Object.entries(args.arguments).entries()) {
+      if (!/^[A-Za-z_]\w*$/.test(key)) {
+        file.report(
+          [...t.path, args.test, key],
+          `"${key}" is not an argument name a macro can take`,
+        );
+        return undefined;
+      }
+      if (typeof value === "string" && /^\s*(ref|source)\s*\([^{}]*\)\s*$/.test(value)) {
+        call.push(`${key}=${value.trim()}`);
+      } else {
+        values[`__wharf_arg_${i}`] = value;
+        call.push(`${key}=__wharf_arg_${i}`);
+      }
+    }
+    const recorded = { configs: [] as NodeConfig[], relations: [] as string[] };
+    let sql: string;
+    try {
+      // Named so that minijinja does not escape the SQL as it would a .yml file's text.
+      sql = jinja.render(
+        `${file.path} (test ${args.test})`,
+        `{{ ${found.macro}(${call.join(", ")}) }}`,
+        {
+          ...nodeContext(
+            { kind: "test", name: args.test, path: file.path, package: found.package },
+            2,
+            recorded,
+          ),
+          ...values,
+        },
+        found.package,
+      ).text;
+    } catch (err) {
+      if (!(err instanceof RenderProblem)) throw err;
+      // The call wharf wrote is not the user's: its text is left out.
+      const message = err.message.replace(/: "\{\{[^]*\}\}"$/, "");
+      file.report(t.path, `Cannot render the test "${args.test}": ${message}`);
+      return undefined;
+    }
+    const reads = [...new Set(recorded.relations)];
+    reads.forEach((id, i) => {
+      const text = relationSqls.get(id);
+      if (text) sql = sql.replaceAll(text, readMark(i));
+    });
+    const own = testConfigSchema.safeParse(mergeNodeConfigs(recorded.configs).meta ?? {});
+    const fromMacro = toTestConfig(own.success ? own.data : undefined);
+    const config = { ...fromMacro.config, ...t.config };
+    return {
+      test: { ...t.test, args: { test: args.test, sql, reads }, reads },
+      severity: t.severity === "error" ? fromMacro.severity ?? "error" : t.severity,
+      ...(Object.keys(config).length ? { config } : {}),
+      path: t.path,
+    };
+  };
   const addTests = (
     owner: string,
     prefix: string,
@@ -866,12 +964,18 @@ export async function loadDbtProject(
     source = false,
   ) => {
     const counts = new Map<string, number>();
-    for (const t of declared) {
-      const index = (counts.get(t.test.kind) ?? 0) + 1;
-      counts.set(t.test.kind, index);
+    for (const declaredTest of declared) {
+      const custom = declaredTest.test.kind === "rendered"
+        ? renderCustom(declaredTest, file)
+        : undefined;
+      if (declaredTest.test.kind === "rendered" && !custom) continue;
+      const t = custom ?? declaredTest;
+      const label = custom ? String(t.test.args.test) : t.test.kind;
+      const index = (counts.get(label) ?? 0) + 1;
+      counts.set(label, index);
       const test = { ...t.test, reads: t.test.reads.map(resolveRead) };
       const suffix = testKind(test.kind)?.nameSuffix(test, index) ?? "";
-      const kind = source ? `source_${test.kind}` : test.kind;
+      const kind = source ? `source_${label}` : label;
       const base = `${kind}_${prefix}${test.column ? `_${test.column}` : ""}${suffix}`
         .toLowerCase().replace(/[^a-z0-9_]+/g, "_");
       let name = base;

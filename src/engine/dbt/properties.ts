@@ -8,7 +8,12 @@
  * @module
  */
 import type { ProjectIssue } from "../errors.ts";
-import { type DeclaredTest, type DescribedEntry, readTests } from "../project/read_yaml.ts";
+import {
+  type CustomTests,
+  type DeclaredTest,
+  type DescribedEntry,
+  readTests,
+} from "../project/read_yaml.ts";
 import { closest } from "../suggest.ts";
 import { testConfigSchema, toTestConfig } from "../test_kinds/test_config.ts";
 import type { ColumnDoc, Severity, TestConfig } from "../types.ts";
@@ -81,6 +86,19 @@ function checkKeys(
   }
 }
 
+/** Which test names each properties file may use beside the built-in ones (`{% test %}`). */
+const customTests = new WeakMap<YamlFile, CustomTests>();
+
+/** Reads a tests list, with the project's own generic tests. */
+function testsOf(
+  file: YamlFile,
+  path: YamlPath,
+  raw: unknown,
+  column: string | undefined,
+): DeclaredTest[] {
+  return readTests(file, path, raw, column, customTests.get(file));
+}
+
 /** How each properties file renders its descriptions (`doc()`), when it does. */
 const describers = new WeakMap<YamlFile, Describe>();
 
@@ -135,8 +153,8 @@ function readColumns(
       description: description(file, [...c.path, "description"], c.value.description),
     });
     tests.push(
-      ...readTests(file, [...c.path, "tests"], c.value.tests, c.name),
-      ...readTests(file, [...c.path, "data_tests"], c.value.data_tests, c.name),
+      ...testsOf(file, [...c.path, "tests"], c.value.tests, c.name),
+      ...testsOf(file, [...c.path, "data_tests"], c.value.data_tests, c.name),
     );
   }
   return { columns, tests };
@@ -171,8 +189,8 @@ function readNode(
   checkKeys(file, path, value, `${resource} "${entry.name}"`, NODE_KEYS, NODE_NOT_YET);
   const { columns, tests } = readColumns(file, [...path, "columns"], value.columns);
   tests.unshift(
-    ...readTests(file, [...path, "tests"], value.tests, undefined),
-    ...readTests(file, [...path, "data_tests"], value.data_tests, undefined),
+    ...testsOf(file, [...path, "tests"], value.tests, undefined),
+    ...testsOf(file, [...path, "data_tests"], value.data_tests, undefined),
   );
   let config: NodeConfig = {};
   if (isRecord(value.config)) {
@@ -257,8 +275,8 @@ function readSources(file: YamlFile, raw: unknown): SourceTable[] {
         : text(file, [...t.path, "identifier"], t.value.identifier) || t.name;
       const { columns, tests } = readColumns(file, [...t.path, "columns"], t.value.columns);
       tests.unshift(
-        ...readTests(file, [...t.path, "tests"], t.value.tests, undefined),
-        ...readTests(file, [...t.path, "data_tests"], t.value.data_tests, undefined),
+        ...testsOf(file, [...t.path, "tests"], t.value.tests, undefined),
+        ...testsOf(file, [...t.path, "data_tests"], t.value.data_tests, undefined),
       );
       out.push({
         file,
@@ -307,11 +325,15 @@ export async function readProperties(
   root: string,
   paths: readonly string[],
   render?: Describe,
+  custom?: CustomTests,
 ): Promise<Properties> {
   const files = await Promise.all(
     paths.map(async (p) => new YamlFile(p, await Deno.readTextFile(`${root}/${p}`))),
   );
-  if (render) { for (const f of files) describers.set(f, render); }
+  for (const f of files) {
+    if (render) describers.set(f, render);
+    if (custom) customTests.set(f, custom);
+  }
   const out: Properties = {
     files,
     models: new Map(),

@@ -190,6 +190,7 @@ function readTest(
   path: YamlPath,
   raw: unknown,
   column: string | undefined,
+  custom?: CustomTests,
 ): DeclaredTest | undefined {
   let name: string;
   let args: Record<string, unknown> = {};
@@ -216,15 +217,37 @@ function readTest(
     return undefined;
   }
   const argPath = typeof raw === "string" ? path : [...path, name];
-  const kind = testKind(name);
+  if (custom?.has(name)) {
+    // A project's own generic test: its arguments are its macro's to check.
+    const common = readMapping(file, argPath, testCommon, args);
+    return {
+      test: {
+        kind: "rendered",
+        ...(common?.column_name ?? column) === undefined
+          ? {}
+          : { column: common?.column_name ?? column },
+        args: {
+          test: name,
+          arguments: Object.fromEntries(
+            Object.entries(args).filter(([k]) => !COMMON_TEST_KEYS.includes(k)),
+          ),
+        },
+        reads: [],
+      },
+      ...testSettings(common),
+      path,
+    };
+  }
+  const found = testKind(name);
+  const kind = found?.names.length ? found : undefined;
   if (!kind) {
-    const known = TEST_KINDS.flatMap((k) => k.names);
-    const guess = closest(name, known);
+    const named = TEST_KINDS.filter((k) => k.names.length);
+    const guess = closest(name, [...named.flatMap((k) => k.names), ...(custom?.names ?? [])]);
     file.report(
       argPath,
       `unknown test "${name}"${guess ? ` (did you mean "${guess}"?)` : ""}: expected ${
-        orList(TEST_KINDS.map((k) => k.names[0]!))
-      }`,
+        orList(named.map((k) => k.names[0]!))
+      }${custom ? ", or a {% test %} of the project's macros" : ""}`,
     );
     return undefined;
   }
@@ -254,15 +277,29 @@ function readTest(
   };
 }
 
-/** Reads a `tests:` (or `data_tests:`) list: each test validated by its kind. */
+/** A project's own generic tests (dbt's `{% test %}`): whether a name is one, and their names. */
+export interface CustomTests {
+  has(name: string): boolean;
+  names: readonly string[];
+}
+
+/**
+ * Reads a `tests:` (or `data_tests:`) list: each test validated by its
+ * kind. `custom` says which other names are the project's own generic
+ * tests (dbt's `{% test %}`): those become `rendered` tests with their
+ * arguments, rendered once the project's relations are named.
+ */
 export function readTests(
   file: YamlFile,
   path: YamlPath,
   raw: unknown,
   column: string | undefined,
+  custom?: CustomTests,
 ): DeclaredTest[] {
   const items = readValue(file, path, list(z.unknown(), "a list of tests").nullish(), raw);
-  return (items ?? []).flatMap((item, i) => readTest(file, [...path, i], item, column) ?? []);
+  return (items ?? []).flatMap((item, i) =>
+    readTest(file, [...path, i], item, column, custom) ?? []
+  );
 }
 
 /** Reads description, columns and tests of a model or seed entry. */
