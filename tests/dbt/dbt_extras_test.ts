@@ -381,3 +381,30 @@ models:
     /Cannot render the test "at_most": too many arguments: unknown keyword argument `maximum`\n/,
   );
 });
+
+Deno.test("a dbt microbatch model runs on wharf's microbatch strategy", async () => {
+  // Days before today: a batch per day from begin to now.
+  const day = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
+  await using p = await tempProject({
+    "dbt_project.yml": PROJECT,
+    "seeds/events.csv": `id,occurred_at\n1,${day(2)} 10:00:00\n2,${day(1)} 11:00:00\n3,${
+      day(1)
+    } 12:00:00\n`,
+    "models/daily.sql": `{{ config(
+    materialized='incremental',
+    incremental_strategy='microbatch',
+    event_time='occurred_at',
+    batch_size='day',
+    begin='${day(3)}',
+) }}
+select id, occurred_at::timestamp as occurred_at from {{ ref('events') }}`,
+  });
+  const r = await runCli(["--project", p.root, "build"]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.deepEqual(
+    (await rows(join(p.root, "shop.duckdb"), "select id from main.daily order by id")).map((x) =>
+      x.id
+    ),
+    ["1", "2", "3"],
+  );
+});

@@ -66,7 +66,8 @@ const NEEDS_WAREHOUSE = [
 
 /** Statements minijinja reports as unknown, and what they are in dbt. */
 const BLOCKS: Record<string, string> = {
-  test: "{% test %} blocks (custom generic tests) are not run by wharf yet",
+  test:
+    "{% test %} blocks (custom generic tests) belong in the macro paths or tests/generic/, not in a model",
   snapshot: "{% snapshot %} blocks (snapshots) are not run by wharf yet",
   materialization: "custom materializations are not run by wharf",
   docs:
@@ -455,7 +456,7 @@ function explain(detail: string, macros: readonly string[]): string {
     if (type === "map" && (name === "update" || name === "pop" || name === "setdefault")) {
       return `mappings cannot change in place in wharf's Jinja (minijinja): "${name}()"`;
     }
-    return `"${name}()" is not available (adapter methods that read the warehouse, and package macros, are not run by wharf yet)`;
+    return `"${name}()" is not available (adapter methods that read the warehouse are not run by wharf; a package's macros are called as package.macro())`;
   }
   const statement = /^syntax error: unknown statement (\w+)/.exec(detail);
   if (statement && BLOCKS[statement[1]!]) return BLOCKS[statement[1]!]!;
