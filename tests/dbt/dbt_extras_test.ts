@@ -7,18 +7,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { openWarehouse } from "../../src/engine/db/warehouse.ts";
-import { REPO, runCli, tempProject } from "../helpers.ts";
+import { copyDir, queryRows, REPO, runCli, tempProject } from "../helpers.ts";
 
 const PROJECT = "name: shop\nconfig-version: 2\n";
 
-async function rows(db: string, sql: string): Promise<Record<string, unknown>[]> {
-  const wh = await openWarehouse(db, { readOnly: true });
-  try {
-    return await wh.query(sql);
-  } finally {
-    wh.close();
-  }
-}
+const rows = queryRows;
 
 Deno.test("--vars takes dbt's '{name: value}' form as well as name=value", async () => {
   await using p = await tempProject({
@@ -165,14 +158,6 @@ Deno.test("dbt incremental configs: strategies from wharf, problems named on the
 });
 
 const FIXTURES = join(REPO, "tests", "fixtures");
-
-async function copyDir(from: string, to: string): Promise<void> {
-  await Deno.mkdir(to, { recursive: true });
-  for await (const e of Deno.readDir(from)) {
-    if (e.isDirectory) await copyDir(join(from, e.name), join(to, e.name));
-    else await Deno.copyFile(join(from, e.name), join(to, e.name));
-  }
-}
 
 Deno.test("packages: local ones are read, installed ones used, missing ones listed by wharf deps; dispatch: orders the search", async () => {
   await using p = await tempProject();

@@ -73,7 +73,8 @@ function namesOf(kind: PackageSpec["kind"], entry: Record<string, unknown>): str
   return [...new Set(names.flatMap((n) => [n, n.replaceAll("-", "_")]))].filter((n) => n);
 }
 
-async function isFile(path: string): Promise<boolean> {
+/** True when `path` is a file (false when nothing is there). */
+export async function isFile(path: string): Promise<boolean> {
   try {
     return (await Deno.stat(path)).isFile;
   } catch (err) {

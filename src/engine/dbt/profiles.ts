@@ -14,6 +14,7 @@ import { Environment } from "minijinja-js";
 import { type AttachedDatabase, RESERVED_CATALOGS } from "../config.ts";
 import { ConfigError, formatLocation } from "../errors.ts";
 import { parseTargetSpec } from "../target_spec.ts";
+import { isFile } from "./packages.ts";
 import { closest } from "../suggest.ts";
 import { YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
 import { isRecord } from "../yaml/yaml_schema.ts";
@@ -58,20 +59,11 @@ const TARGET_NOT_YET: Record<string, string> = {
   retries: "retries of the connection are not run by wharf",
 };
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    return (await Deno.stat(path)).isFile;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
-}
-
 /** The profiles.yml to read, in dbt's order, or undefined when there is none. */
 async function findProfiles(root: string, options: ProfileOptions): Promise<string | undefined> {
   if (options.profilesDir !== undefined) {
     const file = join(resolve(options.profilesDir), "profiles.yml");
-    if (!(await exists(file))) {
+    if (!(await isFile(file))) {
       throw new ConfigError(
         `No profiles.yml in --profiles-dir "${options.profilesDir}": put the project's profile there or leave the option out`,
       );
@@ -86,7 +78,7 @@ async function findProfiles(root: string, options: ProfileOptions): Promise<stri
   for (const dir of dirs) {
     if (dir === undefined) continue;
     const file = join(resolve(dir), "profiles.yml");
-    if (await exists(file)) return file;
+    if (await isFile(file)) return file;
   }
   return undefined;
 }
