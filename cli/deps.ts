@@ -43,7 +43,12 @@ export function depsCommand(): Command {
               installed: s.found !== undefined,
             })),
             unlisted: extra.map((p) => ({ name: p.name, path: p.rel })),
-            problems: set.issues.map((i) => `${formatLocation(i.location)}: ${i.message}`),
+            problems: [
+              ...missing.map((m) =>
+                `${m.file}:${m.line ?? ""}: ${missingPackage(m, set.installPath)}`
+              ),
+              ...set.issues.map((i) => `${formatLocation(i.location)}: ${i.message}`),
+            ],
           },
           null,
           2,
