@@ -12,7 +12,7 @@ import { cellWidth, table, type WidthOptions, withWidthOptions } from "./output.
 export function lsCommand(): Command {
   return withWidthOptions(new Command("ls"))
     .description(
-      "List nodes (seeds, models, tests, raw sources) with type, layer and materialization",
+      "List nodes (seeds, models, snapshots, tests, raw sources) with type, layer and materialization",
     )
     .option(
       "-s, --select <selector...>",
@@ -23,6 +23,7 @@ export function lsCommand(): Command {
       async (opts: { select?: string[]; exclude?: string[] } & WidthOptions, self: Command) => {
         const { inspectProject } = await import("../src/engine/run/run_project.ts");
         const { selectNodes } = await import("../src/engine/graph/select.ts");
+        const { isSnapshot } = await import("../src/engine/materializations/index.ts");
         const width = cellWidth(opts, Deno.stdout.isTerminal());
         const config = await projectConfig(self);
         const cp = await inspectProject(config, config.db);
@@ -30,7 +31,7 @@ export function lsCommand(): Command {
           const n = cp.graph.nodes.get(id)!;
           return {
             id: n.id,
-            type: n.kind,
+            type: isSnapshot(n) ? "snapshot" : n.kind,
             layer: n.kind === "model"
               ? n.layer
               : n.kind === "seed" || n.kind === "source"
@@ -43,7 +44,7 @@ export function lsCommand(): Command {
               : "",
             tags: n.kind === "model"
               ? n.config.tags.join(",")
-              : n.kind === "seed"
+              : n.kind === "seed" || n.kind === "unit_test"
               ? n.tags.join(",")
               : "",
             path: "path" in n ? n.path : n.kind === "generic_test" ? n.location.file : "",

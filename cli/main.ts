@@ -23,6 +23,7 @@ import { runCommand } from "./run.ts";
 import { seedCommand } from "./seed.ts";
 import { serveCommand } from "./serve.ts";
 import { showCommand } from "./show.ts";
+import { snapshotCommand } from "./snapshot.ts";
 import { sqlCommand } from "./sql.ts";
 import { testCommand } from "./test.ts";
 import { ticCommand } from "./tic.ts";
@@ -57,6 +58,7 @@ export function createProgram(): Command {
       runCommand(),
       testCommand(),
       seedCommand(),
+      snapshotCommand(),
       lsCommand(),
       compileCommand(),
       showCommand(),

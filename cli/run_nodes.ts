@@ -90,6 +90,7 @@ export function parseVars(args: readonly string[]): Record<string, string> {
 /** Runs the nodes of `kind` and sets the exit code: 1 when any failed. */
 export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptions): Promise<void> {
   const { runProject } = await import("../src/engine/run/run_project.ts");
+  const { roleOf } = await import("../src/engine/compile/compile_project.ts");
   const g = globals(cmd);
   const config = await projectConfig(cmd);
   let threads: number | undefined;
@@ -114,13 +115,16 @@ export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptio
     onPlan: (nodes) => {
       total = nodes.length;
       if (g.json) return;
-      const by = (k: string) => nodes.filter((n) => n.kind === k).length;
+      const by = (k: string) => nodes.filter((n) => roleOf(n) === k).length;
+      const what = kind === "snapshot"
+        ? counted(by("snapshot"), "snapshot")
+        : `${counted(by("seed"), "seed")}, ${
+          by("snapshot") ? `${counted(by("snapshot"), "snapshot")}, ` : ""
+        }${counted(by("model"), "model")}, ${counted(by("test"), "test")}`;
       console.log(
         total === 0
           ? `Nothing to do: the project has nothing \`wharf ${kind}\` runs.`
-          : `Running ${counted(by("seed"), "seed")}, ${counted(by("model"), "model")}, ${
-            counted(by("test"), "test")
-          } with ${threads ?? config.threads} threads on ${config.db}`,
+          : `Running ${what} with ${threads ?? config.threads} threads on ${config.db}`,
       );
     },
     onResult: (r) => {

@@ -68,6 +68,7 @@ export async function healthcareProject(): Promise<TempProject> {
   const p = await tempProject();
   await Deno.symlink(join(REPO, "models"), join(p.root, "models"));
   await Deno.symlink(join(REPO, "sql"), join(p.root, "sql"));
+  await Deno.symlink(join(REPO, "snapshots"), join(p.root, "snapshots"));
   await p.write(
     "wharf.config.ts",
     `export { default } from "${pathToFileURL(join(REPO, "wharf.config.ts")).href}";\n`,

@@ -9,13 +9,23 @@ import { openWarehouse, type Warehouse } from "../engine/db/warehouse.ts";
 import { compileProject } from "../engine/compile/compile_project.ts";
 import { WarehouseError, WarehousePathError, WarehouseTargetError } from "../engine/errors.ts";
 import { listCatalogs, listSources } from "../engine/run/run_project.ts";
-import { buildManifest, type Manifest } from "./manifest.ts";
+import { type ApiNode, buildManifest, type Manifest } from "./manifest.ts";
 import { renderSite } from "./site.ts";
+
+/** Options of {@linkcode buildDocs}. */
+export interface BuildDocsOptions {
+  /** The warehouse to read what was built from. */
+  db: string;
+  /** Folder to write into. */
+  out: string;
+  /** API endpoints to draw downstream of the relations they read (see `serve/api_nodes.ts`). */
+  apiNodes?: readonly ApiNode[];
+}
 
 /** Writes `manifest.json` and `index.html` into `out`; returns the manifest. */
 export async function buildDocs(
   config: EngineConfig,
-  options: { db: string; out: string },
+  options: BuildDocsOptions,
 ): Promise<Manifest> {
   let db: Warehouse | undefined;
   try {
@@ -34,7 +44,7 @@ export async function buildDocs(
       catalogs: db ? await listCatalogs(db) : undefined,
       deferMissingSources: true,
     });
-    const manifest = await buildManifest(cp, db);
+    const manifest = await buildManifest(cp, db, { apiNodes: options.apiNodes });
     await Deno.mkdir(options.out, { recursive: true });
     await Deno.writeTextFile(join(options.out, "manifest.json"), JSON.stringify(manifest, null, 1));
     await Deno.writeTextFile(join(options.out, "index.html"), renderSite(manifest));

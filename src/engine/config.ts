@@ -47,6 +47,8 @@ export interface EngineSettings {
     cache?: string;
     /** Work files of landings in progress (links, copies). Default `.wharf/staging`. */
     staging?: string;
+    /** Snapshots: `<name>.sql` (one SELECT) and YAML with `snapshots:`. Default `snapshots`. */
+    snapshots?: string;
   };
   /** Project variables, read in SQL as `wharf_var('name')` (text); `--vars name=value` overrides. */
   vars?: Record<string, string | number | boolean>;
@@ -78,6 +80,7 @@ export interface EngineConfig {
     target: string;
     cache: string;
     staging: string;
+    snapshots: string;
   };
   vars: Record<string, string>;
   /** Set when the project is a dbt project (`dbt_project.yml` at its root): see `src/engine/dbt/`. */
@@ -149,7 +152,15 @@ export interface ConfigSection<K extends string, Raw, Resolved> {
 }
 
 const ENGINE_KEYS = ["name", "warehouse", "attach", "threads", "paths", "vars"] as const;
-const PATH_KEYS = ["models", "macros", "tests", "target", "cache", "staging"] as const;
+const PATH_KEYS = [
+  "models",
+  "macros",
+  "tests",
+  "target",
+  "cache",
+  "staging",
+  "snapshots",
+] as const;
 
 /**
  * Resolves the engine's settings of `config` against `root`, and refuses any
@@ -208,6 +219,7 @@ export function resolveEngineConfig(
       target: resolve(abs, paths.target ?? "target"),
       cache: resolve(abs, paths.cache ?? ".wharf/cache"),
       staging: resolve(abs, paths.staging ?? ".wharf/staging"),
+      snapshots: resolve(abs, paths.snapshots ?? "snapshots"),
     },
     vars: Object.fromEntries(Object.entries(settings.vars ?? {}).map(([k, v]) => [k, String(v)])),
   };

@@ -76,6 +76,55 @@ export interface SingularTestNode {
   refs: RelationRef[];
 }
 
+/**
+ * Rows a unit test gives or expects, as written: `dict` rows (column to a
+ * YAML value), or the text of a CSV (header first) or of a SQL query.
+ */
+export type UnitTestData =
+  | { format: "dict"; rows: Record<string, unknown>[] }
+  | { format: "csv"; csv: string }
+  | { format: "sql"; sql: string };
+
+/** One `given:` entry of a unit test, resolved. */
+export interface UnitTestInput {
+  /** As written: `ref('stg_orders')`, `source('raw', 'orders')`, `this` or `schema.name`. */
+  input: string;
+  /** The relation it stands for (`schema.name`, lower-cased). */
+  relation: string;
+  data: UnitTestData;
+}
+
+/**
+ * A unit test (`unit_tests:` in YAML): the model's SELECT run on the given
+ * rows only, in a scratch database, and compared with the expected rows.
+ */
+export interface UnitTestNode {
+  kind: "unit_test";
+  /** `unit_test.<model name>.<name>` */
+  id: string;
+  name: string;
+  /** The YAML file it is declared in. */
+  path: string;
+  description: string;
+  tags: string[];
+  /** The model under test (its id). */
+  model: string;
+  given: UnitTestInput[];
+  expect: UnitTestData;
+  /** `overrides.vars`, as YAML gives them. */
+  vars: Record<string, unknown>;
+  /** `overrides.macros`: macro name to the value (SQL text, or a YAML scalar) it returns. */
+  macros: Record<string, unknown>;
+  /** `overrides.env_vars` (dbt models). */
+  envVars: Record<string, string>;
+  /**
+   * The model's SQL as the test runs it, when it differs from the model's
+   * own (a dbt model rendered again with the test's overrides), with its references.
+   */
+  sql?: { text: string; refs: RelationRef[] };
+  location: SourceLocation;
+}
+
 /** A documented column. */
 export interface ColumnDoc {
   name: string;
@@ -191,7 +240,8 @@ export type ProjectNode =
   | SeedNode
   | SourceNode
   | GenericTestNode
-  | SingularTestNode;
+  | SingularTestNode
+  | UnitTestNode;
 
 /** A loaded project: everything on disk, as plain data, plus what was wrong with it. */
 export interface Project {
@@ -200,6 +250,8 @@ export interface Project {
   seeds: SeedNode[];
   tests: (GenericTestNode | SingularTestNode)[];
   macros: MacroFile[];
+  /** Unit tests (`unit_tests:` in YAML). */
+  unitTests?: UnitTestNode[];
   /**
    * Relations the project declares as sources outside `raw` (dbt's `sources:`),
    * read as they are: the graph takes them as sources without asking the warehouse.

@@ -198,11 +198,11 @@ Deno.test("constructs wharf cannot render are errors naming the file, the line a
     "models/h.sql": "select 1 as x\n{{ exceptions.raise_compiler_error('no can do') }}",
     "models/i.sql": "select *\nfrom {{ ref('other_package', 'a') }}",
     "models/j.sql": "select 1 as x\nfrom\nwhere {{ var('v', 1) }}",
-    "snapshots/snap.sql": "{% snapshot s %}select 1{% endsnapshot %}",
+    "snapshots/snap.sql": "select 1",
     "analyses/bad.sql": "select *\nfrom {{ ref('nope2') }}",
   });
   assert.deepEqual(await problems(p.root), [
-    "snapshots/snap.sql:: snapshots are not run by wharf yet: remove the file, or run this project with dbt",
+    "snapshots/snap.sql:: no {% snapshot <name> %} … {% endsnapshot %} block: a file of snapshot-paths holds one snapshot",
     'models/a.sql:2: Cannot render the SQL: "run_query()" reads the warehouse while the project compiles, which wharf does not do: "from {{ run_query(\'select 1\') }}"',
     'models/b.sql:2: Cannot render the SQL: unknown macro or function "helpr()" (did you mean "helper"?): "{{ helpr() }} as y"',
     'models/c.sql:2: Cannot render the SQL: ref("nope"): no model or seed named "nope"',

@@ -23,6 +23,10 @@ models:
           - not_nul
 unit_tests:
   - name: t
+    model: a
+    versions: { include: [1] }
+    given: []
+    expect: { rows: [] }
 `,
     "models/seeds/s.csv": "a\n1\n",
     "models/seeds/seeds.yml": "seeds:\n  - name: s\n    config: { quote_columns: true }\n",
@@ -41,7 +45,7 @@ unit_tests:
     /staging\.yml:12: models\[0\]\.columns\[0\]\.data_type: "data_type" in column "id" is not implemented/,
     /staging\.yml:14: models\[0\]\.columns\[0\]\.tests\[0\]\.unique\.config\.wher: unknown key "wher" in a test's config \(did you mean "where"\?\)/,
     /staging\.yml:15: models\[0\]\.columns\[0\]\.tests\[1\]\.relationships\.feild: unknown key "feild" in test "relationships" \(did you mean "field"\?\)/,
-    /staging\.yml:18: unit_tests: "unit_tests" in this file is not implemented by wharf/,
+    /staging\.yml:20: unit_tests\[0\]\.versions: "versions" in unit test "t" is not implemented by wharf/,
     /staging\.yml:16: models\[0\]\.columns\[0\]\.tests\[2\]: unknown test "not_nul" \(did you mean "not_null"\?\)/,
     /seeds\.yml:3: seeds\[0\]\.config\.quote_columns: "quote_columns" in a seed's config is not implemented/,
     /t\.yml:3: tests\[0\]\.config\.fail_calc: "fail_calc" in a test's config is not implemented/,

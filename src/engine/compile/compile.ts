@@ -19,6 +19,7 @@ import type {
   TestConfig,
 } from "../types.ts";
 import { materialization } from "../materializations/index.ts";
+import type { CompiledUnitTest } from "./compile_unit_test.ts";
 
 /** A seed: a CSV file loaded into a table. */
 export interface CompiledSeed {
@@ -86,10 +87,12 @@ export interface CompiledTest {
   /** The node under test (generic tests). */
   attachedTo?: string;
   query: string;
-  /** Table that receives the failing rows. */
+  /** Table that receives the failing rows (none for a unit test). */
   failures: string;
   /** Its thresholds and `store_failures` (`where` and `limit` are in `query`). */
   config?: TestConfig;
+  /** A unit test: what runs in its scratch database (see `compile_unit_test.ts`). */
+  unit?: CompiledUnitTest;
 }
 
 /** Any compiled node. */
@@ -137,14 +140,18 @@ function ephemeralName(id: string): string {
 
 /**
  * Returns `sql` with references to ephemeral models replaced by CTEs that
- * hold their compiled SELECT.
+ * hold their compiled SELECT; those of `keep` (a unit test's given inputs)
+ * stay references.
  */
-function inlineEphemerals(
+export function inlineEphemerals(
   graph: Graph,
   sql: string,
   refs: readonly RelationRef[],
+  keep: ReadonlySet<string> = new Set(),
 ): string {
-  const ephemeral = refs.filter((r) => isInlined(graph.nodes.get(r.relation)));
+  const ephemeral = refs.filter((r) =>
+    isInlined(graph.nodes.get(r.relation)) && !keep.has(r.relation)
+  );
   if (ephemeral.length === 0) return trimSql(sql);
   let out = "";
   let last = 0;
@@ -170,7 +177,8 @@ function relationSql(graph: Graph, id: string): string {
   return quoteRelationId(id);
 }
 
-function seedSql(seed: SeedNode, root: string): string {
+/** The statement that loads a seed's CSV file into its table. */
+export function seedSql(seed: SeedNode, root: string): string {
   const path = seed.path.startsWith("/") ? seed.path : `${root}/${seed.path}`;
   const types = Object.entries(seed.columnTypes);
   const typeArg = types.length
@@ -380,6 +388,9 @@ export function compileNode(
         failures: quoteRelation("wharf_failures", node.name),
         ...(node.config ? { config: node.config } : {}),
       };
+    case "unit_test":
+      // Compiled by compileUnitTest, which needs the whole graph's SQL.
+      return undefined;
     case "singular_test":
       return {
         kind: "test",

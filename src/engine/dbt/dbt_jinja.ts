@@ -68,7 +68,8 @@ const NEEDS_WAREHOUSE = [
 const BLOCKS: Record<string, string> = {
   test:
     "{% test %} blocks (custom generic tests) belong in the macro paths or tests/generic/, not in a model",
-  snapshot: "{% snapshot %} blocks (snapshots) are not run by wharf yet",
+  snapshot:
+    "{% snapshot %} blocks belong in the files of snapshot-paths (snapshots/), one per file",
   materialization: "custom materializations are not run by wharf",
   docs:
     "{% docs %} blocks belong in .md files of the project's folders (or docs-paths), not in SQL",

@@ -61,7 +61,7 @@ const NOT_YET: Record<string, string> = {
   tests: "test configs",
   data_tests: "test configs",
   sources: "source configs",
-  "unit_tests": "unit tests",
+  "unit_tests": "unit test configs",
   quoting: "quoting configs",
   "query-comment": "query comments",
   flags: "project flags",

@@ -27,7 +27,13 @@ import type {
   ConfiguredProject,
   ConfiguredTest,
 } from "../project/merge_config.ts";
-import { parseNodes } from "../project/parse_nodes.ts";
+import { parseNodes, type SqlParser } from "../project/parse_nodes.ts";
+import {
+  type DeclaredUnitTest,
+  parseInputCall,
+  resolveUnitTests,
+} from "../project/read_unit_tests.ts";
+import { extractRelations, trimSql } from "../project/relations.ts";
 import { type RenderHook, renderSql } from "../project/render.ts";
 import type { DeclaredTest } from "../project/read_yaml.ts";
 import { closest } from "../suggest.ts";
@@ -35,7 +41,16 @@ import { incremental } from "../materializations/incremental.ts";
 import { testKind } from "../test_kinds/index.ts";
 import { MODEL_MARK, readMark } from "../test_kinds/rendered.ts";
 import { testConfigSchema, toTestConfig } from "../test_kinds/test_config.ts";
-import type { GenericTestNode, Project, SeedNode, Severity } from "../types.ts";
+import type {
+  GenericTestNode,
+  ModelConfig,
+  ModelNode,
+  Project,
+  SeedNode,
+  Severity,
+  UnitTestNode,
+} from "../types.ts";
+import { materialization } from "../materializations/index.ts";
 import { YamlFile } from "../yaml/yaml_file.ts";
 import { type ConfigTree, readConfigTree } from "./config_tree.ts";
 import { commonContext, type RunContext } from "./dbt_context.ts";
@@ -49,9 +64,9 @@ import { type NodeProperties, readProperties, type SourceTable } from "./propert
 /** Schemas a dbt model may not build in: wharf's own and DuckDB's catalogs. */
 const RESERVED = ["raw", "wharf", "wharf_failures", "information_schema", "pg_catalog"];
 
-/** A model or seed file of the project. */
+/** A model, seed or snapshot file of the project. */
 interface NodeFile {
-  kind: "model" | "seed";
+  kind: "model" | "seed" | "snapshot";
   path: string;
   /** The name `ref()` uses: the file's name, lower-cased. */
   name: string;
@@ -68,6 +83,8 @@ interface NodeFile {
   sql?: string;
   /** False when its first render failed (it is left out; its problem is reported). */
   ok: boolean;
+  /** A snapshot's own config (`unique_key`, `strategy`, …, `schema`, `target_schema`), merged. */
+  snapshot?: Record<string, unknown>;
 }
 
 function quote(name: string): string {
@@ -183,6 +200,7 @@ async function discover(root: string, unit: Unit, issues: ProjectIssue[]) {
     analyses: [] as string[],
     /** `.md` files: their docs blocks. */
     docs: [] as string[],
+    snapshots: [] as NodeFile[],
   };
   const walk = async (
     folders: readonly string[],
@@ -222,7 +240,8 @@ async function discover(root: string, unit: Unit, issues: ProjectIssue[]) {
     if (extname(file).toLowerCase() === ".csv") out.seeds.push(nodeFile("seed", file, parts));
   });
   await walk(dbt.paths.tests, async (file, parts) => {
-    if (extname(file).toLowerCase() !== ".sql") return;
+    // tests/fixtures/ holds unit tests' fixture files, not tests.
+    if (extname(file).toLowerCase() !== ".sql" || parts[0] === "fixtures") return;
     const text = await Deno.readTextFile(file);
     if (parts[0] === "generic" || /\{%-?\s*test\s/.test(text)) {
       // Custom generic tests are macros (`test_<name>`), as dbt makes them.
@@ -242,13 +261,27 @@ async function discover(root: string, unit: Unit, issues: ProjectIssue[]) {
       });
     }
   });
-  await walk(dbt.paths.snapshots, (file) => {
-    if (extname(file).toLowerCase() === ".sql") {
+  await walk(dbt.paths.snapshots, async (file, parts) => {
+    if (extname(file).toLowerCase() !== ".sql") return;
+    const blocks = snapshotBlocks(await Deno.readTextFile(file));
+    if (blocks.length !== 1) {
       issue(
         rel(file),
-        "snapshots are not run by wharf yet: remove the file, or run this project with dbt",
+        blocks.length === 0
+          ? "no {% snapshot <name> %} … {% endsnapshot %} block: a file of snapshot-paths holds one snapshot"
+          : `${blocks.length} {% snapshot %} blocks (${
+            blocks.join(", ")
+          }): wharf reads one snapshot per file; move each into a file of its own`,
       );
+      return;
     }
+    out.snapshots.push({
+      ...nodeFile("model", file, parts),
+      kind: "snapshot",
+      name: blocks[0]!.toLowerCase(),
+      fqn: [unit.name, ...parts.slice(0, -1), blocks[0]!],
+      snapshot: {},
+    });
   });
   await walk(unit.package === undefined ? dbt.paths.analyses : [], (file) => {
     if (extname(file).toLowerCase() === ".sql") out.analyses.push(rel(file));
@@ -259,6 +292,65 @@ async function discover(root: string, unit: Unit, issues: ProjectIssue[]) {
     }
   }
   return out;
+}
+
+/** The names of the `{% snapshot <name> %}` blocks of a file, in order. */
+function snapshotBlocks(text: string): string[] {
+  return [...text.matchAll(/\{%-?\s*snapshot\s+([A-Za-z_]\w*)\s*-?%\}/g)].map((m) => m[1]!);
+}
+
+/**
+ * A snapshot file's text with its `{% snapshot %}`/`{% endsnapshot %}` tags
+ * blanked (their line breaks kept, so lines stay the file's): the SELECT
+ * and its `{{ config(...) }}`, rendered as a model's SQL is.
+ */
+function snapshotBody(text: string): string {
+  return text.replace(
+    /\{%-?\s*(?:snapshot\s+[A-Za-z_]\w*|endsnapshot)\s*-?%\}/g,
+    (tag) => tag.replace(/[^\n]/g, ""),
+  );
+}
+
+/** The keys of a snapshot's `config(...)` that the snapshot materialization reads. */
+function snapshotSettings(raw: Record<string, unknown>): Record<string, unknown> {
+  const own = ["unique_key", ...materialization("snapshot").configKeys];
+  const out = Object.fromEntries(Object.entries(raw).filter(([k]) => own.includes(k)));
+  if (raw.materialized === "snapshot") out.materialized = raw.materialized;
+  return out;
+}
+
+/** A snapshot's model config from its settings, each problem added to `issues` at its file. */
+function snapshotConfig(n: NodeFile, issues: ProjectIssue[]): ModelConfig {
+  const { unique_key: key, materialized: _m, ...options } = n.snapshot!;
+  const problem = (message: string) => issues.push({ message, location: { file: n.path } });
+  const snapshot = materialization("snapshot");
+  const parsed = snapshot.config.safeParse(options);
+  if (!parsed.success) {
+    for (const i of parsed.error.issues) {
+      problem(`config(${i.path.join(".")}=…) of snapshot ${n.name}: ${i.message}`);
+    }
+  }
+  const uniqueKey = typeof key === "string"
+    ? [key]
+    : Array.isArray(key) && key.every((k) => typeof k === "string")
+    ? key as string[]
+    : [];
+  if (key !== undefined && uniqueKey.length === 0) {
+    problem(`config(unique_key=…) of snapshot ${n.name}: expected a column name or a list of them`);
+  }
+  const config: ModelConfig = {
+    materialized: "snapshot",
+    uniqueKey,
+    tags: n.config.tags ?? [],
+    enabled: true,
+    options: parsed.success ? options : {},
+  };
+  if (parsed.success) {
+    for (const p of snapshot.problems(options, config)) {
+      problem(`config(${p.key}=…) of snapshot ${n.name}: ${p.message}`);
+    }
+  }
+  return config;
 }
 
 /**
@@ -327,6 +419,7 @@ export async function loadDbtProject(
     tests: found.flatMap((f) => f.tests),
     macros: found.flatMap((f) => f.macros),
     analyses: found.flatMap((f) => f.analyses),
+    snapshots: found.flatMap((f) => f.snapshots),
   };
   /** The package of each test file (absent: the project's). */
   const testPackage = new Map<string, string>(
@@ -356,6 +449,8 @@ export async function loadDbtProject(
       readProperties(
         root,
         f.properties,
+        // Unit tests' fixture files: tests/fixtures of each test path.
+        units[i]!.paths.tests.map((t) => relative(root, join(units[i]!.dir, t, "fixtures"))),
         docs.describe,
         {
           has: (name) => jinja.customTest(name, units[i]!.package) !== undefined,
@@ -376,6 +471,7 @@ export async function loadDbtProject(
     files: unitProps.flatMap((p) => p.files),
     sources: unitProps.flatMap((p) => p.sources),
     tests: new Map(unitProps.flatMap((p) => [...p.tests])),
+    unitTests: unitProps.flatMap((p) => p.unitTests),
   };
   const projectFile = new YamlFile(
     DBT_PROJECT_FILE,
@@ -408,9 +504,9 @@ export async function loadDbtProject(
     return [...(pkgTree?.configsFor(n.fqn) ?? []), ...tree.configsFor(n.fqn)];
   };
 
-  // Names: one namespace for models and seeds per package, as ref() has.
+  // Names: one namespace for models, seeds and snapshots per package, as ref() has.
   const byName = new Map<string, NodeFile[]>();
-  for (const n of [...files.models, ...files.seeds]) {
+  for (const n of [...files.models, ...files.seeds, ...files.snapshots]) {
     const same = byName.get(n.name) ?? [];
     const first = same.find((o) => o.package === n.package);
     if (first) {
@@ -586,11 +682,24 @@ export async function loadDbtProject(
           recorded.configs.push({ meta: raw });
           return "";
         }
+        const own = self?.snapshot ? snapshotSettings(raw) : {};
+        if (self?.snapshot) Object.assign(self.snapshot, own);
         recorded.configs.push(
           readNodeConfig(
-            raw,
+            Object.fromEntries(Object.entries(raw).filter(([k]) => !(k in own))),
             "model",
-            (key, message) => jinja.problem(`config(${key}=…): ${message}`, /config\s*\(/),
+            (key, message) =>
+              jinja.problem(
+                `config(${key}=…): ${message}${
+                  self?.snapshot && message.startsWith("unknown config")
+                    ? `, and a snapshot's ${
+                      ["unique_key", ...materialization("snapshot").configKeys].map((k) => `"${k}"`)
+                        .join(", ")
+                    }`
+                    : ""
+                }`,
+                /config\s*\(/,
+              ),
           ),
         );
         return "";
@@ -631,15 +740,17 @@ export async function loadDbtProject(
   await Promise.all(
     [
       ...files.models,
+      ...files.snapshots,
       ...files.tests.map((path) => ({ path })),
       ...files.analyses.map((path) => ({ path })),
     ].map(async (n) => {
-      texts.set(n.path, await Deno.readTextFile(join(root, n.path)));
+      const text = await Deno.readTextFile(join(root, n.path));
+      texts.set(n.path, "snapshot" in n ? snapshotBody(text) : text);
     }),
   );
-  for (const m of files.models) {
+  for (const m of [...files.models, ...files.snapshots]) {
     if (!m.ok) continue;
-    m.config = mergeNodeConfigs([...treeConfigs(m), m.props?.config ?? {}]);
+    m.config = mergeNodeConfigs([...(m.snapshot ? [] : treeConfigs(m)), m.props?.config ?? {}]);
     const recorded = { configs: [] as NodeConfig[], relations: [] as string[] };
     try {
       jinja.render(
@@ -695,10 +806,14 @@ export async function loadDbtProject(
     return rendered.text.trim();
   };
   const relations = new Map<string, NodeFile>();
-  for (const n of [...files.models, ...files.seeds]) {
+  for (const n of [...files.models, ...files.seeds, ...files.snapshots]) {
     if (!n.ok || n.config.enabled === false) continue;
     try {
-      n.schema = generated("generate_schema_name", n.config.schema, n);
+      // A snapshot's target_schema is its schema as written (dbt's older key); its schema is custom.
+      const targetSchema = n.snapshot?.target_schema;
+      n.schema = typeof targetSchema === "string"
+        ? targetSchema
+        : generated("generate_schema_name", (n.snapshot?.schema as string) ?? n.config.schema, n);
       n.alias = generated("generate_alias_name", n.config.alias, n);
     } catch (err) {
       if (!(err instanceof RenderProblem)) throw err;
@@ -745,7 +860,9 @@ export async function loadDbtProject(
   }
 
   // Second pass: the SQL, through the render hook.
-  const byPath = new Map<string, NodeFile>(files.models.map((m) => [m.path, m]));
+  const byPath = new Map<string, NodeFile>(
+    [...files.models, ...files.snapshots].map((m) => [m.path, m]),
+  );
   const testRecords = new Map<string, { configs: NodeConfig[]; relations: string[] }>();
   const modelRecords = new Map<string, string[]>();
   const hook: RenderHook = (path, text, context) => {
@@ -756,17 +873,20 @@ export async function loadDbtProject(
     const name = file?.name ?? basename(path, extname(path)).toLowerCase();
     const node = { kind: context.kind, name, path, file, fqn: file?.fqn };
     const pkg = file?.package ?? testPackage.get(path);
-    const full = jinja.render(path, text, nodeContext({ ...node, package: pkg }, 2, recorded), pkg);
+    const body = file?.snapshot ? snapshotBody(text) : text;
+    const full = jinja.render(path, body, nodeContext({ ...node, package: pkg }, 2, recorded), pkg);
     if (file?.config.materialized !== "incremental") return full;
     const later = jinja.render(
       path,
-      text,
+      body,
       nodeContext({ ...node, package: pkg }, 2, recorded, true),
       pkg,
     );
     return later.text === full.text ? full : bothRuns(full, later);
   };
-  const models = files.models.filter((m) => m.ok && m.id && m.config.enabled !== false);
+  const models = [...files.models, ...files.snapshots].filter((m) =>
+    m.ok && m.id && m.config.enabled !== false
+  );
   const { rendered, issues: renderIssues } = await renderSql(
     [
       ...models.map((m) => ({ path: m.path, kind: "model" as const, id: m.id! })),
@@ -809,7 +929,7 @@ export async function loadDbtProject(
       path: m.path,
       description: m.props?.description ?? "",
       columns: m.props?.columns ?? [],
-      config: {
+      config: m.snapshot ? snapshotConfig(m, issues) : {
         materialized: m.config.materialized ?? "view",
         uniqueKey: m.config.unique_key ?? [],
         tags: m.config.tags ?? [],
@@ -872,6 +992,24 @@ export async function loadDbtProject(
       if (!seen.has(relation)) m.checkRefs.push({ relation, offset: 0, line: 1 });
     }
   }
+
+  const unitTests = await dbtUnitTests(props.unitTests, {
+    models: parsed.models,
+    // Unit tests name models as ref() does from the project: its own first.
+    byName: new Map(
+      [...byName].map(([name, nodes]) => [
+        name,
+        nodes.find((n) => n.package === undefined) ?? nodes[0]!,
+      ]),
+    ),
+    sources,
+    render: (model, test) => {
+      const file = relations.get(model.id)!;
+      const context = nodeContext({ ...file, file }, 2, { configs: [], relations: [] });
+      return jinja.render(file.path, texts.get(file.path)!, overridden(context, test, jinja));
+    },
+    parse: options.parse ?? parseSql,
+  });
 
   // Generic tests of models, seeds and sources.
   const tests: GenericTestNode[] = [];
@@ -1013,8 +1151,159 @@ export async function loadDbtProject(
     models: parsed.models,
     seeds,
     tests: [...tests, ...parsed.tests],
+    unitTests,
     macros: [],
     declaredSources: [...new Set(props.sources.map((s) => s.relation))],
     issues: [...issues, ...yamlIssues, ...parsed.issues],
   };
+}
+
+/**
+ * `context` with a unit test's overrides: `var()` and `env_var()` give the
+ * test's values first, and each overridden macro (`is_incremental`,
+ * `invocation_id`, …) returns the test's value. Only what the model's own
+ * SQL calls is overridden, as in dbt; a macro of the project itself is an
+ * error (wharf does not override those yet), and so is a name that is no macro.
+ */
+function overridden(
+  context: Record<string, unknown>,
+  test: DeclaredUnitTest,
+  jinja: DbtJinja,
+): Record<string, unknown> {
+  const out = { ...context };
+  const call = (fn: unknown, args: unknown[]) => (fn as (...a: unknown[]) => unknown)(...args);
+  out.var = (...args: unknown[]) => {
+    const name = String(splitArgs(args).positional[0]);
+    return name in test.vars ? test.vars[name] : call(context.var, args);
+  };
+  out.env_var = (...args: unknown[]) => {
+    const name = String(splitArgs(args).positional[0]);
+    return test.envVars[name] ?? call(context.env_var, args);
+  };
+  for (const [name, value] of Object.entries(test.macros)) {
+    if (jinja.hasMacro(name)) {
+      throw new RenderProblem(
+        `overrides.macros: "${name}" is a macro of the project, which wharf does not override in unit tests yet: give its inputs rows that make it right instead`,
+      );
+    } else if (name in context && !name.startsWith("__")) {
+      out[name] = typeof context[name] === "function" ? () => value : value;
+    } else {
+      const guess = closest(name, Object.keys(context).filter((k) => !k.startsWith("__")));
+      throw new RenderProblem(
+        `overrides.macros: no macro "${name}" the model can call${
+          guess ? ` (did you mean "${guess}"?)` : ""
+        }`,
+      );
+    }
+  }
+  return out;
+}
+
+/** What resolving a dbt project's unit tests needs from its loader. */
+interface DbtUnitTestContext {
+  models: readonly ModelNode[];
+  byName: ReadonlyMap<string, NodeFile>;
+  sources: ReadonlyMap<string, SourceTable>;
+  /** The model's SQL rendered again with the test's overrides. */
+  render(model: ModelNode, test: DeclaredUnitTest): { text: string; sourceLines: number[] };
+  parse: SqlParser;
+}
+
+/**
+ * Resolves a dbt project's unit tests (`ref()`/`source()` inputs, model by
+ * name), and renders the model again for each test that overrides vars,
+ * macros or environment variables.
+ */
+async function dbtUnitTests(
+  declared: readonly DeclaredUnitTest[],
+  ctx: DbtUnitTestContext,
+): Promise<UnitTestNode[]> {
+  const inputNames = new Map<string, string>();
+  for (const [name, n] of ctx.byName) if (n.id) inputNames.set(n.id, `ref('${name}')`);
+  for (const s of ctx.sources.values()) {
+    inputNames.set(s.relation, `source('${s.source}', '${s.table}')`);
+  }
+  const resolved = resolveUnitTests(declared, {
+    model(written) {
+      const name = written.toLowerCase();
+      const file = ctx.byName.get(name);
+      const model = file?.kind === "model" ? ctx.models.find((m) => m.id === file.id) : undefined;
+      if (model) return model;
+      if (file?.kind === "model") return `model "${written}" is disabled or could not be read`;
+      const guess = closest(
+        name,
+        [...ctx.byName.values()].filter((n) => n.kind === "model").map((n) => n.name),
+      );
+      return `no model "${written}"${guess ? ` (did you mean "${guess}"?)` : ""}`;
+    },
+    input(written) {
+      const call = parseInputCall(written);
+      if (call?.kind === "ref") {
+        const name = (call.args.at(-1) ?? "").toLowerCase();
+        const id = ctx.byName.get(name)?.id;
+        if (id) return id;
+        const guess = closest(name, [...ctx.byName.keys()]);
+        return {
+          error: `ref('${name}'): no model or seed named "${name}"${
+            guess ? ` (did you mean "${guess}"?)` : ""
+          }`,
+        };
+      }
+      if (call?.kind === "source") {
+        const key = call.args.join(".");
+        const found = ctx.sources.get(key);
+        if (found) return found.relation;
+        const guess = closest(key, [...ctx.sources.keys()]);
+        return {
+          error: `${written}: no such table in the project's sources${
+            guess ? ` (did you mean "source('${guess.replace(".", "', '")}')"?)` : ""
+          }`,
+        };
+      }
+      return {
+        error:
+          `expected ref('<model or seed>'), source('<source>', '<table>') or this, got "${written}"`,
+      };
+    },
+    inputName: (relation) => inputNames.get(relation) ?? relation,
+    isSeed: (relation) =>
+      [...ctx.byName.values()].some((n) => n.kind === "seed" && n.id === relation),
+    envVars: true,
+  });
+  const out: UnitTestNode[] = [];
+  for (const { test, declared: d } of resolved) {
+    if (
+      !Object.keys(d.vars).length && !Object.keys(d.macros).length && !Object.keys(d.envVars).length
+    ) {
+      out.push(test);
+      continue;
+    }
+    const model = ctx.models.find((m) => m.id === test.model)!;
+    let rendered: { text: string; sourceLines: number[] };
+    try {
+      rendered = ctx.render(model, d);
+    } catch (err) {
+      if (!(err instanceof RenderProblem)) throw err;
+      d.file.report(
+        [...d.path, "overrides"],
+        `Cannot render ${model.path} with these overrides: ${err.message}`,
+      );
+      continue;
+    }
+    const [parsed] = await ctx.parse([trimSql(rendered.text)]);
+    if (!parsed?.ok) {
+      d.file.report(
+        [...d.path, "overrides"],
+        `Cannot parse ${model.path} rendered with these overrides: ${
+          parsed?.message ?? "no result"
+        }`,
+      );
+      continue;
+    }
+    out.push({
+      ...test,
+      sql: { text: rendered.text, refs: extractRelations(parsed.ast, rendered.text) },
+    });
+  }
+  return out;
 }

@@ -90,7 +90,8 @@ export const DBT_MATERIALIZATIONS: readonly string[] = [
 
 /** dbt materializations wharf does not run for dbt projects yet. */
 const MATERIALIZATIONS_NOT_YET: Record<string, string> = {
-  snapshot: "snapshots are not run by wharf yet",
+  snapshot:
+    "a snapshot is a {% snapshot <name> %} block in a file of snapshot-paths (snapshots/), not a model",
   external:
     "dbt-duckdb's external materialization is not run by wharf yet (wharf's own external models take location and partition_by in a plain-SQL project)",
   materialized_view: "materialized views are not run by wharf yet",

@@ -7,7 +7,9 @@
  *
  * @module
  */
+import { join } from "node:path";
 import type { ProjectIssue } from "../errors.ts";
+import { type DeclaredUnitTest, readUnitTests } from "../project/read_unit_tests.ts";
 import {
   type CustomTests,
   type DeclaredTest,
@@ -58,6 +60,8 @@ export interface Properties {
   seeds: Map<string, NodeProperties>;
   sources: SourceTable[];
   tests: Map<string, TestProperties>;
+  /** `unit_tests:`, not yet resolved against the models. */
+  unitTests: DeclaredUnitTest[];
   issues: ProjectIssue[];
 }
 
@@ -294,7 +298,16 @@ function readSources(file: YamlFile, raw: unknown): SourceTable[] {
   return out;
 }
 
-const TOP_KEYS = ["version", "models", "seeds", "sources", "macros", "data_tests", "tests"];
+const TOP_KEYS = [
+  "version",
+  "models",
+  "seeds",
+  "sources",
+  "macros",
+  "data_tests",
+  "tests",
+  "unit_tests",
+];
 const TOP_NOT_YET = [
   "snapshots",
   "exposures",
@@ -302,7 +315,6 @@ const TOP_NOT_YET = [
   "semantic_models",
   "saved_queries",
   "groups",
-  "unit_tests",
   "analyses",
 ];
 
@@ -324,6 +336,7 @@ const TOP_NOT_YET = [
 export async function readProperties(
   root: string,
   paths: readonly string[],
+  fixtureFolders: readonly string[] = [],
   render?: Describe,
   custom?: CustomTests,
 ): Promise<Properties> {
@@ -340,6 +353,7 @@ export async function readProperties(
     seeds: new Map(),
     sources: [],
     tests: new Map(),
+    unitTests: [],
     issues: [],
   };
   for (const file of files) {
@@ -366,6 +380,12 @@ export async function readProperties(
       }
     }
     out.sources.push(...readSources(file, data.sources));
+    out.unitTests.push(
+      ...readUnitTests(file, data.unit_tests, {
+        root,
+        folders: fixtureFolders.map((f) => join(root, f)),
+      }),
+    );
     for (const m of named(file, ["macros"], data.macros)) {
       checkKeys(file, m.path, m.value, `macro "${m.name}"`, [
         "name",

@@ -147,11 +147,10 @@ export function buildGraph(
       nodes.set(id, { kind: "source", id, name: id.split(".").pop()! });
     }
   }
-  for (const n of [...project.seeds, ...project.models, ...project.tests]) nodes.set(n.id, n);
-  const relations = [...nodes.values()].filter((n) =>
-    n.kind !== "generic_test" && n.kind !== "singular_test"
-  )
-    .map((n) => n.id);
+  for (
+    const n of [...project.seeds, ...project.models, ...project.tests, ...project.unitTests ?? []]
+  ) nodes.set(n.id, n);
+  const relations = [...nodes.values()].filter((n) => !n.kind.endsWith("_test")).map((n) => n.id);
   const byName = new Map<string, string[]>();
   for (const id of relations) {
     const name = id.split(".").pop()!;
@@ -281,6 +280,9 @@ export function buildGraph(
       if (n.kind === "model") {
         for (const r of n.checkRefs) addParent(n.id, resolve(r.relation, n.path, {}));
       }
+    } else if (n.kind === "unit_test") {
+      // A unit test goes with its model (selected with it); it reads none of the warehouse's data.
+      addParent(n.id, n.model);
     } else if (n.kind === "generic_test") {
       addParent(n.id, n.attachedTo);
       if (n.test.reads.length) {

@@ -2,7 +2,8 @@
  * dbt-style node selection: `name`, `layer.name`, `layer`, `+name` (with ancestors),
  * `name+` (with descendants), `2+name` / `name+1` (bounded depth),
  * `tag:x`, `path:models/staging`, `layer:staging`, `catalog:lake` (built into or
- * read from an attached database), `type:seed`, `*` in names (`lake.*`);
+ * read from an attached database), `type:seed`, `test_type:unit|data|generic|singular`,
+ * `*` in names (`lake.*`);
  * space-separated selectors are a union, comma-joined ones an intersection.
  *
  * @module
@@ -11,6 +12,7 @@ import { UsageError } from "../errors.ts";
 import type { Graph } from "./build_graph.ts";
 import { closest } from "../suggest.ts";
 import type { ProjectNode } from "../types.ts";
+import { isSnapshot } from "../materializations/index.ts";
 
 function globToRegExp(glob: string): RegExp {
   const body = glob.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replaceAll("*", ".*");
@@ -23,8 +25,16 @@ function nodePath(n: ProjectNode): string | undefined {
 
 function nodeTags(n: ProjectNode): string[] {
   if (n.kind === "model") return n.config.tags;
-  if (n.kind === "seed") return n.tags;
+  if (n.kind === "seed" || n.kind === "unit_test") return n.tags;
   return [];
+}
+
+/** dbt's test types: `unit` (unit tests), `data` (generic and singular data tests). */
+function testType(n: ProjectNode): string | undefined {
+  if (n.kind === "unit_test") return "unit";
+  if (n.kind === "generic_test") return "generic";
+  if (n.kind === "singular_test") return "singular";
+  return undefined;
 }
 
 function nodeCatalog(n: ProjectNode): string | undefined {
@@ -61,11 +71,17 @@ function matchAtom(graph: Graph, atom: string): Set<string> {
         hit = re.test(nodeCatalog(n) ?? "");
         break;
       case "type":
-        hit = re.test(n.kind) || (value === "test" && n.kind.endsWith("_test"));
+        hit = isSnapshot(n)
+          ? re.test("snapshot")
+          : re.test(n.kind) || (value === "test" && n.kind.endsWith("_test"));
+        break;
+      case "test_type":
+        hit = re.test(testType(n) ?? "") ||
+          (value === "data" && (n.kind === "generic_test" || n.kind === "singular_test"));
         break;
       default:
         throw new UsageError(
-          `Unknown selector method "${method}" in "${atom}": use tag:, path:, layer:, catalog: or type:`,
+          `Unknown selector method "${method}" in "${atom}": use tag:, path:, layer:, catalog:, type: or test_type:`,
         );
     }
     if (hit) out.add(n.id);
@@ -89,7 +105,9 @@ function candidates(graph: Graph, method: string): string[] {
     case "catalog":
       return values((n) => [nodeCatalog(n)]);
     case "type":
-      return ["model", "seed", "source", "test"];
+      return ["model", "seed", "snapshot", "source", "test"];
+    case "test_type":
+      return ["unit", "data", "generic", "singular"];
     default:
       return values((n) => [n.name, n.id]);
   }
@@ -116,7 +134,8 @@ function noMatch(graph: Graph, atom: string, method: string, value: string): Usa
     ? ` (did you mean ${quote(holding.slice(0, 4)).replace(/, ([^,]*)$/, " or $1")}?)`
     : guess
     ? ` (did you mean "${prefix}${guess}"?)`
-    : method === "tag" || method === "layer" || method === "catalog" || method === "type"
+    : method === "tag" || method === "layer" || method === "catalog" || method === "type" ||
+        method === "test_type"
     ? known.length
       ? `: known ${method}s are ${quote([...known].sort())}`
       : `: there are no ${method}s`

@@ -10,7 +10,7 @@
 import { join } from "node:path";
 import { z } from "zod";
 import type { EngineConfig } from "../config.ts";
-import { MATERIALIZATIONS } from "../materializations/index.ts";
+import { findMaterialization, MODEL_MATERIALIZATIONS } from "../materializations/index.ts";
 import { closest } from "../suggest.ts";
 import type { ProjectFiles } from "./discover_files.ts";
 import { COMMON_TEST_KEYS } from "../test_kinds/common.ts";
@@ -18,6 +18,7 @@ import { testConfigSchema, testConfigShape, toTestConfig } from "../test_kinds/t
 import { TEST_KINDS, testKind } from "../test_kinds/index.ts";
 import type { ColumnDoc, GenericTest, Severity, TestConfig } from "../types.ts";
 import { describe, YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
+import { type DeclaredUnitTest, readUnitTests } from "./read_unit_tests.ts";
 import {
   flag,
   isRecord,
@@ -94,13 +95,17 @@ export interface ProjectYaml {
   models: ModelEntry[];
   seeds: SeedEntry[];
   tests: TestEntry[];
+  /** `unit_tests:` of the models' YAML files. */
+  unitTests: DeclaredUnitTest[];
+  /** Entries of `snapshots:` in the snapshots folder's YAML (their config's materialization: snapshot). */
+  snapshots: ModelEntry[];
 }
 
 const testConfig = testConfigSchema;
 
-/** Every key of a materialization's settings, in registry order. */
+/** Every key of a model materialization's settings, in registry order. */
 const SETTING_KEYS: readonly string[] = [
-  ...new Set(MATERIALIZATIONS.flatMap((m) => m.configKeys)),
+  ...new Set(MODEL_MATERIALIZATIONS.flatMap((m) => m.configKeys)),
 ];
 
 const modelConfig = mapping("a model's config", {
@@ -118,6 +123,12 @@ const testCommon = mapping("a test", {
   ...testConfigShape,
 }, { open: true });
 
+const snapshotConfig = mapping("a snapshot's config", {
+  unique_key: textList().optional(),
+  tags: textList().optional(),
+  enabled: flag().optional(),
+}, { alsoKnown: findMaterialization("snapshot")!.configKeys });
+
 const seedConfig = mapping("a seed's config", {
   column_types: z.record(z.string(), text("a DuckDB type name"), {
     error: (iss) => `expected a mapping of column to type, got ${describe(iss.input)}`,
@@ -129,6 +140,7 @@ const seedConfig = mapping("a seed's config", {
 function entriesOf(
   file: YamlFile,
   keys: readonly string[],
+  alsoKnown: readonly string[] = [],
 ): { path: YamlPath; name: string; value: Record<string, unknown> }[] {
   if (file.data === undefined || file.data === null) return [];
   const top = readValue(
@@ -140,7 +152,7 @@ function entriesOf(
         ["version", z.unknown().optional()],
         ...keys.map((k) => [k, list(z.unknown()).nullish()]),
       ]),
-      { expected: `a mapping with ${keys.map((k) => `"${k}:"`).join(" or ")}` },
+      { expected: `a mapping with ${keys.map((k) => `"${k}:"`).join(" or ")}`, alsoKnown },
     ),
     file.data,
   );
@@ -364,6 +376,7 @@ function described(what: string, extra: z.ZodRawShape) {
 
 const modelEntry = described("model", { checks: z.unknown().optional() });
 const seedEntry = described("seed", {});
+const snapshotEntry = described("snapshot", {});
 const testEntry = mapping((v) => `test "${String(v.name).toLowerCase()}"`, {
   name: z.string(),
   description: text().nullish(),
@@ -371,7 +384,7 @@ const testEntry = mapping((v) => `test "${String(v.name).toLowerCase()}"`, {
 });
 
 function readModels(file: YamlFile): ModelEntry[] {
-  return entriesOf(file, ["models"]).map(({ path, name, value }) => {
+  return entriesOf(file, ["models"], ["unit_tests"]).map(({ path, name, value }) => {
     readMapping(file, path, modelEntry, value);
     const entry: ModelEntry = { ...readDescribed(file, path, name, value), checks: value.checks };
     if (value.config === undefined || value.config === null) return entry;
@@ -381,6 +394,23 @@ function readModels(file: YamlFile): ModelEntry[] {
       Object.entries(value.config).filter(([k]) => SETTING_KEYS.includes(k)),
     );
     return { ...entry, config: { ...config, settings } };
+  });
+}
+
+function readSnapshots(file: YamlFile): ModelEntry[] {
+  const own = findMaterialization("snapshot")!.configKeys;
+  return entriesOf(file, ["snapshots"]).map(({ path, name, value }) => {
+    readMapping(file, path, snapshotEntry, value);
+    const entry: ModelEntry = { ...readDescribed(file, path, name, value), checks: undefined };
+    if (value.config === undefined || value.config === null) {
+      return { ...entry, config: { materialized: "snapshot", settings: {} } };
+    }
+    const config = readMapping(file, [...path, "config"], snapshotConfig, value.config);
+    if (!config || !isRecord(value.config)) return entry;
+    const settings = Object.fromEntries(
+      Object.entries(value.config).filter(([k]) => own.includes(k)),
+    );
+    return { ...entry, config: { ...config, materialized: "snapshot", settings } };
   });
 }
 
@@ -429,10 +459,20 @@ export async function readYaml(config: EngineConfig, files: ProjectFiles): Promi
   const modelYaml = await Promise.all(files.modelYaml.map(open));
   const seedYaml = await Promise.all(files.seedYaml.map(open));
   const testYaml = await Promise.all(files.testYaml.map(open));
+  const snapshotYaml = await Promise.all(files.snapshotYaml.map(open));
   return {
-    files: [...modelYaml, ...seedYaml, ...testYaml],
+    files: [...modelYaml, ...seedYaml, ...testYaml, ...snapshotYaml],
+    snapshots: snapshotYaml.flatMap(readSnapshots),
     models: modelYaml.flatMap(readModels),
     seeds: seedYaml.flatMap(readSeeds),
     tests: testYaml.flatMap(readTestEntries),
+    unitTests: modelYaml.flatMap((f) =>
+      isRecord(f.data)
+        ? readUnitTests(f, f.data.unit_tests, {
+          root: config.root,
+          folders: [join(config.paths.tests, "fixtures")],
+        })
+        : []
+    ),
   };
 }

@@ -14,10 +14,12 @@ import {
   varsMacro,
 } from "../compile/compile.ts";
 import { materialization, MATERIALIZATIONS } from "../materializations/index.ts";
+import { roleOf } from "../compile/compile_project.ts";
 import type { EventTimeRange } from "../materializations/materialization.ts";
 import { testStatus } from "../test_kinds/test_config.ts";
 import type { MacroFile } from "../types.ts";
 import { type NodeResult, recordResults } from "./run_log.ts";
+import { runUnitTest } from "./run_unit_test.ts";
 
 /** What to run: compiled nodes and, for each, the plan nodes it waits for. */
 export interface Plan {
@@ -123,6 +125,14 @@ async function runNode(
     case "seed":
       return { status: "success", rows: await wh.count(node.sql) };
     case "test": {
+      if (node.unit) {
+        const outcome = await runUnitTest(wh, node.unit, { macros: options.macros ?? [] });
+        return {
+          status: outcome.passed ? "pass" : "fail",
+          rows: outcome.rows,
+          message: outcome.message,
+        };
+      }
       const stored = node.config?.storeFailures !== false;
       let failures: number;
       if (stored) {
@@ -234,7 +244,7 @@ async function schedule(
       }
       finish({
         id: node.id,
-        kind: node.kind,
+        kind: roleOf(node),
         startedAt,
         endedAt: new Date(),
         compiledPath: options.compiledPaths?.get(node.id),
@@ -265,7 +275,7 @@ async function schedule(
       const now = new Date();
       finish({
         id: node.id,
-        kind: node.kind,
+        kind: roleOf(node),
         status: "skipped",
         startedAt: now,
         endedAt: now,
