@@ -207,6 +207,10 @@ Deno.test("packages: local ones are read, installed ones used, missing ones list
     await rows(db, "select * from main.monthly where orders > 0 order by month_index"),
     [{ month_index: 1, orders: "1" }, { month_index: 2, orders: "2" }],
   );
+  // The package's own vars: (tinyutil_months: 13) give its model 12 rows.
+  assert.deepEqual(await rows(db, "select count(*)::integer as n from main_util.util_numbers"), [
+    { n: 12 },
+  ]);
   const tables = await rows(
     db,
     "select table_name, table_type from information_schema.tables where table_schema = 'main_util'",

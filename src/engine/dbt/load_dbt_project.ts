@@ -52,6 +52,7 @@ import type {
 } from "../types.ts";
 import { materialization } from "../materializations/index.ts";
 import { YamlFile } from "../yaml/yaml_file.ts";
+import { isRecord } from "../yaml/yaml_schema.ts";
 import { type ConfigTree, readConfigTree } from "./config_tree.ts";
 import { commonContext, type RunContext } from "./dbt_context.ts";
 import { DbtJinja, type MacroFile, plain, RenderProblem, splitArgs } from "./dbt_jinja.ts";
@@ -573,6 +574,28 @@ export async function loadDbtProject(
     path: config.warehouse,
     threads: config.threads,
   };
+  /**
+   * The run as a package's templates see it: their `var()` reads the
+   * project's variables (scoped to the package, then global), then the
+   * package's own dbt_project.yml `vars:` (scoped, then global).
+   */
+  const packageRuns = new Map<string, RunContext>();
+  const runOf = (pkg: string | undefined): RunContext => {
+    if (pkg === undefined) return run;
+    const cached = packageRuns.get(pkg);
+    if (cached) return cached;
+    const own = packages.find((p) => p.name === pkg)?.project.vars ?? {};
+    const isScope = (key: string, value: unknown) =>
+      isRecord(value) && (key === dbt.project || packageNames.includes(key));
+    const globals = (vars: Record<string, unknown>) =>
+      Object.fromEntries(Object.entries(vars).filter(([k, v]) => !isScope(k, v)));
+    const scoped = (vars: Record<string, unknown>) =>
+      isRecord(vars[pkg]) ? vars[pkg] as Record<string, unknown> : {};
+    const vars = { ...globals(own), ...scoped(own), ...globals(dbt.vars), ...scoped(dbt.vars) };
+    const out = { ...run, dbt: { ...dbt, vars } };
+    packageRuns.set(pkg, out);
+    return out;
+  };
 
   /** The functions and values of one node's templates. */
   const nodeContext = (
@@ -602,7 +625,7 @@ export async function loadDbtProject(
       table: self?.alias ?? node.name,
     };
     return {
-      ...commonContext(jinja, run, phase),
+      ...commonContext(jinja, runOf(packageOf), phase),
       ref: (...args: unknown[]) => {
         const { positional, kwargs } = splitArgs(args);
         const at = /ref\s*\(/;
