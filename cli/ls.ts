@@ -16,18 +16,26 @@ export function lsCommand(): Command {
     )
     .option(
       "-s, --select <selector...>",
-      "nodes to include (name, layer.name, +name, name+, tag:x, path:dir)",
+      "nodes to include (name, layer.name, +name, name+, @name, tag:x, path:dir, source:x, config.materialized:table …)",
     )
     .option("--exclude <selector...>", "nodes to leave out")
+    .option("--selector <name>", "a selection named in the project's selectors.yml")
     .action(
-      async (opts: { select?: string[]; exclude?: string[] } & WidthOptions, self: Command) => {
+      async (
+        opts: { select?: string[]; exclude?: string[]; selector?: string } & WidthOptions,
+        self: Command,
+      ) => {
         const { inspectProject } = await import("../src/engine/run/run_project.ts");
         const { selectNodes } = await import("../src/engine/graph/select.ts");
         const { isSnapshot } = await import("../src/engine/materializations/index.ts");
         const width = cellWidth(opts, Deno.stdout.isTerminal());
         const config = await projectConfig(self);
         const cp = await inspectProject(config, config.db);
-        const rows = selectNodes(cp.graph, opts).map((id) => {
+        const rows = selectNodes(cp.graph, {
+          ...opts,
+          selectors: cp.selectors,
+          project: cp.project,
+        }).map((id) => {
           const n = cp.graph.nodes.get(id)!;
           return {
             id: n.id,

@@ -11,6 +11,7 @@
 import { Command, CommanderError } from "commander";
 import { buildCommand } from "./build.ts";
 import { compileCommand } from "./compile.ts";
+import { debugCommand } from "./debug.ts";
 import { demoCommand } from "./demo.ts";
 import { depsCommand } from "./deps.ts";
 import { docsCommand } from "./docs.ts";
@@ -24,6 +25,7 @@ import { seedCommand } from "./seed.ts";
 import { serveCommand } from "./serve.ts";
 import { showCommand } from "./show.ts";
 import { snapshotCommand } from "./snapshot.ts";
+import { sourceCommand } from "./source.ts";
 import { sqlCommand } from "./sql.ts";
 import { testCommand } from "./test.ts";
 import { ticCommand } from "./tic.ts";
@@ -62,6 +64,8 @@ export function createProgram(): Command {
       lsCommand(),
       compileCommand(),
       showCommand(),
+      sourceCommand(),
+      debugCommand(),
       depsCommand(),
       sqlCommand(),
       serveCommand(),

@@ -15,6 +15,7 @@ import { counted, resultLine, summaryLines } from "./output.ts";
 export interface RunNodesOptions {
   select?: string[];
   exclude?: string[];
+  selector?: string;
   threads?: string;
   fullRefresh?: boolean;
   eventTimeStart?: string;
@@ -27,9 +28,10 @@ export function withSelection(cmd: Command, builds: boolean): Command {
   cmd
     .option(
       "-s, --select <selector...>",
-      "nodes to include (name, layer.name, +name, name+, tag:x, path:dir)",
+      "nodes to include (name, layer.name, +name, name+, @name, tag:x, path:dir, source:x, config.materialized:table …)",
     )
     .option("--exclude <selector...>", "nodes to leave out, same syntax as --select")
+    .option("--selector <name>", "a selection named in the project's selectors.yml")
     .option(
       "--vars <name=value...>",
       "project variables for wharf_var('name') (or dbt's var()), overriding the project's: name=value, or dbt's '{name: value}'",
@@ -107,6 +109,7 @@ export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptio
     db: config.db,
     select: opts.select,
     exclude: opts.exclude,
+    selector: opts.selector,
     threads,
     fullRefresh: opts.fullRefresh,
     eventTimeStart: opts.eventTimeStart,

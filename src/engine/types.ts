@@ -177,8 +177,6 @@ export interface ModelNode {
   name: string;
   /** The attached database it is built into (`config: { database }`); absent: the warehouse. */
   catalog?: string;
-  /** dbt projects: the package it comes from; absent: the project's own. */
-  package?: string;
   /** Path relative to the project root. */
   path: string;
   sql: string;
@@ -196,6 +194,12 @@ export interface ModelNode {
   checkRefs: RelationRef[];
   /** Direct column references: output column → the `relation.column`s it is read from. */
   columnLineage: Record<string, string[]>;
+  /** dbt's fully qualified name (`[project, ...folders, file name]`); absent: from its path. */
+  fqn?: string[];
+  /** The dbt package it comes from; absent: the project itself. */
+  package?: string;
+  /** dbt projects: its config as merged (dbt_project.yml, properties, `config()`), for `config.<key>:`. */
+  dbtConfig?: Readonly<Record<string, unknown>>;
 }
 
 /** A CSV file in `models/seeds/`, loaded as `seeds.<name>`. */
@@ -203,14 +207,18 @@ export interface SeedNode {
   kind: "seed";
   id: string;
   name: string;
-  /** dbt projects: the package it comes from; absent: the project's own. */
-  package?: string;
   path: string;
   description: string;
   columns: ColumnDoc[];
   /** Column name to DuckDB type, overriding the sniffer. */
   columnTypes: Record<string, string>;
   tags: string[];
+  /** dbt's fully qualified name; absent: from its path. */
+  fqn?: string[];
+  /** The dbt package it comes from; absent: the project itself. */
+  package?: string;
+  /** dbt projects: its config as merged, for `config.<key>:`. */
+  dbtConfig?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -226,6 +234,40 @@ export interface SourceNode {
   catalog?: string;
   /** Referenced by a model but not landed (yet): only what does not need it can run. */
   missing?: boolean;
+}
+
+/** A unit of a freshness threshold. */
+export type FreshnessPeriod = "minute" | "hour" | "day";
+
+/** `warn_after` / `error_after`: how old the newest row may be. */
+export interface FreshnessThreshold {
+  count: number;
+  period: FreshnessPeriod;
+}
+
+/** A source table's `freshness:`, inherited from its source as dbt does. */
+export interface FreshnessRule {
+  warnAfter?: FreshnessThreshold;
+  errorAfter?: FreshnessThreshold;
+  /** A SQL condition the newest row is looked for under. */
+  filter?: string;
+}
+
+/** A table a `sources:` YAML entry declares. */
+export interface DeclaredSource {
+  /** The source's name (`source('name', …)`). */
+  source: string;
+  table: string;
+  /** `schema.identifier`, lower-cased: the relation it reads. */
+  relation: string;
+  /** The relation as SQL: `"schema"."identifier"`. */
+  sql: string;
+  /** The column (or SQL expression) holding when a row was loaded. */
+  loadedAtField?: string;
+  /** Absent: its freshness is not checked. */
+  freshness?: FreshnessRule;
+  /** Where the table is declared. */
+  location: SourceLocation;
 }
 
 /** A macro file in `sql/macros/`, run before models. */
@@ -257,6 +299,8 @@ export interface Project {
    * read as they are: the graph takes them as sources without asking the warehouse.
    */
   declaredSources?: string[];
+  /** The tables `sources:` YAML entries declare, with their freshness. */
+  sources?: DeclaredSource[];
   /** Problems found while loading, reported together. */
   issues: ProjectIssue[];
 }

@@ -208,6 +208,12 @@ browserTest(
     await page.keyboard.press("ArrowDown");
     const second = await page.locator("#nodes button").nth(1).getAttribute("data-id");
     await page.keyboard.press("Enter");
+    // The page answers the key press on its next render: wait for it (at most 5 s), then check.
+    await page.waitForFunction(
+      `document.querySelector("#details h2")?.textContent === ${JSON.stringify(second)}`,
+      undefined,
+      { timeout: 5000 },
+    ).catch(() => {});
     assert.equal(await page.locator("#details h2").innerText(), second);
     assert.equal(await pageOverflow(page), 0);
     assert.deepEqual(errors, []);

@@ -8,6 +8,7 @@ import { dirname, join, relative } from "node:path";
 import type { EngineConfig } from "../config.ts";
 import { CompileError, type ProjectIssue } from "../errors.ts";
 import { buildGraph, type Graph } from "../graph/build_graph.ts";
+import { type NamedSelector, readSelectors } from "../graph/read_selectors.ts";
 import { loadDbtProject } from "../dbt/load_dbt_project.ts";
 import { loadProject, type LoadProjectOptions } from "../project/load_project.ts";
 import type { Project } from "../types.ts";
@@ -23,6 +24,8 @@ export interface CompiledProject {
   compiled: Map<string, CompiledNode>;
   /** With `deferMissingSources`: raw tables referenced but not landed, and where. */
   missing: Map<string, ProjectIssue[]>;
+  /** The named selectors of the project's `selectors.yml`. */
+  selectors?: NamedSelector[];
 }
 
 /** Options of {@linkcode compileProject}. */
@@ -54,8 +57,10 @@ export async function compileProject(
   const { graph, issues, missing } = buildGraph(project, options.sources, {
     catalogs: options.catalogs,
   });
+  const { selectors, issues: selectorIssues } = await readSelectors(config.root);
   const all = [
     ...project.issues,
+    ...selectorIssues,
     ...issues,
     ...(options.deferMissingSources ? [] : [...missing.values()].flat()),
   ];
@@ -68,7 +73,13 @@ export async function compileProject(
       : compileNode(graph, node, { root: config.root });
     if (c) compiled.set(id, c);
   }
-  return { project, graph, compiled, missing: options.deferMissingSources ? missing : new Map() };
+  return {
+    project,
+    graph,
+    compiled,
+    missing: options.deferMissingSources ? missing : new Map(),
+    selectors,
+  };
 }
 
 /**

@@ -1007,9 +1007,14 @@ export async function loadDbtProject(
     columns: s.props?.columns ?? [],
     columnTypes: s.config.column_types ?? {},
     tags: s.config.tags ?? [],
+    fqn: s.fqn,
+    dbtConfig: s.config as Record<string, unknown>,
   }));
   const parsed = await parseNodes(configured, rendered, options.parse ?? parseSql);
   for (const m of parsed.models) {
+    const file = relations.get(m.id)!;
+    m.fqn = file.fqn;
+    m.dbtConfig = file.config as Record<string, unknown>;
     const seen = new Set(m.refs.map((r) => r.relation));
     for (const relation of new Set(modelRecords.get(m.id) ?? [])) {
       if (!seen.has(relation)) m.checkRefs.push({ relation, offset: 0, line: 1 });
@@ -1177,6 +1182,15 @@ export async function loadDbtProject(
     unitTests,
     macros: [],
     declaredSources: [...new Set(props.sources.map((s) => s.relation))],
+    sources: props.sources.map((s) => ({
+      source: s.source,
+      table: s.table,
+      relation: s.relation,
+      sql: s.sql,
+      ...(s.loadedAtField ? { loadedAtField: s.loadedAtField } : {}),
+      ...(s.freshness ? { freshness: s.freshness } : {}),
+      location: s.file.locate(s.path),
+    })),
     issues: [...issues, ...yamlIssues, ...parsed.issues],
   };
 }

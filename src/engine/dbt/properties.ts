@@ -17,8 +17,9 @@ import {
   readTests,
 } from "../project/read_yaml.ts";
 import { closest } from "../suggest.ts";
+import { type FreshnessLevel, inheritFreshness, readFreshness } from "../project/read_freshness.ts";
 import { testConfigSchema, toTestConfig } from "../test_kinds/test_config.ts";
-import type { ColumnDoc, Severity, TestConfig } from "../types.ts";
+import type { ColumnDoc, FreshnessRule, Severity, TestConfig } from "../types.ts";
 import { describe, YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
 import { isRecord, readValue } from "../yaml/yaml_schema.ts";
 import type { Describe } from "./docs_blocks.ts";
@@ -42,6 +43,10 @@ export interface SourceTable {
   description: string;
   columns: ColumnDoc[];
   tests: DeclaredTest[];
+  /** The column (or expression) holding when a row was loaded: the table's, else its source's. */
+  loadedAtField?: string;
+  /** Its freshness rule, inherited from its source; absent: not checked. */
+  freshness?: FreshnessRule;
 }
 
 /** A singular test's properties. */
@@ -225,11 +230,20 @@ function readNode(
   };
 }
 
-const SOURCE_KEYS = ["name", "description", "schema", "tables", "meta", "tags", "loader"];
-const SOURCE_NOT_YET = [
-  "database",
+const SOURCE_KEYS = [
+  "name",
+  "description",
+  "schema",
+  "tables",
+  "meta",
+  "tags",
+  "loader",
   "loaded_at_field",
   "freshness",
+];
+const SOURCE_NOT_YET = [
+  "database",
+  "loaded_at_query",
   "quoting",
   "overrides",
   "config",
@@ -244,10 +258,11 @@ const TABLE_KEYS = [
   "data_tests",
   "meta",
   "tags",
-];
-const TABLE_NOT_YET = [
   "loaded_at_field",
   "freshness",
+];
+const TABLE_NOT_YET = [
+  "loaded_at_query",
   "quoting",
   "external",
   "config",
@@ -265,6 +280,12 @@ function readSources(file: YamlFile, raw: unknown): SourceTable[] {
     const schema = s.value.schema === undefined
       ? s.name
       : text(file, [...s.path, "schema"], s.value.schema) || s.name;
+    const sourceLoadedAt = text(file, [...s.path, "loaded_at_field"], s.value.loaded_at_field);
+    const sourceFreshness: FreshnessLevel = readFreshness(
+      file,
+      [...s.path, "freshness"],
+      s.value.freshness,
+    );
     for (const t of named(file, [...s.path, "tables"], s.value.tables)) {
       checkKeys(
         file,
@@ -282,7 +303,15 @@ function readSources(file: YamlFile, raw: unknown): SourceTable[] {
         ...testsOf(file, [...t.path, "tests"], t.value.tests, undefined),
         ...testsOf(file, [...t.path, "data_tests"], t.value.data_tests, undefined),
       );
+      const loadedAt = text(file, [...t.path, "loaded_at_field"], t.value.loaded_at_field) ||
+        sourceLoadedAt;
+      const freshness = inheritFreshness(
+        sourceFreshness,
+        readFreshness(file, [...t.path, "freshness"], t.value.freshness),
+      );
       out.push({
+        ...(loadedAt ? { loadedAtField: loadedAt } : {}),
+        ...(freshness ? { freshness } : {}),
         file,
         path: t.path,
         source: s.name,

@@ -164,6 +164,7 @@ export async function loadProject(
     tests: [...configured.genericTests, ...parsed.tests],
     macros,
     unitTests,
+    sources: yaml.sources,
     issues: [
       ...files.issues,
       ...yamlIssues,

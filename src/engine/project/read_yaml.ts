@@ -16,7 +16,8 @@ import type { ProjectFiles } from "./discover_files.ts";
 import { COMMON_TEST_KEYS } from "../test_kinds/common.ts";
 import { testConfigSchema, testConfigShape, toTestConfig } from "../test_kinds/test_config.ts";
 import { TEST_KINDS, testKind } from "../test_kinds/index.ts";
-import type { ColumnDoc, GenericTest, Severity, TestConfig } from "../types.ts";
+import type { ColumnDoc, DeclaredSource, GenericTest, Severity, TestConfig } from "../types.ts";
+import { readSources } from "./read_sources.ts";
 import { describe, YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
 import { type DeclaredUnitTest, readUnitTests } from "./read_unit_tests.ts";
 import {
@@ -99,6 +100,8 @@ export interface ProjectYaml {
   unitTests: DeclaredUnitTest[];
   /** Entries of `snapshots:` in the snapshots folder's YAML (their config's materialization: snapshot). */
   snapshots: ModelEntry[];
+  /** The tables of `sources:` entries in model YAML. */
+  sources: DeclaredSource[];
 }
 
 const testConfig = testConfigSchema;
@@ -384,17 +387,21 @@ const testEntry = mapping((v) => `test "${String(v.name).toLowerCase()}"`, {
 });
 
 function readModels(file: YamlFile): ModelEntry[] {
-  return entriesOf(file, ["models"], ["unit_tests"]).map(({ path, name, value }) => {
-    readMapping(file, path, modelEntry, value);
-    const entry: ModelEntry = { ...readDescribed(file, path, name, value), checks: value.checks };
-    if (value.config === undefined || value.config === null) return entry;
-    const config = readMapping(file, [...path, "config"], modelConfig, value.config);
-    if (!config || !isRecord(value.config)) return entry;
-    const settings = Object.fromEntries(
-      Object.entries(value.config).filter(([k]) => SETTING_KEYS.includes(k)),
-    );
-    return { ...entry, config: { ...config, settings } };
-  });
+  // `sources:` is read by read_sources.ts.
+  return entriesOf(file, ["models", "sources"], ["unit_tests"]).filter((e) =>
+    e.path[0] === "models"
+  )
+    .map(({ path, name, value }) => {
+      readMapping(file, path, modelEntry, value);
+      const entry: ModelEntry = { ...readDescribed(file, path, name, value), checks: value.checks };
+      if (value.config === undefined || value.config === null) return entry;
+      const config = readMapping(file, [...path, "config"], modelConfig, value.config);
+      if (!config || !isRecord(value.config)) return entry;
+      const settings = Object.fromEntries(
+        Object.entries(value.config).filter(([k]) => SETTING_KEYS.includes(k)),
+      );
+      return { ...entry, config: { ...config, settings } };
+    });
 }
 
 function readSnapshots(file: YamlFile): ModelEntry[] {
@@ -474,5 +481,6 @@ export async function readYaml(config: EngineConfig, files: ProjectFiles): Promi
         })
         : []
     ),
+    sources: modelYaml.flatMap(readSources),
   };
 }

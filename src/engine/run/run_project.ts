@@ -38,6 +38,8 @@ export interface RunProjectOptions {
   db?: string;
   select?: readonly string[];
   exclude?: readonly string[];
+  /** `--selector NAME`: a selector of the project's `selectors.yml`. */
+  selector?: string;
   threads?: number;
   fullRefresh?: boolean;
   /**
@@ -234,9 +236,15 @@ export async function runProject(
       { ...config, vars: { ...config.vars, ...options.vars } },
       wh,
     );
-    const ids = selectNodes(cp.graph, { select: options.select, exclude: options.exclude });
+    const ids = selectNodes(cp.graph, {
+      select: options.select,
+      exclude: options.exclude,
+      selector: options.selector,
+      selectors: cp.selectors,
+      project: cp.project,
+    });
     const full = planFor(cp, ids, command);
-    if (options.select?.length && full.nodes.length === 0) {
+    if ((options.select?.length || options.selector) && full.nodes.length === 0) {
       throw new UsageError(
         `The selection matches ${ids.length} node${ids.length === 1 ? "" : "s"} (${
           ids.slice(0, 3).join(", ")
@@ -271,6 +279,7 @@ export async function runProject(
     const args = JSON.stringify({
       select: options.select ?? [],
       exclude: options.exclude ?? [],
+      ...(options.selector ? { selector: options.selector } : {}),
       fullRefresh: !!options.fullRefresh,
       ...(eventTime
         ? { eventTimeStart: options.eventTimeStart, eventTimeEnd: options.eventTimeEnd }
