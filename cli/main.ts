@@ -13,6 +13,7 @@ import { buildCommand } from "./build.ts";
 import { compileCommand } from "./compile.ts";
 import { debugCommand } from "./debug.ts";
 import { demoCommand } from "./demo.ts";
+import { depsCommand } from "./deps.ts";
 import { docsCommand } from "./docs.ts";
 import { enrichCommand } from "./enrich.ts";
 import { exportCommand } from "./export.ts";
@@ -67,6 +68,7 @@ export function createProgram(): Command {
       showCommand(),
       sourceCommand(),
       debugCommand(),
+      depsCommand(),
       sqlCommand(),
       serveCommand(),
     ]

@@ -5,6 +5,8 @@
  * @module
  */
 import { Command } from "commander";
+import { parse as parseYaml } from "yaml";
+import { UsageError } from "../src/engine/errors.ts";
 import type { PlanKind } from "../src/engine/compile/compile_project.ts";
 import { resolve } from "node:path";
 import { globals, projectConfig, userCwd } from "./context.ts";
@@ -37,7 +39,7 @@ export function withSelection(cmd: Command, builds: boolean): Command {
     .option("--selector <name>", "a selection named in the project's selectors.yml")
     .option(
       "--vars <name=value...>",
-      "project variables for wharf_var('name'), overriding wharf.config.ts",
+      "project variables for wharf_var('name') (or dbt's var()), overriding the project's: name=value, or dbt's '{name: value}'",
     )
     .option(
       "--state <dir>",
@@ -60,9 +62,53 @@ export function withSelection(cmd: Command, builds: boolean): Command {
   return cmd;
 }
 
+/**
+ * The variables `--vars` gives: `name=value` pairs, or dbt's YAML mapping
+ * `'{name: value, other: 2}'` (values that are not text are kept as JSON,
+ * as the project's own lists and mappings are).
+ *
+ * @throws {UsageError} for a value that is neither.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseVars } from "./run_nodes.ts";
+ *
+ * assert.deepEqual(parseVars(["a=1", "{b: x, c: [1, 2]}"]), { a: "1", b: "x", c: "[1,2]" });
+ * ```
+ */
+export function parseVars(args: readonly string[]): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const arg of args) {
+    if (arg.trimStart().startsWith("{")) {
+      let data: unknown;
+      try {
+        data = parseYaml(arg);
+      } catch (err) {
+        throw new UsageError(
+          `Invalid --vars '${arg}': not a YAML mapping (${
+            err instanceof Error ? err.message.split("\n")[0] : String(err)
+          }); write '{name: value}' or name=value`,
+        );
+      }
+      if (typeof data !== "object" || data === null || Array.isArray(data)) {
+        throw new UsageError(`Invalid --vars '${arg}': expected a mapping, '{name: value}'`);
+      }
+      for (const [k, v] of Object.entries(data)) {
+        vars[k] = typeof v === "string" ? v : JSON.stringify(v);
+      }
+      continue;
+    }
+    const at = arg.indexOf("=");
+    if (at <= 0) {
+      throw new UsageError(`Invalid --vars "${arg}": expected name=value or '{name: value}'`);
+    }
+    vars[arg.slice(0, at)] = arg.slice(at + 1);
+  }
+  return vars;
+}
+
 /** Runs the nodes of `kind` and sets the exit code: 1 when any failed. */
 export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptions): Promise<void> {
-  const { UsageError } = await import("../src/engine/errors.ts");
   const { runProject } = await import("../src/engine/run/run_project.ts");
   const { roleOf } = await import("../src/engine/compile/compile_project.ts");
   const g = globals(cmd);
@@ -74,12 +120,7 @@ export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptio
       throw new UsageError(`Invalid --threads "${opts.threads}": expected a positive integer`);
     }
   }
-  const vars: Record<string, string> = {};
-  for (const pair of opts.vars ?? []) {
-    const at = pair.indexOf("=");
-    if (at <= 0) throw new UsageError(`Invalid --vars "${pair}": expected name=value`);
-    vars[pair.slice(0, at)] = pair.slice(at + 1);
-  }
+  const vars = parseVars(opts.vars ?? []);
   let total = 0;
   let done = 0;
   const summary = await runProject(kind, config, {

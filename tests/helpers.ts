@@ -91,7 +91,7 @@ export async function tempClinic(): Promise<TempProject> {
   return p;
 }
 
-/** Copies a folder recursively, leaving out `target/` and warehouse files. */
+/** Copies the folder `from` into `to` (created), leaving out built files (`target/`, `*.duckdb`). */
 export async function copyDir(from: string, to: string): Promise<void> {
   await Deno.mkdir(to, { recursive: true });
   for await (const e of Deno.readDir(from)) {
@@ -194,4 +194,15 @@ export async function holdWarehouse(db: string, command?: string): Promise<Wareh
       await child.status;
     },
   };
+}
+
+/** The rows `sql` returns from the warehouse file `db`, opened read-only for the query. */
+export async function queryRows(db: string, sql: string): Promise<Record<string, unknown>[]> {
+  const { openWarehouse } = await import("../src/engine/db/warehouse.ts");
+  const wh = await openWarehouse(db, { readOnly: true });
+  try {
+    return await wh.query(sql);
+  } finally {
+    wh.close();
+  }
 }

@@ -105,6 +105,12 @@ export interface DbtConfig {
   /** The `models:` and `seeds:` config trees as YAML gives them (validated when read). */
   models: Record<string, unknown>;
   seeds: Record<string, unknown>;
+  /** `dispatch:` of dbt_project.yml: per macro namespace, the packages searched in order. */
+  dispatch?: { macroNamespace: string; searchOrder: string[] }[];
+  /** `packages-install-path` of dbt_project.yml (default `dbt_packages`), relative to the root. */
+  packagesInstallPath?: string;
+  /** `docs-paths` of dbt_project.yml: where `.md` files hold docs blocks (default: every resource folder). */
+  docsPaths?: string[];
   /** The profile's target the project runs against. */
   target: DbtTarget;
 }
@@ -220,7 +226,15 @@ export function resolveEngineConfig(
 }
 
 /** Catalog names DuckDB or wharf already use: an attached database may not take them. */
-const RESERVED_CATALOGS = ["main", "memory", "system", "temp", "raw", "seeds", "wharf"];
+export const RESERVED_CATALOGS: readonly string[] = [
+  "main",
+  "memory",
+  "system",
+  "temp",
+  "raw",
+  "seeds",
+  "wharf",
+];
 
 /** Resolves `attach:`: each entry's name and target checked, paths made absolute. */
 function resolveAttach(root: string, attach: EngineSettings["attach"]): AttachedDatabase[] {

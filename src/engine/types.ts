@@ -34,6 +34,19 @@ export interface GenericTest {
   reads: string[];
 }
 
+/** A data test's configs beyond its severity (dbt's test configs; see `test_kinds/test_config.ts`). */
+export interface TestConfig {
+  /** A SQL condition: a generic test tests only the rows of its relation where it holds. */
+  where?: string;
+  /** At most this many failing rows are counted and stored. */
+  limit?: number;
+  /** Thresholds on the number of failing rows (`!= 0` by default, `> 10`, …). */
+  warnIf?: string;
+  errorIf?: string;
+  /** Failing rows are stored in `wharf_failures.<test>` unless false. */
+  storeFailures?: boolean;
+}
+
 /** A generic test attached to a model or seed. */
 export interface GenericTestNode {
   kind: "generic_test";
@@ -44,6 +57,8 @@ export interface GenericTestNode {
   attachedTo: string;
   test: GenericTest;
   severity: Severity;
+  /** Its configs beyond severity, when it has any. */
+  config?: TestConfig;
   location: SourceLocation;
 }
 
@@ -56,6 +71,8 @@ export interface SingularTestNode {
   sql: string;
   description: string;
   severity: Severity;
+  /** Its configs beyond severity, when it has any (`where` is for generic tests only). */
+  config?: TestConfig;
   refs: RelationRef[];
 }
 

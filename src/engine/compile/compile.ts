@@ -16,6 +16,7 @@ import type {
   RelationRef,
   SeedNode,
   Severity,
+  TestConfig,
 } from "../types.ts";
 import { materialization } from "../materializations/index.ts";
 import type { CompiledUnitTest } from "./compile_unit_test.ts";
@@ -88,6 +89,8 @@ export interface CompiledTest {
   query: string;
   /** Table that receives the failing rows (none for a unit test). */
   failures: string;
+  /** Its thresholds and `store_failures` (`where` and `limit` are in `query`). */
+  config?: TestConfig;
   /** A unit test: what runs in its scratch database (see `compile_unit_test.ts`). */
   unit?: CompiledUnitTest;
 }
@@ -289,14 +292,25 @@ function checkedModel(model: ModelNode, select: string): CompiledChecks {
 }
 
 /** The query returning the rows that fail a generic test (built by its kind, `test_kinds/`). */
-export function genericTestQuery(graph: Graph, attachedTo: string, test: GenericTest): string {
+export function genericTestQuery(
+  graph: Graph,
+  attachedTo: string,
+  test: GenericTest,
+  where?: string,
+): string {
   const kind = testKind(test.kind);
   if (!kind) throw new Error(`No test kind "${test.kind}"`);
+  const relation = relationSql(graph, attachedTo);
   return kind.query(test, {
-    relation: relationSql(graph, attachedTo),
+    relation: where === undefined ? relation : `(SELECT * FROM ${relation} WHERE ${where})`,
     column: test.column === undefined ? "" : quoteIdent(test.column),
     reads: test.reads.map((id) => relationSql(graph, id)),
   });
+}
+
+/** A test's query with its `limit` config, when it has one. */
+function limited(query: string, config: TestConfig | undefined): string {
+  return config?.limit === undefined ? query : `SELECT * FROM (\n${query}\n) LIMIT ${config.limit}`;
 }
 
 /**
@@ -373,8 +387,12 @@ export function compileNode(
         name: node.name,
         severity: node.severity,
         attachedTo: node.attachedTo,
-        query: genericTestQuery(graph, node.attachedTo, node.test),
+        query: limited(
+          genericTestQuery(graph, node.attachedTo, node.test, node.config?.where),
+          node.config,
+        ),
         failures: quoteRelation("wharf_failures", node.name),
+        ...(node.config ? { config: node.config } : {}),
       };
     case "unit_test":
       // Compiled by compileUnitTest, which needs the whole graph's SQL.
@@ -385,8 +403,9 @@ export function compileNode(
         id: node.id,
         name: node.name,
         severity: node.severity,
-        query: inlineEphemerals(graph, node.sql, node.refs),
+        query: limited(inlineEphemerals(graph, node.sql, node.refs), node.config),
         failures: quoteRelation("wharf_failures", node.name),
+        ...(node.config ? { config: node.config } : {}),
       };
   }
 }

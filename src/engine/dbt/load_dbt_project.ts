@@ -17,7 +17,7 @@
  * @module
  */
 import { basename, extname, join, relative } from "node:path";
-import type { EngineConfig } from "../config.ts";
+import type { DbtConfig, EngineConfig } from "../config.ts";
 import type { ProjectIssue } from "../errors.ts";
 import { parseSql } from "../db/parse_sql.ts";
 import { listFiles } from "../project/discover_files.ts";
@@ -37,7 +37,10 @@ import { extractRelations, trimSql } from "../project/relations.ts";
 import { type RenderHook, renderSql } from "../project/render.ts";
 import type { DeclaredTest } from "../project/read_yaml.ts";
 import { closest } from "../suggest.ts";
+import { incremental } from "../materializations/incremental.ts";
 import { testKind } from "../test_kinds/index.ts";
+import { MODEL_MARK, readMark } from "../test_kinds/rendered.ts";
+import { testConfigSchema, toTestConfig } from "../test_kinds/test_config.ts";
 import type {
   GenericTestNode,
   ModelConfig,
@@ -49,10 +52,13 @@ import type {
 } from "../types.ts";
 import { materialization } from "../materializations/index.ts";
 import { YamlFile } from "../yaml/yaml_file.ts";
-import { readConfigTree } from "./config_tree.ts";
+import { isRecord } from "../yaml/yaml_schema.ts";
+import { type ConfigTree, readConfigTree } from "./config_tree.ts";
 import { commonContext, type RunContext } from "./dbt_context.ts";
 import { DbtJinja, type MacroFile, plain, RenderProblem, splitArgs } from "./dbt_jinja.ts";
 import { DBT_PROJECT_FILE } from "./dbt_project.ts";
+import { describer, type DocsBlock, readDocsBlocks } from "./docs_blocks.ts";
+import { missingPackage, readPackages } from "./packages.ts";
 import { mergeNodeConfigs, type NodeConfig, readNodeConfig } from "./node_config.ts";
 import { type NodeProperties, readProperties, type SourceTable } from "./properties.ts";
 
@@ -67,6 +73,8 @@ interface NodeFile {
   name: string;
   /** `[project, ...folders, name]`, what config paths match. */
   fqn: string[];
+  /** The package it comes from; undefined for the project's own. */
+  package?: string;
   props?: NodeProperties;
   config: NodeConfig;
   /** Set once named: `schema.alias` (lower-cased) and its SQL. */
@@ -88,11 +96,101 @@ function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-/** The files of the dbt project, by kind. */
-async function discover(config: EngineConfig, issues: ProjectIssue[]) {
-  const dbt = config.dbt!;
-  const root = config.root;
-  const rel = (p: string) => relative(root, p);
+/**
+ * The SQL of an incremental model whose `is_incremental()` changes what it
+ * renders: both renders, each taken when `wharf_is_incremental()` says so
+ * (false on the first build and on `--full-refresh`, true on later runs),
+ * so the choice is made when the model builds, as dbt makes it.
+ */
+function bothRuns(
+  full: { text: string; sourceLines: number[] },
+  later: { text: string; sourceLines: number[] },
+): { text: string; sourceLines: number[] } {
+  const text = [
+    "SELECT * FROM (",
+    full.text,
+    ") WHERE NOT wharf_is_incremental()",
+    "UNION ALL BY NAME",
+    "SELECT * FROM (",
+    later.text,
+    ") WHERE wharf_is_incremental()",
+  ].join("\n");
+  const first = full.sourceLines[0] ?? 1;
+  const lastFull = full.sourceLines[full.sourceLines.length - 1] ?? first;
+  const lastLater = later.sourceLines[later.sourceLines.length - 1] ?? first;
+  return {
+    text,
+    sourceLines: [
+      first,
+      ...full.sourceLines,
+      lastFull,
+      lastFull,
+      first,
+      ...later.sourceLines,
+      lastLater,
+    ],
+  };
+}
+
+/**
+ * An incremental model's options for wharf's incremental materialization:
+ * its keys as configured, the strategy dbt-duckdb defaults to when none is
+ * named (`delete+insert` with a `unique_key`, `append` without), each
+ * problem reported on the model's file. Strategy keys on a model that is
+ * not incremental are problems too.
+ */
+function incrementalOptions(m: NodeFile, issues: ProjectIssue[]): Record<string, unknown> {
+  const report = (message: string) => issues.push({ message, location: { file: m.path } });
+  if (m.config.materialized !== "incremental") {
+    const keys = [
+      ...(m.config.unique_key ? ["unique_key"] : []),
+      ...Object.keys(m.config.incremental ?? {}),
+    ];
+    for (const key of keys) {
+      report(
+        `config "${key}" applies to incremental models only (${m.name} is materialized as ${
+          m.config.materialized ?? "view"
+        })`,
+      );
+    }
+    return {};
+  }
+  const options: Record<string, unknown> = {
+    incremental_strategy: m.config.unique_key?.length ? "delete+insert" : "append",
+    ...m.config.incremental,
+  };
+  const parsed = incremental.config.safeParse(options);
+  if (!parsed.success) {
+    for (const i of parsed.error.issues) report(`config "${i.path.join(".")}": ${i.message}`);
+    return {};
+  }
+  const problems = incremental.problems(options, {
+    materialized: "incremental",
+    uniqueKey: m.config.unique_key ?? [],
+    tags: [],
+    enabled: true,
+    options,
+  });
+  for (const p of problems) report(`config "${p.key}": ${p.message}`);
+  return options;
+}
+
+/** The project or one of its packages: whose files are read. */
+interface Unit {
+  /** The project's or package's name (the first part of its nodes' fqn). */
+  name: string;
+  /** Its absolute folder. */
+  dir: string;
+  paths: DbtConfig["paths"];
+  /** `docs-paths`, when set. */
+  docsPaths?: string[];
+  /** Set for a package. */
+  package?: string;
+}
+
+/** The files of the dbt project (or of one of its packages), by kind. */
+async function discover(root: string, unit: Unit, issues: ProjectIssue[]) {
+  const rel = (p: string) => relative(root, p).split(/[\\/]/).join("/");
   const issue = (file: string, message: string) => issues.push({ message, location: { file } });
   const out = {
     models: [] as NodeFile[],
@@ -101,6 +199,8 @@ async function discover(config: EngineConfig, issues: ProjectIssue[]) {
     tests: [] as string[],
     macros: [] as MacroFile[],
     analyses: [] as string[],
+    /** `.md` files: their docs blocks. */
+    docs: [] as string[],
     snapshots: [] as NodeFile[],
   };
   const walk = async (
@@ -108,10 +208,12 @@ async function discover(config: EngineConfig, issues: ProjectIssue[]) {
     each: (file: string, parts: string[]) => Promise<void> | void,
   ) => {
     for (const folder of folders) {
-      for (const file of await listFiles(join(root, folder))) {
-        const parts = relative(join(root, folder), file).split(/[\\/]/);
+      for (const file of await listFiles(join(unit.dir, folder))) {
+        const parts = relative(join(unit.dir, folder), file).split(/[\\/]/);
         if (extname(file) === ".yml" || extname(file) === ".yaml") out.properties.push(rel(file));
-        else await each(file, parts);
+        else if (extname(file).toLowerCase() === ".md") {
+          if (!unit.docsPaths && !out.docs.includes(rel(file))) out.docs.push(rel(file));
+        } else await each(file, parts);
       }
     }
   };
@@ -121,21 +223,18 @@ async function discover(config: EngineConfig, issues: ProjectIssue[]) {
       kind,
       path: rel(file),
       name: name.toLowerCase(),
-      fqn: [dbt.project, ...parts.slice(0, -1), name],
+      fqn: [unit.name, ...parts.slice(0, -1), name],
+      ...(unit.package === undefined ? {} : { package: unit.package }),
       config: {},
       ok: true,
     };
   };
-  await walk(dbt.paths.models, async (file, parts) => {
+  const dbt = unit;
+  await walk(dbt.paths.models, (file, parts) => {
     const ext = extname(file).toLowerCase();
     if (ext === ".sql") out.models.push(nodeFile("model", file, parts));
     else if (ext === ".py") {
       issue(rel(file), "Python models are not run by wharf: write the model in SQL");
-    } else if (ext === ".md" && (await Deno.readTextFile(file)).includes("{% docs")) {
-      issue(
-        rel(file),
-        "{% docs %} blocks are not read by wharf yet: remove the file, or run this project with dbt",
-      );
     }
   });
   await walk(dbt.paths.seeds, (file, parts) => {
@@ -146,12 +245,21 @@ async function discover(config: EngineConfig, issues: ProjectIssue[]) {
     if (extname(file).toLowerCase() !== ".sql" || parts[0] === "fixtures") return;
     const text = await Deno.readTextFile(file);
     if (parts[0] === "generic" || /\{%-?\s*test\s/.test(text)) {
-      issue(rel(file), "custom generic tests ({% test %}) are not run by wharf yet");
+      // Custom generic tests are macros (`test_<name>`), as dbt makes them.
+      out.macros.push({
+        path: rel(file),
+        text,
+        ...(unit.package === undefined ? {} : { package: unit.package }),
+      });
     } else out.tests.push(rel(file));
   });
   await walk(dbt.paths.macros, async (file) => {
     if (extname(file).toLowerCase() === ".sql") {
-      out.macros.push({ path: rel(file), text: await Deno.readTextFile(file) });
+      out.macros.push({
+        path: rel(file),
+        text: await Deno.readTextFile(file),
+        ...(unit.package === undefined ? {} : { package: unit.package }),
+      });
     }
   });
   await walk(dbt.paths.snapshots, async (file, parts) => {
@@ -172,21 +280,16 @@ async function discover(config: EngineConfig, issues: ProjectIssue[]) {
       ...nodeFile("model", file, parts),
       kind: "snapshot",
       name: blocks[0]!.toLowerCase(),
-      fqn: [dbt.project, ...parts.slice(0, -1), blocks[0]!],
+      fqn: [unit.name, ...parts.slice(0, -1), blocks[0]!],
       snapshot: {},
     });
   });
-  await walk(dbt.paths.analyses, (file) => {
+  await walk(unit.package === undefined ? dbt.paths.analyses : [], (file) => {
     if (extname(file).toLowerCase() === ".sql") out.analyses.push(rel(file));
   });
-  for (const name of ["packages.yml", "dependencies.yml"]) {
-    try {
-      const text = await Deno.readTextFile(join(root, name));
-      if (/^\s*packages\s*:\s*\n\s*-/m.test(text) || /^\s*packages\s*:\s*\[\s*\S/m.test(text)) {
-        issue(name, "packages are not run by wharf yet: the project's own macros and models are");
-      }
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
+  for (const folder of unit.docsPaths ?? []) {
+    for (const file of await listFiles(join(unit.dir, folder))) {
+      if (extname(file).toLowerCase() === ".md") out.docs.push(rel(file));
     }
   }
   return out;
@@ -262,25 +365,151 @@ export async function loadDbtProject(
   const dbt = config.dbt!;
   const root = config.root;
   const issues: ProjectIssue[] = [];
-  const files = await discover(config, issues);
-  const props = await readProperties(
-    root,
-    files.properties,
-    dbt.paths.tests.map((t) => join(t, "fixtures")),
+  const packageSet = await readPackages(root, dbt.packagesInstallPath ?? "dbt_packages");
+  issues.push(...packageSet.issues);
+  for (const spec of packageSet.specs) {
+    if (spec.kind !== "local" && spec.found === undefined) {
+      issues.push({
+        message: missingPackage(spec, packageSet.installPath),
+        location: { file: spec.file, line: spec.line },
+      });
+    }
+  }
+  const packages = packageSet.packages.filter((p) => {
+    if (p.name !== dbt.project) return true;
+    issues.push({
+      message:
+        `the package at ${p.rel} is named "${p.name}", as this project is: dbt needs one name per project; remove it`,
+      location: { file: `${p.rel}/${DBT_PROJECT_FILE}` },
+    });
+    return false;
+  });
+  const packageNames = packages.map((p) => p.name);
+  for (const [i, d] of (dbt.dispatch ?? []).entries()) {
+    for (const name of d.searchOrder) {
+      if (name === dbt.project || name === "dbt" || packageNames.includes(name)) continue;
+      const guess = closest(name, [dbt.project, ...packageNames]);
+      issues.push({
+        message:
+          `dispatch[${i}].search_order: "${name}" is not this project or one of its packages${
+            guess ? ` (did you mean "${guess}"?)` : ""
+          }`,
+        location: { file: DBT_PROJECT_FILE },
+      });
+    }
+  }
+  const units: Unit[] = [
+    {
+      name: dbt.project,
+      dir: root,
+      paths: dbt.paths,
+      ...(dbt.docsPaths ? { docsPaths: dbt.docsPaths } : {}),
+    },
+    ...packages.map((p) => ({
+      name: p.name,
+      dir: p.dir,
+      paths: p.project.paths,
+      ...(p.project.docsPaths ? { docsPaths: p.project.docsPaths } : {}),
+      package: p.name,
+    })),
+  ];
+  const found = await Promise.all(units.map((u) => discover(root, u, issues)));
+  const files = {
+    models: found.flatMap((f) => f.models),
+    seeds: found.flatMap((f) => f.seeds),
+    tests: found.flatMap((f) => f.tests),
+    macros: found.flatMap((f) => f.macros),
+    analyses: found.flatMap((f) => f.analyses),
+    snapshots: found.flatMap((f) => f.snapshots),
+  };
+  /** The package of each test file (absent: the project's). */
+  const testPackage = new Map<string, string>(
+    found.flatMap((f, i) => f.tests.map((t) => [t, units[i]!.package] as const))
+      .filter((e): e is readonly [string, string] => e[1] !== undefined),
   );
+  const jinja = new DbtJinja(dbt.project, files.macros, dbt.dispatch ?? [], packageNames);
+  for (const i of jinja.issues) {
+    issues.push({ message: i.message, location: { file: i.path, line: i.line } });
+  }
+  const blocks: DocsBlock[] = [];
+  for (const [i, f] of found.entries()) {
+    for (const path of f.docs) {
+      const read = readDocsBlocks(
+        path,
+        await Deno.readTextFile(join(root, path)),
+        units[i]!.package,
+      );
+      blocks.push(...read.blocks);
+      issues.push(...read.issues);
+    }
+  }
+  const docs = describer(blocks, dbt.project);
+  issues.push(...docs.issues);
+  const unitProps = await Promise.all(
+    found.map((f, i) =>
+      readProperties(
+        root,
+        f.properties,
+        // Unit tests' fixture files: tests/fixtures of each test path.
+        units[i]!.paths.tests.map((t) => relative(root, join(units[i]!.dir, t, "fixtures"))),
+        docs.describe,
+        {
+          has: (name) => jinja.customTest(name, units[i]!.package) !== undefined,
+          names: jinja.macros.filter((d) => d.name.startsWith("test_")).map((d) =>
+            d.package === undefined || d.package === units[i]!.package
+              ? d.name.slice(5)
+              : `${d.package}.${d.name.slice(5)}`
+          ),
+        },
+      )
+    ),
+  );
+  /** The package of each properties file (absent: the project's). */
+  const fileUnit = new Map<YamlFile, string | undefined>(
+    unitProps.flatMap((p, i) => p.files.map((f) => [f, units[i]!.package] as const)),
+  );
+  const props = {
+    files: unitProps.flatMap((p) => p.files),
+    sources: unitProps.flatMap((p) => p.sources),
+    tests: new Map(unitProps.flatMap((p) => [...p.tests])),
+    unitTests: unitProps.flatMap((p) => p.unitTests),
+  };
   const projectFile = new YamlFile(
     DBT_PROJECT_FILE,
     await Deno.readTextFile(join(root, DBT_PROJECT_FILE)),
   );
-  const modelTree = readConfigTree(projectFile, "models", dbt.project, "model");
-  const seedTree = readConfigTree(projectFile, "seeds", dbt.project, "seed");
+  const modelTree = readConfigTree(projectFile, "models", dbt.project, "model", packageNames);
+  const seedTree = readConfigTree(projectFile, "seeds", dbt.project, "seed", packageNames);
   modelTree.checkPaths(files.models.map((m) => m.fqn));
   seedTree.checkPaths(files.seeds.map((s) => s.fqn));
+  const packageFiles: YamlFile[] = [];
+  /** Each package's own config trees, under the project's. */
+  const packageTrees = new Map<string, { models: ConfigTree; seeds: ConfigTree }>();
+  for (const p of packages) {
+    const file = new YamlFile(
+      `${p.rel}/${DBT_PROJECT_FILE}`,
+      await Deno.readTextFile(join(p.dir, DBT_PROJECT_FILE)),
+    );
+    packageFiles.push(file);
+    const trees = {
+      models: readConfigTree(file, "models", p.name, "model"),
+      seeds: readConfigTree(file, "seeds", p.name, "seed"),
+    };
+    trees.models.checkPaths(files.models.filter((m) => m.package === p.name).map((m) => m.fqn));
+    trees.seeds.checkPaths(files.seeds.filter((m) => m.package === p.name).map((m) => m.fqn));
+    packageTrees.set(p.name, trees);
+  }
+  const treeConfigs = (n: NodeFile): NodeConfig[] => {
+    const own = n.package === undefined ? undefined : packageTrees.get(n.package);
+    const [tree, pkgTree] = n.kind === "model" ? [modelTree, own?.models] : [seedTree, own?.seeds];
+    return [...(pkgTree?.configsFor(n.fqn) ?? []), ...tree.configsFor(n.fqn)];
+  };
 
-  // Names: one namespace for models, seeds and snapshots, as ref() has.
-  const byName = new Map<string, NodeFile>();
+  // Names: one namespace for models, seeds and snapshots per package, as ref() has.
+  const byName = new Map<string, NodeFile[]>();
   for (const n of [...files.models, ...files.seeds, ...files.snapshots]) {
-    const first = byName.get(n.name);
+    const same = byName.get(n.name) ?? [];
+    const first = same.find((o) => o.package === n.package);
     if (first) {
       issues.push({
         message: `"${n.name}" names two ${
@@ -291,34 +520,52 @@ export async function loadDbtProject(
       n.ok = false;
       continue;
     }
-    byName.set(n.name, n);
+    byName.set(n.name, [...same, n]);
   }
-  for (
-    const [kind, entries, nodes] of [
-      ["model", props.models, files.models],
-      ["seed", props.seeds, files.seeds],
-    ] as const
-  ) {
-    for (const [name, entry] of entries) {
-      const node = nodes.find((n) => n.name === name);
-      if (node) node.props = entry;
-      else {
-        const guess = closest(name, nodes.map((n) => n.name));
-        entry.file.report(
-          [...entry.path, "name"],
-          `no ${kind} "${name}" in the project${guess ? ` (did you mean "${guess}"?)` : ""}`,
-        );
+  /**
+   * The node `ref()` names from a node of `from`: in `pkg` when given
+   * (the project's name for its own), else its own package's, the
+   * project's, or the one package's that has it.
+   */
+  const lookup = (
+    name: string,
+    from: string | undefined,
+    pkg?: string,
+  ): NodeFile | NodeFile[] | undefined => {
+    const all = byName.get(name) ?? [];
+    if (pkg !== undefined) {
+      return all.find((n) => (n.package ?? dbt.project) === pkg);
+    }
+    return all.find((n) => n.package === from) ?? all.find((n) => n.package === undefined) ??
+      (all.length > 1 ? all : all[0]);
+  };
+  found.forEach((f, i) => {
+    const nodes = { model: f.models, seed: f.seeds };
+    const entries = unitProps[i]!;
+    for (
+      const [kind, map] of [["model", entries.models], ["seed", entries.seeds]] as const
+    ) {
+      for (const [name, entry] of map) {
+        const node = nodes[kind].find((n) => n.name === name);
+        if (node) node.props = entry;
+        else {
+          const guess = closest(name, nodes[kind].map((n) => n.name));
+          entry.file.report(
+            [...entry.path, "name"],
+            `no ${kind} "${name}" in the ${
+              units[i]!.package ? `package ${units[i]!.name}` : "project"
+            }${guess ? ` (did you mean "${guess}"?)` : ""}`,
+          );
+        }
       }
     }
+  });
+  const sources = new Map<string, SourceTable>();
+  for (const s of props.sources) {
+    const key = `${s.source}.${s.table}`;
+    if (!sources.has(key)) sources.set(key, s);
   }
-  const sources = new Map<string, SourceTable>(
-    props.sources.map((s) => [`${s.source}.${s.table}`, s]),
-  );
 
-  const jinja = new DbtJinja(dbt.project, files.macros);
-  for (const i of jinja.issues) {
-    issues.push({ message: i.message, location: { file: i.path, line: i.line } });
-  }
   const run: RunContext = {
     dbt,
     vars: config.vars,
@@ -327,14 +574,45 @@ export async function loadDbtProject(
     path: config.warehouse,
     threads: config.threads,
   };
+  /**
+   * The run as a package's templates see it: their `var()` reads the
+   * project's variables (scoped to the package, then global), then the
+   * package's own dbt_project.yml `vars:` (scoped, then global).
+   */
+  const packageRuns = new Map<string, RunContext>();
+  const runOf = (pkg: string | undefined): RunContext => {
+    if (pkg === undefined) return run;
+    const cached = packageRuns.get(pkg);
+    if (cached) return cached;
+    const own = packages.find((p) => p.name === pkg)?.project.vars ?? {};
+    const isScope = (key: string, value: unknown) =>
+      isRecord(value) && (key === dbt.project || packageNames.includes(key));
+    const globals = (vars: Record<string, unknown>) =>
+      Object.fromEntries(Object.entries(vars).filter(([k, v]) => !isScope(k, v)));
+    const scoped = (vars: Record<string, unknown>) =>
+      isRecord(vars[pkg]) ? vars[pkg] as Record<string, unknown> : {};
+    const vars = { ...globals(own), ...scoped(own), ...globals(dbt.vars), ...scoped(dbt.vars) };
+    const out = { ...run, dbt: { ...dbt, vars } };
+    packageRuns.set(pkg, out);
+    return out;
+  };
 
   /** The functions and values of one node's templates. */
   const nodeContext = (
-    node: { kind: string; name: string; path: string; fqn?: string[]; file?: NodeFile },
+    node: {
+      kind: string;
+      name: string;
+      path: string;
+      fqn?: string[];
+      file?: NodeFile;
+      package?: string;
+    },
     phase: 1 | 2,
     recorded: { configs: NodeConfig[]; relations: string[] },
+    incremental = false,
   ): Record<string, unknown> => {
     const self = node.file;
+    const packageOf = node.package ?? self?.package;
     const current = () =>
       self
         ? mergeNodeConfigs([self.config, ...recorded.configs])
@@ -347,7 +625,7 @@ export async function loadDbtProject(
       table: self?.alias ?? node.name,
     };
     return {
-      ...commonContext(jinja, run, phase),
+      ...commonContext(jinja, runOf(packageOf), phase),
       ref: (...args: unknown[]) => {
         const { positional, kwargs } = splitArgs(args);
         const at = /ref\s*\(/;
@@ -355,25 +633,39 @@ export async function loadDbtProject(
           jinja.problem(`ref() with a version: model versions are not run by wharf yet`, at);
           return "";
         }
-        if (positional.length === 2 && positional[0] !== dbt.project) {
+        const pkg = positional.length === 2 ? String(positional[0]) : undefined;
+        if (pkg !== undefined && pkg !== dbt.project && !packageNames.includes(pkg)) {
+          const guess = closest(pkg, [dbt.project, ...packageNames]);
           jinja.problem(
-            `ref("${String(positional[0])}", "${
-              String(positional[1])
-            }"): packages are not run by wharf yet`,
+            `ref("${pkg}", "${String(positional[1])}"): no package "${pkg}" in the project${
+              guess ? ` (did you mean "${guess}"?)` : ""
+            }: add it to packages.yml, or run \`wharf deps\` to see what is missing`,
             at,
           );
           return "";
         }
         const name = String(positional[positional.length - 1] ?? "").toLowerCase();
-        const target = byName.get(name);
+        const hit = lookup(name, packageOf, pkg);
         const named = new RegExp(
-          `ref\\(\\s*(['"]${escapeRe(dbt.project)}['"]\\s*,\\s*)?['"]${escapeRe(name)}['"]`,
+          `ref\\(\\s*(['"][\\w]+['"]\\s*,\\s*)?['"]${escapeRe(name)}['"]`,
           "i",
         );
+        if (Array.isArray(hit)) {
+          jinja.problem(
+            `ref("${name}"): packages ${
+              hit.map((n) => n.package).join(" and ")
+            } both have a "${name}": name the package, ref("<package>", "${name}")`,
+            named,
+          );
+          return "";
+        }
+        const target = hit;
         if (!target) {
           const guess = closest(name, [...byName.keys()]);
           jinja.problem(
-            `ref("${name}"): no model or seed named "${name}"${
+            `ref(${
+              pkg === undefined ? "" : `"${pkg}", `
+            }"${name}"): no model or seed named "${name}"${pkg === undefined ? "" : ` in ${pkg}`}${
               guess ? ` (did you mean "${guess}"?)` : ""
             }`,
             named,
@@ -446,6 +738,7 @@ export async function loadDbtProject(
         }
         return value ?? "";
       },
+      is_incremental: () => incremental,
       this: phase === 2 && self?.sql ? self.sql : quote(node.name),
       __wharf_this: relation,
       model: {
@@ -454,8 +747,8 @@ export async function loadDbtProject(
         schema: relation.schema,
         database: relation.database,
         resource_type: node.kind,
-        package_name: dbt.project,
-        unique_id: `${node.kind}.${dbt.project}.${node.name}`,
+        package_name: packageOf ?? dbt.project,
+        unique_id: `${node.kind}.${packageOf ?? dbt.project}.${node.name}`,
         path: node.path,
         original_file_path: node.path,
         fqn: node.fqn ?? [dbt.project, node.name],
@@ -480,13 +773,15 @@ export async function loadDbtProject(
   );
   for (const m of [...files.models, ...files.snapshots]) {
     if (!m.ok) continue;
-    m.config = mergeNodeConfigs([
-      ...(m.snapshot ? [] : modelTree.configsFor(m.fqn)),
-      m.props?.config ?? {},
-    ]);
+    m.config = mergeNodeConfigs([...(m.snapshot ? [] : treeConfigs(m)), m.props?.config ?? {}]);
     const recorded = { configs: [] as NodeConfig[], relations: [] as string[] };
     try {
-      jinja.render(m.path, texts.get(m.path)!, nodeContext({ ...m, file: m }, 1, recorded));
+      jinja.render(
+        m.path,
+        texts.get(m.path)!,
+        nodeContext({ ...m, file: m }, 1, recorded),
+        m.package,
+      );
       m.config = mergeNodeConfigs([m.config, ...recorded.configs]);
     } catch (err) {
       if (!(err instanceof RenderProblem)) throw err;
@@ -498,7 +793,7 @@ export async function loadDbtProject(
     }
   }
   for (const s of files.seeds) {
-    s.config = mergeNodeConfigs([...seedTree.configsFor(s.fqn), s.props?.config ?? {}]);
+    s.config = mergeNodeConfigs([...treeConfigs(s), s.props?.config ?? {}]);
   }
 
   // Names: generate_schema_name and generate_alias_name, the project's when it has them.
@@ -511,8 +806,8 @@ export async function loadDbtProject(
       fqn: node.fqn,
       config: node.config,
       tags: node.config.tags ?? [],
-      package_name: dbt.project,
-      unique_id: `${node.kind}.${dbt.project}.${node.name}`,
+      package_name: node.package ?? dbt.project,
+      unique_id: `${node.kind}.${node.package ?? dbt.project}.${node.name}`,
     };
     if (!jinja.hasMacro(macro)) {
       if (macro === "generate_schema_name") {
@@ -520,7 +815,7 @@ export async function loadDbtProject(
       }
       return custom ? custom.trim() : node.name;
     }
-    const definition = jinja.macros.find((d) => d.name === macro)!;
+    const definition = jinja.macros.find((d) => d.name === macro && d.package === undefined)!;
     const arg = macro === "generate_schema_name" ? "custom_schema_name" : "custom_alias_name";
     const rendered = jinja.render(
       definition.path,
@@ -599,11 +894,18 @@ export async function loadDbtProject(
     if (file) modelRecords.set(file.id!, recorded.relations);
     else testRecords.set(path, recorded);
     const name = file?.name ?? basename(path, extname(path)).toLowerCase();
-    return jinja.render(
+    const node = { kind: context.kind, name, path, file, fqn: file?.fqn };
+    const pkg = file?.package ?? testPackage.get(path);
+    const body = file?.snapshot ? snapshotBody(text) : text;
+    const full = jinja.render(path, body, nodeContext({ ...node, package: pkg }, 2, recorded), pkg);
+    if (file?.config.materialized !== "incremental") return full;
+    const later = jinja.render(
       path,
-      file?.snapshot ? snapshotBody(text) : text,
-      nodeContext({ kind: context.kind, name, path, file, fqn: file?.fqn }, 2, recorded),
+      body,
+      nodeContext({ ...node, package: pkg }, 2, recorded, true),
+      pkg,
     );
+    return later.text === full.text ? full : bothRuns(full, later);
   };
   const models = [...files.models, ...files.snapshots].filter((m) =>
     m.ok && m.id && m.config.enabled !== false
@@ -646,15 +948,16 @@ export async function loadDbtProject(
       id: m.id!,
       layer: m.schema!.toLowerCase(),
       name: m.alias!.toLowerCase(),
+      ...(m.package === undefined ? {} : { package: m.package }),
       path: m.path,
       description: m.props?.description ?? "",
       columns: m.props?.columns ?? [],
       config: m.snapshot ? snapshotConfig(m, issues) : {
         materialized: m.config.materialized ?? "view",
-        uniqueKey: [],
+        uniqueKey: m.config.unique_key ?? [],
         tags: m.config.tags ?? [],
         enabled: true,
-        options: {},
+        options: incrementalOptions(m, issues),
       },
       checks: [],
     })),
@@ -664,13 +967,31 @@ export async function loadDbtProject(
       const name = basename(path, ".sql").toLowerCase();
       const entry = props.tests.get(name);
       const recorded = mergeNodeConfigs(testRecords.get(path)?.configs ?? []);
-      const severity = String(recorded.meta?.severity ?? entry?.severity ?? "error").toLowerCase();
+      const fromSql = testConfigSchema.safeParse(recorded.meta ?? {});
+      if (!fromSql.success) {
+        for (const i of fromSql.error.issues) {
+          issues.push({
+            message: `config(${i.path.join(".")}=…): ${i.message}`,
+            location: { file: path },
+          });
+        }
+      }
+      const sql = toTestConfig(fromSql.success ? fromSql.data : undefined);
+      if (sql.config?.where !== undefined) {
+        issues.push({
+          message:
+            'config(where=…): "where" applies to generic tests (a singular test filters in its own SQL)',
+          location: { file: path },
+        });
+      }
+      const config = { ...entry?.config, ...sql.config };
       return {
         id: `test.${name}`,
         name,
         path,
         description: entry?.description ?? "",
-        severity: severity === "warn" ? "warn" : "error",
+        severity: sql.severity ?? entry?.severity ?? "error",
+        ...(Object.keys(config).length ? { config } : {}),
       };
     }),
     entries: new Map(),
@@ -680,6 +1001,7 @@ export async function loadDbtProject(
     kind: "seed",
     id: s.id!,
     name: s.alias!.toLowerCase(),
+    ...(s.package === undefined ? {} : { package: s.package }),
     path: s.path,
     description: s.props?.description ?? "",
     columns: s.props?.columns ?? [],
@@ -701,7 +1023,13 @@ export async function loadDbtProject(
 
   const unitTests = await dbtUnitTests(props.unitTests, {
     models: parsed.models,
-    byName,
+    // Unit tests name models as ref() does from the project: its own first.
+    byName: new Map(
+      [...byName].map(([name, nodes]) => [
+        name,
+        nodes.find((n) => n.package === undefined) ?? nodes[0]!,
+      ]),
+    ),
     sources,
     render: (model, test) => {
       const file = relations.get(model.id)!;
@@ -717,7 +1045,82 @@ export async function loadDbtProject(
   const resolveRead = (to: string): string => {
     const src = /^source\(\s*['"]([^'"]+)['"]\s*,\s*['"]([^'"]+)['"]\s*\)$/.exec(to);
     if (src) return sources.get(`${src[1]}.${src[2]}`)?.relation ?? to;
-    return byName.get(to)?.id ?? to;
+    const hit = lookup(to.toLowerCase(), undefined);
+    return (Array.isArray(hit) ? undefined : hit?.id) ?? to;
+  };
+  /** SQL of each relation a custom test may read: models, seeds and sources. */
+  const relationSqls = new Map<string, string>([
+    ...[...relations].map(([id, n]) => [id, n.sql!] as const),
+    ...props.sources.map((src) => [src.relation, src.sql] as const),
+  ]);
+  /**
+   * A custom generic test, rendered: its macro called with the relation
+   * under test, its column and its arguments (a `ref(…)`/`source(…)`
+   * argument rendered as dbt renders it), the relations it reads marked
+   * in its SQL. Undefined (reported) when it cannot render.
+   */
+  const renderCustom = (t: DeclaredTest, file: YamlFile): DeclaredTest | undefined => {
+    const args = t.test.args as { test: string; arguments: Record<string, unknown> };
+    const found = jinja.customTest(args.test, fileUnit.get(file))!;
+    const values: Record<string, unknown> = { __wharf_model: MODEL_MARK };
+    const call = ["model=__wharf_model"];
+    if (t.test.column !== undefined) {
+      values.__wharf_column_name = t.test.column;
+      call.push("column_name=__wharf_column_name");
+    }
+    for (const [i, [key, value]] of Object.entries(args.arguments).entries()) {
+      if (!/^[A-Za-z_]\w*$/.test(key)) {
+        file.report(
+          [...t.path, args.test, key],
+          `"${key}" is not an argument name a macro can take`,
+        );
+        return undefined;
+      }
+      if (typeof value === "string" && /^\s*(ref|source)\s*\([^{}]*\)\s*$/.test(value)) {
+        call.push(`${key}=${value.trim()}`);
+      } else {
+        values[`__wharf_arg_${i}`] = value;
+        call.push(`${key}=__wharf_arg_${i}`);
+      }
+    }
+    const recorded = { configs: [] as NodeConfig[], relations: [] as string[] };
+    let sql: string;
+    try {
+      // Named so that minijinja does not escape the SQL as it would a .yml file's text.
+      sql = jinja.render(
+        `${file.path} (test ${args.test})`,
+        `{{ ${found.macro}(${call.join(", ")}) }}`,
+        {
+          ...nodeContext(
+            { kind: "test", name: args.test, path: file.path, package: found.package },
+            2,
+            recorded,
+          ),
+          ...values,
+        },
+        found.package,
+      ).text;
+    } catch (err) {
+      if (!(err instanceof RenderProblem)) throw err;
+      // The call wharf wrote is not the user's: its text is left out.
+      const message = err.message.replace(/: "\{\{[^]*\}\}"$/, "");
+      file.report(t.path, `Cannot render the test "${args.test}": ${message}`);
+      return undefined;
+    }
+    const reads = [...new Set(recorded.relations)];
+    reads.forEach((id, i) => {
+      const text = relationSqls.get(id);
+      if (text) sql = sql.replaceAll(text, readMark(i));
+    });
+    const own = testConfigSchema.safeParse(mergeNodeConfigs(recorded.configs).meta ?? {});
+    const fromMacro = toTestConfig(own.success ? own.data : undefined);
+    const config = { ...fromMacro.config, ...t.config };
+    return {
+      test: { ...t.test, args: { test: args.test, sql, reads }, reads },
+      severity: t.severity === "error" ? fromMacro.severity ?? "error" : t.severity,
+      ...(Object.keys(config).length ? { config } : {}),
+      path: t.path,
+    };
   };
   const addTests = (
     owner: string,
@@ -727,12 +1130,18 @@ export async function loadDbtProject(
     source = false,
   ) => {
     const counts = new Map<string, number>();
-    for (const t of declared) {
-      const index = (counts.get(t.test.kind) ?? 0) + 1;
-      counts.set(t.test.kind, index);
+    for (const declaredTest of declared) {
+      const custom = declaredTest.test.kind === "rendered"
+        ? renderCustom(declaredTest, file)
+        : undefined;
+      if (declaredTest.test.kind === "rendered" && !custom) continue;
+      const t = custom ?? declaredTest;
+      const label = custom ? String(t.test.args.test) : t.test.kind;
+      const index = (counts.get(label) ?? 0) + 1;
+      counts.set(label, index);
       const test = { ...t.test, reads: t.test.reads.map(resolveRead) };
       const suffix = testKind(test.kind)?.nameSuffix(test, index) ?? "";
-      const kind = source ? `source_${test.kind}` : test.kind;
+      const kind = source ? `source_${label}` : label;
       const base = `${kind}_${prefix}${test.column ? `_${test.column}` : ""}${suffix}`
         .toLowerCase().replace(/[^a-z0-9_]+/g, "_");
       let name = base;
@@ -745,6 +1154,7 @@ export async function loadDbtProject(
         attachedTo: owner,
         test,
         severity: t.severity as Severity,
+        ...(t.config ? { config: t.config } : {}),
         location: file.locate(t.path),
       });
     }
@@ -761,7 +1171,7 @@ export async function loadDbtProject(
     addTests(s.relation, `${s.source}_${s.table}`, s.tests, s.file, true);
   }
 
-  const yamlIssues = [...props.files, projectFile].flatMap((f) =>
+  const yamlIssues = [...props.files, projectFile, ...packageFiles].flatMap((f) =>
     [...f.issues].sort((a, b) => (a.location.line ?? 0) - (b.location.line ?? 0))
   );
   return {

@@ -21,19 +21,36 @@ export interface NodeConfig {
   meta?: Record<string, unknown>;
   /** Seeds: column name to DuckDB type. */
   column_types?: Record<string, string>;
+  /** Incremental models: the columns of `unique_key`. */
+  unique_key?: string[];
+  /** Incremental models: the strategy's keys as written (checked by wharf's incremental materialization). */
+  incremental?: Record<string, unknown>;
 }
+
+/** The config keys of an incremental model besides `unique_key`, as wharf's incremental materialization reads them. */
+export const INCREMENTAL_KEYS: readonly string[] = [
+  "incremental_strategy",
+  "on_schema_change",
+  "event_time",
+  "batch_size",
+  "lookback",
+  "begin",
+  "merge_update_columns",
+  "merge_exclude_columns",
+];
 
 /** Which resources a config is for. */
 export type ConfigResource = "model" | "seed";
 
 const SHARED = ["materialized", "schema", "alias", "tags", "enabled", "docs", "meta"] as const;
 const SEED_ONLY = ["column_types"] as const;
+const MODEL_ONLY = ["unique_key", ...INCREMENTAL_KEYS];
 
 /** Every config key wharf reads for `resource`. */
 export function configKeys(resource: ConfigResource): readonly string[] {
-  return resource === "seed" ? [...SHARED.filter((k) => k !== "materialized"), ...SEED_ONLY] : [
-    ...SHARED,
-  ];
+  return resource === "seed"
+    ? [...SHARED.filter((k) => k !== "materialized"), ...SEED_ONLY]
+    : [...SHARED, ...MODEL_ONLY];
 }
 
 /** dbt config keys wharf does not run yet: named as such, never ignored. */
@@ -45,19 +62,12 @@ const NOT_YET: readonly string[] = [
   "post_hook",
   "persist_docs",
   "full_refresh",
-  "unique_key",
-  "incremental_strategy",
-  "on_schema_change",
   "contract",
   "grants",
   "access",
   "group",
   "quoting",
   "sql_header",
-  "event_time",
-  "batch_size",
-  "lookback",
-  "begin",
   "concurrent_batches",
   "copy_grants",
   "quote_columns",
@@ -71,12 +81,15 @@ const NOT_YET: readonly string[] = [
 ];
 
 /** The materializations a dbt model may name in this wharf. */
-export const DBT_MATERIALIZATIONS: readonly string[] = ["view", "table", "ephemeral"];
+export const DBT_MATERIALIZATIONS: readonly string[] = [
+  "view",
+  "table",
+  "ephemeral",
+  "incremental",
+];
 
 /** dbt materializations wharf does not run for dbt projects yet. */
 const MATERIALIZATIONS_NOT_YET: Record<string, string> = {
-  incremental:
-    "dbt incremental models (is_incremental(), unique_key, strategies) are not run by wharf yet",
   snapshot:
     "a snapshot is a {% snapshot <name> %} block in a file of snapshot-paths (snapshots/), not a model",
   external:
@@ -204,7 +217,19 @@ export function readNodeConfig(
         out.column_types = value as Record<string, string>;
         break;
       }
+      case "unique_key":
+        if (resource === "seed") report(key, "unique_key applies to incremental models only");
+        else if (typeof value === "string") out.unique_key = [value];
+        else if (Array.isArray(value) && value.every((c) => typeof c === "string")) {
+          out.unique_key = value as string[];
+        } else report(key, `expected a column name or a list of them, got ${describeValue(value)}`);
+        break;
       default: {
+        if (INCREMENTAL_KEYS.includes(key)) {
+          if (resource === "seed") report(key, `"${key}" applies to incremental models only`);
+          else out.incremental = { ...out.incremental, [key]: value };
+          break;
+        }
         if (NOT_YET.includes(key)) {
           report(key, `"${key}" is not run by wharf yet: remove it, or run this project with dbt`);
           break;
@@ -232,7 +257,9 @@ export function mergeNodeConfigs(configs: readonly NodeConfig[]): NodeConfig {
     for (const [key, value] of Object.entries(c) as [keyof NodeConfig, unknown][]) {
       if (key === "tags") {
         out.tags = [...new Set([...(out.tags ?? []), ...(value as string[])])];
-      } else if (key === "meta" || key === "docs" || key === "column_types") {
+      } else if (
+        key === "meta" || key === "docs" || key === "column_types" || key === "incremental"
+      ) {
         (out as Record<string, unknown>)[key] = {
           ...(out[key] ?? {}),
           ...(value as Record<string, unknown>),

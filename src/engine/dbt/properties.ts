@@ -10,12 +10,19 @@
 import { join } from "node:path";
 import type { ProjectIssue } from "../errors.ts";
 import { type DeclaredUnitTest, readUnitTests } from "../project/read_unit_tests.ts";
-import { type DeclaredTest, type DescribedEntry, readTests } from "../project/read_yaml.ts";
+import {
+  type CustomTests,
+  type DeclaredTest,
+  type DescribedEntry,
+  readTests,
+} from "../project/read_yaml.ts";
 import { closest } from "../suggest.ts";
 import { type FreshnessLevel, inheritFreshness, readFreshness } from "../project/read_freshness.ts";
-import type { ColumnDoc, FreshnessRule, Severity } from "../types.ts";
+import { testConfigSchema, toTestConfig } from "../test_kinds/test_config.ts";
+import type { ColumnDoc, FreshnessRule, Severity, TestConfig } from "../types.ts";
 import { describe, YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
-import { isRecord } from "../yaml/yaml_schema.ts";
+import { isRecord, readValue } from "../yaml/yaml_schema.ts";
+import type { Describe } from "./docs_blocks.ts";
 import { type ConfigResource, type NodeConfig, readNodeConfig } from "./node_config.ts";
 
 /** A model's or seed's properties: what a plain-SQL project's YAML describes, and its config. */
@@ -48,6 +55,7 @@ export interface TestProperties {
   path: YamlPath;
   description: string;
   severity?: Severity;
+  config?: TestConfig;
 }
 
 /** What a project's properties files say. */
@@ -85,6 +93,29 @@ function checkKeys(
       `unknown key "${key}" in ${what}${guess ? ` (did you mean "${guess}"?)` : ""}`,
     );
   }
+}
+
+/** Which test names each properties file may use beside the built-in ones (`{% test %}`). */
+const customTests = new WeakMap<YamlFile, CustomTests>();
+
+/** Reads a tests list, with the project's own generic tests. */
+function testsOf(
+  file: YamlFile,
+  path: YamlPath,
+  raw: unknown,
+  column: string | undefined,
+): DeclaredTest[] {
+  return readTests(file, path, raw, column, customTests.get(file));
+}
+
+/** How each properties file renders its descriptions (`doc()`), when it does. */
+const describers = new WeakMap<YamlFile, Describe>();
+
+/** A description: its text, rendered (`{{ doc('name') }}`), problems reported at it. */
+function description(file: YamlFile, path: YamlPath, value: unknown): string {
+  const raw = text(file, path, value);
+  const describe = describers.get(file);
+  return describe ? describe(raw, (message) => file.report(path, message)) : raw;
 }
 
 function text(file: YamlFile, path: YamlPath, value: unknown): string {
@@ -128,11 +159,11 @@ function readColumns(
     checkKeys(file, c.path, c.value, `column "${c.name}"`, COLUMN_KEYS, COLUMN_NOT_YET);
     columns.push({
       name: c.name,
-      description: text(file, [...c.path, "description"], c.value.description),
+      description: description(file, [...c.path, "description"], c.value.description),
     });
     tests.push(
-      ...readTests(file, [...c.path, "tests"], c.value.tests, c.name),
-      ...readTests(file, [...c.path, "data_tests"], c.value.data_tests, c.name),
+      ...testsOf(file, [...c.path, "tests"], c.value.tests, c.name),
+      ...testsOf(file, [...c.path, "data_tests"], c.value.data_tests, c.name),
     );
   }
   return { columns, tests };
@@ -167,8 +198,8 @@ function readNode(
   checkKeys(file, path, value, `${resource} "${entry.name}"`, NODE_KEYS, NODE_NOT_YET);
   const { columns, tests } = readColumns(file, [...path, "columns"], value.columns);
   tests.unshift(
-    ...readTests(file, [...path, "tests"], value.tests, undefined),
-    ...readTests(file, [...path, "data_tests"], value.data_tests, undefined),
+    ...testsOf(file, [...path, "tests"], value.tests, undefined),
+    ...testsOf(file, [...path, "data_tests"], value.data_tests, undefined),
   );
   let config: NodeConfig = {};
   if (isRecord(value.config)) {
@@ -192,7 +223,7 @@ function readNode(
     file,
     path,
     name: entry.name.toLowerCase(),
-    description: text(file, [...path, "description"], value.description),
+    description: description(file, [...path, "description"], value.description),
     columns,
     tests,
     config,
@@ -269,8 +300,8 @@ function readSources(file: YamlFile, raw: unknown): SourceTable[] {
         : text(file, [...t.path, "identifier"], t.value.identifier) || t.name;
       const { columns, tests } = readColumns(file, [...t.path, "columns"], t.value.columns);
       tests.unshift(
-        ...readTests(file, [...t.path, "tests"], t.value.tests, undefined),
-        ...readTests(file, [...t.path, "data_tests"], t.value.data_tests, undefined),
+        ...testsOf(file, [...t.path, "tests"], t.value.tests, undefined),
+        ...testsOf(file, [...t.path, "data_tests"], t.value.data_tests, undefined),
       );
       const loadedAt = text(file, [...t.path, "loaded_at_field"], t.value.loaded_at_field) ||
         sourceLoadedAt;
@@ -287,7 +318,7 @@ function readSources(file: YamlFile, raw: unknown): SourceTable[] {
         table: t.name,
         relation: `${schema}.${identifier}`.toLowerCase(),
         sql: `${quote(schema)}.${quote(identifier)}`,
-        description: text(file, [...t.path, "description"], t.value.description),
+        description: description(file, [...t.path, "description"], t.value.description),
         columns,
         tests,
       });
@@ -335,10 +366,16 @@ export async function readProperties(
   root: string,
   paths: readonly string[],
   fixtureFolders: readonly string[] = [],
+  render?: Describe,
+  custom?: CustomTests,
 ): Promise<Properties> {
   const files = await Promise.all(
     paths.map(async (p) => new YamlFile(p, await Deno.readTextFile(`${root}/${p}`))),
   );
+  for (const f of files) {
+    if (render) describers.set(f, render);
+    if (custom) customTests.set(f, custom);
+  }
   const out: Properties = {
     files,
     models: new Map(),
@@ -390,23 +427,20 @@ export async function readProperties(
     for (const key of ["data_tests", "tests"] as const) {
       for (const t of named(file, [key], data[key])) {
         checkKeys(file, t.path, t.value, `test "${t.name}"`, ["name", "description", "config"]);
-        let severity: Severity | undefined;
-        if (isRecord(t.value.config)) {
-          for (const [k, v] of Object.entries(t.value.config)) {
-            if (
-              k === "severity" && (v === "error" || v === "warn" || v === "ERROR" || v === "WARN")
-            ) {
-              severity = (v as string).toLowerCase() as Severity;
-            } else if (k === "severity") {
-              file.report([...t.path, "config", k], 'expected "error" or "warn"');
-            } else file.report([...t.path, "config", k], `"${k}" in a test's config ${NOT_YET}`);
-          }
+        const settings = t.value.config === undefined || t.value.config === null
+          ? {}
+          : toTestConfig(readValue(file, [...t.path, "config"], testConfigSchema, t.value.config));
+        if (settings.config?.where !== undefined) {
+          file.report(
+            [...t.path, "config", "where"],
+            '"where" applies to generic tests (a singular test filters in its own SQL)',
+          );
         }
         out.tests.set(t.name.toLowerCase(), {
           file,
           path: t.path,
-          description: text(file, [...t.path, "description"], t.value.description),
-          severity,
+          description: description(file, [...t.path, "description"], t.value.description),
+          ...settings,
         });
       }
     }

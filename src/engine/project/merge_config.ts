@@ -37,6 +37,7 @@ import type {
   ModelNode,
   SeedNode,
   Severity,
+  TestConfig,
 } from "../types.ts";
 import { describe, type YamlFile } from "../yaml/yaml_file.ts";
 import { readValue } from "../yaml/yaml_schema.ts";
@@ -51,6 +52,8 @@ export interface ConfiguredTest {
   path: string;
   description: string;
   severity: Severity;
+  /** Its configs beyond severity, when it has any. */
+  config?: TestConfig;
 }
 
 /** Every node of a project with its configuration settled. */
@@ -252,6 +255,7 @@ export function mergeConfig(
         attachedTo: owner.id,
         test: t.test,
         severity: t.severity,
+        ...(t.config ? { config: t.config } : {}),
         location: entry!.file.locate(t.path),
       });
     }
@@ -389,6 +393,7 @@ export function mergeConfig(
       path,
       description: entry?.description ?? "",
       severity: entry?.severity ?? "error",
+      ...(entry?.config ? { config: entry.config } : {}),
     });
   }
   for (const [name, entry] of testEntries) {

@@ -14,8 +14,9 @@ import { findMaterialization, MODEL_MATERIALIZATIONS } from "../materializations
 import { closest } from "../suggest.ts";
 import type { ProjectFiles } from "./discover_files.ts";
 import { COMMON_TEST_KEYS } from "../test_kinds/common.ts";
+import { testConfigSchema, testConfigShape, toTestConfig } from "../test_kinds/test_config.ts";
 import { TEST_KINDS, testKind } from "../test_kinds/index.ts";
-import type { ColumnDoc, DeclaredSource, GenericTest, Severity } from "../types.ts";
+import type { ColumnDoc, DeclaredSource, GenericTest, Severity, TestConfig } from "../types.ts";
 import { readSources } from "./read_sources.ts";
 import { describe, YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
 import { type DeclaredUnitTest, readUnitTests } from "./read_unit_tests.ts";
@@ -24,7 +25,6 @@ import {
   isRecord,
   list,
   mapping,
-  oneOf,
   readMapping,
   readValue,
   text,
@@ -35,6 +35,8 @@ import {
 export interface DeclaredTest {
   test: GenericTest;
   severity: Severity;
+  /** `where`, `limit`, `warn_if`, `error_if`, `store_failures`, when set. */
+  config?: TestConfig;
   /** Where it is declared. */
   path: YamlPath;
 }
@@ -83,6 +85,8 @@ export interface TestEntry {
   name: string;
   description: string;
   severity: Severity;
+  /** `where`, `limit`, `warn_if`, `error_if`, `store_failures`, when set. */
+  config?: TestConfig;
 }
 
 /** A project's YAML, validated. */
@@ -100,8 +104,7 @@ export interface ProjectYaml {
   sources: DeclaredSource[];
 }
 
-const severity = oneOf(["error", "warn"] as const);
-const testConfig = mapping("a test's config", { severity: severity.optional() });
+const testConfig = testConfigSchema;
 
 /** Every key of a model materialization's settings, in registry order. */
 const SETTING_KEYS: readonly string[] = [
@@ -120,7 +123,7 @@ const modelConfig = mapping("a model's config", {
 const testCommon = mapping("a test", {
   column_name: text("a column name").optional(),
   config: testConfig.optional(),
-  severity: severity.optional(),
+  ...testConfigShape,
 }, { open: true });
 
 const snapshotConfig = mapping("a snapshot's config", {
@@ -180,12 +183,29 @@ function orList(items: readonly string[]): string {
     : `${items.slice(0, -1).join(", ")} or ${items[items.length - 1]}`;
 }
 
+/**
+ * A test's severity and configs: its `config:` block over the same keys
+ * written beside its arguments (dbt's older form).
+ */
+export function testSettings(
+  common: { config?: Record<string, unknown> | null } & Record<string, unknown> | undefined,
+): { severity: Severity; config?: TestConfig } {
+  const top = toTestConfig(common as Parameters<typeof toTestConfig>[0]);
+  const block = toTestConfig((common?.config ?? undefined) as Parameters<typeof toTestConfig>[0]);
+  const config = { ...top.config, ...block.config };
+  return {
+    severity: block.severity ?? top.severity ?? "error",
+    ...(Object.keys(config).length ? { config } : {}),
+  };
+}
+
 /** Reads one entry of a `tests:` list into a generic test, or reports why not. */
 function readTest(
   file: YamlFile,
   path: YamlPath,
   raw: unknown,
   column: string | undefined,
+  custom?: CustomTests,
 ): DeclaredTest | undefined {
   let name: string;
   let args: Record<string, unknown> = {};
@@ -212,15 +232,37 @@ function readTest(
     return undefined;
   }
   const argPath = typeof raw === "string" ? path : [...path, name];
-  const kind = testKind(name);
+  if (custom?.has(name)) {
+    // A project's own generic test: its arguments are its macro's to check.
+    const common = readMapping(file, argPath, testCommon, args);
+    return {
+      test: {
+        kind: "rendered",
+        ...(common?.column_name ?? column) === undefined
+          ? {}
+          : { column: common?.column_name ?? column },
+        args: {
+          test: name,
+          arguments: Object.fromEntries(
+            Object.entries(args).filter(([k]) => !COMMON_TEST_KEYS.includes(k)),
+          ),
+        },
+        reads: [],
+      },
+      ...testSettings(common),
+      path,
+    };
+  }
+  const found = testKind(name);
+  const kind = found?.names.length ? found : undefined;
   if (!kind) {
-    const known = TEST_KINDS.flatMap((k) => k.names);
-    const guess = closest(name, known);
+    const named = TEST_KINDS.filter((k) => k.names.length);
+    const guess = closest(name, [...named.flatMap((k) => k.names), ...(custom?.names ?? [])]);
     file.report(
       argPath,
       `unknown test "${name}"${guess ? ` (did you mean "${guess}"?)` : ""}: expected ${
-        orList(TEST_KINDS.map((k) => k.names[0]!))
-      }`,
+        orList(named.map((k) => k.names[0]!))
+      }${custom ? ", or a {% test %} of the project's macros" : ""}`,
     );
     return undefined;
   }
@@ -245,20 +287,34 @@ function readTest(
       args: own,
       reads: kind.reads(own),
     },
-    severity: common?.severity ?? common?.config?.severity ?? "error",
+    ...testSettings(common),
     path,
   };
 }
 
-/** Reads a `tests:` (or `data_tests:`) list: each test validated by its kind. */
+/** A project's own generic tests (dbt's `{% test %}`): whether a name is one, and their names. */
+export interface CustomTests {
+  has(name: string): boolean;
+  names: readonly string[];
+}
+
+/**
+ * Reads a `tests:` (or `data_tests:`) list: each test validated by its
+ * kind. `custom` says which other names are the project's own generic
+ * tests (dbt's `{% test %}`): those become `rendered` tests with their
+ * arguments, rendered once the project's relations are named.
+ */
 export function readTests(
   file: YamlFile,
   path: YamlPath,
   raw: unknown,
   column: string | undefined,
+  custom?: CustomTests,
 ): DeclaredTest[] {
   const items = readValue(file, path, list(z.unknown(), "a list of tests").nullish(), raw);
-  return (items ?? []).flatMap((item, i) => readTest(file, [...path, i], item, column) ?? []);
+  return (items ?? []).flatMap((item, i) =>
+    readTest(file, [...path, i], item, column, custom) ?? []
+  );
 }
 
 /** Reads description, columns and tests of a model or seed entry. */
@@ -382,12 +438,20 @@ function readSeeds(file: YamlFile): SeedEntry[] {
 function readTestEntries(file: YamlFile): TestEntry[] {
   return entriesOf(file, ["tests", "data_tests"]).map(({ path, name, value }) => {
     const entry = readMapping(file, path, testEntry, value);
+    const { severity, config } = toTestConfig(entry?.config ?? undefined);
+    if (config?.where !== undefined) {
+      file.report(
+        [...path, "config", "where"],
+        '"where" applies to generic tests (a singular test filters in its own SQL)',
+      );
+    }
     return {
       file,
       path,
       name,
       description: entry?.description ?? "",
-      severity: entry?.config?.severity ?? "error",
+      severity: severity ?? "error",
+      ...(config ? { config } : {}),
     };
   });
 }

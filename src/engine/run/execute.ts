@@ -16,6 +16,7 @@ import {
 import { materialization, MATERIALIZATIONS } from "../materializations/index.ts";
 import { roleOf } from "../compile/compile_project.ts";
 import type { EventTimeRange } from "../materializations/materialization.ts";
+import { testStatus } from "../test_kinds/test_config.ts";
 import type { MacroFile } from "../types.ts";
 import { type NodeResult, recordResults } from "./run_log.ts";
 import { runUnitTest } from "./run_unit_test.ts";
@@ -137,14 +138,27 @@ async function runNode(
           message: outcome.message,
         };
       }
-      const failures = await wh.count(`CREATE OR REPLACE TABLE ${node.failures} AS\n${node.query}`);
-      if (failures === 0) return { status: "pass", rows: 0 };
+      const stored = node.config?.storeFailures !== false;
+      let failures: number;
+      if (stored) {
+        failures = await wh.count(`CREATE OR REPLACE TABLE ${node.failures} AS\n${node.query}`);
+      } else {
+        // Not stored: counted only, and no older failing rows left to mislead.
+        await wh.exec(`DROP TABLE IF EXISTS ${node.failures}`);
+        const rows = await wh.query(`SELECT count(*)::DOUBLE AS n FROM (\n${node.query}\n)`);
+        failures = Number(rows[0]?.n ?? 0);
+      }
+      const status = testStatus(failures, node.severity, node.config);
+      if (failures === 0 && status === "pass") return { status, rows: 0 };
+      const where = stored
+        ? `see wharf_failures.${node.name}`
+        : "not stored (store_failures: false)";
       return {
-        status: node.severity === "warn" ? "warn" : "fail",
+        status,
         rows: failures,
-        message: `${failures} failing row${
-          failures === 1 ? "" : "s"
-        }: see wharf_failures.${node.name}`,
+        message: `${failures} failing row${failures === 1 ? "" : "s"}${
+          status === "pass" ? " (within warn_if and error_if)" : ""
+        }: ${where}`,
       };
     }
     case "model": {
