@@ -387,7 +387,7 @@ export async function enrichNpis(
           // A valid Retry-After holds everyone (the registry said so).
           breaker,
           beforeAttempt: async () => {
-            await slots.acquire();
+            if (!holding) await slots.acquire();
             holding = true;
             await limiter.take();
             if (stopped) {
@@ -398,8 +398,10 @@ export async function enrichNpis(
             progress.requests++;
             return true;
           },
-          onRetry: () => {
-            letGo();
+          onRetry: ({ kind }) => {
+            // A request that timed out may still be running at the registry: its slot is
+            // kept through the backoff; any other failure ended its request.
+            if (kind !== "timeout") letGo();
             progress.retries++;
           },
           read: (answer) => readRegistryAnswer(answer, item.npi),

@@ -22,6 +22,8 @@ export interface RetryInfo {
   delayMs: number;
   /** Why the last attempt failed. */
   error: string;
+  /** The kind of failure (`timeout`, `status`, `connection`, …). */
+  kind: AttemptFailure["kind"];
   status?: number;
 }
 
@@ -153,6 +155,7 @@ export class Retrier {
       attempt: this.#attempts + 1,
       delayMs,
       error: failure.message,
+      kind: failure.kind,
       status: failure.status,
     });
     await sleep(delayMs, o.signal);
