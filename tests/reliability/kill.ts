@@ -51,16 +51,22 @@ async function runToEnd(cmd: Deno.Command, code: number, what: string): Promise<
   );
 }
 
-/** Starts `cmd`, kills it with SIGKILL after `ms` unless it ended; true when the kill hit it. */
-export async function killAfter(cmd: Deno.Command, ms: number): Promise<boolean> {
+/**
+ * Starts `cmd`, kills it with SIGKILL after `ms` unless it ended; says
+ * whether the kill hit it, and how long the run took when it missed.
+ */
+async function killAt(cmd: Deno.Command, ms: number): Promise<{ hit: boolean; ranMs: number }> {
   const child = cmd.spawn();
   // Drained as it runs, so a chatty process never blocks on a full pipe.
   const drained = Promise.all(
     [child.stdout, child.stderr].map((s) => s.pipeTo(new WritableStream()).catch(() => {})),
   );
   let exited = false;
+  const started = performance.now();
+  let ranMs = Infinity;
   const status = child.status.then((s) => {
     exited = true;
+    ranMs = performance.now() - started;
     return s;
   });
   await Promise.race([status, new Promise((r) => setTimeout(r, ms))]);
@@ -68,7 +74,12 @@ export async function killAfter(cmd: Deno.Command, ms: number): Promise<boolean>
   if (hit) child.kill("SIGKILL");
   await status;
   await drained;
-  return hit;
+  return { hit, ranMs: hit ? Infinity : ranMs };
+}
+
+/** Starts `cmd`, kills it with SIGKILL after `ms` unless it ended; true when the kill hit it. */
+export async function killAfter(cmd: Deno.Command, ms: number): Promise<boolean> {
+  return (await killAt(cmd, ms)).hit;
 }
 
 /**
@@ -77,7 +88,8 @@ export async function killAfter(cmd: Deno.Command, ms: number): Promise<boolean>
  * its very end) and run again to the end; every result must have the clean
  * run's digest, and at least one kill must have interrupted work in
  * progress (should every earlier one miss, the last trial's kill falls
- * within the first four fifths of the clean run).
+ * within the first four fifths of the clean run, or of the shortest run a
+ * kill missed, when the machine got faster meanwhile).
  *
  * @throws {AssertionError} when a result differs or no kill interrupted anything.
  */
@@ -92,15 +104,21 @@ export async function killTrials<D>(options: KillTrialOptions<D>): Promise<KillT
   const random = seededRandom(options.seed);
   const report: KillTrialReport = { cleanMs, points: [], interrupted: 0 };
   const kills = options.kills ?? 1;
+  // The shortest whole run a kill missed: runs may be faster than the clean one (less load).
+  let shortestRun = Infinity;
   for (let i = 0; i < options.trials; i++) {
     const target = join(options.dir, `killed_${i}.duckdb`);
     await options.prepare?.(target);
     const points: number[] = [];
     for (let k = 0; k < kills; k++) {
       const last = i === options.trials - 1 && k === kills - 1 && report.interrupted === 0;
-      const point = Math.round(last ? (0.1 + random() * 0.7) * cleanMs : random() * cleanMs * 1.1);
+      // The last chance falls within the first four fifths of the shortest run seen.
+      const span = Math.min(cleanMs, shortestRun);
+      const point = Math.round(last ? (0.1 + random() * 0.7) * span : random() * cleanMs * 1.1);
       points.push(point);
-      if (await killAfter(options.command(target), point)) report.interrupted++;
+      const { hit, ranMs } = await killAt(options.command(target), point);
+      if (hit) report.interrupted++;
+      shortestRun = Math.min(shortestRun, ranMs);
     }
     report.points.push(...points);
     const at = `killed at ${points.join(", ")} ms (seed ${options.seed}, trial ${i})`;
