@@ -7,7 +7,7 @@
 import { Command } from "commander";
 import { join } from "node:path";
 import { globals, projectConfig, userCwd } from "./context.ts";
-import { counted, problemLines, resultLine, table } from "./output.ts";
+import { counted, notLandedLines, problemLines, resultLine, table } from "./output.ts";
 
 /** The `demo` command. */
 export function demoCommand(): Command {
@@ -106,6 +106,11 @@ export function demoCommand(): Command {
         }.`,
       );
       for (const line of problemLines(results, ["error"])) console.log(line);
+      if (summary.build.notLanded.length) {
+        // The demo lands deliveries only: what TiC indexes and NPI enrichment land stays skipped.
+        console.log("");
+        for (const line of notLandedLines(summary.build, true)) console.log(line);
+      }
       console.log(
         `\nWarehouse: ${config.db}  (built in ${
           ((performance.now() - started) / 1000).toFixed(1)
@@ -122,7 +127,7 @@ export function demoCommand(): Command {
         const query of [
           "select status, count(*) from marts.members group by status",
           "select column_name, value, failed_check, row_key from intermediate.int_members__rejected_values",
-          "select diagnosis_category, count(*), sum(billed_cents) / 100 as billed from marts.member_claims group by 1",
+          "select diagnosis_category, count(*) as claims, sum(billed_cents) / 100 as billed from intermediate.int_claims group by 1 order by 1",
         ]
       ) {
         console.log(`  ${wharf} sql "${query}"`);

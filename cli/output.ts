@@ -110,8 +110,11 @@ function landingCommand(table: string): string {
   return "`wharf land <files>`";
 }
 
-/** Says which raw tables kept nodes from running, and what lands them. */
-function notLandedLines(summary: RunSummary): string[] {
+/**
+ * Says which raw tables kept nodes from running, and what lands them (and,
+ * unless `inDemo`, that the demo lands the bundled data).
+ */
+export function notLandedLines(summary: RunSummary, inDemo = false): string[] {
   const skipped = summary.results.filter((r) => r.status === "skipped").length;
   const models = summary.results.filter((r) => r.kind === "model");
   const nothing = models.length > 0 && models.every((r) => r.status === "skipped");
@@ -125,7 +128,9 @@ function notLandedLines(summary: RunSummary): string[] {
       ? color.yellow(`Nothing this project reads is landed yet: all ${skipped} nodes were skipped.`)
       : color.yellow(`${skipped} nodes were skipped: what they read is not landed yet.`),
     ...[...byCommand].map(([c, tables]) => `  ${tables.join(", ")}: land with ${c}`),
-    "  For the bundled demo data, run `deno task demo`.",
+    inDemo
+      ? "  (the demo lands deliveries only: TiC indexes and NPI answers come from those commands)"
+      : "  For the bundled demo data, run `deno task demo`.",
   ];
 }
 
