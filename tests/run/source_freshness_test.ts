@@ -150,3 +150,31 @@ Deno.test("wharf source freshness on a plain-SQL project reads the lineage colum
     /sources\[0\]\.tables\[0\]\.freshness\.error_after\.period: expected one of minute, hour, day, got "fortnight"/,
   );
 });
+
+Deno.test("a table whose warn_after, as inherited from its source, is not shorter than its error_after is an error naming it", async () => {
+  await using p = await tempProject({
+    "models/staging/sources.yml": `sources:
+  - name: hospital
+    schema: raw
+    freshness:
+      warn_after: { count: 1, period: day }
+      error_after: { count: 3, period: day }
+    tables:
+      - name: visits
+      - name: late
+        freshness:
+          warn_after: { count: 7, period: day }
+      - name: hours
+        freshness:
+          warn_after: { count: 48, period: hour }
+`,
+    "models/staging/a.sql": "select 1 as x",
+  });
+  const r = await runCli(["--project", p.root, "ls"]);
+  assert.equal(r.code, 2, r.stdout);
+  assert.match(
+    r.stderr,
+    /sources\[0\]\.tables\[1\]\.freshness: warn_after \(7 day\) is not shorter than error_after \(3 day\)/,
+  );
+  assert.doesNotMatch(r.stderr, /tables\[0\]|tables\[2\]/, "1 day < 3 days, 48 hours < 3 days");
+});

@@ -17,7 +17,12 @@ import {
   readTests,
 } from "../project/read_yaml.ts";
 import { closest } from "../suggest.ts";
-import { type FreshnessLevel, inheritFreshness, readFreshness } from "../project/read_freshness.ts";
+import {
+  checkFreshnessOrder,
+  type FreshnessLevel,
+  inheritFreshness,
+  readFreshness,
+} from "../project/read_freshness.ts";
 import { testConfigSchema, toTestConfig } from "../test_kinds/test_config.ts";
 import type { ColumnDoc, FreshnessRule, Severity, TestConfig } from "../types.ts";
 import { describe, YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
@@ -309,6 +314,7 @@ function readSources(file: YamlFile, raw: unknown): SourceTable[] {
         sourceFreshness,
         readFreshness(file, [...t.path, "freshness"], t.value.freshness),
       );
+      checkFreshnessOrder(file, t.path, freshness);
       out.push({
         ...(loadedAt ? { loadedAtField: loadedAt } : {}),
         ...(freshness ? { freshness } : {}),

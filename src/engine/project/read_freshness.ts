@@ -11,6 +11,7 @@ import { describe, type YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
 import { isRecord } from "../yaml/yaml_schema.ts";
 
 const PERIODS: readonly FreshnessPeriod[] = ["minute", "hour", "day"];
+const PERIOD_MS: Record<FreshnessPeriod, number> = { minute: 60e3, hour: 3600e3, day: 86400e3 };
 const KEYS = ["warn_after", "error_after", "filter"];
 
 /**
@@ -116,4 +117,21 @@ export function inheritFreshness(
 
 function definedOf<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * Reports a table's rule (as inherited) whose `warn_after` is not shorter
+ * than its `error_after`: the warning could never come first.
+ */
+export function checkFreshnessOrder(
+  file: YamlFile,
+  path: YamlPath,
+  rule: FreshnessRule | undefined,
+): void {
+  const { warnAfter: w, errorAfter: e } = rule ?? {};
+  if (!w || !e || w.count * PERIOD_MS[w.period] < e.count * PERIOD_MS[e.period]) return;
+  file.report(
+    [...path, "freshness"],
+    `warn_after (${w.count} ${w.period}) is not shorter than error_after (${e.count} ${e.period}), as this table has them with its source's: a table past error_after is an error before it could warn; shorten warn_after or lengthen error_after`,
+  );
 }

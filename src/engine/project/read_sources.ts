@@ -12,7 +12,7 @@ import { closest } from "../suggest.ts";
 import type { DeclaredSource } from "../types.ts";
 import { describe, type YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
 import { isRecord } from "../yaml/yaml_schema.ts";
-import { inheritFreshness, readFreshness } from "./read_freshness.ts";
+import { checkFreshnessOrder, inheritFreshness, readFreshness } from "./read_freshness.ts";
 
 /** The lineage column every landed row carries: when it was landed. */
 export const LANDED_AT = "_landed_at";
@@ -105,6 +105,7 @@ export function readSources(file: YamlFile): DeclaredSource[] {
         freshness,
         readFreshness(file, [...tPath, "freshness"], t.freshness),
       );
+      checkFreshnessOrder(file, tPath, rule);
       out.push({
         source: name,
         table: t.name,
