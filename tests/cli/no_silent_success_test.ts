@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { REPO, runCli, tempClinic, tempProject } from "../helpers.ts";
 
-Deno.test("--db naming a folder or a file that is not a DuckDB database exits 2 and writes nothing", async () => {
+Deno.test("--db naming a folder, a file that is not a DuckDB database or a path in a missing folder exits 2 and writes nothing", async () => {
   await using p = await tempClinic();
   const csv = await p.write("x.csv", "a,b\n1,2\n");
   await Deno.mkdir(join(p.root, "folder"));
@@ -15,6 +15,10 @@ Deno.test("--db naming a folder or a file that is not a DuckDB database exits 2 
       ],
       [csv, /^error: Warehouse ".*x\.csv" is not a DuckDB database: .*nothing was written$/],
       [empty, /^error: Warehouse ".*empty\.duckdb" is an empty file, not a DuckDB database/],
+      [
+        join(p.root, "no_such_folder", "w.duckdb"),
+        /^error: Warehouse ".*w\.duckdb" cannot be created: its folder ".*no_such_folder" does not exist: create it/,
+      ],
     ] as const
   ) {
     for (

@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { dirname, resolve } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import {
   WarehouseBusyError,
@@ -67,13 +68,22 @@ function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** True when `path` is a folder. */
+async function isFolder(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Checks that `path` can be a DuckDB database: missing (it will be created),
  * or a DuckDB database file. Returns whether it exists. `label` names it in
  * messages and `fix` says what to do instead.
  *
- * @throws {WarehousePathError} for a folder, or a file that is not a DuckDB
- * database (DuckDB would read a CSV or Parquet file as a view and build
+ * @throws {WarehousePathError} for a folder, a path in a folder that does
+ * not exist, or a file that is not a DuckDB database (DuckDB would read a CSV or Parquet file as a view and build
  * into memory).
  */
 export async function checkWarehousePath(
@@ -85,8 +95,18 @@ export async function checkWarehousePath(
   try {
     stat = await Deno.stat(path);
   } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+    const folder = dirname(resolve(path));
+    if (!(await isFolder(folder))) {
+      throw new WarehousePathError(
+        path,
+        `${label} cannot be created: its folder "${folder}" does not exist: ${
+          options.fix ??
+            `create it (mkdir -p ${folder}), or pass --db with a path in an existing folder`
+        }`,
+      );
+    }
+    return false;
   }
   if (stat.isDirectory) {
     throw new WarehousePathError(
