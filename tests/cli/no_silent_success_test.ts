@@ -85,3 +85,32 @@ Deno.test("build with nothing landed says so and what lands each raw table", asy
   assert.match(r.stdout, /^ {2}raw\.tic_files, .*: land with `wharf tic <index\.json\.gz>`$/m);
   assert.match(r.stdout, /^ {2}For the bundled demo data, run `deno task demo`\.$/m);
 });
+
+Deno.test("a node name that matches nothing suggests the closest model, never a test unless it names one", async () => {
+  await using p = await tempProject({
+    "models/marts/members.sql": "select 1 as member_id",
+    "models/marts/marts.yml": `models:
+  - name: members
+    columns:
+      - name: member_id
+        tests: [not_null]
+unit_tests:
+  - name: members_latest_row
+    model: members
+    given: []
+    expect:
+      rows: [{ member_id: 1 }]
+`,
+  });
+  const compile = (name: string) => runCli(["--project", p.root, "compile", name]);
+  const near = await compile("marts.member");
+  assert.equal(near.code, 2, near.stdout);
+  assert.match(
+    near.stderr,
+    /No node named "marts\.member" in the project \(did you mean "marts\.members"\?\)/,
+  );
+  const far = await compile("members_lates");
+  assert.doesNotMatch(far.stderr, /did you mean "unit_test/);
+  const test = await compile("test.not_null_members_member");
+  assert.match(test.stderr, /did you mean "test\.not_null_members_member_id"\?/);
+});

@@ -24,7 +24,12 @@ export function findNode(graph: Graph, name: string): string {
       `Node name "${name}" is ambiguous: use one of ${matches.map((m) => `"${m}"`).join(", ")}`,
     );
   }
-  const guess = closest(wanted, graph.nodes.keys());
+  // Tests are suggested only for a name that looks like one (they are rarely what was meant).
+  const test = /^(unit_)?test\./.test(wanted);
+  const guess = closest(
+    wanted,
+    [...graph.nodes.values()].filter((n) => test || !n.kind.endsWith("_test")).map((n) => n.id),
+  );
   throw new NotFoundError(
     `No node named "${name}" in the project${
       guess ? ` (did you mean "${guess}"?)` : ""
