@@ -186,6 +186,8 @@ export async function watchAndLand(
   const watcher = Deno.watchFs(dirs, { recursive: true });
   const stop = () => watcher.close();
   options.signal.addEventListener("abort", stop, { once: true });
+  // Stopped while it was starting (a SIGTERM right after "Watching"): no event will come.
+  if (options.signal.aborted) stop();
   try {
     // What is already there: complete files land together, in landing order;
     // a file still being written waits like a new one.

@@ -71,3 +71,16 @@ Deno.test("land --watch: a file renamed into the folder lands at once, without w
   await sleep(1000);
   assert.equal(w.outcomes.length, 1);
 });
+
+Deno.test("land --watch stopped while it starts (a SIGTERM right after it said Watching) ends, not watch for ever", async () => {
+  await using p = await landingProject();
+  const controller = new AbortController();
+  const done = watchAndLand(p.config, [join(p.root, "drop")], {
+    db: p.db,
+    settleMs: 100,
+    signal: controller.signal,
+  });
+  controller.abort(); // before its first await is over
+  const ended = await Promise.race([done.then(() => "ended"), sleep(5000).then(() => "hung")]);
+  assert.equal(ended, "ended");
+});
