@@ -66,7 +66,7 @@ export function lsCommand(): Command {
             materialized: n.kind === "model"
               ? n.config.materialized
               : n.kind === "seed"
-              ? "table"
+              ? "seed" // dbt's name, which config.materialized: selects (a seed is loaded as a table)
               : "",
             tags: n.kind === "model"
               ? n.config.tags.join(",")

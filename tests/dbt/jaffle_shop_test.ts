@@ -119,9 +119,9 @@ Deno.test("seed, run, test, compile, ls and show work on a dbt project", async (
       n,
     ) => [n.id, n.materialized, n.tags]),
     [
-      ["main_raw_data.raw_customers", "table", ""],
-      ["main_raw_data.raw_orders", "table", ""],
-      ["main_raw_data.raw_payments", "table", ""],
+      ["main_raw_data.raw_customers", "seed", ""],
+      ["main_raw_data.raw_orders", "seed", ""],
+      ["main_raw_data.raw_payments", "seed", ""],
       ["main_staging.stg_customers", "view", "staging"],
       ["main_staging.stg_orders", "view", "staging"],
       ["main_staging.stg_payments", "view", "staging"],
