@@ -50,6 +50,10 @@ export interface EngineSettings {
   };
   /** Project variables, read in SQL as `wharf_var('name')` (text); `--vars name=value` overrides. */
   vars?: Record<string, string | number | boolean>;
+  /** SQL run before anything of a `build`/`run`/`seed`/`test` (dbt's `on-run-start`). */
+  onRunStart?: string | string[];
+  /** SQL run once the nodes of a run are done, failed or not (dbt's `on-run-end`). */
+  onRunEnd?: string | string[];
 }
 
 /** A database attached to the warehouse (see {@linkcode EngineSettings.attach}). */
@@ -80,6 +84,11 @@ export interface EngineConfig {
     staging: string;
   };
   vars: Record<string, string>;
+  /**
+   * `onRunStart`/`onRunEnd` of wharf.config.ts, or `on-run-start`/`on-run-end`
+   * of dbt_project.yml (Jinja, rendered when the project loads); absent: none.
+   */
+  runHooks?: { start: string[]; end: string[] };
   /** Set when the project is a dbt project (`dbt_project.yml` at its root): see `src/engine/dbt/`. */
   dbt?: DbtConfig;
 }
@@ -142,7 +151,35 @@ export interface ConfigSection<K extends string, Raw, Resolved> {
   resolve(raw: Raw | undefined, root: string): Resolved;
 }
 
-const ENGINE_KEYS = ["name", "warehouse", "attach", "threads", "paths", "vars"] as const;
+const ENGINE_KEYS = [
+  "name",
+  "warehouse",
+  "attach",
+  "threads",
+  "paths",
+  "vars",
+  "onRunStart",
+  "onRunEnd",
+] as const;
+
+/** `onRunStart`/`onRunEnd`: a statement or a list of them. */
+function resolveRunHooks(settings: EngineSettings): EngineConfig["runHooks"] {
+  const read = (key: "onRunStart" | "onRunEnd") => {
+    const value = settings[key];
+    if (value === undefined) return [];
+    const list = typeof value === "string" ? [value] : value;
+    if (!Array.isArray(list) || !list.every((h) => typeof h === "string")) {
+      throw new ConfigError(
+        `Invalid "${key}" in wharf.config.ts: expected a SQL statement or a list of them`,
+        { location: { file: "wharf.config.ts" } },
+      );
+    }
+    return list.filter((h) => h.trim() !== "");
+  };
+  const start = read("onRunStart");
+  const end = read("onRunEnd");
+  return start.length || end.length ? { start, end } : undefined;
+}
 const PATH_KEYS = ["models", "macros", "tests", "target", "cache", "staging"] as const;
 
 /**
@@ -189,6 +226,7 @@ export function resolveEngineConfig(
     );
   }
   const paths = settings.paths ?? {};
+  const runHooks = resolveRunHooks(settings);
   return {
     root: abs,
     name: settings.name ?? abs.split(/[\\/]/).pop() ?? "wharf",
@@ -204,6 +242,7 @@ export function resolveEngineConfig(
       staging: resolve(abs, paths.staging ?? ".wharf/staging"),
     },
     vars: Object.fromEntries(Object.entries(settings.vars ?? {}).map(([k, v]) => [k, String(v)])),
+    ...(runHooks ? { runHooks } : {}),
   };
 }
 

@@ -114,6 +114,26 @@ export class ModelError extends WharfError {
   }
 }
 
+/** A hook (a model's or seed's pre/post hook, the project's on-run-start/end) failed. */
+export class HookError extends WharfError {
+  /** The hook's SQL as it ran. */
+  readonly sql: string;
+  /** Where in `sql` DuckDB says it failed (1-based), when it says. */
+  readonly line?: number;
+  readonly column?: number;
+  constructor(
+    message: string,
+    hook: { sql: string; line?: number; column?: number },
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = "HookError";
+    this.sql = hook.sql;
+    this.line = hook.line;
+    this.column = hook.column;
+  }
+}
+
 /** The warehouse could not be opened or queried. */
 export class WarehouseError extends WharfError {
   readonly file: string;

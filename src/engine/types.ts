@@ -63,6 +63,39 @@ export interface SingularTestNode {
 export interface ColumnDoc {
   name: string;
   description: string;
+  /** Its declared type (`data_type:`), as written. */
+  dataType?: string;
+}
+
+/** The kinds of constraint a model's YAML may declare (dbt's `constraints:`). */
+export type ConstraintType = "not_null" | "primary_key" | "unique" | "check";
+
+/** A constraint from a column's or a model's YAML `constraints:`. */
+export interface Constraint {
+  type: ConstraintType;
+  /** Its name, when YAML gives one (`CONSTRAINT <name>`). */
+  name?: string;
+  /** The columns it is about: the one it is listed under, or a model-level `columns:`. */
+  columns: string[];
+  /** `check`: a boolean SQL expression. */
+  expression?: string;
+}
+
+/**
+ * A model's enforced contract (`config: { contract: { enforced: true } }`):
+ * the columns, in order, with their declared types, that the built relation
+ * must have exactly.
+ */
+export interface ModelContract {
+  columns: { name: string; dataType: string }[];
+  /** Constraints created with the table (table and incremental models). */
+  constraints: Constraint[];
+}
+
+/** SQL run before and after a model's or seed's build (`pre_hook`, `post_hook`). */
+export interface NodeHooks {
+  pre: string[];
+  post: string[];
 }
 
 /** Settings of a model from its YAML `config:`. */
@@ -128,6 +161,10 @@ export interface ModelNode {
   checkRefs: RelationRef[];
   /** Direct column references: output column → the `relation.column`s it is read from. */
   columnLineage: Record<string, string[]>;
+  /** Its enforced contract, if it has one. */
+  contract?: ModelContract;
+  /** Its hooks, if it has any. */
+  hooks?: NodeHooks;
 }
 
 /** A CSV file in `models/seeds/`, loaded as `seeds.<name>`. */
@@ -141,6 +178,8 @@ export interface SeedNode {
   /** Column name to DuckDB type, overriding the sniffer. */
   columnTypes: Record<string, string>;
   tags: string[];
+  /** Its hooks, if it has any. */
+  hooks?: NodeHooks;
 }
 
 /**
@@ -184,6 +223,8 @@ export interface Project {
    * read as they are: the graph takes them as sources without asking the warehouse.
    */
   declaredSources?: string[];
+  /** SQL run before and after each run's nodes (dbt projects: rendered from Jinja). */
+  runHooks?: { start: string[]; end: string[] };
   /** Problems found while loading, reported together. */
   issues: ProjectIssue[];
 }

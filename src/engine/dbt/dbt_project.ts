@@ -27,6 +27,8 @@ export interface DbtProjectFile {
   vars: Record<string, unknown>;
   models: Record<string, unknown>;
   seeds: Record<string, unknown>;
+  /** `on-run-start`/`on-run-end`, as written (Jinja). */
+  runHooks?: { start: string[]; end: string[] };
 }
 
 const PATH_KEYS = {
@@ -43,8 +45,6 @@ const UNUSED_KEYS = ["version", "clean-targets", "require-dbt-version"];
 
 /** dbt keys wharf does not run yet, with what they are. */
 const NOT_YET: Record<string, string> = {
-  "on-run-start": "hooks that run before a run",
-  "on-run-end": "hooks that run after a run",
   dispatch: "dispatch search orders",
   snapshots: "snapshot configs",
   tests: "test configs",
@@ -74,6 +74,8 @@ const KNOWN = [
   "vars",
   "models",
   "seeds",
+  "on-run-start",
+  "on-run-end",
   ...Object.keys(PATH_KEYS),
   ...UNUSED_KEYS,
 ];
@@ -182,6 +184,20 @@ function readKeys(file: YamlFile, data: Record<string, unknown>, out: DbtProject
         continue;
       case "version":
         continue;
+      case "on-run-start":
+      case "on-run-end": {
+        const list = typeof value === "string" ? [value] : value ?? [];
+        if (!Array.isArray(list) || !list.every((h) => typeof h === "string")) {
+          file.report([key], "expected a SQL statement or a list of them");
+          continue;
+        }
+        const hooks = out.runHooks ?? { start: [], end: [] };
+        hooks[key === "on-run-start" ? "start" : "end"] = (list as string[]).filter((h) =>
+          h.trim() !== ""
+        );
+        out.runHooks = hooks;
+        continue;
+      }
       case "clean-targets":
         if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) {
           file.report([key], "expected a list of folders");

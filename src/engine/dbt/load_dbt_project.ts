@@ -39,6 +39,9 @@ import { commonContext, type RunContext } from "./dbt_context.ts";
 import { DbtJinja, type MacroFile, plain, RenderProblem, splitArgs } from "./dbt_jinja.ts";
 import { DBT_PROJECT_FILE } from "./dbt_project.ts";
 import { mergeNodeConfigs, type NodeConfig, readNodeConfig } from "./node_config.ts";
+import { findMaterialization } from "../materializations/index.ts";
+import { settleContract, type SettledContract } from "../project/read_contract.ts";
+import type { NodeHooks } from "../types.ts";
 import { type NodeProperties, readProperties, type SourceTable } from "./properties.ts";
 
 /** Schemas a dbt model may not build in: wharf's own and DuckDB's catalogs. */
@@ -518,6 +521,61 @@ export async function loadDbtProject(
     }
   }
 
+  // Hooks render as the node's SQL does ({{ this }} its relation), once every relation is named.
+  const hooksOf = (n: NodeFile): NodeHooks | undefined => {
+    const render = (sql: string) => {
+      try {
+        return jinja.render(
+          n.path,
+          sql,
+          nodeContext({ ...n, file: n }, 2, { configs: [], relations: [] }),
+        ).text;
+      } catch (err) {
+        if (!(err instanceof RenderProblem)) throw err;
+        issues.push({
+          message: `Cannot render a hook of ${n.name} (${sql.trim()}): ${err.message}`,
+          location: { file: n.path },
+        });
+        return "";
+      }
+    };
+    const pre = (n.config.pre_hook ?? []).map(render).filter((h) => h.trim() !== "");
+    const post = (n.config.post_hook ?? []).map(render).filter((h) => h.trim() !== "");
+    return pre.length || post.length ? { pre, post } : undefined;
+  };
+  const withHooks = (n: NodeFile): { hooks?: NodeHooks } => {
+    const hooks = hooksOf(n);
+    return hooks ? { hooks } : {};
+  };
+  const contracts = new Map<string, SettledContract>();
+  for (const m of models) {
+    const materialization = findMaterialization(m.config.materialized ?? "view");
+    if (!materialization) continue;
+    const enforced = m.config.contract?.enforced ?? false;
+    if (!m.props) {
+      if (enforced) {
+        issues.push({
+          message:
+            `${m.name} has an enforced contract but no columns: declare them, each with its data_type, in a properties file`,
+          location: { file: m.path },
+        });
+      }
+      continue;
+    }
+    contracts.set(
+      m.id!,
+      settleContract({
+        file: m.props.file,
+        path: m.props.path,
+        enforced,
+        contractPath: [...m.props.path, "config", "contract"],
+        columns: m.props.columns.map((c, i) => ({ ...c, path: m.props!.columnPaths[i]! })),
+        constraints: m.props.constraints,
+        materialization,
+      }),
+    );
+  }
+
   const configured: ConfiguredProject = {
     models: models.filter((m) => rendered.has(m.path)).map((m): ConfiguredModel => ({
       kind: "model",
@@ -535,6 +593,8 @@ export async function loadDbtProject(
         options: {},
       },
       checks: [],
+      ...(contracts.get(m.id!)?.contract ? { contract: contracts.get(m.id!)!.contract } : {}),
+      ...withHooks(m),
     })),
     seeds: [],
     genericTests: [],
@@ -563,6 +623,7 @@ export async function loadDbtProject(
     columns: s.props?.columns ?? [],
     columnTypes: s.config.column_types ?? {},
     tags: s.config.tags ?? [],
+    ...withHooks(s),
   }));
   const parsed = await parseNodes(configured, rendered, options.parse ?? parseSql);
   for (const m of parsed.models) {
@@ -616,11 +677,34 @@ export async function loadDbtProject(
       ...files.seeds.filter((s) => s.id),
     ]
   ) {
-    if (n.props) addTests(n.id!, n.name, n.props.tests, n.props.file);
+    if (n.props) {
+      addTests(n.id!, n.name, [
+        ...n.props.tests,
+        ...(contracts.get(n.id!)?.tests ?? []),
+      ], n.props.file);
+    }
   }
   for (const s of props.sources) {
     addTests(s.relation, `${s.source}_${s.table}`, s.tests, s.file, true);
   }
+
+  // on-run-start/on-run-end render with the project's context (no node's).
+  const renderRunHook = (sql: string) => {
+    try {
+      return jinja.render(DBT_PROJECT_FILE, sql, commonContext(jinja, run, 2)).text;
+    } catch (err) {
+      if (!(err instanceof RenderProblem)) throw err;
+      issues.push({
+        message: `Cannot render a hook (${sql.trim()}): ${err.message}`,
+        location: { file: DBT_PROJECT_FILE },
+      });
+      return "";
+    }
+  };
+  const runHooks = config.runHooks && {
+    start: config.runHooks.start.map(renderRunHook).filter((h) => h.trim() !== ""),
+    end: config.runHooks.end.map(renderRunHook).filter((h) => h.trim() !== ""),
+  };
 
   const yamlIssues = [...props.files, projectFile].flatMap((f) =>
     [...f.issues].sort((a, b) => (a.location.line ?? 0) - (b.location.line ?? 0))
@@ -632,6 +716,7 @@ export async function loadDbtProject(
     tests: [...tests, ...parsed.tests],
     macros: [],
     declaredSources: [...new Set(props.sources.map((s) => s.relation))],
+    ...(runHooks ? { runHooks } : {}),
     issues: [...issues, ...yamlIssues, ...parsed.issues],
   };
 }

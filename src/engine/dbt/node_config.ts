@@ -1,7 +1,7 @@
 /**
  * The configuration dbt gives a model or seed (`materialized`, `schema`,
- * `alias`, `tags`, `enabled`, `docs`, `meta`, and a seed's
- * `column_types`), wherever it is written: the `models:`/`seeds:` tree of
+ * `alias`, `tags`, `enabled`, `docs`, `meta`, hooks, a model's
+ * `contract` and a seed's `column_types`), wherever it is written: the `models:`/`seeds:` tree of
  * `dbt_project.yml` (with or without `+`), a properties file's `config:`,
  * or `{{ config(...) }}` in the SQL. Keys dbt has and wharf does not run
  * yet are errors naming them, never ignored.
@@ -21,34 +21,49 @@ export interface NodeConfig {
   meta?: Record<string, unknown>;
   /** Seeds: column name to DuckDB type. */
   column_types?: Record<string, string>;
+  /** `contract: { enforced }` (models). */
+  contract?: { enforced?: boolean };
+  /** `pre_hook`/`pre-hook`: SQL (Jinja) run before the build, added up across levels. */
+  pre_hook?: string[];
+  /** `post_hook`/`post-hook`: SQL (Jinja) run after the build, added up across levels. */
+  post_hook?: string[];
 }
 
 /** Which resources a config is for. */
 export type ConfigResource = "model" | "seed";
 
-const SHARED = ["materialized", "schema", "alias", "tags", "enabled", "docs", "meta"] as const;
+const SHARED = [
+  "materialized",
+  "schema",
+  "alias",
+  "tags",
+  "enabled",
+  "docs",
+  "meta",
+  "pre_hook",
+  "pre-hook",
+  "post_hook",
+  "post-hook",
+] as const;
 const SEED_ONLY = ["column_types"] as const;
+const MODEL_ONLY = ["contract"] as const;
 
 /** Every config key wharf reads for `resource`. */
 export function configKeys(resource: ConfigResource): readonly string[] {
   return resource === "seed" ? [...SHARED.filter((k) => k !== "materialized"), ...SEED_ONLY] : [
     ...SHARED,
+    ...MODEL_ONLY,
   ];
 }
 
 /** dbt config keys wharf does not run yet: named as such, never ignored. */
 const NOT_YET: readonly string[] = [
   "database",
-  "pre-hook",
-  "post-hook",
-  "pre_hook",
-  "post_hook",
   "persist_docs",
   "full_refresh",
   "unique_key",
   "incremental_strategy",
   "on_schema_change",
-  "contract",
   "grants",
   "access",
   "group",
@@ -107,10 +122,10 @@ function describeValue(value: unknown): string {
  * import { readNodeConfig } from "./node_config.ts";
  *
  * const problems: string[] = [];
- * const config = readNodeConfig({ materialized: "table", tags: "pii", pre_hook: "x" }, "model",
+ * const config = readNodeConfig({ materialized: "table", tags: "pii", grants: {} }, "model",
  *   (key, message) => problems.push(`${key}: ${message}`));
  * assert.deepEqual(config, { materialized: "table", tags: ["pii"] });
- * assert.match(problems[0]!, /^pre_hook: .*not run by wharf yet/);
+ * assert.match(problems[0]!, /^grants: .*not run by wharf yet/);
  * ```
  */
 export function readNodeConfig(
@@ -188,6 +203,46 @@ export function readNodeConfig(
           out.meta = value as Record<string, unknown>;
         } else report(key, `expected a mapping, got ${describeValue(value)}`);
         break;
+      case "contract": {
+        if (resource !== "model") {
+          report(key, "contracts apply to models");
+          break;
+        }
+        const enforced = typeof value === "object" && value !== null && !Array.isArray(value)
+          ? (value as Record<string, unknown>).enforced
+          : undefined;
+        const others = typeof value === "object" && value !== null && !Array.isArray(value)
+          ? Object.keys(value).filter((k) => k !== "enforced")
+          : [];
+        if (typeof enforced !== "boolean" && enforced !== undefined || others.length) {
+          report(
+            key,
+            others.length
+              ? `"${others[0]}" in a contract is not implemented by wharf: it reads "enforced"`
+              : `expected { enforced: true } or { enforced: false }, got ${describeValue(value)}`,
+          );
+          break;
+        }
+        if (typeof value !== "object" || value === null || Array.isArray(value)) {
+          report(key, `expected { enforced: true }, got ${describeValue(value)}`);
+          break;
+        }
+        out.contract = { enforced: enforced === true };
+        break;
+      }
+      case "pre_hook":
+      case "pre-hook":
+      case "post_hook":
+      case "post-hook": {
+        const list = typeof value === "string" ? [value] : value;
+        if (!Array.isArray(list) || !list.every((h) => typeof h === "string")) {
+          report(key, `expected a SQL statement or a list of them, got ${describeValue(value)}`);
+          break;
+        }
+        const field = key.startsWith("pre") ? "pre_hook" : "post_hook";
+        out[field] = [...(out[field] ?? []), ...(list as string[]).filter((h) => h.trim() !== "")];
+        break;
+      }
       case "column_types": {
         if (resource !== "seed") {
           report(key, "column_types applies to seeds only");
@@ -231,6 +286,9 @@ export function mergeNodeConfigs(configs: readonly NodeConfig[]): NodeConfig {
     for (const [key, value] of Object.entries(c) as [keyof NodeConfig, unknown][]) {
       if (key === "tags") {
         out.tags = [...new Set([...(out.tags ?? []), ...(value as string[])])];
+      } else if (key === "pre_hook" || key === "post_hook") {
+        // Hooks add up across levels, the most general first, as dbt runs them.
+        out[key] = [...(out[key] ?? []), ...(value as string[])];
       } else if (key === "meta" || key === "docs" || key === "column_types") {
         (out as Record<string, unknown>)[key] = {
           ...(out[key] ?? {}),

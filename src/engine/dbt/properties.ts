@@ -14,6 +14,11 @@ import type { ColumnDoc, Severity } from "../types.ts";
 import { describe, YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
 import { isRecord } from "../yaml/yaml_schema.ts";
 import { type ConfigResource, type NodeConfig, readNodeConfig } from "./node_config.ts";
+import {
+  type DeclaredConstraint,
+  readConstraints,
+  readDataType,
+} from "../project/read_contract.ts";
 
 /** A model's or seed's properties: what a plain-SQL project's YAML describes, and its config. */
 export interface NodeProperties extends DescribedEntry {
@@ -105,28 +110,50 @@ function named(
   });
 }
 
-const COLUMN_KEYS = ["name", "description", "data_type", "tests", "data_tests", "meta", "tags"];
-const COLUMN_NOT_YET = ["constraints", "quote", "policy_tags", "granularity"];
+const COLUMN_KEYS = [
+  "name",
+  "description",
+  "data_type",
+  "constraints",
+  "tests",
+  "data_tests",
+  "meta",
+  "tags",
+];
+const COLUMN_NOT_YET = ["quote", "policy_tags", "granularity"];
 
 function readColumns(
   file: YamlFile,
   path: YamlPath,
   raw: unknown,
-): { columns: ColumnDoc[]; tests: DeclaredTest[] } {
+): {
+  columns: ColumnDoc[];
+  columnPaths: YamlPath[];
+  tests: DeclaredTest[];
+  constraints: DeclaredConstraint[];
+} {
   const columns: ColumnDoc[] = [];
+  const columnPaths: YamlPath[] = [];
   const tests: DeclaredTest[] = [];
+  const constraints: DeclaredConstraint[] = [];
   for (const c of named(file, path, raw)) {
     checkKeys(file, c.path, c.value, `column "${c.name}"`, COLUMN_KEYS, COLUMN_NOT_YET);
+    const dataType = readDataType(file, [...c.path, "data_type"], c.value.data_type);
     columns.push({
       name: c.name,
       description: text(file, [...c.path, "description"], c.value.description),
+      ...(dataType ? { dataType } : {}),
     });
+    columnPaths.push(c.path);
+    constraints.push(
+      ...readConstraints(file, [...c.path, "constraints"], c.value.constraints, c.name),
+    );
     tests.push(
       ...readTests(file, [...c.path, "tests"], c.value.tests, c.name),
       ...readTests(file, [...c.path, "data_tests"], c.value.data_tests, c.name),
     );
   }
-  return { columns, tests };
+  return { columns, columnPaths, tests, constraints };
 }
 
 const NODE_KEYS = [
@@ -138,11 +165,11 @@ const NODE_KEYS = [
   "data_tests",
   "docs",
   "meta",
+  "constraints",
 ];
 const NODE_NOT_YET = [
   "versions",
   "latest_version",
-  "constraints",
   "access",
   "group",
   "deprecation_date",
@@ -156,7 +183,17 @@ function readNode(
 ): NodeProperties {
   const { path, value } = entry;
   checkKeys(file, path, value, `${resource} "${entry.name}"`, NODE_KEYS, NODE_NOT_YET);
-  const { columns, tests } = readColumns(file, [...path, "columns"], value.columns);
+  const { columns, columnPaths, tests, constraints } = readColumns(
+    file,
+    [...path, "columns"],
+    value.columns,
+  );
+  constraints.unshift(...readConstraints(file, [...path, "constraints"], value.constraints));
+  if (resource === "seed") {
+    for (const c of constraints) {
+      file.report(c.path, "constraints apply to models: test a seed's columns with tests:");
+    }
+  }
   tests.unshift(
     ...readTests(file, [...path, "tests"], value.tests, undefined),
     ...readTests(file, [...path, "data_tests"], value.data_tests, undefined),
@@ -185,7 +222,9 @@ function readNode(
     name: entry.name.toLowerCase(),
     description: text(file, [...path, "description"], value.description),
     columns,
+    columnPaths,
     tests,
+    constraints,
     config,
   };
 }
@@ -242,7 +281,14 @@ function readSources(file: YamlFile, raw: unknown): SourceTable[] {
       const identifier = t.value.identifier === undefined
         ? t.name
         : text(file, [...t.path, "identifier"], t.value.identifier) || t.name;
-      const { columns, tests } = readColumns(file, [...t.path, "columns"], t.value.columns);
+      const { columns, tests, constraints } = readColumns(
+        file,
+        [...t.path, "columns"],
+        t.value.columns,
+      );
+      for (const c of constraints) {
+        file.report(c.path, "constraints apply to models: test a source's columns with tests:");
+      }
       tests.unshift(
         ...readTests(file, [...t.path, "tests"], t.value.tests, undefined),
         ...readTests(file, [...t.path, "data_tests"], t.value.data_tests, undefined),

@@ -92,6 +92,7 @@ export async function loadProject(
     seeds: configured.seeds,
     tests: [...configured.genericTests, ...parsed.tests],
     macros,
+    ...(config.runHooks ? { runHooks: config.runHooks } : {}),
     issues: [
       ...files.issues,
       ...yamlIssues,

@@ -15,7 +15,15 @@ import { closest } from "../suggest.ts";
 import type { ProjectFiles } from "./discover_files.ts";
 import { COMMON_TEST_KEYS } from "../test_kinds/common.ts";
 import { TEST_KINDS, testKind } from "../test_kinds/index.ts";
-import type { ColumnDoc, GenericTest, Severity } from "../types.ts";
+import type { ColumnDoc, GenericTest, NodeHooks, Severity } from "../types.ts";
+import {
+  contractConfig,
+  type DeclaredConstraint,
+  HOOK_KEYS,
+  readConstraints,
+  readDataType,
+  readHooks,
+} from "./read_contract.ts";
 import { describe, YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
 import {
   flag,
@@ -46,7 +54,11 @@ export interface DescribedEntry {
   name: string;
   description: string;
   columns: ColumnDoc[];
+  /** Where each of `columns` is declared. */
+  columnPaths: YamlPath[];
   tests: DeclaredTest[];
+  /** Its columns' and its own `constraints:`. */
+  constraints: DeclaredConstraint[];
 }
 
 /** A model's `config:` as YAML gives it. */
@@ -57,6 +69,9 @@ export interface ModelConfigEntry {
   unique_key?: string[];
   tags?: string[];
   enabled?: boolean;
+  /** `contract: { enforced }` */
+  contract?: { enforced?: boolean };
+  hooks?: NodeHooks;
   /** The keys that belong to materializations, as written (each validated by its own). */
   settings: Record<string, unknown>;
 }
@@ -72,6 +87,7 @@ export interface ModelEntry extends DescribedEntry {
 export interface SeedEntry extends DescribedEntry {
   columnTypes: Record<string, string>;
   tags: string[];
+  hooks?: NodeHooks;
 }
 
 /** An entry of a singular test's YAML (`tests:` or `data_tests:`). */
@@ -106,7 +122,8 @@ const modelConfig = mapping("a model's config", {
   tags: textList().optional(),
   enabled: flag().optional(),
   database: text("the name of an attached database").optional(),
-}, { alsoKnown: SETTING_KEYS });
+  contract: contractConfig.optional(),
+}, { alsoKnown: [...SETTING_KEYS, ...HOOK_KEYS] });
 
 /** What every test reads beside its kind's arguments (which report unknown keys). */
 const testCommon = mapping("a test", {
@@ -120,7 +137,7 @@ const seedConfig = mapping("a seed's config", {
     error: (iss) => `expected a mapping of column to type, got ${describe(iss.input)}`,
   }).optional(),
   tags: textList().optional(),
-});
+}, { alsoKnown: HOOK_KEYS });
 
 /** The entries of the lists `keys` of a file, each a mapping with a name. */
 function entriesOf(
@@ -258,6 +275,8 @@ function readDescribed(
     ...readTests(file, [...path, "data_tests"], value.data_tests, undefined),
   ];
   const columns: ColumnDoc[] = [];
+  const columnPaths: YamlPath[] = [];
+  const constraints = readConstraints(file, [...path, "constraints"], value.constraints);
   const listed = readValue(
     file,
     [...path, "columns"],
@@ -276,14 +295,21 @@ function readDescribed(
       columnEntry,
       c,
     );
-    columns.push({ name: c.name, description: column?.description ?? "" });
+    const dataType = readDataType(file, [...cPath, "data_type"], c.data_type);
+    columns.push({
+      name: c.name,
+      description: column?.description ?? "",
+      ...(dataType ? { dataType } : {}),
+    });
+    columnPaths.push(cPath);
+    constraints.push(...readConstraints(file, [...cPath, "constraints"], c.constraints, c.name));
     tests.push(
       ...readTests(file, [...cPath, "tests"], c.tests, c.name),
       ...readTests(file, [...cPath, "data_tests"], c.data_tests, c.name),
     );
   });
   const description = typeof value.description === "string" ? value.description : "";
-  return { file, path, name, description, columns, tests };
+  return { file, path, name, description, columns, columnPaths, tests, constraints };
 }
 
 const columnEntry = mapping((c) => `column "${c.name}"`, {
@@ -291,6 +317,8 @@ const columnEntry = mapping((c) => `column "${c.name}"`, {
   description: text().nullish(),
   tests: z.unknown().optional(),
   data_tests: z.unknown().optional(),
+  data_type: z.unknown().optional(),
+  constraints: z.unknown().optional(),
 });
 
 /** An entry that describes a node (`what` names it, e.g. `model`), with `extra` keys. */
@@ -306,7 +334,10 @@ function described(what: string, extra: z.ZodRawShape) {
   });
 }
 
-const modelEntry = described("model", { checks: z.unknown().optional() });
+const modelEntry = described("model", {
+  checks: z.unknown().optional(),
+  constraints: z.unknown().optional(),
+});
 const seedEntry = described("seed", {});
 const testEntry = mapping((v) => `test "${String(v.name).toLowerCase()}"`, {
   name: z.string(),
@@ -324,7 +355,8 @@ function readModels(file: YamlFile): ModelEntry[] {
     const settings = Object.fromEntries(
       Object.entries(value.config).filter(([k]) => SETTING_KEYS.includes(k)),
     );
-    return { ...entry, config: { ...config, settings } };
+    const hooks = readHooks(file, [...path, "config"], value.config);
+    return { ...entry, config: { ...config, settings, ...(hooks ? { hooks } : {}) } };
   });
 }
 
@@ -334,10 +366,18 @@ function readSeeds(file: YamlFile): SeedEntry[] {
     const config = value.config === undefined || value.config === null
       ? {}
       : readMapping(file, [...path, "config"], seedConfig, value.config);
+    const described = readDescribed(file, path, name, value);
+    for (const c of described.constraints) {
+      file.report(c.path, "constraints apply to models: test a seed's columns with tests:");
+    }
+    const hooks = isRecord(value.config)
+      ? readHooks(file, [...path, "config"], value.config)
+      : undefined;
     return {
-      ...readDescribed(file, path, name, value),
+      ...described,
       columnTypes: config?.column_types ?? {},
       tags: config?.tags ?? [],
+      ...(hooks ? { hooks } : {}),
     };
   });
 }
