@@ -89,6 +89,12 @@ export interface EngineConfig {
    * of dbt_project.yml (Jinja, rendered when the project loads); absent: none.
    */
   runHooks?: { start: string[]; end: string[] };
+  /**
+   * `--warn-unsupported`: what wharf does not support (Python models,
+   * `grants`, keys it does not implement) is left out with a warning
+   * instead of failing the command.
+   */
+  warnUnsupported?: boolean;
   /** Set when the project is a dbt project (`dbt_project.yml` at its root): see `src/engine/dbt/`. */
   dbt?: DbtConfig;
 }

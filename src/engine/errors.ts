@@ -64,6 +64,12 @@ export class ConfigError extends WharfError {
 export interface ProjectIssue {
   message: string;
   location: SourceLocation;
+  /**
+   * Something wharf does not support (a Python model, `grants`, a key it
+   * does not implement), rather than a mistake: `--warn-unsupported` makes
+   * it a warning and leaves the thing out.
+   */
+  unsupported?: boolean;
 }
 
 /**
@@ -75,10 +81,13 @@ export class CompileError extends WharfError {
   readonly issues: readonly ProjectIssue[];
   constructor(issues: readonly ProjectIssue[]) {
     const lines = issues.map((i) => `  ${formatLocation(i.location)}: ${i.message}`);
+    const hint = issues.some((i) => i.unsupported)
+      ? "\n(--warn-unsupported leaves out what wharf does not support, with a warning each)"
+      : "";
     super(
       `Cannot compile the project: ${issues.length} problem${
         issues.length === 1 ? "" : "s"
-      } found (nothing was run):\n${lines.join("\n")}`,
+      } found (nothing was run):\n${lines.join("\n")}${hint}`,
     );
     this.name = "CompileError";
     this.issues = issues;

@@ -39,9 +39,9 @@ const DECIDED_BY_DBT = ["name", "warehouse", "threads", "vars", "onRunStart", "o
 export async function applyDbtProject(
   config: EngineConfig,
   settings: Record<string, unknown>,
-  options: ProfileOptions,
+  options: ProfileOptions & { warnUnsupported?: boolean },
 ): Promise<EngineConfig> {
-  const project = await readDbtProject(config.root);
+  const project = await readDbtProject(config.root, options);
   if (!project) {
     if (options.target !== undefined || options.profilesDir !== undefined) {
       throw new ConfigError(

@@ -97,7 +97,10 @@ const KNOWN = [
  * await Deno.remove(root, { recursive: true });
  * ```
  */
-export async function readDbtProject(root: string): Promise<DbtProjectFile | undefined> {
+export async function readDbtProject(
+  root: string,
+  options: { warnUnsupported?: boolean } = {},
+): Promise<DbtProjectFile | undefined> {
   let text: string;
   try {
     text = await Deno.readTextFile(join(root, DBT_PROJECT_FILE));
@@ -126,12 +129,16 @@ export async function readDbtProject(root: string): Promise<DbtProjectFile | und
     file.report([], 'expected a mapping with at least "name:"');
   }
   if (isRecord(data)) readKeys(file, data, out);
-  if (file.issues.length) {
+  const left = options.warnUnsupported ? file.issues.filter((i) => !i.unsupported) : file.issues;
+  for (const i of file.issues.filter((i) => !left.includes(i))) {
+    console.error(`warning: ${formatLocation(i.location)}: ${i.message}`);
+  }
+  if (left.length) {
     throw new ConfigError(
       `Invalid ${DBT_PROJECT_FILE}: ${
-        file.issues.map((i) => `\n  ${formatLocation(i.location)}: ${i.message}`).join("")
+        left.map((i) => `\n  ${formatLocation(i.location)}: ${i.message}`).join("")
       }`,
-      { location: file.issues[0]!.location },
+      { location: left[0]!.location },
     );
   }
   return out;
@@ -216,6 +223,7 @@ function readKeys(file: YamlFile, data: Record<string, unknown>, out: DbtProject
         `"${key}" (${
           NOT_YET[key]
         }) is not run by wharf yet: remove it, or run this project with dbt`,
+        { unsupported: true },
       );
       continue;
     }

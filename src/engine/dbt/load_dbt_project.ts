@@ -115,7 +115,11 @@ async function discover(config: EngineConfig, issues: ProjectIssue[]) {
     const ext = extname(file).toLowerCase();
     if (ext === ".sql") out.models.push(nodeFile("model", file, parts));
     else if (ext === ".py") {
-      issue(rel(file), "Python models are not run by wharf: write the model in SQL");
+      issues.push({
+        message: "Python models are not supported by wharf: write the model in SQL",
+        location: { file: rel(file) },
+        unsupported: true,
+      });
     } else if (ext === ".md" && (await Deno.readTextFile(file)).includes("{% docs")) {
       issue(
         rel(file),

@@ -9,6 +9,7 @@
  * @module
  */
 import { closest } from "../suggest.ts";
+import { unsupportedKey } from "../unsupported.ts";
 
 /** What a model or seed is configured with (every key optional: levels are merged). */
 export interface NodeConfig {
@@ -64,7 +65,6 @@ const NOT_YET: readonly string[] = [
   "unique_key",
   "incremental_strategy",
   "on_schema_change",
-  "grants",
   "access",
   "group",
   "quoting",
@@ -125,13 +125,13 @@ function describeValue(value: unknown): string {
  * const config = readNodeConfig({ materialized: "table", tags: "pii", grants: {} }, "model",
  *   (key, message) => problems.push(`${key}: ${message}`));
  * assert.deepEqual(config, { materialized: "table", tags: ["pii"] });
- * assert.match(problems[0]!, /^grants: .*not run by wharf yet/);
+ * assert.match(problems[0]!, /^grants: .*not supported by wharf/);
  * ```
  */
 export function readNodeConfig(
   raw: Record<string, unknown>,
   resource: ConfigResource,
-  report: (key: string, message: string) => void,
+  report: (key: string, message: string, unsupported?: boolean) => void,
 ): NodeConfig {
   const out: NodeConfig = {};
   const known = configKeys(resource);
@@ -259,8 +259,17 @@ export function readNodeConfig(
         break;
       }
       default: {
+        const unsupported = unsupportedKey(key, `a ${resource}'s config`);
+        if (unsupported) {
+          report(key, unsupported, true);
+          break;
+        }
         if (NOT_YET.includes(key)) {
-          report(key, `"${key}" is not run by wharf yet: remove it, or run this project with dbt`);
+          report(
+            key,
+            `"${key}" is not run by wharf yet: remove it, or run this project with dbt`,
+            true,
+          );
           break;
         }
         const guess = closest(key, [...known, ...NOT_YET]);
@@ -269,6 +278,7 @@ export function readNodeConfig(
           `unknown config "${key}"${guess ? ` (did you mean "${guess}"?)` : ""}: wharf reads ${
             known.map((k) => `"${k}"`).join(", ")
           }`,
+          !guess,
         );
       }
     }

@@ -10,6 +10,7 @@
 import type { ProjectIssue } from "../errors.ts";
 import { type DeclaredTest, type DescribedEntry, readTests } from "../project/read_yaml.ts";
 import { closest } from "../suggest.ts";
+import { unsupportedKey } from "../unsupported.ts";
 import type { ColumnDoc, Severity } from "../types.ts";
 import { describe, YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
 import { isRecord } from "../yaml/yaml_schema.ts";
@@ -71,14 +72,20 @@ function checkKeys(
 ): void {
   for (const key of Object.keys(value)) {
     if (known.includes(key)) continue;
+    const unsupported = unsupportedKey(key, what);
+    if (unsupported) {
+      file.report([...path, key], unsupported, { unsupported: true });
+      continue;
+    }
     if (notYet.includes(key)) {
-      file.report([...path, key], `"${key}" in ${what} ${NOT_YET}`);
+      file.report([...path, key], `"${key}" in ${what} ${NOT_YET}`, { unsupported: true });
       continue;
     }
     const guess = closest(key, known);
     file.report(
       [...path, key],
       `unknown key "${key}" in ${what}${guess ? ` (did you mean "${guess}"?)` : ""}`,
+      { unsupported: !guess },
     );
   }
 }
@@ -203,7 +210,8 @@ function readNode(
     config = readNodeConfig(
       value.config,
       resource,
-      (key, message) => file.report([...path, "config", key], message),
+      (key, message, unsupported) =>
+        file.report([...path, "config", key], message, { unsupported }),
     );
   } else if (value.config !== undefined && value.config !== null) {
     file.report([...path, "config"], `expected a mapping, got ${describe(value.config)}`);
