@@ -197,6 +197,30 @@ export interface SourceNode {
   missing?: boolean;
 }
 
+/**
+ * Something outside the project that reads its models (dbt's `exposures:`):
+ * a dashboard, a notebook, an application. Not built; listed, selectable
+ * and drawn in the docs graph downstream of what it reads.
+ */
+export interface ExposureNode {
+  kind: "exposure";
+  /** `exposure.<name>` */
+  id: string;
+  name: string;
+  /** `dashboard`, `notebook`, `analysis`, `ml` or `application`. */
+  type: string;
+  label?: string;
+  owner: { name?: string; email?: string };
+  url?: string;
+  description: string;
+  maturity?: "high" | "medium" | "low";
+  tags: string[];
+  /** The YAML file that declares it. */
+  path: string;
+  /** What it reads (`depends_on`), resolved by the graph as a model's references are. */
+  refs: RelationRef[];
+}
+
 /** A macro file in `sql/macros/`, run before models. */
 export interface MacroFile {
   path: string;
@@ -209,7 +233,8 @@ export type ProjectNode =
   | SeedNode
   | SourceNode
   | GenericTestNode
-  | SingularTestNode;
+  | SingularTestNode
+  | ExposureNode;
 
 /** A loaded project: everything on disk, as plain data, plus what was wrong with it. */
 export interface Project {
@@ -223,6 +248,8 @@ export interface Project {
    * read as they are: the graph takes them as sources without asking the warehouse.
    */
   declaredSources?: string[];
+  /** Exposures (`exposures:` in YAML): what reads the project from outside. */
+  exposures?: ExposureNode[];
   /** SQL run before and after each run's nodes (dbt projects: rendered from Jinja). */
   runHooks?: { start: string[]; end: string[] };
   /** Problems found while loading, reported together. */

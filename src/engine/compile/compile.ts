@@ -346,6 +346,7 @@ export function compileNode(
 ): CompiledNode | undefined {
   switch (node.kind) {
     case "source":
+    case "exposure":
       return undefined;
     case "seed":
       return {

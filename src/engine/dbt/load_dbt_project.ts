@@ -41,6 +41,7 @@ import { DBT_PROJECT_FILE } from "./dbt_project.ts";
 import { mergeNodeConfigs, type NodeConfig, readNodeConfig } from "./node_config.ts";
 import { findMaterialization } from "../materializations/index.ts";
 import { settleContract, type SettledContract } from "../project/read_contract.ts";
+import { parseDependency, readExposures } from "../project/read_exposures.ts";
 import type { NodeHooks } from "../types.ts";
 import { type NodeProperties, readProperties, type SourceTable } from "./properties.ts";
 
@@ -710,6 +711,40 @@ export async function loadDbtProject(
     end: config.runHooks.end.map(renderRunHook).filter((h) => h.trim() !== ""),
   };
 
+  const exposures = readExposures(props.exposures, (written) => {
+    const d = parseDependency(written);
+    if (!d) {
+      return {
+        problem: `expected ref('model') or source('source', 'table'), got ${
+          JSON.stringify(written)
+        }`,
+      };
+    }
+    if ("source" in d) {
+      const found = sources.get(`${d.source}.${d.table}`);
+      if (found) return { relation: found.relation };
+      const guess = closest(`${d.source}.${d.table}`, [...sources.keys()]);
+      return {
+        problem: `source("${d.source}", "${d.table}"): no such table in the project's sources${
+          guess ? ` (did you mean "${guess}"?)` : ""
+        }`,
+      };
+    }
+    const name = d.ref.toLowerCase();
+    const target = byName.get(name);
+    if (target?.id && target.config.enabled !== false) return { relation: target.id };
+    const guess = closest(name, [...byName.keys()]);
+    return {
+      problem: target
+        ? `ref("${name}"): ${target.path} is ${
+          target.config.enabled === false ? "disabled (enabled: false)" : "not built"
+        }`
+        : `ref("${name}"): no model or seed named "${name}"${
+          guess ? ` (did you mean "${guess}"?)` : ""
+        }`,
+    };
+  });
+
   const yamlIssues = [...props.files, projectFile].flatMap((f) =>
     [...f.issues].sort((a, b) => (a.location.line ?? 0) - (b.location.line ?? 0))
   );
@@ -721,6 +756,7 @@ export async function loadDbtProject(
     macros: [],
     declaredSources: [...new Set(props.sources.map((s) => s.relation))],
     ...(runHooks ? { runHooks } : {}),
+    ...(exposures.length ? { exposures } : {}),
     issues: [...issues, ...yamlIssues, ...parsed.issues],
   };
 }

@@ -9,6 +9,7 @@
  */
 import type { ProjectIssue } from "../errors.ts";
 import { type DeclaredTest, type DescribedEntry, readTests } from "../project/read_yaml.ts";
+import type { ExposureEntry } from "../project/read_exposures.ts";
 import { closest } from "../suggest.ts";
 import { unsupportedKey } from "../unsupported.ts";
 import type { ColumnDoc, Severity } from "../types.ts";
@@ -56,6 +57,8 @@ export interface Properties {
   seeds: Map<string, NodeProperties>;
   sources: SourceTable[];
   tests: Map<string, TestProperties>;
+  /** `exposures:` entries, as written (read once the nodes are named). */
+  exposures: ExposureEntry[];
   issues: ProjectIssue[];
 }
 
@@ -317,10 +320,18 @@ function readSources(file: YamlFile, raw: unknown): SourceTable[] {
   return out;
 }
 
-const TOP_KEYS = ["version", "models", "seeds", "sources", "macros", "data_tests", "tests"];
+const TOP_KEYS = [
+  "version",
+  "models",
+  "seeds",
+  "sources",
+  "macros",
+  "data_tests",
+  "tests",
+  "exposures",
+];
 const TOP_NOT_YET = [
   "snapshots",
-  "exposures",
   "metrics",
   "semantic_models",
   "saved_queries",
@@ -354,6 +365,7 @@ export async function readProperties(root: string, paths: readonly string[]): Pr
     seeds: new Map(),
     sources: [],
     tests: new Map(),
+    exposures: [],
     issues: [],
   };
   for (const file of files) {
@@ -380,6 +392,9 @@ export async function readProperties(root: string, paths: readonly string[]): Pr
       }
     }
     out.sources.push(...readSources(file, data.sources));
+    for (const e of named(file, ["exposures"], data.exposures)) {
+      out.exposures.push({ file, path: e.path, value: e.value });
+    }
     for (const m of named(file, ["macros"], data.macros)) {
       checkKeys(file, m.path, m.value, `macro "${m.name}"`, [
         "name",

@@ -16,6 +16,7 @@ import type { ProjectFiles } from "./discover_files.ts";
 import { COMMON_TEST_KEYS } from "../test_kinds/common.ts";
 import { TEST_KINDS, testKind } from "../test_kinds/index.ts";
 import type { ColumnDoc, GenericTest, NodeHooks, Severity } from "../types.ts";
+import type { ExposureEntry } from "./read_exposures.ts";
 import {
   contractConfig,
   type DeclaredConstraint,
@@ -104,6 +105,8 @@ export interface ProjectYaml {
   /** Every YAML file read, with the problems found in it. */
   files: YamlFile[];
   models: ModelEntry[];
+  /** `exposures:` entries, as written (read once the models are known). */
+  exposures: ExposureEntry[];
   seeds: SeedEntry[];
   tests: TestEntry[];
 }
@@ -345,8 +348,11 @@ const testEntry = mapping((v) => `test "${String(v.name).toLowerCase()}"`, {
   config: testConfig.nullish(),
 });
 
-function readModels(file: YamlFile): ModelEntry[] {
-  return entriesOf(file, ["models"]).map(({ path, name, value }) => {
+function readModels(
+  file: YamlFile,
+  entries: readonly { path: YamlPath; name: string; value: Record<string, unknown> }[],
+): ModelEntry[] {
+  return entries.map(({ path, name, value }) => {
     readMapping(file, path, modelEntry, value);
     const entry: ModelEntry = { ...readDescribed(file, path, name, value), checks: value.checks };
     if (value.config === undefined || value.config === null) return entry;
@@ -405,9 +411,23 @@ export async function readYaml(config: EngineConfig, files: ProjectFiles): Promi
   const modelYaml = await Promise.all(files.modelYaml.map(open));
   const seedYaml = await Promise.all(files.seedYaml.map(open));
   const testYaml = await Promise.all(files.testYaml.map(open));
+  // A models folder's YAML describes models, and may declare exposures.
+  const described = modelYaml.map((file) => ({
+    file,
+    entries: entriesOf(file, ["models", "exposures"]),
+  }));
   return {
     files: [...modelYaml, ...seedYaml, ...testYaml],
-    models: modelYaml.flatMap(readModels),
+    models: described.flatMap(({ file, entries }) =>
+      readModels(file, entries.filter((e) => e.path[0] === "models"))
+    ),
+    exposures: described.flatMap(({ file, entries }) =>
+      entries.filter((e) => e.path[0] === "exposures").map((e) => ({
+        file,
+        path: e.path,
+        value: e.value,
+      }))
+    ),
     seeds: seedYaml.flatMap(readSeeds),
     tests: testYaml.flatMap(readTestEntries),
   };
