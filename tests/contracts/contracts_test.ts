@@ -158,7 +158,7 @@ Deno.test("on-run-start and on-run-end of wharf.config.ts run around every run; 
   assert.equal(failed.code, 1);
   assert.match(
     failed.stderr,
-    /error: on-run-end failed: Catalog Error: Table with name nowhere does not exist!(.*\n)+  insert into main\.nowhere values \(1\)/,
+    /error: on-run-end failed: Catalog Error: Table with name nowhere does not exist!(.*\n)+ {2}insert into main\.nowhere values \(1\)/,
   );
   assert.deepEqual(
     await query(p.db, "select status from wharf.runs order by started_at desc limit 1"),
@@ -247,4 +247,100 @@ Deno.test("an incremental model's contract holds on its first build and on later
     /Duplicate key "id: 1" violates unique constraint\.\n\s+\(nothing was changed/,
   );
   assert.deepEqual(await query(p.db, "select count(*)::int as n from marts.events"), [{ n: 2 }]);
+});
+
+Deno.test("a seed's hooks run in its load's transaction", async () => {
+  await using p = await tempProject({
+    "models/seeds/states.csv": "code,name\nNY,New York\nDC,District of Columbia\n",
+    "models/seeds/seeds.yml": `seeds:
+  - name: states
+    config:
+      post_hook: "create or replace table main.seed_log as select count(*) as n from seeds.states"
+`,
+  });
+  const out = await runCli(["--project", p.root, "--db", p.db, "seed"]);
+  assert.equal(out.code, 0, out.stdout + out.stderr);
+  assert.deepEqual(await query(p.db, "select n::int as n from main.seed_log"), [{ n: 2 }]);
+});
+
+Deno.test("plain SQL: a Python model file, versions, grants and metrics are not supported; --warn-unsupported leaves them out", async () => {
+  await using p = await tempProject({
+    "models/marts/a.sql": "select 1 as id",
+    "models/marts/forecast.py": "def model(dbt, session):\n    return None\n",
+    "models/marts/marts.yml": `models:
+  - name: a
+    versions: [{ v: 1 }]
+    config: { materialized: table, grants: { select: [reporter] } }
+metrics:
+  - name: revenue
+semantic_models:
+  - name: orders
+saved_queries:
+  - name: weekly
+`,
+  });
+  const cli = (...args: string[]) => runCli(["--project", p.root, "--db", p.db, ...args]);
+  const refused = await cli("build");
+  assert.equal(refused.code, 2);
+  for (
+    const line of [
+      /models\/marts\/forecast\.py: Python models are not supported by wharf: write the model in SQL/,
+      /marts\.yml:3:\d+: models\[0\]\.versions: "versions" \(model versions\) in model "a" is not supported by wharf: remove it/,
+      /marts\.yml:4:\d+: models\[0\]\.config\.grants: "grants" \(grants\) in a model's config is not supported by wharf/,
+      /marts\.yml:6:\d+: metrics: "metrics" \(metrics\) in this file is not supported by wharf/,
+      /marts\.yml:8:\d+: semantic_models: "semantic_models" \(semantic models\)/,
+      /marts\.yml:10:\d+: saved_queries: "saved_queries" \(saved queries\)/,
+    ]
+  ) assert.match(refused.stderr, line);
+  const warned = await cli("--warn-unsupported", "build");
+  assert.equal(warned.code, 0, warned.stdout + warned.stderr);
+  assert.match(
+    warned.stderr,
+    /warning: models\/marts\/forecast\.py: Python models are not supported/,
+  );
+  assert.match(warned.stderr, /warning: models\/marts\/marts\.yml:6:\d+: metrics:/);
+  // The rest of the model's config still applies: it is a table.
+  assert.deepEqual(
+    await query(p.db, "select table_type from information_schema.tables where table_name = 'a'"),
+    [{ table_type: "BASE TABLE" }],
+  );
+});
+
+Deno.test("plain SQL: exposures name relations or ref(), are listed by ls and selectable; an unknown relation names the closest", async () => {
+  const yml = (deps: string) =>
+    `models:
+  - name: orders
+exposures:
+  - name: finance_board
+    type: dashboard
+    owner: { email: finance@example.com }
+    depends_on: [${deps}]
+`;
+  await using p = await tempProject({
+    "models/marts/orders.sql": "select 1 as id",
+    "models/marts/other.sql": "select 2 as id",
+    "models/marts/marts.yml": yml("marts.orders"),
+  });
+  const cli = (...args: string[]) => runCli(["--project", p.root, "--db", p.db, ...args]);
+  const ls = await cli("--json", "ls", "-s", "+finance_board");
+  assert.equal(ls.code, 0, ls.stderr);
+  assert.deepEqual(
+    (JSON.parse(ls.stdout) as { id: string; type: string }[]).map((n) => [n.id, n.type]),
+    [["marts.orders", "model"], ["exposure.finance_board", "exposure"]],
+  );
+  await p.write("models/marts/marts.yml", yml("ref('other')"));
+  const byRef = await cli("--json", "ls", "-s", "type:exposure");
+  assert.equal(JSON.parse(byRef.stdout)[0].depends_on, "marts.other");
+  await p.write("models/marts/marts.yml", yml("marts.order"));
+  const bad = await cli("ls");
+  assert.equal(bad.code, 2);
+  assert.match(
+    bad.stderr,
+    /marts\.yml:7: Cannot resolve relation "marts\.order" in models\/marts\/marts\.yml: no such model \(did you mean "marts\.orders"\?\)/,
+  );
+  await p.write("models/marts/marts.yml", yml("ref('ordrs')"));
+  assert.match(
+    (await cli("ls")).stderr,
+    /exposures\[0\]\.depends_on\[0\]: ref\("ordrs"\): no model or seed named "ordrs" \(did you mean "orders"\?\)/,
+  );
 });
