@@ -549,6 +549,8 @@ export async function loadDbtProject(
     return pre.length || post.length ? { pre, post } : undefined;
   };
   const withHooks = (n: NodeFile): { hooks?: NodeHooks } => {
+    // As in dbt, an ephemeral model is not built, so hooks set for a whole folder skip it.
+    if (findMaterialization(n.config.materialized ?? "view")?.inlined) return {};
     const hooks = hooksOf(n);
     return hooks ? { hooks } : {};
   };

@@ -290,6 +290,12 @@ export function mergeConfig(
       ...(entry?.config?.hooks ? { hooks: entry.config.hooks } : {}),
     };
     if (entry) entries.set(id, { file: entry.file, path: entry.path });
+    if (entry?.config?.hooks && findMaterialization(config.materialized)!.inlined) {
+      entry.file.report(
+        [...entry.path, "config"],
+        `a ${config.materialized} model is not built, so its hooks would never run: remove them`,
+      );
+    }
     if (entry && model.contract && model.checks.length) {
       entry.file.report(
         [...entry.path, "checks"],
