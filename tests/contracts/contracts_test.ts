@@ -26,6 +26,11 @@ const ORDERS_YML = `models:
             expression: "amount >= 0"
 `;
 
+/** The orders YAML with another post_hook. */
+function withPostHook(sql: string): string {
+  return ORDERS_YML.replace(`"insert into main.audit values ('built orders')"`, sql);
+}
+
 const GOOD = "select * from (values (1, 'a', 10.50), (2, 'b', 3.25)) t(id, name, amount)";
 
 Deno.test("an enforced contract builds the table with its constraints, and a model that breaks it or a constraint replaces nothing", async () => {
@@ -101,10 +106,7 @@ Deno.test("a failing hook fails its model with the hook's SQL and DuckDB's posit
   );
   await p.write(
     "models/marts/marts.yml",
-    ORDERS_YML.replace(
-      `"insert into main.audit values ('built orders')"`,
-      `"insert into main.audit\\nselect nothing_here"`,
-    ),
+    withPostHook(`"insert into main.audit\\nselect nothing_here"`),
   );
   const out = await build();
   assert.equal(out.code, 1);
@@ -117,13 +119,7 @@ Deno.test("a failing hook fails its model with the hook's SQL and DuckDB's posit
     { id: 1 },
     { id: 2 },
   ]);
-  await p.write(
-    "models/marts/marts.yml",
-    ORDERS_YML.replace(
-      `"insert into main.audit values ('built orders')"`,
-      `"insert into main.audit valuess (1)"`,
-    ),
-  );
+  await p.write("models/marts/marts.yml", withPostHook(`"insert into main.audit valuess (1)"`));
   const syntax = await build();
   assert.match(
     syntax.stdout,
