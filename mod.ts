@@ -36,3 +36,5 @@ export { runProject } from "./src/engine/run/run_project.ts";
 export type { RunProjectOptions, RunSummary } from "./src/engine/run/run_project.ts";
 export type { NodeResult, NodeStatus } from "./src/engine/run/run_log.ts";
 export { openWarehouse, Warehouse } from "./src/engine/db/warehouse.ts";
+export type { Figures, Strategy } from "./src/serve/strategies.ts";
+export type { CoalesceConfig } from "./src/serve/coalesce_config.ts";

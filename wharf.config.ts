@@ -1,7 +1,23 @@
-import { defineConfig } from "./mod.ts";
+import { defineConfig, type Strategy } from "./mod.ts";
 
 /** A column every delivery of the source must have. */
 const required = (name: string) => ({ name, required: true });
+
+/**
+ * The project's `default` coalescing of benefits (integer cents): the largest
+ * oop_max and remaining_oop_max any source reports; the copay is the largest
+ * reported, but never above that remaining_oop_max.
+ */
+const benefitsDefault: Strategy<"oop_max" | "remaining_oop_max" | "copay"> = (answers) => {
+  const largest = (f: "oop_max" | "remaining_oop_max" | "copay") =>
+    Math.max(...answers.map((a) => a[f]));
+  const remaining = largest("remaining_oop_max");
+  return {
+    oop_max: largest("oop_max"),
+    remaining_oop_max: remaining,
+    copay: Math.min(largest("copay"), remaining),
+  };
+};
 
 // The healthcare project: deliveries land in raw.* (sources below), models
 // in models/ validate, normalize and aggregate them.
@@ -145,4 +161,16 @@ export default defineConfig({
       columns: [required("npi")],
     },
   ],
+  // The coalescing API (`/api/coalescence/{strategy}?member_id=…`) answers a member's
+  // benefits from the mart's rows (one per member and source) and live upstreams.
+  serve: {
+    coalesce: {
+      model: "marts.member_benefits",
+      key: "member_id",
+      source: "source",
+      asOf: "as_of",
+      fields: ["oop_max", "remaining_oop_max", "copay"],
+    },
+  },
+  strategies: { default: benefitsDefault },
 });

@@ -12,6 +12,7 @@
  */
 import { join } from "node:path";
 import { resolveConfig } from "../src/config.ts";
+import type { EngineConfig } from "../src/engine/config.ts";
 import { runProject } from "../src/engine/run/run_project.ts";
 import { compileProject, planFor } from "../src/engine/compile/compile_project.ts";
 import { openWarehouse } from "../src/engine/db/warehouse.ts";
@@ -71,14 +72,18 @@ export async function generateProject(models: number, rows: number): Promise<str
   return root;
 }
 
-function median(xs: number[]): number {
+/** The median of `xs`. */
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
 }
 
-async function timeEngine(root: string, threads: number): Promise<number> {
-  const db = join(root, `engine_${threads}.duckdb`);
-  const config = resolveConfig(root);
+/** The time `wharf build` of `config` takes into `db` with `threads`, ms; throws when it fails. */
+export async function timeBuild(
+  config: EngineConfig,
+  db: string,
+  threads: number,
+): Promise<number> {
   const start = performance.now();
   const summary = await runProject("build", config, { db, threads });
   const ms = performance.now() - start;
@@ -90,6 +95,10 @@ async function timeEngine(root: string, threads: number): Promise<number> {
     );
   }
   return ms;
+}
+
+function timeEngine(root: string, threads: number): Promise<number> {
+  return timeBuild(resolveConfig(root), join(root, `engine_${threads}.duckdb`), threads);
 }
 
 async function timeDirect(root: string): Promise<number> {
@@ -114,7 +123,8 @@ async function timeDirect(root: string): Promise<number> {
   }
 }
 
-async function wall(args: string[]): Promise<number> {
+/** The wall time of a new Deno process with `args`, ms. */
+export async function wall(args: string[]): Promise<number> {
   const start = performance.now();
   const out = await new Deno.Command(Deno.execPath(), { args, stdout: "null", stderr: "piped" })
     .output();

@@ -6,6 +6,7 @@
  */
 const benches: Record<string, () => Promise<{ default: () => Promise<void> }>> = {
   build: () => import("./build.ts"),
+  dbt: () => import("./dbt.ts"),
   docs: () => import("./docs.ts"),
   land: () => import("./land.ts"),
   npi: () => import("./npi.ts"),

@@ -1,20 +1,41 @@
 /**
  * `deno task bench serve`: the API under load, on loopback. A warehouse with
- * 1,000,000 members × 3 sources in marts.member_benefits; the server in its
- * own process; autocannon against /health (the baseline, same run) and the
+ * 1,000,000 members × 3 sources in marts.member_benefits, served with the
+ * healthcare project's coalescing (its `serve.coalesce` and `default`
+ * strategy); the server in its own process; autocannon against /health (the baseline, same run) and the
  * coalescing endpoint; then again with three live fake upstreams; then with
  * three of which one hangs (it accepts and never answers), where the answer
- * time must stay that of the healthy run once the hanging one is known down.
+ * time must stay that of the healthy run once the hanging one is known down;
+ * then a hot set of members with three live upstreams, without and with the
+ * answer cache (`serve.upstreamCacheTtlMs`).
  *
  * @module
  */
 import { cliCommand } from "../tests/helpers.ts";
+import { COALESCING_CONFIG } from "../tests/reliability/serve_harness.ts";
 import autocannon from "autocannon";
 import { join } from "node:path";
 import { openWarehouse } from "../src/engine/db/warehouse.ts";
 
 const MEMBERS = Number(Deno.env.get("BENCH_SERVE_MEMBERS") ?? 1_000_000);
 const SECONDS = Number(Deno.env.get("BENCH_SERVE_SECONDS") ?? 10);
+/** Members asked in the cache phases: a hot set, as an app's active users. */
+const HOT = Math.min(MEMBERS, 1_000);
+
+/** Asks for each of the first `n` members once, 64 at a time (a cache's warm-up; the same for both runs). */
+async function warm(base: string, n: number): Promise<void> {
+  for (let i = 0; i < n; i += 64) {
+    await Promise.all(
+      Array.from(
+        { length: Math.min(64, n - i) },
+        (_, j) =>
+          fetch(`${base}/api/coalescence/default?member_id=M${i + j}`).then((r) =>
+            r.body?.cancel()
+          ),
+      ),
+    );
+  }
+}
 
 function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -43,17 +64,18 @@ interface Figures {
   non2xx: number;
 }
 
-async function load(url: string, randomMember: boolean): Promise<Figures> {
+/** Requests `url`, or, with `members`, the coalescing endpoint for a random one of the first `members`. */
+async function load(url: string, members?: number): Promise<Figures> {
   const result = await autocannon({
     url,
     connections: 64,
     pipelining: 1,
     duration: SECONDS,
-    requests: randomMember
+    requests: members
       ? [{
         setupRequest: (req: { path: string }) => ({
           ...req,
-          path: `/api/coalescence/default?member_id=M${Math.floor(Math.random() * MEMBERS)}`,
+          path: `/api/coalescence/default?member_id=M${Math.floor(Math.random() * members)}`,
         }),
       }]
       : undefined,
@@ -93,7 +115,10 @@ async function serve(
     String(port),
     ...upstreams.flatMap((u) => ["--upstream", u]),
   ], { stdout: "null", stderr: "null" }).spawn();
-  await waitFor(`http://127.0.0.1:${port}/health`, (b) => b.members_with_benefits === MEMBERS);
+  await waitFor(
+    `http://127.0.0.1:${port}/health`,
+    (b) => (b.coalesce as { landed_keys?: number } | null)?.landed_keys === MEMBERS,
+  );
   return child;
 }
 
@@ -102,6 +127,7 @@ export default async function main(): Promise<void> {
   const db = join(root, "warehouse.duckdb");
   const children: Deno.ChildProcess[] = [];
   try {
+    await Deno.writeTextFile(join(root, "wharf.config.ts"), COALESCING_CONFIG);
     const wh = await openWarehouse(db);
     await wh.exec(`CREATE SCHEMA marts; CREATE TABLE marts.member_benefits AS
       SELECT 'M' || m AS member_id, 'payer_' || s AS source, (100000 + (m * 7 + s) % 900000)::BIGINT AS oop_max,
@@ -117,8 +143,8 @@ export default async function main(): Promise<void> {
       } s; ${SECONDS} s per run, 64 connections`,
     );
     const base = `http://127.0.0.1:${port}`;
-    const health = await load(`${base}/health`, false);
-    const landed = await load(`${base}/api/coalescence/default?member_id=M1`, true);
+    const health = await load(`${base}/health`);
+    const landed = await load(`${base}/api/coalescence/default?member_id=M1`, MEMBERS);
     console.log(line("GET /health (baseline)", health));
     console.log(line("GET /api/coalescence/default (landed data)", landed, health));
     children.pop()!.kill("SIGTERM");
@@ -141,8 +167,8 @@ export default async function main(): Promise<void> {
     const port2 = freePort();
     children.push(await serve(root, db, port2, ports.slice(0, 3).map(upstream)));
     const base2 = `http://127.0.0.1:${port2}`;
-    const health2 = await load(`${base2}/health`, false);
-    const live = await load(`${base2}/api/coalescence/default?member_id=M1`, true);
+    const health2 = await load(`${base2}/health`);
+    const live = await load(`${base2}/api/coalescence/default?member_id=M1`, MEMBERS);
     console.log(line("GET /health (baseline, second server)", health2));
     console.log(line("GET /api/coalescence/default (+3 live upstreams)", live, health2));
     children.pop()!.kill("SIGTERM");
@@ -154,9 +180,9 @@ export default async function main(): Promise<void> {
       await serve(root, db, port3, [upstream(ports[0]!), upstream(ports[1]!), upstream(ports[3]!)]),
     );
     const base3 = `http://127.0.0.1:${port3}`;
-    const health3 = await load(`${base3}/health`, false);
-    const hanging = await load(`${base3}/api/coalescence/default?member_id=M1`, true);
-    const settled = await load(`${base3}/api/coalescence/default?member_id=M1`, true);
+    const health3 = await load(`${base3}/health`);
+    const hanging = await load(`${base3}/api/coalescence/default?member_id=M1`, MEMBERS);
+    const settled = await load(`${base3}/api/coalescence/default?member_id=M1`, MEMBERS);
     console.log(line("GET /health (baseline, third server)", health3));
     console.log(line("GET /api/coalescence/default (+2 live, 1 hanging)", hanging, health3));
     console.log(line("  the same, once the hanging one is known down", settled, health3));
@@ -164,6 +190,42 @@ export default async function main(): Promise<void> {
       `p99 with a hanging upstream (known down) / p99 with 3 healthy ones: ${
         (settled.p99 / Math.max(live.p99, 1)).toFixed(2)
       }`,
+    );
+    children.pop()!.kill("SIGTERM");
+
+    // A hot set of members asked again and again (an app's active users), three live
+    // upstreams: without the answer cache, then with it (TTL 60 s, stale 60 s more).
+    const port4 = freePort();
+    children.push(await serve(root, db, port4, ports.slice(0, 3).map(upstream)));
+    const base4 = `http://127.0.0.1:${port4}`;
+    const health4 = await load(`${base4}/health`);
+    await warm(base4, HOT);
+    const uncached = await load(`${base4}/api/coalescence/default?member_id=M1`, HOT);
+    children.pop()!.kill("SIGTERM");
+    const cachedRoot = join(root, "cached");
+    await Deno.mkdir(cachedRoot);
+    await Deno.writeTextFile(
+      join(cachedRoot, "wharf.config.ts"),
+      COALESCING_CONFIG.replace(
+        "coalesce: shipped.serve?.coalesce",
+        "coalesce: shipped.serve?.coalesce, upstreamCacheTtlMs: 60000, upstreamCacheStaleMs: 60000",
+      ),
+    );
+    const port5 = freePort();
+    children.push(await serve(cachedRoot, db, port5, ports.slice(0, 3).map(upstream)));
+    const base5 = `http://127.0.0.1:${port5}`;
+    const health5 = await load(`${base5}/health`);
+    await warm(base5, HOT);
+    const cached = await load(`${base5}/api/coalescence/default?member_id=M1`, HOT);
+    const hot = HOT.toLocaleString("en-US");
+    console.log(line(`GET /health (baseline, fourth server)`, health4));
+    console.log(line(`  +3 live upstreams, ${hot} hot members, no cache`, uncached, health4));
+    console.log(line(`GET /health (baseline, fifth server)`, health5));
+    console.log(line(`  the same with serve.upstreamCacheTtlMs 60 s`, cached, health5));
+    console.log(
+      `answer cache: ${
+        (cached.rps / Math.max(uncached.rps, 1)).toFixed(1)
+      }x the requests/s, p99 ${cached.p99} ms against ${uncached.p99} ms`,
     );
   } finally {
     for (const c of children) {

@@ -16,6 +16,8 @@ export function compileCommand(): Command {
       const { findNode } = await import("../src/engine/graph/find_node.ts");
       const config = await projectConfig(self);
       const cp = await inspectProject(config, config.db);
+      const { writeManifestOf } = await import("../src/engine/artifacts/dbt_manifest.ts");
+      await writeManifestOf(cp);
       const id = findNode(cp.graph, name);
       const c = cp.compiled.get(id);
       if (globals(self).json) {

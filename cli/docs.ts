@@ -18,10 +18,15 @@ export function docsCommand(): Command {
       .option("--out <dir>", "folder to write into (default: target/docs)")
       .action(async (opts: { out?: string }, self: Command) => {
         const { buildDocs } = await import("../src/docs/build_docs.ts");
+        const { apiNodes } = await import("../src/serve/api_nodes.ts");
         const config = await projectConfig(self);
         const out = opts.out ? resolve(userCwd(), opts.out) : join(config.paths.target, "docs");
         const started = performance.now();
-        const manifest = await buildDocs(config, { db: config.db, out });
+        const manifest = await buildDocs(config, {
+          db: config.db,
+          out,
+          apiNodes: apiNodes(config.serve.coalesce),
+        });
         console.log(
           `Docs for ${manifest.nodes.length} nodes written to ${out}/index.html (and manifest.json) in ${
             ((performance.now() - started) / 1000).toFixed(2)

@@ -5,32 +5,59 @@
  * @module
  */
 import { Command } from "commander";
-import { globals, projectConfig } from "./context.ts";
+import { resolve } from "node:path";
+import { globals, projectConfig, userCwd } from "./context.ts";
 import { cellWidth, table, type WidthOptions, withWidthOptions } from "./output.ts";
 
 /** The `ls` command. */
 export function lsCommand(): Command {
   return withWidthOptions(new Command("ls"))
     .description(
-      "List nodes (seeds, models, tests, raw sources) with type, layer and materialization",
+      "List nodes (seeds, models, snapshots, tests, raw sources) with type, layer and materialization",
     )
     .option(
       "-s, --select <selector...>",
-      "nodes to include (name, layer.name, +name, name+, tag:x, path:dir)",
+      "nodes to include (name, layer.name, +name, name+, @name, tag:x, path:dir, source:x, config.materialized:table …)",
     )
     .option("--exclude <selector...>", "nodes to leave out")
+    .option("--selector <name>", "a selection named in the project's selectors.yml")
+    .option(
+      "--state <dir>",
+      "an earlier run's target/ folder, for state:, result: and source_status:",
+    )
     .action(
-      async (opts: { select?: string[]; exclude?: string[] } & WidthOptions, self: Command) => {
+      async (
+        opts:
+          & { select?: string[]; exclude?: string[]; selector?: string; state?: string }
+          & WidthOptions,
+        self: Command,
+      ) => {
         const { inspectProject } = await import("../src/engine/run/run_project.ts");
         const { selectNodes } = await import("../src/engine/graph/select.ts");
+        const { isSnapshot } = await import("../src/engine/materializations/index.ts");
         const width = cellWidth(opts, Deno.stdout.isTerminal());
         const config = await projectConfig(self);
         const cp = await inspectProject(config, config.db);
-        const rows = selectNodes(cp.graph, opts).map((id) => {
+        const { writeManifestOf } = await import("../src/engine/artifacts/dbt_manifest.ts");
+        const { readState, selectionState } = await import("../src/engine/artifacts/state.ts");
+        // The state is read before the new manifest replaces it (it may be this target/).
+        const state = opts.state === undefined
+          ? undefined
+          : await readState(resolve(userCwd(), opts.state));
+        const manifest = await writeManifestOf(cp);
+        const selection = {
+          select: opts.select,
+          exclude: opts.exclude,
+          selector: opts.selector,
+          selectors: cp.selectors,
+          project: cp.project,
+          state: state && await selectionState(cp, manifest, state, config.paths.target),
+        };
+        const rows = selectNodes(cp.graph, selection).map((id) => {
           const n = cp.graph.nodes.get(id)!;
           return {
             id: n.id,
-            type: n.kind,
+            type: isSnapshot(n) ? "snapshot" : n.kind,
             layer: n.kind === "model"
               ? n.layer
               : n.kind === "seed" || n.kind === "source"
@@ -43,7 +70,7 @@ export function lsCommand(): Command {
               : "",
             tags: n.kind === "model"
               ? n.config.tags.join(",")
-              : n.kind === "seed"
+              : n.kind === "seed" || n.kind === "unit_test"
               ? n.tags.join(",")
               : "",
             path: "path" in n ? n.path : n.kind === "generic_test" ? n.location.file : "",

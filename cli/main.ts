@@ -11,17 +11,22 @@
 import { Command, CommanderError } from "commander";
 import { buildCommand } from "./build.ts";
 import { compileCommand } from "./compile.ts";
+import { debugCommand } from "./debug.ts";
 import { demoCommand } from "./demo.ts";
+import { depsCommand } from "./deps.ts";
 import { docsCommand } from "./docs.ts";
 import { enrichCommand } from "./enrich.ts";
 import { exportCommand } from "./export.ts";
 import { genCommand } from "./gen.ts";
 import { landCommand } from "./land.ts";
 import { lsCommand } from "./ls.ts";
+import { retryCommand } from "./retry.ts";
 import { runCommand } from "./run.ts";
 import { seedCommand } from "./seed.ts";
 import { serveCommand } from "./serve.ts";
 import { showCommand } from "./show.ts";
+import { snapshotCommand } from "./snapshot.ts";
+import { sourceCommand } from "./source.ts";
 import { sqlCommand } from "./sql.ts";
 import { testCommand } from "./test.ts";
 import { ticCommand } from "./tic.ts";
@@ -60,9 +65,14 @@ export function createProgram(): Command {
       runCommand(),
       testCommand(),
       seedCommand(),
+      snapshotCommand(),
+      retryCommand(),
       lsCommand(),
       compileCommand(),
       showCommand(),
+      sourceCommand(),
+      debugCommand(),
+      depsCommand(),
       sqlCommand(),
       serveCommand(),
     ]

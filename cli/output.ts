@@ -78,6 +78,9 @@ export function summaryLines(summary: RunSummary): string[] {
     } skipped.`,
   ];
   if (summary.notLanded.length) lines.push("", ...notLandedLines(summary));
+  if (summary.deferred.length) {
+    lines.push(`Deferred (copied from the state's warehouse): ${summary.deferred.join(", ")}.`);
+  }
   return [...lines, ...problemLines(summary.results, ["error", "fail", "warn"])];
 }
 

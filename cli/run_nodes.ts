@@ -5,19 +5,27 @@
  * @module
  */
 import { Command } from "commander";
+import { parse as parseYaml } from "yaml";
+import { UsageError } from "../src/engine/errors.ts";
 import type { PlanKind } from "../src/engine/compile/compile_project.ts";
-import { globals, projectConfig } from "./context.ts";
+import { resolve } from "node:path";
+import { globals, projectConfig, userCwd } from "./context.ts";
 import { counted, resultLine, summaryLines } from "./output.ts";
 
 /** Options shared by the node-running commands. */
 export interface RunNodesOptions {
   select?: string[];
   exclude?: string[];
+  selector?: string;
   threads?: string;
   fullRefresh?: boolean;
   eventTimeStart?: string;
   eventTimeEnd?: string;
   vars?: string[];
+  state?: string;
+  defer?: boolean;
+  failFast?: boolean;
+  empty?: boolean;
 }
 
 /** Adds `--select`, `--exclude` (and, for builders, `--threads`, `--full-refresh`) to `cmd`. */
@@ -25,25 +33,84 @@ export function withSelection(cmd: Command, builds: boolean): Command {
   cmd
     .option(
       "-s, --select <selector...>",
-      "nodes to include (name, layer.name, +name, name+, tag:x, path:dir)",
+      "nodes to include (name, layer.name, +name, name+, @name, tag:x, path:dir, source:x, config.materialized:table …)",
     )
     .option("--exclude <selector...>", "nodes to leave out, same syntax as --select")
+    .option("--selector <name>", "a selection named in the project's selectors.yml")
     .option(
       "--vars <name=value...>",
-      "project variables for wharf_var('name'), overriding wharf.config.ts",
-    );
+      "project variables for wharf_var('name') (or dbt's var()), overriding the project's: name=value, or dbt's '{name: value}'",
+    )
+    .option(
+      "--state <dir>",
+      "an earlier run's target/ folder, for state:modified, state:new, result:<status>, source_status:fresher",
+    )
+    .option(
+      "--defer",
+      "with --state: take what this run reads but does not build from the state's warehouse",
+    )
+    .option("--fail-fast", "stop at the first error or failed test (running nodes finish)");
   if (builds) {
     cmd
       .option("--threads <n>", "models built at the same time (default: the config's threads, 4)")
-      .option("--full-refresh", "rebuild incremental models from scratch");
+      .option("--full-refresh", "rebuild incremental models from scratch")
+      .option(
+        "--empty",
+        "build models with zero rows: checks their SQL and types without the data",
+      );
   }
   return cmd;
 }
 
+/**
+ * The variables `--vars` gives: `name=value` pairs, or dbt's YAML mapping
+ * `'{name: value, other: 2}'` (values that are not text are kept as JSON,
+ * as the project's own lists and mappings are).
+ *
+ * @throws {UsageError} for a value that is neither.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseVars } from "./run_nodes.ts";
+ *
+ * assert.deepEqual(parseVars(["a=1", "{b: x, c: [1, 2]}"]), { a: "1", b: "x", c: "[1,2]" });
+ * ```
+ */
+export function parseVars(args: readonly string[]): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const arg of args) {
+    if (arg.trimStart().startsWith("{")) {
+      let data: unknown;
+      try {
+        data = parseYaml(arg);
+      } catch (err) {
+        throw new UsageError(
+          `Invalid --vars '${arg}': not a YAML mapping (${
+            err instanceof Error ? err.message.split("\n")[0] : String(err)
+          }); write '{name: value}' or name=value`,
+        );
+      }
+      if (typeof data !== "object" || data === null || Array.isArray(data)) {
+        throw new UsageError(`Invalid --vars '${arg}': expected a mapping, '{name: value}'`);
+      }
+      for (const [k, v] of Object.entries(data)) {
+        vars[k] = typeof v === "string" ? v : JSON.stringify(v);
+      }
+      continue;
+    }
+    const at = arg.indexOf("=");
+    if (at <= 0) {
+      throw new UsageError(`Invalid --vars "${arg}": expected name=value or '{name: value}'`);
+    }
+    vars[arg.slice(0, at)] = arg.slice(at + 1);
+  }
+  return vars;
+}
+
 /** Runs the nodes of `kind` and sets the exit code: 1 when any failed. */
 export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptions): Promise<void> {
-  const { UsageError } = await import("../src/engine/errors.ts");
   const { runProject } = await import("../src/engine/run/run_project.ts");
+  const { roleOf } = await import("../src/engine/compile/compile_project.ts");
   const g = globals(cmd);
   const config = await projectConfig(cmd);
   let threads: number | undefined;
@@ -53,33 +120,38 @@ export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptio
       throw new UsageError(`Invalid --threads "${opts.threads}": expected a positive integer`);
     }
   }
-  const vars: Record<string, string> = {};
-  for (const pair of opts.vars ?? []) {
-    const at = pair.indexOf("=");
-    if (at <= 0) throw new UsageError(`Invalid --vars "${pair}": expected name=value`);
-    vars[pair.slice(0, at)] = pair.slice(at + 1);
-  }
+  const vars = parseVars(opts.vars ?? []);
   let total = 0;
   let done = 0;
   const summary = await runProject(kind, config, {
     db: config.db,
     select: opts.select,
     exclude: opts.exclude,
+    selector: opts.selector,
     threads,
     fullRefresh: opts.fullRefresh,
     eventTimeStart: opts.eventTimeStart,
     eventTimeEnd: opts.eventTimeEnd,
     vars,
+    state: opts.state === undefined ? undefined : resolve(userCwd(), opts.state),
+    defer: opts.defer,
+    failFast: opts.failFast,
+    empty: opts.empty,
     onPlan: (nodes) => {
       total = nodes.length;
       if (g.json) return;
-      const by = (k: string) => nodes.filter((n) => n.kind === k).length;
+      const by = (k: string) => nodes.filter((n) => roleOf(n) === k).length;
+      const what = kind === "snapshot"
+        ? counted(by("snapshot"), "snapshot")
+        : `${counted(by("seed"), "seed")}, ${
+          by("snapshot") ? `${counted(by("snapshot"), "snapshot")}, ` : ""
+        }${counted(by("model"), "model")}, ${counted(by("test"), "test")}`;
       console.log(
         total === 0
-          ? `Nothing to do: the project has nothing \`wharf ${kind}\` runs.`
-          : `Running ${counted(by("seed"), "seed")}, ${counted(by("model"), "model")}, ${
-            counted(by("test"), "test")
-          } with ${threads ?? config.threads} threads on ${config.db}`,
+          ? opts.select?.length
+            ? `Nothing to do: the selection holds nothing \`wharf ${kind}\` runs.`
+            : `Nothing to do: the project has nothing \`wharf ${kind}\` runs.`
+          : `Running ${what} with ${threads ?? config.threads} threads on ${config.db}`,
       );
     },
     onResult: (r) => {

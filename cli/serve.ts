@@ -20,11 +20,16 @@ const STOP_GRACE_MS = 10_000;
 export function serveCommand(): Command {
   return new Command("serve")
     .description(
-      "Serve the API: coalesced benefits, uploads, read-only models, OpenAPI at /openapi.json and /docs/api",
+      "Serve the API: coalescing (serve.coalesce), uploads, read-only models, OpenAPI at /openapi.json and /docs/api",
     )
     .option("--port <n>", "port (default: the config's, 8787; 0 picks a free one)")
     .option("--host <host>", "address to listen on (default 127.0.0.1)")
-    .option("--upstream <url>", "a live benefit server (repeatable)", collect, [])
+    .option(
+      "--upstream <url>",
+      "a live source for coalescing, asked GET <url>?<key>=… (repeatable)",
+      collect,
+      [],
+    )
     .action(async (opts: { port?: string; host?: string; upstream: string[] }, self: Command) => {
       const { UsageError } = await import("../src/engine/errors.ts");
       const { prepareServer, serverTokens } = await import("../src/serve/start.ts");
@@ -102,6 +107,7 @@ export function serveCommand(): Command {
         upstreams: opts.upstream,
         log: accessLog.write,
       }).catch(async (err) => {
+        accessLog.close(); // what it logged on the way (a snapshot's error) comes before the error
         guard?.listener.close();
         controller.abort();
         await server.finished;

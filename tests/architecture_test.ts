@@ -121,3 +121,19 @@ Deno.test("docs/architecture.md matches the code: its folders exist, and its exa
     assert.ok(code.includes(body.trimEnd()), `the example of ${file} differs from the file`);
   }
 });
+
+Deno.test("every example in a module's doc comments runs under deno test --doc: none is marked ignore", async () => {
+  const ignored: string[] = [];
+  for (const root of [SRC, join(REPO, "cli"), join(REPO, "mod.ts")]) {
+    const files = root.endsWith(".ts") ? [root] : await Array.fromAsync(tsFiles(root));
+    for (const file of files) {
+      const lines = (await Deno.readTextFile(file)).split("\n");
+      lines.forEach((line, i) => {
+        if (/^\s*\*\s*```(ts|typescript|js)\b.*\b(ignore|no-eval)\b/.test(line)) {
+          ignored.push(`${relative(REPO, file)}:${i + 1}`);
+        }
+      });
+    }
+  }
+  assert.deepEqual(ignored, []);
+});

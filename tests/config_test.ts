@@ -17,6 +17,7 @@ Deno.test("loadConfig() fills every default for a folder with only models/", asy
     target: join(p.root, "target"),
     cache: join(p.root, ".wharf/cache"),
     staging: join(p.root, ".wharf/staging"),
+    snapshots: join(p.root, "snapshots"),
   });
   assert.deepEqual(config.sources, []);
 });

@@ -7,6 +7,7 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { resolveConfig, type ResolvedConfig, type WharfConfig } from "../src/config.ts";
+import { assertArtifactsValid } from "./artifacts/dbt_schemas.ts";
 
 /** The repository root. */
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -16,7 +17,7 @@ export const CLINIC = join(REPO, "tests", "testdata", "clinic");
 /** Real public files (excerpts), named in `tests/fixtures/real/SOURCES.md`. */
 export const REAL = join(REPO, "tests", "fixtures", "real");
 
-/** A temporary project folder, removed on dispose. */
+/** A temporary project folder, removed on dispose (after checking the dbt artifacts in its target/). */
 export interface TempProject extends AsyncDisposable {
   root: string;
   /** A warehouse path inside the folder (not created). */
@@ -56,7 +57,14 @@ export async function tempProject(
     config: resolveConfig(root, config),
     write,
     remove: (path: string) => Deno.remove(join(root, path)),
-    [Symbol.asyncDispose]: () => Deno.remove(root, { recursive: true }),
+    [Symbol.asyncDispose]: async () => {
+      try {
+        // Every artifact the suite produces is valid against dbt's schemas.
+        await assertArtifactsValid(join(root, "target"));
+      } finally {
+        await Deno.remove(root, { recursive: true });
+      }
+    },
   };
 }
 
@@ -68,6 +76,7 @@ export async function healthcareProject(): Promise<TempProject> {
   const p = await tempProject();
   await Deno.symlink(join(REPO, "models"), join(p.root, "models"));
   await Deno.symlink(join(REPO, "sql"), join(p.root, "sql"));
+  await Deno.symlink(join(REPO, "snapshots"), join(p.root, "snapshots"));
   await p.write(
     "wharf.config.ts",
     `export { default } from "${pathToFileURL(join(REPO, "wharf.config.ts")).href}";\n`,
@@ -82,7 +91,8 @@ export async function tempClinic(): Promise<TempProject> {
   return p;
 }
 
-async function copyDir(from: string, to: string): Promise<void> {
+/** Copies the folder `from` into `to` (created), leaving out built files (`target/`, `*.duckdb`). */
+export async function copyDir(from: string, to: string): Promise<void> {
   await Deno.mkdir(to, { recursive: true });
   for await (const e of Deno.readDir(from)) {
     if (e.name === "target" || e.name.endsWith(".duckdb")) continue;
@@ -184,4 +194,15 @@ export async function holdWarehouse(db: string, command?: string): Promise<Wareh
       await child.status;
     },
   };
+}
+
+/** The rows `sql` returns from the warehouse file `db`, opened read-only for the query. */
+export async function queryRows(db: string, sql: string): Promise<Record<string, unknown>[]> {
+  const { openWarehouse } = await import("../src/engine/db/warehouse.ts");
+  const wh = await openWarehouse(db, { readOnly: true });
+  try {
+    return await wh.query(sql);
+  } finally {
+    wh.close();
+  }
 }

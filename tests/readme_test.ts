@@ -30,6 +30,7 @@ const NOT_RUN: Record<string, string> = {
   "deno task test": "the suite this test is part of",
   "deno task ok": "format, lint, type checks and this suite",
   "deno task bench build": "a benchmark (minutes): run by hand",
+  "deno task bench dbt": "a benchmark (minutes): run by hand",
   "deno task bench serve": "a benchmark (minutes): run by hand",
   "deno task bench tic": "a benchmark (minutes): run by hand",
   "deno task bench reliability": "the slow reliability cases: CI runs them",

@@ -9,13 +9,29 @@ import { openWarehouse, type Warehouse } from "../engine/db/warehouse.ts";
 import { compileProject } from "../engine/compile/compile_project.ts";
 import { WarehouseError, WarehousePathError, WarehouseTargetError } from "../engine/errors.ts";
 import { listCatalogs, listSources } from "../engine/run/run_project.ts";
-import { buildManifest, type Manifest } from "./manifest.ts";
+import { writeManifestOf } from "../engine/artifacts/dbt_manifest.ts";
+import { dbtCatalog, writeDbtCatalog } from "../engine/artifacts/dbt_catalog.ts";
+import { type ApiNode, buildManifest, type Manifest } from "./manifest.ts";
 import { renderSite } from "./site.ts";
 
-/** Writes `manifest.json` and `index.html` into `out`; returns the manifest. */
+/** Options of {@linkcode buildDocs}. */
+export interface BuildDocsOptions {
+  /** The warehouse to read what was built from. */
+  db: string;
+  /** Folder to write into. */
+  out: string;
+  /** API endpoints to draw downstream of the relations they read (see `serve/api_nodes.ts`). */
+  apiNodes?: readonly ApiNode[];
+}
+
+/**
+ * Writes `manifest.json` and `index.html` into `out`, and dbt's
+ * `manifest.json` and `catalog.json` into the target folder; returns the
+ * docs manifest.
+ */
 export async function buildDocs(
   config: EngineConfig,
-  options: { db: string; out: string },
+  options: BuildDocsOptions,
 ): Promise<Manifest> {
   let db: Warehouse | undefined;
   try {
@@ -34,7 +50,16 @@ export async function buildDocs(
       catalogs: db ? await listCatalogs(db) : undefined,
       deferMissingSources: true,
     });
-    const manifest = await buildManifest(cp, db);
+    const manifest = await buildManifest(cp, db, { apiNodes: options.apiNodes });
+    // dbt's artifacts, as `dbt docs generate` writes them: target/manifest.json and catalog.json.
+    const dbt = await writeManifestOf(cp);
+    await writeDbtCatalog(
+      config,
+      await dbtCatalog(cp, db, {
+        invocationId: String(dbt.metadata.invocation_id),
+        startedAt: new Date(String(dbt.metadata.invocation_started_at)),
+      }),
+    );
     await Deno.mkdir(options.out, { recursive: true });
     await Deno.writeTextFile(join(options.out, "manifest.json"), JSON.stringify(manifest, null, 1));
     await Deno.writeTextFile(join(options.out, "index.html"), renderSite(manifest));

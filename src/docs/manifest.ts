@@ -95,20 +95,26 @@ export interface Manifest {
   }[];
 }
 
-/** API endpoints and the models they read. */
-export const API_NODES: readonly {
+/**
+ * An API endpoint and the relation it reads: a node of the lineage graph
+ * downstream of that relation. Whoever builds the docs says which there are
+ * (the server's from `serve.coalesce`).
+ */
+export interface ApiNode {
+  /** Node id, `api.<name>`. */
   id: string;
+  /** As shown: method and path. */
   name: string;
   description: string;
+  /** The relation it reads (`schema.name`); a node that reads none of the project's is left out. */
   reads: string;
-}[] = [
-  {
-    id: "api.coalescence",
-    name: "GET /api/coalescence/{strategy}",
-    description: "Coalesced benefits of a member, from the landed figures and live upstreams.",
-    reads: "marts.member_benefits",
-  },
-];
+}
+
+/** Options of {@linkcode buildManifest}. */
+export interface BuildManifestOptions {
+  /** API endpoints to draw downstream of the relations they read. */
+  apiNodes?: readonly ApiNode[];
+}
 
 const LAYER_OF: Record<ProjectNode["kind"], (n: ProjectNode) => string> = {
   source: (n) => splitRelation(n.id).schema,
@@ -116,6 +122,7 @@ const LAYER_OF: Record<ProjectNode["kind"], (n: ProjectNode) => string> = {
   model: (n) => (n as { layer: string }).layer,
   generic_test: () => "tests",
   singular_test: () => "tests",
+  unit_test: () => "tests",
   exposure: () => "exposures",
 };
 
@@ -149,6 +156,7 @@ async function queryBuilt(
 export async function buildManifest(
   cp: CompiledProject,
   db: Warehouse | undefined,
+  options: BuildManifestOptions = {},
 ): Promise<Manifest> {
   const { graph, project } = cp;
   const types = new Map<string, Map<string, string>>();
@@ -228,7 +236,9 @@ export async function buildManifest(
   const nodes: ManifestNode[] = [];
   for (const id of graph.order) {
     const n = graph.nodes.get(id)!;
-    if (n.kind === "generic_test" || n.kind === "singular_test") continue;
+    if (n.kind === "generic_test" || n.kind === "singular_test" || n.kind === "unit_test") {
+      continue;
+    }
     const c = cp.compiled.get(id);
     const built = types.get(id);
     const documented = n.kind === "model" || n.kind === "seed" ? n.columns : [];
@@ -323,7 +333,7 @@ export async function buildManifest(
       last_run: lastRun(run),
     }));
   }
-  for (const api of API_NODES) {
+  for (const api of options.apiNodes ?? []) {
     if (!graph.nodes.has(api.reads)) continue;
     nodes.push(
       bare({

@@ -47,6 +47,8 @@ export interface EngineSettings {
     cache?: string;
     /** Work files of landings in progress (links, copies). Default `.wharf/staging`. */
     staging?: string;
+    /** Snapshots: `<name>.sql` (one SELECT) and YAML with `snapshots:`. Default `snapshots`. */
+    snapshots?: string;
   };
   /** Project variables, read in SQL as `wharf_var('name')` (text); `--vars name=value` overrides. */
   vars?: Record<string, string | number | boolean>;
@@ -82,6 +84,7 @@ export interface EngineConfig {
     target: string;
     cache: string;
     staging: string;
+    snapshots: string;
   };
   vars: Record<string, string>;
   /**
@@ -117,6 +120,12 @@ export interface DbtConfig {
   /** The `models:` and `seeds:` config trees as YAML gives them (validated when read). */
   models: Record<string, unknown>;
   seeds: Record<string, unknown>;
+  /** `dispatch:` of dbt_project.yml: per macro namespace, the packages searched in order. */
+  dispatch?: { macroNamespace: string; searchOrder: string[] }[];
+  /** `packages-install-path` of dbt_project.yml (default `dbt_packages`), relative to the root. */
+  packagesInstallPath?: string;
+  /** `docs-paths` of dbt_project.yml: where `.md` files hold docs blocks (default: every resource folder). */
+  docsPaths?: string[];
   /** The profile's target the project runs against. */
   target: DbtTarget;
 }
@@ -186,7 +195,15 @@ function resolveRunHooks(settings: EngineSettings): EngineConfig["runHooks"] {
   const end = read("onRunEnd");
   return start.length || end.length ? { start, end } : undefined;
 }
-const PATH_KEYS = ["models", "macros", "tests", "target", "cache", "staging"] as const;
+const PATH_KEYS = [
+  "models",
+  "macros",
+  "tests",
+  "target",
+  "cache",
+  "staging",
+  "snapshots",
+] as const;
 
 /**
  * Resolves the engine's settings of `config` against `root`, and refuses any
@@ -246,6 +263,7 @@ export function resolveEngineConfig(
       target: resolve(abs, paths.target ?? "target"),
       cache: resolve(abs, paths.cache ?? ".wharf/cache"),
       staging: resolve(abs, paths.staging ?? ".wharf/staging"),
+      snapshots: resolve(abs, paths.snapshots ?? "snapshots"),
     },
     vars: Object.fromEntries(Object.entries(settings.vars ?? {}).map(([k, v]) => [k, String(v)])),
     ...(runHooks ? { runHooks } : {}),
@@ -253,7 +271,15 @@ export function resolveEngineConfig(
 }
 
 /** Catalog names DuckDB or wharf already use: an attached database may not take them. */
-const RESERVED_CATALOGS = ["main", "memory", "system", "temp", "raw", "seeds", "wharf"];
+export const RESERVED_CATALOGS: readonly string[] = [
+  "main",
+  "memory",
+  "system",
+  "temp",
+  "raw",
+  "seeds",
+  "wharf",
+];
 
 /** Resolves `attach:`: each entry's name and target checked, paths made absolute. */
 function resolveAttach(root: string, attach: EngineSettings["attach"]): AttachedDatabase[] {

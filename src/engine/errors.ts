@@ -153,6 +153,14 @@ export class WarehouseError extends WharfError {
   }
 }
 
+/** The warehouse (or an attached database) is held by another process: worth waiting for. */
+export class WarehouseBusyError extends WarehouseError {
+  constructor(file: string, message: string, options?: ErrorOptions) {
+    super(file, message, options);
+    this.name = "WarehouseBusyError";
+  }
+}
+
 /** The warehouse path names a folder or a file that is not a DuckDB database. Exit code 2. */
 export class WarehousePathError extends WarehouseError {
   override readonly exitCode = 2;

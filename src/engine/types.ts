@@ -34,6 +34,19 @@ export interface GenericTest {
   reads: string[];
 }
 
+/** A data test's configs beyond its severity (dbt's test configs; see `test_kinds/test_config.ts`). */
+export interface TestConfig {
+  /** A SQL condition: a generic test tests only the rows of its relation where it holds. */
+  where?: string;
+  /** At most this many failing rows are counted and stored. */
+  limit?: number;
+  /** Thresholds on the number of failing rows (`!= 0` by default, `> 10`, …). */
+  warnIf?: string;
+  errorIf?: string;
+  /** Failing rows are stored in `wharf_failures.<test>` unless false. */
+  storeFailures?: boolean;
+}
+
 /** A generic test attached to a model or seed. */
 export interface GenericTestNode {
   kind: "generic_test";
@@ -44,6 +57,8 @@ export interface GenericTestNode {
   attachedTo: string;
   test: GenericTest;
   severity: Severity;
+  /** Its configs beyond severity, when it has any. */
+  config?: TestConfig;
   location: SourceLocation;
 }
 
@@ -56,7 +71,58 @@ export interface SingularTestNode {
   sql: string;
   description: string;
   severity: Severity;
+  /** Its configs beyond severity, when it has any (`where` is for generic tests only). */
+  config?: TestConfig;
   refs: RelationRef[];
+}
+
+/**
+ * Rows a unit test gives or expects, as written: `dict` rows (column to a
+ * YAML value), or the text of a CSV (header first) or of a SQL query.
+ */
+export type UnitTestData =
+  | { format: "dict"; rows: Record<string, unknown>[] }
+  | { format: "csv"; csv: string }
+  | { format: "sql"; sql: string };
+
+/** One `given:` entry of a unit test, resolved. */
+export interface UnitTestInput {
+  /** As written: `ref('stg_orders')`, `source('raw', 'orders')`, `this` or `schema.name`. */
+  input: string;
+  /** The relation it stands for (`schema.name`, lower-cased). */
+  relation: string;
+  data: UnitTestData;
+}
+
+/**
+ * A unit test (`unit_tests:` in YAML): the model's SELECT run on the given
+ * rows only, in a scratch database, and compared with the expected rows.
+ */
+export interface UnitTestNode {
+  kind: "unit_test";
+  /** `unit_test.<model name>.<name>` */
+  id: string;
+  name: string;
+  /** The YAML file it is declared in. */
+  path: string;
+  description: string;
+  tags: string[];
+  /** The model under test (its id). */
+  model: string;
+  given: UnitTestInput[];
+  expect: UnitTestData;
+  /** `overrides.vars`, as YAML gives them. */
+  vars: Record<string, unknown>;
+  /** `overrides.macros`: macro name to the value (SQL text, or a YAML scalar) it returns. */
+  macros: Record<string, unknown>;
+  /** `overrides.env_vars` (dbt models). */
+  envVars: Record<string, string>;
+  /**
+   * The model's SQL as the test runs it, when it differs from the model's
+   * own (a dbt model rendered again with the test's overrides), with its references.
+   */
+  sql?: { text: string; refs: RelationRef[] };
+  location: SourceLocation;
 }
 
 /** A documented column. */
@@ -165,6 +231,12 @@ export interface ModelNode {
   contract?: ModelContract;
   /** Its hooks, if it has any. */
   hooks?: NodeHooks;
+  /** dbt's fully qualified name (`[project, ...folders, file name]`); absent: from its path. */
+  fqn?: string[];
+  /** The dbt package it comes from; absent: the project itself. */
+  package?: string;
+  /** dbt projects: its config as merged (dbt_project.yml, properties, `config()`), for `config.<key>:`. */
+  dbtConfig?: Readonly<Record<string, unknown>>;
 }
 
 /** A CSV file in `models/seeds/`, loaded as `seeds.<name>`. */
@@ -180,6 +252,12 @@ export interface SeedNode {
   tags: string[];
   /** Its hooks, if it has any. */
   hooks?: NodeHooks;
+  /** dbt's fully qualified name; absent: from its path. */
+  fqn?: string[];
+  /** The dbt package it comes from; absent: the project itself. */
+  package?: string;
+  /** dbt projects: its config as merged, for `config.<key>:`. */
+  dbtConfig?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -221,10 +299,56 @@ export interface ExposureNode {
   refs: RelationRef[];
 }
 
+/** A unit of a freshness threshold. */
+export type FreshnessPeriod = "minute" | "hour" | "day";
+
+/** `warn_after` / `error_after`: how old the newest row may be. */
+export interface FreshnessThreshold {
+  count: number;
+  period: FreshnessPeriod;
+}
+
+/** A source table's `freshness:`, inherited from its source as dbt does. */
+export interface FreshnessRule {
+  warnAfter?: FreshnessThreshold;
+  errorAfter?: FreshnessThreshold;
+  /** A SQL condition the newest row is looked for under. */
+  filter?: string;
+}
+
+/** A table a `sources:` YAML entry declares. */
+export interface DeclaredSource {
+  /** The source's name (`source('name', …)`). */
+  source: string;
+  table: string;
+  /** `schema.identifier`, lower-cased: the relation it reads. */
+  relation: string;
+  /** The relation as SQL: `"schema"."identifier"`. */
+  sql: string;
+  /** The column (or SQL expression) holding when a row was loaded. */
+  loadedAtField?: string;
+  /** Absent: its freshness is not checked. */
+  freshness?: FreshnessRule;
+  /** Where the table is declared. */
+  location: SourceLocation;
+}
+
 /** A macro file in `sql/macros/`, run before models. */
 export interface MacroFile {
   path: string;
   sql: string;
+}
+
+/** A table of a dbt `sources:` properties entry. */
+export interface DeclaredSourceTable {
+  source: string;
+  table: string;
+  /** `schema.identifier`, lower-cased: the relation it reads (a {@linkcode SourceNode}'s id). */
+  relation: string;
+  description: string;
+  columns: ColumnDoc[];
+  /** The properties file that declares it, relative to the project root. */
+  path: string;
 }
 
 /** Any node of the project graph. */
@@ -234,6 +358,7 @@ export type ProjectNode =
   | SourceNode
   | GenericTestNode
   | SingularTestNode
+  | UnitTestNode
   | ExposureNode;
 
 /** A loaded project: everything on disk, as plain data, plus what was wrong with it. */
@@ -243,6 +368,8 @@ export interface Project {
   seeds: SeedNode[];
   tests: (GenericTestNode | SingularTestNode)[];
   macros: MacroFile[];
+  /** Unit tests (`unit_tests:` in YAML). */
+  unitTests?: UnitTestNode[];
   /**
    * Relations the project declares as sources outside `raw` (dbt's `sources:`),
    * read as they are: the graph takes them as sources without asking the warehouse.
@@ -252,6 +379,12 @@ export interface Project {
   exposures?: ExposureNode[];
   /** SQL run before and after each run's nodes (dbt projects: rendered from Jinja). */
   runHooks?: { start: string[]; end: string[] };
+  /** The tables `sources:` YAML entries declare, with their freshness. */
+  sources?: DeclaredSource[];
+  /** dbt projects: the source tables of `sources:` properties, by source and table name. */
+  sourceTables?: DeclaredSourceTable[];
+  /** dbt projects: the Jinja macro files of the macro paths (plain projects: {@linkcode macros}). */
+  templateMacros?: { path: string; text: string }[];
   /** Problems found while loading, reported together. */
   issues: ProjectIssue[];
 }

@@ -7,6 +7,8 @@
  * most recent requests fail, a circuit breaker pauses everyone, then lets
  * one request through and resumes when it succeeds. A Retry-After longer
  * than the cap stops the run instead of hanging it.
+ * `concurrency` bounds the requests in flight, not the NPIs: an NPI waiting
+ * out its backoff holds no slot, so retries do not idle the connections.
  * Results (response and ledger row) are committed as they come, all those
  * that finished during the previous commit together, and at most
  * `concurrency` of them wait uncommitted: a kill loses at most the requests
@@ -25,6 +27,7 @@ import { CircuitBreaker } from "../net/circuit_breaker.ts";
 import { fetchWithRetry } from "../net/fetch_with_retry.ts";
 import { formatDuration } from "../net/format_duration.ts";
 import { sleep } from "../net/sleep.ts";
+import { Slots } from "../net/slots.ts";
 import { isValidNpi } from "./npi_check.ts";
 import { readRegistryAnswer, REGISTRY_HEADERS, registryUrl } from "./registry.ts";
 
@@ -253,9 +256,23 @@ class ResultWriter {
  * registry into `raw.npi_responses` and `wharf.npi_ledger`.
  *
  * @example
- * ```ts ignore
- * const summary = await enrichNpis(config, "npi-list.txt", { db: config.warehouse, registry: NPI_REGISTRY });
- * if (summary.states.failed) Deno.exitCode = 1;
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadConfig } from "../config.ts";
+ * import { enrichNpis } from "./enrich_npi.ts";
+ *
+ * // A registry on 127.0.0.1 answering every NPI with one real registry answer.
+ * const body = await Deno.readFile("tests/fixtures/real/npi/1003101296_npi2.json");
+ * await using registry = Deno.serve({ port: 0, onListen() {} }, () => new Response(body));
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/npi-list.txt`, "1003101296\n1234567890\n");
+ * const summary = await enrichNpis(await loadConfig("."), `${dir}/npi-list.txt`, {
+ *   db: `${dir}/warehouse.duckdb`,
+ *   registry: `http://127.0.0.1:${registry.addr.port}/api/`,
+ * });
+ * assert.equal(summary.states.enriched, 1);
+ * assert.equal(summary.invalid, 1, "1234567890 fails the NPI check digit: never requested");
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function enrichNpis(
@@ -347,8 +364,17 @@ export async function enrichNpis(
         fetchedAt: new Date(),
       });
     };
+    const slots = new Slots(concurrency);
     const work = async (item: (typeof todo)[number]) => {
       let attempts = item.attempts;
+      // A slot is held from each request's start until its result is queued for
+      // commit, not through a backoff: answered-but-uncommitted NPIs stay within
+      // the writer's limit plus the slots (2 × concurrency), as the kill bound says.
+      let holding = false;
+      const letGo = () => {
+        if (holding) slots.release();
+        holding = false;
+      };
       try {
         const outcome = await fetchWithRetry(registryUrl(options.registry, item.npi), {
           headers: REGISTRY_HEADERS,
@@ -361,13 +387,21 @@ export async function enrichNpis(
           // A valid Retry-After holds everyone (the registry said so).
           breaker,
           beforeAttempt: async () => {
+            await slots.acquire();
+            holding = true;
             await limiter.take();
-            if (stopped) return false;
+            if (stopped) {
+              letGo();
+              return false;
+            }
             attempts++;
             progress.requests++;
             return true;
           },
-          onRetry: () => progress.retries++,
+          onRetry: () => {
+            letGo();
+            progress.retries++;
+          },
           read: (answer) => readRegistryAnswer(answer, item.npi),
         });
         return await finish({
@@ -410,13 +444,16 @@ export async function enrichNpis(
           return await failed(`${err.detail}; not retried: ${stopReason()}`);
         }
         return await failed(err.detail);
+      } finally {
+        letGo();
       }
     };
     // A failed write stops every worker before the error is thrown.
     const queue = [...todo];
     let broken = false;
     const settled = await Promise.allSettled(
-      Array.from({ length: concurrency }, async () => {
+      // Twice as many NPIs as slots are under way, so those backing off leave none idle.
+      Array.from({ length: 2 * concurrency }, async () => {
         try {
           for (let item = queue.shift(); item && !broken; item = queue.shift()) await work(item);
         } catch (err) {

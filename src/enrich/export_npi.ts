@@ -98,9 +98,27 @@ async function writeInside(root: string, name: string, text: string): Promise<vo
  * @returns Rows per file written.
  * @throws {WharfError} when a model fails to build or a file cannot be written.
  * @example
- * ```ts ignore
- * const summary = await exportNpiByState(config, "exports", { db: config.warehouse });
- * console.log(summary["NY.csv"], summary["Other.csv"]);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadConfig } from "../config.ts";
+ * import { enrichNpis } from "./enrich_npi.ts";
+ * import { exportNpiByState } from "./export_npi.ts";
+ *
+ * // One NPI enriched from a registry on 127.0.0.1 (a real answer: a Florida practice).
+ * const body = await Deno.readFile("tests/fixtures/real/npi/1003101296_npi2.json");
+ * await using registry = Deno.serve({ port: 0, onListen() {} }, () => new Response(body));
+ * const dir = await Deno.makeTempDir();
+ * const config = await loadConfig(".");
+ * const db = `${dir}/warehouse.duckdb`;
+ * await Deno.writeTextFile(`${dir}/npi-list.txt`, "1003101296\n");
+ * await enrichNpis(config, `${dir}/npi-list.txt`, {
+ *   db,
+ *   registry: `http://127.0.0.1:${registry.addr.port}/api/`,
+ * });
+ * const summary = await exportNpiByState(config, `${dir}/exports`, { db });
+ * assert.equal(summary["FL.csv"], 1);
+ * assert.match(await Deno.readTextFile(`${dir}/exports/FL.csv`), /1003101296/);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function exportNpiByState(

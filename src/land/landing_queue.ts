@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { WarehouseError } from "../engine/errors.ts";
+import { WarehouseBusyError } from "../engine/errors.ts";
 import type { FileOutcome } from "./land_file.ts";
 
 /** Where a job is. */
@@ -58,11 +58,6 @@ export class QueueClosedError extends Error {
     super("the server stopped before this file was landed: send it again");
     this.name = "QueueClosedError";
   }
-}
-
-/** True for the error of a warehouse held by another process. */
-export function isWarehouseBusy(err: unknown): err is WarehouseError {
-  return err instanceof WarehouseError && /in use by another process/.test(err.message);
 }
 
 /** Landings of one process, one at a time; see the module doc. */
@@ -139,7 +134,10 @@ export class LandingQueue {
       try {
         return await work();
       } catch (err) {
-        if (!isWarehouseBusy(err) || Date.now() + delay > deadline || this.#stop.signal.aborted) {
+        if (
+          !(err instanceof WarehouseBusyError) || Date.now() + delay > deadline ||
+          this.#stop.signal.aborted
+        ) {
           throw err;
         }
         if (job.waiting === undefined) this.#onBusy?.(job, err.message);

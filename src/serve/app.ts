@@ -22,10 +22,26 @@ import denoJson from "../../deno.json" with { type: "json" };
 /**
  * Builds the API.
  *
- * @example
- * ```ts ignore
- * const app = createApp({ snapshot: () => manager.current, project, strategies, upstreams: [] });
- * Deno.serve({ port: 8787 }, app.fetch);
+ * @example A shop's prices, landed by two shops, coalesced (`Deno.serve(app.fetch)` serves it)
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createApp } from "./app.ts";
+ * import { BUILTIN_STRATEGIES } from "./strategies/index.ts";
+ *
+ * const landed = new Map([["1001", [
+ *   { source: "shop_a", values: { price: 300 } },
+ *   { source: "shop_b", values: { price: 200 } },
+ * ]]]);
+ * const app = createApp({
+ *   snapshot: () => ({ landed }),
+ *   project: () => Promise.resolve(undefined),
+ *   coalesce: { model: "marts.prices", key: "sku", source: "shop", fields: ["price"] },
+ *   strategies: BUILTIN_STRATEGIES,
+ *   upstreams: [],
+ * });
+ * const res = await app.request("/api/coalescence/min?sku=1001");
+ * assert.deepEqual(await res.json(), { price: 200 });
+ * assert.equal((await app.request("/api/coalescence/min?sku=9")).status, 404);
  * ```
  */
 export function createApp(appDeps: AppDeps): OpenAPIHono {
@@ -61,7 +77,9 @@ export function createApp(appDeps: AppDeps): OpenAPIHono {
     return c.json({
       status: "ok",
       snapshot: s.takenAt?.toISOString() ?? null,
-      members_with_benefits: s.benefits.size,
+      coalesce: deps.coalesce
+        ? { model: deps.coalesce.model, key: deps.coalesce.key, landed_keys: s.landed.size }
+        : null,
       upstreams: deps.upstreams.length,
       upstreams_down: upstreams.filter((u) => u.state === "down").length,
       landings_pending: deps.ingest?.queue.pending ?? 0,
@@ -70,7 +88,7 @@ export function createApp(appDeps: AppDeps): OpenAPIHono {
   for (const group of [coalesceRoutes(deps), ingestRoutes(deps), modelRoutes(deps)]) {
     app.route("/", group);
   }
-  mountDocs(app, denoJson.version);
+  mountDocs(app, denoJson.version, deps.coalesce);
   app.route("/", docsSiteRoutes(deps));
   app.notFound((c) =>
     c.json(

@@ -3,7 +3,7 @@
  * WHARF_API_TOKEN). Once any token is set — the write token or the read
  * token (`serve.readToken`, WHARF_API_READ_TOKEN) — every read needs one of
  * them too, since models, rows, coalescing answers and the docs hold
- * members' data. Open whatever the tokens: `/health`, and the API's own
+ * the project's data. Open whatever the tokens: `/health`, and the API's own
  * description (`/openapi.json`, `/docs/api`), which holds no data.
  *
  * A token comes as `Authorization: Bearer <token>`, or as the password of

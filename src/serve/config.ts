@@ -6,6 +6,7 @@
 import type { ConfigSection } from "../engine/config.ts";
 import { ConfigError } from "../engine/errors.ts";
 import type { LandConfig } from "../land/config.ts";
+import { type CoalesceConfig, type CoalesceSpec, resolveCoalesce } from "./coalesce_config.ts";
 import type { Strategy } from "./strategies.ts";
 
 /** Settings of `wharf serve`. */
@@ -24,7 +25,13 @@ export interface ServeConfig {
    * WHARF_API_READ_TOKEN. With either token set, every read needs one of them.
    */
   readToken?: string;
-  /** Live benefit servers (`GET <url>?member_id=…`). */
+  /**
+   * The coalescing endpoint (`/api/coalescence/{strategy}?<key>=…`): the model
+   * holding the sources' figures, its key, source column and fields. Absent:
+   * no coalescing routes.
+   */
+  coalesce?: CoalesceConfig;
+  /** Live sources for coalescing (`GET <url>?<key>=…`, answering the fields); need `coalesce`. */
   upstreams?: string[];
   /** Per-upstream time limit, ms. Default 2000. */
   upstreamTimeoutMs?: number;
@@ -34,6 +41,15 @@ export interface ServeConfig {
   upstreamFailures?: number;
   /** How long an upstream that is down is skipped before it is probed again, ms. Default 10000. */
   upstreamCooldownMs?: number;
+  /**
+   * How long an upstream's answer for a key is reused, ms. Default 0: every
+   * request asks (identical concurrent requests still share one call).
+   */
+  upstreamCacheTtlMs?: number;
+  /** After the TTL, how long an old answer is still given while one call refreshes it, ms. Default 0. */
+  upstreamCacheStaleMs?: number;
+  /** Most upstream answers cached. Default 100000. */
+  upstreamCacheEntries?: number;
   /** Largest upload, bytes. Default 512 MiB. */
   maxUploadBytes?: number;
   /**
@@ -56,8 +72,9 @@ export interface ServeConfig {
 
 /** `serve` with every default filled in. */
 export type ResolvedServe =
-  & Required<Omit<ServeConfig, "token" | "readToken" | "headerTimeoutMs">>
+  & Required<Omit<ServeConfig, "coalesce" | "token" | "readToken" | "headerTimeoutMs">>
   & {
+    coalesce?: CoalesceSpec;
     token?: string;
     readToken?: string;
     headerTimeoutMs?: number;
@@ -67,7 +84,10 @@ export type ResolvedServe =
 export interface ServeSettings {
   /** The API server (`wharf serve`). */
   serve?: ServeConfig;
-  /** Extra coalescing strategies by name, beside default, max, min, avg and mode. */
+  /**
+   * The project's coalescing strategies by name, beside the built-in max, min,
+   * avg and mode (a project's may replace one of those).
+   */
   strategies?: Record<string, Strategy>;
 }
 
@@ -92,14 +112,24 @@ function checkServeNumbers(serve: ServeConfig | undefined): void {
   }
 }
 
-/** Resolves `serve`: limits are non-negative integers, defaults filled in. */
+/**
+ * Resolves `serve`: limits are non-negative integers, `coalesce` names
+ * columns, upstreams come with `coalesce`; defaults filled in.
+ */
 export const serveSection: ConfigSection<"serve", ServeConfig, ResolvedServe> = {
   key: "serve",
   resolve(serve) {
     checkServeNumbers(serve);
+    const coalesce = resolveCoalesce(serve?.coalesce);
+    if (!coalesce && serve?.upstreams?.length) {
+      throw new ConfigError(
+        `Invalid "serve.upstreams" in wharf.config.ts: upstreams answer the coalescing endpoint, which needs serve.coalesce ({ model, key, fields })`,
+      );
+    }
     return {
       port: serve?.port ?? 8787,
       host: serve?.host ?? "127.0.0.1",
+      coalesce,
       token: serve?.token,
       readToken: serve?.readToken,
       upstreams: serve?.upstreams ?? [],
@@ -107,6 +137,9 @@ export const serveSection: ConfigSection<"serve", ServeConfig, ResolvedServe> = 
       upstreamMaxBytes: serve?.upstreamMaxBytes ?? 64 * 1024,
       upstreamFailures: serve?.upstreamFailures ?? 3,
       upstreamCooldownMs: serve?.upstreamCooldownMs ?? 10_000,
+      upstreamCacheTtlMs: serve?.upstreamCacheTtlMs ?? 0,
+      upstreamCacheStaleMs: serve?.upstreamCacheStaleMs ?? 0,
+      upstreamCacheEntries: serve?.upstreamCacheEntries ?? 100_000,
       maxUploadBytes: serve?.maxUploadBytes ?? 512 * 1024 * 1024,
       ingestWaitMs: serve?.ingestWaitMs ?? 30_000,
       uploadIdleTimeoutMs: serve?.uploadIdleTimeoutMs ?? 30_000,

@@ -8,8 +8,10 @@ import type { CompiledProject } from "../engine/compile/compile_project.ts";
 import type { FileOutcome } from "../land/land_file.ts";
 import type { LandingQueue } from "../land/landing_queue.ts";
 import type { Source } from "../land/sources.ts";
+import type { CoalesceSpec } from "./coalesce_config.ts";
 import type { Snapshot } from "./snapshot.ts";
 import type { Strategy } from "./strategies.ts";
+import type { UpstreamAnswers } from "./upstream_answers.ts";
 import type { UpstreamHealth } from "./upstream_health.ts";
 import type { UpstreamOptions } from "./upstreams.ts";
 
@@ -19,9 +21,11 @@ export interface AppDeps {
   snapshot: () => Snapshot;
   /** The compiled project (models, columns, tests, lineage). */
   project: () => Promise<CompiledProject | undefined>;
+  /** What the coalescing endpoint reads and answers (`serve.coalesce`); absent: no coalescing. */
+  coalesce?: CoalesceSpec;
   /** Coalescing strategies by name. */
   strategies: Readonly<Record<string, Strategy>>;
-  /** Live benefit servers. */
+  /** Live sources for coalescing (`GET <url>?<key>=…`). */
   upstreams: readonly string[];
   upstreamOptions?: UpstreamOptions;
   /**
@@ -29,6 +33,12 @@ export interface AppDeps {
    * keeps its own with the default thresholds.
    */
   upstreamHealth?: UpstreamHealth;
+  /**
+   * Upstream answers shared by the requests (single flight, and the cache
+   * when configured); by default the app keeps its own, without a cache,
+   * asking through `upstreamHealth`.
+   */
+  upstreamAnswers?: UpstreamAnswers;
   /** Tokens that allow reads; none: reads are open. See `auth.ts`. */
   readTokens?: readonly string[];
   /** Upload ingestion; absent disables the write endpoints. */

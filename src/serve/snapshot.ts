@@ -4,8 +4,8 @@
  * never holds the warehouse: when the file changes it briefly opens it
  * read-only (which waits for no one and fails fast while a writer holds
  * it), copies it to a snapshot, and answers from that copy — and from an
- * in-memory index of `marts.member_benefits` — until the next change. While
- * a build runs, the last good snapshot keeps answering.
+ * in-memory index of the model `serve.coalesce` names (`landed.ts`) — until
+ * the next change. While a build runs, the last good snapshot keeps answering.
  *
  * The copy is taken while the read-only instance holds DuckDB's shared
  * lock, which writers in other processes respect (they wait, up to 3 s).
@@ -24,24 +24,16 @@ import { join } from "node:path";
 import { requireLocalFile } from "../engine/db/target.ts";
 import { openWarehouse, type Warehouse } from "../engine/db/warehouse.ts";
 import { WarehouseVersionError } from "../engine/errors.ts";
+import type { CoalesceSpec } from "./coalesce_config.ts";
+import { type LandedIndex, loadLanded } from "./landed.ts";
 import { claimDir, type OwnedDir } from "./owned_dir.ts";
-import { type Benefits, MAX_CENTS } from "./strategies.ts";
-
-/** One source's landed figures for a member. */
-export interface LandedBenefits {
-  source: string;
-  values: Benefits;
-  asOf: string | null;
-  /** Why these figures cannot be used (a value that is not integer cents within bounds). */
-  error?: string;
-}
 
 /** A consistent copy of the warehouse and what the API indexes from it. */
 export interface Snapshot {
   /** Read-only connection to the copy, or undefined when there is no warehouse yet. */
   db?: Warehouse;
-  /** member_id → landed figures per source. */
-  benefits: Map<string, LandedBenefits[]>;
+  /** The coalescing model's rows: key → landed figures per source (empty without `coalesce`). */
+  landed: LandedIndex;
   /** When the copy was taken. */
   takenAt?: Date;
   /** The warehouse file's modification time the copy reflects. */
@@ -59,6 +51,8 @@ export interface SnapshotOptions {
    * open: the landing queue's `exclusive`. Default: runs it at once.
    */
   exclusive?: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** The coalescing model to index at each snapshot (`serve.coalesce`); none: nothing indexed. */
+  coalesce?: CoalesceSpec;
 }
 
 async function mtimeOf(path: string): Promise<number | undefined> {
@@ -72,61 +66,10 @@ async function mtimeOf(path: string): Promise<number | undefined> {
   return latest;
 }
 
-/** SQL: true when `column` holds integer cents from 0 to {@linkcode MAX_CENTS}. */
-function validCents(column: string): string {
-  const v = `try_cast(${column} AS DOUBLE)`;
-  return `coalesce(${v} BETWEEN 0 AND ${MAX_CENTS} AND ${v} = floor(${v}), false)`;
-}
-
-/**
- * Loads `marts.member_benefits` into a map, if the mart exists. A row whose
- * figures are not integer cents within bounds (or are NULL) is kept with an
- * `error`, so the answer names that source as failed instead of using it.
- */
-export async function loadBenefits(db: Warehouse): Promise<Map<string, LandedBenefits[]>> {
-  const map = new Map<string, LandedBenefits[]>();
-  const exists = await db.query(
-    "SELECT 1 FROM information_schema.tables WHERE table_schema = 'marts' AND table_name = 'member_benefits'",
-  );
-  if (exists.length === 0) return map;
-  const fields = ["oop_max", "remaining_oop_max", "copay"];
-  const c = await db.columns(
-    `SELECT member_id, source, ${
-      fields.map((f) => `try_cast(${f} AS DOUBLE) AS ${f}`).join(", ")
-    }, as_of::VARCHAR AS as_of, ${fields.map(validCents).join(" AND ")} AS valid, concat_ws(', ', ${
-      fields.map((f) =>
-        `CASE WHEN NOT ${validCents(f)} THEN '${f} ' || coalesce(${f}::VARCHAR, 'NULL') END`
-      )
-        .join(", ")
-    }) AS invalid
-    FROM marts.member_benefits WHERE member_id IS NOT NULL`,
-  );
-  const ids = c.member_id as string[];
-  for (let i = 0; i < ids.length; i++) {
-    const entry: LandedBenefits = {
-      source: String(c.source![i]),
-      values: {
-        oop_max: Number(c.oop_max![i]),
-        remaining_oop_max: Number(c.remaining_oop_max![i]),
-        copay: Number(c.copay![i]),
-      },
-      asOf: (c.as_of![i] as string | null) ?? null,
-    };
-    if (!c.valid![i]) {
-      entry.error = `landed value out of range: ${
-        c.invalid![i]
-      } (expected integer cents from 0 to ${MAX_CENTS})`;
-    }
-    const list = map.get(ids[i]!);
-    if (list) list.push(entry);
-    else map.set(ids[i]!, [entry]);
-  }
-  return map;
-}
-
 /** Keeps a current snapshot of a warehouse file; see the module doc. */
 export class SnapshotManager {
-  #current: Snapshot = { benefits: new Map() };
+  #current: Snapshot = { landed: new Map() };
+  #lastError: unknown;
   #generation = 0;
   #timer?: ReturnType<typeof setInterval>;
   #refreshing?: Promise<boolean>;
@@ -152,6 +95,14 @@ export class SnapshotManager {
   /** The snapshot answering now. */
   get current(): Snapshot {
     return this.#current;
+  }
+
+  /**
+   * Why the last copy taken could not be loaded (a model lacking a column
+   * `serve.coalesce` names, say); undefined once one loads.
+   */
+  get lastError(): unknown {
+    return this.#lastError;
   }
 
   /**
@@ -208,12 +159,16 @@ export class SnapshotManager {
     let db: Warehouse | undefined;
     try {
       db = await openWarehouse(copy, { readOnly: true });
-      const benefits = await loadBenefits(db);
+      const { coalesce } = this.options;
+      const landed = coalesce ? await loadLanded(db, coalesce) : new Map();
       const previous = this.#current;
-      this.#current = { db, benefits, takenAt: new Date(), sourceMtime: mtime };
+      this.#current = { db, landed, takenAt: new Date(), sourceMtime: mtime };
+      this.#lastError = undefined;
       this.options.onEvent?.({
         kind: "loaded",
-        detail: `snapshot ${generation}: ${benefits.size} members with landed benefits`,
+        detail: `snapshot ${generation}${
+          coalesce ? `: ${landed.size} ${coalesce.key} values in ${coalesce.model}` : ""
+        }`,
       });
       // Requests in flight may still read the previous copy: let them finish.
       this.#retired.set(
@@ -226,6 +181,7 @@ export class SnapshotManager {
       return true;
     } catch (err) {
       db?.close();
+      this.#lastError = err;
       this.options.onEvent?.({
         kind: "error",
         detail: err instanceof Error ? err.message : String(err),
@@ -257,7 +213,7 @@ export class SnapshotManager {
     }
     this.#retired.clear();
     await this.#dispose(this.#current);
-    this.#current = { benefits: new Map() };
+    this.#current = { landed: new Map() };
     await (await this.#dir?.catch(() => undefined))?.release();
     this.#dir = undefined;
   }

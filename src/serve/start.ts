@@ -6,16 +6,53 @@
  * @module
  */
 import { join } from "node:path";
+import { ConfigError } from "../engine/errors.ts";
 import type { ServeAppConfig } from "./config.ts";
 import { type CompiledProject, compileProject } from "../engine/compile/compile_project.ts";
 import { landUpload } from "../land/land.ts";
 import { LandingQueue } from "../land/landing_queue.ts";
 import { listSources } from "../engine/run/run_project.ts";
+import { closest } from "../engine/suggest.ts";
+import type { CoalesceSpec } from "./coalesce_config.ts";
 import type { AppDeps } from "./deps.ts";
+import { warehouseRelations } from "./landed.ts";
 import { claimDir } from "./owned_dir.ts";
 import { type Snapshot, SnapshotManager } from "./snapshot.ts";
 import { BUILTIN_STRATEGIES } from "./strategies/index.ts";
+import { UpstreamAnswers } from "./upstream_answers.ts";
 import { UpstreamHealth } from "./upstream_health.ts";
+
+/**
+ * Refuses a `serve.coalesce` whose model is neither one of the project's
+ * (model, seed or source) nor a relation of the warehouse, naming the
+ * closest; or whose model, built, lacks a column it names (the first
+ * snapshot's error). Skipped when the project does not compile: its own
+ * errors, logged, come first.
+ */
+async function checkCoalesce(
+  spec: CoalesceSpec,
+  snapshots: SnapshotManager,
+  project: () => Promise<CompiledProject | undefined>,
+): Promise<void> {
+  if (snapshots.lastError instanceof ConfigError) throw snapshots.lastError;
+  const cp = await project();
+  if (!cp) return;
+  const db = snapshots.current.db;
+  const known = [
+    ...[...cp.graph.nodes.values()].flatMap((n) =>
+      n.kind === "model" || n.kind === "seed" || n.kind === "source" ? [n.id] : []
+    ),
+    ...(db ? await warehouseRelations(db) : []),
+  ];
+  if (known.some((id) => id.toLowerCase() === spec.model.toLowerCase())) return;
+  const guess = closest(spec.model, known);
+  throw new ConfigError(
+    `Invalid "serve.coalesce.model" in wharf.config.ts: ${spec.model} is neither a model of the project nor a table of the warehouse${
+      guess ? ` (did you mean "${guess}"?)` : ""
+    }`,
+    { location: { file: "wharf.config.ts" } },
+  );
+}
 
 /** Options of {@linkcode prepareServer}. */
 export interface PrepareServerOptions {
@@ -45,11 +82,24 @@ export interface PreparedServer {
   close(): Promise<void>;
 }
 
-/** Builds the API's dependencies for a project and takes the first snapshot. */
+/**
+ * Builds the API's dependencies for a project and takes the first snapshot.
+ *
+ * @throws {ConfigError} when `upstreams` are given to a project that
+ * configures no coalescing (`serve.coalesce`), or `serve.coalesce` names a
+ * model or a column that does not exist (see {@linkcode checkCoalesce}).
+ */
 export async function prepareServer(
   config: ServeAppConfig,
   options: PrepareServerOptions,
 ): Promise<PreparedServer> {
+  if (!config.serve.coalesce && options.upstreams?.length) {
+    throw new ConfigError(
+      `Cannot ask upstreams (--upstream ${
+        options.upstreams[0]
+      }) without coalescing: name the model holding the sources' figures, its key and its fields in wharf.config.ts, serve: { coalesce: { model, key, fields } }`,
+    );
+  }
   const log = options.log ?? (() => {});
   const queue = new LandingQueue({
     onBusy: (job, message) =>
@@ -65,9 +115,9 @@ export async function prepareServer(
     onEvent: (e) =>
       log({ time: new Date().toISOString(), event: `snapshot_${e.kind}`, detail: e.detail }),
     exclusive: (fn) => queue.exclusive(fn),
+    coalesce: config.serve.coalesce,
   });
   await snapshots.refresh();
-  if (options.pollMs !== 0) snapshots.watch(options.pollMs ?? 1000);
 
   let compiled: { for?: Snapshot; project?: Promise<CompiledProject | undefined> } = {};
   const project = () => {
@@ -93,22 +143,43 @@ export async function prepareServer(
     return compiled.project!;
   };
 
+  if (config.serve.coalesce) {
+    try {
+      await checkCoalesce(config.serve.coalesce, snapshots, project);
+    } catch (err) {
+      await snapshots.close();
+      throw err;
+    }
+  }
+  if (options.pollMs !== 0) snapshots.watch(options.pollMs ?? 1000);
+
   const { token, readToken } = serverTokens(config, options);
   const uploads = await claimDir(join(config.root, ".wharf", "uploads"));
   const stopping = new AbortController();
+  const spec = config.serve.coalesce;
+  const upstreamOptions = {
+    timeoutMs: config.serve.upstreamTimeoutMs,
+    maxBytes: config.serve.upstreamMaxBytes,
+  };
+  const health = new UpstreamHealth({
+    failures: config.serve.upstreamFailures,
+    cooldownMs: config.serve.upstreamCooldownMs,
+  });
   const deps: AppDeps = {
     snapshot: () => snapshots.current,
     project,
+    coalesce: spec,
     strategies: { ...BUILTIN_STRATEGIES, ...config.strategies },
     upstreams: [...config.serve.upstreams, ...(options.upstreams ?? [])],
-    upstreamOptions: {
-      timeoutMs: config.serve.upstreamTimeoutMs,
-      maxBytes: config.serve.upstreamMaxBytes,
-    },
-    upstreamHealth: new UpstreamHealth({
-      failures: config.serve.upstreamFailures,
-      cooldownMs: config.serve.upstreamCooldownMs,
-    }),
+    upstreamOptions,
+    upstreamHealth: health,
+    upstreamAnswers: spec
+      ? new UpstreamAnswers((u, value) => health.ask(u, spec, value, upstreamOptions), {
+        ttlMs: config.serve.upstreamCacheTtlMs,
+        staleMs: config.serve.upstreamCacheStaleMs,
+        maxEntries: config.serve.upstreamCacheEntries,
+      })
+      : undefined,
     readTokens: [token, readToken].filter((t): t is string => !!t),
     log,
     ingest: token
@@ -139,7 +210,8 @@ export async function prepareServer(
       closing ??= (async () => {
         stopping.abort();
         await queue.close();
-        await deps.upstreamHealth!.settle();
+        await deps.upstreamAnswers?.settle();
+        await health.settle();
         await snapshots.close();
         await uploads.release();
       })();

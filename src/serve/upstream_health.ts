@@ -11,6 +11,7 @@
  * @module
  */
 import { CircuitBreaker } from "../net/circuit_breaker.ts";
+import type { CoalesceSpec } from "./coalesce_config.ts";
 import { askUpstream, type SourceAnswer, type UpstreamOptions } from "./upstreams.ts";
 
 /** Options of {@linkcode UpstreamHealth}. */
@@ -67,20 +68,26 @@ export class UpstreamHealth {
   }
 
   /**
-   * Asks `url` about a member, unless it is down: then answers at once with
-   * a failure naming why, and probes it in the background when due.
+   * Asks `url` about a key's value (see {@linkcode askUpstream}), unless it
+   * is down: then answers at once with a failure naming why, and probes it
+   * in the background when due.
    */
-  ask(url: string, memberId: string, options: UpstreamOptions = {}): Promise<SourceAnswer> {
+  ask(
+    url: string,
+    spec: Pick<CoalesceSpec, "key" | "fields">,
+    value: string,
+    options: UpstreamOptions = {},
+  ): Promise<SourceAnswer> {
     const s = this.#state(url);
     const { breaker } = s;
     if (breaker.state === "closed") {
-      return askUpstream(url, memberId, options).then((a) => {
+      return askUpstream(url, spec, value, options).then((a) => {
         this.record(url, a);
         return a;
       });
     }
     if (!s.probing && breaker.tryAcquire()) {
-      s.probing = askUpstream(url, memberId, { ...options, attempts: 1 }).then((a) => {
+      s.probing = askUpstream(url, spec, value, { ...options, attempts: 1 }).then((a) => {
         s.probing = undefined;
         this.record(url, a);
       });

@@ -1,23 +1,32 @@
 /**
- * Live benefit sources: HTTP servers answering `GET <base>?member_id=…`
- * with the three figures, or `{}` when they do not know the member. Asked
- * concurrently, each with a time limit, a cap on the answer's size and one
- * retry of a refused connection or a 5xx (`src/net/`); one that is down,
- * slow or answers garbage is reported, never waited on forever. Figures
- * must be integer cents from 0 to {@linkcode MAX_CENTS}: anything else
- * (`1e308`, `2^60`, `12.5`) is that source's error, not a number to average.
+ * Live sources for coalescing: HTTP servers answering `GET <base>?<key>=…`
+ * with the configured fields (`serve.coalesce`), or `{}` when they do not
+ * know the key. Asked concurrently, each with a time limit, a cap on the
+ * answer's size and one retry of a refused connection or a 5xx
+ * (`src/net/`); one that is down, slow or answers garbage is reported,
+ * never waited on forever. Figures must be integer amounts from 0 to
+ * {@linkcode MAX_AMOUNT}: anything else (`1e308`, `2^60`, `12.5`) is that
+ * source's error, not a number to average.
  *
  * @module
  */
 import { FetchError } from "../engine/errors.ts";
 import { AttemptFailure } from "../net/attempt_failure.ts";
 import { fetchWithRetry, type HttpAnswer } from "../net/fetch_with_retry.ts";
-import { type Benefits, MAX_CENTS } from "./strategies.ts";
+import type { CoalesceSpec } from "./coalesce_config.ts";
+import { type Figures, MAX_AMOUNT } from "./strategies.ts";
 
-/** What one source said about a member. */
+/** What one source said about a key. */
 export type SourceAnswer =
-  | { source: string; status: "ok"; values: Benefits }
-  | { source: string; status: "unknown" }
+  | {
+    source: string;
+    status: "ok";
+    values: Figures;
+    asOf?: string | null;
+    /** Given from the cache, this old, ms (`upstream_answers.ts`). */
+    ageMs?: number;
+  }
+  | { source: string; status: "unknown"; ageMs?: number }
   | {
     source: string;
     status: "failed";
@@ -40,59 +49,80 @@ export interface UpstreamOptions {
   maxBytes?: number;
 }
 
-const FIELDS = ["oop_max", "remaining_oop_max", "copay"] as const;
-
-/** Why `v` is not a figure in cents, or undefined when it is one. */
-function centsProblem(field: string, v: unknown): string | undefined {
+/** Why `v` is not an integer amount within bounds, or undefined when it is one. */
+function amountProblem(field: string, v: unknown): string | undefined {
   if (typeof v !== "number") {
     return `${field} is ${v === undefined ? "missing" : JSON.stringify(v)}`;
   }
-  if (!Number.isInteger(v) || v < 0 || v > MAX_CENTS) return `${field} is ${v}`;
+  if (!Number.isInteger(v) || v < 0 || v > MAX_AMOUNT) return `${field} is ${v}`;
   return undefined;
 }
 
-/** Reads a source's JSON body: the three figures, `{}`, or an error naming the bad field. */
-export function parseAnswer(source: string, body: unknown): SourceAnswer {
+/** `a, b and c`. */
+function listed(names: readonly string[]): string {
+  return names.length < 2
+    ? names.join("")
+    : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+}
+
+/**
+ * Reads a source's JSON body: the `fields` (other keys are left out), `{}`,
+ * or an error naming the bad fields.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseAnswer } from "./upstreams.ts";
+ *
+ * assert.deepEqual(parseAnswer("s", { price: 5, note: "x" }, ["price"]), {
+ *   source: "s",
+ *   status: "ok",
+ *   values: { price: 5 },
+ * });
+ * assert.equal(parseAnswer("s", {}, ["price"]).status, "unknown");
+ * ```
+ */
+export function parseAnswer(
+  source: string,
+  body: unknown,
+  fields: readonly string[],
+): SourceAnswer {
   if (body === null || typeof body !== "object" || Array.isArray(body)) {
     return { source, status: "failed", error: "malformed answer: expected a JSON object" };
   }
   const o = body as Record<string, unknown>;
   if (Object.keys(o).length === 0) return { source, status: "unknown" };
-  const problems = FIELDS.flatMap((f) => centsProblem(f, o[f]) ?? []);
+  const problems = fields.flatMap((f) => amountProblem(f, o[f]) ?? []);
   if (problems.length === 0) {
-    return {
-      source,
-      status: "ok",
-      values: {
-        oop_max: o.oop_max as number,
-        remaining_oop_max: o.remaining_oop_max as number,
-        copay: o.copay as number,
-      },
-    };
+    const values: Figures = {};
+    for (const f of fields) values[f] = o[f] as number;
+    return { source, status: "ok", values };
   }
   return {
     source,
     status: "failed",
     badValues: true,
-    error: `malformed answer: ${
-      problems.join(", ")
-    } (oop_max, remaining_oop_max and copay must be integer cents from 0 to ${MAX_CENTS})`,
+    error: `malformed answer: ${problems.join(", ")} (${
+      listed(fields)
+    } must be integer amounts from 0 to ${MAX_AMOUNT})`,
   };
 }
 
 /**
- * Asks one upstream about a member. Retries refused or dropped connections
- * and 5xx answers (`src/net/`); a timeout (the time limit is the longest a
- * request waits), a 4xx, an oversized or a malformed body is final, and so
- * is a Retry-After: a live request does not wait for one.
+ * Asks one upstream about a key's value (`GET <base>?<key>=<value>`).
+ * Retries refused or dropped connections and 5xx answers (`src/net/`); a
+ * timeout (the time limit is the longest a request waits), a 4xx, an
+ * oversized or a malformed body is final, and so is a Retry-After: a live
+ * request does not wait for one.
  */
 export async function askUpstream(
   base: string,
-  memberId: string,
+  spec: Pick<CoalesceSpec, "key" | "fields">,
+  value: string,
   options: UpstreamOptions = {},
 ): Promise<SourceAnswer> {
   const url = new URL(base);
-  url.searchParams.set("member_id", memberId);
+  url.searchParams.set(spec.key, value);
   try {
     return await fetchWithRetry(url, {
       headers: ACCEPT_JSON,
@@ -102,7 +132,7 @@ export async function askUpstream(
       baseDelayMs: options.retryDelayMs ?? 50,
       retryTimeouts: false,
       maxRetryAfterMs: 0,
-      read: (answer) => readAnswer(base, answer),
+      read: (answer) => readAnswer(base, answer, spec.fields),
     });
   } catch (err) {
     if (!(err instanceof FetchError)) throw err;
@@ -118,7 +148,7 @@ export async function askUpstream(
 const ACCEPT_JSON = { accept: "application/json" };
 
 /** A source's answer: its figures, `{}`, or why it cannot be used. */
-function readAnswer(source: string, answer: HttpAnswer): SourceAnswer {
+function readAnswer(source: string, answer: HttpAnswer, fields: readonly string[]): SourceAnswer {
   if (answer.status < 200 || answer.status >= 300) {
     throw new AttemptFailure("status", `HTTP ${answer.status}`, { status: answer.status });
   }
@@ -128,5 +158,5 @@ function readAnswer(source: string, answer: HttpAnswer): SourceAnswer {
   } catch {
     return { source, status: "failed", error: "malformed answer: not JSON" };
   }
-  return parseAnswer(source, body);
+  return parseAnswer(source, body, fields);
 }

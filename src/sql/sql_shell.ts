@@ -54,14 +54,9 @@ from duckdb_views() where not internal and database_name in (current_database(),
 order by 1, 2`;
 
 /**
- * Runs the shell on the process's terminal until `.quit` or Ctrl-D.
- *
- * @example
- * ```ts ignore
- * await wh.withConnection((session) =>
- *   sqlShell({ session, historyFile: ".wharf/sql_history", format: "table", readOnly: true, banner: "" })
- * );
- * ```
+ * Runs the shell on the process's terminal until `.quit` or Ctrl-D. It
+ * needs a terminal, so it has no runnable example here: `wharf sql` is its
+ * caller, and tests/sql/shell_test.ts drives it through a pseudo-terminal.
  */
 export async function sqlShell(options: SqlShellOptions): Promise<void> {
   const { session } = options;

@@ -63,9 +63,24 @@ const NETWORKS = ["PPO", "HMO", "EPO", "POS"];
  * @throws {UsageError} for a state, network or EIN that cannot be one, or
  * when no TiC index is landed; {@linkcode ModelError} when the build fails
  * @example
- * ```ts ignore
- * const answer = await findTicFiles(config, { state: "NY", network: "PPO" });
- * for (const f of answer.files) console.log(f.url);
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { loadConfig } from "../config.ts";
+ * import { findTicFiles } from "./find_tic_files.ts";
+ * import { landLookup } from "./land_lookup.ts";
+ * import { landTic } from "./land_tic.ts";
+ *
+ * // An excerpt of Anthem's real index, and the EIN lookup of one New York employer.
+ * const real = "tests/fixtures/real/serif";
+ * const dir = await Deno.makeTempDir();
+ * const db = `${dir}/warehouse.duckdb`;
+ * const config = await loadConfig(".");
+ * await landTic(config, `${real}/anthem_2023-04_index_excerpt.compact-lines.json.gz`, { db });
+ * await landLookup(config, `${real}/anthem_ein_lookup_010643676.ny_excerpt.json`, { db });
+ * const answer = await findTicFiles(config, { db, state: "NY", network: "PPO" });
+ * assert.equal(answer.files.length, 47);
+ * assert.ok(answer.files.every((f) => f.url.startsWith("https://")));
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function findTicFiles(

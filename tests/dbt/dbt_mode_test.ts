@@ -58,14 +58,14 @@ Deno.test("without a profile a dbt project builds into a file named after it, in
 Deno.test("dbt_project.yml: keys wharf does not run yet, unknown keys and bad values are errors naming them", async () => {
   await using p = await tempProject({
     "dbt_project.yml":
-      `name: shop\nflags: { x: 1 }\ndispatch: []\nmodel-path: [x]\nsource-paths: [m]\nconfig-version: 1\n`,
+      `name: shop\nflags: { x: 1 }\ndispatch: 5\nmodel-path: [x]\nsource-paths: [m]\nconfig-version: 1\n`,
   });
   await assert.rejects(() => loadConfig(p.root), (err) => {
     assert.ok(err instanceof ConfigError);
     const lines = err.message.split("\n").slice(1).map((l) => l.trim());
     assert.deepEqual(lines, [
       'dbt_project.yml:2:8: flags: "flags" (project flags) is not run by wharf yet: remove it, or run this project with dbt',
-      'dbt_project.yml:3:11: dispatch: "dispatch" (dispatch search orders) is not run by wharf yet: remove it, or run this project with dbt',
+      "dbt_project.yml:3:11: dispatch: expected a list of { macro_namespace, search_order }",
       'dbt_project.yml:4:13: model-path: unknown key "model-path" (did you mean "model-paths"?)',
       'dbt_project.yml:5:15: source-paths: "source-paths" was renamed by dbt 1.0: use "model-paths"',
       "dbt_project.yml:6:17: config-version: expected 2 (the only version dbt reads today)",
@@ -193,31 +193,31 @@ Deno.test("constructs wharf cannot render are errors naming the file, the line a
     "models/c.sql": "select *\nfrom {{ ref('nope') }}",
     "models/d.sql": "select 1 as x\n{{ adapter.get_columns_in_relation(this) }}",
     "models/e.sql": "{% set l = [] %}\n{% do l.append(1) %}\nselect 1 as x",
-    "models/f.sql": "{{ config(materialized='incremental', unique_key='x') }}\nselect 1 as x",
+    "models/f.sql": "{{ config(materialized='materialized_view') }}\nselect 1 as x",
     "models/g.sql": "select {{ var('missing') }} as x",
     "models/h.sql": "select 1 as x\n{{ exceptions.raise_compiler_error('no can do') }}",
     "models/i.sql": "select *\nfrom {{ ref('other_package', 'a') }}",
     "models/j.sql": "select 1 as x\nfrom\nwhere {{ var('v', 1) }}",
-    "snapshots/snap.sql": "{% snapshot s %}select 1{% endsnapshot %}",
+    "snapshots/snap.sql": "select 1",
     "analyses/bad.sql": "select *\nfrom {{ ref('nope2') }}",
   });
   assert.deepEqual(await problems(p.root), [
-    "snapshots/snap.sql:: snapshots are not run by wharf yet: remove the file, or run this project with dbt",
+    "snapshots/snap.sql:: no {% snapshot <name> %} … {% endsnapshot %} block: a file of snapshot-paths holds one snapshot",
     'models/a.sql:2: Cannot render the SQL: "run_query()" reads the warehouse while the project compiles, which wharf does not do: "from {{ run_query(\'select 1\') }}"',
     'models/b.sql:2: Cannot render the SQL: unknown macro or function "helpr()" (did you mean "helper"?): "{{ helpr() }} as y"',
     'models/c.sql:2: Cannot render the SQL: ref("nope"): no model or seed named "nope"',
-    'models/d.sql:2: Cannot render the SQL: "get_columns_in_relation()" is not available (adapter methods that read the warehouse, and package macros, are not run by wharf yet): "{{ adapter.get_columns_in_relation(this) }}"',
+    'models/d.sql:2: Cannot render the SQL: "get_columns_in_relation()" is not available (adapter methods that read the warehouse are not run by wharf; a package\'s macros are called as package.macro()): "{{ adapter.get_columns_in_relation(this) }}"',
     'models/e.sql:2: Cannot render the SQL: lists cannot change in place in wharf\'s Jinja (minijinja): "append()" — build a new list instead (e.g. "items + [x]"): "{% do l.append(1) %}"',
-    "models/f.sql:1: Cannot render the SQL: config(materialized=…): dbt incremental models (is_incremental(), unique_key, strategies) are not run by wharf yet",
+    "models/f.sql:1: Cannot render the SQL: config(materialized=…): materialized views are not run by wharf yet",
     'models/g.sql:1: Cannot render the SQL: Required var "missing" is not set: declare it under "vars:" in dbt_project.yml, pass --vars missing=…, or give var() a default',
     "models/h.sql:2: Cannot render the SQL: Compilation error raised by the project: no can do",
-    'models/i.sql:2: Cannot render the SQL: ref("other_package", "a"): packages are not run by wharf yet',
+    'models/i.sql:2: Cannot render the SQL: ref("other_package", "a"): no package "other_package" in the project: add it to packages.yml, or run `wharf deps` to see what is missing',
     'analyses/bad.sql:2: Cannot render the SQL: ref("nope2"): no model or seed named "nope2"',
     'models/j.sql:3: Cannot parse SQL: syntax error at or near "where"',
   ]);
 });
 
-Deno.test("profiles.yml: attach, unknown keys, a type other than duckdb and an extension that cannot load are errors", async () => {
+Deno.test("profiles.yml: attach options, unknown keys, a type other than duckdb and an extension that cannot load are errors", async () => {
   await using p = await tempProject({
     "dbt_project.yml": `${PROJECT}profile: shop_profile\n`,
     "profiles.yml": `shop_profile:
@@ -226,7 +226,7 @@ Deno.test("profiles.yml: attach, unknown keys, a type other than duckdb and an e
     dev:
       type: postgres
       path: x.duckdb
-      attach: [{ path: other.duckdb }]
+      attach: [{ path: other.duckdb, options: { x: 1 } }]
       thread: 2
 `,
     "models/a.sql": "select 1 as x",
@@ -239,7 +239,7 @@ Deno.test("profiles.yml: attach, unknown keys, a type other than duckdb and an e
     );
     assert.match(
       err.message,
-      /attach: "attach": attaching other databases \(catalogs\) is not run by wharf yet/,
+      /attach\[0\]\.options: unknown key "options": an attached database takes "path", "alias", "read_only", "type"/,
     );
     assert.match(err.message, /thread: unknown key "thread" \(did you mean "threads"\?\)/);
     return true;

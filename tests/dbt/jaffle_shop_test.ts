@@ -7,18 +7,17 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { openWarehouse } from "../../src/engine/db/warehouse.ts";
-import { REAL, REPO, runCli, type TempProject, tempProject } from "../helpers.ts";
+import {
+  copyDir,
+  queryRows,
+  REAL,
+  REPO,
+  runCli,
+  type TempProject,
+  tempProject,
+} from "../helpers.ts";
 
 const FIXTURES = join(REPO, "tests", "fixtures");
-
-async function copyDir(from: string, to: string): Promise<void> {
-  await Deno.mkdir(to, { recursive: true });
-  for await (const e of Deno.readDir(from)) {
-    if (e.isDirectory) await copyDir(join(from, e.name), join(to, e.name));
-    else await Deno.copyFile(join(from, e.name), join(to, e.name));
-  }
-}
 
 /** A copy of a fixture project with the real jaffle shop seeds in `seeds`. */
 async function jaffle(fixture: string, seeds: string): Promise<TempProject> {
@@ -34,14 +33,7 @@ async function jaffle(fixture: string, seeds: string): Promise<TempProject> {
   return p;
 }
 
-async function rows(db: string, sql: string): Promise<Record<string, unknown>[]> {
-  const wh = await openWarehouse(db, { readOnly: true });
-  try {
-    return await wh.query(sql);
-  } finally {
-    wh.close();
-  }
-}
+const rows = queryRows;
 
 Deno.test("a dbt project and its plain-SQL twin build the same marts from the jaffle shop seeds", async () => {
   await using dbt = await jaffle("dbt_jaffle_shop", "data");

@@ -5,6 +5,7 @@ import { loadConfig } from "../../src/config.ts";
 import { runDemo } from "../../src/demo/run_demo.ts";
 import { buildDocs } from "../../src/docs/build_docs.ts";
 import type { Manifest } from "../../src/docs/manifest.ts";
+import { apiNodes } from "../../src/serve/api_nodes.ts";
 import { REPO, type TempProject, tempProject } from "../helpers.ts";
 import { browserTest } from "./browser.ts";
 
@@ -20,7 +21,11 @@ async function healthcareDocs(p: TempProject): Promise<{ url: string; manifest: 
   const demo = await runDemo(config, { dataDir: join(p.root, "data"), db: p.db });
   assert.ok(demo.build.ok);
   const out = join(p.root, "docs");
-  const manifest = await buildDocs(config, { db: p.db, out });
+  const manifest = await buildDocs(config, {
+    db: p.db,
+    out,
+    apiNodes: apiNodes(config.serve.coalesce),
+  });
   return { url: `file://${out}/index.html`, manifest };
 }
 
@@ -203,6 +208,12 @@ browserTest(
     await page.keyboard.press("ArrowDown");
     const second = await page.locator("#nodes button").nth(1).getAttribute("data-id");
     await page.keyboard.press("Enter");
+    // The page answers the key press on its next render: wait for it (at most 5 s), then check.
+    await page.waitForFunction(
+      `document.querySelector("#details h2")?.textContent === ${JSON.stringify(second)}`,
+      undefined,
+      { timeout: 5000 },
+    ).catch(() => {});
     assert.equal(await page.locator("#details h2").innerText(), second);
     assert.equal(await pageOverflow(page), 0);
     assert.deepEqual(errors, []);

@@ -6,10 +6,16 @@ import { LandingQueue, QueueClosedError } from "../../src/land/landing_queue.ts"
 import { REPO, tempProject } from "../helpers.ts";
 import { query } from "./helpers.ts";
 
-/** Holds `db` from another process until released. */
-async function holdWarehouse(db: string): Promise<{ release(): Promise<void> }> {
+/** Holds `db` from another process until released (recorded as `command`, when given). */
+async function holdWarehouse(db: string, command?: string): Promise<{ release(): Promise<void> }> {
   const holder = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", join(REPO, "tests", "hold_warehouse.ts"), db],
+    args: [
+      "run",
+      "--allow-all",
+      join(REPO, "tests", "hold_warehouse.ts"),
+      db,
+      ...(command ? [command] : []),
+    ],
     stdin: "piped",
     stdout: "piped",
   }).spawn();
@@ -121,4 +127,28 @@ Deno.test("a landing that finds the warehouse held by another process waits for 
   assert.ok(behind.error instanceof QueueClosedError);
   assert.throws(() => queue.submit("after.csv", () => Promise.resolve([])), QueueClosedError);
   await holder2.release();
+});
+
+Deno.test("a landing also waits for a warehouse held by a wharf command, and says which", async () => {
+  await using p = await tempProject();
+  (await openWarehouse(p.db)).close();
+  const holder = await holdWarehouse(p.db, "wharf build");
+  const waited: string[] = [];
+  const queue = new LandingQueue({
+    busyRetryMs: 60_000,
+    onBusy: (job, message) => waited.push(`${job.label}: ${message}`),
+  });
+  const job = queue.submit("late.csv", async () => {
+    (await openWarehouse(p.db, { lockWaitMs: 0 })).close();
+    return [];
+  });
+  while (!job.waiting) await new Promise((r) => setTimeout(r, 20));
+  assert.match(
+    waited[0]!,
+    /^late\.csv: Cannot open warehouse .*`wharf build` \(PID \d+\) has been writing to it/,
+  );
+  await holder.release();
+  await job.settled;
+  assert.equal(job.state, "done");
+  await queue.close();
 });

@@ -352,6 +352,7 @@ Deno.test("the models tag every model holding names, dates of birth or addresses
   const pii = project.models.filter((m) => m.config.tags.includes("pii")).map((m) => m.id).sort();
   assert.deepEqual(pii, [
     "intermediate.int_members",
+    "marts.member_history",
     "marts.members",
     "staging.stg_members_client_a",
     "staging.stg_members_client_b",

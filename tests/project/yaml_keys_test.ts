@@ -18,17 +18,21 @@ models:
       - name: id
         quote: true
         tests:
-          - unique: { config: { where: "id > 0" } }
+          - unique: { config: { wher: "id > 0" } }
           - relationships: { to: ref('a'), feild: id }
           - not_nul
 unit_tests:
   - name: t
+    model: a
+    versions: { include: [1] }
+    given: []
+    expect: { rows: [] }
 `,
     "models/seeds/s.csv": "a\n1\n",
     "models/seeds/seeds.yml": "seeds:\n  - name: s\n    config: { quote_columns: true }\n",
     "sql/tests/t.sql": "select 1 where false",
     "sql/tests/t.yml":
-      "tests:\n  - name: t\n    config: { severity: warn, store_failures: true }\n",
+      "tests:\n  - name: t\n    config: { severity: warn, fail_calc: 'count(*)' }\n",
   });
   const project = await loadProject(p.config);
   const messages = project.issues.map((i) => `${i.location.file}:${i.location.line}: ${i.message}`);
@@ -39,12 +43,12 @@ unit_tests:
     /staging\.yml:8: models\[0\]\.config\.grants: "grants" \(grants\) in a model's config is not supported by wharf: remove it/,
     /staging\.yml:9: models\[0\]\.config\.incremental_strategy: "incremental_strategy" applies to incremental models only/,
     /staging\.yml:12: models\[0\]\.columns\[0\]\.quote: "quote" in column "id" is not implemented/,
-    /staging\.yml:14: models\[0\]\.columns\[0\]\.tests\[0\]\.unique\.config\.where: "where" in a test's config is not implemented/,
+    /staging\.yml:14: models\[0\]\.columns\[0\]\.tests\[0\]\.unique\.config\.wher: unknown key "wher" in a test's config \(did you mean "where"\?\)/,
     /staging\.yml:15: models\[0\]\.columns\[0\]\.tests\[1\]\.relationships\.feild: unknown key "feild" in test "relationships" \(did you mean "field"\?\)/,
-    /staging\.yml:18: unit_tests: "unit_tests" in this file is not implemented by wharf/,
+    /staging\.yml:20: unit_tests\[0\]\.versions: "versions" \(model versions\) in unit test "t" is not supported by wharf: remove it/,
     /staging\.yml:16: models\[0\]\.columns\[0\]\.tests\[2\]: unknown test "not_nul" \(did you mean "not_null"\?\)/,
     /seeds\.yml:3: seeds\[0\]\.config\.quote_columns: "quote_columns" in a seed's config is not implemented/,
-    /t\.yml:3: tests\[0\]\.config\.store_failures: "store_failures" in a test's config is not implemented/,
+    /t\.yml:3: tests\[0\]\.config\.fail_calc: "fail_calc" in a test's config is not implemented/,
   ];
   for (const re of expected) {
     assert.ok(messages.some((m) => re.test(m)), `${re}\nnot in:\n${messages.join("\n")}`);

@@ -20,6 +20,7 @@ import {
   BENEFITS_HEADER,
   benefitsProject,
   chunk,
+  COALESCING_PROJECT,
   rawRequest,
   readResponse,
   serveArgs,
@@ -314,7 +315,7 @@ defineCase({
     "upstreams answering 1e308, 2^60, 12.5 or more than the size cap are each that source's error; with no good source, 502",
   issue: "#14.15",
   async run() {
-    await using p = await tempProject({ "models/.keep": "" });
+    await using p = await tempProject(COALESCING_PROJECT);
     await using ok = fakeUpstream({ kind: "values", values: A });
     await using huge1 = fakeUpstream({
       kind: "garbage",
@@ -347,7 +348,7 @@ defineCase({
     assert.match(errors[huge2.url], /^malformed answer: oop_max is 1e\+308 \(/);
     assert.equal(
       errors[wide.url],
-      "malformed answer: oop_max is 1152921504606847000, copay is 12.5 (oop_max, remaining_oop_max and copay must be integer cents from 0 to 100000000000)",
+      "malformed answer: oop_max is 1152921504606847000, copay is 12.5 (oop_max, remaining_oop_max and copay must be integer amounts from 0 to 100000000000)",
     );
     assert.equal(errors[big.url], "answer too large: over 65536 bytes");
     assert.equal((await server.stop()).code, 0, server.stderr());
@@ -369,7 +370,7 @@ defineCase({
   issue: "#14.15",
   slow: true,
   async run() {
-    await using p = await tempProject({ "models/.keep": "" });
+    await using p = await tempProject(COALESCING_PROJECT);
     await using ok = fakeUpstream({ kind: "values", values: A });
     let sent = 0;
     const block = new TextEncoder().encode("x".repeat(1 << 20));

@@ -1,4 +1,5 @@
 import "./build_cases.ts";
+import "./snapshot_cases.ts";
 import { registerTests } from "./registry.ts";
 
 registerTests("build");

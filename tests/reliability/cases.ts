@@ -6,6 +6,7 @@
  */
 import "./land_cases.ts";
 import "./build_cases.ts";
+import "./snapshot_cases.ts";
 import "./enrich_cases.ts";
 import "./tic_cases.ts";
 import "./concurrency_cases.ts";

@@ -9,12 +9,34 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { loadConfig } from "../../src/config.ts";
 import { land } from "../../src/land/land.ts";
-import { cliCommand, type TempProject, tempProject } from "../helpers.ts";
+import { cliCommand, REPO, type TempProject, tempProject } from "../helpers.ts";
 
 /** The write token the cases' servers are given (`WHARF_API_TOKEN`). */
 export const TOKEN = "s3cret-token";
+
+/**
+ * A `wharf.config.ts` with the healthcare project's coalescing (its
+ * `serve.coalesce` and strategies) and nothing else.
+ */
+export const COALESCING_CONFIG = `import shipped from ${
+  JSON.stringify(pathToFileURL(join(REPO, "wharf.config.ts")).href)
+};
+export default { serve: { coalesce: shipped.serve?.coalesce }, strategies: shipped.strategies };
+`;
+
+/**
+ * A project with the healthcare project's coalescing ({@linkcode COALESCING_CONFIG})
+ * and its mart as a model of the same columns with no rows, not built yet:
+ * answers come from upstreams.
+ */
+export const COALESCING_PROJECT: Record<string, string> = {
+  "wharf.config.ts": COALESCING_CONFIG,
+  "models/marts/member_benefits.sql":
+    "select * from (values ('', '', 0, 0, 0, current_date)) as t(member_id, source, oop_max, remaining_oop_max, copay, as_of) where false\n",
+};
 
 /** The header of a benefits delivery. */
 export const BENEFITS_HEADER = "member_id,oop_max,remaining_oop_max,copay,as_of\n";

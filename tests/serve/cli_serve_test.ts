@@ -1,10 +1,15 @@
 import assert from "node:assert/strict";
 import { runCli, tempProject } from "../helpers.ts";
-import { rawRequest, readResponse, startServe } from "../reliability/serve_harness.ts";
+import {
+  COALESCING_PROJECT,
+  rawRequest,
+  readResponse,
+  startServe,
+} from "../reliability/serve_harness.ts";
 import { fakeUpstream } from "./fakes.ts";
 
 Deno.test("wharf serve starts on an empty warehouse, answers from upstreams, and stops cleanly on SIGTERM", async () => {
-  await using p = await tempProject({ "models/.keep": "" });
+  await using p = await tempProject(COALESCING_PROJECT);
   await using upstream = fakeUpstream({
     kind: "values",
     values: { oop_max: 3, remaining_oop_max: 2, copay: 1 },
@@ -78,4 +83,37 @@ Deno.test("wharf serve closes a connection whose request headers do not arrive w
   );
   conn.close();
   assert.equal((await server.stop()).code, 0);
+});
+
+Deno.test("wharf serve of a project without serve.coalesce: coalescing is 404 saying what to configure, the rest answers; --upstream is refused", async () => {
+  await using p = await tempProject({ "models/marts/prices.sql": "select 'A1' as sku" });
+  await using server = await startServe(["--project", p.root, "serve", "--port", "0"]);
+  for (const path of ["/api/coalescence/max?member_id=1", "/api/coalescence"]) {
+    const res = await fetch(`${server.base}${path}`);
+    assert.equal(res.status, 404, path);
+    assert.deepEqual(await res.json(), {
+      error:
+        "Coalescing is not configured: name the model holding the sources' figures (one row per key and source), its key and its fields in wharf.config.ts, serve: { coalesce: { model, key, fields } }",
+    });
+  }
+  const health = await (await fetch(`${server.base}/health`)).json();
+  assert.deepEqual([health.status, health.coalesce], ["ok", null]);
+  const spec = await (await fetch(`${server.base}/openapi.json`)).json();
+  assert.deepEqual(Object.keys(spec.paths).filter((path) => path.includes("coalescence")), []);
+  assert.equal(
+    spec.info.description,
+    "Upload ingestion and read-only access to the models. Coalescing is not configured (serve.coalesce in wharf.config.ts): there is no /api/coalescence.",
+  );
+  assert.ok(spec.paths["/api/models"]);
+  const models = await (await fetch(`${server.base}/api/models`)).json();
+  assert.deepEqual(models.models.map((m: { id: string }) => m.id), ["marts.prices"]);
+  assert.equal((await server.stop()).code, 0, server.stderr());
+
+  const serveArgs = ["--project", p.root, "serve", "--port", "0"];
+  const r = await runCli([...serveArgs, "--upstream", "http://127.0.0.1:9/x"]);
+  assert.equal(r.code, 2);
+  assert.match(
+    r.stderr,
+    /^error: Cannot ask upstreams \(--upstream http:\/\/127\.0\.0\.1:9\/x\) without coalescing: .*serve: \{ coalesce: \{ model, key, fields \} \}\n$/,
+  );
 });

@@ -37,7 +37,8 @@ Deno.test("the API answers from landed data: every strategy, health, models, row
   }
   const health = await (await s.get("/health")).json();
   assert.equal(health.status, "ok");
-  assert.ok(health.members_with_benefits > 0);
+  assert.equal(health.coalesce.model, "marts.member_benefits");
+  assert.ok(health.coalesce.landed_keys > 0);
   assert.equal(s.logs.filter((l) => l.path === "/health").length, 1);
 
   const models = (await (await s.get("/api/models")).json()).models as {

@@ -1,14 +1,23 @@
 /**
  * Fake upstream benefit servers: real HTTP servers on 127.0.0.1 with a
- * behavior per member id, and an in-memory snapshot for app-level tests.
+ * behavior per member id, and an in-memory snapshot for app-level tests of
+ * the healthcare project's coalescing (its `serve.coalesce` and strategies).
  *
  * @module
  */
+import { resolveConfig } from "../../src/config.ts";
 import type { AppDeps } from "../../src/serve/deps.ts";
 import type { Snapshot } from "../../src/serve/snapshot.ts";
-import type { Benefits } from "../../src/serve/strategies.ts";
+import type { Figures } from "../../src/serve/strategies.ts";
 import { BUILTIN_STRATEGIES } from "../../src/serve/strategies/index.ts";
-import { serveLocal } from "../helpers.ts";
+import project from "../../wharf.config.ts";
+import { REPO, serveLocal } from "../helpers.ts";
+
+/** The healthcare project's configuration, resolved. */
+export const HEALTHCARE = resolveConfig(REPO, project);
+
+/** A member's benefit figures, in integer cents. */
+export type Benefits = Figures<"oop_max" | "remaining_oop_max" | "copay">;
 
 /** How a fake upstream answers. */
 export type Behavior =
@@ -81,22 +90,26 @@ export function fakeUpstream(behavior: Behavior): FakeUpstream {
   };
 }
 
-/** App dependencies with an in-memory snapshot of landed benefits. */
+/**
+ * App dependencies of the healthcare project's coalescing (without its
+ * `asOf`), with an in-memory snapshot of landed benefits.
+ */
 export function memoryDeps(
   landed: Record<string, Record<string, Benefits>>,
   extra: Partial<AppDeps> = {},
 ): AppDeps {
-  const benefits = new Map(
+  const index = new Map(
     Object.entries(landed).map(([member, bySource]) => [
       member,
-      Object.entries(bySource).map(([source, values]) => ({ source, values, asOf: null })),
+      Object.entries(bySource).map(([source, values]) => ({ source, values })),
     ]),
   );
-  const snapshot: Snapshot = { benefits, takenAt: new Date() };
+  const snapshot: Snapshot = { landed: index, takenAt: new Date() };
   return {
     snapshot: () => snapshot,
     project: () => Promise.resolve(undefined),
-    strategies: BUILTIN_STRATEGIES,
+    coalesce: { ...HEALTHCARE.serve.coalesce!, asOf: undefined },
+    strategies: { ...BUILTIN_STRATEGIES, ...HEALTHCARE.strategies },
     upstreams: [],
     upstreamOptions: { timeoutMs: 300, attempts: 2, retryDelayMs: 10 },
     ...extra,

@@ -88,15 +88,15 @@ Deno.test("an upstream that keeps failing is skipped without waiting, probed in 
 Deno.test("figures of a member in landed data that are out of bounds make that source an error", async () => {
   const deps = memoryDeps({ m1: { payer_a: A, payer_b: A } });
   const snapshot = deps.snapshot();
-  snapshot.benefits.get("m1")![1]!.error =
-    "landed value out of range: oop_max 1152921504606846976 (expected integer cents from 0 to 100000000000)";
+  snapshot.landed.get("m1")![1]!.error =
+    "landed value out of range: oop_max 1152921504606846976 (expected integer amounts from 0 to 100000000000)";
   const app = createApp(deps);
   const body = await (await app.request("/api/coalescence/avg?member_id=m1&explain=true")).json();
   assert.equal(body.oop_max, A.oop_max);
   assert.deepEqual(body.sources[1], {
     source: "landed:payer_b",
     status: "failed",
-    error: snapshot.benefits.get("m1")![1]!.error,
+    error: snapshot.landed.get("m1")![1]!.error,
   });
   assert.deepEqual(await (await app.request("/api/coalescence/avg?member_id=m1")).json(), A);
 });

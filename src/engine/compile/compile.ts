@@ -17,8 +17,10 @@ import type {
   RelationRef,
   SeedNode,
   Severity,
+  TestConfig,
 } from "../types.ts";
 import { materialization } from "../materializations/index.ts";
+import type { CompiledUnitTest } from "./compile_unit_test.ts";
 
 /** A seed: a CSV file loaded into a table. */
 export interface CompiledSeed {
@@ -90,8 +92,12 @@ export interface CompiledTest {
   /** The node under test (generic tests). */
   attachedTo?: string;
   query: string;
-  /** Table that receives the failing rows. */
+  /** Table that receives the failing rows (none for a unit test). */
   failures: string;
+  /** Its thresholds and `store_failures` (`where` and `limit` are in `query`). */
+  config?: TestConfig;
+  /** A unit test: what runs in its scratch database (see `compile_unit_test.ts`). */
+  unit?: CompiledUnitTest;
 }
 
 /** Any compiled node. */
@@ -101,6 +107,11 @@ export type CompiledNode = CompiledSeed | CompiledModel | CompiledTest;
 export interface CompileOptions {
   /** Absolute project root, used to give seeds absolute file paths. */
   root: string;
+  /**
+   * `--empty`: models select no row (`LIMIT 0` around their SELECT), so a
+   * build checks their SQL, types and contracts without reading data.
+   */
+  empty?: boolean;
 }
 
 /** Ends the reference text that starts at `offset` (a dotted, maybe quoted, name). */
@@ -139,14 +150,18 @@ function ephemeralName(id: string): string {
 
 /**
  * Returns `sql` with references to ephemeral models replaced by CTEs that
- * hold their compiled SELECT.
+ * hold their compiled SELECT; those of `keep` (a unit test's given inputs)
+ * stay references.
  */
-function inlineEphemerals(
+export function inlineEphemerals(
   graph: Graph,
   sql: string,
   refs: readonly RelationRef[],
+  keep: ReadonlySet<string> = new Set(),
 ): string {
-  const ephemeral = refs.filter((r) => isInlined(graph.nodes.get(r.relation)));
+  const ephemeral = refs.filter((r) =>
+    isInlined(graph.nodes.get(r.relation)) && !keep.has(r.relation)
+  );
   if (ephemeral.length === 0) return trimSql(sql);
   let out = "";
   let last = 0;
@@ -172,7 +187,8 @@ function relationSql(graph: Graph, id: string): string {
   return quoteRelationId(id);
 }
 
-function seedSql(seed: SeedNode, root: string): string {
+/** The statement that loads a seed's CSV file into its table. */
+export function seedSql(seed: SeedNode, root: string): string {
   const path = seed.path.startsWith("/") ? seed.path : `${root}/${seed.path}`;
   const types = Object.entries(seed.columnTypes);
   const typeArg = types.length
@@ -291,14 +307,25 @@ function withHooks(script: string, hooks: NodeHooks | undefined): string {
 }
 
 /** The query returning the rows that fail a generic test (built by its kind, `test_kinds/`). */
-export function genericTestQuery(graph: Graph, attachedTo: string, test: GenericTest): string {
+export function genericTestQuery(
+  graph: Graph,
+  attachedTo: string,
+  test: GenericTest,
+  where?: string,
+): string {
   const kind = testKind(test.kind);
   if (!kind) throw new Error(`No test kind "${test.kind}"`);
+  const relation = relationSql(graph, attachedTo);
   return kind.query(test, {
-    relation: relationSql(graph, attachedTo),
+    relation: where === undefined ? relation : `(SELECT * FROM ${relation} WHERE ${where})`,
     column: test.column === undefined ? "" : quoteIdent(test.column),
     reads: test.reads.map((id) => relationSql(graph, id)),
   });
+}
+
+/** A test's query with its `limit` config, when it has one. */
+function limited(query: string, config: TestConfig | undefined): string {
+  return config?.limit === undefined ? query : `SELECT * FROM (\n${query}\n) LIMIT ${config.limit}`;
 }
 
 /**
@@ -357,7 +384,8 @@ export function compileNode(
         ...(node.hooks ? { hooks: node.hooks } : {}),
       };
     case "model": {
-      const select = inlineEphemerals(graph, node.sql, node.refs);
+      const full = inlineEphemerals(graph, node.sql, node.refs);
+      const select = options.empty ? `SELECT * FROM (\n${full}\n) AS __wharf_empty LIMIT 0` : full;
       const base = {
         kind: "model",
         id: node.id,
@@ -393,17 +421,25 @@ export function compileNode(
         name: node.name,
         severity: node.severity,
         attachedTo: node.attachedTo,
-        query: genericTestQuery(graph, node.attachedTo, node.test),
+        query: limited(
+          genericTestQuery(graph, node.attachedTo, node.test, node.config?.where),
+          node.config,
+        ),
         failures: quoteRelation("wharf_failures", node.name),
+        ...(node.config ? { config: node.config } : {}),
       };
+    case "unit_test":
+      // Compiled by compileUnitTest, which needs the whole graph's SQL.
+      return undefined;
     case "singular_test":
       return {
         kind: "test",
         id: node.id,
         name: node.name,
         severity: node.severity,
-        query: inlineEphemerals(graph, node.sql, node.refs),
+        query: limited(inlineEphemerals(graph, node.sql, node.refs), node.config),
         failures: quoteRelation("wharf_failures", node.name),
+        ...(node.config ? { config: node.config } : {}),
       };
   }
 }

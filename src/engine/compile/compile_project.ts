@@ -8,10 +8,12 @@ import { dirname, join, relative } from "node:path";
 import type { EngineConfig } from "../config.ts";
 import { CompileError, formatLocation, type ProjectIssue } from "../errors.ts";
 import { buildGraph, type Graph } from "../graph/build_graph.ts";
+import { type NamedSelector, readSelectors } from "../graph/read_selectors.ts";
 import { loadDbtProject } from "../dbt/load_dbt_project.ts";
 import { loadProject, type LoadProjectOptions } from "../project/load_project.ts";
 import type { Project } from "../types.ts";
 import { type CompiledNode, compileNode } from "./compile.ts";
+import { compileUnitTest } from "./compile_unit_test.ts";
 import { materialization } from "../materializations/index.ts";
 import { splitRelation } from "../db/sql.ts";
 
@@ -22,6 +24,8 @@ export interface CompiledProject {
   compiled: Map<string, CompiledNode>;
   /** With `deferMissingSources`: raw tables referenced but not landed, and where. */
   missing: Map<string, ProjectIssue[]>;
+  /** The named selectors of the project's `selectors.yml`. */
+  selectors?: NamedSelector[];
 }
 
 /** Options of {@linkcode compileProject}. */
@@ -36,6 +40,8 @@ export interface CompileProjectOptions extends LoadProjectOptions {
    * ({@linkcode checkMissingSources}).
    */
   deferMissingSources?: boolean;
+  /** `--empty`: models compile to select no row (see `CompileOptions.empty`). */
+  empty?: boolean;
 }
 
 /**
@@ -53,8 +59,10 @@ export async function compileProject(
   const { graph, issues, missing } = buildGraph(project, options.sources, {
     catalogs: options.catalogs,
   });
+  const { selectors, issues: selectorIssues } = await readSelectors(config.root);
   const found = [
     ...project.issues,
+    ...selectorIssues,
     ...issues,
     ...(options.deferMissingSources ? [] : [...missing.values()].flat()),
   ];
@@ -68,10 +76,19 @@ export async function compileProject(
   if (all.length) throw new CompileError(all);
   const compiled = new Map<string, CompiledNode>();
   for (const id of graph.order) {
-    const c = compileNode(graph, graph.nodes.get(id)!, { root: config.root });
+    const node = graph.nodes.get(id)!;
+    const c = node.kind === "unit_test"
+      ? compileUnitTest(graph, node, { root: config.root, vars: config.vars })
+      : compileNode(graph, node, { root: config.root, empty: options.empty });
     if (c) compiled.set(id, c);
   }
-  return { project, graph, compiled, missing: options.deferMissingSources ? missing : new Map() };
+  return {
+    project,
+    graph,
+    compiled,
+    missing: options.deferMissingSources ? missing : new Map(),
+    selectors,
+  };
 }
 
 /**
@@ -106,15 +123,24 @@ export function blockedByMissingSources(
 }
 
 /** Which kinds of node a command runs. */
-export type PlanKind = "build" | "run" | "seed" | "test";
+export type PlanKind = "build" | "run" | "seed" | "test" | "snapshot";
+
+/** What a compiled node is to a command: its kind, or `snapshot` for a model of `snapshots/`. */
+export type NodeRole = CompiledNode["kind"] | "snapshot";
 
 /** The kinds of node each command runs. */
-export const PLAN_KINDS: Record<PlanKind, readonly CompiledNode["kind"][]> = {
-  build: ["seed", "model", "test"],
+export const PLAN_KINDS: Record<PlanKind, readonly NodeRole[]> = {
+  build: ["seed", "snapshot", "model", "test"],
   run: ["model"],
   seed: ["seed"],
   test: ["test"],
+  snapshot: ["snapshot"],
 };
+
+/** The role of a compiled node (see {@linkcode NodeRole}). */
+export function roleOf(n: CompiledNode): NodeRole {
+  return n.kind === "model" && materialization(n.materialized).snapshot ? "snapshot" : n.kind;
+}
 
 function isEphemeral(n: CompiledNode | undefined): boolean {
   return n?.kind === "model" && materialization(n.materialized).inlined;
@@ -133,7 +159,7 @@ export function planFor(
 ): { nodes: CompiledNode[]; parents: Map<string, string[]> } {
   const wanted = new Set(PLAN_KINDS[kind]);
   const nodes = ids.map((id) => cp.compiled.get(id)).filter((n): n is CompiledNode =>
-    n !== undefined && wanted.has(n.kind) && !isEphemeral(n)
+    n !== undefined && wanted.has(roleOf(n)) && !isEphemeral(n)
   );
   const inPlan = new Set(nodes.map((n) => n.id));
   const { graph } = cp;
@@ -162,7 +188,15 @@ export function planFor(
   };
   const parents = new Map<string, string[]>();
   for (const n of nodes) {
-    const ps = realParents(n.id).filter((p) => inPlan.has(p));
+    // A unit test runs on given rows: it waits for its model's parents (to type its
+    // inputs), not for the model, which waits for it instead (as dbt's build does).
+    const unit = n.kind === "test" ? n.unit?.model : undefined;
+    const ps = realParents(unit ?? n.id).filter((p) => inPlan.has(p));
+    if (n.kind === "model") {
+      ps.push(
+        ...nodes.filter((t) => t.kind === "test" && t.unit?.model === n.id).map((t) => t.id),
+      );
+    }
     if (kind === "build" && n.kind !== "test") {
       for (const p of [...ps]) {
         const below = descendants(p);

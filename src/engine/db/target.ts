@@ -14,7 +14,12 @@
  * @module
  */
 import { DuckDBInstance } from "@duckdb/node-api";
-import { WarehouseError, WarehousePathError, WarehouseTargetError } from "../errors.ts";
+import {
+  WarehouseBusyError,
+  WarehouseError,
+  WarehousePathError,
+  WarehouseTargetError,
+} from "../errors.ts";
 import { parseTargetSpec, type TargetSpec } from "../target_spec.ts";
 import { describeHolder, findHolder, registerHolder } from "./register_holder.ts";
 import { quoteIdent, quoteLiteral } from "./sql.ts";
@@ -189,7 +194,7 @@ function fileTarget(
       const lock = /Conflicting lock is held in (.*?) \(PID (\d+)\)/.exec(message);
       const holder = lock && await findHolder(spec, Number(lock[2]), lock[1]!);
       if (holder) {
-        return new WarehouseError(
+        return new WarehouseBusyError(
           spec,
           `Cannot open ${label}: ${describeHolder(holder)}: ${
             holder.readOnly ? "wait for it to finish or quit it" : "wait for it to finish"
@@ -198,7 +203,7 @@ function fileTarget(
         );
       }
       if (lock) {
-        return new WarehouseError(
+        return new WarehouseBusyError(
           spec,
           `Cannot open ${label}: it is in use by another process (PID ${lock[2]}, ${
             lock[1]

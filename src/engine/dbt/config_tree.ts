@@ -37,6 +37,7 @@ export function readConfigTree(
   key: "models" | "seeds",
   project: string,
   resource: ConfigResource,
+  packages: readonly string[] = [],
 ): ConfigTree {
   const readLevel = (value: Record<string, unknown>, path: YamlPath): Level => {
     const configs: Record<string, unknown> = {};
@@ -71,10 +72,14 @@ export function readConfigTree(
   const data = isRecord(file.data) ? file.data[key] : undefined;
   const root = isRecord(data) ? readLevel(data, [key]) : { config: {}, children: new Map() };
   for (const [name, child] of root.children) {
-    if (name !== project) {
+    if (name !== project && !packages.includes(name)) {
       file.report(
         child.path,
-        `"${name}" is not this project ("${project}"): configs of packages are not run by wharf yet`,
+        `"${name}" is not this project ("${project}")${
+          packages.length
+            ? ` or one of its packages (${packages.join(", ")})`
+            : " and it has no packages"
+        }: check the name`,
       );
     }
   }
@@ -93,7 +98,7 @@ export function readConfigTree(
       const walk = (level: Level, prefix: string[]) => {
         for (const [name, child] of level.children) {
           const path = [...prefix, name];
-          if (prefix.length === 0 && name !== project) continue;
+          if (prefix.length === 0 && name !== project && !packages.includes(name)) continue;
           const used = fqns.some((f) => path.every((p, i) => f[i] === p));
           if (!used) {
             file.report(

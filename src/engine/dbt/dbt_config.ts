@@ -85,6 +85,9 @@ export async function applyDbtProject(
     vars: project.vars,
     models: project.models,
     seeds: project.seeds,
+    dispatch: project.dispatch,
+    packagesInstallPath: project.packagesInstallPath,
+    ...(project.docsPaths ? { docsPaths: project.docsPaths } : {}),
     target: {
       profile: target.profile,
       name: target.name,
@@ -95,9 +98,18 @@ export async function applyDbtProject(
       file: target.file,
     },
   };
+  for (const a of target.attach) {
+    if (config.attach.some((c) => c.name === a.name)) {
+      throw new ConfigError(
+        `"attach.${a.name}" in wharf.config.ts: the profile's target attaches "${a.name}" too: keep one`,
+        { location: { file: "wharf.config.ts" } },
+      );
+    }
+  }
   return {
     ...config,
     name: project.name,
+    attach: [...config.attach, ...target.attach].sort((a, b) => a.name.localeCompare(b.name)),
     warehouse: target.path,
     threads: target.threads ?? config.threads,
     paths: {

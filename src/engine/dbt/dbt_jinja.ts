@@ -12,7 +12,7 @@
 import { Environment } from "minijinja-js";
 import { closest } from "../suggest.ts";
 import { DBT_MACROS } from "./dbt_macros.ts";
-import { readLineMarkers, rewriteJinja } from "./rewrite_jinja.ts";
+import { type MacroNames, readLineMarkers, rewriteJinja } from "./rewrite_jinja.ts";
 
 /** A render that failed: what, and where in the file rendered (when known). */
 export class RenderProblem extends Error {
@@ -22,18 +22,29 @@ export class RenderProblem extends Error {
   }
 }
 
-/** A macro file of the project. */
+/** A macro file of the project or of one of its packages. */
 export interface MacroFile {
   /** Relative to the project root. */
   path: string;
   text: string;
+  /** The package it belongs to; undefined for the project's own. */
+  package?: string;
 }
 
-/** A macro defined by the project: its name and where. */
+/** A macro defined by the project or a package: its name and where. */
 export interface MacroDefinition {
   name: string;
   path: string;
   line: number;
+  /** The package it belongs to; undefined for the project's own. */
+  package?: string;
+  /** Its name in the macro module: the name, or `__pkg__<package>__<name>` for a package's. */
+  key: string;
+}
+
+/** The name of a package's macro in the macro module. */
+function packageKey(pkg: string | undefined, name: string): string {
+  return pkg === undefined ? name : `__pkg__${pkg}__${name}`;
 }
 
 const MODULE = "__wharf__";
@@ -55,13 +66,37 @@ const NEEDS_WAREHOUSE = [
 
 /** Statements minijinja reports as unknown, and what they are in dbt. */
 const BLOCKS: Record<string, string> = {
-  test: "{% test %} blocks (custom generic tests) are not run by wharf yet",
-  snapshot: "{% snapshot %} blocks (snapshots) are not run by wharf yet",
+  test:
+    "{% test %} blocks (custom generic tests) belong in the macro paths or tests/generic/, not in a model",
+  snapshot:
+    "{% snapshot %} blocks belong in the files of snapshot-paths (snapshots/), one per file",
   materialization: "custom materializations are not run by wharf",
-  docs: "{% docs %} blocks are not read by wharf yet",
+  docs:
+    "{% docs %} blocks belong in .md files of the project's folders (or docs-paths), not in SQL",
   continue: "{% continue %} and {% break %} are not available in wharf's Jinja (minijinja)",
   break: "{% continue %} and {% break %} are not available in wharf's Jinja (minijinja)",
 };
+
+/**
+ * dbt's custom generic tests, `{% test name(model, column_name) %}…{% endtest %}`,
+ * as the macros dbt makes of them: `test_name` (lines kept).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { testsAsMacros } from "./dbt_jinja.ts";
+ *
+ * assert.equal(
+ *   testsAsMacros("{% test positive(model, column_name) %}x{%- endtest %}"),
+ *   "{% macro test_positive(model, column_name) %}x{%- endmacro %}",
+ * );
+ * ```
+ */
+export function testsAsMacros(text: string): string {
+  return text
+    .replace(/(\{%[-+]?\s*)test(\s+)([A-Za-z_]\w*)(\s*\()/g, "$1macro$2test_$3$4")
+    .replace(/(\{%[-+]?\s*)endtest(\s*[-+]?%\})/g, "$1endmacro$2");
+}
 
 /** The macros defined in a macro file, by a Jinja `{% macro name(` tag. */
 export function macroDefinitions(file: MacroFile): MacroDefinition[] {
@@ -71,6 +106,8 @@ export function macroDefinitions(file: MacroFile): MacroDefinition[] {
       name: m[1]!,
       path: file.path,
       line: file.text.slice(0, m.index).split("\n").length,
+      ...(file.package === undefined ? {} : { package: file.package }),
+      key: packageKey(file.package, m[1]!),
     });
   }
   return out;
@@ -105,6 +142,10 @@ export class DbtJinja {
   readonly #env = new Environment();
   readonly #names: { project: Set<string>; direct: Set<string>; dispatched: Set<string> };
   readonly #project: string;
+  readonly #dispatchOrders: readonly { macroNamespace: string; searchOrder: string[] }[];
+  /** Each package's macros (and the project's, under its name): name to name in the module. */
+  readonly #packages = new Map<string, Map<string, string>>();
+  readonly #namesOf = new Map<string | undefined, MacroNames>();
   readonly #macros: MacroDefinition[];
   /** For each line of the macro module: the macro file and line it comes from. */
   readonly #moduleLines: { path: string; line: number }[] = [];
@@ -116,10 +157,19 @@ export class DbtJinja {
 
   /**
    * @param project the project's name (`adapter.dispatch(…, project)` searches its macros).
-   * @param files the project's macro files.
+   * @param files the macro files of the project and its packages.
+   * @param dispatch `dispatch:` of dbt_project.yml: search orders per macro namespace.
+   * @param packages the names of the project's packages (each may have no macro).
    */
-  constructor(project: string, files: readonly MacroFile[]) {
+  constructor(
+    project: string,
+    files: readonly MacroFile[],
+    dispatch: readonly { macroNamespace: string; searchOrder: string[] }[] = [],
+    packages: readonly string[] = [],
+  ) {
     this.#project = project;
+    this.#dispatchOrders = dispatch;
+    files = files.map((f) => ({ ...f, text: testsAsMacros(f.text) }));
     this.#env.enablePyCompat();
     this.#env.undefinedBehavior = "lenient";
     const builtin = [...DBT_MACROS.matchAll(/macro\s+__dbt__(\w+)\s*\(/g)].map((m) => m[1]!);
@@ -127,7 +177,7 @@ export class DbtJinja {
     const seen = new Map<string, MacroDefinition>();
     this.#macros = [];
     for (const d of definitions) {
-      const first = seen.get(d.name);
+      const first = seen.get(d.key);
       if (first) {
         this.issues.push({
           path: d.path,
@@ -137,11 +187,11 @@ export class DbtJinja {
         });
         continue;
       }
-      seen.set(d.name, d);
+      seen.set(d.key, d);
       this.#macros.push(d);
     }
     this.#names = {
-      project: new Set(this.#macros.map((d) => d.name)),
+      project: new Set(this.#macros.filter((d) => d.package === undefined).map((d) => d.name)),
       direct: new Set(builtin.filter((n) => !n.startsWith("duckdb__"))),
       dispatched: new Set(
         builtin.filter((n) => n.startsWith("duckdb__")).map((n) => n.slice("duckdb__".length)),
@@ -154,8 +204,17 @@ export class DbtJinja {
       module += `${text}\n`;
     };
     add("(dbt's macros)", DBT_MACROS);
+    for (const name of [project, ...packages]) this.#packages.set(name, new Map());
+    const index = () => {
+      for (const m of this.#packages.values()) m.clear();
+      for (const d of this.#macros) {
+        this.#packages.get(d.package ?? project)?.set(d.name, d.key);
+      }
+      this.#namesOf.clear();
+    };
+    index();
     for (const file of files) {
-      const text = rewriteJinja(file.text, this.#names).text;
+      const text = rewriteJinja(file.text, this.namesFor(file.package)).text;
       try {
         // Each file alone first: a syntax error stays that file's.
         this.#env.addTemplate(file.path, text);
@@ -163,19 +222,22 @@ export class DbtJinja {
       } catch (err) {
         const { detail, line } = parseError(err);
         this.issues.push({ path: file.path, line, message: `Cannot read the macros: ${detail}` });
-        for (const d of definitions.filter((d) => d.path === file.path)) {
-          this.#names.project.delete(d.name);
+        if (file.package === undefined) {
+          for (const d of definitions.filter((d) => d.path === file.path)) {
+            this.#names.project.delete(d.name);
+          }
         }
         this.#macros.splice(
           0,
           this.#macros.length,
           ...this.#macros.filter((d) => d.path !== file.path),
         );
+        index();
         continue;
       }
       add(file.path, text);
     }
-    const all = [...builtin.map((n) => `__dbt__${n}`), ...this.#macros.map((d) => d.name)];
+    const all = [...builtin.map((n) => `__dbt__${n}`), ...this.#macros.map((d) => d.key)];
     module += `{% set __wharf_macros = {${
       all.map((n) => `${JSON.stringify(n)}: ${n}`).join(", ")
     }} %}`;
@@ -191,11 +253,59 @@ export class DbtJinja {
       return m ? this.#returns.get(Number(m[1])) ?? null : text;
     });
     this.#env.addGlobal("__wharf_dispatch", (...args: unknown[]) => this.#dispatch(args));
+    this.#env.addGlobal("__wharf_no_macro", (pkg: unknown, name: unknown) => {
+      const known = [...(this.#packages.get(String(pkg))?.keys() ?? [])];
+      const guess = closest(String(name), known);
+      this.problem(
+        `${String(pkg)}.${String(name)}(): package "${String(pkg)}" has no macro "${String(name)}"${
+          guess ? ` (did you mean "${guess}"?)` : ""
+        }`,
+        new RegExp(`${String(pkg)}\\s*\\.\\s*${String(name)}`),
+      );
+      return "";
+    });
+  }
+
+  /**
+   * The macros a template of `pkg` (undefined: the project) calls by name:
+   * its package's own first, then the project's, then dbt's.
+   */
+  namesFor(pkg?: string): MacroNames {
+    const cached = this.#namesOf.get(pkg);
+    if (cached) return cached;
+    const own = pkg === undefined ? undefined : this.#packages.get(pkg);
+    const names: MacroNames = {
+      ...this.#names,
+      packages: this.#packages,
+      ...(own ? { rename: own, package: pkg } : {}),
+    };
+    this.#namesOf.set(pkg, names);
+    return names;
   }
 
   /** The project's macros. */
   get macros(): readonly MacroDefinition[] {
     return this.#macros;
+  }
+
+  /**
+   * The custom generic test a properties file of `from` (a package, or
+   * undefined for the project) names: `name` or `package.name`, looked for
+   * in the project, then the file's package, then the one package that has
+   * it. Undefined when there is none.
+   */
+  customTest(name: string, from?: string): { macro: string; package?: string } | undefined {
+    const dot = name.indexOf(".");
+    const wanted = `test_${dot < 0 ? name : name.slice(dot + 1)}`;
+    const inPackage = (pkg: string) =>
+      this.#packages.get(pkg)?.has(wanted)
+        ? { macro: wanted, ...(pkg === this.#project ? {} : { package: pkg }) }
+        : undefined;
+    if (dot >= 0) return inPackage(name.slice(0, dot));
+    const found = inPackage(this.#project) ?? (from === undefined ? undefined : inPackage(from));
+    if (found) return found;
+    const others = [...this.#packages.keys()].filter((p) => this.#packages.get(p)!.has(wanted));
+    return others.length === 1 ? inPackage(others[0]!) : undefined;
   }
 
   /** True when the project defines a macro called `name`. */
@@ -215,27 +325,51 @@ export class DbtJinja {
     const { positional, kwargs } = splitArgs(args);
     const name = String(positional[0] ?? kwargs.macro_name ?? "");
     const namespace = positional[1] ?? kwargs.macro_namespace ?? null;
-    const project = this.#names.project;
-    const candidates: string[] = [];
-    if (namespace === null || namespace === this.#project || namespace === "dbt") {
-      candidates.push(`duckdb__${name}`, `default__${name}`);
+    const from = typeof kwargs.__wharf_in === "string" ? kwargs.__wharf_in : undefined;
+    const root = this.#project;
+    let order: string[];
+    if (namespace === null) order = from === undefined ? [root] : [from, root];
+    else {
+      const ns = String(namespace);
+      const configured = this.#dispatchOrders.find((d) => d.macroNamespace === ns);
+      order = configured ? configured.searchOrder : [...new Set([root, ns])];
+      if (!configured && ns !== "dbt" && !this.#packages.has(ns)) {
+        const guess = closest(ns, [...this.#packages.keys()]);
+        this.problem(
+          `adapter.dispatch("${name}", "${ns}"): no package "${ns}" in the project${
+            guess ? ` (did you mean "${guess}"?)` : ""
+          }: add it to packages.yml (installed under dbt_packages/), or run \`wharf deps\``,
+        );
+        return "__dbt__duckdb__type_string";
+      }
     }
-    const found = candidates.find((c) => project.has(c));
-    if (found) return found;
+    for (const pkg of order) {
+      if (pkg === "dbt") {
+        if (this.#names.dispatched.has(name)) return `__dbt__duckdb__${name}`;
+        if (this.#names.direct.has(`default__${name}`)) return `__dbt__default__${name}`;
+        continue;
+      }
+      const macros = this.#packages.get(pkg);
+      if (!macros) {
+        this.problem(
+          `adapter.dispatch("${name}"): the search order names "${pkg}", which is not the project or one of its packages (dispatch: in dbt_project.yml)`,
+        );
+        return "__dbt__duckdb__type_string";
+      }
+      const found = [`duckdb__${name}`, `default__${name}`].find((c) => macros.has(c));
+      if (found) return macros.get(found)!;
+    }
     if (namespace === "dbt") {
-      if (this.#names.dispatched.has(name)) return `__dbt__duckdb__${name}`;
-      if (this.#names.direct.has(`default__${name}`)) return `__dbt__default__${name}`;
       this.problem(`dbt has no macro "${name}" that wharf provides (dbt.${name})`);
-    } else if (namespace !== null && namespace !== this.#project) {
-      this.problem(
-        `adapter.dispatch("${name}", "${String(namespace)}"): packages are not run by wharf yet`,
-      );
     } else {
-      const guess = closest(`default__${name}`, [...project]);
+      const known = order.flatMap((p) => [...(this.#packages.get(p)?.keys() ?? [])]);
+      const guess = closest(`default__${name}`, known);
       this.problem(
-        `adapter.dispatch("${name}") found no macro "duckdb__${name}" or "default__${name}" in the project${
-          guess ? ` (did you mean "${guess}"?)` : ""
-        }`,
+        `adapter.dispatch("${name}"${
+          namespace === null ? "" : `, "${String(namespace)}"`
+        }) found no macro "duckdb__${name}" or "default__${name}" in ${
+          order.map((p) => p === root ? `the project (${p})` : `package "${p}"`).join(", then ")
+        }${guess ? ` (did you mean "${guess}"?)` : ""}`,
       );
     }
     return "__dbt__duckdb__type_string";
@@ -251,8 +385,9 @@ export class DbtJinja {
     path: string,
     text: string,
     context: Record<string, unknown>,
+    pkg?: string,
   ): { text: string; sourceLines: number[] } {
-    const rewritten = rewriteJinja(text, this.#names, { lines: true });
+    const rewritten = rewriteJinja(text, this.namesFor(pkg), { lines: true });
     const prelude = rewritten.imports.size
       ? `{% from "${MODULE}" import ${[...rewritten.imports].join(", ")} %}`
       : "";
@@ -322,7 +457,7 @@ function explain(detail: string, macros: readonly string[]): string {
     if (type === "map" && (name === "update" || name === "pop" || name === "setdefault")) {
       return `mappings cannot change in place in wharf's Jinja (minijinja): "${name}()"`;
     }
-    return `"${name}()" is not available (adapter methods that read the warehouse, and package macros, are not run by wharf yet)`;
+    return `"${name}()" is not available (adapter methods that read the warehouse are not run by wharf; a package's macros are called as package.macro())`;
   }
   const statement = /^syntax error: unknown statement (\w+)/.exec(detail);
   if (statement && BLOCKS[statement[1]!]) return BLOCKS[statement[1]!]!;

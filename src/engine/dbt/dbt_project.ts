@@ -29,6 +29,18 @@ export interface DbtProjectFile {
   seeds: Record<string, unknown>;
   /** `on-run-start`/`on-run-end`, as written (Jinja). */
   runHooks?: { start: string[]; end: string[] };
+  /** `dispatch:`: for a macro namespace, the packages `adapter.dispatch` searches, in order. */
+  dispatch: DispatchOrder[];
+  /** `packages-install-path`: where hub and git packages are installed (`dbt_packages`). */
+  packagesInstallPath: string;
+  /** `docs-paths`: the folders whose `.md` files hold docs blocks (default: every resource folder). */
+  docsPaths?: string[];
+}
+
+/** One entry of `dispatch:`. */
+export interface DispatchOrder {
+  macroNamespace: string;
+  searchOrder: string[];
 }
 
 const PATH_KEYS = {
@@ -45,12 +57,11 @@ const UNUSED_KEYS = ["version", "clean-targets", "require-dbt-version"];
 
 /** dbt keys wharf does not run yet, with what they are. */
 const NOT_YET: Record<string, string> = {
-  dispatch: "dispatch search orders",
   snapshots: "snapshot configs",
   tests: "test configs",
   data_tests: "test configs",
   sources: "source configs",
-  "unit_tests": "unit tests",
+  "unit_tests": "unit test configs",
   quoting: "quoting configs",
   "query-comment": "query comments",
   flags: "project flags",
@@ -59,9 +70,7 @@ const NOT_YET: Record<string, string> = {
   "saved-queries": "saved queries",
   exposures: "exposures",
   analyses: "analysis configs",
-  "docs-paths": "docs blocks",
   "asset-paths": "docs assets",
-  "packages-install-path": "packages",
   "log-path": "dbt's log files",
   "restrict-access": "model access groups",
 };
@@ -76,6 +85,9 @@ const KNOWN = [
   "seeds",
   "on-run-start",
   "on-run-end",
+  "dispatch",
+  "packages-install-path",
+  "docs-paths",
   ...Object.keys(PATH_KEYS),
   ...UNUSED_KEYS,
 ];
@@ -124,6 +136,8 @@ export async function readDbtProject(
     vars: {},
     models: {},
     seeds: {},
+    dispatch: [],
+    packagesInstallPath: "dbt_packages",
   };
   if (file.issues.length === 0 && !isRecord(data)) {
     file.report([], 'expected a mapping with at least "name:"');
@@ -205,6 +219,21 @@ function readKeys(file: YamlFile, data: Record<string, unknown>, out: DbtProject
         out.runHooks = hooks;
         continue;
       }
+      case "dispatch":
+        out.dispatch = readDispatch(file, value);
+        continue;
+      case "docs-paths": {
+        const list = typeof value === "string" ? [value] : value;
+        if (!Array.isArray(list) || !list.every((p) => typeof p === "string" && p.trim() !== "")) {
+          file.report([key], "expected a list of folders relative to the project root");
+        } else out.docsPaths = (list as string[]).map((p) => p.replace(/[\\/]+$/, ""));
+        continue;
+      }
+      case "packages-install-path":
+        if (typeof value !== "string" || value.trim() === "") {
+          file.report([key], "expected a folder relative to the project root");
+        } else out.packagesInstallPath = value.replace(/[\\/]+$/, "");
+        continue;
       case "clean-targets":
         if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) {
           file.report([key], "expected a list of folders");
@@ -243,4 +272,47 @@ function readKeys(file: YamlFile, data: Record<string, unknown>, out: DbtProject
     file.report([], 'the project needs a "name:"');
   }
   if (out.profile === "") out.profile = out.name;
+}
+
+/** Reads `dispatch:`: a list of `{ macro_namespace, search_order }`. */
+function readDispatch(file: YamlFile, value: unknown): DispatchOrder[] {
+  if (!Array.isArray(value)) {
+    file.report(["dispatch"], "expected a list of { macro_namespace, search_order }");
+    return [];
+  }
+  const out: DispatchOrder[] = [];
+  value.forEach((entry, i) => {
+    const at = ["dispatch", i];
+    if (!isRecord(entry)) {
+      file.report(at, "expected a mapping with macro_namespace and search_order");
+      return;
+    }
+    for (const key of Object.keys(entry)) {
+      if (key !== "macro_namespace" && key !== "search_order") {
+        const guess = closest(key, ["macro_namespace", "search_order"]);
+        file.report(
+          [...at, key],
+          `unknown key "${key}"${
+            guess ? ` (did you mean "${guess}"?)` : ""
+          }: a dispatch entry takes "macro_namespace" and "search_order"`,
+        );
+      }
+    }
+    const ns = entry.macro_namespace;
+    const order = entry.search_order;
+    if (typeof ns !== "string" || ns === "") {
+      file.report(at, 'expected "macro_namespace": the package whose macros are dispatched');
+      return;
+    }
+    if (!Array.isArray(order) || order.length === 0 || !order.every((p) => typeof p === "string")) {
+      file.report([...at, "search_order"], "expected a list of package names, searched in order");
+      return;
+    }
+    if (out.some((d) => d.macroNamespace === ns)) {
+      file.report([...at, "macro_namespace"], `"${ns}" has two dispatch entries: keep one`);
+      return;
+    }
+    out.push({ macroNamespace: ns, searchOrder: order as string[] });
+  });
+  return out;
 }

@@ -17,7 +17,7 @@
  * @module
  */
 import { basename, extname, join, relative } from "node:path";
-import type { EngineConfig } from "../config.ts";
+import type { DbtConfig, EngineConfig } from "../config.ts";
 import type { ProjectIssue } from "../errors.ts";
 import { parseSql } from "../db/parse_sql.ts";
 import { listFiles } from "../project/discover_files.ts";
@@ -27,17 +27,38 @@ import type {
   ConfiguredProject,
   ConfiguredTest,
 } from "../project/merge_config.ts";
-import { parseNodes } from "../project/parse_nodes.ts";
+import { parseNodes, type SqlParser } from "../project/parse_nodes.ts";
+import {
+  type DeclaredUnitTest,
+  parseInputCall,
+  resolveUnitTests,
+} from "../project/read_unit_tests.ts";
+import { extractRelations, trimSql } from "../project/relations.ts";
 import { type RenderHook, renderSql } from "../project/render.ts";
 import type { DeclaredTest } from "../project/read_yaml.ts";
 import { closest } from "../suggest.ts";
+import { incremental } from "../materializations/incremental.ts";
 import { testKind } from "../test_kinds/index.ts";
-import type { GenericTestNode, Project, SeedNode, Severity } from "../types.ts";
+import { MODEL_MARK, readMark } from "../test_kinds/rendered.ts";
+import { testConfigSchema, toTestConfig } from "../test_kinds/test_config.ts";
+import type {
+  GenericTestNode,
+  ModelConfig,
+  ModelNode,
+  Project,
+  SeedNode,
+  Severity,
+  UnitTestNode,
+} from "../types.ts";
+import { materialization } from "../materializations/index.ts";
 import { YamlFile } from "../yaml/yaml_file.ts";
-import { readConfigTree } from "./config_tree.ts";
+import { isRecord } from "../yaml/yaml_schema.ts";
+import { type ConfigTree, readConfigTree } from "./config_tree.ts";
 import { commonContext, type RunContext } from "./dbt_context.ts";
 import { DbtJinja, type MacroFile, plain, RenderProblem, splitArgs } from "./dbt_jinja.ts";
 import { DBT_PROJECT_FILE } from "./dbt_project.ts";
+import { describer, type DocsBlock, readDocsBlocks } from "./docs_blocks.ts";
+import { missingPackage, readPackages } from "./packages.ts";
 import { mergeNodeConfigs, type NodeConfig, readNodeConfig } from "./node_config.ts";
 import { findMaterialization } from "../materializations/index.ts";
 import { settleContract, type SettledContract } from "../project/read_contract.ts";
@@ -48,14 +69,16 @@ import { type NodeProperties, readProperties, type SourceTable } from "./propert
 /** Schemas a dbt model may not build in: wharf's own and DuckDB's catalogs. */
 const RESERVED = ["raw", "wharf", "wharf_failures", "information_schema", "pg_catalog"];
 
-/** A model or seed file of the project. */
+/** A model, seed or snapshot file of the project. */
 interface NodeFile {
-  kind: "model" | "seed";
+  kind: "model" | "seed" | "snapshot";
   path: string;
   /** The name `ref()` uses: the file's name, lower-cased. */
   name: string;
   /** `[project, ...folders, name]`, what config paths match. */
   fqn: string[];
+  /** The package it comes from; undefined for the project's own. */
+  package?: string;
   props?: NodeProperties;
   config: NodeConfig;
   /** Set once named: `schema.alias` (lower-cased) and its SQL. */
@@ -65,6 +88,8 @@ interface NodeFile {
   sql?: string;
   /** False when its first render failed (it is left out; its problem is reported). */
   ok: boolean;
+  /** A snapshot's own config (`unique_key`, `strategy`, …, `schema`, `target_schema`), merged. */
+  snapshot?: Record<string, unknown>;
 }
 
 function quote(name: string): string {
@@ -75,11 +100,101 @@ function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-/** The files of the dbt project, by kind. */
-async function discover(config: EngineConfig, issues: ProjectIssue[]) {
-  const dbt = config.dbt!;
-  const root = config.root;
-  const rel = (p: string) => relative(root, p);
+/**
+ * The SQL of an incremental model whose `is_incremental()` changes what it
+ * renders: both renders, each taken when `wharf_is_incremental()` says so
+ * (false on the first build and on `--full-refresh`, true on later runs),
+ * so the choice is made when the model builds, as dbt makes it.
+ */
+function bothRuns(
+  full: { text: string; sourceLines: number[] },
+  later: { text: string; sourceLines: number[] },
+): { text: string; sourceLines: number[] } {
+  const text = [
+    "SELECT * FROM (",
+    full.text,
+    ") WHERE NOT wharf_is_incremental()",
+    "UNION ALL BY NAME",
+    "SELECT * FROM (",
+    later.text,
+    ") WHERE wharf_is_incremental()",
+  ].join("\n");
+  const first = full.sourceLines[0] ?? 1;
+  const lastFull = full.sourceLines[full.sourceLines.length - 1] ?? first;
+  const lastLater = later.sourceLines[later.sourceLines.length - 1] ?? first;
+  return {
+    text,
+    sourceLines: [
+      first,
+      ...full.sourceLines,
+      lastFull,
+      lastFull,
+      first,
+      ...later.sourceLines,
+      lastLater,
+    ],
+  };
+}
+
+/**
+ * An incremental model's options for wharf's incremental materialization:
+ * its keys as configured, the strategy dbt-duckdb defaults to when none is
+ * named (`delete+insert` with a `unique_key`, `append` without), each
+ * problem reported on the model's file. Strategy keys on a model that is
+ * not incremental are problems too.
+ */
+function incrementalOptions(m: NodeFile, issues: ProjectIssue[]): Record<string, unknown> {
+  const report = (message: string) => issues.push({ message, location: { file: m.path } });
+  if (m.config.materialized !== "incremental") {
+    const keys = [
+      ...(m.config.unique_key ? ["unique_key"] : []),
+      ...Object.keys(m.config.incremental ?? {}),
+    ];
+    for (const key of keys) {
+      report(
+        `config "${key}" applies to incremental models only (${m.name} is materialized as ${
+          m.config.materialized ?? "view"
+        })`,
+      );
+    }
+    return {};
+  }
+  const options: Record<string, unknown> = {
+    incremental_strategy: m.config.unique_key?.length ? "delete+insert" : "append",
+    ...m.config.incremental,
+  };
+  const parsed = incremental.config.safeParse(options);
+  if (!parsed.success) {
+    for (const i of parsed.error.issues) report(`config "${i.path.join(".")}": ${i.message}`);
+    return {};
+  }
+  const problems = incremental.problems(options, {
+    materialized: "incremental",
+    uniqueKey: m.config.unique_key ?? [],
+    tags: [],
+    enabled: true,
+    options,
+  });
+  for (const p of problems) report(`config "${p.key}": ${p.message}`);
+  return options;
+}
+
+/** The project or one of its packages: whose files are read. */
+interface Unit {
+  /** The project's or package's name (the first part of its nodes' fqn). */
+  name: string;
+  /** Its absolute folder. */
+  dir: string;
+  paths: DbtConfig["paths"];
+  /** `docs-paths`, when set. */
+  docsPaths?: string[];
+  /** Set for a package. */
+  package?: string;
+}
+
+/** The files of the dbt project (or of one of its packages), by kind. */
+async function discover(root: string, unit: Unit, issues: ProjectIssue[]) {
+  const rel = (p: string) => relative(root, p).split(/[\\/]/).join("/");
   const issue = (file: string, message: string) => issues.push({ message, location: { file } });
   const out = {
     models: [] as NodeFile[],
@@ -88,16 +203,21 @@ async function discover(config: EngineConfig, issues: ProjectIssue[]) {
     tests: [] as string[],
     macros: [] as MacroFile[],
     analyses: [] as string[],
+    /** `.md` files: their docs blocks. */
+    docs: [] as string[],
+    snapshots: [] as NodeFile[],
   };
   const walk = async (
     folders: readonly string[],
     each: (file: string, parts: string[]) => Promise<void> | void,
   ) => {
     for (const folder of folders) {
-      for (const file of await listFiles(join(root, folder))) {
-        const parts = relative(join(root, folder), file).split(/[\\/]/);
+      for (const file of await listFiles(join(unit.dir, folder))) {
+        const parts = relative(join(unit.dir, folder), file).split(/[\\/]/);
         if (extname(file) === ".yml" || extname(file) === ".yaml") out.properties.push(rel(file));
-        else await each(file, parts);
+        else if (extname(file).toLowerCase() === ".md") {
+          if (!unit.docsPaths && !out.docs.includes(rel(file))) out.docs.push(rel(file));
+        } else await each(file, parts);
       }
     }
   };
@@ -107,12 +227,14 @@ async function discover(config: EngineConfig, issues: ProjectIssue[]) {
       kind,
       path: rel(file),
       name: name.toLowerCase(),
-      fqn: [dbt.project, ...parts.slice(0, -1), name],
+      fqn: [unit.name, ...parts.slice(0, -1), name],
+      ...(unit.package === undefined ? {} : { package: unit.package }),
       config: {},
       ok: true,
     };
   };
-  await walk(dbt.paths.models, async (file, parts) => {
+  const dbt = unit;
+  await walk(dbt.paths.models, (file, parts) => {
     const ext = extname(file).toLowerCase();
     if (ext === ".sql") out.models.push(nodeFile("model", file, parts));
     else if (ext === ".py") {
@@ -121,50 +243,123 @@ async function discover(config: EngineConfig, issues: ProjectIssue[]) {
         location: { file: rel(file) },
         unsupported: true,
       });
-    } else if (ext === ".md" && (await Deno.readTextFile(file)).includes("{% docs")) {
-      issue(
-        rel(file),
-        "{% docs %} blocks are not read by wharf yet: remove the file, or run this project with dbt",
-      );
     }
   });
   await walk(dbt.paths.seeds, (file, parts) => {
     if (extname(file).toLowerCase() === ".csv") out.seeds.push(nodeFile("seed", file, parts));
   });
   await walk(dbt.paths.tests, async (file, parts) => {
-    if (extname(file).toLowerCase() !== ".sql") return;
+    // tests/fixtures/ holds unit tests' fixture files, not tests.
+    if (extname(file).toLowerCase() !== ".sql" || parts[0] === "fixtures") return;
     const text = await Deno.readTextFile(file);
     if (parts[0] === "generic" || /\{%-?\s*test\s/.test(text)) {
-      issue(rel(file), "custom generic tests ({% test %}) are not run by wharf yet");
+      // Custom generic tests are macros (`test_<name>`), as dbt makes them.
+      out.macros.push({
+        path: rel(file),
+        text,
+        ...(unit.package === undefined ? {} : { package: unit.package }),
+      });
     } else out.tests.push(rel(file));
   });
   await walk(dbt.paths.macros, async (file) => {
     if (extname(file).toLowerCase() === ".sql") {
-      out.macros.push({ path: rel(file), text: await Deno.readTextFile(file) });
+      out.macros.push({
+        path: rel(file),
+        text: await Deno.readTextFile(file),
+        ...(unit.package === undefined ? {} : { package: unit.package }),
+      });
     }
   });
-  await walk(dbt.paths.snapshots, (file) => {
-    if (extname(file).toLowerCase() === ".sql") {
+  await walk(dbt.paths.snapshots, async (file, parts) => {
+    if (extname(file).toLowerCase() !== ".sql") return;
+    const blocks = snapshotBlocks(await Deno.readTextFile(file));
+    if (blocks.length !== 1) {
       issue(
         rel(file),
-        "snapshots are not run by wharf yet: remove the file, or run this project with dbt",
+        blocks.length === 0
+          ? "no {% snapshot <name> %} … {% endsnapshot %} block: a file of snapshot-paths holds one snapshot"
+          : `${blocks.length} {% snapshot %} blocks (${
+            blocks.join(", ")
+          }): wharf reads one snapshot per file; move each into a file of its own`,
       );
+      return;
     }
+    out.snapshots.push({
+      ...nodeFile("model", file, parts),
+      kind: "snapshot",
+      name: blocks[0]!.toLowerCase(),
+      fqn: [unit.name, ...parts.slice(0, -1), blocks[0]!],
+      snapshot: {},
+    });
   });
-  await walk(dbt.paths.analyses, (file) => {
+  await walk(unit.package === undefined ? dbt.paths.analyses : [], (file) => {
     if (extname(file).toLowerCase() === ".sql") out.analyses.push(rel(file));
   });
-  for (const name of ["packages.yml", "dependencies.yml"]) {
-    try {
-      const text = await Deno.readTextFile(join(root, name));
-      if (/^\s*packages\s*:\s*\n\s*-/m.test(text) || /^\s*packages\s*:\s*\[\s*\S/m.test(text)) {
-        issue(name, "packages are not run by wharf yet: the project's own macros and models are");
-      }
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
+  for (const folder of unit.docsPaths ?? []) {
+    for (const file of await listFiles(join(unit.dir, folder))) {
+      if (extname(file).toLowerCase() === ".md") out.docs.push(rel(file));
     }
   }
   return out;
+}
+
+/** The names of the `{% snapshot <name> %}` blocks of a file, in order. */
+function snapshotBlocks(text: string): string[] {
+  return [...text.matchAll(/\{%-?\s*snapshot\s+([A-Za-z_]\w*)\s*-?%\}/g)].map((m) => m[1]!);
+}
+
+/**
+ * A snapshot file's text with its `{% snapshot %}`/`{% endsnapshot %}` tags
+ * blanked (their line breaks kept, so lines stay the file's): the SELECT
+ * and its `{{ config(...) }}`, rendered as a model's SQL is.
+ */
+function snapshotBody(text: string): string {
+  return text.replace(
+    /\{%-?\s*(?:snapshot\s+[A-Za-z_]\w*|endsnapshot)\s*-?%\}/g,
+    (tag) => tag.replace(/[^\n]/g, ""),
+  );
+}
+
+/** The keys of a snapshot's `config(...)` that the snapshot materialization reads. */
+function snapshotSettings(raw: Record<string, unknown>): Record<string, unknown> {
+  const own = ["unique_key", ...materialization("snapshot").configKeys];
+  const out = Object.fromEntries(Object.entries(raw).filter(([k]) => own.includes(k)));
+  if (raw.materialized === "snapshot") out.materialized = raw.materialized;
+  return out;
+}
+
+/** A snapshot's model config from its settings, each problem added to `issues` at its file. */
+function snapshotConfig(n: NodeFile, issues: ProjectIssue[]): ModelConfig {
+  const { unique_key: key, materialized: _m, ...options } = n.snapshot!;
+  const problem = (message: string) => issues.push({ message, location: { file: n.path } });
+  const snapshot = materialization("snapshot");
+  const parsed = snapshot.config.safeParse(options);
+  if (!parsed.success) {
+    for (const i of parsed.error.issues) {
+      problem(`config(${i.path.join(".")}=…) of snapshot ${n.name}: ${i.message}`);
+    }
+  }
+  const uniqueKey = typeof key === "string"
+    ? [key]
+    : Array.isArray(key) && key.every((k) => typeof k === "string")
+    ? key as string[]
+    : [];
+  if (key !== undefined && uniqueKey.length === 0) {
+    problem(`config(unique_key=…) of snapshot ${n.name}: expected a column name or a list of them`);
+  }
+  const config: ModelConfig = {
+    materialized: "snapshot",
+    uniqueKey,
+    tags: n.config.tags ?? [],
+    enabled: true,
+    options: parsed.success ? options : {},
+  };
+  if (parsed.success) {
+    for (const p of snapshot.problems(options, config)) {
+      problem(`config(${p.key}=…) of snapshot ${n.name}: ${p.message}`);
+    }
+  }
+  return config;
 }
 
 /**
@@ -178,21 +373,152 @@ export async function loadDbtProject(
   const dbt = config.dbt!;
   const root = config.root;
   const issues: ProjectIssue[] = [];
-  const files = await discover(config, issues);
-  const props = await readProperties(root, files.properties);
+  const packageSet = await readPackages(root, dbt.packagesInstallPath ?? "dbt_packages");
+  issues.push(...packageSet.issues);
+  for (const spec of packageSet.specs) {
+    if (spec.kind !== "local" && spec.found === undefined) {
+      issues.push({
+        message: missingPackage(spec, packageSet.installPath),
+        location: { file: spec.file, line: spec.line },
+      });
+    }
+  }
+  const packages = packageSet.packages.filter((p) => {
+    if (p.name !== dbt.project) return true;
+    issues.push({
+      message:
+        `the package at ${p.rel} is named "${p.name}", as this project is: dbt needs one name per project; remove it`,
+      location: { file: `${p.rel}/${DBT_PROJECT_FILE}` },
+    });
+    return false;
+  });
+  const packageNames = packages.map((p) => p.name);
+  for (const [i, d] of (dbt.dispatch ?? []).entries()) {
+    for (const name of d.searchOrder) {
+      if (name === dbt.project || name === "dbt" || packageNames.includes(name)) continue;
+      const guess = closest(name, [dbt.project, ...packageNames]);
+      issues.push({
+        message:
+          `dispatch[${i}].search_order: "${name}" is not this project or one of its packages${
+            guess ? ` (did you mean "${guess}"?)` : ""
+          }`,
+        location: { file: DBT_PROJECT_FILE },
+      });
+    }
+  }
+  const units: Unit[] = [
+    {
+      name: dbt.project,
+      dir: root,
+      paths: dbt.paths,
+      ...(dbt.docsPaths ? { docsPaths: dbt.docsPaths } : {}),
+    },
+    ...packages.map((p) => ({
+      name: p.name,
+      dir: p.dir,
+      paths: p.project.paths,
+      ...(p.project.docsPaths ? { docsPaths: p.project.docsPaths } : {}),
+      package: p.name,
+    })),
+  ];
+  const found = await Promise.all(units.map((u) => discover(root, u, issues)));
+  const files = {
+    models: found.flatMap((f) => f.models),
+    seeds: found.flatMap((f) => f.seeds),
+    tests: found.flatMap((f) => f.tests),
+    macros: found.flatMap((f) => f.macros),
+    analyses: found.flatMap((f) => f.analyses),
+    snapshots: found.flatMap((f) => f.snapshots),
+  };
+  /** The package of each test file (absent: the project's). */
+  const testPackage = new Map<string, string>(
+    found.flatMap((f, i) => f.tests.map((t) => [t, units[i]!.package] as const))
+      .filter((e): e is readonly [string, string] => e[1] !== undefined),
+  );
+  const jinja = new DbtJinja(dbt.project, files.macros, dbt.dispatch ?? [], packageNames);
+  for (const i of jinja.issues) {
+    issues.push({ message: i.message, location: { file: i.path, line: i.line } });
+  }
+  const blocks: DocsBlock[] = [];
+  for (const [i, f] of found.entries()) {
+    for (const path of f.docs) {
+      const read = readDocsBlocks(
+        path,
+        await Deno.readTextFile(join(root, path)),
+        units[i]!.package,
+      );
+      blocks.push(...read.blocks);
+      issues.push(...read.issues);
+    }
+  }
+  const docs = describer(blocks, dbt.project);
+  issues.push(...docs.issues);
+  const unitProps = await Promise.all(
+    found.map((f, i) =>
+      readProperties(
+        root,
+        f.properties,
+        // Unit tests' fixture files: tests/fixtures of each test path.
+        units[i]!.paths.tests.map((t) => relative(root, join(units[i]!.dir, t, "fixtures"))),
+        docs.describe,
+        {
+          has: (name) => jinja.customTest(name, units[i]!.package) !== undefined,
+          names: jinja.macros.filter((d) => d.name.startsWith("test_")).map((d) =>
+            d.package === undefined || d.package === units[i]!.package
+              ? d.name.slice(5)
+              : `${d.package}.${d.name.slice(5)}`
+          ),
+        },
+      )
+    ),
+  );
+  /** The package of each properties file (absent: the project's). */
+  const fileUnit = new Map<YamlFile, string | undefined>(
+    unitProps.flatMap((p, i) => p.files.map((f) => [f, units[i]!.package] as const)),
+  );
+  const props = {
+    files: unitProps.flatMap((p) => p.files),
+    sources: unitProps.flatMap((p) => p.sources),
+    tests: new Map(unitProps.flatMap((p) => [...p.tests])),
+    unitTests: unitProps.flatMap((p) => p.unitTests),
+    exposures: unitProps.flatMap((p) => p.exposures),
+  };
   const projectFile = new YamlFile(
     DBT_PROJECT_FILE,
     await Deno.readTextFile(join(root, DBT_PROJECT_FILE)),
   );
-  const modelTree = readConfigTree(projectFile, "models", dbt.project, "model");
-  const seedTree = readConfigTree(projectFile, "seeds", dbt.project, "seed");
+  const modelTree = readConfigTree(projectFile, "models", dbt.project, "model", packageNames);
+  const seedTree = readConfigTree(projectFile, "seeds", dbt.project, "seed", packageNames);
   modelTree.checkPaths(files.models.map((m) => m.fqn));
   seedTree.checkPaths(files.seeds.map((s) => s.fqn));
+  const packageFiles: YamlFile[] = [];
+  /** Each package's own config trees, under the project's. */
+  const packageTrees = new Map<string, { models: ConfigTree; seeds: ConfigTree }>();
+  for (const p of packages) {
+    const file = new YamlFile(
+      `${p.rel}/${DBT_PROJECT_FILE}`,
+      await Deno.readTextFile(join(p.dir, DBT_PROJECT_FILE)),
+    );
+    packageFiles.push(file);
+    const trees = {
+      models: readConfigTree(file, "models", p.name, "model"),
+      seeds: readConfigTree(file, "seeds", p.name, "seed"),
+    };
+    trees.models.checkPaths(files.models.filter((m) => m.package === p.name).map((m) => m.fqn));
+    trees.seeds.checkPaths(files.seeds.filter((m) => m.package === p.name).map((m) => m.fqn));
+    packageTrees.set(p.name, trees);
+  }
+  const treeConfigs = (n: NodeFile): NodeConfig[] => {
+    const own = n.package === undefined ? undefined : packageTrees.get(n.package);
+    const [tree, pkgTree] = n.kind === "model" ? [modelTree, own?.models] : [seedTree, own?.seeds];
+    return [...(pkgTree?.configsFor(n.fqn) ?? []), ...tree.configsFor(n.fqn)];
+  };
 
-  // Names: one namespace for models and seeds, as ref() has.
-  const byName = new Map<string, NodeFile>();
-  for (const n of [...files.models, ...files.seeds]) {
-    const first = byName.get(n.name);
+  // Names: one namespace for models, seeds and snapshots per package, as ref() has.
+  const byName = new Map<string, NodeFile[]>();
+  for (const n of [...files.models, ...files.seeds, ...files.snapshots]) {
+    const same = byName.get(n.name) ?? [];
+    const first = same.find((o) => o.package === n.package);
     if (first) {
       issues.push({
         message: `"${n.name}" names two ${
@@ -203,34 +529,52 @@ export async function loadDbtProject(
       n.ok = false;
       continue;
     }
-    byName.set(n.name, n);
+    byName.set(n.name, [...same, n]);
   }
-  for (
-    const [kind, entries, nodes] of [
-      ["model", props.models, files.models],
-      ["seed", props.seeds, files.seeds],
-    ] as const
-  ) {
-    for (const [name, entry] of entries) {
-      const node = nodes.find((n) => n.name === name);
-      if (node) node.props = entry;
-      else {
-        const guess = closest(name, nodes.map((n) => n.name));
-        entry.file.report(
-          [...entry.path, "name"],
-          `no ${kind} "${name}" in the project${guess ? ` (did you mean "${guess}"?)` : ""}`,
-        );
+  /**
+   * The node `ref()` names from a node of `from`: in `pkg` when given
+   * (the project's name for its own), else its own package's, the
+   * project's, or the one package's that has it.
+   */
+  const lookup = (
+    name: string,
+    from: string | undefined,
+    pkg?: string,
+  ): NodeFile | NodeFile[] | undefined => {
+    const all = byName.get(name) ?? [];
+    if (pkg !== undefined) {
+      return all.find((n) => (n.package ?? dbt.project) === pkg);
+    }
+    return all.find((n) => n.package === from) ?? all.find((n) => n.package === undefined) ??
+      (all.length > 1 ? all : all[0]);
+  };
+  found.forEach((f, i) => {
+    const nodes = { model: f.models, seed: f.seeds };
+    const entries = unitProps[i]!;
+    for (
+      const [kind, map] of [["model", entries.models], ["seed", entries.seeds]] as const
+    ) {
+      for (const [name, entry] of map) {
+        const node = nodes[kind].find((n) => n.name === name);
+        if (node) node.props = entry;
+        else {
+          const guess = closest(name, nodes[kind].map((n) => n.name));
+          entry.file.report(
+            [...entry.path, "name"],
+            `no ${kind} "${name}" in the ${
+              units[i]!.package ? `package ${units[i]!.name}` : "project"
+            }${guess ? ` (did you mean "${guess}"?)` : ""}`,
+          );
+        }
       }
     }
+  });
+  const sources = new Map<string, SourceTable>();
+  for (const s of props.sources) {
+    const key = `${s.source}.${s.table}`;
+    if (!sources.has(key)) sources.set(key, s);
   }
-  const sources = new Map<string, SourceTable>(
-    props.sources.map((s) => [`${s.source}.${s.table}`, s]),
-  );
 
-  const jinja = new DbtJinja(dbt.project, files.macros);
-  for (const i of jinja.issues) {
-    issues.push({ message: i.message, location: { file: i.path, line: i.line } });
-  }
   const run: RunContext = {
     dbt,
     vars: config.vars,
@@ -239,14 +583,45 @@ export async function loadDbtProject(
     path: config.warehouse,
     threads: config.threads,
   };
+  /**
+   * The run as a package's templates see it: their `var()` reads the
+   * project's variables (scoped to the package, then global), then the
+   * package's own dbt_project.yml `vars:` (scoped, then global).
+   */
+  const packageRuns = new Map<string, RunContext>();
+  const runOf = (pkg: string | undefined): RunContext => {
+    if (pkg === undefined) return run;
+    const cached = packageRuns.get(pkg);
+    if (cached) return cached;
+    const own = packages.find((p) => p.name === pkg)?.project.vars ?? {};
+    const isScope = (key: string, value: unknown) =>
+      isRecord(value) && (key === dbt.project || packageNames.includes(key));
+    const globals = (vars: Record<string, unknown>) =>
+      Object.fromEntries(Object.entries(vars).filter(([k, v]) => !isScope(k, v)));
+    const scoped = (vars: Record<string, unknown>) =>
+      isRecord(vars[pkg]) ? vars[pkg] as Record<string, unknown> : {};
+    const vars = { ...globals(own), ...scoped(own), ...globals(dbt.vars), ...scoped(dbt.vars) };
+    const out = { ...run, dbt: { ...dbt, vars } };
+    packageRuns.set(pkg, out);
+    return out;
+  };
 
   /** The functions and values of one node's templates. */
   const nodeContext = (
-    node: { kind: string; name: string; path: string; fqn?: string[]; file?: NodeFile },
+    node: {
+      kind: string;
+      name: string;
+      path: string;
+      fqn?: string[];
+      file?: NodeFile;
+      package?: string;
+    },
     phase: 1 | 2,
     recorded: { configs: NodeConfig[]; relations: string[] },
+    incremental = false,
   ): Record<string, unknown> => {
     const self = node.file;
+    const packageOf = node.package ?? self?.package;
     const current = () =>
       self
         ? mergeNodeConfigs([self.config, ...recorded.configs])
@@ -259,7 +634,7 @@ export async function loadDbtProject(
       table: self?.alias ?? node.name,
     };
     return {
-      ...commonContext(jinja, run, phase),
+      ...commonContext(jinja, runOf(packageOf), phase),
       ref: (...args: unknown[]) => {
         const { positional, kwargs } = splitArgs(args);
         const at = /ref\s*\(/;
@@ -267,25 +642,39 @@ export async function loadDbtProject(
           jinja.problem(`ref() with a version: model versions are not run by wharf yet`, at);
           return "";
         }
-        if (positional.length === 2 && positional[0] !== dbt.project) {
+        const pkg = positional.length === 2 ? String(positional[0]) : undefined;
+        if (pkg !== undefined && pkg !== dbt.project && !packageNames.includes(pkg)) {
+          const guess = closest(pkg, [dbt.project, ...packageNames]);
           jinja.problem(
-            `ref("${String(positional[0])}", "${
-              String(positional[1])
-            }"): packages are not run by wharf yet`,
+            `ref("${pkg}", "${String(positional[1])}"): no package "${pkg}" in the project${
+              guess ? ` (did you mean "${guess}"?)` : ""
+            }: add it to packages.yml, or run \`wharf deps\` to see what is missing`,
             at,
           );
           return "";
         }
         const name = String(positional[positional.length - 1] ?? "").toLowerCase();
-        const target = byName.get(name);
+        const hit = lookup(name, packageOf, pkg);
         const named = new RegExp(
-          `ref\\(\\s*(['"]${escapeRe(dbt.project)}['"]\\s*,\\s*)?['"]${escapeRe(name)}['"]`,
+          `ref\\(\\s*(['"][\\w]+['"]\\s*,\\s*)?['"]${escapeRe(name)}['"]`,
           "i",
         );
+        if (Array.isArray(hit)) {
+          jinja.problem(
+            `ref("${name}"): packages ${
+              hit.map((n) => n.package).join(" and ")
+            } both have a "${name}": name the package, ref("<package>", "${name}")`,
+            named,
+          );
+          return "";
+        }
+        const target = hit;
         if (!target) {
           const guess = closest(name, [...byName.keys()]);
           jinja.problem(
-            `ref("${name}"): no model or seed named "${name}"${
+            `ref(${
+              pkg === undefined ? "" : `"${pkg}", `
+            }"${name}"): no model or seed named "${name}"${pkg === undefined ? "" : ` in ${pkg}`}${
               guess ? ` (did you mean "${guess}"?)` : ""
             }`,
             named,
@@ -325,11 +714,24 @@ export async function loadDbtProject(
           recorded.configs.push({ meta: raw });
           return "";
         }
+        const own = self?.snapshot ? snapshotSettings(raw) : {};
+        if (self?.snapshot) Object.assign(self.snapshot, own);
         recorded.configs.push(
           readNodeConfig(
-            raw,
+            Object.fromEntries(Object.entries(raw).filter(([k]) => !(k in own))),
             "model",
-            (key, message) => jinja.problem(`config(${key}=…): ${message}`, /config\s*\(/),
+            (key, message) =>
+              jinja.problem(
+                `config(${key}=…): ${message}${
+                  self?.snapshot && message.startsWith("unknown config")
+                    ? `, and a snapshot's ${
+                      ["unique_key", ...materialization("snapshot").configKeys].map((k) => `"${k}"`)
+                        .join(", ")
+                    }`
+                    : ""
+                }`,
+                /config\s*\(/,
+              ),
           ),
         );
         return "";
@@ -345,6 +747,7 @@ export async function loadDbtProject(
         }
         return value ?? "";
       },
+      is_incremental: () => incremental,
       this: phase === 2 && self?.sql ? self.sql : quote(node.name),
       __wharf_this: relation,
       model: {
@@ -353,8 +756,8 @@ export async function loadDbtProject(
         schema: relation.schema,
         database: relation.database,
         resource_type: node.kind,
-        package_name: dbt.project,
-        unique_id: `${node.kind}.${dbt.project}.${node.name}`,
+        package_name: packageOf ?? dbt.project,
+        unique_id: `${node.kind}.${packageOf ?? dbt.project}.${node.name}`,
         path: node.path,
         original_file_path: node.path,
         fqn: node.fqn ?? [dbt.project, node.name],
@@ -369,18 +772,25 @@ export async function loadDbtProject(
   await Promise.all(
     [
       ...files.models,
+      ...files.snapshots,
       ...files.tests.map((path) => ({ path })),
       ...files.analyses.map((path) => ({ path })),
     ].map(async (n) => {
-      texts.set(n.path, await Deno.readTextFile(join(root, n.path)));
+      const text = await Deno.readTextFile(join(root, n.path));
+      texts.set(n.path, "snapshot" in n ? snapshotBody(text) : text);
     }),
   );
-  for (const m of files.models) {
+  for (const m of [...files.models, ...files.snapshots]) {
     if (!m.ok) continue;
-    m.config = mergeNodeConfigs([...modelTree.configsFor(m.fqn), m.props?.config ?? {}]);
+    m.config = mergeNodeConfigs([...(m.snapshot ? [] : treeConfigs(m)), m.props?.config ?? {}]);
     const recorded = { configs: [] as NodeConfig[], relations: [] as string[] };
     try {
-      jinja.render(m.path, texts.get(m.path)!, nodeContext({ ...m, file: m }, 1, recorded));
+      jinja.render(
+        m.path,
+        texts.get(m.path)!,
+        nodeContext({ ...m, file: m }, 1, recorded),
+        m.package,
+      );
       m.config = mergeNodeConfigs([m.config, ...recorded.configs]);
     } catch (err) {
       if (!(err instanceof RenderProblem)) throw err;
@@ -392,7 +802,7 @@ export async function loadDbtProject(
     }
   }
   for (const s of files.seeds) {
-    s.config = mergeNodeConfigs([...seedTree.configsFor(s.fqn), s.props?.config ?? {}]);
+    s.config = mergeNodeConfigs([...treeConfigs(s), s.props?.config ?? {}]);
   }
 
   // Names: generate_schema_name and generate_alias_name, the project's when it has them.
@@ -405,8 +815,8 @@ export async function loadDbtProject(
       fqn: node.fqn,
       config: node.config,
       tags: node.config.tags ?? [],
-      package_name: dbt.project,
-      unique_id: `${node.kind}.${dbt.project}.${node.name}`,
+      package_name: node.package ?? dbt.project,
+      unique_id: `${node.kind}.${node.package ?? dbt.project}.${node.name}`,
     };
     if (!jinja.hasMacro(macro)) {
       if (macro === "generate_schema_name") {
@@ -414,7 +824,7 @@ export async function loadDbtProject(
       }
       return custom ? custom.trim() : node.name;
     }
-    const definition = jinja.macros.find((d) => d.name === macro)!;
+    const definition = jinja.macros.find((d) => d.name === macro && d.package === undefined)!;
     const arg = macro === "generate_schema_name" ? "custom_schema_name" : "custom_alias_name";
     const rendered = jinja.render(
       definition.path,
@@ -428,10 +838,14 @@ export async function loadDbtProject(
     return rendered.text.trim();
   };
   const relations = new Map<string, NodeFile>();
-  for (const n of [...files.models, ...files.seeds]) {
+  for (const n of [...files.models, ...files.seeds, ...files.snapshots]) {
     if (!n.ok || n.config.enabled === false) continue;
     try {
-      n.schema = generated("generate_schema_name", n.config.schema, n);
+      // A snapshot's target_schema is its schema as written (dbt's older key); its schema is custom.
+      const targetSchema = n.snapshot?.target_schema;
+      n.schema = typeof targetSchema === "string"
+        ? targetSchema
+        : generated("generate_schema_name", (n.snapshot?.schema as string) ?? n.config.schema, n);
       n.alias = generated("generate_alias_name", n.config.alias, n);
     } catch (err) {
       if (!(err instanceof RenderProblem)) throw err;
@@ -478,7 +892,9 @@ export async function loadDbtProject(
   }
 
   // Second pass: the SQL, through the render hook.
-  const byPath = new Map<string, NodeFile>(files.models.map((m) => [m.path, m]));
+  const byPath = new Map<string, NodeFile>(
+    [...files.models, ...files.snapshots].map((m) => [m.path, m]),
+  );
   const testRecords = new Map<string, { configs: NodeConfig[]; relations: string[] }>();
   const modelRecords = new Map<string, string[]>();
   const hook: RenderHook = (path, text, context) => {
@@ -487,13 +903,22 @@ export async function loadDbtProject(
     if (file) modelRecords.set(file.id!, recorded.relations);
     else testRecords.set(path, recorded);
     const name = file?.name ?? basename(path, extname(path)).toLowerCase();
-    return jinja.render(
+    const node = { kind: context.kind, name, path, file, fqn: file?.fqn };
+    const pkg = file?.package ?? testPackage.get(path);
+    const body = file?.snapshot ? snapshotBody(text) : text;
+    const full = jinja.render(path, body, nodeContext({ ...node, package: pkg }, 2, recorded), pkg);
+    if (file?.config.materialized !== "incremental") return full;
+    const later = jinja.render(
       path,
-      text,
-      nodeContext({ kind: context.kind, name, path, file, fqn: file?.fqn }, 2, recorded),
+      body,
+      nodeContext({ ...node, package: pkg }, 2, recorded, true),
+      pkg,
     );
+    return later.text === full.text ? full : bothRuns(full, later);
   };
-  const models = files.models.filter((m) => m.ok && m.id && m.config.enabled !== false);
+  const models = [...files.models, ...files.snapshots].filter((m) =>
+    m.ok && m.id && m.config.enabled !== false
+  );
   const { rendered, issues: renderIssues } = await renderSql(
     [
       ...models.map((m) => ({ path: m.path, kind: "model" as const, id: m.id! })),
@@ -589,15 +1014,16 @@ export async function loadDbtProject(
       id: m.id!,
       layer: m.schema!.toLowerCase(),
       name: m.alias!.toLowerCase(),
+      ...(m.package === undefined ? {} : { package: m.package }),
       path: m.path,
       description: m.props?.description ?? "",
       columns: m.props?.columns ?? [],
-      config: {
+      config: m.snapshot ? snapshotConfig(m, issues) : {
         materialized: m.config.materialized ?? "view",
-        uniqueKey: [],
+        uniqueKey: m.config.unique_key ?? [],
         tags: m.config.tags ?? [],
         enabled: true,
-        options: {},
+        options: incrementalOptions(m, issues),
       },
       checks: [],
       ...(contracts.get(m.id!)?.contract ? { contract: contracts.get(m.id!)!.contract } : {}),
@@ -609,13 +1035,31 @@ export async function loadDbtProject(
       const name = basename(path, ".sql").toLowerCase();
       const entry = props.tests.get(name);
       const recorded = mergeNodeConfigs(testRecords.get(path)?.configs ?? []);
-      const severity = String(recorded.meta?.severity ?? entry?.severity ?? "error").toLowerCase();
+      const fromSql = testConfigSchema.safeParse(recorded.meta ?? {});
+      if (!fromSql.success) {
+        for (const i of fromSql.error.issues) {
+          issues.push({
+            message: `config(${i.path.join(".")}=…): ${i.message}`,
+            location: { file: path },
+          });
+        }
+      }
+      const sql = toTestConfig(fromSql.success ? fromSql.data : undefined);
+      if (sql.config?.where !== undefined) {
+        issues.push({
+          message:
+            'config(where=…): "where" applies to generic tests (a singular test filters in its own SQL)',
+          location: { file: path },
+        });
+      }
+      const config = { ...entry?.config, ...sql.config };
       return {
         id: `test.${name}`,
         name,
         path,
         description: entry?.description ?? "",
-        severity: severity === "warn" ? "warn" : "error",
+        severity: sql.severity ?? entry?.severity ?? "error",
+        ...(Object.keys(config).length ? { config } : {}),
       };
     }),
     entries: new Map(),
@@ -625,20 +1069,44 @@ export async function loadDbtProject(
     kind: "seed",
     id: s.id!,
     name: s.alias!.toLowerCase(),
+    ...(s.package === undefined ? {} : { package: s.package }),
     path: s.path,
     description: s.props?.description ?? "",
     columns: s.props?.columns ?? [],
     columnTypes: s.config.column_types ?? {},
     tags: s.config.tags ?? [],
     ...withHooks(s),
+    fqn: s.fqn,
+    dbtConfig: s.config as Record<string, unknown>,
   }));
   const parsed = await parseNodes(configured, rendered, options.parse ?? parseSql);
   for (const m of parsed.models) {
+    const file = relations.get(m.id)!;
+    m.fqn = file.fqn;
+    m.dbtConfig = file.config as Record<string, unknown>;
     const seen = new Set(m.refs.map((r) => r.relation));
     for (const relation of new Set(modelRecords.get(m.id) ?? [])) {
       if (!seen.has(relation)) m.checkRefs.push({ relation, offset: 0, line: 1 });
     }
   }
+
+  const unitTests = await dbtUnitTests(props.unitTests, {
+    models: parsed.models,
+    // Unit tests name models as ref() does from the project: its own first.
+    byName: new Map(
+      [...byName].map(([name, nodes]) => [
+        name,
+        nodes.find((n) => n.package === undefined) ?? nodes[0]!,
+      ]),
+    ),
+    sources,
+    render: (model, test) => {
+      const file = relations.get(model.id)!;
+      const context = nodeContext({ ...file, file }, 2, { configs: [], relations: [] });
+      return jinja.render(file.path, texts.get(file.path)!, overridden(context, test, jinja));
+    },
+    parse: options.parse ?? parseSql,
+  });
 
   // Generic tests of models, seeds and sources.
   const tests: GenericTestNode[] = [];
@@ -646,7 +1114,82 @@ export async function loadDbtProject(
   const resolveRead = (to: string): string => {
     const src = /^source\(\s*['"]([^'"]+)['"]\s*,\s*['"]([^'"]+)['"]\s*\)$/.exec(to);
     if (src) return sources.get(`${src[1]}.${src[2]}`)?.relation ?? to;
-    return byName.get(to)?.id ?? to;
+    const hit = lookup(to.toLowerCase(), undefined);
+    return (Array.isArray(hit) ? undefined : hit?.id) ?? to;
+  };
+  /** SQL of each relation a custom test may read: models, seeds and sources. */
+  const relationSqls = new Map<string, string>([
+    ...[...relations].map(([id, n]) => [id, n.sql!] as const),
+    ...props.sources.map((src) => [src.relation, src.sql] as const),
+  ]);
+  /**
+   * A custom generic test, rendered: its macro called with the relation
+   * under test, its column and its arguments (a `ref(…)`/`source(…)`
+   * argument rendered as dbt renders it), the relations it reads marked
+   * in its SQL. Undefined (reported) when it cannot render.
+   */
+  const renderCustom = (t: DeclaredTest, file: YamlFile): DeclaredTest | undefined => {
+    const args = t.test.args as { test: string; arguments: Record<string, unknown> };
+    const found = jinja.customTest(args.test, fileUnit.get(file))!;
+    const values: Record<string, unknown> = { __wharf_model: MODEL_MARK };
+    const call = ["model=__wharf_model"];
+    if (t.test.column !== undefined) {
+      values.__wharf_column_name = t.test.column;
+      call.push("column_name=__wharf_column_name");
+    }
+    for (const [i, [key, value]] of Object.entries(args.arguments).entries()) {
+      if (!/^[A-Za-z_]\w*$/.test(key)) {
+        file.report(
+          [...t.path, args.test, key],
+          `"${key}" is not an argument name a macro can take`,
+        );
+        return undefined;
+      }
+      if (typeof value === "string" && /^\s*(ref|source)\s*\([^{}]*\)\s*$/.test(value)) {
+        call.push(`${key}=${value.trim()}`);
+      } else {
+        values[`__wharf_arg_${i}`] = value;
+        call.push(`${key}=__wharf_arg_${i}`);
+      }
+    }
+    const recorded = { configs: [] as NodeConfig[], relations: [] as string[] };
+    let sql: string;
+    try {
+      // Named so that minijinja does not escape the SQL as it would a .yml file's text.
+      sql = jinja.render(
+        `${file.path} (test ${args.test})`,
+        `{{ ${found.macro}(${call.join(", ")}) }}`,
+        {
+          ...nodeContext(
+            { kind: "test", name: args.test, path: file.path, package: found.package },
+            2,
+            recorded,
+          ),
+          ...values,
+        },
+        found.package,
+      ).text;
+    } catch (err) {
+      if (!(err instanceof RenderProblem)) throw err;
+      // The call wharf wrote is not the user's: its text is left out.
+      const message = err.message.replace(/: "\{\{[^]*\}\}"$/, "");
+      file.report(t.path, `Cannot render the test "${args.test}": ${message}`);
+      return undefined;
+    }
+    const reads = [...new Set(recorded.relations)];
+    reads.forEach((id, i) => {
+      const text = relationSqls.get(id);
+      if (text) sql = sql.replaceAll(text, readMark(i));
+    });
+    const own = testConfigSchema.safeParse(mergeNodeConfigs(recorded.configs).meta ?? {});
+    const fromMacro = toTestConfig(own.success ? own.data : undefined);
+    const config = { ...fromMacro.config, ...t.config };
+    return {
+      test: { ...t.test, args: { test: args.test, sql, reads }, reads },
+      severity: t.severity === "error" ? fromMacro.severity ?? "error" : t.severity,
+      ...(Object.keys(config).length ? { config } : {}),
+      path: t.path,
+    };
   };
   const addTests = (
     owner: string,
@@ -656,12 +1199,18 @@ export async function loadDbtProject(
     source = false,
   ) => {
     const counts = new Map<string, number>();
-    for (const t of declared) {
-      const index = (counts.get(t.test.kind) ?? 0) + 1;
-      counts.set(t.test.kind, index);
+    for (const declaredTest of declared) {
+      const custom = declaredTest.test.kind === "rendered"
+        ? renderCustom(declaredTest, file)
+        : undefined;
+      if (declaredTest.test.kind === "rendered" && !custom) continue;
+      const t = custom ?? declaredTest;
+      const label = custom ? String(t.test.args.test) : t.test.kind;
+      const index = (counts.get(label) ?? 0) + 1;
+      counts.set(label, index);
       const test = { ...t.test, reads: t.test.reads.map(resolveRead) };
       const suffix = testKind(test.kind)?.nameSuffix(test, index) ?? "";
-      const kind = source ? `source_${test.kind}` : test.kind;
+      const kind = source ? `source_${label}` : label;
       const base = `${kind}_${prefix}${test.column ? `_${test.column}` : ""}${suffix}`
         .toLowerCase().replace(/[^a-z0-9_]+/g, "_");
       let name = base;
@@ -674,6 +1223,7 @@ export async function loadDbtProject(
         attachedTo: owner,
         test,
         severity: t.severity as Severity,
+        ...(t.config ? { config: t.config } : {}),
         location: file.locate(t.path),
       });
     }
@@ -733,7 +1283,14 @@ export async function loadDbtProject(
       };
     }
     const name = d.ref.toLowerCase();
-    const target = byName.get(name);
+    const target = lookup(name, undefined);
+    if (Array.isArray(target)) {
+      return {
+        problem: `ref("${name}"): ${target.length} packages have a node "${name}" (${
+          target.map((n) => n.path).join(", ")
+        })`,
+      };
+    }
     if (target?.id && target.config.enabled !== false) return { relation: target.id };
     const guess = closest(name, [...byName.keys()]);
     return {
@@ -747,7 +1304,7 @@ export async function loadDbtProject(
     };
   });
 
-  const yamlIssues = [...props.files, projectFile].flatMap((f) =>
+  const yamlIssues = [...props.files, projectFile, ...packageFiles].flatMap((f) =>
     [...f.issues].sort((a, b) => (a.location.line ?? 0) - (b.location.line ?? 0))
   );
   return {
@@ -755,10 +1312,179 @@ export async function loadDbtProject(
     models: parsed.models,
     seeds,
     tests: [...tests, ...parsed.tests],
+    unitTests,
     macros: [],
     declaredSources: [...new Set(props.sources.map((s) => s.relation))],
     ...(runHooks ? { runHooks } : {}),
     ...(exposures.length ? { exposures } : {}),
+    sources: props.sources.map((s) => ({
+      source: s.source,
+      table: s.table,
+      relation: s.relation,
+      sql: s.sql,
+      ...(s.loadedAtField ? { loadedAtField: s.loadedAtField } : {}),
+      ...(s.freshness ? { freshness: s.freshness } : {}),
+      location: s.file.locate(s.path),
+    })),
+    sourceTables: props.sources.map((s) => ({
+      source: s.source,
+      table: s.table,
+      relation: s.relation,
+      description: s.description,
+      columns: s.columns,
+      path: s.file.path,
+    })),
+    templateMacros: files.macros,
     issues: [...issues, ...yamlIssues, ...parsed.issues],
   };
+}
+
+/**
+ * `context` with a unit test's overrides: `var()` and `env_var()` give the
+ * test's values first, and each overridden macro (`is_incremental`,
+ * `invocation_id`, …) returns the test's value. Only what the model's own
+ * SQL calls is overridden, as in dbt; a macro of the project itself is an
+ * error (wharf does not override those yet), and so is a name that is no macro.
+ */
+function overridden(
+  context: Record<string, unknown>,
+  test: DeclaredUnitTest,
+  jinja: DbtJinja,
+): Record<string, unknown> {
+  const out = { ...context };
+  const call = (fn: unknown, args: unknown[]) => (fn as (...a: unknown[]) => unknown)(...args);
+  out.var = (...args: unknown[]) => {
+    const name = String(splitArgs(args).positional[0]);
+    return name in test.vars ? test.vars[name] : call(context.var, args);
+  };
+  out.env_var = (...args: unknown[]) => {
+    const name = String(splitArgs(args).positional[0]);
+    return test.envVars[name] ?? call(context.env_var, args);
+  };
+  for (const [name, value] of Object.entries(test.macros)) {
+    if (jinja.hasMacro(name)) {
+      throw new RenderProblem(
+        `overrides.macros: "${name}" is a macro of the project, which wharf does not override in unit tests yet: give its inputs rows that make it right instead`,
+      );
+    } else if (name in context && !name.startsWith("__")) {
+      out[name] = typeof context[name] === "function" ? () => value : value;
+    } else {
+      const guess = closest(name, Object.keys(context).filter((k) => !k.startsWith("__")));
+      throw new RenderProblem(
+        `overrides.macros: no macro "${name}" the model can call${
+          guess ? ` (did you mean "${guess}"?)` : ""
+        }`,
+      );
+    }
+  }
+  return out;
+}
+
+/** What resolving a dbt project's unit tests needs from its loader. */
+interface DbtUnitTestContext {
+  models: readonly ModelNode[];
+  byName: ReadonlyMap<string, NodeFile>;
+  sources: ReadonlyMap<string, SourceTable>;
+  /** The model's SQL rendered again with the test's overrides. */
+  render(model: ModelNode, test: DeclaredUnitTest): { text: string; sourceLines: number[] };
+  parse: SqlParser;
+}
+
+/**
+ * Resolves a dbt project's unit tests (`ref()`/`source()` inputs, model by
+ * name), and renders the model again for each test that overrides vars,
+ * macros or environment variables.
+ */
+async function dbtUnitTests(
+  declared: readonly DeclaredUnitTest[],
+  ctx: DbtUnitTestContext,
+): Promise<UnitTestNode[]> {
+  const inputNames = new Map<string, string>();
+  for (const [name, n] of ctx.byName) if (n.id) inputNames.set(n.id, `ref('${name}')`);
+  for (const s of ctx.sources.values()) {
+    inputNames.set(s.relation, `source('${s.source}', '${s.table}')`);
+  }
+  const resolved = resolveUnitTests(declared, {
+    model(written) {
+      const name = written.toLowerCase();
+      const file = ctx.byName.get(name);
+      const model = file?.kind === "model" ? ctx.models.find((m) => m.id === file.id) : undefined;
+      if (model) return model;
+      if (file?.kind === "model") return `model "${written}" is disabled or could not be read`;
+      const guess = closest(
+        name,
+        [...ctx.byName.values()].filter((n) => n.kind === "model").map((n) => n.name),
+      );
+      return `no model "${written}"${guess ? ` (did you mean "${guess}"?)` : ""}`;
+    },
+    input(written) {
+      const call = parseInputCall(written);
+      if (call?.kind === "ref") {
+        const name = (call.args.at(-1) ?? "").toLowerCase();
+        const id = ctx.byName.get(name)?.id;
+        if (id) return id;
+        const guess = closest(name, [...ctx.byName.keys()]);
+        return {
+          error: `ref('${name}'): no model or seed named "${name}"${
+            guess ? ` (did you mean "${guess}"?)` : ""
+          }`,
+        };
+      }
+      if (call?.kind === "source") {
+        const key = call.args.join(".");
+        const found = ctx.sources.get(key);
+        if (found) return found.relation;
+        const guess = closest(key, [...ctx.sources.keys()]);
+        return {
+          error: `${written}: no such table in the project's sources${
+            guess ? ` (did you mean "source('${guess.replace(".", "', '")}')"?)` : ""
+          }`,
+        };
+      }
+      return {
+        error:
+          `expected ref('<model or seed>'), source('<source>', '<table>') or this, got "${written}"`,
+      };
+    },
+    inputName: (relation) => inputNames.get(relation) ?? relation,
+    isSeed: (relation) =>
+      [...ctx.byName.values()].some((n) => n.kind === "seed" && n.id === relation),
+    envVars: true,
+  });
+  const out: UnitTestNode[] = [];
+  for (const { test, declared: d } of resolved) {
+    if (
+      !Object.keys(d.vars).length && !Object.keys(d.macros).length && !Object.keys(d.envVars).length
+    ) {
+      out.push(test);
+      continue;
+    }
+    const model = ctx.models.find((m) => m.id === test.model)!;
+    let rendered: { text: string; sourceLines: number[] };
+    try {
+      rendered = ctx.render(model, d);
+    } catch (err) {
+      if (!(err instanceof RenderProblem)) throw err;
+      d.file.report(
+        [...d.path, "overrides"],
+        `Cannot render ${model.path} with these overrides: ${err.message}`,
+      );
+      continue;
+    }
+    const [parsed] = await ctx.parse([trimSql(rendered.text)]);
+    if (!parsed?.ok) {
+      d.file.report(
+        [...d.path, "overrides"],
+        `Cannot parse ${model.path} rendered with these overrides: ${
+          parsed?.message ?? "no result"
+        }`,
+      );
+      continue;
+    }
+    out.push({
+      ...test,
+      sql: { text: rendered.text, refs: extractRelations(parsed.ast, rendered.text) },
+    });
+  }
+  return out;
 }

@@ -28,7 +28,23 @@ export interface NodeConfig {
   pre_hook?: string[];
   /** `post_hook`/`post-hook`: SQL (Jinja) run after the build, added up across levels. */
   post_hook?: string[];
+  /** Incremental models: the columns of `unique_key`. */
+  unique_key?: string[];
+  /** Incremental models: the strategy's keys as written (checked by wharf's incremental materialization). */
+  incremental?: Record<string, unknown>;
 }
+
+/** The config keys of an incremental model besides `unique_key`, as wharf's incremental materialization reads them. */
+export const INCREMENTAL_KEYS: readonly string[] = [
+  "incremental_strategy",
+  "on_schema_change",
+  "event_time",
+  "batch_size",
+  "lookback",
+  "begin",
+  "merge_update_columns",
+  "merge_exclude_columns",
+];
 
 /** Which resources a config is for. */
 export type ConfigResource = "model" | "seed";
@@ -47,14 +63,13 @@ const SHARED = [
   "post-hook",
 ] as const;
 const SEED_ONLY = ["column_types"] as const;
-const MODEL_ONLY = ["contract"] as const;
+const MODEL_ONLY = ["contract", "unique_key", ...INCREMENTAL_KEYS];
 
 /** Every config key wharf reads for `resource`. */
 export function configKeys(resource: ConfigResource): readonly string[] {
-  return resource === "seed" ? [...SHARED.filter((k) => k !== "materialized"), ...SEED_ONLY] : [
-    ...SHARED,
-    ...MODEL_ONLY,
-  ];
+  return resource === "seed"
+    ? [...SHARED.filter((k) => k !== "materialized"), ...SEED_ONLY]
+    : [...SHARED, ...MODEL_ONLY];
 }
 
 /** dbt config keys wharf does not run yet: named as such, never ignored. */
@@ -62,17 +77,10 @@ const NOT_YET: readonly string[] = [
   "database",
   "persist_docs",
   "full_refresh",
-  "unique_key",
-  "incremental_strategy",
-  "on_schema_change",
   "access",
   "group",
   "quoting",
   "sql_header",
-  "event_time",
-  "batch_size",
-  "lookback",
-  "begin",
   "concurrent_batches",
   "copy_grants",
   "quote_columns",
@@ -86,13 +94,17 @@ const NOT_YET: readonly string[] = [
 ];
 
 /** The materializations a dbt model may name in this wharf. */
-export const DBT_MATERIALIZATIONS: readonly string[] = ["view", "table", "ephemeral"];
+export const DBT_MATERIALIZATIONS: readonly string[] = [
+  "view",
+  "table",
+  "ephemeral",
+  "incremental",
+];
 
 /** dbt materializations wharf does not run for dbt projects yet. */
 const MATERIALIZATIONS_NOT_YET: Record<string, string> = {
-  incremental:
-    "dbt incremental models (is_incremental(), unique_key, strategies) are not run by wharf yet",
-  snapshot: "snapshots are not run by wharf yet",
+  snapshot:
+    "a snapshot is a {% snapshot <name> %} block in a file of snapshot-paths (snapshots/), not a model",
   external:
     "dbt-duckdb's external materialization is not run by wharf yet (wharf's own external models take location and partition_by in a plain-SQL project)",
   materialized_view: "materialized views are not run by wharf yet",
@@ -258,7 +270,19 @@ export function readNodeConfig(
         out.column_types = value as Record<string, string>;
         break;
       }
+      case "unique_key":
+        if (resource === "seed") report(key, "unique_key applies to incremental models only");
+        else if (typeof value === "string") out.unique_key = [value];
+        else if (Array.isArray(value) && value.every((c) => typeof c === "string")) {
+          out.unique_key = value as string[];
+        } else report(key, `expected a column name or a list of them, got ${describeValue(value)}`);
+        break;
       default: {
+        if (INCREMENTAL_KEYS.includes(key)) {
+          if (resource === "seed") report(key, `"${key}" applies to incremental models only`);
+          else out.incremental = { ...out.incremental, [key]: value };
+          break;
+        }
         const unsupported = unsupportedKey(key, `a ${resource}'s config`);
         if (unsupported) {
           report(key, unsupported, true);
@@ -299,7 +323,9 @@ export function mergeNodeConfigs(configs: readonly NodeConfig[]): NodeConfig {
       } else if (key === "pre_hook" || key === "post_hook") {
         // Hooks add up across levels, the most general first, as dbt runs them.
         out[key] = [...(out[key] ?? []), ...(value as string[])];
-      } else if (key === "meta" || key === "docs" || key === "column_types") {
+      } else if (
+        key === "meta" || key === "docs" || key === "column_types" || key === "incremental"
+      ) {
         (out as Record<string, unknown>)[key] = {
           ...(out[key] ?? {}),
           ...(value as Record<string, unknown>),

@@ -11,7 +11,10 @@
  */
 import { basename, extname, join, resolve } from "node:path";
 import { Environment } from "minijinja-js";
+import { type AttachedDatabase, RESERVED_CATALOGS } from "../config.ts";
 import { ConfigError, formatLocation } from "../errors.ts";
+import { parseTargetSpec } from "../target_spec.ts";
+import { isFile } from "./packages.ts";
 import { closest } from "../suggest.ts";
 import { YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
 import { isRecord } from "../yaml/yaml_schema.ts";
@@ -35,13 +38,15 @@ export interface ResolvedTarget {
   threads?: number;
   extensions: string[];
   settings: Record<string, string>;
+  /** `attach:`: other databases, as wharf attaches them. */
+  attach: AttachedDatabase[];
   /** The profiles.yml read, if any. */
   file?: string;
 }
 
-const TARGET_KEYS = ["type", "path", "schema", "threads", "extensions", "settings"];
+const TARGET_KEYS = ["type", "path", "schema", "threads", "extensions", "settings", "attach"];
+const ATTACH_KEYS = ["path", "alias", "read_only", "type"];
 const TARGET_NOT_YET: Record<string, string> = {
-  attach: "attaching other databases (catalogs) is not run by wharf yet",
   database: "naming the database is not run by wharf yet: it is the file's name",
   plugins: "dbt-duckdb plugins are not run by wharf",
   filesystems: "fsspec filesystems are not run by wharf",
@@ -54,20 +59,11 @@ const TARGET_NOT_YET: Record<string, string> = {
   retries: "retries of the connection are not run by wharf",
 };
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    return (await Deno.stat(path)).isFile;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
-}
-
 /** The profiles.yml to read, in dbt's order, or undefined when there is none. */
 async function findProfiles(root: string, options: ProfileOptions): Promise<string | undefined> {
   if (options.profilesDir !== undefined) {
     const file = join(resolve(options.profilesDir), "profiles.yml");
-    if (!(await exists(file))) {
+    if (!(await isFile(file))) {
       throw new ConfigError(
         `No profiles.yml in --profiles-dir "${options.profilesDir}": put the project's profile there or leave the option out`,
       );
@@ -82,7 +78,7 @@ async function findProfiles(root: string, options: ProfileOptions): Promise<stri
   for (const dir of dirs) {
     if (dir === undefined) continue;
     const file = join(resolve(dir), "profiles.yml");
-    if (await exists(file)) return file;
+    if (await isFile(file)) return file;
   }
   return undefined;
 }
@@ -135,6 +131,7 @@ export async function readProfile(
     path: join(root, `${project}.duckdb`),
     extensions: [],
     settings: {},
+    attach: [],
   });
   const path = await findProfiles(root, options);
   if (path === undefined) {
@@ -205,7 +202,7 @@ export async function readProfile(
     file.report(at, "expected a mapping");
     fail();
   }
-  const out = readTarget(file, at, target as Record<string, unknown>, env);
+  const out = readTarget(file, at, target as Record<string, unknown>, env, root);
   if (file.issues.length) fail();
   const dbPath = out.path ?? `${project}.duckdb`;
   const absolute = dbPath === ":memory:" ? dbPath : resolve(root, dbPath);
@@ -218,6 +215,7 @@ export async function readProfile(
     threads: out.threads,
     extensions: out.extensions,
     settings: out.settings,
+    attach: out.attach,
     file: path,
   };
 }
@@ -227,12 +225,14 @@ function readTarget(
   at: YamlPath,
   target: Record<string, unknown>,
   env: Environment,
+  root: string,
 ): {
   path?: string;
   schema?: string;
   threads?: number;
   extensions: string[];
   settings: Record<string, string>;
+  attach: AttachedDatabase[];
 } {
   const text = (key: string, value: unknown): string | undefined => {
     if (typeof value === "number") return String(value);
@@ -242,7 +242,7 @@ function readTarget(
     }
     return renderText(env, value, (m) => file.report([...at, key], m));
   };
-  const out: ReturnType<typeof readTarget> = { extensions: [], settings: {} };
+  const out: ReturnType<typeof readTarget> = { extensions: [], settings: {}, attach: [] };
   for (const [key, value] of Object.entries(target)) {
     if (key in TARGET_NOT_YET) {
       file.report([...at, key], `"${key}": ${TARGET_NOT_YET[key]}`);
@@ -317,8 +317,101 @@ function readTarget(
         }
         break;
       }
+      case "attach":
+        out.attach = readAttach(file, [...at, key], value, text, root);
+        break;
     }
   }
   if (!("type" in target)) file.report(at, 'expected "type: duckdb"');
+  return out;
+}
+
+/**
+ * dbt-duckdb's `attach:` list (`path`, `alias`, `read_only`, `type:
+ * duckdb`) as wharf's attached databases: the alias is the catalog name
+ * (the file's name without extension when absent), a relative path is the
+ * project folder's.
+ */
+function readAttach(
+  file: YamlFile,
+  at: YamlPath,
+  value: unknown,
+  text: (key: string, value: unknown) => string | undefined,
+  root: string,
+): AttachedDatabase[] {
+  if (!Array.isArray(value)) {
+    file.report(at, "expected a list of databases, each with a path (and alias, read_only)");
+    return [];
+  }
+  const out: AttachedDatabase[] = [];
+  value.forEach((entry, i) => {
+    const here: YamlPath = [...at, i];
+    if (!isRecord(entry)) {
+      file.report(here, "expected a mapping with a path (and alias, read_only)");
+      return;
+    }
+    for (const key of Object.keys(entry)) {
+      if (ATTACH_KEYS.includes(key)) continue;
+      const guess = closest(key, ATTACH_KEYS);
+      file.report(
+        [...here, key],
+        `unknown key "${key}"${
+          guess ? ` (did you mean "${guess}"?)` : ""
+        }: an attached database takes ${
+          ATTACH_KEYS.map((k) => `"${k}"`).join(", ")
+        } (options and other types are not run by wharf)`,
+      );
+    }
+    if (entry.type !== undefined && entry.type !== "duckdb") {
+      file.report(
+        [...here, "type"],
+        `wharf attaches DuckDB databases only: expected "duckdb", got ${
+          JSON.stringify(entry.type)
+        }`,
+      );
+    }
+    if (entry.read_only !== undefined && typeof entry.read_only !== "boolean") {
+      file.report([...here, "read_only"], "expected true or false");
+    }
+    const path = text(`attach.${i}.path`, entry.path);
+    if (path === undefined) return;
+    let spec;
+    try {
+      spec = parseTargetSpec(path, root);
+    } catch (err) {
+      file.report([...here, "path"], err instanceof Error ? err.message : String(err));
+      return;
+    }
+    if (spec.kind === "memory") {
+      file.report(
+        [...here, "path"],
+        'an attached database holds data of its own; ":memory:" would lose it',
+      );
+      return;
+    }
+    const alias = entry.alias === undefined
+      ? spec.kind === "motherduck" ? spec.database : basename(path, extname(path))
+      : text(`attach.${i}.alias`, entry.alias);
+    if (alias === undefined) return;
+    if (!/^[a-z_][a-z0-9_]*$/.test(alias) || RESERVED_CATALOGS.includes(alias)) {
+      file.report(
+        [...here, entry.alias === undefined ? "path" : "alias"],
+        `the alias "${alias}" ${
+          RESERVED_CATALOGS.includes(alias)
+            ? "is taken (by DuckDB or wharf's own schemas)"
+            : "is not a name wharf attaches (lower-case letters, digits and underscores)"
+        }: set another alias`,
+      );
+      return;
+    }
+    if (out.some((a) => a.name === alias)) {
+      file.report(
+        [...here, "alias"],
+        `the alias "${alias}" is attached twice: give one another alias`,
+      );
+      return;
+    }
+    out.push({ name: alias, target: spec.spec, readOnly: entry.read_only === true });
+  });
   return out;
 }

@@ -7,14 +7,24 @@
  *
  * @module
  */
+import { join } from "node:path";
 import type { ProjectIssue } from "../errors.ts";
-import { type DeclaredTest, type DescribedEntry, readTests } from "../project/read_yaml.ts";
+import { type DeclaredUnitTest, readUnitTests } from "../project/read_unit_tests.ts";
+import {
+  type CustomTests,
+  type DeclaredTest,
+  type DescribedEntry,
+  readTests,
+} from "../project/read_yaml.ts";
 import type { ExposureEntry } from "../project/read_exposures.ts";
 import { closest } from "../suggest.ts";
 import { unsupportedKey } from "../unsupported.ts";
-import type { ColumnDoc, Severity } from "../types.ts";
+import { type FreshnessLevel, inheritFreshness, readFreshness } from "../project/read_freshness.ts";
+import { testConfigSchema, toTestConfig } from "../test_kinds/test_config.ts";
+import type { ColumnDoc, FreshnessRule, Severity, TestConfig } from "../types.ts";
 import { describe, YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
-import { isRecord } from "../yaml/yaml_schema.ts";
+import { isRecord, readValue } from "../yaml/yaml_schema.ts";
+import type { Describe } from "./docs_blocks.ts";
 import { type ConfigResource, type NodeConfig, readNodeConfig } from "./node_config.ts";
 import {
   type DeclaredConstraint,
@@ -40,6 +50,10 @@ export interface SourceTable {
   description: string;
   columns: ColumnDoc[];
   tests: DeclaredTest[];
+  /** The column (or expression) holding when a row was loaded: the table's, else its source's. */
+  loadedAtField?: string;
+  /** Its freshness rule, inherited from its source; absent: not checked. */
+  freshness?: FreshnessRule;
 }
 
 /** A singular test's properties. */
@@ -48,6 +62,7 @@ export interface TestProperties {
   path: YamlPath;
   description: string;
   severity?: Severity;
+  config?: TestConfig;
 }
 
 /** What a project's properties files say. */
@@ -59,6 +74,8 @@ export interface Properties {
   tests: Map<string, TestProperties>;
   /** `exposures:` entries, as written (read once the nodes are named). */
   exposures: ExposureEntry[];
+  /** `unit_tests:`, not yet resolved against the models. */
+  unitTests: DeclaredUnitTest[];
   issues: ProjectIssue[];
 }
 
@@ -91,6 +108,29 @@ function checkKeys(
       { unsupported: !guess },
     );
   }
+}
+
+/** Which test names each properties file may use beside the built-in ones (`{% test %}`). */
+const customTests = new WeakMap<YamlFile, CustomTests>();
+
+/** Reads a tests list, with the project's own generic tests. */
+function testsOf(
+  file: YamlFile,
+  path: YamlPath,
+  raw: unknown,
+  column: string | undefined,
+): DeclaredTest[] {
+  return readTests(file, path, raw, column, customTests.get(file));
+}
+
+/** How each properties file renders its descriptions (`doc()`), when it does. */
+const describers = new WeakMap<YamlFile, Describe>();
+
+/** A description: its text, rendered (`{{ doc('name') }}`), problems reported at it. */
+function description(file: YamlFile, path: YamlPath, value: unknown): string {
+  const raw = text(file, path, value);
+  const describe = describers.get(file);
+  return describe ? describe(raw, (message) => file.report(path, message)) : raw;
 }
 
 function text(file: YamlFile, path: YamlPath, value: unknown): string {
@@ -151,7 +191,7 @@ function readColumns(
     const dataType = readDataType(file, [...c.path, "data_type"], c.value.data_type);
     columns.push({
       name: c.name,
-      description: text(file, [...c.path, "description"], c.value.description),
+      description: description(file, [...c.path, "description"], c.value.description),
       ...(dataType ? { dataType } : {}),
     });
     columnPaths.push(c.path);
@@ -159,8 +199,8 @@ function readColumns(
       ...readConstraints(file, [...c.path, "constraints"], c.value.constraints, c.name),
     );
     tests.push(
-      ...readTests(file, [...c.path, "tests"], c.value.tests, c.name),
-      ...readTests(file, [...c.path, "data_tests"], c.value.data_tests, c.name),
+      ...testsOf(file, [...c.path, "tests"], c.value.tests, c.name),
+      ...testsOf(file, [...c.path, "data_tests"], c.value.data_tests, c.name),
     );
   }
   return { columns, columnPaths, tests, constraints };
@@ -205,8 +245,8 @@ function readNode(
     }
   }
   tests.unshift(
-    ...readTests(file, [...path, "tests"], value.tests, undefined),
-    ...readTests(file, [...path, "data_tests"], value.data_tests, undefined),
+    ...testsOf(file, [...path, "tests"], value.tests, undefined),
+    ...testsOf(file, [...path, "data_tests"], value.data_tests, undefined),
   );
   let config: NodeConfig = {};
   if (isRecord(value.config)) {
@@ -231,7 +271,7 @@ function readNode(
     file,
     path,
     name: entry.name.toLowerCase(),
-    description: text(file, [...path, "description"], value.description),
+    description: description(file, [...path, "description"], value.description),
     columns,
     columnPaths,
     tests,
@@ -240,11 +280,20 @@ function readNode(
   };
 }
 
-const SOURCE_KEYS = ["name", "description", "schema", "tables", "meta", "tags", "loader"];
-const SOURCE_NOT_YET = [
-  "database",
+const SOURCE_KEYS = [
+  "name",
+  "description",
+  "schema",
+  "tables",
+  "meta",
+  "tags",
+  "loader",
   "loaded_at_field",
   "freshness",
+];
+const SOURCE_NOT_YET = [
+  "database",
+  "loaded_at_query",
   "quoting",
   "overrides",
   "config",
@@ -259,10 +308,11 @@ const TABLE_KEYS = [
   "data_tests",
   "meta",
   "tags",
-];
-const TABLE_NOT_YET = [
   "loaded_at_field",
   "freshness",
+];
+const TABLE_NOT_YET = [
+  "loaded_at_query",
   "quoting",
   "external",
   "config",
@@ -280,6 +330,12 @@ function readSources(file: YamlFile, raw: unknown): SourceTable[] {
     const schema = s.value.schema === undefined
       ? s.name
       : text(file, [...s.path, "schema"], s.value.schema) || s.name;
+    const sourceLoadedAt = text(file, [...s.path, "loaded_at_field"], s.value.loaded_at_field);
+    const sourceFreshness: FreshnessLevel = readFreshness(
+      file,
+      [...s.path, "freshness"],
+      s.value.freshness,
+    );
     for (const t of named(file, [...s.path, "tables"], s.value.tables)) {
       checkKeys(
         file,
@@ -301,17 +357,25 @@ function readSources(file: YamlFile, raw: unknown): SourceTable[] {
         file.report(c.path, "constraints apply to models: test a source's columns with tests:");
       }
       tests.unshift(
-        ...readTests(file, [...t.path, "tests"], t.value.tests, undefined),
-        ...readTests(file, [...t.path, "data_tests"], t.value.data_tests, undefined),
+        ...testsOf(file, [...t.path, "tests"], t.value.tests, undefined),
+        ...testsOf(file, [...t.path, "data_tests"], t.value.data_tests, undefined),
+      );
+      const loadedAt = text(file, [...t.path, "loaded_at_field"], t.value.loaded_at_field) ||
+        sourceLoadedAt;
+      const freshness = inheritFreshness(
+        sourceFreshness,
+        readFreshness(file, [...t.path, "freshness"], t.value.freshness),
       );
       out.push({
+        ...(loadedAt ? { loadedAtField: loadedAt } : {}),
+        ...(freshness ? { freshness } : {}),
         file,
         path: t.path,
         source: s.name,
         table: t.name,
         relation: `${schema}.${identifier}`.toLowerCase(),
         sql: `${quote(schema)}.${quote(identifier)}`,
-        description: text(file, [...t.path, "description"], t.value.description),
+        description: description(file, [...t.path, "description"], t.value.description),
         columns,
         tests,
       });
@@ -329,6 +393,7 @@ const TOP_KEYS = [
   "data_tests",
   "tests",
   "exposures",
+  "unit_tests",
 ];
 const TOP_NOT_YET = [
   "snapshots",
@@ -336,7 +401,6 @@ const TOP_NOT_YET = [
   "semantic_models",
   "saved_queries",
   "groups",
-  "unit_tests",
   "analyses",
 ];
 
@@ -355,10 +419,20 @@ const TOP_NOT_YET = [
  * await Deno.remove(root, { recursive: true });
  * ```
  */
-export async function readProperties(root: string, paths: readonly string[]): Promise<Properties> {
+export async function readProperties(
+  root: string,
+  paths: readonly string[],
+  fixtureFolders: readonly string[] = [],
+  render?: Describe,
+  custom?: CustomTests,
+): Promise<Properties> {
   const files = await Promise.all(
     paths.map(async (p) => new YamlFile(p, await Deno.readTextFile(`${root}/${p}`))),
   );
+  for (const f of files) {
+    if (render) describers.set(f, render);
+    if (custom) customTests.set(f, custom);
+  }
   const out: Properties = {
     files,
     models: new Map(),
@@ -366,6 +440,7 @@ export async function readProperties(root: string, paths: readonly string[]): Pr
     sources: [],
     tests: new Map(),
     exposures: [],
+    unitTests: [],
     issues: [],
   };
   for (const file of files) {
@@ -395,6 +470,12 @@ export async function readProperties(root: string, paths: readonly string[]): Pr
     for (const e of named(file, ["exposures"], data.exposures)) {
       out.exposures.push({ file, path: e.path, value: e.value });
     }
+    out.unitTests.push(
+      ...readUnitTests(file, data.unit_tests, {
+        root,
+        folders: fixtureFolders.map((f) => join(root, f)),
+      }),
+    );
     for (const m of named(file, ["macros"], data.macros)) {
       checkKeys(file, m.path, m.value, `macro "${m.name}"`, [
         "name",
@@ -407,23 +488,20 @@ export async function readProperties(root: string, paths: readonly string[]): Pr
     for (const key of ["data_tests", "tests"] as const) {
       for (const t of named(file, [key], data[key])) {
         checkKeys(file, t.path, t.value, `test "${t.name}"`, ["name", "description", "config"]);
-        let severity: Severity | undefined;
-        if (isRecord(t.value.config)) {
-          for (const [k, v] of Object.entries(t.value.config)) {
-            if (
-              k === "severity" && (v === "error" || v === "warn" || v === "ERROR" || v === "WARN")
-            ) {
-              severity = (v as string).toLowerCase() as Severity;
-            } else if (k === "severity") {
-              file.report([...t.path, "config", k], 'expected "error" or "warn"');
-            } else file.report([...t.path, "config", k], `"${k}" in a test's config ${NOT_YET}`);
-          }
+        const settings = t.value.config === undefined || t.value.config === null
+          ? {}
+          : toTestConfig(readValue(file, [...t.path, "config"], testConfigSchema, t.value.config));
+        if (settings.config?.where !== undefined) {
+          file.report(
+            [...t.path, "config", "where"],
+            '"where" applies to generic tests (a singular test filters in its own SQL)',
+          );
         }
         out.tests.set(t.name.toLowerCase(), {
           file,
           path: t.path,
-          description: text(file, [...t.path, "description"], t.value.description),
-          severity,
+          description: description(file, [...t.path, "description"], t.value.description),
+          ...settings,
         });
       }
     }

@@ -25,6 +25,12 @@ export interface MacroNames {
   direct: ReadonlySet<string>;
   /** dbt's macros dispatched by adapter (`x` → `duckdb__x`, `default__x`). */
   dispatched: ReadonlySet<string>;
+  /** Macros called by name that have another name in the macro module (a package's own). */
+  rename?: ReadonlyMap<string, string>;
+  /** For each package (and the project), its macros: `pkg.m(…)` calls the module's name. */
+  packages?: ReadonlyMap<string, ReadonlyMap<string, string>>;
+  /** The package the template belongs to (its `adapter.dispatch` calls search it first). */
+  package?: string;
 }
 
 /** A rewritten template and the macros it names. */
@@ -91,14 +97,33 @@ function rewriteCode(code: string, names: MacroNames, imports: Set<string>): str
   // `{% macro m(...) %}` defines m; `{% call m(...) %}` needs the bare call.
   const skipFirstCall = statement === "macro" || statement === "call";
   let firstCall = true;
-  const call = /(?<![\w.])(adapter\s*\.\s*dispatch|dbt\s*\.\s*([A-Za-z_]\w*)|([A-Za-z_]\w*))\s*\(/g;
+  const call =
+    /(?<![\w.])(adapter\s*\.\s*dispatch|dbt\s*\.\s*([A-Za-z_]\w*)|([A-Za-z_]\w*)\s*\.\s*([A-Za-z_]\w*)|([A-Za-z_]\w*))\s*\(/g;
   for (const m of masked.matchAll(call)) {
     const start = m.index;
     const open = start + m[0].length - 1;
+    if (m[3] !== undefined && !names.packages?.has(m[3])) continue; // a method: `x.get(…)`
     const end = closing(masked, open);
     if (end < 0) continue; // minijinja reports the syntax error
     const isFirst = firstCall;
     firstCall = false;
+    if (m[3] !== undefined) {
+      // `pkg.macro(…)`: the package's macro by its name in the module.
+      const key = names.packages!.get(m[3])!.get(m[4]!);
+      if (key === undefined) {
+        edits.push({
+          at: start,
+          remove: end + 1 - start,
+          insert: `__wharf_no_macro(${JSON.stringify(m[3])}, ${JSON.stringify(m[4])})`,
+        });
+        continue;
+      }
+      imports.add(key);
+      edits.push({ at: start, remove: 0, insert: "__wharf_value(" });
+      edits.push({ at: start, remove: open - start, insert: key });
+      edits.push({ at: end + 1, remove: 0, insert: ")" });
+      continue;
+    }
     if (m[1]!.startsWith("adapter")) {
       imports.add("__wharf_macros");
       edits.push({ at: start, remove: 0, insert: "__wharf_value(" });
@@ -107,17 +132,35 @@ function rewriteCode(code: string, names: MacroNames, imports: Set<string>): str
         remove: open - start + 1,
         insert: "__wharf_macros[__wharf_dispatch(",
       });
-      edits.push({ at: end, remove: 1, insert: ")]" });
+      edits.push({
+        at: end,
+        remove: 1,
+        insert: names.package === undefined
+          ? ")]"
+          : `, __wharf_in=${JSON.stringify(names.package)})]`,
+      });
       // The macro found is called with what follows: `(...)`.
       const next = /^\s*\(/.exec(masked.slice(end + 1));
       const argsEnd = next ? closing(masked, end + 1 + next[0].length - 1) : -1;
       edits.push({ at: argsEnd >= 0 ? argsEnd + 1 : end + 1, remove: 0, insert: ")" });
       continue;
     }
-    const name = m[2] ?? m[3]!;
+    const name = m[2] ?? m[5]!;
     const viaDbt = m[2] !== undefined;
-    if (!viaDbt && isFirst && skipFirstCall) continue;
-    if (!viaDbt && names.project.has(name)) {
+    const renamed = viaDbt ? undefined : names.rename?.get(name);
+    if (!viaDbt && isFirst && skipFirstCall) {
+      // A package's macro is defined under its name in the module.
+      if (statement === "macro" && renamed !== undefined) {
+        edits.push({ at: start, remove: open - start, insert: renamed });
+      }
+      continue;
+    }
+    if (renamed !== undefined) {
+      imports.add(renamed);
+      edits.push({ at: start, remove: 0, insert: "__wharf_value(" });
+      edits.push({ at: start, remove: open - start, insert: renamed });
+      edits.push({ at: end + 1, remove: 0, insert: ")" });
+    } else if (!viaDbt && names.project.has(name)) {
       imports.add(name);
       wrap(start, end);
     } else if (names.direct.has(name)) {

@@ -148,12 +148,17 @@ export function buildGraph(
     }
   }
   for (
-    const n of [...project.seeds, ...project.models, ...project.tests, ...project.exposures ?? []]
+    const n of [
+      ...project.seeds,
+      ...project.models,
+      ...project.tests,
+      ...project.unitTests ?? [],
+      ...project.exposures ?? [],
+    ]
   ) nodes.set(n.id, n);
   const relations = [...nodes.values()].filter((n) =>
-    n.kind !== "generic_test" && n.kind !== "singular_test" && n.kind !== "exposure"
-  )
-    .map((n) => n.id);
+    !n.kind.endsWith("_test") && n.kind !== "exposure"
+  ).map((n) => n.id);
   const byName = new Map<string, string[]>();
   for (const id of relations) {
     const name = id.split(".").pop()!;
@@ -283,6 +288,9 @@ export function buildGraph(
       if (n.kind === "model") {
         for (const r of n.checkRefs) addParent(n.id, resolve(r.relation, n.path, {}));
       }
+    } else if (n.kind === "unit_test") {
+      // A unit test goes with its model (selected with it); it reads none of the warehouse's data.
+      addParent(n.id, n.model);
     } else if (n.kind === "generic_test") {
       addParent(n.id, n.attachedTo);
       if (n.test.reads.length) {

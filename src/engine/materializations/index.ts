@@ -9,6 +9,8 @@ import { ephemeral } from "./ephemeral.ts";
 import { external } from "./external.ts";
 import { incremental } from "./incremental.ts";
 import type { Materialization } from "./materialization.ts";
+import type { ProjectNode } from "../types.ts";
+import { snapshot } from "./snapshot.ts";
 import { table } from "./table.ts";
 import { view } from "./view.ts";
 
@@ -19,7 +21,18 @@ export const MATERIALIZATIONS: readonly Materialization[] = [
   incremental,
   ephemeral,
   external,
+  snapshot,
 ];
+
+/** The materializations a model may name: all but the one of snapshots. */
+export const MODEL_MATERIALIZATIONS: readonly Materialization[] = MATERIALIZATIONS.filter((m) =>
+  !m.snapshot
+);
+
+/** True for a node of `snapshots/`: a model whose materialization builds snapshots. */
+export function isSnapshot(node: ProjectNode): boolean {
+  return node.kind === "model" && findMaterialization(node.config.materialized)?.snapshot === true;
+}
 
 /** The materialization named `name`, if there is one. */
 export function findMaterialization(name: string): Materialization | undefined {

@@ -83,6 +83,12 @@ export interface MaterializationDefinition<C, P> {
   /** Not built but inlined, as a CTE, into every query that reads it. Default false. */
   inlined?: boolean;
   /**
+   * It builds snapshots (files of `snapshots/`), not models: no model may
+   * name it, `wharf run` leaves its nodes out and `wharf snapshot` runs
+   * them. Default false.
+   */
+  snapshot?: boolean;
+  /**
    * Row checks may be used on it (a checked model is built as a table with
    * its quarantine tables). Default false.
    */
@@ -142,6 +148,8 @@ export interface Materialization {
   /** Validates its keys of a model's `config:` (only those keys are given). */
   config: z.ZodType<unknown, unknown>;
   inlined: boolean;
+  /** It builds snapshots, not models. */
+  snapshot: boolean;
   checks: boolean;
   readsItself: boolean;
   setup: readonly string[];
@@ -171,6 +179,7 @@ export function defineMaterialization<C, P>(def: MaterializationDefinition<C, P>
     configKeys: keysOf(def.config),
     config: def.config,
     inlined: def.inlined ?? false,
+    snapshot: def.snapshot ?? false,
     checks: def.checks ?? false,
     readsItself: def.readsItself ?? false,
     setup: def.setup ?? [],

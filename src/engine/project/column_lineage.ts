@@ -41,9 +41,9 @@ function tablesOf(from: unknown, out: Map<string, string>): void {
  * import { parseSql } from "../db/parse_sql.ts";
  * import { columnLineage } from "./column_lineage.ts";
  *
- * const [parsed] = await parseSql(["select m.member_id as id, upper(m.name) from staging.stg_members m"]);
+ * const [parsed] = await parseSql(["select c.customer_id as id, upper(c.name) from staging.stg_customers c"]);
  * assert.ok(parsed?.ok);
- * assert.deepEqual(columnLineage(parsed.ast), { id: ["staging.stg_members.member_id"] });
+ * assert.deepEqual(columnLineage(parsed.ast), { id: ["staging.stg_customers.customer_id"] });
  * ```
  */
 export function columnLineage(ast: unknown): ColumnLineage {

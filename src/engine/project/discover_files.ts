@@ -10,6 +10,7 @@
 import { basename, extname, join, relative } from "node:path";
 import type { EngineConfig } from "../config.ts";
 import type { ProjectIssue } from "../errors.ts";
+import { DEFAULT_SNAPSHOT_SCHEMA } from "../materializations/snapshot.ts";
 
 /** Schemas wharf owns; a layer may not use these names. */
 export const RESERVED_SCHEMAS: readonly string[] = [
@@ -43,6 +44,12 @@ export interface ProjectFiles {
   tests: string[];
   testYaml: string[];
   macros: string[];
+  /**
+   * Snapshots (`snapshots/**.sql`, one SELECT each; `layer` is the default
+   * schema until their config names another) and their YAML.
+   */
+  snapshots: NodeFile[];
+  snapshotYaml: string[];
   /** Files in the wrong place or with a bad name. */
   issues: ProjectIssue[];
 }
@@ -114,6 +121,8 @@ export async function discoverFiles(config: EngineConfig): Promise<ProjectFiles>
     tests: [],
     testYaml: [],
     macros: [],
+    snapshots: [],
+    snapshotYaml: [],
     issues: [],
   };
   const issue = (file: string, message: string) =>
@@ -188,6 +197,17 @@ export async function discoverFiles(config: EngineConfig): Promise<ProjectFiles>
   for (const file of await listFiles(config.paths.tests)) {
     if (isYaml(file)) out.testYaml.push(rel(file));
     else if (extname(file) === ".sql") out.tests.push(rel(file));
+  }
+  for (const file of await listFiles(config.paths.snapshots)) {
+    if (isYaml(file)) out.snapshotYaml.push(rel(file));
+    if (extname(file).toLowerCase() !== ".sql") continue;
+    const name = basename(file, extname(file)).toLowerCase();
+    if (!IDENTIFIER.test(name)) {
+      issue(
+        file,
+        `Invalid snapshot name "${name}": use lower-case letters, digits and underscores, starting with a letter`,
+      );
+    } else out.snapshots.push({ path: rel(file), layer: DEFAULT_SNAPSHOT_SCHEMA, name });
   }
   for (const file of await listFiles(config.paths.macros)) {
     if (extname(file) === ".sql") out.macros.push(rel(file));

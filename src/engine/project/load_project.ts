@@ -19,9 +19,75 @@ import { mergeConfig } from "./merge_config.ts";
 import { parseNodes, type SqlParser } from "./parse_nodes.ts";
 import { readYaml } from "./read_yaml.ts";
 import { type DependencyResolver, parseDependency, readExposures } from "./read_exposures.ts";
-import { closest } from "../suggest.ts";
 import { type RenderHook, renderPlainSql, renderSql } from "./render.ts";
-import type { MacroFile, Project } from "../types.ts";
+import type { MacroFile, ModelNode, Project, SeedNode } from "../types.ts";
+import { parseInputCall, resolveUnitTests, type UnitTestNames } from "./read_unit_tests.ts";
+import { closest } from "../suggest.ts";
+
+/**
+ * How a plain-SQL project names unit tests' models and inputs: a model by
+ * its name or `layer.name`; an input by its relation (`staging.stg_orders`),
+ * `ref('name')` of a model or seed, or `source('raw', 'orders')`.
+ */
+function plainUnitTestNames(
+  models: readonly ModelNode[],
+  seeds: readonly SeedNode[],
+  vars: readonly string[],
+): UnitTestNames {
+  const byName = (name: string, nodes: readonly (ModelNode | SeedNode)[]) =>
+    nodes.filter((n) => n.id === name || n.name === name);
+  return {
+    model(written) {
+      const name = written.toLowerCase();
+      const found = byName(name, models);
+      if (found.length === 1) return found[0] as ModelNode;
+      if (found.length > 1) {
+        return `"${written}" names ${found.length} models: write one of ${
+          found.map((m) => `"${m.id}"`).join(", ")
+        }`;
+      }
+      const guess = closest(name, models.flatMap((m) => [m.name, m.id]));
+      return `no model "${written}"${guess ? ` (did you mean "${guess}"?)` : ""}`;
+    },
+    input(written) {
+      const call = parseInputCall(written);
+      if (call?.kind === "source") {
+        if (call.args.length !== 2) {
+          return { error: `expected source('<schema>', '<table>'), got "${written}"` };
+        }
+        return call.args.join(".").toLowerCase();
+      }
+      if (call?.kind === "ref") {
+        const name = (call.args.at(-1) ?? "").toLowerCase();
+        const nodes = [...models, ...seeds];
+        const found = byName(name, nodes);
+        if (found.length === 1) return found[0]!.id;
+        if (found.length > 1) {
+          return {
+            error: `ref('${name}') names ${found.length} relations: write one of ${
+              found.map((m) => `"${m.id}"`).join(", ")
+            }`,
+          };
+        }
+        const guess = closest(name, nodes.map((n) => n.name));
+        return {
+          error: `ref('${name}'): no model or seed named "${name}"${
+            guess ? ` (did you mean "${guess}"?)` : ""
+          }`,
+        };
+      }
+      if (/^[\w$]+(\.[\w$]+){1,2}$/.test(written)) return written.toLowerCase();
+      return {
+        error:
+          `expected ref('<model or seed>'), source('<schema>', '<table>'), this or a relation (schema.name), got "${written}"`,
+      };
+    },
+    inputName: (relation) => relation,
+    isSeed: (relation) => seeds.some((s) => s.id === relation),
+    vars,
+    envVars: false,
+  };
+}
 
 /** Options of {@linkcode loadProject}. */
 export interface LoadProjectOptions {
@@ -129,6 +195,10 @@ export async function loadProject(
       ...configured.seeds,
     ]),
   );
+  const unitTests = resolveUnitTests(
+    yaml.unitTests,
+    plainUnitTestNames(parsed.models, configured.seeds, Object.keys(config.vars)),
+  ).map((t) => t.test);
   const yamlIssues = yaml.files.flatMap((f) =>
     // In the order of the file's lines (a stable sort keeps each line's own order).
     [...f.issues].sort((a, b) => (a.location.line ?? 0) - (b.location.line ?? 0))
@@ -141,6 +211,8 @@ export async function loadProject(
     macros,
     ...(exposures.length ? { exposures } : {}),
     ...(config.runHooks ? { runHooks: config.runHooks } : {}),
+    unitTests,
+    sources: yaml.sources,
     issues: [
       ...files.issues,
       ...yamlIssues,

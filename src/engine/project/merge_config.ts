@@ -12,10 +12,21 @@
  * @module
  */
 import type { AttachedDatabase } from "../config.ts";
-import { findMaterialization, MATERIALIZATIONS } from "../materializations/index.ts";
+import {
+  findMaterialization,
+  MATERIALIZATIONS,
+  MODEL_MATERIALIZATIONS,
+} from "../materializations/index.ts";
 import type { ProjectIssue } from "../errors.ts";
 import { closest } from "../suggest.ts";
-import { folderSegments, isInFolder, type NodeFile, type ProjectFiles } from "./discover_files.ts";
+import {
+  folderSegments,
+  isInFolder,
+  type NodeFile,
+  type ProjectFiles,
+  RESERVED_SCHEMAS,
+} from "./discover_files.ts";
+import { snapshotSchema } from "../materializations/snapshot.ts";
 import type { DescribedEntry, ModelEntry, ProjectYaml, TestEntry } from "./read_yaml.ts";
 import { readChecks } from "./read_checks.ts";
 import { settleContract } from "./read_contract.ts";
@@ -27,6 +38,7 @@ import type {
   ModelNode,
   SeedNode,
   Severity,
+  TestConfig,
 } from "../types.ts";
 import { describe, type YamlFile } from "../yaml/yaml_file.ts";
 import { readValue } from "../yaml/yaml_schema.ts";
@@ -41,6 +53,8 @@ export interface ConfiguredTest {
   path: string;
   description: string;
   severity: Severity;
+  /** Its configs beyond severity, when it has any. */
+  config?: TestConfig;
 }
 
 /** Every node of a project with its configuration settled. */
@@ -75,7 +89,7 @@ function defaultConfig(): ModelConfig {
 function match<E extends DescribedEntry>(
   entries: readonly E[],
   nodes: readonly NodeFile[],
-  what: "model" | "seed",
+  what: "model" | "seed" | "snapshot",
 ): Map<string, E> {
   const byId = new Map<string, E>();
   for (const entry of entries) {
@@ -85,8 +99,8 @@ function match<E extends DescribedEntry>(
     if (found.length === 0) {
       entry.file.report(
         at,
-        what === "model"
-          ? `no model "${entry.name}" in this folder: add ${entry.name}.sql beside this file or remove the entry`
+        what !== "seed"
+          ? `no ${what} "${entry.name}" in this folder: add ${entry.name}.sql beside this file or remove the entry`
           : `no seed "${entry.name}": add ${entry.name}.csv beside this file or remove the entry`,
       );
       continue;
@@ -111,24 +125,25 @@ function match<E extends DescribedEntry>(
   return byId;
 }
 
-/** Settles a model's configuration from its YAML `config:`. */
-function configure(entry: ModelEntry): ModelConfig {
+/** Settles a model's (or a snapshot's) configuration from its YAML `config:`. */
+function configure(entry: ModelEntry, what: "model" | "snapshot" = "model"): ModelConfig {
   const config = defaultConfig();
+  if (what === "snapshot") config.materialized = "snapshot";
   const yaml = entry.config;
   if (!yaml) return config;
   const at = [...entry.path, "config"];
   config.uniqueKey = yaml.unique_key ?? [];
   config.tags = yaml.tags ?? [];
   config.enabled = yaml.enabled ?? true;
-  if (yaml.materialized !== undefined) {
+  if (yaml.materialized !== undefined && what === "model") {
     const found = findMaterialization(yaml.materialized);
-    if (found) config.materialized = found.name;
+    if (found && !found.snapshot) config.materialized = found.name;
     else {
       entry.file.report(
         [...at, "materialized"],
-        `expected one of ${MATERIALIZATIONS.map((m) => m.name).join(", ")}, got ${
+        `expected one of ${MODEL_MATERIALIZATIONS.map((m) => m.name).join(", ")}, got ${
           describe(yaml.materialized)
-        }`,
+        }${found ? " (a snapshot is a file of snapshots/, not a model)" : ""}`,
       );
     }
   }
@@ -245,6 +260,7 @@ export function mergeConfig(
         attachedTo: owner.id,
         test: t.test,
         severity: t.severity,
+        ...(t.config ? { config: t.config } : {}),
         location: entry!.file.locate(t.path),
       });
     }
@@ -309,6 +325,59 @@ export function mergeConfig(
     else models.push(model);
   }
 
+  const snapshotEntries = match(yaml.snapshots, files.snapshots, "snapshot");
+  const modelIds = new Set(models.map((m) => m.id));
+  for (const file of files.snapshots) {
+    const entry = snapshotEntries.get(`${file.layer}.${file.name}`);
+    if (!entry) {
+      issues.push({
+        message:
+          `Snapshot "${file.name}" has no config: describe it under "snapshots:" in a YAML file beside it, with unique_key and strategy (timestamp with updated_at, or check with check_cols)`,
+        location: { file: file.path },
+      });
+      continue;
+    }
+    const config = configure(entry, "snapshot");
+    const schema = snapshotSchema(config.options) ?? file.layer;
+    if (!/^[a-z_][a-z0-9_]*$/.test(schema) || RESERVED_SCHEMAS.includes(schema)) {
+      const key = entry.config?.settings.schema === undefined ? "target_schema" : "schema";
+      entry.file.report(
+        [...entry.path, "config", key],
+        RESERVED_SCHEMAS.includes(schema)
+          ? `the schema "${schema}" is reserved by wharf: choose another`
+          : `invalid schema "${schema}": use lower-case letters, digits and underscores`,
+      );
+      continue;
+    }
+    const id = `${schema}.${file.name}`;
+    if (modelIds.has(id)) {
+      entry.file.report(
+        [...entry.path, "name"],
+        `${id} is also a model (${
+          models.find((m) => m.id === id)!.path
+        }): rename the snapshot or give it another schema`,
+      );
+      continue;
+    }
+    modelIds.add(id);
+    const node: ConfiguredModel = {
+      kind: "model",
+      id,
+      layer: schema,
+      name: file.name,
+      path: file.path,
+      description: entry.description,
+      columns: entry.columns,
+      config,
+      checks: [],
+    };
+    entries.set(id, { file: entry.file, path: entry.path });
+    const before = genericTests.length;
+    addTests(node, entry);
+    if (!config.enabled) genericTests.splice(before);
+    else models.push(node);
+  }
+
   const seeds: SeedNode[] = files.seeds.map((file) => {
     const entry = seedEntries.get(`seeds.${file.name}`);
     const seed: SeedNode = {
@@ -355,6 +424,7 @@ export function mergeConfig(
       path,
       description: entry?.description ?? "",
       severity: entry?.severity ?? "error",
+      ...(entry?.config ? { config: entry.config } : {}),
     });
   }
   for (const [name, entry] of testEntries) {

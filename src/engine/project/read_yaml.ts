@@ -10,12 +10,20 @@
 import { join } from "node:path";
 import { z } from "zod";
 import type { EngineConfig } from "../config.ts";
-import { MATERIALIZATIONS } from "../materializations/index.ts";
+import { findMaterialization, MODEL_MATERIALIZATIONS } from "../materializations/index.ts";
 import { closest } from "../suggest.ts";
 import type { ProjectFiles } from "./discover_files.ts";
 import { COMMON_TEST_KEYS } from "../test_kinds/common.ts";
+import { testConfigSchema, testConfigShape, toTestConfig } from "../test_kinds/test_config.ts";
 import { TEST_KINDS, testKind } from "../test_kinds/index.ts";
-import type { ColumnDoc, GenericTest, NodeHooks, Severity } from "../types.ts";
+import type {
+  ColumnDoc,
+  DeclaredSource,
+  GenericTest,
+  NodeHooks,
+  Severity,
+  TestConfig,
+} from "../types.ts";
 import type { ExposureEntry } from "./read_exposures.ts";
 import {
   contractConfig,
@@ -25,13 +33,14 @@ import {
   readDataType,
   readHooks,
 } from "./read_contract.ts";
+import { readSources } from "./read_sources.ts";
 import { describe, YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
+import { type DeclaredUnitTest, readUnitTests } from "./read_unit_tests.ts";
 import {
   flag,
   isRecord,
   list,
   mapping,
-  oneOf,
   readMapping,
   readValue,
   text,
@@ -42,6 +51,8 @@ import {
 export interface DeclaredTest {
   test: GenericTest;
   severity: Severity;
+  /** `where`, `limit`, `warn_if`, `error_if`, `store_failures`, when set. */
+  config?: TestConfig;
   /** Where it is declared. */
   path: YamlPath;
 }
@@ -98,6 +109,8 @@ export interface TestEntry {
   name: string;
   description: string;
   severity: Severity;
+  /** `where`, `limit`, `warn_if`, `error_if`, `store_failures`, when set. */
+  config?: TestConfig;
 }
 
 /** A project's YAML, validated. */
@@ -109,14 +122,19 @@ export interface ProjectYaml {
   exposures: ExposureEntry[];
   seeds: SeedEntry[];
   tests: TestEntry[];
+  /** `unit_tests:` of the models' YAML files. */
+  unitTests: DeclaredUnitTest[];
+  /** Entries of `snapshots:` in the snapshots folder's YAML (their config's materialization: snapshot). */
+  snapshots: ModelEntry[];
+  /** The tables of `sources:` entries in model YAML. */
+  sources: DeclaredSource[];
 }
 
-const severity = oneOf(["error", "warn"] as const);
-const testConfig = mapping("a test's config", { severity: severity.optional() });
+const testConfig = testConfigSchema;
 
-/** Every key of a materialization's settings, in registry order. */
+/** Every key of a model materialization's settings, in registry order. */
 const SETTING_KEYS: readonly string[] = [
-  ...new Set(MATERIALIZATIONS.flatMap((m) => m.configKeys)),
+  ...new Set(MODEL_MATERIALIZATIONS.flatMap((m) => m.configKeys)),
 ];
 
 const modelConfig = mapping("a model's config", {
@@ -132,8 +150,14 @@ const modelConfig = mapping("a model's config", {
 const testCommon = mapping("a test", {
   column_name: text("a column name").optional(),
   config: testConfig.optional(),
-  severity: severity.optional(),
+  ...testConfigShape,
 }, { open: true });
+
+const snapshotConfig = mapping("a snapshot's config", {
+  unique_key: textList().optional(),
+  tags: textList().optional(),
+  enabled: flag().optional(),
+}, { alsoKnown: findMaterialization("snapshot")!.configKeys });
 
 const seedConfig = mapping("a seed's config", {
   column_types: z.record(z.string(), text("a DuckDB type name"), {
@@ -146,6 +170,7 @@ const seedConfig = mapping("a seed's config", {
 function entriesOf(
   file: YamlFile,
   keys: readonly string[],
+  alsoKnown: readonly string[] = [],
 ): { path: YamlPath; name: string; value: Record<string, unknown> }[] {
   if (file.data === undefined || file.data === null) return [];
   const top = readValue(
@@ -157,7 +182,7 @@ function entriesOf(
         ["version", z.unknown().optional()],
         ...keys.map((k) => [k, list(z.unknown()).nullish()]),
       ]),
-      { expected: `a mapping with ${keys.map((k) => `"${k}:"`).join(" or ")}` },
+      { expected: `a mapping with ${keys.map((k) => `"${k}:"`).join(" or ")}`, alsoKnown },
     ),
     file.data,
   );
@@ -185,12 +210,29 @@ function orList(items: readonly string[]): string {
     : `${items.slice(0, -1).join(", ")} or ${items[items.length - 1]}`;
 }
 
+/**
+ * A test's severity and configs: its `config:` block over the same keys
+ * written beside its arguments (dbt's older form).
+ */
+export function testSettings(
+  common: { config?: Record<string, unknown> | null } & Record<string, unknown> | undefined,
+): { severity: Severity; config?: TestConfig } {
+  const top = toTestConfig(common as Parameters<typeof toTestConfig>[0]);
+  const block = toTestConfig((common?.config ?? undefined) as Parameters<typeof toTestConfig>[0]);
+  const config = { ...top.config, ...block.config };
+  return {
+    severity: block.severity ?? top.severity ?? "error",
+    ...(Object.keys(config).length ? { config } : {}),
+  };
+}
+
 /** Reads one entry of a `tests:` list into a generic test, or reports why not. */
 function readTest(
   file: YamlFile,
   path: YamlPath,
   raw: unknown,
   column: string | undefined,
+  custom?: CustomTests,
 ): DeclaredTest | undefined {
   let name: string;
   let args: Record<string, unknown> = {};
@@ -217,15 +259,37 @@ function readTest(
     return undefined;
   }
   const argPath = typeof raw === "string" ? path : [...path, name];
-  const kind = testKind(name);
+  if (custom?.has(name)) {
+    // A project's own generic test: its arguments are its macro's to check.
+    const common = readMapping(file, argPath, testCommon, args);
+    return {
+      test: {
+        kind: "rendered",
+        ...(common?.column_name ?? column) === undefined
+          ? {}
+          : { column: common?.column_name ?? column },
+        args: {
+          test: name,
+          arguments: Object.fromEntries(
+            Object.entries(args).filter(([k]) => !COMMON_TEST_KEYS.includes(k)),
+          ),
+        },
+        reads: [],
+      },
+      ...testSettings(common),
+      path,
+    };
+  }
+  const found = testKind(name);
+  const kind = found?.names.length ? found : undefined;
   if (!kind) {
-    const known = TEST_KINDS.flatMap((k) => k.names);
-    const guess = closest(name, known);
+    const named = TEST_KINDS.filter((k) => k.names.length);
+    const guess = closest(name, [...named.flatMap((k) => k.names), ...(custom?.names ?? [])]);
     file.report(
       argPath,
       `unknown test "${name}"${guess ? ` (did you mean "${guess}"?)` : ""}: expected ${
-        orList(TEST_KINDS.map((k) => k.names[0]!))
-      }`,
+        orList(named.map((k) => k.names[0]!))
+      }${custom ? ", or a {% test %} of the project's macros" : ""}`,
     );
     return undefined;
   }
@@ -250,20 +314,34 @@ function readTest(
       args: own,
       reads: kind.reads(own),
     },
-    severity: common?.severity ?? common?.config?.severity ?? "error",
+    ...testSettings(common),
     path,
   };
 }
 
-/** Reads a `tests:` (or `data_tests:`) list: each test validated by its kind. */
+/** A project's own generic tests (dbt's `{% test %}`): whether a name is one, and their names. */
+export interface CustomTests {
+  has(name: string): boolean;
+  names: readonly string[];
+}
+
+/**
+ * Reads a `tests:` (or `data_tests:`) list: each test validated by its
+ * kind. `custom` says which other names are the project's own generic
+ * tests (dbt's `{% test %}`): those become `rendered` tests with their
+ * arguments, rendered once the project's relations are named.
+ */
 export function readTests(
   file: YamlFile,
   path: YamlPath,
   raw: unknown,
   column: string | undefined,
+  custom?: CustomTests,
 ): DeclaredTest[] {
   const items = readValue(file, path, list(z.unknown(), "a list of tests").nullish(), raw);
-  return (items ?? []).flatMap((item, i) => readTest(file, [...path, i], item, column) ?? []);
+  return (items ?? []).flatMap((item, i) =>
+    readTest(file, [...path, i], item, column, custom) ?? []
+  );
 }
 
 /** Reads description, columns and tests of a model or seed entry. */
@@ -342,6 +420,7 @@ const modelEntry = described("model", {
   constraints: z.unknown().optional(),
 });
 const seedEntry = described("seed", {});
+const snapshotEntry = described("snapshot", {});
 const testEntry = mapping((v) => `test "${String(v.name).toLowerCase()}"`, {
   name: z.string(),
   description: text().nullish(),
@@ -363,6 +442,23 @@ function readModels(
     );
     const hooks = readHooks(file, [...path, "config"], value.config);
     return { ...entry, config: { ...config, settings, ...(hooks ? { hooks } : {}) } };
+  });
+}
+
+function readSnapshots(file: YamlFile): ModelEntry[] {
+  const own = findMaterialization("snapshot")!.configKeys;
+  return entriesOf(file, ["snapshots"]).map(({ path, name, value }) => {
+    readMapping(file, path, snapshotEntry, value);
+    const entry: ModelEntry = { ...readDescribed(file, path, name, value), checks: undefined };
+    if (value.config === undefined || value.config === null) {
+      return { ...entry, config: { materialized: "snapshot", settings: {} } };
+    }
+    const config = readMapping(file, [...path, "config"], snapshotConfig, value.config);
+    if (!config || !isRecord(value.config)) return entry;
+    const settings = Object.fromEntries(
+      Object.entries(value.config).filter(([k]) => own.includes(k)),
+    );
+    return { ...entry, config: { ...config, materialized: "snapshot", settings } };
   });
 }
 
@@ -391,12 +487,20 @@ function readSeeds(file: YamlFile): SeedEntry[] {
 function readTestEntries(file: YamlFile): TestEntry[] {
   return entriesOf(file, ["tests", "data_tests"]).map(({ path, name, value }) => {
     const entry = readMapping(file, path, testEntry, value);
+    const { severity, config } = toTestConfig(entry?.config ?? undefined);
+    if (config?.where !== undefined) {
+      file.report(
+        [...path, "config", "where"],
+        '"where" applies to generic tests (a singular test filters in its own SQL)',
+      );
+    }
     return {
       file,
       path,
       name,
       description: entry?.description ?? "",
-      severity: entry?.config?.severity ?? "error",
+      severity: severity ?? "error",
+      ...(config ? { config } : {}),
     };
   });
 }
@@ -411,13 +515,16 @@ export async function readYaml(config: EngineConfig, files: ProjectFiles): Promi
   const modelYaml = await Promise.all(files.modelYaml.map(open));
   const seedYaml = await Promise.all(files.seedYaml.map(open));
   const testYaml = await Promise.all(files.testYaml.map(open));
-  // A models folder's YAML describes models, and may declare exposures.
+  const snapshotYaml = await Promise.all(files.snapshotYaml.map(open));
+  // A models folder's YAML describes models and sources, and may declare exposures
+  // (`sources:` is read by read_sources.ts, `unit_tests:` by read_unit_tests.ts).
   const described = modelYaml.map((file) => ({
     file,
-    entries: entriesOf(file, ["models", "exposures"]),
+    entries: entriesOf(file, ["models", "sources", "exposures"], ["unit_tests"]),
   }));
   return {
-    files: [...modelYaml, ...seedYaml, ...testYaml],
+    files: [...modelYaml, ...seedYaml, ...testYaml, ...snapshotYaml],
+    snapshots: snapshotYaml.flatMap(readSnapshots),
     models: described.flatMap(({ file, entries }) =>
       readModels(file, entries.filter((e) => e.path[0] === "models"))
     ),
@@ -430,5 +537,14 @@ export async function readYaml(config: EngineConfig, files: ProjectFiles): Promi
     ),
     seeds: seedYaml.flatMap(readSeeds),
     tests: testYaml.flatMap(readTestEntries),
+    unitTests: modelYaml.flatMap((f) =>
+      isRecord(f.data)
+        ? readUnitTests(f, f.data.unit_tests, {
+          root: config.root,
+          folders: [join(config.paths.tests, "fixtures")],
+        })
+        : []
+    ),
+    sources: modelYaml.flatMap(readSources),
   };
 }

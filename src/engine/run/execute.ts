@@ -14,10 +14,13 @@ import {
   varsMacro,
 } from "../compile/compile.ts";
 import { materialization, MATERIALIZATIONS } from "../materializations/index.ts";
+import { roleOf } from "../compile/compile_project.ts";
 import type { EventTimeRange } from "../materializations/materialization.ts";
+import { testStatus } from "../test_kinds/test_config.ts";
 import type { MacroFile } from "../types.ts";
 import { runHooks } from "./hooks.ts";
 import { type NodeResult, recordResults } from "./run_log.ts";
+import { runUnitTest } from "./run_unit_test.ts";
 
 /** What to run: compiled nodes and, for each, the plan nodes it waits for. */
 export interface Plan {
@@ -39,6 +42,11 @@ export interface ExecuteOptions {
   vars?: Readonly<Record<string, string>>;
   /** Node id to the file its executed SQL was written to (for error messages). */
   compiledPaths?: ReadonlyMap<string, string>;
+  /**
+   * `--fail-fast`: after the first node that errors (or test that fails),
+   * start no other node; the ones running finish, the others are skipped.
+   */
+  failFast?: boolean;
   /** Called when a node starts running. */
   onStart?: (node: CompiledNode) => void;
   /** Called when a node is done (including skipped nodes). */
@@ -127,14 +135,35 @@ async function runNode(
         rows: await s.count(node.sql),
       }));
     case "test": {
-      const failures = await wh.count(`CREATE OR REPLACE TABLE ${node.failures} AS\n${node.query}`);
-      if (failures === 0) return { status: "pass", rows: 0 };
+      if (node.unit) {
+        const outcome = await runUnitTest(wh, node.unit, { macros: options.macros ?? [] });
+        return {
+          status: outcome.passed ? "pass" : "fail",
+          rows: outcome.rows,
+          message: outcome.message,
+        };
+      }
+      const stored = node.config?.storeFailures !== false;
+      let failures: number;
+      if (stored) {
+        failures = await wh.count(`CREATE OR REPLACE TABLE ${node.failures} AS\n${node.query}`);
+      } else {
+        // Not stored: counted only, and no older failing rows left to mislead.
+        await wh.exec(`DROP TABLE IF EXISTS ${node.failures}`);
+        const rows = await wh.query(`SELECT count(*)::DOUBLE AS n FROM (\n${node.query}\n)`);
+        failures = Number(rows[0]?.n ?? 0);
+      }
+      const status = testStatus(failures, node.severity, node.config);
+      if (failures === 0 && status === "pass") return { status, rows: 0 };
+      const where = stored
+        ? `see wharf_failures.${node.name}`
+        : "not stored (store_failures: false)";
       return {
-        status: node.severity === "warn" ? "warn" : "fail",
+        status,
         rows: failures,
-        message: `${failures} failing row${
-          failures === 1 ? "" : "s"
-        }: see wharf_failures.${node.name}`,
+        message: `${failures} failing row${failures === 1 ? "" : "s"}${
+          status === "pass" ? " (within warn_if and error_if)" : ""
+        }: ${where}`,
       };
     }
     case "model": {
@@ -236,7 +265,11 @@ async function schedule(
   const pending = [...plan.nodes];
   const running = new Map<string, Promise<void>>();
   const ids = new Set(plan.nodes.map((n) => n.id));
+  let stoppedBy: string | undefined;
   const finish = (result: NodeResult) => {
+    if (options.failFast && !stoppedBy && ["error", "fail"].includes(result.status)) {
+      stoppedBy = result.id;
+    }
     status.set(result.id, result.status);
     results.push(result);
     options.onResult?.(result);
@@ -257,7 +290,7 @@ async function schedule(
       }
       finish({
         id: node.id,
-        kind: node.kind,
+        kind: roleOf(node),
         startedAt,
         endedAt: new Date(),
         compiledPath: options.compiledPaths?.get(node.id),
@@ -267,7 +300,31 @@ async function schedule(
     running.set(node.id, task.finally(() => running.delete(node.id)));
   };
 
+  const skip = (node: CompiledNode, message: string) => {
+    const now = new Date();
+    finish({
+      id: node.id,
+      kind: roleOf(node),
+      status: "skipped",
+      startedAt: now,
+      endedAt: now,
+      message,
+    });
+  };
+
   while (pending.length || running.size) {
+    if (stoppedBy) {
+      for (const node of pending.splice(0)) {
+        skip(
+          node,
+          `--fail-fast: the run stopped when "${stoppedBy}" ${
+            status.get(stoppedBy) === "fail" ? "failed" : "errored"
+          }`,
+        );
+      }
+      if (running.size) await Promise.race(running.values());
+      continue;
+    }
     let progressed = false;
     for (let i = 0; i < pending.length && running.size < options.threads; i++) {
       const node = pending[i]!;
@@ -285,15 +342,7 @@ async function schedule(
         : status.get(bad) === "skipped"
         ? "was skipped"
         : "failed";
-      const now = new Date();
-      finish({
-        id: node.id,
-        kind: node.kind,
-        status: "skipped",
-        startedAt: now,
-        endedAt: now,
-        message: `upstream "${bad}" ${why}`,
-      });
+      skip(node, `upstream "${bad}" ${why}`);
     }
     if (progressed && running.size < options.threads) continue;
     if (running.size) await Promise.race(running.values());

@@ -14,7 +14,8 @@ export type NodeStatus = "success" | "error" | "skipped" | "pass" | "fail" | "wa
 /** The outcome of one node in one run. */
 export interface NodeResult {
   id: string;
-  kind: "seed" | "model" | "test";
+  /** What the node is: `snapshot` for a model of `snapshots/`. */
+  kind: "seed" | "model" | "snapshot" | "test";
   status: NodeStatus;
   startedAt: Date;
   endedAt: Date;

@@ -16,6 +16,7 @@ import {
   PLAN_KINDS,
   planFor,
   type PlanKind,
+  roleOf,
   writeCompiled,
 } from "../compile/compile_project.ts";
 import type { CompiledNode } from "../compile/compile.ts";
@@ -28,6 +29,10 @@ import {
   formatEventTime,
   parseEventTime,
 } from "../materializations/incremental_strategies/batch_time.ts";
+import { dbtManifest, writeDbtManifest } from "../artifacts/dbt_manifest.ts";
+import { dbtRunResults, writeDbtRunResults } from "../artifacts/dbt_run_results.ts";
+import { readState, selectionState } from "../artifacts/state.ts";
+import { deferUpstreams } from "./defer_upstreams.ts";
 import { executePlan } from "./execute.ts";
 import { runHooks } from "./hooks.ts";
 import { finishRun, type NodeResult, recordResults, startRun } from "./run_log.ts";
@@ -38,6 +43,8 @@ export interface RunProjectOptions {
   db?: string;
   select?: readonly string[];
   exclude?: readonly string[];
+  /** `--selector NAME`: a selector of the project's `selectors.yml`. */
+  selector?: string;
   threads?: number;
   fullRefresh?: boolean;
   /**
@@ -50,6 +57,21 @@ export interface RunProjectOptions {
   eventTimeEnd?: string;
   /** Variables overriding the config's `vars`. */
   vars?: Record<string, string>;
+  /**
+   * `--state DIR`: an earlier run's target folder, for the `state:`,
+   * `result:` and `source_status:` selectors and `defer`.
+   */
+  state?: string;
+  /**
+   * `--defer`: a model, seed or snapshot the plan reads but does not run,
+   * and which this warehouse lacks, is copied from the state's warehouse
+   * (named in its run_results.json) before the run.
+   */
+  defer?: boolean;
+  /** `--fail-fast`: stop at the first error or failed test (see `ExecuteOptions.failFast`). */
+  failFast?: boolean;
+  /** `--empty`: build models with zero rows (see `CompileOptions.empty`). */
+  empty?: boolean;
   /** Called once the plan is known, before anything runs. */
   onPlan?: (nodes: readonly CompiledNode[]) => void;
   onStart?: (node: CompiledNode) => void;
@@ -66,6 +88,8 @@ export interface RunSummary {
   elapsedMs: number;
   /** Raw tables the skipped nodes need, not landed yet. */
   notLanded: string[];
+  /** With `defer`: the relations copied from the state's warehouse. */
+  deferred: string[];
 }
 
 /**
@@ -139,11 +163,13 @@ export async function inspectProject(config: EngineConfig, db: string): Promise<
 export async function compileWithWarehouse(
   config: EngineConfig,
   wh: Warehouse,
+  options: { empty?: boolean } = {},
 ): Promise<CompiledProject> {
   return compileProject(config, {
     sources: await listSources(wh),
     catalogs: await listCatalogs(wh),
     deferMissingSources: true,
+    empty: options.empty,
   });
 }
 
@@ -206,7 +232,7 @@ function eventTimeRange(options: RunProjectOptions): EventTimeRange | undefined 
  *
  * const root = await Deno.makeTempDir();
  * await Deno.mkdir(`${root}/models/marts`, { recursive: true });
- * await Deno.writeTextFile(`${root}/models/marts/members.sql`, "select 1 as member_id");
+ * await Deno.writeTextFile(`${root}/models/marts/members.sql`, "select 1 as id");
  * await Deno.writeTextFile(`${root}/models/marts/other.sql`, "select 2 as id");
  * const summary = await runProject("build", resolveEngineConfig(root, {}, []), { select: ["+marts.members"] });
  * assert.ok(summary.ok);
@@ -220,6 +246,7 @@ export async function runProject(
   options: RunProjectOptions = {},
 ): Promise<RunSummary> {
   const started = performance.now();
+  const startedAt = new Date();
   checkVars(config, options.vars);
   const eventTime = eventTimeRange(options);
   const wh = await openWarehouse(options.db ?? config.warehouse, {
@@ -233,10 +260,24 @@ export async function runProject(
     const cp = await compileWithWarehouse(
       { ...config, vars: { ...config.vars, ...options.vars } },
       wh,
+      { empty: options.empty },
     );
-    const ids = selectNodes(cp.graph, { select: options.select, exclude: options.exclude });
+    const runId = crypto.randomUUID();
+    // The state is read before this run's artifacts replace it (it may be this target/).
+    const state = options.state === undefined ? undefined : await readState(options.state);
+    // dbt's artifacts: the manifest of what was compiled, whatever runs next.
+    const manifest = await dbtManifest(cp, { invocationId: runId, startedAt });
+    await writeDbtManifest(config, manifest);
+    const ids = selectNodes(cp.graph, {
+      select: options.select,
+      exclude: options.exclude,
+      selector: options.selector,
+      selectors: cp.selectors,
+      project: cp.project,
+      state: state && await selectionState(cp, manifest, state, config.paths.target),
+    });
     const full = planFor(cp, ids, command);
-    if (options.select?.length && full.nodes.length === 0) {
+    if ((options.select?.length || options.selector) && full.nodes.length === 0 && ids.length > 0) {
       throw new UsageError(
         `The selection matches ${ids.length} node${ids.length === 1 ? "" : "s"} (${
           ids.slice(0, 3).join(", ")
@@ -259,14 +300,24 @@ export async function runProject(
     }
     // Nodes that need a raw table not landed yet are skipped, selected by
     // name or not, and the rest is built.
-    const blocked = blockedByMissingSources(cp, full.nodes.map((n) => n.id));
+    // (Unit tests read no warehouse data: they run on their given rows.)
+    const blocked = blockedByMissingSources(
+      cp,
+      full.nodes.filter((n) => !(n.kind === "test" && n.unit)).map((n) => n.id),
+    );
     const plan = { nodes: full.nodes.filter((n) => !blocked.has(n.id)), parents: full.parents };
+    if (options.defer && !state) {
+      throw new UsageError(
+        "--defer reads what this run does not build from an earlier run's warehouse: pass --state DIR (that run's target/ folder)",
+      );
+    }
+    const deferred = state && options.defer ? await deferUpstreams(wh, cp, plan.nodes, state) : [];
     options.onPlan?.(full.nodes);
     const compiledPaths = await writeCompiled(cp, plan.nodes);
-    const runId = crypto.randomUUID();
     const args = JSON.stringify({
       select: options.select ?? [],
       exclude: options.exclude ?? [],
+      ...(options.selector ? { selector: options.selector } : {}),
       fullRefresh: !!options.fullRefresh,
       ...(eventTime
         ? { eventTimeStart: options.eventTimeStart, eventTimeEnd: options.eventTimeEnd }
@@ -287,6 +338,7 @@ export async function runProject(
       threads: options.threads ?? config.threads,
       fullRefresh: options.fullRefresh,
       eventTime,
+      failFast: options.failFast,
       macros: command === "seed" ? [] : cp.project.macros,
       vars: { ...config.vars, ...options.vars },
       compiledPaths,
@@ -297,7 +349,7 @@ export async function runProject(
     for (const [id, missing] of blocked) {
       const result: NodeResult = {
         id,
-        kind: full.nodes.find((n) => n.id === id)!.kind,
+        kind: roleOf(full.nodes.find((n) => n.id === id)!),
         status: "skipped",
         startedAt: now,
         endedAt: now,
@@ -326,6 +378,28 @@ export async function runProject(
         errors + (ended ? 1 : 0),
       )
     );
+    await writeDbtRunResults(
+      config,
+      dbtRunResults(cp, results, {
+        invocationId: runId,
+        startedAt,
+        elapsedMs: performance.now() - started,
+        args: {
+          which: command,
+          warehouse: options.db ?? config.warehouse,
+          select: options.select ?? [],
+          exclude: options.exclude ?? [],
+          full_refresh: !!options.fullRefresh,
+          ...(eventTime
+            ? { event_time_start: options.eventTimeStart, event_time_end: options.eventTimeEnd }
+            : {}),
+          vars: options.vars ?? {},
+          ...(options.state === undefined ? {} : { state: state!.dir, defer: !!options.defer }),
+          ...(options.failFast ? { fail_fast: true } : {}),
+          ...(options.empty ? { empty: true } : {}),
+        },
+      }),
+    );
     if (ended) throw ended;
     return {
       runId,
@@ -334,6 +408,7 @@ export async function runProject(
       ok: errors === 0,
       elapsedMs: performance.now() - started,
       notLanded: [...new Set([...blocked.values()].flat())].sort(),
+      deferred,
     };
   } finally {
     wh.close();

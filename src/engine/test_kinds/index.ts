@@ -8,6 +8,7 @@ import { acceptedValues } from "./accepted_values.ts";
 import { expression } from "./expression.ts";
 import { notNull } from "./not_null.ts";
 import { relationships } from "./relationships.ts";
+import { rendered } from "./rendered.ts";
 import type { TestKind } from "./test_kind.ts";
 import { unique } from "./unique.ts";
 
@@ -18,6 +19,7 @@ export const TEST_KINDS: readonly TestKind[] = [
   acceptedValues,
   relationships,
   expression,
+  rendered,
 ];
 
 /** The test kind YAML calls `name`, or whose recorded kind is `name`. */

@@ -1,5 +1,5 @@
 /**
- * `relationships: { to: staging.stg_members, field: member_id }`: every
+ * `relationships: { to: staging.stg_customers, field: customer_id }`: every
  * non-NULL value of the column is a value of `field` in `to` (written as a
  * relation, a bare model name, or dbt's `ref('name')`).
  *

@@ -1,96 +1,148 @@
 /**
- * `GET /api/coalescence/{strategy}?member_id=…`: one answer from every
- * source that knows the member — landed (marts.member_benefits) and live
- * upstreams — combined by a strategy.
+ * `GET /api/coalescence/{strategy}?<key>=…`: one answer from every source
+ * that knows the key — landed (the rows of the model `serve.coalesce` names)
+ * and live upstreams — combined by a strategy. The key, the fields and the
+ * model are the project's (`serve.coalesce`); without it the routes answer
+ * 404 saying what to configure.
  *
  * @module
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { ConfigError } from "../../engine/errors.ts";
+import type { CoalesceSpec } from "../coalesce_config.ts";
 import type { AppDeps } from "../deps.ts";
 import { HttpError } from "../errors.ts";
+import { type Figures, MAX_AMOUNT, type Strategy } from "../strategies.ts";
+import { BUILTIN_STRATEGIES } from "../strategies/index.ts";
 import { UpstreamHealth } from "../upstream_health.ts";
+import { UpstreamAnswers } from "../upstream_answers.ts";
 import type { SourceAnswer } from "../upstreams.ts";
-
-const Benefits = z.object({
-  oop_max: z.number().int().openapi({
-    example: 500000,
-    description: "Out-of-pocket maximum, cents",
-  }),
-  remaining_oop_max: z.number().int().openapi({
-    example: 120000,
-    description: "What remains of it, cents",
-  }),
-  copay: z.number().int().openapi({ example: 2500, description: "Copay, cents" }),
-}).openapi("Benefits");
-
-const Explained = Benefits.extend({
-  strategy: z.string(),
-  sources: z.array(z.object({
-    source: z.string(),
-    status: z.enum(["ok", "unknown", "failed"]),
-    values: Benefits.optional(),
-    error: z.string().optional(),
-  })),
-}).openapi("ExplainedBenefits");
 
 const ErrorBody = z.object({ error: z.string() }).passthrough().openapi("Error");
 
-const route = createRoute({
-  method: "get",
-  path: "/api/coalescence/{strategy}",
-  summary: "Coalesced benefits of a member",
-  description:
-    "Asks every source (landed data and live upstreams) about the member and combines the answers. " +
-    "Strategies: default (largest oop_max and remaining_oop_max; largest copay, never above that remaining), " +
-    "max, min, avg (per field, rounded to the cent, halves away from zero), mode (most frequent per field; " +
-    "a tie goes to the smallest), and any registered in wharf.config.ts.",
-  request: {
-    params: z.object({ strategy: z.string().openapi({ example: "default" }) }),
-    query: z.object({
-      member_id: z.string().optional().openapi({ example: "75524163" }),
-      explain: z.enum(["true", "false"]).optional().openapi({
-        description: "Add which sources answered and how",
+/** What the built-in strategies do, for the API's description. */
+const BUILTIN_DOC: Record<string, string> = {
+  max: "max (per field)",
+  min: "min (per field)",
+  avg: "avg (per field, rounded to an integer, halves away from zero)",
+  mode: "mode (most frequent per field; a tie goes to the smallest)",
+};
+
+/** The route as the OpenAPI document describes it: the configured key and fields. */
+function describe(spec: CoalesceSpec, strategies: Readonly<Record<string, Strategy>>) {
+  const amount = (f: string) =>
+    z.number().int().min(0).max(MAX_AMOUNT).openapi({
+      description: `Column ${f} of ${spec.model}: an integer amount from 0 to ${MAX_AMOUNT}`,
+    });
+  const figures = z.object(Object.fromEntries(spec.fields.map((f) => [f, amount(f)])))
+    .openapi("Figures");
+  const explained = figures.extend({
+    strategy: z.string(),
+    sources: z.array(z.object({
+      source: z.string(),
+      status: z.enum(["ok", "unknown", "failed"]),
+      values: figures.optional(),
+      ...(spec.asOf
+        ? {
+          as_of: z.string().nullable().optional().openapi({
+            description: `A landed source's ${spec.asOf}`,
+          }),
+        }
+        : {}),
+      error: z.string().optional(),
+      timeout: z.boolean().optional(),
+    })),
+  }).openapi("ExplainedFigures");
+  const names = Object.keys(strategies);
+  const builtin = names.filter((n) => BUILTIN_STRATEGIES[n] === strategies[n]);
+  const own = names.filter((n) => !builtin.includes(n));
+  const label = labelOf(spec.key);
+  return createRoute({
+    method: "get",
+    path: "/api/coalescence/{strategy}",
+    summary: `Coalesced ${spec.fields.join(", ")} of a ${label}`,
+    description:
+      `Asks every source (the rows of ${spec.model} and live upstreams) about the ${label} and combines the answers. ` +
+      `Strategies: ${builtin.map((n) => BUILTIN_DOC[n] ?? n).join(", ")}${
+        own.length ? `; the project's own (wharf.config.ts): ${own.join(", ")}` : ""
+      }.`,
+    request: {
+      params: z.object({
+        strategy: names.length ? z.enum(names as [string, ...string[]]) : z.string(),
       }),
-    }),
-  },
-  responses: {
-    200: {
-      description: "The coalesced figures",
-      content: { "application/json": { schema: Benefits.or(Explained) } },
+      query: z.object({
+        [spec.key]: z.string().optional().openapi({
+          description: `The ${spec.key} to answer for (required)`,
+        }),
+        explain: z.enum(["true", "false"]).optional().openapi({
+          description: "Add which sources answered and how",
+        }),
+      }),
     },
-    400: {
-      description: "Unknown strategy or missing member_id",
-      content: { "application/json": { schema: ErrorBody } },
+    responses: {
+      200: {
+        description: "The coalesced figures",
+        content: { "application/json": { schema: figures.or(explained) } },
+      },
+      400: {
+        description: `Unknown strategy or missing ${spec.key}`,
+        content: { "application/json": { schema: ErrorBody } },
+      },
+      404: {
+        description: `Every source answered, and none knows the ${label}`,
+        content: { "application/json": { schema: ErrorBody } },
+      },
+      502: {
+        description:
+          `No source that answered knows the ${label}, and some failed: the answer is unknown (they are named)`,
+        content: { "application/json": { schema: ErrorBody } },
+      },
+      504: {
+        description: "As 502, when every failed source timed out",
+        content: { "application/json": { schema: ErrorBody } },
+      },
     },
-    404: {
-      description: "Every source answered, and none knows the member",
-      content: { "application/json": { schema: ErrorBody } },
-    },
-    502: {
-      description:
-        "No source that answered knows the member, and some failed: the answer is unknown (they are named)",
-      content: { "application/json": { schema: ErrorBody } },
-    },
-    504: {
-      description: "As 502, when every failed source timed out",
-      content: { "application/json": { schema: ErrorBody } },
-    },
-  },
-});
+  });
+}
 
 /**
- * The coalescing route group. The hot path reads its two parameters by
- * hand (both are plain strings, checked below) instead of through the
- * schema validator, which would halve its throughput; the schemas above
- * still document it in the OpenAPI spec.
+ * What messages call the thing a key names: the key without a trailing
+ * `_id` (`customer_id` → "customer"), underscores as spaces.
+ */
+function labelOf(key: string): string {
+  return key.replace(/_?id$/i, "").replaceAll("_", " ") || key;
+}
+
+/**
+ * The coalescing route group, for `deps.coalesce`; without it, routes that
+ * answer 404 saying what to configure. The hot path reads its parameters by
+ * hand (plain strings, checked below) instead of through the schema
+ * validator, which would halve its throughput; the schemas still document
+ * it in the OpenAPI spec.
  */
 export function coalesceRoutes(deps: AppDeps): OpenAPIHono {
   const app = new OpenAPIHono();
+  const spec = deps.coalesce;
+  if (!spec) {
+    const unconfigured = () => {
+      throw new HttpError(
+        404,
+        "Coalescing is not configured: name the model holding the sources' figures (one row per key and source), its key and its fields in wharf.config.ts, serve: { coalesce: { model, key, fields } }",
+      );
+    };
+    app.all("/api/coalescence", unconfigured);
+    app.all("/api/coalescence/*", unconfigured);
+    return app;
+  }
+  const { key, fields } = spec;
+  const label = labelOf(key);
   const health = deps.upstreamHealth ?? new UpstreamHealth();
-  app.openAPIRegistry.registerPath(route);
+  const upstreams = deps.upstreamAnswers ??
+    new UpstreamAnswers((u, value) => health.ask(u, spec, value, deps.upstreamOptions));
+  app.openAPIRegistry.registerPath(describe(spec, deps.strategies));
   app.get("/api/coalescence/:strategy", async (c) => {
     const name = c.req.param("strategy");
-    const memberId = c.req.query("member_id");
+    const value = c.req.query(key);
     const explain = c.req.query("explain");
     const strategy = Object.hasOwn(deps.strategies, name) ? deps.strategies[name] : undefined;
     if (!strategy) {
@@ -99,19 +151,17 @@ export function coalesceRoutes(deps: AppDeps): OpenAPIHono {
         `Unknown strategy "${name}": use one of ${Object.keys(deps.strategies).join(", ")}`,
       );
     }
-    if (!memberId || memberId.trim() === "") {
-      throw new HttpError(400, "Missing member_id: pass ?member_id=<id>");
+    if (!value || value.trim() === "") {
+      throw new HttpError(400, `Missing ${key}: pass ?${key}=<id>`);
     }
     const snapshot = deps.snapshot();
-    const landed = snapshot.benefits.get(memberId);
+    const landed = snapshot.landed.get(value);
     // The common case, landed data and no live upstreams: no lists to build.
     if (
       landed && deps.upstreams.length === 0 && explain !== "true" && landed.every((l) => !l.error)
     ) {
-      return c.json(
-        strategy(landed.length === 1 ? [landed[0]!.values] : landed.map((l) => l.values)),
-        200,
-      );
+      const answers = landed.length === 1 ? [landed[0]!.values] : landed.map((l) => l.values);
+      return c.json(checked(name, strategy(answers), fields), 200);
     }
     const answers: SourceAnswer[] = [];
     if (landed) {
@@ -119,7 +169,12 @@ export function coalesceRoutes(deps: AppDeps): OpenAPIHono {
         answers.push(
           l.error
             ? { source: `landed:${l.source}`, status: "failed", error: l.error, badValues: true }
-            : { source: `landed:${l.source}`, status: "ok", values: l.values },
+            : {
+              source: `landed:${l.source}`,
+              status: "ok",
+              values: l.values,
+              ...(l.asOf === undefined ? {} : { asOf: l.asOf }),
+            },
         );
       }
     } else if (snapshot.db) {
@@ -127,7 +182,7 @@ export function coalesceRoutes(deps: AppDeps): OpenAPIHono {
     }
     answers.push(
       ...await Promise.all(
-        deps.upstreams.map((u) => health.ask(u, memberId, deps.upstreamOptions)),
+        deps.upstreams.map((u) => upstreams.get(u, value)),
       ),
     );
     const shown = () => answers.map(publicAnswer);
@@ -141,8 +196,8 @@ export function coalesceRoutes(deps: AppDeps): OpenAPIHono {
         throw new HttpError(
           failed.every((f) => f.timeout) ? 504 : 502,
           failed.length === answers.length
-            ? `Every source failed for member ${memberId}: ${named}`
-            : `No source that answered knows member ${memberId}, and ${failed.length} ${
+            ? `Every source failed for ${label} ${value}: ${named}`
+            : `No source that answered knows ${label} ${value}, and ${failed.length} ${
               failed.length === 1 ? "source" : "sources"
             } failed, so the answer is unknown: ${named}`,
           { sources: shown() },
@@ -150,21 +205,64 @@ export function coalesceRoutes(deps: AppDeps): OpenAPIHono {
       }
       throw new HttpError(
         404,
-        `No info found for member ${memberId}`,
+        `No info found for ${label} ${value}`,
         explain === "true" ? { sources: shown() } : {},
       );
     }
-    const result = strategy(ok);
+    const result = checked(name, strategy(ok), fields);
     if (explain === "true") return c.json({ ...result, strategy: name, sources: shown() }, 200);
     return c.json(result, 200);
   });
   return app;
 }
 
+/** What is wrong with a strategy's answer, or undefined when it is exactly the fields, as numbers. */
+function answerProblem(result: unknown, fields: readonly string[]): string | undefined {
+  if (result === null || typeof result !== "object") return JSON.stringify(result);
+  const r = result as Record<string, unknown>;
+  const bad = fields.find((f) => typeof r[f] !== "number" || !Number.isFinite(r[f]));
+  if (bad === undefined) {
+    const extra = Object.keys(r).find((k) => !fields.includes(k));
+    return extra === undefined ? undefined : `a field "${extra}" it should not have`;
+  }
+  const v = r[bad];
+  return `${bad} ${typeof v === "number" ? v : JSON.stringify(v) ?? "missing"}`;
+}
+
+/**
+ * `result` when it is exactly the configured fields, each a finite number.
+ *
+ * @throws {ConfigError} naming the strategy otherwise (a bug of the
+ * project's strategy: the server logs it and answers 500).
+ */
+function checked(name: string, result: unknown, fields: readonly string[]): Figures {
+  const problem = answerProblem(result, fields);
+  if (problem === undefined) return result as Figures;
+  throw new ConfigError(
+    `Strategy "${name}" answered ${problem}: a strategy answers a number for each of ${
+      fields.join(", ")
+    } (serve.coalesce.fields) and nothing else`,
+  );
+}
+
 /** A source's answer as the API shows it: no internal flags. */
 function publicAnswer(a: SourceAnswer): Record<string, unknown> {
-  if (a.status === "ok") return { source: a.source, status: a.status, values: a.values };
-  if (a.status === "unknown") return { source: a.source, status: a.status };
+  if (a.status === "ok") {
+    return {
+      source: a.source,
+      status: a.status,
+      values: a.values,
+      ...(a.asOf === undefined ? {} : { as_of: a.asOf }),
+      ...(a.ageMs === undefined ? {} : { cached_ms_ago: a.ageMs }),
+    };
+  }
+  if (a.status === "unknown") {
+    return {
+      source: a.source,
+      status: a.status,
+      ...(a.ageMs === undefined ? {} : { cached_ms_ago: a.ageMs }),
+    };
+  }
   return {
     source: a.source,
     status: a.status,

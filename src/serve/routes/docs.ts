@@ -7,6 +7,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import type { CoalesceSpec } from "../coalesce_config.ts";
 
 const ASSETS: Record<string, string> = {
   "swagger-ui.css": "text/css; charset=utf-8",
@@ -37,8 +38,16 @@ const PAGE = `<!doctype html>
 
 const INIT = `window.ui = SwaggerUIBundle({ url: "/openapi.json", dom_id: "#ui" });`;
 
-/** Mounts `/openapi.json` and `/docs/api` on `app`. */
-export function mountDocs(app: OpenAPIHono, version: string): void {
+/**
+ * Mounts `/openapi.json` and `/docs/api` on `app`. The description says
+ * what `coalesce` (`serve.coalesce`) answers, or that coalescing is not
+ * configured.
+ */
+export function mountDocs(
+  app: OpenAPIHono,
+  version: string,
+  coalesce: CoalesceSpec | undefined,
+): void {
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
     scheme: "bearer",
@@ -48,8 +57,11 @@ export function mountDocs(app: OpenAPIHono, version: string): void {
     info: {
       title: "wharf API",
       version,
-      description:
-        "Coalesced member benefits, upload ingestion and read-only access to the models.",
+      description: coalesce
+        ? `Coalesced ${
+          coalesce.fields.join(", ")
+        } per ${coalesce.key} from several sources (${coalesce.model} and live upstreams), upload ingestion and read-only access to the models.`
+        : "Upload ingestion and read-only access to the models. Coalescing is not configured (serve.coalesce in wharf.config.ts): there is no /api/coalescence.",
     },
   });
   app.get("/docs/api", (c) => c.html(PAGE));

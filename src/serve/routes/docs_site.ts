@@ -8,6 +8,7 @@
 import { Hono } from "hono";
 import { buildManifest, type Manifest } from "../../docs/manifest.ts";
 import { renderSite } from "../../docs/site.ts";
+import { apiNodes } from "../api_nodes.ts";
 import type { AppDeps } from "../deps.ts";
 import type { Snapshot } from "../snapshot.ts";
 
@@ -15,12 +16,15 @@ import type { Snapshot } from "../snapshot.ts";
 export function docsSiteRoutes(deps: AppDeps): Hono {
   const app = new Hono();
   let cache: { for?: Snapshot; manifest?: Promise<Manifest | undefined> } = {};
+  const nodes = apiNodes(deps.coalesce);
   const manifest = () => {
     const snapshot = deps.snapshot();
     if (cache.for !== snapshot || !cache.manifest) {
       cache = {
         for: snapshot,
-        manifest: deps.project().then((cp) => cp ? buildManifest(cp, snapshot.db) : undefined),
+        manifest: deps.project().then((cp) =>
+          cp ? buildManifest(cp, snapshot.db, { apiNodes: nodes }) : undefined
+        ),
       };
     }
     return cache.manifest!;

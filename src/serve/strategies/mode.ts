@@ -7,7 +7,7 @@ import { perField, type Strategy } from "../strategies.ts";
 
 /**
  * The most frequent value; a tie goes to the smallest of the tied values
- * (the conservative reading for money a member owes or has left).
+ * (the conservative reading of an amount owed or left).
  *
  * @example
  * ```ts

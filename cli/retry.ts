@@ -1,0 +1,62 @@
+/**
+ * `wharf retry`: rerun what the last build, run, test or seed did not get
+ * through (nodes that errored or failed, and those skipped because of them),
+ * with that command's options, from its `target/run_results.json`.
+ *
+ * @module
+ */
+import { Command } from "commander";
+import { join } from "node:path";
+import type { PlanKind } from "../src/engine/compile/compile_project.ts";
+import { projectConfig } from "./context.ts";
+import { runNodes } from "./run_nodes.ts";
+
+const RETRIED = ["error", "fail", "skipped", "runtime error"];
+
+/** The `retry` command. */
+export function retryCommand(): Command {
+  return new Command("retry")
+    .description(
+      "Rerun the nodes the last build/run/test/seed did not get through (errored, failed, skipped because of them), with its options",
+    )
+    .option("--threads <n>", "models built at the same time (default: the last run's)")
+    .action(async (opts: { threads?: string }, self: Command) => {
+      const { UsageError } = await import("../src/engine/errors.ts");
+      const config = await projectConfig(self);
+      const file = join(config.paths.target, "run_results.json");
+      let last: {
+        results: { status: string }[];
+        args?: { which?: string; exclude?: string[]; full_refresh?: boolean; vars?: object };
+      };
+      try {
+        last = JSON.parse(await Deno.readTextFile(file));
+      } catch (err) {
+        if (!(err instanceof Deno.errors.NotFound)) throw err;
+        throw new UsageError(
+          `Nothing to retry: ${file} is not there (build, run, test and seed write it)`,
+        );
+      }
+      const which = last.args?.which;
+      if (!["build", "run", "test", "seed"].includes(String(which))) {
+        throw new UsageError(
+          `Cannot retry ${file}: it is not from wharf's build, run, test or seed (its args.which is ${
+            JSON.stringify(which ?? null)
+          })`,
+        );
+      }
+      const left = last.results.filter((r) => RETRIED.includes(r.status)).length;
+      if (left === 0) {
+        console.log(
+          `Nothing to retry: the last \`wharf ${which}\` had no node that errored, failed or was skipped.`,
+        );
+        return;
+      }
+      await runNodes(which as PlanKind, self, {
+        select: ["result:error", "result:fail", "result:skipped"],
+        state: config.paths.target,
+        fullRefresh: last.args?.full_refresh,
+        vars: Object.entries(last.args?.vars ?? {}).map(([k, v]) => `${k}=${v}`),
+        threads: opts.threads,
+      });
+    });
+}

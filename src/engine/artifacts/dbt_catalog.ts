@@ -1,0 +1,118 @@
+/**
+ * dbt's `target/catalog.json` (schema v1): the relations of the project's
+ * models, seeds and sources as the warehouse has them (table or view,
+ * columns with their DuckDB types in order), keyed by unique id. What
+ * `dbt docs generate` writes beside the manifest.
+ *
+ * @module
+ */
+import type { CompiledProject } from "../compile/compile_project.ts";
+import type { EngineConfig } from "../config.ts";
+import { splitRelation } from "../db/sql.ts";
+import type { Warehouse } from "../db/warehouse.ts";
+import {
+  artifactMetadata,
+  databaseName,
+  DBT_SCHEMAS,
+  uniqueIds,
+  writeArtifact,
+} from "./dbt_manifest.ts";
+
+/** The catalog, as JSON. */
+export interface DbtCatalog {
+  metadata: Record<string, unknown>;
+  nodes: Record<string, CatalogTable>;
+  sources: Record<string, CatalogTable>;
+  errors: string[] | null;
+}
+
+/** A relation of the catalog. */
+export interface CatalogTable {
+  metadata: {
+    type: string;
+    schema: string;
+    name: string;
+    database: string;
+    comment: string | null;
+    owner: string | null;
+  };
+  columns: Record<string, { type: string; index: number; name: string; comment: string | null }>;
+  stats: Record<string, unknown>;
+  unique_id: string;
+}
+
+/**
+ * Reads the catalog of `cp`'s relations from `wh` (undefined: nothing built,
+ * an empty catalog). Relations not built yet are left out, as dbt does.
+ */
+export async function dbtCatalog(
+  cp: CompiledProject,
+  wh: Warehouse | undefined,
+  options: { invocationId: string; startedAt: Date },
+): Promise<DbtCatalog> {
+  const ids = uniqueIds(cp);
+  const database = databaseName(cp.project.config);
+  const columns = new Map<string, { type: string; name: string; index: number }[]>();
+  const types = new Map<string, string>();
+  if (wh) {
+    const rel =
+      "CASE WHEN t.table_catalog = current_database() THEN '' ELSE t.table_catalog || '.' END || t.table_schema || '.' || t.table_name";
+    for (
+      const r of await wh.query(
+        `SELECT lower(${rel}) AS rel, t.table_type AS type, c.column_name AS name, c.data_type AS data_type, c.ordinal_position::INTEGER AS pos
+         FROM information_schema.tables t
+         JOIN information_schema.columns c USING (table_catalog, table_schema, table_name)
+         ORDER BY rel, pos`,
+      )
+    ) {
+      const id = String(r.rel);
+      types.set(id, String(r.type));
+      const list = columns.get(id) ?? [];
+      list.push({ name: String(r.name), type: String(r.data_type), index: Number(r.pos) });
+      columns.set(id, list);
+    }
+  }
+  const nodes: Record<string, CatalogTable> = {};
+  const sources: Record<string, CatalogTable> = {};
+  for (const n of cp.graph.nodes.values()) {
+    if (n.kind !== "model" && n.kind !== "seed" && n.kind !== "source") continue;
+    const cols = columns.get(n.id);
+    if (!cols) continue;
+    const { catalog, schema, name } = splitRelation(n.id);
+    const table: CatalogTable = {
+      metadata: {
+        type: types.get(n.id)!,
+        schema,
+        name,
+        database: catalog ?? database,
+        comment: null,
+        owner: null,
+      },
+      columns: Object.fromEntries(
+        cols.map((c) => [c.name, { type: c.type, index: c.index, name: c.name, comment: null }]),
+      ),
+      stats: {
+        has_stats: {
+          id: "has_stats",
+          label: "Has Stats?",
+          value: false,
+          include: false,
+          description: "Indicates whether there are statistics for this table",
+        },
+      },
+      unique_id: ids.get(n.id)!,
+    };
+    (n.kind === "source" ? sources : nodes)[table.unique_id] = table;
+  }
+  return {
+    metadata: artifactMetadata(DBT_SCHEMAS.catalog, options),
+    nodes,
+    sources,
+    errors: null,
+  };
+}
+
+/** Writes `catalog` to `<target>/catalog.json`; returns the file's path. */
+export function writeDbtCatalog(config: EngineConfig, catalog: DbtCatalog): Promise<string> {
+  return writeArtifact(config, "catalog.json", catalog);
+}

@@ -1,0 +1,580 @@
+/**
+ * dbt's `target/manifest.json` (schema v12) for any wharf project, dbt or
+ * plain SQL: every model, seed, test, source and macro with its unique id
+ * (`model.<project>.<name>`), file, checksum, config, columns, raw and
+ * compiled SQL, dependencies, and the parent and child maps. Tools that read
+ * dbt's artifacts (docs viewers, observability, orchestrators) read it, and
+ * `--state` compares two of them.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { basename, extname, join, relative } from "node:path";
+import type { CompiledProject } from "../compile/compile_project.ts";
+import type { EngineConfig } from "../config.ts";
+import { quoteIdent, splitRelation } from "../db/sql.ts";
+import type { ColumnDoc, ProjectNode } from "../types.ts";
+
+/** The dbt version whose artifacts wharf writes (manifest v12, run results v6, catalog v1). */
+export const DBT_VERSION = "1.9.0";
+
+/** Where dbt publishes each artifact's JSON schema; the `dbt_schema_version` of each. */
+export const DBT_SCHEMAS = {
+  manifest: "https://schemas.getdbt.com/dbt/manifest/v12.json",
+  runResults: "https://schemas.getdbt.com/dbt/run-results/v6.json",
+  catalog: "https://schemas.getdbt.com/dbt/catalog/v1.json",
+} as const;
+
+/** A node of the manifest, as JSON. */
+export type ManifestEntry = Record<string, unknown> & {
+  unique_id: string;
+  resource_type: string;
+  name: string;
+};
+
+/** A macro of the manifest, as JSON. */
+export interface ManifestMacro {
+  unique_id: string;
+  name: string;
+  macro_sql: string;
+  [key: string]: unknown;
+}
+
+/** The manifest, as JSON (the parts wharf fills in). */
+export interface DbtManifest {
+  metadata: Record<string, unknown>;
+  nodes: Record<string, ManifestEntry>;
+  sources: Record<string, ManifestEntry>;
+  macros: Record<string, ManifestMacro>;
+  parent_map: Record<string, string[]>;
+  child_map: Record<string, string[]>;
+  [key: string]: unknown;
+}
+
+/** Options of {@linkcode dbtManifest}. */
+export interface DbtManifestOptions {
+  /** The invocation's id (a UUID), shared with run_results.json. */
+  invocationId: string;
+  /** When the invocation started. */
+  startedAt: Date;
+}
+
+/** The project's name as dbt packages are named: the dbt project's, or the wharf project's. */
+export function packageName(config: EngineConfig): string {
+  return config.dbt?.project ?? (config.name.toLowerCase().replace(/[^a-z0-9_]+/g, "_") || "wharf");
+}
+
+/** The warehouse's database name as dbt-duckdb gives it: its file name without extension. */
+export function databaseName(config: EngineConfig): string {
+  if (config.dbt) return config.dbt.target.database;
+  const spec = config.warehouse.replace(/^(md|ducklake):/, "");
+  return basename(spec, extname(spec)).replace(/^:|:$/g, "") || "memory";
+}
+
+/** The `metadata` every artifact starts with. */
+export function artifactMetadata(
+  schema: string,
+  options: { invocationId: string; startedAt: Date },
+): Record<string, unknown> {
+  return {
+    dbt_schema_version: schema,
+    dbt_version: DBT_VERSION,
+    generated_at: new Date().toISOString(),
+    invocation_id: options.invocationId,
+    invocation_started_at: options.startedAt.toISOString(),
+    env: {},
+  };
+}
+
+/** SHA-256 of a text, in hex. */
+export function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/** The name dbt gives a node: a model's file name (its relation may have another alias). */
+function dbtName(n: ProjectNode): string {
+  if (n.kind === "model") return basename(n.path, ".sql");
+  if (n.kind === "seed") return basename(n.path, ".csv");
+  return n.name;
+}
+
+/**
+ * The unique id of each node of the project, by wharf id: `model.<project>.<name>`,
+ * `seed.…`, `test.…`, `source.<project>.<source>.<table>` (a plain project's
+ * sources are named by their schema: `source.<project>.raw.<table>`). Two
+ * models of one name in different layers of a plain project are told apart
+ * by their layer: `model.<project>.<layer>.<name>`.
+ */
+export function uniqueIds(cp: CompiledProject): Map<string, string> {
+  const pkg = packageName(cp.project.config);
+  const out = new Map<string, string>();
+  const names = new Map<string, number>();
+  for (const n of cp.graph.nodes.values()) {
+    if (n.kind === "model") names.set(dbtName(n), (names.get(dbtName(n)) ?? 0) + 1);
+  }
+  const tables = new Map((cp.project.sourceTables ?? []).map((t) => [t.relation, t]));
+  for (const n of cp.graph.nodes.values()) {
+    switch (n.kind) {
+      case "model": {
+        const name = dbtName(n);
+        out.set(n.id, `model.${pkg}.${names.get(name)! > 1 ? `${n.layer}.` : ""}${name}`);
+        break;
+      }
+      case "seed":
+        out.set(n.id, `seed.${pkg}.${dbtName(n)}`);
+        break;
+      case "source": {
+        const t = tables.get(n.id);
+        const { catalog, schema, name } = splitRelation(n.id);
+        out.set(
+          n.id,
+          t
+            ? `source.${pkg}.${t.source}.${t.table}`
+            : `source.${pkg}.${catalog ? `${catalog}.` : ""}${schema}.${name}`,
+        );
+        break;
+      }
+      default:
+        out.set(n.id, `test.${pkg}.${n.name}`);
+    }
+  }
+  return out;
+}
+
+/**
+ * The macros a text calls (by name, or named in a string as `adapter.dispatch`
+ * does: then its `duckdb__` and `default__` forms), with the macros they call.
+ */
+function macrosCalled(text: string, macros: ReadonlyMap<string, ManifestMacro>): string[] {
+  const found = new Set<string>();
+  const visit = (body: string) => {
+    for (const m of macros.values()) {
+      if (found.has(m.unique_id)) continue;
+      const name = m.name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      // `adapter.dispatch('x')` calls duckdb__x or default__x.
+      const dispatched = /^(?:duckdb|default)__(.+)$/.exec(name)?.[1];
+      const re = `\\b${name}\\s*\\(|['"]${dispatched ?? name}['"]`;
+      if (new RegExp(re, "i").test(body)) {
+        found.add(m.unique_id);
+        visit(m.macro_sql);
+      }
+    }
+  };
+  visit(text);
+  return [...found].sort();
+}
+
+/** The project's macros: dbt's Jinja macros (one per `{% macro %}`), or each DuckDB macro of `sql/macros/`. */
+function macroEntries(cp: CompiledProject, pkg: string): Map<string, ManifestMacro> {
+  const out = new Map<string, ManifestMacro>();
+  const add = (name: string, path: string, sql: string, root: string) => {
+    out.set(`macro.${pkg}.${name}`, {
+      unique_id: `macro.${pkg}.${name}`,
+      name,
+      resource_type: "macro",
+      package_name: pkg,
+      path: relative(root, path) || path,
+      original_file_path: path,
+      macro_sql: sql,
+      depends_on: { macros: [] },
+      description: "",
+      meta: {},
+      docs: { show: true, node_color: null },
+      patch_path: null,
+      arguments: [],
+      created_at: 0,
+      supported_languages: ["sql"],
+    });
+  };
+  const { project } = cp;
+  const root = project.config.dbt?.paths.macros[0] ?? relative(
+    project.config.root,
+    project.config.paths.macros,
+  );
+  for (const file of project.templateMacros ?? []) {
+    const re = /\{%-?\s*macro\s+([A-Za-z_]\w*)\s*\(/g;
+    for (const m of file.text.matchAll(re)) {
+      const end = /\{%-?\s*endmacro\s*-?%\}/.exec(file.text.slice(m.index));
+      const sql = end
+        ? file.text.slice(m.index, m.index + end.index + end[0].length)
+        : file.text.slice(m.index);
+      add(m[1]!, file.path, sql, root);
+    }
+  }
+  for (const file of project.macros) {
+    const re =
+      /create\s+(?:or\s+replace\s+)?(?:temp(?:orary)?\s+)?macro\s+(?:"?\w+"?\.)?"?(\w+)"?/gi;
+    for (const m of file.sql.matchAll(re)) add(m[1]!.toLowerCase(), file.path, file.sql, root);
+  }
+  // Each macro's own calls.
+  for (const m of out.values()) {
+    const others = new Map([...out].filter(([id]) => id !== m.unique_id));
+    m.depends_on = { macros: macrosCalled(m.macro_sql, others) };
+  }
+  return out;
+}
+
+function columnsOf(columns: readonly ColumnDoc[]): Record<string, unknown> {
+  return Object.fromEntries(
+    columns.map((c) => [c.name, {
+      name: c.name,
+      description: c.description,
+      meta: {},
+      data_type: null,
+      constraints: [],
+      quote: null,
+      tags: [],
+    }]),
+  );
+}
+
+/** A file's text, or "" when it cannot be read (a node whose file is gone). */
+async function readText(root: string, path: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path.startsWith("/") ? path : join(root, path));
+  } catch {
+    return "";
+  }
+}
+
+/** The JSON test name dbt gives a wharf test kind. */
+function testName(kind: string): string {
+  return kind === "expression" ? "expression_is_true" : kind;
+}
+
+/**
+ * Builds the manifest of a compiled project.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolveEngineConfig } from "../config.ts";
+ * import { compileProject } from "../compile/compile_project.ts";
+ * import { dbtManifest } from "./dbt_manifest.ts";
+ *
+ * const root = await Deno.makeTempDir();
+ * await Deno.mkdir(`${root}/models/marts`, { recursive: true });
+ * await Deno.writeTextFile(`${root}/models/marts/a.sql`, "select 1 as id");
+ * await Deno.writeTextFile(`${root}/models/marts/b.sql`, "select * from marts.a");
+ * const cp = await compileProject(resolveEngineConfig(root, { name: "shop" }, []));
+ * const m = await dbtManifest(cp, { invocationId: crypto.randomUUID(), startedAt: new Date() });
+ * assert.deepEqual(m.parent_map["model.shop.b"], ["model.shop.a"]);
+ * await Deno.remove(root, { recursive: true });
+ * ```
+ */
+export async function dbtManifest(
+  cp: CompiledProject,
+  options: DbtManifestOptions,
+): Promise<DbtManifest> {
+  const { project, graph } = cp;
+  const config = project.config;
+  const pkg = packageName(config);
+  const database = databaseName(config);
+  const ids = uniqueIds(cp);
+  const uid = (id: string) => ids.get(id)!;
+  const macros = macroEntries(cp, pkg);
+  const dbtPaths = config.dbt?.paths;
+  /** A node's path relative to the folder of its kind, and its fqn. */
+  const place = (path: string, kind: "model" | "seed" | "test"): [string, string[]] => {
+    const roots = kind === "model"
+      ? dbtPaths?.models ?? [relative(config.root, config.paths.models)]
+      : kind === "seed"
+      ? dbtPaths?.seeds ?? [relative(config.root, config.paths.models)]
+      : dbtPaths?.tests ?? [relative(config.root, config.paths.tests)];
+    const root = roots.find((r) => path.startsWith(`${r}/`));
+    const rel = root ? path.slice(root.length + 1) : path;
+    const parts = rel.replace(/\.(sql|csv)$/, "").split("/");
+    return [rel, [pkg, ...parts]];
+  };
+  const relationName = (id: string) => {
+    const { catalog, schema, name } = splitRelation(id);
+    return [catalog ?? database, schema, name].map(quoteIdent).join(".");
+  };
+  const common = (n: ProjectNode) => {
+    const { catalog, schema, name } = splitRelation(n.id);
+    return {
+      database: catalog ?? database,
+      schema,
+      alias: name,
+      package_name: pkg,
+      unique_id: uid(n.id),
+      meta: {},
+      group: null,
+      docs: { show: true, node_color: null },
+      patch_path: null,
+      build_path: null,
+      unrendered_config: {},
+      created_at: options.startedAt.getTime() / 1000,
+      config_call_dict: {},
+      unrendered_config_call_dict: {},
+      doc_blocks: [],
+    };
+  };
+  const dependsOn = (id: string, code: string) => ({
+    macros: macrosCalled(code, macros),
+    nodes: (graph.parents.get(id) ?? []).map(uid),
+  });
+  const refsAndSources = (id: string) => {
+    const refs: { name: string; package: null; version: null }[] = [];
+    const sources: string[][] = [];
+    for (const p of graph.parents.get(id) ?? []) {
+      const u = uid(p).split(".");
+      if (u[0] === "source") sources.push(u.slice(2));
+      else refs.push({ name: u.slice(2).join("."), package: null, version: null });
+    }
+    return { refs, sources, metrics: [], functions: [] };
+  };
+  const compiledFields = (code: string | undefined) => ({
+    compiled_path: null,
+    compiled: code !== undefined,
+    compiled_code: code ?? null,
+    extra_ctes_injected: true,
+    extra_ctes: [],
+    contract: { enforced: false, alias_types: true, checksum: null },
+  });
+
+  const nodes: Record<string, ManifestEntry> = {};
+  const sources: Record<string, ManifestEntry> = {};
+  for (const id of graph.order) {
+    const n = graph.nodes.get(id)!;
+    const compiled = cp.compiled.get(id);
+    switch (n.kind) {
+      case "model": {
+        const raw = await readText(config.root, n.path);
+        const [path, fqn] = place(n.path, "model");
+        const materialized = compiled?.kind === "model" && compiled.materialized !== "table"
+          ? compiled.materialized
+          : n.config.materialized;
+        nodes[uid(id)] = {
+          ...common(n),
+          name: dbtName(n),
+          resource_type: "model",
+          path,
+          original_file_path: n.path,
+          fqn,
+          checksum: { name: "sha256", checksum: sha256(raw) },
+          config: {
+            ...n.config.options,
+            enabled: n.config.enabled,
+            materialized,
+            tags: n.config.tags,
+            unique_key: n.config.uniqueKey.length ? n.config.uniqueKey : null,
+            meta: {},
+            docs: { show: true, node_color: null },
+          },
+          tags: n.config.tags,
+          description: n.description,
+          columns: columnsOf(n.columns),
+          relation_name: materialized === "ephemeral" ? null : relationName(id),
+          raw_code: raw,
+          language: "sql",
+          ...refsAndSources(id),
+          depends_on: dependsOn(id, raw),
+          ...compiledFields(compiled?.kind === "model" ? compiled.select : n.sql),
+          access: "protected",
+          constraints: [],
+          version: null,
+          latest_version: null,
+          deprecation_date: null,
+          primary_key: n.config.uniqueKey,
+        };
+        break;
+      }
+      case "seed": {
+        const raw = await readText(config.root, n.path);
+        const [path, fqn] = place(n.path, "seed");
+        nodes[uid(id)] = {
+          ...common(n),
+          name: dbtName(n),
+          resource_type: "seed",
+          path,
+          original_file_path: n.path,
+          fqn,
+          checksum: { name: "sha256", checksum: sha256(raw) },
+          config: {
+            enabled: true,
+            materialized: "seed",
+            tags: n.tags,
+            column_types: n.columnTypes,
+            meta: {},
+            docs: { show: true, node_color: null },
+          },
+          tags: n.tags,
+          description: n.description,
+          columns: columnsOf(n.columns),
+          relation_name: relationName(id),
+          raw_code: "",
+          root_path: config.root,
+          depends_on: { macros: [] },
+        };
+        break;
+      }
+      case "generic_test":
+      case "singular_test": {
+        const generic = n.kind === "generic_test";
+        const raw = generic
+          ? `{{ test_${testName(n.test.kind)}(**_dbt_generic_test_kwargs) }}`
+          : await readText(config.root, n.path);
+        const file = generic ? n.location.file : n.path;
+        const [path, fqn] = generic
+          ? [`${n.name}.sql`, [pkg, ...place(file, "model")[1].slice(1, -1), n.name]]
+          : place(file, "test");
+        const code = compiled?.kind === "test" ? compiled.query : undefined;
+        nodes[uid(id)] = {
+          ...common(n),
+          database,
+          schema: "wharf_failures",
+          alias: n.name,
+          name: n.name,
+          resource_type: "test",
+          path,
+          original_file_path: file,
+          fqn,
+          checksum: { name: "sha256", checksum: sha256(generic ? JSON.stringify(n.test) : raw) },
+          config: {
+            enabled: true,
+            materialized: "test",
+            severity: n.severity.toUpperCase(),
+            tags: [],
+            meta: {},
+            schema: "wharf_failures",
+            store_failures: true,
+          },
+          tags: [],
+          description: generic ? "" : n.description,
+          columns: {},
+          relation_name: null,
+          raw_code: raw,
+          language: "sql",
+          ...refsAndSources(id),
+          depends_on: dependsOn(id, raw),
+          ...compiledFields(code),
+          ...(generic
+            ? {
+              column_name: n.test.column ?? null,
+              file_key_name: `${
+                graph.nodes.get(n.attachedTo)?.kind === "source" ? "sources" : "models"
+              }.${dbtName(graph.nodes.get(n.attachedTo) ?? n)}`,
+              attached_node: graph.nodes.get(n.attachedTo)?.kind === "source"
+                ? null
+                : uid(n.attachedTo),
+              test_metadata: {
+                name: testName(n.test.kind),
+                kwargs: {
+                  ...n.test.args,
+                  ...(n.test.column ? { column_name: n.test.column } : {}),
+                },
+                namespace: null,
+              },
+            }
+            : {}),
+        };
+        break;
+      }
+      case "source": {
+        const table = project.sourceTables?.find((t) => t.relation === id);
+        const { catalog, schema, name } = splitRelation(id);
+        const [, , ...rest] = uid(id).split(".");
+        const sourceName = table?.source ?? rest.slice(0, -1).join(".");
+        sources[uid(id)] = {
+          database: catalog ?? database,
+          schema,
+          name: table?.table ?? name,
+          resource_type: "source",
+          package_name: pkg,
+          path: table?.path ?? "",
+          original_file_path: table?.path ?? "",
+          unique_id: uid(id),
+          fqn: [pkg, sourceName, table?.table ?? name],
+          source_name: sourceName,
+          source_description: "",
+          loader: "",
+          identifier: name,
+          quoting: { database: null, schema: null, identifier: null, column: null },
+          loaded_at_field: null,
+          freshness: null,
+          external: null,
+          description: table?.description ?? "",
+          columns: columnsOf(table?.columns ?? []),
+          meta: {},
+          source_meta: {},
+          tags: [],
+          config: { enabled: true, meta: {}, tags: [] },
+          patch_path: null,
+          unrendered_config: {},
+          relation_name: relationName(id),
+          created_at: options.startedAt.getTime() / 1000,
+          doc_blocks: [],
+        };
+        break;
+      }
+    }
+  }
+
+  const parentMap: Record<string, string[]> = {};
+  const childMap: Record<string, string[]> = {};
+  for (const id of graph.order) {
+    parentMap[uid(id)] = (graph.parents.get(id) ?? []).map(uid);
+    childMap[uid(id)] = (graph.children.get(id) ?? []).map(uid).sort();
+  }
+  for (const m of macros.keys()) childMap[m] ??= [];
+  return {
+    metadata: {
+      ...artifactMetadata(DBT_SCHEMAS.manifest, options),
+      project_name: pkg,
+      project_id: createHash("md5").update(pkg).digest("hex"),
+      user_id: null,
+      send_anonymous_usage_stats: false,
+      adapter_type: "duckdb",
+    },
+    nodes,
+    sources,
+    macros: Object.fromEntries(macros),
+    docs: {},
+    exposures: {},
+    metrics: {},
+    groups: {},
+    selectors: {},
+    disabled: {},
+    parent_map: parentMap,
+    child_map: childMap,
+    group_map: {},
+    saved_queries: {},
+    semantic_models: {},
+    unit_tests: {},
+  };
+}
+
+/**
+ * Writes an artifact to `<target>/<name>` whole or not at all (a killed run
+ * leaves the previous file): into a temporary file, then renamed.
+ *
+ * @returns the file's path.
+ */
+export async function writeArtifact(
+  config: EngineConfig,
+  name: string,
+  value: unknown,
+): Promise<string> {
+  await Deno.mkdir(config.paths.target, { recursive: true });
+  const file = join(config.paths.target, name);
+  const temporary = `${file}.${Deno.pid}.tmp`;
+  await Deno.writeTextFile(temporary, JSON.stringify(value));
+  await Deno.rename(temporary, file);
+  return file;
+}
+
+/** Writes `manifest` to `<target>/manifest.json`; returns the file's path. */
+export function writeDbtManifest(config: EngineConfig, manifest: DbtManifest): Promise<string> {
+  return writeArtifact(config, "manifest.json", manifest);
+}
+
+/** Builds the manifest of `cp` for a new invocation and writes it to `<target>/manifest.json`. */
+export async function writeManifestOf(cp: CompiledProject): Promise<DbtManifest> {
+  const manifest = await dbtManifest(cp, {
+    invocationId: crypto.randomUUID(),
+    startedAt: new Date(),
+  });
+  await writeDbtManifest(cp.project.config, manifest);
+  return manifest;
+}

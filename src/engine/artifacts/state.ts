@@ -1,0 +1,171 @@
+/**
+ * `--state DIR`: an earlier run's artifacts (a `target/` folder: manifest.json,
+ * and run_results.json, sources.json when that run wrote them) compared with
+ * the project as it is now, as dbt compares them: checksums of each node's
+ * file, its config, its relation and the macros it calls.
+ *
+ * @module
+ */
+import { join, resolve } from "node:path";
+import type { CompiledProject } from "../compile/compile_project.ts";
+import { UsageError } from "../errors.ts";
+import type { ModifiedPart, SelectionState } from "../graph/select_state.ts";
+import { type DbtManifest, type ManifestEntry, uniqueIds } from "./dbt_manifest.ts";
+import type { RunArgs } from "./dbt_run_results.ts";
+
+/** An earlier run's artifacts, as read from its folder. */
+export interface StateArtifacts {
+  /** The folder, absolute. */
+  dir: string;
+  manifest: DbtManifest;
+  /** run_results.json, when the state has one. */
+  runResults?: { results: { unique_id: string; status: string }[]; args?: Partial<RunArgs> };
+  /** sources.json (source freshness results), when the state has one. */
+  sources?: FreshnessResults;
+}
+
+/** What sources.json says wharf reads: each source's latest load. */
+interface FreshnessResults {
+  results: { unique_id: string; max_loaded_at?: string; status?: string }[];
+}
+
+async function readJson(file: string): Promise<unknown | undefined> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(
+      `Cannot read ${file}: ${(err as Error).message} (it is not JSON; pass another --state)`,
+    );
+  }
+}
+
+/**
+ * Reads the artifacts in `dir`.
+ *
+ * @throws {UsageError} when `dir` holds no manifest.json, or a file is not the artifact it is named after.
+ */
+export async function readState(dir: string): Promise<StateArtifacts> {
+  const abs = resolve(dir);
+  const manifest = await readJson(join(abs, "manifest.json")) as DbtManifest | undefined;
+  if (!manifest) {
+    throw new UsageError(
+      `--state "${dir}" holds no manifest.json: pass the target/ folder of an earlier run (build, run, test, seed, ls or compile write one)`,
+    );
+  }
+  const kind = (v: unknown) =>
+    String((v as { metadata?: { dbt_schema_version?: string } })?.metadata?.dbt_schema_version);
+  if (!kind(manifest).includes("/manifest/")) {
+    throw new UsageError(
+      `${join(abs, "manifest.json")} is not a dbt manifest: pass another --state`,
+    );
+  }
+  const runResults = await readJson(join(abs, "run_results.json")) as
+    | StateArtifacts["runResults"]
+    | undefined;
+  if (runResults && !kind(runResults).includes("/run-results/")) {
+    throw new UsageError(`${join(abs, "run_results.json")} is not dbt's run results`);
+  }
+  const sources = await readJson(join(abs, "sources.json")) as FreshnessResults | undefined;
+  return { dir: abs, manifest, runResults, sources };
+}
+
+/** JSON with its keys sorted, so equal values give equal texts. */
+function canonical(value: unknown): string {
+  return JSON.stringify(
+    value,
+    (_k, v) =>
+      v && typeof v === "object" && !Array.isArray(v)
+        ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)))
+        : v,
+  );
+}
+
+/** What changed in `now` since `then` (empty: nothing). */
+function changes(
+  now: ManifestEntry,
+  then: ManifestEntry,
+  current: DbtManifest,
+  state: DbtManifest,
+): Set<ModifiedPart> {
+  const out = new Set<ModifiedPart>();
+  const sum = (n: ManifestEntry) => (n.checksum as { checksum?: string } | undefined)?.checksum;
+  if (sum(now) !== sum(then)) out.add("body");
+  if (canonical(now.config) !== canonical(then.config)) out.add("configs");
+  const rel = (n: ManifestEntry) => [n.database, n.schema, n.alias].join(".");
+  if (rel(now) !== rel(then)) out.add("relation");
+  const macros = (n: ManifestEntry) =>
+    (n.depends_on as { macros?: string[] } | undefined)?.macros ?? [];
+  const macroChanged = macros(now).some((m) =>
+    current.macros[m]?.macro_sql !== state.macros[m]?.macro_sql
+  );
+  if (macroChanged || canonical(macros(now)) !== canonical(macros(then))) out.add("macros");
+  return out;
+}
+
+/**
+ * Compares the project `cp` (whose manifest is `current`) with `state`, for
+ * the selection; `target` is this project's target folder (its sources.json
+ * is the current freshness).
+ */
+export async function selectionState(
+  cp: CompiledProject,
+  current: DbtManifest,
+  state: StateArtifacts,
+  target: string,
+): Promise<SelectionState> {
+  const byUnique = new Map([...uniqueIds(cp)].map(([id, u]) => [u, id]));
+  const modified = new Map<string, Set<ModifiedPart>>();
+  const added = new Set<string>();
+  for (const [u, node] of [...Object.entries(current.nodes), ...Object.entries(current.sources)]) {
+    const id = byUnique.get(u);
+    if (!id) continue;
+    const then = state.manifest.nodes[u] ?? state.manifest.sources[u];
+    if (!then) {
+      added.add(id);
+      continue;
+    }
+    const parts = changes(node, then, current, state.manifest);
+    if (parts.size) modified.set(id, parts);
+  }
+
+  let results: SelectionState["results"] =
+    `run_results.json in "${state.dir}", which is not there: pass the target/ folder of a build, run, test or seed`;
+  if (state.runResults) {
+    const statuses = new Map<string, string>();
+    for (const r of state.runResults.results) {
+      const id = byUnique.get(r.unique_id);
+      if (id) statuses.set(id, r.status === "runtime error" ? "error" : r.status);
+    }
+    results = statuses;
+  }
+
+  let fresher: SelectionState["fresher"];
+  const now = await readJson(join(target, "sources.json")) as FreshnessResults | undefined;
+  if (!state.sources || !now) {
+    fresher = `sources.json (source freshness results) in ${
+      [
+        !state.sources ? `the state "${state.dir}"` : "",
+        !now ? `the target folder "${target}"` : "",
+      ]
+        .filter(Boolean).join(" and ")
+    }, which is not there: check source freshness in both runs`;
+  } else {
+    const before = new Map(state.sources.results.map((r) => [r.unique_id, r.max_loaded_at]));
+    const loaded = new Set<string>();
+    for (const r of now.results) {
+      const id = byUnique.get(r.unique_id);
+      if (!id || !r.max_loaded_at || r.status === "runtime error") continue;
+      const was = before.get(r.unique_id);
+      if (!was || Date.parse(r.max_loaded_at) > Date.parse(was)) loaded.add(id);
+    }
+    fresher = loaded;
+  }
+  return { dir: state.dir, modified, added, results, fresher };
+}

@@ -1,0 +1,289 @@
+/**
+ * dbt's YAML selectors: `selectors.yml` at the project root names
+ * selections (`--selector NAME`; the one marked `default: true` applies
+ * when a command is given no selection). A definition is a CLI-style string
+ * (`"tag:nightly+"`), a `method: value` pair, a full mapping (`method`,
+ * `value`, `parents`, `children`, `parents_depth`, `children_depth`,
+ * `childrens_parents`, `exclude`), or `union:`/`intersection:` of those
+ * (an `exclude:` item in them takes its nodes out). `method: selector`
+ * names another selector.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import type { ProjectIssue } from "../errors.ts";
+import { closest } from "../suggest.ts";
+import { describe, YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
+import { isRecord } from "../yaml/yaml_schema.ts";
+
+/** The file dbt reads selectors from, at the project root. */
+export const SELECTORS_FILE = "selectors.yml";
+
+/** A selector definition, read into plain data. */
+export type SelectorSpec =
+  | { op: "cli"; text: string }
+  | {
+    op: "method";
+    /** `tag`, `config.materialized`, … (`selector` names another selector). */
+    method: string;
+    value: string;
+    /** Depth of ancestors (Infinity: all); 0: none. */
+    parents: number;
+    /** Depth of descendants. */
+    children: number;
+    /** dbt's `@`: descendants and all their ancestors. */
+    childrensParents: boolean;
+  }
+  | { op: "union" | "intersection"; items: SelectorSpec[] }
+  | { op: "difference"; include: SelectorSpec; exclude: SelectorSpec };
+
+/** A named selector of `selectors.yml`. */
+export interface NamedSelector {
+  name: string;
+  description: string;
+  /** Applies when a command is given no `--select`, `--exclude` or `--selector`. */
+  default: boolean;
+  definition: SelectorSpec;
+}
+
+const SELECTOR_KEYS = ["name", "description", "default", "definition"];
+const FULL_KEYS = [
+  "method",
+  "value",
+  "parents",
+  "children",
+  "parents_depth",
+  "children_depth",
+  "childrens_parents",
+  "indirect_selection",
+  "exclude",
+];
+
+function depth(
+  file: YamlFile,
+  path: YamlPath,
+  on: unknown,
+  value: unknown,
+  key: string,
+): number {
+  if (on !== undefined && typeof on !== "boolean") {
+    file.report([...path, key], `expected true or false, got ${describe(on)}`);
+    return 0;
+  }
+  if (!on) {
+    if (value !== undefined) {
+      file.report([...path, `${key}_depth`], `"${key}_depth" needs "${key}: true"`);
+    }
+    return 0;
+  }
+  if (value === undefined) return Infinity;
+  if (typeof value === "number" && Number.isInteger(value) && value > 0) return value;
+  file.report(
+    [...path, `${key}_depth`],
+    `expected a positive whole number, got ${describe(value)}`,
+  );
+  return Infinity;
+}
+
+/** Reads the items of `union:`/`intersection:`: an `exclude:` item becomes a difference. */
+function readSet(
+  file: YamlFile,
+  path: YamlPath,
+  op: "union" | "intersection",
+  raw: unknown,
+): SelectorSpec | undefined {
+  if (!Array.isArray(raw) || raw.length === 0) {
+    file.report(path, `expected a list of definitions, got ${describe(raw)}`);
+    return undefined;
+  }
+  const items: SelectorSpec[] = [];
+  let exclude: SelectorSpec | undefined;
+  raw.forEach((item, i) => {
+    if (isRecord(item) && "exclude" in item && Object.keys(item).length === 1) {
+      if (exclude) {
+        file.report([...path, i], "only one exclude: is allowed in a union or intersection");
+      }
+      exclude = readExclude(file, [...path, i, "exclude"], item.exclude);
+      return;
+    }
+    const spec = readDefinition(file, [...path, i], item);
+    if (spec) items.push(spec);
+  });
+  if (items.length === 0) {
+    file.report(path, `a ${op} needs at least one definition besides exclude:`);
+    return undefined;
+  }
+  const set: SelectorSpec = { op, items };
+  return exclude ? { op: "difference", include: set, exclude } : set;
+}
+
+/** `exclude:` takes a list of definitions, their union. */
+function readExclude(file: YamlFile, path: YamlPath, raw: unknown): SelectorSpec | undefined {
+  if (!Array.isArray(raw)) return readDefinition(file, path, raw);
+  return readSet(file, path, "union", raw);
+}
+
+/** Reads one definition, reporting what is wrong with it. */
+function readDefinition(file: YamlFile, path: YamlPath, raw: unknown): SelectorSpec | undefined {
+  if (typeof raw === "string") {
+    if (!raw.trim()) file.report(path, "expected a selector, got an empty text");
+    return { op: "cli", text: raw };
+  }
+  if (!isRecord(raw)) {
+    file.report(path, `expected a selector text or a mapping, got ${describe(raw)}`);
+    return undefined;
+  }
+  const keys = Object.keys(raw);
+  if (keys.length === 1 && (keys[0] === "union" || keys[0] === "intersection")) {
+    return readSet(file, [...path, keys[0]], keys[0], raw[keys[0]]);
+  }
+  // Key-value: `tag: nightly`.
+  if (keys.length === 1 && !FULL_KEYS.includes(keys[0]!)) {
+    const value = raw[keys[0]!];
+    if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") {
+      file.report([...path, keys[0]!], `expected a value to select, got ${describe(value)}`);
+      return undefined;
+    }
+    return {
+      op: "method",
+      method: keys[0]!,
+      value: String(value),
+      parents: 0,
+      children: 0,
+      childrensParents: false,
+    };
+  }
+  for (const key of keys) {
+    if (FULL_KEYS.includes(key)) continue;
+    const guess = closest(key, [...FULL_KEYS, "union", "intersection"]);
+    file.report(
+      [...path, key],
+      `unknown key "${key}" in a selector definition${guess ? ` (did you mean "${guess}"?)` : ""}`,
+    );
+  }
+  if (typeof raw.method !== "string" || raw.method === "") {
+    file.report(path, 'expected "method:" (with "value:"), "union:" or "intersection:"');
+    return undefined;
+  }
+  if (raw.value === undefined || raw.value === null || typeof raw.value === "object") {
+    file.report([...path, "value"], `expected a value to select, got ${describe(raw.value)}`);
+    return undefined;
+  }
+  if (raw.indirect_selection !== undefined && raw.indirect_selection !== "buildable") {
+    file.report(
+      [...path, "indirect_selection"],
+      `wharf selects tests as dbt's "buildable" (a test comes along when every node it reads is selected): "${
+        String(raw.indirect_selection)
+      }" is not run by wharf`,
+    );
+  }
+  const childrensParents = raw.childrens_parents === true;
+  const parents = depth(file, path, raw.parents, raw.parents_depth, "parents");
+  if (childrensParents && parents > 0) {
+    file.report(path, '"childrens_parents" and "parents" cannot be used together');
+  }
+  const spec: SelectorSpec = {
+    op: "method",
+    method: raw.method,
+    value: String(raw.value),
+    parents,
+    children: depth(file, path, raw.children, raw.children_depth, "children"),
+    childrensParents,
+  };
+  if (raw.exclude === undefined) return spec;
+  const exclude = readExclude(file, [...path, "exclude"], raw.exclude);
+  return exclude ? { op: "difference", include: spec, exclude } : spec;
+}
+
+/**
+ * Reads `selectors.yml` at `root`: none when there is no such file.
+ * Problems are returned with the file and line, never thrown.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readSelectors } from "./read_selectors.ts";
+ *
+ * const root = await Deno.makeTempDir();
+ * await Deno.writeTextFile(
+ *   `${root}/selectors.yml`,
+ *   "selectors:\n  - name: nightly\n    default: true\n    definition: 'tag:nightly+'\n",
+ * );
+ * const { selectors, issues } = await readSelectors(root);
+ * assert.deepEqual(issues, []);
+ * assert.deepEqual(selectors[0]!.definition, { op: "cli", text: "tag:nightly+" });
+ * await Deno.remove(root, { recursive: true });
+ * ```
+ */
+export async function readSelectors(
+  root: string,
+): Promise<{ selectors: NamedSelector[]; issues: ProjectIssue[] }> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(join(root, SELECTORS_FILE));
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return { selectors: [], issues: [] };
+    throw err;
+  }
+  const file = new YamlFile(SELECTORS_FILE, text);
+  const selectors: NamedSelector[] = [];
+  const data = file.data;
+  if (file.issues.length === 0) {
+    if (!isRecord(data) || !Array.isArray(data.selectors)) {
+      file.report([], `expected a mapping with a list "selectors:", got ${describe(data)}`);
+    } else {
+      for (const key of Object.keys(data)) {
+        if (key !== "selectors") file.report([key], `unknown key "${key}": expected "selectors:"`);
+      }
+      data.selectors.forEach((entry: unknown, i: number) => {
+        const path = ["selectors", i];
+        if (!isRecord(entry) || typeof entry.name !== "string" || !entry.name) {
+          file.report(path, `expected a mapping with a "name", got ${describe(entry)}`);
+          return;
+        }
+        for (const key of Object.keys(entry)) {
+          if (SELECTOR_KEYS.includes(key)) continue;
+          const guess = closest(key, SELECTOR_KEYS);
+          file.report(
+            [...path, key],
+            `unknown key "${key}" in selector "${entry.name}"${
+              guess ? ` (did you mean "${guess}"?)` : ""
+            }`,
+          );
+        }
+        if (entry.default !== undefined && typeof entry.default !== "boolean") {
+          file.report(
+            [...path, "default"],
+            `expected true or false, got ${describe(entry.default)}`,
+          );
+        }
+        if (selectors.some((s) => s.name === entry.name)) {
+          file.report([...path, "name"], `selector "${entry.name}" is defined twice`);
+          return;
+        }
+        if (entry.definition === undefined || entry.definition === null) {
+          file.report(path, `selector "${entry.name}" has no "definition:"`);
+          return;
+        }
+        const definition = readDefinition(file, [...path, "definition"], entry.definition);
+        if (!definition) return;
+        selectors.push({
+          name: entry.name,
+          description: typeof entry.description === "string" ? entry.description : "",
+          default: entry.default === true,
+          definition,
+        });
+      });
+      const defaults = selectors.filter((s) => s.default);
+      if (defaults.length > 1) {
+        file.report(
+          [],
+          `only one selector may be "default: true", and ${
+            defaults.map((s) => `"${s.name}"`).join(", ")
+          } are`,
+        );
+      }
+    }
+  }
+  return { selectors, issues: file.issues };
+}

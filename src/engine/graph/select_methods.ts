@@ -1,0 +1,294 @@
+/**
+ * The methods of a selector (`method:value`), one self-contained entry each:
+ * wharf's (`tag:`, `path:`, `layer:`, `catalog:`, `type:`) and dbt's
+ * (`fqn:`, `file:`, `source:`, `resource_type:`, `package:`, `config.<key>:`,
+ * `test_type:`). A value is matched with dbt's wildcards (`*`, `?`, `[abc]`,
+ * `[!abc]`), ignoring case.
+ *
+ * @module
+ */
+import { basename, extname, relative } from "node:path";
+import type { Graph } from "./build_graph.ts";
+import type { ProjectNode } from "../types.ts";
+import { isSnapshot } from "../materializations/index.ts";
+
+/** What methods may know beside a node: its project. */
+export interface SelectionContext {
+  graph: Graph;
+  /** The project's name: the package of its own nodes, the first part of their fqn. */
+  project: string;
+  /** The models folder, relative to the project root (a plain-SQL node's fqn is its path under it). */
+  modelsPath: string;
+  /** Declared source tables by relation (`schema.identifier`): their source and table names. */
+  sources: ReadonlyMap<string, { source: string; table: string }>;
+}
+
+/** One selector method. */
+export interface SelectorMethod {
+  /** As typed before the colon (`config` also takes `config.<key>`). */
+  name: string;
+  /** Whether `node` is selected by `value` (lower-cased, as typed; `key`: after `config.`). */
+  matches(node: ProjectNode, value: string, ctx: SelectionContext, key?: string): boolean;
+  /** The values it can match, for "did you mean" and "known … are". */
+  candidates(ctx: SelectionContext, key?: string): string[];
+  /** When nothing matches and nothing is close, list every known value. */
+  listsKnown?: boolean;
+}
+
+/** dbt's wildcards (fnmatch): `*`, `?`, `[abc]`, `[!abc]`; the rest literal. */
+export function wildcard(pattern: string): RegExp {
+  let body = "";
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === "*") body += ".*";
+    else if (c === "?") body += ".";
+    else if (c === "[" && pattern.indexOf("]", i + 2) > i) {
+      const end = pattern.indexOf("]", i + 2);
+      let set = pattern.slice(i + 1, end).replace(/\\/g, "\\\\");
+      if (set.startsWith("!")) set = `^${set.slice(1)}`;
+      body += `[${set}]`;
+      i = end;
+    } else body += c.replace(/[.+^${}()|[\]\\/]/g, "\\$&");
+  }
+  return new RegExp(`^${body}$`, "i");
+}
+
+/** A node's file, relative to the project root, when it has one. */
+export function nodePath(n: ProjectNode): string | undefined {
+  return "path" in n ? n.path : n.kind === "generic_test" ? n.location.file : undefined;
+}
+
+function nodeTags(n: ProjectNode): string[] {
+  if (n.kind === "model") return n.config.tags;
+  if (n.kind === "seed" || n.kind === "unit_test") return n.tags;
+  return [];
+}
+
+/** A node's type for `type:`: its kind, or `snapshot` for a model materialized as one. */
+function nodeType(n: ProjectNode): string {
+  return isSnapshot(n) ? "snapshot" : n.kind;
+}
+
+/** dbt's resource type: `model`, `seed`, `snapshot`, `source`, `test` (data tests), or the node's own kind. */
+export function resourceType(n: ProjectNode): string {
+  return n.kind === "generic_test" || n.kind === "singular_test" ? "test" : nodeType(n);
+}
+
+/** A test's type: `generic_test` → `generic`, `unit_test` → `unit`; undefined for other nodes. */
+function testType(n: ProjectNode): string | undefined {
+  return n.kind.endsWith("_test") ? n.kind.slice(0, -"_test".length) : undefined;
+}
+
+function nodePackage(n: ProjectNode, ctx: SelectionContext): string {
+  return ("package" in n && n.package) || ctx.project;
+}
+
+/** dbt's fully qualified name of a node. */
+export function nodeFqn(n: ProjectNode, ctx: SelectionContext): string[] {
+  if ((n.kind === "model" || n.kind === "seed") && n.fqn) return n.fqn;
+  if (n.kind === "source") {
+    const s = sourceOf(n, ctx);
+    return [ctx.project, s.source, s.table];
+  }
+  const path = nodePath(n);
+  if (n.kind === "model" || n.kind === "seed") {
+    const under = relative(ctx.modelsPath, path!).split(/[\\/]/);
+    const folders = under[0] === ".." ? [] : under.slice(0, -1);
+    return [nodePackage(n, ctx), ...folders, basename(path!, extname(path!))];
+  }
+  return [nodePackage(n, ctx), n.name];
+}
+
+/** A source node's source and table: as declared, or `schema` and name of its relation. */
+function sourceOf(n: ProjectNode, ctx: SelectionContext): { source: string; table: string } {
+  const parts = n.id.split(".");
+  return ctx.sources.get(n.id) ??
+    { source: parts.at(-2) ?? "", table: parts.at(-1) ?? "" };
+}
+
+function nodeCatalog(n: ProjectNode): string | undefined {
+  return n.kind === "model" || n.kind === "source" ? n.catalog : undefined;
+}
+
+/** A node's config as dbt's `config.<key>:` reads it. */
+function nodeConfig(n: ProjectNode): Record<string, unknown> {
+  if (n.kind === "model") {
+    return {
+      ...n.config.options,
+      materialized: n.config.materialized,
+      tags: n.config.tags,
+      enabled: n.config.enabled,
+      ...(n.config.uniqueKey.length ? { unique_key: n.config.uniqueKey } : {}),
+      ...(n.catalog ? { database: n.catalog } : {}),
+      ...n.dbtConfig,
+    };
+  }
+  if (n.kind === "seed") {
+    return { materialized: "seed", tags: n.tags, ...n.dbtConfig };
+  }
+  if (n.kind === "generic_test" || n.kind === "singular_test") return { severity: n.severity };
+  return {};
+}
+
+/** Whether a config value is `value`: a scalar by its text, a list when one item is. */
+function configMatches(v: unknown, re: RegExp): boolean {
+  if (Array.isArray(v)) return v.some((x) => configMatches(x, re));
+  if (v === null || v === undefined || typeof v === "object") return false;
+  return re.test(String(v));
+}
+
+function unique(values: Iterable<string | undefined>): string[] {
+  return [...new Set([...values].filter((v): v is string => v !== undefined && v !== ""))];
+}
+
+function each<T>(ctx: SelectionContext, f: (n: ProjectNode) => T): T[] {
+  return [...ctx.graph.nodes.values()].map(f);
+}
+
+/**
+ * `fqn:a.b` matches an fqn whose first parts are `a`, `b` (wildcards too),
+ * with or without its package first, or whose last part is `a.b`.
+ */
+function fqnMatches(fqn: readonly string[], value: string): boolean {
+  return fqnPrefix(fqn, value) || fqnPrefix(fqn.slice(1), value);
+}
+
+function fqnPrefix(fqn: readonly string[], value: string): boolean {
+  if (fqn.length === 0) return false;
+  if (wildcard(value).test(fqn.at(-1) ?? "")) return true;
+  const wanted = value.split(".");
+  const flat = fqn.flatMap((p) => p.split("."));
+  if (wanted.length > flat.length) return false;
+  for (let i = 0; i < wanted.length; i++) {
+    if (wanted[i] === "*") return true;
+    if (!wildcard(wanted[i]!).test(flat[i]!)) return false;
+  }
+  return true;
+}
+
+function pathMatches(n: ProjectNode, value: string): boolean {
+  const p = nodePath(n)?.toLowerCase();
+  if (p === undefined) return false;
+  const prefix = value.replace(/^\.\//, "").replace(/\/+$/, "");
+  return p === prefix || p.startsWith(`${prefix}/`) || wildcard(prefix).test(p);
+}
+
+/** Every selector method, by name. */
+export const SELECTOR_METHODS: readonly SelectorMethod[] = [
+  {
+    name: "tag",
+    matches: (n, v) => nodeTags(n).some((t) => wildcard(v).test(t)),
+    candidates: (ctx) => unique(each(ctx, nodeTags).flat()),
+    listsKnown: true,
+  },
+  {
+    name: "path",
+    matches: (n, v) => pathMatches(n, v),
+    candidates: (ctx) => unique(each(ctx, nodePath)),
+  },
+  {
+    name: "file",
+    matches: (n, v) => {
+      const p = nodePath(n);
+      if (p === undefined) return false;
+      const re = wildcard(v);
+      return re.test(basename(p)) || re.test(basename(p, extname(p)));
+    },
+    candidates: (ctx) => unique(each(ctx, (n) => nodePath(n)?.split(/[\\/]/).pop())),
+  },
+  {
+    name: "fqn",
+    matches: (n, v, ctx) => fqnMatches(nodeFqn(n, ctx), v),
+    candidates: (ctx) => unique(each(ctx, (n) => nodeFqn(n, ctx).join("."))),
+  },
+  {
+    name: "layer",
+    matches: (n, v) => n.kind === "model" && wildcard(v).test(n.layer),
+    candidates: (ctx) => unique(each(ctx, (n) => n.kind === "model" ? n.layer : undefined)),
+    listsKnown: true,
+  },
+  {
+    name: "catalog",
+    matches: (n, v) => wildcard(v).test(nodeCatalog(n) ?? ""),
+    candidates: (ctx) => unique(each(ctx, nodeCatalog)),
+    listsKnown: true,
+  },
+  {
+    name: "type",
+    matches: (n, v) => wildcard(v).test(nodeType(n)) || (v === "test" && n.kind.endsWith("_test")),
+    candidates: (ctx) => unique([...each(ctx, nodeType), "test"]),
+    listsKnown: true,
+  },
+  {
+    name: "resource_type",
+    matches: (n, v) => wildcard(v).test(resourceType(n)),
+    candidates: (ctx) => unique(each(ctx, resourceType)),
+    listsKnown: true,
+  },
+  {
+    name: "test_type",
+    matches: (n, v) => {
+      const t = testType(n);
+      if (t === undefined) return false;
+      // dbt's `data` is every data test (generic and singular); `schema` the old name of generic.
+      if (v === "data") return n.kind === "generic_test" || n.kind === "singular_test";
+      if (v === "schema") return n.kind === "generic_test";
+      return wildcard(v).test(t);
+    },
+    candidates: (ctx) => {
+      const types = unique(each(ctx, testType));
+      return types.some((t) => t === "generic" || t === "singular") ? [...types, "data"] : types;
+    },
+    listsKnown: true,
+  },
+  {
+    name: "source",
+    matches: (n, v, ctx) => {
+      if (n.kind !== "source") return false;
+      const { source, table } = sourceOf(n, ctx);
+      const parts = v.split(".");
+      // `source:name`, `source:name.table`, or `source:package.name.table`.
+      const [pkg, src, tbl] = parts.length === 3 ? parts : [undefined, parts[0]!, parts[1]];
+      return (pkg === undefined || wildcard(pkg).test(nodePackage(n, ctx))) &&
+        wildcard(src!).test(source) && (tbl === undefined || wildcard(tbl).test(table));
+    },
+    candidates: (ctx) =>
+      unique(each(ctx, (n) => {
+        if (n.kind !== "source") return undefined;
+        const s = sourceOf(n, ctx);
+        return `${s.source}.${s.table}`;
+      })).flatMap((s) => [s.split(".")[0]!, s]),
+  },
+  {
+    name: "package",
+    matches: (n, v, ctx) =>
+      (v === "this" ? ctx.project : v) !== "" &&
+      wildcard(v === "this" ? ctx.project : v).test(nodePackage(n, ctx)),
+    candidates: (ctx) => unique(each(ctx, (n) => nodePackage(n, ctx))),
+    listsKnown: true,
+  },
+  {
+    name: "config",
+    matches: (n, v, _ctx, key) =>
+      key !== undefined && configMatches(nodeConfig(n)[key], wildcard(v)),
+    candidates: (ctx, key) =>
+      unique(
+        each(ctx, (n) => {
+          const c = key === undefined ? undefined : nodeConfig(n)[key];
+          return [c].flat().filter((x) => x !== null && x !== undefined && typeof x !== "object")
+            .map(String);
+        }).flat(),
+      ),
+    listsKnown: true,
+  },
+];
+
+/** The config keys the nodes of `ctx` have, for a `config.<key>:` no node has. */
+export function configKeysOf(ctx: SelectionContext): string[] {
+  return unique(each(ctx, (n) => Object.keys(nodeConfig(n))).flat()).sort();
+}
+
+/** The method named `name`, if wharf has one. */
+export function selectorMethod(name: string): SelectorMethod | undefined {
+  return SELECTOR_METHODS.find((m) => m.name === name);
+}

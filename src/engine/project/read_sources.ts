@@ -1,0 +1,121 @@
+/**
+ * `sources:` in a plain-SQL project's model YAML: names for the tables
+ * models read (landed `raw.*` tables), with dbt's `loaded_at_field` and
+ * `freshness:` for `wharf source freshness`. A table's `loaded_at_field`
+ * defaults to `_landed_at`, the lineage column `wharf land` gives every raw
+ * row. Keys dbt has that a plain-SQL project does not use (tests on
+ * sources, `quoting` …) are errors naming them.
+ *
+ * @module
+ */
+import { closest } from "../suggest.ts";
+import type { DeclaredSource } from "../types.ts";
+import { describe, type YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
+import { isRecord } from "../yaml/yaml_schema.ts";
+import { inheritFreshness, readFreshness } from "./read_freshness.ts";
+
+/** The lineage column every landed row carries: when it was landed. */
+export const LANDED_AT = "_landed_at";
+
+const SOURCE_KEYS = ["name", "description", "schema", "tables", "loaded_at_field", "freshness"];
+const TABLE_KEYS = ["name", "description", "identifier", "loaded_at_field", "freshness"];
+
+function checkKeys(
+  file: YamlFile,
+  path: YamlPath,
+  value: Record<string, unknown>,
+  what: string,
+  known: readonly string[],
+): void {
+  for (const key of Object.keys(value)) {
+    if (known.includes(key)) continue;
+    const guess = closest(key, known);
+    file.report(
+      [...path, key],
+      `"${key}" in ${what} is not read in a plain-SQL project${
+        guess ? ` (did you mean "${guess}"?)` : ""
+      }: it takes ${known.join(", ")}`,
+    );
+  }
+}
+
+function text(file: YamlFile, path: YamlPath, value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === "string" && value.trim()) return value;
+  file.report(path, `expected a name, got ${describe(value)}`);
+  return undefined;
+}
+
+function quote(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/**
+ * Reads the `sources:` list of a model YAML file, reporting problems in the
+ * file.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { YamlFile } from "../yaml/yaml_file.ts";
+ * import { readSources } from "./read_sources.ts";
+ *
+ * const file = new YamlFile(
+ *   "models/staging/sources.yml",
+ *   "sources:\n  - name: visitpay\n    schema: raw\n    freshness: { error_after: { count: 1, period: day } }\n    tables:\n      - name: visitpay_visit\n",
+ * );
+ * const [visit] = readSources(file);
+ * assert.equal(visit!.relation, "raw.visitpay_visit");
+ * assert.equal(visit!.loadedAtField, "_landed_at");
+ * assert.deepEqual(visit!.freshness, { errorAfter: { count: 1, period: "day" } });
+ * ```
+ */
+export function readSources(file: YamlFile): DeclaredSource[] {
+  const data = file.data;
+  if (!isRecord(data) || data.sources === undefined || data.sources === null) return [];
+  if (!Array.isArray(data.sources)) {
+    file.report(["sources"], `expected a list of sources, got ${describe(data.sources)}`);
+    return [];
+  }
+  const out: DeclaredSource[] = [];
+  data.sources.forEach((s: unknown, i: number) => {
+    const path = ["sources", i];
+    if (!isRecord(s) || typeof s.name !== "string") {
+      file.report(path, `expected a mapping with a "name", got ${describe(s)}`);
+      return;
+    }
+    const name = s.name;
+    checkKeys(file, path, s, `source "${name}"`, SOURCE_KEYS);
+    const schema = text(file, [...path, "schema"], s.schema) ?? name;
+    const loadedAt = text(file, [...path, "loaded_at_field"], s.loaded_at_field);
+    const freshness = readFreshness(file, [...path, "freshness"], s.freshness);
+    if (!Array.isArray(s.tables)) {
+      file.report([...path, "tables"], `expected a list of tables, got ${describe(s.tables)}`);
+      return;
+    }
+    s.tables.forEach((t: unknown, j: number) => {
+      const tPath = [...path, "tables", j];
+      if (!isRecord(t) || typeof t.name !== "string") {
+        file.report(tPath, `expected a mapping with a "name", got ${describe(t)}`);
+        return;
+      }
+      checkKeys(file, tPath, t, `table "${t.name}" of source "${name}"`, TABLE_KEYS);
+      const identifier = text(file, [...tPath, "identifier"], t.identifier) ?? t.name;
+      const rule = inheritFreshness(
+        freshness,
+        readFreshness(file, [...tPath, "freshness"], t.freshness),
+      );
+      out.push({
+        source: name,
+        table: t.name,
+        relation: `${schema}.${identifier}`.toLowerCase(),
+        sql: `${quote(schema)}.${quote(identifier)}`,
+        loadedAtField: text(file, [...tPath, "loaded_at_field"], t.loaded_at_field) ?? loadedAt ??
+          LANDED_AT,
+        ...(rule ? { freshness: rule } : {}),
+        location: file.locate(tPath),
+      });
+    });
+  });
+  return out;
+}

@@ -1,0 +1,89 @@
+/**
+ * `--defer`: what a run reads but does not build, and the warehouse lacks,
+ * is taken from the state's warehouse (the earlier run's), so a CI run of
+ * the modified models needs no full build of what is upstream of them.
+ *
+ * @module
+ */
+import { resolve } from "node:path";
+import type { CompiledProject } from "../compile/compile_project.ts";
+import type { CompiledNode } from "../compile/compile.ts";
+import { quoteIdent, quoteLiteral, quoteRelation, splitRelation } from "../db/sql.ts";
+import type { Warehouse } from "../db/warehouse.ts";
+import { UsageError } from "../errors.ts";
+import { materialization } from "../materializations/index.ts";
+import { uniqueIds } from "../artifacts/dbt_manifest.ts";
+import type { StateArtifacts } from "../artifacts/state.ts";
+
+const STATE_CATALOG = "wharf_state";
+
+/** The models and seeds `nodes` read that are not among them (through ephemeral models). */
+function upstreams(cp: CompiledProject, nodes: readonly CompiledNode[]): string[] {
+  const inPlan = new Set(nodes.map((n) => n.id));
+  const out = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (id: string) => {
+    for (const p of cp.graph.parents.get(id) ?? []) {
+      if (seen.has(p) || inPlan.has(p)) continue;
+      seen.add(p);
+      const n = cp.graph.nodes.get(p);
+      if (n?.kind === "model" && materialization(n.config.materialized).inlined) visit(p);
+      else if ((n?.kind === "model" && !n.catalog) || n?.kind === "seed") out.add(p);
+    }
+  };
+  for (const n of nodes) visit(n.id);
+  return [...out].sort();
+}
+
+/**
+ * Copies into `wh` each model or seed the plan reads without building it
+ * and that `wh` does not have, from the state's warehouse (its relation as
+ * the state's manifest names it), as a table.
+ *
+ * @returns the relations copied.
+ * @throws {UsageError} when the state does not name its warehouse.
+ */
+export async function deferUpstreams(
+  wh: Warehouse,
+  cp: CompiledProject,
+  nodes: readonly CompiledNode[],
+  state: StateArtifacts,
+): Promise<string[]> {
+  const wanted = upstreams(cp, nodes);
+  if (wanted.length === 0) return [];
+  const existing = new Set(
+    (await wh.query(
+      "SELECT lower(table_schema || '.' || table_name) AS id FROM information_schema.tables WHERE table_catalog = current_database()",
+    )).map((r) => String(r.id)),
+  );
+  const missing = wanted.filter((id) => !existing.has(id));
+  if (missing.length === 0) return [];
+  const from = state.runResults?.args?.warehouse;
+  if (typeof from !== "string") {
+    throw new UsageError(
+      `--defer takes ${
+        missing.join(", ")
+      } from the state's warehouse, and the state "${state.dir}" does not name one: its run_results.json (written by wharf's build, run, test and seed) is ${
+        state.runResults ? "from another tool" : "not there"
+      }`,
+    );
+  }
+  if (resolve(from) === resolve(wh.path)) return [];
+  const ids = uniqueIds(cp);
+  await wh.exec(`ATTACH ${quoteLiteral(from)} AS ${quoteIdent(STATE_CATALOG)} (READ_ONLY)`);
+  const copied: string[] = [];
+  try {
+    for (const id of missing) {
+      const then = state.manifest.nodes[ids.get(id)!];
+      if (!then) continue;
+      const source = quoteRelation(String(then.schema), String(then.alias), STATE_CATALOG);
+      const { schema, name } = splitRelation(id);
+      await wh.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+      await wh.exec(`CREATE TABLE ${quoteRelation(schema, name)} AS SELECT * FROM ${source}`);
+      copied.push(id);
+    }
+  } finally {
+    await wh.exec(`DETACH ${quoteIdent(STATE_CATALOG)}`);
+  }
+  return copied;
+}

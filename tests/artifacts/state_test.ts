@@ -1,0 +1,359 @@
+/**
+ * State-aware runs through the real CLI on real DuckDB files, in the plain-SQL
+ * and the dbt-layout jaffle shop: `--state` with state:modified, state:new and
+ * `+`; `--defer`; result:error|fail and `wharf retry`; source_status:fresher;
+ * `--fail-fast`; `--empty`.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { openWarehouse } from "../../src/engine/db/warehouse.ts";
+import { runCli, type TempProject } from "../helpers.ts";
+import { jaffleProject } from "./projects.ts";
+import { readValid, schemaErrors } from "./dbt_schemas.ts";
+
+/** Runs the CLI on `p`; asserts the exit code. */
+async function cli(p: TempProject, code: number, ...args: string[]): Promise<string> {
+  const r = await runCli(["--project", p.root, ...args]);
+  assert.equal(r.code, code, `wharf ${args.join(" ")}:\n${r.stdout}${r.stderr}`);
+  return r.stdout + r.stderr;
+}
+
+/** The ids `wharf ls` lists for a selection against a state (tests that come along left out). */
+async function listed(p: TempProject, state: string, ...select: string[]): Promise<string[]> {
+  const out = await cli(p, 0, "--json", "ls", "--state", state, "-s", ...select);
+  return (JSON.parse(out) as { id: string; type: string }[])
+    .filter((n) => !n.type.endsWith("_test") || select.some((s) => s.startsWith("result:")))
+    .map((n) => n.id);
+}
+
+/** Keeps the project's target/ as it is now, as a state folder; returns its path. */
+async function keepState(p: TempProject, name: string): Promise<string> {
+  const dir = join(p.root, name);
+  await Deno.mkdir(dir);
+  for (const f of ["manifest.json", "run_results.json"]) {
+    await Deno.copyFile(join(p.root, "target", f), join(dir, f));
+  }
+  return dir;
+}
+
+async function count(db: string, relation: string): Promise<number> {
+  const wh = await openWarehouse(db, { readOnly: true });
+  try {
+    return Number((await wh.query(`select count(*)::int as n from ${relation}`))[0]!.n);
+  } finally {
+    wh.close();
+  }
+}
+
+Deno.test("state:modified and state:new select what changed since the state, with + operators (plain SQL)", async () => {
+  await using p = await jaffleProject("dbt_jaffle_shop_plain");
+  await p.write("sql/macros/money.sql", "CREATE OR REPLACE MACRO dollars(c) AS c / 100;\n");
+  await p.write("models/marts/order_dollars.sql", "select dollars(amount) as d from marts.orders");
+  await cli(p, 0, "build");
+  const state = await keepState(p, "prod");
+  assert.deepEqual(await listed(p, state, "state:modified", "state:new"), []);
+  const nothing = await cli(p, 0, "build", "--state", state, "-s", "state:modified+");
+  assert.match(nothing, /Nothing to do: the selection holds nothing `wharf build` runs/);
+
+  // The SQL of a model, a seed's content, a config, a macro, and a new model.
+  const stg = join(p.root, "models/staging/stg_customers.sql");
+  await p.write("models/staging/stg_customers.sql", (await Deno.readTextFile(stg)) + "\n-- x\n");
+  const seed = join(p.root, "models/seeds/raw_orders.csv");
+  await p.write(
+    "models/seeds/raw_orders.csv",
+    (await Deno.readTextFile(seed)) + "100,1,2018-04-10,placed\r\n",
+  );
+  await p.write("sql/macros/money.sql", "CREATE OR REPLACE MACRO dollars(c) AS c / 100.0;\n");
+  await p.write("models/marts/new_model.sql", "select 1 as id");
+  assert.deepEqual(await listed(p, state, "state:modified"), [
+    "seeds.raw_orders",
+    "staging.stg_customers",
+    "marts.order_dollars",
+  ]);
+  assert.deepEqual(await listed(p, state, "state:modified.macros"), ["marts.order_dollars"]);
+  assert.deepEqual(await listed(p, state, "state:modified.body"), [
+    "seeds.raw_orders",
+    "staging.stg_customers",
+  ]);
+  assert.deepEqual(await listed(p, state, "state:new"), ["marts.new_model"]);
+  const plus = await listed(p, state, "1+state:modified.macros+");
+  assert.deepEqual(plus, ["marts.orders", "marts.order_dollars"]);
+  const built = await cli(p, 0, "build", "--state", state, "-s", "state:modified+", "state:new");
+  assert.match(built, /Running 1 seed, 6 models, \d+ tests/);
+  assert.match(built, /model marts\.new_model/);
+  // The run's artifacts record the state it compared with.
+  const results = await readValid(join(p.root, "target"), "run_results");
+  assert.equal(results.args.state, state);
+});
+
+Deno.test("a seed whose content changed is state:modified, and so is a model whose config changed (dbt layout)", async () => {
+  await using p = await jaffleProject("dbt_jaffle_shop");
+  await cli(p, 0, "build");
+  const state = await keepState(p, "prod");
+  const seed = join(p.root, "data/raw_customers.csv");
+  await p.write("data/raw_customers.csv", (await Deno.readTextFile(seed)) + "101,Ann,B.\n");
+  const project = join(p.root, "dbt_project.yml");
+  await p.write(
+    "dbt_project.yml",
+    (await Deno.readTextFile(project)).replace("+tags: marts", "+tags: [marts, nightly]"),
+  );
+  assert.deepEqual(await listed(p, state, "state:modified"), [
+    "main_raw_data.raw_customers",
+    "main.orders",
+    "main.customers",
+  ]);
+  assert.deepEqual(await listed(p, state, "state:modified.configs"), [
+    "main.orders",
+    "main.customers",
+  ]);
+  // A macro adapter.dispatch() reaches marks the model calling the dispatching macro.
+  const macros = join(p.root, "macros/cents_to_dollars.sql");
+  await p.write(
+    "macros/cents_to_dollars.sql",
+    (await Deno.readTextFile(macros)).replace("decimal(16,", "decimal(18,"),
+  );
+  assert.deepEqual(await listed(p, state, "state:modified.macros"), ["main_staging.stg_payments"]);
+  const out = await cli(p, 0, "build", "--state", state, "-s", "state:modified.body+");
+  assert.match(out, /Running 1 seed, 2 models, \d+ tests/);
+  assert.equal(await count(join(p.root, "jaffle.duckdb"), "main.customers"), 101);
+});
+
+Deno.test("--defer takes unbuilt upstreams from the state's warehouse (plain SQL, and a dbt project's ci target)", async () => {
+  await using plain = await jaffleProject("dbt_jaffle_shop_plain");
+  await cli(plain, 0, "build");
+  const state = await keepState(plain, "prod");
+  await plain.write(
+    "models/marts/big_spenders.sql",
+    "select * from marts.customers where customer_lifetime_value > 50",
+  );
+  const ci = join(plain.root, "ci.duckdb");
+  const noState = await cli(plain, 2, "--db", ci, "build", "--defer", "-s", "state:new");
+  assert.match(noState, /pass --state DIR/);
+  const out = await cli(
+    plain,
+    0,
+    "--db",
+    ci,
+    "build",
+    "--state",
+    state,
+    "--defer",
+    "-s",
+    "state:new",
+  );
+  assert.match(out, /Running 0 seeds, 1 model, 0 tests/);
+  assert.match(out, /Deferred \(copied from the state's warehouse\): marts\.customers\./);
+  assert.equal(
+    await count(ci, "marts.big_spenders"),
+    await count(
+      join(plain.root, "jaffle.duckdb"),
+      "marts.customers where customer_lifetime_value > 50",
+    ),
+  );
+
+  // dbt: the ci target builds into schema ci of ci.duckdb; prod's relations are main_*.
+  await using dbt = await jaffleProject("dbt_jaffle_shop");
+  await cli(dbt, 0, "build");
+  const prod = await keepState(dbt, "prod");
+  await dbt.write(
+    "transform/marts/big_spenders.sql",
+    "select * from {{ ref('customers') }} where customer_lifetime_value > 50",
+  );
+  const built = await cli(
+    dbt,
+    0,
+    "--target",
+    "ci",
+    "--db",
+    join(dbt.root, "ci_wh.duckdb"),
+    "build",
+    "--state",
+    prod,
+    "--defer",
+    "-s",
+    "state:new",
+  );
+  // The relationships test is named after its target's relation (…__ci_customers): new too.
+  assert.match(
+    built,
+    /Deferred \(copied from the state's warehouse\): ci\.customers, ci\.orders\./,
+  );
+  assert.equal(
+    await count(join(dbt.root, "ci_wh.duckdb"), "ci.big_spenders"),
+    await count(
+      join(dbt.root, "jaffle.duckdb"),
+      "main.customers where customer_lifetime_value > 50",
+    ),
+  );
+});
+
+Deno.test("result:error and result:fail select from the state's run results; wharf retry reruns what failed and what it skipped", async () => {
+  for (const layout of ["dbt_jaffle_shop_plain", "dbt_jaffle_shop"] as const) {
+    await using p = await jaffleProject(layout);
+    const dbt = layout === "dbt_jaffle_shop";
+    const model = dbt ? "transform/marts/broken.sql" : "models/marts/broken.sql";
+    const after = dbt ? "transform/marts/after_broken.sql" : "models/marts/after_broken.sql";
+    const test = dbt ? "tests/no_customers.sql" : "sql/tests/no_customers.sql";
+    const ref = (name: string, schema: string) =>
+      dbt ? `{{ ref('${name}') }}` : `${schema}.${name}`;
+    await p.write(model, `select * from read_csv('missing.csv'), ${ref("stg_orders", "staging")}`);
+    await p.write(after, `select * from ${ref("broken", "marts")}`);
+    await p.write(test, `select * from ${ref("customers", "marts")} where customer_id > 99`);
+    await cli(p, 1, "build");
+    const state = await keepState(p, "last");
+    const broken = dbt ? "main.broken" : "marts.broken";
+    assert.deepEqual(await listed(p, state, "result:error"), [broken]);
+    assert.deepEqual(await listed(p, state, "result:fail"), ["test.no_customers"]);
+    assert.deepEqual(await listed(p, state, "result:error+"), [
+      broken,
+      dbt ? "main.after_broken" : "marts.after_broken",
+    ]);
+
+    // Fix both; retry runs exactly what did not get through.
+    await p.write("missing.csv", "x\n1\n");
+    await p.write(
+      model,
+      `select * from read_csv('${join(p.root, "missing.csv")}'), ${ref("stg_orders", "staging")}`,
+    );
+    await p.write(test, `select * from ${ref("customers", "marts")} where customer_id > 100`);
+    const retried = await cli(p, 0, "retry");
+    assert.match(retried, /Running 0 seeds, 2 models, 1 test/);
+    assert.match(retried, /2 ok, 1 passed, 0 warned, 0 failed, 0 errored, 0 skipped/);
+    const again = await cli(p, 0, "retry");
+    assert.match(
+      again,
+      /Nothing to retry: the last `wharf build` had no node that errored, failed or was skipped/,
+    );
+  }
+});
+
+Deno.test("result: without the state's run_results.json, and source_status:fresher without sources.json, name the file they need", async () => {
+  await using p = await jaffleProject("dbt_jaffle_shop_plain");
+  await cli(p, 0, "ls");
+  const state = join(p.root, "only_manifest");
+  await Deno.mkdir(state);
+  await Deno.copyFile(join(p.root, "target/manifest.json"), join(state, "manifest.json"));
+  const noResults = await cli(p, 2, "ls", "--state", state, "-s", "result:error");
+  assert.match(noResults, /reads run_results\.json in ".*only_manifest", which is not there/);
+  const noSources = await cli(p, 2, "ls", "--state", state, "-s", "source_status:fresher+");
+  assert.match(
+    noSources,
+    /sources\.json \(source freshness results\) in the state ".*only_manifest" and the target folder ".*target"/,
+  );
+  const noState = await cli(p, 2, "ls", "-s", "state:modified");
+  assert.match(noState, /pass --state DIR/);
+  const missing = await cli(p, 2, "ls", "--state", join(p.root, "nowhere"), "-s", "state:new");
+  assert.match(missing, /holds no manifest\.json/);
+  const typo = await cli(p, 2, "ls", "--state", state, "-s", "state:modifed");
+  assert.match(typo, /Unknown selector "state:modifed": use state:new, state:modified/);
+});
+
+Deno.test("source_status:fresher selects sources loaded since the state's freshness check", async () => {
+  await using p = await jaffleProject("dbt_jaffle_shop");
+  await p.write(
+    "transform/staging/sources.yml",
+    "version: 2\nsources:\n  - name: shop\n    schema: shop_raw\n    tables:\n      - name: raw_orders\n      - name: raw_customers\n",
+  );
+  await p.write(
+    "transform/marts/shop_orders.sql",
+    "select * from {{ source('shop', 'raw_orders') }}",
+  );
+  await p.write(
+    "transform/marts/shop_customers.sql",
+    "select * from {{ source('shop', 'raw_customers') }}",
+  );
+  await cli(p, 0, "ls");
+  const freshness = (orders: string, customers: string) => ({
+    metadata: {
+      dbt_schema_version: "https://schemas.getdbt.com/dbt/sources/v3.json",
+      generated_at: "2024-03-01T00:00:00Z",
+    },
+    results: [["raw_orders", orders], ["raw_customers", customers]].map(([t, at]) => ({
+      unique_id: `source.jaffle.shop.${t}`,
+      max_loaded_at: at,
+      snapshotted_at: "2024-03-01T00:00:00Z",
+      max_loaded_at_time_ago_in_s: 0,
+      status: "pass",
+      criteria: {
+        warn_after: { count: null, period: null },
+        error_after: { count: null, period: null },
+        filter: null,
+      },
+      adapter_response: {},
+      timing: [],
+      thread_id: "Thread-1",
+      execution_time: 0,
+    })),
+    elapsed_time: 0,
+  });
+  const state = join(p.root, "prod");
+  await Deno.mkdir(state);
+  await Deno.copyFile(join(p.root, "target/manifest.json"), join(state, "manifest.json"));
+  const before = freshness("2024-02-01T00:00:00Z", "2024-02-01T00:00:00Z");
+  const now = freshness("2024-02-02T00:00:00Z", "2024-02-01T00:00:00Z");
+  assert.deepEqual(schemaErrors("sources", before), []);
+  await Deno.writeTextFile(join(state, "sources.json"), JSON.stringify(before));
+  await Deno.writeTextFile(join(p.root, "target/sources.json"), JSON.stringify(now));
+  assert.deepEqual(await listed(p, state, "source_status:fresher+"), [
+    "shop_raw.raw_orders",
+    "main.shop_orders",
+  ]);
+});
+
+Deno.test("--fail-fast stops at the first failure; --empty builds every model with zero rows", async () => {
+  for (const layout of ["dbt_jaffle_shop_plain", "dbt_jaffle_shop"] as const) {
+    await using p = await jaffleProject(layout);
+    const dbt = layout === "dbt_jaffle_shop";
+    const file = dbt ? "transform/staging/broken.sql" : "models/staging/broken.sql";
+    const broken = dbt ? "main_staging.broken" : "staging.broken";
+    await p.write(file, "select * from read_csv('missing.csv')");
+    const out = await cli(p, 1, "build", "--fail-fast", "--threads", "1");
+    assert.match(out, new RegExp(`ERROR +model ${broken.replace(".", "\\.")}`));
+    const results = await readValid(join(p.root, "target"), "run_results");
+    const stopped = results.results.filter((r: { status: string; message: string | null }) =>
+      r.status === "skipped" &&
+      (r.message ?? "").includes(`--fail-fast: the run stopped when "${broken}" errored`)
+    );
+    assert.ok(stopped.length > 0, JSON.stringify(results.results));
+    assert.equal(results.args.fail_fast, true);
+    const without = await cli(p, 1, "build", "--threads", "1");
+    assert.doesNotMatch(without, /--fail-fast/);
+    assert.match(without, /OK +model (main|marts)\.customers/);
+
+    await Deno.remove(join(p.root, file));
+    const db = join(p.root, "empty.duckdb");
+    const empty = await cli(p, 0, "--db", db, "build", "--empty");
+    assert.match(empty, /8 ok, \d+ passed, 0 warned, 0 failed, 0 errored, 0 skipped/);
+    assert.equal(await count(db, dbt ? "main.customers" : "marts.customers"), 0);
+    assert.equal(await count(db, dbt ? "main_raw_data.raw_orders" : "seeds.raw_orders"), 99);
+    // A model whose SQL does not bind fails with --empty too.
+    await p.write(
+      dbt ? "transform/marts/bad.sql" : "models/marts/bad.sql",
+      `select no_such_column from ${dbt ? "{{ ref('orders') }}" : "marts.orders"}`,
+    );
+    const bad = await cli(p, 1, "--db", db, "run", "--empty", "-s", "bad");
+    assert.match(bad, /no_such_column/);
+  }
+});
+
+Deno.test("source_status:fresher selects a plain-SQL project's raw tables loaded since the state", async () => {
+  await using p = await jaffleProject("dbt_jaffle_shop_plain");
+  await p.write("models/staging/stg_feed.sql", "select * from raw.orders_feed");
+  await cli(p, 0, "ls");
+  const manifest = await readValid(join(p.root, "target"), "manifest");
+  const source = `source.${manifest.metadata.project_name}.raw.orders_feed`;
+  assert.ok(manifest.sources[source], Object.keys(manifest.sources).join(", "));
+  const state = join(p.root, "prod");
+  await Deno.mkdir(state);
+  await Deno.copyFile(join(p.root, "target/manifest.json"), join(state, "manifest.json"));
+  const at = (time: string) => ({ results: [{ unique_id: source, max_loaded_at: time }] });
+  await Deno.writeTextFile(join(state, "sources.json"), JSON.stringify(at("2024-02-01T00:00:00Z")));
+  const target = join(p.root, "target/sources.json");
+  await Deno.writeTextFile(target, JSON.stringify(at("2024-02-01T00:00:00Z")));
+  assert.deepEqual(await listed(p, state, "source_status:fresher+"), []);
+  await Deno.writeTextFile(target, JSON.stringify(at("2024-02-01T00:00:01Z")));
+  assert.deepEqual(await listed(p, state, "source_status:fresher+"), [
+    "raw.orders_feed",
+    "staging.stg_feed",
+  ]);
+});

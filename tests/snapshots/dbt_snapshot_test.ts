@@ -1,0 +1,146 @@
+/**
+ * Snapshots in a dbt project, end to end through the CLI on a DuckDB file:
+ * `{% snapshot %}` blocks with `{{ config(...) }}` in snapshots/, named as
+ * dbt names them (target_schema as written, schema through
+ * generate_schema_name), read by a model with `ref()`, both strategies and
+ * hard deletes, and the errors of a bad config.
+ */
+import assert from "node:assert/strict";
+import { tempProject } from "../helpers.ts";
+import { cli, keysWithoutOneCurrent, lineOf, sql } from "./helpers.ts";
+
+const FILES = {
+  "dbt_project.yml": "name: shop\nconfig-version: 2\n",
+  "models/sources.yml":
+    "sources:\n  - name: app\n    schema: raw\n    tables:\n      - name: customers\n",
+  "snapshots/customers_snapshot.sql": `{% snapshot customers_snapshot %}
+{{ config(
+    target_schema='snapshots',
+    unique_key='id',
+    strategy='timestamp',
+    updated_at='updated_at',
+    hard_deletes='invalidate',
+) }}
+select id, name, tier, updated_at from {{ source('app', 'customers') }}
+{% endsnapshot %}
+`,
+  "snapshots/tiers.sql": `{% snapshot tier_history %}
+{{ config(schema='history', unique_key=['id'], strategy='check', check_cols=['tier'], hard_deletes='new_record') }}
+select id, tier from {{ source('app', 'customers') }}
+{% endsnapshot %}
+`,
+  "models/current_customers.sql":
+    "select id, name, tier from {{ ref('customers_snapshot') }} where dbt_valid_to is null\n",
+};
+
+Deno.test("dbt project: {% snapshot %} blocks build with dbt's names and semantics, before the models that ref() them", async () => {
+  await using p = await tempProject(FILES);
+  await sql(
+    `${p.root}/shop.duckdb`,
+    `create schema raw;
+     create table raw.customers (id integer, name varchar, tier varchar, updated_at timestamp);
+     insert into raw.customers values (1, 'Ann', 'gold', '2024-01-01'), (2, 'Bob', 'silver', '2024-01-01')`,
+  );
+  const db = `${p.root}/shop.duckdb`;
+  const ls = await cli(p.root, ["--json", "ls", "-s", "type:snapshot"]);
+  assert.deepEqual(
+    JSON.parse(ls.stdout).map((n: Record<string, string>) => [n.id, n.type, n.path]),
+    [
+      ["main_history.tier_history", "snapshot", "snapshots/tiers.sql"],
+      ["snapshots.customers_snapshot", "snapshot", "snapshots/customers_snapshot.sql"],
+    ],
+  );
+  const built = await cli(p.root, ["build"]);
+  assert.match(built.stdout, /^Running 0 seeds, 2 snapshots, 1 model, 0 tests /m);
+  const lines = built.stdout.split("\n");
+  assert.ok(
+    lines.findIndex((l) => l.includes(" snapshots.customers_snapshot ")) <
+      lines.findIndex((l) => l.includes(" main.current_customers ")),
+  );
+  // Unchanged: nothing added.
+  const again = await cli(p.root, ["snapshot"]);
+  assert.match(
+    lineOf(again.stdout, "snapshots.customers_snapshot"),
+    /0 new, 0 changed, 0 deleted, 2 unchanged/,
+  );
+
+  // Ann renamed (timestamp strategy: a new version), Bob moved tier, then deleted; Cy new.
+  await sql(
+    db,
+    `update raw.customers set name = 'Anne', updated_at = '2024-02-01' where id = 1;
+     update raw.customers set tier = 'gold' where id = 2;`,
+  );
+  const changed = await cli(p.root, ["snapshot"]);
+  assert.match(
+    lineOf(changed.stdout, "snapshots.customers_snapshot"),
+    /\[3 rows, snapshot: 0 new, 1 changed, 0 deleted, 1 unchanged/,
+  );
+  assert.match(
+    lineOf(changed.stdout, "main_history.tier_history"),
+    /\[3 rows, snapshot: 0 new, 1 changed, 0 deleted, 1 unchanged/,
+  );
+  await sql(
+    db,
+    "delete from raw.customers where id = 2; insert into raw.customers values (3, 'Cy', 'bronze', '2024-03-01')",
+  );
+  await cli(p.root, ["build"]);
+  assert.deepEqual(
+    await sql(db, "select id, name, tier from main.current_customers order by id"),
+    [{ id: 1, name: "Anne", tier: "gold" }, { id: 3, name: "Cy", tier: "bronze" }],
+  );
+  assert.deepEqual(
+    await sql(
+      db,
+      "select id, name, strftime(dbt_valid_from, '%Y-%m-%d') as valid_from, dbt_valid_to is null as current from snapshots.customers_snapshot order by id, dbt_valid_from",
+    ),
+    [
+      { id: 1, name: "Ann", valid_from: "2024-01-01", current: false },
+      { id: 1, name: "Anne", valid_from: "2024-02-01", current: true },
+      { id: 2, name: "Bob", valid_from: "2024-01-01", current: false }, // invalidated
+      { id: 3, name: "Cy", valid_from: "2024-03-01", current: true },
+    ],
+  );
+  assert.deepEqual(
+    await sql(
+      db,
+      "select id, tier, dbt_is_deleted, dbt_valid_to is null as current from main_history.tier_history order by id, dbt_valid_from, dbt_is_deleted",
+    ),
+    [
+      { id: 1, tier: "gold", dbt_is_deleted: "False", current: true },
+      { id: 2, tier: "silver", dbt_is_deleted: "False", current: false },
+      { id: 2, tier: "gold", dbt_is_deleted: "False", current: false },
+      { id: 2, tier: "gold", dbt_is_deleted: "True", current: true }, // new_record
+      { id: 3, tier: "bronze", dbt_is_deleted: "False", current: true },
+    ],
+  );
+  assert.deepEqual(await keysWithoutOneCurrent(db, "main_history.tier_history", "id"), []);
+});
+
+Deno.test("dbt project: a snapshot's bad config() is an error naming the file and key", async () => {
+  await using p = await tempProject({
+    ...FILES,
+    "snapshots/customers_snapshot.sql": FILES["snapshots/customers_snapshot.sql"].replace(
+      "hard_deletes='invalidate'",
+      "hard_deletes='remove'",
+    ),
+    "snapshots/tiers.sql": FILES["snapshots/tiers.sql"].replace(
+      "hard_deletes='new_record'",
+      "snapshot_meta_column_names={}",
+    ),
+    "snapshots/two.sql":
+      "{% snapshot a %}select 1 as id{% endsnapshot %}\n{% snapshot b %}select 1 as id{% endsnapshot %}\n",
+  });
+  const out = await cli(p.root, ["ls"], 2);
+  assert.match(
+    out.stderr,
+    /snapshots\/customers_snapshot\.sql: config\(hard_deletes=…\) of snapshot customers_snapshot: expected one of "ignore", "invalidate", "new_record", got "remove"/,
+  );
+  assert.match(
+    out.stderr,
+    /snapshots\/tiers\.sql:2: .*config\(snapshot_meta_column_names=…\): unknown config "snapshot_meta_column_names".*, and a snapshot's "unique_key", "strategy", "updated_at"/,
+  );
+  assert.match(
+    out.stderr,
+    /snapshots\/two\.sql: 2 \{% snapshot %\} blocks \(a, b\): wharf reads one snapshot per file/,
+  );
+});
