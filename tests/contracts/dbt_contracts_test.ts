@@ -73,6 +73,13 @@ Deno.test("dbt mode: contracts, constraints, hooks with {{ this }} and on-run-st
   assert.equal(built.code, 1, built.stdout + built.stderr);
   assert.match(built.stdout, /OK\s+model main\.orders/);
   assert.match(built.stdout, /FAIL\s+test unique_customers_id/);
+  // dbt's manifest says which models have an enforced contract, with the columns' types.
+  const dbtManifest = JSON.parse(await Deno.readTextFile(join(p.root, "target", "manifest.json")));
+  const orders = Object.values(dbtManifest.nodes).find((n) =>
+    (n as { name: string }).name === "orders"
+  ) as { contract: { enforced: boolean }; columns: Record<string, { data_type: string }> };
+  assert.equal(orders.contract.enforced, true);
+  assert.equal(orders.columns.id!.data_type, "integer");
   assert.deepEqual(await query(db, "select event from main.audit"), [
     { event: "built 2" },
     { event: "run end" },
@@ -143,6 +150,20 @@ Deno.test("dbt mode: exposures are listed by ls, selectable and drawn in the doc
     path: "models/schema.yml",
     depends_on: "main.orders,main.customers",
   }]);
+  // dbt's manifest lists it under exposures (validated against dbt's schema when p is disposed).
+  const dbtManifest = JSON.parse(await Deno.readTextFile(join(p.root, "target", "manifest.json")));
+  const exposure = Object.values(dbtManifest.exposures)[0] as Record<string, unknown>;
+  assert.deepEqual(Object.keys(dbtManifest.exposures), [exposure.unique_id]);
+  assert.match(String(exposure.unique_id), /^exposure\.\w+\.ops_dashboard$/);
+  assert.deepEqual(
+    [exposure.type, exposure.owner, exposure.maturity, exposure.original_file_path],
+    ["dashboard", { name: "Ops", email: "ops@example.com" }, "medium", "models/schema.yml"],
+  );
+  assert.deepEqual(
+    (exposure.refs as { name: string }[]).map((r) => r.name).sort(),
+    ["customers", "orders"],
+  );
+  assert.deepEqual(dbtManifest.parent_map[String(exposure.unique_id)].length, 2);
   const upstream = await cli("--json", "ls", "-s", "+exposure.ops_dashboard");
   assert.deepEqual(
     (JSON.parse(upstream.stdout) as { id: string }[]).map((n) => n.id).sort(),
