@@ -340,3 +340,41 @@ exposures:
     /exposures\[0\]\.depends_on\[0\]: ref\("ordrs"\): no model or seed named "ordrs" \(did you mean "orders"\?\)/,
   );
 });
+
+Deno.test("a snapshot has no contract: contract and constraints on a snapshot are errors naming them", async () => {
+  await using p = await tempProject({
+    "snapshots/people.sql": "select 1 as id, 'Ann' as name\n",
+    "snapshots/snapshots.yml": `snapshots:
+  - name: people
+    config: { unique_key: id, strategy: check, check_cols: all, contract: { enforced: true } }
+    columns:
+      - name: id
+        data_type: int
+        constraints: [{ type: not_null }]
+`,
+  });
+  const out = await runCli(["--project", p.root, "ls"]);
+  assert.equal(out.code, 2, out.stdout + out.stderr);
+  assert.match(out.stderr, /snapshots\.yml:3:\d+: snapshots\[0\]\.config\.contract: .*"contract"/);
+  assert.match(
+    out.stderr,
+    /snapshots\.yml:7:\d+: snapshots\[0\]\.columns\[0\]\.constraints\[0\]: constraints apply to models: test a snapshot's columns with tests:/,
+  );
+});
+
+Deno.test("dbt mode: a snapshot's config() may not enforce a contract", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml": "name: shop\nconfig-version: 2\n",
+    "snapshots/people.sql": `{% snapshot people %}
+{{ config(target_schema='snapshots', unique_key='id', strategy='check', check_cols='all', contract={'enforced': true}) }}
+select 1 as id
+{% endsnapshot %}
+`,
+  });
+  const out = await runCli(["--project", p.root, "ls"]);
+  assert.equal(out.code, 2, out.stdout + out.stderr);
+  assert.match(
+    out.stderr,
+    /snapshots\/people\.sql: snapshot people: a snapshot has no contract \(contracts apply to models\): remove contract from its config\(\)/,
+  );
+});

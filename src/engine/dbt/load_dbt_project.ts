@@ -984,6 +984,17 @@ export async function loadDbtProject(
     const materialization = findMaterialization(m.config.materialized ?? "view");
     if (!materialization) continue;
     const enforced = m.config.contract?.enforced ?? false;
+    if (m.snapshot) {
+      // A snapshot's table has dbt's validity columns besides its SELECT's: it has no contract.
+      if (m.config.contract) {
+        issues.push({
+          message:
+            `snapshot ${m.name}: a snapshot has no contract (contracts apply to models): remove contract from its config()`,
+          location: { file: m.path },
+        });
+      }
+      continue;
+    }
     if (!m.props) {
       if (enforced) {
         issues.push({

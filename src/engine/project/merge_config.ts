@@ -338,6 +338,13 @@ export function mergeConfig(
       continue;
     }
     const config = configure(entry, "snapshot");
+    // A snapshot has no contract: its table has wharf's validity columns besides the SELECT's.
+    for (const c of entry.constraints) {
+      entry.file.report(
+        c.path,
+        "constraints apply to models: test a snapshot's columns with tests:",
+      );
+    }
     const schema = snapshotSchema(config.options) ?? file.layer;
     if (!/^[a-z_][a-z0-9_]*$/.test(schema) || RESERVED_SCHEMAS.includes(schema)) {
       const key = entry.config?.settings.schema === undefined ? "target_schema" : "schema";
