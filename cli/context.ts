@@ -18,6 +18,8 @@ export interface GlobalOptions {
   /** dbt projects: the folder holding profiles.yml, and the profile's target to use. */
   profilesDir?: string;
   target?: string;
+  /** `--warn-unsupported`: what wharf does not support is left out with a warning. */
+  warnUnsupported: boolean;
 }
 
 /**
@@ -39,13 +41,18 @@ export function globals(cmd: Command): GlobalOptions {
     debug: !!o.debug,
     profilesDir: o.profilesDir === undefined ? undefined : resolve(userCwd(), o.profilesDir),
     target: o.target,
+    warnUnsupported: !!o.warnUnsupported,
   };
 }
 
 /** Loads the configuration of the project named by `--project`, applying `--db`. */
 export async function projectConfig(cmd: Command): Promise<ResolvedConfig & { db: string }> {
   const g = globals(cmd);
-  const config = await loadConfig(g.project, { profilesDir: g.profilesDir, target: g.target });
+  const config = await loadConfig(g.project, {
+    profilesDir: g.profilesDir,
+    target: g.target,
+    warnUnsupported: g.warnUnsupported,
+  });
   return { ...config, db: g.db ?? config.warehouse };
 }
 

@@ -63,9 +63,7 @@ export function lsCommand(): Command {
               : n.kind === "seed" || n.kind === "source"
               ? n.id.split(".").at(-2)!
               : "",
-            materialized: n.kind === "model"
-              ? n.config.materialized
-              : n.kind === "seed"
+            materialized: n.kind === "model" ? n.config.materialized : n.kind === "seed"
               ? "seed" // dbt's name, which config.materialized: selects (a seed is loaded as a table)
               : "",
             tags: n.kind === "model"

@@ -46,6 +46,10 @@ export function createProgram(): Command {
     .option("--debug", "show stack traces")
     .option("--profiles-dir <dir>", "dbt projects: the folder holding profiles.yml")
     .option("--target <name>", "dbt projects: the profile's target to run against")
+    .option(
+      "--warn-unsupported",
+      "leave out what wharf does not support (Python models, grants, metrics, …) with a warning, instead of an error",
+    )
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
   for (

@@ -78,16 +78,21 @@ export function resolveConfig(root: string, config: WharfConfig = {}): ResolvedC
  * Loads `wharf.config.ts` from `root` (when present) and resolves it. A
  * `dbt_project.yml` at the root makes it a dbt project, whose name, folders,
  * variables and warehouse come from dbt's files and the profile's target
- * (`options`: `--profiles-dir`, `--target`).
+ * (`options`: `--profiles-dir`, `--target`; `--warn-unsupported` leaves what
+ * wharf does not support out, with a warning).
  *
  * @throws {ConfigError} when the folder does not exist, the config file
  * fails to load or does not export a config object, or a setting is wrong.
  */
 export async function loadConfig(
   root: string,
-  options: ProfileOptions = {},
+  options: ProfileOptions & { warnUnsupported?: boolean } = {},
 ): Promise<ResolvedConfig> {
   const settings = await readConfigFile(root);
   const resolved = resolveConfig(root, settings as WharfConfig);
-  return { ...resolved, ...await applyDbtProject(resolved, settings, options) };
+  return {
+    ...resolved,
+    ...await applyDbtProject(resolved, settings, options),
+    ...(options.warnUnsupported ? { warnUnsupported: true } : {}),
+  };
 }

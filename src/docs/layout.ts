@@ -6,8 +6,8 @@
  *
  * Columns: sources (raw tables, wharf's own tables and seeds) first, then
  * one column per model layer (staging → intermediate → … → marts, other
- * layers before marts), then what reads the models (singular tests and API
- * endpoints). Nodes are ordered in each column by the mean position of
+ * layers before marts), then what reads the models (singular tests, API
+ * endpoints and exposures). Nodes are ordered in each column by the mean position of
  * their neighbours in the other columns (a few down and up sweeps of the
  * barycenter heuristic) to keep edges short and crossings few.
  *
@@ -28,7 +28,7 @@ export interface Layout {
 /** What the layout needs to know of a node. */
 export interface LayoutNode {
   id: string;
-  kind: "source" | "seed" | "model" | "test" | "api";
+  kind: "source" | "seed" | "model" | "test" | "api" | "exposure";
   layer: string;
 }
 
@@ -37,7 +37,7 @@ const SOURCE_LAYERS = ["raw", "wharf", "seeds"];
 
 function columnOf(n: LayoutNode): string {
   if (n.kind === "source" || n.kind === "seed") return "sources";
-  if (n.kind === "test" || n.kind === "api") return "readers";
+  if (n.kind === "test" || n.kind === "api" || n.kind === "exposure") return "readers";
   return n.layer;
 }
 
@@ -51,8 +51,9 @@ function columnRank(key: string): number {
 
 function titleOf(key: string, members: readonly LayoutNode[]): string {
   if (key !== "readers") return key;
-  const kinds = new Set(members.map((n) => n.kind));
-  return kinds.size === 2 ? "tests · api" : kinds.has("api") ? "api" : "tests";
+  const kinds = new Set<string>(members.map((n) => n.kind));
+  return ([["test", "tests"], ["api", "api"], ["exposure", "exposures"]] as const)
+    .filter(([kind]) => kinds.has(kind)).map(([, title]) => title).join(" · ");
 }
 
 /** Initial order inside a column: by layer (raw, wharf, seeds, others), then id. */

@@ -32,7 +32,7 @@ export interface ManifestColumn {
 /** One node of the docs. */
 export interface ManifestNode {
   id: string;
-  kind: "source" | "seed" | "model" | "test" | "api";
+  kind: "source" | "seed" | "model" | "test" | "api" | "exposure";
   layer: string;
   name: string;
   description: string;
@@ -63,6 +63,14 @@ export interface ManifestNode {
     error: string | null;
   }[];
   checks: { name: string; expression: string; on_fail: string; column: string | null }[];
+  /** An exposure's own keys (`exposures:` in YAML). */
+  exposure?: {
+    type: string;
+    label: string | null;
+    owner: { name?: string; email?: string };
+    url: string | null;
+    maturity: string | null;
+  };
 }
 
 /** The whole manifest. */
@@ -115,6 +123,7 @@ const LAYER_OF: Record<ProjectNode["kind"], (n: ProjectNode) => string> = {
   generic_test: () => "tests",
   singular_test: () => "tests",
   unit_test: () => "tests",
+  exposure: () => "exposures",
 };
 
 /**
@@ -268,7 +277,11 @@ export async function buildManifest(
         : n.description,
       path: "path" in n ? n.path : null,
       materialized: n.kind === "model" ? n.config.materialized : n.kind === "seed" ? "seed" : null,
-      tags: n.kind === "model" ? n.config.tags : n.kind === "seed" ? n.tags : [],
+      tags: n.kind === "model" || n.kind === "exposure"
+        ? (n.kind === "model" ? n.config.tags : n.tags)
+        : n.kind === "seed"
+        ? n.tags
+        : [],
       sql: n.kind === "model" ? n.sql : null,
       compiled_sql: c?.kind === "model" ? c.sql || c.select : c?.kind === "seed" ? c.sql : null,
       columns,
@@ -291,6 +304,17 @@ export async function buildManifest(
           column: k.column ?? null,
         }))
         : [],
+      ...(n.kind === "exposure"
+        ? {
+          exposure: {
+            type: n.type,
+            label: n.label ?? null,
+            owner: n.owner,
+            url: n.url ?? null,
+            maturity: n.maturity ?? null,
+          },
+        }
+        : {}),
     });
   }
   for (const t of project.tests) {

@@ -19,7 +19,7 @@ const FONT = `system-ui, -apple-system, "Segoe UI", Roboto, sans-serif`;
 
 const STYLE = `
 :root { --bg:#fff; --fg:#1b1f24; --muted:#57606a; --line:#d0d7de; --accent:#0550ae; --panel:#f6f8fa;
-  --ok:#1a7f37; --warn:#9a6700; --bad:#cf222e; --api:#8250df; --test:#6e7781; }
+  --ok:#1a7f37; --warn:#9a6700; --bad:#cf222e; --api:#8250df; --test:#6e7781; --exposure:#bf3989; }
 * { box-sizing: border-box; }
 html, body { height:100%; }
 body { margin:0; display:flex; flex-direction:column; font:14px/1.45 ${FONT}; color:var(--fg); background:var(--bg); }
@@ -51,10 +51,10 @@ aside h2 { font-size:12px; text-transform:uppercase; letter-spacing:.04em; color
 .legend { display:flex; flex-wrap:wrap; gap:4px 10px; font-size:12px; color:var(--muted); }
 .legend i { display:inline-block; width:12px; height:10px; border:2px solid; border-radius:3px; margin-right:4px; vertical-align:-1px; }
 .legend .source { border-color:var(--warn); } .legend .seed { border-color:var(--ok); } .legend .model { border-color:var(--accent); }
-.legend .test { border-color:var(--test); border-style:dashed; } .legend .api { border-color:var(--api); }
+.legend .test { border-color:var(--test); border-style:dashed; } .legend .api { border-color:var(--api); } .legend .exposure { border-color:var(--exposure); }
 #graph .node rect { fill:#fff; stroke:var(--test); stroke-width:1.2; }
 #graph .node.model rect { stroke:var(--accent); } #graph .node.seed rect { stroke:var(--ok); }
-#graph .node.source rect { stroke:var(--warn); } #graph .node.api rect { stroke:var(--api); }
+#graph .node.source rect { stroke:var(--warn); } #graph .node.api rect { stroke:var(--api); } #graph .node.exposure rect { stroke:var(--exposure); }
 #graph .node.test rect { stroke-dasharray:4 3; }
 #graph .node.selected rect { fill:#ddf4ff; stroke-width:2.5; }
 #graph .node.hit rect { fill:#fff8c5; }
@@ -336,7 +336,10 @@ function details(n) {
   const when = (s) => esc(String(s).replace(/\\.\\d+(?=[+-]\\d\\d|Z|$)/, ""));
   const meta = [esc(n.kind), n.materialized && esc(n.materialized), n.rows !== null && n.rows.toLocaleString("en-US") + " rows",
     n.last_run && "last run " + statusCell(n.last_run.status) + " in " + Math.round(n.last_run.duration_ms) + " ms at " + when(n.last_run.ended_at),
-    n.path && ident(n.path), n.tags.length && "tags: " + n.tags.map(esc).join(", ")].filter(Boolean).join(" · ");
+    n.path && ident(n.path), n.tags.length && "tags: " + n.tags.map(esc).join(", "),
+    n.exposure && esc(n.exposure.type), n.exposure?.maturity && "maturity " + esc(n.exposure.maturity),
+    n.exposure && "owner " + esc([n.exposure.owner.name, n.exposure.owner.email].filter(Boolean).join(" ")),
+    n.exposure?.url && (/^https?:/i.test(n.exposure.url) ? '<a href="' + esc(n.exposure.url) + '">' + esc(n.exposure.url) + "</a>" : esc(n.exposure.url))].filter(Boolean).join(" · ");
   const anyRejected = Object.values(n.rejected ?? {}).some((v) => v > 0);
   let html = '<a class="back" href="#/">← All nodes</a><h2>' + ident(n.id) + '</h2><div class="meta">' + meta + "</div>" +
     (n.description ? "<p>" + esc(n.description) + "</p>" : "") +
@@ -488,7 +491,7 @@ export function renderSite(manifest: Manifest): string {
   <aside aria-label="Nodes"><ul id="results" aria-label="Search results"></ul><div id="nodes"></div></aside>
   <section id="graph-panel" aria-label="Lineage graph">
     <div class="graph-bar">
-      <div class="legend" aria-hidden="true"><span><i class="source"></i>source</span><span><i class="seed"></i>seed</span><span><i class="model"></i>model</span><span><i class="test"></i>test</span><span><i class="api"></i>API</span></div>
+      <div class="legend" aria-hidden="true"><span><i class="source"></i>source</span><span><i class="seed"></i>seed</span><span><i class="model"></i>model</span><span><i class="test"></i>test</span><span><i class="api"></i>API</span><span><i class="exposure"></i>exposure</span></div>
       <div class="toolbar">
         <button id="scope-btn" type="button" hidden>Whole graph</button>
         <button id="fit" type="button" title="Show the whole graph, however small">Fit</button>

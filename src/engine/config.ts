@@ -52,6 +52,10 @@ export interface EngineSettings {
   };
   /** Project variables, read in SQL as `wharf_var('name')` (text); `--vars name=value` overrides. */
   vars?: Record<string, string | number | boolean>;
+  /** SQL run before anything of a `build`/`run`/`seed`/`test` (dbt's `on-run-start`). */
+  onRunStart?: string | string[];
+  /** SQL run once the nodes of a run are done, failed or not (dbt's `on-run-end`). */
+  onRunEnd?: string | string[];
 }
 
 /** A database attached to the warehouse (see {@linkcode EngineSettings.attach}). */
@@ -83,6 +87,17 @@ export interface EngineConfig {
     snapshots: string;
   };
   vars: Record<string, string>;
+  /**
+   * `onRunStart`/`onRunEnd` of wharf.config.ts, or `on-run-start`/`on-run-end`
+   * of dbt_project.yml (Jinja, rendered when the project loads); absent: none.
+   */
+  runHooks?: { start: string[]; end: string[] };
+  /**
+   * `--warn-unsupported`: what wharf does not support (Python models,
+   * `grants`, keys it does not implement) is left out with a warning
+   * instead of failing the command.
+   */
+  warnUnsupported?: boolean;
   /** Set when the project is a dbt project (`dbt_project.yml` at its root): see `src/engine/dbt/`. */
   dbt?: DbtConfig;
 }
@@ -151,7 +166,35 @@ export interface ConfigSection<K extends string, Raw, Resolved> {
   resolve(raw: Raw | undefined, root: string): Resolved;
 }
 
-const ENGINE_KEYS = ["name", "warehouse", "attach", "threads", "paths", "vars"] as const;
+const ENGINE_KEYS = [
+  "name",
+  "warehouse",
+  "attach",
+  "threads",
+  "paths",
+  "vars",
+  "onRunStart",
+  "onRunEnd",
+] as const;
+
+/** `onRunStart`/`onRunEnd`: a statement or a list of them. */
+function resolveRunHooks(settings: EngineSettings): EngineConfig["runHooks"] {
+  const read = (key: "onRunStart" | "onRunEnd") => {
+    const value = settings[key];
+    if (value === undefined) return [];
+    const list = typeof value === "string" ? [value] : value;
+    if (!Array.isArray(list) || !list.every((h) => typeof h === "string")) {
+      throw new ConfigError(
+        `Invalid "${key}" in wharf.config.ts: expected a SQL statement or a list of them`,
+        { location: { file: "wharf.config.ts" } },
+      );
+    }
+    return list.filter((h) => h.trim() !== "");
+  };
+  const start = read("onRunStart");
+  const end = read("onRunEnd");
+  return start.length || end.length ? { start, end } : undefined;
+}
 const PATH_KEYS = [
   "models",
   "macros",
@@ -206,6 +249,7 @@ export function resolveEngineConfig(
     );
   }
   const paths = settings.paths ?? {};
+  const runHooks = resolveRunHooks(settings);
   return {
     root: abs,
     name: settings.name ?? abs.split(/[\\/]/).pop() ?? "wharf",
@@ -222,6 +266,7 @@ export function resolveEngineConfig(
       snapshots: resolve(abs, paths.snapshots ?? "snapshots"),
     },
     vars: Object.fromEntries(Object.entries(settings.vars ?? {}).map(([k, v]) => [k, String(v)])),
+    ...(runHooks ? { runHooks } : {}),
   };
 }
 

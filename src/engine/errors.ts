@@ -64,6 +64,12 @@ export class ConfigError extends WharfError {
 export interface ProjectIssue {
   message: string;
   location: SourceLocation;
+  /**
+   * Something wharf does not support (a Python model, `grants`, a key it
+   * does not implement), rather than a mistake: `--warn-unsupported` makes
+   * it a warning and leaves the thing out.
+   */
+  unsupported?: boolean;
 }
 
 /**
@@ -75,10 +81,13 @@ export class CompileError extends WharfError {
   readonly issues: readonly ProjectIssue[];
   constructor(issues: readonly ProjectIssue[]) {
     const lines = issues.map((i) => `  ${formatLocation(i.location)}: ${i.message}`);
+    const hint = issues.some((i) => i.unsupported)
+      ? "\n(--warn-unsupported leaves out what wharf does not support, with a warning each)"
+      : "";
     super(
       `Cannot compile the project: ${issues.length} problem${
         issues.length === 1 ? "" : "s"
-      } found (nothing was run):\n${lines.join("\n")}`,
+      } found (nothing was run):\n${lines.join("\n")}${hint}`,
     );
     this.name = "CompileError";
     this.issues = issues;
@@ -111,6 +120,26 @@ export class ModelError extends WharfError {
     super(message, options);
     this.name = "ModelError";
     this.relation = relation;
+  }
+}
+
+/** A hook (a model's or seed's pre/post hook, the project's on-run-start/end) failed. */
+export class HookError extends WharfError {
+  /** The hook's SQL as it ran. */
+  readonly sql: string;
+  /** Where in `sql` DuckDB says it failed (1-based), when it says. */
+  readonly line?: number;
+  readonly column?: number;
+  constructor(
+    message: string,
+    hook: { sql: string; line?: number; column?: number },
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = "HookError";
+    this.sql = hook.sql;
+    this.line = hook.line;
+    this.column = hook.column;
   }
 }
 

@@ -129,6 +129,39 @@ export interface UnitTestNode {
 export interface ColumnDoc {
   name: string;
   description: string;
+  /** Its declared type (`data_type:`), as written. */
+  dataType?: string;
+}
+
+/** The kinds of constraint a model's YAML may declare (dbt's `constraints:`). */
+export type ConstraintType = "not_null" | "primary_key" | "unique" | "check";
+
+/** A constraint from a column's or a model's YAML `constraints:`. */
+export interface Constraint {
+  type: ConstraintType;
+  /** Its name, when YAML gives one (`CONSTRAINT <name>`). */
+  name?: string;
+  /** The columns it is about: the one it is listed under, or a model-level `columns:`. */
+  columns: string[];
+  /** `check`: a boolean SQL expression. */
+  expression?: string;
+}
+
+/**
+ * A model's enforced contract (`config: { contract: { enforced: true } }`):
+ * the columns, in order, with their declared types, that the built relation
+ * must have exactly.
+ */
+export interface ModelContract {
+  columns: { name: string; dataType: string }[];
+  /** Constraints created with the table (table and incremental models). */
+  constraints: Constraint[];
+}
+
+/** SQL run before and after a model's or seed's build (`pre_hook`, `post_hook`). */
+export interface NodeHooks {
+  pre: string[];
+  post: string[];
 }
 
 /** Settings of a model from its YAML `config:`. */
@@ -194,6 +227,10 @@ export interface ModelNode {
   checkRefs: RelationRef[];
   /** Direct column references: output column → the `relation.column`s it is read from. */
   columnLineage: Record<string, string[]>;
+  /** Its enforced contract, if it has one. */
+  contract?: ModelContract;
+  /** Its hooks, if it has any. */
+  hooks?: NodeHooks;
   /** dbt's fully qualified name (`[project, ...folders, file name]`); absent: from its path. */
   fqn?: string[];
   /** The dbt package it comes from; absent: the project itself. */
@@ -213,6 +250,8 @@ export interface SeedNode {
   /** Column name to DuckDB type, overriding the sniffer. */
   columnTypes: Record<string, string>;
   tags: string[];
+  /** Its hooks, if it has any. */
+  hooks?: NodeHooks;
   /** dbt's fully qualified name; absent: from its path. */
   fqn?: string[];
   /** The dbt package it comes from; absent: the project itself. */
@@ -234,6 +273,30 @@ export interface SourceNode {
   catalog?: string;
   /** Referenced by a model but not landed (yet): only what does not need it can run. */
   missing?: boolean;
+}
+
+/**
+ * Something outside the project that reads its models (dbt's `exposures:`):
+ * a dashboard, a notebook, an application. Not built; listed, selectable
+ * and drawn in the docs graph downstream of what it reads.
+ */
+export interface ExposureNode {
+  kind: "exposure";
+  /** `exposure.<name>` */
+  id: string;
+  name: string;
+  /** `dashboard`, `notebook`, `analysis`, `ml` or `application`. */
+  type: string;
+  label?: string;
+  owner: { name?: string; email?: string };
+  url?: string;
+  description: string;
+  maturity?: "high" | "medium" | "low";
+  tags: string[];
+  /** The YAML file that declares it. */
+  path: string;
+  /** What it reads (`depends_on`), resolved by the graph as a model's references are. */
+  refs: RelationRef[];
 }
 
 /** A unit of a freshness threshold. */
@@ -295,7 +358,8 @@ export type ProjectNode =
   | SourceNode
   | GenericTestNode
   | SingularTestNode
-  | UnitTestNode;
+  | UnitTestNode
+  | ExposureNode;
 
 /** A loaded project: everything on disk, as plain data, plus what was wrong with it. */
 export interface Project {
@@ -311,6 +375,10 @@ export interface Project {
    * read as they are: the graph takes them as sources without asking the warehouse.
    */
   declaredSources?: string[];
+  /** Exposures (`exposures:` in YAML): what reads the project from outside. */
+  exposures?: ExposureNode[];
+  /** SQL run before and after each run's nodes (dbt projects: rendered from Jinja). */
+  runHooks?: { start: string[]; end: string[] };
   /** The tables `sources:` YAML entries declare, with their freshness. */
   sources?: DeclaredSource[];
   /** dbt projects: the source tables of `sources:` properties, by source and table name. */

@@ -12,11 +12,11 @@ models:
     contract: { enforced: true }
     config:
       materialzed: table
-      pre_hook: "select 1"
+      grants: { select: [reporter] }
       incremental_strategy: merge
     columns:
       - name: id
-        data_type: integer
+        quote: true
         tests:
           - unique: { config: { wher: "id > 0" } }
           - relationships: { to: ref('a'), feild: id }
@@ -40,12 +40,12 @@ unit_tests:
     /staging\.yml:4: models\[0\]\.descripton: unknown key "descripton" in model "a" \(did you mean "description"\?\)/,
     /staging\.yml:5: models\[0\]\.contract: "contract" in model "a" is not implemented by wharf: remove it/,
     /staging\.yml:7: models\[0\]\.config\.materialzed: unknown key "materialzed" in a model's config \(did you mean "materialized"\?\)/,
-    /staging\.yml:8: models\[0\]\.config\.pre_hook: "pre_hook" in a model's config is not implemented by wharf/,
+    /staging\.yml:8: models\[0\]\.config\.grants: "grants" \(grants\) in a model's config is not supported by wharf: remove it/,
     /staging\.yml:9: models\[0\]\.config\.incremental_strategy: "incremental_strategy" applies to incremental models only/,
-    /staging\.yml:12: models\[0\]\.columns\[0\]\.data_type: "data_type" in column "id" is not implemented/,
+    /staging\.yml:12: models\[0\]\.columns\[0\]\.quote: "quote" in column "id" is not implemented/,
     /staging\.yml:14: models\[0\]\.columns\[0\]\.tests\[0\]\.unique\.config\.wher: unknown key "wher" in a test's config \(did you mean "where"\?\)/,
     /staging\.yml:15: models\[0\]\.columns\[0\]\.tests\[1\]\.relationships\.feild: unknown key "feild" in test "relationships" \(did you mean "field"\?\)/,
-    /staging\.yml:20: unit_tests\[0\]\.versions: "versions" in unit test "t" is not implemented by wharf/,
+    /staging\.yml:20: unit_tests\[0\]\.versions: "versions" \(model versions\) in unit test "t" is not supported by wharf: remove it/,
     /staging\.yml:16: models\[0\]\.columns\[0\]\.tests\[2\]: unknown test "not_nul" \(did you mean "not_null"\?\)/,
     /seeds\.yml:3: seeds\[0\]\.config\.quote_columns: "quote_columns" in a seed's config is not implemented/,
     /t\.yml:3: tests\[0\]\.config\.fail_calc: "fail_calc" in a test's config is not implemented/,

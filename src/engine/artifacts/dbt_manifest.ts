@@ -134,6 +134,9 @@ export function uniqueIds(cp: CompiledProject): Map<string, string> {
         );
         break;
       }
+      case "exposure":
+        out.set(n.id, `exposure.${pkg}.${n.name}`);
+        break;
       default:
         out.set(n.id, `test.${pkg}.${n.name}`);
     }
@@ -220,7 +223,7 @@ function columnsOf(columns: readonly ColumnDoc[]): Record<string, unknown> {
       name: c.name,
       description: c.description,
       meta: {},
-      data_type: null,
+      data_type: c.dataType ?? null,
       constraints: [],
       quote: null,
       tags: [],
@@ -335,6 +338,7 @@ export async function dbtManifest(
 
   const nodes: Record<string, ManifestEntry> = {};
   const sources: Record<string, ManifestEntry> = {};
+  const exposures: Record<string, ManifestEntry> = {};
   for (const id of graph.order) {
     const n = graph.nodes.get(id)!;
     const compiled = cp.compiled.get(id);
@@ -371,6 +375,7 @@ export async function dbtManifest(
           ...refsAndSources(id),
           depends_on: dependsOn(id, raw),
           ...compiledFields(compiled?.kind === "model" ? compiled.select : n.sql),
+          contract: { enforced: n.contract !== undefined, alias_types: true, checksum: null },
           access: "protected",
           constraints: [],
           version: null,
@@ -471,6 +476,36 @@ export async function dbtManifest(
         };
         break;
       }
+      case "exposure": {
+        const { refs, sources: read } = refsAndSources(id);
+        const [path, fileFqn] = place(n.path, "model");
+        exposures[uid(id)] = {
+          name: n.name,
+          resource_type: "exposure",
+          package_name: pkg,
+          path,
+          original_file_path: n.path,
+          unique_id: uid(id),
+          // dbt's: the project, the folders of the YAML file, the exposure's name.
+          fqn: [...fileFqn.slice(0, -1), n.name],
+          type: n.type,
+          owner: { email: n.owner.email ?? null, name: n.owner.name ?? null },
+          description: n.description,
+          label: n.label ?? null,
+          maturity: n.maturity ?? null,
+          meta: {},
+          tags: n.tags,
+          config: { enabled: true, tags: n.tags, meta: {} },
+          unrendered_config: {},
+          url: n.url ?? null,
+          depends_on: { macros: [], nodes: (graph.parents.get(id) ?? []).map(uid) },
+          refs,
+          sources: read,
+          metrics: [],
+          created_at: options.startedAt.getTime() / 1000,
+        };
+        break;
+      }
       case "source": {
         const table = project.sourceTables?.find((t) => t.relation === id);
         const { catalog, schema, name } = splitRelation(id);
@@ -531,7 +566,7 @@ export async function dbtManifest(
     sources,
     macros: Object.fromEntries(macros),
     docs: {},
-    exposures: {},
+    exposures,
     metrics: {},
     groups: {},
     selectors: {},

@@ -12,6 +12,7 @@ import { testKind } from "../test_kinds/index.ts";
 import type {
   GenericTest,
   ModelNode,
+  NodeHooks,
   ProjectNode,
   RelationRef,
   SeedNode,
@@ -27,6 +28,8 @@ export interface CompiledSeed {
   id: string;
   relation: string;
   sql: string;
+  /** Its pre- and post-hooks, run with it in one transaction. */
+  hooks?: NodeHooks;
 }
 
 /**
@@ -50,6 +53,8 @@ export interface CompiledModel {
   parts: unknown;
   /** With row-level checks: the statements that build the model and its `__rejected` table, in one transaction. */
   checked?: CompiledChecks;
+  /** Its pre- and post-hooks (in its build's transaction where the materialization has one). */
+  hooks?: NodeHooks;
 }
 
 /** How a checked model is built and counted. */
@@ -291,6 +296,16 @@ function checkedModel(model: ModelNode, select: string): CompiledChecks {
   };
 }
 
+/** A build's script with its hooks before and after it, for `wharf compile` and `target/run/`. */
+function withHooks(script: string, hooks: NodeHooks | undefined): string {
+  if (!hooks) return script;
+  const part = (name: string, list: readonly string[]) =>
+    list.length
+      ? `-- ${name}\n${list.map((h) => `${h.trim().replace(/;$/, "")};\n`).join("")}`
+      : "";
+  return `${part("pre_hook", hooks.pre)}${script}${part("post_hook", hooks.post)}`;
+}
+
 /** The query returning the rows that fail a generic test (built by its kind, `test_kinds/`). */
 export function genericTestQuery(
   graph: Graph,
@@ -358,13 +373,26 @@ export function compileNode(
 ): CompiledNode | undefined {
   switch (node.kind) {
     case "source":
+    case "exposure":
       return undefined;
     case "seed":
-      return { kind: "seed", id: node.id, relation: node.id, sql: seedSql(node, options.root) };
+      return {
+        kind: "seed",
+        id: node.id,
+        relation: node.id,
+        sql: seedSql(node, options.root),
+        ...(node.hooks ? { hooks: node.hooks } : {}),
+      };
     case "model": {
       const full = inlineEphemerals(graph, node.sql, node.refs);
       const select = options.empty ? `SELECT * FROM (\n${full}\n) AS __wharf_empty LIMIT 0` : full;
-      const base = { kind: "model", id: node.id, relation: node.id, select } as const;
+      const base = {
+        kind: "model",
+        id: node.id,
+        relation: node.id,
+        select,
+        ...(node.hooks ? { hooks: node.hooks } : {}),
+      } as const;
       const m = materialization(node.config.materialized);
       if (node.checks.length && m.checks) {
         const checked = checkedModel(node, select);
@@ -378,7 +406,13 @@ export function compileNode(
           checked,
         };
       }
-      return { ...base, materialized: m.name, ...m.compile(node, select, options.root) };
+      const compiled = m.compile(node, select, options.root);
+      return {
+        ...base,
+        materialized: m.name,
+        ...compiled,
+        script: withHooks(compiled.script, node.hooks),
+      };
     }
     case "generic_test":
       return {

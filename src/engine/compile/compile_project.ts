@@ -6,7 +6,7 @@
  */
 import { dirname, join, relative } from "node:path";
 import type { EngineConfig } from "../config.ts";
-import { CompileError, type ProjectIssue } from "../errors.ts";
+import { CompileError, formatLocation, type ProjectIssue } from "../errors.ts";
 import { buildGraph, type Graph } from "../graph/build_graph.ts";
 import { type NamedSelector, readSelectors } from "../graph/read_selectors.ts";
 import { loadDbtProject } from "../dbt/load_dbt_project.ts";
@@ -60,12 +60,19 @@ export async function compileProject(
     catalogs: options.catalogs,
   });
   const { selectors, issues: selectorIssues } = await readSelectors(config.root);
-  const all = [
+  const found = [
     ...project.issues,
     ...selectorIssues,
     ...issues,
     ...(options.deferMissingSources ? [] : [...missing.values()].flat()),
   ];
+  // --warn-unsupported: what wharf does not support is left out, with a warning each.
+  const all = config.warnUnsupported ? found.filter((i) => !i.unsupported) : found;
+  if (config.warnUnsupported) {
+    for (const i of found.filter((i) => i.unsupported)) {
+      console.error(`warning: ${formatLocation(i.location)}: ${i.message}`);
+    }
+  }
   if (all.length) throw new CompileError(all);
   const compiled = new Map<string, CompiledNode>();
   for (const id of graph.order) {

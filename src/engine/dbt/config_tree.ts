@@ -63,9 +63,9 @@ export function readConfigTree(
       }
       children.set(k, { level: readLevel(v, [...path, k]), path: [...path, k] });
     }
-    const config = readNodeConfig(configs, resource, (ck, message) => {
+    const config = readNodeConfig(configs, resource, (ck, message, unsupported) => {
       const written = ck in value ? ck : `+${ck.split(".")[0]}`;
-      file.report([...path, written], message);
+      file.report([...path, written], message, { unsupported });
     });
     return { config, children };
   };

@@ -13,7 +13,7 @@ import { readDbtProject } from "./dbt_project.ts";
 import { type ProfileOptions, readProfile } from "./profiles.ts";
 
 /** Engine settings a dbt project decides (set in dbt's files, not in wharf.config.ts). */
-const DECIDED_BY_DBT = ["name", "warehouse", "threads", "vars"] as const;
+const DECIDED_BY_DBT = ["name", "warehouse", "threads", "vars", "onRunStart", "onRunEnd"] as const;
 
 /**
  * Turns an engine configuration into a dbt project's when `root` holds a
@@ -39,9 +39,9 @@ const DECIDED_BY_DBT = ["name", "warehouse", "threads", "vars"] as const;
 export async function applyDbtProject(
   config: EngineConfig,
   settings: Record<string, unknown>,
-  options: ProfileOptions,
+  options: ProfileOptions & { warnUnsupported?: boolean },
 ): Promise<EngineConfig> {
-  const project = await readDbtProject(config.root);
+  const project = await readDbtProject(config.root, options);
   if (!project) {
     if (options.target !== undefined || options.profilesDir !== undefined) {
       throw new ConfigError(
@@ -122,6 +122,7 @@ export async function applyDbtProject(
         : resolve(config.root, project.targetPath),
     },
     vars,
+    ...(project.runHooks ? { runHooks: project.runHooks } : {}),
     dbt,
   };
 }

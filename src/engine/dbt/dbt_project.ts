@@ -27,6 +27,8 @@ export interface DbtProjectFile {
   vars: Record<string, unknown>;
   models: Record<string, unknown>;
   seeds: Record<string, unknown>;
+  /** `on-run-start`/`on-run-end`, as written (Jinja). */
+  runHooks?: { start: string[]; end: string[] };
   /** `dispatch:`: for a macro namespace, the packages `adapter.dispatch` searches, in order. */
   dispatch: DispatchOrder[];
   /** `packages-install-path`: where hub and git packages are installed (`dbt_packages`). */
@@ -55,8 +57,6 @@ const UNUSED_KEYS = ["version", "clean-targets", "require-dbt-version"];
 
 /** dbt keys wharf does not run yet, with what they are. */
 const NOT_YET: Record<string, string> = {
-  "on-run-start": "hooks that run before a run",
-  "on-run-end": "hooks that run after a run",
   snapshots: "snapshot configs",
   tests: "test configs",
   data_tests: "test configs",
@@ -83,6 +83,8 @@ const KNOWN = [
   "vars",
   "models",
   "seeds",
+  "on-run-start",
+  "on-run-end",
   "dispatch",
   "packages-install-path",
   "docs-paths",
@@ -107,7 +109,10 @@ const KNOWN = [
  * await Deno.remove(root, { recursive: true });
  * ```
  */
-export async function readDbtProject(root: string): Promise<DbtProjectFile | undefined> {
+export async function readDbtProject(
+  root: string,
+  options: { warnUnsupported?: boolean } = {},
+): Promise<DbtProjectFile | undefined> {
   let text: string;
   try {
     text = await Deno.readTextFile(join(root, DBT_PROJECT_FILE));
@@ -138,12 +143,16 @@ export async function readDbtProject(root: string): Promise<DbtProjectFile | und
     file.report([], 'expected a mapping with at least "name:"');
   }
   if (isRecord(data)) readKeys(file, data, out);
-  if (file.issues.length) {
+  const left = options.warnUnsupported ? file.issues.filter((i) => !i.unsupported) : file.issues;
+  for (const i of file.issues.filter((i) => !left.includes(i))) {
+    console.error(`warning: ${formatLocation(i.location)}: ${i.message}`);
+  }
+  if (left.length) {
     throw new ConfigError(
       `Invalid ${DBT_PROJECT_FILE}: ${
-        file.issues.map((i) => `\n  ${formatLocation(i.location)}: ${i.message}`).join("")
+        left.map((i) => `\n  ${formatLocation(i.location)}: ${i.message}`).join("")
       }`,
-      { location: file.issues[0]!.location },
+      { location: left[0]!.location },
     );
   }
   return out;
@@ -196,6 +205,20 @@ function readKeys(file: YamlFile, data: Record<string, unknown>, out: DbtProject
         continue;
       case "version":
         continue;
+      case "on-run-start":
+      case "on-run-end": {
+        const list = typeof value === "string" ? [value] : value ?? [];
+        if (!Array.isArray(list) || !list.every((h) => typeof h === "string")) {
+          file.report([key], "expected a SQL statement or a list of them");
+          continue;
+        }
+        const hooks = out.runHooks ?? { start: [], end: [] };
+        hooks[key === "on-run-start" ? "start" : "end"] = (list as string[]).filter((h) =>
+          h.trim() !== ""
+        );
+        out.runHooks = hooks;
+        continue;
+      }
       case "dispatch":
         out.dispatch = readDispatch(file, value);
         continue;
@@ -229,6 +252,7 @@ function readKeys(file: YamlFile, data: Record<string, unknown>, out: DbtProject
         `"${key}" (${
           NOT_YET[key]
         }) is not run by wharf yet: remove it, or run this project with dbt`,
+        { unsupported: true },
       );
       continue;
     }

@@ -60,6 +60,10 @@ import { DBT_PROJECT_FILE } from "./dbt_project.ts";
 import { describer, type DocsBlock, readDocsBlocks } from "./docs_blocks.ts";
 import { missingPackage, readPackages } from "./packages.ts";
 import { mergeNodeConfigs, type NodeConfig, readNodeConfig } from "./node_config.ts";
+import { findMaterialization } from "../materializations/index.ts";
+import { settleContract, type SettledContract } from "../project/read_contract.ts";
+import { parseDependency, readExposures } from "../project/read_exposures.ts";
+import type { NodeHooks } from "../types.ts";
 import { type NodeProperties, readProperties, type SourceTable } from "./properties.ts";
 
 /** Schemas a dbt model may not build in: wharf's own and DuckDB's catalogs. */
@@ -234,7 +238,11 @@ async function discover(root: string, unit: Unit, issues: ProjectIssue[]) {
     const ext = extname(file).toLowerCase();
     if (ext === ".sql") out.models.push(nodeFile("model", file, parts));
     else if (ext === ".py") {
-      issue(rel(file), "Python models are not run by wharf: write the model in SQL");
+      issues.push({
+        message: "Python models are not supported by wharf: write the model in SQL",
+        location: { file: rel(file) },
+        unsupported: true,
+      });
     }
   });
   await walk(dbt.paths.seeds, (file, parts) => {
@@ -473,6 +481,7 @@ export async function loadDbtProject(
     sources: unitProps.flatMap((p) => p.sources),
     tests: new Map(unitProps.flatMap((p) => [...p.tests])),
     unitTests: unitProps.flatMap((p) => p.unitTests),
+    exposures: unitProps.flatMap((p) => p.exposures),
   };
   const projectFile = new YamlFile(
     DBT_PROJECT_FILE,
@@ -942,6 +951,74 @@ export async function loadDbtProject(
     }
   }
 
+  // Hooks render as the node's SQL does ({{ this }} its relation), once every relation is named.
+  const hooksOf = (n: NodeFile): NodeHooks | undefined => {
+    const render = (sql: string) => {
+      try {
+        return jinja.render(
+          n.path,
+          sql,
+          nodeContext({ ...n, file: n }, 2, { configs: [], relations: [] }),
+        ).text;
+      } catch (err) {
+        if (!(err instanceof RenderProblem)) throw err;
+        issues.push({
+          message: `Cannot render a hook of ${n.name} (${sql.trim()}): ${err.message}`,
+          location: { file: n.path },
+        });
+        return "";
+      }
+    };
+    const pre = (n.config.pre_hook ?? []).map(render).filter((h) => h.trim() !== "");
+    const post = (n.config.post_hook ?? []).map(render).filter((h) => h.trim() !== "");
+    return pre.length || post.length ? { pre, post } : undefined;
+  };
+  const withHooks = (n: NodeFile): { hooks?: NodeHooks } => {
+    // As in dbt, an ephemeral model is not built, so hooks set for a whole folder skip it.
+    if (findMaterialization(n.config.materialized ?? "view")?.inlined) return {};
+    const hooks = hooksOf(n);
+    return hooks ? { hooks } : {};
+  };
+  const contracts = new Map<string, SettledContract>();
+  for (const m of models) {
+    const materialization = findMaterialization(m.config.materialized ?? "view");
+    if (!materialization) continue;
+    const enforced = m.config.contract?.enforced ?? false;
+    if (m.snapshot) {
+      // A snapshot's table has dbt's validity columns besides its SELECT's: it has no contract.
+      if (m.config.contract) {
+        issues.push({
+          message:
+            `snapshot ${m.name}: a snapshot has no contract (contracts apply to models): remove contract from its config()`,
+          location: { file: m.path },
+        });
+      }
+      continue;
+    }
+    if (!m.props) {
+      if (enforced) {
+        issues.push({
+          message:
+            `${m.name} has an enforced contract but no columns: declare them, each with its data_type, in a properties file`,
+          location: { file: m.path },
+        });
+      }
+      continue;
+    }
+    contracts.set(
+      m.id!,
+      settleContract({
+        file: m.props.file,
+        path: m.props.path,
+        enforced,
+        contractPath: [...m.props.path, "config", "contract"],
+        columns: m.props.columns.map((c, i) => ({ ...c, path: m.props!.columnPaths[i]! })),
+        constraints: m.props.constraints,
+        materialization,
+      }),
+    );
+  }
+
   const configured: ConfiguredProject = {
     models: models.filter((m) => rendered.has(m.path)).map((m): ConfiguredModel => ({
       kind: "model",
@@ -960,6 +1037,8 @@ export async function loadDbtProject(
         options: incrementalOptions(m, issues),
       },
       checks: [],
+      ...(contracts.get(m.id!)?.contract ? { contract: contracts.get(m.id!)!.contract } : {}),
+      ...withHooks(m),
     })),
     seeds: [],
     genericTests: [],
@@ -1007,6 +1086,7 @@ export async function loadDbtProject(
     columns: s.props?.columns ?? [],
     columnTypes: s.config.column_types ?? {},
     tags: s.config.tags ?? [],
+    ...withHooks(s),
     fqn: s.fqn,
     dbtConfig: s.config as Record<string, unknown>,
   }));
@@ -1165,11 +1245,75 @@ export async function loadDbtProject(
       ...files.seeds.filter((s) => s.id),
     ]
   ) {
-    if (n.props) addTests(n.id!, n.name, n.props.tests, n.props.file);
+    if (n.props) {
+      addTests(n.id!, n.name, [
+        ...n.props.tests,
+        ...(contracts.get(n.id!)?.tests ?? []),
+      ], n.props.file);
+    }
   }
   for (const s of props.sources) {
     addTests(s.relation, `${s.source}_${s.table}`, s.tests, s.file, true);
   }
+
+  // on-run-start/on-run-end render with the project's context (no node's).
+  const renderRunHook = (sql: string) => {
+    try {
+      return jinja.render(DBT_PROJECT_FILE, sql, commonContext(jinja, run, 2)).text;
+    } catch (err) {
+      if (!(err instanceof RenderProblem)) throw err;
+      issues.push({
+        message: `Cannot render a hook (${sql.trim()}): ${err.message}`,
+        location: { file: DBT_PROJECT_FILE },
+      });
+      return "";
+    }
+  };
+  const runHooks = config.runHooks && {
+    start: config.runHooks.start.map(renderRunHook).filter((h) => h.trim() !== ""),
+    end: config.runHooks.end.map(renderRunHook).filter((h) => h.trim() !== ""),
+  };
+
+  const exposures = readExposures(props.exposures, (written) => {
+    const d = parseDependency(written);
+    if (!d) {
+      return {
+        problem: `expected ref('model') or source('source', 'table'), got ${
+          JSON.stringify(written)
+        }`,
+      };
+    }
+    if ("source" in d) {
+      const found = sources.get(`${d.source}.${d.table}`);
+      if (found) return { relation: found.relation };
+      const guess = closest(`${d.source}.${d.table}`, [...sources.keys()]);
+      return {
+        problem: `source("${d.source}", "${d.table}"): no such table in the project's sources${
+          guess ? ` (did you mean "${guess}"?)` : ""
+        }`,
+      };
+    }
+    const name = d.ref.toLowerCase();
+    const target = lookup(name, undefined);
+    if (Array.isArray(target)) {
+      return {
+        problem: `ref("${name}"): ${target.length} packages have a node "${name}" (${
+          target.map((n) => n.path).join(", ")
+        })`,
+      };
+    }
+    if (target?.id && target.config.enabled !== false) return { relation: target.id };
+    const guess = closest(name, [...byName.keys()]);
+    return {
+      problem: target
+        ? `ref("${name}"): ${target.path} is ${
+          target.config.enabled === false ? "disabled (enabled: false)" : "not built"
+        }`
+        : `ref("${name}"): no model or seed named "${name}"${
+          guess ? ` (did you mean "${guess}"?)` : ""
+        }`,
+    };
+  });
 
   const yamlIssues = [...props.files, projectFile, ...packageFiles].flatMap((f) =>
     [...f.issues].sort((a, b) => (a.location.line ?? 0) - (b.location.line ?? 0))
@@ -1182,6 +1326,8 @@ export async function loadDbtProject(
     unitTests,
     macros: [],
     declaredSources: [...new Set(props.sources.map((s) => s.relation))],
+    ...(runHooks ? { runHooks } : {}),
+    ...(exposures.length ? { exposures } : {}),
     sources: props.sources.map((s) => ({
       source: s.source,
       table: s.table,

@@ -1,7 +1,7 @@
 /**
  * The configuration dbt gives a model or seed (`materialized`, `schema`,
- * `alias`, `tags`, `enabled`, `docs`, `meta`, and a seed's
- * `column_types`), wherever it is written: the `models:`/`seeds:` tree of
+ * `alias`, `tags`, `enabled`, `docs`, `meta`, hooks, a model's
+ * `contract` and a seed's `column_types`), wherever it is written: the `models:`/`seeds:` tree of
  * `dbt_project.yml` (with or without `+`), a properties file's `config:`,
  * or `{{ config(...) }}` in the SQL. Keys dbt has and wharf does not run
  * yet are errors naming them, never ignored.
@@ -9,6 +9,7 @@
  * @module
  */
 import { closest } from "../suggest.ts";
+import { unsupportedKey } from "../unsupported.ts";
 
 /** What a model or seed is configured with (every key optional: levels are merged). */
 export interface NodeConfig {
@@ -21,6 +22,12 @@ export interface NodeConfig {
   meta?: Record<string, unknown>;
   /** Seeds: column name to DuckDB type. */
   column_types?: Record<string, string>;
+  /** `contract: { enforced }` (models). */
+  contract?: { enforced?: boolean };
+  /** `pre_hook`/`pre-hook`: SQL (Jinja) run before the build, added up across levels. */
+  pre_hook?: string[];
+  /** `post_hook`/`post-hook`: SQL (Jinja) run after the build, added up across levels. */
+  post_hook?: string[];
   /** Incremental models: the columns of `unique_key`. */
   unique_key?: string[];
   /** Incremental models: the strategy's keys as written (checked by wharf's incremental materialization). */
@@ -42,9 +49,21 @@ export const INCREMENTAL_KEYS: readonly string[] = [
 /** Which resources a config is for. */
 export type ConfigResource = "model" | "seed";
 
-const SHARED = ["materialized", "schema", "alias", "tags", "enabled", "docs", "meta"] as const;
+const SHARED = [
+  "materialized",
+  "schema",
+  "alias",
+  "tags",
+  "enabled",
+  "docs",
+  "meta",
+  "pre_hook",
+  "pre-hook",
+  "post_hook",
+  "post-hook",
+] as const;
 const SEED_ONLY = ["column_types"] as const;
-const MODEL_ONLY = ["unique_key", ...INCREMENTAL_KEYS];
+const MODEL_ONLY = ["contract", "unique_key", ...INCREMENTAL_KEYS];
 
 /** Every config key wharf reads for `resource`. */
 export function configKeys(resource: ConfigResource): readonly string[] {
@@ -56,14 +75,8 @@ export function configKeys(resource: ConfigResource): readonly string[] {
 /** dbt config keys wharf does not run yet: named as such, never ignored. */
 const NOT_YET: readonly string[] = [
   "database",
-  "pre-hook",
-  "post-hook",
-  "pre_hook",
-  "post_hook",
   "persist_docs",
   "full_refresh",
-  "contract",
-  "grants",
   "access",
   "group",
   "quoting",
@@ -121,16 +134,16 @@ function describeValue(value: unknown): string {
  * import { readNodeConfig } from "./node_config.ts";
  *
  * const problems: string[] = [];
- * const config = readNodeConfig({ materialized: "table", tags: "pii", pre_hook: "x" }, "model",
+ * const config = readNodeConfig({ materialized: "table", tags: "pii", grants: {} }, "model",
  *   (key, message) => problems.push(`${key}: ${message}`));
  * assert.deepEqual(config, { materialized: "table", tags: ["pii"] });
- * assert.match(problems[0]!, /^pre_hook: .*not run by wharf yet/);
+ * assert.match(problems[0]!, /^grants: .*not supported by wharf/);
  * ```
  */
 export function readNodeConfig(
   raw: Record<string, unknown>,
   resource: ConfigResource,
-  report: (key: string, message: string) => void,
+  report: (key: string, message: string, unsupported?: boolean) => void,
 ): NodeConfig {
   const out: NodeConfig = {};
   const known = configKeys(resource);
@@ -202,6 +215,46 @@ export function readNodeConfig(
           out.meta = value as Record<string, unknown>;
         } else report(key, `expected a mapping, got ${describeValue(value)}`);
         break;
+      case "contract": {
+        if (resource !== "model") {
+          report(key, "contracts apply to models");
+          break;
+        }
+        const enforced = typeof value === "object" && value !== null && !Array.isArray(value)
+          ? (value as Record<string, unknown>).enforced
+          : undefined;
+        const others = typeof value === "object" && value !== null && !Array.isArray(value)
+          ? Object.keys(value).filter((k) => k !== "enforced")
+          : [];
+        if (typeof enforced !== "boolean" && enforced !== undefined || others.length) {
+          report(
+            key,
+            others.length
+              ? `"${others[0]}" in a contract is not implemented by wharf: it reads "enforced"`
+              : `expected { enforced: true } or { enforced: false }, got ${describeValue(value)}`,
+          );
+          break;
+        }
+        if (typeof value !== "object" || value === null || Array.isArray(value)) {
+          report(key, `expected { enforced: true }, got ${describeValue(value)}`);
+          break;
+        }
+        out.contract = { enforced: enforced === true };
+        break;
+      }
+      case "pre_hook":
+      case "pre-hook":
+      case "post_hook":
+      case "post-hook": {
+        const list = typeof value === "string" ? [value] : value;
+        if (!Array.isArray(list) || !list.every((h) => typeof h === "string")) {
+          report(key, `expected a SQL statement or a list of them, got ${describeValue(value)}`);
+          break;
+        }
+        const field = key.startsWith("pre") ? "pre_hook" : "post_hook";
+        out[field] = [...(out[field] ?? []), ...(list as string[]).filter((h) => h.trim() !== "")];
+        break;
+      }
       case "column_types": {
         if (resource !== "seed") {
           report(key, "column_types applies to seeds only");
@@ -230,8 +283,17 @@ export function readNodeConfig(
           else out.incremental = { ...out.incremental, [key]: value };
           break;
         }
+        const unsupported = unsupportedKey(key, `a ${resource}'s config`);
+        if (unsupported) {
+          report(key, unsupported, true);
+          break;
+        }
         if (NOT_YET.includes(key)) {
-          report(key, `"${key}" is not run by wharf yet: remove it, or run this project with dbt`);
+          report(
+            key,
+            `"${key}" is not run by wharf yet: remove it, or run this project with dbt`,
+            true,
+          );
           break;
         }
         const guess = closest(key, [...known, ...NOT_YET]);
@@ -240,6 +302,7 @@ export function readNodeConfig(
           `unknown config "${key}"${guess ? ` (did you mean "${guess}"?)` : ""}: wharf reads ${
             known.map((k) => `"${k}"`).join(", ")
           }`,
+          !guess,
         );
       }
     }
@@ -257,6 +320,9 @@ export function mergeNodeConfigs(configs: readonly NodeConfig[]): NodeConfig {
     for (const [key, value] of Object.entries(c) as [keyof NodeConfig, unknown][]) {
       if (key === "tags") {
         out.tags = [...new Set([...(out.tags ?? []), ...(value as string[])])];
+      } else if (key === "pre_hook" || key === "post_hook") {
+        // Hooks add up across levels, the most general first, as dbt runs them.
+        out[key] = [...(out[key] ?? []), ...(value as string[])];
       } else if (
         key === "meta" || key === "docs" || key === "column_types" || key === "incremental"
       ) {

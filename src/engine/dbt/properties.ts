@@ -16,7 +16,9 @@ import {
   type DescribedEntry,
   readTests,
 } from "../project/read_yaml.ts";
+import type { ExposureEntry } from "../project/read_exposures.ts";
 import { closest } from "../suggest.ts";
+import { unsupportedKey } from "../unsupported.ts";
 import {
   checkFreshnessOrder,
   type FreshnessLevel,
@@ -29,6 +31,11 @@ import { describe, YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
 import { isRecord, readValue } from "../yaml/yaml_schema.ts";
 import type { Describe } from "./docs_blocks.ts";
 import { type ConfigResource, type NodeConfig, readNodeConfig } from "./node_config.ts";
+import {
+  type DeclaredConstraint,
+  readConstraints,
+  readDataType,
+} from "../project/read_contract.ts";
 
 /** A model's or seed's properties: what a plain-SQL project's YAML describes, and its config. */
 export interface NodeProperties extends DescribedEntry {
@@ -70,6 +77,8 @@ export interface Properties {
   seeds: Map<string, NodeProperties>;
   sources: SourceTable[];
   tests: Map<string, TestProperties>;
+  /** `exposures:` entries, as written (read once the nodes are named). */
+  exposures: ExposureEntry[];
   /** `unit_tests:`, not yet resolved against the models. */
   unitTests: DeclaredUnitTest[];
   issues: ProjectIssue[];
@@ -88,14 +97,20 @@ function checkKeys(
 ): void {
   for (const key of Object.keys(value)) {
     if (known.includes(key)) continue;
+    const unsupported = unsupportedKey(key, what);
+    if (unsupported) {
+      file.report([...path, key], unsupported, { unsupported: true });
+      continue;
+    }
     if (notYet.includes(key)) {
-      file.report([...path, key], `"${key}" in ${what} ${NOT_YET}`);
+      file.report([...path, key], `"${key}" in ${what} ${NOT_YET}`, { unsupported: true });
       continue;
     }
     const guess = closest(key, known);
     file.report(
       [...path, key],
       `unknown key "${key}" in ${what}${guess ? ` (did you mean "${guess}"?)` : ""}`,
+      { unsupported: !guess },
     );
   }
 }
@@ -150,28 +165,50 @@ function named(
   });
 }
 
-const COLUMN_KEYS = ["name", "description", "data_type", "tests", "data_tests", "meta", "tags"];
-const COLUMN_NOT_YET = ["constraints", "quote", "policy_tags", "granularity"];
+const COLUMN_KEYS = [
+  "name",
+  "description",
+  "data_type",
+  "constraints",
+  "tests",
+  "data_tests",
+  "meta",
+  "tags",
+];
+const COLUMN_NOT_YET = ["quote", "policy_tags", "granularity"];
 
 function readColumns(
   file: YamlFile,
   path: YamlPath,
   raw: unknown,
-): { columns: ColumnDoc[]; tests: DeclaredTest[] } {
+): {
+  columns: ColumnDoc[];
+  columnPaths: YamlPath[];
+  tests: DeclaredTest[];
+  constraints: DeclaredConstraint[];
+} {
   const columns: ColumnDoc[] = [];
+  const columnPaths: YamlPath[] = [];
   const tests: DeclaredTest[] = [];
+  const constraints: DeclaredConstraint[] = [];
   for (const c of named(file, path, raw)) {
     checkKeys(file, c.path, c.value, `column "${c.name}"`, COLUMN_KEYS, COLUMN_NOT_YET);
+    const dataType = readDataType(file, [...c.path, "data_type"], c.value.data_type);
     columns.push({
       name: c.name,
       description: description(file, [...c.path, "description"], c.value.description),
+      ...(dataType ? { dataType } : {}),
     });
+    columnPaths.push(c.path);
+    constraints.push(
+      ...readConstraints(file, [...c.path, "constraints"], c.value.constraints, c.name),
+    );
     tests.push(
       ...testsOf(file, [...c.path, "tests"], c.value.tests, c.name),
       ...testsOf(file, [...c.path, "data_tests"], c.value.data_tests, c.name),
     );
   }
-  return { columns, tests };
+  return { columns, columnPaths, tests, constraints };
 }
 
 const NODE_KEYS = [
@@ -183,11 +220,11 @@ const NODE_KEYS = [
   "data_tests",
   "docs",
   "meta",
+  "constraints",
 ];
 const NODE_NOT_YET = [
   "versions",
   "latest_version",
-  "constraints",
   "access",
   "group",
   "deprecation_date",
@@ -201,7 +238,17 @@ function readNode(
 ): NodeProperties {
   const { path, value } = entry;
   checkKeys(file, path, value, `${resource} "${entry.name}"`, NODE_KEYS, NODE_NOT_YET);
-  const { columns, tests } = readColumns(file, [...path, "columns"], value.columns);
+  const { columns, columnPaths, tests, constraints } = readColumns(
+    file,
+    [...path, "columns"],
+    value.columns,
+  );
+  constraints.unshift(...readConstraints(file, [...path, "constraints"], value.constraints));
+  if (resource === "seed") {
+    for (const c of constraints) {
+      file.report(c.path, "constraints apply to models: test a seed's columns with tests:");
+    }
+  }
   tests.unshift(
     ...testsOf(file, [...path, "tests"], value.tests, undefined),
     ...testsOf(file, [...path, "data_tests"], value.data_tests, undefined),
@@ -211,7 +258,8 @@ function readNode(
     config = readNodeConfig(
       value.config,
       resource,
-      (key, message) => file.report([...path, "config", key], message),
+      (key, message, unsupported) =>
+        file.report([...path, "config", key], message, { unsupported }),
     );
   } else if (value.config !== undefined && value.config !== null) {
     file.report([...path, "config"], `expected a mapping, got ${describe(value.config)}`);
@@ -230,7 +278,9 @@ function readNode(
     name: entry.name.toLowerCase(),
     description: description(file, [...path, "description"], value.description),
     columns,
+    columnPaths,
     tests,
+    constraints,
     config,
   };
 }
@@ -303,7 +353,14 @@ function readSources(file: YamlFile, raw: unknown): SourceTable[] {
       const identifier = t.value.identifier === undefined
         ? t.name
         : text(file, [...t.path, "identifier"], t.value.identifier) || t.name;
-      const { columns, tests } = readColumns(file, [...t.path, "columns"], t.value.columns);
+      const { columns, tests, constraints } = readColumns(
+        file,
+        [...t.path, "columns"],
+        t.value.columns,
+      );
+      for (const c of constraints) {
+        file.report(c.path, "constraints apply to models: test a source's columns with tests:");
+      }
       tests.unshift(
         ...testsOf(file, [...t.path, "tests"], t.value.tests, undefined),
         ...testsOf(file, [...t.path, "data_tests"], t.value.data_tests, undefined),
@@ -341,11 +398,11 @@ const TOP_KEYS = [
   "macros",
   "data_tests",
   "tests",
+  "exposures",
   "unit_tests",
 ];
 const TOP_NOT_YET = [
   "snapshots",
-  "exposures",
   "metrics",
   "semantic_models",
   "saved_queries",
@@ -388,6 +445,7 @@ export async function readProperties(
     seeds: new Map(),
     sources: [],
     tests: new Map(),
+    exposures: [],
     unitTests: [],
     issues: [],
   };
@@ -415,6 +473,9 @@ export async function readProperties(
       }
     }
     out.sources.push(...readSources(file, data.sources));
+    for (const e of named(file, ["exposures"], data.exposures)) {
+      out.exposures.push({ file, path: e.path, value: e.value });
+    }
     out.unitTests.push(
       ...readUnitTests(file, data.unit_tests, {
         root,

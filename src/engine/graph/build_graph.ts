@@ -127,7 +127,7 @@ export function buildGraph(
   // a run that does not need them can go on (see compileProject).
   const missing = new Map<string, ProjectIssue[]>();
   const nodes = new Map<string, ProjectNode>();
-  const rawRefs = [...project.models, ...project.tests]
+  const rawRefs = [...project.models, ...project.tests, ...project.exposures ?? []]
     .flatMap((n) => n.kind === "model" ? [...n.refs, ...n.checkRefs] : "refs" in n ? n.refs : [])
     .map((r) => r.relation).filter((r) => r.startsWith("raw.") || r.startsWith("wharf."));
   // wharf's own tables are sources only where a model reads them; so are attached databases' tables.
@@ -148,9 +148,17 @@ export function buildGraph(
     }
   }
   for (
-    const n of [...project.seeds, ...project.models, ...project.tests, ...project.unitTests ?? []]
+    const n of [
+      ...project.seeds,
+      ...project.models,
+      ...project.tests,
+      ...project.unitTests ?? [],
+      ...project.exposures ?? [],
+    ]
   ) nodes.set(n.id, n);
-  const relations = [...nodes.values()].filter((n) => !n.kind.endsWith("_test")).map((n) => n.id);
+  const relations = [...nodes.values()].filter((n) =>
+    !n.kind.endsWith("_test") && n.kind !== "exposure"
+  ).map((n) => n.id);
   const byName = new Map<string, string[]>();
   for (const id of relations) {
     const name = id.split(".").pop()!;
@@ -262,7 +270,7 @@ export function buildGraph(
   };
   for (const n of [...nodes.values()]) {
     if (!parents.has(n.id)) parents.set(n.id, []);
-    if (n.kind === "model" || n.kind === "singular_test") {
+    if (n.kind === "model" || n.kind === "singular_test" || n.kind === "exposure") {
       for (const r of n.refs) {
         if (n.kind === "model" && r.relation === n.id) {
           // Reading itself is how an incremental model chooses its new rows, not a dependency.

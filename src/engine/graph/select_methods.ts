@@ -60,7 +60,7 @@ export function nodePath(n: ProjectNode): string | undefined {
 
 function nodeTags(n: ProjectNode): string[] {
   if (n.kind === "model") return n.config.tags;
-  if (n.kind === "seed" || n.kind === "unit_test") return n.tags;
+  if (n.kind === "seed" || n.kind === "unit_test" || n.kind === "exposure") return n.tags;
   return [];
 }
 

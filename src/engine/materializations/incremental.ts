@@ -62,6 +62,7 @@ export const incremental = defineMaterialization({
     ...Object.assign({}, ...STRATEGIES.map((s) => s.shape)),
   }) as z.ZodType<IncrementalConfig, unknown>,
   readsItself: true,
+  contract: "create",
   setup: [IS_INCREMENTAL_MACRO],
   problems: (config, model) => {
     if (!config.incremental_strategy && !config.watermark) {
@@ -118,6 +119,7 @@ export const incremental = defineMaterialization({
       onSchemaChange: config.on_schema_change ?? "ignore",
       readsItself: model.refs.some((r) => r.relation === self),
       reads: [...new Set(model.refs.map((r) => r.relation).filter((r) => r !== self))],
+      ...(model.contract ? { contract: model.contract } : {}),
       ...s.compile(ownKeys(config, s)),
     };
     const im = { relation: model.id, parts };

@@ -8,7 +8,7 @@
  * @module
  */
 import { z } from "zod";
-import type { Warehouse } from "../db/warehouse.ts";
+import type { Session, Warehouse } from "../db/warehouse.ts";
 import type { ModelConfig, ModelNode } from "../types.ts";
 import { keysOf, mapping } from "../yaml/yaml_schema.ts";
 
@@ -113,11 +113,28 @@ export interface MaterializationDefinition<C, P> {
   parts: z.ZodType<P, unknown>;
   /** True when its build of a compiled model reads `BuildContext.eventTime`. Default false. */
   usesEventTime?(parts: P): boolean;
+  /**
+   * What it does with a model's enforced contract: `create` the table from
+   * the contract's columns and constraints, then insert the rows; `check`
+   * the columns only (its constraints are tested). Default: contracts are
+   * refused on its models.
+   */
+  contract?: "create" | "check";
   /** Compiles a model to the statements that build it. */
   compile(input: MaterializeInput<C>): MaterializedModel<P>;
-  /** Runs a compiled model's statements on the warehouse. */
-  build(
+  /** Runs a compiled model's statements on the warehouse (or give `buildIn`). */
+  build?(
     wh: Warehouse,
+    model: { relation: string; sql: string; parts: P },
+    context: BuildContext,
+  ): Promise<BuildOutcome>;
+  /**
+   * Runs a compiled model's statements in an open transaction (the model's
+   * pre- and post-hooks run in the same one). A materialization gives this
+   * or `build`.
+   */
+  buildIn?(
+    s: Session,
     model: { relation: string; sql: string; parts: P },
     context: BuildContext,
   ): Promise<BuildOutcome>;
@@ -140,13 +157,23 @@ export interface Materialization {
   problems(config: Readonly<Record<string, unknown>>, model: ModelConfig): ConfigProblem[];
   /** True when its build of this compiled model reads `BuildContext.eventTime`. */
   usesEventTime(parts: unknown): boolean;
+  /** What it does with an enforced contract (see {@linkcode MaterializationDefinition.contract}). */
+  contract?: "create" | "check";
   /** Compiles `model`, whose settings (`config.options`) were validated when it was loaded. */
   compile(model: ModelNode, select: string, root: string): MaterializedModel<unknown>;
+  /** Builds a compiled model (in a transaction of its own when it has `buildIn`). */
   build(wh: Warehouse, model: BuildInput, context: BuildContext): Promise<BuildOutcome>;
+  /** Builds a compiled model in the caller's open transaction, when it can. */
+  buildIn?(s: Session, model: BuildInput, context: BuildContext): Promise<BuildOutcome>;
 }
 
 /** Registers a materialization: see {@linkcode MaterializationDefinition}. */
 export function defineMaterialization<C, P>(def: MaterializationDefinition<C, P>): Materialization {
+  const buildIn = def.buildIn;
+  const build = def.build;
+  if (!buildIn === !build) {
+    throw new Error(`Materialization "${def.name}" must give one of build and buildIn`);
+  }
   return {
     name: def.name,
     configKeys: keysOf(def.config),
@@ -160,8 +187,19 @@ export function defineMaterialization<C, P>(def: MaterializationDefinition<C, P>
     usesEventTime: (parts) => def.usesEventTime?.(def.parts.parse(parts)) ?? false,
     compile: (model, select, root) =>
       def.compile({ model, select, root, config: def.config.parse(model.config.options) }),
-    build: (wh, model, context) =>
-      def.build(wh, { ...model, parts: def.parts.parse(model.parts) }, context),
+    ...(def.contract ? { contract: def.contract } : {}),
+    build: (wh, model, context) => {
+      const parsed = { ...model, parts: def.parts.parse(model.parts) };
+      return build
+        ? build(wh, parsed, context)
+        : wh.transaction((s) => buildIn!(s, parsed, context));
+    },
+    ...(buildIn
+      ? {
+        buildIn: (s: Session, model: BuildInput, context: BuildContext) =>
+          buildIn(s, { ...model, parts: def.parts.parse(model.parts) }, context),
+      }
+      : {}),
   };
 }
 

@@ -135,6 +135,14 @@ export async function discoverFiles(config: EngineConfig): Promise<ProjectFiles>
       (layer === "seeds" ? out.seedYaml : out.modelYaml).push(rel(file));
       continue;
     }
+    if (ext === ".py") {
+      out.issues.push({
+        message: "Python models are not supported by wharf: write the model in SQL",
+        location: { file: rel(file) },
+        unsupported: true,
+      });
+      continue;
+    }
     if (ext !== ".sql" && !(layer === "seeds" && ext === ".csv")) continue;
     const name = basename(file, extname(file)).toLowerCase();
     if (layer === undefined) {

@@ -18,6 +18,7 @@ import { discoverFiles } from "./discover_files.ts";
 import { mergeConfig } from "./merge_config.ts";
 import { parseNodes, type SqlParser } from "./parse_nodes.ts";
 import { readYaml } from "./read_yaml.ts";
+import { type DependencyResolver, parseDependency, readExposures } from "./read_exposures.ts";
 import { type RenderHook, renderPlainSql, renderSql } from "./render.ts";
 import type { MacroFile, ModelNode, Project, SeedNode } from "../types.ts";
 import { parseInputCall, resolveUnitTests, type UnitTestNames } from "./read_unit_tests.ts";
@@ -100,6 +101,44 @@ export interface LoadProjectOptions {
 }
 
 /**
+ * How a plain-SQL project's exposure names what it reads: a relation as SQL
+ * names it (`marts.orders`, `raw.claims`), `ref('orders')` (the one model or
+ * seed of that name) or `source('raw', 'claims')`.
+ */
+function plainDependency(nodes: readonly { id: string; name: string }[]): DependencyResolver {
+  return (written) => {
+    const d = parseDependency(written);
+    if (!d) {
+      return /^[A-Za-z_][\w$]*(\.[A-Za-z_][\w$]*){1,2}$/.test(written)
+        ? { relation: written.toLowerCase() }
+        : {
+          problem:
+            `expected a relation (marts.orders), ref('orders') or source('raw', 'claims'), got ${
+              JSON.stringify(written)
+            }`,
+        };
+    }
+    if ("source" in d) return { relation: `${d.source}.${d.table}`.toLowerCase() };
+    const name = d.ref.toLowerCase();
+    const same = nodes.filter((n) => n.name === name);
+    if (same.length === 1) return { relation: same[0]!.id };
+    if (same.length > 1) {
+      return {
+        problem: `ref("${name}") names ${same.length} models (${
+          same.map((n) => n.id).join(", ")
+        }): write the relation instead`,
+      };
+    }
+    const guess = closest(name, nodes.map((n) => n.name));
+    return {
+      problem: `ref("${name}"): no model or seed named "${name}"${
+        guess ? ` (did you mean "${guess}"?)` : ""
+      }`,
+    };
+  };
+}
+
+/**
  * Loads the project described by `config` from disk.
  *
  * Never throws for problems in the project's files: they are returned in
@@ -149,6 +188,13 @@ export async function loadProject(
       sql: await Deno.readTextFile(join(config.root, path)),
     })),
   );
+  const exposures = readExposures(
+    yaml.exposures,
+    plainDependency([
+      ...parsed.models,
+      ...configured.seeds,
+    ]),
+  );
   const unitTests = resolveUnitTests(
     yaml.unitTests,
     plainUnitTestNames(parsed.models, configured.seeds, Object.keys(config.vars)),
@@ -163,6 +209,8 @@ export async function loadProject(
     seeds: configured.seeds,
     tests: [...configured.genericTests, ...parsed.tests],
     macros,
+    ...(exposures.length ? { exposures } : {}),
+    ...(config.runHooks ? { runHooks: config.runHooks } : {}),
     unitTests,
     sources: yaml.sources,
     issues: [

@@ -29,6 +29,7 @@ import {
 import { snapshotSchema } from "../materializations/snapshot.ts";
 import type { DescribedEntry, ModelEntry, ProjectYaml, TestEntry } from "./read_yaml.ts";
 import { readChecks } from "./read_checks.ts";
+import { settleContract } from "./read_contract.ts";
 import { testKind } from "../test_kinds/index.ts";
 import type {
   GenericTest,
@@ -239,9 +240,13 @@ export function mergeConfig(
   const entries = new Map<string, { file: YamlFile; path: readonly (string | number)[] }>();
   const usedTestNames = new Set<string>();
   const genericTests: GenericTestNode[] = [];
-  const addTests = (owner: { id: string; name: string }, entry: DescribedEntry | undefined) => {
+  const addTests = (
+    owner: { id: string; name: string },
+    entry: DescribedEntry | undefined,
+    more: readonly DescribedEntry["tests"][number][] = [],
+  ) => {
     const counts = new Map<string, number>();
-    for (const t of entry?.tests ?? []) {
+    for (const t of [...entry?.tests ?? [], ...more]) {
       const index = (counts.get(t.test.kind) ?? 0) + 1;
       counts.set(t.test.kind, index);
       const base = testName(t.test, owner.name, index);
@@ -269,6 +274,17 @@ export function mergeConfig(
       ? undefined
       : databaseOf(entry, config, options.attach ?? []);
     const id = `${catalog ? `${catalog}.` : ""}${file.layer}.${file.name}`;
+    const settled = entry
+      ? settleContract({
+        file: entry.file,
+        path: entry.path,
+        enforced: entry.config?.contract?.enforced ?? false,
+        contractPath: [...entry.path, "config", "contract"],
+        columns: entry.columns.map((c, i) => ({ ...c, path: entry.columnPaths[i]! })),
+        constraints: entry.constraints,
+        materialization: findMaterialization(config.materialized)!,
+      })
+      : { tests: [] };
     const model: ConfiguredModel = {
       kind: "model",
       id,
@@ -286,11 +302,25 @@ export function mergeConfig(
           allowed: findMaterialization(config.materialized)!.checks,
         })
         : [],
+      ...(settled.contract ? { contract: settled.contract } : {}),
+      ...(entry?.config?.hooks ? { hooks: entry.config.hooks } : {}),
     };
     if (entry) entries.set(id, { file: entry.file, path: entry.path });
+    if (entry?.config?.hooks && findMaterialization(config.materialized)!.inlined) {
+      entry.file.report(
+        [...entry.path, "config"],
+        `a ${config.materialized} model is not built, so its hooks would never run: remove them`,
+      );
+    }
+    if (entry && model.contract && model.checks.length) {
+      entry.file.report(
+        [...entry.path, "checks"],
+        "a model with an enforced contract cannot have row checks (they build it with their own columns): remove one",
+      );
+    }
     // Tests of a disabled model are named (so names stay stable) but left out.
     const before = genericTests.length;
-    addTests(model, entry);
+    addTests(model, entry, settled.tests);
     if (!config.enabled) genericTests.splice(before);
     else models.push(model);
   }
@@ -308,6 +338,13 @@ export function mergeConfig(
       continue;
     }
     const config = configure(entry, "snapshot");
+    // A snapshot has no contract: its table has wharf's validity columns besides the SELECT's.
+    for (const c of entry.constraints) {
+      entry.file.report(
+        c.path,
+        "constraints apply to models: test a snapshot's columns with tests:",
+      );
+    }
     const schema = snapshotSchema(config.options) ?? file.layer;
     if (!/^[a-z_][a-z0-9_]*$/.test(schema) || RESERVED_SCHEMAS.includes(schema)) {
       const key = entry.config?.settings.schema === undefined ? "target_schema" : "schema";
@@ -359,6 +396,7 @@ export function mergeConfig(
       columns: entry?.columns ?? [],
       columnTypes: entry?.columnTypes ?? {},
       tags: entry?.tags ?? [],
+      ...(entry?.hooks ? { hooks: entry.hooks } : {}),
     };
     addTests(seed, entry);
     return seed;

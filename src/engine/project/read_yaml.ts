@@ -16,7 +16,23 @@ import type { ProjectFiles } from "./discover_files.ts";
 import { COMMON_TEST_KEYS } from "../test_kinds/common.ts";
 import { testConfigSchema, testConfigShape, toTestConfig } from "../test_kinds/test_config.ts";
 import { TEST_KINDS, testKind } from "../test_kinds/index.ts";
-import type { ColumnDoc, DeclaredSource, GenericTest, Severity, TestConfig } from "../types.ts";
+import type {
+  ColumnDoc,
+  DeclaredSource,
+  GenericTest,
+  NodeHooks,
+  Severity,
+  TestConfig,
+} from "../types.ts";
+import type { ExposureEntry } from "./read_exposures.ts";
+import {
+  contractConfig,
+  type DeclaredConstraint,
+  HOOK_KEYS,
+  readConstraints,
+  readDataType,
+  readHooks,
+} from "./read_contract.ts";
 import { readSources } from "./read_sources.ts";
 import { describe, YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
 import { type DeclaredUnitTest, readUnitTests } from "./read_unit_tests.ts";
@@ -50,7 +66,11 @@ export interface DescribedEntry {
   name: string;
   description: string;
   columns: ColumnDoc[];
+  /** Where each of `columns` is declared. */
+  columnPaths: YamlPath[];
   tests: DeclaredTest[];
+  /** Its columns' and its own `constraints:`. */
+  constraints: DeclaredConstraint[];
 }
 
 /** A model's `config:` as YAML gives it. */
@@ -61,6 +81,9 @@ export interface ModelConfigEntry {
   unique_key?: string[];
   tags?: string[];
   enabled?: boolean;
+  /** `contract: { enforced }` */
+  contract?: { enforced?: boolean };
+  hooks?: NodeHooks;
   /** The keys that belong to materializations, as written (each validated by its own). */
   settings: Record<string, unknown>;
 }
@@ -76,6 +99,7 @@ export interface ModelEntry extends DescribedEntry {
 export interface SeedEntry extends DescribedEntry {
   columnTypes: Record<string, string>;
   tags: string[];
+  hooks?: NodeHooks;
 }
 
 /** An entry of a singular test's YAML (`tests:` or `data_tests:`). */
@@ -94,6 +118,8 @@ export interface ProjectYaml {
   /** Every YAML file read, with the problems found in it. */
   files: YamlFile[];
   models: ModelEntry[];
+  /** `exposures:` entries, as written (read once the models are known). */
+  exposures: ExposureEntry[];
   seeds: SeedEntry[];
   tests: TestEntry[];
   /** `unit_tests:` of the models' YAML files. */
@@ -117,7 +143,8 @@ const modelConfig = mapping("a model's config", {
   tags: textList().optional(),
   enabled: flag().optional(),
   database: text("the name of an attached database").optional(),
-}, { alsoKnown: SETTING_KEYS });
+  contract: contractConfig.optional(),
+}, { alsoKnown: [...SETTING_KEYS, ...HOOK_KEYS] });
 
 /** What every test reads beside its kind's arguments (which report unknown keys). */
 const testCommon = mapping("a test", {
@@ -137,7 +164,7 @@ const seedConfig = mapping("a seed's config", {
     error: (iss) => `expected a mapping of column to type, got ${describe(iss.input)}`,
   }).optional(),
   tags: textList().optional(),
-});
+}, { alsoKnown: HOOK_KEYS });
 
 /** The entries of the lists `keys` of a file, each a mapping with a name. */
 function entriesOf(
@@ -329,6 +356,8 @@ function readDescribed(
     ...readTests(file, [...path, "data_tests"], value.data_tests, undefined),
   ];
   const columns: ColumnDoc[] = [];
+  const columnPaths: YamlPath[] = [];
+  const constraints = readConstraints(file, [...path, "constraints"], value.constraints);
   const listed = readValue(
     file,
     [...path, "columns"],
@@ -347,14 +376,21 @@ function readDescribed(
       columnEntry,
       c,
     );
-    columns.push({ name: c.name, description: column?.description ?? "" });
+    const dataType = readDataType(file, [...cPath, "data_type"], c.data_type);
+    columns.push({
+      name: c.name,
+      description: column?.description ?? "",
+      ...(dataType ? { dataType } : {}),
+    });
+    columnPaths.push(cPath);
+    constraints.push(...readConstraints(file, [...cPath, "constraints"], c.constraints, c.name));
     tests.push(
       ...readTests(file, [...cPath, "tests"], c.tests, c.name),
       ...readTests(file, [...cPath, "data_tests"], c.data_tests, c.name),
     );
   });
   const description = typeof value.description === "string" ? value.description : "";
-  return { file, path, name, description, columns, tests };
+  return { file, path, name, description, columns, columnPaths, tests, constraints };
 }
 
 const columnEntry = mapping((c) => `column "${c.name}"`, {
@@ -362,6 +398,8 @@ const columnEntry = mapping((c) => `column "${c.name}"`, {
   description: text().nullish(),
   tests: z.unknown().optional(),
   data_tests: z.unknown().optional(),
+  data_type: z.unknown().optional(),
+  constraints: z.unknown().optional(),
 });
 
 /** An entry that describes a node (`what` names it, e.g. `model`), with `extra` keys. */
@@ -377,7 +415,10 @@ function described(what: string, extra: z.ZodRawShape) {
   });
 }
 
-const modelEntry = described("model", { checks: z.unknown().optional() });
+const modelEntry = described("model", {
+  checks: z.unknown().optional(),
+  constraints: z.unknown().optional(),
+});
 const seedEntry = described("seed", {});
 const snapshotEntry = described("snapshot", {});
 const testEntry = mapping((v) => `test "${String(v.name).toLowerCase()}"`, {
@@ -386,22 +427,22 @@ const testEntry = mapping((v) => `test "${String(v.name).toLowerCase()}"`, {
   config: testConfig.nullish(),
 });
 
-function readModels(file: YamlFile): ModelEntry[] {
-  // `sources:` is read by read_sources.ts.
-  return entriesOf(file, ["models", "sources"], ["unit_tests"]).filter((e) =>
-    e.path[0] === "models"
-  )
-    .map(({ path, name, value }) => {
-      readMapping(file, path, modelEntry, value);
-      const entry: ModelEntry = { ...readDescribed(file, path, name, value), checks: value.checks };
-      if (value.config === undefined || value.config === null) return entry;
-      const config = readMapping(file, [...path, "config"], modelConfig, value.config);
-      if (!config || !isRecord(value.config)) return entry;
-      const settings = Object.fromEntries(
-        Object.entries(value.config).filter(([k]) => SETTING_KEYS.includes(k)),
-      );
-      return { ...entry, config: { ...config, settings } };
-    });
+function readModels(
+  file: YamlFile,
+  entries: readonly { path: YamlPath; name: string; value: Record<string, unknown> }[],
+): ModelEntry[] {
+  return entries.map(({ path, name, value }) => {
+    readMapping(file, path, modelEntry, value);
+    const entry: ModelEntry = { ...readDescribed(file, path, name, value), checks: value.checks };
+    if (value.config === undefined || value.config === null) return entry;
+    const config = readMapping(file, [...path, "config"], modelConfig, value.config);
+    if (!config || !isRecord(value.config)) return entry;
+    const settings = Object.fromEntries(
+      Object.entries(value.config).filter(([k]) => SETTING_KEYS.includes(k)),
+    );
+    const hooks = readHooks(file, [...path, "config"], value.config);
+    return { ...entry, config: { ...config, settings, ...(hooks ? { hooks } : {}) } };
+  });
 }
 
 function readSnapshots(file: YamlFile): ModelEntry[] {
@@ -427,10 +468,18 @@ function readSeeds(file: YamlFile): SeedEntry[] {
     const config = value.config === undefined || value.config === null
       ? {}
       : readMapping(file, [...path, "config"], seedConfig, value.config);
+    const described = readDescribed(file, path, name, value);
+    for (const c of described.constraints) {
+      file.report(c.path, "constraints apply to models: test a seed's columns with tests:");
+    }
+    const hooks = isRecord(value.config)
+      ? readHooks(file, [...path, "config"], value.config)
+      : undefined;
     return {
-      ...readDescribed(file, path, name, value),
+      ...described,
       columnTypes: config?.column_types ?? {},
       tags: config?.tags ?? [],
+      ...(hooks ? { hooks } : {}),
     };
   });
 }
@@ -467,10 +516,25 @@ export async function readYaml(config: EngineConfig, files: ProjectFiles): Promi
   const seedYaml = await Promise.all(files.seedYaml.map(open));
   const testYaml = await Promise.all(files.testYaml.map(open));
   const snapshotYaml = await Promise.all(files.snapshotYaml.map(open));
+  // A models folder's YAML describes models and sources, and may declare exposures
+  // (`sources:` is read by read_sources.ts, `unit_tests:` by read_unit_tests.ts).
+  const described = modelYaml.map((file) => ({
+    file,
+    entries: entriesOf(file, ["models", "sources", "exposures"], ["unit_tests"]),
+  }));
   return {
     files: [...modelYaml, ...seedYaml, ...testYaml, ...snapshotYaml],
     snapshots: snapshotYaml.flatMap(readSnapshots),
-    models: modelYaml.flatMap(readModels),
+    models: described.flatMap(({ file, entries }) =>
+      readModels(file, entries.filter((e) => e.path[0] === "models"))
+    ),
+    exposures: described.flatMap(({ file, entries }) =>
+      entries.filter((e) => e.path[0] === "exposures").map((e) => ({
+        file,
+        path: e.path,
+        value: e.value,
+      }))
+    ),
     seeds: seedYaml.flatMap(readSeeds),
     tests: testYaml.flatMap(readTestEntries),
     unitTests: modelYaml.flatMap((f) =>

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Warehouse } from "../db/warehouse.ts";
+import type { Session, Warehouse } from "../db/warehouse.ts";
 import { quoteIdent } from "../db/sql.ts";
 import { WharfError } from "../errors.ts";
 import {
@@ -18,6 +18,7 @@ import { roleOf } from "../compile/compile_project.ts";
 import type { EventTimeRange } from "../materializations/materialization.ts";
 import { testStatus } from "../test_kinds/test_config.ts";
 import type { MacroFile } from "../types.ts";
+import { runHooks } from "./hooks.ts";
 import { type NodeResult, recordResults } from "./run_log.ts";
 import { runUnitTest } from "./run_unit_test.ts";
 
@@ -71,12 +72,12 @@ function perCheck(counts: Record<string, number>): string {
  * rejected and every nullified value was recorded.
  */
 function runChecked(
-  wh: Warehouse,
+  s: Session,
   node: CompiledModel & { checked: CompiledChecks },
 ): Promise<Outcome> {
   const c = node.checked;
   const [stage, keptSql, rejectedSql, valuesSql] = c.statements;
-  return wh.transaction(async (s) => {
+  return (async () => {
     await s.exec(stage);
     const kept = await s.count(keptSql);
     const rejected = await s.count(rejectedSql);
@@ -116,7 +117,7 @@ function runChecked(
       ...(c.nullify.length ? { nullified } : {}),
       message: notes.length ? notes.join("; ") : undefined,
     };
-  });
+  })();
 }
 
 /** Builds or tests one node; returns its status, row count and message. */
@@ -128,7 +129,11 @@ async function runNode(
   // A single statement runs in its own transaction: atomic without BEGIN/COMMIT.
   switch (node.kind) {
     case "seed":
-      return { status: "success", rows: await wh.count(node.sql) };
+      if (!node.hooks) return { status: "success", rows: await wh.count(node.sql) };
+      return await withHooks(wh, node, async (s) => ({
+        status: "success",
+        rows: await s.count(node.sql),
+      }));
     case "test": {
       if (node.unit) {
         const outcome = await runUnitTest(wh, node.unit, { macros: options.macros ?? [] });
@@ -162,14 +167,46 @@ async function runNode(
       };
     }
     case "model": {
-      if (node.checked) return await runChecked(wh, { ...node, checked: node.checked });
-      const built = await materialization(node.materialized).build(wh, node, {
-        fullRefresh: options.fullRefresh ?? false,
-        eventTime: options.eventTime,
-      });
+      const checked = node.checked;
+      if (checked) return await withHooks(wh, node, (s) => runChecked(s, { ...node, checked }));
+      const m = materialization(node.materialized);
+      const context = { fullRefresh: options.fullRefresh ?? false, eventTime: options.eventTime };
+      if (node.hooks && m.buildIn) {
+        const buildIn = m.buildIn;
+        return await withHooks(wh, node, async (s) => ({
+          status: "success",
+          ...await buildIn(s, node, context),
+        }));
+      }
+      // A materialization with transactions of its own: its hooks run before and after them.
+      if (node.hooks) {
+        await wh.withConnection((s) => runHooks(s, hookName("pre_hook", node), node.hooks!.pre));
+      }
+      const built = await m.build(wh, node, context);
+      if (node.hooks) {
+        await wh.withConnection((s) => runHooks(s, hookName("post_hook", node), node.hooks!.post));
+      }
       return { status: "success", ...built };
     }
   }
+}
+
+function hookName(which: "pre_hook" | "post_hook", node: CompiledNode): string {
+  return `${which} of ${node.id}`;
+}
+
+/** Runs `build` in one transaction between the node's pre- and post-hooks (if it has any). */
+function withHooks(
+  wh: Warehouse,
+  node: CompiledNode & { hooks?: { pre: string[]; post: string[] } },
+  build: (s: Session) => Promise<Outcome>,
+): Promise<Outcome> {
+  return wh.transaction(async (s) => {
+    if (node.hooks) await runHooks(s, hookName("pre_hook", node), node.hooks.pre);
+    const outcome = await build(s);
+    if (node.hooks) await runHooks(s, hookName("post_hook", node), node.hooks.post);
+    return outcome;
+  });
 }
 
 /**

@@ -34,6 +34,7 @@ import { dbtRunResults, writeDbtRunResults } from "../artifacts/dbt_run_results.
 import { readState, selectionState } from "../artifacts/state.ts";
 import { deferUpstreams } from "./defer_upstreams.ts";
 import { executePlan } from "./execute.ts";
+import { runHooks } from "./hooks.ts";
 import { finishRun, type NodeResult, recordResults, startRun } from "./run_log.ts";
 
 /** Options of {@linkcode runProject}. */
@@ -323,6 +324,15 @@ export async function runProject(
         : {}),
     });
     await wh.withConnection((s) => startRun(s, runId, command, args));
+    const hooks = cp.project.runHooks;
+    if (hooks?.start.length) {
+      try {
+        await wh.withConnection((s) => runHooks(s, "on-run-start", hooks.start));
+      } catch (err) {
+        await wh.withConnection((s) => finishRun(s, runId, "error", 0, 1));
+        throw err;
+      }
+    }
     const results = await executePlan(wh, plan, {
       runId,
       threads: options.threads ?? config.threads,
@@ -352,8 +362,21 @@ export async function runProject(
       recordResults(s, runId, results.slice(results.length - blocked.size))
     );
     const errors = results.filter((r) => r.status === "error" || r.status === "fail").length;
+    // on-run-end runs whatever the nodes did, as dbt's does; its failure fails the run.
+    const ended = hooks?.end.length
+      ? await wh.withConnection((s) => runHooks(s, "on-run-end", hooks.end)).then(
+        () => undefined,
+        (err: unknown) => err,
+      )
+      : undefined;
     await wh.withConnection((s) =>
-      finishRun(s, runId, errors ? "error" : "success", results.length, errors)
+      finishRun(
+        s,
+        runId,
+        errors || ended ? "error" : "success",
+        results.length,
+        errors + (ended ? 1 : 0),
+      )
     );
     await writeDbtRunResults(
       config,
@@ -377,6 +400,7 @@ export async function runProject(
         },
       }),
     );
+    if (ended) throw ended;
     return {
       runId,
       command,

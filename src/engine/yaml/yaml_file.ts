@@ -50,10 +50,14 @@ export class YamlFile {
     return { file: this.path };
   }
 
-  /** Records a problem with the value at `path`. */
-  report(path: YamlPath, message: string): void {
+  /** Records a problem with the value at `path` (`unsupported`: see `ProjectIssue`). */
+  report(path: YamlPath, message: string, options: { unsupported?: boolean } = {}): void {
     const where = path.length ? `${formatYamlPath(path)}: ` : "";
-    this.issues.push({ message: `${where}${message}`, location: this.locate(path) });
+    this.issues.push({
+      message: `${where}${message}`,
+      location: this.locate(path),
+      ...(options.unsupported ? { unsupported: true } : {}),
+    });
   }
 }
 

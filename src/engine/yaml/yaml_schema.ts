@@ -24,6 +24,7 @@
  */
 import { z } from "zod";
 import { closest } from "../suggest.ts";
+import { unsupportedKey } from "../unsupported.ts";
 import { describe, type YamlFile, type YamlPath } from "./yaml_file.ts";
 
 /** Text; `expected` names what the text stands for in messages (e.g. "a column name"). */
@@ -91,12 +92,18 @@ const SHAPES = new WeakMap<z.ZodType, z.ZodRawShape>();
 /** Marks a reported issue as an unknown key, so it is listed before the other issues of its line. */
 const UNKNOWN_KEY = "unknown_key";
 
+/** Marks a reported issue as something wharf does not support (see `ProjectIssue.unsupported`). */
+const UNSUPPORTED = "unsupported";
+
 /**
  * A mapping with the keys of `shape`, named `what` in messages (a text, or
  * a function of the mapping, e.g. `(v) => \`model "${v.name}"\``). Every
  * other key is an issue at that key: `unknown key "materialzed" in a
- * model's config (did you mean "materialized"?)` for a typo, `"pre_hook" in
- * a model's config is not implemented by wharf: remove it (…)` otherwise.
+ * model's config (did you mean "materialized"?)` for a typo, `"grants"
+ * (grants) in a model's config is not supported by wharf: remove it` for a
+ * key of `unsupported.ts`, `"tablespace" in a model's config is not
+ * implemented by wharf: remove it (…)` otherwise; those two are marked
+ * unsupported (see `ProjectIssue.unsupported`).
  */
 export function mapping<S extends z.ZodRawShape>(
   what: string | ((value: Record<string, unknown>) => string),
@@ -119,11 +126,15 @@ export function mapping<S extends z.ZodRawShape>(
     if (!isRecord(value) || options.open) return;
     for (const key of Object.keys(value)) {
       if (known.includes(key)) continue;
+      const name = typeof what === "string" ? what : what(value);
+      const unsupported = unsupportedKey(key, name);
+      const guess = unsupported ? undefined : closest(key, known);
       ctx.addIssue({
         code: "custom",
         path: [key],
-        message: message(key, closest(key, known), typeof what === "string" ? what : what(value)),
-        params: { [UNKNOWN_KEY]: true },
+        message: unsupported ?? message(key, guess, name),
+        // A key with no close known one is not a typo: wharf does not implement it.
+        params: { [UNKNOWN_KEY]: true, ...(guess ? {} : { [UNSUPPORTED]: true }) },
       });
     }
   }, { when: () => true }).transform((value) => {
@@ -152,7 +163,8 @@ function report(file: YamlFile, path: YamlPath, error: z.ZodError): void {
   const unknownFirst = [...error.issues].sort((a, b) => rank(a) - rank(b));
   for (const issue of unknownFirst) {
     const at = issue.path.map((p) => typeof p === "number" ? p : String(p));
-    file.report([...path, ...at], issue.message);
+    const unsupported = issue.code === "custom" && !!issue.params?.[UNSUPPORTED];
+    file.report([...path, ...at], issue.message, { unsupported });
   }
 }
 

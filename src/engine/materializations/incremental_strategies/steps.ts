@@ -11,6 +11,7 @@ import { quoteIdent, quoteLiteral, quoteRelationId, splitRelation } from "../../
 import type { Session, Warehouse } from "../../db/warehouse.ts";
 import { ModelError, WharfError } from "../../errors.ts";
 import { closest } from "../../suggest.ts";
+import { checkContract, createContractTableSql, insertContractSql } from "../contract.ts";
 import type { BuildContext, BuildOutcome } from "../materialization.ts";
 import { type Column, describeDiff, diffColumns, planSchemaChange } from "./on_schema_change.ts";
 import { DELETED_AT, type IncrementalModel, type IncrementalParts } from "./strategy.ts";
@@ -226,7 +227,12 @@ export async function createTable(
 ): Promise<void> {
   const { relation, parts } = model;
   const target = targetOf(relation);
-  if (parts.readsItself) {
+  if (parts.contract) {
+    // The table comes from the contract (it also stands in for a model that reads itself).
+    await s.exec(createContractTableSql(target, parts.contract));
+    await checkContract(s, relation, rowsSql(model), parts.contract);
+    if (!options.empty) await s.exec(insertContractSql(target, rowsSql(model), parts.contract));
+  } else if (parts.readsItself) {
     await s.exec(`DROP TABLE IF EXISTS ${target}`);
     await s.exec(`CREATE TABLE ${target} (${await standIn(s, parts.reads)})`);
     try {
@@ -284,6 +290,7 @@ export async function stageNewRows(
   await s.exec(
     `CREATE OR REPLACE TEMP TABLE ${staged} AS\n${rowsSql(model, { later: true, where })}`,
   );
+  if (parts.contract) await checkContract(s, relation, `SELECT * FROM ${staged}`, parts.contract);
   const columns = await describeColumns(s, staged);
   checkModelColumns(model, columns);
   const sets = {
@@ -365,7 +372,13 @@ export function firstBuildScript(model: IncrementalModel): string {
   const lines = [
     "-- first build or --full-refresh: wharf_is_incremental() is false",
   ];
-  if (parts.readsItself) {
+  if (parts.contract) {
+    lines.push(
+      "-- in one transaction, once the SELECT's columns match the contract:",
+      `${createContractTableSql(target, parts.contract)};`,
+      `${insertContractSql(target, rowsSql(model), parts.contract)};`,
+    );
+  } else if (parts.readsItself) {
     lines.push(
       `-- it reads itself: ${relation} is created empty first (with the columns of ${
         parts.reads.join(", ") || "nothing"

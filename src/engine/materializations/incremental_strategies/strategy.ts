@@ -11,6 +11,7 @@ import { z } from "zod";
 import type { Warehouse } from "../../db/warehouse.ts";
 import { keysOf, mapping } from "../../yaml/yaml_schema.ts";
 import type { BuildContext, BuildOutcome, ConfigProblem } from "../materialization.ts";
+import { contractParts } from "../contract.ts";
 import { BATCH_SIZES } from "./batch_time.ts";
 
 /** What a later run does when the model's columns differ from the table's (`on_schema_change`). */
@@ -45,6 +46,8 @@ export const incrementalParts = z.object({
   readsItself: z.boolean(),
   /** The relations it reads besides itself, as `schema.name`. */
   reads: z.array(z.string()),
+  /** Its enforced contract: the table is created from it, and every run's rows checked against it. */
+  contract: contractParts.optional(),
   merge: z.object({
     updateColumns: z.array(z.string()).optional(),
     excludeColumns: z.array(z.string()).optional(),

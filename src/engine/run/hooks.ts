@@ -1,0 +1,68 @@
+/**
+ * Runs hooks: a model's or seed's `pre_hook`/`post_hook` and the project's
+ * `on-run-start`/`on-run-end`. A failing hook is a {@linkcode HookError}
+ * naming the hook, its SQL and where in it DuckDB says it failed: a parser
+ * error's position (converted by `parse_sql.ts`), or the line and caret of
+ * DuckDB's `LINE n:` context.
+ *
+ * @module
+ */
+import { parseSql } from "../db/parse_sql.ts";
+import type { Session } from "../db/warehouse.ts";
+import { HookError } from "../errors.ts";
+
+/** 1-based line and column of the string index `at` in `text`. */
+function lineColumn(text: string, at: number): { line: number; column: number } {
+  const before = text.slice(0, at).split("\n");
+  return { line: before.length, column: before[before.length - 1]!.length + 1 };
+}
+
+/** Where in `sql` DuckDB's `message` says it failed, when it says. */
+async function positionOf(
+  sql: string,
+  message: string,
+): Promise<{ line: number; column: number } | undefined> {
+  const [parsed] = await parseSql([sql]);
+  if (parsed && !parsed.ok && parsed.position !== undefined) {
+    return lineColumn(sql, parsed.position);
+  }
+  // Binder and catalog errors quote the line with a caret under the spot.
+  const m = /\nLINE (\d+): (.*)\n( *)\^/.exec(message);
+  if (!m) return undefined;
+  const line = Number(m[1]);
+  const shown = m[2]!.replace(/^\.\.\./, "");
+  const caret = m[3]!.length - `LINE ${m[1]}: `.length - (m[2]!.length - shown.length);
+  const text = sql.split("\n")[line - 1] ?? "";
+  const start = text.indexOf(shown.replace(/\.\.\.$/, ""));
+  return { line, column: (start < 0 ? 0 : start) + caret + 1 };
+}
+
+/**
+ * Runs `statements` in order on `s` (in its open transaction, if any).
+ *
+ * @param what names the hooks in messages: `pre_hook of marts.orders`, `on-run-end`.
+ * @throws {HookError} for the first that fails.
+ */
+export async function runHooks(
+  s: Session,
+  what: string,
+  statements: readonly string[],
+): Promise<void> {
+  for (const [i, sql] of statements.entries()) {
+    try {
+      await s.exec(sql);
+    } catch (err) {
+      const full = err instanceof Error ? err.message : String(err);
+      const message = full.split(/\n+LINE \d+:/)[0]!.trim();
+      const at = await positionOf(sql, full);
+      const n = statements.length > 1 ? ` ${i + 1} of ${statements.length}` : "";
+      throw new HookError(
+        `${what}${n} failed${at ? ` at line ${at.line}, column ${at.column}` : ""}: ${message}\n  ${
+          sql.trim().split("\n").join("\n  ")
+        }`,
+        { sql, ...at },
+        { cause: err },
+      );
+    }
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * What wharf does not support, by the YAML key dbt users write it under:
+ * a clear "not supported" error naming the file and key, never ignored.
+ * `--warn-unsupported` turns these (and every key wharf does not
+ * implement) into warnings, and the things they name are left out.
+ *
+ * @module
+ */
+
+/** dbt keys wharf does not support, with what they are. */
+export const UNSUPPORTED_KEYS: Readonly<Record<string, string>> = {
+  versions: "model versions",
+  latest_version: "model versions",
+  grants: "grants",
+  semantic_models: "semantic models",
+  metrics: "metrics",
+  saved_queries: "saved queries",
+  persist_docs: "persist_docs",
+  access: "model access",
+  group: "model groups",
+  groups: "model groups",
+  deprecation_date: "model deprecation dates",
+  time_spine: "time spines",
+  sql_header: "SQL headers",
+};
+
+/**
+ * The message for a key wharf does not support, in `what` (e.g. `a
+ * model's config`), or undefined for a key not listed.
+ */
+export function unsupportedKey(key: string, what: string): string | undefined {
+  const name = UNSUPPORTED_KEYS[key];
+  if (name === undefined) return undefined;
+  return `"${key}" (${name}) in ${what} is not supported by wharf: remove it`;
+}
