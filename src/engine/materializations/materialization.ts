@@ -138,6 +138,12 @@ export interface MaterializationDefinition<C, P> {
     model: { relation: string; sql: string; parts: P },
     context: BuildContext,
   ): Promise<BuildOutcome>;
+  /**
+   * True when `buildIn` runs one statement for these parts: then, without
+   * hooks, it runs outside an explicit transaction (a statement is atomic by
+   * itself, and BEGIN/COMMIT cost a commit's round trips per model).
+   */
+  singleStatement?(parts: P): boolean;
 }
 
 /** A registered materialization (its types erased: settings and parts are read through its schemas). */
@@ -190,8 +196,9 @@ export function defineMaterialization<C, P>(def: MaterializationDefinition<C, P>
     ...(def.contract ? { contract: def.contract } : {}),
     build: (wh, model, context) => {
       const parsed = { ...model, parts: def.parts.parse(model.parts) };
-      return build
-        ? build(wh, parsed, context)
+      if (build) return build(wh, parsed, context);
+      return def.singleStatement?.(parsed.parts)
+        ? wh.withConnection((s) => buildIn!(s, parsed, context))
         : wh.transaction((s) => buildIn!(s, parsed, context));
     },
     ...(buildIn

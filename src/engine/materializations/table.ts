@@ -39,6 +39,8 @@ export const table = defineMaterialization({
     const sql = `CREATE OR REPLACE TABLE ${target} AS\n${select}\n`;
     return { sql, script: `${sql.trimEnd()};\n`, parts: {} };
   },
+  // Without a contract, one CREATE statement.
+  singleStatement: (parts) => !parts.contract,
   buildIn: async (s, { relation, sql, parts }) => {
     const { target, select, contract } = parts;
     if (!contract || target === undefined || select === undefined) {

@@ -30,6 +30,8 @@ export const view = defineMaterialization({
       parts: { select, contract: model.contract },
     };
   },
+  // Without a contract, one CREATE statement.
+  singleStatement: (parts) => !parts.contract,
   buildIn: async (s, { relation, sql, parts }) => {
     if (parts.contract && parts.select !== undefined) {
       await checkContract(s, relation, parts.select, parts.contract);
