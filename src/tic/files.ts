@@ -7,7 +7,7 @@
  * @module
  */
 import { ByteTable, hashBytes } from "./byte_table.ts";
-import { decodeString, scalarText } from "./json_bytes.ts";
+import { decodeBytes, decodeString, QUOTE, scalarText } from "./json_bytes.ts";
 
 /** What a file holds: in-network rates or allowed amounts. */
 export type FileKind = "in_network" | "allowed_amount";
@@ -55,7 +55,72 @@ function decodeURIComponentSafe(s: string): string {
 }
 
 const KINDS: readonly FileKind[] = ["in_network", "allowed_amount"];
-const QUESTION = 0x3f, HASH = 0x23;
+const QUESTION = 0x3f, HASH = 0x23, SLASH = 0x2f, COLON = 0x3a, PERCENT = 0x25;
+
+/**
+ * A new file whose parts are all byte ranges of `bytes` (`[start, end)`),
+ * printable ASCII without escapes, so that they are their own text: the
+ * common case, handed over without building strings. Reused from one file
+ * to the next.
+ */
+export interface PlainFile {
+  id: number;
+  /** 0: in-network, 1: allowed amounts. */
+  kind: 0 | 1;
+  bytes: Uint8Array;
+  urlStart: number;
+  urlEnd: number;
+  hostStart: number;
+  hostEnd: number;
+  /** The key; the file name is its part after its last "/". */
+  keyStart: number;
+  keyEnd: number;
+  nameStart: number;
+  /** -1 when there is no description (null). */
+  descriptionStart: number;
+  descriptionEnd: number;
+}
+
+/** Where the distinct files of an index go, once each, when first seen. */
+export interface FileSink {
+  /** A file whose parts are ranges of its bytes (see {@linkcode PlainFile}; valid during the call). */
+  plain(file: Readonly<PlainFile>): void;
+  /** Any other file, as text. */
+  file(file: TicFile): void;
+}
+
+/** The text of a {@linkcode PlainFile}, as a {@linkcode TicFile}. */
+export function plainFileText(f: Readonly<PlainFile>): TicFile {
+  const text = (s: number, e: number) => decodeBytes(f.bytes.subarray(s, e));
+  return {
+    id: f.id,
+    kind: KINDS[f.kind]!,
+    key: text(f.keyStart, f.keyEnd),
+    url: text(f.urlStart, f.urlEnd),
+    host: text(f.hostStart, f.hostEnd),
+    fileName: text(f.nameStart, f.keyEnd),
+    description: f.descriptionStart < 0 ? null : text(f.descriptionStart, f.descriptionEnd),
+  };
+}
+
+/** A {@linkcode FileSink} that hands every file over as text. */
+export function textFileSink(onFile: (file: TicFile) => void): FileSink {
+  return { plain: (f) => onFile(plainFileText(f)), file: onFile };
+}
+
+/** Whether `buf[s, e)` is printable ASCII without a backslash (the text of a string as written). */
+function isPlain(buf: Uint8Array, s: number, e: number): boolean {
+  for (let i = s; i < e; i++) {
+    const b = buf[i]!;
+    if (b < 0x20 || b >= 0x7f || b === 0x5c) return false;
+  }
+  return true;
+}
+
+function indexIn(buf: Uint8Array, byte: number, s: number, e: number): number {
+  for (let i = s; i < e; i++) if (buf[i] === byte) return i;
+  return -1;
+}
 
 /**
  * Assigns file ids. {@linkcode FileRegistry.resolve} reads a reference from
@@ -64,7 +129,10 @@ const QUESTION = 0x3f, HASH = 0x23;
  * local, and {@linkcode urlKey} ignores the rest), so a reference whose raw
  * prefix was seen before is matched on bytes alone, without building a
  * string; a new prefix goes through {@linkcode urlKey}, which stays the
- * single definition of the key. Both tables are {@linkcode ByteTable}s:
+ * single definition of the key, or, when the location and description are
+ * printable ASCII without escapes or percent-encoding in the path (nearly
+ * always), through the same steps on the bytes (tests hold the two
+ * together). Both tables are {@linkcode ByteTable}s:
  * memory grows with distinct files only, at about the length of their URL
  * and key plus 40 bytes each.
  */
@@ -76,9 +144,23 @@ export class FileRegistry {
   #scratch = new Uint8Array(1024);
   readonly #encoder = new TextEncoder();
   #count = 0;
+  readonly #plain: PlainFile = {
+    id: 0,
+    kind: 0,
+    bytes: new Uint8Array(0),
+    urlStart: 0,
+    urlEnd: 0,
+    hostStart: 0,
+    hostEnd: 0,
+    keyStart: 0,
+    keyEnd: 0,
+    nameStart: 0,
+    descriptionStart: -1,
+    descriptionEnd: -1,
+  };
 
-  /** @param onNew called once per distinct file, when first seen */
-  constructor(readonly onNew: (file: TicFile) => void) {}
+  /** @param sink told once per distinct file, when first seen */
+  constructor(readonly sink: FileSink) {}
 
   /** Distinct files so far. */
   get size(): number {
@@ -119,8 +201,70 @@ export class FileRegistry {
     }
     const known = this.#prefixes.get(kind, h, buf, view, ls, p);
     if (known >= 0) return known;
-    const id = this.#fromString(kind, buf, ls, le, ds, de);
+    let id = this.#fromBytes(kind, buf, view, ls, le, p, ds, de);
+    if (id === 0) id = this.#fromString(kind, buf, ls, le, ds, de);
     if (id >= 0) this.#prefixes.set(kind, h, buf, ls, p, id);
+    return id;
+  }
+
+  /**
+   * {@linkcode urlKey} on the bytes, for a location `buf[ls, le)` whose
+   * query or fragment starts at `end` (`le` if none): the file's id, or 0
+   * when the location or description are not plain (then the string path
+   * decides).
+   */
+  #fromBytes(
+    kind: 0 | 1,
+    buf: Uint8Array,
+    view: DataView,
+    ls: number,
+    le: number,
+    end: number,
+    ds: number,
+    de: number,
+  ): number {
+    // Nothing to trim, decode or replace: the bytes are the text.
+    if (le <= ls || buf[ls] === 0x20 || buf[le - 1] === 0x20 || !isPlain(buf, ls, le)) return 0;
+    if (ds >= 0 && (buf[ds] !== QUOTE || !isPlain(buf, ds + 1, de - 1))) return 0;
+    // The first "://" anywhere, as urlKey finds it; before the query if at all.
+    let scheme = -1;
+    for (let i = ls; i + 2 < le; i++) {
+      if (buf[i] === COLON && buf[i + 1] === SLASH && buf[i + 2] === SLASH) {
+        scheme = i;
+        break;
+      }
+    }
+    let hostStart = ls, hostEnd = ls, keyStart = ls;
+    if (scheme >= 0 && scheme + 3 <= end) {
+      hostStart = scheme + 3;
+      const slash = indexIn(buf, SLASH, hostStart, le);
+      hostEnd = slash === -1 || slash > end ? end : slash;
+      // No path: the key is "/", which is not in the bytes.
+      if (hostEnd === end) return 0;
+      keyStart = hostEnd;
+    }
+    if (indexIn(buf, PERCENT, keyStart, end) >= 0) return 0;
+    const h = hashBytes(buf, view, keyStart, end, kind);
+    const known = this.#keys.get(kind, h, buf, view, keyStart, end);
+    if (known >= 0) return known;
+    const id = ++this.#count;
+    this.#keys.set(kind, h, buf, keyStart, end, id);
+    let name = end;
+    while (name > keyStart && buf[name - 1] !== SLASH) name--;
+    const f = this.#plain;
+    f.id = id;
+    f.kind = kind;
+    f.bytes = buf;
+    f.urlStart = ls;
+    f.urlEnd = le;
+    f.hostStart = hostStart;
+    f.hostEnd = hostEnd;
+    f.keyStart = keyStart;
+    f.keyEnd = end;
+    f.nameStart = name;
+    f.descriptionStart = ds < 0 ? -1 : ds + 1;
+    f.descriptionEnd = ds < 0 ? -1 : de - 1;
+    this.sink.plain(f);
     return id;
   }
 
@@ -137,7 +281,7 @@ export class FileRegistry {
     if (known >= 0) return known;
     const id = ++this.#count;
     this.#keys.set(kind, h, this.#scratch, 0, n, id);
-    this.onNew({
+    this.sink.file({
       id,
       kind: KINDS[kind]!,
       key,

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
-import { FileRegistry, type TicFile, urlKey } from "../../src/tic/files.ts";
-import { IndexReader, ScanError } from "../../src/tic/reader.ts";
+import { FileRegistry, textFileSink, type TicFile, urlKey } from "../../src/tic/files.ts";
+import {
+  IndexReader,
+  PLAN_KEYS,
+  planField,
+  ScanError,
+  type StructureRead,
+} from "../../src/tic/reader.ts";
 
 /** A plan as the reader hands it over (fields as written; others dropped here). */
 interface Plan {
@@ -16,26 +22,25 @@ interface Read {
   fields: Record<string, unknown>;
 }
 
-function plans(json: Uint8Array | null): Plan[] {
-  const text = json ? new TextDecoder().decode(json) : "[]";
-  return (JSON.parse(text) as Record<string, string | null>[]).map((p) => ({
-    plan_name: p.plan_name ?? null,
-    plan_id: p.plan_id ?? null,
-    plan_id_type: p.plan_id_type ?? null,
-    plan_market_type: p.plan_market_type ?? null,
-  }));
+function plans(st: Readonly<StructureRead>): Plan[] {
+  return Array.from({ length: st.planCount }, (_, i) => {
+    const [plan_name, plan_id, plan_id_type, plan_market_type] = PLAN_KEYS.map((_, k) =>
+      planField(st, i, k)
+    );
+    return { plan_name, plan_id, plan_id_type, plan_market_type } as Plan;
+  });
 }
 
 /** Reads `chunks` as one index and returns everything the reader reported. */
 function read(chunks: Uint8Array[]): Read {
   const out: Read = { structures: [], files: [], fields: {} };
-  const registry = new FileRegistry((f) => out.files.push(f));
+  const registry = new FileRegistry(textFileSink((f) => out.files.push(f)));
   const reader = new IndexReader(registry, {
     onField: (k, v) => (out.fields[k] = v),
     onStructure: (st) =>
       out.structures.push({
         offset: st.offset,
-        plans: plans(st.plans),
+        plans: plans(st),
         planCount: st.planCount,
         fileIds: [...st.fileIds],
       }),
@@ -267,7 +272,7 @@ Deno.test("a file holding one reporting structure alone is read as one structure
 
 Deno.test("files are deduplicated by kind and path, across hosts, signatures, escapes and percent-encoding", () => {
   const files: TicFile[] = [];
-  const registry = new FileRegistry((f) => files.push(f));
+  const registry = new FileRegistry(textFileSink((f) => files.push(f)));
   const ids = [
     "https://a.example.com/d/f%20one.json.gz?Signature=1",
     "https://b.example.com/d/f%20one.json.gz?Signature=2",
