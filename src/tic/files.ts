@@ -7,7 +7,14 @@
  * @module
  */
 import { ByteTable, hashBytes } from "./byte_table.ts";
-import { decodeBytes, decodeString, QUOTE, scalarText } from "./json_bytes.ts";
+import {
+  BACKSLASH,
+  decodeBytes,
+  decodeString,
+  NEED_MORE,
+  QUOTE,
+  scalarText,
+} from "./json_bytes.ts";
 
 /** What a file holds: in-network rates or allowed amounts. */
 export type FileKind = "in_network" | "allowed_amount";
@@ -167,11 +174,95 @@ export class FileRegistry {
     return this.#count;
   }
 
+  /** After {@linkcode FileRegistry.find}: where the location's query (or its end) starts. */
+  prefixEnd = 0;
+  /** After {@linkcode FileRegistry.find}: the closing quote of the location, or -1 if not reached. */
+  locationEnd = -1;
+  /** After {@linkcode FileRegistry.find}: the hash of the location up to {@linkcode FileRegistry.prefixEnd}. */
+  prefixHash = 0;
+
+  /**
+   * Reads the location string whose content starts at `ls` up to its query
+   * (`?` or `#`) or its end, whichever comes first, and returns the id of
+   * its file if the same bytes were seen before, else 0 (then
+   * {@linkcode FileRegistry.add} decides). Sets
+   * {@linkcode FileRegistry.prefixEnd}, {@linkcode FileRegistry.locationEnd}
+   * and {@linkcode FileRegistry.prefixHash}. `view` is a DataView over
+   * exactly `buf`.
+   *
+   * @throws {typeof NEED_MORE} when the string runs past `buf`
+   */
+  find(kind: 0 | 1, buf: Uint8Array, view: DataView, ls: number): number {
+    // Four bytes at a time while no word holds a quote, a backslash, "?"
+    // or "#" (the has-zero-byte test on each), then byte by byte.
+    let p = ls;
+    let h = 0x811c9dc5 ^ kind;
+    const n = buf.length;
+    for (;;) {
+      for (const stop = n - 3; p < stop; p += 4) {
+        const w = view.getInt32(p, true);
+        const a = w ^ 0x22222222, b = w ^ 0x5c5c5c5c, c = w ^ 0x3f3f3f3f, d = w ^ 0x23232323;
+        const hit = ((a - 0x01010101) & ~a) | ((b - 0x01010101) & ~b) |
+          ((c - 0x01010101) & ~c) | ((d - 0x01010101) & ~d);
+        if (hit & 0x80808080) break;
+        h = Math.imul(h ^ w, 16777619);
+      }
+      if (p >= n) throw NEED_MORE;
+      const x = buf[p]!;
+      if (x === QUOTE) {
+        this.locationEnd = p;
+        break;
+      }
+      if (x === QUESTION || x === HASH) {
+        this.locationEnd = -1;
+        break;
+      }
+      h = Math.imul(h ^ x, 16777619);
+      p++;
+      if (x === BACKSLASH) {
+        // An escape: the next byte is part of it, whatever it is.
+        if (p >= n) throw NEED_MORE;
+        h = Math.imul(h ^ buf[p]!, 16777619);
+        p++;
+      }
+    }
+    this.prefixEnd = p;
+    this.prefixHash = h;
+    const known = this.#prefixes.get(kind, h, buf, view, ls, p);
+    return known >= 0 ? known : 0;
+  }
+
   /**
    * The id of the file whose location is the JSON string content
-   * `buf[ls, le)` (`view` is a DataView over exactly `buf`), described by
-   * the value token `buf[ds, de)` (`ds` -1: no description). Returns -1
-   * when the location is blank.
+   * `buf[ls, le)`, not found by {@linkcode FileRegistry.find} (whose
+   * `prefixEnd` and `prefixHash` are passed back), described by the value
+   * token `buf[ds, de)` (`ds` -1: no description): a new file, or a known
+   * one reached by another path. Returns -1 when the location is blank.
+   *
+   * @throws {SyntaxError} for an invalid escape in a string it decodes
+   */
+  add(
+    kind: 0 | 1,
+    buf: Uint8Array,
+    view: DataView,
+    ref: Readonly<
+      { ls: number; le: number; prefixEnd: number; prefixHash: number; ds: number; de: number }
+    >,
+  ): number {
+    const { ls, le, prefixEnd, prefixHash, ds, de } = ref;
+    const known = this.#prefixes.get(kind, prefixHash, buf, view, ls, prefixEnd);
+    if (known >= 0) return known;
+    let id = this.#fromBytes(kind, buf, view, ls, le, prefixEnd, ds, de);
+    if (id === 0) id = this.#fromString(kind, buf, ls, le, ds, de);
+    if (id >= 0) this.#prefixes.set(kind, prefixHash, buf, ls, prefixEnd, id);
+    return id;
+  }
+
+  /**
+   * The id of the file whose location is the JSON string content
+   * `buf[ls, le)`, described by the value token `buf[ds, de)` (`ds` -1: no
+   * description): {@linkcode FileRegistry.find}, then
+   * {@linkcode FileRegistry.add}. Returns -1 when the location is blank.
    *
    * @throws {SyntaxError} for an invalid escape in a string it decodes
    */
@@ -184,27 +275,16 @@ export class FileRegistry {
     ds: number,
     de: number,
   ): number {
-    // Hash the prefix four bytes at a time while no word holds "?" or "#"
-    // (the has-zero-byte test), then byte by byte to its end.
-    let p = ls;
-    let h = 0x811c9dc5 ^ kind;
-    for (const stop = le - 3; p < stop; p += 4) {
-      const w = view.getInt32(p, true);
-      const x = w ^ 0x3f3f3f3f, y = w ^ 0x23232323;
-      if ((((x - 0x01010101) & ~x) | ((y - 0x01010101) & ~y)) & 0x80808080) break;
-      h = Math.imul(h ^ w, 16777619);
-    }
-    for (; p < le; p++) {
-      const b = buf[p]!;
-      if (b === QUESTION || b === HASH) break;
-      h = Math.imul(h ^ b, 16777619);
-    }
-    const known = this.#prefixes.get(kind, h, buf, view, ls, p);
-    if (known >= 0) return known;
-    let id = this.#fromBytes(kind, buf, view, ls, le, p, ds, de);
-    if (id === 0) id = this.#fromString(kind, buf, ls, le, ds, de);
-    if (id >= 0) this.#prefixes.set(kind, h, buf, ls, p, id);
-    return id;
+    const known = this.find(kind, buf.subarray(0, le + 1), view, ls);
+    if (known > 0) return known;
+    return this.add(kind, buf, view, {
+      ls,
+      le,
+      prefixEnd: this.prefixEnd,
+      prefixHash: this.prefixHash,
+      ds,
+      de,
+    });
   }
 
   /**

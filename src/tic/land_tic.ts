@@ -28,7 +28,7 @@ import { nextBatchId } from "../land/manifest.ts";
 import { openIndexBytes } from "./index_bytes.ts";
 import { FileRegistry, type FileSink, type PlainFile, type TicFile } from "./files.ts";
 import { IndexReader, ScanError, type StructureRead } from "./reader.ts";
-import { expandStagedRows, StagedRows, type StagedTable } from "./staged_rows.ts";
+import { expandStagedRows, StagedRows } from "./staged_rows.ts";
 import { cleanupWarning, removeIndexRows, removeUnfinished } from "./remove_index_rows.ts";
 
 /** Progress of a running index. */
@@ -78,14 +78,15 @@ export interface TicSummary {
 }
 
 /**
- * Decompressed chunk size: large chunks keep messages from the worker few
- * and structures that straddle two chunks (copied) rare.
+ * Decompressed chunk size (a slot of the worker's ring): large enough that
+ * structures straddling two chunks (copied) are rare, small enough to keep
+ * the rings a few MB.
  */
-const CHUNK = 1 << 20;
+const CHUNK = 1 << 19;
 /** Links per batch at most (real structures may link thousands of files). */
-const BATCH_LINKS = 500_000;
+const BATCH_LINKS = 250_000;
 /** Staged bytes (plans, file ids and new files as text) per batch at most. */
-const BATCH_BYTES = 8 << 20;
+const BATCH_BYTES = 4 << 20;
 /**
  * DuckDB's memory while an index lands: batches are committed and rows of
  * indexes that did not land are removed in batches, so its cache need not
@@ -120,13 +121,10 @@ class Lane {
       try {
         if (this.failure) return;
         const statements: string[] = [];
-        for (const [table, block] of Object.entries(rows.blocks())) {
-          if (!block.bytes.length) continue;
-          const path = `${this.files}_${table}.csv`;
+        for (const block of rows.blocks()) {
+          const path = `${this.files}_${block.table}.csv`;
           await Deno.writeFile(path, block.bytes);
-          statements.push(
-            expandStagedRows(table as StagedTable, path, block.longest, this.indexId),
-          );
+          statements.push(expandStagedRows(block.table, path, block.longest, this.indexId));
         }
         written();
         transaction = true;

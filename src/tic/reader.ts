@@ -123,6 +123,10 @@ const PLAN_KEY_BYTES = PLAN_KEYS.map((k) => new TextEncoder().encode(k));
 const FILE_KEYS = ["location", "description"].map((k) => new TextEncoder().encode(k));
 const FILE_HEAD = new TextEncoder().encode('{"description":"');
 const FILE_MIDDLE = new TextEncoder().encode('","location":"').subarray(1);
+/** DataViews over the byte strings {@linkcode matchAt} looks for. */
+const VIEWS = new Map<Uint8Array, DataView>(
+  [FILE_HEAD, FILE_MIDDLE].map((b) => [b, new DataView(b.buffer, b.byteOffset, b.length)]),
+);
 const TRUE = new TextEncoder().encode("true");
 const FALSE = new TextEncoder().encode("false");
 const NULL = new TextEncoder().encode("null");
@@ -228,8 +232,14 @@ export class IndexReader {
   #strict = false;
   /** Whether the last string checked in full has escapes or bytes beyond ASCII. */
   #escaped = false;
-  /** File references per slot, four numbers each: location start/end, description start/end. */
+  /**
+   * File references per slot: a known file as minus its id; another as six
+   * numbers, location start and end, description start and end, and the
+   * end and hash of the location's part before its query (see
+   * {@linkcode FileRegistry.find}).
+   */
   #refs: number[][] = [[], [], []];
+  #ref = { ls: 0, le: 0, ds: 0, de: 0, prefixEnd: 0, prefixHash: 0 };
   #ids: number[] = [];
   #read: StructureRead = {
     offset: 0,
@@ -695,7 +705,7 @@ export class IndexReader {
         else if (k > 0) {
           const slot = k - 1;
           refs[slot]!.length = 0; // a repeated key replaces the earlier one, as in JSON.parse
-          p = this.#filesValue(v, refs[slot]!);
+          p = this.#filesValue(v, refs[slot]!, SLOT_KIND[slot]!);
         } else p = this.#skipValue(v, 1);
         p = this.#next(p, CLOSE_OBJ, "in a reporting structure");
       }
@@ -713,24 +723,29 @@ export class IndexReader {
     ids.length = 0;
     const buf = this.#buf;
     const view = this.#view;
+    const ref = this.#ref;
     for (let slot = 0; slot < 3; slot++) {
       const r = this.#refs[slot]!;
-      for (let i = 0; i < r.length; i += 4) {
+      for (let i = 0; i < r.length;) {
         let id: number;
-        try {
-          id = this.registry.resolve(
-            SLOT_KIND[slot]!,
-            buf,
-            view,
-            r[i]!,
-            r[i + 1]!,
-            r[i + 2]!,
-            r[i + 3]!,
-          );
-        } catch (err) {
-          this.#fail(`invalid string (${(err as Error).message})`, r[i]! - 1);
+        if (r[i]! < 0) {
+          id = -r[i]!;
+          i += 1;
+        } else {
+          ref.ls = r[i]!;
+          ref.le = r[i + 1]!;
+          ref.ds = r[i + 2]!;
+          ref.de = r[i + 3]!;
+          ref.prefixEnd = r[i + 4]!;
+          ref.prefixHash = r[i + 5]!;
+          i += 6;
+          try {
+            id = this.registry.add(SLOT_KIND[slot]!, buf, view, ref);
+          } catch (err) {
+            this.#fail(`invalid string (${(err as Error).message})`, ref.ls - 1);
+          }
+          if (id < 0) continue;
         }
-        if (id < 0) continue;
         if (id >= this.#stamp.length) {
           const grown = new Int32Array(id * 2);
           grown.set(this.#stamp);
@@ -815,32 +830,41 @@ export class IndexReader {
   }
 
   /** A file list (`in_network_files`, `allowed_amount_file[s]`): a list or a single file. */
-  #filesValue(p: number, refs: number[]): number {
+  #filesValue(p: number, refs: number[], kind: 0 | 1): number {
     const buf = this.#buf;
-    if (buf[p] === OPEN_OBJ) return this.#file(p, refs);
+    if (buf[p] === OPEN_OBJ) return this.#file(p, refs, kind);
     if (buf[p] !== OPEN_ARR) return this.#skipValue(p, 1);
     p = this.#ws(p + 1);
     if (buf[p] === CLOSE_ARR) return p + 1;
     for (;;) {
-      p = buf[p] === OPEN_OBJ ? this.#file(p, refs) : this.#skipValue(p, 2);
+      p = buf[p] === OPEN_OBJ ? this.#file(p, refs, kind) : this.#skipValue(p, 2);
       p = this.#next(p, CLOSE_ARR, "in a file list");
       if (p < 0) return -p;
     }
   }
 
-  /** A file reference: records where its location string and description are. */
-  #file(p: number, refs: number[]): number {
+  /**
+   * A file reference: looks its location up (a file seen before is known by
+   * its bytes), else records where its location and description are.
+   */
+  #file(p: number, refs: number[], kind: 0 | 1): number {
     const buf = this.#buf;
+    const registry = this.registry;
     // Most indexes write every reference as {"description":"…","location":"…"}:
     // matched byte for byte, else read with the general grammar below.
-    if (matchAt(buf, p, FILE_HEAD)) {
+    const view = this.#view;
+    if (matchAt(buf, view, p, FILE_HEAD)) {
       const ds = p + FILE_HEAD.length - 1;
       const dq = stringEnd(buf, this.#words, ds + 1);
-      if (matchAt(buf, dq + 1, FILE_MIDDLE)) {
+      if (matchAt(buf, view, dq + 1, FILE_MIDDLE)) {
         const ls = dq + 1 + FILE_MIDDLE.length;
-        const le = stringEnd(buf, this.#words, ls);
+        const id = registry.find(kind, buf, view, ls);
+        const le = registry.locationEnd >= 0
+          ? registry.locationEnd
+          : stringEnd(buf, this.#words, registry.prefixEnd);
         if (buf[le + 1] === CLOSE_OBJ) {
-          refs.push(ls, le, ds, dq + 1);
+          if (id > 0) refs.push(-id);
+          else refs.push(ls, le, ds, dq + 1, registry.prefixEnd, registry.prefixHash);
           return le + 2;
         }
       }
@@ -865,15 +889,25 @@ export class IndexReader {
       }
       p = this.#next(p, CLOSE_OBJ, "in a file reference");
     }
-    if (ls >= 0) refs.push(ls, le, ds, de);
+    if (ls >= 0) {
+      const id = registry.find(kind, buf, this.#view, ls);
+      if (id > 0) refs.push(-id);
+      else refs.push(ls, le, ds, de, registry.prefixEnd, registry.prefixHash);
+    }
     return -p;
   }
 }
 
-/** Whether `buf` holds `bytes` at `p` (false when it ends before). */
-function matchAt(buf: Uint8Array, p: number, bytes: Uint8Array): boolean {
-  if (p + bytes.length > buf.length) return false;
-  for (let i = 0; i < bytes.length; i++) if (buf[p + i] !== bytes[i]) return false;
+/** Whether `buf` (`view` is a DataView over exactly it) holds `bytes` at `p` (false when it ends before). */
+function matchAt(buf: Uint8Array, view: DataView, p: number, bytes: Uint8Array): boolean {
+  const n = bytes.length;
+  if (p + n > buf.length) return false;
+  const words = VIEWS.get(bytes)!;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    if (view.getInt32(p + i, true) !== words.getInt32(i, true)) return false;
+  }
+  for (; i < n; i++) if (buf[p + i] !== bytes[i]) return false;
   return true;
 }
 

@@ -1,15 +1,17 @@
 /**
- * The rows of a batch of reporting structures, staged as three blocks of
- * bytes that DuckDB splits into `raw.tic_plans`, `raw.tic_plan_files` and
- * `raw.tic_files` ({@linkcode expandStagedRows}): one value handed over per
- * block, instead of one call per value, and text copied byte for byte from
- * the index where it is written plainly (no string is built for it).
+ * The rows of a batch of reporting structures, staged as blocks of bytes
+ * that DuckDB's CSV reader turns into `raw.tic_plans`, `raw.tic_plan_files`
+ * and `raw.tic_files` ({@linkcode expandStagedRows}): a file per block
+ * instead of a call per value, and text copied byte for byte from the index
+ * where it is written plainly (no string is built for it).
  *
- * The format: rows end with 0x1e, values end with 0x1f. A value is its
- * UTF-8 text; 0x02 alone is null; a text holding a control character is
- * 0x01 followed by its JSON string, decoded by DuckDB's JSON reader. Text copied as written never holds a byte below
- * 0x20 (the reader checks plans' strings, and copies only printable ASCII),
- * so the separators cannot occur in a value.
+ * The format: rows end with a newline, values are separated by 0x1f, there
+ * is no quoting; 0x02 alone is null. Rows whose text is all plain (printable
+ * ASCII as written: nearly all) go to one block, their values as they are;
+ * the others to a second block of the same table, every value a JSON string
+ * that DuckDB decodes: so plain rows cost DuckDB no decoding, and no value
+ * in either block holds a newline or a separator (plain text has no byte
+ * below 0x20, JSON escapes them).
  *
  * @module
  */
@@ -17,7 +19,7 @@ import { quoteLiteral } from "../engine/db/sql.ts";
 import type { FileSink, PlainFile, TicFile } from "./files.ts";
 import { PLAN_KEYS, PlanField, planField, type StructureRead } from "./reader.ts";
 
-const SEPARATOR = 0x1f, NEWLINE = 0x0a, NULL = 0x02, AS_JSON = 0x01;
+const SEPARATOR = 0x1f, NEWLINE = 0x0a, NULL = 0x02;
 const FILE_KIND: Record<TicFile["kind"], number> = { in_network: 0x30, allowed_amount: 0x31 };
 
 /** Growable bytes, in rows. */
@@ -83,22 +85,17 @@ class Block {
   }
 
   /**
-   * A text value (null: the null mark), JSON-quoted when it holds a control
-   * character. A lone surrogate becomes U+FFFD, as in any UTF-8 encoding.
+   * A value as a JSON string (null: the null mark). A lone surrogate
+   * becomes U+FFFD, as in any UTF-8 encoding.
    */
-  text(value: string | null): void {
+  json(value: string | null): void {
     if (value === null) {
       this.byte(NULL);
       return;
     }
-    if (!value.isWellFormed()) value = value.toWellFormed();
-    // deno-lint-ignore no-control-regex
-    if (/[\u0000-\u001f]/.test(value)) {
-      this.byte(AS_JSON);
-      value = JSON.stringify(value);
-    }
-    this.room(value.length * 3);
-    this.length += encoder.encodeInto(value, this.bytes.subarray(this.length)).written;
+    const text = JSON.stringify(value.isWellFormed() ? value : value.toWellFormed());
+    this.room(text.length * 3);
+    this.length += encoder.encodeInto(text, this.bytes.subarray(this.length)).written;
   }
 }
 
@@ -106,9 +103,13 @@ const encoder = new TextEncoder();
 
 /** See the module documentation. */
 export class StagedRows implements FileSink {
-  readonly #plans = new Block();
-  readonly #links = new Block();
-  readonly #files = new Block();
+  readonly #blocks: Record<StagedTable, Block> = {
+    plans: new Block(),
+    quotedPlans: new Block(),
+    links: new Block(),
+    files: new Block(),
+    quotedFiles: new Block(),
+  };
   /** Rows staged, per table. */
   structures = 0;
   plans = 0;
@@ -117,20 +118,23 @@ export class StagedRows implements FileSink {
 
   /** Bytes staged. */
   get bytes(): number {
-    return this.#plans.length + this.#links.length + this.#files.length;
+    let n = 0;
+    for (const b of Object.values(this.#blocks)) n += b.length;
+    return n;
   }
 
-  /** The staged blocks (views, valid until the next change) and the longest row of each. */
-  blocks(): Record<StagedTable, { bytes: Uint8Array; longest: number }> {
-    const view = (b: Block) => ({ bytes: b.bytes.subarray(0, b.length), longest: b.longest });
-    return { plans: view(this.#plans), links: view(this.#links), files: view(this.#files) };
+  /** The blocks with rows (views, valid until the next change), with the longest row of each. */
+  blocks(): { table: StagedTable; bytes: Uint8Array; longest: number }[] {
+    return Object.entries(this.#blocks).filter(([, b]) => b.length > 0).map(([table, b]) => ({
+      table: table as StagedTable,
+      bytes: b.bytes.subarray(0, b.length),
+      longest: b.longest,
+    }));
   }
 
   /** Empties the batch (its blocks are reused). */
   clear(): void {
-    this.#plans.clear();
-    this.#links.clear();
-    this.#files.clear();
+    for (const b of Object.values(this.#blocks)) b.clear();
     this.structures =
       this.plans =
       this.links =
@@ -141,22 +145,29 @@ export class StagedRows implements FileSink {
   /** Stages structure number `id`: its plans and its links. */
   structure(id: number, st: Readonly<StructureRead>): void {
     this.structures++;
-    const plans = this.#plans;
     const fields = st.planFields;
     for (let plan = 0; plan < st.planCount; plan++) {
-      plans.integer(id);
+      const first = plan * PLAN_KEYS.length * 3;
+      let plain = true;
       for (let k = 0; k < PLAN_KEYS.length; k++) {
-        plans.byte(SEPARATOR);
-        const at = (plan * PLAN_KEYS.length + k) * 3;
-        if (fields[at + 2] === PlanField.Plain) plans.copy(st.bytes, fields[at]!, fields[at + 1]!);
-        else plans.text(planField(st, plan, k));
+        const kind = fields[first + 3 * k + 2];
+        if (kind !== PlanField.Plain && kind !== PlanField.Absent) plain = false;
       }
-      plans.endRow();
+      const out = plain ? this.#blocks.plans : this.#blocks.quotedPlans;
+      out.integer(id);
+      for (let k = 0; k < PLAN_KEYS.length; k++) {
+        out.byte(SEPARATOR);
+        const at = first + 3 * k;
+        if (!plain) out.json(planField(st, plan, k));
+        else if (fields[at + 2] === PlanField.Absent) out.byte(NULL);
+        else out.copy(st.bytes, fields[at]!, fields[at + 1]!);
+      }
+      out.endRow();
     }
     this.plans += st.planCount;
     const ids = st.fileIds;
     if (ids.length === 0) return;
-    const links = this.#links;
+    const links = this.#blocks.links;
     links.integer(id);
     links.byte(SEPARATOR);
     for (let i = 0; i < ids.length; i++) {
@@ -168,7 +179,7 @@ export class StagedRows implements FileSink {
   }
 
   plain(f: Readonly<PlainFile>): void {
-    const files = this.#files;
+    const files = this.#blocks.files;
     files.integer(f.id);
     files.byte(SEPARATOR);
     files.byte(0x30 + f.kind);
@@ -188,26 +199,21 @@ export class StagedRows implements FileSink {
   }
 
   file(f: TicFile): void {
-    const files = this.#files;
+    const files = this.#blocks.quotedFiles;
     files.integer(f.id);
     files.byte(SEPARATOR);
     files.byte(FILE_KIND[f.kind]);
     for (const value of [f.key, f.url, f.host, f.fileName, f.description]) {
       files.byte(SEPARATOR);
-      files.text(value);
+      files.json(value);
     }
     files.endRow();
     this.files++;
   }
 }
 
-/** The blocks of a batch, by the table they fill. */
-export type StagedTable = "plans" | "links" | "files";
-
-/** A staged value as text (the CSV reader makes 0x02 null). */
-function value(v: string): string {
-  return `CASE WHEN starts_with(${v}, chr(1)) THEN json_extract_string(${v}[2:], '$') ELSE ${v} END`;
-}
+/** The blocks of a batch: the table they fill, and how their text is written. */
+export type StagedTable = "plans" | "quotedPlans" | "links" | "files" | "quotedFiles";
 
 /** Bytes DuckDB's CSV reader reads at a time (more for longer rows). */
 const CSV_BUFFER = 4 << 20;
@@ -215,10 +221,14 @@ const CSV_BUFFER = 4 << 20;
 /** Enum values are compared without surrounding whitespace and case. */
 const SPACES = "' ' || chr(9) || chr(10) || chr(13)";
 
+const PLAN_COLUMNS = ["s BIGINT", "n VARCHAR", "i VARCHAR", "t VARCHAR", "m VARCHAR"];
+const FILE_COLUMNS = ["f BIGINT", "k VARCHAR", "u VARCHAR", "l VARCHAR", "h VARCHAR", "n VARCHAR"];
 const COLUMNS: Record<StagedTable, string[]> = {
-  plans: ["s BIGINT", "n VARCHAR", "i VARCHAR", "t VARCHAR", "m VARCHAR"],
+  plans: PLAN_COLUMNS,
+  quotedPlans: PLAN_COLUMNS,
   links: ["s BIGINT", "f VARCHAR"],
-  files: ["f BIGINT", "k VARCHAR", "u VARCHAR", "l VARCHAR", "h VARCHAR", "n VARCHAR", "d VARCHAR"],
+  files: [...FILE_COLUMNS, "d VARCHAR"],
+  quotedFiles: [...FILE_COLUMNS, "d VARCHAR"],
 };
 
 /**
@@ -241,19 +251,22 @@ export function expandStagedRows(
     new_line = '\\n', header = false, auto_detect = false, nullstr = chr(2),
     max_line_size = ${line}, buffer_size = ${Math.max(CSV_BUFFER, 2 * line)},
     columns = {${columns.join(", ")}})`;
+  const text = (v: string) => table.startsWith("quoted") ? `json_extract_string(${v}, '$')` : v;
+  const lowered = (v: string) => `lower(trim(${text(v)}, ${SPACES}))`;
   switch (table) {
     case "plans":
+    case "quotedPlans":
       return `INSERT INTO raw.tic_plans (index_id, structure_id, plan_name, plan_id, plan_id_type, plan_market_type)
-        SELECT ${indexId}, s, ${value("n")}, ${value("i")},
-          lower(trim(${value("t")}, ${SPACES})), lower(trim(${value("m")}, ${SPACES}))
+        SELECT ${indexId}, s, ${text("n")}, ${text("i")}, ${lowered("t")}, ${lowered("m")}
         FROM ${source};`;
     case "links":
       return `INSERT INTO raw.tic_plan_files (index_id, structure_id, file_id)
         SELECT ${indexId}, s, unnest(string_split(f, ',')::BIGINT[]) FROM ${source};`;
     case "files":
+    case "quotedFiles":
       return `INSERT INTO raw.tic_files (index_id, file_id, kind, url_key, url, host, file_name, description)
         SELECT ${indexId}, f, CASE k WHEN '0' THEN 'in_network' ELSE 'allowed_amount' END,
-          ${value("u")}, ${value("l")}, ${value("h")}, ${value("n")}, ${value("d")}
+          ${text("u")}, ${text("l")}, ${text("h")}, ${text("n")}, ${text("d")}
         FROM ${source};`;
   }
 }
