@@ -115,6 +115,19 @@ export function textFileSink(onFile: (file: TicFile) => void): FileSink {
   return { plain: (f) => onFile(plainFileText(f)), file: onFile };
 }
 
+/** A file reference, as {@linkcode FileRegistry.add} takes it: see {@linkcode FileRegistry.find}. */
+export interface FileRef {
+  /** The location string's content, `[ls, le)`. */
+  ls: number;
+  le: number;
+  /** The description's value token, `[ds, de)` (`ds` -1: none). */
+  ds: number;
+  de: number;
+  prefixEnd: number;
+  keyStart: number;
+  prefixHash: number;
+}
+
 /** Whether `buf[s, e)` is printable ASCII without a backslash (the text of a string as written). */
 function isPlain(buf: Uint8Array, s: number, e: number): boolean {
   for (let i = s; i < e; i++) {
@@ -122,11 +135,6 @@ function isPlain(buf: Uint8Array, s: number, e: number): boolean {
     if (b < 0x20 || b >= 0x7f || b === 0x5c) return false;
   }
   return true;
-}
-
-function indexIn(buf: Uint8Array, byte: number, s: number, e: number): number {
-  for (let i = s; i < e; i++) if (buf[i] === byte) return i;
-  return -1;
 }
 
 /**
@@ -178,23 +186,129 @@ export class FileRegistry {
   prefixEnd = 0;
   /** After {@linkcode FileRegistry.find}: the closing quote of the location, or -1 if not reached. */
   locationEnd = -1;
-  /** After {@linkcode FileRegistry.find}: the hash of the location up to {@linkcode FileRegistry.prefixEnd}. */
+  /**
+   * After {@linkcode FileRegistry.find}: where the location's key starts
+   * when its bytes are the key (see {@linkcode FileRegistry.find}), else -1.
+   */
+  keyStart = -1;
+  /**
+   * After {@linkcode FileRegistry.find}: the hash of the key's bytes, or of
+   * the location up to {@linkcode FileRegistry.prefixEnd} when
+   * {@linkcode FileRegistry.keyStart} is -1.
+   */
   prefixHash = 0;
 
   /**
    * Reads the location string whose content starts at `ls` up to its query
    * (`?` or `#`) or its end, whichever comes first, and returns the id of
-   * its file if the same bytes were seen before, else 0 (then
-   * {@linkcode FileRegistry.add} decides). Sets
-   * {@linkcode FileRegistry.prefixEnd}, {@linkcode FileRegistry.locationEnd}
-   * and {@linkcode FileRegistry.prefixHash}. `view` is a DataView over
-   * exactly `buf`.
+   * its file if it is known, else 0 (then {@linkcode FileRegistry.add}
+   * decides). When that part is printable ASCII without escapes or
+   * percent-encoding in its path (nearly always), its path is the key as
+   * it is, looked up directly: two hosts or signatures of one file are
+   * found alike. Otherwise the same bytes must have been seen before. Sets
+   * {@linkcode FileRegistry.prefixEnd}, {@linkcode FileRegistry.locationEnd},
+   * {@linkcode FileRegistry.keyStart} and {@linkcode FileRegistry.prefixHash}.
+   * `view` is a DataView over exactly `buf`.
    *
    * @throws {typeof NEED_MORE} when the string runs past `buf`
    */
   find(kind: 0 | 1, buf: Uint8Array, view: DataView, ls: number): number {
+    const key = this.#keyStart(buf, ls);
+    if (key >= 0) {
+      this.prefixHash = this.#keyEnd(kind, buf, view, key);
+      if (this.keyStart >= 0) {
+        const known = this.#keys.get(kind, this.prefixHash, buf, view, key, this.prefixEnd);
+        return known >= 0 ? known : 0;
+      }
+    }
+    this.keyStart = -1;
+    this.#prefixEnd(kind, buf, view, ls);
+    const known = this.#prefixes.get(kind, this.prefixHash, buf, view, ls, this.prefixEnd);
+    return known >= 0 ? known : 0;
+  }
+
+  /**
+   * Where the key of the location starting at `ls` starts, as
+   * {@linkcode urlKey} finds it (the first "/" after the first "://";
+   * without one, the start), or -1 when the bytes before it are not
+   * printable ASCII without escapes, or there is no path (the key is "/").
+   */
+  #keyStart(buf: Uint8Array, ls: number): number {
+    const n = buf.length;
+    if (ls >= n) throw NEED_MORE;
+    if (buf[ls]! <= 0x20) return -1; // trimmed away
+    let scheme = false;
+    for (let p = ls;; p++) {
+      if (p >= n) throw NEED_MORE;
+      const b = buf[p]!;
+      if (b === SLASH) {
+        if (scheme) return p;
+        if (p > ls && buf[p - 1] === COLON) {
+          if (p + 1 >= n) throw NEED_MORE;
+          if (buf[p + 1] === SLASH) {
+            scheme = true;
+            p++;
+          }
+        }
+      } else if (b === QUOTE || b === QUESTION || b === HASH) {
+        return scheme ? -1 : ls;
+      } else if (b < 0x20 || b >= 0x7f || b === BACKSLASH) {
+        return -1;
+      }
+    }
+  }
+
+  /**
+   * Hashes the key from `key` to the query or the end of the location, four
+   * bytes at a time while no word holds a quote, "?", "#", a backslash, "%"
+   * or a byte outside printable ASCII (the has-zero-byte test on each).
+   * Sets {@linkcode FileRegistry.keyStart} (-1 when such a byte makes the key
+   * differ from its bytes), {@linkcode FileRegistry.prefixEnd} and
+   * {@linkcode FileRegistry.locationEnd}. The hash is {@linkcode hashBytes}'
+   * of the key.
+   */
+  #keyEnd(kind: 0 | 1, buf: Uint8Array, view: DataView, key: number): number {
+    const n = buf.length;
+    let p = key;
+    let h = 0x811c9dc5 ^ kind;
+    for (;;) {
+      for (const stop = n - 3; p < stop; p += 4) {
+        const w = view.getInt32(p, true);
+        const a = w ^ 0x22222222, b = w ^ 0x3f3f3f3f, c = w ^ 0x23232323;
+        const d = w ^ 0x5c5c5c5c, e = w ^ 0x25252525, f = w ^ 0x7f7f7f7f;
+        const hit = ((a - 0x01010101) & ~a) | ((b - 0x01010101) & ~b) |
+          ((c - 0x01010101) & ~c) | ((d - 0x01010101) & ~d) | ((e - 0x01010101) & ~e) |
+          ((f - 0x01010101) & ~f) | ((w - 0x20202020) & ~w) | w;
+        if (hit & 0x80808080) break;
+        h = Math.imul(h ^ w, 16777619);
+      }
+      if (p >= n) throw NEED_MORE;
+      const x = buf[p]!;
+      if (x === QUOTE || x === QUESTION || x === HASH) {
+        this.locationEnd = x === QUOTE ? p : -1;
+        // Without a query, a space at the end is trimmed away.
+        this.keyStart = x === QUOTE && buf[p - 1] === 0x20 ? -1 : key;
+        this.prefixEnd = p;
+        return h;
+      }
+      if (x < 0x20 || x >= 0x7f || x === BACKSLASH || x === PERCENT) {
+        this.keyStart = -1;
+        return h;
+      }
+      h = Math.imul(h ^ x, 16777619);
+      p++;
+    }
+  }
+
+  /**
+   * Hashes the location from `ls` to its query or its end (escapes taken
+   * whole), for locations whose bytes are not their key. Sets
+   * {@linkcode FileRegistry.prefixEnd}, {@linkcode FileRegistry.locationEnd}
+   * and {@linkcode FileRegistry.prefixHash}.
+   */
+  #prefixEnd(kind: 0 | 1, buf: Uint8Array, view: DataView, ls: number): void {
     // Four bytes at a time while no word holds a quote, a backslash, "?"
-    // or "#" (the has-zero-byte test on each), then byte by byte.
+    // or "#", then byte by byte.
     let p = ls;
     let h = 0x811c9dc5 ^ kind;
     const n = buf.length;
@@ -228,32 +342,26 @@ export class FileRegistry {
     }
     this.prefixEnd = p;
     this.prefixHash = h;
-    const known = this.#prefixes.get(kind, h, buf, view, ls, p);
-    return known >= 0 ? known : 0;
   }
 
   /**
-   * The id of the file whose location is the JSON string content
-   * `buf[ls, le)`, not found by {@linkcode FileRegistry.find} (whose
-   * `prefixEnd` and `prefixHash` are passed back), described by the value
-   * token `buf[ds, de)` (`ds` -1: no description): a new file, or a known
-   * one reached by another path. Returns -1 when the location is blank.
+   * The id of the file of a reference that {@linkcode FileRegistry.find}
+   * did not know (`ref` holds what it found): a new file, or a known one
+   * reached another way. Returns -1 when the location is blank.
    *
    * @throws {SyntaxError} for an invalid escape in a string it decodes
    */
-  add(
-    kind: 0 | 1,
-    buf: Uint8Array,
-    view: DataView,
-    ref: Readonly<
-      { ls: number; le: number; prefixEnd: number; prefixHash: number; ds: number; de: number }
-    >,
-  ): number {
-    const { ls, le, prefixEnd, prefixHash, ds, de } = ref;
+  add(kind: 0 | 1, buf: Uint8Array, view: DataView, ref: Readonly<FileRef>): number {
+    const { ls, le, prefixEnd, keyStart, prefixHash, ds, de } = ref;
+    if (keyStart >= 0) {
+      const known = this.#keys.get(kind, prefixHash, buf, view, keyStart, prefixEnd);
+      if (known >= 0) return known;
+      const id = this.#newPlain(kind, buf, ref);
+      return id > 0 ? id : this.#fromString(kind, buf, ls, le, ds, de);
+    }
     const known = this.#prefixes.get(kind, prefixHash, buf, view, ls, prefixEnd);
     if (known >= 0) return known;
-    let id = this.#fromBytes(kind, buf, view, ls, le, prefixEnd, ds, de);
-    if (id === 0) id = this.#fromString(kind, buf, ls, le, ds, de);
+    const id = this.#fromString(kind, buf, ls, le, ds, de);
     if (id >= 0) this.#prefixes.set(kind, prefixHash, buf, ls, prefixEnd, id);
     return id;
   }
@@ -280,55 +388,34 @@ export class FileRegistry {
     return this.add(kind, buf, view, {
       ls,
       le,
-      prefixEnd: this.prefixEnd,
-      prefixHash: this.prefixHash,
       ds,
       de,
+      prefixEnd: this.prefixEnd,
+      keyStart: this.keyStart,
+      prefixHash: this.prefixHash,
     });
   }
 
   /**
-   * {@linkcode urlKey} on the bytes, for a location `buf[ls, le)` whose
-   * query or fragment starts at `end` (`le` if none): the file's id, or 0
-   * when the location or description are not plain (then the string path
-   * decides).
+   * A new file whose key `buf[keyStart, prefixEnd)` is not known: handed
+   * over as byte ranges when the whole location and the description are
+   * plain too; else 0 (then the string path decides).
    */
-  #fromBytes(
-    kind: 0 | 1,
-    buf: Uint8Array,
-    view: DataView,
-    ls: number,
-    le: number,
-    end: number,
-    ds: number,
-    de: number,
-  ): number {
+  #newPlain(kind: 0 | 1, buf: Uint8Array, ref: Readonly<FileRef>): number {
+    const { ls, le, ds, de, keyStart, prefixEnd: end, prefixHash } = ref;
     // Nothing to trim, decode or replace: the bytes are the text.
-    if (le <= ls || buf[ls] === 0x20 || buf[le - 1] === 0x20 || !isPlain(buf, ls, le)) return 0;
+    if (buf[le - 1] === 0x20 || !isPlain(buf, end, le)) return 0;
     if (ds >= 0 && (buf[ds] !== QUOTE || !isPlain(buf, ds + 1, de - 1))) return 0;
-    // The first "://" anywhere, as urlKey finds it; before the query if at all.
-    let scheme = -1;
-    for (let i = ls; i + 2 < le; i++) {
-      if (buf[i] === COLON && buf[i + 1] === SLASH && buf[i + 2] === SLASH) {
-        scheme = i;
-        break;
-      }
+    // The host lies between "://" and the key, when the key follows one.
+    let hostStart = ls;
+    if (keyStart > ls) {
+      while (
+        buf[hostStart] !== COLON || buf[hostStart + 1] !== SLASH || buf[hostStart + 2] !== SLASH
+      ) hostStart++;
+      hostStart += 3;
     }
-    let hostStart = ls, hostEnd = ls, keyStart = ls;
-    if (scheme >= 0 && scheme + 3 <= end) {
-      hostStart = scheme + 3;
-      const slash = indexIn(buf, SLASH, hostStart, le);
-      hostEnd = slash === -1 || slash > end ? end : slash;
-      // No path: the key is "/", which is not in the bytes.
-      if (hostEnd === end) return 0;
-      keyStart = hostEnd;
-    }
-    if (indexIn(buf, PERCENT, keyStart, end) >= 0) return 0;
-    const h = hashBytes(buf, view, keyStart, end, kind);
-    const known = this.#keys.get(kind, h, buf, view, keyStart, end);
-    if (known >= 0) return known;
     const id = ++this.#count;
-    this.#keys.set(kind, h, buf, keyStart, end, id);
+    this.#keys.set(kind, prefixHash, buf, keyStart, end, id);
     let name = end;
     while (name > keyStart && buf[name - 1] !== SLASH) name--;
     const f = this.#plain;
@@ -338,7 +425,7 @@ export class FileRegistry {
     f.urlStart = ls;
     f.urlEnd = le;
     f.hostStart = hostStart;
-    f.hostEnd = hostEnd;
+    f.hostEnd = keyStart > ls ? keyStart : ls;
     f.keyStart = keyStart;
     f.keyEnd = end;
     f.nameStart = name;

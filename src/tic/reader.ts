@@ -25,7 +25,7 @@
  *
  * @module
  */
-import type { FileRegistry } from "./files.ts";
+import type { FileRef, FileRegistry } from "./files.ts";
 import {
   CLOSE_ARR,
   CLOSE_OBJ,
@@ -233,13 +233,12 @@ export class IndexReader {
   /** Whether the last string checked in full has escapes or bytes beyond ASCII. */
   #escaped = false;
   /**
-   * File references per slot: a known file as minus its id; another as six
-   * numbers, location start and end, description start and end, and the
-   * end and hash of the location's part before its query (see
-   * {@linkcode FileRegistry.find}).
+   * File references per slot: a known file as minus its id; another as
+   * seven numbers, location start and end, description start and end, and
+   * what {@linkcode FileRegistry.find} found (see {@linkcode FileRef}).
    */
   #refs: number[][] = [[], [], []];
-  #ref = { ls: 0, le: 0, ds: 0, de: 0, prefixEnd: 0, prefixHash: 0 };
+  #ref: FileRef = { ls: 0, le: 0, ds: 0, de: 0, prefixEnd: 0, keyStart: 0, prefixHash: 0 };
   #ids: number[] = [];
   #read: StructureRead = {
     offset: 0,
@@ -737,8 +736,9 @@ export class IndexReader {
           ref.ds = r[i + 2]!;
           ref.de = r[i + 3]!;
           ref.prefixEnd = r[i + 4]!;
-          ref.prefixHash = r[i + 5]!;
-          i += 6;
+          ref.keyStart = r[i + 5]!;
+          ref.prefixHash = r[i + 6]!;
+          i += 7;
           try {
             id = this.registry.add(SLOT_KIND[slot]!, buf, view, ref);
           } catch (err) {
@@ -864,7 +864,17 @@ export class IndexReader {
           : stringEnd(buf, this.#words, registry.prefixEnd);
         if (buf[le + 1] === CLOSE_OBJ) {
           if (id > 0) refs.push(-id);
-          else refs.push(ls, le, ds, dq + 1, registry.prefixEnd, registry.prefixHash);
+          else {
+            refs.push(
+              ls,
+              le,
+              ds,
+              dq + 1,
+              registry.prefixEnd,
+              registry.keyStart,
+              registry.prefixHash,
+            );
+          }
           return le + 2;
         }
       }
@@ -892,7 +902,7 @@ export class IndexReader {
     if (ls >= 0) {
       const id = registry.find(kind, buf, this.#view, ls);
       if (id > 0) refs.push(-id);
-      else refs.push(ls, le, ds, de, registry.prefixEnd, registry.prefixHash);
+      else refs.push(ls, le, ds, de, registry.prefixEnd, registry.keyStart, registry.prefixHash);
     }
     return -p;
   }

@@ -334,3 +334,68 @@ Deno.test("reporting_structure written as an object of structures by name is rea
     /expected "," or "]" after an element of "reporting_structure", found "\{" at byte 33/,
   );
 });
+
+Deno.test("files read from their bytes are the files urlKey() makes of their text, in any order of forms", () => {
+  // Forms of the same few files: plain, escaped, percent-encoded, on other
+  // hosts, with spaces to trim, without a scheme, without a path.
+  const forms = [
+    "https://a.example.com/d/f one.json?s=1",
+    "https://b.example.com/d/f%20one.json?s=2",
+    "https:\\/\\/c.example.com\\/d\\/f one.json",
+    " https://a.example.com/d/f one.json",
+    "https://a.example.com/d/f one.json ",
+    "https://a.example.com/d/f one.json #x",
+    "https://a.example.com/d/f%2520one.json",
+    "https://a.example.com/d/f%20one.json",
+    "https://a.example.com/d/\\u0066 one.json",
+    "http://a.example.com:8080/d/f one.json",
+    "https://user@a.example.com/d/f one.json?next=https://x/y",
+    "https://a.example.com",
+    "https://a.example.com?x=1",
+    "https://a.example.com/",
+    "https:///d/f one.json",
+    "relative/d/f one.json?x",
+    "relative/d/f%20one.json",
+    "a:/b://host/d/f one.json",
+    "https://a.example.com/caf\\u00e9.json",
+    "https://a.example.com/café.json",
+    "https://a.example.com/caf%C3%A9.json",
+    "https://a.example.com/d/F ONE.json",
+    "https://a.example.com/d/f one.json\\t",
+    "https://a.example.com/d/tab\there.json",
+  ];
+  const reference = new Map<string, number>();
+  const expected = (kind: 0 | 1, location: string) => {
+    // A raw control character passes, as everywhere outside plans.
+    const text = location.includes("\\") ? JSON.parse(`"${location}"`) as string : location;
+    const url = text.trim();
+    if (!url) return -1;
+    const key = `${kind} ${urlKey(url).key}`;
+    if (!reference.has(key)) reference.set(key, reference.size + 1);
+    return reference.get(key)!;
+  };
+  let seed = 7;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  for (let round = 0; round < 20; round++) {
+    reference.clear();
+    const files: TicFile[] = [];
+    const registry = new FileRegistry(textFileSink((f) => files.push(f)));
+    const order = forms.flatMap((f) => [f, f]).sort(() => random() - 0.5);
+    for (const location of order) {
+      const kind = random() < 0.2 ? 1 : 0;
+      // At an odd offset, after other bytes, as references are read.
+      const bytes = enc(`xy"${location}"}`);
+      const view = new DataView(bytes.buffer);
+      const id = registry.resolve(kind, bytes, view, 3, bytes.length - 2, -1, -1);
+      assert.equal(id, expected(kind, location), `${location} (round ${round})`);
+    }
+    for (const f of files) {
+      const { key, host } = urlKey(f.url);
+      assert.deepEqual([f.key, f.host, f.fileName], [
+        key,
+        host,
+        key.slice(key.lastIndexOf("/") + 1),
+      ]);
+    }
+  }
+});
