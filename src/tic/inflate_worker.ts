@@ -140,6 +140,13 @@ async function run({ rings, gzip }: StartInflater): Promise<string> {
       g.on("data", (out: Uint8Array) => {
         try {
           put(out);
+          // zlib gives its output as views of buffers it fills in turn, and
+          // starts a new one once one is full: a view of a whole buffer is
+          // the last one of it, so the buffer is freed now rather than left
+          // to the garbage collector (which let up to 64 MB of them pile up).
+          if (out.byteOffset === 0 && out.byteLength === out.buffer.byteLength) {
+            (out.buffer as ArrayBuffer).transfer(0);
+          }
         } catch (err) {
           // Closed by the reader: stop zlib, quietly.
           g.destroy(err as Error);
@@ -154,6 +161,7 @@ async function run({ rings, gzip }: StartInflater): Promise<string> {
     ended.catch(() => {});
   }
 
+  const input = new Uint8Array(rings.inSlotBytes);
   for (let inRead = 0;; inRead++) {
     // The next input slot, or the end (said after the last slot is written).
     let last = false;
@@ -165,7 +173,9 @@ async function run({ rings, gzip }: StartInflater): Promise<string> {
     if (inRead === Atomics.load(control, Counter.InWritten)) break;
     const slot = inRead % rings.inSlots;
     const length = Atomics.load(control, inLength(slot));
-    const bytes = new Uint8Array(length);
+    // Copied out of the ring, so that its slot goes back to the reader at
+    // once, into one buffer, reused: each input is consumed before the next.
+    const bytes = input.subarray(0, length);
     bytes.set(new Uint8Array(rings.input, slot * rings.inSlotBytes, length));
     advance(Counter.InRead, inRead + 1);
     hash.update(bytes);
