@@ -236,7 +236,8 @@ export class FileRegistry {
   #keyStart(buf: Uint8Array, ls: number): number {
     const n = buf.length;
     if (ls >= n) throw NEED_MORE;
-    if (buf[ls]! <= 0x20) return -1; // trimmed away
+    // Blank, or a space to trim: the string path decides.
+    if (buf[ls]! <= 0x20 || buf[ls] === QUOTE) return -1;
     let scheme = false;
     for (let p = ls;; p++) {
       if (p >= n) throw NEED_MORE;

@@ -363,6 +363,9 @@ Deno.test("files read from their bytes are the files urlKey() makes of their tex
     "https://a.example.com/d/F ONE.json",
     "https://a.example.com/d/f one.json\\t",
     "https://a.example.com/d/tab\there.json",
+    "",
+    "?only=query",
+    "#only-fragment",
   ];
   const reference = new Map<string, number>();
   const expected = (kind: 0 | 1, location: string) => {
