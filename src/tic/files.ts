@@ -63,6 +63,17 @@ function decodeURIComponentSafe(s: string): string {
 
 const KINDS: readonly FileKind[] = ["in_network", "allowed_amount"];
 const QUESTION = 0x3f, HASH = 0x23, SLASH = 0x2f, COLON = 0x3a, PERCENT = 0x25;
+/** "http", "s://" and "://" as little-endian words (the last in three bytes). */
+const HTTP = 0x70747468, S_SLASHES = 0x2f2f3a73, COLON_SLASHES = 0x2f2f3a;
+/** What a byte of a host is: part of it, the "/" after it, or the end of what is plain. */
+const HOST_ORDINARY = 0, HOST_SLASH = 1, HOST_END = 2;
+const HOST_BYTE = new Uint8Array(256).map((_, b) =>
+  b === SLASH
+    ? HOST_SLASH
+    : b < 0x20 || b >= 0x7f || b === BACKSLASH || b === QUOTE || b === QUESTION || b === HASH
+    ? HOST_END
+    : HOST_ORDINARY
+);
 
 /**
  * A new file whose parts are all byte ranges of `bytes` (`[start, end)`),
@@ -138,18 +149,20 @@ function isPlain(buf: Uint8Array, s: number, e: number): boolean {
 }
 
 /**
- * Assigns file ids. {@linkcode FileRegistry.resolve} reads a reference from
- * the index's bytes. The key is a function of the location's raw bytes
- * before its first `?` or `#` (JSON escapes and percent-encoding there are
- * local, and {@linkcode urlKey} ignores the rest), so a reference whose raw
- * prefix was seen before is matched on bytes alone, without building a
- * string; a new prefix goes through {@linkcode urlKey}, which stays the
- * single definition of the key, or, when the location and description are
- * printable ASCII without escapes or percent-encoding in the path (nearly
- * always), through the same steps on the bytes (tests hold the two
- * together). Both tables are {@linkcode ByteTable}s:
- * memory grows with distinct files only, at about the length of their URL
- * and key plus 40 bytes each.
+ * Assigns file ids, reading references from the index's bytes
+ * ({@linkcode FileRegistry.find} while a structure is read, then
+ * {@linkcode FileRegistry.add} for the files it did not know). When a
+ * location is printable ASCII without escapes up to its query, and its
+ * path holds no `%` (nearly always), its key is the bytes of its path: it
+ * is looked up by them, and a new file is handed over as byte ranges
+ * ({@linkcode PlainFile}), without building a string. Any other location
+ * goes through {@linkcode urlKey} on its decoded text, which stays the
+ * definition of the key (tests hold the two paths together), and is
+ * remembered by its raw bytes before its first `?` or `#` (the key is a
+ * function of them: JSON escapes and percent-encoding there are local, and
+ * urlKey ignores the rest). Both tables are {@linkcode ByteTable}s: memory
+ * grows with distinct files only, at about the length of their key plus
+ * 40 bytes each.
  */
 export class FileRegistry {
   /** Raw location prefixes seen, to file ids. */
@@ -213,7 +226,7 @@ export class FileRegistry {
    * @throws {typeof NEED_MORE} when the string runs past `buf`
    */
   find(kind: 0 | 1, buf: Uint8Array, view: DataView, ls: number): number {
-    const key = this.#keyStart(buf, ls);
+    const key = this.#keyStart(buf, view, ls);
     if (key >= 0) {
       this.prefixHash = this.#keyEnd(kind, buf, view, key);
       if (this.keyStart >= 0) {
@@ -233,26 +246,44 @@ export class FileRegistry {
    * without one, the start), or -1 when the bytes before it are not
    * printable ASCII without escapes, or there is no path (the key is "/").
    */
-  #keyStart(buf: Uint8Array, ls: number): number {
+  #keyStart(buf: Uint8Array, view: DataView, ls: number): number {
     const n = buf.length;
     if (ls >= n) throw NEED_MORE;
     // Blank, or a space to trim: the string path decides.
     if (buf[ls]! <= 0x20 || buf[ls] === QUOTE) return -1;
-    let scheme = false;
+    let p: number;
+    // The usual schemes are matched as words (no "://" can come before theirs).
+    if (ls + 8 <= n && view.getInt32(ls, true) === HTTP) {
+      const next = view.getInt32(ls + 4, true);
+      if (next === S_SLASHES) p = ls + 8;
+      else if ((next & 0xffffff) === COLON_SLASHES) p = ls + 7;
+      else p = this.#schemeEnd(buf, ls);
+    } else p = this.#schemeEnd(buf, ls);
+    if (p < 0) return p === -2 ? ls : -1;
+    // The host, up to the first "/".
+    for (;; p++) {
+      if (p >= n) throw NEED_MORE;
+      const c = HOST_BYTE[buf[p]!];
+      if (c === HOST_ORDINARY) continue;
+      return c === HOST_SLASH ? p : -1;
+    }
+  }
+
+  /**
+   * Where the host starts after the first "://" in the location starting at
+   * `ls`, read byte by byte; -2 when the location has none before its query
+   * or end (its key is then from its start), -1 when a byte is not plain.
+   */
+  #schemeEnd(buf: Uint8Array, ls: number): number {
+    const n = buf.length;
     for (let p = ls;; p++) {
       if (p >= n) throw NEED_MORE;
       const b = buf[p]!;
-      if (b === SLASH) {
-        if (scheme) return p;
-        if (p > ls && buf[p - 1] === COLON) {
-          if (p + 1 >= n) throw NEED_MORE;
-          if (buf[p + 1] === SLASH) {
-            scheme = true;
-            p++;
-          }
-        }
+      if (b === SLASH && p > ls && buf[p - 1] === COLON) {
+        if (p + 1 >= n) throw NEED_MORE;
+        if (buf[p + 1] === SLASH) return p + 2;
       } else if (b === QUOTE || b === QUESTION || b === HASH) {
-        return scheme ? -1 : ls;
+        return -2;
       } else if (b < 0x20 || b >= 0x7f || b === BACKSLASH) {
         return -1;
       }

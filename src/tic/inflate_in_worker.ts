@@ -30,14 +30,19 @@ export interface Inflated {
   chunks: AsyncIterable<Uint8Array>;
   /** SHA-256 of the bytes as stored, hex; once every chunk is read. */
   sha256(): string;
-  /** Stops the worker (a read that ends early must call it; harmless twice). */
+  /** Stops the worker (a read that ends early, or never starts, must call it; harmless twice). */
   close(): void;
 }
 
-const IN_SLOTS = 2, IN_SLOT_BYTES = 1 << 20, OUT_SLOTS = 4;
+/**
+ * Slots per ring: enough decompressed bytes ahead that the reader seldom
+ * waits when the worker is not scheduled for a moment (two cores shared).
+ */
+const IN_SLOTS = 2, IN_SLOT_BYTES = 1 << 20, OUT_SLOTS = 8;
 
 /**
- * Reads `input` (the bytes as stored, in any chunks) through the worker.
+ * Reads `input` (the bytes as stored, in any chunks) through the worker,
+ * starting at once.
  *
  * @example
  * ```ts ignore
@@ -136,8 +141,11 @@ export function inflateInWorker(
     wake();
   };
 
+  // Reading starts now: the worker fills its ring while the caller gets
+  // ready (the warehouse opens meanwhile).
+  void pump();
+
   async function* chunks(): AsyncGenerator<Uint8Array> {
-    void pump();
     try {
       for (let read = 0;; read++) {
         // What was decompressed before a failure is read first.

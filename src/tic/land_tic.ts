@@ -22,10 +22,10 @@
 import { join } from "node:path";
 import type { EngineConfig } from "../engine/config.ts";
 import { ensureTables } from "../engine/db/schema/warehouse_schema.ts";
-import { openWarehouse, type Session } from "../engine/db/warehouse.ts";
+import { openWarehouse, type Session, type Warehouse } from "../engine/db/warehouse.ts";
 import { UpstreamError } from "../engine/errors.ts";
 import { nextBatchId } from "../land/manifest.ts";
-import { openIndexBytes } from "./index_bytes.ts";
+import { type IndexBytes, openIndexBytes } from "./index_bytes.ts";
 import { FileRegistry, type FileSink, type PlainFile, type TicFile } from "./files.ts";
 import { IndexReader, ScanError, type StructureRead } from "./reader.ts";
 import { expandStagedRows, StagedRows } from "./staged_rows.ts";
@@ -258,13 +258,23 @@ export async function landTic(
 ): Promise<TicSummary> {
   const started = new Date();
   const t0 = performance.now();
+  // The index is opened first: its bytes are decompressed while the
+  // warehouse gets ready. A failure to open it is the landing's (below).
+  const source = openIndexBytes(input, { chunkBytes: CHUNK, onRetry: options.onRetry });
+  source.catch(() => {});
   const open = () =>
     openWarehouse(options.db ?? config.warehouse, {
       memoryLimit: options.memoryLimit ?? DUCKDB_MEMORY,
       threads: 1,
       holder: "wharf tic",
     });
-  let wh = await open();
+  let wh: Warehouse;
+  try {
+    wh = await open();
+  } catch (err) {
+    await source.then((s) => s.close(), () => {});
+    throw err;
+  }
   const summary: TicSummary = {
     indexId: 0,
     source: input,
@@ -300,6 +310,8 @@ export async function landTic(
     summary.elapsedMs = performance.now() - t0;
     return summary;
   } finally {
+    // Read or not (a failure before reading), the file or connection is released.
+    await source.then((s) => s.close(), () => {});
     wh.close();
   }
 
@@ -315,7 +327,7 @@ export async function landTic(
       options.batchRows ?? 10_000,
     );
     try {
-      await read(input, sink, summary, options);
+      await read(source, sink, summary, options);
       await sink.close();
     } catch (err) {
       await sink.abandon();
@@ -361,7 +373,7 @@ async function notLanded(s: Session, summary: TicSummary): Promise<void> {
 
 /** Reads the index into the sink, filling in the summary. */
 async function read(
-  input: string,
+  opening: Promise<IndexBytes>,
   sink: RowSink,
   summary: TicSummary,
   options: TicOptions,
@@ -376,10 +388,7 @@ async function read(
       summary.links += st.fileIds.length;
     },
   });
-  const source = await openIndexBytes(input, {
-    chunkBytes: CHUNK,
-    onRetry: options.onRetry,
-  });
+  const source = await opening;
   // A read that stops early (bad JSON, a failed write) releases the file or connection.
   try {
     const chunks = source.chunks[Symbol.asyncIterator]();

@@ -4,12 +4,13 @@
  * (`reporting_structure`).
  *
  * It walks the decompressed bytes once and reads each reporting structure
- * in place, straight from the bytes: file references as byte ranges handed
- * to a {@linkcode FileRegistry}, which matches known paths without building
- * strings; plans checked and handed on as JSON text, as written when they
- * are plain. Only a structure that straddles two chunks is copied, so
- * memory holds one structure at a time whatever the file's size. Top-level
- * scalars (entity name and type, version …) are parsed as they come.
+ * in place, straight from the bytes: file references looked up by a
+ * {@linkcode FileRegistry} as they are read, which matches known files
+ * without building strings; plan fields checked and handed on as byte
+ * ranges, with whether their bytes are their text. Only a structure that
+ * straddles two chunks is copied, so memory holds one structure at a time
+ * whatever the file's size. Top-level scalars (entity name and type,
+ * version …) are parsed as they come.
  *
  * Strict about structure: the whole document is checked against JSON's
  * grammar (brackets, commas, colons, literals, numbers, string ends, and
