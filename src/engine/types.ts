@@ -40,11 +40,19 @@ export interface TestConfig {
   where?: string;
   /** At most this many failing rows are counted and stored. */
   limit?: number;
-  /** Thresholds on the number of failing rows (`!= 0` by default, `> 10`, …). */
+  /** Thresholds on the failures counted (`fail_calc`; `!= 0` by default, `> 10`, …). */
   warnIf?: string;
   errorIf?: string;
   /** Failing rows are stored in `wharf_failures.<test>` unless false. */
   storeFailures?: boolean;
+  /** How failing rows are stored: `table`, `view`, or `ephemeral` (not at all); wins over `storeFailures`. */
+  storeFailuresAs?: "table" | "view" | "ephemeral";
+  /** What the thresholds compare, computed over the failing rows (`count(*)` by default). */
+  failCalc?: string;
+  /** Tags, for `tag:` selection. */
+  tags?: string[];
+  /** False: the test is left out. */
+  enabled?: boolean;
 }
 
 /** A generic test attached to a model or seed. */
@@ -60,6 +68,8 @@ export interface GenericTestNode {
   /** Its configs beyond severity, when it has any. */
   config?: TestConfig;
   location: SourceLocation;
+  /** dbt's fully qualified name (`[package, ...folders of its YAML file, name]`); absent: from its file. */
+  fqn?: string[];
 }
 
 /** A query in `sql/tests/` whose returned rows are failures. */
@@ -74,6 +84,8 @@ export interface SingularTestNode {
   /** Its configs beyond severity, when it has any (`where` is for generic tests only). */
   config?: TestConfig;
   refs: RelationRef[];
+  /** dbt's fully qualified name (`[package, ...folders under the test path, name]`); absent: from its path. */
+  fqn?: string[];
 }
 
 /**

@@ -421,9 +421,10 @@ export async function dbtManifest(
           ? `{{ test_${testName(n.test.kind)}(**_dbt_generic_test_kwargs) }}`
           : await readText(config.root, n.path);
         const file = generic ? n.location.file : n.path;
-        const [path, fqn] = generic
+        const [path, placed] = generic
           ? [`${n.name}.sql`, [pkg, ...place(file, "model")[1].slice(1, -1), n.name]]
           : place(file, "test");
+        const fqn = n.fqn ?? placed;
         const code = compiled?.kind === "test" ? compiled.query : undefined;
         nodes[uid(id)] = {
           ...common(n),
@@ -440,12 +441,18 @@ export async function dbtManifest(
             enabled: true,
             materialized: "test",
             severity: n.severity.toUpperCase(),
-            tags: [],
+            tags: n.config?.tags ?? [],
             meta: {},
             schema: "wharf_failures",
-            store_failures: true,
+            store_failures: n.config?.storeFailures ?? true,
+            store_failures_as: n.config?.storeFailuresAs ?? null,
+            fail_calc: n.config?.failCalc ?? "count(*)",
+            warn_if: n.config?.warnIf ?? "!= 0",
+            error_if: n.config?.errorIf ?? "!= 0",
+            where: n.config?.where ?? null,
+            limit: n.config?.limit ?? null,
           },
-          tags: [],
+          tags: n.config?.tags ?? [],
           description: generic ? "" : n.description,
           columns: {},
           relation_name: null,

@@ -47,13 +47,12 @@ import type {
   ModelNode,
   Project,
   SeedNode,
-  Severity,
   UnitTestNode,
 } from "../types.ts";
 import { materialization } from "../materializations/index.ts";
 import { YamlFile } from "../yaml/yaml_file.ts";
 import { isRecord } from "../yaml/yaml_schema.ts";
-import { type ConfigTree, readConfigTree } from "./config_tree.ts";
+import { type ConfigTree, readConfigTree, readTree } from "./config_tree.ts";
 import { commonContext, type RunContext } from "./dbt_context.ts";
 import { DbtJinja, type MacroFile, plain, RenderProblem, splitArgs } from "./dbt_jinja.ts";
 import { DBT_PROJECT_FILE } from "./dbt_project.ts";
@@ -65,6 +64,7 @@ import { settleContract, type SettledContract } from "../project/read_contract.t
 import { parseDependency, readExposures } from "../project/read_exposures.ts";
 import type { NodeHooks } from "../types.ts";
 import { type NodeProperties, readProperties, type SourceTable } from "./properties.ts";
+import { settleTest, TEST_TREE, type TestSettings } from "./test_tree.ts";
 
 /** Schemas a dbt model may not build in: wharf's own and DuckDB's catalogs. */
 const RESERVED = ["raw", "wharf", "wharf_failures", "information_schema", "pg_catalog"];
@@ -489,11 +489,24 @@ export async function loadDbtProject(
   );
   const modelTree = readConfigTree(projectFile, "models", dbt.project, "model", packageNames);
   const seedTree = readConfigTree(projectFile, "seeds", dbt.project, "seed", packageNames);
+  /** The tests' tree: `data_tests:`, or its older name `tests:`. */
+  const testsKey = (f: YamlFile) =>
+    isRecord(f.data) && "data_tests" in f.data ? "data_tests" : "tests";
+  const testTree = readTree(
+    projectFile,
+    testsKey(projectFile),
+    dbt.project,
+    TEST_TREE,
+    packageNames,
+  );
   modelTree.checkPaths(files.models.map((m) => m.fqn));
   seedTree.checkPaths(files.seeds.map((s) => s.fqn));
   const packageFiles: YamlFile[] = [];
   /** Each package's own config trees, under the project's. */
-  const packageTrees = new Map<string, { models: ConfigTree; seeds: ConfigTree }>();
+  const packageTrees = new Map<
+    string,
+    { models: ConfigTree; seeds: ConfigTree; tests: ConfigTree<TestSettings> }
+  >();
   for (const p of packages) {
     const file = new YamlFile(
       `${p.rel}/${DBT_PROJECT_FILE}`,
@@ -503,11 +516,29 @@ export async function loadDbtProject(
     const trees = {
       models: readConfigTree(file, "models", p.name, "model"),
       seeds: readConfigTree(file, "seeds", p.name, "seed"),
+      tests: readTree(file, testsKey(file), p.name, TEST_TREE),
     };
     trees.models.checkPaths(files.models.filter((m) => m.package === p.name).map((m) => m.fqn));
     trees.seeds.checkPaths(files.seeds.filter((m) => m.package === p.name).map((m) => m.fqn));
     packageTrees.set(p.name, trees);
   }
+  /** The unit (project or package) of a package name (undefined: the project). */
+  const unitOf = (pkg: string | undefined): Unit => units.find((u) => u.package === pkg)!;
+  /** A file's path under its unit's folder (`models/staging/x.yml`, also in a package). */
+  const withinUnit = (path: string, pkg: string | undefined): string => {
+    const dir = relative(root, unitOf(pkg).dir).split(/[\\/]/).join("/");
+    return dir === "" ? path : path.slice(dir.length + 1);
+  };
+  /** Every test's fqn, for the tests' trees to check their folders against. */
+  const testFqns: string[][] = [];
+  /** The tests' tree configs of a test of `pkg` whose fqn is `fqn`: its package's, then the project's. */
+  const testTreeSettings = (fqn: string[], pkg: string | undefined): TestSettings[] => {
+    testFqns.push(fqn);
+    return [
+      ...(pkg === undefined ? [] : packageTrees.get(pkg)?.tests.configsFor(fqn) ?? []),
+      ...testTree.configsFor(fqn),
+    ];
+  };
   const treeConfigs = (n: NodeFile): NodeConfig[] => {
     const own = n.package === undefined ? undefined : packageTrees.get(n.package);
     const [tree, pkgTree] = n.kind === "model" ? [modelTree, own?.models] : [seedTree, own?.seeds];
@@ -1042,7 +1073,7 @@ export async function loadDbtProject(
     })),
     seeds: [],
     genericTests: [],
-    singularTests: files.tests.filter((p) => rendered.has(p)).map((path): ConfiguredTest => {
+    singularTests: files.tests.filter((p) => rendered.has(p)).flatMap((path): ConfiguredTest[] => {
       const name = basename(path, ".sql").toLowerCase();
       const entry = props.tests.get(name);
       const recorded = mergeNodeConfigs(testRecords.get(path)?.configs ?? []);
@@ -1063,15 +1094,28 @@ export async function loadDbtProject(
           location: { file: path },
         });
       }
-      const config = { ...entry?.config, ...sql.config };
-      return {
+      // dbt's fqn of a singular test: its package, its folders under the test path, its name.
+      const pkg = testPackage.get(path);
+      const under = withinUnit(path, pkg);
+      const testPath = unitOf(pkg).paths.tests.find((t) => under.startsWith(`${t}/`));
+      const folders = (testPath ? under.slice(testPath.length + 1) : under).split("/").slice(0, -1);
+      const fqn = [unitOf(pkg).name, ...folders, basename(path, extname(path))];
+      // A tree's "where" applies to generic tests only, as in dbt.
+      const tree = testTreeSettings(fqn, pkg).map((l) => {
+        const { where: _where, ...config } = l.config ?? {};
+        return { ...l, config };
+      });
+      const { severity, config } = settleTest([...tree, entry ?? {}, sql]);
+      if (config?.enabled === false) return [];
+      return [{
         id: `test.${name}`,
         name,
         path,
         description: entry?.description ?? "",
-        severity: sql.severity ?? entry?.severity ?? "error",
-        ...(Object.keys(config).length ? { config } : {}),
-      };
+        severity,
+        ...(config ? { config } : {}),
+        fqn,
+      }];
     }),
     entries: new Map(),
     issues: [],
@@ -1139,7 +1183,10 @@ export async function loadDbtProject(
    * argument rendered as dbt renders it), the relations it reads marked
    * in its SQL. Undefined (reported) when it cannot render.
    */
-  const renderCustom = (t: DeclaredTest, file: YamlFile): DeclaredTest | undefined => {
+  const renderCustom = (
+    t: DeclaredTest,
+    file: YamlFile,
+  ): DeclaredTest & { macro: TestSettings } | undefined => {
     const args = t.test.args as { test: string; arguments: Record<string, unknown> };
     const found = jinja.customTest(args.test, fileUnit.get(file))!;
     const values: Record<string, unknown> = { __wharf_model: MODEL_MARK };
@@ -1193,13 +1240,19 @@ export async function loadDbtProject(
       if (text) sql = sql.replaceAll(text, readMark(i));
     });
     const own = testConfigSchema.safeParse(mergeNodeConfigs(recorded.configs).meta ?? {});
-    const fromMacro = toTestConfig(own.success ? own.data : undefined);
-    const config = { ...fromMacro.config, ...t.config };
+    if (!own.success) {
+      for (const i of own.error.issues) {
+        file.report(
+          t.path,
+          `the test "${args.test}" calls config(${i.path.join(".")}=…): ${i.message}`,
+        );
+      }
+      return undefined;
+    }
     return {
+      ...t,
       test: { ...t.test, args: { test: args.test, sql, reads }, reads },
-      severity: t.severity === "error" ? fromMacro.severity ?? "error" : t.severity,
-      ...(Object.keys(config).length ? { config } : {}),
-      path: t.path,
+      macro: toTestConfig(own.data),
     };
   };
   const addTests = (
@@ -1227,15 +1280,25 @@ export async function loadDbtProject(
       let name = base;
       for (let n = 2; used.has(name); n++) name = `${base}_${n}`;
       used.add(name);
+      // dbt's fqn of a generic test: its package, the folders of its properties file under the first, its name.
+      const pkg = fileUnit.get(file);
+      const fqn = [unitOf(pkg).name, ...withinUnit(file.path, pkg).split("/").slice(1, -1), name];
+      const { severity, config } = settleTest([
+        ...testTreeSettings(fqn, pkg),
+        ...(custom ? [custom.macro] : []),
+        t,
+      ]);
+      if (config?.enabled === false) continue;
       tests.push({
         kind: "generic_test",
         id: `test.${name}`,
         name,
         attachedTo: owner,
         test,
-        severity: t.severity as Severity,
-        ...(t.config ? { config: t.config } : {}),
+        severity,
+        ...(config ? { config } : {}),
         location: file.locate(t.path),
+        fqn,
       });
     }
   };
@@ -1254,6 +1317,10 @@ export async function loadDbtProject(
   }
   for (const s of props.sources) {
     addTests(s.relation, `${s.source}_${s.table}`, s.tests, s.file, true);
+  }
+  testTree.checkPaths(testFqns);
+  for (const [name, trees] of packageTrees) {
+    trees.tests.checkPaths(testFqns.filter((f) => f[0] === name));
   }
 
   // on-run-start/on-run-end render with the project's context (no node's).

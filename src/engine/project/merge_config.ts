@@ -55,6 +55,8 @@ export interface ConfiguredTest {
   severity: Severity;
   /** Its configs beyond severity, when it has any. */
   config?: TestConfig;
+  /** dbt's fully qualified name, when it has one. */
+  fqn?: string[];
 }
 
 /** Every node of a project with its configuration settled. */
@@ -247,6 +249,7 @@ export function mergeConfig(
   ) => {
     const counts = new Map<string, number>();
     for (const t of [...entry?.tests ?? [], ...more]) {
+      if (t.config?.enabled === false) continue;
       const index = (counts.get(t.test.kind) ?? 0) + 1;
       counts.set(t.test.kind, index);
       const base = testName(t.test, owner.name, index);
@@ -259,7 +262,7 @@ export function mergeConfig(
         name,
         attachedTo: owner.id,
         test: t.test,
-        severity: t.severity,
+        severity: t.severity ?? "error",
         ...(t.config ? { config: t.config } : {}),
         location: entry!.file.locate(t.path),
       });
@@ -417,6 +420,7 @@ export function mergeConfig(
     const name = sanitize(path.split(/[\\/]/).pop()!.replace(/\.sql$/, ""));
     const entry = testEntries.get(name);
     testEntries.delete(name);
+    if (entry?.config?.enabled === false) continue;
     if (usedTestNames.has(name)) {
       issues.push({
         message: `Test name "${name}" is already used by a generic test: rename the file`,

@@ -50,8 +50,9 @@ import {
 /** A generic test as a YAML entry declares it. */
 export interface DeclaredTest {
   test: GenericTest;
-  severity: Severity;
-  /** `where`, `limit`, `warn_if`, `error_if`, `store_failures`, when set. */
+  /** As written; absent: not set (`error`, unless a dbt project's `data_tests:` tree says otherwise). */
+  severity?: Severity;
+  /** `where`, `limit`, `fail_calc`, `warn_if`, `error_if`, `store_failures`, …, when set. */
   config?: TestConfig;
   /** Where it is declared. */
   path: YamlPath;
@@ -109,7 +110,7 @@ export interface TestEntry {
   name: string;
   description: string;
   severity: Severity;
-  /** `where`, `limit`, `warn_if`, `error_if`, `store_failures`, when set. */
+  /** `limit`, `fail_calc`, `warn_if`, `error_if`, `store_failures`, …, when set. */
   config?: TestConfig;
 }
 
@@ -216,12 +217,12 @@ function orList(items: readonly string[]): string {
  */
 export function testSettings(
   common: { config?: Record<string, unknown> | null } & Record<string, unknown> | undefined,
-): { severity: Severity; config?: TestConfig } {
+): { severity?: Severity; config?: TestConfig } {
   const top = toTestConfig(common as Parameters<typeof toTestConfig>[0]);
   const block = toTestConfig((common?.config ?? undefined) as Parameters<typeof toTestConfig>[0]);
   const config = { ...top.config, ...block.config };
   return {
-    severity: block.severity ?? top.severity ?? "error",
+    ...(block.severity ?? top.severity ? { severity: block.severity ?? top.severity } : {}),
     ...(Object.keys(config).length ? { config } : {}),
   };
 }

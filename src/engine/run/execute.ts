@@ -16,10 +16,10 @@ import {
 import { materialization, MATERIALIZATIONS } from "../materializations/index.ts";
 import { roleOf } from "../compile/compile_project.ts";
 import type { EventTimeRange } from "../materializations/materialization.ts";
-import { testStatus } from "../test_kinds/test_config.ts";
 import type { MacroFile } from "../types.ts";
 import { runHooks } from "./hooks.ts";
 import { type NodeResult, recordResults } from "./run_log.ts";
+import { runDataTest } from "./run_data_test.ts";
 import { runUnitTest } from "./run_unit_test.ts";
 
 /** What to run: compiled nodes and, for each, the plan nodes it waits for. */
@@ -143,28 +143,7 @@ async function runNode(
           message: outcome.message,
         };
       }
-      const stored = node.config?.storeFailures !== false;
-      let failures: number;
-      if (stored) {
-        failures = await wh.count(`CREATE OR REPLACE TABLE ${node.failures} AS\n${node.query}`);
-      } else {
-        // Not stored: counted only, and no older failing rows left to mislead.
-        await wh.exec(`DROP TABLE IF EXISTS ${node.failures}`);
-        const rows = await wh.query(`SELECT count(*)::DOUBLE AS n FROM (\n${node.query}\n)`);
-        failures = Number(rows[0]?.n ?? 0);
-      }
-      const status = testStatus(failures, node.severity, node.config);
-      if (failures === 0 && status === "pass") return { status, rows: 0 };
-      const where = stored
-        ? `see wharf_failures.${node.name}`
-        : "not stored (store_failures: false)";
-      return {
-        status,
-        rows: failures,
-        message: `${failures} failing row${failures === 1 ? "" : "s"}${
-          status === "pass" ? " (within warn_if and error_if)" : ""
-        }: ${where}`,
-      };
+      return await runDataTest(wh, node);
     }
     case "model": {
       const checked = node.checked;
