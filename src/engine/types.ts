@@ -261,6 +261,10 @@ export interface SeedNode {
   columns: ColumnDoc[];
   /** Column name to DuckDB type, overriding the sniffer. */
   columnTypes: Record<string, string>;
+  /** The file's delimiter, when it is not sniffed (a dbt seed's `delimiter`). */
+  delimiter?: string;
+  /** The table's column names, in the file's order, instead of the header's as DuckDB reads it (dbt seeds). */
+  columnNames?: string[];
   tags: string[];
   /** Its hooks, if it has any. */
   hooks?: NodeHooks;

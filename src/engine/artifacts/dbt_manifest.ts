@@ -91,6 +91,17 @@ export function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");
 }
 
+/**
+ * A node's `docs` as dbt writes it: its `docs:` config (`show: false` keeps
+ * it out of the docs site, not out of the manifest).
+ */
+function docsOf(n: ProjectNode): { show: boolean; node_color: string | null } {
+  const docs = "dbtConfig" in n
+    ? n.dbtConfig?.docs as { show?: boolean; node_color?: string } | undefined
+    : undefined;
+  return { show: docs?.show ?? true, node_color: docs?.node_color ?? null };
+}
+
 /** The name dbt gives a node: a model's file name (its relation may have another alias). */
 function dbtName(n: ProjectNode): string {
   if (n.kind === "model") return basename(n.path, ".sql");
@@ -303,7 +314,7 @@ export async function dbtManifest(
       unique_id: uid(n.id),
       meta: {},
       group: null,
-      docs: { show: true, node_color: null },
+      docs: docsOf(n),
       patch_path: null,
       build_path: null,
       unrendered_config: {},
@@ -364,7 +375,7 @@ export async function dbtManifest(
             tags: n.config.tags,
             unique_key: n.config.uniqueKey.length ? n.config.uniqueKey : null,
             meta: {},
-            docs: { show: true, node_color: null },
+            docs: docsOf(n),
           },
           tags: n.config.tags,
           description: n.description,
@@ -401,8 +412,10 @@ export async function dbtManifest(
             materialized: "seed",
             tags: n.tags,
             column_types: n.columnTypes,
+            delimiter: n.delimiter ?? ",",
+            quote_columns: (n.dbtConfig?.quote_columns as boolean | undefined) ?? null,
             meta: {},
-            docs: { show: true, node_color: null },
+            docs: docsOf(n),
           },
           tags: n.tags,
           description: n.description,

@@ -194,10 +194,14 @@ export function seedSql(seed: SeedNode, root: string): string {
   const typeArg = types.length
     ? `, types = {${types.map(([c, t]) => `${quoteLiteral(c)}: ${quoteLiteral(t)}`).join(", ")}}`
     : "";
+  const delimArg = seed.delimiter === undefined ? "" : `, delim = ${quoteLiteral(seed.delimiter)}`;
+  const namesArg = seed.columnNames === undefined
+    ? ""
+    : `, names = [${seed.columnNames.map(quoteLiteral).join(", ")}]`;
   const [schema, name] = seed.id.split(".");
   return `CREATE OR REPLACE TABLE ${quoteRelation(schema!, name!)} AS\nSELECT * FROM read_csv(${
     quoteLiteral(path)
-  }, header = true, auto_detect = true${typeArg})`;
+  }, header = true, auto_detect = true${delimArg}${namesArg}${typeArg})`;
 }
 
 /**

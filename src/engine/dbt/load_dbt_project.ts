@@ -64,6 +64,7 @@ import { settleContract, type SettledContract } from "../project/read_contract.t
 import { parseDependency, readExposures } from "../project/read_exposures.ts";
 import type { NodeHooks } from "../types.ts";
 import { type NodeProperties, readProperties, type SourceTable } from "./properties.ts";
+import { seedColumns } from "./seed_columns.ts";
 import { settleTest, TEST_TREE, type TestSettings } from "./test_tree.ts";
 
 /** Schemas a dbt model may not build in: wharf's own and DuckDB's catalogs. */
@@ -1120,20 +1121,35 @@ export async function loadDbtProject(
     entries: new Map(),
     issues: [],
   };
-  const seeds: SeedNode[] = files.seeds.filter((s) => s.ok && s.id).map((s) => ({
-    kind: "seed",
-    id: s.id!,
-    name: s.alias!.toLowerCase(),
-    ...(s.package === undefined ? {} : { package: s.package }),
-    path: s.path,
-    description: s.props?.description ?? "",
-    columns: s.props?.columns ?? [],
-    columnTypes: s.config.column_types ?? {},
-    tags: s.config.tags ?? [],
-    ...withHooks(s),
-    fqn: s.fqn,
-    dbtConfig: s.config as Record<string, unknown>,
-  }));
+  const seeds: SeedNode[] = [];
+  for (const s of files.seeds.filter((s) => s.ok && s.id)) {
+    // Its columns as dbt-duckdb names them, read from the header with its delimiter.
+    const columns = await seedColumns(await Deno.readTextFile(join(root, s.path)), {
+      delimiter: s.config.delimiter ?? ",",
+      quoteColumns: s.config.quote_columns ?? true,
+      parse: options.parse ?? parseSql,
+    });
+    if ("problem" in columns) {
+      issues.push({ message: `seed ${s.name}: ${columns.problem}`, location: { file: s.path } });
+      continue;
+    }
+    seeds.push({
+      kind: "seed",
+      id: s.id!,
+      name: s.alias!.toLowerCase(),
+      ...(s.package === undefined ? {} : { package: s.package }),
+      path: s.path,
+      description: s.props?.description ?? "",
+      columns: s.props?.columns ?? [],
+      columnTypes: s.config.column_types ?? {},
+      ...(s.config.delimiter === undefined ? {} : { delimiter: s.config.delimiter }),
+      columnNames: columns.names,
+      tags: s.config.tags ?? [],
+      ...withHooks(s),
+      fqn: s.fqn,
+      dbtConfig: s.config as Record<string, unknown>,
+    });
+  }
   const parsed = await parseNodes(configured, rendered, options.parse ?? parseSql);
   for (const m of parsed.models) {
     const file = relations.get(m.id)!;

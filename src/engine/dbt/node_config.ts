@@ -1,7 +1,7 @@
 /**
  * The configuration dbt gives a model or seed (`materialized`, `schema`,
  * `alias`, `tags`, `enabled`, `docs`, `meta`, hooks, a model's
- * `contract` and a seed's `column_types`), wherever it is written: the `models:`/`seeds:` tree of
+ * `contract` and a seed's `column_types`, `delimiter` and `quote_columns`), wherever it is written: the `models:`/`seeds:` tree of
  * `dbt_project.yml` (with or without `+`), a properties file's `config:`,
  * or `{{ config(...) }}` in the SQL. Keys dbt has and wharf does not run
  * yet are errors naming them, never ignored.
@@ -22,6 +22,10 @@ export interface NodeConfig {
   meta?: Record<string, unknown>;
   /** Seeds: column name to DuckDB type. */
   column_types?: Record<string, string>;
+  /** Seeds: the CSV file's delimiter (`,` by default). */
+  delimiter?: string;
+  /** Seeds: whether the header's names are quoted in the table (true by default, as in dbt-duckdb). */
+  quote_columns?: boolean;
   /** `contract: { enforced }` (models). */
   contract?: { enforced?: boolean };
   /** `pre_hook`/`pre-hook`: SQL (Jinja) run before the build, added up across levels. */
@@ -62,7 +66,7 @@ const SHARED = [
   "post_hook",
   "post-hook",
 ] as const;
-const SEED_ONLY = ["column_types"] as const;
+const SEED_ONLY = ["column_types", "delimiter", "quote_columns"] as const;
 const MODEL_ONLY = ["contract", "unique_key", ...INCREMENTAL_KEYS];
 
 /** Every config key wharf reads for `resource`. */
@@ -83,8 +87,6 @@ const NOT_YET: readonly string[] = [
   "sql_header",
   "concurrent_batches",
   "copy_grants",
-  "quote_columns",
-  "delimiter",
   "labels",
   "packages",
   "location",
@@ -268,6 +270,27 @@ export function readNodeConfig(
           break;
         }
         out.column_types = value as Record<string, string>;
+        break;
+      }
+      case "delimiter":
+      case "quote_columns": {
+        if (resource !== "seed") {
+          report(key, `${key} applies to seeds only`);
+          break;
+        }
+        if (key === "quote_columns") {
+          if (typeof value === "boolean") out.quote_columns = value;
+          else report(key, `expected true or false, got ${describeValue(value)}`);
+        } else if (typeof value === "string" && value !== "" && !/[\r\n"]/.test(value)) {
+          out.delimiter = value;
+        } else {
+          report(
+            key,
+            `expected the character that separates a seed's values (e.g. ";" or "|"), got ${
+              describeValue(value)
+            }`,
+          );
+        }
         break;
       }
       case "unique_key":
