@@ -9,6 +9,7 @@ import type { EngineConfig } from "../config.ts";
 import { CompileError, formatLocation, type ProjectIssue } from "../errors.ts";
 import { buildGraph, type Graph } from "../graph/build_graph.ts";
 import { type NamedSelector, readSelectors } from "../graph/read_selectors.ts";
+import { selectorRenderer } from "../dbt/yaml_jinja.ts";
 import { loadDbtProject } from "../dbt/load_dbt_project.ts";
 import { loadProject, type LoadProjectOptions } from "../project/load_project.ts";
 import type { Project } from "../types.ts";
@@ -59,7 +60,9 @@ export async function compileProject(
   const { graph, issues, missing } = buildGraph(project, options.sources, {
     catalogs: options.catalogs,
   });
-  const { selectors, issues: selectorIssues } = await readSelectors(config.root);
+  const { selectors, issues: selectorIssues } = await readSelectors(config.root, {
+    render: selectorRenderer(config),
+  });
   const found = [
     ...project.issues,
     ...selectorIssues,

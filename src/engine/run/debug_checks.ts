@@ -11,6 +11,7 @@ import type { EngineConfig } from "../config.ts";
 import { warehouseTarget } from "../db/target.ts";
 import { openWarehouse } from "../db/warehouse.ts";
 import { readSelectors } from "../graph/read_selectors.ts";
+import { selectorRenderer } from "../dbt/yaml_jinja.ts";
 import { formatLocation } from "../errors.ts";
 
 /** One check's outcome. */
@@ -46,7 +47,9 @@ function message(err: unknown): string {
  */
 export async function debugChecks(config: EngineConfig, db?: string): Promise<DebugCheck[]> {
   const checks: DebugCheck[] = [];
-  const { selectors, issues } = await readSelectors(config.root);
+  const { selectors, issues } = await readSelectors(config.root, {
+    render: selectorRenderer(config),
+  });
   checks.push(
     issues.length
       ? {

@@ -258,7 +258,7 @@ export async function runProject(
   try {
     // --vars apply when the SQL is rendered (a dbt project's var()) and when it runs (wharf_var()).
     const cp = await compileWithWarehouse(
-      { ...config, vars: { ...config.vars, ...options.vars } },
+      { ...config, vars: { ...config.vars, ...options.vars }, commandVars: options.vars ?? {} },
       wh,
       { empty: options.empty },
     );
