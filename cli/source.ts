@@ -1,7 +1,7 @@
 /**
  * `wharf source freshness`: how old the newest row of each source table is,
  * against its `freshness:` rule; exit 1 when any is past `error_after` or
- * cannot be read, as dbt does.
+ * cannot be read, as dbt does. The results go to `target/sources.json`.
  *
  * @module
  */
@@ -60,7 +60,7 @@ export function sourceCommand(): Command {
               ].filter(Boolean).join(", ");
               const detail = r.status === "runtime error"
                 ? r.error
-                : `newest ${r.loadedAtField} ${r.maxLoadedAt}, ${
+                : `newest ${r.loadedAtField ?? "load (loaded_at_query)"} ${r.maxLoadedAt}, ${
                   age(r.ageSeconds!)
                 } old; ${limits}`;
               console.log(

@@ -343,6 +343,8 @@ export interface DeclaredSource {
   sql: string;
   /** The column (or SQL expression) holding when a row was loaded. */
   loadedAtField?: string;
+  /** Instead of `loadedAtField`: a query (rendered SQL) whose one value is the latest load. */
+  loadedAtQuery?: string;
   /** Absent: its freshness is not checked. */
   freshness?: FreshnessRule;
   /** Where the table is declared. */

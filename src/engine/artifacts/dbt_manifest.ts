@@ -23,6 +23,7 @@ export const DBT_SCHEMAS = {
   manifest: "https://schemas.getdbt.com/dbt/manifest/v12.json",
   runResults: "https://schemas.getdbt.com/dbt/run-results/v6.json",
   catalog: "https://schemas.getdbt.com/dbt/catalog/v1.json",
+  sources: "https://schemas.getdbt.com/dbt/sources/v3.json",
 } as const;
 
 /** A node of the manifest, as JSON. */

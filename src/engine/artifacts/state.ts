@@ -73,6 +73,9 @@ export async function readState(dir: string): Promise<StateArtifacts> {
     throw new UsageError(`${join(abs, "run_results.json")} is not dbt's run results`);
   }
   const sources = await readJson(join(abs, "sources.json")) as FreshnessResults | undefined;
+  if (sources && !kind(sources).includes("/sources/")) {
+    throw new UsageError(`${join(abs, "sources.json")} is not dbt's source freshness results`);
+  }
   return { dir: abs, manifest, runResults, sources };
 }
 
@@ -157,13 +160,15 @@ export async function selectionState(
         .filter(Boolean).join(" and ")
     }, which is not there: check source freshness in both runs`;
   } else {
-    const before = new Map(state.sources.results.map((r) => [r.unique_id, r.max_loaded_at]));
+    // As dbt: newer than in the state, or new since; a runtime error in either run rules it out.
+    const before = new Map(state.sources.results.map((r) => [r.unique_id, r]));
     const loaded = new Set<string>();
     for (const r of now.results) {
       const id = byUnique.get(r.unique_id);
       if (!id || !r.max_loaded_at || r.status === "runtime error") continue;
       const was = before.get(r.unique_id);
-      if (!was || Date.parse(r.max_loaded_at) > Date.parse(was)) loaded.add(id);
+      if (was && (!was.max_loaded_at || was.status === "runtime error")) continue;
+      if (!was || Date.parse(r.max_loaded_at) > Date.parse(was.max_loaded_at!)) loaded.add(id);
     }
     fresher = loaded;
   }

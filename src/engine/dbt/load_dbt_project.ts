@@ -20,6 +20,7 @@ import { basename, extname, join, relative } from "node:path";
 import type { DbtConfig, EngineConfig } from "../config.ts";
 import type { ProjectIssue } from "../errors.ts";
 import { parseSql } from "../db/parse_sql.ts";
+import { splitRelation } from "../db/sql.ts";
 import { listFiles } from "../project/discover_files.ts";
 import type { LoadProjectOptions } from "../project/load_project.ts";
 import type {
@@ -1398,6 +1399,49 @@ export async function loadDbtProject(
     };
   });
 
+  /** A source table's loaded_at_query, rendered: `{{ this }}` is the table, `source()`/`ref()` as in models. */
+  const renderLoadedAtQuery = (s: SourceTable): string => {
+    const { schema, name } = splitRelation(s.relation);
+    const path = `${s.file.path} (loaded_at_query of ${s.source}.${s.table})`;
+    try {
+      return jinja.render(path, s.loadedAtQuery!, {
+        ...nodeContext(
+          {
+            kind: "source",
+            name: s.table,
+            path: s.file.path,
+            fqn: [dbt.project, s.source, s.table],
+          },
+          2,
+          { configs: [], relations: [] },
+        ),
+        this: s.sql,
+        __wharf_this: {
+          database: dbt.target.database,
+          schema,
+          identifier: name,
+          name,
+          table: name,
+        },
+      }).text;
+    } catch (err) {
+      if (!(err instanceof RenderProblem)) throw err;
+      s.file.report(s.path, `Cannot render loaded_at_query: ${err.message}`);
+      return "";
+    }
+  };
+
+  const freshnessSources = props.sources.map((s) => ({
+    source: s.source,
+    table: s.table,
+    relation: s.relation,
+    sql: s.sql,
+    ...(s.loadedAtField ? { loadedAtField: s.loadedAtField } : {}),
+    ...(s.loadedAtQuery ? { loadedAtQuery: renderLoadedAtQuery(s) } : {}),
+    ...(s.freshness ? { freshness: s.freshness } : {}),
+    location: s.file.locate(s.path),
+  }));
+
   const yamlIssues = [...props.files, projectFile, ...packageFiles].flatMap((f) =>
     [...f.issues].sort((a, b) => (a.location.line ?? 0) - (b.location.line ?? 0))
   );
@@ -1411,15 +1455,7 @@ export async function loadDbtProject(
     declaredSources: [...new Set(props.sources.map((s) => s.relation))],
     ...(runHooks ? { runHooks } : {}),
     ...(exposures.length ? { exposures } : {}),
-    sources: props.sources.map((s) => ({
-      source: s.source,
-      table: s.table,
-      relation: s.relation,
-      sql: s.sql,
-      ...(s.loadedAtField ? { loadedAtField: s.loadedAtField } : {}),
-      ...(s.freshness ? { freshness: s.freshness } : {}),
-      location: s.file.locate(s.path),
-    })),
+    sources: freshnessSources,
     sourceTables: props.sources.map((s) => ({
       source: s.source,
       table: s.table,

@@ -57,6 +57,8 @@ export interface SourceTable {
   tests: DeclaredTest[];
   /** The column (or expression) holding when a row was loaded: the table's, else its source's. */
   loadedAtField?: string;
+  /** Instead of `loadedAtField`: a query (Jinja, as written) giving the latest load (dbt 1.10). */
+  loadedAtQuery?: string;
   /** Its freshness rule, inherited from its source; absent: not checked. */
   freshness?: FreshnessRule;
 }
@@ -294,14 +296,14 @@ const SOURCE_KEYS = [
   "tags",
   "loader",
   "loaded_at_field",
+  "loaded_at_query",
   "freshness",
+  "config",
 ];
 const SOURCE_NOT_YET = [
   "database",
-  "loaded_at_query",
   "quoting",
   "overrides",
-  "config",
   "event_time",
 ];
 const TABLE_KEYS = [
@@ -314,15 +316,72 @@ const TABLE_KEYS = [
   "meta",
   "tags",
   "loaded_at_field",
+  "loaded_at_query",
   "freshness",
+  "config",
 ];
 const TABLE_NOT_YET = [
-  "loaded_at_query",
   "quoting",
   "external",
-  "config",
   "event_time",
 ];
+
+/** The keys of a source's or table's `config:` wharf reads (dbt 1.9 and 1.10 moved them there). */
+const SOURCE_CONFIG_KEYS = ["freshness", "loaded_at_field", "loaded_at_query"];
+const SOURCE_CONFIG_NOT_YET = ["enabled", "tags", "meta", "event_time"];
+
+/** What a source or one of its tables says about its loads, beside its keys or in its `config:`. */
+interface LoadsLevel {
+  field?: string;
+  query?: string;
+  freshness: FreshnessLevel;
+}
+
+/** Reads `loaded_at_field`, `loaded_at_query` and `freshness` of a source or table, and its `config:`. */
+function readLoads(
+  file: YamlFile,
+  path: YamlPath,
+  value: Record<string, unknown>,
+  what: string,
+): LoadsLevel {
+  const config = value.config;
+  if (config !== undefined && config !== null && !isRecord(config)) {
+    file.report([...path, "config"], `expected a mapping, got ${describe(config)}`);
+  }
+  const inConfig = isRecord(config) ? config : {};
+  if (isRecord(config)) {
+    checkKeys(file, [...path, "config"], config, `the config of ${what}`, SOURCE_CONFIG_KEYS, [
+      ...SOURCE_CONFIG_NOT_YET,
+    ]);
+  }
+  /** A key's value and where it is written: in config:, or beside it (not both). */
+  const key = (k: string): { at: YamlPath; value: unknown } => {
+    if (k in inConfig && k in value) {
+      file.report(
+        [...path, "config", k],
+        `"${k}" is set both in ${what}'s config: and beside it: keep one (config: is dbt's newer place)`,
+      );
+    }
+    return k in inConfig
+      ? { at: [...path, "config", k], value: inConfig[k] }
+      : { at: [...path, k], value: value[k] };
+  };
+  const field = key("loaded_at_field");
+  const query = key("loaded_at_query");
+  const freshness = key("freshness");
+  const out: LoadsLevel = { freshness: readFreshness(file, freshness.at, freshness.value) };
+  const fieldText = text(file, field.at, field.value);
+  const queryText = text(file, query.at, query.value);
+  if (fieldText && queryText) {
+    file.report(
+      query.at,
+      `${what} sets both loaded_at_field and loaded_at_query: keep one (dbt refuses both)`,
+    );
+  }
+  if (fieldText) out.field = fieldText;
+  if (queryText) out.query = queryText;
+  return out;
+}
 
 function quote(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
@@ -335,12 +394,7 @@ function readSources(file: YamlFile, raw: unknown): SourceTable[] {
     const schema = s.value.schema === undefined
       ? s.name
       : text(file, [...s.path, "schema"], s.value.schema) || s.name;
-    const sourceLoadedAt = text(file, [...s.path, "loaded_at_field"], s.value.loaded_at_field);
-    const sourceFreshness: FreshnessLevel = readFreshness(
-      file,
-      [...s.path, "freshness"],
-      s.value.freshness,
-    );
+    const sourceLoads = readLoads(file, s.path, s.value, `source "${s.name}"`);
     for (const t of named(file, [...s.path, "tables"], s.value.tables)) {
       checkKeys(
         file,
@@ -365,15 +419,16 @@ function readSources(file: YamlFile, raw: unknown): SourceTable[] {
         ...testsOf(file, [...t.path, "tests"], t.value.tests, undefined),
         ...testsOf(file, [...t.path, "data_tests"], t.value.data_tests, undefined),
       );
-      const loadedAt = text(file, [...t.path, "loaded_at_field"], t.value.loaded_at_field) ||
-        sourceLoadedAt;
-      const freshness = inheritFreshness(
-        sourceFreshness,
-        readFreshness(file, [...t.path, "freshness"], t.value.freshness),
-      );
+      const loads = readLoads(file, t.path, t.value, `table "${t.name}" of source "${s.name}"`);
+      // The table's own way of telling its loads wins over its source's, whichever it is.
+      const own = loads.field !== undefined || loads.query !== undefined;
+      const loadedAt = own ? loads.field : sourceLoads.field;
+      const loadedAtQuery = own ? loads.query : sourceLoads.query;
+      const freshness = inheritFreshness(sourceLoads.freshness, loads.freshness);
       checkFreshnessOrder(file, t.path, freshness);
       out.push({
         ...(loadedAt ? { loadedAtField: loadedAt } : {}),
+        ...(loadedAtQuery ? { loadedAtQuery } : {}),
         ...(freshness ? { freshness } : {}),
         file,
         path: t.path,
