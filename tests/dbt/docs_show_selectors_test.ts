@@ -5,7 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cliCommand, queryRows, runCli, tempProject } from "../helpers.ts";
+import { loadConfig } from "../../src/config.ts";
+import { createApp } from "../../src/serve/app.ts";
+import { prepareServer } from "../../src/serve/start.ts";
+import { cliCommand, queryRows, runCli, serveLocal, tempProject } from "../helpers.ts";
 
 Deno.test("docs: {show: false} keeps a node out of the docs site, and in the manifest with docs.show false", async () => {
   await using p = await tempProject({
@@ -42,9 +45,18 @@ Deno.test("docs: {show: false} keeps a node out of the docs site, and in the man
   assert.deepEqual(show("model.clinic.scratch"), [false, false]);
   assert.deepEqual(show("model.clinic.visits"), [true, true]);
   // Hidden from the docs, not from the warehouse.
-  assert.deepEqual(await queryRows(join(p.root, "clinic.duckdb"), "select * from main.visits"), [
-    { visit_id: 1 },
-  ]);
+  const db = join(p.root, "clinic.duckdb");
+  assert.deepEqual(await queryRows(db, "select * from main.visits"), [{ visit_id: 1 }]);
+
+  // The docs wharf serve answers leave it out too.
+  const { deps, snapshots } = await prepareServer(await loadConfig(p.root), { db, pollMs: 0 });
+  await using server = serveLocal(createApp(deps).fetch);
+  try {
+    const served = await (await fetch(`${server.base}/docs/manifest.json`)).json();
+    assert.deepEqual(served.nodes.map((n: { id: string }) => n.id), ["main.visits"]);
+  } finally {
+    await snapshots.close();
+  }
 });
 
 Deno.test("selectors.yml is rendered as dbt renders it: env_var() and var() of --vars (with defaults), not the project's vars", async () => {
@@ -60,6 +72,8 @@ Deno.test("selectors.yml is rendered as dbt renders it: env_var() and var() of -
     definition:
       method: fqn
       value: "{{ var('folder', 'staging') }}"
+  - name: per_target
+    definition: "fqn:{{ 'staging' if target.name == 'default' else 'marts' }}"
   - name: required
     definition: "{{ var('nowhere') }}"
 `,
@@ -74,7 +88,7 @@ Deno.test("selectors.yml is rendered as dbt renders it: env_var() and var() of -
   assert.equal(r.code, 2, r.text + r.stderr);
   assert.match(
     r.stderr,
-    /selectors\.yml:\d+:\d+: selectors\[2\]\.definition: var\("nowhere"\) is not given: selectors\.yml reads only --vars \(as dbt does\), so pass --vars nowhere=… or give var\(\) a default/,
+    /selectors\.yml:\d+:\d+: selectors\[3\]\.definition: var\("nowhere"\) is not given: selectors\.yml reads only --vars \(as dbt does\), so pass --vars nowhere=… or give var\(\) a default/,
   );
   await p.write(
     "selectors.yml",
@@ -90,6 +104,9 @@ Deno.test("selectors.yml is rendered as dbt renders it: env_var() and var() of -
   r = await ids(["--json", "ls", "--selector", "tagged"], { WHARF_TEST_SELECTOR_TAG: "none" });
   assert.equal(r.code, 2);
   assert.match(r.stderr, /tag:none|"none"/);
+  // target: the profile's target (without a profile, "default").
+  r = await ids(["--json", "ls", "--selector", "per_target"]);
+  assert.deepEqual(listed(r.text), ["main.stg_visits"]);
   // The project's vars: (folder: marts) are not what selectors.yml's var() reads: its default is.
   r = await ids(["--json", "ls", "--selector", "by_folder"]);
   assert.deepEqual(listed(r.text), ["main.stg_visits"]);
