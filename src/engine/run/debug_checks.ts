@@ -10,8 +10,7 @@
 import type { EngineConfig } from "../config.ts";
 import { warehouseTarget } from "../db/target.ts";
 import { openWarehouse } from "../db/warehouse.ts";
-import { readSelectors } from "../graph/read_selectors.ts";
-import { selectorRenderer } from "../dbt/yaml_jinja.ts";
+import { readProjectSelectors } from "../compile/compile_project.ts";
 import { formatLocation } from "../errors.ts";
 
 /** One check's outcome. */
@@ -47,9 +46,7 @@ function message(err: unknown): string {
  */
 export async function debugChecks(config: EngineConfig, db?: string): Promise<DebugCheck[]> {
   const checks: DebugCheck[] = [];
-  const { selectors, issues } = await readSelectors(config.root, {
-    render: selectorRenderer(config),
-  });
+  const { selectors, issues } = await readProjectSelectors(config);
   checks.push(
     issues.length
       ? {
