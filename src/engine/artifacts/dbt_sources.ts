@@ -85,7 +85,7 @@ function criterion(
  * const at = new Date("2024-06-01T12:00:00Z");
  * const out = dbtSources(cp, [{
  *   id: "shop.orders", relation: "raw.orders", status: "pass",
- *   maxLoadedAt: "2024-06-01T10:00:00.000Z", snapshottedAt: at.toISOString(), ageSeconds: 7200,
+ *   maxLoadedAt: "2024-06-01T10:00:00.000Z", snapshottedAt: at.toISOString(),
  *   warnAfter: { count: 12, period: "hour" }, startedAt: at, endedAt: at,
  * }], { invocationId: crypto.randomUUID(), startedAt: at, elapsedMs: 3 });
  * assert.equal(out.results[0]!.max_loaded_at, "2024-06-01T10:00:00+00:00");
