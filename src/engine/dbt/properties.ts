@@ -350,9 +350,14 @@ function readLoads(
   }
   const inConfig = isRecord(config) ? config : {};
   if (isRecord(config)) {
-    checkKeys(file, [...path, "config"], config, `the config of ${what}`, SOURCE_CONFIG_KEYS, [
-      ...SOURCE_CONFIG_NOT_YET,
-    ]);
+    checkKeys(
+      file,
+      [...path, "config"],
+      config,
+      `the config of ${what}`,
+      SOURCE_CONFIG_KEYS,
+      SOURCE_CONFIG_NOT_YET,
+    );
   }
   /** A key's value and where it is written: in config:, or beside it (not both). */
   const key = (k: string): { at: YamlPath; value: unknown } => {
