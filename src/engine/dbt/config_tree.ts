@@ -1,5 +1,5 @@
 /**
- * The `models:` and `seeds:` trees of `dbt_project.yml`: configs (`+key`,
+ * The `models:`, `seeds:` and `snapshots:` trees of `dbt_project.yml`: configs (`+key`,
  * or a known key without `+`, as dbt allows) at the project's level and per
  * folder (or per file), the most specific winning. A folder of the tree
  * that holds no model (a typo) is an error naming it.
@@ -29,12 +29,12 @@ interface Level {
 }
 
 /**
- * Reads the tree at `key` (`models` or `seeds`) of `file` (dbt_project.yml),
+ * Reads the tree at `key` (`models`, `seeds` or `snapshots`) of `file` (dbt_project.yml),
  * reporting problems to the file.
  */
 export function readConfigTree(
   file: YamlFile,
-  key: "models" | "seeds",
+  key: "models" | "seeds" | "snapshots",
   project: string,
   resource: ConfigResource,
   packages: readonly string[] = [],
@@ -48,7 +48,8 @@ export function readConfigTree(
         continue;
       }
       const bareConfig = isConfigKey(k, resource) &&
-        (!isRecord(v) || k === "docs" || k === "meta" || k === "column_types");
+        (!isRecord(v) || k === "docs" || k === "meta" || k === "column_types" ||
+          k === "snapshot_meta_column_names");
       if (bareConfig) {
         configs[k] = v;
         continue;
