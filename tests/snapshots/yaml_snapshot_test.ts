@@ -49,7 +49,13 @@ const PLAIN = {
         tests: [not_null]
   - name: people_cities
     relation: source('raw', 'people')
-    config: { unique_key: id, strategy: check, check_cols: [city], schema: history }
+    config:
+      unique_key: id
+      strategy: check
+      check_cols: [city]
+      schema: history
+      pre_hook: { sql: "create table if not exists main.taken (n integer)", transaction: false }
+      post_hook: "insert into main.taken select count(*) from history.people_cities"
   - name: people_raw
     relation: raw.people
     config: { unique_key: [id], strategy: check, check_cols: all, hard_deletes: new_record }
@@ -85,6 +91,7 @@ Deno.test("plain SQL: snapshots defined in YAML by relation: keep each version, 
   assert.ok(at("staging.stg_people") < at("snapshots.people_versions"), built.stdout);
   assert.ok(at("snapshots.people_versions") < at("marts.current_people"), built.stdout);
   assert.match(lineOf(built.stdout, "not_null_people_versions_id"), /PASS/);
+  assert.deepEqual(await sql(p.db, "select n from main.taken"), [{ n: 2 }]);
 
   // Ann moves, Bob is gone, Cy is new.
   await sql(
