@@ -5,6 +5,7 @@
  */
 import { Command } from "commander";
 import { globals, projectConfig } from "./context.ts";
+import { load } from "./load.ts";
 
 /** The `compile` command. */
 export function compileCommand(): Command {
@@ -12,11 +13,17 @@ export function compileCommand(): Command {
     .description("Print the exact SQL that builds (or tests) a node, with ephemeral models inlined")
     .argument("<node>", "a model, seed or test: name or layer.name")
     .action(async (name: string, _opts: unknown, self: Command) => {
-      const { inspectProject } = await import("../src/engine/run/run_project.ts");
-      const { findNode } = await import("../src/engine/graph/find_node.ts");
+      const { inspectProject } = await load<typeof import("../src/engine/run/run_project.ts")>(
+        "../src/engine/run/run_project.ts",
+      );
+      const { findNode } = await load<typeof import("../src/engine/graph/find_node.ts")>(
+        "../src/engine/graph/find_node.ts",
+      );
       const config = await projectConfig(self);
       const cp = await inspectProject(config, config.db);
-      const { writeManifestOf } = await import("../src/engine/artifacts/dbt_manifest.ts");
+      const { writeManifestOf } = await load<
+        typeof import("../src/engine/artifacts/dbt_manifest.ts")
+      >("../src/engine/artifacts/dbt_manifest.ts");
       await writeManifestOf(cp);
       const id = findNode(cp.graph, name);
       const c = cp.compiled.get(id);

@@ -6,8 +6,9 @@
  */
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { loadConfig, type ResolvedConfig } from "../src/config.ts";
+import type { ResolvedConfig } from "../src/config.ts";
 import { resolveTargetSpec } from "../src/engine/target_spec.ts";
+import { load } from "./load.ts";
 
 /** Global options, as parsed. */
 export interface GlobalOptions {
@@ -48,6 +49,8 @@ export function globals(cmd: Command): GlobalOptions {
 /** Loads the configuration of the project named by `--project`, applying `--db`. */
 export async function projectConfig(cmd: Command): Promise<ResolvedConfig & { db: string }> {
   const g = globals(cmd);
+  // Loaded here, not at startup: `--help`, `--version` and commands that read no project skip it.
+  const { loadConfig } = await load<typeof import("../src/config.ts")>("../src/config.ts");
   const config = await loadConfig(g.project, {
     profilesDir: g.profilesDir,
     target: g.target,

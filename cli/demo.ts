@@ -8,6 +8,7 @@ import { Command } from "commander";
 import { join } from "node:path";
 import { globals, projectConfig, userCwd } from "./context.ts";
 import { counted, notLandedLines, problemLines, resultLine, table } from "./output.ts";
+import { load } from "./load.ts";
 
 /** The `demo` command. */
 export function demoCommand(): Command {
@@ -18,7 +19,9 @@ export function demoCommand(): Command {
     .option("--data <dir>", "where the generated deliveries go (default: demo-data in the project)")
     .option("--scale <n>", "dataset scale for the first run", "1")
     .action(async (opts: { data?: string; scale: string }, self: Command) => {
-      const { runDemo } = await import("../src/demo/run_demo.ts");
+      const { runDemo } = await load<typeof import("../src/demo/run_demo.ts")>(
+        "../src/demo/run_demo.ts",
+      );
       const { UsageError } = await import("../src/engine/errors.ts");
       const scale = Number(opts.scale);
       if (!(scale > 0)) {
@@ -88,11 +91,13 @@ export function demoCommand(): Command {
         results.filter((r) => r.kind === "test" && r.status === s).length;
       console.log(`\n${summary.generated ? "Generated" : "Reused"} deliveries in ${dataDir}`);
       console.log("\nRows per layer:");
-      console.log(table(["layer", "rows"], [...layers].map(([layer, rows]) => ({ layer, rows }))));
+      console.log(
+        await table(["layer", "rows"], [...layers].map(([layer, rows]) => ({ layer, rows }))),
+      );
       console.log("\nRows rejected by checks (in <model>__rejected):");
-      console.log(table(["model", "check", "rows"], rejected));
+      console.log(await table(["model", "check", "rows"], rejected));
       console.log("\nValues nullified by checks, rows kept (in <model>__rejected_values):");
-      console.log(table(["model", "check", "values"], nullified));
+      console.log(await table(["model", "check", "values"], nullified));
       const nodes = (s: string) =>
         results.filter((r) => r.kind !== "test" && r.status === s).length;
       console.log(

@@ -8,7 +8,7 @@ import { type NodeResult, nullifiedTotal } from "../src/engine/run/run_log.ts";
 import type { RunSummary } from "../src/engine/run/run_project.ts";
 import type { Command } from "commander";
 import { UsageError } from "../src/engine/errors.ts";
-import { escapeControls, renderTable } from "../src/sql/render_table.ts";
+import { load } from "./load.ts";
 
 const useColor = Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
 
@@ -175,11 +175,15 @@ export function cellWidth(opts: WidthOptions, toTerminal: boolean): number {
  * are cut; by default at {@linkcode DEFAULT_MAX_WIDTH} on a terminal and
  * never when stdout is a pipe or a file.
  */
-export function table(
+export async function table(
   columns: readonly string[],
   rows: readonly Record<string, unknown>[],
   maxWidth: number = Deno.stdout.isTerminal() ? DEFAULT_MAX_WIDTH : Infinity,
-): string {
+): Promise<string> {
+  // Display widths (string-width, Intl.Segmenter) cost ~30 ms to load: only commands printing a table pay it.
+  const { escapeControls, renderTable } = await load<typeof import("../src/sql/render_table.ts")>(
+    "../src/sql/render_table.ts",
+  );
   const cell = (v: unknown) =>
     escapeControls(
       v === null || v === undefined

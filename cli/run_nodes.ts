@@ -5,12 +5,12 @@
  * @module
  */
 import { Command } from "commander";
-import { parse as parseYaml } from "yaml";
 import { UsageError } from "../src/engine/errors.ts";
 import type { PlanKind } from "../src/engine/compile/compile_project.ts";
 import { resolve } from "node:path";
 import { globals, projectConfig, userCwd } from "./context.ts";
 import { counted, resultLine, summaryLines } from "./output.ts";
+import { load } from "./load.ts";
 
 /** Options shared by the node-running commands. */
 export interface RunNodesOptions {
@@ -73,13 +73,14 @@ export function withSelection(cmd: Command, builds: boolean): Command {
  * import assert from "node:assert/strict";
  * import { parseVars } from "./run_nodes.ts";
  *
- * assert.deepEqual(parseVars(["a=1", "{b: x, c: [1, 2]}"]), { a: "1", b: "x", c: "[1,2]" });
+ * assert.deepEqual(await parseVars(["a=1", "{b: x, c: [1, 2]}"]), { a: "1", b: "x", c: "[1,2]" });
  * ```
  */
-export function parseVars(args: readonly string[]): Record<string, string> {
+export async function parseVars(args: readonly string[]): Promise<Record<string, string>> {
   const vars: Record<string, string> = {};
   for (const arg of args) {
     if (arg.trimStart().startsWith("{")) {
+      const { parse: parseYaml } = await load<typeof import("yaml")>("yaml");
       let data: unknown;
       try {
         data = parseYaml(arg);
@@ -109,8 +110,12 @@ export function parseVars(args: readonly string[]): Record<string, string> {
 
 /** Runs the nodes of `kind` and sets the exit code: 1 when any failed. */
 export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptions): Promise<void> {
-  const { runProject } = await import("../src/engine/run/run_project.ts");
-  const { roleOf } = await import("../src/engine/compile/compile_project.ts");
+  const { runProject } = await load<typeof import("../src/engine/run/run_project.ts")>(
+    "../src/engine/run/run_project.ts",
+  );
+  const { roleOf } = await load<typeof import("../src/engine/compile/compile_project.ts")>(
+    "../src/engine/compile/compile_project.ts",
+  );
   const g = globals(cmd);
   const config = await projectConfig(cmd);
   let threads: number | undefined;
@@ -120,7 +125,7 @@ export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptio
       throw new UsageError(`Invalid --threads "${opts.threads}": expected a positive integer`);
     }
   }
-  const vars = parseVars(opts.vars ?? []);
+  const vars = await parseVars(opts.vars ?? []);
   let total = 0;
   let done = 0;
   const summary = await runProject(kind, config, {

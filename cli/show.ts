@@ -6,6 +6,7 @@
 import { Command } from "commander";
 import { globals, projectConfig } from "./context.ts";
 import { cellWidth, table, type WidthOptions, withWidthOptions } from "./output.ts";
+import { load } from "./load.ts";
 
 /** The `show` command. */
 export function showCommand(): Command {
@@ -17,7 +18,9 @@ export function showCommand(): Command {
     .option("-n, --limit <n>", "rows to show", "10")
     .action(async (name: string, opts: { limit: string } & WidthOptions, self: Command) => {
       const { UsageError } = await import("../src/engine/errors.ts");
-      const { previewNode } = await import("../src/engine/run/preview.ts");
+      const { previewNode } = await load<typeof import("../src/engine/run/preview.ts")>(
+        "../src/engine/run/preview.ts",
+      );
       const width = cellWidth(opts, Deno.stdout.isTerminal());
       const limit = Number(opts.limit);
       if (!Number.isInteger(limit) || limit < 0) {
@@ -35,7 +38,7 @@ export function showCommand(): Command {
         );
         return;
       }
-      console.log(table(result.columns, result.rows, width));
+      console.log(await table(result.columns, result.rows, width));
       console.log(
         `${result.rows.length} row${result.rows.length === 1 ? "" : "s"} of ${id} (limit ${limit})`,
       );

@@ -8,6 +8,7 @@
 import { Command } from "commander";
 import { globals, projectConfig } from "./context.ts";
 import { counted } from "./output.ts";
+import { load } from "./load.ts";
 
 /** `1 day 3 h`, `2 h 5 min`, `40 s` */
 function age(totalSeconds: number): string {
@@ -39,7 +40,9 @@ export function sourceCommand(): Command {
           opts: { select?: string[]; exclude?: string[]; selector?: string },
           self: Command,
         ) => {
-          const { sourceFreshness } = await import("../src/engine/run/source_freshness.ts");
+          const { sourceFreshness } = await load<
+            typeof import("../src/engine/run/source_freshness.ts")
+          >("../src/engine/run/source_freshness.ts");
           const g = globals(self);
           const config = await projectConfig(self);
           const results = await sourceFreshness(config, { db: config.db, ...opts });

@@ -9,6 +9,7 @@ import { Command } from "commander";
 import { dirname, join, resolve } from "node:path";
 import { globals, projectConfig, userCwd } from "./context.ts";
 import { cellWidth, type WidthOptions, withWidthOptions } from "./output.ts";
+import { load } from "./load.ts";
 
 /** Options of the `sql` command, as parsed. */
 interface SqlOptions extends WidthOptions {
@@ -40,7 +41,9 @@ Examples:
     )
     .action(async (query: string | undefined, opts: SqlOptions, self: Command) => {
       const { UsageError } = await import("../src/engine/errors.ts");
-      const { OUTPUT_FORMATS } = await import("../src/sql/write_result.ts");
+      const { OUTPUT_FORMATS } = await load<typeof import("../src/sql/write_result.ts")>(
+        "../src/sql/write_result.ts",
+      );
       const g = globals(self);
       const format = OUTPUT_FORMATS.find((f) => f === (opts.format ?? (g.json ? "json" : "table")));
       if (!format) {
@@ -62,7 +65,9 @@ Examples:
       const cutAt = cellWidth(opts, output === undefined && Deno.stdout.isTerminal());
 
       const config = await projectConfig(self);
-      const { openWarehouse } = await import("../src/engine/db/warehouse.ts");
+      const { openWarehouse } = await load<typeof import("../src/engine/db/warehouse.ts")>(
+        "../src/engine/db/warehouse.ts",
+      );
       const wh = await openWarehouse(config.db, {
         readOnly: !opts.write,
         mustExist: true,
@@ -71,7 +76,9 @@ Examples:
       });
       try {
         if (shell) {
-          const { sqlShell } = await import("../src/sql/sql_shell.ts");
+          const { sqlShell } = await load<typeof import("../src/sql/sql_shell.ts")>(
+            "../src/sql/sql_shell.ts",
+          );
           await wh.withConnection((session) =>
             sqlShell({
               session,
@@ -142,7 +149,7 @@ async function runBatch(
     readOnly: boolean;
   },
 ): Promise<void> {
-  const { runSql } = await import("../src/sql/run_sql.ts");
+  const { runSql } = await load<typeof import("../src/sql/run_sql.ts")>("../src/sql/run_sql.ts");
   const { UsageError } = await import("../src/engine/errors.ts");
   // A file is written beside its final name and renamed once every statement succeeded.
   const partial = options.output === undefined ? undefined : `${options.output}.${Deno.pid}.tmp`;

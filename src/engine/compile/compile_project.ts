@@ -9,7 +9,6 @@ import type { EngineConfig } from "../config.ts";
 import { CompileError, formatLocation, type ProjectIssue } from "../errors.ts";
 import { buildGraph, type Graph } from "../graph/build_graph.ts";
 import { type NamedSelector, readSelectors } from "../graph/read_selectors.ts";
-import { loadDbtProject } from "../dbt/load_dbt_project.ts";
 import { loadProject, type LoadProjectOptions } from "../project/load_project.ts";
 import type { Project } from "../types.ts";
 import { type CompiledNode, compileNode } from "./compile.ts";
@@ -55,7 +54,12 @@ export async function compileProject(
   options: CompileProjectOptions = {},
 ): Promise<CompiledProject> {
   // A dbt project (dbt_project.yml at its root) is read by its own loader into the same Project.
-  const project = await (config.dbt ? loadDbtProject : loadProject)(config, options);
+  // Its modules (Jinja included) load only for a dbt project, not at every start.
+  const project = config.dbt
+    ? await (await import(
+      new URL("../dbt/load_dbt_project.ts", import.meta.url).href
+    ) as typeof import("../dbt/load_dbt_project.ts")).loadDbtProject(config, options)
+    : await loadProject(config, options);
   const { graph, issues, missing } = buildGraph(project, options.sources, {
     catalogs: options.catalogs,
   });

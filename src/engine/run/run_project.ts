@@ -6,6 +6,7 @@
  */
 import type { EngineConfig } from "../config.ts";
 import { UsageError, WarehouseError, WarehousePathError, WarehouseTargetError } from "../errors.ts";
+import { parseSql } from "../db/parse_sql.ts";
 import { quoteLiteral } from "../db/sql.ts";
 import { warehouseTarget } from "../db/target.ts";
 import { openWarehouse, type Session, type Warehouse } from "../db/warehouse.ts";
@@ -168,6 +169,7 @@ export async function compileWithWarehouse(
   return compileProject(config, {
     sources: await listSources(wh),
     catalogs: await listCatalogs(wh),
+    parse: (texts) => parseSql(texts, wh),
     deferMissingSources: true,
     empty: options.empty,
   });
