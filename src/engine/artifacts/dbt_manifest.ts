@@ -379,6 +379,16 @@ export async function dbtManifest(
     contract: { enforced: false, alias_types: true, checksum: null },
   });
 
+  /** A model's (or snapshot's) config as the manifest records it. */
+  const configOf = (n: ModelNode, materialized: string, uniqueKey: unknown) => ({
+    ...n.config.options,
+    enabled: n.config.enabled,
+    materialized,
+    tags: n.config.tags,
+    unique_key: uniqueKey,
+    meta: {},
+    docs: { show: true, node_color: null },
+  });
   /**
    * A snapshot as dbt records one: its fqn has its file's name (a `{% snapshot %}`
    * file) or its YAML file's folders; one defined in YAML has `select * from`
@@ -399,15 +409,11 @@ export async function dbtManifest(
       original_file_path: n.path,
       fqn,
       checksum: { name: "sha256", checksum: sha256(raw) },
-      config: {
-        ...n.config.options,
-        enabled: n.config.enabled,
-        materialized: "snapshot",
-        tags: n.config.tags,
-        unique_key: n.config.uniqueKey.length === 1 ? n.config.uniqueKey[0]! : n.config.uniqueKey,
-        meta: {},
-        docs: { show: true, node_color: null },
-      },
+      config: configOf(
+        n,
+        "snapshot",
+        n.config.uniqueKey.length === 1 ? n.config.uniqueKey[0]! : n.config.uniqueKey,
+      ),
       tags: n.config.tags,
       description: n.description,
       columns: columnsOf(n.columns),
@@ -445,15 +451,7 @@ export async function dbtManifest(
           original_file_path: n.path,
           fqn,
           checksum: { name: "sha256", checksum: sha256(raw) },
-          config: {
-            ...n.config.options,
-            enabled: n.config.enabled,
-            materialized,
-            tags: n.config.tags,
-            unique_key: n.config.uniqueKey.length ? n.config.uniqueKey : null,
-            meta: {},
-            docs: { show: true, node_color: null },
-          },
+          config: configOf(n, materialized, n.config.uniqueKey.length ? n.config.uniqueKey : null),
           tags: n.config.tags,
           description: n.description,
           columns: columnsOf(n.columns),
