@@ -70,7 +70,6 @@ import {
   type SnapshotProperties,
   type SourceTable,
 } from "./properties.ts";
-import { parseDependency as parseRelation } from "../project/read_exposures.ts";
 
 /** Schemas a dbt model may not build in: wharf's own and DuckDB's catalogs. */
 const RESERVED = ["raw", "wharf", "wharf_failures", "information_schema", "pg_catalog"];
@@ -517,7 +516,7 @@ export async function loadDbtProject(
         );
         continue;
       }
-      if (!parseRelation(entry.relation.written)) {
+      if (!parseDependency(entry.relation.written)) {
         entry.file.report(
           entry.relation.path,
           `expected ref('model') or source('source', 'table'), got ${
