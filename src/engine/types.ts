@@ -170,10 +170,19 @@ export interface ModelContract {
   constraints: Constraint[];
 }
 
-/** SQL run before and after a model's or seed's build (`pre_hook`, `post_hook`). */
+/**
+ * SQL run before and after a model's, seed's or snapshot's build
+ * (`pre_hook`, `post_hook`): in the build's transaction, or (a hook
+ * `{ sql, transaction: false }`) outside it, before it begins or after it
+ * commits.
+ */
 export interface NodeHooks {
   pre: string[];
   post: string[];
+  /** Pre-hooks with `transaction: false`: run before the build's transaction begins. */
+  beforeBegin?: string[];
+  /** Post-hooks with `transaction: false`: run once the build's transaction has committed. */
+  afterCommit?: string[];
 }
 
 /** Settings of a model from its YAML `config:`. */
@@ -222,9 +231,14 @@ export interface ModelNode {
   name: string;
   /** The attached database it is built into (`config: { database }`); absent: the warehouse. */
   catalog?: string;
-  /** Path relative to the project root. */
+  /** Path relative to the project root (a snapshot defined in YAML: that YAML file). */
   path: string;
   sql: string;
+  /**
+   * Its code as written when it has no file of its own: a snapshot defined
+   * in YAML is `select * from` its `relation:` (dbt's `raw_code` for one).
+   */
+  rawCode?: string;
   description: string;
   columns: ColumnDoc[];
   config: ModelConfig;

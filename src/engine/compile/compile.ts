@@ -307,7 +307,13 @@ function withHooks(script: string, hooks: NodeHooks | undefined): string {
     list.length
       ? `-- ${name}\n${list.map((h) => `${h.trim().replace(/;$/, "")};\n`).join("")}`
       : "";
-  return `${part("pre_hook", hooks.pre)}${script}${part("post_hook", hooks.post)}`;
+  return [
+    part("pre_hook, transaction: false (before the build's transaction)", hooks.beforeBegin ?? []),
+    part("pre_hook", hooks.pre),
+    script,
+    part("post_hook", hooks.post),
+    part("post_hook, transaction: false (after the build commits)", hooks.afterCommit ?? []),
+  ].join("");
 }
 
 /** The query returning the rows that fail a generic test (built by its kind, `test_kinds/`). */

@@ -1,9 +1,9 @@
 /**
- * The `models:`, `seeds:` and `data_tests:` (or `tests:`) trees of
- * `dbt_project.yml`: configs (`+key`, or a known key without `+`, as dbt
- * allows) at the project's level and per folder (or per file), the most
- * specific winning. A folder of the tree that holds no node (a typo) is an
- * error naming it.
+ * The `models:`, `seeds:`, `snapshots:` and `data_tests:` (or `tests:`)
+ * trees of `dbt_project.yml`: configs (`+key`, or a known key without `+`,
+ * as dbt allows) at the project's level and per folder (or per file), the
+ * most specific winning. A folder of the tree that holds no node (a typo)
+ * is an error naming it.
  *
  * @module
  */
@@ -35,7 +35,8 @@ function nodeReader(resource: ConfigResource): TreeReader<NodeConfig> {
     resource,
     isConfig: (k, v) =>
       isConfigKey(k, resource) &&
-      (!isRecord(v) || k === "docs" || k === "meta" || k === "column_types"),
+      (!isRecord(v) || k === "docs" || k === "meta" || k === "column_types" ||
+        k === "snapshot_meta_column_names"),
     read: (raw, report) => readNodeConfig(raw, resource, report),
   };
 }
@@ -54,12 +55,12 @@ interface Level<C> {
 }
 
 /**
- * Reads the tree at `key` (`models` or `seeds`) of `file` (dbt_project.yml),
+ * Reads the tree at `key` (`models`, `seeds` or `snapshots`) of `file` (dbt_project.yml),
  * reporting problems to the file.
  */
 export function readConfigTree(
   file: YamlFile,
-  key: "models" | "seeds",
+  key: "models" | "seeds" | "snapshots",
   project: string,
   resource: ConfigResource,
   packages: readonly string[] = [],

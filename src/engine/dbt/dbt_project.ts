@@ -1,6 +1,6 @@
 /**
  * Reads `dbt_project.yml`: the project's name, profile, folders and
- * variables, and its `models:`/`seeds:`/`data_tests:` config trees (validated later,
+ * variables, and its `models:`/`seeds:`/`snapshots:`/`data_tests:` config trees (validated later,
  * against the files found). A key of dbt's that wharf does not run yet is
  * an error naming it, never ignored.
  *
@@ -57,7 +57,6 @@ const UNUSED_KEYS = ["version", "clean-targets", "require-dbt-version"];
 
 /** dbt keys wharf does not run yet, with what they are. */
 const NOT_YET: Record<string, string> = {
-  snapshots: "snapshot configs",
   sources: "source configs",
   "unit_tests": "unit test configs",
   quoting: "quoting configs",
@@ -81,6 +80,7 @@ const KNOWN = [
   "vars",
   "models",
   "seeds",
+  "snapshots",
   "data_tests",
   "tests",
   "on-run-start",
@@ -202,6 +202,12 @@ function readKeys(file: YamlFile, data: Record<string, unknown>, out: DbtProject
         if (value === null) continue;
         if (!isRecord(value)) file.report([key], "expected a mapping of configs and folders");
         else out[key] = value;
+        continue;
+      case "snapshots":
+        // Read with the snapshots it configures (config_tree.ts).
+        if (value !== null && !isRecord(value)) {
+          file.report([key], "expected a mapping of configs and folders");
+        }
         continue;
       case "data_tests":
       case "tests":

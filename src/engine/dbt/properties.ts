@@ -1,7 +1,8 @@
 /**
  * Reads a dbt project's properties files (`*.yml` under its folders):
  * `models:`, `seeds:`, `sources:` (tables with `identifier` and `schema`),
- * `macros:` and singular tests' `data_tests:`, with descriptions, columns,
+ * `macros:`, `snapshots:` (describing a `{% snapshot %}` block, or defining
+ * a snapshot of a `relation:`) and singular tests' `data_tests:`, with descriptions, columns,
  * `config:` and generic tests. Keys dbt has and wharf does not run yet are
  * errors naming them.
  *
@@ -42,6 +43,16 @@ export interface NodeProperties extends DescribedEntry {
   config: NodeConfig;
 }
 
+/**
+ * A `snapshots:` entry: it describes a `{% snapshot %}` block of the same
+ * name, or (with `relation:`) is a snapshot itself, of `select *` from the
+ * relation (dbt 1.9's snapshots defined in YAML).
+ */
+export interface SnapshotProperties extends NodeProperties {
+  /** `relation:` as written (`ref('x')`, `source('a', 'b')`), and where. */
+  relation?: { written: string; path: YamlPath };
+}
+
 /** A table of a `sources:` entry. */
 export interface SourceTable {
   file: YamlFile;
@@ -77,6 +88,7 @@ export interface Properties {
   files: YamlFile[];
   models: Map<string, NodeProperties>;
   seeds: Map<string, NodeProperties>;
+  snapshots: Map<string, SnapshotProperties>;
   sources: SourceTable[];
   tests: Map<string, TestProperties>;
   /** `exposures:` entries, as written (read once the nodes are named). */
@@ -239,16 +251,17 @@ function readNode(
   resource: ConfigResource,
 ): NodeProperties {
   const { path, value } = entry;
-  checkKeys(file, path, value, `${resource} "${entry.name}"`, NODE_KEYS, NODE_NOT_YET);
+  const keys = resource === "snapshot" ? [...NODE_KEYS, "relation"] : NODE_KEYS;
+  checkKeys(file, path, value, `${resource} "${entry.name}"`, keys, NODE_NOT_YET);
   const { columns, columnPaths, tests, constraints } = readColumns(
     file,
     [...path, "columns"],
     value.columns,
   );
   constraints.unshift(...readConstraints(file, [...path, "constraints"], value.constraints));
-  if (resource === "seed") {
+  if (resource !== "model") {
     for (const c of constraints) {
-      file.report(c.path, "constraints apply to models: test a seed's columns with tests:");
+      file.report(c.path, `constraints apply to models: test a ${resource}'s columns with tests:`);
     }
   }
   tests.unshift(
@@ -454,6 +467,7 @@ const TOP_KEYS = [
   "version",
   "models",
   "seeds",
+  "snapshots",
   "sources",
   "macros",
   "data_tests",
@@ -462,7 +476,6 @@ const TOP_KEYS = [
   "unit_tests",
 ];
 const TOP_NOT_YET = [
-  "snapshots",
   "metrics",
   "semantic_models",
   "saved_queries",
@@ -503,6 +516,7 @@ export async function readProperties(
     files,
     models: new Map(),
     seeds: new Map(),
+    snapshots: new Map(),
     sources: [],
     tests: new Map(),
     exposures: [],
@@ -531,6 +545,28 @@ export async function readProperties(
           );
         } else out[kind].set(node.name, node);
       }
+    }
+    for (const entry of named(file, ["snapshots"], data.snapshots)) {
+      const node: SnapshotProperties = readNode(file, entry, "snapshot");
+      const relation = entry.value.relation;
+      if (relation !== undefined) {
+        const at = [...entry.path, "relation"];
+        if (typeof relation === "string" && relation.trim() !== "") {
+          node.relation = { written: relation.trim(), path: at };
+        } else {
+          file.report(
+            at,
+            `expected ref('model') or source('source', 'table'), got ${describe(relation)}`,
+          );
+        }
+      }
+      const first = out.snapshots.get(node.name);
+      if (first) {
+        file.report(
+          [...entry.path, "name"],
+          `"${node.name}" is described twice (also in ${first.file.path})`,
+        );
+      } else out.snapshots.set(node.name, node);
     }
     out.sources.push(...readSources(file, data.sources));
     for (const e of named(file, ["exposures"], data.exposures)) {

@@ -16,7 +16,7 @@ import {
 import { materialization, MATERIALIZATIONS } from "../materializations/index.ts";
 import { roleOf } from "../compile/compile_project.ts";
 import type { EventTimeRange } from "../materializations/materialization.ts";
-import type { MacroFile } from "../types.ts";
+import type { MacroFile, NodeHooks } from "../types.ts";
 import { runHooks } from "./hooks.ts";
 import { type NodeResult, recordResults } from "./run_log.ts";
 import { runDataTest } from "./run_data_test.ts";
@@ -121,7 +121,34 @@ function runChecked(
 }
 
 /** Builds or tests one node; returns its status, row count and message. */
-async function runNode(
+function runNode(wh: Warehouse, node: CompiledNode, options: ExecuteOptions): Promise<Outcome> {
+  if (node.kind === "test") return build(wh, node, options);
+  // Hooks with `transaction: false` run on their own, before the build begins and after it commits.
+  const hooks = node.hooks;
+  if (!hooks?.beforeBegin && !hooks?.afterCommit) return build(wh, node, options);
+  return (async () => {
+    if (hooks.beforeBegin) {
+      await wh.withConnection((s) =>
+        runHooks(s, hookName("pre_hook", node, false), hooks.beforeBegin!)
+      );
+    }
+    const outcome = await build(wh, node, options);
+    if (hooks.afterCommit) {
+      await wh.withConnection((s) =>
+        runHooks(s, hookName("post_hook", node, false), hooks.afterCommit!)
+      );
+    }
+    return outcome;
+  })();
+}
+
+/** True when `node` has hooks that run in its build's transaction. */
+function hooksInside(node: { hooks?: NodeHooks }): boolean {
+  return (node.hooks?.pre.length ?? 0) + (node.hooks?.post.length ?? 0) > 0;
+}
+
+/** Builds or tests one node, with the hooks that run in its build's transaction. */
+async function build(
   wh: Warehouse,
   node: CompiledNode,
   options: ExecuteOptions,
@@ -129,7 +156,7 @@ async function runNode(
   // A single statement runs in its own transaction: atomic without BEGIN/COMMIT.
   switch (node.kind) {
     case "seed":
-      if (!node.hooks) return { status: "success", rows: await wh.count(node.sql) };
+      if (!hooksInside(node)) return { status: "success", rows: await wh.count(node.sql) };
       return await withHooks(wh, node, async (s) => ({
         status: "success",
         rows: await s.count(node.sql),
@@ -150,7 +177,7 @@ async function runNode(
       if (checked) return await withHooks(wh, node, (s) => runChecked(s, { ...node, checked }));
       const m = materialization(node.materialized);
       const context = { fullRefresh: options.fullRefresh ?? false, eventTime: options.eventTime };
-      if (node.hooks && m.buildIn) {
+      if (hooksInside(node) && m.buildIn) {
         const buildIn = m.buildIn;
         return await withHooks(wh, node, async (s) => ({
           status: "success",
@@ -158,26 +185,28 @@ async function runNode(
         }));
       }
       // A materialization with transactions of its own: its hooks run before and after them.
-      if (node.hooks) {
-        await wh.withConnection((s) => runHooks(s, hookName("pre_hook", node), node.hooks!.pre));
+      const hooks = node.hooks;
+      if (hooks?.pre.length) {
+        await wh.withConnection((s) => runHooks(s, hookName("pre_hook", node), hooks.pre));
       }
       const built = await m.build(wh, node, context);
-      if (node.hooks) {
-        await wh.withConnection((s) => runHooks(s, hookName("post_hook", node), node.hooks!.post));
+      if (hooks?.post.length) {
+        await wh.withConnection((s) => runHooks(s, hookName("post_hook", node), hooks.post));
       }
       return { status: "success", ...built };
     }
   }
 }
 
-function hookName(which: "pre_hook" | "post_hook", node: CompiledNode): string {
-  return `${which} of ${node.id}`;
+/** How a failing hook names itself: `pre_hook of marts.orders`, `post_hook (transaction: false) of …`. */
+function hookName(which: "pre_hook" | "post_hook", node: CompiledNode, inside = true): string {
+  return `${which}${inside ? "" : " (transaction: false)"} of ${node.id}`;
 }
 
 /** Runs `build` in one transaction between the node's pre- and post-hooks (if it has any). */
 function withHooks(
   wh: Warehouse,
-  node: CompiledNode & { hooks?: { pre: string[]; post: string[] } },
+  node: CompiledNode & { hooks?: NodeHooks },
   build: (s: Session) => Promise<Outcome>,
 ): Promise<Outcome> {
   return wh.transaction(async (s) => {
