@@ -178,6 +178,34 @@ export function inlineEphemerals(
   return `WITH ${ctes.join(",\n")}\nSELECT * FROM (\n${trimSql(out)}\n)`;
 }
 
+/** The SELECT (ephemeral models inlined) of each ephemeral model `refs` name, by id. */
+function ephemeralSelects(graph: Graph, refs: readonly RelationRef[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const r of refs) {
+    const n = graph.nodes.get(r.relation);
+    if (n?.kind === "model" && isInlined(n)) {
+      out[r.relation] = inlineEphemerals(graph, n.sql, n.refs);
+    }
+  }
+  return out;
+}
+
+/**
+ * The SELECT of a model's first build alone (ephemeral models inlined), when
+ * its SQL holds two (`ModelNode.firstBuild`): that part of its SQL, with the
+ * references in it.
+ */
+function firstBuildSelect(
+  graph: Graph,
+  node: ModelNode,
+  span: { start: number; end: number },
+): string {
+  const { start, end } = span;
+  const refs = node.refs.filter((r) => r.offset >= start && r.offset < end)
+    .map((r) => ({ ...r, offset: r.offset - start }));
+  return inlineEphemerals(graph, node.sql.slice(start, end), refs);
+}
+
 /** The SQL that stands for a relation in another query (a subquery for ephemeral models). */
 function relationSql(graph: Graph, id: string): string {
   const n = graph.nodes.get(id);
@@ -394,8 +422,9 @@ export function compileNode(
         ...(node.hooks ? { hooks: node.hooks } : {}),
       };
     case "model": {
-      const full = inlineEphemerals(graph, node.sql, node.refs);
-      const select = options.empty ? `SELECT * FROM (\n${full}\n) AS __wharf_empty LIMIT 0` : full;
+      const empty = (sql: string) =>
+        options.empty ? `SELECT * FROM (\n${sql}\n) AS __wharf_empty LIMIT 0` : sql;
+      const select = empty(inlineEphemerals(graph, node.sql, node.refs));
       const base = {
         kind: "model",
         id: node.id,
@@ -416,7 +445,14 @@ export function compileNode(
           checked,
         };
       }
-      const compiled = m.compile(node, select, options.root);
+      const compiled = m.compile(node, {
+        select,
+        ...(node.firstBuild
+          ? { firstSelect: empty(firstBuildSelect(graph, node, node.firstBuild)) }
+          : {}),
+        ephemerals: ephemeralSelects(graph, node.refs),
+        root: options.root,
+      });
       return {
         ...base,
         materialized: m.name,

@@ -108,17 +108,29 @@ export const incremental = defineMaterialization({
   },
   parts: incrementalParts,
   usesEventTime: (parts) => parts.microbatch !== undefined,
-  compile: ({ model, select, config }) => {
+  compile: ({ model, select, firstSelect, ephemerals, config }) => {
     const s = chosen(config, model.config.uniqueKey);
     const self = model.id.toLowerCase();
+    // What the first build's SELECT reads: its own part of the SQL, when it has one.
+    const span = model.firstBuild;
+    const firstRefs = span
+      ? model.refs.filter((r) => r.offset >= span.start && r.offset < span.end)
+      : model.refs;
     const parts: IncrementalParts = {
       strategy: s.name,
       select,
+      ...(firstSelect === undefined ? {} : { firstSelect }),
       keys: model.config.uniqueKey,
       watermark: config.watermark,
       onSchemaChange: config.on_schema_change ?? "ignore",
-      readsItself: model.refs.some((r) => r.relation === self),
-      reads: [...new Set(model.refs.map((r) => r.relation).filter((r) => r !== self))],
+      readsItself: firstRefs.some((r) => r.relation === self),
+      reads: [...new Set(model.refs.map((r) => r.relation).filter((r) => r !== self))].map((
+        relation,
+      ) =>
+        ephemerals[relation] === undefined
+          ? { relation }
+          : { relation, select: ephemerals[relation] }
+      ),
       ...(model.contract ? { contract: model.contract } : {}),
       ...s.compile(ownKeys(config, s)),
     };

@@ -1,0 +1,204 @@
+/**
+ * What a new user's first trial of wharf on their own dbt-duckdb project
+ * ran into, end to end through the real CLI on a real DuckDB file: a dbt
+ * project (staging views, an ephemeral model, an incremental model that
+ * reads it, a snapshot that invalidates hard deletes) and, where the
+ * feature exists there, its plain-SQL twin, both on the real jaffle shop
+ * seeds.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { queryRows, REAL, runCli, type TempProject, tempProject } from "../helpers.ts";
+
+/** The real jaffle shop seeds: `raw_orders` with its rows changed by `edit`, and `raw_customers`. */
+async function seeds(
+  edit: (lines: string[]) => string[] = (l) => l,
+): Promise<Record<string, string>> {
+  const read = (name: string) => Deno.readTextFile(join(REAL, "jaffle_shop", `${name}.csv`));
+  // The files end their lines with CRLF, the last one included.
+  const orders = (await read("raw_orders")).split("\r\n").filter((l) => l !== "");
+  return {
+    raw_orders: `${edit(orders).join("\r\n")}\r\n`,
+    raw_customers: await read("raw_customers"),
+  };
+}
+
+/** Replaces the order of id `id` (its line) in the jaffle shop orders, or adds it. */
+function order(id: number, line: string): (lines: string[]) => string[] {
+  return (lines) => {
+    const at = lines.findIndex((l) => l.startsWith(`${id},`));
+    return at < 0 ? [...lines, line] : lines.map((l, i) => (i === at ? line : l));
+  };
+}
+
+const DBT_PROJECT = `name: shop
+version: "1.0.0"
+config-version: 2
+profile: shop
+seed-paths: ["seeds"]
+models:
+  shop:
+    +materialized: view
+    intermediate:
+      +materialized: ephemeral
+    marts:
+      +schema: marts
+      +materialized: table
+`;
+
+/** The user's dbt-duckdb project, on the real jaffle shop seeds. */
+async function dbtShop(): Promise<TempProject & { db: string }> {
+  const csv = await seeds();
+  const p = await tempProject({
+    "dbt_project.yml": DBT_PROJECT,
+    "profiles.yml":
+      "shop:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: shop.duckdb\n",
+    "seeds/raw_orders.csv": csv.raw_orders!,
+    "seeds/raw_customers.csv": csv.raw_customers!,
+    "models/staging/sources.yml":
+      "version: 2\nsources:\n  - name: app\n    schema: app\n    tables:\n      - name: customers\n",
+    "models/staging/stg_orders.sql":
+      "select id as order_id, user_id as customer_id, order_date, status,\n  order_date::timestamp as updated_at\nfrom {{ ref('raw_orders') }}\n",
+    "models/staging/stg_customers.sql":
+      "select id as customer_id, first_name, last_name from {{ ref('raw_customers') }}\n",
+    "models/staging/staging.yml": `version: 2
+models:
+  - name: stg_orders
+    columns:
+      - name: order_id
+        data_tests: [unique, not_null]
+      - name: customer_id
+        data_tests:
+          - relationships:
+              to: ref('stg_customers')
+              field: customer_id
+`,
+    "models/intermediate/int_orders_enriched.sql":
+      "select o.*, c.first_name, c.last_name\nfrom {{ ref('stg_orders') }} o\nleft join {{ ref('stg_customers') }} c using (customer_id)\n",
+    "models/marts/customers.sql":
+      "select customer_id, first_name, last_name, count(*) as orders\nfrom {{ ref('int_orders_enriched') }}\ngroup by all\n",
+    "models/marts/fct_orders.sql":
+      `{{ config(materialized='incremental', incremental_strategy='merge', unique_key='order_id') }}
+select order_id, customer_id, order_date, status, updated_at, first_name
+from {{ ref('int_orders_enriched') }}
+{% if is_incremental() %}
+where updated_at > (select coalesce(max(updated_at), '1900-01-01') from {{ this }})
+{% endif %}
+`,
+    "snapshots/customers_snapshot.sql": `{% snapshot customers_snapshot %}
+{{ config(unique_key='customer_id', strategy='check', check_cols='all', hard_deletes='invalidate', target_schema='snapshots') }}
+select * from {{ ref('stg_customers') }}
+{% endsnapshot %}
+`,
+  });
+  return Object.assign(p, { db: join(p.root, "shop.duckdb") });
+}
+
+/** The same project in plain SQL. */
+async function plainShop(): Promise<TempProject> {
+  const csv = await seeds();
+  return await tempProject({
+    "models/seeds/raw_orders.csv": csv.raw_orders!,
+    "models/seeds/raw_customers.csv": csv.raw_customers!,
+    "models/staging/stg_orders.sql":
+      "select id as order_id, user_id as customer_id, order_date, status,\n  order_date::timestamp as updated_at\nfrom seeds.raw_orders\n",
+    "models/staging/stg_customers.sql":
+      "select id as customer_id, first_name, last_name from seeds.raw_customers\n",
+    "models/staging/staging.yml": `models:
+  - name: stg_orders
+    columns:
+      - name: order_id
+        tests: [unique, not_null]
+      - name: customer_id
+        tests:
+          - relationships: { to: staging.stg_customers, field: customer_id }
+`,
+    "models/intermediate/int_orders_enriched.sql":
+      "select o.*, c.first_name, c.last_name\nfrom staging.stg_orders o\nleft join staging.stg_customers c using (customer_id)\n",
+    "models/intermediate/intermediate.yml":
+      "models:\n  - name: int_orders_enriched\n    config: { materialized: ephemeral }\n",
+    "models/marts/customers.sql":
+      "select customer_id, first_name, last_name, count(*) as orders\nfrom intermediate.int_orders_enriched\ngroup by all\n",
+    "models/marts/fct_orders.sql":
+      "select order_id, customer_id, order_date, status, updated_at, first_name\nfrom intermediate.int_orders_enriched\nwhere not wharf_is_incremental()\n  or updated_at > (select coalesce(max(updated_at), '1900-01-01') from marts.fct_orders)\n",
+    "models/marts/marts.yml": `models:
+  - name: customers
+    config: { materialized: table }
+  - name: fct_orders
+    config: { materialized: incremental, incremental_strategy: merge, unique_key: order_id }
+`,
+    "snapshots/customers_snapshot.sql": "select * from staging.stg_customers\n",
+    "snapshots/snapshots.yml": `snapshots:
+  - name: customers_snapshot
+    config: { unique_key: customer_id, strategy: check, check_cols: all, hard_deletes: invalidate }
+`,
+  });
+}
+
+const rows = queryRows;
+
+/** Runs the CLI on project `p`, and checks the exit code. */
+async function cli(p: TempProject, args: string[], code = 0) {
+  const r = await runCli(["--project", p.root, ...args]);
+  assert.equal(r.code, code, `wharf ${args.join(" ")}: ${r.stdout}${r.stderr}`);
+  return r;
+}
+
+/** Order 99 updated (a later updated_at) and a new order 100. */
+const LATER_ORDERS = (lines: string[]) =>
+  order(100, "100,1,2018-05-01,placed")(order(99, "99,85,2018-04-20,shipped")(lines));
+
+Deno.test("an incremental model that reads an ephemeral model builds the first time, then merges (dbt)", async () => {
+  await using p = await dbtShop();
+  let r = await cli(p, ["build"]);
+  assert.match(r.stdout, /OK +model main_marts\.fct_orders \.+ \[99 rows, full build in/);
+  assert.deepEqual(
+    await rows(
+      p.db,
+      "select count(*)::int as n, max(order_id)::int as last from main_marts.fct_orders",
+    ),
+    [{ n: 99, last: 99 }],
+  );
+  // The first build runs the render with is_incremental() false alone: no read of {{ this }}.
+  const run = await Deno.readTextFile(join(p.root, "target/run/main_marts/fct_orders.sql"));
+  const first = run.slice(0, run.indexOf("-- later runs"));
+  assert.match(first, /is_incremental\(\) false, alone/);
+  assert.doesNotMatch(first, /"main_marts"\."fct_orders"\)/);
+
+  const csv = await seeds(LATER_ORDERS);
+  await p.write("seeds/raw_orders.csv", csv.raw_orders!);
+  r = await cli(p, ["build"]);
+  assert.match(
+    r.stdout,
+    /OK +model main_marts\.fct_orders \.+ \[100 rows, merge: 1 new, 1 updated in/,
+  );
+  assert.deepEqual(
+    await rows(
+      p.db,
+      "select order_id::int as id, status, updated_at::varchar as at from main_marts.fct_orders where order_id >= 98 order by 1",
+    ),
+    [
+      { id: 98, status: "placed", at: "2018-04-07 00:00:00" },
+      { id: 99, status: "shipped", at: "2018-04-20 00:00:00" },
+      { id: 100, status: "placed", at: "2018-05-01 00:00:00" },
+    ],
+  );
+});
+
+Deno.test("a plain-SQL incremental model that reads itself and an ephemeral model: its first build sees the ephemeral's columns", async () => {
+  await using p = await plainShop();
+  let r = await cli(p, ["build"]);
+  assert.match(r.stdout, /OK +model marts\.fct_orders \.+ \[99 rows, full build in/);
+  // The stand-in for marts.fct_orders had the ephemeral model's columns, updated_at among them.
+  const run = await Deno.readTextFile(join(p.root, "target/run/marts/fct_orders.sql"));
+  assert.match(run, /created empty first \(with the columns of intermediate\.int_orders_enriched/);
+
+  const csv = await seeds(LATER_ORDERS);
+  await p.write("models/seeds/raw_orders.csv", csv.raw_orders!);
+  r = await cli(p, ["build"]);
+  assert.match(r.stdout, /OK +model marts\.fct_orders \.+ \[100 rows, merge: 1 new, 1 updated in/);
+  assert.deepEqual(
+    await rows(p.db, "select status from marts.fct_orders where order_id = 99"),
+    [{ status: "shipped" }],
+  );
+});
