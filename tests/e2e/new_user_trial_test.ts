@@ -202,3 +202,50 @@ Deno.test("a plain-SQL incremental model that reads itself and an ephemeral mode
     [{ status: "shipped" }],
   );
 });
+
+/** The jaffle shop customers without customer 1, whom orders 1 and 37 name. */
+async function customersWithoutOne(): Promise<string> {
+  const csv = (await seeds()).raw_customers!;
+  return csv.split("\n").filter((l) => !l.startsWith("1,")).join("\n");
+}
+
+for (
+  const [kind, shop, customers] of [
+    ["dbt", dbtShop, "seeds/raw_customers.csv"],
+    ["plain SQL", plainShop, "models/seeds/raw_customers.csv"],
+  ] as const
+) {
+  Deno.test(`wharf retry runs a test that still fails before the models it blocks, which stay skipped (${kind})`, async () => {
+    await using p = await shop();
+    await p.write(customers, await customersWithoutOne());
+    const built = await cli(p, ["build"], 1);
+    const failing = /FAIL +test (relationships_stg_orders_customer_id__\w+)/.exec(built.stdout)
+      ?.[1];
+    assert.ok(failing, built.stdout);
+    for (const m of ["customers", "fct_orders"]) {
+      assert.match(
+        built.stdout,
+        new RegExp(
+          `SKIP +model \\w+\\.${m} \\.+ \\[upstream "test\\.${failing}" failed its test\\]`,
+        ),
+      );
+    }
+
+    // As in dbt, the snapshot reads stg_customers only, not both relations the test reads.
+    assert.match(built.stdout, /OK +snapshot \w+\.customers_snapshot /);
+
+    const retried = await cli(p, ["retry"], 1);
+    const lines = retried.stdout.split("\n").filter((l) => / of \d+ /.test(l));
+    assert.match(lines[0]!, new RegExp(`^ ?1 of ${lines.length} FAIL +test ${failing} `));
+    assert.equal(lines.length, 3, retried.stdout);
+    for (const m of ["customers", "fct_orders"]) {
+      assert.match(
+        retried.stdout,
+        new RegExp(
+          `SKIP +model \\w+\\.${m} \\.+ \\[upstream "test\\.${failing}" failed its test\\]`,
+        ),
+      );
+    }
+    assert.match(retried.stdout, /0 ok, 0 passed, 0 warned, 1 failed, 0 errored, 2 skipped/);
+  });
+}
