@@ -249,3 +249,97 @@ for (
     assert.match(retried.stdout, /0 ok, 0 passed, 0 warned, 1 failed, 0 errored, 2 skipped/);
   });
 }
+
+/** What `--empty` must leave alone: the snapshot's history and the incremental tables' rows. */
+async function kept(db: string, snapshot: string, tables: readonly string[]) {
+  return {
+    history: await rows(
+      db,
+      `select count(*)::int as versions, count(dbt_valid_to)::int as closed, count(distinct dbt_scd_id)::int as ids from ${snapshot}`,
+    ),
+    tables: await Promise.all(
+      tables.map((t) => rows(db, `select * from ${t} order by all`)),
+    ),
+  };
+}
+
+Deno.test("build --empty leaves a snapshot's history and an incremental model's rows as they were (dbt)", async () => {
+  await using p = await dbtShop();
+  await cli(p, ["build"]);
+  const before = await kept(p.db, "snapshots.customers_snapshot", ["main_marts.fct_orders"]);
+  assert.deepEqual(before.history, [{ versions: 100, closed: 0, ids: 100 }]);
+
+  const empty = await cli(p, ["build", "--empty"]);
+  assert.deepEqual(
+    await kept(p.db, "snapshots.customers_snapshot", ["main_marts.fct_orders"]),
+    before,
+  );
+  assert.match(
+    empty.stdout,
+    /OK +snapshot snapshots\.customers_snapshot \.+ \[100 rows, --empty: history left as it was \(a run checked on no row, then rolled back\) in/,
+  );
+  assert.match(
+    empty.stdout,
+    /OK +model main_marts\.fct_orders \.+ \[99 rows, --empty: left as it was \(a later run checked on no row, then rolled back\) in/,
+  );
+  // Tables and views are built with no row, as dbt builds them.
+  assert.deepEqual(await rows(p.db, "select count(*)::int as n from main_marts.customers"), [{
+    n: 0,
+  }]);
+
+  const again = await cli(p, ["build"]);
+  assert.match(again.stdout, /snapshot: 0 new, 0 changed, 0 deleted, 100 unchanged/);
+  assert.deepEqual(
+    await kept(p.db, "snapshots.customers_snapshot", ["main_marts.fct_orders"]),
+    before,
+  );
+});
+
+Deno.test("build --empty leaves a snapshot's history and incremental rows as they were, whatever the strategy (plain SQL)", async () => {
+  await using p = await plainShop();
+  // Two strategies that would lose rows on a later run with no row: hard deletes, and batches replaced.
+  await p.write("models/marts/orders_merged.sql", "select * from staging.stg_orders\n");
+  await p.write("models/marts/orders_batched.sql", "select * from staging.stg_orders\n");
+  await p.write(
+    "models/marts/marts.yml",
+    `${await Deno.readTextFile(join(p.root, "models/marts/marts.yml"))}  - name: orders_merged
+    config: { materialized: incremental, incremental_strategy: merge, unique_key: order_id, hard_deletes: delete }
+  - name: orders_batched
+    config:
+      materialized: incremental
+      incremental_strategy: microbatch
+      event_time: updated_at
+      batch_size: month
+      lookback: 1
+      begin: "2018-01-01"
+`,
+  );
+  const tables = ["marts.fct_orders", "marts.orders_merged", "marts.orders_batched"];
+  await cli(p, ["build"]);
+  const before = await kept(p.db, "snapshots.customers_snapshot", tables);
+  assert.deepEqual(before.history, [{ versions: 100, closed: 0, ids: 100 }]);
+  assert.deepEqual(before.tables.map((t) => t.length), [99, 99, 99]);
+
+  const empty = await cli(p, ["build", "--empty"]);
+  assert.deepEqual(await kept(p.db, "snapshots.customers_snapshot", tables), before);
+  for (const t of tables) {
+    assert.match(
+      empty.stdout,
+      new RegExp(`OK +model ${t.replace(".", "\\.")} \\.+ \\[99 rows, --empty: left as it was`),
+    );
+  }
+  assert.match(
+    empty.stdout,
+    /snapshot snapshots\.customers_snapshot \.+ \[100 rows, --empty: history left as it was/,
+  );
+
+  const again = await cli(p, ["build"]);
+  assert.match(again.stdout, /snapshot: 0 new, 0 changed, 0 deleted, 100 unchanged/);
+  assert.deepEqual(await kept(p.db, "snapshots.customers_snapshot", tables), before);
+
+  // --full-refresh --empty asks for the table to be rebuilt: it is, with no row.
+  await cli(p, ["build", "--empty", "--full-refresh", "--select", "orders_merged"]);
+  assert.deepEqual(await rows(p.db, "select count(*)::int as n from marts.orders_merged"), [{
+    n: 0,
+  }]);
+});

@@ -252,6 +252,37 @@ class ConnectionSession implements Session {
 }
 
 /**
+ * Runs `fn` inside one transaction on `session`, always rolled back: what
+ * `fn` checks is checked (its errors are re-thrown), what it writes is
+ * undone. How `--empty` runs a build that would change what is already
+ * built.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { openWarehouse, rolledBack } from "./warehouse.ts";
+ *
+ * const wh = await openWarehouse(":memory:");
+ * await wh.exec("create table t as select 1 as x");
+ * const n = await wh.withConnection((s) => rolledBack(s, (s) => s.count("delete from t")));
+ * assert.equal(n, 1);
+ * assert.deepEqual(await wh.query("select count(*)::int as n from t"), [{ n: 1 }]);
+ * wh.close();
+ * ```
+ */
+export async function rolledBack<T>(
+  session: Session,
+  fn: (session: Session) => Promise<T>,
+): Promise<T> {
+  await session.exec("BEGIN TRANSACTION");
+  try {
+    return await fn(session);
+  } finally {
+    await session.exec("ROLLBACK");
+  }
+}
+
+/**
  * An open warehouse. Queries run on pooled connections of one DuckDB
  * instance, so independent work may run concurrently.
  */

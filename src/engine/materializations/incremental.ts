@@ -26,7 +26,12 @@ import type { z } from "zod";
 import { quoteRelation } from "../db/sql.ts";
 import { mapping, oneOf, text } from "../yaml/yaml_schema.ts";
 import { STRATEGIES, strategy } from "./incremental_strategies/index.ts";
-import { IS_INCREMENTAL_MACRO, rowsSql } from "./incremental_strategies/steps.ts";
+import {
+  checkEmptyRun,
+  IS_INCREMENTAL_MACRO,
+  rowsSql,
+  tableExists,
+} from "./incremental_strategies/steps.ts";
 import {
   type CommonSettings,
   type IncrementalParts,
@@ -143,6 +148,12 @@ export const incremental = defineMaterialization({
       parts,
     };
   },
-  build: (wh, { relation, parts }, context) =>
-    strategy(parts.strategy).build(wh, { relation, parts }, context),
+  build: async (wh, { relation, parts }, context) => {
+    const model = { relation, parts };
+    if (
+      context.empty && !context.fullRefresh &&
+      await wh.withConnection((s) => tableExists(s, relation))
+    ) return await checkEmptyRun(wh, model);
+    return await strategy(parts.strategy).build(wh, model, context);
+  },
 });

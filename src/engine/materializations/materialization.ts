@@ -74,6 +74,14 @@ export interface BuildContext {
   fullRefresh: boolean;
   /** `--event-time-start/--event-time-end`: the range of event times to rebuild (microbatch). */
   eventTime?: EventTimeRange;
+  /**
+   * `--empty`: the model's SELECT gives no row (see `CompileOptions.empty`).
+   * A build that would change rows already built with that (an incremental
+   * model's later run, a snapshot's) runs to check its SQL and is rolled
+   * back: `--empty` never changes a table already built, unless
+   * `fullRefresh` asks to rebuild it.
+   */
+  empty?: boolean;
 }
 
 /** A problem of a model's config that its keys' schemas alone do not see. */

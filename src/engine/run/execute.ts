@@ -36,6 +36,8 @@ export interface ExecuteOptions {
   fullRefresh?: boolean;
   /** The range of event times microbatch models rebuild, instead of their latest batches. */
   eventTime?: EventTimeRange;
+  /** `--empty`: models select no row (see `BuildContext.empty`). */
+  empty?: boolean;
   /** Macro files to apply before anything else. */
   macros?: readonly MacroFile[];
   /** Project variables for `wharf_var(name)`. */
@@ -176,7 +178,11 @@ async function build(
       const checked = node.checked;
       if (checked) return await withHooks(wh, node, (s) => runChecked(s, { ...node, checked }));
       const m = materialization(node.materialized);
-      const context = { fullRefresh: options.fullRefresh ?? false, eventTime: options.eventTime };
+      const context = {
+        fullRefresh: options.fullRefresh ?? false,
+        eventTime: options.eventTime,
+        empty: options.empty ?? false,
+      };
       if (hooksInside(node) && m.buildIn) {
         const buildIn = m.buildIn;
         return await withHooks(wh, node, async (s) => ({

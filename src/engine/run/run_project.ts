@@ -340,6 +340,7 @@ export async function runProject(
       threads: options.threads ?? config.threads,
       fullRefresh: options.fullRefresh,
       eventTime,
+      empty: options.empty,
       failFast: options.failFast,
       macros: command === "seed" ? [] : cp.project.macros,
       vars: { ...config.vars, ...options.vars },

@@ -8,7 +8,7 @@
  * @module
  */
 import { quoteIdent, quoteLiteral, quoteRelationId, splitRelation } from "../../db/sql.ts";
-import type { Session, Warehouse } from "../../db/warehouse.ts";
+import { rolledBack, type Session, type Warehouse } from "../../db/warehouse.ts";
 import { ModelError, WharfError } from "../../errors.ts";
 import { closest } from "../../suggest.ts";
 import { checkContract, createContractTableSql, insertContractSql } from "../contract.ts";
@@ -368,6 +368,48 @@ export async function buildInOneStep(
       `${
         err instanceof Error ? err.message : String(err)
       }\n(nothing was changed: fix the model, or run with --full-refresh to rebuild ${relation} from everything)`,
+      { cause: err },
+    );
+  }
+}
+
+/**
+ * `--empty` on a table already built (and no `--full-refresh`): a later
+ * run staged as usual (its SQL, columns, `on_schema_change` and contract
+ * checked on no row) in a transaction rolled back, so the table keeps every
+ * row and column: merged as usual, no row would be new, but `hard_deletes`
+ * would take every row as gone and microbatch would empty its latest
+ * batches.
+ */
+export async function checkEmptyRun(
+  wh: Warehouse,
+  model: IncrementalModel,
+): Promise<BuildOutcome> {
+  const { relation } = model;
+  try {
+    return await wh.withConnection(async (s) => {
+      await s.exec(`SET VARIABLE ${IS_INCREMENTAL} = true`);
+      try {
+        return await rolledBack(s, async (s) => {
+          const rows = await countRows(s, relation);
+          const step = await stageNewRows(s, model);
+          return {
+            rows,
+            message: [
+              "--empty: left as it was (a later run checked on no row, then rolled back)",
+              ...step.notes.map((n) => `not applied: ${n}`),
+            ].join("; "),
+          };
+        });
+      } finally {
+        await s.exec(`RESET VARIABLE ${IS_INCREMENTAL}`);
+      }
+    });
+  } catch (err) {
+    if (err instanceof WharfError) throw err;
+    throw new ModelError(
+      relation,
+      `${err instanceof Error ? err.message : String(err)}\n(--empty: nothing was changed)`,
       { cause: err },
     );
   }
