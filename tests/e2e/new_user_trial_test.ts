@@ -343,3 +343,25 @@ Deno.test("build --empty leaves a snapshot's history and incremental rows as the
     n: 0,
   }]);
 });
+
+Deno.test("wharf retry after build --empty keeps --empty", async () => {
+  await using p = await plainShop();
+  await cli(p, ["build"]);
+  const yml = await Deno.readTextFile(join(p.root, "models/marts/marts.yml"));
+  await p.write(
+    "models/marts/marts.yml",
+    yml.replace(
+      "config: { materialized: table }",
+      `config: { materialized: table, pre_hook: "select error('not yet')" }`,
+    ),
+  );
+  const failed = await cli(p, ["build", "--empty"], 1);
+  assert.match(failed.stdout, /ERROR +model marts\.customers /);
+  await p.write("models/marts/marts.yml", yml);
+  const retried = await cli(p, ["retry"]);
+  assert.match(retried.stdout, /OK +model marts\.customers \.+ \[0 rows in/);
+  const results = JSON.parse(await Deno.readTextFile(join(p.root, "target/run_results.json")));
+  assert.equal(results.args.empty, true);
+  const compiled = await Deno.readTextFile(join(p.root, "target/compiled/marts/customers.sql"));
+  assert.match(compiled, /AS __wharf_empty LIMIT 0/);
+});
