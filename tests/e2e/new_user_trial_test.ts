@@ -365,3 +365,34 @@ Deno.test("wharf retry after build --empty keeps --empty", async () => {
   const compiled = await Deno.readTextFile(join(p.root, "target/compiled/marts/customers.sql"));
   assert.match(compiled, /AS __wharf_empty LIMIT 0/);
 });
+
+Deno.test("a bare name means the model before a source of that name, and a seed or snapshot before anything else", async () => {
+  await using p = await dbtShop();
+  await cli(p, ["build"]);
+  // app.customers is a source, main_marts.customers a model: the name means the model, as in dbt.
+  const compiled = await cli(p, ["compile", "customers"]);
+  assert.match(compiled.stdout, /^CREATE OR REPLACE TABLE "main_marts"\."customers" AS/);
+  const shown = await cli(p, ["show", "customers", "--limit", "1"]);
+  assert.match(shown.stdout, /1 row of main_marts\.customers \(limit 1\)/);
+  const source = await cli(p, ["compile", "app.customers"]);
+  assert.match(source.stdout, /nothing to compile/);
+  // A seed is meant before a source too; a snapshot by its name.
+  await cli(p, ["compile", "raw_orders"]);
+  assert.match(
+    (await cli(p, ["compile", "customers_snapshot"])).stdout,
+    /snapshots"\."customers_snapshot"/,
+  );
+});
+
+Deno.test("a bare name two models have is still ambiguous; a model is meant before a seed of its name (plain SQL)", async () => {
+  await using p = await plainShop();
+  await p.write("models/staging/customers.sql", "select * from staging.stg_customers\n");
+  await p.write("models/staging/raw_orders.sql", "select * from seeds.raw_orders\n");
+  const ambiguous = await cli(p, ["compile", "customers"], 2);
+  assert.match(
+    ambiguous.stderr,
+    /Node name "customers" is ambiguous: use one of "(staging|marts)\.customers", "(staging|marts)\.customers"/,
+  );
+  const model = await cli(p, ["compile", "raw_orders"]);
+  assert.match(model.stdout, /^CREATE OR REPLACE VIEW "staging"\."raw_orders" AS/);
+});
