@@ -36,6 +36,8 @@ version: "1.0.0"
 config-version: 2
 profile: shop
 seed-paths: ["seeds"]
+vars:
+  min_orders: 1
 models:
   shop:
     +materialized: view
@@ -76,7 +78,7 @@ models:
     "models/intermediate/int_orders_enriched.sql":
       "select o.*, c.first_name, c.last_name\nfrom {{ ref('stg_orders') }} o\nleft join {{ ref('stg_customers') }} c using (customer_id)\n",
     "models/marts/customers.sql":
-      "select customer_id, first_name, last_name, count(*) as orders\nfrom {{ ref('int_orders_enriched') }}\ngroup by all\n",
+      "select customer_id, first_name, last_name, count(*) as orders\nfrom {{ ref('int_orders_enriched') }}\ngroup by all\nhaving count(*) >= {{ var('min_orders') }}\n",
     "models/marts/fct_orders.sql":
       `{{ config(materialized='incremental', incremental_strategy='merge', unique_key='order_id') }}
 select order_id, customer_id, order_date, status, updated_at, first_name
@@ -117,8 +119,9 @@ async function plainShop(): Promise<TempProject> {
       "select o.*, c.first_name, c.last_name\nfrom staging.stg_orders o\nleft join staging.stg_customers c using (customer_id)\n",
     "models/intermediate/intermediate.yml":
       "models:\n  - name: int_orders_enriched\n    config: { materialized: ephemeral }\n",
+    "wharf.config.ts": 'export default { vars: { min_orders: "1" } };\n',
     "models/marts/customers.sql":
-      "select customer_id, first_name, last_name, count(*) as orders\nfrom intermediate.int_orders_enriched\ngroup by all\n",
+      "select customer_id, first_name, last_name, count(*) as orders\nfrom intermediate.int_orders_enriched\ngroup by all\nhaving count(*) >= wharf_var('min_orders')::int\n",
     "models/marts/fct_orders.sql":
       "select order_id, customer_id, order_date, status, updated_at, first_name\nfrom intermediate.int_orders_enriched\nwhere not wharf_is_incremental()\n  or updated_at > (select coalesce(max(updated_at), '1900-01-01') from marts.fct_orders)\n",
     "models/marts/marts.yml": `models:
@@ -396,3 +399,34 @@ Deno.test("a bare name two models have is still ambiguous; a model is meant befo
   const model = await cli(p, ["compile", "raw_orders"]);
   assert.match(model.stdout, /^CREATE OR REPLACE VIEW "staging"\."raw_orders" AS/);
 });
+
+for (const [kind, shop] of [["dbt", dbtShop], ["plain SQL", plainShop]] as const) {
+  Deno.test(`show and compile take --vars as run does (${kind})`, async () => {
+    await using p = await shop();
+    await cli(p, ["build"]);
+    const shown = async (...vars: string[]) =>
+      JSON.parse((await cli(p, ["--json", "show", "customers", "-n", "1000", ...vars])).stdout)
+        .rows.map((r: { orders: number }) => Number(r.orders));
+    const all = await shown();
+    assert.equal(all.length, 62);
+    const three = all.filter((n: number) => n >= 3).length;
+    assert.ok(three > 0 && three < 62);
+    assert.equal((await shown("--vars", "min_orders=3")).length, three);
+    assert.equal((await shown("--vars", "{min_orders: 3}")).length, three);
+    // Without --vars, the project's value again (not the last --vars).
+    assert.equal((await shown()).length, 62);
+
+    const compiled = await cli(p, ["compile", "customers", "--vars", "{min_orders: 3}"]);
+    assert.match(
+      compiled.stdout,
+      kind === "dbt" ? /having count\(\*\) >= 3/ : /wharf_var\('min_orders'\)/,
+    );
+    const typo = await cli(p, ["compile", "customers", "--vars", "min_order=3"], 2);
+    assert.match(
+      typo.stderr,
+      /Unknown variable "min_order" in --vars \(did you mean "min_orders"\?\)/,
+    );
+    const bad = await cli(p, ["show", "customers", "--vars", "nothing"], 2);
+    assert.match(bad.stderr, /Invalid --vars "nothing": expected name=value or '\{name: value\}'/);
+  });
+}

@@ -235,16 +235,21 @@ export function seedSql(seed: SeedNode, root: string): string {
 /**
  * The `wharf_var(name)` macro that gives models the project's variables as
  * text (NULL for an unknown name). It is persistent, so views that use it
- * keep working for analysts.
+ * keep working for analysts; `temporary`: this connection's only, over the
+ * persistent one (what reading a model with other `--vars` needs, on a
+ * warehouse open read-only).
  */
-export function varsMacro(vars: Readonly<Record<string, string>>): string {
+export function varsMacro(
+  vars: Readonly<Record<string, string>>,
+  options: { temporary?: boolean } = {},
+): string {
   const entries = Object.entries(vars);
   const body = entries.length
     ? `CASE name ${
       entries.map(([k, v]) => `WHEN ${quoteLiteral(k)} THEN ${quoteLiteral(v)}`).join(" ")
     } ELSE NULL::VARCHAR END`
     : "NULL::VARCHAR";
-  return `CREATE OR REPLACE MACRO wharf_var(name) AS ${body}`;
+  return `CREATE OR REPLACE ${options.temporary ? "TEMP " : ""}MACRO wharf_var(name) AS ${body}`;
 }
 
 /**

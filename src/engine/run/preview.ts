@@ -8,6 +8,7 @@ import { openWarehouse, type QueryResult } from "../db/warehouse.ts";
 import { quoteRelationId } from "../db/sql.ts";
 import { findNode } from "../graph/find_node.ts";
 import { ModelError } from "../errors.ts";
+import { varsMacro } from "../compile/compile.ts";
 import { compileWithWarehouse } from "./run_project.ts";
 
 /** Options of {@linkcode previewNode}. */
@@ -18,7 +19,7 @@ export interface PreviewOptions {
 
 /**
  * Runs the compiled SELECT of the node `name` (or reads a seed or raw table)
- * with a row limit, read-only.
+ * with a row limit, read-only, with `config.vars` (see `withCommandVars`).
  *
  * @throws {NotFoundError} for an unknown node; {@linkcode WarehouseError}
  * when the warehouse cannot be read.
@@ -44,7 +45,12 @@ export async function previewNode(
       ? `(\n${c.query}\n)`
       : quoteRelationId(id);
     try {
-      const result = await wh.read(`SELECT * FROM ${from} LIMIT ${Math.floor(options.limit)}`);
+      // wharf_var() gives the variables of this command (the project's and --vars), not those
+      // of the last build, which the warehouse keeps.
+      const result = await wh.withConnection(async (s) => {
+        await s.exec(varsMacro(config.vars, { temporary: true }));
+        return await s.read(`SELECT * FROM ${from} LIMIT ${Math.floor(options.limit)}`);
+      });
       return { id, result };
     } catch (err) {
       throw new ModelError(
