@@ -4,7 +4,7 @@
  * @module
  */
 import { Command } from "commander";
-import { globals, projectConfig } from "./context.ts";
+import { globals, projectConfig, whenMissing } from "./context.ts";
 import { cellWidth, table, type WidthOptions, withWidthOptions } from "./output.ts";
 import { load } from "./load.ts";
 import { parseVars, withVars } from "./run_nodes.ts";
@@ -35,7 +35,11 @@ export function showCommand(): Command {
         "../src/engine/run/run_project.ts",
       );
       const config = withCommandVars(await projectConfig(self), await parseVars(opts.vars ?? []));
-      const { id, result } = await previewNode(config, name, { db: config.db, limit });
+      const { id, result } = await previewNode(config, name, {
+        db: config.db,
+        limit,
+        whenMissing: whenMissing(config),
+      });
       if (globals(self).json) {
         console.log(
           JSON.stringify(

@@ -430,3 +430,26 @@ for (const [kind, shop] of [["dbt", dbtShop], ["plain SQL", plainShop]] as const
     assert.match(bad.stderr, /Invalid --vars "nothing": expected name=value or '\{name: value\}'/);
   });
 }
+
+Deno.test("before the first build of a dbt project, sql --write creates the profile's warehouse, and reading says to build", async () => {
+  await using p = await dbtShop();
+  const hint =
+    /error: Warehouse ".*shop\.duckdb" does not exist yet: build it with `wharf build` \(or load the seeds alone with `wharf seed`\), create it with `wharf sql --write`, or pass --db with an existing file/;
+  const read = await cli(p, ["sql", "select 1"], 1);
+  assert.match(read.stderr, hint);
+  assert.doesNotMatch(read.stderr, /demo|wharf land/);
+  assert.match((await cli(p, ["show", "customers"], 1)).stderr, hint);
+
+  // The user's source, app.customers, made before the first build.
+  const written = await cli(p, [
+    "sql",
+    "--write",
+    "create schema app; create table app.customers as select * from (values (1, 'Michael')) t(id, name)",
+  ]);
+  assert.match(written.stderr, /^Created the warehouse .*shop\.duckdb: it did not exist yet\.\n$/);
+  await cli(p, ["build"]);
+  assert.deepEqual(await rows(p.db, "select name from app.customers"), [{ name: "Michael" }]);
+  assert.deepEqual(await rows(p.db, "select count(*)::int as n from main_marts.fct_orders"), [{
+    n: 99,
+  }]);
+});

@@ -40,6 +40,12 @@ export interface OpenWarehouseOptions {
    */
   mustExist?: boolean;
   /**
+   * With `mustExist`: what the error for a warehouse that does not exist yet
+   * says to do (the project's way to make one). Default: land files and
+   * build, or run the demo.
+   */
+  whenMissing?: string;
+  /**
    * How long to keep trying while another process holds the file, in ms.
    * Default: 3000 for writers (a server taking a snapshot holds it for a
    * moment), 0 for readers.
@@ -482,7 +488,10 @@ export async function openWarehouse(
     if (!present) {
       throw new WarehouseError(
         path,
-        `Warehouse "${path}" does not exist yet: run \`deno task demo\` for the demo data, or land your files and build (\`deno task wharf land <path>\`, then \`deno task wharf build\`), or pass --db with an existing file`,
+        `Warehouse "${path}" does not exist yet: ${
+          options.whenMissing ??
+            "run `deno task demo` for the demo data, or land your files and build (`deno task wharf land <path>`, then `deno task wharf build`), or pass --db with an existing file"
+        }`,
       );
     }
   }

@@ -15,6 +15,8 @@ import { compileWithWarehouse } from "./run_project.ts";
 export interface PreviewOptions {
   db: string;
   limit: number;
+  /** What the error for a warehouse that does not exist yet says to do (see `OpenWarehouseOptions`). */
+  whenMissing?: string;
 }
 
 /**
@@ -31,6 +33,7 @@ export async function previewNode(
 ): Promise<{ id: string; result: QueryResult }> {
   const wh = await openWarehouse(options.db, {
     readOnly: true,
+    ...(options.whenMissing ? { whenMissing: options.whenMissing } : {}),
     attach: config.attach,
     extensions: config.dbt?.target.extensions,
     settings: config.dbt?.target.settings,
