@@ -106,9 +106,9 @@ function runChecked(
     const notes = [
       rejected ? `${rejected} rejected to ${c.rejected} (${perCheck(checks)})` : "",
       nullifiedValues
-        ? `${nullifiedValues} values nullified, recorded in ${c.rejectedValues} (${
-          perCheck(nullified)
-        })`
+        ? `${nullifiedValues} value${
+          nullifiedValues === 1 ? "" : "s"
+        } nullified, recorded in ${c.rejectedValues} (${perCheck(nullified)})`
         : "",
     ].filter(Boolean);
     return {
