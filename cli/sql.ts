@@ -29,7 +29,10 @@ export function sqlCommand(): Command {
     .option("-f, --file <path>", "read the SQL from a file (- for stdin)")
     .option("--format <format>", "table, line, markdown, csv, json or ndjson (default: table)")
     .option("-o, --output <file>", "write the results to a file instead of stdout")
-    .option("--write", "open the warehouse for writing (allows CREATE, INSERT, UPDATE, DELETE …)")
+    .option(
+      "--write",
+      "open the warehouse for writing (allows CREATE, INSERT, UPDATE, DELETE …), creating it if it does not exist yet",
+    )
     .addHelpText(
       "after",
       `
