@@ -1,7 +1,7 @@
 /**
- * `deno task bench npi`: 10,000 NPIs against a fake registry on loopback
- * with 50 ms latency and 10% injected faults (429, 5xx, maintenance pages,
- * cut-off bodies). Prints wall time, requests, retries and NPIs lost; and,
+ * `deno task bench npi`: 10,000 NPIs against a fake registry on loopback (in
+ * a process of its own) with 50 ms latency and 10% injected faults (429, 5xx,
+ * maintenance pages, cut-off bodies). Prints wall time, requests, retries and NPIs lost; and,
  * in the same run, a naive sequential loop without retries over a sample of
  * the same list, with its time extrapolated to the whole list and its losses.
  *
@@ -11,12 +11,42 @@ import { join } from "node:path";
 import { resolveConfig } from "../src/config.ts";
 import { enrichNpis } from "../src/enrich/enrich_npi.ts";
 import { queryRegistry } from "../src/enrich/registry.ts";
-import { fakeRegistry, validNpis } from "../tests/enrich/fake_registry.ts";
+import { validNpis } from "../tests/enrich/fake_registry.ts";
 
 const COUNT = Number(Deno.env.get("BENCH_NPI_COUNT") ?? 10_000);
 const SAMPLE = 400;
 const CONCURRENCY = 32;
 const LATENCY_MS = 50;
+
+/** The fake registry in its own process (bench/fake_registry_server.ts): its URL, and a stop. */
+async function registryProcess(
+  latencyMs: number,
+  faults: { tooMany: number; serverError: number; html: number; drop: number },
+): Promise<{ url: string } & AsyncDisposable> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-read",
+      join(import.meta.dirname!, "fake_registry_server.ts"),
+      String(latencyMs),
+      ...[faults.tooMany, faults.serverError, faults.html, faults.drop].map(String),
+    ],
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reader = child.stdout.getReader();
+  const { value } = await reader.read();
+  reader.releaseLock();
+  return {
+    url: new TextDecoder().decode(value).trim(),
+    async [Symbol.asyncDispose]() {
+      child.kill();
+      await child.status;
+      await child.stdout.cancel();
+    },
+  };
+}
 
 export default async function main(): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "wharf_bench_npi_" });
@@ -26,7 +56,7 @@ export default async function main(): Promise<void> {
     await Deno.writeTextFile(list, ["npi", ...npis].join("\n"));
     const faults = { tooMany: 0.025, serverError: 0.025, html: 0.025, drop: 0.025 };
     {
-      await using registry = fakeRegistry({ latencyMs: LATENCY_MS, faults });
+      await using registry = await registryProcess(LATENCY_MS, faults);
       const s = await enrichNpis(resolveConfig(dir), list, {
         db: join(dir, "w.duckdb"),
         registry: registry.url,
@@ -62,7 +92,7 @@ export default async function main(): Promise<void> {
       );
     }
     {
-      await using registry = fakeRegistry({ latencyMs: LATENCY_MS, faults });
+      await using registry = await registryProcess(LATENCY_MS, faults);
       const started = performance.now();
       let lost = 0;
       for (const npi of npis.slice(0, SAMPLE)) {

@@ -6,8 +6,9 @@
  */
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { loadConfig, type ResolvedConfig } from "../src/config.ts";
+import type { ResolvedConfig } from "../src/config.ts";
 import { resolveTargetSpec } from "../src/engine/target_spec.ts";
+import { load } from "./load.ts";
 
 /** Global options, as parsed. */
 export interface GlobalOptions {
@@ -48,6 +49,8 @@ export function globals(cmd: Command): GlobalOptions {
 /** Loads the configuration of the project named by `--project`, applying `--db`. */
 export async function projectConfig(cmd: Command): Promise<ResolvedConfig & { db: string }> {
   const g = globals(cmd);
+  // Loaded here, not at startup: `--help`, `--version` and commands that read no project skip it.
+  const { loadConfig } = await load<typeof import("../src/config.ts")>("../src/config.ts");
   const config = await loadConfig(g.project, {
     profilesDir: g.profilesDir,
     target: g.target,
@@ -59,4 +62,15 @@ export async function projectConfig(cmd: Command): Promise<ResolvedConfig & { db
 /** Collects a repeatable option's values (`-s a -s b`). */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/**
+ * What to do about a warehouse that does not exist yet, for a command that
+ * only reads it: in a dbt project, build it (there is no demo to run
+ * there); elsewhere the engine's default (land and build, or the demo).
+ */
+export function whenMissing(config: ResolvedConfig): string | undefined {
+  return config.dbt
+    ? "build it with `wharf build` (or load the seeds alone with `wharf seed`), create it with `wharf sql --write`, or pass --db with an existing file"
+    : undefined;
 }

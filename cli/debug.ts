@@ -12,6 +12,7 @@ import { Command } from "commander";
 import denoJson from "../deno.json" with { type: "json" };
 import { globals } from "./context.ts";
 import { color } from "./output.ts";
+import { load } from "./load.ts";
 
 interface Line {
   name: string;
@@ -26,7 +27,7 @@ export function debugCommand(): Command {
       "Check the project's files, the profile's target (dbt), selectors.yml, extensions, attached databases and the warehouse",
     )
     .action(async (_opts: unknown, self: Command) => {
-      const { loadConfig } = await import("../src/config.ts");
+      const { loadConfig } = await load<typeof import("../src/config.ts")>("../src/config.ts");
       const { WharfError } = await import("../src/engine/errors.ts");
       const g = globals(self);
       const lines: Line[] = [];
@@ -73,7 +74,9 @@ export function debugCommand(): Command {
         });
       }
       if (config) {
-        const { debugChecks } = await import("../src/engine/run/debug_checks.ts");
+        const { debugChecks } = await load<typeof import("../src/engine/run/debug_checks.ts")>(
+          "../src/engine/run/debug_checks.ts",
+        );
         lines.push(...await debugChecks(config, g.db));
       }
       const ok = lines.every((l) => l.ok);

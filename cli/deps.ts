@@ -9,6 +9,7 @@
  */
 import { Command } from "commander";
 import { globals } from "./context.ts";
+import { load } from "./load.ts";
 
 /** The `deps` command. */
 export function depsCommand(): Command {
@@ -18,8 +19,12 @@ export function depsCommand(): Command {
     )
     .action(async (_opts: unknown, self: Command) => {
       const { UsageError, formatLocation } = await import("../src/engine/errors.ts");
-      const { readDbtProject } = await import("../src/engine/dbt/dbt_project.ts");
-      const { missingPackage, readPackages } = await import("../src/engine/dbt/packages.ts");
+      const { readDbtProject } = await load<typeof import("../src/engine/dbt/dbt_project.ts")>(
+        "../src/engine/dbt/dbt_project.ts",
+      );
+      const { missingPackage, readPackages } = await load<
+        typeof import("../src/engine/dbt/packages.ts")
+      >("../src/engine/dbt/packages.ts");
       const g = globals(self);
       const project = await readDbtProject(g.project);
       if (!project) {

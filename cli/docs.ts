@@ -6,6 +6,7 @@
 import { Command } from "commander";
 import { join, resolve } from "node:path";
 import { projectConfig, userCwd } from "./context.ts";
+import { load } from "./load.ts";
 
 /** The `docs` command (with its `build` subcommand). */
 export function docsCommand(): Command {
@@ -17,8 +18,12 @@ export function docsCommand(): Command {
       .description("Write a self-contained docs site (index.html) and manifest.json")
       .option("--out <dir>", "folder to write into (default: target/docs)")
       .action(async (opts: { out?: string }, self: Command) => {
-        const { buildDocs } = await import("../src/docs/build_docs.ts");
-        const { apiNodes } = await import("../src/serve/api_nodes.ts");
+        const { buildDocs } = await load<typeof import("../src/docs/build_docs.ts")>(
+          "../src/docs/build_docs.ts",
+        );
+        const { apiNodes } = await load<typeof import("../src/serve/api_nodes.ts")>(
+          "../src/serve/api_nodes.ts",
+        );
         const config = await projectConfig(self);
         const out = opts.out ? resolve(userCwd(), opts.out) : join(config.paths.target, "docs");
         const started = performance.now();

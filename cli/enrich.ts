@@ -8,6 +8,7 @@ import { Command } from "commander";
 import { resolve } from "node:path";
 import { globals, projectConfig, userCwd } from "./context.ts";
 import { ProgressLine } from "./progress.ts";
+import { load } from "./load.ts";
 
 function duration(text: string): number | undefined {
   const m = /^(\d+)(ms|s|m|h|d)$/.exec(text.trim());
@@ -54,8 +55,12 @@ export function enrichCommand(): Command {
           self: Command,
         ) => {
           const { UsageError } = await import("../src/engine/errors.ts");
-          const { enrichNpis } = await import("../src/enrich/enrich_npi.ts");
-          const { NPI_REGISTRY } = await import("../src/enrich/registry.ts");
+          const { enrichNpis } = await load<typeof import("../src/enrich/enrich_npi.ts")>(
+            "../src/enrich/enrich_npi.ts",
+          );
+          const { NPI_REGISTRY } = await load<typeof import("../src/enrich/registry.ts")>(
+            "../src/enrich/registry.ts",
+          );
           const g = globals(self);
           const config = await projectConfig(self);
           const concurrency = Number(opts.concurrency);

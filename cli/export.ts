@@ -6,6 +6,7 @@
 import { Command } from "commander";
 import { resolve } from "node:path";
 import { globals, projectConfig, userCwd } from "./context.ts";
+import { load } from "./load.ts";
 
 /** The `export` command (with its `npi-by-state` subcommand). */
 export function exportCommand(): Command {
@@ -17,7 +18,9 @@ export function exportCommand(): Command {
       )
       .argument("<dir>", "folder to write into")
       .action(async (dir: string, _opts: unknown, self: Command) => {
-        const { exportNpiByState } = await import("../src/enrich/export_npi.ts");
+        const { exportNpiByState } = await load<typeof import("../src/enrich/export_npi.ts")>(
+          "../src/enrich/export_npi.ts",
+        );
         const config = await projectConfig(self);
         const target = resolve(userCwd(), dir);
         const summary = await exportNpiByState(config, target, { db: config.db });

@@ -7,6 +7,7 @@
 import { Command } from "commander";
 import { resolve } from "node:path";
 import { globals, userCwd } from "./context.ts";
+import { load } from "./load.ts";
 
 /** The `gen` command. */
 export function genCommand(): Command {
@@ -19,7 +20,9 @@ export function genCommand(): Command {
     .option("--seed <n>", "random seed: the same seed writes the same files", "42")
     .action(async (dir: string, opts: { scale: string; seed: string }, self: Command) => {
       const { UsageError } = await import("../src/engine/errors.ts");
-      const { generate } = await import("../src/gen/generate.ts");
+      const { generate } = await load<typeof import("../src/gen/generate.ts")>(
+        "../src/gen/generate.ts",
+      );
       const scale = Number(opts.scale);
       const seed = Number(opts.seed);
       if (!(scale > 0)) {

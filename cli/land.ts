@@ -9,6 +9,7 @@ import { globals, projectConfig, userCwd } from "./context.ts";
 import { color, table } from "./output.ts";
 import { formatBytes, ProgressLine } from "./progress.ts";
 import type { FileOutcome } from "../src/land/land_file.ts";
+import { load } from "./load.ts";
 
 const STATUS: Record<FileOutcome["status"], string> = {
   landed: color.green("landed "),
@@ -62,7 +63,7 @@ export function landCommand(): Command {
         },
         self: Command,
       ) => {
-        const { land } = await import("../src/land/land.ts");
+        const { land } = await load<typeof import("../src/land/land.ts")>("../src/land/land.ts");
         const { UsageError } = await import("../src/engine/errors.ts");
         const g = globals(self);
         const fields: Record<string, string> = {};
@@ -94,7 +95,9 @@ export function landCommand(): Command {
           },
         };
         if (opts.watch) {
-          const { watchAndLand } = await import("../src/land/watch.ts");
+          const { watchAndLand } = await load<typeof import("../src/land/watch.ts")>(
+            "../src/land/watch.ts",
+          );
           const [flag, value] = opts.debounce === undefined
             ? ["--settle", opts.settle]
             : ["--debounce", opts.debounce];
@@ -148,7 +151,7 @@ export function landCommand(): Command {
           const rejected = summary.outcomes.reduce((n, o) => n + o.rejectedRows, 0);
           if (summary.outcomes.length > 1) {
             console.log(
-              "\n" + table(
+              "\n" + await table(
                 ["status", "source", "file", "rows", "rejected", "batch"],
                 summary.outcomes.map((o) => ({
                   status: o.status,

@@ -8,6 +8,7 @@ import { Command } from "commander";
 import { resolve } from "node:path";
 import { globals, projectConfig, userCwd } from "./context.ts";
 import { cellWidth, table, type WidthOptions, withWidthOptions } from "./output.ts";
+import { load } from "./load.ts";
 
 /** The `ls` command. */
 export function lsCommand(): Command {
@@ -32,14 +33,24 @@ export function lsCommand(): Command {
           & WidthOptions,
         self: Command,
       ) => {
-        const { inspectProject } = await import("../src/engine/run/run_project.ts");
-        const { selectNodes } = await import("../src/engine/graph/select.ts");
-        const { isSnapshot } = await import("../src/engine/materializations/index.ts");
+        const { inspectProject } = await load<typeof import("../src/engine/run/run_project.ts")>(
+          "../src/engine/run/run_project.ts",
+        );
+        const { selectNodes } = await load<typeof import("../src/engine/graph/select.ts")>(
+          "../src/engine/graph/select.ts",
+        );
+        const { isSnapshot } = await load<typeof import("../src/engine/materializations/index.ts")>(
+          "../src/engine/materializations/index.ts",
+        );
         const width = cellWidth(opts, Deno.stdout.isTerminal());
         const config = await projectConfig(self);
         const cp = await inspectProject(config, config.db);
-        const { writeManifestOf } = await import("../src/engine/artifacts/dbt_manifest.ts");
-        const { readState, selectionState } = await import("../src/engine/artifacts/state.ts");
+        const { writeManifestOf } = await load<
+          typeof import("../src/engine/artifacts/dbt_manifest.ts")
+        >("../src/engine/artifacts/dbt_manifest.ts");
+        const { readState, selectionState } = await load<
+          typeof import("../src/engine/artifacts/state.ts")
+        >("../src/engine/artifacts/state.ts");
         // The state is read before the new manifest replaces it (it may be this target/).
         const state = opts.state === undefined
           ? undefined
@@ -77,7 +88,7 @@ export function lsCommand(): Command {
         });
         if (globals(self).json) console.log(JSON.stringify(rows, null, 2));
         else {console.log(
-            table(["id", "type", "layer", "materialized", "tags", "path"], rows, width),
+            await table(["id", "type", "layer", "materialized", "tags", "path"], rows, width),
           );}
       },
     );

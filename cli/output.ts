@@ -8,7 +8,7 @@ import { type NodeResult, nullifiedTotal } from "../src/engine/run/run_log.ts";
 import type { RunSummary } from "../src/engine/run/run_project.ts";
 import type { Command } from "commander";
 import { UsageError } from "../src/engine/errors.ts";
-import { escapeControls, renderTable } from "../src/sql/render_table.ts";
+import { load } from "./load.ts";
 
 const useColor = Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
 
@@ -19,6 +19,11 @@ function paint(code: number, text: string): string {
 /** `1 file`, `2 files`: a count and its noun, plural unless one (nouns that add an "s"). */
 export function counted(n: number, noun: string): string {
   return `${n.toLocaleString("en-US")} ${noun}${n === 1 ? "" : "s"}`;
+}
+
+/** `1 row`, `2 rows`: `n` as it is (no thousands separator) and its noun. */
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
 
 /** Colors: green, yellow, red, dim. */
@@ -53,12 +58,12 @@ export function resultLine(r: NodeResult, index: number, total: number): string 
     const nullified = nullifiedTotal(r);
     const note = r.checks
       ? `${r.rejected ? `, ${r.rejected} rejected (${perCheck(r.checks)})` : ""}${
-        nullified ? `, ${nullified} values nullified (${perCheck(r.nullified!)})` : ""
+        nullified ? `, ${plural(nullified, "value")} nullified (${perCheck(r.nullified!)})` : ""
       }`
       : r.message
       ? `, ${r.message}`
       : "";
-    detail = `${r.rows === undefined ? "view" : `${r.rows} rows`}${note} in ${secs}s`;
+    detail = `${r.rows === undefined ? "view" : plural(r.rows, "row")}${note} in ${secs}s`;
   }
   const dots = ".".repeat(Math.max(3, 56 - what.length));
   return `${String(index).padStart(width)} of ${total} ${LABEL[r.status]} ${what} ${
@@ -175,11 +180,15 @@ export function cellWidth(opts: WidthOptions, toTerminal: boolean): number {
  * are cut; by default at {@linkcode DEFAULT_MAX_WIDTH} on a terminal and
  * never when stdout is a pipe or a file.
  */
-export function table(
+export async function table(
   columns: readonly string[],
   rows: readonly Record<string, unknown>[],
   maxWidth: number = Deno.stdout.isTerminal() ? DEFAULT_MAX_WIDTH : Infinity,
-): string {
+): Promise<string> {
+  // Display widths (string-width, Intl.Segmenter) cost ~30 ms to load: only commands printing a table pay it.
+  const { escapeControls, renderTable } = await load<typeof import("../src/sql/render_table.ts")>(
+    "../src/sql/render_table.ts",
+  );
   const cell = (v: unknown) =>
     escapeControls(
       v === null || v === undefined

@@ -5,12 +5,12 @@
  * @module
  */
 import { Command } from "commander";
-import { parse as parseYaml } from "yaml";
 import { UsageError } from "../src/engine/errors.ts";
 import type { PlanKind } from "../src/engine/compile/compile_project.ts";
 import { resolve } from "node:path";
 import { globals, projectConfig, userCwd } from "./context.ts";
 import { counted, resultLine, summaryLines } from "./output.ts";
+import { load } from "./load.ts";
 
 /** Options shared by the node-running commands. */
 export interface RunNodesOptions {
@@ -28,6 +28,14 @@ export interface RunNodesOptions {
   empty?: boolean;
 }
 
+/** Adds `--vars` to `cmd` (read with {@linkcode parseVars}). */
+export function withVars(cmd: Command): Command {
+  return cmd.option(
+    "--vars <name=value...>",
+    "project variables for wharf_var('name') (or dbt's var()), overriding the project's: name=value, or dbt's '{name: value}'",
+  );
+}
+
 /** Adds `--select`, `--exclude` (and, for builders, `--threads`, `--full-refresh`) to `cmd`. */
 export function withSelection(cmd: Command, builds: boolean): Command {
   cmd
@@ -36,11 +44,8 @@ export function withSelection(cmd: Command, builds: boolean): Command {
       "nodes to include (name, layer.name, +name, name+, @name, tag:x, path:dir, source:x, config.materialized:table …)",
     )
     .option("--exclude <selector...>", "nodes to leave out, same syntax as --select")
-    .option("--selector <name>", "a selection named in the project's selectors.yml")
-    .option(
-      "--vars <name=value...>",
-      "project variables for wharf_var('name') (or dbt's var()), overriding the project's: name=value, or dbt's '{name: value}'",
-    )
+    .option("--selector <name>", "a selection named in the project's selectors.yml");
+  withVars(cmd)
     .option(
       "--state <dir>",
       "an earlier run's target/ folder, for state:modified, state:new, result:<status>, source_status:fresher",
@@ -73,13 +78,14 @@ export function withSelection(cmd: Command, builds: boolean): Command {
  * import assert from "node:assert/strict";
  * import { parseVars } from "./run_nodes.ts";
  *
- * assert.deepEqual(parseVars(["a=1", "{b: x, c: [1, 2]}"]), { a: "1", b: "x", c: "[1,2]" });
+ * assert.deepEqual(await parseVars(["a=1", "{b: x, c: [1, 2]}"]), { a: "1", b: "x", c: "[1,2]" });
  * ```
  */
-export function parseVars(args: readonly string[]): Record<string, string> {
+export async function parseVars(args: readonly string[]): Promise<Record<string, string>> {
   const vars: Record<string, string> = {};
   for (const arg of args) {
     if (arg.trimStart().startsWith("{")) {
+      const { parse: parseYaml } = await load<typeof import("yaml")>("yaml");
       let data: unknown;
       try {
         data = parseYaml(arg);
@@ -109,8 +115,12 @@ export function parseVars(args: readonly string[]): Record<string, string> {
 
 /** Runs the nodes of `kind` and sets the exit code: 1 when any failed. */
 export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptions): Promise<void> {
-  const { runProject } = await import("../src/engine/run/run_project.ts");
-  const { roleOf } = await import("../src/engine/compile/compile_project.ts");
+  const { runProject } = await load<typeof import("../src/engine/run/run_project.ts")>(
+    "../src/engine/run/run_project.ts",
+  );
+  const { roleOf } = await load<typeof import("../src/engine/compile/compile_project.ts")>(
+    "../src/engine/compile/compile_project.ts",
+  );
   const g = globals(cmd);
   const config = await projectConfig(cmd);
   let threads: number | undefined;
@@ -120,7 +130,7 @@ export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptio
       throw new UsageError(`Invalid --threads "${opts.threads}": expected a positive integer`);
     }
   }
-  const vars = parseVars(opts.vars ?? []);
+  const vars = await parseVars(opts.vars ?? []);
   let total = 0;
   let done = 0;
   const summary = await runProject(kind, config, {

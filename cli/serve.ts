@@ -6,6 +6,7 @@
  */
 import { Command } from "commander";
 import { collect, projectConfig } from "./context.ts";
+import { load } from "./load.ts";
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/;
 
@@ -32,12 +33,16 @@ export function serveCommand(): Command {
     )
     .action(async (opts: { port?: string; host?: string; upstream: string[] }, self: Command) => {
       const { UsageError } = await import("../src/engine/errors.ts");
-      const { prepareServer, serverTokens } = await import("../src/serve/start.ts");
-      const { createApp } = await import("../src/serve/app.ts");
+      const { prepareServer, serverTokens } = await load<typeof import("../src/serve/start.ts")>(
+        "../src/serve/start.ts",
+      );
+      const { createApp } = await load<typeof import("../src/serve/app.ts")>("../src/serve/app.ts");
       const config = await projectConfig(self);
       // Snapshots copy a local file; a folder or a file that is not a DuckDB database is the
       // user's to fix, not "no warehouse yet".
-      const { checkWarehousePath, requireLocalFile } = await import("../src/engine/db/target.ts");
+      const { checkWarehousePath, requireLocalFile } = await load<
+        typeof import("../src/engine/db/target.ts")
+      >("../src/engine/db/target.ts");
       await checkWarehousePath(requireLocalFile(config.db, SNAPSHOTS));
       const port = opts.port === undefined ? config.serve.port : Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -76,7 +81,9 @@ export function serveCommand(): Command {
           // Connections pass through the header-timeout guard to the server on a private port.
           const listener = Deno.listen({ hostname: host, port });
           server = serveOn("127.0.0.1", 0);
-          const { guardConnections } = await import("../src/serve/connection_guard.ts");
+          const { guardConnections } = await load<
+            typeof import("../src/serve/connection_guard.ts")
+          >("../src/serve/connection_guard.ts");
           guard = {
             listener,
             done: guardConnections(listener, server.addr, { headerTimeoutMs }),
@@ -100,7 +107,9 @@ export function serveCommand(): Command {
         }
         throw err;
       }
-      const { jsonLog } = await import("../src/serve/access_log.ts");
+      const { jsonLog } = await load<typeof import("../src/serve/access_log.ts")>(
+        "../src/serve/access_log.ts",
+      );
       const accessLog = jsonLog();
       const prepared = await prepareServer(config, {
         db: config.db,

@@ -1,13 +1,14 @@
 /**
  * `wharf source freshness`: how old the newest row of each source table is,
  * against its `freshness:` rule; exit 1 when any is past `error_after` or
- * cannot be read, as dbt does.
+ * cannot be read, as dbt does. The results go to `target/sources.json`.
  *
  * @module
  */
 import { Command } from "commander";
 import { globals, projectConfig } from "./context.ts";
 import { counted } from "./output.ts";
+import { load } from "./load.ts";
 
 /** `1 day 3 h`, `2 h 5 min`, `40 s` */
 function age(totalSeconds: number): string {
@@ -39,7 +40,9 @@ export function sourceCommand(): Command {
           opts: { select?: string[]; exclude?: string[]; selector?: string },
           self: Command,
         ) => {
-          const { sourceFreshness } = await import("../src/engine/run/source_freshness.ts");
+          const { sourceFreshness } = await load<
+            typeof import("../src/engine/run/source_freshness.ts")
+          >("../src/engine/run/source_freshness.ts");
           const g = globals(self);
           const config = await projectConfig(self);
           const results = await sourceFreshness(config, { db: config.db, ...opts });
@@ -60,7 +63,7 @@ export function sourceCommand(): Command {
               ].filter(Boolean).join(", ");
               const detail = r.status === "runtime error"
                 ? r.error
-                : `newest ${r.loadedAtField} ${r.maxLoadedAt}, ${
+                : `newest ${r.loadedAtField ?? "load (loaded_at_query)"} ${r.maxLoadedAt}, ${
                   age(r.ageSeconds!)
                 } old; ${limits}`;
               console.log(

@@ -7,8 +7,9 @@
  */
 import { Command } from "commander";
 import { dirname, join, resolve } from "node:path";
-import { globals, projectConfig, userCwd } from "./context.ts";
+import { globals, projectConfig, userCwd, whenMissing } from "./context.ts";
 import { cellWidth, type WidthOptions, withWidthOptions } from "./output.ts";
+import { load } from "./load.ts";
 
 /** Options of the `sql` command, as parsed. */
 interface SqlOptions extends WidthOptions {
@@ -28,7 +29,10 @@ export function sqlCommand(): Command {
     .option("-f, --file <path>", "read the SQL from a file (- for stdin)")
     .option("--format <format>", "table, line, markdown, csv, json or ndjson (default: table)")
     .option("-o, --output <file>", "write the results to a file instead of stdout")
-    .option("--write", "open the warehouse for writing (allows CREATE, INSERT, UPDATE, DELETE …)")
+    .option(
+      "--write",
+      "open the warehouse for writing (allows CREATE, INSERT, UPDATE, DELETE …), creating it if it does not exist yet",
+    )
     .addHelpText(
       "after",
       `
@@ -40,7 +44,9 @@ Examples:
     )
     .action(async (query: string | undefined, opts: SqlOptions, self: Command) => {
       const { UsageError } = await import("../src/engine/errors.ts");
-      const { OUTPUT_FORMATS } = await import("../src/sql/write_result.ts");
+      const { OUTPUT_FORMATS } = await load<typeof import("../src/sql/write_result.ts")>(
+        "../src/sql/write_result.ts",
+      );
       const g = globals(self);
       const format = OUTPUT_FORMATS.find((f) => f === (opts.format ?? (g.json ? "json" : "table")));
       if (!format) {
@@ -62,16 +68,30 @@ Examples:
       const cutAt = cellWidth(opts, output === undefined && Deno.stdout.isTerminal());
 
       const config = await projectConfig(self);
-      const { openWarehouse } = await import("../src/engine/db/warehouse.ts");
+      const { openWarehouse } = await load<typeof import("../src/engine/db/warehouse.ts")>(
+        "../src/engine/db/warehouse.ts",
+      );
+      const { warehouseTarget } = await load<typeof import("../src/engine/db/target.ts")>(
+        "../src/engine/db/target.ts",
+      );
+      // --write is the intent to change the warehouse: one that does not exist yet is created
+      // (as `wharf build` would create it), and the user is told so.
+      const present = await warehouseTarget(config.db).prepare();
       const wh = await openWarehouse(config.db, {
         readOnly: !opts.write,
-        mustExist: true,
+        mustExist: !opts.write,
+        whenMissing: whenMissing(config),
         holder: opts.write ? "wharf sql --write" : "wharf sql",
         attach: config.attach,
       });
+      if (!present) {
+        console.error(`Created the warehouse ${config.db}: it did not exist yet.`);
+      }
       try {
         if (shell) {
-          const { sqlShell } = await import("../src/sql/sql_shell.ts");
+          const { sqlShell } = await load<typeof import("../src/sql/sql_shell.ts")>(
+            "../src/sql/sql_shell.ts",
+          );
           await wh.withConnection((session) =>
             sqlShell({
               session,
@@ -142,7 +162,7 @@ async function runBatch(
     readOnly: boolean;
   },
 ): Promise<void> {
-  const { runSql } = await import("../src/sql/run_sql.ts");
+  const { runSql } = await load<typeof import("../src/sql/run_sql.ts")>("../src/sql/run_sql.ts");
   const { UsageError } = await import("../src/engine/errors.ts");
   // A file is written beside its final name and renamed once every statement succeeded.
   const partial = options.output === undefined ? undefined : `${options.output}.${Deno.pid}.tmp`;

@@ -11,6 +11,7 @@ import { Command } from "commander";
 import { resolve } from "node:path";
 import { collect, globals, projectConfig, userCwd } from "./context.ts";
 import { formatBytes, ProgressLine } from "./progress.ts";
+import { load } from "./load.ts";
 
 /** A path resolved against the user's folder, or a URL as given. */
 function inputOf(input: string): string {
@@ -27,7 +28,9 @@ export function ticCommand(): Command {
     .addCommand(lookupCommand())
     .addCommand(filesCommand())
     .action(async (inputs: string[], _opts: unknown, self: Command) => {
-      const { landTic } = await import("../src/tic/land_tic.ts");
+      const { landTic } = await load<typeof import("../src/tic/land_tic.ts")>(
+        "../src/tic/land_tic.ts",
+      );
       const g = globals(self);
       const config = await projectConfig(self);
       const summaries = [];
@@ -93,7 +96,9 @@ function lookupCommand(): Command {
     )
     .action(async (inputs: string[], opts: { ein?: string[] }, self: Command) => {
       const { UsageError, LandingError, UpstreamError } = await import("../src/engine/errors.ts");
-      const { landLookup, lookupUrlFor } = await import("../src/tic/land_lookup.ts");
+      const { landLookup, lookupUrlFor } = await load<typeof import("../src/tic/land_lookup.ts")>(
+        "../src/tic/land_lookup.ts",
+      );
       const g = globals(self);
       const config = await projectConfig(self);
       const eins = opts.ein ?? [];
@@ -152,7 +157,9 @@ function filesCommand(): Command {
     .option("--ein <ein>", "only files of plans with this EIN")
     .action(
       async (opts: { state: string; network: string; ein?: string }, self: Command) => {
-        const { findTicFiles } = await import("../src/tic/find_tic_files.ts");
+        const { findTicFiles } = await load<typeof import("../src/tic/find_tic_files.ts")>(
+          "../src/tic/find_tic_files.ts",
+        );
         const g = globals(self);
         const config = await projectConfig(self);
         const answer = await findTicFiles(config, {

@@ -5,6 +5,9 @@
  * rows with samples, last build), the edges, a precomputed layout, and the
  * run history. Machine-readable (`manifest.json`) and the data of the site.
  *
+ * A dbt node configured `docs: { show: false }` is left out (as dbt's docs
+ * site leaves it out), with its edges.
+ *
  * It is published (`wharf serve` answers it at `/docs/manifest.json`), so it
  * holds no absolute path (paths are relative to the project root, others
  * are reduced to their file name) and no sample rows of a model tagged
@@ -233,12 +236,19 @@ export async function buildManifest(
   const testsOf = (id: string) =>
     project.tests.filter((t) => t.kind === "generic_test" && t.attachedTo === id);
   const withheld = piiReasons(cp);
+  const hidden = new Set(
+    [...graph.nodes.values()].filter((n) =>
+      "dbtConfig" in n && (n.dbtConfig?.docs as { show?: boolean } | undefined)?.show === false
+    ).map((n) => n.id),
+  );
+  const shown = (ids: readonly string[]) => ids.filter((i) => !hidden.has(i));
   const nodes: ManifestNode[] = [];
   for (const id of graph.order) {
     const n = graph.nodes.get(id)!;
-    if (n.kind === "generic_test" || n.kind === "singular_test" || n.kind === "unit_test") {
-      continue;
-    }
+    if (
+      n.kind === "generic_test" || n.kind === "singular_test" || n.kind === "unit_test" ||
+      hidden.has(id)
+    ) continue;
     const c = cp.compiled.get(id);
     const built = types.get(id);
     const documented = n.kind === "model" || n.kind === "seed" ? n.columns : [];
@@ -285,8 +295,8 @@ export async function buildManifest(
       sql: n.kind === "model" ? n.sql : null,
       compiled_sql: c?.kind === "model" ? c.sql || c.select : c?.kind === "seed" ? c.sql : null,
       columns,
-      upstream: (graph.parents.get(id) ?? []).filter((p) => !p.startsWith("test.")),
-      downstream: (graph.children.get(id) ?? []).filter((p) => !p.startsWith("test.")),
+      upstream: shown(graph.parents.get(id) ?? []).filter((p) => !p.startsWith("test.")),
+      downstream: shown(graph.children.get(id) ?? []).filter((p) => !p.startsWith("test.")),
       rows: run?.rows === undefined || run.rows === null ? null : Number(run.rows),
       rejected,
       nullified: run?.nullified_counts
@@ -328,13 +338,13 @@ export async function buildManifest(
       description: t.description,
       path: t.path,
       sql: t.sql,
-      upstream: graph.parents.get(t.id) ?? [],
+      upstream: shown(graph.parents.get(t.id) ?? []),
       rows: run?.rows === undefined || run.rows === null ? null : Number(run.rows),
       last_run: lastRun(run),
     }));
   }
   for (const api of options.apiNodes ?? []) {
-    if (!graph.nodes.has(api.reads)) continue;
+    if (!graph.nodes.has(api.reads) || hidden.has(api.reads)) continue;
     nodes.push(
       bare({
         id: api.id,
@@ -377,11 +387,12 @@ export async function buildManifest(
         status: (r.status as string) ?? null,
         nodes: r.nodes === null ? null : Number(r.nodes),
         errors: r.errors === null ? null : Number(r.errors),
-        results: results.filter((x) => x.run_id === r.run_id).map((x) => ({
-          node_id: String(x.node_id),
-          status: String(x.status),
-          duration_ms: Number(x.duration_ms),
-        })),
+        results: results.filter((x) => x.run_id === r.run_id && !hidden.has(String(x.node_id)))
+          .map((x) => ({
+            node_id: String(x.node_id),
+            status: String(x.status),
+            duration_ms: Number(x.duration_ms),
+          })),
       })),
     },
     project.config.root,

@@ -87,6 +87,8 @@ export interface EngineConfig {
     snapshots: string;
   };
   vars: Record<string, string>;
+  /** The variables `--vars` gave this command, apart (a dbt project's selectors.yml reads only these). */
+  commandVars?: Record<string, string>;
   /**
    * `onRunStart`/`onRunEnd` of wharf.config.ts, or `on-run-start`/`on-run-end`
    * of dbt_project.yml (Jinja, rendered when the project loads); absent: none.

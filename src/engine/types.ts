@@ -40,11 +40,19 @@ export interface TestConfig {
   where?: string;
   /** At most this many failing rows are counted and stored. */
   limit?: number;
-  /** Thresholds on the number of failing rows (`!= 0` by default, `> 10`, …). */
+  /** Thresholds on the failures counted (`fail_calc`; `!= 0` by default, `> 10`, …). */
   warnIf?: string;
   errorIf?: string;
   /** Failing rows are stored in `wharf_failures.<test>` unless false. */
   storeFailures?: boolean;
+  /** How failing rows are stored: `table`, `view`, or `ephemeral` (not at all); wins over `storeFailures`. */
+  storeFailuresAs?: "table" | "view" | "ephemeral";
+  /** What the thresholds compare, computed over the failing rows (`count(*)` by default). */
+  failCalc?: string;
+  /** Tags, for `tag:` selection. */
+  tags?: string[];
+  /** False: the test is left out. */
+  enabled?: boolean;
 }
 
 /** A generic test attached to a model or seed. */
@@ -60,6 +68,8 @@ export interface GenericTestNode {
   /** Its configs beyond severity, when it has any. */
   config?: TestConfig;
   location: SourceLocation;
+  /** dbt's fully qualified name (`[package, ...folders of its YAML file, name]`); absent: from its file. */
+  fqn?: string[];
 }
 
 /** A query in `sql/tests/` whose returned rows are failures. */
@@ -74,6 +84,8 @@ export interface SingularTestNode {
   /** Its configs beyond severity, when it has any (`where` is for generic tests only). */
   config?: TestConfig;
   refs: RelationRef[];
+  /** dbt's fully qualified name (`[package, ...folders under the test path, name]`); absent: from its path. */
+  fqn?: string[];
 }
 
 /**
@@ -158,10 +170,19 @@ export interface ModelContract {
   constraints: Constraint[];
 }
 
-/** SQL run before and after a model's or seed's build (`pre_hook`, `post_hook`). */
+/**
+ * SQL run before and after a model's, seed's or snapshot's build
+ * (`pre_hook`, `post_hook`): in the build's transaction, or (a hook
+ * `{ sql, transaction: false }`) outside it, before it begins or after it
+ * commits.
+ */
 export interface NodeHooks {
   pre: string[];
   post: string[];
+  /** Pre-hooks with `transaction: false`: run before the build's transaction begins. */
+  beforeBegin?: string[];
+  /** Post-hooks with `transaction: false`: run once the build's transaction has committed. */
+  afterCommit?: string[];
 }
 
 /** Settings of a model from its YAML `config:`. */
@@ -210,13 +231,24 @@ export interface ModelNode {
   name: string;
   /** The attached database it is built into (`config: { database }`); absent: the warehouse. */
   catalog?: string;
-  /** Path relative to the project root. */
+  /** Path relative to the project root (a snapshot defined in YAML: that YAML file). */
   path: string;
   sql: string;
+  /**
+   * Its code as written when it has no file of its own: a snapshot defined
+   * in YAML is `select * from` its `relation:` (dbt's `raw_code` for one).
+   */
+  rawCode?: string;
   description: string;
   columns: ColumnDoc[];
   config: ModelConfig;
   refs: RelationRef[];
+  /**
+   * The part of `sql` (`sql.slice(start, end)`) its first build runs alone,
+   * when `sql` holds two SELECTs: a dbt incremental model whose
+   * `is_incremental()` changes what it renders (see `RenderedSql.firstBuild`).
+   */
+  firstBuild?: { start: number; end: number };
   /** Row-level checks from YAML `checks:` (see {@linkcode RowCheck}). */
   checks: RowCheck[];
   /**
@@ -249,6 +281,10 @@ export interface SeedNode {
   columns: ColumnDoc[];
   /** Column name to DuckDB type, overriding the sniffer. */
   columnTypes: Record<string, string>;
+  /** The file's delimiter, when it is not sniffed (a dbt seed's `delimiter`). */
+  delimiter?: string;
+  /** The table's column names, in the file's order, instead of the header's as DuckDB reads it (dbt seeds). */
+  columnNames?: string[];
   tags: string[];
   /** Its hooks, if it has any. */
   hooks?: NodeHooks;
@@ -327,6 +363,8 @@ export interface DeclaredSource {
   sql: string;
   /** The column (or SQL expression) holding when a row was loaded. */
   loadedAtField?: string;
+  /** Instead of `loadedAtField`: a query (rendered SQL) whose one value is the latest load. */
+  loadedAtQuery?: string;
   /** Absent: its freshness is not checked. */
   freshness?: FreshnessRule;
   /** Where the table is declared. */

@@ -190,15 +190,24 @@ async function writeResults(s: Session, results: readonly Result[]): Promise<voi
       responses.map((r) => [r.npi, r.fetchedAt.toISOString(), r.status, r.body!]),
     );
   }
-  const row = "(?, ?, ?, ?, ?, ?, ?::TIMESTAMPTZ)";
-  await s.exec(
-    `INSERT OR REPLACE INTO wharf.npi_ledger (npi, state, attempts, retryable, last_error, http_status, updated_at) VALUES ${
-      results.map(() => row).join(", ")
-    }`,
+  // Every NPI asked for has its ledger row (written pending before any request): an UPDATE
+  // in place costs about half of INSERT OR REPLACE's delete and insert.
+  const row = "(?, ?, ?::INTEGER, ?::BOOLEAN, ?, ?::INTEGER, ?::TIMESTAMPTZ)";
+  const updated = await s.count(
+    `UPDATE wharf.npi_ledger AS l SET state = v.state, attempts = v.attempts, retryable = v.retryable,
+       last_error = v.last_error, http_status = v.http_status, updated_at = v.updated_at
+     FROM (VALUES ${results.map(() => row).join(", ")})
+       AS v(npi, state, attempts, retryable, last_error, http_status, updated_at)
+     WHERE l.npi = v.npi`,
     results.flatMap((
       r,
     ) => [r.npi, r.state, r.attempts, r.retryable, r.error, r.status, r.fetchedAt.toISOString()]),
   );
+  if (updated !== results.length) {
+    throw new WharfError(
+      `wharf.npi_ledger has ${updated} of the ${results.length} NPIs just answered: their rows were removed while enrich ran; run it again`,
+    );
+  }
 }
 
 /**

@@ -76,7 +76,7 @@ export function schemaErrors(kind: ArtifactKind, value: unknown): string[] {
 /** Reads `<target>/<kind>.json` and asserts it is valid; returns it. */
 export async function readValid(
   target: string,
-  kind: Exclude<ArtifactKind, "sources">,
+  kind: ArtifactKind,
   // deno-lint-ignore no-explicit-any
 ): Promise<any> {
   const file = join(target, `${kind}.json`);
@@ -88,7 +88,7 @@ export async function readValid(
 
 /** Asserts that every dbt artifact in `target` (those there are) is valid. */
 export async function assertArtifactsValid(target: string): Promise<void> {
-  for (const kind of ["manifest", "run_results", "catalog"] as const) {
+  for (const kind of ["manifest", "run_results", "catalog", "sources"] as const) {
     const there = await Deno.stat(join(target, `${kind}.json`)).then(() => true, () => false);
     if (there) await readValid(target, kind);
   }

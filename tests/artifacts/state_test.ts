@@ -1,15 +1,16 @@
 /**
  * State-aware runs through the real CLI on real DuckDB files, in the plain-SQL
  * and the dbt-layout jaffle shop: `--state` with state:modified, state:new and
- * `+`; `--defer`; result:error|fail and `wharf retry`; source_status:fresher;
+ * `+`; `--defer`; result:error|fail and `wharf retry`; source_status:fresher
+ * (a dbt project's in tests/dbt/source_freshness_state_test.ts);
  * `--fail-fast`; `--empty`.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { openWarehouse } from "../../src/engine/db/warehouse.ts";
-import { runCli, type TempProject } from "../helpers.ts";
+import { runCli, type TempProject, tempProject } from "../helpers.ts";
 import { jaffleProject } from "./projects.ts";
-import { readValid, schemaErrors } from "./dbt_schemas.ts";
+import { readValid } from "./dbt_schemas.ts";
 
 /** Runs the CLI on `p`; asserts the exit code. */
 async function cli(p: TempProject, code: number, ...args: string[]): Promise<string> {
@@ -248,58 +249,6 @@ Deno.test("result: without the state's run_results.json, and source_status:fresh
   assert.match(typo, /Unknown selector "state:modifed": use state:new, state:modified/);
 });
 
-Deno.test("source_status:fresher selects sources loaded since the state's freshness check", async () => {
-  await using p = await jaffleProject("dbt_jaffle_shop");
-  await p.write(
-    "transform/staging/sources.yml",
-    "version: 2\nsources:\n  - name: shop\n    schema: shop_raw\n    tables:\n      - name: raw_orders\n      - name: raw_customers\n",
-  );
-  await p.write(
-    "transform/marts/shop_orders.sql",
-    "select * from {{ source('shop', 'raw_orders') }}",
-  );
-  await p.write(
-    "transform/marts/shop_customers.sql",
-    "select * from {{ source('shop', 'raw_customers') }}",
-  );
-  await cli(p, 0, "ls");
-  const freshness = (orders: string, customers: string) => ({
-    metadata: {
-      dbt_schema_version: "https://schemas.getdbt.com/dbt/sources/v3.json",
-      generated_at: "2024-03-01T00:00:00Z",
-    },
-    results: [["raw_orders", orders], ["raw_customers", customers]].map(([t, at]) => ({
-      unique_id: `source.jaffle.shop.${t}`,
-      max_loaded_at: at,
-      snapshotted_at: "2024-03-01T00:00:00Z",
-      max_loaded_at_time_ago_in_s: 0,
-      status: "pass",
-      criteria: {
-        warn_after: { count: null, period: null },
-        error_after: { count: null, period: null },
-        filter: null,
-      },
-      adapter_response: {},
-      timing: [],
-      thread_id: "Thread-1",
-      execution_time: 0,
-    })),
-    elapsed_time: 0,
-  });
-  const state = join(p.root, "prod");
-  await Deno.mkdir(state);
-  await Deno.copyFile(join(p.root, "target/manifest.json"), join(state, "manifest.json"));
-  const before = freshness("2024-02-01T00:00:00Z", "2024-02-01T00:00:00Z");
-  const now = freshness("2024-02-02T00:00:00Z", "2024-02-01T00:00:00Z");
-  assert.deepEqual(schemaErrors("sources", before), []);
-  await Deno.writeTextFile(join(state, "sources.json"), JSON.stringify(before));
-  await Deno.writeTextFile(join(p.root, "target/sources.json"), JSON.stringify(now));
-  assert.deepEqual(await listed(p, state, "source_status:fresher+"), [
-    "shop_raw.raw_orders",
-    "main.shop_orders",
-  ]);
-});
-
 Deno.test("--fail-fast stops at the first failure; --empty builds every model with zero rows", async () => {
   for (const layout of ["dbt_jaffle_shop_plain", "dbt_jaffle_shop"] as const) {
     await using p = await jaffleProject(layout);
@@ -336,24 +285,34 @@ Deno.test("--fail-fast stops at the first failure; --empty builds every model wi
   }
 });
 
-Deno.test("source_status:fresher selects a plain-SQL project's raw tables loaded since the state", async () => {
-  await using p = await jaffleProject("dbt_jaffle_shop_plain");
-  await p.write("models/staging/stg_feed.sql", "select * from raw.orders_feed");
+Deno.test("source_status:fresher selects a plain-SQL project's raw tables landed since the state's source freshness", async () => {
+  await using p = await tempProject({
+    "wharf.config.ts":
+      'export default { sources: [{ name: "feed", pattern: /^feed_.*\\.csv$/ }] };\n',
+    "models/staging/sources.yml":
+      "sources:\n  - name: lake\n    schema: raw\n    freshness:\n      warn_after: { count: 1, period: day }\n    tables:\n      - name: feed\n",
+    "models/staging/stg_feed.sql": "select * from raw.feed",
+    "in/feed_1.csv": "id\n1\n",
+  });
+  await cli(p, 0, "land", join(p.root, "in"));
   await cli(p, 0, "ls");
-  const manifest = await readValid(join(p.root, "target"), "manifest");
-  const source = `source.${manifest.metadata.project_name}.raw.orders_feed`;
-  assert.ok(manifest.sources[source], Object.keys(manifest.sources).join(", "));
+  await cli(p, 0, "source", "freshness");
+  const sources = await readValid(join(p.root, "target"), "sources");
+  assert.equal(sources.results.length, 1);
+  assert.match(sources.results[0].unique_id, /^source\.\w+\.raw\.feed$/);
+  assert.equal(sources.results[0].status, "pass");
   const state = join(p.root, "prod");
   await Deno.mkdir(state);
-  await Deno.copyFile(join(p.root, "target/manifest.json"), join(state, "manifest.json"));
-  const at = (time: string) => ({ results: [{ unique_id: source, max_loaded_at: time }] });
-  await Deno.writeTextFile(join(state, "sources.json"), JSON.stringify(at("2024-02-01T00:00:00Z")));
-  const target = join(p.root, "target/sources.json");
-  await Deno.writeTextFile(target, JSON.stringify(at("2024-02-01T00:00:00Z")));
+  for (const f of ["manifest.json", "sources.json"]) {
+    await Deno.copyFile(join(p.root, "target", f), join(state, f));
+  }
   assert.deepEqual(await listed(p, state, "source_status:fresher+"), []);
-  await Deno.writeTextFile(target, JSON.stringify(at("2024-02-01T00:00:01Z")));
+  // A file landed since: the table's newest _landed_at is later than in the state.
+  await p.write("in/feed_2.csv", "id\n2\n");
+  await cli(p, 0, "land", join(p.root, "in"));
+  await cli(p, 0, "source", "freshness");
   assert.deepEqual(await listed(p, state, "source_status:fresher+"), [
-    "raw.orders_feed",
+    "raw.feed",
     "staging.stg_feed",
   ]);
 });

@@ -375,6 +375,6 @@ select 1 as id
   assert.equal(out.code, 2, out.stdout + out.stderr);
   assert.match(
     out.stderr,
-    /snapshots\/people\.sql: snapshot people: a snapshot has no contract \(contracts apply to models\): remove contract from its config\(\)/,
+    /snapshots\/people\.sql:2: Cannot render the SQL: config\(contract=…\): a snapshot has no contract \(its table has dbt's validity columns besides its SELECT's\): contracts apply to models/,
   );
 });

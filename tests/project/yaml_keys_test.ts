@@ -31,8 +31,7 @@ unit_tests:
     "models/seeds/s.csv": "a\n1\n",
     "models/seeds/seeds.yml": "seeds:\n  - name: s\n    config: { quote_columns: true }\n",
     "sql/tests/t.sql": "select 1 where false",
-    "sql/tests/t.yml":
-      "tests:\n  - name: t\n    config: { severity: warn, fail_calc: 'count(*)' }\n",
+    "sql/tests/t.yml": "tests:\n  - name: t\n    config: { severity: warn, meta: { owner: x } }\n",
   });
   const project = await loadProject(p.config);
   const messages = project.issues.map((i) => `${i.location.file}:${i.location.line}: ${i.message}`);
@@ -48,7 +47,7 @@ unit_tests:
     /staging\.yml:20: unit_tests\[0\]\.versions: "versions" \(model versions\) in unit test "t" is not supported by wharf: remove it/,
     /staging\.yml:16: models\[0\]\.columns\[0\]\.tests\[2\]: unknown test "not_nul" \(did you mean "not_null"\?\)/,
     /seeds\.yml:3: seeds\[0\]\.config\.quote_columns: "quote_columns" in a seed's config is not implemented/,
-    /t\.yml:3: tests\[0\]\.config\.fail_calc: "fail_calc" in a test's config is not implemented/,
+    /t\.yml:3: tests\[0\]\.config\.meta: "meta" in a test's config is not implemented/,
   ];
   for (const re of expected) {
     assert.ok(messages.some((m) => re.test(m)), `${re}\nnot in:\n${messages.join("\n")}`);

@@ -1,6 +1,7 @@
 /**
  * Test configs (`where`, `limit`, `severity`, `warn_if`, `error_if`,
- * `store_failures`, in a `config:` block or beside the test's arguments),
+ * `store_failures`, `store_failures_as`, `fail_calc`, `tags`, `enabled`,
+ * in a `config:` block or beside the test's arguments),
  * the same YAML keys in a plain-SQL project and a dbt project, run through
  * the CLI on a real DuckDB file.
  */
@@ -134,4 +135,48 @@ Deno.test("test configs in a dbt project: the same keys, and config() in a singu
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.deepEqual(outcomes(r.stdout), EXPECTED);
   assert.deepEqual(await tables(join(p.root, "shop.duckdb")), STORED);
+});
+
+Deno.test("fail_calc, store_failures_as, tags and enabled in a plain-SQL project", async () => {
+  await using p = await tempProject({
+    "models/staging/people.sql": PEOPLE,
+    "models/staging/people.yml": `models:
+  - name: people
+    columns:
+      - name: id
+        tests:
+          - unique:
+              config:
+                fail_calc: sum(n_records)
+                error_if: ">= 2"
+                store_failures_as: view
+                tags: [keys]
+          - not_null:
+              enabled: false
+      - name: email
+        tests:
+          - not_null:
+              config: { fail_calc: "count(distinct status)", store_failures_as: ephemeral }
+`,
+  });
+  const cli = (...args: string[]) => runCli(["--project", p.root, ...args]);
+  const r = await cli("build");
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  // id 2 twice: sum(n_records) = 2 fails error_if >= 2; the disabled not_null on id is not there.
+  assert.deepEqual(outcomes(r.stdout), {
+    not_null_people_email: "FAIL",
+    unique_people_id: "FAIL",
+  });
+  assert.match(r.stdout, /sum\(n_records\) = 2: see the view wharf_failures\.unique_people_id/);
+  // Three NULL emails, of statuses active and gone: count(distinct status) = 2.
+  assert.match(
+    r.stdout,
+    /count\(distinct status\) = 2: not stored \(store_failures_as: ephemeral\)/,
+  );
+  const db = join(p.root, "warehouse.duckdb");
+  assert.deepEqual(await tables(db), { unique_people_id: 1 });
+  const listed = await cli("--json", "ls", "--select", "tag:keys");
+  assert.deepEqual(JSON.parse(listed.stdout).map((n: { id: string }) => n.id), [
+    "test.unique_people_id",
+  ]);
 });

@@ -124,8 +124,8 @@ Deno.test("dbt project: a snapshot's bad config() is an error naming the file an
       "hard_deletes='remove'",
     ),
     "snapshots/tiers.sql": FILES["snapshots/tiers.sql"].replace(
-      "hard_deletes='new_record'",
-      "snapshot_meta_column_names={}",
+      "check_cols=['tier']",
+      "check_col=['tier']",
     ),
     "snapshots/two.sql":
       "{% snapshot a %}select 1 as id{% endsnapshot %}\n{% snapshot b %}select 1 as id{% endsnapshot %}\n",
@@ -137,7 +137,7 @@ Deno.test("dbt project: a snapshot's bad config() is an error naming the file an
   );
   assert.match(
     out.stderr,
-    /snapshots\/tiers\.sql:2: .*config\(snapshot_meta_column_names=…\): unknown config "snapshot_meta_column_names".*, and a snapshot's "unique_key", "strategy", "updated_at"/,
+    /snapshots\/tiers\.sql:2: .*config\(check_col=…\): unknown config "check_col" \(did you mean "check_cols"\?\): wharf reads .*"unique_key", "strategy", "updated_at"/,
   );
   assert.match(
     out.stderr,

@@ -469,7 +469,7 @@ Deno.test("dbt layout: an unknown input names the closest ref() or source()", as
     expect: {rows: []}
   - name: w
     model: stg_orders
-    overrides: {macros: {cents: "1"}}
+    overrides: {macros: {shop.cent: "1"}}
     given:
       - input: source('shop', 'orders')
         rows: []
@@ -493,7 +493,66 @@ Deno.test("dbt layout: an unknown input names the closest ref() or source()", as
   );
   assert.match(
     r.stderr,
-    /unit_tests\[3\]\.overrides: .*"cents" is a macro of the project, which wharf does not override in unit tests yet/,
+    /unit_tests\[3\]\.overrides: .*no macro "shop\.cent" the model can call \(did you mean "cents"\?\)/,
+  );
+});
+
+Deno.test("dbt layout: overrides.macros replaces the project's macros and dbt's, wherever they are called", async () => {
+  await using p = await tempProject({
+    ...DBT,
+    "macros/money.sql": `{% macro multiplier() %}100{% endmacro %}
+{% macro to_cents(column) %}({{ column }} * {{ multiplier() }})::integer{% endmacro %}
+{% macro since() %}{{ return("date '2024-01-01'") }}{% endmacro %}
+`,
+    "models/marts/cents.sql": `select id, {{ to_cents('amount') }} as cents,
+    {{ dbt.current_timestamp() }} > timestamp '2030-01-01' as late
+from {{ ref('stg_orders') }}
+where ordered_at >= {{ since() }}
+`,
+    "models/marts/marts.yml": `unit_tests:
+  - name: cents_as_written
+    model: cents
+    given:
+      - input: ref('stg_orders')
+        rows:
+          - {id: 1, amount: 2.5, ordered_at: 2024-02-01}
+          - {id: 2, amount: 1, ordered_at: 2023-12-01}
+    expect:
+      rows: [{id: 1, cents: 250, late: false}]
+  - name: cents_overridden
+    model: cents
+    overrides:
+      macros:
+        multiplier: 1000
+        since: "date '2023-01-01'"
+        current_timestamp: "timestamp '2031-01-01'"
+    given:
+      - input: ref('stg_orders')
+        rows:
+          - {id: 1, amount: 2.5, ordered_at: 2024-02-01}
+          - {id: 2, amount: 1, ordered_at: 2023-12-01}
+    expect:
+      rows:
+        - {id: 1, cents: 2500, late: true}
+        - {id: 2, cents: 1000, late: true}
+`,
+  });
+  const db = `${p.root}/shop.duckdb`;
+  await warehouseWith(
+    db,
+    "create schema landing; create table landing.orders (id integer, customer varchar, amount decimal(10, 2), status varchar, ordered_at date)",
+  );
+  const r = await runCli(["--project", p.root, "test", "--select", "cents"]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /PASS +test unit_test\.cents\.cents_as_written /);
+  assert.match(r.stdout, /PASS +test unit_test\.cents\.cents_overridden /);
+  // The model itself is built with the macros as written.
+  const built = await runCli(["--project", p.root, "build", "--select", "+cents"]);
+  assert.equal(built.code, 0, built.stdout + built.stderr);
+  const manifest = JSON.parse(await Deno.readTextFile(`${p.root}/target/manifest.json`));
+  assert.match(
+    manifest.nodes["model.shop.cents"].compiled_code,
+    /\(amount \* 100\)::integer as cents,\s+now\(\) > timestamp '2030-01-01'[^]*>= date '2024-01-01'/,
   );
 });
 

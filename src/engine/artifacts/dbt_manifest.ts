@@ -13,7 +13,8 @@ import { basename, extname, join, relative } from "node:path";
 import type { CompiledProject } from "../compile/compile_project.ts";
 import type { EngineConfig } from "../config.ts";
 import { quoteIdent, splitRelation } from "../db/sql.ts";
-import type { ColumnDoc, ProjectNode } from "../types.ts";
+import { isSnapshot } from "../materializations/index.ts";
+import type { ColumnDoc, ModelNode, ProjectNode } from "../types.ts";
 
 /** The dbt version whose artifacts wharf writes (manifest v12, run results v6, catalog v1). */
 export const DBT_VERSION = "1.9.0";
@@ -23,6 +24,7 @@ export const DBT_SCHEMAS = {
   manifest: "https://schemas.getdbt.com/dbt/manifest/v12.json",
   runResults: "https://schemas.getdbt.com/dbt/run-results/v6.json",
   catalog: "https://schemas.getdbt.com/dbt/catalog/v1.json",
+  sources: "https://schemas.getdbt.com/dbt/sources/v3.json",
 } as const;
 
 /** A node of the manifest, as JSON. */
@@ -91,33 +93,76 @@ export function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");
 }
 
-/** The name dbt gives a node: a model's file name (its relation may have another alias). */
+/**
+ * A node's `docs` as dbt writes it: its `docs:` config (`show: false` keeps
+ * it out of the docs site, not out of the manifest).
+ */
+function docsOf(n: ProjectNode): { show: boolean; node_color: string | null } {
+  const docs = "dbtConfig" in n
+    ? n.dbtConfig?.docs as { show?: boolean; node_color?: string } | undefined
+    : undefined;
+  return { show: docs?.show ?? true, node_color: docs?.node_color ?? null };
+}
+
+/**
+ * The name dbt gives a node: a model's file name (its relation may have
+ * another alias), a snapshot's own name (a `{% snapshot %}` block's, or a
+ * YAML entry's).
+ */
 function dbtName(n: ProjectNode): string {
-  if (n.kind === "model") return basename(n.path, ".sql");
+  if (n.kind === "model") {
+    if (n.fqn) return n.fqn[n.fqn.length - 1]!;
+    return n.path.endsWith(".sql") ? basename(n.path, ".sql") : n.name;
+  }
   if (n.kind === "seed") return basename(n.path, ".csv");
   return n.name;
 }
 
 /**
+ * The checksum of a model's enforced contract, as dbt keeps one (null
+ * without): its columns by name with their types and constraints, its
+ * materialization and its constraints. `state:modified.contract` compares it.
+ */
+function contractChecksum(n: ModelNode): string | null {
+  if (!n.contract) return null;
+  const columns = [...n.contract.columns].sort((a, b) => a.name.localeCompare(b.name));
+  const on = (column: string) =>
+    n.contract!.constraints.filter((c) => c.columns.length === 1 && c.columns[0] === column);
+  const state = columns.map((c) => `|${c.name}${c.dataType}${JSON.stringify(on(c.name))}`)
+    .join("");
+  return sha256(`${state}${n.config.materialized}${JSON.stringify(n.contract.constraints)}`);
+}
+
+/** dbt's resource type of a model node: `snapshot` for one of snapshots/, else `model`. */
+function modelType(n: ModelNode): "model" | "snapshot" {
+  return isSnapshot(n) ? "snapshot" : "model";
+}
+
+/**
  * The unique id of each node of the project, by wharf id: `model.<project>.<name>`,
- * `seed.…`, `test.…`, `source.<project>.<source>.<table>` (a plain project's
- * sources are named by their schema: `source.<project>.raw.<table>`). Two
- * models of one name in different layers of a plain project are told apart
- * by their layer: `model.<project>.<layer>.<name>`.
+ * `snapshot.…`, `seed.…`, `test.…`, `source.<project>.<source>.<table>` (a
+ * plain project's sources are named by their schema:
+ * `source.<project>.raw.<table>`). Two models (or snapshots) of one name in
+ * different layers of a plain project are told apart by their layer:
+ * `model.<project>.<layer>.<name>`.
  */
 export function uniqueIds(cp: CompiledProject): Map<string, string> {
   const pkg = packageName(cp.project.config);
   const out = new Map<string, string>();
   const names = new Map<string, number>();
+  const key = (n: ModelNode) => `${modelType(n)}.${dbtName(n)}`;
   for (const n of cp.graph.nodes.values()) {
-    if (n.kind === "model") names.set(dbtName(n), (names.get(dbtName(n)) ?? 0) + 1);
+    if (n.kind === "model") names.set(key(n), (names.get(key(n)) ?? 0) + 1);
   }
   const tables = new Map((cp.project.sourceTables ?? []).map((t) => [t.relation, t]));
   for (const n of cp.graph.nodes.values()) {
     switch (n.kind) {
       case "model": {
         const name = dbtName(n);
-        out.set(n.id, `model.${pkg}.${names.get(name)! > 1 ? `${n.layer}.` : ""}${name}`);
+        out.set(
+          n.id,
+          `${modelType(n)}.${pkg}.${names.get(key(n))! > 1 ? `${n.layer}.` : ""}${name}`,
+        );
         break;
       }
       case "seed":
@@ -278,11 +323,21 @@ export async function dbtManifest(
   const macros = macroEntries(cp, pkg);
   const dbtPaths = config.dbt?.paths;
   /** A node's path relative to the folder of its kind, and its fqn. */
-  const place = (path: string, kind: "model" | "seed" | "test"): [string, string[]] => {
+  const place = (
+    path: string,
+    kind: "model" | "seed" | "test" | "snapshot",
+  ): [string, string[]] => {
     const roots = kind === "model"
       ? dbtPaths?.models ?? [relative(config.root, config.paths.models)]
       : kind === "seed"
       ? dbtPaths?.seeds ?? [relative(config.root, config.paths.models)]
+      : kind === "snapshot"
+      // A properties file defining snapshots may be in any resource folder.
+      ? [
+        ...dbtPaths?.snapshots ?? [relative(config.root, config.paths.snapshots)],
+        ...dbtPaths?.models ?? [],
+        ...dbtPaths?.seeds ?? [],
+      ]
       : dbtPaths?.tests ?? [relative(config.root, config.paths.tests)];
     const root = roots.find((r) => path.startsWith(`${r}/`));
     const rel = root ? path.slice(root.length + 1) : path;
@@ -303,7 +358,7 @@ export async function dbtManifest(
       unique_id: uid(n.id),
       meta: {},
       group: null,
-      docs: { show: true, node_color: null },
+      docs: docsOf(n),
       patch_path: null,
       build_path: null,
       unrendered_config: {},
@@ -336,6 +391,53 @@ export async function dbtManifest(
     contract: { enforced: false, alias_types: true, checksum: null },
   });
 
+  /** A model's (or snapshot's) config as the manifest records it. */
+  const configOf = (n: ModelNode, materialized: string, uniqueKey: unknown) => ({
+    ...n.config.options,
+    enabled: n.config.enabled,
+    materialized,
+    tags: n.config.tags,
+    unique_key: uniqueKey,
+    meta: {},
+    docs: docsOf(n),
+  });
+  /**
+   * A snapshot as dbt records one: its fqn has its file's name (a `{% snapshot %}`
+   * file) or its YAML file's folders; one defined in YAML has `select * from`
+   * its relation as its code, and a path named after it beside its YAML file.
+   */
+  const snapshotEntry = async (n: ModelNode): Promise<ManifestEntry> => {
+    const raw = n.rawCode ?? await readText(config.root, n.path);
+    const [rel, fileFqn] = place(n.path, "snapshot");
+    const name = dbtName(n);
+    const inYaml = n.rawCode !== undefined;
+    const fqn = n.fqn ?? (inYaml ? [...fileFqn.slice(0, -1), name] : [...fileFqn, name]);
+    const compiled = cp.compiled.get(n.id);
+    return {
+      ...common(n),
+      name,
+      resource_type: "snapshot",
+      path: inYaml ? `${rel}/${name}.sql` : rel,
+      original_file_path: n.path,
+      fqn,
+      checksum: { name: "sha256", checksum: sha256(raw) },
+      config: configOf(
+        n,
+        "snapshot",
+        n.config.uniqueKey.length === 1 ? n.config.uniqueKey[0]! : n.config.uniqueKey,
+      ),
+      tags: n.config.tags,
+      description: n.description,
+      columns: columnsOf(n.columns),
+      relation_name: relationName(n.id),
+      raw_code: raw,
+      language: "sql",
+      ...refsAndSources(n.id),
+      depends_on: dependsOn(n.id, raw),
+      ...compiledFields(compiled?.kind === "model" ? compiled.select : n.sql),
+    };
+  };
+
   const nodes: Record<string, ManifestEntry> = {};
   const sources: Record<string, ManifestEntry> = {};
   const exposures: Record<string, ManifestEntry> = {};
@@ -344,6 +446,10 @@ export async function dbtManifest(
     const compiled = cp.compiled.get(id);
     switch (n.kind) {
       case "model": {
+        if (isSnapshot(n)) {
+          nodes[uid(id)] = await snapshotEntry(n);
+          break;
+        }
         const raw = await readText(config.root, n.path);
         const [path, fqn] = place(n.path, "model");
         const materialized = compiled?.kind === "model" && compiled.materialized !== "table"
@@ -357,15 +463,7 @@ export async function dbtManifest(
           original_file_path: n.path,
           fqn,
           checksum: { name: "sha256", checksum: sha256(raw) },
-          config: {
-            ...n.config.options,
-            enabled: n.config.enabled,
-            materialized,
-            tags: n.config.tags,
-            unique_key: n.config.uniqueKey.length ? n.config.uniqueKey : null,
-            meta: {},
-            docs: { show: true, node_color: null },
-          },
+          config: configOf(n, materialized, n.config.uniqueKey.length ? n.config.uniqueKey : null),
           tags: n.config.tags,
           description: n.description,
           columns: columnsOf(n.columns),
@@ -375,9 +473,22 @@ export async function dbtManifest(
           ...refsAndSources(id),
           depends_on: dependsOn(id, raw),
           ...compiledFields(compiled?.kind === "model" ? compiled.select : n.sql),
-          contract: { enforced: n.contract !== undefined, alias_types: true, checksum: null },
+          contract: {
+            enforced: n.contract !== undefined,
+            alias_types: true,
+            checksum: contractChecksum(n),
+          },
           access: "protected",
-          constraints: [],
+          constraints: (n.contract?.constraints ?? []).map((c) => ({
+            type: c.type,
+            name: c.name ?? null,
+            expression: c.expression ?? null,
+            warn_unenforced: true,
+            warn_unsupported: true,
+            to: null,
+            to_columns: [],
+            columns: c.columns,
+          })),
           version: null,
           latest_version: null,
           deprecation_date: null,
@@ -401,8 +512,10 @@ export async function dbtManifest(
             materialized: "seed",
             tags: n.tags,
             column_types: n.columnTypes,
+            delimiter: n.delimiter ?? ",",
+            quote_columns: (n.dbtConfig?.quote_columns as boolean | undefined) ?? null,
             meta: {},
-            docs: { show: true, node_color: null },
+            docs: docsOf(n),
           },
           tags: n.tags,
           description: n.description,
@@ -421,9 +534,10 @@ export async function dbtManifest(
           ? `{{ test_${testName(n.test.kind)}(**_dbt_generic_test_kwargs) }}`
           : await readText(config.root, n.path);
         const file = generic ? n.location.file : n.path;
-        const [path, fqn] = generic
+        const [path, placed] = generic
           ? [`${n.name}.sql`, [pkg, ...place(file, "model")[1].slice(1, -1), n.name]]
           : place(file, "test");
+        const fqn = n.fqn ?? placed;
         const code = compiled?.kind === "test" ? compiled.query : undefined;
         nodes[uid(id)] = {
           ...common(n),
@@ -440,12 +554,18 @@ export async function dbtManifest(
             enabled: true,
             materialized: "test",
             severity: n.severity.toUpperCase(),
-            tags: [],
+            tags: n.config?.tags ?? [],
             meta: {},
             schema: "wharf_failures",
-            store_failures: true,
+            store_failures: n.config?.storeFailures ?? true,
+            store_failures_as: n.config?.storeFailuresAs ?? null,
+            fail_calc: n.config?.failCalc ?? "count(*)",
+            warn_if: n.config?.warnIf ?? "!= 0",
+            error_if: n.config?.errorIf ?? "!= 0",
+            where: n.config?.where ?? null,
+            limit: n.config?.limit ?? null,
           },
-          tags: [],
+          tags: n.config?.tags ?? [],
           description: generic ? "" : n.description,
           columns: {},
           relation_name: null,

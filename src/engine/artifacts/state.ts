@@ -2,7 +2,8 @@
  * `--state DIR`: an earlier run's artifacts (a `target/` folder: manifest.json,
  * and run_results.json, sources.json when that run wrote them) compared with
  * the project as it is now, as dbt compares them: checksums of each node's
- * file, its config, its relation and the macros it calls.
+ * file, its config, its relation, the macros it calls, its enforced
+ * contract and its place in the project (fqn).
  *
  * @module
  */
@@ -73,6 +74,9 @@ export async function readState(dir: string): Promise<StateArtifacts> {
     throw new UsageError(`${join(abs, "run_results.json")} is not dbt's run results`);
   }
   const sources = await readJson(join(abs, "sources.json")) as FreshnessResults | undefined;
+  if (sources && !kind(sources).includes("/sources/")) {
+    throw new UsageError(`${join(abs, "sources.json")} is not dbt's source freshness results`);
+  }
   return { dir: abs, manifest, runResults, sources };
 }
 
@@ -85,6 +89,52 @@ function canonical(value: unknown): string {
         ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)))
         : v,
   );
+}
+
+/** A node's enforced contract as the manifest records it: its checksum and column types. */
+function contractOf(n: ManifestEntry): { enforced: boolean; checksum: unknown } {
+  const c = n.contract as { enforced?: boolean; checksum?: unknown } | undefined;
+  return { enforced: c?.enforced === true, checksum: c?.checksum ?? null };
+}
+
+/**
+ * Why the contract of `now` breaks the one of `then` (both manifest
+ * entries; `then` enforced), as dbt judges it: enforcement dropped, a
+ * column removed or given another type, a constraint removed. Undefined
+ * when it does not.
+ */
+function breakingChange(now: ManifestEntry, then: ManifestEntry): string | undefined {
+  if (!contractOf(now).enforced) return "its contract is no longer enforced";
+  type Column = { data_type?: string | null };
+  const before = (then.columns ?? {}) as Record<string, Column>;
+  const after = (now.columns ?? {}) as Record<string, Column>;
+  const lower = new Map(Object.entries(after).map(([k, v]) => [k.toLowerCase(), v]));
+  const reasons: string[] = [];
+  for (const [name, col] of Object.entries(before)) {
+    const found = lower.get(name.toLowerCase());
+    if (!found) reasons.push(`column "${name}" was removed`);
+    else if (
+      String(found.data_type ?? "").toLowerCase() !== String(col.data_type ?? "").toLowerCase()
+    ) {
+      reasons.push(
+        `column "${name}" changed type from ${col.data_type ?? "none"} to ${
+          found.data_type ?? "none"
+        }`,
+      );
+    }
+  }
+  const key = (c: unknown) => canonical(c);
+  const kept = new Set(((now.constraints ?? []) as unknown[]).map(key));
+  for (const c of (then.constraints ?? []) as { type: string; columns?: string[] }[]) {
+    if (!kept.has(key(c))) {
+      reasons.push(
+        `its ${c.type} constraint${
+          c.columns?.length ? ` on ${c.columns.join(", ")}` : ""
+        } was removed`,
+      );
+    }
+  }
+  return reasons.length ? reasons.join("; ") : undefined;
 }
 
 /** What changed in `now` since `then` (empty: nothing). */
@@ -106,6 +156,9 @@ function changes(
     current.macros[m]?.macro_sql !== state.macros[m]?.macro_sql
   );
   if (macroChanged || canonical(macros(now)) !== canonical(macros(then))) out.add("macros");
+  const [c, was] = [contractOf(now), contractOf(then)];
+  if ((c.enforced || was.enforced) && canonical(c) !== canonical(was)) out.add("contract");
+  if (canonical(now.fqn) !== canonical(then.fqn)) out.add("fqn");
   return out;
 }
 
@@ -122,6 +175,7 @@ export async function selectionState(
 ): Promise<SelectionState> {
   const byUnique = new Map([...uniqueIds(cp)].map(([id, u]) => [u, id]));
   const modified = new Map<string, Set<ModifiedPart>>();
+  const breaking = new Map<string, string>();
   const added = new Set<string>();
   for (const [u, node] of [...Object.entries(current.nodes), ...Object.entries(current.sources)]) {
     const id = byUnique.get(u);
@@ -133,6 +187,10 @@ export async function selectionState(
     }
     const parts = changes(node, then, current, state.manifest);
     if (parts.size) modified.set(id, parts);
+    const broken = parts.has("contract") && contractOf(then).enforced
+      ? breakingChange(node, then)
+      : undefined;
+    if (broken) breaking.set(id, broken);
   }
 
   let results: SelectionState["results"] =
@@ -157,15 +215,17 @@ export async function selectionState(
         .filter(Boolean).join(" and ")
     }, which is not there: check source freshness in both runs`;
   } else {
-    const before = new Map(state.sources.results.map((r) => [r.unique_id, r.max_loaded_at]));
+    // As dbt: newer than in the state, or new since; a runtime error in either run rules it out.
+    const before = new Map(state.sources.results.map((r) => [r.unique_id, r]));
     const loaded = new Set<string>();
     for (const r of now.results) {
       const id = byUnique.get(r.unique_id);
       if (!id || !r.max_loaded_at || r.status === "runtime error") continue;
       const was = before.get(r.unique_id);
-      if (!was || Date.parse(r.max_loaded_at) > Date.parse(was)) loaded.add(id);
+      if (was && (!was.max_loaded_at || was.status === "runtime error")) continue;
+      if (!was || Date.parse(r.max_loaded_at) > Date.parse(was.max_loaded_at!)) loaded.add(id);
     }
     fresher = loaded;
   }
-  return { dir: state.dir, modified, added, results, fresher };
+  return { dir: state.dir, modified, breaking, added, results, fresher };
 }

@@ -9,7 +9,6 @@ import type { EngineConfig } from "../config.ts";
 import { CompileError, formatLocation, type ProjectIssue } from "../errors.ts";
 import { buildGraph, type Graph } from "../graph/build_graph.ts";
 import { type NamedSelector, readSelectors } from "../graph/read_selectors.ts";
-import { loadDbtProject } from "../dbt/load_dbt_project.ts";
 import { loadProject, type LoadProjectOptions } from "../project/load_project.ts";
 import type { Project } from "../types.ts";
 import { type CompiledNode, compileNode } from "./compile.ts";
@@ -45,6 +44,21 @@ export interface CompileProjectOptions extends LoadProjectOptions {
 }
 
 /**
+ * The project's `selectors.yml`: a dbt project's rendered as dbt renders it
+ * (its Jinja module loads only for a dbt project).
+ */
+export async function readProjectSelectors(
+  config: EngineConfig,
+): Promise<{ selectors: NamedSelector[]; issues: ProjectIssue[] }> {
+  const render = config.dbt
+    ? (await import(
+      new URL("../dbt/yaml_jinja.ts", import.meta.url).href
+    ) as typeof import("../dbt/yaml_jinja.ts")).selectorRenderer(config)
+    : undefined;
+  return await readSelectors(config.root, { render });
+}
+
+/**
  * Loads, resolves and compiles the project at `config.root`.
  *
  * @throws {CompileError} listing every problem found, when there is any.
@@ -55,11 +69,16 @@ export async function compileProject(
   options: CompileProjectOptions = {},
 ): Promise<CompiledProject> {
   // A dbt project (dbt_project.yml at its root) is read by its own loader into the same Project.
-  const project = await (config.dbt ? loadDbtProject : loadProject)(config, options);
+  // Its modules (Jinja included) load only for a dbt project, not at every start.
+  const project = config.dbt
+    ? await (await import(
+      new URL("../dbt/load_dbt_project.ts", import.meta.url).href
+    ) as typeof import("../dbt/load_dbt_project.ts")).loadDbtProject(config, options)
+    : await loadProject(config, options);
   const { graph, issues, missing } = buildGraph(project, options.sources, {
     catalogs: options.catalogs,
   });
-  const { selectors, issues: selectorIssues } = await readSelectors(config.root);
+  const { selectors, issues: selectorIssues } = await readProjectSelectors(config);
   const found = [
     ...project.issues,
     ...selectorIssues,
@@ -150,7 +169,9 @@ function isEphemeral(n: CompiledNode | undefined): boolean {
  * The executable plan for the selected ids: nodes of the kinds `kind` runs
  * (ephemeral models are inlined, so they are left out and their parents
  * waited for instead). In `build`, a model also waits for the error-severity
- * tests of its parents, so a failed test stops what is built on bad data.
+ * tests of its parents, so a failed test stops what is built on bad data:
+ * as in dbt, a test of several relations (`relationships`) for the nodes
+ * that read all of them (those below the most downstream one).
  */
 export function planFor(
   cp: CompiledProject,
@@ -173,14 +194,14 @@ export function planFor(
     }
     return out;
   };
-  const descendants = (id: string): Set<string> => {
+  const ancestors = (id: string): Set<string> => {
     const out = new Set<string>();
     const stack = [id];
     while (stack.length) {
-      for (const c of graph.children.get(stack.pop()!) ?? []) {
-        if (!out.has(c)) {
-          out.add(c);
-          stack.push(c);
+      for (const p of graph.parents.get(stack.pop()!) ?? []) {
+        if (!out.has(p)) {
+          out.add(p);
+          stack.push(p);
         }
       }
     }
@@ -191,20 +212,24 @@ export function planFor(
     // A unit test runs on given rows: it waits for its model's parents (to type its
     // inputs), not for the model, which waits for it instead (as dbt's build does).
     const unit = n.kind === "test" ? n.unit?.model : undefined;
-    const ps = realParents(unit ?? n.id).filter((p) => inPlan.has(p));
+    const all = realParents(unit ?? n.id);
+    const ps = all.filter((p) => inPlan.has(p));
     if (n.kind === "model") {
       ps.push(
         ...nodes.filter((t) => t.kind === "test" && t.unit?.model === n.id).map((t) => t.id),
       );
     }
     if (kind === "build" && n.kind !== "test") {
-      for (const p of [...ps]) {
-        const below = descendants(p);
+      // As in dbt: it waits for an error test of any of its parents (in the plan, the
+      // parent built or not: `wharf retry` reruns a failed test without the model it
+      // tests) when it reads, directly or not, every relation that test reads.
+      const above = ancestors(n.id);
+      for (const p of all) {
         for (const t of graph.children.get(p) ?? []) {
           const test = cp.compiled.get(t);
           if (
             test?.kind === "test" && test.severity === "error" && inPlan.has(t) &&
-            (graph.parents.get(t) ?? []).every((tp) => !below.has(tp))
+            (graph.parents.get(t) ?? []).every((tp) => above.has(tp))
           ) ps.push(t);
         }
       }
@@ -222,15 +247,16 @@ function runFile(n: CompiledNode): string {
 }
 
 /**
- * Writes each node's compiled SELECT to `target/compiled/` and the
- * statements that run to `target/run/`.
- *
- * @returns node id to the run file's path relative to the project root.
+ * The files that show what each node runs: its statements under
+ * `target/run/` and, for a model, its compiled SELECT under
+ * `target/compiled/` (`files`: path to text; write them with
+ * {@linkcode writeFiles}), and each node's run file relative to the project
+ * root (`paths`: node id to path).
  */
-export async function writeCompiled(
+export function compiledFiles(
   cp: CompiledProject,
   nodes: readonly CompiledNode[],
-): Promise<Map<string, string>> {
+): { paths: Map<string, string>; files: Map<string, string> } {
   const { target } = cp.project.config.paths;
   const root = cp.project.config.root;
   const paths = new Map<string, string>();
@@ -245,8 +271,12 @@ export async function writeCompiled(
     }
     paths.set(n.id, relative(root, file));
   }
+  return { paths, files };
+}
+
+/** Writes each file of `files` (path to text), making the folders they need. */
+export async function writeFiles(files: ReadonlyMap<string, string>): Promise<void> {
   const dirs = new Set([...files.keys()].map((f) => dirname(f)));
   await Promise.all([...dirs].map((d) => Deno.mkdir(d, { recursive: true })));
   await Promise.all([...files].map(([f, text]) => Deno.writeTextFile(f, text)));
-  return paths;
 }

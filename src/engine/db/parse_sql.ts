@@ -11,6 +11,7 @@
  */
 import { DuckDBInstance } from "@duckdb/node-api";
 import { quoteLiteral } from "./sql.ts";
+import type { Session } from "./warehouse.ts";
 
 /** What DuckDB's parser made of one SQL text; positions are string indexes. */
 export type ParseResult =
@@ -117,7 +118,8 @@ function toResult(raw: string, text: string): ParseResult {
 
 /**
  * Parses each SQL text with DuckDB's parser and returns its AST as plain
- * JSON, or the parser's error with the string index it points at.
+ * JSON, or the parser's error with the string index it points at. With a
+ * `session` (an open warehouse) it parses there; without, in a DuckDB of its own.
  *
  * @example
  * ```ts
@@ -129,22 +131,41 @@ function toResult(raw: string, text: string): ParseResult {
  * assert.ok(bad && !bad.ok && /syntax error/.test(bad.message));
  * ```
  */
-export async function parseSql(texts: readonly string[]): Promise<ParseResult[]> {
+export async function parseSql(
+  texts: readonly string[],
+  session?: Pick<Session, "query">,
+): Promise<ParseResult[]> {
+  // An open warehouse parses too: creating a DuckDB instance for it costs 15-40 ms.
+  if (session) {
+    return await parseBatches(
+      texts,
+      async (sql) => Object.values((await session.query(sql))[0] ?? {}),
+    );
+  }
   const instance = await DuckDBInstance.create(":memory:");
   const connection = await instance.connect();
   try {
-    const results: ParseResult[] = [];
-    // One query per batch: DuckDB's per-statement cost dominates otherwise.
-    for (let start = 0; start < texts.length; start += 100) {
-      const batch = texts.slice(start, start + 100);
-      const columns = batch.map((t, i) => `json_serialize_sql(${quoteLiteral(t)}) AS c${i}`);
-      const reader = await connection.runAndReadAll(`SELECT ${columns.join(", ")}`);
-      const row = reader.getRows()[0] ?? [];
-      for (let i = 0; i < batch.length; i++) results.push(toResult(String(row[i]), batch[i]!));
-    }
-    return results;
+    return await parseBatches(
+      texts,
+      async (sql) => (await connection.runAndReadAll(sql)).getRows()[0] ?? [],
+    );
   } finally {
     connection.closeSync();
     instance.closeSync();
   }
+}
+
+async function parseBatches(
+  texts: readonly string[],
+  firstRow: (sql: string) => Promise<readonly unknown[]>,
+): Promise<ParseResult[]> {
+  const results: ParseResult[] = [];
+  // One query per batch: DuckDB's per-statement cost dominates otherwise.
+  for (let start = 0; start < texts.length; start += 100) {
+    const batch = texts.slice(start, start + 100);
+    const columns = batch.map((t, i) => `json_serialize_sql(${quoteLiteral(t)}) AS c${i}`);
+    const row = await firstRow(`SELECT ${columns.join(", ")}`);
+    for (let i = 0; i < batch.length; i++) results.push(toResult(String(row[i]), batch[i]!));
+  }
+  return results;
 }

@@ -1,8 +1,9 @@
 /**
- * The `models:` and `seeds:` trees of `dbt_project.yml`: configs (`+key`,
- * or a known key without `+`, as dbt allows) at the project's level and per
- * folder (or per file), the most specific winning. A folder of the tree
- * that holds no model (a typo) is an error naming it.
+ * The `models:`, `seeds:`, `snapshots:` and `data_tests:` (or `tests:`)
+ * trees of `dbt_project.yml`: configs (`+key`, or a known key without `+`,
+ * as dbt allows) at the project's level and per folder (or per file), the
+ * most specific winning. A folder of the tree that holds no node (a typo)
+ * is an error naming it.
  *
  * @module
  */
@@ -15,41 +16,79 @@ import {
   readNodeConfig,
 } from "./node_config.ts";
 
+/** How a tree reads the configs of its levels. */
+export interface TreeReader<C> {
+  /** The resource it configures, as messages name it (`model`, `test`). */
+  resource: string;
+  /** True when `key`, written without `+`, is a config rather than a folder. */
+  isConfig(key: string, value: unknown): boolean;
+  /** Reads one level's configs (keys without `+`), reporting each problem at its key. */
+  read(
+    raw: Record<string, unknown>,
+    report: (key: string, message: string, unsupported?: boolean) => void,
+  ): C;
+}
+
+/** The reader of a `models:` or `seeds:` tree. */
+function nodeReader(resource: ConfigResource): TreeReader<NodeConfig> {
+  return {
+    resource,
+    isConfig: (k, v) =>
+      isConfigKey(k, resource) &&
+      (!isRecord(v) || k === "docs" || k === "meta" || k === "column_types" ||
+        k === "snapshot_meta_column_names"),
+    read: (raw, report) => readNodeConfig(raw, resource, report),
+  };
+}
+
 /** A read config tree. */
-export interface ConfigTree {
+export interface ConfigTree<C = NodeConfig> {
   /** The configs that apply to a node of `fqn` (`[project, ...folders, name]`), general first. */
-  configsFor(fqn: readonly string[]): NodeConfig[];
+  configsFor(fqn: readonly string[]): C[];
   /** Checks that every path of the tree names nodes: reports those that name none. */
   checkPaths(fqns: readonly (readonly string[])[]): void;
 }
 
-interface Level {
-  config: NodeConfig;
-  children: Map<string, { level: Level; path: YamlPath }>;
+interface Level<C> {
+  config: C;
+  children: Map<string, { level: Level<C>; path: YamlPath }>;
 }
 
 /**
- * Reads the tree at `key` (`models` or `seeds`) of `file` (dbt_project.yml),
+ * Reads the tree at `key` (`models`, `seeds` or `snapshots`) of `file` (dbt_project.yml),
  * reporting problems to the file.
  */
 export function readConfigTree(
   file: YamlFile,
-  key: "models" | "seeds",
+  key: "models" | "seeds" | "snapshots",
   project: string,
   resource: ConfigResource,
   packages: readonly string[] = [],
 ): ConfigTree {
-  const readLevel = (value: Record<string, unknown>, path: YamlPath): Level => {
+  return readTree(file, key, project, nodeReader(resource), packages);
+}
+
+/**
+ * Reads the tree at `key` of `file` (dbt_project.yml) with `reader`,
+ * reporting problems to the file.
+ */
+export function readTree<C>(
+  file: YamlFile,
+  key: string,
+  project: string,
+  reader: TreeReader<C>,
+  packages: readonly string[] = [],
+): ConfigTree<C> {
+  const resource = reader.resource;
+  const readLevel = (value: Record<string, unknown>, path: YamlPath): Level<C> => {
     const configs: Record<string, unknown> = {};
-    const children = new Map<string, { level: Level; path: YamlPath }>();
+    const children = new Map<string, { level: Level<C>; path: YamlPath }>();
     for (const [k, v] of Object.entries(value)) {
       if (k.startsWith("+")) {
         configs[k.slice(1)] = v;
         continue;
       }
-      const bareConfig = isConfigKey(k, resource) &&
-        (!isRecord(v) || k === "docs" || k === "meta" || k === "column_types");
-      if (bareConfig) {
+      if (reader.isConfig(k, v)) {
         configs[k] = v;
         continue;
       }
@@ -63,14 +102,14 @@ export function readConfigTree(
       }
       children.set(k, { level: readLevel(v, [...path, k]), path: [...path, k] });
     }
-    const config = readNodeConfig(configs, resource, (ck, message, unsupported) => {
+    const config = reader.read(configs, (ck, message, unsupported) => {
       const written = ck in value ? ck : `+${ck.split(".")[0]}`;
       file.report([...path, written], message, { unsupported });
     });
     return { config, children };
   };
   const data = isRecord(file.data) ? file.data[key] : undefined;
-  const root = isRecord(data) ? readLevel(data, [key]) : { config: {}, children: new Map() };
+  const root = readLevel(isRecord(data) ? data : {}, [key]);
   for (const [name, child] of root.children) {
     if (name !== project && !packages.includes(name)) {
       file.report(
@@ -86,7 +125,7 @@ export function readConfigTree(
   return {
     configsFor(fqn) {
       const out = [root.config];
-      let level: Level | undefined = root;
+      let level: Level<C> | undefined = root;
       for (const part of fqn) {
         level = level.children.get(part)?.level;
         if (!level) break;
@@ -95,7 +134,7 @@ export function readConfigTree(
       return out;
     },
     checkPaths(fqns) {
-      const walk = (level: Level, prefix: string[]) => {
+      const walk = (level: Level<C>, prefix: string[]) => {
         for (const [name, child] of level.children) {
           const path = [...prefix, name];
           if (prefix.length === 0 && name !== project && !packages.includes(name)) continue;

@@ -10,7 +10,7 @@ import { resolve } from "node:path";
 import type { DbtConfig, EngineConfig } from "../config.ts";
 import { ConfigError } from "../errors.ts";
 import { readDbtProject } from "./dbt_project.ts";
-import { type ProfileOptions, readProfile } from "./profiles.ts";
+import type { ProfileOptions } from "./profiles.ts";
 
 /** Engine settings a dbt project decides (set in dbt's files, not in wharf.config.ts). */
 const DECIDED_BY_DBT = ["name", "warehouse", "threads", "vars", "onRunStart", "onRunEnd"] as const;
@@ -71,6 +71,10 @@ export async function applyDbtProject(
       { location: { file: "wharf.config.ts" } },
     );
   }
+  // Loaded only for a dbt project: profiles.yml is rendered with Jinja (minijinja's WebAssembly).
+  const { readProfile } = await import(
+    new URL("./profiles.ts", import.meta.url).href
+  ) as typeof import("./profiles.ts");
   const target = await readProfile(config.root, project.profile, project.name, options);
   const vars: Record<string, string> = {};
   for (const [k, v] of Object.entries(project.vars)) {

@@ -1,7 +1,8 @@
 /**
  * What every dbt template sees besides its node: `target`, `var`,
  * `env_var`, `log`, `exceptions`, `modules.datetime`, `run_started_at`,
- * `invocation_id`, `adapter.quote`, `tojson`/`fromjson`, `flags`. Functions
+ * `invocation_id`, `adapter.quote`, `tojson`/`fromjson`, `flags`, the hook
+ * helpers `before_begin`/`after_commit`/`in_transaction`. Functions
  * never throw (see `dbt_jinja.ts`): they report to the render.
  *
  * @module
@@ -227,5 +228,9 @@ export function commonContext(
       }
     },
     is_incremental: () => false,
+    // dbt's hook helpers: `pre_hook=before_begin("…")` runs outside the build's transaction.
+    before_begin: (sql: unknown) => ({ sql: String(sql), transaction: false }),
+    after_commit: (sql: unknown) => ({ sql: String(sql), transaction: false }),
+    in_transaction: (sql: unknown) => ({ sql: String(sql), transaction: true }),
   };
 }

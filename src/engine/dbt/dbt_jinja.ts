@@ -113,6 +113,22 @@ export function macroDefinitions(file: MacroFile): MacroDefinition[] {
   return out;
 }
 
+/**
+ * `text` with the body of its macro `name` (`{% macro name(…) %}…{% endmacro %}`)
+ * replaced by `{{ return(<global>) }}`, its signature and its lines kept;
+ * undefined when `text` defines no macro `name`.
+ */
+function returning(text: string, name: string, global: string): string | undefined {
+  const open = new RegExp(`\\{%[-+]?\\s*macro\\s+${name}\\s*\\(`).exec(text);
+  if (!open) return undefined;
+  const tagEnd = text.indexOf("%}", open.index) + 2;
+  const end = /\{%[-+]?\s*endmacro\s*[-+]?%\}/.exec(text.slice(tagEnd));
+  if (tagEnd < 2 || !end) return undefined;
+  const body = text.slice(tagEnd, tagEnd + end.index);
+  const lines = "\n".repeat(body.split("\n").length - 1);
+  return `${text.slice(0, tagEnd)}{{ return(${global}) }}${lines}${text.slice(tagEnd + end.index)}`;
+}
+
 /** Converts what minijinja hands a function (Maps for mappings) into plain values. */
 export function plain(value: unknown): unknown {
   if (value instanceof Map) {
@@ -151,6 +167,12 @@ export class DbtJinja {
   readonly #moduleLines: { path: string; line: number }[] = [];
   readonly #returns = new Map<number, unknown>();
   #problems: { message: string; at?: RegExp }[] = [];
+  /** What the environment was made from, to make it again with macros overridden. */
+  readonly #made: {
+    files: readonly MacroFile[];
+    packages: readonly string[];
+    builtin: string;
+  };
 
   /** Macro files that cannot be read (their macros are left out), with why. */
   readonly issues: { path: string; line?: number; message: string }[] = [];
@@ -166,13 +188,17 @@ export class DbtJinja {
     files: readonly MacroFile[],
     dispatch: readonly { macroNamespace: string; searchOrder: string[] }[] = [],
     packages: readonly string[] = [],
+    builtin: string = DBT_MACROS,
+    globals: Readonly<Record<string, unknown>> = {},
   ) {
     this.#project = project;
     this.#dispatchOrders = dispatch;
+    this.#made = { files, packages, builtin };
     files = files.map((f) => ({ ...f, text: testsAsMacros(f.text) }));
+    for (const [name, value] of Object.entries(globals)) this.#env.addGlobal(name, value);
     this.#env.enablePyCompat();
     this.#env.undefinedBehavior = "lenient";
-    const builtin = [...DBT_MACROS.matchAll(/macro\s+__dbt__(\w+)\s*\(/g)].map((m) => m[1]!);
+    const builtinNames = [...builtin.matchAll(/macro\s+__dbt__(\w+)\s*\(/g)].map((m) => m[1]!);
     const definitions = files.flatMap(macroDefinitions);
     const seen = new Map<string, MacroDefinition>();
     this.#macros = [];
@@ -192,9 +218,9 @@ export class DbtJinja {
     }
     this.#names = {
       project: new Set(this.#macros.filter((d) => d.package === undefined).map((d) => d.name)),
-      direct: new Set(builtin.filter((n) => !n.startsWith("duckdb__"))),
+      direct: new Set(builtinNames.filter((n) => !n.startsWith("duckdb__"))),
       dispatched: new Set(
-        builtin.filter((n) => n.startsWith("duckdb__")).map((n) => n.slice("duckdb__".length)),
+        builtinNames.filter((n) => n.startsWith("duckdb__")).map((n) => n.slice("duckdb__".length)),
       ),
     };
     let module = "";
@@ -203,7 +229,7 @@ export class DbtJinja {
       lines.forEach((_, i) => this.#moduleLines.push({ path, line: i + 1 }));
       module += `${text}\n`;
     };
-    add("(dbt's macros)", DBT_MACROS);
+    add("(dbt's macros)", builtin);
     for (const name of [project, ...packages]) this.#packages.set(name, new Map());
     const index = () => {
       for (const m of this.#packages.values()) m.clear();
@@ -237,7 +263,7 @@ export class DbtJinja {
       }
       add(file.path, text);
     }
-    const all = [...builtin.map((n) => `__dbt__${n}`), ...this.#macros.map((d) => d.key)];
+    const all = [...builtinNames.map((n) => `__dbt__${n}`), ...this.#macros.map((d) => d.key)];
     module += `{% set __wharf_macros = {${
       all.map((n) => `${JSON.stringify(n)}: ${n}`).join(", ")
     }} %}`;
@@ -311,6 +337,56 @@ export class DbtJinja {
   /** True when the project defines a macro called `name`. */
   hasMacro(name: string): boolean {
     return this.#names.project.has(name);
+  }
+
+  /**
+   * This environment made again with each macro of `values` returning its
+   * value instead of running its body, wherever it is called from (the
+   * model or another macro), as a unit test's `overrides.macros` makes
+   * them: `name` is the project's macro or dbt's (`current_timestamp`),
+   * `package.name` a package's.
+   *
+   * @returns the environment, or the names that are no macro.
+   */
+  withMacroOverrides(
+    values: Readonly<Record<string, unknown>>,
+  ): { jinja: DbtJinja } | { unknown: string[] } {
+    let builtin = this.#made.builtin;
+    const files = this.#made.files.map((f) => ({ ...f }));
+    const globals: Record<string, unknown> = {};
+    const unknown: string[] = [];
+    Object.entries(values).forEach(([written, value], i) => {
+      const global = `__wharf_override_${i}`;
+      globals[global] = value;
+      const dot = written.indexOf(".");
+      const pkg = dot < 0 ? undefined : written.slice(0, dot);
+      const name = dot < 0 ? written : written.slice(dot + 1);
+      let found = false;
+      if (pkg === undefined || pkg === "dbt") {
+        for (const macro of [name, `duckdb__${name}`, `default__${name}`]) {
+          const replaced = returning(builtin, `__dbt__${macro}`, global);
+          if (replaced !== undefined) [builtin, found] = [replaced, true];
+        }
+      }
+      const owner = pkg === this.#project ? undefined : pkg;
+      for (const f of files) {
+        if (f.package !== owner || pkg === "dbt") continue;
+        const replaced = returning(f.text, name, global);
+        if (replaced !== undefined) [f.text, found] = [replaced, true];
+      }
+      if (!found) unknown.push(written);
+    });
+    if (unknown.length) return { unknown };
+    return {
+      jinja: new DbtJinja(
+        this.#project,
+        files,
+        this.#dispatchOrders,
+        this.#made.packages,
+        builtin,
+        globals,
+      ),
+    };
   }
 
   /**

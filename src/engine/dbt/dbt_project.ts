@@ -1,6 +1,6 @@
 /**
  * Reads `dbt_project.yml`: the project's name, profile, folders and
- * variables, and its `models:`/`seeds:` config trees (validated later,
+ * variables, and its `models:`/`seeds:`/`snapshots:`/`data_tests:` config trees (validated later,
  * against the files found). A key of dbt's that wharf does not run yet is
  * an error naming it, never ignored.
  *
@@ -57,9 +57,6 @@ const UNUSED_KEYS = ["version", "clean-targets", "require-dbt-version"];
 
 /** dbt keys wharf does not run yet, with what they are. */
 const NOT_YET: Record<string, string> = {
-  snapshots: "snapshot configs",
-  tests: "test configs",
-  data_tests: "test configs",
   sources: "source configs",
   "unit_tests": "unit test configs",
   quoting: "quoting configs",
@@ -83,6 +80,9 @@ const KNOWN = [
   "vars",
   "models",
   "seeds",
+  "snapshots",
+  "data_tests",
+  "tests",
   "on-run-start",
   "on-run-end",
   "dispatch",
@@ -202,6 +202,24 @@ function readKeys(file: YamlFile, data: Record<string, unknown>, out: DbtProject
         if (value === null) continue;
         if (!isRecord(value)) file.report([key], "expected a mapping of configs and folders");
         else out[key] = value;
+        continue;
+      case "snapshots":
+        // Read with the snapshots it configures (config_tree.ts).
+        if (value !== null && !isRecord(value)) {
+          file.report([key], "expected a mapping of configs and folders");
+        }
+        continue;
+      case "data_tests":
+      case "tests":
+        // Read with the tests it configures (test_tree.ts).
+        if (value !== null && !isRecord(value)) {
+          file.report([key], "expected a mapping of configs and folders");
+        } else if (key === "tests" && "data_tests" in data) {
+          file.report(
+            [key],
+            '"tests" and "data_tests" are the same tree (dbt renamed it data_tests): keep one',
+          );
+        }
         continue;
       case "version":
         continue;

@@ -20,6 +20,7 @@ import { basename, extname, join, relative } from "node:path";
 import type { DbtConfig, EngineConfig } from "../config.ts";
 import type { ProjectIssue } from "../errors.ts";
 import { parseSql } from "../db/parse_sql.ts";
+import { splitRelation } from "../db/sql.ts";
 import { listFiles } from "../project/discover_files.ts";
 import type { LoadProjectOptions } from "../project/load_project.ts";
 import type {
@@ -34,7 +35,7 @@ import {
   resolveUnitTests,
 } from "../project/read_unit_tests.ts";
 import { extractRelations, trimSql } from "../project/relations.ts";
-import { type RenderHook, renderSql } from "../project/render.ts";
+import { type RenderedSql, type RenderHook, renderSql } from "../project/render.ts";
 import type { DeclaredTest } from "../project/read_yaml.ts";
 import { closest } from "../suggest.ts";
 import { incremental } from "../materializations/incremental.ts";
@@ -47,39 +48,48 @@ import type {
   ModelNode,
   Project,
   SeedNode,
-  Severity,
   UnitTestNode,
 } from "../types.ts";
 import { materialization } from "../materializations/index.ts";
 import { YamlFile } from "../yaml/yaml_file.ts";
 import { isRecord } from "../yaml/yaml_schema.ts";
-import { type ConfigTree, readConfigTree } from "./config_tree.ts";
+import { type ConfigTree, readConfigTree, readTree } from "./config_tree.ts";
 import { commonContext, type RunContext } from "./dbt_context.ts";
 import { DbtJinja, type MacroFile, plain, RenderProblem, splitArgs } from "./dbt_jinja.ts";
 import { DBT_PROJECT_FILE } from "./dbt_project.ts";
 import { describer, type DocsBlock, readDocsBlocks } from "./docs_blocks.ts";
 import { missingPackage, readPackages } from "./packages.ts";
-import { mergeNodeConfigs, type NodeConfig, readNodeConfig } from "./node_config.ts";
+import { type Hook, mergeNodeConfigs, type NodeConfig, readNodeConfig } from "./node_config.ts";
 import { findMaterialization } from "../materializations/index.ts";
 import { settleContract, type SettledContract } from "../project/read_contract.ts";
 import { parseDependency, readExposures } from "../project/read_exposures.ts";
 import type { NodeHooks } from "../types.ts";
-import { type NodeProperties, readProperties, type SourceTable } from "./properties.ts";
+import {
+  type NodeProperties,
+  readProperties,
+  type SnapshotProperties,
+  type SourceTable,
+} from "./properties.ts";
+import { seedColumns } from "./seed_columns.ts";
+import { settleTest, TEST_TREE, type TestSettings } from "./test_tree.ts";
 
 /** Schemas a dbt model may not build in: wharf's own and DuckDB's catalogs. */
 const RESERVED = ["raw", "wharf", "wharf_failures", "information_schema", "pg_catalog"];
 
-/** A model, seed or snapshot file of the project. */
+/** A model, seed or snapshot of the project (its file, or the YAML entry of a snapshot defined there). */
 interface NodeFile {
   kind: "model" | "seed" | "snapshot";
   path: string;
   /** The name `ref()` uses: the file's name, lower-cased. */
   name: string;
-  /** `[project, ...folders, name]`, what config paths match. */
+  /**
+   * `[project, ...folders, name]`, what config paths match (a `{% snapshot %}`
+   * file's has its file's name before the snapshot's, as dbt's has).
+   */
   fqn: string[];
   /** The package it comes from; undefined for the project's own. */
   package?: string;
-  props?: NodeProperties;
+  props?: NodeProperties | SnapshotProperties;
   config: NodeConfig;
   /** Set once named: `schema.alias` (lower-cased) and its SQL. */
   id?: string;
@@ -88,8 +98,16 @@ interface NodeFile {
   sql?: string;
   /** False when its first render failed (it is left out; its problem is reported). */
   ok: boolean;
-  /** A snapshot's own config (`unique_key`, `strategy`, …, `schema`, `target_schema`), merged. */
-  snapshot?: Record<string, unknown>;
+  /**
+   * A snapshot defined in YAML (dbt 1.9): its `relation:` as written
+   * (`ref('x')`, `source('a', 'b')`) and the line of its YAML file.
+   */
+  yaml?: { relation: string; line: number };
+}
+
+/** The SQL a snapshot defined in YAML renders: `select *` from its relation, as dbt writes it. */
+function yamlSnapshotSql(relation: string): string {
+  return `select * from {{ ${relation} }}`;
 }
 
 function quote(name: string): string {
@@ -104,15 +122,17 @@ function escapeRe(s: string): string {
  * The SQL of an incremental model whose `is_incremental()` changes what it
  * renders: both renders, each taken when `wharf_is_incremental()` says so
  * (false on the first build and on `--full-refresh`, true on later runs),
- * so the choice is made when the model builds, as dbt makes it.
+ * so the choice is made when the model builds, as dbt makes it. The first
+ * render is marked (`firstBuild`): a first build runs it alone, since the
+ * later one may read the model's own relation, which does not exist yet.
  */
 function bothRuns(
   full: { text: string; sourceLines: number[] },
   later: { text: string; sourceLines: number[] },
-): { text: string; sourceLines: number[] } {
+): RenderedSql & { sourceLines: number[] } {
+  const opening = "SELECT * FROM (\n";
   const text = [
-    "SELECT * FROM (",
-    full.text,
+    `${opening}${full.text}`,
     ") WHERE NOT wharf_is_incremental()",
     "UNION ALL BY NAME",
     "SELECT * FROM (",
@@ -133,6 +153,7 @@ function bothRuns(
       ...later.sourceLines,
       lastLater,
     ],
+    firstBuild: { start: opening.length, end: opening.length + full.text.length },
   };
 }
 
@@ -206,6 +227,8 @@ async function discover(root: string, unit: Unit, issues: ProjectIssue[]) {
     /** `.md` files: their docs blocks. */
     docs: [] as string[],
     snapshots: [] as NodeFile[],
+    /** Each properties file's folders under the resource folder it is in (a YAML snapshot's fqn). */
+    propertyFolders: new Map<string, string[]>(),
   };
   const walk = async (
     folders: readonly string[],
@@ -214,8 +237,10 @@ async function discover(root: string, unit: Unit, issues: ProjectIssue[]) {
     for (const folder of folders) {
       for (const file of await listFiles(join(unit.dir, folder))) {
         const parts = relative(join(unit.dir, folder), file).split(/[\\/]/);
-        if (extname(file) === ".yml" || extname(file) === ".yaml") out.properties.push(rel(file));
-        else if (extname(file).toLowerCase() === ".md") {
+        if (extname(file) === ".yml" || extname(file) === ".yaml") {
+          out.properties.push(rel(file));
+          out.propertyFolders.set(rel(file), parts.slice(0, -1));
+        } else if (extname(file).toLowerCase() === ".md") {
           if (!unit.docsPaths && !out.docs.includes(rel(file))) out.docs.push(rel(file));
         } else await each(file, parts);
       }
@@ -288,8 +313,7 @@ async function discover(root: string, unit: Unit, issues: ProjectIssue[]) {
       ...nodeFile("model", file, parts),
       kind: "snapshot",
       name: blocks[0]!.toLowerCase(),
-      fqn: [unit.name, ...parts.slice(0, -1), blocks[0]!],
-      snapshot: {},
+      fqn: [unit.name, ...parts.slice(0, -1), basename(file, extname(file)), blocks[0]!],
     });
   });
   await walk(unit.package === undefined ? dbt.paths.analyses : [], (file) => {
@@ -320,18 +344,27 @@ function snapshotBody(text: string): string {
   );
 }
 
-/** The keys of a snapshot's `config(...)` that the snapshot materialization reads. */
-function snapshotSettings(raw: Record<string, unknown>): Record<string, unknown> {
-  const own = ["unique_key", ...materialization("snapshot").configKeys];
-  const out = Object.fromEntries(Object.entries(raw).filter(([k]) => own.includes(k)));
-  if (raw.materialized === "snapshot") out.materialized = raw.materialized;
-  return out;
+/**
+ * The name node `n`'s templates render under: its file's, or for a snapshot
+ * defined in YAML one that does not end in `.yml` (minijinja would escape
+ * what a YAML template writes).
+ */
+function renderName(n: NodeFile): string {
+  return n.yaml ? `${n.path} (snapshot ${n.name})` : n.path;
+}
+
+/** Where a problem of node `n` as a whole is: its file, or its YAML entry's line. */
+function placeOf(n: NodeFile): { file: string; line?: number } {
+  return n.yaml ? { file: n.path, line: n.yaml.line } : { file: n.path };
 }
 
 /** A snapshot's model config from its settings, each problem added to `issues` at its file. */
 function snapshotConfig(n: NodeFile, issues: ProjectIssue[]): ModelConfig {
-  const { unique_key: key, materialized: _m, ...options } = n.snapshot!;
-  const problem = (message: string) => issues.push({ message, location: { file: n.path } });
+  // A key set to null (`target_schema: null`) is unset, as in dbt.
+  const options = Object.fromEntries(
+    Object.entries(n.config.snapshot ?? {}).filter(([, v]) => v !== null),
+  );
+  const problem = (message: string) => issues.push({ message, location: placeOf(n) });
   const snapshot = materialization("snapshot");
   const parsed = snapshot.config.safeParse(options);
   if (!parsed.success) {
@@ -339,17 +372,9 @@ function snapshotConfig(n: NodeFile, issues: ProjectIssue[]): ModelConfig {
       problem(`config(${i.path.join(".")}=…) of snapshot ${n.name}: ${i.message}`);
     }
   }
-  const uniqueKey = typeof key === "string"
-    ? [key]
-    : Array.isArray(key) && key.every((k) => typeof k === "string")
-    ? key as string[]
-    : [];
-  if (key !== undefined && uniqueKey.length === 0) {
-    problem(`config(unique_key=…) of snapshot ${n.name}: expected a column name or a list of them`);
-  }
   const config: ModelConfig = {
     materialized: "snapshot",
-    uniqueKey,
+    uniqueKey: n.config.unique_key ?? [],
     tags: n.config.tags ?? [],
     enabled: true,
     options: parsed.success ? options : {},
@@ -483,35 +508,113 @@ export async function loadDbtProject(
     unitTests: unitProps.flatMap((p) => p.unitTests),
     exposures: unitProps.flatMap((p) => p.exposures),
   };
+  // Snapshots of `snapshots:` entries with a relation (dbt 1.9): nodes of their own.
+  found.forEach((f, i) => {
+    const unit = units[i]!;
+    for (const [name, entry] of unitProps[i]!.snapshots) {
+      if (!entry.relation) continue;
+      const sql = f.snapshots.find((n) => n.name === name);
+      if (sql) {
+        entry.file.report(
+          [...entry.path, "relation"],
+          `snapshot "${name}" is also a {% snapshot %} block of ${sql.path}: remove one of them`,
+        );
+        continue;
+      }
+      if (!parseDependency(entry.relation.written)) {
+        entry.file.report(
+          entry.relation.path,
+          `expected ref('model') or source('source', 'table'), got ${
+            JSON.stringify(entry.relation.written)
+          }`,
+        );
+        continue;
+      }
+      f.snapshots.push({
+        kind: "snapshot",
+        path: entry.file.path,
+        name,
+        fqn: [unit.name, ...(f.propertyFolders.get(entry.file.path) ?? []), name],
+        ...(unit.package === undefined ? {} : { package: unit.package }),
+        config: {},
+        ok: true,
+        yaml: {
+          relation: entry.relation.written,
+          line: entry.file.locate(entry.relation.path).line ?? 1,
+        },
+      });
+      files.snapshots.push(f.snapshots[f.snapshots.length - 1]!);
+    }
+  });
   const projectFile = new YamlFile(
     DBT_PROJECT_FILE,
     await Deno.readTextFile(join(root, DBT_PROJECT_FILE)),
   );
-  const modelTree = readConfigTree(projectFile, "models", dbt.project, "model", packageNames);
-  const seedTree = readConfigTree(projectFile, "seeds", dbt.project, "seed", packageNames);
-  modelTree.checkPaths(files.models.map((m) => m.fqn));
-  seedTree.checkPaths(files.seeds.map((s) => s.fqn));
+  const kinds = [
+    ["models", "model"],
+    ["seeds", "seed"],
+    ["snapshots", "snapshot"],
+  ] as const;
+  type Trees = Record<NodeFile["kind"], ConfigTree>;
+  /** The config trees of a dbt_project.yml, each checked against the nodes they configure. */
+  const readTrees = (file: YamlFile, name: string, pkg?: string): Trees => {
+    const trees = {} as Trees;
+    for (const [key, kind] of kinds) {
+      trees[kind] = readConfigTree(file, key, name, kind, pkg === undefined ? packageNames : []);
+      // The project's trees may configure its packages' nodes too (under their names).
+      const nodes: NodeFile[] = files[key].filter((n) => pkg === undefined || n.package === pkg);
+      trees[kind].checkPaths(nodes.map((n) => n.fqn));
+    }
+    return trees;
+  };
+  const projectTrees = readTrees(projectFile, dbt.project);
   const packageFiles: YamlFile[] = [];
   /** Each package's own config trees, under the project's. */
-  const packageTrees = new Map<string, { models: ConfigTree; seeds: ConfigTree }>();
+  const packageTrees = new Map<string, Trees>();
+  /** The tests' tree: `data_tests:`, or its older name `tests:`. */
+  const testsKey = (f: YamlFile) =>
+    isRecord(f.data) && "data_tests" in f.data ? "data_tests" : "tests";
+  const testTree = readTree(
+    projectFile,
+    testsKey(projectFile),
+    dbt.project,
+    TEST_TREE,
+    packageNames,
+  );
+  /** Each package's own tests' tree, under the project's. */
+  const packageTestTrees = new Map<string, ConfigTree<TestSettings>>();
   for (const p of packages) {
     const file = new YamlFile(
       `${p.rel}/${DBT_PROJECT_FILE}`,
       await Deno.readTextFile(join(p.dir, DBT_PROJECT_FILE)),
     );
     packageFiles.push(file);
-    const trees = {
-      models: readConfigTree(file, "models", p.name, "model"),
-      seeds: readConfigTree(file, "seeds", p.name, "seed"),
-    };
-    trees.models.checkPaths(files.models.filter((m) => m.package === p.name).map((m) => m.fqn));
-    trees.seeds.checkPaths(files.seeds.filter((m) => m.package === p.name).map((m) => m.fqn));
-    packageTrees.set(p.name, trees);
+    packageTrees.set(p.name, readTrees(file, p.name, p.name));
+    packageTestTrees.set(p.name, readTree(file, testsKey(file), p.name, TEST_TREE));
   }
+  /** The unit (project or package) of a package name (undefined: the project). */
+  const unitOf = (pkg: string | undefined): Unit => units.find((u) => u.package === pkg)!;
+  /** A file's path under its unit's folder (`models/staging/x.yml`, also in a package). */
+  const withinUnit = (path: string, pkg: string | undefined): string => {
+    const dir = relative(root, unitOf(pkg).dir).split(/[\\/]/).join("/");
+    return dir === "" ? path : path.slice(dir.length + 1);
+  };
+  /** Every test's fqn, for the tests' trees to check their folders against. */
+  const testFqns: string[][] = [];
+  /** The tests' tree configs of a test of `pkg` whose fqn is `fqn`: its package's, then the project's. */
+  const testTreeSettings = (fqn: string[], pkg: string | undefined): TestSettings[] => {
+    testFqns.push(fqn);
+    return [
+      ...(pkg === undefined ? [] : packageTestTrees.get(pkg)?.configsFor(fqn) ?? []),
+      ...testTree.configsFor(fqn),
+    ];
+  };
   const treeConfigs = (n: NodeFile): NodeConfig[] => {
     const own = n.package === undefined ? undefined : packageTrees.get(n.package);
-    const [tree, pkgTree] = n.kind === "model" ? [modelTree, own?.models] : [seedTree, own?.seeds];
-    return [...(pkgTree?.configsFor(n.fqn) ?? []), ...tree.configsFor(n.fqn)];
+    return [
+      ...(own?.[n.kind].configsFor(n.fqn) ?? []),
+      ...projectTrees[n.kind].configsFor(n.fqn),
+    ];
   };
 
   // Names: one namespace for models, seeds and snapshots per package, as ref() has.
@@ -524,7 +627,7 @@ export async function loadDbtProject(
         message: `"${n.name}" names two ${
           first.kind === n.kind ? `${n.kind}s` : "nodes"
         } (also ${first.path}): ref() needs one name per model and seed; rename one`,
-        location: { file: n.path },
+        location: placeOf(n),
       });
       n.ok = false;
       continue;
@@ -549,21 +652,29 @@ export async function loadDbtProject(
       (all.length > 1 ? all : all[0]);
   };
   found.forEach((f, i) => {
-    const nodes = { model: f.models, seed: f.seeds };
+    const nodes = { model: f.models, seed: f.seeds, snapshot: f.snapshots };
     const entries = unitProps[i]!;
     for (
-      const [kind, map] of [["model", entries.models], ["seed", entries.seeds]] as const
+      const [kind, map] of [
+        ["model", entries.models],
+        ["seed", entries.seeds],
+        ["snapshot", entries.snapshots],
+      ] as const
     ) {
       for (const [name, entry] of map) {
         const node = nodes[kind].find((n) => n.name === name);
         if (node) node.props = entry;
-        else {
+        else if (!("relation" in entry && entry.relation)) {
           const guess = closest(name, nodes[kind].map((n) => n.name));
           entry.file.report(
             [...entry.path, "name"],
             `no ${kind} "${name}" in the ${
               units[i]!.package ? `package ${units[i]!.name}` : "project"
-            }${guess ? ` (did you mean "${guess}"?)` : ""}`,
+            }${guess ? ` (did you mean "${guess}"?)` : ""}${
+              kind === "snapshot"
+                ? `: define it here with relation: ref('<model>') or source('<source>', '<table>'), or in a {% snapshot ${name} %} block`
+                : ""
+            }`,
           );
         }
       }
@@ -714,24 +825,11 @@ export async function loadDbtProject(
           recorded.configs.push({ meta: raw });
           return "";
         }
-        const own = self?.snapshot ? snapshotSettings(raw) : {};
-        if (self?.snapshot) Object.assign(self.snapshot, own);
         recorded.configs.push(
           readNodeConfig(
-            Object.fromEntries(Object.entries(raw).filter(([k]) => !(k in own))),
-            "model",
-            (key, message) =>
-              jinja.problem(
-                `config(${key}=…): ${message}${
-                  self?.snapshot && message.startsWith("unknown config")
-                    ? `, and a snapshot's ${
-                      ["unique_key", ...materialization("snapshot").configKeys].map((k) => `"${k}"`)
-                        .join(", ")
-                    }`
-                    : ""
-                }`,
-                /config\s*\(/,
-              ),
+            raw,
+            node.kind === "snapshot" ? "snapshot" : "model",
+            (key, message) => jinja.problem(`config(${key}=…): ${message}`, /config\s*\(/),
           ),
         );
         return "";
@@ -772,22 +870,28 @@ export async function loadDbtProject(
   await Promise.all(
     [
       ...files.models,
-      ...files.snapshots,
+      ...files.snapshots.filter((n) => !n.yaml),
       ...files.tests.map((path) => ({ path })),
       ...files.analyses.map((path) => ({ path })),
     ].map(async (n) => {
       const text = await Deno.readTextFile(join(root, n.path));
-      texts.set(n.path, "snapshot" in n ? snapshotBody(text) : text);
+      texts.set(n.path, "kind" in n && n.kind === "snapshot" ? snapshotBody(text) : text);
     }),
   );
+  /** The SQL (Jinja) a node renders: its file's, or a YAML snapshot's `select *`. */
+  const textOf = (n: NodeFile) => n.yaml ? yamlSnapshotSql(n.yaml.relation) : texts.get(n.path)!;
   for (const m of [...files.models, ...files.snapshots]) {
     if (!m.ok) continue;
-    m.config = mergeNodeConfigs([...(m.snapshot ? [] : treeConfigs(m)), m.props?.config ?? {}]);
+    m.config = mergeNodeConfigs([
+      ...(m.kind === "snapshot" ? [{ materialized: "snapshot" }] : []),
+      ...treeConfigs(m),
+      m.props?.config ?? {},
+    ]);
     const recorded = { configs: [] as NodeConfig[], relations: [] as string[] };
     try {
       jinja.render(
-        m.path,
-        texts.get(m.path)!,
+        renderName(m),
+        textOf(m),
         nodeContext({ ...m, file: m }, 1, recorded),
         m.package,
       );
@@ -797,7 +901,7 @@ export async function loadDbtProject(
       m.ok = false;
       issues.push({
         message: `Cannot render the SQL: ${err.message}`,
-        location: { file: m.path, line: err.line },
+        location: m.yaml ? placeOf(m) : { file: m.path, line: err.line },
       });
     }
   }
@@ -841,18 +945,19 @@ export async function loadDbtProject(
   for (const n of [...files.models, ...files.seeds, ...files.snapshots]) {
     if (!n.ok || n.config.enabled === false) continue;
     try {
-      // A snapshot's target_schema is its schema as written (dbt's older key); its schema is custom.
-      const targetSchema = n.snapshot?.target_schema;
-      n.schema = typeof targetSchema === "string"
+      // A snapshot's target_schema is its schema as written (dbt's older key, which wins);
+      // its schema is a custom one, as a model's is.
+      const targetSchema = n.config.snapshot?.target_schema;
+      n.schema = typeof targetSchema === "string" && targetSchema !== ""
         ? targetSchema
-        : generated("generate_schema_name", (n.snapshot?.schema as string) ?? n.config.schema, n);
+        : generated("generate_schema_name", n.config.schema, n);
       n.alias = generated("generate_alias_name", n.config.alias, n);
     } catch (err) {
       if (!(err instanceof RenderProblem)) throw err;
       n.ok = false;
       issues.push({
         message: `Cannot name the relation of ${n.name}: ${err.message}`,
-        location: { file: n.path },
+        location: placeOf(n),
       });
       continue;
     }
@@ -862,7 +967,7 @@ export async function loadDbtProject(
         message: `The relation of ${n.name} has an empty ${
           n.schema ? "alias" : "schema"
         }: check generate_schema_name and generate_alias_name`,
-        location: { file: n.path },
+        location: placeOf(n),
       });
       continue;
     }
@@ -872,7 +977,7 @@ export async function loadDbtProject(
       issues.push({
         message:
           `${n.name} would build in schema "${n.schema}", which wharf keeps for itself: set another +schema`,
-        location: { file: n.path },
+        location: placeOf(n),
       });
       continue;
     }
@@ -882,7 +987,7 @@ export async function loadDbtProject(
       issues.push({
         message:
           `${n.name} and ${first.name} (${first.path}) both build ${id}: give one another alias or schema`,
-        location: { file: n.path },
+        location: placeOf(n),
       });
       continue;
     }
@@ -892,24 +997,22 @@ export async function loadDbtProject(
   }
 
   // Second pass: the SQL, through the render hook.
-  const byPath = new Map<string, NodeFile>(
-    [...files.models, ...files.snapshots].map((m) => [m.path, m]),
-  );
   const testRecords = new Map<string, { configs: NodeConfig[]; relations: string[] }>();
   const modelRecords = new Map<string, string[]>();
   const hook: RenderHook = (path, text, context) => {
-    const file = byPath.get(path);
+    const file = context.kind === "model" ? relations.get(context.id) : undefined;
     const recorded = { configs: [] as NodeConfig[], relations: [] as string[] };
     if (file) modelRecords.set(file.id!, recorded.relations);
     else testRecords.set(path, recorded);
     const name = file?.name ?? basename(path, extname(path)).toLowerCase();
     const node = { kind: context.kind, name, path, file, fqn: file?.fqn };
     const pkg = file?.package ?? testPackage.get(path);
-    const body = file?.snapshot ? snapshotBody(text) : text;
-    const full = jinja.render(path, body, nodeContext({ ...node, package: pkg }, 2, recorded), pkg);
+    const body = file?.kind === "snapshot" && !file.yaml ? snapshotBody(text) : text;
+    const as = file ? renderName(file) : path;
+    const full = jinja.render(as, body, nodeContext({ ...node, package: pkg }, 2, recorded), pkg);
     if (file?.config.materialized !== "incremental") return full;
     const later = jinja.render(
-      path,
+      as,
       body,
       nodeContext({ ...node, package: pkg }, 2, recorded, true),
       pkg,
@@ -921,11 +1024,16 @@ export async function loadDbtProject(
   );
   const { rendered, issues: renderIssues } = await renderSql(
     [
-      ...models.map((m) => ({ path: m.path, kind: "model" as const, id: m.id! })),
+      ...models.map((m) => ({
+        path: m.path,
+        kind: "model" as const,
+        id: m.id!,
+        ...(m.yaml ? { text: yamlSnapshotSql(m.yaml.relation), line: m.yaml.line } : {}),
+      })),
       ...files.tests.map((path) => ({
         path,
         kind: "test" as const,
-        id: `test.${basename(path, ".sql")}`,
+        id: `test.${basename(path, ".sql").toLowerCase()}`,
       })),
     ],
     hook,
@@ -956,7 +1064,7 @@ export async function loadDbtProject(
     const render = (sql: string) => {
       try {
         return jinja.render(
-          n.path,
+          renderName(n),
           sql,
           nodeContext({ ...n, file: n }, 2, { configs: [], relations: [] }),
         ).text;
@@ -969,9 +1077,19 @@ export async function loadDbtProject(
         return "";
       }
     };
-    const pre = (n.config.pre_hook ?? []).map(render).filter((h) => h.trim() !== "");
-    const post = (n.config.post_hook ?? []).map(render).filter((h) => h.trim() !== "");
-    return pre.length || post.length ? { pre, post } : undefined;
+    /** The hooks of `list` that run in the build's transaction (or not), rendered. */
+    const rendered = (list: readonly Hook[] | undefined, inside: boolean) =>
+      (list ?? []).filter((h) => h.transaction === inside).map((h) => render(h.sql))
+        .filter((h) => h.trim() !== "");
+    const hooks: NodeHooks = {
+      pre: rendered(n.config.pre_hook, true),
+      post: rendered(n.config.post_hook, true),
+    };
+    const beforeBegin = rendered(n.config.pre_hook, false);
+    const afterCommit = rendered(n.config.post_hook, false);
+    if (beforeBegin.length) hooks.beforeBegin = beforeBegin;
+    if (afterCommit.length) hooks.afterCommit = afterCommit;
+    return Object.values(hooks).some((l) => l.length) ? hooks : undefined;
   };
   const withHooks = (n: NodeFile): { hooks?: NodeHooks } => {
     // As in dbt, an ephemeral model is not built, so hooks set for a whole folder skip it.
@@ -984,17 +1102,8 @@ export async function loadDbtProject(
     const materialization = findMaterialization(m.config.materialized ?? "view");
     if (!materialization) continue;
     const enforced = m.config.contract?.enforced ?? false;
-    if (m.snapshot) {
-      // A snapshot's table has dbt's validity columns besides its SELECT's: it has no contract.
-      if (m.config.contract) {
-        issues.push({
-          message:
-            `snapshot ${m.name}: a snapshot has no contract (contracts apply to models): remove contract from its config()`,
-          location: { file: m.path },
-        });
-      }
-      continue;
-    }
+    // A snapshot's config reads no contract (its table has dbt's validity columns besides its SELECT's).
+    if (m.kind === "snapshot") continue;
     if (!m.props) {
       if (enforced) {
         issues.push({
@@ -1020,7 +1129,7 @@ export async function loadDbtProject(
   }
 
   const configured: ConfiguredProject = {
-    models: models.filter((m) => rendered.has(m.path)).map((m): ConfiguredModel => ({
+    models: models.filter((m) => rendered.has(m.id!)).map((m): ConfiguredModel => ({
       kind: "model",
       id: m.id!,
       layer: m.schema!.toLowerCase(),
@@ -1029,7 +1138,8 @@ export async function loadDbtProject(
       path: m.path,
       description: m.props?.description ?? "",
       columns: m.props?.columns ?? [],
-      config: m.snapshot ? snapshotConfig(m, issues) : {
+      ...(m.yaml ? { rawCode: yamlSnapshotSql(m.yaml.relation) } : {}),
+      config: m.kind === "snapshot" ? snapshotConfig(m, issues) : {
         materialized: m.config.materialized ?? "view",
         uniqueKey: m.config.unique_key ?? [],
         tags: m.config.tags ?? [],
@@ -1042,7 +1152,9 @@ export async function loadDbtProject(
     })),
     seeds: [],
     genericTests: [],
-    singularTests: files.tests.filter((p) => rendered.has(p)).map((path): ConfiguredTest => {
+    singularTests: files.tests.filter((p) =>
+      rendered.has(`test.${basename(p, ".sql").toLowerCase()}`)
+    ).flatMap((path): ConfiguredTest[] => {
       const name = basename(path, ".sql").toLowerCase();
       const entry = props.tests.get(name);
       const recorded = mergeNodeConfigs(testRecords.get(path)?.configs ?? []);
@@ -1063,33 +1175,61 @@ export async function loadDbtProject(
           location: { file: path },
         });
       }
-      const config = { ...entry?.config, ...sql.config };
-      return {
+      // dbt's fqn of a singular test: its package, its folders under the test path, its name.
+      const pkg = testPackage.get(path);
+      const under = withinUnit(path, pkg);
+      const testPath = unitOf(pkg).paths.tests.find((t) => under.startsWith(`${t}/`));
+      const folders = (testPath ? under.slice(testPath.length + 1) : under).split("/").slice(0, -1);
+      const fqn = [unitOf(pkg).name, ...folders, basename(path, extname(path))];
+      // A tree's "where" applies to generic tests only, as in dbt.
+      const tree = testTreeSettings(fqn, pkg).map((l) => {
+        const { where: _where, ...config } = l.config ?? {};
+        return { ...l, config };
+      });
+      const { severity, config } = settleTest([...tree, entry ?? {}, sql]);
+      if (config?.enabled === false) return [];
+      return [{
         id: `test.${name}`,
         name,
         path,
         description: entry?.description ?? "",
-        severity: sql.severity ?? entry?.severity ?? "error",
-        ...(Object.keys(config).length ? { config } : {}),
-      };
+        severity,
+        ...(config ? { config } : {}),
+        fqn,
+      }];
     }),
     entries: new Map(),
     issues: [],
   };
-  const seeds: SeedNode[] = files.seeds.filter((s) => s.ok && s.id).map((s) => ({
-    kind: "seed",
-    id: s.id!,
-    name: s.alias!.toLowerCase(),
-    ...(s.package === undefined ? {} : { package: s.package }),
-    path: s.path,
-    description: s.props?.description ?? "",
-    columns: s.props?.columns ?? [],
-    columnTypes: s.config.column_types ?? {},
-    tags: s.config.tags ?? [],
-    ...withHooks(s),
-    fqn: s.fqn,
-    dbtConfig: s.config as Record<string, unknown>,
-  }));
+  const seeds: SeedNode[] = [];
+  for (const s of files.seeds.filter((s) => s.ok && s.id)) {
+    // Its columns as dbt-duckdb names them, read from the header with its delimiter.
+    const columns = await seedColumns(await Deno.readTextFile(join(root, s.path)), {
+      delimiter: s.config.delimiter ?? ",",
+      quoteColumns: s.config.quote_columns ?? true,
+      parse: options.parse ?? parseSql,
+    });
+    if ("problem" in columns) {
+      issues.push({ message: `seed ${s.name}: ${columns.problem}`, location: { file: s.path } });
+      continue;
+    }
+    seeds.push({
+      kind: "seed",
+      id: s.id!,
+      name: s.alias!.toLowerCase(),
+      ...(s.package === undefined ? {} : { package: s.package }),
+      path: s.path,
+      description: s.props?.description ?? "",
+      columns: s.props?.columns ?? [],
+      columnTypes: s.config.column_types ?? {},
+      ...(s.config.delimiter === undefined ? {} : { delimiter: s.config.delimiter }),
+      columnNames: columns.names,
+      tags: s.config.tags ?? [],
+      ...withHooks(s),
+      fqn: s.fqn,
+      dbtConfig: s.config as Record<string, unknown>,
+    });
+  }
   const parsed = await parseNodes(configured, rendered, options.parse ?? parseSql);
   for (const m of parsed.models) {
     const file = relations.get(m.id)!;
@@ -1114,7 +1254,8 @@ export async function loadDbtProject(
     render: (model, test) => {
       const file = relations.get(model.id)!;
       const context = nodeContext({ ...file, file }, 2, { configs: [], relations: [] });
-      return jinja.render(file.path, texts.get(file.path)!, overridden(context, test, jinja));
+      const how = overridden(context, test, jinja);
+      return how.jinja.render(file.path, texts.get(file.path)!, how.context, file.package);
     },
     parse: options.parse ?? parseSql,
   });
@@ -1139,7 +1280,10 @@ export async function loadDbtProject(
    * argument rendered as dbt renders it), the relations it reads marked
    * in its SQL. Undefined (reported) when it cannot render.
    */
-  const renderCustom = (t: DeclaredTest, file: YamlFile): DeclaredTest | undefined => {
+  const renderCustom = (
+    t: DeclaredTest,
+    file: YamlFile,
+  ): DeclaredTest & { macro: TestSettings } | undefined => {
     const args = t.test.args as { test: string; arguments: Record<string, unknown> };
     const found = jinja.customTest(args.test, fileUnit.get(file))!;
     const values: Record<string, unknown> = { __wharf_model: MODEL_MARK };
@@ -1193,13 +1337,19 @@ export async function loadDbtProject(
       if (text) sql = sql.replaceAll(text, readMark(i));
     });
     const own = testConfigSchema.safeParse(mergeNodeConfigs(recorded.configs).meta ?? {});
-    const fromMacro = toTestConfig(own.success ? own.data : undefined);
-    const config = { ...fromMacro.config, ...t.config };
+    if (!own.success) {
+      for (const i of own.error.issues) {
+        file.report(
+          t.path,
+          `the test "${args.test}" calls config(${i.path.join(".")}=…): ${i.message}`,
+        );
+      }
+      return undefined;
+    }
     return {
+      ...t,
       test: { ...t.test, args: { test: args.test, sql, reads }, reads },
-      severity: t.severity === "error" ? fromMacro.severity ?? "error" : t.severity,
-      ...(Object.keys(config).length ? { config } : {}),
-      path: t.path,
+      macro: toTestConfig(own.data),
     };
   };
   const addTests = (
@@ -1227,15 +1377,25 @@ export async function loadDbtProject(
       let name = base;
       for (let n = 2; used.has(name); n++) name = `${base}_${n}`;
       used.add(name);
+      // dbt's fqn of a generic test: its package, the folders of its properties file under the first, its name.
+      const pkg = fileUnit.get(file);
+      const fqn = [unitOf(pkg).name, ...withinUnit(file.path, pkg).split("/").slice(1, -1), name];
+      const { severity, config } = settleTest([
+        ...testTreeSettings(fqn, pkg),
+        ...(custom ? [custom.macro] : []),
+        t,
+      ]);
+      if (config?.enabled === false) continue;
       tests.push({
         kind: "generic_test",
         id: `test.${name}`,
         name,
         attachedTo: owner,
         test,
-        severity: t.severity as Severity,
-        ...(t.config ? { config: t.config } : {}),
+        severity,
+        ...(config ? { config } : {}),
         location: file.locate(t.path),
+        fqn,
       });
     }
   };
@@ -1255,11 +1415,16 @@ export async function loadDbtProject(
   for (const s of props.sources) {
     addTests(s.relation, `${s.source}_${s.table}`, s.tests, s.file, true);
   }
+  testTree.checkPaths(testFqns);
+  for (const [name, tree] of packageTestTrees) {
+    tree.checkPaths(testFqns.filter((f) => f[0] === name));
+  }
 
   // on-run-start/on-run-end render with the project's context (no node's).
   const renderRunHook = (sql: string) => {
     try {
-      return jinja.render(DBT_PROJECT_FILE, sql, commonContext(jinja, run, 2)).text;
+      // Named so that minijinja does not escape what it writes as it would in a .yml file.
+      return jinja.render(`${DBT_PROJECT_FILE} (hook)`, sql, commonContext(jinja, run, 2)).text;
     } catch (err) {
       if (!(err instanceof RenderProblem)) throw err;
       issues.push({
@@ -1315,6 +1480,49 @@ export async function loadDbtProject(
     };
   });
 
+  /** A source table's loaded_at_query, rendered: `{{ this }}` is the table, `source()`/`ref()` as in models. */
+  const renderLoadedAtQuery = (s: SourceTable): string => {
+    const { schema, name } = splitRelation(s.relation);
+    const path = `${s.file.path} (loaded_at_query of ${s.source}.${s.table})`;
+    try {
+      return jinja.render(path, s.loadedAtQuery!, {
+        ...nodeContext(
+          {
+            kind: "source",
+            name: s.table,
+            path: s.file.path,
+            fqn: [dbt.project, s.source, s.table],
+          },
+          2,
+          { configs: [], relations: [] },
+        ),
+        this: s.sql,
+        __wharf_this: {
+          database: dbt.target.database,
+          schema,
+          identifier: name,
+          name,
+          table: name,
+        },
+      }).text;
+    } catch (err) {
+      if (!(err instanceof RenderProblem)) throw err;
+      s.file.report(s.path, `Cannot render loaded_at_query: ${err.message}`);
+      return "";
+    }
+  };
+
+  const freshnessSources = props.sources.map((s) => ({
+    source: s.source,
+    table: s.table,
+    relation: s.relation,
+    sql: s.sql,
+    ...(s.loadedAtField ? { loadedAtField: s.loadedAtField } : {}),
+    ...(s.loadedAtQuery ? { loadedAtQuery: renderLoadedAtQuery(s) } : {}),
+    ...(s.freshness ? { freshness: s.freshness } : {}),
+    location: s.file.locate(s.path),
+  }));
+
   const yamlIssues = [...props.files, projectFile, ...packageFiles].flatMap((f) =>
     [...f.issues].sort((a, b) => (a.location.line ?? 0) - (b.location.line ?? 0))
   );
@@ -1328,15 +1536,7 @@ export async function loadDbtProject(
     declaredSources: [...new Set(props.sources.map((s) => s.relation))],
     ...(runHooks ? { runHooks } : {}),
     ...(exposures.length ? { exposures } : {}),
-    sources: props.sources.map((s) => ({
-      source: s.source,
-      table: s.table,
-      relation: s.relation,
-      sql: s.sql,
-      ...(s.loadedAtField ? { loadedAtField: s.loadedAtField } : {}),
-      ...(s.freshness ? { freshness: s.freshness } : {}),
-      location: s.file.locate(s.path),
-    })),
+    sources: freshnessSources,
     sourceTables: props.sources.map((s) => ({
       source: s.source,
       table: s.table,
@@ -1352,16 +1552,18 @@ export async function loadDbtProject(
 
 /**
  * `context` with a unit test's overrides: `var()` and `env_var()` give the
- * test's values first, and each overridden macro (`is_incremental`,
- * `invocation_id`, …) returns the test's value. Only what the model's own
- * SQL calls is overridden, as in dbt; a macro of the project itself is an
- * error (wharf does not override those yet), and so is a name that is no macro.
+ * test's values first, and each overridden macro returns the test's value:
+ * a function of the context (`is_incremental`, `invocation_id`, …), or a
+ * macro of the project, of a package (`package.macro`) or of dbt's
+ * (`current_timestamp`), wherever it is called from, as dbt overrides them
+ * (then rendered by an environment `jinja` makes with them). A name that
+ * is no macro is an error naming the closest.
  */
 function overridden(
   context: Record<string, unknown>,
   test: DeclaredUnitTest,
   jinja: DbtJinja,
-): Record<string, unknown> {
+): { context: Record<string, unknown>; jinja: DbtJinja } {
   const out = { ...context };
   const call = (fn: unknown, args: unknown[]) => (fn as (...a: unknown[]) => unknown)(...args);
   out.var = (...args: unknown[]) => {
@@ -1372,23 +1574,26 @@ function overridden(
     const name = String(splitArgs(args).positional[0]);
     return test.envVars[name] ?? call(context.env_var, args);
   };
+  const macros: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(test.macros)) {
-    if (jinja.hasMacro(name)) {
-      throw new RenderProblem(
-        `overrides.macros: "${name}" is a macro of the project, which wharf does not override in unit tests yet: give its inputs rows that make it right instead`,
-      );
-    } else if (name in context && !name.startsWith("__")) {
+    if (name in context && !name.startsWith("__") && !jinja.hasMacro(name)) {
       out[name] = typeof context[name] === "function" ? () => value : value;
-    } else {
-      const guess = closest(name, Object.keys(context).filter((k) => !k.startsWith("__")));
-      throw new RenderProblem(
-        `overrides.macros: no macro "${name}" the model can call${
-          guess ? ` (did you mean "${guess}"?)` : ""
-        }`,
-      );
-    }
+    } else macros[name] = value;
   }
-  return out;
+  if (!Object.keys(macros).length) return { context: out, jinja };
+  const made = jinja.withMacroOverrides(macros);
+  if ("jinja" in made) return { context: out, jinja: made.jinja };
+  const name = made.unknown[0]!;
+  const known = [
+    ...Object.keys(context).filter((k) => !k.startsWith("__")),
+    ...jinja.macros.map((d) => d.package === undefined ? d.name : `${d.package}.${d.name}`),
+  ];
+  const guess = closest(name, known);
+  throw new RenderProblem(
+    `overrides.macros: no macro "${name}" the model can call${
+      guess ? ` (did you mean "${guess}"?)` : ""
+    }`,
+  );
 }
 
 /** What resolving a dbt project's unit tests needs from its loader. */

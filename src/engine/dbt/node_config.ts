@@ -1,13 +1,16 @@
 /**
- * The configuration dbt gives a model or seed (`materialized`, `schema`,
- * `alias`, `tags`, `enabled`, `docs`, `meta`, hooks, a model's
- * `contract` and a seed's `column_types`), wherever it is written: the `models:`/`seeds:` tree of
- * `dbt_project.yml` (with or without `+`), a properties file's `config:`,
- * or `{{ config(...) }}` in the SQL. Keys dbt has and wharf does not run
- * yet are errors naming them, never ignored.
+ * The configuration dbt gives a model, seed or snapshot (`materialized`,
+ * `schema`, `alias`, `tags`, `enabled`, `docs`, `meta`, hooks, a model's
+ * `contract`, a seed's `column_types`, `delimiter` and `quote_columns`, a
+ * snapshot's `strategy`, `unique_key`, …), wherever it is written: the
+ * `models:`/`seeds:`/`snapshots:` tree of `dbt_project.yml` (with or
+ * without `+`), a properties file's `config:`, or `{{ config(...) }}` in
+ * the SQL. Keys dbt has and wharf does not run yet are errors naming them,
+ * never ignored.
  *
  * @module
  */
+import { materialization } from "../materializations/index.ts";
 import { closest } from "../suggest.ts";
 import { unsupportedKey } from "../unsupported.ts";
 
@@ -22,16 +25,32 @@ export interface NodeConfig {
   meta?: Record<string, unknown>;
   /** Seeds: column name to DuckDB type. */
   column_types?: Record<string, string>;
+  /** Seeds: the CSV file's delimiter (`,` by default). */
+  delimiter?: string;
+  /** Seeds: whether the header's names are quoted in the table (true by default, as in dbt-duckdb). */
+  quote_columns?: boolean;
   /** `contract: { enforced }` (models). */
   contract?: { enforced?: boolean };
   /** `pre_hook`/`pre-hook`: SQL (Jinja) run before the build, added up across levels. */
-  pre_hook?: string[];
+  pre_hook?: Hook[];
   /** `post_hook`/`post-hook`: SQL (Jinja) run after the build, added up across levels. */
-  post_hook?: string[];
+  post_hook?: Hook[];
   /** Incremental models: the columns of `unique_key`. */
   unique_key?: string[];
   /** Incremental models: the strategy's keys as written (checked by wharf's incremental materialization). */
   incremental?: Record<string, unknown>;
+  /** Snapshots: their own keys as written (`strategy`, `updated_at`, …; checked by wharf's snapshot materialization). */
+  snapshot?: Record<string, unknown>;
+}
+
+/**
+ * A hook as dbt records one: its SQL (Jinja), and whether it runs in the
+ * build's transaction (`transaction: false`: before it begins, or after it
+ * commits).
+ */
+export interface Hook {
+  sql: string;
+  transaction: boolean;
 }
 
 /** The config keys of an incremental model besides `unique_key`, as wharf's incremental materialization reads them. */
@@ -46,8 +65,17 @@ export const INCREMENTAL_KEYS: readonly string[] = [
   "merge_exclude_columns",
 ];
 
+/**
+ * A snapshot's own config keys besides `unique_key` (`strategy`,
+ * `updated_at`, `target_schema`, …), as wharf's snapshot materialization
+ * reads them; `schema` is every node's.
+ */
+export const SNAPSHOT_KEYS: readonly string[] = materialization("snapshot").configKeys.filter((k) =>
+  k !== "schema"
+);
+
 /** Which resources a config is for. */
-export type ConfigResource = "model" | "seed";
+export type ConfigResource = "model" | "seed" | "snapshot";
 
 const SHARED = [
   "materialized",
@@ -62,14 +90,14 @@ const SHARED = [
   "post_hook",
   "post-hook",
 ] as const;
-const SEED_ONLY = ["column_types"] as const;
+const SEED_ONLY = ["column_types", "delimiter", "quote_columns"] as const;
 const MODEL_ONLY = ["contract", "unique_key", ...INCREMENTAL_KEYS];
 
 /** Every config key wharf reads for `resource`. */
 export function configKeys(resource: ConfigResource): readonly string[] {
-  return resource === "seed"
-    ? [...SHARED.filter((k) => k !== "materialized"), ...SEED_ONLY]
-    : [...SHARED, ...MODEL_ONLY];
+  if (resource === "seed") return [...SHARED.filter((k) => k !== "materialized"), ...SEED_ONLY];
+  if (resource === "snapshot") return [...SHARED, "unique_key", ...SNAPSHOT_KEYS];
+  return [...SHARED, ...MODEL_ONLY];
 }
 
 /** dbt config keys wharf does not run yet: named as such, never ignored. */
@@ -83,14 +111,13 @@ const NOT_YET: readonly string[] = [
   "sql_header",
   "concurrent_batches",
   "copy_grants",
-  "quote_columns",
-  "delimiter",
   "labels",
   "packages",
   "location",
   "format",
   "options",
   "partition_by",
+  "target_database",
 ];
 
 /** The materializations a dbt model may name in this wharf. */
@@ -104,7 +131,7 @@ export const DBT_MATERIALIZATIONS: readonly string[] = [
 /** dbt materializations wharf does not run for dbt projects yet. */
 const MATERIALIZATIONS_NOT_YET: Record<string, string> = {
   snapshot:
-    "a snapshot is a {% snapshot <name> %} block in a file of snapshot-paths (snapshots/), not a model",
+    "a snapshot is a {% snapshot <name> %} block in a file of snapshot-paths (snapshots/), or a snapshots: entry with a relation: in a properties file, not a model",
   external:
     "dbt-duckdb's external materialization is not run by wharf yet (wharf's own external models take location and partition_by in a plain-SQL project)",
   materialized_view: "materialized views are not run by wharf yet",
@@ -122,6 +149,38 @@ function describeValue(value: unknown): string {
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "a mapping";
   return JSON.stringify(value);
+}
+
+/**
+ * Reads one hook: a statement, or a mapping `{ sql, transaction }` (dbt's
+ * form, which `before_begin()` and `after_commit()` return too).
+ */
+function readHook(value: unknown, report: (message: string) => void): Hook | undefined {
+  if (typeof value === "string") return { sql: value, transaction: true };
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    report(`expected a SQL statement or { sql, transaction }, got ${describeValue(value)}`);
+    return undefined;
+  }
+  const { sql, transaction, ...others } = value as Record<string, unknown>;
+  const other = Object.keys(others)[0];
+  if (other !== undefined) {
+    const guess = closest(other, ["sql", "transaction"]);
+    report(
+      `unknown key "${other}" in a hook${
+        guess ? ` (did you mean "${guess}"?)` : ""
+      }: a hook takes "sql" and "transaction"`,
+    );
+    return undefined;
+  }
+  if (typeof sql !== "string") {
+    report(`expected "sql": the hook's SQL statement, got ${describeValue(sql)}`);
+    return undefined;
+  }
+  if (transaction !== undefined && typeof transaction !== "boolean") {
+    report(`expected "transaction" to be true or false, got ${describeValue(transaction)}`);
+    return undefined;
+  }
+  return { sql, transaction: transaction ?? true };
 }
 
 /**
@@ -157,6 +216,11 @@ export function readNodeConfig(
       case "materialized": {
         if (resource === "seed") {
           report(key, "a seed is always loaded as a table: remove it");
+          break;
+        }
+        if (resource === "snapshot") {
+          if (value === "snapshot") out.materialized = value;
+          else report(key, `a snapshot is materialized as "snapshot", got ${describeValue(value)}`);
           break;
         }
         const v = text("the name of a materialization");
@@ -217,7 +281,12 @@ export function readNodeConfig(
         break;
       case "contract": {
         if (resource !== "model") {
-          report(key, "contracts apply to models");
+          report(
+            key,
+            resource === "snapshot"
+              ? "a snapshot has no contract (its table has dbt's validity columns besides its SELECT's): contracts apply to models"
+              : "contracts apply to models",
+          );
           break;
         }
         const enforced = typeof value === "object" && value !== null && !Array.isArray(value)
@@ -246,13 +315,15 @@ export function readNodeConfig(
       case "pre-hook":
       case "post_hook":
       case "post-hook": {
-        const list = typeof value === "string" ? [value] : value;
-        if (!Array.isArray(list) || !list.every((h) => typeof h === "string")) {
-          report(key, `expected a SQL statement or a list of them, got ${describeValue(value)}`);
-          break;
+        const list = Array.isArray(value) ? value : [value];
+        const hooks: Hook[] = [];
+        for (const [i, h] of list.entries()) {
+          const at = Array.isArray(value) ? `${key}[${i}]` : key;
+          const hook = readHook(h, (message) => report(at, message));
+          if (hook && hook.sql.trim() !== "") hooks.push(hook);
         }
         const field = key.startsWith("pre") ? "pre_hook" : "post_hook";
-        out[field] = [...(out[field] ?? []), ...(list as string[]).filter((h) => h.trim() !== "")];
+        out[field] = [...(out[field] ?? []), ...hooks];
         break;
       }
       case "column_types": {
@@ -270,6 +341,27 @@ export function readNodeConfig(
         out.column_types = value as Record<string, string>;
         break;
       }
+      case "delimiter":
+      case "quote_columns": {
+        if (resource !== "seed") {
+          report(key, `${key} applies to seeds only`);
+          break;
+        }
+        if (key === "quote_columns") {
+          if (typeof value === "boolean") out.quote_columns = value;
+          else report(key, `expected true or false, got ${describeValue(value)}`);
+        } else if (typeof value === "string" && value !== "" && !/[\r\n"]/.test(value)) {
+          out.delimiter = value;
+        } else {
+          report(
+            key,
+            `expected the character that separates a seed's values (e.g. ";" or "|"), got ${
+              describeValue(value)
+            }`,
+          );
+        }
+        break;
+      }
       case "unique_key":
         if (resource === "seed") report(key, "unique_key applies to incremental models only");
         else if (typeof value === "string") out.unique_key = [value];
@@ -279,8 +371,13 @@ export function readNodeConfig(
         break;
       default: {
         if (INCREMENTAL_KEYS.includes(key)) {
-          if (resource === "seed") report(key, `"${key}" applies to incremental models only`);
+          if (resource !== "model") report(key, `"${key}" applies to incremental models only`);
           else out.incremental = { ...out.incremental, [key]: value };
+          break;
+        }
+        if (SNAPSHOT_KEYS.includes(key)) {
+          if (resource !== "snapshot") report(key, `"${key}" applies to snapshots only`);
+          else out.snapshot = { ...out.snapshot, [key]: value };
           break;
         }
         const unsupported = unsupportedKey(key, `a ${resource}'s config`);
@@ -322,9 +419,10 @@ export function mergeNodeConfigs(configs: readonly NodeConfig[]): NodeConfig {
         out.tags = [...new Set([...(out.tags ?? []), ...(value as string[])])];
       } else if (key === "pre_hook" || key === "post_hook") {
         // Hooks add up across levels, the most general first, as dbt runs them.
-        out[key] = [...(out[key] ?? []), ...(value as string[])];
+        out[key] = [...(out[key] ?? []), ...(value as Hook[])];
       } else if (
-        key === "meta" || key === "docs" || key === "column_types" || key === "incremental"
+        key === "meta" || key === "docs" || key === "column_types" || key === "incremental" ||
+        key === "snapshot"
       ) {
         (out as Record<string, unknown>)[key] = {
           ...(out[key] ?? {}),

@@ -11,6 +11,7 @@
  */
 import { basename, extname, join, resolve } from "node:path";
 import { Environment } from "minijinja-js";
+import { renderYamlText } from "./yaml_jinja.ts";
 import { type AttachedDatabase, RESERVED_CATALOGS } from "../config.ts";
 import { ConfigError, formatLocation } from "../errors.ts";
 import { parseTargetSpec } from "../target_spec.ts";
@@ -81,32 +82,6 @@ async function findProfiles(root: string, options: ProfileOptions): Promise<stri
     if (await isFile(file)) return file;
   }
   return undefined;
-}
-
-/**
- * Renders `{{ env_var('X', 'default') }}` (and any other Jinja) in a text
- * value of profiles.yml.
- */
-function renderText(env: Environment, text: string, report: (message: string) => void): string {
-  if (!text.includes("{{") && !text.includes("{%")) return text;
-  const problems: string[] = [];
-  env.addGlobal("env_var", (name: unknown, fallback?: unknown) => {
-    const value = typeof name === "string" ? Deno.env.get(name) : undefined;
-    if (value !== undefined) return value;
-    if (fallback !== undefined && fallback !== null) return String(fallback);
-    problems.push(
-      `the environment variable "${String(name)}" is not set and env_var() gives no default`,
-    );
-    return "";
-  });
-  try {
-    const out = env.renderStr(text, {});
-    for (const p of problems) report(p);
-    return out;
-  } catch (err) {
-    report(`cannot render ${JSON.stringify(text)}: ${String(err).split("\n")[0]}`);
-    return text;
-  }
 }
 
 /**
@@ -186,7 +161,7 @@ export async function readProfile(
       file.report([profile], 'expected "target:" naming one of its outputs (or pass --target)');
       fail();
     }
-    name = renderText(env, t as string, (m) => file.report([profile, "target"], m));
+    name = renderYamlText(env, t as string, (m) => file.report([profile, "target"], m));
   }
   const target = targets[name];
   if (target === undefined) {
@@ -240,7 +215,7 @@ function readTarget(
       file.report([...at, key], "expected text");
       return undefined;
     }
-    return renderText(env, value, (m) => file.report([...at, key], m));
+    return renderYamlText(env, value, (m) => file.report([...at, key], m));
   };
   const out: ReturnType<typeof readTarget> = { extensions: [], settings: {}, attach: [] };
   for (const [key, value] of Object.entries(target)) {

@@ -1,7 +1,8 @@
 /**
  * Reads a dbt project's properties files (`*.yml` under its folders):
  * `models:`, `seeds:`, `sources:` (tables with `identifier` and `schema`),
- * `macros:` and singular tests' `data_tests:`, with descriptions, columns,
+ * `macros:`, `snapshots:` (describing a `{% snapshot %}` block, or defining
+ * a snapshot of a `relation:`) and singular tests' `data_tests:`, with descriptions, columns,
  * `config:` and generic tests. Keys dbt has and wharf does not run yet are
  * errors naming them.
  *
@@ -42,6 +43,16 @@ export interface NodeProperties extends DescribedEntry {
   config: NodeConfig;
 }
 
+/**
+ * A `snapshots:` entry: it describes a `{% snapshot %}` block of the same
+ * name, or (with `relation:`) is a snapshot itself, of `select *` from the
+ * relation (dbt 1.9's snapshots defined in YAML).
+ */
+export interface SnapshotProperties extends NodeProperties {
+  /** `relation:` as written (`ref('x')`, `source('a', 'b')`), and where. */
+  relation?: { written: string; path: YamlPath };
+}
+
 /** A table of a `sources:` entry. */
 export interface SourceTable {
   file: YamlFile;
@@ -57,6 +68,8 @@ export interface SourceTable {
   tests: DeclaredTest[];
   /** The column (or expression) holding when a row was loaded: the table's, else its source's. */
   loadedAtField?: string;
+  /** Instead of `loadedAtField`: a query (Jinja, as written) giving the latest load (dbt 1.10). */
+  loadedAtQuery?: string;
   /** Its freshness rule, inherited from its source; absent: not checked. */
   freshness?: FreshnessRule;
 }
@@ -75,6 +88,7 @@ export interface Properties {
   files: YamlFile[];
   models: Map<string, NodeProperties>;
   seeds: Map<string, NodeProperties>;
+  snapshots: Map<string, SnapshotProperties>;
   sources: SourceTable[];
   tests: Map<string, TestProperties>;
   /** `exposures:` entries, as written (read once the nodes are named). */
@@ -237,16 +251,17 @@ function readNode(
   resource: ConfigResource,
 ): NodeProperties {
   const { path, value } = entry;
-  checkKeys(file, path, value, `${resource} "${entry.name}"`, NODE_KEYS, NODE_NOT_YET);
+  const keys = resource === "snapshot" ? [...NODE_KEYS, "relation"] : NODE_KEYS;
+  checkKeys(file, path, value, `${resource} "${entry.name}"`, keys, NODE_NOT_YET);
   const { columns, columnPaths, tests, constraints } = readColumns(
     file,
     [...path, "columns"],
     value.columns,
   );
   constraints.unshift(...readConstraints(file, [...path, "constraints"], value.constraints));
-  if (resource === "seed") {
+  if (resource !== "model") {
     for (const c of constraints) {
-      file.report(c.path, "constraints apply to models: test a seed's columns with tests:");
+      file.report(c.path, `constraints apply to models: test a ${resource}'s columns with tests:`);
     }
   }
   tests.unshift(
@@ -294,14 +309,14 @@ const SOURCE_KEYS = [
   "tags",
   "loader",
   "loaded_at_field",
+  "loaded_at_query",
   "freshness",
+  "config",
 ];
 const SOURCE_NOT_YET = [
   "database",
-  "loaded_at_query",
   "quoting",
   "overrides",
-  "config",
   "event_time",
 ];
 const TABLE_KEYS = [
@@ -314,15 +329,77 @@ const TABLE_KEYS = [
   "meta",
   "tags",
   "loaded_at_field",
+  "loaded_at_query",
   "freshness",
+  "config",
 ];
 const TABLE_NOT_YET = [
-  "loaded_at_query",
   "quoting",
   "external",
-  "config",
   "event_time",
 ];
+
+/** The keys of a source's or table's `config:` wharf reads (dbt 1.9 and 1.10 moved them there). */
+const SOURCE_CONFIG_KEYS = ["freshness", "loaded_at_field", "loaded_at_query"];
+const SOURCE_CONFIG_NOT_YET = ["enabled", "tags", "meta", "event_time"];
+
+/** What a source or one of its tables says about its loads, beside its keys or in its `config:`. */
+interface LoadsLevel {
+  field?: string;
+  query?: string;
+  freshness: FreshnessLevel;
+}
+
+/** Reads `loaded_at_field`, `loaded_at_query` and `freshness` of a source or table, and its `config:`. */
+function readLoads(
+  file: YamlFile,
+  path: YamlPath,
+  value: Record<string, unknown>,
+  what: string,
+): LoadsLevel {
+  const config = value.config;
+  if (config !== undefined && config !== null && !isRecord(config)) {
+    file.report([...path, "config"], `expected a mapping, got ${describe(config)}`);
+  }
+  const inConfig = isRecord(config) ? config : {};
+  if (isRecord(config)) {
+    checkKeys(
+      file,
+      [...path, "config"],
+      config,
+      `the config of ${what}`,
+      SOURCE_CONFIG_KEYS,
+      SOURCE_CONFIG_NOT_YET,
+    );
+  }
+  /** A key's value and where it is written: in config:, or beside it (not both). */
+  const key = (k: string): { at: YamlPath; value: unknown } => {
+    if (k in inConfig && k in value) {
+      file.report(
+        [...path, "config", k],
+        `"${k}" is set both in ${what}'s config: and beside it: keep one (config: is dbt's newer place)`,
+      );
+    }
+    return k in inConfig
+      ? { at: [...path, "config", k], value: inConfig[k] }
+      : { at: [...path, k], value: value[k] };
+  };
+  const field = key("loaded_at_field");
+  const query = key("loaded_at_query");
+  const freshness = key("freshness");
+  const out: LoadsLevel = { freshness: readFreshness(file, freshness.at, freshness.value) };
+  const fieldText = text(file, field.at, field.value);
+  const queryText = text(file, query.at, query.value);
+  if (fieldText && queryText) {
+    file.report(
+      query.at,
+      `${what} sets both loaded_at_field and loaded_at_query: keep one (dbt refuses both)`,
+    );
+  }
+  if (fieldText) out.field = fieldText;
+  if (queryText) out.query = queryText;
+  return out;
+}
 
 function quote(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
@@ -335,12 +412,7 @@ function readSources(file: YamlFile, raw: unknown): SourceTable[] {
     const schema = s.value.schema === undefined
       ? s.name
       : text(file, [...s.path, "schema"], s.value.schema) || s.name;
-    const sourceLoadedAt = text(file, [...s.path, "loaded_at_field"], s.value.loaded_at_field);
-    const sourceFreshness: FreshnessLevel = readFreshness(
-      file,
-      [...s.path, "freshness"],
-      s.value.freshness,
-    );
+    const sourceLoads = readLoads(file, s.path, s.value, `source "${s.name}"`);
     for (const t of named(file, [...s.path, "tables"], s.value.tables)) {
       checkKeys(
         file,
@@ -365,15 +437,16 @@ function readSources(file: YamlFile, raw: unknown): SourceTable[] {
         ...testsOf(file, [...t.path, "tests"], t.value.tests, undefined),
         ...testsOf(file, [...t.path, "data_tests"], t.value.data_tests, undefined),
       );
-      const loadedAt = text(file, [...t.path, "loaded_at_field"], t.value.loaded_at_field) ||
-        sourceLoadedAt;
-      const freshness = inheritFreshness(
-        sourceFreshness,
-        readFreshness(file, [...t.path, "freshness"], t.value.freshness),
-      );
+      const loads = readLoads(file, t.path, t.value, `table "${t.name}" of source "${s.name}"`);
+      // The table's own way of telling its loads wins over its source's, whichever it is.
+      const own = loads.field !== undefined || loads.query !== undefined;
+      const loadedAt = own ? loads.field : sourceLoads.field;
+      const loadedAtQuery = own ? loads.query : sourceLoads.query;
+      const freshness = inheritFreshness(sourceLoads.freshness, loads.freshness);
       checkFreshnessOrder(file, t.path, freshness);
       out.push({
         ...(loadedAt ? { loadedAtField: loadedAt } : {}),
+        ...(loadedAtQuery ? { loadedAtQuery } : {}),
         ...(freshness ? { freshness } : {}),
         file,
         path: t.path,
@@ -394,6 +467,7 @@ const TOP_KEYS = [
   "version",
   "models",
   "seeds",
+  "snapshots",
   "sources",
   "macros",
   "data_tests",
@@ -402,7 +476,6 @@ const TOP_KEYS = [
   "unit_tests",
 ];
 const TOP_NOT_YET = [
-  "snapshots",
   "metrics",
   "semantic_models",
   "saved_queries",
@@ -443,6 +516,7 @@ export async function readProperties(
     files,
     models: new Map(),
     seeds: new Map(),
+    snapshots: new Map(),
     sources: [],
     tests: new Map(),
     exposures: [],
@@ -471,6 +545,28 @@ export async function readProperties(
           );
         } else out[kind].set(node.name, node);
       }
+    }
+    for (const entry of named(file, ["snapshots"], data.snapshots)) {
+      const node: SnapshotProperties = readNode(file, entry, "snapshot");
+      const relation = entry.value.relation;
+      if (relation !== undefined) {
+        const at = [...entry.path, "relation"];
+        if (typeof relation === "string" && relation.trim() !== "") {
+          node.relation = { written: relation.trim(), path: at };
+        } else {
+          file.report(
+            at,
+            `expected ref('model') or source('source', 'table'), got ${describe(relation)}`,
+          );
+        }
+      }
+      const first = out.snapshots.get(node.name);
+      if (first) {
+        file.report(
+          [...entry.path, "name"],
+          `"${node.name}" is described twice (also in ${first.file.path})`,
+        );
+      } else out.snapshots.set(node.name, node);
     }
     out.sources.push(...readSources(file, data.sources));
     for (const e of named(file, ["exposures"], data.exposures)) {

@@ -6,7 +6,9 @@
  * `value`, `parents`, `children`, `parents_depth`, `children_depth`,
  * `childrens_parents`, `exclude`), or `union:`/`intersection:` of those
  * (an `exclude:` item in them takes its nodes out). `method: selector`
- * names another selector.
+ * names another selector. In a dbt project, every text value is first
+ * rendered as dbt renders it (`{{ env_var('X') }}`, `{{ var('y', 'z') }}`:
+ * see `dbt/yaml_jinja.ts`).
  *
  * @module
  */
@@ -195,6 +197,27 @@ function readDefinition(file: YamlFile, path: YamlPath, raw: unknown): SelectorS
   return exclude ? { op: "difference", include: spec, exclude } : spec;
 }
 
+/** Options of {@linkcode readSelectors}. */
+export interface ReadSelectorsOptions {
+  /** Renders each text value (a dbt project's Jinja), reporting problems; absent: read as written. */
+  render?: (text: string, report: (message: string) => void) => string;
+}
+
+/** `value` with every text in it rendered, each problem reported at its path. */
+function rendered(
+  file: YamlFile,
+  path: YamlPath,
+  value: unknown,
+  render: NonNullable<ReadSelectorsOptions["render"]>,
+): unknown {
+  if (typeof value === "string") return render(value, (message) => file.report(path, message));
+  if (Array.isArray(value)) return value.map((v, i) => rendered(file, [...path, i], v, render));
+  if (!isRecord(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k, rendered(file, [...path, k], v, render)]),
+  );
+}
+
 /**
  * Reads `selectors.yml` at `root`: none when there is no such file.
  * Problems are returned with the file and line, never thrown.
@@ -217,6 +240,7 @@ function readDefinition(file: YamlFile, path: YamlPath, raw: unknown): SelectorS
  */
 export async function readSelectors(
   root: string,
+  options: ReadSelectorsOptions = {},
 ): Promise<{ selectors: NamedSelector[]; issues: ProjectIssue[] }> {
   let text: string;
   try {
@@ -227,7 +251,9 @@ export async function readSelectors(
   }
   const file = new YamlFile(SELECTORS_FILE, text);
   const selectors: NamedSelector[] = [];
-  const data = file.data;
+  const data = options.render && file.issues.length === 0
+    ? rendered(file, [], file.data, options.render)
+    : file.data;
   if (file.issues.length === 0) {
     if (!isRecord(data) || !Array.isArray(data.selectors)) {
       file.report([], `expected a mapping with a list "selectors:", got ${describe(data)}`);

@@ -61,6 +61,7 @@ export function nodePath(n: ProjectNode): string | undefined {
 function nodeTags(n: ProjectNode): string[] {
   if (n.kind === "model") return n.config.tags;
   if (n.kind === "seed" || n.kind === "unit_test" || n.kind === "exposure") return n.tags;
+  if (n.kind === "generic_test" || n.kind === "singular_test") return n.config?.tags ?? [];
   return [];
 }
 
@@ -85,7 +86,11 @@ function nodePackage(n: ProjectNode, ctx: SelectionContext): string {
 
 /** dbt's fully qualified name of a node. */
 export function nodeFqn(n: ProjectNode, ctx: SelectionContext): string[] {
-  if ((n.kind === "model" || n.kind === "seed") && n.fqn) return n.fqn;
+  if (
+    (n.kind === "model" || n.kind === "seed" || n.kind.endsWith("_test")) && "fqn" in n && n.fqn
+  ) {
+    return n.fqn;
+  }
   if (n.kind === "source") {
     const s = sourceOf(n, ctx);
     return [ctx.project, s.source, s.table];
@@ -126,7 +131,9 @@ function nodeConfig(n: ProjectNode): Record<string, unknown> {
   if (n.kind === "seed") {
     return { materialized: "seed", tags: n.tags, ...n.dbtConfig };
   }
-  if (n.kind === "generic_test" || n.kind === "singular_test") return { severity: n.severity };
+  if (n.kind === "generic_test" || n.kind === "singular_test") {
+    return { severity: n.severity, ...(n.config?.tags ? { tags: n.config.tags } : {}) };
+  }
   return {};
 }
 

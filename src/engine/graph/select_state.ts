@@ -1,7 +1,7 @@
 /**
  * The selector methods that compare the project with an earlier run's
  * artifacts (`--state DIR`, a previous `target/`): `state:modified` (and
- * `state:modified.body|configs|macros|relation`), `state:new`,
+ * `state:modified.body|configs|macros|relation|contract`), `state:new`,
  * `result:<status>` (the status a node had in the state's
  * run_results.json), `source_status:fresher`. Unlike the other methods,
  * they may match nothing: an unchanged project selects nothing to run.
@@ -10,11 +10,27 @@
  */
 import { UsageError } from "../errors.ts";
 
-/** What changed in a node since the state: dbt's `state:modified` subselectors. */
-export type ModifiedPart = "body" | "configs" | "macros" | "relation";
+/**
+ * What changed in a node since the state: dbt's `state:modified`
+ * subselectors, and `fqn` (its place in the project), which only
+ * `state:modified` itself selects, as in dbt.
+ */
+export type ModifiedPart = "body" | "configs" | "macros" | "relation" | "contract" | "fqn";
 
-/** The parts {@linkcode ModifiedPart} can name. */
-export const MODIFIED_PARTS: readonly ModifiedPart[] = ["body", "configs", "macros", "relation"];
+/** The parts a `state:modified.<part>` selector can name. */
+export const MODIFIED_PARTS: readonly ModifiedPart[] = [
+  "body",
+  "configs",
+  "macros",
+  "relation",
+  "contract",
+];
+
+/** dbt's subselectors wharf has no counterpart of, and why. */
+const NOT_MODIFIED_PARTS: Record<string, string> = {
+  persisted_descriptions:
+    "it selects nodes whose descriptions persist_docs writes to the warehouse, and wharf persists none (persist_docs is not supported), so it would select nothing",
+};
 
 /** What the state tells the selection, by wharf node id (read by `artifacts/state.ts`). */
 export interface SelectionState {
@@ -22,6 +38,14 @@ export interface SelectionState {
   dir: string;
   /** Nodes changed since the state, with what changed. */
   modified: ReadonlyMap<string, ReadonlySet<ModifiedPart>>;
+  /**
+   * Breaking changes to enforced contracts (a column removed or retyped, a
+   * constraint removed, enforcement dropped), by node: dbt warns of them
+   * when it compares contracts.
+   */
+  breaking?: ReadonlyMap<string, string>;
+  /** Where those warnings go (once each); standard error by default. */
+  warn?: (message: string) => void;
   /** Nodes the state does not have. */
   added: ReadonlySet<string>;
   /** Each node's status in the state's run_results.json; a message when there is none. */
@@ -55,12 +79,22 @@ export function matchStateMethod(
   switch (method) {
     case "state": {
       if (value === "new") return new Set(state.added);
-      const [head, part] = value.split(".");
-      if (head === "modified" && (part === undefined || MODIFIED_PARTS.includes(part as never))) {
-        return new Set(
+      const [head, part, ...more] = value.split(".");
+      if (head === "modified" && part !== undefined && part in NOT_MODIFIED_PARTS && !more.length) {
+        throw new UsageError(
+          `Selector "${atom}" is not supported by wharf: ${NOT_MODIFIED_PARTS[part]}`,
+        );
+      }
+      if (
+        head === "modified" && !more.length &&
+        (part === undefined || MODIFIED_PARTS.includes(part as never))
+      ) {
+        const selected = new Set(
           [...state.modified].filter(([, parts]) => !part || parts.has(part as ModifiedPart))
             .map(([id]) => id),
         );
+        if (part === undefined || part === "contract") warnBreaking(state, selected);
+        return selected;
       }
       throw new UsageError(
         `Unknown selector "${atom}": use state:new, state:modified or state:modified.${
@@ -88,6 +122,21 @@ export function matchStateMethod(
       }
       return new Set(state.fresher);
     }
+  }
+}
+
+const warned = new WeakMap<SelectionState, Set<string>>();
+
+/** Warns (once per node) of breaking changes to the contracts of `selected`, as dbt does. */
+function warnBreaking(state: SelectionState, selected: ReadonlySet<string>): void {
+  const done = warned.get(state) ?? new Set<string>();
+  warned.set(state, done);
+  for (const [id, message] of state.breaking ?? []) {
+    if (!selected.has(id) || done.has(id)) continue;
+    done.add(id);
+    (state.warn ?? ((m: string) => console.error(m)))(
+      `warning: breaking change to the contract of ${id} since the state: ${message}`,
+    );
   }
 }
 

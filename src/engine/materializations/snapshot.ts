@@ -9,7 +9,7 @@
  * @module
  */
 import { quoteIdent, quoteRelation, quoteRelationId, splitRelation } from "../db/sql.ts";
-import type { Session } from "../db/warehouse.ts";
+import { rolledBack, type Session } from "../db/warehouse.ts";
 import { ModelError } from "../errors.ts";
 import { flag, list, mapping, oneOf, text } from "../yaml/yaml_schema.ts";
 import { describeColumns, findColumn } from "./incremental_strategies/steps.ts";
@@ -18,10 +18,12 @@ import { type ConfigProblem, defineMaterialization } from "./materialization.ts"
 import {
   firstBuildSql,
   laterRunSql,
+  META_COLUMN_KEYS,
   runTime,
   SCD_COLUMNS,
   SNAPSHOT_HARD_DELETES,
   SNAPSHOT_STRATEGIES,
+  type SnapshotColumns,
   type SnapshotParts,
   snapshotParts,
   type SnapshotRun,
@@ -40,6 +42,12 @@ const snapshotConfig = mapping("a snapshot's config", {
   hard_deletes: oneOf(SNAPSHOT_HARD_DELETES).optional(),
   invalidate_hard_deletes: flag().optional(),
   dbt_valid_to_current: text("a SQL expression").optional(),
+  snapshot_meta_column_names: mapping(
+    "snapshot_meta_column_names",
+    Object.fromEntries(
+      Object.keys(META_COLUMN_KEYS).map((k) => [k, text("a column name").optional()]),
+    ),
+  ).optional(),
   schema: text("a schema name").optional(),
   target_schema: text("a schema name").optional(),
 });
@@ -53,17 +61,29 @@ export function snapshotSchema(options: Readonly<Record<string, unknown>>): stri
   return typeof named === "string" ? named.toLowerCase() : undefined;
 }
 
-/** The columns wharf adds, which the snapshot's SELECT may not return. */
-const ADDED = Object.values(SCD_COLUMNS) as string[];
+/**
+ * The names of the columns a snapshot adds: dbt's, each renamed by
+ * `snapshot_meta_column_names` when it names one.
+ */
+export function metaColumns(
+  names: Readonly<Record<string, string | undefined>> | undefined,
+): SnapshotColumns {
+  const out = { ...SCD_COLUMNS };
+  for (const [key, value] of Object.entries(names ?? {})) {
+    if (value !== undefined) out[META_COLUMN_KEYS[key]!] = value;
+  }
+  return out;
+}
 
 /** Checks the SELECT's columns hold what the config names, and none of the columns wharf adds. */
 function checkColumns(relation: string, parts: SnapshotParts, columns: readonly Column[]): void {
-  const own = columns.find((col) => ADDED.includes(col.name.toLowerCase()));
+  const added = Object.values(parts.columns).map((name) => name.toLowerCase());
+  const own = columns.find((col) => added.includes(col.name.toLowerCase()));
   if (own) {
     throw new ModelError(
       relation,
       `Cannot snapshot ${relation}: its SELECT returns a column "${own.name}", which the snapshot adds itself (${
-        ADDED.join(", ")
+        Object.values(parts.columns).join(", ")
       }): rename it`,
     );
   }
@@ -155,10 +175,9 @@ async function laterRun(
   source: readonly Column[],
 ): Promise<string> {
   let table = await describeColumns(s, `SELECT * FROM ${tables.target}`);
-  const has = (name: string) => table.some((col) => col.name.toLowerCase() === name);
-  const lacking = Object.values(SCD_COLUMNS).filter((name) =>
-    name !== SCD_COLUMNS.isDeleted && !has(name)
-  );
+  const has = (name: string) => table.some((col) => col.name.toLowerCase() === name.toLowerCase());
+  const names = parts.columns;
+  const lacking = Object.values(names).filter((name) => name !== names.isDeleted && !has(name));
   if (lacking.length) {
     throw new ModelError(
       relation,
@@ -183,13 +202,13 @@ async function laterRun(
   for (const col of added) {
     await s.exec(`ALTER TABLE ${tables.target} ADD COLUMN ${quoteIdent(col.name)} ${col.type}`);
   }
-  if (parts.hardDeletes === "new_record" && !has(SCD_COLUMNS.isDeleted)) {
+  if (parts.hardDeletes === "new_record" && !has(names.isDeleted)) {
     await s.exec(
-      `ALTER TABLE ${tables.target} ADD COLUMN ${quoteIdent(SCD_COLUMNS.isDeleted)} VARCHAR`,
+      `ALTER TABLE ${tables.target} ADD COLUMN ${quoteIdent(names.isDeleted)} VARCHAR`,
     );
   }
   table = await describeColumns(s, `SELECT * FROM ${tables.target}`);
-  const validTo = table.find((col) => col.name.toLowerCase() === SCD_COLUMNS.validTo)!;
+  const validTo = table.find((col) => col.name.toLowerCase() === names.validTo.toLowerCase())!;
   const run: SnapshotRun = { now: runTime(validTo.type), checkCols, columnAdded };
   for (const statement of laterRunSql(parts, tables, run)) await s.exec(statement);
   const n = await runCounts(s, tables);
@@ -208,6 +227,46 @@ async function laterRun(
     await s.exec(`DROP TABLE IF EXISTS ${t}`);
   }
   return `snapshot: ${notes.join(", ")}`;
+}
+
+/** One run of a snapshot, in the caller's transaction: its first build, or a later run. */
+async function takeSnapshot(
+  s: Session,
+  relation: string,
+  parts: SnapshotParts,
+): Promise<{ rows: number; message: string }> {
+  const target = quoteRelationId(relation);
+  const tables = snapshotTables(relation, target);
+  await s.exec(
+    `CREATE OR REPLACE TEMP TABLE ${tables.source} AS SELECT * FROM (\n${parts.select}\n) AS s`,
+  );
+  const source = await describeColumns(s, `SELECT * FROM ${tables.source}`);
+  checkColumns(relation, parts, source);
+  await checkKeys(s, relation, parts, tables.source);
+  const kind = await relationType(s, relation);
+  if (kind && kind !== "BASE TABLE") {
+    throw new ModelError(
+      relation,
+      `Cannot snapshot ${relation}: it is a ${kind.toLowerCase()} in the warehouse, not a snapshot's table: drop it or rename the snapshot`,
+    );
+  }
+  let outcome: { rows: number; message: string };
+  if (!kind) {
+    const rows = await s.count(
+      `CREATE TABLE ${target} AS\n${
+        firstBuildSql({ ...parts, select: `SELECT * FROM ${tables.source}` }, {
+          now: runTime(),
+        })
+      }`,
+    );
+    outcome = { rows, message: `snapshot: first build, ${rows} current rows` };
+  } else {
+    const message = await laterRun(s, relation, parts, tables, source);
+    const [total] = await s.query(`SELECT count(*)::DOUBLE AS n FROM ${target}`);
+    outcome = { rows: Number(total!.n), message };
+  }
+  await s.exec(`DROP TABLE ${tables.source}`);
+  return outcome;
 }
 
 /** The `snapshot` materialization. */
@@ -257,6 +316,16 @@ export const snapshot = defineMaterialization({
           'give "hard_deletes" or the older "invalidate_hard_deletes", not both (invalidate_hard_deletes: true is hard_deletes: invalidate)',
       });
     }
+    const named = Object.values(metaColumns(config.snapshot_meta_column_names))
+      .map((n) => n.toLowerCase());
+    const twice = named.find((n, i) => named.indexOf(n) !== i);
+    if (twice !== undefined) {
+      problems.push({
+        key: "snapshot_meta_column_names",
+        message:
+          `"${twice}" names two of the snapshot's columns: give each of dbt_scd_id, dbt_updated_at, dbt_valid_from, dbt_valid_to and dbt_is_deleted its own name`,
+      });
+    }
     if (config.schema !== undefined && config.target_schema !== undefined) {
       problems.push({
         key: "target_schema",
@@ -276,6 +345,7 @@ export const snapshot = defineMaterialization({
       hardDeletes: config.hard_deletes ??
         (config.invalidate_hard_deletes ? "invalidate" : "ignore"),
       validToCurrent: config.dbt_valid_to_current,
+      columns: metaColumns(config.snapshot_meta_column_names),
     };
     const target = quoteRelation(model.layer, model.name, model.catalog);
     const tables = snapshotTables(model.id, target);
@@ -297,40 +367,25 @@ export const snapshot = defineMaterialization({
     ].join("\n");
     return { sql, script, parts };
   },
-  build: (wh, { relation, parts }) =>
-    // One transaction: a run killed or failing anywhere leaves the table as it was.
-    wh.transaction(async (s) => {
-      const target = quoteRelationId(relation);
-      const tables = snapshotTables(relation, target);
-      await s.exec(
-        `CREATE OR REPLACE TEMP TABLE ${tables.source} AS SELECT * FROM (\n${parts.select}\n) AS s`,
+  build: async (wh, { relation, parts }, context) => {
+    // --empty on a snapshot taken before: its SELECT gives no row, so a run would take every key
+    // as gone (hard_deletes would close every current version). It runs to check the SQL and
+    // columns, and is rolled back: the history is left as it was.
+    if (context.empty && await wh.withConnection((s) => relationType(s, relation))) {
+      return await wh.withConnection((s) =>
+        rolledBack(s, async (s) => {
+          const [total] = await s.query(
+            `SELECT count(*)::DOUBLE AS n FROM ${quoteRelationId(relation)}`,
+          );
+          await takeSnapshot(s, relation, parts);
+          return {
+            rows: Number(total!.n),
+            message: "--empty: history left as it was (a run checked on no row, then rolled back)",
+          };
+        })
       );
-      const source = await describeColumns(s, `SELECT * FROM ${tables.source}`);
-      checkColumns(relation, parts, source);
-      await checkKeys(s, relation, parts, tables.source);
-      const kind = await relationType(s, relation);
-      if (kind && kind !== "BASE TABLE") {
-        throw new ModelError(
-          relation,
-          `Cannot snapshot ${relation}: it is a ${kind.toLowerCase()} in the warehouse, not a snapshot's table: drop it or rename the snapshot`,
-        );
-      }
-      let outcome: { rows: number; message: string };
-      if (!kind) {
-        const rows = await s.count(
-          `CREATE TABLE ${target} AS\n${
-            firstBuildSql({ ...parts, select: `SELECT * FROM ${tables.source}` }, {
-              now: runTime(),
-            })
-          }`,
-        );
-        outcome = { rows, message: `snapshot: first build, ${rows} current rows` };
-      } else {
-        const message = await laterRun(s, relation, parts, tables, source);
-        const [total] = await s.query(`SELECT count(*)::DOUBLE AS n FROM ${target}`);
-        outcome = { rows: Number(total!.n), message };
-      }
-      await s.exec(`DROP TABLE ${tables.source}`);
-      return outcome;
-    }),
+    }
+    // One transaction: a run killed or failing anywhere leaves the table as it was.
+    return await wh.transaction((s) => takeSnapshot(s, relation, parts));
+  },
 });

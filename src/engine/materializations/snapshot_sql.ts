@@ -26,14 +26,35 @@ export const SNAPSHOT_HARD_DELETES = ["ignore", "invalidate", "new_record"] as c
 /** How a snapshot decides a row changed. */
 export const SNAPSHOT_STRATEGIES = ["timestamp", "check"] as const;
 
-/** The columns a snapshot adds to its SELECT's, as dbt names them. */
-export const SCD_COLUMNS = {
+/** The columns a snapshot adds to its SELECT's, as dbt names them by default. */
+export const SCD_COLUMNS: SnapshotColumns = {
   scdId: "dbt_scd_id",
   updatedAt: "dbt_updated_at",
   validFrom: "dbt_valid_from",
   validTo: "dbt_valid_to",
   isDeleted: "dbt_is_deleted",
-} as const;
+};
+
+/** The names of the columns a snapshot adds (dbt's `snapshot_meta_column_names` renames them). */
+export const snapshotColumns = z.object({
+  scdId: z.string(),
+  updatedAt: z.string(),
+  validFrom: z.string(),
+  validTo: z.string(),
+  isDeleted: z.string(),
+});
+
+/** One of {@linkcode snapshotColumns}. */
+export type SnapshotColumns = z.infer<typeof snapshotColumns>;
+
+/** The keys of dbt's `snapshot_meta_column_names`, and the column each renames. */
+export const META_COLUMN_KEYS: Readonly<Record<string, keyof SnapshotColumns>> = {
+  dbt_scd_id: "scdId",
+  dbt_updated_at: "updatedAt",
+  dbt_valid_from: "validFrom",
+  dbt_valid_to: "validTo",
+  dbt_is_deleted: "isDeleted",
+};
 
 /** A compiled snapshot: plain data its build reads back. */
 export const snapshotParts = z.object({
@@ -49,6 +70,8 @@ export const snapshotParts = z.object({
   hardDeletes: z.enum(SNAPSHOT_HARD_DELETES),
   /** `dbt_valid_to_current`: a SQL expression current rows hold in `dbt_valid_to` instead of NULL. */
   validToCurrent: z.string().optional(),
+  /** The names of the columns it adds (`snapshot_meta_column_names`, else dbt's). */
+  columns: snapshotColumns,
 });
 
 /** One of {@linkcode snapshotParts}. */
@@ -111,7 +134,7 @@ function currentValidTo(parts: SnapshotParts, run: Pick<SnapshotRun, "now">, s =
 
 /** True for a current row of the table (alias `t`). */
 export function isCurrent(parts: SnapshotParts, t = "t"): string {
-  const validTo = `${t}.${c(SCD_COLUMNS.validTo)}`;
+  const validTo = `${t}.${c(parts.columns.validTo)}`;
   return parts.validToCurrent
     ? `(${validTo} IS NULL OR ${validTo} = (${parts.validToCurrent}))`
     : `${validTo} IS NULL`;
@@ -123,32 +146,32 @@ function current(parts: SnapshotParts, tables: SnapshotTables): string {
 }
 
 /** True when the current row `cur` was recorded as deleted (`new_record`). */
-function wasDeleted(): string {
-  return `coalesce(cur.${c(SCD_COLUMNS.isDeleted)} = 'True', false)`;
+function wasDeleted(parts: SnapshotParts): string {
+  return `coalesce(cur.${c(parts.columns.isDeleted)} = 'True', false)`;
 }
 
 /** True when source row `s` is a new version of current row `cur`. */
 function changed(parts: SnapshotParts, run: SnapshotRun): string {
   let test: string;
   if (parts.strategy === "timestamp") {
-    test = `cur.${c(SCD_COLUMNS.validFrom)} < s.${c(parts.updatedAt!)}`;
+    test = `cur.${c(parts.columns.validFrom)} < s.${c(parts.updatedAt!)}`;
   } else if (run.columnAdded) test = "true";
   else {
     const cols = run.checkCols ?? ["<each check column>"];
     test = cols.map((col) => `cur.${c(col)} IS DISTINCT FROM s.${c(col)}`).join(" OR ") || "false";
   }
-  return parts.hardDeletes === "new_record" ? `(${test}) OR ${wasDeleted()}` : `(${test})`;
+  return parts.hardDeletes === "new_record" ? `(${test}) OR ${wasDeleted(parts)}` : `(${test})`;
 }
 
 /** `SELECT` of a source row (alias `s`) as a new current version, with the columns wharf adds. */
 function newVersion(parts: SnapshotParts, run: Pick<SnapshotRun, "now">): string {
   return [
     `SELECT s.*,`,
-    `  ${scdId(parts, run)} AS ${c(SCD_COLUMNS.scdId)},`,
-    `  ${updatedAtOf(parts, run)} AS ${c(SCD_COLUMNS.updatedAt)},`,
-    `  ${updatedAtOf(parts, run)} AS ${c(SCD_COLUMNS.validFrom)},`,
-    `  ${currentValidTo(parts, run)} AS ${c(SCD_COLUMNS.validTo)}${
-      parts.hardDeletes === "new_record" ? `,\n  'False' AS ${c(SCD_COLUMNS.isDeleted)}` : ""
+    `  ${scdId(parts, run)} AS ${c(parts.columns.scdId)},`,
+    `  ${updatedAtOf(parts, run)} AS ${c(parts.columns.updatedAt)},`,
+    `  ${updatedAtOf(parts, run)} AS ${c(parts.columns.validFrom)},`,
+    `  ${currentValidTo(parts, run)} AS ${c(parts.columns.validTo)}${
+      parts.hardDeletes === "new_record" ? `,\n  'False' AS ${c(parts.columns.isDeleted)}` : ""
     }`,
   ].join("\n");
 }
@@ -178,18 +201,18 @@ export function laterRunSql(
   const cur = current(parts, tables);
   const deletes = parts.hardDeletes !== "ignore";
   const gone = `${noKeyIn(tables.source, "s", keys, "cur")}${
-    parts.hardDeletes === "new_record" ? ` AND NOT ${wasDeleted()}` : ""
+    parts.hardDeletes === "new_record" ? ` AND NOT ${wasDeleted(parts)}` : ""
   }`;
   const statements = [
     [
       `CREATE OR REPLACE TEMP TABLE ${tables.inserts} AS`,
       newVersion(parts, run),
       `FROM ${tables.source} AS s LEFT JOIN ${cur} ON ${sameKey(keys, "cur", "s")}`,
-      `WHERE cur.${c(SCD_COLUMNS.scdId)} IS NULL OR ${changed(parts, run)}`,
+      `WHERE cur.${c(parts.columns.scdId)} IS NULL OR ${changed(parts, run)}`,
     ].join("\n"),
     [
       `CREATE OR REPLACE TEMP TABLE ${tables.closes} AS`,
-      `SELECT cur.${c(SCD_COLUMNS.scdId)} AS scd_id, ${
+      `SELECT cur.${c(parts.columns.scdId)} AS scd_id, ${
         updatedAtOf(parts, run)
       } AS valid_to, 'changed' AS why`,
       `FROM ${tables.source} AS s JOIN ${cur} ON ${sameKey(keys, "cur", "s")}`,
@@ -197,7 +220,7 @@ export function laterRunSql(
       ...(deletes
         ? [
           `UNION ALL`,
-          `SELECT cur.${c(SCD_COLUMNS.scdId)}, ${run.now}, 'deleted' FROM ${cur}`,
+          `SELECT cur.${c(parts.columns.scdId)}, ${run.now}, 'deleted' FROM ${cur}`,
           `WHERE ${gone}`,
         ]
         : []),
@@ -208,12 +231,12 @@ export function laterRunSql(
       [
         `CREATE OR REPLACE TEMP TABLE ${tables.deletions} AS`,
         `SELECT cur.* REPLACE (`,
-        `  md5(cur.${c(SCD_COLUMNS.scdId)} || '|' || CAST(${run.now} AS VARCHAR)) AS ${
-          c(SCD_COLUMNS.scdId)
+        `  md5(cur.${c(parts.columns.scdId)} || '|' || CAST(${run.now} AS VARCHAR)) AS ${
+          c(parts.columns.scdId)
         },`,
-        `  ${run.now} AS ${c(SCD_COLUMNS.updatedAt)},`,
-        `  ${run.now} AS ${c(SCD_COLUMNS.validFrom)},`,
-        `  'True' AS ${c(SCD_COLUMNS.isDeleted)}`,
+        `  ${run.now} AS ${c(parts.columns.updatedAt)},`,
+        `  ${run.now} AS ${c(parts.columns.validFrom)},`,
+        `  'True' AS ${c(parts.columns.isDeleted)}`,
         `)`,
         `FROM ${cur}`,
         `WHERE ${gone}`,
@@ -222,9 +245,9 @@ export function laterRunSql(
   }
   statements.push(
     [
-      `UPDATE ${tables.target} AS t SET ${c(SCD_COLUMNS.validTo)} = x.valid_to`,
+      `UPDATE ${tables.target} AS t SET ${c(parts.columns.validTo)} = x.valid_to`,
       `FROM ${tables.closes} AS x`,
-      `WHERE t.${c(SCD_COLUMNS.scdId)} = x.scd_id AND ${isCurrent(parts)}`,
+      `WHERE t.${c(parts.columns.scdId)} = x.scd_id AND ${isCurrent(parts)}`,
     ].join("\n"),
     `INSERT INTO ${tables.target} BY NAME SELECT * FROM ${tables.inserts}`,
   );

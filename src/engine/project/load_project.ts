@@ -172,10 +172,21 @@ export async function loadProject(
 ): Promise<Project> {
   const files = await discoverFiles(config);
   const yaml = await readYaml(config, files);
-  const configured = mergeConfig(files, yaml, { attach: config.attach });
+  const configured = mergeConfig(files, yaml, {
+    attach: config.attach,
+    resolve: (written, nodes) => plainDependency(nodes)(written),
+  });
   const { rendered, issues: renderIssues } = await renderSql(
     [
-      ...configured.models.map((m) => ({ path: m.path, kind: "model" as const, id: m.id })),
+      ...configured.models.map((m) => {
+        const defined = configured.definitions?.get(m.id);
+        return {
+          path: m.path,
+          kind: "model" as const,
+          id: m.id,
+          ...(defined ? { text: defined.sql, line: defined.line } : {}),
+        };
+      }),
       ...configured.singularTests.map((t) => ({ path: t.path, kind: "test" as const, id: t.id })),
     ],
     options.render ?? renderPlainSql,

@@ -17,6 +17,7 @@ import {
   MATERIALIZATIONS,
   MODEL_MATERIALIZATIONS,
 } from "../materializations/index.ts";
+import { quoteRelationId } from "../db/sql.ts";
 import type { ProjectIssue } from "../errors.ts";
 import { closest } from "../suggest.ts";
 import {
@@ -26,8 +27,14 @@ import {
   type ProjectFiles,
   RESERVED_SCHEMAS,
 } from "./discover_files.ts";
-import { snapshotSchema } from "../materializations/snapshot.ts";
-import type { DescribedEntry, ModelEntry, ProjectYaml, TestEntry } from "./read_yaml.ts";
+import { DEFAULT_SNAPSHOT_SCHEMA, snapshotSchema } from "../materializations/snapshot.ts";
+import type {
+  DescribedEntry,
+  ModelEntry,
+  ProjectYaml,
+  SnapshotEntry,
+  TestEntry,
+} from "./read_yaml.ts";
 import { readChecks } from "./read_checks.ts";
 import { settleContract } from "./read_contract.ts";
 import { testKind } from "../test_kinds/index.ts";
@@ -55,6 +62,8 @@ export interface ConfiguredTest {
   severity: Severity;
   /** Its configs beyond severity, when it has any. */
   config?: TestConfig;
+  /** dbt's fully qualified name, when it has one. */
+  fqn?: string[];
 }
 
 /** Every node of a project with its configuration settled. */
@@ -67,6 +76,11 @@ export interface ConfiguredProject {
   singularTests: ConfiguredTest[];
   /** Where each model's YAML entry is, for problems found later (e.g. in its checks). */
   entries: Map<string, { file: YamlFile; path: readonly (string | number)[] }>;
+  /**
+   * The SELECT of each model without a file of its own (a snapshot defined
+   * in YAML), by id, and the line of its YAML file it is written at.
+   */
+  definitions?: Map<string, { sql: string; line: number }>;
   issues: ProjectIssue[];
 }
 
@@ -223,6 +237,14 @@ function testName(test: GenericTest, owner: string, index: number): string {
 export interface MergeConfigOptions {
   /** The databases attached to the warehouse, which models may be built into. */
   attach?: readonly AttachedDatabase[];
+  /**
+   * What a snapshot's `relation:` names, among `nodes` (models, snapshots
+   * and seeds); by default the relation as written.
+   */
+  resolve?: (
+    written: string,
+    nodes: readonly { id: string; name: string }[],
+  ) => { relation: string } | { problem: string };
 }
 
 /**
@@ -247,6 +269,7 @@ export function mergeConfig(
   ) => {
     const counts = new Map<string, number>();
     for (const t of [...entry?.tests ?? [], ...more]) {
+      if (t.config?.enabled === false) continue;
       const index = (counts.get(t.test.kind) ?? 0) + 1;
       counts.set(t.test.kind, index);
       const base = testName(t.test, owner.name, index);
@@ -259,7 +282,7 @@ export function mergeConfig(
         name,
         attachedTo: owner.id,
         test: t.test,
-        severity: t.severity,
+        severity: t.severity ?? "error",
         ...(t.config ? { config: t.config } : {}),
         location: entry!.file.locate(t.path),
       });
@@ -325,18 +348,9 @@ export function mergeConfig(
     else models.push(model);
   }
 
-  const snapshotEntries = match(yaml.snapshots, files.snapshots, "snapshot");
   const modelIds = new Set(models.map((m) => m.id));
-  for (const file of files.snapshots) {
-    const entry = snapshotEntries.get(`${file.layer}.${file.name}`);
-    if (!entry) {
-      issues.push({
-        message:
-          `Snapshot "${file.name}" has no config: describe it under "snapshots:" in a YAML file beside it, with unique_key and strategy (timestamp with updated_at, or check with check_cols)`,
-        location: { file: file.path },
-      });
-      continue;
-    }
+  /** Adds the snapshot `entry` configures, whose SELECT is `path` (or its relation). */
+  const addSnapshot = (entry: SnapshotEntry, name: string, path: string, schemaOf: string) => {
     const config = configure(entry, "snapshot");
     // A snapshot has no contract: its table has wharf's validity columns besides the SELECT's.
     for (const c of entry.constraints) {
@@ -345,7 +359,7 @@ export function mergeConfig(
         "constraints apply to models: test a snapshot's columns with tests:",
       );
     }
-    const schema = snapshotSchema(config.options) ?? file.layer;
+    const schema = snapshotSchema(config.options) ?? schemaOf;
     if (!/^[a-z_][a-z0-9_]*$/.test(schema) || RESERVED_SCHEMAS.includes(schema)) {
       const key = entry.config?.settings.schema === undefined ? "target_schema" : "schema";
       entry.file.report(
@@ -354,35 +368,98 @@ export function mergeConfig(
           ? `the schema "${schema}" is reserved by wharf: choose another`
           : `invalid schema "${schema}": use lower-case letters, digits and underscores`,
       );
-      continue;
+      return undefined;
     }
-    const id = `${schema}.${file.name}`;
+    const id = `${schema}.${name}`;
     if (modelIds.has(id)) {
+      const other = models.find((m) => m.id === id)!;
       entry.file.report(
         [...entry.path, "name"],
-        `${id} is also a model (${
-          models.find((m) => m.id === id)!.path
-        }): rename the snapshot or give it another schema`,
+        `${id} is also ${
+          findMaterialization(other.config.materialized)?.snapshot ? "a snapshot" : "a model"
+        } (${other.path}): rename the snapshot or give it another schema`,
       );
-      continue;
+      return undefined;
     }
     modelIds.add(id);
     const node: ConfiguredModel = {
       kind: "model",
       id,
       layer: schema,
-      name: file.name,
-      path: file.path,
+      name,
+      path,
       description: entry.description,
       columns: entry.columns,
       config,
       checks: [],
+      ...(entry.config?.hooks ? { hooks: entry.config.hooks } : {}),
     };
     entries.set(id, { file: entry.file, path: entry.path });
     const before = genericTests.length;
     addTests(node, entry);
     if (!config.enabled) genericTests.splice(before);
     else models.push(node);
+    return node;
+  };
+
+  const defined = yaml.snapshots.filter((e) => e.relation);
+  const snapshotEntries = match(
+    yaml.snapshots.filter((e) => !e.relation),
+    files.snapshots,
+    "snapshot",
+  );
+  for (const file of files.snapshots) {
+    const entry = snapshotEntries.get(`${file.layer}.${file.name}`);
+    if (entry) {
+      addSnapshot(entry, file.name, file.path, file.layer);
+      continue;
+    }
+    const inYaml = defined.find((e) =>
+      e.name === file.name && isInFolder(file.path, folderSegments(e.file.path))
+    );
+    issues.push({
+      message: inYaml
+        ? `Snapshot "${file.name}" is also defined by the relation: of ${inYaml.file.path}: remove one of them`
+        : `Snapshot "${file.name}" has no config: describe it under "snapshots:" in a YAML file beside it, with unique_key and strategy (timestamp with updated_at, or check with check_cols)`,
+      location: { file: file.path },
+    });
+  }
+  // Snapshots defined in YAML: `select *` from their relation, once every node is named.
+  const pending: { node: ConfiguredModel; entry: SnapshotEntry }[] = [];
+  for (const entry of defined) {
+    if (!/^[a-z_][a-z0-9_]*$/.test(entry.name)) {
+      entry.file.report(
+        [...entry.path, "name"],
+        `invalid snapshot name "${entry.name}": use lower-case letters, digits and underscores, starting with a letter`,
+      );
+      continue;
+    }
+    const node = addSnapshot(entry, entry.name, entry.file.path, DEFAULT_SNAPSHOT_SCHEMA);
+    if (node && models.includes(node)) pending.push({ node, entry });
+  }
+  const definitions = new Map<string, { sql: string; line: number }>();
+  const named = [
+    ...models,
+    ...files.seeds.map((f) => ({ id: `seeds.${f.name}`, name: f.name })),
+  ];
+  for (const { node, entry } of pending) {
+    const { written, path } = entry.relation!;
+    const found = options.resolve?.(written, named) ?? { relation: written.toLowerCase() };
+    if ("problem" in found) {
+      entry.file.report(path, found.problem);
+      models.splice(models.indexOf(node), 1);
+      for (let i = genericTests.length - 1; i >= 0; i--) {
+        if (genericTests[i]!.attachedTo === node.id) genericTests.splice(i, 1);
+      }
+      continue;
+    }
+    node.rawCode = /^(ref|source)\s*\(/.test(written)
+      ? `select * from {{ ${written} }}`
+      : `select * from ${written}`;
+    definitions.set(node.id, {
+      sql: `SELECT * FROM ${quoteRelationId(found.relation)}`,
+      line: entry.file.locate(path).line ?? 1,
+    });
   }
 
   const seeds: SeedNode[] = files.seeds.map((file) => {
@@ -417,6 +494,7 @@ export function mergeConfig(
     const name = sanitize(path.split(/[\\/]/).pop()!.replace(/\.sql$/, ""));
     const entry = testEntries.get(name);
     testEntries.delete(name);
+    if (entry?.config?.enabled === false) continue;
     if (usedTestNames.has(name)) {
       issues.push({
         message: `Test name "${name}" is already used by a generic test: rename the file`,
@@ -437,5 +515,5 @@ export function mergeConfig(
   for (const [name, entry] of testEntries) {
     entry.file.report([...entry.path, "name"], `no test file "${name}.sql" beside this file`);
   }
-  return { models, seeds, genericTests, singularTests, entries, issues };
+  return { models, seeds, genericTests, singularTests, entries, definitions, issues };
 }

@@ -40,12 +40,12 @@ export async function parseNodes(
 ): Promise<{ models: ModelNode[]; tests: SingularTestNode[]; issues: ProjectIssue[] }> {
   const issues: ProjectIssue[] = [];
   const texts = [
-    ...project.models.map((m) => ({ path: m.path, sql: rendered.get(m.path) })),
-    ...project.singularTests.map((t) => ({ path: t.path, sql: rendered.get(t.path) })),
-  ].filter((t): t is { path: string; sql: RenderedSql } => t.sql !== undefined);
+    ...project.models.map((m) => ({ id: m.id, path: m.path, sql: rendered.get(m.id) })),
+    ...project.singularTests.map((t) => ({ id: t.id, path: t.path, sql: rendered.get(t.id) })),
+  ].filter((t): t is { id: string; path: string; sql: RenderedSql } => t.sql !== undefined);
   const results = await parse(texts.map((t) => trimSql(t.sql.text)));
   const parsed = new Map<string, { ast: unknown; sql: RenderedSql }>();
-  texts.forEach(({ path, sql }, i) => {
+  texts.forEach(({ id, path, sql }, i) => {
     const r = results[i]!;
     if (!r.ok) {
       const at = r.position === undefined ? undefined : lineColumn(sql.text, r.position);
@@ -64,25 +64,26 @@ export async function parseNodes(
       });
       return;
     }
-    parsed.set(path, { ast: r.ast, sql });
+    parsed.set(id, { ast: r.ast, sql });
   });
 
   const models: ModelNode[] = project.models.map((m) => {
-    const p = parsed.get(m.path);
+    const p = parsed.get(m.id);
     return {
       ...m,
-      sql: p?.sql.text ?? rendered.get(m.path)?.text ?? "",
+      sql: p?.sql.text ?? rendered.get(m.id)?.text ?? "",
       refs: p ? refsIn(p.ast, p.sql) : [],
+      ...(p?.sql.firstBuild ? { firstBuild: p.sql.firstBuild } : {}),
       checkRefs: [],
       columnLineage: p ? columnLineage(p.ast) : {},
     };
   });
   const tests: SingularTestNode[] = project.singularTests.map((t) => {
-    const p = parsed.get(t.path);
+    const p = parsed.get(t.id);
     return {
       kind: "singular_test",
       ...t,
-      sql: p?.sql.text ?? rendered.get(t.path)?.text ?? "",
+      sql: p?.sql.text ?? rendered.get(t.id)?.text ?? "",
       refs: p ? refsIn(p.ast, p.sql) : [],
     };
   });

@@ -12,9 +12,9 @@
  */
 import { z } from "zod";
 import type { Materialization } from "../materializations/materialization.ts";
-import type { ColumnDoc, Constraint, ConstraintType, ModelContract } from "../types.ts";
+import type { ColumnDoc, Constraint, ConstraintType, ModelContract, NodeHooks } from "../types.ts";
 import { describe, type YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
-import { flag, mapping, readValue, text, textList } from "../yaml/yaml_schema.ts";
+import { flag, isRecord, mapping, readValue, text, textList } from "../yaml/yaml_schema.ts";
 import type { DeclaredTest } from "./read_yaml.ts";
 
 /** The constraint types wharf enforces or tests, as dbt names them. */
@@ -110,30 +110,61 @@ export const contractConfig = mapping("a model's contract", { enforced: flag().o
 /** The keys hooks are written under: wharf's and dbt's spellings. */
 export const HOOK_KEYS = ["pre_hook", "pre-hook", "post_hook", "post-hook"] as const;
 
-const hookSql = z.union([
-  z.string(),
-  z.array(z.string({ error: "expected a SQL statement" })),
-], { error: (iss) => `expected a SQL statement or a list of them, got ${describe(iss.input)}` });
+/** A hook in dbt's mapping form: `{ sql, transaction }` (`transaction: false`: outside the build's). */
+const hookMapping = mapping("a hook", {
+  sql: text("a SQL statement"),
+  transaction: flag().optional(),
+});
+
+/** One hook at `path`: a statement or a mapping; undefined (reported) otherwise. */
+function readHook(
+  file: YamlFile,
+  path: YamlPath,
+  value: unknown,
+): { sql: string; transaction: boolean } | undefined {
+  if (typeof value === "string") return { sql: value, transaction: true };
+  if (!isRecord(value)) {
+    file.report(
+      path,
+      `expected a SQL statement, { sql, transaction } or a list of them, got ${describe(value)}`,
+    );
+    return undefined;
+  }
+  const hook = readValue(file, path, hookMapping, value);
+  return hook && { sql: hook.sql, transaction: hook.transaction ?? true };
+}
 
 /**
  * Reads the hooks of a `config:` mapping (`pre_hook`/`pre-hook`,
- * `post_hook`/`post-hook`: a statement or a list), reporting problems at
- * `path`. Returns undefined when it has none.
+ * `post_hook`/`post-hook`: a statement, a mapping `{ sql, transaction }`
+ * or a list of them), reporting problems at `path`. Returns undefined when
+ * it has none.
  */
 export function readHooks(
   file: YamlFile,
   path: YamlPath,
   config: Record<string, unknown>,
-): { pre: string[]; post: string[] } | undefined {
-  const out = { pre: [] as string[], post: [] as string[] };
+): NodeHooks | undefined {
+  const inside = { pre: [] as string[], post: [] as string[] };
+  const outside = { pre: [] as string[], post: [] as string[] };
   for (const key of HOOK_KEYS) {
     if (!(key in config)) continue;
-    const value = readValue(file, [...path, key], hookSql, config[key]);
-    if (value === undefined) continue;
-    const list = (typeof value === "string" ? [value] : value).filter((s) => s.trim() !== "");
-    out[key.startsWith("pre") ? "pre" : "post"].push(...list);
+    const value = config[key];
+    const which = key.startsWith("pre") ? "pre" : "post";
+    const listed = Array.isArray(value)
+      ? value.map((h, i) => readHook(file, [...path, key, i], h))
+      : [readHook(file, [...path, key], value)];
+    for (const h of listed) {
+      if (!h || h.sql.trim() === "") continue;
+      (h.transaction ? inside : outside)[which].push(h.sql);
+    }
   }
-  return out.pre.length || out.post.length ? out : undefined;
+  const out: NodeHooks = {
+    ...inside,
+    ...(outside.pre.length ? { beforeBegin: outside.pre } : {}),
+    ...(outside.post.length ? { afterCommit: outside.post } : {}),
+  };
+  return Object.values(out).some((l) => l.length) ? out : undefined;
 }
 
 /** What {@linkcode settleContract} reads. */

@@ -50,8 +50,9 @@ import {
 /** A generic test as a YAML entry declares it. */
 export interface DeclaredTest {
   test: GenericTest;
-  severity: Severity;
-  /** `where`, `limit`, `warn_if`, `error_if`, `store_failures`, when set. */
+  /** As written; absent: not set (`error`, unless a dbt project's `data_tests:` tree says otherwise). */
+  severity?: Severity;
+  /** `where`, `limit`, `fail_calc`, `warn_if`, `error_if`, `store_failures`, …, when set. */
   config?: TestConfig;
   /** Where it is declared. */
   path: YamlPath;
@@ -95,6 +96,15 @@ export interface ModelEntry extends DescribedEntry {
   checks: unknown;
 }
 
+/**
+ * An entry of `snapshots:`: it configures the snapshot file of its name, or
+ * (with `relation:`) is a snapshot itself, of `select *` from that relation.
+ */
+export interface SnapshotEntry extends ModelEntry {
+  /** `relation:` as written (`raw.people`, `ref('stg_people')`, `source('raw', 'people')`), and where. */
+  relation?: { written: string; path: YamlPath };
+}
+
 /** An entry of `seeds:`. */
 export interface SeedEntry extends DescribedEntry {
   columnTypes: Record<string, string>;
@@ -109,7 +119,7 @@ export interface TestEntry {
   name: string;
   description: string;
   severity: Severity;
-  /** `where`, `limit`, `warn_if`, `error_if`, `store_failures`, when set. */
+  /** `limit`, `fail_calc`, `warn_if`, `error_if`, `store_failures`, …, when set. */
   config?: TestConfig;
 }
 
@@ -125,7 +135,7 @@ export interface ProjectYaml {
   /** `unit_tests:` of the models' YAML files. */
   unitTests: DeclaredUnitTest[];
   /** Entries of `snapshots:` in the snapshots folder's YAML (their config's materialization: snapshot). */
-  snapshots: ModelEntry[];
+  snapshots: SnapshotEntry[];
   /** The tables of `sources:` entries in model YAML. */
   sources: DeclaredSource[];
 }
@@ -157,7 +167,7 @@ const snapshotConfig = mapping("a snapshot's config", {
   unique_key: textList().optional(),
   tags: textList().optional(),
   enabled: flag().optional(),
-}, { alsoKnown: findMaterialization("snapshot")!.configKeys });
+}, { alsoKnown: [...findMaterialization("snapshot")!.configKeys, ...HOOK_KEYS] });
 
 const seedConfig = mapping("a seed's config", {
   column_types: z.record(z.string(), text("a DuckDB type name"), {
@@ -216,12 +226,12 @@ function orList(items: readonly string[]): string {
  */
 export function testSettings(
   common: { config?: Record<string, unknown> | null } & Record<string, unknown> | undefined,
-): { severity: Severity; config?: TestConfig } {
+): { severity?: Severity; config?: TestConfig } {
   const top = toTestConfig(common as Parameters<typeof toTestConfig>[0]);
   const block = toTestConfig((common?.config ?? undefined) as Parameters<typeof toTestConfig>[0]);
   const config = { ...top.config, ...block.config };
   return {
-    severity: block.severity ?? top.severity ?? "error",
+    ...(block.severity ?? top.severity ? { severity: block.severity ?? top.severity } : {}),
     ...(Object.keys(config).length ? { config } : {}),
   };
 }
@@ -420,7 +430,10 @@ const modelEntry = described("model", {
   constraints: z.unknown().optional(),
 });
 const seedEntry = described("seed", {});
-const snapshotEntry = described("snapshot", {});
+const snapshotEntry = described("snapshot", {
+  relation: text("ref('model'), source('source', 'table') or a relation (raw.people)")
+    .optional(),
+});
 const testEntry = mapping((v) => `test "${String(v.name).toLowerCase()}"`, {
   name: z.string(),
   description: text().nullish(),
@@ -445,11 +458,17 @@ function readModels(
   });
 }
 
-function readSnapshots(file: YamlFile): ModelEntry[] {
+function readSnapshots(file: YamlFile): SnapshotEntry[] {
   const own = findMaterialization("snapshot")!.configKeys;
   return entriesOf(file, ["snapshots"]).map(({ path, name, value }) => {
     readMapping(file, path, snapshotEntry, value);
-    const entry: ModelEntry = { ...readDescribed(file, path, name, value), checks: undefined };
+    const entry: SnapshotEntry = {
+      ...readDescribed(file, path, name, value),
+      checks: undefined,
+      ...(typeof value.relation !== "string"
+        ? {}
+        : { relation: { written: value.relation.trim(), path: [...path, "relation"] } }),
+    };
     if (value.config === undefined || value.config === null) {
       return { ...entry, config: { materialized: "snapshot", settings: {} } };
     }
@@ -458,7 +477,11 @@ function readSnapshots(file: YamlFile): ModelEntry[] {
     const settings = Object.fromEntries(
       Object.entries(value.config).filter(([k]) => own.includes(k)),
     );
-    return { ...entry, config: { ...config, materialized: "snapshot", settings } };
+    const hooks = readHooks(file, [...path, "config"], value.config);
+    return {
+      ...entry,
+      config: { ...config, materialized: "snapshot", settings, ...(hooks ? { hooks } : {}) },
+    };
   });
 }
 

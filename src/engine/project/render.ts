@@ -32,6 +32,13 @@ export interface RenderedSql {
    * then columns are the file's too.
    */
   sourceLines?: number[];
+  /**
+   * The part of `text` (`text.slice(start, end)`) that is the SELECT of the
+   * model's first build, when `text` holds two: a dbt incremental model
+   * whose `is_incremental()` changes its SQL, rendered both ways. Its first
+   * build runs that part alone, as dbt runs only the render it needs.
+   */
+  firstBuild?: { start: number; end: number };
 }
 
 /** Renders one file's text: `(file, text, context) → text`, with its source lines. */
@@ -78,13 +85,21 @@ export function sourceLocation(
 export interface RenderTarget extends Omit<RenderContext, "vars" | "root"> {
   /** Relative to the project root. */
   path: string;
+  /**
+   * The text to render, when it is not the file's (a snapshot defined in
+   * YAML: `select * from` its relation); then every line it renders to is
+   * `line` of the file.
+   */
+  text?: string;
+  /** With `text`: the line of the file it is written at. */
+  line?: number;
 }
 
 /**
  * Reads and renders each target with `hook`. A hook that throws is a
  * problem of that file, reported with the others.
  *
- * @returns the rendered text by path, and the problems.
+ * @returns the rendered text by node id, and the problems.
  */
 export async function renderSql(
   targets: readonly RenderTarget[],
@@ -94,14 +109,21 @@ export async function renderSql(
   const rendered = new Map<string, RenderedSql>();
   const issues: ProjectIssue[] = [];
   const texts = await Promise.all(
-    targets.map((t) => Deno.readTextFile(join(context.root, t.path))),
+    targets.map((t) => t.text ?? Deno.readTextFile(join(context.root, t.path))),
   );
   for (const [i, t] of targets.entries()) {
     try {
-      rendered.set(t.path, await hook(t.path, texts[i]!, { ...context, kind: t.kind, id: t.id }));
+      const out = await hook(t.path, texts[i]!, { ...context, kind: t.kind, id: t.id });
+      rendered.set(
+        t.id,
+        t.text !== undefined && t.line !== undefined
+          ? { text: out.text, sourceLines: out.text.split("\n").map(() => t.line!) }
+          : out,
+      );
     } catch (err) {
       // A hook's error may say the line of the file it is about.
-      const line = (err as { line?: unknown })?.line;
+      const errLine = (err as { line?: unknown })?.line;
+      const line = t.text !== undefined ? t.line : errLine;
       issues.push({
         message: `Cannot render the SQL: ${err instanceof Error ? err.message : String(err)}`,
         location: typeof line === "number" ? { file: t.path, line } : { file: t.path },

@@ -10,7 +10,7 @@
 import type { EngineConfig } from "../config.ts";
 import { warehouseTarget } from "../db/target.ts";
 import { openWarehouse } from "../db/warehouse.ts";
-import { readSelectors } from "../graph/read_selectors.ts";
+import { readProjectSelectors } from "../compile/compile_project.ts";
 import { formatLocation } from "../errors.ts";
 
 /** One check's outcome. */
@@ -46,7 +46,7 @@ function message(err: unknown): string {
  */
 export async function debugChecks(config: EngineConfig, db?: string): Promise<DebugCheck[]> {
   const checks: DebugCheck[] = [];
-  const { selectors, issues } = await readSelectors(config.root);
+  const { selectors, issues } = await readProjectSelectors(config);
   checks.push(
     issues.length
       ? {

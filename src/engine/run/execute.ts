@@ -16,10 +16,10 @@ import {
 import { materialization, MATERIALIZATIONS } from "../materializations/index.ts";
 import { roleOf } from "../compile/compile_project.ts";
 import type { EventTimeRange } from "../materializations/materialization.ts";
-import { testStatus } from "../test_kinds/test_config.ts";
-import type { MacroFile } from "../types.ts";
+import type { MacroFile, NodeHooks } from "../types.ts";
 import { runHooks } from "./hooks.ts";
 import { type NodeResult, recordResults } from "./run_log.ts";
+import { runDataTest } from "./run_data_test.ts";
 import { runUnitTest } from "./run_unit_test.ts";
 
 /** What to run: compiled nodes and, for each, the plan nodes it waits for. */
@@ -36,6 +36,8 @@ export interface ExecuteOptions {
   fullRefresh?: boolean;
   /** The range of event times microbatch models rebuild, instead of their latest batches. */
   eventTime?: EventTimeRange;
+  /** `--empty`: models select no row (see `BuildContext.empty`). */
+  empty?: boolean;
   /** Macro files to apply before anything else. */
   macros?: readonly MacroFile[];
   /** Project variables for `wharf_var(name)`. */
@@ -104,9 +106,9 @@ function runChecked(
     const notes = [
       rejected ? `${rejected} rejected to ${c.rejected} (${perCheck(checks)})` : "",
       nullifiedValues
-        ? `${nullifiedValues} values nullified, recorded in ${c.rejectedValues} (${
-          perCheck(nullified)
-        })`
+        ? `${nullifiedValues} value${
+          nullifiedValues === 1 ? "" : "s"
+        } nullified, recorded in ${c.rejectedValues} (${perCheck(nullified)})`
         : "",
     ].filter(Boolean);
     return {
@@ -121,7 +123,34 @@ function runChecked(
 }
 
 /** Builds or tests one node; returns its status, row count and message. */
-async function runNode(
+function runNode(wh: Warehouse, node: CompiledNode, options: ExecuteOptions): Promise<Outcome> {
+  if (node.kind === "test") return build(wh, node, options);
+  // Hooks with `transaction: false` run on their own, before the build begins and after it commits.
+  const hooks = node.hooks;
+  if (!hooks?.beforeBegin && !hooks?.afterCommit) return build(wh, node, options);
+  return (async () => {
+    if (hooks.beforeBegin) {
+      await wh.withConnection((s) =>
+        runHooks(s, hookName("pre_hook", node, false), hooks.beforeBegin!)
+      );
+    }
+    const outcome = await build(wh, node, options);
+    if (hooks.afterCommit) {
+      await wh.withConnection((s) =>
+        runHooks(s, hookName("post_hook", node, false), hooks.afterCommit!)
+      );
+    }
+    return outcome;
+  })();
+}
+
+/** True when `node` has hooks that run in its build's transaction. */
+function hooksInside(node: { hooks?: NodeHooks }): boolean {
+  return (node.hooks?.pre.length ?? 0) + (node.hooks?.post.length ?? 0) > 0;
+}
+
+/** Builds or tests one node, with the hooks that run in its build's transaction. */
+async function build(
   wh: Warehouse,
   node: CompiledNode,
   options: ExecuteOptions,
@@ -129,7 +158,7 @@ async function runNode(
   // A single statement runs in its own transaction: atomic without BEGIN/COMMIT.
   switch (node.kind) {
     case "seed":
-      if (!node.hooks) return { status: "success", rows: await wh.count(node.sql) };
+      if (!hooksInside(node)) return { status: "success", rows: await wh.count(node.sql) };
       return await withHooks(wh, node, async (s) => ({
         status: "success",
         rows: await s.count(node.sql),
@@ -143,35 +172,18 @@ async function runNode(
           message: outcome.message,
         };
       }
-      const stored = node.config?.storeFailures !== false;
-      let failures: number;
-      if (stored) {
-        failures = await wh.count(`CREATE OR REPLACE TABLE ${node.failures} AS\n${node.query}`);
-      } else {
-        // Not stored: counted only, and no older failing rows left to mislead.
-        await wh.exec(`DROP TABLE IF EXISTS ${node.failures}`);
-        const rows = await wh.query(`SELECT count(*)::DOUBLE AS n FROM (\n${node.query}\n)`);
-        failures = Number(rows[0]?.n ?? 0);
-      }
-      const status = testStatus(failures, node.severity, node.config);
-      if (failures === 0 && status === "pass") return { status, rows: 0 };
-      const where = stored
-        ? `see wharf_failures.${node.name}`
-        : "not stored (store_failures: false)";
-      return {
-        status,
-        rows: failures,
-        message: `${failures} failing row${failures === 1 ? "" : "s"}${
-          status === "pass" ? " (within warn_if and error_if)" : ""
-        }: ${where}`,
-      };
+      return await runDataTest(wh, node);
     }
     case "model": {
       const checked = node.checked;
       if (checked) return await withHooks(wh, node, (s) => runChecked(s, { ...node, checked }));
       const m = materialization(node.materialized);
-      const context = { fullRefresh: options.fullRefresh ?? false, eventTime: options.eventTime };
-      if (node.hooks && m.buildIn) {
+      const context = {
+        fullRefresh: options.fullRefresh ?? false,
+        eventTime: options.eventTime,
+        empty: options.empty ?? false,
+      };
+      if (hooksInside(node) && m.buildIn) {
         const buildIn = m.buildIn;
         return await withHooks(wh, node, async (s) => ({
           status: "success",
@@ -179,26 +191,28 @@ async function runNode(
         }));
       }
       // A materialization with transactions of its own: its hooks run before and after them.
-      if (node.hooks) {
-        await wh.withConnection((s) => runHooks(s, hookName("pre_hook", node), node.hooks!.pre));
+      const hooks = node.hooks;
+      if (hooks?.pre.length) {
+        await wh.withConnection((s) => runHooks(s, hookName("pre_hook", node), hooks.pre));
       }
       const built = await m.build(wh, node, context);
-      if (node.hooks) {
-        await wh.withConnection((s) => runHooks(s, hookName("post_hook", node), node.hooks!.post));
+      if (hooks?.post.length) {
+        await wh.withConnection((s) => runHooks(s, hookName("post_hook", node), hooks.post));
       }
       return { status: "success", ...built };
     }
   }
 }
 
-function hookName(which: "pre_hook" | "post_hook", node: CompiledNode): string {
-  return `${which} of ${node.id}`;
+/** How a failing hook names itself: `pre_hook of marts.orders`, `post_hook (transaction: false) of …`. */
+function hookName(which: "pre_hook" | "post_hook", node: CompiledNode, inside = true): string {
+  return `${which}${inside ? "" : " (transaction: false)"} of ${node.id}`;
 }
 
 /** Runs `build` in one transaction between the node's pre- and post-hooks (if it has any). */
 function withHooks(
   wh: Warehouse,
-  node: CompiledNode & { hooks?: { pre: string[]; post: string[] } },
+  node: CompiledNode & { hooks?: NodeHooks },
   build: (s: Session) => Promise<Outcome>,
 ): Promise<Outcome> {
   return wh.transaction(async (s) => {

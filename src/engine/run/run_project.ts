@@ -6,18 +6,20 @@
  */
 import type { EngineConfig } from "../config.ts";
 import { UsageError, WarehouseError, WarehousePathError, WarehouseTargetError } from "../errors.ts";
+import { parseSql } from "../db/parse_sql.ts";
 import { quoteLiteral } from "../db/sql.ts";
 import { warehouseTarget } from "../db/target.ts";
 import { openWarehouse, type Session, type Warehouse } from "../db/warehouse.ts";
 import {
   blockedByMissingSources,
+  compiledFiles,
   type CompiledProject,
   compileProject,
   PLAN_KINDS,
   planFor,
   type PlanKind,
   roleOf,
-  writeCompiled,
+  writeFiles,
 } from "../compile/compile_project.ts";
 import type { CompiledNode } from "../compile/compile.ts";
 import { closest } from "../suggest.ts";
@@ -168,15 +170,24 @@ export async function compileWithWarehouse(
   return compileProject(config, {
     sources: await listSources(wh),
     catalogs: await listCatalogs(wh),
+    parse: (texts) => parseSql(texts, wh),
     deferMissingSources: true,
     empty: options.empty,
   });
 }
 
-/** Refuses overrides of variables the project does not declare (typos included). */
-function checkVars(config: EngineConfig, vars: Record<string, string> | undefined): void {
+/**
+ * The configuration with the variables of `--vars` over the project's:
+ * what every command that renders or runs the project's SQL reads.
+ *
+ * @throws {UsageError} for a variable the project does not declare (typos included).
+ */
+export function withCommandVars<C extends EngineConfig>(
+  config: C,
+  vars: Readonly<Record<string, string>> = {},
+): C {
   const known = Object.keys(config.vars);
-  for (const name of Object.keys(vars ?? {})) {
+  for (const name of Object.keys(vars)) {
     if (known.includes(name)) continue;
     const guess = closest(name, known);
     throw new UsageError(
@@ -187,6 +198,7 @@ function checkVars(config: EngineConfig, vars: Record<string, string> | undefine
       }; declare it under "vars" in wharf.config.ts`,
     );
   }
+  return { ...config, vars: { ...config.vars, ...vars }, commandVars: { ...vars } };
 }
 
 /** The range of `--event-time-start/--event-time-end`, checked; undefined without them. */
@@ -247,7 +259,7 @@ export async function runProject(
 ): Promise<RunSummary> {
   const started = performance.now();
   const startedAt = new Date();
-  checkVars(config, options.vars);
+  const withVars = withCommandVars(config, options.vars);
   const eventTime = eventTimeRange(options);
   const wh = await openWarehouse(options.db ?? config.warehouse, {
     holder: `wharf ${command}`,
@@ -255,19 +267,20 @@ export async function runProject(
     extensions: config.dbt?.target.extensions,
     settings: config.dbt?.target.settings,
   });
+  // target/'s files are written while the nodes run: nothing reads them before the run ends.
+  // Each resolves to its error, if any (a rejection nobody awaits yet would end the process).
+  const writes: Promise<unknown>[] = [];
+  const write = (p: Promise<unknown>) =>
+    writes.push(p.then(() => undefined, (err: unknown) => err ?? new Error("a write failed")));
   try {
     // --vars apply when the SQL is rendered (a dbt project's var()) and when it runs (wharf_var()).
-    const cp = await compileWithWarehouse(
-      { ...config, vars: { ...config.vars, ...options.vars } },
-      wh,
-      { empty: options.empty },
-    );
+    const cp = await compileWithWarehouse(withVars, wh, { empty: options.empty });
     const runId = crypto.randomUUID();
     // The state is read before this run's artifacts replace it (it may be this target/).
     const state = options.state === undefined ? undefined : await readState(options.state);
     // dbt's artifacts: the manifest of what was compiled, whatever runs next.
     const manifest = await dbtManifest(cp, { invocationId: runId, startedAt });
-    await writeDbtManifest(config, manifest);
+    write(writeDbtManifest(config, manifest));
     const ids = selectNodes(cp.graph, {
       select: options.select,
       exclude: options.exclude,
@@ -313,7 +326,8 @@ export async function runProject(
     }
     const deferred = state && options.defer ? await deferUpstreams(wh, cp, plan.nodes, state) : [];
     options.onPlan?.(full.nodes);
-    const compiledPaths = await writeCompiled(cp, plan.nodes);
+    const { paths: compiledPaths, files } = compiledFiles(cp, plan.nodes);
+    write(writeFiles(files));
     const args = JSON.stringify({
       select: options.select ?? [],
       exclude: options.exclude ?? [],
@@ -338,9 +352,10 @@ export async function runProject(
       threads: options.threads ?? config.threads,
       fullRefresh: options.fullRefresh,
       eventTime,
+      empty: options.empty,
       failFast: options.failFast,
       macros: command === "seed" ? [] : cp.project.macros,
-      vars: { ...config.vars, ...options.vars },
+      vars: withVars.vars,
       compiledPaths,
       onStart: options.onStart,
       onResult: options.onResult,
@@ -400,6 +415,8 @@ export async function runProject(
         },
       }),
     );
+    const failed = (await Promise.all(writes)).find((err) => err !== undefined);
+    if (failed !== undefined) throw failed;
     if (ended) throw ended;
     return {
       runId,
@@ -411,6 +428,8 @@ export async function runProject(
       deferred,
     };
   } finally {
+    // A run that fails early still leaves its files whole.
+    await Promise.all(writes);
     wh.close();
   }
 }

@@ -4,16 +4,14 @@
  * @module
  */
 
+import { TEST_CONFIG_KEYS } from "./test_config.ts";
+
 /** Keys every test's arguments may have: read by wharf, not by the kind. */
 export const COMMON_TEST_KEYS: readonly string[] = [
   "column_name",
   "config",
   "severity",
-  "where",
-  "limit",
-  "warn_if",
-  "error_if",
-  "store_failures",
+  ...TEST_CONFIG_KEYS,
 ];
 
 /** How a test kind's arguments are named in messages. */
