@@ -122,9 +122,10 @@ async function writeUsualIndex(path: string, mb: number): Promise<Written> {
           }_${n}_in-network-rates.json.gz?Expires=1684418421&Signature=${sig}&Key-Pair-Id=K27TQMT39R1C8A"}`;
         });
         allowed.add(e % 50);
-        const aa = `{"description":"OON","location":"https://mrf0.example.com/2023-04/allowed-amounts_${
-          e % 50
-        }.json.gz"}`;
+        const aa =
+          `{"description":"OON","location":"https://mrf0.example.com/2023-04/allowed-amounts_${
+            e % 50
+          }.json.gz"}`;
         const line = `{"reporting_plans":[${plans.join(",")}],"in_network_files":[${
           files.join(",")
         }],${e % 2 ? `"allowed_amount_file":${aa}` : `"allowed_amount_files":[${aa}]`}}`;
@@ -165,7 +166,9 @@ async function writePlanHeavyIndex(path: string, structures: number): Promise<Wr
   const file = (f: number) =>
     `{"description":"in-network file","location":"https://mrf.example.com/2023-04/2023-04-01_${
       STATES[f % 8]
-    }_${PRODUCTS[f % 8]!.replaceAll(" ", "-")}_in-network-rates_${f}.json.gz?Expires=1684418421&Signature=${
+    }_${
+      PRODUCTS[f % 8]!.replaceAll(" ", "-")
+    }_in-network-rates_${f}.json.gz?Expires=1684418421&Signature=${
       ((f * 2654435761) >>> 0).toString(36).repeat(10)
     }&Key-Pair-Id=K27TQMT39R1C8A"}`;
   const bytes = await writeGzip(
@@ -398,31 +401,31 @@ async function reliability(dir: string): Promise<boolean> {
 export default async function main(): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "wharf_bench_tic_" });
   try {
-    const usual: Awaited<ReturnType<typeof measure>>[] = [];
-    for (const mb of [TARGET_MB, TARGET_MB * 2]) {
-      const file = join(dir, `usual_${mb}.json.gz`);
-      const want = await writeUsualIndex(file, mb);
-      usual.push(await measure(dir, "usual index", file, want, false));
+    /** Writes an index with `write`, measures it and removes it. */
+    const shape = async (
+      name: string,
+      write: (path: string) => Promise<Written>,
+      floor: boolean,
+    ) => {
+      const file = join(dir, "index.json.gz");
+      const result = await measure(dir, name, file, await write(file), floor);
       await Deno.remove(file);
-    }
-    const planFile = join(dir, "plan_heavy.json.gz");
-    const planned = await measure(
-      dir,
+      return result;
+    };
+    const usual = [
+      await shape("usual index", (f) => writeUsualIndex(f, TARGET_MB), false),
+      await shape("usual index", (f) => writeUsualIndex(f, 2 * TARGET_MB), false),
+    ];
+    const planned = await shape(
       "plan-heavy index",
-      planFile,
-      await writePlanHeavyIndex(planFile, PLAN_STRUCTURES),
+      (f) => writePlanHeavyIndex(f, PLAN_STRUCTURES),
       true,
     );
-    await Deno.remove(planFile);
-    const distinctFile = join(dir, "distinct.json.gz");
-    const distinct = await measure(
-      dir,
+    const distinct = await shape(
       "every reference a file of its own",
-      distinctFile,
-      await writeDistinctIndex(distinctFile, 200, 5000),
+      (f) => writeDistinctIndex(f, 200, 5000),
       true,
     );
-    await Deno.remove(distinctFile);
     const reliable = await reliability(dir);
 
     const [small, large] = usual as [(typeof usual)[0], (typeof usual)[0]];
@@ -438,9 +441,7 @@ export default async function main(): Promise<void> {
       slowest.toFixed(0)
     } MB/s; first target >= 300 MB/s: ${met(slowest >= 300)})
   usual index, peak RSS <= 300 MB:        ${met(peak <= 300)} (${peak.toFixed(0)} MB)
-  usual index, flat (within 15%):         ${met(growth <= 1.15)} (x${
-      growth.toFixed(2)
-    } for x2 data)
+  usual index, flat (within 15%):         ${met(growth <= 1.15)} (x${growth.toFixed(2)} for x2 data)
   plan-heavy, >= 20% of gunzip alone:     ${met(planRatio >= 0.2)} (${pct(planRatio)}, ${
       planned.tic.rate.toFixed(0)
     } MB/s)
