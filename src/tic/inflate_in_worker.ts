@@ -45,10 +45,16 @@ const IN_SLOTS = 2, IN_SLOT_BYTES = 1 << 20, OUT_SLOTS = 8;
  * starting at once.
  *
  * @example
- * ```ts ignore
- * const inflated = inflateInWorker(fileChunks, { gzip: true, chunkBytes: 1 << 20 });
- * for await (const chunk of inflated.chunks) scan(chunk);
- * console.log(inflated.sha256());
+ * ```ts
+ * import { gzipSync } from "node:zlib";
+ * import { inflateInWorker } from "./inflate_in_worker.ts";
+ *
+ * async function* stored() {
+ *   yield new Uint8Array(gzipSync('{"reporting_structure":[]}'));
+ * }
+ * const inflated = inflateInWorker(stored(), { gzip: true, chunkBytes: 1 << 16 });
+ * for await (const chunk of inflated.chunks) console.log(new TextDecoder().decode(chunk));
+ * console.log(inflated.sha256().length); // 64 hex digits
  * ```
  */
 export function inflateInWorker(
