@@ -71,8 +71,10 @@ export function lsCommand(): Command {
             type: isSnapshot(n) ? "snapshot" : n.kind,
             layer: n.kind === "model"
               ? n.layer
-              : n.kind === "seed" || n.kind === "source"
+              : n.kind === "seed"
               ? n.id.split(".").at(-2)!
+              : n.kind === "source"
+              ? n.relation.split(".").at(-2)!
               : "",
             materialized: n.kind === "model" ? n.config.materialized : n.kind === "seed"
               ? "seed" // dbt's name, which config.materialized: selects (a seed is loaded as a table)

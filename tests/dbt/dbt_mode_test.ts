@@ -166,7 +166,8 @@ sources:
     ["test.source_not_null_landed_claims_claim_id", "pass"],
   ]);
   const cp = await compileProject(config, { sources: ["raw.claim_lines"] });
-  assert.deepEqual(cp.graph.parents.get("main.stg_claims"), ["raw.claim_lines"]);
+  assert.deepEqual(cp.graph.parents.get("main.stg_claims"), ["source.landed.claims"]);
+  assert.equal(cp.graph.nodes.get("source.landed.claims")?.kind, "source");
 
   await p.write("models/stg_claims.sql", "select * from {{ source('landed', 'claim') }}");
   assert.deepEqual(await problems(p.root), [

@@ -14,7 +14,13 @@ import type { CompiledProject } from "../compile/compile_project.ts";
 import type { EngineConfig } from "../config.ts";
 import { quoteIdent, splitRelation } from "../db/sql.ts";
 import { isSnapshot } from "../materializations/index.ts";
-import type { ColumnDoc, ModelNode, ProjectNode } from "../types.ts";
+import type {
+  ColumnDoc,
+  FreshnessRule,
+  FreshnessThreshold,
+  ModelNode,
+  ProjectNode,
+} from "../types.ts";
 
 /** The dbt version whose artifacts wharf writes (manifest v12, run results v6, catalog v1). */
 export const DBT_VERSION = "1.9.0";
@@ -133,6 +139,19 @@ function contractChecksum(n: ModelNode): string | null {
   return sha256(`${state}${n.config.materialized}${JSON.stringify(n.contract.constraints)}`);
 }
 
+/** A freshness rule as the manifest records one (an unset threshold: `count` and `period` null). */
+function freshnessEntry(rule: FreshnessRule): Record<string, unknown> {
+  const time = (t: FreshnessThreshold | undefined) => ({
+    count: t?.count ?? null,
+    period: t?.period ?? null,
+  });
+  return {
+    warn_after: time(rule.warnAfter),
+    error_after: time(rule.errorAfter),
+    filter: rule.filter ?? null,
+  };
+}
+
 /** dbt's resource type of a model node: `snapshot` for one of snapshots/, else `model`. */
 function modelType(n: ModelNode): "model" | "snapshot" {
   return isSnapshot(n) ? "snapshot" : "model";
@@ -154,7 +173,6 @@ export function uniqueIds(cp: CompiledProject): Map<string, string> {
   for (const n of cp.graph.nodes.values()) {
     if (n.kind === "model") names.set(key(n), (names.get(key(n)) ?? 0) + 1);
   }
-  const tables = new Map((cp.project.sourceTables ?? []).map((t) => [t.relation, t]));
   for (const n of cp.graph.nodes.values()) {
     switch (n.kind) {
       case "model": {
@@ -169,8 +187,9 @@ export function uniqueIds(cp: CompiledProject): Map<string, string> {
         out.set(n.id, `seed.${pkg}.${dbtName(n)}`);
         break;
       case "source": {
-        const t = tables.get(n.id);
-        const { catalog, schema, name } = splitRelation(n.id);
+        // A plain-SQL project's sources (nodes of their relation) are named by the relation.
+        const t = n.id === n.relation ? undefined : n.declared?.[0];
+        const { catalog, schema, name } = splitRelation(n.relation);
         out.set(
           n.id,
           t
@@ -627,10 +646,17 @@ export async function dbtManifest(
         break;
       }
       case "source": {
-        const table = project.sourceTables?.find((t) => t.relation === id);
-        const { catalog, schema, name } = splitRelation(id);
+        const table = project.sourceTables?.find((t) => t.id === id);
+        const declared = project.sources?.find((s) => (s.id ?? s.relation) === id);
+        const { catalog, schema, name } = splitRelation(n.relation);
         const [, , ...rest] = uid(id).split(".");
         const sourceName = table?.source ?? rest.slice(0, -1).join(".");
+        const loads = {
+          loaded_at_field: declared?.loadedAtField ?? null,
+          loaded_at_query: declared?.loadedAtQuery ?? null,
+          freshness: declared?.freshness ? freshnessEntry(declared.freshness) : null,
+        };
+        const tags = n.tags ?? [];
         sources[uid(id)] = {
           database: catalog ?? database,
           schema,
@@ -642,22 +668,21 @@ export async function dbtManifest(
           unique_id: uid(id),
           fqn: [pkg, sourceName, table?.table ?? name],
           source_name: sourceName,
-          source_description: "",
-          loader: "",
+          source_description: table?.sourceDescription ?? "",
+          loader: table?.loader ?? "",
           identifier: name,
           quoting: { database: null, schema: null, identifier: null, column: null },
-          loaded_at_field: null,
-          freshness: null,
+          ...loads,
           external: null,
           description: table?.description ?? "",
           columns: columnsOf(table?.columns ?? []),
           meta: {},
           source_meta: {},
-          tags: [],
-          config: { enabled: true, meta: {}, tags: [] },
+          tags,
+          config: { enabled: true, meta: {}, tags, ...loads },
           patch_path: null,
           unrendered_config: {},
-          relation_name: relationName(id),
+          relation_name: relationName(n.relation),
           created_at: options.startedAt.getTime() / 1000,
           doc_blocks: [],
         };

@@ -541,6 +541,7 @@ export async function readYaml(config: EngineConfig, files: ProjectFiles): Promi
   const snapshotYaml = await Promise.all(files.snapshotYaml.map(open));
   // A models folder's YAML describes models and sources, and may declare exposures
   // (`sources:` is read by read_sources.ts, `unit_tests:` by read_unit_tests.ts).
+  const declaredSources = new Map<string, DeclaredSource>();
   const described = modelYaml.map((file) => ({
     file,
     entries: entriesOf(file, ["models", "sources", "exposures"], ["unit_tests"]),
@@ -568,6 +569,6 @@ export async function readYaml(config: EngineConfig, files: ProjectFiles): Promi
         })
         : []
     ),
-    sources: modelYaml.flatMap(readSources),
+    sources: modelYaml.flatMap((file) => readSources(file, declaredSources)),
   };
 }
