@@ -1303,7 +1303,7 @@ export async function loadDbtProject(
     for (const [i, [key, value]] of Object.entries(args.arguments).entries()) {
       if (!/^[A-Za-z_]\w*$/.test(key)) {
         file.report(
-          [...t.path, args.test, key],
+          [...(t.argsPath ?? [...t.path, args.test]), key],
           `"${key}" is not an argument name a macro can take`,
         );
         return undefined;

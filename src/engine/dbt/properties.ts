@@ -147,7 +147,7 @@ function testsOf(
   raw: unknown,
   column: string | undefined,
 ): DeclaredTest[] {
-  return readTests(file, path, raw, column, customTests.get(file));
+  return readTests(file, path, raw, column, { custom: customTests.get(file), style: "dbt" });
 }
 
 /** How each properties file renders its descriptions (`doc()`), when it does. */
