@@ -99,8 +99,8 @@ const UNSUPPORTED = "unsupported";
  * A mapping with the keys of `shape`, named `what` in messages (a text, or
  * a function of the mapping, e.g. `(v) => \`model "${v.name}"\``). Every
  * other key is an issue at that key: `unknown key "materialzed" in a
- * model's config (did you mean "materialized"?)` for a typo, `"grants"
- * (grants) in a model's config is not supported by wharf: remove it` for a
+ * model's config (did you mean "materialized"?)` for a typo, `"grants" in
+ * a model's config is not supported by wharf: remove it` for a
  * key of `unsupported.ts`, `"tablespace" in a model's config is not
  * implemented by wharf: remove it (…)` otherwise; those two are marked
  * unsupported (see `ProjectIssue.unsupported`).
