@@ -21,7 +21,8 @@ sources:
         tags: [raw]
 `,
   "models/staging/stg_orders.sql": "select * from {{ source('app', 'orders') }}",
-  "models/marts/orders.sql": "{{ config(alias='all_orders', tags=['mart']) }}\nselect * from {{ ref('stg_orders') }}",
+  "models/marts/orders.sql":
+    "{{ config(alias='all_orders', tags=['mart']) }}\nselect * from {{ ref('stg_orders') }}",
   "models/marts/schema.yml": `version: 2
 models:
   - name: orders

@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runCli, tempProject } from "../helpers.ts";
 
-const profile = (database: string, extra = "") => `shop:
+const profile = (database: string, extra = "") =>
+  `shop:
   target: dev
   outputs:
     dev:

@@ -66,7 +66,10 @@ Deno.test("generic tests take their arguments under arguments: and their configs
   assert.match(r.stdout, /PASS +test accepted_values_orders_status_2 /);
   // The where config tests orders 1 and 2 only: customer 9 of order 3 is left out.
   assert.match(r.stdout, /PASS +test relationships_orders_customer_id__main_customers /);
-  assert.match(r.stdout, /FAIL +test relationships_orders_customer_id__main_customers_2 \.+ \[1 failing/);
+  assert.match(
+    r.stdout,
+    /FAIL +test relationships_orders_customer_id__main_customers_2 \.+ \[1 failing/,
+  );
   assert.match(r.stdout, /FAIL +test at_most_orders_amount \.+ \[1 failing/);
   assert.match(r.stdout, /PASS +test at_most_orders_amount_2 /);
   const failing = await queryRows(
@@ -135,8 +138,7 @@ models:
 Deno.test("plain SQL: the arguments: form, and relationships' message with a relation", async () => {
   await using p = await tempProject({
     "models/staging/stg_members.sql": "select * from (values (1), (2)) t(member_id)",
-    "models/staging/stg_claims.sql":
-      "select * from (values (1, 1), (2, 3)) t(claim_id, member_id)",
+    "models/staging/stg_claims.sql": "select * from (values (1, 1), (2, 3)) t(claim_id, member_id)",
     "models/staging/staging.yml": `models:
   - name: stg_claims
     columns:

@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { readValid } from "../artifacts/dbt_schemas.ts";
 import { runCli, tempProject } from "../helpers.ts";
 
-const UNIT_TESTS = (expected: number) => `version: 2
+const UNIT_TESTS = (expected: number) =>
+  `version: 2
 unit_tests:
   - name: customers_counts_non_cancelled
     description: Cancelled orders do not count.

@@ -85,7 +85,6 @@ export async function readState(dir: string): Promise<StateArtifacts> {
   return { dir: abs, manifest, runResults, sources };
 }
 
-
 /** A node's enforced contract as the manifest records it: its checksum and column types. */
 function contractOf(n: ManifestEntry): { enforced: boolean; checksum: unknown } {
   const c = n.contract as { enforced?: boolean; checksum?: unknown } | undefined;

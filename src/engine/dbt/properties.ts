@@ -411,7 +411,9 @@ function readLoads(
 
 /** `tags:` of a source or table: text, or a list of text. */
 function tagsOf(file: YamlFile, path: YamlPath, value: unknown): string[] {
-  return value === undefined || value === null ? [] : readValue(file, path, textList(), value) ?? [];
+  return value === undefined || value === null
+    ? []
+    : readValue(file, path, textList(), value) ?? [];
 }
 
 function quote(name: string): string {

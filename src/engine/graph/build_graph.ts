@@ -260,7 +260,9 @@ export function buildGraph(
       return ids;
     }
     const where = { file, line: at.line, column: at.column };
-    if (ref.split(".").length === 3) return [resolveAttached(ref, file, where)].filter((r) => r !== undefined);
+    if (ref.split(".").length === 3) {
+      return [resolveAttached(ref, file, where)].filter((r) => r !== undefined);
+    }
     if (!ref.includes(".")) {
       const same = byName.get(ref) ?? [];
       if (same.length === 1) {

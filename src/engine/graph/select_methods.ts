@@ -259,10 +259,12 @@ export const SELECTOR_METHODS: readonly SelectorMethod[] = [
         );
     },
     candidates: (ctx) =>
-      unique(each(ctx, (n) => {
-        if (n.kind !== "source") return undefined;
-        return namesOf(n).map((s) => `${s.source}.${s.table}`);
-      }).flat()).flatMap((s) => [s.split(".")[0]!, s]),
+      unique(
+        each(ctx, (n) => {
+          if (n.kind !== "source") return undefined;
+          return namesOf(n).map((s) => `${s.source}.${s.table}`);
+        }).flat(),
+      ).flatMap((s) => [s.split(".")[0]!, s]),
   },
   {
     name: "package",

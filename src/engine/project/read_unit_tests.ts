@@ -332,9 +332,9 @@ export function resolveUnitTests(
     if (missing.length) {
       d.file.report(
         [...d.path, "given"],
-        `${model.id} reads ${missing.map((m) => `"${names.inputName(m, model)}"`).join(", ")}: give ${
-          missing.length === 1 ? "it" : "each"
-        } as an input (rows: [] for none)`,
+        `${model.id} reads ${
+          missing.map((m) => `"${names.inputName(m, model)}"`).join(", ")
+        }: give ${missing.length === 1 ? "it" : "each"} as an input (rows: [] for none)`,
       );
     }
     if (d.file.issues.length > before) continue;

@@ -356,7 +356,10 @@ function splitArguments(
   }
   const ownPath = [...argPath, "arguments"];
   if (!isRecord(nested)) {
-    file.report(ownPath, `expected the arguments of test "${name}" as a mapping, got ${describe(nested)}`);
+    file.report(
+      ownPath,
+      `expected the arguments of test "${name}" as a mapping, got ${describe(nested)}`,
+    );
     return undefined;
   }
   let ok = true;
