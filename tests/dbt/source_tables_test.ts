@@ -101,6 +101,9 @@ Deno.test("two source tables reading one relation are two sources, each the pare
   assert.equal(build.code, 0, build.stdout + build.stderr);
   const shown = await cli("--json", "sql", "select * from main.legacy_count");
   assert.deepEqual(JSON.parse(shown.stdout), [{ n: 2 }], "legacy_orders reads app.orders");
+  const preview = await cli("show", "source.app.legacy_orders");
+  assert.equal(preview.code, 0, preview.stderr);
+  assert.match(preview.stdout, /2 rows of source\.app\.legacy_orders/);
 
   // freshness: null leaves legacy_orders unchecked; orders is checked with its own rule.
   const fresh = await cli("--json", "source", "freshness");
