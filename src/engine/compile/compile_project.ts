@@ -244,15 +244,16 @@ function runFile(n: CompiledNode): string {
 }
 
 /**
- * Writes each node's compiled SELECT to `target/compiled/` and the
- * statements that run to `target/run/`.
- *
- * @returns node id to the run file's path relative to the project root.
+ * The files that show what each node runs: its statements under
+ * `target/run/` and, for a model, its compiled SELECT under
+ * `target/compiled/` (`files`: path to text; write them with
+ * {@linkcode writeFiles}), and each node's run file relative to the project
+ * root (`paths`: node id to path).
  */
-export async function writeCompiled(
+export function compiledFiles(
   cp: CompiledProject,
   nodes: readonly CompiledNode[],
-): Promise<Map<string, string>> {
+): { paths: Map<string, string>; files: Map<string, string> } {
   const { target } = cp.project.config.paths;
   const root = cp.project.config.root;
   const paths = new Map<string, string>();
@@ -267,8 +268,12 @@ export async function writeCompiled(
     }
     paths.set(n.id, relative(root, file));
   }
+  return { paths, files };
+}
+
+/** Writes each file of `files` (path to text), making the folders they need. */
+export async function writeFiles(files: ReadonlyMap<string, string>): Promise<void> {
   const dirs = new Set([...files.keys()].map((f) => dirname(f)));
   await Promise.all([...dirs].map((d) => Deno.mkdir(d, { recursive: true })));
   await Promise.all([...files].map(([f, text]) => Deno.writeTextFile(f, text)));
-  return paths;
 }

@@ -12,13 +12,14 @@ import { warehouseTarget } from "../db/target.ts";
 import { openWarehouse, type Session, type Warehouse } from "../db/warehouse.ts";
 import {
   blockedByMissingSources,
+  compiledFiles,
   type CompiledProject,
   compileProject,
   PLAN_KINDS,
   planFor,
   type PlanKind,
   roleOf,
-  writeCompiled,
+  writeFiles,
 } from "../compile/compile_project.ts";
 import type { CompiledNode } from "../compile/compile.ts";
 import { closest } from "../suggest.ts";
@@ -257,6 +258,11 @@ export async function runProject(
     extensions: config.dbt?.target.extensions,
     settings: config.dbt?.target.settings,
   });
+  // target/'s files are written while the nodes run: nothing reads them before the run ends.
+  // Each resolves to its error, if any (a rejection nobody awaits yet would end the process).
+  const writes: Promise<unknown>[] = [];
+  const write = (p: Promise<unknown>) =>
+    writes.push(p.then(() => undefined, (err: unknown) => err ?? new Error("a write failed")));
   try {
     // --vars apply when the SQL is rendered (a dbt project's var()) and when it runs (wharf_var()).
     const cp = await compileWithWarehouse(
@@ -269,7 +275,7 @@ export async function runProject(
     const state = options.state === undefined ? undefined : await readState(options.state);
     // dbt's artifacts: the manifest of what was compiled, whatever runs next.
     const manifest = await dbtManifest(cp, { invocationId: runId, startedAt });
-    await writeDbtManifest(config, manifest);
+    write(writeDbtManifest(config, manifest));
     const ids = selectNodes(cp.graph, {
       select: options.select,
       exclude: options.exclude,
@@ -315,7 +321,8 @@ export async function runProject(
     }
     const deferred = state && options.defer ? await deferUpstreams(wh, cp, plan.nodes, state) : [];
     options.onPlan?.(full.nodes);
-    const compiledPaths = await writeCompiled(cp, plan.nodes);
+    const { paths: compiledPaths, files } = compiledFiles(cp, plan.nodes);
+    write(writeFiles(files));
     const args = JSON.stringify({
       select: options.select ?? [],
       exclude: options.exclude ?? [],
@@ -402,6 +409,8 @@ export async function runProject(
         },
       }),
     );
+    const failed = (await Promise.all(writes)).find((err) => err !== undefined);
+    if (failed !== undefined) throw failed;
     if (ended) throw ended;
     return {
       runId,
@@ -413,6 +422,8 @@ export async function runProject(
       deferred,
     };
   } finally {
+    // A run that fails early still leaves its files whole.
+    await Promise.all(writes);
     wh.close();
   }
 }
