@@ -170,3 +170,63 @@ Deno.test("plain SQL: the arguments: form, and relationships' message with a rel
     /FAIL +test relationships_stg_claims_member_id__staging_stg_members \.+ \[1 failing/,
   );
 });
+
+Deno.test("dbt's named form: name:, test_name:, arguments: and config: side by side", async () => {
+  await using p = await tempProject({
+    ...FILES,
+    "models/schema.yml": `version: 2
+models:
+  - name: orders
+    columns:
+      - name: status
+        data_tests:
+          - name: orders_status_known
+            test_name: accepted_values
+            arguments:
+              values: [placed, shipped, lost]
+            config:
+              severity: warn
+      - name: amount
+        data_tests:
+          - name: amount_capped
+            test_name: at_most
+            arguments: { max: 15 }
+          - test_name: not_null
+`,
+  });
+  const cli = (...args: string[]) => runCli(["--project", p.root, ...args]);
+  const r = await cli("build");
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /PASS +test orders_status_known /);
+  assert.match(r.stdout, /FAIL +test amount_capped \.+ \[1 failing/);
+  assert.match(r.stdout, /PASS +test not_null_orders_amount /);
+
+  await p.write(
+    "models/schema.yml",
+    `version: 2
+models:
+  - name: orders
+    columns:
+      - name: status
+        data_tests:
+          - { name: twice, test_name: not_null }
+          - { name: twice, test_name: unique }
+          - { name: "bad name", test_name: unique }
+          - { name: x, test_name: 3 }
+`,
+  );
+  const bad = await cli("ls");
+  assert.equal(bad.code, 2);
+  assert.match(
+    bad.stderr,
+    /schema\.yml:8:\d+: models\[0\]\.columns\[0\]\.data_tests\[1\]\.name: the test name "twice" is taken: give another/,
+  );
+  assert.match(
+    bad.stderr,
+    /data_tests\[2\]\.name: expected the test's name \(letters, digits and underscores\), got "bad name"/,
+  );
+  assert.match(
+    bad.stderr,
+    /data_tests\[3\]\.test_name: expected the name of a generic test, got 3/,
+  );
+});

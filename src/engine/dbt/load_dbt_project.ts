@@ -1386,7 +1386,11 @@ export async function loadDbtProject(
       const kind = source ? `source_${label}` : label;
       const base = `${kind}_${prefix}${test.column ? `_${test.column}` : ""}${suffix}`
         .toLowerCase().replace(/[^a-z0-9_]+/g, "_");
-      let name = base;
+      let name = t.name ?? base;
+      if (t.name !== undefined && used.has(name)) {
+        file.report([...t.path, "name"], `the test name "${name}" is taken: give another`);
+        continue;
+      }
       for (let n = 2; used.has(name); n++) name = `${base}_${n}`;
       used.add(name);
       // dbt's fqn of a generic test: its package, the folders of its properties file under the first, its name.

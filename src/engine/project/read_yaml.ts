@@ -59,6 +59,8 @@ export interface DeclaredTest {
   path: YamlPath;
   /** Where its arguments are written: under `arguments:` (dbt 1.10's form), or beside its configs. */
   argsPath?: YamlPath;
+  /** The name it is given (dbt's `name:` beside `test_name:`), lower-cased; absent: one is made up. */
+  name?: string;
 }
 
 /** What every entry (model, seed) describes. */
@@ -250,10 +252,34 @@ function readTest(
   const { custom, style = "plain" } = options;
   let name: string;
   let args: Record<string, unknown> = {};
+  // dbt's named form (`- name: …`, `test_name: …` and the rest beside them) gives the test's name.
+  let given: string | undefined;
+  // Where its arguments and configs are: beside the test's name, or under it.
+  let argPath = path;
   if (typeof raw === "string") {
     name = raw;
+  } else if (isRecord(raw) && "test_name" in raw) {
+    const { name: named, test_name: test, ...rest } = raw;
+    if (typeof test !== "string" || test.trim() === "") {
+      file.report(
+        [...path, "test_name"],
+        `expected the name of a generic test, got ${describe(test)}`,
+      );
+      return undefined;
+    }
+    if (named !== undefined && (typeof named !== "string" || !/^[A-Za-z_][\w]*$/.test(named))) {
+      file.report(
+        [...path, "name"],
+        `expected the test's name (letters, digits and underscores), got ${describe(named)}`,
+      );
+      return undefined;
+    }
+    name = test;
+    given = named?.toLowerCase();
+    args = rest;
   } else if (isRecord(raw) && Object.keys(raw).length === 1) {
     name = Object.keys(raw)[0]!;
+    argPath = [...path, name];
     const value = raw[name];
     const shorthand = testKind(name)?.shorthand;
     if (shorthand && typeof value === "string") args = { [shorthand]: value };
@@ -268,11 +294,12 @@ function readTest(
   } else {
     file.report(
       path,
-      `expected a test name or a mapping of one test name to its arguments, got ${describe(raw)}`,
+      `expected a test name, a mapping of one test name to its arguments, or dbt's named form (name:, test_name:), got ${
+        describe(raw)
+      }`,
     );
     return undefined;
   }
-  const argPath = typeof raw === "string" ? path : [...path, name];
   const split = splitArguments(file, argPath, name, args);
   if (!split) return undefined;
   const { settings, own, ownPath } = split;
@@ -291,6 +318,7 @@ function readTest(
       ...testSettings(common),
       path,
       argsPath: ownPath,
+      ...(given ? { name: given } : {}),
     };
   }
   const found = testKind(name);
@@ -327,6 +355,7 @@ function readTest(
     ...testSettings(common),
     path,
     argsPath: ownPath,
+    ...(given ? { name: given } : {}),
   };
 }
 
