@@ -6,20 +6,25 @@
 import { Command } from "commander";
 import { globals, projectConfig } from "./context.ts";
 import { load } from "./load.ts";
+import { parseVars, withVars } from "./run_nodes.ts";
 
 /** The `compile` command. */
 export function compileCommand(): Command {
-  return new Command("compile")
-    .description("Print the exact SQL that builds (or tests) a node, with ephemeral models inlined")
-    .argument("<node>", "a model, seed or test: name or layer.name")
-    .action(async (name: string, _opts: unknown, self: Command) => {
-      const { inspectProject } = await load<typeof import("../src/engine/run/run_project.ts")>(
-        "../src/engine/run/run_project.ts",
-      );
+  return withVars(
+    new Command("compile")
+      .description(
+        "Print the exact SQL that builds (or tests) a node, with ephemeral models inlined",
+      )
+      .argument("<node>", "a model, seed or test: name or layer.name"),
+  )
+    .action(async (name: string, opts: { vars?: string[] }, self: Command) => {
+      const { inspectProject, withCommandVars } = await load<
+        typeof import("../src/engine/run/run_project.ts")
+      >("../src/engine/run/run_project.ts");
       const { findNode } = await load<typeof import("../src/engine/graph/find_node.ts")>(
         "../src/engine/graph/find_node.ts",
       );
-      const config = await projectConfig(self);
+      const config = withCommandVars(await projectConfig(self), await parseVars(opts.vars ?? []));
       const cp = await inspectProject(config, config.db);
       const { writeManifestOf } = await load<
         typeof import("../src/engine/artifacts/dbt_manifest.ts")

@@ -63,3 +63,14 @@ export async function projectConfig(cmd: Command): Promise<ResolvedConfig & { db
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
+
+/**
+ * What to do about a warehouse that does not exist yet, for a command that
+ * only reads it: in a dbt project, build it (there is no demo to run
+ * there); elsewhere the engine's default (land and build, or the demo).
+ */
+export function whenMissing(config: ResolvedConfig): string | undefined {
+  return config.dbt
+    ? "build it with `wharf build` (or load the seeds alone with `wharf seed`), create it with `wharf sql --write`, or pass --db with an existing file"
+    : undefined;
+}

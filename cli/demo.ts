@@ -10,6 +10,40 @@ import { globals, projectConfig, userCwd } from "./context.ts";
 import { counted, notLandedLines, problemLines, resultLine, table } from "./output.ts";
 import { load } from "./load.ts";
 
+/** The healthcare project's layers, in the order data flows through them. */
+const LAYERS = ["seeds", "staging", "intermediate", "marts"];
+
+/** Where the layer of node `id` comes in {@linkcode LAYERS} (another layer: after them). */
+function layerRank(id: string): number {
+  const at = LAYERS.indexOf(id.split(".")[0]!);
+  return at < 0 ? LAYERS.length : at;
+}
+
+/**
+ * The results in the order the demo's tables show them: by layer as data
+ * flows, then by node id (a result's checks keep the order of its YAML),
+ * not in the order the nodes happened to finish in.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { inPipelineOrder } from "./demo.ts";
+ *
+ * const ids = ["marts.a", "staging.b", "intermediate.c", "staging.a"].map((id) => ({ id }));
+ * assert.deepEqual(inPipelineOrder(ids).map((r) => r.id), [
+ *   "staging.a",
+ *   "staging.b",
+ *   "intermediate.c",
+ *   "marts.a",
+ * ]);
+ * ```
+ */
+export function inPipelineOrder<R extends { id: string }>(results: readonly R[]): R[] {
+  return [...results].sort((a, b) =>
+    layerRank(a.id) - layerRank(b.id) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  );
+}
+
 /** The `demo` command. */
 export function demoCommand(): Command {
   return new Command("demo")
@@ -66,7 +100,7 @@ export function demoCommand(): Command {
         if (!summary.build.ok) Deno.exitCode = 1;
         return;
       }
-      const results = summary.build.results;
+      const results = inPipelineOrder(summary.build.results);
       const layers = new Map<string, number>();
       for (const r of results) {
         if (r.kind !== "model" && r.kind !== "seed") continue;

@@ -21,6 +21,11 @@ export function counted(n: number, noun: string): string {
   return `${n.toLocaleString("en-US")} ${noun}${n === 1 ? "" : "s"}`;
 }
 
+/** `1 row`, `2 rows`: `n` as it is (no thousands separator) and its noun. */
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
+
 /** Colors: green, yellow, red, dim. */
 export const color = {
   green: (t: string) => paint(32, t),
@@ -53,12 +58,12 @@ export function resultLine(r: NodeResult, index: number, total: number): string 
     const nullified = nullifiedTotal(r);
     const note = r.checks
       ? `${r.rejected ? `, ${r.rejected} rejected (${perCheck(r.checks)})` : ""}${
-        nullified ? `, ${nullified} values nullified (${perCheck(r.nullified!)})` : ""
+        nullified ? `, ${plural(nullified, "value")} nullified (${perCheck(r.nullified!)})` : ""
       }`
       : r.message
       ? `, ${r.message}`
       : "";
-    detail = `${r.rows === undefined ? "view" : `${r.rows} rows`}${note} in ${secs}s`;
+    detail = `${r.rows === undefined ? "view" : plural(r.rows, "row")}${note} in ${secs}s`;
   }
   const dots = ".".repeat(Math.max(3, 56 - what.length));
   return `${String(index).padStart(width)} of ${total} ${LABEL[r.status]} ${what} ${

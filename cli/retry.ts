@@ -26,7 +26,13 @@ export function retryCommand(): Command {
       const file = join(config.paths.target, "run_results.json");
       let last: {
         results: { status: string }[];
-        args?: { which?: string; exclude?: string[]; full_refresh?: boolean; vars?: object };
+        args?: {
+          which?: string;
+          exclude?: string[];
+          full_refresh?: boolean;
+          empty?: boolean;
+          vars?: object;
+        };
       };
       try {
         last = JSON.parse(await Deno.readTextFile(file));
@@ -55,6 +61,7 @@ export function retryCommand(): Command {
         select: ["result:error", "result:fail", "result:skipped"],
         state: config.paths.target,
         fullRefresh: last.args?.full_refresh,
+        empty: last.args?.empty,
         vars: Object.entries(last.args?.vars ?? {}).map(([k, v]) => `${k}=${v}`),
         threads: opts.threads,
       });

@@ -28,6 +28,14 @@ export interface RunNodesOptions {
   empty?: boolean;
 }
 
+/** Adds `--vars` to `cmd` (read with {@linkcode parseVars}). */
+export function withVars(cmd: Command): Command {
+  return cmd.option(
+    "--vars <name=value...>",
+    "project variables for wharf_var('name') (or dbt's var()), overriding the project's: name=value, or dbt's '{name: value}'",
+  );
+}
+
 /** Adds `--select`, `--exclude` (and, for builders, `--threads`, `--full-refresh`) to `cmd`. */
 export function withSelection(cmd: Command, builds: boolean): Command {
   cmd
@@ -36,11 +44,8 @@ export function withSelection(cmd: Command, builds: boolean): Command {
       "nodes to include (name, layer.name, +name, name+, @name, tag:x, path:dir, source:x, config.materialized:table …)",
     )
     .option("--exclude <selector...>", "nodes to leave out, same syntax as --select")
-    .option("--selector <name>", "a selection named in the project's selectors.yml")
-    .option(
-      "--vars <name=value...>",
-      "project variables for wharf_var('name') (or dbt's var()), overriding the project's: name=value, or dbt's '{name: value}'",
-    )
+    .option("--selector <name>", "a selection named in the project's selectors.yml");
+  withVars(cmd)
     .option(
       "--state <dir>",
       "an earlier run's target/ folder, for state:modified, state:new, result:<status>, source_status:fresher",

@@ -4,19 +4,24 @@
  * @module
  */
 import { Command } from "commander";
-import { globals, projectConfig } from "./context.ts";
+import { globals, projectConfig, whenMissing } from "./context.ts";
 import { cellWidth, table, type WidthOptions, withWidthOptions } from "./output.ts";
 import { load } from "./load.ts";
+import { parseVars, withVars } from "./run_nodes.ts";
 
 /** The `show` command. */
 export function showCommand(): Command {
-  return withWidthOptions(new Command("show"))
+  return withVars(withWidthOptions(new Command("show")))
     .description(
       "Preview the rows a model returns (runs its compiled SELECT against the warehouse)",
     )
     .argument("<node>", "a model or seed: name or layer.name")
     .option("-n, --limit <n>", "rows to show", "10")
-    .action(async (name: string, opts: { limit: string } & WidthOptions, self: Command) => {
+    .action(async (
+      name: string,
+      opts: { limit: string; vars?: string[] } & WidthOptions,
+      self: Command,
+    ) => {
       const { UsageError } = await import("../src/engine/errors.ts");
       const { previewNode } = await load<typeof import("../src/engine/run/preview.ts")>(
         "../src/engine/run/preview.ts",
@@ -26,8 +31,15 @@ export function showCommand(): Command {
       if (!Number.isInteger(limit) || limit < 0) {
         throw new UsageError(`Invalid --limit "${opts.limit}": expected a whole number`);
       }
-      const config = await projectConfig(self);
-      const { id, result } = await previewNode(config, name, { db: config.db, limit });
+      const { withCommandVars } = await load<typeof import("../src/engine/run/run_project.ts")>(
+        "../src/engine/run/run_project.ts",
+      );
+      const config = withCommandVars(await projectConfig(self), await parseVars(opts.vars ?? []));
+      const { id, result } = await previewNode(config, name, {
+        db: config.db,
+        limit,
+        whenMissing: whenMissing(config),
+      });
       if (globals(self).json) {
         console.log(
           JSON.stringify(

@@ -7,7 +7,7 @@
  */
 import { Command } from "commander";
 import { dirname, join, resolve } from "node:path";
-import { globals, projectConfig, userCwd } from "./context.ts";
+import { globals, projectConfig, userCwd, whenMissing } from "./context.ts";
 import { cellWidth, type WidthOptions, withWidthOptions } from "./output.ts";
 import { load } from "./load.ts";
 
@@ -29,7 +29,10 @@ export function sqlCommand(): Command {
     .option("-f, --file <path>", "read the SQL from a file (- for stdin)")
     .option("--format <format>", "table, line, markdown, csv, json or ndjson (default: table)")
     .option("-o, --output <file>", "write the results to a file instead of stdout")
-    .option("--write", "open the warehouse for writing (allows CREATE, INSERT, UPDATE, DELETE …)")
+    .option(
+      "--write",
+      "open the warehouse for writing (allows CREATE, INSERT, UPDATE, DELETE …), creating it if it does not exist yet",
+    )
     .addHelpText(
       "after",
       `
@@ -68,12 +71,22 @@ Examples:
       const { openWarehouse } = await load<typeof import("../src/engine/db/warehouse.ts")>(
         "../src/engine/db/warehouse.ts",
       );
+      const { warehouseTarget } = await load<typeof import("../src/engine/db/target.ts")>(
+        "../src/engine/db/target.ts",
+      );
+      // --write is the intent to change the warehouse: one that does not exist yet is created
+      // (as `wharf build` would create it), and the user is told so.
+      const present = await warehouseTarget(config.db).prepare();
       const wh = await openWarehouse(config.db, {
         readOnly: !opts.write,
-        mustExist: true,
+        mustExist: !opts.write,
+        whenMissing: whenMissing(config),
         holder: opts.write ? "wharf sql --write" : "wharf sql",
         attach: config.attach,
       });
+      if (!present) {
+        console.error(`Created the warehouse ${config.db}: it did not exist yet.`);
+      }
       try {
         if (shell) {
           const { sqlShell } = await load<typeof import("../src/sql/sql_shell.ts")>(

@@ -249,6 +249,12 @@ export interface ModelNode {
   columns: ColumnDoc[];
   config: ModelConfig;
   refs: RelationRef[];
+  /**
+   * The part of `sql` (`sql.slice(start, end)`) its first build runs alone,
+   * when `sql` holds two SELECTs: a dbt incremental model whose
+   * `is_incremental()` changes what it renders (see `RenderedSql.firstBuild`).
+   */
+  firstBuild?: { start: number; end: number };
   /** Row-level checks from YAML `checks:` (see {@linkcode RowCheck}). */
   checks: RowCheck[];
   /**

@@ -86,7 +86,7 @@ Deno.test("compileNode() compiles a watermark model to a deduplicating full buil
     watermark: "_batch_id",
     onSchemaChange: "ignore",
     readsItself: false,
-    reads: ["staging.src"],
+    reads: [{ relation: "staging.src" }],
   });
   assert.match(c.sql, /^CREATE OR REPLACE TABLE "marts"\."inc" AS/);
   assert.match(
@@ -143,7 +143,7 @@ Deno.test("compileNode() leaves a model's reference to itself in its SQL and out
   assert.ok(c.kind === "model");
   const parts = incrementalParts.parse(c.parts);
   assert.equal(parts.readsItself, true);
-  assert.deepEqual(parts.reads, ["staging.src"]);
+  assert.deepEqual(parts.reads, [{ relation: "staging.src" }]);
   assert.equal(parts.merge?.hardDeletes, "invalidate");
   assert.match(c.script, /ALTER TABLE "marts"\."inc" ADD COLUMN "_deleted_at" TIMESTAMPTZ;/);
   assert.match(

@@ -28,6 +28,24 @@ Deno.test("the demo prints the error of a model that fails, counts it, and exits
     r.stdout,
     /\nModels and seeds: \d+ built, 1 failed, \d+ skipped\.\nTests: \d+ passed, \d+ warned, 0 failed\.\n\nError in model marts\.broken_totals:\n {2}Conversion Error: Could not convert string '\w+' to INT32/,
   );
+  // Its tables read in the pipeline's order, whichever model finished first: by layer, then model.
+  const column = (title: string) => {
+    const table = r.stdout.slice(r.stdout.indexOf(title)).split("\n\n")[0]!.split("\n").slice(3);
+    return table.map((line) => line.split("|")[1]!.trim());
+  };
+  assert.deepEqual(column("Rows per layer:"), ["seeds", "staging", "intermediate", "marts"]);
+  const layers = ["staging", "intermediate", "marts"];
+  const rank = (id: string) => [layers.indexOf(id.split(".")[0]!), id] as const;
+  for (const title of ["Rows rejected by checks", "Values nullified by checks"]) {
+    const models = column(title);
+    assert.ok(models.length > 0, title);
+    const sorted = [...models].sort((a, b) => {
+      const [ra, ia] = rank(a);
+      const [rb, ib] = rank(b);
+      return ra - rb || (ia < ib ? -1 : ia > ib ? 1 : 0);
+    });
+    assert.deepEqual(models, sorted, title);
+  }
   // The closing lines: wharf sql, serve and docs, for this project.
   assert.match(
     r.stdout,

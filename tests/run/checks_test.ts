@@ -148,6 +148,32 @@ Deno.test("wharf build prints rejected rows and nullified values of a checked mo
   );
 });
 
+Deno.test("wharf build says 1 row and 1 value, not 1 rows and 1 values", async () => {
+  await using p = await tempProject({
+    "models/staging/one.sql": "select 1 as id, '123TY' as zip",
+    "models/staging/s.yml": `models:
+  - name: one
+    config: { materialized: table, unique_key: id }
+    checks:
+      valid_zip: { column: zip, expression: "regexp_full_match(zip, '[0-9]{5}')", on_fail: nullify }
+`,
+  });
+  const r = await runCli(["--project", p.root, "--db", p.db, "build"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stdout,
+    /model staging\.one \.+ \[1 row, 1 value nullified \(valid_zip 1\) in [\d.]+s\]/,
+  );
+  const [result] = await query(
+    p.db,
+    "select message from wharf.run_results where node_id = 'staging.one'",
+  );
+  assert.match(
+    String(result!.message),
+    /^1 value nullified, recorded in staging\.one__rejected_values/,
+  );
+});
+
 Deno.test("loadProject() reads checks as text or as a mapping with a policy, and names what is wrong", async () => {
   await using p = await tempProject({
     "models/staging/a.sql": "select 1 as id, 'x' as zip",

@@ -247,7 +247,7 @@ Deno.test("wharf sql prints DuckDB's error and exits 1; several statements stop 
   assert.equal(parse.stdout, "");
 });
 
-Deno.test("wharf sql on a missing warehouse says what to run; usage mistakes exit 2", async () => {
+Deno.test("wharf sql on a missing warehouse says what to run, --write creates it; usage mistakes exit 2", async () => {
   await using p = await tempProject();
   const missing = await sql(p, ["select 1"]);
   assert.equal(missing.code, 1);
@@ -255,8 +255,16 @@ Deno.test("wharf sql on a missing warehouse says what to run; usage mistakes exi
     missing.stderr,
     `error: Warehouse "${p.db}" does not exist yet: run \`deno task demo\` for the demo data, or land your files and build (\`deno task wharf land <path>\`, then \`deno task wharf build\`), or pass --db with an existing file\n`,
   );
-  assert.equal((await sql(p, ["--write", "select 1"])).code, 1);
-  await assert.rejects(Deno.stat(p.db), Deno.errors.NotFound);
+  // --write is the intent to change it: the warehouse is created, and wharf says so.
+  const created = await sql(p, [
+    "--write",
+    "create schema app; create table app.t as select 1 as x",
+  ]);
+  assert.equal(created.code, 0, created.stderr);
+  assert.equal(created.stderr, `Created the warehouse ${p.db}: it did not exist yet.\n`);
+  const read = await sql(p, ["--format", "csv", "select x from app.t"]);
+  assert.equal(read.stdout, "x\n1\n");
+  assert.equal(read.stderr, "");
   await using q = await project();
   const cases: [string[], RegExp][] = [
     [

@@ -178,6 +178,34 @@ export function inlineEphemerals(
   return `WITH ${ctes.join(",\n")}\nSELECT * FROM (\n${trimSql(out)}\n)`;
 }
 
+/** The SELECT (ephemeral models inlined) of each ephemeral model `refs` name, by id. */
+function ephemeralSelects(graph: Graph, refs: readonly RelationRef[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const r of refs) {
+    const n = graph.nodes.get(r.relation);
+    if (n?.kind === "model" && isInlined(n)) {
+      out[r.relation] = inlineEphemerals(graph, n.sql, n.refs);
+    }
+  }
+  return out;
+}
+
+/**
+ * The SELECT of a model's first build alone (ephemeral models inlined), when
+ * its SQL holds two (`ModelNode.firstBuild`): that part of its SQL, with the
+ * references in it.
+ */
+function firstBuildSelect(
+  graph: Graph,
+  node: ModelNode,
+  span: { start: number; end: number },
+): string {
+  const { start, end } = span;
+  const refs = node.refs.filter((r) => r.offset >= start && r.offset < end)
+    .map((r) => ({ ...r, offset: r.offset - start }));
+  return inlineEphemerals(graph, node.sql.slice(start, end), refs);
+}
+
 /** The SQL that stands for a relation in another query (a subquery for ephemeral models). */
 function relationSql(graph: Graph, id: string): string {
   const n = graph.nodes.get(id);
@@ -208,16 +236,21 @@ export function seedSql(seed: SeedNode, root: string): string {
 /**
  * The `wharf_var(name)` macro that gives models the project's variables as
  * text (NULL for an unknown name). It is persistent, so views that use it
- * keep working for analysts.
+ * keep working for analysts; `temporary`: this connection's only, over the
+ * persistent one (what reading a model with other `--vars` needs, on a
+ * warehouse open read-only).
  */
-export function varsMacro(vars: Readonly<Record<string, string>>): string {
+export function varsMacro(
+  vars: Readonly<Record<string, string>>,
+  options: { temporary?: boolean } = {},
+): string {
   const entries = Object.entries(vars);
   const body = entries.length
     ? `CASE name ${
       entries.map(([k, v]) => `WHEN ${quoteLiteral(k)} THEN ${quoteLiteral(v)}`).join(" ")
     } ELSE NULL::VARCHAR END`
     : "NULL::VARCHAR";
-  return `CREATE OR REPLACE MACRO wharf_var(name) AS ${body}`;
+  return `CREATE OR REPLACE ${options.temporary ? "TEMP " : ""}MACRO wharf_var(name) AS ${body}`;
 }
 
 /**
@@ -395,8 +428,9 @@ export function compileNode(
         ...(node.hooks ? { hooks: node.hooks } : {}),
       };
     case "model": {
-      const full = inlineEphemerals(graph, node.sql, node.refs);
-      const select = options.empty ? `SELECT * FROM (\n${full}\n) AS __wharf_empty LIMIT 0` : full;
+      const empty = (sql: string) =>
+        options.empty ? `SELECT * FROM (\n${sql}\n) AS __wharf_empty LIMIT 0` : sql;
+      const select = empty(inlineEphemerals(graph, node.sql, node.refs));
       const base = {
         kind: "model",
         id: node.id,
@@ -417,7 +451,14 @@ export function compileNode(
           checked,
         };
       }
-      const compiled = m.compile(node, select, options.root);
+      const compiled = m.compile(node, {
+        select,
+        ...(node.firstBuild
+          ? { firstSelect: empty(firstBuildSelect(graph, node, node.firstBuild)) }
+          : {}),
+        ephemerals: ephemeralSelects(graph, node.refs),
+        root: options.root,
+      });
       return {
         ...base,
         materialized: m.name,

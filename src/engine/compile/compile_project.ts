@@ -172,7 +172,9 @@ function isEphemeral(n: CompiledNode | undefined): boolean {
  * The executable plan for the selected ids: nodes of the kinds `kind` runs
  * (ephemeral models are inlined, so they are left out and their parents
  * waited for instead). In `build`, a model also waits for the error-severity
- * tests of its parents, so a failed test stops what is built on bad data.
+ * tests of its parents, so a failed test stops what is built on bad data:
+ * as in dbt, a test of several relations (`relationships`) for the nodes
+ * that read all of them (those below the most downstream one).
  */
 export function planFor(
   cp: CompiledProject,
@@ -195,14 +197,14 @@ export function planFor(
     }
     return out;
   };
-  const descendants = (id: string): Set<string> => {
+  const ancestors = (id: string): Set<string> => {
     const out = new Set<string>();
     const stack = [id];
     while (stack.length) {
-      for (const c of graph.children.get(stack.pop()!) ?? []) {
-        if (!out.has(c)) {
-          out.add(c);
-          stack.push(c);
+      for (const p of graph.parents.get(stack.pop()!) ?? []) {
+        if (!out.has(p)) {
+          out.add(p);
+          stack.push(p);
         }
       }
     }
@@ -213,20 +215,24 @@ export function planFor(
     // A unit test runs on given rows: it waits for its model's parents (to type its
     // inputs), not for the model, which waits for it instead (as dbt's build does).
     const unit = n.kind === "test" ? n.unit?.model : undefined;
-    const ps = realParents(unit ?? n.id).filter((p) => inPlan.has(p));
+    const all = realParents(unit ?? n.id);
+    const ps = all.filter((p) => inPlan.has(p));
     if (n.kind === "model") {
       ps.push(
         ...nodes.filter((t) => t.kind === "test" && t.unit?.model === n.id).map((t) => t.id),
       );
     }
     if (kind === "build" && n.kind !== "test") {
-      for (const p of [...ps]) {
-        const below = descendants(p);
+      // As in dbt: it waits for an error test of any of its parents (in the plan, the
+      // parent built or not: `wharf retry` reruns a failed test without the model it
+      // tests) when it reads, directly or not, every relation that test reads.
+      const above = ancestors(n.id);
+      for (const p of all) {
         for (const t of graph.children.get(p) ?? []) {
           const test = cp.compiled.get(t);
           if (
             test?.kind === "test" && test.severity === "error" && inPlan.has(t) &&
-            (graph.parents.get(t) ?? []).every((tp) => !below.has(tp))
+            (graph.parents.get(t) ?? []).every((tp) => above.has(tp))
           ) ps.push(t);
         }
       }

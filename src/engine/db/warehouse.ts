@@ -40,6 +40,12 @@ export interface OpenWarehouseOptions {
    */
   mustExist?: boolean;
   /**
+   * With `mustExist`: what the error for a warehouse that does not exist yet
+   * says to do (the project's way to make one). Default: land files and
+   * build, or run the demo.
+   */
+  whenMissing?: string;
+  /**
    * How long to keep trying while another process holds the file, in ms.
    * Default: 3000 for writers (a server taking a snapshot holds it for a
    * moment), 0 for readers.
@@ -252,6 +258,37 @@ class ConnectionSession implements Session {
 }
 
 /**
+ * Runs `fn` inside one transaction on `session`, always rolled back: what
+ * `fn` checks is checked (its errors are re-thrown), what it writes is
+ * undone. How `--empty` runs a build that would change what is already
+ * built.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { openWarehouse, rolledBack } from "./warehouse.ts";
+ *
+ * const wh = await openWarehouse(":memory:");
+ * await wh.exec("create table t as select 1 as x");
+ * const n = await wh.withConnection((s) => rolledBack(s, (s) => s.count("delete from t")));
+ * assert.equal(n, 1);
+ * assert.deepEqual(await wh.query("select count(*)::int as n from t"), [{ n: 1 }]);
+ * wh.close();
+ * ```
+ */
+export async function rolledBack<T>(
+  session: Session,
+  fn: (session: Session) => Promise<T>,
+): Promise<T> {
+  await session.exec("BEGIN TRANSACTION");
+  try {
+    return await fn(session);
+  } finally {
+    await session.exec("ROLLBACK");
+  }
+}
+
+/**
  * An open warehouse. Queries run on pooled connections of one DuckDB
  * instance, so independent work may run concurrently.
  */
@@ -451,7 +488,10 @@ export async function openWarehouse(
     if (!present) {
       throw new WarehouseError(
         path,
-        `Warehouse "${path}" does not exist yet: run \`deno task demo\` for the demo data, or land your files and build (\`deno task wharf land <path>\`, then \`deno task wharf build\`), or pass --db with an existing file`,
+        `Warehouse "${path}" does not exist yet: ${
+          options.whenMissing ??
+            "run `deno task demo` for the demo data, or land your files and build (`deno task wharf land <path>`, then `deno task wharf build`), or pass --db with an existing file"
+        }`,
       );
     }
   }

@@ -35,7 +35,7 @@ import {
   resolveUnitTests,
 } from "../project/read_unit_tests.ts";
 import { extractRelations, trimSql } from "../project/relations.ts";
-import { type RenderHook, renderSql } from "../project/render.ts";
+import { type RenderedSql, type RenderHook, renderSql } from "../project/render.ts";
 import type { DeclaredTest } from "../project/read_yaml.ts";
 import { closest } from "../suggest.ts";
 import { incremental } from "../materializations/incremental.ts";
@@ -122,15 +122,17 @@ function escapeRe(s: string): string {
  * The SQL of an incremental model whose `is_incremental()` changes what it
  * renders: both renders, each taken when `wharf_is_incremental()` says so
  * (false on the first build and on `--full-refresh`, true on later runs),
- * so the choice is made when the model builds, as dbt makes it.
+ * so the choice is made when the model builds, as dbt makes it. The first
+ * render is marked (`firstBuild`): a first build runs it alone, since the
+ * later one may read the model's own relation, which does not exist yet.
  */
 function bothRuns(
   full: { text: string; sourceLines: number[] },
   later: { text: string; sourceLines: number[] },
-): { text: string; sourceLines: number[] } {
+): RenderedSql & { sourceLines: number[] } {
+  const opening = "SELECT * FROM (\n";
   const text = [
-    "SELECT * FROM (",
-    full.text,
+    `${opening}${full.text}`,
     ") WHERE NOT wharf_is_incremental()",
     "UNION ALL BY NAME",
     "SELECT * FROM (",
@@ -151,6 +153,7 @@ function bothRuns(
       ...later.sourceLines,
       lastLater,
     ],
+    firstBuild: { start: opening.length, end: opening.length + full.text.length },
   };
 }
 

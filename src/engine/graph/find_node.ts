@@ -5,19 +5,34 @@
  */
 import { NotFoundError } from "../errors.ts";
 import type { Graph } from "./build_graph.ts";
+import { materialization } from "../materializations/index.ts";
+import type { ProjectNode } from "../types.ts";
 import { closest } from "../suggest.ts";
 
 /**
- * Resolves `name` (`layer.name`, a bare unique name, or `test.name`) to a
- * node id.
+ * How strongly a bare name means a node of this kind, as dbt reads one: a
+ * model first, then a seed or a snapshot, then anything else (a source
+ * needs its full name, as dbt's `source:`).
+ */
+function rank(n: ProjectNode): number {
+  if (n.kind === "model") return materialization(n.config.materialized).snapshot ? 1 : 0;
+  return n.kind === "seed" ? 1 : 2;
+}
+
+/**
+ * Resolves `name` (`layer.name`, a bare name, or `test.name`) to a node id.
+ * A bare name several nodes have means the model of that name, then the
+ * seed or snapshot, as in dbt.
  *
- * @throws {NotFoundError} when nothing or more than one node matches, with
- * the closest names.
+ * @throws {NotFoundError} when nothing matches, or more than one node of
+ * the kind it means, with the closest names.
  */
 export function findNode(graph: Graph, name: string): string {
   const wanted = name.toLowerCase();
   if (graph.nodes.has(wanted)) return wanted;
-  const matches = [...graph.nodes.values()].filter((n) => n.name === wanted).map((n) => n.id);
+  const named = [...graph.nodes.values()].filter((n) => n.name === wanted);
+  const best = Math.min(...named.map(rank));
+  const matches = named.filter((n) => rank(n) === best).map((n) => n.id);
   if (matches.length === 1) return matches[0]!;
   if (matches.length > 1) {
     throw new NotFoundError(

@@ -26,7 +26,12 @@ import type { z } from "zod";
 import { quoteRelation } from "../db/sql.ts";
 import { mapping, oneOf, text } from "../yaml/yaml_schema.ts";
 import { STRATEGIES, strategy } from "./incremental_strategies/index.ts";
-import { IS_INCREMENTAL_MACRO, rowsSql } from "./incremental_strategies/steps.ts";
+import {
+  checkEmptyRun,
+  IS_INCREMENTAL_MACRO,
+  rowsSql,
+  tableExists,
+} from "./incremental_strategies/steps.ts";
 import {
   type CommonSettings,
   type IncrementalParts,
@@ -108,17 +113,29 @@ export const incremental = defineMaterialization({
   },
   parts: incrementalParts,
   usesEventTime: (parts) => parts.microbatch !== undefined,
-  compile: ({ model, select, config }) => {
+  compile: ({ model, select, firstSelect, ephemerals, config }) => {
     const s = chosen(config, model.config.uniqueKey);
     const self = model.id.toLowerCase();
+    // What the first build's SELECT reads: its own part of the SQL, when it has one.
+    const span = model.firstBuild;
+    const firstRefs = span
+      ? model.refs.filter((r) => r.offset >= span.start && r.offset < span.end)
+      : model.refs;
     const parts: IncrementalParts = {
       strategy: s.name,
       select,
+      ...(firstSelect === undefined ? {} : { firstSelect }),
       keys: model.config.uniqueKey,
       watermark: config.watermark,
       onSchemaChange: config.on_schema_change ?? "ignore",
-      readsItself: model.refs.some((r) => r.relation === self),
-      reads: [...new Set(model.refs.map((r) => r.relation).filter((r) => r !== self))],
+      readsItself: firstRefs.some((r) => r.relation === self),
+      reads: [...new Set(model.refs.map((r) => r.relation).filter((r) => r !== self))].map((
+        relation,
+      ) =>
+        ephemerals[relation] === undefined
+          ? { relation }
+          : { relation, select: ephemerals[relation] }
+      ),
       ...(model.contract ? { contract: model.contract } : {}),
       ...s.compile(ownKeys(config, s)),
     };
@@ -131,6 +148,12 @@ export const incremental = defineMaterialization({
       parts,
     };
   },
-  build: (wh, { relation, parts }, context) =>
-    strategy(parts.strategy).build(wh, { relation, parts }, context),
+  build: async (wh, { relation, parts }, context) => {
+    const model = { relation, parts };
+    if (
+      context.empty && !context.fullRefresh &&
+      await wh.withConnection((s) => tableExists(s, relation))
+    ) return await checkEmptyRun(wh, model);
+    return await strategy(parts.strategy).build(wh, model, context);
+  },
 });

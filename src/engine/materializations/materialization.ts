@@ -12,15 +12,29 @@ import type { Session, Warehouse } from "../db/warehouse.ts";
 import type { ModelConfig, ModelNode } from "../types.ts";
 import { keysOf, mapping } from "../yaml/yaml_schema.ts";
 
-/** What a materialization compiles a model from. */
-export interface MaterializeInput<C> {
-  model: ModelNode;
+/** The compiled SQL a materialization compiles a model from (see {@linkcode MaterializeInput}). */
+export interface CompiledSelect {
   /** The model's SELECT, ephemeral models inlined. */
   select: string;
-  /** Its settings from the model's config, parsed by its schema. */
-  config: C;
+  /**
+   * The SELECT of its first build alone, ephemeral models inlined, when
+   * `select` holds two (see `ModelNode.firstBuild`).
+   */
+  firstSelect?: string;
+  /**
+   * The SELECT of each ephemeral model it reads, by id (ephemeral models
+   * inlined): what stands for a relation that is not in the warehouse.
+   */
+  ephemerals: Readonly<Record<string, string>>;
   /** The absolute project root: paths in settings are relative to it. */
   root: string;
+}
+
+/** What a materialization compiles a model from. */
+export interface MaterializeInput<C> extends CompiledSelect {
+  model: ModelNode;
+  /** Its settings from the model's config, parsed by its schema. */
+  config: C;
 }
 
 /** A model compiled by a materialization: plain data. */
@@ -60,6 +74,14 @@ export interface BuildContext {
   fullRefresh: boolean;
   /** `--event-time-start/--event-time-end`: the range of event times to rebuild (microbatch). */
   eventTime?: EventTimeRange;
+  /**
+   * `--empty`: the model's SELECT gives no row (see `CompileOptions.empty`).
+   * A build that would change rows already built with that (an incremental
+   * model's later run, a snapshot's) runs to check its SQL and is rolled
+   * back: `--empty` never changes a table already built, unless
+   * `fullRefresh` asks to rebuild it.
+   */
+  empty?: boolean;
 }
 
 /** A problem of a model's config that its keys' schemas alone do not see. */
@@ -166,7 +188,7 @@ export interface Materialization {
   /** What it does with an enforced contract (see {@linkcode MaterializationDefinition.contract}). */
   contract?: "create" | "check";
   /** Compiles `model`, whose settings (`config.options`) were validated when it was loaded. */
-  compile(model: ModelNode, select: string, root: string): MaterializedModel<unknown>;
+  compile(model: ModelNode, input: CompiledSelect): MaterializedModel<unknown>;
   /** Builds a compiled model (in a transaction of its own when it has `buildIn`). */
   build(wh: Warehouse, model: BuildInput, context: BuildContext): Promise<BuildOutcome>;
   /** Builds a compiled model in the caller's open transaction, when it can. */
@@ -191,8 +213,8 @@ export function defineMaterialization<C, P>(def: MaterializationDefinition<C, P>
     setup: def.setup ?? [],
     problems: (config, model) => def.problems?.(def.config.parse(config), model) ?? [],
     usesEventTime: (parts) => def.usesEventTime?.(def.parts.parse(parts)) ?? false,
-    compile: (model, select, root) =>
-      def.compile({ model, select, root, config: def.config.parse(model.config.options) }),
+    compile: (model, input) =>
+      def.compile({ ...input, model, config: def.config.parse(model.config.options) }),
     ...(def.contract ? { contract: def.contract } : {}),
     build: (wh, model, context) => {
       const parsed = { ...model, parts: def.parts.parse(model.parts) };

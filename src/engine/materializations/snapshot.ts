@@ -9,7 +9,7 @@
  * @module
  */
 import { quoteIdent, quoteRelation, quoteRelationId, splitRelation } from "../db/sql.ts";
-import type { Session } from "../db/warehouse.ts";
+import { rolledBack, type Session } from "../db/warehouse.ts";
 import { ModelError } from "../errors.ts";
 import { flag, list, mapping, oneOf, text } from "../yaml/yaml_schema.ts";
 import { describeColumns, findColumn } from "./incremental_strategies/steps.ts";
@@ -229,6 +229,46 @@ async function laterRun(
   return `snapshot: ${notes.join(", ")}`;
 }
 
+/** One run of a snapshot, in the caller's transaction: its first build, or a later run. */
+async function takeSnapshot(
+  s: Session,
+  relation: string,
+  parts: SnapshotParts,
+): Promise<{ rows: number; message: string }> {
+  const target = quoteRelationId(relation);
+  const tables = snapshotTables(relation, target);
+  await s.exec(
+    `CREATE OR REPLACE TEMP TABLE ${tables.source} AS SELECT * FROM (\n${parts.select}\n) AS s`,
+  );
+  const source = await describeColumns(s, `SELECT * FROM ${tables.source}`);
+  checkColumns(relation, parts, source);
+  await checkKeys(s, relation, parts, tables.source);
+  const kind = await relationType(s, relation);
+  if (kind && kind !== "BASE TABLE") {
+    throw new ModelError(
+      relation,
+      `Cannot snapshot ${relation}: it is a ${kind.toLowerCase()} in the warehouse, not a snapshot's table: drop it or rename the snapshot`,
+    );
+  }
+  let outcome: { rows: number; message: string };
+  if (!kind) {
+    const rows = await s.count(
+      `CREATE TABLE ${target} AS\n${
+        firstBuildSql({ ...parts, select: `SELECT * FROM ${tables.source}` }, {
+          now: runTime(),
+        })
+      }`,
+    );
+    outcome = { rows, message: `snapshot: first build, ${rows} current rows` };
+  } else {
+    const message = await laterRun(s, relation, parts, tables, source);
+    const [total] = await s.query(`SELECT count(*)::DOUBLE AS n FROM ${target}`);
+    outcome = { rows: Number(total!.n), message };
+  }
+  await s.exec(`DROP TABLE ${tables.source}`);
+  return outcome;
+}
+
 /** The `snapshot` materialization. */
 export const snapshot = defineMaterialization({
   name: "snapshot",
@@ -327,40 +367,25 @@ export const snapshot = defineMaterialization({
     ].join("\n");
     return { sql, script, parts };
   },
-  build: (wh, { relation, parts }) =>
-    // One transaction: a run killed or failing anywhere leaves the table as it was.
-    wh.transaction(async (s) => {
-      const target = quoteRelationId(relation);
-      const tables = snapshotTables(relation, target);
-      await s.exec(
-        `CREATE OR REPLACE TEMP TABLE ${tables.source} AS SELECT * FROM (\n${parts.select}\n) AS s`,
+  build: async (wh, { relation, parts }, context) => {
+    // --empty on a snapshot taken before: its SELECT gives no row, so a run would take every key
+    // as gone (hard_deletes would close every current version). It runs to check the SQL and
+    // columns, and is rolled back: the history is left as it was.
+    if (context.empty && await wh.withConnection((s) => relationType(s, relation))) {
+      return await wh.withConnection((s) =>
+        rolledBack(s, async (s) => {
+          const [total] = await s.query(
+            `SELECT count(*)::DOUBLE AS n FROM ${quoteRelationId(relation)}`,
+          );
+          await takeSnapshot(s, relation, parts);
+          return {
+            rows: Number(total!.n),
+            message: "--empty: history left as it was (a run checked on no row, then rolled back)",
+          };
+        })
       );
-      const source = await describeColumns(s, `SELECT * FROM ${tables.source}`);
-      checkColumns(relation, parts, source);
-      await checkKeys(s, relation, parts, tables.source);
-      const kind = await relationType(s, relation);
-      if (kind && kind !== "BASE TABLE") {
-        throw new ModelError(
-          relation,
-          `Cannot snapshot ${relation}: it is a ${kind.toLowerCase()} in the warehouse, not a snapshot's table: drop it or rename the snapshot`,
-        );
-      }
-      let outcome: { rows: number; message: string };
-      if (!kind) {
-        const rows = await s.count(
-          `CREATE TABLE ${target} AS\n${
-            firstBuildSql({ ...parts, select: `SELECT * FROM ${tables.source}` }, {
-              now: runTime(),
-            })
-          }`,
-        );
-        outcome = { rows, message: `snapshot: first build, ${rows} current rows` };
-      } else {
-        const message = await laterRun(s, relation, parts, tables, source);
-        const [total] = await s.query(`SELECT count(*)::DOUBLE AS n FROM ${target}`);
-        outcome = { rows: Number(total!.n), message };
-      }
-      await s.exec(`DROP TABLE ${tables.source}`);
-      return outcome;
-    }),
+    }
+    // One transaction: a run killed or failing anywhere leaves the table as it was.
+    return await wh.transaction((s) => takeSnapshot(s, relation, parts));
+  },
 });

@@ -73,6 +73,7 @@ export async function parseNodes(
       ...m,
       sql: p?.sql.text ?? rendered.get(m.id)?.text ?? "",
       refs: p ? refsIn(p.ast, p.sql) : [],
+      ...(p?.sql.firstBuild ? { firstBuild: p.sql.firstBuild } : {}),
       checkRefs: [],
       columnLineage: p ? columnLineage(p.ast) : {},
     };

@@ -32,6 +32,13 @@ export interface RenderedSql {
    * then columns are the file's too.
    */
   sourceLines?: number[];
+  /**
+   * The part of `text` (`text.slice(start, end)`) that is the SELECT of the
+   * model's first build, when `text` holds two: a dbt incremental model
+   * whose `is_incremental()` changes its SQL, rendered both ways. Its first
+   * build runs that part alone, as dbt runs only the render it needs.
+   */
+  firstBuild?: { start: number; end: number };
 }
 
 /** Renders one file's text: `(file, text, context) → text`, with its source lines. */

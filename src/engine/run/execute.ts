@@ -36,6 +36,8 @@ export interface ExecuteOptions {
   fullRefresh?: boolean;
   /** The range of event times microbatch models rebuild, instead of their latest batches. */
   eventTime?: EventTimeRange;
+  /** `--empty`: models select no row (see `BuildContext.empty`). */
+  empty?: boolean;
   /** Macro files to apply before anything else. */
   macros?: readonly MacroFile[];
   /** Project variables for `wharf_var(name)`. */
@@ -104,9 +106,9 @@ function runChecked(
     const notes = [
       rejected ? `${rejected} rejected to ${c.rejected} (${perCheck(checks)})` : "",
       nullifiedValues
-        ? `${nullifiedValues} values nullified, recorded in ${c.rejectedValues} (${
-          perCheck(nullified)
-        })`
+        ? `${nullifiedValues} value${
+          nullifiedValues === 1 ? "" : "s"
+        } nullified, recorded in ${c.rejectedValues} (${perCheck(nullified)})`
         : "",
     ].filter(Boolean);
     return {
@@ -176,7 +178,11 @@ async function build(
       const checked = node.checked;
       if (checked) return await withHooks(wh, node, (s) => runChecked(s, { ...node, checked }));
       const m = materialization(node.materialized);
-      const context = { fullRefresh: options.fullRefresh ?? false, eventTime: options.eventTime };
+      const context = {
+        fullRefresh: options.fullRefresh ?? false,
+        eventTime: options.eventTime,
+        empty: options.empty ?? false,
+      };
       if (hooksInside(node) && m.buildIn) {
         const buildIn = m.buildIn;
         return await withHooks(wh, node, async (s) => ({

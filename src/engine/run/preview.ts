@@ -9,17 +9,20 @@ import { quoteRelationId } from "../db/sql.ts";
 import { findNode } from "../graph/find_node.ts";
 import { relationOf } from "../graph/build_graph.ts";
 import { ModelError } from "../errors.ts";
+import { varsMacro } from "../compile/compile.ts";
 import { compileWithWarehouse } from "./run_project.ts";
 
 /** Options of {@linkcode previewNode}. */
 export interface PreviewOptions {
   db: string;
   limit: number;
+  /** What the error for a warehouse that does not exist yet says to do (see `OpenWarehouseOptions`). */
+  whenMissing?: string;
 }
 
 /**
  * Runs the compiled SELECT of the node `name` (or reads a seed or raw table)
- * with a row limit, read-only.
+ * with a row limit, read-only, with `config.vars` (see `withCommandVars`).
  *
  * @throws {NotFoundError} for an unknown node; {@linkcode WarehouseError}
  * when the warehouse cannot be read.
@@ -31,6 +34,7 @@ export async function previewNode(
 ): Promise<{ id: string; result: QueryResult }> {
   const wh = await openWarehouse(options.db, {
     readOnly: true,
+    ...(options.whenMissing ? { whenMissing: options.whenMissing } : {}),
     attach: config.attach,
     extensions: config.dbt?.target.extensions,
     settings: config.dbt?.target.settings,
@@ -44,7 +48,12 @@ export async function previewNode(
       // A source: the relation it reads (a declared table's node is named otherwise).
       : quoteRelationId(relationOf(cp.graph.nodes.get(id)!) ?? id);
     try {
-      const result = await wh.read(`SELECT * FROM ${from} LIMIT ${Math.floor(options.limit)}`);
+      // wharf_var() gives the variables of this command (the project's and --vars), not those
+      // of the last build, which the warehouse keeps.
+      const result = await wh.withConnection(async (s) => {
+        await s.exec(varsMacro(config.vars, { temporary: true }));
+        return await s.read(`SELECT * FROM ${from} LIMIT ${Math.floor(options.limit)}`);
+      });
       return { id, result };
     } catch (err) {
       throw new ModelError(

@@ -176,10 +176,18 @@ export async function compileWithWarehouse(
   });
 }
 
-/** Refuses overrides of variables the project does not declare (typos included). */
-function checkVars(config: EngineConfig, vars: Record<string, string> | undefined): void {
+/**
+ * The configuration with the variables of `--vars` over the project's:
+ * what every command that renders or runs the project's SQL reads.
+ *
+ * @throws {UsageError} for a variable the project does not declare (typos included).
+ */
+export function withCommandVars<C extends EngineConfig>(
+  config: C,
+  vars: Readonly<Record<string, string>> = {},
+): C {
   const known = Object.keys(config.vars);
-  for (const name of Object.keys(vars ?? {})) {
+  for (const name of Object.keys(vars)) {
     if (known.includes(name)) continue;
     const guess = closest(name, known);
     throw new UsageError(
@@ -190,6 +198,7 @@ function checkVars(config: EngineConfig, vars: Record<string, string> | undefine
       }; declare it under "vars" in wharf.config.ts`,
     );
   }
+  return { ...config, vars: { ...config.vars, ...vars }, commandVars: { ...vars } };
 }
 
 /** The range of `--event-time-start/--event-time-end`, checked; undefined without them. */
@@ -250,7 +259,7 @@ export async function runProject(
 ): Promise<RunSummary> {
   const started = performance.now();
   const startedAt = new Date();
-  checkVars(config, options.vars);
+  const withVars = withCommandVars(config, options.vars);
   const eventTime = eventTimeRange(options);
   const wh = await openWarehouse(options.db ?? config.warehouse, {
     holder: `wharf ${command}`,
@@ -265,11 +274,7 @@ export async function runProject(
     writes.push(p.then(() => undefined, (err: unknown) => err ?? new Error("a write failed")));
   try {
     // --vars apply when the SQL is rendered (a dbt project's var()) and when it runs (wharf_var()).
-    const cp = await compileWithWarehouse(
-      { ...config, vars: { ...config.vars, ...options.vars }, commandVars: options.vars ?? {} },
-      wh,
-      { empty: options.empty },
-    );
+    const cp = await compileWithWarehouse(withVars, wh, { empty: options.empty });
     const runId = crypto.randomUUID();
     // The state is read before this run's artifacts replace it (it may be this target/).
     const state = options.state === undefined ? undefined : await readState(options.state);
@@ -347,9 +352,10 @@ export async function runProject(
       threads: options.threads ?? config.threads,
       fullRefresh: options.fullRefresh,
       eventTime,
+      empty: options.empty,
       failFast: options.failFast,
       macros: command === "seed" ? [] : cp.project.macros,
-      vars: { ...config.vars, ...options.vars },
+      vars: withVars.vars,
       compiledPaths,
       onStart: options.onStart,
       onResult: options.onResult,

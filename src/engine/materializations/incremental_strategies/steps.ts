@@ -8,7 +8,7 @@
  * @module
  */
 import { quoteIdent, quoteLiteral, quoteRelationId, splitRelation } from "../../db/sql.ts";
-import type { Session, Warehouse } from "../../db/warehouse.ts";
+import { rolledBack, type Session, type Warehouse } from "../../db/warehouse.ts";
 import { ModelError, WharfError } from "../../errors.ts";
 import { closest } from "../../suggest.ts";
 import { checkContract, createContractTableSql, insertContractSql } from "../contract.ts";
@@ -56,7 +56,8 @@ function dedupe(parts: IncrementalParts): string {
 }
 
 /**
- * The model's rows: all of them (a first build), or those of a later run:
+ * The model's rows: all of them (a first build: its first build's SELECT
+ * when it has one of its own), or those of a later run:
  * above the table's watermark, if the model has one, and matching `where`
  * (SQL conditions on the model's columns).
  */
@@ -65,13 +66,14 @@ export function rowsSql(
   options: { later?: boolean; where?: readonly string[] } = {},
 ): string {
   const { parts } = model;
+  const select = options.later ? parts.select : parts.firstSelect ?? parts.select;
   const where = [...(options.where ?? [])];
   if (options.later && parts.watermark) {
     const wm = quoteIdent(parts.watermark);
     const max = `(SELECT max(${wm}) FROM ${targetOf(model.relation)})`;
     where.push(`(${SRC}.${wm} > ${max} OR ${max} IS NULL)`);
   }
-  return `SELECT * FROM (\n${parts.select}\n) AS ${SRC}${
+  return `SELECT * FROM (\n${select}\n) AS ${SRC}${
     where.length ? `\nWHERE ${where.join("\n  AND ")}` : ""
   }${dedupe(parts)}`;
 }
@@ -190,25 +192,31 @@ async function checkUnique(s: Session, model: IncrementalModel, from: string): P
 
 /**
  * The columns of an empty table standing in for the model's own relation
- * on its first build: those of the relations it reads, the first of each
- * name.
+ * on its first build: those of the relations it reads (an ephemeral
+ * model's: those of its SELECT), the first of each name.
  */
-async function standIn(s: Session, reads: readonly string[]): Promise<string> {
-  const rows = reads.length
+async function standIn(s: Session, reads: IncrementalParts["reads"]): Promise<string> {
+  const stored = reads.filter((r) => r.select === undefined).map((r) => r.relation);
+  const rows = stored.length
     ? await s.query(
       `SELECT * FROM (SELECT lower(CASE WHEN table_catalog = current_database() THEN '' ELSE table_catalog || '.' END || table_schema || '.' || table_name) AS relation, column_name, data_type, ordinal_position FROM information_schema.columns) WHERE relation IN (${
-        reads.map(quoteLiteral).join(", ")
+        stored.map(quoteLiteral).join(", ")
       }) ORDER BY ordinal_position`,
     )
     : [];
   const seen = new Set<string>();
   const columns: string[] = [];
-  for (const relation of reads) {
-    for (const r of rows.filter((r) => r.relation === relation)) {
-      const name = String(r.column_name);
+  for (const read of reads) {
+    const found = read.select === undefined
+      ? rows.filter((r) => r.relation === read.relation).map((r) => ({
+        name: String(r.column_name),
+        type: String(r.data_type),
+      }))
+      : await describeColumns(s, `SELECT * FROM (\n${read.select}\n)`);
+    for (const { name, type } of found) {
       if (seen.has(name.toLowerCase())) continue;
       seen.add(name.toLowerCase());
-      columns.push(`${quoteIdent(name)} ${String(r.data_type)}`);
+      columns.push(`${quoteIdent(name)} ${type}`);
     }
   }
   return columns.length ? columns.join(", ") : "__wharf_none INTEGER";
@@ -234,14 +242,14 @@ export async function createTable(
     if (!options.empty) await s.exec(insertContractSql(target, rowsSql(model), parts.contract));
   } else if (parts.readsItself) {
     await s.exec(`DROP TABLE IF EXISTS ${target}`);
-    await s.exec(`CREATE TABLE ${target} (${await standIn(s, parts.reads)})`);
     try {
+      await s.exec(`CREATE TABLE ${target} (${await standIn(s, parts.reads)})`);
       await s.exec(`CREATE OR REPLACE TABLE ${target} AS\n${rowsSql(model)}\nLIMIT 0`);
     } catch (err) {
       throw new ModelError(
         relation,
         `Cannot build ${relation} for the first time: it reads itself, and until it exists wharf gives that read an empty table with the columns of the relations it reads (${
-          parts.reads.join(", ") || "none"
+          parts.reads.map((r) => r.relation).join(", ") || "none"
         }), which DuckDB could not run: ${
           err instanceof Error ? err.message : String(err)
         }\n(read from ${relation} only columns those relations have too, such as the one that orders new rows)`,
@@ -365,12 +373,56 @@ export async function buildInOneStep(
   }
 }
 
+/**
+ * `--empty` on a table already built (and no `--full-refresh`): a later
+ * run staged as usual (its SQL, columns, `on_schema_change` and contract
+ * checked on no row) in a transaction rolled back, so the table keeps every
+ * row and column: merged as usual, no row would be new, but `hard_deletes`
+ * would take every row as gone and microbatch would empty its latest
+ * batches.
+ */
+export async function checkEmptyRun(
+  wh: Warehouse,
+  model: IncrementalModel,
+): Promise<BuildOutcome> {
+  const { relation } = model;
+  try {
+    return await wh.withConnection(async (s) => {
+      await s.exec(`SET VARIABLE ${IS_INCREMENTAL} = true`);
+      try {
+        return await rolledBack(s, async (s) => {
+          const rows = await countRows(s, relation);
+          const step = await stageNewRows(s, model);
+          return {
+            rows,
+            message: [
+              "--empty: left as it was (a later run checked on no row, then rolled back)",
+              ...step.notes.map((n) => `not applied: ${n}`),
+            ].join("; "),
+          };
+        });
+      } finally {
+        await s.exec(`RESET VARIABLE ${IS_INCREMENTAL}`);
+      }
+    });
+  } catch (err) {
+    if (err instanceof WharfError) throw err;
+    throw new ModelError(
+      relation,
+      `${err instanceof Error ? err.message : String(err)}\n(--empty: nothing was changed)`,
+      { cause: err },
+    );
+  }
+}
+
 /** Comments and statements of a first build, for `wharf compile`. */
 export function firstBuildScript(model: IncrementalModel): string {
   const { relation, parts } = model;
   const target = targetOf(relation);
   const lines = [
-    "-- first build or --full-refresh: wharf_is_incremental() is false",
+    parts.firstSelect === undefined
+      ? "-- first build or --full-refresh: wharf_is_incremental() is false"
+      : "-- first build or --full-refresh: the SQL rendered with is_incremental() false, alone",
   ];
   if (parts.contract) {
     lines.push(
@@ -381,7 +433,7 @@ export function firstBuildScript(model: IncrementalModel): string {
   } else if (parts.readsItself) {
     lines.push(
       `-- it reads itself: ${relation} is created empty first (with the columns of ${
-        parts.reads.join(", ") || "nothing"
+        parts.reads.map((r) => r.relation).join(", ") || "nothing"
       }, then its own)`,
       `CREATE OR REPLACE TABLE ${target} AS\n${rowsSql(model)}\nLIMIT 0;`,
       `INSERT INTO ${target} BY NAME\n${rowsSql(model)};`,

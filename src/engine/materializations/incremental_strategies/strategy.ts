@@ -37,15 +37,25 @@ export const incrementalParts = z.object({
   strategy: z.string(),
   /** The model's SELECT (ephemeral models inlined). */
   select: z.string(),
+  /**
+   * The SELECT of its first build (and full refresh), when it is not
+   * `select`: a dbt model whose `is_incremental()` changes its SQL, rendered
+   * with it false (see `MaterializeInput.firstSelect`).
+   */
+  firstSelect: z.string().optional(),
   /** `unique_key`. */
   keys: z.array(z.string()),
   /** `watermark`: only rows above the table's maximum of this column are new. */
   watermark: z.string().optional(),
   onSchemaChange: z.enum(ON_SCHEMA_CHANGE),
-  /** The model reads its own relation. */
+  /** Its first build's SELECT reads the model's own relation (which does not exist yet then). */
   readsItself: z.boolean(),
-  /** The relations it reads besides itself, as `schema.name`. */
-  reads: z.array(z.string()),
+  /**
+   * The relations it reads besides itself, as `schema.name`, with the
+   * SELECT of those that are ephemeral models (they are not in the
+   * warehouse).
+   */
+  reads: z.array(z.object({ relation: z.string(), select: z.string().optional() })),
   /** Its enforced contract: the table is created from it, and every run's rows checked against it. */
   contract: contractParts.optional(),
   merge: z.object({
