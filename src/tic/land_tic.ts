@@ -3,12 +3,13 @@
  * (local or remote, gzipped or not) into `raw.tic_*`, in memory that does
  * not grow with the file.
  *
- * One thread reads: bytes → sha256 → gunzip → {@linkcode IndexReader}.
- * Each reporting structure becomes one staged row (its plans as compact
- * JSON, its file ids as text) appended to DuckDB as it is read, so nothing
- * accumulates in JavaScript. Batches are committed one by one; DuckDB
- * expands each into `raw.tic_plans` and `raw.tic_plan_files` on its own
- * threads while the next is read, on a second connection.
+ * Three threads share the work: a worker hashes and gunzips the bytes
+ * (`inflate_in_worker.ts`); the main thread scans them
+ * ({@linkcode IndexReader}) and stages each batch of reporting structures
+ * as three blocks of bytes (`staged_rows.ts`: plans, links, new files);
+ * DuckDB, on its own thread, splits each batch into `raw.tic_plans`,
+ * `raw.tic_plan_files` and `raw.tic_files` and commits it while the next is
+ * read, alternating between two connections.
  *
  * Status: an index is `running` while it lands, `complete` at the end. A
  * truncated or broken index is `failed`, with the byte offset in its error,
@@ -18,19 +19,16 @@
  *
  * @module
  */
+import { join } from "node:path";
 import type { EngineConfig } from "../engine/config.ts";
 import { ensureTables } from "../engine/db/schema/warehouse_schema.ts";
-import {
-  type AppendValue,
-  openWarehouse,
-  type RowAppender,
-  type Session,
-} from "../engine/db/warehouse.ts";
+import { openWarehouse, type Session, type Warehouse } from "../engine/db/warehouse.ts";
 import { UpstreamError } from "../engine/errors.ts";
 import { nextBatchId } from "../land/manifest.ts";
-import { openIndexBytes } from "./index_bytes.ts";
-import { FileRegistry, type TicFile } from "./files.ts";
-import { IndexReader, ScanError } from "./reader.ts";
+import { type IndexBytes, openIndexBytes } from "./index_bytes.ts";
+import { FileRegistry, type FileSink, type PlainFile, type TicFile } from "./files.ts";
+import { IndexReader, ScanError, type StructureRead } from "./reader.ts";
+import { expandStagedRows, StagedRows } from "./staged_rows.ts";
 import { cleanupWarning, removeIndexRows, removeUnfinished } from "./remove_index_rows.ts";
 
 /** Progress of a running index. */
@@ -80,182 +78,114 @@ export interface TicSummary {
 }
 
 /**
- * Decompressed chunk size. Measured on `deno task bench tic`: 64 KB keeps
- * peak RSS ~30 MB lower than 128 KB and ~120 MB lower than 256 KB (fewer
- * large buffers awaiting garbage collection), at the same speed.
+ * Decompressed chunk size (a slot of the worker's ring): large enough that
+ * structures straddling two chunks (copied) are rare, small enough to keep
+ * the rings a few MB.
  */
-const GUNZIP_CHUNK = 1 << 16;
+const CHUNK = 1 << 19;
 /** Links per batch at most (real structures may link thousands of files). */
 const BATCH_LINKS = 250_000;
-/** Staged bytes (plans and file ids as text) per batch at most. */
+/**
+ * New files per batch at most: DuckDB's memory grows with the text a
+ * transaction inserts (measured: 1,000,000 files in batches of 40,000 took
+ * 300 MB beside its 64 MB limit, in batches of 10,000 170 MB, at the same
+ * speed).
+ */
+const BATCH_FILES = 10_000;
+/** Staged bytes (plans, file ids and new files as text) per batch at most. */
 const BATCH_BYTES = 4 << 20;
 /**
  * DuckDB's memory while an index lands: batches are committed and rows of
  * indexes that did not land are removed in batches, so its cache need not
  * grow. It runs on one thread, so expanding batches leaves a core to
- * reading (measured ~6% faster on 2 cores than one thread per core).
+ * reading.
  */
 const DUCKDB_MEMORY = "64MB";
 
-const STAGING = "__wharf_tic_structures";
-/** The plans of a structure, as the reader hands them over. */
-const PLANS_TYPE = JSON.stringify([
-  {
-    plan_name: "VARCHAR",
-    plan_id: "VARCHAR",
-    plan_id_type: "VARCHAR",
-    plan_market_type: "VARCHAR",
-  },
-]);
-/** Enum values are compared without surrounding whitespace and case. */
-const SPACES = "' ' || chr(9) || chr(10) || chr(13)";
-
-/** SQL that expands a staged batch into the raw tables and commits it. */
-function expandBatch(indexId: bigint): string {
-  return `
-    INSERT INTO raw.tic_plans (index_id, structure_id, plan_name, plan_id, plan_id_type, plan_market_type)
-      SELECT ${indexId}, structure_id, p.plan_name, p.plan_id,
-        lower(trim(p.plan_id_type, ${SPACES})), lower(trim(p.plan_market_type, ${SPACES}))
-      FROM (
-        SELECT structure_id, unnest(json_transform(decode(plans), '${PLANS_TYPE}')) AS p
-        FROM temp.${STAGING}
-      );
-    INSERT INTO raw.tic_plan_files (index_id, structure_id, file_id)
-      SELECT ${indexId}, structure_id, unnest(string_split(file_ids, ',')::BIGINT[])
-      FROM temp.${STAGING};
-    DELETE FROM temp.${STAGING};
-    COMMIT;
-  `;
-}
-
 /**
- * One connection taking every other batch: its transaction stages rows as
- * they are read (appenders, nothing held in JavaScript), then DuckDB
- * expands and commits them on its own threads while the other lane stages
- * the next batch.
+ * One connection taking every other batch: it writes the batch's staged
+ * blocks to files of its own, and DuckDB reads them into the raw tables and
+ * commits, in one transaction, on its own thread, while the reader goes on.
  */
 class Lane {
-  #structures: RowAppender | undefined;
-  #files: RowAppender | undefined;
-  #expanding: Promise<void> = Promise.resolve();
-  #inTransaction = false;
-  /** Whether a batch is being expanded and committed. */
-  busy = false;
+  /** The work handed to this lane, in order; never rejects (see {@linkcode Lane.failure}). */
+  #queue: Promise<void> = Promise.resolve();
+  /** Batches handed over and not yet committed. */
+  pending = 0;
+  failure: unknown;
 
-  constructor(readonly session: Session, readonly indexId: bigint) {}
+  /** `files`: where to write its blocks (a folder of its own, and a prefix). */
+  constructor(readonly session: Session, readonly indexId: bigint, readonly files: string) {}
 
-  async open(): Promise<void> {
-    await this.session.exec(
-      `CREATE OR REPLACE TEMP TABLE ${STAGING} (structure_id BIGINT, plans BLOB, file_ids VARCHAR)`,
-    );
+  /**
+   * Queues a batch; `written` is called once its blocks are written (the
+   * rows may be reused then), whatever happens.
+   */
+  run(rows: StagedRows, written: () => void): void {
+    this.pending++;
+    this.#queue = this.#queue.then(async () => {
+      let transaction = false;
+      try {
+        if (this.failure) return;
+        const statements: string[] = [];
+        for (const block of rows.blocks()) {
+          const path = `${this.files}_${block.table}.csv`;
+          await Deno.writeFile(path, block.bytes);
+          statements.push(expandStagedRows(block.table, path, block.longest, this.indexId));
+        }
+        written();
+        transaction = true;
+        await this.session.exec(`BEGIN TRANSACTION; ${statements.join("\n")} COMMIT;`);
+        transaction = false;
+      } catch (err) {
+        this.failure ??= err;
+        if (transaction) await this.session.exec("ROLLBACK").catch(() => {});
+      } finally {
+        written();
+        this.pending--;
+      }
+    });
   }
 
-  /** Waits for this lane's previous batch, then starts staging a new one. */
-  async begin(): Promise<void> {
-    await this.#expanding;
-    await this.session.exec("BEGIN TRANSACTION");
-    this.#inTransaction = true;
-    this.#structures = await this.session.appender("temp", STAGING);
-    this.#files = await this.session.appender("raw", "tic_files");
-  }
-
-  structure(row: readonly AppendValue[]): void {
-    this.#structures!.row(row);
-  }
-
-  file(row: readonly AppendValue[]): void {
-    this.#files!.row(row);
-  }
-
-  /** Ends staging and starts the expansion and commit (awaited by the next begin or finish). */
-  end(): void {
-    this.#closeAppenders();
-    this.busy = true;
-    this.#expanding = this.session.exec(expandBatch(this.indexId)).then(
-      () => {
-        this.#inTransaction = false;
-        this.busy = false;
-      },
-      async (err) => {
-        this.busy = false;
-        await this.#rollback();
-        throw err;
-      },
-    );
-    // A failure surfaces at the next begin or at finish; never unhandled.
-    this.#expanding.catch(() => {});
-  }
-
+  /** Waits for every batch handed over; throws the first failure. */
   async finish(): Promise<void> {
-    await this.#expanding;
-    await this.session.exec(`DROP TABLE temp.${STAGING}`);
+    await this.#queue;
+    if (this.failure) throw this.failure;
   }
 
-  /** Undoes a batch in progress, whatever state it is in. */
+  /** Stops taking batches, and waits for the one in progress to be undone. */
   async abandon(): Promise<void> {
-    await this.#expanding.catch(() => {});
-    try {
-      this.#closeAppenders();
-    } catch { /* the transaction is rolled back below */ }
-    await this.#rollback();
-    await this.session.exec(`DROP TABLE IF EXISTS temp.${STAGING}`);
-  }
-
-  #closeAppenders(): void {
-    const appenders = [this.#structures, this.#files];
-    this.#structures = this.#files = undefined;
-    for (const a of appenders) a?.close();
-  }
-
-  async #rollback(): Promise<void> {
-    if (!this.#inTransaction) return;
-    this.#inTransaction = false;
-    await this.session.exec("ROLLBACK").catch(() => {});
+    this.failure ??= new Error("abandoned");
+    await this.#queue;
   }
 }
 
 /**
- * The rows of one index, staged in batches that two {@linkcode Lane}s take
- * in turn. A batch ends at `batchRows` structures, {@linkcode BATCH_LINKS}
- * links or {@linkcode BATCH_BYTES} staged bytes, whichever comes first, so
- * what DuckDB holds uncommitted stays small whatever the structures' size.
+ * The rows of one index, staged in batches ({@linkcode StagedRows}) that two
+ * {@linkcode Lane}s take in turn, while the reader fills the next. A batch
+ * ends at `batchRows` structures, {@linkcode BATCH_LINKS} links or
+ * {@linkcode BATCH_BYTES} staged bytes, whichever comes first, so what
+ * DuckDB holds uncommitted stays small whatever the structures' size.
  */
-class RowSink {
+class RowSink implements FileSink {
   #turn = 0;
-  #staged = 0;
-  #links = 0;
-  #bytes = 0;
+  #rows = new StagedRows();
+  /** Batches whose blocks are appended, ready to fill again. */
+  #free: StagedRows[] = [new StagedRows()];
+  #waiting: (() => void) | undefined;
 
   constructor(readonly lanes: readonly [Lane, Lane], readonly batchRows: number) {}
 
-  get #lane(): Lane {
-    return this.lanes[this.#turn]!;
+  structure(id: number, st: Readonly<StructureRead>): void {
+    this.#rows.structure(id, st);
   }
 
-  async open(): Promise<void> {
-    for (const lane of this.lanes) await lane.open();
-    await this.#lane.begin();
-  }
-
-  structure(id: number, plans: Uint8Array | null, fileIds: readonly number[]): void {
-    const ids = fileIds.length ? fileIds.join(",") : null;
-    this.#lane.structure([BigInt(id), plans, ids]);
-    this.#staged++;
-    this.#links += fileIds.length;
-    this.#bytes += (plans?.length ?? 0) + (ids?.length ?? 0);
+  plain(f: Readonly<PlainFile>): void {
+    this.#rows.plain(f);
   }
 
   file(f: TicFile): void {
-    this.#lane.file([
-      this.lanes[0].indexId,
-      BigInt(f.id),
-      f.kind,
-      f.key,
-      f.url,
-      f.host,
-      f.fileName,
-      f.description,
-    ]);
+    this.#rows.file(f);
   }
 
   /**
@@ -265,27 +195,49 @@ class RowSink {
    * is short.
    */
   due(done: number): boolean {
+    const rows = this.#rows;
     const part = Math.max(
-      this.#staged / this.batchRows,
-      this.#links / BATCH_LINKS,
-      this.#bytes / BATCH_BYTES,
+      rows.structures / this.batchRows,
+      rows.links / BATCH_LINKS,
+      rows.files / BATCH_FILES,
+      rows.bytes / BATCH_BYTES,
     );
-    return part >= 1 || (done > 0.95 && part >= 0.1 && !this.lanes[1 - this.#turn]!.busy);
+    return part >= 1 || (done > 0.95 && part >= 0.1 && !this.lanes[1 - this.#turn]!.pending);
   }
 
-  /** Hands the batch to DuckDB and starts the next on the other lane. */
+  /** Hands the batch to the next lane and goes on with a free one (waiting for one if need be). */
   async flush(): Promise<void> {
-    this.#lane.end();
+    this.#handOver();
+    for (;;) {
+      for (const lane of this.lanes) if (lane.failure) throw lane.failure;
+      const free = this.#free.pop();
+      if (free) {
+        this.#rows = free;
+        return;
+      }
+      await new Promise<void>((r) => (this.#waiting = r));
+    }
+  }
+
+  #handOver(): void {
+    const rows = this.#rows;
+    if (rows.structures === 0 && rows.files === 0) return;
+    let once = false;
+    this.lanes[this.#turn]!.run(rows, () => {
+      if (once) return;
+      once = true;
+      rows.clear();
+      this.#free.push(rows);
+      const w = this.#waiting;
+      this.#waiting = undefined;
+      w?.();
+    });
     this.#turn = 1 - this.#turn;
-    this.#staged = 0;
-    this.#links = 0;
-    this.#bytes = 0;
-    await this.#lane.begin();
   }
 
   /** Ends the last batch and waits for every batch to be committed. */
   async close(): Promise<void> {
-    this.#lane.end();
+    this.#handOver();
     for (const lane of this.lanes) await lane.finish();
   }
 
@@ -306,13 +258,23 @@ export async function landTic(
 ): Promise<TicSummary> {
   const started = new Date();
   const t0 = performance.now();
+  // The index is opened first: its bytes are decompressed while the
+  // warehouse gets ready. A failure to open it is the landing's (below).
+  const source = openIndexBytes(input, { chunkBytes: CHUNK, onRetry: options.onRetry });
+  source.catch(() => {});
   const open = () =>
     openWarehouse(options.db ?? config.warehouse, {
       memoryLimit: options.memoryLimit ?? DUCKDB_MEMORY,
       threads: 1,
       holder: "wharf tic",
     });
-  let wh = await open();
+  let wh: Warehouse;
+  try {
+    wh = await open();
+  } catch (err) {
+    await source.then((s) => s.close(), () => {});
+    throw err;
+  }
   const summary: TicSummary = {
     indexId: 0,
     source: input,
@@ -348,6 +310,8 @@ export async function landTic(
     summary.elapsedMs = performance.now() - t0;
     return summary;
   } finally {
+    // Read or not (a failure before reading), the file or connection is released.
+    await source.then((s) => s.close(), () => {});
     wh.close();
   }
 
@@ -357,10 +321,13 @@ export async function landTic(
       [summary.indexId, input, started.toISOString()],
     );
     const id = BigInt(summary.indexId);
-    const sink = new RowSink([new Lane(s, id), new Lane(other, id)], options.batchRows ?? 10_000);
+    const dir = await Deno.makeTempDir({ prefix: "wharf_tic_" });
+    const sink = new RowSink(
+      [new Lane(s, id, join(dir, "a")), new Lane(other, id, join(dir, "b"))],
+      options.batchRows ?? 10_000,
+    );
     try {
-      await sink.open();
-      await read(input, sink, summary, options);
+      await read(source, sink, summary, options);
       await sink.close();
     } catch (err) {
       await sink.abandon();
@@ -368,6 +335,8 @@ export async function landTic(
       summary.error = err instanceof Error ? err.message : String(err);
       await notLanded(s, summary);
       return;
+    } finally {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
     }
     // The same bytes as an index already landed: landed once, not twice.
     const same = await s.query(
@@ -404,25 +373,22 @@ async function notLanded(s: Session, summary: TicSummary): Promise<void> {
 
 /** Reads the index into the sink, filling in the summary. */
 async function read(
-  input: string,
+  opening: Promise<IndexBytes>,
   sink: RowSink,
   summary: TicSummary,
   options: TicOptions,
 ): Promise<void> {
-  const registry = new FileRegistry((f) => sink.file(f));
+  const registry = new FileRegistry(sink);
   const fields: Record<string, unknown> = {};
   const reader = new IndexReader(registry, {
     onField: (key, value) => (fields[key] = value),
     onStructure: (st) => {
-      sink.structure(reader.structures, st.plans, st.fileIds);
+      sink.structure(reader.structures, st);
       summary.plans += st.planCount;
       summary.links += st.fileIds.length;
     },
   });
-  const source = await openIndexBytes(input, {
-    chunkBytes: GUNZIP_CHUNK,
-    onRetry: options.onRetry,
-  });
+  const source = await opening;
   // A read that stops early (bad JSON, a failed write) releases the file or connection.
   try {
     const chunks = source.chunks[Symbol.asyncIterator]();

@@ -4,12 +4,13 @@
  * (`reporting_structure`).
  *
  * It walks the decompressed bytes once and reads each reporting structure
- * in place, straight from the bytes: file references as byte ranges handed
- * to a {@linkcode FileRegistry}, which matches known paths without building
- * strings; plans checked and handed on as JSON text, as written when they
- * are plain. Only a structure that straddles two chunks is copied, so
- * memory holds one structure at a time whatever the file's size. Top-level
- * scalars (entity name and type, version …) are parsed as they come.
+ * in place, straight from the bytes: file references looked up by a
+ * {@linkcode FileRegistry} as they are read, which matches known files
+ * without building strings; plan fields checked and handed on as byte
+ * ranges, with whether their bytes are their text. Only a structure that
+ * straddles two chunks is copied, so memory holds one structure at a time
+ * whatever the file's size. Top-level scalars (entity name and type,
+ * version …) are parsed as they come.
  *
  * Strict about structure: the whole document is checked against JSON's
  * grammar (brackets, commas, colons, literals, numbers, string ends, and
@@ -25,9 +26,8 @@
  *
  * @module
  */
-import type { FileRegistry } from "./files.ts";
+import type { FileRef, FileRegistry } from "./files.ts";
 import {
-  BACKSLASH,
   CLOSE_ARR,
   CLOSE_OBJ,
   COLON,
@@ -55,16 +55,52 @@ export class ScanError extends Error {
 export interface StructureRead {
   /** Where it starts, in decompressed bytes. */
   offset: number;
-  /**
-   * Its plans: a JSON array of objects whose `plan_name`, `plan_id`,
-   * `plan_id_type` and `plan_market_type` are text or null, as written
-   * (case and surrounding spaces are left to the caller), in ASCII or UTF-8
-   * bytes (a view valid during the call); null when none.
-   */
-  plans: Uint8Array | null;
+  /** The bytes its plan fields are in (a view valid during the call). */
+  bytes: Uint8Array;
   planCount: number;
+  /**
+   * Where each plan's fields are: per plan, for each of {@linkcode PLAN_KEYS}
+   * in order, three numbers: start and end in {@linkcode StructureRead.bytes},
+   * and a {@linkcode PlanField} kind. Read them with {@linkcode planField},
+   * or copy a {@linkcode PlanField.Plain} one as it is.
+   */
+  planFields: Int32Array;
   /** The distinct ids of the files it links, in order. */
   fileIds: readonly number[];
+}
+
+/** The plan fields read, in the order of {@linkcode StructureRead.planFields}. */
+export const PLAN_KEYS = ["plan_name", "plan_id", "plan_id_type", "plan_market_type"] as const;
+
+/** How a plan field is written (its kind in {@linkcode StructureRead.planFields}). */
+export const enum PlanField {
+  /** Not there: null. */
+  Absent = 0,
+  /** A string whose content `[start, end)` is its text: printable ASCII, no escapes. */
+  Plain = 1,
+  /** A string whose content `[start, end)` has escapes or bytes beyond ASCII. */
+  Escaped = 2,
+  /** Another value `[start, end)`: a number or boolean as written; null, an object or a list give null. */
+  Other = 3,
+}
+
+/**
+ * The text of field `field` (an index in {@linkcode PLAN_KEYS}) of plan
+ * `plan` of a structure being read: a string's content (invalid UTF-8
+ * replaced), a number or boolean as written, else null.
+ */
+export function planField(st: Readonly<StructureRead>, plan: number, field: number): string | null {
+  const at = (plan * PLAN_KEYS.length + field) * 3;
+  const s = st.planFields[at]!, e = st.planFields[at + 1]!;
+  switch (st.planFields[at + 2]) {
+    case PlanField.Plain:
+    case PlanField.Escaped:
+      return decodeString(st.bytes, s, e);
+    case PlanField.Other:
+      return scalarText(st.bytes, s, e);
+    default:
+      return null;
+  }
 }
 
 /** What the reader reports. */
@@ -84,19 +120,37 @@ const STRUCTURE_KEYS = [
   "allowed_amount_files",
 ] as const;
 const KEY_BYTES = STRUCTURE_KEYS.map((k) => new TextEncoder().encode(k));
-const PLAN_KEYS = ["plan_name", "plan_id", "plan_id_type", "plan_market_type"] as const;
 const PLAN_KEY_BYTES = PLAN_KEYS.map((k) => new TextEncoder().encode(k));
-const LIST_OPEN = new TextEncoder().encode("[");
-const LIST_CLOSE = new TextEncoder().encode("]");
 const FILE_KEYS = ["location", "description"].map((k) => new TextEncoder().encode(k));
 const FILE_HEAD = new TextEncoder().encode('{"description":"');
 const FILE_MIDDLE = new TextEncoder().encode('","location":"').subarray(1);
+/** DataViews over the byte strings {@linkcode matchAt} looks for. */
+const VIEWS = new Map<Uint8Array, DataView>(
+  [FILE_HEAD, FILE_MIDDLE].map((b) => [b, new DataView(b.buffer, b.byteOffset, b.length)]),
+);
 const TRUE = new TextEncoder().encode("true");
 const FALSE = new TextEncoder().encode("false");
 const NULL = new TextEncoder().encode("null");
 const MAX_DEPTH = 512;
 /** Bytes that may follow a backslash in a JSON string, "u" aside. */
 const ESCAPES = new TextEncoder().encode('"\\/bfnrt');
+
+/** What a byte is inside a string that is checked in full (see {@linkcode IndexReader}). */
+const ORDINARY = 0, ENDS = 1, ESCAPE = 2, CONTROL = 3, BEYOND_ASCII = 4;
+const STRING_BYTE = new Uint8Array(256).map((_, b) =>
+  b === QUOTE
+    ? ENDS
+    : b === 0x5c
+    ? ESCAPE
+    : b < 0x20
+    ? CONTROL
+    : b >= 0x80
+    ? BEYOND_ASCII
+    : ORDINARY
+);
+const HEX = new Uint8Array(256).map((_, b) =>
+  (b >= 0x30 && b <= 0x39) || (b >= 0x61 && b <= 0x66) || (b >= 0x41 && b <= 0x46) ? 1 : 0
+);
 
 /** Which file list a reference came from: in-network, then allowed amounts (singular, plural). */
 const SLOT_KIND = [0, 1, 1] as const;
@@ -111,7 +165,11 @@ type Mode =
   | "after_structure" // after a structure, before , or the end of the array or object
   | "done";
 
-/** Where the reader is: one of the keys of a reporting structure, or none. */
+/**
+ * Which of `keys` the key `buf[s, e)` is, or -1. The keys of each set
+ * differ in length, so one comparison decides; a key with escapes is
+ * decoded first.
+ */
 function keyIndex(
   keys: readonly Uint8Array[],
   buf: Uint8Array,
@@ -125,10 +183,13 @@ function keyIndex(
     let i = 0;
     while (i < n && key[i] === buf[s + i]) i++;
     if (i === n) return k;
+    break;
   }
-  if (buf.subarray(s, e).includes(BACKSLASH)) {
-    const text = decodeString(buf, s, e);
-    return keys.findIndex((k) => decodeBytes(k) === text);
+  for (let i = s; i < e; i++) {
+    if (buf[i] === 0x5c) {
+      const text = decodeString(buf, s, e);
+      return keys.findIndex((k) => decodeBytes(k) === text);
+    }
   }
   return -1;
 }
@@ -165,18 +226,28 @@ export class IndexReader {
   #base = 0;
 
   // One structure's parts, reused.
-  /** Plan field values: four start/end pairs per plan. */
-  #planRanges: number[] = [];
-  /** Where the value of `reporting_plans` is (-1: none, or not a list or a plan). */
-  #plansStart = -1;
-  #plansEnd = -1;
-  #plansAsWritten = true;
-  /** Whether strings are checked in full (inside `reporting_plans`, which may go to DuckDB as written). */
+  /** Plan fields: per plan, start, end and kind of each of the four (see {@linkcode StructureRead}). */
+  #planFields = new Int32Array(12 * 64);
+  #planCount = 0;
+  /** Whether strings are checked in full (inside `reporting_plans`, which go to DuckDB). */
   #strict = false;
-  /** File references per slot, four numbers each: location start/end, description start/end. */
+  /** Whether the last string checked in full has escapes or bytes beyond ASCII. */
+  #escaped = false;
+  /**
+   * File references per slot: a known file as minus its id; another as
+   * seven numbers, location start and end, description start and end, and
+   * what {@linkcode FileRegistry.find} found (see {@linkcode FileRef}).
+   */
   #refs: number[][] = [[], [], []];
+  #ref: FileRef = { ls: 0, le: 0, ds: 0, de: 0, prefixEnd: 0, keyStart: 0, prefixHash: 0 };
   #ids: number[] = [];
-  #read: StructureRead = { offset: 0, plans: null, planCount: 0, fileIds: this.#ids };
+  #read: StructureRead = {
+    offset: 0,
+    bytes: this.#buf,
+    planCount: 0,
+    planFields: this.#planFields,
+    fileIds: this.#ids,
+  };
   /** The structure number that last linked each file id. */
   #stamp = new Int32Array(1024);
 
@@ -486,32 +557,47 @@ export class IndexReader {
     if (this.#buf[p] !== QUOTE) {
       this.#fail(`expected a key in an object, found ${this.#show(this.#buf[p])}`, p);
     }
-    const e = stringEnd(this.#buf, this.#words, p + 1);
-    if (this.#strict) this.#checkString(p + 1, e);
-    return e;
+    return this.#strict ? this.#checkedEnd(p + 1) : stringEnd(this.#buf, this.#words, p + 1);
   }
 
-  /** Checks a string's content `buf[s, e)` against JSON's grammar: escapes, no control characters. */
-  #checkString(s: number, e: number): void {
+  /**
+   * The closing quote of the string whose content starts at `p`, checked
+   * against JSON's grammar on the way (escapes, no raw control character);
+   * sets {@linkcode IndexReader.#escaped}.
+   */
+  #checkedEnd(p: number): number {
     const buf = this.#buf;
-    for (let i = s; i < e; i++) {
-      const b = buf[i]!;
-      if (b < 0x20) this.#fail(`invalid string (a raw control character, ${this.#show(b)})`, i);
-      // Bytes beyond ASCII go through a decoder (invalid UTF-8 is replaced,
-      // as everywhere else), not to DuckDB as written.
-      if (b >= 0x80) this.#plansAsWritten = false;
-      if (b !== BACKSLASH) continue;
-      const x = buf[++i]!;
-      if (x === 0x75) {
-        for (let k = 1; k <= 4; k++) {
-          const h = buf[i + k]!;
-          const hex = (h >= 0x30 && h <= 0x39) || (h >= 0x61 && h <= 0x66) ||
-            (h >= 0x41 && h <= 0x46);
-          if (!hex || i + k >= e) this.#fail("invalid string (a bad \\u escape)", i - 1);
+    const n = buf.length;
+    let escaped = false;
+    for (;;) {
+      if (p >= n) throw NEED_MORE;
+      const c = STRING_BYTE[buf[p]!];
+      if (c === ORDINARY) {
+        p++;
+      } else if (c === ENDS) {
+        this.#escaped = escaped;
+        return p;
+      } else if (c === BEYOND_ASCII) {
+        // Decoded (invalid UTF-8 is replaced, as everywhere else), not copied.
+        escaped = true;
+        p++;
+      } else if (c === CONTROL) {
+        this.#fail(`invalid string (a raw control character, ${this.#show(buf[p])})`, p);
+      } else {
+        escaped = true;
+        if (p + 1 >= n) throw NEED_MORE;
+        const x = buf[p + 1]!;
+        if (x === 0x75) {
+          for (let k = 2; k < 6; k++) {
+            if (p + k >= n) throw NEED_MORE;
+            if (!HEX[buf[p + k]!]) this.#fail("invalid string (a bad \\u escape)", p);
+          }
+          p += 6;
+        } else if (ESCAPES.includes(x)) {
+          p += 2;
+        } else {
+          this.#fail(`invalid string (a bad escape \\${String.fromCharCode(x)})`, p);
         }
-        i += 4;
-      } else if (!ESCAPES.includes(x)) {
-        this.#fail(`invalid string (a bad escape \\${String.fromCharCode(x)})`, i - 1);
       }
     }
   }
@@ -531,11 +617,8 @@ export class IndexReader {
     switch (b) {
       case undefined:
         throw NEED_MORE;
-      case QUOTE: {
-        const e = stringEnd(buf, this.#words, p + 1);
-        if (this.#strict) this.#checkString(p + 1, e);
-        return e + 1;
-      }
+      case QUOTE:
+        return (this.#strict ? this.#checkedEnd(p + 1) : stringEnd(buf, this.#words, p + 1)) + 1;
       case OPEN_OBJ: {
         if (depth >= MAX_DEPTH) this.#fail(`values nested deeper than ${MAX_DEPTH}`, p);
         p = this.#openObject(p);
@@ -607,8 +690,7 @@ export class IndexReader {
     const start = p;
     const buf = this.#buf;
     const refs = this.#refs;
-    this.#planRanges.length = 0;
-    this.#plansStart = -1;
+    this.#planCount = 0;
     for (const r of refs) r.length = 0;
     if (buf[p] !== OPEN_OBJ) {
       // Not an object: valid JSON, but no plans or files to read.
@@ -623,7 +705,7 @@ export class IndexReader {
         else if (k > 0) {
           const slot = k - 1;
           refs[slot]!.length = 0; // a repeated key replaces the earlier one, as in JSON.parse
-          p = this.#filesValue(v, refs[slot]!);
+          p = this.#filesValue(v, refs[slot]!, SLOT_KIND[slot]!);
         } else p = this.#skipValue(v, 1);
         p = this.#next(p, CLOSE_OBJ, "in a reporting structure");
       }
@@ -641,24 +723,30 @@ export class IndexReader {
     ids.length = 0;
     const buf = this.#buf;
     const view = this.#view;
+    const ref = this.#ref;
     for (let slot = 0; slot < 3; slot++) {
       const r = this.#refs[slot]!;
-      for (let i = 0; i < r.length; i += 4) {
+      for (let i = 0; i < r.length;) {
         let id: number;
-        try {
-          id = this.registry.resolve(
-            SLOT_KIND[slot]!,
-            buf,
-            view,
-            r[i]!,
-            r[i + 1]!,
-            r[i + 2]!,
-            r[i + 3]!,
-          );
-        } catch (err) {
-          this.#fail(`invalid string (${(err as Error).message})`, r[i]! - 1);
+        if (r[i]! < 0) {
+          id = -r[i]!;
+          i += 1;
+        } else {
+          ref.ls = r[i]!;
+          ref.le = r[i + 1]!;
+          ref.ds = r[i + 2]!;
+          ref.de = r[i + 3]!;
+          ref.prefixEnd = r[i + 4]!;
+          ref.keyStart = r[i + 5]!;
+          ref.prefixHash = r[i + 6]!;
+          i += 7;
+          try {
+            id = this.registry.add(SLOT_KIND[slot]!, buf, view, ref);
+          } catch (err) {
+            this.#fail(`invalid string (${(err as Error).message})`, ref.ls - 1);
+          }
+          if (id < 0) continue;
         }
-        if (id < 0) continue;
         if (id >= this.#stamp.length) {
           const grown = new Int32Array(id * 2);
           grown.set(this.#stamp);
@@ -671,24 +759,23 @@ export class IndexReader {
     }
     const read = this.#read;
     read.offset = this.#base + offset;
-    read.plans = this.#plansJson();
-    read.planCount = this.#plansStart < 0 ? 0 : this.#planRanges.length / 8;
+    read.bytes = buf;
+    read.planCount = this.#planCount;
+    read.planFields = this.#planFields;
     this.handlers.onStructure(read);
   }
 
   /**
    * `reporting_plans`: a list of plans or a single plan. Records where each
-   * plan field's value is (four start/end pairs per plan, -1 when absent)
-   * and whether the value as written can go to DuckDB as it is.
+   * plan field's value is, with its kind; every string in it is checked in
+   * full.
    */
   #plansValue(p: number): number {
     // A repeated key replaces the earlier one, as in JSON.parse.
-    this.#planRanges.length = 0;
-    this.#plansStart = p;
-    this.#plansAsWritten = true;
+    this.#planCount = 0;
     this.#strict = true;
     try {
-      return this.#plansEnd = this.#plansList(p);
+      return this.#plansList(p);
     } finally {
       this.#strict = false;
     }
@@ -697,18 +784,12 @@ export class IndexReader {
   #plansList(p: number): number {
     const buf = this.#buf;
     if (buf[p] === OPEN_OBJ) return this.#plan(p);
-    if (buf[p] !== OPEN_ARR) {
-      this.#plansStart = -1;
-      return this.#skipValue(p, 1);
-    }
+    if (buf[p] !== OPEN_ARR) return this.#skipValue(p, 1);
     p = this.#ws(p + 1);
     if (buf[p] === CLOSE_ARR) return p + 1;
     for (;;) {
-      if (buf[p] === OPEN_OBJ) p = this.#plan(p);
-      else {
-        this.#plansAsWritten = false; // an item that is not a plan, left out
-        p = this.#skipValue(p, 2);
-      }
+      // An item that is not a plan is left out.
+      p = buf[p] === OPEN_OBJ ? this.#plan(p) : this.#skipValue(p, 2);
       p = this.#next(p, CLOSE_ARR, "in reporting_plans");
       if (p < 0) return -p;
     }
@@ -716,86 +797,85 @@ export class IndexReader {
 
   #plan(p: number): number {
     const buf = this.#buf;
-    const ranges = this.#planRanges;
-    const at = ranges.length;
-    ranges.push(-1, -1, -1, -1, -1, -1, -1, -1);
+    const at = this.#planCount * 12;
+    if (at + 12 > this.#planFields.length) {
+      const grown = new Int32Array(this.#planFields.length * 2);
+      grown.set(this.#planFields);
+      this.#planFields = grown;
+    }
+    const fields = this.#planFields;
+    fields.fill(0, at, at + 12);
     p = this.#openObject(p);
     while (p >= 0) {
       const q = this.#keyEnd(p);
       const v = this.#colon(q);
       const k = keyIndex(PLAN_KEY_BYTES, buf, p + 1, q);
-      p = this.#skipValue(v, 3);
-      if (k >= 0) {
-        // As written, DuckDB reads the plan alike when each field is there
-        // once, as a string or null.
-        if (ranges[at + 2 * k]! >= 0 || (buf[v] !== QUOTE && buf[v] !== 0x6e)) {
-          this.#plansAsWritten = false;
-        }
-        ranges[at + 2 * k] = v;
-        ranges[at + 2 * k + 1] = p;
+      if (k < 0) p = this.#skipValue(v, 3);
+      else if (buf[v] === QUOTE) {
+        // A repeated field replaces the earlier one, as in JSON.parse.
+        const e = this.#checkedEnd(v + 1);
+        fields[at + 3 * k] = v + 1;
+        fields[at + 3 * k + 1] = e;
+        fields[at + 3 * k + 2] = this.#escaped ? PlanField.Escaped : PlanField.Plain;
+        p = e + 1;
+      } else {
+        p = this.#skipValue(v, 3);
+        fields[at + 3 * k] = v;
+        fields[at + 3 * k + 1] = p;
+        fields[at + 3 * k + 2] = PlanField.Other;
       }
       p = this.#next(p, CLOSE_OBJ, "in a plan");
     }
+    this.#planCount++;
     return -p;
   }
 
-  /**
-   * The structure's plans as a JSON array of objects with the plan fields
-   * as text or null: the bytes as written when they qualify, else built
-   * from the decoded values (a number as written, an object or a list as
-   * null). Null when there are none.
-   */
-  #plansJson(): Uint8Array | null {
-    const ranges = this.#planRanges;
-    if (this.#plansStart < 0 || ranges.length === 0) return null;
-    const buf = this.#buf;
-    if (this.#plansAsWritten) {
-      const bytes = buf.subarray(this.#plansStart, this.#plansEnd);
-      return buf[this.#plansStart] === OPEN_OBJ ? concat([LIST_OPEN, bytes, LIST_CLOSE]) : bytes;
-    }
-    const plans: Record<string, string | null>[] = [];
-    for (let i = 0; i < ranges.length; i += 8) {
-      const plan: Record<string, string | null> = {};
-      for (let k = 0; k < PLAN_KEYS.length; k++) {
-        const v = ranges[i + 2 * k]!;
-        try {
-          plan[PLAN_KEYS[k]!] = v < 0 ? null : scalarText(buf, v, ranges[i + 2 * k + 1]!);
-        } catch (err) {
-          this.#fail(`invalid string (${(err as Error).message})`, v);
-        }
-      }
-      plans.push(plan);
-    }
-    return new TextEncoder().encode(JSON.stringify(plans));
-  }
-
   /** A file list (`in_network_files`, `allowed_amount_file[s]`): a list or a single file. */
-  #filesValue(p: number, refs: number[]): number {
+  #filesValue(p: number, refs: number[], kind: 0 | 1): number {
     const buf = this.#buf;
-    if (buf[p] === OPEN_OBJ) return this.#file(p, refs);
+    if (buf[p] === OPEN_OBJ) return this.#file(p, refs, kind);
     if (buf[p] !== OPEN_ARR) return this.#skipValue(p, 1);
     p = this.#ws(p + 1);
     if (buf[p] === CLOSE_ARR) return p + 1;
     for (;;) {
-      p = buf[p] === OPEN_OBJ ? this.#file(p, refs) : this.#skipValue(p, 2);
+      p = buf[p] === OPEN_OBJ ? this.#file(p, refs, kind) : this.#skipValue(p, 2);
       p = this.#next(p, CLOSE_ARR, "in a file list");
       if (p < 0) return -p;
     }
   }
 
-  /** A file reference: records where its location string and description are. */
-  #file(p: number, refs: number[]): number {
+  /**
+   * A file reference: looks its location up (a file seen before is known by
+   * its bytes), else records where its location and description are.
+   */
+  #file(p: number, refs: number[], kind: 0 | 1): number {
     const buf = this.#buf;
+    const registry = this.registry;
     // Most indexes write every reference as {"description":"…","location":"…"}:
     // matched byte for byte, else read with the general grammar below.
-    if (matchAt(buf, p, FILE_HEAD)) {
+    const view = this.#view;
+    if (matchAt(buf, view, p, FILE_HEAD)) {
       const ds = p + FILE_HEAD.length - 1;
       const dq = stringEnd(buf, this.#words, ds + 1);
-      if (matchAt(buf, dq + 1, FILE_MIDDLE)) {
+      if (matchAt(buf, view, dq + 1, FILE_MIDDLE)) {
         const ls = dq + 1 + FILE_MIDDLE.length;
-        const le = stringEnd(buf, this.#words, ls);
+        const id = registry.find(kind, buf, view, ls);
+        const le = registry.locationEnd >= 0
+          ? registry.locationEnd
+          : stringEnd(buf, this.#words, registry.prefixEnd);
         if (buf[le + 1] === CLOSE_OBJ) {
-          refs.push(ls, le, ds, dq + 1);
+          if (id > 0) refs.push(-id);
+          else {
+            refs.push(
+              ls,
+              le,
+              ds,
+              dq + 1,
+              registry.prefixEnd,
+              registry.keyStart,
+              registry.prefixHash,
+            );
+          }
           return le + 2;
         }
       }
@@ -820,15 +900,25 @@ export class IndexReader {
       }
       p = this.#next(p, CLOSE_OBJ, "in a file reference");
     }
-    if (ls >= 0) refs.push(ls, le, ds, de);
+    if (ls >= 0) {
+      const id = registry.find(kind, buf, this.#view, ls);
+      if (id > 0) refs.push(-id);
+      else refs.push(ls, le, ds, de, registry.prefixEnd, registry.keyStart, registry.prefixHash);
+    }
     return -p;
   }
 }
 
-/** Whether `buf` holds `bytes` at `p` (false when it ends before). */
-function matchAt(buf: Uint8Array, p: number, bytes: Uint8Array): boolean {
-  if (p + bytes.length > buf.length) return false;
-  for (let i = 0; i < bytes.length; i++) if (buf[p + i] !== bytes[i]) return false;
+/** Whether `buf` (`view` is a DataView over exactly it) holds `bytes` at `p` (false when it ends before). */
+function matchAt(buf: Uint8Array, view: DataView, p: number, bytes: Uint8Array): boolean {
+  const n = bytes.length;
+  if (p + n > buf.length) return false;
+  const words = VIEWS.get(bytes)!;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    if (view.getInt32(p + i, true) !== words.getInt32(i, true)) return false;
+  }
+  for (; i < n; i++) if (buf[p + i] !== bytes[i]) return false;
   return true;
 }
 

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
-import { FileRegistry, type TicFile, urlKey } from "../../src/tic/files.ts";
-import { IndexReader, ScanError } from "../../src/tic/reader.ts";
+import { FileRegistry, textFileSink, type TicFile, urlKey } from "../../src/tic/files.ts";
+import {
+  IndexReader,
+  PLAN_KEYS,
+  planField,
+  ScanError,
+  type StructureRead,
+} from "../../src/tic/reader.ts";
 
 /** A plan as the reader hands it over (fields as written; others dropped here). */
 interface Plan {
@@ -16,26 +22,25 @@ interface Read {
   fields: Record<string, unknown>;
 }
 
-function plans(json: Uint8Array | null): Plan[] {
-  const text = json ? new TextDecoder().decode(json) : "[]";
-  return (JSON.parse(text) as Record<string, string | null>[]).map((p) => ({
-    plan_name: p.plan_name ?? null,
-    plan_id: p.plan_id ?? null,
-    plan_id_type: p.plan_id_type ?? null,
-    plan_market_type: p.plan_market_type ?? null,
-  }));
+function plans(st: Readonly<StructureRead>): Plan[] {
+  return Array.from({ length: st.planCount }, (_, i) => {
+    const [plan_name, plan_id, plan_id_type, plan_market_type] = PLAN_KEYS.map((_, k) =>
+      planField(st, i, k)
+    );
+    return { plan_name, plan_id, plan_id_type, plan_market_type } as Plan;
+  });
 }
 
 /** Reads `chunks` as one index and returns everything the reader reported. */
 function read(chunks: Uint8Array[]): Read {
   const out: Read = { structures: [], files: [], fields: {} };
-  const registry = new FileRegistry((f) => out.files.push(f));
+  const registry = new FileRegistry(textFileSink((f) => out.files.push(f)));
   const reader = new IndexReader(registry, {
     onField: (k, v) => (out.fields[k] = v),
     onStructure: (st) =>
       out.structures.push({
         offset: st.offset,
-        plans: plans(st.plans),
+        plans: plans(st),
         planCount: st.planCount,
         fileIds: [...st.fileIds],
       }),
@@ -267,7 +272,7 @@ Deno.test("a file holding one reporting structure alone is read as one structure
 
 Deno.test("files are deduplicated by kind and path, across hosts, signatures, escapes and percent-encoding", () => {
   const files: TicFile[] = [];
-  const registry = new FileRegistry((f) => files.push(f));
+  const registry = new FileRegistry(textFileSink((f) => files.push(f)));
   const ids = [
     "https://a.example.com/d/f%20one.json.gz?Signature=1",
     "https://b.example.com/d/f%20one.json.gz?Signature=2",
@@ -328,4 +333,72 @@ Deno.test("reporting_structure written as an object of structures by name is rea
     () => read([enc('{"reporting_structure":[{"a": 1}\n{"b": 2}]}')]),
     /expected "," or "]" after an element of "reporting_structure", found "\{" at byte 33/,
   );
+});
+
+Deno.test("files read from their bytes are the files urlKey() makes of their text, in any order of forms", () => {
+  // Forms of the same few files: plain, escaped, percent-encoded, on other
+  // hosts, with spaces to trim, without a scheme, without a path.
+  const forms = [
+    "https://a.example.com/d/f one.json?s=1",
+    "https://b.example.com/d/f%20one.json?s=2",
+    "https:\\/\\/c.example.com\\/d\\/f one.json",
+    " https://a.example.com/d/f one.json",
+    "https://a.example.com/d/f one.json ",
+    "https://a.example.com/d/f one.json #x",
+    "https://a.example.com/d/f%2520one.json",
+    "https://a.example.com/d/f%20one.json",
+    "https://a.example.com/d/\\u0066 one.json",
+    "http://a.example.com:8080/d/f one.json",
+    "https://user@a.example.com/d/f one.json?next=https://x/y",
+    "https://a.example.com",
+    "https://a.example.com?x=1",
+    "https://a.example.com/",
+    "https:///d/f one.json",
+    "relative/d/f one.json?x",
+    "relative/d/f%20one.json",
+    "a:/b://host/d/f one.json",
+    "https://a.example.com/caf\\u00e9.json",
+    "https://a.example.com/café.json",
+    "https://a.example.com/caf%C3%A9.json",
+    "https://a.example.com/d/F ONE.json",
+    "https://a.example.com/d/f one.json\\t",
+    "https://a.example.com/d/tab\there.json",
+    "",
+    "?only=query",
+    "#only-fragment",
+  ];
+  const reference = new Map<string, number>();
+  const expected = (kind: 0 | 1, location: string) => {
+    // A raw control character passes, as everywhere outside plans.
+    const text = location.includes("\\") ? JSON.parse(`"${location}"`) as string : location;
+    const url = text.trim();
+    if (!url) return -1;
+    const key = `${kind} ${urlKey(url).key}`;
+    if (!reference.has(key)) reference.set(key, reference.size + 1);
+    return reference.get(key)!;
+  };
+  let seed = 7;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  for (let round = 0; round < 20; round++) {
+    reference.clear();
+    const files: TicFile[] = [];
+    const registry = new FileRegistry(textFileSink((f) => files.push(f)));
+    const order = forms.flatMap((f) => [f, f]).sort(() => random() - 0.5);
+    for (const location of order) {
+      const kind = random() < 0.2 ? 1 : 0;
+      // At an odd offset, after other bytes, as references are read.
+      const bytes = enc(`xy"${location}"}`);
+      const view = new DataView(bytes.buffer);
+      const id = registry.resolve(kind, bytes, view, 3, bytes.length - 2, -1, -1);
+      assert.equal(id, expected(kind, location), `${location} (round ${round})`);
+    }
+    for (const f of files) {
+      const { key, host } = urlKey(f.url);
+      assert.deepEqual([f.key, f.host, f.fileName], [
+        key,
+        host,
+        key.slice(key.lastIndexOf("/") + 1),
+      ]);
+    }
+  }
 });
