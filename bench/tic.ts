@@ -122,9 +122,10 @@ async function writeUsualIndex(path: string, mb: number): Promise<Written> {
           }_${n}_in-network-rates.json.gz?Expires=1684418421&Signature=${sig}&Key-Pair-Id=K27TQMT39R1C8A"}`;
         });
         allowed.add(e % 50);
-        const aa = `{"description":"OON","location":"https://mrf0.example.com/2023-04/allowed-amounts_${
-          e % 50
-        }.json.gz"}`;
+        const aa =
+          `{"description":"OON","location":"https://mrf0.example.com/2023-04/allowed-amounts_${
+            e % 50
+          }.json.gz"}`;
         const line = `{"reporting_plans":[${plans.join(",")}],"in_network_files":[${
           files.join(",")
         }],${e % 2 ? `"allowed_amount_file":${aa}` : `"allowed_amount_files":[${aa}]`}}`;
@@ -165,7 +166,9 @@ async function writePlanHeavyIndex(path: string, structures: number): Promise<Wr
   const file = (f: number) =>
     `{"description":"in-network file","location":"https://mrf.example.com/2023-04/2023-04-01_${
       STATES[f % 8]
-    }_${PRODUCTS[f % 8]!.replaceAll(" ", "-")}_in-network-rates_${f}.json.gz?Expires=1684418421&Signature=${
+    }_${
+      PRODUCTS[f % 8]!.replaceAll(" ", "-")
+    }_in-network-rates_${f}.json.gz?Expires=1684418421&Signature=${
       ((f * 2654435761) >>> 0).toString(36).repeat(10)
     }&Key-Pair-Id=K27TQMT39R1C8A"}`;
   const bytes = await writeGzip(
@@ -438,9 +441,7 @@ export default async function main(): Promise<void> {
       slowest.toFixed(0)
     } MB/s; first target >= 300 MB/s: ${met(slowest >= 300)})
   usual index, peak RSS <= 300 MB:        ${met(peak <= 300)} (${peak.toFixed(0)} MB)
-  usual index, flat (within 15%):         ${met(growth <= 1.15)} (x${
-      growth.toFixed(2)
-    } for x2 data)
+  usual index, flat (within 15%):         ${met(growth <= 1.15)} (x${growth.toFixed(2)} for x2 data)
   plan-heavy, >= 20% of gunzip alone:     ${met(planRatio >= 0.2)} (${pct(planRatio)}, ${
       planned.tic.rate.toFixed(0)
     } MB/s)
