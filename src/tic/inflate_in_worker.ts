@@ -45,10 +45,23 @@ const IN_SLOTS = 2, IN_SLOT_BYTES = 1 << 20, OUT_SLOTS = 8;
  * starting at once.
  *
  * @example
- * ```ts ignore
- * const inflated = inflateInWorker(fileChunks, { gzip: true, chunkBytes: 1 << 20 });
- * for await (const chunk of inflated.chunks) scan(chunk);
- * console.log(inflated.sha256());
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { inflateInWorker } from "./inflate_in_worker.ts";
+ *
+ * const gzipped = new Uint8Array(
+ *   await new Response(
+ *     new Blob(["hello, wharf"]).stream().pipeThrough(new CompressionStream("gzip")),
+ *   ).arrayBuffer(),
+ * );
+ * async function* stored() {
+ *   yield gzipped;
+ * }
+ * const inflated = inflateInWorker(stored(), { gzip: true, chunkBytes: 1 << 16 });
+ * let text = "";
+ * for await (const chunk of inflated.chunks) text += new TextDecoder().decode(chunk);
+ * assert.equal(text, "hello, wharf");
+ * assert.match(inflated.sha256(), /^[0-9a-f]{64}$/);
  * ```
  */
 export function inflateInWorker(
