@@ -104,6 +104,18 @@ Deno.test("two source tables reading one relation are two sources, each the pare
   const preview = await cli("show", "source.app.legacy_orders");
   assert.equal(preview.code, 0, preview.stderr);
   assert.match(preview.stdout, /2 rows of source\.app\.legacy_orders/);
+  // Named on the command line by its source and table names; its relation names both.
+  const compiled = await cli("compile", "app.legacy_orders");
+  assert.equal(compiled.code, 0, compiled.stderr);
+  assert.equal(
+    compiled.stdout.trim(),
+    "-- source.app.legacy_orders is a source, the table app.orders read as it is; nothing to compile",
+  );
+  const ambiguous = await cli("compile", "app.orders");
+  assert.match(
+    ambiguous.stderr,
+    /"app\.orders" names 2 sources: use one of "source\.app\.orders", "source\.app\.legacy_orders"/,
+  );
 
   // freshness: null leaves legacy_orders unchecked; orders is checked with its own rule.
   const fresh = await cli("--json", "source", "freshness");
