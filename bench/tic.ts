@@ -401,31 +401,31 @@ async function reliability(dir: string): Promise<boolean> {
 export default async function main(): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "wharf_bench_tic_" });
   try {
-    const usual: Awaited<ReturnType<typeof measure>>[] = [];
-    for (const mb of [TARGET_MB, TARGET_MB * 2]) {
-      const file = join(dir, `usual_${mb}.json.gz`);
-      const want = await writeUsualIndex(file, mb);
-      usual.push(await measure(dir, "usual index", file, want, false));
+    /** Writes an index with `write`, measures it and removes it. */
+    const shape = async (
+      name: string,
+      write: (path: string) => Promise<Written>,
+      floor: boolean,
+    ) => {
+      const file = join(dir, "index.json.gz");
+      const result = await measure(dir, name, file, await write(file), floor);
       await Deno.remove(file);
-    }
-    const planFile = join(dir, "plan_heavy.json.gz");
-    const planned = await measure(
-      dir,
+      return result;
+    };
+    const usual = [
+      await shape("usual index", (f) => writeUsualIndex(f, TARGET_MB), false),
+      await shape("usual index", (f) => writeUsualIndex(f, 2 * TARGET_MB), false),
+    ];
+    const planned = await shape(
       "plan-heavy index",
-      planFile,
-      await writePlanHeavyIndex(planFile, PLAN_STRUCTURES),
+      (f) => writePlanHeavyIndex(f, PLAN_STRUCTURES),
       true,
     );
-    await Deno.remove(planFile);
-    const distinctFile = join(dir, "distinct.json.gz");
-    const distinct = await measure(
-      dir,
+    const distinct = await shape(
       "every reference a file of its own",
-      distinctFile,
-      await writeDistinctIndex(distinctFile, 200, 5000),
+      (f) => writeDistinctIndex(f, 200, 5000),
       true,
     );
-    await Deno.remove(distinctFile);
     const reliable = await reliability(dir);
 
     const [small, large] = usual as [(typeof usual)[0], (typeof usual)[0]];

@@ -6,10 +6,10 @@
  * Three threads share the work: a worker hashes and gunzips the bytes
  * (`inflate_in_worker.ts`); the main thread scans them
  * ({@linkcode IndexReader}) and stages each batch of reporting structures
- * as three blocks of bytes (`staged_rows.ts`: plans, links, new files);
- * DuckDB, on its own thread, splits each batch into `raw.tic_plans`,
- * `raw.tic_plan_files` and `raw.tic_files` and commits it while the next is
- * read, alternating between two connections.
+ * as blocks of bytes (`staged_rows.ts`: plans, links, new files), written
+ * to a temporary folder; DuckDB, on its own thread, reads each batch's
+ * files into `raw.tic_plans`, `raw.tic_plan_files` and `raw.tic_files` and
+ * commits it while the next is read, alternating between two connections.
  *
  * Status: an index is `running` while it lands, `complete` at the end. A
  * truncated or broken index is `failed`, with the byte offset in its error,
@@ -114,7 +114,7 @@ class Lane {
   pending = 0;
   failure: unknown;
 
-  /** `files`: where to write its blocks (a folder of its own, and a prefix). */
+  /** `files`: where to write its blocks (a path prefix, in a folder of its own). */
   constructor(readonly session: Session, readonly indexId: bigint, readonly files: string) {}
 
   /**
@@ -163,14 +163,15 @@ class Lane {
 /**
  * The rows of one index, staged in batches ({@linkcode StagedRows}) that two
  * {@linkcode Lane}s take in turn, while the reader fills the next. A batch
- * ends at `batchRows` structures, {@linkcode BATCH_LINKS} links or
- * {@linkcode BATCH_BYTES} staged bytes, whichever comes first, so what
- * DuckDB holds uncommitted stays small whatever the structures' size.
+ * ends at `batchRows` structures, {@linkcode BATCH_LINKS} links,
+ * {@linkcode BATCH_FILES} new files or {@linkcode BATCH_BYTES} staged
+ * bytes, whichever comes first, so what DuckDB holds uncommitted stays
+ * small whatever the structures' size.
  */
 class RowSink implements FileSink {
   #turn = 0;
   #rows = new StagedRows();
-  /** Batches whose blocks are appended, ready to fill again. */
+  /** Batches whose blocks are written, ready to fill again. */
   #free: StagedRows[] = [new StagedRows()];
   #waiting: (() => void) | undefined;
 
