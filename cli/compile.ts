@@ -36,8 +36,14 @@ export function compileCommand(): Command {
         console.log(JSON.stringify(c ?? { id, kind: "source" }, null, 2));
         return;
       }
-      if (!c) console.log(`-- ${id} is a raw table landed by \`wharf land\`; nothing to compile`);
-      else if (c.kind === "test") console.log(`-- rows returned are failures\n${c.query};`);
+      const n = cp.graph.nodes.get(id)!;
+      if (!c) {
+        console.log(
+          n.kind === "source"
+            ? `-- ${id} is a source, the table ${n.relation} read as it is; nothing to compile`
+            : `-- ${id} is an ${n.kind}; nothing to compile`,
+        );
+      } else if (c.kind === "test") console.log(`-- rows returned are failures\n${c.query};`);
       else if (c.kind === "model") console.log(c.script.trimEnd());
       else console.log(`${c.sql.trimEnd()};`);
     });

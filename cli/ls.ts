@@ -1,6 +1,8 @@
 /**
- * `wharf ls`: list the project's nodes with their type, layer and
- * materialization.
+ * `wharf ls`: list the project's nodes with their type, layer,
+ * materialization and tags; dbt's `--resource-type` keeps the nodes of
+ * some resource types, and `--output name|path` prints one name or file a
+ * line, as dbt does.
  *
  * @module
  */
@@ -9,6 +11,9 @@ import { resolve } from "node:path";
 import { globals, projectConfig, userCwd } from "./context.ts";
 import { cellWidth, table, type WidthOptions, withWidthOptions } from "./output.ts";
 import { load } from "./load.ts";
+
+/** The resource types of wharf's nodes, as dbt's `--resource-type` names them. */
+const RESOURCE_TYPES = ["model", "seed", "snapshot", "source", "test", "unit_test", "exposure"];
 
 /** The `ls` command. */
 export function lsCommand(): Command {
@@ -21,6 +26,11 @@ export function lsCommand(): Command {
       "nodes to include (name, layer.name, +name, name+, @name, tag:x, path:dir, source:x, config.materialized:table …)",
     )
     .option("--exclude <selector...>", "nodes to leave out")
+    .option(
+      "--resource-type <type...>",
+      `only nodes of these resource types (${RESOURCE_TYPES.join(", ")}, or all); repeatable`,
+    )
+    .option("--output <format>", "name or path: one node's name (or file) a line")
     .option("--selector <name>", "a selection named in the project's selectors.yml")
     .option(
       "--state <dir>",
@@ -29,7 +39,14 @@ export function lsCommand(): Command {
     .action(
       async (
         opts:
-          & { select?: string[]; exclude?: string[]; selector?: string; state?: string }
+          & {
+            select?: string[];
+            exclude?: string[];
+            selector?: string;
+            state?: string;
+            resourceType?: string[];
+            output?: string;
+          }
           & WidthOptions,
         self: Command,
       ) => {
@@ -39,6 +56,31 @@ export function lsCommand(): Command {
         const { selectNodes } = await load<typeof import("../src/engine/graph/select.ts")>(
           "../src/engine/graph/select.ts",
         );
+        const { nodeTags, resourceType } = await load<
+          typeof import("../src/engine/graph/select_methods.ts")
+        >("../src/engine/graph/select_methods.ts");
+        const { UsageError } = await load<typeof import("../src/engine/errors.ts")>(
+          "../src/engine/errors.ts",
+        );
+        const { closest } = await load<typeof import("../src/engine/suggest.ts")>(
+          "../src/engine/suggest.ts",
+        );
+        const types = new Set(opts.resourceType ?? []);
+        for (const t of types) {
+          if (t === "all" || t === "default" || RESOURCE_TYPES.includes(t)) continue;
+          const guess = closest(t, RESOURCE_TYPES);
+          throw new UsageError(
+            `Invalid --resource-type "${t}"${
+              guess ? ` (did you mean "${guess}"?)` : ""
+            }: wharf's nodes are of the types ${RESOURCE_TYPES.join(", ")} (or all)`,
+          );
+        }
+        if (opts.output !== undefined && !["name", "path"].includes(opts.output)) {
+          throw new UsageError(
+            `Invalid --output "${opts.output}": wharf prints name or path (one a line), its table by default, and its JSON rows with --json`,
+          );
+        }
+        const every = types.size === 0 || types.has("all") || types.has("default");
         const { isSnapshot } = await load<typeof import("../src/engine/materializations/index.ts")>(
           "../src/engine/materializations/index.ts",
         );
@@ -64,29 +106,45 @@ export function lsCommand(): Command {
           project: cp.project,
           state: state && await selectionState(cp, manifest, state, config.paths.target),
         };
-        const rows = selectNodes(cp.graph, selection).map((id) => {
+        const ids = selectNodes(cp.graph, selection).filter((id) =>
+          every || types.has(resourceType(cp.graph.nodes.get(id)!))
+        );
+        const rows = ids.map((id) => {
           const n = cp.graph.nodes.get(id)!;
           return {
             id: n.id,
             type: isSnapshot(n) ? "snapshot" : n.kind,
             layer: n.kind === "model"
               ? n.layer
-              : n.kind === "seed" || n.kind === "source"
+              : n.kind === "seed"
               ? n.id.split(".").at(-2)!
+              : n.kind === "source"
+              ? n.relation.split(".").at(-2)!
               : "",
             materialized: n.kind === "model" ? n.config.materialized : n.kind === "seed"
               ? "seed" // dbt's name, which config.materialized: selects (a seed is loaded as a table)
               : "",
-            tags: n.kind === "model"
-              ? n.config.tags.join(",")
-              : n.kind === "seed" || n.kind === "unit_test"
-              ? n.tags.join(",")
+            tags: nodeTags(n).join(","),
+            path: "path" in n
+              ? n.path
+              : n.kind === "generic_test"
+              ? n.location.file
+              : n.kind === "source"
+              ? cp.project.sourceTables?.find((t) => t.id === n.id)?.path ?? ""
               : "",
-            path: "path" in n ? n.path : n.kind === "generic_test" ? n.location.file : "",
             depends_on: (cp.graph.parents.get(id) ?? []).join(","),
           };
         });
-        if (globals(self).json) console.log(JSON.stringify(rows, null, 2));
+        if (opts.output === "name") {
+          // dbt's names: a model's or seed's file name (its relation may be aliased), a source's `source.table`.
+          for (const id of ids) {
+            const n = cp.graph.nodes.get(id)!;
+            const d = n.kind === "source" ? n.declared?.[0] : undefined;
+            console.log(d ? `${d.source}.${d.table}` : ("fqn" in n && n.fqn?.at(-1)) || n.name);
+          }
+        } else if (opts.output === "path") {
+          for (const r of rows) if (r.path) console.log(r.path);
+        } else if (globals(self).json) console.log(JSON.stringify(rows, null, 2));
         else {console.log(
             await table(["id", "type", "layer", "materialized", "tags", "path"], rows, width),
           );}

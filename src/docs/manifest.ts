@@ -18,7 +18,8 @@
 import type { CompiledProject } from "../engine/compile/compile_project.ts";
 import type { Warehouse } from "../engine/db/warehouse.ts";
 import { quoteRelation, splitRelation } from "../engine/db/sql.ts";
-import type { ProjectNode } from "../engine/types.ts";
+import type { ProjectNode, SourceNode } from "../engine/types.ts";
+import { relationOf } from "../engine/graph/build_graph.ts";
 import { type Layout, layoutGraph } from "./layout.ts";
 import { relativePaths } from "./relative_paths.ts";
 
@@ -120,7 +121,7 @@ export interface BuildManifestOptions {
 }
 
 const LAYER_OF: Record<ProjectNode["kind"], (n: ProjectNode) => string> = {
-  source: (n) => splitRelation(n.id).schema,
+  source: (n) => splitRelation((n as SourceNode).relation).schema,
   seed: () => "seeds",
   model: (n) => (n as { layer: string }).layer,
   generic_test: () => "tests",
@@ -250,7 +251,9 @@ export async function buildManifest(
       hidden.has(id)
     ) continue;
     const c = cp.compiled.get(id);
-    const built = types.get(id);
+    // A declared source's node reads a relation named otherwise.
+    const relation = relationOf(n) ?? id;
+    const built = types.get(relation);
     const documented = n.kind === "model" || n.kind === "seed" ? n.columns : [];
     const names = [...new Set([...(built?.keys() ?? []), ...documented.map((d) => d.name)])];
     const tests = testsOf(id);
@@ -283,7 +286,7 @@ export async function buildManifest(
       layer: LAYER_OF[n.kind](n),
       name: n.name,
       description: n.kind === "source"
-        ? `Landed table (${files.get(id)?.length ?? 0} files)`
+        ? `Landed table (${files.get(relation)?.length ?? 0} files)`
         : n.description,
       path: "path" in n ? n.path : null,
       materialized: n.kind === "model" ? n.config.materialized : n.kind === "seed" ? "seed" : null,
@@ -305,7 +308,7 @@ export async function buildManifest(
       rejected_samples: samples,
       samples_withheld: samplesWithheld,
       last_run: lastRun(run),
-      files: files.get(id) ?? [],
+      files: files.get(relation) ?? [],
       checks: n.kind === "model"
         ? n.checks.map((k) => ({
           name: k.name,

@@ -12,7 +12,11 @@ export type Severity = "error" | "warn";
 
 /** A relation named in a SQL text, where it was named. */
 export interface RelationRef {
-  /** `schema.name` (`catalog.schema.name` in an attached database), lower-cased. */
+  /**
+   * `schema.name` (`catalog.schema.name` in an attached database), lower-cased;
+   * a reference no SQL text holds (a dbt `source()` call, an exposure's
+   * `depends_on`) may name a declared source table's node instead (`source.<source>.<table>`).
+   */
   relation: string;
   /** Character offset of the reference in the SQL text. */
   offset: number;
@@ -84,6 +88,8 @@ export interface SingularTestNode {
   /** Its configs beyond severity, when it has any (`where` is for generic tests only). */
   config?: TestConfig;
   refs: RelationRef[];
+  /** dbt projects: the source tables its `source()` calls name (see `ModelNode.namedSources`). */
+  namedSources?: string[];
   /** dbt's fully qualified name (`[package, ...folders under the test path, name]`); absent: from its path. */
   fqn?: string[];
 }
@@ -257,6 +263,11 @@ export interface ModelNode {
    * Dependencies only; never rewritten.
    */
   checkRefs: RelationRef[];
+  /**
+   * dbt projects: the source tables its `source()` calls name (their node
+   * ids). A relation that several declared tables read is read through these.
+   */
+  namedSources?: string[];
   /** Direct column references: output column → the `relation.column`s it is read from. */
   columnLineage: Record<string, string[]>;
   /** Its enforced contract, if it has one. */
@@ -303,8 +314,23 @@ export interface SeedNode {
  */
 export interface SourceNode {
   kind: "source";
+  /**
+   * Its relation; for a table of a dbt project's `sources:`, `source.<source>.<table>`
+   * (two tables may read one relation, each a source of its own, as in dbt).
+   */
   id: string;
+  /** The table's name: a declared table's, else its relation's last part. */
   name: string;
+  /** The relation it reads (`schema.name`, `catalog.schema.name`), lower-cased. */
+  relation: string;
+  /**
+   * The names `sources:` entries give it (source and table): a dbt
+   * project's table its own; a plain-SQL project's relation every table
+   * declared on it (its models read the relation, whatever its names).
+   */
+  declared?: { source: string; table: string }[];
+  /** Its tags (a dbt source's and its table's), for `tag:`. */
+  tags?: string[];
   /** The attached database it is in; absent: the warehouse. */
   catalog?: string;
   /** Referenced by a model but not landed (yet): only what does not need it can run. */
@@ -354,6 +380,12 @@ export interface FreshnessRule {
 
 /** A table a `sources:` YAML entry declares. */
 export interface DeclaredSource {
+  /**
+   * Its graph node's id when it has a node of its own: a dbt project's
+   * tables do (`source.<source>.<table>`); a plain-SQL project's name the
+   * node of their relation, which its models read.
+   */
+  id?: string;
   /** The source's name (`source('name', …)`). */
   source: string;
   table: string;
@@ -367,6 +399,8 @@ export interface DeclaredSource {
   loadedAtQuery?: string;
   /** Absent: its freshness is not checked. */
   freshness?: FreshnessRule;
+  /** Its tags (dbt projects: its source's and its own). */
+  tags?: string[];
   /** Where the table is declared. */
   location: SourceLocation;
 }
@@ -379,11 +413,17 @@ export interface MacroFile {
 
 /** A table of a dbt `sources:` properties entry. */
 export interface DeclaredSourceTable {
+  /** Its {@linkcode SourceNode}'s id: `source.<source>.<table>`. */
+  id: string;
   source: string;
   table: string;
-  /** `schema.identifier`, lower-cased: the relation it reads (a {@linkcode SourceNode}'s id). */
+  /** `schema.identifier`, lower-cased: the relation it reads. */
   relation: string;
   description: string;
+  /** Its source's description. */
+  sourceDescription: string;
+  /** Its source's `loader`. */
+  loader: string;
   columns: ColumnDoc[];
   /** The properties file that declares it, relative to the project root. */
   path: string;
@@ -408,11 +448,6 @@ export interface Project {
   macros: MacroFile[];
   /** Unit tests (`unit_tests:` in YAML). */
   unitTests?: UnitTestNode[];
-  /**
-   * Relations the project declares as sources outside `raw` (dbt's `sources:`),
-   * read as they are: the graph takes them as sources without asking the warehouse.
-   */
-  declaredSources?: string[];
   /** Exposures (`exposures:` in YAML): what reads the project from outside. */
   exposures?: ExposureNode[];
   /** SQL run before and after each run's nodes (dbt projects: rendered from Jinja). */

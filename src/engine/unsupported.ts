@@ -25,11 +25,32 @@ export const UNSUPPORTED_KEYS: Readonly<Record<string, string>> = {
 };
 
 /**
+ * A key as messages name it: quoted, with what it is when that says more
+ * than the key's own words (`"access" (model access)`, but `"grants"`, not
+ * `"grants" (grants)`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { namedKey } from "./unsupported.ts";
+ *
+ * assert.equal(namedKey("access", "model access"), '"access" (model access)');
+ * assert.equal(namedKey("grants", "grants"), '"grants"');
+ * assert.equal(namedKey("semantic-models", "semantic models"), '"semantic-models"');
+ * ```
+ */
+export function namedKey(key: string, meaning: string): string {
+  const words = key.toLowerCase().replace(/[-_]+/g, " ");
+  const said = meaning.toLowerCase();
+  return said === words || said === `${words}s` ? `"${key}"` : `"${key}" (${meaning})`;
+}
+
+/**
  * The message for a key wharf does not support, in `what` (e.g. `a
  * model's config`), or undefined for a key not listed.
  */
 export function unsupportedKey(key: string, what: string): string | undefined {
   const name = UNSUPPORTED_KEYS[key];
   if (name === undefined) return undefined;
-  return `"${key}" (${name}) in ${what} is not supported by wharf: remove it`;
+  return `${namedKey(key, name)} in ${what} is not supported by wharf: remove it`;
 }

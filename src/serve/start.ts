@@ -12,6 +12,7 @@ import { type CompiledProject, compileProject } from "../engine/compile/compile_
 import { landUpload } from "../land/land.ts";
 import { LandingQueue } from "../land/landing_queue.ts";
 import { listSources } from "../engine/run/run_project.ts";
+import { relationOf } from "../engine/graph/build_graph.ts";
 import { closest } from "../engine/suggest.ts";
 import type { CoalesceSpec } from "./coalesce_config.ts";
 import type { AppDeps } from "./deps.ts";
@@ -39,9 +40,7 @@ async function checkCoalesce(
   if (!cp) return;
   const db = snapshots.current.db;
   const known = [
-    ...[...cp.graph.nodes.values()].flatMap((n) =>
-      n.kind === "model" || n.kind === "seed" || n.kind === "source" ? [n.id] : []
-    ),
+    ...[...cp.graph.nodes.values()].flatMap((n) => relationOf(n) ?? []),
     ...(db ? await warehouseRelations(db) : []),
   ];
   if (known.some((id) => id.toLowerCase() === spec.model.toLowerCase())) return;

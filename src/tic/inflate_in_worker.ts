@@ -46,15 +46,22 @@ const IN_SLOTS = 2, IN_SLOT_BYTES = 1 << 20, OUT_SLOTS = 8;
  *
  * @example
  * ```ts
- * import { gzipSync } from "node:zlib";
+ * import assert from "node:assert/strict";
  * import { inflateInWorker } from "./inflate_in_worker.ts";
  *
+ * const gzipped = new Uint8Array(
+ *   await new Response(
+ *     new Blob(["hello, wharf"]).stream().pipeThrough(new CompressionStream("gzip")),
+ *   ).arrayBuffer(),
+ * );
  * async function* stored() {
- *   yield new Uint8Array(gzipSync('{"reporting_structure":[]}'));
+ *   yield gzipped;
  * }
  * const inflated = inflateInWorker(stored(), { gzip: true, chunkBytes: 1 << 16 });
- * for await (const chunk of inflated.chunks) console.log(new TextDecoder().decode(chunk));
- * console.log(inflated.sha256().length); // 64 hex digits
+ * let text = "";
+ * for await (const chunk of inflated.chunks) text += new TextDecoder().decode(chunk);
+ * assert.equal(text, "hello, wharf");
+ * assert.match(inflated.sha256(), /^[0-9a-f]{64}$/);
  * ```
  */
 export function inflateInWorker(

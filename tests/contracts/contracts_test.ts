@@ -282,10 +282,10 @@ saved_queries:
     const line of [
       /models\/marts\/forecast\.py: Python models are not supported by wharf: write the model in SQL/,
       /marts\.yml:3:\d+: models\[0\]\.versions: "versions" \(model versions\) in model "a" is not supported by wharf: remove it/,
-      /marts\.yml:4:\d+: models\[0\]\.config\.grants: "grants" \(grants\) in a model's config is not supported by wharf/,
-      /marts\.yml:6:\d+: metrics: "metrics" \(metrics\) in this file is not supported by wharf/,
-      /marts\.yml:8:\d+: semantic_models: "semantic_models" \(semantic models\)/,
-      /marts\.yml:10:\d+: saved_queries: "saved_queries" \(saved queries\)/,
+      /marts\.yml:4:\d+: models\[0\]\.config\.grants: "grants" in a model's config is not supported by wharf/,
+      /marts\.yml:6:\d+: metrics: "metrics" in this file is not supported by wharf/,
+      /marts\.yml:8:\d+: semantic_models: "semantic_models" in this file is not supported by wharf/,
+      /marts\.yml:10:\d+: saved_queries: "saved_queries" in this file is not supported by wharf/,
     ]
   ) assert.match(refused.stderr, line);
   const warned = await cli("--warn-unsupported", "build");

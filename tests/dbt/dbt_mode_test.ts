@@ -58,7 +58,7 @@ Deno.test("without a profile a dbt project builds into a file named after it, in
 Deno.test("dbt_project.yml: keys wharf does not run yet, unknown keys and bad values are errors naming them", async () => {
   await using p = await tempProject({
     "dbt_project.yml":
-      `name: shop\nflags: { x: 1 }\ndispatch: 5\nmodel-path: [x]\nsource-paths: [m]\nconfig-version: 1\n`,
+      `name: shop\nflags: { x: 1 }\ndispatch: 5\nmodel-path: [x]\nsource-paths: [m]\nconfig-version: 1\nsemantic-models: {}\n`,
   });
   await assert.rejects(() => loadConfig(p.root), (err) => {
     assert.ok(err instanceof ConfigError);
@@ -69,6 +69,8 @@ Deno.test("dbt_project.yml: keys wharf does not run yet, unknown keys and bad va
       'dbt_project.yml:4:13: model-path: unknown key "model-path" (did you mean "model-paths"?)',
       'dbt_project.yml:5:15: source-paths: "source-paths" was renamed by dbt 1.0: use "model-paths"',
       "dbt_project.yml:6:17: config-version: expected 2 (the only version dbt reads today)",
+      // A key is named once: "semantic-models", not "semantic-models" (semantic models).
+      'dbt_project.yml:7:18: semantic-models: "semantic-models" is not run by wharf yet: remove it, or run this project with dbt',
     ]);
     return true;
   });
@@ -166,7 +168,8 @@ sources:
     ["test.source_not_null_landed_claims_claim_id", "pass"],
   ]);
   const cp = await compileProject(config, { sources: ["raw.claim_lines"] });
-  assert.deepEqual(cp.graph.parents.get("main.stg_claims"), ["raw.claim_lines"]);
+  assert.deepEqual(cp.graph.parents.get("main.stg_claims"), ["source.landed.claims"]);
+  assert.equal(cp.graph.nodes.get("source.landed.claims")?.kind, "source");
 
   await p.write("models/stg_claims.sql", "select * from {{ source('landed', 'claim') }}");
   assert.deepEqual(await problems(p.root), [

@@ -166,9 +166,12 @@ Deno.test("source_status:fresher selects the sources loaded since the state's so
   );
   assert.equal(load.code, 0, load.stderr);
   assert.equal((await cli("source", "freshness")).code, 0);
-  assert.deepEqual(await fresher("source_status:fresher"), ["landing.visits"]);
+  assert.deepEqual(await fresher("source_status:fresher"), ["source.ehr.visits"]);
   // members had a runtime error in the state's check: not fresher, as dbt decides.
-  assert.deepEqual(await fresher("source_status:fresher+"), ["landing.visits", "main.stg_visits"]);
+  assert.deepEqual(await fresher("source_status:fresher+"), [
+    "source.ehr.visits",
+    "main.stg_visits",
+  ]);
 
   const garbled = join(p.root, "garbled");
   await Deno.mkdir(garbled);

@@ -93,17 +93,17 @@ Deno.test("dbt methods select by source, resource and test type, package, config
       !id.startsWith("test.") || select.some((s) => s.includes("test"))
     );
   assert.deepEqual(sel("source:jaffle"), [
-    "landing.customers",
-    "landing.orders",
-    "landing.payments",
+    "source.jaffle.customers",
+    "source.jaffle.orders",
+    "source.jaffle.payments",
   ]);
   assert.deepEqual(sel("source:jaffle.orders+"), [
-    "landing.orders",
+    "source.jaffle.orders",
     "main.stg_orders",
     "main.orders",
     "main_finance.revenue",
   ]);
-  assert.deepEqual(sel("source:shop.jaffle.pay*"), ["landing.payments"]);
+  assert.deepEqual(sel("source:shop.jaffle.pay*"), ["source.jaffle.payments"]);
   assert.deepEqual(sel("resource_type:seed"), ["main.codes"]);
   assert.deepEqual(sel("resource_type:test"), [
     "test.assert_orders_have_ids",
@@ -174,9 +174,9 @@ Deno.test("selectors.yml: --selector, selector:, the default selector, full YAML
   // ... and not when --select or --exclude is given.
   assert.ok(pick({ exclude: ["resource_type:seed"] }).includes("main_finance.revenue"));
   assert.deepEqual(pick({ selector: "orders_up" }).filter((id) => !id.startsWith("test.")), [
-    "landing.customers",
-    "landing.orders",
+    "source.jaffle.customers",
     "main.stg_customers",
+    "source.jaffle.orders",
     "main.stg_orders",
     "main.orders",
   ]);
@@ -200,8 +200,8 @@ Deno.test("selectors.yml: --selector, selector:, the default selector, full YAML
     ],
   );
   assert.deepEqual(pick({ select: ["selector:orders_up,resource_type:source"] }), [
-    "landing.customers",
-    "landing.orders",
+    "source.jaffle.customers",
+    "source.jaffle.orders",
   ]);
   assert.throws(
     () => pick({ selector: "orders_upp" }),

@@ -100,6 +100,7 @@ Deno.test("config: { database } builds a model into an attached database, or say
     kind: "source",
     id: "ref.main.codes",
     name: "codes",
+    relation: "ref.main.codes",
     catalog: "ref",
   });
 });

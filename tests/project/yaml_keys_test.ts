@@ -39,7 +39,7 @@ unit_tests:
     /staging\.yml:4: models\[0\]\.descripton: unknown key "descripton" in model "a" \(did you mean "description"\?\)/,
     /staging\.yml:5: models\[0\]\.contract: "contract" in model "a" is not implemented by wharf: remove it/,
     /staging\.yml:7: models\[0\]\.config\.materialzed: unknown key "materialzed" in a model's config \(did you mean "materialized"\?\)/,
-    /staging\.yml:8: models\[0\]\.config\.grants: "grants" \(grants\) in a model's config is not supported by wharf: remove it/,
+    /staging\.yml:8: models\[0\]\.config\.grants: "grants" in a model's config is not supported by wharf: remove it/,
     /staging\.yml:9: models\[0\]\.config\.incremental_strategy: "incremental_strategy" applies to incremental models only/,
     /staging\.yml:12: models\[0\]\.columns\[0\]\.quote: "quote" in column "id" is not implemented/,
     /staging\.yml:14: models\[0\]\.columns\[0\]\.tests\[0\]\.unique\.config\.wher: unknown key "wher" in a test's config \(did you mean "where"\?\)/,

@@ -10,6 +10,7 @@ import type { CompiledProject } from "../compile/compile_project.ts";
 import type { EngineConfig } from "../config.ts";
 import { splitRelation } from "../db/sql.ts";
 import type { Warehouse } from "../db/warehouse.ts";
+import { relationOf } from "../graph/build_graph.ts";
 import {
   artifactMetadata,
   databaseName,
@@ -75,13 +76,14 @@ export async function dbtCatalog(
   const nodes: Record<string, CatalogTable> = {};
   const sources: Record<string, CatalogTable> = {};
   for (const n of cp.graph.nodes.values()) {
-    if (n.kind !== "model" && n.kind !== "seed" && n.kind !== "source") continue;
-    const cols = columns.get(n.id);
+    const relation = relationOf(n);
+    if (relation === undefined) continue;
+    const cols = columns.get(relation);
     if (!cols) continue;
-    const { catalog, schema, name } = splitRelation(n.id);
+    const { catalog, schema, name } = splitRelation(relation);
     const table: CatalogTable = {
       metadata: {
-        type: types.get(n.id)!,
+        type: types.get(relation)!,
         schema,
         name,
         database: catalog ?? database,

@@ -14,7 +14,14 @@ import type { CompiledProject } from "../compile/compile_project.ts";
 import type { EngineConfig } from "../config.ts";
 import { quoteIdent, splitRelation } from "../db/sql.ts";
 import { isSnapshot } from "../materializations/index.ts";
-import type { ColumnDoc, ModelNode, ProjectNode } from "../types.ts";
+import type {
+  ColumnDoc,
+  FreshnessRule,
+  FreshnessThreshold,
+  ModelNode,
+  ProjectNode,
+  UnitTestData,
+} from "../types.ts";
 
 /** The dbt version whose artifacts wharf writes (manifest v12, run results v6, catalog v1). */
 export const DBT_VERSION = "1.9.0";
@@ -48,6 +55,8 @@ export interface DbtManifest {
   nodes: Record<string, ManifestEntry>;
   sources: Record<string, ManifestEntry>;
   macros: Record<string, ManifestMacro>;
+  /** Unit tests (absent from manifests written before wharf recorded them). */
+  unit_tests?: Record<string, ManifestEntry>;
   parent_map: Record<string, string[]>;
   child_map: Record<string, string[]>;
   [key: string]: unknown;
@@ -133,6 +142,39 @@ function contractChecksum(n: ModelNode): string | null {
   return sha256(`${state}${n.config.materialized}${JSON.stringify(n.contract.constraints)}`);
 }
 
+/** A freshness rule as the manifest records one (an unset threshold: `count` and `period` null). */
+function freshnessEntry(rule: FreshnessRule): Record<string, unknown> {
+  const time = (t: FreshnessThreshold | undefined) => ({
+    count: t?.count ?? null,
+    period: t?.period ?? null,
+  });
+  return {
+    warn_after: time(rule.warnAfter),
+    error_after: time(rule.errorAfter),
+    filter: rule.filter ?? null,
+  };
+}
+
+/** A unit test's rows as the manifest records them: `dict` rows, or the text of a CSV or SQL. */
+function fixture(data: UnitTestData): { rows: unknown; format: string; fixture: null } {
+  return {
+    rows: data.format === "dict" ? data.rows : data.format === "csv" ? data.csv : data.sql,
+    format: data.format,
+    fixture: null,
+  };
+}
+
+/** JSON with its keys sorted, so equal values give equal texts (and checksums). */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(
+    value,
+    (_k, v) =>
+      v && typeof v === "object" && !Array.isArray(v)
+        ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)))
+        : v,
+  );
+}
+
 /** dbt's resource type of a model node: `snapshot` for one of snapshots/, else `model`. */
 function modelType(n: ModelNode): "model" | "snapshot" {
   return isSnapshot(n) ? "snapshot" : "model";
@@ -140,7 +182,8 @@ function modelType(n: ModelNode): "model" | "snapshot" {
 
 /**
  * The unique id of each node of the project, by wharf id: `model.<project>.<name>`,
- * `snapshot.…`, `seed.…`, `test.…`, `source.<project>.<source>.<table>` (a
+ * `snapshot.…`, `seed.…`, `test.…`, `unit_test.<project>.<model>.<name>`,
+ * `source.<project>.<source>.<table>` (a
  * plain project's sources are named by their schema:
  * `source.<project>.raw.<table>`). Two models (or snapshots) of one name in
  * different layers of a plain project are told apart by their layer:
@@ -154,7 +197,6 @@ export function uniqueIds(cp: CompiledProject): Map<string, string> {
   for (const n of cp.graph.nodes.values()) {
     if (n.kind === "model") names.set(key(n), (names.get(key(n)) ?? 0) + 1);
   }
-  const tables = new Map((cp.project.sourceTables ?? []).map((t) => [t.relation, t]));
   for (const n of cp.graph.nodes.values()) {
     switch (n.kind) {
       case "model": {
@@ -169,8 +211,9 @@ export function uniqueIds(cp: CompiledProject): Map<string, string> {
         out.set(n.id, `seed.${pkg}.${dbtName(n)}`);
         break;
       case "source": {
-        const t = tables.get(n.id);
-        const { catalog, schema, name } = splitRelation(n.id);
+        // A plain-SQL project's sources (nodes of their relation) are named by the relation.
+        const t = n.id === n.relation ? undefined : n.declared?.[0];
+        const { catalog, schema, name } = splitRelation(n.relation);
         out.set(
           n.id,
           t
@@ -182,6 +225,11 @@ export function uniqueIds(cp: CompiledProject): Map<string, string> {
       case "exposure":
         out.set(n.id, `exposure.${pkg}.${n.name}`);
         break;
+      case "unit_test": {
+        const model = cp.graph.nodes.get(n.model);
+        out.set(n.id, `unit_test.${pkg}.${model ? dbtName(model) : n.model}.${n.name}`);
+        break;
+      }
       default:
         out.set(n.id, `test.${pkg}.${n.name}`);
     }
@@ -441,6 +489,7 @@ export async function dbtManifest(
   const nodes: Record<string, ManifestEntry> = {};
   const sources: Record<string, ManifestEntry> = {};
   const exposures: Record<string, ManifestEntry> = {};
+  const unitTests: Record<string, ManifestEntry> = {};
   for (const id of graph.order) {
     const n = graph.nodes.get(id)!;
     const compiled = cp.compiled.get(id);
@@ -596,6 +645,40 @@ export async function dbtManifest(
         };
         break;
       }
+      case "unit_test": {
+        const model = graph.nodes.get(n.model);
+        const [path, fileFqn] = place(n.path, "model");
+        const overrides = {
+          macros: n.macros,
+          vars: n.vars,
+          env_vars: n.envVars,
+        };
+        const definition = {
+          model: model ? dbtName(model) : n.model,
+          given: n.given.map((g) => ({ input: g.input, ...fixture(g.data) })),
+          expect: fixture(n.expect),
+          overrides: Object.values(overrides).some((o) => Object.keys(o).length) ? overrides : null,
+        };
+        unitTests[uid(id)] = {
+          ...definition,
+          name: n.name,
+          resource_type: "unit_test",
+          package_name: pkg,
+          path,
+          original_file_path: n.path,
+          unique_id: uid(id),
+          // dbt's: the project, the folders of the YAML file, the model, the test.
+          fqn: [...fileFqn.slice(0, -1), definition.model, n.name],
+          description: n.description,
+          depends_on: { macros: [], nodes: (graph.parents.get(id) ?? []).map(uid) },
+          config: { tags: n.tags, meta: {}, enabled: true },
+          checksum: sha256(canonicalJson(definition)),
+          created_at: options.startedAt.getTime() / 1000,
+          versions: null,
+          version: null,
+        };
+        break;
+      }
       case "exposure": {
         const { refs, sources: read } = refsAndSources(id);
         const [path, fileFqn] = place(n.path, "model");
@@ -627,10 +710,17 @@ export async function dbtManifest(
         break;
       }
       case "source": {
-        const table = project.sourceTables?.find((t) => t.relation === id);
-        const { catalog, schema, name } = splitRelation(id);
+        const table = project.sourceTables?.find((t) => t.id === id);
+        const declared = project.sources?.find((s) => (s.id ?? s.relation) === id);
+        const { catalog, schema, name } = splitRelation(n.relation);
         const [, , ...rest] = uid(id).split(".");
         const sourceName = table?.source ?? rest.slice(0, -1).join(".");
+        const loads = {
+          loaded_at_field: declared?.loadedAtField ?? null,
+          loaded_at_query: declared?.loadedAtQuery ?? null,
+          freshness: declared?.freshness ? freshnessEntry(declared.freshness) : null,
+        };
+        const tags = n.tags ?? [];
         sources[uid(id)] = {
           database: catalog ?? database,
           schema,
@@ -642,22 +732,21 @@ export async function dbtManifest(
           unique_id: uid(id),
           fqn: [pkg, sourceName, table?.table ?? name],
           source_name: sourceName,
-          source_description: "",
-          loader: "",
+          source_description: table?.sourceDescription ?? "",
+          loader: table?.loader ?? "",
           identifier: name,
           quoting: { database: null, schema: null, identifier: null, column: null },
-          loaded_at_field: null,
-          freshness: null,
+          ...loads,
           external: null,
           description: table?.description ?? "",
           columns: columnsOf(table?.columns ?? []),
           meta: {},
           source_meta: {},
-          tags: [],
-          config: { enabled: true, meta: {}, tags: [] },
+          tags,
+          config: { enabled: true, meta: {}, tags, ...loads },
           patch_path: null,
           unrendered_config: {},
-          relation_name: relationName(id),
+          relation_name: relationName(n.relation),
           created_at: options.startedAt.getTime() / 1000,
           doc_blocks: [],
         };
@@ -696,7 +785,7 @@ export async function dbtManifest(
     group_map: {},
     saved_queries: {},
     semantic_models: {},
-    unit_tests: {},
+    unit_tests: unitTests,
   };
 }
 

@@ -15,7 +15,9 @@ import { artifactMetadata, DBT_SCHEMAS, uniqueIds, writeArtifact } from "./dbt_m
 export interface FreshnessOutcome {
   /** The table's relation (`schema.identifier`). */
   relation: string;
-  /** `source.table`, when the relation has no unique id. */
+  /** Its graph node: a declared table's own (`source.<source>.<table>`), or its relation's. */
+  node: string;
+  /** `source.table`, when the node has no unique id. */
   id: string;
   status: "pass" | "warn" | "error" | "runtime error";
   /** ISO times: the newest load, and when it was compared. */
@@ -84,7 +86,7 @@ function criterion(
  * const cp = await compileProject(resolveEngineConfig(root, { name: "shop" }, []));
  * const at = new Date("2024-06-01T12:00:00Z");
  * const out = dbtSources(cp, [{
- *   id: "shop.orders", relation: "raw.orders", status: "pass",
+ *   id: "shop.orders", relation: "raw.orders", node: "raw.orders", status: "pass",
  *   maxLoadedAt: "2024-06-01T10:00:00.000Z", snapshottedAt: at.toISOString(),
  *   warnAfter: { count: 12, period: "hour" }, startedAt: at, endedAt: at,
  * }], { invocationId: crypto.randomUUID(), startedAt: at, elapsedMs: 3 });
@@ -102,7 +104,7 @@ export function dbtSources(
   return {
     metadata: artifactMetadata(DBT_SCHEMAS.sources, options),
     results: results.map((r) => {
-      const unique_id = ids.get(r.relation) ?? `source.${r.id}`;
+      const unique_id = ids.get(r.node) ?? `source.${r.id}`;
       if (r.status === "runtime error" || r.maxLoadedAt === undefined) {
         return { unique_id, error: r.error ?? null, status: "runtime error" };
       }

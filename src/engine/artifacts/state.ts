@@ -11,7 +11,12 @@ import { join, resolve } from "node:path";
 import type { CompiledProject } from "../compile/compile_project.ts";
 import { UsageError } from "../errors.ts";
 import type { ModifiedPart, SelectionState } from "../graph/select_state.ts";
-import { type DbtManifest, type ManifestEntry, uniqueIds } from "./dbt_manifest.ts";
+import {
+  canonicalJson as canonical,
+  type DbtManifest,
+  type ManifestEntry,
+  uniqueIds,
+} from "./dbt_manifest.ts";
 import type { RunArgs } from "./dbt_run_results.ts";
 
 /** An earlier run's artifacts, as read from its folder. */
@@ -80,17 +85,6 @@ export async function readState(dir: string): Promise<StateArtifacts> {
   return { dir: abs, manifest, runResults, sources };
 }
 
-/** JSON with its keys sorted, so equal values give equal texts. */
-function canonical(value: unknown): string {
-  return JSON.stringify(
-    value,
-    (_k, v) =>
-      v && typeof v === "object" && !Array.isArray(v)
-        ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)))
-        : v,
-  );
-}
-
 /** A node's enforced contract as the manifest records it: its checksum and column types. */
 function contractOf(n: ManifestEntry): { enforced: boolean; checksum: unknown } {
   const c = n.contract as { enforced?: boolean; checksum?: unknown } | undefined;
@@ -145,7 +139,11 @@ function changes(
   state: DbtManifest,
 ): Set<ModifiedPart> {
   const out = new Set<ModifiedPart>();
-  const sum = (n: ManifestEntry) => (n.checksum as { checksum?: string } | undefined)?.checksum;
+  // A node's checksum is `{ name, checksum }`; a unit test's, the text itself.
+  const sum = (n: ManifestEntry) =>
+    typeof n.checksum === "string"
+      ? n.checksum
+      : (n.checksum as { checksum?: string } | undefined)?.checksum;
   if (sum(now) !== sum(then)) out.add("body");
   if (canonical(now.config) !== canonical(then.config)) out.add("configs");
   const rel = (n: ManifestEntry) => [n.database, n.schema, n.alias].join(".");
@@ -177,10 +175,16 @@ export async function selectionState(
   const modified = new Map<string, Set<ModifiedPart>>();
   const breaking = new Map<string, string>();
   const added = new Set<string>();
-  for (const [u, node] of [...Object.entries(current.nodes), ...Object.entries(current.sources)]) {
+  const entries = (m: DbtManifest) => [
+    ...Object.entries(m.nodes),
+    ...Object.entries(m.sources),
+    ...Object.entries(m.unit_tests ?? {}),
+  ];
+  const earlier = new Map(entries(state.manifest));
+  for (const [u, node] of entries(current)) {
     const id = byUnique.get(u);
     if (!id) continue;
-    const then = state.manifest.nodes[u] ?? state.manifest.sources[u];
+    const then = earlier.get(u);
     if (!then) {
       added.add(id);
       continue;

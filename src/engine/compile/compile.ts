@@ -212,7 +212,8 @@ function relationSql(graph: Graph, id: string): string {
   if (n?.kind === "model" && isInlined(n)) {
     return `(\n${inlineEphemerals(graph, n.sql, n.refs)}\n)`;
   }
-  return quoteRelationId(id);
+  // A source's node may be a declared table's, named otherwise than the relation it reads.
+  return quoteRelationId(n?.kind === "source" ? n.relation : id);
 }
 
 /** The statement that loads a seed's CSV file into its table. */

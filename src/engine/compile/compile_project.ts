@@ -21,7 +21,7 @@ export interface CompiledProject {
   project: Project;
   graph: Graph;
   compiled: Map<string, CompiledNode>;
-  /** With `deferMissingSources`: raw tables referenced but not landed, and where. */
+  /** With `deferMissingSources`: raw tables referenced but not landed (their source nodes), and where. */
   missing: Map<string, ProjectIssue[]>;
   /** The named selectors of the project's `selectors.yml`. */
   selectors?: NamedSelector[];
@@ -112,7 +112,7 @@ export async function compileProject(
 
 /**
  * Which of `ids` read, directly or through their ancestors, a raw table that
- * is not landed: node id → the missing tables.
+ * is not landed: node id → the missing tables (their relations).
  */
 export function blockedByMissingSources(
   cp: CompiledProject,
@@ -126,7 +126,10 @@ export function blockedByMissingSources(
     if (known) return known;
     if (seen.has(id)) return [];
     seen.add(id);
-    const found = new Set<string>(cp.missing.has(id) ? [id] : []);
+    const node = cp.graph.nodes.get(id);
+    const found = new Set<string>(
+      cp.missing.has(id) ? [node?.kind === "source" ? node.relation : id] : [],
+    );
     for (const p of cp.graph.parents.get(id) ?? []) {
       for (const m of missingAbove(p, seen)) found.add(m);
     }

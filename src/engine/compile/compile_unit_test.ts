@@ -68,6 +68,15 @@ export function compileUnitTest(
     const n = graph.nodes.get(r);
     return n?.kind === "seed" ? [{ relation: r, sql: seedSql(n, options.root) }] : [];
   });
+  // The nodes the SELECT reads: a relation several declared sources read is each of them.
+  const modelParents = graph.parents.get(test.model) ?? [];
+  const readNodes = reads.flatMap((r) => {
+    if (graph.nodes.has(r)) return [r];
+    return modelParents.filter((p) => {
+      const n = graph.nodes.get(p);
+      return n?.kind === "source" && n.relation === r;
+    });
+  });
   const ancestors = new Set<string>();
   const visit = (id: string) => {
     for (const p of graph.parents.get(id) ?? []) {
@@ -76,15 +85,20 @@ export function compileUnitTest(
       visit(p);
     }
   };
-  for (const r of reads) {
+  for (const r of readNodes) {
     if (r === test.model || ancestors.has(r)) continue;
     ancestors.add(r);
     visit(r);
   }
+  /** The relation a node builds or reads. */
+  const relation = (id: string) => {
+    const n = graph.nodes.get(id);
+    return n?.kind === "source" ? n.relation : id;
+  };
   const upstream: UpstreamRelation[] = graph.order.filter((id) => ancestors.has(id)).flatMap(
     (id): UpstreamRelation[] => {
       const n = graph.nodes.get(id)!;
-      const parents = graph.parents.get(id) ?? [];
+      const parents = (graph.parents.get(id) ?? []).map(relation);
       if (n.kind === "seed") {
         return [{ relation: id, kind: "seed", sql: seedSql(n, options.root), parents }];
       }
@@ -96,7 +110,7 @@ export function compileUnitTest(
           parents,
         }];
       }
-      return n.kind === "source" ? [{ relation: id, kind: "source", parents: [] }] : [];
+      return n.kind === "source" ? [{ relation: n.relation, kind: "source", parents: [] }] : [];
     },
   );
   const macros = test.sql ? {} : Object.fromEntries(

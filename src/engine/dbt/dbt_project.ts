@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { DbtConfig } from "../config.ts";
 import { ConfigError, formatLocation } from "../errors.ts";
 import { closest } from "../suggest.ts";
+import { namedKey } from "../unsupported.ts";
 import { YamlFile } from "../yaml/yaml_file.ts";
 import { isRecord } from "../yaml/yaml_schema.ts";
 
@@ -267,9 +268,9 @@ function readKeys(file: YamlFile, data: Record<string, unknown>, out: DbtProject
     if (key in NOT_YET) {
       file.report(
         [key],
-        `"${key}" (${
-          NOT_YET[key]
-        }) is not run by wharf yet: remove it, or run this project with dbt`,
+        `${
+          namedKey(key, NOT_YET[key]!)
+        } is not run by wharf yet: remove it, or run this project with dbt`,
         { unsupported: true },
       );
       continue;

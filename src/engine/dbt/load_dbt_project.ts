@@ -685,6 +685,8 @@ export async function loadDbtProject(
     const key = `${s.source}.${s.table}`;
     if (!sources.has(key)) sources.set(key, s);
   }
+  /** The declared source tables by node id (what a `source()` call records). */
+  const sourceById = new Map([...sources.values()].map((s) => [s.id, s]));
 
   const run: RunContext = {
     dbt,
@@ -814,7 +816,7 @@ export async function loadDbtProject(
           );
           return "";
         }
-        recorded.relations.push(found.relation);
+        recorded.relations.push(found.id);
         return found.sql;
       },
       config: (...args: unknown[]) => {
@@ -1236,9 +1238,18 @@ export async function loadDbtProject(
     m.fqn = file.fqn;
     m.dbtConfig = file.config as Record<string, unknown>;
     const seen = new Set(m.refs.map((r) => r.relation));
-    for (const relation of new Set(modelRecords.get(m.id) ?? [])) {
-      if (!seen.has(relation)) m.checkRefs.push({ relation, offset: 0, line: 1 });
+    const named = new Set<string>();
+    for (const id of new Set(modelRecords.get(m.id) ?? [])) {
+      const source = sourceById.get(id);
+      if (source) named.add(id);
+      // A call the SQL does not read (`-- depends_on:`) is still a dependency.
+      if (!seen.has(source?.relation ?? id)) m.checkRefs.push({ relation: id, offset: 0, line: 1 });
     }
+    if (named.size) m.namedSources = [...named];
+  }
+  for (const t of parsed.tests) {
+    const named = (testRecords.get(t.path)?.relations ?? []).filter((id) => sourceById.has(id));
+    if (named.length) t.namedSources = [...new Set(named)];
   }
 
   const unitTests = await dbtUnitTests(props.unitTests, {
@@ -1265,14 +1276,14 @@ export async function loadDbtProject(
   const used = new Set<string>(configured.singularTests.map((t) => t.name));
   const resolveRead = (to: string): string => {
     const src = /^source\(\s*['"]([^'"]+)['"]\s*,\s*['"]([^'"]+)['"]\s*\)$/.exec(to);
-    if (src) return sources.get(`${src[1]}.${src[2]}`)?.relation ?? to;
+    if (src) return sources.get(`${src[1]}.${src[2]}`)?.id ?? to;
     const hit = lookup(to.toLowerCase(), undefined);
     return (Array.isArray(hit) ? undefined : hit?.id) ?? to;
   };
   /** SQL of each relation a custom test may read: models, seeds and sources. */
   const relationSqls = new Map<string, string>([
     ...[...relations].map(([id, n]) => [id, n.sql!] as const),
-    ...props.sources.map((src) => [src.relation, src.sql] as const),
+    ...props.sources.map((src) => [src.id, src.sql] as const),
   ]);
   /**
    * A custom generic test, rendered: its macro called with the relation
@@ -1295,7 +1306,7 @@ export async function loadDbtProject(
     for (const [i, [key, value]] of Object.entries(args.arguments).entries()) {
       if (!/^[A-Za-z_]\w*$/.test(key)) {
         file.report(
-          [...t.path, args.test, key],
+          [...(t.argsPath ?? [...t.path, args.test]), key],
           `"${key}" is not an argument name a macro can take`,
         );
         return undefined;
@@ -1370,11 +1381,19 @@ export async function loadDbtProject(
       const index = (counts.get(label) ?? 0) + 1;
       counts.set(label, index);
       const test = { ...t.test, reads: t.test.reads.map(resolveRead) };
-      const suffix = testKind(test.kind)?.nameSuffix(test, index) ?? "";
+      // Named after the relations it reads (a source table's node is not one).
+      const suffix = testKind(test.kind)?.nameSuffix(
+        { ...test, reads: test.reads.map((r) => sourceById.get(r)?.relation ?? r) },
+        index,
+      ) ?? "";
       const kind = source ? `source_${label}` : label;
       const base = `${kind}_${prefix}${test.column ? `_${test.column}` : ""}${suffix}`
         .toLowerCase().replace(/[^a-z0-9_]+/g, "_");
-      let name = base;
+      let name = t.name ?? base;
+      if (t.name !== undefined && used.has(name)) {
+        file.report([...t.path, "name"], `the test name "${name}" is taken: give another`);
+        continue;
+      }
       for (let n = 2; used.has(name); n++) name = `${base}_${n}`;
       used.add(name);
       // dbt's fqn of a generic test: its package, the folders of its properties file under the first, its name.
@@ -1413,7 +1432,7 @@ export async function loadDbtProject(
     }
   }
   for (const s of props.sources) {
-    addTests(s.relation, `${s.source}_${s.table}`, s.tests, s.file, true);
+    addTests(s.id, `${s.source}_${s.table}`, s.tests, s.file, true);
   }
   testTree.checkPaths(testFqns);
   for (const [name, tree] of packageTestTrees) {
@@ -1450,7 +1469,7 @@ export async function loadDbtProject(
     }
     if ("source" in d) {
       const found = sources.get(`${d.source}.${d.table}`);
-      if (found) return { relation: found.relation };
+      if (found) return { relation: found.id };
       const guess = closest(`${d.source}.${d.table}`, [...sources.keys()]);
       return {
         problem: `source("${d.source}", "${d.table}"): no such table in the project's sources${
@@ -1513,6 +1532,7 @@ export async function loadDbtProject(
   };
 
   const freshnessSources = props.sources.map((s) => ({
+    id: s.id,
     source: s.source,
     table: s.table,
     relation: s.relation,
@@ -1520,6 +1540,7 @@ export async function loadDbtProject(
     ...(s.loadedAtField ? { loadedAtField: s.loadedAtField } : {}),
     ...(s.loadedAtQuery ? { loadedAtQuery: renderLoadedAtQuery(s) } : {}),
     ...(s.freshness ? { freshness: s.freshness } : {}),
+    ...(s.tags.length ? { tags: s.tags } : {}),
     location: s.file.locate(s.path),
   }));
 
@@ -1533,15 +1554,17 @@ export async function loadDbtProject(
     tests: [...tests, ...parsed.tests],
     unitTests,
     macros: [],
-    declaredSources: [...new Set(props.sources.map((s) => s.relation))],
     ...(runHooks ? { runHooks } : {}),
     ...(exposures.length ? { exposures } : {}),
     sources: freshnessSources,
     sourceTables: props.sources.map((s) => ({
+      id: s.id,
       source: s.source,
       table: s.table,
       relation: s.relation,
       description: s.description,
+      sourceDescription: s.sourceDescription,
+      loader: s.loader,
       columns: s.columns,
       path: s.file.path,
     })),
@@ -1617,9 +1640,12 @@ async function dbtUnitTests(
 ): Promise<UnitTestNode[]> {
   const inputNames = new Map<string, string>();
   for (const [name, n] of ctx.byName) if (n.id) inputNames.set(n.id, `ref('${name}')`);
-  for (const s of ctx.sources.values()) {
-    inputNames.set(s.relation, `source('${s.source}', '${s.table}')`);
-  }
+  /** How a model reads a source's relation: the `source()` it calls (several tables may read it). */
+  const sourceName = (relation: string, model: ModelNode) => {
+    const tables = [...ctx.sources.values()].filter((s) => s.relation === relation);
+    const s = tables.find((t) => model.namedSources?.includes(t.id)) ?? tables[0];
+    return s && `source('${s.source}', '${s.table}')`;
+  };
   const resolved = resolveUnitTests(declared, {
     model(written) {
       const name = written.toLowerCase();
@@ -1662,7 +1688,8 @@ async function dbtUnitTests(
           `expected ref('<model or seed>'), source('<source>', '<table>') or this, got "${written}"`,
       };
     },
-    inputName: (relation) => inputNames.get(relation) ?? relation,
+    inputName: (relation, model) =>
+      inputNames.get(relation) ?? sourceName(relation, model) ?? relation,
     isSeed: (relation) =>
       [...ctx.byName.values()].some((n) => n.kind === "seed" && n.id === relation),
     envVars: true,

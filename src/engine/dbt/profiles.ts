@@ -1,9 +1,10 @@
 /**
  * Reads the project's target from `profiles.yml`, looked for where dbt looks:
  * `--profiles-dir`, then `$DBT_PROFILES_DIR`, the project folder and
- * `~/.dbt/`. Only dbt-duckdb targets run here: `path`, `schema`, `threads`,
- * `extensions` and `settings` are read; every other key is an error naming
- * it. Text values are rendered as dbt renders them, so
+ * `~/.dbt/`. Only dbt-duckdb targets run here: `path`, `database` (the
+ * file's own catalog, as dbt-duckdb takes it), `schema`, `threads`,
+ * `extensions`, `settings` and `attach` are read; every other key is an
+ * error naming it. Text values are rendered as dbt renders them, so
  * `{{ env_var('X', 'default') }}` works. A project with no profile anywhere
  * gets a local DuckDB file named after it.
  *
@@ -45,10 +46,18 @@ export interface ResolvedTarget {
   file?: string;
 }
 
-const TARGET_KEYS = ["type", "path", "schema", "threads", "extensions", "settings", "attach"];
+const TARGET_KEYS = [
+  "type",
+  "path",
+  "database",
+  "schema",
+  "threads",
+  "extensions",
+  "settings",
+  "attach",
+];
 const ATTACH_KEYS = ["path", "alias", "read_only", "type"];
 const TARGET_NOT_YET: Record<string, string> = {
-  database: "naming the database is not run by wharf yet: it is the file's name",
   plugins: "dbt-duckdb plugins are not run by wharf",
   filesystems: "fsspec filesystems are not run by wharf",
   secrets: "DuckDB secrets from the profile are not run by wharf yet",
@@ -178,14 +187,26 @@ export async function readProfile(
     fail();
   }
   const out = readTarget(file, at, target as Record<string, unknown>, env, root);
-  if (file.issues.length) fail();
   const dbPath = out.path ?? `${project}.duckdb`;
+  // DuckDB names a file's catalog after the file (`memory` in memory), and dbt-duckdb
+  // takes `database` only as that name.
+  const catalog = dbPath === ":memory:" ? "memory" : basename(dbPath, extname(dbPath));
+  if (out.database !== undefined && out.database !== catalog) {
+    const where = out.path === undefined ? `${dbPath} (no path: named after the project)` : dbPath;
+    file.report(
+      [...at, "database"],
+      out.attach.some((a) => a.name === out.database)
+        ? `"${out.database}" is an attached database: building into it by default is not run by wharf yet: set database: ${catalog} (the warehouse ${where}), or leave it out`
+        : `"${out.database}" is not the warehouse's database "${catalog}" (DuckDB names it after the file ${where}): set database: ${catalog}, or leave it out, or name the file ${out.database}.duckdb in path:`,
+    );
+  }
+  if (file.issues.length) fail();
   const absolute = dbPath === ":memory:" ? dbPath : resolve(root, dbPath);
   return {
     profile,
     name,
     schema: out.schema ?? "main",
-    database: dbPath === ":memory:" ? "memory" : basename(dbPath, extname(dbPath)),
+    database: catalog,
     path: absolute,
     threads: out.threads,
     extensions: out.extensions,
@@ -203,6 +224,8 @@ function readTarget(
   root: string,
 ): {
   path?: string;
+  /** `database:` as written (checked against the file's name by the caller). */
+  database?: string;
   schema?: string;
   threads?: number;
   extensions: string[];
@@ -255,6 +278,9 @@ function readTarget(
         } else out.path = p;
         break;
       }
+      case "database":
+        out.database = text(key, value);
+        break;
       case "schema":
         out.schema = text(key, value);
         break;

@@ -29,7 +29,7 @@ import {
 import { testConfigSchema, toTestConfig } from "../test_kinds/test_config.ts";
 import type { ColumnDoc, FreshnessRule, Severity, TestConfig } from "../types.ts";
 import { describe, YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
-import { isRecord, readValue } from "../yaml/yaml_schema.ts";
+import { isRecord, readValue, textList } from "../yaml/yaml_schema.ts";
 import type { Describe } from "./docs_blocks.ts";
 import { type ConfigResource, type NodeConfig, readNodeConfig } from "./node_config.ts";
 import {
@@ -57,6 +57,8 @@ export interface SnapshotProperties extends NodeProperties {
 export interface SourceTable {
   file: YamlFile;
   path: YamlPath;
+  /** Its graph node's id, `source.<source>.<table>` (lower-cased): a source of its own, whatever it reads. */
+  id: string;
   source: string;
   table: string;
   /** `schema.identifier`, lower-cased: the relation it reads. */
@@ -64,6 +66,12 @@ export interface SourceTable {
   /** The relation as SQL: `"schema"."identifier"`. */
   sql: string;
   description: string;
+  /** Its source's description. */
+  sourceDescription: string;
+  /** Its source's `loader` (what loads it, as documentation). */
+  loader: string;
+  /** Its source's tags, then its own. */
+  tags: string[];
   columns: ColumnDoc[];
   tests: DeclaredTest[];
   /** The column (or expression) holding when a row was loaded: the table's, else its source's. */
@@ -139,7 +147,7 @@ function testsOf(
   raw: unknown,
   column: string | undefined,
 ): DeclaredTest[] {
-  return readTests(file, path, raw, column, customTests.get(file));
+  return readTests(file, path, raw, column, { custom: customTests.get(file), style: "dbt" });
 }
 
 /** How each properties file renders its descriptions (`doc()`), when it does. */
@@ -401,6 +409,13 @@ function readLoads(
   return out;
 }
 
+/** `tags:` of a source or table: text, or a list of text. */
+function tagsOf(file: YamlFile, path: YamlPath, value: unknown): string[] {
+  return value === undefined || value === null
+    ? []
+    : readValue(file, path, textList(), value) ?? [];
+}
+
 function quote(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
@@ -413,6 +428,9 @@ function readSources(file: YamlFile, raw: unknown): SourceTable[] {
       ? s.name
       : text(file, [...s.path, "schema"], s.value.schema) || s.name;
     const sourceLoads = readLoads(file, s.path, s.value, `source "${s.name}"`);
+    const sourceDescription = description(file, [...s.path, "description"], s.value.description);
+    const loader = text(file, [...s.path, "loader"], s.value.loader);
+    const sourceTags = tagsOf(file, [...s.path, "tags"], s.value.tags);
     for (const t of named(file, [...s.path, "tables"], s.value.tables)) {
       checkKeys(
         file,
@@ -450,11 +468,15 @@ function readSources(file: YamlFile, raw: unknown): SourceTable[] {
         ...(freshness ? { freshness } : {}),
         file,
         path: t.path,
+        id: `source.${s.name}.${t.name}`.toLowerCase(),
         source: s.name,
         table: t.name,
         relation: `${schema}.${identifier}`.toLowerCase(),
         sql: `${quote(schema)}.${quote(identifier)}`,
         description: description(file, [...t.path, "description"], t.value.description),
+        sourceDescription,
+        loader,
+        tags: [...new Set([...sourceTags, ...tagsOf(file, [...t.path, "tags"], t.value.tags)])],
         columns,
         tests,
       });
@@ -610,7 +632,7 @@ export async function readProperties(
   }
   const seen = new Map<string, SourceTable>();
   for (const s of out.sources) {
-    const key = `${s.source}.${s.table}`;
+    const key = s.id;
     const first = seen.get(key);
     if (first) {
       s.file.report(

@@ -132,20 +132,26 @@ export function buildGraph(
     .map((r) => r.relation).filter((r) => r.startsWith("raw.") || r.startsWith("wharf."));
   // wharf's own tables are sources only where a model reads them; so are attached databases' tables.
   const referenced = new Set(rawRefs);
-  for (
-    const s of (sources ?? rawRefs).filter((s) =>
-      !s.startsWith("wharf.") || referenced.has(s.toLowerCase())
-    )
-  ) {
-    const id = s.toLowerCase();
-    const node: SourceNode = { kind: "source", id, name: id.split(".").pop()! };
-    nodes.set(id, node);
+  const landed = new Set(
+    (sources ?? rawRefs).map((s) => s.toLowerCase()).filter((s) =>
+      !s.startsWith("wharf.") || referenced.has(s)
+    ),
+  );
+  // A dbt project's declared tables are sources of their own, however many read one relation.
+  const ownNodes = (project.sources ?? []).filter((s) => s.id !== undefined);
+  const declaredRelations = new Set(ownNodes.map((s) => s.relation));
+  for (const id of landed) {
+    if (!declaredRelations.has(id)) nodes.set(id, sourceNode(id));
   }
-  // Sources a dbt project declares outside raw are read as they are (raw ones must be landed).
-  for (const id of project.declaredSources ?? []) {
-    if (!id.startsWith("raw.") && !id.startsWith("wharf.")) {
-      nodes.set(id, { kind: "source", id, name: id.split(".").pop()! });
-    }
+  for (const s of ownNodes) {
+    // Raw tables must be landed to be read (without a warehouse to ask, they are taken on trust).
+    const notLanded = isWarehouseTable(s.relation) && sources !== undefined &&
+      !landed.has(s.relation);
+    nodes.set(s.id!, {
+      ...sourceNode(s.relation, { source: s.source, table: s.table }, s.id),
+      ...(s.tags?.length ? { tags: s.tags } : {}),
+      ...(notLanded ? { missing: true } : {}),
+    });
   }
   for (
     const n of [
@@ -156,9 +162,21 @@ export function buildGraph(
       ...project.exposures ?? [],
     ]
   ) nodes.set(n.id, n);
-  const relations = [...nodes.values()].filter((n) =>
-    !n.kind.endsWith("_test") && n.kind !== "exposure"
-  ).map((n) => n.id);
+  /** Each relation, to the nodes that are it: the model or seed building it, or the sources reading it. */
+  const byRelation = new Map<string, string[]>();
+  const addRelation = (n: ProjectNode) => {
+    const relation = relationOf(n);
+    if (relation === undefined) return;
+    const list = byRelation.get(relation) ?? [];
+    // A model (or seed) building the relation is what reading it depends on.
+    if (n.kind !== "source") list.splice(0, list.length, n.id);
+    else if (!list.some((id) => nodes.get(id)?.kind !== "source")) list.push(n.id);
+    byRelation.set(relation, list);
+  };
+  for (const n of nodes.values()) addRelation(n);
+  // The relations of the project's nodes (read once: the sources resolving adds are not suggested).
+  const relations = [...byRelation.keys()];
+  const ownIds = new Set(ownNodes.map((s) => s.id!));
   const byName = new Map<string, string[]>();
   for (const id of relations) {
     const name = id.split(".").pop()!;
@@ -206,16 +224,45 @@ export function buildGraph(
     if (tables && !tables.includes(ref)) {
       return fail(`no such table in the attached database "${catalog}" (${db.target})`, tables);
     }
-    if (!nodes.has(ref)) {
-      nodes.set(ref, { kind: "source", id: ref, name: ref.split(".").pop()!, catalog });
-    }
+    if (!nodes.has(ref)) nodes.set(ref, { ...sourceNode(ref), catalog });
     return ref;
   };
 
-  const resolve = (ref: string, file: string, at: Partial<RelationRef>): string | undefined => {
-    if (nodes.has(ref) && relations.includes(ref)) return ref;
+  /** Why a reference to a `raw.*` or `wharf.*` table that is not there cannot be read yet. */
+  const notLanded = (ref: string, file: string, at: Partial<RelationRef>): ProjectIssue => ({
+    message: `Cannot resolve relation "${ref}" in ${file}: ${notLandedWhy(ref.split(".")[0]!)}`,
+    location: { file, line: at.line, column: at.column },
+  });
+
+  /**
+   * The nodes a reference of `n` reads: the model or seed building the
+   * relation, or the sources reading it (a relation several declared tables
+   * read: those `n` names with `source()`, or all of them); a declared
+   * table's node id is itself. Unresolved: none, with the issue recorded.
+   */
+  const resolve = (
+    ref: string,
+    n: { path: string; namedSources?: readonly string[] },
+    at: Partial<RelationRef>,
+  ): string[] => {
+    const file = n.path;
+    if (ownIds.has(ref)) return [ref];
+    const found = byRelation.get(ref) ?? [];
+    if (found.length) {
+      const named = found.filter((id) => n.namedSources?.includes(id));
+      const ids = named.length ? named : found;
+      for (const id of ids) {
+        const node = nodes.get(id);
+        if (node?.kind === "source" && node.missing) {
+          missing.set(id, [...(missing.get(id) ?? []), notLanded(ref, file, at)]);
+        }
+      }
+      return ids;
+    }
     const where = { file, line: at.line, column: at.column };
-    if (ref.split(".").length === 3) return resolveAttached(ref, file, where);
+    if (ref.split(".").length === 3) {
+      return [resolveAttached(ref, file, where)].filter((r) => r !== undefined);
+    }
     if (!ref.includes(".")) {
       const same = byName.get(ref) ?? [];
       if (same.length === 1) {
@@ -223,15 +270,13 @@ export function buildGraph(
           message: `Cannot resolve relation "${ref}": qualify it with its schema as "${same[0]}"`,
           location: where,
         });
-        return undefined;
+        return [];
       }
     }
     const schema = ref.includes(".") ? ref.split(".")[0] : undefined;
     const elsewhere = relations.filter((r) => r.endsWith(`.${ref}`) && r.split(".").length === 3);
-    const what = schema === "raw"
-      ? "no such raw table in the warehouse (land it first with `wharf land`, `wharf tic` or `wharf enrich npi`)"
-      : schema === "wharf"
-      ? "no such wharf table in the warehouse yet (the command that keeps it creates it, e.g. `wharf enrich npi` for wharf.npi_ledger)"
+    const what = schema === "raw" || schema === "wharf"
+      ? notLandedWhy(schema)
       : schema === "seeds"
       ? "no such seed"
       : elsewhere.length === 1
@@ -252,13 +297,11 @@ export function buildGraph(
     };
     if (schema !== "raw" && schema !== "wharf") {
       issues.push(issue);
-      return undefined;
+      return [];
     }
-    if (!nodes.has(ref)) {
-      nodes.set(ref, { kind: "source", id: ref, name: ref.split(".").pop()!, missing: true });
-    }
+    if (!nodes.has(ref)) nodes.set(ref, { ...sourceNode(ref), missing: true });
     missing.set(ref, [...(missing.get(ref) ?? []), issue]);
-    return ref;
+    return [ref];
   };
 
   const parents = new Map<string, string[]>();
@@ -283,10 +326,12 @@ export function buildGraph(
           }
           continue;
         }
-        addParent(n.id, resolve(r.relation, n.path, r));
+        for (const p of resolve(r.relation, n, r)) addParent(n.id, p);
       }
       if (n.kind === "model") {
-        for (const r of n.checkRefs) addParent(n.id, resolve(r.relation, n.path, {}));
+        for (const r of n.checkRefs) {
+          for (const p of resolve(r.relation, n, {})) addParent(n.id, p);
+        }
       }
     } else if (n.kind === "unit_test") {
       // A unit test goes with its model (selected with it); it reads none of the warehouse's data.
@@ -294,7 +339,9 @@ export function buildGraph(
     } else if (n.kind === "generic_test") {
       addParent(n.id, n.attachedTo);
       if (n.test.reads.length) {
-        const reads = n.test.reads.map((to) => resolveTestTarget(n, to, byName, relations, issues));
+        const reads = n.test.reads.map((to) =>
+          ownIds.has(to) ? to : resolveTestTarget(n, to, { byName, byRelation, nodes, issues })
+        );
         for (const to of reads) addParent(n.id, to);
         // The test compiles against the resolved relations, however they were written.
         const resolved = reads.filter((to) => to !== undefined);
@@ -302,6 +349,14 @@ export function buildGraph(
           nodes.set(n.id, { ...n, test: { ...n.test, reads: resolved } });
         }
       }
+    }
+  }
+
+  // A plain-SQL project's sources: names for the nodes of the relations its models read.
+  for (const s of project.sources ?? []) {
+    const n = s.id === undefined ? nodes.get(s.relation) : undefined;
+    if (n?.kind === "source") {
+      n.declared = [...n.declared ?? [], { source: s.source, table: s.table }];
     }
   }
 
@@ -324,16 +379,71 @@ export function buildGraph(
   return { graph: { nodes, parents, children, order }, issues, missing };
 }
 
+/** Why a `raw.*` (or `wharf.*`) table that is not in the warehouse cannot be read. */
+function notLandedWhy(schema: string): string {
+  return schema === "raw"
+    ? "no such raw table in the warehouse (land it first with `wharf land`, `wharf tic` or `wharf enrich npi`)"
+    : "no such wharf table in the warehouse yet (the command that keeps it creates it, e.g. `wharf enrich npi` for wharf.npi_ledger)";
+}
+
+/** Whether `relation` is one of the warehouse's own tables (`raw.*`, `wharf.*`), which must exist to be read. */
+function isWarehouseTable(relation: string): boolean {
+  return relation.startsWith("raw.") || relation.startsWith("wharf.");
+}
+
+/** A source node reading `relation` (its id, unless it is a declared table with a node of its own). */
+function sourceNode(
+  relation: string,
+  declared?: { source: string; table: string },
+  id = relation,
+): SourceNode {
+  return {
+    kind: "source",
+    id,
+    name: declared?.table ?? relation.split(".").pop()!,
+    relation,
+    ...(declared ? { declared: [declared] } : {}),
+  };
+}
+
+/** The relation a node is (a model or seed) or reads (a source); undefined for tests and exposures. */
+export function relationOf(n: ProjectNode): string | undefined {
+  return n.kind === "source"
+    ? n.relation
+    : n.kind === "model" || n.kind === "seed"
+    ? n.id
+    : undefined;
+}
+
+/** Resolves what a generic test reads beside its node (a relation, or a bare name) to its node. */
 function resolveTestTarget(
   test: GenericTestNode,
   to: string,
-  byName: Map<string, string[]>,
-  relations: string[],
-  issues: ProjectIssue[],
+  graph: {
+    byName: Map<string, string[]>;
+    byRelation: Map<string, string[]>;
+    nodes: Map<string, ProjectNode>;
+    issues: ProjectIssue[];
+  },
 ): string | undefined {
-  if (relations.includes(to)) return to;
+  const { byName, byRelation, nodes, issues } = graph;
+  const relations = [...byRelation.keys()];
+  const found = byRelation.get(to) ?? [];
+  if (found.length === 1) return found[0];
+  if (found.length > 1) {
+    issues.push({
+      message: `Test "${test.name}" refers to "${to}": ${found.length} sources read it (${
+        found.map((id) => {
+          const d = (nodes.get(id) as SourceNode).declared?.[0];
+          return d ? `source('${d.source}', '${d.table}')` : id;
+        }).join(", ")
+      }): name one of them`,
+      location: test.location,
+    });
+    return undefined;
+  }
   const same = byName.get(to) ?? [];
-  if (same.length === 1) return same[0];
+  if (same.length === 1) return byRelation.get(same[0]!)![0];
   const guess = closest(to, relations);
   issues.push({
     message: `Test "${test.name}" refers to "${to}": ${

@@ -20,7 +20,9 @@ function rank(n: ProjectNode): number {
 }
 
 /**
- * Resolves `name` (`layer.name`, a bare name, or `test.name`) to a node id.
+ * Resolves `name` (`layer.name`, a bare name, or `test.name`) to a node id;
+ * a source also by the relation it reads or its source and table names
+ * (`app.orders`: a dbt project's declared table is `source.app.orders`).
  * A bare name several nodes have means the model of that name, then the
  * seed or snapshot, as in dbt.
  *
@@ -30,6 +32,19 @@ function rank(n: ProjectNode): number {
 export function findNode(graph: Graph, name: string): string {
   const wanted = name.toLowerCase();
   if (graph.nodes.has(wanted)) return wanted;
+  const sources = [...graph.nodes.values()].filter((n) =>
+    n.kind === "source" &&
+    (n.relation === wanted ||
+      n.declared?.some((d) => `${d.source}.${d.table}`.toLowerCase() === wanted))
+  ).map((n) => n.id);
+  if (sources.length === 1) return sources[0]!;
+  if (sources.length > 1) {
+    throw new NotFoundError(
+      `"${name}" names ${sources.length} sources: use one of ${
+        sources.map((s) => `"${s}"`).join(", ")
+      }`,
+    );
+  }
   const named = [...graph.nodes.values()].filter((n) => n.name === wanted);
   const best = Math.min(...named.map(rank));
   const matches = named.filter((n) => rank(n) === best).map((n) => n.id);

@@ -71,7 +71,7 @@ function matchAtom(r: Resolver, method: string, value: string, atom: string): Se
     for (const n of graph.nodes.values()) {
       if (
         re.test(n.id) || re.test(n.id.replace(/^test\./, "")) || re.test(n.name) ||
-        (n.kind === "model" && re.test(n.layer)) ||
+        (n.kind === "model" && re.test(n.layer)) || (n.kind === "source" && re.test(n.relation)) ||
         (n.kind !== "source" && selectorMethod("fqn")!.matches(n, lower, r.ctx))
       ) out.add(n.id);
     }
@@ -253,9 +253,6 @@ function contextOf(graph: Graph, project: Project | undefined): SelectionContext
     graph,
     project: project?.config.dbt?.project ?? project?.config.name ?? "",
     modelsPath: models.startsWith(root) ? models.slice(root.length).replace(/^[\\/]/, "") : models,
-    sources: new Map(
-      (project?.sources ?? []).map((s) => [s.relation, { source: s.source, table: s.table }]),
-    ),
   };
 }
 

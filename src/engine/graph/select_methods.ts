@@ -9,7 +9,7 @@
  */
 import { basename, extname, relative } from "node:path";
 import type { Graph } from "./build_graph.ts";
-import type { ProjectNode } from "../types.ts";
+import type { ProjectNode, SourceNode } from "../types.ts";
 import { isSnapshot } from "../materializations/index.ts";
 
 /** What methods may know beside a node: its project. */
@@ -19,8 +19,6 @@ export interface SelectionContext {
   project: string;
   /** The models folder, relative to the project root (a plain-SQL node's fqn is its path under it). */
   modelsPath: string;
-  /** Declared source tables by relation (`schema.identifier`): their source and table names. */
-  sources: ReadonlyMap<string, { source: string; table: string }>;
 }
 
 /** One selector method. */
@@ -58,11 +56,12 @@ export function nodePath(n: ProjectNode): string | undefined {
   return "path" in n ? n.path : n.kind === "generic_test" ? n.location.file : undefined;
 }
 
-function nodeTags(n: ProjectNode): string[] {
+/** A node's tags, as `tag:` selects them (a test's from its configs and the `data_tests:` tree). */
+export function nodeTags(n: ProjectNode): string[] {
   if (n.kind === "model") return n.config.tags;
   if (n.kind === "seed" || n.kind === "unit_test" || n.kind === "exposure") return n.tags;
   if (n.kind === "generic_test" || n.kind === "singular_test") return n.config?.tags ?? [];
-  return [];
+  return n.tags ?? [];
 }
 
 /** A node's type for `type:`: its kind, or `snapshot` for a model materialized as one. */
@@ -92,7 +91,7 @@ export function nodeFqn(n: ProjectNode, ctx: SelectionContext): string[] {
     return n.fqn;
   }
   if (n.kind === "source") {
-    const s = sourceOf(n, ctx);
+    const s = namesOf(n)[0]!;
     return [ctx.project, s.source, s.table];
   }
   const path = nodePath(n);
@@ -104,11 +103,10 @@ export function nodeFqn(n: ProjectNode, ctx: SelectionContext): string[] {
   return [nodePackage(n, ctx), n.name];
 }
 
-/** A source node's source and table: as declared, or `schema` and name of its relation. */
-function sourceOf(n: ProjectNode, ctx: SelectionContext): { source: string; table: string } {
-  const parts = n.id.split(".");
-  return ctx.sources.get(n.id) ??
-    { source: parts.at(-2) ?? "", table: parts.at(-1) ?? "" };
+/** A source node's names (source and table): as declared, or `schema` and name of its relation. */
+function namesOf(n: SourceNode): { source: string; table: string }[] {
+  const parts = n.relation.split(".");
+  return n.declared ?? [{ source: parts.at(-2) ?? "", table: parts.at(-1) ?? "" }];
 }
 
 function nodeCatalog(n: ProjectNode): string | undefined {
@@ -252,19 +250,21 @@ export const SELECTOR_METHODS: readonly SelectorMethod[] = [
     name: "source",
     matches: (n, v, ctx) => {
       if (n.kind !== "source") return false;
-      const { source, table } = sourceOf(n, ctx);
       const parts = v.split(".");
       // `source:name`, `source:name.table`, or `source:package.name.table`.
       const [pkg, src, tbl] = parts.length === 3 ? parts : [undefined, parts[0]!, parts[1]];
       return (pkg === undefined || wildcard(pkg).test(nodePackage(n, ctx))) &&
-        wildcard(src!).test(source) && (tbl === undefined || wildcard(tbl).test(table));
+        namesOf(n).some(({ source, table }) =>
+          wildcard(src!).test(source) && (tbl === undefined || wildcard(tbl).test(table))
+        );
     },
     candidates: (ctx) =>
-      unique(each(ctx, (n) => {
-        if (n.kind !== "source") return undefined;
-        const s = sourceOf(n, ctx);
-        return `${s.source}.${s.table}`;
-      })).flatMap((s) => [s.split(".")[0]!, s]),
+      unique(
+        each(ctx, (n) => {
+          if (n.kind !== "source") return undefined;
+          return namesOf(n).map((s) => `${s.source}.${s.table}`);
+        }).flat(),
+      ).flatMap((s) => [s.split(".")[0]!, s]),
   },
   {
     name: "package",

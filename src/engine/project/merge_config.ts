@@ -273,7 +273,11 @@ export function mergeConfig(
       const index = (counts.get(t.test.kind) ?? 0) + 1;
       counts.set(t.test.kind, index);
       const base = testName(t.test, owner.name, index);
-      let name = base;
+      let name = t.name ?? base;
+      if (t.name !== undefined && usedTestNames.has(name)) {
+        entry!.file.report([...t.path, "name"], `the test name "${name}" is taken: give another`);
+        continue;
+      }
       for (let n = 2; usedTestNames.has(name); n++) name = `${base}_${n}`;
       usedTestNames.add(name);
       genericTests.push({

@@ -35,7 +35,7 @@ const exposureEntry = mapping((v) => `exposure "${String(v.name)}"`, {
   }).optional(),
 });
 
-/** What a `depends_on` entry names: a relation, or why it names none. */
+/** What a `depends_on` entry names: a relation (or a declared source table's node), or why it names none. */
 export type DependencyResolver = (
   written: string,
 ) => { relation: string } | { problem: string };

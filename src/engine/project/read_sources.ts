@@ -52,7 +52,9 @@ function quote(name: string): string {
 
 /**
  * Reads the `sources:` list of a model YAML file, reporting problems in the
- * file.
+ * file. `declared` holds the tables of the files read before (by source and
+ * table name): one declared twice is an error. Several tables may read one
+ * relation (each with its own freshness rule): they are names of its node.
  *
  * @example
  * ```ts
@@ -70,7 +72,10 @@ function quote(name: string): string {
  * assert.deepEqual(visit!.freshness, { errorAfter: { count: 1, period: "day" } });
  * ```
  */
-export function readSources(file: YamlFile): DeclaredSource[] {
+export function readSources(
+  file: YamlFile,
+  declared: Map<string, DeclaredSource> = new Map(),
+): DeclaredSource[] {
   const data = file.data;
   if (!isRecord(data) || data.sources === undefined || data.sources === null) return [];
   if (!Array.isArray(data.sources)) {
@@ -106,16 +111,29 @@ export function readSources(file: YamlFile): DeclaredSource[] {
         readFreshness(file, [...tPath, "freshness"], t.freshness),
       );
       checkFreshnessOrder(file, tPath, rule);
+      const relation = `${schema}.${identifier}`.toLowerCase();
+      const key = `${name}.${t.name}`;
+      const first = declared.get(key);
+      if (first) {
+        file.report(
+          tPath,
+          `table "${t.name}" of source "${name}" is declared twice (also at ${first.location.file}:${
+            first.location.line ?? ""
+          })`,
+        );
+        return;
+      }
       out.push({
         source: name,
         table: t.name,
-        relation: `${schema}.${identifier}`.toLowerCase(),
+        relation,
         sql: `${quote(schema)}.${quote(identifier)}`,
         loadedAtField: text(file, [...tPath, "loaded_at_field"], t.loaded_at_field) ?? loadedAt ??
           LANDED_AT,
         ...(rule ? { freshness: rule } : {}),
         location: file.locate(tPath),
       });
+      declared.set(key, out.at(-1)!);
     });
   });
   return out;

@@ -228,8 +228,8 @@ export interface UnitTestNames {
   model(name: string): ModelNode | string;
   /** The relation an `input:` stands for, or why none. `this` is handled before. */
   input(input: string): string | { error: string };
-  /** How the unit test's message writes a relation the model reads (`ref('x')`). */
-  inputName(relation: string): string;
+  /** How the unit test's message writes a relation `model` reads (`ref('x')`). */
+  inputName(relation: string, model: ModelNode): string;
   /** True for a seed's relation: a seed not given is read as it is. */
   isSeed(relation: string): boolean;
   /** The variables `overrides.vars` may name; undefined: any (dbt's `var()` takes defaults). */
@@ -308,7 +308,7 @@ export function resolveUnitTests(
         continue;
       }
       if (relation !== model.id && !reads.includes(relation)) {
-        const others = reads.filter((r) => r !== model.id).map(names.inputName);
+        const others = reads.filter((r) => r !== model.id).map((r) => names.inputName(r, model));
         const guess = closest(g.input, others);
         d.file.report(
           [...g.path, "input"],
@@ -332,9 +332,9 @@ export function resolveUnitTests(
     if (missing.length) {
       d.file.report(
         [...d.path, "given"],
-        `${model.id} reads ${missing.map((m) => `"${names.inputName(m)}"`).join(", ")}: give ${
-          missing.length === 1 ? "it" : "each"
-        } as an input (rows: [] for none)`,
+        `${model.id} reads ${
+          missing.map((m) => `"${names.inputName(m, model)}"`).join(", ")
+        }: give ${missing.length === 1 ? "it" : "each"} as an input (rows: [] for none)`,
       );
     }
     if (d.file.issues.length > before) continue;

@@ -16,6 +16,7 @@ import type { ProjectFiles } from "./discover_files.ts";
 import { COMMON_TEST_KEYS } from "../test_kinds/common.ts";
 import { testConfigSchema, testConfigShape, toTestConfig } from "../test_kinds/test_config.ts";
 import { TEST_KINDS, testKind } from "../test_kinds/index.ts";
+import type { ProjectStyle } from "../test_kinds/test_kind.ts";
 import type {
   ColumnDoc,
   DeclaredSource,
@@ -56,6 +57,10 @@ export interface DeclaredTest {
   config?: TestConfig;
   /** Where it is declared. */
   path: YamlPath;
+  /** Where its arguments are written: under `arguments:` (dbt 1.10's form), or beside its configs. */
+  argsPath?: YamlPath;
+  /** The name it is given (dbt's `name:` beside `test_name:`), lower-cased; absent: one is made up. */
+  name?: string;
 }
 
 /** What every entry (model, seed) describes. */
@@ -242,14 +247,39 @@ function readTest(
   path: YamlPath,
   raw: unknown,
   column: string | undefined,
-  custom?: CustomTests,
+  options: ReadTestsOptions,
 ): DeclaredTest | undefined {
+  const { custom, style = "plain" } = options;
   let name: string;
   let args: Record<string, unknown> = {};
+  // dbt's named form (`- name: …`, `test_name: …` and the rest beside them) gives the test's name.
+  let given: string | undefined;
+  // Where its arguments and configs are: beside the test's name, or under it.
+  let argPath = path;
   if (typeof raw === "string") {
     name = raw;
+  } else if (isRecord(raw) && "test_name" in raw) {
+    const { name: named, test_name: test, ...rest } = raw;
+    if (typeof test !== "string" || test.trim() === "") {
+      file.report(
+        [...path, "test_name"],
+        `expected the name of a generic test, got ${describe(test)}`,
+      );
+      return undefined;
+    }
+    if (named !== undefined && (typeof named !== "string" || !/^[A-Za-z_][\w]*$/.test(named))) {
+      file.report(
+        [...path, "name"],
+        `expected the test's name (letters, digits and underscores), got ${describe(named)}`,
+      );
+      return undefined;
+    }
+    name = test;
+    given = named?.toLowerCase();
+    args = rest;
   } else if (isRecord(raw) && Object.keys(raw).length === 1) {
     name = Object.keys(raw)[0]!;
+    argPath = [...path, name];
     const value = raw[name];
     const shorthand = testKind(name)?.shorthand;
     if (shorthand && typeof value === "string") args = { [shorthand]: value };
@@ -264,30 +294,31 @@ function readTest(
   } else {
     file.report(
       path,
-      `expected a test name or a mapping of one test name to its arguments, got ${describe(raw)}`,
+      `expected a test name, a mapping of one test name to its arguments, or dbt's named form (name:, test_name:), got ${
+        describe(raw)
+      }`,
     );
     return undefined;
   }
-  const argPath = typeof raw === "string" ? path : [...path, name];
+  const split = splitArguments(file, argPath, name, args);
+  if (!split) return undefined;
+  const { settings, own, ownPath } = split;
   if (custom?.has(name)) {
     // A project's own generic test: its arguments are its macro's to check.
-    const common = readMapping(file, argPath, testCommon, args);
+    const common = readMapping(file, argPath, testCommon, settings);
     return {
       test: {
         kind: "rendered",
         ...(common?.column_name ?? column) === undefined
           ? {}
           : { column: common?.column_name ?? column },
-        args: {
-          test: name,
-          arguments: Object.fromEntries(
-            Object.entries(args).filter(([k]) => !COMMON_TEST_KEYS.includes(k)),
-          ),
-        },
+        args: { test: name, arguments: own },
         reads: [],
       },
       ...testSettings(common),
       path,
+      argsPath: ownPath,
+      ...(given ? { name: given } : {}),
     };
   }
   const found = testKind(name);
@@ -303,8 +334,8 @@ function readTest(
     );
     return undefined;
   }
-  const valid = readValue(file, argPath, kind.args, args) !== undefined;
-  const common = readMapping(file, argPath, testCommon, args);
+  const valid = readValue(file, ownPath, kind.args(style), own) !== undefined;
+  const common = readMapping(file, argPath, testCommon, settings);
   const col = common?.column_name ?? column;
   if (col === undefined && kind.column === "required") {
     file.report(
@@ -314,9 +345,6 @@ function readTest(
     return undefined;
   }
   if (!valid) return undefined;
-  const own = Object.fromEntries(
-    Object.entries(args).filter(([k]) => !COMMON_TEST_KEYS.includes(k)),
-  );
   return {
     test: {
       kind: kind.kind,
@@ -326,7 +354,61 @@ function readTest(
     },
     ...testSettings(common),
     path,
+    argsPath: ownPath,
+    ...(given ? { name: given } : {}),
   };
+}
+
+/**
+ * A test's entry split into its settings (`column_name`, `config:`, and
+ * the config keys written beside it) and its own arguments: those of
+ * `arguments:` (dbt 1.10's form), or else every other key beside them (the
+ * older form). Both forms in one test, or a setting under `arguments:`, is
+ * reported (undefined).
+ */
+function splitArguments(
+  file: YamlFile,
+  argPath: YamlPath,
+  name: string,
+  args: Record<string, unknown>,
+):
+  | { settings: Record<string, unknown>; own: Record<string, unknown>; ownPath: YamlPath }
+  | undefined {
+  const { arguments: nested, ...beside } = args;
+  const isSetting = (k: string) => COMMON_TEST_KEYS.includes(k);
+  if (nested === undefined || nested === null) {
+    return {
+      settings: beside,
+      own: Object.fromEntries(Object.entries(beside).filter(([k]) => !isSetting(k))),
+      ownPath: argPath,
+    };
+  }
+  const ownPath = [...argPath, "arguments"];
+  if (!isRecord(nested)) {
+    file.report(
+      ownPath,
+      `expected the arguments of test "${name}" as a mapping, got ${describe(nested)}`,
+    );
+    return undefined;
+  }
+  let ok = true;
+  for (const key of Object.keys(beside).filter((k) => !isSetting(k))) {
+    ok = false;
+    file.report(
+      [...argPath, key],
+      `"${key}" is an argument of test "${name}" written beside "arguments": put it under arguments:, or write every argument beside the configs (dbt's older form), not both`,
+    );
+  }
+  for (const key of Object.keys(nested).filter(isSetting)) {
+    ok = false;
+    file.report(
+      [...ownPath, key],
+      `"${key}" is not an argument of test "${name}": ${
+        key === "column_name" ? "write it beside arguments:" : "put it under config:"
+      }`,
+    );
+  }
+  return ok ? { settings: beside, own: nested, ownPath } : undefined;
 }
 
 /** A project's own generic tests (dbt's `{% test %}`): whether a name is one, and their names. */
@@ -335,22 +417,29 @@ export interface CustomTests {
   names: readonly string[];
 }
 
-/**
- * Reads a `tests:` (or `data_tests:`) list: each test validated by its
- * kind. `custom` says which other names are the project's own generic
- * tests (dbt's `{% test %}`): those become `rendered` tests with their
- * arguments, rendered once the project's relations are named.
- */
+/** Options of {@linkcode readTests}. */
+export interface ReadTestsOptions {
+  /**
+   * Which other names are the project's own generic tests (dbt's `{% test %}`):
+   * those become `rendered` tests with their arguments, rendered once the
+   * project's relations are named.
+   */
+  custom?: CustomTests;
+  /** The kind of project the tests are declared in (for the examples of messages); default plain. */
+  style?: ProjectStyle;
+}
+
+/** Reads a `tests:` (or `data_tests:`) list: each test validated by its kind. */
 export function readTests(
   file: YamlFile,
   path: YamlPath,
   raw: unknown,
   column: string | undefined,
-  custom?: CustomTests,
+  options: ReadTestsOptions = {},
 ): DeclaredTest[] {
   const items = readValue(file, path, list(z.unknown(), "a list of tests").nullish(), raw);
   return (items ?? []).flatMap((item, i) =>
-    readTest(file, [...path, i], item, column, custom) ?? []
+    readTest(file, [...path, i], item, column, options) ?? []
   );
 }
 
@@ -541,6 +630,7 @@ export async function readYaml(config: EngineConfig, files: ProjectFiles): Promi
   const snapshotYaml = await Promise.all(files.snapshotYaml.map(open));
   // A models folder's YAML describes models and sources, and may declare exposures
   // (`sources:` is read by read_sources.ts, `unit_tests:` by read_unit_tests.ts).
+  const declaredSources = new Map<string, DeclaredSource>();
   const described = modelYaml.map((file) => ({
     file,
     entries: entriesOf(file, ["models", "sources", "exposures"], ["unit_tests"]),
@@ -568,6 +658,6 @@ export async function readYaml(config: EngineConfig, files: ProjectFiles): Promi
         })
         : []
     ),
-    sources: modelYaml.flatMap(readSources),
+    sources: modelYaml.flatMap((file) => readSources(file, declaredSources)),
   };
 }

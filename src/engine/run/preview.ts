@@ -7,6 +7,7 @@ import type { EngineConfig } from "../config.ts";
 import { openWarehouse, type QueryResult } from "../db/warehouse.ts";
 import { quoteRelationId } from "../db/sql.ts";
 import { findNode } from "../graph/find_node.ts";
+import { relationOf } from "../graph/build_graph.ts";
 import { ModelError } from "../errors.ts";
 import { varsMacro } from "../compile/compile.ts";
 import { compileWithWarehouse } from "./run_project.ts";
@@ -42,11 +43,10 @@ export async function previewNode(
     const cp = await compileWithWarehouse(config, wh);
     const id = findNode(cp.graph, name);
     const c = cp.compiled.get(id);
-    const from = c?.kind === "model"
-      ? `(\n${c.select}\n)`
-      : c?.kind === "test"
+    const from = c?.kind === "model" ? `(\n${c.select}\n)` : c?.kind === "test"
       ? `(\n${c.query}\n)`
-      : quoteRelationId(id);
+      // A source: the relation it reads (a declared table's node is named otherwise).
+      : quoteRelationId(relationOf(cp.graph.nodes.get(id)!) ?? id);
     try {
       // wharf_var() gives the variables of this command (the project's and --vars), not those
       // of the last build, which the warehouse keeps.

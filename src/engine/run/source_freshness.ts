@@ -26,6 +26,8 @@ export interface FreshnessResult {
   /** `source.table` */
   id: string;
   relation: string;
+  /** Its graph node: a declared table's own (`source.<source>.<table>`), or its relation's. */
+  node: string;
   status: FreshnessStatus;
   /** The newest loaded-at time (ISO, UTC); absent on a runtime error. */
   maxLoadedAt?: string;
@@ -101,7 +103,7 @@ export async function sourceFreshness(
         selectors: cp.selectors,
         project: cp.project,
       }));
-      sources = sources.filter((s) => ids.has(s.relation));
+      sources = sources.filter((s) => ids.has(s.id ?? s.relation));
     }
     const results = await wh.withConnection(async (session) => {
       await session.exec("SET TimeZone = 'UTC'");
@@ -113,6 +115,7 @@ export async function sourceFreshness(
         const base = {
           id: `${s.source}.${s.table}`,
           relation: s.relation,
+          node: s.id ?? s.relation,
           startedAt: queryStarted,
           ...(field ? { loadedAtField: field } : {}),
           ...(s.loadedAtQuery === undefined ? {} : { loadedAtQuery: s.loadedAtQuery }),

@@ -8,7 +8,7 @@
 import { quoteIdent } from "../db/sql.ts";
 import { mapping, text } from "../yaml/yaml_schema.ts";
 import { COMMON_TEST_KEYS, testWhat } from "./common.ts";
-import { defineTestKind } from "./test_kind.ts";
+import { defineTestKind, type ProjectStyle } from "./test_kind.ts";
 
 /** `to` as a relation name: `ref('x')` is `x`, lower-cased. */
 function target(to: string): string {
@@ -16,16 +16,25 @@ function target(to: string): string {
   return (ref ? ref[1]! : to.trim()).toLowerCase();
 }
 
+/** The arguments of a `relationships` test, its messages with an example a project of `style` writes. */
+function relationshipsArgs(style: ProjectStyle) {
+  const example = style === "dbt"
+    ? "ref('stg_members') or source('crm', 'members')"
+    : '"staging.stg_members"';
+  const expected = `expected the referenced model, e.g. ${example}`;
+  return mapping(testWhat("relationships"), {
+    to: text(`the referenced model, e.g. ${example}`, expected).refine(
+      (v) => v.trim() !== "",
+      expected,
+    ),
+    field: text("the referenced column name", "expected the referenced column name"),
+  }, { alsoKnown: COMMON_TEST_KEYS });
+}
+
 /** The `relationships` test: its failing rows are the children without a parent. */
 export const relationships = defineTestKind({
   kind: "relationships",
-  args: mapping(testWhat("relationships"), {
-    to: text(
-      'the referenced model, e.g. "staging.stg_members"',
-      'expected the referenced model, e.g. "staging.stg_members"',
-    ).refine((v) => v.trim() !== "", 'expected the referenced model, e.g. "staging.stg_members"'),
-    field: text("the referenced column name", "expected the referenced column name"),
-  }, { alsoKnown: COMMON_TEST_KEYS }),
+  args: relationshipsArgs,
   column: "required",
   reads: (args) => [target(args.to)],
   nameSuffix: (test) => `__${test.reads[0]!.replaceAll(".", "_")}`,

@@ -20,6 +20,12 @@ export interface TestQueryContext {
   reads: string[];
 }
 
+/**
+ * Which kind of project a test is declared in: its messages show the
+ * references that project writes (`staging.stg_members`, `ref('stg_members')`).
+ */
+export type ProjectStyle = "plain" | "dbt";
+
 /** A kind of test as its module defines it; `A` is its parsed arguments. */
 export interface TestKindDefinition<A> {
   /** The kind, as generic tests record it and as their names begin (`unique_…`). */
@@ -29,9 +35,10 @@ export interface TestKindDefinition<A> {
   /**
    * Its arguments (beside `column_name`, `config` and `severity`, which
    * every test has): a `mapping()` schema (`yaml_schema.ts`), so unknown keys are
-   * named with the closest one.
+   * named with the closest one; or a function of the project's style, when
+   * its messages give examples of references.
    */
-  args: z.ZodType<A, unknown>;
+  args: z.ZodType<A, unknown> | ((style: ProjectStyle) => z.ZodType<A, unknown>);
   /** The argument a plain value stands for: `- expression: "id > 0"`. */
   shorthand?: string;
   /** Whether it needs a column (from the column it is listed under, or `column_name`). */
@@ -51,7 +58,8 @@ export interface TestKindDefinition<A> {
 export interface TestKind {
   kind: string;
   names: readonly string[];
-  args: z.ZodType<unknown, unknown>;
+  /** Its arguments' schema, with messages for a project of `style`. */
+  args(style: ProjectStyle): z.ZodType<unknown, unknown>;
   shorthand?: string;
   column: "required" | "optional";
   /** The relations it reads beside the one under test, from its valid arguments. */
@@ -66,14 +74,21 @@ export interface TestKind {
  * project is read, and parsed by it again (typed) when a query is built.
  */
 export function defineTestKind<A>(def: TestKindDefinition<A>): TestKind {
+  const schemas = new Map<ProjectStyle, z.ZodType<A, unknown>>();
+  const schema = (style: ProjectStyle) => {
+    if (typeof def.args !== "function") return def.args;
+    if (!schemas.has(style)) schemas.set(style, def.args(style));
+    return schemas.get(style)!;
+  };
+  const parse = (args: unknown) => schema("plain").parse(args);
   return {
     kind: def.kind,
     names: def.names ?? [def.kind],
-    args: def.args,
+    args: schema,
     shorthand: def.shorthand,
     column: def.column,
-    reads: (args) => def.reads?.(def.args.parse(args)) ?? [],
+    reads: (args) => def.reads?.(parse(args)) ?? [],
     nameSuffix: (test, index) => def.nameSuffix?.(test, index) ?? "",
-    query: (test, context) => def.query(def.args.parse(test.args), context),
+    query: (test, context) => def.query(parse(test.args), context),
   };
 }

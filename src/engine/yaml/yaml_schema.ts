@@ -99,8 +99,8 @@ const UNSUPPORTED = "unsupported";
  * A mapping with the keys of `shape`, named `what` in messages (a text, or
  * a function of the mapping, e.g. `(v) => \`model "${v.name}"\``). Every
  * other key is an issue at that key: `unknown key "materialzed" in a
- * model's config (did you mean "materialized"?)` for a typo, `"grants"
- * (grants) in a model's config is not supported by wharf: remove it` for a
+ * model's config (did you mean "materialized"?)` for a typo, `"grants" in
+ * a model's config is not supported by wharf: remove it` for a
  * key of `unsupported.ts`, `"tablespace" in a model's config is not
  * implemented by wharf: remove it (…)` otherwise; those two are marked
  * unsupported (see `ProjectIssue.unsupported`).
@@ -120,27 +120,37 @@ export function mapping<S extends z.ZodRawShape>(
           known.map((k) => `"${k}"`).join(", ")
         })`);
   const expected = options.expected ?? "a mapping";
-  const schema = z.looseObject(shape, {
+  const object = z.looseObject(shape, {
     error: (iss) => `expected ${expected}, got ${describe(iss.input)}`,
-  }).superRefine((value, ctx) => {
-    if (!isRecord(value) || options.open) return;
-    for (const key of Object.keys(value)) {
-      if (known.includes(key)) continue;
-      const name = typeof what === "string" ? what : what(value);
-      const unsupported = unsupportedKey(key, name);
-      const guess = unsupported ? undefined : closest(key, known);
-      ctx.addIssue({
-        code: "custom",
-        path: [key],
-        message: unsupported ?? message(key, guess, name),
-        // A key with no close known one is not a typo: wharf does not implement it.
-        params: { [UNKNOWN_KEY]: true, ...(guess ? {} : { [UNSUPPORTED]: true }) },
-      });
+  });
+  // Unknown keys are named whatever the known ones hold (a missing or bad one included).
+  const schema = z.unknown().transform((value, ctx) => {
+    let unknown = false;
+    if (isRecord(value) && !options.open) {
+      for (const key of Object.keys(value)) {
+        if (known.includes(key)) continue;
+        unknown = true;
+        const name = typeof what === "string" ? what : what(value);
+        const unsupported = unsupportedKey(key, name);
+        const guess = unsupported ? undefined : closest(key, known);
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: unsupported ?? message(key, guess, name),
+          // A key with no close known one is not a typo: wharf does not implement it.
+          params: { [UNKNOWN_KEY]: true, ...(guess ? {} : { [UNSUPPORTED]: true }) },
+        });
+      }
     }
-  }, { when: () => true }).transform((value) => {
-    // Keys read elsewhere are left to their readers; the unknown ones were reported.
+    const parsed = object.safeParse(value);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) ctx.addIssue({ ...issue });
+      return z.NEVER;
+    }
+    if (unknown) return z.NEVER;
+    // Keys read elsewhere are left to their readers.
     const out: Record<string, unknown> = {};
-    for (const key of own) if (key in value) out[key] = value[key];
+    for (const key of own) if (key in parsed.data) out[key] = parsed.data[key];
     return out as z.output<z.ZodObject<S>>;
   });
   KEYS.set(schema, own);
