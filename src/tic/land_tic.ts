@@ -7,7 +7,7 @@
  * (`inflate_in_worker.ts`); the main thread scans them
  * ({@linkcode IndexReader}) and stages each batch of reporting structures
  * as blocks of bytes (`staged_rows.ts`: plans, links, new files), written
- * to a temporary folder; DuckDB, on its own thread, reads each batch's
+ * to {@linkcode ticStagingFolder}; DuckDB, on its own thread, reads each batch's
  * files into `raw.tic_plans`, `raw.tic_plan_files` and `raw.tic_files` and
  * commits it while the next is read, alternating between two connections.
  *
@@ -19,7 +19,9 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import type { EngineConfig } from "../engine/config.ts";
 import { ensureTables } from "../engine/db/schema/warehouse_schema.ts";
 import { openWarehouse, type Session, type Warehouse } from "../engine/db/warehouse.ts";
@@ -322,7 +324,7 @@ export async function landTic(
       [summary.indexId, input, started.toISOString()],
     );
     const id = BigInt(summary.indexId);
-    const dir = await Deno.makeTempDir({ prefix: "wharf_tic_" });
+    const dir = await stagingFolder(options.db ?? config.warehouse);
     const sink = new RowSink(
       [new Lane(s, id, join(dir, "a")), new Lane(other, id, join(dir, "b"))],
       options.batchRows ?? 10_000,
@@ -356,6 +358,31 @@ export async function landTic(
     summary.status = "complete";
     await saveIndex(s, summary, null);
   }
+}
+
+/**
+ * The folder where `wharf tic` stages the batches of the warehouse at
+ * `path` while an index lands: one per warehouse in the system's temporary
+ * folder, so that what a killed run left there goes at the next run (which
+ * holds the warehouse alone), and gone when a run ends.
+ *
+ * @example
+ * ```ts
+ * import { ticStagingFolder } from "./land_tic.ts";
+ * console.log(ticStagingFolder("warehouse.duckdb")); // e.g. /tmp/wharf_tic_3f2a…
+ * ```
+ */
+export function ticStagingFolder(path: string): string {
+  const name = createHash("sha256").update(resolve(path)).digest("hex").slice(0, 16);
+  return join(tmpdir(), `wharf_tic_${name}`);
+}
+
+/** {@linkcode ticStagingFolder}, emptied. */
+async function stagingFolder(path: string): Promise<string> {
+  const dir = ticStagingFolder(path);
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+  await Deno.mkdir(dir, { recursive: true });
+  return dir;
 }
 
 /**

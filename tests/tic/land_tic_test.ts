@@ -3,7 +3,7 @@ import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { loadConfig, type ResolvedConfig } from "../../src/config.ts";
-import { landTic } from "../../src/tic/land_tic.ts";
+import { landTic, ticStagingFolder } from "../../src/tic/land_tic.ts";
 import { runProject } from "../../src/engine/run/run_project.ts";
 import {
   cliCommand,
@@ -323,6 +323,11 @@ Deno.test("a run killed mid-index leaves it running; the next run removes its ro
   assert.equal(before.length, 1);
   assert.equal(before[0]!.status, "running");
   assert.ok((before[0]!.plans as number) >= 10_000, `plans committed: ${before[0]!.plans}`);
+  const staged = ticStagingFolder(p.db);
+  assert.ok(
+    (await Array.fromAsync(Deno.readDir(staged))).length > 0,
+    "the kill left its batch files",
+  );
 
   const next = await p.write("next.json", index());
   const summary = await landTic(config, next, { db: p.db });
@@ -341,6 +346,7 @@ Deno.test("a run killed mid-index leaves it running; the next run removes its ro
       { status: "complete", error: null, plans: 4 },
     ],
   );
+  await assert.rejects(Deno.stat(staged), Deno.errors.NotFound, "the next run cleared them");
 });
 
 Deno.test("real indexes land: an Anthem excerpt in both layouts, one element alone, CMS samples, a payer's structures by name; a cut line fails", async () => {
