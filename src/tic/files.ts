@@ -121,11 +121,6 @@ export function plainFileText(f: Readonly<PlainFile>): TicFile {
   };
 }
 
-/** A {@linkcode FileSink} that hands every file over as text. */
-export function textFileSink(onFile: (file: TicFile) => void): FileSink {
-  return { plain: (f) => onFile(plainFileText(f)), file: onFile };
-}
-
 /** A file reference, as {@linkcode FileRegistry.add} takes it: see {@linkcode FileRegistry.find}. */
 export interface FileRef {
   /** The location string's content, `[ls, le)`. */
@@ -396,36 +391,6 @@ export class FileRegistry {
     const id = this.#fromString(kind, buf, ls, le, ds, de);
     if (id >= 0) this.#prefixes.set(kind, prefixHash, buf, ls, prefixEnd, id);
     return id;
-  }
-
-  /**
-   * The id of the file whose location is the JSON string content
-   * `buf[ls, le)`, described by the value token `buf[ds, de)` (`ds` -1: no
-   * description): {@linkcode FileRegistry.find}, then
-   * {@linkcode FileRegistry.add}. Returns -1 when the location is blank.
-   *
-   * @throws {SyntaxError} for an invalid escape in a string it decodes
-   */
-  resolve(
-    kind: 0 | 1,
-    buf: Uint8Array,
-    view: DataView,
-    ls: number,
-    le: number,
-    ds: number,
-    de: number,
-  ): number {
-    const known = this.find(kind, buf.subarray(0, le + 1), view, ls);
-    if (known > 0) return known;
-    return this.add(kind, buf, view, {
-      ls,
-      le,
-      ds,
-      de,
-      prefixEnd: this.prefixEnd,
-      keyStart: this.keyStart,
-      prefixHash: this.prefixHash,
-    });
   }
 
   /**

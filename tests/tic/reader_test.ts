@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { FileRegistry, textFileSink, type TicFile, urlKey } from "../../src/tic/files.ts";
+import {
+  FileRegistry,
+  type FileSink,
+  plainFileText,
+  type TicFile,
+  urlKey,
+} from "../../src/tic/files.ts";
 import {
   IndexReader,
   PLAN_KEYS,
@@ -61,6 +67,33 @@ const DOC = `\uFEFF{ "reporting_entity_name" : "Esc \\"quoted\\" \\\\ back\\\\sl
 ],
 "version": "1.0.0"}
 `;
+
+/** A sink that hands every file over as text. */
+function textFileSink(onFile: (file: TicFile) => void): FileSink {
+  return { plain: (f) => onFile(plainFileText(f)), file: onFile };
+}
+
+/** The id of the file whose location is `buf[ls, le)`, as the reader finds it: find, then add. */
+function resolve(
+  registry: FileRegistry,
+  kind: 0 | 1,
+  buf: Uint8Array,
+  ls: number,
+  le: number,
+): number {
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const known = registry.find(kind, buf.subarray(0, le + 1), view, ls);
+  if (known > 0) return known;
+  return registry.add(kind, buf, view, {
+    ls,
+    le,
+    ds: -1,
+    de: -1,
+    prefixEnd: registry.prefixEnd,
+    keyStart: registry.keyStart,
+    prefixHash: registry.prefixHash,
+  });
+}
 
 Deno.test("the reader reads escapes, unicode, nested arrays, trailing commas and fields after the array", () => {
   const r = readText(DOC);
@@ -282,12 +315,12 @@ Deno.test("files are deduplicated by kind and path, across hosts, signatures, es
     "https://a.example.com/d/other.json.gz",
   ].map((location) => {
     const bytes = enc(`"${location}"`);
-    return registry.resolve(0, bytes, new DataView(bytes.buffer), 1, bytes.length - 1, -1, -1);
+    return resolve(registry, 0, bytes, 1, bytes.length - 1);
   });
   assert.deepEqual(ids, [1, 1, 1, 1, 2, 2]);
   const bytes = enc('"https://a.example.com/d/other.json.gz"');
   assert.equal(
-    registry.resolve(1, bytes, new DataView(bytes.buffer), 1, bytes.length - 1, -1, -1),
+    resolve(registry, 1, bytes, 1, bytes.length - 1),
     3,
     "the same path as allowed amounts is another file",
   );
@@ -388,8 +421,7 @@ Deno.test("files read from their bytes are the files urlKey() makes of their tex
       const kind = random() < 0.2 ? 1 : 0;
       // At an odd offset, after other bytes, as references are read.
       const bytes = enc(`xy"${location}"}`);
-      const view = new DataView(bytes.buffer);
-      const id = registry.resolve(kind, bytes, view, 3, bytes.length - 2, -1, -1);
+      const id = resolve(registry, kind, bytes, 3, bytes.length - 2);
       assert.equal(id, expected(kind, location), `${location} (round ${round})`);
     }
     for (const f of files) {
