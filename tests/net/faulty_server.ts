@@ -23,7 +23,7 @@ export type Step =
   | { body: Uint8Array | string }
   /** A pause, ms (ends early when the server stops). */
   | { wait: number }
-  /** Nothing more until the server stops. */
+  /** Nothing more until the server stops or the client closes the connection (counted in `clientClosed`). */
   | { hang: true };
 
 /** A running {@linkcode faultyServer}. */
@@ -90,7 +90,7 @@ export function faultyServer(
         } else if ("wait" in step) {
           await pause(step.wait, stop.signal);
         } else {
-          await pause(Infinity, stop.signal);
+          await Promise.race([pause(Infinity, stop.signal), closedByClient(conn)]);
         }
       }
     } catch {
@@ -187,6 +187,13 @@ async function readRequest(conn: Deno.Conn): Promise<FaultyRequest | undefined> 
     headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
   }
   return { method: method!, path: path!, headers };
+}
+
+/** Rejects when the client closes the connection (end of stream or reset). */
+async function closedByClient(conn: Deno.Conn): Promise<never> {
+  const buf = new Uint8Array(1024);
+  while (await conn.read(buf) !== null) { /* a client sends nothing more after its request */ }
+  throw new Error("the client closed the connection");
 }
 
 async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {

@@ -70,8 +70,16 @@ async function killAt(cmd: Deno.Command, ms: number): Promise<{ hit: boolean; ra
     return s;
   });
   await Promise.race([status, new Promise((r) => setTimeout(r, ms))]);
-  const hit = !exited;
-  if (hit) child.kill("SIGKILL");
+  let hit = !exited;
+  if (hit) {
+    try {
+      child.kill("SIGKILL");
+    } catch (e) {
+      // It ended between the timer and the kill (its status not yet seen): a miss.
+      if (!(e instanceof TypeError && /already terminated/.test(e.message))) throw e;
+      hit = false;
+    }
+  }
   await status;
   await drained;
   return { hit, ranMs: hit ? Infinity : ranMs };

@@ -262,14 +262,17 @@ Deno.test("a remote index that changes before a resume fails as a read failure n
 Deno.test("a remote index that is not JSON part way fails at that offset, and its connection is released", async () => {
   await using p = await tempProject();
   const config = await healthcare(p);
-  // A bad structure early in a large body that does not compress: the read stops long before
-  // the end, while the server is still sending.
+  // A bad structure early in a large body that does not compress; the server sends half of it
+  // and then waits: only the client closing the connection ends that wait.
   const noise = Buffer.from(crypto.getRandomValues(new Uint8Array(48_000))).toString("base64");
   const text = `{"reporting_structure":[\n{"reporting_plans": nope},\n${
     Array.from({ length: 100 }, () => `{"x":"${noise}"},\n`).join("")
   }{}]}`;
   const body = gzip(text);
-  await using server = faultyServer(() => answer(200, body, { etag: '"v1"' }));
+  await using server = faultyServer(() => [
+    ...cutOff(body, Math.floor(body.length / 2), { etag: '"v1"' }),
+    { hang: true },
+  ]);
   const summary = await landTic(config, `${server.base}/index.json.gz`, { db: p.db });
   assert.equal(summary.status, "failed");
   assert.equal(summary.error, `expected "null" at byte 45`);
