@@ -120,7 +120,10 @@ function lineageSelect(lineage: readonly Lineage[]): string {
 
 /**
  * Creates the raw table, or adds the columns this delivery brings: a few
- * with one ALTER each, many by rebuilding the table once.
+ * with one ALTER each, many by rebuilding the table once. Every column the
+ * source declares is in the table, optional ones included (NULL until a
+ * delivery has them), so models can read a declared column whatever the
+ * deliveries so far held.
  *
  * @throws {LandingError} when the table would have more data columns than
  * the source allows.
@@ -138,9 +141,10 @@ async function ensureTable(
     [source.table],
   )).map((r) => String(r.column_name));
   const have = new Set(existing);
+  const declared = (source.columns ?? []).map((c) => c.name).filter((c) => !columns.includes(c));
   const wanted = [
     ...lineage.map((l) => [l.name, l.type]),
-    ...columns.map((c) => [c, "VARCHAR"]),
+    ...[...columns, ...declared].map((c) => [c, "VARCHAR"]),
   ] as [string, string][];
   const added = wanted.filter(([n]) => !have.has(n));
   const data = existing.filter((c) => !c.startsWith("_")).length +
