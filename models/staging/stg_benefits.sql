@@ -1,13 +1,21 @@
--- Benefit figures per member from each source, in integer cents.
+-- Benefit figures per member from each source, in integer cents. A figure
+-- that is no whole number (12.5), negative or over the cap the API serves
+-- (100,000,000,000 cents) rejects the row (staging.yml), with the delivered
+-- text kept; an as_of that is no timestamp is set to NULL and recorded (the
+-- delivery time stands in for it downstream).
 select
     clean_text(member_id) as member_id,
     _benefit_source as source,
-    try_cast(clean_text(oop_max) as bigint) as oop_max,
-    try_cast(clean_text(remaining_oop_max) as bigint) as remaining_oop_max,
-    try_cast(clean_text(copay) as bigint) as copay,
+    whole_number(oop_max) as oop_max,
+    whole_number(remaining_oop_max) as remaining_oop_max,
+    whole_number(copay) as copay,
     try_cast(clean_text(as_of) as timestamptz) as as_of,
     utc_instant(_delivered_at) as delivered_at,
     _batch_id,
     _file,
-    _row_number
+    _row_number,
+    clean_text(oop_max) as oop_max_raw,
+    clean_text(remaining_oop_max) as remaining_oop_max_raw,
+    clean_text(copay) as copay_raw,
+    clean_text(as_of) as as_of_raw
 from raw.benefits

@@ -52,6 +52,16 @@ create or replace macro has_sub_cents(amount) as
         false
     );
 
+-- A whole number as text (benefit figures, already in integer cents) to
+-- BIGINT: NULL when it is not a number or has a fraction (12.5 is not rounded
+-- to 13); 1200 and 1200.0 are 1200.
+create or replace macro whole_number(t) as (
+    case
+        when regexp_full_match(clean_text(t), '[+-]?\d+(\.0*)?')
+            then try_cast(try_cast(clean_text(t) as decimal(38, 4)) as bigint)
+    end
+);
+
 -- "mary-ann SMITH" -> "Mary-Ann Smith", "O'NEIL" -> "O'Neil": the first
 -- letter of each word (of each part of a hyphenated word, and after a
 -- one-letter prefix with an apostrophe) upper case, the rest lower case.
