@@ -172,7 +172,7 @@ const CITIES: [string, string, string][] = [
   ["Newark", "NJ", "07102"],
   ["Hartford", "CT", "06103"],
   ["Seattle", "WA", "98101"],
-  ["Austin", "TX", "73301"],
+  ["Austin", "TX", "78701"],
   ["Washington", "DC", "20001"],
   ["San Juan", "PR", "00901"],
 ];

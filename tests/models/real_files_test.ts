@@ -62,9 +62,12 @@ Deno.test("the real Waymark workbooks: one bad contact field keeps the member, t
       ["clientA", "55556987", "state", "ZZ", "valid_state"],
       ["clientA", "55556987", "zip", "123TY", "valid_zip"],
       ["clientA", "67281686", "date_of_birth", "2025-11-12", "date_of_birth_not_after_as_of_date"],
+      ["clientA", "78924896", "zip", "89978", "known_zip"],
       ["clientA", "82505867", "state", "88", "valid_state"],
       ["clientA", "86603683", "date_of_birth", "2027-03-16", "date_of_birth_not_after_as_of_date"],
       ["clientA", "86603683", "gender", "X", "valid_gender"],
+      ["clientB", "60WHJNNQUQ", "zip", "74444", "known_zip"],
+      ["clientB", "71UH5758B2", "zip", "79712", "known_zip"],
       ["clientB", "DCFMWCJYF9", "zip", "777TR", "valid_zip"],
       [
         "clientB",
@@ -74,6 +77,8 @@ Deno.test("the real Waymark workbooks: one bad contact field keeps the member, t
         "date_of_birth_not_after_as_of_date",
       ],
       ["clientB", "GZ08I3AHNR", "gender", "X", "valid_gender"],
+      ["clientB", "GZ08I3AHNR", "zip", "25787", "known_zip"],
+      ["clientB", "MEX3383TQM", "zip", "70245", "known_zip"],
     ].map(([client, member_id, column_name, value, failed_check]) => ({
       client,
       member_id,
