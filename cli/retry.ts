@@ -1,5 +1,5 @@
 /**
- * `wharf retry`: rerun what the last build, run, test or seed did not get
+ * `wharf retry`: rerun what the last build, run, test, seed or snapshot did not get
  * through (nodes that errored or failed, and those skipped because of them),
  * with that command's options, from its `target/run_results.json`.
  *
@@ -12,12 +12,14 @@ import { projectConfig } from "./context.ts";
 import { runNodes } from "./run_nodes.ts";
 
 const RETRIED = ["error", "fail", "skipped", "runtime error"];
+/** The commands whose run `wharf retry` reruns. */
+const RETRIABLE = ["build", "run", "test", "seed", "snapshot"];
 
 /** The `retry` command. */
 export function retryCommand(): Command {
   return new Command("retry")
     .description(
-      "Rerun the nodes the last build/run/test/seed did not get through (errored, failed, skipped because of them), with its options",
+      "Rerun the nodes the last build/run/test/seed/snapshot did not get through (errored, failed, skipped because of them), with its options",
     )
     .option("--threads <n>", "models built at the same time (default: the last run's)")
     .action(async (opts: { threads?: string }, self: Command) => {
@@ -39,13 +41,13 @@ export function retryCommand(): Command {
       } catch (err) {
         if (!(err instanceof Deno.errors.NotFound)) throw err;
         throw new UsageError(
-          `Nothing to retry: ${file} is not there (build, run, test and seed write it)`,
+          `Nothing to retry: ${file} is not there (build, run, test, seed and snapshot write it)`,
         );
       }
       const which = last.args?.which;
-      if (!["build", "run", "test", "seed"].includes(String(which))) {
+      if (!RETRIABLE.includes(String(which))) {
         throw new UsageError(
-          `Cannot retry ${file}: it is not from wharf's build, run, test or seed (its args.which is ${
+          `Cannot retry ${file}: it is not from wharf's build, run, test, seed or snapshot (its args.which is ${
             JSON.stringify(which ?? null)
           })`,
         );
