@@ -205,7 +205,7 @@ Deno.test("constructs wharf cannot render are errors naming the file, the line a
     "analyses/bad.sql": "select *\nfrom {{ ref('nope2') }}",
   });
   assert.deepEqual(await problems(p.root), [
-    "snapshots/snap.sql:: no {% snapshot <name> %} … {% endsnapshot %} block: a file of snapshot-paths holds one snapshot",
+    "snapshots/snap.sql:: no {% snapshot <name> %} … {% endsnapshot %} block: a file of snapshot-paths holds its snapshots in such blocks",
     'models/a.sql:2: Cannot render the SQL: "run_query()" reads the warehouse while the project compiles, which wharf does not do: "from {{ run_query(\'select 1\') }}"',
     'models/b.sql:2: Cannot render the SQL: unknown macro or function "helpr()" (did you mean "helper"?): "{{ helpr() }} as y"',
     'models/c.sql:2: Cannot render the SQL: ref("nope"): no model or seed named "nope"',

@@ -379,7 +379,8 @@ Deno.test("dbt project: YAML snapshots and the snapshots: tree of dbt_project.ym
       "scd/names.sql",
       "snapshots/scd/names.sql",
       ["shop", "scd", "names", "name_history"],
-      DBT["snapshots/scd/names.sql"],
+      // The block's contents, as dbt's raw_code.
+      "\n{{ config(check_cols=['name']) }}\nselect id, name from {{ ref('stg_customers') }}\n",
     ],
     "snapshot.shop.tier_history": [
       "scd/tiers.yml/tier_history.sql",
