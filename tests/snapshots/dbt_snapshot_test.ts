@@ -283,3 +283,38 @@ Deno.test("dbt project: an unclosed, nested or repeated {% snapshot %} block is 
     /snapshots\/none\.sql: no \{% snapshot <name> %\} … \{% endsnapshot %\} block/,
   );
 });
+
+Deno.test("dbt project: wharf snapshot --empty creates new snapshots with no row and leaves taken ones as they were", async () => {
+  await using p = await tempProject(FILES);
+  const db = `${p.root}/shop.duckdb`;
+  await sql(
+    db,
+    `create schema raw;
+     create table raw.customers (id integer, name varchar, tier varchar, updated_at timestamp);
+     insert into raw.customers values (1, 'Ann', 'gold', '2024-01-01'), (2, 'Bob', 'silver', '2024-01-01')`,
+  );
+  const history = () =>
+    sql(
+      db,
+      "select id, name, dbt_valid_to is null as current from snapshots.customers_snapshot order by all",
+    );
+  await cli(p.root, ["snapshot", "--empty"]);
+  assert.deepEqual(await history(), []);
+  await cli(p.root, ["snapshot"]);
+  const taken = await history();
+  assert.equal(taken.length, 2);
+  // Bob deleted: a run would invalidate him (hard_deletes='invalidate'); --empty rolls its run back.
+  await sql(db, "delete from raw.customers where id = 2");
+  const empty = await cli(p.root, ["snapshot", "--empty"]);
+  assert.match(
+    lineOf(empty.stdout, "snapshots.customers_snapshot"),
+    /\[2 rows, --empty: history left as it was/,
+  );
+  assert.deepEqual(await history(), taken);
+  assert.deepEqual(await keysWithoutOneCurrent(db, "snapshots.customers_snapshot", "id"), []);
+  const run = await cli(p.root, ["snapshot"]);
+  assert.match(
+    lineOf(run.stdout, "snapshots.customers_snapshot"),
+    /0 new, 0 changed, 1 deleted, 1 unchanged/,
+  );
+});
