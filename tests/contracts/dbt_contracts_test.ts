@@ -234,3 +234,47 @@ Deno.test("dbt mode: Python models, versions, grants and metrics are not support
   assert.doesNotMatch(warned.stdout, /forecast/);
   assert.match(warned.stdout, /OK\s+model main\.orders/);
 });
+
+Deno.test("dbt mode: a failing on-run-start stops the run before any node; a failing on-run-end fails it, naming which hook, its SQL and position", async () => {
+  await using p = await shop();
+  const db = join(p.root, "shop.duckdb");
+  const cli = (...args: string[]) => runCli(["--project", p.root, ...args]);
+  await p.write(
+    "dbt_project.yml",
+    PROJECT.replace(
+      `on-run-start: "create table if not exists {{ target.schema }}.audit (event varchar)"`,
+      `on-run-start: "create table if not exists {{ target.schema }}.audit (event varchar)\\nselect 1"`,
+    ),
+  );
+  const start = await cli("run", "-s", "orders");
+  assert.equal(start.code, 1, start.stdout + start.stderr);
+  assert.match(
+    start.stderr,
+    /error: on-run-start failed at line 2, column 1: Parser Error: syntax error at or near "select"\n {2}create table if not exists main\.audit \(event varchar\)\n {2}select 1/,
+  );
+  assert.doesNotMatch(start.stdout, /model main\.orders/);
+
+  await p.write(
+    "dbt_project.yml",
+    PROJECT.replace(
+      `  - "insert into {{ target.schema }}.audit values ('run end')"`,
+      `  - "insert into {{ target.schema }}.audit values ('run end')"\n  - "insert into {{ target.schema }}.audit select evnt from {{ target.schema }}.audit"`,
+    ),
+  );
+  const end = await cli("run", "-s", "orders");
+  assert.equal(end.code, 1, end.stdout + end.stderr);
+  assert.match(end.stdout, /OK\s+model main\.orders/);
+  assert.match(
+    end.stderr,
+    /error: on-run-end 2 of 2 failed at line 1, column 31: Binder Error: Referenced column "evnt" not found in FROM clause!(.*\n)+ {2}insert into main\.audit select evnt from main\.audit/,
+  );
+  // The first on-run-end ran, and the run is recorded as failed.
+  assert.deepEqual(await query(db, "select event from main.audit"), [
+    { event: "built 2" },
+    { event: "run end" },
+  ]);
+  assert.deepEqual(
+    await query(db, "select status from wharf.runs order by started_at desc limit 1"),
+    [{ status: "error" }],
+  );
+});
