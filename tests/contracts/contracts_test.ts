@@ -257,6 +257,29 @@ Deno.test("a seed's hooks run in its load's transaction", async () => {
   const out = await runCli(["--project", p.root, "--db", p.db, "seed"]);
   assert.equal(out.code, 0, out.stdout + out.stderr);
   assert.deepEqual(await query(p.db, "select n::int as n from main.seed_log"), [{ n: 2 }]);
+
+  // A failing hook fails the seed, naming its SQL and position; the load is rolled back with it.
+  await p.write(
+    "models/seeds/states.csv",
+    "code,name\nNY,New York\nDC,District of Columbia\nPR,Puerto Rico\n",
+  );
+  await p.write(
+    "models/seeds/seeds.yml",
+    `seeds:
+  - name: states
+    config:
+      pre_hook: "create or replace table main.seed_log as select 0 as n"
+      post_hook: "select coed from seeds.states"
+`,
+  );
+  const failed = await runCli(["--project", p.root, "--db", p.db, "seed"]);
+  assert.equal(failed.code, 1, failed.stdout + failed.stderr);
+  assert.match(
+    failed.stdout,
+    /post_hook of seeds\.states failed at line 1, column 8: Binder Error: Referenced column "coed" not found(.*\n)+\s+select coed from seeds\.states/,
+  );
+  assert.deepEqual(await query(p.db, "select count(*)::int as n from seeds.states"), [{ n: 2 }]);
+  assert.deepEqual(await query(p.db, "select n::int as n from main.seed_log"), [{ n: 2 }]);
 });
 
 Deno.test("plain SQL: a Python model file, versions, grants and metrics are not supported; --warn-unsupported leaves them out", async () => {

@@ -278,3 +278,36 @@ Deno.test("dbt mode: a failing on-run-start stops the run before any node; a fai
     [{ status: "error" }],
   );
 });
+
+Deno.test("dbt mode: a seed's hooks from the seeds: tree run in its load's transaction; a failing one rolls the load back", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml": `name: shop
+config-version: 2
+seeds:
+  shop:
+    +post-hook: "create or replace table main.seed_log as select count(*) as n from {{ this }}"
+`,
+    "seeds/states.csv": "code,name\nNY,New York\nDC,District of Columbia\n",
+  });
+  const db = join(p.root, "shop.duckdb");
+  const cli = (...args: string[]) => runCli(["--project", p.root, ...args]);
+  const ok = await cli("seed");
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  assert.deepEqual(await query(db, "select n::int as n from main.seed_log"), [{ n: 2 }]);
+  await p.write(
+    "seeds/states.csv",
+    "code,name\nNY,New York\nDC,District of Columbia\nPR,Puerto Rico\n",
+  );
+  await p.write(
+    "seeds/states.yml",
+    `seeds:\n  - name: states\n    config:\n      post_hook: "select coed from {{ this }}"\n`,
+  );
+  const failed = await cli("seed");
+  assert.equal(failed.code, 1, failed.stdout + failed.stderr);
+  assert.match(
+    failed.stdout,
+    /post_hook of main\.states 2 of 2 failed at line 1, column 8: Binder Error: Referenced column "coed" not found(.*\n)+\s+select coed from "main"\."states"/,
+  );
+  assert.deepEqual(await query(db, "select count(*)::int as n from main.states"), [{ n: 2 }]);
+  assert.deepEqual(await query(db, "select n::int as n from main.seed_log"), [{ n: 2 }]);
+});
