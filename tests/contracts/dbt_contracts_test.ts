@@ -204,7 +204,7 @@ Deno.test("dbt mode: exposures are listed by ls, selectable and drawn in the doc
   );
 });
 
-Deno.test("dbt mode: Python models, versions, grants and metrics are not supported; --warn-unsupported leaves them out with a warning", async () => {
+Deno.test("dbt mode: Python models, versions, grants, metrics, semantic models and saved queries are not supported; --warn-unsupported leaves them out with a warning", async () => {
   await using p = await shop();
   await p.write("models/forecast.py", "def model(dbt, session):\n    return None\n");
   await p.write(
@@ -213,7 +213,7 @@ Deno.test("dbt mode: Python models, versions, grants and metrics are not support
       "      pre-hook:",
       "      grants: { select: [reporter] }\n      pre-hook:",
     ).replace("  - name: customers\n", "  - name: customers\n    versions: [{ v: 1 }]\n") +
-      "metrics:\n  - name: revenue\n",
+      "metrics:\n  - name: revenue\nsemantic_models:\n  - name: orders\nsaved_queries:\n  - name: weekly\n",
   );
   const cli = (...args: string[]) => runCli(["--project", p.root, ...args]);
   const refused = await cli("run");
@@ -224,13 +224,27 @@ Deno.test("dbt mode: Python models, versions, grants and metrics are not support
       /models\/schema\.yml:\d+:\d+: models\[0\]\.config\.grants: "grants" in a model's config is not supported by wharf/,
       /models\/schema\.yml:\d+:\d+: models\[1\]\.versions: "versions" \(model versions\) in model "customers" is not supported by wharf/,
       /models\/schema\.yml:\d+:\d+: metrics: "metrics" in a properties file is not supported by wharf/,
+      /models\/schema\.yml:\d+:\d+: semantic_models: "semantic_models" in a properties file is not supported by wharf/,
+      /models\/schema\.yml:\d+:\d+: saved_queries: "saved_queries" in a properties file is not supported by wharf/,
       /--warn-unsupported leaves out what wharf does not support/,
     ]
   ) assert.match(refused.stderr, line);
+  // dbt_project.yml is read first: its problems are reported before the project's files are read.
+  await p.write("dbt_project.yml", `${PROJECT}semantic-models:\n  shop:\n    +enabled: true\n`);
+  const project = await cli("run");
+  assert.equal(project.code, 2);
+  assert.match(
+    project.stderr,
+    /dbt_project\.yml:\d+:\d+: semantic-models: "semantic-models" in dbt_project\.yml is not supported by wharf: remove it/,
+  );
   const warned = await cli("--warn-unsupported", "run");
   assert.equal(warned.code, 0, warned.stdout + warned.stderr);
   assert.match(warned.stderr, /warning: models\/forecast\.py: Python models are not supported/);
   assert.match(warned.stderr, /warning: .*"grants" in a model's config/);
+  assert.match(
+    warned.stderr,
+    /warning: dbt_project\.yml:\d+:\d+: semantic-models: "semantic-models" in dbt_project\.yml is not supported by wharf: remove it/,
+  );
   assert.doesNotMatch(warned.stdout, /forecast/);
   assert.match(warned.stdout, /OK\s+model main\.orders/);
 });

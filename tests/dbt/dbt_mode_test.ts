@@ -70,7 +70,7 @@ Deno.test("dbt_project.yml: keys wharf does not run yet, unknown keys and bad va
       'dbt_project.yml:5:15: source-paths: "source-paths" was renamed by dbt 1.0: use "model-paths"',
       "dbt_project.yml:6:17: config-version: expected 2 (the only version dbt reads today)",
       // A key is named once: "semantic-models", not "semantic-models" (semantic models).
-      'dbt_project.yml:7:18: semantic-models: "semantic-models" is not run by wharf yet: remove it, or run this project with dbt',
+      'dbt_project.yml:7:18: semantic-models: "semantic-models" in dbt_project.yml is not supported by wharf: remove it',
     ]);
     return true;
   });
