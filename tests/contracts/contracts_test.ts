@@ -325,7 +325,7 @@ saved_queries:
   );
 });
 
-Deno.test("plain SQL: exposures name relations or ref(), are listed by ls and selectable; an unknown relation names the closest", async () => {
+Deno.test("plain SQL: exposures name relations or ref(), are listed by ls, selectable and drawn in the docs graph; an unknown relation names the closest", async () => {
   const yml = (deps: string) =>
     `models:
   - name: orders
@@ -350,6 +350,28 @@ exposures:
   await p.write("models/marts/marts.yml", yml("ref('other')"));
   const byRef = await cli("--json", "ls", "-s", "type:exposure");
   assert.equal(JSON.parse(byRef.stdout)[0].depends_on, "marts.other");
+  // The docs graph draws it, in a column of its own, with an edge from what it reads.
+  const site = `${p.root}/site`;
+  const docs = await cli("docs", "build", "--out", site);
+  assert.equal(docs.code, 0, docs.stdout + docs.stderr);
+  const manifest = JSON.parse(await Deno.readTextFile(`${site}/manifest.json`));
+  const node = manifest.nodes.find((n: { id: string }) => n.id === "exposure.finance_board");
+  assert.deepEqual([node.kind, node.upstream, node.exposure.type, node.exposure.owner], [
+    "exposure",
+    ["marts.other"],
+    "dashboard",
+    { email: "finance@example.com" },
+  ]);
+  assert.ok(
+    manifest.edges.some(([a, b]: string[]) =>
+      a === "marts.other" && b === "exposure.finance_board"
+    ),
+  );
+  assert.ok(
+    manifest.layout.columns.some((c: { title: string; nodes: string[] }) =>
+      c.title === "exposures" && c.nodes.includes("exposure.finance_board")
+    ),
+  );
   await p.write("models/marts/marts.yml", yml("marts.order"));
   const bad = await cli("ls");
   assert.equal(bad.code, 2);
