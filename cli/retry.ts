@@ -15,6 +15,28 @@ const RETRIED = ["error", "fail", "skipped", "runtime error"];
 /** The commands whose run `wharf retry` reruns. */
 const RETRIABLE = ["build", "run", "test", "seed", "snapshot"];
 
+/**
+ * Whether a node `retry` reruns is a microbatch model (by the manifest in
+ * `target`): a backfill's range is kept only then, since a selection
+ * without one refuses `--event-time-start`.
+ */
+async function retriesMicrobatch(
+  target: string,
+  results: readonly { status: string; unique_id: string }[],
+): Promise<boolean> {
+  let manifest: { nodes?: Record<string, { config?: { incremental_strategy?: unknown } }> };
+  try {
+    manifest = JSON.parse(await Deno.readTextFile(join(target, "manifest.json")));
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+  return results.some((r) =>
+    RETRIED.includes(r.status) &&
+    manifest.nodes?.[r.unique_id]?.config?.incremental_strategy === "microbatch"
+  );
+}
+
 /** The `retry` command. */
 export function retryCommand(): Command {
   return new Command("retry")
@@ -27,11 +49,14 @@ export function retryCommand(): Command {
       const config = await projectConfig(self);
       const file = join(config.paths.target, "run_results.json");
       let last: {
-        results: { status: string }[];
+        results: { status: string; unique_id: string }[];
         args?: {
           which?: string;
           exclude?: string[];
           full_refresh?: boolean;
+          event_time_start?: string;
+          event_time_end?: string;
+          fail_fast?: boolean;
           empty?: boolean;
           vars?: object;
         };
@@ -59,10 +84,17 @@ export function retryCommand(): Command {
         );
         return;
       }
+      const range = last.args?.event_time_start !== undefined &&
+        await retriesMicrobatch(config.paths.target, last.results);
       await runNodes(which as PlanKind, self, {
         select: ["result:error", "result:fail", "result:skipped"],
         state: config.paths.target,
         fullRefresh: last.args?.full_refresh,
+        // A microbatch backfill is retried over its range, not the model's latest batches.
+        ...(range
+          ? { eventTimeStart: last.args?.event_time_start, eventTimeEnd: last.args?.event_time_end }
+          : {}),
+        failFast: last.args?.fail_fast,
         empty: last.args?.empty,
         vars: Object.entries(last.args?.vars ?? {}).map(([k, v]) => `${k}=${v}`),
         threads: opts.threads,

@@ -364,4 +364,26 @@ where case when event_at::date = date '${
     { id: 3, amount: 30 },
     { id: 4, amount: 40 },
   ]);
+
+  // A backfill that fails is retried with its range: wharf retry rebuilds that batch only.
+  await queryRows(db(p), "update raw.events set amount = 'y' where id = 3");
+  const failed = await cli(p, [
+    "run",
+    "-s",
+    "daily",
+    "--event-time-start",
+    day(-1),
+    "--event-time-end",
+    day(0),
+  ], 1);
+  assert.match(failed.stdout, /Conversion Error/);
+  await queryRows(db(p), "update raw.events set amount = '33' where id = 3");
+  const retried = await cli(p, ["retry"]);
+  assert.match(retried.stdout, new RegExp(`microbatch: 1 day batch ${day(-1)}: 1 row written`));
+  assert.deepEqual(await queryRows(db(p), "select id, amount from main.daily order by id"), [
+    { id: 1, amount: 10 },
+    { id: 2, amount: 20 },
+    { id: 3, amount: 33 },
+    { id: 4, amount: 40 },
+  ]);
 });
