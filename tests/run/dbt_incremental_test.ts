@@ -9,36 +9,15 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { openWarehouse } from "../../src/engine/db/warehouse.ts";
-import { runCli, type TempProject, tempProject } from "../helpers.ts";
-
-/** Runs `text` on the warehouse file `db` (made if new) and returns the last statement's rows. */
-async function queryRows(db: string, text: string) {
-  const wh = await openWarehouse(db);
-  try {
-    return await wh.query(text);
-  } finally {
-    wh.close();
-  }
-}
+import { type TempProject, tempProject } from "../helpers.ts";
+import { cli as cliIn, lineOf, sql } from "../snapshots/helpers.ts";
 
 const PROJECT = "name: shop\nconfig-version: 2\n";
 const SOURCES =
   "sources:\n  - name: app\n    schema: raw\n    tables:\n      - name: payments\n      - name: members\n      - name: events\n";
 
-/** Runs the CLI in `p` and asserts its exit code. */
-async function cli(p: TempProject, args: readonly string[], code = 0) {
-  const out = await runCli(["--project", p.root, ...args], p.root);
-  assert.equal(out.code, code, `wharf ${args.join(" ")}:\n${out.stdout}\n${out.stderr}`);
-  return out;
-}
-
-/** The result line of node `id`. */
-function lineOf(stdout: string, id: string): string {
-  const line = stdout.split("\n").find((l) => l.includes(` ${id} `));
-  assert.ok(line, `no line for ${id} in:\n${stdout}`);
-  return line;
-}
+/** Runs the CLI in `p` and asserts its exit code (0 by default). */
+const cli = (p: TempProject, args: readonly string[], code = 0) => cliIn(p.root, args, code);
 
 /** A day `n` days from today (UTC), as `YYYY-MM-DD`. */
 function day(n: number): string {
@@ -80,7 +59,7 @@ ${select}
 `,
     "models/rebuilt.sql": `{{ config(materialized='table') }}\n${select}\n`,
   });
-  await queryRows(
+  await sql(
     db(p),
     `create schema raw; create table raw.payments (id integer, amount integer, created_at timestamp);
      insert into raw.payments values (1, 1000, '${day(-1)} 09:00'), (2, 500, '${
@@ -89,16 +68,16 @@ ${select}
   );
   await cli(p, ["build"]);
   // At the source: a row updated in place (its created_at unchanged), one deleted, one new.
-  await queryRows(
+  await sql(
     db(p),
     `update raw.payments set amount = 1598 where id = 2; delete from raw.payments where id = 3;
      insert into raw.payments values (4, 79, '${day(0)} 08:00')`,
   );
   const later = await cli(p, ["build"]);
   const rows = (m: string, where = "") =>
-    queryRows(db(p), `select id, amount, created_at from main.${m} ${where} order by id`);
+    sql(db(p), `select id, amount, created_at from main.${m} ${where} order by id`);
   const total = async (m: string) =>
-    (await queryRows(db(p), `select sum(amount)::int as total from main.${m}`))[0]!.total;
+    (await sql(db(p), `select sum(amount)::int as total from main.${m}`))[0]!.total;
   assert.equal(await total("rebuilt"), 2677);
   const rebuilt = await rows("rebuilt");
 
@@ -113,7 +92,7 @@ ${select}
   );
   assert.deepEqual(await rows("by_invalidate", "where _deleted_at is null"), rebuilt);
   assert.deepEqual(
-    await queryRows(db(p), "select id from main.by_invalidate where _deleted_at is not null"),
+    await sql(db(p), "select id from main.by_invalidate where _deleted_at is not null"),
     [{ id: 3 }],
   );
   assert.match(
@@ -157,13 +136,13 @@ ${select}
     "models/watermarked.sql":
       `{{ config(materialized='incremental', unique_key='id', watermark='first_seen') }}\n${select}\n`,
   });
-  await queryRows(
+  await sql(
     db(p),
     `create schema raw; create table raw.members (id integer, name varchar, status varchar, first_seen date);
      insert into raw.members values (1, 'ANN', 'active', '2024-01-01'), (2, 'BO', 'active', '2024-01-01')`,
   );
   await cli(p, ["run"]);
-  await queryRows(
+  await sql(
     db(p),
     "update raw.members set name = upper(name[1]) || lower(name[2:]), status = 'inactive', first_seen = '2024-06-01'; insert into raw.members values (3, 'Cy', 'active', '2024-06-01')",
   );
@@ -175,7 +154,7 @@ ${select}
   assert.match(lineOf(later.stdout, "main.replaced"), /delete\+insert: 1 replaced, 1 new/);
   assert.match(lineOf(later.stdout, "main.watermarked"), /delete\+insert: 2 replaced, 1 new/);
   const q = (m: string) =>
-    queryRows(
+    sql(
       db(p),
       `select id, name, status, first_seen::varchar as first_seen from main.${m} order by all`,
     );
@@ -208,7 +187,7 @@ ${select}
   // Every row's first_seen moved past the table's latest: the watermark takes them all.
   assert.deepEqual(
     await q("watermarked"),
-    await queryRows(
+    await sql(
       db(p),
       "select id, name, status, first_seen::varchar as first_seen from raw.members order by all",
     ),
@@ -218,6 +197,12 @@ ${select}
     assert.deepEqual((await q(m)).find((r) => r.id === 1)?.status, "active", m);
   }
 });
+
+/** The columns of each model whose later run added `extra` and took `amount` as BIGINT. */
+const SETTLED: Record<string, string[]> = {
+  append_new_columns: ["id INTEGER", "amount INTEGER", "old VARCHAR", "extra VARCHAR"],
+  sync_all_columns: ["id INTEGER", "amount BIGINT", "extra VARCHAR"],
+};
 
 Deno.test("dbt project: on_schema_change applies in the run's transaction: a run that fails after changing the columns changes nothing", async () => {
   const model = (policy: string, select: string) =>
@@ -232,13 +217,13 @@ ${select} from {{ source('app', 'events') }}
       policies.map((x) => [`models/${x}.sql`, model(x, "select id, amount, 'x' as old")]),
     ),
   });
-  await queryRows(
+  await sql(
     db(p),
     "create schema raw; create table raw.events (id integer, amount integer); insert into raw.events values (1, 10)",
   );
   await cli(p, ["run"]);
   const columns = async (m: string) =>
-    (await queryRows(
+    (await sql(
       db(p),
       `select column_name || ' ' || data_type as c from information_schema.columns where table_schema = 'main' and table_name = '${m}' order by ordinal_position`,
     )).map((r) => r.c);
@@ -248,7 +233,7 @@ ${select} from {{ source('app', 'events') }}
       model(x, "select id, amount::bigint as amount, 'e' as extra"),
     );
   }
-  await queryRows(db(p), "insert into raw.events values (2, 20)");
+  await sql(db(p), "insert into raw.events values (2, 20)");
   const later = await cli(p, ["run"], 1);
   assert.match(lineOf(later.stdout, "main.ignore"), /OK .*new column "extra" not added/);
   assert.deepEqual(await columns("ignore"), ["id INTEGER", "amount INTEGER", "old VARCHAR"]);
@@ -257,17 +242,7 @@ ${select} from {{ source('app', 'events') }}
     /The columns of main\.fail changed \(on_schema_change: fail\): new column "extra" \(VARCHAR\); column "old" no longer in the model; column "amount" is BIGINT in the model, INTEGER in the table: nothing was changed/,
   );
   assert.deepEqual(await columns("fail"), ["id INTEGER", "amount INTEGER", "old VARCHAR"]);
-  assert.deepEqual(await columns("append_new_columns"), [
-    "id INTEGER",
-    "amount INTEGER",
-    "old VARCHAR",
-    "extra VARCHAR",
-  ]);
-  assert.deepEqual(await columns("sync_all_columns"), [
-    "id INTEGER",
-    "amount BIGINT",
-    "extra VARCHAR",
-  ]);
+  for (const [m, expected] of Object.entries(SETTLED)) assert.deepEqual(await columns(m), expected);
 
   // A key the model repeats fails the run after its columns changed: the change is rolled back.
   for (const x of ["append_new_columns", "sync_all_columns"]) {
@@ -276,7 +251,7 @@ ${select} from {{ source('app', 'events') }}
       model(x, "select id, amount::bigint as amount, 'e' as extra, 'n' as newer"),
     );
   }
-  await queryRows(db(p), "insert into raw.events values (2, 21)");
+  await sql(db(p), "insert into raw.events values (2, 21)");
   const failed = await cli(p, ["run", "-s", "append_new_columns", "sync_all_columns"], 1);
   for (const x of ["append_new_columns", "sync_all_columns"]) {
     assert.match(
@@ -284,19 +259,9 @@ ${select} from {{ source('app', 'events') }}
       new RegExp(`main\\.${x}: its unique_key \\(id\\) is not unique in the model's rows`),
     );
   }
-  assert.deepEqual(await columns("append_new_columns"), [
-    "id INTEGER",
-    "amount INTEGER",
-    "old VARCHAR",
-    "extra VARCHAR",
-  ]);
-  assert.deepEqual(await columns("sync_all_columns"), [
-    "id INTEGER",
-    "amount BIGINT",
-    "extra VARCHAR",
-  ]);
+  for (const [m, expected] of Object.entries(SETTLED)) assert.deepEqual(await columns(m), expected);
   assert.deepEqual(
-    await queryRows(db(p), "select count(*)::int as n from main.sync_all_columns"),
+    await sql(db(p), "select count(*)::int as n from main.sync_all_columns"),
     [{ n: 2 }],
   );
 });
@@ -320,7 +285,7 @@ where case when event_at::date = date '${
     }' and nextval('raw.attempts') = 1 then error('transient failure') else true end
 `,
   });
-  await queryRows(
+  await sql(
     db(p),
     `create schema raw; create sequence raw.attempts;
      create table raw.events (id integer, amount varchar, event_at timestamp);
@@ -338,16 +303,17 @@ where case when event_at::date = date '${
       } failed, and again when retried alone: Conversion Error`,
     ),
   );
-  assert.deepEqual(await queryRows(db(p), "select id from main.daily order by id"), [
+  assert.deepEqual(await sql(db(p), "select id from main.daily order by id"), [
     { id: 1 },
     { id: 2 },
     { id: 4 },
   ]);
-  await queryRows(
+  await sql(
     db(p),
     "update raw.events set amount = '30' where id = 3; update raw.events set amount = '11' where id = 1",
   );
-  const backfill = await cli(p, [
+  // Yesterday's batch, alone.
+  const yesterday = [
     "run",
     "-s",
     "daily",
@@ -355,10 +321,11 @@ where case when event_at::date = date '${
     day(-1),
     "--event-time-end",
     day(0),
-  ]);
+  ];
+  const backfill = await cli(p, yesterday);
   assert.match(backfill.stdout, new RegExp(`microbatch: 1 day batch ${day(-1)}: 1 row written`));
   // Only that batch: the first day's change waits for a run that covers it.
-  assert.deepEqual(await queryRows(db(p), "select id, amount from main.daily order by id"), [
+  assert.deepEqual(await sql(db(p), "select id, amount from main.daily order by id"), [
     { id: 1, amount: 10 },
     { id: 2, amount: 20 },
     { id: 3, amount: 30 },
@@ -366,21 +333,13 @@ where case when event_at::date = date '${
   ]);
 
   // A backfill that fails is retried with its range: wharf retry rebuilds that batch only.
-  await queryRows(db(p), "update raw.events set amount = 'y' where id = 3");
-  const failed = await cli(p, [
-    "run",
-    "-s",
-    "daily",
-    "--event-time-start",
-    day(-1),
-    "--event-time-end",
-    day(0),
-  ], 1);
+  await sql(db(p), "update raw.events set amount = 'y' where id = 3");
+  const failed = await cli(p, yesterday, 1);
   assert.match(failed.stdout, /Conversion Error/);
-  await queryRows(db(p), "update raw.events set amount = '33' where id = 3");
+  await sql(db(p), "update raw.events set amount = '33' where id = 3");
   const retried = await cli(p, ["retry"]);
   assert.match(retried.stdout, new RegExp(`microbatch: 1 day batch ${day(-1)}: 1 row written`));
-  assert.deepEqual(await queryRows(db(p), "select id, amount from main.daily order by id"), [
+  assert.deepEqual(await sql(db(p), "select id, amount from main.daily order by id"), [
     { id: 1, amount: 10 },
     { id: 2, amount: 20 },
     { id: 3, amount: 33 },

@@ -18,6 +18,14 @@ async function sql(db: string, text: string) {
   }
 }
 
+/** The columns of `marts.<name>` in `db`, as `name TYPE`, in order. */
+async function columnsOf(db: string, name: string): Promise<unknown[]> {
+  return (await sql(
+    db,
+    `select column_name || ' ' || data_type as c from information_schema.columns where table_schema = 'marts' and table_name = '${name}' order by ordinal_position`,
+  )).map((r) => r.c);
+}
+
 /** Runs the models and returns each one's status and message, by id. */
 async function run(p: TempProject, options: RunProjectOptions = {}) {
   const summary = await runProject("run", p.config, { db: p.db, ...options });
@@ -360,11 +368,7 @@ Deno.test("on_schema_change: ignore, fail, append_new_columns and sync_all_colum
   }
   await sql(p.db, "insert into raw.t values (2, 20)");
   const later = await run(p);
-  const columns = async (m: string) =>
-    (await sql(
-      p.db,
-      `select column_name || ' ' || data_type as c from information_schema.columns where table_schema = 'marts' and table_name = '${m}' order by ordinal_position`,
-    )).map((r) => r.c);
+  const columns = (m: string) => columnsOf(p.db, m);
 
   assert.deepEqual(later["marts.ignore"], [
     "success",
@@ -429,11 +433,7 @@ Deno.test("on_schema_change: a later run that fails after its columns changed ro
   // The new columns are settled, then the repeated key stops the run.
   await sql(p.db, "insert into raw.t values (2, 20), (2, 21)");
   const later = await run(p);
-  const columns = async (m: string) =>
-    (await sql(
-      p.db,
-      `select column_name || ' ' || data_type as c from information_schema.columns where table_schema = 'marts' and table_name = '${m}' order by ordinal_position`,
-    )).map((r) => r.c);
+  const columns = (m: string) => columnsOf(p.db, m);
   for (const policy of ["append_new_columns", "sync_all_columns"]) {
     assert.equal(later[`marts.${policy}`]![0], "error");
     assert.match(later[`marts.${policy}`]![1]!, /its unique_key \(id\) is not unique/);

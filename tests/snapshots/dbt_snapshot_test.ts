@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { tempProject } from "../helpers.ts";
-import { cli, keysWithoutOneCurrent, lineOf, sql } from "./helpers.ts";
+import { cli, customersSource, keysWithoutOneCurrent, lineOf, sql } from "./helpers.ts";
 
 const FILES = {
   "dbt_project.yml": "name: shop\nconfig-version: 2\n",
@@ -35,13 +35,8 @@ select id, tier from {{ source('app', 'customers') }}
 
 Deno.test("dbt project: {% snapshot %} blocks build with dbt's names and semantics, before the models that ref() them", async () => {
   await using p = await tempProject(FILES);
-  await sql(
-    `${p.root}/shop.duckdb`,
-    `create schema raw;
-     create table raw.customers (id integer, name varchar, tier varchar, updated_at timestamp);
-     insert into raw.customers values (1, 'Ann', 'gold', '2024-01-01'), (2, 'Bob', 'silver', '2024-01-01')`,
-  );
   const db = `${p.root}/shop.duckdb`;
+  await customersSource(db);
   const ls = await cli(p.root, ["--json", "ls", "-s", "type:snapshot"]);
   assert.deepEqual(
     JSON.parse(ls.stdout).map((n: Record<string, string>) => [n.id, n.type, n.path]),
@@ -162,12 +157,7 @@ Deno.test("dbt project: a file of several {% snapshot %} blocks is a snapshot pe
       "snapshots:\n  - name: tier_versions\n    description: Tiers, from the second block.\n",
   });
   const db = `${p.root}/shop.duckdb`;
-  await sql(
-    db,
-    `create schema raw;
-     create table raw.customers (id integer, name varchar, tier varchar, updated_at timestamp);
-     insert into raw.customers values (1, 'Ann', 'gold', '2024-01-01'), (2, 'Bob', 'silver', '2024-01-01')`,
-  );
+  await customersSource(db);
   const ls = await cli(p.root, ["--json", "ls", "-s", "type:snapshot"]);
   assert.deepEqual(
     JSON.parse(ls.stdout).map((n: Record<string, string>) => [n.id, n.path]),
@@ -212,25 +202,18 @@ Deno.test("dbt project: a file of several {% snapshot %} blocks is a snapshot pe
   ]);
 
   const m = JSON.parse(await Deno.readTextFile(`${p.root}/target/manifest.json`));
-  const entry = (name: string) => {
+  // Each is a snapshot of the file, its fqn the file's name then its own, its code its block's.
+  for (const name of ["name_history", "tier_versions"]) {
     const n = m.nodes[`snapshot.shop.${name}`];
-    return [n.resource_type, n.path, n.original_file_path, n.fqn, n.raw_code];
-  };
-  assert.deepEqual(entry("name_history"), [
-    "snapshot",
-    "history.sql",
-    "snapshots/history.sql",
-    ["shop", "history", "name_history"],
-    HISTORY.slice(HISTORY.indexOf("%}") + 2, HISTORY.indexOf("{% endsnapshot %}")),
-  ]);
-  const second = HISTORY.slice(HISTORY.indexOf("{% snapshot tier_versions %}"));
-  assert.deepEqual(entry("tier_versions"), [
-    "snapshot",
-    "history.sql",
-    "snapshots/history.sql",
-    ["shop", "history", "tier_versions"],
-    second.slice(second.indexOf("%}") + 2, second.indexOf("{% endsnapshot %}")),
-  ]);
+    const block = HISTORY.slice(HISTORY.indexOf(`{% snapshot ${name} %}`));
+    assert.deepEqual([n.resource_type, n.path, n.original_file_path, n.fqn, n.raw_code], [
+      "snapshot",
+      "history.sql",
+      "snapshots/history.sql",
+      ["shop", "history", name],
+      block.slice(block.indexOf("%}") + 2, block.indexOf("{% endsnapshot %}")),
+    ]);
+  }
   assert.equal(m.nodes["snapshot.shop.tier_versions"].description, "Tiers, from the second block.");
   assert.notEqual(
     m.nodes["snapshot.shop.name_history"].checksum.checksum,
@@ -287,12 +270,7 @@ Deno.test("dbt project: an unclosed, nested or repeated {% snapshot %} block is 
 Deno.test("dbt project: wharf snapshot --empty creates new snapshots with no row and leaves taken ones as they were", async () => {
   await using p = await tempProject(FILES);
   const db = `${p.root}/shop.duckdb`;
-  await sql(
-    db,
-    `create schema raw;
-     create table raw.customers (id integer, name varchar, tier varchar, updated_at timestamp);
-     insert into raw.customers values (1, 'Ann', 'gold', '2024-01-01'), (2, 'Bob', 'silver', '2024-01-01')`,
-  );
+  await customersSource(db);
   const history = () =>
     sql(
       db,

@@ -352,47 +352,31 @@ unit_tests:
   );
 });
 
+/** A unit test of marts.charged on a bill of 100, with `macros` overridden, expecting `charged`. */
+function unitTest(name: string, macros: string, charged: number): string {
+  return `  - name: ${name}
+    model: charged
+${macros ? `    overrides:\n      macros: { ${macros} }\n` : ""}    given:
+      - input: raw.bills
+        rows: [{id: 1, amount: 100}]
+    expect:
+      rows: [{id: 1, charged: ${charged}}]
+`;
+}
+
 Deno.test("plain SQL: overrides.macros replaces a macro of sql/macros for the test only; an unknown one names the closest", async () => {
   await using p = await tempProject({
     "sql/macros/money.sql":
       "create or replace macro fee_rate() as 0.1;\ncreate or replace macro with_fee(x) as x * (1 + fee_rate());\n",
     "models/marts/charged.sql": "select id, with_fee(amount) as charged from raw.bills\n",
-    "models/marts/m.yml": `unit_tests:
-  - name: fee_as_written
-    model: charged
-    given:
-      - input: raw.bills
-        rows: [{id: 1, amount: 100}]
-    expect:
-      rows: [{id: 1, charged: 110}]
-  - name: no_fee
-    model: charged
-    overrides:
-      macros: { fee_rate: "0" }
-    given:
-      - input: raw.bills
-        rows: [{id: 1, amount: 100}]
-    expect:
-      rows: [{id: 1, charged: 100}]
-  - name: doubled
-    model: charged
-    overrides:
-      macros: { with_fee: "x * 2" }
-    given:
-      - input: raw.bills
-        rows: [{id: 1, amount: 100}]
-    expect:
-      rows: [{id: 1, charged: 200}]
-  - name: typo
-    model: charged
-    overrides:
-      macros: { fee_rat: "0" }
-    given:
-      - input: raw.bills
-        rows: [{id: 1, amount: 100}]
-    expect:
-      rows: [{id: 1, charged: 100}]
-`,
+    "models/marts/m.yml": `unit_tests:\n${
+      [
+        unitTest("fee_as_written", "", 110),
+        unitTest("no_fee", 'fee_rate: "0"', 100),
+        unitTest("doubled", 'with_fee: "x * 2"', 200),
+        unitTest("typo", 'fee_rat: "0"', 100),
+      ].join("")
+    }`,
   });
   await warehouseWith(
     p.db,
