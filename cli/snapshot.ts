@@ -12,9 +12,11 @@ export function snapshotCommand(): Command {
   const cmd = new Command("snapshot").description(
     "Take the snapshots of snapshots/: record each changed row as a new version (dbt_valid_from/dbt_valid_to), each snapshot in one transaction",
   );
-  withSelection(cmd, false).option(
-    "--threads <n>",
-    "snapshots taken at the same time (default: the config's threads, 4)",
-  );
+  withSelection(cmd, false)
+    .option("--threads <n>", "snapshots taken at the same time (default: the config's threads, 4)")
+    .option(
+      "--empty",
+      "check each snapshot's SQL on no row: a new snapshot is created empty, a taken one keeps its history",
+    );
   return cmd.action((opts: RunNodesOptions, self: Command) => runNodes("snapshot", self, opts));
 }

@@ -241,8 +241,9 @@ export interface ModelNode {
   path: string;
   sql: string;
   /**
-   * Its code as written when it has no file of its own: a snapshot defined
-   * in YAML is `select * from` its `relation:` (dbt's `raw_code` for one).
+   * Its code as written when that is not its whole file (dbt's `raw_code`):
+   * a `{% snapshot %}` block's contents (a file may hold several), or for a
+   * snapshot defined in YAML `select * from` its `relation:`.
    */
   rawCode?: string;
   description: string;

@@ -15,6 +15,9 @@ export const UNSUPPORTED_KEYS: Readonly<Record<string, string>> = {
   semantic_models: "semantic models",
   metrics: "metrics",
   saved_queries: "saved queries",
+  // dbt_project.yml's configs of those.
+  "semantic-models": "semantic models",
+  "saved-queries": "saved queries",
   persist_docs: "persist_docs",
   access: "model access",
   group: "model groups",
@@ -37,11 +40,12 @@ export const UNSUPPORTED_KEYS: Readonly<Record<string, string>> = {
  * assert.equal(namedKey("access", "model access"), '"access" (model access)');
  * assert.equal(namedKey("grants", "grants"), '"grants"');
  * assert.equal(namedKey("semantic-models", "semantic models"), '"semantic-models"');
+ * assert.equal(namedKey("persist_docs", "persist_docs"), '"persist_docs"');
  * ```
  */
 export function namedKey(key: string, meaning: string): string {
   const words = key.toLowerCase().replace(/[-_]+/g, " ");
-  const said = meaning.toLowerCase();
+  const said = meaning.toLowerCase().replace(/[-_]+/g, " ");
   return said === words || said === `${words}s` ? `"${key}"` : `"${key}" (${meaning})`;
 }
 

@@ -257,6 +257,29 @@ Deno.test("a seed's hooks run in its load's transaction", async () => {
   const out = await runCli(["--project", p.root, "--db", p.db, "seed"]);
   assert.equal(out.code, 0, out.stdout + out.stderr);
   assert.deepEqual(await query(p.db, "select n::int as n from main.seed_log"), [{ n: 2 }]);
+
+  // A failing hook fails the seed, naming its SQL and position; the load is rolled back with it.
+  await p.write(
+    "models/seeds/states.csv",
+    "code,name\nNY,New York\nDC,District of Columbia\nPR,Puerto Rico\n",
+  );
+  await p.write(
+    "models/seeds/seeds.yml",
+    `seeds:
+  - name: states
+    config:
+      pre_hook: "create or replace table main.seed_log as select 0 as n"
+      post_hook: "select coed from seeds.states"
+`,
+  );
+  const failed = await runCli(["--project", p.root, "--db", p.db, "seed"]);
+  assert.equal(failed.code, 1, failed.stdout + failed.stderr);
+  assert.match(
+    failed.stdout,
+    /post_hook of seeds\.states failed at line 1, column 8: Binder Error: Referenced column "coed" not found(.*\n)+\s+select coed from seeds\.states/,
+  );
+  assert.deepEqual(await query(p.db, "select count(*)::int as n from seeds.states"), [{ n: 2 }]);
+  assert.deepEqual(await query(p.db, "select n::int as n from main.seed_log"), [{ n: 2 }]);
 });
 
 Deno.test("plain SQL: a Python model file, versions, grants and metrics are not supported; --warn-unsupported leaves them out", async () => {
@@ -302,7 +325,7 @@ saved_queries:
   );
 });
 
-Deno.test("plain SQL: exposures name relations or ref(), are listed by ls and selectable; an unknown relation names the closest", async () => {
+Deno.test("plain SQL: exposures name relations or ref(), are listed by ls, selectable and drawn in the docs graph; an unknown relation names the closest", async () => {
   const yml = (deps: string) =>
     `models:
   - name: orders
@@ -327,6 +350,28 @@ exposures:
   await p.write("models/marts/marts.yml", yml("ref('other')"));
   const byRef = await cli("--json", "ls", "-s", "type:exposure");
   assert.equal(JSON.parse(byRef.stdout)[0].depends_on, "marts.other");
+  // The docs graph draws it, in a column of its own, with an edge from what it reads.
+  const site = `${p.root}/site`;
+  const docs = await cli("docs", "build", "--out", site);
+  assert.equal(docs.code, 0, docs.stdout + docs.stderr);
+  const manifest = JSON.parse(await Deno.readTextFile(`${site}/manifest.json`));
+  const node = manifest.nodes.find((n: { id: string }) => n.id === "exposure.finance_board");
+  assert.deepEqual([node.kind, node.upstream, node.exposure.type, node.exposure.owner], [
+    "exposure",
+    ["marts.other"],
+    "dashboard",
+    { email: "finance@example.com" },
+  ]);
+  assert.ok(
+    manifest.edges.some(([a, b]: string[]) =>
+      a === "marts.other" && b === "exposure.finance_board"
+    ),
+  );
+  assert.ok(
+    manifest.layout.columns.some((c: { title: string; nodes: string[] }) =>
+      c.title === "exposures" && c.nodes.includes("exposure.finance_board")
+    ),
+  );
   await p.write("models/marts/marts.yml", yml("marts.order"));
   const bad = await cli("ls");
   assert.equal(bad.code, 2);

@@ -204,7 +204,7 @@ Deno.test("dbt mode: exposures are listed by ls, selectable and drawn in the doc
   );
 });
 
-Deno.test("dbt mode: Python models, versions, grants and metrics are not supported; --warn-unsupported leaves them out with a warning", async () => {
+Deno.test("dbt mode: Python models, versions, grants, metrics, semantic models and saved queries are not supported; --warn-unsupported leaves them out with a warning", async () => {
   await using p = await shop();
   await p.write("models/forecast.py", "def model(dbt, session):\n    return None\n");
   await p.write(
@@ -213,7 +213,7 @@ Deno.test("dbt mode: Python models, versions, grants and metrics are not support
       "      pre-hook:",
       "      grants: { select: [reporter] }\n      pre-hook:",
     ).replace("  - name: customers\n", "  - name: customers\n    versions: [{ v: 1 }]\n") +
-      "metrics:\n  - name: revenue\n",
+      "metrics:\n  - name: revenue\nsemantic_models:\n  - name: orders\nsaved_queries:\n  - name: weekly\n",
   );
   const cli = (...args: string[]) => runCli(["--project", p.root, ...args]);
   const refused = await cli("run");
@@ -224,13 +224,104 @@ Deno.test("dbt mode: Python models, versions, grants and metrics are not support
       /models\/schema\.yml:\d+:\d+: models\[0\]\.config\.grants: "grants" in a model's config is not supported by wharf/,
       /models\/schema\.yml:\d+:\d+: models\[1\]\.versions: "versions" \(model versions\) in model "customers" is not supported by wharf/,
       /models\/schema\.yml:\d+:\d+: metrics: "metrics" in a properties file is not supported by wharf/,
+      /models\/schema\.yml:\d+:\d+: semantic_models: "semantic_models" in a properties file is not supported by wharf/,
+      /models\/schema\.yml:\d+:\d+: saved_queries: "saved_queries" in a properties file is not supported by wharf/,
       /--warn-unsupported leaves out what wharf does not support/,
     ]
   ) assert.match(refused.stderr, line);
+  // dbt_project.yml is read first: its problems are reported before the project's files are read.
+  await p.write("dbt_project.yml", `${PROJECT}semantic-models:\n  shop:\n    +enabled: true\n`);
+  const project = await cli("run");
+  assert.equal(project.code, 2);
+  assert.match(
+    project.stderr,
+    /dbt_project\.yml:\d+:\d+: semantic-models: "semantic-models" in dbt_project\.yml is not supported by wharf: remove it/,
+  );
   const warned = await cli("--warn-unsupported", "run");
   assert.equal(warned.code, 0, warned.stdout + warned.stderr);
   assert.match(warned.stderr, /warning: models\/forecast\.py: Python models are not supported/);
   assert.match(warned.stderr, /warning: .*"grants" in a model's config/);
+  assert.match(
+    warned.stderr,
+    /warning: dbt_project\.yml:\d+:\d+: semantic-models: "semantic-models" in dbt_project\.yml is not supported by wharf: remove it/,
+  );
   assert.doesNotMatch(warned.stdout, /forecast/);
   assert.match(warned.stdout, /OK\s+model main\.orders/);
+});
+
+Deno.test("dbt mode: a failing on-run-start stops the run before any node; a failing on-run-end fails it, naming which hook, its SQL and position", async () => {
+  await using p = await shop();
+  const db = join(p.root, "shop.duckdb");
+  const cli = (...args: string[]) => runCli(["--project", p.root, ...args]);
+  await p.write(
+    "dbt_project.yml",
+    PROJECT.replace(
+      `on-run-start: "create table if not exists {{ target.schema }}.audit (event varchar)"`,
+      `on-run-start: "create table if not exists {{ target.schema }}.audit (event varchar)\\nselect 1"`,
+    ),
+  );
+  const start = await cli("run", "-s", "orders");
+  assert.equal(start.code, 1, start.stdout + start.stderr);
+  assert.match(
+    start.stderr,
+    /error: on-run-start failed at line 2, column 1: Parser Error: syntax error at or near "select"\n {2}create table if not exists main\.audit \(event varchar\)\n {2}select 1/,
+  );
+  assert.doesNotMatch(start.stdout, /model main\.orders/);
+
+  await p.write(
+    "dbt_project.yml",
+    PROJECT.replace(
+      `  - "insert into {{ target.schema }}.audit values ('run end')"`,
+      `  - "insert into {{ target.schema }}.audit values ('run end')"\n  - "insert into {{ target.schema }}.audit select evnt from {{ target.schema }}.audit"`,
+    ),
+  );
+  const end = await cli("run", "-s", "orders");
+  assert.equal(end.code, 1, end.stdout + end.stderr);
+  assert.match(end.stdout, /OK\s+model main\.orders/);
+  assert.match(
+    end.stderr,
+    /error: on-run-end 2 of 2 failed at line 1, column 31: Binder Error: Referenced column "evnt" not found in FROM clause!(.*\n)+ {2}insert into main\.audit select evnt from main\.audit/,
+  );
+  // The first on-run-end ran, and the run is recorded as failed.
+  assert.deepEqual(await query(db, "select event from main.audit"), [
+    { event: "built 2" },
+    { event: "run end" },
+  ]);
+  assert.deepEqual(
+    await query(db, "select status from wharf.runs order by started_at desc limit 1"),
+    [{ status: "error" }],
+  );
+});
+
+Deno.test("dbt mode: a seed's hooks from the seeds: tree run in its load's transaction; a failing one rolls the load back", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml": `name: shop
+config-version: 2
+seeds:
+  shop:
+    +post-hook: "create or replace table main.seed_log as select count(*) as n from {{ this }}"
+`,
+    "seeds/states.csv": "code,name\nNY,New York\nDC,District of Columbia\n",
+  });
+  const db = join(p.root, "shop.duckdb");
+  const cli = (...args: string[]) => runCli(["--project", p.root, ...args]);
+  const ok = await cli("seed");
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  assert.deepEqual(await query(db, "select n::int as n from main.seed_log"), [{ n: 2 }]);
+  await p.write(
+    "seeds/states.csv",
+    "code,name\nNY,New York\nDC,District of Columbia\nPR,Puerto Rico\n",
+  );
+  await p.write(
+    "seeds/states.yml",
+    `seeds:\n  - name: states\n    config:\n      post_hook: "select coed from {{ this }}"\n`,
+  );
+  const failed = await cli("seed");
+  assert.equal(failed.code, 1, failed.stdout + failed.stderr);
+  assert.match(
+    failed.stdout,
+    /post_hook of main\.states 2 of 2 failed at line 1, column 8: Binder Error: Referenced column "coed" not found(.*\n)+\s+select coed from "main"\."states"/,
+  );
+  assert.deepEqual(await query(db, "select count(*)::int as n from main.states"), [{ n: 2 }]);
+  assert.deepEqual(await query(db, "select n::int as n from main.seed_log"), [{ n: 2 }]);
 });

@@ -70,7 +70,7 @@ Deno.test("dbt_project.yml: keys wharf does not run yet, unknown keys and bad va
       'dbt_project.yml:5:15: source-paths: "source-paths" was renamed by dbt 1.0: use "model-paths"',
       "dbt_project.yml:6:17: config-version: expected 2 (the only version dbt reads today)",
       // A key is named once: "semantic-models", not "semantic-models" (semantic models).
-      'dbt_project.yml:7:18: semantic-models: "semantic-models" is not run by wharf yet: remove it, or run this project with dbt',
+      'dbt_project.yml:7:18: semantic-models: "semantic-models" in dbt_project.yml is not supported by wharf: remove it',
     ]);
     return true;
   });
@@ -205,7 +205,7 @@ Deno.test("constructs wharf cannot render are errors naming the file, the line a
     "analyses/bad.sql": "select *\nfrom {{ ref('nope2') }}",
   });
   assert.deepEqual(await problems(p.root), [
-    "snapshots/snap.sql:: no {% snapshot <name> %} … {% endsnapshot %} block: a file of snapshot-paths holds one snapshot",
+    "snapshots/snap.sql:: no {% snapshot <name> %} … {% endsnapshot %} block: a file of snapshot-paths holds its snapshots in such blocks",
     'models/a.sql:2: Cannot render the SQL: "run_query()" reads the warehouse while the project compiles, which wharf does not do: "from {{ run_query(\'select 1\') }}"',
     'models/b.sql:2: Cannot render the SQL: unknown macro or function "helpr()" (did you mean "helper"?): "{{ helpr() }} as y"',
     'models/c.sql:2: Cannot render the SQL: ref("nope"): no model or seed named "nope"',

@@ -3,7 +3,8 @@
  * once, then its source changed (a third of the rows updated, a seventh
  * deleted, 20,000 new), then the snapshot killed at random moments and run
  * again. Each run is one transaction, so the rerun's table must equal a
- * clean run's, with exactly one current row per key.
+ * clean run's, with exactly one current row per key. The snapshot is a
+ * plain-SQL project's file, or a dbt project's `{% snapshot %}` block.
  *
  * @module
  */
@@ -17,12 +18,25 @@ import { sql } from "../snapshots/helpers.ts";
 import { defineCase } from "./registry.ts";
 import { killTrialCount } from "./seed.ts";
 
+/** The same snapshot, `snapshots.accounts`, in each layout. */
 const FILES = {
-  "snapshots/accounts.sql": "select id, balance, updated_at from raw.accounts\n",
-  "snapshots/snapshots.yml": `snapshots:
+  plain: {
+    "snapshots/accounts.sql": "select id, balance, updated_at from raw.accounts\n",
+    "snapshots/snapshots.yml": `snapshots:
   - name: accounts
     config: { unique_key: id, strategy: timestamp, updated_at: updated_at, hard_deletes: new_record }
 `,
+  },
+  dbt: {
+    "dbt_project.yml": "name: bank\nconfig-version: 2\n",
+    "models/sources.yml":
+      "sources:\n  - name: app\n    schema: raw\n    tables:\n      - name: accounts\n",
+    "snapshots/accounts.sql": `{% snapshot accounts %}
+{{ config(target_schema='snapshots', unique_key='id', strategy='timestamp', updated_at='updated_at', hard_deletes='new_record') }}
+select id, balance, updated_at from {{ source('app', 'accounts') }}
+{% endsnapshot %}
+`,
+  },
 };
 
 /**
@@ -48,14 +62,17 @@ async function snapshotDigest(db: string) {
   };
 }
 
-function snapshotKillCase(name: string, o: { slow: boolean; trials: number; kills: number }) {
+function snapshotKillCase(
+  name: string,
+  o: { slow: boolean; trials: number; kills: number; layout: keyof typeof FILES },
+) {
   defineCase({
     area: "build",
     name,
     slow: o.slow,
     seeded: true,
     async run({ seed }) {
-      await using p = await tempProject(FILES);
+      await using p = await tempProject(FILES[o.layout]);
       const base = join(p.root, "base.duckdb");
       const cli = (db: string) => cliCommand(["--project", p.root, "--db", db, "snapshot"]);
       await sql(
@@ -103,10 +120,15 @@ function snapshotKillCase(name: string, o: { slow: boolean; trials: number; kill
 
 snapshotKillCase(
   "kill -9 of wharf snapshot twice at random moments, then snapshot again: the table equals a clean run's, one current row per key",
-  { slow: false, trials: 2, kills: 2 },
+  { slow: false, trials: 2, kills: 2, layout: "plain" },
+);
+
+snapshotKillCase(
+  "dbt project: kill -9 of wharf snapshot at random moments, then snapshot again: the table equals a clean run's, one current row per key",
+  { slow: false, trials: 1, kills: 2, layout: "dbt" },
 );
 
 snapshotKillCase(
   "kill -9 of wharf snapshot at random moments, then snapshot again: the table equals a clean run's, one current row per key",
-  { slow: true, trials: killTrialCount(10), kills: 1 },
+  { slow: true, trials: killTrialCount(10), kills: 1, layout: "plain" },
 );

@@ -18,6 +18,14 @@ async function sql(db: string, text: string) {
   }
 }
 
+/** The columns of `marts.<name>` in `db`, as `name TYPE`, in order. */
+async function columnsOf(db: string, name: string): Promise<unknown[]> {
+  return (await sql(
+    db,
+    `select column_name || ' ' || data_type as c from information_schema.columns where table_schema = 'marts' and table_name = '${name}' order by ordinal_position`,
+  )).map((r) => r.c);
+}
+
 /** Runs the models and returns each one's status and message, by id. */
 async function run(p: TempProject, options: RunProjectOptions = {}) {
   const summary = await runProject("run", p.config, { db: p.db, ...options });
@@ -360,11 +368,7 @@ Deno.test("on_schema_change: ignore, fail, append_new_columns and sync_all_colum
   }
   await sql(p.db, "insert into raw.t values (2, 20)");
   const later = await run(p);
-  const columns = async (m: string) =>
-    (await sql(
-      p.db,
-      `select column_name || ' ' || data_type as c from information_schema.columns where table_schema = 'marts' and table_name = '${m}' order by ordinal_position`,
-    )).map((r) => r.c);
+  const columns = (m: string) => columnsOf(p.db, m);
 
   assert.deepEqual(later["marts.ignore"], [
     "success",
@@ -405,6 +409,37 @@ Deno.test("on_schema_change: ignore, fail, append_new_columns and sync_all_colum
     "amount BIGINT",
     "extra VARCHAR",
   ]);
+});
+
+Deno.test("on_schema_change: a later run that fails after its columns changed rolls the change back with it", async () => {
+  const files: Record<string, string> = { "models/marts/marts.yml": "models:\n" };
+  for (const policy of ["append_new_columns", "sync_all_columns"]) {
+    files["models/marts/marts.yml"] +=
+      `  - name: ${policy}\n    config: { materialized: incremental, incremental_strategy: delete+insert, unique_key: id, on_schema_change: ${policy} }\n`;
+    files[`models/marts/${policy}.sql`] = "select id, amount, 'x' as old from raw.t\n";
+  }
+  await using p = await tempProject(files);
+  await sql(
+    p.db,
+    "create schema raw; create table raw.t (id integer, amount integer); insert into raw.t values (1, 10)",
+  );
+  await run(p);
+  for (const policy of ["append_new_columns", "sync_all_columns"]) {
+    await p.write(
+      `models/marts/${policy}.sql`,
+      "select id, amount::bigint as amount, 'e' as extra from raw.t\n",
+    );
+  }
+  // The new columns are settled, then the repeated key stops the run.
+  await sql(p.db, "insert into raw.t values (2, 20), (2, 21)");
+  const later = await run(p);
+  const columns = (m: string) => columnsOf(p.db, m);
+  for (const policy of ["append_new_columns", "sync_all_columns"]) {
+    assert.equal(later[`marts.${policy}`]![0], "error");
+    assert.match(later[`marts.${policy}`]![1]!, /its unique_key \(id\) is not unique/);
+    assert.deepEqual(await columns(policy), ["id INTEGER", "amount INTEGER", "old VARCHAR"]);
+    assert.deepEqual(await sql(p.db, `select id, old from marts.${policy}`), [{ id: 1, old: "x" }]);
+  }
 });
 
 /** A microbatch model of day batches from three days ago, over events of each of those days. */

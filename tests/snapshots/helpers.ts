@@ -18,6 +18,16 @@ export async function sql(db: string, text: string): Promise<Row[]> {
   }
 }
 
+/** Creates `raw.customers` in `db`: Ann (gold) and Bob (silver), updated 2024-01-01. */
+export async function customersSource(db: string): Promise<void> {
+  await sql(
+    db,
+    `create schema raw;
+     create table raw.customers (id integer, name varchar, tier varchar, updated_at timestamp);
+     insert into raw.customers values (1, 'Ann', 'gold', '2024-01-01'), (2, 'Bob', 'silver', '2024-01-01')`,
+  );
+}
+
 /** Runs the CLI in `root` with `args` and asserts it exited `code` (0 by default). */
 export async function cli(root: string, args: readonly string[], code = 0): Promise<CliResult> {
   const out = await runCli(["--project", root, ...args], root);

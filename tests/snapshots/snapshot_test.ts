@@ -329,3 +329,88 @@ Deno.test("a column the SELECT gains joins the table; build --full-refresh keeps
     [{ n: 4 }],
   );
 });
+
+Deno.test("wharf snapshot --empty creates a new snapshot with no row and leaves a taken one's history as it was", async () => {
+  await using p = await peopleProject();
+  const count = async (relation: string) =>
+    (await sql(p.db, `select count(*)::INTEGER as n from ${relation}`))[0]!.n;
+  // Not taken yet: created with its columns and no row.
+  const created = await cli(p.root, ["snapshot", "--empty", "-s", "people_invalidate"]);
+  assert.match(lineOf(created.stdout, "snapshots.people_invalidate"), /OK .*\[0 rows/);
+  assert.equal(await count("snapshots.people_invalidate"), 0);
+  assert.deepEqual(
+    (await sql(
+      p.db,
+      "select column_name from information_schema.columns where table_schema = 'snapshots' and table_name = 'people_invalidate' order by ordinal_position",
+    )).map((r) => r.column_name),
+    [
+      "id",
+      "name",
+      "city",
+      "updated_at",
+      "dbt_scd_id",
+      "dbt_updated_at",
+      "dbt_valid_from",
+      "dbt_valid_to",
+    ],
+  );
+  await cli(p.root, ["snapshot"]);
+  assert.equal(await count("snapshots.people_invalidate"), 3);
+
+  // Taken: a run with no row would close every current version (hard_deletes: invalidate);
+  // --empty checks it and rolls it back.
+  await sql(
+    p.db,
+    "update raw.people set city = 'Denver', updated_at = '2024-02-01' where id = 1; delete from raw.people where id = 2",
+  );
+  const before = await versions(p.db, "snapshots.people_invalidate");
+  const empty = await cli(p.root, ["snapshot", "--empty"]);
+  assert.match(
+    lineOf(empty.stdout, "snapshots.people_invalidate"),
+    /\[3 rows, --empty: history left as it was \(a run checked on no row, then rolled back\)/,
+  );
+  assert.deepEqual(await versions(p.db, "snapshots.people_invalidate"), before);
+  assert.deepEqual(await keysWithoutOneCurrent(p.db, "snapshots.people_new_record", "id"), []);
+  assert.equal(await count("snapshots.people_new_record"), 3);
+
+  // The next run takes the changes as if --empty had not run.
+  const next = await cli(p.root, ["snapshot", "-s", "people_invalidate"]);
+  assert.match(
+    lineOf(next.stdout, "snapshots.people_invalidate"),
+    /\[4 rows, snapshot: 0 new, 1 changed, 1 deleted, 1 unchanged/,
+  );
+
+  // A snapshot whose SQL does not bind fails with --empty, naming it.
+  await p.write("snapshots/people_all.sql", "select id, name, town from raw.people\n");
+  const bad = await cli(p.root, ["snapshot", "--empty", "-s", "people_all"], 1);
+  assert.match(bad.stdout, /ERROR +snapshot history\.people_all .*town/s);
+});
+
+Deno.test("wharf retry after wharf snapshot takes only the snapshots that failed, with --empty kept", async () => {
+  await using p = await peopleProject();
+  await sql(p.db, "insert into raw.people values (1, 'Ann', 'Denver', '2024-02-01')");
+  await p.write("snapshots/people_all.sql", "select id, name, town from raw.people\n");
+  const failed = await cli(p.root, ["snapshot", "--empty"], 1);
+  assert.match(lineOf(failed.stdout, "history.people_all"), /ERROR/);
+  await p.write("snapshots/people_all.sql", FILES["snapshots/people_all.sql"]);
+  const retried = await cli(p.root, ["retry"]);
+  assert.match(retried.stdout, /^Running 1 snapshot with /m);
+  assert.match(lineOf(retried.stdout, "history.people_all"), /OK .*\[0 rows/);
+  assert.deepEqual(await sql(p.db, "select count(*)::INTEGER as n from history.people_all"), [{
+    n: 0,
+  }]);
+  // Without --empty, the key shared by two rows fails every snapshot but the one selected;
+  // retry takes those again, on their rows.
+  const dup = await cli(p.root, ["snapshot", "--exclude", "people_city"], 1);
+  assert.match(dup.stdout, /4 errored/);
+  await sql(p.db, "delete from raw.people where city = 'Denver'");
+  const again = await cli(p.root, ["retry"]);
+  assert.match(again.stdout, /^Running 4 snapshots with /m);
+  assert.match(again.stdout, /4 ok/);
+  assert.deepEqual(await sql(p.db, "select count(*)::INTEGER as n from history.people_all"), [{
+    n: 3,
+  }]);
+  assert.deepEqual(await sql(p.db, "select count(*)::INTEGER as n from history.people_city"), [{
+    n: 0,
+  }]);
+});

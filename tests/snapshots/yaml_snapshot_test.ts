@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { tempProject } from "../helpers.ts";
-import { cli, keysWithoutOneCurrent, lineOf, sql } from "./helpers.ts";
+import { cli, customersSource, keysWithoutOneCurrent, lineOf, sql } from "./helpers.ts";
 
 type Manifest = {
   nodes: Record<string, Record<string, unknown>>;
@@ -308,12 +308,7 @@ select id, name from {{ ref('stg_customers') }}
 Deno.test("dbt project: YAML snapshots and the snapshots: tree of dbt_project.yml, recorded in the manifest as snapshots", async () => {
   await using p = await tempProject(DBT);
   const db = `${p.root}/shop.duckdb`;
-  await sql(
-    db,
-    `create schema raw;
-     create table raw.customers (id integer, name varchar, tier varchar, updated_at timestamp);
-     insert into raw.customers values (1, 'Ann', 'gold', '2024-01-01'), (2, 'Bob', 'silver', '2024-01-01')`,
-  );
+  await customersSource(db);
   const ls = await cli(p.root, ["--json", "ls", "-s", "resource_type:snapshot"]);
   assert.deepEqual(
     JSON.parse(ls.stdout).filter((n: Record<string, unknown>) => n.type === "snapshot").map((
@@ -379,7 +374,8 @@ Deno.test("dbt project: YAML snapshots and the snapshots: tree of dbt_project.ym
       "scd/names.sql",
       "snapshots/scd/names.sql",
       ["shop", "scd", "names", "name_history"],
-      DBT["snapshots/scd/names.sql"],
+      // The block's contents, as dbt's raw_code.
+      "\n{{ config(check_cols=['name']) }}\nselect id, name from {{ ref('stg_customers') }}\n",
     ],
     "snapshot.shop.tier_history": [
       "scd/tiers.yml/tier_history.sql",

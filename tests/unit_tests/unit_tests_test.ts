@@ -352,6 +352,67 @@ unit_tests:
   );
 });
 
+/** A unit test of marts.charged on a bill of 100, with `macros` overridden, expecting `charged`. */
+function unitTest(name: string, macros: string, charged: number): string {
+  return `  - name: ${name}
+    model: charged
+${macros ? `    overrides:\n      macros: { ${macros} }\n` : ""}    given:
+      - input: raw.bills
+        rows: [{id: 1, amount: 100}]
+    expect:
+      rows: [{id: 1, charged: ${charged}}]
+`;
+}
+
+Deno.test("plain SQL: overrides.macros replaces a macro of sql/macros for the test only; an unknown one names the closest", async () => {
+  await using p = await tempProject({
+    "sql/macros/money.sql":
+      "create or replace macro fee_rate() as 0.1;\ncreate or replace macro with_fee(x) as x * (1 + fee_rate());\n",
+    "models/marts/charged.sql": "select id, with_fee(amount) as charged from raw.bills\n",
+    "models/marts/m.yml": `unit_tests:\n${
+      [
+        unitTest("fee_as_written", "", 110),
+        unitTest("no_fee", 'fee_rate: "0"', 100),
+        unitTest("doubled", 'with_fee: "x * 2"', 200),
+        unitTest("typo", 'fee_rat: "0"', 100),
+      ].join("")
+    }`,
+  });
+  await warehouseWith(
+    p.db,
+    "create schema raw; create table raw.bills (id integer, amount decimal(10, 2)); insert into raw.bills values (7, 50)",
+  );
+  const r = await runCli(["--project", p.root, "--db", p.db, "build"]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  for (const name of ["fee_as_written", "no_fee", "doubled"]) {
+    assert.match(r.stdout, new RegExp(`PASS +test unit_test\\.charged\\.${name} `));
+  }
+  assert.match(
+    r.stdout,
+    /overrides\.macros: no macro "fee_rat" \(did you mean "fee_rate"\?\): a plain-SQL model's macros are those of sql\/macros and is_incremental/,
+  );
+  // The model itself skipped (its test failed); rebuilt without it, its macros are the project's.
+  assert.match(r.stdout, /SKIP +model marts\.charged /);
+  const ok = await runCli([
+    "--project",
+    p.root,
+    "--db",
+    p.db,
+    "build",
+    "--exclude",
+    "unit_test.charged.typo",
+  ]);
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  const wh = await openWarehouse(p.db);
+  try {
+    assert.deepEqual(await wh.query("select id, charged::double as charged from marts.charged"), [
+      { id: 7, charged: 55 },
+    ]);
+  } finally {
+    wh.close();
+  }
+});
+
 /** The dbt-layout twin: a declared source, a seed, ref(), var(), env_var(), is_incremental(). */
 const DBT: Record<string, string> = {
   "dbt_project.yml": "name: shop\nconfig-version: 2\nvars:\n  min_amount: 0\n",

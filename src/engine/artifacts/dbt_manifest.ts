@@ -451,14 +451,15 @@ export async function dbtManifest(
   });
   /**
    * A snapshot as dbt records one: its fqn has its file's name (a `{% snapshot %}`
-   * file) or its YAML file's folders; one defined in YAML has `select * from`
-   * its relation as its code, and a path named after it beside its YAML file.
+   * file) or its YAML file's folders; its code is its block's (a file may hold
+   * several), or for one defined in YAML `select * from` its relation, with a
+   * path named after it beside its YAML file.
    */
   const snapshotEntry = async (n: ModelNode): Promise<ManifestEntry> => {
     const raw = n.rawCode ?? await readText(config.root, n.path);
     const [rel, fileFqn] = place(n.path, "snapshot");
     const name = dbtName(n);
-    const inYaml = n.rawCode !== undefined;
+    const inYaml = /\.ya?ml$/i.test(n.path);
     const fqn = n.fqn ?? (inYaml ? [...fileFqn.slice(0, -1), name] : [...fileFqn, name]);
     const compiled = cp.compiled.get(n.id);
     return {

@@ -198,7 +198,7 @@ export async function selectionState(
   }
 
   let results: SelectionState["results"] =
-    `run_results.json in "${state.dir}", which is not there: pass the target/ folder of a build, run, test or seed`;
+    `run_results.json in "${state.dir}", which is not there: pass the target/ folder of a build, run, test, seed or snapshot`;
   if (state.runResults) {
     const statuses = new Map<string, string>();
     for (const r of state.runResults.results) {

@@ -69,7 +69,7 @@ const BLOCKS: Record<string, string> = {
   test:
     "{% test %} blocks (custom generic tests) belong in the macro paths or tests/generic/, not in a model",
   snapshot:
-    "{% snapshot %} blocks belong in the files of snapshot-paths (snapshots/), one per file",
+    "{% snapshot %} blocks belong in the files of snapshot-paths (snapshots/), not in a model",
   materialization: "custom materializations are not run by wharf",
   docs:
     "{% docs %} blocks belong in .md files of the project's folders (or docs-paths), not in SQL",

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { DbtConfig } from "../config.ts";
 import { ConfigError, formatLocation } from "../errors.ts";
 import { closest } from "../suggest.ts";
-import { namedKey } from "../unsupported.ts";
+import { namedKey, unsupportedKey } from "../unsupported.ts";
 import { YamlFile } from "../yaml/yaml_file.ts";
 import { isRecord } from "../yaml/yaml_schema.ts";
 
@@ -63,9 +63,6 @@ const NOT_YET: Record<string, string> = {
   quoting: "quoting configs",
   "query-comment": "query comments",
   flags: "project flags",
-  metrics: "metrics",
-  "semantic-models": "semantic models",
-  "saved-queries": "saved queries",
   exposures: "exposures",
   analyses: "analysis configs",
   "asset-paths": "docs assets",
@@ -264,6 +261,12 @@ function readKeys(file: YamlFile, data: Record<string, unknown>, out: DbtProject
           !(Array.isArray(value) && value.every((v) => typeof v === "string"))
         ) file.report([key], "expected a version range or a list of them");
         continue;
+    }
+    // metrics:, semantic-models:, saved-queries: (see unsupported.ts).
+    const unsupported = unsupportedKey(key, DBT_PROJECT_FILE);
+    if (unsupported) {
+      file.report([key], unsupported, { unsupported: true });
+      continue;
     }
     if (key in NOT_YET) {
       file.report(

@@ -103,6 +103,8 @@ interface NodeFile {
    * (`ref('x')`, `source('a', 'b')`) and the line of its YAML file.
    */
   yaml?: { relation: string; line: number };
+  /** A snapshot of a `{% snapshot %}` block: the text it renders, and its code as written. */
+  block?: { body: string; contents: string };
 }
 
 /** The SQL a snapshot defined in YAML renders: `select *` from its relation, as dbt writes it. */
@@ -297,24 +299,25 @@ async function discover(root: string, unit: Unit, issues: ProjectIssue[]) {
   });
   await walk(dbt.paths.snapshots, async (file, parts) => {
     if (extname(file).toLowerCase() !== ".sql") return;
-    const blocks = snapshotBlocks(await Deno.readTextFile(file));
-    if (blocks.length !== 1) {
+    const { blocks, problems } = snapshotBlocks(await Deno.readTextFile(file));
+    for (const p of problems) {
+      issues.push({ message: p.message, location: { file: rel(file), line: p.line } });
+    }
+    if (blocks.length === 0 && problems.length === 0) {
       issue(
         rel(file),
-        blocks.length === 0
-          ? "no {% snapshot <name> %} … {% endsnapshot %} block: a file of snapshot-paths holds one snapshot"
-          : `${blocks.length} {% snapshot %} blocks (${
-            blocks.join(", ")
-          }): wharf reads one snapshot per file; move each into a file of its own`,
+        "no {% snapshot <name> %} … {% endsnapshot %} block: a file of snapshot-paths holds its snapshots in such blocks",
       );
-      return;
     }
-    out.snapshots.push({
-      ...nodeFile("model", file, parts),
-      kind: "snapshot",
-      name: blocks[0]!.toLowerCase(),
-      fqn: [unit.name, ...parts.slice(0, -1), basename(file, extname(file)), blocks[0]!],
-    });
+    for (const block of blocks) {
+      out.snapshots.push({
+        ...nodeFile("model", file, parts),
+        kind: "snapshot",
+        name: block.name.toLowerCase(),
+        fqn: [unit.name, ...parts.slice(0, -1), basename(file, extname(file)), block.name],
+        block: { body: block.body, contents: block.contents },
+      });
+    }
   });
   await walk(unit.package === undefined ? dbt.paths.analyses : [], (file) => {
     if (extname(file).toLowerCase() === ".sql") out.analyses.push(rel(file));
@@ -327,21 +330,75 @@ async function discover(root: string, unit: Unit, issues: ProjectIssue[]) {
   return out;
 }
 
-/** The names of the `{% snapshot <name> %}` blocks of a file, in order. */
-function snapshotBlocks(text: string): string[] {
-  return [...text.matchAll(/\{%-?\s*snapshot\s+([A-Za-z_]\w*)\s*-?%\}/g)].map((m) => m[1]!);
+/** A `{% snapshot <name> %}` … `{% endsnapshot %}` block of a snapshot file. */
+interface SnapshotBlock {
+  /** The name as written. */
+  name: string;
+  /**
+   * The file's text with all but the block's contents blanked (line breaks
+   * kept, so lines stay the file's): the SELECT and its `{{ config(...) }}`,
+   * rendered as a model's SQL is.
+   */
+  body: string;
+  /** The text between the two tags: dbt's `raw_code` for the snapshot. */
+  contents: string;
 }
 
 /**
- * A snapshot file's text with its `{% snapshot %}`/`{% endsnapshot %}` tags
- * blanked (their line breaks kept, so lines stay the file's): the SELECT
- * and its `{{ config(...) }}`, rendered as a model's SQL is.
+ * The `{% snapshot <name> %}` blocks of a snapshot file, in order, as dbt
+ * reads them (text outside them is not part of any), and the problems of
+ * its tags: a block not closed, one opened inside another, a name given
+ * twice, an `{% endsnapshot %}` closing nothing.
  */
-function snapshotBody(text: string): string {
-  return text.replace(
-    /\{%-?\s*(?:snapshot\s+[A-Za-z_]\w*|endsnapshot)\s*-?%\}/g,
-    (tag) => tag.replace(/[^\n]/g, ""),
-  );
+function snapshotBlocks(
+  text: string,
+): { blocks: SnapshotBlock[]; problems: { message: string; line: number }[] } {
+  const blocks: SnapshotBlock[] = [];
+  const problems: { message: string; line: number }[] = [];
+  const blank = (s: string) => s.replace(/[^\n]/g, "");
+  const lineAt = (at: number) => text.slice(0, at).split("\n").length;
+  const first = new Map<string, number>();
+  let open: { name: string; end: number; line: number } | undefined;
+  for (const tag of text.matchAll(/\{%-?\s*(?:snapshot\s+([A-Za-z_]\w*)|endsnapshot)\s*-?%\}/g)) {
+    const line = lineAt(tag.index);
+    const name = tag[1];
+    if (name === undefined) {
+      if (!open) {
+        problems.push({ message: "{% endsnapshot %} closes no {% snapshot %} block", line });
+        continue;
+      }
+      const seen = first.get(open.name.toLowerCase());
+      if (seen !== undefined) {
+        problems.push({
+          message:
+            `a second {% snapshot ${open.name} %} block (the first is at line ${seen}): give each snapshot its own name`,
+          line: open.line,
+        });
+      } else {
+        first.set(open.name.toLowerCase(), open.line);
+        blocks.push({
+          name: open.name,
+          body: blank(text.slice(0, open.end)) + text.slice(open.end, tag.index) +
+            blank(text.slice(tag.index)),
+          contents: text.slice(open.end, tag.index),
+        });
+      }
+      open = undefined;
+    } else if (open) {
+      problems.push({
+        message:
+          `{% snapshot ${name} %} opens inside {% snapshot ${open.name} %} (line ${open.line}): close it with {% endsnapshot %} first`,
+        line,
+      });
+    } else open = { name, end: tag.index + tag[0].length, line };
+  }
+  if (open) {
+    problems.push({
+      message: `{% snapshot ${open.name} %} has no {% endsnapshot %}`,
+      line: open.line,
+    });
+  }
+  return { blocks, problems };
 }
 
 /**
@@ -872,16 +929,13 @@ export async function loadDbtProject(
   await Promise.all(
     [
       ...files.models,
-      ...files.snapshots.filter((n) => !n.yaml),
       ...files.tests.map((path) => ({ path })),
       ...files.analyses.map((path) => ({ path })),
-    ].map(async (n) => {
-      const text = await Deno.readTextFile(join(root, n.path));
-      texts.set(n.path, "kind" in n && n.kind === "snapshot" ? snapshotBody(text) : text);
-    }),
+    ].map(async (n) => texts.set(n.path, await Deno.readTextFile(join(root, n.path)))),
   );
-  /** The SQL (Jinja) a node renders: its file's, or a YAML snapshot's `select *`. */
-  const textOf = (n: NodeFile) => n.yaml ? yamlSnapshotSql(n.yaml.relation) : texts.get(n.path)!;
+  /** The SQL (Jinja) a node renders: its file's, its snapshot block's, or a YAML snapshot's `select *`. */
+  const textOf = (n: NodeFile) =>
+    n.yaml ? yamlSnapshotSql(n.yaml.relation) : n.block?.body ?? texts.get(n.path)!;
   for (const m of [...files.models, ...files.snapshots]) {
     if (!m.ok) continue;
     m.config = mergeNodeConfigs([
@@ -1009,7 +1063,7 @@ export async function loadDbtProject(
     const name = file?.name ?? basename(path, extname(path)).toLowerCase();
     const node = { kind: context.kind, name, path, file, fqn: file?.fqn };
     const pkg = file?.package ?? testPackage.get(path);
-    const body = file?.kind === "snapshot" && !file.yaml ? snapshotBody(text) : text;
+    const body = file?.block?.body ?? text;
     const as = file ? renderName(file) : path;
     const full = jinja.render(as, body, nodeContext({ ...node, package: pkg }, 2, recorded), pkg);
     if (file?.config.materialized !== "incremental") return full;
@@ -1140,7 +1194,11 @@ export async function loadDbtProject(
       path: m.path,
       description: m.props?.description ?? "",
       columns: m.props?.columns ?? [],
-      ...(m.yaml ? { rawCode: yamlSnapshotSql(m.yaml.relation) } : {}),
+      ...(m.yaml
+        ? { rawCode: yamlSnapshotSql(m.yaml.relation) }
+        : m.block
+        ? { rawCode: m.block.contents }
+        : {}),
       config: m.kind === "snapshot" ? snapshotConfig(m, issues) : {
         materialized: m.config.materialized ?? "view",
         uniqueKey: m.config.unique_key ?? [],
@@ -1266,7 +1324,7 @@ export async function loadDbtProject(
       const file = relations.get(model.id)!;
       const context = nodeContext({ ...file, file }, 2, { configs: [], relations: [] });
       const how = overridden(context, test, jinja);
-      return how.jinja.render(file.path, texts.get(file.path)!, how.context, file.package);
+      return how.jinja.render(file.path, textOf(file), how.context, file.package);
     },
     parse: options.parse ?? parseSql,
   });

@@ -53,17 +53,12 @@ export interface Hook {
   transaction: boolean;
 }
 
-/** The config keys of an incremental model besides `unique_key`, as wharf's incremental materialization reads them. */
-export const INCREMENTAL_KEYS: readonly string[] = [
-  "incremental_strategy",
-  "on_schema_change",
-  "event_time",
-  "batch_size",
-  "lookback",
-  "begin",
-  "merge_update_columns",
-  "merge_exclude_columns",
-];
+/**
+ * The config keys of an incremental model besides `unique_key`, as wharf's
+ * incremental materialization reads them (its strategies' keys among them):
+ * the same keys as in a plain-SQL project.
+ */
+export const INCREMENTAL_KEYS: readonly string[] = materialization("incremental").configKeys;
 
 /**
  * A snapshot's own config keys besides `unique_key` (`strategy`,
@@ -370,14 +365,28 @@ export function readNodeConfig(
         } else report(key, `expected a column name or a list of them, got ${describeValue(value)}`);
         break;
       default: {
-        if (INCREMENTAL_KEYS.includes(key)) {
-          if (resource !== "model") report(key, `"${key}" applies to incremental models only`);
-          else out.incremental = { ...out.incremental, [key]: value };
+        // hard_deletes is a key of both.
+        const ofModels = INCREMENTAL_KEYS.includes(key);
+        const ofSnapshots = SNAPSHOT_KEYS.includes(key);
+        if (ofModels && resource === "model") {
+          out.incremental = { ...out.incremental, [key]: value };
           break;
         }
-        if (SNAPSHOT_KEYS.includes(key)) {
-          if (resource !== "snapshot") report(key, `"${key}" applies to snapshots only`);
-          else out.snapshot = { ...out.snapshot, [key]: value };
+        if (ofSnapshots && resource === "snapshot") {
+          out.snapshot = { ...out.snapshot, [key]: value };
+          break;
+        }
+        if (ofModels || ofSnapshots) {
+          report(
+            key,
+            `"${key}" applies to ${
+              ofModels && ofSnapshots
+                ? "incremental models and snapshots"
+                : ofModels
+                ? "incremental models"
+                : "snapshots"
+            } only`,
+          );
           break;
         }
         const unsupported = unsupportedKey(key, `a ${resource}'s config`);
