@@ -331,6 +331,16 @@ export interface SourceNode {
   declared?: { source: string; table: string }[];
   /** Its tags (a dbt source's and its table's), for `tag:`. */
   tags?: string[];
+  /**
+   * The YAML file declaring it (relative to the project root), which `path:`
+   * and `file:` match, as dbt matches a source; a plain-SQL relation named
+   * in several files: the first. Absent: not declared.
+   */
+  file?: string;
+  /** dbt projects: dbt's fqn (`[package, ...folders of its properties file, source, table]`). */
+  fqn?: string[];
+  /** dbt projects: its `meta`, which `config.meta.<key>:` selects. */
+  meta?: Record<string, unknown>;
   /** The attached database it is in; absent: the warehouse. */
   catalog?: string;
   /** Referenced by a model but not landed (yet): only what does not need it can run. */
@@ -401,6 +411,10 @@ export interface DeclaredSource {
   freshness?: FreshnessRule;
   /** Its tags (dbt projects: its source's and its own). */
   tags?: string[];
+  /** dbt projects: its `meta` (the `sources:` tree's, its source's and its own, merged). */
+  meta?: Record<string, unknown>;
+  /** dbt projects: dbt's fqn, `[package, ...folders of its properties file, source, table]`. */
+  fqn?: string[];
   /** Where the table is declared. */
   location: SourceLocation;
 }
@@ -427,6 +441,9 @@ export interface DeclaredSourceTable {
   columns: ColumnDoc[];
   /** The properties file that declares it, relative to the project root. */
   path: string;
+  /** Its `meta`, all levels merged, and its source's own (dbt's `source_meta`). */
+  meta: Record<string, unknown>;
+  sourceMeta: Record<string, unknown>;
 }
 
 /** Any node of the project graph. */

@@ -109,7 +109,7 @@ Deno.test("two source tables reading one relation are two sources, each the pare
   assert.equal(compiled.code, 0, compiled.stderr);
   assert.equal(
     compiled.stdout.trim(),
-    "-- source.app.legacy_orders is a source, the table app.orders read as it is; nothing to compile",
+    "-- source.app.legacy_orders is the dbt source app.legacy_orders (models/staging/_sources.yml), the table app.orders read as it is; nothing to compile",
   );
   const ambiguous = await cli("compile", "app.orders");
   assert.match(

@@ -113,6 +113,13 @@ function docsOf(n: ProjectNode): { show: boolean; node_color: string | null } {
   return { show: docs?.show ?? true, node_color: docs?.node_color ?? null };
 }
 
+/** A node's `meta` (dbt projects: its config's, merged from every level); `{}` without. */
+function metaOf(n: ProjectNode): Record<string, unknown> {
+  if (n.kind === "source") return n.meta ?? {};
+  const meta = "dbtConfig" in n ? n.dbtConfig?.meta : undefined;
+  return typeof meta === "object" && meta !== null ? meta as Record<string, unknown> : {};
+}
+
 /**
  * The name dbt gives a node: a model's file name (its relation may have
  * another alias), a snapshot's own name (a `{% snapshot %}` block's, or a
@@ -339,6 +346,22 @@ function testName(kind: string): string {
 }
 
 /**
+ * The unique ids of a plain-SQL project's sources that several `sources:`
+ * tables name (one node, the relation they read): one per name,
+ * `source.<project>.<source>.<table>`, the first being the node's own (see
+ * {@linkcode uniqueIds}), as dbt gives each declared table its own. By node id.
+ */
+export function sourceNameIds(cp: CompiledProject): Map<string, string[]> {
+  const pkg = packageName(cp.project.config);
+  const out = new Map<string, string[]>();
+  for (const n of cp.graph.nodes.values()) {
+    if (n.kind !== "source" || n.id !== n.relation || (n.declared?.length ?? 0) < 2) continue;
+    out.set(n.id, n.declared!.map((d) => `source.${pkg}.${d.source}.${d.table}`));
+  }
+  return out;
+}
+
+/**
  * Builds the manifest of a compiled project.
  *
  * @example
@@ -368,6 +391,9 @@ export async function dbtManifest(
   const database = databaseName(config);
   const ids = uniqueIds(cp);
   const uid = (id: string) => ids.get(id)!;
+  const named = sourceNameIds(cp);
+  /** A node's unique ids: its own, or one per name of a plain project's source that has several. */
+  const uids = (id: string) => named.get(id) ?? [uid(id)];
   const macros = macroEntries(cp, pkg);
   const dbtPaths = config.dbt?.paths;
   /** A node's path relative to the folder of its kind, and its fqn. */
@@ -404,7 +430,7 @@ export async function dbtManifest(
       alias: name,
       package_name: pkg,
       unique_id: uid(n.id),
-      meta: {},
+      meta: metaOf(n),
       group: null,
       docs: docsOf(n),
       patch_path: null,
@@ -418,13 +444,12 @@ export async function dbtManifest(
   };
   const dependsOn = (id: string, code: string) => ({
     macros: macrosCalled(code, macros),
-    nodes: (graph.parents.get(id) ?? []).map(uid),
+    nodes: (graph.parents.get(id) ?? []).flatMap(uids),
   });
   const refsAndSources = (id: string) => {
     const refs: { name: string; package: null; version: null }[] = [];
     const sources: string[][] = [];
-    for (const p of graph.parents.get(id) ?? []) {
-      const u = uid(p).split(".");
+    for (const u of (graph.parents.get(id) ?? []).flatMap(uids).map((u) => u.split("."))) {
       if (u[0] === "source") sources.push(u.slice(2));
       else refs.push({ name: u.slice(2).join("."), package: null, version: null });
     }
@@ -446,7 +471,7 @@ export async function dbtManifest(
     materialized,
     tags: n.config.tags,
     unique_key: uniqueKey,
-    meta: {},
+    meta: metaOf(n),
     docs: docsOf(n),
   });
   /**
@@ -563,7 +588,7 @@ export async function dbtManifest(
             column_types: n.columnTypes,
             delimiter: n.delimiter ?? ",",
             quote_columns: (n.dbtConfig?.quote_columns as boolean | undefined) ?? null,
-            meta: {},
+            meta: metaOf(n),
             docs: docsOf(n),
           },
           tags: n.tags,
@@ -670,7 +695,7 @@ export async function dbtManifest(
           // dbt's: the project, the folders of the YAML file, the model, the test.
           fqn: [...fileFqn.slice(0, -1), definition.model, n.name],
           description: n.description,
-          depends_on: { macros: [], nodes: (graph.parents.get(id) ?? []).map(uid) },
+          depends_on: { macros: [], nodes: (graph.parents.get(id) ?? []).flatMap(uids) },
           config: { tags: n.tags, meta: {}, enabled: true },
           checksum: sha256(canonicalJson(definition)),
           created_at: options.startedAt.getTime() / 1000,
@@ -701,7 +726,7 @@ export async function dbtManifest(
           config: { enabled: true, tags: n.tags, meta: {} },
           unrendered_config: {},
           url: n.url ?? null,
-          depends_on: { macros: [], nodes: (graph.parents.get(id) ?? []).map(uid) },
+          depends_on: { macros: [], nodes: (graph.parents.get(id) ?? []).flatMap(uids) },
           refs,
           sources: read,
           metrics: [],
@@ -711,45 +736,54 @@ export async function dbtManifest(
       }
       case "source": {
         const table = project.sourceTables?.find((t) => t.id === id);
-        const declared = project.sources?.find((s) => (s.id ?? s.relation) === id);
         const { catalog, schema, name } = splitRelation(n.relation);
-        const [, , ...rest] = uid(id).split(".");
-        const sourceName = table?.source ?? rest.slice(0, -1).join(".");
-        const loads = {
-          loaded_at_field: declared?.loadedAtField ?? null,
-          loaded_at_query: declared?.loadedAtQuery ?? null,
-          freshness: declared?.freshness ? freshnessEntry(declared.freshness) : null,
-        };
         const tags = n.tags ?? [];
-        sources[uid(id)] = {
-          database: catalog ?? database,
-          schema,
-          name: table?.table ?? name,
-          resource_type: "source",
-          package_name: pkg,
-          path: table?.path ?? "",
-          original_file_path: table?.path ?? "",
-          unique_id: uid(id),
-          fqn: [pkg, sourceName, table?.table ?? name],
-          source_name: sourceName,
-          source_description: table?.sourceDescription ?? "",
-          loader: table?.loader ?? "",
-          identifier: name,
-          quoting: { database: null, schema: null, identifier: null, column: null },
-          ...loads,
-          external: null,
-          description: table?.description ?? "",
-          columns: columnsOf(table?.columns ?? []),
-          meta: {},
-          source_meta: {},
-          tags,
-          config: { enabled: true, meta: {}, tags, ...loads },
-          patch_path: null,
-          unrendered_config: {},
-          relation_name: relationName(n.relation),
-          created_at: options.startedAt.getTime() / 1000,
-          doc_blocks: [],
-        };
+        // A plain project's relation: an entry per name its sources: tables give it.
+        const names = n.id === n.relation ? n.declared : undefined;
+        for (const [i, u] of uids(id).entries()) {
+          const d = names?.[i];
+          const declared = project.sources?.find((s) =>
+            d ? s.id === undefined && s.source === d.source && s.table === d.table : s.id === id
+          );
+          const [, , ...rest] = u.split(".");
+          const sourceName = table?.source ?? d?.source ?? rest.slice(0, -1).join(".");
+          const tableName = table?.table ?? d?.table ?? name;
+          const file = table?.path ?? declared?.location.file ?? "";
+          const loads = {
+            loaded_at_field: declared?.loadedAtField ?? null,
+            loaded_at_query: declared?.loadedAtQuery ?? null,
+            freshness: declared?.freshness ? freshnessEntry(declared.freshness) : null,
+          };
+          sources[u] = {
+            database: catalog ?? database,
+            schema,
+            name: tableName,
+            resource_type: "source",
+            package_name: pkg,
+            path: file,
+            original_file_path: file,
+            unique_id: u,
+            fqn: n.fqn ?? [pkg, sourceName, tableName],
+            source_name: sourceName,
+            source_description: table?.sourceDescription ?? "",
+            loader: table?.loader ?? "",
+            identifier: name,
+            quoting: { database: null, schema: null, identifier: null, column: null },
+            ...loads,
+            external: null,
+            description: table?.description ?? "",
+            columns: columnsOf(table?.columns ?? []),
+            meta: metaOf(n),
+            source_meta: table?.sourceMeta ?? {},
+            tags,
+            config: { enabled: true, meta: metaOf(n), tags, ...loads },
+            patch_path: null,
+            unrendered_config: {},
+            relation_name: relationName(n.relation),
+            created_at: options.startedAt.getTime() / 1000,
+            doc_blocks: [],
+          };
+        }
         break;
       }
     }
@@ -758,8 +792,10 @@ export async function dbtManifest(
   const parentMap: Record<string, string[]> = {};
   const childMap: Record<string, string[]> = {};
   for (const id of graph.order) {
-    parentMap[uid(id)] = (graph.parents.get(id) ?? []).map(uid);
-    childMap[uid(id)] = (graph.children.get(id) ?? []).map(uid).sort();
+    for (const u of uids(id)) {
+      parentMap[u] = (graph.parents.get(id) ?? []).flatMap(uids);
+      childMap[u] = (graph.children.get(id) ?? []).flatMap(uids).sort();
+    }
   }
   for (const m of macros.keys()) childMap[m] ??= [];
   return {

@@ -57,6 +57,7 @@ import { type ConfigTree, readConfigTree, readTree } from "./config_tree.ts";
 import { commonContext, type RunContext } from "./dbt_context.ts";
 import { DbtJinja, type MacroFile, plain, RenderProblem, splitArgs } from "./dbt_jinja.ts";
 import { DBT_PROJECT_FILE } from "./dbt_project.ts";
+import { SELECTORS_FILE } from "../graph/read_selectors.ts";
 import { describer, type DocsBlock, readDocsBlocks } from "./docs_blocks.ts";
 import { missingPackage, readPackages } from "./packages.ts";
 import { type Hook, mergeNodeConfigs, type NodeConfig, readNodeConfig } from "./node_config.ts";
@@ -67,11 +68,13 @@ import type { NodeHooks } from "../types.ts";
 import {
   type NodeProperties,
   readProperties,
+  settleSourceTable,
   type SnapshotProperties,
   type SourceTable,
 } from "./properties.ts";
 import { seedColumns } from "./seed_columns.ts";
 import { settleTest, TEST_TREE, type TestSettings } from "./test_tree.ts";
+import { SOURCE_TREE } from "./source_tree.ts";
 
 /** Schemas a dbt model may not build in: wharf's own and DuckDB's catalogs. */
 const RESERVED = ["raw", "wharf", "wharf_failures", "information_schema", "pg_catalog"];
@@ -680,6 +683,36 @@ export async function loadDbtProject(
       }
     }
   });
+  // Source tables: their fqn, their configs under the sources: trees (a package's own, then the
+  // project's), and those left enabled.
+  const sourceTree = readTree(projectFile, "sources", dbt.project, SOURCE_TREE, packageNames);
+  const packageSourceTrees = new Map(
+    packages.map((p, i) => [p.name, readTree(packageFiles[i]!, "sources", p.name, SOURCE_TREE)]),
+  );
+  unitProps.forEach((unit, i) => {
+    for (const s of unit.sources) {
+      const pkg = units[i]!.package;
+      s.fqn = [
+        units[i]!.name,
+        ...found[i]!.propertyFolders.get(s.file.path) ?? [],
+        s.source,
+        s.table,
+      ];
+      settleSourceTable(s, [
+        ...(pkg === undefined ? [] : packageSourceTrees.get(pkg)!.configsFor(s.fqn)),
+        ...sourceTree.configsFor(s.fqn),
+      ]);
+    }
+  });
+  sourceTree.checkPaths(props.sources.map((s) => s.fqn!));
+  for (const [name, tree] of packageSourceTrees) {
+    tree.checkPaths(props.sources.filter((s) => s.fqn![0] === name).map((s) => s.fqn!));
+  }
+  /** Source tables disabled (`enabled: false`), by `source.table`: what source() cannot name. */
+  const disabledSources = new Map(
+    props.sources.filter((s) => !s.enabled).map((s) => [`${s.source}.${s.table}`, s]),
+  );
+  props.sources = props.sources.filter((s) => s.enabled);
   const sources = new Map<string, SourceTable>();
   for (const s of props.sources) {
     const key = `${s.source}.${s.table}`;
@@ -806,6 +839,14 @@ export async function loadDbtProject(
         const { positional } = splitArgs(args);
         const [src, table] = positional.map(String);
         const found = sources.get(`${src}.${table}`);
+        const disabled = disabledSources.get(`${src}.${table}`);
+        if (disabled) {
+          jinja.problem(
+            `source("${src}", "${table}"): the table is disabled (enabled: false, ${disabled.file.path} or the sources: tree of dbt_project.yml)`,
+            new RegExp(`source\\(\\s*['"]${escapeRe(src ?? "")}['"]`),
+          );
+          return "";
+        }
         if (!found) {
           const guess = closest(`${src}.${table}`, [...sources.keys()]);
           jinja.problem(
@@ -1541,8 +1582,22 @@ export async function loadDbtProject(
     ...(s.loadedAtQuery ? { loadedAtQuery: renderLoadedAtQuery(s) } : {}),
     ...(s.freshness ? { freshness: s.freshness } : {}),
     ...(s.tags.length ? { tags: s.tags } : {}),
+    ...(Object.keys(s.meta).length ? { meta: s.meta } : {}),
+    fqn: s.fqn!,
     location: s.file.locate(s.path),
   }));
+
+  // The texts a var() may be in: read again only when --vars names an undeclared variable.
+  await warnUnreadVars(config, packages.map((p) => p.project.vars), async () => [
+    ...texts.values(),
+    ...files.macros.map((m) => m.text),
+    ...await Promise.all(
+      [...props.files, projectFile, ...packageFiles].map((f) =>
+        Deno.readTextFile(join(root, f.path))
+      ),
+    ),
+    await Deno.readTextFile(join(root, SELECTORS_FILE)).catch(() => ""),
+  ]);
 
   const yamlIssues = [...props.files, projectFile, ...packageFiles].flatMap((f) =>
     [...f.issues].sort((a, b) => (a.location.line ?? 0) - (b.location.line ?? 0))
@@ -1567,10 +1622,48 @@ export async function loadDbtProject(
       loader: s.loader,
       columns: s.columns,
       path: s.file.path,
+      meta: s.meta,
+      sourceMeta: s.sourceMeta,
     })),
     templateMacros: files.macros,
     issues: [...issues, ...yamlIssues, ...parsed.issues],
   };
+}
+
+/**
+ * Warns about each `--vars` name that neither dbt_project.yml (the
+ * project's or a package's) declares nor any `var()` of `texts` names: dbt
+ * takes it, and nothing reads it (a typo, most likely).
+ */
+async function warnUnreadVars(
+  config: EngineConfig,
+  packageVars: readonly Record<string, unknown>[],
+  texts: () => Promise<readonly string[]>,
+): Promise<void> {
+  const dbt = config.dbt!;
+  const declared = new Set<string>();
+  for (const vars of [dbt.vars, ...packageVars]) {
+    for (const [k, v] of Object.entries(vars)) {
+      declared.add(k);
+      if (isRecord(v)) { for (const scoped of Object.keys(v)) declared.add(scoped); }
+    }
+  }
+  const given = Object.keys(config.commandVars ?? {}).filter((name) => !declared.has(name));
+  if (!given.length) return;
+  const read = new Set(
+    (await texts()).flatMap((t) =>
+      [...t.matchAll(/\bvar\s*\(\s*['"]([^'"]+)['"]/g)].map((m) => m[1]!)
+    ),
+  );
+  for (const name of given) {
+    if (read.has(name)) continue;
+    const guess = closest(name, [...new Set([...declared, ...read])]);
+    console.error(
+      `warning: --vars "${name}": dbt_project.yml declares no such variable and no var('${name}') reads it${
+        guess ? ` (did you mean "${guess}"?)` : ""
+      }`,
+    );
+  }
 }
 
 /**
