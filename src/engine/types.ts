@@ -149,6 +149,9 @@ export interface ColumnDoc {
   description: string;
   /** Its declared type (`data_type:`), as written. */
   dataType?: string;
+  /** dbt projects: its `meta` and `tags` (which its tests take too), when set. */
+  meta?: Record<string, unknown>;
+  tags?: string[];
 }
 
 /** The kinds of constraint a model's YAML may declare (dbt's `constraints:`). */
@@ -285,8 +288,11 @@ export interface ModelNode {
 /** A CSV file in `models/seeds/`, loaded as `seeds.<name>`. */
 export interface SeedNode {
   kind: "seed";
+  /** `<schema>.<name>` (`<catalog>.<schema>.<name>` in an attached database), also the relation it loads. */
   id: string;
   name: string;
+  /** dbt projects: the attached database it is loaded into; absent: the warehouse. */
+  catalog?: string;
   path: string;
   description: string;
   columns: ColumnDoc[];
@@ -474,7 +480,7 @@ export interface Project {
   /** dbt projects: the source tables of `sources:` properties, by source and table name. */
   sourceTables?: DeclaredSourceTable[];
   /** dbt projects: the Jinja macro files of the macro paths (plain projects: {@linkcode macros}). */
-  templateMacros?: { path: string; text: string }[];
+  templateMacros?: { path: string; text: string; package?: string }[];
   /** Problems found while loading, reported together. */
   issues: ProjectIssue[];
 }

@@ -4,8 +4,9 @@
  * `+enabled`, `+tags`, `+meta`, `+freshness`, `+loaded_at_field`), a
  * source's and a table's `config:` (`enabled`, `tags`, `meta`), `meta` in
  * the manifest as dbt records it, and selecting sources by
- * `config.meta.<key>:`, `fqn:` and `path:` (their YAML file). Through the
- * CLI, with the manifest checked against dbt's schema.
+ * `config.meta.<key>:`, `fqn:` and `path:` (their YAML file); a column's
+ * `meta` and `tags` (which its tests take). Through the CLI, with the
+ * manifest checked against dbt's schema.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -76,6 +77,11 @@ models:
     meta: { owner: alice }
     config:
       meta: { sla: 1d }
+    columns:
+      - name: id
+        meta: { pii: false }
+        tags: [keys]
+        data_tests: [unique]
 `,
 };
 
@@ -121,13 +127,22 @@ Deno.test("the sources: tree of dbt_project.yml and a source's config: set enabl
   const mart = manifest.nodes["model.shop.orders"];
   assert.deepEqual(mart.config.meta, { tier: "gold", owner: "alice", sla: "1d" });
   assert.deepEqual(mart.meta, mart.config.meta);
+  // A column's meta and tags, and its tests take its tags, as in dbt.
+  assert.deepEqual(mart.columns.id.meta, { pii: false });
+  assert.deepEqual(mart.columns.id.tags, ["keys"]);
+  assert.deepEqual(manifest.nodes["test.shop.unique_orders_id"].tags, ["keys"]);
 
   // Selection: config.meta.<key>: (sources and models), tag:, fqn: and path: by the YAML file.
   assert.deepEqual(await ls("-s", "config.meta.owner:finance", "--output", "name"), [
     "app.orders",
   ]);
-  assert.deepEqual(await ls("-s", "config.meta.owner:alice", "--output", "name"), ["orders"]);
+  // (with its test, as dbt's indirect selection brings it)
+  assert.deepEqual(await ls("-s", "config.meta.owner:alice", "--output", "name"), [
+    "orders",
+    "unique_orders_id",
+  ]);
   assert.deepEqual(await ls("-s", "tag:crm", "--output", "name"), ["crm.people"]);
+  assert.deepEqual(await ls("-s", "tag:keys", "--output", "name"), ["unique_orders_id"]);
   assert.deepEqual(await ls("-s", "fqn:shop.staging.app", "--output", "name"), ["app.orders"]);
   assert.deepEqual(await ls("-s", "path:models/staging/_sources.yml", "--output", "name"), [
     "app.orders",

@@ -67,6 +67,7 @@ import { parseDependency, readExposures } from "../project/read_exposures.ts";
 import type { NodeHooks } from "../types.ts";
 import {
   type NodeProperties,
+  placeSource,
   readProperties,
   settleSourceTable,
   type SnapshotProperties,
@@ -94,8 +95,11 @@ interface NodeFile {
   package?: string;
   props?: NodeProperties | SnapshotProperties;
   config: NodeConfig;
-  /** Set once named: `schema.alias` (lower-cased) and its SQL. */
+  /** Set once named: `[catalog.]schema.alias` (lower-cased) and its SQL. */
   id?: string;
+  /** Its database as named (`generate_database_name`), and the attached one it builds into, if not the warehouse. */
+  database?: string;
+  catalog?: string;
   schema?: string;
   alias?: string;
   sql?: string;
@@ -704,6 +708,14 @@ export async function loadDbtProject(
       ]);
     }
   });
+  // Each in its database: its source's database:, else the target's (an attached one's, when the
+  // profile builds into it).
+  const placed = {
+    target: dbt.target.buildInto ?? dbt.target.database,
+    warehouse: dbt.target.database,
+    attached: config.attach.map((a) => a.name),
+  };
+  for (const s of props.sources) placeSource(s, placed);
   sourceTree.checkPaths(props.sources.map((s) => s.fqn!));
   for (const [name, tree] of packageSourceTrees) {
     tree.checkPaths(props.sources.filter((s) => s.fqn![0] === name).map((s) => s.fqn!));
@@ -773,7 +785,7 @@ export async function loadDbtProject(
         ? mergeNodeConfigs([self.config, ...recorded.configs])
         : mergeNodeConfigs(recorded.configs);
     const relation = {
-      database: dbt.target.database,
+      database: self?.catalog ?? self?.database ?? dbt.target.buildInto ?? dbt.target.database,
       schema: self?.schema ?? dbt.target.schema,
       identifier: self?.alias ?? node.name,
       name: self?.alias ?? node.name,
@@ -969,10 +981,17 @@ export async function loadDbtProject(
       if (macro === "generate_schema_name") {
         return custom === undefined ? dbt.target.schema : `${dbt.target.schema}_${custom.trim()}`;
       }
+      if (macro === "generate_database_name") {
+        return custom === undefined ? dbt.target.buildInto ?? dbt.target.database : custom.trim();
+      }
       return custom ? custom.trim() : node.name;
     }
     const definition = jinja.macros.find((d) => d.name === macro && d.package === undefined)!;
-    const arg = macro === "generate_schema_name" ? "custom_schema_name" : "custom_alias_name";
+    const arg = macro === "generate_schema_name"
+      ? "custom_schema_name"
+      : macro === "generate_database_name"
+      ? "custom_database_name"
+      : "custom_alias_name";
     const rendered = jinja.render(
       definition.path,
       `{{ ${macro}(${arg}, node) }}`,
@@ -983,6 +1002,34 @@ export async function loadDbtProject(
       },
     );
     return rendered.text.trim();
+  };
+  /**
+   * The attached database node `n` builds into (its database when it is
+   * not the warehouse's), undefined for the warehouse; null (reported)
+   * when its database is neither the warehouse's nor one attached read-write.
+   */
+  const catalogOf = (n: NodeFile): string | undefined | null => {
+    const database = n.database!.toLowerCase();
+    // An ephemeral model is not built: it goes into no database.
+    if (database === dbt.target.database.toLowerCase() || n.config.materialized === "ephemeral") {
+      return undefined;
+    }
+    const attached = config.attach.find((a) => a.name === database);
+    if (attached && !attached.readOnly) return database;
+    const names = config.attach.map((a) => a.name);
+    const guess = closest(database, [dbt.target.database, ...names]);
+    n.ok = false;
+    issues.push({
+      message: attached
+        ? `${n.name} would build into "${database}", which the profile attaches read-only: drop its read_only, or set another +database`
+        : `${n.name} would build into the database "${database}"${
+          guess ? ` (did you mean "${guess}"?)` : ""
+        }, which is neither the warehouse's ("${dbt.target.database}") nor attached${
+          names.length ? ` (the profile attaches ${names.join(", ")})` : ""
+        }: attach it in the profile's attach:, or set another +database`,
+      location: placeOf(n),
+    });
+    return null;
   };
   const relations = new Map<string, NodeFile>();
   for (const n of [...files.models, ...files.seeds, ...files.snapshots]) {
@@ -995,6 +1042,7 @@ export async function loadDbtProject(
         ? targetSchema
         : generated("generate_schema_name", n.config.schema, n);
       n.alias = generated("generate_alias_name", n.config.alias, n);
+      n.database = generated("generate_database_name", n.config.database, n);
     } catch (err) {
       if (!(err instanceof RenderProblem)) throw err;
       n.ok = false;
@@ -1014,8 +1062,10 @@ export async function loadDbtProject(
       });
       continue;
     }
-    const id = `${n.schema}.${n.alias}`.toLowerCase();
-    if (RESERVED.includes(n.schema.toLowerCase())) {
+    const catalog = catalogOf(n);
+    if (catalog === null) continue;
+    const id = `${catalog ? `${catalog}.` : ""}${n.schema}.${n.alias}`.toLowerCase();
+    if (!catalog && RESERVED.includes(n.schema.toLowerCase())) {
       n.ok = false;
       issues.push({
         message:
@@ -1036,7 +1086,8 @@ export async function loadDbtProject(
     }
     relations.set(id, n);
     n.id = id;
-    n.sql = `${quote(n.schema)}.${quote(n.alias)}`;
+    if (catalog) n.catalog = catalog;
+    n.sql = `${catalog ? `${quote(catalog)}.` : ""}${quote(n.schema)}.${quote(n.alias)}`;
   }
 
   // Second pass: the SQL, through the render hook.
@@ -1177,6 +1228,7 @@ export async function loadDbtProject(
       id: m.id!,
       layer: m.schema!.toLowerCase(),
       name: m.alias!.toLowerCase(),
+      ...(m.catalog ? { catalog: m.catalog } : {}),
       ...(m.package === undefined ? {} : { package: m.package }),
       path: m.path,
       description: m.props?.description ?? "",
@@ -1260,6 +1312,7 @@ export async function loadDbtProject(
       kind: "seed",
       id: s.id!,
       name: s.alias!.toLowerCase(),
+      ...(s.catalog ? { catalog: s.catalog } : {}),
       ...(s.package === undefined ? {} : { package: s.package }),
       path: s.path,
       description: s.props?.description ?? "",
@@ -1542,7 +1595,7 @@ export async function loadDbtProject(
 
   /** A source table's loaded_at_query, rendered: `{{ this }}` is the table, `source()`/`ref()` as in models. */
   const renderLoadedAtQuery = (s: SourceTable): string => {
-    const { schema, name } = splitRelation(s.relation);
+    const { catalog, schema, name } = splitRelation(s.relation);
     const path = `${s.file.path} (loaded_at_query of ${s.source}.${s.table})`;
     try {
       return jinja.render(path, s.loadedAtQuery!, {
@@ -1558,7 +1611,7 @@ export async function loadDbtProject(
         ),
         this: s.sql,
         __wharf_this: {
-          database: dbt.target.database,
+          database: catalog ?? dbt.target.database,
           schema,
           identifier: name,
           name,

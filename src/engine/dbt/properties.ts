@@ -57,9 +57,11 @@ export interface SourceTable {
   id: string;
   source: string;
   table: string;
-  /** `schema.identifier`, lower-cased: the relation it reads. */
+  /** Its source's `database:` as written; absent: the target's (see {@linkcode placeSource}). */
+  database?: string;
+  /** `[catalog.]schema.identifier`, lower-cased: the relation it reads. */
   relation: string;
-  /** The relation as SQL: `"schema"."identifier"`. */
+  /** The relation as SQL: `"schema"."identifier"`, with its catalog first when it has one. */
   sql: string;
   description: string;
   /** Its source's description. */
@@ -222,18 +224,38 @@ function readColumns(
   for (const c of named(file, path, raw)) {
     checkKeys(file, c.path, c.value, `column "${c.name}"`, COLUMN_KEYS, COLUMN_NOT_YET);
     const dataType = readDataType(file, [...c.path, "data_type"], c.value.data_type);
+    // Its meta and tags, as a node's are read (dbt gives its tags to its tests).
+    const own = readNodeConfig(
+      Object.fromEntries(
+        Object.entries(c.value).filter(([k, v]) => (k === "meta" || k === "tags") && v !== null),
+      ),
+      "model",
+      (key, message) => file.report([...c.path, key], message),
+    );
     columns.push({
       name: c.name,
       description: description(file, [...c.path, "description"], c.value.description),
       ...(dataType ? { dataType } : {}),
+      ...(own.meta ? { meta: own.meta } : {}),
+      ...(own.tags?.length ? { tags: own.tags } : {}),
     });
     columnPaths.push(c.path);
     constraints.push(
       ...readConstraints(file, [...c.path, "constraints"], c.value.constraints, c.name),
     );
-    tests.push(
+    const columnTests = [
       ...testsOf(file, [...c.path, "tests"], c.value.tests, c.name),
       ...testsOf(file, [...c.path, "data_tests"], c.value.data_tests, c.name),
+    ];
+    tests.push(
+      ...columnTests.map((t) =>
+        own.tags?.length
+          ? {
+            ...t,
+            config: { ...t.config, tags: [...new Set([...own.tags, ...t.config?.tags ?? []])] },
+          }
+          : t
+      ),
     );
   }
   return { columns, columnPaths, tests, constraints };
@@ -326,6 +348,7 @@ function readNode(
 const SOURCE_KEYS = [
   "name",
   "description",
+  "database",
   "schema",
   "tables",
   "meta",
@@ -337,7 +360,6 @@ const SOURCE_KEYS = [
   "config",
 ];
 const SOURCE_NOT_YET = [
-  "database",
   "quoting",
   "overrides",
   "event_time",
@@ -431,6 +453,9 @@ function readSources(file: YamlFile, raw: unknown): SourceTable[] {
     const schema = s.value.schema === undefined
       ? s.name
       : text(file, [...s.path, "schema"], s.value.schema) || s.name;
+    const database = s.value.database === undefined || s.value.database === null
+      ? undefined
+      : text(file, [...s.path, "database"], s.value.database) || undefined;
     const sourceLevel = readSourceLevel(file, s.path, s.value, `source "${s.name}"`);
     const sourceDescription = description(file, [...s.path, "description"], s.value.description);
     const loader = text(file, [...s.path, "loader"], s.value.loader);
@@ -469,6 +494,7 @@ function readSources(file: YamlFile, raw: unknown): SourceTable[] {
         file,
         path: t.path,
         id: `source.${s.name}.${t.name}`.toLowerCase(),
+        ...(database === undefined ? {} : { database }),
         source: s.name,
         table: t.name,
         relation: `${schema}.${identifier}`.toLowerCase(),
@@ -482,6 +508,32 @@ function readSources(file: YamlFile, raw: unknown): SourceTable[] {
     }
   }
   return out;
+}
+
+/**
+ * Puts a source table in its database: its source's `database:`, else
+ * `target` (dbt's `target.database`). The warehouse's own (`warehouse`)
+ * leaves its relation as it is; an attached database's alias makes it
+ * `catalog.schema.identifier`; anything else is reported at its source.
+ */
+export function placeSource(
+  s: SourceTable,
+  options: { target: string; warehouse: string; attached: readonly string[] },
+): void {
+  const database = (s.database ?? options.target).toLowerCase();
+  if (database === options.warehouse.toLowerCase()) return;
+  if (!options.attached.includes(database)) {
+    const guess = closest(database, [options.warehouse, ...options.attached]);
+    s.file.report(
+      [...s.path.slice(0, -2), "database"],
+      `"${database}" is neither the warehouse's database ("${options.warehouse}") nor attached${
+        options.attached.length ? ` (the profile attaches ${options.attached.join(", ")})` : ""
+      }${guess ? ` (did you mean "${guess}"?)` : ""}: attach it in the profile's attach:`,
+    );
+    return;
+  }
+  s.relation = `${database}.${s.relation}`;
+  s.sql = `${quote(database)}.${s.sql}`;
 }
 
 /**
