@@ -20,6 +20,7 @@ import type {
   FreshnessThreshold,
   ModelNode,
   ProjectNode,
+  SeedNode,
   UnitTestData,
 } from "../types.ts";
 
@@ -73,6 +74,21 @@ export interface DbtManifestOptions {
 /** The project's name as dbt packages are named: the dbt project's, or the wharf project's. */
 export function packageName(config: EngineConfig): string {
   return config.dbt?.project ?? (config.name.toLowerCase().replace(/[^a-z0-9_]+/g, "_") || "wharf");
+}
+
+/**
+ * The dbt package a node comes from: in a dbt project, a package's name for
+ * its models, seeds, tests and sources (the first part of their fqn), else
+ * the project's.
+ */
+function packageOf(n: ProjectNode, config: EngineConfig): string {
+  const pkg = packageName(config);
+  if (!config.dbt) return pkg;
+  if ((n.kind === "model" || n.kind === "seed") && n.package) return n.package;
+  if (n.kind === "source" || n.kind === "generic_test" || n.kind === "singular_test") {
+    return n.fqn?.[0] ?? pkg;
+  }
+  return pkg;
 }
 
 /** The warehouse's database name as dbt-duckdb gives it: its file name without extension. */
@@ -197,10 +213,11 @@ function modelType(n: ModelNode): "model" | "snapshot" {
  * `model.<project>.<layer>.<name>`.
  */
 export function uniqueIds(cp: CompiledProject): Map<string, string> {
-  const pkg = packageName(cp.project.config);
+  const config = cp.project.config;
+  const pkg = packageName(config);
   const out = new Map<string, string>();
   const names = new Map<string, number>();
-  const key = (n: ModelNode) => `${modelType(n)}.${dbtName(n)}`;
+  const key = (n: ModelNode) => `${modelType(n)}.${packageOf(n, config)}.${dbtName(n)}`;
   for (const n of cp.graph.nodes.values()) {
     if (n.kind === "model") names.set(key(n), (names.get(key(n)) ?? 0) + 1);
   }
@@ -210,12 +227,14 @@ export function uniqueIds(cp: CompiledProject): Map<string, string> {
         const name = dbtName(n);
         out.set(
           n.id,
-          `${modelType(n)}.${pkg}.${names.get(key(n))! > 1 ? `${n.layer}.` : ""}${name}`,
+          `${modelType(n)}.${packageOf(n, config)}.${
+            names.get(key(n))! > 1 ? `${n.layer}.` : ""
+          }${name}`,
         );
         break;
       }
       case "seed":
-        out.set(n.id, `seed.${pkg}.${dbtName(n)}`);
+        out.set(n.id, `seed.${packageOf(n, config)}.${dbtName(n)}`);
         break;
       case "source": {
         // A plain-SQL project's sources (nodes of their relation) are named by the relation.
@@ -224,7 +243,7 @@ export function uniqueIds(cp: CompiledProject): Map<string, string> {
         out.set(
           n.id,
           t
-            ? `source.${pkg}.${t.source}.${t.table}`
+            ? `source.${packageOf(n, config)}.${t.source}.${t.table}`
             : `source.${pkg}.${catalog ? `${catalog}.` : ""}${schema}.${name}`,
         );
         break;
@@ -238,7 +257,7 @@ export function uniqueIds(cp: CompiledProject): Map<string, string> {
         break;
       }
       default:
-        out.set(n.id, `test.${pkg}.${n.name}`);
+        out.set(n.id, `test.${packageOf(n, config)}.${n.name}`);
     }
   }
   return out;
@@ -270,12 +289,12 @@ function macrosCalled(text: string, macros: ReadonlyMap<string, ManifestMacro>):
 /** The project's macros: dbt's Jinja macros (one per `{% macro %}`), or each DuckDB macro of `sql/macros/`. */
 function macroEntries(cp: CompiledProject, pkg: string): Map<string, ManifestMacro> {
   const out = new Map<string, ManifestMacro>();
-  const add = (name: string, path: string, sql: string, root: string) => {
-    out.set(`macro.${pkg}.${name}`, {
-      unique_id: `macro.${pkg}.${name}`,
+  const add = (name: string, path: string, sql: string, root: string, from = pkg) => {
+    out.set(`macro.${from}.${name}`, {
+      unique_id: `macro.${from}.${name}`,
       name,
       resource_type: "macro",
-      package_name: pkg,
+      package_name: from,
       path: relative(root, path) || path,
       original_file_path: path,
       macro_sql: sql,
@@ -301,7 +320,7 @@ function macroEntries(cp: CompiledProject, pkg: string): Map<string, ManifestMac
       const sql = end
         ? file.text.slice(m.index, m.index + end.index + end[0].length)
         : file.text.slice(m.index);
-      add(m[1]!, file.path, sql, root);
+      add(m[1]!, file.path, sql, root, file.package);
     }
   }
   for (const file of project.macros) {
@@ -322,11 +341,11 @@ function columnsOf(columns: readonly ColumnDoc[]): Record<string, unknown> {
     columns.map((c) => [c.name, {
       name: c.name,
       description: c.description,
-      meta: {},
+      meta: c.meta ?? {},
       data_type: c.dataType ?? null,
       constraints: [],
       quote: null,
-      tags: [],
+      tags: c.tags ?? [],
     }]),
   );
 }
@@ -418,6 +437,12 @@ export async function dbtManifest(
     const parts = rel.replace(/\.(sql|csv)$/, "").split("/");
     return [rel, [pkg, ...parts]];
   };
+  /** A model's or seed's path under its package's folder of its kind, and its fqn (dbt's, when it has one). */
+  const placeNode = (n: ModelNode | SeedNode, kind: "model" | "seed"): [string, string[]] => {
+    const [path, fqn] = place(n.path, kind);
+    if (!n.fqn) return [path, fqn];
+    return [n.package ? `${n.fqn.slice(1).join("/")}${extname(n.path)}` : path, n.fqn];
+  };
   const relationName = (id: string) => {
     const { catalog, schema, name } = splitRelation(id);
     return [catalog ?? database, schema, name].map(quoteIdent).join(".");
@@ -428,7 +453,7 @@ export async function dbtManifest(
       database: catalog ?? database,
       schema,
       alias: name,
-      package_name: pkg,
+      package_name: packageOf(n, config),
       unique_id: uid(n.id),
       meta: metaOf(n),
       group: null,
@@ -525,7 +550,7 @@ export async function dbtManifest(
           break;
         }
         const raw = await readText(config.root, n.path);
-        const [path, fqn] = place(n.path, "model");
+        const [path, fqn] = placeNode(n, "model");
         const materialized = compiled?.kind === "model" && compiled.materialized !== "table"
           ? compiled.materialized
           : n.config.materialized;
@@ -572,7 +597,7 @@ export async function dbtManifest(
       }
       case "seed": {
         const raw = await readText(config.root, n.path);
-        const [path, fqn] = place(n.path, "seed");
+        const [path, fqn] = placeNode(n, "seed");
         nodes[uid(id)] = {
           ...common(n),
           name: dbtName(n),
@@ -688,7 +713,7 @@ export async function dbtManifest(
           ...definition,
           name: n.name,
           resource_type: "unit_test",
-          package_name: pkg,
+          package_name: packageOf(n, config),
           path,
           original_file_path: n.path,
           unique_id: uid(id),
@@ -710,7 +735,7 @@ export async function dbtManifest(
         exposures[uid(id)] = {
           name: n.name,
           resource_type: "exposure",
-          package_name: pkg,
+          package_name: packageOf(n, config),
           path,
           original_file_path: n.path,
           unique_id: uid(id),
@@ -759,7 +784,7 @@ export async function dbtManifest(
             schema,
             name: tableName,
             resource_type: "source",
-            package_name: pkg,
+            package_name: packageOf(n, config),
             path: file,
             original_file_path: file,
             unique_id: u,
