@@ -11,13 +11,14 @@ import { resolve } from "node:path";
 import { globals, projectConfig, userCwd } from "./context.ts";
 import { cellWidth, table, type WidthOptions, withWidthOptions } from "./output.ts";
 import { load } from "./load.ts";
+import { parseVars, withVars } from "./run_nodes.ts";
 
 /** The resource types of wharf's nodes, as dbt's `--resource-type` names them. */
 const RESOURCE_TYPES = ["model", "seed", "snapshot", "source", "test", "unit_test", "exposure"];
 
 /** The `ls` command. */
 export function lsCommand(): Command {
-  return withWidthOptions(new Command("ls"))
+  return withVars(withWidthOptions(new Command("ls")))
     .description(
       "List nodes (seeds, models, snapshots, tests, raw sources) with type, layer and materialization",
     )
@@ -54,13 +55,14 @@ export function lsCommand(): Command {
             resourceType?: string[];
             output?: string;
             outputKeys?: string[];
+            vars?: string[];
           }
           & WidthOptions,
         self: Command,
       ) => {
-        const { inspectProject } = await load<typeof import("../src/engine/run/run_project.ts")>(
-          "../src/engine/run/run_project.ts",
-        );
+        const { inspectProject, withCommandVars } = await load<
+          typeof import("../src/engine/run/run_project.ts")
+        >("../src/engine/run/run_project.ts");
         const { selectNodes } = await load<typeof import("../src/engine/graph/select.ts")>(
           "../src/engine/graph/select.ts",
         );
@@ -110,7 +112,7 @@ export function lsCommand(): Command {
           "../src/engine/materializations/index.ts",
         );
         const width = cellWidth(opts, Deno.stdout.isTerminal());
-        const config = await projectConfig(self);
+        const config = withCommandVars(await projectConfig(self), await parseVars(opts.vars ?? []));
         const cp = await inspectProject(config, config.db);
         const { writeManifestOf } = await load<
           typeof import("../src/engine/artifacts/dbt_manifest.ts")

@@ -38,6 +38,10 @@ Deno.test("dbt: --vars names a variable dbt_project.yml does not declare, and va
     missing.stderr,
     /models\/needs\.sql:2: Cannot render the SQL: Required var "start_date" is not set: declare it under "vars:" in dbt_project\.yml, pass --vars start_date=…, or give var\(\) a default/,
   );
+  // ls takes --vars too (and docs build, source freshness), as dbt's do.
+  const listed = await cli("ls", "--vars", "{start_date: 20240101}", "--output", "name");
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.deepEqual(listed.stdout.trim().split("\n"), ["limits", "needs"]);
   const given = await cli("compile", "needs", "--vars", "start_date=20240101");
   assert.equal(given.code, 0, given.stderr);
   assert.match(given.stdout, /20240101 as start_date/);
