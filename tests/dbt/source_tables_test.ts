@@ -204,6 +204,8 @@ sources:
   assert.equal(build.code, 0, build.stderr);
   assert.match(build.stdout, /main\.stg_claims[^\n]*\n?[^\n]*needs raw\.claim_lines, not landed/);
   assert.match(build.stdout, /OK +model main\.other/);
+  assert.match(build.stdout, /raw\.claim_lines: land with `wharf land <files>`/);
+  assert.doesNotMatch(build.stdout, /demo/, "the bundled demo's data is no use to a dbt project");
 });
 
 Deno.test("plain SQL: the tables of sources: reading one relation are names of its one node", async () => {
