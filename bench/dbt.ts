@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { loadConfig } from "../src/config.ts";
 import { compileProject, planFor } from "../src/engine/compile/compile_project.ts";
 import { openWarehouse } from "../src/engine/db/warehouse.ts";
-import { median, timeBuild, wall } from "./build.ts";
+import { median, timeBuild, verdict, wall } from "./build.ts";
 
 const REPO = join(import.meta.dirname!, "..");
 
@@ -160,10 +160,6 @@ async function timeDirect(root: string, run: number): Promise<number> {
   } finally {
     wh.close();
   }
-}
-
-function verdict(ok: boolean): string {
-  return ok ? "met" : "NOT met";
 }
 
 export default async function main(): Promise<void> {
