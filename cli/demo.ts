@@ -148,7 +148,7 @@ export function demoCommand(): Command {
       if (summary.build.notLanded.length) {
         // The demo lands deliveries only: what TiC indexes and NPI enrichment land stays skipped.
         console.log("");
-        for (const line of notLandedLines(summary.build, true)) console.log(line);
+        for (const line of notLandedLines(summary.build, "demo")) console.log(line);
       }
       console.log(
         `\nWarehouse: ${config.db}  (built in ${

@@ -71,8 +71,11 @@ export function resultLine(r: NodeResult, index: number, total: number): string 
   } [${detail}]`;
 }
 
-/** The closing lines of a run: counts, then the message of every problem. */
-export function summaryLines(summary: RunSummary): string[] {
+/**
+ * The closing lines of a run: counts, then the message of every problem;
+ * `dbt`: the project is a dbt project (the demo's data is no use to it).
+ */
+export function summaryLines(summary: RunSummary, options: { dbt?: boolean } = {}): string[] {
   const count = (s: NodeResult["status"]) => summary.results.filter((r) => r.status === s).length;
   const lines = [
     "",
@@ -82,7 +85,9 @@ export function summaryLines(summary: RunSummary): string[] {
       count("skipped")
     } skipped.`,
   ];
-  if (summary.notLanded.length) lines.push("", ...notLandedLines(summary));
+  if (summary.notLanded.length) {
+    lines.push("", ...notLandedLines(summary, options.dbt ? "dbt" : "project"));
+  }
   if (summary.deferred.length) {
     lines.push(`Deferred (copied from the state's warehouse): ${summary.deferred.join(", ")}.`);
   }
@@ -117,9 +122,13 @@ function landingCommand(table: string): string {
 
 /**
  * Says which raw tables kept nodes from running, and what lands them (and,
- * unless `inDemo`, that the demo lands the bundled data).
+ * in a plain-SQL project, that the demo lands the bundled data; in the demo,
+ * what it does not land).
  */
-export function notLandedLines(summary: RunSummary, inDemo = false): string[] {
+export function notLandedLines(
+  summary: RunSummary,
+  where: "project" | "dbt" | "demo" = "project",
+): string[] {
   const skipped = summary.results.filter((r) => r.status === "skipped").length;
   const models = summary.results.filter((r) => r.kind === "model");
   const nothing = models.length > 0 && models.every((r) => r.status === "skipped");
@@ -133,9 +142,11 @@ export function notLandedLines(summary: RunSummary, inDemo = false): string[] {
       ? color.yellow(`Nothing this project reads is landed yet: all ${skipped} nodes were skipped.`)
       : color.yellow(`${skipped} nodes were skipped: what they read is not landed yet.`),
     ...[...byCommand].map(([c, tables]) => `  ${tables.join(", ")}: land with ${c}`),
-    inDemo
-      ? "  (the demo lands deliveries only: TiC indexes and NPI answers come from those commands)"
-      : "  For the bundled demo data, run `deno task demo`.",
+    ...where === "demo"
+      ? ["  (the demo lands deliveries only: TiC indexes and NPI answers come from those commands)"]
+      : where === "project"
+      ? ["  For the bundled demo data, run `deno task demo`."]
+      : [],
   ];
 }
 

@@ -172,7 +172,7 @@ export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptio
   if (g.json) {
     console.log(JSON.stringify(summary, null, 2));
   } else if (total > 0) {
-    console.log(summaryLines(summary).join("\n"));
+    console.log(summaryLines(summary, { dbt: config.dbt !== undefined }).join("\n"));
   }
   if (!summary.ok) Deno.exitCode = 1;
 }
