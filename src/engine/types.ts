@@ -299,6 +299,12 @@ export interface SeedNode {
   columns: ColumnDoc[];
   /** Column name to DuckDB type, overriding the sniffer. */
   columnTypes: Record<string, string>;
+  /**
+   * dbt seeds: each column's type as dbt-duckdb infers it (agate's types:
+   * `INTEGER`, `DOUBLE`, `DATE`, `TIMESTAMP`, `BOOLEAN`, `VARCHAR`), under
+   * `columnTypes`; absent: DuckDB's sniffer types the columns.
+   */
+  inferredTypes?: Record<string, string>;
   /** The file's delimiter, when it is not sniffed (a dbt seed's `delimiter`). */
   delimiter?: string;
   /** The table's column names, in the file's order, instead of the header's as DuckDB reads it (dbt seeds). */

@@ -89,7 +89,7 @@ Deno.test("a dbt project's build, ls, compile and docs build write valid manifes
   assert.equal(customers.metadata.type, "BASE TABLE");
   assert.equal(customers.metadata.schema, "main");
   assert.equal(customers.columns.customer_id.index, 1);
-  assert.equal(customers.columns.customer_id.type, "BIGINT");
+  assert.equal(customers.columns.customer_id.type, "INTEGER");
   assert.equal(catalog.nodes["model.jaffle.stg_orders"].metadata.type, "VIEW");
   assert.equal(catalog.nodes["model.jaffle.int_order_payments"], undefined);
 });

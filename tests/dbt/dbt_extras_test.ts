@@ -209,10 +209,11 @@ Deno.test("packages: local ones are read, installed ones used, missing ones list
   assert.equal(manifest.nodes["model.shop.orders"].package_name, "shop");
   const db = join(shop, "shop.duckdb");
   // shim's duckdb__money comes first in dispatch: (whole units), then the package's own macros.
+  // order_id is the seed's: whole numbers, which dbt-duckdb loads as INTEGER.
   assert.deepEqual(await rows(db, "select * from main.orders order by order_id"), [
-    { order_id: "1", order_month: "2024-01-01", amount: 20, label: "order 0001" },
-    { order_id: "2", order_month: "2024-02-01", amount: 5, label: "order 0002" },
-    { order_id: "3", order_month: "2024-02-01", amount: 123, label: "order 0003" },
+    { order_id: 1, order_month: "2024-01-01", amount: 20, label: "order 0001" },
+    { order_id: 2, order_month: "2024-02-01", amount: 5, label: "order 0002" },
+    { order_id: 3, order_month: "2024-02-01", amount: 123, label: "order 0003" },
   ]);
   assert.deepEqual(
     await rows(db, "select * from main.monthly where orders > 0 order by month_index"),
@@ -405,6 +406,6 @@ select id, occurred_at::timestamp as occurred_at from {{ ref('events') }}`,
     (await rows(join(p.root, "shop.duckdb"), "select id from main.daily order by id")).map((x) =>
       x.id
     ),
-    ["1", "2", "3"],
+    [1, 2, 3],
   );
 });

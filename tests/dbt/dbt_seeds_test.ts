@@ -43,7 +43,7 @@ seeds:
   const r = await cli("build");
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.deepEqual(await columns(db, "main.claims_eu"), [
-    "claim_id BIGINT",
+    "claim_id INTEGER",
     "payer VARCHAR",
     "amount DECIMAL(10,2)",
   ]);
@@ -55,7 +55,7 @@ seeds:
   );
   // Quoted (dbt-duckdb's default): as written, spaces and case kept; a repeated name gets _2, as agate names it.
   assert.deepEqual(await columns(db, "main.people"), [
-    "Patient ID BIGINT",
+    "Patient ID INTEGER",
     "FirstName VARCHAR",
     " City  VARCHAR",
     "FirstName_2 VARCHAR",
@@ -63,8 +63,8 @@ seeds:
   ]);
   // Unquoted: DuckDB keeps an identifier's case, as dbt's CREATE TABLE would.
   assert.deepEqual(await columns(db, "main.plain_names"), [
-    "PatientId BIGINT",
-    "visitCount BIGINT",
+    "PatientId INTEGER",
+    "visitCount INTEGER",
   ]);
   const manifest = JSON.parse(await Deno.readTextFile(join(p.root, "target", "manifest.json")));
   assert.equal(manifest.nodes["seed.clinic.claims_eu"].config.delimiter, ";");

@@ -219,7 +219,7 @@ function relationSql(graph: Graph, id: string): string {
 /** The statement that loads a seed's CSV file into its table. */
 export function seedSql(seed: SeedNode, root: string): string {
   const path = seed.path.startsWith("/") ? seed.path : `${root}/${seed.path}`;
-  const types = Object.entries(seed.columnTypes);
+  const types = Object.entries({ ...seed.inferredTypes, ...seed.columnTypes });
   const typeArg = types.length
     ? `, types = {${types.map(([c, t]) => `${quoteLiteral(c)}: ${quoteLiteral(t)}`).join(", ")}}`
     : "";

@@ -74,6 +74,7 @@ import {
   type SourceTable,
 } from "./properties.ts";
 import { seedColumns } from "./seed_columns.ts";
+import { seedTypes } from "./seed_types.ts";
 import { settleTest, TEST_TREE, type TestSettings } from "./test_tree.ts";
 import { SOURCE_TREE } from "./source_tree.ts";
 
@@ -1357,13 +1358,26 @@ export async function loadDbtProject(
   const seeds: SeedNode[] = [];
   for (const s of files.seeds.filter((s) => s.ok && s.id)) {
     // Its columns as dbt-duckdb names them, read from the header with its delimiter.
-    const columns = await seedColumns(await Deno.readTextFile(join(root, s.path)), {
+    const text = await Deno.readTextFile(join(root, s.path));
+    const columns = await seedColumns(text, {
       delimiter: s.config.delimiter ?? ",",
       quoteColumns: s.config.quote_columns ?? true,
       parse: options.parse ?? parseSql,
     });
     if ("problem" in columns) {
       issues.push({ message: `seed ${s.name}: ${columns.problem}`, location: { file: s.path } });
+      continue;
+    }
+    // Its types as dbt-duckdb gives them (agate's inference), under its column_types.
+    const typed = seedTypes(text, {
+      delimiter: s.config.delimiter ?? ",",
+      names: columns.names,
+      columnTypes: s.config.column_types ?? {},
+    });
+    if ("problems" in typed) {
+      for (const problem of typed.problems) {
+        issues.push({ message: `seed ${s.name}: ${problem}`, location: { file: s.path } });
+      }
       continue;
     }
     seeds.push({
@@ -1378,6 +1392,7 @@ export async function loadDbtProject(
       columnTypes: s.config.column_types ?? {},
       ...(s.config.delimiter === undefined ? {} : { delimiter: s.config.delimiter }),
       columnNames: columns.names,
+      inferredTypes: typed.types,
       tags: s.config.tags ?? [],
       ...withHooks(s),
       fqn: s.fqn,
