@@ -115,6 +115,48 @@ interface NodeFile {
   block?: { body: string; contents: string };
 }
 
+/** What rendering one node's template records: its `config()` calls and the relations it names. */
+interface Recorded {
+  configs: NodeConfig[];
+  relations: string[];
+  /** Keys of its `config()` wharf does not support (given: they are issues, not a failed render). */
+  unsupported?: string[];
+  /** Set when it names a node that could not be read (its own problems are reported). */
+  blocked?: boolean;
+}
+
+/**
+ * Leaves out of `rendered` the models, snapshots and singular tests that
+ * read, directly or through others, a node that could not be read (a
+ * model or snapshot missing from `rendered`, or one whose render recorded
+ * `blocked`): that node's problem is reported, and theirs would only
+ * repeat it.
+ *
+ * @returns the ids of the models and snapshots left out, with those that
+ * could not be rendered.
+ */
+function leaveOutBlocked(
+  rendered: Map<string, unknown>,
+  models: readonly { id: string; recorded?: Recorded }[],
+  tests: readonly { id: string; recorded?: Recorded }[],
+): Set<string> {
+  const out = new Set(models.filter((m) => !rendered.has(m.id)).map((m) => m.id));
+  const reads = (r: Recorded | undefined) =>
+    r?.blocked === true || (r?.relations ?? []).some((id) => out.has(id));
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const m of models) {
+      if (!out.has(m.id) && reads(m.recorded)) {
+        out.add(m.id);
+        rendered.delete(m.id);
+        grew = true;
+      }
+    }
+  }
+  for (const t of tests) if (reads(t.recorded)) rendered.delete(t.id);
+  return out;
+}
+
 /** The SQL a snapshot defined in YAML renders: `select *` from its relation, as dbt writes it. */
 function yamlSnapshotSql(relation: string): string {
   return `select * from {{ ${relation} }}`;
@@ -833,7 +875,7 @@ export async function loadDbtProject(
       package?: string;
     },
     phase: 1 | 2,
-    recorded: { configs: NodeConfig[]; relations: string[] },
+    recorded: Recorded,
     incremental = false,
   ): Record<string, unknown> => {
     const self = node.file;
@@ -901,6 +943,11 @@ export async function loadDbtProject(
           jinja.problem(`ref("${name}"): ${target.path} is disabled (enabled: false)`, named);
           return "";
         }
+        if (phase === 2 && !target.ok) {
+          // It could not be read (its problem is reported): this node is left out, silently.
+          recorded.blocked = true;
+          return target.sql ?? quote(name);
+        }
         if (phase === 2 && !target.id) return quote(name);
         if (target.id) recorded.relations.push(target.id);
         return target.sql ?? quote(name);
@@ -942,7 +989,13 @@ export async function loadDbtProject(
           readNodeConfig(
             raw,
             node.kind === "snapshot" ? "snapshot" : "model",
-            (key, message) => jinja.problem(`config(${key}=…): ${message}`, /config\s*\(/),
+            (key, message, unsupported) => {
+              // What wharf does not support is the node's issue, not a failed render:
+              // --warn-unsupported leaves it out with a warning, as it does a YAML key.
+              if (unsupported && recorded.unsupported) {
+                recorded.unsupported.push(`config(${key}=…): ${message}`);
+              } else jinja.problem(`config(${key}=…): ${message}`, /config\s*\(/);
+            },
           ),
         );
         return "";
@@ -997,7 +1050,7 @@ export async function loadDbtProject(
       ...treeConfigs(m),
       m.props?.config ?? {},
     ]);
-    const recorded = { configs: [] as NodeConfig[], relations: [] as string[] };
+    const recorded: Recorded = { configs: [], relations: [], unsupported: [] };
     try {
       jinja.render(
         renderName(m),
@@ -1006,6 +1059,18 @@ export async function loadDbtProject(
         m.package,
       );
       m.config = mergeNodeConfigs([m.config, ...recorded.configs]);
+      const text = textOf(m);
+      const at = /config\s*\(/.exec(text);
+      for (const message of recorded.unsupported!) {
+        issues.push({
+          message,
+          location: m.yaml ? placeOf(m) : {
+            file: m.path,
+            ...(at ? { line: text.slice(0, at.index).split("\n").length } : {}),
+          },
+          unsupported: true,
+        });
+      }
     } catch (err) {
       if (!(err instanceof RenderProblem)) throw err;
       m.ok = false;
@@ -1145,13 +1210,43 @@ export async function loadDbtProject(
     n.sql = `${catalog ? `${quote(catalog)}.` : ""}${quote(n.schema)}.${quote(n.alias)}`;
   }
 
+  // Seeds' columns and types, read before the models that read them render.
+  const seedShapes = new Map<NodeFile, { names: string[]; types: Record<string, string> }>();
+  for (const s of files.seeds.filter((s) => s.ok && s.id)) {
+    // Its columns as dbt-duckdb names them, read from the header with its delimiter.
+    const text = await Deno.readTextFile(join(root, s.path));
+    const columns = await seedColumns(text, {
+      delimiter: s.config.delimiter ?? ",",
+      quoteColumns: s.config.quote_columns ?? true,
+      parse: options.parse ?? parseSql,
+    });
+    if ("problem" in columns) {
+      issues.push({ message: `seed ${s.name}: ${columns.problem}`, location: { file: s.path } });
+      s.ok = false;
+      continue;
+    }
+    // Its types as dbt-duckdb gives them (agate's inference), under its column_types.
+    const typed = seedTypes(text, {
+      delimiter: s.config.delimiter ?? ",",
+      names: columns.names,
+      columnTypes: s.config.column_types ?? {},
+    });
+    if ("problems" in typed) {
+      for (const problem of typed.problems) {
+        issues.push({ message: `seed ${s.name}: ${problem}`, location: { file: s.path } });
+      }
+      s.ok = false;
+      continue;
+    }
+    seedShapes.set(s, { names: columns.names, types: typed.types });
+  }
   // Second pass: the SQL, through the render hook.
-  const testRecords = new Map<string, { configs: NodeConfig[]; relations: string[] }>();
-  const modelRecords = new Map<string, string[]>();
+  const testRecords = new Map<string, Recorded>();
+  const modelRecords = new Map<string, Recorded>();
   const hook: RenderHook = (path, text, context) => {
     const file = context.kind === "model" ? relations.get(context.id) : undefined;
-    const recorded = { configs: [] as NodeConfig[], relations: [] as string[] };
-    if (file) modelRecords.set(file.id!, recorded.relations);
+    const recorded: Recorded = { configs: [], relations: [] };
+    if (file) modelRecords.set(file.id!, recorded);
     else testRecords.set(path, recorded);
     const name = file?.name ?? basename(path, extname(path)).toLowerCase();
     const node = { kind: context.kind, name, path, file, fqn: file?.fqn };
@@ -1189,6 +1284,21 @@ export async function loadDbtProject(
     { vars: config.vars, root },
   );
   issues.push(...renderIssues);
+  /** Models and snapshots left out: not rendered, or reading one that was not. */
+  const leftOut = leaveOutBlocked(
+    rendered,
+    models.map((m) => ({ id: m.id!, recorded: modelRecords.get(m.id!) })),
+    files.tests.map((path) => ({
+      id: `test.${basename(path, ".sql").toLowerCase()}`,
+      recorded: testRecords.get(path),
+    })),
+  );
+  /** True when `ref('<name>')` names a node that could not be read (or reads one that could not). */
+  const unreadable = (name: string): boolean => {
+    const nodes = byName.get(name.toLowerCase()) ?? [];
+    const n = nodes.find((n) => n.package === undefined) ?? nodes[0];
+    return n !== undefined && (!n.ok || leftOut.has(n.id ?? ""));
+  };
   for (const path of files.analyses) {
     try {
       jinja.render(
@@ -1356,30 +1466,7 @@ export async function loadDbtProject(
     issues: [],
   };
   const seeds: SeedNode[] = [];
-  for (const s of files.seeds.filter((s) => s.ok && s.id)) {
-    // Its columns as dbt-duckdb names them, read from the header with its delimiter.
-    const text = await Deno.readTextFile(join(root, s.path));
-    const columns = await seedColumns(text, {
-      delimiter: s.config.delimiter ?? ",",
-      quoteColumns: s.config.quote_columns ?? true,
-      parse: options.parse ?? parseSql,
-    });
-    if ("problem" in columns) {
-      issues.push({ message: `seed ${s.name}: ${columns.problem}`, location: { file: s.path } });
-      continue;
-    }
-    // Its types as dbt-duckdb gives them (agate's inference), under its column_types.
-    const typed = seedTypes(text, {
-      delimiter: s.config.delimiter ?? ",",
-      names: columns.names,
-      columnTypes: s.config.column_types ?? {},
-    });
-    if ("problems" in typed) {
-      for (const problem of typed.problems) {
-        issues.push({ message: `seed ${s.name}: ${problem}`, location: { file: s.path } });
-      }
-      continue;
-    }
+  for (const [s, shape] of seedShapes) {
     seeds.push({
       kind: "seed",
       id: s.id!,
@@ -1391,8 +1478,8 @@ export async function loadDbtProject(
       columns: s.props?.columns ?? [],
       columnTypes: s.config.column_types ?? {},
       ...(s.config.delimiter === undefined ? {} : { delimiter: s.config.delimiter }),
-      columnNames: columns.names,
-      inferredTypes: typed.types,
+      columnNames: shape.names,
+      inferredTypes: shape.types,
       tags: s.config.tags ?? [],
       ...withHooks(s),
       fqn: s.fqn,
@@ -1406,7 +1493,7 @@ export async function loadDbtProject(
     m.dbtConfig = file.config as Record<string, unknown>;
     const seen = new Set(m.refs.map((r) => r.relation));
     const named = new Set<string>();
-    for (const id of new Set(modelRecords.get(m.id) ?? [])) {
+    for (const id of new Set(modelRecords.get(m.id)?.relations ?? [])) {
       const source = sourceById.get(id);
       if (source) named.add(id);
       // A call the SQL does not read (`-- depends_on:`) is still a dependency.
@@ -1419,7 +1506,15 @@ export async function loadDbtProject(
     if (named.length) t.namedSources = [...new Set(named)];
   }
 
-  const unitTests = await dbtUnitTests(props.unitTests, {
+  // A unit test of such a node, or given one, would only repeat its problem.
+  const testable = props.unitTests.filter((t) =>
+    !unreadable(t.model) &&
+    !t.given.some((g) => {
+      const call = parseInputCall(g.input);
+      return call?.kind === "ref" && unreadable(call.args.at(-1) ?? "");
+    })
+  );
+  const unitTests = await dbtUnitTests(testable, {
     models: parsed.models,
     // Unit tests name models as ref() does from the project: its own first.
     byName: new Map(
@@ -1509,6 +1604,8 @@ export async function loadDbtProject(
       file.report(t.path, `Cannot render the test "${args.test}": ${message}`);
       return undefined;
     }
+    // It reads a node that could not be read: that node's problem is reported.
+    if (recorded.blocked) return undefined;
     const reads = [...new Set(recorded.relations)];
     reads.forEach((id, i) => {
       const text = relationSqls.get(id);
@@ -1543,6 +1640,8 @@ export async function loadDbtProject(
         ? renderCustom(declaredTest, file)
         : undefined;
       if (declaredTest.test.kind === "rendered" && !custom) continue;
+      // A test of a node that could not be read would only repeat its problem.
+      if (declaredTest.test.reads.some((r) => !r.startsWith("source(") && unreadable(r))) continue;
       const t = custom ?? declaredTest;
       const label = custom ? String(t.test.args.test) : t.test.kind;
       const index = (counts.get(label) ?? 0) + 1;
@@ -1653,6 +1752,7 @@ export async function loadDbtProject(
         })`,
       };
     }
+    if (target && (!target.ok || leftOut.has(target.id ?? ""))) return { unreadable: true };
     if (target?.id && target.config.enabled !== false) return { relation: target.id };
     const guess = closest(name, [...byName.keys()]);
     return {

@@ -38,7 +38,7 @@ const exposureEntry = mapping((v) => `exposure "${String(v.name)}"`, {
 /** What a `depends_on` entry names: a relation (or a declared source table's node), or why it names none. */
 export type DependencyResolver = (
   written: string,
-) => { relation: string } | { problem: string };
+) => { relation: string } | { problem: string } | { unreadable: true };
 
 /** An `exposures:` entry of a YAML file. */
 export interface ExposureEntry {
@@ -74,6 +74,8 @@ export function readExposures(
       const at = [...path, "depends_on", i];
       const found = resolve(written.trim());
       if ("problem" in found) file.report(at, found.problem);
+      // A node that could not be read has its own problem reported: this one would repeat it.
+      else if ("unreadable" in found) return;
       else refs.push({ relation: found.relation, offset: 0, line: file.locate(at).line ?? 1 });
     });
     out.push({
