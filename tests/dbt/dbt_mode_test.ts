@@ -209,7 +209,7 @@ Deno.test("constructs wharf cannot render are errors naming the file, the line a
     'models/a.sql:2: Cannot render the SQL: "run_query()" reads the warehouse while the project compiles, which wharf does not do: "from {{ run_query(\'select 1\') }}"',
     'models/b.sql:2: Cannot render the SQL: unknown macro or function "helpr()" (did you mean "helper"?): "{{ helpr() }} as y"',
     'models/c.sql:2: Cannot render the SQL: ref("nope"): no model or seed named "nope"',
-    'models/d.sql:2: Cannot render the SQL: "get_columns_in_relation()" is not available (adapter methods that read the warehouse are not run by wharf; a package\'s macros are called as package.macro()): "{{ adapter.get_columns_in_relation(this) }}"',
+    'models/d.sql:2: Cannot render the SQL: "adapter.get_columns_in_relation()" is not available: adapter methods that read the warehouse are not run by wharf: "{{ adapter.get_columns_in_relation(this) }}"',
     'models/e.sql:2: Cannot render the SQL: lists cannot change in place in wharf\'s Jinja (minijinja): "append()" — build a new list instead (e.g. "items + [x]"): "{% do l.append(1) %}"',
     "models/f.sql:1: Cannot render the SQL: config(materialized=…): materialized views are not run by wharf yet",
     'models/g.sql:1: Cannot render the SQL: Required var "missing" is not set: declare it under "vars:" in dbt_project.yml, pass --vars missing=…, or give var() a default',

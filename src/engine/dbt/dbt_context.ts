@@ -1,6 +1,7 @@
 /**
- * What every dbt template sees besides its node: `target`, `var`,
- * `env_var`, `log`, `exceptions`, `modules.datetime`, `run_started_at`,
+ * What every dbt template sees besides its node and `modules` (a global of
+ * the environment, `dbt_jinja.ts`): `target`, `var`, `env_var`, `log`,
+ * `exceptions`, `run_started_at`,
  * `invocation_id`, `adapter.quote`, `tojson`/`fromjson`, `flags`, the hook
  * helpers `before_begin`/`after_commit`/`in_transaction`. Functions
  * never throw (see `dbt_jinja.ts`): they report to the render.
@@ -10,6 +11,9 @@
 import { parse as parseYaml } from "yaml";
 import type { DbtConfig } from "../config.ts";
 import { type DbtJinja, plain, splitArgs } from "./dbt_jinja.ts";
+import { formatCivil, PyDatetime, utcCivil } from "./py_datetime.ts";
+
+const UTC_TZ = { name: "UTC", offset: 0 };
 
 /** What the context of a run shares. */
 export interface RunContext {
@@ -24,88 +28,9 @@ export interface RunContext {
   threads: number;
 }
 
-const pad = (n: number, width = 2) => String(n).padStart(width, "0");
-/** An English name of a date's day or month (`long`, or its first three letters). */
-function dateName(d: Date, part: "weekday" | "month", short: boolean): string {
-  const name = d.toLocaleString("en-US", { [part]: "long", timeZone: "UTC" });
-  return short ? name.slice(0, 3) : name;
-}
-
-/**
- * Python's `strftime` for the directives dbt projects use, in UTC.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { strftime } from "./dbt_context.ts";
- *
- * const d = new Date(Date.UTC(2024, 1, 17, 9, 5, 3));
- * assert.equal(strftime(d, "%a %B %Y-%m-%d %H:%M:%S %j %p"), "Sat February 2024-02-17 09:05:03 048 AM");
- * ```
- */
-export function strftime(d: Date, format: string): string {
-  return format.replace(/%([a-zA-Z%])/g, (all, c: string) => {
-    switch (c) {
-      case "Y":
-        return String(d.getUTCFullYear());
-      case "y":
-        return pad(d.getUTCFullYear() % 100);
-      case "m":
-        return pad(d.getUTCMonth() + 1);
-      case "d":
-        return pad(d.getUTCDate());
-      case "H":
-        return pad(d.getUTCHours());
-      case "I":
-        return pad(d.getUTCHours() % 12 || 12);
-      case "p":
-        return d.getUTCHours() < 12 ? "AM" : "PM";
-      case "M":
-        return pad(d.getUTCMinutes());
-      case "S":
-        return pad(d.getUTCSeconds());
-      case "f":
-        return pad(d.getUTCMilliseconds() * 1000, 6);
-      case "j": {
-        const start = Date.UTC(d.getUTCFullYear(), 0, 1);
-        return pad(Math.floor((d.getTime() - start) / 86_400_000) + 1, 3);
-      }
-      case "a":
-      case "A":
-        return dateName(d, "weekday", c === "a");
-      case "b":
-      case "B":
-        return dateName(d, "month", c === "b");
-      case "z":
-        return "+0000";
-      case "Z":
-        return "UTC";
-      case "%":
-        return "%";
-      default:
-        return all;
-    }
-  });
-}
-
-/** A datetime as templates see it: its fields, `strftime()` and `isoformat()`. */
-function datetime(d: Date): Record<string, unknown> {
-  return {
-    year: d.getUTCFullYear(),
-    month: d.getUTCMonth() + 1,
-    day: d.getUTCDate(),
-    hour: d.getUTCHours(),
-    minute: d.getUTCMinutes(),
-    second: d.getUTCSeconds(),
-    microsecond: d.getUTCMilliseconds() * 1000,
-    strftime: (format: unknown) => strftime(d, String(format)),
-    isoformat: () => d.toISOString().replace("Z", "+00:00"),
-  };
-}
-
 /** How dbt prints `run_started_at`: `2024-01-31 12:00:00.123000+00:00`. */
 export function pythonTimestamp(d: Date): string {
-  return `${strftime(d, "%Y-%m-%d %H:%M:%S.%f")}+00:00`;
+  return `${formatCivil(utcCivil(d), "%Y-%m-%d %H:%M:%S.%f")}+00:00`;
 }
 
 /** The value of variable `name`: `--vars`, then the project's own, then the global ones. */
@@ -143,6 +68,7 @@ export function commonContext(
 ): Record<string, unknown> {
   const target = run.dbt.target;
   const quoteRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const py = new PyDatetime((message) => jinja.problem(message));
   return {
     target: {
       name: target.name,
@@ -201,17 +127,8 @@ export function commonContext(
         return "";
       },
     },
-    modules: {
-      datetime: {
-        datetime: {
-          now: () => datetime(new Date()),
-          utcnow: () => datetime(new Date()),
-        },
-        date: { today: () => datetime(new Date()) },
-      },
-    },
     run_started_at: pythonTimestamp(run.startedAt),
-    __wharf_run_started_at: datetime(run.startedAt),
+    __wharf_run_started_at: py.datetime({ ...utcCivil(run.startedAt), tz: UTC_TZ }),
     invocation_id: run.invocationId,
     adapter: {
       quote: (name: unknown) => `"${String(name).replaceAll('"', '""')}"`,

@@ -12,7 +12,12 @@
 import { Environment } from "minijinja-js";
 import { closest } from "../suggest.ts";
 import { DBT_MACROS } from "./dbt_macros.ts";
+import { splitArgs } from "./jinja_args.ts";
+import { PyDatetime } from "./py_datetime.ts";
+import { missingModulePath, printPyValues, pyModules } from "./py_modules.ts";
 import { type MacroNames, readLineMarkers, rewriteJinja } from "./rewrite_jinja.ts";
+
+export { plain, splitArgs } from "./jinja_args.ts";
 
 /** A render that failed: what, and where in the file rendered (when known). */
 export class RenderProblem extends Error {
@@ -129,30 +134,6 @@ function returning(text: string, name: string, global: string): string | undefin
   return `${text.slice(0, tagEnd)}{{ return(${global}) }}${lines}${text.slice(tagEnd + end.index)}`;
 }
 
-/** Converts what minijinja hands a function (Maps for mappings) into plain values. */
-export function plain(value: unknown): unknown {
-  if (value instanceof Map) {
-    return Object.fromEntries([...value].map(([k, v]) => [String(k), plain(v)]));
-  }
-  if (Array.isArray(value)) return value.map(plain);
-  return value;
-}
-
-/** A function's positional arguments and keyword arguments (minijinja passes them as a last Map). */
-export function splitArgs(args: readonly unknown[]): {
-  positional: unknown[];
-  kwargs: Record<string, unknown>;
-} {
-  const last = args[args.length - 1];
-  if (last instanceof Map) {
-    return {
-      positional: args.slice(0, -1).map(plain),
-      kwargs: plain(last) as Record<string, never>,
-    };
-  }
-  return { positional: args.map(plain), kwargs: {} };
-}
-
 /** The rendering environment of one dbt project. */
 export class DbtJinja {
   readonly #env = new Environment();
@@ -164,7 +145,7 @@ export class DbtJinja {
   readonly #namesOf = new Map<string | undefined, MacroNames>();
   readonly #macros: MacroDefinition[];
   /** For each line of the macro module: the macro file and line it comes from. */
-  readonly #moduleLines: { path: string; line: number }[] = [];
+  readonly #moduleLines: { path: string; line: number; text: string }[] = [];
   readonly #returns = new Map<number, unknown>();
   #problems: { message: string; at?: RegExp }[] = [];
   /** What the environment was made from, to make it again with macros overridden. */
@@ -196,6 +177,29 @@ export class DbtJinja {
     this.#made = { files, packages, builtin };
     files = files.map((f) => ({ ...f, text: testsAsMacros(f.text) }));
     for (const [name, value] of Object.entries(globals)) this.#env.addGlobal(name, value);
+    // dbt's `modules` (datetime, pytz, re), reached through the table the rewriter names.
+    // Their problems are placed at the first line using them (a datetime's own line is not known).
+    const report = (message: string) => this.problem(message, /modules\s*\.|run_started_at/);
+    const modules = pyModules(report);
+    this.#env.addGlobal("modules", modules.modules);
+    this.#env.addGlobal("__wharf_modules", modules.table);
+    this.#env.addGlobal("__wharf_missing_module", (path: unknown) => {
+      this.problem(
+        missingModulePath(String(path)),
+        new RegExp(`modules\\s*\\.\\s*${String(path).split(".")[0]}`),
+      );
+      return null;
+    });
+    // Arithmetic the rewriter routes here when its first operand is a modules.datetime value.
+    const py = new PyDatetime(report);
+    this.#env.addGlobal("__wharf_is_time", (value: unknown) => {
+      const kind = value instanceof Map ? value.get("__kind") : undefined;
+      return kind === "datetime" || kind === "date" || kind === "timedelta";
+    });
+    this.#env.addGlobal(
+      "__wharf_time_arith",
+      (first: unknown, ...rest: unknown[]) => py.arithmetic(first, rest),
+    );
     this.#env.enablePyCompat();
     this.#env.undefinedBehavior = "lenient";
     const builtinNames = [...builtin.matchAll(/macro\s+__dbt__(\w+)\s*\(/g)].map((m) => m[1]!);
@@ -226,7 +230,7 @@ export class DbtJinja {
     let module = "";
     const add = (path: string, text: string) => {
       const lines = text.split("\n");
-      lines.forEach((_, i) => this.#moduleLines.push({ path, line: i + 1 }));
+      lines.forEach((text, i) => this.#moduleLines.push({ path, line: i + 1, text }));
       module += `${text}\n`;
     };
     add("(dbt's macros)", builtin);
@@ -477,7 +481,9 @@ export class DbtJinja {
     }
     const problem = this.#problems[0];
     if (problem !== undefined) throw new RenderProblem(problem.message, lineOf(text, problem.at));
-    const cleaned = out.replace(new RegExp(`${RETURN_OPEN}\\d+${RETURN_CLOSE}`, "g"), "");
+    const cleaned = printPyValues(
+      out.replace(new RegExp(`${RETURN_OPEN}\\d+${RETURN_CLOSE}`, "g"), ""),
+    );
     return readLineMarkers(cleaned);
   }
 
@@ -488,15 +494,21 @@ export class DbtJinja {
     let where = "";
     let at: number | undefined;
     let source: string | undefined;
+    /** The code the error is in, to name what a message leaves out (a method's receiver). */
+    let code = text;
     if (name === MODULE && line !== undefined) {
       const origin = this.#moduleLines[line - 1];
-      if (origin) where = ` (in a macro, ${origin.path}:${origin.line})`;
+      if (origin) {
+        where = ` (in a macro, ${origin.path}:${origin.line})`;
+        code = origin.text;
+      }
     } else if (name === path && line !== undefined) {
       at = line;
       source = text.split("\n")[line - 1]?.trim();
+      code = text.split("\n")[line - 1] ?? text;
     }
     return new RenderProblem(
-      `${explain(detail, [...this.#names.project])}${where}${
+      `${explain(detail, [...this.#names.project], code)}${where}${
         source ? `: ${JSON.stringify(source)}` : ""
       }`,
       at,
@@ -512,8 +524,26 @@ function parseError(err: unknown): { detail: string; name?: string; line?: numbe
   return m ? { detail: m[1]!, name: m[2]!, line: Number(m[3]) } : { detail: first };
 }
 
-/** minijinja's message, said in dbt's terms where a dbt user would be lost. */
-function explain(detail: string, macros: readonly string[]): string {
+/** Methods of wharf's modules.datetime values, for messages. */
+const DATETIME_METHODS =
+  "strftime, isoformat, replace, date, timestamp, weekday, isoweekday, isocalendar, astimezone, utcoffset, tzname, total_seconds";
+
+/**
+ * minijinja's message, said in dbt's terms where a dbt user would be lost;
+ * `code` is the template code it happened in (the line, when known).
+ */
+function explain(detail: string, macros: readonly string[], code: string): string {
+  if (/^invalid operation: object is not callable/.test(detail)) {
+    return "a value that is not a function is called: wharf's Jinja calls the classes of modules (modules.datetime.datetime(…), modules.datetime.timedelta(…)) by their full name, not through a variable";
+  }
+  if (
+    /^invalid operation: tried to use [-+*\/%] operator on unsupported types (map|plain object)/
+      .test(detail)
+  ) {
+    return `${
+      detail.replace(/^invalid operation: /, "")
+    }: wharf's Jinja adds and subtracts modules.datetime values (+ and -, a datetime or date first) and compares them; nothing else`;
+  }
   const fn = /^unknown function: (\w+) is unknown/.exec(detail) ??
     /^invalid operation: (\w+) is not callable/.exec(detail);
   if (fn) {
@@ -524,7 +554,7 @@ function explain(detail: string, macros: readonly string[]): string {
     const guess = closest(name, macros);
     return `unknown macro or function "${name}()"${guess ? ` (did you mean "${guess}"?)` : ""}`;
   }
-  const method = /^unknown method: (\w+) has no method named (\w+)/.exec(detail);
+  const method = /^unknown method: (\w+(?: \w+)?) has no method named (\w+)/.exec(detail);
   if (method) {
     const [, type, name] = method;
     if (type === "sequence" && (name === "append" || name === "extend" || name === "pop")) {
@@ -533,7 +563,24 @@ function explain(detail: string, macros: readonly string[]): string {
     if (type === "map" && (name === "update" || name === "pop" || name === "setdefault")) {
       return `mappings cannot change in place in wharf's Jinja (minijinja): "${name}()"`;
     }
-    return `"${name}()" is not available (adapter methods that read the warehouse are not run by wharf; a package's macros are called as package.macro())`;
+    const receiver = new RegExp(`([A-Za-z_][\\w.]*)\\s*\\.\\s*${name}\\s*\\(`).exec(code)?.[1];
+    if (receiver === "adapter") {
+      return `"adapter.${name}()" is not available: adapter methods that read the warehouse are not run by wharf`;
+    }
+    if (type === "undefined" && receiver && !receiver.includes(".")) {
+      return `${receiver}.${name}(): "${receiver}" is not defined: no variable, macro or installed package has that name; if it is a package, it is not installed here: add it to packages.yml, install it where the network allows (\`dbt deps\`, or a copy of the package's folder under dbt_packages/), and run \`wharf deps\` to see what is still missing`;
+    }
+    if (type === "plain object") {
+      return `"${name}()": ${
+        receiver ?? "this value"
+      } is a function, which has no attributes in wharf's Jinja: call the classes of modules by their full name (modules.datetime.datetime.${name}(…))`;
+    }
+    if (type === "map") {
+      return `"${name}()" is not a method of ${
+        receiver ?? "this value"
+      } (a mapping; wharf's modules.datetime values have ${DATETIME_METHODS})`;
+    }
+    return `"${name}()" is not available on ${receiver ?? "this value"} (a ${type})`;
   }
   const statement = /^syntax error: unknown statement (\w+)/.exec(detail);
   if (statement && BLOCKS[statement[1]!]) return BLOCKS[statement[1]!]!;

@@ -1580,7 +1580,7 @@ export async function loadDbtProject(
         call.push(`${key}=__wharf_arg_${i}`);
       }
     }
-    const recorded = { configs: [] as NodeConfig[], relations: [] as string[] };
+    const recorded: Recorded = { configs: [], relations: [] };
     let sql: string;
     try {
       // Named so that minijinja does not escape the SQL as it would a .yml file's text.

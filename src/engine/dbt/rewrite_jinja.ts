@@ -40,6 +40,8 @@ export interface Rewritten {
   imports: Set<string>;
 }
 
+import { isModuleNamespace, MODULE_PATHS } from "./py_modules.ts";
+
 const OPEN_MARK = "\u0001";
 const CLOSE_MARK = "\u0002";
 
@@ -61,6 +63,53 @@ function maskStrings(code: string): string {
       if (c === "'" || c === '"') quote = c;
       out += c;
     }
+  }
+  return out;
+}
+
+/**
+ * String literals of Jinja code read as Python (Jinja2) reads them: an
+ * escape Python does not know (`\d`, `\.`, `\/`) keeps its backslash, and
+ * `\a`, `\v` and octal escapes are characters, where minijinja would
+ * refuse them ("bad string escape") or drop the backslash. Regular
+ * expressions in templates are written that way (`modules.re.match('\d+', x)`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { pythonStrings } from "./rewrite_jinja.ts";
+ *
+ * assert.equal(pythonStrings(String.raw`f('\d+\.\n', "\1")`), String.raw`f('\\d+\\.\n', "\u0001")`);
+ * ```
+ */
+export function pythonStrings(code: string): string {
+  if (!code.includes("\\")) return code;
+  let out = "";
+  let quote: string | undefined;
+  for (let i = 0; i < code.length; i++) {
+    const c = code[i]!;
+    if (!quote) {
+      if (c === "'" || c === '"') quote = c;
+      out += c;
+      continue;
+    }
+    if (c === quote) quote = undefined;
+    if (c !== "\\") {
+      out += c;
+      continue;
+    }
+    const next = code[i + 1] ?? "";
+    const octal = /^[0-7]{1,3}/.exec(code.slice(i + 1))?.[0];
+    if (octal && octal !== "0") {
+      out += `\\u${parseInt(octal, 8).toString(16).padStart(4, "0")}`;
+      i += octal.length;
+    } else if (next === "a" || next === "v") {
+      out += next === "a" ? "\\u0007" : "\\u000b";
+      i++;
+    } else if ("\\'\"nrtbfux0\n".includes(next)) {
+      out += c + next;
+      i++;
+    } else out += "\\\\";
   }
   return out;
 }
@@ -179,9 +228,38 @@ function rewriteCode(code: string, names: MacroNames, imports: Set<string>): str
       edits.push({ at: end + 1, remove: 0, insert: ")" });
     }
   }
+  // modules.<module>.<name>…: the flat table's entry, or an error naming what wharf lacks.
+  for (const m of masked.matchAll(/(?<![\w.])modules((?:\s*\.\s*[A-Za-z_]\w*)+)/g)) {
+    const parts = [...m[1]!.matchAll(/[A-Za-z_]\w*/g)];
+    let path = "";
+    let used = 0;
+    for (const p of parts) {
+      const next = path ? `${path}.${p[0]}` : p[0];
+      if (!MODULE_PATHS.has(next)) break;
+      path = next;
+      used++;
+    }
+    const endOf = (k: number) => "modules".length + parts[k]!.index + parts[k]![0].length;
+    if (used < parts.length && (used === 0 || isModuleNamespace(path))) {
+      const missing = [...(path ? [path] : []), parts[used]![0]].join(".");
+      edits.push({
+        at: m.index,
+        remove: endOf(used),
+        insert: `__wharf_missing_module(${JSON.stringify(missing)})`,
+      });
+    } else if (used > 0) {
+      edits.push({
+        at: m.index,
+        remove: endOf(used - 1),
+        insert: `__wharf_modules[${JSON.stringify(path)}]`,
+      });
+    }
+  }
   const renames: [RegExp, string][] = [
     [/(?<![\w.])this(?=\s*\.)/g, "__wharf_this"],
-    [/(?<![\w.])run_started_at(?=\s*\.)/g, "__wharf_run_started_at"],
+    // run_started_at is text; its attributes, methods and arithmetic are a datetime's.
+    [/(?<![\w.])run_started_at(?=\s*[-+.])/g, "__wharf_run_started_at"],
+    [/(?<=[-+]\s*)run_started_at(?!\w)/g, "__wharf_run_started_at"],
     [/(?<![\w.])config\s*\.\s*(?=(get|require)\s*\()/g, "__wharf_config_"],
   ];
   for (const [re, to] of renames) {
@@ -309,8 +387,9 @@ export function rewriteJinja(
     }
     const open = /^\{[{%][-+]/.test(whole) ? 3 : 2;
     const closeLen = /[-+][}%]\}$/.test(whole) ? 3 : 2;
-    const body = whole.slice(open, whole.length - closeLen);
-    out += whole.slice(0, open) + rewriteCode(body, names, imports) +
+    const body = pythonStrings(whole.slice(open, whole.length - closeLen));
+    out += whole.slice(0, open) +
+      rewriteArithmetic(rewriteCode(body, names, imports), kind === "%") +
       whole.slice(whole.length - closeLen);
     line += whole.split("\n").length - 1;
     i = end;
@@ -339,4 +418,150 @@ export function readLineMarkers(rendered: string): { text: string; sourceLines: 
     return clean;
   }).join("\n");
   return { text, sourceLines };
+}
+
+/** A token of a Jinja expression, with where it is in the code. */
+interface Token {
+  kind: "name" | "number" | "string" | "op" | "open" | "close";
+  text: string;
+  start: number;
+  end: number;
+}
+
+/** The tokens of Jinja code (whitespace left out; an unknown character is an op of its own). */
+function tokenize(code: string): Token[] {
+  const out: Token[] = [];
+  const re =
+    /\s+|([A-Za-z_]\w*)|(\d[\d_]*(?:\.\d[\d_]*)?(?:[eE][+-]?\d+)?)|('(?:[^'\\]|\\[^])*'|"(?:[^"\\]|\\[^])*")|(\*\*|\/\/|==|!=|<=|>=|[-+*\/%~|.,:=<>!])|([([{])|([)\]}])|([^])/gy;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(code)) !== null) {
+    const [text] = m;
+    const at = m.index;
+    const kind = m[1] !== undefined
+      ? "name"
+      : m[2] !== undefined
+      ? "number"
+      : m[3] !== undefined
+      ? "string"
+      : m[5] !== undefined
+      ? "open"
+      : m[6] !== undefined
+      ? "close"
+      : m[4] !== undefined || m[7] !== undefined
+      ? "op"
+      : undefined;
+    if (kind) out.push({ kind, text, start: at, end: at + text.length });
+  }
+  return out;
+}
+
+/** Words that end an operand of `+`/`-` (operators binding looser than they do). */
+const LOOSER = new Set(["and", "or", "not", "if", "else", "in", "for", "recursive"]);
+const LOOSER_OPS = new Set([",", ":", "=", "==", "!=", "<", ">", "<=", ">="]);
+
+/**
+ * `code` with each chain of `+`/`-` whose first operand may be a
+ * `modules.datetime` value (not a literal) routed through the time
+ * arithmetic when it is one: `a - b` becomes
+ * `(__wharf_time_arith(a, "-", b) if __wharf_is_time(a) else a - b)`, so
+ * minijinja's own `+` and `-` still apply to everything else (numbers keep
+ * their kind, strings concatenate). `statement`: the code of a `{% … %}`
+ * tag, whose first word is its keyword.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { rewriteArithmetic } from "./rewrite_jinja.ts";
+ *
+ * assert.equal(
+ *   rewriteArithmetic(" set end = start + delta ", true),
+ *   ' set end = (__wharf_time_arith(start, "+", delta) if __wharf_is_time(start) else start + delta) ',
+ * );
+ * assert.equal(rewriteArithmetic(" 'a' + b ~ c ", false), " 'a' + b ~ c ");
+ * ```
+ */
+export function rewriteArithmetic(code: string, statement: boolean): string {
+  if (!/[-+]/.test(maskStrings(code))) return code;
+  const tokens = tokenize(code);
+  let pos = 0;
+  /** The rewritten text of the tokens up to the close of the current group (or the end). */
+  const group = (from: number): string => {
+    let out = "";
+    let segment: Token[] = [];
+    let segmentStart = from;
+    let last = from;
+    const flush = (to: number) => {
+      out += rewriteSegment(code, segment, segmentStart, to);
+      segment = [];
+      segmentStart = to;
+    };
+    while (pos < tokens.length) {
+      const t = tokens[pos]!;
+      if (t.kind === "close") break;
+      const first = statement && from === 0 && pos === 0 && t.kind === "name";
+      const isNotAfterIs = t.text === "not" && tokens[pos - 1]?.text === "is";
+      if (
+        first || (t.kind === "name" && LOOSER.has(t.text) && !isNotAfterIs) ||
+        (t.kind === "op" && LOOSER_OPS.has(t.text))
+      ) {
+        flush(t.start);
+        out += code.slice(t.start, t.end);
+        segmentStart = t.end;
+        last = t.end;
+        pos++;
+        continue;
+      }
+      if (t.kind === "open") {
+        pos++;
+        const inner = group(t.end);
+        const close = tokens[pos];
+        const end = close ? close.end : code.length;
+        segment.push({ ...t, text: `${t.text}${inner}${close ? close.text : ""}`, end });
+        pos++;
+        last = end;
+        continue;
+      }
+      segment.push(t);
+      last = t.end;
+      pos++;
+    }
+    flush(pos < tokens.length ? tokens[pos]!.start : Math.max(last, code.length));
+    return out;
+  };
+  /** A segment's text, its chain of binary `+`/`-` rewritten when it has one. */
+  const rewriteSegment = (src: string, seg: Token[], start: number, end: number): string => {
+    // The text of tokens with groups already rewritten: stitched from the source between them.
+    const text = (ts: Token[]) =>
+      ts.map((t, i) => (i === 0 ? "" : src.slice(ts[i - 1]!.end, t.start)) + t.text).join("");
+    const lead = seg.length ? src.slice(start, seg[0]!.start) : src.slice(start, end);
+    const trail = seg.length ? src.slice(seg.at(-1)!.end, end) : "";
+    const operands: Token[][] = [[]];
+    const ops: string[] = [];
+    seg.forEach((t, i) => {
+      const prev = seg[i - 1];
+      const binary = (t.text === "+" || t.text === "-") && t.kind === "op" && prev !== undefined &&
+        (prev.kind !== "op" || prev.text === ")");
+      if (binary) {
+        ops.push(t.text);
+        operands.push([]);
+      } else operands.at(-1)!.push(t);
+    });
+    const first = operands[0]!;
+    const literal = first.length === 1 &&
+      (first[0]!.kind === "string" || first[0]!.kind === "number" ||
+        (first[0]!.kind === "open" && first[0]!.text[0] !== "("));
+    if (!ops.length || literal || operands.some((o) => o.length === 0)) {
+      return lead + text(seg) + trail;
+    }
+    const args = [
+      text(first),
+      ...operands.slice(1).flatMap((o, i) => [JSON.stringify(ops[i]), text(o)]),
+    ];
+    return `${lead}(__wharf_time_arith(${args.join(", ")}) if __wharf_is_time(${
+      text(first)
+    }) else ${text(seg)})${trail}`;
+  };
+  const out = group(0);
+  // Unbalanced brackets: minijinja reports them; the rest is kept as written.
+  return pos < tokens.length ? code : out;
 }

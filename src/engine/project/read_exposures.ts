@@ -38,7 +38,7 @@ const exposureEntry = mapping((v) => `exposure "${String(v.name)}"`, {
 /** What a `depends_on` entry names: a relation (or a declared source table's node), or why it names none. */
 export type DependencyResolver = (
   written: string,
-) => { relation: string } | { problem: string } | { unreadable: true };
+) => { relation: string } | { problem: string };
 
 /** An `exposures:` entry of a YAML file. */
 export interface ExposureEntry {
@@ -54,7 +54,8 @@ export interface ExposureEntry {
  */
 export function readExposures(
   entries: readonly ExposureEntry[],
-  resolve: DependencyResolver,
+  /** Resolves a `depends_on` entry; `unreadable`: it names a node that could not be read (left out). */
+  resolve: (written: string) => ReturnType<DependencyResolver> | { unreadable: true },
 ): ExposureNode[] {
   const out: ExposureNode[] = [];
   for (const { file, path, value } of entries) {
