@@ -284,6 +284,23 @@ export interface ModelNode {
   package?: string;
   /** dbt projects: its config as merged (dbt_project.yml, properties, `config()`), for `config.<key>:`. */
   dbtConfig?: Readonly<Record<string, unknown>>;
+  /** dbt models: its `sql_header`, rendered: run in its session before its statements. */
+  sqlHeader?: string;
+  /** dbt projects: the descriptions `persist_docs` writes once it is built. */
+  persistDocs?: PersistedDocs;
+  /**
+   * dbt projects: its `event_time` (a column or SQL expression of its rows'
+   * time): a microbatch model reading it reads each batch's rows only.
+   */
+  eventTime?: string;
+}
+
+/** What dbt's `persist_docs` writes into the warehouse once a node is built (DuckDB comments). */
+export interface PersistedDocs {
+  /** The node's description (`persist_docs: { relation: true }`, when it has one). */
+  relation?: string;
+  /** Column name to description (`persist_docs: { columns: true }`: the documented columns). */
+  columns?: Record<string, string>;
 }
 
 /** A CSV file in `models/seeds/`, loaded as `seeds.<name>`. */
@@ -318,6 +335,10 @@ export interface SeedNode {
   package?: string;
   /** dbt projects: its config as merged, for `config.<key>:`. */
   dbtConfig?: Readonly<Record<string, unknown>>;
+  /** dbt projects: the descriptions `persist_docs` writes once it is loaded. */
+  persistDocs?: PersistedDocs;
+  /** dbt projects: its `event_time` (see `ModelNode.eventTime`). */
+  eventTime?: string;
 }
 
 /**
@@ -358,6 +379,8 @@ export interface SourceNode {
   catalog?: string;
   /** Referenced by a model but not landed (yet): only what does not need it can run. */
   missing?: boolean;
+  /** dbt projects: its `event_time` (see `ModelNode.eventTime`). */
+  eventTime?: string;
 }
 
 /**
@@ -428,6 +451,8 @@ export interface DeclaredSource {
   meta?: Record<string, unknown>;
   /** dbt projects: dbt's fqn, `[package, ...folders of its properties file, source, table]`. */
   fqn?: string[];
+  /** dbt projects: its `event_time` (its own, else its source's). */
+  eventTime?: string;
   /** Where the table is declared. */
   location: SourceLocation;
 }
@@ -488,6 +513,21 @@ export interface Project {
   sourceTables?: DeclaredSourceTable[];
   /** dbt projects: the Jinja macro files of the macro paths (plain projects: {@linkcode macros}). */
   templateMacros?: { path: string; text: string; package?: string }[];
+  /** dbt projects: `groups:` of its properties files (metadata: the manifest records them). */
+  groups?: DeclaredGroup[];
   /** Problems found while loading, reported together. */
   issues: ProjectIssue[];
+}
+
+/** A dbt `groups:` entry: nodes name it in their `group` config. */
+export interface DeclaredGroup {
+  name: string;
+  description: string;
+  /** `owner:` as written (`name`, `email`, …). */
+  owner: Record<string, unknown>;
+  meta: Record<string, unknown>;
+  /** The properties file declaring it, relative to the project root. */
+  path: string;
+  /** The package it comes from; absent: the project. */
+  package?: string;
 }

@@ -18,6 +18,7 @@ export const UNSUPPORTED_KEYS: Readonly<Record<string, string>> = {
   // dbt_project.yml's configs of those.
   "semantic-models": "semantic models",
   "saved-queries": "saved queries",
+  // A dbt project runs these (dbt/node_config.ts, dbt/properties.ts); a plain-SQL project's YAML does not.
   persist_docs: "persist_docs",
   access: "model access",
   group: "model groups",

@@ -136,6 +136,30 @@ function metaOf(n: ProjectNode): Record<string, unknown> {
   return typeof meta === "object" && meta !== null ? meta as Record<string, unknown> : {};
 }
 
+/** The configs of a dbt node dbt records as they are set (and wharf reads): absent when unset. */
+const RECORDED_CONFIGS = [
+  "access",
+  "group",
+  "full_refresh",
+  "persist_docs",
+  "sql_header",
+  "event_time",
+];
+
+/** A node's configs of {@linkcode RECORDED_CONFIGS} as set (dbt projects). */
+function recordedConfigs(n: ProjectNode): Record<string, unknown> {
+  const config = "dbtConfig" in n ? n.dbtConfig : undefined;
+  return Object.fromEntries(
+    RECORDED_CONFIGS.filter((k) => config?.[k] !== undefined).map((k) => [k, config![k]]),
+  );
+}
+
+/** The group a node is in (dbt's `group` config), or null. */
+function groupOf(n: ProjectNode): string | null {
+  const group = "dbtConfig" in n ? n.dbtConfig?.group : undefined;
+  return typeof group === "string" ? group : null;
+}
+
 /**
  * The name dbt gives a node: a model's file name (its relation may have
  * another alias), a snapshot's own name (a `{% snapshot %}` block's, or a
@@ -185,6 +209,16 @@ function fixture(data: UnitTestData): { rows: unknown; format: string; fixture: 
     format: data.format,
     fixture: null,
   };
+}
+
+/** dbt's `group_map`: each group's nodes, by unique id. */
+function groupMap(nodes: Record<string, ManifestEntry>): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [id, node] of Object.entries(nodes)) {
+    const group = (node as { group?: unknown }).group;
+    if (typeof group === "string") (out[group] ??= []).push(id);
+  }
+  return out;
 }
 
 /** JSON with its keys sorted, so equal values give equal texts (and checksums). */
@@ -456,7 +490,7 @@ export async function dbtManifest(
       package_name: packageOf(n, config),
       unique_id: uid(n.id),
       meta: metaOf(n),
-      group: null,
+      group: groupOf(n),
       docs: docsOf(n),
       patch_path: null,
       build_path: null,
@@ -498,6 +532,7 @@ export async function dbtManifest(
     unique_key: uniqueKey,
     meta: metaOf(n),
     docs: docsOf(n),
+    ...recordedConfigs(n),
   });
   /**
    * A snapshot as dbt records one: its fqn has its file's name (a `{% snapshot %}`
@@ -578,7 +613,7 @@ export async function dbtManifest(
             alias_types: true,
             checksum: contractChecksum(n),
           },
-          access: "protected",
+          access: (n.dbtConfig?.access as string | undefined) ?? "protected",
           constraints: (n.contract?.constraints ?? []).map((c) => ({
             type: c.type,
             name: c.name ?? null,
@@ -616,6 +651,7 @@ export async function dbtManifest(
             quote_columns: (n.dbtConfig?.quote_columns as boolean | undefined) ?? null,
             meta: metaOf(n),
             docs: docsOf(n),
+            ...recordedConfigs(n),
           },
           tags: n.tags,
           description: n.description,
@@ -839,12 +875,27 @@ export async function dbtManifest(
     docs: {},
     exposures,
     metrics: {},
-    groups: {},
+    groups: Object.fromEntries(
+      (cp.project.groups ?? []).map((g) => {
+        const id = `group.${g.package ?? pkg}.${g.name}`;
+        return [id, {
+          name: g.name,
+          resource_type: "group",
+          package_name: g.package ?? pkg,
+          path: g.path,
+          original_file_path: g.path,
+          unique_id: id,
+          owner: g.owner,
+          description: g.description || null,
+          config: { meta: g.meta },
+        }];
+      }),
+    ),
     selectors: {},
     disabled: {},
     parent_map: parentMap,
     child_map: childMap,
-    group_map: {},
+    group_map: groupMap(nodes),
     saved_queries: {},
     semantic_models: {},
     unit_tests: unitTests,

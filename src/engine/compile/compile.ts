@@ -13,6 +13,7 @@ import type {
   GenericTest,
   ModelNode,
   NodeHooks,
+  PersistedDocs,
   ProjectNode,
   RelationRef,
   SeedNode,
@@ -20,6 +21,7 @@ import type {
   TestConfig,
 } from "../types.ts";
 import { materialization } from "../materializations/index.ts";
+import { eventTimeFilter } from "../materializations/incremental_strategies/event_time_filter.ts";
 import type { CompiledUnitTest } from "./compile_unit_test.ts";
 
 /** A seed: a CSV file loaded into a table. */
@@ -30,6 +32,8 @@ export interface CompiledSeed {
   sql: string;
   /** Its pre- and post-hooks, run with it in one transaction. */
   hooks?: NodeHooks;
+  /** dbt's `persist_docs`: the comments written once it is loaded. */
+  persistDocs?: PersistedDocs;
 }
 
 /**
@@ -55,6 +59,10 @@ export interface CompiledModel {
   checked?: CompiledChecks;
   /** Its pre- and post-hooks (in its build's transaction where the materialization has one). */
   hooks?: NodeHooks;
+  /** dbt's `sql_header`: run in each session of its build, before its statements. */
+  sqlHeader?: string;
+  /** dbt's `persist_docs`: the comments written once it is built. */
+  persistDocs?: PersistedDocs;
 }
 
 /** How a checked model is built and counted. */
@@ -158,18 +166,27 @@ export function inlineEphemerals(
   sql: string,
   refs: readonly RelationRef[],
   keep: ReadonlySet<string> = new Set(),
+  /** References to rewrite besides: relation to a function of the reference's text. */
+  rewrite: ReadonlyMap<string, (reference: string) => string> = new Map(),
 ): string {
   const ephemeral = refs.filter((r) =>
     isInlined(graph.nodes.get(r.relation)) && !keep.has(r.relation)
   );
-  if (ephemeral.length === 0) return trimSql(sql);
+  const rewritten = refs.filter((r) => rewrite.has(r.relation) && !ephemeral.includes(r));
+  if (ephemeral.length === 0 && rewritten.length === 0) return trimSql(sql);
   let out = "";
   let last = 0;
-  for (const r of [...ephemeral].sort((a, b) => a.offset - b.offset)) {
-    out += sql.slice(last, r.offset) + quoteIdent(ephemeralName(r.relation));
-    last = referenceEnd(sql, r.offset);
+  for (const r of [...ephemeral, ...rewritten].sort((a, b) => a.offset - b.offset)) {
+    const end = referenceEnd(sql, r.offset);
+    const fn = rewrite.get(r.relation);
+    out += sql.slice(last, r.offset) +
+      (fn && !ephemeral.includes(r)
+        ? fn(sql.slice(r.offset, end))
+        : quoteIdent(ephemeralName(r.relation)));
+    last = end;
   }
   out += sql.slice(last);
+  if (ephemeral.length === 0) return trimSql(out);
   const ctes = [...new Set(ephemeral.map((r) => r.relation))].map((id) => {
     const m = graph.nodes.get(id) as ModelNode;
     const body = inlineEphemerals(graph, m.sql, m.refs);
@@ -204,6 +221,37 @@ function firstBuildSelect(
   const refs = node.refs.filter((r) => r.offset >= start && r.offset < end)
     .map((r) => ({ ...r, offset: r.offset - start }));
   return inlineEphemerals(graph, node.sql.slice(start, end), refs);
+}
+
+/**
+ * The relations an incremental model reads that have an `event_time` (a
+ * seed, a source, a model or snapshot that is built), each with it: what a
+ * microbatch model reads batch by batch.
+ */
+function batchInputs(graph: Graph, node: ModelNode): { relation: string; eventTime: string }[] {
+  if (node.config.materialized !== "incremental") return [];
+  // A dbt model reads a source's relation through the source table its source() names.
+  const sources = (node.namedSources ?? []).map((id) => graph.nodes.get(id))
+    .filter((n) => n?.kind === "source");
+  const out: { relation: string; eventTime: string }[] = [];
+  for (const relation of new Set(node.refs.map((r) => r.relation))) {
+    if (relation === node.id) continue;
+    const n = graph.nodes.get(relation);
+    const own = n && (n.kind === "model" || n.kind === "seed" || n.kind === "source") &&
+        !isInlined(n)
+      ? n.eventTime
+      : undefined;
+    const source = sources.find((s) => s.relation === relation && s.eventTime !== undefined);
+    if (own !== undefined) out.push({ relation, eventTime: own });
+    else if (source) out.push({ relation: source.id, eventTime: source.eventTime! });
+  }
+  return out;
+}
+
+/** The relation an input of {@linkcode batchInputs} reads (a source table's, for a source). */
+function relationOfInput(graph: Graph, id: string): string {
+  const n = graph.nodes.get(id);
+  return n?.kind === "source" ? n.relation : id;
 }
 
 /** The SQL that stands for a relation in another query (a subquery for ephemeral models). */
@@ -425,6 +473,7 @@ export function compileNode(
         relation: node.id,
         sql: seedSql(node, options.root),
         ...(node.hooks ? { hooks: node.hooks } : {}),
+        ...(node.persistDocs ? { persistDocs: node.persistDocs } : {}),
       };
     case "model": {
       const empty = (sql: string) =>
@@ -436,6 +485,8 @@ export function compileNode(
         relation: node.id,
         select,
         ...(node.hooks ? { hooks: node.hooks } : {}),
+        ...(node.sqlHeader ? { sqlHeader: node.sqlHeader } : {}),
+        ...(node.persistDocs ? { persistDocs: node.persistDocs } : {}),
       } as const;
       const m = materialization(node.config.materialized);
       if (node.checks.length && m.checks) {
@@ -450,8 +501,28 @@ export function compileNode(
           checked,
         };
       }
+      const batch = batchInputs(graph, node);
       const compiled = m.compile(node, {
         select,
+        ...(batch.length
+          ? {
+            batchSelect: empty(
+              inlineEphemerals(
+                graph,
+                node.sql,
+                node.refs,
+                new Set(),
+                new Map(
+                  batch.map((b) => [
+                    relationOfInput(graph, b.relation),
+                    (ref) => eventTimeFilter(ref, b.eventTime),
+                  ]),
+                ),
+              ),
+            ),
+            batchInputs: batch,
+          }
+          : {}),
         ...(node.firstBuild
           ? { firstSelect: empty(firstBuildSelect(graph, node, node.firstBuild)) }
           : {}),
@@ -462,7 +533,12 @@ export function compileNode(
         ...base,
         materialized: m.name,
         ...compiled,
-        script: withHooks(compiled.script, node.hooks),
+        script:
+          (node.sqlHeader
+            ? `-- sql_header (run first in each session of the build)\n${
+              node.sqlHeader.trim().replace(/;+$/, "")
+            };\n\n`
+            : "") + withHooks(compiled.script, node.hooks),
       };
     }
     case "generic_test":

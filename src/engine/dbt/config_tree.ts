@@ -36,7 +36,7 @@ function nodeReader(resource: ConfigResource): TreeReader<NodeConfig> {
     isConfig: (k, v) =>
       isConfigKey(k, resource) &&
       (!isRecord(v) || k === "docs" || k === "meta" || k === "column_types" ||
-        k === "snapshot_meta_column_names"),
+        k === "snapshot_meta_column_names" || k === "persist_docs"),
     read: (raw, report) => readNodeConfig(raw, resource, report),
   };
 }

@@ -96,6 +96,7 @@ bool_or({{ expression }})
 {%- macro __dbt__duckdb__cast_bool_to_text(field) -%}
 cast({{ field }} as varchar)
 {%- endmacro -%}
+{%- macro __dbt__set_sql_header(config) -%}{{ config(sql_header=caller()) }}{%- endmacro -%}
 {%- macro __dbt__duckdb__except() -%}except{%- endmacro -%}
 {%- macro __dbt__duckdb__intersect() -%}intersect{%- endmacro -%}
 {%- macro __dbt__duckdb__array_construct(inputs=[], data_type=none) -%}

@@ -56,6 +56,7 @@ import { isRecord } from "../yaml/yaml_schema.ts";
 import { type ConfigTree, readConfigTree, readTree } from "./config_tree.ts";
 import { commonContext, type RunContext } from "./dbt_context.ts";
 import { DbtJinja, type MacroFile, plain, RenderProblem, splitArgs } from "./dbt_jinja.ts";
+import { readLineMarkers } from "./rewrite_jinja.ts";
 import { DBT_PROJECT_FILE } from "./dbt_project.ts";
 import { SELECTORS_FILE } from "../graph/read_selectors.ts";
 import { describer, type DocsBlock, readDocsBlocks } from "./docs_blocks.ts";
@@ -236,6 +237,11 @@ function incrementalOptions(m: NodeFile, issues: ProjectIssue[]): Record<string,
     incremental_strategy: m.config.unique_key?.length ? "delete+insert" : "append",
     ...m.config.incremental,
   };
+  // event_time is any node's (what microbatch models reading it filter by); a microbatch model's batches too.
+  if (options.incremental_strategy === "microbatch" && m.config.event_time !== undefined) {
+    options.event_time = m.config.event_time;
+  }
+  if (m.config.full_refresh !== undefined) options.full_refresh = m.config.full_refresh;
   const parsed = incremental.config.safeParse(options);
   if (!parsed.success) {
     for (const i of parsed.error.issues) report(`config "${i.path.join(".")}": ${i.message}`);
@@ -614,6 +620,7 @@ export async function loadDbtProject(
     tests: new Map(unitProps.flatMap((p) => [...p.tests])),
     unitTests: unitProps.flatMap((p) => p.unitTests),
     exposures: unitProps.flatMap((p) => p.exposures),
+    groups: unitProps.flatMap((p) => p.groups),
   };
   // Snapshots of `snapshots:` entries with a relation (dbt 1.9): nodes of their own.
   found.forEach((f, i) => {
@@ -981,6 +988,10 @@ export async function loadDbtProject(
         if (phase === 2 && self) return "";
         const { positional, kwargs } = splitArgs(args);
         const raw = { ...(positional[0] as Record<string, unknown> ?? {}), ...kwargs };
+        // A header written in a {% call set_sql_header(config) %} block: its text, without line marks.
+        if (typeof raw.sql_header === "string") {
+          raw.sql_header = readLineMarkers(raw.sql_header).text;
+        }
         if (node.kind === "test") {
           recorded.configs.push({ meta: raw });
           return "";
@@ -1210,6 +1221,21 @@ export async function loadDbtProject(
     n.sql = `${catalog ? `${quote(catalog)}.` : ""}${quote(n.schema)}.${quote(n.alias)}`;
   }
 
+  // A node's group must be declared (groups: in a properties file), as dbt requires.
+  const groupNames = props.groups.map((g) => g.name);
+  for (const n of [...files.models, ...files.seeds, ...files.snapshots]) {
+    const group = n.config.group;
+    if (!n.ok || n.config.enabled === false || group === undefined || groupNames.includes(group)) {
+      continue;
+    }
+    const guess = closest(group, groupNames);
+    issues.push({
+      message: `${n.name} is in group "${group}", which no properties file declares${
+        guess ? ` (did you mean "${guess}"?)` : ""
+      }: declare it under groups: (name and owner)`,
+      location: placeOf(n),
+    });
+  }
   // Seeds' columns and types, read before the models that read them render.
   const seedShapes = new Map<NodeFile, { names: string[]; types: Record<string, string> }>();
   for (const s of files.seeds.filter((s) => s.ok && s.id)) {
@@ -1356,6 +1382,46 @@ export async function loadDbtProject(
     const hooks = hooksOf(n);
     return hooks ? { hooks } : {};
   };
+  /**
+   * What a built node carries of its config beside its SQL: `sql_header`
+   * (rendered as its hooks are), `persist_docs` (its description and its
+   * columns'), and `event_time`.
+   */
+  const builtExtras = (n: NodeFile): Pick<ModelNode, "sqlHeader" | "persistDocs" | "eventTime"> => {
+    if (findMaterialization(n.config.materialized ?? "view")?.inlined) return {};
+    const out: Pick<ModelNode, "sqlHeader" | "persistDocs" | "eventTime"> = {};
+    if (n.config.event_time !== undefined) out.eventTime = n.config.event_time;
+    const header = n.config.sql_header;
+    if (header !== undefined && header.trim() !== "") {
+      try {
+        out.sqlHeader = jinja.render(
+          renderName(n),
+          header,
+          nodeContext({ ...n, file: n }, 2, { configs: [], relations: [] }),
+        ).text;
+      } catch (err) {
+        if (!(err instanceof RenderProblem)) throw err;
+        issues.push({
+          message: `Cannot render the sql_header of ${n.name}: ${err.message}`,
+          location: { file: n.path },
+        });
+      }
+    }
+    const persist = n.config.persist_docs;
+    const description = n.props?.description ?? "";
+    const columns = Object.fromEntries(
+      (n.props?.columns ?? []).filter((c) => c.description !== "").map((c) => [
+        c.name,
+        c.description,
+      ]),
+    );
+    const docs = {
+      ...(persist?.relation && description !== "" ? { relation: description } : {}),
+      ...(persist?.columns && Object.keys(columns).length ? { columns } : {}),
+    };
+    if (Object.keys(docs).length) out.persistDocs = docs;
+    return out;
+  };
   const contracts = new Map<string, SettledContract>();
   for (const m of models) {
     const materialization = findMaterialization(m.config.materialized ?? "view");
@@ -1413,6 +1479,7 @@ export async function loadDbtProject(
       checks: [],
       ...(contracts.get(m.id!)?.contract ? { contract: contracts.get(m.id!)!.contract } : {}),
       ...withHooks(m),
+      ...builtExtras(m),
     })),
     seeds: [],
     genericTests: [],
@@ -1482,6 +1549,7 @@ export async function loadDbtProject(
       inferredTypes: shape.types,
       tags: s.config.tags ?? [],
       ...withHooks(s),
+      ...builtExtras(s),
       fqn: s.fqn,
       dbtConfig: s.config as Record<string, unknown>,
     });
@@ -1807,6 +1875,7 @@ export async function loadDbtProject(
     ...(s.loadedAtField ? { loadedAtField: s.loadedAtField } : {}),
     ...(s.loadedAtQuery ? { loadedAtQuery: renderLoadedAtQuery(s) } : {}),
     ...(s.freshness ? { freshness: s.freshness } : {}),
+    ...(s.eventTime ? { eventTime: s.eventTime } : {}),
     ...(s.tags.length ? { tags: s.tags } : {}),
     ...(Object.keys(s.meta).length ? { meta: s.meta } : {}),
     fqn: s.fqn!,
@@ -1852,6 +1921,18 @@ export async function loadDbtProject(
       sourceMeta: s.sourceMeta,
     })),
     templateMacros: files.macros,
+    ...(props.groups.length
+      ? {
+        groups: props.groups.map((g) => ({
+          name: g.name,
+          description: g.description,
+          owner: g.owner,
+          meta: g.meta,
+          path: g.file.path,
+          ...(fileUnit.get(g.file) === undefined ? {} : { package: fileUnit.get(g.file) }),
+        })),
+      }
+      : {}),
     issues: [...issues, ...yamlIssues, ...parsed.issues],
   };
 }

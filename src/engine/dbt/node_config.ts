@@ -43,6 +43,24 @@ export interface NodeConfig {
   incremental?: Record<string, unknown>;
   /** Snapshots: their own keys as written (`strategy`, `updated_at`, …; checked by wharf's snapshot materialization). */
   snapshot?: Record<string, unknown>;
+  /**
+   * `full_refresh`: false, an incremental model is never rebuilt from
+   * everything, `--full-refresh` or not; true, always (dbt's semantics).
+   */
+  full_refresh?: boolean;
+  /** Models: SQL run in the model's session before its statements (`sql_header`). */
+  sql_header?: string;
+  /** Models: who may ref it (metadata in wharf: recorded in the manifest, not enforced). */
+  access?: "private" | "protected" | "public";
+  /** The group it belongs to (a `groups:` entry; metadata, recorded in the manifest). */
+  group?: string;
+  /** `persist_docs`: its description (`relation`) and its columns' (`columns`) as DuckDB comments. */
+  persist_docs?: { relation?: boolean; columns?: boolean };
+  /**
+   * The column (or expression) of its rows' time: a microbatch model's
+   * batches, and what a microbatch model reading it filters it by.
+   */
+  event_time?: string;
 }
 
 /**
@@ -87,9 +105,19 @@ const SHARED = [
   "pre-hook",
   "post_hook",
   "post-hook",
+  "full_refresh",
+  "persist_docs",
+  "group",
+  "event_time",
 ] as const;
 const SEED_ONLY = ["column_types", "delimiter", "quote_columns"] as const;
-const MODEL_ONLY = ["contract", "unique_key", ...INCREMENTAL_KEYS];
+const MODEL_ONLY = [
+  "contract",
+  "unique_key",
+  "sql_header",
+  "access",
+  ...INCREMENTAL_KEYS.filter((k) => !(SHARED as readonly string[]).includes(k)),
+];
 
 /** Every config key wharf reads for `resource`. */
 export function configKeys(resource: ConfigResource): readonly string[] {
@@ -100,12 +128,7 @@ export function configKeys(resource: ConfigResource): readonly string[] {
 
 /** dbt config keys wharf does not run yet: named as such, never ignored. */
 const NOT_YET: readonly string[] = [
-  "persist_docs",
-  "full_refresh",
-  "access",
-  "group",
   "quoting",
-  "sql_header",
   "concurrent_batches",
   "copy_grants",
   "labels",
@@ -366,6 +389,58 @@ export function readNodeConfig(
         }
         break;
       }
+      case "full_refresh":
+        if (typeof value === "boolean") out.full_refresh = value;
+        else if (value !== null) report(key, `expected true or false, got ${describeValue(value)}`);
+        break;
+      case "sql_header":
+        if (resource !== "model") report(key, "sql_header applies to models");
+        else if (value === null) out.sql_header = undefined;
+        else {
+          const v = text("SQL to run before the model's statements");
+          if (v !== undefined) out.sql_header = v;
+        }
+        break;
+      case "access":
+        if (resource !== "model") report(key, "access applies to models");
+        else if (value === "private" || value === "protected" || value === "public") {
+          out.access = value;
+        } else report(key, `expected private, protected or public, got ${describeValue(value)}`);
+        break;
+      case "group":
+        if (value === null) out.group = undefined;
+        else {
+          const v = text("the name of a group (groups: in a properties file)");
+          if (v !== undefined) out.group = v;
+        }
+        break;
+      case "event_time":
+        if (value === null) out.event_time = undefined;
+        else {
+          const v = text("a column of its rows' time (or a SQL expression)");
+          if (v !== undefined) out.event_time = v;
+        }
+        break;
+      case "persist_docs": {
+        if (typeof value !== "object" || value === null || Array.isArray(value)) {
+          report(key, `expected { relation: true, columns: true }, got ${describeValue(value)}`);
+          break;
+        }
+        const docs: NonNullable<NodeConfig["persist_docs"]> = {};
+        for (const [k, v] of Object.entries(value)) {
+          if ((k === "relation" || k === "columns") && typeof v === "boolean") docs[k] = v;
+          else if (k === "relation" || k === "columns") {
+            report(`${key}.${k}`, `expected true or false, got ${describeValue(v)}`);
+          } else {
+            report(
+              `${key}.${k}`,
+              `unknown key "${k}" in persist_docs: it takes "relation" and "columns"`,
+            );
+          }
+        }
+        out.persist_docs = docs;
+        break;
+      }
       case "unique_key":
         if (resource === "seed") report(key, "unique_key applies to incremental models only");
         else if (typeof value === "string") out.unique_key = [value];
@@ -440,7 +515,7 @@ export function mergeNodeConfigs(configs: readonly NodeConfig[]): NodeConfig {
         out[key] = [...(out[key] ?? []), ...(value as Hook[])];
       } else if (
         key === "meta" || key === "docs" || key === "column_types" || key === "incremental" ||
-        key === "snapshot"
+        key === "snapshot" || key === "persist_docs"
       ) {
         (out as Record<string, unknown>)[key] = {
           ...(out[key] ?? {}),

@@ -88,6 +88,8 @@ export interface SourceTable {
   loadedAtQuery?: string;
   /** Its freshness rule, inherited from its source; absent: not checked. */
   freshness?: FreshnessRule;
+  /** Its `event_time` (its own, else its source's): what a microbatch model reading it filters by. */
+  eventTime?: string;
 }
 
 /** A singular test's properties. */
@@ -111,6 +113,8 @@ export interface Properties {
   exposures: ExposureEntry[];
   /** `unit_tests:`, not yet resolved against the models. */
   unitTests: DeclaredUnitTest[];
+  /** `groups:` entries. */
+  groups: GroupEntry[];
   issues: ProjectIssue[];
 }
 
@@ -271,12 +275,12 @@ const NODE_KEYS = [
   "docs",
   "meta",
   "constraints",
+  "access",
+  "group",
 ];
 const NODE_NOT_YET = [
   "versions",
   "latest_version",
-  "access",
-  "group",
   "deprecation_date",
   "time_spine",
 ];
@@ -324,13 +328,17 @@ function readNode(
     );
     if (beside.meta) config = { ...config, meta: { ...beside.meta, ...config.meta } };
   }
-  if (value.docs !== undefined) {
-    const docs = readNodeConfig(
-      { docs: value.docs },
+  // docs, access and group beside config: are configs too (config: wins when both set one).
+  const besideConfig = Object.fromEntries(
+    ["docs", "access", "group"].filter((k) => value[k] !== undefined).map((k) => [k, value[k]]),
+  );
+  if (Object.keys(besideConfig).length) {
+    const beside = readNodeConfig(
+      besideConfig,
       resource,
       (key, message) => file.report([...path, key], message),
     );
-    config = { ...docs, ...config };
+    config = { ...beside, ...config };
   }
   return {
     file,
@@ -362,7 +370,6 @@ const SOURCE_KEYS = [
 const SOURCE_NOT_YET = [
   "quoting",
   "overrides",
-  "event_time",
 ];
 const TABLE_KEYS = [
   "name",
@@ -381,7 +388,6 @@ const TABLE_KEYS = [
 const TABLE_NOT_YET = [
   "quoting",
   "external",
-  "event_time",
 ];
 
 /**
@@ -439,6 +445,7 @@ function readSourceLevel(
       : {}),
     ...(field !== undefined ? { loadedAtField: field } : {}),
     ...(query !== undefined ? { loadedAtQuery: query } : {}),
+    ...(own.eventTime !== undefined ? { eventTime: own.eventTime } : {}),
   };
 }
 
@@ -545,6 +552,7 @@ export function settleSourceTable(s: SourceTable, tree: readonly SourceSettings[
   delete s.freshness;
   delete s.loadedAtField;
   delete s.loadedAtQuery;
+  delete s.eventTime;
   Object.assign(s, settled);
   checkFreshnessOrder(s.file, s.path, s.freshness);
 }
@@ -560,14 +568,60 @@ const TOP_KEYS = [
   "tests",
   "exposures",
   "unit_tests",
+  "groups",
 ];
 const TOP_NOT_YET = [
   "metrics",
   "semantic_models",
   "saved_queries",
-  "groups",
   "analyses",
 ];
+
+/** A `groups:` entry: a name its nodes' `group:` gives, and who owns them (metadata). */
+export interface GroupEntry {
+  name: string;
+  description: string;
+  /** `owner:` as written (`name`, `email`, and any other key). */
+  owner: Record<string, unknown>;
+  meta: Record<string, unknown>;
+  file: YamlFile;
+  path: YamlPath;
+}
+
+/** Reads the `groups:` entries of a properties file. */
+function readGroups(file: YamlFile, raw: unknown): GroupEntry[] {
+  return named(file, ["groups"], raw).flatMap((g) => {
+    checkKeys(file, g.path, g.value, `group "${g.name}"`, [
+      "name",
+      "description",
+      "owner",
+      "config",
+    ]);
+    const owner = g.value.owner;
+    if (!isRecord(owner) || (owner.name === undefined && owner.email === undefined)) {
+      file.report(
+        [...g.path, "owner"],
+        `a group needs an owner with a "name" or an "email", got ${describe(owner)}`,
+      );
+      return [];
+    }
+    const config = g.value.config;
+    if (config !== undefined && config !== null && !isRecord(config)) {
+      file.report([...g.path, "config"], `expected a mapping, got ${describe(config)}`);
+    } else if (isRecord(config)) {
+      checkKeys(file, [...g.path, "config"], config, "a group's config", ["meta"]);
+    }
+    const meta = isRecord(config) && isRecord(config.meta) ? config.meta : {};
+    return [{
+      name: g.name,
+      description: description(file, [...g.path, "description"], g.value.description),
+      owner,
+      meta,
+      file,
+      path: g.path,
+    }];
+  });
+}
 
 /**
  * Reads the properties files `paths` (relative to `root`).
@@ -607,6 +661,7 @@ export async function readProperties(
     tests: new Map(),
     exposures: [],
     unitTests: [],
+    groups: [],
     issues: [],
   };
   for (const file of files) {
@@ -655,6 +710,15 @@ export async function readProperties(
       } else out.snapshots.set(node.name, node);
     }
     out.sources.push(...readSources(file, data.sources));
+    for (const g of readGroups(file, data.groups)) {
+      const first = out.groups.find((o) => o.name === g.name);
+      if (first) {
+        file.report(
+          [...g.path, "name"],
+          `group "${g.name}" is declared twice (also in ${first.file.path})`,
+        );
+      } else out.groups.push(g);
+    }
     for (const e of named(file, ["exposures"], data.exposures)) {
       out.exposures.push({ file, path: e.path, value: e.value });
     }

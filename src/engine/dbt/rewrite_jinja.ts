@@ -202,6 +202,17 @@ function rewriteCode(code: string, names: MacroNames, imports: Set<string>): str
       if (statement === "macro" && renamed !== undefined) {
         edits.push({ at: start, remove: open - start, insert: renamed });
       }
+      // `{% call set_sql_header(config) %}`: the macro called, by its name in the module.
+      if (statement === "call") {
+        if (renamed !== undefined) {
+          imports.add(renamed);
+          edits.push({ at: start, remove: open - start, insert: renamed });
+        } else if (names.project.has(name)) imports.add(name);
+        else if (names.direct.has(name)) {
+          imports.add(`__dbt__${name}`);
+          edits.push({ at: start, remove: open - start, insert: `__dbt__${name}` });
+        }
+      }
       continue;
     }
     if (renamed !== undefined) {

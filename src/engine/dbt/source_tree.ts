@@ -27,6 +27,8 @@ export interface SourceSettings {
   freshness?: FreshnessLevel;
   loadedAtField?: string;
   loadedAtQuery?: string;
+  /** The column (or expression) of its rows' time: a microbatch model reading it reads each batch's rows. */
+  eventTime?: string;
 }
 
 /** The config keys of a source wharf reads (in `config:`, or in the `sources:` tree). */
@@ -37,12 +39,11 @@ export const SOURCE_CONFIG_KEYS = [
   "freshness",
   "loaded_at_field",
   "loaded_at_query",
+  "event_time",
 ];
 
 /** dbt's source configs wharf does not run yet, with why. */
-const NOT_YET: Record<string, string> = {
-  event_time: "wharf's microbatch models do not filter their sources by event time",
-};
+const NOT_YET: Record<string, string> = {};
 
 /** Where a problem is: the key's path under the level, and the message. */
 type Report = (path: YamlPath, message: string, unsupported?: boolean) => void;
@@ -57,10 +58,10 @@ type Report = (path: YamlPath, message: string, unsupported?: boolean) => void;
  * import { readSourceSettings } from "./source_tree.ts";
  *
  * const problems: string[] = [];
- * const s = readSourceSettings({ enabled: false, tags: "pii", event_time: "at" },
+ * const s = readSourceSettings({ enabled: false, tags: "pii", event_time: "at", fresh: 1 },
  *   (path, message) => problems.push(`${path.join(".")}: ${message}`));
- * assert.deepEqual(s, { enabled: false, tags: ["pii"] });
- * assert.match(problems[0]!, /^event_time: "event_time" in a source's config is not run by wharf yet/);
+ * assert.deepEqual(s, { enabled: false, tags: ["pii"], eventTime: "at" });
+ * assert.match(problems[0]!, /^fresh: unknown config "fresh" of a source \(did you mean "freshness"\?\)/);
  * ```
  */
 export function readSourceSettings(raw: Record<string, unknown>, report: Report): SourceSettings {
@@ -85,6 +86,11 @@ export function readSourceSettings(raw: Record<string, unknown>, report: Report)
         break;
       case "freshness":
         out.freshness = readFreshness({ report: (path, m) => report(path, m) }, [key], value);
+        break;
+      case "event_time":
+        if (value === null) break;
+        if (typeof value === "string" && value.trim() !== "") out.eventTime = value;
+        else report([key], "expected a column of its rows' time (or a SQL expression)");
         break;
       case "loaded_at_field":
       case "loaded_at_query":
@@ -161,6 +167,7 @@ export interface SettledSource {
   freshness?: FreshnessRule;
   loadedAtField?: string;
   loadedAtQuery?: string;
+  eventTime?: string;
 }
 
 /**
@@ -192,7 +199,9 @@ export function settleSource(levels: readonly SourceSettings[]): SettledSource {
   let meta: Record<string, unknown> = {};
   let freshness: FreshnessLevel = undefined;
   let loads: { field?: string; query?: string } = {};
+  let eventTime: string | undefined;
   for (const level of levels) {
+    if (level.eventTime !== undefined) eventTime = level.eventTime;
     if (level.enabled !== undefined) enabled = level.enabled;
     for (const t of level.tags ?? []) if (!tags.includes(t)) tags.push(t);
     meta = { ...meta, ...level.meta };
@@ -216,5 +225,6 @@ export function settleSource(levels: readonly SourceSettings[]): SettledSource {
     ...(rule ? { freshness: rule } : {}),
     ...(loads.field !== undefined ? { loadedAtField: loads.field } : {}),
     ...(loads.query !== undefined ? { loadedAtQuery: loads.query } : {}),
+    ...(eventTime !== undefined ? { eventTime } : {}),
   };
 }

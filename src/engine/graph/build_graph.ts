@@ -152,6 +152,7 @@ export function buildGraph(
       ...(s.tags?.length ? { tags: s.tags } : {}),
       ...(s.meta ? { meta: s.meta } : {}),
       ...(s.fqn ? { fqn: s.fqn } : {}),
+      ...(s.eventTime ? { eventTime: s.eventTime } : {}),
       file: s.location.file,
       ...(notLanded ? { missing: true } : {}),
     });

@@ -22,7 +22,8 @@
  *
  * @module
  */
-import type { z } from "zod";
+import { z } from "zod";
+import { describe } from "../yaml/yaml_file.ts";
 import { quoteRelation } from "../db/sql.ts";
 import { mapping, oneOf, text } from "../yaml/yaml_schema.ts";
 import { STRATEGIES, strategy } from "./incremental_strategies/index.ts";
@@ -45,6 +46,7 @@ import { type ConfigProblem, defineMaterialization } from "./materialization.ts"
 type IncrementalConfig = Readonly<Record<string, unknown>> & CommonSettings & {
   incremental_strategy?: string;
   on_schema_change?: IncrementalParts["onSchemaChange"];
+  full_refresh?: boolean;
 };
 
 /** The strategy a model's config chooses: its `incremental_strategy`, or the watermark's default. */
@@ -64,6 +66,9 @@ export const incremental = defineMaterialization({
     incremental_strategy: oneOf(STRATEGIES.map((s) => s.name)).optional(),
     watermark: text("a column name").optional(),
     on_schema_change: oneOf(ON_SCHEMA_CHANGE).optional(),
+    full_refresh: z.boolean({
+      error: (iss) => `expected true or false, got ${describe(iss.input)}`,
+    }).optional(),
     ...Object.assign({}, ...STRATEGIES.map((s) => s.shape)),
   }) as z.ZodType<IncrementalConfig, unknown>,
   readsItself: true,
@@ -113,7 +118,7 @@ export const incremental = defineMaterialization({
   },
   parts: incrementalParts,
   usesEventTime: (parts) => parts.microbatch !== undefined,
-  compile: ({ model, select, firstSelect, ephemerals, config }) => {
+  compile: ({ model, select, firstSelect, ephemerals, config, batchSelect, batchInputs }) => {
     const s = chosen(config, model.config.uniqueKey);
     const self = model.id.toLowerCase();
     // What the first build's SELECT reads: its own part of the SQL, when it has one.
@@ -128,6 +133,7 @@ export const incremental = defineMaterialization({
       keys: model.config.uniqueKey,
       watermark: config.watermark,
       onSchemaChange: config.on_schema_change ?? "ignore",
+      ...(config.full_refresh === undefined ? {} : { fullRefresh: config.full_refresh }),
       readsItself: firstRefs.some((r) => r.relation === self),
       reads: [...new Set(model.refs.map((r) => r.relation).filter((r) => r !== self))].map((
         relation,
@@ -139,6 +145,10 @@ export const incremental = defineMaterialization({
       ...(model.contract ? { contract: model.contract } : {}),
       ...s.compile(ownKeys(config, s)),
     };
+    // A microbatch model's batches read only their time range of the inputs that have an event_time.
+    if (parts.microbatch && batchSelect !== undefined) {
+      parts.microbatch = { ...parts.microbatch, batchSelect, inputs: [...batchInputs ?? []] };
+    }
     const im = { relation: model.id, parts };
     return {
       sql: `CREATE OR REPLACE TABLE ${quoteRelation(model.layer, model.name, model.catalog)} AS\n${
@@ -148,8 +158,12 @@ export const incremental = defineMaterialization({
       parts,
     };
   },
-  build: async (wh, { relation, parts }, context) => {
+  build: async (wh, { relation, parts }, given) => {
     const model = { relation, parts };
+    // full_refresh: false never rebuilds from everything, --full-refresh or not; true always does.
+    const context = parts.fullRefresh === undefined
+      ? given
+      : { ...given, fullRefresh: parts.fullRefresh };
     if (
       context.empty && !context.fullRefresh &&
       await wh.withConnection((s) => tableExists(s, relation))

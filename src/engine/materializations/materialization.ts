@@ -26,6 +26,15 @@ export interface CompiledSelect {
    * inlined): what stands for a relation that is not in the warehouse.
    */
   ephemerals: Readonly<Record<string, string>>;
+  /**
+   * `select` with each relation it reads that has an `event_time` (a
+   * seed's, a source's, a built model's) read through a filter of one
+   * batch's time range, its bounds the placeholders of
+   * `incremental_strategies/event_time_filter.ts`; absent when it reads none.
+   */
+  batchSelect?: string;
+  /** The relations `batchSelect` filters, each with its event time. */
+  batchInputs?: readonly { relation: string; eventTime: string }[];
   /** The absolute project root: paths in settings are relative to it. */
   root: string;
 }

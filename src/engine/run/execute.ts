@@ -17,6 +17,8 @@ import { materialization, MATERIALIZATIONS } from "../materializations/index.ts"
 import { roleOf } from "../compile/compile_project.ts";
 import type { EventTimeRange } from "../materializations/materialization.ts";
 import type { MacroFile, NodeHooks } from "../types.ts";
+import { persistDocs } from "../materializations/persist_docs.ts";
+import { withSqlHeader } from "../materializations/sql_header.ts";
 import { runHooks } from "./hooks.ts";
 import { type NodeResult, recordResults } from "./run_log.ts";
 import { runDataTest } from "./run_data_test.ts";
@@ -123,8 +125,32 @@ function runChecked(
 }
 
 /** Builds or tests one node; returns its status, row count and message. */
-function runNode(wh: Warehouse, node: CompiledNode, options: ExecuteOptions): Promise<Outcome> {
-  if (node.kind === "test") return build(wh, node, options);
+async function runNode(
+  wh: Warehouse,
+  node: CompiledNode,
+  options: ExecuteOptions,
+): Promise<Outcome> {
+  if (node.kind === "test") return await build(wh, node, options);
+  // dbt's sql_header runs first in each session of the model's build.
+  const outcome = await runHooked(
+    node.kind === "model" && node.sqlHeader ? withSqlHeader(wh, node.sqlHeader) : wh,
+    node,
+    options,
+  );
+  if (!node.persistDocs || outcome.status !== "success") return outcome;
+  // dbt's persist_docs: the descriptions as the warehouse's comments, once it is built.
+  const note = await wh.withConnection((s) => persistDocs(s, node.relation, node.persistDocs!));
+  return note
+    ? { ...outcome, message: [outcome.message, note].filter(Boolean).join("; ") }
+    : outcome;
+}
+
+/** Builds a model or seed with its hooks that run outside its build's transaction. */
+function runHooked(
+  wh: Warehouse,
+  node: Exclude<CompiledNode, { kind: "test" }>,
+  options: ExecuteOptions,
+): Promise<Outcome> {
   // Hooks with `transaction: false` run on their own, before the build begins and after it commits.
   const hooks = node.hooks;
   if (!hooks?.beforeBegin && !hooks?.afterCommit) return build(wh, node, options);

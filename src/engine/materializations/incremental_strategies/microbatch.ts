@@ -54,6 +54,7 @@ import {
   targetOf,
 } from "./steps.ts";
 import { defineStrategy, type IncrementalModel } from "./strategy.ts";
+import { inBatch, shownBatch } from "./event_time_filter.ts";
 
 /** A literal of `t` typed for a column of DuckDB type `type` (one {@linkcode checkEventTimeType} accepts). */
 function timeLiteral(t: Date, type: string): string {
@@ -163,9 +164,14 @@ async function buildBatches(
     `${ev} >= ${timeLiteral(b.start, type)}`,
     `${ev} < ${timeLiteral(b.end, type)}`,
   ];
+  // Each batch reads its own time range of the inputs that have an event_time (dbt 1.9).
+  const ofBatch = (b: Batch): IncrementalModel =>
+    mb.batchSelect === undefined
+      ? model
+      : { ...model, parts: { ...model.parts, select: inBatch(mb.batchSelect, b) } };
   const runBatch = (b: Batch): Promise<BatchResult> =>
     inBuild(wh, !full, async (s) => {
-      const step = await stageNewRows(s, model, where(b));
+      const step = await stageNewRows(s, ofBatch(b), where(b));
       const removed = await s.count(`DELETE FROM ${target} WHERE ${where(b).join(" AND ")}`);
       const written = await s.count(insertSql(target, step.staged, step.columns));
       await s.exec(`DROP TABLE ${step.staged}`);
@@ -326,10 +332,18 @@ export const microbatch = defineStrategy({
       "",
     ].join("\n") +
       laterRunScript(
-        model,
+        mb.batchSelect === undefined
+          ? model
+          : { ...model, parts: { ...model.parts, select: shownBatch(mb.batchSelect) } },
         `each batch, in a transaction of its own (later runs: from the batch of the latest ${mb.eventTime}, ${
           batchCount(mb.lookback, mb.batchSize)
-        } back, to the current one; wharf_is_incremental() is true then)`,
+        } back, to the current one; wharf_is_incremental() is true then)${
+          mb.inputs?.length
+            ? `; it reads ${
+              mb.inputs.map((i) => `${i.relation} where ${i.eventTime} is in the batch`).join(", ")
+            }`
+            : ""
+        }`,
         [
           `DELETE FROM ${target} WHERE ${window.join(" AND ")}`,
           insertSql(target, stagedOf(model.relation)),

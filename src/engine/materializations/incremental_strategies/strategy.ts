@@ -48,6 +48,8 @@ export const incrementalParts = z.object({
   /** `watermark`: only rows above the table's maximum of this column are new. */
   watermark: z.string().optional(),
   onSchemaChange: z.enum(ON_SCHEMA_CHANGE),
+  /** `full_refresh`: false, never rebuilt from everything (`--full-refresh` or not); true, always. */
+  fullRefresh: z.boolean().optional(),
   /** Its first build's SELECT reads the model's own relation (which does not exist yet then). */
   readsItself: z.boolean(),
   /**
@@ -69,6 +71,13 @@ export const incrementalParts = z.object({
     lookback: z.number(),
     /** The first event time a full build covers, as written (see `batch_time.ts`). */
     begin: z.string(),
+    /**
+     * The SELECT each batch runs: its inputs that have an `event_time` read
+     * through the batch's filter (see `event_time_filter.ts`); absent: `select`.
+     */
+    batchSelect: z.string().optional(),
+    /** The inputs `batchSelect` filters, with their event times. */
+    inputs: z.array(z.object({ relation: z.string(), eventTime: z.string() })).optional(),
   }).optional(),
 });
 
