@@ -21,6 +21,8 @@ export interface GlobalOptions {
   target?: string;
   /** `--warn-unsupported`: what wharf does not support is left out with a warning. */
   warnUnsupported: boolean;
+  /** `--attach name=file`: attached databases pointed elsewhere for this command. */
+  attach: string[];
 }
 
 /**
@@ -43,6 +45,7 @@ export function globals(cmd: Command): GlobalOptions {
     profilesDir: o.profilesDir === undefined ? undefined : resolve(userCwd(), o.profilesDir),
     target: o.target,
     warnUnsupported: !!o.warnUnsupported,
+    attach: o.attach ?? [],
   };
 }
 
@@ -56,7 +59,14 @@ export async function projectConfig(cmd: Command): Promise<ResolvedConfig & { db
     target: g.target,
     warnUnsupported: g.warnUnsupported,
   });
-  return { ...config, db: g.db ?? config.warehouse };
+  const { redirectAttached } = await load<typeof import("../src/engine/run/attached_writes.ts")>(
+    "../src/engine/run/attached_writes.ts",
+  );
+  return {
+    ...config,
+    attach: redirectAttached(config.attach, g.attach, userCwd()),
+    db: g.db ?? config.warehouse,
+  };
 }
 
 /** Collects a repeatable option's values (`-s a -s b`). */

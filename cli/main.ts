@@ -9,6 +9,7 @@
  * @module
  */
 import { Command, CommanderError } from "commander";
+import { collect } from "./context.ts";
 import { buildCommand } from "./build.ts";
 import { compileCommand } from "./compile.ts";
 import { debugCommand } from "./debug.ts";
@@ -41,6 +42,11 @@ export function createProgram(): Command {
     .option(
       "--db <file>",
       "warehouse file, or md:<database> (default: the project's configured warehouse.duckdb)",
+    )
+    .option(
+      "--attach <name=file>",
+      "attach another file under an attached database's name, for this command (repeatable)",
+      collect,
     )
     .option("--json", "print a machine-readable result on stdout")
     .option("--debug", "show stack traces")

@@ -66,6 +66,8 @@ export interface AttachedDatabase {
   target: string;
   /** Attached read-only: models read it but cannot be built into it. */
   readOnly: boolean;
+  /** True when the command line points it elsewhere than the configuration does (`--attach name=path`). */
+  redirected?: boolean;
 }
 
 /** The engine's settings with every default filled in and paths made absolute. */

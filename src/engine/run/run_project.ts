@@ -34,6 +34,7 @@ import {
 import { dbtManifest, writeDbtManifest } from "../artifacts/dbt_manifest.ts";
 import { dbtRunResults, writeDbtRunResults } from "../artifacts/dbt_run_results.ts";
 import { readState, selectionState } from "../artifacts/state.ts";
+import { attachedFor, checkAttachedWrites } from "./attached_writes.ts";
 import { deferUpstreams } from "./defer_upstreams.ts";
 import { executePlan } from "./execute.ts";
 import { runHooks } from "./hooks.ts";
@@ -265,7 +266,8 @@ export async function runProject(
   const eventTime = eventTimeRange(options);
   const wh = await openWarehouse(options.db ?? config.warehouse, {
     holder: `wharf ${command}`,
-    attach: config.attach,
+    // On another warehouse (--db), the project's attached files are read, never written.
+    attach: attachedFor(config, options.db),
     extensions: config.dbt?.target.extensions,
     settings: config.dbt?.target.settings,
   });
@@ -321,6 +323,14 @@ export async function runProject(
       full.nodes.filter((n) => !(n.kind === "test" && n.unit)).map((n) => n.id),
     );
     const plan = { nodes: full.nodes.filter((n) => !blocked.has(n.id)), parents: full.parents };
+    // A run on another warehouse (--db) does not write the project's attached databases.
+    checkAttachedWrites(
+      config,
+      options.db,
+      plan.nodes.flatMap((n) =>
+        n.kind === "seed" || (n.kind === "model" && n.sql !== "") ? [n.relation] : []
+      ),
+    );
     if (options.defer && !state) {
       throw new UsageError(
         "--defer reads what this run does not build from an earlier run's warehouse: pass --state DIR (that run's target/ folder)",
