@@ -206,3 +206,13 @@ export async function queryRows(db: string, sql: string): Promise<Record<string,
     wh.close();
   }
 }
+
+/** The columns of `relation` (`schema.name`) in the warehouse file `db`, in order, as `name TYPE`. */
+export async function columnTypes(db: string, relation: string): Promise<string[]> {
+  const [schema, name] = relation.split(".");
+  const rows = await queryRows(
+    db,
+    `select column_name, data_type from information_schema.columns where table_schema = '${schema}' and table_name = '${name}' order by ordinal_position`,
+  );
+  return rows.map((r) => `${r.column_name} ${r.data_type}`);
+}

@@ -6,17 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { queryRows, runCli, tempProject } from "../helpers.ts";
-
-/** The columns of `relation` in the warehouse, in order, with their types. */
-async function columns(db: string, relation: string): Promise<string[]> {
-  const [schema, name] = relation.split(".");
-  const rows = await queryRows(
-    db,
-    `select column_name, data_type from information_schema.columns where table_schema = '${schema}' and table_name = '${name}' order by ordinal_position`,
-  );
-  return rows.map((r) => `${r.column_name} ${r.data_type}`);
-}
+import { columnTypes as columns, queryRows, runCli, tempProject } from "../helpers.ts";
 
 Deno.test("dbt seeds: a ;-delimited file, and a header's names kept as written (quote_columns) or refused unquoted", async () => {
   await using p = await tempProject({

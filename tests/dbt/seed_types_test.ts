@@ -7,17 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { queryRows, runCli, tempProject } from "../helpers.ts";
-
-/** The columns of `relation` in the warehouse `db`, with their types. */
-async function columns(db: string, relation: string): Promise<string[]> {
-  const [schema, name] = relation.split(".");
-  const rows = await queryRows(
-    db,
-    `select column_name, data_type from information_schema.columns where table_schema = '${schema}' and table_name = '${name}' order by ordinal_position`,
-  );
-  return rows.map((r) => `${r.column_name} ${r.data_type}`);
-}
+import { columnTypes as columns, queryRows, runCli, tempProject } from "../helpers.ts";
 
 const VISITS = [
   "visit_id,charge,units,admitted_on,discharged_at,self_pay,zip,clinic,notes,scanned_at",

@@ -92,6 +92,12 @@ function daysInMonth(year: number, month: number): number {
   ]!;
 }
 
+/** Microseconds as whole days and the microseconds of the day after them (0 or more). */
+function splitDays(us: bigint): { days: bigint; rest: bigint } {
+  const rest = ((us % US_PER_DAY) + US_PER_DAY) % US_PER_DAY;
+  return { days: (us - rest) / US_PER_DAY, rest };
+}
+
 /** The wall clock of `c` as microseconds from 1970-01-01 00:00 (as if it were UTC). */
 function wallUs(c: Civil): bigint {
   return BigInt(daysFromCivil(c.year, c.month, c.day)) * US_PER_DAY +
@@ -100,12 +106,7 @@ function wallUs(c: Civil): bigint {
 
 /** The wall clock `us` microseconds from 1970-01-01 00:00, in zone `tz`. */
 function fromWallUs(us: bigint, tz: Tz | null): Civil {
-  let days = us / US_PER_DAY;
-  let rest = us % US_PER_DAY;
-  if (rest < 0n) {
-    rest += US_PER_DAY;
-    days -= 1n;
-  }
+  const { days, rest } = splitDays(us);
   const r = Number(rest);
   return {
     ...civilFromDays(Number(days)),
@@ -167,21 +168,20 @@ function instantUs(c: Civil): bigint {
 }
 
 const pad = (n: number, width = 2) => String(Math.abs(n)).padStart(width, "0");
-const WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
-const MONTHS = [
-  "January",
-  "February",
-  "March",
-  "April",
-  "May",
-  "June",
-  "July",
-  "August",
-  "September",
-  "October",
-  "November",
-  "December",
-];
+/** English names of weekdays (Monday first) and months, as Python's C locale gives them. */
+const WEEKDAYS = Array.from(
+  { length: 7 },
+  (_, i) =>
+    new Date(Date.UTC(2024, 0, 1 + i)).toLocaleString("en-US", {
+      weekday: "long",
+      timeZone: "UTC",
+    }),
+);
+const MONTHS = Array.from(
+  { length: 12 },
+  (_, i) =>
+    new Date(Date.UTC(2024, i, 1)).toLocaleString("en-US", { month: "long", timeZone: "UTC" }),
+);
 
 /** Monday 0 … Sunday 6, as Python's `weekday()`. */
 function weekday(c: { year: number; month: number; day: number }): number {
@@ -307,12 +307,7 @@ function isoText(c: Civil, sep = "T"): string {
 
 /** Python's `str(timedelta)`: `1 day, 2:03:04`, `-1 day, 23:59:59.500000`. */
 function deltaText(us: bigint): string {
-  let days = us / US_PER_DAY;
-  let rest = us % US_PER_DAY;
-  if (rest < 0n) {
-    rest += US_PER_DAY;
-    days -= 1n;
-  }
+  const { days, rest } = splitDays(us);
   const r = Number(rest);
   const time = `${Math.floor(r / 3_600_000_000)}:${pad(Math.floor(r / 60_000_000) % 60)}:${
     pad(Math.floor(r / 1_000_000) % 60)
@@ -334,8 +329,12 @@ export function splitPyArgs(args: readonly unknown[]): {
   return splitArgs(args);
 }
 
-/** The ways a template gives arguments: `f(1, 2)`, `f(year=1)` (minijinja passes keywords as a last Map). */
-function readArgs(
+/**
+ * A call's arguments by name: positional ones in the order of `names`, then
+ * keywords; more positional arguments than names, or a keyword not among
+ * them, is reported (undefined).
+ */
+export function readArgs(
   args: readonly unknown[],
   names: readonly string[],
   what: string,
@@ -546,12 +545,7 @@ export class PyDatetime {
 
   /** A timedelta value of `us` microseconds. */
   delta(us: bigint): PyValue {
-    let days = us / US_PER_DAY;
-    let rest = us % US_PER_DAY;
-    if (rest < 0n) {
-      rest += US_PER_DAY;
-      days -= 1n;
-    }
+    const { days, rest } = splitDays(us);
     return {
       __cmp: Number(us),
       __kind: "timedelta",
@@ -639,8 +633,7 @@ export class PyDatetime {
       const d = readDelta(right)!;
       if (lk === "date") {
         // A date adds a timedelta's days only, as Python's does.
-        let days = d / US_PER_DAY;
-        if (d % US_PER_DAY < 0n) days -= 1n;
+        const { days } = splitDays(d);
         const moved = fromWallUs(wallUs(c) + sign * days * US_PER_DAY, null);
         return moved.year < 1 || moved.year > 9999 ? this.#overflow() : this.date(moved);
       }

@@ -16,7 +16,7 @@
  * @module
  */
 import { plain } from "./jinja_args.ts";
-import { type PyValue, type Report, splitPyArgs } from "./py_datetime.ts";
+import { type PyValue, readArgs, type Report } from "./py_datetime.ts";
 
 /** Flag values, as Python numbers them. */
 const FLAGS = { I: 2, M: 8, S: 16, X: 64, A: 256 } as const;
@@ -272,7 +272,7 @@ class PyRe {
 
   /** `match` (at the start), `search` (anywhere) or `fullmatch` (the whole text). */
   find(how: "match" | "search" | "fullmatch", args: readonly unknown[]): PyValue | null {
-    const a = readRe(args, ["pattern", "string", "flags"], `re.${how}()`, this.report);
+    const a = readArgs(args, ["pattern", "string", "flags"], `re.${how}()`, this.report);
     if (!a) return null;
     const c = this.compile(a.pattern, a.flags, `re.${how}()`);
     if (!c) return null;
@@ -298,7 +298,7 @@ class PyRe {
   }
 
   findall(args: readonly unknown[]): unknown[] | null {
-    const a = readRe(args, ["pattern", "string", "flags"], "re.findall()", this.report);
+    const a = readArgs(args, ["pattern", "string", "flags"], "re.findall()", this.report);
     const c = a && this.compile(a.pattern, a.flags, "re.findall()");
     if (!a || !c) return null;
     return [...this.#all(c, String(a.string ?? ""))].map((m) =>
@@ -307,7 +307,7 @@ class PyRe {
   }
 
   sub(args: readonly unknown[], what = "re.sub()"): string | null {
-    const a = readRe(args, ["pattern", "repl", "string", "count", "flags"], what, this.report);
+    const a = readArgs(args, ["pattern", "repl", "string", "count", "flags"], what, this.report);
     const c = a && this.compile(a.pattern, a.flags, what);
     if (!a || !c) return null;
     if (typeof a.repl !== "string") {
@@ -336,7 +336,7 @@ class PyRe {
   }
 
   split(args: readonly unknown[]): (string | null)[] | null {
-    const a = readRe(args, ["pattern", "string", "maxsplit", "flags"], "re.split()", this.report);
+    const a = readArgs(args, ["pattern", "string", "maxsplit", "flags"], "re.split()", this.report);
     const c = a && this.compile(a.pattern, a.flags, "re.split()");
     if (!a || !c) return null;
     const text = String(a.string ?? "");
@@ -356,7 +356,7 @@ class PyRe {
 
   /** A compiled pattern value (`re.compile(…)`): its methods take the text, as Python's do. */
   pattern(args: readonly unknown[]): PyValue | null {
-    const a = readRe(args, ["pattern", "flags"], "re.compile()", this.report);
+    const a = readArgs(args, ["pattern", "flags"], "re.compile()", this.report);
     const c = a && this.compile(a.pattern, a.flags, "re.compile()");
     if (!c) return null;
     const self = { __kind: "re.Pattern", pattern: c.source, flags: c.flags };
@@ -444,30 +444,6 @@ function replacement(repl: string, c: Compiled): ((m: RegExpExecArray) => string
         ? (p >= 0 ? m[p] : m.groups?.[c.names[-1 - p]!]) ?? ""
         : p(m)
     ).join("");
-}
-
-/** Reads a re function's arguments (positional, then keywords), reporting unknown ones. */
-function readRe(
-  args: readonly unknown[],
-  names: readonly string[],
-  what: string,
-  report: Report,
-): Record<string, unknown> | undefined {
-  const { positional, kwargs } = splitPyArgs(args);
-  const out: Record<string, unknown> = {};
-  positional.forEach((v, i) => out[names[i] ?? `#${i}`] = v);
-  if (positional.length > names.length) {
-    report(`${what} takes at most ${names.length} arguments (${names.join(", ")})`);
-    return undefined;
-  }
-  for (const [k, v] of Object.entries(kwargs)) {
-    if (!names.includes(k)) {
-      report(`${what} got an unexpected keyword argument "${k}" (it takes ${names.join(", ")})`);
-      return undefined;
-    }
-    out[k] = v;
-  }
-  return out;
 }
 
 /**
