@@ -472,6 +472,20 @@ export class PyDatetime {
     return fromWallUs(utc + BigInt(offset * 60) * 1_000_000n, tz);
   }
 
+  /** What a date and a datetime both have: the date's fields and the methods of the calendar. */
+  #calendar(c: Civil): Record<string, unknown> {
+    return {
+      year: c.year,
+      month: c.month,
+      day: c.day,
+      strftime: (format: unknown) => formatCivil(c, String(format)),
+      weekday: () => weekday(c),
+      isoweekday: () => weekday(c) + 1,
+      isocalendar: () => isoCalendar(c),
+      ctime: () => formatCivil(c, "%a %b %e %H:%M:%S %Y"),
+    };
+  }
+
   /** A datetime value. */
   datetime(c: Civil): PyValue {
     const offset = offsetOf(c);
@@ -479,15 +493,12 @@ export class PyDatetime {
       __cmp: Number(instantUs(c)),
       __kind: "datetime",
       __str: isoText(c, " "),
-      year: c.year,
-      month: c.month,
-      day: c.day,
+      ...this.#calendar(c),
       hour: c.hour,
       minute: c.minute,
       second: c.second,
       microsecond: c.microsecond,
       tzinfo: c.tz ? this.tz(c.tz) : null,
-      strftime: (format: unknown) => formatCivil(c, String(format)),
       isoformat: (...args: unknown[]) => {
         const a = readArgs(args, ["sep"], "isoformat()", this.report);
         return a ? isoText(c, a.sep === undefined ? "T" : String(a.sep)) : null;
@@ -495,9 +506,6 @@ export class PyDatetime {
       replace: (...args: unknown[]) => this.#replace(c, args, true),
       date: () => this.date(c),
       timestamp: () => Number(instantUs(c.tz ? c : { ...c, tz: localTz(c) })) / 1e6,
-      weekday: () => weekday(c),
-      isoweekday: () => weekday(c) + 1,
-      isocalendar: () => isoCalendar(c),
       utcoffset: () => offset === undefined ? null : this.delta(BigInt(offset) * 60_000_000n),
       tzname: () => c.tz ? tzName(c.tz, offset!) : null,
       astimezone: (tz: unknown) => {
@@ -510,7 +518,6 @@ export class PyDatetime {
         }
         return this.datetime(this.#inZone(c.tz ? c : { ...c, tz: localTz(c) }, to));
       },
-      ctime: () => formatCivil(c, "%a %b %e %H:%M:%S %Y"),
     };
   }
 
@@ -530,16 +537,9 @@ export class PyDatetime {
       __cmp: Number(wallUs(c)),
       __kind: "date",
       __str: formatCivil(c, "%Y-%m-%d"),
-      year: c.year,
-      month: c.month,
-      day: c.day,
-      strftime: (format: unknown) => formatCivil(c, String(format)),
+      ...this.#calendar(c),
       isoformat: () => formatCivil(c, "%Y-%m-%d"),
       replace: (...args: unknown[]) => this.#replace(c, args, false),
-      weekday: () => weekday(c),
-      isoweekday: () => weekday(c) + 1,
-      isocalendar: () => isoCalendar(c),
-      ctime: () => formatCivil(c, "%a %b %e %H:%M:%S %Y"),
     };
   }
 
