@@ -49,6 +49,11 @@ export interface ExecuteOptions {
    * start no other node; the ones running finish, the others are skipped.
    */
   failFast?: boolean;
+  /**
+   * Data tests that read a relation this run does not build and the
+   * warehouse does not have: each errors with its message instead of running.
+   */
+  unreadable?: ReadonlyMap<string, string>;
   /** Called when a node starts running. */
   onStart?: (node: CompiledNode) => void;
   /** Called when a node is done (including skipped nodes). */
@@ -172,6 +177,8 @@ async function build(
           message: outcome.message,
         };
       }
+      const unreadable = options.unreadable?.get(node.id);
+      if (unreadable !== undefined) throw new WharfError(`Test ${node.name} ${unreadable}`);
       return await runDataTest(wh, node);
     }
     case "model": {

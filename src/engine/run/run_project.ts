@@ -23,7 +23,7 @@ import {
 } from "../compile/compile_project.ts";
 import type { CompiledNode } from "../compile/compile.ts";
 import { closest } from "../suggest.ts";
-import { selectNodes } from "../graph/select.ts";
+import { type IndirectSelection, selectNodes } from "../graph/select.ts";
 import { materialization } from "../materializations/index.ts";
 import type { EventTimeRange } from "../materializations/materialization.ts";
 import {
@@ -32,9 +32,10 @@ import {
   parseEventTime,
 } from "../materializations/incremental_strategies/batch_time.ts";
 import { dbtManifest, writeDbtManifest } from "../artifacts/dbt_manifest.ts";
-import { dbtRunResults, writeDbtRunResults } from "../artifacts/dbt_run_results.ts";
+import { dbtRunResults, type RunArgs, writeDbtRunResults } from "../artifacts/dbt_run_results.ts";
 import { readState, selectionState } from "../artifacts/state.ts";
 import { deferUpstreams } from "./defer_upstreams.ts";
+import { unbuiltReads } from "./unbuilt_reads.ts";
 import { executePlan } from "./execute.ts";
 import { runHooks } from "./hooks.ts";
 import { finishRun, type NodeResult, recordResults, startRun } from "./run_log.ts";
@@ -47,6 +48,8 @@ export interface RunProjectOptions {
   exclude?: readonly string[];
   /** `--selector NAME`: a selector of the project's `selectors.yml`. */
   selector?: string;
+  /** `--indirect-selection`: how tests come along with the nodes selected (default `eager`). */
+  indirectSelection?: IndirectSelection;
   threads?: number;
   fullRefresh?: boolean;
   /**
@@ -74,6 +77,12 @@ export interface RunProjectOptions {
   failFast?: boolean;
   /** `--empty`: build models with zero rows (see `CompileOptions.empty`). */
   empty?: boolean;
+  /**
+   * The arguments `target/run_results.json` records instead of this run's
+   * own: `wharf retry` keeps those of the command it retries (its
+   * selection, exclusions and options), as dbt's retry does.
+   */
+  recordArgs?: RunArgs;
   /** Called once the plan is known, before anything runs. */
   onPlan?: (nodes: readonly CompiledNode[]) => void;
   onStart?: (node: CompiledNode) => void;
@@ -290,16 +299,18 @@ export async function runProject(
       selectors: cp.selectors,
       project: cp.project,
       state: state && await selectionState(cp, manifest, state, config.paths.target),
+      indirectSelection: options.indirectSelection,
     });
     const full = planFor(cp, ids, command);
     if ((options.select?.length || options.selector) && full.nodes.length === 0 && ids.length > 0) {
-      throw new UsageError(
-        `The selection matches ${ids.length} node${ids.length === 1 ? "" : "s"} (${
-          ids.slice(0, 3).join(", ")
-        }${ids.length > 3 ? ", …" : ""}), none of which \`wharf ${command}\` runs: it runs ${
-          PLAN_KINDS[command].join("s, ")
-        }s`,
-      );
+      const message = `The selection matches ${ids.length} node${ids.length === 1 ? "" : "s"} (${
+        ids.slice(0, 3).join(", ")
+      }${ids.length > 3 ? ", …" : ""}), none of which \`wharf ${command}\` runs: it runs ${
+        PLAN_KINDS[command].join("s, ")
+      }s`;
+      // dbt has nothing to do then, and says so; a plain-SQL project's selection is a mistake.
+      if (!config.dbt) throw new UsageError(message);
+      console.error(`warning: ${message}`);
     }
     if (
       eventTime &&
@@ -334,6 +345,7 @@ export async function runProject(
       select: options.select ?? [],
       exclude: options.exclude ?? [],
       ...(options.selector ? { selector: options.selector } : {}),
+      ...(options.indirectSelection ? { indirectSelection: options.indirectSelection } : {}),
       fullRefresh: !!options.fullRefresh,
       ...(eventTime
         ? { eventTimeStart: options.eventTimeStart, eventTimeEnd: options.eventTimeEnd }
@@ -359,6 +371,7 @@ export async function runProject(
       macros: command === "seed" ? [] : cp.project.macros,
       vars: withVars.vars,
       compiledPaths,
+      unreadable: await unbuiltReads(wh, cp, plan.nodes),
       onStart: options.onStart,
       onResult: options.onResult,
     });
@@ -401,20 +414,25 @@ export async function runProject(
         invocationId: runId,
         startedAt,
         elapsedMs: performance.now() - started,
-        args: {
-          which: command,
-          warehouse: options.db ?? config.warehouse,
-          select: options.select ?? [],
-          exclude: options.exclude ?? [],
-          full_refresh: !!options.fullRefresh,
-          ...(eventTime
-            ? { event_time_start: options.eventTimeStart, event_time_end: options.eventTimeEnd }
-            : {}),
-          vars: options.vars ?? {},
-          ...(options.state === undefined ? {} : { state: state!.dir, defer: !!options.defer }),
-          ...(options.failFast ? { fail_fast: true } : {}),
-          ...(options.empty ? { empty: true } : {}),
-        },
+        // The warehouse is where this run's relations are, whatever the recorded command said.
+        args: options.recordArgs
+          ? { ...options.recordArgs, warehouse: options.db ?? config.warehouse }
+          : {
+            which: command,
+            warehouse: options.db ?? config.warehouse,
+            select: options.select ?? [],
+            exclude: options.exclude ?? [],
+            ...(options.selector ? { selector: options.selector } : {}),
+            ...(options.indirectSelection ? { indirect_selection: options.indirectSelection } : {}),
+            full_refresh: !!options.fullRefresh,
+            ...(eventTime
+              ? { event_time_start: options.eventTimeStart, event_time_end: options.eventTimeEnd }
+              : {}),
+            vars: options.vars ?? {},
+            ...(options.state === undefined ? {} : { state: state!.dir, defer: !!options.defer }),
+            ...(options.failFast ? { fail_fast: true } : {}),
+            ...(options.empty ? { empty: true } : {}),
+          },
       }),
     );
     const failed = (await Promise.all(writes)).find((err) => err !== undefined);
