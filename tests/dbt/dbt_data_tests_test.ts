@@ -5,7 +5,8 @@
  * `from_field`), so thresholds, `fail_calc` and stored failures count what
  * dbt counts; Jinja in test arguments rendered in the test's context;
  * dbt's `name:` for a test; the manifest's `test_metadata`, `depends_on.macros`
- * and a model's `config.contract`. Through the CLI on a real DuckDB file.
+ * and a model's `config.contract`; and the same rows in a plain-SQL project.
+ * Through the CLI on a real DuckDB file.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -142,4 +143,48 @@ models:
   const wrong = await runCli(["--project", p.root, "ls"]);
   assert.equal(wrong.code, 2, wrong.stdout + wrong.stderr);
   assert.match(wrong.stderr, /staging\.yml:8.*expected a non-empty list of accepted values, got/);
+});
+
+Deno.test("a plain-SQL project's built-in tests return the same rows, take name: and accepted_values' quote: false", async () => {
+  await using p = await tempProject({
+    "models/staging/customers.sql": "select * from (values (1), (2)) t(customer_id)",
+    "models/staging/orders.sql":
+      "select * from (values (1, 1, 10), (2, 9, 20), (3, 9, 30), (4, 2, 40)) t(order_id, customer_id, amount)",
+    "models/staging/staging.yml": `models:
+  - name: orders
+    columns:
+      - name: customer_id
+        tests:
+          - relationships:
+              name: orders_have_customers
+              to: staging.customers
+              field: customer_id
+              config: { severity: warn, fail_calc: "count(distinct from_field)" }
+      - name: amount
+        tests:
+          - accepted_values:
+              values: [10, 20, 30]
+              quote: false
+              config: { severity: warn }
+`,
+  });
+  const r = await runCli(["--project", p.root, "build"]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  // Two orphan rows, of one customer.
+  assert.match(
+    r.stdout,
+    /count\(distinct from_field\) = 1: see wharf_failures\.orders_have_customers/,
+  );
+  assert.match(r.stdout, /WARN +test accepted_values_orders_amount \.+ \[1 failing/);
+  assert.deepEqual(
+    await queryRows(
+      p.db,
+      "select value_field, n_records::int as n from wharf_failures.accepted_values_orders_amount",
+    ),
+    [{ value_field: 40, n: 1 }],
+  );
+  const compiled = await Deno.readTextFile(
+    join(p.root, "target/run/tests/accepted_values_orders_amount.sql"),
+  );
+  assert.match(compiled, /value_field NOT IN \(10, 20, 30\)/);
 });

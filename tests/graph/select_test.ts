@@ -91,17 +91,23 @@ Deno.test("selectNodes() removes --exclude matches", () => {
   ]);
 });
 
-Deno.test("selectNodes() brings along the tests as --indirect-selection says, eager by default", () => {
+Deno.test("selectNodes() brings along the tests as --indirect-selection says, cautious by default in a plain-SQL project", () => {
   const g = graph();
   const pick = (select: string[], indirectSelection?: IndirectSelection) =>
     selectNodes(g, { select, indirectSelection });
   // eager: every test of a selected node, the relationships test from stg_orders too.
-  assert.deepEqual(pick(["marts.people"]), [
+  assert.deepEqual(pick(["marts.people"], "eager"), [
     "marts.people",
     "test.not_null_people_id",
     "test.rel_orders_people",
   ]);
-  assert.deepEqual(pick(["stg_orders"]), ["staging.stg_orders", "test.rel_orders_people"]);
+  assert.deepEqual(pick(["stg_orders"], "eager"), [
+    "staging.stg_orders",
+    "test.rel_orders_people",
+  ]);
+  // By default (cautious), as wharf has always selected them in a plain-SQL project.
+  assert.deepEqual(pick(["marts.people"]), ["marts.people", "test.not_null_people_id"]);
+  assert.deepEqual(pick(["stg_orders"]), ["staging.stg_orders"]);
   // cautious: a test whose every node is selected, by any part of the selection.
   assert.deepEqual(pick(["marts.people"], "cautious"), [
     "marts.people",

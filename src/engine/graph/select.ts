@@ -8,8 +8,9 @@
  * a selector of `selectors.yml`), with dbt's wildcards in names and values
  * (`stg_*`, `lake.*`); space-separated selectors are a union, comma-joined
  * ones an intersection. Tests come along with the nodes they read as dbt's
- * `--indirect-selection` says (`eager` by default: a test of any selected
- * node), and go away with any node they read that is excluded.
+ * `--indirect-selection` says (by default `eager` in a dbt project, as in
+ * dbt, and `cautious` in a plain-SQL one), and go away with any node they
+ * read that is excluded.
  *
  * @module
  */
@@ -416,6 +417,17 @@ function contextOf(graph: Graph, project: Project | undefined): SelectionContext
   };
 }
 
+/**
+ * How tests come along when the command does not say: in a dbt project
+ * `eager`, as in dbt (a test of any selected node, which errors when it
+ * reads a relation never built); in a plain-SQL project `cautious`, as
+ * wharf always selected them (a test whose every node is selected, so a
+ * partial build of a new warehouse runs no test of what it leaves out).
+ */
+export function defaultIndirectSelection(project: Project | undefined): IndirectSelection {
+  return project?.config.dbt ? "eager" : "cautious";
+}
+
 /** Options of {@linkcode selectNodes}. */
 export interface SelectOptions {
   /** Selectors; empty means every node. */
@@ -430,7 +442,10 @@ export interface SelectOptions {
   project?: Project;
   /** What `--state` gives `state:`, `result:` and `source_status:` selectors. */
   state?: SelectionState;
-  /** How tests come along with the nodes selected (`--indirect-selection`); default `eager`, as in dbt. */
+  /**
+   * How tests come along with the nodes selected (`--indirect-selection`);
+   * default {@linkcode defaultIndirectSelection}.
+   */
   indirectSelection?: IndirectSelection;
   /** Where warnings go (a selector that matches nothing, where that is not an error); standard error by default. */
   warn?: (message: string) => void;
@@ -439,8 +454,8 @@ export interface SelectOptions {
 /**
  * Returns the ids of the selected nodes, in graph order, as dbt selects
  * them. Tests come along with the nodes they read as `indirectSelection`
- * says (`eager`: a test of any selected node), and a test reading a node
- * that is excluded is excluded too, whatever the mode.
+ * says (see {@linkcode defaultIndirectSelection}), and a test reading a
+ * node that is excluded is excluded too, whatever the mode.
  *
  * A selector that matches nothing is, in a dbt project, a warning naming
  * it (as dbt warns), and the rest runs; in a plain-SQL project an error
@@ -482,7 +497,7 @@ export interface SelectOptions {
 export function selectNodes(graph: Graph, options: SelectOptions = {}): string[] {
   const dbt = options.project?.config.dbt !== undefined;
   const warn = options.warn ?? ((message: string) => console.error(`warning: ${message}`));
-  const mode = options.indirectSelection ?? "eager";
+  const mode = options.indirectSelection ?? defaultIndirectSelection(options.project);
   if (!INDIRECT_SELECTION.includes(mode)) {
     throw new UsageError(
       `Invalid --indirect-selection "${mode}": expected ${INDIRECT_SELECTION.join(", ")}`,
