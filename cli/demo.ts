@@ -7,7 +7,7 @@
 import { Command } from "commander";
 import { join } from "node:path";
 import { globals, projectConfig, userCwd } from "./context.ts";
-import { counted, notLandedLines, problemLines, resultLine, table } from "./output.ts";
+import { counted, problemLines, resultLine, skipLines, table } from "./output.ts";
 import { load } from "./load.ts";
 
 /** The healthcare project's layers, in the order data flows through them. */
@@ -145,10 +145,13 @@ export function demoCommand(): Command {
         }.`,
       );
       for (const line of problemLines(results, ["error"])) console.log(line);
-      if (summary.build.notLanded.length) {
+      if (summary.build.results.some((r) => r.skip)) {
         // The demo lands deliveries only: what TiC indexes and NPI enrichment land stays skipped.
         console.log("");
-        for (const line of notLandedLines(summary.build, true)) console.log(line);
+        const sourceTables = config.sources.map((s) => `raw.${s.table}`);
+        for (const line of skipLines(summary.build, { inDemo: true, sourceTables })) {
+          console.log(line);
+        }
       }
       console.log(
         `\nWarehouse: ${config.db}  (built in ${

@@ -37,7 +37,7 @@ import { readState, selectionState } from "../artifacts/state.ts";
 import { deferUpstreams } from "./defer_upstreams.ts";
 import { executePlan } from "./execute.ts";
 import { runHooks } from "./hooks.ts";
-import { finishRun, type NodeResult, recordResults, startRun } from "./run_log.ts";
+import { finishRun, type NodeResult, recordResults, type SkipReason, startRun } from "./run_log.ts";
 
 /** Options of {@linkcode runProject}. */
 export interface RunProjectOptions {
@@ -90,8 +90,17 @@ export interface RunSummary {
   elapsedMs: number;
   /** Raw tables the skipped nodes need, not landed yet. */
   notLanded: string[];
+  /** The skipped nodes counted by cause (see {@linkcode SkipReason}). */
+  skipped: Record<SkipReason["cause"], number>;
   /** With `defer`: the relations copied from the state's warehouse. */
   deferred: string[];
+}
+
+/** The skipped results of a run, counted by the cause of their skip. */
+function countSkips(results: readonly NodeResult[]): RunSummary["skipped"] {
+  const counts = { not_landed: 0, upstream_failed: 0, fail_fast: 0 };
+  for (const r of results) if (r.skip) counts[r.skip.cause]++;
+  return counts;
 }
 
 /**
@@ -369,6 +378,7 @@ export async function runProject(
         startedAt: now,
         endedAt: now,
         message: `needs ${missing.join(", ")}, not landed yet`,
+        skip: { cause: "not_landed", tables: missing },
       };
       results.push(result);
       options.onResult?.(result);
@@ -425,6 +435,7 @@ export async function runProject(
       ok: errors === 0,
       elapsedMs: performance.now() - started,
       notLanded: [...new Set([...blocked.values()].flat())].sort(),
+      skipped: countSkips(results),
       deferred,
     };
   } finally {
