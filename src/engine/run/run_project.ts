@@ -22,6 +22,7 @@ import {
   writeFiles,
 } from "../compile/compile_project.ts";
 import type { CompiledNode } from "../compile/compile.ts";
+import { checkVar } from "../check_var.ts";
 import { closest } from "../suggest.ts";
 import { selectNodes } from "../graph/select.ts";
 import { materialization } from "../materializations/index.ts";
@@ -189,7 +190,8 @@ export async function compileWithWarehouse(
  * The configuration with the variables of `--vars` over the project's:
  * what every command that renders or runs the project's SQL reads.
  *
- * @throws {UsageError} for a variable the project does not declare (typos included).
+ * @throws {UsageError} for a variable the project does not declare (typos
+ * included), or a value that is not of the type the project declares for it.
  */
 export function withCommandVars<C extends EngineConfig>(
   config: C,
@@ -206,6 +208,15 @@ export function withCommandVars<C extends EngineConfig>(
           : "the project declares none"
       }; declare it under "vars" in wharf.config.ts`,
     );
+  }
+  for (const [name, value] of Object.entries(vars)) {
+    const type = config.varTypes?.[name];
+    const problem = type && checkVar(type, value);
+    if (problem) {
+      throw new UsageError(
+        `Invalid value of "${name}" in --vars (wharf.config.ts declares it a ${type}): ${problem}`,
+      );
+    }
   }
   return { ...config, vars: { ...config.vars, ...vars }, commandVars: { ...vars } };
 }
