@@ -187,6 +187,40 @@ export interface ConfigSection<K extends string, Raw, Resolved> {
   resolve(raw: Raw | undefined, root: string): Resolved;
 }
 
+/**
+ * Refuses every key of `value` (a mapping of wharf.config.ts at `path`,
+ * e.g. `sources[0]`) that is not one of `known`, naming the key, its path
+ * and the closest known key: a typo (`patern`) is never silently ignored.
+ *
+ * @throws {ConfigError} for the first unknown key.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { refuseUnknownKeys } from "./config.ts";
+ *
+ * assert.throws(
+ *   () => refuseUnknownKeys({ patern: "x" }, ["name", "pattern"], { path: "sources[0]", what: "a source" }),
+ *   { message: 'Unknown key "sources[0].patern" in wharf.config.ts (did you mean "pattern"?): a source takes "name", "pattern"' },
+ * );
+ * ```
+ */
+export function refuseUnknownKeys(
+  value: object,
+  known: readonly string[],
+  where: { path: string; what: string },
+): void {
+  for (const key of Object.keys(value)) {
+    if (known.includes(key)) continue;
+    const guess = closest(key, known);
+    throw new ConfigError(
+      `Unknown key "${where.path}.${key}" in wharf.config.ts${
+        guess ? ` (did you mean "${guess}"?)` : ""
+      }: ${where.what} takes ${known.map((k) => `"${k}"`).join(", ")}`,
+      { location: { file: "wharf.config.ts" } },
+    );
+  }
+}
+
 const ENGINE_KEYS = [
   "name",
   "warehouse",
@@ -250,16 +284,7 @@ export function resolveEngineConfig(
     );
   }
   const settings = config as EngineSettings;
-  for (const key of Object.keys(settings.paths ?? {})) {
-    if (!(PATH_KEYS as readonly string[]).includes(key)) {
-      throw new ConfigError(
-        `Unknown key "paths.${key}" in wharf.config.ts: paths takes ${
-          PATH_KEYS.map((k) => `"${k}"`).join(", ")
-        }`,
-        { location: { file: "wharf.config.ts" } },
-      );
-    }
-  }
+  refuseUnknownKeys(settings.paths ?? {}, PATH_KEYS, { path: "paths", what: "paths" });
   const abs = resolve(root);
   const threads = settings.threads ?? 4;
   if (!Number.isInteger(threads) || threads < 1) {
@@ -325,16 +350,7 @@ function resolveVars(
         where,
       );
     }
-    for (const key of Object.keys(value)) {
-      if (VAR_KEYS.includes(key)) continue;
-      const guess = closest(key, VAR_KEYS);
-      throw new ConfigError(
-        `Unknown key "vars.${name}.${key}" in wharf.config.ts${
-          guess ? ` (did you mean "${guess}"?)` : ""
-        }: a declared variable takes "default" and "type"`,
-        where,
-      );
-    }
+    refuseUnknownKeys(value, VAR_KEYS, { path: `vars.${name}`, what: "a declared variable" });
     const type = value.type as unknown;
     if (!(VAR_TYPES as readonly unknown[]).includes(type)) {
       const guess = typeof type === "string" ? closest(type, VAR_TYPES) : undefined;

@@ -193,7 +193,9 @@ export async function loadProject(
     options.render ?? renderPlainSql,
     { vars: config.vars, root: config.root },
   );
-  const parsed = await parseNodes(configured, rendered, options.parse ?? parseSql);
+  const parsed = await parseNodes(configured, rendered, options.parse ?? parseSql, {
+    plainSql: true,
+  });
   const macros: MacroFile[] = await Promise.all(
     files.macros.map(async (path) => ({
       path,
