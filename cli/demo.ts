@@ -71,10 +71,25 @@ export function demoCommand(): Command {
         dataDir,
         db: config.db,
         scale,
-        onLanded: (s) => {
+        onLanded: (s, batch) => {
           if (g.json) return;
           const count = (st: string) => s.outcomes.filter((o) => o.status === st).length;
           const rows = s.outcomes.reduce((n, o) => n + o.rows, 0);
+          if (batch === "late") {
+            // One file, timestamped before a visit file landed already: the late-delivery trap.
+            const names = s.outcomes.map((o) => o.file.split("/").pop()).join(", ");
+            const failed = s.outcomes.find((o) => o.status === "failed");
+            console.log(
+              failed
+                ? `The late VisitPay file failed to land: ${names}: ${failed.message ?? ""}`
+                : count("landed")
+                ? `Landed the late VisitPay file, older than a visit file landed before it: ${names} (${
+                  counted(rows, "row")
+                }).`
+                : "Nothing new to land: the late VisitPay file was landed before.",
+            );
+            return;
+          }
           console.log(
             count("landed")
               ? `Landed ${counted(count("landed"), "file")} (${counted(rows, "row")}), ${

@@ -21,9 +21,21 @@ export function counted(n: number, noun: string): string {
   return `${n.toLocaleString("en-US")} ${noun}${n === 1 ? "" : "s"}`;
 }
 
-/** `1 row`, `2 rows`: `n` as it is (no thousands separator) and its noun. */
-function plural(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+/**
+ * `1 row`, `2 rows`: `n` as it is (no thousands separator) and its noun,
+ * in the plural (`nouns`, by default the noun and an "s") unless one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { plural } from "./output.ts";
+ *
+ * assert.equal(plural(1, "row"), "1 row");
+ * assert.equal(plural(1500, "entry", "entries"), "1500 entries");
+ * ```
+ */
+export function plural(n: number, noun: string, nouns = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : nouns}`;
 }
 
 /** Colors: green, yellow, red, dim. */
