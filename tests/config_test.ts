@@ -86,6 +86,10 @@ Deno.test("a typo in wharf.config.ts names the unknown key, its path and the clo
       ],
       [{ paths: { model: "m" } }, '"paths.model" in wharf.config.ts (did you mean "models"?)'],
       [
+        { attach: { lake: { path: "lake.duckdb", readonly: true } } },
+        '"attach.lake.readonly" in wharf.config.ts (did you mean "readOnly"?)',
+      ],
+      [
         { vars: { d: { default: "x", typ: "text" } } },
         '"vars.d.typ" in wharf.config.ts (did you mean "type"?)',
       ],

@@ -13,26 +13,15 @@ export const VAR_TYPES = ["text", "date", "timestamp", "integer", "number", "boo
 /** A variable's declared type: what its value must be (it still reaches SQL as text). */
 export type VarType = typeof VAR_TYPES[number];
 
-const MONTHS = [
-  "January",
-  "February",
-  "March",
-  "April",
-  "May",
-  "June",
-  "July",
-  "August",
-  "September",
-  "October",
-  "November",
-  "December",
-];
-
 /** Why `y-m-d` is no day of the calendar, or undefined when it is one. */
 function impossibleDay(y: number, m: number, d: number): string | undefined {
   if (m < 1 || m > 12) return `there is no month ${m}`;
   const days = new Date(Date.UTC(y, m, 0)).getUTCDate();
-  if (d < 1 || d > days) return `${MONTHS[m - 1]} ${y} has ${days} days`;
+  const month = new Date(Date.UTC(y, m - 1, 1)).toLocaleString("en-US", {
+    month: "long",
+    timeZone: "UTC",
+  });
+  if (d < 1 || d > days) return `${month} ${y} has ${days} days`;
   return undefined;
 }
 

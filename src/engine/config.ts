@@ -189,8 +189,9 @@ export interface ConfigSection<K extends string, Raw, Resolved> {
 
 /**
  * Refuses every key of `value` (a mapping of wharf.config.ts at `path`,
- * e.g. `sources[0]`) that is not one of `known`, naming the key, its path
- * and the closest known key: a typo (`patern`) is never silently ignored.
+ * e.g. `sources[0]`; none for the top level) that is not one of `known`,
+ * naming the key, its path and the closest known key (`what` takes them):
+ * a typo (`patern`) is never silently ignored.
  *
  * @throws {ConfigError} for the first unknown key.
  * @example
@@ -207,13 +208,13 @@ export interface ConfigSection<K extends string, Raw, Resolved> {
 export function refuseUnknownKeys(
   value: object,
   known: readonly string[],
-  where: { path: string; what: string },
+  where: { path?: string; what: string },
 ): void {
   for (const key of Object.keys(value)) {
     if (known.includes(key)) continue;
     const guess = closest(key, known);
     throw new ConfigError(
-      `Unknown key "${where.path}.${key}" in wharf.config.ts${
+      `Unknown key "${where.path ? `${where.path}.` : ""}${key}" in wharf.config.ts${
         guess ? ` (did you mean "${guess}"?)` : ""
       }: ${where.what} takes ${known.map((k) => `"${k}"`).join(", ")}`,
       { location: { file: "wharf.config.ts" } },
@@ -272,17 +273,7 @@ export function resolveEngineConfig(
   config: Record<string, unknown>,
   sectionKeys: readonly string[],
 ): EngineConfig {
-  const known = [...ENGINE_KEYS, ...sectionKeys];
-  for (const key of Object.keys(config)) {
-    if (known.includes(key)) continue;
-    const guess = closest(key, known);
-    throw new ConfigError(
-      `Unknown key "${key}" in wharf.config.ts${
-        guess ? ` (did you mean "${guess}"?)` : ""
-      }: it takes ${known.map((k) => `"${k}"`).join(", ")}`,
-      { location: { file: "wharf.config.ts" } },
-    );
-  }
+  refuseUnknownKeys(config, [...ENGINE_KEYS, ...sectionKeys], { what: "it" });
   const settings = config as EngineSettings;
   refuseUnknownKeys(settings.paths ?? {}, PATH_KEYS, { path: "paths", what: "paths" });
   const abs = resolve(root);
@@ -426,16 +417,10 @@ function resolveAttach(root: string, attach: EngineSettings["attach"]): Attached
         where,
       );
     }
-    for (const key of Object.keys(value)) {
-      if (key === "path" || key === "readOnly") continue;
-      const guess = closest(key, ["path", "readOnly"]);
-      throw new ConfigError(
-        `Unknown key "${key}" in ${at}${
-          guess ? ` (did you mean "${guess}"?)` : ""
-        }: it takes "path" and "readOnly"`,
-        where,
-      );
-    }
+    refuseUnknownKeys(value, ["path", "readOnly"], {
+      path: `attach.${name}`,
+      what: "an attached database",
+    });
     if (value.readOnly !== undefined && typeof value.readOnly !== "boolean") {
       throw new ConfigError(`Invalid "readOnly" of ${at}: expected true or false`, where);
     }

@@ -96,13 +96,19 @@ function jinjaHint(text: string, nodes: readonly { id: string; name: string }[])
     kind: m[1]!,
     args: [...m[2]!.matchAll(/['"]([^'"]*)['"]/g)].map((a) => a[1]!),
   }));
-  const rewrites = [...new Set(calls.map(({ call, kind, args }) => {
-    if (kind === "source") return args.length === 2 ? `${call} as ${args.join(".")}` : undefined;
-    const name = (args.at(-1) ?? "").toLowerCase();
-    const node = nodes.find((n) => n.name === name) ??
-      nodes.find((n) => n.name === closest(name, nodes.map((x) => x.name)));
-    return node && `${call} as ${node.id}${node.name === name ? "" : ", the closest name"}`;
-  }).filter((r) => r !== undefined))];
+  const rewrites = [
+    ...new Set(
+      calls.map(({ call, kind, args }) => {
+        if (kind === "source") {
+          return args.length === 2 ? `${call} as ${args.join(".")}` : undefined;
+        }
+        const name = (args.at(-1) ?? "").toLowerCase();
+        const node = nodes.find((n) => n.name === name) ??
+          nodes.find((n) => n.name === closest(name, nodes.map((x) => x.name)));
+        return node && `${call} as ${node.id}${node.name === name ? "" : ", the closest name"}`;
+      }).filter((r) => r !== undefined),
+    ),
+  ];
   return `plain-SQL models name relations as schema.name${
     rewrites.length ? ` (write ${rewrites.join("; ")})` : " (staging.stg_orders)"
   }, with no template language: Jinja ({{ ref() }}, {% … %}) needs a dbt project, with dbt_project.yml at its root (see "Coming from dbt" in the README)`;
