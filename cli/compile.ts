@@ -38,10 +38,14 @@ export function compileCommand(): Command {
       }
       const n = cp.graph.nodes.get(id)!;
       if (!c) {
+        // A dbt source is named by its table of sources: and the properties file declaring it.
+        const declared = cp.project.sourceTables?.find((t) => t.id === id);
         console.log(
-          n.kind === "source"
-            ? `-- ${id} is a source, the table ${n.relation} read as it is; nothing to compile`
-            : `-- ${id} is an ${n.kind}; nothing to compile`,
+          n.kind !== "source"
+            ? `-- ${id} is an ${n.kind}; nothing to compile`
+            : declared
+            ? `-- ${id} is the dbt source ${declared.source}.${declared.table} (${declared.path}), the table ${n.relation} read as it is; nothing to compile`
+            : `-- ${id} is a source, the table ${n.relation} read as it is; nothing to compile`,
         );
       } else if (c.kind === "test") console.log(`-- rows returned are failures\n${c.query};`);
       else if (c.kind === "model") console.log(c.script.trimEnd());

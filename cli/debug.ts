@@ -53,7 +53,9 @@ export function debugCommand(): Command {
           name: "profile",
           ok: true,
           detail: t.file
-            ? `${t.file}: profile "${t.profile}", target "${t.name}" (duckdb), schema "${t.schema}", ${config.threads} threads`
+            ? `${t.file}: profile "${t.profile}", target "${t.name}" (duckdb), ${
+              t.buildInto ? `database "${t.buildInto}" (attached), ` : ""
+            }schema "${t.schema}", ${config.threads} threads`
             : `no profiles.yml found (looked in --profiles-dir, $DBT_PROFILES_DIR, the project folder and ~/.dbt/): the defaults, schema "${t.schema}"`,
         });
       } else if (config) {

@@ -6,6 +6,7 @@
 import { Command } from "commander";
 import { join, resolve } from "node:path";
 import { projectConfig, userCwd } from "./context.ts";
+import { parseVars, withVars } from "./run_nodes.ts";
 import { load } from "./load.ts";
 
 /** The `docs` command (with its `build` subcommand). */
@@ -14,17 +15,22 @@ export function docsCommand(): Command {
     "Documentation of the project: models, columns, tests, lineage, runs",
   );
   docs.addCommand(
-    new Command("build")
-      .description("Write a self-contained docs site (index.html) and manifest.json")
-      .option("--out <dir>", "folder to write into (default: target/docs)")
-      .action(async (opts: { out?: string }, self: Command) => {
+    withVars(
+      new Command("build")
+        .description("Write a self-contained docs site (index.html) and manifest.json")
+        .option("--out <dir>", "folder to write into (default: target/docs)"),
+    )
+      .action(async (opts: { out?: string; vars?: string[] }, self: Command) => {
         const { buildDocs } = await load<typeof import("../src/docs/build_docs.ts")>(
           "../src/docs/build_docs.ts",
         );
         const { apiNodes } = await load<typeof import("../src/serve/api_nodes.ts")>(
           "../src/serve/api_nodes.ts",
         );
-        const config = await projectConfig(self);
+        const { withCommandVars } = await load<
+          typeof import("../src/engine/run/run_project.ts")
+        >("../src/engine/run/run_project.ts");
+        const config = withCommandVars(await projectConfig(self), await parseVars(opts.vars ?? []));
         const out = opts.out ? resolve(userCwd(), opts.out) : join(config.paths.target, "docs");
         const started = performance.now();
         const manifest = await buildDocs(config, {

@@ -1,8 +1,8 @@
 /**
  * `wharf ls`: list the project's nodes with their type, layer,
  * materialization and tags; dbt's `--resource-type` keeps the nodes of
- * some resource types, and `--output name|path` prints one name or file a
- * line, as dbt does.
+ * some resource types, and `--output selector|name|path|json` (with
+ * `--output-keys`) prints one node a line, as dbt does.
  *
  * @module
  */
@@ -11,13 +11,14 @@ import { resolve } from "node:path";
 import { globals, projectConfig, userCwd } from "./context.ts";
 import { cellWidth, table, type WidthOptions, withWidthOptions } from "./output.ts";
 import { load } from "./load.ts";
+import { parseVars, withVars } from "./run_nodes.ts";
 
 /** The resource types of wharf's nodes, as dbt's `--resource-type` names them. */
 const RESOURCE_TYPES = ["model", "seed", "snapshot", "source", "test", "unit_test", "exposure"];
 
 /** The `ls` command. */
 export function lsCommand(): Command {
-  return withWidthOptions(new Command("ls"))
+  return withVars(withWidthOptions(new Command("ls")))
     .description(
       "List nodes (seeds, models, snapshots, tests, raw sources) with type, layer and materialization",
     )
@@ -30,7 +31,14 @@ export function lsCommand(): Command {
       "--resource-type <type...>",
       `only nodes of these resource types (${RESOURCE_TYPES.join(", ")}, or all); repeatable`,
     )
-    .option("--output <format>", "name or path: one node's name (or file) a line")
+    .option(
+      "--output <format>",
+      "dbt's forms, one node a line: selector, name, path, or json (see --output-keys)",
+    )
+    .option(
+      "--output-keys <key...>",
+      "with --output json: the keys to print (name resource_type config.materialized …)",
+    )
     .option("--selector <name>", "a selection named in the project's selectors.yml")
     .option(
       "--state <dir>",
@@ -46,17 +54,19 @@ export function lsCommand(): Command {
             state?: string;
             resourceType?: string[];
             output?: string;
+            outputKeys?: string[];
+            vars?: string[];
           }
           & WidthOptions,
         self: Command,
       ) => {
-        const { inspectProject } = await load<typeof import("../src/engine/run/run_project.ts")>(
-          "../src/engine/run/run_project.ts",
-        );
+        const { inspectProject, withCommandVars } = await load<
+          typeof import("../src/engine/run/run_project.ts")
+        >("../src/engine/run/run_project.ts");
         const { selectNodes } = await load<typeof import("../src/engine/graph/select.ts")>(
           "../src/engine/graph/select.ts",
         );
-        const { nodeTags, resourceType } = await load<
+        const { nodePath, nodeTags, resourceType } = await load<
           typeof import("../src/engine/graph/select_methods.ts")
         >("../src/engine/graph/select_methods.ts");
         const { UsageError } = await load<typeof import("../src/engine/errors.ts")>(
@@ -75,9 +85,26 @@ export function lsCommand(): Command {
             }: wharf's nodes are of the types ${RESOURCE_TYPES.join(", ")} (or all)`,
           );
         }
-        if (opts.output !== undefined && !["name", "path"].includes(opts.output)) {
+        const { dbtList, LIST_OUTPUTS } = await load<
+          typeof import("../src/engine/artifacts/dbt_list.ts")
+        >("../src/engine/artifacts/dbt_list.ts");
+        const output = opts.output as typeof LIST_OUTPUTS[number] | undefined;
+        if (output !== undefined && !LIST_OUTPUTS.includes(output)) {
+          const guess = closest(output, LIST_OUTPUTS);
           throw new UsageError(
-            `Invalid --output "${opts.output}": wharf prints name or path (one a line), its table by default, and its JSON rows with --json`,
+            `Invalid --output "${output}"${
+              guess ? ` (did you mean "${guess}"?)` : ""
+            }: dbt's forms are ${
+              LIST_OUTPUTS.join(", ")
+            } (one node a line); without --output, wharf prints its table (--json: as JSON rows)`,
+          );
+        }
+        const keys = (opts.outputKeys ?? []).flatMap((k) => k.split(/[\s,]+/)).filter((k) =>
+          k !== ""
+        );
+        if (opts.outputKeys !== undefined && output !== "json") {
+          throw new UsageError(
+            "--output-keys chooses the keys of --output json: add --output json",
           );
         }
         const every = types.size === 0 || types.has("all") || types.has("default");
@@ -85,7 +112,7 @@ export function lsCommand(): Command {
           "../src/engine/materializations/index.ts",
         );
         const width = cellWidth(opts, Deno.stdout.isTerminal());
-        const config = await projectConfig(self);
+        const config = withCommandVars(await projectConfig(self), await parseVars(opts.vars ?? []));
         const cp = await inspectProject(config, config.db);
         const { writeManifestOf } = await load<
           typeof import("../src/engine/artifacts/dbt_manifest.ts")
@@ -125,25 +152,20 @@ export function lsCommand(): Command {
               ? "seed" // dbt's name, which config.materialized: selects (a seed is loaded as a table)
               : "",
             tags: nodeTags(n).join(","),
-            path: "path" in n
-              ? n.path
-              : n.kind === "generic_test"
-              ? n.location.file
-              : n.kind === "source"
-              ? cp.project.sourceTables?.find((t) => t.id === n.id)?.path ?? ""
-              : "",
+            path: nodePath(n) ?? "",
             depends_on: (cp.graph.parents.get(id) ?? []).join(","),
           };
         });
-        if (opts.output === "name") {
-          // dbt's names: a model's or seed's file name (its relation may be aliased), a source's `source.table`.
-          for (const id of ids) {
-            const n = cp.graph.nodes.get(id)!;
-            const d = n.kind === "source" ? n.declared?.[0] : undefined;
-            console.log(d ? `${d.source}.${d.table}` : ("fqn" in n && n.fqn?.at(-1)) || n.name);
-          }
-        } else if (opts.output === "path") {
-          for (const r of rows) if (r.path) console.log(r.path);
+        if (output !== undefined) {
+          // dbt's forms, from the manifest's entries (their names, fqns, unique ids), as dbt prints them.
+          const { sourceNameIds, uniqueIds } = await load<
+            typeof import("../src/engine/artifacts/dbt_manifest.ts")
+          >("../src/engine/artifacts/dbt_manifest.ts");
+          const uid = uniqueIds(cp);
+          const named = sourceNameIds(cp);
+          const uids = ids.flatMap((id) => named.get(id) ?? [uid.get(id)!]);
+          const lines = dbtList(manifest, uids, output, { keys });
+          if (lines.length) console.log(lines.join("\n"));
         } else if (globals(self).json) console.log(JSON.stringify(rows, null, 2));
         else {console.log(
             await table(["id", "type", "layer", "materialized", "tags", "path"], rows, width),

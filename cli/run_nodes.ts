@@ -172,8 +172,8 @@ export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptio
   if (g.json) {
     console.log(JSON.stringify(summary, null, 2));
   } else if (total > 0) {
-    // The demo is suggested only for the raw tables it lands.
-    const demoTables = summary.notLanded.length
+    // The demo is suggested only for the raw tables it lands (never to a dbt project).
+    const demoTables = summary.notLanded.length && !config.dbt
       ? (await load<typeof import("../src/demo/demo_tables.ts")>("../src/demo/demo_tables.ts"))
         .demoTables(config.sources)
       : [];

@@ -7,6 +7,7 @@
  */
 import { Command } from "commander";
 import { globals, projectConfig } from "./context.ts";
+import { parseVars, withVars } from "./run_nodes.ts";
 import { counted } from "./output.ts";
 import { load } from "./load.ts";
 
@@ -24,64 +25,67 @@ function age(totalSeconds: number): string {
 /** The `source` command (with its `freshness` subcommand). */
 export function sourceCommand(): Command {
   const source = new Command("source").description("Source tables: their freshness");
-  source.addCommand(
-    new Command("freshness")
-      .description(
-        "Check how old the newest row of each source table is, against its freshness: (warn_after, error_after)",
-      )
-      .option(
-        "-s, --select <selector...>",
-        "sources to check (source:name, source:name.table …)",
-      )
-      .option("--exclude <selector...>", "sources to leave out")
-      .option("--selector <name>", "a selection named in the project's selectors.yml")
-      .action(
-        async (
-          opts: { select?: string[]; exclude?: string[]; selector?: string },
-          self: Command,
-        ) => {
-          const { sourceFreshness } = await load<
-            typeof import("../src/engine/run/source_freshness.ts")
-          >("../src/engine/run/source_freshness.ts");
-          const g = globals(self);
-          const config = await projectConfig(self);
-          const results = await sourceFreshness(config, { db: config.db, ...opts });
-          const failed = results.some((r) => r.status === "error" || r.status === "runtime error");
-          if (g.json) {
-            console.log(JSON.stringify(results, null, 2));
-          } else if (results.length === 0) {
-            console.log(
-              "No source table has a freshness: rule to check (add freshness: and loaded_at_field: to sources: in a YAML file)",
-            );
-          } else {
-            const threshold = (t: { count: number; period: string } | undefined) =>
-              t ? `${t.count} ${t.period}${t.count === 1 ? "" : "s"}` : undefined;
-            results.forEach((r, i) => {
-              const limits = [
-                threshold(r.warnAfter) && `warn after ${threshold(r.warnAfter)}`,
-                threshold(r.errorAfter) && `error after ${threshold(r.errorAfter)}`,
-              ].filter(Boolean).join(", ");
-              const detail = r.status === "runtime error"
-                ? r.error
-                : `newest ${r.loadedAtField ?? "load (loaded_at_query)"} ${r.maxLoadedAt}, ${
-                  age(r.ageSeconds!)
-                } old; ${limits}`;
-              console.log(
-                `${i + 1} of ${results.length} ${
-                  r.status.toUpperCase().padEnd(13)
-                } ${r.id} (${r.relation}): ${detail}`,
-              );
-            });
-            const by = (s: string) => results.filter((r) => r.status === s).length;
-            console.log(
-              `Done: ${by("pass")} pass, ${counted(by("warn"), "warn")}, ${
-                counted(by("error"), "error")
-              }, ${by("runtime error")} runtime error${by("runtime error") === 1 ? "" : "s"}`,
-            );
-          }
-          if (failed) Deno.exitCode = 1;
-        },
-      ),
+  const freshness = new Command("freshness")
+    .description(
+      "Check how old the newest row of each source table is, against its freshness: (warn_after, error_after)",
+    )
+    .option(
+      "-s, --select <selector...>",
+      "sources to check (source:name, source:name.table …)",
+    )
+    .option("--exclude <selector...>", "sources to leave out")
+    .option("--selector <name>", "a selection named in the project's selectors.yml");
+  withVars(freshness).action(
+    async (
+      opts: { select?: string[]; exclude?: string[]; selector?: string; vars?: string[] },
+      self: Command,
+    ) => {
+      const { sourceFreshness } = await load<
+        typeof import("../src/engine/run/source_freshness.ts")
+      >("../src/engine/run/source_freshness.ts");
+      const g = globals(self);
+      const { withCommandVars } = await load<
+        typeof import("../src/engine/run/run_project.ts")
+      >("../src/engine/run/run_project.ts");
+      const { vars, ...selection } = opts;
+      const config = withCommandVars(await projectConfig(self), await parseVars(vars ?? []));
+      const results = await sourceFreshness(config, { db: config.db, ...selection });
+      const failed = results.some((r) => r.status === "error" || r.status === "runtime error");
+      if (g.json) {
+        console.log(JSON.stringify(results, null, 2));
+      } else if (results.length === 0) {
+        console.log(
+          "No source table has a freshness: rule to check (add freshness: and loaded_at_field: to sources: in a YAML file)",
+        );
+      } else {
+        const threshold = (t: { count: number; period: string } | undefined) =>
+          t ? `${t.count} ${t.period}${t.count === 1 ? "" : "s"}` : undefined;
+        results.forEach((r, i) => {
+          const limits = [
+            threshold(r.warnAfter) && `warn after ${threshold(r.warnAfter)}`,
+            threshold(r.errorAfter) && `error after ${threshold(r.errorAfter)}`,
+          ].filter(Boolean).join(", ");
+          const detail = r.status === "runtime error"
+            ? r.error
+            : `newest ${r.loadedAtField ?? "load (loaded_at_query)"} ${r.maxLoadedAt}, ${
+              age(r.ageSeconds!)
+            } old; ${limits}`;
+          console.log(
+            `${i + 1} of ${results.length} ${
+              r.status.toUpperCase().padEnd(13)
+            } ${r.id} (${r.relation}): ${detail}`,
+          );
+        });
+        const by = (s: string) => results.filter((r) => r.status === s).length;
+        console.log(
+          `Done: ${by("pass")} pass, ${counted(by("warn"), "warn")}, ${
+            counted(by("error"), "error")
+          }, ${by("runtime error")} runtime error${by("runtime error") === 1 ? "" : "s"}`,
+        );
+      }
+      if (failed) Deno.exitCode = 1;
+    },
   );
+  source.addCommand(freshness);
   return source;
 }

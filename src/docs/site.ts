@@ -120,7 +120,7 @@ const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "
 const ident = (s) => String(s ?? "").split(/(?<=[./])/)
   .map((part) => part.length > 20 ? esc(part).replaceAll("_", "_<wbr>") : esc(part)).join("<wbr>");
 const svgNS = "http://www.w3.org/2000/svg";
-const LABEL_PX = 12, NODE_H = 26, PAD_X = 9, ROW = 34, GAP = 40, HEAD = 30, MARGIN = 12;
+const LABEL_PX = 12, NODE_H = 26, PAD_X = 9, ROW = 32, GAP = 40, HEAD = 30, MARGIN = 12;
 /** Labels are never drawn below 11 px unless the reader zooms out. */
 const MIN_K = 11 / LABEL_PX, MAX_K = 1.25;
 const graph = $("#graph"), world = $("#world"), body = document.body;

@@ -158,8 +158,14 @@ export interface DbtTarget {
   name: string;
   /** The schema models build in when they set none (`main`). */
   schema: string;
-  /** The database's name as dbt-duckdb gives it: the file's name without extension. */
+  /** The warehouse's database name as dbt-duckdb gives it: the file's name without extension. */
   database: string;
+  /**
+   * The profile's `database:` when it names an attached database (its alias):
+   * what models, seeds and snapshots build into, and sources are read from,
+   * unless they name a database; dbt's `target.database`. Absent: the warehouse.
+   */
+  buildInto?: string;
   /** DuckDB extensions loaded when the warehouse opens. */
   extensions: string[];
   /** DuckDB settings applied when the warehouse opens. */

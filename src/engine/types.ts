@@ -149,6 +149,9 @@ export interface ColumnDoc {
   description: string;
   /** Its declared type (`data_type:`), as written. */
   dataType?: string;
+  /** dbt projects: its `meta` and `tags` (which its tests take too), when set. */
+  meta?: Record<string, unknown>;
+  tags?: string[];
 }
 
 /** The kinds of constraint a model's YAML may declare (dbt's `constraints:`). */
@@ -286,8 +289,11 @@ export interface ModelNode {
 /** A CSV file in `models/seeds/`, loaded as `seeds.<name>`. */
 export interface SeedNode {
   kind: "seed";
+  /** `<schema>.<name>` (`<catalog>.<schema>.<name>` in an attached database), also the relation it loads. */
   id: string;
   name: string;
+  /** dbt projects: the attached database it is loaded into; absent: the warehouse. */
+  catalog?: string;
   path: string;
   description: string;
   columns: ColumnDoc[];
@@ -332,6 +338,16 @@ export interface SourceNode {
   declared?: { source: string; table: string }[];
   /** Its tags (a dbt source's and its table's), for `tag:`. */
   tags?: string[];
+  /**
+   * The YAML file declaring it (relative to the project root), which `path:`
+   * and `file:` match, as dbt matches a source; a plain-SQL relation named
+   * in several files: the first. Absent: not declared.
+   */
+  file?: string;
+  /** dbt projects: dbt's fqn (`[package, ...folders of its properties file, source, table]`). */
+  fqn?: string[];
+  /** dbt projects: its `meta`, which `config.meta.<key>:` selects. */
+  meta?: Record<string, unknown>;
   /** The attached database it is in; absent: the warehouse. */
   catalog?: string;
   /** Referenced by a model but not landed (yet): only what does not need it can run. */
@@ -402,6 +418,10 @@ export interface DeclaredSource {
   freshness?: FreshnessRule;
   /** Its tags (dbt projects: its source's and its own). */
   tags?: string[];
+  /** dbt projects: its `meta` (the `sources:` tree's, its source's and its own, merged). */
+  meta?: Record<string, unknown>;
+  /** dbt projects: dbt's fqn, `[package, ...folders of its properties file, source, table]`. */
+  fqn?: string[];
   /** Where the table is declared. */
   location: SourceLocation;
 }
@@ -428,6 +448,9 @@ export interface DeclaredSourceTable {
   columns: ColumnDoc[];
   /** The properties file that declares it, relative to the project root. */
   path: string;
+  /** Its `meta`, all levels merged, and its source's own (dbt's `source_meta`). */
+  meta: Record<string, unknown>;
+  sourceMeta: Record<string, unknown>;
 }
 
 /** Any node of the project graph. */
@@ -458,7 +481,7 @@ export interface Project {
   /** dbt projects: the source tables of `sources:` properties, by source and table name. */
   sourceTables?: DeclaredSourceTable[];
   /** dbt projects: the Jinja macro files of the macro paths (plain projects: {@linkcode macros}). */
-  templateMacros?: { path: string; text: string }[];
+  templateMacros?: { path: string; text: string; package?: string }[];
   /** Problems found while loading, reported together. */
   issues: ProjectIssue[];
 }

@@ -5,6 +5,7 @@
  * incremental models.
  */
 import assert from "node:assert/strict";
+import { readValid } from "../artifacts/dbt_schemas.ts";
 import { join } from "node:path";
 import { openWarehouse } from "../../src/engine/db/warehouse.ts";
 import { copyDir, queryRows, REPO, runCli, tempProject } from "../helpers.ts";
@@ -196,6 +197,16 @@ Deno.test("packages: local ones are read, installed ones used, missing ones list
   assert.match(built.stdout, /seed main\.currencies/);
   assert.match(built.stdout, /test unique_util_numbers_n/);
   assert.match(built.stdout, /PASS +test below_util_numbers_n/);
+  // dbt's artifacts name a package's nodes and macros after the package, with its fqn.
+  const manifest = await readValid(join(shop, "target"), "manifest");
+  const util = manifest.nodes["model.tinyutil.util_numbers"];
+  assert.equal(util.package_name, "tinyutil");
+  assert.deepEqual(util.fqn, ["tinyutil", "util_numbers"]);
+  assert.equal(util.path, "util_numbers.sql");
+  assert.equal(manifest.nodes["seed.tinyutil.currencies"].package_name, "tinyutil");
+  assert.equal(manifest.nodes["test.tinyutil.unique_util_numbers_n"].package_name, "tinyutil");
+  assert.equal(manifest.macros["macro.tinyutil.default__money"].package_name, "tinyutil");
+  assert.equal(manifest.nodes["model.shop.orders"].package_name, "shop");
   const db = join(shop, "shop.duckdb");
   // shim's duckdb__money comes first in dispatch: (whole units), then the package's own macros.
   assert.deepEqual(await rows(db, "select * from main.orders order by order_id"), [

@@ -1,7 +1,8 @@
 /**
- * `wharf ls` with dbt's `--resource-type` (repeatable) and `--output
- * name|path`, and the tags of every node it lists: a test's come from its
- * config and the `data_tests:` tree of dbt_project.yml, as `tag:` selects it.
+ * `wharf ls` with dbt's `--resource-type` (repeatable), `--output
+ * selector|json|name|path` and `--output-keys`, and the tags of every node it
+ * lists: a test's come from its config and the `data_tests:` tree of
+ * dbt_project.yml, as `tag:` selects it.
  */
 import assert from "node:assert/strict";
 import { runCli, tempProject } from "../helpers.ts";
@@ -82,7 +83,7 @@ Deno.test("ls --resource-type keeps the nodes of the types given, and shows ever
   );
 });
 
-Deno.test("ls --output name and path print one a line, as dbt ls does", async () => {
+Deno.test("ls --output name and path print one a line, by unique id, as dbt ls does", async () => {
   await using p = await tempProject(FILES);
   const out = async (...args: string[]) => {
     const r = await runCli(["--project", p.root, "ls", ...args]);
@@ -90,9 +91,9 @@ Deno.test("ls --output name and path print one a line, as dbt ls does", async ()
     return r.stdout.trimEnd().split("\n");
   };
   assert.deepEqual(await out("--resource-type", "model", "source", "--output", "name"), [
-    "app.orders",
-    "stg_orders",
     "orders",
+    "stg_orders",
+    "app.orders",
   ]);
   assert.deepEqual(await out("-s", "orders", "--resource-type", "model", "--output", "path"), [
     "models/marts/orders.sql",
@@ -100,7 +101,104 @@ Deno.test("ls --output name and path print one a line, as dbt ls does", async ()
   assert.deepEqual(await out("--resource-type", "source", "--output", "path"), [
     "models/staging/_sources.yml",
   ]);
-  const bad = await runCli(["--project", p.root, "ls", "--output", "selector"]);
+});
+
+Deno.test("ls --output selector prints what selects each node back, and json dbt's keys (or --output-keys)", async () => {
+  await using p = await tempProject({
+    ...FILES,
+    "models/marts/exposures.yml": `version: 2
+exposures:
+  - name: weekly_report
+    type: dashboard
+    owner: { name: Ana }
+    depends_on: [ref('orders')]
+`,
+  });
+  const cli = (...args: string[]) => runCli(["--project", p.root, ...args]);
+  const out = async (...args: string[]) => {
+    const r = await cli("ls", ...args);
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout.trimEnd().split("\n");
+  };
+  const selectors = await out("--output", "selector");
+  assert.deepEqual(selectors, [
+    "exposure:shop.weekly_report",
+    "shop.marts.orders",
+    "shop.staging.stg_orders",
+    "shop.codes",
+    "source:shop.app.orders",
+    "shop.no_orders",
+    "shop.marts.unique_orders_id",
+    "unit_test:shop.orders_pass_through",
+  ]);
+  // Each selects its node again (with the tests of what it selects, as dbt's indirect selection has).
+  for (const s of selectors) {
+    assert.ok((await out("-s", s, "--output", "selector")).includes(s), s);
+  }
+
+  const json = (await out(
+    "-s",
+    "orders",
+    "app.orders",
+    "--resource-type",
+    "model",
+    "source",
+    "--output",
+    "json",
+  ))
+    .map((l) => {
+      assert.match(l, /^\{"name": "/, "one object a line, as Python's json.dumps writes it");
+      return JSON.parse(l);
+    });
+  assert.deepEqual(json.map((o) => Object.keys(o)), [
+    [
+      "name",
+      "resource_type",
+      "package_name",
+      "original_file_path",
+      "unique_id",
+      "alias",
+      "config",
+      "tags",
+      "depends_on",
+    ],
+    [
+      "name",
+      "resource_type",
+      "package_name",
+      "original_file_path",
+      "unique_id",
+      "source_name",
+      "config",
+      "tags",
+    ],
+  ]);
+  assert.equal(json[0].alias, "all_orders");
+  assert.equal(json[0].config.materialized, "view");
+  assert.deepEqual(json[0].depends_on.nodes, ["model.shop.stg_orders"]);
+  assert.equal(json[1].original_file_path, "models/staging/_sources.yml");
+  assert.deepEqual(
+    await out(
+      "-s",
+      "orders",
+      "--resource-type",
+      "model",
+      "--output",
+      "json",
+      "--output-keys",
+      "name description",
+      "config.materialized",
+    ),
+    ['{"name": "orders", "description": "", "config.materialized": "view"}'],
+  );
+
+  const keys = await cli("ls", "--output-keys", "name");
+  assert.equal(keys.code, 2);
+  assert.match(keys.stderr, /--output-keys chooses the keys of --output json: add --output json/);
+  const bad = await cli("ls", "--output", "selectors");
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /Invalid --output "selector": wharf prints name or path/);
+  assert.match(
+    bad.stderr,
+    /Invalid --output "selectors" \(did you mean "selector"\?\): dbt's forms are selector, json, name, path/,
+  );
 });

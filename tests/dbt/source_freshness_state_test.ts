@@ -116,7 +116,7 @@ Deno.test("loaded_at_query gives a source table's latest load; wharf source fres
       "      - name: visits\n        loaded_at_field: loaded_at\n        loaded_at_query: select now()\n",
     ).replace(
       "      - name: member_log\n        freshness: null\n",
-      "      - name: member_log\n        freshness: null\n        config:\n          freshness: null\n          tags: [x]\n",
+      "      - name: member_log\n        freshness: null\n        config:\n          freshness: null\n          event_time: at\n",
     ),
   );
   const bad = await cli("ls");
@@ -131,7 +131,7 @@ Deno.test("loaded_at_query gives a source table's latest load; wharf source fres
   );
   assert.match(
     bad.stderr,
-    /sources\[0\]\.tables\[3\]\.config\.tags: "tags" in the config of table "member_log" of source "ehr" is not run by wharf yet/,
+    /sources\[0\]\.tables\[3\]\.config\.event_time: "event_time" in a source's config is not run by wharf yet/,
   );
 });
 

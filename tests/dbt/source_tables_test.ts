@@ -4,7 +4,7 @@
  * each with its own config, each the parent of what names it with
  * `source()`; through the CLI on a real DuckDB file, and in the artifacts.
  * In a plain-SQL project, whose models read relations, they are names of
- * the relation's one node.
+ * the relation's one node, and dbt's artifacts give each name its own id.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -109,7 +109,7 @@ Deno.test("two source tables reading one relation are two sources, each the pare
   assert.equal(compiled.code, 0, compiled.stderr);
   assert.equal(
     compiled.stdout.trim(),
-    "-- source.app.legacy_orders is a source, the table app.orders read as it is; nothing to compile",
+    "-- source.app.legacy_orders is the dbt source app.legacy_orders (models/staging/_sources.yml), the table app.orders read as it is; nothing to compile",
   );
   const ambiguous = await cli("compile", "app.orders");
   assert.match(
@@ -204,6 +204,8 @@ sources:
   assert.equal(build.code, 0, build.stderr);
   assert.match(build.stdout, /main\.stg_claims[^\n]*\n?[^\n]*needs raw\.claim_lines, not landed/);
   assert.match(build.stdout, /OK +model main\.other/);
+  assert.match(build.stdout, /raw\.claim_lines: land with `wharf land <files>`/);
+  assert.doesNotMatch(build.stdout, /demo/, "the bundled demo's data is no use to a dbt project");
 });
 
 Deno.test("plain SQL: the tables of sources: reading one relation are names of its one node", async () => {
@@ -242,4 +244,59 @@ Deno.test("plain SQL: the tables of sources: reading one relation are names of i
     twice.stderr,
     /models\/staging\/legacy\.yml:5:\d+: sources\[0\]\.tables\[0\]: table "orders" of source "app" is declared twice \(also at models\/staging\/app\.yml:5\)/,
   );
+});
+
+Deno.test("plain SQL: dbt's artifacts give each name of a relation's sources its own unique id", async () => {
+  await using p = await tempProject({
+    "wharf.config.ts": 'export default { name: "shop" };\n',
+    "models/staging/stg_orders.sql": "select * from raw.orders",
+    "models/staging/sources.yml": `sources:
+  - name: app
+    schema: raw
+    freshness: { warn_after: { count: 1, period: day } }
+    tables:
+      - name: orders
+      - name: orders_by_batch
+        identifier: orders
+        loaded_at_field: _batch_at
+`,
+  });
+  const cli = (...args: string[]) => runCli(["--project", p.root, ...args]);
+  const made = await cli(
+    "sql",
+    "--write",
+    "create schema raw; create table raw.orders as select 1 as id, now() as _landed_at, now() - interval 3 day as _batch_at",
+  );
+  assert.equal(made.code, 0, made.stderr);
+  const fresh = await cli("source", "freshness");
+  assert.equal(fresh.code, 0, fresh.stdout + fresh.stderr);
+  const target = join(p.root, "target");
+  const sources = await readValid(target, "sources");
+  assert.deepEqual(
+    sources.results.map((r: { unique_id: string; status: string }) => [r.unique_id, r.status]),
+    [["source.shop.app.orders", "pass"], ["source.shop.app.orders_by_batch", "warn"]],
+  );
+  // The manifest has both, each with its own rule, and what reads the relation depends on both.
+  assert.equal((await cli("ls")).code, 0);
+  const manifest = await readValid(target, "manifest");
+  assert.deepEqual(Object.keys(manifest.sources).sort(), [
+    "source.shop.app.orders",
+    "source.shop.app.orders_by_batch",
+  ]);
+  const batch = manifest.sources["source.shop.app.orders_by_batch"];
+  assert.equal(batch.loaded_at_field, "_batch_at");
+  assert.equal(batch.identifier, "orders");
+  assert.equal(batch.original_file_path, "models/staging/sources.yml");
+  assert.deepEqual(manifest.parent_map["model.shop.stg_orders"], [
+    "source.shop.app.orders",
+    "source.shop.app.orders_by_batch",
+  ]);
+  assert.deepEqual(manifest.child_map["source.shop.app.orders_by_batch"], [
+    "model.shop.stg_orders",
+  ]);
+  const listed = await cli("ls", "--resource-type", "source", "--output", "selector");
+  assert.deepEqual(listed.stdout.trimEnd().split("\n"), [
+    "source:shop.app.orders",
+    "source:shop.app.orders_by_batch",
+  ]);
 });

@@ -154,6 +154,7 @@ browserTest(
       "raw.membership_client_a",
       "raw.membership_client_b",
       "seeds.us_states",
+      "seeds.us_zips",
       "staging.stg_members_client_a",
       "staging.stg_members_client_b",
       "test.members_one_row_per_member",

@@ -180,12 +180,16 @@ Deno.test("selectors.yml: --selector, selector:, the default selector, full YAML
     "main.stg_orders",
     "main.orders",
   ]);
+  // path: takes the sources its folder's properties files declare, as dbt's does.
   assert.deepEqual(
     pick({ selector: "staging_and_seeds" }).filter((id) => !id.startsWith("test.")),
     [
       "main.codes",
+      "source.jaffle.customers",
       "main.stg_customers",
+      "source.jaffle.orders",
       "main.stg_orders",
+      "source.jaffle.payments",
       "main.stg_payments",
     ],
   );

@@ -15,6 +15,7 @@ import {
   artifactMetadata,
   databaseName,
   DBT_SCHEMAS,
+  sourceNameIds,
   uniqueIds,
   writeArtifact,
 } from "./dbt_manifest.ts";
@@ -52,6 +53,7 @@ export async function dbtCatalog(
   options: { invocationId: string; startedAt: Date },
 ): Promise<DbtCatalog> {
   const ids = uniqueIds(cp);
+  const named = sourceNameIds(cp);
   const database = databaseName(cp.project.config);
   const columns = new Map<string, { type: string; name: string; index: number }[]>();
   const types = new Map<string, string>();
@@ -104,7 +106,10 @@ export async function dbtCatalog(
       },
       unique_id: ids.get(n.id)!,
     };
-    (n.kind === "source" ? sources : nodes)[table.unique_id] = table;
+    // A plain project's relation that several sources: tables name: an entry per name, as in the manifest.
+    for (const unique_id of named.get(n.id) ?? [table.unique_id]) {
+      (n.kind === "source" ? sources : nodes)[unique_id] = { ...table, unique_id };
+    }
   }
   return {
     metadata: artifactMetadata(DBT_SCHEMAS.catalog, options),

@@ -20,6 +20,7 @@ import type {
   FreshnessThreshold,
   ModelNode,
   ProjectNode,
+  SeedNode,
   UnitTestData,
 } from "../types.ts";
 
@@ -75,6 +76,21 @@ export function packageName(config: EngineConfig): string {
   return config.dbt?.project ?? (config.name.toLowerCase().replace(/[^a-z0-9_]+/g, "_") || "wharf");
 }
 
+/**
+ * The dbt package a node comes from: in a dbt project, a package's name for
+ * its models, seeds, tests and sources (the first part of their fqn), else
+ * the project's.
+ */
+function packageOf(n: ProjectNode, config: EngineConfig): string {
+  const pkg = packageName(config);
+  if (!config.dbt) return pkg;
+  if ((n.kind === "model" || n.kind === "seed") && n.package) return n.package;
+  if (n.kind === "source" || n.kind === "generic_test" || n.kind === "singular_test") {
+    return n.fqn?.[0] ?? pkg;
+  }
+  return pkg;
+}
+
 /** The warehouse's database name as dbt-duckdb gives it: its file name without extension. */
 export function databaseName(config: EngineConfig): string {
   if (config.dbt) return config.dbt.target.database;
@@ -111,6 +127,13 @@ function docsOf(n: ProjectNode): { show: boolean; node_color: string | null } {
     ? n.dbtConfig?.docs as { show?: boolean; node_color?: string } | undefined
     : undefined;
   return { show: docs?.show ?? true, node_color: docs?.node_color ?? null };
+}
+
+/** A node's `meta` (dbt projects: its config's, merged from every level); `{}` without. */
+function metaOf(n: ProjectNode): Record<string, unknown> {
+  if (n.kind === "source") return n.meta ?? {};
+  const meta = "dbtConfig" in n ? n.dbtConfig?.meta : undefined;
+  return typeof meta === "object" && meta !== null ? meta as Record<string, unknown> : {};
 }
 
 /**
@@ -190,10 +213,11 @@ function modelType(n: ModelNode): "model" | "snapshot" {
  * `model.<project>.<layer>.<name>`.
  */
 export function uniqueIds(cp: CompiledProject): Map<string, string> {
-  const pkg = packageName(cp.project.config);
+  const config = cp.project.config;
+  const pkg = packageName(config);
   const out = new Map<string, string>();
   const names = new Map<string, number>();
-  const key = (n: ModelNode) => `${modelType(n)}.${dbtName(n)}`;
+  const key = (n: ModelNode) => `${modelType(n)}.${packageOf(n, config)}.${dbtName(n)}`;
   for (const n of cp.graph.nodes.values()) {
     if (n.kind === "model") names.set(key(n), (names.get(key(n)) ?? 0) + 1);
   }
@@ -203,12 +227,14 @@ export function uniqueIds(cp: CompiledProject): Map<string, string> {
         const name = dbtName(n);
         out.set(
           n.id,
-          `${modelType(n)}.${pkg}.${names.get(key(n))! > 1 ? `${n.layer}.` : ""}${name}`,
+          `${modelType(n)}.${packageOf(n, config)}.${
+            names.get(key(n))! > 1 ? `${n.layer}.` : ""
+          }${name}`,
         );
         break;
       }
       case "seed":
-        out.set(n.id, `seed.${pkg}.${dbtName(n)}`);
+        out.set(n.id, `seed.${packageOf(n, config)}.${dbtName(n)}`);
         break;
       case "source": {
         // A plain-SQL project's sources (nodes of their relation) are named by the relation.
@@ -217,7 +243,7 @@ export function uniqueIds(cp: CompiledProject): Map<string, string> {
         out.set(
           n.id,
           t
-            ? `source.${pkg}.${t.source}.${t.table}`
+            ? `source.${packageOf(n, config)}.${t.source}.${t.table}`
             : `source.${pkg}.${catalog ? `${catalog}.` : ""}${schema}.${name}`,
         );
         break;
@@ -231,7 +257,7 @@ export function uniqueIds(cp: CompiledProject): Map<string, string> {
         break;
       }
       default:
-        out.set(n.id, `test.${pkg}.${n.name}`);
+        out.set(n.id, `test.${packageOf(n, config)}.${n.name}`);
     }
   }
   return out;
@@ -263,12 +289,12 @@ function macrosCalled(text: string, macros: ReadonlyMap<string, ManifestMacro>):
 /** The project's macros: dbt's Jinja macros (one per `{% macro %}`), or each DuckDB macro of `sql/macros/`. */
 function macroEntries(cp: CompiledProject, pkg: string): Map<string, ManifestMacro> {
   const out = new Map<string, ManifestMacro>();
-  const add = (name: string, path: string, sql: string, root: string) => {
-    out.set(`macro.${pkg}.${name}`, {
-      unique_id: `macro.${pkg}.${name}`,
+  const add = (name: string, path: string, sql: string, root: string, from = pkg) => {
+    out.set(`macro.${from}.${name}`, {
+      unique_id: `macro.${from}.${name}`,
       name,
       resource_type: "macro",
-      package_name: pkg,
+      package_name: from,
       path: relative(root, path) || path,
       original_file_path: path,
       macro_sql: sql,
@@ -294,7 +320,7 @@ function macroEntries(cp: CompiledProject, pkg: string): Map<string, ManifestMac
       const sql = end
         ? file.text.slice(m.index, m.index + end.index + end[0].length)
         : file.text.slice(m.index);
-      add(m[1]!, file.path, sql, root);
+      add(m[1]!, file.path, sql, root, file.package);
     }
   }
   for (const file of project.macros) {
@@ -315,11 +341,11 @@ function columnsOf(columns: readonly ColumnDoc[]): Record<string, unknown> {
     columns.map((c) => [c.name, {
       name: c.name,
       description: c.description,
-      meta: {},
+      meta: c.meta ?? {},
       data_type: c.dataType ?? null,
       constraints: [],
       quote: null,
-      tags: [],
+      tags: c.tags ?? [],
     }]),
   );
 }
@@ -336,6 +362,22 @@ async function readText(root: string, path: string): Promise<string> {
 /** The JSON test name dbt gives a wharf test kind. */
 function testName(kind: string): string {
   return kind === "expression" ? "expression_is_true" : kind;
+}
+
+/**
+ * The unique ids of a plain-SQL project's sources that several `sources:`
+ * tables name (one node, the relation they read): one per name,
+ * `source.<project>.<source>.<table>`, the first being the node's own (see
+ * {@linkcode uniqueIds}), as dbt gives each declared table its own. By node id.
+ */
+export function sourceNameIds(cp: CompiledProject): Map<string, string[]> {
+  const pkg = packageName(cp.project.config);
+  const out = new Map<string, string[]>();
+  for (const n of cp.graph.nodes.values()) {
+    if (n.kind !== "source" || n.id !== n.relation || (n.declared?.length ?? 0) < 2) continue;
+    out.set(n.id, n.declared!.map((d) => `source.${pkg}.${d.source}.${d.table}`));
+  }
+  return out;
 }
 
 /**
@@ -368,6 +410,9 @@ export async function dbtManifest(
   const database = databaseName(config);
   const ids = uniqueIds(cp);
   const uid = (id: string) => ids.get(id)!;
+  const named = sourceNameIds(cp);
+  /** A node's unique ids: its own, or one per name of a plain project's source that has several. */
+  const uids = (id: string) => named.get(id) ?? [uid(id)];
   const macros = macroEntries(cp, pkg);
   const dbtPaths = config.dbt?.paths;
   /** A node's path relative to the folder of its kind, and its fqn. */
@@ -392,6 +437,12 @@ export async function dbtManifest(
     const parts = rel.replace(/\.(sql|csv)$/, "").split("/");
     return [rel, [pkg, ...parts]];
   };
+  /** A model's or seed's path under its package's folder of its kind, and its fqn (dbt's, when it has one). */
+  const placeNode = (n: ModelNode | SeedNode, kind: "model" | "seed"): [string, string[]] => {
+    const [path, fqn] = place(n.path, kind);
+    if (!n.fqn) return [path, fqn];
+    return [n.package ? `${n.fqn.slice(1).join("/")}${extname(n.path)}` : path, n.fqn];
+  };
   const relationName = (id: string) => {
     const { catalog, schema, name } = splitRelation(id);
     return [catalog ?? database, schema, name].map(quoteIdent).join(".");
@@ -402,9 +453,9 @@ export async function dbtManifest(
       database: catalog ?? database,
       schema,
       alias: name,
-      package_name: pkg,
+      package_name: packageOf(n, config),
       unique_id: uid(n.id),
-      meta: {},
+      meta: metaOf(n),
       group: null,
       docs: docsOf(n),
       patch_path: null,
@@ -418,13 +469,12 @@ export async function dbtManifest(
   };
   const dependsOn = (id: string, code: string) => ({
     macros: macrosCalled(code, macros),
-    nodes: (graph.parents.get(id) ?? []).map(uid),
+    nodes: (graph.parents.get(id) ?? []).flatMap(uids),
   });
   const refsAndSources = (id: string) => {
     const refs: { name: string; package: null; version: null }[] = [];
     const sources: string[][] = [];
-    for (const p of graph.parents.get(id) ?? []) {
-      const u = uid(p).split(".");
+    for (const u of (graph.parents.get(id) ?? []).flatMap(uids).map((u) => u.split("."))) {
       if (u[0] === "source") sources.push(u.slice(2));
       else refs.push({ name: u.slice(2).join("."), package: null, version: null });
     }
@@ -446,7 +496,7 @@ export async function dbtManifest(
     materialized,
     tags: n.config.tags,
     unique_key: uniqueKey,
-    meta: {},
+    meta: metaOf(n),
     docs: docsOf(n),
   });
   /**
@@ -501,7 +551,7 @@ export async function dbtManifest(
           break;
         }
         const raw = await readText(config.root, n.path);
-        const [path, fqn] = place(n.path, "model");
+        const [path, fqn] = placeNode(n, "model");
         const materialized = compiled?.kind === "model" && compiled.materialized !== "table"
           ? compiled.materialized
           : n.config.materialized;
@@ -548,7 +598,7 @@ export async function dbtManifest(
       }
       case "seed": {
         const raw = await readText(config.root, n.path);
-        const [path, fqn] = place(n.path, "seed");
+        const [path, fqn] = placeNode(n, "seed");
         nodes[uid(id)] = {
           ...common(n),
           name: dbtName(n),
@@ -564,7 +614,7 @@ export async function dbtManifest(
             column_types: n.columnTypes,
             delimiter: n.delimiter ?? ",",
             quote_columns: (n.dbtConfig?.quote_columns as boolean | undefined) ?? null,
-            meta: {},
+            meta: metaOf(n),
             docs: docsOf(n),
           },
           tags: n.tags,
@@ -664,14 +714,14 @@ export async function dbtManifest(
           ...definition,
           name: n.name,
           resource_type: "unit_test",
-          package_name: pkg,
+          package_name: packageOf(n, config),
           path,
           original_file_path: n.path,
           unique_id: uid(id),
           // dbt's: the project, the folders of the YAML file, the model, the test.
           fqn: [...fileFqn.slice(0, -1), definition.model, n.name],
           description: n.description,
-          depends_on: { macros: [], nodes: (graph.parents.get(id) ?? []).map(uid) },
+          depends_on: { macros: [], nodes: (graph.parents.get(id) ?? []).flatMap(uids) },
           config: { tags: n.tags, meta: {}, enabled: true },
           checksum: sha256(canonicalJson(definition)),
           created_at: options.startedAt.getTime() / 1000,
@@ -686,7 +736,7 @@ export async function dbtManifest(
         exposures[uid(id)] = {
           name: n.name,
           resource_type: "exposure",
-          package_name: pkg,
+          package_name: packageOf(n, config),
           path,
           original_file_path: n.path,
           unique_id: uid(id),
@@ -702,7 +752,7 @@ export async function dbtManifest(
           config: { enabled: true, tags: n.tags, meta: {} },
           unrendered_config: {},
           url: n.url ?? null,
-          depends_on: { macros: [], nodes: (graph.parents.get(id) ?? []).map(uid) },
+          depends_on: { macros: [], nodes: (graph.parents.get(id) ?? []).flatMap(uids) },
           refs,
           sources: read,
           metrics: [],
@@ -712,45 +762,54 @@ export async function dbtManifest(
       }
       case "source": {
         const table = project.sourceTables?.find((t) => t.id === id);
-        const declared = project.sources?.find((s) => (s.id ?? s.relation) === id);
         const { catalog, schema, name } = splitRelation(n.relation);
-        const [, , ...rest] = uid(id).split(".");
-        const sourceName = table?.source ?? rest.slice(0, -1).join(".");
-        const loads = {
-          loaded_at_field: declared?.loadedAtField ?? null,
-          loaded_at_query: declared?.loadedAtQuery ?? null,
-          freshness: declared?.freshness ? freshnessEntry(declared.freshness) : null,
-        };
         const tags = n.tags ?? [];
-        sources[uid(id)] = {
-          database: catalog ?? database,
-          schema,
-          name: table?.table ?? name,
-          resource_type: "source",
-          package_name: pkg,
-          path: table?.path ?? "",
-          original_file_path: table?.path ?? "",
-          unique_id: uid(id),
-          fqn: [pkg, sourceName, table?.table ?? name],
-          source_name: sourceName,
-          source_description: table?.sourceDescription ?? "",
-          loader: table?.loader ?? "",
-          identifier: name,
-          quoting: { database: null, schema: null, identifier: null, column: null },
-          ...loads,
-          external: null,
-          description: table?.description ?? "",
-          columns: columnsOf(table?.columns ?? []),
-          meta: {},
-          source_meta: {},
-          tags,
-          config: { enabled: true, meta: {}, tags, ...loads },
-          patch_path: null,
-          unrendered_config: {},
-          relation_name: relationName(n.relation),
-          created_at: options.startedAt.getTime() / 1000,
-          doc_blocks: [],
-        };
+        // A plain project's relation: an entry per name its sources: tables give it.
+        const names = n.id === n.relation ? n.declared : undefined;
+        for (const [i, u] of uids(id).entries()) {
+          const d = names?.[i];
+          const declared = project.sources?.find((s) =>
+            d ? s.id === undefined && s.source === d.source && s.table === d.table : s.id === id
+          );
+          const [, , ...rest] = u.split(".");
+          const sourceName = table?.source ?? d?.source ?? rest.slice(0, -1).join(".");
+          const tableName = table?.table ?? d?.table ?? name;
+          const file = table?.path ?? declared?.location.file ?? "";
+          const loads = {
+            loaded_at_field: declared?.loadedAtField ?? null,
+            loaded_at_query: declared?.loadedAtQuery ?? null,
+            freshness: declared?.freshness ? freshnessEntry(declared.freshness) : null,
+          };
+          sources[u] = {
+            database: catalog ?? database,
+            schema,
+            name: tableName,
+            resource_type: "source",
+            package_name: packageOf(n, config),
+            path: file,
+            original_file_path: file,
+            unique_id: u,
+            fqn: n.fqn ?? [pkg, sourceName, tableName],
+            source_name: sourceName,
+            source_description: table?.sourceDescription ?? "",
+            loader: table?.loader ?? "",
+            identifier: name,
+            quoting: { database: null, schema: null, identifier: null, column: null },
+            ...loads,
+            external: null,
+            description: table?.description ?? "",
+            columns: columnsOf(table?.columns ?? []),
+            meta: metaOf(n),
+            source_meta: table?.sourceMeta ?? {},
+            tags,
+            config: { enabled: true, meta: metaOf(n), tags, ...loads },
+            patch_path: null,
+            unrendered_config: {},
+            relation_name: relationName(n.relation),
+            created_at: options.startedAt.getTime() / 1000,
+            doc_blocks: [],
+          };
+        }
         break;
       }
     }
@@ -759,8 +818,10 @@ export async function dbtManifest(
   const parentMap: Record<string, string[]> = {};
   const childMap: Record<string, string[]> = {};
   for (const id of graph.order) {
-    parentMap[uid(id)] = (graph.parents.get(id) ?? []).map(uid);
-    childMap[uid(id)] = (graph.children.get(id) ?? []).map(uid).sort();
+    for (const u of uids(id)) {
+      parentMap[u] = (graph.parents.get(id) ?? []).flatMap(uids);
+      childMap[u] = (graph.children.get(id) ?? []).flatMap(uids).sort();
+    }
   }
   for (const m of macros.keys()) childMap[m] ??= [];
   return {

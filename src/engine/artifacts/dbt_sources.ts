@@ -9,7 +9,14 @@
 import type { CompiledProject } from "../compile/compile_project.ts";
 import type { EngineConfig } from "../config.ts";
 import type { FreshnessThreshold } from "../types.ts";
-import { artifactMetadata, DBT_SCHEMAS, uniqueIds, writeArtifact } from "./dbt_manifest.ts";
+import {
+  artifactMetadata,
+  DBT_SCHEMAS,
+  packageName,
+  sourceNameIds,
+  uniqueIds,
+  writeArtifact,
+} from "./dbt_manifest.ts";
 
 /** What sources.json needs of one table's freshness (the run's `FreshnessResult` fits). */
 export interface FreshnessOutcome {
@@ -101,10 +108,15 @@ export function dbtSources(
   options: DbtSourcesOptions,
 ): DbtSources {
   const ids = uniqueIds(cp);
+  const named = sourceNameIds(cp);
+  const pkg = packageName(cp.project.config);
   return {
     metadata: artifactMetadata(DBT_SCHEMAS.sources, options),
     results: results.map((r) => {
-      const unique_id = ids.get(r.node) ?? `source.${r.id}`;
+      // A plain project's relation that several tables name: each name's own id, as the manifest's.
+      const unique_id = named.has(r.node)
+        ? `source.${pkg}.${r.id}`
+        : ids.get(r.node) ?? `source.${r.id}`;
       if (r.status === "runtime error" || r.maxLoadedAt === undefined) {
         return { unique_id, error: r.error ?? null, status: "runtime error" };
       }

@@ -15,6 +15,7 @@ import {
   canonicalJson as canonical,
   type DbtManifest,
   type ManifestEntry,
+  sourceNameIds,
   uniqueIds,
 } from "./dbt_manifest.ts";
 import type { RunArgs } from "./dbt_run_results.ts";
@@ -171,7 +172,10 @@ export async function selectionState(
   state: StateArtifacts,
   target: string,
 ): Promise<SelectionState> {
-  const byUnique = new Map([...uniqueIds(cp)].map(([id, u]) => [u, id]));
+  const byUnique = new Map([
+    ...[...uniqueIds(cp)].map(([id, u]) => [u, id] as const),
+    ...[...sourceNameIds(cp)].flatMap(([id, us]) => us.map((u) => [u, id] as const)),
+  ]);
   const modified = new Map<string, Set<ModifiedPart>>();
   const breaking = new Map<string, string>();
   const added = new Set<string>();

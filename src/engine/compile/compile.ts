@@ -227,8 +227,7 @@ export function seedSql(seed: SeedNode, root: string): string {
   const namesArg = seed.columnNames === undefined
     ? ""
     : `, names = [${seed.columnNames.map(quoteLiteral).join(", ")}]`;
-  const [schema, name] = seed.id.split(".");
-  return `CREATE OR REPLACE TABLE ${quoteRelation(schema!, name!)} AS\nSELECT * FROM read_csv(${
+  return `CREATE OR REPLACE TABLE ${quoteRelationId(seed.id)} AS\nSELECT * FROM read_csv(${
     quoteLiteral(path)
   }, header = true, auto_detect = true${delimArg}${namesArg}${typeArg})`;
 }

@@ -97,6 +97,7 @@ export async function applyDbtProject(
       name: target.name,
       schema: target.schema,
       database: target.database,
+      ...(target.buildInto ? { buildInto: target.buildInto } : {}),
       extensions: target.extensions,
       settings: target.settings,
       file: target.file,

@@ -148,7 +148,8 @@ export function commonContext(
       name: target.name,
       profile_name: target.profile,
       schema: target.schema,
-      database: target.database,
+      // dbt's target.database: the profile's, an attached database's alias when it names one.
+      database: target.buildInto ?? target.database,
       type: "duckdb",
       threads: run.threads,
       path: run.path,

@@ -1,6 +1,6 @@
 /**
  * Reads `dbt_project.yml`: the project's name, profile, folders and
- * variables, and its `models:`/`seeds:`/`snapshots:`/`data_tests:` config trees (validated later,
+ * variables, and its `models:`/`seeds:`/`snapshots:`/`sources:`/`data_tests:` config trees (validated later,
  * against the files found). A key of dbt's that wharf does not run yet is
  * an error naming it, never ignored.
  *
@@ -58,7 +58,6 @@ const UNUSED_KEYS = ["version", "clean-targets", "require-dbt-version"];
 
 /** dbt keys wharf does not run yet, with what they are. */
 const NOT_YET: Record<string, string> = {
-  sources: "source configs",
   "unit_tests": "unit test configs",
   quoting: "quoting configs",
   "query-comment": "query comments",
@@ -79,6 +78,7 @@ const KNOWN = [
   "models",
   "seeds",
   "snapshots",
+  "sources",
   "data_tests",
   "tests",
   "on-run-start",
@@ -202,7 +202,8 @@ function readKeys(file: YamlFile, data: Record<string, unknown>, out: DbtProject
         else out[key] = value;
         continue;
       case "snapshots":
-        // Read with the snapshots it configures (config_tree.ts).
+      case "sources":
+        // Read with the nodes it configures (config_tree.ts, source_tree.ts).
         if (value !== null && !isRecord(value)) {
           file.report([key], "expected a mapping of configs and folders");
         }

@@ -57,6 +57,7 @@ import { type ConfigTree, readConfigTree, readTree } from "./config_tree.ts";
 import { commonContext, type RunContext } from "./dbt_context.ts";
 import { DbtJinja, type MacroFile, plain, RenderProblem, splitArgs } from "./dbt_jinja.ts";
 import { DBT_PROJECT_FILE } from "./dbt_project.ts";
+import { SELECTORS_FILE } from "../graph/read_selectors.ts";
 import { describer, type DocsBlock, readDocsBlocks } from "./docs_blocks.ts";
 import { missingPackage, readPackages } from "./packages.ts";
 import { type Hook, mergeNodeConfigs, type NodeConfig, readNodeConfig } from "./node_config.ts";
@@ -66,12 +67,15 @@ import { parseDependency, readExposures } from "../project/read_exposures.ts";
 import type { NodeHooks } from "../types.ts";
 import {
   type NodeProperties,
+  placeSource,
   readProperties,
+  settleSourceTable,
   type SnapshotProperties,
   type SourceTable,
 } from "./properties.ts";
 import { seedColumns } from "./seed_columns.ts";
 import { settleTest, TEST_TREE, type TestSettings } from "./test_tree.ts";
+import { SOURCE_TREE } from "./source_tree.ts";
 
 /** Schemas a dbt model may not build in: wharf's own and DuckDB's catalogs. */
 const RESERVED = ["raw", "wharf", "wharf_failures", "information_schema", "pg_catalog"];
@@ -91,8 +95,11 @@ interface NodeFile {
   package?: string;
   props?: NodeProperties | SnapshotProperties;
   config: NodeConfig;
-  /** Set once named: `schema.alias` (lower-cased) and its SQL. */
+  /** Set once named: `[catalog.]schema.alias` (lower-cased) and its SQL. */
   id?: string;
+  /** Its database as named (`generate_database_name`), and the attached one it builds into, if not the warehouse. */
+  database?: string;
+  catalog?: string;
   schema?: string;
   alias?: string;
   sql?: string;
@@ -737,6 +744,44 @@ export async function loadDbtProject(
       }
     }
   });
+  // Source tables: their fqn, their configs under the sources: trees (a package's own, then the
+  // project's), and those left enabled.
+  const sourceTree = readTree(projectFile, "sources", dbt.project, SOURCE_TREE, packageNames);
+  const packageSourceTrees = new Map(
+    packages.map((p, i) => [p.name, readTree(packageFiles[i]!, "sources", p.name, SOURCE_TREE)]),
+  );
+  unitProps.forEach((unit, i) => {
+    for (const s of unit.sources) {
+      const pkg = units[i]!.package;
+      s.fqn = [
+        units[i]!.name,
+        ...found[i]!.propertyFolders.get(s.file.path) ?? [],
+        s.source,
+        s.table,
+      ];
+      settleSourceTable(s, [
+        ...(pkg === undefined ? [] : packageSourceTrees.get(pkg)!.configsFor(s.fqn)),
+        ...sourceTree.configsFor(s.fqn),
+      ]);
+    }
+  });
+  // Each in its database: its source's database:, else the target's (an attached one's, when the
+  // profile builds into it).
+  const placed = {
+    target: dbt.target.buildInto ?? dbt.target.database,
+    warehouse: dbt.target.database,
+    attached: config.attach.map((a) => a.name),
+  };
+  for (const s of props.sources) placeSource(s, placed);
+  sourceTree.checkPaths(props.sources.map((s) => s.fqn!));
+  for (const [name, tree] of packageSourceTrees) {
+    tree.checkPaths(props.sources.filter((s) => s.fqn![0] === name).map((s) => s.fqn!));
+  }
+  /** Source tables disabled (`enabled: false`), by `source.table`: what source() cannot name. */
+  const disabledSources = new Map(
+    props.sources.filter((s) => !s.enabled).map((s) => [`${s.source}.${s.table}`, s]),
+  );
+  props.sources = props.sources.filter((s) => s.enabled);
   const sources = new Map<string, SourceTable>();
   for (const s of props.sources) {
     const key = `${s.source}.${s.table}`;
@@ -797,7 +842,7 @@ export async function loadDbtProject(
         ? mergeNodeConfigs([self.config, ...recorded.configs])
         : mergeNodeConfigs(recorded.configs);
     const relation = {
-      database: dbt.target.database,
+      database: self?.catalog ?? self?.database ?? dbt.target.buildInto ?? dbt.target.database,
       schema: self?.schema ?? dbt.target.schema,
       identifier: self?.alias ?? node.name,
       name: self?.alias ?? node.name,
@@ -863,6 +908,14 @@ export async function loadDbtProject(
         const { positional } = splitArgs(args);
         const [src, table] = positional.map(String);
         const found = sources.get(`${src}.${table}`);
+        const disabled = disabledSources.get(`${src}.${table}`);
+        if (disabled) {
+          jinja.problem(
+            `source("${src}", "${table}"): the table is disabled (enabled: false, ${disabled.file.path} or the sources: tree of dbt_project.yml)`,
+            new RegExp(`source\\(\\s*['"]${escapeRe(src ?? "")}['"]`),
+          );
+          return "";
+        }
         if (!found) {
           const guess = closest(`${src}.${table}`, [...sources.keys()]);
           jinja.problem(
@@ -982,10 +1035,17 @@ export async function loadDbtProject(
       if (macro === "generate_schema_name") {
         return custom === undefined ? dbt.target.schema : `${dbt.target.schema}_${custom.trim()}`;
       }
+      if (macro === "generate_database_name") {
+        return custom === undefined ? dbt.target.buildInto ?? dbt.target.database : custom.trim();
+      }
       return custom ? custom.trim() : node.name;
     }
     const definition = jinja.macros.find((d) => d.name === macro && d.package === undefined)!;
-    const arg = macro === "generate_schema_name" ? "custom_schema_name" : "custom_alias_name";
+    const arg = macro === "generate_schema_name"
+      ? "custom_schema_name"
+      : macro === "generate_database_name"
+      ? "custom_database_name"
+      : "custom_alias_name";
     const rendered = jinja.render(
       definition.path,
       `{{ ${macro}(${arg}, node) }}`,
@@ -996,6 +1056,34 @@ export async function loadDbtProject(
       },
     );
     return rendered.text.trim();
+  };
+  /**
+   * The attached database node `n` builds into (its database when it is
+   * not the warehouse's), undefined for the warehouse; null (reported)
+   * when its database is neither the warehouse's nor one attached read-write.
+   */
+  const catalogOf = (n: NodeFile): string | undefined | null => {
+    const database = n.database!.toLowerCase();
+    // An ephemeral model is not built: it goes into no database.
+    if (database === dbt.target.database.toLowerCase() || n.config.materialized === "ephemeral") {
+      return undefined;
+    }
+    const attached = config.attach.find((a) => a.name === database);
+    if (attached && !attached.readOnly) return database;
+    const names = config.attach.map((a) => a.name);
+    const guess = closest(database, [dbt.target.database, ...names]);
+    n.ok = false;
+    issues.push({
+      message: attached
+        ? `${n.name} would build into "${database}", which the profile attaches read-only: drop its read_only, or set another +database`
+        : `${n.name} would build into the database "${database}"${
+          guess ? ` (did you mean "${guess}"?)` : ""
+        }, which is neither the warehouse's ("${dbt.target.database}") nor attached${
+          names.length ? ` (the profile attaches ${names.join(", ")})` : ""
+        }: attach it in the profile's attach:, or set another +database`,
+      location: placeOf(n),
+    });
+    return null;
   };
   const relations = new Map<string, NodeFile>();
   for (const n of [...files.models, ...files.seeds, ...files.snapshots]) {
@@ -1008,6 +1096,7 @@ export async function loadDbtProject(
         ? targetSchema
         : generated("generate_schema_name", n.config.schema, n);
       n.alias = generated("generate_alias_name", n.config.alias, n);
+      n.database = generated("generate_database_name", n.config.database, n);
     } catch (err) {
       if (!(err instanceof RenderProblem)) throw err;
       n.ok = false;
@@ -1027,8 +1116,10 @@ export async function loadDbtProject(
       });
       continue;
     }
-    const id = `${n.schema}.${n.alias}`.toLowerCase();
-    if (RESERVED.includes(n.schema.toLowerCase())) {
+    const catalog = catalogOf(n);
+    if (catalog === null) continue;
+    const id = `${catalog ? `${catalog}.` : ""}${n.schema}.${n.alias}`.toLowerCase();
+    if (!catalog && RESERVED.includes(n.schema.toLowerCase())) {
       n.ok = false;
       issues.push({
         message:
@@ -1049,7 +1140,8 @@ export async function loadDbtProject(
     }
     relations.set(id, n);
     n.id = id;
-    n.sql = `${quote(n.schema)}.${quote(n.alias)}`;
+    if (catalog) n.catalog = catalog;
+    n.sql = `${catalog ? `${quote(catalog)}.` : ""}${quote(n.schema)}.${quote(n.alias)}`;
   }
 
   // Second pass: the SQL, through the render hook.
@@ -1190,6 +1282,7 @@ export async function loadDbtProject(
       id: m.id!,
       layer: m.schema!.toLowerCase(),
       name: m.alias!.toLowerCase(),
+      ...(m.catalog ? { catalog: m.catalog } : {}),
       ...(m.package === undefined ? {} : { package: m.package }),
       path: m.path,
       description: m.props?.description ?? "",
@@ -1277,6 +1370,7 @@ export async function loadDbtProject(
       kind: "seed",
       id: s.id!,
       name: s.alias!.toLowerCase(),
+      ...(s.catalog ? { catalog: s.catalog } : {}),
       ...(s.package === undefined ? {} : { package: s.package }),
       path: s.path,
       description: s.props?.description ?? "",
@@ -1559,7 +1653,7 @@ export async function loadDbtProject(
 
   /** A source table's loaded_at_query, rendered: `{{ this }}` is the table, `source()`/`ref()` as in models. */
   const renderLoadedAtQuery = (s: SourceTable): string => {
-    const { schema, name } = splitRelation(s.relation);
+    const { catalog, schema, name } = splitRelation(s.relation);
     const path = `${s.file.path} (loaded_at_query of ${s.source}.${s.table})`;
     try {
       return jinja.render(path, s.loadedAtQuery!, {
@@ -1575,7 +1669,7 @@ export async function loadDbtProject(
         ),
         this: s.sql,
         __wharf_this: {
-          database: dbt.target.database,
+          database: catalog ?? dbt.target.database,
           schema,
           identifier: name,
           name,
@@ -1599,8 +1693,22 @@ export async function loadDbtProject(
     ...(s.loadedAtQuery ? { loadedAtQuery: renderLoadedAtQuery(s) } : {}),
     ...(s.freshness ? { freshness: s.freshness } : {}),
     ...(s.tags.length ? { tags: s.tags } : {}),
+    ...(Object.keys(s.meta).length ? { meta: s.meta } : {}),
+    fqn: s.fqn!,
     location: s.file.locate(s.path),
   }));
+
+  // The texts a var() may be in: read again only when --vars names an undeclared variable.
+  await warnUnreadVars(config, packages.map((p) => p.project.vars), async () => [
+    ...texts.values(),
+    ...files.macros.map((m) => m.text),
+    ...await Promise.all(
+      [...props.files, projectFile, ...packageFiles].map((f) =>
+        Deno.readTextFile(join(root, f.path))
+      ),
+    ),
+    await Deno.readTextFile(join(root, SELECTORS_FILE)).catch(() => ""),
+  ]);
 
   const yamlIssues = [...props.files, projectFile, ...packageFiles].flatMap((f) =>
     [...f.issues].sort((a, b) => (a.location.line ?? 0) - (b.location.line ?? 0))
@@ -1625,10 +1733,48 @@ export async function loadDbtProject(
       loader: s.loader,
       columns: s.columns,
       path: s.file.path,
+      meta: s.meta,
+      sourceMeta: s.sourceMeta,
     })),
     templateMacros: files.macros,
     issues: [...issues, ...yamlIssues, ...parsed.issues],
   };
+}
+
+/**
+ * Warns about each `--vars` name that neither dbt_project.yml (the
+ * project's or a package's) declares nor any `var()` of `texts` names: dbt
+ * takes it, and nothing reads it (a typo, most likely).
+ */
+async function warnUnreadVars(
+  config: EngineConfig,
+  packageVars: readonly Record<string, unknown>[],
+  texts: () => Promise<readonly string[]>,
+): Promise<void> {
+  const dbt = config.dbt!;
+  const declared = new Set<string>();
+  for (const vars of [dbt.vars, ...packageVars]) {
+    for (const [k, v] of Object.entries(vars)) {
+      declared.add(k);
+      if (isRecord(v)) { for (const scoped of Object.keys(v)) declared.add(scoped); }
+    }
+  }
+  const given = Object.keys(config.commandVars ?? {}).filter((name) => !declared.has(name));
+  if (!given.length) return;
+  const read = new Set(
+    (await texts()).flatMap((t) =>
+      [...t.matchAll(/\bvar\s*\(\s*['"]([^'"]+)['"]/g)].map((m) => m[1]!)
+    ),
+  );
+  for (const name of given) {
+    if (read.has(name)) continue;
+    const guess = closest(name, [...new Set([...declared, ...read])]);
+    console.error(
+      `warning: --vars "${name}": dbt_project.yml declares no such variable and no var('${name}') reads it${
+        guess ? ` (did you mean "${guess}"?)` : ""
+      }`,
+    );
+  }
 }
 
 /**

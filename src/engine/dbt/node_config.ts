@@ -1,6 +1,6 @@
 /**
  * The configuration dbt gives a model, seed or snapshot (`materialized`,
- * `schema`, `alias`, `tags`, `enabled`, `docs`, `meta`, hooks, a model's
+ * `database`, `schema`, `alias`, `tags`, `enabled`, `docs`, `meta`, hooks, a model's
  * `contract`, a seed's `column_types`, `delimiter` and `quote_columns`, a
  * snapshot's `strategy`, `unique_key`, …), wherever it is written: the
  * `models:`/`seeds:`/`snapshots:` tree of `dbt_project.yml` (with or
@@ -17,6 +17,8 @@ import { unsupportedKey } from "../unsupported.ts";
 /** What a model or seed is configured with (every key optional: levels are merged). */
 export interface NodeConfig {
   materialized?: string;
+  /** The database (catalog) it is built into: the warehouse's, or an attached database's alias. */
+  database?: string;
   schema?: string;
   alias?: string;
   tags?: string[];
@@ -74,6 +76,7 @@ export type ConfigResource = "model" | "seed" | "snapshot";
 
 const SHARED = [
   "materialized",
+  "database",
   "schema",
   "alias",
   "tags",
@@ -97,7 +100,6 @@ export function configKeys(resource: ConfigResource): readonly string[] {
 
 /** dbt config keys wharf does not run yet: named as such, never ignored. */
 const NOT_YET: readonly string[] = [
-  "database",
   "persist_docs",
   "full_refresh",
   "access",
@@ -231,11 +233,18 @@ export function readNodeConfig(
         }
         break;
       }
+      case "database":
       case "schema":
       case "alias": {
         if (value === null) out[key] = undefined;
         else {
-          const v = text(key === "schema" ? "a schema name" : "a relation name");
+          const v = text(
+            key === "schema"
+              ? "a schema name"
+              : key === "database"
+              ? "a database name (the warehouse's, or an attached one's)"
+              : "a relation name",
+          );
           if (v !== undefined) out[key] = v;
         }
         break;

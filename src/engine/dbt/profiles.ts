@@ -2,7 +2,8 @@
  * Reads the project's target from `profiles.yml`, looked for where dbt looks:
  * `--profiles-dir`, then `$DBT_PROFILES_DIR`, the project folder and
  * `~/.dbt/`. Only dbt-duckdb targets run here: `path`, `database` (the
- * file's own catalog, as dbt-duckdb takes it), `schema`, `threads`,
+ * file's own catalog, or an attached database's alias, which nodes then
+ * build into, as dbt-duckdb takes it), `schema`, `threads`,
  * `extensions`, `settings` and `attach` are read; every other key is an
  * error naming it. Text values are rendered as dbt renders them, so
  * `{{ env_var('X', 'default') }}` works. A project with no profile anywhere
@@ -34,7 +35,10 @@ export interface ResolvedTarget {
   profile: string;
   name: string;
   schema: string;
+  /** The warehouse file's own catalog (DuckDB names it after the file). */
   database: string;
+  /** `database:` naming an attached database: what nodes build into by default. */
+  buildInto?: string;
   /** Absolute warehouse path, or `:memory:`. */
   path: string;
   threads?: number;
@@ -191,14 +195,23 @@ export async function readProfile(
   // DuckDB names a file's catalog after the file (`memory` in memory), and dbt-duckdb
   // takes `database` only as that name.
   const catalog = dbPath === ":memory:" ? "memory" : basename(dbPath, extname(dbPath));
+  // ... or, as dbt-duckdb allows, an attached database's alias: what nodes build into by default.
+  const attached = out.attach.find((a) => a.name === out.database);
   if (out.database !== undefined && out.database !== catalog) {
     const where = out.path === undefined ? `${dbPath} (no path: named after the project)` : dbPath;
-    file.report(
-      [...at, "database"],
-      out.attach.some((a) => a.name === out.database)
-        ? `"${out.database}" is an attached database: building into it by default is not run by wharf yet: set database: ${catalog} (the warehouse ${where}), or leave it out`
-        : `"${out.database}" is not the warehouse's database "${catalog}" (DuckDB names it after the file ${where}): set database: ${catalog}, or leave it out, or name the file ${out.database}.duckdb in path:`,
-    );
+    if (attached?.readOnly) {
+      file.report(
+        [...at, "database"],
+        `"${out.database}" is attached read-only, so nothing can be built into it: drop read_only from its attach: entry, or set database: ${catalog} (the warehouse ${where})`,
+      );
+    } else if (!attached) {
+      file.report(
+        [...at, "database"],
+        `"${out.database}" is not the warehouse's database "${catalog}" (DuckDB names it after the file ${where}) nor an attached database's alias${
+          out.attach.length ? ` (${out.attach.map((a) => a.name).join(", ")})` : ""
+        }: set database: ${catalog}, or leave it out, or name the file ${out.database}.duckdb in path:`,
+      );
+    }
   }
   if (file.issues.length) fail();
   const absolute = dbPath === ":memory:" ? dbPath : resolve(root, dbPath);
@@ -207,6 +220,7 @@ export async function readProfile(
     name,
     schema: out.schema ?? "main",
     database: catalog,
+    ...(attached && !attached.readOnly ? { buildInto: attached.name } : {}),
     path: absolute,
     threads: out.threads,
     extensions: out.extensions,

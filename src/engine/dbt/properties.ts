@@ -20,18 +20,14 @@ import {
 import type { ExposureEntry } from "../project/read_exposures.ts";
 import { closest } from "../suggest.ts";
 import { unsupportedKey } from "../unsupported.ts";
-import {
-  checkFreshnessOrder,
-  type FreshnessLevel,
-  inheritFreshness,
-  readFreshness,
-} from "../project/read_freshness.ts";
+import { checkFreshnessOrder } from "../project/read_freshness.ts";
 import { testConfigSchema, toTestConfig } from "../test_kinds/test_config.ts";
 import type { ColumnDoc, FreshnessRule, Severity, TestConfig } from "../types.ts";
 import { describe, YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
-import { isRecord, readValue, textList } from "../yaml/yaml_schema.ts";
+import { isRecord, readValue } from "../yaml/yaml_schema.ts";
 import type { Describe } from "./docs_blocks.ts";
 import { type ConfigResource, type NodeConfig, readNodeConfig } from "./node_config.ts";
+import { bothLoads, readSourceSettings, settleSource, type SourceSettings } from "./source_tree.ts";
 import {
   type DeclaredConstraint,
   readConstraints,
@@ -61,17 +57,29 @@ export interface SourceTable {
   id: string;
   source: string;
   table: string;
-  /** `schema.identifier`, lower-cased: the relation it reads. */
+  /** Its source's `database:` as written; absent: the target's (see {@linkcode placeSource}). */
+  database?: string;
+  /** `[catalog.]schema.identifier`, lower-cased: the relation it reads. */
   relation: string;
-  /** The relation as SQL: `"schema"."identifier"`. */
+  /** The relation as SQL: `"schema"."identifier"`, with its catalog first when it has one. */
   sql: string;
   description: string;
   /** Its source's description. */
   sourceDescription: string;
   /** Its source's `loader` (what loads it, as documentation). */
   loader: string;
-  /** Its source's tags, then its own. */
+  /** The tree's tags, its source's, then its own. */
   tags: string[];
+  /** Its `meta`: the tree's, its source's and its own, merged by key (beside `config:` and in it). */
+  meta: Record<string, unknown>;
+  /** Its source's own `meta` (dbt's `source_meta`). */
+  sourceMeta: Record<string, unknown>;
+  /** False for `enabled: false` (in `config:` or the `sources:` tree): then it is no node. */
+  enabled: boolean;
+  /** What its source and it set (in that order), under which the `sources:` tree's configs go. */
+  levels: SourceSettings[];
+  /** dbt's fqn: `[package, ...folders of its properties file, source, table]` (set once its unit is known). */
+  fqn?: string[];
   columns: ColumnDoc[];
   tests: DeclaredTest[];
   /** The column (or expression) holding when a row was loaded: the table's, else its source's. */
@@ -216,18 +224,38 @@ function readColumns(
   for (const c of named(file, path, raw)) {
     checkKeys(file, c.path, c.value, `column "${c.name}"`, COLUMN_KEYS, COLUMN_NOT_YET);
     const dataType = readDataType(file, [...c.path, "data_type"], c.value.data_type);
+    // Its meta and tags, as a node's are read (dbt gives its tags to its tests).
+    const own = readNodeConfig(
+      Object.fromEntries(
+        Object.entries(c.value).filter(([k, v]) => (k === "meta" || k === "tags") && v !== null),
+      ),
+      "model",
+      (key, message) => file.report([...c.path, key], message),
+    );
     columns.push({
       name: c.name,
       description: description(file, [...c.path, "description"], c.value.description),
       ...(dataType ? { dataType } : {}),
+      ...(own.meta ? { meta: own.meta } : {}),
+      ...(own.tags?.length ? { tags: own.tags } : {}),
     });
     columnPaths.push(c.path);
     constraints.push(
       ...readConstraints(file, [...c.path, "constraints"], c.value.constraints, c.name),
     );
-    tests.push(
+    const columnTests = [
       ...testsOf(file, [...c.path, "tests"], c.value.tests, c.name),
       ...testsOf(file, [...c.path, "data_tests"], c.value.data_tests, c.name),
+    ];
+    tests.push(
+      ...columnTests.map((t) =>
+        own.tags?.length
+          ? {
+            ...t,
+            config: { ...t.config, tags: [...new Set([...own.tags, ...t.config?.tags ?? []])] },
+          }
+          : t
+      ),
     );
   }
   return { columns, columnPaths, tests, constraints };
@@ -287,6 +315,15 @@ function readNode(
   } else if (value.config !== undefined && value.config !== null) {
     file.report([...path, "config"], `expected a mapping, got ${describe(value.config)}`);
   }
+  if (value.meta !== undefined && value.meta !== null) {
+    // Its meta beside config: goes with its config's, which wins key by key (dbt 1.10 moved it there).
+    const beside = readNodeConfig(
+      { meta: value.meta },
+      resource,
+      (key, message) => file.report([...path, key], message),
+    );
+    if (beside.meta) config = { ...config, meta: { ...beside.meta, ...config.meta } };
+  }
   if (value.docs !== undefined) {
     const docs = readNodeConfig(
       { docs: value.docs },
@@ -311,6 +348,7 @@ function readNode(
 const SOURCE_KEYS = [
   "name",
   "description",
+  "database",
   "schema",
   "tables",
   "meta",
@@ -322,7 +360,6 @@ const SOURCE_KEYS = [
   "config",
 ];
 const SOURCE_NOT_YET = [
-  "database",
   "quoting",
   "overrides",
   "event_time",
@@ -347,73 +384,62 @@ const TABLE_NOT_YET = [
   "event_time",
 ];
 
-/** The keys of a source's or table's `config:` wharf reads (dbt 1.9 and 1.10 moved them there). */
-const SOURCE_CONFIG_KEYS = ["freshness", "loaded_at_field", "loaded_at_query"];
-const SOURCE_CONFIG_NOT_YET = ["enabled", "tags", "meta", "event_time"];
-
-/** What a source or one of its tables says about its loads, beside its keys or in its `config:`. */
-interface LoadsLevel {
-  field?: string;
-  query?: string;
-  freshness: FreshnessLevel;
-}
-
-/** Reads `loaded_at_field`, `loaded_at_query` and `freshness` of a source or table, and its `config:`. */
-function readLoads(
+/**
+ * What a source or one of its tables sets, in its `config:` or beside it
+ * (`freshness`, `loaded_at_field`, `loaded_at_query`: in one place or the
+ * other; `tags` and `meta`: both, added up).
+ */
+function readSourceLevel(
   file: YamlFile,
   path: YamlPath,
   value: Record<string, unknown>,
   what: string,
-): LoadsLevel {
+): SourceSettings {
   const config = value.config;
   if (config !== undefined && config !== null && !isRecord(config)) {
     file.report([...path, "config"], `expected a mapping, got ${describe(config)}`);
   }
   const inConfig = isRecord(config) ? config : {};
-  if (isRecord(config)) {
-    checkKeys(
-      file,
-      [...path, "config"],
-      config,
-      `the config of ${what}`,
-      SOURCE_CONFIG_KEYS,
-      SOURCE_CONFIG_NOT_YET,
-    );
-  }
-  /** A key's value and where it is written: in config:, or beside it (not both). */
-  const key = (k: string): { at: YamlPath; value: unknown } => {
+  const own = readSourceSettings(
+    inConfig,
+    (p, message, unsupported) => file.report([...path, "config", ...p], message, { unsupported }),
+  );
+  const besideKeys = ["freshness", "loaded_at_field", "loaded_at_query", "tags", "meta"];
+  const beside = readSourceSettings(
+    Object.fromEntries(Object.entries(value).filter(([k]) => besideKeys.includes(k))),
+    (p, message) => file.report([...path, ...p], message),
+  );
+  for (const k of ["freshness", "loaded_at_field", "loaded_at_query"]) {
     if (k in inConfig && k in value) {
       file.report(
         [...path, "config", k],
         `"${k}" is set both in ${what}'s config: and beside it: keep one (config: is dbt's newer place)`,
       );
     }
-    return k in inConfig
-      ? { at: [...path, "config", k], value: inConfig[k] }
-      : { at: [...path, k], value: value[k] };
-  };
-  const field = key("loaded_at_field");
-  const query = key("loaded_at_query");
-  const freshness = key("freshness");
-  const out: LoadsLevel = { freshness: readFreshness(file, freshness.at, freshness.value) };
-  const fieldText = text(file, field.at, field.value);
-  const queryText = text(file, query.at, query.value);
-  if (fieldText && queryText) {
+  }
+  const field = own.loadedAtField ?? beside.loadedAtField;
+  const query = own.loadedAtQuery ?? beside.loadedAtQuery;
+  const both = bothLoads({ loadedAtField: field, loadedAtQuery: query }, what);
+  if (both) {
     file.report(
-      query.at,
-      `${what} sets both loaded_at_field and loaded_at_query: keep one (dbt refuses both)`,
+      [...path, ...(own.loadedAtQuery !== undefined ? ["config"] : []), "loaded_at_query"],
+      both,
     );
   }
-  if (fieldText) out.field = fieldText;
-  if (queryText) out.query = queryText;
-  return out;
-}
-
-/** `tags:` of a source or table: text, or a list of text. */
-function tagsOf(file: YamlFile, path: YamlPath, value: unknown): string[] {
-  return value === undefined || value === null
-    ? []
-    : readValue(file, path, textList(), value) ?? [];
+  const tags = [...beside.tags ?? [], ...own.tags ?? []];
+  const meta = { ...beside.meta, ...own.meta };
+  return {
+    ...(own.enabled !== undefined ? { enabled: own.enabled } : {}),
+    ...(tags.length ? { tags } : {}),
+    ...(Object.keys(meta).length ? { meta } : {}),
+    ...("freshness" in inConfig
+      ? { freshness: own.freshness }
+      : "freshness" in value
+      ? { freshness: beside.freshness }
+      : {}),
+    ...(field !== undefined ? { loadedAtField: field } : {}),
+    ...(query !== undefined ? { loadedAtQuery: query } : {}),
+  };
 }
 
 function quote(name: string): string {
@@ -427,10 +453,12 @@ function readSources(file: YamlFile, raw: unknown): SourceTable[] {
     const schema = s.value.schema === undefined
       ? s.name
       : text(file, [...s.path, "schema"], s.value.schema) || s.name;
-    const sourceLoads = readLoads(file, s.path, s.value, `source "${s.name}"`);
+    const database = s.value.database === undefined || s.value.database === null
+      ? undefined
+      : text(file, [...s.path, "database"], s.value.database) || undefined;
+    const sourceLevel = readSourceLevel(file, s.path, s.value, `source "${s.name}"`);
     const sourceDescription = description(file, [...s.path, "description"], s.value.description);
     const loader = text(file, [...s.path, "loader"], s.value.loader);
-    const sourceTags = tagsOf(file, [...s.path, "tags"], s.value.tags);
     for (const t of named(file, [...s.path, "tables"], s.value.tables)) {
       checkKeys(
         file,
@@ -455,20 +483,18 @@ function readSources(file: YamlFile, raw: unknown): SourceTable[] {
         ...testsOf(file, [...t.path, "tests"], t.value.tests, undefined),
         ...testsOf(file, [...t.path, "data_tests"], t.value.data_tests, undefined),
       );
-      const loads = readLoads(file, t.path, t.value, `table "${t.name}" of source "${s.name}"`);
-      // The table's own way of telling its loads wins over its source's, whichever it is.
-      const own = loads.field !== undefined || loads.query !== undefined;
-      const loadedAt = own ? loads.field : sourceLoads.field;
-      const loadedAtQuery = own ? loads.query : sourceLoads.query;
-      const freshness = inheritFreshness(sourceLoads.freshness, loads.freshness);
-      checkFreshnessOrder(file, t.path, freshness);
+      const levels = [
+        sourceLevel,
+        readSourceLevel(file, t.path, t.value, `table "${t.name}" of source "${s.name}"`),
+      ];
       out.push({
-        ...(loadedAt ? { loadedAtField: loadedAt } : {}),
-        ...(loadedAtQuery ? { loadedAtQuery } : {}),
-        ...(freshness ? { freshness } : {}),
+        ...settleSource(levels),
+        levels,
+        sourceMeta: sourceLevel.meta ?? {},
         file,
         path: t.path,
         id: `source.${s.name}.${t.name}`.toLowerCase(),
+        ...(database === undefined ? {} : { database }),
         source: s.name,
         table: t.name,
         relation: `${schema}.${identifier}`.toLowerCase(),
@@ -476,13 +502,51 @@ function readSources(file: YamlFile, raw: unknown): SourceTable[] {
         description: description(file, [...t.path, "description"], t.value.description),
         sourceDescription,
         loader,
-        tags: [...new Set([...sourceTags, ...tagsOf(file, [...t.path, "tags"], t.value.tags)])],
         columns,
         tests,
       });
     }
   }
   return out;
+}
+
+/**
+ * Puts a source table in its database: its source's `database:`, else
+ * `target` (dbt's `target.database`). The warehouse's own (`warehouse`)
+ * leaves its relation as it is; an attached database's alias makes it
+ * `catalog.schema.identifier`; anything else is reported at its source.
+ */
+export function placeSource(
+  s: SourceTable,
+  options: { target: string; warehouse: string; attached: readonly string[] },
+): void {
+  const database = (s.database ?? options.target).toLowerCase();
+  if (database === options.warehouse.toLowerCase()) return;
+  if (!options.attached.includes(database)) {
+    const guess = closest(database, [options.warehouse, ...options.attached]);
+    s.file.report(
+      [...s.path.slice(0, -2), "database"],
+      `"${database}" is neither the warehouse's database ("${options.warehouse}") nor attached${
+        options.attached.length ? ` (the profile attaches ${options.attached.join(", ")})` : ""
+      }${guess ? ` (did you mean "${guess}"?)` : ""}: attach it in the profile's attach:`,
+    );
+    return;
+  }
+  s.relation = `${database}.${s.relation}`;
+  s.sql = `${quote(database)}.${s.sql}`;
+}
+
+/**
+ * Settles a source table's configs with the `sources:` tree's levels
+ * (`tree`, general first) under its own, and checks its freshness rule.
+ */
+export function settleSourceTable(s: SourceTable, tree: readonly SourceSettings[]): void {
+  const settled = settleSource([...tree, ...s.levels]);
+  delete s.freshness;
+  delete s.loadedAtField;
+  delete s.loadedAtQuery;
+  Object.assign(s, settled);
+  checkFreshnessOrder(s.file, s.path, s.freshness);
 }
 
 const TOP_KEYS = [

@@ -74,7 +74,7 @@ export function selectorRenderer(config: EngineConfig): YamlRender | undefined {
     name: dbt.target.name,
     profile_name: dbt.target.profile,
     schema: dbt.target.schema,
-    database: dbt.target.database,
+    database: dbt.target.buildInto ?? dbt.target.database,
     type: "duckdb",
     threads: config.threads,
   };

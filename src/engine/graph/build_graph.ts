@@ -150,6 +150,9 @@ export function buildGraph(
     nodes.set(s.id!, {
       ...sourceNode(s.relation, { source: s.source, table: s.table }, s.id),
       ...(s.tags?.length ? { tags: s.tags } : {}),
+      ...(s.meta ? { meta: s.meta } : {}),
+      ...(s.fqn ? { fqn: s.fqn } : {}),
+      file: s.location.file,
       ...(notLanded ? { missing: true } : {}),
     });
   }
@@ -357,6 +360,7 @@ export function buildGraph(
     const n = s.id === undefined ? nodes.get(s.relation) : undefined;
     if (n?.kind === "source") {
       n.declared = [...n.declared ?? [], { source: s.source, table: s.table }];
+      n.file ??= s.location.file;
     }
   }
 

@@ -1,7 +1,8 @@
 /**
  * The methods of a selector (`method:value`), one self-contained entry each:
  * wharf's (`tag:`, `path:`, `layer:`, `catalog:`, `type:`) and dbt's
- * (`fqn:`, `file:`, `source:`, `resource_type:`, `package:`, `config.<key>:`,
+ * (`fqn:`, `file:`, `source:`, `exposure:`, `unit_test:`, `resource_type:`,
+ * `package:`, `config.<key>:` (a dotted key reads inside one: `config.meta.owner:`),
  * `test_type:`). A value is matched with dbt's wildcards (`*`, `?`, `[abc]`,
  * `[!abc]`), ignoring case.
  *
@@ -51,8 +52,9 @@ export function wildcard(pattern: string): RegExp {
   return new RegExp(`^${body}$`, "i");
 }
 
-/** A node's file, relative to the project root, when it has one. */
+/** A node's file, relative to the project root, when it has one (a source's: the YAML declaring it). */
 export function nodePath(n: ProjectNode): string | undefined {
+  if (n.kind === "source") return n.file;
   return "path" in n ? n.path : n.kind === "generic_test" ? n.location.file : undefined;
 }
 
@@ -91,6 +93,7 @@ export function nodeFqn(n: ProjectNode, ctx: SelectionContext): string[] {
     return n.fqn;
   }
   if (n.kind === "source") {
+    if (n.fqn) return n.fqn;
     const s = namesOf(n)[0]!;
     return [ctx.project, s.source, s.table];
   }
@@ -132,7 +135,21 @@ function nodeConfig(n: ProjectNode): Record<string, unknown> {
   if (n.kind === "generic_test" || n.kind === "singular_test") {
     return { severity: n.severity, ...(n.config?.tags ? { tags: n.config.tags } : {}) };
   }
+  if (n.kind === "source") {
+    // As dbt configures a source: enabled (a disabled one is no node), its tags and meta.
+    return { enabled: true, tags: n.tags ?? [], meta: n.meta ?? {} };
+  }
   return {};
+}
+
+/** The value of a config key, reading inside mappings for a dotted one (`meta.owner`). */
+function configValue(n: ProjectNode, key: string): unknown {
+  let value: unknown = nodeConfig(n);
+  for (const part of key.split(".")) {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
 }
 
 /** Whether a config value is `value`: a scalar by its text, a list when one item is. */
@@ -176,6 +193,29 @@ function pathMatches(n: ProjectNode, value: string): boolean {
   if (p === undefined) return false;
   const prefix = value.replace(/^\.\//, "").replace(/\/+$/, "");
   return p === prefix || p.startsWith(`${prefix}/`) || wildcard(prefix).test(p);
+}
+
+/**
+ * dbt's `exposure:` and `unit_test:`: a node of that kind by name, or by
+ * `package.name` (what `ls --output selector` prints for one).
+ */
+function packagedNameMethod(kind: "exposure" | "unit_test"): SelectorMethod {
+  return {
+    name: kind,
+    matches: (n, v, ctx) => {
+      if (n.kind !== kind) return false;
+      const parts = v.split(".");
+      const [pkg, name] = parts.length === 2 ? parts : [undefined, v];
+      return (pkg === undefined || wildcard(pkg).test(nodePackage(n, ctx))) &&
+        wildcard(name!).test(n.name);
+    },
+    candidates: (ctx) =>
+      unique(
+        each(ctx, (n) => n.kind === kind ? [n.name, `${nodePackage(n, ctx)}.${n.name}`] : [])
+          .flat(),
+      ),
+    listsKnown: true,
+  };
 }
 
 /** Every selector method, by name. */
@@ -266,6 +306,8 @@ export const SELECTOR_METHODS: readonly SelectorMethod[] = [
         }).flat(),
       ).flatMap((s) => [s.split(".")[0]!, s]),
   },
+  packagedNameMethod("exposure"),
+  packagedNameMethod("unit_test"),
   {
     name: "package",
     matches: (n, v, ctx) =>
@@ -277,11 +319,11 @@ export const SELECTOR_METHODS: readonly SelectorMethod[] = [
   {
     name: "config",
     matches: (n, v, _ctx, key) =>
-      key !== undefined && configMatches(nodeConfig(n)[key], wildcard(v)),
+      key !== undefined && configMatches(configValue(n, key), wildcard(v)),
     candidates: (ctx, key) =>
       unique(
         each(ctx, (n) => {
-          const c = key === undefined ? undefined : nodeConfig(n)[key];
+          const c = key === undefined ? undefined : configValue(n, key);
           return [c].flat().filter((x) => x !== null && x !== undefined && typeof x !== "object")
             .map(String);
         }).flat(),
@@ -292,7 +334,11 @@ export const SELECTOR_METHODS: readonly SelectorMethod[] = [
 
 /** The config keys the nodes of `ctx` have, for a `config.<key>:` no node has. */
 export function configKeysOf(ctx: SelectionContext): string[] {
-  return unique(each(ctx, (n) => Object.keys(nodeConfig(n))).flat()).sort();
+  const keys = (value: unknown, prefix: string): string[] =>
+    typeof value === "object" && value !== null && !Array.isArray(value)
+      ? Object.entries(value).flatMap(([k, v]) => [`${prefix}${k}`, ...keys(v, `${prefix}${k}.`)])
+      : [];
+  return unique(each(ctx, (n) => keys(nodeConfig(n), "")).flat()).sort();
 }
 
 /** The method named `name`, if wharf has one. */

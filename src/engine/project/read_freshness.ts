@@ -27,8 +27,11 @@ export type FreshnessLevel =
   | null
   | undefined;
 
+/** Where problems go: a YAML file, or anything that reports at a path the same way. */
+type Reporter = Pick<YamlFile, "report">;
+
 function threshold(
-  file: YamlFile,
+  file: Reporter,
   path: YamlPath,
   raw: unknown,
 ): FreshnessThreshold | null | undefined {
@@ -61,7 +64,7 @@ function threshold(
 }
 
 /** Reads the `freshness:` of one level (a source or one of its tables). */
-export function readFreshness(file: YamlFile, path: YamlPath, raw: unknown): FreshnessLevel {
+export function readFreshness(file: Reporter, path: YamlPath, raw: unknown): FreshnessLevel {
   if (raw === undefined) return undefined;
   if (raw === null) return null;
   if (!isRecord(raw)) {

@@ -56,11 +56,21 @@ export async function previewNode(
       });
       return { id, result };
     } catch (err) {
+      // A source is not built: its table is loaded (landed, or by whatever loads a dbt source).
+      const n = cp.graph.nodes.get(id)!;
+      const declared = cp.project.sourceTables?.find((t) => t.id === id);
+      const hint = n.kind !== "source"
+        ? `build its upstream first: \`wharf build -s +${id}\``
+        : declared
+        ? `the dbt source ${declared.source}.${declared.table} of ${declared.path} reads ${n.relation}: load that table first${
+          n.relation.startsWith("raw.") ? " (`wharf land`)" : ""
+        }`
+        : n.relation.startsWith("raw.")
+        ? `land ${n.relation} first (\`wharf land\`)`
+        : `a source is read as it is, not built by wharf`;
       throw new ModelError(
         id,
-        `Cannot preview "${id}": ${
-          err instanceof Error ? err.message : String(err)
-        } (build its upstream first: \`wharf build -s +${id}\`)`,
+        `Cannot preview "${id}": ${err instanceof Error ? err.message : String(err)} (${hint})`,
         { cause: err },
       );
     }

@@ -188,17 +188,20 @@ export async function compileWithWarehouse(
 
 /**
  * The configuration with the variables of `--vars` over the project's:
- * what every command that renders or runs the project's SQL reads.
+ * what every command that renders or runs the project's SQL reads. A dbt
+ * project takes any name, as dbt does (`var('x', default)` reads it; one
+ * that nothing reads is warned about when the project loads).
  *
- * @throws {UsageError} for a variable the project does not declare (typos
- * included), or a value that is not of the type the project declares for it.
+ * @throws {UsageError} for a variable a plain-SQL project does not declare
+ * (typos included), or a value that is not of the type the project declares
+ * for it.
  */
 export function withCommandVars<C extends EngineConfig>(
   config: C,
   vars: Readonly<Record<string, string>> = {},
 ): C {
   const known = Object.keys(config.vars);
-  for (const name of Object.keys(vars)) {
+  for (const name of config.dbt ? [] : Object.keys(vars)) {
     if (known.includes(name)) continue;
     const guess = closest(name, known);
     throw new UsageError(

@@ -1,0 +1,61 @@
+/**
+ * `--vars` in a dbt project takes any name, as dbt does: `var('x', default)`
+ * reads the command's value, a `var()` with neither a value nor a default
+ * is an error at its file and line, and a name nothing reads is warned
+ * about. A plain-SQL project keeps refusing the names it does not declare.
+ */
+import assert from "node:assert/strict";
+import { runCli, tempProject } from "../helpers.ts";
+
+Deno.test("dbt: --vars names a variable dbt_project.yml does not declare, and var() reads it", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml": "name: shop\nconfig-version: 2\nvars:\n  declared: 1\n",
+    "models/limits.sql":
+      "select {{ var('cap', 5) }} as cap, {{ var('declared') }} as declared,\n  '{{ var('region', 'eu') }}' as region",
+  });
+  const cli = (...args: string[]) => runCli(["--project", p.root, ...args]);
+  const compiled = await cli("compile", "limits", "--vars", "{cap: 7, region: us}");
+  assert.equal(compiled.code, 0, compiled.stderr);
+  assert.match(compiled.stdout, /select 7 as cap, 1 as declared,\n {2}'us' as region/);
+  assert.equal(compiled.stderr, "");
+  const defaults = await cli("compile", "limits");
+  assert.match(defaults.stdout, /select 5 as cap, 1 as declared,\n {2}'eu' as region/);
+
+  // A name that nothing reads is taken, with a warning naming the closest.
+  const typo = await cli("compile", "limits", "--vars", "caps=9");
+  assert.equal(typo.code, 0, typo.stderr);
+  assert.match(typo.stdout, /select 5 as cap/);
+  assert.match(
+    typo.stderr,
+    /warning: --vars "caps": dbt_project\.yml declares no such variable and no var\('caps'\) reads it \(did you mean "cap"\?\)/,
+  );
+
+  // Neither a value, nor a declaration, nor a default: dbt's compile error, at the file and line.
+  await p.write("models/needs.sql", "select 1 as x,\n  {{ var('start_date') }} as start_date");
+  const missing = await cli("ls");
+  assert.equal(missing.code, 2);
+  assert.match(
+    missing.stderr,
+    /models\/needs\.sql:2: Cannot render the SQL: Required var "start_date" is not set: declare it under "vars:" in dbt_project\.yml, pass --vars start_date=…, or give var\(\) a default/,
+  );
+  // ls takes --vars too (and docs build, source freshness), as dbt's do.
+  const listed = await cli("ls", "--vars", "{start_date: 20240101}", "--output", "name");
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.deepEqual(listed.stdout.trim().split("\n"), ["limits", "needs"]);
+  const given = await cli("compile", "needs", "--vars", "start_date=20240101");
+  assert.equal(given.code, 0, given.stderr);
+  assert.match(given.stdout, /20240101 as start_date/);
+});
+
+Deno.test("plain SQL: --vars naming a variable wharf.config.ts does not declare is refused", async () => {
+  await using p = await tempProject({
+    "wharf.config.ts": 'export default { vars: { cap: "5" } };\n',
+    "models/marts/limits.sql": "select wharf_var('cap') as cap",
+  });
+  const r = await runCli(["--project", p.root, "compile", "limits", "--vars", "{caps: 7}"]);
+  assert.equal(r.code, 2);
+  assert.match(
+    r.stderr,
+    /Unknown variable "caps" in --vars \(did you mean "cap"\?\): the project declares "cap"; declare it under "vars" in wharf\.config\.ts/,
+  );
+});
