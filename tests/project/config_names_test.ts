@@ -65,7 +65,10 @@ Deno.test("a unique_key, a column setting or a check's column naming no column o
     '  models/marts/marts.yml:3:80: models[0].config.partition_by[0]: "stat" is no column of marts.orders (did you mean "state"?)',
   ]);
   // Nothing ran.
-  assert.match(r.stderr, /^error: Cannot compile the project: 4 problems found \(nothing was run\):$/m);
+  assert.match(
+    r.stderr,
+    /^error: Cannot compile the project: 4 problems found \(nothing was run\):$/m,
+  );
   assert.equal(r.stdout, "");
 });
 
