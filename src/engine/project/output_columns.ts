@@ -46,11 +46,11 @@ function selectNames(node: Node | undefined): string[] | undefined {
  * import { outputColumns } from "./output_columns.ts";
  *
  * const [named, starred] = await parseSql([
- *   "select m.client, m.member_id as id, upper(m.name) as name from staging.members m",
- *   "select * from staging.members",
+ *   "select o.shop, o.order_no as id, upper(o.note) as note from staging.orders o",
+ *   "select * from staging.orders",
  * ]);
  * assert.ok(named?.ok && starred?.ok);
- * assert.deepEqual(outputColumns(named.ast), ["client", "id", "name"]);
+ * assert.deepEqual(outputColumns(named.ast), ["shop", "id", "note"]);
  * assert.equal(outputColumns(starred.ast), undefined);
  * ```
  */
