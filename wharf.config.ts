@@ -9,14 +9,13 @@ const required = (name: string) => ({ name, required: true });
  * reported, but never above that remaining_oop_max.
  */
 const benefitsDefault: Strategy<"oop_max" | "remaining_oop_max" | "copay"> = (answers) => {
-  const largest = (f: "oop_max" | "remaining_oop_max" | "copay") =>
-    Math.max(...answers.map((a) => a[f]));
-  const remaining = largest("remaining_oop_max");
-  return {
-    oop_max: largest("oop_max"),
-    remaining_oop_max: remaining,
-    copay: Math.min(largest("copay"), remaining),
-  };
+  let oop = -Infinity, remaining = -Infinity, copay = -Infinity;
+  for (const a of answers) {
+    oop = Math.max(oop, a.oop_max);
+    remaining = Math.max(remaining, a.remaining_oop_max);
+    copay = Math.max(copay, a.copay);
+  }
+  return { oop_max: oop, remaining_oop_max: remaining, copay: Math.min(copay, remaining) };
 };
 
 // The healthcare project: deliveries land in raw.* (sources below), models

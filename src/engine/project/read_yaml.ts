@@ -429,6 +429,12 @@ export interface ReadTestsOptions {
   style?: ProjectStyle;
 }
 
+/** A `tests:` list before each test is read (built once: a schema per model costs compile time). */
+const TEST_LIST = list(z.unknown(), "a list of tests").nullish();
+
+/** A `columns:` list before each column is read. */
+const COLUMN_LIST = list(z.unknown(), "a list of columns").nullish();
+
 /** Reads a `tests:` (or `data_tests:`) list: each test validated by its kind. */
 export function readTests(
   file: YamlFile,
@@ -437,7 +443,7 @@ export function readTests(
   column: string | undefined,
   options: ReadTestsOptions = {},
 ): DeclaredTest[] {
-  const items = readValue(file, path, list(z.unknown(), "a list of tests").nullish(), raw);
+  const items = readValue(file, path, TEST_LIST, raw);
   return (items ?? []).flatMap((item, i) =>
     readTest(file, [...path, i], item, column, options) ?? []
   );
@@ -460,7 +466,7 @@ function readDescribed(
   const listed = readValue(
     file,
     [...path, "columns"],
-    list(z.unknown(), "a list of columns").nullish(),
+    COLUMN_LIST,
     value.columns,
   );
   (listed ?? []).forEach((c, i) => {

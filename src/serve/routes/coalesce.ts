@@ -17,6 +17,7 @@ import { BUILTIN_STRATEGIES } from "../strategies/index.ts";
 import { UpstreamHealth } from "../upstream_health.ts";
 import { UpstreamAnswers } from "../upstream_answers.ts";
 import type { SourceAnswer } from "../upstreams.ts";
+import type { LandedAnswer } from "../landed.ts";
 
 const ErrorBody = z.object({ error: z.string() }).passthrough().openapi("Error");
 
@@ -156,12 +157,10 @@ export function coalesceRoutes(deps: AppDeps): OpenAPIHono {
     }
     const snapshot = deps.snapshot();
     const landed = snapshot.landed.get(value);
-    // The common case, landed data and no live upstreams: no lists to build.
-    if (
-      landed && deps.upstreams.length === 0 && explain !== "true" && landed.every((l) => !l.error)
-    ) {
-      const answers = landed.length === 1 ? [landed[0]!.values] : landed.map((l) => l.values);
-      return c.json(checked(name, strategy(answers), fields), 200);
+    // The common case, landed data and no live upstreams: only the figures.
+    if (landed && deps.upstreams.length === 0 && explain !== "true") {
+      const figures = landedFigures(landed);
+      if (figures) return c.json(checked(name, strategy(figures), fields), 200);
     }
     const answers: SourceAnswer[] = [];
     if (landed) {
@@ -214,6 +213,17 @@ export function coalesceRoutes(deps: AppDeps): OpenAPIHono {
     return c.json(result, 200);
   });
   return app;
+}
+
+/** The figures of every landed answer, or undefined when one of them cannot be used. */
+function landedFigures(landed: readonly LandedAnswer[]): Figures[] | undefined {
+  const figures: Figures[] = new Array(landed.length);
+  for (let i = 0; i < landed.length; i++) {
+    const l = landed[i]!;
+    if (l.error) return undefined;
+    figures[i] = l.values;
+  }
+  return figures;
 }
 
 /** What is wrong with a strategy's answer, or undefined when it is exactly the fields, as numbers. */
