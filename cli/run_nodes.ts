@@ -188,7 +188,13 @@ export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptio
   if (g.json) {
     console.log(JSON.stringify(summary, null, 2));
   } else if (total > 0) {
-    console.log(summaryLines(summary, { dbt: config.dbt !== undefined }).join("\n"));
+    // The demo is suggested only for the raw tables it lands (never to a dbt project).
+    const demoTables = summary.notLanded.length && !config.dbt
+      ? (await load<typeof import("../src/demo/demo_tables.ts")>("../src/demo/demo_tables.ts"))
+        .demoTables(config.sources)
+      : [];
+    const sourceTables = config.sources.map((s) => `raw.${s.table}`);
+    console.log(summaryLines(summary, { demoTables, sourceTables }).join("\n"));
   }
   if (!summary.ok) Deno.exitCode = 1;
 }

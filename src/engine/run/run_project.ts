@@ -22,6 +22,7 @@ import {
   writeFiles,
 } from "../compile/compile_project.ts";
 import type { CompiledNode } from "../compile/compile.ts";
+import { checkVar } from "../check_var.ts";
 import { closest } from "../suggest.ts";
 import { type IndirectSelection, selectNodes } from "../graph/select.ts";
 import { materialization } from "../materializations/index.ts";
@@ -38,7 +39,7 @@ import { deferUpstreams } from "./defer_upstreams.ts";
 import { unbuiltReads } from "./unbuilt_reads.ts";
 import { executePlan } from "./execute.ts";
 import { runHooks } from "./hooks.ts";
-import { finishRun, type NodeResult, recordResults, startRun } from "./run_log.ts";
+import { finishRun, type NodeResult, recordResults, type SkipReason, startRun } from "./run_log.ts";
 
 /** Options of {@linkcode runProject}. */
 export interface RunProjectOptions {
@@ -99,8 +100,17 @@ export interface RunSummary {
   elapsedMs: number;
   /** Raw tables the skipped nodes need, not landed yet. */
   notLanded: string[];
+  /** The skipped nodes counted by cause (see {@linkcode SkipReason}). */
+  skipped: Record<SkipReason["cause"], number>;
   /** With `defer`: the relations copied from the state's warehouse. */
   deferred: string[];
+}
+
+/** The skipped results of a run, counted by the cause of their skip. */
+function countSkips(results: readonly NodeResult[]): RunSummary["skipped"] {
+  const counts = { not_landed: 0, upstream_failed: 0, fail_fast: 0 };
+  for (const r of results) if (r.skip) counts[r.skip.cause]++;
+  return counts;
 }
 
 /**
@@ -191,7 +201,9 @@ export async function compileWithWarehouse(
  * project takes any name, as dbt does (`var('x', default)` reads it; one
  * that nothing reads is warned about when the project loads).
  *
- * @throws {UsageError} for a variable a plain-SQL project does not declare (typos included).
+ * @throws {UsageError} for a variable a plain-SQL project does not declare
+ * (typos included), or a value that is not of the type the project declares
+ * for it.
  */
 export function withCommandVars<C extends EngineConfig>(
   config: C,
@@ -208,6 +220,15 @@ export function withCommandVars<C extends EngineConfig>(
           : "the project declares none"
       }; declare it under "vars" in wharf.config.ts`,
     );
+  }
+  for (const [name, value] of Object.entries(vars)) {
+    const type = config.varTypes?.[name];
+    const problem = type && checkVar(type, value);
+    if (problem) {
+      throw new UsageError(
+        `Invalid value of "${name}" in --vars (wharf.config.ts declares it a ${type}): ${problem}`,
+      );
+    }
   }
   return { ...config, vars: { ...config.vars, ...vars }, commandVars: { ...vars } };
 }
@@ -384,6 +405,7 @@ export async function runProject(
         startedAt: now,
         endedAt: now,
         message: `needs ${missing.join(", ")}, not landed yet`,
+        skip: { cause: "not_landed", tables: missing },
       };
       results.push(result);
       options.onResult?.(result);
@@ -445,6 +467,7 @@ export async function runProject(
       ok: errors === 0,
       elapsedMs: performance.now() - started,
       notLanded: [...new Set([...blocked.values()].flat())].sort(),
+      skipped: countSkips(results),
       deferred,
     };
   } finally {
