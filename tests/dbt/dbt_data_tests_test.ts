@@ -108,18 +108,23 @@ Deno.test("the manifest records a generic test's test_metadata and the macros te
   assert.deepEqual(again.nodes["model.payshop.names"].depends_on.macros, []);
 });
 
-Deno.test("a test argument's Jinja that does not render is an error at its file and line", async () => {
-  await using p = await tempProject({
-    ...PAYSHOP,
-    "models/staging/staging.yml": `version: 2
+/** Properties of stg_payments whose payment methods are accepted when they are `values` (Jinja). */
+function acceptedMethods(values: string): string {
+  return `version: 2
 models:
   - name: stg_payments
     columns:
       - name: payment_method
         data_tests:
           - accepted_values:
-              values: "{{ var('payment_method') }}"
-`,
+              values: "${values}"
+`;
+}
+
+Deno.test("a test argument's Jinja that does not render is an error at its file and line", async () => {
+  await using p = await tempProject({
+    ...PAYSHOP,
+    "models/staging/staging.yml": acceptedMethods("{{ var('payment_method') }}"),
   });
   const r = await runCli(["--project", p.root, "ls"]);
   assert.equal(r.code, 2, r.stdout + r.stderr);
@@ -128,18 +133,7 @@ models:
     /models\/staging\/staging\.yml:8.*Cannot render the test argument "\{\{ var\('payment_method'\) \}\}": Required var "payment_method" is not set/,
   );
   // Rendered, a value of the wrong kind is the kind's error.
-  await p.write(
-    "models/staging/staging.yml",
-    `version: 2
-models:
-  - name: stg_payments
-    columns:
-      - name: payment_method
-        data_tests:
-          - accepted_values:
-              values: "{{ 'cash' }}"
-`,
-  );
+  await p.write("models/staging/staging.yml", acceptedMethods("{{ 'cash' }}"));
   const wrong = await runCli(["--project", p.root, "ls"]);
   assert.equal(wrong.code, 2, wrong.stdout + wrong.stderr);
   assert.match(wrong.stderr, /staging\.yml:8.*expected a non-empty list of accepted values, got/);

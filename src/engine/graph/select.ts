@@ -15,7 +15,7 @@
  * @module
  */
 import { UsageError } from "../errors.ts";
-import type { Graph } from "./build_graph.ts";
+import { ancestorsOf, type Graph } from "./build_graph.ts";
 import { closest } from "../suggest.ts";
 import type { Project } from "../types.ts";
 import type { NamedSelector, SelectorSpec } from "./read_selectors.ts";
@@ -77,21 +77,6 @@ interface Resolver {
 /** True for a node that comes along with the nodes it reads (data and unit tests). */
 function isTest(graph: Graph, id: string): boolean {
   return graph.nodes.get(id)?.kind.endsWith("_test") ?? false;
-}
-
-/** Every ancestor of `ids`. */
-function ancestorsOf(graph: Graph, ids: Iterable<string>): Set<string> {
-  const out = new Set<string>();
-  const stack = [...ids];
-  while (stack.length) {
-    for (const p of graph.parents.get(stack.pop()!) ?? []) {
-      if (!out.has(p)) {
-        out.add(p);
-        stack.push(p);
-      }
-    }
-  }
-  return out;
 }
 
 /**
