@@ -197,7 +197,7 @@ Deno.test("compileNode() compiles generic tests to queries returning failing row
   assert.match(q("test.r"), /SELECT "id" AS from_field\n/);
   assert.match(
     q("test.r"),
-    /SELECT "pid" AS to_field\n  FROM "seeds"\."people"\n\)\nSELECT from_field\nFROM child\nLEFT JOIN parent ON child\.from_field = parent\.to_field\nWHERE parent\.to_field IS NULL$/,
+    /SELECT "pid" AS to_field\n {2}FROM "seeds"\."people"\n\)\nSELECT from_field\nFROM child\nLEFT JOIN parent ON child\.from_field = parent\.to_field\nWHERE parent\.to_field IS NULL$/,
   );
   assert.equal(q("test.e"), 'SELECT *\nFROM "staging"."p"\nWHERE NOT coalesce((a >= b), false)');
 });
