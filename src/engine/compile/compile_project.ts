@@ -112,11 +112,14 @@ export async function compileProject(
 
 /**
  * Which of `ids` read, directly or through their ancestors, a raw table that
- * is not landed: node id → the missing tables (their relations).
+ * is not landed: node id → the missing tables (their relations). Nodes of
+ * `present` (copied from a state's warehouse by `--defer`) are there,
+ * whatever is above them.
  */
 export function blockedByMissingSources(
   cp: CompiledProject,
   ids: readonly string[],
+  present: ReadonlySet<string> = new Set(),
 ): Map<string, string[]> {
   const out = new Map<string, string[]>();
   if (cp.missing.size === 0) return out;
@@ -124,7 +127,7 @@ export function blockedByMissingSources(
   const missingAbove = (id: string, seen: Set<string>): string[] => {
     const known = memo.get(id);
     if (known) return known;
-    if (seen.has(id)) return [];
+    if (seen.has(id) || present.has(id)) return [];
     seen.add(id);
     const node = cp.graph.nodes.get(id);
     const found = new Set<string>(

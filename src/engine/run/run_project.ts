@@ -345,20 +345,23 @@ export async function runProject(
         } none: select one (e.g. --select <model>), or leave the options out`,
       );
     }
+    if (options.defer && !state) {
+      throw new UsageError(
+        "--defer reads what this run does not build from an earlier run's warehouse: pass --state DIR (that run's target/ folder)",
+      );
+    }
+    // What the selected nodes read and this run does not build comes from the state's
+    // warehouse first: a raw table not landed here does not block what reads a copied model.
+    const deferred = state && options.defer ? await deferUpstreams(wh, cp, full.nodes, state) : [];
     // Nodes that need a raw table not landed yet are skipped, selected by
     // name or not, and the rest is built.
     // (Unit tests read no warehouse data: they run on their given rows.)
     const blocked = blockedByMissingSources(
       cp,
       full.nodes.filter((n) => !(n.kind === "test" && n.unit)).map((n) => n.id),
+      new Set(deferred),
     );
     const plan = { nodes: full.nodes.filter((n) => !blocked.has(n.id)), parents: full.parents };
-    if (options.defer && !state) {
-      throw new UsageError(
-        "--defer reads what this run does not build from an earlier run's warehouse: pass --state DIR (that run's target/ folder)",
-      );
-    }
-    const deferred = state && options.defer ? await deferUpstreams(wh, cp, plan.nodes, state) : [];
     options.onPlan?.(full.nodes);
     const { paths: compiledPaths, files } = compiledFiles(cp, plan.nodes);
     write(writeFiles(files));
