@@ -25,8 +25,9 @@ export default defineConfig({
   warehouse: "warehouse.duckdb",
   threads: 4,
   vars: {
-    // Member status (marts.members) is computed as of this date.
-    as_of_date: "2023-09-01",
+    // Member status (marts.members) is computed as of this date. Declared a date:
+    // a value that is no day of the calendar (here or in --vars) stops the command.
+    as_of_date: { default: "2023-09-01", type: "date" },
     // The state and network type marts.tic_files_for_state_network answers for.
     tic_state: "NY",
     tic_network: "PPO",

@@ -7,7 +7,7 @@
 import { Command } from "commander";
 import { join } from "node:path";
 import { globals, projectConfig, userCwd } from "./context.ts";
-import { counted, notLandedLines, problemLines, resultLine, table } from "./output.ts";
+import { counted, problemLines, resultLine, skipLines, table } from "./output.ts";
 import { load } from "./load.ts";
 
 /** The healthcare project's layers, in the order data flows through them. */
@@ -71,10 +71,25 @@ export function demoCommand(): Command {
         dataDir,
         db: config.db,
         scale,
-        onLanded: (s) => {
+        onLanded: (s, batch) => {
           if (g.json) return;
           const count = (st: string) => s.outcomes.filter((o) => o.status === st).length;
           const rows = s.outcomes.reduce((n, o) => n + o.rows, 0);
+          if (batch === "late") {
+            // One file, timestamped before a visit file landed already: the late-delivery trap.
+            const names = s.outcomes.map((o) => o.file.split("/").pop()).join(", ");
+            const failed = s.outcomes.find((o) => o.status === "failed");
+            console.log(
+              failed
+                ? `The late VisitPay file failed to land: ${names}: ${failed.message ?? ""}`
+                : count("landed")
+                ? `Landed the late VisitPay file, older than a visit file landed before it: ${names} (${
+                  counted(rows, "row")
+                }).`
+                : "Nothing new to land: the late VisitPay file was landed before.",
+            );
+            return;
+          }
           console.log(
             count("landed")
               ? `Landed ${counted(count("landed"), "file")} (${counted(rows, "row")}), ${
@@ -145,10 +160,13 @@ export function demoCommand(): Command {
         }.`,
       );
       for (const line of problemLines(results, ["error"])) console.log(line);
-      if (summary.build.notLanded.length) {
+      if (summary.build.results.some((r) => r.skip)) {
         // The demo lands deliveries only: what TiC indexes and NPI enrichment land stays skipped.
         console.log("");
-        for (const line of notLandedLines(summary.build, "demo")) console.log(line);
+        const sourceTables = config.sources.map((s) => `raw.${s.table}`);
+        for (const line of skipLines(summary.build, { inDemo: true, sourceTables })) {
+          console.log(line);
+        }
       }
       console.log(
         `\nWarehouse: ${config.db}  (built in ${

@@ -7,6 +7,7 @@
 import { Command } from "commander";
 import { resolve } from "node:path";
 import { globals, projectConfig, userCwd } from "./context.ts";
+import { plural } from "./output.ts";
 import { ProgressLine } from "./progress.ts";
 import { load } from "./load.ts";
 
@@ -15,11 +16,6 @@ function duration(text: string): number | undefined {
   if (!m) return undefined;
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as "ms"]!;
   return Number(m[1]) * unit;
-}
-
-/** `1 NPI`, `2 NPIs`. */
-function count(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
 }
 
 /** The `enrich` command (with its `npi` subcommand). */
@@ -118,13 +114,13 @@ export function enrichCommand(): Command {
           if (g.json) console.log(JSON.stringify({ ok, ...summary }, null, 2));
           else {
             console.log(
-              `${count(summary.distinct, "distinct NPI")} (${
-                count(summary.duplicates, "duplicate line")
+              `${plural(summary.distinct, "distinct NPI")} (${
+                plural(summary.duplicates, "duplicate line")
               }, ${summary.invalid} invalid); fetched ${summary.fetched} this run with ${
-                count(summary.requests, "request")
-              } (${count(summary.retries, "retry", "retries")}${
+                plural(summary.requests, "request")
+              } (${plural(summary.retries, "retry", "retries")}${
                 summary.breakerOpened
-                  ? `, paused ${summary.breakerOpened} times by the circuit breaker`
+                  ? `, paused ${plural(summary.breakerOpened, "time")} by the circuit breaker`
                   : ""
               }) in ${(summary.elapsedMs / 1000).toFixed(1)}s.`,
             );
@@ -137,18 +133,18 @@ export function enrichCommand(): Command {
                 `Stopped early: the registry answered NPI ${stop.npi} with Retry-After "${stop.retryAfter}" (${
                   Math.round(stop.waitMs / 1000)
                 } s), longer than --max-retry-wait (${Math.round(stop.capMs / 1000)} s); ${
-                  count(stop.notRequested, "NPI")
+                  plural(stop.notRequested, "NPI")
                 } not requested. Run again after ${stop.retryAt}.`,
               );
             }
             if (summary.states.failed) {
               console.log(
                 `${
-                  count(summary.states.failed, "NPI")
+                  plural(summary.states.failed, "NPI")
                 } failed: the last error of each is in wharf.npi_ledger; retry them with --retry-failed.`,
               );
               for (const f of summary.failures) {
-                console.log(`  ${count(f.count, "NPI")}: ${f.error}`);
+                console.log(`  ${plural(f.count, "NPI")}: ${f.error}`);
               }
               if (summary.failures.some((f) => /connection failed|timed out/.test(f.error))) {
                 console.log(

@@ -6,7 +6,7 @@
  */
 import { Command } from "commander";
 import { globals, projectConfig, userCwd } from "./context.ts";
-import { color, table } from "./output.ts";
+import { color, plural, table } from "./output.ts";
 import { formatBytes, ProgressLine } from "./progress.ts";
 import type { FileOutcome } from "../src/land/land_file.ts";
 import { load } from "./load.ts";
@@ -20,9 +20,11 @@ const STATUS: Record<FileOutcome["status"], string> = {
 /** One log line for a finished file. */
 export function outcomeLine(o: FileOutcome): string {
   const detail = o.status === "landed"
-    ? `${o.rows} rows, ${o.rejectedRows} rejected, ${formatBytes(o.size)}, batch ${o.batchId}, ${
-      (o.durationMs / 1000).toFixed(2)
-    }s${o.message ? ` (${o.message})` : ""}`
+    ? `${plural(o.rows, "row")}, ${o.rejectedRows} rejected, ${
+      formatBytes(o.size)
+    }, batch ${o.batchId}, ${(o.durationMs / 1000).toFixed(2)}s${
+      o.message ? ` (${o.message})` : ""
+    }`
     : o.message ?? "";
   return `${STATUS[o.status]} ${o.source} ${o.file}: ${detail}`;
 }
@@ -165,9 +167,9 @@ export function landCommand(): Command {
             );
           }
           console.log(
-            `\nDone in ${(summary.elapsedMs / 1000).toFixed(2)}s: ${
-              count("landed")
-            } landed (${rows} rows, ${rejected} rejected lines in wharf.rejects), ${
+            `\nDone in ${(summary.elapsedMs / 1000).toFixed(2)}s: ${count("landed")} landed (${
+              plural(rows, "row")
+            }, ${plural(rejected, "rejected line")} in wharf.rejects), ${
               count("skipped")
             } skipped as already landed, ${count("failed")} failed.`,
           );

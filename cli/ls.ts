@@ -11,14 +11,15 @@ import { resolve } from "node:path";
 import { globals, projectConfig, userCwd } from "./context.ts";
 import { cellWidth, table, type WidthOptions, withWidthOptions } from "./output.ts";
 import { load } from "./load.ts";
-import { parseVars, withVars } from "./run_nodes.ts";
+import { parseVars, withIndirectSelection, withVars } from "./run_nodes.ts";
+import type { IndirectSelection } from "../src/engine/graph/select.ts";
 
 /** The resource types of wharf's nodes, as dbt's `--resource-type` names them. */
 const RESOURCE_TYPES = ["model", "seed", "snapshot", "source", "test", "unit_test", "exposure"];
 
 /** The `ls` command. */
 export function lsCommand(): Command {
-  return withVars(withWidthOptions(new Command("ls")))
+  const cmd = withVars(withWidthOptions(new Command("ls")))
     .description(
       "List nodes (seeds, models, snapshots, tests, raw sources) with type, layer and materialization",
     )
@@ -39,7 +40,8 @@ export function lsCommand(): Command {
       "--output-keys <key...>",
       "with --output json: the keys to print (name resource_type config.materialized …)",
     )
-    .option("--selector <name>", "a selection named in the project's selectors.yml")
+    .option("--selector <name>", "a selection named in the project's selectors.yml");
+  return withIndirectSelection(cmd)
     .option(
       "--state <dir>",
       "an earlier run's target/ folder, for state:, result: and source_status:",
@@ -51,6 +53,7 @@ export function lsCommand(): Command {
             select?: string[];
             exclude?: string[];
             selector?: string;
+            indirectSelection?: IndirectSelection;
             state?: string;
             resourceType?: string[];
             output?: string;
@@ -129,6 +132,7 @@ export function lsCommand(): Command {
           select: opts.select,
           exclude: opts.exclude,
           selector: opts.selector,
+          indirectSelection: opts.indirectSelection,
           selectors: cp.selectors,
           project: cp.project,
           state: state && await selectionState(cp, manifest, state, config.paths.target),

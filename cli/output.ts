@@ -21,9 +21,21 @@ export function counted(n: number, noun: string): string {
   return `${n.toLocaleString("en-US")} ${noun}${n === 1 ? "" : "s"}`;
 }
 
-/** `1 row`, `2 rows`: `n` as it is (no thousands separator) and its noun. */
-function plural(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+/**
+ * `1 row`, `2 rows`: `n` as it is (no thousands separator) and its noun,
+ * in the plural (`nouns`, by default the noun and an "s") unless one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { plural } from "./output.ts";
+ *
+ * assert.equal(plural(1, "row"), "1 row");
+ * assert.equal(plural(1500, "entry", "entries"), "1500 entries");
+ * ```
+ */
+export function plural(n: number, noun: string, nouns = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : nouns}`;
 }
 
 /** Colors: green, yellow, red, dim. */
@@ -71,11 +83,21 @@ export function resultLine(r: NodeResult, index: number, total: number): string 
   } [${detail}]`;
 }
 
+/** Options of {@linkcode summaryLines} and {@linkcode notLandedLines}. */
+export interface SkipHintOptions {
+  /** The raw tables of the project's sources (`raw.<table>`), which `wharf land` fills. */
+  sourceTables?: readonly string[];
+  /** The raw tables the demo lands (`deno task demo` is suggested for these only). */
+  demoTables?: readonly string[];
+  /** Printed by the demo itself: no suggestion to run it, a note on what it leaves out. */
+  inDemo?: boolean;
+}
+
 /**
- * The closing lines of a run: counts, then the message of every problem;
- * `dbt`: the project is a dbt project (the demo's data is no use to it).
+ * The closing lines of a run: counts, why nodes were skipped (each cause
+ * apart), then the message of every problem.
  */
-export function summaryLines(summary: RunSummary, options: { dbt?: boolean } = {}): string[] {
+export function summaryLines(summary: RunSummary, options: SkipHintOptions = {}): string[] {
   const count = (s: NodeResult["status"]) => summary.results.filter((r) => r.status === s).length;
   const lines = [
     "",
@@ -85,13 +107,58 @@ export function summaryLines(summary: RunSummary, options: { dbt?: boolean } = {
       count("skipped")
     } skipped.`,
   ];
-  if (summary.notLanded.length) {
-    lines.push("", ...notLandedLines(summary, options.dbt ? "dbt" : "project"));
-  }
+  const skipped = skipLines(summary, options);
+  if (skipped.length) lines.push("", ...skipped);
   if (summary.deferred.length) {
     lines.push(`Deferred (copied from the state's warehouse): ${summary.deferred.join(", ")}.`);
   }
   return [...lines, ...problemLines(summary.results, ["error", "fail", "warn"])];
+}
+
+/** `1 node was`, `2 nodes were`. */
+function nodesWere(n: number): string {
+  return `${counted(n, "node")} ${n === 1 ? "was" : "were"}`;
+}
+
+/**
+ * Why the run's nodes were skipped, a paragraph per cause with its own
+ * count: raw tables not landed (and what lands them), a failed node
+ * upstream (each such node, with how many it held back), `--fail-fast`.
+ */
+export function skipLines(summary: RunSummary, options: SkipHintOptions = {}): string[] {
+  const lines = summary.skipped.not_landed ? notLandedLines(summary, options) : [];
+  const held = new Map<string, number>();
+  let failFast: { node: string; status: string; count: number } | undefined;
+  for (const r of summary.results) {
+    if (r.skip?.cause === "upstream_failed") {
+      const what = `${r.skip.node} ${r.skip.status === "fail" ? "failed" : "errored"}`;
+      held.set(what, (held.get(what) ?? 0) + 1);
+    } else if (r.skip?.cause === "fail_fast") {
+      failFast = { ...r.skip, count: (failFast?.count ?? 0) + 1 };
+    }
+  }
+  if (held.size) {
+    if (lines.length) lines.push("");
+    lines.push(
+      color.yellow(
+        `${nodesWere(summary.skipped.upstream_failed)} skipped because a node upstream of ${
+          summary.skipped.upstream_failed === 1 ? "it" : "them"
+        } failed:`,
+      ),
+      ...[...held].map(([what, n]) => `  ${what}: ${n} skipped below it`),
+    );
+  }
+  if (failFast) {
+    if (lines.length) lines.push("");
+    lines.push(
+      color.yellow(
+        `${nodesWere(failFast.count)} skipped: --fail-fast stopped the run when ${failFast.node} ${
+          failFast.status === "fail" ? "failed" : "errored"
+        }.`,
+      ),
+    );
+  }
+  return lines;
 }
 
 /** Each result with one of `statuses`, as a blank line, `Error in model x:` and its message. */
@@ -111,42 +178,62 @@ export function problemLines(
   });
 }
 
-/** The command that fills a raw table the project reads. */
-function landingCommand(table: string): string {
+const LAND = "`wharf land <files>`";
+
+/** The command that fills a raw table the project reads (`sourceTables`: the tables of its sources). */
+function landingCommand(table: string, sourceTables: readonly string[] = []): string {
+  if (sourceTables.includes(table)) return LAND;
   if (table.startsWith("raw.tic_")) return "`wharf tic <index.json.gz>`";
   if (table.startsWith("raw.npi_") || table === "wharf.npi_ledger") {
     return "`wharf enrich npi <list>`";
   }
-  return "`wharf land <files>`";
+  return LAND;
 }
 
 /**
- * Says which raw tables kept nodes from running, and what lands them (and,
- * in a plain-SQL project, that the demo lands the bundled data; in the demo,
- * what it does not land).
+ * Says which raw tables kept nodes from running and what lands each; the
+ * bundled demo data is suggested only for the tables the demo lands
+ * (`demoTables`), never for TiC indexes or NPI answers.
  */
-export function notLandedLines(
-  summary: RunSummary,
-  where: "project" | "dbt" | "demo" = "project",
-): string[] {
-  const skipped = summary.results.filter((r) => r.status === "skipped").length;
+export function notLandedLines(summary: RunSummary, options: SkipHintOptions = {}): string[] {
+  const skipped = summary.skipped.not_landed;
   const models = summary.results.filter((r) => r.kind === "model");
-  const nothing = models.length > 0 && models.every((r) => r.status === "skipped");
+  const nothing = models.length > 0 && models.every((r) => r.skip?.cause === "not_landed");
   const byCommand = new Map<string, string[]>();
   for (const t of summary.notLanded) {
-    const c = landingCommand(t);
+    const c = landingCommand(t, options.sourceTables);
     byCommand.set(c, [...(byCommand.get(c) ?? []), t]);
   }
+  const land = byCommand.get(LAND) ?? [];
+  const demo = land.filter((t) => options.demoTables?.includes(t));
+  const others = byCommand.size > (land.length ? 1 : 0);
+  const hint = options.inDemo
+    ? ["  (the demo lands deliveries only: TiC indexes and NPI answers come from those commands)"]
+    : demo.length === 0
+    ? []
+    : [
+      `  For the bundled demo data${
+        demo.length < land.length
+          ? ` of ${demo.join(", ")}`
+          : others
+          ? " of the tables `wharf land` fills"
+          : ""
+      }, run \`deno task demo\`${others ? " (it lands no TiC index and no NPI answer)" : ""}.`,
+    ];
   return [
     nothing
-      ? color.yellow(`Nothing this project reads is landed yet: all ${skipped} nodes were skipped.`)
-      : color.yellow(`${skipped} nodes were skipped: what they read is not landed yet.`),
+      ? color.yellow(
+        `Nothing this project reads is landed yet: ${
+          skipped === 1 ? "its 1 node was" : `all ${counted(skipped, "node")} were`
+        } skipped.`,
+      )
+      : color.yellow(
+        `${nodesWere(skipped)} skipped: what ${
+          skipped === 1 ? "it reads" : "they read"
+        } is not landed yet.`,
+      ),
     ...[...byCommand].map(([c, tables]) => `  ${tables.join(", ")}: land with ${c}`),
-    ...where === "demo"
-      ? ["  (the demo lands deliveries only: TiC indexes and NPI answers come from those commands)"]
-      : where === "project"
-      ? ["  For the bundled demo data, run `deno task demo`."]
-      : [],
+    ...hint,
   ];
 }
 

@@ -1,7 +1,11 @@
 /**
  * `wharf retry`: rerun what the last build, run, test, seed or snapshot did not get
  * through (nodes that errored or failed, and those skipped because of them),
- * with that command's options, from its `target/run_results.json`.
+ * with that command's options, from its `target/run_results.json`: exactly
+ * those nodes, as dbt's retry reruns exactly the unique ids it recorded so
+ * (no test comes along, nothing the command had excluded comes back). The
+ * new run_results.json keeps the command's arguments, so a retry of a retry
+ * reruns what is still left with them.
  *
  * @module
  */
@@ -50,7 +54,7 @@ export function retryCommand(): Command {
       const file = join(config.paths.target, "run_results.json");
       let last: {
         results: { status: string; unique_id: string }[];
-        args?: {
+        args?: Record<string, unknown> & {
           which?: string;
           exclude?: string[];
           full_refresh?: boolean;
@@ -88,7 +92,10 @@ export function retryCommand(): Command {
         await retriesMicrobatch(config.paths.target, last.results);
       await runNodes(which as PlanKind, self, {
         select: ["result:error", "result:fail", "result:skipped"],
+        // Exactly those nodes: no test comes along with them.
+        indirectSelection: "empty",
         state: config.paths.target,
+        recordArgs: { warehouse: config.db, select: [], exclude: [], ...last.args, which: which! },
         fullRefresh: last.args?.full_refresh,
         // A microbatch backfill is retried over its range, not the model's latest batches.
         ...(range

@@ -7,6 +7,8 @@
 import { Command } from "commander";
 import { UsageError } from "../src/engine/errors.ts";
 import type { PlanKind } from "../src/engine/compile/compile_project.ts";
+import type { IndirectSelection } from "../src/engine/graph/select.ts";
+import type { RunArgs } from "../src/engine/artifacts/dbt_run_results.ts";
 import { resolve } from "node:path";
 import { globals, projectConfig, userCwd } from "./context.ts";
 import { counted, resultLine, summaryLines } from "./output.ts";
@@ -17,6 +19,7 @@ export interface RunNodesOptions {
   select?: string[];
   exclude?: string[];
   selector?: string;
+  indirectSelection?: string;
   threads?: string;
   fullRefresh?: boolean;
   eventTimeStart?: string;
@@ -26,6 +29,8 @@ export interface RunNodesOptions {
   defer?: boolean;
   failFast?: boolean;
   empty?: boolean;
+  /** The arguments run_results.json records, when they are another command's (`wharf retry`). */
+  recordArgs?: RunArgs;
 }
 
 /** Adds `--vars` to `cmd` (read with {@linkcode parseVars}). */
@@ -33,6 +38,14 @@ export function withVars(cmd: Command): Command {
   return cmd.option(
     "--vars <name=value...>",
     "project variables for wharf_var('name') (or dbt's var()), overriding the project's: name=value, or dbt's '{name: value}'",
+  );
+}
+
+/** Adds `--indirect-selection` (how tests come along with the nodes selected) to `cmd`. */
+export function withIndirectSelection(cmd: Command): Command {
+  return cmd.option(
+    "--indirect-selection <mode>",
+    "which tests come along with the nodes selected: eager (default: the tests of any selected node), cautious (tests whose every node is selected), buildable (or an ancestor of one), empty (none)",
   );
 }
 
@@ -45,6 +58,7 @@ export function withSelection(cmd: Command, builds: boolean): Command {
     )
     .option("--exclude <selector...>", "nodes to leave out, same syntax as --select")
     .option("--selector <name>", "a selection named in the project's selectors.yml");
+  withIndirectSelection(cmd);
   withVars(cmd)
     .option(
       "--state <dir>",
@@ -138,6 +152,7 @@ export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptio
     select: opts.select,
     exclude: opts.exclude,
     selector: opts.selector,
+    indirectSelection: opts.indirectSelection as IndirectSelection | undefined,
     threads,
     fullRefresh: opts.fullRefresh,
     eventTimeStart: opts.eventTimeStart,
@@ -147,6 +162,7 @@ export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptio
     defer: opts.defer,
     failFast: opts.failFast,
     empty: opts.empty,
+    recordArgs: opts.recordArgs,
     onPlan: (nodes) => {
       total = nodes.length;
       if (g.json) return;
@@ -172,7 +188,13 @@ export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptio
   if (g.json) {
     console.log(JSON.stringify(summary, null, 2));
   } else if (total > 0) {
-    console.log(summaryLines(summary, { dbt: config.dbt !== undefined }).join("\n"));
+    // The demo is suggested only for the raw tables it lands (never to a dbt project).
+    const demoTables = summary.notLanded.length && !config.dbt
+      ? (await load<typeof import("../src/demo/demo_tables.ts")>("../src/demo/demo_tables.ts"))
+        .demoTables(config.sources)
+      : [];
+    const sourceTables = config.sources.map((s) => `raw.${s.table}`);
+    console.log(summaryLines(summary, { demoTables, sourceTables }).join("\n"));
   }
   if (!summary.ok) Deno.exitCode = 1;
 }

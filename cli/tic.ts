@@ -10,6 +10,7 @@
 import { Command } from "commander";
 import { resolve } from "node:path";
 import { collect, globals, projectConfig, userCwd } from "./context.ts";
+import { plural } from "./output.ts";
 import { formatBytes, ProgressLine } from "./progress.ts";
 import { load } from "./load.ts";
 
@@ -46,9 +47,9 @@ export function ticCommand(): Command {
             progress.update(
               p.compressedBytes,
               p.totalBytes,
-              `| ${
-                formatBytes(p.bytes / Math.max(secs, 0.001))
-              }/s decompressed | ${p.elements} structures | ${p.files} files`,
+              `| ${formatBytes(p.bytes / Math.max(secs, 0.001))}/s decompressed | ${
+                plural(p.elements, "structure")
+              } | ${plural(p.files, "file")}`,
             );
           },
           onRetry: (r) =>
@@ -61,9 +62,9 @@ export function ticCommand(): Command {
           const rate = summary.bytes / 1e6 / (summary.elapsedMs / 1000);
           console.log(
             summary.status === "complete"
-              ? `complete ${source}: ${
-                summary.reportingEntityName ?? "?"
-              } — ${summary.elements} reporting structures, ${summary.plans} plans, ${summary.files} distinct files, ${
+              ? `complete ${source}: ${summary.reportingEntityName ?? "?"} — ${
+                plural(summary.elements, "reporting structure")
+              }, ${plural(summary.plans, "plan")}, ${plural(summary.files, "distinct file")}, ${
                 formatBytes(summary.bytes)
               } in ${(summary.elapsedMs / 1000).toFixed(2)}s (${
                 rate.toFixed(0)
@@ -126,12 +127,12 @@ function lookupCommand(): Command {
           if (!g.json) {
             console.log(
               s.added > 0
-                ? `landed   ${s.source}: EIN ${s.ein}, lastupdated ${
-                  s.lastupdated ?? "?"
-                } — ${s.entries} entries, ${s.added} new; lookup ${s.lookupId}`
-                : `skipped  ${s.source}: EIN ${s.ein}, lastupdated ${
-                  s.lastupdated ?? "?"
-                } — all ${s.entries} entries were landed before; nothing added`,
+                ? `landed   ${s.source}: EIN ${s.ein}, lastupdated ${s.lastupdated ?? "?"} — ${
+                  plural(s.entries, "entry", "entries")
+                }, ${s.added} new; lookup ${s.lookupId}`
+                : `skipped  ${s.source}: EIN ${s.ein}, lastupdated ${s.lastupdated ?? "?"} — ${
+                  s.entries === 1 ? "its 1 entry was" : `all ${s.entries} entries were`
+                } landed before; nothing added`,
             );
           }
         } catch (err) {
@@ -180,11 +181,11 @@ function filesCommand(): Command {
           bases.set(k, (bases.get(k) ?? 0) + 1);
         }
         console.error(
-          `${answer.files.length} file${
-            answer.files.length === 1 ? "" : "s"
-          } for ${answer.state} ${answer.network}${
+          `${plural(answer.files.length, "file")} for ${answer.state} ${answer.network}${
             answer.ein
-              ? ` (EIN ${answer.ein}, linked to ${answer.einFiles} in-network files of any state)`
+              ? ` (EIN ${answer.ein}, linked to ${
+                plural(answer.einFiles ?? 0, "in-network file")
+              } of any state)`
               : ""
           }${
             bases.size ? `: ${[...bases].map(([k, n]) => `${n} by ${k}`).join("; ")}` : ""

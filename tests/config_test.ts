@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { loadConfig } from "../src/config.ts";
+import { loadConfig, resolveConfig, type WharfConfig } from "../src/config.ts";
 import { ConfigError, WharfError } from "../src/engine/errors.ts";
 import { runProject } from "../src/engine/run/run_project.ts";
-import { REPO, tempProject } from "./helpers.ts";
+import { REPO, runCli, tempProject } from "./helpers.ts";
 
 Deno.test("loadConfig() fills every default for a folder with only models/", async () => {
   await using p = await tempProject({ "models/staging/a.sql": "select 1" });
@@ -58,4 +58,63 @@ Deno.test("a macro that fails to apply stops the run with the macro's file named
       e instanceof WharfError &&
       /^Cannot apply macro file sql\/macros\/bad\.sql: Parser Error/.test(e.message),
   );
+});
+
+Deno.test("a typo in wharf.config.ts names the unknown key, its path and the closest known key, in every section", () => {
+  for (
+    const [config, message] of [
+      [
+        { sources: [{ name: "a", patern: /x/ }] },
+        '"sources[0].patern" in wharf.config.ts (did you mean "pattern"?)',
+      ],
+      [
+        { sources: [{ name: "a", pattern: /x/, columns: [{ name: "b", requird: true }] }] },
+        '"sources[0].columns[0].requird" in wharf.config.ts (did you mean "required"?)',
+      ],
+      [{ serve: { prot: 8080 } }, '"serve.prot" in wharf.config.ts (did you mean "port"?)'],
+      [
+        { serve: { upstreamTimeoutMS: 10 } },
+        '"serve.upstreamTimeoutMS" in wharf.config.ts (did you mean "upstreamTimeoutMs"?)',
+      ],
+      [
+        { npi: { registy: "https://x" } },
+        '"npi.registy" in wharf.config.ts (did you mean "registry"?)',
+      ],
+      [
+        { tic: { lookupURL: "https://x/{ein}" } },
+        '"tic.lookupURL" in wharf.config.ts (did you mean "lookupUrl"?)',
+      ],
+      [{ paths: { model: "m" } }, '"paths.model" in wharf.config.ts (did you mean "models"?)'],
+      [
+        { attach: { lake: { path: "lake.duckdb", readonly: true } } },
+        '"attach.lake.readonly" in wharf.config.ts (did you mean "readOnly"?)',
+      ],
+      [
+        { vars: { d: { default: "x", typ: "text" } } },
+        '"vars.d.typ" in wharf.config.ts (did you mean "type"?)',
+      ],
+      [{ wareouse: "w.duckdb" }, '"wareouse" in wharf.config.ts (did you mean "warehouse"?)'],
+    ] as const
+  ) {
+    assert.throws(
+      () => resolveConfig("/tmp", config as unknown as WharfConfig),
+      (e: unknown) => e instanceof ConfigError && e.message.startsWith(`Unknown key ${message}: `),
+      JSON.stringify(config),
+    );
+  }
+});
+
+Deno.test("wharf land with a misspelt source key says which key and which it means", async () => {
+  await using p = await tempProject({
+    "wharf.config.ts":
+      'export default { sources: [{ name: "visitpay_procedure", patern: /^x_.*\\.txt$/ }] };\n',
+    "in/x_1.txt": "a\n1\n",
+  });
+  const r = await runCli(["--project", p.root, "--db", p.db, "land", join(p.root, "in")]);
+  assert.equal(r.code, 2, r.stdout);
+  assert.match(
+    r.stderr,
+    /^error: Unknown key "sources\[0\]\.patern" in wharf\.config\.ts \(did you mean "pattern"\?\): source "visitpay_procedure" takes "name", "pattern", /,
+  );
+  assert.doesNotMatch(r.stderr, /Missing "pattern"/);
 });

@@ -17,7 +17,11 @@ export interface DemoOptions {
   db: string;
   scale?: number;
   seed?: number;
-  onLanded?: (summary: LandSummary) => void;
+  /**
+   * Called after each landing: first the deliveries, then the late VisitPay
+   * file (timestamped before a visit file landed already, delivered last).
+   */
+  onLanded?: (summary: LandSummary, batch: "deliveries" | "late") => void;
   onResult?: RunProjectOptions["onResult"];
   onPlan?: RunProjectOptions["onPlan"];
 }
@@ -44,12 +48,16 @@ export async function runDemo(config: LandConfig, options: DemoOptions): Promise
     generated = true;
   }
   const landed: LandSummary[] = [];
-  for (const batch of [["visitpay", "waymark", "benefits", "npi"], ["visitpay_late"]]) {
-    const summary = await land(config, batch.map((d) => join(options.dataDir, d)), {
+  const batches = [
+    ["deliveries", ["visitpay", "waymark", "benefits", "npi"]],
+    ["late", ["visitpay_late"]],
+  ] as const;
+  for (const [batch, folders] of batches) {
+    const summary = await land(config, folders.map((d) => join(options.dataDir, d)), {
       db: options.db,
     });
     landed.push(summary);
-    options.onLanded?.(summary);
+    options.onLanded?.(summary, batch);
   }
   const build = await runProject("build", config, {
     db: options.db,

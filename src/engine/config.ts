@@ -10,6 +10,7 @@
  */
 import { join, resolve } from "node:path";
 import { ConfigError } from "./errors.ts";
+import { checkVar, VAR_TYPES, type VarType } from "./check_var.ts";
 import { closest } from "./suggest.ts";
 import { parseTargetSpec, resolveTargetSpec } from "./target_spec.ts";
 
@@ -50,12 +51,28 @@ export interface EngineSettings {
     /** Snapshots: `<name>.sql` (one SELECT) and YAML with `snapshots:`. Default `snapshots`. */
     snapshots?: string;
   };
-  /** Project variables, read in SQL as `wharf_var('name')` (text); `--vars name=value` overrides. */
-  vars?: Record<string, string | number | boolean>;
+  /**
+   * Project variables, read in SQL as `wharf_var('name')` (text); `--vars
+   * name=value` overrides. A variable is its value, or `{ default, type }`
+   * ({@linkcode VarDeclaration}): then its value and every `--vars` value
+   * for it are checked against the type before anything runs.
+   */
+  vars?: Record<string, string | number | boolean | VarDeclaration>;
   /** SQL run before anything of a `build`/`run`/`seed`/`test` (dbt's `on-run-start`). */
   onRunStart?: string | string[];
   /** SQL run once the nodes of a run are done, failed or not (dbt's `on-run-end`). */
   onRunEnd?: string | string[];
+}
+
+/**
+ * A variable declared with its type (in `vars` of wharf.config.ts):
+ * `as_of_date: { default: "2023-09-01", type: "date" }`.
+ */
+export interface VarDeclaration {
+  /** Its value unless `--vars` gives another. */
+  default: string | number | boolean;
+  /** What its value must be: `text`, `date` (YYYY-MM-DD), `timestamp`, `integer`, `number`, `boolean`. */
+  type: VarType;
 }
 
 /** A database attached to the warehouse (see {@linkcode EngineSettings.attach}). */
@@ -89,6 +106,8 @@ export interface EngineConfig {
     snapshots: string;
   };
   vars: Record<string, string>;
+  /** The types the variables of wharf.config.ts declare (those declared with one). */
+  varTypes?: Record<string, VarType>;
   /** The variables `--vars` gave this command, apart (a dbt project's selectors.yml reads only these). */
   commandVars?: Record<string, string>;
   /**
@@ -176,6 +195,41 @@ export interface ConfigSection<K extends string, Raw, Resolved> {
   resolve(raw: Raw | undefined, root: string): Resolved;
 }
 
+/**
+ * Refuses every key of `value` (a mapping of wharf.config.ts at `path`,
+ * e.g. `sources[0]`; none for the top level) that is not one of `known`,
+ * naming the key, its path and the closest known key (`what` takes them):
+ * a typo (`patern`) is never silently ignored.
+ *
+ * @throws {ConfigError} for the first unknown key.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { refuseUnknownKeys } from "./config.ts";
+ *
+ * assert.throws(
+ *   () => refuseUnknownKeys({ patern: "x" }, ["name", "pattern"], { path: "sources[0]", what: "a source" }),
+ *   { message: 'Unknown key "sources[0].patern" in wharf.config.ts (did you mean "pattern"?): a source takes "name", "pattern"' },
+ * );
+ * ```
+ */
+export function refuseUnknownKeys(
+  value: object,
+  known: readonly string[],
+  where: { path?: string; what: string },
+): void {
+  for (const key of Object.keys(value)) {
+    if (known.includes(key)) continue;
+    const guess = closest(key, known);
+    throw new ConfigError(
+      `Unknown key "${where.path ? `${where.path}.` : ""}${key}" in wharf.config.ts${
+        guess ? ` (did you mean "${guess}"?)` : ""
+      }: ${where.what} takes ${known.map((k) => `"${k}"`).join(", ")}`,
+      { location: { file: "wharf.config.ts" } },
+    );
+  }
+}
+
 const ENGINE_KEYS = [
   "name",
   "warehouse",
@@ -227,28 +281,9 @@ export function resolveEngineConfig(
   config: Record<string, unknown>,
   sectionKeys: readonly string[],
 ): EngineConfig {
-  const known = [...ENGINE_KEYS, ...sectionKeys];
-  for (const key of Object.keys(config)) {
-    if (known.includes(key)) continue;
-    const guess = closest(key, known);
-    throw new ConfigError(
-      `Unknown key "${key}" in wharf.config.ts${
-        guess ? ` (did you mean "${guess}"?)` : ""
-      }: it takes ${known.map((k) => `"${k}"`).join(", ")}`,
-      { location: { file: "wharf.config.ts" } },
-    );
-  }
+  refuseUnknownKeys(config, [...ENGINE_KEYS, ...sectionKeys], { what: "it" });
   const settings = config as EngineSettings;
-  for (const key of Object.keys(settings.paths ?? {})) {
-    if (!(PATH_KEYS as readonly string[]).includes(key)) {
-      throw new ConfigError(
-        `Unknown key "paths.${key}" in wharf.config.ts: paths takes ${
-          PATH_KEYS.map((k) => `"${k}"`).join(", ")
-        }`,
-        { location: { file: "wharf.config.ts" } },
-      );
-    }
-  }
+  refuseUnknownKeys(settings.paths ?? {}, PATH_KEYS, { path: "paths", what: "paths" });
   const abs = resolve(root);
   const threads = settings.threads ?? 4;
   if (!Number.isInteger(threads) || threads < 1) {
@@ -275,9 +310,77 @@ export function resolveEngineConfig(
       staging: resolve(abs, paths.staging ?? ".wharf/staging"),
       snapshots: resolve(abs, paths.snapshots ?? "snapshots"),
     },
-    vars: Object.fromEntries(Object.entries(settings.vars ?? {}).map(([k, v]) => [k, String(v)])),
+    ...resolveVars(settings.vars),
     ...(runHooks ? { runHooks } : {}),
   };
+}
+
+const VAR_KEYS = ["default", "type"];
+
+/**
+ * Resolves `vars`: each value as text, and the type of each declared
+ * `{ default, type }`, its default checked against it.
+ *
+ * @throws {ConfigError} for a malformed declaration, an unknown type or a
+ * default that does not fit its type, naming the variable and the value.
+ */
+function resolveVars(
+  vars: EngineSettings["vars"],
+): Pick<EngineConfig, "vars"> & { varTypes?: Record<string, VarType> } {
+  const where = { location: { file: "wharf.config.ts" } };
+  if (vars === undefined) return { vars: {} };
+  if (typeof vars !== "object" || vars === null || Array.isArray(vars)) {
+    throw new ConfigError(
+      `Invalid "vars" in wharf.config.ts: expected a mapping of names to values, e.g. vars: { as_of_date: "2024-01-31" }`,
+      where,
+    );
+  }
+  const values: Record<string, string> = {};
+  const types: Record<string, VarType> = {};
+  for (const [name, value] of Object.entries(vars)) {
+    if (typeof value !== "object" || value === null) {
+      values[name] = String(value);
+      continue;
+    }
+    const at = `"vars.${name}" in wharf.config.ts`;
+    if (Array.isArray(value)) {
+      throw new ConfigError(
+        `Invalid ${at}: expected a value (text, number, true/false) or { default, type }, got a list`,
+        where,
+      );
+    }
+    refuseUnknownKeys(value, VAR_KEYS, { path: `vars.${name}`, what: "a declared variable" });
+    const type = value.type as unknown;
+    if (!(VAR_TYPES as readonly unknown[]).includes(type)) {
+      const guess = typeof type === "string" ? closest(type, VAR_TYPES) : undefined;
+      throw new ConfigError(
+        `Invalid type of ${at}: expected one of ${VAR_TYPES.map((t) => `"${t}"`).join(", ")}, got ${
+          JSON.stringify(type)
+        }${guess ? ` (did you mean "${guess}"?)` : ""}`,
+        where,
+      );
+    }
+    const fallback = value.default as unknown;
+    if (!["string", "number", "boolean"].includes(typeof fallback)) {
+      throw new ConfigError(
+        `Invalid ${at}: "default" is its value (text, a number or true/false), got ${
+          JSON.stringify(fallback) ?? "nothing"
+        }`,
+        where,
+      );
+    }
+    const text = String(fallback);
+    const problem = checkVar(type as VarType, text);
+    if (problem) {
+      throw new ConfigError(
+        `Invalid variable "${name}" in wharf.config.ts: ${problem}`,
+        where,
+      );
+    }
+    values[name] = text;
+    types[name] = type as VarType;
+  }
+  return Object.keys(types).length ? { vars: values, varTypes: types } : { vars: values };
 }
 
 /** Catalog names DuckDB or wharf already use: an attached database may not take them. */
@@ -322,16 +425,10 @@ function resolveAttach(root: string, attach: EngineSettings["attach"]): Attached
         where,
       );
     }
-    for (const key of Object.keys(value)) {
-      if (key === "path" || key === "readOnly") continue;
-      const guess = closest(key, ["path", "readOnly"]);
-      throw new ConfigError(
-        `Unknown key "${key}" in ${at}${
-          guess ? ` (did you mean "${guess}"?)` : ""
-        }: it takes "path" and "readOnly"`,
-        where,
-      );
-    }
+    refuseUnknownKeys(value, ["path", "readOnly"], {
+      path: `attach.${name}`,
+      what: "an attached database",
+    });
     if (value.readOnly !== undefined && typeof value.readOnly !== "boolean") {
       throw new ConfigError(`Invalid "readOnly" of ${at}: expected true or false`, where);
     }

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { ConfigSection, EngineConfig } from "../engine/config.ts";
+import { type ConfigSection, type EngineConfig, refuseUnknownKeys } from "../engine/config.ts";
 import { ConfigError } from "../engine/errors.ts";
 
 /** Settings of `wharf enrich npi`. */
@@ -33,14 +33,7 @@ export const npiSection: ConfigSection<"npi", NpiSettings, NpiSettings> = {
         `Invalid "npi" in wharf.config.ts: expected an object, got ${JSON.stringify(raw)}`,
       );
     }
-    const unknown = Object.keys(raw).filter((k) => k !== "registry");
-    if (unknown.length) {
-      throw new ConfigError(
-        `Unknown key ${
-          unknown.map((k) => `"npi.${k}"`).join(", ")
-        } in wharf.config.ts: the npi section takes "registry" only`,
-      );
-    }
+    refuseUnknownKeys(raw, ["registry"], { path: "npi", what: "the npi section" });
     if (raw.registry !== undefined && !/^https?:\/\//i.test(String(raw.registry))) {
       throw new ConfigError(
         `Invalid "npi.registry" in wharf.config.ts: expected an http(s) URL, got ${

@@ -468,7 +468,8 @@ export async function generate(dir: string, options: GenerateOptions = {}): Prom
     "visitpay/HospitalABC_VisitPay_Procedure_20240102_220000.txt",
     toCsv(["ProcedureId", "ProcedureDescription"], procedures.slice(-2), "\t"),
   );
-  const visitCount = n(60);
+  // At least one visit each delivery day and in the late file, however small the scale.
+  const visitCount = Math.max(8, n(60));
   const visits = Array.from({ length: visitCount }, (_, i) => {
     const admit = new Date(Date.UTC(2023, r.int(0, 11), r.int(1, 25)));
     return {

@@ -7,7 +7,9 @@
  * @module
  */
 import { basename } from "node:path";
+import { refuseUnknownKeys } from "../engine/config.ts";
 import { ConfigError, FileNameError } from "../engine/errors.ts";
+import { closest } from "../engine/suggest.ts";
 import { findFormat, type FormatName, FORMATS } from "./formats/index.ts";
 import { snakeCase } from "./names.ts";
 
@@ -75,6 +77,24 @@ export interface Source {
 
 const IDENT = /^[a-z_][a-z0-9_]*$/;
 
+/** The encodings a source may set. */
+const ENCODINGS: readonly string[] = ["utf-8", "latin-1", "auto"];
+
+/** The keys of a source (see {@linkcode SourceConfig}). */
+const SOURCE_KEYS = Object.keys(
+  {
+    name: true,
+    pattern: true,
+    table: true,
+    format: true,
+    delimiter: true,
+    encoding: true,
+    sheet: true,
+    columns: true,
+    maxColumns: true,
+  } satisfies Record<keyof SourceConfig, true>,
+);
+
 /**
  * Validates and compiles the configured sources.
  *
@@ -84,6 +104,17 @@ export function compileSources(configs: readonly SourceConfig[] = []): Source[] 
   const seen = new Set<string>();
   return configs.map((c, order) => {
     const where = `sources[${order}]${c?.name ? ` ("${c.name}")` : ""} in wharf.config.ts`;
+    if (typeof c !== "object" || c === null || Array.isArray(c)) {
+      throw new ConfigError(
+        `Invalid sources[${order}] in wharf.config.ts: expected { name, pattern, … }, got ${
+          JSON.stringify(c)
+        }`,
+      );
+    }
+    refuseUnknownKeys(c, SOURCE_KEYS, {
+      path: `sources[${order}]`,
+      what: typeof c.name === "string" ? `source "${c.name}"` : "a source",
+    });
     if (typeof c?.name !== "string" || !IDENT.test(c.name)) {
       throw new ConfigError(
         `Invalid source name in ${where}: use lower-case letters, digits and underscores`,
@@ -134,6 +165,14 @@ export function compileSources(configs: readonly SourceConfig[] = []): Source[] 
         }, or leave it out to go by the file's extension`,
       );
     }
+    if (c.encoding !== undefined && !ENCODINGS.includes(c.encoding)) {
+      const guess = typeof c.encoding === "string" ? closest(c.encoding, ENCODINGS) : undefined;
+      throw new ConfigError(
+        `Invalid encoding ${JSON.stringify(c.encoding)} in ${where}${
+          guess ? ` (did you mean "${guess}"?)` : ""
+        }: use ${ENCODINGS.map((e) => `"${e}"`).join(", ")}`,
+      );
+    }
     const maxColumns = c.maxColumns ?? DEFAULT_MAX_COLUMNS;
     if (!Number.isInteger(maxColumns) || maxColumns < 1) {
       throw new ConfigError(
@@ -152,7 +191,9 @@ export function compileSources(configs: readonly SourceConfig[] = []): Source[] 
       delimiter: c.delimiter,
       encoding: c.encoding ?? "auto",
       sheet: c.sheet,
-      columns: c.columns === undefined ? undefined : compileColumns(c.columns, where),
+      columns: c.columns === undefined
+        ? undefined
+        : compileColumns(c.columns, where, `sources[${order}]`),
       maxColumns,
       groupPatterns: groupPatterns(pattern),
     };
@@ -162,6 +203,7 @@ export function compileSources(configs: readonly SourceConfig[] = []): Source[] 
 function compileColumns(
   columns: readonly (string | SourceColumn)[],
   where: string,
+  path: string,
 ): Required<SourceColumn>[] {
   if (!Array.isArray(columns)) {
     throw new ConfigError(`Invalid "columns" in ${where}: expected a list of column names`);
@@ -172,15 +214,11 @@ function compileColumns(
       name: c?.name,
       required: c?.required ?? false,
     };
-    const extra = typeof c === "object" && c !== null
-      ? Object.keys(c).filter((k) => k !== "name" && k !== "required")
-      : [];
-    if (extra.length) {
-      throw new ConfigError(
-        `Unknown key${extra.length > 1 ? "s" : ""} ${
-          extra.map((k) => `"${k}"`).join(", ")
-        } in columns[${i}] of ${where}: a column has "name" and "required"`,
-      );
+    if (typeof c === "object" && c !== null) {
+      refuseUnknownKeys(c, ["name", "required"], {
+        path: `${path}.columns[${i}]`,
+        what: "a column",
+      });
     }
     if (typeof col.name !== "string" || col.name === "" || snakeCase(col.name) !== col.name) {
       throw new ConfigError(

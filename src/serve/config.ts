@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { ConfigSection } from "../engine/config.ts";
+import { type ConfigSection, refuseUnknownKeys } from "../engine/config.ts";
 import { ConfigError } from "../engine/errors.ts";
 import type { LandConfig } from "../land/config.ts";
 import { type CoalesceConfig, type CoalesceSpec, resolveCoalesce } from "./coalesce_config.ts";
@@ -97,6 +97,30 @@ export interface ServeAppConfig extends LandConfig {
   strategies: Record<string, Strategy>;
 }
 
+/** The keys of `serve` (see {@linkcode ServeConfig}). */
+const SERVE_KEYS = Object.keys(
+  {
+    port: true,
+    host: true,
+    token: true,
+    readToken: true,
+    coalesce: true,
+    upstreams: true,
+    upstreamTimeoutMs: true,
+    upstreamMaxBytes: true,
+    upstreamFailures: true,
+    upstreamCooldownMs: true,
+    upstreamCacheTtlMs: true,
+    upstreamCacheStaleMs: true,
+    upstreamCacheEntries: true,
+    maxUploadBytes: true,
+    ingestWaitMs: true,
+    uploadIdleTimeoutMs: true,
+    uploadTimeoutMs: true,
+    headerTimeoutMs: true,
+  } satisfies Record<keyof ServeConfig, true>,
+);
+
 /** Refuses a `serve` limit that is not a non-negative integer (a port within 0..65535). */
 function checkServeNumbers(serve: ServeConfig | undefined): void {
   for (const [key, value] of Object.entries(serve ?? {})) {
@@ -119,6 +143,14 @@ function checkServeNumbers(serve: ServeConfig | undefined): void {
 export const serveSection: ConfigSection<"serve", ServeConfig, ResolvedServe> = {
   key: "serve",
   resolve(serve) {
+    if (
+      serve !== undefined && (typeof serve !== "object" || serve === null || Array.isArray(serve))
+    ) {
+      throw new ConfigError(
+        `Invalid "serve" in wharf.config.ts: expected an object, got ${JSON.stringify(serve)}`,
+      );
+    }
+    refuseUnknownKeys(serve ?? {}, SERVE_KEYS, { path: "serve", what: "the serve section" });
     checkServeNumbers(serve);
     const coalesce = resolveCoalesce(serve?.coalesce);
     if (!coalesce && serve?.upstreams?.length) {

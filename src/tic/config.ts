@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { ConfigSection, EngineConfig } from "../engine/config.ts";
+import { type ConfigSection, type EngineConfig, refuseUnknownKeys } from "../engine/config.ts";
 import { ConfigError } from "../engine/errors.ts";
 
 /** Settings of `wharf tic`. */
@@ -35,14 +35,7 @@ function resolveTic(tic: TicConfig | undefined): TicConfig {
       `Invalid "tic" in wharf.config.ts: expected an object, got ${JSON.stringify(tic)}`,
     );
   }
-  const unknown = Object.keys(tic).filter((k) => k !== "lookupUrl");
-  if (unknown.length) {
-    throw new ConfigError(
-      `Unknown key${unknown.length > 1 ? "s" : ""} ${
-        unknown.map((k) => `"tic.${k}"`).join(", ")
-      } in wharf.config.ts: the tic section takes "lookupUrl" only`,
-    );
-  }
+  refuseUnknownKeys(tic, ["lookupUrl"], { path: "tic", what: "the tic section" });
   const url = tic.lookupUrl;
   if (url !== undefined && (typeof url !== "string" || !/^https?:\/\/.*\{ein\}/i.test(url))) {
     throw new ConfigError(

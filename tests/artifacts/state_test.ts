@@ -188,6 +188,59 @@ Deno.test("--defer takes unbuilt upstreams from the state's warehouse (plain SQL
   );
 });
 
+Deno.test("--defer in plain SQL: a model over a raw table not landed in the CI warehouse is taken from the state, and what reads it is built; a relation the state's warehouse lacks is named", async () => {
+  await using p = await tempProject({
+    "models/marts/ord_tbl.sql": "select id, amount from raw.orders",
+    "models/marts/ord_calc.sql": "select id, amount * 2 as doubled from marts.ord_tbl",
+    "models/marts/marts.yml": "models:\n  - name: ord_tbl\n    config: { materialized: table }\n",
+  });
+  const prod = await openWarehouse(p.db);
+  await prod.exec(
+    "create schema raw; create table raw.orders as select range as id, range * 10 as amount from range(5)",
+  );
+  prod.close();
+  await cli(p, 0, "build");
+  const state = await keepState(p, "prod");
+  await p.write(
+    "models/marts/ord_calc.sql",
+    "select id, amount * 3 as tripled from marts.ord_tbl",
+  );
+  const ci = join(p.root, "ci.duckdb");
+  const out = await cli(p, 0, "--db", ci, "build", "-s", "ord_calc", "--state", state, "--defer");
+  assert.match(out, /Deferred \(copied from the state's warehouse\): marts\.ord_tbl\./);
+  const wh = await openWarehouse(ci, { readOnly: true });
+  try {
+    assert.deepEqual(
+      (await wh.query("select sum(tripled)::int as s from marts.ord_calc"))[0]!.s,
+      300,
+    );
+  } finally {
+    wh.close();
+  }
+
+  // A state whose warehouse lacks what is to be copied: named, nothing half done.
+  const gone = await openWarehouse(p.db);
+  await gone.exec("drop table marts.ord_tbl cascade");
+  gone.close();
+  const fresh = join(p.root, "ci2.duckdb");
+  const refused = await cli(
+    p,
+    2,
+    "--db",
+    fresh,
+    "build",
+    "-s",
+    "ord_calc",
+    "--state",
+    state,
+    "--defer",
+  );
+  assert.match(
+    refused,
+    /--defer takes marts\.ord_tbl from the state's warehouse .*does not have it/,
+  );
+});
+
 Deno.test("result:error and result:fail select from the state's run results; wharf retry reruns what failed and what it skipped", async () => {
   for (const layout of ["dbt_jaffle_shop_plain", "dbt_jaffle_shop"] as const) {
     await using p = await jaffleProject(layout);

@@ -83,7 +83,10 @@ Deno.test("build with nothing landed says so and what lands each raw table", asy
     /^ {2}raw\.npi_responses, wharf\.npi_ledger: land with `wharf enrich npi <list>`$/m,
   );
   assert.match(r.stdout, /^ {2}raw\.tic_files, .*: land with `wharf tic <index\.json\.gz>`$/m);
-  assert.match(r.stdout, /^ {2}For the bundled demo data, run `deno task demo`\.$/m);
+  assert.match(
+    r.stdout,
+    /^ {2}For the bundled demo data of the tables `wharf land` fills, run `deno task demo` \(it lands no TiC index and no NPI answer\)\.$/m,
+  );
 });
 
 Deno.test("a node name that matches nothing suggests the closest model, never a test unless it names one", async () => {

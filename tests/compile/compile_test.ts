@@ -191,10 +191,13 @@ Deno.test("compileNode() compiles generic tests to queries returning failing row
   };
   assert.match(q("test.u"), /GROUP BY "id"\nHAVING count\(\*\) > 1/);
   assert.equal(q("test.n"), 'SELECT *\nFROM "staging"."p"\nWHERE "id" IS NULL');
-  assert.match(q("test.a"), /CAST\("st" AS VARCHAR\) NOT IN \('NY', 'O''Hare'\)/);
+  // dbt's shapes: one row per value not accepted, one row per child without a parent.
+  assert.match(q("test.a"), /SELECT "st" AS value_field, count\(\*\) AS n_records/);
+  assert.match(q("test.a"), /CAST\(value_field AS VARCHAR\) NOT IN \('NY', 'O''Hare'\)/);
+  assert.match(q("test.r"), /SELECT "id" AS from_field\n/);
   assert.match(
     q("test.r"),
-    /NOT EXISTS \(SELECT 1 FROM "seeds"\."people" AS parent WHERE parent\."pid" = child\."id"\)/,
+    /SELECT "pid" AS to_field\n {2}FROM "seeds"\."people"\n\)\nSELECT from_field\nFROM child\nLEFT JOIN parent ON child\.from_field = parent\.to_field\nWHERE parent\.to_field IS NULL$/,
   );
   assert.equal(q("test.e"), 'SELECT *\nFROM "staging"."p"\nWHERE NOT coalesce((a >= b), false)');
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join, relative } from "node:path";
+import { CompileError } from "../../src/engine/errors.ts";
 import { openWarehouse } from "../../src/engine/db/warehouse.ts";
 import { loadProject } from "../../src/engine/project/load_project.ts";
 import { runProject } from "../../src/engine/run/run_project.ts";
@@ -175,6 +176,16 @@ Deno.test("an external model names a partition column it does not have", async (
     "models/marts/orders.sql": "select 1 as id, 'NY' as state",
     "models/marts/marts.yml": EXPORT_YAML.replace("[state, zip]", "[stat]"),
   });
+  // A SELECT that names its columns: refused before anything runs, at the YAML line.
+  await assert.rejects(
+    () => runProject("build", p.config, { db: p.db }),
+    (err: Error) =>
+      err instanceof CompileError &&
+      /marts\.yml:\d+:\d+: models\[0\]\.config\.partition_by\[0\]: "stat" is no column of marts\.orders \(did you mean "state"\?\)/
+        .test(err.message),
+  );
+  // `select *`: the columns are known when it runs.
+  await p.write("models/marts/orders.sql", "select * from (select 1 as id, 'NY' as state)");
   const summary = await runProject("build", p.config, { db: p.db });
   const r = summary.results.find((x) => x.id === "marts.orders")!;
   assert.equal(r.status, "error");

@@ -187,7 +187,21 @@ Deno.test("a warehouse of the last release is upgraded when opened for writing: 
     ["marts.member_history", "seeds.us_zips"],
     "the models added since that release, and only they, are new",
   );
-  assert.deepEqual(Object.fromEntries(Object.keys(built).map((k) => [k, after[k]])), built);
+  // Since that release, a ZIP that is no US ZIP code is nulled (known_zip) and stg_benefits
+  // keeps the delivered text of its figures: every relation gives the same answers in the
+  // release's columns once the ZIPs and the known_zip records are left aside.
+  const sinceRelease = (answers: Record<string, string>) =>
+    Object.fromEntries(
+      Object.keys(built).map((k) => {
+        const columns = Object.keys((JSON.parse(built[k]!) as Record<string, unknown>[])[0] ?? {})
+          .filter((c) => c !== "zip");
+        const rows = (JSON.parse(answers[k]!) as Record<string, unknown>[])
+          .filter((r) => r.failed_check !== "known_zip")
+          .map((r) => Object.fromEntries(columns.map((c) => [c, r[c]])));
+        return [k, rows];
+      }),
+    );
+  assert.deepEqual(sinceRelease(after), sinceRelease(built));
 
   // A new delivery lands in a raw table of the old release, and is the latest.
   const visit = await p.write(

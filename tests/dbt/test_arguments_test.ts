@@ -82,6 +82,7 @@ Deno.test("generic tests take their arguments under arguments: and their configs
   assert.deepEqual(test.test_metadata.kwargs, {
     values: ["placed", "shipped"],
     column_name: "status",
+    model: "{{ get_where_subquery(ref('orders')) }}",
   });
   assert.equal(test.config.severity, "WARN");
 });

@@ -28,6 +28,18 @@ Deno.test("the demo prints the error of a model that fails, counts it, and exits
     r.stdout,
     /\nModels and seeds: \d+ built, 1 failed, \d+ skipped\.\nTests: \d+ passed, \d+ warned, 0 failed\.\n\nError in model marts\.broken_totals:\n {2}Conversion Error: Could not convert string '\w+' to INT32/,
   );
+  // The second landing is the late VisitPay file, and says so.
+  assert.match(
+    r.stdout,
+    /^Landed \d+ files \([\d,]+ rows\), 0 already landed, 0 failed\.\nLanded the late VisitPay file, older than a visit file landed before it: HospitalABC_VisitPay_Visit_20240102_221500\.txt \(\d+ rows?\)\.$/m,
+  );
+  // What stays skipped for want of TiC and NPI data is told apart from what the failure held back.
+  assert.match(r.stdout, /^\d+ nodes were skipped: what they read is not landed yet\.$/m);
+  assert.match(
+    r.stdout,
+    /^ {2}\(the demo lands deliveries only: TiC indexes and NPI answers come from those commands\)$/m,
+  );
+  assert.doesNotMatch(r.stdout, /deno task demo/);
   // Its tables read in the pipeline's order, whichever model finished first: by layer, then model.
   const column = (title: string) => {
     const table = r.stdout.slice(r.stdout.indexOf(title)).split("\n\n")[0]!.split("\n").slice(3);
@@ -73,4 +85,10 @@ Deno.test("the demo prints the error of a model that fails, counts it, and exits
   ]);
   assert.equal(members.code, 0, members.stderr);
   assert.match(members.stdout, /^status,n\nactive,\d+\ninactive,\d+\n$/);
+  // Run again: nothing new, the late file named as such.
+  const again = await runCli(["--project", p.root, "demo", "--scale", "0.3"]);
+  assert.match(
+    again.stdout,
+    /^Nothing new to land: all \d+ files were landed before\.\nNothing new to land: the late VisitPay file was landed before\.$/m,
+  );
 });

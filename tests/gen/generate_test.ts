@@ -116,3 +116,17 @@ Deno.test("wharf gen prints what it planted, as JSON with --json", async () => {
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /Invalid --scale "-1"/);
 });
+
+Deno.test("generate() at a tiny scale still writes every delivery, each landing (a day of visits was once empty and crashed)", async () => {
+  await using p = await tempProject();
+  const deliveries = join(p.root, "deliveries");
+  const planted = await generate(deliveries, { seed: 7, scale: 0.01 });
+  assert.ok(planted.visitpay.visits > 0);
+  const config = { ...(await loadConfig(REPO)), root: p.root };
+  const landed = await land(
+    config,
+    ["visitpay", "visitpay_late", "waymark", "benefits", "npi"].map((d) => join(deliveries, d)),
+    { db: p.db },
+  );
+  assert.ok(landed.ok, JSON.stringify(landed.outcomes.filter((o) => o.status !== "landed")));
+});

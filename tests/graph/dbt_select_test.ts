@@ -217,37 +217,58 @@ Deno.test("selectors.yml: --selector, selector:, the default selector, full YAML
   );
 });
 
-Deno.test("a selector matching nothing names the closest value, config key or method", async () => {
+Deno.test("a selector matching nothing is a warning naming it with the closest value, config key or method; the rest runs", async () => {
   const { p, pick } = await selector(SHOP);
   await using _ = p;
-  const refused = (select: string, message: RegExp) =>
-    assert.throws(() => pick({ select: [select] }), (e: unknown) => {
-      assert.ok(e instanceof UsageError);
-      assert.match(e.message, message);
-      return true;
-    });
-  refused(
+  const warned = (select: string, message: RegExp) => {
+    const warnings: string[] = [];
+    const ids = pick({ select: [select, "stg_payments"], warn: (m) => warnings.push(m) });
+    assert.ok(ids.includes("main.stg_payments"), ids.join(", "));
+    assert.equal(warnings.length, 1, warnings.join("\n"));
+    assert.match(warnings[0]!, message);
+  };
+  warned(
     "source:jafle",
-    /^Selector "source:jafle" matches no node \(did you mean "source:jaffle"\?\)$/,
+    /^The selection criterion "source:jafle" does not match any enabled nodes \(did you mean "source:jaffle"\?\)$/,
   );
-  refused("config.materialized:tabel", /did you mean "config.materialized:table"/);
-  refused(
+  warned("config.materialized:tabel", /did you mean "config.materialized:table"/);
+  warned(
     "config.matrialized:table",
     /no node has a config "matrialized" \(did you mean "config.materialized:"\?\)/,
   );
-  refused(
+  warned(
     "resource_type:snapshot",
     /known resource_types are "resource_type:model", "resource_type:seed", "resource_type:source", "resource_type:test"$/,
   );
-  refused(
+  warned(
     "test_type:unit",
     /known test_types are "test_type:data", "test_type:generic", "test_type:singular"$/,
   );
-  refused(
-    "colour:red",
-    /^Unknown selector method "colour" in "colour:red": use tag:, path:, file:, fqn:/,
+  warned("fqn:shop.mart.*", /"fqn:shop\.mart\.\*" does not match any enabled nodes/);
+  warned(
+    "tag:nightly,resource_type:seed",
+    /"tag:nightly,resource_type:seed" does not match any enabled nodes: each part matches some, but not together$/,
   );
-  refused("fqn:shop.mart.*", /matches no node/);
+  // Nothing else selected: nothing to do.
+  const warnings: string[] = [];
+  assert.deepEqual(pick({ select: ["tag:nightl"], warn: (m) => warnings.push(m) }), []);
+  assert.match(
+    warnings[0]!,
+    /"tag:nightl" does not match any enabled nodes \(did you mean "tag:nightly"\?\)/,
+  );
+  // What cannot be read at all stays an error.
+  assert.throws(() => pick({ select: ["colour:red"] }), (e: unknown) => {
+    assert.ok(e instanceof UsageError);
+    assert.match(
+      e.message,
+      /^Unknown selector method "colour" in "colour:red": use tag:, path:, file:, fqn:/,
+    );
+    return true;
+  });
+  assert.throws(
+    () => pick({ select: ["selector:nightly"] }),
+    /No selector "nightly" in selectors\.yml/,
+  );
 });
 
 Deno.test("selectors.yml problems are compile errors with file and line", async () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { buildGraph } from "../../src/engine/graph/build_graph.ts";
 import { closest } from "../../src/engine/suggest.ts";
-import { selectNodes } from "../../src/engine/graph/select.ts";
+import { type IndirectSelection, selectNodes } from "../../src/engine/graph/select.ts";
 import { findNode } from "../../src/engine/graph/find_node.ts";
 import { NotFoundError, UsageError } from "../../src/engine/errors.ts";
 import { genericTest, model, project, seed } from "./fixtures.ts";
@@ -91,13 +91,43 @@ Deno.test("selectNodes() removes --exclude matches", () => {
   ]);
 });
 
-Deno.test("selectNodes() brings along the tests whose every parent is selected", () => {
-  const ids = selectNodes(graph(), { select: ["marts.people"] });
-  assert.deepEqual(ids, ["marts.people", "test.not_null_people_id"]);
-  const both = selectNodes(graph(), { select: ["marts.people", "stg_orders"] });
-  assert.ok(both.includes("test.rel_orders_people"));
-  const none = selectNodes(graph(), { select: ["stg_orders"] });
-  assert.ok(!none.includes("test.not_null_people_id"));
+Deno.test("selectNodes() brings along the tests as --indirect-selection says, cautious by default in a plain-SQL project", () => {
+  const g = graph();
+  const pick = (select: string[], indirectSelection?: IndirectSelection) =>
+    selectNodes(g, { select, indirectSelection });
+  // eager: every test of a selected node, the relationships test from stg_orders too.
+  assert.deepEqual(pick(["marts.people"], "eager"), [
+    "marts.people",
+    "test.not_null_people_id",
+    "test.rel_orders_people",
+  ]);
+  assert.deepEqual(pick(["stg_orders"], "eager"), [
+    "staging.stg_orders",
+    "test.rel_orders_people",
+  ]);
+  // By default (cautious), as wharf has always selected them in a plain-SQL project.
+  assert.deepEqual(pick(["marts.people"]), ["marts.people", "test.not_null_people_id"]);
+  assert.deepEqual(pick(["stg_orders"]), ["staging.stg_orders"]);
+  // cautious: a test whose every node is selected, by any part of the selection.
+  assert.deepEqual(pick(["marts.people"], "cautious"), [
+    "marts.people",
+    "test.not_null_people_id",
+  ]);
+  assert.ok(pick(["marts.people", "stg_orders"], "cautious").includes("test.rel_orders_people"));
+  assert.ok(pick(["marts.people stg_orders"], "cautious").includes("test.rel_orders_people"));
+  // buildable: or an ancestor of a selected node (stg_orders is one of marts.people).
+  assert.ok(pick(["marts.people"], "buildable").includes("test.rel_orders_people"));
+  assert.deepEqual(pick(["stg_orders"], "buildable"), ["staging.stg_orders"]);
+  // empty: only what the selection names.
+  assert.deepEqual(pick(["marts.people"], "empty"), ["marts.people"]);
+  assert.deepEqual(pick(["tag:daily,layer:marts", "not_null_people_id"], "empty"), [
+    "marts.people",
+    "test.not_null_people_id",
+  ]);
+  assert.throws(
+    () => pick(["marts.people"], "greedy" as IndirectSelection),
+    /Invalid --indirect-selection "greedy": expected eager, cautious, buildable, empty$/,
+  );
 });
 
 Deno.test("selectNodes() drops the tests of excluded nodes", () => {
@@ -131,14 +161,9 @@ Deno.test("selectNodes() refuses a selector that matches nothing, naming the clo
   refused(["tag:weekly"], [], /known tags are "tag:daily", "tag:finance"$/);
   refused(["layer:mart"], [], /did you mean "layer:marts"/);
   refused(
-    ["+marts.people"],
-    ["stg_order"],
-    /"stg_order" matches no node \(did you mean "stg_orders"\?\)/,
-  );
-  refused(
-    ["tag:finance,layer:staging"],
+    ["tag:finance,type:seed"],
     [],
-    /matches no node: each part matches some, but not together/,
+    /^The selection "tag:finance,type:seed" matches no node: each part matches some, but not together$/,
   );
   // What was typed is the start of names: those are offered.
   refused(
@@ -152,6 +177,19 @@ Deno.test("selectNodes() refuses a selector that matches nothing, naming the clo
     ["stg_*"],
     /^--exclude "stg_\*" leaves out every node "stg_\*" selects: nothing to run$/,
   );
+});
+
+Deno.test("selectNodes() warns of an --exclude that matches nothing, and runs the rest", () => {
+  const warnings: string[] = [];
+  const ids = selectNodes(graph(), {
+    select: ["+marts.people"],
+    exclude: ["stg_order"],
+    warn: (m) => warnings.push(m),
+  });
+  assert.ok(ids.includes("staging.stg_orders"));
+  assert.deepEqual(warnings, [
+    'The selection criterion "stg_order" does not match any enabled nodes (did you mean "stg_orders"?)',
+  ]);
 });
 
 Deno.test("closest() finds typos of a whole name, of its last part, or of the start of a longer name", () => {

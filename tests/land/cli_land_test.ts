@@ -15,14 +15,14 @@ Deno.test("wharf land reports each file, exits 1 when one failed, and prints JSO
   await p.write("in/members-clientA-202302.csv", "");
   const r = await runCli(["--project", p.root, "land", join(p.root, "in")]);
   assert.equal(r.code, 1, r.stderr);
-  assert.match(r.stdout, /^landed {2}members .*members-clientA-202301\.csv: 1 rows, 1 rejected, /m);
+  assert.match(r.stdout, /^landed {2}members .*members-clientA-202301\.csv: 1 row, 1 rejected, /m);
   assert.match(
     r.stdout,
     /^failed {2}members .*members-clientA-202302\.csv: Cannot land "members-clientA-202302\.csv": the file is empty$/m,
   );
   assert.match(
     r.stdout,
-    /Done in [\d.]+s: 1 landed \(1 rows, 1 rejected lines in wharf\.rejects\), 0 skipped as already landed, 1 failed\./,
+    /Done in [\d.]+s: 1 landed \(1 row, 1 rejected line in wharf\.rejects\), 0 skipped as already landed, 1 failed\./,
   );
 
   await p.write("in/members-clientA-202302.csv", "id,name\n3,Cy\n");

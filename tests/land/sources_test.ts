@@ -24,7 +24,15 @@ Deno.test("compileSources() checks declared columns, maxColumns and delimiters, 
     /^Invalid column "Member ID" in columns\[0\] of sources\[0\] \("s"\) in wharf\.config\.ts: use the raw name \("member_id"\)/,
   );
   bad({ columns: [{ name: "a", required: "yes" }] }, /Invalid "required" of column "a"/);
-  bad({ columns: [{ name: "a", type: "int" }] }, /Unknown key "type" in columns\[0\]/);
+  bad(
+    { columns: [{ name: "a", type: "int" }] },
+    /^Unknown key "sources\[0\]\.columns\[0\]\.type" in wharf\.config\.ts: a column takes "name", "required"$/,
+  );
+  bad(
+    { patern: /x/ },
+    /^Unknown key "sources\[0\]\.patern" in wharf\.config\.ts \(did you mean "pattern"\?\): source "s" takes "name", "pattern", /,
+  );
+  bad({ encoding: "latin1" }, /^Invalid encoding "latin1" in .*\(did you mean "latin-1"\?\)/);
   bad({ columns: ["a", "a"] }, /Duplicate column "a"/);
   bad({ maxColumns: 0 }, /Invalid "maxColumns" in sources\[0\] \("s"\).*got 0/);
   bad({ delimiter: '"' }, /Invalid delimiter "\\"" in sources\[0\]/);

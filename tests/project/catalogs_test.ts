@@ -33,7 +33,7 @@ Deno.test("attach: refuses bad names, unknown keys and targets with what to writ
     [`{ main: "lake.duckdb" }`, /^Invalid name "attach\.main" .*"main" is taken/],
     [
       `{ lake: { path: "lake.duckdb", readonly: true } }`,
-      /^Unknown key "readonly" in "attach\.lake" in wharf\.config\.ts \(did you mean "readOnly"\?\)/,
+      /^Unknown key "attach\.lake\.readonly" in wharf\.config\.ts \(did you mean "readOnly"\?\): an attached database takes "path", "readOnly"/,
     ],
     [`{ lake: 3 }`, /^Invalid "attach\.lake" in wharf\.config\.ts: expected a path/],
     [`{ lake: ":memory:" }`, /":memory:" would lose it/],

@@ -1114,7 +1114,7 @@ defineCase({
       const out = await cmd.output();
       const stdout = new TextDecoder().decode(out.stdout);
       assert.equal(out.code, 1, new TextDecoder().decode(out.stderr));
-      assert.match(stdout, /^landed {2}csv .*\/in\/open\.csv: 1 rows, 0 rejected, /m);
+      assert.match(stdout, /^landed {2}csv .*\/in\/open\.csv: 1 row, 0 rejected, /m);
       assert.match(
         stdout,
         /^failed {2}csv .*\/in\/secret\.csv: Cannot land ".*\/in\/secret\.csv": permission denied: this user cannot read it$/m,

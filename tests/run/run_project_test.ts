@@ -150,15 +150,22 @@ Deno.test("failing tests store their rows in wharf_failures; error severity stop
   });
   assert.equal(summary.ok, false);
   assert.deepEqual(
-    await query(p.db, "select value, n_records::int as n from wharf_failures.unique_people_id"),
+    await query(
+      p.db,
+      "select unique_field, n_records::int as n from wharf_failures.unique_people_id",
+    ),
     [
-      { value: 2, n: 2 },
+      { unique_field: 2, n: 2 },
     ],
   );
+  // As dbt's: one row per value that is not accepted, with its count.
   assert.deepEqual(
-    await query(p.db, "select id, state from wharf_failures.accepted_values_people_state"),
+    await query(
+      p.db,
+      "select value_field, n_records::int as n from wharf_failures.accepted_values_people_state",
+    ),
     [
-      { id: 2, state: "ZZ" },
+      { value_field: "ZZ", n: 1 },
     ],
   );
   // Only warnings left: the build succeeds.

@@ -214,6 +214,6 @@ Deno.test("the tic section of wharf.config.ts takes a lookup URL with {ein}, and
     (e) =>
       e instanceof ConfigError &&
       e.message ===
-        'Unknown key "tic.lookupURL" in wharf.config.ts: the tic section takes "lookupUrl" only',
+        'Unknown key "tic.lookupURL" in wharf.config.ts (did you mean "lookupUrl"?): the tic section takes "lookupUrl"',
   );
 });

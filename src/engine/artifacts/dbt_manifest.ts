@@ -14,10 +14,12 @@ import type { CompiledProject } from "../compile/compile_project.ts";
 import type { EngineConfig } from "../config.ts";
 import { quoteIdent, splitRelation } from "../db/sql.ts";
 import { isSnapshot } from "../materializations/index.ts";
+import { dbtGlobalMacros } from "./dbt_global_macros.ts";
 import type {
   ColumnDoc,
   FreshnessRule,
   FreshnessThreshold,
+  GenericTestNode,
   ModelNode,
   ProjectNode,
   SeedNode,
@@ -300,17 +302,27 @@ export function uniqueIds(cp: CompiledProject): Map<string, string> {
 /**
  * The macros a text calls (by name, or named in a string as `adapter.dispatch`
  * does: then its `duckdb__` and `default__` forms), with the macros they call.
+ * With `jinja`, only the text's Jinja (`{{ … }}`, `{% … %}`) calls: a dbt
+ * project's SQL may call a DuckDB function of a dbt macro's name (`concat`).
  */
-function macrosCalled(text: string, macros: ReadonlyMap<string, ManifestMacro>): string[] {
+function macrosCalled(
+  text: string,
+  macros: ReadonlyMap<string, ManifestMacro>,
+  jinja = false,
+): string[] {
   const found = new Set<string>();
   const visit = (body: string) => {
+    const calls = jinja ? (body.match(/\{\{[^]*?\}\}|\{%[^]*?%\}/g) ?? []).join("\n") : body;
     for (const m of macros.values()) {
       if (found.has(m.unique_id)) continue;
       const name = m.name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
       // `adapter.dispatch('x')` calls duckdb__x or default__x.
       const dispatched = /^(?:duckdb|default)__(.+)$/.exec(name)?.[1];
-      const re = `\\b${name}\\s*\\(|['"]${dispatched ?? name}['"]`;
-      if (new RegExp(re, "i").test(body)) {
+      // dbt's own macros are called by name or as dbt.name, never as a method (`x.replace(…)`).
+      const call = m.package_name === "dbt"
+        ? `(?<![\\w.])${name}\\s*\\(|\\bdbt\\.${name}\\s*\\(`
+        : `\\b${name}\\s*\\(`;
+      if (new RegExp(`${call}|['"]${dispatched ?? name}['"]`, "i").test(calls)) {
         found.add(m.unique_id);
         visit(m.macro_sql);
       }
@@ -320,27 +332,57 @@ function macrosCalled(text: string, macros: ReadonlyMap<string, ManifestMacro>):
   return [...found].sort();
 }
 
-/** The project's macros: dbt's Jinja macros (one per `{% macro %}`), or each DuckDB macro of `sql/macros/`. */
-function macroEntries(cp: CompiledProject, pkg: string): Map<string, ManifestMacro> {
+/** A macro's manifest entry. */
+function macroEntry(
+  id: { name: string; package: string },
+  file: { path: string; root: string },
+  sql: string,
+): ManifestMacro {
+  return {
+    unique_id: `macro.${id.package}.${id.name}`,
+    name: id.name,
+    resource_type: "macro",
+    package_name: id.package,
+    path: relative(file.root, file.path) || file.path,
+    original_file_path: file.path,
+    macro_sql: sql,
+    depends_on: { macros: [] },
+    description: "",
+    meta: {},
+    docs: { show: true, node_color: null },
+    patch_path: null,
+    arguments: [],
+    created_at: 0,
+    supported_languages: ["sql"],
+  };
+}
+
+/** dbt's own macros (see `dbt_global_macros.ts`), as the manifest records them. */
+function dbtMacroEntries(): Map<string, ManifestMacro> {
+  return new Map(
+    [...dbtGlobalMacros()].map(([name, sql]) => {
+      const path = `macros/${name}.sql`;
+      const entry = macroEntry({ name, package: "dbt" }, { path, root: "" }, sql);
+      return [entry.unique_id, entry];
+    }),
+  );
+}
+
+/**
+ * The project's macros: dbt's Jinja macros (one per `{% macro %}`, and per
+ * `{% test name %}` as `test_name`, as dbt records them), or each DuckDB
+ * macro of `sql/macros/`; each with the macros it calls (among them and, in
+ * a dbt project, `dbt`'s).
+ */
+function macroEntries(
+  cp: CompiledProject,
+  pkg: string,
+  dbtMacros: ReadonlyMap<string, ManifestMacro>,
+): Map<string, ManifestMacro> {
   const out = new Map<string, ManifestMacro>();
   const add = (name: string, path: string, sql: string, root: string, from = pkg) => {
-    out.set(`macro.${from}.${name}`, {
-      unique_id: `macro.${from}.${name}`,
-      name,
-      resource_type: "macro",
-      package_name: from,
-      path: relative(root, path) || path,
-      original_file_path: path,
-      macro_sql: sql,
-      depends_on: { macros: [] },
-      description: "",
-      meta: {},
-      docs: { show: true, node_color: null },
-      patch_path: null,
-      arguments: [],
-      created_at: 0,
-      supported_languages: ["sql"],
-    });
+    const entry = macroEntry({ name, package: from }, { path, root }, sql);
+    out.set(entry.unique_id, entry);
   };
   const { project } = cp;
   const root = project.config.dbt?.paths.macros[0] ?? relative(
@@ -348,13 +390,13 @@ function macroEntries(cp: CompiledProject, pkg: string): Map<string, ManifestMac
     project.config.paths.macros,
   );
   for (const file of project.templateMacros ?? []) {
-    const re = /\{%-?\s*macro\s+([A-Za-z_]\w*)\s*\(/g;
+    const re = /\{%-?\s*(macro|test)\s+([A-Za-z_]\w*)\s*\(/g;
     for (const m of file.text.matchAll(re)) {
-      const end = /\{%-?\s*endmacro\s*-?%\}/.exec(file.text.slice(m.index));
+      const end = new RegExp(`\\{%-?\\s*end${m[1]}\\s*-?%\\}`).exec(file.text.slice(m.index));
       const sql = end
         ? file.text.slice(m.index, m.index + end.index + end[0].length)
         : file.text.slice(m.index);
-      add(m[1]!, file.path, sql, root, file.package);
+      add(m[1] === "test" ? `test_${m[2]}` : m[2]!, file.path, sql, root, file.package);
     }
   }
   for (const file of project.macros) {
@@ -363,9 +405,10 @@ function macroEntries(cp: CompiledProject, pkg: string): Map<string, ManifestMac
     for (const m of file.sql.matchAll(re)) add(m[1]!.toLowerCase(), file.path, file.sql, root);
   }
   // Each macro's own calls.
+  const dbt = project.config.dbt !== undefined;
   for (const m of out.values()) {
-    const others = new Map([...out].filter(([id]) => id !== m.unique_id));
-    m.depends_on = { macros: macrosCalled(m.macro_sql, others) };
+    const others = new Map([...out, ...dbtMacros].filter(([id]) => id !== m.unique_id));
+    m.depends_on = { macros: macrosCalled(m.macro_sql, others, dbt) };
   }
   return out;
 }
@@ -447,7 +490,11 @@ export async function dbtManifest(
   const named = sourceNameIds(cp);
   /** A node's unique ids: its own, or one per name of a plain project's source that has several. */
   const uids = (id: string) => named.get(id) ?? [uid(id)];
-  const macros = macroEntries(cp, pkg);
+  const dbt = config.dbt !== undefined;
+  const dbtMacros = dbtMacroEntries();
+  const macros = macroEntries(cp, pkg, dbt ? dbtMacros : new Map());
+  /** What a node's code may call: the project's macros and, in a dbt project, dbt's. */
+  const callable = dbt ? new Map([...macros, ...dbtMacros]) : macros;
   const dbtPaths = config.dbt?.paths;
   /** A node's path relative to the folder of its kind, and its fqn. */
   const place = (
@@ -502,7 +549,7 @@ export async function dbtManifest(
     };
   };
   const dependsOn = (id: string, code: string) => ({
-    macros: macrosCalled(code, macros),
+    macros: macrosCalled(code, callable, dbt),
     nodes: (graph.parents.get(id) ?? []).flatMap(uids),
   });
   const refsAndSources = (id: string) => {
@@ -513,6 +560,30 @@ export async function dbtManifest(
       else refs.push({ name: u.slice(2).join("."), package: null, version: null });
     }
     return { refs, sources, metrics: [], functions: [] };
+  };
+  /**
+   * A generic test's `test_metadata` as dbt writes it: its test's name (a
+   * custom test's own, not wharf's kind), its arguments as given (rendered)
+   * with `column_name` and `model`, and the package of a package's test.
+   */
+  const testMetadata = (n: GenericTestNode) => {
+    const attached = graph.nodes.get(n.attachedTo);
+    const sourceName = attached?.kind === "source" ? uid(attached.id).split(".") : undefined;
+    const model = sourceName
+      ? `source('${sourceName[2]}', '${sourceName.slice(3).join(".")}')`
+      : `ref('${attached ? dbtName(attached) : n.attachedTo}')`;
+    const custom = n.test.kind === "rendered"
+      ? n.test.args as { test: string; arguments: Record<string, unknown>; package?: string }
+      : undefined;
+    return {
+      name: custom ? custom.test.slice(custom.test.indexOf(".") + 1) : testName(n.test.kind),
+      kwargs: {
+        ...(custom ? custom.arguments : n.test.args),
+        ...(n.test.column ? { column_name: n.test.column } : {}),
+        model: `{{ get_where_subquery(${model}) }}`,
+      },
+      namespace: custom?.package ?? null,
+    };
   };
   const compiledFields = (code: string | undefined) => ({
     compiled_path: null,
@@ -532,6 +603,7 @@ export async function dbtManifest(
     unique_key: uniqueKey,
     meta: metaOf(n),
     docs: docsOf(n),
+    contract: { enforced: n.contract !== undefined, alias_types: true },
     ...recordedConfigs(n),
   });
   /**
@@ -651,6 +723,7 @@ export async function dbtManifest(
             quote_columns: (n.dbtConfig?.quote_columns as boolean | undefined) ?? null,
             meta: metaOf(n),
             docs: docsOf(n),
+            contract: { enforced: false, alias_types: true },
             ...recordedConfigs(n),
           },
           tags: n.tags,
@@ -666,8 +739,11 @@ export async function dbtManifest(
       case "generic_test":
       case "singular_test": {
         const generic = n.kind === "generic_test";
+        const meta = generic ? testMetadata(n) : undefined;
         const raw = generic
-          ? `{{ test_${testName(n.test.kind)}(**_dbt_generic_test_kwargs) }}`
+          ? `{{ ${meta!.namespace ? `${meta!.namespace}.` : ""}test_${
+            meta!.name
+          }(**_dbt_generic_test_kwargs) }}`
           : await readText(config.root, n.path);
         const file = generic ? n.location.file : n.path;
         const [path, placed] = generic
@@ -708,7 +784,20 @@ export async function dbtManifest(
           raw_code: raw,
           language: "sql",
           ...refsAndSources(id),
-          depends_on: dependsOn(id, raw),
+          depends_on: generic
+            ? {
+              // A generic test calls its test's macro, and get_where_subquery on what it tests.
+              macros: [
+                ...new Set([
+                  ...(n.test.kind === "rendered"
+                    ? macrosCalled(raw, callable, true)
+                    : [`macro.dbt.test_${meta!.name}`]),
+                  "macro.dbt.get_where_subquery",
+                ]),
+              ].sort(),
+              nodes: (graph.parents.get(id) ?? []).flatMap(uids),
+            }
+            : dependsOn(id, raw),
           ...compiledFields(code),
           ...(generic
             ? {
@@ -719,14 +808,7 @@ export async function dbtManifest(
               attached_node: graph.nodes.get(n.attachedTo)?.kind === "source"
                 ? null
                 : uid(n.attachedTo),
-              test_metadata: {
-                name: testName(n.test.kind),
-                kwargs: {
-                  ...n.test.args,
-                  ...(n.test.column ? { column_name: n.test.column } : {}),
-                },
-                namespace: null,
-              },
+              test_metadata: meta,
             }
             : {}),
         };
@@ -858,6 +940,17 @@ export async function dbtManifest(
       parentMap[u] = (graph.parents.get(id) ?? []).flatMap(uids);
       childMap[u] = (graph.children.get(id) ?? []).flatMap(uids).sort();
     }
+  }
+  // dbt's own macros that some node or macro calls join the project's.
+  const called = new Set(
+    [...Object.values(nodes), ...macros.values()].flatMap((e) =>
+      (e.depends_on as { macros?: string[] } | undefined)?.macros ?? []
+    ),
+  );
+  for (const [id, m] of dbtMacros) {
+    if (!called.has(id)) continue;
+    const others = new Map([...dbtMacros].filter(([other]) => other !== id));
+    macros.set(id, { ...m, depends_on: { macros: macrosCalled(m.macro_sql, others, true) } });
   }
   for (const m of macros.keys()) childMap[m] ??= [];
   return {

@@ -7,7 +7,7 @@
 import { dirname, join, relative } from "node:path";
 import type { EngineConfig } from "../config.ts";
 import { CompileError, formatLocation, type ProjectIssue } from "../errors.ts";
-import { buildGraph, type Graph } from "../graph/build_graph.ts";
+import { ancestorsOf, buildGraph, type Graph } from "../graph/build_graph.ts";
 import { type NamedSelector, readSelectors } from "../graph/read_selectors.ts";
 import { loadProject, type LoadProjectOptions } from "../project/load_project.ts";
 import type { Project } from "../types.ts";
@@ -112,11 +112,14 @@ export async function compileProject(
 
 /**
  * Which of `ids` read, directly or through their ancestors, a raw table that
- * is not landed: node id → the missing tables (their relations).
+ * is not landed: node id → the missing tables (their relations). Nodes of
+ * `present` (copied from a state's warehouse by `--defer`) are there,
+ * whatever is above them.
  */
 export function blockedByMissingSources(
   cp: CompiledProject,
   ids: readonly string[],
+  present: ReadonlySet<string> = new Set(),
 ): Map<string, string[]> {
   const out = new Map<string, string[]>();
   if (cp.missing.size === 0) return out;
@@ -124,7 +127,7 @@ export function blockedByMissingSources(
   const missingAbove = (id: string, seen: Set<string>): string[] => {
     const known = memo.get(id);
     if (known) return known;
-    if (seen.has(id)) return [];
+    if (seen.has(id) || present.has(id)) return [];
     seen.add(id);
     const node = cp.graph.nodes.get(id);
     const found = new Set<string>(
@@ -197,19 +200,6 @@ export function planFor(
     }
     return out;
   };
-  const ancestors = (id: string): Set<string> => {
-    const out = new Set<string>();
-    const stack = [id];
-    while (stack.length) {
-      for (const p of graph.parents.get(stack.pop()!) ?? []) {
-        if (!out.has(p)) {
-          out.add(p);
-          stack.push(p);
-        }
-      }
-    }
-    return out;
-  };
   const parents = new Map<string, string[]>();
   for (const n of nodes) {
     // A unit test runs on given rows: it waits for its model's parents (to type its
@@ -226,7 +216,7 @@ export function planFor(
       // As in dbt: it waits for an error test of any of its parents (in the plan, the
       // parent built or not: `wharf retry` reruns a failed test without the model it
       // tests) when it reads, directly or not, every relation that test reads.
-      const above = ancestors(n.id);
+      const above = ancestorsOf(graph, [n.id]);
       for (const p of all) {
         for (const t of graph.children.get(p) ?? []) {
           const test = cp.compiled.get(t);

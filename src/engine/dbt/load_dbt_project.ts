@@ -52,7 +52,7 @@ import type {
 } from "../types.ts";
 import { materialization } from "../materializations/index.ts";
 import { YamlFile } from "../yaml/yaml_file.ts";
-import { isRecord } from "../yaml/yaml_schema.ts";
+import { isRecord, readValue } from "../yaml/yaml_schema.ts";
 import { type ConfigTree, readConfigTree, readTree } from "./config_tree.ts";
 import { commonContext, type RunContext } from "./dbt_context.ts";
 import { DbtJinja, type MacroFile, plain, RenderProblem, splitArgs } from "./dbt_jinja.ts";
@@ -77,6 +77,7 @@ import {
 import { seedColumns } from "./seed_columns.ts";
 import { seedTypes } from "./seed_types.ts";
 import { settleTest, TEST_TREE, type TestSettings } from "./test_tree.ts";
+import { renderTestArguments } from "./test_arguments.ts";
 import { SOURCE_TREE } from "./source_tree.ts";
 
 /** Schemas a dbt model may not build in: wharf's own and DuckDB's catalogs. */
@@ -1621,11 +1622,52 @@ export async function loadDbtProject(
    * argument rendered as dbt renders it), the relations it reads marked
    * in its SQL. Undefined (reported) when it cannot render.
    */
+  /**
+   * A test's arguments with their Jinja rendered as dbt renders test
+   * arguments, in the test's context (see `test_arguments.ts`); undefined
+   * (reported) when one cannot render.
+   */
+  const renderArguments = (
+    t: DeclaredTest,
+    file: YamlFile,
+    test: string,
+    args: Readonly<Record<string, unknown>>,
+  ): Record<string, unknown> | undefined => {
+    const pkg = fileUnit.get(file);
+    const recorded: Recorded = { configs: [], relations: [] };
+    const context = nodeContext(
+      { kind: "test", name: test, path: file.path, package: pkg },
+      2,
+      recorded,
+    );
+    const rendered = renderTestArguments(
+      args,
+      t.argsPath ?? t.path,
+      // Named so that minijinja does not escape what it writes as it would in a .yml file.
+      (text) => jinja.render(`${file.path} (test ${test})`, text, context, pkg).text,
+      (path, message) => file.report(path, message),
+    );
+    // A ref() of a node that could not be read: that node's problem is reported.
+    return recorded.blocked ? undefined : rendered;
+  };
+  /** A built-in test whose arguments hold Jinja: rendered, then validated by its kind. */
+  const renderBuiltin = (t: DeclaredTest, file: YamlFile): DeclaredTest | undefined => {
+    const kind = testKind(t.test.kind)!;
+    const args = renderArguments(t, file, t.test.kind, t.test.args);
+    if (!args) return undefined;
+    if (readValue(file, t.argsPath ?? t.path, kind.args("dbt"), args) === undefined) {
+      return undefined;
+    }
+    return { ...t, test: { ...t.test, args, reads: kind.reads(args) }, jinja: false };
+  };
   const renderCustom = (
     t: DeclaredTest,
     file: YamlFile,
   ): DeclaredTest & { macro: TestSettings } | undefined => {
-    const args = t.test.args as { test: string; arguments: Record<string, unknown> };
+    const declared = t.test.args as { test: string; arguments: Record<string, unknown> };
+    const rendered = renderArguments(t, file, declared.test, declared.arguments);
+    if (!rendered) return undefined;
+    const args = { test: declared.test, arguments: rendered };
     const found = jinja.customTest(args.test, fileUnit.get(file))!;
     const values: Record<string, unknown> = { __wharf_model: MODEL_MARK };
     const call = ["model=__wharf_model"];
@@ -1691,7 +1733,17 @@ export async function loadDbtProject(
     }
     return {
       ...t,
-      test: { ...t.test, args: { test: args.test, sql, reads }, reads },
+      test: {
+        ...t.test,
+        args: {
+          test: args.test,
+          sql,
+          reads,
+          arguments: args.arguments,
+          ...(found.package ? { package: found.package } : {}),
+        },
+        reads,
+      },
       macro: toTestConfig(own.data),
     };
   };
@@ -1710,7 +1762,9 @@ export async function loadDbtProject(
       if (declaredTest.test.kind === "rendered" && !custom) continue;
       // A test of a node that could not be read would only repeat its problem.
       if (declaredTest.test.reads.some((r) => !r.startsWith("source(") && unreadable(r))) continue;
-      const t = custom ?? declaredTest;
+      const builtin = declaredTest.jinja ? renderBuiltin(declaredTest, file) : declaredTest;
+      if (!builtin) continue;
+      const t = custom ?? builtin;
       const label = custom ? String(t.test.args.test) : t.test.kind;
       const index = (counts.get(label) ?? 0) + 1;
       counts.set(label, index);

@@ -159,7 +159,11 @@ function testsOf(
   raw: unknown,
   column: string | undefined,
 ): DeclaredTest[] {
-  return readTests(file, path, raw, column, { custom: customTests.get(file), style: "dbt" });
+  return readTests(file, path, raw, column, {
+    custom: customTests.get(file),
+    style: "dbt",
+    renders: true,
+  });
 }
 
 /** How each properties file renders its descriptions (`doc()`), when it does. */

@@ -411,6 +411,21 @@ function sourceNode(
   };
 }
 
+/** Every ancestor of `ids` in `graph` (not `ids` themselves, unless one is another's ancestor). */
+export function ancestorsOf(graph: Graph, ids: Iterable<string>): Set<string> {
+  const out = new Set<string>();
+  const stack = [...ids];
+  while (stack.length) {
+    for (const p of graph.parents.get(stack.pop()!) ?? []) {
+      if (!out.has(p)) {
+        out.add(p);
+        stack.push(p);
+      }
+    }
+  }
+  return out;
+}
+
 /** The relation a node is (a model or seed) or reads (a source); undefined for tests and exposures. */
 export function relationOf(n: ProjectNode): string | undefined {
   return n.kind === "source"

@@ -4,7 +4,8 @@
  * when a command is given no selection). A definition is a CLI-style string
  * (`"tag:nightly+"`), a `method: value` pair, a full mapping (`method`,
  * `value`, `parents`, `children`, `parents_depth`, `children_depth`,
- * `childrens_parents`, `exclude`), or `union:`/`intersection:` of those
+ * `childrens_parents`, `indirect_selection`, `exclude`), or
+ * `union:`/`intersection:` of those
  * (an `exclude:` item in them takes its nodes out). `method: selector`
  * names another selector. In a dbt project, every text value is first
  * rendered as dbt renders it (`{{ env_var('X') }}`, `{{ var('y', 'z') }}`:
@@ -17,6 +18,7 @@ import type { ProjectIssue } from "../errors.ts";
 import { closest } from "../suggest.ts";
 import { describe, YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
 import { isRecord } from "../yaml/yaml_schema.ts";
+import { INDIRECT_SELECTION, type IndirectSelection } from "./select.ts";
 
 /** The file dbt reads selectors from, at the project root. */
 export const SELECTORS_FILE = "selectors.yml";
@@ -35,6 +37,8 @@ export type SelectorSpec =
     children: number;
     /** dbt's `@`: descendants and all their ancestors. */
     childrensParents: boolean;
+    /** How tests come along with what it selects, when it says (`indirect_selection:`). */
+    indirectSelection?: IndirectSelection;
   }
   | { op: "union" | "intersection"; items: SelectorSpec[] }
   | { op: "difference"; include: SelectorSpec; exclude: SelectorSpec };
@@ -171,12 +175,13 @@ function readDefinition(file: YamlFile, path: YamlPath, raw: unknown): SelectorS
     file.report([...path, "value"], `expected a value to select, got ${describe(raw.value)}`);
     return undefined;
   }
-  if (raw.indirect_selection !== undefined && raw.indirect_selection !== "buildable") {
+  const indirect = raw.indirect_selection;
+  if (
+    indirect !== undefined && !INDIRECT_SELECTION.includes(indirect as IndirectSelection)
+  ) {
     file.report(
       [...path, "indirect_selection"],
-      `wharf selects tests as dbt's "buildable" (a test comes along when every node it reads is selected): "${
-        String(raw.indirect_selection)
-      }" is not run by wharf`,
+      `expected ${INDIRECT_SELECTION.map((m) => `"${m}"`).join(", ")}, got ${describe(indirect)}`,
     );
   }
   const childrensParents = raw.childrens_parents === true;
@@ -191,6 +196,9 @@ function readDefinition(file: YamlFile, path: YamlPath, raw: unknown): SelectorS
     parents,
     children: depth(file, path, raw.children, raw.children_depth, "children"),
     childrensParents,
+    ...(INDIRECT_SELECTION.includes(indirect as IndirectSelection)
+      ? { indirectSelection: indirect as IndirectSelection }
+      : {}),
   };
   if (raw.exclude === undefined) return spec;
   const exclude = readExclude(file, [...path, "exclude"], raw.exclude);

@@ -7,12 +7,15 @@
  * `test_type:`, `source:`, `package:`, `config.<key>:`, and `selector:` for
  * a selector of `selectors.yml`), with dbt's wildcards in names and values
  * (`stg_*`, `lake.*`); space-separated selectors are a union, comma-joined
- * ones an intersection.
+ * ones an intersection. Tests come along with the nodes they read as dbt's
+ * `--indirect-selection` says (by default `eager` in a dbt project, as in
+ * dbt, and `cautious` in a plain-SQL one), and go away with any node they
+ * read that is excluded.
  *
  * @module
  */
 import { UsageError } from "../errors.ts";
-import type { Graph } from "./build_graph.ts";
+import { ancestorsOf, type Graph } from "./build_graph.ts";
 import { closest } from "../suggest.ts";
 import type { Project } from "../types.ts";
 import type { NamedSelector, SelectorSpec } from "./read_selectors.ts";
@@ -25,6 +28,33 @@ import {
 } from "./select_methods.ts";
 import { matchStateMethod, type SelectionState, STATE_METHODS, usesState } from "./select_state.ts";
 
+/**
+ * How tests come along with the nodes selected (dbt's `--indirect-selection`):
+ * `eager`, a test of any selected node; `cautious`, a test whose every node
+ * is selected; `buildable`, a test whose every node is selected or an
+ * ancestor of a selected one; `empty`, none (only tests selected themselves).
+ */
+export type IndirectSelection = "eager" | "cautious" | "buildable" | "empty";
+
+/** The modes of {@linkcode IndirectSelection}, the default first. */
+export const INDIRECT_SELECTION: readonly IndirectSelection[] = [
+  "eager",
+  "cautious",
+  "buildable",
+  "empty",
+];
+
+/**
+ * What a selector picks: the nodes it selects, and (`cautious`,
+ * `buildable`) the tests of those nodes kept aside until the rest of the
+ * selection shows whether their other nodes are selected too (dbt's
+ * direct and indirect sets).
+ */
+interface Picked {
+  direct: Set<string>;
+  indirect: Set<string>;
+}
+
 /** What resolving a selection needs: the graph, its project, the named selectors. */
 interface Resolver {
   ctx: SelectionContext;
@@ -33,7 +63,92 @@ interface Resolver {
   state?: SelectionState;
   /** Selectors being resolved, to refuse one that names itself. */
   resolving: string[];
+  /** How tests come along (a selectors.yml definition may say otherwise for itself). */
+  mode: IndirectSelection;
+  /**
+   * A selector that matches nothing is a warning, not an error (dbt's way,
+   * and every `--exclude`'s): then each atom's hint is kept here for the message.
+   */
+  lenient: boolean;
+  hints: Map<string, string>;
+  warn: (message: string) => void;
 }
+
+/** True for a node that comes along with the nodes it reads (data and unit tests). */
+function isTest(graph: Graph, id: string): boolean {
+  return graph.nodes.get(id)?.kind.endsWith("_test") ?? false;
+}
+
+/**
+ * `selected` with the tests that come along as `mode` says (dbt's
+ * expansion): a test of a selected node is selected (`eager`), or when
+ * every node it reads is (`cautious`), or is that or an ancestor of one, or
+ * a source (`buildable`); the others are kept aside as indirect.
+ */
+function withTests(graph: Graph, selected: Set<string>, mode: IndirectSelection): Picked {
+  const direct = new Set(selected);
+  const indirect = new Set<string>();
+  if (mode === "empty") return { direct, indirect };
+  const buildable = mode === "buildable"
+    ? new Set([
+      ...selected,
+      ...ancestorsOf(graph, selected),
+      ...[...graph.nodes.values()].filter((n) => n.kind === "source").map((n) => n.id),
+    ])
+    : undefined;
+  for (const id of selected) {
+    for (const t of graph.children.get(id) ?? []) {
+      if (!isTest(graph, t) || direct.has(t)) continue;
+      const reads = graph.parents.get(t) ?? [];
+      if (
+        mode === "eager" || reads.every((p) => selected.has(p)) ||
+        (buildable && reads.every((p) => buildable.has(p)))
+      ) direct.add(t);
+      else indirect.add(t);
+    }
+  }
+  for (const t of direct) indirect.delete(t);
+  return { direct, indirect };
+}
+
+/**
+ * The tests kept aside whose nodes the whole selection now holds (every one
+ * of them, `cautious`; or ancestors of those, `buildable`), added to `direct`.
+ */
+function incorporate(
+  graph: Graph,
+  direct: Set<string>,
+  indirect: Set<string>,
+  mode: IndirectSelection,
+): Set<string> {
+  if (mode !== "cautious" && mode !== "buildable") return direct;
+  const out = new Set(direct);
+  const within = mode === "buildable"
+    ? new Set([...direct, ...ancestorsOf(graph, direct)])
+    : direct;
+  for (const t of indirect) {
+    if ((graph.parents.get(t) ?? []).every((p) => within.has(p))) out.add(t);
+  }
+  return out;
+}
+
+/** Combines the picks of a union or an intersection as dbt combines them. */
+function combine(
+  graph: Graph,
+  picks: readonly Picked[],
+  op: (sets: Set<string>[]) => Set<string>,
+  mode: IndirectSelection,
+): Picked {
+  const direct = op(picks.map((p) => p.direct));
+  const indirect = op(picks.map((p) => new Set([...p.direct, ...p.indirect])));
+  return { direct: incorporate(graph, direct, indirect, mode), indirect };
+}
+
+const union = (sets: Set<string>[]) => new Set(sets.flatMap((s) => [...s]));
+const intersection = (sets: Set<string>[]) => {
+  const [first, ...rest] = sets;
+  return new Set([...first ?? []].filter((id) => rest.every((s) => s.has(id))));
+};
 
 function matchAtom(r: Resolver, method: string, value: string, atom: string): Set<string> {
   const out = new Set<string>();
@@ -43,7 +158,7 @@ function matchAtom(r: Resolver, method: string, value: string, atom: string): Se
     const found = matchStateMethod(method, value.toLowerCase(), r.state);
     return new Set([...found].filter((id) => graph.nodes.has(id)));
   }
-  if (method === "selector") return resolveNamed(r, value);
+  if (method === "selector") return resolveNamed(r, value).direct;
   const [base, key] = method.includes(".")
     ? [method.slice(0, method.indexOf(".")), method.slice(method.indexOf(".") + 1)]
     : [method, undefined];
@@ -76,12 +191,16 @@ function matchAtom(r: Resolver, method: string, value: string, atom: string): Se
       ) out.add(n.id);
     }
   }
-  if (out.size === 0) throw noMatch(r, atom, method, lower, key);
+  if (out.size === 0) {
+    const hint = noMatch(r, method, lower, key);
+    if (!r.lenient) throw new UsageError(`Selector "${atom}" matches no node${hint}`);
+    r.hints.set(atom, hint);
+  }
   return out;
 }
 
 /** The nodes of the named selector `name` of `selectors.yml`. */
-function resolveNamed(r: Resolver, name: string): Set<string> {
+function resolveNamed(r: Resolver, name: string): Picked {
   const s = r.selectors.find((x) => x.name === name);
   if (!s) {
     const guess = closest(name, r.selectors.map((x) => x.name));
@@ -108,13 +227,16 @@ function resolveNamed(r: Resolver, name: string): Set<string> {
   }
 }
 
+/**
+ * What to say of a selector that matches no node, after "matches no node":
+ * the closest names, values, config keys, or what the method knows.
+ */
 function noMatch(
   r: Resolver,
-  atom: string,
   method: string,
   value: string,
   key: string | undefined,
-): UsageError {
+): string {
   const { graph } = r.ctx;
   const m = selectorMethod(method.split(".")[0]!);
   const known = m
@@ -135,13 +257,11 @@ function noMatch(
   if (key !== undefined && known.length === 0) {
     const keys = configKeysOf(r.ctx);
     const near = closest(key, keys);
-    return new UsageError(
-      `Selector "${atom}" matches no node: no node has a config "${key}"${
-        near
-          ? ` (did you mean "config.${near}:"?)`
-          : `: the nodes' config keys are ${keys.join(", ")}`
-      }`,
-    );
+    return `: no node has a config "${key}"${
+      near
+        ? ` (did you mean "config.${near}:"?)`
+        : `: the nodes' config keys are ${keys.join(", ")}`
+    }`;
   }
   const guess = wild ? undefined : closest(value, known);
   const what = method === "config" || key !== undefined ? `values of ${method}` : `${method}s`;
@@ -152,7 +272,7 @@ function noMatch(
     : m?.listsKnown
     ? known.length ? `: known ${what} are ${quote([...known].sort())}` : `: there are no ${what}`
     : ": run `wharf ls` to see the nodes";
-  return new UsageError(`Selector "${atom}" matches no node${hint}`);
+  return hint;
 }
 
 function walk(
@@ -191,8 +311,8 @@ function expand(
   return new Set([...walk(base, graph.parents, parents), ...walk(base, graph.children, children)]);
 }
 
-/** Resolves one selector without commas or spaces, with its graph operators. */
-function selectOne(r: Resolver, selector: string): Set<string> {
+/** Resolves one selector without commas or spaces, with its graph operators and tests. */
+function selectOne(r: Resolver, selector: string): Picked {
   const m = /^(@)?(\d*\+)?(?:([A-Za-z_][\w.]*):(?!\/))?(.+?)(\+\d*)?$/.exec(selector);
   if (!m) throw new UsageError(`Invalid selector "${selector}"`);
   const [, at, up, method, value, down] = m;
@@ -205,42 +325,68 @@ function selectOne(r: Resolver, selector: string): Set<string> {
     op === undefined ? 0 : op.replace("+", "") === "" ? Infinity : Number(op.replace("+", ""));
   const atom = selector.slice((at ?? "").length + (up ?? "").length).replace(/\+\d*$/, "");
   const base = matchAtom(r, method ?? "", value!, atom);
-  return expand(r.ctx.graph, base, depth(up), depth(down), !!at);
+  return withTests(r.ctx.graph, expand(r.ctx.graph, base, depth(up), depth(down), !!at), r.mode);
 }
 
-/** A CLI-style selection: space-separated unions of comma-joined intersections. */
-function selectExpression(r: Resolver, expressions: readonly string[]): Set<string> {
-  const out = new Set<string>();
+/**
+ * A CLI-style selection: space-separated unions of comma-joined
+ * intersections. A part that selects nothing is an error, or (lenient) a
+ * warning naming it, as dbt warns.
+ */
+function selectExpression(r: Resolver, expressions: readonly string[]): Picked {
+  const parts: Picked[] = [];
   for (const expr of expressions.flatMap((e) => e.split(/\s+/)).filter(Boolean)) {
-    const parts = expr.split(",").filter(Boolean).map((p) => selectOne(r, p));
-    const [first, ...rest] = parts;
-    for (const id of first ?? []) {
-      if (rest.every((p) => p.has(id))) out.add(id);
+    const atoms = expr.split(",").filter(Boolean);
+    const picked = combine(r.ctx.graph, atoms.map((p) => selectOne(r, p)), intersection, r.mode);
+    if (picked.direct.size === 0 && !expr.split(",").some(usesState)) {
+      if (!r.lenient) {
+        throw new UsageError(
+          `The selection "${expr}" matches no node: each part matches some, but not together`,
+        );
+      }
+      const hint = atoms.length === 1
+        ? r.hints.get(atoms[0]!.replace(/^@|^\d*\+|\+\d*$/g, "")) ?? ""
+        : ": each part matches some, but not together";
+      r.warn(`The selection criterion "${expr}" does not match any enabled nodes${hint}`);
     }
+    parts.push(picked);
   }
-  return out;
+  return combine(r.ctx.graph, parts, union, r.mode);
 }
 
 /** Resolves a definition of `selectors.yml`. */
-function resolveSpec(r: Resolver, spec: SelectorSpec): Set<string> {
+function resolveSpec(r: Resolver, spec: SelectorSpec): Picked {
+  const { graph } = r.ctx;
   switch (spec.op) {
     case "cli":
       return selectExpression(r, [spec.text]);
     case "method": {
       const atom = `${spec.method}:${spec.value}`;
       const base = matchAtom(r, spec.method, spec.value, atom);
-      return expand(r.ctx.graph, base, spec.parents, spec.children, spec.childrensParents);
+      if (base.size === 0 && r.lenient && r.hints.has(atom)) {
+        r.warn(
+          `The selection criterion "${atom}" does not match any enabled nodes${
+            r.hints.get(atom) ?? ""
+          } (selectors.yml)`,
+        );
+      }
+      const nodes = expand(graph, base, spec.parents, spec.children, spec.childrensParents);
+      return withTests(graph, nodes, spec.indirectSelection ?? r.mode);
     }
     case "union":
-      return new Set(spec.items.flatMap((i) => [...resolveSpec(r, i)]));
-    case "intersection": {
-      const [first, ...rest] = spec.items.map((i) => resolveSpec(r, i));
-      return new Set([...first!].filter((id) => rest.every((s) => s.has(id))));
-    }
+      return combine(graph, spec.items.map((i) => resolveSpec(r, i)), union, r.mode);
+    case "intersection":
+      return combine(graph, spec.items.map((i) => resolveSpec(r, i)), intersection, r.mode);
     case "difference": {
-      const out = resolveSpec(r, spec.include);
-      for (const id of resolveSpec(r, spec.exclude)) out.delete(id);
-      return out;
+      const include = resolveSpec(r, spec.include);
+      const exclude = resolveSpec(r, spec.exclude);
+      const minus = (a: Set<string>, b: Set<string>) => new Set([...a].filter((id) => !b.has(id)));
+      const direct = minus(include.direct, exclude.direct);
+      const indirect = minus(
+        new Set([...include.direct, ...include.indirect]),
+        new Set([...exclude.direct, ...exclude.indirect]),
+      );
+      return { direct: incorporate(graph, direct, indirect, r.mode), indirect };
     }
   }
 }
@@ -254,6 +400,17 @@ function contextOf(graph: Graph, project: Project | undefined): SelectionContext
     project: project?.config.dbt?.project ?? project?.config.name ?? "",
     modelsPath: models.startsWith(root) ? models.slice(root.length).replace(/^[\\/]/, "") : models,
   };
+}
+
+/**
+ * How tests come along when the command does not say: in a dbt project
+ * `eager`, as in dbt (a test of any selected node, which errors when it
+ * reads a relation never built); in a plain-SQL project `cautious`, as
+ * wharf always selected them (a test whose every node is selected, so a
+ * partial build of a new warehouse runs no test of what it leaves out).
+ */
+export function defaultIndirectSelection(project: Project | undefined): IndirectSelection {
+  return project?.config.dbt ? "eager" : "cautious";
 }
 
 /** Options of {@linkcode selectNodes}. */
@@ -270,16 +427,30 @@ export interface SelectOptions {
   project?: Project;
   /** What `--state` gives `state:`, `result:` and `source_status:` selectors. */
   state?: SelectionState;
+  /**
+   * How tests come along with the nodes selected (`--indirect-selection`);
+   * default {@linkcode defaultIndirectSelection}.
+   */
+  indirectSelection?: IndirectSelection;
+  /** Where warnings go (a selector that matches nothing, where that is not an error); standard error by default. */
+  warn?: (message: string) => void;
 }
 
 /**
- * Returns the ids of the selected nodes, in graph order. Tests come along
- * with their models: a test is included when every node it reads is
- * selected (so a relationships test does not run against a model that was
- * left out), and excluded with any node it reads.
+ * Returns the ids of the selected nodes, in graph order, as dbt selects
+ * them. Tests come along with the nodes they read as `indirectSelection`
+ * says (see {@linkcode defaultIndirectSelection}), and a test reading a
+ * node that is excluded is excluded too, whatever the mode.
  *
- * @throws {UsageError} when a selector matches no node (with the closest
- * name), or the selection as a whole matches nothing.
+ * A selector that matches nothing is, in a dbt project, a warning naming
+ * it (as dbt warns), and the rest runs; in a plain-SQL project an error
+ * with the closest names. An `--exclude` matching nothing is a warning in
+ * both.
+ *
+ * @throws {UsageError} when a selector matches no node in a plain-SQL
+ * project (with the closest name), the selection as a whole matches
+ * nothing there, or a selector cannot be read (an unknown method or
+ * named selector).
  *
  * @example
  * ```ts
@@ -309,11 +480,23 @@ export interface SelectOptions {
  * ```
  */
 export function selectNodes(graph: Graph, options: SelectOptions = {}): string[] {
+  const dbt = options.project?.config.dbt !== undefined;
+  const warn = options.warn ?? ((message: string) => console.error(`warning: ${message}`));
+  const mode = options.indirectSelection ?? defaultIndirectSelection(options.project);
+  if (!INDIRECT_SELECTION.includes(mode)) {
+    throw new UsageError(
+      `Invalid --indirect-selection "${mode}": expected ${INDIRECT_SELECTION.join(", ")}`,
+    );
+  }
   const r: Resolver = {
     ctx: contextOf(graph, options.project),
     selectors: options.selectors ?? [],
     resolving: [],
     state: options.state,
+    mode,
+    lenient: dbt,
+    hints: new Map(),
+    warn,
   };
   const select = options.select?.filter((s) => s.trim()) ?? [];
   const exclude = options.exclude?.filter((s) => s.trim()) ?? [];
@@ -326,43 +509,32 @@ export function selectNodes(graph: Graph, options: SelectOptions = {}): string[]
     ? undefined
     : r.selectors.find((s) => s.default)?.name;
   const named = options.selector ?? fallback;
-  const chosen = named !== undefined
+  const chosen: Picked = named !== undefined
     ? resolveNamed(r, named)
     : select.length
     ? selectExpression(r, select)
-    : new Set(graph.nodes.keys());
-  const selecting = select.length > 0 || named !== undefined;
+    : { direct: new Set(graph.nodes.keys()), indirect: new Set() };
   // Nothing modified (or failed, or fresher) since the state: nothing to run, not a mistake.
-  if (chosen.size === 0 && select.some(usesState)) return [];
-  for (const id of [...chosen]) {
-    for (const c of graph.children.get(id) ?? []) {
-      if (
-        graph.nodes.get(c)?.kind.endsWith("_test") &&
-        (graph.parents.get(c) ?? []).every((p) => chosen.has(p))
-      ) chosen.add(c);
-    }
-  }
+  if (chosen.direct.size === 0 && select.some(usesState)) return [];
   const what = named !== undefined
     ? `The selector "${named}"${named === fallback ? " (the default of selectors.yml)" : ""}`
     : `The selection ${select.map((s) => `"${s}"`).join(" ")}`;
-  if (selecting && chosen.size === 0) {
-    throw new UsageError(
-      `${what} matches no node: ${
-        named !== undefined
-          ? "its parts match some, but not together"
-          : "each part matches some, but not together"
-      }`,
-    );
+  if (named !== undefined && chosen.direct.size === 0) {
+    if (!dbt) {
+      throw new UsageError(`${what} matches no node: its parts match some, but not together`);
+    }
+    warn(`${what} does not match any enabled nodes`);
   }
-  const excluded = exclude.length ? selectExpression(r, exclude) : new Set<string>();
-
-  // A test goes with every node it reads: excluding one excludes the test.
-  const kept = (id: string) =>
-    chosen.has(id) && !excluded.has(id) &&
-    (!graph.nodes.get(id)?.kind.endsWith("_test") ||
-      (graph.parents.get(id) ?? []).every((p) => !excluded.has(p)));
-  const result = graph.order.filter(kept);
-  if (select.length && result.length === 0) {
+  // Excluding a node excludes every test that reads it (dbt's "always greedy" exclusion);
+  // an --exclude that matches nothing is a warning, in every project.
+  const excluded = exclude.length
+    ? selectExpression({ ...r, mode: "eager", lenient: true }, exclude).direct
+    : new Set<string>();
+  const direct = new Set([...chosen.direct].filter((id) => !excluded.has(id)));
+  const indirect = new Set([...chosen.indirect].filter((id) => !excluded.has(id)));
+  const kept = incorporate(graph, direct, indirect, mode);
+  const result = graph.order.filter((id) => kept.has(id));
+  if (select.length && result.length === 0 && chosen.direct.size > 0 && !dbt) {
     throw new UsageError(
       `--exclude ${exclude.map((e) => `"${e}"`).join(" ")} leaves out every node ${
         select.map((s) => `"${s}"`).join(" ")

@@ -32,7 +32,7 @@ import { closest } from "../suggest.ts";
 function plainUnitTestNames(
   models: readonly ModelNode[],
   seeds: readonly SeedNode[],
-  vars: readonly string[],
+  config: Pick<EngineConfig, "vars" | "varTypes">,
 ): UnitTestNames {
   const byName = (name: string, nodes: readonly (ModelNode | SeedNode)[]) =>
     nodes.filter((n) => n.id === name || n.name === name);
@@ -84,7 +84,8 @@ function plainUnitTestNames(
     },
     inputName: (relation) => relation,
     isSeed: (relation) => seeds.some((s) => s.id === relation),
-    vars,
+    vars: Object.keys(config.vars),
+    ...(config.varTypes ? { varTypes: config.varTypes } : {}),
     envVars: false,
   };
 }
@@ -192,7 +193,9 @@ export async function loadProject(
     options.render ?? renderPlainSql,
     { vars: config.vars, root: config.root },
   );
-  const parsed = await parseNodes(configured, rendered, options.parse ?? parseSql);
+  const parsed = await parseNodes(configured, rendered, options.parse ?? parseSql, {
+    plainSql: true,
+  });
   const macros: MacroFile[] = await Promise.all(
     files.macros.map(async (path) => ({
       path,
@@ -208,7 +211,7 @@ export async function loadProject(
   );
   const unitTests = resolveUnitTests(
     yaml.unitTests,
-    plainUnitTestNames(parsed.models, configured.seeds, Object.keys(config.vars)),
+    plainUnitTestNames(parsed.models, configured.seeds, config),
   ).map((t) => t.test);
   const yamlIssues = yaml.files.flatMap((f) =>
     // In the order of the file's lines (a stable sort keeps each line's own order).

@@ -111,11 +111,16 @@ function match<E extends DescribedEntry>(
     const found = nodes.filter((n) => n.name === entry.name && isInFolder(n.path, folder));
     const at = [...entry.path, "name"];
     if (found.length === 0) {
+      const guess = closest(
+        entry.name,
+        nodes.filter((n) => isInFolder(n.path, folder)).map((n) => n.name),
+      );
+      const mean = guess ? ` (did you mean "${guess}"?)` : "";
       entry.file.report(
         at,
         what !== "seed"
-          ? `no ${what} "${entry.name}" in this folder: add ${entry.name}.sql beside this file or remove the entry`
-          : `no seed "${entry.name}": add ${entry.name}.csv beside this file or remove the entry`,
+          ? `no ${what} "${entry.name}" in this folder${mean}: add ${entry.name}.sql beside this file or remove the entry`
+          : `no seed "${entry.name}"${mean}: add ${entry.name}.csv beside this file or remove the entry`,
       );
       continue;
     }

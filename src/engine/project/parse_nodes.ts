@@ -8,11 +8,14 @@
  */
 import type { ProjectIssue } from "../errors.ts";
 import type { ParseResult } from "../db/parse_sql.ts";
+import { closest } from "../suggest.ts";
 import { columnLineage } from "./column_lineage.ts";
-import type { ConfiguredProject } from "./merge_config.ts";
+import { outputColumns } from "./output_columns.ts";
+import type { ConfiguredModel, ConfiguredProject } from "./merge_config.ts";
 import { extractRelations, lineColumn, trimSql } from "./relations.ts";
 import { type RenderedSql, sourceLocation } from "./render.ts";
 import type { ModelNode, RelationRef, SingularTestNode } from "../types.ts";
+import type { YamlFile, YamlPath } from "../yaml/yaml_file.ts";
 
 /** A SQL parser: one result per text, in order (DuckDB's is `parseSql`). */
 export type SqlParser = (texts: readonly string[]) => Promise<ParseResult[]>;
@@ -26,6 +29,91 @@ function refsIn(ast: unknown, rendered: RenderedSql): RelationRef[] {
   });
 }
 
+/** Settings of a materialization that name columns of the model's SELECT. */
+const COLUMN_SETTINGS = [
+  "partition_by",
+  "merge_update_columns",
+  "merge_exclude_columns",
+  "watermark",
+  "event_time",
+  "updated_at",
+  "check_cols",
+];
+
+/**
+ * Reports to the model's YAML each column its configuration names that its
+ * SELECT does not give (`columns`): `unique_key`, the materialization's
+ * column settings and the checks' `column`, with the closest column.
+ */
+function checkConfigColumns(
+  model: ConfiguredModel,
+  columns: readonly string[],
+  entry: { file: YamlFile; path: YamlPath },
+): void {
+  const check = (named: unknown, path: YamlPath) => {
+    const list = typeof named === "string" ? [named] : Array.isArray(named) ? named : [];
+    list.forEach((column, i) => {
+      if (typeof column !== "string" || columns.includes(column.toLowerCase())) return;
+      // A setting of "all" columns (check_cols: all) names none.
+      if (column === "all" && typeof named === "string") return;
+      const guess = closest(column.toLowerCase(), columns);
+      entry.file.report(
+        Array.isArray(named) ? [...path, i] : path,
+        `"${column}" is no column of ${model.id}${
+          guess ? ` (did you mean "${guess}"?)` : `: its SELECT gives ${columns.join(", ")}`
+        }`,
+      );
+    });
+  };
+  const at = [...entry.path, "config"];
+  check(model.config.uniqueKey, [...at, "unique_key"]);
+  for (const key of COLUMN_SETTINGS) check(model.config.options[key], [...at, key]);
+  for (const c of model.checks) {
+    if (c.column !== undefined) check(c.column, [...entry.path, "checks", c.name, "column"]);
+  }
+}
+
+/** Options of {@linkcode parseNodes}. */
+export interface ParseNodesOptions {
+  /**
+   * A plain-SQL project (no dbt_project.yml): SQL that fails to parse and
+   * holds Jinja (`{{ … }}`, `{% … %}`) gets a hint that it needs a dbt project.
+   */
+  plainSql?: boolean;
+}
+
+/**
+ * The hint for Jinja in a plain-SQL project's SQL that did not parse: how
+ * such a project names relations (each `ref()`/`source()` of the text
+ * written that way, the closest model or seed for a name that is none),
+ * and that Jinja needs a dbt project.
+ */
+function jinjaHint(text: string, nodes: readonly { id: string; name: string }[]): string {
+  const calls = [
+    ...text.matchAll(/\b(ref|source)\s*\(\s*((?:['"][^'"]*['"]\s*,?\s*)+)\)/g),
+  ].map((m) => ({
+    call: m[0].replace(/\s+/g, " "),
+    kind: m[1]!,
+    args: [...m[2]!.matchAll(/['"]([^'"]*)['"]/g)].map((a) => a[1]!),
+  }));
+  const rewrites = [
+    ...new Set(
+      calls.map(({ call, kind, args }) => {
+        if (kind === "source") {
+          return args.length === 2 ? `${call} as ${args.join(".")}` : undefined;
+        }
+        const name = (args.at(-1) ?? "").toLowerCase();
+        const node = nodes.find((n) => n.name === name) ??
+          nodes.find((n) => n.name === closest(name, nodes.map((x) => x.name)));
+        return node && `${call} as ${node.id}${node.name === name ? "" : ", the closest name"}`;
+      }).filter((r) => r !== undefined),
+    ),
+  ];
+  return `plain-SQL models name relations as schema.name${
+    rewrites.length ? ` (write ${rewrites.join("; ")})` : " (staging.stg_orders)"
+  }, with no template language: Jinja ({{ ref() }}, {% … %}) needs a dbt project, with dbt_project.yml at its root (see "Coming from dbt" in the README)`;
+}
+
 /**
  * Parses the rendered SQL of `project`'s models and singular tests, and
  * its models' check expressions.
@@ -37,6 +125,7 @@ export async function parseNodes(
   project: ConfiguredProject,
   rendered: ReadonlyMap<string, RenderedSql>,
   parse: SqlParser,
+  options: ParseNodesOptions = {},
 ): Promise<{ models: ModelNode[]; tests: SingularTestNode[]; issues: ProjectIssue[] }> {
   const issues: ProjectIssue[] = [];
   const texts = [
@@ -51,7 +140,11 @@ export async function parseNodes(
       const at = r.position === undefined ? undefined : lineColumn(sql.text, r.position);
       const message = /Only SELECT statements/i.test(r.message)
         ? "A model must be one SELECT statement (CTEs allowed): found another kind of statement"
-        : `Cannot parse SQL: ${r.message}`;
+        : `Cannot parse SQL: ${r.message}${
+          options.plainSql && /\{\{|\{%/.test(sql.text)
+            ? `: ${jinjaHint(sql.text, [...project.models, ...project.seeds])}`
+            : ""
+        }`;
       issues.push({ message, location: sourceLocation(path, sql, at?.line, at?.column) });
       return;
     }
@@ -87,6 +180,15 @@ export async function parseNodes(
       refs: p ? refsIn(p.ast, p.sql) : [],
     };
   });
+
+  if (options.plainSql) {
+    for (const model of project.models) {
+      const entry = project.entries.get(model.id);
+      const p = parsed.get(model.id);
+      const columns = p && outputColumns(p.ast);
+      if (entry && columns) checkConfigColumns(model, columns, entry);
+    }
+  }
 
   // Check expressions: the relations they read are dependencies too.
   const checked = models.flatMap((m) => m.checks.map((check) => ({ model: m, check })));

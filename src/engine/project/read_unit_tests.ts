@@ -9,6 +9,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { z } from "zod";
+import { checkVar, type VarType } from "../check_var.ts";
 import { materialization } from "../materializations/index.ts";
 import { closest } from "../suggest.ts";
 import type { ModelNode, UnitTestData, UnitTestInput, UnitTestNode } from "../types.ts";
@@ -234,6 +235,8 @@ export interface UnitTestNames {
   isSeed(relation: string): boolean;
   /** The variables `overrides.vars` may name; undefined: any (dbt's `var()` takes defaults). */
   vars?: readonly string[];
+  /** The types the project declares for its variables: an `overrides.vars` value must fit. */
+  varTypes?: Readonly<Record<string, VarType>>;
   /** Whether the project's models read environment variables (`overrides.env_vars`). */
   envVars: boolean;
 }
@@ -277,7 +280,17 @@ export function resolveUnitTests(
         "plain-SQL models read no environment variables (dbt models read them with env_var()): remove env_vars",
       );
     }
-    for (const name of Object.keys(d.vars)) {
+    for (const [name, value] of Object.entries(d.vars)) {
+      const type = names.varTypes?.[name];
+      const problem = type && ["string", "number", "boolean"].includes(typeof value)
+        ? checkVar(type, String(value))
+        : type && `${describe(value)} is no ${type}`;
+      if (problem) {
+        d.file.report(
+          [...d.path, "overrides", "vars", name],
+          `${problem} (the project declares "${name}" a ${type})`,
+        );
+      }
       if (!names.vars || names.vars.includes(name)) continue;
       const guess = closest(name, names.vars);
       d.file.report(

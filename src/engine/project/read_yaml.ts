@@ -59,8 +59,17 @@ export interface DeclaredTest {
   path: YamlPath;
   /** Where its arguments are written: under `arguments:` (dbt 1.10's form), or beside its configs. */
   argsPath?: YamlPath;
-  /** The name it is given (dbt's `name:` beside `test_name:`), lower-cased; absent: one is made up. */
+  /**
+   * The name it is given (dbt's `name:` beside its arguments or configs, or
+   * beside `test_name:`), lower-cased; absent: one is made up.
+   */
   name?: string;
+  /**
+   * dbt projects: its arguments hold Jinja (`values: "{{ var('x') }}"`), so
+   * they are rendered in the test's context once the project's nodes are
+   * named, and validated by its kind then (its `reads` are empty until).
+   */
+  jinja?: boolean;
 }
 
 /** What every entry (model, seed) describes. */
@@ -267,15 +276,9 @@ function readTest(
       );
       return undefined;
     }
-    if (named !== undefined && (typeof named !== "string" || !/^[A-Za-z_][\w]*$/.test(named))) {
-      file.report(
-        [...path, "name"],
-        `expected the test's name (letters, digits and underscores), got ${describe(named)}`,
-      );
-      return undefined;
-    }
+    if (!testNameValid(file, [...path, "name"], named)) return undefined;
     name = test;
-    given = named?.toLowerCase();
+    given = (named as string | undefined)?.toLowerCase();
     args = rest;
   } else if (isRecord(raw) && Object.keys(raw).length === 1) {
     name = Object.keys(raw)[0]!;
@@ -283,8 +286,13 @@ function readTest(
     const value = raw[name];
     const shorthand = testKind(name)?.shorthand;
     if (shorthand && typeof value === "string") args = { [shorthand]: value };
-    else if (isRecord(value)) args = value;
-    else if (value !== null && value !== undefined) {
+    else if (isRecord(value)) {
+      // `name:` beside the arguments (or beside `arguments:`) names the test, as in dbt.
+      const { name: named, ...rest } = value;
+      if (!testNameValid(file, [...argPath, "name"], named)) return undefined;
+      given = (named as string | undefined)?.toLowerCase();
+      args = rest;
+    } else if (value !== null && value !== undefined) {
       file.report(
         [...path, name],
         `expected the test's arguments as a mapping, got ${describe(value)}`,
@@ -334,7 +342,9 @@ function readTest(
     );
     return undefined;
   }
-  const valid = readValue(file, ownPath, kind.args(style), own) !== undefined;
+  // dbt renders arguments holding Jinja in the test's context: they are validated once rendered.
+  const jinja = options.renders === true && holdsJinja(own);
+  const valid = jinja || readValue(file, ownPath, kind.args(style), own) !== undefined;
   const common = readMapping(file, argPath, testCommon, settings);
   const col = common?.column_name ?? column;
   if (col === undefined && kind.column === "required") {
@@ -350,13 +360,36 @@ function readTest(
       kind: kind.kind,
       ...(col === undefined ? {} : { column: col }),
       args: own,
-      reads: kind.reads(own),
+      reads: jinja ? [] : kind.reads(own),
     },
     ...testSettings(common),
     path,
     argsPath: ownPath,
     ...(given ? { name: given } : {}),
+    ...(jinja ? { jinja } : {}),
   };
+}
+
+/** True when `name` (a test's `name:`, if given) is one; else reports why at `path`. */
+function testNameValid(file: YamlFile, path: YamlPath, name: unknown): boolean {
+  if (name === undefined || (typeof name === "string" && /^[A-Za-z_][\w]*$/.test(name))) {
+    return true;
+  }
+  file.report(
+    path,
+    `expected the test's name (letters, digits and underscores), got ${describe(name)}`,
+  );
+  return false;
+}
+
+/**
+ * True when a text in `value` (a test's arguments, searched through lists
+ * and mappings) holds Jinja: `{{ … }}` or `{% … %}`.
+ */
+export function holdsJinja(value: unknown): boolean {
+  if (typeof value === "string") return value.includes("{{") || value.includes("{%");
+  if (Array.isArray(value)) return value.some(holdsJinja);
+  return isRecord(value) && Object.values(value).some(holdsJinja);
 }
 
 /**
@@ -427,6 +460,12 @@ export interface ReadTestsOptions {
   custom?: CustomTests;
   /** The kind of project the tests are declared in (for the examples of messages); default plain. */
   style?: ProjectStyle;
+  /**
+   * dbt projects: arguments holding Jinja are left to be rendered (and
+   * validated) in the test's context (see `DeclaredTest.jinja`); a plain-SQL
+   * project's YAML has no Jinja.
+   */
+  renders?: boolean;
 }
 
 /** A `tests:` list before each test is read (built once: a schema per model costs compile time). */

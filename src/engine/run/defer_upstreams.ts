@@ -41,7 +41,8 @@ function upstreams(cp: CompiledProject, nodes: readonly CompiledNode[]): string[
  * the state's manifest names it), as a table.
  *
  * @returns the relations copied.
- * @throws {UsageError} when the state does not name its warehouse.
+ * @throws {UsageError} when the state does not name its warehouse, or that
+ * warehouse lacks a relation to copy.
  */
 export async function deferUpstreams(
   wh: Warehouse,
@@ -73,9 +74,21 @@ export async function deferUpstreams(
   await wh.exec(`ATTACH ${quoteLiteral(from)} AS ${quoteIdent(STATE_CATALOG)} (READ_ONLY)`);
   const copied: string[] = [];
   try {
+    const there = new Set(
+      (await wh.query(
+        `SELECT lower(table_schema || '.' || table_name) AS id FROM information_schema.tables WHERE table_catalog = ${
+          quoteLiteral(STATE_CATALOG)
+        }`,
+      )).map((r) => String(r.id)),
+    );
     for (const id of missing) {
       const then = state.manifest.nodes[ids.get(id)!];
       if (!then) continue;
+      if (!there.has(`${then.schema}.${then.alias}`.toLowerCase())) {
+        throw new UsageError(
+          `--defer takes ${id} from the state's warehouse "${from}", which does not have it (its build there did not succeed, or the file was rebuilt since): build ${id} in this run too (--select +<model>), or point --state at a run that built it`,
+        );
+      }
       const source = quoteRelation(String(then.schema), String(then.alias), STATE_CATALOG);
       const { schema, name } = splitRelation(id);
       await wh.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);

@@ -20,7 +20,7 @@ import type { MacroFile, NodeHooks } from "../types.ts";
 import { persistDocs } from "../materializations/persist_docs.ts";
 import { withSqlHeader } from "../materializations/sql_header.ts";
 import { runHooks } from "./hooks.ts";
-import { type NodeResult, recordResults } from "./run_log.ts";
+import { type NodeResult, recordResults, type SkipReason } from "./run_log.ts";
 import { runDataTest } from "./run_data_test.ts";
 import { runUnitTest } from "./run_unit_test.ts";
 
@@ -51,6 +51,11 @@ export interface ExecuteOptions {
    * start no other node; the ones running finish, the others are skipped.
    */
   failFast?: boolean;
+  /**
+   * Data tests that read a relation this run does not build and the
+   * warehouse does not have: each errors with its message instead of running.
+   */
+  unreadable?: ReadonlyMap<string, string>;
   /** Called when a node starts running. */
   onStart?: (node: CompiledNode) => void;
   /** Called when a node is done (including skipped nodes). */
@@ -198,6 +203,8 @@ async function build(
           message: outcome.message,
         };
       }
+      const unreadable = options.unreadable?.get(node.id);
+      if (unreadable !== undefined) throw new WharfError(`Test ${node.name} ${unreadable}`);
       return await runDataTest(wh, node);
     }
     case "model": {
@@ -306,6 +313,7 @@ async function schedule(
   const running = new Map<string, Promise<void>>();
   const ids = new Set(plan.nodes.map((n) => n.id));
   let stoppedBy: string | undefined;
+  const reasons = new Map<string, SkipReason>();
   const finish = (result: NodeResult) => {
     if (options.failFast && !stoppedBy && ["error", "fail"].includes(result.status)) {
       stoppedBy = result.id;
@@ -340,8 +348,9 @@ async function schedule(
     running.set(node.id, task.finally(() => running.delete(node.id)));
   };
 
-  const skip = (node: CompiledNode, message: string) => {
+  const skip = (node: CompiledNode, message: string, reason: SkipReason) => {
     const now = new Date();
+    reasons.set(node.id, reason);
     finish({
       id: node.id,
       kind: roleOf(node),
@@ -349,17 +358,20 @@ async function schedule(
       startedAt: now,
       endedAt: now,
       message,
+      skip: reason,
     });
   };
 
   while (pending.length || running.size) {
     if (stoppedBy) {
+      const stopped = status.get(stoppedBy) === "fail" ? "fail" : "error";
       for (const node of pending.splice(0)) {
         skip(
           node,
           `--fail-fast: the run stopped when "${stoppedBy}" ${
-            status.get(stoppedBy) === "fail" ? "failed" : "errored"
+            stopped === "fail" ? "failed" : "errored"
           }`,
+          { cause: "fail_fast", node: stoppedBy, status: stopped },
         );
       }
       if (running.size) await Promise.race(running.values());
@@ -377,12 +389,26 @@ async function schedule(
         start(node);
         continue;
       }
-      const why = status.get(bad) === "fail"
-        ? "failed its test"
-        : status.get(bad) === "skipped"
-        ? "was skipped"
-        : "failed";
-      skip(node, `upstream "${bad}" ${why}`);
+      // A chain of skips keeps its first cause: the node that errored or failed.
+      const first = reasons.get(bad);
+      if (first) {
+        skip(
+          node,
+          `upstream "${bad}" was skipped${
+            first.cause === "not_landed"
+              ? ""
+              : ` ("${first.node}" ${first.status === "fail" ? "failed" : "errored"})`
+          }`,
+          first,
+        );
+        continue;
+      }
+      const failed = status.get(bad) === "fail" ? "fail" : "error";
+      skip(node, `upstream "${bad}" ${failed === "fail" ? "failed its test" : "failed"}`, {
+        cause: "upstream_failed",
+        node: bad,
+        status: failed,
+      });
     }
     if (progressed && running.size < options.threads) continue;
     if (running.size) await Promise.race(running.values());

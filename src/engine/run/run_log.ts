@@ -11,6 +11,17 @@ import type { Session } from "../db/warehouse.ts";
 /** How a node ended. */
 export type NodeStatus = "success" | "error" | "skipped" | "pass" | "fail" | "warn";
 
+/**
+ * Why a node was skipped: a raw table it reads (directly or through its
+ * upstreams) is not landed; a node upstream of it errored or failed a test
+ * (`node` is that node, the first cause of a chain of skips); or
+ * `--fail-fast` stopped the run when `node` errored or failed.
+ */
+export type SkipReason =
+  | { cause: "not_landed"; tables: string[] }
+  | { cause: "upstream_failed"; node: string; status: "error" | "fail" }
+  | { cause: "fail_fast"; node: string; status: "error" | "fail" };
+
 /** The outcome of one node in one run. */
 export interface NodeResult {
   id: string;
@@ -30,6 +41,8 @@ export interface NodeResult {
   checks?: Record<string, number>;
   /** Checked models: values set to NULL by each `nullify` check (kept rows), recorded in `<model>__rejected_values`. */
   nullified?: Record<string, number>;
+  /** A skipped node: why (the message says it in words). */
+  skip?: SkipReason;
 }
 
 /** The values a result's `nullify` checks set to NULL, all checks together. */

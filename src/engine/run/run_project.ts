@@ -22,8 +22,9 @@ import {
   writeFiles,
 } from "../compile/compile_project.ts";
 import type { CompiledNode } from "../compile/compile.ts";
+import { checkVar } from "../check_var.ts";
 import { closest } from "../suggest.ts";
-import { selectNodes } from "../graph/select.ts";
+import { type IndirectSelection, selectNodes } from "../graph/select.ts";
 import { materialization } from "../materializations/index.ts";
 import type { EventTimeRange } from "../materializations/materialization.ts";
 import {
@@ -32,13 +33,14 @@ import {
   parseEventTime,
 } from "../materializations/incremental_strategies/batch_time.ts";
 import { dbtManifest, writeDbtManifest } from "../artifacts/dbt_manifest.ts";
-import { dbtRunResults, writeDbtRunResults } from "../artifacts/dbt_run_results.ts";
+import { dbtRunResults, type RunArgs, writeDbtRunResults } from "../artifacts/dbt_run_results.ts";
 import { readState, selectionState } from "../artifacts/state.ts";
 import { attachedFor, checkAttachedWrites } from "./attached_writes.ts";
 import { deferUpstreams } from "./defer_upstreams.ts";
+import { unbuiltReads } from "./unbuilt_reads.ts";
 import { executePlan } from "./execute.ts";
 import { runHooks } from "./hooks.ts";
-import { finishRun, type NodeResult, recordResults, startRun } from "./run_log.ts";
+import { finishRun, type NodeResult, recordResults, type SkipReason, startRun } from "./run_log.ts";
 
 /** Options of {@linkcode runProject}. */
 export interface RunProjectOptions {
@@ -48,6 +50,8 @@ export interface RunProjectOptions {
   exclude?: readonly string[];
   /** `--selector NAME`: a selector of the project's `selectors.yml`. */
   selector?: string;
+  /** `--indirect-selection`: how tests come along with the nodes selected (default `eager`). */
+  indirectSelection?: IndirectSelection;
   threads?: number;
   fullRefresh?: boolean;
   /**
@@ -75,6 +79,12 @@ export interface RunProjectOptions {
   failFast?: boolean;
   /** `--empty`: build models with zero rows (see `CompileOptions.empty`). */
   empty?: boolean;
+  /**
+   * The arguments `target/run_results.json` records instead of this run's
+   * own: `wharf retry` keeps those of the command it retries (its
+   * selection, exclusions and options), as dbt's retry does.
+   */
+  recordArgs?: RunArgs;
   /** Called once the plan is known, before anything runs. */
   onPlan?: (nodes: readonly CompiledNode[]) => void;
   onStart?: (node: CompiledNode) => void;
@@ -91,8 +101,17 @@ export interface RunSummary {
   elapsedMs: number;
   /** Raw tables the skipped nodes need, not landed yet. */
   notLanded: string[];
+  /** The skipped nodes counted by cause (see {@linkcode SkipReason}). */
+  skipped: Record<SkipReason["cause"], number>;
   /** With `defer`: the relations copied from the state's warehouse. */
   deferred: string[];
+}
+
+/** The skipped results of a run, counted by the cause of their skip. */
+function countSkips(results: readonly NodeResult[]): RunSummary["skipped"] {
+  const counts = { not_landed: 0, upstream_failed: 0, fail_fast: 0 };
+  for (const r of results) if (r.skip) counts[r.skip.cause]++;
+  return counts;
 }
 
 /**
@@ -183,7 +202,9 @@ export async function compileWithWarehouse(
  * project takes any name, as dbt does (`var('x', default)` reads it; one
  * that nothing reads is warned about when the project loads).
  *
- * @throws {UsageError} for a variable a plain-SQL project does not declare (typos included).
+ * @throws {UsageError} for a variable a plain-SQL project does not declare
+ * (typos included), or a value that is not of the type the project declares
+ * for it.
  */
 export function withCommandVars<C extends EngineConfig>(
   config: C,
@@ -200,6 +221,15 @@ export function withCommandVars<C extends EngineConfig>(
           : "the project declares none"
       }; declare it under "vars" in wharf.config.ts`,
     );
+  }
+  for (const [name, value] of Object.entries(vars)) {
+    const type = config.varTypes?.[name];
+    const problem = type && checkVar(type, value);
+    if (problem) {
+      throw new UsageError(
+        `Invalid value of "${name}" in --vars (wharf.config.ts declares it a ${type}): ${problem}`,
+      );
+    }
   }
   return { ...config, vars: { ...config.vars, ...vars }, commandVars: { ...vars } };
 }
@@ -292,16 +322,18 @@ export async function runProject(
       selectors: cp.selectors,
       project: cp.project,
       state: state && await selectionState(cp, manifest, state, config.paths.target),
+      indirectSelection: options.indirectSelection,
     });
     const full = planFor(cp, ids, command);
     if ((options.select?.length || options.selector) && full.nodes.length === 0 && ids.length > 0) {
-      throw new UsageError(
-        `The selection matches ${ids.length} node${ids.length === 1 ? "" : "s"} (${
-          ids.slice(0, 3).join(", ")
-        }${ids.length > 3 ? ", …" : ""}), none of which \`wharf ${command}\` runs: it runs ${
-          PLAN_KINDS[command].join("s, ")
-        }s`,
-      );
+      const message = `The selection matches ${ids.length} node${ids.length === 1 ? "" : "s"} (${
+        ids.slice(0, 3).join(", ")
+      }${ids.length > 3 ? ", …" : ""}), none of which \`wharf ${command}\` runs: it runs ${
+        PLAN_KINDS[command].join("s, ")
+      }s`;
+      // dbt has nothing to do then, and says so; a plain-SQL project's selection is a mistake.
+      if (!config.dbt) throw new UsageError(message);
+      console.error(`warning: ${message}`);
     }
     if (
       eventTime &&
@@ -315,28 +347,31 @@ export async function runProject(
         } none: select one (e.g. --select <model>), or leave the options out`,
       );
     }
+    if (options.defer && !state) {
+      throw new UsageError(
+        "--defer reads what this run does not build from an earlier run's warehouse: pass --state DIR (that run's target/ folder)",
+      );
+    }
+    // A run on another warehouse (--db) does not write the project's attached databases.
+    checkAttachedWrites(
+      config,
+      options.db,
+      full.nodes.flatMap((n) =>
+        n.kind === "seed" || (n.kind === "model" && n.sql !== "") ? [n.relation] : []
+      ),
+    );
+    // What the selected nodes read and this run does not build comes from the state's
+    // warehouse first: a raw table not landed here does not block what reads a copied model.
+    const deferred = state && options.defer ? await deferUpstreams(wh, cp, full.nodes, state) : [];
     // Nodes that need a raw table not landed yet are skipped, selected by
     // name or not, and the rest is built.
     // (Unit tests read no warehouse data: they run on their given rows.)
     const blocked = blockedByMissingSources(
       cp,
       full.nodes.filter((n) => !(n.kind === "test" && n.unit)).map((n) => n.id),
+      new Set(deferred),
     );
     const plan = { nodes: full.nodes.filter((n) => !blocked.has(n.id)), parents: full.parents };
-    // A run on another warehouse (--db) does not write the project's attached databases.
-    checkAttachedWrites(
-      config,
-      options.db,
-      plan.nodes.flatMap((n) =>
-        n.kind === "seed" || (n.kind === "model" && n.sql !== "") ? [n.relation] : []
-      ),
-    );
-    if (options.defer && !state) {
-      throw new UsageError(
-        "--defer reads what this run does not build from an earlier run's warehouse: pass --state DIR (that run's target/ folder)",
-      );
-    }
-    const deferred = state && options.defer ? await deferUpstreams(wh, cp, plan.nodes, state) : [];
     options.onPlan?.(full.nodes);
     const { paths: compiledPaths, files } = compiledFiles(cp, plan.nodes);
     write(writeFiles(files));
@@ -344,6 +379,7 @@ export async function runProject(
       select: options.select ?? [],
       exclude: options.exclude ?? [],
       ...(options.selector ? { selector: options.selector } : {}),
+      ...(options.indirectSelection ? { indirectSelection: options.indirectSelection } : {}),
       fullRefresh: !!options.fullRefresh,
       ...(eventTime
         ? { eventTimeStart: options.eventTimeStart, eventTimeEnd: options.eventTimeEnd }
@@ -369,6 +405,7 @@ export async function runProject(
       macros: command === "seed" ? [] : cp.project.macros,
       vars: withVars.vars,
       compiledPaths,
+      unreadable: await unbuiltReads(wh, cp, plan.nodes),
       onStart: options.onStart,
       onResult: options.onResult,
     });
@@ -381,6 +418,7 @@ export async function runProject(
         startedAt: now,
         endedAt: now,
         message: `needs ${missing.join(", ")}, not landed yet`,
+        skip: { cause: "not_landed", tables: missing },
       };
       results.push(result);
       options.onResult?.(result);
@@ -411,20 +449,25 @@ export async function runProject(
         invocationId: runId,
         startedAt,
         elapsedMs: performance.now() - started,
-        args: {
-          which: command,
-          warehouse: options.db ?? config.warehouse,
-          select: options.select ?? [],
-          exclude: options.exclude ?? [],
-          full_refresh: !!options.fullRefresh,
-          ...(eventTime
-            ? { event_time_start: options.eventTimeStart, event_time_end: options.eventTimeEnd }
-            : {}),
-          vars: options.vars ?? {},
-          ...(options.state === undefined ? {} : { state: state!.dir, defer: !!options.defer }),
-          ...(options.failFast ? { fail_fast: true } : {}),
-          ...(options.empty ? { empty: true } : {}),
-        },
+        // The warehouse is where this run's relations are, whatever the recorded command said.
+        args: options.recordArgs
+          ? { ...options.recordArgs, warehouse: options.db ?? config.warehouse }
+          : {
+            which: command,
+            warehouse: options.db ?? config.warehouse,
+            select: options.select ?? [],
+            exclude: options.exclude ?? [],
+            ...(options.selector ? { selector: options.selector } : {}),
+            ...(options.indirectSelection ? { indirect_selection: options.indirectSelection } : {}),
+            full_refresh: !!options.fullRefresh,
+            ...(eventTime
+              ? { event_time_start: options.eventTimeStart, event_time_end: options.eventTimeEnd }
+              : {}),
+            vars: options.vars ?? {},
+            ...(options.state === undefined ? {} : { state: state!.dir, defer: !!options.defer }),
+            ...(options.failFast ? { fail_fast: true } : {}),
+            ...(options.empty ? { empty: true } : {}),
+          },
       }),
     );
     const failed = (await Promise.all(writes)).find((err) => err !== undefined);
@@ -437,6 +480,7 @@ export async function runProject(
       ok: errors === 0,
       elapsedMs: performance.now() - started,
       notLanded: [...new Set([...blocked.values()].flat())].sort(),
+      skipped: countSkips(results),
       deferred,
     };
   } finally {

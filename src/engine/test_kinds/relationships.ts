@@ -31,7 +31,10 @@ function relationshipsArgs(style: ProjectStyle) {
   }, { alsoKnown: COMMON_TEST_KEYS });
 }
 
-/** The `relationships` test: its failing rows are the children without a parent. */
+/**
+ * The `relationships` test: its failing rows are the children without a
+ * parent, one row each with the child's value, as dbt's are (`from_field`).
+ */
 export const relationships = defineTestKind({
   kind: "relationships",
   args: relationshipsArgs,
@@ -39,7 +42,9 @@ export const relationships = defineTestKind({
   reads: (args) => [target(args.to)],
   nameSuffix: (test) => `__${test.reads[0]!.replaceAll(".", "_")}`,
   query: (args, { relation, column, reads }) =>
-    `SELECT child.*\nFROM ${relation} AS child\nWHERE child.${column} IS NOT NULL\n  AND NOT EXISTS (SELECT 1 FROM ${
+    `WITH child AS (\n  SELECT ${column} AS from_field\n  FROM ${relation}\n  WHERE ${column} IS NOT NULL\n),\nparent AS (\n  SELECT ${
+      quoteIdent(args.field)
+    } AS to_field\n  FROM ${
       reads[0]
-    } AS parent WHERE parent.${quoteIdent(args.field)} = child.${column})`,
+    }\n)\nSELECT from_field\nFROM child\nLEFT JOIN parent ON child.from_field = parent.to_field\nWHERE parent.to_field IS NULL`,
 });

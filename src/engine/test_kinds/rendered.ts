@@ -30,6 +30,10 @@ export const rendered = defineTestKind({
     test: text("the test's name"),
     sql: text("the test's SQL"),
     reads: z.array(z.string()),
+    /** Its arguments as rendered (the manifest's `test_metadata.kwargs`). */
+    arguments: z.record(z.string(), z.unknown()),
+    /** The package whose `{% test %}` it is; absent: the project's. */
+    package: z.string().optional(),
   }),
   column: "optional",
   reads: (args) => args.reads,
