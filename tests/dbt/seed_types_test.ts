@@ -10,10 +10,10 @@ import { join } from "node:path";
 import { columnTypes as columns, queryRows, runCli, tempProject } from "../helpers.ts";
 
 const VISITS = [
-  "visit_id,charge,units,admitted_on,discharged_at,self_pay,zip,clinic,notes,scanned_at",
-  "1,120.50,2,2024-01-05,2024-01-06 10:00:00,true,02130,North,,2024-01-06T10:00:00Z",
-  '2,80.00,1,2024-1-7,2024-01-07 09:30:00,FALSE,10001,"South, annex",null,2024-01-07T09:30:00',
-  "3,15.25,3,2024-01-09,2024-01-09 16:45:00,,94110,East,late,",
+  "visit_id,charge,units,admitted_on,discharged_at,self_pay,zip,clinic,notes,scanned_at,doses",
+  "1,120.50,2,2024-01-05,2024-01-06 10:00:00,true,02130,North,,2024-01-06T10:00:00Z,1.0",
+  '2,80.00,1,2024-1-7,2024-01-07 09:30:00,FALSE,10001,"South, annex",null,2024-01-07T09:30:00,2',
+  "3,15.25,3,2024-01-09,2024-01-09 16:45:00,,94110,East,late,,3.00",
 ].join("\n") + "\n";
 
 Deno.test("dbt seeds load with dbt-duckdb's types, and a contract of integer columns holds on them", async () => {
@@ -61,6 +61,8 @@ models:
     "clinic VARCHAR",
     "notes VARCHAR",
     "scanned_at TIMESTAMP",
+    // 1.0 and 3.00 have no decimal places once their zeros are dropped: whole numbers to agate.
+    "doses INTEGER",
   ]);
   assert.deepEqual(
     await queryRows(
@@ -91,7 +93,7 @@ Deno.test("a dbt seed value dbt-duckdb cannot load into its inferred type is an 
   await using p = await tempProject({
     "dbt_project.yml": "name: clinic\nconfig-version: 2\n",
     "seeds/providers.csv": "npi,fee\n1003000126,$10\n2600000000,12\n",
-    "seeds/fees.csv": "code,fee\n1,$10.50\n2,12\n",
+    "seeds/fees.csv": "code,fee,units,share\n1,$10.50,2,5\n2,12,\"1,000\",12%\n",
     "seeds/flags.csv": "id,active\n1,true\n2,null\n",
   });
   const r = await runCli(["--project", p.root, "ls"]);
@@ -110,6 +112,14 @@ Deno.test("a dbt seed value dbt-duckdb cannot load into its inferred type is an 
   );
   assert.match(
     r.stderr,
+    /seeds\/fees\.csv: seed fees: column "units" .* as integer, and line 3 holds "1,000", which DuckDB cannot read as a number/,
+  );
+  assert.match(
+    r.stderr,
+    /seeds\/fees\.csv: seed fees: column "share" .* as integer, and line 3 holds "12%", which DuckDB cannot read as a number/,
+  );
+  assert.match(
+    r.stderr,
     /seeds\/flags\.csv: seed flags: column "active" reads as a boolean .* line 3 holds "null", which DuckDB reads as text, not as a missing value \(leave the field empty\)/,
   );
   // With the types set, they load.
@@ -120,7 +130,7 @@ seeds:
   - name: providers
     config: { column_types: { npi: bigint, fee: varchar } }
   - name: fees
-    config: { column_types: { fee: varchar } }
+    config: { column_types: { fee: varchar, units: varchar, share: varchar } }
   - name: flags
     config: { column_types: { active: varchar } }
 `,
