@@ -93,7 +93,7 @@ Deno.test("a dbt seed value dbt-duckdb cannot load into its inferred type is an 
   await using p = await tempProject({
     "dbt_project.yml": "name: clinic\nconfig-version: 2\n",
     "seeds/providers.csv": "npi,fee\n1003000126,$10\n2600000000,12\n",
-    "seeds/fees.csv": "code,fee,units,share\n1,$10.50,2,5\n2,12,\"1,000\",12%\n",
+    "seeds/fees.csv": 'code,fee,units,share\n1,$10.50,2,5\n2,12,"1,000",12%\n',
     "seeds/flags.csv": "id,active\n1,true\n2,null\n",
   });
   const r = await runCli(["--project", p.root, "ls"]);
