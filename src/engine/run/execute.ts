@@ -5,7 +5,7 @@
  * @module
  */
 import type { Session, Warehouse } from "../db/warehouse.ts";
-import { quoteIdent } from "../db/sql.ts";
+import { quoteIdent, quoteRelationId } from "../db/sql.ts";
 import { WharfError } from "../errors.ts";
 import {
   type CompiledChecks,
@@ -207,34 +207,72 @@ async function build(
       if (unreadable !== undefined) throw new WharfError(`Test ${node.name} ${unreadable}`);
       return await runDataTest(wh, node);
     }
-    case "model": {
-      const checked = node.checked;
-      if (checked) return await withHooks(wh, node, (s) => runChecked(s, { ...node, checked }));
-      const m = materialization(node.materialized);
-      const context = {
-        fullRefresh: options.fullRefresh ?? false,
-        eventTime: options.eventTime,
-        empty: options.empty ?? false,
-      };
-      if (hooksInside(node) && m.buildIn) {
-        const buildIn = m.buildIn;
-        return await withHooks(wh, node, async (s) => ({
-          status: "success",
-          ...await buildIn(s, node, context),
-        }));
+    case "model":
+      try {
+        return await buildModel(wh, node, options);
+      } catch (err) {
+        const other = otherKind(err);
+        const m = materialization(node.materialized);
+        if (!other || !(node.checked || m.buildIn)) throw err;
+        // Its relation is there as the other kind (its materialization changed, or --defer
+        // copied it as a table): dropped and built in one transaction, so a failure keeps it.
+        return await withHooks(wh, node, async (s) => {
+          await s.exec(`DROP ${other} ${quoteRelationId(node.relation)}`);
+          return node.checked
+            ? await runChecked(s, { ...node, checked: node.checked })
+            : { status: "success", ...await m.buildIn!(s, node, buildContext(options)) };
+        });
       }
-      // A materialization with transactions of its own: its hooks run before and after them.
-      const hooks = node.hooks;
-      if (hooks?.pre.length) {
-        await wh.withConnection((s) => runHooks(s, hookName("pre_hook", node), hooks.pre));
-      }
-      const built = await m.build(wh, node, context);
-      if (hooks?.post.length) {
-        await wh.withConnection((s) => runHooks(s, hookName("post_hook", node), hooks.post));
-      }
-      return { status: "success", ...built };
-    }
   }
+}
+
+/** What a model's build knows of the run. */
+function buildContext(options: ExecuteOptions) {
+  return {
+    fullRefresh: options.fullRefresh ?? false,
+    eventTime: options.eventTime,
+    empty: options.empty ?? false,
+  };
+}
+
+/**
+ * `TABLE` or `VIEW` when `err` is DuckDB refusing to replace a relation of
+ * that kind with the other (`Existing object x is of type Table, trying to
+ * replace with type View`).
+ */
+function otherKind(err: unknown): "TABLE" | "VIEW" | undefined {
+  const m = /Existing object .* is of type (Table|View), trying to replace with type (?:View|Table)/
+    .exec(err instanceof Error ? err.message : String(err));
+  return m ? (m[1]!.toUpperCase() as "TABLE" | "VIEW") : undefined;
+}
+
+/** Builds a model by its materialization, with its hooks. */
+async function buildModel(
+  wh: Warehouse,
+  node: Extract<CompiledNode, { kind: "model" }>,
+  options: ExecuteOptions,
+): Promise<Outcome> {
+  const checked = node.checked;
+  if (checked) return await withHooks(wh, node, (s) => runChecked(s, { ...node, checked }));
+  const m = materialization(node.materialized);
+  const context = buildContext(options);
+  if (hooksInside(node) && m.buildIn) {
+    const buildIn = m.buildIn;
+    return await withHooks(wh, node, async (s) => ({
+      status: "success",
+      ...await buildIn(s, node, context),
+    }));
+  }
+  // A materialization with transactions of its own: its hooks run before and after them.
+  const hooks = node.hooks;
+  if (hooks?.pre.length) {
+    await wh.withConnection((s) => runHooks(s, hookName("pre_hook", node), hooks.pre));
+  }
+  const built = await m.build(wh, node, context);
+  if (hooks?.post.length) {
+    await wh.withConnection((s) => runHooks(s, hookName("post_hook", node), hooks.post));
+  }
+  return { status: "success", ...built };
 }
 
 /** How a failing hook names itself: `pre_hook of marts.orders`, `post_hook (transaction: false) of …`. */
