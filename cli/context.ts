@@ -59,6 +59,9 @@ export async function projectConfig(cmd: Command): Promise<ResolvedConfig & { db
     target: g.target,
     warnUnsupported: g.warnUnsupported,
   });
+  if (config.dbt) {
+    (await load<typeof import("./output.ts")>("./output.ts")).applyOutputFlags(config.dbt.flags);
+  }
   const { redirectAttached } = await load<typeof import("../src/engine/run/attached_writes.ts")>(
     "../src/engine/run/attached_writes.ts",
   );

@@ -10,7 +10,18 @@ import type { Command } from "commander";
 import { UsageError } from "../src/engine/errors.ts";
 import { load } from "./load.ts";
 
-const useColor = Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
+let useColor = Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
+/** The width a node's result line is dotted to (dbt's printer_width). */
+let printerWidth = 80;
+
+/**
+ * Applies a dbt project's output flags: `use_colors: false` prints no
+ * colors; `printer_width` sets the width of result lines.
+ */
+export function applyOutputFlags(flags: { useColors?: boolean; printerWidth?: number }): void {
+  if (flags.useColors === false) useColor = false;
+  if (flags.printerWidth !== undefined) printerWidth = flags.printerWidth;
+}
 
 function paint(code: number, text: string): string {
   return useColor ? `\x1b[${code}m${text}\x1b[0m` : text;
@@ -77,7 +88,7 @@ export function resultLine(r: NodeResult, index: number, total: number): string 
       : "";
     detail = `${r.rows === undefined ? "view" : plural(r.rows, "row")}${note} in ${secs}s`;
   }
-  const dots = ".".repeat(Math.max(3, 56 - what.length));
+  const dots = ".".repeat(Math.max(3, printerWidth - 24 - what.length));
   return `${String(index).padStart(width)} of ${total} ${LABEL[r.status]} ${what} ${
     color.dim(dots)
   } [${detail}]`;

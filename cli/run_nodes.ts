@@ -68,7 +68,11 @@ export function withSelection(cmd: Command, builds: boolean): Command {
       "--defer",
       "with --state: take what this run reads but does not build from the state's warehouse",
     )
-    .option("--fail-fast", "stop at the first error or failed test (running nodes finish)");
+    .option("--fail-fast", "stop at the first error or failed test (running nodes finish)")
+    .option(
+      "--no-fail-fast",
+      "run on after an error (where dbt_project.yml's flags set fail_fast)",
+    );
   if (builds) {
     cmd
       .option("--threads <n>", "models built at the same time (default: the config's threads, 4)")

@@ -151,6 +151,20 @@ export interface DbtConfig {
   docsPaths?: string[];
   /** The profile's target the project runs against. */
   target: DbtTarget;
+  /** `flags:` of dbt_project.yml (or the profile's older `config:`): what wharf applies of them. */
+  flags: ProjectFlags;
+}
+
+/** dbt's project flags wharf applies (the rest are validated, see dbt/project_flags.ts). */
+export interface ProjectFlags {
+  /** `fail_fast`: the default of `--fail-fast`. */
+  failFast?: boolean;
+  /** `indirect_selection`: the default of `--indirect-selection`. */
+  indirectSelection?: "eager" | "cautious" | "buildable" | "empty";
+  /** `use_colors`: false prints no colors, even on a terminal. */
+  useColors?: boolean;
+  /** `printer_width`: the width of a node's result line. */
+  printerWidth?: number;
 }
 
 /** A dbt-duckdb target of `profiles.yml` (or the defaults when the project has no profile). */

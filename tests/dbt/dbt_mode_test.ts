@@ -58,13 +58,13 @@ Deno.test("without a profile a dbt project builds into a file named after it, in
 Deno.test("dbt_project.yml: keys wharf does not run yet, unknown keys and bad values are errors naming them", async () => {
   await using p = await tempProject({
     "dbt_project.yml":
-      `name: shop\nflags: { x: 1 }\ndispatch: 5\nmodel-path: [x]\nsource-paths: [m]\nconfig-version: 1\nsemantic-models: {}\n`,
+      `name: shop\nquoting: {}\ndispatch: 5\nmodel-path: [x]\nsource-paths: [m]\nconfig-version: 1\nsemantic-models: {}\n`,
   });
   await assert.rejects(() => loadConfig(p.root), (err) => {
     assert.ok(err instanceof ConfigError);
     const lines = err.message.split("\n").slice(1).map((l) => l.trim());
     assert.deepEqual(lines, [
-      'dbt_project.yml:2:8: flags: "flags" (project flags) is not run by wharf yet: remove it, or run this project with dbt',
+      'dbt_project.yml:2:10: quoting: "quoting" (quoting configs) is not run by wharf yet: remove it, or run this project with dbt',
       "dbt_project.yml:3:11: dispatch: expected a list of { macro_namespace, search_order }",
       'dbt_project.yml:4:13: model-path: unknown key "model-path" (did you mean "model-paths"?)',
       'dbt_project.yml:5:15: source-paths: "source-paths" was renamed by dbt 1.0: use "model-paths"',

@@ -83,8 +83,14 @@ export async function applyDbtProject(
       for (const [pk, pv] of Object.entries(v)) vars[pk] = varText(pv);
     } else vars[k] = varText(v);
   }
+  if (project.flags && target.flags) {
+    console.error(
+      `warning: ${target.file}: its config: block is not read, as dbt_project.yml has flags: (dbt reads one of them): move what it sets into flags:`,
+    );
+  }
   const dbt: DbtConfig = {
     project: project.name,
+    flags: project.flags ?? target.flags ?? {},
     paths: project.paths,
     vars: project.vars,
     models: project.models,

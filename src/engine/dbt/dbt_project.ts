@@ -7,12 +7,13 @@
  * @module
  */
 import { join } from "node:path";
-import type { DbtConfig } from "../config.ts";
+import type { DbtConfig, ProjectFlags } from "../config.ts";
 import { ConfigError, formatLocation } from "../errors.ts";
 import { closest } from "../suggest.ts";
 import { namedKey, unsupportedKey } from "../unsupported.ts";
 import { YamlFile } from "../yaml/yaml_file.ts";
 import { isRecord } from "../yaml/yaml_schema.ts";
+import { readProjectFlags } from "./project_flags.ts";
 
 /** The file that makes a folder a dbt project. */
 export const DBT_PROJECT_FILE = "dbt_project.yml";
@@ -36,6 +37,8 @@ export interface DbtProjectFile {
   packagesInstallPath: string;
   /** `docs-paths`: the folders whose `.md` files hold docs blocks (default: every resource folder). */
   docsPaths?: string[];
+  /** `flags:`, when the file has it (then the profile's older `config:` is not read). */
+  flags?: ProjectFlags;
 }
 
 /** One entry of `dispatch:`. */
@@ -61,7 +64,6 @@ const NOT_YET: Record<string, string> = {
   "unit_tests": "unit test configs",
   quoting: "quoting configs",
   "query-comment": "query comments",
-  flags: "project flags",
   exposures: "exposures",
   analyses: "analysis configs",
   "asset-paths": "docs assets",
@@ -86,6 +88,7 @@ const KNOWN = [
   "dispatch",
   "packages-install-path",
   "docs-paths",
+  "flags",
   ...Object.keys(PATH_KEYS),
   ...UNUSED_KEYS,
 ];
@@ -238,6 +241,9 @@ function readKeys(file: YamlFile, data: Record<string, unknown>, out: DbtProject
       }
       case "dispatch":
         out.dispatch = readDispatch(file, value);
+        continue;
+      case "flags":
+        out.flags = readProjectFlags(file, [key], value);
         continue;
       case "docs-paths": {
         const list = typeof value === "string" ? [value] : value;

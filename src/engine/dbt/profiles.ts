@@ -14,13 +14,14 @@
 import { basename, extname, join, resolve } from "node:path";
 import { Environment } from "minijinja-js";
 import { renderYamlText } from "./yaml_jinja.ts";
-import { type AttachedDatabase, RESERVED_CATALOGS } from "../config.ts";
+import { type AttachedDatabase, type ProjectFlags, RESERVED_CATALOGS } from "../config.ts";
 import { ConfigError, formatLocation } from "../errors.ts";
 import { parseTargetSpec } from "../target_spec.ts";
 import { isFile } from "./packages.ts";
 import { closest } from "../suggest.ts";
 import { YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
 import { isRecord } from "../yaml/yaml_schema.ts";
+import { readProjectFlags } from "./project_flags.ts";
 
 /** Where to look for the profile and which target to use. */
 export interface ProfileOptions {
@@ -48,6 +49,8 @@ export interface ResolvedTarget {
   attach: AttachedDatabase[];
   /** The profiles.yml read, if any. */
   file?: string;
+  /** profiles.yml's `config:` block (dbt's flags before dbt_project.yml's `flags:`), when it has one. */
+  flags?: ProjectFlags;
 }
 
 const TARGET_KEYS = [
@@ -109,7 +112,7 @@ export async function readProfile(
   root: string,
   profile: string,
   project: string,
-  options: ProfileOptions = {},
+  options: ProfileOptions & { warnUnsupported?: boolean } = {},
 ): Promise<ResolvedTarget> {
   const defaults = (): ResolvedTarget => ({
     profile,
@@ -142,6 +145,16 @@ export async function readProfile(
   };
   if (file.issues.length) fail();
   const data = file.data;
+  // `config:` is no profile: it holds the flags of dbt before 1.8 (now dbt_project.yml's flags:).
+  const flags = isRecord(data) && "config" in data
+    ? readProjectFlags(file, ["config"], data.config)
+    : undefined;
+  if (options.warnUnsupported) {
+    for (const i of file.issues.filter((i) => i.unsupported)) {
+      console.error(`warning: ${formatLocation(i.location)}: ${i.message}`);
+    }
+    file.issues.splice(0, file.issues.length, ...file.issues.filter((i) => !i.unsupported));
+  }
   const entry = isRecord(data) ? data[profile] : undefined;
   if (entry === undefined) {
     if (options.target !== undefined) {
@@ -149,7 +162,7 @@ export async function readProfile(
         `--target "${options.target}": ${path} has no profile "${profile}" (the profile dbt_project.yml names)`,
       );
     }
-    return defaults();
+    return { ...defaults(), ...(flags ? { flags } : {}) };
   }
   if (!isRecord(entry)) {
     file.report([profile], 'expected a mapping with "target:" and "outputs:"');
@@ -227,6 +240,7 @@ export async function readProfile(
     settings: out.settings,
     attach: out.attach,
     file: path,
+    ...(flags ? { flags } : {}),
   };
 }
 

@@ -404,13 +404,15 @@ function contextOf(graph: Graph, project: Project | undefined): SelectionContext
 
 /**
  * How tests come along when the command does not say: in a dbt project
- * `eager`, as in dbt (a test of any selected node, which errors when it
- * reads a relation never built); in a plain-SQL project `cautious`, as
+ * its `flags: indirect_selection`, or `eager` as in dbt (a test of any
+ * selected node, which errors when it reads a relation never built); in a
+ * plain-SQL project `cautious`, as
  * wharf always selected them (a test whose every node is selected, so a
  * partial build of a new warehouse runs no test of what it leaves out).
  */
 export function defaultIndirectSelection(project: Project | undefined): IndirectSelection {
-  return project?.config.dbt ? "eager" : "cautious";
+  const dbt = project?.config.dbt;
+  return dbt ? dbt.flags.indirectSelection ?? "eager" : "cautious";
 }
 
 /** Options of {@linkcode selectNodes}. */

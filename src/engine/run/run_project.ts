@@ -294,6 +294,8 @@ export async function runProject(
   const startedAt = new Date();
   const withVars = withCommandVars(config, options.vars);
   const eventTime = eventTimeRange(options);
+  // dbt's flags: fail_fast is the default of --fail-fast (--no-fail-fast overrides it).
+  const failFast = options.failFast ?? config.dbt?.flags.failFast ?? false;
   const wh = await openWarehouse(options.db ?? config.warehouse, {
     holder: `wharf ${command}`,
     // On another warehouse (--db), the project's attached files are read, never written.
@@ -401,7 +403,7 @@ export async function runProject(
       fullRefresh: options.fullRefresh,
       eventTime,
       empty: options.empty,
-      failFast: options.failFast,
+      failFast,
       macros: command === "seed" ? [] : cp.project.macros,
       vars: withVars.vars,
       compiledPaths,
@@ -465,7 +467,8 @@ export async function runProject(
               : {}),
             vars: options.vars ?? {},
             ...(options.state === undefined ? {} : { state: state!.dir, defer: !!options.defer }),
-            ...(options.failFast ? { fail_fast: true } : {}),
+            // Recorded when set either way, so that a retry keeps a --no-fail-fast too.
+            ...(failFast || options.failFast !== undefined ? { fail_fast: failFast } : {}),
             ...(options.empty ? { empty: true } : {}),
           },
       }),

@@ -1,0 +1,164 @@
+/**
+ * dbt's project flags: `flags:` of dbt_project.yml (and the older
+ * `config:` block of profiles.yml, which dbt reads when the project sets no
+ * flags). Each flag wharf knows is a rule: what its value must be, what wharf
+ * does with it, and the values wharf cannot honour (an unsupported issue
+ * naming the flag, never a silent difference from dbt).
+ *
+ * @module
+ */
+import type { ProjectFlags } from "../config.ts";
+import { INDIRECT_SELECTION } from "../graph/select.ts";
+import { closest } from "../suggest.ts";
+import type { YamlFile, YamlPath } from "../yaml/yaml_file.ts";
+import { isRecord } from "../yaml/yaml_schema.ts";
+
+interface FlagRule {
+  /** The values it takes, for the message. */
+  expected: string;
+  valid(value: unknown): boolean;
+  /** What wharf does with a valid value. */
+  apply?(flags: ProjectFlags, value: unknown): void;
+  /** Why wharf cannot do what `value` asks, when it cannot. */
+  unsupported?(value: unknown): string | undefined;
+}
+
+const isBoolean = (v: unknown) => typeof v === "boolean";
+
+/** A flag that only tunes dbt's own parser, caches or telemetry: wharf has none of them. */
+const dbtInternal: FlagRule = { expected: "true or false", valid: isBoolean };
+
+/** A boolean flag whose `value` only dbt's legacy behaviour has: wharf does what `true`/`false` asks. */
+function behaviour(wharfDoes: boolean, legacy: string): FlagRule {
+  return {
+    expected: "true or false",
+    valid: isBoolean,
+    unsupported: (v) => v === wharfDoes ? undefined : legacy,
+  };
+}
+
+/** Log settings: wharf writes no dbt log; its output is the console's. */
+const logSetting = (values: readonly string[]): FlagRule => ({
+  expected: values.join(", "),
+  valid: (v) => typeof v === "string" && values.includes(v),
+  unsupported: () =>
+    "wharf writes no dbt log and has one console format: remove it (wharf's --json prints results as JSON)",
+});
+
+const RULES: Record<string, FlagRule> = {
+  fail_fast: {
+    expected: "true or false",
+    valid: isBoolean,
+    apply: (f, v) => f.failFast = v as boolean,
+  },
+  indirect_selection: {
+    expected: INDIRECT_SELECTION.join(", "),
+    valid: (v) => typeof v === "string" && (INDIRECT_SELECTION as readonly string[]).includes(v),
+    apply: (f, v) => f.indirectSelection = v as ProjectFlags["indirectSelection"],
+  },
+  use_colors: {
+    expected: "true or false",
+    valid: isBoolean,
+    apply: (f, v) => f.useColors = v as boolean,
+  },
+  printer_width: {
+    expected: "a width of at least 40 characters",
+    valid: (v) => Number.isInteger(v) && (v as number) >= 40,
+    apply: (f, v) => f.printerWidth = v as number,
+  },
+  // wharf sends nothing anywhere: the setting's wish (no usage statistics) holds either way.
+  send_anonymous_usage_stats: {
+    expected: "true or false",
+    valid: isBoolean,
+    unsupported: (v) =>
+      v === true ? "wharf sends no usage statistics: remove it, or set it to false" : undefined,
+  },
+  partial_parse: dbtInternal,
+  static_parser: dbtInternal,
+  use_experimental_parser: dbtInternal,
+  populate_cache: dbtInternal,
+  cache_selected_only: dbtInternal,
+  version_check: dbtInternal,
+  introspect: dbtInternal,
+  // wharf always writes target/'s manifest.json and run_results.json.
+  write_json: behaviour(true, "wharf always writes target/'s JSON artifacts"),
+  quiet: behaviour(false, "wharf has no quiet mode (--json prints only the result)"),
+  debug: behaviour(false, "wharf's --debug is a command-line option: pass it to the command"),
+  log_format: logSetting(["text", "debug", "json", "default"]),
+  log_format_file: logSetting(["text", "debug", "json", "default", "off"]),
+  log_level: logSetting(["debug", "info", "warn", "error", "none"]),
+  log_level_file: logSetting(["debug", "info", "warn", "error", "none"]),
+  use_colors_file: {
+    expected: "true or false",
+    valid: isBoolean,
+    unsupported: () => "wharf writes no dbt log file: remove it",
+  },
+  // dbt's behaviour-change flags: the values whose behaviour wharf has.
+  require_explicit_package_overrides_for_builtin_materializations: {
+    // No package can override a materialization: wharf runs its own only, either way.
+    expected: "true or false",
+    valid: isBoolean,
+  },
+  require_batched_execution_for_custom_microbatch_strategy: {
+    // wharf has no custom incremental strategies: microbatch runs batched either way.
+    expected: "true or false",
+    valid: isBoolean,
+  },
+  skip_nodes_if_on_run_start_fails: behaviour(
+    true,
+    "wharf runs no node when an on-run-start hook fails (dbt's behaviour with true)",
+  ),
+};
+
+/**
+ * Reads a flags mapping (`flags:` of dbt_project.yml at `at`) into the
+ * flags wharf applies, reporting bad values, unknown flags (with the
+ * closest name) and values wharf cannot honour (unsupported) to `file`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { YamlFile } from "../yaml/yaml_file.ts";
+ * import { readProjectFlags } from "./project_flags.ts";
+ *
+ * const file = new YamlFile("dbt_project.yml", "flags:\n  fail_fast: true\n  colour: true\n");
+ * const flags = readProjectFlags(file, ["flags"], (file.data as { flags: unknown }).flags);
+ * assert.deepEqual(flags, { failFast: true });
+ * assert.match(file.issues[0]!.message, /unknown flag "colour" \(did you mean "use_colors"\?\)/);
+ * ```
+ */
+export function readProjectFlags(file: YamlFile, at: YamlPath, value: unknown): ProjectFlags {
+  const flags: ProjectFlags = {};
+  if (value === null) return flags;
+  if (!isRecord(value)) {
+    file.report(at, "expected a mapping of dbt flags to values (fail_fast: true)");
+    return flags;
+  }
+  for (const [name, v] of Object.entries(value)) {
+    const rule = RULES[name];
+    if (!rule) {
+      const guess = closest(name, Object.keys(RULES));
+      file.report(
+        [...at, name],
+        `unknown flag "${name}"${guess ? ` (did you mean "${guess}"?)` : ""}: wharf reads ${
+          Object.keys(RULES).length
+        } of dbt's flags (the README lists them)`,
+        { unsupported: true },
+      );
+      continue;
+    }
+    if (!rule.valid(v)) {
+      file.report([...at, name], `expected ${rule.expected}, got ${JSON.stringify(v)}`);
+      continue;
+    }
+    const why = rule.unsupported?.(v);
+    if (why) {
+      file.report([...at, name], `${name}: ${JSON.stringify(v)} is not supported: ${why}`, {
+        unsupported: true,
+      });
+      continue;
+    }
+    rule.apply?.(flags, v);
+  }
+  return flags;
+}
