@@ -412,3 +412,22 @@ select id, occurred_at::timestamp as occurred_at from {{ ref('events') }}`,
     [1, 2, 3],
   );
 });
+
+Deno.test("invocation_id and run_started_at render the run's own id and start, as run_results.json and wharf.runs record them", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml": PROJECT,
+    "models/a.sql":
+      "{{ config(materialized='table') }}\nselect '{{ invocation_id }}' as id, '{{ run_started_at }}' as started",
+  });
+  const r = await runCli(["--project", p.root, "run"]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const db = join(p.root, "shop.duckdb");
+  const [row] = await rows(db, "select id, started from main.a");
+  const results = await readValid(join(p.root, "target"), "run_results");
+  assert.equal(row!.id, results.metadata.invocation_id);
+  assert.deepEqual(await rows(db, "select run_id from wharf.runs"), [{ run_id: row!.id }]);
+  // run_started_at is the run's start, a moment before the results' generated_at.
+  const started = Date.parse(String(row!.started).replace(" ", "T"));
+  const generated = Date.parse(results.metadata.generated_at);
+  assert.ok(started <= generated && generated - started < 60_000, `${row!.started}`);
+});

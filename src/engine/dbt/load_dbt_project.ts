@@ -845,8 +845,8 @@ export async function loadDbtProject(
   const run: RunContext = {
     dbt,
     vars: config.vars,
-    startedAt: new Date(),
-    invocationId: crypto.randomUUID(),
+    startedAt: options.invocation?.startedAt ?? new Date(),
+    invocationId: options.invocation?.id ?? crypto.randomUUID(),
     path: config.warehouse,
     threads: config.threads,
   };
