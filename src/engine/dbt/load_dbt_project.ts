@@ -36,7 +36,7 @@ import {
 } from "../project/read_unit_tests.ts";
 import { extractRelations, trimSql } from "../project/relations.ts";
 import { type RenderedSql, type RenderHook, renderSql } from "../project/render.ts";
-import type { DeclaredTest } from "../project/read_yaml.ts";
+import { type DeclaredTest, readTestSettings } from "../project/read_yaml.ts";
 import { closest } from "../suggest.ts";
 import { incremental } from "../materializations/incremental.ts";
 import { testKind } from "../test_kinds/index.ts";
@@ -1633,6 +1633,7 @@ export async function loadDbtProject(
     file: YamlFile,
     test: string,
     args: Readonly<Record<string, unknown>>,
+    what?: string,
   ): Record<string, unknown> | undefined => {
     const pkg = fileUnit.get(file);
     const recorded: Recorded = { configs: [], relations: [] };
@@ -1647,6 +1648,7 @@ export async function loadDbtProject(
       // Named so that minijinja does not escape what it writes as it would in a .yml file.
       (text) => jinja.render(`${file.path} (test ${test})`, text, context, pkg).text,
       (path, message) => file.report(path, message),
+      what,
     );
     // A ref() of a node that could not be read: that node's problem is reported.
     return recorded.blocked ? undefined : rendered;
@@ -1660,6 +1662,22 @@ export async function loadDbtProject(
       return undefined;
     }
     return { ...t, test: { ...t.test, args, reads: kind.reads(args) }, jinja: false };
+  };
+  /** A test whose configs hold Jinja: rendered in its context, then read as configs. */
+  const renderSettings = <T extends DeclaredTest>(
+    t: T,
+    file: YamlFile,
+    test: string,
+  ): T | undefined => {
+    const rendered = renderArguments(
+      { ...t, argsPath: t.path },
+      file,
+      test,
+      t.jinjaSettings!,
+      "test config",
+    );
+    const read = rendered && readTestSettings(file, t.path, rendered);
+    return read && { ...t, ...read, jinjaSettings: undefined };
   };
   const renderCustom = (
     t: DeclaredTest,
@@ -1764,8 +1782,11 @@ export async function loadDbtProject(
       if (declaredTest.test.reads.some((r) => !r.startsWith("source(") && unreadable(r))) continue;
       const builtin = declaredTest.jinja ? renderBuiltin(declaredTest, file) : declaredTest;
       if (!builtin) continue;
-      const t = custom ?? builtin;
-      const label = custom ? String(t.test.args.test) : t.test.kind;
+      const label = custom ? String(custom.test.args.test) : builtin.test.kind;
+      const t = declaredTest.jinjaSettings
+        ? renderSettings(custom ?? builtin, file, label)
+        : custom ?? builtin;
+      if (!t) continue;
       const test = { ...t.test, reads: t.test.reads.map(resolveRead) };
       // Named as dbt names it, from its arguments as written.
       const written = declaredTest.test;
