@@ -20,7 +20,7 @@ import { basename, extname, join, relative } from "node:path";
 import type { DbtConfig, EngineConfig } from "../config.ts";
 import type { ProjectIssue } from "../errors.ts";
 import { parseSql } from "../db/parse_sql.ts";
-import { splitRelation } from "../db/sql.ts";
+import { splitRelation, warehouseCatalogOf } from "../db/sql.ts";
 import { listFiles } from "../project/discover_files.ts";
 import type { LoadProjectOptions } from "../project/load_project.ts";
 import type {
@@ -1194,10 +1194,17 @@ export async function loadDbtProject(
       });
       continue;
     }
-    const catalog = catalogOf(n);
-    if (catalog === null) continue;
+    const attachedTo = catalogOf(n);
+    if (attachedTo === null) continue;
+    // In the warehouse, a schema named like a catalog needs the warehouse's catalog too.
+    const catalog = attachedTo ??
+      (n.config.materialized === "ephemeral" ? undefined : warehouseCatalogOf(
+        n.schema,
+        dbt.target.database,
+        config.attach.map((a) => a.name),
+      ));
     const id = `${catalog ? `${catalog}.` : ""}${n.schema}.${n.alias}`.toLowerCase();
-    if (!catalog && RESERVED.includes(n.schema.toLowerCase())) {
+    if (!attachedTo && RESERVED.includes(n.schema.toLowerCase())) {
       n.ok = false;
       issues.push({
         message:

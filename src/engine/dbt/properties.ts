@@ -9,6 +9,7 @@
  * @module
  */
 import { join } from "node:path";
+import { splitRelation, warehouseCatalogOf } from "../db/sql.ts";
 import type { ProjectIssue } from "../errors.ts";
 import { type DeclaredUnitTest, readUnitTests } from "../project/read_unit_tests.ts";
 import {
@@ -532,7 +533,18 @@ export function placeSource(
   options: { target: string; warehouse: string; attached: readonly string[] },
 ): void {
   const database = (s.database ?? options.target).toLowerCase();
-  if (database === options.warehouse.toLowerCase()) return;
+  if (database === options.warehouse.toLowerCase()) {
+    // A schema named like a catalog is ambiguous without the warehouse's.
+    const catalog = warehouseCatalogOf(
+      splitRelation(s.relation).schema,
+      options.warehouse,
+      options.attached,
+    );
+    if (catalog === undefined) return;
+    s.relation = `${catalog}.${s.relation}`;
+    s.sql = `${quote(options.warehouse)}.${s.sql}`;
+    return;
+  }
   if (!options.attached.includes(database)) {
     const guess = closest(database, [options.warehouse, ...options.attached]);
     s.file.report(
