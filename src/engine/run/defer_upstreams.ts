@@ -21,6 +21,7 @@ import { UsageError } from "../errors.ts";
 import { materialization } from "../materializations/index.ts";
 import { uniqueIds } from "../artifacts/dbt_manifest.ts";
 import type { StateArtifacts } from "../artifacts/state.ts";
+import { runParents } from "../graph/build_graph.ts";
 
 const STATE_CATALOG = "wharf_state";
 
@@ -32,7 +33,7 @@ function upstreams(cp: CompiledProject, nodes: readonly CompiledNode[]): string[
   // Models of the warehouse (in full, where their schema is named like a catalog), not of attached databases.
   const attached = new Set(cp.project.config.attach.map((a) => a.name));
   const visit = (id: string) => {
-    for (const p of cp.graph.parents.get(id) ?? []) {
+    for (const p of runParents(cp.graph, id)) {
       if (seen.has(p) || inPlan.has(p)) continue;
       seen.add(p);
       const n = cp.graph.nodes.get(p);
