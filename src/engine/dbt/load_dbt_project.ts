@@ -38,6 +38,7 @@ import { extractRelations, trimSql } from "../project/relations.ts";
 import { type RenderedSql, type RenderHook, renderSql } from "../project/render.ts";
 import type { DeclaredTest } from "../project/read_yaml.ts";
 import { closest } from "../suggest.ts";
+import { catalogOfSpec } from "../target_spec.ts";
 import { incremental } from "../materializations/incremental.ts";
 import { testKind } from "../test_kinds/index.ts";
 import { MODEL_MARK, readMark } from "../test_kinds/rendered.ts";
@@ -818,9 +819,12 @@ export async function loadDbtProject(
   });
   // Each in its database: its source's database:, else the target's (an attached one's, when the
   // profile builds into it).
+  // The catalog of the warehouse file opened (`--db` may name another than the profile's path).
+  const warehouseCatalog = catalogOfSpec(config.opened ?? config.warehouse, config.root);
   const placed = {
     target: dbt.target.buildInto ?? dbt.target.database,
     warehouse: dbt.target.database,
+    opened: warehouseCatalog,
     attached: config.attach.map((a) => a.name),
   };
   for (const s of props.sources) placeSource(s, placed);
@@ -1200,7 +1204,7 @@ export async function loadDbtProject(
     const catalog = attachedTo ??
       (n.config.materialized === "ephemeral" ? undefined : warehouseCatalogOf(
         n.schema,
-        dbt.target.database,
+        warehouseCatalog,
         config.attach.map((a) => a.name),
       ));
     const id = `${catalog ? `${catalog}.` : ""}${n.schema}.${n.alias}`.toLowerCase();

@@ -181,7 +181,7 @@ export async function discoverFiles(config: EngineConfig): Promise<ProjectFiles>
     out.models.push({ path: rel(file), layer, name });
   }
   // A layer named like a catalog makes DuckDB refuse `layer.name` (in wharf's SQL and the user's) as ambiguous.
-  const warehouse = catalogOfSpec(config.warehouse, config.root);
+  const warehouse = catalogOfSpec(config.opened ?? config.warehouse, config.root);
   const attached = config.attach.map((a) => a.name);
   const told = new Set<string>();
   for (const nodes of [out.models, out.seeds]) {
@@ -192,7 +192,7 @@ export async function discoverFiles(config: EngineConfig): Promise<ProjectFiles>
       told.add(n.layer);
       const which = n.layer === warehouse
         ? `the warehouse's own database "${warehouse}" (DuckDB names it after ${
-          basename(config.warehouse)
+          basename(config.opened ?? config.warehouse)
         })`
         : attached.includes(n.layer)
         ? `the attached database "${n.layer}"`
