@@ -196,7 +196,7 @@ Deno.test("packages: local ones are read, installed ones used, missing ones list
   assert.match(built.stdout, /model main_util\.util_numbers/);
   assert.match(built.stdout, /seed main\.currencies/);
   assert.match(built.stdout, /test unique_util_numbers_n/);
-  assert.match(built.stdout, /PASS +test below_util_numbers_n/);
+  assert.match(built.stdout, /PASS +test below_util_numbers_100__n /);
   // dbt's artifacts name a package's nodes and macros after the package, with its fqn.
   const manifest = await readValid(join(shop, "target"), "manifest");
   const util = manifest.nodes["model.tinyutil.util_numbers"];
@@ -359,11 +359,14 @@ models:
   assert.equal(r.code, 1, r.stdout + r.stderr);
   assert.match(r.stdout, /FAIL +test is_positive_orders_amount \.+ \[1 failing/);
   assert.match(r.stdout, /PASS +test is_positive_orders_amount_2 /);
-  assert.match(r.stdout, /WARN +test at_most_orders_amount \.+ \[1 failing/);
-  assert.match(r.stdout, /FAIL +test has_parent_orders_customer_id \.+ \[2 failing/);
+  assert.match(r.stdout, /WARN +test at_most_orders_amount__15 \.+ \[1 failing/);
+  assert.match(
+    r.stdout,
+    /FAIL +test has_parent_orders_customer_id__ref_customers_ \.+ \[2 failing/,
+  );
   const failing = await rows(
     join(p.root, "shop.duckdb"),
-    "select order_id from wharf_failures.has_parent_orders_customer_id order by 1",
+    "select order_id from wharf_failures.has_parent_orders_customer_id__ref_customers_ order by 1",
   );
   assert.deepEqual(failing.map((x) => x.order_id), [3, 4]);
 
