@@ -20,7 +20,7 @@ import { basename, extname, join, relative } from "node:path";
 import type { DbtConfig, EngineConfig } from "../config.ts";
 import type { ProjectIssue } from "../errors.ts";
 import { parseSql } from "../db/parse_sql.ts";
-import { splitRelation } from "../db/sql.ts";
+import { splitRelation, warehouseCatalogOf } from "../db/sql.ts";
 import { listFiles } from "../project/discover_files.ts";
 import type { LoadProjectOptions } from "../project/load_project.ts";
 import type {
@@ -38,6 +38,7 @@ import { extractRelations, trimSql } from "../project/relations.ts";
 import { type RenderedSql, type RenderHook, renderSql } from "../project/render.ts";
 import { type DeclaredTest, readTestSettings } from "../project/read_yaml.ts";
 import { closest } from "../suggest.ts";
+import { catalogOfSpec } from "../target_spec.ts";
 import { incremental } from "../materializations/incremental.ts";
 import { testKind } from "../test_kinds/index.ts";
 import { MODEL_MARK, readMark } from "../test_kinds/rendered.ts";
@@ -819,9 +820,12 @@ export async function loadDbtProject(
   });
   // Each in its database: its source's database:, else the target's (an attached one's, when the
   // profile builds into it).
+  // The catalog of the warehouse file opened (`--db` may name another than the profile's path).
+  const warehouseCatalog = catalogOfSpec(config.opened ?? config.warehouse, config.root);
   const placed = {
     target: dbt.target.buildInto ?? dbt.target.database,
     warehouse: dbt.target.database,
+    opened: warehouseCatalog,
     attached: config.attach.map((a) => a.name),
   };
   for (const s of props.sources) placeSource(s, placed);
@@ -1195,10 +1199,17 @@ export async function loadDbtProject(
       });
       continue;
     }
-    const catalog = catalogOf(n);
-    if (catalog === null) continue;
+    const attachedTo = catalogOf(n);
+    if (attachedTo === null) continue;
+    // In the warehouse, a schema named like a catalog needs the warehouse's catalog too.
+    const catalog = attachedTo ??
+      (n.config.materialized === "ephemeral" ? undefined : warehouseCatalogOf(
+        n.schema,
+        warehouseCatalog,
+        config.attach.map((a) => a.name),
+      ));
     const id = `${catalog ? `${catalog}.` : ""}${n.schema}.${n.alias}`.toLowerCase();
-    if (!catalog && RESERVED.includes(n.schema.toLowerCase())) {
+    if (!attachedTo && RESERVED.includes(n.schema.toLowerCase())) {
       n.ok = false;
       issues.push({
         message:

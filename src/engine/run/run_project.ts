@@ -188,7 +188,9 @@ export async function compileWithWarehouse(
   wh: Warehouse,
   options: Pick<CompileProjectOptions, "empty" | "invocation"> = {},
 ): Promise<CompiledProject> {
-  return compileProject(config, {
+  // Relations are named against the catalog of the warehouse open (another file under --db).
+  const opened = wh.path === config.warehouse ? config : { ...config, opened: wh.path };
+  return compileProject(opened, {
     sources: await listSources(wh),
     catalogs: await listCatalogs(wh),
     parse: (texts) => parseSql(texts, wh),
