@@ -515,6 +515,8 @@ export interface Project {
   templateMacros?: { path: string; text: string; package?: string }[];
   /** dbt projects: `groups:` of its properties files (metadata: the manifest records them). */
   groups?: DeclaredGroup[];
+  /** dbt projects: the `{% docs %}` blocks of the project and its packages (the manifest's `docs`). */
+  docsBlocks?: { name: string; package?: string; path: string; text: string }[];
   /** Problems found while loading, reported together. */
   issues: ProjectIssue[];
 }

@@ -965,7 +965,19 @@ export async function dbtManifest(
     nodes,
     sources,
     macros: Object.fromEntries(macros),
-    docs: {},
+    docs: Object.fromEntries((cp.project.docsBlocks ?? []).map((b) => {
+      const id = `doc.${b.package ?? pkg}.${b.name}`;
+      return [id, {
+        name: b.name,
+        resource_type: "doc",
+        package_name: b.package ?? pkg,
+        // dbt's: the file's path under its resource folder, and from the project root.
+        path: b.path.split("/").slice(1).join("/") || b.path,
+        original_file_path: b.path,
+        unique_id: id,
+        block_contents: b.text,
+      }];
+    })),
     exposures,
     metrics: {},
     groups: Object.fromEntries(

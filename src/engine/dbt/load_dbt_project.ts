@@ -2008,6 +2008,7 @@ export async function loadDbtProject(
       sourceMeta: s.sourceMeta,
     })),
     templateMacros: files.macros,
+    ...(blocks.length ? { docsBlocks: blocks } : {}),
     ...(props.groups.length
       ? {
         groups: props.groups.map((g) => ({
