@@ -151,9 +151,13 @@ const RECORDED_CONFIGS = [
 /** A node's configs of {@linkcode RECORDED_CONFIGS} as set (dbt projects). */
 function recordedConfigs(n: ProjectNode): Record<string, unknown> {
   const config = "dbtConfig" in n ? n.dbtConfig : undefined;
-  return Object.fromEntries(
-    RECORDED_CONFIGS.filter((k) => config?.[k] !== undefined).map((k) => [k, config![k]]),
-  );
+  const custom = config?.custom;
+  return {
+    ...(typeof custom === "object" && custom !== null ? custom : {}),
+    ...Object.fromEntries(
+      RECORDED_CONFIGS.filter((k) => config?.[k] !== undefined).map((k) => [k, config![k]]),
+    ),
+  };
 }
 
 /** The group a node is in (dbt's `group` config), or null. */

@@ -161,6 +161,11 @@ function leaveOutBlocked(
   return out;
 }
 
+/** A config's value as `config.get` reads it: one wharf reads, or one of the project's own. */
+function configValue(config: NodeConfig, key: string): unknown {
+  return (config as Record<string, unknown>)[key] ?? config.custom?.[key];
+}
+
 /** The SQL a snapshot defined in YAML renders: `select *` from its relation, as dbt writes it. */
 function yamlSnapshotSql(relation: string): string {
   return `select * from {{ ${relation} }}`;
@@ -1018,11 +1023,11 @@ export async function loadDbtProject(
         return "";
       },
       __wharf_config_get: (key: unknown, fallback: unknown = null) => {
-        const value = (current() as Record<string, unknown>)[String(key)];
+        const value = configValue(current(), String(key));
         return value === undefined ? plain(fallback) : value;
       },
       __wharf_config_require: (key: unknown) => {
-        const value = (current() as Record<string, unknown>)[String(key)];
+        const value = configValue(current(), String(key));
         if (value === undefined) {
           jinja.problem(`config.require("${String(key)}"): it is not set`, /config\.require/);
         }
