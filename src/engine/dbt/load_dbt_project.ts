@@ -161,6 +161,9 @@ function leaveOutBlocked(
   return out;
 }
 
+/** Where problems of `--inline` SQL are reported. */
+const INLINE = "--inline";
+
 /** A config's value as `config.get` reads it: one wharf reads, or one of the project's own. */
 function configValue(config: NodeConfig, key: string): unknown {
   return (config as Record<string, unknown>)[key] ?? config.custom?.[key];
@@ -1343,16 +1346,21 @@ export async function loadDbtProject(
     const n = nodes.find((n) => n.package === undefined) ?? nodes[0];
     return n !== undefined && (!n.ok || leftOut.has(n.id ?? ""));
   };
-  for (const path of files.analyses) {
+  // Analyses (and --inline SQL, as dbt compiles it) are compiled, never run.
+  const analyses: { name: string; path: string; sql: string }[] = [];
+  let inline: string | undefined;
+  for (
+    const path of [...files.analyses, ...(options.inline === undefined ? [] : [INLINE])]
+  ) {
+    const name = path === INLINE ? "inline_query" : basename(path, ".sql");
     try {
-      jinja.render(
+      const sql = jinja.render(
         path,
-        texts.get(path)!,
-        nodeContext({ kind: "analysis", name: basename(path, ".sql"), path }, 2, {
-          configs: [],
-          relations: [],
-        }),
-      );
+        path === INLINE ? options.inline! : texts.get(path)!,
+        nodeContext({ kind: "analysis", name, path }, 2, { configs: [], relations: [] }),
+      ).text;
+      if (path === INLINE) inline = sql;
+      else analyses.push({ name, path, sql });
     } catch (err) {
       if (!(err instanceof RenderProblem)) throw err;
       issues.push({
@@ -2013,6 +2021,8 @@ export async function loadDbtProject(
       sourceMeta: s.sourceMeta,
     })),
     templateMacros: files.macros,
+    ...(analyses.length ? { analyses } : {}),
+    ...(inline === undefined ? {} : { inline }),
     ...(blocks.length ? { docsBlocks: blocks } : {}),
     ...(props.groups.length
       ? {
