@@ -988,8 +988,8 @@ export async function loadDbtProject(
         if (!found) {
           const guess = closest(`${src}.${table}`, [...sources.keys()]);
           jinja.problem(
-            `source("${src}", "${table}"): no such table in the project's sources:${
-              guess ? ` (did you mean "${guess}"?)` : " declare it in a properties file"
+            `source("${src}", "${table}"): no such table in the project's sources${
+              guess ? ` (did you mean "${guess}"?)` : ": declare it in a properties file"
             }`,
             new RegExp(`source\\(\\s*['"]${escapeRe(src ?? "")}['"]`),
           );
