@@ -182,7 +182,7 @@ Deno.test("what modules lacks, and what Python refuses, are errors naming it", (
     ["{{ modules.re.match('(', 'a') }}", /^re\.match\(\): the pattern "\(" is not valid/],
     [
       "{{ dbt_utils.star('orders') }}",
-      /^dbt_utils\.star\(\): "dbt_utils" is not defined: no variable, macro or installed package has that name; if it is a package, it is not installed here: add it to packages\.yml, install it where the network allows \(`dbt deps`, .*\), and run `wharf deps`/,
+      /^dbt_utils\.star\(\): "dbt_utils" is not defined: no variable, macro or installed package has that name; if it is a package, it is not installed here: list it in packages\.yml \(if it is not there yet\), install it where the network allows \(`dbt deps`, .*\), and run `wharf deps`/,
     ],
   ];
   for (const [template, expected] of cases) {
@@ -190,4 +190,19 @@ Deno.test("what modules lacks, and what Python refuses, are errors naming it", (
     assert.match(p.message, expected, template);
     assert.equal(p.line, 2, template);
   }
+});
+
+Deno.test("a module or class set to a name is used by that name: {% set dt = modules.datetime.datetime %} then dt.now(), dt(…)", () => {
+  assert.deepEqual(
+    render([
+      "{%- set dt = modules.datetime.datetime -%}",
+      "{%- set m = modules.datetime -%}",
+      "{{ dt(2024, 1, 2) }}|{{ dt.strptime('2024-05-06', '%Y-%m-%d').day }}|{{ dt.now().year > 2000 }}",
+      "{{ (dt(2024, 1, 2) + m.timedelta(days=3)).strftime('%Y-%m-%d') }}|{{ m.date(2024, 2, 29) }}",
+      // Set to something else, the name is no longer the class.
+      "{% set dt = {'now': 'text'} -%}",
+      "{{ dt.now }}",
+    ]),
+    ["2024-01-02 00:00:00|6|true", "2024-01-05|2024-02-29", "text"],
+  );
 });

@@ -330,6 +330,38 @@ function markLines(data: string, firstLine: number, atLineStart: boolean, after:
 }
 
 /**
+ * `body` (a tag's code) with the names `aliases` holds written as the
+ * module or class they stand for where an attribute follows (`dt.now()` →
+ * `modules.datetime.datetime.now()`); a `{% set %}` tag (`statement`) of a
+ * module or class adds its name to `aliases`, and of anything else drops it.
+ */
+function moduleAliases(body: string, aliases: Map<string, string>, statement: boolean): string {
+  const set = statement ? /^\s*set\s+([A-Za-z_]\w*)\s*=\s*([\s\S]*?)\s*$/.exec(body) : null;
+  let out = body;
+  if (aliases.size) {
+    const masked = maskStrings(body);
+    const uses = [...masked.matchAll(/(?<![\w.])([A-Za-z_]\w*)(?=\s*\.)/g)].filter((m) =>
+      aliases.has(m[1]!)
+    );
+    for (const m of uses.reverse()) {
+      out = `${out.slice(0, m.index)}modules.${aliases.get(m[1]!)}${
+        out.slice(m.index + m[1]!.length)
+      }`;
+    }
+  }
+  if (set) {
+    const path = /^modules((?:\s*\.\s*[A-Za-z_]\w*)+)$/.exec(set[2]!.trim())?.[1]!.replace(
+      /\s/g,
+      "",
+    )
+      .slice(1);
+    if (path !== undefined && isModuleNamespace(path)) aliases.set(set[1]!, path);
+    else aliases.delete(set[1]!);
+  }
+  return out;
+}
+
+/**
  * Rewrites a template (see the module doc); with `lines`, marks each line
  * of text with its line number.
  *
@@ -350,6 +382,8 @@ export function rewriteJinja(
   options: { lines?: boolean } = {},
 ): Rewritten {
   const imports = new Set<string>();
+  // `{% set dt = modules.datetime.datetime %}`: later `dt.now()` is `modules.datetime.datetime.now()`.
+  const aliases = new Map<string, string>();
   let out = "";
   let line = 1;
   let i = 0;
@@ -398,7 +432,11 @@ export function rewriteJinja(
     }
     const open = /^\{[{%][-+]/.test(whole) ? 3 : 2;
     const closeLen = /[-+][}%]\}$/.test(whole) ? 3 : 2;
-    const body = pythonStrings(whole.slice(open, whole.length - closeLen));
+    const body = moduleAliases(
+      pythonStrings(whole.slice(open, whole.length - closeLen)),
+      aliases,
+      kind === "%",
+    );
     out += whole.slice(0, open) +
       rewriteArithmetic(rewriteCode(body, names, imports), kind === "%") +
       whole.slice(whole.length - closeLen);
