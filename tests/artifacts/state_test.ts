@@ -66,22 +66,39 @@ Deno.test("state:modified and state:new select what changed since the state, wit
   );
   await p.write("sql/macros/money.sql", "CREATE OR REPLACE MACRO dollars(c) AS c / 100.0;\n");
   await p.write("models/marts/new_model.sql", "select 1 as id");
+  await p.write("models/marts/new_dollars.sql", "select dollars(2) as d");
+  // As in dbt, a new node is modified: state:modified+ builds it too.
   assert.deepEqual(await listed(p, state, "state:modified"), [
+    "marts.new_dollars",
+    "marts.new_model",
     "seeds.raw_orders",
     "staging.stg_customers",
     "marts.order_dollars",
   ]);
-  assert.deepEqual(await listed(p, state, "state:modified.macros"), ["marts.order_dollars"]);
+  // ... in each part but its macros, which count when one it calls changed (or is new).
+  assert.deepEqual(await listed(p, state, "state:modified.macros"), [
+    "marts.new_dollars",
+    "marts.order_dollars",
+  ]);
   assert.deepEqual(await listed(p, state, "state:modified.body"), [
+    "marts.new_dollars",
+    "marts.new_model",
     "seeds.raw_orders",
     "staging.stg_customers",
   ]);
-  assert.deepEqual(await listed(p, state, "state:new"), ["marts.new_model"]);
+  for (const part of [".configs", ".relation", ".contract"]) {
+    assert.deepEqual(await listed(p, state, `state:modified${part}`), [
+      "marts.new_dollars",
+      "marts.new_model",
+    ], part);
+  }
+  assert.deepEqual(await listed(p, state, "state:new"), ["marts.new_dollars", "marts.new_model"]);
   const plus = await listed(p, state, "1+state:modified.macros+");
-  assert.deepEqual(plus, ["marts.orders", "marts.order_dollars"]);
-  const built = await cli(p, 0, "build", "--state", state, "-s", "state:modified+", "state:new");
-  assert.match(built, /Running 1 seed, 6 models, \d+ tests/);
+  assert.deepEqual(plus, ["marts.new_dollars", "marts.orders", "marts.order_dollars"]);
+  const built = await cli(p, 0, "build", "--state", state, "-s", "state:modified+");
+  assert.match(built, /Running 1 seed, 7 models, \d+ tests/);
   assert.match(built, /model marts\.new_model/);
+  assert.match(built, /model marts\.new_dollars/);
   // The run's artifacts record the state it compared with.
   const results = await readValid(join(p.root, "target"), "run_results");
   assert.equal(results.args.state, state);
@@ -98,14 +115,21 @@ Deno.test("a seed whose content changed is state:modified, and so is a model who
     "dbt_project.yml",
     (await Deno.readTextFile(project)).replace("+tags: marts", "+tags: [marts, nightly]"),
   );
+  // A new model is modified too, as in dbt.
+  await p.write(
+    "transform/marts/order_count.sql",
+    "{{ config(materialized='table') }}\nselect count(*) as n from {{ ref('orders') }}\n",
+  );
   assert.deepEqual(await listed(p, state, "state:modified"), [
     "main_raw_data.raw_customers",
     "main.orders",
     "main.customers",
+    "main.order_count",
   ]);
   assert.deepEqual(await listed(p, state, "state:modified.configs"), [
     "main.orders",
     "main.customers",
+    "main.order_count",
   ]);
   // A macro adapter.dispatch() reaches marks the model calling the dispatching macro.
   const macros = join(p.root, "macros/cents_to_dollars.sql");
@@ -115,8 +139,9 @@ Deno.test("a seed whose content changed is state:modified, and so is a model who
   );
   assert.deepEqual(await listed(p, state, "state:modified.macros"), ["main_staging.stg_payments"]);
   const out = await cli(p, 0, "build", "--state", state, "-s", "state:modified.body+");
-  assert.match(out, /Running 1 seed, 2 models, \d+ tests/);
+  assert.match(out, /Running 1 seed, 3 models, \d+ tests/);
   assert.equal(await count(join(p.root, "jaffle.duckdb"), "main.customers"), 101);
+  assert.equal(await count(join(p.root, "jaffle.duckdb"), "main.order_count"), 1);
 });
 
 Deno.test("--defer takes unbuilt upstreams from the state's warehouse (plain SQL, and a dbt project's ci target)", async () => {
