@@ -266,6 +266,62 @@ Deno.test("--defer in plain SQL: a model over a raw table not landed in the CI w
   );
 });
 
+Deno.test("--defer with the state's warehouse moved away, or named at a path that does not exist, is a usage error naming the path (plain SQL and dbt layout)", async () => {
+  // Plain SQL: the state's warehouse file moved away.
+  await using p = await tempProject({
+    "models/marts/ord_tbl.sql": "select 1 as id, 10 as amount",
+    "models/marts/ord_calc.sql": "select id, amount * 2 as doubled from marts.ord_tbl",
+    "models/marts/marts.yml": "models:\n  - name: ord_tbl\n    config: { materialized: table }\n",
+  });
+  await cli(p, 0, "build");
+  const state = await keepState(p, "prod");
+  await Deno.rename(p.db, join(p.root, "moved.duckdb"));
+  const ci = join(p.root, "ci.duckdb");
+  const out = await cli(p, 2, "--db", ci, "build", "-s", "ord_calc", "--state", state, "--defer");
+  assert.ok(
+    out.includes(
+      `error: --defer takes marts.ord_tbl from the state's warehouse "${p.db}" (named by ${
+        join(state, "run_results.json")
+      }), which does not exist: put the file back at that path, point --state at the target/ folder of a run whose warehouse is still in place, or build marts.ord_tbl in this run too (--select +<model>) instead`,
+    ),
+    out,
+  );
+  assert.doesNotMatch(out, /unexpected failure|IO Error/);
+
+  // dbt layout: run_results.json names a path that does not exist.
+  await using dbt = await jaffleProject("dbt_jaffle_shop");
+  await cli(dbt, 0, "build");
+  const prod = await keepState(dbt, "prod");
+  const runResults = join(prod, "run_results.json");
+  const results = JSON.parse(await Deno.readTextFile(runResults));
+  const nowhere = join(dbt.root, "nowhere", "jaffle.duckdb");
+  results.args.warehouse = nowhere;
+  await Deno.writeTextFile(runResults, JSON.stringify(results));
+  await dbt.write(
+    "transform/marts/big_spenders.sql",
+    "select * from {{ ref('customers') }} where customer_lifetime_value > 50\n",
+  );
+  const refused = await cli(
+    dbt,
+    2,
+    "--db",
+    join(dbt.root, "ci.duckdb"),
+    "build",
+    "--state",
+    prod,
+    "--defer",
+    "-s",
+    "state:new",
+  );
+  assert.match(
+    refused,
+    new RegExp(
+      `error: --defer takes main\\.customers from the state's warehouse "${nowhere}" \\(named by .*run_results\\.json\\), which does not exist: `,
+    ),
+  );
+  assert.doesNotMatch(refused, /unexpected failure|IO Error/);
+});
+
 Deno.test("result:error and result:fail select from the state's run results; wharf retry reruns what failed and what it skipped", async () => {
   for (const layout of ["dbt_jaffle_shop_plain", "dbt_jaffle_shop"] as const) {
     await using p = await jaffleProject(layout);
