@@ -300,7 +300,7 @@ export async function stageNewRows(
     table: await describeColumns(s, target),
     reserved: parts.merge?.hardDeletes === "invalidate" ? [DELETED_AT] : [],
   };
-  const plan = planSchemaChange(parts.onSchemaChange, target, sets);
+  const plan = planSchemaChange(parts.onSchemaChange, target, sets, parts.strategy);
   if (!plan) {
     throw new ModelError(
       relation,
