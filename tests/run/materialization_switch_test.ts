@@ -51,6 +51,16 @@ async function kinds(db: string, ids: readonly string[]): Promise<Record<string,
 const ORDERS =
   "create schema raw; create table raw.orders as select * from (values ('ann', 10), ('bob', 5), ('ann', 7)) t(customer, amount)";
 
+/** The plain project's models once switched: two incremental models and an external one. */
+const SWITCHED = `models:
+  - name: customer_totals
+    config: {materialized: incremental, incremental_strategy: merge, unique_key: customer}
+  - name: seen
+    config: {materialized: incremental, incremental_strategy: append}
+  - name: exported
+    config: {materialized: external, location: exports/orders}
+`;
+
 const SEEN =
   "select customer, amount from raw.orders where not wharf_is_incremental() or amount > (select max(amount) from marts.seen)\n";
 
@@ -81,14 +91,7 @@ Deno.test("plain project: views that become an incremental model or a snapshot, 
   // The views' models change kind; customer_totals' first build fails: its view stays.
   await p.write(
     "models/marts/marts.yml",
-    `models:
-  - name: customer_totals
-    config: {materialized: incremental, incremental_strategy: merge, unique_key: customer}
-  - name: seen
-    config: {materialized: incremental, incremental_strategy: append}
-  - name: exported
-    config: {materialized: external, location: exports/orders}
-`,
+    SWITCHED,
   );
   await p.write(
     "models/marts/customer_totals.sql",
@@ -145,14 +148,7 @@ Deno.test("plain project: views that become an incremental model or a snapshot, 
   assert.deepEqual(Object.values(await kinds(p.db, ids.slice(0, 2))), ["VIEW", "VIEW"]);
   await p.write(
     "models/marts/marts.yml",
-    `models:
-  - name: customer_totals
-    config: {materialized: incremental, incremental_strategy: merge, unique_key: customer}
-  - name: seen
-    config: {materialized: incremental, incremental_strategy: append}
-  - name: exported
-    config: {materialized: external, location: exports/orders}
-`,
+    SWITCHED,
   );
   await p.write("models/marts/seen.sql", SEEN);
   const refreshed = await cli(p.root, ["run", "--full-refresh", "-s", "customer_totals", "seen"]);
