@@ -47,7 +47,8 @@ Deno.test("a dbt project's build, ls, compile and docs build write valid manifes
   assert.equal(seed.schema, "main_raw_data");
   assert.deepEqual(seed.config.column_types, { order_date: "date" });
   // A generic test knows its model and column; a singular test its file.
-  const rel = manifest.nodes["test.jaffle.relationships_orders_customer_id__main_customers"];
+  const rel =
+    manifest.nodes["test.jaffle.relationships_orders_customer_id__customer_id__ref_customers_"];
   assert.equal(rel.attached_node, "model.jaffle.orders");
   assert.equal(rel.column_name, "customer_id");
   assert.equal(rel.test_metadata.name, "relationships");
@@ -58,7 +59,7 @@ Deno.test("a dbt project's build, ls, compile and docs build write valid manifes
   );
   assert.deepEqual(manifest.parent_map["model.jaffle.stg_orders"], ["seed.jaffle.raw_orders"]);
   assert.ok(manifest.child_map["model.jaffle.customers"].includes(
-    "test.jaffle.relationships_orders_customer_id__main_customers",
+    "test.jaffle.relationships_orders_customer_id__customer_id__ref_customers_",
   ));
 
   const results = await readValid(target, "run_results");

@@ -120,15 +120,15 @@ Deno.test("data_tests: in dbt_project.yml configures tests per package and folde
     unique_stg_visits_visit_id: "WARN",
     // The staging folder's +severity: warn.
     not_null_stg_visits_patient_id: "WARN",
-    accepted_values_stg_visits_patient_id: "FAIL",
+    accepted_values_stg_visits_patient_id__10__11: "FAIL",
     // The marts folder's +where leaves patient 12 out: 10, 11 (and NULL, never tested) pass.
-    accepted_values_by_patient_patient_id: "PASS",
+    accepted_values_by_patient_patient_id__10__11: "PASS",
     // The NULL patient's row: store_failures: false, but the project's store_failures_as wins.
     not_null_by_patient_patient_id: "FAIL",
     // count(distinct patient_id) over 3 failing rows is 2 (NULL not counted): > 1 warns, not > 2.
     big_visits: "WARN",
     // The package's own +severity: warn: 2 is not accepted.
-    accepted_values_util_numbers_n: "WARN",
+    accepted_values_util_numbers_n__0__1: "WARN",
   });
   assert.match(r.stdout, /sum\(n_records\) = 2: see wharf_failures\.unique_stg_visits_visit_id/);
   assert.match(
@@ -139,13 +139,13 @@ Deno.test("data_tests: in dbt_project.yml configures tests per package and folde
   assert.doesNotMatch(r.stdout, /never/);
   assert.deepEqual(await stored(db), {
     // The project's +store_failures_as: view, but a test's own table and ephemeral win.
-    accepted_values_by_patient_patient_id: "view 0",
+    accepted_values_by_patient_patient_id__10__11: "view 0",
     big_visits: "view 3",
     not_null_by_patient_patient_id: "view 1",
     not_null_stg_visits_patient_id: "view 1",
     unique_stg_visits_visit_id: "table 1",
     // The package's test is not under the project's "clinic:" folder: a table, wharf's default.
-    accepted_values_util_numbers_n: "table 1",
+    accepted_values_util_numbers_n__0__1: "table 1",
   });
 
   // Tags from the tree select tests; the audits folder is disabled, so not listed.
@@ -154,8 +154,8 @@ Deno.test("data_tests: in dbt_project.yml configures tests per package and folde
   assert.deepEqual(
     JSON.parse(listed.stdout).map((n: { id: string }) => n.id).sort(),
     [
-      "test.accepted_values_stg_visits_patient_id",
-      "test.accepted_values_util_numbers_n",
+      "test.accepted_values_stg_visits_patient_id__10__11",
+      "test.accepted_values_util_numbers_n__0__1",
       "test.not_null_stg_visits_patient_id",
       "test.unique_stg_visits_visit_id",
     ],

@@ -19,7 +19,10 @@ Deno.test("built-in tests return dbt's rows: thresholds and fail_calc count what
   const r = await runCli(["--project", p.root, "build"]);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   // Two values are not accepted (cash, bitcoin) in five rows: 2 is above warn_if, not error_if.
-  assert.match(r.stdout, /WARN +test accepted_values_stg_payments_payment_method \.+ \[2 failing/);
+  assert.match(
+    r.stdout,
+    /WARN +test accepted_values_stg_payments_payment_method___var_payment_methods_ \.+ \[2 failing/,
+  );
   assert.match(
     r.stdout,
     /test\.payment_method_rows:\n +sum\(n_records\) = 5: see wharf_failures\.payment_method_rows/,
@@ -29,20 +32,20 @@ Deno.test("built-in tests return dbt's rows: thresholds and fail_calc count what
   // The orders of customer 9 (two) and 8: three rows, as dbt's relationships returns them.
   assert.match(
     r.stdout,
-    /WARN +test relationships_stg_orders_customer_id__main_stg_customers \.+ \[3 failing/,
+    /WARN +test relationships_stg_orders_customer_id__customer_id__ref_stg_customers_ \.+ \[3 failing/,
   );
   const db = join(p.root, "payshop.duckdb");
   assert.deepEqual(
     await queryRows(
       db,
-      "select value_field, n_records::int as n from wharf_failures.accepted_values_stg_payments_payment_method order by 1",
+      "select value_field, n_records::int as n from wharf_failures.accepted_values_stg_payments_payment_method___var_payment_methods_ order by 1",
     ),
     [{ value_field: "bitcoin", n: 2 }, { value_field: "cash", n: 3 }],
   );
   assert.deepEqual(
     await queryRows(
       db,
-      "select from_field from wharf_failures.relationships_stg_orders_customer_id__main_stg_customers order by 1",
+      "select from_field from wharf_failures.relationships_stg_orders_customer_id__customer_id__ref_stg_customers_ order by 1",
     ),
     [{ from_field: 8 }, { from_field: 9 }, { from_field: 9 }],
   );
@@ -73,7 +76,8 @@ Deno.test("the manifest records a generic test's test_metadata and the macros te
     manifest.macros["macro.payshop.test_is_positive"].macro_sql,
     /^\{% test is_positive/,
   );
-  const values = manifest.nodes["test.payshop.accepted_values_stg_payments_payment_method"];
+  const values = manifest
+    .nodes["test.payshop.accepted_values_stg_payments_payment_method___var_payment_methods_"];
   assert.deepEqual(values.test_metadata, {
     name: "accepted_values",
     kwargs: {

@@ -196,7 +196,7 @@ Deno.test("packages: local ones are read, installed ones used, missing ones list
   assert.match(built.stdout, /model main_util\.util_numbers/);
   assert.match(built.stdout, /seed main\.currencies/);
   assert.match(built.stdout, /test unique_util_numbers_n/);
-  assert.match(built.stdout, /PASS +test below_util_numbers_n/);
+  assert.match(built.stdout, /PASS +test below_util_numbers_100__n /);
   // dbt's artifacts name a package's nodes and macros after the package, with its fqn.
   const manifest = await readValid(join(shop, "target"), "manifest");
   const util = manifest.nodes["model.tinyutil.util_numbers"];
@@ -359,11 +359,14 @@ models:
   assert.equal(r.code, 1, r.stdout + r.stderr);
   assert.match(r.stdout, /FAIL +test is_positive_orders_amount \.+ \[1 failing/);
   assert.match(r.stdout, /PASS +test is_positive_orders_amount_2 /);
-  assert.match(r.stdout, /WARN +test at_most_orders_amount \.+ \[1 failing/);
-  assert.match(r.stdout, /FAIL +test has_parent_orders_customer_id \.+ \[2 failing/);
+  assert.match(r.stdout, /WARN +test at_most_orders_amount__15 \.+ \[1 failing/);
+  assert.match(
+    r.stdout,
+    /FAIL +test has_parent_orders_customer_id__ref_customers_ \.+ \[2 failing/,
+  );
   const failing = await rows(
     join(p.root, "shop.duckdb"),
-    "select order_id from wharf_failures.has_parent_orders_customer_id order by 1",
+    "select order_id from wharf_failures.has_parent_orders_customer_id__ref_customers_ order by 1",
   );
   assert.deepEqual(failing.map((x) => x.order_id), [3, 4]);
 
@@ -408,4 +411,23 @@ select id, occurred_at::timestamp as occurred_at from {{ ref('events') }}`,
     ),
     [1, 2, 3],
   );
+});
+
+Deno.test("invocation_id and run_started_at render the run's own id and start, as run_results.json and wharf.runs record them", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml": PROJECT,
+    "models/a.sql":
+      "{{ config(materialized='table') }}\nselect '{{ invocation_id }}' as id, '{{ run_started_at }}' as started",
+  });
+  const r = await runCli(["--project", p.root, "run"]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const db = join(p.root, "shop.duckdb");
+  const [row] = await rows(db, "select id, started from main.a");
+  const results = await readValid(join(p.root, "target"), "run_results");
+  assert.equal(row!.id, results.metadata.invocation_id);
+  assert.deepEqual(await rows(db, "select run_id from wharf.runs"), [{ run_id: row!.id }]);
+  // run_started_at is the run's start, a moment before the results' generated_at.
+  const started = Date.parse(String(row!.started).replace(" ", "T"));
+  const generated = Date.parse(results.metadata.generated_at);
+  assert.ok(started <= generated && generated - started < 60_000, `${row!.started}`);
 });

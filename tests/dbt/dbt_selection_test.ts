@@ -46,8 +46,8 @@ async function ls(root: string, ...args: string[]): Promise<string[]> {
   return (JSON.parse(r.stdout) as { id: string }[]).map((n) => n.id);
 }
 
-const REL_ORDERS = "test.relationships_stg_orders_customer_id__main_stg_customers";
-const REL_MART = "test.relationships_customer_orders_customer_id__main_stg_customers";
+const REL_ORDERS = "test.relationships_stg_orders_customer_id__customer_id__ref_stg_customers_";
+const REL_MART = "test.relationships_customer_orders_customer_id__customer_id__ref_stg_customers_";
 
 Deno.test("tests come along as --indirect-selection says: eager by default, cautious, buildable, empty; selectors.yml's indirect_selection", async () => {
   await using p = await tempProject(FILES);
@@ -91,7 +91,7 @@ Deno.test("tests come along as --indirect-selection says: eager by default, caut
   assert.equal(tested.code, 0, tested.stdout + tested.stderr);
   assert.match(
     tested.stdout,
-    /WARN +test relationships_stg_orders_customer_id__main_stg_customers /,
+    /WARN +test relationships_stg_orders_customer_id__customer_id__ref_stg_customers_ /,
   );
   const results = await readValid(join(p.root, "target"), "run_results");
   assert.equal(results.args.indirect_selection, undefined);
@@ -125,7 +125,7 @@ Deno.test("a selector or an --exclude matching nothing is a warning naming it, a
   assert.equal(some.code, 1, some.stdout + some.stderr);
   assert.match(
     some.stdout,
-    /Test relationships_stg_orders_customer_id__main_stg_customers reads main\.stg_customers, which this run does not build and the warehouse does not have yet: build it first or select it too, or leave out the tests of nodes not selected \(--indirect-selection cautious\)/,
+    /Test relationships_stg_orders_customer_id__customer_id__ref_stg_customers_ reads main\.stg_customers, which this run does not build and the warehouse does not have yet: build it first or select it too, or leave out the tests of nodes not selected \(--indirect-selection cautious\)/,
   );
   const cautious = await cli("build", "-s", "stg_orders", "--indirect-selection", "cautious");
   assert.equal(cautious.code, 0, cautious.stdout + cautious.stderr);

@@ -46,7 +46,7 @@ Deno.test("a dbt project and its plain-SQL twin build the same marts from the ja
   );
   assert.match(built.stdout, /model main_staging\.stg_orders/);
   assert.match(built.stdout, /model main\.customers/);
-  assert.match(built.stdout, /test relationships_orders_customer_id__main_customers/);
+  assert.match(built.stdout, /test relationships_orders_customer_id__customer_id__ref_customers_/);
   assert.match(built.stdout, /8 ok, 15 passed, 0 warned, 0 failed, 0 errored, 0 skipped/);
   const twin = await runCli(["--project", plain.root, "build"]);
   assert.equal(twin.code, 0, twin.stdout + twin.stderr);

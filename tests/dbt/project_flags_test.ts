@@ -56,7 +56,7 @@ Deno.test("flags: fail_fast and indirect_selection set the defaults of --fail-fa
   r = await cli("build", "--select", "a", "--indirect-selection", "eager");
   assert.deepEqual(Object.keys(statuses(r.stdout)).sort(), [
     "main.a",
-    "test.relationships_a_id__main_b",
+    "test.relationships_a_id__id__ref_b_",
     "test.unique_a_id",
   ]);
 });

@@ -102,7 +102,7 @@ Deno.test("a model whose config() fails is the one error: nothing that reads it 
       "main.order_totals",
       "main.orders_history",
       "test.no_negative_total",
-      "test.relationships_calendar_id__main_stg_orders",
+      "test.relationships_calendar_id__id__ref_stg_orders_",
       "unit_test.orders.orders_pass_through",
       "unit_test.stg_orders.staging_pass_through",
       "exposure.revenue",

@@ -51,6 +51,7 @@ import type {
   UnitTestNode,
 } from "../types.ts";
 import { materialization } from "../materializations/index.ts";
+import { dbtTestName } from "./test_names.ts";
 import { YamlFile } from "../yaml/yaml_file.ts";
 import { isRecord, readValue } from "../yaml/yaml_schema.ts";
 import { type ConfigTree, readConfigTree, readTree } from "./config_tree.ts";
@@ -844,8 +845,8 @@ export async function loadDbtProject(
   const run: RunContext = {
     dbt,
     vars: config.vars,
-    startedAt: new Date(),
-    invocationId: crypto.randomUUID(),
+    startedAt: options.invocation?.startedAt ?? new Date(),
+    invocationId: options.invocation?.id ?? crypto.randomUUID(),
     path: config.warehouse,
     threads: config.threads,
   };
@@ -1754,7 +1755,6 @@ export async function loadDbtProject(
     file: YamlFile,
     source = false,
   ) => {
-    const counts = new Map<string, number>();
     for (const declaredTest of declared) {
       const custom = declaredTest.test.kind === "rendered"
         ? renderCustom(declaredTest, file)
@@ -1766,17 +1766,18 @@ export async function loadDbtProject(
       if (!builtin) continue;
       const t = custom ?? builtin;
       const label = custom ? String(t.test.args.test) : t.test.kind;
-      const index = (counts.get(label) ?? 0) + 1;
-      counts.set(label, index);
       const test = { ...t.test, reads: t.test.reads.map(resolveRead) };
-      // Named after the relations it reads (a source table's node is not one).
-      const suffix = testKind(test.kind)?.nameSuffix(
-        { ...test, reads: test.reads.map((r) => sourceById.get(r)?.relation ?? r) },
-        index,
-      ) ?? "";
-      const kind = source ? `source_${label}` : label;
-      const base = `${kind}_${prefix}${test.column ? `_${test.column}` : ""}${suffix}`
-        .toLowerCase().replace(/[^a-z0-9_]+/g, "_");
+      // Named as dbt names it, from its arguments as written.
+      const written = declaredTest.test;
+      const base = dbtTestName(
+        custom ? label : label === "expression" ? "expression_is_true" : label,
+        prefix,
+        {
+          ...(custom ? (written.args.arguments as Record<string, unknown>) : written.args),
+          ...(test.column === undefined ? {} : { column_name: test.column }),
+        },
+        { source },
+      );
       let name = t.name ?? base;
       if (t.name !== undefined && used.has(name)) {
         file.report([...t.path, "name"], `the test name "${name}" is taken: give another`);

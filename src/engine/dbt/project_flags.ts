@@ -121,10 +121,10 @@ const RULES: Record<string, FlagRule> = {
  * import { YamlFile } from "../yaml/yaml_file.ts";
  * import { readProjectFlags } from "./project_flags.ts";
  *
- * const file = new YamlFile("dbt_project.yml", "flags:\n  fail_fast: true\n  colour: true\n");
+ * const file = new YamlFile("dbt_project.yml", "flags:\n  fail_fast: true\n  use_colours: true\n");
  * const flags = readProjectFlags(file, ["flags"], (file.data as { flags: unknown }).flags);
  * assert.deepEqual(flags, { failFast: true });
- * assert.match(file.issues[0]!.message, /unknown flag "colour" \(did you mean "use_colors"\?\)/);
+ * assert.match(file.issues[0]!.message, /unknown flag "use_colours" \(did you mean "use_colors"\?\)/);
  * ```
  */
 export function readProjectFlags(file: YamlFile, at: YamlPath, value: unknown): ProjectFlags {

@@ -99,6 +99,12 @@ export interface LoadProjectOptions {
    * SQL (the text as it is) by default.
    */
   render?: RenderHook;
+  /**
+   * The run the project is compiled for: its id and start, what a dbt
+   * project's `invocation_id` and `run_started_at` render (a new id, now,
+   * when compiled outside a run).
+   */
+  invocation?: { id: string; startedAt: Date };
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   blockedByMissingSources,
   compiledFiles,
   type CompiledProject,
+  type CompileProjectOptions,
   compileProject,
   PLAN_KINDS,
   planFor,
@@ -185,14 +186,14 @@ export async function inspectProject(config: EngineConfig, db: string): Promise<
 export async function compileWithWarehouse(
   config: EngineConfig,
   wh: Warehouse,
-  options: { empty?: boolean } = {},
+  options: Pick<CompileProjectOptions, "empty" | "invocation"> = {},
 ): Promise<CompiledProject> {
   return compileProject(config, {
     sources: await listSources(wh),
     catalogs: await listCatalogs(wh),
     parse: (texts) => parseSql(texts, wh),
     deferMissingSources: true,
-    empty: options.empty,
+    ...options,
   });
 }
 
@@ -310,8 +311,12 @@ export async function runProject(
     writes.push(p.then(() => undefined, (err: unknown) => err ?? new Error("a write failed")));
   try {
     // --vars apply when the SQL is rendered (a dbt project's var()) and when it runs (wharf_var()).
-    const cp = await compileWithWarehouse(withVars, wh, { empty: options.empty });
+    // One id for the run: its records, its artifacts and what `invocation_id` renders.
     const runId = crypto.randomUUID();
+    const cp = await compileWithWarehouse(withVars, wh, {
+      empty: options.empty,
+      invocation: { id: runId, startedAt },
+    });
     // The state is read before this run's artifacts replace it (it may be this target/).
     const state = options.state === undefined ? undefined : await readState(options.state);
     // dbt's artifacts: the manifest of what was compiled, whatever runs next.
