@@ -15,14 +15,25 @@ export function showCommand(): Command {
     .description(
       "Preview the rows a model returns (runs its compiled SELECT against the warehouse)",
     )
-    .argument("<node>", "a model or seed: name or layer.name")
+    .argument("[node]", "a model or seed: name or layer.name")
     .option("-n, --limit <n>", "rows to show", "10")
+    .option(
+      "--inline <sql>",
+      "preview this SQL instead of a node (Jinja rendered in a dbt project: ref(), source(), var())",
+    )
     .action(async (
-      name: string,
-      opts: { limit: string; vars?: string[] } & WidthOptions,
+      name: string | undefined,
+      opts: { limit: string; vars?: string[]; inline?: string } & WidthOptions,
       self: Command,
     ) => {
       const { UsageError } = await import("../src/engine/errors.ts");
+      if ((name === undefined) === (opts.inline === undefined)) {
+        throw new UsageError(
+          name === undefined
+            ? 'show needs a node (show orders) or --inline SQL (show --inline "select …")'
+            : `show takes a node or --inline SQL, not both: "${name}" and --inline were given`,
+        );
+      }
       const { previewNode } = await load<typeof import("../src/engine/run/preview.ts")>(
         "../src/engine/run/preview.ts",
       );
@@ -39,6 +50,7 @@ export function showCommand(): Command {
         db: config.db,
         limit,
         whenMissing: whenMissing(config),
+        ...(opts.inline === undefined ? {} : { inline: opts.inline }),
       });
       if (globals(self).json) {
         console.log(

@@ -17,7 +17,7 @@
  */
 import type { CompiledProject } from "../engine/compile/compile_project.ts";
 import type { Warehouse } from "../engine/db/warehouse.ts";
-import { quoteRelation, splitRelation } from "../engine/db/sql.ts";
+import { quoteRelation, relationIdSql, splitRelation } from "../engine/db/sql.ts";
 import type { ProjectNode, SourceNode } from "../engine/types.ts";
 import { relationOf } from "../engine/graph/build_graph.ts";
 import { type Layout, layoutGraph } from "./layout.ts";
@@ -168,7 +168,9 @@ export async function buildManifest(
     const r of await queryBuilt(
       db,
       [],
-      "SELECT CASE WHEN table_catalog = current_database() THEN '' ELSE table_catalog || '.' END || table_schema || '.' || table_name AS rel, column_name, data_type FROM information_schema.columns ORDER BY ordinal_position",
+      `SELECT ${
+        relationIdSql("table_catalog", "table_schema", "table_name")
+      } AS rel, column_name, data_type FROM information_schema.columns ORDER BY ordinal_position`,
     )
   ) {
     const rel = String(r.rel);

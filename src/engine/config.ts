@@ -93,6 +93,12 @@ export interface EngineConfig {
   name: string;
   /** A local file (absolute), `:memory:`, `md:<database>` or `ducklake:<metadata>`. */
   warehouse: string;
+  /**
+   * The warehouse a command compiles against when it is another than
+   * `warehouse` (`--db`): a schema named like its catalog (DuckDB names it
+   * after the file) is ambiguous there, not in `warehouse`'s.
+   */
+  opened?: string;
   /** Attached databases, by name. */
   attach: AttachedDatabase[];
   threads: number;

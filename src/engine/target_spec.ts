@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { resolve } from "node:path";
+import { basename, extname, resolve } from "node:path";
 import { ConfigError } from "./errors.ts";
 
 /** A warehouse or attached database, classified. */
@@ -64,4 +64,32 @@ export function parseTargetSpec(spec: string, root: string): TargetSpec {
 /** `spec` with a local path made absolute against `root` (see {@linkcode parseTargetSpec}). */
 export function resolveTargetSpec(spec: string, root: string): string {
   return parseTargetSpec(spec, root).spec;
+}
+
+/**
+ * The catalog DuckDB names the database `spec` opens after: a file's base
+ * name, `memory`, a MotherDuck database's name (a DuckLake's metadata
+ * file's base name, though wharf attaches a DuckLake under an alias).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { catalogOfSpec } from "./target_spec.ts";
+ *
+ * assert.equal(catalogOfSpec("data/dev.duckdb", "/p"), "dev");
+ * assert.equal(catalogOfSpec(":memory:", "/p"), "memory");
+ * ```
+ */
+export function catalogOfSpec(spec: string, root: string): string {
+  const parsed = parseTargetSpec(spec, root);
+  switch (parsed.kind) {
+    case "memory":
+      return "memory";
+    case "motherduck":
+      return parsed.database;
+    case "file":
+      return basename(parsed.path, extname(parsed.path));
+    case "ducklake":
+      return basename(parsed.metadata, extname(parsed.metadata));
+  }
 }

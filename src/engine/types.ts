@@ -515,6 +515,12 @@ export interface Project {
   templateMacros?: { path: string; text: string; package?: string }[];
   /** dbt projects: `groups:` of its properties files (metadata: the manifest records them). */
   groups?: DeclaredGroup[];
+  /** dbt projects: the analyses of the analysis paths, rendered (compiled, never run). */
+  analyses?: { name: string; path: string; sql: string }[];
+  /** The SQL of `LoadProjectOptions.inline`, compiled. */
+  inline?: string;
+  /** dbt projects: the `{% docs %}` blocks of the project and its packages (the manifest's `docs`). */
+  docsBlocks?: { name: string; package?: string; path: string; text: string }[];
   /** Problems found while loading, reported together. */
   issues: ProjectIssue[];
 }

@@ -301,3 +301,31 @@ models:
     /models\/staging\/stg_orders\.sql: stg_orders is in group "finanse", which no properties file declares \(did you mean "finance"\?\): declare it under groups: \(name and owner\)/,
   );
 });
+
+Deno.test("configs of the project's own (dbt takes any key): config.get reads them, the manifest records them; a key one typo from wharf's is an error", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml": "name: shop\nmodels:\n  shop:\n    +sla_hours: 4\n",
+    "macros/owner.sql":
+      "{% macro owner_note() %}'{{ config.get('owner_team', 'nobody') }}/{{ config.get('sla_hours') }}'{% endmacro %}",
+    "models/orders.sql":
+      "{{ config(materialized='table', owner_team='billing') }}\nselect {{ owner_note() }} as note",
+    "models/other.sql": "select {{ owner_note() }} as note",
+  });
+  const r = await runCli(["--project", p.root, "run"]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const db = join(p.root, "shop.duckdb");
+  assert.deepEqual(await queryRows(db, "select note from main.orders"), [{
+    note: "billing/4",
+  }]);
+  assert.deepEqual(await queryRows(db, "select note from main.other"), [{ note: "nobody/4" }]);
+  const manifest = JSON.parse(await Deno.readTextFile(join(p.root, "target", "manifest.json")));
+  assert.equal(manifest.nodes["model.shop.orders"].config.owner_team, "billing");
+  assert.equal(manifest.nodes["model.shop.orders"].config.sla_hours, 4);
+  await p.write("models/other.sql", "{{ config(materialzed='table') }}\nselect 1 as x");
+  const typo = await runCli(["--project", p.root, "ls"]);
+  assert.equal(typo.code, 2, typo.stdout);
+  assert.match(
+    typo.stderr,
+    /models\/other\.sql:1: .*config\(materialzed=…\): unknown config "materialzed" \(did you mean "materialized"\?\)/,
+  );
+});

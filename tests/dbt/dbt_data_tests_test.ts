@@ -143,6 +143,57 @@ Deno.test("a test argument's Jinja that does not render is an error at its file 
   assert.match(wrong.stderr, /staging\.yml:8.*expected a non-empty list of accepted values, got/);
 });
 
+Deno.test("Jinja in a test's configs renders in its context, as dbt renders them: where, severity, warn_if", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml": "name: shop\nvars:\n  min_id: 2\n",
+    "models/orders.sql": "select * from (values (1, null), (2, 5), (3, null)) t(id, amount)",
+    "models/orders.yml": `version: 2
+models:
+  - name: orders
+    columns:
+      - name: amount
+        data_tests:
+          - not_null:
+              config:
+                where: "id >= {{ var('min_id') }}"
+                severity: "{{ 'warn' if target.name == 'default' else 'error' }}"
+          - not_null:
+              name: amount_filled
+              where: "id < {{ var('min_id') }}"
+              warn_if: "{{ '>' ~ 5 }}"
+`,
+  });
+  const r = await runCli(["--project", p.root, "build"]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  // where id >= 2: id 3 fails; severity renders to warn (the default target is named default).
+  assert.match(r.stdout, /WARN +test not_null_orders_amount \.+ \[1 failing/);
+  // where id < 2: id 1 fails; warn_if > 5 does not hold, error_if != 0 does.
+  assert.match(r.stdout, /FAIL +test amount_filled \.+ \[1 failing/);
+  const manifest = await readValid(join(p.root, "target"), "manifest");
+  assert.equal(manifest.nodes["test.shop.not_null_orders_amount"].config.where, "id >= 2");
+  assert.equal(manifest.nodes["test.shop.amount_filled"].config.warn_if, ">5");
+  // A config that does not render is an error at its file.
+  await p.write(
+    "models/orders.yml",
+    `version: 2
+models:
+  - name: orders
+    columns:
+      - name: amount
+        data_tests:
+          - not_null:
+              config:
+                where: "id >= {{ var('nope') }}"
+`,
+  );
+  const bad = await runCli(["--project", p.root, "ls"]);
+  assert.equal(bad.code, 2, bad.stdout + bad.stderr);
+  assert.match(
+    bad.stderr,
+    /orders\.yml:7.*Cannot render the test config "id >= \{\{ var\('nope'\) \}\}"/,
+  );
+});
+
 Deno.test("a plain-SQL project's built-in tests return the same rows, take name: and accepted_values' quote: false", async () => {
   await using p = await tempProject({
     "models/staging/customers.sql": "select * from (values (1), (2)) t(customer_id)",

@@ -298,6 +298,18 @@ models:
   const orders = manifest.nodes.find((n: { id: string }) => n.id === "main.orders");
   assert.equal(orders.description, "One row per **order**, as the shop took it.");
   assert.equal(orders.columns[0].description, "Key. The order's number.");
+  // dbt's manifest lists the blocks under docs.
+  const dbtManifest = await readValid(join(p.root, "target"), "manifest");
+  assert.deepEqual(dbtManifest.docs["doc.shop.orders"], {
+    name: "orders",
+    resource_type: "doc",
+    package_name: "shop",
+    path: "docs.md",
+    original_file_path: "models/docs.md",
+    unique_id: "doc.shop.orders",
+    block_contents: "One row per **order**, as the shop took it.",
+  });
+  assert.deepEqual(Object.keys(dbtManifest.docs).sort(), ["doc.shop.order_id", "doc.shop.orders"]);
 
   await p.write(
     "models/schema.yml",

@@ -8,7 +8,7 @@
  */
 import type { CompiledProject } from "../compile/compile_project.ts";
 import type { EngineConfig } from "../config.ts";
-import { splitRelation } from "../db/sql.ts";
+import { relationIdSql, splitRelation } from "../db/sql.ts";
 import type { Warehouse } from "../db/warehouse.ts";
 import { relationOf } from "../graph/build_graph.ts";
 import {
@@ -58,11 +58,10 @@ export async function dbtCatalog(
   const columns = new Map<string, { type: string; name: string; index: number }[]>();
   const types = new Map<string, string>();
   if (wh) {
-    const rel =
-      "CASE WHEN t.table_catalog = current_database() THEN '' ELSE t.table_catalog || '.' END || t.table_schema || '.' || t.table_name";
+    const rel = relationIdSql("t.table_catalog", "t.table_schema", "t.table_name");
     for (
       const r of await wh.query(
-        `SELECT lower(${rel}) AS rel, t.table_type AS type, c.column_name AS name, c.data_type AS data_type, c.ordinal_position::INTEGER AS pos
+        `SELECT ${rel} AS rel, t.table_type AS type, c.column_name AS name, c.data_type AS data_type, c.ordinal_position::INTEGER AS pos
          FROM information_schema.tables t
          JOIN information_schema.columns c USING (table_catalog, table_schema, table_name)
          ORDER BY rel, pos`,

@@ -151,9 +151,13 @@ const RECORDED_CONFIGS = [
 /** A node's configs of {@linkcode RECORDED_CONFIGS} as set (dbt projects). */
 function recordedConfigs(n: ProjectNode): Record<string, unknown> {
   const config = "dbtConfig" in n ? n.dbtConfig : undefined;
-  return Object.fromEntries(
-    RECORDED_CONFIGS.filter((k) => config?.[k] !== undefined).map((k) => [k, config![k]]),
-  );
+  const custom = config?.custom;
+  return {
+    ...(typeof custom === "object" && custom !== null ? custom : {}),
+    ...Object.fromEntries(
+      RECORDED_CONFIGS.filter((k) => config?.[k] !== undefined).map((k) => [k, config![k]]),
+    ),
+  };
 }
 
 /** The group a node is in (dbt's `group` config), or null. */
@@ -965,7 +969,19 @@ export async function dbtManifest(
     nodes,
     sources,
     macros: Object.fromEntries(macros),
-    docs: {},
+    docs: Object.fromEntries((cp.project.docsBlocks ?? []).map((b) => {
+      const id = `doc.${b.package ?? pkg}.${b.name}`;
+      return [id, {
+        name: b.name,
+        resource_type: "doc",
+        package_name: b.package ?? pkg,
+        // dbt's: the file's path under its resource folder, and from the project root.
+        path: b.path.split("/").slice(1).join("/") || b.path,
+        original_file_path: b.path,
+        unique_id: id,
+        block_contents: b.text,
+      }];
+    })),
     exposures,
     metrics: {},
     groups: Object.fromEntries(

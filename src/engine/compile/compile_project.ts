@@ -7,7 +7,7 @@
 import { dirname, join, relative } from "node:path";
 import type { EngineConfig } from "../config.ts";
 import { CompileError, formatLocation, type ProjectIssue } from "../errors.ts";
-import { ancestorsOf, buildGraph, type Graph } from "../graph/build_graph.ts";
+import { ancestorsOf, buildGraph, type Graph, runParents } from "../graph/build_graph.ts";
 import { type NamedSelector, readSelectors } from "../graph/read_selectors.ts";
 import { loadProject, type LoadProjectOptions } from "../project/load_project.ts";
 import type { Project } from "../types.ts";
@@ -192,7 +192,7 @@ export function planFor(
   const { graph } = cp;
   const realParents = (id: string, seen = new Set<string>()): string[] => {
     const out: string[] = [];
-    for (const p of graph.parents.get(id) ?? []) {
+    for (const p of runParents(graph, id)) {
       if (seen.has(p)) continue;
       seen.add(p);
       if (isEphemeral(cp.compiled.get(p))) out.push(...realParents(p, seen));

@@ -71,6 +71,47 @@ export function quoteRelationId(id: string): string {
   return schema ? quoteRelation(schema, name, catalog) : quoteIdent(name);
 }
 
+/** DuckDB's own catalogs, there beside the warehouse's and the attached databases'. */
+const SYSTEM_CATALOGS = ["system", "temp"];
+
+/**
+ * The catalog a relation of the warehouse (catalog `warehouse`) in `schema`
+ * is named with: none, unless `schema` is named like a catalog DuckDB also
+ * knows (the warehouse's own, an attached database's alias in `attached`,
+ * `system`, `temp`), where DuckDB refuses `schema.name` as ambiguous: then
+ * the relation is `warehouse.schema.name`, as dbt-duckdb always writes it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { warehouseCatalogOf } from "./sql.ts";
+ *
+ * assert.equal(warehouseCatalogOf("staging", "dev", []), undefined);
+ * assert.equal(warehouseCatalogOf("dev", "dev", []), "dev");
+ * assert.equal(warehouseCatalogOf("Lake", "dev", ["lake"]), "dev");
+ * ```
+ */
+export function warehouseCatalogOf(
+  schema: string,
+  warehouse: string,
+  attached: readonly string[],
+): string | undefined {
+  const s = schema.toLowerCase();
+  return [warehouse, ...attached, ...SYSTEM_CATALOGS].some((c) => c.toLowerCase() === s)
+    ? warehouse.toLowerCase()
+    : undefined;
+}
+
+/**
+ * SQL that turns a relation's catalog, schema and name columns (of
+ * `information_schema.tables`, say) into its id, lower-cased as wharf's ids
+ * are: without the catalog for the warehouse's own, unless its schema is
+ * named like a catalog (see {@linkcode warehouseCatalogOf}).
+ */
+export function relationIdSql(catalog: string, schema: string, name: string): string {
+  return `lower(CASE WHEN ${catalog} = current_database() AND lower(${schema}) NOT IN (SELECT lower(database_name) FROM duckdb_databases()) THEN '' ELSE ${catalog} || '.' END || ${schema} || '.' || ${name})`;
+}
+
 /** Quotes a string literal for DuckDB. */
 export function quoteLiteral(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;

@@ -20,7 +20,7 @@ import { basename, extname, join, relative } from "node:path";
 import type { DbtConfig, EngineConfig } from "../config.ts";
 import type { ProjectIssue } from "../errors.ts";
 import { parseSql } from "../db/parse_sql.ts";
-import { splitRelation } from "../db/sql.ts";
+import { splitRelation, warehouseCatalogOf } from "../db/sql.ts";
 import { listFiles } from "../project/discover_files.ts";
 import type { LoadProjectOptions } from "../project/load_project.ts";
 import type {
@@ -36,8 +36,9 @@ import {
 } from "../project/read_unit_tests.ts";
 import { extractRelations, trimSql } from "../project/relations.ts";
 import { type RenderedSql, type RenderHook, renderSql } from "../project/render.ts";
-import type { DeclaredTest } from "../project/read_yaml.ts";
+import { type DeclaredTest, readTestSettings } from "../project/read_yaml.ts";
 import { closest } from "../suggest.ts";
+import { catalogOfSpec } from "../target_spec.ts";
 import { incremental } from "../materializations/incremental.ts";
 import { testKind } from "../test_kinds/index.ts";
 import { MODEL_MARK, readMark } from "../test_kinds/rendered.ts";
@@ -158,6 +159,14 @@ function leaveOutBlocked(
   }
   for (const t of tests) if (reads(t.recorded)) rendered.delete(t.id);
   return out;
+}
+
+/** Where problems of `--inline` SQL are reported. */
+const INLINE = "--inline";
+
+/** A config's value as `config.get` reads it: one wharf reads, or one of the project's own. */
+function configValue(config: NodeConfig, key: string): unknown {
+  return (config as Record<string, unknown>)[key] ?? config.custom?.[key];
 }
 
 /** The SQL a snapshot defined in YAML renders: `select *` from its relation, as dbt writes it. */
@@ -819,9 +828,12 @@ export async function loadDbtProject(
   });
   // Each in its database: its source's database:, else the target's (an attached one's, when the
   // profile builds into it).
+  // The catalog of the warehouse file opened (`--db` may name another than the profile's path).
+  const warehouseCatalog = catalogOfSpec(config.opened ?? config.warehouse, config.root);
   const placed = {
     target: dbt.target.buildInto ?? dbt.target.database,
     warehouse: dbt.target.database,
+    opened: warehouseCatalog,
     attached: config.attach.map((a) => a.name),
   };
   for (const s of props.sources) placeSource(s, placed);
@@ -1014,11 +1026,11 @@ export async function loadDbtProject(
         return "";
       },
       __wharf_config_get: (key: unknown, fallback: unknown = null) => {
-        const value = (current() as Record<string, unknown>)[String(key)];
+        const value = configValue(current(), String(key));
         return value === undefined ? plain(fallback) : value;
       },
       __wharf_config_require: (key: unknown) => {
-        const value = (current() as Record<string, unknown>)[String(key)];
+        const value = configValue(current(), String(key));
         if (value === undefined) {
           jinja.problem(`config.require("${String(key)}"): it is not set`, /config\.require/);
         }
@@ -1195,10 +1207,17 @@ export async function loadDbtProject(
       });
       continue;
     }
-    const catalog = catalogOf(n);
-    if (catalog === null) continue;
+    const attachedTo = catalogOf(n);
+    if (attachedTo === null) continue;
+    // In the warehouse, a schema named like a catalog needs the warehouse's catalog too.
+    const catalog = attachedTo ??
+      (n.config.materialized === "ephemeral" ? undefined : warehouseCatalogOf(
+        n.schema,
+        warehouseCatalog,
+        config.attach.map((a) => a.name),
+      ));
     const id = `${catalog ? `${catalog}.` : ""}${n.schema}.${n.alias}`.toLowerCase();
-    if (!catalog && RESERVED.includes(n.schema.toLowerCase())) {
+    if (!attachedTo && RESERVED.includes(n.schema.toLowerCase())) {
       n.ok = false;
       issues.push({
         message:
@@ -1327,16 +1346,21 @@ export async function loadDbtProject(
     const n = nodes.find((n) => n.package === undefined) ?? nodes[0];
     return n !== undefined && (!n.ok || leftOut.has(n.id ?? ""));
   };
-  for (const path of files.analyses) {
+  // Analyses (and --inline SQL, as dbt compiles it) are compiled, never run.
+  const analyses: { name: string; path: string; sql: string }[] = [];
+  let inline: string | undefined;
+  for (
+    const path of [...files.analyses, ...(options.inline === undefined ? [] : [INLINE])]
+  ) {
+    const name = path === INLINE ? "inline_query" : basename(path, ".sql");
     try {
-      jinja.render(
+      const sql = jinja.render(
         path,
-        texts.get(path)!,
-        nodeContext({ kind: "analysis", name: basename(path, ".sql"), path }, 2, {
-          configs: [],
-          relations: [],
-        }),
-      );
+        path === INLINE ? options.inline! : texts.get(path)!,
+        nodeContext({ kind: "analysis", name, path }, 2, { configs: [], relations: [] }),
+      ).text;
+      if (path === INLINE) inline = sql;
+      else analyses.push({ name, path, sql });
     } catch (err) {
       if (!(err instanceof RenderProblem)) throw err;
       issues.push({
@@ -1633,6 +1657,7 @@ export async function loadDbtProject(
     file: YamlFile,
     test: string,
     args: Readonly<Record<string, unknown>>,
+    what?: string,
   ): Record<string, unknown> | undefined => {
     const pkg = fileUnit.get(file);
     const recorded: Recorded = { configs: [], relations: [] };
@@ -1647,6 +1672,7 @@ export async function loadDbtProject(
       // Named so that minijinja does not escape what it writes as it would in a .yml file.
       (text) => jinja.render(`${file.path} (test ${test})`, text, context, pkg).text,
       (path, message) => file.report(path, message),
+      what,
     );
     // A ref() of a node that could not be read: that node's problem is reported.
     return recorded.blocked ? undefined : rendered;
@@ -1660,6 +1686,22 @@ export async function loadDbtProject(
       return undefined;
     }
     return { ...t, test: { ...t.test, args, reads: kind.reads(args) }, jinja: false };
+  };
+  /** A test whose configs hold Jinja: rendered in its context, then read as configs. */
+  const renderSettings = <T extends DeclaredTest>(
+    t: T,
+    file: YamlFile,
+    test: string,
+  ): T | undefined => {
+    const rendered = renderArguments(
+      { ...t, argsPath: t.path },
+      file,
+      test,
+      t.jinjaSettings!,
+      "test config",
+    );
+    const read = rendered && readTestSettings(file, t.path, rendered);
+    return read && { ...t, ...read, jinjaSettings: undefined };
   };
   const renderCustom = (
     t: DeclaredTest,
@@ -1764,8 +1806,11 @@ export async function loadDbtProject(
       if (declaredTest.test.reads.some((r) => !r.startsWith("source(") && unreadable(r))) continue;
       const builtin = declaredTest.jinja ? renderBuiltin(declaredTest, file) : declaredTest;
       if (!builtin) continue;
-      const t = custom ?? builtin;
-      const label = custom ? String(t.test.args.test) : t.test.kind;
+      const label = custom ? String(custom.test.args.test) : builtin.test.kind;
+      const t = declaredTest.jinjaSettings
+        ? renderSettings(custom ?? builtin, file, label)
+        : custom ?? builtin;
+      if (!t) continue;
       const test = { ...t.test, reads: t.test.reads.map(resolveRead) };
       // Named as dbt names it, from its arguments as written.
       const written = declaredTest.test;
@@ -1976,6 +2021,9 @@ export async function loadDbtProject(
       sourceMeta: s.sourceMeta,
     })),
     templateMacros: files.macros,
+    ...(analyses.length ? { analyses } : {}),
+    ...(inline === undefined ? {} : { inline }),
+    ...(blocks.length ? { docsBlocks: blocks } : {}),
     ...(props.groups.length
       ? {
         groups: props.groups.map((g) => ({

@@ -11,7 +11,7 @@
  * @module
  */
 import { materialization } from "../materializations/index.ts";
-import { closest } from "../suggest.ts";
+import { closest, levenshtein } from "../suggest.ts";
 import { unsupportedKey } from "../unsupported.ts";
 
 /** What a model or seed is configured with (every key optional: levels are merged). */
@@ -56,6 +56,11 @@ export interface NodeConfig {
   group?: string;
   /** `persist_docs`: its description (`relation`) and its columns' (`columns`) as DuckDB comments. */
   persist_docs?: { relation?: boolean; columns?: boolean };
+  /**
+   * Keys of the project's own (dbt allows any): `config.get()` reads them,
+   * the manifest records them; wharf does nothing else with them.
+   */
+  custom?: Record<string, unknown>;
   /**
    * The column (or expression) of its rows' time: a microbatch model's
    * batches, and what a microbatch model reading it filters it by.
@@ -486,13 +491,18 @@ export function readNodeConfig(
           );
           break;
         }
-        const guess = closest(key, [...known, ...NOT_YET]);
+        // A key a typo away from one wharf reads is a mistake; any other is the project's own,
+        // as dbt takes it (its macros read it with config.get).
+        const typo = [...known, ...NOT_YET].find((k) => levenshtein(key, k) <= 2);
+        if (typo === undefined) {
+          out.custom = { ...out.custom, [key]: value };
+          break;
+        }
         report(
           key,
-          `unknown config "${key}"${guess ? ` (did you mean "${guess}"?)` : ""}: wharf reads ${
+          `unknown config "${key}" (did you mean "${typo}"?): wharf reads ${
             known.map((k) => `"${k}"`).join(", ")
-          }`,
-          !guess,
+          }, and takes a key of the project's own only when it is not one typo away from those`,
         );
       }
     }
@@ -515,6 +525,7 @@ export function mergeNodeConfigs(configs: readonly NodeConfig[]): NodeConfig {
         out[key] = [...(out[key] ?? []), ...(value as Hook[])];
       } else if (
         key === "meta" || key === "docs" || key === "column_types" || key === "incremental" ||
+        key === "custom" ||
         key === "snapshot" || key === "persist_docs"
       ) {
         (out as Record<string, unknown>)[key] = {

@@ -9,6 +9,7 @@
  * @module
  */
 import { join } from "node:path";
+import { splitRelation, warehouseCatalogOf } from "../db/sql.ts";
 import type { ProjectIssue } from "../errors.ts";
 import { type DeclaredUnitTest, readUnitTests } from "../project/read_unit_tests.ts";
 import {
@@ -529,10 +530,27 @@ function readSources(file: YamlFile, raw: unknown): SourceTable[] {
  */
 export function placeSource(
   s: SourceTable,
-  options: { target: string; warehouse: string; attached: readonly string[] },
+  options: {
+    target: string;
+    warehouse: string;
+    /** The catalog of the warehouse opened (`--db` may open another file than the profile's). */
+    opened: string;
+    attached: readonly string[];
+  },
 ): void {
   const database = (s.database ?? options.target).toLowerCase();
-  if (database === options.warehouse.toLowerCase()) return;
+  if (database === options.warehouse.toLowerCase()) {
+    // A schema named like a catalog is ambiguous without the warehouse's.
+    const catalog = warehouseCatalogOf(
+      splitRelation(s.relation).schema,
+      options.opened,
+      options.attached,
+    );
+    if (catalog === undefined) return;
+    s.relation = `${catalog}.${s.relation}`;
+    s.sql = `${quote(options.opened)}.${s.sql}`;
+    return;
+  }
   if (!options.attached.includes(database)) {
     const guess = closest(database, [options.warehouse, ...options.attached]);
     s.file.report(

@@ -69,6 +69,7 @@ export function renderTestArguments(
   path: YamlPath,
   render: (text: string) => string,
   report: (path: YamlPath, message: string) => void,
+  what = "test argument",
 ): Record<string, unknown> | undefined {
   let ok = true;
   const walk = (value: unknown, at: YamlPath): unknown => {
@@ -80,7 +81,7 @@ export function renderTestArguments(
         ok = false;
         report(
           at,
-          `Cannot render the test argument ${JSON.stringify(value)}: ${
+          `Cannot render the ${what} ${JSON.stringify(value)}: ${
             err instanceof Error ? err.message : String(err)
           }`,
         );

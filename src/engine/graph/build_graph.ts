@@ -16,8 +16,15 @@ export interface Graph {
   parents: Map<string, string[]>;
   /** Node id to the ids that read it. */
   children: Map<string, string[]>;
-  /** Every node id, parents before children; ties broken by id. */
+  /** Every node id, parents before children (and after what {@linkcode Graph.feeds} names); ties broken by id. */
   order: string[];
+  /**
+   * A dbt project's declared source table to the model or seed that builds
+   * the relation it reads (a seed `source()` reads): not a dependency (the
+   * source has no parents, as in dbt's manifest, and selecting `+model`
+   * stops at it), but built first when both are in a run.
+   */
+  feeds?: Map<string, string[]>;
 }
 
 /** Finds a cycle among `ids` (following `parents`), as a path that starts and ends with one node. */
@@ -168,9 +175,14 @@ export function buildGraph(
   ) nodes.set(n.id, n);
   /** Each relation, to the nodes that are it: the model or seed building it, or the sources reading it. */
   const byRelation = new Map<string, string[]>();
+  /** Each relation, to the declared (dbt) source tables reading it, whatever builds it. */
+  const declaredReaders = new Map<string, string[]>();
   const addRelation = (n: ProjectNode) => {
     const relation = relationOf(n);
     if (relation === undefined) return;
+    if (n.kind === "source" && n.id !== relation) {
+      declaredReaders.set(relation, [...declaredReaders.get(relation) ?? [], n.id]);
+    }
     const list = byRelation.get(relation) ?? [];
     // A model (or seed) building the relation is what reading it depends on.
     if (n.kind !== "source") list.splice(0, list.length, n.id);
@@ -251,7 +263,10 @@ export function buildGraph(
   ): string[] => {
     const file = n.path;
     if (ownIds.has(ref)) return [ref];
-    const found = byRelation.get(ref) ?? [];
+    // A dbt source() call depends on the source table it names, even where a seed or model
+    // builds the relation (that one is built first: see feeds).
+    const sourced = (declaredReaders.get(ref) ?? []).filter((id) => n.namedSources?.includes(id));
+    const found = sourced.length ? sourced : byRelation.get(ref) ?? [];
     if (found.length) {
       const named = found.filter((id) => n.namedSources?.includes(id));
       const ids = named.length ? named : found;
@@ -365,8 +380,20 @@ export function buildGraph(
     }
   }
 
+  // A declared source table of a relation the project builds waits for what builds it.
+  const feeds = new Map<string, string[]>();
+  for (const [relation, readers] of declaredReaders) {
+    const builder = (byRelation.get(relation) ?? []).filter((id) =>
+      nodes.get(id)?.kind !== "source"
+    );
+    for (const id of builder.length ? readers : []) feeds.set(id, builder);
+  }
+  const ordering = new Map(parents);
+  for (const [id, builder] of feeds) {
+    ordering.set(id, [...new Set([...ordering.get(id) ?? [], ...builder])]);
+  }
   const ids = [...nodes.keys()];
-  const cycle = findCycle(ids, parents);
+  const cycle = findCycle(ids, ordering);
   if (cycle) {
     const err = new CycleError(cycle);
     if (issues.length === 0) throw err;
@@ -376,12 +403,16 @@ export function buildGraph(
       location: { file: first && "path" in first ? first.path : cycle[0]! },
     });
   }
-  const order = cycle ? ids.sort() : topologicalOrder(ids, parents);
+  const order = cycle ? ids.sort() : topologicalOrder(ids, ordering);
   const children = new Map<string, string[]>(ids.map((id) => [id, []]));
   for (const id of order) {
     for (const p of parents.get(id) ?? []) children.get(p)?.push(id);
   }
-  return { graph: { nodes, parents, children, order }, issues, missing };
+  return {
+    graph: { nodes, parents, children, order, ...(feeds.size ? { feeds } : {}) },
+    issues,
+    missing,
+  };
 }
 
 /** Why a `raw.*` (or `wharf.*`) table that is not in the warehouse cannot be read. */
@@ -409,6 +440,15 @@ function sourceNode(
     relation,
     ...(declared ? { declared: [declared] } : {}),
   };
+}
+
+/**
+ * What node `id` waits for in a run: its parents, with what builds the
+ * relation of each source table among them (see {@linkcode Graph.feeds}).
+ */
+export function runParents(graph: Graph, id: string): string[] {
+  const parents = graph.parents.get(id) ?? [];
+  return [...new Set(parents.flatMap((p) => [p, ...graph.feeds?.get(p) ?? []]))];
 }
 
 /** Every ancestor of `ids` in `graph` (not `ids` themselves, unless one is another's ancestor). */

@@ -9,6 +9,8 @@
  */
 import { basename, extname, join, relative } from "node:path";
 import type { EngineConfig } from "../config.ts";
+import { warehouseCatalogOf } from "../db/sql.ts";
+import { catalogOfSpec } from "../target_spec.ts";
 import type { ProjectIssue } from "../errors.ts";
 import { DEFAULT_SNAPSHOT_SCHEMA } from "../materializations/snapshot.ts";
 
@@ -177,6 +179,31 @@ export async function discoverFiles(config: EngineConfig): Promise<ProjectFiles>
       continue;
     }
     out.models.push({ path: rel(file), layer, name });
+  }
+  // A layer named like a catalog makes DuckDB refuse `layer.name` (in wharf's SQL and the user's) as ambiguous.
+  const warehouse = catalogOfSpec(config.opened ?? config.warehouse, config.root);
+  const attached = config.attach.map((a) => a.name);
+  const told = new Set<string>();
+  for (const nodes of [out.models, out.seeds]) {
+    for (const n of nodes) {
+      if (told.has(n.layer) || warehouseCatalogOf(n.layer, warehouse, attached) === undefined) {
+        continue;
+      }
+      told.add(n.layer);
+      const which = n.layer === warehouse
+        ? `the warehouse's own database "${warehouse}" (DuckDB names it after ${
+          basename(config.opened ?? config.warehouse)
+        })`
+        : attached.includes(n.layer)
+        ? `the attached database "${n.layer}"`
+        : `DuckDB's own database "${n.layer}"`;
+      issue(
+        join(config.root, n.path),
+        `Layer folder "${n.layer}" is named like ${which}: DuckDB cannot tell the schema "${n.layer}" from the database in "${n.layer}.${n.name}" and refuses both as ambiguous; rename the folder${
+          n.layer === warehouse ? ", or the warehouse file (warehouse: in wharf.config.ts)" : ""
+        }`,
+      );
+    }
   }
   for (const nodes of [out.models, out.seeds]) {
     const seen = new Map<string, NodeFile>();

@@ -105,6 +105,12 @@ export interface LoadProjectOptions {
    * when compiled outside a run).
    */
   invocation?: { id: string; startedAt: Date };
+  /**
+   * SQL to compile beside the project's (`compile --inline`, `show
+   * --inline`): rendered as a dbt project renders an analysis, as it is in
+   * a plain-SQL project; the result is the project's `inline`.
+   */
+  inline?: string;
 }
 
 /**
@@ -233,6 +239,7 @@ export async function loadProject(
     ...(config.runHooks ? { runHooks: config.runHooks } : {}),
     unitTests,
     sources: yaml.sources,
+    ...(options.inline === undefined ? {} : { inline: options.inline }),
     issues: [
       ...files.issues,
       ...yamlIssues,

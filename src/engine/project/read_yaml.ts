@@ -70,6 +70,13 @@ export interface DeclaredTest {
    * named, and validated by its kind then (its `reads` are empty until).
    */
   jinja?: boolean;
+  /**
+   * dbt projects: its configs hold Jinja (`where: "x > {{ var('min') }}"`),
+   * as written (beside its arguments, and `config:`): dbt renders them in
+   * the test's context, then they are read as {@linkcode readTestSettings}
+   * reads them (its `severity` and `config` are unset until).
+   */
+  jinjaSettings?: Record<string, unknown>;
 }
 
 /** What every entry (model, seed) describes. */
@@ -250,6 +257,20 @@ export function testSettings(
   };
 }
 
+/**
+ * Reads a test's configs as written (beside its arguments, and under
+ * `config:`) into its severity and configs, reporting what is wrong at
+ * `path`; undefined when they cannot be read.
+ */
+export function readTestSettings(
+  file: YamlFile,
+  path: YamlPath,
+  settings: Record<string, unknown>,
+): { severity?: Severity; config?: TestConfig } | undefined {
+  const common = readMapping(file, path, testCommon, settings);
+  return common && testSettings(common);
+}
+
 /** Reads one entry of a `tests:` list into a generic test, or reports why not. */
 function readTest(
   file: YamlFile,
@@ -310,7 +331,11 @@ function readTest(
   }
   const split = splitArguments(file, argPath, name, args);
   if (!split) return undefined;
-  const { settings, own, ownPath } = split;
+  const { own, ownPath } = split;
+  // dbt renders configs holding Jinja in the test's context: they are read once rendered.
+  const { column_name: columnName, ...configs } = split.settings;
+  const jinjaSettings = options.renders === true && holdsJinja(configs) ? configs : undefined;
+  const settings = jinjaSettings ? { column_name: columnName } : split.settings;
   if (custom?.has(name)) {
     // A project's own generic test: its arguments are its macro's to check.
     const common = readMapping(file, argPath, testCommon, settings);
@@ -324,6 +349,7 @@ function readTest(
         reads: [],
       },
       ...testSettings(common),
+      ...(jinjaSettings ? { jinjaSettings } : {}),
       path,
       argsPath: ownPath,
       ...(given ? { name: given } : {}),
@@ -363,6 +389,7 @@ function readTest(
       reads: jinja ? [] : kind.reads(own),
     },
     ...testSettings(common),
+    ...(jinjaSettings ? { jinjaSettings } : {}),
     path,
     argsPath: ownPath,
     ...(given ? { name: given } : {}),

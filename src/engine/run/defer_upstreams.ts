@@ -8,12 +8,20 @@
 import { join, resolve } from "node:path";
 import type { CompiledProject } from "../compile/compile_project.ts";
 import type { CompiledNode } from "../compile/compile.ts";
-import { quoteIdent, quoteLiteral, quoteRelation, splitRelation } from "../db/sql.ts";
+import {
+  quoteIdent,
+  quoteLiteral,
+  quoteRelation,
+  quoteRelationId,
+  relationIdSql,
+  splitRelation,
+} from "../db/sql.ts";
 import type { Warehouse } from "../db/warehouse.ts";
 import { UsageError } from "../errors.ts";
 import { materialization } from "../materializations/index.ts";
 import { uniqueIds } from "../artifacts/dbt_manifest.ts";
 import type { StateArtifacts } from "../artifacts/state.ts";
+import { runParents } from "../graph/build_graph.ts";
 
 const STATE_CATALOG = "wharf_state";
 
@@ -22,13 +30,17 @@ function upstreams(cp: CompiledProject, nodes: readonly CompiledNode[]): string[
   const inPlan = new Set(nodes.map((n) => n.id));
   const out = new Set<string>();
   const seen = new Set<string>();
+  // Models of the warehouse (in full, where their schema is named like a catalog), not of attached databases.
+  const attached = new Set(cp.project.config.attach.map((a) => a.name));
   const visit = (id: string) => {
-    for (const p of cp.graph.parents.get(id) ?? []) {
+    for (const p of runParents(cp.graph, id)) {
       if (seen.has(p) || inPlan.has(p)) continue;
       seen.add(p);
       const n = cp.graph.nodes.get(p);
       if (n?.kind === "model" && materialization(n.config.materialized).inlined) visit(p);
-      else if ((n?.kind === "model" && !n.catalog) || n?.kind === "seed") out.add(p);
+      else if ((n?.kind === "model" && !attached.has(n.catalog ?? "")) || n?.kind === "seed") {
+        out.add(p);
+      }
     }
   };
   for (const n of nodes) visit(n.id);
@@ -87,7 +99,9 @@ export async function deferUpstreams(
   if (wanted.length === 0) return [];
   const existing = new Set(
     (await wh.query(
-      "SELECT lower(table_schema || '.' || table_name) AS id FROM information_schema.tables WHERE table_catalog = current_database()",
+      `SELECT ${
+        relationIdSql("table_catalog", "table_schema", "table_name")
+      } AS id FROM information_schema.tables WHERE table_catalog = current_database()`,
     )).map((r) => String(r.id)),
   );
   const missing = wanted.filter((id) => !existing.has(id));
@@ -123,9 +137,8 @@ export async function deferUpstreams(
         );
       }
       const source = quoteRelation(String(then.schema), String(then.alias), STATE_CATALOG);
-      const { schema, name } = splitRelation(id);
-      await wh.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
-      await wh.exec(`CREATE TABLE ${quoteRelation(schema, name)} AS SELECT * FROM ${source}`);
+      await wh.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(splitRelation(id).schema)}`);
+      await wh.exec(`CREATE TABLE ${quoteRelationId(id)} AS SELECT * FROM ${source}`);
       copied.push(id);
     }
   } finally {

@@ -18,6 +18,8 @@ export interface PreviewOptions {
   limit: number;
   /** What the error for a warehouse that does not exist yet says to do (see `OpenWarehouseOptions`). */
   whenMissing?: string;
+  /** SQL to preview instead of a node (`show --inline`), compiled as `compile --inline` compiles it. */
+  inline?: string;
 }
 
 /**
@@ -29,7 +31,7 @@ export interface PreviewOptions {
  */
 export async function previewNode(
   config: EngineConfig,
-  name: string,
+  name: string | undefined,
   options: PreviewOptions,
 ): Promise<{ id: string; result: QueryResult }> {
   const wh = await openWarehouse(options.db, {
@@ -40,8 +42,27 @@ export async function previewNode(
     settings: config.dbt?.target.settings,
   });
   try {
-    const cp = await compileWithWarehouse(config, wh);
-    const id = findNode(cp.graph, name);
+    const cp = await compileWithWarehouse(
+      config,
+      wh,
+      options.inline === undefined ? {} : { inline: options.inline },
+    );
+    if (options.inline !== undefined) {
+      const result = await wh.withConnection(async (s) => {
+        await s.exec(varsMacro(config.vars, { temporary: true }));
+        return await s.read(
+          `SELECT * FROM (\n${cp.project.inline}\n) LIMIT ${Math.floor(options.limit)}`,
+        );
+      }).catch((err: unknown) => {
+        throw new ModelError(
+          "inline",
+          `Cannot preview the --inline SQL: ${err instanceof Error ? err.message : String(err)}`,
+          { cause: err },
+        );
+      });
+      return { id: "inline", result };
+    }
+    const id = findNode(cp.graph, name!);
     const c = cp.compiled.get(id);
     const from = c?.kind === "model" ? `(\n${c.select}\n)` : c?.kind === "test"
       ? `(\n${c.query}\n)`

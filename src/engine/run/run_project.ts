@@ -14,8 +14,8 @@ import {
   blockedByMissingSources,
   compiledFiles,
   type CompiledProject,
-  type CompileProjectOptions,
   compileProject,
+  type CompileProjectOptions,
   PLAN_KINDS,
   planFor,
   type PlanKind,
@@ -154,10 +154,14 @@ export async function listCatalogs(wh: Warehouse): Promise<Map<string, string[]>
  * @throws {WarehousePathError} for a path that is not a DuckDB database.
  * @throws {WarehouseTargetError} for a warehouse whose extension is not installed.
  */
-export async function inspectProject(config: EngineConfig, db: string): Promise<CompiledProject> {
+export async function inspectProject(
+  config: EngineConfig,
+  db: string,
+  options: Pick<CompileProjectOptions, "inline"> = {},
+): Promise<CompiledProject> {
   const present = await warehouseTarget(db).prepare();
   if (!present && config.attach.length === 0) {
-    return compileProject(config, { deferMissingSources: true });
+    return compileProject(config, { deferMissingSources: true, ...options });
   }
   let catalogs: Map<string, string[]> | undefined;
   try {
@@ -167,7 +171,7 @@ export async function inspectProject(config: EngineConfig, db: string): Promise<
       ? await openWarehouse(db, { readOnly: true, attach })
       : await openWarehouse(":memory:", { attach });
     try {
-      if (present) return await compileWithWarehouse(config, wh);
+      if (present) return await compileWithWarehouse(config, wh, options);
       catalogs = await listCatalogs(wh);
     } finally {
       wh.close();
@@ -179,16 +183,18 @@ export async function inspectProject(config: EngineConfig, db: string): Promise<
       err instanceof WarehouseTargetError
     ) throw err;
   }
-  return compileProject(config, { catalogs, deferMissingSources: true });
+  return compileProject(config, { catalogs, deferMissingSources: true, ...options });
 }
 
 /** Compiles the project against the tables of an open warehouse and its attached databases. */
 export async function compileWithWarehouse(
   config: EngineConfig,
   wh: Warehouse,
-  options: Pick<CompileProjectOptions, "empty" | "invocation"> = {},
+  options: Pick<CompileProjectOptions, "empty" | "invocation" | "inline"> = {},
 ): Promise<CompiledProject> {
-  return compileProject(config, {
+  // Relations are named against the catalog of the warehouse open (another file under --db).
+  const opened = wh.path === config.warehouse ? config : { ...config, opened: wh.path };
+  return compileProject(opened, {
     sources: await listSources(wh),
     catalogs: await listCatalogs(wh),
     parse: (texts) => parseSql(texts, wh),

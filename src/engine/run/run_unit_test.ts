@@ -60,7 +60,9 @@ async function warehouseColumns(
      ORDER BY database_name, schema_name, table_name, column_index`,
   );
   for (const r of rows) {
-    const id = r.main ? `${r.s}.${r.t}` : `${r.c}.${r.s}.${r.t}`;
+    // The warehouse's own relations go by `schema.name`, or in full where the schema is named like a catalog.
+    const full = `${r.c}.${r.s}.${r.t}`;
+    const id = r.main && !ids.includes(full) ? `${r.s}.${r.t}` : full;
     if (!ids.includes(id)) continue;
     out.set(id, [...(out.get(id) ?? []), { name: String(r.name), type: String(r.type) }]);
   }

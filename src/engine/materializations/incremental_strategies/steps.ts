@@ -8,7 +8,7 @@
  * @module
  */
 import { type RelationKind, relationKind } from "../../db/relation_kind.ts";
-import { quoteIdent, quoteLiteral, quoteRelationId } from "../../db/sql.ts";
+import { quoteIdent, quoteLiteral, quoteRelationId, relationIdSql } from "../../db/sql.ts";
 import { rolledBack, type Session, type Warehouse } from "../../db/warehouse.ts";
 import { ModelError, WharfError } from "../../errors.ts";
 import { closest } from "../../suggest.ts";
@@ -190,7 +190,9 @@ async function standIn(s: Session, reads: IncrementalParts["reads"]): Promise<st
   const stored = reads.filter((r) => r.select === undefined).map((r) => r.relation);
   const rows = stored.length
     ? await s.query(
-      `SELECT * FROM (SELECT lower(CASE WHEN table_catalog = current_database() THEN '' ELSE table_catalog || '.' END || table_schema || '.' || table_name) AS relation, column_name, data_type, ordinal_position FROM information_schema.columns) WHERE relation IN (${
+      `SELECT * FROM (SELECT ${
+        relationIdSql("table_catalog", "table_schema", "table_name")
+      } AS relation, column_name, data_type, ordinal_position FROM information_schema.columns) WHERE relation IN (${
         stored.map(quoteLiteral).join(", ")
       }) ORDER BY ordinal_position`,
     )
