@@ -103,7 +103,10 @@ export function retryCommand(): Command {
           : {}),
         failFast: last.args?.fail_fast,
         empty: last.args?.empty,
-        vars: Object.entries(last.args?.vars ?? {}).map(([k, v]) => `${k}=${v}`),
+        // As parseVars writes them: text as it is, other values as JSON.
+        vars: Object.entries(last.args?.vars ?? {}).map(([k, v]) =>
+          `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`
+        ),
         threads: opts.threads,
       });
     });

@@ -100,7 +100,28 @@ export function withSelection(cmd: Command, builds: boolean): Command {
  * ```
  */
 export async function parseVars(args: readonly string[]): Promise<Record<string, string>> {
-  const vars: Record<string, string> = {};
+  return Object.fromEntries(
+    Object.entries(await givenVars(args)).map((
+      [k, v],
+    ) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+  );
+}
+
+/**
+ * The variables `--vars` gives, as given: text for `name=value`, YAML's
+ * values for dbt's mapping (what run_results.json records, as dbt does).
+ *
+ * @throws {UsageError} as {@linkcode parseVars}.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { givenVars } from "./run_nodes.ts";
+ *
+ * assert.deepEqual(await givenVars(["a=1", "{b: x, c: [1, 2]}"]), { a: "1", b: "x", c: [1, 2] });
+ * ```
+ */
+export async function givenVars(args: readonly string[]): Promise<Record<string, unknown>> {
+  const vars: Record<string, unknown> = {};
   for (const arg of args) {
     if (arg.trimStart().startsWith("{")) {
       const { parse: parseYaml } = await load<typeof import("yaml")>("yaml");
@@ -117,9 +138,7 @@ export async function parseVars(args: readonly string[]): Promise<Record<string,
       if (typeof data !== "object" || data === null || Array.isArray(data)) {
         throw new UsageError(`Invalid --vars '${arg}': expected a mapping, '{name: value}'`);
       }
-      for (const [k, v] of Object.entries(data)) {
-        vars[k] = typeof v === "string" ? v : JSON.stringify(v);
-      }
+      Object.assign(vars, data);
       continue;
     }
     const at = arg.indexOf("=");
@@ -148,6 +167,7 @@ export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptio
       throw new UsageError(`Invalid --threads "${opts.threads}": expected a positive integer`);
     }
   }
+  const given = await givenVars(opts.vars ?? []);
   const vars = await parseVars(opts.vars ?? []);
   let total = 0;
   let done = 0;
@@ -162,6 +182,7 @@ export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptio
     eventTimeStart: opts.eventTimeStart,
     eventTimeEnd: opts.eventTimeEnd,
     vars,
+    givenVars: given,
     state: opts.state === undefined ? undefined : resolve(userCwd(), opts.state),
     defer: opts.defer,
     failFast: opts.failFast,

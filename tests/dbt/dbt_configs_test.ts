@@ -321,11 +321,16 @@ Deno.test("configs of the project's own (dbt takes any key): config.get reads th
   const manifest = JSON.parse(await Deno.readTextFile(join(p.root, "target", "manifest.json")));
   assert.equal(manifest.nodes["model.shop.orders"].config.owner_team, "billing");
   assert.equal(manifest.nodes["model.shop.orders"].config.sla_hours, 4);
-  await p.write("models/other.sql", "{{ config(materialzed='table') }}\nselect 1 as x");
+  // Every problem of the call is named in one run, the unsupported with the typo.
+  await p.write(
+    "models/other.sql",
+    "{{ config(materialzed='table', grants={'select': ['x']}) }}\nselect 1 as x",
+  );
   const typo = await runCli(["--project", p.root, "ls"]);
   assert.equal(typo.code, 2, typo.stdout);
   assert.match(
     typo.stderr,
     /models\/other\.sql:1: .*config\(materialzed=…\): unknown config "materialzed" \(did you mean "materialized"\?\)/,
   );
+  assert.match(typo.stderr, /models\/other\.sql:1: config\(grants=…\): "grants" .* not supported/);
 });

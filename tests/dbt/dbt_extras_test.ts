@@ -25,6 +25,9 @@ Deno.test("--vars takes dbt's '{name: value}' form as well as name=value", async
   let r = await cli("run", "--vars", "{n: 7, label: seven, days: [1, 2, 3]}");
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.deepEqual(await rows(db, "select * from main.a"), [{ n: 7, label: "seven", days: 3 }]);
+  // run_results.json records them as given, as dbt does; a retry gives them back the same.
+  const results = await readValid(join(p.root, "target"), "run_results");
+  assert.deepEqual(results.args.vars, { n: 7, label: "seven", days: [1, 2, 3] });
   r = await cli("run", "--vars", "n=8");
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.deepEqual(await rows(db, "select * from main.a"), [{ n: 8, label: "a", days: 1 }]);

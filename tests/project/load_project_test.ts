@@ -76,6 +76,21 @@ Deno.test("loadProject() reports invalid YAML syntax with its line", async () =>
   assert.ok(project.issues[0]!.location.line! >= 3);
 });
 
+Deno.test("an indentation mistake in YAML is named with the line it means, not the parser's position text", async () => {
+  await using p = await tempProject({
+    "models/staging/a.sql": "select 1 as id",
+    "models/staging/schema.yml":
+      "models:\n  - name: a\n    columns:\n      - name: id\n  tests:\n      - unique\n",
+  });
+  const project = await loadProject(p.config);
+  assert.equal(project.issues.length, 1);
+  assert.equal(
+    project.issues[0]!.message,
+    'Invalid YAML: All mapping items must start at the same column (the line reads "tests:")',
+  );
+  assert.equal(project.issues[0]!.location.line, 5);
+});
+
 Deno.test("loadProject() reports unparseable SQL with file, line and DuckDB's message", async () => {
   await using p = await tempProject({
     "models/staging/bad.sql": "select id,\n  name\nfrom staging.x\nwhere id = = 2",

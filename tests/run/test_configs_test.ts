@@ -52,6 +52,15 @@ const STORED = {
   unique_people_id: 0,
 };
 
+/** The same, named as dbt names generic tests (from their arguments). */
+function dbtNamed<T>(byName: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(
+    Object.entries(byName).map((
+      [k, v],
+    ) => [k === "accepted_values_people_email" ? `${k}__a_x__b_x` : k, v]),
+  );
+}
+
 async function tables(db: string): Promise<Record<string, number>> {
   const wh = await openWarehouse(db, { readOnly: true });
   try {
@@ -133,8 +142,8 @@ Deno.test("test configs in a dbt project: the same keys, and config() in a singu
   });
   const r = await runCli(["--project", p.root, "build"]);
   assert.equal(r.code, 0, r.stdout + r.stderr);
-  assert.deepEqual(outcomes(r.stdout), EXPECTED);
-  assert.deepEqual(await tables(join(p.root, "shop.duckdb")), STORED);
+  assert.deepEqual(outcomes(r.stdout), dbtNamed(EXPECTED));
+  assert.deepEqual(await tables(join(p.root, "shop.duckdb")), dbtNamed(STORED));
 });
 
 Deno.test("fail_calc, store_failures_as, tags and enabled in a plain-SQL project", async () => {

@@ -407,6 +407,8 @@ export class DbtJinja {
     const namespace = positional[1] ?? kwargs.macro_namespace ?? null;
     const from = typeof kwargs.__wharf_in === "string" ? kwargs.__wharf_in : undefined;
     const root = this.#project;
+    // Where the call is, for the line of a problem (in the file rendered, when it is there).
+    const at = new RegExp(`dispatch\\(\\s*['"]${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}['"]`);
     let order: string[];
     if (namespace === null) order = from === undefined ? [root] : [from, root];
     else {
@@ -419,6 +421,7 @@ export class DbtJinja {
           `adapter.dispatch("${name}", "${ns}"): no package "${ns}" in the project${
             guess ? ` (did you mean "${guess}"?)` : ""
           }: add it to packages.yml (installed under dbt_packages/), or run \`wharf deps\``,
+          at,
         );
         return "__dbt__duckdb__type_string";
       }
@@ -433,6 +436,7 @@ export class DbtJinja {
       if (!macros) {
         this.problem(
           `adapter.dispatch("${name}"): the search order names "${pkg}", which is not the project or one of its packages (dispatch: in dbt_project.yml)`,
+          at,
         );
         return "__dbt__duckdb__type_string";
       }
@@ -440,7 +444,7 @@ export class DbtJinja {
       if (found) return macros.get(found)!;
     }
     if (namespace === "dbt") {
-      this.problem(`dbt has no macro "${name}" that wharf provides (dbt.${name})`);
+      this.problem(`dbt has no macro "${name}" that wharf provides (dbt.${name})`, at);
     } else {
       const known = order.flatMap((p) => [...(this.#packages.get(p)?.keys() ?? [])]);
       const guess = closest(`default__${name}`, known);
@@ -450,6 +454,7 @@ export class DbtJinja {
         }) found no macro "duckdb__${name}" or "default__${name}" in ${
           order.map((p) => p === root ? `the project (${p})` : `package "${p}"`).join(", then ")
         }${guess ? ` (did you mean "${guess}"?)` : ""}`,
+        at,
       );
     }
     return "__dbt__duckdb__type_string";
@@ -568,7 +573,7 @@ function explain(detail: string, macros: readonly string[], code: string): strin
       return `"adapter.${name}()" is not available: adapter methods that read the warehouse are not run by wharf`;
     }
     if (type === "undefined" && receiver && !receiver.includes(".")) {
-      return `${receiver}.${name}(): "${receiver}" is not defined: no variable, macro or installed package has that name; if it is a package, it is not installed here: add it to packages.yml, install it where the network allows (\`dbt deps\`, or a copy of the package's folder under dbt_packages/), and run \`wharf deps\` to see what is still missing`;
+      return `${receiver}.${name}(): "${receiver}" is not defined: no variable, macro or installed package has that name; if it is a package, it is not installed here: list it in packages.yml (if it is not there yet), install it where the network allows (\`dbt deps\`, or a copy of the package's folder under dbt_packages/), and run \`wharf deps\` to see what is still missing`;
     }
     if (type === "plain object") {
       return `"${name}()": ${

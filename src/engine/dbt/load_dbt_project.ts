@@ -988,8 +988,8 @@ export async function loadDbtProject(
         if (!found) {
           const guess = closest(`${src}.${table}`, [...sources.keys()]);
           jinja.problem(
-            `source("${src}", "${table}"): no such table in the project's sources:${
-              guess ? ` (did you mean "${guess}"?)` : " declare it in a properties file"
+            `source("${src}", "${table}"): no such table in the project's sources${
+              guess ? ` (did you mean "${guess}"?)` : ": declare it in a properties file"
             }`,
             new RegExp(`source\\(\\s*['"]${escapeRe(src ?? "")}['"]`),
           );
@@ -1076,14 +1076,9 @@ export async function loadDbtProject(
       m.props?.config ?? {},
     ]);
     const recorded: Recorded = { configs: [], relations: [], unsupported: [] };
-    try {
-      jinja.render(
-        renderName(m),
-        textOf(m),
-        nodeContext({ ...m, file: m }, 1, recorded),
-        m.package,
-      );
-      m.config = mergeNodeConfigs([m.config, ...recorded.configs]);
+    // What config() holds that wharf does not support is named whether or not the render fails,
+    // so that one run lists every problem of the call.
+    const unsupportedIssues = () => {
       const text = textOf(m);
       const at = /config\s*\(/.exec(text);
       for (const message of recorded.unsupported!) {
@@ -1096,8 +1091,19 @@ export async function loadDbtProject(
           unsupported: true,
         });
       }
+    };
+    try {
+      jinja.render(
+        renderName(m),
+        textOf(m),
+        nodeContext({ ...m, file: m }, 1, recorded),
+        m.package,
+      );
+      m.config = mergeNodeConfigs([m.config, ...recorded.configs]);
+      unsupportedIssues();
     } catch (err) {
       if (!(err instanceof RenderProblem)) throw err;
+      unsupportedIssues();
       m.ok = false;
       issues.push({
         message: `Cannot render the SQL: ${err.message}`,

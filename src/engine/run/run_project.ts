@@ -65,6 +65,8 @@ export interface RunProjectOptions {
   eventTimeEnd?: string;
   /** Variables overriding the config's `vars`. */
   vars?: Record<string, string>;
+  /** `vars` as the command line gave them (lists, numbers …): what run_results.json records. */
+  givenVars?: Readonly<Record<string, unknown>>;
   /**
    * `--state DIR`: an earlier run's target folder, for the `state:`,
    * `result:` and `source_status:` selectors and `defer`.
@@ -476,7 +478,7 @@ export async function runProject(
             ...(eventTime
               ? { event_time_start: options.eventTimeStart, event_time_end: options.eventTimeEnd }
               : {}),
-            vars: options.vars ?? {},
+            vars: options.givenVars ?? options.vars ?? {},
             ...(options.state === undefined ? {} : { state: state!.dir, defer: !!options.defer }),
             // Recorded when set either way, so that a retry keeps a --no-fail-fast too.
             ...(failFast || options.failFast !== undefined ? { fail_fast: failFast } : {}),

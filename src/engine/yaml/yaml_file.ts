@@ -28,10 +28,14 @@ export class YamlFile {
 
   constructor(readonly path: string, text: string) {
     this.#doc = parseDocument(text, { lineCounter: this.#lines, uniqueKeys: true });
+    const lines = this.#doc.errors.length ? text.split("\n") : [];
     for (const err of this.#doc.errors) {
       const pos = err.linePos?.[0];
+      // The parser's first line, without the position the location gives, and the line it means.
+      const what = err.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+      const line = pos ? lines[pos.line - 1]?.trim() : undefined;
       this.issues.push({
-        message: `Invalid YAML: ${err.message.split("\n")[0]}`,
+        message: `Invalid YAML: ${what}${line ? ` (the line reads ${JSON.stringify(line)})` : ""}`,
         location: { file: path, line: pos?.line, column: pos?.col },
       });
     }
