@@ -66,22 +66,39 @@ Deno.test("state:modified and state:new select what changed since the state, wit
   );
   await p.write("sql/macros/money.sql", "CREATE OR REPLACE MACRO dollars(c) AS c / 100.0;\n");
   await p.write("models/marts/new_model.sql", "select 1 as id");
+  await p.write("models/marts/new_dollars.sql", "select dollars(2) as d");
+  // As in dbt, a new node is modified: state:modified+ builds it too.
   assert.deepEqual(await listed(p, state, "state:modified"), [
+    "marts.new_dollars",
+    "marts.new_model",
     "seeds.raw_orders",
     "staging.stg_customers",
     "marts.order_dollars",
   ]);
-  assert.deepEqual(await listed(p, state, "state:modified.macros"), ["marts.order_dollars"]);
+  // ... in each part but its macros, which count when one it calls changed (or is new).
+  assert.deepEqual(await listed(p, state, "state:modified.macros"), [
+    "marts.new_dollars",
+    "marts.order_dollars",
+  ]);
   assert.deepEqual(await listed(p, state, "state:modified.body"), [
+    "marts.new_dollars",
+    "marts.new_model",
     "seeds.raw_orders",
     "staging.stg_customers",
   ]);
-  assert.deepEqual(await listed(p, state, "state:new"), ["marts.new_model"]);
+  for (const part of [".configs", ".relation", ".contract"]) {
+    assert.deepEqual(await listed(p, state, `state:modified${part}`), [
+      "marts.new_dollars",
+      "marts.new_model",
+    ], part);
+  }
+  assert.deepEqual(await listed(p, state, "state:new"), ["marts.new_dollars", "marts.new_model"]);
   const plus = await listed(p, state, "1+state:modified.macros+");
-  assert.deepEqual(plus, ["marts.orders", "marts.order_dollars"]);
-  const built = await cli(p, 0, "build", "--state", state, "-s", "state:modified+", "state:new");
-  assert.match(built, /Running 1 seed, 6 models, \d+ tests/);
+  assert.deepEqual(plus, ["marts.new_dollars", "marts.orders", "marts.order_dollars"]);
+  const built = await cli(p, 0, "build", "--state", state, "-s", "state:modified+");
+  assert.match(built, /Running 1 seed, 7 models, \d+ tests/);
   assert.match(built, /model marts\.new_model/);
+  assert.match(built, /model marts\.new_dollars/);
   // The run's artifacts record the state it compared with.
   const results = await readValid(join(p.root, "target"), "run_results");
   assert.equal(results.args.state, state);
@@ -98,14 +115,21 @@ Deno.test("a seed whose content changed is state:modified, and so is a model who
     "dbt_project.yml",
     (await Deno.readTextFile(project)).replace("+tags: marts", "+tags: [marts, nightly]"),
   );
+  // A new model is modified too, as in dbt.
+  await p.write(
+    "transform/marts/order_count.sql",
+    "{{ config(materialized='table') }}\nselect count(*) as n from {{ ref('orders') }}\n",
+  );
   assert.deepEqual(await listed(p, state, "state:modified"), [
     "main_raw_data.raw_customers",
     "main.orders",
     "main.customers",
+    "main.order_count",
   ]);
   assert.deepEqual(await listed(p, state, "state:modified.configs"), [
     "main.orders",
     "main.customers",
+    "main.order_count",
   ]);
   // A macro adapter.dispatch() reaches marks the model calling the dispatching macro.
   const macros = join(p.root, "macros/cents_to_dollars.sql");
@@ -115,8 +139,9 @@ Deno.test("a seed whose content changed is state:modified, and so is a model who
   );
   assert.deepEqual(await listed(p, state, "state:modified.macros"), ["main_staging.stg_payments"]);
   const out = await cli(p, 0, "build", "--state", state, "-s", "state:modified.body+");
-  assert.match(out, /Running 1 seed, 2 models, \d+ tests/);
+  assert.match(out, /Running 1 seed, 3 models, \d+ tests/);
   assert.equal(await count(join(p.root, "jaffle.duckdb"), "main.customers"), 101);
+  assert.equal(await count(join(p.root, "jaffle.duckdb"), "main.order_count"), 1);
 });
 
 Deno.test("--defer takes unbuilt upstreams from the state's warehouse (plain SQL, and a dbt project's ci target)", async () => {
@@ -236,6 +261,62 @@ Deno.test("--defer in plain SQL: a model over a raw table not landed in the CI w
     refused,
     /--defer takes marts\.ord_tbl from the state's warehouse .*does not have it/,
   );
+});
+
+Deno.test("--defer with the state's warehouse moved away, or named at a path that does not exist, is a usage error naming the path (plain SQL and dbt layout)", async () => {
+  // Plain SQL: the state's warehouse file moved away.
+  await using p = await tempProject({
+    "models/marts/ord_tbl.sql": "select 1 as id, 10 as amount",
+    "models/marts/ord_calc.sql": "select id, amount * 2 as doubled from marts.ord_tbl",
+    "models/marts/marts.yml": "models:\n  - name: ord_tbl\n    config: { materialized: table }\n",
+  });
+  await cli(p, 0, "build");
+  const state = await keepState(p, "prod");
+  await Deno.rename(p.db, join(p.root, "moved.duckdb"));
+  const ci = join(p.root, "ci.duckdb");
+  const out = await cli(p, 2, "--db", ci, "build", "-s", "ord_calc", "--state", state, "--defer");
+  assert.ok(
+    out.includes(
+      `error: --defer takes marts.ord_tbl from the state's warehouse "${p.db}" (named by ${
+        join(state, "run_results.json")
+      }), which does not exist: put the file back at that path, point --state at the target/ folder of a run whose warehouse is still in place, or build marts.ord_tbl in this run too (--select +<model>) instead`,
+    ),
+    out,
+  );
+  assert.doesNotMatch(out, /unexpected failure|IO Error/);
+
+  // dbt layout: run_results.json names a path that does not exist.
+  await using dbt = await jaffleProject("dbt_jaffle_shop");
+  await cli(dbt, 0, "build");
+  const prod = await keepState(dbt, "prod");
+  const runResults = join(prod, "run_results.json");
+  const results = JSON.parse(await Deno.readTextFile(runResults));
+  const nowhere = join(dbt.root, "nowhere", "jaffle.duckdb");
+  results.args.warehouse = nowhere;
+  await Deno.writeTextFile(runResults, JSON.stringify(results));
+  await dbt.write(
+    "transform/marts/big_spenders.sql",
+    "select * from {{ ref('customers') }} where customer_lifetime_value > 50\n",
+  );
+  const refused = await cli(
+    dbt,
+    2,
+    "--db",
+    join(dbt.root, "ci.duckdb"),
+    "build",
+    "--state",
+    prod,
+    "--defer",
+    "-s",
+    "state:new",
+  );
+  assert.match(
+    refused,
+    new RegExp(
+      `error: --defer takes main\\.customers from the state's warehouse "${nowhere}" \\(named by .*run_results\\.json\\), which does not exist: `,
+    ),
+  );
+  assert.doesNotMatch(refused, /unexpected failure|IO Error/);
 });
 
 Deno.test("result:error and result:fail select from the state's run results; wharf retry reruns what failed and what it skipped", async () => {

@@ -204,6 +204,47 @@ const SETTLED: Record<string, string[]> = {
   sync_all_columns: ["id INTEGER", "amount BIGINT", "extra VARCHAR"],
 };
 
+Deno.test("dbt project: on_schema_change ignore says what each strategy leaves in a column the model dropped (merge's updated rows keep it)", async () => {
+  const model = (strategy: string, columns: string) =>
+    `{{ config(materialized='incremental', incremental_strategy='${strategy}', unique_key='id') }}
+select ${columns} from {{ source('app', 'payments') }}
+`;
+  await using p = await tempProject({
+    "dbt_project.yml": PROJECT,
+    "models/sources.yml": SOURCES,
+    "models/merged.sql": model("merge", "id, amount, 'x' as old"),
+    "models/replaced.sql": model("delete+insert", "id, amount, 'x' as old"),
+  });
+  await sql(
+    db(p),
+    "create schema raw; create table raw.payments (id integer, amount integer, created_at timestamp); insert into raw.payments values (1, 10, '2024-01-01')",
+  );
+  await cli(p, ["build"]);
+  await p.write("models/merged.sql", model("merge", "id, amount"));
+  await p.write("models/replaced.sql", model("delete+insert", "id, amount"));
+  await sql(
+    db(p),
+    "update raw.payments set amount = 11; insert into raw.payments values (2, 20, '2024-01-02')",
+  );
+  const later = await cli(p, ["build"]);
+  assert.match(
+    lineOf(later.stdout, "main.merged"),
+    /merge: 1 new, 1 updated; "old" no longer in the model, NULL in the rows inserted \(the rows updated keep theirs\)/,
+  );
+  assert.match(
+    lineOf(later.stdout, "main.replaced"),
+    /delete\+insert: 1 replaced, 1 new; "old" no longer in the model, NULL in the rows inserted, the replaced ones included/,
+  );
+  assert.deepEqual(await sql(db(p), "select id, amount, old from main.merged order by id"), [
+    { id: 1, amount: 11, old: "x" },
+    { id: 2, amount: 20, old: null },
+  ]);
+  assert.deepEqual(await sql(db(p), "select id, old from main.replaced order by id"), [
+    { id: 1, old: null },
+    { id: 2, old: null },
+  ]);
+});
+
 Deno.test("dbt project: on_schema_change applies in the run's transaction: a run that fails after changing the columns changes nothing", async () => {
   const model = (policy: string, select: string) =>
     `{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='id', on_schema_change='${policy}') }}

@@ -372,7 +372,7 @@ Deno.test("on_schema_change: ignore, fail, append_new_columns and sync_all_colum
 
   assert.deepEqual(later["marts.ignore"], [
     "success",
-    'append: +1 row; new column "extra" not added, "old" no longer in the model, NULL in the rows written, "amount" written as INTEGER (the model gives BIGINT) (on_schema_change: ignore)',
+    'append: +1 row; new column "extra" not added, "old" no longer in the model, NULL in the rows inserted (the rows already there keep theirs), "amount" written as INTEGER (the model gives BIGINT) (on_schema_change: ignore)',
   ]);
   assert.deepEqual(await columns("ignore"), ["id INTEGER", "amount INTEGER", "old VARCHAR"]);
   assert.deepEqual(await sql(p.db, "select id, old from marts.ignore order by id"), [
@@ -408,6 +408,45 @@ Deno.test("on_schema_change: ignore, fail, append_new_columns and sync_all_colum
     "id INTEGER",
     "amount BIGINT",
     "extra VARCHAR",
+  ]);
+});
+
+Deno.test("on_schema_change: ignore says what each strategy leaves in a column the model dropped: merge's updated rows keep their value, delete+insert's replaced rows get NULL", async () => {
+  const strategies = { merge: "merge", delete_insert: "delete+insert" };
+  await using p = await tempProject({
+    "models/marts/marts.yml": `models:\n${
+      Object.entries(strategies).map(([name, s]) =>
+        `  - name: ${name}\n    config: { materialized: incremental, incremental_strategy: ${s}, unique_key: id }\n`
+      ).join("")
+    }`,
+    "models/marts/merge.sql": "select id, amount, 'x' as old from raw.t\n",
+    "models/marts/delete_insert.sql": "select id, amount, 'x' as old from raw.t\n",
+  });
+  await sql(
+    p.db,
+    "create schema raw; create table raw.t (id integer, amount integer); insert into raw.t values (1, 10)",
+  );
+  await run(p);
+  for (const name of Object.keys(strategies)) {
+    await p.write(`models/marts/${name}.sql`, "select id, amount from raw.t\n");
+  }
+  await sql(p.db, "update raw.t set amount = 11; insert into raw.t values (2, 20)");
+  const later = await run(p);
+  assert.deepEqual(later["marts.merge"], [
+    "success",
+    'merge: 1 new, 1 updated; "old" no longer in the model, NULL in the rows inserted (the rows updated keep theirs) (on_schema_change: ignore)',
+  ]);
+  assert.deepEqual(await sql(p.db, "select id, amount, old from marts.merge order by id"), [
+    { id: 1, amount: 11, old: "x" },
+    { id: 2, amount: 20, old: null },
+  ]);
+  assert.deepEqual(later["marts.delete_insert"], [
+    "success",
+    'delete+insert: 1 replaced, 1 new; "old" no longer in the model, NULL in the rows inserted, the replaced ones included (the others keep theirs) (on_schema_change: ignore)',
+  ]);
+  assert.deepEqual(await sql(p.db, "select id, amount, old from marts.delete_insert order by id"), [
+    { id: 1, amount: 11, old: null },
+    { id: 2, amount: 20, old: null },
   ]);
 });
 

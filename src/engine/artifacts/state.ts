@@ -132,6 +132,36 @@ function breakingChange(now: ManifestEntry, then: ManifestEntry): string | undef
   return reasons.length ? reasons.join("; ") : undefined;
 }
 
+/** The macros a manifest entry calls. */
+function macrosOf(n: ManifestEntry): string[] {
+  return (n.depends_on as { macros?: string[] } | undefined)?.macros ?? [];
+}
+
+/** True when `now` calls a macro that is new or changed since `state`. */
+function callsChangedMacro(now: ManifestEntry, current: DbtManifest, state: DbtManifest): boolean {
+  return macrosOf(now).some((m) => current.macros[m]?.macro_sql !== state.macros[m]?.macro_sql);
+}
+
+/**
+ * What counts as changed in a node the state does not have, as in dbt: a
+ * new node is modified (so `state:modified+` builds it) in its body,
+ * configs, relation, contract and place, and in its macros when one it
+ * calls is new or changed too. A source has no body or contract.
+ */
+function newNodeParts(
+  now: ManifestEntry,
+  current: DbtManifest,
+  state: DbtManifest,
+): Set<ModifiedPart> {
+  const parts = new Set<ModifiedPart>(
+    now.resource_type === "source"
+      ? ["configs", "relation", "fqn"]
+      : ["body", "configs", "relation", "contract", "fqn"],
+  );
+  if (callsChangedMacro(now, current, state)) parts.add("macros");
+  return parts;
+}
+
 /** What changed in `now` since `then` (empty: nothing). */
 function changes(
   now: ManifestEntry,
@@ -149,12 +179,9 @@ function changes(
   if (canonical(now.config) !== canonical(then.config)) out.add("configs");
   const rel = (n: ManifestEntry) => [n.database, n.schema, n.alias].join(".");
   if (rel(now) !== rel(then)) out.add("relation");
-  const macros = (n: ManifestEntry) =>
-    (n.depends_on as { macros?: string[] } | undefined)?.macros ?? [];
-  const macroChanged = macros(now).some((m) =>
-    current.macros[m]?.macro_sql !== state.macros[m]?.macro_sql
-  );
-  if (macroChanged || canonical(macros(now)) !== canonical(macros(then))) out.add("macros");
+  if (
+    callsChangedMacro(now, current, state) || canonical(macrosOf(now)) !== canonical(macrosOf(then))
+  ) out.add("macros");
   const [c, was] = [contractOf(now), contractOf(then)];
   if ((c.enforced || was.enforced) && canonical(c) !== canonical(was)) out.add("contract");
   if (canonical(now.fqn) !== canonical(then.fqn)) out.add("fqn");
@@ -191,6 +218,7 @@ export async function selectionState(
     const then = earlier.get(u);
     if (!then) {
       added.add(id);
+      modified.set(id, newNodeParts(node, current, state.manifest));
       continue;
     }
     const parts = changes(node, then, current, state.manifest);

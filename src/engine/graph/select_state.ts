@@ -36,7 +36,10 @@ const NOT_MODIFIED_PARTS: Record<string, string> = {
 export interface SelectionState {
   /** The folder it was read from, for messages. */
   dir: string;
-  /** Nodes changed since the state, with what changed. */
+  /**
+   * Nodes changed since the state, with what changed; as in dbt, a node the
+   * state does not have (one of `added`) is among them.
+   */
   modified: ReadonlyMap<string, ReadonlySet<ModifiedPart>>;
   /**
    * Breaking changes to enforced contracts (a column removed or retyped, a

@@ -24,6 +24,7 @@
 import { basename, dirname, join, resolve } from "node:path";
 import { z } from "zod";
 import { quoteIdent, quoteLiteral, quoteRelation, quoteRelationId } from "../db/sql.ts";
+import { otherKind } from "../db/relation_kind.ts";
 import { ModelError } from "../errors.ts";
 import { closest } from "../suggest.ts";
 import { mapping, text, textList } from "../yaml/yaml_schema.ts";
@@ -244,7 +245,19 @@ export const external = defineMaterialization({
     const replaced = await exists(directory);
     if (replaced) await Deno.rename(directory, previous);
     await Deno.rename(staging, directory);
-    await wh.exec(externalView(relation, directory, columns, partitionBy, rows));
+    const view = externalView(relation, directory, columns, partitionBy, rows);
+    try {
+      await wh.exec(view);
+    } catch (err) {
+      // A table stands where the view goes (the model was a table before): dropped and
+      // replaced in one transaction.
+      const other = otherKind(err);
+      if (!other) throw err;
+      await wh.transaction(async (s) => {
+        await s.exec(`DROP ${other} ${quoteRelationId(relation)}`);
+        await s.exec(view);
+      });
+    }
     if (replaced) await removeDir(previous);
     const files = await countParquet(directory);
     return {

@@ -25,14 +25,10 @@
 import { z } from "zod";
 import { describe } from "../yaml/yaml_file.ts";
 import { quoteRelation } from "../db/sql.ts";
+import { relationKind } from "../db/relation_kind.ts";
 import { mapping, oneOf, text } from "../yaml/yaml_schema.ts";
 import { STRATEGIES, strategy } from "./incremental_strategies/index.ts";
-import {
-  checkEmptyRun,
-  IS_INCREMENTAL_MACRO,
-  rowsSql,
-  tableExists,
-} from "./incremental_strategies/steps.ts";
+import { checkEmptyRun, IS_INCREMENTAL_MACRO, rowsSql } from "./incremental_strategies/steps.ts";
 import {
   type CommonSettings,
   type IncrementalParts,
@@ -166,7 +162,7 @@ export const incremental = defineMaterialization({
       : { ...given, fullRefresh: parts.fullRefresh };
     if (
       context.empty && !context.fullRefresh &&
-      await wh.withConnection((s) => tableExists(s, relation))
+      await wh.withConnection((s) => relationKind(s, relation)) === "TABLE"
     ) return await checkEmptyRun(wh, model);
     return await strategy(parts.strategy).build(wh, model, context);
   },

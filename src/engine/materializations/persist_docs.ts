@@ -8,6 +8,7 @@
  */
 import { quoteIdent, quoteLiteral, quoteRelationId, splitRelation } from "../db/sql.ts";
 import type { Session } from "../db/warehouse.ts";
+import { relationKind } from "../db/relation_kind.ts";
 import type { PersistedDocs } from "../types.ts";
 
 /**
@@ -22,12 +23,8 @@ export async function persistDocs(
   docs: PersistedDocs,
 ): Promise<string | undefined> {
   const { catalog, schema, name } = splitRelation(relation);
-  const [kind] = await s.query(
-    "SELECT table_type FROM information_schema.tables WHERE table_catalog = coalesce(?, current_database()) AND table_schema = ? AND table_name = ?",
-    [catalog ?? null, schema, name],
-  );
   const target = quoteRelationId(relation);
-  const what = kind?.table_type === "VIEW" ? "VIEW" : "TABLE";
+  const what = await relationKind(s, relation) ?? "TABLE";
   if (docs.relation !== undefined) {
     await s.exec(`COMMENT ON ${what} ${target} IS ${quoteLiteral(docs.relation)}`);
   }

@@ -8,7 +8,8 @@
  *
  * @module
  */
-import { quoteIdent, quoteRelation, quoteRelationId, splitRelation } from "../db/sql.ts";
+import { relationKind } from "../db/relation_kind.ts";
+import { quoteIdent, quoteRelation, quoteRelationId } from "../db/sql.ts";
 import { rolledBack, type Session } from "../db/warehouse.ts";
 import { ModelError } from "../errors.ts";
 import { flag, list, mapping, oneOf, text } from "../yaml/yaml_schema.ts";
@@ -137,16 +138,6 @@ async function checkKeys(
   }
 }
 
-/** The kind of relation `relation` is in the warehouse (`BASE TABLE`, `VIEW`), if it exists. */
-async function relationType(s: Session, relation: string): Promise<string | undefined> {
-  const { catalog, schema, name } = splitRelation(relation);
-  const rows = await s.query(
-    "SELECT table_type FROM information_schema.tables WHERE table_catalog = coalesce(?, current_database()) AND table_schema = ? AND table_name = ?",
-    [catalog ?? null, schema, name],
-  );
-  return rows[0] ? String(rows[0].table_type) : undefined;
-}
-
 /** Counts of a later run, from its staged tables. */
 async function runCounts(
   s: Session,
@@ -243,15 +234,11 @@ async function takeSnapshot(
   const source = await describeColumns(s, `SELECT * FROM ${tables.source}`);
   checkColumns(relation, parts, source);
   await checkKeys(s, relation, parts, tables.source);
-  const kind = await relationType(s, relation);
-  if (kind && kind !== "BASE TABLE") {
-    throw new ModelError(
-      relation,
-      `Cannot snapshot ${relation}: it is a ${kind.toLowerCase()} in the warehouse, not a snapshot's table: drop it or rename the snapshot`,
-    );
-  }
+  const kind = await relationKind(s, relation);
+  // A view there (a model of that name before) holds no history: the first build replaces it.
+  if (kind === "VIEW") await s.exec(`DROP VIEW ${target}`);
   let outcome: { rows: number; message: string };
-  if (!kind) {
+  if (kind !== "TABLE") {
     const rows = await s.count(
       `CREATE TABLE ${target} AS\n${
         firstBuildSql({ ...parts, select: `SELECT * FROM ${tables.source}` }, {
@@ -371,7 +358,7 @@ export const snapshot = defineMaterialization({
     // --empty on a snapshot taken before: its SELECT gives no row, so a run would take every key
     // as gone (hard_deletes would close every current version). It runs to check the SQL and
     // columns, and is rolled back: the history is left as it was.
-    if (context.empty && await wh.withConnection((s) => relationType(s, relation))) {
+    if (context.empty && await wh.withConnection((s) => relationKind(s, relation)) === "TABLE") {
       return await wh.withConnection((s) =>
         rolledBack(s, async (s) => {
           const [total] = await s.query(

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import type { CompiledProject } from "../compile/compile_project.ts";
 import type { CompiledNode } from "../compile/compile.ts";
 import {
@@ -48,13 +48,46 @@ function upstreams(cp: CompiledProject, nodes: readonly CompiledNode[]): string[
 }
 
 /**
+ * Attaches the state's warehouse `from`, read-only.
+ *
+ * @throws {UsageError} when it cannot be opened (moved away, or not a
+ * DuckDB file), naming it and what to do.
+ */
+async function attachState(
+  wh: Warehouse,
+  from: string,
+  missing: readonly string[],
+  state: StateArtifacts,
+): Promise<void> {
+  try {
+    await wh.exec(`ATTACH ${quoteLiteral(from)} AS ${quoteIdent(STATE_CATALOG)} (READ_ONLY)`);
+  } catch (err) {
+    // A local file that is not there (a URL such as md: is DuckDB's to judge).
+    const gone = !/^[a-z][a-z0-9]+:/i.test(from) && !(await Deno.stat(from).catch(() => null));
+    const rebuild = `build ${missing.join(", ")} in this run too (--select +<model>) instead`;
+    throw new UsageError(
+      `--defer takes ${missing.join(", ")} from the state's warehouse "${from}" (named by ${
+        join(state.dir, "run_results.json")
+      }), which ${
+        gone
+          ? `does not exist: put the file back at that path, point --state at the target/ folder of a run whose warehouse is still in place, or ${rebuild}`
+          : `cannot be opened (${
+            err instanceof Error ? err.message : String(err)
+          }): point --state at another run, or ${rebuild}`
+      }`,
+      { cause: err },
+    );
+  }
+}
+
+/**
  * Copies into `wh` each model or seed the plan reads without building it
  * and that `wh` does not have, from the state's warehouse (its relation as
  * the state's manifest names it), as a table.
  *
  * @returns the relations copied.
- * @throws {UsageError} when the state does not name its warehouse, or that
- * warehouse lacks a relation to copy.
+ * @throws {UsageError} when the state does not name its warehouse, that
+ * warehouse cannot be opened, or it lacks a relation to copy.
  */
 export async function deferUpstreams(
   wh: Warehouse,
@@ -85,7 +118,7 @@ export async function deferUpstreams(
   }
   if (resolve(from) === resolve(wh.path)) return [];
   const ids = uniqueIds(cp);
-  await wh.exec(`ATTACH ${quoteLiteral(from)} AS ${quoteIdent(STATE_CATALOG)} (READ_ONLY)`);
+  await attachState(wh, from, missing, state);
   const copied: string[] = [];
   try {
     const there = new Set(

@@ -6,6 +6,7 @@
  */
 import type { Session, Warehouse } from "../db/warehouse.ts";
 import { quoteIdent, quoteRelationId } from "../db/sql.ts";
+import { otherKind } from "../db/relation_kind.ts";
 import { WharfError } from "../errors.ts";
 import {
   type CompiledChecks,
@@ -188,12 +189,24 @@ async function build(
 ): Promise<Outcome> {
   // A single statement runs in its own transaction: atomic without BEGIN/COMMIT.
   switch (node.kind) {
-    case "seed":
-      if (!hooksInside(node)) return { status: "success", rows: await wh.count(node.sql) };
-      return await withHooks(wh, node, async (s) => ({
+    case "seed": {
+      const load = async (s: Session): Promise<Outcome> => ({
         status: "success",
         rows: await s.count(node.sql),
-      }));
+      });
+      try {
+        return hooksInside(node) ? await withHooks(wh, node, load) : await wh.withConnection(load);
+      } catch (err) {
+        const other = otherKind(err);
+        if (!other) throw err;
+        // A view stands where the seed's table goes (a model of that name before): dropped and
+        // loaded in one transaction, so a failing load keeps it.
+        return await withHooks(wh, node, async (s) => {
+          await s.exec(`DROP ${other} ${quoteRelationId(node.relation)}`);
+          return await load(s);
+        });
+      }
+    }
     case "test": {
       if (node.unit) {
         const outcome = await runUnitTest(wh, node.unit, { macros: options.macros ?? [] });
@@ -233,17 +246,6 @@ function buildContext(options: ExecuteOptions) {
     eventTime: options.eventTime,
     empty: options.empty ?? false,
   };
-}
-
-/**
- * `TABLE` or `VIEW` when `err` is DuckDB refusing to replace a relation of
- * that kind with the other (`Existing object x is of type Table, trying to
- * replace with type View`).
- */
-function otherKind(err: unknown): "TABLE" | "VIEW" | undefined {
-  const m = /Existing object .* is of type (Table|View), trying to replace with type (?:View|Table)/
-    .exec(err instanceof Error ? err.message : String(err));
-  return m ? (m[1]!.toUpperCase() as "TABLE" | "VIEW") : undefined;
 }
 
 /** Builds a model by its materialization, with its hooks. */

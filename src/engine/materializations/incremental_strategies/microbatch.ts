@@ -22,6 +22,7 @@
  */
 import { z } from "zod";
 import { quoteIdent } from "../../db/sql.ts";
+import { relationKind } from "../../db/relation_kind.ts";
 import type { Warehouse } from "../../db/warehouse.ts";
 import { ModelError } from "../../errors.ts";
 import { describe } from "../../yaml/yaml_file.ts";
@@ -50,7 +51,6 @@ import {
   rowsSql,
   stagedOf,
   stageNewRows,
-  tableExists,
   targetOf,
 } from "./steps.ts";
 import { defineStrategy, type IncrementalModel } from "./strategy.ts";
@@ -122,8 +122,9 @@ async function buildBatches(
   const target = targetOf(relation);
   const ev = quoteIdent(mb.eventTime);
   const begin = batchStart(parseEventTime(mb.begin)!, size);
-  const full = context.fullRefresh || !(await wh.withConnection((s) => tableExists(s, relation)));
-  if (full) await inBuild(wh, false, (s) => createTable(s, model, { empty: true }));
+  const existing = await wh.withConnection((s) => relationKind(s, relation));
+  const full = context.fullRefresh || existing !== "TABLE";
+  if (full) await inBuild(wh, false, (s) => createTable(s, model, { empty: true, existing }));
 
   const { type, latest } = await wh.withConnection(async (s) => {
     const column = findColumn(

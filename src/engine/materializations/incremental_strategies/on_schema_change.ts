@@ -4,11 +4,14 @@
  * any row is written and applied in the same transaction as the rows.
  *
  * - `ignore` (the default): the table keeps its columns; a new column of
- *   the model is not written, a column the model no longer has is NULL in
- *   the rows it writes. The build's message names both.
+ *   the model is not written, a column the model no longer has is left
+ *   out of what a run writes: NULL in the rows it inserts (with
+ *   delete+insert and microbatch, the rows it replaces too), while merge's
+ *   updated rows and every row the run does not touch keep their value.
+ *   The build's message names both.
  * - `fail`: any difference stops the build, naming each; nothing changes.
  * - `append_new_columns`: new columns are added (NULL in the rows already
- *   there); columns the model no longer has are kept.
+ *   there); columns the model no longer has are kept, as with `ignore`.
  * - `sync_all_columns`: the table takes the model's columns: new ones
  *   added, gone ones dropped, changed types altered.
  *
@@ -23,7 +26,7 @@
  * const plan = planSchemaChange("append_new_columns", '"marts"."m"', {
  *   model: [{ name: "id", type: "INTEGER" }, { name: "extra", type: "VARCHAR" }],
  *   table: [{ name: "id", type: "INTEGER" }],
- * });
+ * }, "merge");
  * assert.deepEqual(plan?.statements, ['ALTER TABLE "marts"."m" ADD COLUMN "extra" VARCHAR']);
  * assert.deepEqual(plan?.write, ["id", "extra"]);
  * ```
@@ -99,9 +102,19 @@ export function describeDiff(diff: SchemaDiff): string {
   ].join("; ");
 }
 
+/** What a later run of each strategy leaves in a column the model no longer has, for the message. */
+const LEFT_OUT: Readonly<Record<string, string>> = {
+  append: "NULL in the rows inserted (the rows already there keep theirs)",
+  merge: "NULL in the rows inserted (the rows updated keep theirs)",
+  "delete+insert": "NULL in the rows inserted, the replaced ones included (the others keep theirs)",
+  microbatch: "NULL in the rebuilt batches' rows (the other batches keep theirs)",
+};
+
 /**
  * Decides what a run does about the columns of `target` (a quoted
- * relation) under `policy`.
+ * relation) under `policy`, for a later run of the incremental strategy
+ * named `strategy` (what it writes says what becomes of a column the model
+ * no longer has).
  *
  * @returns `undefined` for `fail` when the columns differ (the caller says
  * how), else the plan.
@@ -110,6 +123,7 @@ export function planSchemaChange(
   policy: OnSchemaChange,
   target: string,
   sets: ColumnSets,
+  strategy: string,
 ): SchemaPlan | undefined {
   const diff = diffColumns(sets);
   const differs = diff.added.length + diff.removed.length + diff.changed.length > 0;
@@ -141,7 +155,9 @@ export function planSchemaChange(
   } else {
     if (diff.removed.length) {
       notes.push(
-        `${list(diff.removed)} no longer in the model, NULL in the rows written`,
+        `${list(diff.removed)} no longer in the model, ${
+          LEFT_OUT[strategy] ?? "not written by this run"
+        }`,
       );
     }
     if (diff.changed.length) {

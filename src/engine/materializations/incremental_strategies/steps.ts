@@ -7,13 +7,8 @@
  *
  * @module
  */
-import {
-  quoteIdent,
-  quoteLiteral,
-  quoteRelationId,
-  relationIdSql,
-  splitRelation,
-} from "../../db/sql.ts";
+import { type RelationKind, relationKind } from "../../db/relation_kind.ts";
+import { quoteIdent, quoteLiteral, quoteRelationId, relationIdSql } from "../../db/sql.ts";
 import { rolledBack, type Session, type Warehouse } from "../../db/warehouse.ts";
 import { ModelError, WharfError } from "../../errors.ts";
 import { closest } from "../../suggest.ts";
@@ -105,16 +100,6 @@ export function inBuild<T>(
       await s.exec(`RESET VARIABLE ${IS_INCREMENTAL}`);
     }
   });
-}
-
-/** True when `relation` is a table of the warehouse. */
-export async function tableExists(s: Session, relation: string): Promise<boolean> {
-  const { catalog, schema, name } = splitRelation(relation);
-  const rows = await s.query(
-    "SELECT 1 FROM information_schema.tables WHERE table_catalog = coalesce(?, current_database()) AND table_schema = ? AND table_name = ? AND table_type = 'BASE TABLE'",
-    [catalog ?? null, schema, name],
-  );
-  return rows.length > 0;
 }
 
 /** The rows of `relation`. */
@@ -234,15 +219,18 @@ async function standIn(s: Session, reads: IncrementalParts["reads"]): Promise<st
  * Creates the model's table from all its rows (`empty`: with none), in the
  * caller's transaction: its first build, or a full refresh. A model that
  * reads itself reads an empty table: one with the columns of what it reads
- * while its own columns are found, then its own.
+ * while its own columns are found, then its own. A view where the table
+ * goes (`existing`: the model was a view before) is dropped first, in the
+ * same transaction, so a failing build keeps it.
  */
 export async function createTable(
   s: Session,
   model: IncrementalModel,
-  options: { empty?: boolean } = {},
+  options: { empty?: boolean; existing?: RelationKind } = {},
 ): Promise<void> {
   const { relation, parts } = model;
   const target = targetOf(relation);
+  if (options.existing === "VIEW") await s.exec(`DROP VIEW ${target}`);
   if (parts.contract) {
     // The table comes from the contract (it also stands in for a model that reads itself).
     await s.exec(createContractTableSql(target, parts.contract));
@@ -314,7 +302,7 @@ export async function stageNewRows(
     table: await describeColumns(s, target),
     reserved: parts.merge?.hardDeletes === "invalidate" ? [DELETED_AT] : [],
   };
-  const plan = planSchemaChange(parts.onSchemaChange, target, sets);
+  const plan = planSchemaChange(parts.onSchemaChange, target, sets, parts.strategy);
   if (!plan) {
     throw new ModelError(
       relation,
@@ -355,10 +343,10 @@ export async function buildInOneStep(
   apply: Apply,
 ): Promise<BuildOutcome> {
   const { relation } = model;
-  const exists = await wh.withConnection((s) => tableExists(s, relation));
-  if (context.fullRefresh || !exists) {
+  const existing = await wh.withConnection((s) => relationKind(s, relation));
+  if (context.fullRefresh || existing !== "TABLE") {
     return await inBuild(wh, false, async (s) => {
-      await createTable(s, model);
+      await createTable(s, model, { existing });
       return { rows: await countRows(s, relation), message: "full build" };
     });
   }
