@@ -173,7 +173,7 @@ sources:
 
   await p.write("models/stg_claims.sql", "select * from {{ source('landed', 'claim') }}");
   assert.deepEqual(await problems(p.root), [
-    'models/stg_claims.sql:1: Cannot render the SQL: source("landed", "claim"): no such table in the project\'s sources: (did you mean "landed.claims"?)',
+    'models/stg_claims.sql:1: Cannot render the SQL: source("landed", "claim"): no such table in the project\'s sources (did you mean "landed.claims"?)',
   ]);
 });
 

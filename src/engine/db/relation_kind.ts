@@ -17,8 +17,19 @@ export type RelationKind = "TABLE" | "VIEW";
  * in the warehouse; undefined when there is none.
  *
  * @example
- * ```ts ignore
- * if (await relationKind(s, "marts.orders") === "VIEW") await s.exec("DROP VIEW marts.orders");
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { openWarehouse } from "./warehouse.ts";
+ * import { relationKind } from "./relation_kind.ts";
+ *
+ * const wh = await openWarehouse(":memory:");
+ * try {
+ *   await wh.exec("CREATE VIEW main.v AS SELECT 1 AS x");
+ *   assert.equal(await wh.withConnection((s) => relationKind(s, "main.v")), "VIEW");
+ *   assert.equal(await wh.withConnection((s) => relationKind(s, "main.none")), undefined);
+ * } finally {
+ *   wh.close();
+ * }
  * ```
  */
 export async function relationKind(
