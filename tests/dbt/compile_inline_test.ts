@@ -52,6 +52,11 @@ Deno.test("--inline SQL: compile renders it against the project, show previews i
   let r = await cli("compile", "--inline", "select id from {{ ref('big_orders') }}");
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, 'select id from "main"."big_orders"\n');
+  // A variable only the --inline SQL reads is read: no warning.
+  r = await cli("compile", "--inline", "select {{ var('m', 5) }} as m", "--vars", "m=15");
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "select 15 as m\n");
+  assert.equal(r.stderr, "");
   r = await cli(
     "--json",
     "show",
