@@ -350,11 +350,8 @@ function moduleAliases(body: string, aliases: Map<string, string>, statement: bo
     }
   }
   if (set) {
-    const path = /^modules((?:\s*\.\s*[A-Za-z_]\w*)+)$/.exec(set[2]!.trim())?.[1]!.replace(
-      /\s/g,
-      "",
-    )
-      .slice(1);
+    const written = /^modules((?:\s*\.\s*[A-Za-z_]\w*)+)$/.exec(set[2]!.trim())?.[1];
+    const path = written?.replace(/\s/g, "").slice(1);
     if (path !== undefined && isModuleNamespace(path)) aliases.set(set[1]!, path);
     else aliases.delete(set[1]!);
   }
