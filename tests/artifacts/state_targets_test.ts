@@ -153,6 +153,15 @@ Deno.test("state:modified across targets: another target is no change; a changed
     relationships,
   ]);
 
+  // A tag added is no change, as in dbt.
+  await p.write("models/marts/names.sql", PROJECT["models/marts/names.sql"]!);
+  await p.write(
+    "models/staging/names.yml",
+    PROJECT["models/staging/names.yml"]!.replace("red", "blue") +
+      "  - name: names\n    config: { tags: [pii] }\n",
+  );
+  assert.deepEqual(await selected(p, st, "state:modified.configs"), ["model.shop.stg_names"]);
+
   // A test's severity as written changed: that test's configs.
   await p.write(
     "models/staging/staging.yml",
