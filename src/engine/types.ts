@@ -74,6 +74,13 @@ export interface GenericTestNode {
   location: SourceLocation;
   /** dbt's fully qualified name (`[package, ...folders of its YAML file, name]`); absent: from its file. */
   fqn?: string[];
+  /**
+   * dbt projects: its configs as written (dbt_project.yml, its properties,
+   * its `config()` call), before Jinja renders them: dbt's
+   * `unrendered_config`, which `state:modified` compares, so that another
+   * target is no change.
+   */
+  unrenderedConfig?: Readonly<Record<string, unknown>>;
 }
 
 /** A query in `sql/tests/` whose returned rows are failures. */
@@ -92,6 +99,13 @@ export interface SingularTestNode {
   namedSources?: string[];
   /** dbt's fully qualified name (`[package, ...folders under the test path, name]`); absent: from its path. */
   fqn?: string[];
+  /**
+   * dbt projects: its configs as written (dbt_project.yml, its properties,
+   * its `config()` call), before Jinja renders them: dbt's
+   * `unrendered_config`, which `state:modified` compares, so that another
+   * target is no change.
+   */
+  unrenderedConfig?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -284,6 +298,13 @@ export interface ModelNode {
   package?: string;
   /** dbt projects: its config as merged (dbt_project.yml, properties, `config()`), for `config.<key>:`. */
   dbtConfig?: Readonly<Record<string, unknown>>;
+  /**
+   * dbt projects: its configs as written (dbt_project.yml, its properties,
+   * its `config()` call), before Jinja renders them: dbt's
+   * `unrendered_config`, which `state:modified` compares, so that another
+   * target is no change.
+   */
+  unrenderedConfig?: Readonly<Record<string, unknown>>;
   /** dbt models: its `sql_header`, rendered: run in its session before its statements. */
   sqlHeader?: string;
   /** dbt projects: the descriptions `persist_docs` writes once it is built. */
@@ -335,6 +356,13 @@ export interface SeedNode {
   package?: string;
   /** dbt projects: its config as merged, for `config.<key>:`. */
   dbtConfig?: Readonly<Record<string, unknown>>;
+  /**
+   * dbt projects: its configs as written (dbt_project.yml, its properties,
+   * its `config()` call), before Jinja renders them: dbt's
+   * `unrendered_config`, which `state:modified` compares, so that another
+   * target is no change.
+   */
+  unrenderedConfig?: Readonly<Record<string, unknown>>;
   /** dbt projects: the descriptions `persist_docs` writes once it is loaded. */
   persistDocs?: PersistedDocs;
   /** dbt projects: its `event_time` (see `ModelNode.eventTime`). */

@@ -113,7 +113,11 @@ Deno.test("a seed whose content changed is state:modified, and so is a model who
   const project = join(p.root, "dbt_project.yml");
   await p.write(
     "dbt_project.yml",
-    (await Deno.readTextFile(project)).replace("+tags: marts", "+tags: [marts, nightly]"),
+    // A config's change (a tag's is none, as in dbt).
+    (await Deno.readTextFile(project)).replace(
+      "+tags: marts",
+      "+tags: [marts, nightly]\n      +meta: { tier: gold }",
+    ),
   );
   // A new model is modified too, as in dbt.
   await p.write(

@@ -545,7 +545,8 @@ export async function dbtManifest(
       docs: docsOf(n),
       patch_path: null,
       build_path: null,
-      unrendered_config: {},
+      // Its configs as written (dbt projects), which state:modified compares.
+      unrendered_config: "unrenderedConfig" in n ? n.unrenderedConfig ?? {} : {},
       created_at: options.startedAt.getTime() / 1000,
       config_call_dict: {},
       unrendered_config_call_dict: {},
@@ -765,7 +766,11 @@ export async function dbtManifest(
           path,
           original_file_path: file,
           fqn,
-          checksum: { name: "sha256", checksum: sha256(generic ? JSON.stringify(n.test) : raw) },
+          // A generic test's body: its code and its arguments as written (a ref() unresolved).
+          checksum: {
+            name: "sha256",
+            checksum: sha256(generic ? canonicalJson({ raw, kwargs: meta!.kwargs }) : raw),
+          },
           config: {
             enabled: true,
             materialized: "test",
@@ -927,6 +932,9 @@ export async function dbtManifest(
             config: { enabled: true, meta: metaOf(n), tags, ...loads },
             patch_path: null,
             unrendered_config: {},
+            // As written: its database when it names one (else the target's), its schema.
+            unrendered_database: catalog ?? null,
+            unrendered_schema: schema,
             relation_name: relationName(n.relation),
             created_at: options.startedAt.getTime() / 1000,
             doc_blocks: [],

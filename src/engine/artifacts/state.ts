@@ -162,22 +162,92 @@ function newNodeParts(
   return parts;
 }
 
-/** What changed in `now` since `then` (empty: nothing). */
+/**
+ * A node's body: a generic test's code and arguments as written (the
+ * checksum of older manifests took its arguments resolved), else its checksum
+ * (`{ name, checksum }`; a unit test's, the text itself).
+ */
+function bodyOf(n: ManifestEntry): unknown {
+  const meta = n.test_metadata as { kwargs?: unknown } | null | undefined;
+  if (meta) return canonical({ raw: n.raw_code, kwargs: meta.kwargs });
+  return typeof n.checksum === "string"
+    ? n.checksum
+    : (n.checksum as { checksum?: string } | undefined)?.checksum;
+}
+
+/** The configs that are a node's relation, or that dbt does not count as a change (tags, group). */
+const NOT_CONFIGS = ["database", "schema", "alias", "tags", "group"];
+/** The configs dbt compares of a test: those that change its verdict. */
+const TEST_CONFIGS = [
+  "severity",
+  "where",
+  "limit",
+  "fail_calc",
+  "warn_if",
+  "error_if",
+  "store_failures",
+  "store_failures_as",
+];
+
+/**
+ * A node's configs as written (dbt's `unrendered_config`) that
+ * `state:modified.configs` compares, as dbt compares them: a test's that
+ * change its verdict; a model's, seed's or snapshot's but its relation, tags
+ * and group. A source's configs are its YAML's, compared as recorded.
+ */
+function writtenConfigs(n: ManifestEntry): string {
+  if (n.resource_type === "source") return canonical(n.config);
+  const all = (n.unrendered_config ?? {}) as Record<string, unknown>;
+  const kept = Object.entries(all).filter(([k]) =>
+    n.resource_type === "test" ? TEST_CONFIGS.includes(k) : !NOT_CONFIGS.includes(k)
+  );
+  return canonical(Object.fromEntries(kept));
+}
+
+/**
+ * A node's relation as configured (written): its `database`, `schema` and
+ * `alias` configs, unset ones being the target's and the node's name, as
+ * dbt compares them; a source's database and schema as written, and its
+ * table.
+ */
+function writtenRelation(n: ManifestEntry): string {
+  if (n.resource_type === "source") {
+    return canonical([n.unrendered_database ?? null, n.unrendered_schema ?? null, n.identifier]);
+  }
+  const c = (n.unrendered_config ?? {}) as Record<string, unknown>;
+  return canonical([c.database ?? null, c.schema ?? null, c.alias ?? null]);
+}
+
+/**
+ * True when `m` records its nodes' configs as written (a manifest of a
+ * wharf that writes them, or of dbt): some node's `unrendered_config` is
+ * not empty, or its sources have `unrendered_schema`.
+ */
+function recordsWritten(m: DbtManifest): boolean {
+  return Object.values(m.nodes).some((n) =>
+    Object.keys((n.unrendered_config ?? {}) as object).length > 0
+  ) || Object.values(m.sources).some((s) => "unrendered_schema" in s);
+}
+
+/**
+ * What changed in `now` since `then` (empty: nothing). With `written`,
+ * configs and relations are compared as written, as dbt compares them (a
+ * dbt project, whose target renders them); else as they are.
+ */
 function changes(
   now: ManifestEntry,
   then: ManifestEntry,
-  current: DbtManifest,
-  state: DbtManifest,
+  manifests: { current: DbtManifest; state: DbtManifest },
+  written: boolean,
 ): Set<ModifiedPart> {
+  const { current, state } = manifests;
   const out = new Set<ModifiedPart>();
-  // A node's checksum is `{ name, checksum }`; a unit test's, the text itself.
-  const sum = (n: ManifestEntry) =>
-    typeof n.checksum === "string"
-      ? n.checksum
-      : (n.checksum as { checksum?: string } | undefined)?.checksum;
-  if (sum(now) !== sum(then)) out.add("body");
-  if (canonical(now.config) !== canonical(then.config)) out.add("configs");
-  const rel = (n: ManifestEntry) => [n.database, n.schema, n.alias].join(".");
+  if (bodyOf(now) !== bodyOf(then)) out.add("body");
+  const configs = written ? writtenConfigs : (n: ManifestEntry) => canonical(n.config);
+  if (configs(now) !== configs(then)) out.add("configs");
+  const rel = written
+    ? writtenRelation
+    : (n: ManifestEntry) => [n.database, n.schema, n.alias].join(".");
   if (rel(now) !== rel(then)) out.add("relation");
   if (
     callsChangedMacro(now, current, state) || canonical(macrosOf(now)) !== canonical(macrosOf(then))
@@ -212,6 +282,11 @@ export async function selectionState(
     ...Object.entries(m.unit_tests ?? {}),
   ];
   const earlier = new Map(entries(state.manifest));
+  // A dbt project's configs and relations are compared as written, so that
+  // another target is no change; against the state of an older wharf, which
+  // did not record them, as they are.
+  const written = cp.project.config.dbt !== undefined &&
+    (recordsWritten(state.manifest) || !recordsWritten(current));
   for (const [u, node] of entries(current)) {
     const id = byUnique.get(u);
     if (!id) continue;
@@ -221,7 +296,7 @@ export async function selectionState(
       modified.set(id, newNodeParts(node, current, state.manifest));
       continue;
     }
-    const parts = changes(node, then, current, state.manifest);
+    const parts = changes(node, then, { current, state: state.manifest }, written);
     if (parts.size) modified.set(id, parts);
     const broken = parts.has("contract") && contractOf(then).enforced
       ? breakingChange(node, then)
@@ -263,5 +338,16 @@ export async function selectionState(
     }
     fresher = loaded;
   }
-  return { dir: state.dir, modified, breaking, added, results, fresher };
+  const notice = cp.project.config.dbt !== undefined && !written
+    ? `the state "${state.dir}" was written by an older wharf, which did not record configs as written: configs and relations are compared as the state's target rendered them (another target changes them); rebuild the state to compare them as dbt does`
+    : undefined;
+  return {
+    dir: state.dir,
+    modified,
+    breaking,
+    added,
+    results,
+    fresher,
+    ...(notice ? { notice } : {}),
+  };
 }

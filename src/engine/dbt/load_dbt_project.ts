@@ -56,6 +56,7 @@ import { dbtTestName } from "./test_names.ts";
 import { YamlFile } from "../yaml/yaml_file.ts";
 import { isRecord, readValue } from "../yaml/yaml_schema.ts";
 import { type ConfigTree, readConfigTree, readTree } from "./config_tree.ts";
+import { unrenderedConfig } from "./unrendered_config.ts";
 import { commonContext, type RunContext } from "./dbt_context.ts";
 import { DbtJinja, type MacroFile, plain, RenderProblem, splitArgs } from "./dbt_jinja.ts";
 import { readLineMarkers } from "./rewrite_jinja.ts";
@@ -100,6 +101,8 @@ interface NodeFile {
   package?: string;
   props?: NodeProperties | SnapshotProperties;
   config: NodeConfig;
+  /** Its configs as written, Jinja unrendered (see `unrenderedConfig`); set with `config`. */
+  unrendered?: Record<string, unknown>;
   /** Set once named: `[catalog.]schema.alias` (lower-cased) and its SQL. */
   id?: string;
   /** Its database as named (`generate_database_name`), and the attached one it builds into, if not the warehouse. */
@@ -1083,10 +1086,11 @@ export async function loadDbtProject(
     n.yaml ? yamlSnapshotSql(n.yaml.relation) : n.block?.body ?? texts.get(n.path)!;
   for (const m of [...files.models, ...files.snapshots]) {
     if (!m.ok) continue;
+    const written = mergeNodeConfigs([...treeConfigs(m), m.props?.config ?? {}]);
+    m.unrendered = unrenderedConfig({ node: written }, textOf(m));
     m.config = mergeNodeConfigs([
       ...(m.kind === "snapshot" ? [{ materialized: "snapshot" }] : []),
-      ...treeConfigs(m),
-      m.props?.config ?? {},
+      written,
     ]);
     const recorded: Recorded = { configs: [], relations: [], unsupported: [] };
     // What config() holds that wharf does not support is named whether or not the render fails,
@@ -1126,6 +1130,7 @@ export async function loadDbtProject(
   }
   for (const s of files.seeds) {
     s.config = mergeNodeConfigs([...treeConfigs(s), s.props?.config ?? {}]);
+    s.unrendered = unrenderedConfig({ node: s.config });
   }
 
   // Names: generate_schema_name and generate_alias_name, the project's when it has them.
@@ -1564,6 +1569,7 @@ export async function loadDbtProject(
       });
       const { severity, config } = settleTest([...tree, entry ?? {}, sql]);
       if (config?.enabled === false) return [];
+      const own = { severity: entry?.severity, config: entry?.config };
       return [{
         id: `test.${name}`,
         name,
@@ -1572,6 +1578,7 @@ export async function loadDbtProject(
         severity,
         ...(config ? { config } : {}),
         fqn,
+        unrenderedConfig: unrenderedConfig({ test: [...tree, own] }, texts.get(path)),
       }];
     }),
     entries: new Map(),
@@ -1597,6 +1604,7 @@ export async function loadDbtProject(
       ...builtExtras(s),
       fqn: s.fqn,
       dbtConfig: s.config as Record<string, unknown>,
+      unrenderedConfig: s.unrendered,
     });
   }
   const parsed = await parseNodes(configured, rendered, options.parse ?? parseSql);
@@ -1604,6 +1612,7 @@ export async function loadDbtProject(
     const file = relations.get(m.id)!;
     m.fqn = file.fqn;
     m.dbtConfig = file.config as Record<string, unknown>;
+    m.unrenderedConfig = file.unrendered;
     const seen = new Set(m.refs.map((r) => r.relation));
     const named = new Set<string>();
     for (const id of new Set(modelRecords.get(m.id)?.relations ?? [])) {
@@ -1852,11 +1861,10 @@ export async function loadDbtProject(
       // dbt's fqn of a generic test: its package, the folders of its properties file under the first, its name.
       const pkg = fileUnit.get(file);
       const fqn = [unitOf(pkg).name, ...withinUnit(file.path, pkg).split("/").slice(1, -1), name];
-      const { severity, config } = settleTest([
-        ...testTreeSettings(fqn, pkg),
-        ...(custom ? [custom.macro] : []),
-        t,
-      ]);
+      const tree = testTreeSettings(fqn, pkg);
+      const { severity, config } = settleTest([...tree, ...(custom ? [custom.macro] : []), t]);
+      // Its own settings as written: Jinja in them unrendered.
+      const own = declaredTest.jinjaSettings ?? { severity: t.severity, config: t.config };
       if (config?.enabled === false) continue;
       tests.push({
         kind: "generic_test",
@@ -1868,6 +1876,9 @@ export async function loadDbtProject(
         ...(config ? { config } : {}),
         location: file.locate(t.path),
         fqn,
+        unrenderedConfig: unrenderedConfig({
+          test: [...tree, ...(custom ? [custom.macro] : []), own],
+        }),
       });
     }
   };

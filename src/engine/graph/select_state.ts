@@ -47,6 +47,11 @@ export interface SelectionState {
    * when it compares contracts.
    */
   breaking?: ReadonlyMap<string, string>;
+  /**
+   * Why `state:modified` compares less well than it could (a state of an
+   * older wharf): said once, where the warnings go, when it is used.
+   */
+  notice?: string;
   /** Where those warnings go (once each); standard error by default. */
   warn?: (message: string) => void;
   /** Nodes the state does not have. */
@@ -97,6 +102,10 @@ export function matchStateMethod(
             .map(([id]) => id),
         );
         if (part === undefined || part === "contract") warnBreaking(state, selected);
+        if (state.notice && !noticed.has(state)) {
+          noticed.add(state);
+          (state.warn ?? ((m: string) => console.error(m)))(`note: ${state.notice}`);
+        }
         return selected;
       }
       throw new UsageError(
@@ -129,6 +138,7 @@ export function matchStateMethod(
 }
 
 const warned = new WeakMap<SelectionState, Set<string>>();
+const noticed = new WeakSet<SelectionState>();
 
 /** Warns (once per node) of breaking changes to the contracts of `selected`, as dbt does. */
 function warnBreaking(state: SelectionState, selected: ReadonlySet<string>): void {

@@ -64,6 +64,8 @@ export interface ConfiguredTest {
   config?: TestConfig;
   /** dbt's fully qualified name, when it has one. */
   fqn?: string[];
+  /** dbt projects: its configs as written (see `SingularTestNode.unrenderedConfig`). */
+  unrenderedConfig?: Readonly<Record<string, unknown>>;
 }
 
 /** Every node of a project with its configuration settled. */
