@@ -108,6 +108,10 @@ const RULES: Record<string, FlagRule> = {
     true,
     "wharf runs no node when an on-run-start hook fails (dbt's behaviour with true)",
   ),
+  state_modified_compare_more_unrendered_values: behaviour(
+    true,
+    "state:modified compares configs and relations as written, as dbt does with true",
+  ),
 };
 
 /**
