@@ -1213,6 +1213,20 @@ export async function loadDbtProject(
       });
       continue;
     }
+    // Jinja left in a name (config() arguments are not rendered, as in dbt) never names a relation.
+    const unrendered = (["database", "schema", "alias"] as const).find((part) =>
+      /\{\{|\{%/.test(n[part] ?? "")
+    );
+    if (unrendered) {
+      n.ok = false;
+      issues.push({
+        message: `The relation of ${n.name} would have the ${unrendered} ${
+          JSON.stringify(n[unrendered])
+        }, Jinja that is not rendered (text inside config() arguments is not, as in dbt): write the ${unrendered} itself, or an expression (${unrendered}=target.name ~ '_x')`,
+        location: placeOf(n),
+      });
+      continue;
+    }
     if (!n.schema || !n.alias) {
       n.ok = false;
       issues.push({

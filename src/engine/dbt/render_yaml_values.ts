@@ -58,7 +58,8 @@ function rendersInEntry(keypath: YamlPath): boolean {
  * Renders, in `file`'s data, the text values dbt renders at parse time
  * (`kind`: dbt_project.yml's trees, or a properties file's entries), each
  * replaced by what `render` gives. A value that does not render is
- * reported at its key (file, line) and left as written.
+ * reported at its key (file, line) and left out (an item of a list is
+ * left as written).
  *
  * @example
  * ```ts
@@ -101,6 +102,8 @@ export function renderYamlValues(
           path,
           `cannot render ${JSON.stringify(value)}: ${err instanceof Error ? err.message : err}`,
         );
+        // Left out, so that what reads it does not report its text again.
+        if (!Array.isArray(holder)) delete holder[key];
       }
       return;
     }

@@ -177,10 +177,13 @@ export function parseRenderer(
       // The message may quote the line as written, which the caller names already.
       const line = err.line === undefined ? undefined : text.split("\n")[err.line - 1]?.trim();
       const quoted = line ? `: ${JSON.stringify(line)}` : undefined;
+      const message = quoted && err.message.endsWith(quoted)
+        ? err.message.slice(0, -quoted.length)
+        : err.message;
       throw new Error(
-        quoted && err.message.endsWith(quoted)
-          ? err.message.slice(0, -quoted.length)
-          : err.message,
+        message.startsWith("unknown macro or function")
+          ? `${message}: YAML values see target, env_var(), var() and dbt's helpers, not the project's macros (as in dbt)`
+          : message,
       );
     }
   };
