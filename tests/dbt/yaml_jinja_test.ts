@@ -206,7 +206,7 @@ sources:
       - name: orders
 `,
     "models/dtm.sql": "select * from {{ source('app', 'orders') }}",
-    "models/other.sql": "{{ config(alias=\"{{ target.name }}_other\") }}\nselect 1 as id",
+    "models/other.sql": '{{ config(alias="{{ target.name }}_other") }}\nselect 1 as id',
   });
   const cli = (...args: string[]) => runCli(["--project", p.root, ...args]);
   const out = await cli("compile");
