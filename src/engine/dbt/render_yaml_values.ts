@@ -4,7 +4,8 @@
  * `seeds:`, `snapshots:`, `sources:`, `data_tests:`/`tests:`) and in the
  * entries of its properties files, rendered once, here, before the values
  * are read (and validated as if written). dbt's exceptions are kept: hooks
- * (`pre_hook`, `post_hook`) render at run time in their node's context,
+ * (`pre_hook`, `post_hook`) and a source's `loaded_at_query` render at run
+ * time in their node's context,
  * descriptions later (with `doc()`), and tests (`tests:`, `data_tests:`) in
  * their test's context.
  *
@@ -24,7 +25,16 @@ export type YamlValueRender = (text: string) => unknown;
 /** The trees of dbt_project.yml dbt renders at parse time. */
 const PROJECT_TREES = ["models", "seeds", "snapshots", "sources", "data_tests", "tests"];
 
-const HOOKS = new Set(["pre_hook", "post_hook", "pre-hook", "post-hook"]);
+/**
+ * Keys rendered at run time, in their node's context: hooks, and a source's
+ * `loaded_at_query` (with `this` and `source()`, when its freshness is checked).
+ */
+const AT_RUN = new Set(["pre_hook", "post_hook", "pre-hook", "post-hook", "loaded_at_query"]);
+
+/** Whether `keypath` is under a key rendered at run time (`+pre-hook` in dbt_project.yml too). */
+function atRun(keypath: YamlPath): boolean {
+  return keypath.some((k) => typeof k === "string" && AT_RUN.has(k.replace(/^\+/, "")));
+}
 
 /** Keys rendered later, in another context: descriptions (doc()) and tests (the test's). */
 const LATER = new Set(["description", "tests", "data_tests"]);
@@ -33,15 +43,15 @@ const LATER = new Set(["description", "tests", "data_tests"]);
  * Whether dbt renders the value at `keypath` of an entry of a properties
  * file's list (a model, a source …) at parse time: not its descriptions or
  * tests, nor those of its columns, versions, tables (a source's), arguments
- * (a macro's) or their columns, nor its config's hooks.
+ * (a macro's) or their columns, nor what renders at run time.
  */
 function rendersInEntry(keypath: YamlPath): boolean {
+  if (atRun(keypath)) return false;
   let at = keypath;
   for (;;) {
     const [first, index, ...rest] = at;
     if (typeof first !== "string") return true;
     if (LATER.has(first)) return false;
-    if (first === "config" && typeof index === "string" && HOOKS.has(index)) return false;
     if (
       (first === "columns" || first === "versions" || first === "tables" ||
         first === "arguments") &&
@@ -115,9 +125,7 @@ export function renderYamlValues(
     }
   };
   if (kind === "dbt_project") {
-    // Hooks anywhere in the trees render at run time, with their node.
-    const renders = (keypath: YamlPath) =>
-      !keypath.some((k) => typeof k === "string" && HOOKS.has(k.replace(/^\+/, "")));
+    const renders = (keypath: YamlPath) => !atRun(keypath);
     for (const tree of PROJECT_TREES) {
       if (tree in data) walk(data, tree, [tree], [], renders);
     }
