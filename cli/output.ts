@@ -57,13 +57,14 @@ export const color = {
   dim: (t: string) => paint(2, t),
 };
 
-const LABEL: Record<NodeResult["status"], string> = {
-  success: color.green("OK   "),
-  pass: color.green("PASS "),
-  warn: color.yellow("WARN "),
-  fail: color.red("FAIL "),
-  error: color.red("ERROR"),
-  skipped: color.yellow("SKIP "),
+/** Each status's word, painted when it is written (`use_colors: false` may come after loading). */
+const LABEL: Record<NodeResult["status"], () => string> = {
+  success: () => color.green("OK   "),
+  pass: () => color.green("PASS "),
+  warn: () => color.yellow("WARN "),
+  fail: () => color.red("FAIL "),
+  error: () => color.red("ERROR"),
+  skipped: () => color.yellow("SKIP "),
 };
 
 /** Formats one node's result as a line: `3 of 20 OK    model staging.x ... [12 rows in 0.02s]`. */
@@ -89,7 +90,7 @@ export function resultLine(r: NodeResult, index: number, total: number): string 
     detail = `${r.rows === undefined ? "view" : plural(r.rows, "row")}${note} in ${secs}s`;
   }
   const dots = ".".repeat(Math.max(3, printerWidth - 24 - what.length));
-  return `${String(index).padStart(width)} of ${total} ${LABEL[r.status]} ${what} ${
+  return `${String(index).padStart(width)} of ${total} ${LABEL[r.status]()} ${what} ${
     color.dim(dots)
   } [${detail}]`;
 }

@@ -86,9 +86,9 @@ export function withSelection(cmd: Command, builds: boolean): Command {
 }
 
 /**
- * The variables `--vars` gives: `name=value` pairs, or dbt's YAML mapping
- * `'{name: value, other: 2}'` (values that are not text are kept as JSON,
- * as the project's own lists and mappings are).
+ * The variables `--vars` gives, as given: text for `name=value` pairs, and
+ * YAML's values for dbt's mapping `'{name: value, other: 2}'` (dbt's `var()`
+ * returns them so; wharf_var() reads them as text, other values as JSON).
  *
  * @throws {UsageError} for a value that is neither.
  * @example
@@ -96,31 +96,15 @@ export function withSelection(cmd: Command, builds: boolean): Command {
  * import assert from "node:assert/strict";
  * import { parseVars } from "./run_nodes.ts";
  *
- * assert.deepEqual(await parseVars(["a=1", "{b: x, c: [1, 2]}"]), { a: "1", b: "x", c: "[1,2]" });
+ * assert.deepEqual(await parseVars(["a=1", "{b: x, c: [1, 2], d: '007'}"]), {
+ *   a: "1",
+ *   b: "x",
+ *   c: [1, 2],
+ *   d: "007",
+ * });
  * ```
  */
-export async function parseVars(args: readonly string[]): Promise<Record<string, string>> {
-  return Object.fromEntries(
-    Object.entries(await givenVars(args)).map((
-      [k, v],
-    ) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
-  );
-}
-
-/**
- * The variables `--vars` gives, as given: text for `name=value`, YAML's
- * values for dbt's mapping (what run_results.json records, as dbt does).
- *
- * @throws {UsageError} as {@linkcode parseVars}.
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { givenVars } from "./run_nodes.ts";
- *
- * assert.deepEqual(await givenVars(["a=1", "{b: x, c: [1, 2]}"]), { a: "1", b: "x", c: [1, 2] });
- * ```
- */
-export async function givenVars(args: readonly string[]): Promise<Record<string, unknown>> {
+export async function parseVars(args: readonly string[]): Promise<Record<string, unknown>> {
   const vars: Record<string, unknown> = {};
   for (const arg of args) {
     if (arg.trimStart().startsWith("{")) {
@@ -167,7 +151,6 @@ export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptio
       throw new UsageError(`Invalid --threads "${opts.threads}": expected a positive integer`);
     }
   }
-  const given = await givenVars(opts.vars ?? []);
   const vars = await parseVars(opts.vars ?? []);
   let total = 0;
   let done = 0;
@@ -182,7 +165,6 @@ export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptio
     eventTimeStart: opts.eventTimeStart,
     eventTimeEnd: opts.eventTimeEnd,
     vars,
-    givenVars: given,
     state: opts.state === undefined ? undefined : resolve(userCwd(), opts.state),
     defer: opts.defer,
     failFast: opts.failFast,

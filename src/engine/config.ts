@@ -116,6 +116,8 @@ export interface EngineConfig {
   varTypes?: Record<string, VarType>;
   /** The variables `--vars` gave this command, apart (a dbt project's selectors.yml reads only these). */
   commandVars?: Record<string, string>;
+  /** The same, as given: dbt's YAML mapping keeps its types (`"007"` stays text), which dbt's var() returns. */
+  givenVars?: Readonly<Record<string, unknown>>;
   /**
    * `onRunStart`/`onRunEnd` of wharf.config.ts, or `on-run-start`/`on-run-end`
    * of dbt_project.yml (Jinja, rendered when the project loads); absent: none.

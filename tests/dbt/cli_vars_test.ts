@@ -5,7 +5,8 @@
  * about. A plain-SQL project keeps refusing the names it does not declare.
  */
 import assert from "node:assert/strict";
-import { runCli, tempProject } from "../helpers.ts";
+import { join } from "node:path";
+import { queryRows, runCli, tempProject } from "../helpers.ts";
 
 Deno.test("dbt: --vars names a variable dbt_project.yml does not declare, and var() reads it", async () => {
   await using p = await tempProject({
@@ -58,4 +59,23 @@ Deno.test("plain SQL: --vars naming a variable wharf.config.ts does not declare 
     r.stderr,
     /Unknown variable "caps" in --vars \(did you mean "cap"\?\): the project declares "cap"; declare it under "vars" in wharf\.config\.ts/,
   );
+});
+
+Deno.test("dbt's --vars mapping keeps YAML's types: a quoted '007' stays text, a number stays a number", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml": "name: shop\nvars:\n  code: abc\n",
+    "models/a.sql":
+      "select '{{ var(\"code\") }}' as code, {{ var('code') is string }} as is_text, {{ var('n', 0) + 1 }} as next",
+  });
+  const r = await runCli([
+    "--project",
+    p.root,
+    "run",
+    "--vars",
+    "{code: '007', n: 41}",
+  ]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.deepEqual(await queryRows(join(p.root, "shop.duckdb"), "select * from main.a"), [
+    { code: "007", is_text: true, next: 42 },
+  ]);
 });

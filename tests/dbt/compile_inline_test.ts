@@ -52,6 +52,11 @@ Deno.test("--inline SQL: compile renders it against the project, show previews i
   let r = await cli("compile", "--inline", "select id from {{ ref('big_orders') }}");
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, 'select id from "main"."big_orders"\n');
+  // A variable only the --inline SQL reads is read: no warning.
+  r = await cli("compile", "--inline", "select {{ var('m', 5) }} as m", "--vars", "m=15");
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "select 15 as m\n");
+  assert.equal(r.stderr, "");
   r = await cli(
     "--json",
     "show",
@@ -83,4 +88,11 @@ Deno.test("a plain-SQL project's show --inline runs the SQL as it is", async () 
   const r = await cli("--json", "show", "--inline", "select name from staging.people");
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout).rows, [{ name: "ann" }]);
+  // Jinja is a dbt project's: named, with the plain-SQL way to write it.
+  const jinja = await cli("show", "--inline", "select name from {{ ref('people') }}");
+  assert.equal(jinja.code, 2, jinja.stdout);
+  assert.match(
+    jinja.stderr,
+    /--inline: The SQL holds Jinja: plain-SQL models name relations as schema\.name \(write ref\('people'\) as staging\.people\)/,
+  );
 });

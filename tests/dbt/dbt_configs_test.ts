@@ -321,6 +321,12 @@ Deno.test("configs of the project's own (dbt takes any key): config.get reads th
   const manifest = JSON.parse(await Deno.readTextFile(join(p.root, "target", "manifest.json")));
   assert.equal(manifest.nodes["model.shop.orders"].config.owner_team, "billing");
   assert.equal(manifest.nodes["model.shop.orders"].config.sla_hours, 4);
+  // config.<key>: selects by them, as by any config.
+  const ls = async (selector: string) =>
+    (await runCli(["--project", p.root, "ls", "-s", selector, "--output", "name"])).stdout.trim()
+      .split("\n");
+  assert.deepEqual(await ls("config.owner_team:billing"), ["orders"]);
+  assert.deepEqual((await ls("config.sla_hours:4")).sort(), ["orders", "other"]);
   // Every problem of the call is named in one run, the unsupported with the typo.
   await p.write(
     "models/other.sql",

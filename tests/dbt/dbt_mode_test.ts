@@ -175,6 +175,10 @@ sources:
   assert.deepEqual(await problems(p.root), [
     'models/stg_claims.sql:1: Cannot render the SQL: source("landed", "claim"): no such table in the project\'s sources (did you mean "landed.claims"?)',
   ]);
+  await p.write("models/stg_claims.sql", "select * from {{ source('landed') }}");
+  assert.deepEqual(await problems(p.root), [
+    `models/stg_claims.sql:1: Cannot render the SQL: source("landed"): a source() names its source and its table, source('source_name', 'table_name')`,
+  ]);
 });
 
 Deno.test("a ref() the SQL does not read (-- depends_on) is still a dependency, as in dbt", async () => {

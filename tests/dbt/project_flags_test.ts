@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { runCli, tempProject } from "../helpers.ts";
+import { REPO, runCli, tempProject } from "../helpers.ts";
 
 const MODELS = {
   "models/a.sql": "{{ config(materialized='table') }}\nselect 1 as id",
@@ -135,4 +135,45 @@ Deno.test("profiles.yml's config: block holds the flags when dbt_project.yml has
     r.stderr,
     /warning: .*profiles\.yml: its config: block is not read, as dbt_project\.yml has flags:/,
   );
+});
+
+Deno.test("flags: use_colors: false prints no colors on a terminal, where wharf colors by default", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml": "name: shop\n",
+    "models/a.sql": "select 1 as id",
+  });
+  // `script` gives the command a terminal, as a user's shell does.
+  const onTerminal = async () => {
+    // Whatever NO_COLOR the tests run with, the user's shell here has none.
+    const command = [
+      "env",
+      "-u",
+      "NO_COLOR",
+      Deno.execPath(),
+      "run",
+      "--allow-all",
+      `${REPO}/cli/main.ts`,
+      "--project",
+      p.root,
+      "run",
+    ]
+      .map((a) => `'${a}'`).join(" ");
+    const out = await new Deno.Command("script", {
+      args: ["-qc", command, "/dev/null"],
+      env: { INIT_CWD: p.root },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return new TextDecoder().decode(out.stdout);
+  };
+  const ESC = "\x1b";
+  const colored = await onTerminal();
+  assert.ok(colored.includes(`${ESC}[32mOK   ${ESC}[0m model main.a`), colored);
+  await Deno.writeTextFile(
+    join(p.root, "dbt_project.yml"),
+    "name: shop\nflags:\n  use_colors: false\n",
+  );
+  const plain = await onTerminal();
+  assert.match(plain, /OK {4}model main\.a \.+ \[view in/);
+  assert.ok(!plain.includes(ESC), plain);
 });

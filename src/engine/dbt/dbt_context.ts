@@ -20,6 +20,8 @@ export interface RunContext {
   dbt: DbtConfig;
   /** `config.vars` with `--vars` applied (text). */
   vars: Readonly<Record<string, string>>;
+  /** `--vars` as given, with their types (see `EngineConfig.givenVars`). */
+  given?: Readonly<Record<string, unknown>>;
   /** When the run started. */
   startedAt: Date;
   invocationId: string;
@@ -42,6 +44,7 @@ function lookupVar(run: RunContext, name: string): { found: boolean; value?: unk
     ? (own as Record<string, unknown>)[name]
     : vars[name];
   const declared = projectValue !== undefined || name in vars;
+  if (run.given && name in run.given) return { found: true, value: run.given[name] };
   const given = run.vars[name];
   if (given !== undefined) {
     const asText = typeof projectValue === "string" ? projectValue : JSON.stringify(projectValue);

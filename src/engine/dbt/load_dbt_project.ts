@@ -607,6 +607,7 @@ export async function loadDbtProject(
   const run: RunContext = {
     dbt,
     vars: config.vars,
+    ...(config.givenVars ? { given: config.givenVars } : {}),
     startedAt: options.invocation?.startedAt ?? new Date(),
     invocationId: options.invocation?.id ?? crypto.randomUUID(),
     path: config.warehouse,
@@ -712,7 +713,7 @@ export async function loadDbtProject(
   /** How dbt_project.yml's trees are rendered: their var() reads only --vars, as dbt's does. */
   const projectRender = parseRenderer(run, DBT_PROJECT_FILE, {
     only: DBT_PROJECT_FILE,
-    given: config.commandVars ?? {},
+    given: config.givenVars ?? config.commandVars ?? {},
   });
   renderYamlValues(projectFile, "dbt_project", projectRender);
   const kinds = [
@@ -984,8 +985,20 @@ export async function loadDbtProject(
         return target.sql ?? quote(name);
       },
       source: (...args: unknown[]) => {
-        const { positional } = splitArgs(args);
-        const [src, table] = positional.map(String);
+        const { positional, kwargs } = splitArgs(args);
+        const [src, table] = [
+          positional[0] ?? kwargs.source_name,
+          positional[1] ?? kwargs.table_name,
+        ].map((v) => v === undefined ? undefined : String(v));
+        if (src === undefined || table === undefined) {
+          jinja.problem(
+            `source(${
+              positional.map((p) => JSON.stringify(p)).join(", ")
+            }): a source() names its source and its table, source('source_name', 'table_name')`,
+            /source\s*\(/,
+          );
+          return "";
+        }
         const found = sources.get(`${src}.${table}`);
         const disabled = disabledSources.get(`${src}.${table}`);
         if (disabled) {
@@ -2022,6 +2035,7 @@ export async function loadDbtProject(
       ),
     ),
     await Deno.readTextFile(join(root, SELECTORS_FILE)).catch(() => ""),
+    options.inline ?? "",
   ]);
 
   const yamlIssues = [...props.files, projectFile, ...packageFiles].flatMap((f) =>

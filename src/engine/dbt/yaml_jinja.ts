@@ -125,7 +125,7 @@ function commandVar(
  * `exceptions`, `run_started_at` …), but none of the project's macros. A
  * properties file's `var()` reads the variables `run` has (the project's
  * `vars:` and `--vars`); dbt_project.yml's (`only: "dbt_project.yml"`)
- * only `--vars`, as dbt's does. A text that is one `{{ … }}` and nothing
+ * only `--vars` (`given`, with their types), as dbt's does. A text that is one `{{ … }}` and nothing
  * else keeps the type of its value (`{{ target.threads }}` is a number,
  * `{{ ['a', 'b'] }}` a list), as dbt's native rendering keeps it; any other
  * renders to text.
@@ -151,21 +151,19 @@ function commandVar(
 export function parseRenderer(
   run: RunContext,
   path: string,
-  options: { only?: "dbt_project.yml"; given?: Readonly<Record<string, string>> } = {},
+  options: { only?: "dbt_project.yml"; given?: Readonly<Record<string, unknown>> } = {},
 ): YamlValueRender {
   const jinja = new DbtJinja(run.dbt.project, [], [], [], "");
   const context = commonContext(jinja, run, 1);
   if (options.only) {
     const file = options.only;
+    const given = options.given ?? {};
     context.var = (...args: unknown[]) => {
       const { positional } = splitArgs(args);
-      return commandVar(
-        options.given ?? {},
-        file,
-        String(positional[0]),
-        positional[1],
-        (m) => jinja.problem(m),
-      );
+      const name = String(positional[0]);
+      // --vars as given keep their types (`"007"` stays text), as dbt's var() returns them.
+      if (name in given) return given[name];
+      return commandVar({}, file, name, positional[1], (m) => jinja.problem(m));
     };
   }
   const once = (text: string): string => {

@@ -116,6 +116,15 @@ function nodeCatalog(n: ProjectNode): string | undefined {
   return n.kind === "model" || n.kind === "source" ? n.catalog : undefined;
 }
 
+/**
+ * A dbt node's configs as set, the project's own keys among them (dbt
+ * keeps them beside its own: `config.owner_team:` selects by one).
+ */
+function dbtConfigOf(n: { dbtConfig?: Record<string, unknown> }): Record<string, unknown> {
+  const { custom, ...config } = n.dbtConfig ?? {};
+  return { ...(typeof custom === "object" && custom !== null ? custom : {}), ...config };
+}
+
 /** A node's config as dbt's `config.<key>:` reads it. */
 function nodeConfig(n: ProjectNode): Record<string, unknown> {
   if (n.kind === "model") {
@@ -126,11 +135,11 @@ function nodeConfig(n: ProjectNode): Record<string, unknown> {
       enabled: n.config.enabled,
       ...(n.config.uniqueKey.length ? { unique_key: n.config.uniqueKey } : {}),
       ...(n.catalog ? { database: n.catalog } : {}),
-      ...n.dbtConfig,
+      ...dbtConfigOf(n),
     };
   }
   if (n.kind === "seed") {
-    return { materialized: "seed", tags: n.tags, ...n.dbtConfig };
+    return { materialized: "seed", tags: n.tags, ...dbtConfigOf(n) };
   }
   if (n.kind === "generic_test" || n.kind === "singular_test") {
     return { severity: n.severity, ...(n.config?.tags ? { tags: n.config.tags } : {}) };

@@ -16,7 +16,7 @@ import type { EngineConfig } from "../config.ts";
 import { parseSql } from "../db/parse_sql.ts";
 import { discoverFiles } from "./discover_files.ts";
 import { mergeConfig } from "./merge_config.ts";
-import { parseNodes, type SqlParser } from "./parse_nodes.ts";
+import { jinjaHint, parseNodes, type SqlParser } from "./parse_nodes.ts";
 import { readYaml } from "./read_yaml.ts";
 import { type DependencyResolver, parseDependency, readExposures } from "./read_exposures.ts";
 import { type RenderHook, renderPlainSql, renderSql } from "./render.ts";
@@ -246,6 +246,15 @@ export async function loadProject(
       ...configured.issues,
       ...renderIssues,
       ...parsed.issues,
+      // Plain SQL is run as it is: Jinja in --inline SQL would reach DuckDB's parser.
+      ...(options.inline !== undefined && /\{\{|\{%/.test(options.inline)
+        ? [{
+          message: `The SQL holds Jinja: ${
+            jinjaHint(options.inline, [...parsed.models, ...configured.seeds])
+          }`,
+          location: { file: "--inline" },
+        }]
+        : []),
     ],
   };
 }

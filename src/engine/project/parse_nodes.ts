@@ -88,7 +88,7 @@ export interface ParseNodesOptions {
  * written that way, the closest model or seed for a name that is none),
  * and that Jinja needs a dbt project.
  */
-function jinjaHint(text: string, nodes: readonly { id: string; name: string }[]): string {
+export function jinjaHint(text: string, nodes: readonly { id: string; name: string }[]): string {
   const calls = [
     ...text.matchAll(/\b(ref|source)\s*\(\s*((?:['"][^'"]*['"]\s*,?\s*)+)\)/g),
   ].map((m) => ({

@@ -63,10 +63,8 @@ export interface RunProjectOptions {
   eventTimeStart?: string;
   /** `--event-time-end`: the end of that range (not included). */
   eventTimeEnd?: string;
-  /** Variables overriding the config's `vars`. */
-  vars?: Record<string, string>;
-  /** `vars` as the command line gave them (lists, numbers …): what run_results.json records. */
-  givenVars?: Readonly<Record<string, unknown>>;
+  /** Variables overriding the config's `vars`, as given (lists, numbers …: run_results.json records them so). */
+  vars?: Readonly<Record<string, unknown>>;
   /**
    * `--state DIR`: an earlier run's target folder, for the `state:`,
    * `result:` and `source_status:` selectors and `defer`.
@@ -217,8 +215,12 @@ export async function compileWithWarehouse(
  */
 export function withCommandVars<C extends EngineConfig>(
   config: C,
-  vars: Readonly<Record<string, string>> = {},
+  given: Readonly<Record<string, unknown>> = {},
 ): C {
+  // wharf_var() reads text; other values as JSON, as the project's own lists and mappings are.
+  const vars = Object.fromEntries(
+    Object.entries(given).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+  );
   const known = Object.keys(config.vars);
   for (const name of config.dbt ? [] : Object.keys(vars)) {
     if (known.includes(name)) continue;
@@ -240,7 +242,12 @@ export function withCommandVars<C extends EngineConfig>(
       );
     }
   }
-  return { ...config, vars: { ...config.vars, ...vars }, commandVars: { ...vars } };
+  return {
+    ...config,
+    vars: { ...config.vars, ...vars },
+    commandVars: { ...vars },
+    givenVars: { ...given },
+  };
 }
 
 /** The range of `--event-time-start/--event-time-end`, checked; undefined without them. */
@@ -478,7 +485,7 @@ export async function runProject(
             ...(eventTime
               ? { event_time_start: options.eventTimeStart, event_time_end: options.eventTimeEnd }
               : {}),
-            vars: options.givenVars ?? options.vars ?? {},
+            vars: options.vars ?? {},
             ...(options.state === undefined ? {} : { state: state!.dir, defer: !!options.defer }),
             // Recorded when set either way, so that a retry keeps a --no-fail-fast too.
             ...(failFast || options.failFast !== undefined ? { fail_fast: failFast } : {}),
