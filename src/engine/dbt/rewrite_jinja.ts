@@ -350,7 +350,7 @@ function moduleAliases(body: string, aliases: Map<string, string>, statement: bo
     }
   }
   if (set) {
-    const path = /^modules((?:\s*\.\s*[A-Za-z_]\w*)+)$/.exec(set[2]!.trim())?.[1]!.replace(
+    const path = /^modules((?:\s*\.\s*[A-Za-z_]\w*)+)$/.exec(set[2]!.trim())?.[1]?.replace(
       /\s/g,
       "",
     )
