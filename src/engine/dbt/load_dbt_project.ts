@@ -82,6 +82,8 @@ import { seedTypes } from "./seed_types.ts";
 import { settleTest, TEST_TREE, type TestSettings } from "./test_tree.ts";
 import { renderTestArguments } from "./test_arguments.ts";
 import { SOURCE_TREE } from "./source_tree.ts";
+import { renderYamlValues } from "./render_yaml_values.ts";
+import { parseRenderer } from "./yaml_jinja.ts";
 
 /** Schemas a dbt model may not build in: wharf's own and DuckDB's catalogs. */
 const RESERVED = ["raw", "wharf", "wharf_failures", "information_schema", "pg_catalog"];
@@ -605,6 +607,38 @@ export async function loadDbtProject(
   }
   const docs = describer(blocks, dbt.project);
   issues.push(...docs.issues);
+  const run: RunContext = {
+    dbt,
+    vars: config.vars,
+    ...(config.givenVars ? { given: config.givenVars } : {}),
+    startedAt: options.invocation?.startedAt ?? new Date(),
+    invocationId: options.invocation?.id ?? crypto.randomUUID(),
+    path: config.warehouse,
+    threads: config.threads,
+  };
+  /**
+   * The run as a package's templates see it: their `var()` reads the
+   * project's variables (scoped to the package, then global), then the
+   * package's own dbt_project.yml `vars:` (scoped, then global).
+   */
+  const packageRuns = new Map<string, RunContext>();
+  const runOf = (pkg: string | undefined): RunContext => {
+    if (pkg === undefined) return run;
+    const cached = packageRuns.get(pkg);
+    if (cached) return cached;
+    const own = packages.find((p) => p.name === pkg)?.project.vars ?? {};
+    const isScope = (key: string, value: unknown) =>
+      isRecord(value) && (key === dbt.project || packageNames.includes(key));
+    const globals = (vars: Record<string, unknown>) =>
+      Object.fromEntries(Object.entries(vars).filter(([k, v]) => !isScope(k, v)));
+    const scoped = (vars: Record<string, unknown>) =>
+      isRecord(vars[pkg]) ? vars[pkg] as Record<string, unknown> : {};
+    const vars = { ...globals(own), ...scoped(own), ...globals(dbt.vars), ...scoped(dbt.vars) };
+    const out = { ...run, dbt: { ...dbt, vars } };
+    packageRuns.set(pkg, out);
+    return out;
+  };
+
   const unitProps = await Promise.all(
     found.map((f, i) =>
       readProperties(
@@ -621,6 +655,7 @@ export async function loadDbtProject(
               : `${d.package}.${d.name.slice(5)}`
           ),
         },
+        parseRenderer(runOf(units[i]!.package), "properties"),
       )
     ),
   );
@@ -678,6 +713,12 @@ export async function loadDbtProject(
     DBT_PROJECT_FILE,
     await Deno.readTextFile(join(root, DBT_PROJECT_FILE)),
   );
+  /** How dbt_project.yml's trees are rendered: their var() reads only --vars, as dbt's does. */
+  const projectRender = parseRenderer(run, DBT_PROJECT_FILE, {
+    only: DBT_PROJECT_FILE,
+    given: config.givenVars ?? config.commandVars ?? {},
+  });
+  renderYamlValues(projectFile, "dbt_project", projectRender);
   const kinds = [
     ["models", "model"],
     ["seeds", "seed"],
@@ -716,6 +757,7 @@ export async function loadDbtProject(
       `${p.rel}/${DBT_PROJECT_FILE}`,
       await Deno.readTextFile(join(p.dir, DBT_PROJECT_FILE)),
     );
+    renderYamlValues(file, "dbt_project", projectRender);
     packageFiles.push(file);
     packageTrees.set(p.name, readTrees(file, p.name, p.name));
     packageTestTrees.set(p.name, readTree(file, testsKey(file), p.name, TEST_TREE));
@@ -856,38 +898,6 @@ export async function loadDbtProject(
   }
   /** The declared source tables by node id (what a `source()` call records). */
   const sourceById = new Map([...sources.values()].map((s) => [s.id, s]));
-
-  const run: RunContext = {
-    dbt,
-    vars: config.vars,
-    ...(config.givenVars ? { given: config.givenVars } : {}),
-    startedAt: options.invocation?.startedAt ?? new Date(),
-    invocationId: options.invocation?.id ?? crypto.randomUUID(),
-    path: config.warehouse,
-    threads: config.threads,
-  };
-  /**
-   * The run as a package's templates see it: their `var()` reads the
-   * project's variables (scoped to the package, then global), then the
-   * package's own dbt_project.yml `vars:` (scoped, then global).
-   */
-  const packageRuns = new Map<string, RunContext>();
-  const runOf = (pkg: string | undefined): RunContext => {
-    if (pkg === undefined) return run;
-    const cached = packageRuns.get(pkg);
-    if (cached) return cached;
-    const own = packages.find((p) => p.name === pkg)?.project.vars ?? {};
-    const isScope = (key: string, value: unknown) =>
-      isRecord(value) && (key === dbt.project || packageNames.includes(key));
-    const globals = (vars: Record<string, unknown>) =>
-      Object.fromEntries(Object.entries(vars).filter(([k, v]) => !isScope(k, v)));
-    const scoped = (vars: Record<string, unknown>) =>
-      isRecord(vars[pkg]) ? vars[pkg] as Record<string, unknown> : {};
-    const vars = { ...globals(own), ...scoped(own), ...globals(dbt.vars), ...scoped(dbt.vars) };
-    const out = { ...run, dbt: { ...dbt, vars } };
-    packageRuns.set(pkg, out);
-    return out;
-  };
 
   /** The functions and values of one node's templates. */
   const nodeContext = (
@@ -1217,6 +1227,20 @@ export async function loadDbtProject(
       n.ok = false;
       issues.push({
         message: `Cannot name the relation of ${n.name}: ${err.message}`,
+        location: placeOf(n),
+      });
+      continue;
+    }
+    // Jinja left in a name (config() arguments are not rendered, as in dbt) never names a relation.
+    const unrendered = (["database", "schema", "alias"] as const).find((part) =>
+      /\{\{|\{%/.test(n[part] ?? "")
+    );
+    if (unrendered) {
+      n.ok = false;
+      issues.push({
+        message: `The relation of ${n.name} would have the ${unrendered} ${
+          JSON.stringify(n[unrendered])
+        }, Jinja that is not rendered (text inside config() arguments is not, as in dbt): write the ${unrendered} itself, or an expression (${unrendered}=target.name ~ '_x')`,
         location: placeOf(n),
       });
       continue;

@@ -28,6 +28,7 @@ import { describe, YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
 import { isRecord, readValue } from "../yaml/yaml_schema.ts";
 import type { Describe } from "./docs_blocks.ts";
 import { type ConfigResource, type NodeConfig, readNodeConfig } from "./node_config.ts";
+import { renderYamlValues, type YamlValueRender } from "./render_yaml_values.ts";
 import { bothLoads, readSourceSettings, settleSource, type SourceSettings } from "./source_tree.ts";
 import {
   type DeclaredConstraint,
@@ -646,7 +647,9 @@ function readGroups(file: YamlFile, raw: unknown): GroupEntry[] {
 }
 
 /**
- * Reads the properties files `paths` (relative to `root`).
+ * Reads the properties files `paths` (relative to `root`), their values
+ * holding Jinja rendered by `values` first (dbt's parse-time rendering:
+ * see `render_yaml_values.ts`).
  *
  * @example
  * ```ts
@@ -666,11 +669,13 @@ export async function readProperties(
   fixtureFolders: readonly string[] = [],
   render?: Describe,
   custom?: CustomTests,
+  values?: YamlValueRender,
 ): Promise<Properties> {
   const files = await Promise.all(
     paths.map(async (p) => new YamlFile(p, await Deno.readTextFile(`${root}/${p}`))),
   );
   for (const f of files) {
+    if (values) renderYamlValues(f, "properties", values);
     if (render) describers.set(f, render);
     if (custom) customTests.set(f, custom);
   }

@@ -9,6 +9,11 @@
 import { Environment } from "minijinja-js";
 import { parse as parseYaml } from "yaml";
 import type { EngineConfig } from "../config.ts";
+import { commonContext, type RunContext } from "./dbt_context.ts";
+import { DbtJinja, RenderProblem, splitArgs } from "./dbt_jinja.ts";
+import type { YamlValueRender } from "./render_yaml_values.ts";
+
+const SELECTORS = "selectors.yml";
 
 /**
  * Renders `text` in `env` with `env_var()` and `globals`; each problem
@@ -81,20 +86,113 @@ export function selectorRenderer(config: EngineConfig): YamlRender | undefined {
   return (text, report) =>
     renderYamlText(env, text, report, {
       target,
-      var: (name: unknown, fallback?: unknown) => {
-        const key = String(name);
-        if (key in given) {
-          try {
-            return parseYaml(given[key]!);
-          } catch {
-            return given[key];
-          }
-        }
-        if (fallback !== undefined) return fallback;
-        report(
-          `var("${key}") is not given: selectors.yml reads only --vars (as dbt does), so pass --vars ${key}=… or give var() a default`,
-        );
-        return "";
-      },
+      var: (name: unknown, fallback?: unknown) =>
+        commandVar(given, SELECTORS, String(name), fallback, (m) => report(m)),
     });
+}
+
+/**
+ * `var(name, fallback)` of a file that reads only the variables `--vars`
+ * gave (`given`), as dbt's selectors.yml and dbt_project.yml read them:
+ * the value given (read as YAML), else the fallback; else a problem to
+ * `report`, naming `file`.
+ */
+function commandVar(
+  given: Readonly<Record<string, string>>,
+  file: string,
+  name: string,
+  fallback: unknown,
+  report: (message: string) => void,
+): unknown {
+  if (name in given) {
+    try {
+      return parseYaml(given[name]!);
+    } catch {
+      return given[name];
+    }
+  }
+  if (fallback !== undefined) return fallback;
+  report(
+    `var("${name}") is not given: ${file} reads only --vars (as dbt does), so pass --vars ${name}=… or give var() a default`,
+  );
+  return "";
+}
+
+/**
+ * How dbt renders the text values of a project's YAML when it parses it
+ * (see `render_yaml_values.ts`): with `target`, `env_var()`, `var()` and
+ * the helpers every template has (`modules`, `tojson`, `fromjson`, `log`,
+ * `exceptions`, `run_started_at` …), but none of the project's macros. A
+ * properties file's `var()` reads the variables `run` has (the project's
+ * `vars:` and `--vars`); dbt_project.yml's (`only: "dbt_project.yml"`)
+ * only `--vars` (`given`, with their types), as dbt's does. A text that is one `{{ … }}` and nothing
+ * else keeps the type of its value (`{{ target.threads }}` is a number,
+ * `{{ ['a', 'b'] }}` a list), as dbt's native rendering keeps it; any other
+ * renders to text.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseRenderer } from "./yaml_jinja.ts";
+ * import type { RunContext } from "./dbt_context.ts";
+ *
+ * const target = { profile: "p", name: "prod", schema: "main", database: "wh", extensions: [], settings: {}, file: "profiles.yml" };
+ * const run = {
+ *   dbt: { project: "p", flags: {}, paths: {}, vars: {}, models: {}, seeds: {}, dispatch: [], packagesInstallPath: "dbt_packages", target },
+ *   vars: {}, startedAt: new Date(), invocationId: "i", path: "wh.duckdb", threads: 4,
+ * } as unknown as RunContext;
+ * const render = parseRenderer(run, "models/src.yml");
+ * assert.equal(render("{{ 'table' if target.name == 'prod' else 'view' }}"), "table");
+ * assert.equal(render("{{ target.threads }}"), 4);
+ * assert.equal(render("raw_{{ target.name }}"), "raw_prod");
+ * assert.throws(() => render("{{ var('nope') }}"), /Required var "nope" is not set/);
+ * ```
+ */
+export function parseRenderer(
+  run: RunContext,
+  path: string,
+  options: { only?: "dbt_project.yml"; given?: Readonly<Record<string, unknown>> } = {},
+): YamlValueRender {
+  const jinja = new DbtJinja(run.dbt.project, [], [], [], "");
+  const context = commonContext(jinja, run, 1);
+  if (options.only) {
+    const file = options.only;
+    const given = options.given ?? {};
+    context.var = (...args: unknown[]) => {
+      const { positional } = splitArgs(args);
+      const name = String(positional[0]);
+      // --vars as given keep their types (`"007"` stays text), as dbt's var() returns them.
+      if (name in given) return given[name];
+      return commandVar({}, file, name, positional[1], (m) => jinja.problem(m));
+    };
+  }
+  const once = (text: string): string => {
+    try {
+      // Named so that minijinja does not escape the output (as it would JSON, for a .yml name).
+      return jinja.render(`${path} (value)`, text, context).text;
+    } catch (err) {
+      if (!(err instanceof RenderProblem)) throw err;
+      // The message may quote the line as written, which the caller names already.
+      const line = err.line === undefined ? undefined : text.split("\n")[err.line - 1]?.trim();
+      const quoted = line ? `: ${JSON.stringify(line)}` : undefined;
+      const message = quoted && err.message.endsWith(quoted)
+        ? err.message.slice(0, -quoted.length)
+        : err.message;
+      throw new Error(
+        message.startsWith("unknown macro or function")
+          ? `${message}: YAML values see target, env_var(), var() and dbt's helpers, not the project's macros (as in dbt)`
+          : message,
+      );
+    }
+  };
+  return (text) => {
+    const out = once(text);
+    const single = /^\{\{-?([^]*?)-?\}\}$/.exec(text)?.[1];
+    if (single === undefined || /\{\{|\}\}|\{%|%\}/.test(single)) return out;
+    try {
+      return JSON.parse(once(`{{ (${single}) | tojson }}`));
+    } catch {
+      return out;
+    }
+  };
 }
