@@ -64,7 +64,7 @@ Deno.test("flags: fail_fast and indirect_selection set the defaults of --fail-fa
 Deno.test("flags: printer_width sets the result lines' width; flags of dbt's own parser and telemetry are accepted", async () => {
   await using p = await tempProject({
     "dbt_project.yml":
-      "name: shop\nflags:\n  printer_width: 50\n  partial_parse: true\n  send_anonymous_usage_stats: false\n  require_explicit_package_overrides_for_builtin_materializations: true\n",
+      "name: shop\nflags:\n  printer_width: 50\n  partial_parse: true\n  send_anonymous_usage_stats: true\n  require_generic_test_arguments_property: true\n  require_explicit_package_overrides_for_builtin_materializations: true\n",
     "models/a.sql": "select 1 as id",
   });
   const r = await runCli(["--project", p.root, "run"]);
@@ -85,7 +85,10 @@ Deno.test("flags: an unknown flag, a bad value and a value wharf cannot honour a
     r.stderr,
     /dbt_project\.yml:3:14: flags\.fail_fast: expected true or false, got "yes please"/,
   );
-  assert.match(r.stderr, /dbt_project\.yml:4:15: flags\.warn_error: unknown flag "warn_error"/);
+  assert.match(
+    r.stderr,
+    /dbt_project\.yml:4:15: flags\.warn_error: dbt's flag "warn_error" is not read by wharf: remove it/,
+  );
   assert.match(
     r.stderr,
     /dbt_project\.yml:5:15: flags\.write_json: write_json: false is not supported: wharf always writes target\/'s JSON artifacts/,
@@ -100,7 +103,7 @@ Deno.test("flags: an unknown flag, a bad value and a value wharf cannot honour a
   );
   r = await runCli(["--project", p.root, "--warn-unsupported", "run"]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /warning: dbt_project\.yml:3:15: flags\.warn_error: unknown flag/);
+  assert.match(r.stderr, /warning: dbt_project\.yml:3:15: flags\.warn_error: dbt's flag/);
   assert.match(r.stderr, /warning: dbt_project\.yml:4:15: flags\.write_json/);
 });
 

@@ -66,13 +66,8 @@ const RULES: Record<string, FlagRule> = {
     valid: (v) => Number.isInteger(v) && (v as number) >= 40,
     apply: (f, v) => f.printerWidth = v as number,
   },
-  // wharf sends nothing anywhere: the setting's wish (no usage statistics) holds either way.
-  send_anonymous_usage_stats: {
-    expected: "true or false",
-    valid: isBoolean,
-    unsupported: (v) =>
-      v === true ? "wharf sends no usage statistics: remove it, or set it to false" : undefined,
-  },
+  // wharf sends nothing anywhere, whatever it says (true is dbt's default).
+  send_anonymous_usage_stats: dbtInternal,
   partial_parse: dbtInternal,
   static_parser: dbtInternal,
   use_experimental_parser: dbtInternal,
@@ -112,7 +107,42 @@ const RULES: Record<string, FlagRule> = {
     true,
     "state:modified compares configs and relations as written, as dbt does with true",
   ),
+  // wharf takes a generic test's arguments under arguments: and beside its configs alike.
+  require_generic_test_arguments_property: { expected: "true or false", valid: isBoolean },
+  source_freshness_run_project_hooks: behaviour(
+    false,
+    "wharf source freshness runs no on-run-start/on-run-end hooks (dbt's behaviour with false)",
+  ),
 };
+
+/**
+ * dbt's flags wharf does not read: named as dbt's (not as a typo), an
+ * unsupported issue each.
+ */
+const NOT_READ = [
+  "warn_error",
+  "warn_error_options",
+  "require_resource_names_without_spaces",
+  "require_model_names_without_spaces",
+  "state_modified_compare_vars",
+  "require_yaml_configuration_for_mf_time_spines",
+  "require_nested_cumulative_type_params",
+  "validate_macro_args",
+  "restrict_direct_pg_catalog_access",
+  "require_unique_project_resource_names",
+  "require_all_warnings_handled_by_warn_error",
+  "require_sql_header_in_test_configs",
+  "require_ref_searches_node_package_before_root",
+  "require_valid_schema_from_generate_schema_name",
+  "log_path",
+  "target_path",
+  "invocation_command",
+  "record_timing_info",
+  "profiles_dir",
+  "empty",
+  "store_failures",
+  "full_refresh",
+];
 
 /**
  * Reads a flags mapping (`flags:` of dbt_project.yml at `at`) into the
@@ -140,8 +170,16 @@ export function readProjectFlags(file: YamlFile, at: YamlPath, value: unknown): 
   }
   for (const [name, v] of Object.entries(value)) {
     const rule = RULES[name];
+    if (!rule && NOT_READ.includes(name)) {
+      file.report(
+        [...at, name],
+        `dbt's flag "${name}" is not read by wharf: remove it, or run with --warn-unsupported to leave it out`,
+        { unsupported: true },
+      );
+      continue;
+    }
     if (!rule) {
-      const guess = closest(name, Object.keys(RULES));
+      const guess = closest(name, [...Object.keys(RULES), ...NOT_READ]);
       file.report(
         [...at, name],
         `unknown flag "${name}"${guess ? ` (did you mean "${guess}"?)` : ""}: wharf reads ${
