@@ -185,3 +185,16 @@ Deno.test("rewriteJinja() leaves text, comments, raw blocks and macro definition
     `m(1) {# m(2) #} {% raw %}{{ m(3) }}{% endraw %} {% macro m(x) %}{{ __wharf_value(m(x)) }}{% endmacro %} {{ 'm(4)' ~ __wharf_value(__wharf_macros[__wharf_dispatch("dateadd", "dbt")]('day', 1, 'x')) }}`,
   );
 });
+
+Deno.test("an inline if … else as a keyword argument's value, as Jinja takes it (minijinja needs it in parentheses)", () => {
+  const jinja = new DbtJinja("shop", [{
+    path: "macros/m.sql",
+    text: "{% macro pick(kind='view', n=0) %}{{ kind }}/{{ n }}{% endmacro %}",
+  }]);
+  const out = jinja.render(
+    "models/a.sql",
+    "{{ pick(kind='table' if prod else 'view', n=(1 if prod else 2)) }} {{ pick(n=3 if not prod else 4) }}",
+    { prod: true },
+  );
+  assert.equal(out.text, "table/1 view/4");
+});

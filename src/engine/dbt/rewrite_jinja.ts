@@ -134,6 +134,51 @@ interface Edit {
   insert: string;
 }
 
+/**
+ * `code` with each keyword argument whose value is an inline `if … else`
+ * in parentheses: Jinja takes `config(materialized='table' if x else
+ * 'view')`, minijinja only `config(materialized=('table' if x else 'view'))`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parenthesizeConditionalArguments } from "./rewrite_jinja.ts";
+ *
+ * assert.equal(
+ *   parenthesizeConditionalArguments("config(materialized='table' if p else 'view', tags=['a'])"),
+ *   "config(materialized=('table' if p else 'view'), tags=['a'])",
+ * );
+ * ```
+ */
+export function parenthesizeConditionalArguments(code: string): string {
+  const masked = maskStrings(code);
+  const inserts: { at: number; text: string }[] = [];
+  for (const m of masked.matchAll(/(?<=[(,]\s*)[A-Za-z_]\w*\s*=(?!=)\s*/g)) {
+    const start = m.index + m[0].length;
+    // The value runs to the next comma or closing bracket at its own depth.
+    let depth = 0;
+    let end = start;
+    for (; end < masked.length; end++) {
+      const c = masked[end]!;
+      if (c === "(" || c === "[" || c === "{") depth++;
+      else if (c === ")" || c === "]" || c === "}") {
+        if (depth === 0) break;
+        depth--;
+      } else if (c === "," && depth === 0) break;
+    }
+    const value = masked.slice(start, end);
+    const top = value.replace(/\([^()]*\)|\[[^[\]]*\]|\{[^{}]*\}/g, (x) => " ".repeat(x.length));
+    if (/(?<![\w.])if(?!\w)/.test(top) && /(?<![\w.])else(?!\w)/.test(top)) {
+      inserts.push({ at: start, text: "(" }, { at: end, text: ")" });
+    }
+  }
+  let out = code;
+  for (const i of inserts.sort((a, b) => b.at - a.at)) {
+    out = `${out.slice(0, i.at)}${i.text}${out.slice(i.at)}`;
+  }
+  return out;
+}
+
 /** Rewrites the code of one tag (without its delimiters). */
 function rewriteCode(code: string, names: MacroNames, imports: Set<string>): string {
   const masked = maskStrings(code);
@@ -430,7 +475,7 @@ export function rewriteJinja(
     const open = /^\{[{%][-+]/.test(whole) ? 3 : 2;
     const closeLen = /[-+][}%]\}$/.test(whole) ? 3 : 2;
     const body = moduleAliases(
-      pythonStrings(whole.slice(open, whole.length - closeLen)),
+      parenthesizeConditionalArguments(pythonStrings(whole.slice(open, whole.length - closeLen))),
       aliases,
       kind === "%",
     );
