@@ -11,7 +11,7 @@ import { openWarehouse } from "../../src/engine/db/warehouse.ts";
 import { CompileError, ConfigError } from "../../src/engine/errors.ts";
 import { selectNodes } from "../../src/engine/graph/select.ts";
 import { runProject } from "../../src/engine/run/run_project.ts";
-import { tempProject } from "../helpers.ts";
+import { runCli, tempProject } from "../helpers.ts";
 
 const PROJECT = "name: shop\nconfig-version: 2\n";
 
@@ -305,5 +305,35 @@ Deno.test("wharf.config.ts may not set what dbt decides", async () => {
   await assert.rejects(
     () => loadConfig(p.root),
     /"warehouse" in wharf\.config\.ts: this is a dbt project, where the profile's target \(profiles\.yml\) decides it/,
+  );
+});
+
+Deno.test("a relation the SQL names without ref() or source() is read as it is, as dbt runs it: no dependency, the warehouse's own database may be named", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml": PROJECT,
+    "models/a.sql": "select * from main.lookup",
+    "models/b.sql": "select * from shop.main.lookup",
+    "models/c.sql": "select * from main.nowhere",
+  });
+  const db = join(p.root, "shop.duckdb");
+  const wh = await openWarehouse(db);
+  await wh.exec("create table main.lookup as select 7 as code");
+  wh.close();
+  const r = await runCli(["--project", p.root, "--json", "build"]);
+  assert.equal(r.code, 1, r.stderr);
+  const results = JSON.parse(r.stdout).results as {
+    id: string;
+    status: string;
+    message?: string;
+  }[];
+  assert.deepEqual(results.map((x) => [x.id, x.status]).sort(), [
+    ["main.a", "success"],
+    ["main.b", "success"],
+    ["main.c", "error"],
+  ]);
+  // As in dbt, a relation that is not there fails when the model runs, with DuckDB's message.
+  assert.match(
+    results.find((x) => x.id === "main.c")!.message!,
+    /Table with name nowhere does not exist/,
   );
 });

@@ -279,9 +279,19 @@ export function buildGraph(
       return ids;
     }
     const where = { file, line: at.line, column: at.column };
+    const dbt = project.config.dbt;
     if (ref.split(".").length === 3) {
+      // A dbt model may name the warehouse's own database (dbt-duckdb's three-part names).
+      const [catalog, ...rest] = ref.split(".");
+      if (dbt && catalog === dbt.target.database && !attached.has(catalog!)) {
+        return resolve(rest.join("."), n, at);
+      }
       return [resolveAttached(ref, file, where)].filter((r) => r !== undefined);
     }
+    // A dbt model's SQL may name a relation no ref() or source() gives, as dbt runs it: it is
+    // read as it is, with no dependency (a raw.* table still waits to be landed).
+    const written = ref.includes(".") ? ref.split(".")[0] : undefined;
+    if (dbt && written !== "raw" && written !== "wharf") return [];
     if (!ref.includes(".")) {
       const same = byName.get(ref) ?? [];
       if (same.length === 1) {
