@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { queryRows, runCli, tempProject } from "../helpers.ts";
+import { cliCommand, queryRows, runCli, tempProject } from "../helpers.ts";
 
 Deno.test("dbt: --vars names a variable dbt_project.yml does not declare, and var() reads it", async () => {
   await using p = await tempProject({
@@ -78,4 +78,27 @@ Deno.test("dbt's --vars mapping keeps YAML's types: a quoted '007' stays text, a
   assert.deepEqual(await queryRows(join(p.root, "shop.duckdb"), "select * from main.a"), [
     { code: "007", is_text: true, next: 42 },
   ]);
+});
+
+Deno.test("dbt_project.yml's vars render as its other values do (target, env_var, --vars), once, when the project loads", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml":
+      "name: shop\nvars:\n  tgt: \"{{ target.name }}_x\"\n  region: \"{{ env_var('WHARF_TEST_REGION', 'eu') }}\"\n  n: 3\n",
+    "models/a.sql":
+      "select '{{ var(\"tgt\") }}' as tgt, '{{ var(\"region\") }}' as region, {{ var('n') + 1 }} as n",
+  });
+  const compile = (env: Record<string, string> = {}) =>
+    cliCommand(["--project", p.root, "compile", "a"], { env }).output().then((o) =>
+      new TextDecoder().decode(o.stdout)
+    );
+  assert.match(await compile(), /select 'default_x' as tgt, 'eu' as region, 4 as n/);
+  assert.match(await compile({ WHARF_TEST_REGION: "jp" }), /'jp' as region/);
+  // One that does not render is an error at its key.
+  await Deno.writeTextFile(
+    join(p.root, "dbt_project.yml"),
+    'name: shop\nvars:\n  tgt: "{{ nope() }}"\n',
+  );
+  const r = await runCli(["--project", p.root, "ls"]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /dbt_project\.yml:3:\d+: vars\.tgt: cannot render "\{\{ nope\(\) \}\}"/);
 });

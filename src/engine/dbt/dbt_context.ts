@@ -8,7 +8,6 @@
  *
  * @module
  */
-import { parse as parseYaml } from "yaml";
 import type { DbtConfig } from "../config.ts";
 import { type DbtJinja, plain, splitArgs } from "./dbt_jinja.ts";
 import { formatCivil, PyDatetime, utcCivil } from "./py_datetime.ts";
@@ -45,16 +44,6 @@ function lookupVar(run: RunContext, name: string): { found: boolean; value?: unk
     : vars[name];
   const declared = projectValue !== undefined || name in vars;
   if (run.given && name in run.given) return { found: true, value: run.given[name] };
-  const given = run.vars[name];
-  if (given !== undefined) {
-    const asText = typeof projectValue === "string" ? projectValue : JSON.stringify(projectValue);
-    if (declared && given === asText) return { found: true, value: projectValue };
-    try {
-      return { found: true, value: parseYaml(given) };
-    } catch {
-      return { found: true, value: given };
-    }
-  }
   return declared ? { found: true, value: projectValue } : { found: false };
 }
 

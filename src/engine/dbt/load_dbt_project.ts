@@ -53,7 +53,7 @@ import type {
 } from "../types.ts";
 import { materialization } from "../materializations/index.ts";
 import { dbtTestName } from "./test_names.ts";
-import { YamlFile } from "../yaml/yaml_file.ts";
+import { YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
 import { isRecord, readValue } from "../yaml/yaml_schema.ts";
 import { type ConfigTree, readConfigTree, readTree } from "./config_tree.ts";
 import { unrenderedConfig } from "./unrendered_config.ts";
@@ -82,7 +82,7 @@ import { seedTypes } from "./seed_types.ts";
 import { settleTest, TEST_TREE, type TestSettings } from "./test_tree.ts";
 import { renderTestArguments } from "./test_arguments.ts";
 import { SOURCE_TREE } from "./source_tree.ts";
-import { renderYamlValues } from "./render_yaml_values.ts";
+import { renderYamlValues, type YamlValueRender } from "./render_yaml_values.ts";
 import { parseRenderer } from "./yaml_jinja.ts";
 
 /** Schemas a dbt model may not build in: wharf's own and DuckDB's catalogs. */
@@ -164,6 +164,40 @@ function leaveOutBlocked(
   }
   for (const t of tests) if (reads(t.recorded)) rendered.delete(t.id);
   return out;
+}
+
+/**
+ * `vars` of dbt_project.yml with each text holding Jinja rendered by
+ * `render`; one that does not render stays as written, its problem in
+ * `issues` at its key.
+ */
+function renderedVars(
+  vars: Readonly<Record<string, unknown>>,
+  file: YamlFile,
+  render: YamlValueRender,
+  issues: ProjectIssue[],
+): Record<string, unknown> {
+  const walk = (value: unknown, path: YamlPath): unknown => {
+    if (typeof value === "string" && (value.includes("{{") || value.includes("{%"))) {
+      try {
+        return render(value);
+      } catch (err) {
+        issues.push({
+          message: `${["vars", ...path].join(".")}: cannot render ${JSON.stringify(value)}: ${
+            err instanceof Error ? err.message : String(err)
+          }`,
+          location: file.locate(["vars", ...path]),
+        });
+        return value;
+      }
+    }
+    if (Array.isArray(value)) return value.map((v, i) => walk(v, [...path, i]));
+    if (isRecord(value)) {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, [...path, k])]));
+    }
+    return value;
+  };
+  return walk(vars, []) as Record<string, unknown>;
 }
 
 /** Where problems of `--inline` SQL are reported. */
@@ -616,6 +650,17 @@ export async function loadDbtProject(
     path: config.warehouse,
     threads: config.threads,
   };
+  const projectFile = new YamlFile(
+    DBT_PROJECT_FILE,
+    await Deno.readTextFile(join(root, DBT_PROJECT_FILE)),
+  );
+  /** How dbt_project.yml's values are rendered: their var() reads only --vars, as dbt's does. */
+  const projectRender = parseRenderer(run, DBT_PROJECT_FILE, {
+    only: DBT_PROJECT_FILE,
+    given: config.givenVars ?? config.commandVars ?? {},
+  });
+  // Its vars: render as its other values do, once (`tgt: "{{ target.name }}_x"` is dev_x on dev).
+  run.dbt = { ...dbt, vars: renderedVars(dbt.vars, projectFile, projectRender, issues) };
   /**
    * The run as a package's templates see it: their `var()` reads the
    * project's variables (scoped to the package, then global), then the
@@ -633,7 +678,8 @@ export async function loadDbtProject(
       Object.fromEntries(Object.entries(vars).filter(([k, v]) => !isScope(k, v)));
     const scoped = (vars: Record<string, unknown>) =>
       isRecord(vars[pkg]) ? vars[pkg] as Record<string, unknown> : {};
-    const vars = { ...globals(own), ...scoped(own), ...globals(dbt.vars), ...scoped(dbt.vars) };
+    const project = run.dbt.vars;
+    const vars = { ...globals(own), ...scoped(own), ...globals(project), ...scoped(project) };
     const out = { ...run, dbt: { ...dbt, vars } };
     packageRuns.set(pkg, out);
     return out;
@@ -708,15 +754,6 @@ export async function loadDbtProject(
       });
       files.snapshots.push(f.snapshots[f.snapshots.length - 1]!);
     }
-  });
-  const projectFile = new YamlFile(
-    DBT_PROJECT_FILE,
-    await Deno.readTextFile(join(root, DBT_PROJECT_FILE)),
-  );
-  /** How dbt_project.yml's trees are rendered: their var() reads only --vars, as dbt's does. */
-  const projectRender = parseRenderer(run, DBT_PROJECT_FILE, {
-    only: DBT_PROJECT_FILE,
-    given: config.givenVars ?? config.commandVars ?? {},
   });
   renderYamlValues(projectFile, "dbt_project", projectRender);
   const kinds = [
