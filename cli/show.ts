@@ -17,16 +17,23 @@ export function showCommand(): Command {
     )
     .argument("[node]", "a model or seed: name or layer.name")
     .option("-n, --limit <n>", "rows to show", "10")
+    .option("-s, --select <node>", "the node, as dbt show --select names it (one node)")
     .option(
       "--inline <sql>",
       "preview this SQL instead of a node (Jinja rendered in a dbt project: ref(), source(), var())",
     )
     .action(async (
-      name: string | undefined,
-      opts: { limit: string; vars?: string[]; inline?: string } & WidthOptions,
+      node: string | undefined,
+      opts: { limit: string; vars?: string[]; inline?: string; select?: string } & WidthOptions,
       self: Command,
     ) => {
       const { UsageError } = await import("../src/engine/errors.ts");
+      if (node !== undefined && opts.select !== undefined) {
+        throw new UsageError(
+          `show takes its node once: "${node}" and --select ${opts.select} were given`,
+        );
+      }
+      const name = node ?? opts.select;
       if ((name === undefined) === (opts.inline === undefined)) {
         throw new UsageError(
           name === undefined

@@ -68,6 +68,10 @@ Deno.test("--inline SQL: compile renders it against the project, show previews i
   r = await cli("compile", "--inline", "select {{ nope() }}");
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--inline:1: Cannot render the SQL: unknown macro or function "nope\(\)"/);
+  // dbt's form, show --select <node>.
+  r = await cli("--json", "show", "-s", "big_orders");
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).rows, [{ id: 2, amount: 9 }]);
   r = await cli("show");
   assert.equal(r.code, 2);
   assert.match(r.stderr, /show needs a node \(show orders\) or --inline SQL/);
