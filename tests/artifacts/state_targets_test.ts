@@ -198,3 +198,39 @@ Deno.test("state:modified against a state of an older wharf (no configs as writt
     "relationships_counts_id__id__ref_stg_people_",
   ]);
 });
+
+Deno.test("configs written as Jinja in dbt_project.yml and in a properties file are compared as written: a change of target is no change, a change of the text is", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml":
+      "name: shop\nprofile: shop\nmodels:\n  shop:\n    +materialized: \"{{ 'table' if target.name == 'prod' else 'view' }}\"\n    staging:\n      +schema: \"{{ target.name }}_staging\"\n",
+    "profiles.yml": PROJECT["profiles.yml"]!,
+    "models/staging/stg.sql": "select 1 as id\n",
+    "models/staging/stg.yml":
+      "models:\n  - name: stg\n    config:\n      alias: \"{{ 'stg_' ~ target.name }}\"\n",
+    "models/other.sql": "select 2 as id\n",
+  });
+  const cli = (...args: string[]) => runCli(["--project", p.root, ...args]);
+  assert.equal((await cli("build")).code, 0);
+  await Deno.rename(join(p.root, "target"), join(p.root, "dev-state"));
+  const modified = async (...args: string[]) => {
+    const r = await cli(
+      "ls",
+      "-s",
+      "state:modified",
+      "--state",
+      join(p.root, "dev-state"),
+      "--output",
+      "name",
+      ...args,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout.trim().split("\n").filter((l) => l !== "").sort();
+  };
+  assert.deepEqual(await modified("--target", "prod"), []);
+  // The text as written changes: that node is modified, on any target.
+  await p.write(
+    "models/staging/stg.yml",
+    "models:\n  - name: stg\n    config:\n      alias: \"{{ 'staging_' ~ target.name }}\"\n",
+  );
+  assert.deepEqual(await modified("--target", "prod"), ["stg"]);
+});

@@ -82,7 +82,7 @@ import { seedTypes } from "./seed_types.ts";
 import { settleTest, TEST_TREE, type TestSettings } from "./test_tree.ts";
 import { renderTestArguments } from "./test_arguments.ts";
 import { SOURCE_TREE } from "./source_tree.ts";
-import { renderYamlValues, type YamlValueRender } from "./render_yaml_values.ts";
+import { renderedValuesOf, renderYamlValues, type YamlValueRender } from "./render_yaml_values.ts";
 import { parseRenderer } from "./yaml_jinja.ts";
 
 /** Schemas a dbt model may not build in: wharf's own and DuckDB's catalogs. */
@@ -1119,6 +1119,44 @@ export async function loadDbtProject(
     };
   };
 
+  /**
+   * The configs of node `n` that YAML gave as Jinja (dbt_project.yml's tree
+   * for its kind, and its properties entry's `config:`), as written: what
+   * dbt's unrendered_config records, so that a change of target is no change.
+   */
+  const asWritten = (n: NodeFile): Record<string, string> => {
+    const out: Record<string, string> = {};
+    const tree = n.kind === "model" ? "models" : `${n.kind}s`;
+    // The most general first, so that a more specific folder's value wins.
+    const fromTree = renderedValuesOf(projectFile)
+      .filter((v) => v.path[0] === tree)
+      .map((v) => {
+        const segments = v.path.slice(1).map(String);
+        const at = segments.findIndex((s) => s.startsWith("+"));
+        const end = at < 0 ? segments.length - 1 : at;
+        // Only a config's own value (not one inside a mapping or list).
+        if (end !== segments.length - 1) return undefined;
+        return {
+          folders: segments.slice(0, end),
+          key: segments[end]!.replace(/^\+/, ""),
+          text: v.text,
+        };
+      })
+      .filter((v) => v !== undefined && v.folders.every((f, i) => n.fqn[i] === f))
+      .sort((a, b) => a!.folders.length - b!.folders.length);
+    for (const v of fromTree) out[v!.key] = v!.text;
+    if (n.props) {
+      const entry = n.props.path;
+      for (const v of renderedValuesOf(n.props.file)) {
+        const rest = v.path.slice(entry.length);
+        if (
+          entry.every((p, i) => v.path[i] === p) && rest.length === 2 && rest[0] === "config"
+        ) out[String(rest[1])] = v.text;
+      }
+    }
+    return out;
+  };
+
   // First pass: each model's config() calls.
   const texts = new Map<string, string>();
   await Promise.all(
@@ -1134,7 +1172,7 @@ export async function loadDbtProject(
   for (const m of [...files.models, ...files.snapshots]) {
     if (!m.ok) continue;
     const written = mergeNodeConfigs([...treeConfigs(m), m.props?.config ?? {}]);
-    m.unrendered = unrenderedConfig({ node: written }, textOf(m));
+    m.unrendered = unrenderedConfig({ node: { ...written, ...asWritten(m) } }, textOf(m));
     m.config = mergeNodeConfigs([
       ...(m.kind === "snapshot" ? [{ materialized: "snapshot" }] : []),
       written,
@@ -1177,7 +1215,7 @@ export async function loadDbtProject(
   }
   for (const s of files.seeds) {
     s.config = mergeNodeConfigs([...treeConfigs(s), s.props?.config ?? {}]);
-    s.unrendered = unrenderedConfig({ node: s.config });
+    s.unrendered = unrenderedConfig({ node: { ...s.config, ...asWritten(s) } });
   }
 
   // Names: generate_schema_name and generate_alias_name, the project's when it has them.

@@ -14,6 +14,23 @@
 import type { YamlFile, YamlPath } from "../yaml/yaml_file.ts";
 import { isRecord } from "../yaml/yaml_schema.ts";
 
+/** A value rendered in a file: where, and its text as written. */
+export interface WrittenValue {
+  path: YamlPath;
+  text: string;
+}
+
+/** Per file, the values {@linkcode renderYamlValues} rendered, as written. */
+const writtenValues = new WeakMap<YamlFile, WrittenValue[]>();
+
+/**
+ * The values of `file` that were rendered, with their text as written: what
+ * dbt's `unrendered_config` records (and state:modified compares).
+ */
+export function renderedValuesOf(file: YamlFile): readonly WrittenValue[] {
+  return writtenValues.get(file) ?? [];
+}
+
 /**
  * Renders one text holding Jinja to its value as dbt's native rendering
  * gives it (a lone `{{ … }}` keeps the type of what it evaluates to).
@@ -94,6 +111,8 @@ export function renderYamlValues(
 ): void {
   const data = file.data;
   if (!isRecord(data)) return;
+  const written: WrittenValue[] = [];
+  writtenValues.set(file, written);
   const walk = (
     holder: Record<string | number, unknown>,
     key: string | number,
@@ -107,6 +126,7 @@ export function renderYamlValues(
       if (!value.includes("{{") && !value.includes("{%")) return;
       try {
         holder[key] = render(value);
+        written.push({ path, text: value });
       } catch (err) {
         file.report(
           path,
