@@ -171,9 +171,20 @@ export function lsCommand(): Command {
           const lines = dbtList(manifest, uids, output, { keys });
           if (lines.length) console.log(lines.join("\n"));
         } else if (globals(self).json) console.log(JSON.stringify(rows, null, 2));
-        else {console.log(
+        else if (rows.length === 0) {
+          // On stdout, as the table would be; stderr has any warning about the selection.
+          console.log(
+            opts.select?.length || opts.exclude?.length || opts.selector
+              ? "No node matches the selection."
+              : every
+              ? "The project has no node."
+              : `The project has no node of the resource types asked (${[...types].join(", ")}).`,
+          );
+        } else {
+          console.log(
             await table(["id", "type", "layer", "materialized", "tags", "path"], rows, width),
-          );}
+          );
+        }
       },
     );
 }

@@ -202,3 +202,15 @@ exposures:
     /Invalid --output "selectors" \(did you mean "selector"\?\): dbt's forms are selector, json, name, path/,
   );
 });
+
+Deno.test("ls says so when nothing is selected, instead of an empty table", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml": "name: shop\n",
+    "models/a.sql": "select 1 as id",
+  });
+  const r = await runCli(["--project", p.root, "ls", "-s", "nothing_here"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "No node matches the selection.\n");
+  const seeds = await runCli(["--project", p.root, "ls", "--resource-type", "seed"]);
+  assert.equal(seeds.stdout, "The project has no node of the resource types asked (seed).\n");
+});
