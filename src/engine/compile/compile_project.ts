@@ -200,13 +200,32 @@ export function planFor(
     }
     return out;
   };
+  /**
+   * The nodes of the plan `id` waits for: its parents in the plan, and
+   * through a parent the plan leaves out, that one's (as dbt keeps the
+   * order of a selection: `-s seed model` builds the seed first even when
+   * a view between them is not selected).
+   */
+  const through = new Map<string, string[]>();
+  const planParents = (id: string): string[] => {
+    const known = through.get(id);
+    if (known) return known;
+    through.set(id, []); // a cycle is reported elsewhere; here it ends the walk
+    const out = new Set<string>();
+    for (const p of realParents(id)) {
+      if (inPlan.has(p)) out.add(p);
+      else for (const q of planParents(p)) out.add(q);
+    }
+    through.set(id, [...out]);
+    return [...out];
+  };
   const parents = new Map<string, string[]>();
   for (const n of nodes) {
     // A unit test runs on given rows: it waits for its model's parents (to type its
     // inputs), not for the model, which waits for it instead (as dbt's build does).
     const unit = n.kind === "test" ? n.unit?.model : undefined;
     const all = realParents(unit ?? n.id);
-    const ps = all.filter((p) => inPlan.has(p));
+    const ps = planParents(unit ?? n.id);
     if (n.kind === "model") {
       ps.push(
         ...nodes.filter((t) => t.kind === "test" && t.unit?.model === n.id).map((t) => t.id),
