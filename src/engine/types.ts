@@ -510,6 +510,11 @@ export interface DeclaredSourceTable {
   /** Its `meta`, all levels merged, and its source's own (dbt's `source_meta`). */
   meta: Record<string, unknown>;
   sourceMeta: Record<string, unknown>;
+  /**
+   * Its source's `database:` as written (null: not written) and `schema:`
+   * when written as Jinja: the manifest's `unrendered_database`/`unrendered_schema`.
+   */
+  written?: { database: string | null; schema?: string };
 }
 
 /** Any node of the project graph. */

@@ -208,9 +208,28 @@ Deno.test("configs written as Jinja in dbt_project.yml and in a properties file 
     "models/staging/stg.yml":
       "models:\n  - name: stg\n    config:\n      alias: \"{{ 'stg_' ~ target.name }}\"\n",
     "models/other.sql": "select 2 as id\n",
+    // A source whose schema is the target's, and a snapshot whose target_schema depends on it.
+    "models/sources.yml":
+      'sources:\n  - name: app\n    schema: "{{ target.schema }}"\n    tables:\n      - name: people\n        columns:\n          - name: id\n            data_tests: [not_null]\n',
+    "models/from_app.sql": "select * from {{ source('app', 'people') }}\n",
+    "snapshots/snap.sql":
+      "{% snapshot snap %}\n{{ config(unique_key='id', strategy='check', check_cols='all') }}\nselect 1 as id\n{% endsnapshot %}\n",
   });
+  await p.write(
+    "dbt_project.yml",
+    `${await Deno.readTextFile(
+      join(p.root, "dbt_project.yml"),
+    )}snapshots:\n  shop:\n    +target_schema: "{{ 'snapshots' if target.name == 'prod' else target.schema ~ '_snapshots' }}"\n`,
+  );
   const cli = (...args: string[]) => runCli(["--project", p.root, ...args]);
-  assert.equal((await cli("build")).code, 0);
+  // The application's table, in the dev warehouse (its schema is named like the file: dev.dev).
+  await cli(
+    "sql",
+    "--write",
+    "create schema if not exists dev.dev; create table dev.dev.people as select 1 as id",
+  );
+  const built = await cli("build");
+  assert.equal(built.code, 0, built.stdout + built.stderr);
   await Deno.rename(join(p.root, "target"), join(p.root, "dev-state"));
   const modified = async (...args: string[]) => {
     const r = await cli(

@@ -933,8 +933,8 @@ export async function dbtManifest(
             patch_path: null,
             unrendered_config: {},
             // As written: its database when it names one (else the target's), its schema.
-            unrendered_database: catalog ?? null,
-            unrendered_schema: schema,
+            unrendered_database: table?.written ? table.written.database : catalog ?? null,
+            unrendered_schema: table?.written?.schema ?? schema,
             relation_name: relationName(n.relation),
             created_at: options.startedAt.getTime() / 1000,
             doc_blocks: [],

@@ -200,6 +200,27 @@ function renderedVars(
   return walk(vars, []) as Record<string, unknown>;
 }
 
+/**
+ * A source table's source `database:` and `schema:` as written (Jinja
+ * unrendered; no database: null): what dbt compares across targets
+ * (`unrendered_database`, `unrendered_schema`).
+ */
+function sourceAsWritten(
+  s: SourceTable,
+): { written: { database: string | null; schema?: string } } {
+  // A table's path is [sources, i, tables, j]; its source's keys are at [sources, i, key].
+  const at = s.path.slice(0, 2);
+  const written: { database: string | null; schema?: string } = { database: s.database ?? null };
+  for (const v of renderedValuesOf(s.file)) {
+    const key = v.path[2];
+    if (
+      v.path.length === 3 && v.path[0] === at[0] && v.path[1] === at[1] &&
+      (key === "database" || key === "schema")
+    ) written[key] = v.text;
+  }
+  return { written };
+}
+
 /** Where problems of `--inline` SQL are reported. */
 const INLINE = "--inline";
 
@@ -1172,7 +1193,7 @@ export async function loadDbtProject(
   for (const m of [...files.models, ...files.snapshots]) {
     if (!m.ok) continue;
     const written = mergeNodeConfigs([...treeConfigs(m), m.props?.config ?? {}]);
-    m.unrendered = unrenderedConfig({ node: { ...written, ...asWritten(m) } }, textOf(m));
+    m.unrendered = unrenderedConfig({ node: written, jinja: asWritten(m) }, textOf(m));
     m.config = mergeNodeConfigs([
       ...(m.kind === "snapshot" ? [{ materialized: "snapshot" }] : []),
       written,
@@ -1215,7 +1236,7 @@ export async function loadDbtProject(
   }
   for (const s of files.seeds) {
     s.config = mergeNodeConfigs([...treeConfigs(s), s.props?.config ?? {}]);
-    s.unrendered = unrenderedConfig({ node: { ...s.config, ...asWritten(s) } });
+    s.unrendered = unrenderedConfig({ node: s.config, jinja: asWritten(s) });
   }
 
   // Names: generate_schema_name and generate_alias_name, the project's when it has them.
@@ -2149,6 +2170,7 @@ export async function loadDbtProject(
       path: s.file.path,
       meta: s.meta,
       sourceMeta: s.sourceMeta,
+      ...sourceAsWritten(s),
     })),
     templateMacros: files.macros,
     ...(analyses.length ? { analyses } : {}),

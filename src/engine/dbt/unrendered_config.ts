@@ -130,14 +130,17 @@ function testKeys(settings: TestSettings | Record<string, unknown>): Record<stri
  * ```
  */
 export function unrenderedConfig(
-  written: { node: NodeConfig } | { test: (TestSettings | Record<string, unknown>)[] },
+  written:
+    | { node: NodeConfig; jinja?: Readonly<Record<string, string>> }
+    | { test: (TestSettings | Record<string, unknown>)[] },
   sql?: string,
 ): Record<string, unknown> {
   let out: Record<string, unknown>;
   if ("node" in written) {
-    // Keys wharf reads into groups of their own are dbt's keys of the node.
+    // Keys wharf reads into groups of their own are dbt's keys of the node; those YAML gave as
+    // Jinja (`jinja`: key to text) as written.
     const { custom, incremental, snapshot, ...own } = written.node;
-    out = { ...own, ...custom, ...incremental, ...snapshot };
+    out = { ...own, ...custom, ...incremental, ...snapshot, ...written.jinja };
   } else out = Object.assign({}, ...written.test.map(testKeys));
   return { ...out, ...(sql === undefined ? {} : configCallAsWritten(sql)) };
 }
