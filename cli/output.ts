@@ -122,7 +122,11 @@ export function summaryLines(summary: RunSummary, options: SkipHintOptions = {})
   const skipped = skipLines(summary, options);
   if (skipped.length) lines.push("", ...skipped);
   if (summary.deferred.length) {
-    lines.push(`Deferred (copied from the state's warehouse): ${summary.deferred.join(", ")}.`);
+    lines.push(
+      `Deferred (copied from the state's warehouse): ${
+        summary.deferred.join(", ")
+      }. The copies stay in this warehouse, and later runs read them, until a run builds them here (-s +<model>).`,
+    );
   }
   return [...lines, ...problemLines(summary.results, ["error", "fail", "warn"])];
 }

@@ -96,11 +96,12 @@ export function withSelection(cmd: Command, builds: boolean): Command {
  * import assert from "node:assert/strict";
  * import { parseVars } from "./run_nodes.ts";
  *
- * assert.deepEqual(await parseVars(["a=1", "{b: x, c: [1, 2], d: '007'}"]), {
+ * assert.deepEqual(await parseVars(["a=1", "{b: x, c: [1, 2], d: '007'}", "e: 2024-02-02"]), {
  *   a: "1",
  *   b: "x",
  *   c: [1, 2],
  *   d: "007",
+ *   e: "2024-02-02",
  * });
  * ```
  */
@@ -123,6 +124,11 @@ export async function parseVars(args: readonly string[]): Promise<Record<string,
         throw new UsageError(`Invalid --vars '${arg}': expected a mapping, '{name: value}'`);
       }
       Object.assign(vars, data);
+      continue;
+    }
+    // dbt's mapping without its braces: 'key: value' (one variable).
+    if (/^\s*[A-Za-z_][\w-]*\s*:(\s|$)/.test(arg) && !/^[^:]*=/.test(arg)) {
+      Object.assign(vars, await parseVars([`{${arg}}`]));
       continue;
     }
     const at = arg.indexOf("=");
