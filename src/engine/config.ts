@@ -163,12 +163,28 @@ export interface DbtConfig {
   flags: ProjectFlags;
 }
 
+/**
+ * How tests come along with the nodes selected (dbt's `--indirect-selection`):
+ * `eager`, a test of any selected node; `cautious`, a test whose every node
+ * is selected; `buildable`, a test whose every node is selected or an
+ * ancestor of a selected one; `empty`, none (only tests selected themselves).
+ */
+export type IndirectSelection = "eager" | "cautious" | "buildable" | "empty";
+
+/** The modes of {@linkcode IndirectSelection}, the default first. */
+export const INDIRECT_SELECTION: readonly IndirectSelection[] = [
+  "eager",
+  "cautious",
+  "buildable",
+  "empty",
+];
+
 /** dbt's project flags wharf applies (the rest are validated, see dbt/project_flags.ts). */
 export interface ProjectFlags {
   /** `fail_fast`: the default of `--fail-fast`. */
   failFast?: boolean;
   /** `indirect_selection`: the default of `--indirect-selection`. */
-  indirectSelection?: "eager" | "cautious" | "buildable" | "empty";
+  indirectSelection?: IndirectSelection;
   /** `use_colors`: false prints no colors, even on a terminal. */
   useColors?: boolean;
   /** `printer_width`: the width of a node's result line. */

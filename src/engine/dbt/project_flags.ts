@@ -7,8 +7,7 @@
  *
  * @module
  */
-import type { ProjectFlags } from "../config.ts";
-import { INDIRECT_SELECTION } from "../graph/select.ts";
+import { INDIRECT_SELECTION, type ProjectFlags } from "../config.ts";
 import { closest } from "../suggest.ts";
 import type { YamlFile, YamlPath } from "../yaml/yaml_file.ts";
 import { isRecord } from "../yaml/yaml_schema.ts";

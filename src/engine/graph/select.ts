@@ -28,21 +28,9 @@ import {
 } from "./select_methods.ts";
 import { matchStateMethod, type SelectionState, STATE_METHODS, usesState } from "./select_state.ts";
 
-/**
- * How tests come along with the nodes selected (dbt's `--indirect-selection`):
- * `eager`, a test of any selected node; `cautious`, a test whose every node
- * is selected; `buildable`, a test whose every node is selected or an
- * ancestor of a selected one; `empty`, none (only tests selected themselves).
- */
-export type IndirectSelection = "eager" | "cautious" | "buildable" | "empty";
-
-/** The modes of {@linkcode IndirectSelection}, the default first. */
-export const INDIRECT_SELECTION: readonly IndirectSelection[] = [
-  "eager",
-  "cautious",
-  "buildable",
-  "empty",
-];
+// Defined with the configuration (dbt's flags name a default), used here.
+import { INDIRECT_SELECTION, type IndirectSelection } from "../config.ts";
+export { INDIRECT_SELECTION, type IndirectSelection };
 
 /**
  * What a selector picks: the nodes it selects, and (`cautious`,
