@@ -53,7 +53,7 @@ import type {
 } from "../types.ts";
 import { materialization } from "../materializations/index.ts";
 import { dbtTestName } from "./test_names.ts";
-import { YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
+import { YamlFile } from "../yaml/yaml_file.ts";
 import { isRecord, readValue } from "../yaml/yaml_schema.ts";
 import { type ConfigTree, readConfigTree, readTree } from "./config_tree.ts";
 import { unrenderedConfig } from "./unrendered_config.ts";
@@ -82,7 +82,7 @@ import { seedTypes } from "./seed_types.ts";
 import { settleTest, TEST_TREE, type TestSettings } from "./test_tree.ts";
 import { renderTestArguments } from "./test_arguments.ts";
 import { SOURCE_TREE } from "./source_tree.ts";
-import { renderedValuesOf, renderYamlValues, type YamlValueRender } from "./render_yaml_values.ts";
+import { renderedValuesOf, renderYamlValues } from "./render_yaml_values.ts";
 import { parseRenderer } from "./yaml_jinja.ts";
 
 /** Schemas a dbt model may not build in: wharf's own and DuckDB's catalogs. */
@@ -164,40 +164,6 @@ function leaveOutBlocked(
   }
   for (const t of tests) if (reads(t.recorded)) rendered.delete(t.id);
   return out;
-}
-
-/**
- * `vars` of dbt_project.yml with each text holding Jinja rendered by
- * `render`; one that does not render stays as written, its problem in
- * `issues` at its key.
- */
-function renderedVars(
-  vars: Readonly<Record<string, unknown>>,
-  file: YamlFile,
-  render: YamlValueRender,
-  issues: ProjectIssue[],
-): Record<string, unknown> {
-  const walk = (value: unknown, path: YamlPath): unknown => {
-    if (typeof value === "string" && (value.includes("{{") || value.includes("{%"))) {
-      try {
-        return render(value);
-      } catch (err) {
-        issues.push({
-          message: `${["vars", ...path].join(".")}: cannot render ${JSON.stringify(value)}: ${
-            err instanceof Error ? err.message : String(err)
-          }`,
-          location: file.locate(["vars", ...path]),
-        });
-        return value;
-      }
-    }
-    if (Array.isArray(value)) return value.map((v, i) => walk(v, [...path, i]));
-    if (isRecord(value)) {
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, [...path, k])]));
-    }
-    return value;
-  };
-  return walk(vars, []) as Record<string, unknown>;
 }
 
 /**
@@ -680,8 +646,10 @@ export async function loadDbtProject(
     only: DBT_PROJECT_FILE,
     given: config.givenVars ?? config.commandVars ?? {},
   });
-  // Its vars: render as its other values do, once (`tgt: "{{ target.name }}_x"` is dev_x on dev).
-  run.dbt = { ...dbt, vars: renderedVars(dbt.vars, projectFile, projectRender, issues) };
+  renderYamlValues(projectFile, "dbt_project", projectRender);
+  // Its vars render as its other values do, once (`tgt: "{{ target.name }}_x"` is dev_x on dev).
+  const renderedVars = isRecord(projectFile.data) ? projectFile.data.vars : undefined;
+  run.dbt = { ...dbt, vars: isRecord(renderedVars) ? renderedVars : dbt.vars };
   /**
    * The run as a package's templates see it: their `var()` reads the
    * project's variables (scoped to the package, then global), then the
@@ -776,7 +744,6 @@ export async function loadDbtProject(
       files.snapshots.push(f.snapshots[f.snapshots.length - 1]!);
     }
   });
-  renderYamlValues(projectFile, "dbt_project", projectRender);
   const kinds = [
     ["models", "model"],
     ["seeds", "seed"],

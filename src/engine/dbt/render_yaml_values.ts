@@ -1,7 +1,7 @@
 /**
  * The Jinja dbt renders when it parses a project's YAML: every text value
  * holding `{{` or `{%` in dbt_project.yml's config trees (`models:`,
- * `seeds:`, `snapshots:`, `sources:`, `data_tests:`/`tests:`) and in the
+ * `seeds:`, `snapshots:`, `sources:`, `data_tests:`/`tests:`) and `vars:`, and in the
  * entries of its properties files, rendered once, here, before the values
  * are read (and validated as if written). dbt's exceptions are kept: hooks
  * (`pre_hook`, `post_hook`) and a source's `loaded_at_query` render at run
@@ -39,8 +39,8 @@ export function renderedValuesOf(file: YamlFile): readonly WrittenValue[] {
  */
 export type YamlValueRender = (text: string) => unknown;
 
-/** The trees of dbt_project.yml dbt renders at parse time. */
-const PROJECT_TREES = ["models", "seeds", "snapshots", "sources", "data_tests", "tests"];
+/** The trees of dbt_project.yml dbt renders at parse time, and its vars. */
+const PROJECT_TREES = ["models", "seeds", "snapshots", "sources", "data_tests", "tests", "vars"];
 
 /**
  * Keys rendered at run time, in their node's context: hooks, and a source's
