@@ -47,13 +47,15 @@ export async function previewNode(
       wh,
       options.inline === undefined ? {} : { inline: options.inline },
     );
-    if (options.inline !== undefined) {
-      const result = await wh.withConnection(async (s) => {
+    // wharf_var() gives the variables of this command (the project's and --vars), not those
+    // of the last build, which the warehouse keeps.
+    const rows = (from: string) =>
+      wh.withConnection(async (s) => {
         await s.exec(varsMacro(config.vars, { temporary: true }));
-        return await s.read(
-          `SELECT * FROM (\n${cp.project.inline}\n) LIMIT ${Math.floor(options.limit)}`,
-        );
-      }).catch((err: unknown) => {
+        return await s.read(`SELECT * FROM ${from} LIMIT ${Math.floor(options.limit)}`);
+      });
+    if (options.inline !== undefined) {
+      const result = await rows(`(\n${cp.project.inline}\n)`).catch((err: unknown) => {
         throw new ModelError(
           "inline",
           `Cannot preview the --inline SQL: ${err instanceof Error ? err.message : String(err)}`,
@@ -69,13 +71,7 @@ export async function previewNode(
       // A source: the relation it reads (a declared table's node is named otherwise).
       : quoteRelationId(relationOf(cp.graph.nodes.get(id)!) ?? id);
     try {
-      // wharf_var() gives the variables of this command (the project's and --vars), not those
-      // of the last build, which the warehouse keeps.
-      const result = await wh.withConnection(async (s) => {
-        await s.exec(varsMacro(config.vars, { temporary: true }));
-        return await s.read(`SELECT * FROM ${from} LIMIT ${Math.floor(options.limit)}`);
-      });
-      return { id, result };
+      return { id, result: await rows(from) };
     } catch (err) {
       // A source is not built: its table is loaded (landed, or by whatever loads a dbt source).
       const n = cp.graph.nodes.get(id)!;
