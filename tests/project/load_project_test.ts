@@ -91,6 +91,19 @@ Deno.test("an indentation mistake in YAML is named with the line it means, not t
   assert.equal(project.issues[0]!.location.line, 5);
 });
 
+Deno.test("a line indented deeper than the key before it is named, not the key before it", async () => {
+  await using p = await tempProject({
+    "models/staging/a.sql": "select 1 as id",
+    "models/staging/schema.yml":
+      "models:\n  - name: a\n    columns:\n      - name: id\n        description: the id\n          tests:\n          - unique\n",
+  });
+  const project = await loadProject(p.config);
+  assert.deepEqual(project.issues.map((i) => [i.message, i.location.line]), [[
+    'Invalid YAML: the line reads "tests:", indented deeper than "description: the id" (line 5), which already has its value: indent it as the keys beside it',
+    6,
+  ]]);
+});
+
 Deno.test("loadProject() reports unparseable SQL with file, line and DuckDB's message", async () => {
   await using p = await tempProject({
     "models/staging/bad.sql": "select id,\n  name\nfrom staging.x\nwhere id = = 2",

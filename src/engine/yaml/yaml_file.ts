@@ -29,7 +29,31 @@ export class YamlFile {
   constructor(readonly path: string, text: string) {
     this.#doc = parseDocument(text, { lineCounter: this.#lines, uniqueKeys: true });
     const lines = this.#doc.errors.length ? text.split("\n") : [];
+    // A line indented deeper than the key before it, which has a value on its own line: the
+    // parser reports the key before (twice); the line to mend is the deeper one.
+    const indent = (line: string) => line.length - line.trimStart().length;
+    const deeper = this.#doc.errors.filter((e) => {
+      const [key, at] = e.linePos ?? [];
+      const before = lines[(key?.line ?? 0) - 1] ?? "";
+      return e.code === "MULTILINE_IMPLICIT_KEY" && at &&
+        /^\s*(- )?[^\s:#'"][^:#]*:\s+\S/.test(before) &&
+        indent(lines[at.line - 1] ?? "") > indent(before);
+    });
+    for (const err of deeper) {
+      const [key, at] = err.linePos!;
+      const line = lines[at!.line - 1] ?? "";
+      this.issues.push({
+        message: `Invalid YAML: the line reads ${
+          JSON.stringify(line.trim())
+        }, indented deeper than ${
+          JSON.stringify(lines[key.line - 1]?.trim())
+        } (line ${key.line}), which already has its value: indent it as the keys beside it`,
+        location: { file: path, line: at!.line, column: indent(line) + 1 },
+      });
+    }
+    const covered = new Set(deeper.map((e) => e.pos[0]));
     for (const err of this.#doc.errors) {
+      if (covered.has(err.pos[0])) continue;
       const pos = err.linePos?.[0];
       // The parser's first line, without the position the location gives, and the line it means.
       const what = err.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
