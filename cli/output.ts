@@ -144,7 +144,7 @@ function nodesWere(n: number): string {
 export function skipLines(summary: RunSummary, options: SkipHintOptions = {}): string[] {
   const lines = summary.skipped.not_landed ? notLandedLines(summary, options) : [];
   const held = new Map<string, number>();
-  let failFast: { node: string; status: string; count: number } | undefined;
+  let failFast: { node: string; status: string; by: string; count: number } | undefined;
   for (const r of summary.results) {
     if (r.skip?.cause === "upstream_failed") {
       const what = `${r.skip.node} ${r.skip.status === "fail" ? "failed" : "errored"}`;
@@ -168,7 +168,9 @@ export function skipLines(summary: RunSummary, options: SkipHintOptions = {}): s
     if (lines.length) lines.push("");
     lines.push(
       color.yellow(
-        `${nodesWere(failFast.count)} skipped: --fail-fast stopped the run when ${failFast.node} ${
+        `${
+          nodesWere(failFast.count)
+        } skipped: ${failFast.by} stopped the run when ${failFast.node} ${
           failFast.status === "fail" ? "failed" : "errored"
         }.`,
       ),

@@ -161,6 +161,8 @@ export interface DbtConfig {
   target: DbtTarget;
   /** `flags:` of dbt_project.yml (or the profile's older `config:`): what wharf applies of them. */
   flags: ProjectFlags;
+  /** Where `flags` were read (`dbt_project.yml`, or the profile's file), when anywhere. */
+  flagsFile?: string;
 }
 
 /**

@@ -42,6 +42,12 @@ Deno.test("flags: fail_fast and indirect_selection set the defaults of --fail-fa
     "main.b": "skipped",
     "main.a_broken": "error",
   });
+  // The skip names what stopped the run: the flag, not a --fail-fast nobody typed.
+  const text = await runCli(["--project", p.root, "run", "--threads", "1"]);
+  assert.match(
+    text.stdout,
+    /1 node was skipped: fail_fast \(dbt_project\.yml\) stopped the run when main\.a_broken errored\./,
+  );
   r = await cli("run", "--threads", "1", "--no-fail-fast");
   assert.equal(r.code, 1, r.stderr);
   assert.deepEqual(statuses(r.stdout), {

@@ -91,6 +91,9 @@ export async function applyDbtProject(
   const dbt: DbtConfig = {
     project: project.name,
     flags: project.flags ?? target.flags ?? {},
+    ...(project.flags || target.flags
+      ? { flagsFile: project.flags ? "dbt_project.yml" : target.file }
+      : {}),
     paths: project.paths,
     vars: project.vars,
     models: project.models,

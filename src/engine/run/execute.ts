@@ -50,8 +50,10 @@ export interface ExecuteOptions {
   /**
    * `--fail-fast`: after the first node that errors (or test that fails),
    * start no other node; the ones running finish, the others are skipped.
+   * Set to what asked for it (`--fail-fast`, or the file of dbt's
+   * `fail_fast` flag), which the skips name.
    */
-  failFast?: boolean;
+  failFast?: string;
   /**
    * Data tests that read a relation this run does not build and the
    * warehouse does not have: each errors with its message instead of running.
@@ -408,10 +410,10 @@ async function schedule(
       for (const node of pending.splice(0)) {
         skip(
           node,
-          `--fail-fast: the run stopped when "${stoppedBy}" ${
+          `${options.failFast}: the run stopped when "${stoppedBy}" ${
             stopped === "fail" ? "failed" : "errored"
           }`,
-          { cause: "fail_fast", node: stoppedBy, status: stopped },
+          { cause: "fail_fast", node: stoppedBy, status: stopped, by: options.failFast! },
         );
       }
       if (running.size) await Promise.race(running.values());

@@ -15,12 +15,13 @@ export type NodeStatus = "success" | "error" | "skipped" | "pass" | "fail" | "wa
  * Why a node was skipped: a raw table it reads (directly or through its
  * upstreams) is not landed; a node upstream of it errored or failed a test
  * (`node` is that node, the first cause of a chain of skips); or
- * `--fail-fast` stopped the run when `node` errored or failed.
+ * `--fail-fast` stopped the run when `node` errored or failed (`by`: what
+ * asked for it, `--fail-fast` or the file of dbt's `fail_fast` flag).
  */
 export type SkipReason =
   | { cause: "not_landed"; tables: string[] }
   | { cause: "upstream_failed"; node: string; status: "error" | "fail" }
-  | { cause: "fail_fast"; node: string; status: "error" | "fail" };
+  | { cause: "fail_fast"; node: string; status: "error" | "fail"; by: string };
 
 /** The outcome of one node in one run. */
 export interface NodeResult {

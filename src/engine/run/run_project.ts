@@ -312,6 +312,9 @@ export async function runProject(
   const eventTime = eventTimeRange(options);
   // dbt's flags: fail_fast is the default of --fail-fast (--no-fail-fast overrides it).
   const failFast = options.failFast ?? config.dbt?.flags.failFast ?? false;
+  const failFastBy = options.failFast !== undefined
+    ? "--fail-fast"
+    : `fail_fast (${config.dbt?.flagsFile})`;
   const wh = await openWarehouse(options.db ?? config.warehouse, {
     holder: `wharf ${command}`,
     // On another warehouse (--db), the project's attached files are read, never written.
@@ -423,7 +426,7 @@ export async function runProject(
       fullRefresh: options.fullRefresh,
       eventTime,
       empty: options.empty,
-      failFast,
+      ...(failFast ? { failFast: failFastBy } : {}),
       macros: command === "seed" ? [] : cp.project.macros,
       vars: withVars.vars,
       compiledPaths,
