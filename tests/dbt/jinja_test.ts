@@ -158,6 +158,26 @@ Deno.test("return() hands a macro's value to its caller, and adapter.dispatch fi
   assert.deepEqual(out, { text: 'a, b\n"q" <1>', sourceLines: [1, 2] });
 });
 
+Deno.test("adapter.dispatch that finds nothing, called in a macro, names the macro's file and line", () => {
+  const jinja = new DbtJinja("shop", [{
+    path: "macros/m.sql",
+    text: `{% macro money(x) %}
+  {{ return(adapter.dispatch('money', 'shop')(x)) }}
+{% endmacro %}
+{% macro default__mony(x) %}{{ x }}{% endmacro %}`,
+  }]);
+  assert.throws(
+    () => jinja.render("models/a.sql", "select\n  {{ money(1) }} as m", {}),
+    (err: Error & { line?: number }) => {
+      assert.equal(
+        err.message,
+        'adapter.dispatch("money", "shop") found no macro "duckdb__money" or "default__money" in the project (shop) (did you mean "default__mony"?) (in a macro, macros/m.sql:2)',
+      );
+      return true;
+    },
+  );
+});
+
 Deno.test("rendered lines map back to the lines of the file, through loops, ifs and macros", () => {
   const jinja = new DbtJinja("shop", [{
     path: "macros/m.sql",

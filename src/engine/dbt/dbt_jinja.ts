@@ -485,17 +485,32 @@ export class DbtJinja {
       throw this.#problemOf(path, text, err);
     }
     const problem = this.#problems[0];
-    if (problem !== undefined) throw new RenderProblem(problem.message, lineOf(text, problem.at));
+    if (problem !== undefined) throw this.#placed(problem, text);
     const cleaned = printPyValues(
       out.replace(new RegExp(`${RETURN_OPEN}\\d+${RETURN_CLOSE}`, "g"), ""),
     );
     return readLineMarkers(cleaned);
   }
 
+  /**
+   * A problem found while rendering `text`, at the line of `text` its call
+   * is on or, when the call is in a macro, naming the macro's file and line.
+   */
+  #placed(problem: { message: string; at?: RegExp }, text: string): RenderProblem {
+    const line = lineOf(text, problem.at);
+    const origin = line === undefined && problem.at
+      ? this.#moduleLines.find((l) => problem.at!.test(l.text))
+      : undefined;
+    return new RenderProblem(
+      `${problem.message}${origin ? ` (in a macro, ${origin.path}:${origin.line})` : ""}`,
+      line,
+    );
+  }
+
   #problemOf(path: string, text: string, err: unknown): RenderProblem {
     const { detail, name, line } = parseError(err);
     const first = this.#problems[0];
-    if (first !== undefined) return new RenderProblem(first.message, lineOf(text, first.at));
+    if (first !== undefined) return this.#placed(first, text);
     let where = "";
     let at: number | undefined;
     let source: string | undefined;
