@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { SmartRouter } from "hono/router/smart-router";
 import { createApp } from "../../src/serve/app.ts";
 import { fakeUpstream, memoryDeps } from "./fakes.ts";
 
@@ -120,4 +121,11 @@ Deno.test("landed data and live upstreams combine", async () => {
     remaining_oop_max: 100000,
     copay: 2500,
   });
+});
+
+Deno.test("every route fits Hono's RegExpRouter (one route that does not would slow every request)", async () => {
+  const app = createApp(memoryDeps({ m1: { payer_a: A } }));
+  assert.equal((await app.request("/health")).status, 200);
+  assert.ok(app.router instanceof SmartRouter);
+  assert.equal(app.router.activeRouter.name, "RegExpRouter");
 });

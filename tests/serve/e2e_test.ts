@@ -79,9 +79,16 @@ Deno.test("the API answers from landed data: every strategy, health, models, row
     ),
   );
   const page = await s.get("/docs/api");
-  assert.match(await page.text(), /swagger-ui-bundle\.js/);
+  const html = await page.text();
   assert.equal(page.headers.get("x-content-type-options"), "nosniff");
-  assert.equal((await s.get("/docs/api/assets/swagger-ui-bundle.js")).status, 200);
+  // Every file the page loads is there.
+  const loads = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+  assert.deepEqual(loads.sort(), [
+    "/docs/api/assets/swagger-ui-bundle.js",
+    "/docs/api/assets/swagger-ui.css",
+    "/docs/api/init.js",
+  ]);
+  for (const path of loads) assert.equal((await s.get(path)).status, 200, path);
 });
 
 Deno.test("an upload must fit its source by name (or name its delivery fields) and must not repeat another source's content", async () => {
