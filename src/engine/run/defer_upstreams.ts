@@ -124,7 +124,7 @@ export async function deferUpstreams(
     )).map((r) => String(r.id)),
   );
   // An earlier run's copy is no build of this warehouse: it is taken again, from this state.
-  const missing = wanted.filter((id) => !existing.has(id) || copies.has(id));
+  const missing = wanted.filter((id) => !existing.has(id) || copies.has(id.toLowerCase()));
   if (missing.length === 0) return [];
   const from = state.runResults?.args?.warehouse;
   if (typeof from !== "string") {

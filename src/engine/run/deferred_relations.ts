@@ -44,16 +44,22 @@ export async function deferredCopies(session: Session): Promise<Map<string, Defe
        AND schema_name = 'wharf' AND table_name = 'deferred_relations'`,
   );
   if (!table) return new Map();
-  await session.exec(
-    `DELETE FROM wharf.deferred_relations WHERE lower(relation) NOT IN (
-       SELECT ${relationIdSql("table_catalog", "table_schema", "table_name")}
-       FROM information_schema.tables WHERE table_catalog = current_database())`,
-  );
-  const rows = await session.query(
+  const all = await session.query(
     `SELECT relation, state, state_warehouse, state_relation, run_id,
-       strftime(timezone('UTC', copied_at), '%Y-%m-%dT%H:%M:%S.%gZ') AS copied_at, rows
+       strftime(timezone('UTC', copied_at), '%Y-%m-%dT%H:%M:%S.%gZ') AS copied_at, rows,
+       lower(relation) IN (
+         SELECT ${relationIdSql("table_catalog", "table_schema", "table_name")}
+         FROM information_schema.tables WHERE table_catalog = current_database()) AS present
      FROM wharf.deferred_relations ORDER BY relation`,
   );
+  const gone = all.filter((r) => !r.present).map((r) => String(r.relation));
+  if (gone.length) {
+    await session.exec(
+      `DELETE FROM wharf.deferred_relations WHERE relation IN (${gone.map(() => "?").join(", ")})`,
+      gone,
+    );
+  }
+  const rows = all.filter((r) => r.present);
   return new Map(rows.map((r) => [String(r.relation).toLowerCase(), {
     relation: String(r.relation),
     state: String(r.state),

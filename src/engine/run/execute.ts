@@ -195,8 +195,8 @@ async function build(
   node: CompiledNode,
   options: ExecuteOptions,
 ): Promise<Outcome> {
-  // A single statement runs in its own transaction: atomic without BEGIN/COMMIT.
   const copy = node.kind !== "test" && options.deferredCopies?.has(node.relation.toLowerCase());
+  // A single statement runs in its own transaction: atomic without BEGIN/COMMIT.
   switch (node.kind) {
     case "seed": {
       const load = async (s: Session): Promise<Outcome> => ({
