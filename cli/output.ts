@@ -125,10 +125,36 @@ export function summaryLines(summary: RunSummary, options: SkipHintOptions = {})
     lines.push(
       `Deferred (copied from the state's warehouse): ${
         summary.deferred.join(", ")
-      }. The copies stay in this warehouse, and later runs read them, until a run builds them here (-s +<model>).`,
+      }. Recorded as copies until a run builds them here: a later --defer run copies them again, a run without --defer that reads them warns.`,
     );
   }
+  if (summary.deferredReads.length) lines.push("", ...deferredReadLines(summary.deferredReads));
   return [...lines, ...problemLines(summary.results, ["error", "fail", "warn"])];
+}
+
+/**
+ * The warning of a run that read relations an earlier `--defer` copied
+ * (another warehouse's rows, not this one's build): each with where it
+ * came from and when, then what to do.
+ */
+function deferredReadLines(copies: RunSummary["deferredReads"]): string[] {
+  const one = copies.length === 1;
+  const them = one ? "it" : "them";
+  return [
+    color.yellow(
+      `Warning: this run read ${counted(copies.length, "relation")} that --defer copied from ${
+        one ? "a state's warehouse" : "states' warehouses"
+      }, not built in this warehouse:`,
+    ),
+    ...copies.map((c) =>
+      `  ${c.relation}: ${
+        counted(c.rows, "row")
+      } of ${c.stateRelation} in ${c.stateWarehouse} (--state ${c.state}), copied at ${c.copiedAt}`
+    ),
+    `  Build ${them} here (add ${
+      copies.map((c) => `+${c.relation}`).join(" ")
+    } to --select), or rerun with --defer --state <folder> (a run's target/) to copy ${them} again from that run's warehouse.`,
+  ];
 }
 
 /** `1 node was`, `2 nodes were`. */

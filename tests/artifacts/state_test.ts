@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { openWarehouse } from "../../src/engine/db/warehouse.ts";
-import { runCli, type TempProject, tempProject } from "../helpers.ts";
+import { queryRows, runCli, type TempProject, tempProject } from "../helpers.ts";
 import { jaffleProject } from "./projects.ts";
 import { readValid } from "./dbt_schemas.ts";
 
@@ -35,6 +35,11 @@ async function keepState(p: TempProject, name: string): Promise<string> {
     await Deno.copyFile(join(p.root, "target", f), join(dir, f));
   }
   return dir;
+}
+
+/** `text` as a literal part of a regular expression. */
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 async function count(db: string, relation: string): Promise<number> {
@@ -265,6 +270,130 @@ Deno.test("--defer in plain SQL: a model over a raw table not landed in the CI w
     refused,
     /--defer takes marts\.ord_tbl from the state's warehouse .*does not have it/,
   );
+});
+
+Deno.test("--defer's copies are recorded: a run without --defer that reads one warns naming it, a later --defer copies it again from the newer state, and building it here drops the copy and its record", async () => {
+  await using p = await tempProject({
+    "models/marts/ord_tbl.sql":
+      "select id, amount from raw.orders where not wharf_is_incremental() or id > (select max(id) from marts.ord_tbl)",
+    "models/marts/ord_calc.sql": "select id, amount * 2 as doubled from marts.ord_tbl",
+    "models/marts/marts.yml":
+      "models:\n  - name: ord_tbl\n    config: { materialized: incremental, incremental_strategy: merge, unique_key: id }\n    columns:\n      - name: id\n        tests: [not_null]\n",
+  });
+  const sql = async (db: string, text: string) => {
+    const wh = await openWarehouse(db);
+    try {
+      await wh.exec(text);
+    } finally {
+      wh.close();
+    }
+  };
+  await sql(
+    p.db,
+    "create schema raw; create table raw.orders as select range as id, range * 10 as amount from range(5)",
+  );
+  await cli(p, 0, "build");
+  const first = await keepState(p, "prod1");
+  // The development warehouse has its own deliveries.
+  const ci = join(p.root, "ci.duckdb");
+  await sql(
+    ci,
+    "create schema raw; create table raw.orders as select * from (values (100, 1), (101, 2)) t(id, amount)",
+  );
+  const records = () =>
+    queryRows(
+      ci,
+      "select relation, state, state_warehouse, state_relation, rows::int as rows from wharf.deferred_relations",
+    );
+  const doubled = async () =>
+    (await queryRows(ci, "select sum(doubled)::int as s from marts.ord_calc"))[0]!.s;
+
+  const deferred = await cli(
+    p,
+    0,
+    "--db",
+    ci,
+    "build",
+    "-s",
+    "ord_calc",
+    "--state",
+    first,
+    "--defer",
+  );
+  assert.match(deferred, /Deferred \(copied from the state's warehouse\): marts\.ord_tbl\./);
+  assert.doesNotMatch(deferred, /Warning: this run read/);
+  assert.deepEqual(await records(), [
+    {
+      relation: "marts.ord_tbl",
+      state: first,
+      state_warehouse: p.db,
+      state_relation: "marts.ord_tbl",
+      rows: 5,
+    },
+  ]);
+
+  // Without --defer, the copy is read, and the run says so: what it is, whence, what to do.
+  const plain = await cli(p, 0, "--db", ci, "build", "-s", "ord_calc");
+  assert.match(plain, /Done in [\d.]+s: 1 ok,/);
+  assert.match(
+    plain,
+    new RegExp(
+      `Warning: this run read 1 relation that --defer copied from a state's warehouse, not built in this warehouse:\n  marts\\.ord_tbl: 5 rows of marts\\.ord_tbl in ${
+        escape(p.db)
+      } \\(--state ${
+        escape(first)
+      }\\), copied at \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\n  Build it here \\(add \\+marts\\.ord_tbl to --select\\), or rerun with --defer --state <folder> \\(a run's target/\\) to copy it again from that run's warehouse\\.`,
+    ),
+  );
+  // A test of the copy tests the state's rows: said too (--json gives the records).
+  const tested = await runCli(["--project", p.root, "--json", "--db", ci, "test", "-s", "ord_tbl"]);
+  assert.equal(tested.code, 0, tested.stderr);
+  const json = JSON.parse(tested.stdout);
+  assert.deepEqual(json.results.map((r: { id: string }) => r.id), ["test.not_null_ord_tbl_id"]);
+  assert.deepEqual(
+    (json.deferredReads as { relation: string; state: string }[]).map((c) => [c.relation, c.state]),
+    [["marts.ord_tbl", first]],
+  );
+
+  // A newer state: a later --defer takes the copy again from it (not the first state's rows).
+  await sql(p.db, "insert into raw.orders values (5, 50), (6, 60)");
+  await cli(p, 0, "build");
+  const second = await keepState(p, "prod2");
+  const again = await cli(
+    p,
+    0,
+    "--db",
+    ci,
+    "build",
+    "-s",
+    "ord_calc",
+    "--state",
+    second,
+    "--defer",
+  );
+  assert.match(again, /Deferred \(copied from the state's warehouse\): marts\.ord_tbl\./);
+  assert.equal(await doubled(), 2 * (0 + 10 + 20 + 30 + 40 + 50 + 60));
+  assert.deepEqual((await records()).map((r) => [r.state, r.rows]), [[second, 7]]);
+
+  // Built here: the incremental model starts from nothing, not from the copy's rows.
+  const built = await cli(p, 0, "--db", ci, "build", "-s", "ord_tbl+");
+  assert.doesNotMatch(built, /Warning: this run read|Deferred/);
+  assert.deepEqual(await queryRows(ci, "select id::int as id from marts.ord_tbl order by id"), [
+    { id: 100 },
+    { id: 101 },
+  ]);
+  assert.equal(await doubled(), 6);
+  assert.deepEqual(await records(), []);
+  assert.doesNotMatch(await cli(p, 0, "--db", ci, "build", "-s", "ord_calc"), /Warning/);
+
+  // A copy dropped by hand leaves no record behind to take a later build here for a copy.
+  await sql(ci, "drop table marts.ord_tbl");
+  await cli(p, 0, "--db", ci, "build", "-s", "ord_calc", "--state", second, "--defer");
+  assert.equal((await records()).length, 1);
+  await sql(ci, "drop table marts.ord_tbl");
+  await cli(p, 0, "--db", ci, "run", "-s", "ord_tbl");
+  assert.deepEqual(await records(), []);
+  assert.doesNotMatch(await cli(p, 0, "--db", ci, "build", "-s", "ord_calc"), /Warning/);
 });
 
 Deno.test("--defer with the state's warehouse moved away, or named at a path that does not exist, is a usage error naming the path (plain SQL and dbt layout)", async () => {

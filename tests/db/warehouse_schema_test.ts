@@ -152,6 +152,7 @@ Deno.test("a warehouse of the last release is upgraded when opened for writing: 
   assert.deepEqual(versions.map((v) => [v.version, v.name]), [
     [1, "columns_added_before_versioning"],
     [2, "delivery_times_are_timestamptz"],
+    [3, "deferred_relations"],
   ]);
   for (const v of versions) {
     assert.ok(new Date(String(v.applied_at)).getTime() >= started.getTime() - 1000);
@@ -260,6 +261,38 @@ Deno.test("an upgraded warehouse has exactly the tables and lineage columns of a
     assert.deepEqual(await upgraded.query(version), await fromScratch.query(version));
   } finally {
     fromScratch.close();
+    upgraded.close();
+  }
+});
+
+Deno.test("a warehouse without the run log's tables gets wharf.deferred_relations with them, at its first run, not from its upgrade", async () => {
+  await using p = await tempProject();
+  // A warehouse of version 2 with the landing tables only: the current ones, version 3 unrecorded.
+  const wh = await openWarehouse(p.db);
+  try {
+    await wh.withConnection((s) => ensureTables(s, "landing"));
+    await wh.exec("DELETE FROM wharf.schema_version WHERE version = 3");
+  } finally {
+    wh.close();
+  }
+  const upgraded = await openWarehouse(p.db);
+  try {
+    const tables = () =>
+      upgraded.query(
+        "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'wharf' ORDER BY 1",
+      ).then((rows) => rows.map((r) => r.t));
+    assert.equal(await upgraded.withConnection(schemaVersion), 3);
+    assert.deepEqual(await tables(), ["files", "rejects", "schema_version"]);
+    await upgraded.withConnection((s) => ensureTables(s, "runs"));
+    assert.deepEqual(await tables(), [
+      "deferred_relations",
+      "files",
+      "rejects",
+      "run_results",
+      "runs",
+      "schema_version",
+    ]);
+  } finally {
     upgraded.close();
   }
 });

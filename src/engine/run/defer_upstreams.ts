@@ -1,11 +1,14 @@
 /**
  * `--defer`: what a run reads but does not build, and the warehouse lacks,
  * is taken from the state's warehouse (the earlier run's), so a CI run of
- * the modified models needs no full build of what is upstream of them.
+ * the modified models needs no full build of what is upstream of them. Each
+ * copy is recorded (`deferred_relations.ts`): a later `--defer` run copies
+ * it again from its state, as it is a copy and not this warehouse's build.
  *
  * @module
  */
 import { join, resolve } from "node:path";
+import { ensureTables } from "../db/schema/warehouse_schema.ts";
 import type { CompiledProject } from "../compile/compile_project.ts";
 import type { CompiledNode } from "../compile/compile.ts";
 import {
@@ -22,11 +25,16 @@ import { materialization } from "../materializations/index.ts";
 import { uniqueIds } from "../artifacts/dbt_manifest.ts";
 import type { StateArtifacts } from "../artifacts/state.ts";
 import { runParents } from "../graph/build_graph.ts";
+import { deferredCopies, recordDeferredCopy } from "./deferred_relations.ts";
 
 const STATE_CATALOG = "wharf_state";
 
-/** The models and seeds `nodes` read that are not among them (through ephemeral models). */
-function upstreams(cp: CompiledProject, nodes: readonly CompiledNode[]): string[] {
+/**
+ * The models and seeds `nodes` read that are not among them (through
+ * ephemeral models), those of attached databases aside: what `--defer`
+ * takes from the state's warehouse.
+ */
+export function unbuiltUpstreams(cp: CompiledProject, nodes: readonly CompiledNode[]): string[] {
   const inPlan = new Set(nodes.map((n) => n.id));
   const out = new Set<string>();
   const seen = new Set<string>();
@@ -80,10 +88,21 @@ async function attachState(
   }
 }
 
+/** Options of {@linkcode deferUpstreams}. */
+export interface DeferUpstreamsOptions {
+  /** The nodes the run runs. */
+  nodes: readonly CompiledNode[];
+  /** The `--state` the run defers to. */
+  state: StateArtifacts;
+  /** The run, recorded with each copy. */
+  runId: string;
+}
+
 /**
  * Copies into `wh` each model or seed the plan reads without building it
- * and that `wh` does not have, from the state's warehouse (its relation as
- * the state's manifest names it), as a table.
+ * and that `wh` does not have, or has as an earlier run's copy, from the
+ * state's warehouse (its relation as the state's manifest names it), as a
+ * table, and records each copy in `wharf.deferred_relations`.
  *
  * @returns the relations copied.
  * @throws {UsageError} when the state does not name its warehouse, that
@@ -92,11 +111,11 @@ async function attachState(
 export async function deferUpstreams(
   wh: Warehouse,
   cp: CompiledProject,
-  nodes: readonly CompiledNode[],
-  state: StateArtifacts,
+  { nodes, state, runId }: DeferUpstreamsOptions,
 ): Promise<string[]> {
-  const wanted = upstreams(cp, nodes);
+  const wanted = unbuiltUpstreams(cp, nodes);
   if (wanted.length === 0) return [];
+  const copies = await wh.withConnection(deferredCopies);
   const existing = new Set(
     (await wh.query(
       `SELECT ${
@@ -104,7 +123,8 @@ export async function deferUpstreams(
       } AS id FROM information_schema.tables WHERE table_catalog = current_database()`,
     )).map((r) => String(r.id)),
   );
-  const missing = wanted.filter((id) => !existing.has(id));
+  // An earlier run's copy is no build of this warehouse: it is taken again, from this state.
+  const missing = wanted.filter((id) => !existing.has(id) || copies.has(id.toLowerCase()));
   if (missing.length === 0) return [];
   const from = state.runResults?.args?.warehouse;
   if (typeof from !== "string") {
@@ -118,6 +138,7 @@ export async function deferUpstreams(
   }
   if (resolve(from) === resolve(wh.path)) return [];
   const ids = uniqueIds(cp);
+  await wh.withConnection((s) => ensureTables(s, "runs"));
   await attachState(wh, from, missing, state);
   const copied: string[] = [];
   try {
@@ -138,7 +159,21 @@ export async function deferUpstreams(
       }
       const source = quoteRelation(String(then.schema), String(then.alias), STATE_CATALOG);
       await wh.exec(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(splitRelation(id).schema)}`);
-      await wh.exec(`CREATE TABLE ${quoteRelationId(id)} AS SELECT * FROM ${source}`);
+      // The copy and its record together: no copy is ever taken for a build of this warehouse.
+      await wh.transaction(async (s) => {
+        const rows = await s.count(
+          `CREATE OR REPLACE TABLE ${quoteRelationId(id)} AS SELECT * FROM ${source}`,
+        );
+        await recordDeferredCopy(s, {
+          relation: id,
+          state: state.dir,
+          stateWarehouse: from,
+          stateRelation: `${then.schema}.${then.alias}`,
+          runId,
+          copiedAt: new Date().toISOString(),
+          rows,
+        });
+      });
       copied.push(id);
     }
   } finally {

@@ -20,6 +20,7 @@ import type { EventTimeRange } from "../materializations/materialization.ts";
 import type { MacroFile, NodeHooks } from "../types.ts";
 import { persistDocs } from "../materializations/persist_docs.ts";
 import { withSqlHeader } from "../materializations/sql_header.ts";
+import { dropDeferredCopy } from "./deferred_relations.ts";
 import { runHooks } from "./hooks.ts";
 import { type NodeResult, recordResults, type SkipReason } from "./run_log.ts";
 import { runDataTest } from "./run_data_test.ts";
@@ -59,6 +60,13 @@ export interface ExecuteOptions {
    * warehouse does not have: each errors with its message instead of running.
    */
   unreadable?: ReadonlyMap<string, string>;
+  /**
+   * Relations (in lower case) that are an earlier `--defer`'s copies
+   * (`wharf.deferred_relations`): a node that builds one drops the copy and
+   * its record first, in its build's transaction where it has one, so that
+   * it builds from nothing (an incremental model or a snapshot anew).
+   */
+  deferredCopies?: ReadonlySet<string>;
   /** Called when a node starts running. */
   onStart?: (node: CompiledNode) => void;
   /** Called when a node is done (including skipped nodes). */
@@ -189,6 +197,7 @@ async function build(
   node: CompiledNode,
   options: ExecuteOptions,
 ): Promise<Outcome> {
+  const copy = node.kind !== "test" && options.deferredCopies?.has(node.relation.toLowerCase());
   // A single statement runs in its own transaction: atomic without BEGIN/COMMIT.
   switch (node.kind) {
     case "seed": {
@@ -196,6 +205,12 @@ async function build(
         status: "success",
         rows: await s.count(node.sql),
       });
+      if (copy) {
+        return await withHooks(wh, node, async (s) => {
+          await dropDeferredCopy(s, node.relation);
+          return await load(s);
+        });
+      }
       try {
         return hooksInside(node) ? await withHooks(wh, node, load) : await wh.withConnection(load);
       } catch (err) {
@@ -222,22 +237,33 @@ async function build(
       if (unreadable !== undefined) throw new WharfError(`Test ${node.name} ${unreadable}`);
       return await runDataTest(wh, node);
     }
-    case "model":
-      try {
-        return await buildModel(wh, node, options);
-      } catch (err) {
-        const other = otherKind(err);
-        const m = materialization(node.materialized);
-        if (!other || !(node.checked || m.buildIn)) throw err;
-        // Its relation is there as the other kind (its materialization changed, or --defer
-        // copied it as a table): dropped and built in one transaction, so a failure keeps it.
-        return await withHooks(wh, node, async (s) => {
-          await s.exec(`DROP ${other} ${quoteRelationId(node.relation)}`);
+    case "model": {
+      const m = materialization(node.materialized);
+      const inOne = !!(node.checked || m.buildIn);
+      // What stands in the model's place dropped and the model built, in one transaction: a
+      // failing build keeps it.
+      const replacing = (drop: (s: Session) => Promise<void>) =>
+        withHooks(wh, node, async (s): Promise<Outcome> => {
+          await drop(s);
           return node.checked
             ? await runChecked(s, { ...node, checked: node.checked })
             : { status: "success", ...await m.buildIn!(s, node, buildContext(options)) };
         });
+      if (copy) {
+        if (inOne) return await replacing((s) => dropDeferredCopy(s, node.relation));
+        // A materialization with transactions of its own builds once the copy is gone.
+        await wh.transaction((s) => dropDeferredCopy(s, node.relation));
       }
+      try {
+        return await buildModel(wh, node, options);
+      } catch (err) {
+        const other = otherKind(err);
+        if (!other || !inOne) throw err;
+        // Its relation is there as the other kind (its materialization changed, or a --defer of
+        // an older wharf, which kept no record, copied it as a table).
+        return await replacing((s) => s.exec(`DROP ${other} ${quoteRelationId(node.relation)}`));
+      }
+    }
   }
 }
 

@@ -37,7 +37,8 @@ import { dbtManifest, writeDbtManifest } from "../artifacts/dbt_manifest.ts";
 import { dbtRunResults, type RunArgs, writeDbtRunResults } from "../artifacts/dbt_run_results.ts";
 import { readState, selectionState } from "../artifacts/state.ts";
 import { attachedFor, checkAttachedWrites } from "./attached_writes.ts";
-import { deferUpstreams } from "./defer_upstreams.ts";
+import { deferUpstreams, unbuiltUpstreams } from "./defer_upstreams.ts";
+import { deferredCopies, type DeferredCopy } from "./deferred_relations.ts";
 import { unbuiltReads } from "./unbuilt_reads.ts";
 import { executePlan } from "./execute.ts";
 import { runHooks } from "./hooks.ts";
@@ -72,8 +73,9 @@ export interface RunProjectOptions {
   state?: string;
   /**
    * `--defer`: a model, seed or snapshot the plan reads but does not run,
-   * and which this warehouse lacks, is copied from the state's warehouse
-   * (named in its run_results.json) before the run.
+   * and which this warehouse lacks (or has as an earlier `--defer`'s copy),
+   * is copied from the state's warehouse (named in its run_results.json)
+   * before the run.
    */
   defer?: boolean;
   /** `--fail-fast`: stop at the first error or failed test (see `ExecuteOptions.failFast`). */
@@ -106,6 +108,12 @@ export interface RunSummary {
   skipped: Record<SkipReason["cause"], number>;
   /** With `defer`: the relations copied from the state's warehouse. */
   deferred: string[];
+  /**
+   * Relations the run read, without building them, that an earlier
+   * `--defer` copied from a state's warehouse and this run did not copy
+   * again: another warehouse's rows, not a build of this one.
+   */
+  deferredReads: DeferredCopy[];
 }
 
 /** The skipped results of a run, counted by the cause of their skip. */
@@ -387,7 +395,9 @@ export async function runProject(
     );
     // What the selected nodes read and this run does not build comes from the state's
     // warehouse first: a raw table not landed here does not block what reads a copied model.
-    const deferred = state && options.defer ? await deferUpstreams(wh, cp, full.nodes, state) : [];
+    const deferred = state && options.defer
+      ? await deferUpstreams(wh, cp, { nodes: full.nodes, state, runId })
+      : [];
     // Nodes that need a raw table not landed yet are skipped, selected by
     // name or not, and the rest is built.
     // (Unit tests read no warehouse data: they run on their given rows.)
@@ -397,6 +407,16 @@ export async function runProject(
       new Set(deferred),
     );
     const plan = { nodes: full.nodes.filter((n) => !blocked.has(n.id)), parents: full.parents };
+    // Earlier copies: those the plan builds are dropped as their build begins, those the nodes
+    // that run read are named in the summary (unit tests read no warehouse data).
+    const copies = await wh.withConnection(deferredCopies);
+    const deferredReads = unbuiltUpstreams(
+      cp,
+      plan.nodes.filter((n) => !(n.kind === "test" && n.unit)),
+    ).flatMap((id) => {
+      const copy = copies.get(id.toLowerCase());
+      return copy && !deferred.includes(id) ? [copy] : [];
+    });
     options.onPlan?.(full.nodes);
     const { paths: compiledPaths, files } = compiledFiles(cp, plan.nodes);
     write(writeFiles(files));
@@ -431,6 +451,7 @@ export async function runProject(
       vars: withVars.vars,
       compiledPaths,
       unreadable: await unbuiltReads(wh, cp, plan.nodes),
+      deferredCopies: new Set(copies.keys()),
       onStart: options.onStart,
       onResult: options.onResult,
     });
@@ -508,6 +529,7 @@ export async function runProject(
       notLanded: [...new Set([...blocked.values()].flat())].sort(),
       skipped: countSkips(results),
       deferred,
+      deferredReads,
     };
   } finally {
     // A run that fails early still leaves its files whole.

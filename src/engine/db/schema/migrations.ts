@@ -7,9 +7,12 @@
  * To change a table of wharf's: change its definition in `tables.ts` (a new
  * column goes last, as `ALTER TABLE … ADD COLUMN` puts it), and add a
  * migration here with the next number that makes an existing table equal to
- * the new definition. `tests/db/warehouse_schema_test.ts` checks that a
- * warehouse of the last release, upgraded, has exactly the tables a new
- * warehouse gets.
+ * the new definition; a new table of a group is created by its migration
+ * where the group's other tables are (a warehouse without them gets it with
+ * them). A migration states its tables as they are at its version, not
+ * through `tables.ts` (which later migrations change).
+ * `tests/db/warehouse_schema_test.ts` checks that a warehouse of the last
+ * release, upgraded, has exactly the tables a new warehouse gets.
  *
  * @module
  */
@@ -38,6 +41,16 @@ async function columnsOfType(
     [type],
   );
   return rows.map((r) => [String(r.s), String(r.t), String(r.c)]);
+}
+
+/** True when the warehouse has `schema.table`. */
+async function hasTable(session: Session, schema: string, table: string): Promise<boolean> {
+  const rows = await session.query(
+    `SELECT 1 FROM duckdb_tables()
+     WHERE database_name = current_database() AND schema_name = ? AND table_name = ?`,
+    [schema, table],
+  );
+  return rows.length > 0;
 }
 
 /** wharf's migrations, in order. */
@@ -80,6 +93,25 @@ export const MIGRATIONS: readonly Migration[] = [
           } ALTER COLUMN ${c} SET DATA TYPE TIMESTAMPTZ USING timezone('UTC', ${c})`,
         );
       }
+    },
+  },
+  {
+    // `--defer` records its copies, so that no later run takes one for a build of this
+    // warehouse: a table of the `runs` group, created where that group is.
+    version: 3,
+    name: "deferred_relations",
+    async up(s) {
+      if (!await hasTable(s, "wharf", "runs")) return;
+      await s.exec(`
+        CREATE TABLE wharf.deferred_relations (
+          relation VARCHAR PRIMARY KEY,
+          state VARCHAR NOT NULL,
+          state_warehouse VARCHAR NOT NULL,
+          state_relation VARCHAR NOT NULL,
+          run_id VARCHAR NOT NULL,
+          copied_at TIMESTAMPTZ NOT NULL,
+          rows BIGINT
+        )`);
     },
   },
 ];

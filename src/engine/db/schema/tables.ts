@@ -153,6 +153,37 @@ export const TABLES: readonly TableDefinition[] = [
   },
   {
     schema: "wharf",
+    name: "deferred_relations",
+    group: "runs",
+    doc:
+      "The relations `--defer` copied from a state's warehouse and no run has built here since: one row per copy",
+    columns: [
+      col(
+        "relation",
+        "VARCHAR",
+        "the copy in this warehouse, as the run names it (`marts.customers`)",
+        "PRIMARY KEY",
+      ),
+      col("state", "VARCHAR", "the `--state` folder of the run that copied it", "NOT NULL"),
+      col(
+        "state_warehouse",
+        "VARCHAR",
+        "the warehouse it was copied from (the one that state's run_results.json names)",
+        "NOT NULL",
+      ),
+      col(
+        "state_relation",
+        "VARCHAR",
+        "the relation copied there, as the state's manifest names it",
+        "NOT NULL",
+      ),
+      col("run_id", "VARCHAR", "the run that copied it (`wharf.runs`)", "NOT NULL"),
+      col("copied_at", "TIMESTAMPTZ", "when it was copied", "NOT NULL"),
+      col("rows", "BIGINT", "rows copied"),
+    ],
+  },
+  {
+    schema: "wharf",
     name: "npi_ledger",
     group: "npi",
     doc: "Where each NPI enrichment stands: one row per NPI ever listed",

@@ -10,7 +10,9 @@
  *   ({@linkcode lineageColumns}: `_batch_id`, `_file`, `_row_number`,
  *   `_landed_at`, `_<field>` …, `_delivered_at`).
  * - `runs` (`build`, `run`, `seed`, `test`): `wharf.runs`,
- *   `wharf.run_results`, and the schema `wharf_failures` for failing rows.
+ *   `wharf.run_results`, `wharf.deferred_relations` (what `--defer` copied
+ *   and no run has built here since), and the schema `wharf_failures` for
+ *   failing rows.
  * - `tic` (`wharf tic`, `wharf tic lookup`): `raw.tic_indexes`,
  *   `raw.tic_plans`, `raw.tic_files`, `raw.tic_plan_files`,
  *   `raw.tic_lookups`, `raw.tic_lookup_files`.
