@@ -253,6 +253,10 @@ Deno.test("analyses are manifest nodes (analysis.<project>.<name>) that compile 
   assert.ok(
     !results.results.some((x: { unique_id: string }) => x.unique_id.startsWith("analysis.")),
   );
+  // show previews an analysis's rows, as dbt's show does.
+  r = await cli("--json", "show", "priciest");
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).rows, [{ id: 3, course: "main", price: 22 }]);
 });
 
 Deno.test("two analyses of one name are an error naming both files", async () => {
