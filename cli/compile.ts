@@ -1,12 +1,13 @@
 /**
- * `wharf compile [node]`: print the exact SQL that would run for a node; or,
- * without a node, write the compiled SQL of the project (or a selection)
- * under target/, as `dbt compile` does; or compile `--inline` SQL.
+ * `wharf compile [node]`: print the exact SQL that would run for a node
+ * (and write its files); or, without a node, write the compiled SQL of the
+ * project (or a selection, analyses included) under target/, as `dbt
+ * compile` does (see `target_paths.ts`); or compile `--inline` SQL.
  *
  * @module
  */
 import { Command } from "commander";
-import { join, relative } from "node:path";
+import { relative } from "node:path";
 import { collect, globals, projectConfig } from "./context.ts";
 import { load } from "./load.ts";
 import { parseVars, withVars } from "./run_nodes.ts";
@@ -24,7 +25,7 @@ export function compileCommand(): Command {
   return withVars(
     new Command("compile")
       .description(
-        "Print the exact SQL that builds (or tests) a node, with ephemeral models inlined; without a node, write the compiled SQL of every node (or a selection) and of a dbt project's analyses under target/",
+        "Print the exact SQL that builds (or tests) a node, with ephemeral models inlined, and write it under target/; without a node, write the compiled SQL of every node (or a selection), a dbt project's analyses included, under target/",
       )
       .argument("[node]", "a model, seed, test or dbt analysis: name or layer.name")
       .option("-s, --select <selector...>", "without a node: the nodes to compile", collect)
@@ -63,9 +64,9 @@ export function compileCommand(): Command {
       const { writeManifestOf } = await load<
         typeof import("../src/engine/artifacts/dbt_manifest.ts")
       >("../src/engine/artifacts/dbt_manifest.ts");
-      await writeManifestOf(cp);
       const json = globals(self).json;
       if (opts.inline !== undefined) {
+        await writeManifestOf(cp);
         const sql = cp.project.inline!.trimEnd();
         console.log(json ? JSON.stringify({ inline: sql }, null, 2) : sql);
         return;
@@ -73,9 +74,14 @@ export function compileCommand(): Command {
       const { compiledFiles, writeFiles } = await load<
         typeof import("../src/engine/compile/compile_project.ts")
       >("../src/engine/compile/compile_project.ts");
-      const { target } = config.paths;
-      // dbt's place for a compiled analysis: target/compiled/<project>/<its path>.
-      const analysisFile = (path: string) => join(target, "compiled", config.name, path);
+      /** Writes the files of what was compiled, and the manifest saying where they are. */
+      const write = async (...args: Parameters<typeof compiledFiles>) => {
+        const written = compiledFiles(...args);
+        await writeFiles(written.files);
+        await writeManifestOf(cp, written.compiled);
+      };
+      const analysesOf = (ids: readonly string[]) =>
+        ids.flatMap((id) => cp.project.analyses?.find((a) => a.id === id) ?? []);
       if (name === undefined) {
         const { selectNodes } = await load<typeof import("../src/engine/graph/select.ts")>(
           "../src/engine/graph/select.ts",
@@ -88,11 +94,8 @@ export function compileCommand(): Command {
           project: cp.project,
         });
         const nodes = ids.flatMap((id) => cp.compiled.get(id) ?? []);
-        const { files } = compiledFiles(cp, nodes);
-        // Analyses are compiled with the whole project (a selection picks nodes of the graph).
-        const analyses = selecting ? [] : cp.project.analyses ?? [];
-        for (const a of analyses) files.set(analysisFile(a.path), `${a.sql.trimEnd()}\n`);
-        await writeFiles(files);
+        const analyses = analysesOf(ids);
+        await write(cp, nodes, { analyses });
         if (json) {
           console.log(
             JSON.stringify({
@@ -108,17 +111,19 @@ export function compileCommand(): Command {
             analyses.length
               ? ` and ${analyses.length} ${analyses.length === 1 ? "analysis" : "analyses"}`
               : ""
-          } into ${relative(config.root, target) || "."}/ (run/ what runs, compiled/ each SELECT${
-            analyses.length ? `, compiled/${config.name}/ the analyses` : ""
+          } into ${relative(config.root, config.paths.target) || "."}/ (run/ what runs, compiled/ ${
+            config.dbt
+              ? `the SQL as compiled, under ${config.dbt.project}/ by file as in dbt`
+              : "each SELECT and test query"
           })`,
         );
         return;
       }
       const analysis = cp.project.analyses?.find((a) =>
-        a.name === name.toLowerCase() || a.path === name
+        a.name === name.toLowerCase() || a.id === name.toLowerCase() || a.path === name
       );
       if (analysis) {
-        await writeFiles(new Map([[analysisFile(analysis.path), `${analysis.sql.trimEnd()}\n`]]));
+        await write(cp, [], { analyses: [analysis] });
         console.log(
           json
             ? JSON.stringify({ analysis: analysis.path, sql: analysis.sql }, null, 2)
@@ -131,6 +136,8 @@ export function compileCommand(): Command {
       );
       const id = findNode(cp.graph, name);
       const c = cp.compiled.get(id);
+      // As `dbt compile -s <node>`: its files written, and the manifest saying where.
+      await write(cp, c ? [c] : []);
       if (json) {
         console.log(JSON.stringify(c ?? { id, kind: "source" }, null, 2));
         return;

@@ -1,7 +1,7 @@
 /**
  * `wharf ls`: list the project's nodes with their type, layer,
  * materialization and tags; dbt's `--resource-type` keeps the nodes of
- * some resource types, and `--output selector|name|path|json` (with
+ * some resource types (analyses are listed only when asked for, as in dbt), and `--output selector|name|path|json` (with
  * `--output-keys`) prints one node a line, as dbt does.
  *
  * @module
@@ -15,7 +15,19 @@ import { parseVars, withIndirectSelection, withVars } from "./run_nodes.ts";
 import type { IndirectSelection } from "../src/engine/graph/select.ts";
 
 /** The resource types of wharf's nodes, as dbt's `--resource-type` names them. */
-const RESOURCE_TYPES = ["model", "seed", "snapshot", "source", "test", "unit_test", "exposure"];
+const RESOURCE_TYPES = [
+  "model",
+  "seed",
+  "snapshot",
+  "source",
+  "test",
+  "unit_test",
+  "exposure",
+  "analysis",
+];
+
+/** The resource type dbt's `ls` lists only when asked (`--resource-type analysis` or `all`). */
+const NOT_DEFAULT = "analysis";
 
 /** The `ls` command. */
 export function lsCommand(): Command {
@@ -30,7 +42,9 @@ export function lsCommand(): Command {
     .option("--exclude <selector...>", "nodes to leave out")
     .option(
       "--resource-type <type...>",
-      `only nodes of these resource types (${RESOURCE_TYPES.join(", ")}, or all); repeatable`,
+      `only nodes of these resource types (${
+        RESOURCE_TYPES.join(", ")
+      }; default: all but analysis, as in dbt; all: every one); repeatable`,
     )
     .option(
       "--output <format>",
@@ -110,7 +124,11 @@ export function lsCommand(): Command {
             "--output-keys chooses the keys of --output json: add --output json",
           );
         }
-        const every = types.size === 0 || types.has("all") || types.has("default");
+        const every = types.has("all");
+        // dbt's default: every resource type but analyses.
+        const listed = (type: string) =>
+          every || types.has(type) ||
+          ((types.size === 0 || types.has("default")) && type !== NOT_DEFAULT);
         const { isSnapshot } = await load<typeof import("../src/engine/materializations/index.ts")>(
           "../src/engine/materializations/index.ts",
         );
@@ -138,7 +156,7 @@ export function lsCommand(): Command {
           state: state && await selectionState(cp, manifest, state, config.paths.target),
         };
         const ids = selectNodes(cp.graph, selection).filter((id) =>
-          every || types.has(resourceType(cp.graph.nodes.get(id)!))
+          listed(resourceType(cp.graph.nodes.get(id)!))
         );
         const rows = ids.map((id) => {
           const n = cp.graph.nodes.get(id)!;
@@ -176,7 +194,7 @@ export function lsCommand(): Command {
           console.log(
             opts.select?.length || opts.exclude?.length || opts.selector
               ? "No node matches the selection."
-              : every
+              : types.size === 0 || every
               ? "The project has no node."
               : `The project has no node of the resource types asked (${[...types].join(", ")}).`,
           );

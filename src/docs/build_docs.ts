@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import type { EngineConfig } from "../engine/config.ts";
 import { openWarehouse, type Warehouse } from "../engine/db/warehouse.ts";
-import { compileProject } from "../engine/compile/compile_project.ts";
+import { compiledFiles, compileProject, writeFiles } from "../engine/compile/compile_project.ts";
 import { WarehouseError, WarehousePathError, WarehouseTargetError } from "../engine/errors.ts";
 import { listCatalogs, listSources } from "../engine/run/run_project.ts";
 import { writeManifestOf } from "../engine/artifacts/dbt_manifest.ts";
@@ -26,8 +26,8 @@ export interface BuildDocsOptions {
 
 /**
  * Writes `manifest.json` and `index.html` into `out`, and dbt's
- * `manifest.json` and `catalog.json` into the target folder; returns the
- * docs manifest.
+ * `manifest.json` and `catalog.json` (and every node's compiled SQL under
+ * `compiled/`) into the target folder; returns the docs manifest.
  */
 export async function buildDocs(
   config: EngineConfig,
@@ -51,8 +51,14 @@ export async function buildDocs(
       deferMissingSources: true,
     });
     const manifest = await buildManifest(cp, db, { apiNodes: options.apiNodes });
-    // dbt's artifacts, as `dbt docs generate` writes them: target/manifest.json and catalog.json.
-    const dbt = await writeManifestOf(cp);
+    // dbt's artifacts, as `dbt docs generate` writes them: every node's compiled SQL under
+    // target/compiled/, target/manifest.json and catalog.json.
+    const written = compiledFiles(cp, [...cp.compiled.values()], {
+      analyses: cp.project.analyses,
+      run: false,
+    });
+    await writeFiles(written.files);
+    const dbt = await writeManifestOf(cp, written.compiled);
     await writeDbtCatalog(
       config,
       await dbtCatalog(cp, db, {

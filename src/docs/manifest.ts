@@ -128,6 +128,7 @@ const LAYER_OF: Record<ProjectNode["kind"], (n: ProjectNode) => string> = {
   singular_test: () => "tests",
   unit_test: () => "tests",
   exposure: () => "exposures",
+  analysis: () => "analyses",
 };
 
 /**
@@ -239,8 +240,10 @@ export async function buildManifest(
   const testsOf = (id: string) =>
     project.tests.filter((t) => t.kind === "generic_test" && t.attachedTo === id);
   const withheld = piiReasons(cp);
+  // Left out of the site: nodes with `docs: {show: false}`, and dbt's analyses (SQL compiled, never built).
   const hidden = new Set(
     [...graph.nodes.values()].filter((n) =>
+      n.kind === "analysis" ||
       "dbtConfig" in n && (n.dbtConfig?.docs as { show?: boolean } | undefined)?.show === false
     ).map((n) => n.id),
   );
@@ -250,7 +253,7 @@ export async function buildManifest(
     const n = graph.nodes.get(id)!;
     if (
       n.kind === "generic_test" || n.kind === "singular_test" || n.kind === "unit_test" ||
-      hidden.has(id)
+      n.kind === "analysis" || hidden.has(id)
     ) continue;
     const c = cp.compiled.get(id);
     // A declared source's node reads a relation named otherwise.

@@ -65,6 +65,12 @@ export interface GenericTestNode {
   /** `test.<name>` */
   id: string;
   name: string;
+  /**
+   * dbt projects, a test named after its arguments whose name has 64
+   * characters or more: dbt's shorter name for its compiled file (see
+   * `dbt/test_names.ts`).
+   */
+  fileName?: string;
   /** The model or seed under test. */
   attachedTo: string;
   test: GenericTest;
@@ -435,6 +441,26 @@ export interface ExposureNode {
   refs: RelationRef[];
 }
 
+/**
+ * A dbt analysis (a `.sql` file of the analysis paths): SQL rendered
+ * against the project, compiled and never run. Listed, selectable
+ * (`resource_type:analysis`) and in the manifest, downstream of what it reads.
+ */
+export interface AnalysisNode {
+  kind: "analysis";
+  /** `analysis.<name>` */
+  id: string;
+  name: string;
+  /** Its file, relative to the project root. */
+  path: string;
+  /** Its SQL, rendered. */
+  sql: string;
+  /** What its `ref()` and `source()` calls name (node ids), resolved by the graph as an exposure's are. */
+  refs: RelationRef[];
+  /** dbt's fully qualified name: `[project, "analysis", ...folders under its analysis path, name]`. */
+  fqn: string[];
+}
+
 /** A unit of a freshness threshold. */
 export type FreshnessPeriod = "minute" | "hour" | "day";
 
@@ -525,7 +551,8 @@ export type ProjectNode =
   | GenericTestNode
   | SingularTestNode
   | UnitTestNode
-  | ExposureNode;
+  | ExposureNode
+  | AnalysisNode;
 
 /** A loaded project: everything on disk, as plain data, plus what was wrong with it. */
 export interface Project {
@@ -549,7 +576,9 @@ export interface Project {
   /** dbt projects: `groups:` of its properties files (metadata: the manifest records them). */
   groups?: DeclaredGroup[];
   /** dbt projects: the analyses of the analysis paths, rendered (compiled, never run). */
-  analyses?: { name: string; path: string; sql: string }[];
+  analyses?: AnalysisNode[];
+  /** dbt projects: each package's folder, relative to the project root, by package name. */
+  packageDirs?: Record<string, string>;
   /** The SQL of `LoadProjectOptions.inline`, compiled. */
   inline?: string;
   /** dbt projects: the `{% docs %}` blocks of the project and its packages (the manifest's `docs`). */

@@ -28,7 +28,7 @@ Deno.test("compile without a node writes every node's and every analysis' compil
     await text("compiled/shop/analyses/order_count.sql"),
     'select count(*) as n from "main"."big_orders"\n',
   );
-  assert.match(await text("compiled/main/big_orders.sql"), /where amount > 5/);
+  assert.match(await text("compiled/shop/models/big_orders.sql"), /where amount > 5/);
   // The analysis, by name, with --vars.
   r = await cli("compile", "order_count");
   assert.equal(r.code, 0, r.stderr);
@@ -38,8 +38,8 @@ Deno.test("compile without a node writes every node's and every analysis' compil
   r = await cli("compile", "-s", "big_orders", "--vars", "min_amount=1");
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /Compiled 1 node into target\//);
-  assert.match(await text("compiled/main/big_orders.sql"), /where amount > 1/);
-  await assert.rejects(() => text("compiled/main/orders.sql"), Deno.errors.NotFound);
+  assert.match(await text("compiled/shop/models/big_orders.sql"), /where amount > 1/);
+  await assert.rejects(() => text("compiled/shop/models/orders.sql"), Deno.errors.NotFound);
   r = await cli("compile", "orders", "-s", "orders");
   assert.equal(r.code, 2);
   assert.match(r.stderr, /compile takes a node, a selection .* or --inline, one of them/);

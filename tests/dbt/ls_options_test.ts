@@ -79,7 +79,7 @@ Deno.test("ls --resource-type keeps the nodes of the types given, and shows ever
   assert.equal(typo.code, 2);
   assert.match(
     typo.stderr,
-    /Invalid --resource-type "modle" \(did you mean "model"\?\): wharf's nodes are of the types model, seed, snapshot, source, test, unit_test, exposure \(or all\)/,
+    /Invalid --resource-type "modle" \(did you mean "model"\?\): wharf's nodes are of the types model, seed, snapshot, source, test, unit_test, exposure, analysis \(or all\)/,
   );
 });
 

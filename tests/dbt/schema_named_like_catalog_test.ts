@@ -74,7 +74,7 @@ Deno.test("dbt: a target schema named like the warehouse file's catalog (dev.duc
   assert.equal(shown.code, 0, shown.stderr);
   assert.deepEqual(JSON.parse(shown.stdout).rows, [{ id: 1 }]);
   const compiled = await Deno.readTextFile(
-    join(p.root, "target", "compiled", "dev", "dev", "b.sql"),
+    join(p.root, "target", "compiled", "amb", "models", "b.sql"),
   );
   assert.match(compiled, /"dev"\."dev"\."a"/);
 

@@ -163,7 +163,7 @@ Deno.test("an incremental model that reads an ephemeral model builds the first t
     [{ n: 99, last: 99 }],
   );
   // The first build runs the render with is_incremental() false alone: no read of {{ this }}.
-  const run = await Deno.readTextFile(join(p.root, "target/run/main_marts/fct_orders.sql"));
+  const run = await Deno.readTextFile(join(p.root, "target/run/shop/models/marts/fct_orders.sql"));
   const first = run.slice(0, run.indexOf("-- later runs"));
   assert.match(first, /is_incremental\(\) false, alone/);
   assert.doesNotMatch(first, /"main_marts"\."fct_orders"\)/);

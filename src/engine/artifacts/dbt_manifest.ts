@@ -1,8 +1,9 @@
 /**
  * dbt's `target/manifest.json` (schema v12) for any wharf project, dbt or
- * plain SQL: every model, seed, test, source and macro with its unique id
- * (`model.<project>.<name>`), file, checksum, config, columns, raw and
- * compiled SQL, dependencies, and the parent and child maps. Tools that read
+ * plain SQL: every model, seed, test, analysis, source and macro with its
+ * unique id (`model.<project>.<name>`), file, checksum, config, columns, raw
+ * SQL and, for what the invocation compiled, the compiled SQL and its file
+ * under target/compiled/, dependencies, and the parent and child maps. Tools that read
  * dbt's artifacts (docs viewers, observability, orchestrators) read it, and
  * `--state` compares two of them.
  *
@@ -71,6 +72,12 @@ export interface DbtManifestOptions {
   invocationId: string;
   /** When the invocation started. */
   startedAt: Date;
+  /**
+   * The nodes this invocation compiled (as `compiledFiles` gives them), by
+   * node id: its compiled file relative to the project root, or null when
+   * it has none (a snapshot). Absent: none (`ls`, as dbt's parse).
+   */
+  compiled?: ReadonlyMap<string, string | null>;
 }
 
 /** The project's name as dbt packages are named: the dbt project's, or the wharf project's. */
@@ -291,6 +298,9 @@ export function uniqueIds(cp: CompiledProject): Map<string, string> {
       case "exposure":
         out.set(n.id, `exposure.${pkg}.${n.name}`);
         break;
+      case "analysis":
+        out.set(n.id, `analysis.${pkg}.${n.fqn.at(-1) ?? n.name}`);
+        break;
       case "unit_test": {
         const model = cp.graph.nodes.get(n.model);
         out.set(n.id, `unit_test.${pkg}.${model ? dbtName(model) : n.model}.${n.name}`);
@@ -429,6 +439,50 @@ function columnsOf(columns: readonly ColumnDoc[]): Record<string, unknown> {
       tags: c.tags ?? [],
     }]),
   );
+}
+
+/** A node's code as compiled: a model's SELECT, a test's query, an analysis's SQL. */
+function compiledCode(cp: CompiledProject, id: string): string | undefined {
+  const c = cp.compiled.get(id);
+  if (c?.kind === "model") return c.select;
+  if (c?.kind === "test") return c.query;
+  return cp.project.analyses?.find((a) => a.id === id)?.sql;
+}
+
+/**
+ * The fields saying whether a node was compiled, as dbt writes them: by
+ * this invocation, with its code and its file under target/compiled/ (null:
+ * none, as for a snapshot), or not (`code` undefined).
+ */
+function compiledState(code: string | undefined, path: string | null = null) {
+  return {
+    compiled_path: code === undefined ? null : path,
+    compiled: code !== undefined,
+    compiled_code: code ?? null,
+    extra_ctes_injected: code !== undefined,
+  };
+}
+
+/**
+ * The manifest with the nodes of `compiled` (see
+ * {@linkcode DbtManifestOptions.compiled}) recorded as compiled by this
+ * invocation: their code, and their file under target/compiled/. A node
+ * without compiled fields (a seed, a unit test) is left as it is.
+ */
+export function recordCompiled(
+  manifest: DbtManifest,
+  cp: CompiledProject,
+  compiled: ReadonlyMap<string, string | null>,
+): DbtManifest {
+  const ids = uniqueIds(cp);
+  const nodes = { ...manifest.nodes };
+  for (const [id, path] of compiled) {
+    const uid = ids.get(id);
+    const entry = uid === undefined ? undefined : nodes[uid];
+    if (!entry || !("compiled" in entry)) continue;
+    nodes[uid!] = { ...entry, ...compiledState(compiledCode(cp, id), path) };
+  }
+  return { ...manifest, nodes };
 }
 
 /** A file's text, or "" when it cannot be read (a node whose file is gone). */
@@ -590,14 +644,12 @@ export async function dbtManifest(
       namespace: custom?.package ?? null,
     };
   };
-  const compiledFields = (code: string | undefined) => ({
-    compiled_path: null,
-    compiled: code !== undefined,
-    compiled_code: code ?? null,
-    extra_ctes_injected: true,
+  /** A node not compiled yet (see {@linkcode recordCompiled}). */
+  const compiledFields = {
+    ...compiledState(undefined),
     extra_ctes: [],
     contract: { enforced: false, alias_types: true, checksum: null },
-  });
+  };
 
   /** A model's (or snapshot's) config as the manifest records it. */
   const configOf = (n: ModelNode, materialized: string, uniqueKey: unknown) => ({
@@ -623,7 +675,6 @@ export async function dbtManifest(
     const name = dbtName(n);
     const inYaml = /\.ya?ml$/i.test(n.path);
     const fqn = n.fqn ?? (inYaml ? [...fileFqn.slice(0, -1), name] : [...fileFqn, name]);
-    const compiled = cp.compiled.get(n.id);
     return {
       ...common(n),
       name,
@@ -645,7 +696,7 @@ export async function dbtManifest(
       language: "sql",
       ...refsAndSources(n.id),
       depends_on: dependsOn(n.id, raw),
-      ...compiledFields(compiled?.kind === "model" ? compiled.select : n.sql),
+      ...compiledFields,
     };
   };
 
@@ -684,7 +735,7 @@ export async function dbtManifest(
           language: "sql",
           ...refsAndSources(id),
           depends_on: dependsOn(id, raw),
-          ...compiledFields(compiled?.kind === "model" ? compiled.select : n.sql),
+          ...compiledFields,
           contract: {
             enforced: n.contract !== undefined,
             alias_types: true,
@@ -752,10 +803,9 @@ export async function dbtManifest(
           : await readText(config.root, n.path);
         const file = generic ? n.location.file : n.path;
         const [path, placed] = generic
-          ? [`${n.name}.sql`, [pkg, ...place(file, "model")[1].slice(1, -1), n.name]]
+          ? [`${n.fileName ?? n.name}.sql`, [pkg, ...place(file, "model")[1].slice(1, -1), n.name]]
           : place(file, "test");
         const fqn = n.fqn ?? placed;
-        const code = compiled?.kind === "test" ? compiled.query : undefined;
         nodes[uid(id)] = {
           ...common(n),
           database,
@@ -807,7 +857,7 @@ export async function dbtManifest(
               nodes: (graph.parents.get(id) ?? []).flatMap(uids),
             }
             : dependsOn(id, raw),
-          ...compiledFields(code),
+          ...compiledFields,
           ...(generic
             ? {
               column_name: n.test.column ?? null,
@@ -854,6 +904,40 @@ export async function dbtManifest(
           created_at: options.startedAt.getTime() / 1000,
           versions: null,
           version: null,
+        };
+        break;
+      }
+      case "analysis": {
+        // As dbt 1.9 records one: its path under `analysis/`, the target's schema, nothing built.
+        const raw = await readText(config.root, n.path);
+        nodes[uid(id)] = {
+          ...common(n),
+          database: config.dbt?.target.buildInto ?? database,
+          schema: config.dbt?.target.schema ?? "main",
+          alias: n.fqn.at(-1) ?? n.name,
+          name: n.fqn.at(-1) ?? n.name,
+          resource_type: "analysis",
+          path: [...n.fqn.slice(1, -1), basename(n.path)].join("/"),
+          original_file_path: n.path,
+          fqn: n.fqn,
+          checksum: { name: "sha256", checksum: sha256(raw) },
+          config: {
+            enabled: true,
+            materialized: "view",
+            tags: [],
+            meta: {},
+            docs: { show: true, node_color: null },
+            contract: { enforced: false, alias_types: true },
+          },
+          tags: [],
+          description: "",
+          columns: {},
+          relation_name: null,
+          raw_code: raw,
+          language: "sql",
+          ...refsAndSources(id),
+          depends_on: dependsOn(id, raw),
+          ...compiledFields,
         };
         break;
       }
@@ -965,7 +1049,7 @@ export async function dbtManifest(
     macros.set(id, { ...m, depends_on: { macros: macrosCalled(m.macro_sql, others, true) } });
   }
   for (const m of macros.keys()) childMap[m] ??= [];
-  return {
+  const manifest: DbtManifest = {
     metadata: {
       ...artifactMetadata(DBT_SCHEMAS.manifest, options),
       project_name: pkg,
@@ -1017,6 +1101,7 @@ export async function dbtManifest(
     semantic_models: {},
     unit_tests: unitTests,
   };
+  return options.compiled ? recordCompiled(manifest, cp, options.compiled) : manifest;
 }
 
 /**
@@ -1043,11 +1128,19 @@ export function writeDbtManifest(config: EngineConfig, manifest: DbtManifest): P
   return writeArtifact(config, "manifest.json", manifest);
 }
 
-/** Builds the manifest of `cp` for a new invocation and writes it to `<target>/manifest.json`. */
-export async function writeManifestOf(cp: CompiledProject): Promise<DbtManifest> {
+/**
+ * Builds the manifest of `cp` for a new invocation and writes it to
+ * `<target>/manifest.json`; `compiled`: the nodes it compiled (see
+ * {@linkcode DbtManifestOptions.compiled}).
+ */
+export async function writeManifestOf(
+  cp: CompiledProject,
+  compiled?: ReadonlyMap<string, string | null>,
+): Promise<DbtManifest> {
   const manifest = await dbtManifest(cp, {
     invocationId: crypto.randomUUID(),
     startedAt: new Date(),
+    compiled,
   });
   await writeDbtManifest(cp.project.config, manifest);
   return manifest;

@@ -465,6 +465,7 @@ export function compileNode(
   switch (node.kind) {
     case "source":
     case "exposure":
+    case "analysis":
       return undefined;
     case "seed":
       return {

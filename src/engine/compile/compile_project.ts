@@ -10,11 +10,11 @@ import { CompileError, formatLocation, type ProjectIssue } from "../errors.ts";
 import { ancestorsOf, buildGraph, type Graph, runParents } from "../graph/build_graph.ts";
 import { type NamedSelector, readSelectors } from "../graph/read_selectors.ts";
 import { loadProject, type LoadProjectOptions } from "../project/load_project.ts";
-import type { Project } from "../types.ts";
+import type { AnalysisNode, Project } from "../types.ts";
 import { type CompiledNode, compileNode } from "./compile.ts";
 import { compileUnitTest } from "./compile_unit_test.ts";
 import { materialization } from "../materializations/index.ts";
-import { splitRelation } from "../db/sql.ts";
+import { targetPaths } from "./target_paths.ts";
 
 /** A project with its graph and every node compiled. */
 export interface CompiledProject {
@@ -251,39 +251,84 @@ export function planFor(
   return { nodes, parents };
 }
 
-/** Relative path (under the target folder) of a node's executed SQL: `run/[catalog/]schema/name.sql`. */
-function runFile(n: CompiledNode): string {
-  if (n.kind === "test") return join("run", "tests", `${n.name}.sql`);
-  const { catalog, schema, name } = splitRelation(n.relation);
-  return join("run", ...(catalog ? [catalog] : []), schema, `${name}.sql`);
+/**
+ * The ephemeral models `nodes` read, directly or through other ephemeral
+ * models: compiled (inlined) with them, so their compiled SQL is written
+ * with theirs, as dbt writes it.
+ */
+export function inlinedInto(cp: CompiledProject, nodes: readonly CompiledNode[]): CompiledNode[] {
+  const out = new Map<string, CompiledNode>();
+  const stack = nodes.map((n) => n.id);
+  while (stack.length) {
+    for (const p of cp.graph.parents.get(stack.pop()!) ?? []) {
+      const c = cp.compiled.get(p);
+      if (!out.has(p) && c && isEphemeral(c)) {
+        out.set(p, c);
+        stack.push(p);
+      }
+    }
+  }
+  return [...out.values()];
+}
+
+/** Options of {@linkcode compiledFiles}. */
+export interface CompiledFilesOptions {
+  /** dbt analyses compiled with the nodes (their compiled SQL only: they never run). */
+  analyses?: readonly AnalysisNode[];
+  /** False: the compiled files only (what `docs build` writes, as `dbt docs generate` does). */
+  run?: boolean;
+}
+
+/** The files of {@linkcode compiledFiles}, and where each node's are. */
+export interface CompiledFiles {
+  /** Path to text: write them with {@linkcode writeFiles}. */
+  files: Map<string, string>;
+  /** Node id to its run file (what runs), relative to the project root. */
+  run: Map<string, string>;
+  /**
+   * Node id (analyses included) to its compiled file relative to the project
+   * root, or null for a node compiled without one (a dbt snapshot, as in
+   * dbt); seeds are not compiled.
+   */
+  compiled: Map<string, string | null>;
 }
 
 /**
- * The files that show what each node runs: its statements under
- * `target/run/` and, for a model, its compiled SELECT under
- * `target/compiled/` (`files`: path to text; write them with
- * {@linkcode writeFiles}), and each node's run file relative to the project
- * root (`paths`: node id to path).
+ * The files that show what each node runs and compiles to, where
+ * `target_paths.ts` puts them: its statements under `target/run/` and its
+ * compiled SELECT (or test query) under `target/compiled/`.
  */
 export function compiledFiles(
   cp: CompiledProject,
   nodes: readonly CompiledNode[],
-): { paths: Map<string, string>; files: Map<string, string> } {
-  const { target } = cp.project.config.paths;
-  const root = cp.project.config.root;
-  const paths = new Map<string, string>();
-  const files = new Map<string, string>();
+  options: CompiledFilesOptions = {},
+): CompiledFiles {
+  const { project } = cp;
+  const { target } = project.config.paths;
+  const root = project.config.root;
+  const out: CompiledFiles = { files: new Map(), run: new Map(), compiled: new Map() };
+  const add = (id: string, kind: "run" | "compiled", path: string, text: string) => {
+    const file = join(target, path);
+    out.files.set(file, text);
+    out[kind].set(id, relative(root, file));
+  };
   for (const n of nodes) {
-    const file = join(target, runFile(n));
-    if (n.kind === "test") files.set(file, `${n.query}\n`);
-    else if (n.kind === "model") files.set(file, n.script);
-    else files.set(file, `${n.sql};\n`);
-    if (n.kind === "model") {
-      files.set(join(target, "compiled", runFile(n).replace(/^run[\\/]/, "")), `${n.select}\n`);
-    }
-    paths.set(n.id, relative(root, file));
+    const paths = targetPaths(project, cp.graph.nodes.get(n.id)!);
+    const text = n.kind === "test" ? `${n.query}\n` : n.kind === "model" ? n.script : `${n.sql};\n`;
+    if (paths.run && options.run !== false) add(n.id, "run", paths.run, text);
+    const compiled = n.kind === "test"
+      ? `${n.query}\n`
+      : n.kind === "model"
+      ? `${n.select}\n`
+      : undefined;
+    if (compiled === undefined) continue;
+    if (paths.compiled) add(n.id, "compiled", paths.compiled, compiled);
+    else out.compiled.set(n.id, null);
   }
-  return { paths, files };
+  for (const a of options.analyses ?? []) {
+    add(a.id, "compiled", targetPaths(project, a).compiled!, `${a.sql.trimEnd()}\n`);
+  }
+  return out;
 }
 
 /** Writes each file of `files` (path to text), making the folders they need. */

@@ -52,7 +52,7 @@ import type {
   UnitTestNode,
 } from "../types.ts";
 import { materialization } from "../materializations/index.ts";
-import { dbtTestName } from "./test_names.ts";
+import { dbtTestFileName, dbtTestName } from "./test_names.ts";
 import { YamlFile } from "../yaml/yaml_file.ts";
 import { isRecord, readValue } from "../yaml/yaml_schema.ts";
 import { type ConfigTree, readConfigTree, readTree } from "./config_tree.ts";
@@ -68,7 +68,7 @@ import { type Hook, mergeNodeConfigs, type NodeConfig, readNodeConfig } from "./
 import { findMaterialization } from "../materializations/index.ts";
 import { settleContract, type SettledContract } from "../project/read_contract.ts";
 import { parseDependency, readExposures } from "../project/read_exposures.ts";
-import type { NodeHooks } from "../types.ts";
+import type { AnalysisNode, NodeHooks } from "../types.ts";
 import {
   type NodeProperties,
   placeSource,
@@ -318,7 +318,8 @@ async function discover(root: string, unit: Unit, issues: ProjectIssue[]) {
     properties: [] as string[],
     tests: [] as string[],
     macros: [] as MacroFile[],
-    analyses: [] as string[],
+    /** Each analysis file with its fqn (`[project, "analysis", ...folders, name]`, as dbt 1.9 gives it). */
+    analyses: [] as { path: string; fqn: string[] }[],
     /** `.md` files: their docs blocks. */
     docs: [] as string[],
     snapshots: [] as NodeFile[],
@@ -412,8 +413,12 @@ async function discover(root: string, unit: Unit, issues: ProjectIssue[]) {
       });
     }
   });
-  await walk(unit.package === undefined ? dbt.paths.analyses : [], (file) => {
-    if (extname(file).toLowerCase() === ".sql") out.analyses.push(rel(file));
+  await walk(unit.package === undefined ? dbt.paths.analyses : [], (file, parts) => {
+    if (extname(file).toLowerCase() !== ".sql") return;
+    out.analyses.push({
+      path: rel(file),
+      fqn: [unit.name, "analysis", ...parts.slice(0, -1), basename(file, extname(file))],
+    });
   });
   for (const folder of unit.docsPaths ?? []) {
     for (const file of await listFiles(join(unit.dir, folder))) {
@@ -1151,7 +1156,7 @@ export async function loadDbtProject(
     [
       ...files.models,
       ...files.tests.map((path) => ({ path })),
-      ...files.analyses.map((path) => ({ path })),
+      ...files.analyses,
     ].map(async (n) => texts.set(n.path, await Deno.readTextFile(join(root, n.path)))),
   );
   /** The SQL (Jinja) a node renders: its file's, its snapshot block's, or a YAML snapshot's `select *`. */
@@ -1458,20 +1463,48 @@ export async function loadDbtProject(
     return n !== undefined && (!n.ok || leftOut.has(n.id ?? ""));
   };
   // Analyses (and --inline SQL, as dbt compiles it) are compiled, never run.
-  const analyses: { name: string; path: string; sql: string }[] = [];
+  const analyses: AnalysisNode[] = [];
   let inline: string | undefined;
   for (
-    const path of [...files.analyses, ...(options.inline === undefined ? [] : [INLINE])]
+    const file of [
+      ...files.analyses,
+      ...(options.inline === undefined ? [] : [{ path: INLINE, fqn: [] }]),
+    ]
   ) {
-    const name = path === INLINE ? "inline_query" : basename(path, ".sql");
+    const { path, fqn } = file;
+    const name = path === INLINE ? "inline_query" : basename(path, ".sql").toLowerCase();
+    const recorded: Recorded = { configs: [], relations: [] };
     try {
       const sql = jinja.render(
         path,
         path === INLINE ? options.inline! : texts.get(path)!,
-        nodeContext({ kind: "analysis", name, path }, 2, { configs: [], relations: [] }),
+        nodeContext({ kind: "analysis", name, path }, 2, recorded),
       ).text;
       if (path === INLINE) inline = sql;
-      else analyses.push({ name, path, sql });
+      else if (!recorded.blocked) {
+        const taken = analyses.find((a) => a.name === name);
+        if (taken) {
+          issues.push({
+            message:
+              `Two analyses are named "${name}": ${taken.path} and ${path}; dbt needs one name per analysis: rename one`,
+            location: { file: path },
+          });
+          continue;
+        }
+        analyses.push({
+          kind: "analysis",
+          id: `analysis.${name}`,
+          name,
+          path,
+          sql,
+          refs: [...new Set(recorded.relations)].map((relation) => ({
+            relation,
+            offset: 0,
+            line: 1,
+          })),
+          fqn,
+        });
+      }
     } catch (err) {
       if (!(err instanceof RenderProblem)) throw err;
       issues.push({
@@ -1929,7 +1962,7 @@ export async function loadDbtProject(
       const test = { ...t.test, reads: t.test.reads.map(resolveRead) };
       // Named as dbt names it, from its arguments as written.
       const written = declaredTest.test;
-      const base = dbtTestName(
+      const naming = [
         custom ? label : label === "expression" ? "expression_is_true" : label,
         prefix,
         {
@@ -1937,7 +1970,8 @@ export async function loadDbtProject(
           ...(test.column === undefined ? {} : { column_name: test.column }),
         },
         { source },
-      );
+      ] as const;
+      const base = dbtTestName(...naming);
       let name = t.name ?? base;
       if (t.name !== undefined && used.has(name)) {
         file.report([...t.path, "name"], `the test name "${name}" is taken: give another`);
@@ -1953,10 +1987,13 @@ export async function loadDbtProject(
       // Its own settings as written: Jinja in them unrendered.
       const own = declaredTest.jinjaSettings ?? { severity: t.severity, config: t.config };
       if (config?.enabled === false) continue;
+      // dbt's shorter name for the compiled file of a test named after its arguments.
+      const fileName = name === base ? dbtTestFileName(...naming) : name;
       tests.push({
         kind: "generic_test",
         id: `test.${name}`,
         name,
+        ...(fileName === name ? {} : { fileName }),
         attachedTo: owner,
         test,
         severity,
@@ -2141,6 +2178,9 @@ export async function loadDbtProject(
     })),
     templateMacros: files.macros,
     ...(analyses.length ? { analyses } : {}),
+    ...(packages.length
+      ? { packageDirs: Object.fromEntries(packages.map((p) => [p.name, p.rel])) }
+      : {}),
     ...(inline === undefined ? {} : { inline }),
     ...(blocks.length ? { docsBlocks: blocks } : {}),
     ...(props.groups.length

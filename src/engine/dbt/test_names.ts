@@ -6,10 +6,12 @@
  * (`<source>_<table>` for a source table), then every argument's value in
  * the order of the arguments' names (`column_name` among them), each value
  * with its runs of other characters than letters, digits and `_` made `_`,
- * joined by `__`.
+ * joined by `__`; and the shorter name of its compiled file when that
+ * name is long.
  *
  * @module
  */
+import { createHash } from "node:crypto";
 
 /** A YAML value as Python's `str()` writes it (dbt names tests from those). */
 function pyStr(value: unknown, nested = false): string {
@@ -54,9 +56,6 @@ export function dbtTestName(
   args: Readonly<Record<string, unknown>>,
   options: { source?: boolean } = {},
 ): string {
-  const dot = test.lastIndexOf(".");
-  const name = `${options.source ? "source_" : ""}${test.slice(dot + 1)}`;
-  const type = dot < 0 ? name : `${test.slice(0, dot)}_${name}`;
   const values = Object.keys(args).filter((k) => k !== "model").sort().flatMap((k) => {
     const v = args[k];
     const parts = Array.isArray(v)
@@ -66,5 +65,41 @@ export function dbtTestName(
       : [v];
     return parts.map((p) => pyStr(p).replace(/[^0-9a-zA-Z_]+/g, "_"));
   });
-  return `${type}_${target}_${values.join("__")}`;
+  return `${testIdentifier(test, target, options)}_${values.join("__")}`;
+}
+
+/** The start of a generic test's name: its test (`source_`-prefixed, package-prefixed) and its node. */
+function testIdentifier(test: string, target: string, options: { source?: boolean }): string {
+  const dot = test.lastIndexOf(".");
+  const name = `${options.source ? "source_" : ""}${test.slice(dot + 1)}`;
+  return `${dot < 0 ? name : `${test.slice(0, dot)}_${name}`}_${target}`;
+}
+
+/**
+ * The name dbt gives a generic test's compiled file (`<name>.sql` under
+ * target/): its name, or for a name of 64 characters or more, the first 30
+ * characters of its test and node names, `_`, and the MD5 of its name.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { dbtTestFileName } from "./test_names.ts";
+ *
+ * assert.equal(dbtTestFileName("unique", "orders", { column_name: "id" }), "unique_orders_id");
+ * assert.match(
+ *   dbtTestFileName("accepted_values", "orders", { column_name: "status", values: ["placed", "shipped", "returned", "completed"] }),
+ *   /^accepted_values_orders_[0-9a-f]{32}$/,
+ * );
+ * ```
+ */
+export function dbtTestFileName(
+  test: string,
+  target: string,
+  args: Readonly<Record<string, unknown>>,
+  options: { source?: boolean } = {},
+): string {
+  const name = dbtTestName(test, target, args, options);
+  if (name.length < 64) return name;
+  const hash = createHash("md5").update(name).digest("hex");
+  return `${testIdentifier(test, target, options).slice(0, 30)}_${hash}`;
 }

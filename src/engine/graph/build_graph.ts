@@ -171,6 +171,7 @@ export function buildGraph(
       ...project.tests,
       ...project.unitTests ?? [],
       ...project.exposures ?? [],
+      ...project.analyses ?? [],
     ]
   ) nodes.set(n.id, n);
   /** Each relation, to the nodes that are it: the model or seed building it, or the sources reading it. */
@@ -342,7 +343,10 @@ export function buildGraph(
   };
   for (const n of [...nodes.values()]) {
     if (!parents.has(n.id)) parents.set(n.id, []);
-    if (n.kind === "model" || n.kind === "singular_test" || n.kind === "exposure") {
+    if (
+      n.kind === "model" || n.kind === "singular_test" || n.kind === "exposure" ||
+      n.kind === "analysis"
+    ) {
       for (const r of n.refs) {
         if (n.kind === "model" && r.relation === n.id) {
           // Reading itself is how an incremental model chooses its new rows, not a dependency.
@@ -476,7 +480,7 @@ export function ancestorsOf(graph: Graph, ids: Iterable<string>): Set<string> {
   return out;
 }
 
-/** The relation a node is (a model or seed) or reads (a source); undefined for tests and exposures. */
+/** The relation a node is (a model or seed) or reads (a source); undefined for tests, exposures and analyses. */
 export function relationOf(n: ProjectNode): string | undefined {
   return n.kind === "source"
     ? n.relation

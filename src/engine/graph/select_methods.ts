@@ -63,6 +63,7 @@ export function nodeTags(n: ProjectNode): string[] {
   if (n.kind === "model") return n.config.tags;
   if (n.kind === "seed" || n.kind === "unit_test" || n.kind === "exposure") return n.tags;
   if (n.kind === "generic_test" || n.kind === "singular_test") return n.config?.tags ?? [];
+  if (n.kind === "analysis") return [];
   return n.tags ?? [];
 }
 
@@ -88,7 +89,8 @@ function nodePackage(n: ProjectNode, ctx: SelectionContext): string {
 /** dbt's fully qualified name of a node. */
 export function nodeFqn(n: ProjectNode, ctx: SelectionContext): string[] {
   if (
-    (n.kind === "model" || n.kind === "seed" || n.kind.endsWith("_test")) && "fqn" in n && n.fqn
+    (n.kind === "model" || n.kind === "seed" || n.kind === "analysis" ||
+      n.kind.endsWith("_test")) && "fqn" in n && n.fqn
   ) {
     return n.fqn;
   }

@@ -66,8 +66,14 @@ export async function previewNode(
     }
     const id = findNode(cp.graph, name!);
     const c = cp.compiled.get(id);
-    const from = c?.kind === "model" ? `(\n${c.select}\n)` : c?.kind === "test"
+    // A dbt analysis: its compiled SQL, as dbt's show previews one.
+    const analysis = cp.project.analyses?.find((a) => a.id === id);
+    const from = c?.kind === "model"
+      ? `(\n${c.select}\n)`
+      : c?.kind === "test"
       ? `(\n${c.query}\n)`
+      : analysis
+      ? `(\n${analysis.sql}\n)`
       // A source: the relation it reads (a declared table's node is named otherwise).
       : quoteRelationId(relationOf(cp.graph.nodes.get(id)!) ?? id);
     try {

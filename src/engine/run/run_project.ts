@@ -16,6 +16,7 @@ import {
   type CompiledProject,
   compileProject,
   type CompileProjectOptions,
+  inlinedInto,
   PLAN_KINDS,
   planFor,
   type PlanKind,
@@ -33,7 +34,12 @@ import {
   formatEventTime,
   parseEventTime,
 } from "../materializations/incremental_strategies/batch_time.ts";
-import { dbtManifest, writeDbtManifest } from "../artifacts/dbt_manifest.ts";
+import {
+  type DbtManifest,
+  dbtManifest,
+  recordCompiled,
+  writeDbtManifest,
+} from "../artifacts/dbt_manifest.ts";
 import { dbtRunResults, type RunArgs, writeDbtRunResults } from "../artifacts/dbt_run_results.ts";
 import { readState, selectionState } from "../artifacts/state.ts";
 import { attachedFor, checkAttachedWrites } from "./attached_writes.ts";
@@ -335,6 +341,7 @@ export async function runProject(
   const writes: Promise<unknown>[] = [];
   const write = (p: Promise<unknown>) =>
     writes.push(p.then(() => undefined, (err: unknown) => err ?? new Error("a write failed")));
+  let manifest: DbtManifest | undefined;
   try {
     // --vars apply when the SQL is rendered (a dbt project's var()) and when it runs (wharf_var()).
     // One id for the run: its records, its artifacts and what `invocation_id` renders.
@@ -345,9 +352,9 @@ export async function runProject(
     });
     // The state is read before this run's artifacts replace it (it may be this target/).
     const state = options.state === undefined ? undefined : await readState(options.state);
-    // dbt's artifacts: the manifest of what was compiled, whatever runs next.
-    const manifest = await dbtManifest(cp, { invocationId: runId, startedAt });
-    write(writeDbtManifest(config, manifest));
+    // dbt's artifacts: the manifest of the project, written once the nodes this run compiles
+    // are known (or as it is, if the run stops before).
+    manifest = await dbtManifest(cp, { invocationId: runId, startedAt });
     const ids = selectNodes(cp.graph, {
       select: options.select,
       exclude: options.exclude,
@@ -418,8 +425,10 @@ export async function runProject(
       return copy && !deferred.includes(id) ? [copy] : [];
     });
     options.onPlan?.(full.nodes);
-    const { paths: compiledPaths, files } = compiledFiles(cp, plan.nodes);
-    write(writeFiles(files));
+    const written = compiledFiles(cp, [...plan.nodes, ...inlinedInto(cp, plan.nodes)]);
+    write(writeFiles(written.files));
+    write(writeDbtManifest(config, recordCompiled(manifest, cp, written.compiled)));
+    manifest = undefined;
     const args = JSON.stringify({
       select: options.select ?? [],
       exclude: options.exclude ?? [],
@@ -449,7 +458,7 @@ export async function runProject(
       ...(failFast ? { failFast: failFastBy } : {}),
       macros: command === "seed" ? [] : cp.project.macros,
       vars: withVars.vars,
-      compiledPaths,
+      compiledPaths: written.run,
       unreadable: await unbuiltReads(wh, cp, plan.nodes),
       deferredCopies: new Set(copies.keys()),
       onStart: options.onStart,
@@ -532,6 +541,7 @@ export async function runProject(
       deferredReads,
     };
   } finally {
+    if (manifest) write(writeDbtManifest(config, manifest));
     // A run that fails early still leaves its files whole.
     await Promise.all(writes);
     wh.close();
