@@ -31,7 +31,9 @@ import { quoteLiteral } from "../engine/db/sql.ts";
 import type { FileSink, PlainFile, TicFile } from "./files.ts";
 import { PLAN_KEYS, PlanField, planField, type StructureRead } from "./reader.ts";
 
-const SEPARATOR = 0x1f, NEWLINE = 0x0a, NULL = 0x02, COMMA = 0x2c;
+const SEPARATOR = 0x1f, NEWLINE = 0x0a, NULL = 0x02, COMMA = 0x2c, SPACE = 0x20;
+/** Plan fields from this one on ({@linkcode PLAN_KEYS}: the id type, the market type) are enum values, compared trimmed and lower-cased. */
+const LOWERED = 2;
 const FILE_KIND: Record<TicFile["kind"], number> = { in_network: 0x30, allowed_amount: 0x31 };
 /** Bytes written to a file at a time (a buffer, reused once written). */
 const BUFFER = 1 << 20;
@@ -140,18 +142,35 @@ class Out {
     this.length = end;
   }
 
-  /** Bytes `src[s, e)`, as they are. */
+  /** Bytes `src[s, e)`, as they are (short ones byte by byte: a view to copy from is garbage). */
   copy(src: Uint8Array, s: number, e: number): void {
     const n = e - s;
     this.room(n);
     const bytes = this.bytes;
-    if (n < 32) {
+    if (n < 256) {
       let at = this.length;
       for (let i = s; i < e; i++) bytes[at++] = src[i]!;
     } else {
       bytes.set(src.subarray(s, e), this.length);
     }
     this.length += n;
+  }
+
+  /**
+   * Bytes `src[s, e)`, printable ASCII, without the spaces around them and
+   * in lower case: what DuckDB's `lower(trim(…))` makes of them.
+   */
+  lowered(src: Uint8Array, s: number, e: number): void {
+    while (s < e && src[s] === SPACE) s++;
+    while (e > s && src[e - 1] === SPACE) e--;
+    this.room(e - s);
+    const bytes = this.bytes;
+    let at = this.length;
+    for (let i = s; i < e; i++) {
+      const b = src[i]!;
+      bytes[at++] = b >= 0x41 && b <= 0x5a ? b + 0x20 : b;
+    }
+    this.length = at;
   }
 
   /**
@@ -323,7 +342,8 @@ export class StagedRows implements FileSink {
         const at = first + 3 * k;
         if (!plain) out.json(planField(st, plan, k));
         else if (fields[at + 2] === PlanField.Absent) out.byte(NULL);
-        else out.copy(st.bytes, fields[at]!, fields[at + 1]!);
+        else if (k < LOWERED) out.copy(st.bytes, fields[at]!, fields[at + 1]!);
+        else out.lowered(st.bytes, fields[at]!, fields[at + 1]!);
       }
       this.#endRow("plans", segment, out);
     }
@@ -418,8 +438,10 @@ export function expandStagedRows(
     new_line = '\\n', header = false, auto_detect = false, nullstr = chr(2),
     max_line_size = ${line}, buffer_size = ${Math.max(CSV_BUFFER, 2 * line)},
     columns = {${columns.join(", ")}})`;
-  const text = (v: string) => table.startsWith("quoted") ? `json_extract_string(${v}, '$')` : v;
-  const lowered = (v: string) => `lower(trim(${text(v)}, ${SPACES}))`;
+  const quoted = table.startsWith("quoted");
+  const text = (v: string) => quoted ? `json_extract_string(${v}, '$')` : v;
+  // Plain enum values are staged trimmed and lower-cased already.
+  const lowered = (v: string) => quoted ? `lower(trim(${text(v)}, ${SPACES}))` : v;
   switch (table) {
     case "plans":
     case "quotedPlans":

@@ -8,7 +8,7 @@ import { tempProject } from "../helpers.ts";
 const enc = (s: string) => new TextEncoder().encode(s);
 
 /** A structure as the reader hands it over: plans named `names` (plain text), linking `fileIds`. */
-function structure(names: string[], fileIds: number[]): StructureRead {
+function structure(names: string[], ids: number[]): StructureRead {
   const bytes = enc(names.join(""));
   const planFields = new Int32Array(12 * names.length);
   let at = 0;
@@ -16,7 +16,7 @@ function structure(names: string[], fileIds: number[]): StructureRead {
     planFields.set([at, at + name.length, PlanField.Plain], 12 * plan);
     at += name.length;
   });
-  return { offset: 0, bytes, planCount: names.length, planFields, fileIds };
+  return { offset: 0, bytes, planCount: names.length, planFields, fileIds: Int32Array.from(ids) };
 }
 
 /** A new file whose location is `url` (`https://h/<key>`), as the registry hands it over. */
@@ -93,4 +93,19 @@ Deno.test("a segment's bytes reach its file as they are staged, a buffer at a ti
   assert.ok(first >= 3 << 20 && first < (3 << 20) + 1012, `${first} bytes`);
   assert.equal((await Deno.readTextFile(files[0]!.path)).split("\n").length, 3111);
   assert.equal(files[0]!.longest, 1012);
+});
+
+Deno.test("plain enum values are staged trimmed and lower-cased, names and ids as written", async () => {
+  await using p = await tempProject();
+  const rows = new StagedRows({ dir: p.root, unit: 10, segmentBytes: 1 << 20 });
+  const fields = ["  Name  X ", " 0042 ", "  EIN ", "GROUP"];
+  const bytes = enc(fields.join(""));
+  const planFields = new Int32Array(12);
+  let at = 0;
+  fields.forEach((f, k) => {
+    planFields.set([at, at + f.length, PlanField.Plain], 3 * k);
+    at += f.length;
+  });
+  rows.structure(7, { offset: 0, bytes, planCount: 1, planFields, fileIds: new Int32Array() });
+  assert.deepEqual(await contents(rows.take(true)), ["plans 1: 7|  Name  X | 0042 |ein|group\n"]);
 });
