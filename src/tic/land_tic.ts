@@ -25,6 +25,7 @@ import { join, resolve } from "node:path";
 import type { EngineConfig } from "../engine/config.ts";
 import { ensureTables } from "../engine/db/schema/warehouse_schema.ts";
 import { openWarehouse, type Session, type Warehouse } from "../engine/db/warehouse.ts";
+import { quoteLiteral } from "../engine/db/sql.ts";
 import { UpstreamError } from "../engine/errors.ts";
 import { nextBatchId } from "../land/manifest.ts";
 import { type IndexBytes, openIndexBytes } from "./index_bytes.ts";
@@ -54,7 +55,10 @@ export interface TicOptions {
   batchRows?: number;
   /** The rows of a table's segment (tests make it small). Default 122,880, DuckDB's row group. */
   rowGroup?: number;
-  /** DuckDB's memory limit while the index lands. Default `"64MB"`. */
+  /**
+   * DuckDB's memory limit while the index lands. Default: 32 MB while rows
+   * are loaded, 64 MB while those of indexes that did not land are removed.
+   */
   memoryLimit?: string;
 }
 
@@ -109,7 +113,7 @@ const BATCH_ROWS = ROW_GROUP;
  */
 const SEGMENT_BYTES = 32 << 20;
 /** Staged bytes on their way to files at which reading waits for them. */
-const WRITING_BYTES = 16 << 20;
+const WRITING_BYTES = 4 << 20;
 /**
  * DuckDB's memory while an index lands: batches are committed and rows of
  * indexes that did not land are removed in batches, so its cache need not
@@ -117,6 +121,12 @@ const WRITING_BYTES = 16 << 20;
  * reading.
  */
 const DUCKDB_MEMORY = "64MB";
+/**
+ * DuckDB's memory while it loads rows: more would only keep blocks it
+ * wrote and never reads again (measured: 30 to 60 MB less peak memory than
+ * with 64 MB, at the same speed).
+ */
+const LOADING_MEMORY = "32MB";
 
 /**
  * One connection taking every other batch: DuckDB reads the batch's files
@@ -339,6 +349,7 @@ export async function landTic(
       [summary.indexId, input, started.toISOString()],
     );
     const id = BigInt(summary.indexId);
+    await memory(s, options.memoryLimit ?? LOADING_MEMORY);
     const dir = await stagingFolder(options.db ?? config.warehouse);
     const sink = new RowSink(
       [new Lane(s, id), new Lane(other, id)],
@@ -353,6 +364,7 @@ export async function landTic(
       await sink.abandon();
       summary.status = "failed";
       summary.error = err instanceof Error ? err.message : String(err);
+      await memory(s, options.memoryLimit ?? DUCKDB_MEMORY);
       await notLanded(s, summary);
       return;
     } finally {
@@ -369,6 +381,7 @@ export async function landTic(
       summary.error = `the same bytes as index ${summary.duplicateOf} (sha256 ${
         summary.sha256?.slice(0, 12)
       }…), which is complete: not landed again`;
+      await memory(s, options.memoryLimit ?? DUCKDB_MEMORY);
       await notLanded(s, summary);
       return;
     }
@@ -400,6 +413,11 @@ async function stagingFolder(path: string): Promise<string> {
   await Deno.remove(dir, { recursive: true }).catch(() => {});
   await Deno.mkdir(dir, { recursive: true });
   return dir;
+}
+
+/** Sets DuckDB's memory limit (`limit`: as DuckDB writes it, e.g. `"64MB"`). */
+async function memory(s: Session, limit: string): Promise<void> {
+  await s.exec(`SET memory_limit = ${quoteLiteral(limit)}`);
 }
 
 /**
