@@ -127,6 +127,11 @@ const DUCKDB_MEMORY = "64MB";
  * with 64 MB, at the same speed).
  */
 const LOADING_MEMORY = "32MB";
+/**
+ * Staged rows longer than this make DuckDB load the rest of the index in
+ * {@linkcode DUCKDB_MEMORY}: its CSV reader holds two of them at once.
+ */
+const LONG_ROW = 4 << 20;
 
 /**
  * One connection taking every other batch: DuckDB reads the batch's files
@@ -140,7 +145,15 @@ class Lane {
   #pending: Promise<void>[] = [];
   failure: unknown;
 
-  constructor(readonly session: Session, readonly indexId: bigint) {}
+  /**
+   * `widen`: called with this lane's session and the longest row of each
+   * batch before it loads (see {@linkcode LONG_ROW}).
+   */
+  constructor(
+    readonly session: Session,
+    readonly indexId: bigint,
+    readonly widen: (session: Session, longest: number) => Promise<void>,
+  ) {}
 
   /** Batches handed over and not yet committed. */
   get pending(): number {
@@ -154,6 +167,7 @@ class Lane {
       try {
         if (this.failure) return;
         for (const f of files) await f.written;
+        await this.widen(this.session, Math.max(...files.map((f) => f.longest)));
         const statements = files.map((f) =>
           expandStagedRows(f.table, f.path, f.longest, this.indexId)
         );
@@ -351,8 +365,15 @@ export async function landTic(
     const id = BigInt(summary.indexId);
     await memory(s, options.memoryLimit ?? LOADING_MEMORY);
     const dir = await stagingFolder(options.db ?? config.warehouse);
+    // Given a limit, DuckDB keeps it; else long rows widen it, once.
+    let wide = options.memoryLimit !== undefined;
+    const widen = async (session: Session, longest: number) => {
+      if (wide || longest <= LONG_ROW) return;
+      wide = true;
+      await memory(session, DUCKDB_MEMORY);
+    };
     const sink = new RowSink(
-      [new Lane(s, id), new Lane(other, id)],
+      [new Lane(s, id, widen), new Lane(other, id, widen)],
       dir,
       options.batchRows,
       options.rowGroup ?? ROW_GROUP,

@@ -459,6 +459,25 @@ Deno.test("plan names land exactly, whether handed over as written or rebuilt: e
   );
 });
 
+Deno.test("a plan name of 12 MB lands: DuckDB reads it in more memory than the rows it loads usually need", async () => {
+  await using p = await tempProject();
+  const config = await healthcare(p);
+  const name = "N".repeat(12 << 20);
+  const file = await p.write(
+    "long.json",
+    `{"reporting_structure":[{"reporting_plans":[{"plan_name":"${name}","plan_id":"1"}]},{"reporting_plans":[{"plan_name":"short","plan_id":"2"}]}]}`,
+  );
+  const summary = await landTic(config, file, { db: p.db });
+  assert.equal(summary.status, "complete", summary.error ?? "");
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select length(plan_name)::INT as n from raw.tic_plans order by structure_id",
+    ),
+    [{ n: 12 << 20 }, { n: 5 }],
+  );
+});
+
 Deno.test("a remote index that is not gzipped streams too, and an HTTP error fails it with the status", async () => {
   await using p = await tempProject();
   const config = await healthcare(p);
