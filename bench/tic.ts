@@ -29,13 +29,24 @@
  * the layout of references (~15%), the rest to plans and staging rows;
  * `Uint8Array.prototype.indexOf` was measured slower here than the
  * four-bytes-at-a-time loops for the string lengths of an index (its call
- * costs ~50 ns).
+ * costs ~50 ns). On the million distinct files (`--cpu-prof` and `perf`),
+ * the main thread's time goes to the file registry (finding and adding
+ * each new file: ~55%, mostly cache misses in its table) and staging rows
+ * (~20%); DuckDB's to its CSV reader (~20%), compressing the three text
+ * columns that differ on every row (FSST and dictionary analysis, ~30%)
+ * and their statistics (~10%). Loading a row group per table per
+ * transaction (not 10,000 rows logged and compressed again at every
+ * checkpoint) halved DuckDB's part there; the rest is the bench's floor.
+ * All three threads share two cores, so the end-to-end time follows their
+ * CPU time added up.
  *
  * Then, as a reliability check, an index of 10 million links
  * (`BENCH_TIC_LINKS`) is landed, landed again (a duplicate), a truncated
  * copy of it after that (a failed index), and a small index: the rows of
  * the second and third must go in DuckDB's 64 MB, and the last must land.
- * `BENCH_TIC_RUNS` (3) runs of each timed phase, medians.
+ * `BENCH_TIC_RUNS` (3) runs of each timed phase, medians;
+ * `BENCH_TIC_SHAPES` (`usual,plan,distinct,reliability`) picks the parts
+ * to run.
  *
  * @module
  */
@@ -333,7 +344,7 @@ async function measure(
   console.log(where(tic));
   if (floorSeconds !== undefined) {
     console.log(
-      `  DuckDB alone writing the same rows (one thread, 64 MB): ${
+      `  DuckDB alone writing the same rows (one thread, 32 MB): ${
         floorSeconds.toFixed(1)
       } s, i.e. at most ${(want.bytes / 1e6 / floorSeconds).toFixed(0)} MB/s of index = ${
         (100 * want.bytes / 1e6 / floorSeconds / z.rate).toFixed(0)

@@ -5,11 +5,12 @@
  *
  * Three threads share the work: a worker hashes and gunzips the bytes
  * (`inflate_in_worker.ts`); the main thread scans them
- * ({@linkcode IndexReader}) and stages each batch of reporting structures
- * as blocks of bytes (`staged_rows.ts`: plans, links, new files), written
- * to {@linkcode ticStagingFolder}; DuckDB, on its own thread, reads each batch's
- * files into `raw.tic_plans`, `raw.tic_plan_files` and `raw.tic_files` and
- * commits it while the next is read, alternating between two connections.
+ * ({@linkcode IndexReader}) and stages the rows of the reporting structures
+ * as bytes (`staged_rows.ts`: plans, links, new files), written as they
+ * come to files in {@linkcode ticStagingFolder}, a row group of each table
+ * per file; DuckDB, on its own threads, reads each batch of files into
+ * `raw.tic_plans`, `raw.tic_plan_files` and `raw.tic_files` and commits it
+ * while the next is read, alternating between two connections.
  *
  * Status: an index is `running` while it lands, `complete` at the end. A
  * truncated or broken index is `failed`, with the byte offset in its error,
