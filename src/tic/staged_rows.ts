@@ -32,7 +32,10 @@ import type { FileSink, PlainFile, TicFile } from "./files.ts";
 import { PLAN_KEYS, PlanField, planField, type StructureRead } from "./reader.ts";
 
 const SEPARATOR = 0x1f, NEWLINE = 0x0a, NULL = 0x02, COMMA = 0x2c, SPACE = 0x20;
-/** Plan fields from this one on ({@linkcode PLAN_KEYS}: the id type, the market type) are enum values, compared trimmed and lower-cased. */
+/**
+ * The plan fields from this one on ({@linkcode PLAN_KEYS}: the id type and
+ * the market type) are enum values, compared trimmed and lower-cased.
+ */
 const LOWERED = 2;
 const FILE_KIND: Record<TicFile["kind"], number> = { in_network: 0x30, allowed_amount: 0x31 };
 /** Bytes written to a file at a time (a buffer, reused once written). */
@@ -307,12 +310,8 @@ export class StagedRows implements FileSink {
     for (const [out, kind] of [[s.plain, table], [s.quoted, quoted]] as const) {
       if (!out || !kind) continue;
       const written = out.close();
-      if (out.size === 0) {
-        // Nothing to load: the file, if any, goes.
-        written.then(() => Deno.remove(out.path)).catch(() => {});
-        continue;
-      }
       written.catch(() => {}); // awaited by whoever loads it (or by close())
+      if (out.size === 0) continue; // no rows, no file
       this.#ready.push({
         table: kind,
         path: out.path,
