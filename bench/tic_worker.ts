@@ -8,7 +8,7 @@
  *   checked after the clock stops, before anything is reported. Also
  *   prints where the CPU time went, per thread.
  * - `floor <db>`: DuckDB alone writing the rows `tic` landed in `<db>`
- *   into a fresh database, on one thread in 64 MB as wharf tic gives it
+ *   into a fresh database, on one thread in 32 MB as wharf tic gives it
  *   (what storing them costs, whoever produces them).
  * - `land <file> <db>`: wharf tic whatever the outcome (its `status` and
  *   `warnings`); `leftover <db>`: the rows of indexes that are not complete.
@@ -84,7 +84,7 @@ if (mode === "zlib") {
   }));
 } else if (mode === "floor") {
   const copy = `${file}.floor.duckdb`;
-  const wh = await openWarehouse(copy, { memoryLimit: "64MB", threads: 1 });
+  const wh = await openWarehouse(copy, { memoryLimit: "32MB", threads: 1 });
   await wh.exec(`ATTACH ${quoteLiteral(file!)} AS landed (READ_ONLY)`);
   const t = performance.now();
   for (const table of ["tic_plans", "tic_files", "tic_plan_files"]) {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { ByteTable, hashBytes } from "./byte_table.ts";
+import { ByteTable, hashBytes, hashSeed, mixHash } from "./byte_table.ts";
 import {
   BACKSLASH,
   decodeBytes,
@@ -141,6 +141,17 @@ function isPlain(buf: Uint8Array, s: number, e: number): boolean {
     if (b < 0x20 || b >= 0x7f || b === 0x5c) return false;
   }
   return true;
+}
+
+/**
+ * Whether a reference whose key is its bytes ({@linkcode FileRegistry.find})
+ * is plain in the rest of its location and in its description too, so that
+ * its parts are their own text: nothing to trim, decode or replace.
+ */
+function isPlainRest(buf: Uint8Array, ref: Readonly<FileRef>): boolean {
+  const { le, ds, de, prefixEnd } = ref;
+  if (buf[le - 1] === 0x20 || !isPlain(buf, prefixEnd, le)) return false;
+  return ds < 0 || (buf[ds] === QUOTE && isPlain(buf, ds + 1, de - 1));
 }
 
 /**
@@ -297,7 +308,7 @@ export class FileRegistry {
   #keyEnd(kind: 0 | 1, buf: Uint8Array, view: DataView, key: number): number {
     const n = buf.length;
     let p = key;
-    let h = 0x811c9dc5 ^ kind;
+    let h = hashSeed(kind);
     for (;;) {
       for (const stop = n - 3; p < stop; p += 4) {
         const w = view.getInt32(p, true);
@@ -307,7 +318,7 @@ export class FileRegistry {
           ((c - 0x01010101) & ~c) | ((d - 0x01010101) & ~d) | ((e - 0x01010101) & ~e) |
           ((f - 0x01010101) & ~f) | ((w - 0x20202020) & ~w) | w;
         if (hit & 0x80808080) break;
-        h = Math.imul(h ^ w, 16777619);
+        h = mixHash(h, w);
       }
       if (p >= n) throw NEED_MORE;
       const x = buf[p]!;
@@ -322,7 +333,7 @@ export class FileRegistry {
         this.keyStart = -1;
         return h;
       }
-      h = Math.imul(h ^ x, 16777619);
+      h = mixHash(h, x);
       p++;
     }
   }
@@ -337,7 +348,7 @@ export class FileRegistry {
     // Four bytes at a time while no word holds a quote, a backslash, "?"
     // or "#", then byte by byte.
     let p = ls;
-    let h = 0x811c9dc5 ^ kind;
+    let h = hashSeed(kind);
     const n = buf.length;
     for (;;) {
       for (const stop = n - 3; p < stop; p += 4) {
@@ -346,7 +357,7 @@ export class FileRegistry {
         const hit = ((a - 0x01010101) & ~a) | ((b - 0x01010101) & ~b) |
           ((c - 0x01010101) & ~c) | ((d - 0x01010101) & ~d);
         if (hit & 0x80808080) break;
-        h = Math.imul(h ^ w, 16777619);
+        h = mixHash(h, w);
       }
       if (p >= n) throw NEED_MORE;
       const x = buf[p]!;
@@ -358,12 +369,12 @@ export class FileRegistry {
         this.locationEnd = -1;
         break;
       }
-      h = Math.imul(h ^ x, 16777619);
+      h = mixHash(h, x);
       p++;
       if (x === BACKSLASH) {
         // An escape: the next byte is part of it, whatever it is.
         if (p >= n) throw NEED_MORE;
-        h = Math.imul(h ^ buf[p]!, 16777619);
+        h = mixHash(h, buf[p]!);
         p++;
       }
     }
@@ -381,10 +392,22 @@ export class FileRegistry {
   add(kind: 0 | 1, buf: Uint8Array, view: DataView, ref: Readonly<FileRef>): number {
     const { ls, le, prefixEnd, keyStart, prefixHash, ds, de } = ref;
     if (keyStart >= 0) {
+      if (isPlainRest(buf, ref)) {
+        // Known, or added in the same probe.
+        const id = this.#keys.put(
+          kind,
+          prefixHash,
+          buf,
+          view,
+          keyStart,
+          prefixEnd,
+          this.#count + 1,
+        );
+        if (id > this.#count) this.#newPlain(kind, buf, ref, ++this.#count);
+        return id;
+      }
       const known = this.#keys.get(kind, prefixHash, buf, view, keyStart, prefixEnd);
-      if (known >= 0) return known;
-      const id = this.#newPlain(kind, buf, ref);
-      return id > 0 ? id : this.#fromString(kind, buf, ls, le, ds, de);
+      return known >= 0 ? known : this.#fromString(kind, buf, ls, le, ds, de);
     }
     const known = this.#prefixes.get(kind, prefixHash, buf, view, ls, prefixEnd);
     if (known >= 0) return known;
@@ -394,15 +417,12 @@ export class FileRegistry {
   }
 
   /**
-   * A new file whose key `buf[keyStart, prefixEnd)` is not known: handed
-   * over as byte ranges when the whole location and the description are
-   * plain too; else 0 (then the string path decides).
+   * Hands over file `id`, new, whose key `buf[keyStart, prefixEnd)` and the
+   * rest of whose location and description are plain
+   * ({@linkcode isPlainRest}), as byte ranges.
    */
-  #newPlain(kind: 0 | 1, buf: Uint8Array, ref: Readonly<FileRef>): number {
-    const { ls, le, ds, de, keyStart, prefixEnd: end, prefixHash } = ref;
-    // Nothing to trim, decode or replace: the bytes are the text.
-    if (buf[le - 1] === 0x20 || !isPlain(buf, end, le)) return 0;
-    if (ds >= 0 && (buf[ds] !== QUOTE || !isPlain(buf, ds + 1, de - 1))) return 0;
+  #newPlain(kind: 0 | 1, buf: Uint8Array, ref: Readonly<FileRef>, id: number): void {
+    const { ls, le, ds, de, keyStart, prefixEnd: end } = ref;
     // The host lies between "://" and the key, when the key follows one.
     let hostStart = ls;
     if (keyStart > ls) {
@@ -411,8 +431,6 @@ export class FileRegistry {
       ) hostStart++;
       hostStart += 3;
     }
-    const id = ++this.#count;
-    this.#keys.set(kind, prefixHash, buf, keyStart, end, id);
     let name = end;
     while (name > keyStart && buf[name - 1] !== SLASH) name--;
     const f = this.#plain;
@@ -429,7 +447,6 @@ export class FileRegistry {
     f.descriptionStart = ds < 0 ? -1 : ds + 1;
     f.descriptionEnd = ds < 0 ? -1 : de - 1;
     this.sink.plain(f);
-    return id;
   }
 
   #fromString(kind: 0 | 1, buf: Uint8Array, ls: number, le: number, ds: number, de: number) {

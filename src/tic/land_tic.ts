@@ -5,11 +5,12 @@
  *
  * Three threads share the work: a worker hashes and gunzips the bytes
  * (`inflate_in_worker.ts`); the main thread scans them
- * ({@linkcode IndexReader}) and stages each batch of reporting structures
- * as blocks of bytes (`staged_rows.ts`: plans, links, new files), written
- * to {@linkcode ticStagingFolder}; DuckDB, on its own thread, reads each batch's
- * files into `raw.tic_plans`, `raw.tic_plan_files` and `raw.tic_files` and
- * commits it while the next is read, alternating between two connections.
+ * ({@linkcode IndexReader}) and stages the rows of the reporting structures
+ * as bytes (`staged_rows.ts`: plans, links, new files), written as they
+ * come to files in {@linkcode ticStagingFolder}, a row group of each table
+ * per file; DuckDB, on its own threads, reads each batch of files into
+ * `raw.tic_plans`, `raw.tic_plan_files` and `raw.tic_files` and commits it
+ * while the next is read, alternating between two connections.
  *
  * Status: an index is `running` while it lands, `complete` at the end. A
  * truncated or broken index is `failed`, with the byte offset in its error,
@@ -25,12 +26,13 @@ import { join, resolve } from "node:path";
 import type { EngineConfig } from "../engine/config.ts";
 import { ensureTables } from "../engine/db/schema/warehouse_schema.ts";
 import { openWarehouse, type Session, type Warehouse } from "../engine/db/warehouse.ts";
+import { quoteLiteral } from "../engine/db/sql.ts";
 import { UpstreamError } from "../engine/errors.ts";
 import { nextBatchId } from "../land/manifest.ts";
 import { type IndexBytes, openIndexBytes } from "./index_bytes.ts";
 import { FileRegistry, type FileSink, type PlainFile, type TicFile } from "./files.ts";
 import { IndexReader, ScanError, type StructureRead } from "./reader.ts";
-import { expandStagedRows, StagedRows } from "./staged_rows.ts";
+import { expandStagedRows, type StagedFile, StagedRows } from "./staged_rows.ts";
 import { cleanupWarning, removeIndexRows, removeUnfinished } from "./remove_index_rows.ts";
 
 /** Progress of a running index. */
@@ -47,9 +49,17 @@ export interface TicOptions {
   db?: string;
   onProgress?: (p: TicProgress) => void;
   onRetry?: (info: { attempt: number; at: number; error: string }) => void;
-  /** Reporting structures per committed batch. Default 10,000. */
+  /**
+   * Reporting structures per committed batch, with all their rows. Default:
+   * none (batches load whole row groups, see {@linkcode ROW_GROUP}).
+   */
   batchRows?: number;
-  /** DuckDB's memory limit while the index lands. Default `"64MB"`. */
+  /** The rows of a table's segment (tests make it small). Default 122,880, DuckDB's row group. */
+  rowGroup?: number;
+  /**
+   * DuckDB's memory limit while the index lands. Default: 32 MB while rows
+   * are loaded, 64 MB while those of indexes that did not land are removed.
+   */
   memoryLimit?: string;
 }
 
@@ -85,17 +95,26 @@ export interface TicSummary {
  * the rings a few MB.
  */
 const CHUNK = 1 << 19;
-/** Links per batch at most (real structures may link thousands of files). */
-const BATCH_LINKS = 250_000;
 /**
- * New files per batch at most: DuckDB's memory grows with the text a
- * transaction inserts (measured: 1,000,000 files in batches of 40,000 took
- * 300 MB beside its 64 MB limit, in batches of 10,000 170 MB, at the same
- * speed).
+ * DuckDB's row group (its default size): each table's rows are staged in
+ * segments of this many (`staged_rows.ts`). A transaction that appends
+ * whole row groups to a table has them compressed and written straight to
+ * the file; a smaller one logs its rows, and each checkpoint compresses the
+ * table's last row group again (a million distinct files in batches of
+ * 10,000 took DuckDB twice the work); a larger one that is not a multiple
+ * leaves a part of a row group in the middle, which the checkpoint at the
+ * end rewrites.
  */
-const BATCH_FILES = 10_000;
-/** Staged bytes (plans, file ids and new files as text) per batch at most. */
-const BATCH_BYTES = 4 << 20;
+const ROW_GROUP = 122_880;
+/** Rows in complete segments at which a batch is due: a segment. */
+const BATCH_ROWS = ROW_GROUP;
+/**
+ * Staged bytes at which a table's segment ends whatever its rows: rows so
+ * long that a row group of them is more than DuckDB should hold at once.
+ */
+const SEGMENT_BYTES = 32 << 20;
+/** Staged bytes on their way to files at which reading waits for them. */
+const WRITING_BYTES = 4 << 20;
 /**
  * DuckDB's memory while an index lands: batches are committed and rows of
  * indexes that did not land are removed in batches, so its cache need not
@@ -103,39 +122,56 @@ const BATCH_BYTES = 4 << 20;
  * reading.
  */
 const DUCKDB_MEMORY = "64MB";
+/**
+ * DuckDB's memory while it loads rows: more would only keep blocks it
+ * wrote and never reads again (measured: 30 to 60 MB less peak memory than
+ * with 64 MB, at the same speed).
+ */
+const LOADING_MEMORY = "32MB";
+/**
+ * Staged rows longer than this make DuckDB load the rest of the index in
+ * {@linkcode DUCKDB_MEMORY}: its CSV reader holds two of them at once.
+ */
+const LONG_ROW = 4 << 20;
 
 /**
- * One connection taking every other batch: it writes the batch's staged
- * blocks to files of its own, and DuckDB reads them into the raw tables and
- * commits, in one transaction, on its own thread, while the reader goes on.
+ * One connection taking every other batch: DuckDB reads the batch's files
+ * into the raw tables and commits, in one transaction, on its own thread,
+ * while the reader goes on; then the files go.
  */
 class Lane {
   /** The work handed to this lane, in order; never rejects (see {@linkcode Lane.failure}). */
   #queue: Promise<void> = Promise.resolve();
-  /** Batches handed over and not yet committed. */
-  pending = 0;
+  /** The batches handed over and not yet committed, oldest first. */
+  #pending: Promise<void>[] = [];
   failure: unknown;
 
-  /** `files`: where to write its blocks (a path prefix, in a folder of its own). */
-  constructor(readonly session: Session, readonly indexId: bigint, readonly files: string) {}
-
   /**
-   * Queues a batch; `written` is called once its blocks are written (the
-   * rows may be reused then), whatever happens.
+   * `widen`: called with this lane's session and the longest row of each
+   * batch before it loads (see {@linkcode LONG_ROW}).
    */
-  run(rows: StagedRows, written: () => void): void {
-    this.pending++;
-    this.#queue = this.#queue.then(async () => {
+  constructor(
+    readonly session: Session,
+    readonly indexId: bigint,
+    readonly widen: (session: Session, longest: number) => Promise<void>,
+  ) {}
+
+  /** Batches handed over and not yet committed. */
+  get pending(): number {
+    return this.#pending.length;
+  }
+
+  /** Queues a batch. */
+  run(files: StagedFile[]): void {
+    const done = this.#queue = this.#queue.then(async () => {
       let transaction = false;
       try {
         if (this.failure) return;
-        const statements: string[] = [];
-        for (const block of rows.blocks()) {
-          const path = `${this.files}_${block.table}.csv`;
-          await Deno.writeFile(path, block.bytes);
-          statements.push(expandStagedRows(block.table, path, block.longest, this.indexId));
-        }
-        written();
+        for (const f of files) await f.written;
+        await this.widen(this.session, Math.max(...files.map((f) => f.longest)));
+        const statements = files.map((f) =>
+          expandStagedRows(f.table, f.path, f.longest, this.indexId)
+        );
         transaction = true;
         await this.session.exec(`BEGIN TRANSACTION; ${statements.join("\n")} COMMIT;`);
         transaction = false;
@@ -143,10 +179,16 @@ class Lane {
         this.failure ??= err;
         if (transaction) await this.session.exec("ROLLBACK").catch(() => {});
       } finally {
-        written();
-        this.pending--;
+        for (const f of files) await Deno.remove(f.path).catch(() => {});
       }
     });
+    this.#pending.push(done);
+    done.then(() => this.#pending.shift());
+  }
+
+  /** Waits until fewer than `n` batches are pending. */
+  async below(n: number): Promise<void> {
+    while (this.#pending.length >= n) await this.#pending[0];
   }
 
   /** Waits for every batch handed over; throws the first failure. */
@@ -163,21 +205,25 @@ class Lane {
 }
 
 /**
- * The rows of one index, staged in batches ({@linkcode StagedRows}) that two
- * {@linkcode Lane}s take in turn, while the reader fills the next. A batch
- * ends at `batchRows` structures, {@linkcode BATCH_LINKS} links,
- * {@linkcode BATCH_FILES} new files or {@linkcode BATCH_BYTES} staged
- * bytes, whichever comes first, so what DuckDB holds uncommitted stays
- * small whatever the structures' size.
+ * The rows of one index, staged ({@linkcode StagedRows}) and loaded in
+ * batches that two {@linkcode Lane}s take in turn, while the reader stages
+ * the next. A batch is due when complete segments hold
+ * {@linkcode BATCH_ROWS} rows (it loads them: whole row groups), or at
+ * `batchRows` structures (it loads every row staged), so what DuckDB holds
+ * uncommitted stays small whatever the structures' size.
  */
 class RowSink implements FileSink {
   #turn = 0;
-  #rows = new StagedRows();
-  /** Batches whose blocks are written, ready to fill again. */
-  #free: StagedRows[] = [new StagedRows()];
-  #waiting: (() => void) | undefined;
+  readonly #rows: StagedRows;
 
-  constructor(readonly lanes: readonly [Lane, Lane], readonly batchRows: number) {}
+  constructor(
+    readonly lanes: readonly [Lane, Lane],
+    dir: string,
+    readonly batchRows: number | undefined,
+    readonly rowGroup: number,
+  ) {
+    this.#rows = new StagedRows({ dir, unit: rowGroup, segmentBytes: SEGMENT_BYTES });
+  }
 
   structure(id: number, st: Readonly<StructureRead>): void {
     this.#rows.structure(id, st);
@@ -192,59 +238,53 @@ class RowSink implements FileSink {
   }
 
   /**
-   * Whether the batch is due. Near the end of the input (`done`: the part
-   * read, when the size is known) a batch is due at a tenth of the size if
-   * the other lane is free, so the last expansion, which nothing overlaps,
-   * is short.
+   * Whether a batch is due: `"segments"` (the complete ones), `"all"`, or
+   * undefined. Near the end of the input (`done`: the part read, when the
+   * size is known) a batch is due, with every row staged, at a tenth of
+   * the size if the other lane is free, so the last load, which nothing
+   * overlaps, is short.
    */
-  due(done: number): boolean {
+  due(done: number): "segments" | "all" | undefined {
     const rows = this.#rows;
-    const part = Math.max(
-      rows.structures / this.batchRows,
-      rows.links / BATCH_LINKS,
-      rows.files / BATCH_FILES,
-      rows.bytes / BATCH_BYTES,
-    );
-    return part >= 1 || (done > 0.95 && part >= 0.1 && !this.lanes[1 - this.#turn]!.pending);
-  }
-
-  /** Hands the batch to the next lane and goes on with a free one (waiting for one if need be). */
-  async flush(): Promise<void> {
-    this.#handOver();
-    for (;;) {
-      for (const lane of this.lanes) if (lane.failure) throw lane.failure;
-      const free = this.#free.pop();
-      if (free) {
-        this.#rows = free;
-        return;
-      }
-      await new Promise<void>((r) => (this.#waiting = r));
+    const full = BATCH_ROWS * this.rowGroup / ROW_GROUP;
+    if (this.batchRows !== undefined && rows.structures >= this.batchRows) return "all";
+    if (rows.readyRows >= full) return "segments";
+    if (done > 0.95 && rows.rows >= full / 10 && !this.lanes[1 - this.#turn]!.pending) {
+      return "all";
     }
+    return undefined;
   }
 
-  #handOver(): void {
-    const rows = this.#rows;
-    if (rows.structures === 0 && rows.files === 0) return;
-    let once = false;
-    this.lanes[this.#turn]!.run(rows, () => {
-      if (once) return;
-      once = true;
-      rows.clear();
-      this.#free.push(rows);
-      const w = this.#waiting;
-      this.#waiting = undefined;
-      w?.();
-    });
+  /**
+   * Hands a batch to the next lane once that lane has at most one pending;
+   * first waits for the staged bytes to reach their files if many are on
+   * their way.
+   */
+  async flush(what: "segments" | "all" | undefined): Promise<void> {
+    if (this.#rows.writing > WRITING_BYTES) await this.#rows.settle();
+    if (!what) return;
+    await this.lanes[this.#turn]!.below(2);
+    for (const lane of this.lanes) if (lane.failure) throw lane.failure;
+    this.#handOver(what === "all");
+  }
+
+  #handOver(all: boolean): void {
+    const files = this.#rows.take(all);
+    if (files.length === 0) return;
+    this.lanes[this.#turn]!.run(files);
     this.#turn = 1 - this.#turn;
   }
 
   /** Ends the last batch and waits for every batch to be committed. */
   async close(): Promise<void> {
-    this.#handOver();
+    await this.lanes[this.#turn]!.below(2);
+    this.#handOver(true);
     for (const lane of this.lanes) await lane.finish();
   }
 
+  /** Stops loading: every file ends, and the batch in progress is undone. */
   async abandon(): Promise<void> {
+    await this.#rows.close();
     for (const lane of this.lanes) await lane.abandon();
   }
 }
@@ -324,10 +364,20 @@ export async function landTic(
       [summary.indexId, input, started.toISOString()],
     );
     const id = BigInt(summary.indexId);
+    await memory(s, options.memoryLimit ?? LOADING_MEMORY);
     const dir = await stagingFolder(options.db ?? config.warehouse);
+    // Given a limit, DuckDB keeps it; else long rows widen it, once.
+    let wide = options.memoryLimit !== undefined;
+    const widen = async (session: Session, longest: number) => {
+      if (wide || longest <= LONG_ROW) return;
+      wide = true;
+      await memory(session, DUCKDB_MEMORY);
+    };
     const sink = new RowSink(
-      [new Lane(s, id, join(dir, "a")), new Lane(other, id, join(dir, "b"))],
-      options.batchRows ?? 10_000,
+      [new Lane(s, id, widen), new Lane(other, id, widen)],
+      dir,
+      options.batchRows,
+      options.rowGroup ?? ROW_GROUP,
     );
     try {
       await read(source, sink, summary, options);
@@ -336,6 +386,7 @@ export async function landTic(
       await sink.abandon();
       summary.status = "failed";
       summary.error = err instanceof Error ? err.message : String(err);
+      await memory(s, options.memoryLimit ?? DUCKDB_MEMORY);
       await notLanded(s, summary);
       return;
     } finally {
@@ -352,6 +403,7 @@ export async function landTic(
       summary.error = `the same bytes as index ${summary.duplicateOf} (sha256 ${
         summary.sha256?.slice(0, 12)
       }…), which is complete: not landed again`;
+      await memory(s, options.memoryLimit ?? DUCKDB_MEMORY);
       await notLanded(s, summary);
       return;
     }
@@ -383,6 +435,11 @@ async function stagingFolder(path: string): Promise<string> {
   await Deno.remove(dir, { recursive: true }).catch(() => {});
   await Deno.mkdir(dir, { recursive: true });
   return dir;
+}
+
+/** Sets DuckDB's memory limit (`limit`: as DuckDB writes it, e.g. `"64MB"`). */
+async function memory(s: Session, limit: string): Promise<void> {
+  await s.exec(`SET memory_limit = ${quoteLiteral(limit)}`);
 }
 
 /**
@@ -436,7 +493,7 @@ async function read(
       }
       if (next.done) break;
       reader.push(next.value);
-      if (sink.due(source.total ? source.read / source.total : 0)) await sink.flush();
+      await sink.flush(sink.due(source.total ? source.read / source.total : 0));
       summary.compressedBytes = source.read;
       summary.bytes = reader.offset;
       summary.elements = reader.structures;

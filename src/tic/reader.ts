@@ -66,7 +66,7 @@ export interface StructureRead {
    */
   planFields: Int32Array;
   /** The distinct ids of the files it links, in order. */
-  fileIds: readonly number[];
+  fileIds: Int32Array;
 }
 
 /** The plan fields read, in the order of {@linkcode StructureRead.planFields}. */
@@ -205,7 +205,7 @@ export class IndexReader {
   #offset = 0;
   #key = "";
   /** Bytes of a token that did not end in its chunk, from its start. */
-  #carry: Uint8Array[] = [];
+  #carry = new Uint8Array(1 << 16);
   #carryLength = 0;
   /** Absolute offset of the carried token. */
   #carryAt = 0;
@@ -238,18 +238,22 @@ export class IndexReader {
    * seven numbers, location start and end, description start and end, and
    * what {@linkcode FileRegistry.find} found (see {@linkcode FileRef}).
    */
-  #refs: number[][] = [[], [], []];
+  #refs: Ints[] = [new Ints(), new Ints(), new Ints()];
   #ref: FileRef = { ls: 0, le: 0, ds: 0, de: 0, prefixEnd: 0, keyStart: 0, prefixHash: 0 };
-  #ids: number[] = [];
+  #ids = new Ints();
   #read: StructureRead = {
     offset: 0,
     bytes: this.#buf,
     planCount: 0,
     planFields: this.#planFields,
-    fileIds: this.#ids,
+    fileIds: this.#ids.values.subarray(0, 0),
   };
-  /** The structure number that last linked each file id. */
-  #stamp = new Int32Array(1024);
+  /**
+   * The file ids the structure being emitted links so far: open addressing,
+   * two numbers a slot (structure number, file id), so a slot left by an
+   * earlier structure is empty; at least twice as many slots as references.
+   */
+  #linked = new Int32Array(2 * 256);
 
   constructor(readonly registry: FileRegistry, readonly handlers: ReaderHandlers) {}
 
@@ -269,26 +273,24 @@ export class IndexReader {
     while (from < chunk.length) {
       if (this.#carryLength === 0) {
         const stuck = this.#scan(chunk, this.#offset, from);
-        if (stuck >= 0) this.#startCarry(chunk.slice(stuck), this.#offset + stuck);
+        if (stuck >= 0) this.#startCarry(chunk, stuck, this.#offset + stuck);
         break;
       }
       // A token continues from an earlier chunk: add bytes until it is worth
       // trying again, then read on from its start.
       const take = Math.min(chunk.length - from, this.#retryAt - this.#carryLength);
-      this.#carry.push(chunk.slice(from, from + take));
-      this.#carryLength += take;
+      this.#carryBytes(chunk.subarray(from, from + take));
       from += take;
       if (this.#carryLength < this.#retryAt) break;
-      const work = concat(this.#carry);
+      const work = this.#carry.subarray(0, this.#carryLength);
       const at = this.#carryAt;
       const carried = work.length - take;
-      this.#carry = [];
       this.#carryLength = 0;
       const stuck = this.#scan(work, at, 0);
       if (stuck < 0) continue;
       // A token that starts in this chunk is read in place, not carried.
       if (stuck >= carried) from -= work.length - stuck;
-      else this.#startCarry(stuck === 0 ? work : work.slice(stuck), at + stuck);
+      else this.#startCarry(work, stuck, at + stuck);
     }
     this.#offset += chunk.length;
   }
@@ -297,8 +299,7 @@ export class IndexReader {
   end(): void {
     if (this.#carryLength > 0) {
       // Everything is here now: read what was carried to its end.
-      const work = concat(this.#carry);
-      this.#carry = [];
+      const work = this.#carry.subarray(0, this.#carryLength);
       this.#carryLength = 0;
       const stuck = this.#scan(work, this.#carryAt, 0);
       if (stuck >= 0) {
@@ -316,13 +317,34 @@ export class IndexReader {
     if (this.#structures === 0 && this.#rootParts.size > 0) this.#readRootStructure();
   }
 
-  #startCarry(bytes: Uint8Array, at: number): void {
-    this.#carry = [bytes];
-    this.#carryLength = bytes.length;
+  /**
+   * Carries `bytes` from `start` on (a token that runs past them, starting
+   * at `at` in the stream) into the carry buffer, which `bytes` may be.
+   */
+  #startCarry(bytes: Uint8Array, start: number, at: number): void {
+    const n = bytes.length - start;
+    if (bytes.buffer === this.#carry.buffer) this.#carry.copyWithin(0, start, start + n);
+    else {
+      this.#carryLength = 0;
+      this.#carryBytes(bytes.subarray(start));
+    }
+    this.#carryLength = n;
     this.#carryAt = at;
     // Enough for a structure like the last one, and at least double, so a
     // long one is read again a logarithmic number of times.
-    this.#retryAt = Math.max(2 * bytes.length, this.#lastSize + 4096);
+    this.#retryAt = Math.max(2 * n, this.#lastSize + 4096);
+  }
+
+  /** Adds `bytes` to the carry buffer (reused from one token to the next, grown as need be). */
+  #carryBytes(bytes: Uint8Array): void {
+    const need = this.#carryLength + bytes.length;
+    if (need > this.#carry.length) {
+      const grown = new Uint8Array(Math.max(need, 2 * this.#carry.length));
+      grown.set(this.#carry.subarray(0, this.#carryLength));
+      this.#carry = grown;
+    }
+    this.#carry.set(bytes, this.#carryLength);
+    this.#carryLength = need;
   }
 
   #where(): string {
@@ -724,9 +746,16 @@ export class IndexReader {
     const buf = this.#buf;
     const view = this.#view;
     const ref = this.#ref;
+    const refs = this.#refs[0]!.length + this.#refs[1]!.length + this.#refs[2]!.length;
+    if (4 * refs > this.#linked.length) {
+      this.#linked = new Int32Array(2 ** Math.ceil(Math.log2(4 * refs)));
+    }
+    const linked = this.#linked;
+    const mask = (linked.length >> 1) - 1;
+    const bits = 32 - Math.log2(mask + 1);
     for (let slot = 0; slot < 3; slot++) {
-      const r = this.#refs[slot]!;
-      for (let i = 0; i < r.length;) {
+      const r = this.#refs[slot]!.values;
+      for (let i = 0, n = this.#refs[slot]!.length; i < n;) {
         let id: number;
         if (r[i]! < 0) {
           id = -r[i]!;
@@ -747,13 +776,12 @@ export class IndexReader {
           }
           if (id < 0) continue;
         }
-        if (id >= this.#stamp.length) {
-          const grown = new Int32Array(id * 2);
-          grown.set(this.#stamp);
-          this.#stamp = grown;
-        }
-        if (this.#stamp[id] === structure) continue;
-        this.#stamp[id] = structure;
+        // Linked once, whatever the references to it.
+        let at = Math.imul(id, 0x9e3779b1) >>> bits;
+        while (linked[2 * at] === structure && linked[2 * at + 1] !== id) at = (at + 1) & mask;
+        if (linked[2 * at] === structure) continue;
+        linked[2 * at] = structure;
+        linked[2 * at + 1] = id;
         ids.push(id);
       }
     }
@@ -762,6 +790,7 @@ export class IndexReader {
     read.bytes = buf;
     read.planCount = this.#planCount;
     read.planFields = this.#planFields;
+    read.fileIds = ids.values.subarray(0, ids.length);
     this.handlers.onStructure(read);
   }
 
@@ -831,7 +860,7 @@ export class IndexReader {
   }
 
   /** A file list (`in_network_files`, `allowed_amount_file[s]`): a list or a single file. */
-  #filesValue(p: number, refs: number[], kind: 0 | 1): number {
+  #filesValue(p: number, refs: Ints, kind: 0 | 1): number {
     const buf = this.#buf;
     if (buf[p] === OPEN_OBJ) return this.#file(p, refs, kind);
     if (buf[p] !== OPEN_ARR) return this.#skipValue(p, 1);
@@ -848,7 +877,7 @@ export class IndexReader {
    * A file reference: looks its location up (a file seen before is known by
    * its bytes), else records where its location and description are.
    */
-  #file(p: number, refs: number[], kind: 0 | 1): number {
+  #file(p: number, refs: Ints, kind: 0 | 1): number {
     const buf = this.#buf;
     const registry = this.registry;
     // Most indexes write every reference as {"description":"…","location":"…"}:
@@ -866,7 +895,7 @@ export class IndexReader {
         if (buf[le + 1] === CLOSE_OBJ) {
           if (id > 0) refs.push(-id);
           else {
-            refs.push(
+            refs.push7(
               ls,
               le,
               ds,
@@ -903,9 +932,40 @@ export class IndexReader {
     if (ls >= 0) {
       const id = registry.find(kind, buf, this.#view, ls);
       if (id > 0) refs.push(-id);
-      else refs.push(ls, le, ds, de, registry.prefixEnd, registry.keyStart, registry.prefixHash);
+      else refs.push7(ls, le, ds, de, registry.prefixEnd, registry.keyStart, registry.prefixHash);
     }
     return -p;
+  }
+}
+
+/** Growable 32-bit integers, reused from one structure to the next (no garbage per reference). */
+class Ints {
+  values = new Int32Array(256);
+  length = 0;
+
+  push(a: number): void {
+    if (this.length + 1 > this.values.length) this.#grow();
+    this.values[this.length++] = a;
+  }
+
+  push7(a: number, b: number, c: number, d: number, e: number, f: number, g: number): void {
+    if (this.length + 7 > this.values.length) this.#grow();
+    const v = this.values;
+    let n = this.length;
+    v[n++] = a;
+    v[n++] = b;
+    v[n++] = c;
+    v[n++] = d;
+    v[n++] = e;
+    v[n++] = f;
+    v[n++] = g;
+    this.length = n;
+  }
+
+  #grow(): void {
+    const grown = new Int32Array(this.values.length * 2);
+    grown.set(this.values);
+    this.values = grown;
   }
 }
 

@@ -287,13 +287,15 @@ Deno.test("a remote index that is not JSON part way fails at that offset, and it
 Deno.test("a run killed mid-index leaves it running; the next run removes its rows and marks it failed", async () => {
   await using p = await tempProject();
   const config = await healthcare(p);
-  // 30,000 small structures; the server sends two thirds, then stalls.
+  // 30,000 structures of 8 plans; the server sends two thirds, then stalls:
+  // a segment of plans is loaded, the next one is on its way to its file.
+  const plan = (i: number) => `{"plan_name":"PLAN ${i} ${"-".repeat(50)}","plan_id":"${i}"}`;
   const lines = Array.from(
     { length: 30_000 },
     (_, i) =>
-      `{"reporting_plans":[{"plan_name":"P${i}","plan_id":"${i}"}],"in_network_files":[{"description":"d","location":"https://h/f${
-        i % 50
-      }.json"}]}`,
+      `{"reporting_plans":[${
+        Array.from({ length: 8 }, () => plan(i)).join(",")
+      }],"in_network_files":[{"description":"d","location":"https://h/f${i % 50}.json"}]}`,
   );
   const body = new TextEncoder().encode(`{"reporting_structure":[\n${lines.join(",\n")}\n]}`);
   const sent = Promise.withResolvers<void>();
@@ -315,7 +317,7 @@ Deno.test("a run killed mid-index leaves it running; the next run removes its ro
     `${server.base}/index.json`,
   ], { stdout: "null", stderr: "null" }).spawn();
   await sent.promise;
-  // Until the first batch (10,000 structures) is committed.
+  // Until the first batch (a row group of plans, 122,880) is committed.
   await new Promise((r) => setTimeout(r, 1500));
   child.kill("SIGKILL");
   await child.status;
@@ -325,7 +327,7 @@ Deno.test("a run killed mid-index leaves it running; the next run removes its ro
   );
   assert.equal(before.length, 1);
   assert.equal(before[0]!.status, "running");
-  assert.ok((before[0]!.plans as number) >= 10_000, `plans committed: ${before[0]!.plans}`);
+  assert.ok((before[0]!.plans as number) >= 122_880, `plans committed: ${before[0]!.plans}`);
   const staged = ticStagingFolder(p.db);
   assert.ok(
     (await Array.fromAsync(Deno.readDir(staged))).length > 0,
@@ -454,6 +456,25 @@ Deno.test("plan names land exactly, whether handed over as written or rebuilt: e
       },
       { plan_name: "ESCAPED KEY", plan_id: "4", plan_id_type: null, plan_market_type: null },
     ],
+  );
+});
+
+Deno.test("a plan name of 12 MB lands: DuckDB reads it in more memory than the rows it loads usually need", async () => {
+  await using p = await tempProject();
+  const config = await healthcare(p);
+  const name = "N".repeat(12 << 20);
+  const file = await p.write(
+    "long.json",
+    `{"reporting_structure":[{"reporting_plans":[{"plan_name":"${name}","plan_id":"1"}]},{"reporting_plans":[{"plan_name":"short","plan_id":"2"}]}]}`,
+  );
+  const summary = await landTic(config, file, { db: p.db });
+  assert.equal(summary.status, "complete", summary.error ?? "");
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select length(plan_name)::INT as n from raw.tic_plans order by structure_id",
+    ),
+    [{ n: 12 << 20 }, { n: 5 }],
   );
 });
 

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { gunzipSync } from "node:zlib";
 import { join } from "node:path";
-import { landTic } from "../../src/tic/land_tic.ts";
+import { landTic, type TicOptions } from "../../src/tic/land_tic.ts";
 import { urlKey } from "../../src/tic/files.ts";
 import { REAL, type TempProject, tempProject } from "../helpers.ts";
 import { gzip, query } from "../land/helpers.ts";
@@ -134,9 +134,14 @@ function sameRows(got: string[], want: string[], what: string): void {
   }
 }
 
-async function check(p: TempProject, path: string, bytes: Uint8Array): Promise<void> {
+async function check(
+  p: TempProject,
+  path: string,
+  bytes: Uint8Array,
+  options: TicOptions = {},
+): Promise<void> {
   const text = new TextDecoder().decode(bytes[0] === 0x1f ? gunzipSync(bytes) : bytes);
-  const summary = await landTic(p.config, path, { db: p.db });
+  const summary = await landTic(p.config, path, { db: p.db, ...options });
   assert.equal(summary.status, "complete", summary.error ?? "");
   const want = reference(JSON.parse(text.replace(/^\uFEFF/, "")));
   const got = await landed(p.db, summary.indexId);
@@ -249,4 +254,23 @@ Deno.test("text of every kind lands exactly, across chunk boundaries: escapes, c
   // Not gzipped: the chunks are the reads of the file.
   const plain = await p.write("tricky.json", trickyIndex(3_000));
   await check(p, plain, await Deno.readFile(plain));
+});
+
+Deno.test("rows land exactly when each table's segments are a few rows: rows of links split between segments, plain and escaped rows in one segment", async () => {
+  await using p = await tempProject();
+  const tricky = gzip(trickyIndex(400));
+  await check(p, await p.write("tricky.json.gz", tricky), tricky, { rowGroup: 7 });
+  // Structures of up to 40 distinct files each, some shared.
+  const lines = Array.from(
+    { length: 300 },
+    (_, e) =>
+      `{"reporting_plans":[{"plan_name":"P${e}","plan_id":"${e}"}],"in_network_files":[${
+        Array.from(
+          { length: e % 41 },
+          (_, f) => `{"description":"d","location":"https://h/${e % 3 ? e : 0}/${f}.json?s=${e}"}`,
+        ).join(",")
+      }]}`,
+  );
+  const wide = gzip(`{"reporting_structure":[${lines.join(",\n")}]}`);
+  await check(p, await p.write("wide.json.gz", wide), wide, { rowGroup: 5 });
 });
