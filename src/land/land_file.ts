@@ -173,6 +173,14 @@ async function ensureTable(
   }
 }
 
+/** Delimiters a header read as one column may really have, with their names. */
+const DELIMITER_NAMES: readonly [string, string][] = [
+  ["|", "pipe"],
+  ["\t", "tab"],
+  [";", "semicolon"],
+  [",", "comma"],
+];
+
 /**
  * Refuses a header that does not fit the source's declared columns.
  *
@@ -207,11 +215,18 @@ function checkDeclared(
       }`,
     );
   }
+  // One column whose name holds another delimiter: the file is delimited otherwise.
+  const other = headers.length === 1
+    ? DELIMITER_NAMES.find(([d]) => headers[0]!.includes(d))
+    : undefined;
+  const hint = other
+    ? ` Its header looks ${other[1]}-delimited: if this source's files are, set delimiter: ${
+      JSON.stringify(other[0])
+    } on source "${source.name}" in wharf.config.ts.`
+    : " Is it the right kind of file for this source? (Its columns are declared in wharf.config.ts.)";
   throw new HeaderMismatchError(
     name,
-    `File "${name}" does not fit source "${source.name}": ${
-      parts.join("; ")
-    }. Is it the right kind of file for this source? (Its columns are declared in wharf.config.ts.)`,
+    `File "${name}" does not fit source "${source.name}": ${parts.join("; ")}.${hint}`,
     { source: source.name, missing, unexpected, columns: headers },
   );
 }
