@@ -24,13 +24,17 @@ create or replace macro parse_date_any(t) as
     );
 
 -- ZIP codes: 5 digits, or ZIP+4 as 12345-6789; 3 or 4 digits are a ZIP that
--- lost its leading zeros (2130 -> 02130). Anything else gives NULL.
+-- lost its leading zeros (2130 -> 02130), in a ZIP+4 too (2130-1234 ->
+-- 02130-1234: with its dash, so the +4 part is plain). Anything else gives
+-- NULL. Whether the five digits are a US ZIP code is the models' check.
 create or replace macro normalize_zip(z) as (
     case
         when regexp_full_match(clean_text(z), '\d{5}') then clean_text(z)
         when regexp_full_match(clean_text(z), '\d{5}-?\d{4}')
             then left(clean_text(z), 5) || '-' || right(clean_text(z), 4)
         when regexp_full_match(clean_text(z), '\d{3,4}') then lpad(clean_text(z), 5, '0')
+        when regexp_full_match(clean_text(z), '\d{3,4}-\d{4}')
+            then lpad(split_part(clean_text(z), '-', 1), 5, '0') || '-' || right(clean_text(z), 4)
     end
 );
 

@@ -102,3 +102,37 @@ Deno.test("a date needs its four-digit year: 1/1/21 is neither 2021 nor year 21,
     ],
   );
 });
+
+Deno.test("a ZIP+4 that lost its leading zero gets it back, and its five digits must be a US ZIP code as a plain ZIP's", async () => {
+  await using p = await tempProject();
+  await buildMembers(p, [
+    "1,ANN,,SMITH,F,1980-01-02,1 Main St,Boston,MA,2130-1234,2024-12-31",
+    "2,BEN,,JONES,M,1980-01-02,1 Main St,Boston,MA,2130,2024-12-31",
+    "3,CAL,,LEE,M,1980-01-02,1 Calle,San Juan,PR,601-1234,2024-12-31",
+    "4,DOT,,KIM,F,1980-01-02,1 Main St,Boston,MA,9999-1234,2024-12-31",
+    "5,EVE,,ROE,F,1980-01-02,1 Main St,Boston,MA,02130-1234,2024-12-31",
+    "6,FAY,,DOE,F,1980-01-02,1 Main St,Boston,MA,2130-12,2024-12-31",
+  ]);
+  assert.deepEqual(
+    (await query(
+      p.db,
+      "select member_id, zip from marts.members where client = 'clientA' order by 1",
+    )).map(Object.values),
+    [
+      ["1", "02130-1234"],
+      ["2", "02130"],
+      ["3", "00601-1234"],
+      ["4", null],
+      ["5", "02130-1234"],
+      ["6", null],
+    ],
+  );
+  assert.deepEqual(
+    (await query(
+      p.db,
+      `select row_key->>'member_id' as member_id, value, failed_check
+       from intermediate.int_members__rejected_values order by 1`,
+    )).map(Object.values),
+    [["4", "09999-1234", "known_zip"], ["6", "2130-12", "valid_zip"]],
+  );
+});
