@@ -201,17 +201,42 @@ export async function inspectProject(
 }
 
 /** Compiles the project against the tables of an open warehouse and its attached databases. */
-export async function compileWithWarehouse(
+export function compileWithWarehouse(
   config: EngineConfig,
   wh: Warehouse,
   options: Pick<CompileProjectOptions, "empty" | "invocation" | "inline"> = {},
 ): Promise<CompiledProject> {
+  return compileWhileOpening(config, wh.path, Promise.resolve(wh), options);
+}
+
+/**
+ * {@linkcode compileWithWarehouse} of the warehouse at `path`, which
+ * `opening` is still opening: the project's files are read (and their YAML
+ * checked) meanwhile; parsing their SQL, and the tables they may read, wait
+ * for it.
+ */
+function compileWhileOpening(
+  config: EngineConfig,
+  path: string,
+  opening: Promise<Warehouse>,
+  options: Pick<CompileProjectOptions, "empty" | "invocation" | "inline">,
+): Promise<CompiledProject> {
   // Relations are named against the catalog of the warehouse open (another file under --db).
-  const opened = wh.path === config.warehouse ? config : { ...config, opened: wh.path };
-  return compileProject(opened, {
+  const opened = path === config.warehouse ? config : { ...config, opened: path };
+  // One connection, in turn: the tables, then the SQL parsed.
+  const listed = opening.then(async (wh) => ({
+    wh,
     sources: await listSources(wh),
     catalogs: await listCatalogs(wh),
-    parse: (texts) => parseSql(texts, wh),
+  }));
+  const sources = listed.then((l) => l.sources);
+  const catalogs = listed.then((l) => l.catalogs);
+  // A warehouse that fails to open fails the compile where it is awaited, if it is.
+  for (const p of [listed, sources, catalogs]) p.catch(() => {});
+  return compileProject(opened, {
+    sources,
+    catalogs,
+    parse: async (texts) => parseSql(texts, (await listed).wh),
     deferMissingSources: true,
     ...options,
   });
@@ -329,13 +354,31 @@ export async function runProject(
   const failFastBy = options.failFast !== undefined
     ? "--fail-fast"
     : `fail_fast (${config.dbt?.flagsFile})`;
-  const wh = await openWarehouse(options.db ?? config.warehouse, {
+  const db = options.db ?? config.warehouse;
+  const opening = openWarehouse(db, {
     holder: `wharf ${command}`,
     // On another warehouse (--db), the project's attached files are read, never written.
     attach: attachedFor(config, options.db),
     extensions: config.dbt?.target.extensions,
     settings: config.dbt?.target.settings,
   });
+  // One id for the run: its records, its artifacts and what `invocation_id` renders.
+  const runId = crypto.randomUUID();
+  // --vars apply when the SQL is rendered (a dbt project's var()) and when it runs (wharf_var()).
+  // The project is read while DuckDB opens the warehouse (a new process spends ~50 ms there).
+  const compiling = compileWhileOpening(withVars, db, opening, {
+    empty: options.empty,
+    invocation: { id: runId, startedAt },
+  });
+  compiling.catch(() => {}); // awaited below, once the warehouse is open
+  let wh: Warehouse;
+  try {
+    wh = await opening;
+  } catch (err) {
+    // Why the warehouse did not open comes first, as when nothing was read before.
+    await compiling.catch(() => {});
+    throw err;
+  }
   // target/'s files are written while the nodes run: nothing reads them before the run ends.
   // Each resolves to its error, if any (a rejection nobody awaits yet would end the process).
   const writes: Promise<unknown>[] = [];
@@ -343,13 +386,7 @@ export async function runProject(
     writes.push(p.then(() => undefined, (err: unknown) => err ?? new Error("a write failed")));
   let manifest: DbtManifest | undefined;
   try {
-    // --vars apply when the SQL is rendered (a dbt project's var()) and when it runs (wharf_var()).
-    // One id for the run: its records, its artifacts and what `invocation_id` renders.
-    const runId = crypto.randomUUID();
-    const cp = await compileWithWarehouse(withVars, wh, {
-      empty: options.empty,
-      invocation: { id: runId, startedAt },
-    });
+    const cp = await compiling;
     // The state is read before this run's artifacts replace it (it may be this target/).
     const state = options.state === undefined ? undefined : await readState(options.state);
     // dbt's artifacts: the manifest of the project, written once the nodes this run compiles
