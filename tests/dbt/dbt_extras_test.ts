@@ -137,6 +137,13 @@ where updated_at > (select max(updated_at) from {{ this }})
     compiled.stdout,
     /where updated_at > \(select max\(updated_at\) from "main"\."events_inc"\)/,
   );
+  // The manifest records the call, as dbt does: is_incremental is a macro of dbt's.
+  const manifest = JSON.parse(await Deno.readTextFile(join(p.root, "target", "manifest.json")));
+  assert.deepEqual(manifest.nodes["model.shop.events_inc"].depends_on.macros, [
+    "macro.dbt.is_incremental",
+  ]);
+  assert.deepEqual(manifest.nodes["model.shop.events_full"].depends_on.macros, []);
+  assert.ok(manifest.macros["macro.dbt.is_incremental"]);
 });
 
 Deno.test("dbt incremental configs: strategies from wharf, problems named on the model", async () => {
@@ -206,9 +213,28 @@ Deno.test("packages: local ones are read, installed ones used, missing ones list
   assert.equal(util.package_name, "tinyutil");
   assert.deepEqual(util.fqn, ["tinyutil", "util_numbers"]);
   assert.equal(util.path, "util_numbers.sql");
-  assert.equal(manifest.nodes["seed.tinyutil.currencies"].package_name, "tinyutil");
+  // Files by their path within their package, as dbt records them (tools join it to the package's root).
+  assert.equal(util.original_file_path, "models/util_numbers.sql");
+  const currencies = manifest.nodes["seed.tinyutil.currencies"];
+  assert.equal(currencies.package_name, "tinyutil");
+  assert.equal(currencies.original_file_path, "seeds/currencies.csv");
+  assert.equal(currencies.root_path, join(shop, "..", "tinyutil"));
   assert.equal(manifest.nodes["test.tinyutil.unique_util_numbers_n"].package_name, "tinyutil");
-  assert.equal(manifest.macros["macro.tinyutil.default__money"].package_name, "tinyutil");
+  assert.equal(
+    manifest.nodes["test.tinyutil.unique_util_numbers_n"].original_file_path,
+    "models/util.yml",
+  );
+  const money = manifest.macros["macro.tinyutil.default__money"];
+  assert.equal(money.package_name, "tinyutil");
+  assert.deepEqual([money.path, money.original_file_path], [
+    "macros/money.sql",
+    "macros/money.sql",
+  ]);
+  assert.equal(
+    manifest.macros["macro.tiny_dates.month_start"].original_file_path,
+    "macros/dates.sql",
+  );
+  assert.equal(manifest.nodes["model.shop.orders"].original_file_path, "models/orders.sql");
   assert.equal(manifest.nodes["model.shop.orders"].package_name, "shop");
   const db = join(shop, "shop.duckdb");
   // shim's duckdb__money comes first in dispatch: (whole units), then the package's own macros.

@@ -14,6 +14,7 @@ import { basename, extname, join, relative } from "node:path";
 import type { CompiledProject } from "../compile/compile_project.ts";
 import type { EngineConfig } from "../config.ts";
 import { quoteIdent, splitRelation } from "../db/sql.ts";
+import { pathInPackage } from "../compile/target_paths.ts";
 import { isSnapshot } from "../materializations/index.ts";
 import { dbtGlobalMacros } from "./dbt_global_macros.ts";
 import type {
@@ -357,7 +358,7 @@ function macroEntry(
     name: id.name,
     resource_type: "macro",
     package_name: id.package,
-    path: relative(file.root, file.path) || file.path,
+    path: file.root ? relative(file.root, file.path) : file.path,
     original_file_path: file.path,
     macro_sql: sql,
     depends_on: { macros: [] },
@@ -399,20 +400,20 @@ function macroEntries(
     out.set(entry.unique_id, entry);
   };
   const { project } = cp;
-  const root = project.config.dbt?.paths.macros[0] ?? relative(
-    project.config.root,
-    project.config.paths.macros,
-  );
   for (const file of project.templateMacros ?? []) {
     const re = /\{%-?\s*(macro|test)\s+([A-Za-z_]\w*)\s*\(/g;
+    // dbt records a macro's file by its path within its package, as both path and original_file_path.
+    const path = pathInPackage(project, file.package, file.path);
     for (const m of file.text.matchAll(re)) {
       const end = new RegExp(`\\{%-?\\s*end${m[1]}\\s*-?%\\}`).exec(file.text.slice(m.index));
       const sql = end
         ? file.text.slice(m.index, m.index + end.index + end[0].length)
         : file.text.slice(m.index);
-      add(m[1] === "test" ? `test_${m[2]}` : m[2]!, file.path, sql, root, file.package);
+      add(m[1] === "test" ? `test_${m[2]}` : m[2]!, path, sql, "", file.package);
     }
   }
+  // A plain project's DuckDB macros: each file's path under the macro folder.
+  const root = relative(project.config.root, project.config.paths.macros);
   for (const file of project.macros) {
     const re =
       /create\s+(?:or\s+replace\s+)?(?:temp(?:orary)?\s+)?macro\s+(?:"?\w+"?\.)?"?(\w+)"?/gi;
@@ -554,6 +555,9 @@ export async function dbtManifest(
   /** What a node's code may call: the project's macros and, in a dbt project, dbt's. */
   const callable = dbt ? new Map([...macros, ...dbtMacros]) : macros;
   const dbtPaths = config.dbt?.paths;
+  /** A file of node `n`'s package by its path within that package, as dbt records it. */
+  const within = (n: ProjectNode, file: string) =>
+    pathInPackage(project, packageOf(n, config), file);
   /** A node's path relative to the folder of its kind, and its fqn. */
   const place = (
     path: string,
@@ -680,7 +684,7 @@ export async function dbtManifest(
       name,
       resource_type: "snapshot",
       path: inYaml ? `${rel}/${name}.sql` : rel,
-      original_file_path: n.path,
+      original_file_path: within(n, n.path),
       fqn,
       checksum: { name: "sha256", checksum: sha256(raw) },
       config: configOf(
@@ -723,7 +727,7 @@ export async function dbtManifest(
           name: dbtName(n),
           resource_type: "model",
           path,
-          original_file_path: n.path,
+          original_file_path: within(n, n.path),
           fqn,
           checksum: { name: "sha256", checksum: sha256(raw) },
           config: configOf(n, materialized, n.config.uniqueKey.length ? n.config.uniqueKey : null),
@@ -767,7 +771,7 @@ export async function dbtManifest(
           name: dbtName(n),
           resource_type: "seed",
           path,
-          original_file_path: n.path,
+          original_file_path: within(n, n.path),
           fqn,
           checksum: { name: "sha256", checksum: sha256(raw) },
           config: {
@@ -787,7 +791,8 @@ export async function dbtManifest(
           columns: columnsOf(n.columns),
           relation_name: relationName(id),
           raw_code: "",
-          root_path: config.root,
+          // The folder of its package (dbt's `root_path`), the project's own.
+          root_path: join(config.root, project.packageDirs?.[packageOf(n, config)] ?? ""),
           depends_on: { macros: [] },
         };
         break;
@@ -814,7 +819,7 @@ export async function dbtManifest(
           name: n.name,
           resource_type: "test",
           path,
-          original_file_path: file,
+          original_file_path: within(n, file),
           fqn,
           // A generic test's body: its code and its arguments as written (a ref() unresolved).
           checksum: {
@@ -893,7 +898,7 @@ export async function dbtManifest(
           resource_type: "unit_test",
           package_name: packageOf(n, config),
           path,
-          original_file_path: n.path,
+          original_file_path: within(n, n.path),
           unique_id: uid(id),
           // dbt's: the project, the folders of the YAML file, the model, the test.
           fqn: [...fileFqn.slice(0, -1), definition.model, n.name],
@@ -918,7 +923,7 @@ export async function dbtManifest(
           name: n.fqn.at(-1) ?? n.name,
           resource_type: "analysis",
           path: [...n.fqn.slice(1, -1), basename(n.path)].join("/"),
-          original_file_path: n.path,
+          original_file_path: within(n, n.path),
           fqn: n.fqn,
           checksum: { name: "sha256", checksum: sha256(raw) },
           config: {
@@ -949,7 +954,7 @@ export async function dbtManifest(
           resource_type: "exposure",
           package_name: packageOf(n, config),
           path,
-          original_file_path: n.path,
+          original_file_path: within(n, n.path),
           unique_id: uid(id),
           // dbt's: the project, the folders of the YAML file, the exposure's name.
           fqn: [...fileFqn.slice(0, -1), n.name],
@@ -997,8 +1002,8 @@ export async function dbtManifest(
             name: tableName,
             resource_type: "source",
             package_name: packageOf(n, config),
-            path: file,
-            original_file_path: file,
+            path: within(n, file),
+            original_file_path: within(n, file),
             unique_id: u,
             fqn: n.fqn ?? [pkg, sourceName, tableName],
             source_name: sourceName,
@@ -1063,13 +1068,14 @@ export async function dbtManifest(
     macros: Object.fromEntries(macros),
     docs: Object.fromEntries((cp.project.docsBlocks ?? []).map((b) => {
       const id = `doc.${b.package ?? pkg}.${b.name}`;
+      const file = pathInPackage(project, b.package, b.path);
       return [id, {
         name: b.name,
         resource_type: "doc",
         package_name: b.package ?? pkg,
         // dbt's: the file's path under its resource folder, and from the project root.
-        path: b.path.split("/").slice(1).join("/") || b.path,
-        original_file_path: b.path,
+        path: file.split("/").slice(1).join("/") || file,
+        original_file_path: file,
         unique_id: id,
         block_contents: b.text,
       }];
@@ -1083,8 +1089,8 @@ export async function dbtManifest(
           name: g.name,
           resource_type: "group",
           package_name: g.package ?? pkg,
-          path: g.path,
-          original_file_path: g.path,
+          path: pathInPackage(project, g.package, g.path),
+          original_file_path: pathInPackage(project, g.package, g.path),
           unique_id: id,
           owner: g.owner,
           description: g.description || null,

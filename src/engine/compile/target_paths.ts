@@ -32,11 +32,12 @@ export interface TargetPaths {
 }
 
 /**
- * dbt's path of a node's file within its package: its own file's, or for a
- * node declared in another file (a test in a properties file) that file's
- * path joined with its own (dbt's `get_target_write_path`).
+ * The path of `file` (relative to the project root) within dbt package
+ * `pkg`'s folder, as dbt records a package's files (`models/x.sql`, not
+ * `dbt_packages/util/models/x.sql`); the project's own files (`pkg` absent or
+ * the project's name) as they are.
  */
-function packagePath(project: Project, pkg: string | undefined, file: string): string {
+export function pathInPackage(project: Project, pkg: string | undefined, file: string): string {
   const dir = pkg === undefined ? undefined : project.packageDirs?.[pkg];
   return dir !== undefined && file.startsWith(`${dir}/`) ? file.slice(dir.length + 1) : file;
 }
@@ -52,7 +53,10 @@ function packageOf(n: ProjectNode, project: string): string | undefined {
 
 /** The file of a node within its package, for dbt's layout. */
 function dbtFile(project: Project, n: ProjectNode, pkg: string | undefined): string {
-  const within = (file: string) => packagePath(project, pkg, file);
+  // dbt's path of a node's file within its package: its own file's, or for a node declared in
+  // another file (a test in a properties file) that file's path joined with its own (dbt's
+  // `get_target_write_path`).
+  const within = (file: string) => pathInPackage(project, pkg, file);
   switch (n.kind) {
     case "generic_test":
       return join(within(n.location.file), `${n.fileName ?? n.name}.sql`);

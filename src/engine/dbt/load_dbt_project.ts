@@ -573,6 +573,13 @@ export async function loadDbtProject(
     return false;
   });
   const packageNames = packages.map((p) => p.name);
+  /** A node's file by its path within its package, as dbt gives it (`model.original_file_path`). */
+  const withinPackage = (node: { path: string; package?: string }): string => {
+    const dir = packages.find((p) => p.name === node.package)?.rel;
+    return dir !== undefined && node.path.startsWith(`${dir}/`)
+      ? node.path.slice(dir.length + 1)
+      : node.path;
+  };
   for (const [i, d] of (dbt.dispatch ?? []).entries()) {
     for (const name of d.searchOrder) {
       if (name === dbt.project || name === "dbt" || packageNames.includes(name)) continue;
@@ -1104,7 +1111,7 @@ export async function loadDbtProject(
         package_name: packageOf ?? dbt.project,
         unique_id: `${node.kind}.${packageOf ?? dbt.project}.${node.name}`,
         path: node.path,
-        original_file_path: node.path,
+        original_file_path: withinPackage(node),
         fqn: node.fqn ?? [dbt.project, node.name],
         tags: current().tags ?? [],
         config: current(),
@@ -1217,7 +1224,7 @@ export async function loadDbtProject(
       name: node.name,
       resource_type: node.kind,
       path: node.path,
-      original_file_path: node.path,
+      original_file_path: withinPackage(node),
       fqn: node.fqn,
       config: node.config,
       tags: node.config.tags ?? [],
