@@ -52,9 +52,12 @@ export function compileCommand(): Command {
       if (opts.inline !== undefined && selecting) {
         throw new UsageError("compile --inline takes no selection: it compiles the SQL given");
       }
-      const { inspectProject, withCommandVars } = await load<
-        typeof import("../src/engine/run/run_project.ts")
-      >("../src/engine/run/run_project.ts");
+      const { inspectProject } = await load<typeof import("../src/engine/run/run_project.ts")>(
+        "../src/engine/run/run_project.ts",
+      );
+      const { withCommandVars } = await load<typeof import("../src/engine/run/command_vars.ts")>(
+        "../src/engine/run/command_vars.ts",
+      );
       const config = withCommandVars(await projectConfig(self), await parseVars(opts.vars ?? []));
       const cp = await inspectProject(
         config,

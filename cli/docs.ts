@@ -28,8 +28,8 @@ export function docsCommand(): Command {
           "../src/serve/api_nodes.ts",
         );
         const { withCommandVars } = await load<
-          typeof import("../src/engine/run/run_project.ts")
-        >("../src/engine/run/run_project.ts");
+          typeof import("../src/engine/run/command_vars.ts")
+        >("../src/engine/run/command_vars.ts");
         const config = withCommandVars(await projectConfig(self), await parseVars(opts.vars ?? []));
         const out = opts.out ? resolve(userCwd(), opts.out) : join(config.paths.target, "docs");
         const started = performance.now();

@@ -77,9 +77,12 @@ export function lsCommand(): Command {
           & WidthOptions,
         self: Command,
       ) => {
-        const { inspectProject, withCommandVars } = await load<
-          typeof import("../src/engine/run/run_project.ts")
-        >("../src/engine/run/run_project.ts");
+        const { inspectProject } = await load<typeof import("../src/engine/run/run_project.ts")>(
+          "../src/engine/run/run_project.ts",
+        );
+        const { withCommandVars } = await load<typeof import("../src/engine/run/command_vars.ts")>(
+          "../src/engine/run/command_vars.ts",
+        );
         const { selectNodes } = await load<typeof import("../src/engine/graph/select.ts")>(
           "../src/engine/graph/select.ts",
         );

@@ -9,6 +9,7 @@ import { UsageError } from "../src/engine/errors.ts";
 import type { PlanKind } from "../src/engine/compile/compile_project.ts";
 import type { IndirectSelection } from "../src/engine/graph/select.ts";
 import type { RunArgs } from "../src/engine/artifacts/dbt_run_results.ts";
+import type { RunProjectOptions } from "../src/engine/run/run_project.ts";
 import { resolve } from "node:path";
 import { globals, projectConfig, userCwd } from "./context.ts";
 import { counted, resultLine, summaryLines } from "./output.ts";
@@ -142,12 +143,6 @@ export async function parseVars(args: readonly string[]): Promise<Record<string,
 
 /** Runs the nodes of `kind` and sets the exit code: 1 when any failed. */
 export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptions): Promise<void> {
-  const { runProject } = await load<typeof import("../src/engine/run/run_project.ts")>(
-    "../src/engine/run/run_project.ts",
-  );
-  const { roleOf } = await load<typeof import("../src/engine/compile/compile_project.ts")>(
-    "../src/engine/compile/compile_project.ts",
-  );
   const g = globals(cmd);
   const config = await projectConfig(cmd);
   let threads: number | undefined;
@@ -157,10 +152,7 @@ export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptio
       throw new UsageError(`Invalid --threads "${opts.threads}": expected a positive integer`);
     }
   }
-  const vars = await parseVars(opts.vars ?? []);
-  let total = 0;
-  let done = 0;
-  const summary = await runProject(kind, config, {
+  const run: RunProjectOptions = {
     db: config.db,
     select: opts.select,
     exclude: opts.exclude,
@@ -170,12 +162,30 @@ export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptio
     fullRefresh: opts.fullRefresh,
     eventTimeStart: opts.eventTimeStart,
     eventTimeEnd: opts.eventTimeEnd,
-    vars,
+    vars: await parseVars(opts.vars ?? []),
     state: opts.state === undefined ? undefined : resolve(userCwd(), opts.state),
     defer: opts.defer,
     failFast: opts.failFast,
     empty: opts.empty,
     recordArgs: opts.recordArgs,
+  };
+  // DuckDB opens the warehouse (~50 ms) while the modules that compile and run the project load.
+  const { openRunWarehouse } = await load<
+    typeof import("../src/engine/run/open_run_warehouse.ts")
+  >("../src/engine/run/open_run_warehouse.ts");
+  const warehouse = openRunWarehouse(kind, config, run);
+  warehouse.catch(() => {}); // runProject awaits it
+  const { runProject } = await load<typeof import("../src/engine/run/run_project.ts")>(
+    "../src/engine/run/run_project.ts",
+  );
+  const { roleOf } = await load<typeof import("../src/engine/compile/compile_project.ts")>(
+    "../src/engine/compile/compile_project.ts",
+  );
+  let total = 0;
+  let done = 0;
+  const summary = await runProject(kind, config, {
+    ...run,
+    warehouse,
     onPlan: (nodes) => {
       total = nodes.length;
       if (g.json) return;

@@ -49,9 +49,9 @@ export function showCommand(): Command {
       if (!Number.isInteger(limit) || limit < 0) {
         throw new UsageError(`Invalid --limit "${opts.limit}": expected a whole number`);
       }
-      const { withCommandVars } = await load<typeof import("../src/engine/run/run_project.ts")>(
-        "../src/engine/run/run_project.ts",
-      );
+      const { withCommandVars } = await load<
+        typeof import("../src/engine/run/command_vars.ts")
+      >("../src/engine/run/command_vars.ts");
       const config = withCommandVars(await projectConfig(self), await parseVars(opts.vars ?? []));
       const { id, result } = await previewNode(config, name, {
         db: config.db,

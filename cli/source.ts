@@ -45,8 +45,8 @@ export function sourceCommand(): Command {
       >("../src/engine/run/source_freshness.ts");
       const g = globals(self);
       const { withCommandVars } = await load<
-        typeof import("../src/engine/run/run_project.ts")
-      >("../src/engine/run/run_project.ts");
+        typeof import("../src/engine/run/command_vars.ts")
+      >("../src/engine/run/command_vars.ts");
       const { vars, ...selection } = opts;
       const config = withCommandVars(await projectConfig(self), await parseVars(vars ?? []));
       const results = await sourceFreshness(config, { db: config.db, ...selection });

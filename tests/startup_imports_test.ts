@@ -16,8 +16,8 @@ interface InfoModule {
   dependencies?: { code?: { specifier: string } }[];
 }
 
-/** The npm packages Deno prepares when it runs `entry`: those its code imports reach, static or literal dynamic. */
-async function preparedPackages(entry: string): Promise<string[]> {
+/** The modules (by specifier) of `entry`'s graph as `deno info` gives it. */
+async function moduleGraph(entry: string): Promise<{ roots: string[]; modules: InfoModule[] }> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["info", "--json", entry],
     cwd: REPO,
@@ -25,27 +25,38 @@ async function preparedPackages(entry: string): Promise<string[]> {
     stderr: "piped",
   }).output();
   assert.ok(out.success, new TextDecoder().decode(out.stderr));
-  const info = JSON.parse(new TextDecoder().decode(out.stdout)) as {
-    roots: string[];
-    modules: InfoModule[];
-  };
+  return JSON.parse(new TextDecoder().decode(out.stdout));
+}
+
+/** The npm package an `npm:` specifier names, without its version. */
+function packageOf(specifier: string): string {
+  return specifier.replace(/^npm:\/?/, "").replace(/(.)@.*$/, "$1");
+}
+
+/**
+ * The modules Deno prepares when it runs `entry` (those its code imports
+ * reach, static or literal dynamic), each with the npm packages it imports.
+ */
+async function preparedModules(entry: string): Promise<Map<string, string[]>> {
+  const info = await moduleGraph(entry);
   const modules = new Map(info.modules.map((m) => [m.specifier, m]));
-  const seen = new Set<string>();
-  const packages = new Set<string>();
+  const prepared = new Map<string, string[]>();
   const stack = [...info.roots];
   while (stack.length) {
     const specifier = stack.pop()!;
-    if (seen.has(specifier)) continue;
-    seen.add(specifier);
-    if (specifier.startsWith("npm:")) {
-      packages.add(specifier.replace(/^npm:\/?/, "").replace(/(.)@.*$/, "$1"));
-      continue;
-    }
-    for (const dep of modules.get(specifier)?.dependencies ?? []) {
-      if (dep.code) stack.push(dep.code.specifier);
-    }
+    if (prepared.has(specifier) || specifier.startsWith("npm:")) continue;
+    const code = (modules.get(specifier)?.dependencies ?? []).flatMap((d) =>
+      d.code ? [d.code.specifier] : []
+    );
+    prepared.set(specifier, code.filter((s) => s.startsWith("npm:")).map(packageOf));
+    stack.push(...code);
   }
-  return [...packages].sort();
+  return prepared;
+}
+
+/** The npm packages Deno prepares when it runs `entry`. */
+async function preparedPackages(entry: string): Promise<string[]> {
+  return [...new Set([...(await preparedModules(entry)).values()].flat())].sort();
 }
 
 Deno.test("wharf starts with commander alone: every command's job loads when that command runs", async () => {
@@ -58,6 +69,22 @@ Deno.test("a build of a plain-SQL project loads DuckDB, yaml and zod, not Jinja,
     "yaml",
     "zod",
   ]);
+});
+
+// Deno resolves an npm package once for each module of a deferred import's graph that imports it
+// (about 5 ms each): the build imports each package through one module of the engine.
+Deno.test("a build imports each npm package through one module", async () => {
+  const importers = new Map<string, string[]>();
+  for (const [module, packages] of await preparedModules("src/engine/run/run_project.ts")) {
+    for (const p of packages) {
+      importers.set(p, [...(importers.get(p) ?? []), relative(REPO, new URL(module).pathname)]);
+    }
+  }
+  assert.deepEqual(Object.fromEntries(importers), {
+    "@duckdb/node-api": ["src/engine/db/duckdb.ts"],
+    yaml: ["src/engine/yaml/yaml_file.ts"],
+    zod: ["src/engine/zod.ts"],
+  });
 });
 
 Deno.test("each deferred import's type names the module it imports", async () => {

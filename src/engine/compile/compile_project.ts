@@ -29,10 +29,18 @@ export interface CompiledProject {
 
 /** Options of {@linkcode compileProject}. */
 export interface CompileProjectOptions extends LoadProjectOptions {
-  /** `raw.*` (and `wharf.*`) tables that exist in the warehouse. */
-  sources?: readonly string[];
-  /** The attached databases that could be read, with their tables (see `buildGraph`). */
-  catalogs?: ReadonlyMap<string, readonly string[]>;
+  /**
+   * `raw.*` (and `wharf.*`) tables that exist in the warehouse: a promise
+   * while they are being listed (the project's files are read meanwhile).
+   */
+  sources?: readonly string[] | Promise<readonly string[]>;
+  /**
+   * The attached databases that could be read, with their tables (see
+   * `buildGraph`): a promise while they are being listed.
+   */
+  catalogs?:
+    | ReadonlyMap<string, readonly string[]>
+    | Promise<ReadonlyMap<string, readonly string[]>>;
   /**
    * Keep references to raw tables that are not landed out of the error, in
    * `missing`; the caller refuses only the nodes that need them
@@ -75,8 +83,8 @@ export async function compileProject(
       new URL("../dbt/load_dbt_project.ts", import.meta.url).href
     ) as typeof import("../dbt/load_dbt_project.ts")).loadDbtProject(config, options)
     : await loadProject(config, options);
-  const { graph, issues, missing } = buildGraph(project, options.sources, {
-    catalogs: options.catalogs,
+  const { graph, issues, missing } = buildGraph(project, await options.sources, {
+    catalogs: await options.catalogs,
   });
   const { selectors, issues: selectorIssues } = await readProjectSelectors(config);
   const found = [

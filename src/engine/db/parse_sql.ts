@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { DuckDBInstance } from "@duckdb/node-api";
+import { DuckDBInstance } from "./duckdb.ts";
 import { quoteLiteral } from "./sql.ts";
 import type { Session } from "./warehouse.ts";
 

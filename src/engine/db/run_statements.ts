@@ -19,7 +19,7 @@ import {
   type DuckDBValue,
   ResultReturnType,
   StatementType,
-} from "@duckdb/node-api";
+} from "./duckdb.ts";
 import { SqlError } from "../errors.ts";
 
 /**

@@ -14,7 +14,7 @@
  * @module
  */
 import { dirname, resolve } from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
+import { DuckDBInstance } from "./duckdb.ts";
 import {
   WarehouseBusyError,
   WarehouseError,

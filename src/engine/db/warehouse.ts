@@ -1,10 +1,11 @@
 /**
  * The warehouse: a DuckDB database file and a small pool of connections to
- * it. This folder is the only place that imports `@duckdb/node-api`.
+ * it. This folder is the only place that imports `@duckdb/node-api` (through
+ * `duckdb.ts`).
  *
  * @module
  */
-import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from "@duckdb/node-api";
+import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from "./duckdb.ts";
 import type { AttachedDatabase } from "../config.ts";
 import { WarehouseError } from "../errors.ts";
 import { type WarehouseTarget, warehouseTarget } from "./target.ts";

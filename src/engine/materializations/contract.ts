@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import { z } from "../zod.ts";
 import { quoteIdent } from "../db/sql.ts";
 import type { Session } from "../db/warehouse.ts";
 import { ModelError } from "../errors.ts";

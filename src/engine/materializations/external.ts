@@ -22,7 +22,7 @@
  * @module
  */
 import { basename, dirname, join, resolve } from "node:path";
-import { z } from "zod";
+import { z } from "../zod.ts";
 import { quoteIdent, quoteLiteral, quoteRelation, quoteRelationId } from "../db/sql.ts";
 import { otherKind } from "../db/relation_kind.ts";
 import { ModelError } from "../errors.ts";

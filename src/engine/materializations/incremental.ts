@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import { z } from "../zod.ts";
 import { describe } from "../yaml/yaml_file.ts";
 import { quoteRelation } from "../db/sql.ts";
 import { relationKind } from "../db/relation_kind.ts";

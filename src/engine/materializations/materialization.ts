@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import { z } from "../zod.ts";
 import type { Session, Warehouse } from "../db/warehouse.ts";
 import type { ModelConfig, ModelNode } from "../types.ts";
 import { keysOf, mapping } from "../yaml/yaml_schema.ts";

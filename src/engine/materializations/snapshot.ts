@@ -30,7 +30,7 @@ import {
   type SnapshotRun,
   snapshotTables,
 } from "./snapshot_sql.ts";
-import { z } from "zod";
+import { z } from "../zod.ts";
 
 /** A snapshot's own config keys (beside `unique_key`, `tags` and `enabled`), as read. */
 const snapshotConfig = mapping("a snapshot's config", {

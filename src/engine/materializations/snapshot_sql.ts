@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import { z } from "../zod.ts";
 import { quoteIdent } from "../db/sql.ts";
 import { sameKey } from "./incremental_strategies/steps.ts";
 

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import { z } from "../zod.ts";
 import { quoteRelation } from "../db/sql.ts";
 import { ModelError } from "../errors.ts";
 import {

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import { z } from "../zod.ts";
 import { quoteRelation } from "../db/sql.ts";
 import { checkContract, contractParts } from "./contract.ts";
 import { defineMaterialization, noSettings } from "./materialization.ts";

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import { z } from "../zod.ts";
 import type { Materialization } from "../materializations/materialization.ts";
 import type { ColumnDoc, Constraint, ConstraintType, ModelContract, NodeHooks } from "../types.ts";
 import { describe, type YamlFile, type YamlPath } from "../yaml/yaml_file.ts";

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import { z } from "../zod.ts";
 import type { ExposureNode, RelationRef } from "../types.ts";
 import { describe, type YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
 import { list, mapping, oneOf, readValue, text, textList } from "../yaml/yaml_schema.ts";

@@ -8,7 +8,7 @@
  */
 import { existsSync, readdirSync } from "node:fs";
 import { join, relative } from "node:path";
-import { z } from "zod";
+import { z } from "../zod.ts";
 import { checkVar, type VarType } from "../check_var.ts";
 import { materialization } from "../materializations/index.ts";
 import { closest } from "../suggest.ts";

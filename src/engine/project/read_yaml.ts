@@ -8,7 +8,7 @@
  * @module
  */
 import { join } from "node:path";
-import { z } from "zod";
+import { z } from "../zod.ts";
 import type { EngineConfig } from "../config.ts";
 import { findMaterialization, MODEL_MATERIALIZATIONS } from "../materializations/index.ts";
 import { closest } from "../suggest.ts";

@@ -337,9 +337,11 @@ export async function executePlan(
   plan: Plan,
   options: ExecuteOptions,
 ): Promise<NodeResult[]> {
-  await wh.exec(varsMacro(options.vars ?? {}));
-  // What models may call besides the project's macros (wharf_is_incremental()).
-  for (const m of MATERIALIZATIONS) for (const statement of m.setup) await wh.exec(statement);
+  // wharf_var(), and what models may call besides the project's macros (wharf_is_incremental()),
+  // in one round trip.
+  await wh.exec(
+    [varsMacro(options.vars ?? {}), ...MATERIALIZATIONS.flatMap((m) => m.setup)].join(";\n"),
+  );
   for (const macro of options.macros ?? []) {
     try {
       await wh.exec(macro.sql);
@@ -355,8 +357,12 @@ export async function executePlan(
   const schemas = new Set(
     plan.nodes.filter((n) => n.kind !== "test").map((n) => n.relation.replace(/\.[^.]*$/, "")),
   );
-  for (const schema of schemas) {
-    await wh.exec(`CREATE SCHEMA IF NOT EXISTS ${schema.split(".").map(quoteIdent).join(".")}`);
+  if (schemas.size) {
+    await wh.exec(
+      [...schemas].map((schema) =>
+        `CREATE SCHEMA IF NOT EXISTS ${schema.split(".").map(quoteIdent).join(".")}`
+      ).join(";\n"),
+    );
   }
 
   const results: NodeResult[] = [];

@@ -24,16 +24,9 @@ import {
   writeFiles,
 } from "../compile/compile_project.ts";
 import type { CompiledNode } from "../compile/compile.ts";
-import { checkVar } from "../check_var.ts";
-import { closest } from "../suggest.ts";
 import { type IndirectSelection, selectNodes } from "../graph/select.ts";
 import { materialization } from "../materializations/index.ts";
 import type { EventTimeRange } from "../materializations/materialization.ts";
-import {
-  EVENT_TIME_FORMAT,
-  formatEventTime,
-  parseEventTime,
-} from "../materializations/incremental_strategies/batch_time.ts";
 import {
   type DbtManifest,
   dbtManifest,
@@ -42,7 +35,9 @@ import {
 } from "../artifacts/dbt_manifest.ts";
 import { dbtRunResults, type RunArgs, writeDbtRunResults } from "../artifacts/dbt_run_results.ts";
 import { readState, selectionState } from "../artifacts/state.ts";
-import { attachedFor, checkAttachedWrites } from "./attached_writes.ts";
+import { checkAttachedWrites } from "./attached_writes.ts";
+import { withCommandVars } from "./command_vars.ts";
+import { eventTimeRange, openRunWarehouse } from "./open_run_warehouse.ts";
 import { deferUpstreams, unbuiltUpstreams } from "./defer_upstreams.ts";
 import { deferredCopies, type DeferredCopy } from "./deferred_relations.ts";
 import { unbuiltReads } from "./unbuilt_reads.ts";
@@ -98,6 +93,13 @@ export interface RunProjectOptions {
   onPlan?: (nodes: readonly CompiledNode[]) => void;
   onStart?: (node: CompiledNode) => void;
   onResult?: (result: NodeResult) => void;
+  /**
+   * The warehouse, already being opened for this run by
+   * {@linkcode openRunWarehouse} with the same command, config and options
+   * (`wharf build` starts it before it loads this module): the run takes it
+   * over and closes it, however the run ends. Default: the run opens it.
+   */
+  warehouse?: Promise<Warehouse>;
 }
 
 /** What a run did. */
@@ -201,97 +203,45 @@ export async function inspectProject(
 }
 
 /** Compiles the project against the tables of an open warehouse and its attached databases. */
-export async function compileWithWarehouse(
+export function compileWithWarehouse(
   config: EngineConfig,
   wh: Warehouse,
   options: Pick<CompileProjectOptions, "empty" | "invocation" | "inline"> = {},
 ): Promise<CompiledProject> {
-  // Relations are named against the catalog of the warehouse open (another file under --db).
-  const opened = wh.path === config.warehouse ? config : { ...config, opened: wh.path };
-  return compileProject(opened, {
-    sources: await listSources(wh),
-    catalogs: await listCatalogs(wh),
-    parse: (texts) => parseSql(texts, wh),
-    deferMissingSources: true,
-    ...options,
-  });
+  return compileWhileOpening(config, wh.path, Promise.resolve(wh), options);
 }
 
 /**
- * The configuration with the variables of `--vars` over the project's:
- * what every command that renders or runs the project's SQL reads. A dbt
- * project takes any name, as dbt does (`var('x', default)` reads it; one
- * that nothing reads is warned about when the project loads).
- *
- * @throws {UsageError} for a variable a plain-SQL project does not declare
- * (typos included), or a value that is not of the type the project declares
+ * {@linkcode compileWithWarehouse} of the warehouse at `path`, which
+ * `opening` is still opening: the project's files are read (and their YAML
+ * checked) meanwhile; parsing their SQL, and the tables they may read, wait
  * for it.
  */
-export function withCommandVars<C extends EngineConfig>(
-  config: C,
-  given: Readonly<Record<string, unknown>> = {},
-): C {
-  // wharf_var() reads text; other values as JSON, as the project's own lists and mappings are.
-  const vars = Object.fromEntries(
-    Object.entries(given).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
-  );
-  const known = Object.keys(config.vars);
-  for (const name of config.dbt ? [] : Object.keys(vars)) {
-    if (known.includes(name)) continue;
-    const guess = closest(name, known);
-    throw new UsageError(
-      `Unknown variable "${name}" in --vars${guess ? ` (did you mean "${guess}"?)` : ""}: ${
-        known.length
-          ? `the project declares ${known.map((k) => `"${k}"`).join(", ")}`
-          : "the project declares none"
-      }; declare it under "vars" in wharf.config.ts`,
-    );
-  }
-  for (const [name, value] of Object.entries(vars)) {
-    const type = config.varTypes?.[name];
-    const problem = type && checkVar(type, value);
-    if (problem) {
-      throw new UsageError(
-        `Invalid value of "${name}" in --vars (wharf.config.ts declares it a ${type}): ${problem}`,
-      );
-    }
-  }
-  return {
-    ...config,
-    vars: { ...config.vars, ...vars },
-    commandVars: { ...vars },
-    givenVars: { ...given },
-  };
-}
-
-/** The range of `--event-time-start/--event-time-end`, checked; undefined without them. */
-function eventTimeRange(options: RunProjectOptions): EventTimeRange | undefined {
-  const { eventTimeStart: from, eventTimeEnd: to } = options;
-  if (from === undefined && to === undefined) return undefined;
-  if (from === undefined || to === undefined) {
-    throw new UsageError(
-      `--event-time-start and --event-time-end go together: give both (the range of event times to rebuild, the end not included)`,
-    );
-  }
-  const read = (text: string, flag: string) => {
-    const t = parseEventTime(text);
-    if (!t) throw new UsageError(`Invalid ${flag} "${text}": expected ${EVENT_TIME_FORMAT}`);
-    return t;
-  };
-  const range = { start: read(from, "--event-time-start"), end: read(to, "--event-time-end") };
-  if (range.start >= range.end) {
-    throw new UsageError(
-      `--event-time-start (${formatEventTime(range.start)}) must come before --event-time-end (${
-        formatEventTime(range.end)
-      })`,
-    );
-  }
-  if (options.fullRefresh) {
-    throw new UsageError(
-      "--full-refresh rebuilds microbatch models from their begin; --event-time-start/--event-time-end rebuild a range of batches: give one or the other",
-    );
-  }
-  return range;
+function compileWhileOpening(
+  config: EngineConfig,
+  path: string,
+  opening: Promise<Warehouse>,
+  options: Pick<CompileProjectOptions, "empty" | "invocation" | "inline">,
+): Promise<CompiledProject> {
+  // Relations are named against the catalog of the warehouse open (another file under --db).
+  const opened = path === config.warehouse ? config : { ...config, opened: path };
+  // One connection, in turn: the tables, then the SQL parsed.
+  const listed = opening.then(async (wh) => ({
+    wh,
+    sources: await listSources(wh),
+    catalogs: await listCatalogs(wh),
+  }));
+  const sources = listed.then((l) => l.sources);
+  const catalogs = listed.then((l) => l.catalogs);
+  // A warehouse that fails to open fails the compile where it is awaited, if it is.
+  for (const p of [listed, sources, catalogs]) p.catch(() => {});
+  return compileProject(opened, {
+    sources,
+    catalogs,
+    parse: async (texts) => parseSql(texts, (await listed).wh),
+    deferMissingSources: true,
+    ...options,
+  });
 }
 
 /**
@@ -322,20 +272,39 @@ export async function runProject(
 ): Promise<RunSummary> {
   const started = performance.now();
   const startedAt = new Date();
-  const withVars = withCommandVars(config, options.vars);
-  const eventTime = eventTimeRange(options);
+  let withVars: EngineConfig;
+  let eventTime: EventTimeRange | undefined;
+  try {
+    withVars = withCommandVars(config, options.vars);
+    eventTime = eventTimeRange(options);
+  } catch (err) {
+    options.warehouse?.then((wh) => wh.close(), () => {});
+    throw err;
+  }
   // dbt's flags: fail_fast is the default of --fail-fast (--no-fail-fast overrides it).
   const failFast = options.failFast ?? config.dbt?.flags.failFast ?? false;
   const failFastBy = options.failFast !== undefined
     ? "--fail-fast"
     : `fail_fast (${config.dbt?.flagsFile})`;
-  const wh = await openWarehouse(options.db ?? config.warehouse, {
-    holder: `wharf ${command}`,
-    // On another warehouse (--db), the project's attached files are read, never written.
-    attach: attachedFor(config, options.db),
-    extensions: config.dbt?.target.extensions,
-    settings: config.dbt?.target.settings,
+  const db = options.db ?? config.warehouse;
+  const opening = options.warehouse ?? openRunWarehouse(command, config, options);
+  // One id for the run: its records, its artifacts and what `invocation_id` renders.
+  const runId = crypto.randomUUID();
+  // --vars apply when the SQL is rendered (a dbt project's var()) and when it runs (wharf_var()).
+  // The project is read while DuckDB opens the warehouse (a new process spends ~50 ms there).
+  const compiling = compileWhileOpening(withVars, db, opening, {
+    empty: options.empty,
+    invocation: { id: runId, startedAt },
   });
+  compiling.catch(() => {}); // awaited below, once the warehouse is open
+  let wh: Warehouse;
+  try {
+    wh = await opening;
+  } catch (err) {
+    // Why the warehouse did not open comes first, as when nothing was read before.
+    await compiling.catch(() => {});
+    throw err;
+  }
   // target/'s files are written while the nodes run: nothing reads them before the run ends.
   // Each resolves to its error, if any (a rejection nobody awaits yet would end the process).
   const writes: Promise<unknown>[] = [];
@@ -343,13 +312,7 @@ export async function runProject(
     writes.push(p.then(() => undefined, (err: unknown) => err ?? new Error("a write failed")));
   let manifest: DbtManifest | undefined;
   try {
-    // --vars apply when the SQL is rendered (a dbt project's var()) and when it runs (wharf_var()).
-    // One id for the run: its records, its artifacts and what `invocation_id` renders.
-    const runId = crypto.randomUUID();
-    const cp = await compileWithWarehouse(withVars, wh, {
-      empty: options.empty,
-      invocation: { id: runId, startedAt },
-    });
+    const cp = await compiling;
     // The state is read before this run's artifacts replace it (it may be this target/).
     const state = options.state === undefined ? undefined : await readState(options.state);
     // dbt's artifacts: the manifest of the project, written once the nodes this run compiles

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import { z } from "../zod.ts";
 import { quoteLiteral } from "../db/sql.ts";
 import { describe } from "../yaml/yaml_file.ts";
 import { flag, mapping } from "../yaml/yaml_schema.ts";

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import { z } from "../zod.ts";
 import { mapping, text } from "../yaml/yaml_schema.ts";
 import { defineTestKind } from "./test_kind.ts";
 

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import { z } from "../zod.ts";
 import type { Severity, TestConfig } from "../types.ts";
 import { describe } from "../yaml/yaml_file.ts";
 import { flag, mapping, oneOf, text, textList } from "../yaml/yaml_schema.ts";

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { z } from "zod";
+import type { z } from "../zod.ts";
 import type { GenericTest } from "../types.ts";
 
 /** The SQL a test's query is built from. */

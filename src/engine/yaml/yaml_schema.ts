@@ -22,7 +22,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import { z } from "../zod.ts";
 import { closest } from "../suggest.ts";
 import { unsupportedKey } from "../unsupported.ts";
 import { describe, type YamlFile, type YamlPath } from "./yaml_file.ts";

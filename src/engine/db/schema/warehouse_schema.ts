@@ -77,14 +77,15 @@ function checked(migrations: readonly Migration[]): readonly Migration[] {
  */
 export async function schemaVersion(session: Session): Promise<number | null> {
   // Every group of tables has always made the schema wharf: without it, nothing is ours.
-  const wharf = await session.query(
-    "SELECT 1 FROM duckdb_schemas() WHERE database_name = current_database() AND schema_name = 'wharf'",
+  // One query for both (a round trip each costs a command's start a few ms).
+  const [found] = await session.query(
+    `SELECT EXISTS (SELECT 1 FROM duckdb_schemas()
+       WHERE database_name = current_database() AND schema_name = 'wharf') AS wharf,
+     (SELECT coalesce(list(schema_name || '.' || table_name), []) FROM duckdb_tables()
+       WHERE database_name = current_database() AND schema_name IN ('wharf', 'raw')) AS present`,
   );
-  if (wharf.length === 0) return null;
-  const present = (await session.query(
-    `SELECT schema_name || '.' || table_name AS id FROM duckdb_tables()
-     WHERE database_name = current_database() AND schema_name IN ('wharf', 'raw')`,
-  )).map((r) => String(r.id));
+  if (!found?.wharf) return null;
+  const present = (found.present as unknown[]).map(String);
   if (present.includes("wharf.schema_version")) {
     const [row] = await session.query(
       "SELECT coalesce(max(version), 0)::INTEGER AS v FROM wharf.schema_version",
@@ -223,8 +224,7 @@ export async function ensureTables(session: Session, group: TableGroup): Promise
       ...GROUP_OBJECTS[group],
       ...TABLES.filter((t) => t.group === group).map(createTable),
     ];
-    await session.exec(statements.join(";\n"));
-    await session.exec("COMMIT");
+    await session.exec([...statements, "COMMIT"].join(";\n"));
   } catch (err) {
     await session.exec("ROLLBACK").catch(() => {});
     throw err;

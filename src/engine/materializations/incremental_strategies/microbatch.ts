@@ -20,7 +20,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import { z } from "../../zod.ts";
 import { quoteIdent } from "../../db/sql.ts";
 import { relationKind } from "../../db/relation_kind.ts";
 import type { Warehouse } from "../../db/warehouse.ts";

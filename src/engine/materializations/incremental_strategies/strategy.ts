@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { z } from "zod";
+import { z } from "../../zod.ts";
 import type { Warehouse } from "../../db/warehouse.ts";
 import { keysOf, mapping } from "../../yaml/yaml_schema.ts";
 import type { BuildContext, BuildOutcome, ConfigProblem } from "../materialization.ts";
