@@ -240,8 +240,7 @@ Deno.test("the healthcare models on generated deliveries: every planted trap end
 
   await t.step("claims and benefits follow their seeds and sources", async () => {
     assert.equal(
-      result("staging.stg_claims_client_a").checks!.valid_received_date! +
-        result("staging.stg_claims_client_b").checks!.valid_received_date!,
+      result("intermediate.int_claims").checks!.valid_received_date,
       planted.claims.impossible_dates,
     );
     assert.equal(
