@@ -242,13 +242,19 @@ Deno.test("a build that drops a column serve.coalesce names is logged, and the l
   }
 });
 
-Deno.test("the healthcare project's serve.coalesce resolves to its mart, key and three fields", () => {
+Deno.test("the healthcare project's serve.coalesce resolves to its mart, key, three fields and the rejected figures", () => {
   assert.deepEqual(HEALTHCARE.serve.coalesce, {
     model: "marts.member_benefits",
     key: "member_id",
     source: "source",
     asOf: "as_of",
     fields: ["oop_max", "remaining_oop_max", "copay"],
+    rejected: {
+      relation: "intermediate.int_benefits__rejected",
+      key: "member_id",
+      source: "source",
+      reason: "_failed_checks",
+    },
   });
 });
 
