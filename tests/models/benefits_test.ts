@@ -183,6 +183,88 @@ Deno.test("a source's latest figures for a member decide: rejected ones are not 
   assert.deepEqual(await rejected(), []);
 });
 
+Deno.test("a member whose latest figures were rejected is unknown, naming the source and its checks (502, not 404); another source answers for them; an unknown member is 404", async () => {
+  await using p = await tempProject();
+  const header = "member_id,oop_max,remaining_oop_max,copay,as_of";
+  const { config } = await landAndBuild(p, {
+    "benefits-payer_x-20240101_000000.csv": [header, "2,30000,20000,50,2024-01-01"].join("\n") +
+      "\n",
+    "benefits-payer_y-20240101_000000.csv": [
+      header,
+      "1,10000,9000,10,2024-01-01",
+      "2,20000,9000,10,2024-01-01",
+    ].join("\n") + "\n",
+    // payer_y's latest figures: member 1's fail three checks, member 2's as_of is no date.
+    "benefits-payer_y-20240201_000000.csv": [
+      header,
+      "1,12.5,-1,10,notadate",
+      "2,20000,9000,10,notadate",
+    ].join("\n") + "\n",
+  });
+  const prepared = await prepareServer(config, { db: p.db, pollMs: 0 });
+  await using server = serveLocal(createApp(prepared.deps).fetch);
+  try {
+    const get = async (path: string) => {
+      const res = await fetch(`${server.base}${path}`);
+      return { status: res.status, body: await res.json() };
+    };
+    const quarantine = "intermediate.int_benefits__rejected";
+    // Member 1 is known, but its only source's latest figures are unusable: the answer is
+    // unknown, not "not found" (and January's figures do not stand in).
+    const member1 = {
+      source: "landed:payer_y",
+      status: "failed",
+      error: `figures rejected: valid_amounts, valid_as_of, whole_amounts; see ${quarantine}`,
+      rejected: ["valid_amounts", "valid_as_of", "whole_amounts"],
+    };
+    for (const explain of ["", "&explain=true"]) {
+      assert.deepEqual(await get(`/api/coalescence/default?member_id=1${explain}`), {
+        status: 502,
+        body: {
+          error:
+            `Every source failed for member 1: landed:payer_y (figures rejected: valid_amounts, valid_as_of, whole_amounts; see ${quarantine})`,
+          sources: [member1],
+        },
+      });
+    }
+    // Member 2: payer_x answers, with the bare three fields; explain names payer_y as left out.
+    assert.deepEqual(await get("/api/coalescence/max?member_id=2"), {
+      status: 200,
+      body: { oop_max: 30000, remaining_oop_max: 20000, copay: 50 },
+    });
+    assert.deepEqual(await get("/api/coalescence/max?member_id=2&explain=true"), {
+      status: 200,
+      body: {
+        oop_max: 30000,
+        remaining_oop_max: 20000,
+        copay: 50,
+        strategy: "max",
+        sources: [
+          {
+            source: "landed:payer_x",
+            status: "ok",
+            values: { oop_max: 30000, remaining_oop_max: 20000, copay: 50 },
+            as_of: "2024-01-01 00:00:00+00",
+          },
+          {
+            source: "landed:payer_y",
+            status: "failed",
+            error: `figures rejected: valid_as_of; see ${quarantine}`,
+            rejected: ["valid_as_of"],
+          },
+        ],
+      },
+    });
+    // No source knows member 99: still "not found".
+    assert.deepEqual(await get("/api/coalescence/max?member_id=99"), {
+      status: 404,
+      body: { error: "No info found for member 99" },
+    });
+  } finally {
+    await prepared.close();
+  }
+});
+
 Deno.test("membership files without their optional contact columns build: those are NULL", async () => {
   await using p = await tempProject();
   await p.write(
