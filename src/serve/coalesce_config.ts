@@ -39,7 +39,7 @@ export interface CoalesceConfig {
 
 /** `serve.coalesce.rejected`: the relation of rejected figures and its columns. */
 export interface RejectedConfig {
-  /** The warehouse's relation (`schema.name`), e.g. `intermediate.int_benefits__rejected`. */
+  /** The warehouse's relation (`schema.name`), e.g. a checked model's `marts.prices__rejected`. */
   relation: string;
   /** Its key column. Default: `serve.coalesce.key`. */
   key?: string;
