@@ -49,9 +49,23 @@ export function globals(cmd: Command): GlobalOptions {
   };
 }
 
-/** Loads the configuration of the project named by `--project`, applying `--db`. */
-export async function projectConfig(cmd: Command): Promise<ResolvedConfig & { db: string }> {
-  const g = globals(cmd);
+/** Where a command runs instead of where the command line says (`wharf retry`: the retried run's). */
+export type RunsOn = Partial<
+  Pick<GlobalOptions, "db" | "profilesDir" | "target" | "attach" | "warnUnsupported">
+>;
+
+/**
+ * Loads the configuration of the project named by `--project`, applying
+ * `--db`; `on` replaces the options it sets (absolute paths).
+ */
+export async function projectConfig(
+  cmd: Command,
+  on: RunsOn = {},
+): Promise<ResolvedConfig & { db: string }> {
+  const g = { ...globals(cmd) };
+  for (const [key, value] of Object.entries(on)) {
+    if (value !== undefined) Object.assign(g, { [key]: value });
+  }
   // Loaded here, not at startup: `--help`, `--version` and commands that read no project skip it.
   const { loadConfig } = await load<typeof import("../src/config.ts")>("../src/config.ts");
   const config = await loadConfig(g.project, {

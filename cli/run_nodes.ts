@@ -9,6 +9,7 @@ import { UsageError } from "../src/engine/errors.ts";
 import type { PlanKind } from "../src/engine/compile/compile_project.ts";
 import type { IndirectSelection } from "../src/engine/graph/select.ts";
 import type { RunArgs } from "../src/engine/artifacts/dbt_run_results.ts";
+import type { ResolvedConfig } from "../src/config.ts";
 import { resolve } from "node:path";
 import { globals, projectConfig, userCwd } from "./context.ts";
 import { counted, resultLine, summaryLines } from "./output.ts";
@@ -31,6 +32,13 @@ export interface RunNodesOptions {
   empty?: boolean;
   /** The arguments run_results.json records, when they are another command's (`wharf retry`). */
   recordArgs?: RunArgs;
+  /** The state folder `defer` copies from, when not `state` (`wharf retry`: the retried run's). */
+  deferState?: string;
+  /**
+   * The project's configuration, when the caller read it otherwise than the
+   * command line says (`wharf retry`: on the retried run's target and warehouse).
+   */
+  config?: ResolvedConfig & { db: string };
 }
 
 /** Adds `--vars` to `cmd` (read with {@linkcode parseVars}). */
@@ -149,7 +157,7 @@ export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptio
     "../src/engine/compile/compile_project.ts",
   );
   const g = globals(cmd);
-  const config = await projectConfig(cmd);
+  const config = opts.config ?? await projectConfig(cmd);
   let threads: number | undefined;
   if (opts.threads !== undefined) {
     threads = Number(opts.threads);
@@ -173,6 +181,7 @@ export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptio
     vars,
     state: opts.state === undefined ? undefined : resolve(userCwd(), opts.state),
     defer: opts.defer,
+    deferState: opts.deferState === undefined ? undefined : resolve(userCwd(), opts.deferState),
     failFast: opts.failFast,
     empty: opts.empty,
     recordArgs: opts.recordArgs,
