@@ -18,7 +18,7 @@
  */
 import { basename, extname, join, relative } from "node:path";
 import type { DbtConfig, EngineConfig } from "../config.ts";
-import type { ProjectIssue } from "../errors.ts";
+import type { ProjectIssue, SourceLocation } from "../errors.ts";
 import { parseSql } from "../db/parse_sql.ts";
 import { splitRelation, warehouseCatalogOf } from "../db/sql.ts";
 import { listFiles } from "../project/discover_files.ts";
@@ -53,7 +53,7 @@ import type {
 } from "../types.ts";
 import { materialization } from "../materializations/index.ts";
 import { dbtTestFileName, dbtTestName } from "./test_names.ts";
-import { YamlFile } from "../yaml/yaml_file.ts";
+import { YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
 import { isRecord, readValue } from "../yaml/yaml_schema.ts";
 import { type ConfigTree, readConfigTree, readTree } from "./config_tree.ts";
 import { unrenderedConfig } from "./unrendered_config.ts";
@@ -816,6 +816,20 @@ export async function loadDbtProject(
       ...testTree.configsFor(fqn),
     ];
   };
+  /**
+   * Where the config `key` of node `n` is written, at `within` in its value:
+   * its properties' `config:`, else the most specific level of the project's
+   * tree (or its package's) setting it; else the node's file.
+   */
+  const configLocation = (n: NodeFile, key: string, within: YamlPath): SourceLocation => {
+    const props = n.props;
+    if (props && (props.config as Record<string, unknown>)[key] !== undefined) {
+      return props.file.locate([...props.path, "config", key, ...within]);
+    }
+    const own = n.package === undefined ? undefined : packageTrees.get(n.package);
+    return projectTrees[n.kind].locate(n.fqn, key, within) ??
+      own?.[n.kind].locate(n.fqn, key, within) ?? placeOf(n);
+  };
   const treeConfigs = (n: NodeFile): NodeConfig[] => {
     const own = n.package === undefined ? undefined : packageTrees.get(n.package);
     return [
@@ -1392,6 +1406,23 @@ export async function loadDbtProject(
     });
     if ("problem" in columns) {
       issues.push({ message: `seed ${s.name}: ${columns.problem}`, location: { file: s.path } });
+      s.ok = false;
+      continue;
+    }
+    // column_types naming a column the file lacks: dbt-duckdb's load would fail on it.
+    const unknown = Object.keys(s.config.column_types ?? {}).filter((c) =>
+      !columns.names.some((n) => n.toLowerCase() === c.toLowerCase())
+    );
+    for (const column of unknown) {
+      const guess = closest(column, columns.names);
+      issues.push({
+        message: `seed ${s.name}: column_types names "${column}", which ${s.path} has no column of${
+          guess ? ` (did you mean "${guess}"?)` : ""
+        }: its columns are ${columns.names.join(", ")}`,
+        location: configLocation(s, "column_types", [column]),
+      });
+    }
+    if (unknown.length) {
       s.ok = false;
       continue;
     }
