@@ -248,14 +248,33 @@ function bothRuns(
 }
 
 /**
+ * The line of the `config(…)` call of `text` (a node's Jinja) that sets
+ * `key`, or undefined when none does.
+ */
+function configCallLine(text: string, key: string): number | undefined {
+  const name = new RegExp(`(^|[\\s,({])["']?${escapeRe(key)}["']?\\s*[=:]`);
+  for (const call of text.matchAll(/\bconfig\s*\(/g)) {
+    // The call's arguments: up to the end of its Jinja tag.
+    const end = text.slice(call.index).search(/[}%]}/);
+    const args = text.slice(call.index + call[0].length, end < 0 ? undefined : call.index + end);
+    if (name.test(args)) return text.slice(0, call.index).split("\n").length;
+  }
+  return undefined;
+}
+
+/**
  * An incremental model's options for wharf's incremental materialization:
  * its keys as configured, the strategy dbt-duckdb defaults to when none is
  * named (`delete+insert` with a `unique_key`, `append` without), each
  * problem reported on the model's file. Strategy keys on a model that is
  * not incremental are problems too.
  */
-function incrementalOptions(m: NodeFile, issues: ProjectIssue[]): Record<string, unknown> {
-  const report = (message: string) => issues.push({ message, location: { file: m.path } });
+function incrementalOptions(
+  m: NodeFile,
+  issues: ProjectIssue[],
+  locate: (key: string) => SourceLocation,
+): Record<string, unknown> {
+  const report = (message: string, key: string) => issues.push({ message, location: locate(key) });
   if (m.config.materialized !== "incremental") {
     const keys = [
       ...(m.config.unique_key ? ["unique_key"] : []),
@@ -266,6 +285,7 @@ function incrementalOptions(m: NodeFile, issues: ProjectIssue[]): Record<string,
         `config "${key}" applies to incremental models only (${m.name} is materialized as ${
           m.config.materialized ?? "view"
         })`,
+        key,
       );
     }
     return {};
@@ -281,7 +301,9 @@ function incrementalOptions(m: NodeFile, issues: ProjectIssue[]): Record<string,
   if (m.config.full_refresh !== undefined) options.full_refresh = m.config.full_refresh;
   const parsed = incremental.config.safeParse(options);
   if (!parsed.success) {
-    for (const i of parsed.error.issues) report(`config "${i.path.join(".")}": ${i.message}`);
+    for (const i of parsed.error.issues) {
+      report(`config "${i.path.join(".")}": ${i.message}`, String(i.path[0] ?? ""));
+    }
     return {};
   }
   const problems = incremental.problems(options, {
@@ -291,7 +313,7 @@ function incrementalOptions(m: NodeFile, issues: ProjectIssue[]): Record<string,
     enabled: true,
     options,
   });
-  for (const p of problems) report(`config "${p.key}": ${p.message}`);
+  for (const p of problems) report(`config "${p.key}": ${p.message}`, p.key.split(".")[0]!);
   return options;
 }
 
@@ -823,8 +845,15 @@ export async function loadDbtProject(
    */
   const configLocation = (n: NodeFile, key: string, within: YamlPath): SourceLocation => {
     const props = n.props;
-    if (props && (props.config as Record<string, unknown>)[key] !== undefined) {
-      return props.file.locate([...props.path, "config", key, ...within]);
+    let written: unknown = props?.file.data;
+    for (const part of [...props?.path ?? [], "config"]) {
+      written = isRecord(written) || Array.isArray(written)
+        ? (written as Record<string | number, unknown>)[part]
+        : undefined;
+    }
+    if (props && isRecord(written)) {
+      const as = key in written ? key : `+${key}` in written ? `+${key}` : undefined;
+      if (as !== undefined) return props.file.locate([...props.path, "config", as, ...within]);
     }
     const own = n.package === undefined ? undefined : packageTrees.get(n.package);
     return projectTrees[n.kind].locate(n.fqn, key, within) ??
@@ -1183,6 +1212,14 @@ export async function loadDbtProject(
   /** The SQL (Jinja) a node renders: its file's, its snapshot block's, or a YAML snapshot's `select *`. */
   const textOf = (n: NodeFile) =>
     n.yaml ? yamlSnapshotSql(n.yaml.relation) : n.block?.body ?? texts.get(n.path)!;
+  /**
+   * Where node `n`'s config `key` is set: the line of its file's `config()`
+   * call naming it, else where its properties or dbt_project.yml set it.
+   */
+  const keyLocation = (n: NodeFile, key: string): SourceLocation => {
+    const line = n.yaml ? undefined : configCallLine(texts.get(n.path)!, key);
+    return line === undefined ? configLocation(n, key, []) : { file: n.path, line };
+  };
   for (const m of [...files.models, ...files.snapshots]) {
     if (!m.ok) continue;
     const written = mergeNodeConfigs([...treeConfigs(m), m.props?.config ?? {}]);
@@ -1682,7 +1719,7 @@ export async function loadDbtProject(
         uniqueKey: m.config.unique_key ?? [],
         tags: m.config.tags ?? [],
         enabled: true,
-        options: incrementalOptions(m, issues),
+        options: incrementalOptions(m, issues, (key) => keyLocation(m, key)),
       },
       checks: [],
       ...(contracts.get(m.id!)?.contract ? { contract: contracts.get(m.id!)!.contract } : {}),
