@@ -55,7 +55,10 @@ export function compileCommand(): Command {
       const { inspectProject, withCommandVars } = await load<
         typeof import("../src/engine/run/run_project.ts")
       >("../src/engine/run/run_project.ts");
-      const config = withCommandVars(await projectConfig(self), await parseVars(opts.vars ?? []));
+      const config = withCommandVars(
+        await projectConfig(self, { compiles: true }),
+        await parseVars(opts.vars ?? []),
+      );
       const cp = await inspectProject(
         config,
         config.db,

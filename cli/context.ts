@@ -54,16 +54,25 @@ export type RunsOn = Partial<
   Pick<GlobalOptions, "db" | "profilesDir" | "target" | "attach" | "warnUnsupported">
 >;
 
-/**
- * Loads the configuration of the project named by `--project`, applying
- * `--db`; `on` replaces the options it sets (absolute paths).
- */
+/** Options of {@linkcode projectConfig}. */
+export interface ProjectConfigOptions {
+  /** Replaces the command line's options it sets (absolute paths). */
+  on?: RunsOn;
+  /**
+   * The command compiles the project, which lists dbt_project.yml's problems
+   * that do not keep it from loading (an unknown key) with its own: they are
+   * left to it instead of stopping here.
+   */
+  compiles?: boolean;
+}
+
+/** Loads the configuration of the project named by `--project`, applying `--db`. */
 export async function projectConfig(
   cmd: Command,
-  on: RunsOn = {},
+  options: ProjectConfigOptions = {},
 ): Promise<ResolvedConfig & { db: string }> {
   const g = { ...globals(cmd) };
-  for (const [key, value] of Object.entries(on)) {
+  for (const [key, value] of Object.entries(options.on ?? {})) {
     if (value !== undefined) Object.assign(g, { [key]: value });
   }
   // Loaded here, not at startup: `--help`, `--version` and commands that read no project skip it.
@@ -72,6 +81,7 @@ export async function projectConfig(
     profilesDir: g.profilesDir,
     target: g.target,
     warnUnsupported: g.warnUnsupported,
+    deferIssues: options.compiles,
   });
   if (config.dbt) {
     (await load<typeof import("./output.ts")>("./output.ts")).applyOutputFlags(config.dbt.flags);

@@ -114,7 +114,7 @@ export function retryCommand(): Command {
     .option("--threads <n>", "models built at the same time (default: the last run's)")
     .action(async (opts: { threads?: string }, self: Command) => {
       const { UsageError } = await import("../src/engine/errors.ts");
-      const asGiven = await projectConfig(self);
+      const asGiven = await projectConfig(self, { compiles: true });
       const file = join(asGiven.paths.target, "run_results.json");
       let last: {
         results: { status: string; unique_id: string }[];
@@ -149,12 +149,22 @@ export function retryCommand(): Command {
       }
       const args = last.args!;
       // On the run's target and warehouse, whichever the command line's defaults are.
-      const config = await projectConfig(
-        self,
-        await retriedRunsOn(args, globals(self), asGiven, `the last \`wharf ${which}\` (${file})`),
-      );
+      const config = await projectConfig(self, {
+        on: await retriedRunsOn(
+          args,
+          globals(self),
+          asGiven,
+          `the last \`wharf ${which}\` (${file})`,
+        ),
+        compiles: true,
+      });
       const left = last.results.filter((r) => RETRIED.includes(r.status)).length;
       if (left === 0) {
+        // Nothing compiles then to list dbt_project.yml's problems: they stop here.
+        if (config.dbt?.issues?.length) {
+          const { invalidDbtProject } = await import("../src/engine/dbt/dbt_project.ts");
+          throw invalidDbtProject(config.dbt.issues);
+        }
         console.log(
           `Nothing to retry: the last \`wharf ${which}\` had no node that errored, failed or was skipped.`,
         );

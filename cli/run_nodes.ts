@@ -157,7 +157,7 @@ export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptio
     "../src/engine/compile/compile_project.ts",
   );
   const g = globals(cmd);
-  const config = opts.config ?? await projectConfig(cmd);
+  const config = opts.config ?? await projectConfig(cmd, { compiles: true });
   let threads: number | undefined;
   if (opts.threads !== undefined) {
     threads = Number(opts.threads);

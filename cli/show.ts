@@ -52,7 +52,10 @@ export function showCommand(): Command {
       const { withCommandVars } = await load<typeof import("../src/engine/run/run_project.ts")>(
         "../src/engine/run/run_project.ts",
       );
-      const config = withCommandVars(await projectConfig(self), await parseVars(opts.vars ?? []));
+      const config = withCommandVars(
+        await projectConfig(self, { compiles: true }),
+        await parseVars(opts.vars ?? []),
+      );
       const { id, result } = await previewNode(config, name, {
         db: config.db,
         limit,
