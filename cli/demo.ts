@@ -157,7 +157,7 @@ export function demoCommand(): Command {
       console.log(
         `Tests: ${tests("pass")} passed, ${tests("warn")} warned, ${tests("fail")} failed${
           tests("error") ? `, ${tests("error")} errored` : ""
-        }.`,
+        }${tests("skipped") ? `, ${tests("skipped")} skipped` : ""}.`,
       );
       for (const line of problemLines(results, ["error"])) console.log(line);
       if (summary.build.results.some((r) => r.skip)) {

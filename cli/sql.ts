@@ -164,6 +164,13 @@ async function runBatch(
 ): Promise<void> {
   const { runSql } = await load<typeof import("../src/sql/run_sql.ts")>("../src/sql/run_sql.ts");
   const { UsageError } = await import("../src/engine/errors.ts");
+  // The shell's dot commands are not SQL: piped or read from a file, say what to write instead.
+  const dot = /^[ \t]*(\.(?:tables|schema|mode|help|quit|exit)\b)/m.exec(sql)?.[1];
+  if (dot !== undefined) {
+    throw new UsageError(
+      `${dot} is a command of wharf sql's interactive shell (on a terminal), not SQL: piped or from a file, write SQL instead (SHOW ALL TABLES; DESCRIBE <relation>; --format for the output)`,
+    );
+  }
   // A file is written beside its final name and renamed once every statement succeeded.
   const partial = options.output === undefined ? undefined : `${options.output}.${Deno.pid}.tmp`;
   const file = partial === undefined

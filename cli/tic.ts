@@ -189,8 +189,10 @@ function filesCommand(): Command {
               : ""
           }${
             bases.size ? `: ${[...bases].map(([k, n]) => `${n} by ${k}`).join("; ")}` : ""
-          }. ${answer.unattributed} in-network file${
-            answer.unattributed === 1 ? " has" : "s have"
+          }. ${answer.unattributed} distinct in-network file${
+            answer.unattributed === 1
+              ? " (by path, over every landed index) has"
+              : "s (by path, over every landed index) have"
           } no state or no network and cannot be found this way (marts.tic_unattributed_files).`,
         );
       },

@@ -1,10 +1,16 @@
--- The states and network types each in-network file of a complete TiC index
--- serves, in two scopes: all the plans that link to it (`scope` ''; what
--- marts.tic_in_network_files holds), and the plans of each EIN that links to
--- it (`scope` = the EIN; what `wharf tic files --ein` asks), since a file
--- shared by one employer's PPO plan and another's plan without a network is
--- a PPO file of the first, not of the second. A view: one row per file and
--- EIN is large for real indexes, and a query for one EIN reads only its own.
+-- The states and network types each distinct in-network file serves, over
+-- every complete TiC index that lists it: a file is its path (`url_key`, the
+-- URL without host and signed query), so the same file listed by two indexes
+-- (another layout of the same index, an excerpt of it, another month's) is
+-- one row, attributed by everything any of them says about it. Two scopes:
+-- all the plans that link to it (`scope` ''; what marts.tic_in_network_files
+-- holds), and the plans of each EIN that links to it (`scope` = the EIN; what
+-- `wharf tic files --ein` asks), since a file shared by one employer's PPO
+-- plan and another's plan without a network is a PPO file of the first, not
+-- of the second. `index_ids` lists the indexes that list the file; its url,
+-- host and description are those of the newest of them. A view: one row per
+-- file and EIN is large for real indexes, and a query for one EIN reads only
+-- its own.
 -- State and network are read separately, each from the first of these that
 -- names one (`state_basis`, `network_basis`):
 --   1. lookup:      the payer's per-EIN lookup (raw.tic_lookup_files) lists
@@ -218,7 +224,9 @@ lookup_codes as (
     group by plan_code
 ),
 
-files as (
+-- The in-network files of each complete index, then each distinct file
+-- (by its path) over them all.
+index_files as (
     select
         f.index_id,
         f.file_id,
@@ -226,14 +234,35 @@ files as (
         f.url,
         f.host,
         f.file_name,
-        f.description,
+        f.description
+    from raw.tic_files as f
+    inner join complete using (index_id)
+    where f.kind = 'in_network'
+),
+
+files as (
+    select
+        f.url_key,
+        list_sort(list(distinct f.index_id)) as index_ids,
+        arg_max(f.url, f.index_id) as url,
+        arg_max(f.host, f.index_id) as host,
+        any_value(f.file_name) as file_name,
+        arg_max(f.description, f.index_id) as description,
+        list_distinct(flatten(list(coalesce(d.states, [])))) as description_states,
+        list_distinct(flatten(list(coalesce(d.networks, [])))) as description_networks
+    from index_files as f
+    left join text_attributes as d on d.source = 'description' and d.text = f.description
+    group by f.url_key
+),
+
+named_files as (
+    select
+        f.*,
         coalesce(a.states, []) as name_states,
         a.network as name_network,
         nullif(regexp_extract(f.file_name, '^[0-9]{4}-[0-9]{2}_([0-9]{3})_', 1), '') as plan_code
-    from raw.tic_files as f
-    inner join complete using (index_id)
+    from files as f
     left join name_attributes as a on a.name = f.file_name
-    where f.kind = 'in_network'
 ),
 
 -- Per reporting structure and scope ('' = all its plans, or one EIN's
@@ -277,21 +306,35 @@ structure_scopes as (
     group by index_id, structure_id, plan_id
 ),
 
--- Per file and scope: the union over the structures that link to it. A
--- file linked only from structures without plans still has its '' row.
-scoped_plans as (
+-- Per file of an index and scope: the union over the structures that link
+-- to it; then per distinct file and scope, over the indexes. A file linked
+-- only from structures without plans still has its '' row.
+index_scoped_plans as (
     select
         l.index_id,
         l.file_id,
         coalesce(s.scope, '') as scope,
-        len(list_distinct(flatten(list(s.plan_ids)))) as plans,
-        list_sort(list_distinct(flatten(list(s.eins)))) as eins,
+        list_distinct(flatten(list(s.plan_ids))) as plan_ids,
+        list_distinct(flatten(list(s.eins))) as eins,
         list_distinct(flatten(list(s.plan_states))) as plan_states,
         list_distinct(flatten(list(s.plan_networks))) as plan_networks
     from raw.tic_plan_files as l
     inner join complete using (index_id)
     left join structure_scopes as s using (index_id, structure_id)
     group by l.index_id, l.file_id, coalesce(s.scope, '')
+),
+
+scoped_plans as (
+    select
+        f.url_key,
+        p.scope,
+        len(list_distinct(flatten(list(p.plan_ids)))) as plans,
+        list_sort(list_distinct(flatten(list(p.eins)))) as eins,
+        list_distinct(flatten(list(p.plan_states))) as plan_states,
+        list_distinct(flatten(list(p.plan_networks))) as plan_networks
+    from index_scoped_plans as p
+    inner join index_files as f using (index_id, file_id)
+    group by f.url_key, p.scope
 ),
 
 candidates as (
@@ -304,21 +347,17 @@ candidates as (
         coalesce(u.networks, []) as lookup_networks,
         coalesce(c.states, []) as code_states,
         coalesce(p.plan_states, []) as plan_states,
-        coalesce(p.plan_networks, []) as plan_networks,
-        coalesce(d.states, []) as description_states,
-        coalesce(d.networks, []) as description_networks
-    from files as f
-    inner join scoped_plans as p using (index_id, file_id)
+        coalesce(p.plan_networks, []) as plan_networks
+    from named_files as f
+    inner join scoped_plans as p using (url_key)
     left join lookup_urls as u using (url_key)
     left join lookup_codes as c using (plan_code)
-    left join text_attributes as d on d.source = 'description' and d.text = f.description
 )
 
 select
-    index_id,
-    file_id,
-    scope,
     url_key,
+    scope,
+    index_ids,
     url,
     host,
     file_name,

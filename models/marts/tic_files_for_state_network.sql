@@ -5,16 +5,15 @@
 -- blind spots; `wharf tic files --state NY --network PPO` asks the same.
 select
     url_key,
-    arg_max(url, index_id) as url,
-    any_value(file_name) as file_name,
-    arg_max(description, index_id) as description,
-    max(plans) as plans,
-    list_sort(list_distinct(flatten(list(eins)))) as eins,
-    arg_max(state_basis, index_id) as state_basis,
-    arg_max(network_basis, index_id) as network_basis,
+    url,
+    file_name,
+    description,
+    plans,
+    eins,
+    state_basis,
+    network_basis,
     wharf_var('tic_state') as state,
     wharf_var('tic_network') as network_type
 from marts.tic_in_network_files
 where list_contains(states, wharf_var('tic_state'))
   and list_contains(network_types, wharf_var('tic_network'))
-group by url_key

@@ -1,11 +1,11 @@
--- The blind spots of marts.tic_in_network_files: in-network files whose
--- state or network type nothing named (no lookup, file name, plan name or
--- description), so no state-and-network question can find them. A lookup
--- for their plans' EINs (`wharf tic lookup --ein N`) is the usual cure.
+-- The blind spots of marts.tic_in_network_files: distinct in-network files
+-- whose state or network type nothing named (no lookup, file name, plan name
+-- or description, in any index), so no state-and-network question can find
+-- them. A lookup for their plans' EINs (`wharf tic lookup --ein N`) is the
+-- usual cure.
 select
-    index_id,
-    file_id,
     url_key,
+    index_ids,
     url,
     file_name,
     description,
@@ -20,4 +20,4 @@ select
     end as missing
 from marts.tic_in_network_files
 where len(states) = 0 or len(network_types) = 0
-order by url_key, index_id
+order by url_key

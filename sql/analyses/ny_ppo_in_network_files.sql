@@ -4,11 +4,10 @@
 -- (or in the DuckDB CLI); `wharf tic files --state NY --network PPO` prints the same URLs.
 select
     url_key,
-    arg_max(url, index_id) as url,
-    arg_max(state_basis, index_id) as state_basis,
-    arg_max(network_basis, index_id) as network_basis
+    url,
+    state_basis,
+    network_basis
 from marts.tic_in_network_files
 where list_contains(states, 'NY')
   and list_contains(network_types, 'PPO')
-group by url_key
 order by url_key;

@@ -5,22 +5,36 @@
 create or replace macro clean_text(t) as
     nullif(regexp_replace(t::varchar, '^[\s\x{00A0}]+|[\s\x{00A0}]+$', '', 'g'), '');
 
+-- A date whose year was written with four digits, else NULL. strptime's %Y
+-- reads one to four digits (1/1/21 is year 21, 0021-01-01 too), so a year
+-- before 1000 is a year written short, or a typo: never a delivered date.
+create or replace macro four_digit_year(d) as
+    case when year(d) >= 1000 then d end;
+
 -- Dates as deliveries write them: 2023-10-31, 2023-10-31 00:00:00, 10/31/2023,
--- 1/1/2021, October 31, 2023. Impossible dates (11/31/2023) give NULL.
+-- 1/1/2021, October 31, 2023, always with a four-digit year. Impossible dates
+-- (11/31/2023) and years of fewer than four digits or before 1000 (1/1/21,
+-- April 4, 03, 0021-01-01) give NULL: a two-digit year is not guessed.
 create or replace macro parse_date_any(t) as
-    try_strptime(
-        clean_text(t),
-        ['%Y-%m-%d %H:%M:%S', '%Y-%m-%d', '%m/%d/%Y', '%B %d, %Y', '%b %d, %Y']
-    )::date;
+    four_digit_year(
+        try_strptime(
+            clean_text(t),
+            ['%Y-%m-%d %H:%M:%S', '%Y-%m-%d', '%m/%d/%Y', '%B %d, %Y', '%b %d, %Y']
+        )::date
+    );
 
 -- ZIP codes: 5 digits, or ZIP+4 as 12345-6789; 3 or 4 digits are a ZIP that
--- lost its leading zeros (2130 -> 02130). Anything else gives NULL.
+-- lost its leading zeros (2130 -> 02130), in a ZIP+4 too (2130-1234 ->
+-- 02130-1234: with its dash, so the +4 part is plain). Anything else gives
+-- NULL. Whether the five digits are a US ZIP code is the models' check.
 create or replace macro normalize_zip(z) as (
     case
         when regexp_full_match(clean_text(z), '\d{5}') then clean_text(z)
         when regexp_full_match(clean_text(z), '\d{5}-?\d{4}')
             then left(clean_text(z), 5) || '-' || right(clean_text(z), 4)
         when regexp_full_match(clean_text(z), '\d{3,4}') then lpad(clean_text(z), 5, '0')
+        when regexp_full_match(clean_text(z), '\d{3,4}-\d{4}')
+            then lpad(split_part(clean_text(z), '-', 1), 5, '0') || '-' || right(clean_text(z), 4)
     end
 );
 

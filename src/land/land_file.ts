@@ -55,6 +55,8 @@ export interface FileOutcome {
    * "same content as <file> (batch N)".
    */
   message?: string;
+  /** The earlier landing with the same content (skipped, or landed under another name). */
+  sameAs?: LandedFile;
   /** Why it failed, as an error with its data (its class tells a conflict from a bad file). */
   error?: LandingError;
   durationMs: number;
@@ -173,6 +175,14 @@ async function ensureTable(
   }
 }
 
+/** Delimiters a header read as one column may really have, with their names. */
+const DELIMITER_NAMES: readonly [string, string][] = [
+  ["|", "pipe"],
+  ["\t", "tab"],
+  [";", "semicolon"],
+  [",", "comma"],
+];
+
 /**
  * Refuses a header that does not fit the source's declared columns.
  *
@@ -207,11 +217,18 @@ function checkDeclared(
       }`,
     );
   }
+  // One column whose name holds another delimiter: the file is delimited otherwise.
+  const other = headers.length === 1
+    ? DELIMITER_NAMES.find(([d]) => headers[0]!.includes(d))
+    : undefined;
+  const hint = other
+    ? ` Its header looks ${other[1]}-delimited: if this source's files are, set delimiter: ${
+      JSON.stringify(other[0])
+    } on source "${source.name}" in wharf.config.ts.`
+    : " Is it the right kind of file for this source? (Its columns are declared in wharf.config.ts.)";
   throw new HeaderMismatchError(
     name,
-    `File "${name}" does not fit source "${source.name}": ${
-      parts.join("; ")
-    }. Is it the right kind of file for this source? (Its columns are declared in wharf.config.ts.)`,
+    `File "${name}" does not fit source "${source.name}": ${parts.join("; ")}.${hint}`,
     { source: source.name, missing, unexpected, columns: headers },
   );
 }
@@ -245,7 +262,7 @@ async function checkColumnsFit(
  * What landed content says about this file: skip it (the same name with the
  * same content landed as this source), refuse it (the content landed as
  * another source), or land it with a note (the same content under another
- * name: a new delivery).
+ * name: a new delivery), returning that earlier landing.
  *
  * @throws {Duplicate} to skip; {@linkcode ContentConflictError} to refuse.
  */
@@ -255,7 +272,7 @@ async function priorLanding(
   source: string,
   name: string,
   file: string,
-): Promise<string | undefined> {
+): Promise<LandedFile | undefined> {
   const prior = await landedWithContent(s, sha256);
   const same = prior.find((p) => p.source === source && p.fileName === name);
   if (same) throw new Duplicate(same);
@@ -267,7 +284,12 @@ async function priorLanding(
       { source, otherSource: other.source, otherFile: other.path, batchId: other.batchId },
     );
   }
-  return prior[0] && `same content as ${prior[0].path} (batch ${prior[0].batchId})`;
+  return prior[0];
+}
+
+/** The note of a file with the content of an earlier landing: "same content as <file> (batch N)". */
+export function sameContentNote(prior: LandedFile): string {
+  return `same content as ${prior.path} (batch ${prior.batchId})`;
 }
 
 /**
@@ -296,7 +318,8 @@ interface Landed {
   rows: number;
   rejected: number;
   sha256: string;
-  note?: string;
+  /** The earlier landing with the same content, under another name. */
+  sameAs?: LandedFile;
 }
 
 /** Options of {@linkcode landFile}. */
@@ -518,17 +541,17 @@ class Landing {
         }
         this.sha256 = scan.sha256;
         await staged.verify();
-        const note = await priorLanding(s, scan.sha256, this.source.name, this.name, this.file);
+        const sameAs = await priorLanding(s, scan.sha256, this.source.name, this.name, this.file);
         await writeManifest(
           s,
           this.entry(batchId, "landed", {
             sha256: scan.sha256,
             rows,
             rejectedRows: scan.rejected,
-            note,
+            note: sameAs && sameContentNote(sameAs),
           }),
         );
-        return { batchId, rows, rejected: scan.rejected, sha256: scan.sha256, note };
+        return { batchId, rows, rejected: scan.rejected, sha256: scan.sha256, sameAs };
       });
 
     if (!scanned?.unplain) {
@@ -593,17 +616,17 @@ class Landing {
       );
       assertRecordCounts(this.file, records.read, rows, records.rejects.length);
       await staged.verify();
-      const note = await priorLanding(s, sha256, this.source.name, this.name, this.file);
+      const sameAs = await priorLanding(s, sha256, this.source.name, this.name, this.file);
       await writeManifest(
         s,
         this.entry(batchId, "landed", {
           sha256,
           rows,
           rejectedRows: records.rejects.length,
-          note,
+          note: sameAs && sameContentNote(sameAs),
         }),
       );
-      return { batchId, rows, rejected: records.rejects.length, sha256, note };
+      return { batchId, rows, rejected: records.rejects.length, sha256, sameAs };
     });
   }
 }
@@ -668,7 +691,8 @@ export async function landFile(
         rows: landed.rows,
         rejectedRows: landed.rejected,
         sha256: landed.sha256,
-        message: landed.note,
+        message: landed.sameAs && sameContentNote(landed.sameAs),
+        sameAs: landed.sameAs,
       });
     } catch (err) {
       if (err instanceof Duplicate) {
@@ -678,7 +702,8 @@ export async function landFile(
           batchId: err.prior.batchId,
           rows: 0,
           rejectedRows: 0,
-          message: `same content as ${err.prior.path} (batch ${err.prior.batchId})`,
+          message: sameContentNote(err.prior),
+          sameAs: err.prior,
         });
       }
       if (err instanceof FileChanged) {

@@ -25,7 +25,7 @@ export interface TicFilesOptions {
   ein?: string;
 }
 
-/** One file of the answer (once per path, over every complete index). */
+/** One file of the answer (once per path, over every complete index that lists it). */
 export interface TicFileAnswer {
   url: string;
   url_key: string;
@@ -47,7 +47,7 @@ export interface TicFilesAnswer {
   files: TicFileAnswer[];
   /** Files per basis, for the state and the network (marts.tic_attribution). */
   attribution: { attribute: string; basis: string; files: number }[];
-  /** In-network files no state-and-network question finds (marts.tic_unattributed_files). */
+  /** Distinct in-network files (by path, over every index) no state-and-network question finds (marts.tic_unattributed_files). */
   unattributed: number;
   /** With an EIN: its in-network files, whatever their state and network (0: no plan of it is landed). */
   einFiles: number | null;
@@ -127,17 +127,11 @@ export async function findTicFiles(
       ? ["marts.tic_in_network_files", []]
       : ["intermediate.int_tic_file_attribution", [ein]];
     const rows = await wh.query(
-      `SELECT url_key, arg_max(url, index_id) AS url, any_value(file_name) AS file_name,
-         arg_max(description, index_id) AS description,
-         list_sort(list_distinct(flatten(list(states)))) AS states,
-         list_sort(list_distinct(flatten(list(network_types)))) AS network_types,
-         arg_max(state_basis, index_id) AS state_basis,
-         arg_max(network_basis, index_id) AS network_basis,
-         list_sort(list_distinct(flatten(list(eins)))) AS eins, max(plans)::DOUBLE AS plans
+      `SELECT url_key, url, file_name, description, states, network_types, state_basis,
+         network_basis, eins, plans::DOUBLE AS plans
        FROM ${from}
        WHERE ${scope.length ? "scope = ? AND " : ""}list_contains(states, ?)
          AND list_contains(network_types, ?)
-       GROUP BY url_key
        ORDER BY url_key`,
       [...scope, state, network],
     );
@@ -149,7 +143,7 @@ export async function findTicFiles(
     );
     const einFiles = ein === null ? null : Number(
       (await wh.query(
-        "SELECT count(DISTINCT url_key)::DOUBLE AS n FROM intermediate.int_tic_file_attribution WHERE scope = ?",
+        "SELECT count(*)::DOUBLE AS n FROM intermediate.int_tic_file_attribution WHERE scope = ?",
         [ein],
       ))[0]?.n ?? 0,
     );

@@ -137,6 +137,13 @@ where updated_at > (select max(updated_at) from {{ this }})
     compiled.stdout,
     /where updated_at > \(select max\(updated_at\) from "main"\."events_inc"\)/,
   );
+  // The manifest records the call, as dbt does: is_incremental is a macro of dbt's.
+  const manifest = JSON.parse(await Deno.readTextFile(join(p.root, "target", "manifest.json")));
+  assert.deepEqual(manifest.nodes["model.shop.events_inc"].depends_on.macros, [
+    "macro.dbt.is_incremental",
+  ]);
+  assert.deepEqual(manifest.nodes["model.shop.events_full"].depends_on.macros, []);
+  assert.ok(manifest.macros["macro.dbt.is_incremental"]);
 });
 
 Deno.test("dbt incremental configs: strategies from wharf, problems named where the config is set", async () => {

@@ -26,7 +26,7 @@ Deno.test("the demo prints the error of a model that fails, counts it, and exits
   assert.equal(r.code, 1, r.stderr);
   assert.match(
     r.stdout,
-    /\nModels and seeds: \d+ built, 1 failed, \d+ skipped\.\nTests: \d+ passed, \d+ warned, 0 failed\.\n\nError in model marts\.broken_totals:\n {2}Conversion Error: Could not convert string '\w+' to INT32/,
+    /\nModels and seeds: \d+ built, 1 failed, \d+ skipped\.\nTests: \d+ passed, \d+ warned, 0 failed, \d+ skipped\.\n\nError in model marts\.broken_totals:\n {2}Conversion Error: Could not convert string '\w+' to INT32/,
   );
   // The second landing is the late VisitPay file, and says so.
   assert.match(

@@ -40,6 +40,29 @@ Deno.test("buildGraph() reports an unknown relation with file, line and the clos
   });
 });
 
+Deno.test("buildGraph() reads a checked model's quarantine through the model; an unchecked model has none", () => {
+  const checked = {
+    ...model("staging.visits", "select 1 as id"),
+    checks: [{ name: "valid_id", expression: "id is not null", onFail: "reject" as const }],
+  };
+  const p = project({
+    models: [
+      checked,
+      model("staging.plain", "select 1 as id"),
+      model("intermediate.why", "select * from staging.visits__rejected"),
+      model("intermediate.values", "select * from staging.visits__rejected_values"),
+      model("intermediate.none", "select * from staging.plain__rejected"),
+    ],
+  });
+  const { graph, issues } = buildGraph(p, []);
+  assert.deepEqual(graph.parents.get("intermediate.why"), ["staging.visits"]);
+  // No check nullifies, so no __rejected_values is built; nothing is quarantined of an unchecked model.
+  assert.deepEqual(issues.map((i) => i.message.replace(/ \(did you mean.*$/, "")), [
+    'Cannot resolve relation "staging.visits__rejected_values" in models/intermediate/values.sql: no such model',
+    'Cannot resolve relation "staging.plain__rejected" in models/intermediate/none.sql: no such model',
+  ]);
+});
+
 Deno.test("buildGraph() collects every unresolved reference, not just the first", () => {
   const p = project({
     models: [

@@ -147,6 +147,14 @@ Deno.test("wharf land --source with --field lands a file named otherwise; a head
     outcome.message,
     'File "members-clientA-202308.csv" does not fit source "members": missing required column id; unexpected columns "member", "extra". Is it the right kind of file for this source? (Its columns are declared in wharf.config.ts.)',
   );
+  // A header read as one column that holds another delimiter: the message says which and where.
+  const piped = await p.write("members-clientA-202309.csv", "id|name\n3|Cy\n");
+  const pipedRun = await runCli(["--project", p.root, "land", piped]);
+  assert.equal(pipedRun.code, 1);
+  assert.match(
+    pipedRun.stdout + pipedRun.stderr,
+    /unexpected column "id\|name" \(id_name\)\. Its header looks pipe-delimited: if this source's files are, set delimiter: "\|" on source "members" in wharf\.config\.ts\./,
+  );
   const usage = await runCli(["--project", p.root, "land", "--field", "client=clientA", odd]);
   assert.equal(usage.code, 2);
   assert.match(

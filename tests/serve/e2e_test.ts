@@ -133,6 +133,20 @@ Deno.test("an upload must fit its source by name (or name its delivery fields) a
   const conflict = await misrouted.json();
   assert.equal(conflict.source, "claims_client_a");
   assert.match(conflict.error, /claims_client_a/);
+  // The earlier file (landed from the server's own folder) by its name, not the server's path.
+  assert.equal(conflict.file, "Patient-claim-clientA-202307.csv");
+  assert.ok(!JSON.stringify(conflict).includes(p.root), JSON.stringify(conflict));
+  // A repeat of it names that file too.
+  const repeat = await post(
+    "/api/ingest/claims_client_a?filename=Patient-claim-clientA-202307.csv",
+    claims,
+  );
+  const skipped = await repeat.json();
+  assert.deepEqual([repeat.status, skipped.status], [200, "skipped"]);
+  assert.match(
+    skipped.message,
+    /^same content as Patient-claim-clientA-202307\.csv \(batch \d+\)$/,
+  );
 });
 
 Deno.test("uploads land through the same code as wharf land, with token, size and fit checks", async () => {

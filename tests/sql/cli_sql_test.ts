@@ -132,6 +132,22 @@ Deno.test("wharf sql runs a file's statements in order, and SQL from stdin", asy
   assert.equal(dash.stdout, "one\n1\n");
 });
 
+Deno.test("a shell dot command piped in is refused with the SQL to write instead, before anything runs", async () => {
+  await using p = await project();
+  const piped = await sql(p, ["--write"], {
+    stdin: "create table main.t as select 1 as x;\n.tables\n",
+  });
+  assert.equal(piped.code, 2, piped.stderr);
+  assert.match(
+    piped.stderr,
+    /error: \.tables is a command of wharf sql's interactive shell \(on a terminal\), not SQL: .*SHOW ALL TABLES; DESCRIBE <relation>/,
+  );
+  const after = await sql(p, ["--format", "csv"], {
+    stdin: "select count(*) as n from duckdb_tables() where table_name = 't'",
+  });
+  assert.equal(after.stdout, "n\n0\n");
+});
+
 Deno.test("wharf sql formats for scripts: json keeps exact numbers, NULL and '' apart; no value is cut", async () => {
   await using p = await project();
   const query =

@@ -251,6 +251,92 @@ Deno.test("on the real Anthem excerpt, NY PPO is Anthem's own NY PPO files and t
   assert.deepEqual((await query(p.db, analysis)).map((r) => r.url), answer);
 });
 
+Deno.test("blind spots count distinct files: the same index landed in two layouts and an excerpt of it changes no answer and no count", async () => {
+  await using p = await tempProject();
+  for (
+    const index of [
+      INDEX,
+      join(SERIF, "anthem_2023-04_index_excerpt.pretty.json.gz"),
+      join(SERIF, "anthem_2023-04_reporting_structure_0.json"),
+    ]
+  ) {
+    const landed = await runCli(["--project", REPO, "--db", p.db, "tic", index]);
+    assert.equal(landed.code, 0, landed.stderr);
+  }
+  const lookups = await runCli([
+    ...["--project", REPO, "--db", p.db, "tic", "lookup"],
+    ...[PPO_LOOKUP, HMO_LOOKUP],
+  ]);
+  assert.equal(lookups.code, 0, lookups.stderr);
+  // raw.tic_files is distinct per index: 2,978 in-network files in each
+  // layout, 860 in the excerpt (the first structure alone), 2,978 in all.
+  assert.deepEqual(
+    await query(
+      p.db,
+      `select count(*)::int as n, count(distinct url_key)::int as files
+       from raw.tic_files where kind = 'in_network'`,
+    ),
+    [{ n: 2978 + 2978 + 860, files: 2978 }],
+  );
+  // The same answer and the same blind spots as with the compact index alone.
+  const parsed = await ticFilesJson(p.db, "--state", "NY", "--network", "PPO");
+  assert.equal(parsed.files.length, 47);
+  assert.deepEqual(parsed.attribution, [
+    { attribute: "state", basis: "lookup", files: 19 },
+    { attribute: "state", basis: "lookup_code", files: 38 },
+    { attribute: "state", basis: "file_name", files: 51 },
+    { attribute: "state", basis: "description", files: 1419 },
+    { attribute: "state", basis: "none", files: 1451 },
+    { attribute: "network", basis: "lookup", files: 14 },
+    { attribute: "network", basis: "plan_names", files: 2646 },
+    { attribute: "network", basis: "none", files: 318 },
+  ]);
+  assert.equal(parsed.unattributed, 1678);
+  assert.deepEqual(
+    await query(
+      p.db,
+      `select index_ids::int[] as index_ids, count(*)::int as n, count(distinct url_key)::int as files
+       from marts.tic_unattributed_files group by all order by all`,
+    ),
+    [
+      { index_ids: [1, 2], n: 1359, files: 1359 },
+      { index_ids: [1, 2, 3], n: 319, files: 319 },
+    ],
+  );
+  // The excerpt's plans (TIDEWAY MARKET: PATHWAY, K HEALTH, …) name no
+  // network; the whole index's plans link to the same files and do: a file
+  // attributed through any index is attributed.
+  assert.deepEqual(
+    await query(
+      p.db,
+      `select network_basis, count(*)::int as n from marts.tic_in_network_files
+       where list_contains(index_ids, 3) group by all order by all`,
+    ),
+    [
+      { network_basis: "lookup", n: 3 },
+      { network_basis: "none", n: 318 },
+      { network_basis: "plan_names", n: 539 },
+    ],
+  );
+  const r = await runCli([
+    "--project",
+    REPO,
+    "--db",
+    p.db,
+    "tic",
+    "files",
+    "--state",
+    "NY",
+    "--network",
+    "PPO",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stderr,
+    /\. 1678 distinct in-network files \(by path, over every landed index\) have no state or no network/,
+  );
+});
+
 /** An index planting the traps of free-text attribution, and a lookup. */
 const TRAPS = {
   index: JSON.stringify({
@@ -359,9 +445,39 @@ Deno.test("attribution: a state only where one is expected, full names, lookups 
   assert.deepEqual(
     await query(
       p.db,
-      "select file_name, states, state_basis, network_types, network_basis from marts.tic_in_network_files order by file_id",
+      "select file_name, states, state_basis, network_types, network_basis from marts.tic_in_network_files order by url_key",
     ),
     [
+      // Plan code 302 is NY in the lookup, for every file with that code.
+      {
+        file_name: "2023-04_302_42B0_in-network-rates_2_of_4.json.gz",
+        states: ["NY"],
+        state_basis: "lookup_code",
+        network_types: [],
+        network_basis: "none",
+      },
+      {
+        file_name: "2023-04_430_65B0_in-network-rates.json.gz",
+        states: ["AK", "WA"],
+        state_basis: "lookup",
+        network_types: [],
+        network_basis: "none",
+      },
+      {
+        file_name: "2023-04-01_anthem-dental_me_in-network-rates.json.gz",
+        states: [],
+        state_basis: "none",
+        network_types: ["PPO"],
+        network_basis: "plan_names",
+      },
+      // The lookup's HMO wins over the plan's PPO.
+      {
+        file_name: "CA_BCCSMED0220.json.gz",
+        states: ["CA"],
+        state_basis: "lookup",
+        network_types: ["HMO"],
+        network_basis: "lookup",
+      },
       // A file name starting with a state and `_` gives the state, whatever follows.
       {
         file_name: "IN_X1.json.gz",
@@ -369,6 +485,14 @@ Deno.test("attribution: a state only where one is expected, full names, lookups 
         state_basis: "file_name",
         network_types: ["HMO"],
         network_basis: "plan_names",
+      },
+      // The lookup lists this path on another host: the same file.
+      {
+        file_name: "NY_BCCMMEDCL00_01_11.json.gz",
+        states: ["NY"],
+        state_basis: "lookup",
+        network_types: ["PPO"],
+        network_basis: "lookup",
       },
       // "In-Network" is not Indiana, NE before HMO is New England; "PLAN OF WA" is Washington.
       {
@@ -407,44 +531,6 @@ Deno.test("attribution: a state only where one is expected, full names, lookups 
         state_basis: "none",
         network_types: ["PPO"],
         network_basis: "description",
-      },
-      // The lookup lists this path on another host: the same file.
-      {
-        file_name: "NY_BCCMMEDCL00_01_11.json.gz",
-        states: ["NY"],
-        state_basis: "lookup",
-        network_types: ["PPO"],
-        network_basis: "lookup",
-      },
-      // Plan code 302 is NY in the lookup, for every file with that code.
-      {
-        file_name: "2023-04_302_42B0_in-network-rates_2_of_4.json.gz",
-        states: ["NY"],
-        state_basis: "lookup_code",
-        network_types: [],
-        network_basis: "none",
-      },
-      {
-        file_name: "2023-04_430_65B0_in-network-rates.json.gz",
-        states: ["AK", "WA"],
-        state_basis: "lookup",
-        network_types: [],
-        network_basis: "none",
-      },
-      // The lookup's HMO wins over the plan's PPO.
-      {
-        file_name: "CA_BCCSMED0220.json.gz",
-        states: ["CA"],
-        state_basis: "lookup",
-        network_types: ["HMO"],
-        network_basis: "lookup",
-      },
-      {
-        file_name: "2023-04-01_anthem-dental_me_in-network-rates.json.gz",
-        states: [],
-        state_basis: "none",
-        network_types: ["PPO"],
-        network_basis: "plan_names",
       },
     ],
   );

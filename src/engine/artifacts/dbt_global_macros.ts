@@ -5,8 +5,8 @@
  * `generate_schema_name`), the generic tests wharf runs built in
  * (`test_unique`, `test_not_null`, `test_accepted_values`,
  * `test_relationships`, `test_expression_is_true`: wharf's test kinds, whose
- * SQL each test's compiled code shows) and `get_where_subquery`, which every
- * generic test calls on the relation it tests.
+ * SQL each test's compiled code shows), `get_where_subquery`, which every
+ * generic test calls on the relation it tests, and `is_incremental`.
  *
  * @module
  */
@@ -26,6 +26,11 @@ const WHERE_SUBQUERY = `{% macro get_where_subquery(relation) -%}
 {%- if where -%}(select * from {{ relation }} where {{ where }}) dbt_subquery{%- else -%}{{ relation }}{%- endif -%}
 {%- endmacro %}`;
 
+/** `is_incremental()`, which wharf's Jinja context answers (see `dbt/load_dbt_project.ts`). */
+const IS_INCREMENTAL = `{% macro is_incremental() %}
+{#- wharf answers it: true when the model is incremental, its table exists and the run is no full refresh -#}
+{% endmacro %}`;
+
 let cached: ReadonlyMap<string, string> | undefined;
 
 /**
@@ -40,7 +45,7 @@ let cached: ReadonlyMap<string, string> | undefined;
  * const macros = dbtGlobalMacros();
  * assert.match(macros.get("dateadd")!, /^\{%- macro dateadd\(/);
  * assert.match(macros.get("test_unique")!, /^\{% test unique\(model, column_name\) %\}/);
- * assert.ok(macros.has("get_where_subquery"));
+ * assert.ok(macros.has("get_where_subquery") && macros.has("is_incremental"));
  * ```
  */
 export function dbtGlobalMacros(): ReadonlyMap<string, string> {
@@ -58,6 +63,7 @@ export function dbtGlobalMacros(): ReadonlyMap<string, string> {
     );
   }
   out.set("get_where_subquery", WHERE_SUBQUERY);
+  out.set("is_incremental", IS_INCREMENTAL);
   cached = out;
   return out;
 }

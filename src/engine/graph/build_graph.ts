@@ -279,6 +279,17 @@ export function buildGraph(
       }
       return ids;
     }
+    // A checked model's quarantine is built with it: reading `<model>__rejected` (or, when a
+    // check nullifies, `<model>__rejected_values`) depends on the model.
+    const quarantine = /^(.+?)__rejected(_values)?$/.exec(ref);
+    if (quarantine) {
+      const owners = (byRelation.get(quarantine[1]!) ?? []).filter((id) => {
+        const node = nodes.get(id);
+        return node?.kind === "model" && node.checks.length > 0 &&
+          (!quarantine[2] || node.checks.some((c) => c.onFail === "nullify"));
+      });
+      if (owners.length) return owners;
+    }
     const where = { file, line: at.line, column: at.column };
     const dbt = project.config.dbt;
     if (ref.split(".").length === 3) {

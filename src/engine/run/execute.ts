@@ -399,9 +399,18 @@ async function schedule(
         outcome = await runNode(wh, node, options);
       } catch (err) {
         const where = options.compiledPaths?.get(node.id);
+        const message = errorMessage(err);
+        // DuckDB counts its LINE in what ran, which starts with the materialization's own lines.
+        const line = /\nLINE (\d+):/.exec(message)?.[1];
         outcome = {
           status: "error",
-          message: `${errorMessage(err)}${where ? `\n(compiled SQL: ${where})` : ""}`,
+          message: `${message}${
+            where
+              ? line
+                ? `\n(LINE ${line} counts the lines of the SQL that ran: ${where})`
+                : `\n(compiled SQL: ${where})`
+              : ""
+          }`,
         };
       }
       finish({

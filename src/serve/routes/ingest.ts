@@ -253,9 +253,16 @@ function finishedAnswer(
     const outcome = job.outcomes![0]!;
     if (outcome.error instanceof ContentConflictError) {
       const e = outcome.error;
+      // The server's paths are not the client's business: the earlier file by its name.
+      const other = basename(e.otherFile);
       return {
         status: 409,
-        body: { error: e.message, source: e.otherSource, file: e.otherFile, batch_id: e.batchId },
+        body: {
+          error: e.message.replaceAll(e.otherFile, other),
+          source: e.otherSource,
+          file: other,
+          batch_id: e.batchId,
+        },
       };
     }
     if (outcome.status === "failed") {
@@ -274,7 +281,10 @@ function finishedAnswer(
         rows: outcome.rows,
         rejected_rows: outcome.rejectedRows,
         sha256: outcome.sha256 ?? null,
-        message: outcome.message ?? null,
+        // The earlier landing of the same content by its file name, not the server's path.
+        message: outcome.sameAs
+          ? `same content as ${outcome.sameAs.fileName} (batch ${outcome.sameAs.batchId})`
+          : outcome.message ?? null,
       },
     };
   }

@@ -1,0 +1,138 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { land } from "../../src/land/land.ts";
+import { runProject } from "../../src/engine/run/run_project.ts";
+import { type TempProject, tempProject } from "../helpers.ts";
+import { query } from "../land/helpers.ts";
+import { healthcare } from "./helpers.ts";
+
+const CLIENT_A_HEADER =
+  "member id,member first name,member middle name,member last name,gender,date of birth,address,city,state,zip,membership end date";
+
+const CLIENT_B_HEADER =
+  "Elig_Dt,mem_id,Member_Fullname,Dob,Gender,Member_Address,Member_City,Member_State,Member_Zip";
+
+/**
+ * Lands client A's members (CSV lines after the header) and client B's
+ * (one clean member unless given), and builds marts.members.
+ */
+async function buildMembers(
+  p: TempProject,
+  clientA: string[],
+  clientB = [
+    '2024-10-01 00:00:00,B7,"DOE, JANE A",1990-05-06 00:00:00,F,2 Elm St,RICHMOND,VA,23220',
+  ],
+) {
+  await p.write(
+    "members/Patient-membership-clientA-202307.csv",
+    [CLIENT_A_HEADER, ...clientA].join("\n") + "\n",
+  );
+  await p.write(
+    "members/Patient-membership-clientB-202307.csv",
+    [CLIENT_B_HEADER, ...clientB].join("\n") + "\n",
+  );
+  const config = await healthcare(p);
+  assert.ok((await land(config, [join(p.root, "members")], { db: p.db })).ok);
+  const build = await runProject("build", config, { db: p.db, select: ["+marts.members"] });
+  assert.ok(
+    build.ok,
+    JSON.stringify(build.results.filter((r) => !["success", "pass", "warn"].includes(r.status))),
+  );
+  return build;
+}
+
+Deno.test("a date needs its four-digit year: 1/1/21 is neither 2021 nor year 21, it is unreadable and recorded", async () => {
+  await using p = await tempProject();
+  await buildMembers(p, [
+    "1,ANN,,SMITH,F,1/1/21,1 Main St,Boston,MA,02130,2024-12-31",
+    "2,BEN,,JONES,M,0021-01-01,1 Main St,Boston,MA,02130,2024-12-31",
+    '3,CAL,,LEE,M,"April 4, 03",1 Main St,Boston,MA,02130,2024-12-31',
+    "4,DOT,,KIM,F,1/1/2021,1 Main St,Boston,MA,02130,2024-12-31",
+    '5,EVE,,ROE,F,"April 4, 2003",1 Main St,Boston,MA,02130,2024-12-31',
+    "6,FAY,,DOE,F,1980-01-02,1 Main St,Boston,MA,02130,12/31/24",
+  ]);
+  assert.deepEqual(
+    (await query(
+      p.db,
+      "select member_id, date_of_birth::varchar as dob from marts.members where client = 'clientA' order by 1",
+    )).map(Object.values),
+    [["1", null], ["2", null], ["3", null], ["4", "2021-01-01"], ["5", "2003-04-04"]],
+  );
+  assert.deepEqual(
+    (await query(
+      p.db,
+      `select row_key->>'member_id' as member_id, column_name, value, failed_check
+       from intermediate.int_members__rejected_values order by 1`,
+    )).map(Object.values),
+    [
+      ["1", "date_of_birth_raw", "1/1/21", "valid_date_of_birth"],
+      ["2", "date_of_birth_raw", "0021-01-01", "valid_date_of_birth"],
+      ["3", "date_of_birth_raw", "April 4, 03", "valid_date_of_birth"],
+    ],
+  );
+  // An end date with a two-digit year decides nothing: the member is rejected, with the text.
+  assert.deepEqual(
+    (await query(
+      p.db,
+      "select member_id, membership_end_date_raw, _failed_checks from intermediate.int_members__rejected",
+    )).map(Object.values),
+    [["6", "12/31/24", ["valid_membership_end_date"]]],
+  );
+  // The rule is the macro's, for every format it reads.
+  assert.deepEqual(
+    (await query(
+      p.db,
+      `select t, parse_date_any(t)::varchar as d from (values
+         ('1/1/21'), ('1/1/021'), ('1/1/0999'), ('21-01-01'), ('0999-12-31'),
+         ('0021-01-01 00:00:00'), ('Apr 4, 3'), ('1/1/1000'), ('2023-10-31 00:00:00'),
+         ('October 31, 2023'), ('11/31/2023')) as v(t) order by t`,
+    )).map(Object.values),
+    [
+      ["0021-01-01 00:00:00", null],
+      ["0999-12-31", null],
+      ["1/1/021", null],
+      ["1/1/0999", null],
+      ["1/1/1000", "1000-01-01"],
+      ["1/1/21", null],
+      ["11/31/2023", null],
+      ["2023-10-31 00:00:00", "2023-10-31"],
+      ["21-01-01", null],
+      ["Apr 4, 3", null],
+      ["October 31, 2023", "2023-10-31"],
+    ],
+  );
+});
+
+Deno.test("a ZIP+4 that lost its leading zero gets it back, and its five digits must be a US ZIP code as a plain ZIP's", async () => {
+  await using p = await tempProject();
+  await buildMembers(p, [
+    "1,ANN,,SMITH,F,1980-01-02,1 Main St,Boston,MA,2130-1234,2024-12-31",
+    "2,BEN,,JONES,M,1980-01-02,1 Main St,Boston,MA,2130,2024-12-31",
+    "3,CAL,,LEE,M,1980-01-02,1 Calle,San Juan,PR,601-1234,2024-12-31",
+    "4,DOT,,KIM,F,1980-01-02,1 Main St,Boston,MA,9999-1234,2024-12-31",
+    "5,EVE,,ROE,F,1980-01-02,1 Main St,Boston,MA,02130-1234,2024-12-31",
+    "6,FAY,,DOE,F,1980-01-02,1 Main St,Boston,MA,2130-12,2024-12-31",
+  ]);
+  assert.deepEqual(
+    (await query(
+      p.db,
+      "select member_id, zip from marts.members where client = 'clientA' order by 1",
+    )).map(Object.values),
+    [
+      ["1", "02130-1234"],
+      ["2", "02130"],
+      ["3", "00601-1234"],
+      ["4", null],
+      ["5", "02130-1234"],
+      ["6", null],
+    ],
+  );
+  assert.deepEqual(
+    (await query(
+      p.db,
+      `select row_key->>'member_id' as member_id, value, failed_check
+       from intermediate.int_members__rejected_values order by 1`,
+    )).map(Object.values),
+    [["4", "09999-1234", "known_zip"], ["6", "2130-12", "valid_zip"]],
+  );
+});
