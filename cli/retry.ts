@@ -16,6 +16,7 @@ import { join } from "node:path";
 import type { PlanKind } from "../src/engine/compile/compile_project.ts";
 import type { ResolvedConfig } from "../src/config.ts";
 import { type GlobalOptions, globals, projectConfig, type RunsOn } from "./context.ts";
+import { load } from "./load.ts";
 import { runNodes } from "./run_nodes.ts";
 
 const RETRIED = ["error", "fail", "skipped", "runtime error"];
@@ -162,7 +163,9 @@ export function retryCommand(): Command {
       if (left === 0) {
         // Nothing compiles then to list dbt_project.yml's problems: they stop here.
         if (config.dbt?.issues?.length) {
-          const { invalidDbtProject } = await import("../src/engine/dbt/dbt_project.ts");
+          const { invalidDbtProject } = await load<
+            typeof import("../src/engine/dbt/dbt_project.ts")
+          >("../src/engine/dbt/dbt_project.ts");
           throw invalidDbtProject(config.dbt.issues);
         }
         console.log(
