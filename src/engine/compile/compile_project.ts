@@ -88,6 +88,8 @@ export async function compileProject(
   });
   const { selectors, issues: selectorIssues } = await readProjectSelectors(config);
   const found = [
+    // dbt_project.yml's problems that did not keep the project from loading come first.
+    ...config.dbt?.issues ?? [],
     ...project.issues,
     ...selectorIssues,
     ...issues,
