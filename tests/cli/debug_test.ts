@@ -67,7 +67,7 @@ Deno.test("wharf debug on a dbt project: profile, target, extensions, selectors.
   assert.equal(method.code, 1);
   assert.match(
     method.stdout,
-    /^ERROR selectors\.yml +selectors\.yml:6:\d+: selectors\[1\]\.definition\.method: unknown selector method "tagg" \(did you mean "tag:"\?\)/m,
+    /^ERROR selectors\.yml +selectors\.yml:6:\d+: selectors\[1\]\.definition\.method: unknown selector method "tagg" \(did you mean "tag"\?\)/m,
   );
 
   await p.write(

@@ -331,7 +331,7 @@ Deno.test("selectors.yml: unknown methods, selectors named but not defined and s
   assert.deepEqual(
     err.issues.map((i) => `${i.location.file}:${i.location.line}: ${i.message.split(": use ")[0]}`),
     [
-      'selectors.yml:6: selectors[1].definition.method: unknown selector method "tagg" (did you mean "tag:"?)',
+      'selectors.yml:6: selectors[1].definition.method: unknown selector method "tagg" (did you mean "tag"?)',
       'selectors.yml:9: selectors[2].definition: unknown selector method "confg.materialized" (did you mean "config.materialized:"?)',
       'selectors.yml:11: selectors[3].definition.colour: unknown selector method "colour"',
       'selectors.yml:18: selectors[5].definition.union[1].method: no selector "goood" in selectors.yml (did you mean "good"?)',
@@ -343,7 +343,7 @@ Deno.test("selectors.yml: unknown methods, selectors named but not defined and s
   assert.equal(ls.code, 2, ls.stdout + ls.stderr);
   assert.match(
     ls.stderr,
-    /selectors\.yml:6:\d+: selectors\[1\]\.definition\.method: unknown selector method "tagg" \(did you mean "tag:"\?\)/,
+    /selectors\.yml:6:\d+: selectors\[1\]\.definition\.method: unknown selector method "tagg" \(did you mean "tag"\?\)/,
   );
 });
 

@@ -154,8 +154,10 @@ function checkMethod(
   method: string,
   value: string,
   refs: SelectorRef[],
+  text = false,
 ): void {
-  const unknown = unknownMethod(method);
+  // A method of a selector text is written `tag:`, one of a definition `tag`.
+  const unknown = unknownMethod(method, !text);
   if (unknown) file.report(path, `unknown selector method "${method}"${unknown}`);
   if (method === "selector") refs.push({ name: value, path });
 }
@@ -171,7 +173,7 @@ function checkText(file: YamlFile, path: YamlPath, text: string, refs: SelectorR
       file.report(path, err.message);
       continue;
     }
-    if (atom.method) checkMethod(file, path, atom.method, atom.value, refs);
+    if (atom.method) checkMethod(file, path, atom.method, atom.value, refs, true);
   }
 }
 

@@ -299,7 +299,9 @@ function splitMethod(method: string): [string, string | undefined] {
 /**
  * What is wrong with the selector method `method` (`tag`, `config.<key>`,
  * `selector`, `state` …), to follow its name in a message, with the closest
- * method and the list; undefined for a method that exists.
+ * method and the list; undefined for a method that exists. Methods are
+ * written as in a selector text (`tag:`), or, for a selectors.yml
+ * `method:` (`yaml`), by name alone (`tag`).
  *
  * @example
  * ```ts
@@ -308,18 +310,21 @@ function splitMethod(method: string): [string, string | undefined] {
  *
  * assert.equal(unknownMethod("config.materialized"), undefined);
  * assert.match(unknownMethod("tagg")!, /^ \(did you mean "tag:"\?\): use tag:, path:/);
+ * assert.match(unknownMethod("tagg", true)!, /^ \(did you mean "tag"\?\): use tag, path, /);
+ * assert.match(unknownMethod("stat", true)!, /did you mean "state".*, state, result, source_status$/);
  * ```
  */
-export function unknownMethod(method: string): string | undefined {
+export function unknownMethod(method: string, yaml = false): string | undefined {
   if (method === "selector" || STATE_METHODS.includes(method)) return undefined;
   const [base, key] = splitMethod(method);
   if (selectorMethod(base) && (base === "config") === (key !== undefined)) return undefined;
-  const names = [...SELECTOR_METHODS.map((x) => x.name), "selector"];
+  const names = [...SELECTOR_METHODS.map((x) => x.name), "selector", ...STATE_METHODS];
+  const written = (name: string) => yaml ? name : `${name}:`;
   // `confg.materialized` is the config method misspelled: its key stays.
   const near = closest(key === undefined ? method : base, names);
   const guess = near === "config" ? `config.${key ?? "<key>"}` : near;
-  return `${guess ? ` (did you mean "${guess}:"?)` : ""}: use ${
-    names.map((n) => n === "config" ? "config.<key>:" : `${n}:`).join(", ")
+  return `${guess ? ` (did you mean "${written(guess)}"?)` : ""}: use ${
+    names.map((n) => written(n === "config" ? "config.<key>" : n)).join(", ")
   }`;
 }
 
