@@ -169,7 +169,7 @@ Deno.test("dbt incremental configs: strategies from wharf, problems named where 
   // The line of the config( call that sets it.
   assert.match(
     r.stderr,
-    /models\/b\.sql:3: config "unique_key" applies to incremental models only \(b is materialized as table\)/,
+    /models\/b\.sql:3: config "unique_key" applies to incremental models only \(b is materialized as table\): remove it, or materialize b as incremental/,
   );
   assert.match(r.stderr, /models\/c\.sql:1: config "incremental_strategy": .*upsert/);
   // Set in a properties file, or in dbt_project.yml: that file's line.

@@ -284,7 +284,7 @@ function incrementalOptions(
       report(
         `config "${key}" applies to incremental models only (${m.name} is materialized as ${
           m.config.materialized ?? "view"
-        })`,
+        }): remove it, or materialize ${m.name} as incremental`,
         key,
       );
     }
