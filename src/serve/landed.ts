@@ -75,7 +75,8 @@ async function columnsOf(
 
 /**
  * Refuses a relation lacking columns of `roles` (`[role, column]`), naming
- * each with the closest it has; `setting` is what the message tells to fix.
+ * each with the closest it has: the message names the `setting` and ends
+ * with the `fix`.
  */
 function requireColumns(
   relation: string,
