@@ -110,7 +110,7 @@ ${select}
     ),
   );
   const bad = await cli(p, ["ls"], 2);
-  assert.match(bad.stderr, /models\/by_filter\.sql: config "hard_deletes"/);
+  assert.match(bad.stderr, /models\/by_filter\.sql:1: config "hard_deletes"/);
 });
 
 Deno.test("dbt project: append, merge with merge_update_columns or merge_exclude_columns, delete+insert, and a watermark", async () => {
