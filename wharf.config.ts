@@ -170,6 +170,10 @@ export default defineConfig({
       source: "source",
       asOf: "as_of",
       fields: ["oop_max", "remaining_oop_max", "copay"],
+      // A source whose latest figures for a member the checks of intermediate.int_benefits
+      // rejected is named as failed, with the checks: the other sources answer, and when none
+      // does the answer is unknown (502), not "not found".
+      rejected: { relation: "intermediate.int_benefits__rejected", reason: "_failed_checks" },
     },
   },
   strategies: { default: benefitsDefault },

@@ -1,6 +1,7 @@
 /**
  * `deno task bench serve`: the API under load, on loopback. A warehouse with
- * 1,000,000 members × 3 sources in marts.member_benefits, served with the
+ * 1,000,000 members × 3 sources in marts.member_benefits (and, one in 100, a
+ * fourth source whose figures were rejected), served with the
  * healthcare project's coalescing (its `serve.coalesce` and `default`
  * strategy); the server in its own process; autocannon against /health (the baseline, same run) and the
  * coalescing endpoint; then again with three live fake upstreams; then with
@@ -153,7 +154,12 @@ export default async function main(): Promise<void> {
     await wh.exec(`CREATE SCHEMA marts; CREATE TABLE marts.member_benefits AS
       SELECT 'M' || m AS member_id, 'payer_' || s AS source, (100000 + (m * 7 + s) % 900000)::BIGINT AS oop_max,
              ((m * 13 + s) % 100000)::BIGINT AS remaining_oop_max, (1000 + s * 500)::BIGINT AS copay, now() AS as_of
-      FROM range(${MEMBERS}) AS r(m), range(3) AS q(s)`);
+      FROM range(${MEMBERS}) AS r(m), range(3) AS q(s);
+      -- The healthcare project's quarantine (serve.coalesce.rejected): one member in 100 with a
+      -- fourth source whose figures were rejected.
+      CREATE SCHEMA intermediate; CREATE TABLE intermediate.int_benefits__rejected AS
+      SELECT 'M' || m AS member_id, 'payer_3' AS source, ['whole_amounts'] AS _failed_checks
+      FROM range(0, ${MEMBERS}, 100) AS r(m)`);
     wh.close();
     const t = performance.now();
     const port = freePort();

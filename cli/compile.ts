@@ -58,7 +58,10 @@ export function compileCommand(): Command {
       const { withCommandVars } = await load<typeof import("../src/engine/run/command_vars.ts")>(
         "../src/engine/run/command_vars.ts",
       );
-      const config = withCommandVars(await projectConfig(self), await parseVars(opts.vars ?? []));
+      const config = withCommandVars(
+        await projectConfig(self, { compiles: true }),
+        await parseVars(opts.vars ?? []),
+      );
       const cp = await inspectProject(
         config,
         config.db,

@@ -49,15 +49,39 @@ export function globals(cmd: Command): GlobalOptions {
   };
 }
 
+/** Where a command runs instead of where the command line says (`wharf retry`: the retried run's). */
+export type RunsOn = Partial<
+  Pick<GlobalOptions, "db" | "profilesDir" | "target" | "attach" | "warnUnsupported">
+>;
+
+/** Options of {@linkcode projectConfig}. */
+export interface ProjectConfigOptions {
+  /** Replaces the command line's options it sets (absolute paths). */
+  on?: RunsOn;
+  /**
+   * The command compiles the project, which lists dbt_project.yml's problems
+   * that do not keep it from loading (an unknown key) with its own: they are
+   * left to it instead of stopping here.
+   */
+  compiles?: boolean;
+}
+
 /** Loads the configuration of the project named by `--project`, applying `--db`. */
-export async function projectConfig(cmd: Command): Promise<ResolvedConfig & { db: string }> {
-  const g = globals(cmd);
+export async function projectConfig(
+  cmd: Command,
+  options: ProjectConfigOptions = {},
+): Promise<ResolvedConfig & { db: string }> {
+  const g = { ...globals(cmd) };
+  for (const [key, value] of Object.entries(options.on ?? {})) {
+    if (value !== undefined) Object.assign(g, { [key]: value });
+  }
   // Loaded here, not at startup: `--help`, `--version` and commands that read no project skip it.
   const { loadConfig } = await load<typeof import("../src/config.ts")>("../src/config.ts");
   const config = await loadConfig(g.project, {
     profilesDir: g.profilesDir,
     target: g.target,
     warnUnsupported: g.warnUnsupported,
+    deferIssues: options.compiles,
   });
   if (config.dbt) {
     (await load<typeof import("./output.ts")>("./output.ts")).applyOutputFlags(config.dbt.flags);

@@ -30,7 +30,10 @@ export function docsCommand(): Command {
         const { withCommandVars } = await load<
           typeof import("../src/engine/run/command_vars.ts")
         >("../src/engine/run/command_vars.ts");
-        const config = withCommandVars(await projectConfig(self), await parseVars(opts.vars ?? []));
+        const config = withCommandVars(
+          await projectConfig(self, { compiles: true }),
+          await parseVars(opts.vars ?? []),
+        );
         const out = opts.out ? resolve(userCwd(), opts.out) : join(config.paths.target, "docs");
         const started = performance.now();
         const manifest = await buildDocs(config, {

@@ -136,7 +136,10 @@ export function lsCommand(): Command {
           "../src/engine/materializations/index.ts",
         );
         const width = cellWidth(opts, Deno.stdout.isTerminal());
-        const config = withCommandVars(await projectConfig(self), await parseVars(opts.vars ?? []));
+        const config = withCommandVars(
+          await projectConfig(self, { compiles: true }),
+          await parseVars(opts.vars ?? []),
+        );
         const cp = await inspectProject(config, config.db);
         const { writeManifestOf } = await load<
           typeof import("../src/engine/artifacts/dbt_manifest.ts")

@@ -3,16 +3,20 @@
  * through (nodes that errored or failed, and those skipped because of them),
  * with that command's options, from its `target/run_results.json`: exactly
  * those nodes, as dbt's retry reruns exactly the unique ids it recorded so
- * (no test comes along, nothing the command had excluded comes back). The
- * new run_results.json keeps the command's arguments, so a retry of a retry
- * reruns what is still left with them.
+ * (no test comes along, nothing the command had excluded comes back),
+ * where it ran (its warehouse, profile target and profiles folder: another
+ * given on the command line is refused). The new run_results.json keeps the
+ * command's arguments, so a retry of a retry reruns what is still left with
+ * them.
  *
  * @module
  */
 import { Command } from "commander";
 import { join } from "node:path";
 import type { PlanKind } from "../src/engine/compile/compile_project.ts";
-import { projectConfig } from "./context.ts";
+import type { ResolvedConfig } from "../src/config.ts";
+import { type GlobalOptions, globals, projectConfig, type RunsOn } from "./context.ts";
+import { load } from "./load.ts";
 import { runNodes } from "./run_nodes.ts";
 
 const RETRIED = ["error", "fail", "skipped", "runtime error"];
@@ -41,28 +45,91 @@ async function retriesMicrobatch(
   );
 }
 
+/**
+ * Where the retried run ran, from its recorded `args`, for {@linkcode projectConfig}:
+ * its warehouse, its profile's target and profiles folder, the attached
+ * databases it pointed elsewhere, and `--warn-unsupported`.
+ *
+ * @throws {UsageError} when the command line names another target, profiles
+ * folder, warehouse or attached file than the run's (both named).
+ */
+async function retriedRunsOn(
+  args: Record<string, unknown>,
+  given: GlobalOptions,
+  asGiven: ResolvedConfig,
+  ran: string,
+): Promise<RunsOn> {
+  const { UsageError } = await import("../src/engine/errors.ts");
+  const text = (v: unknown) => typeof v === "string" ? v : undefined;
+  const on = {
+    target: text(args.target),
+    profilesDir: text(args.profiles_dir),
+    db: text(args.warehouse),
+    attach: Array.isArray(args.attach) ? args.attach.map(String).sort() : [],
+  };
+  const conflicts: string[] = [];
+  if (given.target !== undefined && on.target !== undefined && given.target !== on.target) {
+    conflicts.push(`--target "${given.target}" (it ran on target "${on.target}")`);
+  }
+  if (
+    given.profilesDir !== undefined && on.profilesDir !== undefined &&
+    given.profilesDir !== on.profilesDir
+  ) {
+    conflicts.push(
+      `--profiles-dir "${given.profilesDir}" (it read the profile in "${on.profilesDir}")`,
+    );
+  }
+  if (given.db !== undefined && on.db !== undefined && given.db !== on.db) {
+    conflicts.push(`--db "${given.db}" (it ran on "${on.db}")`);
+  }
+  const attached = asGiven.attach.filter((a) => a.redirected).map((a) => `${a.name}=${a.target}`)
+    .sort();
+  if (given.attach.length && attached.join("\n") !== on.attach.join("\n")) {
+    conflicts.push(
+      `--attach ${attached.join(" ")} (it ran with ${
+        on.attach.length ? `--attach ${on.attach.join(" ")}` : "the attached databases configured"
+      })`,
+    );
+  }
+  if (conflicts.length) {
+    throw new UsageError(
+      `Cannot retry ${ran} elsewhere than it ran: ${
+        conflicts.join(", ")
+      }: a retry reruns what it left where it ran, so leave ${
+        conflicts.length === 1 ? "that option" : "those options"
+      } out, or run the command again with ${conflicts.length === 1 ? "it" : "them"}`,
+    );
+  }
+  return {
+    ...on,
+    warnUnsupported: given.warnUnsupported || args.warn_unsupported === true,
+  };
+}
+
 /** The `retry` command. */
 export function retryCommand(): Command {
   return new Command("retry")
     .description(
-      "Rerun the nodes the last build/run/test/seed/snapshot did not get through (errored, failed, skipped because of them), with its options",
+      "Rerun the nodes the last build/run/test/seed/snapshot did not get through (errored, failed, skipped because of them), with its options, on its target",
     )
     .option("--threads <n>", "models built at the same time (default: the last run's)")
     .action(async (opts: { threads?: string }, self: Command) => {
       const { UsageError } = await import("../src/engine/errors.ts");
-      const config = await projectConfig(self);
-      const file = join(config.paths.target, "run_results.json");
+      const asGiven = await projectConfig(self, { compiles: true });
+      const file = join(asGiven.paths.target, "run_results.json");
       let last: {
         results: { status: string; unique_id: string }[];
         args?: Record<string, unknown> & {
           which?: string;
-          exclude?: string[];
           full_refresh?: boolean;
           event_time_start?: string;
           event_time_end?: string;
           fail_fast?: boolean;
           empty?: boolean;
           vars?: object;
+          state?: string;
+          defer?: boolean;
+          threads?: number;
         };
       };
       try {
@@ -81,33 +148,53 @@ export function retryCommand(): Command {
           })`,
         );
       }
+      const args = last.args!;
+      // On the run's target and warehouse, whichever the command line's defaults are.
+      const config = await projectConfig(self, {
+        on: await retriedRunsOn(
+          args,
+          globals(self),
+          asGiven,
+          `the last \`wharf ${which}\` (${file})`,
+        ),
+        compiles: true,
+      });
       const left = last.results.filter((r) => RETRIED.includes(r.status)).length;
       if (left === 0) {
+        // Nothing compiles then to list dbt_project.yml's problems: they stop here.
+        if (config.dbt?.issues?.length) {
+          const { invalidDbtProject } = await load<
+            typeof import("../src/engine/dbt/dbt_project.ts")
+          >("../src/engine/dbt/dbt_project.ts");
+          throw invalidDbtProject(config.dbt.issues);
+        }
         console.log(
           `Nothing to retry: the last \`wharf ${which}\` had no node that errored, failed or was skipped.`,
         );
         return;
       }
-      const range = last.args?.event_time_start !== undefined &&
-        await retriesMicrobatch(config.paths.target, last.results);
+      const range = args.event_time_start !== undefined &&
+        await retriesMicrobatch(asGiven.paths.target, last.results);
+      const vars = args.vars ?? {};
       await runNodes(which as PlanKind, self, {
+        config,
         select: ["result:error", "result:fail", "result:skipped"],
         // Exactly those nodes: no test comes along with them.
         indirectSelection: "empty",
-        state: config.paths.target,
-        recordArgs: { warehouse: config.db, select: [], exclude: [], ...last.args, which: which! },
-        fullRefresh: last.args?.full_refresh,
+        state: asGiven.paths.target,
+        recordArgs: { warehouse: config.db, select: [], exclude: [], ...args, which: which! },
+        fullRefresh: args.full_refresh,
         // A microbatch backfill is retried over its range, not the model's latest batches.
         ...(range
-          ? { eventTimeStart: last.args?.event_time_start, eventTimeEnd: last.args?.event_time_end }
+          ? { eventTimeStart: args.event_time_start, eventTimeEnd: args.event_time_end }
           : {}),
-        failFast: last.args?.fail_fast,
-        empty: last.args?.empty,
-        // As parseVars writes them: text as it is, other values as JSON.
-        vars: Object.entries(last.args?.vars ?? {}).map(([k, v]) =>
-          `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`
-        ),
-        threads: opts.threads,
+        failFast: args.fail_fast,
+        empty: args.empty,
+        // What the run deferred to, it defers to again.
+        ...(args.defer && args.state !== undefined ? { defer: true, deferState: args.state } : {}),
+        // As given (JSON is YAML): lists, numbers and text keep their types.
+        vars: Object.keys(vars).length ? [JSON.stringify(vars)] : [],
+        threads: opts.threads ?? (args.threads === undefined ? undefined : String(args.threads)),
       });
     });
 }

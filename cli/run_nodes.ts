@@ -10,6 +10,7 @@ import type { PlanKind } from "../src/engine/compile/compile_project.ts";
 import type { IndirectSelection } from "../src/engine/graph/select.ts";
 import type { RunArgs } from "../src/engine/artifacts/dbt_run_results.ts";
 import type { RunProjectOptions } from "../src/engine/run/run_project.ts";
+import type { ResolvedConfig } from "../src/config.ts";
 import { resolve } from "node:path";
 import { globals, projectConfig, userCwd } from "./context.ts";
 import { counted, resultLine, summaryLines } from "./output.ts";
@@ -32,6 +33,13 @@ export interface RunNodesOptions {
   empty?: boolean;
   /** The arguments run_results.json records, when they are another command's (`wharf retry`). */
   recordArgs?: RunArgs;
+  /** The state folder `defer` copies from, when not `state` (`wharf retry`: the retried run's). */
+  deferState?: string;
+  /**
+   * The project's configuration, when the caller read it otherwise than the
+   * command line says (`wharf retry`: on the retried run's target and warehouse).
+   */
+  config?: ResolvedConfig & { db: string };
 }
 
 /** Adds `--vars` to `cmd` (read with {@linkcode parseVars}). */
@@ -144,7 +152,7 @@ export async function parseVars(args: readonly string[]): Promise<Record<string,
 /** Runs the nodes of `kind` and sets the exit code: 1 when any failed. */
 export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptions): Promise<void> {
   const g = globals(cmd);
-  const config = await projectConfig(cmd);
+  const config = opts.config ?? await projectConfig(cmd, { compiles: true });
   let threads: number | undefined;
   if (opts.threads !== undefined) {
     threads = Number(opts.threads);
@@ -165,6 +173,7 @@ export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptio
     vars: await parseVars(opts.vars ?? []),
     state: opts.state === undefined ? undefined : resolve(userCwd(), opts.state),
     defer: opts.defer,
+    deferState: opts.deferState === undefined ? undefined : resolve(userCwd(), opts.deferState),
     failFast: opts.failFast,
     empty: opts.empty,
     recordArgs: opts.recordArgs,

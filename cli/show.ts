@@ -52,7 +52,10 @@ export function showCommand(): Command {
       const { withCommandVars } = await load<
         typeof import("../src/engine/run/command_vars.ts")
       >("../src/engine/run/command_vars.ts");
-      const config = withCommandVars(await projectConfig(self), await parseVars(opts.vars ?? []));
+      const config = withCommandVars(
+        await projectConfig(self, { compiles: true }),
+        await parseVars(opts.vars ?? []),
+      );
       const { id, result } = await previewNode(config, name, {
         db: config.db,
         limit,

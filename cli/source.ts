@@ -48,7 +48,10 @@ export function sourceCommand(): Command {
         typeof import("../src/engine/run/command_vars.ts")
       >("../src/engine/run/command_vars.ts");
       const { vars, ...selection } = opts;
-      const config = withCommandVars(await projectConfig(self), await parseVars(vars ?? []));
+      const config = withCommandVars(
+        await projectConfig(self, { compiles: true }),
+        await parseVars(vars ?? []),
+      );
       const results = await sourceFreshness(config, { db: config.db, ...selection });
       const failed = results.some((r) => r.status === "error" || r.status === "runtime error");
       if (g.json) {

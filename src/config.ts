@@ -16,6 +16,7 @@ import {
 } from "./engine/config.ts";
 import { applyDbtProject } from "./engine/dbt/dbt_config.ts";
 import type { ProfileOptions } from "./engine/dbt/profiles.ts";
+import type { ReadDbtProjectOptions } from "./engine/dbt/dbt_project.ts";
 import { type EnrichConfig, type EnrichSettings, npiSection } from "./enrich/config.ts";
 import { type LandConfig, landSection, type LandSettings } from "./land/config.ts";
 import {
@@ -79,14 +80,16 @@ export function resolveConfig(root: string, config: WharfConfig = {}): ResolvedC
  * `dbt_project.yml` at the root makes it a dbt project, whose name, folders,
  * variables and warehouse come from dbt's files and the profile's target
  * (`options`: `--profiles-dir`, `--target`; `--warn-unsupported` leaves what
- * wharf does not support out, with a warning).
+ * wharf does not support out, with a warning; `deferIssues`: the problems of
+ * dbt_project.yml that do not keep the project from loading are kept in
+ * `dbt.issues`, for the project's compile to list with its own).
  *
  * @throws {ConfigError} when the folder does not exist, the config file
  * fails to load or does not export a config object, or a setting is wrong.
  */
 export async function loadConfig(
   root: string,
-  options: ProfileOptions & { warnUnsupported?: boolean } = {},
+  options: ProfileOptions & ReadDbtProjectOptions = {},
 ): Promise<ResolvedConfig> {
   const settings = await readConfigFile(root);
   const resolved = resolveConfig(root, settings as WharfConfig);

@@ -1,6 +1,6 @@
 /**
  * The engine, the server and the docs know no healthcare: the benefits
- * mart, its key and its fields are the healthcare project's
+ * mart, its quarantine, its key and its fields are the healthcare project's
  * (`wharf.config.ts`, `models/`), never named in `src/engine/`,
  * `src/serve/` or `src/docs/`, code and comments alike.
  */
@@ -8,7 +8,14 @@ import assert from "node:assert/strict";
 import { join, relative } from "node:path";
 import { REPO } from "./helpers.ts";
 
-const NAMES = ["member_benefits", "oop_max", "remaining_oop_max", "copay", "member_id"];
+const NAMES = [
+  "member_benefits",
+  "int_benefits",
+  "oop_max",
+  "remaining_oop_max",
+  "copay",
+  "member_id",
+];
 
 async function* files(dir: string): AsyncGenerator<string> {
   for await (const e of Deno.readDir(dir)) {

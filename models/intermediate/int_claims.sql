@@ -1,6 +1,9 @@
 -- Claims of every client in one vocabulary, each with its diagnosis category
 -- (the longest matching ICD-10 prefix in seeds.diagnosis_categories, else
--- "other"), the latest delivered version per (client, claim number).
+-- "other"), the latest delivered version per (client, claim number): the
+-- latest delivery, then batch, then line. The checks (intermediate.yml) judge
+-- this latest version only: an unreadable received date on it rejects the
+-- claim into int_claims__rejected, never replaced by an older version.
 with claims as (
     select * from staging.stg_claims_client_a
     union all by name
@@ -40,7 +43,9 @@ select
     delivered_at,
     _batch_id,
     _file,
-    _row_number
+    _row_number,
+    received_date_raw,
+    billed_raw
 from categorized
 qualify row_number() over (
     partition by client, claim_number

@@ -1,5 +1,11 @@
--- The latest delivered version of each visit: deliveries are upserts, and a
--- late file (older timestamp, landed last) does not replace newer versions.
+-- The latest delivered version of each visit per hospital, then judged:
+-- deliveries are upserts, so the latest delivery time wins, then the latest
+-- batch, and within one file the later line; a late file (older timestamp,
+-- landed last) does not replace newer versions. The checks
+-- (intermediate.yml) judge this latest row only: when it is invalid (an
+-- admit date 11/31/2021) the visit goes to int_visitpay_visits__rejected
+-- with the delivered text, and an older valid version never stands in for
+-- it; a later valid delivery brings the visit back.
 select
     hospital,
     visit_id,
@@ -11,7 +17,10 @@ select
     delivered_at,
     _batch_id,
     _file,
-    _row_number
+    _row_number,
+    admit_date_raw,
+    discharge_date_raw,
+    visit_balance_raw
 from staging.stg_visitpay_visits
 qualify row_number() over (
     partition by hospital, visit_id

@@ -1,6 +1,8 @@
 -- Each visit's delivered balance against the sum of its transactions at the
 -- same hospital (visit ids repeat across hospitals); a visit whose balance
--- disagrees is flagged.
+-- disagrees is flagged. Only the visits that stand: one whose latest delivery
+-- was rejected (int_visitpay_visits__rejected) has no balance to reconcile,
+-- and an older delivery's balance does not stand in for it.
 with paid as (
     select
         hospital,

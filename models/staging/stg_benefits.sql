@@ -1,8 +1,9 @@
--- Benefit figures per member from each source, in integer cents. A figure
--- that is no whole number (12.5), negative or over the cap the API serves
--- (100,000,000,000 cents) rejects the row (staging.yml), with the delivered
--- text kept; an as_of that is no timestamp is set to NULL and recorded (the
--- delivery time stands in for it downstream).
+-- Benefit figures per member from each source, in integer cents, one row per
+-- delivered line. A figure that is no whole number (12.5) is NULL here; it,
+-- a figure negative or over the cap the API serves (100,000,000,000 cents)
+-- and an as_of that is no timestamp reject the latest figures of the member
+-- and source in intermediate.int_benefits, with the delivered text kept. A
+-- row without as_of takes its delivery time downstream.
 select
     clean_text(member_id) as member_id,
     _benefit_source as source,

@@ -9,7 +9,7 @@
  * @module
  */
 import { join, resolve } from "node:path";
-import { ConfigError } from "./errors.ts";
+import { ConfigError, type ProjectIssue } from "./errors.ts";
 import { checkVar, VAR_TYPES, type VarType } from "./check_var.ts";
 import { closest } from "./suggest.ts";
 import { parseTargetSpec, resolveTargetSpec } from "./target_spec.ts";
@@ -159,6 +159,11 @@ export interface DbtConfig {
   docsPaths?: string[];
   /** The profile's target the project runs against. */
   target: DbtTarget;
+  /**
+   * Problems of dbt_project.yml that do not keep the project from loading
+   * (an unknown key), when the caller deferred them: listed with the project's.
+   */
+  issues?: ProjectIssue[];
   /** `flags:` of dbt_project.yml (or the profile's older `config:`): what wharf applies of them. */
   flags: ProjectFlags;
   /** Where `flags` were read (`dbt_project.yml`, or the profile's file), when anywhere. */

@@ -28,6 +28,33 @@ export interface CoalesceConfig {
    * 100,000,000,000.
    */
   fields: string[];
+  /**
+   * Where the figures a check rejected are (a checked model's quarantine,
+   * `<model>__rejected`). A key with no row of a source in `model` but one
+   * here gets that source named as failed (with its checks) instead of being
+   * unknown to it: no answer from the others is a 502, not a 404.
+   */
+  rejected?: RejectedConfig;
+}
+
+/** `serve.coalesce.rejected`: the relation of rejected figures and its columns. */
+export interface RejectedConfig {
+  /** The warehouse's relation (`schema.name`), e.g. a checked model's `marts.prices__rejected`. */
+  relation: string;
+  /** Its key column. Default: `serve.coalesce.key`. */
+  key?: string;
+  /** Its column naming each row's source. Default: `serve.coalesce.source`. */
+  source?: string;
+  /** Its column saying why (a list of check names, or text). Default `_failed_checks`. */
+  reason?: string;
+}
+
+/** `serve.coalesce.rejected` resolved: defaults filled in. */
+export interface RejectedSpec {
+  relation: string;
+  key: string;
+  source: string;
+  reason: string;
 }
 
 /** `serve.coalesce` resolved: defaults filled in, every name checked. */
@@ -37,9 +64,12 @@ export interface CoalesceSpec {
   source: string;
   asOf?: string;
   fields: readonly string[];
+  /** Present when configured. */
+  rejected?: RejectedSpec;
 }
 
-const KEYS = ["model", "key", "source", "asOf", "fields"] as const;
+const KEYS = ["model", "key", "source", "asOf", "fields", "rejected"] as const;
+const REJECTED_KEYS = ["relation", "key", "source", "reason"] as const;
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Keys an explained answer adds beside the fields. */
 const EXPLAIN_KEYS = ["strategy", "sources"];
@@ -61,6 +91,73 @@ function columnName(what: string, value: unknown): string {
     );
   }
   return value;
+}
+
+/** Fails on the first key of `raw` not among `keys`, naming the closest. */
+function knownKeys(what: string, raw: object, keys: readonly string[]): void {
+  for (const k of Object.keys(raw)) {
+    if (keys.includes(k)) continue;
+    const guess = closest(k, keys);
+    fail(
+      `${what}.${k}`,
+      `unknown key${guess ? ` (did you mean "${guess}"?)` : ""}: it takes ${
+        keys.map((x) => `"${x}"`).join(", ")
+      }`,
+    );
+  }
+}
+
+/** `value` as a relation of the warehouse file (`schema.name`), or an error naming `what`. */
+function relationName(what: string, value: unknown): string {
+  if (
+    typeof value !== "string" || value.split(".").length !== 2 ||
+    !value.split(".").every((p) => IDENTIFIER.test(p))
+  ) {
+    fail(
+      what,
+      `expected a relation of the warehouse, "schema.name", got ${
+        JSON.stringify(value)
+      } (the server answers from snapshots of the warehouse file: a model built into an attached database is not in them)`,
+    );
+  }
+  return value;
+}
+
+/** Fails when two roles of `roles` name one column (case-insensitively), naming both. */
+function distinct(prefix: string, roles: [role: string, column: string][]): void {
+  for (const [i, [role, name]] of roles.entries()) {
+    const first = roles.findIndex(([, n]) => n.toLowerCase() === name.toLowerCase());
+    if (first < i) {
+      fail(`${prefix}.${role}`, `"${name}" is already serve.coalesce${prefix}.${roles[first]![0]}`);
+    }
+  }
+}
+
+/** Resolves `serve.coalesce.rejected` against the resolved model's names. */
+function resolveRejected(
+  raw: unknown,
+  spec: { model: string; key: string; source: string },
+): RejectedSpec {
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    fail(
+      ".rejected",
+      `expected { relation, key?, source?, reason? }, got ${JSON.stringify(raw)}`,
+    );
+  }
+  knownKeys(".rejected", raw, REJECTED_KEYS);
+  const r = raw as Record<string, unknown>;
+  const relation = relationName(".rejected.relation", r.relation);
+  if (relation.toLowerCase() === spec.model.toLowerCase()) {
+    fail(
+      ".rejected.relation",
+      `"${relation}" is serve.coalesce.model: name the relation its rejected rows go to (a checked model's is "${relation}__rejected")`,
+    );
+  }
+  const key = columnName("rejected.key", r.key ?? spec.key);
+  const source = columnName("rejected.source", r.source ?? spec.source);
+  const reason = columnName("rejected.reason", r.reason ?? "_failed_checks");
+  distinct(".rejected", [["key", key], ["source", source], ["reason", reason]]);
+  return { relation, key, source, reason };
 }
 
 /**
@@ -89,28 +186,8 @@ export function resolveCoalesce(raw: CoalesceConfig | undefined): CoalesceSpec |
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     fail("", `expected { model, key, fields }, got ${JSON.stringify(raw)}`);
   }
-  for (const k of Object.keys(raw)) {
-    if ((KEYS as readonly string[]).includes(k)) continue;
-    const guess = closest(k, KEYS);
-    fail(
-      `.${k}`,
-      `unknown key${guess ? ` (did you mean "${guess}"?)` : ""}: it takes ${
-        KEYS.map((x) => `"${x}"`).join(", ")
-      }`,
-    );
-  }
-  const model = raw.model as unknown;
-  if (
-    typeof model !== "string" || model.split(".").length !== 2 ||
-    !model.split(".").every((p) => IDENTIFIER.test(p))
-  ) {
-    fail(
-      ".model",
-      `expected a relation of the warehouse, "schema.name", got ${
-        JSON.stringify(model)
-      } (the server answers from snapshots of the warehouse file: a model built into an attached database is not in them)`,
-    );
-  }
+  knownKeys("", raw, KEYS);
+  const model = relationName(".model", raw.model);
   const key = columnName("key", raw.key);
   if (key === "explain") fail(".key", `"explain" is the API's own query parameter`);
   const source = columnName("source", raw.source ?? "source");
@@ -120,14 +197,21 @@ export function resolveCoalesce(raw: CoalesceConfig | undefined): CoalesceSpec |
   }
   const fields = raw.fields.map((f, i) => columnName(`fields[${i}]`, f));
   const roles = coalesceColumns({ key, source, asOf, fields });
-  for (const [i, [role, name]] of roles.entries()) {
-    const first = roles.findIndex(([, n]) => n.toLowerCase() === name.toLowerCase());
-    if (first < i) fail(`.${role}`, `"${name}" is already serve.coalesce.${roles[first]![0]}`);
+  distinct("", roles);
+  for (const [role, name] of roles) {
     if (role.startsWith("fields") && EXPLAIN_KEYS.includes(name)) {
       fail(`.${role}`, `"${name}" is a key of explained answers (?explain=true): rename the field`);
     }
   }
-  return { model, key, source, asOf, fields };
+  if (raw.rejected === undefined) return { model, key, source, asOf, fields };
+  return {
+    model,
+    key,
+    source,
+    asOf,
+    fields,
+    rejected: resolveRejected(raw.rejected, { model, key, source }),
+  };
 }
 
 /**

@@ -26,9 +26,10 @@ import { UpstreamHealth } from "./upstream_health.ts";
 /**
  * Refuses a `serve.coalesce` whose model is neither one of the project's
  * (model, seed or source) nor a relation of the warehouse, naming the
- * closest; or whose model, built, lacks a column it names (the first
- * snapshot's error). Skipped when the project does not compile: its own
- * errors, logged, come first.
+ * closest; likewise its `rejected.relation` (a checked model's
+ * `<model>__rejected` counts as the project's); or whose model, built, lacks
+ * a column it names (the first snapshot's error). Skipped when the project
+ * does not compile: its own errors, logged, come first.
  */
 async function checkCoalesce(
   spec: CoalesceSpec,
@@ -39,18 +40,33 @@ async function checkCoalesce(
   const cp = await project();
   if (!cp) return;
   const db = snapshots.current.db;
+  const nodes = [...cp.graph.nodes.values()];
   const known = [
-    ...[...cp.graph.nodes.values()].flatMap((n) => relationOf(n) ?? []),
+    ...nodes.flatMap((n) => relationOf(n) ?? []),
     ...(db ? await warehouseRelations(db) : []),
   ];
-  if (known.some((id) => id.toLowerCase() === spec.model.toLowerCase())) return;
-  const guess = closest(spec.model, known);
-  throw new ConfigError(
-    `Invalid "serve.coalesce.model" in wharf.config.ts: ${spec.model} is neither a model of the project nor a table of the warehouse${
-      guess ? ` (did you mean "${guess}"?)` : ""
-    }`,
-    { location: { file: "wharf.config.ts" } },
+  const quarantines = nodes.flatMap((n) =>
+    n.kind === "model" && n.checks.length > 0 ? [`${n.id}__rejected`] : []
   );
+  const refuse = (setting: string, relation: string, of: string, candidates: string[]) => {
+    if (candidates.some((id) => id.toLowerCase() === relation.toLowerCase())) return;
+    const guess = closest(relation, candidates);
+    throw new ConfigError(
+      `Invalid "serve.coalesce.${setting}" in wharf.config.ts: ${relation} is neither ${of} nor a table of the warehouse${
+        guess ? ` (did you mean "${guess}"?)` : ""
+      }`,
+      { location: { file: "wharf.config.ts" } },
+    );
+  };
+  refuse("model", spec.model, "a model of the project", known);
+  if (spec.rejected) {
+    refuse(
+      "rejected.relation",
+      spec.rejected.relation,
+      "the rejected rows of a model with checks (<layer>.<name>__rejected)",
+      [...quarantines, ...known],
+    );
+  }
 }
 
 /** Options of {@linkcode prepareServer}. */

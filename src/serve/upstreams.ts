@@ -35,6 +35,8 @@ export type SourceAnswer =
     timeout?: boolean;
     /** It answered, but with figures that cannot be used: says nothing of its health. */
     badValues?: boolean;
+    /** A landed source whose figures were rejected: the reasons (`serve.coalesce.rejected`). */
+    rejected?: readonly string[];
   };
 
 /** Options of {@linkcode askUpstream}. */

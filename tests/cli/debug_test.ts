@@ -57,6 +57,18 @@ Deno.test("wharf debug on a dbt project: profile, target, extensions, selectors.
     /^ERROR selectors\.yml +selectors\.yml:3:\d+: selectors\[0\]\.definition\.value: expected a value to select/m,
   );
   assert.match(broken.stdout, /^2 check\(s\) failed\.$/m);
+  // An unknown method is the file's problem, with its line, used by a command or not.
+  await p.write("profiles.yml", PROFILE("json"));
+  await p.write(
+    "selectors.yml",
+    "selectors:\n  - name: a\n    definition: 'tag:x'\n  - name: bad_one\n    definition:\n      method: tagg\n      value: x\n",
+  );
+  const method = await debug();
+  assert.equal(method.code, 1);
+  assert.match(
+    method.stdout,
+    /^ERROR selectors\.yml +selectors\.yml:6:\d+: selectors\[1\]\.definition\.method: unknown selector method "tagg" \(did you mean "tag"\?\)/m,
+  );
 
   await p.write(
     "profiles.yml",

@@ -146,26 +146,41 @@ where updated_at > (select max(updated_at) from {{ this }})
   assert.ok(manifest.macros["macro.dbt.is_incremental"]);
 });
 
-Deno.test("dbt incremental configs: strategies from wharf, problems named on the model", async () => {
+Deno.test("dbt incremental configs: strategies from wharf, problems named where the config is set", async () => {
   await using p = await tempProject({
-    "dbt_project.yml": PROJECT,
+    "dbt_project.yml": `${PROJECT}models:\n  shop:\n    e:\n      +unique_key: id\n`,
     "models/a.sql":
       "{{ config(materialized='incremental', incremental_strategy='merge') }}\nselect 1 as id",
-    "models/b.sql": "{{ config(materialized='table', unique_key='id') }}\nselect 1 as id",
+    "models/b.sql":
+      "-- a table\n{{ config(materialized='table') }}\n{{ config(\n  unique_key='id'\n) }}\nselect 1 as id",
     "models/c.sql":
       "{{ config(materialized='incremental', incremental_strategy='upsert', unique_key='id') }}\nselect 1 as id",
+    "models/d.sql": "select 1 as id",
+    "models/e.sql": "select 1 as id",
+    "models/props.yml":
+      "version: 2\nmodels:\n  - name: d\n    config:\n      materialized: table\n      unique_key: id\n",
   });
   const r = await runCli(["--project", p.root, "ls"]);
   assert.equal(r.code, 2, r.stdout + r.stderr);
   assert.match(
     r.stderr,
-    /models\/a\.sql: config "incremental_strategy": the merge strategy matches new rows to the table's by "unique_key"/,
+    /models\/a\.sql:1: config "incremental_strategy": the merge strategy matches new rows to the table's by "unique_key"/,
+  );
+  // The line of the config( call that sets it.
+  assert.match(
+    r.stderr,
+    /models\/b\.sql:3: config "unique_key" applies to incremental models only \(b is materialized as table\): remove it, or materialize b as incremental/,
+  );
+  assert.match(r.stderr, /models\/c\.sql:1: config "incremental_strategy": .*upsert/);
+  // Set in a properties file, or in dbt_project.yml: that file's line.
+  assert.match(
+    r.stderr,
+    /models\/props\.yml:6:\d+: config "unique_key" applies to incremental models only \(d is materialized as table\)/,
   );
   assert.match(
     r.stderr,
-    /models\/b\.sql: config "unique_key" applies to incremental models only \(b is materialized as table\)/,
+    /dbt_project\.yml:6:\d+: config "unique_key" applies to incremental models only \(e is materialized as view\)/,
   );
-  assert.match(r.stderr, /models\/c\.sql: config "incremental_strategy": .*upsert/);
 });
 
 const FIXTURES = join(REPO, "tests", "fixtures");

@@ -137,3 +137,43 @@ Deno.test("an unsupported key in config() is an error, and --warn-unsupported le
     [{ table_type: "BASE TABLE" }],
   );
 });
+
+Deno.test("dbt_project.yml's problems that do not keep the project from loading are listed with the project's; one that does stops there", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml":
+      'name: shop\nconfig-version: 2\non-run-strat: "select 1"\nclean-targets: target\n',
+    "models/a.sql": "select 1 as id",
+    "models/bad.sql": "select * from {{ ref('nowhere') }}",
+  });
+  const cli = (...args: string[]) => runCli(["--project", p.root, ...args]);
+  for (const args of [["ls"], ["build"], ["compile", "a"]]) {
+    const r = await cli(...args);
+    assert.equal(r.code, 2, `wharf ${args.join(" ")}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, /Cannot compile the project: 3 problems found/);
+    assert.match(
+      r.stderr,
+      /dbt_project\.yml:3:\d+: on-run-strat: unknown key "on-run-strat" \(did you mean "on-run-start"\?\)/,
+    );
+    assert.match(r.stderr, /dbt_project\.yml:4:\d+: clean-targets: expected a list of folders/);
+    assert.match(r.stderr, /models\/bad\.sql:1: .*"nowhere"/);
+  }
+  // A command that compiles nothing still stops at them; so does debug.
+  const sql = await cli("sql", "select 1");
+  assert.equal(sql.code, 2, sql.stdout + sql.stderr);
+  assert.match(sql.stderr, /Invalid dbt_project\.yml: \n {2}dbt_project\.yml:3:\d+: on-run-strat/);
+  const debug = await cli("debug");
+  assert.equal(debug.code, 1);
+  assert.match(debug.stdout, /ERROR project +Invalid dbt_project\.yml: \n {2}dbt_project\.yml:3/);
+
+  // Folders the project is read from: the rest cannot be loaded without them.
+  await p.write(
+    "dbt_project.yml",
+    'name: shop\nconfig-version: 2\non-run-strat: "select 1"\nmodel-paths: 7\n',
+  );
+  const stopped = await cli("ls");
+  assert.equal(stopped.code, 2);
+  assert.match(stopped.stderr, /^error: Invalid dbt_project\.yml: /);
+  assert.match(stopped.stderr, /on-run-strat: unknown key/);
+  assert.match(stopped.stderr, /model-paths: expected a list of folders/);
+  assert.doesNotMatch(stopped.stderr, /nowhere/);
+});

@@ -154,3 +154,38 @@ Deno.test("a plain-SQL seed keeps DuckDB's sniffed types", async () => {
     "charge DOUBLE",
   ]);
 });
+
+Deno.test("column_types naming a column the seed's file lacks is a project problem where it is written, with the closest column", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml": `name: shop
+config-version: 2
+seeds:
+  shop:
+    +column_types: { id: integer }
+    payments:
+      +column_types:
+        amount_cnets: bigint
+`,
+    "seeds/payments.csv": "id,amount_cents\n1,250\n",
+    "seeds/codes.csv": "code,label\n001,a\n",
+    "seeds/props.yml": `version: 2
+seeds:
+  - name: codes
+    config:
+      column_types: { code: varchar, lable: varchar }
+`,
+    "models/broken.sql": "select * from {{ ref('nowhere') }}",
+  });
+  const r = await runCli(["--project", p.root, "ls"]);
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.match(
+    r.stderr,
+    /dbt_project\.yml:8:\d+: seed payments: column_types names "amount_cnets", which seeds\/payments\.csv has no column of \(did you mean "amount_cents"\?\): its columns are id, amount_cents/,
+  );
+  assert.match(
+    r.stderr,
+    /seeds\/props\.yml:5:\d+: seed codes: column_types names "lable", which seeds\/codes\.csv has no column of \(did you mean "label"\?\)/,
+  );
+  // Listed with the project's other problems.
+  assert.match(r.stderr, /models\/broken\.sql.*nowhere/);
+});

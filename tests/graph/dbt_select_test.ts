@@ -299,6 +299,54 @@ Deno.test("selectors.yml problems are compile errors with file and line", async 
   ]);
 });
 
+Deno.test("selectors.yml: unknown methods, selectors named but not defined and selectors naming themselves are project problems with their line, whether used or not", async () => {
+  await using p = await tempProject({
+    ...SHOP,
+    "selectors.yml": `selectors:
+  - name: good
+    definition: 'tag:nightly'
+  - name: bad_one
+    definition:
+      method: tagg
+      value: nightly
+  - name: bad_text
+    definition: "tag:nightly,confg.materialized:table"
+  - name: pair
+    definition: { colour: red }
+  - name: loop_a
+    definition: { selector: loop_b }
+  - name: loop_b
+    definition:
+      union:
+        - selector: loop_a
+        - method: selector
+          value: goood
+`,
+  });
+  const err = await compileProject(await loadConfig(p.root), { sources: [] }).then(
+    () => assert.fail("compiled"),
+    (e: unknown) => e as CompileError,
+  );
+  assert.ok(err instanceof CompileError);
+  assert.deepEqual(
+    err.issues.map((i) => `${i.location.file}:${i.location.line}: ${i.message.split(": use ")[0]}`),
+    [
+      'selectors.yml:6: selectors[1].definition.method: unknown selector method "tagg" (did you mean "tag"?)',
+      'selectors.yml:9: selectors[2].definition: unknown selector method "confg.materialized" (did you mean "config.materialized:"?)',
+      'selectors.yml:11: selectors[3].definition.colour: unknown selector method "colour"',
+      'selectors.yml:18: selectors[5].definition.union[1].method: no selector "goood" in selectors.yml (did you mean "good"?)',
+      'selectors.yml:17: selectors[5].definition.union[0].selector: selector "loop_a" names itself: loop_a → loop_b → loop_a',
+    ],
+  );
+  // Listed with the project's other problems by every command, `ls` without a selector too.
+  const ls = await runCli(["--project", p.root, "ls"]);
+  assert.equal(ls.code, 2, ls.stdout + ls.stderr);
+  assert.match(
+    ls.stderr,
+    /selectors\.yml:6:\d+: selectors\[1\]\.definition\.method: unknown selector method "tagg" \(did you mean "tag"\?\)/,
+  );
+});
+
 Deno.test("plain-SQL projects: source:, fqn:, package:, config.materialized:, test_type: and @", async () => {
   const { p, pick } = await selector({
     "wharf.config.ts": 'export default { name: "clinic" };\n',

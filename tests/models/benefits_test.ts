@@ -98,14 +98,14 @@ Deno.test("benefit figures that are no whole number of cents, out of range or wi
       "14,100,900,10,2024-01-01",
     ].join("\n") + "\n",
   });
-  const staging = build.results.find((r) => r.id === "staging.stg_benefits")!;
-  assert.deepEqual([staging.rows, staging.rejected], [1, 7]);
+  const judged = build.results.find((r) => r.id === "intermediate.int_benefits")!;
+  assert.deepEqual([judged.rows, judged.rejected], [1, 7]);
   assert.deepEqual(
     (await query(
       p.db,
       `select member_id, oop_max_raw, remaining_oop_max_raw, copay_raw, as_of_raw,
               array_to_string(_failed_checks, ' ') as failed, _row_number::int as line
-       from staging.stg_benefits__rejected order by _row_number`,
+       from intermediate.int_benefits__rejected order by _row_number`,
     )).map(Object.values),
     [
       ["7", "12.5", "10", "5", "2024-01-01", "whole_amounts", 2],
@@ -125,6 +125,144 @@ Deno.test("benefit figures that are no whole number of cents, out of range or wi
     )).map(Object.values),
     [["13", 10000, "2024-01-03 00:00:00+00"]],
   );
+});
+
+Deno.test("a source's latest figures for a member decide: rejected ones are not replaced by older ones, later valid ones come back, and a late file changes nothing", async () => {
+  await using p = await tempProject();
+  const header = "member_id,oop_max,remaining_oop_max,copay,as_of";
+  const figures = async () =>
+    (await query(
+      p.db,
+      `select member_id, oop_max::int as o, parse_filename(_file) as file
+       from intermediate.int_benefits order by 1`,
+    )).map(Object.values);
+  const rejected = async () =>
+    (await query(
+      p.db,
+      `select member_id, oop_max_raw, _failed_checks, parse_filename(_file) as file
+       from intermediate.int_benefits__rejected order by 1`,
+    )).map(Object.values);
+  const first = "benefits-payer_y-20240101_000000.csv";
+  await landAndBuild(p, {
+    [first]: [header, "1,10000,9000,10,2024-01-01", "2,20000,9000,10,2024-01-01"].join("\n") + "\n",
+  });
+  assert.deepEqual(await figures(), [["1", 10000, first], ["2", 20000, first]]);
+  // The next delivery's figures for member 1 are no whole number of cents: member 1 has no
+  // figures from payer_y (the January ones are stale), not January's.
+  const second = "benefits-payer_y-20240201_000000.csv";
+  await landAndBuild(p, { [second]: [header, "1,12.5,9000,10,2024-02-01"].join("\n") + "\n" });
+  assert.deepEqual(await figures(), [["2", 20000, first]]);
+  assert.deepEqual(await rejected(), [["1", "12.5", ["whole_amounts"], second]]);
+  // Within one delivery an as_of that cannot be read may be the latest: it is judged, not passed
+  // over for an older readable one.
+  const third = "benefits-payer_y-20240301_000000.csv";
+  await landAndBuild(p, {
+    [third]: [header, "2,25000,9000,10,2024-03-01", "2,26000,9000,10,notadate"].join("\n") + "\n",
+  });
+  assert.deepEqual(await figures(), []);
+  assert.deepEqual(await rejected(), [
+    ["1", "12.5", ["whole_amounts"], second],
+    ["2", "26000", ["valid_as_of"], third],
+  ]);
+  // Valid figures delivered later bring both back; a late file (older, landed last) changes
+  // nothing.
+  const fourth = "benefits-payer_y-20240401_000000.csv";
+  await landAndBuild(p, {
+    [fourth]: [header, "1,14000,9000,10,2024-04-01", "2,24000,9000,10,2024-04-01"].join("\n") +
+      "\n",
+  });
+  const current = [["1", 14000, fourth], ["2", 24000, fourth]];
+  assert.deepEqual(await figures(), current);
+  assert.deepEqual(await rejected(), []);
+  await landAndBuild(p, {
+    "benefits-payer_y-20231201_000000.csv": [header, "1,1,1,1,2023-12-01", "2,12.5,1,1,"].join(
+      "\n",
+    ) + "\n",
+  });
+  assert.deepEqual(await figures(), current);
+  assert.deepEqual(await rejected(), []);
+});
+
+Deno.test("a member whose latest figures were rejected is unknown, naming the source and its checks (502, not 404); another source answers for them; an unknown member is 404", async () => {
+  await using p = await tempProject();
+  const header = "member_id,oop_max,remaining_oop_max,copay,as_of";
+  const { config } = await landAndBuild(p, {
+    "benefits-payer_x-20240101_000000.csv": [header, "2,30000,20000,50,2024-01-01"].join("\n") +
+      "\n",
+    "benefits-payer_y-20240101_000000.csv": [
+      header,
+      "1,10000,9000,10,2024-01-01",
+      "2,20000,9000,10,2024-01-01",
+    ].join("\n") + "\n",
+    // payer_y's latest figures: member 1's fail three checks, member 2's as_of is no date.
+    "benefits-payer_y-20240201_000000.csv": [
+      header,
+      "1,12.5,-1,10,notadate",
+      "2,20000,9000,10,notadate",
+    ].join("\n") + "\n",
+  });
+  const prepared = await prepareServer(config, { db: p.db, pollMs: 0 });
+  await using server = serveLocal(createApp(prepared.deps).fetch);
+  try {
+    const get = async (path: string) => {
+      const res = await fetch(`${server.base}${path}`);
+      return { status: res.status, body: await res.json() };
+    };
+    const quarantine = "intermediate.int_benefits__rejected";
+    // Member 1 is known, but its only source's latest figures are unusable: the answer is
+    // unknown, not "not found" (and January's figures do not stand in).
+    const member1 = {
+      source: "landed:payer_y",
+      status: "failed",
+      error: `figures rejected: valid_amounts, valid_as_of, whole_amounts; see ${quarantine}`,
+      rejected: ["valid_amounts", "valid_as_of", "whole_amounts"],
+    };
+    for (const explain of ["", "&explain=true"]) {
+      assert.deepEqual(await get(`/api/coalescence/default?member_id=1${explain}`), {
+        status: 502,
+        body: {
+          error:
+            `Every source failed for member 1: landed:payer_y (figures rejected: valid_amounts, valid_as_of, whole_amounts; see ${quarantine})`,
+          sources: [member1],
+        },
+      });
+    }
+    // Member 2: payer_x answers, with the bare three fields; explain names payer_y as left out.
+    assert.deepEqual(await get("/api/coalescence/max?member_id=2"), {
+      status: 200,
+      body: { oop_max: 30000, remaining_oop_max: 20000, copay: 50 },
+    });
+    assert.deepEqual(await get("/api/coalescence/max?member_id=2&explain=true"), {
+      status: 200,
+      body: {
+        oop_max: 30000,
+        remaining_oop_max: 20000,
+        copay: 50,
+        strategy: "max",
+        sources: [
+          {
+            source: "landed:payer_x",
+            status: "ok",
+            values: { oop_max: 30000, remaining_oop_max: 20000, copay: 50 },
+            as_of: "2024-01-01 00:00:00+00",
+          },
+          {
+            source: "landed:payer_y",
+            status: "failed",
+            error: `figures rejected: valid_as_of; see ${quarantine}`,
+            rejected: ["valid_as_of"],
+          },
+        ],
+      },
+    });
+    // No source knows member 99: still "not found".
+    assert.deepEqual(await get("/api/coalescence/max?member_id=99"), {
+      status: 404,
+      body: { error: "No info found for member 99" },
+    });
+  } finally {
+    await prepared.close();
+  }
 });
 
 Deno.test("membership files without their optional contact columns build: those are NULL", async () => {

@@ -28,14 +28,18 @@ export default { serve: { coalesce: shipped.serve?.coalesce }, strategies: shipp
 `;
 
 /**
- * A project with the healthcare project's coalescing ({@linkcode COALESCING_CONFIG})
- * and its mart as a model of the same columns with no rows, not built yet:
- * answers come from upstreams.
+ * A project with the healthcare project's coalescing ({@linkcode COALESCING_CONFIG}),
+ * its mart as a model of the same columns with no rows, and the checked model
+ * whose quarantine holds the rejected figures, not built yet: answers come from
+ * upstreams.
  */
 export const COALESCING_PROJECT: Record<string, string> = {
   "wharf.config.ts": COALESCING_CONFIG,
-  "models/marts/member_benefits.sql":
+  "models/intermediate/int_benefits.sql":
     "select * from (values ('', '', 0, 0, 0, current_date)) as t(member_id, source, oop_max, remaining_oop_max, copay, as_of) where false\n",
+  "models/intermediate/intermediate.yml":
+    "models:\n  - name: int_benefits\n    checks:\n      valid_amounts: oop_max >= 0\n",
+  "models/marts/member_benefits.sql": "select * from intermediate.int_benefits\n",
 };
 
 /** The header of a benefits delivery. */

@@ -31,11 +31,27 @@ Deno.test("serve.coalesce fills the source column in, and is absent by default",
   });
 });
 
+Deno.test("serve.coalesce.rejected takes the key and source of serve.coalesce and _failed_checks unless told", () => {
+  const resolved = (rejected: CoalesceConfig["rejected"]) =>
+    resolveConfig("/tmp", { serve: { coalesce: { ...base, source: "shop", rejected } } })
+      .serve.coalesce?.rejected;
+  assert.deepEqual(resolved({ relation: "marts.prices__rejected" }), {
+    relation: "marts.prices__rejected",
+    key: "sku",
+    source: "shop",
+    reason: "_failed_checks",
+  });
+  assert.deepEqual(
+    resolved({ relation: "audit.bad_prices", key: "item", source: "vendor", reason: "why" }),
+    { relation: "audit.bad_prices", key: "item", source: "vendor", reason: "why" },
+  );
+});
+
 Deno.test("serve.coalesce refuses, naming the key and what it expects: unknown keys, bad names, clashes", () => {
   const cases: [unknown, string][] = [
     [
       { ...base, feilds: ["x"] },
-      'Invalid "serve.coalesce.feilds" in wharf.config.ts: unknown key (did you mean "fields"?): it takes "model", "key", "source", "asOf", "fields"',
+      'Invalid "serve.coalesce.feilds" in wharf.config.ts: unknown key (did you mean "fields"?): it takes "model", "key", "source", "asOf", "fields", "rejected"',
     ],
     [
       { ...base, model: "prices" },
@@ -72,6 +88,30 @@ Deno.test("serve.coalesce refuses, naming the key and what it expects: unknown k
     [
       { ...base, fields: ["price", "strategy"] },
       'Invalid "serve.coalesce.fields[1]" in wharf.config.ts: "strategy" is a key of explained answers (?explain=true): rename the field',
+    ],
+    [
+      { ...base, rejected: { relation: "marts.prices__rejected", reasons: "why" } },
+      'Invalid "serve.coalesce.rejected.reasons" in wharf.config.ts: unknown key (did you mean "reason"?): it takes "relation", "key", "source", "reason"',
+    ],
+    [
+      { ...base, rejected: "marts.prices__rejected" },
+      'Invalid "serve.coalesce.rejected" in wharf.config.ts: expected { relation, key?, source?, reason? }, got "marts.prices__rejected"',
+    ],
+    [
+      { ...base, rejected: { relation: "prices__rejected" } },
+      'Invalid "serve.coalesce.rejected.relation" in wharf.config.ts: expected a relation of the warehouse, "schema.name", got "prices__rejected" (the server answers from snapshots of the warehouse file: a model built into an attached database is not in them)',
+    ],
+    [
+      { ...base, rejected: { relation: "marts.prices" } },
+      'Invalid "serve.coalesce.rejected.relation" in wharf.config.ts: "marts.prices" is serve.coalesce.model: name the relation its rejected rows go to (a checked model\'s is "marts.prices__rejected")',
+    ],
+    [
+      { ...base, rejected: { relation: "marts.prices__rejected", reason: "source" } },
+      'Invalid "serve.coalesce.rejected.reason" in wharf.config.ts: "source" is already serve.coalesce.rejected.source',
+    ],
+    [
+      { ...base, rejected: { relation: "marts.prices__rejected", key: "1sku" } },
+      'Invalid "serve.coalesce.rejected.key" in wharf.config.ts: expected a column name (letters, digits and _, not starting with a digit), got "1sku"',
     ],
     [
       "marts.prices",

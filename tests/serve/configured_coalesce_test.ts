@@ -242,13 +242,184 @@ Deno.test("a build that drops a column serve.coalesce names is logged, and the l
   }
 });
 
-Deno.test("the healthcare project's serve.coalesce resolves to its mart, key and three fields", () => {
+/** A shop whose prices are checked: a rejected price goes to marts.prices__rejected. */
+const CHECKED_SHOP = {
+  "models/marts/prices.sql": `select * from (values
+    (1001, 'shop_a', 300, 2),
+    (1001, 'shop_b', -5, 2),
+    (1002, 'shop_b', -1, 0),
+    (1004, 'shop_a', 7, 1)
+  ) as t(sku, shop, price, stock)`,
+  "models/marts/orders.sql": "select 1 as sku, 'x' as note",
+  "models/marts/marts.yml": `models:
+  - name: prices
+    checks:
+      positive_price: price > 0
+      in_stock: stock > 0
+  - name: orders
+    checks:
+      noted: note is not null
+`,
+};
+
+/** The shop's coalescing, its rejected prices in `relation`. */
+function checkedShop(rejected: NonNullable<CoalesceSpec["rejected"]>): CoalesceSpec {
+  return {
+    model: "marts.prices",
+    key: "sku",
+    source: "shop",
+    fields: ["price", "stock"],
+    rejected,
+  };
+}
+
+Deno.test("serve.coalesce.rejected: a source whose figures were rejected is named failed with the reasons, from a checked model's quarantine or a table with its own columns", async () => {
+  await using p = await tempProject(CHECKED_SHOP);
+  const config = await loadConfig(p.root);
+  assert.ok((await runProject("build", config, { db: p.db })).ok);
+  /** The answers to `paths` of a server whose rejected figures are in `rejected`. */
+  const answers = async (rejected: NonNullable<CoalesceSpec["rejected"]>, paths: string[]) => {
+    const coalesce = checkedShop(rejected);
+    const prepared = await prepareServer({ ...config, serve: { ...config.serve, coalesce } }, {
+      db: p.db,
+      pollMs: 0,
+    });
+    try {
+      const app = createApp(prepared.deps);
+      return await Promise.all(paths.map(async (path) => {
+        const res = await app.request(path);
+        return { status: res.status, body: await res.json() };
+      }));
+    } finally {
+      await prepared.close();
+    }
+  };
+  const quarantined = {
+    relation: "marts.prices__rejected",
+    key: "sku",
+    source: "shop",
+    reason: "_failed_checks",
+  };
+  const [explained, unknown, notFound, spec] = await answers(quarantined, [
+    "/api/coalescence/max?sku=1001&explain=true",
+    "/api/coalescence/max?sku=1002",
+    "/api/coalescence/max?sku=9",
+    "/openapi.json",
+  ]);
+  assert.deepEqual(explained, {
+    status: 200,
+    body: {
+      price: 300,
+      stock: 2,
+      strategy: "max",
+      sources: [
+        { source: "landed:shop_a", status: "ok", values: { price: 300, stock: 2 } },
+        {
+          source: "landed:shop_b",
+          status: "failed",
+          error: "figures rejected: positive_price; see marts.prices__rejected",
+          rejected: ["positive_price"],
+        },
+      ],
+    },
+  });
+  assert.deepEqual(unknown, {
+    status: 502,
+    body: {
+      error:
+        "Every source failed for sku 1002: landed:shop_b (figures rejected: in_stock, positive_price; see marts.prices__rejected)",
+      sources: [{
+        source: "landed:shop_b",
+        status: "failed",
+        error: "figures rejected: in_stock, positive_price; see marts.prices__rejected",
+        rejected: ["in_stock", "positive_price"],
+      }],
+    },
+  });
+  assert.deepEqual(notFound, { status: 404, body: { error: "No info found for sku 9" } });
+  const op = spec!.body.paths["/api/coalescence/{strategy}"].get;
+  assert.match(
+    op.description,
+    /A landed source whose figures for the sku were rejected \(rows in marts\.prices__rejected, none in marts\.prices\) counts as failed/,
+  );
+  assert.match(op.responses["502"].description, /or had their figures rejected/);
+
+  // A table of the warehouse with its own columns and a text reason: its rows for a key and
+  // source the model has figures for are passed over; the others are grouped.
+  const wh = await openWarehouse(p.db);
+  await wh.exec(
+    `CREATE TABLE marts.price_flags AS SELECT * FROM (VALUES
+       (1004, 'shop_a', 'stale'), (1005, 'shop_c', 'stale'), (1005, 'shop_c', 'recalled'),
+       (1005, 'shop_c', NULL), (NULL, 'shop_c', 'orphan')
+     ) AS t(item, vendor, why)`,
+  );
+  wh.close();
+  const flags = { relation: "marts.price_flags", key: "item", source: "vendor", reason: "why" };
+  assert.deepEqual(
+    await answers(flags, ["/api/coalescence/max?sku=1004", "/api/coalescence/max?sku=1005"]),
+    [
+      { status: 200, body: { price: 7, stock: 1 } },
+      {
+        status: 502,
+        body: {
+          error:
+            "Every source failed for sku 1005: landed:shop_c (figures rejected: recalled, stale; see marts.price_flags)",
+          sources: [{
+            source: "landed:shop_c",
+            status: "failed",
+            error: "figures rejected: recalled, stale; see marts.price_flags",
+            rejected: ["recalled", "stale"],
+          }],
+        },
+      },
+    ],
+  );
+});
+
+Deno.test("serve.coalesce.rejected naming a relation that does not exist, is not built, or lacks a column stops the server at start, saying what to do", async () => {
+  await using p = await tempProject(CHECKED_SHOP);
+  const config = await loadConfig(p.root);
+  const refusal = async (rejected: NonNullable<CoalesceSpec["rejected"]>) => {
+    const coalesce = checkedShop(rejected);
+    const err = await prepareServer({ ...config, serve: { ...config.serve, coalesce } }, {
+      db: p.db,
+      pollMs: 0,
+    }).then((s) => s.close(), (e: Error) => e);
+    assert.ok(err instanceof ConfigError, `${JSON.stringify(rejected)} was accepted`);
+    return err.message;
+  };
+  const columns = { key: "sku", source: "shop", reason: "_failed_checks" };
+  // Before any build, a checked model's quarantine counts, and a typo is caught already.
+  assert.equal(
+    await refusal({ ...columns, relation: "marts.prices__rejectd" }),
+    'Invalid "serve.coalesce.rejected.relation" in wharf.config.ts: marts.prices__rejectd is neither the rejected rows of a model with checks (<layer>.<name>__rejected) nor a table of the warehouse (did you mean "marts.prices__rejected"?)',
+  );
+  // The model built and the relation not: build it, or remove the setting.
+  assert.ok((await runProject("build", config, { db: p.db, select: ["marts.prices"] })).ok);
+  assert.equal(
+    await refusal({ ...columns, relation: "marts.orders__rejected" }),
+    "serve.coalesce.rejected names marts.orders__rejected, which the warehouse lacks while it has marts.prices: build the model whose rejected rows it holds (wharf build), or remove serve.coalesce.rejected from wharf.config.ts",
+  );
+  assert.ok((await runProject("build", config, { db: p.db })).ok);
+  assert.equal(
+    await refusal({ ...columns, relation: "marts.orders", reason: "notes" }),
+    'serve.coalesce.rejected names columns marts.orders lacks: source "shop", reason "notes" (did you mean "note"?); it has sku, note (fix serve.coalesce.rejected in wharf.config.ts)',
+  );
+});
+
+Deno.test("the healthcare project's serve.coalesce resolves to its mart, key, three fields and the rejected figures", () => {
   assert.deepEqual(HEALTHCARE.serve.coalesce, {
     model: "marts.member_benefits",
     key: "member_id",
     source: "source",
     asOf: "as_of",
     fields: ["oop_max", "remaining_oop_max", "copay"],
+    rejected: {
+      relation: "intermediate.int_benefits__rejected",
+      key: "member_id",
+      source: "source",
+      reason: "_failed_checks",
+    },
   });
 });
 

@@ -46,6 +46,18 @@ function families(urls: string[]): Record<string, number> {
   return out;
 }
 
+/** How the compact excerpt's files are attributed (marts.tic_attribution), with its lookups. */
+const COMPACT_ATTRIBUTION = [
+  { attribute: "state", basis: "lookup", files: 19 },
+  { attribute: "state", basis: "lookup_code", files: 38 },
+  { attribute: "state", basis: "file_name", files: 51 },
+  { attribute: "state", basis: "description", files: 1419 },
+  { attribute: "state", basis: "none", files: 1451 },
+  { attribute: "network", basis: "lookup", files: 14 },
+  { attribute: "network", basis: "plan_names", files: 2646 },
+  { attribute: "network", basis: "none", files: 318 },
+];
+
 Deno.test("on the real Anthem excerpt, NY PPO is Anthem's own NY PPO files and the BCBS NY PPO files; the EIN lookups add the Excellus BluePPO files", async () => {
   await using p = await tempProject();
   const landed = await runCli(["--project", REPO, "--db", p.db, "tic", INDEX]);
@@ -219,16 +231,7 @@ Deno.test("on the real Anthem excerpt, NY PPO is Anthem's own NY PPO files and t
     plans: 1,
   });
   // The blind spots, in numbers (marts.tic_attribution) and by file.
-  assert.deepEqual(parsed.attribution, [
-    { attribute: "state", basis: "lookup", files: 19 },
-    { attribute: "state", basis: "lookup_code", files: 38 },
-    { attribute: "state", basis: "file_name", files: 51 },
-    { attribute: "state", basis: "description", files: 1419 },
-    { attribute: "state", basis: "none", files: 1451 },
-    { attribute: "network", basis: "lookup", files: 14 },
-    { attribute: "network", basis: "plan_names", files: 2646 },
-    { attribute: "network", basis: "none", files: 318 },
-  ]);
+  assert.deepEqual(parsed.attribution, COMPACT_ATTRIBUTION);
   assert.equal(parsed.unattributed, 1678);
   assert.deepEqual(
     await query(
@@ -281,16 +284,7 @@ Deno.test("blind spots count distinct files: the same index landed in two layout
   // The same answer and the same blind spots as with the compact index alone.
   const parsed = await ticFilesJson(p.db, "--state", "NY", "--network", "PPO");
   assert.equal(parsed.files.length, 47);
-  assert.deepEqual(parsed.attribution, [
-    { attribute: "state", basis: "lookup", files: 19 },
-    { attribute: "state", basis: "lookup_code", files: 38 },
-    { attribute: "state", basis: "file_name", files: 51 },
-    { attribute: "state", basis: "description", files: 1419 },
-    { attribute: "state", basis: "none", files: 1451 },
-    { attribute: "network", basis: "lookup", files: 14 },
-    { attribute: "network", basis: "plan_names", files: 2646 },
-    { attribute: "network", basis: "none", files: 318 },
-  ]);
+  assert.deepEqual(parsed.attribution, COMPACT_ATTRIBUTION);
   assert.equal(parsed.unattributed, 1678);
   assert.deepEqual(
     await query(

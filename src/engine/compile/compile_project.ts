@@ -88,6 +88,8 @@ export async function compileProject(
   });
   const { selectors, issues: selectorIssues } = await readProjectSelectors(config);
   const found = [
+    // dbt_project.yml's problems that did not keep the project from loading come first.
+    ...config.dbt?.issues ?? [],
     ...project.issues,
     ...selectorIssues,
     ...issues,
@@ -301,6 +303,11 @@ export interface CompiledFiles {
   compiled: Map<string, string | null>;
 }
 
+/** The text of a node's run file: the statements it runs. */
+export function runText(n: CompiledNode): string {
+  return n.kind === "test" ? `${n.query}\n` : n.kind === "model" ? n.script : `${n.sql};\n`;
+}
+
 /**
  * The files that show what each node runs and compiles to, where
  * `target_paths.ts` puts them: its statements under `target/run/` and its
@@ -322,8 +329,7 @@ export function compiledFiles(
   };
   for (const n of nodes) {
     const paths = targetPaths(project, cp.graph.nodes.get(n.id)!);
-    const text = n.kind === "test" ? `${n.query}\n` : n.kind === "model" ? n.script : `${n.sql};\n`;
-    if (paths.run && options.run !== false) add(n.id, "run", paths.run, text);
+    if (paths.run && options.run !== false) add(n.id, "run", paths.run, runText(n));
     const compiled = n.kind === "test"
       ? `${n.query}\n`
       : n.kind === "model"

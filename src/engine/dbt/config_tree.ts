@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { SourceLocation } from "../errors.ts";
 import type { YamlFile, YamlPath } from "../yaml/yaml_file.ts";
 import { isRecord } from "../yaml/yaml_schema.ts";
 import {
@@ -47,11 +48,21 @@ export interface ConfigTree<C = NodeConfig> {
   configsFor(fqn: readonly string[]): C[];
   /** Checks that every path of the tree names nodes: reports those that name none. */
   checkPaths(fqns: readonly (readonly string[])[]): void;
+  /**
+   * Where the config `key` that applies to a node of `fqn` is written (the
+   * most specific level setting it, `+key` or `key`), at `within` in its
+   * value; undefined when no level sets it.
+   */
+  locate(fqn: readonly string[], key: string, within?: YamlPath): SourceLocation | undefined;
 }
 
 interface Level<C> {
   config: C;
   children: Map<string, { level: Level<C>; path: YamlPath }>;
+  /** Its path in the file. */
+  path: YamlPath;
+  /** Its configs' keys as written (`+schema`, `schema`), by config key. */
+  written: Map<string, string>;
 }
 
 /**
@@ -82,14 +93,17 @@ export function readTree<C>(
   const resource = reader.resource;
   const readLevel = (value: Record<string, unknown>, path: YamlPath): Level<C> => {
     const configs: Record<string, unknown> = {};
+    const written = new Map<string, string>();
     const children = new Map<string, { level: Level<C>; path: YamlPath }>();
     for (const [k, v] of Object.entries(value)) {
       if (k.startsWith("+")) {
         configs[k.slice(1)] = v;
+        written.set(k.slice(1), k);
         continue;
       }
       if (reader.isConfig(k, v)) {
         configs[k] = v;
+        written.set(k, k);
         continue;
       }
       if (v === null) continue;
@@ -106,7 +120,7 @@ export function readTree<C>(
       const written = ck in value ? ck : `+${ck.split(".")[0]}`;
       file.report([...path, written], message, { unsupported });
     });
-    return { config, children };
+    return { config, children, path, written };
   };
   const data = isRecord(file.data) ? file.data[key] : undefined;
   const root = readLevel(isRecord(data) ? data : {}, [key]);
@@ -132,6 +146,16 @@ export function readTree<C>(
         out.push(level.config);
       }
       return out;
+    },
+    locate(fqn, key, within = []) {
+      let found: Level<C> | undefined;
+      let level: Level<C> | undefined = root;
+      for (const part of ["", ...fqn]) {
+        level = part === "" ? root : level?.children.get(part)?.level;
+        if (!level) break;
+        if (level.written.has(key)) found = level;
+      }
+      return found && file.locate([...found.path, found.written.get(key)!, ...within]);
     },
     checkPaths(fqns) {
       const walk = (level: Level<C>, prefix: string[]) => {

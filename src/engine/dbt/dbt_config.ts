@@ -9,7 +9,7 @@
 import { resolve } from "node:path";
 import type { DbtConfig, EngineConfig } from "../config.ts";
 import { ConfigError } from "../errors.ts";
-import { readDbtProject } from "./dbt_project.ts";
+import { readDbtProject, type ReadDbtProjectOptions } from "./dbt_project.ts";
 import type { ProfileOptions } from "./profiles.ts";
 
 /** Engine settings a dbt project decides (set in dbt's files, not in wharf.config.ts). */
@@ -39,7 +39,7 @@ const DECIDED_BY_DBT = ["name", "warehouse", "threads", "vars", "onRunStart", "o
 export async function applyDbtProject(
   config: EngineConfig,
   settings: Record<string, unknown>,
-  options: ProfileOptions & { warnUnsupported?: boolean },
+  options: ProfileOptions & ReadDbtProjectOptions,
 ): Promise<EngineConfig> {
   const project = await readDbtProject(config.root, options);
   if (!project) {
@@ -90,6 +90,7 @@ export async function applyDbtProject(
   }
   const dbt: DbtConfig = {
     project: project.name,
+    ...(project.issues.length ? { issues: project.issues } : {}),
     flags: project.flags ?? target.flags ?? {},
     ...(project.flags || target.flags
       ? { flagsFile: project.flags ? "dbt_project.yml" : target.file }

@@ -8,7 +8,7 @@
  */
 import { join } from "node:path";
 import type { DbtConfig, ProjectFlags } from "../config.ts";
-import { ConfigError, formatLocation } from "../errors.ts";
+import { ConfigError, formatLocation, type ProjectIssue } from "../errors.ts";
 import { closest } from "../suggest.ts";
 import { namedKey, unsupportedKey } from "../unsupported.ts";
 import { YamlFile } from "../yaml/yaml_file.ts";
@@ -39,6 +39,12 @@ export interface DbtProjectFile {
   docsPaths?: string[];
   /** `flags:`, when the file has it (then the profile's older `config:` is not read). */
   flags?: ProjectFlags;
+  /**
+   * With `deferIssues`: the file's problems that do not keep the rest of the
+   * project from loading (an unknown key, a bad `on-run-start`), to list
+   * with the project's; empty otherwise.
+   */
+  issues: ProjectIssue[];
 }
 
 /** One entry of `dispatch:`. */
@@ -94,9 +100,49 @@ const KNOWN = [
 ];
 
 /**
+ * The keys whose problems keep the project from loading (its name, profile,
+ * folders, variables, macro dispatch): the others' are listed with the
+ * project's problems (see `deferIssues`).
+ */
+const LOADS_BY = new Set([
+  "name",
+  "profile",
+  "target-path",
+  "vars",
+  "dispatch",
+  "packages-install-path",
+  "docs-paths",
+  "source-paths",
+  "data-paths",
+  ...Object.keys(PATH_KEYS),
+]);
+
+/** Options of {@linkcode readDbtProject}. */
+export interface ReadDbtProjectOptions {
+  /** `--warn-unsupported`: what wharf does not run is a warning, not a problem. */
+  warnUnsupported?: boolean;
+  /**
+   * Return the problems that do not keep the project from loading in
+   * `issues` (the caller lists them with the project's), instead of throwing.
+   */
+  deferIssues?: boolean;
+}
+
+/** The error of a `dbt_project.yml` with `issues`. */
+export function invalidDbtProject(issues: readonly ProjectIssue[]): ConfigError {
+  return new ConfigError(
+    `Invalid ${DBT_PROJECT_FILE}: ${
+      issues.map((i) => `\n  ${formatLocation(i.location)}: ${i.message}`).join("")
+    }`,
+    { location: issues[0]?.location },
+  );
+}
+
+/**
  * Reads `dbt_project.yml` at `root`, or returns undefined when there is none.
  *
- * @throws {ConfigError} listing every problem of the file.
+ * @throws {ConfigError} listing every problem of the file (with
+ * `deferIssues`, only when one of them keeps the project from loading).
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -112,7 +158,7 @@ const KNOWN = [
  */
 export async function readDbtProject(
   root: string,
-  options: { warnUnsupported?: boolean } = {},
+  options: ReadDbtProjectOptions = {},
 ): Promise<DbtProjectFile | undefined> {
   let text: string;
   try {
@@ -139,168 +185,178 @@ export async function readDbtProject(
     seeds: {},
     dispatch: [],
     packagesInstallPath: "dbt_packages",
+    issues: [],
   };
   if (file.issues.length === 0 && !isRecord(data)) {
     file.report([], 'expected a mapping with at least "name:"');
   }
-  if (isRecord(data)) readKeys(file, data, out);
+  // Problems of keys the loading does not depend on.
+  const deferrable = new Set<ProjectIssue>();
+  if (isRecord(data)) {
+    for (const [key, value] of Object.entries(data)) {
+      const before = file.issues.length;
+      readKey(file, data, out, key, value);
+      if (LOADS_BY.has(key)) continue;
+      for (const i of file.issues.slice(before)) deferrable.add(i);
+    }
+    if (out.name === "" && !file.issues.some((i) => i.message.startsWith("name:"))) {
+      file.report([], 'the project needs a "name:"');
+    }
+    if (out.profile === "") out.profile = out.name;
+  }
   const left = options.warnUnsupported ? file.issues.filter((i) => !i.unsupported) : file.issues;
   for (const i of file.issues.filter((i) => !left.includes(i))) {
     console.error(`warning: ${formatLocation(i.location)}: ${i.message}`);
   }
-  if (left.length) {
-    throw new ConfigError(
-      `Invalid ${DBT_PROJECT_FILE}: ${
-        left.map((i) => `\n  ${formatLocation(i.location)}: ${i.message}`).join("")
-      }`,
-      { location: left[0]!.location },
-    );
-  }
+  if (options.deferIssues && left.every((i) => deferrable.has(i))) {
+    out.issues = left;
+  } else if (left.length) throw invalidDbtProject(left);
   return out;
 }
 
-function readKeys(file: YamlFile, data: Record<string, unknown>, out: DbtProjectFile): void {
-  for (const [key, value] of Object.entries(data)) {
-    if (key in PATH_KEYS) {
-      const [field] = PATH_KEYS[key as keyof typeof PATH_KEYS];
+/** Reads the top-level `key` of the file into `out`, reporting its problems. */
+function readKey(
+  file: YamlFile,
+  data: Record<string, unknown>,
+  out: DbtProjectFile,
+  key: string,
+  value: unknown,
+): void {
+  if (key in PATH_KEYS) {
+    const [field] = PATH_KEYS[key as keyof typeof PATH_KEYS];
+    const list = typeof value === "string" ? [value] : value;
+    if (!Array.isArray(list) || !list.every((p) => typeof p === "string" && p.trim() !== "")) {
+      file.report([key], "expected a list of folders relative to the project root");
+      return;
+    }
+    for (const p of list as string[]) {
+      if (p.startsWith("/") || p.split(/[\\/]/).includes("..")) {
+        file.report([key], `"${p}" is outside the project: use a folder inside it`);
+      }
+    }
+    out.paths[field] = (list as string[]).map((p) => p.replace(/[\\/]+$/, ""));
+    return;
+  }
+  switch (key) {
+    case "name":
+      if (typeof value !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) {
+        file.report([key], "expected a name of letters, digits and underscores");
+      } else out.name = value;
+      return;
+    case "profile":
+      if (typeof value !== "string") file.report([key], "expected a profile name");
+      else out.profile = value;
+      return;
+    case "config-version":
+      if (value !== 2) file.report([key], "expected 2 (the only version dbt reads today)");
+      return;
+    case "target-path":
+      if (typeof value !== "string") file.report([key], "expected a folder");
+      else out.targetPath = value;
+      return;
+    case "vars":
+      if (value === null) return;
+      if (!isRecord(value)) file.report([key], "expected a mapping of variable names to values");
+      else out.vars = value;
+      return;
+    case "models":
+    case "seeds":
+      if (value === null) return;
+      if (!isRecord(value)) file.report([key], "expected a mapping of configs and folders");
+      else out[key] = value;
+      return;
+    case "snapshots":
+    case "sources":
+      // Read with the nodes it configures (config_tree.ts, source_tree.ts).
+      if (value !== null && !isRecord(value)) {
+        file.report([key], "expected a mapping of configs and folders");
+      }
+      return;
+    case "data_tests":
+    case "tests":
+      // Read with the tests it configures (test_tree.ts).
+      if (value !== null && !isRecord(value)) {
+        file.report([key], "expected a mapping of configs and folders");
+      } else if (key === "tests" && "data_tests" in data) {
+        file.report(
+          [key],
+          '"tests" and "data_tests" are the same tree (dbt renamed it data_tests): keep one',
+        );
+      }
+      return;
+    case "version":
+      return;
+    case "on-run-start":
+    case "on-run-end": {
+      const list = typeof value === "string" ? [value] : value ?? [];
+      if (!Array.isArray(list) || !list.every((h) => typeof h === "string")) {
+        file.report([key], "expected a SQL statement or a list of them");
+        return;
+      }
+      const hooks = out.runHooks ?? { start: [], end: [] };
+      hooks[key === "on-run-start" ? "start" : "end"] = (list as string[]).filter((h) =>
+        h.trim() !== ""
+      );
+      out.runHooks = hooks;
+      return;
+    }
+    case "dispatch":
+      out.dispatch = readDispatch(file, value);
+      return;
+    case "flags":
+      out.flags = readProjectFlags(file, [key], value);
+      return;
+    case "docs-paths": {
       const list = typeof value === "string" ? [value] : value;
       if (!Array.isArray(list) || !list.every((p) => typeof p === "string" && p.trim() !== "")) {
         file.report([key], "expected a list of folders relative to the project root");
-        continue;
+      } else out.docsPaths = (list as string[]).map((p) => p.replace(/[\\/]+$/, ""));
+      return;
+    }
+    case "packages-install-path":
+      if (typeof value !== "string" || value.trim() === "") {
+        file.report([key], "expected a folder relative to the project root");
+      } else out.packagesInstallPath = value.replace(/[\\/]+$/, "");
+      return;
+    case "clean-targets":
+      if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) {
+        file.report([key], "expected a list of folders");
       }
-      for (const p of list as string[]) {
-        if (p.startsWith("/") || p.split(/[\\/]/).includes("..")) {
-          file.report([key], `"${p}" is outside the project: use a folder inside it`);
-        }
-      }
-      out.paths[field] = (list as string[]).map((p) => p.replace(/[\\/]+$/, ""));
-      continue;
-    }
-    switch (key) {
-      case "name":
-        if (typeof value !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) {
-          file.report([key], "expected a name of letters, digits and underscores");
-        } else out.name = value;
-        continue;
-      case "profile":
-        if (typeof value !== "string") file.report([key], "expected a profile name");
-        else out.profile = value;
-        continue;
-      case "config-version":
-        if (value !== 2) file.report([key], "expected 2 (the only version dbt reads today)");
-        continue;
-      case "target-path":
-        if (typeof value !== "string") file.report([key], "expected a folder");
-        else out.targetPath = value;
-        continue;
-      case "vars":
-        if (value === null) continue;
-        if (!isRecord(value)) file.report([key], "expected a mapping of variable names to values");
-        else out.vars = value;
-        continue;
-      case "models":
-      case "seeds":
-        if (value === null) continue;
-        if (!isRecord(value)) file.report([key], "expected a mapping of configs and folders");
-        else out[key] = value;
-        continue;
-      case "snapshots":
-      case "sources":
-        // Read with the nodes it configures (config_tree.ts, source_tree.ts).
-        if (value !== null && !isRecord(value)) {
-          file.report([key], "expected a mapping of configs and folders");
-        }
-        continue;
-      case "data_tests":
-      case "tests":
-        // Read with the tests it configures (test_tree.ts).
-        if (value !== null && !isRecord(value)) {
-          file.report([key], "expected a mapping of configs and folders");
-        } else if (key === "tests" && "data_tests" in data) {
-          file.report(
-            [key],
-            '"tests" and "data_tests" are the same tree (dbt renamed it data_tests): keep one',
-          );
-        }
-        continue;
-      case "version":
-        continue;
-      case "on-run-start":
-      case "on-run-end": {
-        const list = typeof value === "string" ? [value] : value ?? [];
-        if (!Array.isArray(list) || !list.every((h) => typeof h === "string")) {
-          file.report([key], "expected a SQL statement or a list of them");
-          continue;
-        }
-        const hooks = out.runHooks ?? { start: [], end: [] };
-        hooks[key === "on-run-start" ? "start" : "end"] = (list as string[]).filter((h) =>
-          h.trim() !== ""
-        );
-        out.runHooks = hooks;
-        continue;
-      }
-      case "dispatch":
-        out.dispatch = readDispatch(file, value);
-        continue;
-      case "flags":
-        out.flags = readProjectFlags(file, [key], value);
-        continue;
-      case "docs-paths": {
-        const list = typeof value === "string" ? [value] : value;
-        if (!Array.isArray(list) || !list.every((p) => typeof p === "string" && p.trim() !== "")) {
-          file.report([key], "expected a list of folders relative to the project root");
-        } else out.docsPaths = (list as string[]).map((p) => p.replace(/[\\/]+$/, ""));
-        continue;
-      }
-      case "packages-install-path":
-        if (typeof value !== "string" || value.trim() === "") {
-          file.report([key], "expected a folder relative to the project root");
-        } else out.packagesInstallPath = value.replace(/[\\/]+$/, "");
-        continue;
-      case "clean-targets":
-        if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) {
-          file.report([key], "expected a list of folders");
-        }
-        continue;
-      case "require-dbt-version":
-        if (
-          typeof value !== "string" &&
-          !(Array.isArray(value) && value.every((v) => typeof v === "string"))
-        ) file.report([key], "expected a version range or a list of them");
-        continue;
-    }
-    // metrics:, semantic-models:, saved-queries: (see unsupported.ts).
-    const unsupported = unsupportedKey(key, DBT_PROJECT_FILE);
-    if (unsupported) {
-      file.report([key], unsupported, { unsupported: true });
-      continue;
-    }
-    if (key in NOT_YET) {
-      file.report(
-        [key],
-        `${
-          namedKey(key, NOT_YET[key]!)
-        } is not run by wharf yet: remove it, or run this project with dbt`,
-        { unsupported: true },
-      );
-      continue;
-    }
-    if (key === "source-paths" || key === "data-paths") {
-      file.report(
-        [key],
-        `"${key}" was renamed by dbt 1.0: use "${
-          key === "source-paths" ? "model-paths" : "seed-paths"
-        }"`,
-      );
-      continue;
-    }
-    const guess = closest(key, KNOWN);
-    file.report([key], `unknown key "${key}"${guess ? ` (did you mean "${guess}"?)` : ""}`);
+      return;
+    case "require-dbt-version":
+      if (
+        typeof value !== "string" &&
+        !(Array.isArray(value) && value.every((v) => typeof v === "string"))
+      ) file.report([key], "expected a version range or a list of them");
+      return;
   }
-  if (out.name === "" && !file.issues.some((i) => i.message.startsWith("name:"))) {
-    file.report([], 'the project needs a "name:"');
+  // metrics:, semantic-models:, saved-queries: (see unsupported.ts).
+  const unsupported = unsupportedKey(key, DBT_PROJECT_FILE);
+  if (unsupported) {
+    file.report([key], unsupported, { unsupported: true });
+    return;
   }
-  if (out.profile === "") out.profile = out.name;
+  if (key in NOT_YET) {
+    file.report(
+      [key],
+      `${
+        namedKey(key, NOT_YET[key]!)
+      } is not run by wharf yet: remove it, or run this project with dbt`,
+      { unsupported: true },
+    );
+    return;
+  }
+  if (key === "source-paths" || key === "data-paths") {
+    file.report(
+      [key],
+      `"${key}" was renamed by dbt 1.0: use "${
+        key === "source-paths" ? "model-paths" : "seed-paths"
+      }"`,
+    );
+    return;
+  }
+  const guess = closest(key, KNOWN);
+  file.report([key], `unknown key "${key}"${guess ? ` (did you mean "${guess}"?)` : ""}`);
 }
 
 /** Reads `dispatch:`: a list of `{ macro_namespace, search_order }`. */

@@ -18,7 +18,7 @@
  */
 import { basename, extname, join, relative } from "node:path";
 import type { DbtConfig, EngineConfig } from "../config.ts";
-import type { ProjectIssue } from "../errors.ts";
+import type { ProjectIssue, SourceLocation } from "../errors.ts";
 import { parseSql } from "../db/parse_sql.ts";
 import { splitRelation, warehouseCatalogOf } from "../db/sql.ts";
 import { listFiles } from "../project/discover_files.ts";
@@ -53,7 +53,7 @@ import type {
 } from "../types.ts";
 import { materialization } from "../materializations/index.ts";
 import { dbtTestFileName, dbtTestName } from "./test_names.ts";
-import { YamlFile } from "../yaml/yaml_file.ts";
+import { YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
 import { isRecord, readValue } from "../yaml/yaml_schema.ts";
 import { type ConfigTree, readConfigTree, readTree } from "./config_tree.ts";
 import { unrenderedConfig } from "./unrendered_config.ts";
@@ -248,14 +248,33 @@ function bothRuns(
 }
 
 /**
+ * The line of the `config(…)` call of `text` (a node's Jinja) that sets
+ * `key`, or undefined when none does.
+ */
+function configCallLine(text: string, key: string): number | undefined {
+  const name = new RegExp(`(^|[\\s,({])["']?${escapeRe(key)}["']?\\s*[=:]`);
+  for (const call of text.matchAll(/\bconfig\s*\(/g)) {
+    // The call's arguments: up to the end of its Jinja tag.
+    const end = text.slice(call.index).search(/[}%]}/);
+    const args = text.slice(call.index + call[0].length, end < 0 ? undefined : call.index + end);
+    if (name.test(args)) return text.slice(0, call.index).split("\n").length;
+  }
+  return undefined;
+}
+
+/**
  * An incremental model's options for wharf's incremental materialization:
  * its keys as configured, the strategy dbt-duckdb defaults to when none is
  * named (`delete+insert` with a `unique_key`, `append` without), each
  * problem reported on the model's file. Strategy keys on a model that is
  * not incremental are problems too.
  */
-function incrementalOptions(m: NodeFile, issues: ProjectIssue[]): Record<string, unknown> {
-  const report = (message: string) => issues.push({ message, location: { file: m.path } });
+function incrementalOptions(
+  m: NodeFile,
+  issues: ProjectIssue[],
+  locate: (key: string) => SourceLocation,
+): Record<string, unknown> {
+  const report = (message: string, key: string) => issues.push({ message, location: locate(key) });
   if (m.config.materialized !== "incremental") {
     const keys = [
       ...(m.config.unique_key ? ["unique_key"] : []),
@@ -265,7 +284,8 @@ function incrementalOptions(m: NodeFile, issues: ProjectIssue[]): Record<string,
       report(
         `config "${key}" applies to incremental models only (${m.name} is materialized as ${
           m.config.materialized ?? "view"
-        })`,
+        }): remove it, or materialize ${m.name} as incremental`,
+        key,
       );
     }
     return {};
@@ -281,7 +301,9 @@ function incrementalOptions(m: NodeFile, issues: ProjectIssue[]): Record<string,
   if (m.config.full_refresh !== undefined) options.full_refresh = m.config.full_refresh;
   const parsed = incremental.config.safeParse(options);
   if (!parsed.success) {
-    for (const i of parsed.error.issues) report(`config "${i.path.join(".")}": ${i.message}`);
+    for (const i of parsed.error.issues) {
+      report(`config "${i.path.join(".")}": ${i.message}`, String(i.path[0] ?? ""));
+    }
     return {};
   }
   const problems = incremental.problems(options, {
@@ -291,7 +313,7 @@ function incrementalOptions(m: NodeFile, issues: ProjectIssue[]): Record<string,
     enabled: true,
     options,
   });
-  for (const p of problems) report(`config "${p.key}": ${p.message}`);
+  for (const p of problems) report(`config "${p.key}": ${p.message}`, p.key.split(".")[0]!);
   return options;
 }
 
@@ -816,6 +838,27 @@ export async function loadDbtProject(
       ...testTree.configsFor(fqn),
     ];
   };
+  /**
+   * Where the config `key` of node `n` is written, at `within` in its value:
+   * its properties' `config:`, else the most specific level of the project's
+   * tree (or its package's) setting it; else the node's file.
+   */
+  const configLocation = (n: NodeFile, key: string, within: YamlPath): SourceLocation => {
+    const props = n.props;
+    let written: unknown = props?.file.data;
+    for (const part of [...props?.path ?? [], "config"]) {
+      written = isRecord(written) || Array.isArray(written)
+        ? (written as Record<string | number, unknown>)[part]
+        : undefined;
+    }
+    if (props && isRecord(written)) {
+      const as = key in written ? key : `+${key}` in written ? `+${key}` : undefined;
+      if (as !== undefined) return props.file.locate([...props.path, "config", as, ...within]);
+    }
+    const own = n.package === undefined ? undefined : packageTrees.get(n.package);
+    return projectTrees[n.kind].locate(n.fqn, key, within) ??
+      own?.[n.kind].locate(n.fqn, key, within) ?? placeOf(n);
+  };
   const treeConfigs = (n: NodeFile): NodeConfig[] => {
     const own = n.package === undefined ? undefined : packageTrees.get(n.package);
     return [
@@ -1169,6 +1212,14 @@ export async function loadDbtProject(
   /** The SQL (Jinja) a node renders: its file's, its snapshot block's, or a YAML snapshot's `select *`. */
   const textOf = (n: NodeFile) =>
     n.yaml ? yamlSnapshotSql(n.yaml.relation) : n.block?.body ?? texts.get(n.path)!;
+  /**
+   * Where node `n`'s config `key` is set: the line of its file's `config()`
+   * call naming it, else where its properties or dbt_project.yml set it.
+   */
+  const keyLocation = (n: NodeFile, key: string): SourceLocation => {
+    const line = n.yaml ? undefined : configCallLine(texts.get(n.path)!, key);
+    return line === undefined ? configLocation(n, key, []) : { file: n.path, line };
+  };
   for (const m of [...files.models, ...files.snapshots]) {
     if (!m.ok) continue;
     const written = mergeNodeConfigs([...treeConfigs(m), m.props?.config ?? {}]);
@@ -1392,6 +1443,23 @@ export async function loadDbtProject(
     });
     if ("problem" in columns) {
       issues.push({ message: `seed ${s.name}: ${columns.problem}`, location: { file: s.path } });
+      s.ok = false;
+      continue;
+    }
+    // column_types naming a column the file lacks: dbt-duckdb's load would fail on it.
+    const unknown = Object.keys(s.config.column_types ?? {}).filter((c) =>
+      !columns.names.some((n) => n.toLowerCase() === c.toLowerCase())
+    );
+    for (const column of unknown) {
+      const guess = closest(column, columns.names);
+      issues.push({
+        message: `seed ${s.name}: column_types names "${column}", which ${s.path} has no column of${
+          guess ? ` (did you mean "${guess}"?)` : ""
+        }: its columns are ${columns.names.join(", ")}`,
+        location: configLocation(s, "column_types", [column]),
+      });
+    }
+    if (unknown.length) {
       s.ok = false;
       continue;
     }
@@ -1651,7 +1719,7 @@ export async function loadDbtProject(
         uniqueKey: m.config.unique_key ?? [],
         tags: m.config.tags ?? [],
         enabled: true,
-        options: incrementalOptions(m, issues),
+        options: incrementalOptions(m, issues, (key) => keyLocation(m, key)),
       },
       checks: [],
       ...(contracts.get(m.id!)?.contract ? { contract: contracts.get(m.id!)!.contract } : {}),

@@ -14,11 +14,17 @@
  * @module
  */
 import { join } from "node:path";
-import type { ProjectIssue } from "../errors.ts";
+import { type ProjectIssue, UsageError } from "../errors.ts";
 import { closest } from "../suggest.ts";
 import { describe, YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
 import { isRecord } from "../yaml/yaml_schema.ts";
-import { INDIRECT_SELECTION, type IndirectSelection } from "./select.ts";
+import {
+  INDIRECT_SELECTION,
+  type IndirectSelection,
+  parseSelectorAtom,
+  type SelectorAtom,
+  unknownMethod,
+} from "./select.ts";
 
 /** The file dbt reads selectors from, at the project root. */
 export const SELECTORS_FILE = "selectors.yml";
@@ -97,6 +103,7 @@ function readSet(
   path: YamlPath,
   op: "union" | "intersection",
   raw: unknown,
+  refs: SelectorRef[],
 ): SelectorSpec | undefined {
   if (!Array.isArray(raw) || raw.length === 0) {
     file.report(path, `expected a list of definitions, got ${describe(raw)}`);
@@ -109,10 +116,10 @@ function readSet(
       if (exclude) {
         file.report([...path, i], "only one exclude: is allowed in a union or intersection");
       }
-      exclude = readExclude(file, [...path, i, "exclude"], item.exclude);
+      exclude = readExclude(file, [...path, i, "exclude"], item.exclude, refs);
       return;
     }
-    const spec = readDefinition(file, [...path, i], item);
+    const spec = readDefinition(file, [...path, i], item, refs);
     if (spec) items.push(spec);
   });
   if (items.length === 0) {
@@ -124,15 +131,62 @@ function readSet(
 }
 
 /** `exclude:` takes a list of definitions, their union. */
-function readExclude(file: YamlFile, path: YamlPath, raw: unknown): SelectorSpec | undefined {
-  if (!Array.isArray(raw)) return readDefinition(file, path, raw);
-  return readSet(file, path, "union", raw);
+function readExclude(
+  file: YamlFile,
+  path: YamlPath,
+  raw: unknown,
+  refs: SelectorRef[],
+): SelectorSpec | undefined {
+  if (!Array.isArray(raw)) return readDefinition(file, path, raw, refs);
+  return readSet(file, path, "union", raw, refs);
+}
+
+/** A `selector:` method naming another selector, where it is written. */
+interface SelectorRef {
+  name: string;
+  path: YamlPath;
+}
+
+/** Reports `method` at `path` when no selector method has that name. */
+function checkMethod(
+  file: YamlFile,
+  path: YamlPath,
+  method: string,
+  value: string,
+  refs: SelectorRef[],
+  text = false,
+): void {
+  // A method of a selector text is written `tag:`, one of a definition `tag`.
+  const unknown = unknownMethod(method, !text);
+  if (unknown) file.report(path, `unknown selector method "${method}"${unknown}`);
+  if (method === "selector") refs.push({ name: value, path });
+}
+
+/** Reports what is wrong with the selectors of a CLI-style text (`tag:a+ path:b,c`). */
+function checkText(file: YamlFile, path: YamlPath, text: string, refs: SelectorRef[]): void {
+  for (const part of text.split(/[\s,]+/).filter(Boolean)) {
+    let atom: SelectorAtom;
+    try {
+      atom = parseSelectorAtom(part);
+    } catch (err) {
+      if (!(err instanceof UsageError)) throw err;
+      file.report(path, err.message);
+      continue;
+    }
+    if (atom.method) checkMethod(file, path, atom.method, atom.value, refs, true);
+  }
 }
 
 /** Reads one definition, reporting what is wrong with it. */
-function readDefinition(file: YamlFile, path: YamlPath, raw: unknown): SelectorSpec | undefined {
+function readDefinition(
+  file: YamlFile,
+  path: YamlPath,
+  raw: unknown,
+  refs: SelectorRef[],
+): SelectorSpec | undefined {
   if (typeof raw === "string") {
     if (!raw.trim()) file.report(path, "expected a selector, got an empty text");
+    checkText(file, path, raw, refs);
     return { op: "cli", text: raw };
   }
   if (!isRecord(raw)) {
@@ -141,7 +195,7 @@ function readDefinition(file: YamlFile, path: YamlPath, raw: unknown): SelectorS
   }
   const keys = Object.keys(raw);
   if (keys.length === 1 && (keys[0] === "union" || keys[0] === "intersection")) {
-    return readSet(file, [...path, keys[0]], keys[0], raw[keys[0]]);
+    return readSet(file, [...path, keys[0]], keys[0], raw[keys[0]], refs);
   }
   // Key-value: `tag: nightly`.
   if (keys.length === 1 && !FULL_KEYS.includes(keys[0]!)) {
@@ -150,6 +204,7 @@ function readDefinition(file: YamlFile, path: YamlPath, raw: unknown): SelectorS
       file.report([...path, keys[0]!], `expected a value to select, got ${describe(value)}`);
       return undefined;
     }
+    checkMethod(file, [...path, keys[0]!], keys[0]!, String(value), refs);
     return {
       op: "method",
       method: keys[0]!,
@@ -175,6 +230,7 @@ function readDefinition(file: YamlFile, path: YamlPath, raw: unknown): SelectorS
     file.report([...path, "value"], `expected a value to select, got ${describe(raw.value)}`);
     return undefined;
   }
+  checkMethod(file, [...path, "method"], raw.method, String(raw.value), refs);
   const indirect = raw.indirect_selection;
   if (
     indirect !== undefined && !INDIRECT_SELECTION.includes(indirect as IndirectSelection)
@@ -201,8 +257,45 @@ function readDefinition(file: YamlFile, path: YamlPath, raw: unknown): SelectorS
       : {}),
   };
   if (raw.exclude === undefined) return spec;
-  const exclude = readExclude(file, [...path, "exclude"], raw.exclude);
+  const exclude = readExclude(file, [...path, "exclude"], raw.exclude, refs);
   return exclude ? { op: "difference", include: spec, exclude } : spec;
+}
+
+/**
+ * Reports each `selector:` naming no selector of the file, and each selector
+ * that names itself through others (with the chain).
+ */
+function checkReferences(file: YamlFile, named: ReadonlyMap<string, SelectorRef[]>): void {
+  for (const refs of named.values()) {
+    for (const ref of refs) {
+      if (named.has(ref.name)) continue;
+      const guess = closest(ref.name, [...named.keys()]);
+      file.report(
+        ref.path,
+        `no selector "${ref.name}" in ${SELECTORS_FILE}${
+          guess
+            ? ` (did you mean "${guess}"?)`
+            : `: it defines ${[...named.keys()].map((n) => `"${n}"`).join(", ")}`
+        }`,
+      );
+    }
+  }
+  const reported = new Set<string>();
+  const visit = (name: string, chain: string[]): void => {
+    for (const ref of named.get(name) ?? []) {
+      if (ref.name === chain[0]) {
+        const cycle = [...chain, ref.name];
+        const key = [...cycle].slice(0, -1).sort().join(",");
+        if (!reported.has(key)) {
+          reported.add(key);
+          file.report(ref.path, `selector "${chain[0]}" names itself: ${cycle.join(" → ")}`);
+        }
+      } else if (!chain.includes(ref.name)) {
+        visit(ref.name, [...chain, ref.name]);
+      }
+    }
+  };
+  for (const name of named.keys()) visit(name, [name]);
 }
 
 /** Options of {@linkcode readSelectors}. */
@@ -259,6 +352,8 @@ export async function readSelectors(
   }
   const file = new YamlFile(SELECTORS_FILE, text);
   const selectors: NamedSelector[] = [];
+  // The selectors each one names (`selector:`), checked once all are read.
+  const named = new Map<string, SelectorRef[]>();
   const data = options.render && file.issues.length === 0
     ? rendered(file, [], file.data, options.render)
     : file.data;
@@ -299,7 +394,9 @@ export async function readSelectors(
           file.report(path, `selector "${entry.name}" has no "definition:"`);
           return;
         }
-        const definition = readDefinition(file, [...path, "definition"], entry.definition);
+        const refs: SelectorRef[] = [];
+        const definition = readDefinition(file, [...path, "definition"], entry.definition, refs);
+        named.set(entry.name, refs);
         if (!definition) return;
         selectors.push({
           name: entry.name,
@@ -308,6 +405,7 @@ export async function readSelectors(
           definition,
         });
       });
+      checkReferences(file, named);
       const defaults = selectors.filter((s) => s.default);
       if (defaults.length > 1) {
         file.report(

@@ -147,19 +147,10 @@ function matchAtom(r: Resolver, method: string, value: string, atom: string): Se
     return new Set([...found].filter((id) => graph.nodes.has(id)));
   }
   if (method === "selector") return resolveNamed(r, value).direct;
-  const [base, key] = method.includes(".")
-    ? [method.slice(0, method.indexOf(".")), method.slice(method.indexOf(".") + 1)]
-    : [method, undefined];
+  const [base, key] = splitMethod(method);
   const m = method ? selectorMethod(base) : undefined;
-  if (method && (!m || (base === "config") !== (key !== undefined))) {
-    const names = [...SELECTOR_METHODS.map((x) => x.name), "selector"];
-    const guess = closest(method, names);
-    throw new UsageError(
-      `Unknown selector method "${method}" in "${atom}"${
-        guess ? ` (did you mean "${guess}:"?)` : ""
-      }: use ${names.map((n) => n === "config" ? "config.<key>:" : `${n}:`).join(", ")}`,
-    );
-  }
+  const unknown = method ? unknownMethod(method) : undefined;
+  if (unknown) throw new UsageError(`Unknown selector method "${method}" in "${atom}"${unknown}`);
   const lower = value.toLowerCase();
   if (m) {
     for (const n of graph.nodes.values()) if (m.matches(n, lower, r.ctx, key)) out.add(n.id);
@@ -299,8 +290,73 @@ function expand(
   return new Set([...walk(base, graph.parents, parents), ...walk(base, graph.children, children)]);
 }
 
-/** Resolves one selector without commas or spaces, with its graph operators and tests. */
-function selectOne(r: Resolver, selector: string): Picked {
+/** `config.materialized` → `["config", "materialized"]`; `tag` → `["tag", undefined]`. */
+function splitMethod(method: string): [string, string | undefined] {
+  const dot = method.indexOf(".");
+  return dot < 0 ? [method, undefined] : [method.slice(0, dot), method.slice(dot + 1)];
+}
+
+/**
+ * What is wrong with the selector method `method` (`tag`, `config.<key>`,
+ * `selector`, `state` …), to follow its name in a message, with the closest
+ * method and the list; undefined for a method that exists. Methods are
+ * written as in a selector text (`tag:`), or, for a selectors.yml
+ * `method:` (`yaml`), by name alone (`tag`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { unknownMethod } from "./select.ts";
+ *
+ * assert.equal(unknownMethod("config.materialized"), undefined);
+ * assert.match(unknownMethod("tagg")!, /^ \(did you mean "tag:"\?\): use tag:, path:/);
+ * assert.match(unknownMethod("tagg", true)!, /^ \(did you mean "tag"\?\): use tag, path, /);
+ * assert.match(unknownMethod("stat", true)!, /did you mean "state".*, state, result, source_status$/);
+ * ```
+ */
+export function unknownMethod(method: string, yaml = false): string | undefined {
+  if (method === "selector" || STATE_METHODS.includes(method)) return undefined;
+  const [base, key] = splitMethod(method);
+  if (selectorMethod(base) && (base === "config") === (key !== undefined)) return undefined;
+  const names = [...SELECTOR_METHODS.map((x) => x.name), "selector", ...STATE_METHODS];
+  const written = (name: string) => yaml ? name : `${name}:`;
+  // `confg.materialized` is the config method misspelled: its key stays.
+  const near = closest(key === undefined ? method : base, names);
+  const guess = near === "config" ? `config.${key ?? "<key>"}` : near;
+  return `${guess ? ` (did you mean "${written(guess)}"?)` : ""}: use ${
+    names.map((n) => written(n === "config" ? "config.<key>" : n)).join(", ")
+  }`;
+}
+
+/** One selector without commas or spaces, in its parts (dbt's graph operators, method, value). */
+export interface SelectorAtom {
+  /** `@`: its descendants and all their ancestors. */
+  at: boolean;
+  /** Depth of the ancestors (`+`: Infinity, `2+`: 2; 0: none). */
+  up: number;
+  /** The method, or "" for a bare name or path. */
+  method: string;
+  value: string;
+  /** Depth of the descendants. */
+  down: number;
+  /** `method:value` without the operators. */
+  atom: string;
+}
+
+/**
+ * Parses one selector without commas or spaces (`@tag:x`, `2+name+`).
+ *
+ * @throws {UsageError} for one that is not a selector.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseSelectorAtom } from "./select.ts";
+ *
+ * const a = parseSelectorAtom("2+tag:nightly+");
+ * assert.deepEqual([a.up, a.method, a.value, a.down], [2, "tag", "nightly", Infinity]);
+ * ```
+ */
+export function parseSelectorAtom(selector: string): SelectorAtom {
   const m = /^(@)?(\d*\+)?(?:([A-Za-z_][\w.]*):(?!\/))?(.+?)(\+\d*)?$/.exec(selector);
   if (!m) throw new UsageError(`Invalid selector "${selector}"`);
   const [, at, up, method, value, down] = m;
@@ -311,9 +367,21 @@ function selectOne(r: Resolver, selector: string): Picked {
   }
   const depth = (op: string | undefined) =>
     op === undefined ? 0 : op.replace("+", "") === "" ? Infinity : Number(op.replace("+", ""));
-  const atom = selector.slice((at ?? "").length + (up ?? "").length).replace(/\+\d*$/, "");
-  const base = matchAtom(r, method ?? "", value!, atom);
-  return withTests(r.ctx.graph, expand(r.ctx.graph, base, depth(up), depth(down), !!at), r.mode);
+  return {
+    at: !!at,
+    up: depth(up),
+    method: method ?? "",
+    value: value!,
+    down: depth(down),
+    atom: selector.slice((at ?? "").length + (up ?? "").length).replace(/\+\d*$/, ""),
+  };
+}
+
+/** Resolves one selector without commas or spaces, with its graph operators and tests. */
+function selectOne(r: Resolver, selector: string): Picked {
+  const a = parseSelectorAtom(selector);
+  const base = matchAtom(r, a.method, a.value, a.atom);
+  return withTests(r.ctx.graph, expand(r.ctx.graph, base, a.up, a.down, a.at), r.mode);
 }
 
 /**

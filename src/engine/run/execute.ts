@@ -15,7 +15,7 @@ import {
   varsMacro,
 } from "../compile/compile.ts";
 import { materialization, MATERIALIZATIONS } from "../materializations/index.ts";
-import { roleOf } from "../compile/compile_project.ts";
+import { roleOf, runText } from "../compile/compile_project.ts";
 import type { EventTimeRange } from "../materializations/materialization.ts";
 import type { MacroFile, NodeHooks } from "../types.ts";
 import { persistDocs } from "../materializations/persist_docs.ts";
@@ -375,6 +375,42 @@ export async function executePlan(
   return results;
 }
 
+/**
+ * Where a node's error happened in its run file `file` (holding `text`), for
+ * its message. DuckDB's `LINE n` counts from the start of the failing
+ * statement, and a run file may hold several after the materialization's own
+ * lines: the line it quotes, found once in the file, is named by its line
+ * there.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { whereInRunFile } from "./execute.ts";
+ *
+ * const text = "-- wharf\nCREATE TABLE t AS\nselect 1 as a;\nINSERT INTO t\nselect nope;\n";
+ * const message = 'Binder Error: column "nope" not found\n\nLINE 2: select nope;\n        ^';
+ * assert.equal(
+ *   whereInRunFile(message, text, "target/run/t.sql"),
+ *   "(at line 5 of the SQL that ran: target/run/t.sql; DuckDB's LINE 2 counts from the start of its statement)",
+ * );
+ * assert.equal(whereInRunFile("Conversion Error", text, "target/run/t.sql"), "(compiled SQL: target/run/t.sql)");
+ * ```
+ */
+export function whereInRunFile(message: string, text: string, file: string): string {
+  const m = /\nLINE (\d+): (.*)\n/.exec(message);
+  if (!m) return `(compiled SQL: ${file})`;
+  // DuckDB cuts a long line's quote with "..." at either end.
+  const quoted = m[2]!.replace(/^\.\.\./, "").replace(/\.\.\.$/, "").trim();
+  const lines = text.split("\n").flatMap((l, i) => quoted && l.includes(quoted) ? [i + 1] : []);
+  return lines.length === 1
+    ? `(at line ${lines[0]} of the SQL that ran: ${file}; DuckDB's LINE ${
+      m[1]
+    } counts from the start of its statement)`
+    : `(DuckDB's LINE ${
+      m[1]
+    } counts from the start of the failing statement of the SQL that ran: ${file})`;
+}
+
 /** The scheduling loop of {@linkcode executePlan}; appends to `results`. */
 async function schedule(
   wh: Warehouse,
@@ -406,17 +442,9 @@ async function schedule(
       } catch (err) {
         const where = options.compiledPaths?.get(node.id);
         const message = errorMessage(err);
-        // DuckDB counts its LINE in what ran, which starts with the materialization's own lines.
-        const line = /\nLINE (\d+):/.exec(message)?.[1];
         outcome = {
           status: "error",
-          message: `${message}${
-            where
-              ? line
-                ? `\n(LINE ${line} counts the lines of the SQL that ran: ${where})`
-                : `\n(compiled SQL: ${where})`
-              : ""
-          }`,
+          message: `${message}${where ? `\n${whereInRunFile(message, runText(node), where)}` : ""}`,
         };
       }
       finish({

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { dirname } from "node:path";
 import type { EngineConfig } from "../config.ts";
 import { UsageError, WarehouseError, WarehousePathError, WarehouseTargetError } from "../errors.ts";
 import { parseSql } from "../db/parse_sql.ts";
@@ -79,6 +80,12 @@ export interface RunProjectOptions {
    * before the run.
    */
   defer?: boolean;
+  /**
+   * The state folder `defer` copies from, when it is not `state`: `wharf
+   * retry` selects by its own target/'s results (`state`) and defers, as the
+   * run it retries did, to that run's `--state`.
+   */
+  deferState?: string;
   /** `--fail-fast`: stop at the first error or failed test (see `ExecuteOptions.failFast`). */
   failFast?: boolean;
   /** `--empty`: build models with zero rows (see `CompileOptions.empty`). */
@@ -245,6 +252,27 @@ function compileWhileOpening(
 }
 
 /**
+ * What run_results.json's `args` record of where a run ran, so that `wharf
+ * retry` runs there again: the warehouse (`--db`'s, or the target's); in a dbt
+ * project whose profile was read, the profile's `target` and `profiles_dir`,
+ * as dbt records them; the attached databases `--attach` pointed elsewhere;
+ * `warn_unsupported` (what it left out, the retry leaves out too).
+ */
+function whereArgs(
+  config: EngineConfig,
+  options: RunProjectOptions,
+): Pick<RunArgs, "warehouse"> & Record<string, unknown> {
+  const file = config.dbt?.target.file;
+  const attach = config.attach.filter((a) => a.redirected).map((a) => `${a.name}=${a.target}`);
+  return {
+    warehouse: options.db ?? config.warehouse,
+    ...(file === undefined ? {} : { target: config.dbt!.target.name, profiles_dir: dirname(file) }),
+    ...(attach.length ? { attach } : {}),
+    ...(config.warnUnsupported ? { warn_unsupported: true } : {}),
+  };
+}
+
+/**
  * Runs the selected nodes of the project for `command` and records the run
  * in `wharf.runs` / `wharf.run_results`.
  *
@@ -315,6 +343,7 @@ export async function runProject(
     const cp = await compiling;
     // The state is read before this run's artifacts replace it (it may be this target/).
     const state = options.state === undefined ? undefined : await readState(options.state);
+    const deferTo = options.deferState === undefined ? state : await readState(options.deferState);
     // dbt's artifacts: the manifest of the project, written once the nodes this run compiles
     // are known (or as it is, if the run stops before).
     manifest = await dbtManifest(cp, { invocationId: runId, startedAt });
@@ -350,7 +379,7 @@ export async function runProject(
         } none: select one (e.g. --select <model>), or leave the options out`,
       );
     }
-    if (options.defer && !state) {
+    if (options.defer && !deferTo) {
       throw new UsageError(
         "--defer reads what this run does not build from an earlier run's warehouse: pass --state DIR (that run's target/ folder)",
       );
@@ -365,8 +394,8 @@ export async function runProject(
     );
     // What the selected nodes read and this run does not build comes from the state's
     // warehouse first: a raw table not landed here does not block what reads a copied model.
-    const deferred = state && options.defer
-      ? await deferUpstreams(wh, cp, { nodes: full.nodes, state, runId })
+    const deferred = deferTo && options.defer
+      ? await deferUpstreams(wh, cp, { nodes: full.nodes, state: deferTo, runId })
       : [];
     // Nodes that need a raw table not landed yet are skipped, selected by
     // name or not, and the rest is built.
@@ -467,26 +496,25 @@ export async function runProject(
         invocationId: runId,
         startedAt,
         elapsedMs: performance.now() - started,
-        // The warehouse is where this run's relations are, whatever the recorded command said.
-        args: options.recordArgs
-          ? { ...options.recordArgs, warehouse: options.db ?? config.warehouse }
-          : {
-            which: command,
-            warehouse: options.db ?? config.warehouse,
-            select: options.select ?? [],
-            exclude: options.exclude ?? [],
-            ...(options.selector ? { selector: options.selector } : {}),
-            ...(options.indirectSelection ? { indirect_selection: options.indirectSelection } : {}),
-            full_refresh: !!options.fullRefresh,
-            ...(eventTime
-              ? { event_time_start: options.eventTimeStart, event_time_end: options.eventTimeEnd }
-              : {}),
-            vars: options.vars ?? {},
-            ...(options.state === undefined ? {} : { state: state!.dir, defer: !!options.defer }),
-            // Recorded when set either way, so that a retry keeps a --no-fail-fast too.
-            ...(failFast || options.failFast !== undefined ? { fail_fast: failFast } : {}),
-            ...(options.empty ? { empty: true } : {}),
-          },
+        // Where this run's relations are (whatever the recorded command said), as a retry finds it.
+        args: options.recordArgs ? { ...options.recordArgs, ...whereArgs(config, options) } : {
+          which: command,
+          ...whereArgs(config, options),
+          select: options.select ?? [],
+          exclude: options.exclude ?? [],
+          ...(options.selector ? { selector: options.selector } : {}),
+          ...(options.indirectSelection ? { indirect_selection: options.indirectSelection } : {}),
+          full_refresh: !!options.fullRefresh,
+          ...(eventTime
+            ? { event_time_start: options.eventTimeStart, event_time_end: options.eventTimeEnd }
+            : {}),
+          vars: options.vars ?? {},
+          ...(options.state === undefined ? {} : { state: state!.dir, defer: !!options.defer }),
+          // Recorded when set either way, so that a retry keeps a --no-fail-fast too.
+          ...(failFast || options.failFast !== undefined ? { fail_fast: failFast } : {}),
+          ...(options.empty ? { empty: true } : {}),
+          ...(options.threads === undefined ? {} : { threads: options.threads }),
+        },
       }),
     );
     const failed = (await Promise.all(writes)).find((err) => err !== undefined);

@@ -52,6 +52,14 @@ function describe(spec: CoalesceSpec, strategies: Readonly<Record<string, Strate
         : {}),
       error: z.string().optional(),
       timeout: z.boolean().optional(),
+      ...(spec.rejected
+        ? {
+          rejected: z.array(z.string()).optional().openapi({
+            description:
+              `A landed source left out because its figures were rejected: why (${spec.rejected.reason} of ${spec.rejected.relation})`,
+          }),
+        }
+        : {}),
     })),
   }).openapi("ExplainedFigures");
   const names = Object.keys(strategies);
@@ -64,6 +72,9 @@ function describe(spec: CoalesceSpec, strategies: Readonly<Record<string, Strate
     summary: `Coalesced ${spec.fields.join(", ")} of a ${label}`,
     description:
       `Asks every source (the rows of ${spec.model} and live upstreams) about the ${label} and combines the answers. ` +
+      (spec.rejected
+        ? `A landed source whose figures for the ${label} were rejected (rows in ${spec.rejected.relation}, none in ${spec.model}) counts as failed, with the reasons: the others answer, and when none does the answer is unknown (502), not 404. `
+        : "") +
       `Strategies: ${builtin.map((n) => BUILTIN_DOC[n] ?? n).join(", ")}${
         own.length ? `; the project's own (wharf.config.ts): ${own.join(", ")}` : ""
       }.`,
@@ -94,8 +105,9 @@ function describe(spec: CoalesceSpec, strategies: Readonly<Record<string, Strate
         content: { "application/json": { schema: ErrorBody } },
       },
       502: {
-        description:
-          `No source that answered knows the ${label}, and some failed: the answer is unknown (they are named)`,
+        description: `No source that answered knows the ${label}, and some failed${
+          spec.rejected ? " (or had their figures rejected)" : ""
+        }: the answer is unknown (they are named)`,
         content: { "application/json": { schema: ErrorBody } },
       },
       504: {
@@ -166,8 +178,14 @@ export function coalesceRoutes(deps: AppDeps): OpenAPIHono {
     if (landed) {
       for (const l of landed) {
         answers.push(
-          l.error
-            ? { source: `landed:${l.source}`, status: "failed", error: l.error, badValues: true }
+          l.error !== undefined
+            ? {
+              source: `landed:${l.source}`,
+              status: "failed",
+              error: l.error,
+              badValues: true,
+              ...(l.rejected ? { rejected: l.rejected } : {}),
+            }
             : {
               source: `landed:${l.source}`,
               status: "ok",
@@ -220,7 +238,7 @@ function landedFigures(landed: readonly LandedAnswer[]): Figures[] | undefined {
   const figures: Figures[] = new Array(landed.length);
   for (let i = 0; i < landed.length; i++) {
     const l = landed[i]!;
-    if (l.error) return undefined;
+    if (l.error !== undefined) return undefined;
     figures[i] = l.values;
   }
   return figures;
@@ -278,5 +296,6 @@ function publicAnswer(a: SourceAnswer): Record<string, unknown> {
     status: a.status,
     error: a.error,
     ...(a.timeout ? { timeout: true } : {}),
+    ...(a.rejected ? { rejected: a.rejected } : {}),
   };
 }

@@ -1,0 +1,107 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { land } from "../../src/land/land.ts";
+import { runProject } from "../../src/engine/run/run_project.ts";
+import { tempProject } from "../helpers.ts";
+import { query } from "../land/helpers.ts";
+import { healthcare } from "./helpers.ts";
+
+const CLAIM_HEADER =
+  "claim category,member id,claim number,date received,vendor,hospital service,coding system,code,primary diagnosis,total billed,processing status";
+
+Deno.test("a claim's latest delivery decides: rejected when it is invalid (no older version stands in), back when a later one is valid, and a late file changes nothing", async () => {
+  await using p = await tempProject();
+  const config = await healthcare(p);
+  let step = 0;
+  /** Lands files (name → lines) in a folder of their own, then builds the claim models. */
+  async function deliver(files: Record<string, string[]>): Promise<void> {
+    const folder = `delivery_${++step}`;
+    for (const [name, lines] of Object.entries(files)) {
+      await p.write(`${folder}/${name}`, lines.join("\n") + "\n");
+    }
+    const landed = await land(config, [join(p.root, folder)], { db: p.db });
+    assert.ok(landed.ok, JSON.stringify(landed));
+    const build = await runProject("build", config, {
+      db: p.db,
+      select: ["+marts.member_claims"],
+    });
+    assert.ok(
+      build.ok,
+      JSON.stringify(build.results.filter((r) => !["success", "pass", "warn"].includes(r.status))),
+    );
+  }
+  const claim = (number: string, received: string, billed: string) =>
+    `OP,1,${number},${received},V,Clinic,ICD10,I10,Hypertension,${billed},Completed`;
+  const claims = async () =>
+    (await query(
+      p.db,
+      `select claim_number, received_date::varchar as received, billed_cents::int as cents,
+              parse_filename(_file) as file
+       from intermediate.int_claims order by 1`,
+    )).map(Object.values);
+  const rejected = async () =>
+    (await query(
+      p.db,
+      `select claim_number, received_date_raw, _failed_checks, parse_filename(_file) as file
+       from intermediate.int_claims__rejected order by 1`,
+    )).map(Object.values);
+  const totals = async () =>
+    (await query(
+      p.db,
+      "select member_id, claims::int as n, billed_cents::int as cents from marts.member_claims",
+    )).map(Object.values);
+
+  const july = "Patient-claim-clientA-202307.csv";
+  await deliver({
+    "Patient-membership-clientA-202307.csv": [
+      "member id,member first name,member middle name,member last name,gender,date of birth,address,city,state,zip,membership end date",
+      "1,ANN,,SMITH,F,1980-01-02,1 Main St,Boston,MA,02130,2024-12-31",
+    ],
+    // Client B delivers nothing here but its (empty) files.
+    "Patient-membership-clientB-202307.csv": [
+      "Elig_Dt,mem_id,Member_Fullname,Dob,Gender,Member_Address,Member_City,Member_State,Member_Zip",
+    ],
+    "Patient-claim-clientB-202307.csv": [
+      "claim_category,memb_id,claim_number,received_date,hospital_service,code_system,code,diagnosis_type,cost_total,status",
+    ],
+    [july]: [
+      CLAIM_HEADER,
+      claim("C1", "2023-07-05", "100.00"),
+      claim("C2", "2023-07-06", "50.00"),
+    ],
+  });
+  assert.deepEqual(await claims(), [
+    ["C1", "2023-07-05", 10000, july],
+    ["C2", "2023-07-06", 5000, july],
+  ]);
+
+  // August delivers C1 again with an impossible date: C1 is rejected with August's text; July's
+  // valid version does not stand in, and the member's totals leave it out.
+  const august = "Patient-claim-clientA-202308.csv";
+  await deliver({ [august]: [CLAIM_HEADER, claim("C1", "2023-06-31", "120.00")] });
+  assert.deepEqual(await claims(), [["C2", "2023-07-06", 5000, july]]);
+  assert.deepEqual(await rejected(), [["C1", "2023-06-31", ["valid_received_date"], august]]);
+  assert.deepEqual(await totals(), [["1", 1, 5000]]);
+
+  // September delivers C1 valid again: it is back, as September delivered it.
+  const september = "Patient-claim-clientA-202309.csv";
+  await deliver({ [september]: [CLAIM_HEADER, claim("C1", "2023-09-01", "130.00")] });
+  const current = [
+    ["C1", "2023-09-01", 13000, september],
+    ["C2", "2023-07-06", 5000, july],
+  ];
+  assert.deepEqual(await claims(), current);
+  assert.deepEqual(await rejected(), []);
+  assert.deepEqual(await totals(), [["1", 2, 18000]]);
+
+  // June's file, landed last, is older than every other: it changes nothing.
+  await deliver({
+    "Patient-claim-clientA-202306.csv": [
+      CLAIM_HEADER,
+      claim("C1", "2023-06-31", "1.00"),
+      claim("C2", "2023-06-01", "2.00"),
+    ],
+  });
+  assert.deepEqual(await claims(), current);
+  assert.deepEqual(await rejected(), []);
+});
