@@ -674,7 +674,7 @@ export async function dbtManifest(
    * path named after it beside its YAML file.
    */
   const snapshotEntry = async (n: ModelNode): Promise<ManifestEntry> => {
-    const raw = n.rawCode ?? await readText(config.root, n.path);
+    const raw = n.rawCode ?? await textOf(n.path);
     const [rel, fileFqn] = place(n.path, "snapshot");
     const name = dbtName(n);
     const inYaml = /\.ya?ml$/i.test(n.path);
@@ -707,6 +707,19 @@ export async function dbtManifest(
   const nodes: Record<string, ManifestEntry> = {};
   const sources: Record<string, ManifestEntry> = {};
   const exposures: Record<string, ManifestEntry> = {};
+  // The files whose text it records (code, checksums), read at once rather than one by one.
+  const reads = new Map<string, Promise<string>>();
+  const textOf = (path: string) => {
+    let text = reads.get(path);
+    if (!text) reads.set(path, text = readText(config.root, path));
+    return text;
+  };
+  for (const n of graph.nodes.values()) {
+    if (
+      (n.kind === "model" && n.rawCode === undefined) || n.kind === "seed" ||
+      n.kind === "singular_test" || n.kind === "analysis"
+    ) textOf(n.path);
+  }
   const unitTests: Record<string, ManifestEntry> = {};
   for (const id of graph.order) {
     const n = graph.nodes.get(id)!;
@@ -717,7 +730,7 @@ export async function dbtManifest(
           nodes[uid(id)] = await snapshotEntry(n);
           break;
         }
-        const raw = await readText(config.root, n.path);
+        const raw = await textOf(n.path);
         const [path, fqn] = placeNode(n, "model");
         const materialized = compiled?.kind === "model" && compiled.materialized !== "table"
           ? compiled.materialized
@@ -764,7 +777,7 @@ export async function dbtManifest(
         break;
       }
       case "seed": {
-        const raw = await readText(config.root, n.path);
+        const raw = await textOf(n.path);
         const [path, fqn] = placeNode(n, "seed");
         nodes[uid(id)] = {
           ...common(n),
@@ -805,7 +818,7 @@ export async function dbtManifest(
           ? `{{ ${meta!.namespace ? `${meta!.namespace}.` : ""}test_${
             meta!.name
           }(**_dbt_generic_test_kwargs) }}`
-          : await readText(config.root, n.path);
+          : await textOf(n.path);
         const file = generic ? n.location.file : n.path;
         const [path, placed] = generic
           ? [`${n.fileName ?? n.name}.sql`, [pkg, ...place(file, "model")[1].slice(1, -1), n.name]]
@@ -914,7 +927,7 @@ export async function dbtManifest(
       }
       case "analysis": {
         // As dbt 1.9 records one: its path under `analysis/`, the target's schema, nothing built.
-        const raw = await readText(config.root, n.path);
+        const raw = await textOf(n.path);
         nodes[uid(id)] = {
           ...common(n),
           database: config.dbt?.target.buildInto ?? database,

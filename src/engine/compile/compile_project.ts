@@ -345,9 +345,20 @@ export function compiledFiles(
   return out;
 }
 
-/** Writes each file of `files` (path to text), making the folders they need. */
+/**
+ * Writes each file of `files` (path to text), making the folders they need:
+ * a few at a time, since a build writes them while its nodes run (hundreds
+ * at once take threads and the disk from DuckDB).
+ */
 export async function writeFiles(files: ReadonlyMap<string, string>): Promise<void> {
   const dirs = new Set([...files.keys()].map((f) => dirname(f)));
   await Promise.all([...dirs].map((d) => Deno.mkdir(d, { recursive: true })));
-  await Promise.all([...files].map(([f, text]) => Deno.writeTextFile(f, text)));
+  const queue = files.entries();
+  const lane = async () => {
+    for (const [f, text] of queue) await Deno.writeTextFile(f, text);
+  };
+  await Promise.all(Array.from({ length: WRITE_LANES }, lane));
 }
+
+/** How many files {@linkcode writeFiles} writes at a time. */
+const WRITE_LANES = 4;

@@ -11,7 +11,7 @@
  */
 import { DuckDBInstance } from "./duckdb.ts";
 import { quoteLiteral } from "./sql.ts";
-import type { Session } from "./warehouse.ts";
+import type { Warehouse } from "./warehouse.ts";
 
 /** What DuckDB's parser made of one SQL text; positions are string indexes. */
 export type ParseResult =
@@ -119,7 +119,7 @@ function toResult(raw: string, text: string): ParseResult {
 /**
  * Parses each SQL text with DuckDB's parser and returns its AST as plain
  * JSON, or the parser's error with the string index it points at. With a
- * `session` (an open warehouse) it parses there; without, in a DuckDB of its own.
+ * warehouse `wh` it parses there; without, in a DuckDB of its own.
  *
  * @example
  * ```ts
@@ -133,39 +133,53 @@ function toResult(raw: string, text: string): ParseResult {
  */
 export async function parseSql(
   texts: readonly string[],
-  session?: Pick<Session, "query">,
+  wh?: Pick<Warehouse, "withConnection">,
 ): Promise<ParseResult[]> {
   // An open warehouse parses too: creating a DuckDB instance for it costs 15-40 ms.
-  if (session) {
+  if (wh) {
     return await parseBatches(
       texts,
-      async (sql) => Object.values((await session.query(sql))[0] ?? {}),
+      (sql) => wh.withConnection(async (s) => Object.values((await s.query(sql))[0] ?? {})),
     );
   }
   const instance = await DuckDBInstance.create(":memory:");
-  const connection = await instance.connect();
   try {
-    return await parseBatches(
-      texts,
-      async (sql) => (await connection.runAndReadAll(sql)).getRows()[0] ?? [],
-    );
+    return await parseBatches(texts, async (sql) => {
+      const connection = await instance.connect();
+      try {
+        return (await connection.runAndReadAll(sql)).getRows()[0] ?? [];
+      } finally {
+        connection.closeSync();
+      }
+    });
   } finally {
-    connection.closeSync();
     instance.closeSync();
   }
 }
 
+/** Parses `texts` in batches, all at once: `firstRow` runs each on a connection of its own. */
 async function parseBatches(
   texts: readonly string[],
   firstRow: (sql: string) => Promise<readonly unknown[]>,
 ): Promise<ParseResult[]> {
-  const results: ParseResult[] = [];
+  const batches: string[][] = [];
   // One query per batch: DuckDB's per-statement cost dominates otherwise.
   for (let start = 0; start < texts.length; start += 100) {
-    const batch = texts.slice(start, start + 100);
-    const columns = batch.map((t, i) => `json_serialize_sql(${quoteLiteral(t)}) AS c${i}`);
-    const row = await firstRow(`SELECT ${columns.join(", ")}`);
-    for (let i = 0; i < batch.length; i++) results.push(toResult(String(row[i]), batch[i]!));
+    batches.push(texts.slice(start, start + 100));
   }
-  return results;
+  // Each settles before an error is thrown: the connections are not in use any more then.
+  const settled = await Promise.allSettled(
+    batches.map((batch) =>
+      firstRow(
+        `SELECT ${
+          batch.map((t, i) => `json_serialize_sql(${quoteLiteral(t)}) AS c${i}`).join(", ")
+        }`,
+      )
+    ),
+  );
+  return batches.flatMap((batch, b) => {
+    const row = settled[b]!;
+    if (row.status === "rejected") throw row.reason;
+    return batch.map((t, i) => toResult(String(row.value[i]), t));
+  });
 }

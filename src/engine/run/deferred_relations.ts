@@ -44,6 +44,10 @@ export async function deferredCopies(session: Session): Promise<Map<string, Defe
        AND schema_name = 'wharf' AND table_name = 'deferred_relations'`,
   );
   if (!table) return new Map();
+  // Most warehouses hold no copy: the catalog, which every build's relations make long, is
+  // read only when there are some.
+  const [any] = await session.query("SELECT 1 FROM wharf.deferred_relations LIMIT 1");
+  if (!any) return new Map();
   const all = await session.query(
     `SELECT relation, state, state_warehouse, state_relation, run_id,
        strftime(timezone('UTC', copied_at), '%Y-%m-%dT%H:%M:%S.%gZ') AS copied_at, rows,

@@ -6,6 +6,7 @@
  * @module
  */
 import { ensureTables } from "../db/schema/warehouse_schema.ts";
+import { quoteLiteral } from "../db/sql.ts";
 import type { Session } from "../db/warehouse.ts";
 
 /** How a node ended. */
@@ -65,26 +66,33 @@ export async function startRun(
   args: string,
 ): Promise<void> {
   await ensureTables(session, "runs");
-  await session.exec("UPDATE wharf.runs SET status = 'interrupted' WHERE status IS NULL");
+  // One round trip for both (statements with parameters go one at a time).
+  const values = [runId, command, args, new Date().toISOString()].map(quoteLiteral);
   await session.exec(
-    "INSERT INTO wharf.runs (run_id, command, args, started_at) VALUES (?, ?, ?, ?::TIMESTAMPTZ)",
-    [runId, command, args, new Date().toISOString()],
+    `UPDATE wharf.runs SET status = 'interrupted' WHERE status IS NULL;
+     INSERT INTO wharf.runs (run_id, command, args, started_at)
+       VALUES (${values.join(", ")}::TIMESTAMPTZ)`,
   );
 }
 
-/** Records the outcomes of a run's nodes, in one statement. */
+/**
+ * Records the outcomes of a run's nodes with one appender (an INSERT of a
+ * row per node binds a dozen parameters each: tens of ms for a few hundred
+ * nodes). Its values go in `wharf.run_results`'s column order, which
+ * migrations keep (see `db/schema/tables.ts`); timestamps are cast from
+ * their ISO text.
+ */
 export async function recordResults(
   session: Session,
   runId: string,
   results: readonly NodeResult[],
 ): Promise<void> {
   if (results.length === 0) return;
-  const row = "(?, ?, ?, ?, ?::TIMESTAMPTZ, ?::TIMESTAMPTZ, ?, ?, ?, ?, ?, ?::JSON, ?, ?::JSON)";
-  await session.exec(
-    `INSERT INTO wharf.run_results (run_id, node_id, node_type, status, started_at, ended_at, duration_ms, rows, message, compiled_path, rejected_rows, check_counts, nullified_values, nullified_counts) VALUES ${
-      results.map(() => row).join(", ")
-    }`,
-    results.flatMap((r) => [
+  const count = (n: number | undefined) => n === undefined ? null : BigInt(n);
+  await session.append(
+    "wharf",
+    "run_results",
+    results.map((r) => [
       runId,
       r.id,
       r.kind,
@@ -92,12 +100,12 @@ export async function recordResults(
       r.startedAt.toISOString(),
       r.endedAt.toISOString(),
       r.endedAt.getTime() - r.startedAt.getTime(),
-      r.rows === undefined ? null : r.rows,
+      count(r.rows),
       r.message ?? null,
       r.compiledPath ?? null,
-      r.rejected ?? null,
+      count(r.rejected),
       r.checks ? JSON.stringify(r.checks) : null,
-      r.nullified ? nullifiedTotal(r) : null,
+      r.nullified ? BigInt(nullifiedTotal(r)) : null,
       r.nullified ? JSON.stringify(r.nullified) : null,
     ]),
   );

@@ -38,7 +38,7 @@
  * @module
  */
 import { WarehouseError, WarehouseVersionError } from "../../errors.ts";
-import { quoteIdent, quoteRelation } from "../sql.ts";
+import { quoteIdent, quoteLiteral, quoteRelation } from "../sql.ts";
 import type { Session, Warehouse } from "../warehouse.ts";
 import { type Migration, MIGRATIONS } from "./migrations.ts";
 import { GROUP_OBJECTS, type TableDefinition, type TableGroup, TABLES } from "./tables.ts";
@@ -213,18 +213,22 @@ async function record(session: Session, m: Migration): Promise<void> {
  * ```
  */
 export async function ensureTables(session: Session, group: TableGroup): Promise<void> {
-  await session.exec("BEGIN TRANSACTION");
+  // One round trip (a build calls this each time): a schema_version just created is empty,
+  // and then gets every migration.
+  const known = MIGRATIONS.map((m) => `(${m.version}, ${quoteLiteral(m.name)})`).join(", ");
+  const statements = [
+    "BEGIN TRANSACTION",
+    "CREATE SCHEMA IF NOT EXISTS wharf",
+    createTable(VERSION_TABLE),
+    `INSERT INTO wharf.schema_version (version, name, applied_at)
+       SELECT version, name, now() FROM (VALUES ${known}) AS m(version, name)
+       WHERE NOT EXISTS (SELECT 1 FROM wharf.schema_version)`,
+    ...GROUP_OBJECTS[group],
+    ...TABLES.filter((t) => t.group === group).map(createTable),
+    "COMMIT",
+  ];
   try {
-    await session.exec(`CREATE SCHEMA IF NOT EXISTS wharf; ${createTable(VERSION_TABLE)}`);
-    const [{ n }] = (await session.query(
-      "SELECT count(*)::INTEGER AS n FROM wharf.schema_version",
-    )) as [{ n: number }];
-    if (n === 0) { for (const m of MIGRATIONS) await record(session, m); }
-    const statements = [
-      ...GROUP_OBJECTS[group],
-      ...TABLES.filter((t) => t.group === group).map(createTable),
-    ];
-    await session.exec([...statements, "COMMIT"].join(";\n"));
+    await session.exec(statements.join(";\n"));
   } catch (err) {
     await session.exec("ROLLBACK").catch(() => {});
     throw err;
