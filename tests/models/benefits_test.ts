@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { land } from "../../src/land/land.ts";
-import { runProject } from "../../src/engine/run/run_project.ts";
 import { createApp } from "../../src/serve/app.ts";
 import { prepareServer } from "../../src/serve/start.ts";
 import { REAL, serveLocal, type TempProject, tempProject } from "../helpers.ts";
 import { query } from "../land/helpers.ts";
-import { healthcare } from "./helpers.ts";
+import { buildOk, healthcare } from "./helpers.ts";
 
 /** Lands benefit files written into `p`'s `benefits/` folder and builds the mart with its parents. */
 async function landAndBuild(p: TempProject, files: Record<string, string>) {
@@ -14,14 +13,10 @@ async function landAndBuild(p: TempProject, files: Record<string, string>) {
   const config = await healthcare(p);
   const landed = await land(config, [join(p.root, "benefits")], { db: p.db });
   assert.ok(landed.ok, JSON.stringify(landed.outcomes.filter((o) => o.status !== "landed")));
-  const build = await runProject("build", config, {
+  const build = await buildOk(config, {
     db: p.db,
     select: ["+marts.member_benefits"],
   });
-  assert.ok(
-    build.ok,
-    JSON.stringify(build.results.filter((r) => !["success", "pass", "warn"].includes(r.status))),
-  );
   return { config, build };
 }
 
@@ -283,11 +278,7 @@ Deno.test("membership files without their optional contact columns build: those 
   );
   const config = await healthcare(p);
   assert.ok((await land(config, [join(p.root, "members")], { db: p.db })).ok);
-  const build = await runProject("build", config, { db: p.db, select: ["+marts.members"] });
-  assert.ok(
-    build.ok,
-    JSON.stringify(build.results.filter((r) => !["success", "pass", "warn"].includes(r.status))),
-  );
+  await buildOk(config, { db: p.db, select: ["+marts.members"] });
   assert.deepEqual(
     (await query(
       p.db,

@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { land } from "../../src/land/land.ts";
-import { runProject } from "../../src/engine/run/run_project.ts";
 import { REAL, type TempProject, tempProject } from "../helpers.ts";
 import { query } from "../land/helpers.ts";
-import { healthcare } from "./helpers.ts";
+import { buildOk, healthcare } from "./helpers.ts";
 
 /** Lands real files (folders under tests/fixtures/real) and builds the models `select` names with their parents. */
 async function buildReal(
@@ -16,15 +15,11 @@ async function buildReal(
   const config = await healthcare(p);
   const landed = await land(config, folders.map((f) => join(REAL, f)), { db: p.db });
   assert.ok(landed.ok, JSON.stringify(landed.outcomes.filter((o) => o.status === "failed")));
-  const build = await runProject("build", config, {
+  const build = await buildOk(config, {
     db: p.db,
     vars,
     select: select.map((s) => `+${s}`),
   });
-  assert.ok(
-    build.ok,
-    JSON.stringify(build.results.filter((r) => !["success", "pass", "warn"].includes(r.status))),
-  );
   return build;
 }
 

@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { land } from "../../src/land/land.ts";
-import { runProject } from "../../src/engine/run/run_project.ts";
 import { type TempProject, tempProject } from "../helpers.ts";
 import { query } from "../land/helpers.ts";
-import { healthcare } from "./helpers.ts";
+import { buildOk, healthcare } from "./helpers.ts";
 
 const CLIENT_A_HEADER =
   "member id,member first name,member middle name,member last name,gender,date of birth,address,city,state,zip,membership end date";
@@ -33,11 +32,7 @@ async function buildMembers(
   );
   const config = await healthcare(p);
   assert.ok((await land(config, [join(p.root, "members")], { db: p.db })).ok);
-  const build = await runProject("build", config, { db: p.db, select: ["+marts.members"] });
-  assert.ok(
-    build.ok,
-    JSON.stringify(build.results.filter((r) => !["success", "pass", "warn"].includes(r.status))),
-  );
+  const build = await buildOk(config, { db: p.db, select: ["+marts.members"] });
   return build;
 }
 

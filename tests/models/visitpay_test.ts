@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { land } from "../../src/land/land.ts";
-import { runProject } from "../../src/engine/run/run_project.ts";
 import { tempProject } from "../helpers.ts";
 import { query } from "../land/helpers.ts";
-import { healthcare } from "./helpers.ts";
+import { buildOk, healthcare } from "./helpers.ts";
 
 /** A VisitPay delivery as hospitals write it: tab-delimited, no newline after the last line. */
 function delivery(...lines: string[][]): string {
@@ -43,14 +42,10 @@ Deno.test("a transaction whose visit was delivered but rejected is kept and says
   );
   const config = await healthcare(p);
   assert.ok((await land(config, [join(p.root, "vp")], { db: p.db })).ok);
-  const build = await runProject("build", config, {
+  const build = await buildOk(config, {
     db: p.db,
     select: ["+marts.visit_financials"],
   });
-  assert.ok(
-    build.ok,
-    JSON.stringify(build.results.filter((r) => !["success", "pass", "warn"].includes(r.status))),
-  );
   assert.deepEqual(
     (await query(
       p.db,
@@ -109,14 +104,10 @@ Deno.test("a visit's latest delivery decides: rejected when it is invalid (no ol
     await p.write(`${folder}/${name}`, content);
     const landed = await land(config, [join(p.root, folder)], { db: p.db });
     assert.ok(landed.ok, JSON.stringify(landed));
-    const build = await runProject("build", config, {
+    await buildOk(config, {
       db: p.db,
       select: ["+marts.visit_financials"],
     });
-    assert.ok(
-      build.ok,
-      JSON.stringify(build.results.filter((r) => !["success", "pass", "warn"].includes(r.status))),
-    );
   }
   const visits = async () =>
     (await query(
