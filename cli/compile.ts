@@ -8,9 +8,9 @@
  */
 import { Command } from "commander";
 import { relative } from "node:path";
-import { collect, globals, projectConfig } from "./context.ts";
+import { collect, globals } from "./context.ts";
 import { load } from "./load.ts";
-import { parseVars, withVars } from "./run_nodes.ts";
+import { compilingConfig, withVars } from "./run_nodes.ts";
 
 interface CompileOptions {
   vars?: string[];
@@ -55,13 +55,7 @@ export function compileCommand(): Command {
       const { inspectProject } = await load<typeof import("../src/engine/run/run_project.ts")>(
         "../src/engine/run/run_project.ts",
       );
-      const { withCommandVars } = await load<typeof import("../src/engine/run/command_vars.ts")>(
-        "../src/engine/run/command_vars.ts",
-      );
-      const config = withCommandVars(
-        await projectConfig(self, { compiles: true }),
-        await parseVars(opts.vars ?? []),
-      );
+      const config = await compilingConfig(self, opts.vars);
       const cp = await inspectProject(
         config,
         config.db,

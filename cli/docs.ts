@@ -5,8 +5,8 @@
  */
 import { Command } from "commander";
 import { join, resolve } from "node:path";
-import { projectConfig, userCwd } from "./context.ts";
-import { parseVars, withVars } from "./run_nodes.ts";
+import { userCwd } from "./context.ts";
+import { compilingConfig, withVars } from "./run_nodes.ts";
 import { load } from "./load.ts";
 
 /** The `docs` command (with its `build` subcommand). */
@@ -27,13 +27,7 @@ export function docsCommand(): Command {
         const { apiNodes } = await load<typeof import("../src/serve/api_nodes.ts")>(
           "../src/serve/api_nodes.ts",
         );
-        const { withCommandVars } = await load<
-          typeof import("../src/engine/run/command_vars.ts")
-        >("../src/engine/run/command_vars.ts");
-        const config = withCommandVars(
-          await projectConfig(self, { compiles: true }),
-          await parseVars(opts.vars ?? []),
-        );
+        const config = await compilingConfig(self, opts.vars);
         const out = opts.out ? resolve(userCwd(), opts.out) : join(config.paths.target, "docs");
         const started = performance.now();
         const manifest = await buildDocs(config, {

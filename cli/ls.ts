@@ -8,10 +8,10 @@
  */
 import { Command } from "commander";
 import { resolve } from "node:path";
-import { globals, projectConfig, userCwd } from "./context.ts";
+import { globals, userCwd } from "./context.ts";
 import { cellWidth, table, type WidthOptions, withWidthOptions } from "./output.ts";
 import { load } from "./load.ts";
-import { parseVars, withIndirectSelection, withVars } from "./run_nodes.ts";
+import { compilingConfig, withIndirectSelection, withVars } from "./run_nodes.ts";
 import type { IndirectSelection } from "../src/engine/graph/select.ts";
 
 /** The resource types of wharf's nodes, as dbt's `--resource-type` names them. */
@@ -80,9 +80,6 @@ export function lsCommand(): Command {
         const { inspectProject } = await load<typeof import("../src/engine/run/run_project.ts")>(
           "../src/engine/run/run_project.ts",
         );
-        const { withCommandVars } = await load<typeof import("../src/engine/run/command_vars.ts")>(
-          "../src/engine/run/command_vars.ts",
-        );
         const { selectNodes } = await load<typeof import("../src/engine/graph/select.ts")>(
           "../src/engine/graph/select.ts",
         );
@@ -136,10 +133,7 @@ export function lsCommand(): Command {
           "../src/engine/materializations/index.ts",
         );
         const width = cellWidth(opts, Deno.stdout.isTerminal());
-        const config = withCommandVars(
-          await projectConfig(self, { compiles: true }),
-          await parseVars(opts.vars ?? []),
-        );
+        const config = await compilingConfig(self, opts.vars);
         const cp = await inspectProject(config, config.db);
         const { writeManifestOf } = await load<
           typeof import("../src/engine/artifacts/dbt_manifest.ts")

@@ -149,6 +149,20 @@ export async function parseVars(args: readonly string[]): Promise<Record<string,
   return vars;
 }
 
+/**
+ * The project's configuration for a command that compiles it (`compile`,
+ * `ls`, `show`, `docs`, `source freshness`), with its `--vars`.
+ */
+export async function compilingConfig(
+  cmd: Command,
+  vars: readonly string[] | undefined,
+): Promise<Awaited<ReturnType<typeof projectConfig>>> {
+  const { withCommandVars } = await load<typeof import("../src/engine/run/command_vars.ts")>(
+    "../src/engine/run/command_vars.ts",
+  );
+  return withCommandVars(await projectConfig(cmd, { compiles: true }), await parseVars(vars ?? []));
+}
+
 /** Runs the nodes of `kind` and sets the exit code: 1 when any failed. */
 export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptions): Promise<void> {
   const g = globals(cmd);

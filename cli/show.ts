@@ -4,10 +4,10 @@
  * @module
  */
 import { Command } from "commander";
-import { globals, projectConfig, whenMissing } from "./context.ts";
+import { globals, whenMissing } from "./context.ts";
 import { cellWidth, table, type WidthOptions, withWidthOptions } from "./output.ts";
 import { load } from "./load.ts";
-import { parseVars, withVars } from "./run_nodes.ts";
+import { compilingConfig, withVars } from "./run_nodes.ts";
 
 /** The `show` command. */
 export function showCommand(): Command {
@@ -49,13 +49,7 @@ export function showCommand(): Command {
       if (!Number.isInteger(limit) || limit < 0) {
         throw new UsageError(`Invalid --limit "${opts.limit}": expected a whole number`);
       }
-      const { withCommandVars } = await load<
-        typeof import("../src/engine/run/command_vars.ts")
-      >("../src/engine/run/command_vars.ts");
-      const config = withCommandVars(
-        await projectConfig(self, { compiles: true }),
-        await parseVars(opts.vars ?? []),
-      );
+      const config = await compilingConfig(self, opts.vars);
       const { id, result } = await previewNode(config, name, {
         db: config.db,
         limit,

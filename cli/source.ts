@@ -6,8 +6,8 @@
  * @module
  */
 import { Command } from "commander";
-import { globals, projectConfig } from "./context.ts";
-import { parseVars, withVars } from "./run_nodes.ts";
+import { globals } from "./context.ts";
+import { compilingConfig, withVars } from "./run_nodes.ts";
 import { counted } from "./output.ts";
 import { load } from "./load.ts";
 
@@ -44,14 +44,8 @@ export function sourceCommand(): Command {
         typeof import("../src/engine/run/source_freshness.ts")
       >("../src/engine/run/source_freshness.ts");
       const g = globals(self);
-      const { withCommandVars } = await load<
-        typeof import("../src/engine/run/command_vars.ts")
-      >("../src/engine/run/command_vars.ts");
       const { vars, ...selection } = opts;
-      const config = withCommandVars(
-        await projectConfig(self, { compiles: true }),
-        await parseVars(vars ?? []),
-      );
+      const config = await compilingConfig(self, vars);
       const results = await sourceFreshness(config, { db: config.db, ...selection });
       const failed = results.some((r) => r.status === "error" || r.status === "runtime error");
       if (g.json) {
