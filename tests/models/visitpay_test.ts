@@ -19,14 +19,7 @@ Deno.test("a transaction whose visit was delivered but rejected is kept and says
   await p.write(
     "vp/HospitalABC_VisitPay_Visit_20211201_000100.txt",
     delivery(
-      [
-        "VisitIdentifier",
-        "GuarantorIdentifier",
-        "AdmitDate",
-        "DischargeDate",
-        "VisitBalance",
-        "InsuranceIdentifier",
-      ],
+      VISIT_HEADER,
       ["V1", "G1", "11/1/2021", "11/2/2021", "10", "I1"],
       ["V2", "G2", "11/31/2021", "12/2/2021", "20", "I2"],
     ),
