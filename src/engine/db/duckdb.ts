@@ -12,6 +12,7 @@ export {
   DuckDBInstance,
   type DuckDBListValue,
   type DuckDBMapValue,
+  DuckDBResultReader,
   type DuckDBStructValue,
   type DuckDBTimestampTZValue,
   DuckDBTimestampValue,

@@ -10,6 +10,7 @@
  * @module
  */
 import { DuckDBInstance } from "./duckdb.ts";
+import { readAll } from "./read_all.ts";
 import { quoteLiteral } from "./sql.ts";
 import type { Warehouse } from "./warehouse.ts";
 
@@ -147,7 +148,7 @@ export async function parseSql(
     return await parseBatches(texts, async (sql) => {
       const connection = await instance.connect();
       try {
-        return (await connection.runAndReadAll(sql)).getRows()[0] ?? [];
+        return (await readAll(connection, sql)).getRows()[0] ?? [];
       } finally {
         connection.closeSync();
       }

@@ -21,6 +21,7 @@ import {
   StatementType,
 } from "./duckdb.ts";
 import { SqlError } from "../errors.ts";
+import { readAll } from "./read_all.ts";
 
 /**
  * One value of a query result, converted from DuckDB without loss:
@@ -111,7 +112,7 @@ export async function* runStatements(
       const prepared = await extracted.prepare(index - 1);
       const types = Array.from({ length: prepared.columnCount }, (_, i) => prepared.columnType(i));
       if (types.some(hasZonedTimestamp)) {
-        const reader = await connection.runAndReadAll("select current_setting('TimeZone')");
+        const reader = await readAll(connection, "select current_setting('TimeZone')");
         zone = String(reader.getRows()[0]?.[0]);
       }
       result = await prepared.stream();

@@ -22,6 +22,7 @@ import {
   WarehouseTargetError,
 } from "../errors.ts";
 import { parseTargetSpec, type TargetSpec } from "../target_spec.ts";
+import { readAll } from "./read_all.ts";
 import { describeHolder, findHolder, registerHolder } from "./register_holder.ts";
 import { quoteIdent, quoteLiteral } from "./sql.ts";
 
@@ -154,7 +155,8 @@ async function duckdbBuild(): Promise<{ version: string; platform: string; insta
   const instance = await DuckDBInstance.create(":memory:");
   const connection = await instance.connect();
   try {
-    const reader = await connection.runAndReadAll(
+    const reader = await readAll(
+      connection,
       "SELECT version() AS version, (SELECT platform FROM pragma_platform()) AS platform, list(extension_name) FILTER (WHERE installed) AS installed FROM duckdb_extensions()",
     );
     const row = reader.getRowObjectsJson()[0] as {

@@ -10,6 +10,7 @@ import type { AttachedDatabase } from "../config.ts";
 import { WarehouseError } from "../errors.ts";
 import { type WarehouseTarget, warehouseTarget } from "./target.ts";
 import { runStatements, type StatementResult } from "./run_statements.ts";
+import { readAll } from "./read_all.ts";
 import { quoteIdent } from "./sql.ts";
 import {
   checkSchemaVersion,
@@ -169,24 +170,15 @@ class ConnectionSession implements Session {
     await this.connection.run(sql, params as DuckDBValue[] | undefined);
   }
   async query(sql: string, params?: Params): Promise<Row[]> {
-    const reader = await this.connection.runAndReadAll(
-      sql,
-      params as DuckDBValue[] | undefined,
-    );
+    const reader = await readAll(this.connection, sql, params as DuckDBValue[] | undefined);
     return reader.getRowObjectsJson() as Row[];
   }
   async count(sql: string, params?: Params): Promise<number> {
-    const reader = await this.connection.runAndReadAll(
-      sql,
-      params as DuckDBValue[] | undefined,
-    );
+    const reader = await readAll(this.connection, sql, params as DuckDBValue[] | undefined);
     return Number(reader.getRows()[0]?.[0] ?? 0);
   }
   async read(sql: string, params?: Params): Promise<QueryResult> {
-    const reader = await this.connection.runAndReadAll(
-      sql,
-      params as DuckDBValue[] | undefined,
-    );
+    const reader = await readAll(this.connection, sql, params as DuckDBValue[] | undefined);
     return {
       columns: reader.columnNames(),
       types: reader.columnTypes().map(String),
@@ -194,7 +186,7 @@ class ConnectionSession implements Session {
     };
   }
   async columns(sql: string, params?: Params): Promise<Record<string, unknown[]>> {
-    const reader = await this.connection.runAndReadAll(sql, params as DuckDBValue[] | undefined);
+    const reader = await readAll(this.connection, sql, params as DuckDBValue[] | undefined);
     return reader.getColumnsObjectJson() as Record<string, unknown[]>;
   }
   async countWithProgress(
@@ -596,7 +588,7 @@ async function attachAll(
   const connection = await instance.connect();
   try {
     const main = String(
-      (await connection.runAndReadAll("SELECT current_database()")).getRows()[0]?.[0],
+      (await readAll(connection, "SELECT current_database()")).getRows()[0]?.[0],
     );
     for (const { name, target } of attach) {
       if (name === main) {
