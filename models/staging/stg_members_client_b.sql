@@ -1,6 +1,8 @@
 -- Client B membership deliveries in the shared vocabulary, one row per
 -- delivered line, typed. Client B writes the name as "LAST, FIRST MIDDLE" and
--- calls the end date Elig_Dt. ZIPs and phones are normalized where they can
+-- calls the end date Elig_Dt. The middle name is the last word after the comma
+-- (the deliveries write an initial there, even after a given name of several
+-- words: "LASTNAME6, FIRSTNAME6 T F"); the words before it are the first name. ZIPs and phones are normalized where they can
 -- be and kept as delivered where not: they are judged on each member's latest
 -- row, in intermediate.int_members.
 with named as (
@@ -16,8 +18,8 @@ select
     _client as client,
     _period as period,
     clean_text(mem_id) as member_id,
-    clean_text(given_names[1]) as first_name,
-    clean_text(array_to_string(given_names[2:], ' ')) as middle_name,
+    clean_text(array_to_string(given_names[1:greatest(len(given_names) - 1, 1)], ' ')) as first_name,
+    case when len(given_names) > 1 then clean_text(given_names[-1]) end as middle_name,
     clean_text(split_part(member_fullname, ',', 1)) as last_name,
     upper(clean_text(gender)) as gender,
     parse_date_any(dob) as date_of_birth,

@@ -122,7 +122,21 @@ Deno.test("the real Waymark workbooks: one bad contact field keeps the member, t
   // Client B's capitals are re-cased; the same row twice in one file: the later line wins.
   assert.deepEqual(
     (await member("M82YO3IBOK")).map((m) => [m.first_name, m.last_name, m.city, m.end_date]),
-    [["Firstname4", "Lastname4", "Richmond", "2023-12-01"]],
+    [["Firstname4 Ran'd", "Lastname4", "Richmond", "2023-12-01"]],
+  );
+  // "LAST, FIRST MIDDLE": the middle initial is the last word, after given names of any length.
+  assert.deepEqual(
+    await query(
+      p.db,
+      `select member_id, first_name, middle_name from marts.members
+       where member_id in ('AZGJ62FG6K', 'DCFMWCJYF9', 'M82YO3IBOK', '2YYT04J5H1') order by 1`,
+    ),
+    [
+      ["2YYT04J5H1", "Firstname6 T", "F"],
+      ["AZGJ62FG6K", "Firstname1", "A"],
+      ["DCFMWCJYF9", "Firstname2 Ext", "B"],
+      ["M82YO3IBOK", "Firstname4 Ran'd", "D"],
+    ].map(([member_id, first_name, middle_name]) => ({ member_id, first_name, middle_name })),
   );
   assert.deepEqual(
     await query(
