@@ -338,22 +338,24 @@ export async function runProject(
   const writes: Promise<unknown>[] = [];
   const write = (p: Promise<unknown>) =>
     writes.push(p.then(() => undefined, (err: unknown) => err ?? new Error("a write failed")));
-  let manifest: DbtManifest | undefined;
+  // dbt's artifacts: the manifest of the project, built when first needed (a selection by
+  // state, or once the nodes run: it is written while DuckDB builds the first of them).
+  let manifestOf: (() => Promise<DbtManifest>) | undefined;
+  let manifestWritten = false;
   try {
     const cp = await compiling;
     // The state is read before this run's artifacts replace it (it may be this target/).
     const state = options.state === undefined ? undefined : await readState(options.state);
     const deferTo = options.deferState === undefined ? state : await readState(options.deferState);
-    // dbt's artifacts: the manifest of the project, written once the nodes this run compiles
-    // are known (or as it is, if the run stops before).
-    manifest = await dbtManifest(cp, { invocationId: runId, startedAt });
+    let building: Promise<DbtManifest> | undefined;
+    manifestOf = () => building ??= dbtManifest(cp, { invocationId: runId, startedAt });
     const ids = selectNodes(cp.graph, {
       select: options.select,
       exclude: options.exclude,
       selector: options.selector,
       selectors: cp.selectors,
       project: cp.project,
-      state: state && await selectionState(cp, manifest, state, config.paths.target),
+      state: state && await selectionState(cp, await manifestOf(), state, config.paths.target),
       indirectSelection: options.indirectSelection,
     });
     const full = planFor(cp, ids, command);
@@ -406,21 +408,6 @@ export async function runProject(
       new Set(deferred),
     );
     const plan = { nodes: full.nodes.filter((n) => !blocked.has(n.id)), parents: full.parents };
-    // Earlier copies: those the plan builds are dropped as their build begins, those the nodes
-    // that run read are named in the summary (unit tests read no warehouse data).
-    const copies = await wh.withConnection(deferredCopies);
-    const deferredReads = unbuiltUpstreams(
-      cp,
-      plan.nodes.filter((n) => !(n.kind === "test" && n.unit)),
-    ).flatMap((id) => {
-      const copy = copies.get(id.toLowerCase());
-      return copy && !deferred.includes(id) ? [copy] : [];
-    });
-    options.onPlan?.(full.nodes);
-    const written = compiledFiles(cp, [...plan.nodes, ...inlinedInto(cp, plan.nodes)]);
-    write(writeFiles(written.files));
-    write(writeDbtManifest(config, recordCompiled(manifest, cp, written.compiled)));
-    manifest = undefined;
     const args = JSON.stringify({
       select: options.select ?? [],
       exclude: options.exclude ?? [],
@@ -431,7 +418,26 @@ export async function runProject(
         ? { eventTimeStart: options.eventTimeStart, eventTimeEnd: options.eventTimeEnd }
         : {}),
     });
-    await wh.withConnection((s) => startRun(s, runId, command, args));
+    // Earlier copies: those the plan builds are dropped as their build begins, those the nodes
+    // that run read are named in the summary (unit tests read no warehouse data). Read on one
+    // connection while the run is recorded on another.
+    const [read, recorded] = await Promise.allSettled([
+      wh.withConnection(deferredCopies),
+      wh.withConnection((s) => startRun(s, runId, command, args)),
+    ]);
+    // Both settle first: the warehouse closes on an error, with no query left running.
+    if (recorded.status === "rejected") throw recorded.reason;
+    if (read.status === "rejected") throw read.reason;
+    const copies = read.value;
+    const deferredReads = unbuiltUpstreams(
+      cp,
+      plan.nodes.filter((n) => !(n.kind === "test" && n.unit)),
+    ).flatMap((id) => {
+      const copy = copies.get(id.toLowerCase());
+      return copy && !deferred.includes(id) ? [copy] : [];
+    });
+    options.onPlan?.(full.nodes);
+    const written = compiledFiles(cp, [...plan.nodes, ...inlinedInto(cp, plan.nodes)]);
     const hooks = cp.project.runHooks;
     if (hooks?.start.length) {
       try {
@@ -441,7 +447,7 @@ export async function runProject(
         throw err;
       }
     }
-    const results = await executePlan(wh, plan, {
+    const executing = executePlan(wh, plan, {
       runId,
       threads: options.threads ?? config.threads,
       fullRefresh: options.fullRefresh,
@@ -456,6 +462,16 @@ export async function runProject(
       onStart: options.onStart,
       onResult: options.onResult,
     });
+    executing.catch(() => {}); // awaited below, once target/'s files are on their way
+    // target/'s files are made and written while DuckDB runs the first statements (the
+    // JavaScript thread waits for DuckDB then): a timer's turn lets the first one start.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    write(writeFiles(written.files));
+    write(
+      manifestOf().then((m) => writeDbtManifest(config, recordCompiled(m, cp, written.compiled))),
+    );
+    manifestWritten = true;
+    const results = await executing;
     const now = new Date();
     for (const [id, missing] of blocked) {
       const result: NodeResult = {
@@ -532,7 +548,10 @@ export async function runProject(
       deferredReads,
     };
   } finally {
-    if (manifest) write(writeDbtManifest(config, manifest));
+    // A run that stops before its nodes run still leaves the project's manifest.
+    if (manifestOf && !manifestWritten) {
+      write(manifestOf().then((m) => writeDbtManifest(config, m)));
+    }
     // A run that fails early still leaves its files whole.
     await Promise.all(writes);
     wh.close();
