@@ -22,4 +22,5 @@ export {
   type DuckDBValue,
   ResultReturnType,
   StatementType,
+  version,
 } from "@duckdb/node-api";

@@ -20,6 +20,7 @@ import { basename, extname, join, relative } from "node:path";
 import type { DbtConfig, EngineConfig } from "../config.ts";
 import type { ProjectIssue, SourceLocation } from "../errors.ts";
 import { parseSql } from "../db/parse_sql.ts";
+import { openParseCache } from "../db/parse_cache.ts";
 import { splitRelation, warehouseCatalogOf } from "../db/sql.ts";
 import { listFiles } from "../project/discover_files.ts";
 import type { LoadProjectOptions } from "../project/load_project.ts";
@@ -575,6 +576,8 @@ export async function loadDbtProject(
   const dbt = config.dbt!;
   const root = config.root;
   const issues: ProjectIssue[] = [];
+  // What an earlier load parsed is read while the project is (target/'s parse cache).
+  const caching = openParseCache(config.paths.target, options.parse ?? parseSql);
   const packageSet = await readPackages(root, dbt.packagesInstallPath ?? "dbt_packages");
   issues.push(...packageSet.issues);
   for (const spec of packageSet.specs) {
@@ -1802,7 +1805,9 @@ export async function loadDbtProject(
       unrenderedConfig: s.unrendered,
     });
   }
-  const parsed = await parseNodes(configured, rendered, options.parse ?? parseSql);
+  const cache = await caching;
+  const parsed = await parseNodes(configured, rendered, cache.parse);
+  await cache.save();
   for (const m of parsed.models) {
     const file = relations.get(m.id)!;
     m.fqn = file.fqn;

@@ -14,6 +14,7 @@
 import { join } from "node:path";
 import type { EngineConfig } from "../config.ts";
 import { parseSql } from "../db/parse_sql.ts";
+import { openParseCache } from "../db/parse_cache.ts";
 import { discoverFiles } from "./discover_files.ts";
 import { mergeConfig } from "./merge_config.ts";
 import { jinjaHint, parseNodes, type SqlParser } from "./parse_nodes.ts";
@@ -183,6 +184,8 @@ export async function loadProject(
   config: EngineConfig,
   options: LoadProjectOptions = {},
 ): Promise<Project> {
+  // What an earlier load parsed is read while the files are (target/'s parse cache).
+  const caching = openParseCache(config.paths.target, options.parse ?? parseSql);
   const files = await discoverFiles(config);
   const yaml = await readYaml(config, files);
   const configured = mergeConfig(files, yaml, {
@@ -205,9 +208,9 @@ export async function loadProject(
     options.render ?? renderPlainSql,
     { vars: config.vars, root: config.root },
   );
-  const parsed = await parseNodes(configured, rendered, options.parse ?? parseSql, {
-    plainSql: true,
-  });
+  const cache = await caching;
+  const parsed = await parseNodes(configured, rendered, cache.parse, { plainSql: true });
+  await cache.save();
   const macros: MacroFile[] = await Promise.all(
     files.macros.map(async (path) => ({
       path,
