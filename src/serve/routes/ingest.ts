@@ -15,6 +15,7 @@ import { basename, join } from "node:path";
 import { ContentConflictError, WarehouseError, WharfError } from "../../engine/errors.ts";
 import type { Source } from "../../land/sources.ts";
 import { formatFromName } from "../../land/detect.ts";
+import { LISTED_TEXT_CHARS, REJECTS_LISTED } from "../../land/land_file.ts";
 import { type LandingJob, QueueClosedError } from "../../land/landing_queue.ts";
 import { requireToken } from "../auth.ts";
 import type { AppDeps, IngestDeps } from "../deps.ts";
@@ -29,13 +30,33 @@ import {
 
 const ErrorBody = z.object({ error: z.string() }).passthrough();
 
+const Reject = z.object({
+  line: z.number().int().openapi({
+    description:
+      "Where the record starts: the line in the file (the row of a sheet, the element of a JSON array)",
+  }),
+  error: z.string().openapi({
+    description: "Why it was rejected, e.g. TOO MANY COLUMNS: expected 6 fields, found 7",
+  }),
+  text: z.string().openapi({
+    description: `The record as delivered, its first ${LISTED_TEXT_CHARS} characters`,
+  }),
+}).openapi("Reject");
+
 const Landed = z.object({
   job_id: z.string(),
   status: z.enum(["landed", "skipped"]),
   skipped_as_duplicate: z.boolean(),
   batch_id: z.number().nullable(),
   rows: z.number(),
-  rejected_rows: z.number(),
+  rejected_rows: z.number().openapi({ description: "Records rejected, all of them" }),
+  rejects: z.array(Reject).openapi({
+    description:
+      `The first ${REJECTS_LISTED} rejected records, in file order (wharf.rejects holds every one, by batch_id)`,
+  }),
+  rejects_not_listed: z.number().int().openapi({
+    description: "Rejected records beyond those listed in rejects",
+  }),
   sha256: z.string().nullable(),
   message: z.string().nullable(),
 }).openapi("Landed");
@@ -271,6 +292,7 @@ function finishedAnswer(
         body: { error: outcome.message ?? `File "${job.label}" could not be landed` },
       };
     }
+    const rejects = outcome.rejects ?? [];
     return {
       status: 200,
       body: {
@@ -280,6 +302,8 @@ function finishedAnswer(
         batch_id: outcome.batchId ?? null,
         rows: outcome.rows,
         rejected_rows: outcome.rejectedRows,
+        rejects: rejects.map((r) => ({ line: r.line, error: r.error, text: r.text })),
+        rejects_not_listed: outcome.rejectedRows - rejects.length,
         sha256: outcome.sha256 ?? null,
         // The earlier landing of the same content by its file name, not the server's path.
         message: outcome.sameAs
