@@ -98,12 +98,16 @@ Deno.test("an upload must fit its source by name (or name its delivery fields) a
   const claims = await Deno.readTextFile(
     `${p.root}/data/waymark/Patient-claim-clientA-202307.csv`,
   );
-  // A name the pattern does not fit: refused, naming the pattern and what to send instead.
+  // A name the pattern does not fit: refused, naming the pattern and the query parameters to send.
   const misnamed = await post("/api/ingest/claims_client_a?filename=export.csv", claims);
   assert.equal(misnamed.status, 400);
   const error = (await misnamed.json()).error as string;
   assert.match(error, /export\.csv/);
   assert.match(error, /Patient-claim-/);
+  assert.match(error, /: rename it, or name its delivery fields \(\?client=…&period=…\)$/);
+  const half = await post("/api/ingest/claims_client_a?filename=export.csv&client=clientA", claims);
+  assert.equal(half.status, 400);
+  assert.match((await half.json()).error, /"period" is not given: name it too \(\?period=…\)$/);
   // The same file with its delivery fields in the query lands, with those fields as lineage.
   const named = await post(
     "/api/ingest/claims_client_a?filename=export.csv&client=clientA&period=202309",

@@ -13,7 +13,7 @@ import busboy from "busboy";
 import { rm } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { ContentConflictError, WarehouseError, WharfError } from "../../engine/errors.ts";
-import type { Source } from "../../land/sources.ts";
+import type { FieldsHint, Source } from "../../land/sources.ts";
 import { formatFromName } from "../../land/detect.ts";
 import { LISTED_TEXT_CHARS, REJECTS_LISTED } from "../../land/land_file.ts";
 import { type LandingJob, QueueClosedError } from "../../land/landing_queue.ts";
@@ -347,6 +347,9 @@ function jobBody(job: LandingJob, log: AppDeps["log"]): Record<string, unknown> 
   }
   return body;
 }
+
+/** How an upload names delivery fields, in messages asking for them: `?client=…&period=…`. */
+export const QUERY_FIELDS: FieldsHint = (fields) => `?${fields.map((g) => `${g}=…`).join("&")}`;
 
 /**
  * The delivery fields an upload names in its query (`?client=…&period=…`):
