@@ -101,7 +101,8 @@ Deno.test("an upload must fit its source by name (or name its delivery fields) a
   // A name the pattern does not fit: refused, naming the pattern and the query parameters to send.
   const misnamed = await post("/api/ingest/claims_client_a?filename=export.csv", claims);
   assert.equal(misnamed.status, 400);
-  const error = (await misnamed.json()).error as string;
+  const { error, type } = await misnamed.json();
+  assert.equal(type, "FileNameError");
   assert.match(error, /export\.csv/);
   assert.match(error, /Patient-claim-/);
   assert.match(error, /: rename it, or name its delivery fields \(\?client=…&period=…\)$/);
@@ -135,6 +136,7 @@ Deno.test("an upload must fit its source by name (or name its delivery fields) a
   );
   assert.equal(misrouted.status, 409, await misrouted.clone().text());
   const conflict = await misrouted.json();
+  assert.equal(conflict.type, "ContentConflictError");
   assert.equal(conflict.source, "claims_client_a");
   assert.match(conflict.error, /claims_client_a/);
   // The earlier file (landed from the server's own folder) by its name, not the server's path.
@@ -201,17 +203,19 @@ Deno.test("uploads land through the same code as wharf land, with token, size an
     headers: auth,
   });
   assert.equal(wrongExt.status, 400);
-  assert.match((await wrongExt.json()).error, /wrong extension/);
+  const ext = await wrongExt.json();
+  assert.match(ext.error, /wrong extension/);
+  // Refused by the request's own checks, before any landing: no error class.
+  assert.equal(ext.type, undefined);
   const wrongHeader = await s.get("/api/ingest/benefits?filename=benefits-x-20240203_000000.csv", {
     method: "POST",
     body: "a,b,c\n1,2,3\n",
     headers: auth,
   });
   assert.equal(wrongHeader.status, 400);
-  assert.match(
-    (await wrongHeader.json()).error,
-    /does not fit source "benefits": missing required columns/,
-  );
+  const misfit = await wrongHeader.json();
+  assert.match(misfit.error, /does not fit source "benefits": missing required columns/);
+  assert.equal(misfit.type, "HeaderMismatchError");
   const empty = await s.get("/api/ingest/benefits?filename=benefits-x-20240204_000000.csv", {
     method: "POST",
     body: "",

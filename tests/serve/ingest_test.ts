@@ -7,7 +7,7 @@ import { served, TOKEN } from "./served.ts";
 const auth = { authorization: `Bearer ${TOKEN}` };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-Deno.test("an upload that waits longer than ingestWaitMs answers 202 with a job to poll", async () => {
+Deno.test("an upload that waits longer than ingestWaitMs answers 202 with a job to poll, which shows the result or the error with its class", async () => {
   await using p = await tempProject();
   await using s = await served(p, { ingestWaitMs: 0 });
   const res = await s.get("/api/ingest/benefits?filename=benefits-late-20240401_000000.csv", {
@@ -35,6 +35,24 @@ Deno.test("an upload that waits longer than ingestWaitMs answers 202 with a job 
     "landed",
     accepted.job_id,
   ]);
+  // A job that fails shows the error with its class, and the status the upload would have had.
+  const misfit = await s.get("/api/ingest/benefits?filename=benefits-misfit-20240402_000000.csv", {
+    method: "POST",
+    body: "a,b,c\n1,2,3\n",
+    headers: auth,
+  });
+  assert.equal(misfit.status, 202);
+  let failed = await misfit.json();
+  for (let i = 0; i < 200 && !failed.finished_at; i++) {
+    await sleep(50);
+    failed = await (await s.get(misfit.headers.get("location")!)).json();
+  }
+  assert.deepEqual([failed.status, failed.http_status, failed.error_type], [
+    "failed",
+    400,
+    "HeaderMismatchError",
+  ]);
+  assert.match(failed.error, /does not fit source "benefits": missing required columns/);
   const unknown = await s.get("/api/ingest/jobs/nope");
   assert.equal(unknown.status, 404);
   assert.match((await unknown.json()).error, /^No ingest job "nope"/);

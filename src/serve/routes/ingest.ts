@@ -28,7 +28,13 @@ import {
   type UploadLimits,
 } from "../upload_file.ts";
 
-const ErrorBody = z.object({ error: z.string() }).passthrough();
+const ERROR_TYPE_DOC =
+  "The class of wharf's error when the landing failed: FileNameError (the name does not give the source's delivery fields), HeaderMismatchError (the header does not fit the source's columns), ContentConflictError (the content landed as another source), LandingError (the file cannot be read or landed), WarehouseBusyError (503: the warehouse stayed held). Errors of the request itself (token, file name, extension, size, time) have none.";
+
+const ErrorBody = z.object({
+  error: z.string(),
+  type: z.string().optional().openapi({ description: ERROR_TYPE_DOC, example: "FileNameError" }),
+}).passthrough().openapi("IngestError");
 
 const Reject = z.object({
   line: z.number().int().openapi({
@@ -73,6 +79,7 @@ const Job = z.object({
   }),
   result: Landed.optional(),
   error: z.string().optional(),
+  error_type: z.string().optional().openapi({ description: ERROR_TYPE_DOC }),
   http_status: z.number().optional().openapi({
     description: "What the upload would have answered, once finished",
   }),
@@ -280,6 +287,7 @@ function finishedAnswer(
         status: 409,
         body: {
           error: e.message.replaceAll(e.otherFile, other),
+          type: e.name,
           source: e.otherSource,
           file: other,
           batch_id: e.batchId,
@@ -289,7 +297,10 @@ function finishedAnswer(
     if (outcome.status === "failed") {
       return {
         status: 400,
-        body: { error: outcome.message ?? `File "${job.label}" could not be landed` },
+        body: {
+          error: outcome.message ?? `File "${job.label}" could not be landed`,
+          type: outcome.error?.name,
+        },
       };
     }
     const rejects = outcome.rejects ?? [];
@@ -315,9 +326,15 @@ function finishedAnswer(
   const err = job.error;
   if (err instanceof QueueClosedError) return { status: 503, body: { error: err.message } };
   if (err instanceof WarehouseError) {
-    return { status: 503, body: { error: `The warehouse is busy: ${err.message}` }, retry: true };
+    return {
+      status: 503,
+      body: { error: `The warehouse is busy: ${err.message}`, type: err.name },
+      retry: true,
+    };
   }
-  if (err instanceof WharfError) return { status: 400, body: { error: err.message } };
+  if (err instanceof WharfError) {
+    return { status: 400, body: { error: err.message, type: err.name } };
+  }
   log?.({
     time: new Date().toISOString(),
     level: "error",
@@ -342,7 +359,10 @@ function jobBody(job: LandingJob, log: AppDeps["log"]): Record<string, unknown> 
   if (job.state === "done" || job.state === "failed") {
     const answer = finishedAnswer(job, log);
     if (answer.status === 200) body.result = answer.body;
-    else body.error = answer.body.error;
+    else {
+      body.error = answer.body.error;
+      body.error_type = answer.body.type;
+    }
     body.http_status = answer.status;
   }
   return body;
