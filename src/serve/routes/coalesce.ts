@@ -86,9 +86,7 @@ function describe(spec: CoalesceSpec, strategies: Readonly<Record<string, Strate
         strategy: names.length ? z.enum(names as [string, ...string[]]) : z.string(),
       }),
       query: z.object({
-        [spec.key]: z.string().optional().openapi({
-          description: `The ${spec.key} to answer for (required)`,
-        }),
+        [spec.key]: z.string().min(1).openapi({ description: `The ${spec.key} to answer for` }),
         explain: z.enum(["true", "false"]).optional().openapi({
           description: "Add which sources answered and how",
         }),
