@@ -91,6 +91,63 @@ Deno.test("the API answers from landed data: every strategy, health, models, row
   for (const path of loads) assert.equal((await s.get(path)).status, 200, path);
 });
 
+Deno.test("model rows: a page with more after it links to the next, keeping the filters; BIGINT values are exact strings, as the OpenAPI document says", async () => {
+  await using p = await tempProject();
+  await using s = await served(p);
+  // The default page (100 rows) says there are more.
+  const [{ all }] = await query(p.db, "select count(*)::int as all from marts.member_benefits") as [
+    { all: number },
+  ];
+  assert.ok(all > 100, `${all} rows`);
+  const first = await s.get("/api/models/marts/member_benefits/rows");
+  assert.equal((await first.json()).rows.length, 100);
+  assert.equal(
+    first.headers.get("link"),
+    '</api/models/marts/member_benefits/rows?offset=100>; rel="next"',
+  );
+  const [{ n }] = await query(p.db, "select count(*)::int as n from marts.members") as [
+    { n: number },
+  ];
+  // Following the links walks every row once; the last page has no link.
+  const seen: string[] = [];
+  let next: string | undefined = "/api/models/marts/members/rows?limit=10";
+  let pages = 0;
+  while (next) {
+    const res = await s.get(next);
+    assert.equal(res.status, 200);
+    seen.push(...(await res.json()).rows.map((r: { member_id: string }) => r.member_id));
+    pages++;
+    next = res.headers.get("link")?.match(/^<([^>]+)>; rel="next"$/)?.[1];
+  }
+  assert.deepEqual([seen.length, new Set(seen).size, pages], [n, n, Math.ceil(n / 10)]);
+  // Filters and limit are kept, offset moves on.
+  const [{ state, k }] = await query(
+    p.db,
+    "select state, count(*)::int as k from marts.members where state is not null group by state order by k desc limit 1",
+  ) as [{ state: string; k: number }];
+  assert.ok(k > 1);
+  const filtered = await s.get(`/api/models/marts/members/rows?state=${state}&limit=1&offset=0`);
+  assert.equal(
+    filtered.headers.get("link"),
+    `</api/models/marts/members/rows?state=${state}&limit=1&offset=1>; rel="next"`,
+  );
+  await filtered.body?.cancel();
+  const exact = await s.get(`/api/models/marts/members/rows?limit=${n}`);
+  assert.equal(exact.headers.get("link"), null);
+  await exact.body?.cancel();
+  // A BIGINT comes as a string holding the exact number, and the document says so.
+  const claims = await (await s.get("/api/models/marts/member_claims/rows?limit=1")).json();
+  const [{ billed }] = await query(
+    p.db,
+    `select billed_cents::varchar as billed from marts.member_claims limit 1`,
+  ) as [{ billed: string }];
+  assert.equal(claims.rows[0].billed_cents, billed);
+  const doc = await (await s.get("/openapi.json")).json();
+  const rows = doc.paths["/api/models/{layer}/{name}/rows"].get;
+  assert.match(rows.description, /BIGINT, UBIGINT, HUGEINT and DECIMAL values are strings/);
+  assert.ok(rows.responses["200"].headers.Link);
+});
+
 Deno.test("an upload must fit its source by name (or name its delivery fields) and must not repeat another source's content", async () => {
   await using p = await tempProject();
   await using s = await served(p);
