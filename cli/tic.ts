@@ -62,13 +62,13 @@ export function ticCommand(): Command {
           const rate = summary.bytes / 1e6 / (summary.elapsedMs / 1000);
           console.log(
             summary.status === "complete"
-              ? `complete ${source}: ${summary.reportingEntityName ?? "?"} — ${
-                plural(summary.elements, "reporting structure")
-              }, ${plural(summary.plans, "plan")}, ${plural(summary.files, "distinct file")}, ${
-                formatBytes(summary.bytes)
-              } in ${(summary.elapsedMs / 1000).toFixed(2)}s (${
-                rate.toFixed(0)
-              } MB/s); index ${summary.indexId}`
+              ? `complete ${source}: ${
+                summary.reportingEntityName || "(no reporting_entity_name)"
+              } — ${plural(summary.elements, "reporting structure")}, ${
+                plural(summary.plans, "plan")
+              }, ${plural(summary.files, "distinct file")}, ${formatBytes(summary.bytes)} in ${
+                (summary.elapsedMs / 1000).toFixed(2)
+              }s (${rate.toFixed(0)} MB/s); index ${summary.indexId}`
               : summary.status === "duplicate"
               ? `skipped  ${source}: already landed as index ${summary.duplicateOf} (the same bytes); nothing added`
               : `failed   ${source}: ${summary.error} (nothing of it landed; recorded as failed, index ${summary.indexId})`,

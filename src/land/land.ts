@@ -13,7 +13,7 @@ import { ConfigError, FileNameError, LandingError } from "../engine/errors.ts";
 import { fetchToCache, urlFileName } from "./fetch_url.ts";
 import { expandInputs, type Input } from "./inputs.ts";
 import { type FileOutcome, landFile } from "./land_file.ts";
-import { type FileMatch, matchSource } from "./sources.ts";
+import { type FieldsHint, type FileMatch, matchSource } from "./sources.ts";
 import { cleanStaging } from "./staging.ts";
 
 /** Options of {@linkcode land}. */
@@ -77,7 +77,11 @@ export function matchInputs(
   for (const input of inputs) {
     const name = input.kind === "url" ? urlFileName(input.url) : basename(input.path);
     try {
-      planned.push({ input, name, match: matchSource(name, config.sources, forced, fields) });
+      planned.push({
+        input,
+        name,
+        match: matchSource(name, config.sources, { source: forced, fields }),
+      });
     } catch (err) {
       if (!(err instanceof ConfigError || err instanceof FileNameError)) throw err;
       const none = forced === undefined && !config.sources.some((s) => s.pattern.test(name));
@@ -195,6 +199,8 @@ export interface LandUploadOptions {
    * for a name that does not fit the source's pattern.
    */
   fields?: Record<string, string>;
+  /** How the uploader names delivery fields, in messages asking for them (default: `--field`). */
+  fieldsHint?: FieldsHint;
 }
 
 /**
@@ -216,7 +222,8 @@ export async function landUpload(
   const started = performance.now();
   let match: FileMatch;
   try {
-    match = matchSource(options.name, config.sources, options.source, options.fields);
+    const { source, fields, fieldsHint } = options;
+    match = matchSource(options.name, config.sources, { source, fields, fieldsHint });
   } catch (err) {
     if (!(err instanceof FileNameError)) throw err;
     return {

@@ -33,7 +33,7 @@ import {
 } from "./manifest.ts";
 import { columnNames } from "./names.ts";
 import { findFormat } from "./formats/index.ts";
-import type { Records } from "./read_records.ts";
+import type { Records, RejectedLine } from "./read_records.ts";
 import { DUCKDB_MAX_LINE, scanText, type TextScan } from "./scan_text.ts";
 import type { FileMatch, Source } from "./sources.ts";
 import { FileChanged, type StagedFile, stageFile } from "./staging.ts";
@@ -59,7 +59,27 @@ export interface FileOutcome {
   sameAs?: LandedFile;
   /** Why it failed, as an error with its data (its class tells a conflict from a bad file). */
   error?: LandingError;
+  /**
+   * When landed: its first {@linkcode REJECTS_LISTED} rejected records, in
+   * file order, each text cut to {@linkcode LISTED_TEXT_CHARS} characters
+   * (`rejectedRows` counts them all; `wharf.rejects` holds every one whole).
+   */
+  rejects?: RejectedLine[];
   durationMs: number;
+}
+
+/** Rejected records a landed file's outcome lists, the first ones. */
+export const REJECTS_LISTED = 100;
+
+/** Characters of the text of a listed reject (an outcome is kept in memory: a server keeps its jobs). */
+export const LISTED_TEXT_CHARS = 1000;
+
+/** A reject as an outcome lists it: its text cut to {@linkcode LISTED_TEXT_CHARS} characters. */
+function listedReject(r: RejectedLine): RejectedLine {
+  if (r.text.length <= LISTED_TEXT_CHARS) return r;
+  // Not half a surrogate pair at the cut.
+  const text = r.text.slice(0, LISTED_TEXT_CHARS).replace(/[\uD800-\uDBFF]$/, "");
+  return { ...r, text };
 }
 
 /** How often a file that changes while it lands is tried before it fails. */
@@ -318,6 +338,8 @@ interface Landed {
   rows: number;
   rejected: number;
   sha256: string;
+  /** The first rejected records, as an outcome lists them. */
+  rejects: RejectedLine[];
   /** The earlier landing with the same content, under another name. */
   sameAs?: LandedFile;
 }
@@ -461,6 +483,7 @@ class Landing {
         const lineageSql = lineageSelect(lineage);
         let scan: TextScan;
         let rows: number;
+        const listed: RejectedLine[] = [];
         if (!copy) {
           // DuckDB reads the file as it is, in order, while wharf's scan runs beside it.
           const stop = new AbortController();
@@ -503,7 +526,7 @@ class Landing {
               copy: {
                 fields: names.length,
                 path: copyPath,
-                onReject: (r) =>
+                onReject: (r) => {
                   rejects.row([
                     BigInt(batchId),
                     this.source.name,
@@ -512,7 +535,9 @@ class Landing {
                     BigInt(r.byteOffset),
                     r.error,
                     r.text,
-                  ]),
+                  ]);
+                  if (listed.length < REJECTS_LISTED) listed.push(listedReject(r));
+                },
               },
             });
           } finally {
@@ -551,7 +576,14 @@ class Landing {
             note: sameAs && sameContentNote(sameAs),
           }),
         );
-        return { batchId, rows, rejected: scan.rejected, sha256: scan.sha256, sameAs };
+        return {
+          batchId,
+          rows,
+          rejected: scan.rejected,
+          sha256: scan.sha256,
+          rejects: listed,
+          sameAs,
+        };
       });
 
     if (!scanned?.unplain) {
@@ -626,7 +658,14 @@ class Landing {
           note: sameAs && sameContentNote(sameAs),
         }),
       );
-      return { batchId, rows, rejected: records.rejects.length, sha256, sameAs };
+      return {
+        batchId,
+        rows,
+        rejected: records.rejects.length,
+        sha256,
+        rejects: records.rejects.slice(0, REJECTS_LISTED).map(listedReject),
+        sameAs,
+      };
     });
   }
 }
@@ -690,6 +729,7 @@ export async function landFile(
         batchId: landed.batchId,
         rows: landed.rows,
         rejectedRows: landed.rejected,
+        rejects: landed.rejects,
         sha256: landed.sha256,
         message: landed.sameAs && sameContentNote(landed.sameAs),
         sameAs: landed.sameAs,

@@ -311,6 +311,25 @@ export function parseNameTimestamp(text: string): Date | undefined {
 }
 
 /**
+ * How a caller names delivery fields, in the messages that ask for them:
+ * given `["client", "period"]`, the CLI's `--field client=… --field period=…`.
+ */
+export type FieldsHint = (fields: readonly string[]) => string;
+
+/** The CLI's flags: `--field client=… --field period=…`. */
+const FIELD_FLAGS: FieldsHint = (fields) => fields.map((g) => `--field ${g}=…`).join(" ");
+
+/** Options of {@linkcode matchSource}. */
+export interface MatchSourceOptions {
+  /** The source to land as, whatever the name (`--source`). */
+  source?: string;
+  /** With `source`: the delivery fields the name does not carry. */
+  fields?: Readonly<Record<string, string>>;
+  /** How the caller names delivery fields in messages; the CLI's `--field` flags by default. */
+  fieldsHint?: FieldsHint;
+}
+
+/**
  * The delivery fields of `name` as `source`: its pattern's groups, with the
  * fields the caller named.
  *
@@ -320,6 +339,7 @@ function readGroups(
   name: string,
   source: Source,
   fields: Readonly<Record<string, string>> | undefined,
+  hint: FieldsHint,
 ): Record<string, string> {
   const m = source.pattern.exec(name);
   const groups: Record<string, string> = {};
@@ -332,9 +352,7 @@ function readGroups(
       name,
       `File "${name}" does not match the pattern of source "${source.name}" (${source.pattern.source})${
         source.groups.length
-          ? `: rename it, or name its delivery fields (${
-            source.groups.map((g) => `--field ${g}=…`).join(" ")
-          })`
+          ? `: rename it, or name its delivery fields (${hint(source.groups)})`
           : ": rename it to fit"
       }`,
       { source: source.name, pattern: source.pattern.source },
@@ -381,9 +399,7 @@ function readGroups(
           missing.length > 1 ? "s" : ""
         } ${missing.map((g) => `"${g}"`).join(", ")} ${
           missing.length > 1 ? "are" : "is"
-        } not given: name ${missing.length > 1 ? "them" : "it"} too (${
-          missing.map((g) => `--field ${g}=…`).join(" ")
-        })`,
+        } not given: name ${missing.length > 1 ? "them" : "it"} too (${hint(missing)})`,
         { source: source.name, pattern: source.pattern.source, field: missing[0] },
       );
     }
@@ -392,10 +408,11 @@ function readGroups(
 }
 
 /**
- * Finds the source of `path` by its file name (or the forced one). With a
- * forced source, the name must match its pattern unless `fields` names the
- * delivery fields (the pattern's groups: `client`, `period` …); fields given
- * must fit their group's pattern and agree with the name.
+ * Finds the source of `path` by its file name (or the forced one,
+ * `options.source`). With a forced source, the name must match its pattern
+ * unless `options.fields` names the delivery fields (the pattern's groups:
+ * `client`, `period` …); fields given must fit their group's pattern and
+ * agree with the name.
  *
  * @throws {ConfigError} when no source matches (listing the sources and
  * their patterns) or the forced one does not exist; {@linkcode FileNameError}
@@ -405,9 +422,9 @@ function readGroups(
 export function matchSource(
   path: string,
   sources: readonly Source[],
-  forced?: string,
-  fields?: Readonly<Record<string, string>>,
+  options: MatchSourceOptions = {},
 ): FileMatch {
+  const { source: forced, fields } = options;
   const name = basename(path);
   let source: Source | undefined;
   if (forced !== undefined) {
@@ -437,7 +454,7 @@ export function matchSource(
       );
     }
   }
-  const groups = readGroups(name, source, fields);
+  const groups = readGroups(name, source, fields, options.fieldsHint ?? FIELD_FLAGS);
   const field = groups.delivered_at !== undefined ? "delivered_at" : "period";
   const stamp = groups[field];
   let deliveredAt: Date | undefined;

@@ -18,6 +18,7 @@ import type { CoalesceSpec } from "./coalesce_config.ts";
 import type { AppDeps } from "./deps.ts";
 import { warehouseRelations } from "./landed.ts";
 import { claimDir } from "./owned_dir.ts";
+import { QUERY_FIELDS } from "./routes/ingest.ts";
 import { type Snapshot, SnapshotManager } from "./snapshot.ts";
 import { BUILTIN_STRATEGIES } from "./strategies/index.ts";
 import { UpstreamAnswers } from "./upstream_answers.ts";
@@ -209,7 +210,14 @@ export async function prepareServer(
         queue,
         signal: stopping.signal,
         land: async (source, path, name, fields) => {
-          const outcome = await landUpload(config, { db: options.db, source, path, name, fields });
+          const outcome = await landUpload(config, {
+            db: options.db,
+            source,
+            path,
+            name,
+            fields,
+            fieldsHint: QUERY_FIELDS,
+          });
           snapshots.refresh().catch(() => {});
           return outcome;
         },

@@ -100,6 +100,7 @@ export class UpstreamHealth {
         failures === 1 ? "failure" : "failures"
       } in a row (last: ${breaker.lastFailure?.error}); probed in the background`,
       timeout: breaker.lastFailure?.timeout,
+      down: true,
     });
   }
 

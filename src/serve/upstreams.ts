@@ -33,6 +33,8 @@ export type SourceAnswer =
     error: string;
     /** It did not answer in time. */
     timeout?: boolean;
+    /** It was not asked: it is down (`upstream_health.ts`). */
+    down?: boolean;
     /** It answered, but with figures that cannot be used: says nothing of its health. */
     badValues?: boolean;
     /** A landed source whose figures were rejected: the reasons (`serve.coalesce.rejected`). */

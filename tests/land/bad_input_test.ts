@@ -71,6 +71,46 @@ Deno.test("NDJSON lines that are not JSON objects are rejected with line and byt
   );
 });
 
+Deno.test("a landed file's outcome lists its first 100 rejects in file order, each text cut to 1,000 characters; rejectedRows counts them all", async () => {
+  await using p = await landingProject();
+  const long = `1,${"x".repeat(3000)},2,3`;
+  const lines = ["id,name,amount", long];
+  for (let i = 0; i < 150; i++) lines.push(`${i},ok,${i}`, `${i},too,many,${i}`);
+  const csv = await p.write("members-clientA-202307.csv", lines.join("\n") + "\n");
+  const ndjson = await p.write(
+    "members-clientA-202308.ndjson",
+    Array.from({ length: 120 }, (_, i) => `{"id":${i}}\n{"id":`).join("\n") + "\n",
+  );
+  const [delimited, records] = (await land(p.config, [csv, ndjson], { db: p.db })).outcomes;
+  assert.deepEqual([delimited!.rows, delimited!.rejectedRows], [150, 151]);
+  assert.equal(delimited!.rejects!.length, 100);
+  assert.deepEqual(delimited!.rejects![0], {
+    line: 2,
+    byteOffset: 15,
+    error: "TOO MANY COLUMNS: expected 3 fields, found 4",
+    text: long.slice(0, 1000),
+  });
+  assert.deepEqual(delimited!.rejects!.slice(1, 3).map((r) => [r.line, r.text]), [
+    [4, "0,too,many,0"],
+    [6, "1,too,many,1"],
+  ]);
+  assert.equal(delimited!.rejects![99]!.line, 200);
+  assert.deepEqual([records!.rows, records!.rejectedRows], [120, 120]);
+  assert.deepEqual(
+    records!.rejects!.map((r) => r.line),
+    Array.from({ length: 100 }, (_, i) => 2 * i + 2),
+  );
+  assert.equal(records!.rejects![0]!.text, '{"id":');
+  // wharf.rejects holds every one, whole.
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select count(*)::int as n, max(length(original))::int as longest from wharf.rejects",
+    ),
+    [{ n: 271, longest: long.length }],
+  );
+});
+
 Deno.test("files that cannot be read are recorded as failed with a reason, nothing of them lands, the rest does", async () => {
   await using p = await landingProject();
   const good = await p.write("members-clientA-202301.csv", "id\n1\n");

@@ -40,6 +40,20 @@ Deno.test("coalescing checks the strategy first, then member_id, and says who is
   assert.deepEqual(await unknown.json(), { error: "No info found for member nobody" });
 });
 
+Deno.test("the OpenAPI document says member_id is required, as a request without it is 400", async () => {
+  const app = createApp(memoryDeps({ m1: { payer_a: A } }));
+  const doc = await (await app.request("/openapi.json")).json();
+  const param = doc.paths["/api/coalescence/{strategy}"].get.parameters.find((
+    p: { name: string },
+  ) => p.name === "member_id");
+  assert.deepEqual([param.in, param.required, param.description], [
+    "query",
+    true,
+    "The member_id to answer for",
+  ]);
+  assert.equal((await app.request("/api/coalescence/max")).status, 400);
+});
+
 Deno.test("a new strategy is one function in the registry", async () => {
   const deps = memoryDeps({ m1: { a: A, b: B } });
   const app = createApp({

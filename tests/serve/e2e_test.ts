@@ -91,6 +91,63 @@ Deno.test("the API answers from landed data: every strategy, health, models, row
   for (const path of loads) assert.equal((await s.get(path)).status, 200, path);
 });
 
+Deno.test("model rows: a page with more after it links to the next, keeping the filters; BIGINT values are exact strings, as the OpenAPI document says", async () => {
+  await using p = await tempProject();
+  await using s = await served(p);
+  // The default page (100 rows) says there are more.
+  const [{ all }] = await query(p.db, "select count(*)::int as all from marts.member_benefits") as [
+    { all: number },
+  ];
+  assert.ok(all > 100, `${all} rows`);
+  const first = await s.get("/api/models/marts/member_benefits/rows");
+  assert.equal((await first.json()).rows.length, 100);
+  assert.equal(
+    first.headers.get("link"),
+    '</api/models/marts/member_benefits/rows?offset=100>; rel="next"',
+  );
+  const [{ n }] = await query(p.db, "select count(*)::int as n from marts.members") as [
+    { n: number },
+  ];
+  // Following the links walks every row once; the last page has no link.
+  const seen: string[] = [];
+  let next: string | undefined = "/api/models/marts/members/rows?limit=10";
+  let pages = 0;
+  while (next) {
+    const res = await s.get(next);
+    assert.equal(res.status, 200);
+    seen.push(...(await res.json()).rows.map((r: { member_id: string }) => r.member_id));
+    pages++;
+    next = res.headers.get("link")?.match(/^<([^>]+)>; rel="next"$/)?.[1];
+  }
+  assert.deepEqual([seen.length, new Set(seen).size, pages], [n, n, Math.ceil(n / 10)]);
+  // Filters and limit are kept, offset moves on.
+  const [{ state, k }] = await query(
+    p.db,
+    "select state, count(*)::int as k from marts.members where state is not null group by state order by k desc limit 1",
+  ) as [{ state: string; k: number }];
+  assert.ok(k > 1);
+  const filtered = await s.get(`/api/models/marts/members/rows?state=${state}&limit=1&offset=0`);
+  assert.equal(
+    filtered.headers.get("link"),
+    `</api/models/marts/members/rows?state=${state}&limit=1&offset=1>; rel="next"`,
+  );
+  await filtered.body?.cancel();
+  const exact = await s.get(`/api/models/marts/members/rows?limit=${n}`);
+  assert.equal(exact.headers.get("link"), null);
+  await exact.body?.cancel();
+  // A BIGINT comes as a string holding the exact number, and the document says so.
+  const claims = await (await s.get("/api/models/marts/member_claims/rows?limit=1")).json();
+  const [{ billed }] = await query(
+    p.db,
+    `select billed_cents::varchar as billed from marts.member_claims limit 1`,
+  ) as [{ billed: string }];
+  assert.equal(claims.rows[0].billed_cents, billed);
+  const doc = await (await s.get("/openapi.json")).json();
+  const rows = doc.paths["/api/models/{layer}/{name}/rows"].get;
+  assert.match(rows.description, /BIGINT, UBIGINT, HUGEINT and DECIMAL values are strings/);
+  assert.ok(rows.responses["200"].headers.Link);
+});
+
 Deno.test("an upload must fit its source by name (or name its delivery fields) and must not repeat another source's content", async () => {
   await using p = await tempProject();
   await using s = await served(p);
@@ -98,12 +155,17 @@ Deno.test("an upload must fit its source by name (or name its delivery fields) a
   const claims = await Deno.readTextFile(
     `${p.root}/data/waymark/Patient-claim-clientA-202307.csv`,
   );
-  // A name the pattern does not fit: refused, naming the pattern and what to send instead.
+  // A name the pattern does not fit: refused, naming the pattern and the query parameters to send.
   const misnamed = await post("/api/ingest/claims_client_a?filename=export.csv", claims);
   assert.equal(misnamed.status, 400);
-  const error = (await misnamed.json()).error as string;
+  const { error, type } = await misnamed.json();
+  assert.equal(type, "FileNameError");
   assert.match(error, /export\.csv/);
   assert.match(error, /Patient-claim-/);
+  assert.match(error, /: rename it, or name its delivery fields \(\?client=…&period=…\)$/);
+  const half = await post("/api/ingest/claims_client_a?filename=export.csv&client=clientA", claims);
+  assert.equal(half.status, 400);
+  assert.match((await half.json()).error, /"period" is not given: name it too \(\?period=…\)$/);
   // The same file with its delivery fields in the query lands, with those fields as lineage.
   const named = await post(
     "/api/ingest/claims_client_a?filename=export.csv&client=clientA&period=202309",
@@ -131,6 +193,7 @@ Deno.test("an upload must fit its source by name (or name its delivery fields) a
   );
   assert.equal(misrouted.status, 409, await misrouted.clone().text());
   const conflict = await misrouted.json();
+  assert.equal(conflict.type, "ContentConflictError");
   assert.equal(conflict.source, "claims_client_a");
   assert.match(conflict.error, /claims_client_a/);
   // The earlier file (landed from the server's own folder) by its name, not the server's path.
@@ -197,17 +260,19 @@ Deno.test("uploads land through the same code as wharf land, with token, size an
     headers: auth,
   });
   assert.equal(wrongExt.status, 400);
-  assert.match((await wrongExt.json()).error, /wrong extension/);
+  const ext = await wrongExt.json();
+  assert.match(ext.error, /wrong extension/);
+  // Refused by the request's own checks, before any landing: no error class.
+  assert.equal(ext.type, undefined);
   const wrongHeader = await s.get("/api/ingest/benefits?filename=benefits-x-20240203_000000.csv", {
     method: "POST",
     body: "a,b,c\n1,2,3\n",
     headers: auth,
   });
   assert.equal(wrongHeader.status, 400);
-  assert.match(
-    (await wrongHeader.json()).error,
-    /does not fit source "benefits": missing required columns/,
-  );
+  const misfit = await wrongHeader.json();
+  assert.match(misfit.error, /does not fit source "benefits": missing required columns/);
+  assert.equal(misfit.type, "HeaderMismatchError");
   const empty = await s.get("/api/ingest/benefits?filename=benefits-x-20240204_000000.csv", {
     method: "POST",
     body: "",

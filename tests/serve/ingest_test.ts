@@ -7,7 +7,7 @@ import { served, TOKEN } from "./served.ts";
 const auth = { authorization: `Bearer ${TOKEN}` };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-Deno.test("an upload that waits longer than ingestWaitMs answers 202 with a job to poll", async () => {
+Deno.test("an upload that waits longer than ingestWaitMs answers 202 with a job to poll, which shows the result or the error with its class", async () => {
   await using p = await tempProject();
   await using s = await served(p, { ingestWaitMs: 0 });
   const res = await s.get("/api/ingest/benefits?filename=benefits-late-20240401_000000.csv", {
@@ -35,9 +35,72 @@ Deno.test("an upload that waits longer than ingestWaitMs answers 202 with a job 
     "landed",
     accepted.job_id,
   ]);
+  // A job that fails shows the error with its class, and the status the upload would have had.
+  const misfit = await s.get("/api/ingest/benefits?filename=benefits-misfit-20240402_000000.csv", {
+    method: "POST",
+    body: "a,b,c\n1,2,3\n",
+    headers: auth,
+  });
+  assert.equal(misfit.status, 202);
+  let failed = await misfit.json();
+  for (let i = 0; i < 200 && !failed.finished_at; i++) {
+    await sleep(50);
+    failed = await (await s.get(misfit.headers.get("location")!)).json();
+  }
+  assert.deepEqual([failed.status, failed.http_status, failed.error_type], [
+    "failed",
+    400,
+    "HeaderMismatchError",
+  ]);
+  assert.match(failed.error, /does not fit source "benefits": missing required columns/);
   const unknown = await s.get("/api/ingest/jobs/nope");
   assert.equal(unknown.status, 404);
   assert.match((await unknown.json()).error, /^No ingest job "nope"/);
+});
+
+Deno.test("an upload with bad rows answers with each rejected row: its line, the reason and the text as delivered; so does its job", async () => {
+  await using p = await tempProject();
+  await using s = await served(p);
+  const visits = (await Array.fromAsync(Deno.readDir(join(p.root, "data", "visitpay"))))
+    .map((e) => e.name).filter((n) => n.includes("_VisitPay_Visit_")).sort();
+  const [header, ...rows] = (await Deno.readTextFile(join(p.root, "data", "visitpay", visits[0]!)))
+    .split("\n");
+  const extra = `${rows[2]}\tone field too many`;
+  const form = new FormData();
+  form.append(
+    "file",
+    new Blob([[header, rows[0], rows[1], extra, rows[3]].join("\n") + "\n"]),
+    "HospitalABC_VisitPay_Visit_20250104_221500.txt",
+  );
+  const res = await s.get("/api/ingest/visitpay_visit", { method: "POST", body: form });
+  assert.equal(res.status, 200);
+  const landed = await res.json();
+  const rejects = [{
+    line: 4,
+    error: "TOO MANY COLUMNS: expected 6 fields, found 7",
+    text: extra,
+  }];
+  assert.deepEqual(
+    [landed.status, landed.rows, landed.rejected_rows, landed.rejects, landed.rejects_not_listed],
+    ["landed", 3, 1, rejects, 0],
+  );
+  const job = await (await s.get(`/api/ingest/jobs/${landed.job_id}`)).json();
+  assert.deepEqual(job.result, landed);
+  // Past the first 100, the answer says how many it leaves out.
+  const many = await s.get("/api/ingest/benefits?filename=benefits-bad-20250105_000000.csv", {
+    method: "POST",
+    body: benefits("B", 10) + "1,2\n".repeat(150),
+  });
+  const capped = await many.json();
+  assert.deepEqual(
+    [capped.rows, capped.rejected_rows, capped.rejects.length, capped.rejects_not_listed],
+    [10, 150, 100, 50],
+  );
+  assert.deepEqual(capped.rejects[99], {
+    line: 111,
+    error: "MISSING COLUMNS: expected 5 fields, found 2",
+    text: "1,2",
+  });
 });
 
 Deno.test("snapshot and upload folders of dead servers are removed at start; a live server's are kept", async () => {

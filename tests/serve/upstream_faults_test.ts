@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createApp } from "../../src/serve/app.ts";
 import { UpstreamHealth } from "../../src/serve/upstream_health.ts";
+import { serveLocal } from "../helpers.ts";
 import { fakeUpstream, memoryDeps } from "./fakes.ts";
 
 const A = { oop_max: 500000, remaining_oop_max: 100000, copay: 2500 };
@@ -99,4 +100,62 @@ Deno.test("figures of a member in landed data that are out of bounds make that s
     error: snapshot.landed.get("m1")![1]!.error,
   });
   assert.deepEqual(await (await app.request("/api/coalescence/avg?member_id=m1")).json(), A);
+});
+
+Deno.test("an answer that left failed sources out names them in Wharf-Sources-Left-Out, with why in short; one that left none out has no such header", async () => {
+  await using hanging = fakeUpstream({ kind: "hang" });
+  await using maintenance = fakeUpstream({ kind: "status", status: 503 });
+  await using ok = fakeUpstream({ kind: "values", values: A });
+  const deps = memoryDeps({ m1: { payer_a: A }, m2: { payer_a: A, "payer_ü,%": A } }, {
+    upstreams: [hanging.url, maintenance.url, ok.url],
+    upstreamHealth: new UpstreamHealth({ failures: 2, cooldownMs: 60_000 }),
+  });
+  deps.snapshot().landed.get("m2")![1]!.error =
+    "landed value out of range: copay 12.5 (expected integer amounts from 0 to 100000000000)";
+  await using server = serveLocal(createApp(deps).fetch);
+  const get = (path: string) => fetch(`${server.base}${path}`);
+  const leftOut = "wharf-sources-left-out";
+  const first = await get("/api/coalescence/default?member_id=m1");
+  assert.equal(first.status, 200);
+  // The bare figures, as the domain asks; the header says what is missing from them.
+  assert.deepEqual(await first.json(), A);
+  assert.equal(
+    first.headers.get(leftOut),
+    `${hanging.url} (timeout), ${maintenance.url} (HTTP 503)`,
+  );
+  const explained = await get("/api/coalescence/default?member_id=m1&explain=true");
+  assert.equal(
+    explained.headers.get(leftOut),
+    `${hanging.url} (timeout), ${maintenance.url} (HTTP 503)`,
+  );
+  await explained.body?.cancel();
+  // Down now, after two failures in a row: skipped without being asked.
+  const skipped = await get("/api/coalescence/default?member_id=m1");
+  assert.equal(skipped.headers.get(leftOut), `${hanging.url} (down), ${maintenance.url} (down)`);
+  await skipped.body?.cancel();
+  // A landed source whose figures cannot be used, by a name a header cannot hold as it is.
+  const landed = await get("/api/coalescence/default?member_id=m2");
+  assert.equal(landed.status, 200);
+  assert.match(
+    landed.headers.get(leftOut)!,
+    /^landed:payer_%C3%BC%2C%25 \(landed value out of range\), /,
+  );
+  await landed.body?.cancel();
+  const doc = await (await get("/openapi.json")).json();
+  assert.match(
+    doc.paths["/api/coalescence/{strategy}"].get.responses["200"].headers["Wharf-Sources-Left-Out"]
+      .description,
+    /^Only when sources failed and the others answered: the sources left out, each with why/,
+  );
+
+  // Every source answered: no header, on the landed fast path or with upstreams.
+  const healthy = memoryDeps({ m1: { payer_a: A } });
+  await using plain = serveLocal(createApp(healthy).fetch);
+  const fast = await fetch(`${plain.base}/api/coalescence/default?member_id=m1`);
+  assert.deepEqual([fast.status, fast.headers.has(leftOut)], [200, false]);
+  await fast.body?.cancel();
+  await using asking = serveLocal(createApp({ ...healthy, upstreams: [ok.url] }).fetch);
+  const live = await fetch(`${asking.base}/api/coalescence/default?member_id=m1`);
+  assert.deepEqual([live.status, live.headers.has(leftOut)], [200, false]);
+  await live.body?.cancel();
 });

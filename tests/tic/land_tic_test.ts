@@ -526,3 +526,17 @@ Deno.test("the same index read twice lands once: the second is a duplicate and a
     /^skipped .*index\.json\.gz: already landed as index \d+ \(the same bytes\); nothing added/,
   );
 });
+
+Deno.test("wharf tic says plainly when an index names no reporting entity", async () => {
+  await using p = await tempProject();
+  const nameless = await p.write(
+    "nameless.json",
+    index().replace('"reporting_entity_name":"Acme Health",', ""),
+  );
+  const r = await runCli(["--project", REPO, "--db", p.db, "tic", nameless]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stdout,
+    /^complete .*nameless\.json: \(no reporting_entity_name\) — 3 reporting structures, 4 plans, /,
+  );
+});

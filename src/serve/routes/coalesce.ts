@@ -21,6 +21,9 @@ import type { LandedAnswer } from "../landed.ts";
 
 const ErrorBody = z.object({ error: z.string() }).passthrough().openapi("Error");
 
+/** The header of an answer that left sources out: each with why, in short. */
+const LEFT_OUT_HEADER = "Wharf-Sources-Left-Out";
+
 /** What the built-in strategies do, for the API's description. */
 const BUILTIN_DOC: Record<string, string> = {
   max: "max (per field)",
@@ -83,9 +86,7 @@ function describe(spec: CoalesceSpec, strategies: Readonly<Record<string, Strate
         strategy: names.length ? z.enum(names as [string, ...string[]]) : z.string(),
       }),
       query: z.object({
-        [spec.key]: z.string().optional().openapi({
-          description: `The ${spec.key} to answer for (required)`,
-        }),
+        [spec.key]: z.string().min(1).openapi({ description: `The ${spec.key} to answer for` }),
         explain: z.enum(["true", "false"]).optional().openapi({
           description: "Add which sources answered and how",
         }),
@@ -94,6 +95,13 @@ function describe(spec: CoalesceSpec, strategies: Readonly<Record<string, Strate
     responses: {
       200: {
         description: "The coalesced figures",
+        headers: z.object({
+          [LEFT_OUT_HEADER]: z.string().optional().openapi({
+            description:
+              "Only when sources failed and the others answered: the sources left out, each with why in short (timeout, down, HTTP 503, connection failed, malformed answer, figures rejected …; ?explain=true says more)",
+            example: "http://nirvana-b/benefits (timeout), http://nirvana-c/benefits (HTTP 503)",
+          }),
+        }),
         content: { "application/json": { schema: figures.or(explained) } },
       },
       400: {
@@ -203,7 +211,12 @@ export function coalesceRoutes(deps: AppDeps): OpenAPIHono {
       ),
     );
     const shown = () => answers.map(publicAnswer);
-    const ok = answers.flatMap((a) => a.status === "ok" ? [a.values] : []);
+    const ok: Figures[] = [];
+    let failures = 0;
+    for (const a of answers) {
+      if (a.status === "ok") ok.push(a.values);
+      else if (a.status === "failed") failures++;
+    }
     if (ok.length === 0) {
       const failed = answers.filter((a): a is Extract<SourceAnswer, { status: "failed" }> =>
         a.status === "failed"
@@ -227,6 +240,7 @@ export function coalesceRoutes(deps: AppDeps): OpenAPIHono {
       );
     }
     const result = checked(name, strategy(ok), fields);
+    if (failures > 0) c.header(LEFT_OUT_HEADER, leftOut(answers));
     if (explain === "true") return c.json({ ...result, strategy: name, sources: shown() }, 200);
     return c.json(result, 200);
   });
@@ -271,6 +285,30 @@ function checked(name: string, result: unknown, fields: readonly string[]): Figu
       fields.join(", ")
     } (serve.coalesce.fields) and nothing else`,
   );
+}
+
+/**
+ * The failed sources as {@linkcode LEFT_OUT_HEADER} names them:
+ * `<source> (<why>), …`, why being `down`, `timeout` or the error's first
+ * clause (`HTTP 503`, `malformed answer`, `figures rejected`). Anything
+ * but printable ASCII, commas and percent signs are percent-encoded: a header
+ * holds no other text, and the commas separate the sources.
+ */
+function leftOut(answers: readonly SourceAnswer[]): string {
+  const named: string[] = [];
+  for (const a of answers) {
+    if (a.status !== "failed") continue;
+    const colon = a.error.indexOf(":");
+    const why = a.down
+      ? "down"
+      : a.timeout
+      ? "timeout"
+      : colon < 0
+      ? a.error
+      : a.error.slice(0, colon);
+    named.push(`${a.source} (${why})`.replace(/[^\x20-\x7e]|[,%]/gu, encodeURIComponent));
+  }
+  return named.join(", ");
 }
 
 /** A source's answer as the API shows it: no internal flags. */

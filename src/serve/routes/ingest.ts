@@ -13,8 +13,9 @@ import busboy from "busboy";
 import { rm } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { ContentConflictError, WarehouseError, WharfError } from "../../engine/errors.ts";
-import type { Source } from "../../land/sources.ts";
+import type { FieldsHint, Source } from "../../land/sources.ts";
 import { formatFromName } from "../../land/detect.ts";
+import { LISTED_TEXT_CHARS, REJECTS_LISTED } from "../../land/land_file.ts";
 import { type LandingJob, QueueClosedError } from "../../land/landing_queue.ts";
 import { requireToken } from "../auth.ts";
 import type { AppDeps, IngestDeps } from "../deps.ts";
@@ -27,7 +28,26 @@ import {
   type UploadLimits,
 } from "../upload_file.ts";
 
-const ErrorBody = z.object({ error: z.string() }).passthrough();
+const ERROR_TYPE_DOC =
+  "The class of wharf's error when the landing failed: FileNameError (the name does not give the source's delivery fields), HeaderMismatchError (the header does not fit the source's columns), ContentConflictError (the content landed as another source), LandingError (the file cannot be read or landed), WarehouseBusyError (503: the warehouse stayed held). Errors of the request itself (token, file name, extension, size, time) have none.";
+
+const ErrorBody = z.object({
+  error: z.string(),
+  type: z.string().optional().openapi({ description: ERROR_TYPE_DOC, example: "FileNameError" }),
+}).passthrough().openapi("IngestError");
+
+const Reject = z.object({
+  line: z.number().int().openapi({
+    description:
+      "Where the record starts: the line in the file (the row of a sheet, the element of a JSON array)",
+  }),
+  error: z.string().openapi({
+    description: "Why it was rejected, e.g. TOO MANY COLUMNS: expected 6 fields, found 7",
+  }),
+  text: z.string().openapi({
+    description: `The record as delivered, its first ${LISTED_TEXT_CHARS} characters`,
+  }),
+}).openapi("Reject");
 
 const Landed = z.object({
   job_id: z.string(),
@@ -35,7 +55,14 @@ const Landed = z.object({
   skipped_as_duplicate: z.boolean(),
   batch_id: z.number().nullable(),
   rows: z.number(),
-  rejected_rows: z.number(),
+  rejected_rows: z.number().openapi({ description: "Records rejected, all of them" }),
+  rejects: z.array(Reject).openapi({
+    description:
+      `The first ${REJECTS_LISTED} rejected records, in file order (wharf.rejects holds every one, by batch_id)`,
+  }),
+  rejects_not_listed: z.number().int().openapi({
+    description: "Rejected records beyond those listed in rejects",
+  }),
   sha256: z.string().nullable(),
   message: z.string().nullable(),
 }).openapi("Landed");
@@ -52,6 +79,7 @@ const Job = z.object({
   }),
   result: Landed.optional(),
   error: z.string().optional(),
+  error_type: z.string().optional().openapi({ description: ERROR_TYPE_DOC }),
   http_status: z.number().optional().openapi({
     description: "What the upload would have answered, once finished",
   }),
@@ -259,6 +287,7 @@ function finishedAnswer(
         status: 409,
         body: {
           error: e.message.replaceAll(e.otherFile, other),
+          type: e.name,
           source: e.otherSource,
           file: other,
           batch_id: e.batchId,
@@ -268,9 +297,13 @@ function finishedAnswer(
     if (outcome.status === "failed") {
       return {
         status: 400,
-        body: { error: outcome.message ?? `File "${job.label}" could not be landed` },
+        body: {
+          error: outcome.message ?? `File "${job.label}" could not be landed`,
+          type: outcome.error?.name,
+        },
       };
     }
+    const rejects = outcome.rejects ?? [];
     return {
       status: 200,
       body: {
@@ -280,6 +313,8 @@ function finishedAnswer(
         batch_id: outcome.batchId ?? null,
         rows: outcome.rows,
         rejected_rows: outcome.rejectedRows,
+        rejects: rejects.map((r) => ({ line: r.line, error: r.error, text: r.text })),
+        rejects_not_listed: outcome.rejectedRows - rejects.length,
         sha256: outcome.sha256 ?? null,
         // The earlier landing of the same content by its file name, not the server's path.
         message: outcome.sameAs
@@ -291,9 +326,15 @@ function finishedAnswer(
   const err = job.error;
   if (err instanceof QueueClosedError) return { status: 503, body: { error: err.message } };
   if (err instanceof WarehouseError) {
-    return { status: 503, body: { error: `The warehouse is busy: ${err.message}` }, retry: true };
+    return {
+      status: 503,
+      body: { error: `The warehouse is busy: ${err.message}`, type: err.name },
+      retry: true,
+    };
   }
-  if (err instanceof WharfError) return { status: 400, body: { error: err.message } };
+  if (err instanceof WharfError) {
+    return { status: 400, body: { error: err.message, type: err.name } };
+  }
   log?.({
     time: new Date().toISOString(),
     level: "error",
@@ -318,11 +359,17 @@ function jobBody(job: LandingJob, log: AppDeps["log"]): Record<string, unknown> 
   if (job.state === "done" || job.state === "failed") {
     const answer = finishedAnswer(job, log);
     if (answer.status === 200) body.result = answer.body;
-    else body.error = answer.body.error;
+    else {
+      body.error = answer.body.error;
+      body.error_type = answer.body.type;
+    }
     body.http_status = answer.status;
   }
   return body;
 }
+
+/** How an upload names delivery fields, in messages asking for them: `?client=…&period=…`. */
+export const QUERY_FIELDS: FieldsHint = (fields) => `?${fields.map((g) => `${g}=…`).join("&")}`;
 
 /**
  * The delivery fields an upload names in its query (`?client=…&period=…`):

@@ -70,7 +70,8 @@ const rowsRoute = createRoute({
   path: "/api/models/{layer}/{name}/rows",
   summary: "A model's rows, filtered by column values",
   description:
-    `Query parameters other than limit and offset filter by equality on the model's columns (compared as text). At most ${MAX_LIMIT} rows.`,
+    `Query parameters other than limit and offset filter by equality on the model's columns (compared as text). At most ${MAX_LIMIT} rows a page; when there are more, a Link header points to the next page (RFC 8288, rel="next": the same query with offset moved on by limit). ` +
+    "Values are JSON as DuckDB types them: BIGINT, UBIGINT, HUGEINT and DECIMAL values are strings holding the exact number (a JSON number loses precision past 2^53: parse them as big integers or decimals), and so are dates, times and timestamps; INTEGER and smaller integers, FLOAT and DOUBLE are numbers. GET /api/models/{layer}/{name} gives each column's type.",
   request: {
     params,
     query: z.object({
@@ -81,6 +82,12 @@ const rowsRoute = createRoute({
   responses: {
     200: {
       description: "Rows",
+      headers: z.object({
+        Link: z.string().optional().openapi({
+          description: 'When more rows follow: the next page, as a relative URL with rel="next"',
+          example: '</api/models/marts/members/rows?state=VA&offset=100>; rel="next"',
+        }),
+      }),
       content: {
         "application/json": {
           schema: z.object({
@@ -247,11 +254,21 @@ export function modelRoutes(deps: AppDeps): OpenAPIHono {
       where.push(`CAST(${quoteIdent(col)} AS VARCHAR) = ?`);
       values.push(given[0]!);
     }
+    // One row more than the page tells whether another page follows.
     const sql = `SELECT * FROM ${quoteRelation(m.layer, m.name)}${
       where.length ? ` WHERE ${where.join(" AND ")}` : ""
-    } LIMIT ${limit} OFFSET ${offset}`;
+    } LIMIT ${limit + 1} OFFSET ${offset}`;
     const result = await db.read(sql, values);
-    return c.json({ columns: result.columns, rows: result.rows }, 200);
+    let rows = result.rows;
+    if (rows.length > limit) {
+      rows = rows.slice(0, limit);
+      if (limit > 0) {
+        const next = new URL(c.req.url);
+        next.searchParams.set("offset", String(offset + limit));
+        c.header("Link", `<${next.pathname}${next.search}>; rel="next"`);
+      }
+    }
+    return c.json({ columns: result.columns, rows }, 200);
   });
   return app;
 }
