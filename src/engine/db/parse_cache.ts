@@ -121,7 +121,7 @@ export async function openParseCache(
         duckdb: version(),
         results: Object.fromEntries(used),
       };
-      const partial = `${file}.${Deno.pid}.partial`;
+      const partial = `${file}.${crypto.randomUUID()}.partial`;
       try {
         await Deno.mkdir(target, { recursive: true });
         // Whole or not at all: another run reading meanwhile sees the old file or the new one.
