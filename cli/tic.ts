@@ -125,12 +125,15 @@ function lookupCommand(): Command {
           const s = await landLookup(config, job.input, { db: config.db, ein: job.ein });
           summaries.push(s);
           if (!g.json) {
+            const updated = s.lastupdated === null
+              ? "no lastupdated"
+              : `lastupdated ${s.lastupdated}`;
             console.log(
               s.added > 0
-                ? `landed   ${s.source}: EIN ${s.ein}, lastupdated ${s.lastupdated ?? "?"} — ${
+                ? `landed   ${s.source}: EIN ${s.ein}, ${updated} — ${
                   plural(s.entries, "entry", "entries")
                 }, ${s.added} new; lookup ${s.lookupId}`
-                : `skipped  ${s.source}: EIN ${s.ein}, lastupdated ${s.lastupdated ?? "?"} — ${
+                : `skipped  ${s.source}: EIN ${s.ein}, ${updated} — ${
                   s.entries === 1 ? "its 1 entry was" : `all ${s.entries} entries were`
                 } landed before; nothing added`,
             );

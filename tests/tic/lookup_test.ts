@@ -151,6 +151,17 @@ Deno.test("wharf tic lookup --ein fetches the lookup from tic.lookupUrl; an unkn
   );
 });
 
+Deno.test("a lookup without lastupdated lands, and says it has none", async () => {
+  await using p = await tempProject();
+  const file = await p.write(
+    "010643676.json",
+    '{"In-Network Negotiated Rates Files": [{"url": "https://h/a.json.gz", "displayname": "NY_PPO_a.json.gz"}]}',
+  );
+  const out = await lookup(p.db, file);
+  assert.equal(out.code, 0, out.stderr);
+  assert.match(out.stdout, /: EIN 010643676, no lastupdated — 1 entry, 1 new; lookup \d+\n$/);
+});
+
 Deno.test("a bad lookup fails with what is wrong and where, and lands nothing", async () => {
   await using p = await tempProject();
   const cases: [string, string, RegExp][] = [
