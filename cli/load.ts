@@ -7,7 +7,7 @@
  * 0.25 s and each command paid for all the others. A specifier passed as a
  * value is prepared only when it is imported. The caller names the module's
  * type, `load<typeof import("../src/x.ts")>("../src/x.ts")`, and
- * `tests/architecture_test.ts` checks that both name the same module.
+ * `tests/startup_imports_test.ts` checks that both name the same module.
  *
  * @module
  */

@@ -99,11 +99,18 @@ Deno.test("the import check sees imports, dynamic ones too, and not those in com
 Deno.test("docs/architecture.md matches the code: its folders exist, and its examples of shipped modules are theirs", async () => {
   const doc = await Deno.readTextFile(join(REPO, "docs", "architecture.md"));
   const tree = doc.slice(doc.indexOf("src/engine/ "), doc.indexOf("cli/ "));
+  const named = new Set<string>();
   for (const m of tree.matchAll(/^\s*(src\/[a-z_/.]+|[a-z_]+\/|[a-z_]+\.ts)\s/gm)) {
     const name = m[1]!;
     const path = name.startsWith("src/") ? name : join("src", "engine", name);
+    named.add(path.replace(/\/$/, ""));
     const found = await Deno.stat(join(REPO, path)).then(() => true, () => false);
     assert.ok(found, `docs/architecture.md names ${path}, which does not exist`);
+  }
+  // And it names every folder and file of the engine.
+  for await (const e of Deno.readDir(join(SRC, "engine"))) {
+    const path = join("src", "engine", e.name);
+    assert.ok(named.has(path), `docs/architecture.md does not name ${path}`);
   }
   // A ts example that exports a shipped module is that module's code, word for word.
   // (Marked `ignore`: `deno test --doc` would resolve their imports from docs/.)

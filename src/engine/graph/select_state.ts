@@ -27,6 +27,10 @@ export const MODIFIED_PARTS: readonly ModifiedPart[] = [
 ];
 
 /** dbt's subselectors wharf has no counterpart of, and why. */
+function isModifiedPart(part: string): part is ModifiedPart {
+  return (MODIFIED_PARTS as readonly string[]).includes(part);
+}
+
 const NOT_MODIFIED_PARTS: Record<string, string> = {
   persisted_descriptions:
     "it selects nodes whose descriptions persist_docs writes to the warehouse, and wharf persists none (persist_docs is not supported), so it would select nothing",
@@ -95,10 +99,10 @@ export function matchStateMethod(
       }
       if (
         head === "modified" && !more.length &&
-        (part === undefined || MODIFIED_PARTS.includes(part as never))
+        (part === undefined || isModifiedPart(part))
       ) {
         const selected = new Set(
-          [...state.modified].filter(([, parts]) => !part || parts.has(part as ModifiedPart))
+          [...state.modified].filter(([, parts]) => !part || parts.has(part))
             .map(([id]) => id),
         );
         if (part === undefined || part === "contract") warnBreaking(state, selected);
