@@ -11,6 +11,10 @@
  *    (`build_floor.ts`: the driver loads, the file opens, the statements
  *    run, the file closes), interleaved with the builds.
  *
+ * The builds after the first read the project's parse cache
+ * (`target/wharf_parse_cache.json`), as a user's next build does; `bench
+ * dbt` times the parse without it.
+ *
  * @module
  */
 import { join } from "node:path";
