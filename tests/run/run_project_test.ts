@@ -371,3 +371,26 @@ Deno.test("a raw table not landed yet: the nodes that need it are skipped the sa
   assert.deepEqual(a.results.map((r) => [r.id, r.status]), [["staging.a", "success"]]);
   assert.deepEqual(a.notLanded, []);
 });
+
+Deno.test("a build again leaves target/'s unchanged SQL files as they are and rewrites the changed ones", async () => {
+  await using p = await tempProject({
+    "models/staging/a.sql": "select 1 as id",
+    "models/marts/b.sql": "select id from staging.a",
+  });
+  assert.ok((await runProject("build", p.config, { db: p.db })).ok);
+  const file = (model: string) => `${p.root}/target/run/${model}.sql`;
+  const before = {
+    a: (await Deno.stat(file("staging/a"))).mtime,
+    b: (await Deno.stat(file("marts/b"))).mtime,
+  };
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  await p.write("models/marts/b.sql", "select id + 1 as id from staging.a");
+  assert.ok((await runProject("build", p.config, { db: p.db })).ok);
+  assert.deepEqual(
+    (await Deno.stat(file("staging/a"))).mtime,
+    before.a,
+    "a: the same SQL, not rewritten",
+  );
+  assert.match(await Deno.readTextFile(file("marts/b")), /select id \+ 1 as id from staging\.a/);
+  assert.notDeepEqual((await Deno.stat(file("marts/b"))).mtime, before.b);
+});

@@ -346,16 +346,23 @@ export function compiledFiles(
 }
 
 /**
- * Writes each file of `files` (path to text), making the folders they need:
- * a few at a time, since a build writes them while its nodes run (hundreds
- * at once take threads and the disk from DuckDB).
+ * Writes each file of `files` (path to text), making the folders they need,
+ * and leaves those that have their text already: a few at a time, since a
+ * build writes them while its nodes run (hundreds at once take threads and
+ * the disk from DuckDB).
  */
 export async function writeFiles(files: ReadonlyMap<string, string>): Promise<void> {
   const dirs = new Set([...files.keys()].map((f) => dirname(f)));
   await Promise.all([...dirs].map((d) => Deno.mkdir(d, { recursive: true })));
   const queue = files.entries();
   const lane = async () => {
-    for (const [f, text] of queue) await Deno.writeTextFile(f, text);
+    for (const [f, text] of queue) {
+      // A file that has the text already is left as it is: a build again writes the same SQL,
+      // and reading a file costs a third of rewriting it. (One that cannot be read is written,
+      // and a write that fails says why.)
+      const old = await Deno.readTextFile(f).catch(() => undefined);
+      if (old !== text) await Deno.writeTextFile(f, text);
+    }
   };
   await Promise.all(Array.from({ length: WRITE_LANES }, lane));
 }
