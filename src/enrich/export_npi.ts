@@ -16,7 +16,7 @@
  */
 import { basename, dirname, join } from "node:path";
 import type { EngineConfig } from "../engine/config.ts";
-import { csvLine } from "../shared/csv.ts";
+import { csvLine } from "../csv/csv.ts";
 import { openWarehouse } from "../engine/db/warehouse.ts";
 import { WharfError } from "../engine/errors.ts";
 import { runProject } from "../engine/run/run_project.ts";

@@ -10,7 +10,7 @@
  */
 import { join } from "node:path";
 import { npiCheckDigit } from "../enrich/npi_check.ts";
-import { csvField } from "../shared/csv.ts";
+import { csvField } from "../csv/csv.ts";
 import { Random } from "./random.ts";
 
 /** Options of {@linkcode generate}. */
