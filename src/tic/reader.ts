@@ -218,6 +218,10 @@ export class IndexReader {
   #structures = 0;
   /** Whether the structures are members of an object (by name) rather than items of an array. */
   #inMembers = false;
+  /** Whether the index object has a `reporting_structure`. */
+  #streamed = false;
+  /** The top-level keys read, in order (the first 20: what a file that is no index holds). */
+  #topKeys: string[] = [];
 
   // The buffer being read and the absolute offset of its first byte.
   #buf: Uint8Array = new Uint8Array(0);
@@ -315,6 +319,23 @@ export class IndexReader {
       );
     }
     if (this.#structures === 0 && this.#rootParts.size > 0) this.#readRootStructure();
+    else if (!this.#streamed) throw new ScanError(this.#notAnIndex(), this.#offset);
+  }
+
+  /** Why a complete JSON object with neither reporting structures nor the parts of one is no index. */
+  #notAnIndex(): string {
+    const keys = this.#topKeys;
+    const shown = keys.length
+      ? `its top-level keys: ${keys.map((k) => JSON.stringify(k)).join(", ")}`
+      : "it is an empty object";
+    const hint = keys.includes("in_network")
+      ? ': it looks like an in-network rates file (it has "in_network"), which the index lists; give `wharf tic` the table-of-contents index'
+      : keys.includes("out_of_network")
+      ? ': it looks like an allowed-amounts file (it has "out_of_network"), which the index lists; give `wharf tic` the table-of-contents index'
+      : keys.some((k) => / files$/i.test(k))
+      ? ": it looks like a per-EIN lookup; land it with `wharf tic lookup`"
+      : "";
+    return `not a Transparency-in-Coverage table-of-contents index: no "reporting_structure" (nor "reporting_plans" and file lists of a single structure); ${shown}${hint}`;
   }
 
   /**
@@ -400,6 +421,7 @@ export class IndexReader {
             const end = this.#attempt(() => stringEnd(buf, this.#words, i + 1));
             if (end < 0) return i;
             this.#key = this.#decode(i + 1, end);
+            if (this.#topKeys.length < 20) this.#topKeys.push(this.#key);
             this.#mode = "colon";
             i = end + 1;
           } else if (b === CLOSE_OBJ) {
@@ -423,11 +445,13 @@ export class IndexReader {
           } else if (b === OPEN_ARR && this.#key === STREAMED) {
             this.#mode = "structures";
             this.#inMembers = false;
+            this.#streamed = true;
             i++;
           } else if (b === OPEN_OBJ && this.#key === STREAMED) {
             // Some payers write the structures as an object, by name.
             this.#mode = "structures";
             this.#inMembers = true;
+            this.#streamed = true;
             i++;
           } else {
             const at = i;

@@ -317,8 +317,18 @@ Deno.test("a run killed mid-index leaves it running; the next run removes its ro
     `${server.base}/index.json`,
   ], { stdout: "null", stderr: "null" }).spawn();
   await sent.promise;
-  // Until the first batch (a row group of plans, 122,880) is committed.
-  await new Promise((r) => setTimeout(r, 1500));
+  // Until the first batch (a row group of plans, 122,880) is committed: its
+  // files go once it is (however busy the machine).
+  const staged = ticStagingFolder(p.db);
+  const names = () =>
+    Array.fromAsync(Deno.readDir(staged)).then((es) => es.map((e) => e.name), (): string[] => []);
+  let first: string[] = [];
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
+    const now = await names();
+    if (!first.length) first = now;
+    else if (first.some((n) => !now.includes(n))) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
   child.kill("SIGKILL");
   await child.status;
   const before = await query(
@@ -328,7 +338,6 @@ Deno.test("a run killed mid-index leaves it running; the next run removes its ro
   assert.equal(before.length, 1);
   assert.equal(before[0]!.status, "running");
   assert.ok((before[0]!.plans as number) >= 122_880, `plans committed: ${before[0]!.plans}`);
-  const staged = ticStagingFolder(p.db);
   assert.ok(
     (await Array.fromAsync(Deno.readDir(staged))).length > 0,
     "the kill left its batch files",
@@ -538,5 +547,45 @@ Deno.test("wharf tic says plainly when an index names no reporting entity", asyn
   assert.match(
     r.stdout,
     /^complete .*nameless\.json: \(no reporting_entity_name\) — 3 reporting structures, 4 plans, /,
+  );
+});
+
+Deno.test("a JSON file that is no index fails, naming what it holds: an in-network file, a per-EIN lookup, anything else", async () => {
+  await using p = await tempProject();
+  const config = await healthcare(p);
+  const land = async (name: string, text: string) => {
+    const s = await landTic(config, await p.write(name, text), { db: p.db });
+    return [s.status, s.elements, s.error];
+  };
+  const [status, elements, error] = await land("hello.json", '{"hello":"world"}');
+  assert.deepEqual([status, elements], ["failed", 0]);
+  assert.match(
+    error as string,
+    /^not a Transparency-in-Coverage table-of-contents index: no "reporting_structure" .*; its top-level keys: "hello" at byte 17$/,
+  );
+  assert.match(
+    (await land(
+      "rates.json",
+      '{"reporting_entity_name":"medicare","reporting_entity_type":"medicare","last_updated_on":"2020-08-27","version":"1.0.0","in_network":[]}',
+    ))[2] as string,
+    /it looks like an in-network rates file \(it has "in_network"\), which the index lists; give `wharf tic` the table-of-contents index/,
+  );
+  assert.match(
+    (await land(
+      "lookup.json",
+      await Deno.readTextFile(join(REAL, "serif", "anthem_ein_lookup_010504941.ny_excerpt.json")),
+    ))[2] as string,
+    /its top-level keys: "lastupdated", "In-Network Negotiated Rates Files".*: it looks like a per-EIN lookup; land it with `wharf tic lookup`/,
+  );
+  assert.match((await land("empty.json", "{}"))[2] as string, /it is an empty object at byte 2$/);
+  // An index whose list of structures is empty is an index: complete, with nothing in it.
+  assert.deepEqual(await land("none.json", '{"reporting_structure":[]}'), ["complete", 0, null]);
+  // Nothing of the failed ones is in the warehouse.
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select status, count(*)::int as n from raw.tic_indexes group by all order by all",
+    ),
+    [{ status: "complete", n: 1 }, { status: "failed", n: 4 }],
   );
 });
