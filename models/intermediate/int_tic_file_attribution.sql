@@ -272,7 +272,17 @@ plans as (
     select
         p.index_id,
         p.structure_id,
-        p.plan_id,
+        -- An EIN as written may carry spaces ('911950223 ' in LifeWise's index)
+        -- or a dash (12-3456789): compared as its nine digits.
+        case
+            when p.plan_id_type = 'ein'
+                then regexp_replace(
+                    trim(p.plan_id, ' ' || chr(9) || chr(10) || chr(13) || chr(160)),
+                    '^([0-9]{2})-([0-9]{7})$',
+                    '\1\2'
+                )
+            else p.plan_id
+        end as plan_id,
         p.plan_id_type,
         t.states,
         t.networks

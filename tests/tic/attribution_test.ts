@@ -543,3 +543,36 @@ Deno.test("the full state names the attribution looks for are those of seeds.us_
     .trim().split("\n").slice(1).map((line) => line.split(",")[1]!);
   assert.deepEqual([...written].sort(), [...seed].sort());
 });
+
+Deno.test("an EIN written with a space after it (LifeWise's index) is found by --ein", async () => {
+  await using p = await tempProject();
+  const landed = await runCli([
+    ...["--project", REPO, "--db", p.db, "tic"],
+    join(REAL, "tic", "payers", "lifewise_2025-05-01_index.annotated.json"),
+  ]);
+  assert.equal(landed.code, 0, landed.stderr);
+  // As delivered in raw, as nine digits in the answer.
+  assert.deepEqual(
+    await query(p.db, "select plan_id from raw.tic_plans where plan_id like '911950223%'"),
+    [{ plan_id: "911950223 " }],
+  );
+  const all = await ticFilesJson(p.db, "--state", "WA", "--network", "PPO");
+  const ein = await ticFilesJson(p.db, "--state", "WA", "--network", "PPO", "--ein", "911950223");
+  assert.equal(all.files.length, 1);
+  assert.deepEqual(
+    ein.files.map((f: { url: string }) => f.url),
+    all.files.map((f: { url: string }) => f.url),
+  );
+  assert.deepEqual(ein.files[0].eins, ["911950223"]);
+  // The dashed form of the EIN asks the same question.
+  const dashed = await ticFilesJson(
+    p.db,
+    "--state",
+    "WA",
+    "--network",
+    "PPO",
+    "--ein",
+    "91-1950223",
+  );
+  assert.equal(dashed.files.length, 1);
+});
