@@ -8,7 +8,7 @@ import { Command } from "commander";
 import { resolve } from "node:path";
 import { globals, projectConfig, userCwd } from "./context.ts";
 import { plural } from "./output.ts";
-import { ProgressLine } from "./progress.ts";
+import { formatCount, ProgressLine } from "./progress.ts";
 import { load } from "./load.ts";
 
 function duration(text: string): number | undefined {
@@ -89,7 +89,7 @@ export function enrichCommand(): Command {
           }
           const source = /^(https?:\/\/|raw\.)/i.test(input) ? input : resolve(userCwd(), input);
           const progress = new ProgressLine();
-          progress.start("npi");
+          progress.start("npi", formatCount("NPI"));
           const summary = await enrichNpis(config, source, {
             db: config.db,
             registry: String(opts.registry ?? config.npi.registry ?? NPI_REGISTRY),
@@ -146,7 +146,19 @@ export function enrichCommand(): Command {
               for (const f of summary.failures) {
                 console.log(`  ${plural(f.count, "NPI")}: ${f.error}`);
               }
-              if (summary.failures.some((f) => /connection failed|timed out/.test(f.error))) {
+              const shown = summary.failures.reduce((n, f) => n + f.count, 0);
+              if (shown < summary.states.failed) {
+                console.log(
+                  `  ${plural(summary.states.failed - shown, "NPI")} for ${
+                    plural(summary.failureReasons - summary.failures.length, "other reason")
+                  } (wharf.npi_ledger's last_error).`,
+                );
+              }
+              // Asked when most of what this run asked for could not reach the registry.
+              const unreachable = summary.failures
+                .filter((f) => /connection failed|timed out/.test(f.error))
+                .reduce((n, f) => n + f.count, 0);
+              if (unreachable > 0 && unreachable * 2 >= summary.fetched) {
                 console.log(
                   `  Is the registry reachable from here? It was ${
                     String(opts.registry ?? config.npi.registry ?? NPI_REGISTRY)

@@ -22,9 +22,15 @@ export function showProgress(): boolean {
   return Deno.stderr.isTerminal() && !Deno.env.get("CI");
 }
 
+/** A count of `one`s (`many` for more than one): how a progress line counts what is not bytes. */
+export function formatCount(one: string, many = `${one}s`): (n: number) => string {
+  return (n) => `${Math.round(n)} ${Math.round(n) === 1 ? one : many}`;
+}
+
 /** A single progress line on stderr, redrawn in place. */
 export class ProgressLine {
   #label = "";
+  #format: (n: number) => string = formatBytes;
   #started = 0;
   #last = 0;
   readonly #enabled: boolean;
@@ -34,14 +40,15 @@ export class ProgressLine {
     this.#enabled = enabled;
   }
 
-  /** Starts a new item. */
-  start(label: string): void {
+  /** Starts a new item, counted in bytes unless `format` says otherwise (e.g. {@linkcode formatCount}). */
+  start(label: string, format: (n: number) => string = formatBytes): void {
     this.#label = label;
+    this.#format = format;
     this.#started = performance.now();
     this.#last = 0;
   }
 
-  /** Redraws with `done` of `total` (bytes), at most ten times a second. */
+  /** Redraws with `done` of `total` (bytes, or as `start` was told), at most ten times a second. */
   update(done: number, total?: number, extra = ""): void {
     if (!this.#enabled) return;
     const now = performance.now();
@@ -55,9 +62,10 @@ export class ProgressLine {
     const bar = total
       ? `[${"#".repeat(Math.round((width * Math.min(done, total)) / total)).padEnd(width, ".")}]`
       : "";
-    const text = `${this.#label} ${bar}${pct} ${formatBytes(done)}${
-      total ? ` of ${formatBytes(total)}` : ""
-    } ${formatBytes(rate)}/s${eta}${extra ? ` ${extra}` : ""}`;
+    const format = this.#format;
+    const text = `${this.#label} ${bar}${pct} ${format(done)}${
+      total ? ` of ${format(total)}` : ""
+    } ${format(rate)}/s${eta}${extra ? ` ${extra}` : ""}`;
     Deno.stderr.writeSync(this.#encoder.encode(`\r\x1b[2K${text.slice(0, 160)}`));
   }
 

@@ -95,6 +95,8 @@ export interface EnrichSummary extends EnrichProgress {
   breakerOpened: number;
   /** The most common last errors of the list's failed NPIs (at most three), with their counts. */
   failures: { error: string; count: number }[];
+  /** How many different last errors the list's failed NPIs have (`failures` shows the first three). */
+  failureReasons: number;
   /** Set when a Retry-After over the cap stopped the run. */
   stopped?: EnrichStop;
 }
@@ -484,16 +486,22 @@ export async function enrichNpis(
         .map((r) => [String(r.state), Number(r.n)]),
     );
     // Why NPIs failed, most common first: the reasons a run's output names.
-    const failures = (await wh.query(
-      `SELECT last_error AS error, count(*)::INT AS n FROM wharf.npi_ledger
+    const reasons = await wh.query(
+      `SELECT last_error AS error, count(*)::INT AS n, count(*) OVER ()::INT AS reasons
+       FROM wharf.npi_ledger
        WHERE state = 'failed' AND npi IN (SELECT unnest(from_json(?, '["VARCHAR"]')))
        GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 3`,
       [list],
-    )).map((r) => ({ error: String(r.error ?? "unknown"), count: Number(r.n) }));
+    );
+    const failures = reasons.map((r) => ({
+      error: String(r.error ?? "unknown"),
+      count: Number(r.n),
+    }));
     progress.elapsedMs = performance.now() - started;
     return {
       ...progress,
       failures,
+      failureReasons: Number(reasons[0]?.reasons ?? 0),
       distinct: npis.length,
       duplicates: lines - npis.length,
       invalid: invalid.length,

@@ -266,3 +266,28 @@ Deno.test("enrich npi against a registry it cannot reach says why NPIs failed an
     /^warning: no NPI is enriched yet \(Failed\.csv says why for 1\): run `wharf enrich npi <list>` first$/m,
   );
 });
+
+Deno.test("enrich npi's summary says how many failed NPIs its top three reasons leave out, and asks about reachability only when most requests could not get through", async () => {
+  await using p = await tempProject();
+  const npis = await validNpis(12, 700000000);
+  // Four NPIs the registry answers with four different errors; the rest answer normally.
+  const answers = new Map(
+    npis.slice(0, 4).map((npi, i) => [
+      npi,
+      JSON.stringify({ Errors: [{ field: "number", number: "0" + i, description: `error ${i}` }] }),
+    ]),
+  );
+  await using registry = fakeRegistry({ answers });
+  const list = await p.write("list.txt", ["npi", ...npis].join("\n"));
+  const r = await runCli(["--db", p.db, "enrich", "npi", list, "--registry", registry.url], p.root);
+  assert.equal(r.code, 1, r.stderr);
+  const lines = r.stdout.split("\n");
+  const at = lines.findIndex((l) => l.startsWith("4 NPIs failed"));
+  assert.ok(at >= 0, r.stdout);
+  assert.equal(
+    lines.slice(at + 1, at + 4).filter((l) => /^ {2}1 NPI: .*error \d/.test(l)).length,
+    3,
+  );
+  assert.equal(lines[at + 4], "  1 NPI for 1 other reason (wharf.npi_ledger's last_error).");
+  assert.doesNotMatch(r.stdout, /reachable/);
+});
