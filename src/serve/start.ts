@@ -126,10 +126,16 @@ export async function prepareServer(
         detail: message,
       }),
   });
+  // The snapshot is tried every second: what it finds is logged when it changes, not each time.
+  let lastSnapshotEvent = "";
   const snapshots = new SnapshotManager(options.db, {
     dir: join(config.root, ".wharf", "snapshots"),
-    onEvent: (e) =>
-      log({ time: new Date().toISOString(), event: `snapshot_${e.kind}`, detail: e.detail }),
+    onEvent: (e) => {
+      const event = `snapshot_${e.kind}`;
+      if (`${event} ${e.detail}` === lastSnapshotEvent) return;
+      lastSnapshotEvent = `${event} ${e.detail}`;
+      log({ time: new Date().toISOString(), event, detail: e.detail });
+    },
     exclusive: (fn) => queue.exclusive(fn),
     coalesce: config.serve.coalesce,
   });
