@@ -34,49 +34,74 @@ export function ticCommand(): Command {
       );
       const g = globals(self);
       const config = await projectConfig(self);
-      const summaries = [];
-      for (const input of inputs) {
-        const source = inputOf(input);
-        const progress = new ProgressLine();
-        progress.start(`tic ${source.split("/").pop()}`);
-        const started = performance.now();
-        const summary = await landTic(config, source, {
-          db: config.db,
-          onProgress: (p) => {
-            const secs = (performance.now() - started) / 1000;
-            progress.update(
-              p.compressedBytes,
-              p.totalBytes,
-              `| ${formatBytes(p.bytes / Math.max(secs, 0.001))}/s decompressed | ${
-                plural(p.elements, "structure")
-              } | ${plural(p.files, "file")}`,
-            );
-          },
-          onRetry: (r) =>
-            console.error(`resuming ${source} at byte ${r.at} (attempt ${r.attempt}): ${r.error}`),
-        });
-        progress.clear();
-        summaries.push(summary);
-        for (const w of summary.warnings) console.error(`warning: ${w}`);
-        if (!g.json) {
-          const rate = summary.bytes / 1e6 / (summary.elapsedMs / 1000);
-          console.log(
-            summary.status === "complete"
-              ? `complete ${source}: ${
-                summary.reportingEntityName || "(no reporting_entity_name)"
-              } — ${plural(summary.elements, "reporting structure")}, ${
-                plural(summary.plans, "plan")
-              }, ${plural(summary.files, "distinct file")}, ${formatBytes(summary.bytes)} in ${
-                (summary.elapsedMs / 1000).toFixed(2)
-              }s (${rate.toFixed(0)} MB/s); index ${summary.indexId}`
-              : summary.status === "duplicate"
-              ? `skipped  ${source}: already landed as index ${summary.duplicateOf} (the same bytes); nothing added`
-              : `failed   ${source}: ${summary.error} (nothing of it landed; recorded as failed, index ${summary.indexId})`,
-          );
-        }
+      const summaries: Awaited<ReturnType<typeof landTic>>[] = [];
+      // Ctrl-C (or SIGTERM) stops the index being read: it ends failed, its rows removed.
+      // A second one ends the process at once (the next run removes what is left).
+      const controller = new AbortController();
+      const stop = (signal: "SIGINT" | "SIGTERM") => () => {
+        if (controller.signal.aborted) Deno.exit(130);
+        console.error(`\n${signal}: stopping; the index being read is removed (again to quit now)`);
+        controller.abort(signal === "SIGINT" ? "SIGINT (Ctrl-C)" : "SIGTERM");
+      };
+      const onInt = stop("SIGINT"), onTerm = stop("SIGTERM");
+      Deno.addSignalListener("SIGINT", onInt);
+      Deno.addSignalListener("SIGTERM", onTerm);
+      try {
+        await landEach();
+      } finally {
+        Deno.removeSignalListener("SIGINT", onInt);
+        Deno.removeSignalListener("SIGTERM", onTerm);
       }
       if (g.json) console.log(JSON.stringify(summaries, null, 2));
-      if (summaries.some((s) => s.status === "failed")) Deno.exitCode = 1;
+      if (controller.signal.aborted) Deno.exitCode = 130;
+      else if (summaries.some((s) => s.status === "failed")) Deno.exitCode = 1;
+
+      async function landEach(): Promise<void> {
+        for (const input of inputs) {
+          if (controller.signal.aborted) break;
+          const source = inputOf(input);
+          const progress = new ProgressLine();
+          progress.start(`tic ${source.split("/").pop()}`);
+          const started = performance.now();
+          const summary = await landTic(config, source, {
+            db: config.db,
+            signal: controller.signal,
+            onProgress: (p) => {
+              const secs = (performance.now() - started) / 1000;
+              progress.update(
+                p.compressedBytes,
+                p.totalBytes,
+                `| ${formatBytes(p.bytes / Math.max(secs, 0.001))}/s decompressed | ${
+                  plural(p.elements, "structure")
+                } | ${plural(p.files, "file")}`,
+              );
+            },
+            onRetry: (r) =>
+              console.error(
+                `resuming ${source} at byte ${r.at} (attempt ${r.attempt}): ${r.error}`,
+              ),
+          });
+          progress.clear();
+          summaries.push(summary);
+          for (const w of summary.warnings) console.error(`warning: ${w}`);
+          if (!g.json) {
+            const rate = summary.bytes / 1e6 / (summary.elapsedMs / 1000);
+            console.log(
+              summary.status === "complete"
+                ? `complete ${source}: ${
+                  summary.reportingEntityName || "(no reporting_entity_name)"
+                } — ${plural(summary.elements, "reporting structure")}, ${
+                  plural(summary.plans, "plan")
+                }, ${plural(summary.files, "distinct file")}, ${formatBytes(summary.bytes)} in ${
+                  (summary.elapsedMs / 1000).toFixed(2)
+                }s (${rate.toFixed(0)} MB/s); index ${summary.indexId}`
+                : summary.status === "duplicate"
+                ? `skipped  ${source}: already landed as index ${summary.duplicateOf} (the same bytes); nothing added`
+                : `failed   ${source}: ${summary.error} (nothing of it landed; recorded as failed, index ${summary.indexId})`,
+            );
+          }
+        }
+      }
     });
 }
 

@@ -54,6 +54,12 @@ export interface TicOptions {
    * none (batches load whole row groups, see {@linkcode ROW_GROUP}).
    */
   batchRows?: number;
+  /**
+   * Stops the landing when aborted (Ctrl-C): the index ends `failed`
+   * ("interrupted by …", the abort's reason) and its rows are removed, as
+   * for a broken one.
+   */
+  signal?: AbortSignal;
   /** The rows of a table's segment (tests make it small). Default 122,880, DuckDB's row group. */
   rowGroup?: number;
   /**
@@ -474,14 +480,24 @@ async function read(
     },
   });
   const source = await opening;
+  // An abort stops the read at once, even while it waits for bytes.
+  const signal = options.signal;
+  const interrupted = () =>
+    new ScanError(`interrupted by ${signal?.reason ?? "an abort"}`, reader.offset);
+  const abort = Promise.withResolvers<never>();
+  abort.promise.catch(() => {});
+  const onAbort = () => abort.reject(interrupted());
+  signal?.addEventListener("abort", onAbort, { once: true });
   // A read that stops early (bad JSON, a failed write) releases the file or connection.
   try {
+    if (signal?.aborted) throw interrupted();
     const chunks = source.chunks[Symbol.asyncIterator]();
     for (;;) {
       let next: IteratorResult<Uint8Array>;
       try {
-        next = await chunks.next();
+        next = await (signal ? Promise.race([chunks.next(), abort.promise]) : chunks.next());
       } catch (err) {
+        if (err instanceof ScanError) throw err;
         // A failed download is a read failure; anything else under gzip is the gzip stream's.
         const msg = err instanceof Error ? err.message : String(err);
         throw new ScanError(
@@ -493,7 +509,12 @@ async function read(
       }
       if (next.done) break;
       reader.push(next.value);
-      await sink.flush(sink.due(source.total ? source.read / source.total : 0));
+      await (signal
+        ? Promise.race([
+          sink.flush(sink.due(source.total ? source.read / source.total : 0)),
+          abort.promise,
+        ])
+        : sink.flush(sink.due(source.total ? source.read / source.total : 0)));
       summary.compressedBytes = source.read;
       summary.bytes = reader.offset;
       summary.elements = reader.structures;
@@ -508,6 +529,7 @@ async function read(
     }
     reader.end();
   } finally {
+    signal?.removeEventListener("abort", onAbort);
     await source.close();
   }
   summary.elements = reader.structures;

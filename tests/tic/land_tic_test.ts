@@ -589,3 +589,49 @@ Deno.test("a JSON file that is no index fails, naming what it holds: an in-netwo
     [{ status: "complete", n: 1 }, { status: "failed", n: 4 }],
   );
 });
+
+Deno.test("Ctrl-C stops wharf tic while it waits for bytes: the index ends failed, interrupted, with nothing of it left", async () => {
+  await using p = await tempProject();
+  const lines = Array.from(
+    { length: 2_000 },
+    (_, i) =>
+      `{"reporting_plans":[{"plan_name":"PLAN ${i}","plan_id":"${i}"}],"in_network_files":[{"description":"d","location":"https://h/f${i}.json"}]}`,
+  );
+  const body = new TextEncoder().encode(`{"reporting_structure":[\n${lines.join(",\n")}\n]}`);
+  const sent = Promise.withResolvers<void>();
+  // Half the index, then the connection stalls.
+  await using server = serveLocal(() =>
+    new Response(
+      new ReadableStream({
+        start(ctl) {
+          ctl.enqueue(body.slice(0, body.length >> 1));
+          sent.resolve();
+        },
+      }),
+      { headers: { "content-length": String(body.length) } },
+    )
+  );
+  const child = cliCommand(
+    ["--project", REPO, "--db", p.db, "tic", `${server.base}/index.json`],
+    { stdout: "piped", stderr: "piped" },
+  ).spawn();
+  await sent.promise;
+  await new Promise((r) => setTimeout(r, 500));
+  child.kill("SIGINT");
+  const out = await child.output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  assert.equal(out.code, 130, new TextDecoder().decode(out.stderr));
+  assert.match(
+    stdout,
+    /^failed {3}.*index\.json: interrupted by SIGINT \(Ctrl-C\) at byte \d+ \(nothing of it landed; recorded as failed, index \d+\)$/m,
+  );
+  assert.deepEqual(
+    await query(
+      p.db,
+      `select status, error like 'interrupted by SIGINT (Ctrl-C) at byte %' as interrupted,
+         (select count(*) from raw.tic_plans)::int + (select count(*) from raw.tic_files)::int as rows
+       from raw.tic_indexes`,
+    ),
+    [{ status: "failed", interrupted: true, rows: 0 }],
+  );
+});
