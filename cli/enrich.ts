@@ -90,7 +90,21 @@ export function enrichCommand(): Command {
           const source = /^(https?:\/\/|raw\.)/i.test(input) ? input : resolve(userCwd(), input);
           const progress = new ProgressLine();
           progress.start("npi", formatCount("NPI"));
+          // Ctrl-C (or SIGTERM) lets the requests under way end and saves them; a second quits.
+          const controller = new AbortController();
+          const stop = (signal: "SIGINT" | "SIGTERM") => () => {
+            if (controller.signal.aborted) Deno.exit(130);
+            progress.clear();
+            console.error(
+              `${signal}: stopping once the requests under way end (again to quit now)`,
+            );
+            controller.abort(signal === "SIGINT" ? "SIGINT (Ctrl-C)" : "SIGTERM");
+          };
+          const onInt = stop("SIGINT"), onTerm = stop("SIGTERM");
+          Deno.addSignalListener("SIGINT", onInt);
+          Deno.addSignalListener("SIGTERM", onTerm);
           const summary = await enrichNpis(config, source, {
+            signal: controller.signal,
             db: config.db,
             registry: String(opts.registry ?? config.npi.registry ?? NPI_REGISTRY),
             concurrency,
@@ -107,6 +121,9 @@ export function enrichCommand(): Command {
                   (p.requests / (p.elapsedMs / 1000)).toFixed(0)
                 } req/s | ${p.retries} retries`,
               ),
+          }).finally(() => {
+            Deno.removeSignalListener("SIGINT", onInt);
+            Deno.removeSignalListener("SIGTERM", onTerm);
           });
           progress.clear();
           // Cron must notice: any NPI of the list left failed (or pending) fails the run.
@@ -167,7 +184,16 @@ export function enrichCommand(): Command {
               }
             }
           }
-          if (!ok) Deno.exitCode = 1;
+          if (summary.interrupted && !g.json) {
+            const left = summary.states.pending ?? 0;
+            console.log(
+              `Interrupted by ${summary.interrupted}: what was answered is saved in wharf.npi_ledger${
+                left ? `; ${plural(left, "NPI")} not asked yet` : ""
+              }. The same command again asks only for what is left.`,
+            );
+          }
+          if (summary.interrupted) Deno.exitCode = 130;
+          else if (!ok) Deno.exitCode = 1;
         },
       ),
   );

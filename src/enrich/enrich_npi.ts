@@ -67,6 +67,12 @@ export interface EnrichOptions {
   onProgress?: (p: EnrichProgress) => void;
   /** Random numbers for jitter (tests pass a fixed one). */
   random?: () => number;
+  /**
+   * Stops the run when aborted (Ctrl-C): no new request starts, those under
+   * way end and are saved; the NPIs not asked stay as they were, for the
+   * next run. The summary's `interrupted` says by what.
+   */
+  signal?: AbortSignal;
 }
 
 /** Counts while enriching. */
@@ -99,6 +105,8 @@ export interface EnrichSummary extends EnrichProgress {
   failureReasons: number;
   /** Set when a Retry-After over the cap stopped the run. */
   stopped?: EnrichStop;
+  /** Set when the run was interrupted (`signal`): by what, e.g. "SIGINT (Ctrl-C)". */
+  interrupted?: string;
 }
 
 /** Why and when a run stopped early: the registry asked to wait longer than the cap. */
@@ -361,6 +369,9 @@ export async function enrichNpis(
         formatDuration(stopped!.capMs)
       } cap (--max-retry-wait): run again after ${stopped!.retryAt}`;
     const finish = (r: Result) => writer.add(r);
+    const signal = options.signal;
+    /** NPIs an interruption left unasked (besides those never taken from the queue). */
+    let unasked = 0;
     /** An NPI this run will not ask for: a new or failed one is failed (retryable) with the reason; a refresh keeps its state. */
     const skip = async (item: (typeof todo)[number]) => {
       stopped!.notRequested++;
@@ -401,7 +412,7 @@ export async function enrichNpis(
             if (!holding) await slots.acquire();
             holding = true;
             await limiter.take();
-            if (stopped) {
+            if (stopped || signal?.aborted) {
               letGo();
               return false;
             }
@@ -440,6 +451,11 @@ export async function enrichNpis(
             status: err.status ?? null,
             fetchedAt,
           });
+        if (err.kind === "stopped" && !stopped) {
+          // Interrupted: an NPI not asked yet stays as it was; one asked ends failed (retryable).
+          if (err.attempts === 0) return void unasked++;
+          return await failed(`${err.detail}; then interrupted by ${signal?.reason}`);
+        }
         if (err.kind === "stopped") {
           return err.attempts === 0
             ? await skip(item)
@@ -468,7 +484,13 @@ export async function enrichNpis(
       // Twice as many NPIs as slots are under way, so those backing off leave none idle.
       Array.from({ length: 2 * concurrency }, async () => {
         try {
-          for (let item = queue.shift(); item && !broken; item = queue.shift()) await work(item);
+          for (let item = queue.shift(); item && !broken; item = queue.shift()) {
+            if (signal?.aborted) {
+              queue.unshift(item);
+              break;
+            }
+            await work(item);
+          }
         } catch (err) {
           broken = true;
           throw err;
@@ -505,10 +527,11 @@ export async function enrichNpis(
       distinct: npis.length,
       duplicates: lines - npis.length,
       invalid: invalid.length,
-      fetched: todo.length - (stopped?.notRequested ?? 0),
+      fetched: todo.length - (stopped?.notRequested ?? 0) - unasked - queue.length,
       states,
       breakerOpened: breaker.opened,
       ...(stopped ? { stopped } : {}),
+      ...(signal?.aborted ? { interrupted: String(signal.reason) } : {}),
     };
   } finally {
     wh.close();

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { enrichNpis } from "../../src/enrich/enrich_npi.ts";
-import { REPO, runCli, tempProject } from "../helpers.ts";
+import { cliCommand, REPO, runCli, tempProject } from "../helpers.ts";
 import { query } from "../land/helpers.ts";
 import { fakeRegistry, validNpis } from "./fake_registry.ts";
 import { FAST, npiProject } from "./helpers.ts";
@@ -290,4 +290,42 @@ Deno.test("enrich npi's summary says how many failed NPIs its top three reasons 
   );
   assert.equal(lines[at + 4], "  1 NPI for 1 other reason (wharf.npi_ledger's last_error).");
   assert.doesNotMatch(r.stdout, /reachable/);
+});
+
+Deno.test("Ctrl-C stops enrich npi once the requests under way end: they are saved, exit 130, and the rerun asks only for the rest", async () => {
+  await using p = await tempProject();
+  const npis = await validNpis(60, 710000000);
+  await using registry = fakeRegistry({ latencyMs: 100 });
+  const list = await p.write("list.txt", ["npi", ...npis].join("\n"));
+  const args = [
+    ...["--db", p.db, "enrich", "npi", list, "--registry", registry.url],
+    ...["--concurrency", "2"],
+  ];
+  const child = cliCommand(args, { cwd: p.root }).spawn();
+  // Some answers in, most of the list not asked yet.
+  while (registry.requests < 6) await new Promise((r) => setTimeout(r, 20));
+  child.kill("SIGINT");
+  const out = await child.output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  assert.equal(out.code, 130, new TextDecoder().decode(out.stderr));
+  const saved = Number(/^Ledger: .*enriched (\d+)/m.exec(stdout)?.[1] ?? 0) +
+    Number(/not_found (\d+)/.exec(stdout)?.[1] ?? 0) +
+    Number(/ failed (\d+)/.exec(stdout)?.[1] ?? 0);
+  const pending = Number(/pending (\d+)/.exec(stdout)?.[1]);
+  assert.ok(saved >= 6 && pending > 0 && saved + pending === 60, stdout);
+  assert.match(
+    stdout,
+    new RegExp(
+      `^Interrupted by SIGINT \\(Ctrl-C\\): what was answered is saved in wharf\\.npi_ledger; ${pending} NPIs not asked yet\\. The same command again asks only for what is left\\.$`,
+      "m",
+    ),
+  );
+  // Every answer the registry finished was saved: the rerun asks for the others alone.
+  const asked = new Set(registry.answered.keys());
+  const again = await runCli(args, p.root);
+  // (Exit 1: the fake registry answers some NPIs with its Errors, which stay failed.)
+  assert.equal(again.code, 1, again.stderr);
+  assert.match(again.stdout, new RegExp(`fetched ${pending} this run`));
+  assert.match(again.stdout, /^Ledger: (?!.*pending)/m);
+  assert.ok([...asked].every((npi) => registry.answered.get(npi) === 1), "no NPI answered twice");
 });
