@@ -36,6 +36,8 @@ sources:
 sources:
   - name: files
     meta: { external_location: "data/{name}.csv" }
+    loaded_at_field: loaded_at
+    freshness: { warn_after: { count: 1, period: day } }
     tables:
       - name: ext
         columns:
@@ -58,7 +60,7 @@ sources:
   "models/from_csv.sql": "select * from {{ source('files', 'ext') }}",
   "models/from_raw.sql": "select count(*)::int as n from {{ source('raw_files', 'people') }}",
   "models/from_parquet.sql": "select * from {{ source('lake', 'events') }} order by k",
-  "data/ext.csv": "id,v\n1,a\n2,b\n",
+  "data/ext.csv": "id,v,loaded_at\n1,a,2020-01-01 00:00:00\n2,b,2020-01-02 00:00:00\n",
 };
 
 Deno.test("a source's external_location reads the file: a CSV path quoted, a read_parquet() call as written", async () => {
@@ -104,6 +106,10 @@ Deno.test("a source's external_location reads the file: a CSV path quoted, a rea
     { k: 1, label: "x" },
     { k: 2, label: "y" },
   ]);
+
+  // Its freshness is the file's newest row.
+  const fresh = await runCli(["--project", p.root, "source", "freshness", "-s", "source:files"]);
+  assert.match(fresh.stdout, /WARN\s+files\.ext .*newest loaded_at 2020-01-02T00:00:00\.000Z/);
 
   // The manifest: the file as the source's relation_name, the location in its meta or config.
   const manifest = JSON.parse(await Deno.readTextFile(join(p.root, "target", "manifest.json")));
