@@ -415,6 +415,8 @@ export interface SourceNode {
   missing?: boolean;
   /** dbt projects: its `event_time` (see `ModelNode.eventTime`). */
   eventTime?: string;
+  /** dbt projects: the file it reads instead of its relation (`DeclaredSource.external`), as SQL. */
+  external?: string;
 }
 
 /**
@@ -434,7 +436,10 @@ export interface ExposureNode {
   url?: string;
   description: string;
   maturity?: "high" | "medium" | "low";
+  /** Its tags and its config's, sorted (as dbt records them). */
   tags: string[];
+  /** Its `meta`, under its config's (as dbt merges them). */
+  meta?: Record<string, unknown>;
   /** The YAML file that declares it. */
   path: string;
   /** What it reads (`depends_on`), resolved by the graph as a model's references are. */
@@ -491,8 +496,13 @@ export interface DeclaredSource {
   table: string;
   /** `schema.identifier`, lower-cased: the relation it reads. */
   relation: string;
-  /** The relation as SQL: `"schema"."identifier"`. */
+  /** The relation as SQL: `"schema"."identifier"`; the file it reads, with `external`. */
   sql: string;
+  /**
+   * dbt projects: what dbt-duckdb's `external_location` makes it read
+   * instead of its relation (`'data/orders.csv'`, `read_parquet('…')`), as SQL.
+   */
+  external?: string;
   /** The column (or SQL expression) holding when a row was loaded. */
   loadedAtField?: string;
   /** Instead of `loadedAtField`: a query (rendered SQL) whose one value is the latest load. */
@@ -536,6 +546,8 @@ export interface DeclaredSourceTable {
   /** Its `meta`, all levels merged, and its source's own (dbt's `source_meta`). */
   meta: Record<string, unknown>;
   sourceMeta: Record<string, unknown>;
+  /** dbt-duckdb's configs it has (`external_location`, `formatter`), merged over its levels. */
+  extra?: Record<string, unknown>;
   /**
    * Its source's `database:` as written (null: not written) and `schema:`
    * when written as Jinja: the manifest's `unrendered_database`/`unrendered_schema`.

@@ -17,6 +17,7 @@ import { quoteIdent, splitRelation } from "../db/sql.ts";
 import { pathInPackage } from "../compile/target_paths.ts";
 import { isSnapshot } from "../materializations/index.ts";
 import { dbtGlobalMacros } from "./dbt_global_macros.ts";
+import { DBT_VERSION } from "../dbt/dbt_version.ts";
 import type {
   ColumnDoc,
   FreshnessRule,
@@ -29,7 +30,7 @@ import type {
 } from "../types.ts";
 
 /** The dbt version whose artifacts wharf writes (manifest v12, run results v6, catalog v1). */
-export const DBT_VERSION = "1.9.0";
+export { DBT_VERSION };
 
 /** Where dbt publishes each artifact's JSON schema; the `dbt_schema_version` of each. */
 export const DBT_SCHEMAS = {
@@ -976,9 +977,9 @@ export async function dbtManifest(
           description: n.description,
           label: n.label ?? null,
           maturity: n.maturity ?? null,
-          meta: {},
+          meta: n.meta ?? {},
           tags: n.tags,
-          config: { enabled: true, tags: n.tags, meta: {} },
+          config: { enabled: true, tags: n.tags, meta: n.meta ?? {} },
           unrendered_config: {},
           url: n.url ?? null,
           depends_on: { macros: [], nodes: (graph.parents.get(id) ?? []).flatMap(uids) },
@@ -1031,13 +1032,15 @@ export async function dbtManifest(
             meta: metaOf(n),
             source_meta: table?.sourceMeta ?? {},
             tags,
-            config: { enabled: true, meta: metaOf(n), tags, ...loads },
+            // dbt-duckdb's configs (external_location, formatter) are dbt's extra configs.
+            config: { enabled: true, meta: metaOf(n), tags, ...loads, ...table?.extra },
             patch_path: null,
             unrendered_config: {},
             // As written: its database when it names one (else the target's), its schema.
             unrendered_database: table?.written ? table.written.database : catalog ?? null,
             unrendered_schema: table?.written?.schema ?? schema,
-            relation_name: relationName(n.relation),
+            // dbt-duckdb's relation of a source with an external_location is the file it reads.
+            relation_name: n.external ?? relationName(n.relation),
             created_at: options.startedAt.getTime() / 1000,
             doc_blocks: [],
           };

@@ -260,7 +260,9 @@ function relationSql(graph: Graph, id: string): string {
   if (n?.kind === "model" && isInlined(n)) {
     return `(\n${inlineEphemerals(graph, n.sql, n.refs)}\n)`;
   }
-  // A source's node may be a declared table's, named otherwise than the relation it reads.
+  // A source's node may be a declared table's, named otherwise than the relation it reads,
+  // or read a file (dbt-duckdb's external_location).
+  if (n?.kind === "source" && n.external) return n.external;
   return quoteRelationId(n?.kind === "source" ? n.relation : id);
 }
 

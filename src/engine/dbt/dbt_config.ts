@@ -109,7 +109,9 @@ export async function applyDbtProject(
       database: target.database,
       ...(target.buildInto ? { buildInto: target.buildInto } : {}),
       extensions: target.extensions,
-      settings: target.settings,
+      // A relative path the SQL reads (a source's external_location, 'data/x.csv') is found in the
+      // project folder, where dbt runs from (it moves there), unless the profile says otherwise.
+      settings: { file_search_path: config.root, ...target.settings },
       file: target.file,
     },
   };

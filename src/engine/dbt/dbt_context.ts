@@ -1,6 +1,6 @@
 /**
  * What every dbt template sees besides its node and `modules` (a global of
- * the environment, `dbt_jinja.ts`): `target`, `var`, `env_var`, `log`,
+ * the environment, `dbt_jinja.ts`): `target`, `dbt_version`, `var`, `env_var`, `log`,
  * `exceptions`, `run_started_at`,
  * `invocation_id`, `adapter.quote`, `tojson`/`fromjson`, `flags`, the hook
  * helpers `before_begin`/`after_commit`/`in_transaction`. Functions
@@ -11,6 +11,8 @@
 import type { DbtConfig } from "../config.ts";
 import { type DbtJinja, plain, splitArgs } from "./dbt_jinja.ts";
 import { formatCivil, PyDatetime, utcCivil } from "./py_datetime.ts";
+import { printedValue } from "./py_modules.ts";
+import { DBT_VERSION } from "./dbt_version.ts";
 
 const UTC_TZ = { name: "UTC", offset: 0 };
 
@@ -73,6 +75,7 @@ export function commonContext(
       path: run.path,
     },
     project_name: run.dbt.project,
+    dbt_version: DBT_VERSION,
     execute: phase === 2,
     flags: { FULL_REFRESH: false, STORE_FAILURES: false, WHICH: "compile" },
     var: (...args: unknown[]) => {
@@ -102,20 +105,20 @@ export function commonContext(
     log: (...args: unknown[]) => {
       const { positional, kwargs } = splitArgs(args);
       if (phase === 2 && (positional[1] === true || kwargs.info === true)) {
-        console.error(String(positional[0]));
+        console.error(String(printedValue(positional[0])));
       }
       return "";
     },
     exceptions: {
       raise_compiler_error: (message: unknown) => {
         jinja.problem(
-          `Compilation error raised by the project: ${String(message)}`,
+          `Compilation error raised by the project: ${String(printedValue(message))}`,
           /raise_compiler_error/,
         );
         return "";
       },
       warn: (message: unknown) => {
-        if (phase === 2) console.error(`warning: ${String(message)}`);
+        if (phase === 2) console.error(`warning: ${String(printedValue(message))}`);
         return "";
       },
     },
@@ -123,9 +126,9 @@ export function commonContext(
     __wharf_run_started_at: py.datetime({ ...utcCivil(run.startedAt), tz: UTC_TZ }),
     invocation_id: run.invocationId,
     adapter: {
-      quote: (name: unknown) => `"${String(name).replaceAll('"', '""')}"`,
+      quote: (name: unknown) => `"${String(printedValue(name)).replaceAll('"', '""')}"`,
     },
-    tojson: (value: unknown) => JSON.stringify(plain(value)),
+    tojson: (value: unknown) => JSON.stringify(printedValue(plain(value))),
     fromjson: (text: unknown) => {
       try {
         return JSON.parse(String(text));

@@ -16,6 +16,7 @@ import { splitArgs } from "./jinja_args.ts";
 import { PyDatetime } from "./py_datetime.ts";
 import { missingModulePath, printPyValues, pyModules } from "./py_modules.ts";
 import { type MacroNames, readLineMarkers, rewriteJinja } from "./rewrite_jinja.ts";
+import { RELATION_METHODS } from "./relation_value.ts";
 
 export { plain, splitArgs } from "./jinja_args.ts";
 
@@ -68,6 +69,13 @@ const NEEDS_WAREHOUSE = [
   "get_columns_in_query",
   "get_relation",
 ];
+
+/** dbt's context values wharf does not provide, and why. */
+const UNSUPPORTED_CONTEXT: Record<string, string> = {
+  graph:
+    "the project's nodes as dbt's graph context variable (graph.nodes, graph.sources) are not given to templates; name what you need with ref() and source()",
+  selected_resources: "the nodes a run selected are not given to templates",
+};
 
 /** Statements minijinja reports as unknown, and what they are in dbt. */
 const BLOCKS: Record<string, string> = {
@@ -282,6 +290,16 @@ export class DbtJinja {
       const m = new RegExp(`${RETURN_OPEN}(\\d+)${RETURN_CLOSE}`).exec(text);
       return m ? this.#returns.get(Number(m[1])) ?? null : text;
     });
+    this.#env.addGlobal("__wharf_unsupported", (name: unknown) => {
+      const what = String(name);
+      this.problem(
+        `"${what}" is not supported by wharf: ${
+          UNSUPPORTED_CONTEXT[what] ?? "dbt has it, wharf's Jinja does not"
+        }`,
+        new RegExp(`(?<![\\w.])${what}(?![\\w])`),
+      );
+      return new Map();
+    });
     this.#env.addGlobal("__wharf_dispatch", (...args: unknown[]) => this.#dispatch(args));
     this.#env.addGlobal("__wharf_no_macro", (pkg: unknown, name: unknown) => {
       const known = [...(this.#packages.get(String(pkg))?.keys() ?? [])];
@@ -398,7 +416,8 @@ export class DbtJinja {
    * the first line of the file that `at` matches.
    */
   problem(message: string, at?: RegExp): void {
-    this.#problems.push({ message, at });
+    // A relation put into the message (`"bad: " ~ this`) as it prints.
+    this.#problems.push({ message: printPyValues(message), at });
   }
 
   #dispatch(args: readonly unknown[]): string {
@@ -594,6 +613,9 @@ function explain(detail: string, macros: readonly string[], code: string): strin
       return `"${name}()": ${
         receiver ?? "this value"
       } is a function, which has no attributes in wharf's Jinja: call the classes of modules by their full name (modules.datetime.datetime.${name}(…))`;
+    }
+    if (type === "map" && RELATION_METHODS.includes(name!)) {
+      return `"${name}()" of a relation (ref(), source(), this) is not supported by wharf: its database, schema, identifier, name, include() and render() are`;
     }
     if (type === "map") {
       return `"${name}()" is not a method of ${

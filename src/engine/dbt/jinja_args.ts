@@ -20,7 +20,8 @@ export function splitArgs(args: readonly unknown[]): {
   kwargs: Record<string, unknown>;
 } {
   const last = args[args.length - 1];
-  if (last instanceof Map) {
+  // A value of wharf's (a relation, a datetime: it has `__kind`) is an argument, not keywords.
+  if (last instanceof Map && !last.has("__kind")) {
     return {
       positional: args.slice(0, -1).map(plain),
       kwargs: plain(last) as Record<string, never>,

@@ -61,6 +61,9 @@ import { unrenderedConfig } from "./unrendered_config.ts";
 import { commonContext, type RunContext } from "./dbt_context.ts";
 import { DbtJinja, type MacroFile, plain, RenderProblem, splitArgs } from "./dbt_jinja.ts";
 import { readLineMarkers } from "./rewrite_jinja.ts";
+import { printedValue } from "./py_modules.ts";
+import { relationValue } from "./relation_value.ts";
+import { externalLocation } from "./external_location.ts";
 import { DBT_PROJECT_FILE } from "./dbt_project.ts";
 import { SELECTORS_FILE } from "../graph/read_selectors.ts";
 import { describer, type DocsBlock, readDocsBlocks } from "./docs_blocks.ts";
@@ -964,7 +967,21 @@ export async function loadDbtProject(
     opened: warehouseCatalog,
     attached: config.attach.map((a) => a.name),
   };
-  for (const s of props.sources) placeSource(s, placed);
+  for (const s of props.sources) {
+    placeSource(s, placed);
+    // dbt-duckdb's external_location: source() reads the file instead of the table.
+    const external = externalLocation({
+      name: s.table,
+      identifier: s.identifier,
+      schema: s.schema,
+      database: s.database ?? placed.target,
+      tags: s.tags,
+      meta: s.meta,
+      extra: s.extra,
+    });
+    if (external && "problem" in external) s.file.report(s.path, external.problem);
+    else if (external) s.external = external.sql;
+  }
   sourceTree.checkPaths(props.sources.map((s) => s.fqn!));
   for (const [name, tree] of packageSourceTrees) {
     tree.checkPaths(props.sources.filter((s) => s.fqn![0] === name).map((s) => s.fqn!));
@@ -981,6 +998,24 @@ export async function loadDbtProject(
   }
   /** The declared source tables by node id (what a `source()` call records). */
   const sourceById = new Map([...sources.values()].map((s) => [s.id, s]));
+
+  /** The parts of node `n`'s relation (`name` when it is not named yet). */
+  const partsOf = (n: NodeFile | undefined, name: string) => ({
+    database: n?.catalog ?? n?.database ?? dbt.target.buildInto ?? dbt.target.database,
+    schema: n?.schema ?? dbt.target.schema,
+    identifier: n?.alias ?? name,
+  });
+  /** What `source()` gives for table `s`: its relation, or the file its `external_location` names. */
+  const sourceValue = (s: SourceTable) => {
+    const { catalog, schema, name } = splitRelation(s.relation);
+    return relationValue({
+      database: s.database ?? catalog ?? dbt.target.buildInto ?? dbt.target.database,
+      schema: s.schema ?? schema,
+      identifier: s.identifier ?? name,
+      sql: s.external ?? s.sql,
+      ...(s.external === undefined ? {} : { external: true }),
+    });
+  };
 
   /** The functions and values of one node's templates. */
   const nodeContext = (
@@ -1002,13 +1037,10 @@ export async function loadDbtProject(
       self
         ? mergeNodeConfigs([self.config, ...recorded.configs])
         : mergeNodeConfigs(recorded.configs);
-    const relation = {
-      database: self?.catalog ?? self?.database ?? dbt.target.buildInto ?? dbt.target.database,
-      schema: self?.schema ?? dbt.target.schema,
-      identifier: self?.alias ?? node.name,
-      name: self?.alias ?? node.name,
-      table: self?.alias ?? node.name,
-    };
+    const relation = relationValue({
+      ...partsOf(self, node.name),
+      sql: phase === 2 && self?.sql ? self.sql : quote(node.name),
+    });
     return {
       ...commonContext(jinja, runOf(packageOf), phase),
       ref: (...args: unknown[]) => {
@@ -1061,14 +1093,15 @@ export async function loadDbtProject(
           jinja.problem(`ref("${name}"): ${target.path} is disabled (enabled: false)`, named);
           return "";
         }
+        const value = (sql: string) => relationValue({ ...partsOf(target, name), sql });
         if (phase === 2 && !target.ok) {
           // It could not be read (its problem is reported): this node is left out, silently.
           recorded.blocked = true;
-          return target.sql ?? quote(name);
+          return value(target.sql ?? quote(name));
         }
-        if (phase === 2 && !target.id) return quote(name);
+        if (phase === 2 && !target.id) return value(quote(name));
         if (target.id) recorded.relations.push(target.id);
-        return target.sql ?? quote(name);
+        return value(target.sql ?? quote(name));
       },
       source: (...args: unknown[]) => {
         const { positional, kwargs } = splitArgs(args);
@@ -1105,12 +1138,16 @@ export async function loadDbtProject(
           return "";
         }
         recorded.relations.push(found.id);
-        return found.sql;
+        return sourceValue(found);
       },
       config: (...args: unknown[]) => {
         if (phase === 2 && self) return "";
         const { positional, kwargs } = splitArgs(args);
-        const raw = { ...(positional[0] as Record<string, unknown> ?? {}), ...kwargs };
+        // A relation given (`post_hook="grant … on " ~ this`) is its text, as dbt's is.
+        const raw = printedValue({
+          ...(positional[0] as Record<string, unknown> ?? {}),
+          ...kwargs,
+        }) as Record<string, unknown>;
         // A header written in a {% call set_sql_header(config) %} block: its text, without line marks.
         if (typeof raw.sql_header === "string") {
           raw.sql_header = readLineMarkers(raw.sql_header).text;
@@ -1146,7 +1183,7 @@ export async function loadDbtProject(
         return value ?? "";
       },
       is_incremental: () => incremental,
-      this: phase === 2 && self?.sql ? self.sql : quote(node.name),
+      this: relation,
       __wharf_this: relation,
       model: {
         name: node.name,
@@ -1867,7 +1904,7 @@ export async function loadDbtProject(
   /** SQL of each relation a custom test may read: models, seeds and sources. */
   const relationSqls = new Map<string, string>([
     ...[...relations].map(([id, n]) => [id, n.sql!] as const),
-    ...props.sources.map((src) => [src.id, src.sql] as const),
+    ...props.sources.map((src) => [src.id, src.external ?? src.sql] as const),
   ]);
   /**
    * A custom generic test, rendered: its macro called with the relation
@@ -2170,7 +2207,6 @@ export async function loadDbtProject(
 
   /** A source table's loaded_at_query, rendered: `{{ this }}` is the table, `source()`/`ref()` as in models. */
   const renderLoadedAtQuery = (s: SourceTable): string => {
-    const { catalog, schema, name } = splitRelation(s.relation);
     const path = `${s.file.path} (loaded_at_query of ${s.source}.${s.table})`;
     try {
       return jinja.render(path, s.loadedAtQuery!, {
@@ -2184,14 +2220,8 @@ export async function loadDbtProject(
           2,
           { configs: [], relations: [] },
         ),
-        this: s.sql,
-        __wharf_this: {
-          database: catalog ?? dbt.target.database,
-          schema,
-          identifier: name,
-          name,
-          table: name,
-        },
+        this: sourceValue(s),
+        __wharf_this: sourceValue(s),
       }).text;
     } catch (err) {
       if (!(err instanceof RenderProblem)) throw err;
@@ -2205,7 +2235,8 @@ export async function loadDbtProject(
     source: s.source,
     table: s.table,
     relation: s.relation,
-    sql: s.sql,
+    sql: s.external ?? s.sql,
+    ...(s.external ? { external: s.external } : {}),
     ...(s.loadedAtField ? { loadedAtField: s.loadedAtField } : {}),
     ...(s.loadedAtQuery ? { loadedAtQuery: renderLoadedAtQuery(s) } : {}),
     ...(s.freshness ? { freshness: s.freshness } : {}),
@@ -2254,6 +2285,7 @@ export async function loadDbtProject(
       path: s.file.path,
       meta: s.meta,
       sourceMeta: s.sourceMeta,
+      ...(Object.keys(s.extra).length ? { extra: s.extra } : {}),
       ...sourceAsWritten(s),
     })),
     templateMacros: files.macros,
@@ -2417,6 +2449,13 @@ async function dbtUnitTests(
       if (call?.kind === "source") {
         const key = call.args.join(".");
         const found = ctx.sources.get(key);
+        // Its model reads the file, not a relation the given rows could stand for.
+        if (found?.external) {
+          return {
+            error:
+              `${written}: the source has an external_location (${found.external}), which a unit test cannot give rows for in wharf: test a model reading it through a ref()`,
+          };
+        }
         if (found) return found.relation;
         const guess = closest(key, [...ctx.sources.keys()]);
         return {

@@ -63,8 +63,17 @@ export interface SourceTable {
   database?: string;
   /** `[catalog.]schema.identifier`, lower-cased: the relation it reads. */
   relation: string;
+  /** Its source's schema and its identifier, as written (rendered). */
+  schema: string;
+  identifier: string;
   /** The relation as SQL: `"schema"."identifier"`, with its catalog first when it has one. */
   sql: string;
+  /**
+   * What dbt-duckdb reads instead of the relation, from `external_location`
+   * (see {@linkcode externalLocation}): a quoted path (`'data/orders.csv'`)
+   * or a function call, as it goes in the SQL.
+   */
+  external?: string;
   description: string;
   /** Its source's description. */
   sourceDescription: string;
@@ -76,6 +85,8 @@ export interface SourceTable {
   meta: Record<string, unknown>;
   /** Its source's own `meta` (dbt's `source_meta`). */
   sourceMeta: Record<string, unknown>;
+  /** dbt-duckdb's configs (`external_location`, `formatter`): the tree's, its source's, its own. */
+  extra: Record<string, unknown>;
   /** False for `enabled: false` (in `config:` or the `sources:` tree): then it is no node. */
   enabled: boolean;
   /** What its source and it set (in that order), under which the `sources:` tree's configs go. */
@@ -452,6 +463,7 @@ function readSourceLevel(
     ...(field !== undefined ? { loadedAtField: field } : {}),
     ...(query !== undefined ? { loadedAtQuery: query } : {}),
     ...(own.eventTime !== undefined ? { eventTime: own.eventTime } : {}),
+    ...(own.extra !== undefined ? { extra: own.extra } : {}),
   };
 }
 
@@ -511,6 +523,8 @@ function readSources(file: YamlFile, raw: unknown): SourceTable[] {
         source: s.name,
         table: t.name,
         relation: `${schema}.${identifier}`.toLowerCase(),
+        schema,
+        identifier,
         sql: `${quote(schema)}.${quote(identifier)}`,
         description: description(file, [...t.path, "description"], t.value.description),
         sourceDescription,

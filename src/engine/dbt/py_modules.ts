@@ -147,6 +147,36 @@ export function printPyValues(text: string): string {
   }
 }
 
+/**
+ * What a function of the context was handed, as text where it holds
+ * wharf's values: a relation or datetime (a Map with `__str`) as it prints,
+ * a text holding one printed into it (`"x " ~ this`) with it printed;
+ * lists and mappings inside too.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { printedValue } from "./py_modules.ts";
+ *
+ * const rel = new Map<string, unknown>([["__cmp", 0], ["__kind", "relation"], ["__str", '"s"."t"']]);
+ * assert.deepEqual(printedValue({ hook: rel, n: 1 }), { hook: '"s"."t"', n: 1 });
+ * ```
+ */
+export function printedValue(value: unknown): unknown {
+  if (value instanceof Map) {
+    if (value.has("__kind") && typeof value.get("__str") === "string") return value.get("__str");
+    return new Map([...value].map(([k, v]) => [k, printedValue(v)]));
+  }
+  if (typeof value === "string") return printPyValues(value);
+  if (Array.isArray(value)) return value.map(printedValue);
+  if (value !== null && typeof value === "object") {
+    const o = value as Record<string, unknown>;
+    if (typeof o.__kind === "string" && typeof o.__str === "string") return o.__str;
+    return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, printedValue(v)]));
+  }
+  return value;
+}
+
 /** The index of the `}` closing the `{` at `open` (strings in double quotes skipped), or -1. */
 function closingBrace(text: string, open: number): number {
   let depth = 0;

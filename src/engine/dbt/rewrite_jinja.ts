@@ -317,6 +317,12 @@ function rewriteCode(code: string, names: MacroNames, imports: Set<string>): str
     [/(?<![\w.])run_started_at(?=\s*[-+.])/g, "__wharf_run_started_at"],
     [/(?<=[-+]\s*)run_started_at(?!\w)/g, "__wharf_run_started_at"],
     [/(?<![\w.])config\s*\.\s*(?=(get|require)\s*\()/g, "__wharf_config_"],
+    // dbt's context values wharf does not provide: an error naming them, not "undefined value".
+    [/(?<![\w.])graph(?=\s*[.[])/g, '__wharf_unsupported("graph")'],
+    [
+      /(?<![\w.])selected_resources(?![\w])(?!\s*=(?!=))/g,
+      '__wharf_unsupported("selected_resources")',
+    ],
   ];
   for (const [re, to] of renames) {
     for (const m of masked.matchAll(re)) {

@@ -2,7 +2,8 @@
  * A dbt source table's configs, wherever they are written: the `sources:`
  * tree of `dbt_project.yml` (per package, folder of the properties file,
  * source and table: `+enabled`, `+tags`, `+meta`, `+freshness`,
- * `+loaded_at_field`, `+loaded_at_query`), then its source's `config:` (and
+ * `+loaded_at_field`, `+loaded_at_query`, `+event_time`, and dbt-duckdb's
+ * `+external_location` and `+formatter`), then its source's `config:` (and
  * keys beside it), then the table's, the most specific winning: `tags` add
  * up, `meta` merges by key, `freshness` is inherited key by key
  * (`freshness: null` turns it off), and the level nearest the table that
@@ -29,6 +30,8 @@ export interface SourceSettings {
   loadedAtQuery?: string;
   /** The column (or expression) of its rows' time: a microbatch model reading it reads each batch's rows. */
   eventTime?: string;
+  /** dbt-duckdb's configs of its own (`external_location`, `formatter`), merged by key. */
+  extra?: Record<string, unknown>;
 }
 
 /** The config keys of a source wharf reads (in `config:`, or in the `sources:` tree). */
@@ -40,10 +43,15 @@ export const SOURCE_CONFIG_KEYS = [
   "loaded_at_field",
   "loaded_at_query",
   "event_time",
+  "external_location",
+  "formatter",
 ];
 
 /** dbt's source configs wharf does not run yet, with why. */
-const NOT_YET: Record<string, string> = {};
+const NOT_YET: Record<string, string> = {
+  plugin:
+    "dbt-duckdb's source plugins (excel, gsheet, sqlalchemy, …) load a source with Python; read the file with external_location instead",
+};
 
 /** Where a problem is: the key's path under the level, and the message. */
 type Report = (path: YamlPath, message: string, unsupported?: boolean) => void;
@@ -104,6 +112,19 @@ export function readSourceSettings(raw: Record<string, unknown>, report: Report)
           );
         } else if (key === "loaded_at_field") out.loadedAtField = value;
         else out.loadedAtQuery = value;
+        break;
+      case "external_location":
+      case "formatter":
+        if (value === null) break;
+        if (typeof value === "string") out.extra = { ...out.extra, [key]: value };
+        else {
+          report(
+            [key],
+            key === "formatter"
+              ? "expected newstyle, oldstyle or template"
+              : "expected the file to read (a path, or a call such as read_csv('…'))",
+          );
+        }
         break;
       default: {
         if (key in NOT_YET) {
@@ -168,6 +189,8 @@ export interface SettledSource {
   loadedAtField?: string;
   loadedAtQuery?: string;
   eventTime?: string;
+  /** dbt-duckdb's configs (`external_location`, `formatter`), the most specific level's winning. */
+  extra: Record<string, unknown>;
 }
 
 /**
@@ -188,6 +211,7 @@ export interface SettledSource {
  *   enabled: true,
  *   tags: ["raw", "pii"],
  *   meta: { owner: "ops" },
+ *   extra: {},
  *   freshness: { warnAfter: { count: 1, period: "day" } },
  *   loadedAtQuery: "select now()",
  * });
@@ -200,7 +224,9 @@ export function settleSource(levels: readonly SourceSettings[]): SettledSource {
   let freshness: FreshnessLevel = undefined;
   let loads: { field?: string; query?: string } = {};
   let eventTime: string | undefined;
+  let extra: Record<string, unknown> = {};
   for (const level of levels) {
+    extra = { ...extra, ...level.extra };
     if (level.eventTime !== undefined) eventTime = level.eventTime;
     if (level.enabled !== undefined) enabled = level.enabled;
     for (const t of level.tags ?? []) if (!tags.includes(t)) tags.push(t);
@@ -222,6 +248,7 @@ export function settleSource(levels: readonly SourceSettings[]): SettledSource {
     enabled,
     tags,
     meta,
+    extra,
     ...(rule ? { freshness: rule } : {}),
     ...(loads.field !== undefined ? { loadedAtField: loads.field } : {}),
     ...(loads.query !== undefined ? { loadedAtQuery: loads.query } : {}),

@@ -153,13 +153,14 @@ export function buildGraph(
   for (const s of ownNodes) {
     // Raw tables must be landed to be read (without a warehouse to ask, they are taken on trust).
     const notLanded = isWarehouseTable(s.relation) && sources !== undefined &&
-      !landed.has(s.relation);
+      !landed.has(s.relation) && s.external === undefined;
     nodes.set(s.id!, {
       ...sourceNode(s.relation, { source: s.source, table: s.table }, s.id),
       ...(s.tags?.length ? { tags: s.tags } : {}),
       ...(s.meta ? { meta: s.meta } : {}),
       ...(s.fqn ? { fqn: s.fqn } : {}),
       ...(s.eventTime ? { eventTime: s.eventTime } : {}),
+      ...(s.external ? { external: s.external } : {}),
       file: s.location.file,
       ...(notLanded ? { missing: true } : {}),
     });

@@ -1,7 +1,8 @@
 /**
  * Exposures (`exposures:` in a project's YAML, dbt's keys): what reads the
  * project from outside (a dashboard, a notebook, an application), with its
- * owner and the models and sources it depends on. They are not built; the
+ * owner and the models and sources it depends on, and dbt 1.10's `config:`
+ * (`enabled`, `meta`, `tags`). They are not built; the
  * graph resolves what they read (an unknown one is an error naming the
  * closest), `wharf ls` lists them and the docs draw them.
  *
@@ -10,7 +11,7 @@
 import { z } from "../zod.ts";
 import type { ExposureNode, RelationRef } from "../types.ts";
 import { describe, type YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
-import { list, mapping, oneOf, readValue, text, textList } from "../yaml/yaml_schema.ts";
+import { flag, list, mapping, oneOf, readValue, text, textList } from "../yaml/yaml_schema.ts";
 
 /** The types dbt gives an exposure. */
 export const EXPOSURE_TYPES = ["dashboard", "notebook", "analysis", "ml", "application"] as const;
@@ -30,10 +31,20 @@ const exposureEntry = mapping((v) => `exposure "${String(v.name)}"`, {
   description: text().nullish(),
   maturity: oneOf(["high", "medium", "low"] as const).optional(),
   tags: textList().optional(),
-  meta: z.record(z.string(), z.unknown(), {
-    error: (iss) => `expected a mapping, got ${describe(iss.input)}`,
-  }).optional(),
+  meta: metaMapping().optional(),
+  // dbt 1.10's configs of an exposure.
+  config: mapping("an exposure's config", {
+    enabled: flag().optional(),
+    meta: metaMapping().optional(),
+    tags: textList().optional(),
+  }).nullish(),
 });
+
+function metaMapping() {
+  return z.record(z.string(), z.unknown(), {
+    error: (iss) => `expected a mapping, got ${describe(iss.input)}`,
+  });
+}
 
 /** What a `depends_on` entry names: a relation (or a declared source table's node), or why it names none. */
 export type DependencyResolver = (
@@ -61,6 +72,8 @@ export function readExposures(
   for (const { file, path, value } of entries) {
     const e = readValue(file, path, exposureEntry, value);
     if (!e) continue;
+    // `enabled: false` in its config: no exposure, as in dbt (what it reads is not resolved).
+    if (e.config?.enabled === false) continue;
     const name = e.name.toLowerCase();
     const first = out.find((x) => x.name === name);
     if (first) {
@@ -89,7 +102,9 @@ export function readExposures(
       ...(e.url ? { url: e.url } : {}),
       description: e.description ?? "",
       ...(e.maturity ? { maturity: e.maturity } : {}),
-      tags: e.tags ?? [],
+      // dbt's: its tags and its config's, sorted, once each; its meta under its config's.
+      tags: [...new Set([...e.tags ?? [], ...e.config?.tags ?? []])].sort(),
+      meta: { ...e.meta, ...e.config?.meta },
       path: file.path,
       refs,
     });
