@@ -23,6 +23,12 @@ export interface GlobalOptions {
   warnUnsupported: boolean;
   /** `--attach name=file`: attached databases pointed elsewhere for this command. */
   attach: string[];
+  /** `--target-path DIR`: target/'s files go there (absolute: resolved against the project). */
+  targetPath?: string;
+  /** `--warn-error`: what would warn fails instead. */
+  warnError: boolean;
+  /** `--no-partial-parse` (false) or `--partial-parse` (true), when given. */
+  partialParse?: boolean;
 }
 
 /**
@@ -46,6 +52,12 @@ export function globals(cmd: Command): GlobalOptions {
     target: o.target,
     warnUnsupported: !!o.warnUnsupported,
     attach: o.attach ?? [],
+    // dbt's target path is the project's, as dbt_project.yml's target-path is.
+    targetPath: o.targetPath === undefined
+      ? undefined
+      : resolve(userCwd(), o.project ?? ".", o.targetPath),
+    warnError: !!o.warnError,
+    partialParse: o.partialParse,
   };
 }
 
@@ -93,6 +105,8 @@ export async function projectConfig(
     ...config,
     attach: redirectAttached(config.attach, g.attach, userCwd()),
     db: g.db ?? config.warehouse,
+    ...(g.targetPath === undefined ? {} : { paths: { ...config.paths, target: g.targetPath } }),
+    ...(g.partialParse === undefined ? {} : { partialParse: g.partialParse }),
   };
 }
 
