@@ -11,6 +11,7 @@
 import { Command, CommanderError } from "commander";
 import { collect } from "./context.ts";
 import { load } from "./load.ts";
+import { closest } from "../src/engine/suggest.ts";
 import { buildCommand } from "./build.ts";
 import { compileCommand } from "./compile.ts";
 import { debugCommand } from "./debug.ts";
@@ -131,10 +132,34 @@ export function createProgram(): Command {
   // Usage errors anywhere (subcommands of subcommands too) reach main() as exit code 2.
   const override = (c: Command) => {
     c.exitOverride().showHelpAfterError("(run with --help for usage)");
+    if (c.commands.length) {
+      c.on("command:*", (operands: string[]) => c.error(unknownCommand(c, operands[0]!)));
+    }
     c.commands.forEach(override);
   };
   program.commands.forEach(override);
   return program;
+}
+
+/** dbt's commands that are another wharf command: `wharf docs serve` is `wharf serve`. */
+const DBT_COMMANDS: Record<string, string> = {
+  "docs serve": "wharf serve serves the docs at /docs (and the API)",
+  "source snapshot-freshness": "it is `wharf source freshness` (dbt's newer name)",
+};
+
+/**
+ * The error for `name`, not a command of `parent`: its commands, the closest
+ * one, or what wharf calls a command of dbt's.
+ */
+function unknownCommand(parent: Command, name: string): string {
+  const path = [];
+  for (let c: Command | null = parent; c; c = c.parent) path.unshift(c.name());
+  const names = parent.commands.map((c) => c.name());
+  const dbt = DBT_COMMANDS[`${path.slice(1).join(" ")} ${name}`];
+  const guess = closest(name, names);
+  return `error: unknown command '${name}' for '${path.join(" ")}'${
+    dbt ? `: ${dbt}` : guess ? ` (did you mean '${guess}'?)` : ""
+  }; its commands are ${names.join(", ")}`;
 }
 
 /** Runs the CLI with `args` and returns the exit code. */
