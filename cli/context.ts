@@ -7,6 +7,7 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import type { ResolvedConfig } from "../src/config.ts";
+import { UsageError } from "../src/engine/errors.ts";
 import { resolveTargetSpec } from "../src/engine/target_spec.ts";
 import { load } from "./load.ts";
 
@@ -41,7 +42,13 @@ export function userCwd(): string {
 
 /** The global options of the program `cmd` belongs to, paths resolved against the user's folder. */
 export function globals(cmd: Command): GlobalOptions {
-  const o = cmd.optsWithGlobals() as Partial<GlobalOptions>;
+  const o = cmd.optsWithGlobals() as Partial<GlobalOptions> & { projectDir?: string };
+  if (o.projectDir !== undefined) {
+    if (cmd.getOptionValueSourceWithGlobals("project") === "cli") {
+      throw new UsageError("--project and --project-dir (dbt's name) name one folder: pass one");
+    }
+    o.project = o.projectDir;
+  }
   return {
     project: resolve(userCwd(), o.project ?? "."),
     // A path is the user's folder's; `md:…` and `:memory:` are not paths.

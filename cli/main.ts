@@ -41,6 +41,7 @@ export function createProgram(): Command {
     .description("Land raw healthcare files in DuckDB, model them with plain SQL, serve them.")
     .version(denoJson.version, "-V, --version")
     .option("-p, --project <dir>", "project folder (holds models/ and wharf.config.ts)", ".")
+    .option("--project-dir <dir>", "dbt's name for --project")
     .option(
       "--db <file>",
       "warehouse file, or md:<database> (default: the project's configured warehouse.duckdb)",

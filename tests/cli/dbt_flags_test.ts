@@ -215,3 +215,21 @@ Deno.test("--quiet and --log-level: what prints at each of dbt's levels; an unkn
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--quiet prints errors only/);
 });
+
+Deno.test("--project-dir is dbt's name for --project; both at once is a usage error", async () => {
+  await using p = await tempProject(SHOP);
+  const r = await runCli([
+    "ls",
+    "--project-dir",
+    p.root,
+    "--output",
+    "name",
+    "--resource-type",
+    "model",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "clean\ndup\n");
+  const both = await runCli(["--project", p.root, "--project-dir", p.root, "ls"]);
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /--project and --project-dir \(dbt's name\) name one folder/);
+});
