@@ -7,6 +7,7 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import type { ResolvedConfig } from "../src/config.ts";
+import { UsageError } from "../src/engine/errors.ts";
 import { resolveTargetSpec } from "../src/engine/target_spec.ts";
 import { load } from "./load.ts";
 
@@ -23,6 +24,12 @@ export interface GlobalOptions {
   warnUnsupported: boolean;
   /** `--attach name=file`: attached databases pointed elsewhere for this command. */
   attach: string[];
+  /** `--target-path DIR`: target/'s files go there (absolute: resolved against the project). */
+  targetPath?: string;
+  /** `--warn-error`: what would warn fails instead. */
+  warnError: boolean;
+  /** `--no-partial-parse` (false) or `--partial-parse` (true), when given. */
+  partialParse?: boolean;
 }
 
 /**
@@ -35,7 +42,13 @@ export function userCwd(): string {
 
 /** The global options of the program `cmd` belongs to, paths resolved against the user's folder. */
 export function globals(cmd: Command): GlobalOptions {
-  const o = cmd.optsWithGlobals() as Partial<GlobalOptions>;
+  const o = cmd.optsWithGlobals() as Partial<GlobalOptions> & { projectDir?: string };
+  if (o.projectDir !== undefined) {
+    if (cmd.getOptionValueSourceWithGlobals("project") === "cli") {
+      throw new UsageError("--project and --project-dir (dbt's name) name one folder: pass one");
+    }
+    o.project = o.projectDir;
+  }
   return {
     project: resolve(userCwd(), o.project ?? "."),
     // A path is the user's folder's; `md:…` and `:memory:` are not paths.
@@ -46,6 +59,12 @@ export function globals(cmd: Command): GlobalOptions {
     target: o.target,
     warnUnsupported: !!o.warnUnsupported,
     attach: o.attach ?? [],
+    // dbt's target path is the project's, as dbt_project.yml's target-path is.
+    targetPath: o.targetPath === undefined
+      ? undefined
+      : resolve(userCwd(), o.project ?? ".", o.targetPath),
+    warnError: !!o.warnError,
+    partialParse: o.partialParse,
   };
 }
 
@@ -93,6 +112,8 @@ export async function projectConfig(
     ...config,
     attach: redirectAttached(config.attach, g.attach, userCwd()),
     db: g.db ?? config.warehouse,
+    ...(g.targetPath === undefined ? {} : { paths: { ...config.paths, target: g.targetPath } }),
+    ...(g.partialParse === undefined ? {} : { partialParse: g.partialParse }),
   };
 }
 

@@ -13,18 +13,7 @@ import { cellWidth, table, type WidthOptions, withWidthOptions } from "./output.
 import { load } from "./load.ts";
 import { compilingConfig, withIndirectSelection, withVars } from "./run_nodes.ts";
 import type { IndirectSelection } from "../src/engine/graph/select.ts";
-
-/** The resource types of wharf's nodes, as dbt's `--resource-type` names them. */
-const RESOURCE_TYPES = [
-  "model",
-  "seed",
-  "snapshot",
-  "source",
-  "test",
-  "unit_test",
-  "exposure",
-  "analysis",
-];
+import { checkResourceTypes, RESOURCE_TYPES } from "./resource_types.ts";
 
 /** The resource type dbt's `ls` lists only when asked (`--resource-type analysis` or `all`). */
 const NOT_DEFAULT = "analysis";
@@ -92,16 +81,7 @@ export function lsCommand(): Command {
         const { closest } = await load<typeof import("../src/engine/suggest.ts")>(
           "../src/engine/suggest.ts",
         );
-        const types = new Set(opts.resourceType ?? []);
-        for (const t of types) {
-          if (t === "all" || t === "default" || RESOURCE_TYPES.includes(t)) continue;
-          const guess = closest(t, RESOURCE_TYPES);
-          throw new UsageError(
-            `Invalid --resource-type "${t}"${
-              guess ? ` (did you mean "${guess}"?)` : ""
-            }: wharf's nodes are of the types ${RESOURCE_TYPES.join(", ")} (or all)`,
-          );
-        }
+        const types = new Set(checkResourceTypes(opts.resourceType, "--resource-type") ?? []);
         const { dbtList, LIST_OUTPUTS } = await load<
           typeof import("../src/engine/artifacts/dbt_list.ts")
         >("../src/engine/artifacts/dbt_list.ts");

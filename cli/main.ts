@@ -10,6 +10,8 @@
  */
 import { Command, CommanderError } from "commander";
 import { collect } from "./context.ts";
+import { load } from "./load.ts";
+import { closest } from "../src/engine/suggest.ts";
 import { buildCommand } from "./build.ts";
 import { compileCommand } from "./compile.ts";
 import { debugCommand } from "./debug.ts";
@@ -39,6 +41,7 @@ export function createProgram(): Command {
     .description("Land raw healthcare files in DuckDB, model them with plain SQL, serve them.")
     .version(denoJson.version, "-V, --version")
     .option("-p, --project <dir>", "project folder (holds models/ and wharf.config.ts)", ".")
+    .option("--project-dir <dir>", "dbt's name for --project")
     .option(
       "--db <file>",
       "warehouse file, or md:<database> (default: the project's configured warehouse.duckdb)",
@@ -51,13 +54,55 @@ export function createProgram(): Command {
     .option("--json", "print a machine-readable result on stdout")
     .option("--debug", "show stack traces")
     .option("--profiles-dir <dir>", "dbt projects: the folder holding profiles.yml")
-    .option("--target <name>", "dbt projects: the profile's target to run against")
+    .option("-t, --target <name>", "dbt projects: the profile's target to run against")
+    .option(
+      "--target-path <dir>",
+      "write target/'s files (compiled SQL, manifest, run results, docs) here instead (relative to the project, as dbt's)",
+    )
+    .option(
+      "--warn-error",
+      "dbt's: what would warn fails instead (a test whose failures meet warn_if fails, and the command exits 1)",
+    )
+    .option(
+      "--partial-parse",
+      "read target/'s parse cache (the default; dbt's, where partial_parse: false turns it off)",
+    )
+    .option(
+      "--no-partial-parse",
+      "parse every file anew instead of reading target/'s parse cache (which is written still, as dbt's)",
+    )
+    .option(
+      "-q, --quiet",
+      "print only errors (dbt's --quiet): what a command is asked for (ls, show, compile, sql) is printed still",
+    )
+    .option(
+      "--log-level <level>",
+      "dbt's levels: debug (stack traces, as --debug), info (the default), warn (warnings and errors only), error (errors only, as --quiet), none (nothing)",
+    )
     .option(
       "--warn-unsupported",
       "leave out what wharf does not support (Python models, grants, metrics, …) with a warning, instead of an error",
     )
     .showHelpAfterError("(run with --help for usage)")
-    .exitOverride();
+    .exitOverride()
+    .hook("preAction", async (self) => {
+      const { logLevel, quiet } = self.opts<{ logLevel?: string; quiet?: boolean }>();
+      if (logLevel === undefined && !quiet) return;
+      const { LOG_LEVELS, setLogLevel } = await load<typeof import("./output.ts")>("./output.ts");
+      const { UsageError } = await import("../src/engine/errors.ts");
+      const level = logLevel ?? "error";
+      if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+        throw new UsageError(
+          `Invalid --log-level "${level}": dbt's levels are ${LOG_LEVELS.join(", ")}`,
+        );
+      }
+      if (quiet && level !== "error") {
+        throw new UsageError(
+          `--quiet prints errors only (--log-level error): leave it out, or --log-level ${level}`,
+        );
+      }
+      setLogLevel(level as typeof LOG_LEVELS[number]);
+    });
   for (
     const cmd of [
       demoCommand(),
@@ -88,10 +133,34 @@ export function createProgram(): Command {
   // Usage errors anywhere (subcommands of subcommands too) reach main() as exit code 2.
   const override = (c: Command) => {
     c.exitOverride().showHelpAfterError("(run with --help for usage)");
+    if (c.commands.length) {
+      c.on("command:*", (operands: string[]) => c.error(unknownCommand(c, operands[0]!)));
+    }
     c.commands.forEach(override);
   };
   program.commands.forEach(override);
   return program;
+}
+
+/** dbt's commands that are another wharf command: `wharf docs serve` is `wharf serve`. */
+const DBT_COMMANDS: Record<string, string> = {
+  "docs serve": "wharf serve serves the docs at /docs (and the API)",
+  "source snapshot-freshness": "it is `wharf source freshness` (dbt's newer name)",
+};
+
+/**
+ * The error for `name`, not a command of `parent`: its commands, the closest
+ * one, or what wharf calls a command of dbt's.
+ */
+function unknownCommand(parent: Command, name: string): string {
+  const path = [];
+  for (let c: Command | null = parent; c; c = c.parent) path.unshift(c.name());
+  const names = parent.commands.map((c) => c.name());
+  const dbt = DBT_COMMANDS[`${path.slice(1).join(" ")} ${name}`];
+  const guess = closest(name, names);
+  return `error: unknown command '${name}' for '${path.join(" ")}'${
+    dbt ? `: ${dbt}` : guess ? ` (did you mean '${guess}'?)` : ""
+  }; its commands are ${names.join(", ")}`;
 }
 
 /** Runs the CLI with `args` and returns the exit code. */
@@ -105,7 +174,8 @@ export async function main(args: readonly string[]): Promise<number> {
       // Help and version exit 0; usage errors were already printed by commander.
       return err.exitCode === 0 ? 0 : 2;
     }
-    const debug = args.includes("--debug");
+    const { debug: debugFlag, logLevel } = program.opts<{ debug?: boolean; logLevel?: string }>();
+    const debug = !!debugFlag || logLevel === "debug";
     const { WharfError } = await import("../src/engine/errors.ts");
     if (err instanceof WharfError) {
       console.error(`error: ${err.message}`);

@@ -23,6 +23,43 @@ export function applyOutputFlags(flags: { useColors?: boolean; printerWidth?: nu
   if (flags.printerWidth !== undefined) printerWidth = flags.printerWidth;
 }
 
+/** dbt's log levels, the most verbose first. */
+export const LOG_LEVELS = ["debug", "info", "warn", "error", "none"] as const;
+
+/** One of {@linkcode LOG_LEVELS}. */
+export type LogLevel = typeof LOG_LEVELS[number];
+
+let logLevel: LogLevel = "info";
+
+/**
+ * Sets what the commands print (`--log-level`, `--quiet`): at `warn`,
+ * warnings and errors only; at `error`, errors only (wharf's own warnings on
+ * stderr are left out too); at `none`, nothing (the exit code tells).
+ * `debug` prints what `info` does (wharf has no debug log; its `--debug`
+ * shows stack traces).
+ */
+export function setLogLevel(level: LogLevel): void {
+  logLevel = level;
+  if (level === "error" || level === "none") {
+    const error = console.error;
+    console.error = (...data: unknown[]) => {
+      if (typeof data[0] === "string" && data[0].startsWith("warning: ")) return;
+      if (logLevel === "none") return;
+      error(...data);
+    };
+  }
+}
+
+/** Whether a line of `level` is printed at the level set. */
+export function logs(level: "info" | "warn" | "error"): boolean {
+  return LOG_LEVELS.indexOf(level) >= Math.max(1, LOG_LEVELS.indexOf(logLevel));
+}
+
+/** The level of a node's result: its line and its problem's message print at it. */
+export function resultLevel(status: NodeResult["status"]): "info" | "warn" | "error" {
+  return status === "warn" ? "warn" : status === "fail" || status === "error" ? "error" : "info";
+}
+
 function paint(code: number, text: string): string {
   return useColor ? `\x1b[${code}m${text}\x1b[0m` : text;
 }

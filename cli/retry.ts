@@ -125,6 +125,7 @@ export function retryCommand(): Command {
           event_time_start?: string;
           event_time_end?: string;
           fail_fast?: boolean;
+          warn_error?: boolean;
           empty?: boolean;
           vars?: object;
           state?: string;
@@ -189,6 +190,7 @@ export function retryCommand(): Command {
           ? { eventTimeStart: args.event_time_start, eventTimeEnd: args.event_time_end }
           : {}),
         failFast: args.fail_fast,
+        warnError: args.warn_error,
         empty: args.empty,
         // What the run deferred to, it defers to again.
         ...(args.defer && args.state !== undefined ? { defer: true, deferState: args.state } : {}),

@@ -13,7 +13,8 @@ import type { RunProjectOptions } from "../src/engine/run/run_project.ts";
 import type { ResolvedConfig } from "../src/config.ts";
 import { resolve } from "node:path";
 import { globals, projectConfig, userCwd } from "./context.ts";
-import { counted, resultLine, summaryLines } from "./output.ts";
+import { counted, logs, problemLines, resultLevel, resultLine, summaryLines } from "./output.ts";
+import { checkResourceTypes, RESOURCE_TYPES } from "./resource_types.ts";
 import { load } from "./load.ts";
 
 /** Options shared by the node-running commands. */
@@ -30,7 +31,13 @@ export interface RunNodesOptions {
   state?: string;
   defer?: boolean;
   failFast?: boolean;
+  /** dbt's warn-error, when the command line's `--warn-error` does not set it (`wharf retry`: the retried run's). */
+  warnError?: boolean;
   empty?: boolean;
+  resourceType?: string[];
+  excludeResourceType?: string[];
+  /** `--store-failures`: what wharf does by default (see {@linkcode nodeCommand}). */
+  storeFailures?: boolean;
   /** The arguments run_results.json records, when they are another command's (`wharf retry`). */
   recordArgs?: RunArgs;
   /** The state folder `defer` copies from, when not `state` (`wharf retry`: the retried run's). */
@@ -77,7 +84,7 @@ export function withSelection(cmd: Command, builds: boolean): Command {
       "--defer",
       "with --state: take what this run reads but does not build from the state's warehouse",
     )
-    .option("--fail-fast", "stop at the first error or failed test (running nodes finish)")
+    .option("-x, --fail-fast", "stop at the first error or failed test (running nodes finish)")
     .option(
       "--no-fail-fast",
       "run on after an error (where dbt_project.yml's flags set fail_fast)",
@@ -189,7 +196,14 @@ export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptio
     defer: opts.defer,
     deferState: opts.deferState === undefined ? undefined : resolve(userCwd(), opts.deferState),
     failFast: opts.failFast,
+    ...(g.warnError
+      ? { warnError: true }
+      : opts.warnError === undefined
+      ? {}
+      : { warnError: opts.warnError }),
     empty: opts.empty,
+    resourceTypes: checkResourceTypes(opts.resourceType, "--resource-type"),
+    excludeResourceTypes: checkResourceTypes(opts.excludeResourceType, "--exclude-resource-type"),
     recordArgs: opts.recordArgs,
   };
   // DuckDB opens the warehouse (~50 ms) while the modules that compile and run the project load.
@@ -211,7 +225,7 @@ export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptio
     warehouse,
     onPlan: (nodes) => {
       total = nodes.length;
-      if (g.json) return;
+      if (g.json || !logs("info")) return;
       const by = (k: string) => nodes.filter((n) => roleOf(n) === k).length;
       const what = kind === "snapshot"
         ? counted(by("snapshot"), "snapshot")
@@ -228,11 +242,18 @@ export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptio
     },
     onResult: (r) => {
       done++;
-      if (!g.json) console.log(resultLine(r, done, total));
+      if (!g.json && logs(resultLevel(r.status))) console.log(resultLine(r, done, total));
     },
   });
   if (g.json) {
     console.log(JSON.stringify(summary, null, 2));
+  } else if (total > 0 && !logs("info")) {
+    // Below info (--quiet, --log-level warn|error): the problems at the level and above only.
+    const lines = problemLines(
+      summary.results,
+      (["warn", "fail", "error"] as const).filter((s) => logs(resultLevel(s))),
+    );
+    if (lines.length) console.log(lines.slice(1).join("\n"));
   } else if (total > 0) {
     // The demo is suggested only for the raw tables it lands (never to a dbt project).
     const demoTables = summary.notLanded.length && !config.dbt
@@ -249,6 +270,25 @@ export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptio
 export function nodeCommand(kind: PlanKind, description: string): Command {
   const cmd = new Command(kind).description(description);
   withSelection(cmd, kind !== "test");
+  if (kind === "build") {
+    cmd
+      .option(
+        "--resource-type <type...>",
+        `run only the selected nodes of these resource types (${
+          RESOURCE_TYPES.join(", ")
+        }; all: every one); repeatable`,
+      )
+      .option(
+        "--exclude-resource-type <type...>",
+        "leave out the selected nodes of these resource types; repeatable",
+      );
+  }
+  if (kind === "build" || kind === "test") {
+    cmd.option(
+      "--store-failures",
+      "dbt's: keep the failing rows of the tests that do not set store_failures, in wharf_failures.<test> (wharf keeps them by default; store_failures: false in a test's config still wins, as in dbt)",
+    );
+  }
   if (kind === "build" || kind === "run") {
     cmd
       .option(

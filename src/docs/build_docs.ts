@@ -22,10 +22,16 @@ export interface BuildDocsOptions {
   out: string;
   /** API endpoints to draw downstream of the relations they read (see `serve/api_nodes.ts`). */
   apiNodes?: readonly ApiNode[];
+  /**
+   * False: the site alone (`index.html`, whose data is inline), no docs
+   * `manifest.json` beside it: `wharf docs generate` writes the site into a
+   * dbt project's target folder, where `manifest.json` is dbt's.
+   */
+  docsManifest?: boolean;
 }
 
 /**
- * Writes `manifest.json` and `index.html` into `out`, and dbt's
+ * Writes `manifest.json` (unless `docsManifest` is false) and `index.html` into `out`, and dbt's
  * `manifest.json` and `catalog.json` (and every node's compiled SQL under
  * `compiled/`) into the target folder; returns the docs manifest.
  */
@@ -67,7 +73,12 @@ export async function buildDocs(
       }),
     );
     await Deno.mkdir(options.out, { recursive: true });
-    await Deno.writeTextFile(join(options.out, "manifest.json"), JSON.stringify(manifest, null, 1));
+    if (options.docsManifest !== false) {
+      await Deno.writeTextFile(
+        join(options.out, "manifest.json"),
+        JSON.stringify(manifest, null, 1),
+      );
+    }
     await Deno.writeTextFile(join(options.out, "index.html"), renderSite(manifest));
     return manifest;
   } finally {

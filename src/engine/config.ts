@@ -112,6 +112,13 @@ export interface EngineConfig {
     snapshots: string;
   };
   vars: Record<string, string>;
+  /**
+   * False: a project load reads no parse cache (`target/wharf_parse_cache.json`)
+   * and parses every text anew, then writes the cache, as dbt's
+   * `--no-partial-parse` does with its own. Unset: a dbt project's
+   * `partial_parse` flag, else true.
+   */
+  partialParse?: boolean;
   /** The types the variables of wharf.config.ts declare (those declared with one). */
   varTypes?: Record<string, VarType>;
   /** The variables `--vars` gave this command, apart (a dbt project's selectors.yml reads only these). */
@@ -190,6 +197,10 @@ export const INDIRECT_SELECTION: readonly IndirectSelection[] = [
 export interface ProjectFlags {
   /** `fail_fast`: the default of `--fail-fast`. */
   failFast?: boolean;
+  /** `warn_error`: the default of `--warn-error` (a test that would warn fails). */
+  warnError?: boolean;
+  /** `partial_parse`: false reads no parse cache (`--no-partial-parse`); it is written still. */
+  partialParse?: boolean;
   /** `indirect_selection`: the default of `--indirect-selection`. */
   indirectSelection?: IndirectSelection;
   /** `use_colors`: false prints no colors, even on a terminal. */

@@ -262,6 +262,42 @@ Deno.test("profiles.yml: attach options, unknown keys, a type other than duckdb 
   );
 });
 
+Deno.test("profiles.yml: keep_open is accepted (wharf holds one connection per command); plugins, secrets, filesystems … stay errors", async () => {
+  const profile = (extra: string) =>
+    `shop:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: shop.duckdb\n${extra}`;
+  await using p = await tempProject({
+    "dbt_project.yml": PROJECT,
+    "profiles.yml": profile("      keep_open: true\n"),
+    "models/a.sql": "select 1 as x",
+  });
+  const summary = await runProject("build", await loadConfig(p.root));
+  assert.deepEqual(summary.results.map((r) => [r.id, r.status]), [["main.a", "success"]]);
+  await p.write(
+    "profiles.yml",
+    profile("      keep_open: \"{{ env_var('WHARF_TEST_UNSET', 'false') }}\"\n"),
+  );
+  await loadConfig(p.root);
+  await p.write("profiles.yml", profile("      keep_open: sometimes\n"));
+  await assert.rejects(
+    () => loadConfig(p.root),
+    /profiles\.yml:7:18: shop\.outputs\.dev\.keep_open: expected true or false/,
+  );
+  await p.write(
+    "profiles.yml",
+    profile(
+      "      keep_open: true\n      plugins: [{ module: gsheet }]\n      secrets: []\n      filesystems: []\n      external_root: out\n      module_paths: [x]\n",
+    ),
+  );
+  await assert.rejects(() => loadConfig(p.root), (err) => {
+    assert.ok(err instanceof ConfigError);
+    assert.doesNotMatch(err.message, /keep_open/);
+    for (const key of ["plugins", "secrets", "filesystems", "external_root", "module_paths"]) {
+      assert.match(err.message, new RegExp(`dev\\.${key}: "${key}": `), key);
+    }
+    return true;
+  });
+});
+
 Deno.test("--profiles-dir names where profiles.yml is; settings and threads of the target apply", async () => {
   await using p = await tempProject({
     "dbt_project.yml": PROJECT,

@@ -82,7 +82,7 @@ Deno.test("flags: printer_width sets the result lines' width; flags of dbt's own
 Deno.test("flags: an unknown flag, a bad value and a value wharf cannot honour are errors naming them; --warn-unsupported downgrades the unsupported", async () => {
   await using p = await tempProject({
     "dbt_project.yml":
-      "name: shop\nflags:\n  fail_fast: yes please\n  warn_error: true\n  write_json: false\n  indirect_selection: eagr\n",
+      "name: shop\nflags:\n  fail_fast: yes please\n  log_path: logs\n  write_json: false\n  indirect_selection: eagr\n",
     "models/a.sql": "select 1 as id",
   });
   let r = await runCli(["--project", p.root, "run"]);
@@ -93,7 +93,7 @@ Deno.test("flags: an unknown flag, a bad value and a value wharf cannot honour a
   );
   assert.match(
     r.stderr,
-    /dbt_project\.yml:4:15: flags\.warn_error: dbt's flag "warn_error" is not read by wharf: remove it/,
+    /dbt_project\.yml:4:13: flags\.log_path: dbt's flag "log_path" is not read by wharf: remove it/,
   );
   assert.match(
     r.stderr,
@@ -105,11 +105,11 @@ Deno.test("flags: an unknown flag, a bad value and a value wharf cannot honour a
   );
   await Deno.writeTextFile(
     join(p.root, "dbt_project.yml"),
-    "name: shop\nflags:\n  warn_error: true\n  write_json: false\n",
+    "name: shop\nflags:\n  log_path: logs\n  write_json: false\n",
   );
   r = await runCli(["--project", p.root, "--warn-unsupported", "run"]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /warning: dbt_project\.yml:3:15: flags\.warn_error: dbt's flag/);
+  assert.match(r.stderr, /warning: dbt_project\.yml:3:13: flags\.log_path: dbt's flag/);
   assert.match(r.stderr, /warning: dbt_project\.yml:4:15: flags\.write_json/);
 });
 

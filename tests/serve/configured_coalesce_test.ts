@@ -463,7 +463,7 @@ Deno.test("wharf serve of a shop project over HTTP: its key asked of a live upst
   // The healthcare project's key means nothing here.
   assert.deepEqual(await get("/api/coalescence/max?member_id=1001"), {
     status: 400,
-    body: { error: "Missing sku: pass ?sku=<id>" },
+    body: { error: 'Unknown query parameter "member_id": the parameters are sku and explain' },
   });
   assert.deepEqual(await get("/api/coalescence/default?sku=1001"), {
     status: 400,

@@ -58,6 +58,15 @@ async function readResults(file: string): Promise<Map<string, string>> {
   }
 }
 
+/** Options of {@linkcode openParseCache}. */
+export interface ParseCacheOptions {
+  /**
+   * False: the file is not read (every text is parsed), only written
+   * (dbt's `--no-partial-parse`, which writes its own cache still).
+   */
+  read?: boolean;
+}
+
 /**
  * The parse cache of the `target` folder, over `parse` for what it lacks.
  *
@@ -83,9 +92,10 @@ async function readResults(file: string): Promise<Map<string, string>> {
 export async function openParseCache(
   target: string,
   parse: (texts: readonly string[]) => Promise<ParseResult[]>,
+  options: ParseCacheOptions = {},
 ): Promise<ParseCache> {
   const file = join(target, PARSE_CACHE_FILE);
-  const stored = await readResults(file);
+  const stored = options.read === false ? new Map<string, string>() : await readResults(file);
   /** The results this load asked for, as JSON text. */
   const used = new Map<string, string>();
   let parsedAny = false;

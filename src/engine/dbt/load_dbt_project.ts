@@ -580,7 +580,9 @@ export async function loadDbtProject(
   const root = config.root;
   const issues: ProjectIssue[] = [];
   // What an earlier load parsed is read while the project is (target/'s parse cache).
-  const caching = openParseCache(config.paths.target, options.parse ?? parseSql);
+  const caching = openParseCache(config.paths.target, options.parse ?? parseSql, {
+    read: (config.partialParse ?? config.dbt?.flags.partialParse) !== false,
+  });
   const packageSet = await readPackages(root, dbt.packagesInstallPath ?? "dbt_packages");
   issues.push(...packageSet.issues);
   for (const spec of packageSet.specs) {

@@ -62,6 +62,9 @@ const TARGET_KEYS = [
   "extensions",
   "settings",
   "attach",
+  // dbt-duckdb's keep_open keeps its connection between a command's steps: wharf holds one
+  // connection per command either way, so it is read (true or false) and changes nothing.
+  "keep_open",
 ];
 const ATTACH_KEYS = ["path", "alias", "read_only", "type"];
 const TARGET_NOT_YET: Record<string, string> = {
@@ -72,7 +75,6 @@ const TARGET_NOT_YET: Record<string, string> = {
   module_paths: "Python module paths are not run by wharf",
   use_credential_provider: "credential providers are not run by wharf",
   disable_transactions: "wharf runs each model in its own statements",
-  keep_open: "wharf opens the warehouse once per command",
   retries: "retries of the connection are not run by wharf",
 };
 
@@ -312,6 +314,13 @@ function readTarget(
       case "schema":
         out.schema = text(key, value);
         break;
+      case "keep_open": {
+        const v = typeof value === "string" ? text(key, value)?.toLowerCase() : value;
+        if (v !== true && v !== false && v !== "true" && v !== "false") {
+          file.report([...at, key], "expected true or false");
+        }
+        break;
+      }
       case "threads": {
         const n = Number(typeof value === "string" ? text(key, value) : value);
         if (!Number.isInteger(n) || n < 1) {

@@ -50,6 +50,16 @@ const RULES: Record<string, FlagRule> = {
     valid: isBoolean,
     apply: (f, v) => f.failFast = v as boolean,
   },
+  warn_error: {
+    expected: "true or false",
+    valid: isBoolean,
+    apply: (f, v) => f.warnError = v as boolean,
+  },
+  partial_parse: {
+    expected: "true or false",
+    valid: isBoolean,
+    apply: (f, v) => f.partialParse = v as boolean,
+  },
   indirect_selection: {
     expected: INDIRECT_SELECTION.join(", "),
     valid: (v) => typeof v === "string" && (INDIRECT_SELECTION as readonly string[]).includes(v),
@@ -67,7 +77,6 @@ const RULES: Record<string, FlagRule> = {
   },
   // wharf sends nothing anywhere, whatever it says (true is dbt's default).
   send_anonymous_usage_stats: dbtInternal,
-  partial_parse: dbtInternal,
   static_parser: dbtInternal,
   use_experimental_parser: dbtInternal,
   populate_cache: dbtInternal,
@@ -76,11 +85,15 @@ const RULES: Record<string, FlagRule> = {
   introspect: dbtInternal,
   // wharf always writes target/'s manifest.json and run_results.json.
   write_json: behaviour(true, "wharf always writes target/'s JSON artifacts"),
-  quiet: behaviour(false, "wharf has no quiet mode (--json prints only the result)"),
+  quiet: behaviour(false, "wharf reads --quiet (-q) from the command line only: pass it there"),
   debug: behaviour(false, "wharf's --debug is a command-line option: pass it to the command"),
   log_format: logSetting(["text", "debug", "json", "default"]),
   log_format_file: logSetting(["text", "debug", "json", "default", "off"]),
-  log_level: logSetting(["debug", "info", "warn", "error", "none"]),
+  log_level: {
+    expected: "debug, info, warn, error, none",
+    valid: (v) => typeof v === "string" && ["debug", "info", "warn", "error", "none"].includes(v),
+    unsupported: () => "wharf reads --log-level from the command line only: pass it there",
+  },
   log_level_file: logSetting(["debug", "info", "warn", "error", "none"]),
   use_colors_file: {
     expected: "true or false",
@@ -119,7 +132,6 @@ const RULES: Record<string, FlagRule> = {
  * unsupported issue each.
  */
 const NOT_READ = [
-  "warn_error",
   "warn_error_options",
   "require_resource_names_without_spaces",
   "require_model_names_without_spaces",

@@ -185,7 +185,9 @@ export async function loadProject(
   options: LoadProjectOptions = {},
 ): Promise<Project> {
   // What an earlier load parsed is read while the files are (target/'s parse cache).
-  const caching = openParseCache(config.paths.target, options.parse ?? parseSql);
+  const caching = openParseCache(config.paths.target, options.parse ?? parseSql, {
+    read: (config.partialParse ?? config.dbt?.flags.partialParse) !== false,
+  });
   const files = await discoverFiles(config);
   const yaml = await readYaml(config, files);
   const configured = mergeConfig(files, yaml, {

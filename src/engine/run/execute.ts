@@ -56,6 +56,13 @@ export interface ExecuteOptions {
    */
   failFast?: string;
   /**
+   * `--warn-error` (dbt's): a data test whose failures meet `warn_if` fails
+   * instead of warning, with what it would have warned (dbt's status `fail`).
+   * Set to what asked for it (`--warn-error`, or the file of dbt's
+   * `warn_error` flag), which the message names.
+   */
+  warnError?: string;
+  /**
    * Data tests that read a relation this run does not build and the
    * warehouse does not have: each errors with its message instead of running.
    */
@@ -235,7 +242,7 @@ async function build(
       }
       const unreadable = options.unreadable?.get(node.id);
       if (unreadable !== undefined) throw new WharfError(`Test ${node.name} ${unreadable}`);
-      return await runDataTest(wh, node);
+      return await runDataTest(wh, node, { warnError: options.warnError });
     }
     case "model": {
       const m = materialization(node.materialized);

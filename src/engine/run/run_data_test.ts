@@ -26,12 +26,25 @@ async function existing(wh: Warehouse, name: string): Promise<"table" | "view" |
   return type === undefined ? undefined : type === "VIEW" ? "view" : "table";
 }
 
+/** Options of {@linkcode runDataTest}. */
+export interface RunDataTestOptions {
+  /**
+   * What asked for dbt's warn-error (`--warn-error`, or the file of the
+   * `warn_error` flag): a test that would warn fails instead, as in dbt.
+   */
+  warnError?: string;
+}
+
 /**
  * Runs `node` (a data test, not a unit test) on `wh`.
  *
  * @throws {WharfError} when its `fail_calc` cannot be computed over its failing rows.
  */
-export async function runDataTest(wh: Warehouse, node: CompiledTest): Promise<DataTestOutcome> {
+export async function runDataTest(
+  wh: Warehouse,
+  node: CompiledTest,
+  options: RunDataTestOptions = {},
+): Promise<DataTestOutcome> {
   const config = node.config ?? {};
   const as = storedAs(config);
   // What was kept before goes, whatever it was: a test replaces its failing rows each run.
@@ -66,7 +79,9 @@ export async function runDataTest(wh: Warehouse, node: CompiledTest): Promise<Da
       );
     }
   }
-  const status = testStatus(failures, node.severity, config);
+  const found = testStatus(failures, node.severity, config);
+  // dbt's warn-error: what would warn fails (its status is dbt's `fail`).
+  const status = found === "warn" && options.warnError ? "fail" : found;
   if (failures === 0 && status === "pass") return { status, rows: 0 };
   const where = as === "table"
     ? `see wharf_failures.${node.name}`
@@ -82,6 +97,12 @@ export async function runDataTest(wh: Warehouse, node: CompiledTest): Promise<Da
     status,
     // The run log and run_results.json count whole failures; the status used the exact value.
     rows: Math.round(failures),
-    message: `${counted}${status === "pass" ? " (within warn_if and error_if)" : ""}: ${where}`,
+    message: `${counted}${
+      status === "pass"
+        ? " (within warn_if and error_if)"
+        : found === "warn" && status === "fail"
+        ? ` (a warning: ${options.warnError} makes it an error)`
+        : ""
+    }: ${where}`,
   };
 }

@@ -26,6 +26,7 @@ import {
 } from "../compile/compile_project.ts";
 import type { CompiledNode } from "../compile/compile.ts";
 import { type IndirectSelection, selectNodes } from "../graph/select.ts";
+import { resourceType } from "../graph/select_methods.ts";
 import { materialization } from "../materializations/index.ts";
 import type { EventTimeRange } from "../materializations/materialization.ts";
 import {
@@ -90,6 +91,19 @@ export interface RunProjectOptions {
   failFast?: boolean;
   /** `--empty`: build models with zero rows (see `CompileOptions.empty`). */
   empty?: boolean;
+  /**
+   * `--warn-error` (dbt's): a data test that would warn fails instead (see
+   * `ExecuteOptions.warnError`). Unset: a dbt project's `warn_error` flag.
+   */
+  warnError?: boolean;
+  /**
+   * `--resource-type` (dbt's, as `wharf ls` names them: `model`, `seed`,
+   * `snapshot`, `test`, `unit_test`, …; `all` or `default` for every one):
+   * the selected nodes run only when of one of these types.
+   */
+  resourceTypes?: readonly string[];
+  /** `--exclude-resource-type`: the selected nodes of these types do not run. */
+  excludeResourceTypes?: readonly string[];
   /**
    * The arguments `target/run_results.json` records instead of this run's
    * own: `wharf retry` keeps those of the command it retries (its
@@ -314,6 +328,10 @@ export async function runProject(
   const failFastBy = options.failFast !== undefined
     ? "--fail-fast"
     : `fail_fast (${config.dbt?.flagsFile})`;
+  const warnError = options.warnError ?? config.dbt?.flags.warnError ?? false;
+  const warnErrorBy = options.warnError !== undefined
+    ? "--warn-error"
+    : `warn_error (${config.dbt?.flagsFile})`;
   const db = options.db ?? config.warehouse;
   const opening = options.warehouse ?? openRunWarehouse(command, config, options);
   // One id for the run: its records, its artifacts and what `invocation_id` renders.
@@ -349,6 +367,9 @@ export async function runProject(
     const deferTo = options.deferState === undefined ? state : await readState(options.deferState);
     let building: Promise<DbtManifest> | undefined;
     manifestOf = () => building ??= dbtManifest(cp, { invocationId: runId, startedAt });
+    const types = new Set(options.resourceTypes ?? []);
+    const excludedTypes = new Set(options.excludeResourceTypes ?? []);
+    const everyType = types.size === 0 || types.has("all") || types.has("default");
     const ids = selectNodes(cp.graph, {
       select: options.select,
       exclude: options.exclude,
@@ -357,6 +378,9 @@ export async function runProject(
       project: cp.project,
       state: state && await selectionState(cp, await manifestOf(), state, config.paths.target),
       indirectSelection: options.indirectSelection,
+    }).filter((id) => {
+      const type = resourceType(cp.graph.nodes.get(id)!);
+      return (everyType || types.has(type)) && !excludedTypes.has(type);
     });
     const full = planFor(cp, ids, command);
     if ((options.select?.length || options.selector) && full.nodes.length === 0 && ids.length > 0) {
@@ -454,6 +478,7 @@ export async function runProject(
       eventTime,
       empty: options.empty,
       ...(failFast ? { failFast: failFastBy } : {}),
+      ...(warnError ? { warnError: warnErrorBy } : {}),
       macros: command === "seed" ? [] : cp.project.macros,
       vars: withVars.vars,
       compiledPaths: written.run,
@@ -529,6 +554,11 @@ export async function runProject(
           // Recorded when set either way, so that a retry keeps a --no-fail-fast too.
           ...(failFast || options.failFast !== undefined ? { fail_fast: failFast } : {}),
           ...(options.empty ? { empty: true } : {}),
+          ...(warnError || options.warnError !== undefined ? { warn_error: warnError } : {}),
+          ...(options.resourceTypes?.length ? { resource_types: options.resourceTypes } : {}),
+          ...(options.excludeResourceTypes?.length
+            ? { exclude_resource_types: options.excludeResourceTypes }
+            : {}),
           ...(options.threads === undefined ? {} : { threads: options.threads }),
         },
       }),

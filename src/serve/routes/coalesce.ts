@@ -105,7 +105,8 @@ function describe(spec: CoalesceSpec, strategies: Readonly<Record<string, Strate
         content: { "application/json": { schema: figures.or(explained) } },
       },
       400: {
-        description: `Unknown strategy or missing ${spec.key}`,
+        description:
+          `Unknown strategy, ${spec.key} missing or given twice, explain other than true or false, or an unknown query parameter`,
         content: { "application/json": { schema: ErrorBody } },
       },
       404: {
@@ -163,8 +164,6 @@ export function coalesceRoutes(deps: AppDeps): OpenAPIHono {
   app.openAPIRegistry.registerPath(describe(spec, deps.strategies));
   app.get("/api/coalescence/:strategy", async (c) => {
     const name = c.req.param("strategy");
-    const value = c.req.query(key);
-    const explain = c.req.query("explain");
     const strategy = Object.hasOwn(deps.strategies, name) ? deps.strategies[name] : undefined;
     if (!strategy) {
       throw new HttpError(
@@ -172,13 +171,11 @@ export function coalesceRoutes(deps: AppDeps): OpenAPIHono {
         `Unknown strategy "${name}": use one of ${Object.keys(deps.strategies).join(", ")}`,
       );
     }
-    if (!value || value.trim() === "") {
-      throw new HttpError(400, `Missing ${key}: pass ?${key}=<id>`);
-    }
+    const { value, explain } = coalesceQuery(c.req.url, key);
     const snapshot = deps.snapshot();
     const landed = snapshot.landed.get(value);
     // The common case, landed data and no live upstreams: only the figures.
-    if (landed && deps.upstreams.length === 0 && explain !== "true") {
+    if (landed && deps.upstreams.length === 0 && !explain) {
       const figures = landedFigures(landed);
       if (figures) return c.json(checked(name, strategy(figures), fields), 200);
     }
@@ -236,15 +233,50 @@ export function coalesceRoutes(deps: AppDeps): OpenAPIHono {
       throw new HttpError(
         404,
         `No info found for ${label} ${value}`,
-        explain === "true" ? { sources: shown() } : {},
+        explain ? { sources: shown() } : {},
       );
     }
     const result = checked(name, strategy(ok), fields);
     if (failures > 0) c.header(LEFT_OUT_HEADER, leftOut(answers));
-    if (explain === "true") return c.json({ ...result, strategy: name, sources: shown() }, 200);
+    if (explain) return c.json({ ...result, strategy: name, sources: shown() }, 200);
     return c.json(result, 200);
   });
   return app;
+}
+
+/**
+ * The key's value and `explain` of a request's query string, as sent (every
+ * parameter, each once), checked as the OpenAPI document describes them.
+ *
+ * @throws {HttpError} 400 for an unknown parameter (naming the known ones), a
+ * parameter given twice, a missing or blank key, or an `explain` other than
+ * `true` or `false`.
+ */
+function coalesceQuery(url: string, key: string): { value: string; explain: boolean } {
+  const at = url.indexOf("?");
+  const query = new URLSearchParams(at < 0 ? "" : url.slice(at + 1));
+  const known = [key, "explain"];
+  for (const name of new Set(query.keys())) {
+    if (!known.includes(name)) {
+      throw new HttpError(
+        400,
+        `Unknown query parameter "${name}": the parameters are ${known.join(" and ")}`,
+      );
+    }
+    if (query.getAll(name).length > 1) throw new HttpError(400, `Give ${name} once`);
+  }
+  const value = query.get(key);
+  if (!value || value.trim() === "") {
+    throw new HttpError(400, `Missing ${key}: pass ?${key}=<id>`);
+  }
+  const explain = query.get("explain");
+  if (explain !== null && explain !== "true" && explain !== "false") {
+    throw new HttpError(
+      400,
+      `Invalid explain "${explain}": use true or false (or leave it out)`,
+    );
+  }
+  return { value, explain: explain === "true" };
 }
 
 /** The figures of every landed answer, or undefined when one of them cannot be used. */

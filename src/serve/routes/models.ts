@@ -65,6 +65,18 @@ const showRoute = createRoute({
   },
 });
 
+/**
+ * A query parameter holding a whole number written in decimal digits, at
+ * most `max`: `1e2`, `0x10`, `+5` and an empty value are refused (JavaScript's
+ * `Number()` reads them all), so that the API takes what its OpenAPI
+ * document says, an integer.
+ */
+function wholeNumber(max?: number) {
+  const n = z.number().int().min(0);
+  return z.string().regex(/^[0-9]+$/, "expected a whole number in decimal digits")
+    .transform(Number).pipe(max === undefined ? n : n.max(max));
+}
+
 const rowsRoute = createRoute({
   method: "get",
   path: "/api/models/{layer}/{name}/rows",
@@ -75,8 +87,19 @@ const rowsRoute = createRoute({
   request: {
     params,
     query: z.object({
-      limit: z.coerce.number().int().min(0).max(MAX_LIMIT).default(100),
-      offset: z.coerce.number().int().min(0).default(0),
+      limit: wholeNumber(MAX_LIMIT).default(100).openapi({
+        type: "integer",
+        minimum: 0,
+        maximum: MAX_LIMIT,
+        default: 100,
+        description: "Rows a page: a whole number in decimal digits",
+      }),
+      offset: wholeNumber().default(0).openapi({
+        type: "integer",
+        minimum: 0,
+        default: 0,
+        description: "Rows skipped: a whole number in decimal digits",
+      }),
     }).passthrough(),
   },
   responses: {

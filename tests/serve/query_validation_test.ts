@@ -1,0 +1,121 @@
+/**
+ * Query parameters are taken as the OpenAPI document describes them: a
+ * model's rows take `limit` and `offset` as whole numbers in decimal digits;
+ * the coalescing endpoint takes its key and `explain` (true or false), each
+ * once, and nothing else. Over a real server on 127.0.0.1.
+ */
+import assert from "node:assert/strict";
+import { loadConfig } from "../../src/config.ts";
+import { runProject } from "../../src/engine/run/run_project.ts";
+import { createApp } from "../../src/serve/app.ts";
+import { prepareServer } from "../../src/serve/start.ts";
+import { serveLocal, tempProject } from "../helpers.ts";
+
+/** Prices of items from two shops, coalesced by sku; a model of 200 rows to page through. */
+const SHOP = {
+  "models/marts/prices.sql": `select * from (values
+    (1001, 'shop_a', 300, 2),
+    (1001, 'shop_b', 200, 5)
+  ) as t(sku, shop, price, stock)`,
+  "models/marts/numbers.sql": "select range as n from range(200)",
+  "wharf.config.ts": `export default {
+  serve: { coalesce: { model: "marts.prices", key: "sku", source: "shop", fields: ["price", "stock"] } },
+};
+`,
+};
+
+async function servedShop(root: string, db: string) {
+  const config = await loadConfig(root);
+  assert.ok((await runProject("build", config, { db })).ok);
+  const prepared = await prepareServer(config, { db, pollMs: 0 });
+  const server = serveLocal(createApp(prepared.deps).fetch);
+  return {
+    get: async (path: string) => {
+      const res = await fetch(`${server.base}${path}`);
+      const body = await res.json();
+      return { status: res.status, body };
+    },
+    [Symbol.asyncDispose]: async () => {
+      await server[Symbol.asyncDispose]();
+      await prepared.close();
+    },
+  };
+}
+
+Deno.test("rows: limit and offset are whole numbers in decimal digits; anything else is a 400 naming the parameter", async () => {
+  await using p = await tempProject(SHOP);
+  await using s = await servedShop(p.root, p.db);
+  const rows = "/api/models/marts/numbers/rows";
+  let r = await s.get(`${rows}?limit=5&offset=7`);
+  assert.equal(r.status, 200);
+  assert.deepEqual(r.body.rows.map((x: { n: number }) => Number(x.n)), [7, 8, 9, 10, 11]);
+  assert.equal((await s.get(rows)).body.rows.length, 100, "the default limit");
+  assert.equal((await s.get(`${rows}?limit=007`)).body.rows.length, 7);
+  for (
+    const [query, parameter] of [
+      ["limit=", "limit"],
+      ["limit=1e2", "limit"],
+      ["limit=0x10", "limit"],
+      ["limit=-1", "limit"],
+      ["limit=+5", "limit"],
+      ["limit=1.0", "limit"],
+      ["limit=%205", "limit"],
+      ["offset=0x5", "offset"],
+      ["offset=", "offset"],
+      ["offset=1e1", "offset"],
+    ]
+  ) {
+    r = await s.get(`${rows}?${query}`);
+    assert.equal(r.status, 400, query);
+    assert.equal(
+      r.body.error,
+      `Invalid ${parameter}: expected a whole number in decimal digits`,
+      query,
+    );
+  }
+  r = await s.get(`${rows}?limit=1001`);
+  assert.equal(r.status, 400);
+  assert.match(r.body.error, /^Invalid limit: .*1000/);
+  // The OpenAPI document says integer, as the API takes them.
+  const doc = (await s.get("/openapi.json")).body;
+  const params = doc.paths["/api/models/{layer}/{name}/rows"].get.parameters as {
+    name: string;
+    schema: { type: string };
+  }[];
+  for (const name of ["limit", "offset"]) {
+    assert.equal(params.find((x) => x.name === name)?.schema.type, "integer", name);
+  }
+});
+
+Deno.test("coalescence: explain is true or false, the key and explain are given once, an unknown parameter is a 400 naming the known ones", async () => {
+  await using p = await tempProject(SHOP);
+  await using s = await servedShop(p.root, p.db);
+  const base = "/api/coalescence/max";
+  assert.deepEqual(await s.get(`${base}?sku=1001`), {
+    status: 200,
+    body: { price: 300, stock: 5 },
+  });
+  assert.deepEqual(await s.get(`${base}?sku=1001&explain=false`), {
+    status: 200,
+    body: { price: 300, stock: 5 },
+  });
+  assert.equal((await s.get(`${base}?sku=1001&explain=true`)).body.sources.length, 2);
+  for (
+    const [query, error] of [
+      ["sku=1001&explain=yes", 'Invalid explain "yes": use true or false (or leave it out)'],
+      ["sku=1001&explain=", 'Invalid explain "": use true or false (or leave it out)'],
+      ["sku=1001&sku=1002", "Give sku once"],
+      ["sku=1001&explain=true&explain=false", "Give explain once"],
+      ["sku=1001&foo=1", 'Unknown query parameter "foo": the parameters are sku and explain'],
+      ["foo=1", 'Unknown query parameter "foo": the parameters are sku and explain'],
+      ["explain=true", "Missing sku: pass ?sku=<id>"],
+    ]
+  ) {
+    assert.deepEqual(await s.get(`${base}?${query}`), { status: 400, body: { error } }, query);
+  }
+  const doc = (await s.get("/openapi.json")).body;
+  const get = doc.paths["/api/coalescence/{strategy}"].get;
+  const explain = get.parameters.find((x: { name: string }) => x.name === "explain");
+  assert.deepEqual(explain.schema.enum, ["true", "false"]);
+  assert.match(get.responses["400"].description, /explain other than true or false/);
+});
