@@ -11,7 +11,9 @@
  * line, a quoted line break, mixed line endings …) or the counts differ,
  * that attempt is rolled back and the scan writes a copy of the good records
  * (each with its line number) for DuckDB to read, handing the bad ones to
- * `wharf.rejects` itself.
+ * `wharf.rejects` itself. A Windows-1252 file, or one whose lines end with a
+ * CR alone, is read through the copy straight away (written as UTF-8, with
+ * LF line ends): DuckDB reads neither as it is.
  *
  * @module
  */
@@ -446,6 +448,7 @@ class Landing {
       delimiter: info.delimiter!,
       gzip: info.gzip,
       encoding: info.encoding ?? "utf-8",
+      crLines: info.newline === "\r",
       onProgress: this.progress(),
     };
     let scanned: TextScan | undefined;
@@ -467,7 +470,8 @@ class Landing {
           `delim = ${quoteLiteral(info.delimiter!)}`,
           `quote = '"'`,
           `escape = '"'`,
-          `encoding = ${quoteLiteral(info.encoding === "latin-1" ? "latin-1" : "utf-8")}`,
+          // The file as it is is UTF-8 (see `asIs`); the copy always is.
+          "encoding = 'utf-8'",
           ...extra,
         ].join(", ")
       })`;
@@ -586,7 +590,9 @@ class Landing {
         };
       });
 
-    if (!scanned?.unplain) {
+    // DuckDB's latin-1 refuses Windows-1252's 0x80–0x9F (’ “ ” € …); its new_line is one kind only.
+    const asIs = info.encoding !== "windows-1252" && info.newline !== "\r";
+    if (asIs && !scanned?.unplain) {
       try {
         return await attempt(false);
       } catch (err) {

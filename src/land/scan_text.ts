@@ -15,11 +15,15 @@
  *   delimiter or a line end: the record's first line is rejected and the
  *   lines after it are read on their own (the quote swallows nothing);
  * - fewer fields than the header, or more (empty fields at the end aside);
- * - invalid UTF-8 (UTF-8 files), a NUL byte, a carriage return that ends no
- *   line outside quotes;
+ * - invalid UTF-8 (UTF-8 files), a byte Windows-1252 leaves undefined (0x81,
+ *   0x8D, 0x8F, 0x90, 0x9D: Windows-1252 files), a NUL byte, a carriage
+ *   return that ends no line outside quotes;
  * - a record over {@linkcode MAX_RECORD_BYTES}.
  *
  * Blank lines are not records. Byte offsets count the decompressed text.
+ * A Windows-1252 file's good records are written to the copy as UTF-8. In
+ * a file whose lines end with a CR alone (`crLines`), every CR not
+ * followed by LF is read as LF (quoted line breaks too).
  *
  * @module
  */
@@ -47,7 +51,9 @@ const QUOTE = 34;
 export interface ScanTextOptions {
   delimiter: string;
   gzip: boolean;
-  encoding: "utf-8" | "latin-1";
+  encoding: "utf-8" | "windows-1252";
+  /** Lines end with a CR alone: read each CR not followed by LF as LF. */
+  crLines?: boolean;
   /**
    * Copy mode: the header's field count, where to write the good records
    * (`<line number><delimiter><record>\n`, no header) and where rejects go.
@@ -152,6 +158,44 @@ export async function* textChunks(
   }
 }
 
+const utf8Encoder = new TextEncoder();
+
+/**
+ * Where the first byte from 0x80 up is in `bytes[from, to)`, -1 when none,
+ * and the first one Windows-1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90,
+ * 0x9D), -1 when none.
+ */
+function highBytes(bytes: Uint8Array, from: number, to: number): { high: number; bad: number } {
+  let high = -1;
+  for (let k = from; k < to; k++) {
+    const b = bytes[k]!;
+    if (b < 0x80) continue;
+    if (high === -1) high = k;
+    if (b === 0x81 || b === 0x8d || b === 0x8f || b === 0x90 || b === 0x9d) return { high, bad: k };
+  }
+  return { high, bad: -1 };
+}
+
+/**
+ * `chunks` with each CR that is not followed by LF turned into LF (a CR
+ * ending a chunk is decided by the next one). The chunks are changed in
+ * place.
+ */
+async function* crToLf(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  let pendingCr = false;
+  for await (const chunk of chunks) {
+    if (chunk.length === 0) continue;
+    if (pendingCr) yield Uint8Array.of(chunk[0] === LF ? CR : LF);
+    const n = chunk.length;
+    for (let at = chunk.indexOf(CR); at !== -1 && at < n - 1; at = chunk.indexOf(CR, at + 1)) {
+      if (chunk[at + 1] !== LF) chunk[at] = LF;
+    }
+    pendingCr = chunk[n - 1] === CR;
+    yield pendingCr ? chunk.subarray(0, n - 1) : chunk;
+  }
+  if (pendingCr) yield Uint8Array.of(LF);
+}
+
 /** Buffered writes of the copy. */
 class CopyWriter {
   readonly #file: Deno.FsFile;
@@ -177,6 +221,12 @@ class CopyWriter {
   bytes(b: Uint8Array): void {
     this.#buf.set(b, this.#len);
     this.#len += b.length;
+  }
+  /** Writes Windows-1252 text as UTF-8 (room reserved: 3 bytes a byte); returns the bytes written. */
+  utf8(text: string): number {
+    const { written } = utf8Encoder.encodeInto(text, this.#buf.subarray(this.#len));
+    this.#len += written;
+    return written;
   }
   byte(b: number): void {
     this.#buf[this.#len++] = b;
@@ -484,8 +534,9 @@ export async function scanText(
     : undefined;
   const writer = out ? new CopyWriter(out) : undefined;
   const fatal = new TextDecoder("utf-8", { fatal: true });
-  const lenient = new TextDecoder(options.encoding === "latin-1" ? "latin1" : "utf-8");
+  const lenient = new TextDecoder(options.encoding);
   const checkUtf8 = copy !== undefined && options.encoding === "utf-8";
+  const cp1252 = options.encoding === "windows-1252";
   const result: TextScan = {
     sha256: "",
     bytes: 0,
@@ -638,15 +689,29 @@ export async function scanText(
         if (!verdict && checkUtf8 && !validUtf8(s, content)) {
           verdict = "INVALID ENCODING: the line is not valid UTF-8";
         }
+        const high = cp1252 && !verdict ? highBytes(sc.win, s, content) : undefined;
+        if (high && high.bad !== -1) {
+          verdict = `INVALID ENCODING: byte 0x${
+            sc.win[high.bad]!.toString(16).toUpperCase()
+          } is no character in Windows-1252, the encoding of this file (it is not UTF-8)`;
+        }
         if (verdict) reject(s, verdict, content);
         else {
           result.records++;
           result.good++;
-          result.longest = Math.max(result.longest, content - s);
-          await writer!.reserve(content - s + 24);
-          writer!.number(line, sc.delim);
-          writer!.bytes(sc.win.subarray(s, content));
+          let size = content - s;
+          if (high && high.high !== -1) {
+            // Windows-1252 to UTF-8: at most 3 bytes a byte (€ is U+20AC).
+            await writer!.reserve(3 * size + 24);
+            writer!.number(line, sc.delim);
+            size = writer!.utf8(lenient.decode(sc.win.subarray(s, content)));
+          } else {
+            await writer!.reserve(size + 24);
+            writer!.number(line, sc.delim);
+            writer!.bytes(sc.win.subarray(s, content));
+          }
           writer!.byte(LF);
+          result.longest = Math.max(result.longest, size);
         }
       } else {
         result.records++;
@@ -657,12 +722,13 @@ export async function scanText(
     }
   };
 
-  const chunks = textChunks(path, name, {
+  const stored = textChunks(path, name, {
     gzip: options.gzip,
     hash,
     counter,
     onProgress: options.onProgress,
   });
+  const chunks = options.crLines ? crToLf(stored) : stored;
   for await (const chunk of chunks) {
     options.signal?.throwIfAborted();
     sc.push(chunk, pos);
