@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
 import { join } from "node:path";
+import type { HeaderMismatchError } from "../../src/engine/errors.ts";
 import { land } from "../../src/land/land.ts";
 import { healthcareProject, runCli, tempProject } from "../helpers.ts";
 import { gzip, landingProject, query } from "./helpers.ts";
@@ -158,4 +159,134 @@ Deno.test("land() reports a gzip stream cut off inside the header as truncated, 
     "failed",
     'Cannot land "benefits-payer_c-20240105_101500.csv.gz": the gzip stream is truncated or corrupt (unexpected end of file)',
   ]]);
+});
+
+/** A project whose source `members` declares its columns (`member_id` required). */
+function membersProject(columns: string[], sheet?: string) {
+  return tempProject({ "models/.keep": "" }, {
+    sources: [{
+      name: "members",
+      pattern: /^members-(?<client>client[A-Z])-(?<period>\d{6})\.xlsx$/,
+      columns: [{ name: "member_id", required: true }, ...columns],
+      ...(sheet === undefined ? {} : { sheet }),
+    }],
+  });
+}
+
+Deno.test("land() writes Excel numbers as Excel keeps them: 15 significant digits, ids whole", async () => {
+  const { default: ExcelJS } = await import("exceljs");
+  await using p = await membersProject(["total_billed", "ratio"]);
+  const wb = new ExcelJS.Workbook();
+  const ws = wb.addWorksheet("Claims");
+  ws.addRow(["member id", "total billed", "ratio"]);
+  ws.addRow([123456789012, 0.1 + 0.2, 1 / 3]);
+  ws.addRow([75524163, { formula: "0.1+0.2", result: 0.1 + 0.2 }, 1e-7]);
+  ws.addRow([999999999999999, 1234.5, -0]);
+  ws.addRow([1, 19.99 * 3, 1e21]);
+  const file = `${p.root}/members-clientA-202307.xlsx`;
+  await wb.xlsx.writeFile(file);
+  const summary = await land(p.config, [file], { db: p.db });
+  assert.deepEqual(summary.outcomes.map((o) => [o.status, o.rows, o.message]), [[
+    "landed",
+    4,
+    undefined,
+  ]]);
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select member_id, total_billed, ratio from raw.members order by _row_number",
+    ),
+    [
+      { member_id: "123456789012", total_billed: "0.3", ratio: "0.333333333333333" },
+      { member_id: "75524163", total_billed: "0.3", ratio: "1e-7" },
+      { member_id: "999999999999999", total_billed: "1234.5", ratio: "0" },
+      { member_id: "1", total_billed: "59.97", ratio: "1e+21" },
+    ],
+  );
+});
+
+Deno.test("land() names the sheet it read, the workbook's other sheets and the sheet setting when the header does not fit", async () => {
+  const { default: ExcelJS } = await import("exceljs");
+  await using p = await membersProject(["member_first_name"]);
+  const wb = new ExcelJS.Workbook();
+  wb.addWorksheet("Summary").addRow(["Membership export for client A"]);
+  const data = wb.addWorksheet("Members");
+  data.addRow(["member id", "member first name"]);
+  data.addRow(["M1", "Ann"]);
+  wb.addWorksheet("Notes");
+  const file = `${p.root}/members-clientA-202307.xlsx`;
+  await wb.xlsx.writeFile(file);
+  const summary = await land(p.config, [file], { db: p.db });
+  assert.deepEqual(summary.outcomes.map((o) => [o.status, o.message]), [[
+    "failed",
+    'File "members-clientA-202307.xlsx" does not fit source "members": missing required column member_id; unexpected column "Membership export for client A" (membership_export_for_client_a). It was read from sheet "Summary" (the first; the workbook also has "Members", "Notes"): to read another, set sheet: "<name>" on source "members" in wharf.config.ts. Is it the right kind of file for this source? (Its columns are declared in wharf.config.ts.)',
+  ]]);
+
+  // With the setting, the sheet lands.
+  await using q = await membersProject(["member_first_name"], "Members");
+  const again = await land(q.config, [file], { db: q.db });
+  assert.deepEqual(again.outcomes.map((o) => [o.status, o.rows]), [["landed", 1]]);
+});
+
+Deno.test("land() tells apart a merged two-row Excel header's repeated names with _2 and says the header row has merged cells", async () => {
+  const { default: ExcelJS } = await import("exceljs");
+  await using p = await membersProject(["member_first_name"]);
+  const wb = new ExcelJS.Workbook();
+  const ws = wb.addWorksheet("Members");
+  ws.addRow(["Member", null, "Plan"]);
+  ws.mergeCells("A1:B1");
+  ws.addRow(["id", "first name", "code"]);
+  ws.addRow(["M1", "Ann", "P1"]);
+  const file = `${p.root}/members-clientA-202307.xlsx`;
+  await wb.xlsx.writeFile(file);
+  const summary = await land(p.config, [file], { db: p.db });
+  assert.equal(summary.outcomes[0]!.status, "failed");
+  assert.equal(
+    summary.outcomes[0]!.message,
+    'File "members-clientA-202307.xlsx" does not fit source "members": missing required column member_id; unexpected columns "Member" (member), "Member" (member_2), "Plan" (plan). It was read from sheet "Members". Its header row has merged cells (A1:B1): wharf reads one header row, so a header over two rows gives each column the text above it (repeated names get _2, _3 …) and lands its second row as data; give each column one header cell. Is it the right kind of file for this source? (Its columns are declared in wharf.config.ts.)',
+  );
+  assert.deepEqual(
+    (summary.outcomes[0]!.error as HeaderMismatchError).unexpected,
+    ["Member", "Member", "Plan"],
+  );
+});
+
+Deno.test("land() names the cell of a stray value beyond an Excel header, and makes no column of the empty ones before it", async () => {
+  const { default: ExcelJS } = await import("exceljs");
+  await using p = await membersProject(["member_first_name"]);
+  const wb = new ExcelJS.Workbook();
+  const ws = wb.addWorksheet("Members");
+  ws.addRow(["member id", "member first name"]);
+  for (let r = 2; r <= 12; r++) ws.addRow([`M${r}`, "Ann"]);
+  ws.getCell("D12").value = "oops";
+  const file = `${p.root}/members-clientA-202307.xlsx`;
+  await wb.xlsx.writeFile(file);
+  const summary = await land(p.config, [file], { db: p.db });
+  assert.deepEqual(summary.outcomes.map((o) => [o.status, o.message]), [[
+    "failed",
+    'File "members-clientA-202307.xlsx" does not fit source "members": unexpected column "column_4" (first value in cell D12). It was read from sheet "Members". Is it the right kind of file for this source? (Its columns are declared in wharf.config.ts.)',
+  ]]);
+
+  // Without declared columns, the value lands in column_4, and no empty column_3 is made.
+  await using q = await tempProject({ "models/.keep": "" }, {
+    sources: [{ name: "members", pattern: /^members-.*\.xlsx$/ }],
+  });
+  const landed = await land(q.config, [file], { db: q.db });
+  assert.deepEqual(landed.outcomes.map((o) => [o.status, o.rows]), [["landed", 11]]);
+  assert.deepEqual(
+    await query(
+      q.db,
+      "select column_name from information_schema.columns where table_name = 'members' and column_name not like '\\_%' escape '\\' order by ordinal_position",
+    ),
+    [{ column_name: "member_id" }, { column_name: "member_first_name" }, {
+      column_name: "column_4",
+    }],
+  );
+  assert.deepEqual(
+    await query(
+      q.db,
+      "select _row_number::int as n, column_4 from raw.members where column_4 is not null",
+    ),
+    [{ n: 12, column_4: "oops" }],
+  );
 });
