@@ -2,7 +2,9 @@
  * Reading a delimited text file once, as bytes: its SHA-256 (of the bytes
  * as stored, compressed or not) and its records as wharf counts them. A
  * record is a line, or several when a quoted field holds line breaks
- * (RFC 4180: `"` opens a field only at its start, `""` inside is a quote).
+ * (RFC 4180: `"` opens a field only as its first character, `""` inside is
+ * a quote; a quote after leading spaces is part of an unquoted value, which
+ * the copy writes quoted, since DuckDB would drop the spaces).
  *
  * In **check** mode the scan says whether DuckDB can read the file as it is
  * and number its rows by position (every record one line, one kind of line
@@ -46,6 +48,7 @@ export const REJECT_TEXT_BYTES = 65_536;
 const LF = 10;
 const CR = 13;
 const QUOTE = 34;
+const SPACE = 32;
 
 /** Options of {@linkcode scanText}. */
 export interface ScanTextOptions {
@@ -196,6 +199,45 @@ async function* crToLf(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8A
   if (pendingCr) yield Uint8Array.of(LF);
 }
 
+/**
+ * A well-formed record (as wharf reads it) with every unquoted field that
+ * holds a quote written quoted, its quotes doubled: ` "C2" ` becomes
+ * `" ""C2"" "`. DuckDB drops the spaces before a quote and reads the rest as
+ * a quoted field; written so, it reads the value wharf read.
+ */
+export function requote(record: Uint8Array, delimiter: Uint8Array): Uint8Array {
+  const out: number[] = [];
+  const n = record.length;
+  const isDelim = (at: number) => {
+    for (let k = 0; k < delimiter.length; k++) if (record[at + k] !== delimiter[k]) return false;
+    return true;
+  };
+  for (let i = 0;;) {
+    if (record[i] === QUOTE) {
+      // A quoted field, through its closing quote.
+      let j = i + 1;
+      while (j < n && !(record[j] === QUOTE && record[j + 1] !== QUOTE)) {
+        j += record[j] === QUOTE ? 2 : 1;
+      }
+      for (let k = i; k <= j && k < n; k++) out.push(record[k]!);
+      i = j + 1;
+    } else {
+      let j = i;
+      while (j < n && !isDelim(j)) j++;
+      const field = record.subarray(i, j);
+      if (field.includes(QUOTE)) {
+        out.push(QUOTE);
+        for (const b of field) b === QUOTE ? out.push(QUOTE, QUOTE) : out.push(b);
+        out.push(QUOTE);
+      } else for (const b of field) out.push(b);
+      i = j;
+    }
+    if (i >= n) return Uint8Array.from(out);
+    for (const b of delimiter) out.push(b);
+    i += delimiter.length;
+  }
+}
+
 /** Buffered writes of the copy. */
 class CopyWriter {
   readonly #file: Deno.FsFile;
@@ -278,6 +320,8 @@ class RecordScanner {
   multiline = false;
   /** An unquoted field of it holds a carriage return (one that ends no line). */
   loneCr = false;
+  /** An unquoted field of it starts with spaces and then a quote (` "C2" `: a literal quote). */
+  spaceQuote = false;
   /** What is wrong with it (a quote never closed …); then `next` is its second line. */
   quoteError: Verdict;
 
@@ -364,6 +408,7 @@ class RecordScanner {
     this.crlf = false;
     this.multiline = false;
     this.loneCr = false;
+    this.spaceQuote = false;
     this.quoteError = undefined;
     for (;;) {
       if (i < end && this.win[i] === QUOTE) {
@@ -441,6 +486,11 @@ class RecordScanner {
       }
       if (q === i) continue; // it opens the next field
       // The quote sits inside an unquoted field: it is a literal character.
+      if (!this.spaceQuote) {
+        let k = i;
+        while (k < q && this.win[k] === SPACE) k++;
+        this.spaceQuote = k === q;
+      }
       this.filled = this.fields;
       if (d >= nl) return this.#finishLine(i, nl);
       if (this.crFrom(i) < d) this.loneCr = true;
@@ -668,6 +718,9 @@ export async function scanText(
       if (terminated && sc.crlf !== (result.newline === "\r\n")) {
         unplain(`line ${line} ends with ${sc.crlf ? "CRLF" : "LF"}, the header does not`);
       }
+      if (!verdict && sc.spaceQuote) {
+        unplain(`line ${line} has a quote after leading spaces in an unquoted field`);
+      }
       if (!verdict && sc.loneCr) {
         verdict = "INVALID CARRIAGE RETURN: a carriage return inside an unquoted field";
         unplain(`line ${line} holds a carriage return`);
@@ -699,16 +752,19 @@ export async function scanText(
         else {
           result.records++;
           result.good++;
-          let size = content - s;
+          const record = sc.spaceQuote
+            ? requote(sc.win.subarray(s, content), sc.delim)
+            : sc.win.subarray(s, content);
+          let size = record.length;
           if (high && high.high !== -1) {
             // Windows-1252 to UTF-8: at most 3 bytes a byte (€ is U+20AC).
             await writer!.reserve(3 * size + 24);
             writer!.number(line, sc.delim);
-            size = writer!.utf8(lenient.decode(sc.win.subarray(s, content)));
+            size = writer!.utf8(lenient.decode(record));
           } else {
             await writer!.reserve(size + 24);
             writer!.number(line, sc.delim);
-            writer!.bytes(sc.win.subarray(s, content));
+            writer!.bytes(record);
           }
           writer!.byte(LF);
           result.longest = Math.max(result.longest, size);

@@ -290,3 +290,42 @@ Deno.test("land() names the cell of a stray value beyond an Excel header, and ma
     [{ n: 12, column_4: "oops" }],
   );
 });
+
+Deno.test("land() keeps a quote after leading spaces as part of the value (a quote opens a field only at its start), as Python's csv reads it", async () => {
+  await using p = await tempProject({ "models/.keep": "" }, {
+    sources: [{ name: "claims", pattern: /^claims.*\.csv$/ }],
+  });
+  const file = await p.write(
+    "claims-a.csv",
+    [
+      "client,line,claim_number,date,amount",
+      "A,1,C1,2023-01-01,5",
+      'A,2, "C2" ,2023-01-01,5',
+      'A,3,"C3" ,2023-01-01,5',
+      'A,4,  "C""4",2023-01-01,5',
+      '"A",6, "C6" ,"2023-01-01",5',
+    ].join("\n"),
+  );
+  const summary = await land(p.config, [file], { db: p.db });
+  assert.deepEqual(summary.outcomes.map((o) => [o.status, o.rows, o.rejectedRows]), [[
+    "landed",
+    4,
+    1,
+  ]]);
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select client, line, claim_number, date, _row_number::int as n from raw.claims order by n",
+    ),
+    [
+      { client: "A", line: "1", claim_number: "C1", date: "2023-01-01", n: 2 },
+      { client: "A", line: "2", claim_number: ' "C2" ', date: "2023-01-01", n: 3 },
+      { client: "A", line: "4", claim_number: '  "C""4"', date: "2023-01-01", n: 5 },
+      { client: "A", line: "6", claim_number: ' "C6" ', date: "2023-01-01", n: 6 },
+    ],
+  );
+  assert.deepEqual(await query(p.db, "select line::int as line, error from wharf.rejects"), [{
+    line: 4,
+    error: 'UNQUOTED VALUE: a closing quote is followed by " ", not a delimiter or a line end',
+  }]);
+});

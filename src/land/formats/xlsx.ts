@@ -17,7 +17,8 @@ import type { FileFormat } from "./format.ts";
  * JavaScript and DuckDB write them; DuckDB casts them to any numeric type).
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { numberText } from "./xlsx.ts";
  * numberText(0.1 + 0.2); // "0.3"
  * numberText(123456789012); // "123456789012"
  * ```
