@@ -11,7 +11,9 @@
  * line, a quoted line break, mixed line endings …) or the counts differ,
  * that attempt is rolled back and the scan writes a copy of the good records
  * (each with its line number) for DuckDB to read, handing the bad ones to
- * `wharf.rejects` itself.
+ * `wharf.rejects` itself. A Windows-1252 file, or one whose lines end with a
+ * CR alone, is read through the copy straight away (written as UTF-8, with
+ * LF line ends): DuckDB reads neither as it is.
  *
  * @module
  */
@@ -204,7 +206,9 @@ const DELIMITER_NAMES: readonly [string, string][] = [
 ];
 
 /**
- * Refuses a header that does not fit the source's declared columns.
+ * Refuses a header that does not fit the source's declared columns. The
+ * reader's `headerHint` and `columnNotes` (see {@linkcode Records}) go into
+ * the message.
  *
  * @throws {HeaderMismatchError} naming the missing and unexpected columns.
  */
@@ -213,13 +217,15 @@ function checkDeclared(
   headers: readonly string[],
   names: readonly string[],
   name: string,
+  read?: Pick<Records, "headerHint" | "columnNotes">,
 ): void {
   if (!source.columns) return;
   const declared = new Set(source.columns.map((c) => c.name));
   const missing = source.columns.filter((c) => c.required && !names.includes(c.name)).map((c) =>
     c.name
   );
-  const unexpected = headers.filter((_, i) => !declared.has(names[i]!));
+  const unexpectedAt = [...headers.keys()].filter((i) => !declared.has(names[i]!));
+  const unexpected = unexpectedAt.map((i) => headers[i]!);
   if (missing.length === 0 && unexpected.length === 0) return;
   const list = (items: readonly string[]) =>
     items.slice(0, 10).join(", ") + (items.length > 10 ? `, … (${items.length} in all)` : "");
@@ -230,9 +236,12 @@ function checkDeclared(
   if (unexpected.length) {
     parts.push(
       `unexpected column${unexpected.length > 1 ? "s" : ""} ${
-        list(unexpected.map((h) => {
-          const n = names[headers.indexOf(h)]!;
-          return n === h ? `"${h}"` : `"${h}" (${n})`;
+        list(unexpectedAt.map((i) => {
+          const h = headers[i]!;
+          const about = [names[i] === h ? undefined : names[i], read?.columnNotes?.[i]].filter((
+            a,
+          ) => a !== undefined);
+          return about.length === 0 ? `"${h}"` : `"${h}" (${about.join(", ")})`;
         }))
       }`,
     );
@@ -246,9 +255,10 @@ function checkDeclared(
       JSON.stringify(other[0])
     } on source "${source.name}" in wharf.config.ts.`
     : " Is it the right kind of file for this source? (Its columns are declared in wharf.config.ts.)";
+  const where = read?.headerHint ? ` ${read.headerHint}` : "";
   throw new HeaderMismatchError(
     name,
-    `File "${name}" does not fit source "${source.name}": ${parts.join("; ")}.${hint}`,
+    `File "${name}" does not fit source "${source.name}": ${parts.join("; ")}.${where}${hint}`,
     { source: source.name, missing, unexpected, columns: headers },
   );
 }
@@ -430,11 +440,14 @@ class Landing {
       : await this.landDelimited(staged, this.info);
   }
 
-  /** Names the header's columns and checks them against the source. */
-  async columnsOf(headers: string[]): Promise<string[]> {
+  /** Names the header's columns and checks them against the source (`read`: what the reader adds to messages). */
+  async columnsOf(
+    headers: string[],
+    read?: Pick<Records, "headerHint" | "columnNotes">,
+  ): Promise<string[]> {
     const names = columnNames(headers);
     this.columns = headers.map((h, i) => ({ header: h, column: names[i]! }));
-    checkDeclared(this.source, headers, names, this.name);
+    checkDeclared(this.source, headers, names, this.name, read);
     if (this.options.requireMatchingColumns) {
       await checkColumnsFit(this.wh, this.source.table, names, this.name);
     }
@@ -446,6 +459,7 @@ class Landing {
       delimiter: info.delimiter!,
       gzip: info.gzip,
       encoding: info.encoding ?? "utf-8",
+      crLines: info.newline === "\r",
       onProgress: this.progress(),
     };
     let scanned: TextScan | undefined;
@@ -467,7 +481,8 @@ class Landing {
           `delim = ${quoteLiteral(info.delimiter!)}`,
           `quote = '"'`,
           `escape = '"'`,
-          `encoding = ${quoteLiteral(info.encoding === "latin-1" ? "latin-1" : "utf-8")}`,
+          // The file as it is is UTF-8 (see `asIs`); the copy always is.
+          "encoding = 'utf-8'",
           ...extra,
         ].join(", ")
       })`;
@@ -586,7 +601,9 @@ class Landing {
         };
       });
 
-    if (!scanned?.unplain) {
+    // DuckDB's latin-1 refuses Windows-1252's 0x80–0x9F (’ “ ” € …); its new_line is one kind only.
+    const asIs = info.encoding !== "windows-1252" && info.newline !== "\r";
+    if (asIs && !scanned?.unplain) {
       try {
         return await attempt(false);
       } catch (err) {
@@ -609,7 +626,7 @@ class Landing {
       priorLanding(s, sha256, this.source.name, this.name, this.file)
     );
     const records = await read(bytes);
-    const names = await this.columnsOf(records.headers);
+    const names = await this.columnsOf(records.headers, records);
     assertRecordCounts(this.file, records.read, records.rows.length, records.rejects.length);
     return await this.wh.transaction(async (s) => {
       const batchId = await nextBatchId(s);

@@ -30,6 +30,17 @@ export interface Records {
    * must be in one of them.
    */
   read: number;
+  /**
+   * What a message about the header should add: where the records were
+   * read and how to read elsewhere (an Excel file: its sheet, the others
+   * and the `sheet` setting).
+   */
+  headerHint?: string;
+  /**
+   * Per header position, where a column's name came from when no header
+   * cell gave it (`first value in cell G12`, `blank header cell C1`).
+   */
+  columnNotes?: (string | undefined)[];
 }
 
 /** A JSON value as raw text: strings as they are, nested values as JSON. */

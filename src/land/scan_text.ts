@@ -2,7 +2,9 @@
  * Reading a delimited text file once, as bytes: its SHA-256 (of the bytes
  * as stored, compressed or not) and its records as wharf counts them. A
  * record is a line, or several when a quoted field holds line breaks
- * (RFC 4180: `"` opens a field only at its start, `""` inside is a quote).
+ * (RFC 4180: `"` opens a field only as its first character, `""` inside is
+ * a quote; a quote after leading spaces is part of an unquoted value, which
+ * the copy writes quoted, since DuckDB would drop the spaces).
  *
  * In **check** mode the scan says whether DuckDB can read the file as it is
  * and number its rows by position (every record one line, one kind of line
@@ -15,11 +17,15 @@
  *   delimiter or a line end: the record's first line is rejected and the
  *   lines after it are read on their own (the quote swallows nothing);
  * - fewer fields than the header, or more (empty fields at the end aside);
- * - invalid UTF-8 (UTF-8 files), a NUL byte, a carriage return that ends no
- *   line outside quotes;
+ * - invalid UTF-8 (UTF-8 files), a byte Windows-1252 leaves undefined (0x81,
+ *   0x8D, 0x8F, 0x90, 0x9D: Windows-1252 files), a NUL byte, a carriage
+ *   return that ends no line outside quotes;
  * - a record over {@linkcode MAX_RECORD_BYTES}.
  *
  * Blank lines are not records. Byte offsets count the decompressed text.
+ * A Windows-1252 file's good records are written to the copy as UTF-8. In
+ * a file whose lines end with a CR alone (`crLines`), every CR not
+ * followed by LF is read as LF (quoted line breaks too).
  *
  * @module
  */
@@ -42,12 +48,15 @@ export const REJECT_TEXT_BYTES = 65_536;
 const LF = 10;
 const CR = 13;
 const QUOTE = 34;
+const SPACE = 32;
 
 /** Options of {@linkcode scanText}. */
 export interface ScanTextOptions {
   delimiter: string;
   gzip: boolean;
-  encoding: "utf-8" | "latin-1";
+  encoding: "utf-8" | "windows-1252";
+  /** Lines end with a CR alone: read each CR not followed by LF as LF. */
+  crLines?: boolean;
   /**
    * Copy mode: the header's field count, where to write the good records
    * (`<line number><delimiter><record>\n`, no header) and where rejects go.
@@ -152,6 +161,83 @@ export async function* textChunks(
   }
 }
 
+const utf8Encoder = new TextEncoder();
+
+/**
+ * Where the first byte from 0x80 up is in `bytes[from, to)`, -1 when none,
+ * and the first one Windows-1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90,
+ * 0x9D), -1 when none.
+ */
+function highBytes(bytes: Uint8Array, from: number, to: number): { high: number; bad: number } {
+  let high = -1;
+  for (let k = from; k < to; k++) {
+    const b = bytes[k]!;
+    if (b < 0x80) continue;
+    if (high === -1) high = k;
+    if (b === 0x81 || b === 0x8d || b === 0x8f || b === 0x90 || b === 0x9d) return { high, bad: k };
+  }
+  return { high, bad: -1 };
+}
+
+/**
+ * `chunks` with each CR that is not followed by LF turned into LF (a CR
+ * ending a chunk is decided by the next one). The chunks are changed in
+ * place.
+ */
+async function* crToLf(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  let pendingCr = false;
+  for await (const chunk of chunks) {
+    if (chunk.length === 0) continue;
+    if (pendingCr) yield Uint8Array.of(chunk[0] === LF ? CR : LF);
+    const n = chunk.length;
+    for (let at = chunk.indexOf(CR); at !== -1 && at < n - 1; at = chunk.indexOf(CR, at + 1)) {
+      if (chunk[at + 1] !== LF) chunk[at] = LF;
+    }
+    pendingCr = chunk[n - 1] === CR;
+    yield pendingCr ? chunk.subarray(0, n - 1) : chunk;
+  }
+  if (pendingCr) yield Uint8Array.of(LF);
+}
+
+/**
+ * A well-formed record (as wharf reads it) with every unquoted field that
+ * holds a quote written quoted, its quotes doubled: ` "C2" ` becomes
+ * `" ""C2"" "`. DuckDB drops the spaces before a quote and reads the rest as
+ * a quoted field; written so, it reads the value wharf read.
+ */
+export function requote(record: Uint8Array, delimiter: Uint8Array): Uint8Array {
+  const out: number[] = [];
+  const n = record.length;
+  const isDelim = (at: number) => {
+    for (let k = 0; k < delimiter.length; k++) if (record[at + k] !== delimiter[k]) return false;
+    return true;
+  };
+  for (let i = 0;;) {
+    if (record[i] === QUOTE) {
+      // A quoted field, through its closing quote.
+      let j = i + 1;
+      while (j < n && !(record[j] === QUOTE && record[j + 1] !== QUOTE)) {
+        j += record[j] === QUOTE ? 2 : 1;
+      }
+      for (let k = i; k <= j && k < n; k++) out.push(record[k]!);
+      i = j + 1;
+    } else {
+      let j = i;
+      while (j < n && !isDelim(j)) j++;
+      const field = record.subarray(i, j);
+      if (field.includes(QUOTE)) {
+        out.push(QUOTE);
+        for (const b of field) b === QUOTE ? out.push(QUOTE, QUOTE) : out.push(b);
+        out.push(QUOTE);
+      } else for (const b of field) out.push(b);
+      i = j;
+    }
+    if (i >= n) return Uint8Array.from(out);
+    for (const b of delimiter) out.push(b);
+    i += delimiter.length;
+  }
+}
+
 /** Buffered writes of the copy. */
 class CopyWriter {
   readonly #file: Deno.FsFile;
@@ -177,6 +263,12 @@ class CopyWriter {
   bytes(b: Uint8Array): void {
     this.#buf.set(b, this.#len);
     this.#len += b.length;
+  }
+  /** Writes Windows-1252 text as UTF-8 (room reserved: 3 bytes a byte); returns the bytes written. */
+  utf8(text: string): number {
+    const { written } = utf8Encoder.encodeInto(text, this.#buf.subarray(this.#len));
+    this.#len += written;
+    return written;
   }
   byte(b: number): void {
     this.#buf[this.#len++] = b;
@@ -228,6 +320,8 @@ class RecordScanner {
   multiline = false;
   /** An unquoted field of it holds a carriage return (one that ends no line). */
   loneCr = false;
+  /** An unquoted field of it starts with spaces and then a quote (` "C2" `: a literal quote). */
+  spaceQuote = false;
   /** What is wrong with it (a quote never closed …); then `next` is its second line. */
   quoteError: Verdict;
 
@@ -314,6 +408,7 @@ class RecordScanner {
     this.crlf = false;
     this.multiline = false;
     this.loneCr = false;
+    this.spaceQuote = false;
     this.quoteError = undefined;
     for (;;) {
       if (i < end && this.win[i] === QUOTE) {
@@ -391,6 +486,11 @@ class RecordScanner {
       }
       if (q === i) continue; // it opens the next field
       // The quote sits inside an unquoted field: it is a literal character.
+      if (!this.spaceQuote) {
+        let k = i;
+        while (k < q && this.win[k] === SPACE) k++;
+        this.spaceQuote = k === q;
+      }
       this.filled = this.fields;
       if (d >= nl) return this.#finishLine(i, nl);
       if (this.crFrom(i) < d) this.loneCr = true;
@@ -484,8 +584,9 @@ export async function scanText(
     : undefined;
   const writer = out ? new CopyWriter(out) : undefined;
   const fatal = new TextDecoder("utf-8", { fatal: true });
-  const lenient = new TextDecoder(options.encoding === "latin-1" ? "latin1" : "utf-8");
+  const lenient = new TextDecoder(options.encoding);
   const checkUtf8 = copy !== undefined && options.encoding === "utf-8";
+  const cp1252 = options.encoding === "windows-1252";
   const result: TextScan = {
     sha256: "",
     bytes: 0,
@@ -617,6 +718,9 @@ export async function scanText(
       if (terminated && sc.crlf !== (result.newline === "\r\n")) {
         unplain(`line ${line} ends with ${sc.crlf ? "CRLF" : "LF"}, the header does not`);
       }
+      if (!verdict && sc.spaceQuote) {
+        unplain(`line ${line} has a quote after leading spaces in an unquoted field`);
+      }
       if (!verdict && sc.loneCr) {
         verdict = "INVALID CARRIAGE RETURN: a carriage return inside an unquoted field";
         unplain(`line ${line} holds a carriage return`);
@@ -638,15 +742,32 @@ export async function scanText(
         if (!verdict && checkUtf8 && !validUtf8(s, content)) {
           verdict = "INVALID ENCODING: the line is not valid UTF-8";
         }
+        const high = cp1252 && !verdict ? highBytes(sc.win, s, content) : undefined;
+        if (high && high.bad !== -1) {
+          verdict = `INVALID ENCODING: byte 0x${
+            sc.win[high.bad]!.toString(16).toUpperCase()
+          } is no character in Windows-1252, the encoding of this file (it is not UTF-8)`;
+        }
         if (verdict) reject(s, verdict, content);
         else {
           result.records++;
           result.good++;
-          result.longest = Math.max(result.longest, content - s);
-          await writer!.reserve(content - s + 24);
-          writer!.number(line, sc.delim);
-          writer!.bytes(sc.win.subarray(s, content));
+          const record = sc.spaceQuote
+            ? requote(sc.win.subarray(s, content), sc.delim)
+            : sc.win.subarray(s, content);
+          let size = record.length;
+          if (high && high.high !== -1) {
+            // Windows-1252 to UTF-8: at most 3 bytes a byte (€ is U+20AC).
+            await writer!.reserve(3 * size + 24);
+            writer!.number(line, sc.delim);
+            size = writer!.utf8(lenient.decode(record));
+          } else {
+            await writer!.reserve(size + 24);
+            writer!.number(line, sc.delim);
+            writer!.bytes(record);
+          }
           writer!.byte(LF);
+          result.longest = Math.max(result.longest, size);
         }
       } else {
         result.records++;
@@ -657,12 +778,13 @@ export async function scanText(
     }
   };
 
-  const chunks = textChunks(path, name, {
+  const stored = textChunks(path, name, {
     gzip: options.gzip,
     hash,
     counter,
     onProgress: options.onProgress,
   });
+  const chunks = options.crLines ? crToLf(stored) : stored;
   for await (const chunk of chunks) {
     options.signal?.throwIfAborted();
     sc.push(chunk, pos);

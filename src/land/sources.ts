@@ -28,8 +28,13 @@ export interface SourceConfig {
   format?: FileFormat;
   /** Delimited text: the delimiter; by default `,` for .csv, tab for .tsv, `|` for .psv, sniffed for .txt. */
   delimiter?: string;
-  /** Delimited text: `utf-8`, `latin-1`, or `auto` (default: UTF-8 unless the start of the file is not UTF-8 at all). */
-  encoding?: "utf-8" | "latin-1" | "auto";
+  /**
+   * Delimited text: `utf-8`, `windows-1252` (also `cp1252`, or `latin-1`:
+   * read as Windows-1252, as browsers read Latin-1), or `auto` (default:
+   * UTF-8 unless the start of the file is not UTF-8 at all, then
+   * Windows-1252).
+   */
+  encoding?: "utf-8" | "windows-1252" | "cp1252" | "latin-1" | "auto";
   /** Excel: the sheet to read; the first by default. */
   sheet?: string;
   /**
@@ -66,7 +71,8 @@ export interface Source {
   groups: string[];
   format?: FileFormat;
   delimiter?: string;
-  encoding: "utf-8" | "latin-1" | "auto";
+  /** `cp1252` and `latin-1` given in the configuration are `windows-1252` here. */
+  encoding: "utf-8" | "windows-1252" | "auto";
   sheet?: string;
   /** Declared columns, when the source declares them. */
   columns?: Required<SourceColumn>[];
@@ -78,7 +84,7 @@ export interface Source {
 const IDENT = /^[a-z_][a-z0-9_]*$/;
 
 /** The encodings a source may set. */
-const ENCODINGS: readonly string[] = ["utf-8", "latin-1", "auto"];
+const ENCODINGS: readonly string[] = ["utf-8", "windows-1252", "cp1252", "latin-1", "auto"];
 
 /** The keys of a source (see {@linkcode SourceConfig}). */
 const SOURCE_KEYS = Object.keys(
@@ -189,7 +195,9 @@ export function compileSources(configs: readonly SourceConfig[] = []): Source[] 
       groups,
       format: c.format,
       delimiter: c.delimiter,
-      encoding: c.encoding ?? "auto",
+      encoding: c.encoding === "cp1252" || c.encoding === "latin-1"
+        ? "windows-1252"
+        : c.encoding ?? "auto",
       sheet: c.sheet,
       columns: c.columns === undefined
         ? undefined

@@ -109,7 +109,7 @@ Deno.test("land() sniffs tab and pipe delimiters in .txt files and keeps every v
   assert.deepEqual(types, [{ data_type: "VARCHAR" }]);
 });
 
-Deno.test("land() detects Latin-1 text and decodes it", async () => {
+Deno.test("land() detects Latin-1 text and decodes it as Windows-1252", async () => {
   await using p = await landingProject();
   const file = await p.write(
     "latin1.csv",
@@ -127,7 +127,7 @@ Deno.test("land() detects Latin-1 text and decodes it", async () => {
     name: "Müller",
   }]);
   assert.deepEqual(await query(p.db, "select encoding from wharf.files"), [{
-    encoding: "latin-1",
+    encoding: "windows-1252",
   }]);
 });
 

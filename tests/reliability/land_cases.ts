@@ -765,13 +765,13 @@ landCase({
       file: "d_utf16_bom.csv",
       status: "failed",
       message:
-        'Cannot land "d_utf16_bom.csv": it is UTF-16LE text; wharf reads UTF-8 and Latin-1: convert it to UTF-8 (e.g. iconv -f UTF-16LE -t UTF-8)',
+        'Cannot land "d_utf16_bom.csv": it is UTF-16LE text; wharf reads UTF-8 and Windows-1252 (Latin-1): convert it to UTF-8 (e.g. iconv -f UTF-16LE -t UTF-8)',
     },
     {
       file: "e_utf16.csv",
       status: "failed",
       message:
-        'Cannot land "e_utf16.csv": it is UTF-16LE text; wharf reads UTF-8 and Latin-1: convert it to UTF-8 (e.g. iconv -f UTF-16LE -t UTF-8)',
+        'Cannot land "e_utf16.csv": it is UTF-16LE text; wharf reads UTF-8 and Windows-1252 (Latin-1): convert it to UTF-8 (e.g. iconv -f UTF-16LE -t UTF-8)',
     },
   ],
 });
@@ -812,7 +812,7 @@ landCase({
     assert.deepEqual(
       await rows(p.db, "SELECT file_name, encoding FROM wharf.files ORDER BY 1"),
       [
-        { file_name: "a_latin1.csv", encoding: "latin-1" },
+        { file_name: "a_latin1.csv", encoding: "windows-1252" },
         { file_name: "b_nul.csv", encoding: "utf-8" },
         { file_name: "c_bad_utf8.csv", encoding: "utf-8" },
       ],

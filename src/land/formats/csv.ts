@@ -1,7 +1,7 @@
 /**
  * Delimited text: CSV and tab-, pipe- or otherwise delimited files (`.csv`,
- * `.txt`, `.tsv`, `.psv`, `.dat`, maybe gzipped), UTF-8 or Latin-1, with a
- * header line. The delimiter is the source's, the extension's (`,` for
+ * `.txt`, `.tsv`, `.psv`, `.dat`, maybe gzipped), UTF-8 or Windows-1252
+ * (Latin-1), with a header line; lines end with LF, CRLF or CR alone. The delimiter is the source's, the extension's (`,` for
  * .csv, tab for .tsv, `|` for .psv), or sniffed from the header. DuckDB's
  * CSV reader streams the records while wharf scans them (`land_file.ts`).
  *
@@ -31,7 +31,7 @@ export function sniffDelimiter(headerLine: string): string {
   return best;
 }
 
-/** True when the bytes hold a valid UTF-8 multi-byte sequence (so the file is UTF-8 text, not Latin-1). */
+/** True when the bytes hold a valid UTF-8 multi-byte sequence (so the file is UTF-8 text, not Windows-1252). */
 function hasUtf8Multibyte(bytes: Uint8Array): boolean {
   for (let i = 0; i < bytes.length - 1; i++) {
     const b = bytes[i]!;
@@ -47,14 +47,17 @@ function hasUtf8Multibyte(bytes: Uint8Array): boolean {
 
 /**
  * The first record of delimited text (the header), honoring quotes: a
- * quoted field may hold the delimiter and line breaks. `ended` is false when
- * the text ends with it (no line break after it); undefined when the text
- * ends inside a quoted field.
+ * quoted field may hold the delimiter and line breaks. It ends at LF, CRLF
+ * or a CR alone (`newline` says which). `ended` is false when the text ends
+ * with it (no line break after it); undefined when the text ends inside a
+ * quoted field.
  */
 export function firstRecord(
   text: string,
   delimiter: string,
-): { fields: string[]; lines: number; newline: "\n" | "\r\n"; ended: boolean } | undefined {
+):
+  | { fields: string[]; lines: number; newline: "\n" | "\r\n" | "\r"; ended: boolean }
+  | undefined {
   const fields: string[] = [];
   let field = "";
   let quoted = false;
@@ -75,14 +78,26 @@ export function firstRecord(
       fields.push(field);
       field = "";
       i += delimiter.length - 1;
-    } else if (ch === "\n" || (ch === "\r" && text[i + 1] === "\n")) {
+    } else if (ch === "\n" || ch === "\r") {
       fields.push(field);
-      return { fields, lines, newline: ch === "\r" ? "\r\n" : "\n", ended: true };
+      const newline = ch === "\n" ? "\n" : text[i + 1] === "\n" ? "\r\n" : "\r";
+      return { fields, lines, newline, ended: true };
     } else field += ch;
   }
   if (quoted) return undefined;
   fields.push(field);
   return { fields, lines, newline: "\n", ended: false };
+}
+
+/**
+ * The five bytes Windows-1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90,
+ * 0x9D), as the WHATWG decoder gives them: C1 control characters.
+ */
+export const WINDOWS_1252_UNDEFINED = /[\x81\x8d\x8f\x90\x9d]/;
+
+/** `0x81` for the character U+0081. */
+function hexByte(ch: string): string {
+  return `0x${ch.charCodeAt(0).toString(16).toUpperCase()}`;
 }
 
 /** The delimited-text format. */
@@ -92,20 +107,21 @@ export const csv: FileFormat<"csv"> = {
   async inspect(input) {
     const { name, source, gzip } = input;
     const bytes = await inspectText(input, "delimited text");
-    let encoding: "utf-8" | "latin-1" = source.encoding === "latin-1" ? "latin-1" : "utf-8";
+    let encoding: "utf-8" | "windows-1252" = source.encoding === "windows-1252"
+      ? "windows-1252"
+      : "utf-8";
     if (source.encoding === "auto") {
       try {
         new TextDecoder("utf-8", { fatal: true }).decode(
           bytes.length === SAMPLE ? bytes.subarray(0, SAMPLE - 4) : bytes,
         );
       } catch {
-        // Not UTF-8: Latin-1, unless valid UTF-8 sequences show it is UTF-8 with bad lines.
-        if (!hasUtf8Multibyte(bytes)) encoding = "latin-1";
+        // Not UTF-8: Windows-1252, unless valid UTF-8 sequences show it is UTF-8 with bad lines.
+        if (!hasUtf8Multibyte(bytes)) encoding = "windows-1252";
       }
     }
-    const text = new TextDecoder(encoding === "latin-1" ? "latin1" : "utf-8").decode(bytes)
-      .replace(/^\uFEFF/, "");
-    const end = text.search(/\r?\n/);
+    const text = new TextDecoder(encoding).decode(bytes).replace(/^\uFEFF/, "");
+    const end = text.search(/[\r\n]/);
     const firstLine = end === -1 ? text : text.slice(0, end);
     if (firstLine.trim() === "") {
       throw new LandingError(name, `Cannot land "${name}": the header line is empty`, { line: 1 });
@@ -123,6 +139,18 @@ export const csv: FileFormat<"csv"> = {
       throw new LandingError(
         name,
         `Cannot land "${name}": its header has a quote that is never closed`,
+        { line: 1 },
+      );
+    }
+    const undefinedByte = encoding === "windows-1252"
+      ? header.fields.join("").match(WINDOWS_1252_UNDEFINED)?.[0]
+      : undefined;
+    if (undefinedByte) {
+      throw new LandingError(
+        name,
+        `Cannot land "${name}": its header holds byte ${
+          hexByte(undefinedByte)
+        }, which is no character in Windows-1252, the encoding of text that is not UTF-8: convert the file to UTF-8`,
         { line: 1 },
       );
     }

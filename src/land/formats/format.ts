@@ -17,13 +17,18 @@ export interface FileInfo {
   gzip: boolean;
   /** Delimited text only. */
   delimiter?: string;
-  encoding?: "utf-8" | "latin-1";
+  /**
+   * Text: how its bytes are read (Windows-1252 is what a non-UTF-8 file is
+   * read as; Latin-1 files are Windows-1252 files without its 0x80–0x9F
+   * characters).
+   */
+  encoding?: "utf-8" | "windows-1252";
   /** Delimited text only: the header fields as delivered. */
   header?: string[];
   /** Delimited text only: lines of the header (more than one when a quoted header holds a line break). */
   headerLines?: number;
-  /** Delimited text only: the header's line ending. */
-  newline?: "\n" | "\r\n";
+  /** Delimited text only: the header's line ending (`\r` alone: classic Mac, Excel's "CSV (Macintosh)"). */
+  newline?: "\n" | "\r\n" | "\r";
 }
 
 /** A file to inspect. */

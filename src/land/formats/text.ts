@@ -22,15 +22,16 @@ async function sample(path: string, gzip: boolean, name: string): Promise<Uint8A
       if (size >= SAMPLE) break;
     }
   } catch (err) {
-    // A gzip stream broken further on is caught when the whole file is read.
-    if (!(err instanceof LandingError)) throw err;
-    if (size === 0) {
-      throw new LandingError(
-        name,
-        `Cannot land "${name}": it is not a valid gzip file (${(err.cause as Error).message})`,
-        { cause: err },
-      );
-    }
+    // Broken within the sample: nothing of the text can be trusted, its header
+    // included (a stream broken further on is caught when the whole file is read).
+    // Cut short (Z_BUF_ERROR: "unexpected end of file") is truncated, however early.
+    if (!(err instanceof LandingError) || size > 0) throw err;
+    if ((err.cause as { code?: string } | undefined)?.code === "Z_BUF_ERROR") throw err;
+    throw new LandingError(
+      name,
+      `Cannot land "${name}": it is not a valid gzip file (${(err.cause as Error).message})`,
+      { cause: err },
+    );
   }
   const out = new Uint8Array(Math.min(size, SAMPLE));
   let at = 0;
@@ -90,7 +91,7 @@ export async function inspectText(input: InspectInput, what: string): Promise<Ui
   if (wide) {
     throw new LandingError(
       name,
-      `Cannot land "${name}": it is ${wide} text; wharf reads UTF-8 and Latin-1: convert it to UTF-8 (e.g. iconv -f ${wide} -t UTF-8)`,
+      `Cannot land "${name}": it is ${wide} text; wharf reads UTF-8 and Windows-1252 (Latin-1): convert it to UTF-8 (e.g. iconv -f ${wide} -t UTF-8)`,
     );
   }
   const controls = controlBytes(bytes);

@@ -84,7 +84,7 @@ export const TABLES: readonly TableDefinition[] = [
       col("sha256", "VARCHAR", "SHA-256 of the bytes landed"),
       col("status", "VARCHAR", "landed or failed", "NOT NULL"),
       col("format", "VARCHAR", "csv, json, ndjson or xlsx"),
-      col("encoding", "VARCHAR", "utf-8 or latin-1"),
+      col("encoding", "VARCHAR", "utf-8 or windows-1252 (latin-1 in rows of older versions)"),
       col("delimiter", "VARCHAR", "the delimiter of delimited text"),
       col("rows", "BIGINT", "rows landed"),
       col("rejected_rows", "BIGINT", "records sent to `wharf.rejects`"),
