@@ -11,7 +11,8 @@ import { previewNode } from "../../src/engine/run/preview.ts";
 import { runProject } from "../../src/engine/run/run_project.ts";
 import { rewriteJinja } from "../../src/engine/dbt/rewrite_jinja.ts";
 import { DbtJinja } from "../../src/engine/dbt/dbt_jinja.ts";
-import { tempProject } from "../helpers.ts";
+import { runCli, tempProject } from "../helpers.ts";
+import { query } from "../land/helpers.ts";
 
 Deno.test("dbt's cross-database macros give DuckDB's answers", async () => {
   await using p = await tempProject({
@@ -204,6 +205,26 @@ Deno.test("rewriteJinja() leaves text, comments, raw blocks and macro definition
     rewriteJinja(source, names).text,
     `m(1) {# m(2) #} {% raw %}{{ m(3) }}{% endraw %} {% macro m(x) %}{{ __wharf_value(m(x)) }}{% endmacro %} {{ 'm(4)' ~ __wharf_value(__wharf_macros[__wharf_dispatch("dateadd", "dbt")]('day', 1, 'x')) }}`,
   );
+});
+
+Deno.test("a filter or test named as a dbt macro is Jinja's (x | replace(…) is the filter, not dbt's replace macro)", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml": "name: shop\n",
+    "models/src.sql": "select 1 as id\n",
+    "models/x.sql": `select '{{ "a-b" | replace("-", "_") }}' as f,
+  '{{ "a-b" | upper | replace("-", "_") }}' as g,
+  '{{ ref("src") | replace('"', '') }}' as r,
+  '{{ this | upper }}' as u,
+  '{{ (ref("src") | string).split(".") | length }}' as n,
+  '{{ 6 is divisibleby(3) }}' as t,
+  {{ replace("'aXa'", "'X'", "'-'") }} as m
+`,
+  });
+  const r = await runCli(["--project", p.root, "--db", p.db, "build"]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.deepEqual(await query(p.db, "select * from main.x"), [
+    { f: "a_b", g: "A_B", r: "main.src", u: '"MAIN"."X"', n: "2", t: "true", m: "a-a" },
+  ]);
 });
 
 Deno.test("an inline if … else as a keyword argument's value, as Jinja takes it (minijinja needs it in parentheses)", () => {

@@ -14,7 +14,7 @@ import { closest } from "../suggest.ts";
 import { DBT_MACROS } from "./dbt_macros.ts";
 import { splitArgs } from "./jinja_args.ts";
 import { PyDatetime } from "./py_datetime.ts";
-import { missingModulePath, printPyValues, pyModules } from "./py_modules.ts";
+import { missingModulePath, printedValue, printPyValues, pyModules } from "./py_modules.ts";
 import { type MacroNames, readLineMarkers, rewriteJinja } from "./rewrite_jinja.ts";
 import { RELATION_METHODS } from "./relation_value.ts";
 
@@ -142,6 +142,44 @@ function returning(text: string, name: string, global: string): string | undefin
   return `${text.slice(0, tagEnd)}{{ return(${global}) }}${lines}${text.slice(tagEnd + end.index)}`;
 }
 
+/**
+ * Jinja's text filters, which see a relation or datetime of wharf's
+ * (`ref('x') | replace('"', '')`, `this | upper`) as the text it prints,
+ * as dbt's objects are seen by Python's; a filter run on its mapping would
+ * change its keys and quoting instead.
+ */
+const TEXT_FILTERS = [
+  "replace",
+  "upper",
+  "lower",
+  "trim",
+  "title",
+  "capitalize",
+  "split",
+  "truncate",
+  "wordcount",
+  "center",
+  "indent",
+];
+
+/** Replaces {@linkcode TEXT_FILTERS} in `env` by minijinja's own, run on what each value prints. */
+function addTextFilters(env: Environment): void {
+  const builtin = new Environment();
+  for (const name of TEXT_FILTERS) {
+    env.addFilter(name, (value: unknown, ...args: unknown[]) => {
+      const { positional, kwargs } = splitArgs(args);
+      const ctx: Record<string, unknown> = { value: printedValue(value) };
+      const params = [
+        ...positional.map((v, i) => ((ctx[`a${i}`] = printedValue(v)), `a${i}`)),
+        ...Object.entries(kwargs).map((
+          [k, v],
+        ) => ((ctx[`k_${k}`] = printedValue(v)), `${k}=k_${k}`)),
+      ];
+      return builtin.evalExpr(`value | ${name}(${params.join(", ")})`, ctx);
+    });
+  }
+}
+
 /** The rendering environment of one dbt project. */
 export class DbtJinja {
   readonly #env = new Environment();
@@ -189,6 +227,7 @@ export class DbtJinja {
     // Their problems are placed at the first line using them (a datetime's own line is not known).
     const report = (message: string) => this.problem(message, /modules\s*\.|run_started_at/);
     const modules = pyModules(report);
+    addTextFilters(this.#env);
     this.#env.addGlobal("modules", modules.modules);
     this.#env.addGlobal("__wharf_modules", modules.table);
     this.#env.addGlobal("__wharf_missing_module", (path: unknown) => {

@@ -197,6 +197,10 @@ function rewriteCode(code: string, names: MacroNames, imports: Set<string>): str
     const start = m.index;
     const open = start + m[0].length - 1;
     if (m[3] !== undefined && !names.packages?.has(m[3])) continue; // a method: `x.get(…)`
+    // A filter or a test of that name (`x | replace('-', '_')`, `x is divisibleby(3)`) is not
+    // the macro: dbt's `replace` macro does not shadow Jinja's filter.
+    const before = masked.slice(0, start);
+    if (/\|\s*$/.test(before) || /(?<![\w.])is\s+(?:not\s+)?$/.test(before)) continue;
     const end = closing(masked, open);
     if (end < 0) continue; // minijinja reports the syntax error
     const isFirst = firstCall;
