@@ -6,7 +6,8 @@
  * `models:`/`seeds:`/`snapshots:` tree of `dbt_project.yml` (with or
  * without `+`), a properties file's `config:`, or `{{ config(...) }}` in
  * the SQL. Keys dbt has and wharf does not run yet are errors naming them,
- * never ignored.
+ * never ignored; other warehouses' keys that dbt-duckdb ignores are ignored
+ * too, with a warning naming them ({@linkcode OTHER_ADAPTER_KEYS}).
  *
  * @module
  */
