@@ -70,6 +70,11 @@ export interface ProjectIssue {
    * it a warning and leaves the thing out.
    */
   unsupported?: boolean;
+  /**
+   * Not a problem but a warning: something dbt ignores, and wharf too,
+   * saying so (`warning: <location>: <message>` before anything runs).
+   */
+  warning?: boolean;
 }
 
 /**

@@ -99,7 +99,7 @@ Deno.test("compileNode() compiles a watermark model to a deduplicating full buil
   );
   assert.match(
     c.script,
-    /\nDELETE FROM "marts"\."inc" AS t WHERE EXISTS \(SELECT 1 FROM "__wharf_new_marts_inc" AS s WHERE t\."id" IS NOT DISTINCT FROM s\."id"\);\nINSERT INTO "marts"\."inc" BY NAME SELECT \* FROM "__wharf_new_marts_inc";\n/,
+    /\nDELETE FROM "marts"\."inc" AS DBT_INTERNAL_DEST WHERE EXISTS \(SELECT 1 FROM "__wharf_new_marts_inc" AS DBT_INTERNAL_SOURCE WHERE DBT_INTERNAL_DEST\."id" IS NOT DISTINCT FROM DBT_INTERNAL_SOURCE\."id"\);\nINSERT INTO "marts"\."inc" BY NAME SELECT \* FROM "__wharf_new_marts_inc";\n/,
   );
 });
 
@@ -148,7 +148,7 @@ Deno.test("compileNode() leaves a model's reference to itself in its SQL and out
   assert.match(c.script, /ALTER TABLE "marts"\."inc" ADD COLUMN "_deleted_at" TIMESTAMPTZ;/);
   assert.match(
     c.script,
-    /MERGE INTO "marts"\."inc" AS t USING "__wharf_new_marts_inc" AS s ON t\."id" IS NOT DISTINCT FROM s\."id"\nWHEN MATCHED THEN UPDATE SET <each column of the model but "id"> = s\.<column>, "_deleted_at" = NULL\nWHEN NOT MATCHED THEN INSERT BY NAME\nWHEN NOT MATCHED BY SOURCE AND t\."_deleted_at" IS NULL THEN UPDATE SET "_deleted_at" = now\(\);/,
+    /MERGE INTO "marts"\."inc" AS DBT_INTERNAL_DEST USING "__wharf_new_marts_inc" AS DBT_INTERNAL_SOURCE ON DBT_INTERNAL_DEST\."id" IS NOT DISTINCT FROM DBT_INTERNAL_SOURCE\."id"\nWHEN MATCHED THEN UPDATE SET <each column of the model but "id"> = DBT_INTERNAL_SOURCE\.<column>, "_deleted_at" = NULL\nWHEN NOT MATCHED THEN INSERT BY NAME\nWHEN NOT MATCHED BY SOURCE AND DBT_INTERNAL_DEST\."_deleted_at" IS NULL THEN UPDATE SET "_deleted_at" = now\(\);/,
   );
 });
 

@@ -213,7 +213,7 @@ Deno.test("an external model's unknown or misplaced config keys are errors namin
   const project = await loadProject(p.config);
   assert.deepEqual(project.issues.map((i) => `${i.location.line}: ${i.message}`), [
     '3: models[0].config.partiton_by: unknown key "partiton_by" in a model\'s config (did you mean "partition_by"?)',
-    `3: models[0].config.format: "format" in a model's config is not implemented by wharf: remove it (a model's config reads "materialized", "unique_key", "tags", "enabled", "database", "contract", "incremental_strategy", "watermark", "on_schema_change", "full_refresh", "merge_update_columns", "merge_exclude_columns", "hard_deletes", "event_time", "batch_size", "lookback", "begin", "location", "partition_by", "pre_hook", "pre-hook", "post_hook", "post-hook")`,
+    `3: models[0].config.format: "format" in a model's config is not implemented by wharf: remove it (a model's config reads "materialized", "unique_key", "tags", "enabled", "database", "contract", "incremental_strategy", "watermark", "incremental_predicates", "on_schema_change", "full_refresh", "merge_update_columns", "merge_exclude_columns", "hard_deletes", "event_time", "batch_size", "lookback", "begin", "location", "partition_by", "pre_hook", "pre-hook", "post_hook", "post-hook")`,
     '5: models[1].config.location: an external model needs a "location": a folder, relative to the project root (e.g. "exports/orders"), where its Parquet files are written',
     "5: models[1].config.partition_by: expected a column name or a list of column names, got 3",
     '7: models[2].config.location: "location" applies to external models only',

@@ -166,20 +166,20 @@ Deno.test("dbt incremental configs: strategies from wharf, problems named where 
     r.stderr,
     /models\/a\.sql:1: config "incremental_strategy": the merge strategy matches new rows to the table's by "unique_key"/,
   );
-  // The line of the config( call that sets it.
+  // The line of the config( call that sets it; dbt ignores it, and wharf too, with a warning.
   assert.match(
     r.stderr,
-    /models\/b\.sql:3: config "unique_key" applies to incremental models only \(b is materialized as table\): remove it, or materialize b as incremental/,
+    /warning: models\/b\.sql:3: config "unique_key" applies to incremental models only \(b is materialized as table\): ignored, as dbt does; remove it, or materialize b as incremental/,
   );
   assert.match(r.stderr, /models\/c\.sql:1: config "incremental_strategy": .*upsert/);
   // Set in a properties file, or in dbt_project.yml: that file's line.
   assert.match(
     r.stderr,
-    /models\/props\.yml:6:\d+: config "unique_key" applies to incremental models only \(d is materialized as table\)/,
+    /warning: models\/props\.yml:6:\d+: config "unique_key" applies to incremental models only \(d is materialized as table\)/,
   );
   assert.match(
     r.stderr,
-    /dbt_project\.yml:6:\d+: config "unique_key" applies to incremental models only \(e is materialized as view\)/,
+    /warning: dbt_project\.yml:6:\d+: config "unique_key" applies to incremental models only \(e is materialized as view\)/,
   );
 });
 

@@ -96,11 +96,12 @@ export async function compileProject(
     ...(options.deferMissingSources ? [] : [...missing.values()].flat()),
   ];
   // --warn-unsupported: what wharf does not support is left out, with a warning each.
-  const all = config.warnUnsupported ? found.filter((i) => !i.unsupported) : found;
-  if (config.warnUnsupported) {
-    for (const i of found.filter((i) => i.unsupported)) {
-      console.error(`warning: ${formatLocation(i.location)}: ${i.message}`);
-    }
+  // A warning (what dbt ignores, and wharf too) is only said.
+  const warned = (i: ProjectIssue) =>
+    i.warning === true || (!!config.warnUnsupported && !!i.unsupported);
+  const all = found.filter((i) => !warned(i));
+  for (const i of found.filter(warned)) {
+    console.error(`warning: ${formatLocation(i.location)}: ${i.message}`);
   }
   if (all.length) throw new CompileError(all);
   const compiled = new Map<string, CompiledNode>();

@@ -68,7 +68,13 @@ import { DBT_PROJECT_FILE } from "./dbt_project.ts";
 import { SELECTORS_FILE } from "../graph/read_selectors.ts";
 import { describer, type DocsBlock, readDocsBlocks } from "./docs_blocks.ts";
 import { missingPackage, readPackages } from "./packages.ts";
-import { type Hook, mergeNodeConfigs, type NodeConfig, readNodeConfig } from "./node_config.ts";
+import {
+  type Hook,
+  mergeNodeConfigs,
+  type NodeConfig,
+  otherAdapterWarnings,
+  readNodeConfig,
+} from "./node_config.ts";
 import { findMaterialization } from "../materializations/index.ts";
 import { settleContract, type SettledContract } from "../project/read_contract.ts";
 import { parseDependency, readExposures } from "../project/read_exposures.ts";
@@ -270,8 +276,10 @@ function configCallLine(text: string, key: string): number | undefined {
  * An incremental model's options for wharf's incremental materialization:
  * its keys as configured, the strategy dbt-duckdb defaults to when none is
  * named (`delete+insert` with a `unique_key`, `append` without), each
- * problem reported on the model's file. Strategy keys on a model that is
- * not incremental are problems too.
+ * problem reported on the model's file. What dbt ignores is a warning
+ * naming it: strategy keys on a model that is not incremental (a model
+ * switched from incremental keeps them), `incremental_predicates` of an
+ * append model.
  */
 function incrementalOptions(
   m: NodeFile,
@@ -279,16 +287,18 @@ function incrementalOptions(
   locate: (key: string) => SourceLocation,
 ): Record<string, unknown> {
   const report = (message: string, key: string) => issues.push({ message, location: locate(key) });
+  const warn = (message: string, key: string) =>
+    issues.push({ message, location: locate(key), warning: true });
   if (m.config.materialized !== "incremental") {
     const keys = [
       ...(m.config.unique_key ? ["unique_key"] : []),
       ...Object.keys(m.config.incremental ?? {}),
     ];
     for (const key of keys) {
-      report(
+      warn(
         `config "${key}" applies to incremental models only (${m.name} is materialized as ${
           m.config.materialized ?? "view"
-        }): remove it, or materialize ${m.name} as incremental`,
+        }): ignored, as dbt does; remove it, or materialize ${m.name} as incremental`,
         key,
       );
     }
@@ -298,6 +308,19 @@ function incrementalOptions(
     incremental_strategy: m.config.unique_key?.length ? "delete+insert" : "append",
     ...m.config.incremental,
   };
+  // dbt reads `predicates` (their older name) first, when set (Jinja's truth: not empty).
+  const given = (v: unknown) =>
+    v !== undefined && v !== null && v !== "" && !(Array.isArray(v) && v.length === 0);
+  const older = given(m.config.custom?.predicates);
+  if (older) options.incremental_predicates = m.config.custom!.predicates;
+  if (options.incremental_strategy === "append" && given(options.incremental_predicates)) {
+    const key = older ? "predicates" : "incremental_predicates";
+    warn(
+      `config "${key}": the append strategy inserts the new rows and deletes or updates none, so its incremental_predicates limit nothing: ignored, as dbt does; remove it, or use merge, delete+insert or microbatch`,
+      key,
+    );
+    delete options.incremental_predicates;
+  }
   // event_time is any node's (what microbatch models reading it filter by); a microbatch model's batches too.
   if (options.incremental_strategy === "microbatch" && m.config.event_time !== undefined) {
     options.event_time = m.config.event_time;
@@ -1378,6 +1401,16 @@ export async function loadDbtProject(
     });
     return null;
   };
+  // Other warehouses' keys (transient, cluster_by, …): ignored, as dbt-duckdb does; a warning each.
+  const enabledNodes = [...files.models, ...files.seeds, ...files.snapshots].filter((n) =>
+    n.ok && n.config.enabled !== false
+  );
+  for (const w of otherAdapterWarnings(enabledNodes)) {
+    const at = w.first.kind === "model"
+      ? keyLocation(w.first, w.key)
+      : configLocation(w.first, w.key, []);
+    issues.push({ message: w.message, location: at, warning: true });
+  }
   const relations = new Map<string, NodeFile>();
   for (const n of [...files.models, ...files.seeds, ...files.snapshots]) {
     if (!n.ok || n.config.enabled === false) continue;

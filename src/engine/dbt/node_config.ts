@@ -6,7 +6,8 @@
  * `models:`/`seeds:`/`snapshots:` tree of `dbt_project.yml` (with or
  * without `+`), a properties file's `config:`, or `{{ config(...) }}` in
  * the SQL. Keys dbt has and wharf does not run yet are errors naming them,
- * never ignored.
+ * never ignored; other warehouses' keys that dbt-duckdb ignores are ignored
+ * too, with a warning naming them ({@linkcode OTHER_ADAPTER_KEYS}).
  *
  * @module
  */
@@ -131,19 +132,106 @@ export function configKeys(resource: ConfigResource): readonly string[] {
   return [...SHARED, ...MODEL_ONLY];
 }
 
-/** dbt config keys wharf does not run yet: named as such, never ignored. */
+/**
+ * dbt config keys wharf does not run yet, with a behaviour in dbt-core or
+ * dbt-duckdb: errors naming them (`--warn-unsupported`: warnings), never
+ * ignored.
+ */
 const NOT_YET: readonly string[] = [
   "quoting",
   "concurrent_batches",
-  "copy_grants",
-  "labels",
   "packages",
   "location",
   "format",
   "options",
   "partition_by",
   "target_database",
+  // dbt-duckdb creates them on the table.
+  "indexes",
 ];
+
+/**
+ * Config keys of other warehouses' adapters that dbt-duckdb ignores (it
+ * has no such thing), with the warehouses they apply to. wharf ignores
+ * them too, as dbt-duckdb does, keeping them as the project's own keys
+ * (`config.get` reads them), and warns once per key, naming the nodes that
+ * set it (see {@linkcode otherAdapterWarnings}).
+ */
+export const OTHER_ADAPTER_KEYS: Readonly<Record<string, string>> = {
+  on_configuration_change:
+    "materialized views and dynamic tables (Postgres, Snowflake, BigQuery, Redshift, Databricks)",
+  auto_refresh: "materialized views (BigQuery, Redshift, Databricks)",
+  file_format: "Spark and Databricks",
+  tblproperties: "Spark and Databricks",
+  location_root: "Spark and Databricks",
+  liquid_clustered_by: "Databricks",
+  transient: "Snowflake",
+  copy_grants: "Snowflake",
+  secure: "Snowflake",
+  query_tag: "Snowflake",
+  snowflake_warehouse: "Snowflake",
+  target_lag: "Snowflake",
+  automatic_clustering: "Snowflake",
+  cluster_by: "Snowflake, BigQuery and Databricks",
+  partitions: "BigQuery",
+  grant_access_to: "BigQuery",
+  hours_to_expiration: "BigQuery",
+  labels: "BigQuery",
+  kms_key_name: "BigQuery",
+  require_partition_filter: "BigQuery",
+  partition_expiration_days: "BigQuery",
+  dist: "Redshift",
+  sort: "Redshift",
+  sort_type: "Redshift",
+  bind: "Redshift",
+};
+
+/**
+ * One warning per key of {@linkcode OTHER_ADAPTER_KEYS} that `nodes` set
+ * (their configs as merged), naming the nodes by kind, in the order first
+ * set.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { otherAdapterWarnings } from "./node_config.ts";
+ *
+ * const [w] = otherAdapterWarnings([
+ *   { kind: "model", name: "a", config: { custom: { transient: false } } },
+ *   { kind: "model", name: "b", config: { custom: { transient: true, owner: "x" } } },
+ *   { kind: "seed", name: "c", config: { custom: { transient: true } } },
+ * ]);
+ * assert.equal(w!.key, "transient");
+ * assert.equal(
+ *   w!.message,
+ *   'config "transient" applies to Snowflake; DuckDB has no such thing; ignored, as dbt-duckdb does (models a, b; seed c)',
+ * );
+ * ```
+ */
+export function otherAdapterWarnings<N extends { kind: string; name: string; config: NodeConfig }>(
+  nodes: readonly N[],
+): { key: string; message: string; first: N }[] {
+  const byKey = new Map<string, N[]>();
+  for (const n of nodes) {
+    for (const key of Object.keys(n.config.custom ?? {})) {
+      if (!Object.hasOwn(OTHER_ADAPTER_KEYS, key)) continue;
+      byKey.set(key, [...byKey.get(key) ?? [], n]);
+    }
+  }
+  return [...byKey].map(([key, set]) => {
+    const kinds = [...new Set(set.map((n) => n.kind))].map((kind) => {
+      const names = set.filter((n) => n.kind === kind).map((n) => n.name);
+      return `${kind}${names.length === 1 ? "" : "s"} ${names.join(", ")}`;
+    });
+    return {
+      key,
+      first: set[0]!,
+      message: `config "${key}" applies to ${
+        OTHER_ADAPTER_KEYS[key]
+      }; DuckDB has no such thing; ignored, as dbt-duckdb does (${kinds.join("; ")})`,
+    };
+  });
+}
 
 /** The materializations a dbt model may name in this wharf. */
 export const DBT_MATERIALIZATIONS: readonly string[] = [
@@ -489,6 +577,11 @@ export function readNodeConfig(
             `"${key}" is not run by wharf yet: remove it, or run this project with dbt`,
             true,
           );
+          break;
+        }
+        // Another warehouse's key: kept as dbt-duckdb keeps it (the loader warns about it).
+        if (Object.hasOwn(OTHER_ADAPTER_KEYS, key)) {
+          out.custom = { ...out.custom, [key]: value };
           break;
         }
         // A key a typo away from one wharf reads is a mistake; any other is the project's own,

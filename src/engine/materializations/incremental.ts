@@ -26,7 +26,7 @@ import { z } from "../zod.ts";
 import { describe } from "../yaml/yaml_file.ts";
 import { quoteRelation } from "../db/sql.ts";
 import { relationKind } from "../db/relation_kind.ts";
-import { mapping, oneOf, text } from "../yaml/yaml_schema.ts";
+import { mapping, oneOf, text, textList } from "../yaml/yaml_schema.ts";
 import { STRATEGIES, strategy } from "./incremental_strategies/index.ts";
 import { checkEmptyRun, IS_INCREMENTAL_MACRO, rowsSql } from "./incremental_strategies/steps.ts";
 import {
@@ -39,7 +39,9 @@ import {
 import { type ConfigProblem, defineMaterialization } from "./materialization.ts";
 
 /** An incremental model's config keys, as read (the strategies' own keys among them). */
-type IncrementalConfig = Readonly<Record<string, unknown>> & CommonSettings & {
+type IncrementalConfig = Readonly<Record<string, unknown>> & {
+  watermark?: string;
+  incremental_predicates?: string[];
   incremental_strategy?: string;
   on_schema_change?: IncrementalParts["onSchemaChange"];
   full_refresh?: boolean;
@@ -61,6 +63,7 @@ export const incremental = defineMaterialization({
   config: mapping("an incremental model's config", {
     incremental_strategy: oneOf(STRATEGIES.map((s) => s.name)).optional(),
     watermark: text("a column name").optional(),
+    incremental_predicates: textList("a SQL condition or a list of them").optional(),
     on_schema_change: oneOf(ON_SCHEMA_CHANGE).optional(),
     full_refresh: z.boolean({
       error: (iss) => `expected true or false, got ${describe(iss.input)}`,
@@ -110,7 +113,18 @@ export const incremental = defineMaterialization({
         }): remove it, or use merge or delete+insert to replace rows by key`,
       });
     }
-    return [...problems, ...s.problems(ownKeys(config, s), { watermark: config.watermark })];
+    const predicates = config.incremental_predicates ?? [];
+    if (predicates.length && s.name === "append") {
+      problems.push({
+        key: "incremental_predicates",
+        message:
+          `incremental_predicates limit the table rows a later run updates or deletes, and the append strategy${
+            config.incremental_strategy ? "" : " (the default without a unique_key)"
+          } updates and deletes none: remove them, or use merge, delete+insert or microbatch`,
+      });
+    }
+    const common: CommonSettings = { watermark: config.watermark, predicates };
+    return [...problems, ...s.problems(ownKeys(config, s), common)];
   },
   parts: incrementalParts,
   usesEventTime: (parts) => parts.microbatch !== undefined,
@@ -127,6 +141,13 @@ export const incremental = defineMaterialization({
       select,
       ...(firstSelect === undefined ? {} : { firstSelect }),
       keys: model.config.uniqueKey,
+      // A dbt project's keys compare as dbt-duckdb's do (`=`: a NULL matches nothing).
+      ...(model.dbtConfig !== undefined && model.config.uniqueKey.length
+        ? { nullKeys: "never" as const }
+        : {}),
+      ...(config.incremental_predicates?.length
+        ? { predicates: config.incremental_predicates }
+        : {}),
       watermark: config.watermark,
       onSchemaChange: config.on_schema_change ?? "ignore",
       ...(config.full_refresh === undefined ? {} : { fullRefresh: config.full_refresh }),

@@ -1,6 +1,6 @@
 /**
  * `merge`: a later run matches the new rows to the table's by `unique_key`
- * (NULL matching NULL): a matched row is updated in place (every column, or
+ * (NULL matching NULL, or in a dbt project matching nothing): a matched row is updated in place (every column, or
  * only `merge_update_columns`, or all but `merge_exclude_columns`), an
  * unmatched one inserted. It sees the rows the model returns.
  *
@@ -12,6 +12,12 @@
  * run that found it missing; a row that comes back gets `_deleted_at` NULL
  * again. `ignore` (the default) leaves such rows as they are.
  *
+ * The table is aliased `DBT_INTERNAL_DEST`, the new rows
+ * `DBT_INTERNAL_SOURCE`, as dbt aliases them; `incremental_predicates`
+ * are ANDed into the ON clause, as dbt does: a table row they do not hold
+ * for matches no new row (the new row is inserted beside it), and
+ * `hard_deletes` leaves it alone.
+ *
  * @module
  */
 import { quoteIdent } from "../../db/sql.ts";
@@ -21,12 +27,20 @@ import {
   buildInOneStep,
   findColumn,
   firstBuildScript,
+  keyMatch,
   laterRunScript,
-  sameKey,
+  predicateTerms,
   stagedOf,
   targetOf,
 } from "./steps.ts";
-import { defineStrategy, DELETED_AT, HARD_DELETES, type IncrementalParts } from "./strategy.ts";
+import {
+  defineStrategy,
+  DELETED_AT,
+  DEST,
+  HARD_DELETES,
+  type IncrementalParts,
+  SOURCE,
+} from "./strategy.ts";
 
 type MergeParts = NonNullable<IncrementalParts["merge"]>;
 
@@ -36,34 +50,41 @@ type UpdateColumns = readonly string[] | { except: readonly string[] };
 function mergeSql(
   target: string,
   staged: string,
-  keys: readonly string[],
+  parts: IncrementalParts,
   columns: { update: UpdateColumns; insert?: readonly string[] },
   hardDeletes: MergeParts["hardDeletes"],
 ): string {
   const set = Array.isArray(columns.update)
-    ? (columns.update as readonly string[]).map((c) => `${quoteIdent(c)} = s.${quoteIdent(c)}`)
+    ? (columns.update as readonly string[]).map((c) =>
+      `${quoteIdent(c)} = ${SOURCE}.${quoteIdent(c)}`
+    )
     : [
       `<each column of the model but ${
         (columns.update as { except: readonly string[] }).except.map(quoteIdent).join(", ")
-      }> = s.<column>`,
+      }> = ${SOURCE}.<column>`,
     ];
   if (hardDeletes === "invalidate") set.push(`${quoteIdent(DELETED_AT)} = NULL`);
   const insert = columns.insert
     ? `INSERT (${columns.insert.map(quoteIdent).join(", ")}) VALUES (${
-      columns.insert.map((c) => `s.${quoteIdent(c)}`).join(", ")
+      columns.insert.map((c) => `${SOURCE}.${quoteIdent(c)}`).join(", ")
     })`
     : "INSERT BY NAME";
+  const predicates = predicateTerms(parts);
+  // A table row the predicates leave out is no row of this run: hard_deletes leaves it too.
+  const scoped = predicates.map((p) => ` AND ${p}`).join("");
   const gone = hardDeletes === "delete"
-    ? ["WHEN NOT MATCHED BY SOURCE THEN DELETE"]
+    ? [`WHEN NOT MATCHED BY SOURCE${scoped} THEN DELETE`]
     : hardDeletes === "invalidate"
     ? [
-      `WHEN NOT MATCHED BY SOURCE AND t.${quoteIdent(DELETED_AT)} IS NULL THEN UPDATE SET ${
+      `WHEN NOT MATCHED BY SOURCE${scoped} AND ${DEST}.${
         quoteIdent(DELETED_AT)
-      } = now()`,
+      } IS NULL THEN UPDATE SET ${quoteIdent(DELETED_AT)} = now()`,
     ]
     : [];
   return [
-    `MERGE INTO ${target} AS t USING ${staged} AS s ON ${sameKey(keys)}`,
+    `MERGE INTO ${target} AS ${DEST} USING ${staged} AS ${SOURCE} ON ${
+      [keyMatch(parts), ...predicates].join(" AND ")
+    }`,
     `WHEN MATCHED THEN ${set.length ? `UPDATE SET ${set.join(", ")}` : "DO NOTHING"}`,
     `WHEN NOT MATCHED THEN ${insert}`,
     ...gone,
@@ -131,7 +152,7 @@ export const merge = defineStrategy({
         parts.keys.join(", ")
       }`,
       [
-        mergeSql(targetOf(relation), stagedOf(relation), parts.keys, {
+        mergeSql(targetOf(relation), stagedOf(relation), parts, {
           update: m.updateColumns ?? { except: [...parts.keys, ...(m.excludeColumns ?? [])] },
         }, m.hardDeletes),
       ],
@@ -142,22 +163,24 @@ export const merge = defineStrategy({
       const m = parts.merge!;
       const target = targetOf(relation);
       const update = updateColumns(relation, m, parts.keys, step.columns);
-      const match = sameKey(parts.keys);
+      const match = [keyMatch(parts), ...predicateTerms(parts)].join(" AND ");
       const [counts] = await s.query(
-        `SELECT count(*)::DOUBLE AS staged, count(*) FILTER (WHERE EXISTS (SELECT 1 FROM ${target} AS t WHERE ${match}))::DOUBLE AS matched FROM ${step.staged} AS s`,
+        `SELECT count(*)::DOUBLE AS staged, count(*) FILTER (WHERE EXISTS (SELECT 1 FROM ${target} AS ${DEST} WHERE ${match}))::DOUBLE AS matched FROM ${step.staged} AS ${SOURCE}`,
       );
       const matched = Number(counts!.matched);
       const notes = [`${Number(counts!.staged) - matched} new`, `${matched} updated`];
       if (m.hardDeletes !== "ignore") {
         const [gone] = await s.query(
-          `SELECT count(*)::DOUBLE AS n FROM ${target} AS t WHERE NOT EXISTS (SELECT 1 FROM ${step.staged} AS s WHERE ${match})${
-            m.hardDeletes === "invalidate" ? ` AND t.${quoteIdent(DELETED_AT)} IS NULL` : ""
+          `SELECT count(*)::DOUBLE AS n FROM ${target} AS ${DEST} WHERE NOT EXISTS (SELECT 1 FROM ${step.staged} AS ${SOURCE} WHERE ${match})${
+            predicateTerms(parts).map((p) => ` AND ${p}`).join("")
+          }${
+            m.hardDeletes === "invalidate" ? ` AND ${DEST}.${quoteIdent(DELETED_AT)} IS NULL` : ""
           }`,
         );
         notes.push(`${Number(gone!.n)} ${m.hardDeletes === "delete" ? "deleted" : "invalidated"}`);
       }
       await s.exec(
-        mergeSql(target, step.staged, parts.keys, { update, insert: step.columns }, m.hardDeletes),
+        mergeSql(target, step.staged, parts, { update, insert: step.columns }, m.hardDeletes),
       );
       return `merge: ${notes.join(", ")}`;
     }),

@@ -18,6 +18,11 @@
  * Rows whose `event_time` is NULL, before `begin`'s batch or after the
  * current batch belong to no batch: a full build counts them in its message.
  *
+ * `incremental_predicates` are ANDed into each batch's DELETE (the table
+ * aliased `DBT_INTERNAL_DEST`), as dbt-duckdb scopes it: a row of the batch
+ * they do not hold for is kept, and the batch's rows are inserted all the
+ * same.
+ *
  * @module
  */
 import { z } from "../../zod.ts";
@@ -48,12 +53,13 @@ import {
   inBuild,
   insertSql,
   laterRunScript,
+  predicateTerms,
   rowsSql,
   stagedOf,
   stageNewRows,
   targetOf,
 } from "./steps.ts";
-import { defineStrategy, type IncrementalModel } from "./strategy.ts";
+import { defineStrategy, DEST, type IncrementalModel } from "./strategy.ts";
 import { inBatch, shownBatch } from "./event_time_filter.ts";
 
 /** A literal of `t` typed for a column of DuckDB type `type` (one {@linkcode checkEventTimeType} accepts). */
@@ -173,7 +179,11 @@ async function buildBatches(
   const runBatch = (b: Batch): Promise<BatchResult> =>
     inBuild(wh, !full, async (s) => {
       const step = await stageNewRows(s, ofBatch(b), where(b));
-      const removed = await s.count(`DELETE FROM ${target} WHERE ${where(b).join(" AND ")}`);
+      const removed = await s.count(
+        `DELETE FROM ${target} AS ${DEST} WHERE ${
+          [...where(b), ...predicateTerms(parts)].join(" AND ")
+        }`,
+      );
       const written = await s.count(insertSql(target, step.staged, step.columns));
       await s.exec(`DROP TABLE ${step.staged}`);
       return { written, removed, notes: step.notes };
@@ -346,7 +356,9 @@ export const microbatch = defineStrategy({
             : ""
         }`,
         [
-          `DELETE FROM ${target} WHERE ${window.join(" AND ")}`,
+          `DELETE FROM ${target} AS ${DEST} WHERE ${
+            [...window, ...predicateTerms(model.parts)].join(" AND ")
+          }`,
           insertSql(target, stagedOf(model.relation)),
         ],
         window,

@@ -15,7 +15,13 @@ import { closest } from "../../suggest.ts";
 import { checkContract, createContractTableSql, insertContractSql } from "../contract.ts";
 import type { BuildContext, BuildOutcome } from "../materialization.ts";
 import { type Column, describeDiff, diffColumns, planSchemaChange } from "./on_schema_change.ts";
-import { DELETED_AT, type IncrementalModel, type IncrementalParts } from "./strategy.ts";
+import {
+  DELETED_AT,
+  DEST,
+  type IncrementalModel,
+  type IncrementalParts,
+  SOURCE,
+} from "./strategy.ts";
 
 /** The alias of the model's SELECT in the statements wharf wraps around it. */
 const SRC = "__wharf_src";
@@ -43,9 +49,29 @@ export function stagedOf(relation: string): string {
   return quoteIdent(`__wharf_new_${relation.replaceAll(".", "_")}`);
 }
 
-/** `t.k IS NOT DISTINCT FROM s.k AND …`: rows of `t` and `s` with the same key (NULL matching NULL). */
-export function sameKey(keys: readonly string[], t = "t", s = "s"): string {
-  return keys.map(quoteIdent).map((k) => `${t}.${k} IS NOT DISTINCT FROM ${s}.${k}`).join(" AND ");
+/**
+ * `t.k IS NOT DISTINCT FROM s.k AND …`: rows of `t` and `s` with the same
+ * key, NULL matching NULL; with `nulls: "never"`, `t.k = s.k AND …` (a NULL
+ * matches nothing, as in dbt).
+ */
+export function sameKey(
+  keys: readonly string[],
+  t = "t",
+  s = "s",
+  nulls: "match" | "never" = "match",
+): string {
+  const op = nulls === "never" ? "=" : "IS NOT DISTINCT FROM";
+  return keys.map(quoteIdent).map((k) => `${t}.${k} ${op} ${s}.${k}`).join(" AND ");
+}
+
+/** The key match of a later run's statements: the table as {@linkcode DEST}, the new rows as {@linkcode SOURCE}. */
+export function keyMatch(parts: IncrementalParts): string {
+  return sameKey(parts.keys, DEST, SOURCE, parts.nullKeys ?? "match");
+}
+
+/** `incremental_predicates`, each in parentheses, to be ANDed to a condition on the table. */
+export function predicateTerms(parts: IncrementalParts): string[] {
+  return (parts.predicates ?? []).map((p) => `(${p})`);
 }
 
 /** Picks one row per key, when a watermark orders them: the highest watermark, ties to the greater row. */
@@ -154,14 +180,18 @@ function checkModelColumns(model: IncrementalModel, columns: readonly Column[]):
 /**
  * Refuses rows of `from` that share a `unique_key`: a merge or a
  * delete+insert by a key that is not unique would keep or replace rows by
- * chance.
+ * chance. Where a NULL matches nothing (`nullKeys: never`), rows with a
+ * NULL in their key match no other and are left out.
  */
 async function checkUnique(s: Session, model: IncrementalModel, from: string): Promise<void> {
   const keys = model.parts.keys.map(quoteIdent);
+  const where = model.parts.nullKeys === "never"
+    ? ` WHERE ${keys.map((k) => `${k} IS NOT NULL`).join(" AND ")}`
+    : "";
   const rows = await s.query(
     `SELECT ${
       keys.join(", ")
-    }, count(*)::DOUBLE AS __wharf_n FROM ${from} GROUP BY ALL HAVING count(*) > 1 ORDER BY __wharf_n DESC, ${
+    }, count(*)::DOUBLE AS __wharf_n FROM ${from}${where} GROUP BY ALL HAVING count(*) > 1 ORDER BY __wharf_n DESC, ${
       keys.join(", ")
     } LIMIT 3`,
   );

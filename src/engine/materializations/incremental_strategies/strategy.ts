@@ -31,6 +31,20 @@ export const HARD_DELETES = ["ignore", "delete", "invalidate"] as const;
 /** The column `hard_deletes: invalidate` sets to the time a row went missing. */
 export const DELETED_AT = "_deleted_at";
 
+/** The alias of the table in a later run's statements, as dbt names it (`incremental_predicates` use it). */
+export const DEST = "DBT_INTERNAL_DEST";
+
+/** The alias of the staged new rows in a later run's statements, as dbt names it. */
+export const SOURCE = "DBT_INTERNAL_SOURCE";
+
+/**
+ * How a `unique_key` column holding NULL matches: `match`, NULL matches
+ * NULL (`IS NOT DISTINCT FROM`: wharf's own projects); `never`, a NULL
+ * matches nothing (`=`: dbt projects, as dbt-duckdb's merge and
+ * delete+insert compare keys).
+ */
+export const NULL_KEYS = ["match", "never"] as const;
+
 /** An incremental model compiled: plain data its build reads back. */
 export const incrementalParts = z.object({
   /** The strategy's name. */
@@ -45,6 +59,14 @@ export const incrementalParts = z.object({
   firstSelect: z.string().optional(),
   /** `unique_key`. */
   keys: z.array(z.string()),
+  /** How a NULL in a key column matches (see {@linkcode NULL_KEYS}); absent: `match`. */
+  nullKeys: z.enum(NULL_KEYS).optional(),
+  /**
+   * `incremental_predicates`: SQL conditions ANDed into what a later run
+   * matches or deletes in the table (aliased {@linkcode DEST}), as dbt
+   * applies them: merge's ON, delete+insert's and microbatch's DELETE.
+   */
+  predicates: z.array(z.string()).optional(),
   /** `watermark`: only rows above the table's maximum of this column are new. */
   watermark: z.string().optional(),
   onSchemaChange: z.enum(ON_SCHEMA_CHANGE),
@@ -94,6 +116,8 @@ export interface IncrementalModel {
 /** The settings every incremental model has, whatever its strategy. */
 export interface CommonSettings {
   watermark?: string;
+  /** `incremental_predicates`, as a list. */
+  predicates?: readonly string[];
 }
 
 /** The part of the compiled parts a strategy adds from its own keys. */
