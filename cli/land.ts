@@ -9,12 +9,14 @@ import { globals, projectConfig, userCwd } from "./context.ts";
 import { color, plural, table } from "./output.ts";
 import { formatBytes, ProgressLine } from "./progress.ts";
 import type { FileOutcome } from "../src/land/land_file.ts";
+import type { Ignored } from "../src/land/land.ts";
 import { load } from "./load.ts";
 
-const STATUS: Record<FileOutcome["status"], string> = {
+const STATUS: Record<FileOutcome["status"] | "ignored", string> = {
   landed: color.green("landed "),
   skipped: color.dim("skipped"),
   failed: color.red("failed "),
+  ignored: color.dim("ignored"),
 };
 
 /** One log line for a finished file. */
@@ -94,6 +96,10 @@ export function landCommand(): Command {
           onFile: (o: FileOutcome) => {
             progress.clear();
             if (!g.json) console.log(outcomeLine(o));
+          },
+          onIgnored: (i: Ignored) => {
+            progress.clear();
+            if (!g.json) console.log(`${STATUS.ignored} ${i.file}: ${i.reason}`);
           },
         };
         if (opts.watch) {

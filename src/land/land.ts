@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { basename } from "node:path";
+import { createHash } from "node:crypto";
+import { basename, dirname, join, resolve } from "node:path";
 import type { LandConfig } from "./config.ts";
 import { ensureTables } from "../engine/db/schema/warehouse_schema.ts";
 import { openWarehouse, type Warehouse } from "../engine/db/warehouse.ts";
@@ -13,6 +14,7 @@ import { ConfigError, FileNameError, LandingError } from "../engine/errors.ts";
 import { fetchToCache, urlFileName } from "./fetch_url.ts";
 import { expandInputs, type Input } from "./inputs.ts";
 import { type FileOutcome, landFile } from "./land_file.ts";
+import { nextBatchId, writeManifest } from "./manifest.ts";
 import { type FieldsHint, type FileMatch, matchSource } from "./sources.ts";
 import { cleanStaging } from "./staging.ts";
 
@@ -34,11 +36,22 @@ export interface LandOptions {
   onProgress?: (file: string, bytes: number, total?: number) => void;
   /** Called when a file is done. */
   onFile?: (outcome: FileOutcome) => void;
+  /** Called for a file left alone, not landed: the warehouse's own files (see {@linkcode warehouseFileReason}). */
+  onIgnored?: (ignored: Ignored) => void;
+}
+
+/** A file that was given (in a folder, by a glob) but is no delivery, and was left alone. */
+export interface Ignored {
+  file: string;
+  /** Why, e.g. "the warehouse this run lands into, not a delivery". */
+  reason: string;
 }
 
 /** What a landing run did. */
 export interface LandSummary {
   outcomes: FileOutcome[];
+  /** Files left alone: the warehouse's own files found among the inputs. */
+  ignored: Ignored[];
   /** False when any file failed. */
   ok: boolean;
   elapsedMs: number;
@@ -52,6 +65,7 @@ interface Planned {
 
 /** A file that cannot be landed as named. */
 export interface Unmatched {
+  input: Input;
   name: string;
   /** The full message (with the known sources when it matches none). */
   message: string;
@@ -86,6 +100,7 @@ export function matchInputs(
       if (!(err instanceof ConfigError || err instanceof FileNameError)) throw err;
       const none = forced === undefined && !config.sources.some((s) => s.pattern.test(name));
       unmatched.push({
+        input,
         name,
         message: err.message,
         reason: none ? "matches no source" : err.message,
@@ -127,6 +142,120 @@ export function planLanding(
       unmatched.map((u) => `  "${u.name}": ${u.reason}`).join("\n")
     }\nRename them to fit a pattern, or pass --source NAME (with --field for what the name does not say). Known sources:\n${known}`,
   );
+}
+
+/**
+ * Why `path` is one of the warehouse's own files (the database `db`, its
+ * write-ahead log `<db>.wal`, or a file of its spill folder `<db>.tmp/`),
+ * or undefined when it is not. A folder landed or watched may hold the
+ * warehouse: its files are no delivery, and landing them would fail (or,
+ * watched, land again at every write).
+ *
+ * @example
+ * ```ts
+ * import { warehouseFileReason } from "./land.ts";
+ * warehouseFileReason("/data/wh.duckdb.wal", "/data/wh.duckdb"); // "the warehouse's write-ahead log, not a delivery"
+ * warehouseFileReason("/data/a.csv", "/data/wh.duckdb"); // undefined
+ * ```
+ */
+export function warehouseFileReason(path: string, db: string): string | undefined {
+  if (/^[a-z][a-z0-9+]*:/i.test(db) && !/^[a-z]:[\\/]/i.test(db)) return undefined; // md:, s3: …
+  const real = (p: string) => {
+    try {
+      return join(Deno.realPathSync(dirname(p)), basename(p));
+    } catch {
+      return resolve(p);
+    }
+  };
+  const file = real(path);
+  const base = real(db);
+  if (file === base) return "the warehouse this run lands into, not a delivery";
+  if (file === `${base}.wal`) return "the warehouse's write-ahead log, not a delivery";
+  if (file.startsWith(`${base}.tmp/`)) return "a spill file of the warehouse, not a delivery";
+  return undefined;
+}
+
+/** Splits the warehouse's own files (see {@linkcode warehouseFileReason}) from the inputs. */
+export function withoutWarehouseFiles(
+  inputs: readonly Input[],
+  db: string,
+): { inputs: Input[]; ignored: Ignored[] } {
+  const kept: Input[] = [];
+  const ignored: Ignored[] = [];
+  for (const input of inputs) {
+    const reason = input.kind === "file" ? warehouseFileReason(input.path, db) : undefined;
+    if (reason && input.kind === "file") ignored.push({ file: input.path, reason });
+    else kept.push(input);
+  }
+  return { inputs: kept, ignored };
+}
+
+/** SHA-256 of a file, or undefined when it cannot be read. */
+async function hashFile(path: string): Promise<string | undefined> {
+  try {
+    using file = await Deno.open(path);
+    const hash = createHash("sha256");
+    for await (const chunk of file.readable) hash.update(chunk);
+    return hash.digest("hex");
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Records in the manifest a file that cannot be landed as named (`land
+ * --watch`, where no run is refused for it): a `failed` row with the reason,
+ * under the forced source or none (`""`). Like every failed row, it is
+ * replaced when the same content lands (renamed) or fails again.
+ */
+export async function recordUnmatched(
+  wh: Warehouse,
+  unmatched: Unmatched,
+  forced?: string,
+): Promise<FileOutcome> {
+  const started = new Date();
+  const file = unmatched.input.kind === "url" ? unmatched.input.url : unmatched.input.path;
+  const path = unmatched.input.kind === "file" ? unmatched.input.path : undefined;
+  const size = path ? (await Deno.stat(path).catch(() => undefined))?.size ?? 0 : 0;
+  const sha256 = path ? await hashFile(path) : undefined;
+  const source = unmatched.error instanceof FileNameError
+    ? unmatched.error.source ?? forced ?? ""
+    : forced ?? "";
+  await wh.withConnection((s) => ensureTables(s, "landing"));
+  const batchId = await wh.transaction(async (s) => {
+    const batchId = await nextBatchId(s);
+    await writeManifest(s, {
+      batchId,
+      source,
+      path: file,
+      fileName: unmatched.name,
+      size,
+      sha256,
+      status: "failed",
+      rows: 0,
+      rejectedRows: 0,
+      error: unmatched.message,
+      groups: {},
+      startedAt: started,
+      endedAt: new Date(),
+    });
+    return batchId;
+  });
+  return {
+    file,
+    source,
+    status: "failed",
+    batchId,
+    rows: 0,
+    rejectedRows: 0,
+    size,
+    sha256,
+    message: unmatched.message,
+    error: unmatched.error instanceof LandingError
+      ? unmatched.error
+      : new FileNameError(unmatched.name, unmatched.message),
+    durationMs: Date.now() - started.getTime(),
+  };
 }
 
 /** Lands planned inputs on an open warehouse, one file at a time. */
@@ -283,17 +412,16 @@ export async function land(
   options: LandOptions & { cwd?: string } = {},
 ): Promise<LandSummary> {
   const started = performance.now();
-  const planned = planLanding(
-    config,
-    await expandInputs(args, options.cwd),
-    options.source,
-    options.fields,
-  );
-  const wh = await openWarehouse(options.db ?? config.warehouse, { holder: "wharf land" });
+  const db = options.db ?? config.warehouse;
+  const { inputs, ignored } = withoutWarehouseFiles(await expandInputs(args, options.cwd), db);
+  for (const i of ignored) options.onIgnored?.(i);
+  const planned = planLanding(config, inputs, options.source, options.fields);
+  const wh = await openWarehouse(db, { holder: "wharf land" });
   try {
     const outcomes = await landPlanned(wh, config, planned, options);
     return {
       outcomes,
+      ignored,
       ok: outcomes.every((o) => o.status !== "failed"),
       elapsedMs: performance.now() - started,
     };

@@ -289,24 +289,31 @@ async function checkColumnsFit(
 }
 
 /**
- * What landed content says about this file: skip it (the same name with the
- * same content landed as this source), refuse it (the content landed as
- * another source), or land it with a note (the same content under another
- * name: a new delivery), returning that earlier landing.
+ * What landed content says about this file: skip it (the same delivery
+ * landed already: this source, this name, this content and, when delivery
+ * fields were given beside the name, the same fields), refuse it (the
+ * content landed as another source), or land it with a note (the same
+ * content under another name or other given fields: a new delivery),
+ * returning that earlier landing.
  *
  * @throws {Duplicate} to skip; {@linkcode ContentConflictError} to refuse.
  */
 async function priorLanding(
   s: Session,
   sha256: string,
-  source: string,
+  match: FileMatch,
   name: string,
   file: string,
 ): Promise<LandedFile | undefined> {
+  const source = match.source.name;
   const prior = await landedWithContent(s, sha256);
-  const same = prior.find((p) => p.source === source && p.fileName === name);
+  const given = Object.entries(match.fields ?? {});
+  const same = prior.find((p) =>
+    p.source === source && p.fileName === name && given.every(([k, v]) => p.groups[k] === v)
+  );
   if (same) throw new Duplicate(same);
-  const other = prior.find((p) => p.source !== source);
+  // Content without records (`[]`, a header alone) says nothing of where it belongs.
+  const other = prior.find((p) => p.source !== source && p.rows + p.rejectedRows > 0);
   if (other) {
     throw new ContentConflictError(
       file,
@@ -440,13 +447,21 @@ class Landing {
       : await this.landDelimited(staged, this.info);
   }
 
-  /** Names the header's columns and checks them against the source (`read`: what the reader adds to messages). */
+  /**
+   * Names the header's columns and checks them against the source (`read`:
+   * what the reader adds to messages). A file with neither columns nor
+   * records (`records` 0: a JSON `[]`, an NDJSON file of blank lines) has
+   * nothing to check: it lands as a delivery of no rows, as a CSV file with
+   * its header alone does.
+   */
   async columnsOf(
     headers: string[],
     read?: Pick<Records, "headerHint" | "columnNotes">,
+    records?: number,
   ): Promise<string[]> {
     const names = columnNames(headers);
     this.columns = headers.map((h, i) => ({ header: h, column: names[i]! }));
+    if (headers.length === 0 && records === 0) return names;
     checkDeclared(this.source, headers, names, this.name, read);
     if (this.options.requireMatchingColumns) {
       await checkColumnsFit(this.wh, this.source.table, names, this.name);
@@ -469,7 +484,7 @@ class Landing {
       this.sha256 = scanned.sha256;
       await staged.verify();
       await this.wh.withConnection((s) =>
-        priorLanding(s, scanned!.sha256, this.source.name, this.name, this.file)
+        priorLanding(s, scanned!.sha256, this.match, this.name, this.file)
       );
     }
     // After the content check: a file that landed as another source says so, whatever its header.
@@ -581,7 +596,7 @@ class Landing {
         }
         this.sha256 = scan.sha256;
         await staged.verify();
-        const sameAs = await priorLanding(s, scan.sha256, this.source.name, this.name, this.file);
+        const sameAs = await priorLanding(s, scan.sha256, this.match, this.name, this.file);
         await writeManifest(
           s,
           this.entry(batchId, "landed", {
@@ -622,11 +637,9 @@ class Landing {
     this.progress()?.(bytes.length);
     await staged.verify();
     const sha256 = this.sha256 = createHash("sha256").update(bytes).digest("hex");
-    await this.wh.withConnection((s) =>
-      priorLanding(s, sha256, this.source.name, this.name, this.file)
-    );
+    await this.wh.withConnection((s) => priorLanding(s, sha256, this.match, this.name, this.file));
     const records = await read(bytes);
-    const names = await this.columnsOf(records.headers, records);
+    const names = await this.columnsOf(records.headers, records, records.read);
     assertRecordCounts(this.file, records.read, records.rows.length, records.rejects.length);
     return await this.wh.transaction(async (s) => {
       const batchId = await nextBatchId(s);
@@ -665,7 +678,7 @@ class Landing {
       );
       assertRecordCounts(this.file, records.read, rows, records.rejects.length);
       await staged.verify();
-      const sameAs = await priorLanding(s, sha256, this.source.name, this.name, this.file);
+      const sameAs = await priorLanding(s, sha256, this.match, this.name, this.file);
       await writeManifest(
         s,
         this.entry(batchId, "landed", {

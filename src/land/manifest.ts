@@ -80,6 +80,12 @@ export interface LandedFile {
   /** As the user named it (path or URL). */
   path: string;
   fileName: string;
+  /** Its delivery fields (the `groups` of its manifest row). */
+  groups: Record<string, string>;
+  /** Rows it landed. */
+  rows: number;
+  /** Records of it rejected. */
+  rejectedRows: number;
 }
 
 /** The landed files with this content (SHA-256), oldest first. */
@@ -88,7 +94,7 @@ export async function landedWithContent(
   sha256: string,
 ): Promise<LandedFile[]> {
   const rows = await session.query(
-    "SELECT batch_id::DOUBLE AS batch_id, source, path, file_name FROM wharf.files WHERE status = 'landed' AND sha256 = ? ORDER BY batch_id",
+    "SELECT batch_id::DOUBLE AS batch_id, source, path, file_name, groups::VARCHAR AS groups, rows::DOUBLE AS rows, rejected_rows::DOUBLE AS rejected_rows FROM wharf.files WHERE status = 'landed' AND sha256 = ? ORDER BY batch_id",
     [sha256],
   );
   return rows.map((r) => ({
@@ -96,6 +102,9 @@ export async function landedWithContent(
     source: String(r.source),
     path: String(r.path),
     fileName: String(r.file_name),
+    groups: r.groups === null ? {} : JSON.parse(String(r.groups)),
+    rows: Number(r.rows ?? 0),
+    rejectedRows: Number(r.rejected_rows ?? 0),
   }));
 }
 

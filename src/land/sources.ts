@@ -295,6 +295,12 @@ export interface FileMatch {
   groups: Record<string, string>;
   /** The delivery time the name carries (`delivered_at`, else `period`), when it does. */
   deliveredAt?: Date;
+  /**
+   * The delivery fields given beside the name (`--field`, an upload's query
+   * parameters), lower-cased names; absent when none were. They are part of
+   * the delivery's identity: the name no longer carries them.
+   */
+  fields?: Record<string, string>;
 }
 
 /**
@@ -476,5 +482,11 @@ export function matchSource(
       );
     }
   }
-  return { source, groups, deliveredAt };
+  const given = Object.entries(fields ?? {}).map(([k, v]) => [k.toLowerCase(), v]);
+  return {
+    source,
+    groups,
+    deliveredAt,
+    ...(given.length ? { fields: Object.fromEntries(given) } : {}),
+  };
 }

@@ -16,12 +16,18 @@
  *
  * @module
  */
-import { basename, resolve } from "node:path";
+import { basename, resolve, sep } from "node:path";
 import type { LandConfig } from "./config.ts";
 import { openWarehouse } from "../engine/db/warehouse.ts";
 import { LandingError } from "../engine/errors.ts";
 import { expandInputs, isIgnored } from "./inputs.ts";
-import { type LandOptions, landPlanned, matchInputs } from "./land.ts";
+import {
+  type LandOptions,
+  landPlanned,
+  matchInputs,
+  recordUnmatched,
+  warehouseFileReason,
+} from "./land.ts";
 import type { FileOutcome } from "./land_file.ts";
 import { LandingQueue } from "./landing_queue.ts";
 
@@ -78,23 +84,26 @@ async function beingWritten(path: string, open?: Set<string>): Promise<boolean> 
   return writing.has(await Deno.realPath(path).catch(() => path));
 }
 
-function failedOutcome(file: string, message: string): FileOutcome {
-  return {
-    file,
-    source: "",
-    status: "failed",
-    rows: 0,
-    rejectedRows: 0,
-    size: 0,
-    message,
-    durationMs: 0,
-  };
+/**
+ * Whether a folder walk leaves `path` out: its name, or the name of a
+ * folder between it and the watched folder, is hidden or partial (see
+ * {@linkcode isIgnored}), as wharf's own `.wharf/` (the warehouse's holder
+ * records, staging) is.
+ */
+function walkSkips(path: string, dirs: readonly string[]): boolean {
+  const dir = dirs.find((d) => path.startsWith(d + sep));
+  const parts = (dir ? path.slice(dir.length + 1) : basename(path)).split(sep);
+  return parts.some(isIgnored);
 }
 
 /**
  * Lands what is already in `folders`, then every file that appears or
  * changes, each once complete (see the module doc), until `signal` aborts.
- * Files matching no source are reported (as failed outcomes) and left alone.
+ * A file that cannot be landed as named (it matches no source, or its name
+ * does not give what its source needs) is reported and recorded in the
+ * manifest as `failed`, with the reason and the known sources, and left
+ * alone; renamed, it lands. The warehouse's own files in a watched folder
+ * are left alone, noted once ({@linkcode LandOptions.onIgnored}).
  *
  * @throws {LandingError} when a path is a file, not a folder (a folder that
  * does not exist yet is created).
@@ -118,23 +127,39 @@ export async function watchAndLand(
     busyRetryMs: Infinity,
     onBusy: (job, message) => options.onWaiting?.(job.label, message),
   });
+  const db = options.db ?? config.warehouse;
+  const noted = new Set<string>();
+  /** The warehouse's own files are no delivery: noted once, then left alone. */
+  const isWarehouseFile = (path: string) => {
+    const reason = warehouseFileReason(path, db);
+    if (reason && !noted.has(path)) {
+      noted.add(path);
+      options.onIgnored?.({ file: path, reason });
+    }
+    return reason !== undefined;
+  };
   const landing = new Set<string>();
-  const land = (paths: readonly string[]) => {
+  const land = (all: readonly string[]) => {
+    const paths = all.filter((p) => !isWarehouseFile(p));
     const { planned, unmatched } = matchInputs(
       config,
       paths.map((path) => ({ kind: "file", path })),
       options.source,
     );
-    for (const u of unmatched) options.onFile?.(failedOutcome(u.name, u.message.split("\n")[0]!));
-    if (planned.length === 0) return;
+    if (planned.length === 0 && unmatched.length === 0) return;
     for (const p of paths) landing.add(p);
     const job = queue.submit(paths.map((p) => basename(p)).join(", "), async () => {
       // The warehouse is opened per landing, so builds can run while we watch.
-      const wh = await openWarehouse(options.db ?? config.warehouse, {
-        holder: "wharf land --watch",
-      });
+      const wh = await openWarehouse(db, { holder: "wharf land --watch" });
       try {
-        return await landPlanned(wh, config, planned, options);
+        const outcomes: FileOutcome[] = [];
+        for (const u of unmatched) {
+          const outcome = await recordUnmatched(wh, u, options.source);
+          outcomes.push(outcome);
+          options.onFile?.(outcome);
+        }
+        if (planned.length) outcomes.push(...await landPlanned(wh, config, planned, options));
+        return outcomes;
       } finally {
         wh.close();
       }
@@ -197,6 +222,7 @@ export async function watchAndLand(
       if (input.kind !== "file") continue;
       const stat = await Deno.stat(input.path);
       const age = Date.now() - (stat.mtime?.getTime() ?? 0);
+      if (isWarehouseFile(input.path)) continue;
       if (age < options.settleMs || await beingWritten(input.path, writing)) {
         arm(input.path, stat);
       } else ready.push(input.path);
@@ -205,7 +231,7 @@ export async function watchAndLand(
     for await (const event of watcher) {
       if (event.kind !== "create" && event.kind !== "modify" && event.kind !== "rename") continue;
       for (const path of event.paths) {
-        if (isIgnored(basename(path)) || landing.has(path)) continue;
+        if (walkSkips(path, dirs) || landing.has(path) || isWarehouseFile(path)) continue;
         const stat = await Deno.stat(path).catch(() => undefined);
         if (!stat?.isFile) continue;
         if (event.kind === "rename") {

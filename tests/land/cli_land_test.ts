@@ -63,7 +63,15 @@ Deno.test("wharf land --watch lands a file once it stops changing, leaves the wa
       if (Date.now() > deadline) {
         throw new Error(`timed out waiting for ${re}; got: ${lines.join("")}`);
       }
-      const { value, done } = await reader.read();
+      // Output that never comes fails at the deadline, not hangs.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const next = await Promise.race([
+        reader.read(),
+        new Promise<"late">((r) => timer = setTimeout(() => r("late"), deadline - Date.now())),
+      ]);
+      clearTimeout(timer);
+      if (next === "late") throw new Error(`timed out waiting for ${re}; got: ${lines.join("")}`);
+      const { value, done } = next;
       if (done) throw new Error(`watcher exited early; got: ${lines.join("")}`);
       lines.push(value);
     }
@@ -80,7 +88,10 @@ Deno.test("wharf land --watch lands a file once it stops changing, leaves the wa
     // Between landings the warehouse is free: another process (a build) can open it.
     assert.deepEqual(await query(p.db, "select count(*)::int as n from raw.members"), [{ n: 2 }]);
     await Deno.writeTextFile(join(dir, "stray.csv"), "x\n1\n");
-    await waitFor(/failed .*stray\.csv: File "stray\.csv" matches no source/);
+    // The whole reason, with the known sources (the watcher once printed "Known sources:" and nothing).
+    await waitFor(
+      /failed {2}.*stray\.csv: File "stray\.csv" matches no source: .*Known sources:\n {2}members: /,
+    );
   } finally {
     child.kill("SIGTERM");
   }
@@ -92,6 +103,30 @@ Deno.test("wharf land --watch lands a file once it stops changing, leaves the wa
     id: "1",
     name: "Ann",
   }, { id: "2", name: "Bo" }]);
+  // The operator finds it in the manifest too.
+  assert.deepEqual(
+    await query(p.db, "select source, file_name from wharf.files where status = 'failed'"),
+    [{ source: "", file_name: "stray.csv" }],
+  );
+});
+
+Deno.test("wharf land of a folder holding the warehouse leaves the warehouse alone with a note, and lands the rest", async () => {
+  await using p = await landingProject();
+  await p.write("wharf.config.ts", CONFIG);
+  const dir = join(p.root, "in");
+  const db = join(dir, "wh.duckdb");
+  await p.write("in/members-clientA-202301.csv", "id\n1\n");
+  const first = await runCli(["--project", p.root, "--db", db, "land", dir]);
+  assert.equal(first.code, 0, first.stderr);
+  await p.write("in/members-clientA-202302.csv", "id\n2\n");
+  const r = await runCli(["--project", p.root, "--db", db, "land", dir]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stdout,
+    /^ignored .*\/in\/wh\.duckdb: the warehouse this run lands into, not a delivery$/m,
+  );
+  assert.match(r.stdout, /^landed {2}members .*members-clientA-202302\.csv: 1 row/m);
+  assert.match(r.stdout, /1 landed .* 1 skipped as already landed, 0 failed\./);
 });
 
 Deno.test("wharf land --source with --field lands a file named otherwise; a header that does not fit the declared columns fails, with its data in --json", async () => {

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { tempProject } from "../helpers.ts";
+import { land } from "../../src/land/land.ts";
+import { createApp } from "../../src/serve/app.ts";
+import { prepareServer } from "../../src/serve/start.ts";
+import { serveLocal, tempProject } from "../helpers.ts";
+import { query } from "../land/helpers.ts";
 import { benefits } from "../reliability/serve_harness.ts";
 import { served, TOKEN } from "./served.ts";
 
@@ -130,4 +134,68 @@ Deno.test("snapshot and upload folders of dead servers are removed at start; a l
   const after = (await Array.fromAsync(Deno.readDir(snapshots))).map((e) => e.name);
   assert.deepEqual(after, ["4343-alive"]);
   await alive.unlock();
+});
+
+Deno.test("an upload's query fields are part of its identity: the same bytes for another hospital or period land, the true duplicate is skipped", async () => {
+  await using p = await tempProject({ "models/.keep": "" }, {
+    sources: [
+      {
+        name: "transactions",
+        pattern: /^(?<hospital>\w+)_Transaction_(?<delivered_at>\d{8}_\d{6})\.txt$/,
+      },
+      { name: "claims", pattern: /^claims-(?<client>client[A-Z])-(?<period>\d{6})\.csv$/ },
+    ],
+  });
+  // The warehouse exists before the server takes its first snapshot.
+  await land(p.config, [
+    await p.write("HospitalABC_Transaction_20240101_000000.txt", "id\tamount\n9\t1\n"),
+  ], {
+    db: p.db,
+  });
+  const prepared = await prepareServer(p.config, {
+    db: p.db,
+    token: TOKEN,
+    pollMs: 0,
+    log: () => {},
+  });
+  await using server = serveLocal(createApp(prepared.deps).fetch);
+  try {
+    const post = async (path: string, body: string) => {
+      const res = await fetch(`${server.base}${path}`, { method: "POST", body, headers: auth });
+      const json = await res.json();
+      return [res.status, json.status, json.skipped_as_duplicate, json.rows];
+    };
+    const tx = "id\tamount\n1\t10\n";
+    const upload = (hospital: string) =>
+      post(
+        `/api/ingest/transactions?filename=export.txt&hospital=${hospital}&delivered_at=20240301_000000`,
+        tx,
+      );
+    assert.deepEqual(await upload("HospitalABC"), [200, "landed", false, 1]);
+    assert.deepEqual(await upload("HospitalOther"), [200, "landed", false, 1]);
+    assert.deepEqual(await upload("HospitalOther"), [200, "skipped", true, 0]);
+    const claims = "claim,total\nC1,5\n";
+    const period = (p: string) =>
+      post(`/api/ingest/claims?filename=export.csv&client=clientA&period=${p}`, claims);
+    assert.deepEqual(await period("202309"), [200, "landed", false, 1]);
+    assert.deepEqual(await period("202310"), [200, "landed", false, 1]);
+    assert.deepEqual(await period("202310"), [200, "skipped", true, 0]);
+    // The same bytes as another source are still refused: 409.
+    const misrouted = await fetch(
+      `${server.base}/api/ingest/claims?filename=export.txt&client=clientB&period=202311`,
+      { method: "POST", body: tx, headers: auth },
+    );
+    assert.equal(misrouted.status, 409, await misrouted.clone().text());
+    assert.match((await misrouted.json()).error, /already landed as source "transactions"/);
+  } finally {
+    await prepared.close();
+  }
+  assert.deepEqual(
+    await query(p.db, "select _hospital, amount from raw.transactions where id = '1' order by all"),
+    [{ _hospital: "HospitalABC", amount: "10" }, { _hospital: "HospitalOther", amount: "10" }],
+  );
+  assert.deepEqual(
+    await query(p.db, "select _period from raw.claims order by all"),
+    [{ _period: "202309" }, { _period: "202310" }],
+  );
 });

@@ -104,7 +104,8 @@ const route = createRoute({
     query: z.object({ filename: z.string().optional() }).passthrough().openapi({
       description:
         "Besides filename: the delivery fields of a file whose name does not carry them, by the " +
-        "names of the source pattern's groups (e.g. ?client=clientA&period=202307)",
+        "names of the source pattern's groups (e.g. ?client=clientA&period=202307). They are part " +
+        "of the delivery's identity: the same name and bytes with other fields is a new delivery",
     }),
   },
   responses: {

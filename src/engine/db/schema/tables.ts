@@ -90,7 +90,11 @@ export const TABLES: readonly TableDefinition[] = [
       col("rejected_rows", "BIGINT", "records sent to `wharf.rejects`"),
       col("error", "VARCHAR", "why it failed"),
       col("columns", "JSON", "the delivered headers and the columns they became"),
-      col("groups", "JSON", "the fields the file name gave (the source pattern's groups)"),
+      col(
+        "groups",
+        "JSON",
+        "the delivery fields (the source pattern's groups): from the file name, or given beside it (`--field`, an upload's query), then part of its identity",
+      ),
       col("delivered_at", "TIMESTAMPTZ", "the delivery time the file name gives (UTC)"),
       col("started_at", "TIMESTAMPTZ", "when its landing started", "NOT NULL"),
       col("ended_at", "TIMESTAMPTZ", "when it ended", "NOT NULL"),
