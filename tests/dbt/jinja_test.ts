@@ -227,6 +227,27 @@ Deno.test("a filter or test named as a dbt macro is Jinja's (x | replace(…) is
   ]);
 });
 
+Deno.test("Jinja's format filter formats as Python's % does, and zip() pairs lists", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml": "name: shop\n",
+    "models/x.sql": `{% set cols = ['a', 'b'] %}
+select {% for c, v in zip(cols, [1, 2]) %}{{ v }} as {{ c }}, {% endfor %}
+  '{{ "%s has %d rows (%.1f%%)" | format(this, 3, 7.25) }}' as f,
+  '{{ "%05.2f|%-4s|%x" | format(2.675, "ab", 255) }}' as g
+`,
+  });
+  const r = await runCli(["--project", p.root, "--db", p.db, "build"]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.deepEqual(await query(p.db, "select * from main.x"), [
+    // (Python: 7.25 → 7.2, the tie to the even digit; 2.675 is 2.67499… as a double.)
+    { a: 1, b: 2, f: '"main"."x" has 3 rows (7.2%)', g: "02.67|ab  |ff" },
+  ]);
+  await p.write("models/x.sql", `select '{{ "%s %s" | format(1) }}' as f\n`);
+  const bad = await runCli(["--project", p.root, "--db", p.db, "build"]);
+  assert.equal(bad.code, 2, bad.stdout);
+  assert.match(bad.stderr, /format: not enough arguments for the format string/);
+});
+
 Deno.test("an inline if … else as a keyword argument's value, as Jinja takes it (minijinja needs it in parentheses)", () => {
   const jinja = new DbtJinja("shop", [{
     path: "macros/m.sql",

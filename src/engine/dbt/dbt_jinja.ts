@@ -13,6 +13,7 @@ import { Environment } from "minijinja-js";
 import { closest } from "../suggest.ts";
 import { DBT_MACROS } from "./dbt_macros.ts";
 import { splitArgs } from "./jinja_args.ts";
+import { percentFormat } from "./py_format.ts";
 import { PyDatetime } from "./py_datetime.ts";
 import { missingModulePath, printedValue, printPyValues, pyModules } from "./py_modules.ts";
 import { type MacroNames, readLineMarkers, rewriteJinja } from "./rewrite_jinja.ts";
@@ -162,22 +163,66 @@ const TEXT_FILTERS = [
   "indent",
 ];
 
-/** Replaces {@linkcode TEXT_FILTERS} in `env` by minijinja's own, run on what each value prints. */
-function addTextFilters(env: Environment): void {
+/**
+ * Replaces {@linkcode TEXT_FILTERS} in `env` by minijinja's own, run on what
+ * each value prints; adds Jinja2's `format` filter (Python's `%` formatting,
+ * which minijinja lacks) and Python's `zip()`. What fails is reported with
+ * `report` (a function that throws would stop minijinja without a message),
+ * and gives null.
+ */
+function addTextFilters(
+  env: Environment,
+  report: (message: string, at: RegExp) => void,
+): void {
+  const guarded = <A extends unknown[]>(at: RegExp, f: (...args: A) => unknown) => (...args: A) => {
+    try {
+      return f(...args);
+    } catch (err) {
+      report(err instanceof Error ? err.message : String(err), at);
+      return null;
+    }
+  };
   const builtin = new Environment();
   for (const name of TEXT_FILTERS) {
-    env.addFilter(name, (value: unknown, ...args: unknown[]) => {
-      const { positional, kwargs } = splitArgs(args);
-      const ctx: Record<string, unknown> = { value: printedValue(value) };
-      const params = [
-        ...positional.map((v, i) => ((ctx[`a${i}`] = printedValue(v)), `a${i}`)),
-        ...Object.entries(kwargs).map((
-          [k, v],
-        ) => ((ctx[`k_${k}`] = printedValue(v)), `${k}=k_${k}`)),
-      ];
-      return builtin.evalExpr(`value | ${name}(${params.join(", ")})`, ctx);
-    });
+    env.addFilter(
+      name,
+      guarded(new RegExp(`\\|\\s*${name}\\b`), (value: unknown, ...args: unknown[]) => {
+        const { positional, kwargs } = splitArgs(args);
+        const ctx: Record<string, unknown> = { value: printedValue(value) };
+        const params = [
+          ...positional.map((v, i) => ((ctx[`a${i}`] = printedValue(v)), `a${i}`)),
+          ...Object.entries(kwargs).map((
+            [k, v],
+          ) => ((ctx[`k_${k}`] = printedValue(v)), `${k}=k_${k}`)),
+        ];
+        return builtin.evalExpr(`value | ${name}(${params.join(", ")})`, ctx);
+      }),
+    );
   }
+  env.addFilter(
+    "format",
+    guarded(/\|\s*format\b/, (fmt: unknown, ...args: unknown[]) => {
+      const { positional, kwargs } = splitArgs(args);
+      if (Object.keys(kwargs).length) {
+        throw new Error("format: %(name)s keywords are not supported: give the values in order");
+      }
+      return percentFormat(String(printedValue(fmt)), positional.map(printedValue));
+    }),
+  );
+  env.addGlobal(
+    "zip",
+    guarded(/(?<![\w.])zip\s*\(/, (...lists: unknown[]) => {
+      const { positional, kwargs } = splitArgs(lists);
+      if (Object.keys(kwargs).length) throw new Error("zip() takes no keyword arguments");
+      const seqs = positional.map((l) => {
+        if (typeof l === "string") return [...l];
+        if (!Array.isArray(l)) throw new Error(`zip() takes lists, got ${JSON.stringify(l)}`);
+        return l;
+      });
+      const n = seqs.length ? Math.min(...seqs.map((l) => l.length)) : 0;
+      return Array.from({ length: n }, (_, i) => seqs.map((l) => l[i]));
+    }),
+  );
 }
 
 /** The rendering environment of one dbt project. */
@@ -227,7 +272,7 @@ export class DbtJinja {
     // Their problems are placed at the first line using them (a datetime's own line is not known).
     const report = (message: string) => this.problem(message, /modules\s*\.|run_started_at/);
     const modules = pyModules(report);
-    addTextFilters(this.#env);
+    addTextFilters(this.#env, (message, at) => this.problem(message, at));
     this.#env.addGlobal("modules", modules.modules);
     this.#env.addGlobal("__wharf_modules", modules.table);
     this.#env.addGlobal("__wharf_missing_module", (path: unknown) => {
