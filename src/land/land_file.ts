@@ -324,9 +324,19 @@ async function priorLanding(
   return prior[0];
 }
 
-/** The note of a file with the content of an earlier landing: "same content as <file> (batch N)". */
-export function sameContentNote(prior: LandedFile): string {
-  return `same content as ${prior.path} (batch ${prior.batchId})`;
+/**
+ * The note of a file with the content of an earlier landing: "same content
+ * as <file> (batch N)", with that landing's value of each delivery field
+ * given (`fields`) that differs: "(batch 1, hospital=HospA)".
+ */
+export function sameContentNote(
+  prior: LandedFile,
+  fields?: Readonly<Record<string, string>>,
+): string {
+  const differ = Object.entries(fields ?? {}).flatMap(([k, v]) =>
+    prior.groups[k] === v ? [] : [`, ${k}=${prior.groups[k] ?? "(none)"}`]
+  );
+  return `same content as ${prior.path} (batch ${prior.batchId}${differ.join("")})`;
 }
 
 /**
@@ -603,7 +613,7 @@ class Landing {
             sha256: scan.sha256,
             rows,
             rejectedRows: scan.rejected,
-            note: sameAs && sameContentNote(sameAs),
+            note: sameAs && sameContentNote(sameAs, this.match.fields),
           }),
         );
         return {
@@ -685,7 +695,7 @@ class Landing {
           sha256,
           rows,
           rejectedRows: records.rejects.length,
-          note: sameAs && sameContentNote(sameAs),
+          note: sameAs && sameContentNote(sameAs, this.match.fields),
         }),
       );
       return {
@@ -761,7 +771,7 @@ export async function landFile(
         rejectedRows: landed.rejected,
         rejects: landed.rejects,
         sha256: landed.sha256,
-        message: landed.sameAs && sameContentNote(landed.sameAs),
+        message: landed.sameAs && sameContentNote(landed.sameAs, landing.match.fields),
         sameAs: landed.sameAs,
       });
     } catch (err) {

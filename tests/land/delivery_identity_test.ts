@@ -42,7 +42,11 @@ Deno.test("delivery fields given beside the name are part of its identity: A, B,
     [
       { b: 1, d: "20240101_000000", note: null },
       { b: 2, d: "20240102_000000", note: null },
-      { b: 3, d: "20240103_000000", note: `same content as ${file} (batch 1)` },
+      {
+        b: 3,
+        d: "20240103_000000",
+        note: `same content as ${file} (batch 1, delivered_at=20240101_000000)`,
+      },
     ],
   );
 });
@@ -59,7 +63,7 @@ Deno.test("the same bytes under the same name for another hospital land for both
   assert.deepEqual((await as("HospA")).outcomes.map((o) => [o.status, o.rows]), [["landed", 1]]);
   const b = (await as("HospB")).outcomes;
   assert.deepEqual(b.map((o) => [o.status, o.rows]), [["landed", 1]]);
-  assert.equal(b[0]!.message, `same content as ${file} (batch 1)`);
+  assert.equal(b[0]!.message, `same content as ${file} (batch 1, hospital=HospA)`);
   assert.deepEqual((await as("HospB")).outcomes.map((o) => o.status), ["skipped"]);
   assert.deepEqual(
     await query(p.db, "select _hospital, description from raw.procedures order by _batch_id"),
@@ -126,7 +130,7 @@ Deno.test("wharf land --field: A, B, then A again lands three deliveries; anothe
   assert.match(await run(B, "HospitalABC", "20240102_000000"), /^landed {2}procedures /);
   assert.match(
     await run(A, "HospitalABC", "20240103_000000"),
-    /^landed {2}procedures .*batch 3, .*\(same content as .*export\.txt \(batch 1\)\)$/,
+    /^landed {2}procedures .*batch 3, .*\(same content as .*export\.txt \(batch 1, delivered_at=20240101_000000\)\)$/,
   );
   assert.match(await run(A, "HospitalOther", "20240103_000000"), /^landed {2}procedures /);
   assert.match(
