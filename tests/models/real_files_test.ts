@@ -288,3 +288,50 @@ Deno.test("the real Waymark workbooks: the docs built on them publish no member 
   assert.deepEqual(node("intermediate.int_claims").rejected_samples, []);
   assert.equal(node("intermediate.int_claims").samples_withheld, "tagged pii");
 });
+
+Deno.test("the real Waymark workbooks: client A onboarded alone has its members and claims; client B landing later adds its own", async () => {
+  await using p = await tempProject();
+  const config = await healthcare(p);
+  const file = (name: string) => join(REAL, "waymark", `${name}.xlsx`);
+  const build = async () => {
+    const summary = await buildOk(config, {
+      db: p.db,
+      select: ["+marts.members", "+marts.member_claims"],
+    });
+    assert.deepEqual(
+      summary.results.filter((r) => r.status === "skipped").map((r) => r.id),
+      [],
+    );
+    return {
+      members: await query(
+        p.db,
+        "select client, count(*)::int as n from marts.members group by 1 order by 1",
+      ),
+      claims: await query(
+        p.db,
+        "select client, count(*)::int as n from intermediate.int_claims group by 1 order by 1",
+      ),
+    };
+  };
+  assert.ok(
+    (await land(config, [
+      file("Patient-membership-clientA-202307"),
+      file("Patient-claim-clientA-202307"),
+    ], { db: p.db })).ok,
+  );
+  const a = await build();
+  assert.deepEqual(a.members.map((r) => r.client), ["clientA"]);
+  assert.deepEqual(a.claims.map((r) => r.client), ["clientA"]);
+  assert.ok((a.members[0]!.n as number) > 0 && (a.claims[0]!.n as number) > 0);
+  assert.ok(
+    (await land(config, [
+      file("Patient-membership-clientB-202307"),
+      file("Patient-claim-clientB-202307"),
+    ], { db: p.db })).ok,
+  );
+  const both = await build();
+  assert.deepEqual(both.members.map((r) => r.client), ["clientA", "clientB"]);
+  assert.deepEqual(both.claims.map((r) => r.client), ["clientA", "clientB"]);
+  // Client A's answers do not change when client B lands.
+  assert.deepEqual([both.members[0], both.claims[0]], [a.members[0], a.claims[0]]);
+});
