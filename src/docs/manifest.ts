@@ -11,7 +11,8 @@
  * It is published (`wharf serve` answers it at `/docs/manifest.json`), so it
  * holds no absolute path (paths are relative to the project root, others
  * are reduced to their file name) and no sample rows of a model tagged
- * `pii` or reading one.
+ * `pii` or reading one (a model, seed or dbt source tagged `pii`, directly
+ * or not).
  *
  * @module
  */
@@ -410,12 +411,17 @@ export async function buildManifest(
 
 /**
  * Models whose sample rows must not be published, with the reason: those
- * tagged `pii` and those reading one, directly or not.
+ * tagged `pii` and those reading a model, seed or source (a dbt project's
+ * `sources:` take tags) tagged `pii`, directly or not.
  */
 function piiReasons(cp: CompiledProject): Map<string, string> {
   const tagged = (id: string) => {
     const n = cp.graph.nodes.get(id);
-    const tags = n?.kind === "model" ? n.config.tags : n?.kind === "seed" ? n.tags : [];
+    const tags = n?.kind === "model"
+      ? n.config.tags
+      : n?.kind === "seed" || n?.kind === "source"
+      ? n.tags ?? []
+      : [];
     return tags.some((t) => t.toLowerCase() === "pii");
   };
   // In dependency order, so a node's parents are settled before it.

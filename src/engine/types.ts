@@ -413,6 +413,11 @@ export interface SourceNode {
   catalog?: string;
   /** Referenced by a model but not landed (yet): only what does not need it can run. */
   missing?: boolean;
+  /**
+   * Declared `optional` in `sources:` and not landed (yet): models read it as an
+   * empty table of these columns instead of waiting for it.
+   */
+  emptyColumns?: SourceColumn[];
   /** dbt projects: its `event_time` (see `ModelNode.eventTime`). */
   eventTime?: string;
   /** dbt projects: the file it reads instead of its relation (`DeclaredSource.external`), as SQL. */
@@ -509,6 +514,13 @@ export interface DeclaredSource {
   loadedAtQuery?: string;
   /** Absent: its freshness is not checked. */
   freshness?: FreshnessRule;
+  /**
+   * Plain-SQL projects: `optional: true`, a table that may not be landed yet;
+   * until it is, models read it as an empty table of its `columns`.
+   */
+  optional?: boolean;
+  /** Plain-SQL projects: its `columns:` (name and type, VARCHAR unless `data_type` says). */
+  columns?: SourceColumn[];
   /** Its tags (dbt projects: its source's and its own). */
   tags?: string[];
   /** dbt projects: its `meta` (the `sources:` tree's, its source's and its own, merged). */
@@ -519,6 +531,12 @@ export interface DeclaredSource {
   eventTime?: string;
   /** Where the table is declared. */
   location: SourceLocation;
+}
+
+/** A column of a declared source table: its name and DuckDB type. */
+export interface SourceColumn {
+  name: string;
+  type: string;
 }
 
 /** A macro file in `sql/macros/`, run before models. */

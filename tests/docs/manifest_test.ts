@@ -7,7 +7,7 @@ import { land } from "../../src/land/land.ts";
 import { runProject } from "../../src/engine/run/run_project.ts";
 import { createApp } from "../../src/serve/app.ts";
 import { prepareServer } from "../../src/serve/start.ts";
-import { serveLocal, type TempProject, tempProject } from "../helpers.ts";
+import { runCli, serveLocal, type TempProject, tempProject } from "../helpers.ts";
 
 /**
  * A clinic whose patients are personal data: `stg_patients` is tagged
@@ -167,6 +167,27 @@ Deno.test("serve: /docs, /docs/ and /docs/manifest.json answer, and the served m
   } finally {
     await snapshots.close();
   }
+});
+
+Deno.test("docs build: a dbt source tagged pii withholds the samples of every model reading it", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml": "name: clinic\nconfig-version: 2\n",
+    "seeds/patients.csv": "patient_id,name\n1,Ada Lovelace\n",
+    "models/sources.yml":
+      "version: 2\nsources:\n  - name: clinic_raw\n    schema: main\n    tables:\n      - name: patients\n        tags: [pii]\n",
+    "models/stg_patients.sql": "select * from {{ source('clinic_raw', 'patients') }}",
+    "models/patient_count.sql": "select count(*) as n from {{ ref('stg_patients') }}",
+  });
+  const r = await runCli(["--project", p.root, "build"]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const docs = await runCli(["--project", p.root, "docs", "build"]);
+  assert.equal(docs.code, 0, docs.stdout + docs.stderr);
+  const manifest = JSON.parse(
+    await Deno.readTextFile(join(p.root, "target", "docs", "manifest.json")),
+  ) as Manifest;
+  const withheld = Object.fromEntries(manifest.nodes.map((n) => [n.id, n.samples_withheld]));
+  assert.equal(withheld["main.stg_patients"], "upstream source.clinic_raw.patients is tagged pii");
+  assert.equal(withheld["main.patient_count"], "upstream source.clinic_raw.patients is tagged pii");
 });
 
 Deno.test("relativePathsIn(): project paths become relative, other absolute paths their name, the rest is untouched", () => {

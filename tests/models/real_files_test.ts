@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { buildDocs } from "../../src/docs/build_docs.ts";
+import type { Manifest } from "../../src/docs/manifest.ts";
 import { land } from "../../src/land/land.ts";
+import { runProject } from "../../src/engine/run/run_project.ts";
 import { REAL, type TempProject, tempProject } from "../helpers.ts";
 import { query } from "../land/helpers.ts";
 import { buildOk, healthcare } from "./helpers.ts";
@@ -250,4 +253,85 @@ Deno.test("the real VisitPay files: latest version per hospital and key, balance
     ),
     [{ first: "2021-12-01 22:30:05+00", last: "2021-12-02 22:30:05+00" }],
   );
+});
+
+Deno.test("the real Waymark workbooks: the docs built on them publish no member id or diagnosis of a claim", async () => {
+  await using p = await tempProject();
+  const config = await healthcare(p);
+  const landed = await land(config, [join(REAL, "waymark")], { db: p.db });
+  assert.ok(landed.ok);
+  const build = await runProject("build", config, { db: p.db });
+  // Claims were rejected (a member in no membership file): there were rows to sample.
+  const claims = build.results.find((r) => r.id === "intermediate.int_claims")!;
+  assert.ok((claims.rejected ?? 0) > 0, JSON.stringify(claims));
+  const out = join(p.root, "docs");
+  await buildDocs(config, { db: p.db, out });
+  const secrets = await query(
+    p.db,
+    `select distinct member_id as v from staging.stg_claims_client_a where member_id is not null
+     union select distinct member_id from staging.stg_claims_client_b where member_id is not null
+     union select distinct diagnosis from staging.stg_claims_client_a where diagnosis is not null
+     union select distinct diagnosis from staging.stg_claims_client_b where diagnosis is not null`,
+  );
+  const values = secrets.map((r) => String(r.v));
+  assert.ok(values.includes("9975642") && values.includes("Generalized anxiety disorders"));
+  for (const file of ["manifest.json", "index.html"]) {
+    const text = await Deno.readTextFile(join(out, file));
+    const found = values.filter((v) =>
+      new RegExp(`(?<![0-9A-Za-z])${v.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?![0-9A-Za-z])`)
+        .test(text)
+    );
+    assert.deepEqual(found, [], `${file} holds claim data`);
+  }
+  const manifest = JSON.parse(await Deno.readTextFile(join(out, "manifest.json"))) as Manifest;
+  const node = (id: string) => manifest.nodes.find((n) => n.id === id)!;
+  assert.deepEqual(node("intermediate.int_claims").rejected_samples, []);
+  assert.equal(node("intermediate.int_claims").samples_withheld, "tagged pii");
+});
+
+Deno.test("the real Waymark workbooks: client A onboarded alone has its members and claims; client B landing later adds its own", async () => {
+  await using p = await tempProject();
+  const config = await healthcare(p);
+  const file = (name: string) => join(REAL, "waymark", `${name}.xlsx`);
+  const build = async () => {
+    const summary = await buildOk(config, {
+      db: p.db,
+      select: ["+marts.members", "+marts.member_claims"],
+    });
+    assert.deepEqual(
+      summary.results.filter((r) => r.status === "skipped").map((r) => r.id),
+      [],
+    );
+    return {
+      members: await query(
+        p.db,
+        "select client, count(*)::int as n from marts.members group by 1 order by 1",
+      ),
+      claims: await query(
+        p.db,
+        "select client, count(*)::int as n from intermediate.int_claims group by 1 order by 1",
+      ),
+    };
+  };
+  assert.ok(
+    (await land(config, [
+      file("Patient-membership-clientA-202307"),
+      file("Patient-claim-clientA-202307"),
+    ], { db: p.db })).ok,
+  );
+  const a = await build();
+  assert.deepEqual(a.members.map((r) => r.client), ["clientA"]);
+  assert.deepEqual(a.claims.map((r) => r.client), ["clientA"]);
+  assert.ok((a.members[0]!.n as number) > 0 && (a.claims[0]!.n as number) > 0);
+  assert.ok(
+    (await land(config, [
+      file("Patient-membership-clientB-202307"),
+      file("Patient-claim-clientB-202307"),
+    ], { db: p.db })).ok,
+  );
+  const both = await build();
+  assert.deepEqual(both.members.map((r) => r.client), ["clientA", "clientB"]);
+  assert.deepEqual(both.claims.map((r) => r.client), ["clientA", "clientB"]);
+  // Client A's answers do not change when client B lands.
+  assert.deepEqual([both.members[0], both.claims[0]], [a.members[0], a.claims[0]]);
 });

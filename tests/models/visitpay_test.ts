@@ -210,3 +210,47 @@ Deno.test("a visit's latest delivery decides: rejected when it is invalid (no ol
     [["X2", "20.005", ["amount_in_whole_cents"]]],
   );
 });
+
+Deno.test("visit_financials: a visit one of whose transactions was quarantined is not reconciled, even when its kept transactions add up", async () => {
+  await using p = await tempProject();
+  await p.write(
+    "vp/HospitalABC_VisitPay_Procedure_20211201_000000.txt",
+    delivery(["ProcedureId", "ProcedureDescription"], ["1", "Office visit"]),
+  );
+  await p.write(
+    "vp/HospitalABC_VisitPay_Visit_20211201_000100.txt",
+    delivery(
+      VISIT_HEADER,
+      ["V1", "G1", "11/1/2021", "11/2/2021", "100.5", "I1"],
+      ["V2", "G2", "11/1/2021", "11/2/2021", "7", "I2"],
+      ["V3", "G3", "11/1/2021", "11/2/2021", "8", "I3"],
+    ),
+  );
+  await p.write(
+    "vp/HospitalABC_VisitPay_Transaction_20211201_000200.txt",
+    delivery(
+      TRANSACTION_HEADER,
+      ["T1", "V1", "1", "100.5"],
+      // Procedure 9 is unknown: quarantined (known_procedure).
+      ["T2", "V1", "9", "3"],
+      ["T3", "V2", "1", "7"],
+      ["T4", "V3", "1", "5"],
+    ),
+  );
+  const config = await healthcare(p);
+  assert.ok((await land(config, [join(p.root, "vp")], { db: p.db })).ok);
+  await buildOk(config, { db: p.db, select: ["+marts.visit_financials"] });
+  assert.deepEqual(
+    (await query(
+      p.db,
+      `select visit_id, transactions::int, transactions_cents::int, balance_mismatch,
+              quarantined_transactions::int, quarantined_cents::int, reconciliation, reconciled
+       from marts.visit_financials order by 1`,
+    )).map(Object.values),
+    [
+      ["V1", 1, 10050, false, 1, 300, "quarantined_transactions", false],
+      ["V2", 1, 700, false, 0, null, "reconciled", true],
+      ["V3", 1, 500, true, 0, null, "balance_mismatch", false],
+    ],
+  );
+});

@@ -372,6 +372,64 @@ Deno.test("a raw table not landed yet: the nodes that need it are skipped the sa
   assert.deepEqual(a.notLanded, []);
 });
 
+Deno.test("a raw table declared optional reads as an empty table of its columns until it is landed, then as landed", async () => {
+  await using p = await tempProject({
+    "models/staging/sources.yml": `sources:
+  - name: clients
+    schema: raw
+    tables:
+      - name: orders_a
+      - name: orders_b
+        optional: true
+        columns:
+          - { name: order_id }
+          - { name: amount, data_type: INTEGER }
+`,
+    "models/staging/orders.sql":
+      `select 'a' as client, order_id, amount::INTEGER as amount from raw.orders_a
+union all
+select 'b', b.order_id, b.amount from raw.orders_b as b`,
+    "models/marts/totals.sql":
+      "select client, sum(amount)::INTEGER as amount from staging.orders group by client order by client",
+  });
+  await openWarehouse(p.db).then(async (wh) => {
+    await wh.query(
+      "create schema raw; create table raw.orders_a as select '1' as order_id, '5' as amount",
+    );
+    wh.close();
+  });
+  const before = await runProject("build", p.config, { db: p.db });
+  assert.ok(before.ok, JSON.stringify(before.results));
+  assert.deepEqual(before.results.map((r) => [r.id, r.status]).sort(), [
+    ["marts.totals", "success"],
+    ["staging.orders", "success"],
+  ]);
+  assert.deepEqual(before.notLanded, []);
+  assert.deepEqual(await query(p.db, "select * from marts.totals"), [{ client: "a", amount: 5 }]);
+  // Client b lands: its rows are read.
+  await openWarehouse(p.db).then(async (wh) => {
+    await wh.query("create table raw.orders_b as select '2' as order_id, 7::INTEGER as amount");
+    wh.close();
+  });
+  assert.ok((await runProject("build", p.config, { db: p.db })).ok);
+  assert.deepEqual(await query(p.db, "select * from marts.totals"), [
+    { client: "a", amount: 5 },
+    { client: "b", amount: 7 },
+  ]);
+});
+
+Deno.test("a raw table declared optional without columns is an error naming it", async () => {
+  await using p = await tempProject({
+    "models/staging/sources.yml":
+      "sources:\n  - name: clients\n    schema: raw\n    tables:\n      - name: orders_b\n        optional: true\n",
+    "models/staging/orders.sql": "select * from raw.orders_b",
+  });
+  await assert.rejects(
+    () => runProject("build", p.config, { db: p.db }),
+    /table "orders_b" of source "clients" is optional but lists no columns/,
+  );
+});
+
 Deno.test("a build again leaves target/'s unchanged SQL files as they are and rewrites the changed ones", async () => {
   await using p = await tempProject({
     "models/staging/a.sql": "select 1 as id",

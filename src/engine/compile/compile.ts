@@ -147,9 +147,25 @@ function referenceEnd(sql: string, offset: number): number {
   }
 }
 
-/** True for a model its materialization inlines into the queries that read it. */
+/**
+ * True for a model its materialization inlines into the queries that read it,
+ * and for a source read as empty (declared optional, not landed yet).
+ */
 function isInlined(node: ProjectNode | undefined): boolean {
-  return node?.kind === "model" && materialization(node.config.materialized).inlined;
+  return node?.kind === "model" && materialization(node.config.materialized).inlined ||
+    node?.kind === "source" && node.emptyColumns !== undefined;
+}
+
+/** What an inlined node stands for: an ephemeral model's SELECT, or an empty source's no rows. */
+function inlinedSelect(graph: Graph, node: ProjectNode): string {
+  if (node.kind === "source" && node.emptyColumns) {
+    const columns = node.emptyColumns.map((c) =>
+      `CAST(NULL AS ${c.type}) AS ${quoteIdent(c.name)}`
+    );
+    return `SELECT ${columns.join(", ")} WHERE false`;
+  }
+  const m = node as ModelNode;
+  return inlineEphemerals(graph, m.sql, m.refs);
 }
 
 function ephemeralName(id: string): string {
@@ -188,8 +204,7 @@ export function inlineEphemerals(
   out += sql.slice(last);
   if (ephemeral.length === 0) return trimSql(out);
   const ctes = [...new Set(ephemeral.map((r) => r.relation))].map((id) => {
-    const m = graph.nodes.get(id) as ModelNode;
-    const body = inlineEphemerals(graph, m.sql, m.refs);
+    const body = inlinedSelect(graph, graph.nodes.get(id)!);
     return `${quoteIdent(ephemeralName(id))} AS (\n${body}\n)`;
   });
   return `WITH ${ctes.join(",\n")}\nSELECT * FROM (\n${trimSql(out)}\n)`;
@@ -257,9 +272,7 @@ function relationOfInput(graph: Graph, id: string): string {
 /** The SQL that stands for a relation in another query (a subquery for ephemeral models). */
 function relationSql(graph: Graph, id: string): string {
   const n = graph.nodes.get(id);
-  if (n?.kind === "model" && isInlined(n)) {
-    return `(\n${inlineEphemerals(graph, n.sql, n.refs)}\n)`;
-  }
+  if (n && isInlined(n)) return `(\n${inlinedSelect(graph, n)}\n)`;
   // A source's node may be a declared table's, named otherwise than the relation it reads,
   // or read a file (dbt-duckdb's external_location).
   if (n?.kind === "source" && n.external) return n.external;

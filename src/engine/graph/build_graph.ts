@@ -341,6 +341,14 @@ export function buildGraph(
       issues.push(issue);
       return [];
     }
+    // A plain-SQL table declared optional is read as empty until it is landed.
+    const optional = (project.sources ?? []).find((s) =>
+      s.id === undefined && s.relation === ref && s.optional && s.columns?.length
+    );
+    if (optional) {
+      if (!nodes.has(ref)) nodes.set(ref, { ...sourceNode(ref), emptyColumns: optional.columns });
+      return [ref];
+    }
     if (!nodes.has(ref)) nodes.set(ref, { ...sourceNode(ref), missing: true });
     missing.set(ref, [...(missing.get(ref) ?? []), issue]);
     return [ref];

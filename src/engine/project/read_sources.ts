@@ -1,7 +1,9 @@
 /**
  * `sources:` in a plain-SQL project's model YAML: names for the tables
  * models read (landed `raw.*` tables), with dbt's `loaded_at_field` and
- * `freshness:` for `wharf source freshness`. A table's `loaded_at_field`
+ * `freshness:` for `wharf source freshness`, and `optional: true` with
+ * `columns:` for a table that may not be landed yet (models then read it as
+ * an empty table of those columns instead of being skipped). A table's `loaded_at_field`
  * defaults to `_landed_at`, the lineage column `wharf land` gives every raw
  * row. Keys dbt has that a plain-SQL project does not use (tests on
  * sources, `quoting` …) are errors naming them.
@@ -9,7 +11,7 @@
  * @module
  */
 import { closest } from "../suggest.ts";
-import type { DeclaredSource } from "../types.ts";
+import type { DeclaredSource, SourceColumn } from "../types.ts";
 import { describe, type YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
 import { isRecord } from "../yaml/yaml_schema.ts";
 import { checkFreshnessOrder, inheritFreshness, readFreshness } from "./read_freshness.ts";
@@ -18,7 +20,16 @@ import { checkFreshnessOrder, inheritFreshness, readFreshness } from "./read_fre
 export const LANDED_AT = "_landed_at";
 
 const SOURCE_KEYS = ["name", "description", "schema", "tables", "loaded_at_field", "freshness"];
-const TABLE_KEYS = ["name", "description", "identifier", "loaded_at_field", "freshness"];
+const TABLE_KEYS = [
+  "name",
+  "description",
+  "identifier",
+  "loaded_at_field",
+  "freshness",
+  "optional",
+  "columns",
+];
+const COLUMN_KEYS = ["name", "description", "data_type"];
 
 function checkKeys(
   file: YamlFile,
@@ -48,6 +59,27 @@ function text(file: YamlFile, path: YamlPath, value: unknown): string | undefine
 
 function quote(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** A table's `columns:`: each a mapping with a `name`, its type `data_type` (VARCHAR by default). */
+function readColumns(file: YamlFile, path: YamlPath, value: unknown): SourceColumn[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value)) {
+    file.report(path, `expected a list of columns, got ${describe(value)}`);
+    return undefined;
+  }
+  const out: SourceColumn[] = [];
+  value.forEach((c: unknown, k: number) => {
+    const cPath = [...path, k];
+    if (!isRecord(c) || typeof c.name !== "string" || !c.name.trim()) {
+      file.report(cPath, `expected a mapping with a "name", got ${describe(c)}`);
+      return;
+    }
+    checkKeys(file, cPath, c, `column "${c.name}"`, COLUMN_KEYS);
+    const type = text(file, [...cPath, "data_type"], c.data_type) ?? "VARCHAR";
+    out.push({ name: c.name, type });
+  });
+  return out;
 }
 
 /**
@@ -113,6 +145,17 @@ export function readSources(
       checkFreshnessOrder(file, tPath, rule);
       const relation = `${schema}.${identifier}`.toLowerCase();
       const key = `${name}.${t.name}`;
+      const columns = readColumns(file, [...tPath, "columns"], t.columns);
+      if (t.optional !== undefined && typeof t.optional !== "boolean") {
+        file.report([...tPath, "optional"], `expected true or false, got ${describe(t.optional)}`);
+      }
+      const optional = t.optional === true;
+      if (optional && !columns?.length) {
+        file.report(
+          [...tPath, "optional"],
+          `table "${t.name}" of source "${name}" is optional but lists no columns: list them under "columns:" (name, and data_type when not VARCHAR), as models read it before it is landed`,
+        );
+      }
       const first = declared.get(key);
       if (first) {
         file.report(
@@ -131,6 +174,8 @@ export function readSources(
         loadedAtField: text(file, [...tPath, "loaded_at_field"], t.loaded_at_field) ?? loadedAt ??
           LANDED_AT,
         ...(rule ? { freshness: rule } : {}),
+        ...(optional ? { optional } : {}),
+        ...(columns ? { columns } : {}),
         location: file.locate(tPath),
       });
       declared.set(key, out.at(-1)!);
