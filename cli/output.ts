@@ -221,6 +221,10 @@ function nodesWere(n: number): string {
  */
 export function skipLines(summary: RunSummary, options: SkipHintOptions = {}): string[] {
   const lines = summary.skipped.not_landed ? notLandedLines(summary, options) : [];
+  // Tables declared optional are not waited for, but the run says it read them as empty.
+  if (!summary.skipped.not_landed && summary.readAsEmpty?.length) {
+    lines.push(color.yellow("Some tables are not landed yet:"), readAsEmptyLine(summary, options));
+  }
   const held = new Map<string, number>();
   let failFast: { node: string; status: string; by: string; count: number } | undefined;
   for (const r of summary.results) {
@@ -329,8 +333,18 @@ export function notLandedLines(summary: RunSummary, options: SkipHintOptions = {
         } is not landed yet.`,
       ),
     ...[...byCommand].map(([c, tables]) => `  ${tables.join(", ")}: land with ${c}`),
+    ...(summary.readAsEmpty?.length ? [readAsEmptyLine(summary, options)] : []),
     ...hint,
   ];
+}
+
+/** The tables declared optional that the run read as empty, and what lands them. */
+function readAsEmptyLine(summary: RunSummary, options: SkipHintOptions): string {
+  return `  ${
+    summary.readAsEmpty.join(", ")
+  }: read as empty until landed (declared optional); land with ${
+    landingCommand(summary.readAsEmpty[0]!, options.sourceTables)
+  }`;
 }
 
 /** The widest cell a table shows on a terminal unless told otherwise. */

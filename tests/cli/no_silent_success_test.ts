@@ -66,13 +66,18 @@ Deno.test("a selector that matches nothing and an unknown --vars name exit 2 wit
   );
 });
 
-Deno.test("build with nothing landed says so and what lands each raw table", async () => {
+Deno.test("build with nothing landed says so, what lands each raw table, and which tables it read as empty", async () => {
   await using p = await tempProject();
   const r = await runCli(["--db", p.db, "build"]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(
     r.stdout,
-    /^Nothing this project reads is landed yet: all \d+ nodes were skipped\.$/m,
+    /^\d+ nodes were skipped: what they read is not landed yet\.$/m,
+  );
+  // The per-client tables are declared optional: their models build, empty, and the run says so.
+  assert.match(
+    r.stdout,
+    /^ {2}raw\.claims_client_a, raw\.claims_client_b, raw\.membership_client_a, raw\.membership_client_b: read as empty until landed \(declared optional\); land with `wharf land <files>`$/m,
   );
   assert.match(
     r.stdout,

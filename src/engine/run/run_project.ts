@@ -123,6 +123,24 @@ export interface RunProjectOptions {
   warehouse?: Promise<Warehouse>;
 }
 
+/** The sources declared optional and not landed (read as empty) that `ids` read, directly or not. */
+function emptySourcesRead(cp: CompiledProject, ids: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const found = new Set<string>();
+  const stack = [...ids];
+  while (stack.length) {
+    const id = stack.pop()!;
+    for (const parent of cp.graph.parents.get(id) ?? []) {
+      if (seen.has(parent)) continue;
+      seen.add(parent);
+      const n = cp.graph.nodes.get(parent);
+      if (n?.kind === "source" && n.emptyColumns) found.add(n.relation);
+      stack.push(parent);
+    }
+  }
+  return [...found].sort();
+}
+
 /** What a run did. */
 export interface RunSummary {
   runId: string;
@@ -133,6 +151,8 @@ export interface RunSummary {
   elapsedMs: number;
   /** Raw tables the skipped nodes need, not landed yet. */
   notLanded: string[];
+  /** Raw tables declared optional, not landed yet, that the nodes run read as empty. */
+  readAsEmpty: string[];
   /** The skipped nodes counted by cause (see {@linkcode SkipReason}). */
   skipped: Record<SkipReason["cause"], number>;
   /** With `defer`: the relations copied from the state's warehouse. */
@@ -573,6 +593,7 @@ export async function runProject(
       ok: errors === 0,
       elapsedMs: performance.now() - started,
       notLanded: [...new Set([...blocked.values()].flat())].sort(),
+      readAsEmpty: emptySourcesRead(cp, plan.nodes.map((n) => n.id)),
       skipped: countSkips(results),
       deferred,
       deferredReads,
