@@ -184,7 +184,7 @@ export function demoCommand(): Command {
         const query of [
           "select status, count(*) from marts.members group by status",
           "select column_name, value, failed_check, row_key from intermediate.int_members__rejected_values",
-          "select diagnosis_category, count(*) as claims, (sum(billed_cents) / 100)::DECIMAL(18, 2) as billed_dollars from intermediate.int_claims group by 1 order by 1",
+          "select diagnosis_category, count(*) as claims, (sum(billed_cents) * 0.01)::DECIMAL(18, 2) as billed_dollars from intermediate.int_claims group by 1 order by 1",
         ]
       ) {
         console.log(`  ${wharf} sql "${query}"`);

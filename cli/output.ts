@@ -222,8 +222,12 @@ function nodesWere(n: number): string {
 export function skipLines(summary: RunSummary, options: SkipHintOptions = {}): string[] {
   const lines = summary.skipped.not_landed ? notLandedLines(summary, options) : [];
   // Tables declared optional are not waited for, but the run says it read them as empty.
-  if (!summary.skipped.not_landed && summary.readAsEmpty?.length) {
-    lines.push(color.yellow("Some tables are not landed yet:"), readAsEmptyLine(summary, options));
+  if (summary.readAsEmpty?.length) {
+    if (lines.length) lines.push("");
+    lines.push(
+      color.yellow("Built on tables not landed yet, read as empty (declared optional):"),
+      readAsEmptyLine(summary, options),
+    );
   }
   const held = new Map<string, number>();
   let failFast: { node: string; status: string; by: string; count: number } | undefined;
@@ -333,16 +337,13 @@ export function notLandedLines(summary: RunSummary, options: SkipHintOptions = {
         } is not landed yet.`,
       ),
     ...[...byCommand].map(([c, tables]) => `  ${tables.join(", ")}: land with ${c}`),
-    ...(summary.readAsEmpty?.length ? [readAsEmptyLine(summary, options)] : []),
     ...hint,
   ];
 }
 
 /** The tables declared optional that the run read as empty, and what lands them. */
 function readAsEmptyLine(summary: RunSummary, options: SkipHintOptions): string {
-  return `  ${
-    summary.readAsEmpty.join(", ")
-  }: read as empty until landed (declared optional); land with ${
+  return `  ${summary.readAsEmpty.join(", ")}: land with ${
     landingCommand(summary.readAsEmpty[0]!, options.sourceTables)
   }`;
 }
