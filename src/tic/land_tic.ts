@@ -480,7 +480,8 @@ async function read(
     },
   });
   const source = await opening;
-  // An abort stops the read at once, even while it waits for bytes.
+  // An abort stops the read at once, even while it waits for bytes (without a signal,
+  // `abort` never settles).
   const signal = options.signal;
   const interrupted = () =>
     new ScanError(`interrupted by ${signal?.reason ?? "an abort"}`, reader.offset);
@@ -495,7 +496,7 @@ async function read(
     for (;;) {
       let next: IteratorResult<Uint8Array>;
       try {
-        next = await (signal ? Promise.race([chunks.next(), abort.promise]) : chunks.next());
+        next = await Promise.race([chunks.next(), abort.promise]);
       } catch (err) {
         if (err instanceof ScanError) throw err;
         // A failed download is a read failure; anything else under gzip is the gzip stream's.
@@ -509,12 +510,10 @@ async function read(
       }
       if (next.done) break;
       reader.push(next.value);
-      await (signal
-        ? Promise.race([
-          sink.flush(sink.due(source.total ? source.read / source.total : 0)),
-          abort.promise,
-        ])
-        : sink.flush(sink.due(source.total ? source.read / source.total : 0)));
+      await Promise.race([
+        sink.flush(sink.due(source.total ? source.read / source.total : 0)),
+        abort.promise,
+      ]);
       summary.compressedBytes = source.read;
       summary.bytes = reader.offset;
       summary.elements = reader.structures;

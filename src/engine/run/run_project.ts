@@ -25,6 +25,7 @@ import {
   writeFiles,
 } from "../compile/compile_project.ts";
 import type { CompiledNode } from "../compile/compile.ts";
+import { ancestorsOf } from "../graph/build_graph.ts";
 import { type IndirectSelection, selectNodes } from "../graph/select.ts";
 import { resourceType } from "../graph/select_methods.ts";
 import { materialization } from "../materializations/index.ts";
@@ -125,20 +126,10 @@ export interface RunProjectOptions {
 
 /** The sources declared optional and not landed (read as empty) that `ids` read, directly or not. */
 function emptySourcesRead(cp: CompiledProject, ids: readonly string[]): string[] {
-  const seen = new Set<string>();
-  const found = new Set<string>();
-  const stack = [...ids];
-  while (stack.length) {
-    const id = stack.pop()!;
-    for (const parent of cp.graph.parents.get(id) ?? []) {
-      if (seen.has(parent)) continue;
-      seen.add(parent);
-      const n = cp.graph.nodes.get(parent);
-      if (n?.kind === "source" && n.emptyColumns) found.add(n.relation);
-      stack.push(parent);
-    }
-  }
-  return [...found].sort();
+  return [...ancestorsOf(cp.graph, ids)].flatMap((id) => {
+    const n = cp.graph.nodes.get(id);
+    return n?.kind === "source" && n.emptyColumns ? [n.relation] : [];
+  }).sort();
 }
 
 /** What a run did. */
