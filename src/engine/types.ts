@@ -220,6 +220,8 @@ export interface ModelConfig {
   materialized: string;
   /** Columns that identify a row (incremental merge key, the key of nullified values). */
   uniqueKey: string[];
+  /** `unique_key` as written, a column or a list (absent: not set): what the manifest records. */
+  writtenUniqueKey?: string | string[];
   tags: string[];
   enabled: boolean;
   /**

@@ -1,7 +1,8 @@
 /**
  * dbt's `target/catalog.json` (schema v1): the relations of the project's
  * models, seeds and sources as the warehouse has them (table or view,
- * columns with their DuckDB types in order), keyed by unique id. What
+ * columns with their DuckDB types in order, and the comments DuckDB keeps
+ * on them: `COMMENT ON`, `persist_docs`), keyed by unique id. What
  * `dbt docs generate` writes beside the manifest.
  *
  * @module
@@ -43,6 +44,11 @@ export interface CatalogTable {
   unique_id: string;
 }
 
+/** A comment as the catalog records it: its text, or null for none. */
+function textOrNull(value: unknown): string | null {
+  return value === null || value === undefined ? null : String(value);
+}
+
 /**
  * Reads the catalog of `cp`'s relations from `wh` (undefined: nothing built,
  * an empty catalog). Relations not built yet are left out, as dbt does.
@@ -55,22 +61,38 @@ export async function dbtCatalog(
   const ids = uniqueIds(cp);
   const named = sourceNameIds(cp);
   const database = databaseName(cp.project.config);
-  const columns = new Map<string, { type: string; name: string; index: number }[]>();
-  const types = new Map<string, string>();
+  const columns = new Map<
+    string,
+    { type: string; name: string; index: number; comment: string | null }[]
+  >();
+  const tables = new Map<string, { type: string; comment: string | null }>();
   if (wh) {
-    const rel = relationIdSql("t.table_catalog", "t.table_schema", "t.table_name");
+    // DuckDB's own catalog: each relation's and column's comment (COMMENT ON, persist_docs).
+    const rel = relationIdSql("t.database_name", "t.schema_name", "t.table_name");
     for (
       const r of await wh.query(
-        `SELECT ${rel} AS rel, t.table_type AS type, c.column_name AS name, c.data_type AS data_type, c.ordinal_position::INTEGER AS pos
-         FROM information_schema.tables t
-         JOIN information_schema.columns c USING (table_catalog, table_schema, table_name)
+        `SELECT ${rel} AS rel, t.type, t.comment AS table_comment, c.column_name AS name,
+                c.data_type, c.column_index::INTEGER AS pos, c.comment AS column_comment
+         FROM (
+           SELECT database_name, schema_name, table_name, 'BASE TABLE' AS type, comment
+           FROM duckdb_tables() WHERE NOT internal
+           UNION ALL
+           SELECT database_name, schema_name, view_name, 'VIEW', comment
+           FROM duckdb_views() WHERE NOT internal
+         ) t
+         JOIN duckdb_columns() c USING (database_name, schema_name, table_name)
          ORDER BY rel, pos`,
       )
     ) {
       const id = String(r.rel);
-      types.set(id, String(r.type));
+      tables.set(id, { type: String(r.type), comment: textOrNull(r.table_comment) });
       const list = columns.get(id) ?? [];
-      list.push({ name: String(r.name), type: String(r.data_type), index: Number(r.pos) });
+      list.push({
+        name: String(r.name),
+        type: String(r.data_type),
+        index: Number(r.pos),
+        comment: textOrNull(r.column_comment),
+      });
       columns.set(id, list);
     }
   }
@@ -84,15 +106,20 @@ export async function dbtCatalog(
     const { catalog, schema, name } = splitRelation(relation);
     const table: CatalogTable = {
       metadata: {
-        type: types.get(relation)!,
+        type: tables.get(relation)!.type,
         schema,
         name,
         database: catalog ?? database,
-        comment: null,
+        comment: tables.get(relation)!.comment,
         owner: null,
       },
       columns: Object.fromEntries(
-        cols.map((c) => [c.name, { type: c.type, index: c.index, name: c.name, comment: null }]),
+        cols.map((c) => [c.name, {
+          type: c.type,
+          index: c.index,
+          name: c.name,
+          comment: c.comment,
+        }]),
       ),
       stats: {
         has_stats: {

@@ -18,6 +18,7 @@ import { pathInPackage } from "../compile/target_paths.ts";
 import { isSnapshot } from "../materializations/index.ts";
 import { dbtGlobalMacros } from "./dbt_global_macros.ts";
 import { DBT_VERSION } from "../dbt/dbt_version.ts";
+import type { Hook } from "../dbt/node_config.ts";
 import type {
   ColumnDoc,
   FreshnessRule,
@@ -173,6 +174,71 @@ function recordedConfigs(n: ProjectNode): Record<string, unknown> {
 function groupOf(n: ProjectNode): string | null {
   const group = "dbtConfig" in n ? n.dbtConfig?.group : undefined;
   return typeof group === "string" ? group : null;
+}
+
+/** A hook as dbt's manifest records one (dbt leaves `index` unset for a node's hooks). */
+interface ManifestHook {
+  sql: string;
+  transaction: boolean;
+  index: null;
+}
+
+/**
+ * A node's `pre-hook` and `post-hook` as dbt's manifest records them: each
+ * a list of `{sql, transaction, index}`, however written (one statement, a
+ * list, mappings). A dbt project's as written, in their order; a plain
+ * project's in the order they run (`transaction: false` pre-hooks first,
+ * post-hooks last).
+ */
+function hooksOf(
+  n: ModelNode | SeedNode,
+): { "post-hook": ManifestHook[]; "pre-hook": ManifestHook[] } {
+  const hook = (sql: string, transaction: boolean): ManifestHook => ({
+    sql,
+    transaction,
+    index: null,
+  });
+  const written = n.dbtConfig as { pre_hook?: Hook[]; post_hook?: Hook[] } | undefined;
+  if (written) {
+    return {
+      "post-hook": (written.post_hook ?? []).map((h) => hook(h.sql, h.transaction)),
+      "pre-hook": (written.pre_hook ?? []).map((h) => hook(h.sql, h.transaction)),
+    };
+  }
+  const h = n.hooks;
+  return {
+    "post-hook": [
+      ...(h?.post ?? []).map((sql) => hook(sql, true)),
+      ...(h?.afterCommit ?? []).map((sql) => hook(sql, false)),
+    ],
+    "pre-hook": [
+      ...(h?.beforeBegin ?? []).map((sql) => hook(sql, false)),
+      ...(h?.pre ?? []).map((sql) => hook(sql, true)),
+    ],
+  };
+}
+
+/**
+ * Where a node's configs say it is built, as written (dbt's `database`,
+ * `schema` and `alias` configs, null when not set; its top-level fields are
+ * the relation they resolve to): a dbt project's configs, a plain project's
+ * attached database (its schema is its folder, its name its file's, neither
+ * configured).
+ */
+function placementOf(n: ModelNode | SeedNode): {
+  alias: string | null;
+  schema: string | null;
+  database: string | null;
+} {
+  const written = n.dbtConfig as { alias?: string; schema?: string; database?: string } | undefined;
+  if (written) {
+    return {
+      alias: written.alias ?? null,
+      schema: written.schema ?? null,
+      database: written.database ?? null,
+    };
+  }
+  return { alias: null, schema: null, database: n.catalog ?? null };
 }
 
 /**
@@ -656,18 +722,44 @@ export async function dbtManifest(
     contract: { enforced: false, alias_types: true, checksum: null },
   };
 
-  /** A model's (or snapshot's) config as the manifest records it. */
-  const configOf = (n: ModelNode, materialized: string, uniqueKey: unknown) => ({
-    ...n.config.options,
-    enabled: n.config.enabled,
-    materialized,
-    tags: n.config.tags,
-    unique_key: uniqueKey,
-    meta: metaOf(n),
-    docs: docsOf(n),
-    contract: { enforced: n.contract !== undefined, alias_types: true },
-    ...recordedConfigs(n),
-  });
+  /**
+   * A model's (or snapshot's) config as the manifest records it: its
+   * configs as written (a dbt project's merged from its levels, a plain
+   * project's YAML), and null for what it does not set, as dbt leaves them
+   * (`incremental_strategy` among them: not the default wharf runs).
+   */
+  const configOf = (n: ModelNode, materialized: string) => {
+    const snapshot = isSnapshot(n);
+    const written = n.dbtConfig as
+      | { incremental?: Record<string, unknown>; snapshot?: Record<string, unknown> }
+      | undefined;
+    const own = written
+      ? (snapshot ? written.snapshot : written.incremental) ?? {}
+      : n.config.options;
+    return {
+      enabled: n.config.enabled,
+      ...placementOf(n),
+      tags: n.config.tags,
+      meta: metaOf(n),
+      materialized,
+      incremental_strategy: null,
+      ...hooksOf(n),
+      unique_key: n.config.writtenUniqueKey ?? null,
+      ...(snapshot
+        ? {
+          strategy: null,
+          target_schema: null,
+          target_database: null,
+          updated_at: null,
+          check_cols: null,
+        }
+        : {}),
+      ...own,
+      docs: docsOf(n),
+      contract: { enforced: n.contract !== undefined, alias_types: true },
+      ...recordedConfigs(n),
+    };
+  };
   /**
    * A snapshot as dbt records one: its fqn has its file's name (a `{% snapshot %}`
    * file) or its YAML file's folders; its code is its block's (a file may hold
@@ -688,11 +780,7 @@ export async function dbtManifest(
       original_file_path: within(n, n.path),
       fqn,
       checksum: { name: "sha256", checksum: sha256(raw) },
-      config: configOf(
-        n,
-        "snapshot",
-        n.config.uniqueKey.length === 1 ? n.config.uniqueKey[0]! : n.config.uniqueKey,
-      ),
+      config: configOf(n, "snapshot"),
       tags: n.config.tags,
       description: n.description,
       columns: columnsOf(n.columns),
@@ -744,7 +832,7 @@ export async function dbtManifest(
           original_file_path: within(n, n.path),
           fqn,
           checksum: { name: "sha256", checksum: sha256(raw) },
-          config: configOf(n, materialized, n.config.uniqueKey.length ? n.config.uniqueKey : null),
+          config: configOf(n, materialized),
           tags: n.config.tags,
           description: n.description,
           columns: columnsOf(n.columns),
@@ -790,8 +878,10 @@ export async function dbtManifest(
           checksum: { name: "sha256", checksum: sha256(raw) },
           config: {
             enabled: true,
+            ...placementOf(n),
             materialized: "seed",
             tags: n.tags,
+            ...hooksOf(n),
             column_types: n.columnTypes,
             delimiter: n.delimiter ?? ",",
             quote_columns: (n.dbtConfig?.quote_columns as boolean | undefined) ?? null,

@@ -55,7 +55,7 @@ import type {
 import { materialization } from "../materializations/index.ts";
 import { dbtTestFileName, dbtTestName } from "./test_names.ts";
 import { YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
-import { isRecord, readValue } from "../yaml/yaml_schema.ts";
+import { asList, isRecord, readValue } from "../yaml/yaml_schema.ts";
 import { type ConfigTree, readConfigTree, readTree } from "./config_tree.ts";
 import { unrenderedConfig } from "./unrendered_config.ts";
 import { commonContext, type RunContext } from "./dbt_context.ts";
@@ -291,7 +291,7 @@ function incrementalOptions(
     issues.push({ message, location: locate(key), warning: true });
   if (m.config.materialized !== "incremental") {
     const keys = [
-      ...(m.config.unique_key ? ["unique_key"] : []),
+      ...(m.config.unique_key !== undefined ? ["unique_key"] : []),
       ...Object.keys(m.config.incremental ?? {}),
     ];
     for (const key of keys) {
@@ -305,7 +305,7 @@ function incrementalOptions(
     return {};
   }
   const options: Record<string, unknown> = {
-    incremental_strategy: m.config.unique_key?.length ? "delete+insert" : "append",
+    incremental_strategy: asList(m.config.unique_key).length ? "delete+insert" : "append",
     ...m.config.incremental,
   };
   // dbt reads `predicates` (their older name) first, when set (Jinja's truth: not empty).
@@ -335,7 +335,7 @@ function incrementalOptions(
   }
   const problems = incremental.problems(options, {
     materialized: "incremental",
-    uniqueKey: m.config.unique_key ?? [],
+    uniqueKey: asList(m.config.unique_key),
     tags: [],
     enabled: true,
     options,
@@ -578,7 +578,8 @@ function snapshotConfig(n: NodeFile, issues: ProjectIssue[]): ModelConfig {
   }
   const config: ModelConfig = {
     materialized: "snapshot",
-    uniqueKey: n.config.unique_key ?? [],
+    uniqueKey: asList(n.config.unique_key),
+    ...(n.config.unique_key === undefined ? {} : { writtenUniqueKey: n.config.unique_key }),
     tags: n.config.tags ?? [],
     enabled: true,
     options: parsed.success ? options : {},
@@ -1791,7 +1792,8 @@ export async function loadDbtProject(
         : {}),
       config: m.kind === "snapshot" ? snapshotConfig(m, issues) : {
         materialized: m.config.materialized ?? "view",
-        uniqueKey: m.config.unique_key ?? [],
+        uniqueKey: asList(m.config.unique_key),
+        ...(m.config.unique_key === undefined ? {} : { writtenUniqueKey: m.config.unique_key }),
         tags: m.config.tags ?? [],
         enabled: true,
         options: incrementalOptions(m, issues, (key) => keyLocation(m, key)),

@@ -38,8 +38,11 @@ export interface NodeConfig {
   pre_hook?: Hook[];
   /** `post_hook`/`post-hook`: SQL (Jinja) run after the build, added up across levels. */
   post_hook?: Hook[];
-  /** Incremental models: the columns of `unique_key`. */
-  unique_key?: string[];
+  /**
+   * Incremental models and snapshots: `unique_key` as written, a column or a
+   * list of them (the manifest records it so).
+   */
+  unique_key?: string | string[];
   /** Incremental models: the strategy's keys as written (checked by wharf's incremental materialization). */
   incremental?: Record<string, unknown>;
   /** Snapshots: their own keys as written (`strategy`, `updated_at`, …; checked by wharf's snapshot materialization). */
@@ -536,7 +539,7 @@ export function readNodeConfig(
       }
       case "unique_key":
         if (resource === "seed") report(key, "unique_key applies to incremental models only");
-        else if (typeof value === "string") out.unique_key = [value];
+        else if (typeof value === "string") out.unique_key = value;
         else if (Array.isArray(value) && value.every((c) => typeof c === "string")) {
           out.unique_key = value as string[];
         } else report(key, `expected a column name or a list of them, got ${describeValue(value)}`);

@@ -48,7 +48,7 @@ import type {
   TestConfig,
 } from "../types.ts";
 import { describe, type YamlFile } from "../yaml/yaml_file.ts";
-import { readValue } from "../yaml/yaml_schema.ts";
+import { asList, readValue } from "../yaml/yaml_schema.ts";
 
 /** A model with its configuration, before its SQL is rendered and parsed. */
 export type ConfiguredModel = Omit<ModelNode, "sql" | "refs" | "checkRefs" | "columnLineage">;
@@ -153,7 +153,8 @@ function configure(entry: ModelEntry, what: "model" | "snapshot" = "model"): Mod
   const yaml = entry.config;
   if (!yaml) return config;
   const at = [...entry.path, "config"];
-  config.uniqueKey = yaml.unique_key ?? [];
+  config.uniqueKey = asList(yaml.unique_key);
+  if (yaml.unique_key !== undefined) config.writtenUniqueKey = yaml.unique_key;
   config.tags = yaml.tags ?? [];
   config.enabled = yaml.enabled ?? true;
   if (yaml.materialized !== undefined && what === "model") {

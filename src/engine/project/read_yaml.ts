@@ -46,6 +46,7 @@ import {
   readValue,
   text,
   textList,
+  textOrList,
 } from "../yaml/yaml_schema.ts";
 
 /** A generic test as a YAML entry declares it. */
@@ -100,7 +101,7 @@ export interface ModelConfigEntry {
   materialized?: string;
   /** The attached database the model is built into. */
   database?: string;
-  unique_key?: string[];
+  unique_key?: string | string[];
   tags?: string[];
   enabled?: boolean;
   /** `contract: { enforced }` */
@@ -170,7 +171,7 @@ const SETTING_KEYS: readonly string[] = [
 
 const modelConfig = mapping("a model's config", {
   materialized: text("the name of a materialization").optional(),
-  unique_key: textList().optional(),
+  unique_key: textOrList().optional(),
   tags: textList().optional(),
   enabled: flag().optional(),
   database: text("the name of an attached database").optional(),
@@ -185,7 +186,7 @@ const testCommon = mapping("a test", {
 }, { open: true });
 
 const snapshotConfig = mapping("a snapshot's config", {
-  unique_key: textList().optional(),
+  unique_key: textOrList().optional(),
   tags: textList().optional(),
   enabled: flag().optional(),
 }, { alsoKnown: [...findMaterialization("snapshot")!.configKeys, ...HOOK_KEYS] });

@@ -37,14 +37,41 @@ export function text(expected = "text", missing?: string): z.ZodString {
   });
 }
 
+/**
+ * Text or a list of text, kept as written (`unique_key: id` stays `"id"`,
+ * which the manifest records so); {@linkcode asList} reads it as a list.
+ */
+export function textOrList(
+  expected = "text or a list of text",
+): z.ZodType<string | string[], string | string[]> {
+  return z.custom<string | string[]>(
+    (v) => typeof v === "string" || (Array.isArray(v) && v.every((x) => typeof x === "string")),
+    { error: (iss) => `expected ${expected}, got ${describe(iss.input)}` },
+  );
+}
+
+/**
+ * A value of {@linkcode textOrList} as a list (none: empty).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { asList } from "./yaml_schema.ts";
+ *
+ * assert.deepEqual(asList("id"), ["id"]);
+ * assert.deepEqual(asList(["id", "day"]), ["id", "day"]);
+ * assert.deepEqual(asList(undefined), []);
+ * ```
+ */
+export function asList(value: string | readonly string[] | undefined): string[] {
+  return value === undefined ? [] : typeof value === "string" ? [value] : [...value];
+}
+
 /** Text or a list of text, read as a list (`tags: pii` is `tags: [pii]`). */
 export function textList(
   expected = "text or a list of text",
 ): z.ZodType<string[], string | string[]> {
-  return z.custom<string | string[]>(
-    (v) => typeof v === "string" || (Array.isArray(v) && v.every((x) => typeof x === "string")),
-    { error: (iss) => `expected ${expected}, got ${describe(iss.input)}` },
-  ).transform((v) => typeof v === "string" ? [v] : v);
+  return textOrList(expected).transform(asList);
 }
 
 /** `true` or `false`. */
