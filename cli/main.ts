@@ -130,9 +130,11 @@ export function createProgram(): Command {
   ) {
     program.addCommand(cmd);
   }
-  // Usage errors anywhere (subcommands of subcommands too) reach main() as exit code 2.
+  // Usage errors anywhere (subcommands of subcommands too) reach main() as exit code 2; every
+  // command's --help lists the options of wharf itself (--project, --db, --target …) as well.
   const override = (c: Command) => {
-    c.exitOverride().showHelpAfterError("(run with --help for usage)");
+    c.exitOverride().showHelpAfterError("(run with --help for usage)")
+      .configureHelp({ showGlobalOptions: true });
     if (c.commands.length) {
       c.on("command:*", (operands: string[]) => c.error(unknownCommand(c, operands[0]!)));
     }

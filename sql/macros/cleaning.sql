@@ -47,22 +47,34 @@ create or replace macro normalize_phone(p) as (
     end
 );
 
--- Money as text (dollars) to integer cents, exactly: NULL when it is not a
--- number, or when it holds fractions of a cent (1.234 is not rounded to 1.23;
--- 1.230 is 123 cents).
-create or replace macro to_cents(amount) as (
+-- Money as spreadsheets write it, as a plain number: a dollar sign after
+-- the sign ($20.00, -$5) and US thousands separators in groups of three
+-- (1,234.56, $1,234,567) are dropped; anything else is left as it is (then
+-- no number: 1,23 and 1.234,56 are not guessed).
+create or replace macro money_text(amount) as (
     case
-        when regexp_full_match(clean_text(amount), '[+-]?(\d+\.?|\d*\.\d{1,2})0*')
-            then cast(try_cast(clean_text(amount) as decimal(38, 4)) * 100 as bigint)
+        when regexp_full_match(clean_text(amount), '[+-]?\$?(\d{1,3}(,\d{3})+|\d*)(\.\d*)?')
+            then replace(replace(clean_text(amount), '$', ''), ',', '')
+        else clean_text(amount)
     end
 );
 
--- True for a number with fractions of a cent (1.234, 0.001), which to_cents
+-- Money as text (dollars) to integer cents, exactly: NULL when it is not a
+-- number, or when it holds fractions of a cent (1.234 is not rounded to 1.23;
+-- 1.230 is 123 cents). $20.00 and 1,234.56 are numbers (money_text).
+create or replace macro to_cents(amount) as (
+    case
+        when regexp_full_match(money_text(amount), '[+-]?(\d+\.?|\d*\.\d{1,2})0*')
+            then cast(try_cast(money_text(amount) as decimal(38, 4)) * 100 as bigint)
+    end
+);
+
+-- True for a number with fractions of a cent (1.234, $0.001), which to_cents
 -- leaves NULL rather than rounding it; false for anything else (NULL too).
 create or replace macro has_sub_cents(amount) as
     coalesce(
-        regexp_full_match(clean_text(amount), '[+-]?\d*\.\d{3,}')
-        and not regexp_full_match(clean_text(amount), '[+-]?\d*\.\d{1,2}0*'),
+        regexp_full_match(money_text(amount), '[+-]?\d*\.\d{3,}')
+        and not regexp_full_match(money_text(amount), '[+-]?\d*\.\d{1,2}0*'),
         false
     );
 

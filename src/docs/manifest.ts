@@ -271,7 +271,7 @@ export async function buildManifest(
         name: t.name,
         status: (last.get(t.id)?.status as string) ?? null,
       })),
-      lineage: n.kind === "model" ? n.columnLineage[name.toLowerCase()] ?? [] : [],
+      lineage: n.kind === "model" ? lineageOf(n.columnLineage, name, types) : [],
     }));
     const run = last.get(id);
     const rejected = run?.check_counts
@@ -435,4 +435,24 @@ function piiReasons(cp: CompiledProject): Map<string, string> {
     reasons.set(id, tagged(id) ? "tagged pii" : `upstream ${origin.get(id)} is tagged pii`);
   }
   return reasons;
+}
+
+/**
+ * The upstream columns of a model's column `name`: those its SQL names, or
+ * those a `*` passes through (`relation.*` → `relation.<name>`); a relation
+ * whose built columns are known keeps only the columns it has (one side of
+ * a `union all by name` may lack it).
+ */
+function lineageOf(
+  lineage: Readonly<Record<string, string[]>>,
+  name: string,
+  built: ReadonlyMap<string, ReadonlyMap<string, unknown>>,
+): string[] {
+  const column = name.toLowerCase();
+  const refs = lineage[column] ?? (lineage["*"] ?? []).map((r) => `${r.slice(0, -1)}${column}`);
+  return refs.filter((ref) => {
+    const dot = ref.lastIndexOf(".");
+    const columns = built.get(ref.slice(0, dot));
+    return !columns || [...columns.keys()].some((k) => k.toLowerCase() === ref.slice(dot + 1));
+  });
 }

@@ -251,6 +251,11 @@ export interface RowCheck {
   onFail: OnFail;
   /** The column the check is about: the one a `nullify` check sets to NULL. */
   column?: string;
+  /**
+   * The column whose text a `nullify` check records as the value (default:
+   * `column`), e.g. the delivered text beside a parsed date.
+   */
+  valueFrom?: string;
 }
 
 /** A model: one SELECT in `models/<layer>/<name>.sql`. */

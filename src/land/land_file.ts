@@ -340,6 +340,41 @@ export function sameContentNote(
 }
 
 /**
+ * The message of a file skipped as a delivery that already landed: which
+ * batch, when (UTC) and from where (`name`: the prior landing's path unless
+ * given), and that nothing was loaded again. `fields`: the delivery fields
+ * given beside the name, then part of what was the same.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { alreadyLandedMessage } from "./land_file.ts";
+ *
+ * const prior = {
+ *   batchId: 3, source: "visits", path: "in/a.txt", fileName: "a.txt", groups: {},
+ *   rows: 2, rejectedRows: 0, landedAt: new Date("2024-05-01T14:03:07.250Z"),
+ * };
+ * assert.equal(
+ *   alreadyLandedMessage(prior),
+ *   "already landed in batch 3 at 2024-05-01 14:03:07 UTC from in/a.txt (2 rows; same source, name and content): nothing was loaded again",
+ * );
+ * ```
+ */
+export function alreadyLandedMessage(
+  prior: LandedFile,
+  options: { name?: string; fields?: Readonly<Record<string, string>> } = {},
+): string {
+  const at = prior.landedAt.toISOString().slice(0, 19).replace("T", " ");
+  const rows = `${prior.rows} ${prior.rows === 1 ? "row" : "rows"}`;
+  const same = Object.keys(options.fields ?? {}).length
+    ? "same source, name, content and delivery fields"
+    : "same source, name and content";
+  return `already landed in batch ${prior.batchId} at ${at} UTC from ${
+    options.name ?? prior.path
+  } (${rows}; ${same}): nothing was loaded again`;
+}
+
+/**
  * The invariant of every landing: each record read is a landed row or a
  * reject.
  *
@@ -782,7 +817,7 @@ export async function landFile(
           batchId: err.prior.batchId,
           rows: 0,
           rejectedRows: 0,
-          message: sameContentNote(err.prior),
+          message: alreadyLandedMessage(err.prior, { fields: landing.match.fields }),
           sameAs: err.prior,
         });
       }

@@ -86,6 +86,8 @@ export interface LandedFile {
   rows: number;
   /** Records of it rejected. */
   rejectedRows: number;
+  /** When its landing committed. */
+  landedAt: Date;
 }
 
 /** The landed files with this content (SHA-256), oldest first. */
@@ -94,7 +96,7 @@ export async function landedWithContent(
   sha256: string,
 ): Promise<LandedFile[]> {
   const rows = await session.query(
-    "SELECT batch_id::DOUBLE AS batch_id, source, path, file_name, groups::VARCHAR AS groups, rows::DOUBLE AS rows, rejected_rows::DOUBLE AS rejected_rows FROM wharf.files WHERE status = 'landed' AND sha256 = ? ORDER BY batch_id",
+    "SELECT batch_id::DOUBLE AS batch_id, source, path, file_name, groups::VARCHAR AS groups, rows::DOUBLE AS rows, rejected_rows::DOUBLE AS rejected_rows, epoch_ms(ended_at)::DOUBLE AS landed_at FROM wharf.files WHERE status = 'landed' AND sha256 = ? ORDER BY batch_id",
     [sha256],
   );
   return rows.map((r) => ({
@@ -105,6 +107,7 @@ export async function landedWithContent(
     groups: r.groups === null ? {} : JSON.parse(String(r.groups)),
     rows: Number(r.rows ?? 0),
     rejectedRows: Number(r.rejected_rows ?? 0),
+    landedAt: new Date(Number(r.landed_at)),
   }));
 }
 

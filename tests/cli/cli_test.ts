@@ -14,6 +14,27 @@ Deno.test("wharf --help lists the commands and exits 0", async () => {
   assert.match(sub.stdout, /--full-refresh/);
 });
 
+Deno.test("a command's --help lists wharf's global options too, after its own", async () => {
+  for (const args of [["build", "--help"], ["docs", "build", "--help"], ["land", "--help"]]) {
+    const r = await runCli(args);
+    assert.equal(r.code, 0, args.join(" "));
+    const [own, global] = r.stdout.split("\nGlobal Options:\n");
+    assert.ok(global, `${args.join(" ")} shows no "Global Options:" section:\n${r.stdout}`);
+    assert.match(own!, /-h, --help/);
+    for (
+      const option of [
+        "-p, --project <dir>",
+        "--project-dir <dir>",
+        "--db <file>",
+        "-t, --target <name>",
+        "--json",
+      ]
+    ) {
+      assert.ok(global.includes(option), `${args.join(" ")} --help does not show ${option}`);
+    }
+  }
+});
+
 Deno.test("wharf exits 2 on bad usage, with the reason", async () => {
   const unknown = await runCli(["build", "--frobnicate"]);
   assert.equal(unknown.code, 2);

@@ -211,3 +211,47 @@ Deno.test("relativePathsIn(): project paths become relative, other absolute path
     "GET /api/models/x and a",
   );
 });
+
+Deno.test("docs build: column lineage goes through CTEs, subqueries, union all by name and select * down to the columns read", async () => {
+  await using p = await tempProject({
+    "models/seeds/people_a.csv": "id,name,city\n1,Ann,Boston\n",
+    "models/seeds/people_b.csv": "id,name,zip\n2,Bo,02130\n",
+    "models/staging/stg_people_a.sql": "select * from seeds.people_a",
+    "models/staging/stg_people_b.sql": "select * exclude (zip), zip as postal from seeds.people_b",
+    "models/intermediate/int_people.sql": [
+      "with people as (",
+      "    select * from staging.stg_people_a",
+      "    union all by name",
+      "    select p.* from staging.stg_people_b as p",
+      "), named as (select id, name as full_name, city from people)",
+      "select n.id, n.full_name, upper(n.city) as city, q.postal",
+      "from named as n left join (select id, postal from staging.stg_people_b) as q using (id)",
+    ].join("\n"),
+    "models/marts/people.sql": "with x as (select * from intermediate.int_people) select * from x",
+  });
+  assert.ok((await runProject("build", p.config, { db: p.db })).ok);
+  const manifest = await buildDocs(p.config, { db: p.db, out: join(p.root, "docs") });
+  const lineage = (id: string) =>
+    Object.fromEntries(node(manifest, id).columns.map((c) => [c.name, c.lineage]));
+  // select *: each column from the seed's column of its name.
+  assert.deepEqual(lineage("staging.stg_people_a"), {
+    id: ["seeds.people_a.id"],
+    name: ["seeds.people_a.name"],
+    city: ["seeds.people_a.city"],
+  });
+  assert.deepEqual(lineage("staging.stg_people_b").postal, ["seeds.people_b.zip"]);
+  // Through two CTEs and a union by name: both sides where both have the column, one where one
+  // has it; a computed column (upper(city)) has none; a subquery's column its own.
+  assert.deepEqual(lineage("intermediate.int_people"), {
+    id: ["staging.stg_people_a.id", "staging.stg_people_b.id"],
+    full_name: ["staging.stg_people_a.name", "staging.stg_people_b.name"],
+    city: [],
+    postal: ["staging.stg_people_b.postal"],
+  });
+  assert.deepEqual(lineage("marts.people"), {
+    id: ["intermediate.int_people.id"],
+    full_name: ["intermediate.int_people.full_name"],
+    city: ["intermediate.int_people.city"],
+    postal: ["intermediate.int_people.postal"],
+  });
+});

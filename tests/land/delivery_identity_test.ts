@@ -135,7 +135,7 @@ Deno.test("wharf land --field: A, B, then A again lands three deliveries; anothe
   assert.match(await run(A, "HospitalOther", "20240103_000000"), /^landed {2}procedures /);
   assert.match(
     await run(A, "HospitalOther", "20240103_000000"),
-    /^skipped procedures .*export\.txt: same content as .*export\.txt \(batch 4\)$/,
+    /^skipped procedures .*export\.txt: already landed in batch 4 at .* UTC from .*export\.txt \(1 row; same source, name, content and delivery fields\): nothing was loaded again$/,
   );
   assert.deepEqual(
     await query(

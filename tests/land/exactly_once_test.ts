@@ -15,7 +15,7 @@ Deno.test("a rerun lands nothing twice: the same name with the same content is s
   ]]);
   assert.match(
     again.outcomes[0]!.message!,
-    /same content as .*HospitalABC_Visit_20240101_000000\.txt \(batch 1\)/,
+    /^already landed in batch 1 at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC from .*\/in\/HospitalABC_Visit_20240101_000000\.txt \(2 rows; same source, name and content\): nothing was loaded again$/,
   );
   // The same bytes delivered again under a new name: a delivery of its own (A, B, then A again ends at A).
   const copy = await p.write(

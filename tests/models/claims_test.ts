@@ -100,3 +100,90 @@ Deno.test("a claim's latest delivery decides: rejected when it is invalid (no ol
   assert.deepEqual(await claims(), current);
   assert.deepEqual(await rejected(), []);
 });
+
+Deno.test("billed amounts from a workbook: $20.00 and 1,234.56 are exact cents, an empty amount or one that is no number rejects the claim with its reason, never 0", async () => {
+  const { default: ExcelJS } = await import("exceljs");
+  await using p = await tempProject();
+  const config = await healthcare(p);
+  await p.write(
+    "in/Patient-membership-clientA-202307.csv",
+    "member id,member first name,member middle name,member last name,gender,date of birth,address,city,state,zip,membership end date\n1,ANN,,SMITH,F,1980-01-02,1 Main St,Boston,MA,02130,2024-12-31\n",
+  );
+  const wb = new ExcelJS.Workbook();
+  const ws = wb.addWorksheet("Claims");
+  ws.addRow(CLAIM_HEADER.split(","));
+  const claim = (number: string, billed: unknown) =>
+    ws.addRow([
+      "OP",
+      "1",
+      number,
+      "2023-07-05",
+      "V",
+      "Clinic",
+      "ICD10",
+      "I10",
+      "Hypertension",
+      billed,
+      "Completed",
+    ]);
+  claim("DOLLAR", "$20.00");
+  claim("THOUSANDS", "1,234.56");
+  claim("BOTH", "$1,234,567.8");
+  claim("NEGATIVE", "-$5.00");
+  claim("EMPTY", null);
+  claim("BLANK", " ");
+  claim("EUROPEAN", "1.234,56");
+  claim("GROUPS", "1,23");
+  claim("SUB_CENT", "$1.234");
+  // A number cell shown as currency lands as its value.
+  claim("FORMATTED", 20).getCell(10).numFmt = '"$"#,##0.00';
+  await wb.xlsx.writeFile(`${p.root}/in/Patient-claim-clientA-202307.xlsx`);
+  await p.write(
+    "in/Patient-membership-clientB-202307.csv",
+    "Elig_Dt,mem_id,Member_Fullname,Dob,Gender,Member_Address,Member_City,Member_State,Member_Zip\n",
+  );
+  await p.write(
+    "in/Patient-claim-clientB-202307.csv",
+    "claim_category,memb_id,claim_number,received_date,hospital_service,code_system,code,diagnosis_type,cost_total,status\n",
+  );
+  const landed = await land(config, [join(p.root, "in")], { db: p.db });
+  assert.ok(landed.ok, JSON.stringify(landed));
+  await buildOk(config, { db: p.db, select: ["+marts.member_claims"] });
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select claim_number, billed_raw, billed_cents::varchar as cents from intermediate.int_claims order by 1",
+    ),
+    [
+      ["BOTH", "$1,234,567.8", "123456780"],
+      ["DOLLAR", "$20.00", "2000"],
+      ["FORMATTED", "20", "2000"],
+      ["THOUSANDS", "1,234.56", "123456"],
+    ].map(([claim_number, billed_raw, cents]) => ({ claim_number, billed_raw, cents })),
+  );
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select claim_number, billed_raw, _failed_checks from intermediate.int_claims__rejected order by 1",
+    ),
+    [
+      ["BLANK", " ", ["billed_amount_delivered"]],
+      ["EMPTY", null, ["billed_amount_delivered"]],
+      ["EUROPEAN", "1.234,56", ["valid_billed_amount"]],
+      ["GROUPS", "1,23", ["valid_billed_amount"]],
+      ["NEGATIVE", "-$5.00", ["valid_billed_amount"]],
+      ["SUB_CENT", "$1.234", ["billed_in_whole_cents"]],
+    ].map(([claim_number, billed_raw, _failed_checks]) => ({
+      claim_number,
+      billed_raw,
+      _failed_checks,
+    })),
+  );
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select claims::int as n, billed_cents::varchar as cents from marts.member_claims",
+    ),
+    [{ n: 4, cents: String(2000 + 123456 + 123456780 + 2000) }],
+  );
+});

@@ -74,6 +74,26 @@ Deno.test("member_history on the real Waymark deliveries: both landed, one build
     await keysWithoutOneCurrent(p.db, "marts.member_history", "client, member_id"),
     [],
   );
+  // A member rejected by int_members (an end date of 2023-11-31) is in the history as delivered,
+  // with the end date NULL, and in int_members__rejected with the text, not in marts.members.
+  await buildOk(await healthcare(p), { db: p.db, select: ["+marts.members"] });
+  assert.deepEqual(
+    history.filter((v) => v.member_id === "71494390").map((v) => [
+      v.client,
+      v.membership_end_date,
+      v.valid_to,
+    ]),
+    [["clientA", null, null]],
+  );
+  assert.deepEqual(
+    await sql(
+      p.db,
+      `select membership_end_date_raw as raw,
+         (select count(*)::int from marts.members where member_id = '71494390') as in_members
+       from intermediate.int_members__rejected where member_id = '71494390'`,
+    ),
+    [{ raw: "2023-11-31", in_members: 0 }],
+  );
 });
 
 Deno.test("member_history: a delivery at a time, built after each, or late, gives the history of both landed and built once", async () => {

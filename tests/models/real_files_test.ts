@@ -45,7 +45,9 @@ Deno.test("the real Waymark workbooks: one bad contact field keeps the member, t
       { client: "clientB", member_id: "0S4BU5ENMS", raw: "11/31/2023" },
     ],
   );
-  // Every bad contact value of a latest row, set to NULL and recorded.
+  // Every bad contact value of a latest row, set to NULL and recorded as delivered: a future birth
+  // as the text of client A's workbook ("September 11, 2026"), client B's real Excel date as the
+  // ISO text it landed as.
   assert.deepEqual(
     await query(
       p.db,
@@ -55,14 +57,32 @@ Deno.test("the real Waymark workbooks: one bad contact field keeps the member, t
     ),
     [
       ["clientA", "10351980", "zip", "RTEFG", "valid_zip"],
-      ["clientA", "124547269", "date_of_birth", "2026-09-11", "date_of_birth_not_after_as_of_date"],
+      [
+        "clientA",
+        "124547269",
+        "date_of_birth",
+        "September 11, 2026",
+        "date_of_birth_not_after_as_of_date",
+      ],
       ["clientA", "324654982", "phone", "88744589665", "valid_phone"],
       ["clientA", "55556987", "state", "ZZ", "valid_state"],
       ["clientA", "55556987", "zip", "123TY", "valid_zip"],
-      ["clientA", "67281686", "date_of_birth", "2025-11-12", "date_of_birth_not_after_as_of_date"],
+      [
+        "clientA",
+        "67281686",
+        "date_of_birth",
+        "November 12, 2025",
+        "date_of_birth_not_after_as_of_date",
+      ],
       ["clientA", "78924896", "zip", "89978", "known_zip"],
       ["clientA", "82505867", "state", "88", "valid_state"],
-      ["clientA", "86603683", "date_of_birth", "2027-03-16", "date_of_birth_not_after_as_of_date"],
+      [
+        "clientA",
+        "86603683",
+        "date_of_birth",
+        "March 16, 2027",
+        "date_of_birth_not_after_as_of_date",
+      ],
       ["clientA", "86603683", "gender", "X", "valid_gender"],
       ["clientB", "60WHJNNQUQ", "zip", "74444", "known_zip"],
       ["clientB", "71UH5758B2", "zip", "79712", "known_zip"],
@@ -197,7 +217,7 @@ Deno.test("the real Waymark workbooks judge births against as_of_date, not today
       p.db,
       "select value from intermediate.int_members__rejected_values where failed_check = 'date_of_birth_not_after_as_of_date' order by 1",
     ),
-    [{ value: "2026-09-11" }, { value: "2027-03-16" }],
+    [{ value: "March 16, 2027" }, { value: "September 11, 2026" }],
   );
   assert.deepEqual(
     await query(

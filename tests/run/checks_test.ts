@@ -135,6 +135,48 @@ Deno.test("a nullify check keeps the row, sets the column to NULL and records th
   );
 });
 
+Deno.test("a nullify check with value_from records that column's text (the delivered one), and sets its own column to NULL", async () => {
+  await using p = await tempProject({
+    "models/staging/births.sql": `select * from (values
+      (1, 'March 16, 2027', DATE '2027-03-16'),
+      (2, '1/2/1980', DATE '1980-01-02')
+    ) t(id, born_raw, born)`,
+    "models/staging/s.yml": [
+      "models:",
+      "  - name: births",
+      "    config: { materialized: table, unique_key: id }",
+      "    checks:",
+      "      born_by_2024:",
+      "        expression: born <= DATE '2024-01-01'",
+      "        column: born",
+      "        value_from: born_raw",
+      "        on_fail: nullify",
+    ].join("\n"),
+  });
+  const summary = await runProject("build", p.config, { db: p.db });
+  assert.ok(summary.ok, JSON.stringify(summary.results));
+  assert.deepEqual(
+    await query(p.db, "select id, born_raw, born::varchar as born from staging.births order by id"),
+    [{ id: 1, born_raw: "March 16, 2027", born: null }, {
+      id: 2,
+      born_raw: "1/2/1980",
+      born: "1980-01-02",
+    }],
+  );
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select row_key::varchar as row_key, column_name, value, failed_check from staging.births__rejected_values",
+    ),
+    [{
+      row_key: '{"id":1}',
+      column_name: "born",
+      value: "March 16, 2027",
+      failed_check: "born_by_2024",
+    }],
+  );
+});
+
 Deno.test("wharf build prints rejected rows and nullified values of a checked model apart", async () => {
   await using p = await tempProject({
     "models/staging/people.sql": PEOPLE,
@@ -193,6 +235,8 @@ Deno.test("loadProject() reads checks as text or as a mapping with a policy, and
       "      no_column: { expression: id > 0, on_fail: nullify }",
       "      on_key: { expression: id > 0, column: ID, on_fail: nullify }",
       "      listed: [id > 0]",
+      "      texted: { expression: zip is null, column: zip, value_from: zip_text, on_fail: nullify }",
+      "      text_on_reject: { expression: id > 0, value_from: zip }",
       "  - name: b",
       "    config: { materialized: table }",
       "    checks:",
@@ -205,17 +249,25 @@ Deno.test("loadProject() reads checks as text or as a mapping with a policy, and
     { name: "plain", expression: "id > 0", onFail: "reject" },
     { name: "as_mapping", expression: "id > 0", onFail: "reject" },
     { name: "nulled", expression: "zip ~ '^[0-9]{5}$'", onFail: "nullify", column: "zip" },
+    {
+      name: "texted",
+      expression: "zip is null",
+      onFail: "nullify",
+      column: "zip",
+      valueFrom: "zip_text",
+    },
   ]);
   assert.deepEqual(project.issues.map((i) => `${i.location.line}: ${i.message}`), [
-    '8: models[0].checks.typo.colum: unknown key "colum" in check "typo" (did you mean "column"?): a check has "expression", "column", "on_fail"',
-    '9: models[0].checks.typo2.expresion: unknown key "expresion" in check "typo2" (did you mean "expression"?): a check has "expression", "column", "on_fail"',
+    '8: models[0].checks.typo.colum: unknown key "colum" in check "typo" (did you mean "column"?): a check has "expression", "column", "on_fail", "value_from"',
+    '9: models[0].checks.typo2.expresion: unknown key "expresion" in check "typo2" (did you mean "expression"?): a check has "expression", "column", "on_fail", "value_from"',
     `9: models[0].checks.typo2.expression: expected a boolean SQL expression, e.g. "zip ~ '^[0-9]{5}$'", got nothing`,
-    '10: models[0].checks.odd.severity: unknown key "severity" in check "odd": a check has "expression", "column", "on_fail"',
+    '10: models[0].checks.odd.severity: unknown key "severity" in check "odd": a check has "expression", "column", "on_fail", "value_from"',
     '11: models[0].checks.policy.on_fail: expected "reject" or "nullify", got "drop"',
     '12: models[0].checks.no_column: check "no_column" nullifies a value: name the column it sets to NULL ("column: …")',
     '13: models[0].checks.on_key.column: check "on_key" would set "ID", part of the unique key of staging.a, to NULL: use "on_fail: reject"',
     '14: models[0].checks.listed: expected a boolean SQL expression, or a mapping with "expression", "column" and "on_fail", got a list',
-    '18: models[1].checks.nulled: check "nulled" nullifies a value, so staging.b needs "config: { unique_key: … }" naming the columns that identify a row (recorded with each nullified value)',
+    '16: models[0].checks.text_on_reject.value_from: check "text_on_reject" rejects rows, which keep every value in the __rejected table: "value_from" (the column whose text a nullify check records) applies only with "on_fail: nullify"',
+    '20: models[1].checks.nulled: check "nulled" nullifies a value, so staging.b needs "config: { unique_key: … }" naming the columns that identify a row (recorded with each nullified value)',
   ]);
 });
 

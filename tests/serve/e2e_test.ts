@@ -208,7 +208,7 @@ Deno.test("an upload must fit its source by name (or name its delivery fields) a
   assert.deepEqual([repeat.status, skipped.status], [200, "skipped"]);
   assert.match(
     skipped.message,
-    /^same content as Patient-claim-clientA-202307\.csv \(batch \d+\)$/,
+    /^already landed in batch \d+ at .* UTC from Patient-claim-clientA-202307\.csv \(\d+ rows; same source, name and content\): nothing was loaded again$/,
   );
 });
 

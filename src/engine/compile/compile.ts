@@ -321,7 +321,8 @@ export function varsMacro(
  * `<layer>.<name>__rejected` (with `_failed_checks`); the other rows build
  * the model, with the column of each failed `nullify` check set to NULL and
  * its value recorded in `<layer>.<name>__rejected_values` (model, row key,
- * column, value, failed check, and the row's lineage columns: those whose
+ * column, value (as text; of the check's `valueFrom` column when it names
+ * one), failed check, and the row's lineage columns: those whose
  * names start with `_`). A nullify check judges values only: a NULL has
  * nothing to nullify.
  */
@@ -357,7 +358,7 @@ function checkedModel(model: ModelNode, select: string): CompiledChecks {
   const recorded = nullify.map((c) =>
     `SELECT ${quoteLiteral(model.id)} AS model, ${key} AS row_key, ${
       quoteLiteral(c.column!)
-    } AS column_name, CAST(${quoteIdent(c.column!)} AS VARCHAR) AS value, ${
+    } AS column_name, CAST(${quoteIdent(c.valueFrom ?? c.column!)} AS VARCHAR) AS value, ${
       quoteLiteral(c.name)
     } AS failed_check, COLUMNS(c -> starts_with(c, '_'))\nFROM ${staged}\nWHERE NOT ${isRejected} AND list_contains(_failed_checks, ${
       quoteLiteral(c.name)

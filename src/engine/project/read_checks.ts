@@ -13,7 +13,7 @@ import { isRecord, mapping, oneOf, readValue, text } from "../yaml/yaml_schema.t
 const CHECK_NAME = /^[a-z_][a-z0-9_]*$/;
 
 /** The keys a check written as a mapping may have. */
-export const CHECK_KEYS: readonly string[] = ["expression", "column", "on_fail"];
+export const CHECK_KEYS: readonly string[] = ["expression", "column", "on_fail", "value_from"];
 
 const EXPRESSION = `a boolean SQL expression, e.g. "zip ~ '^[0-9]{5}$'"`;
 
@@ -27,6 +27,9 @@ function checkSchema(name: string) {
       error: (iss) => `expected a column name, got ${describe(iss.input)}`,
     }).optional(),
     on_fail: oneOf(ON_FAIL).optional(),
+    value_from: text("a column name").refine((v) => v.trim() !== "", {
+      error: (iss) => `expected a column name, got ${describe(iss.input)}`,
+    }).optional(),
   }, {
     unknownKey: (key, guess) =>
       `unknown key "${key}" in check "${name}"${
@@ -68,11 +71,19 @@ function readCheck(
     );
     return undefined;
   }
+  if (check.value_from !== undefined && onFail !== "nullify") {
+    file.report(
+      [...path, "value_from"],
+      `check "${name}" rejects rows, which keep every value in the __rejected table: "value_from" (the column whose text a nullify check records) applies only with "on_fail: nullify"`,
+    );
+    return undefined;
+  }
   return {
     name,
     expression: check.expression,
     onFail,
     ...(check.column === undefined ? {} : { column: check.column.trim() }),
+    ...(check.value_from === undefined ? {} : { valueFrom: check.value_from.trim() }),
   };
 }
 

@@ -15,7 +15,7 @@ import { basename, join } from "node:path";
 import { ContentConflictError, WarehouseError, WharfError } from "../../engine/errors.ts";
 import type { FieldsHint, Source } from "../../land/sources.ts";
 import { formatFromName } from "../../land/detect.ts";
-import { LISTED_TEXT_CHARS, REJECTS_LISTED } from "../../land/land_file.ts";
+import { alreadyLandedMessage, LISTED_TEXT_CHARS, REJECTS_LISTED } from "../../land/land_file.ts";
 import { type LandingJob, QueueClosedError } from "../../land/landing_queue.ts";
 import { requireToken } from "../auth.ts";
 import type { AppDeps, IngestDeps } from "../deps.ts";
@@ -319,7 +319,9 @@ function finishedAnswer(
         sha256: outcome.sha256 ?? null,
         // The earlier landing of the same content by its file name, not the server's path.
         message: outcome.sameAs
-          ? `same content as ${outcome.sameAs.fileName} (batch ${outcome.sameAs.batchId})`
+          ? outcome.status === "skipped"
+            ? alreadyLandedMessage(outcome.sameAs, { name: outcome.sameAs.fileName })
+            : `same content as ${outcome.sameAs.fileName} (batch ${outcome.sameAs.batchId})`
           : outcome.message ?? null,
       },
     };
