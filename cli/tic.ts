@@ -96,7 +96,7 @@ export function ticCommand(): Command {
             },
             onRetry: (r) =>
               console.error(
-                `resuming ${source} at byte ${r.at} (attempt ${r.attempt}): ${r.error}`,
+                `resuming ${source} at byte ${r.at} of the download (attempt ${r.attempt}): ${r.error}`,
               ),
           });
           progress.clear();

@@ -13,7 +13,8 @@
  * while the next is read, alternating between two connections.
  *
  * Status: an index is `running` while it lands, `complete` at the end. A
- * truncated or broken index is `failed`, with the byte offset in its error,
+ * truncated or broken index is `failed`, with the byte offset in its error
+ * (of the decompressed JSON when the index is gzipped),
  * and its rows are removed (in bounded batches: {@linkcode removeIndexRows});
  * so is one whose run was killed, found `running` by the next `wharf tic`
  * (which holds the warehouse alone). Models read `complete` indexes only.
@@ -527,6 +528,14 @@ async function read(
       });
     }
     reader.end();
+  } catch (err) {
+    // Offsets count bytes of the JSON: of a gzipped index, those it decompresses to.
+    if (!(err instanceof ScanError)) throw err;
+    throw new ScanError(
+      err.reason,
+      err.offset,
+      source.gzip ? "the decompressed JSON (not of the gzipped file)" : "the file",
+    );
   } finally {
     signal?.removeEventListener("abort", onAbort);
     await source.close();

@@ -15,8 +15,8 @@
  * Strict about structure: the whole document is checked against JSON's
  * grammar (brackets, commas, colons, literals, numbers, string ends, and
  * the full content of the strings it reads and of every string inside
- * `reporting_plans`), and a truncated file or a syntax error fails with the
- * byte offset. Not checked: the contents of other strings it skips (a raw
+ * `reporting_plans`), and a truncated file or a syntax error fails with its
+ * byte offset in the JSON text (decompressed). Not checked: the contents of other strings it skips (a raw
  * control character there passes). Lenient about layout and the quirks of
  * real files: any whitespace, stray commas between structures and between
  * top-level keys, `allowed_amount_file` singular or plural, a list or a
@@ -43,10 +43,18 @@ import {
   wordsOf,
 } from "./json_bytes.ts";
 
-/** A syntax error or truncation, at a byte offset of the decompressed stream. */
+/**
+ * A syntax error or truncation, at a byte offset (from 0) of the JSON text
+ * the reader was given: for a gzipped index, of the decompressed stream.
+ * `of` names that text in the message (`wharf tic` says which it is).
+ */
 export class ScanError extends Error {
-  constructor(readonly reason: string, readonly offset: number) {
-    super(`${reason} at byte ${offset}`);
+  constructor(
+    readonly reason: string,
+    readonly offset: number,
+    readonly of: string = "the JSON text",
+  ) {
+    super(`${reason} at byte offset ${offset} of ${of}`);
     this.name = "ScanError";
   }
 }

@@ -169,7 +169,7 @@ Deno.test("a truncated index is recorded as failed with its offset and nothing o
   assert.equal(summary.status, "failed");
   assert.match(
     summary.error!,
-    /^truncated index: it ends inside an element of "reporting_structure" at byte \d+$/,
+    /^truncated index: it ends inside an element of "reporting_structure" at byte offset \d+ of the decompressed JSON \(not of the gzipped file\)$/,
   );
   assert.deepEqual(
     await query(
@@ -275,7 +275,10 @@ Deno.test("a remote index that is not JSON part way fails at that offset, and it
   ]);
   const summary = await landTic(config, `${server.base}/index.json.gz`, { db: p.db });
   assert.equal(summary.status, "failed");
-  assert.equal(summary.error, `expected "null" at byte 45`);
+  assert.equal(
+    summary.error,
+    `expected "null" at byte offset 45 of the decompressed JSON (not of the gzipped file)`,
+  );
   assert.ok(summary.compressedBytes < body.length, `${summary.compressedBytes} of ${body.length}`);
   for (let i = 0; i < 100 && server.clientClosed === 0; i++) {
     await new Promise((r) => setTimeout(r, 20));
@@ -391,7 +394,7 @@ Deno.test("real indexes land: an Anthem excerpt in both layouts, one element alo
   assert.equal(cut[0], "failed");
   assert.match(
     cut[6] as string,
-    /^truncated index: it ends inside the value of "in_network_files" at byte 65536$/,
+    /^truncated index: it ends inside the value of "in_network_files" at byte offset 65536 of the file$/,
   );
   for (const version of ["cms-v1.3.3", "cms-v2.2.0"]) {
     assert.deepEqual(
@@ -561,7 +564,7 @@ Deno.test("a JSON file that is no index fails, naming what it holds: an in-netwo
   assert.deepEqual([status, elements], ["failed", 0]);
   assert.match(
     error as string,
-    /^not a Transparency-in-Coverage table-of-contents index: no "reporting_structure" .*; its top-level keys: "hello" at byte 17$/,
+    /^not a Transparency-in-Coverage table-of-contents index: no "reporting_structure" .*; its top-level keys: "hello" at byte offset 17 of the file$/,
   );
   assert.match(
     (await land(
@@ -577,7 +580,10 @@ Deno.test("a JSON file that is no index fails, naming what it holds: an in-netwo
     ))[2] as string,
     /its top-level keys: "lastupdated", "In-Network Negotiated Rates Files".*: it looks like a per-EIN lookup; land it with `wharf tic lookup`/,
   );
-  assert.match((await land("empty.json", "{}"))[2] as string, /it is an empty object at byte 2$/);
+  assert.match(
+    (await land("empty.json", "{}"))[2] as string,
+    /it is an empty object at byte offset 2 of the file$/,
+  );
   // An index whose list of structures is empty is an index: complete, with nothing in it.
   assert.deepEqual(await land("none.json", '{"reporting_structure":[]}'), ["complete", 0, null]);
   // Nothing of the failed ones is in the warehouse.
@@ -623,12 +629,12 @@ Deno.test("Ctrl-C stops wharf tic while it waits for bytes: the index ends faile
   assert.equal(out.code, 130, new TextDecoder().decode(out.stderr));
   assert.match(
     stdout,
-    /^failed {3}.*index\.json: interrupted by SIGINT \(Ctrl-C\) at byte \d+ \(nothing of it landed; recorded as failed, index \d+\)$/m,
+    /^failed {3}.*index\.json: interrupted by SIGINT \(Ctrl-C\) at byte offset \d+ of the file \(nothing of it landed; recorded as failed, index \d+\)$/m,
   );
   assert.deepEqual(
     await query(
       p.db,
-      `select status, error like 'interrupted by SIGINT (Ctrl-C) at byte %' as interrupted,
+      `select status, error like 'interrupted by SIGINT (Ctrl-C) at byte offset % of the file' as interrupted,
          (select count(*) from raw.tic_plans)::int + (select count(*) from raw.tic_files)::int as rows
        from raw.tic_indexes`,
     ),
