@@ -101,6 +101,7 @@ export function ticCommand(): Command {
           });
           progress.clear();
           summaries.push(summary);
+          for (const c of summary.cleaned) console.error(`cleaned up: ${c}`);
           for (const w of summary.warnings) console.error(`warning: ${w}`);
           if (!g.json) {
             const rate = summary.bytes / 1e6 / (summary.elapsedMs / 1000);

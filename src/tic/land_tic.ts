@@ -94,6 +94,12 @@ export interface TicSummary {
    * not be removed yet; harmless to models, retried by the next run.
    */
   warnings: string[];
+  /**
+   * What earlier runs left that this run cleared before landing, one
+   * sentence each: indexes left running or with rows still to remove, and
+   * staged batch files of a killed run (by name).
+   */
+  cleaned: string[];
 }
 
 /**
@@ -342,11 +348,14 @@ export async function landTic(
     error: null,
     elapsedMs: 0,
     warnings: [],
+    cleaned: [],
   };
   try {
     await wh.withConnection(async (s) => {
       await ensureTables(s, "tic");
-      summary.warnings.push(...await removeUnfinished(s));
+      const { cleaned, warnings } = await removeUnfinished(s);
+      summary.cleaned.push(...cleaned);
+      summary.warnings.push(...warnings);
     });
     if (summary.warnings.length) {
       // A failed removal may have left DuckDB unusable (a fatal error
@@ -372,7 +381,7 @@ export async function landTic(
     );
     const id = BigInt(summary.indexId);
     await memory(s, options.memoryLimit ?? LOADING_MEMORY);
-    const dir = await stagingFolder(options.db ?? config.warehouse);
+    const dir = await stagingFolder(options.db ?? config.warehouse, summary.cleaned);
     // Given a limit, DuckDB keeps it; else long rows widen it, once.
     let wide = options.memoryLimit !== undefined;
     const widen = async (session: Session, longest: number) => {
@@ -436,9 +445,23 @@ export function ticStagingFolder(path: string): string {
   return join(tmpdir(), `wharf_tic_${name}`);
 }
 
-/** {@linkcode ticStagingFolder}, emptied. */
-async function stagingFolder(path: string): Promise<string> {
+/**
+ * {@linkcode ticStagingFolder}, emptied; what a killed run left there is
+ * named in `cleaned`.
+ */
+async function stagingFolder(path: string, cleaned: string[]): Promise<string> {
   const dir = ticStagingFolder(path);
+  const left = await Array.fromAsync(Deno.readDir(dir)).then(
+    (es) => es.map((e) => e.name).sort(),
+    (): string[] => [],
+  );
+  if (left.length) {
+    cleaned.push(
+      `removed ${left.length} staged batch file${
+        left.length === 1 ? "" : "s"
+      } that a killed run left in ${dir}: ${left.join(", ")}`,
+    );
+  }
   await Deno.remove(dir, { recursive: true }).catch(() => {});
   await Deno.mkdir(dir, { recursive: true });
   return dir;

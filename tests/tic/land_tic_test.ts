@@ -287,9 +287,8 @@ Deno.test("a remote index that is not JSON part way fails at that offset, and it
   assert.equal(server.requests.length, 1);
 });
 
-Deno.test("a run killed mid-index leaves it running; the next run removes its rows and marks it failed", async () => {
+Deno.test("a run killed mid-index leaves it running; the next run removes its rows and its staged files, marks it failed and says so on stderr", async () => {
   await using p = await tempProject();
-  const config = await healthcare(p);
   // 30,000 structures of 8 plans; the server sends two thirds, then stalls:
   // a segment of plans is loaded, the next one is on its way to its file.
   const plan = (i: number) => `{"plan_name":"PLAN ${i} ${"-".repeat(50)}","plan_id":"${i}"}`;
@@ -341,14 +340,29 @@ Deno.test("a run killed mid-index leaves it running; the next run removes its ro
   assert.equal(before.length, 1);
   assert.equal(before[0]!.status, "running");
   assert.ok((before[0]!.plans as number) >= 122_880, `plans committed: ${before[0]!.plans}`);
-  assert.ok(
-    (await Array.fromAsync(Deno.readDir(staged))).length > 0,
-    "the kill left its batch files",
+  const left = (await names()).sort();
+  assert.ok(left.length > 0, "the kill left its batch files");
+  const [rows] = await query(
+    p.db,
+    `select index_id::int as id, (select count(*) from raw.tic_plans)::int
+       + (select count(*) from raw.tic_plan_files)::int + (select count(*) from raw.tic_files)::int as n
+     from raw.tic_indexes`,
   );
 
+  // The next run clears both, and says so on stderr.
   const next = await p.write("next.json", index());
-  const summary = await landTic(config, next, { db: p.db });
-  assert.equal(summary.status, "complete");
+  const r = await runCli(["--project", REPO, "--db", p.db, "tic", next]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(
+    r.stderr,
+    `cleaned up: index ${
+      rows!.id
+    } was left running by a run that ended before reading it to its end: marked failed, its ${
+      rows!.n
+    } rows removed\ncleaned up: removed ${left.length} staged batch file${
+      left.length === 1 ? "" : "s"
+    } that a killed run left in ${staged}: ${left.join(", ")}\n`,
+  );
   assert.deepEqual(
     await query(
       p.db,
