@@ -80,6 +80,8 @@ export interface TicSummary {
   reportingEntityName: string | null;
   reportingEntityType: string | null;
   version: string | null;
+  /** The index's `last_updated_on` (schema v2), as written. */
+  lastUpdatedOn: string | null;
   compressedBytes: number;
   bytes: number;
   elements: number;
@@ -338,6 +340,7 @@ export async function landTic(
     reportingEntityName: null,
     reportingEntityType: null,
     version: null,
+    lastUpdatedOn: null,
     compressedBytes: 0,
     bytes: 0,
     elements: 0,
@@ -577,20 +580,24 @@ async function read(
   summary.version = fields.version === undefined || fields.version === null
     ? null
     : String(fields.version);
+  summary.lastUpdatedOn = typeof fields.last_updated_on === "string"
+    ? fields.last_updated_on
+    : null;
 }
 
 /** Records the outcome of an index (`rowsRemoved`: null for a complete one). */
 async function saveIndex(s: Session, x: TicSummary, rowsRemoved: boolean | null): Promise<void> {
   await s.exec(
     `UPDATE raw.tic_indexes SET status = ?, reporting_entity_name = ?, reporting_entity_type = ?,
-       version = ?, sha256 = ?, compressed_bytes = ?, bytes = ?, elements = ?, plans = ?,
-       files = ?, links = ?, error = ?, rows_removed = ?, ended_at = now()
+       version = ?, last_updated_on = ?, sha256 = ?, compressed_bytes = ?, bytes = ?, elements = ?,
+       plans = ?, files = ?, links = ?, error = ?, rows_removed = ?, ended_at = now()
      WHERE index_id = ?`,
     [
       x.status,
       x.reportingEntityName,
       x.reportingEntityType,
       x.version,
+      x.lastUpdatedOn,
       x.sha256,
       x.compressedBytes,
       x.bytes,

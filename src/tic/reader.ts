@@ -77,8 +77,21 @@ export interface StructureRead {
   fileIds: Int32Array;
 }
 
-/** The plan fields read, in the order of {@linkcode StructureRead.planFields}. */
-export const PLAN_KEYS = ["plan_name", "plan_id", "plan_id_type", "plan_market_type"] as const;
+/**
+ * The plan fields read, in the order of {@linkcode StructureRead.planFields}:
+ * those of every schema version, then those schema v2 added (`plan_sponsor_name`,
+ * required for EIN plans, and `issuer_name`).
+ */
+export const PLAN_KEYS = [
+  "plan_name",
+  "plan_id",
+  "plan_id_type",
+  "plan_market_type",
+  "plan_sponsor_name",
+  "issuer_name",
+] as const;
+/** Numbers per plan in {@linkcode StructureRead.planFields}: three per field. */
+const PLAN_NUMBERS = PLAN_KEYS.length * 3;
 
 /** How a plan field is written (its kind in {@linkcode StructureRead.planFields}). */
 export const enum PlanField {
@@ -238,8 +251,8 @@ export class IndexReader {
   #base = 0;
 
   // One structure's parts, reused.
-  /** Plan fields: per plan, start, end and kind of each of the four (see {@linkcode StructureRead}). */
-  #planFields = new Int32Array(12 * 64);
+  /** Plan fields: per plan, start, end and kind of each (see {@linkcode StructureRead}). */
+  #planFields = new Int32Array(PLAN_NUMBERS * 64);
   #planCount = 0;
   /** Whether strings are checked in full (inside `reporting_plans`, which go to DuckDB). */
   #strict = false;
@@ -858,14 +871,14 @@ export class IndexReader {
 
   #plan(p: number): number {
     const buf = this.#buf;
-    const at = this.#planCount * 12;
-    if (at + 12 > this.#planFields.length) {
+    const at = this.#planCount * PLAN_NUMBERS;
+    if (at + PLAN_NUMBERS > this.#planFields.length) {
       const grown = new Int32Array(this.#planFields.length * 2);
       grown.set(this.#planFields);
       this.#planFields = grown;
     }
     const fields = this.#planFields;
-    fields.fill(0, at, at + 12);
+    fields.fill(0, at, at + PLAN_NUMBERS);
     p = this.#openObject(p);
     while (p >= 0) {
       const q = this.#keyEnd(p);

@@ -655,3 +655,55 @@ Deno.test("Ctrl-C stops wharf tic while it waits for bytes: the index ends faile
     [{ status: "failed", interrupted: true, rows: 0 }],
   );
 });
+
+Deno.test("schema v2.2.0 fields are kept: the index's last_updated_on, each plan's plan_sponsor_name and issuer_name", async () => {
+  await using p = await tempProject();
+  const config = await healthcare(p);
+  const cms = await landTic(
+    config,
+    join(REAL, "tic", "cms-v2.2.0", "table-of-contents-sample.json"),
+    { db: p.db },
+  );
+  assert.deepEqual([cms.status, cms.version, cms.lastUpdatedOn], [
+    "complete",
+    "2.0.0",
+    "2023-04-19",
+  ]);
+  const older = await landTic(
+    config,
+    join(REAL, "tic", "cms-v1.3.3", "table-of-contents-sample.json"),
+    { db: p.db },
+  );
+  assert.deepEqual([older.status, older.lastUpdatedOn], ["complete", null]);
+  const employer = await landTic(
+    config,
+    await p.write(
+      "v2.json",
+      `{"reporting_entity_name":"Acme Health","reporting_entity_type":"health insurance issuer","last_updated_on":"2025-05-01","version":"2.2.0","reporting_structure":[{"reporting_plans":[{"plan_name":"ACME PPO","plan_id_type":"EIN","plan_id":"12-3456789","plan_sponsor_name":"Employer \\u00c9 Inc","issuer_name":"Acme Health of NY","plan_market_type":"group"}],"in_network_files":[{"description":"d","location":"https://h/a.json.gz"}]}]}`,
+    ),
+    { db: p.db },
+  );
+  assert.equal(employer.status, "complete", employer.error ?? "");
+  assert.deepEqual(
+    await query(
+      p.db,
+      `select i.last_updated_on, p.plan_name, p.plan_id_type, p.plan_sponsor_name, p.issuer_name
+       from raw.tic_plans p join raw.tic_indexes i using (index_id) order by index_id, structure_id, plan_name`,
+    ),
+    [
+      ["2023-04-19", "medicaid", "hios", null, "CMS"],
+      ["2023-04-19", "medicare", "hios", null, "CMS"],
+      ["2023-04-19", "chip", "hios", null, "CMS"],
+      [null, "medicaid", "hios", null, null],
+      [null, "medicare", "hios", null, null],
+      [null, "chip", "hios", null, null],
+      ["2025-05-01", "ACME PPO", "ein", "Employer É Inc", "Acme Health of NY"],
+    ].map(([last_updated_on, plan_name, plan_id_type, plan_sponsor_name, issuer_name]) => ({
+      last_updated_on,
+      plan_name,
+      plan_id_type,
+      plan_sponsor_name,
+      issuer_name,
+    })),
+  );
+});

@@ -14,12 +14,14 @@ import {
   type StructureRead,
 } from "../../src/tic/reader.ts";
 
-/** A plan as the reader hands it over (fields as written; others dropped here). */
+/** A plan as the reader hands it over (fields as written; schema v2's only where there). */
 interface Plan {
   plan_name: string | null;
   plan_id: string | null;
   plan_id_type: string | null;
   plan_market_type: string | null;
+  plan_sponsor_name?: string;
+  issuer_name?: string;
 }
 
 interface Read {
@@ -30,10 +32,16 @@ interface Read {
 
 function plans(st: Readonly<StructureRead>): Plan[] {
   return Array.from({ length: st.planCount }, (_, i) => {
-    const [plan_name, plan_id, plan_id_type, plan_market_type] = PLAN_KEYS.map((_, k) =>
-      planField(st, i, k)
-    );
-    return { plan_name, plan_id, plan_id_type, plan_market_type } as Plan;
+    const [plan_name, plan_id, plan_id_type, plan_market_type, plan_sponsor_name, issuer_name] =
+      PLAN_KEYS.map((_, k) => planField(st, i, k));
+    return {
+      plan_name,
+      plan_id,
+      plan_id_type,
+      plan_market_type,
+      ...(plan_sponsor_name === null ? {} : { plan_sponsor_name }),
+      ...(issuer_name === null ? {} : { issuer_name }),
+    } as Plan;
   });
 }
 
@@ -244,6 +252,7 @@ Deno.test("structures are made regular: singular or plural, lists or objects, un
         plan_id: "123456789",
         plan_id_type: " EIN ",
         plan_market_type: "GROUP",
+        plan_sponsor_name: "x",
       }],
       1,
       [1, 2, 3],
