@@ -7,12 +7,29 @@
  *
  * @module
  */
-import { Command } from "commander";
+import { Command, Help, type Option } from "commander";
 import { resolve } from "node:path";
 import { collect, globals, projectConfig, userCwd } from "./context.ts";
 import { plural } from "./output.ts";
 import { formatBytes, ProgressLine } from "./progress.ts";
 import { load } from "./load.ts";
+
+/**
+ * Help that shows which options are required (commander marks none):
+ * "(required)" after their description, and named after the description of
+ * a subcommand where its parent lists it.
+ */
+const SHOW_REQUIRED = {
+  optionDescription(this: Help, option: Option): string {
+    const text = Help.prototype.optionDescription.call(this, option);
+    return option.mandatory ? `${text} (required)` : text;
+  },
+  subcommandDescription(this: Help, cmd: Command): string {
+    const text = Help.prototype.subcommandDescription.call(this, cmd);
+    const required = cmd.options.filter((o) => o.mandatory).map((o) => o.flags);
+    return required.length ? `${text} (required: ${required.join(", ")})` : text;
+  },
+};
 
 /** A path resolved against the user's folder, or a URL as given. */
 function inputOf(input: string): string {
@@ -26,6 +43,7 @@ export function ticCommand(): Command {
       "Stream a Transparency-in-Coverage table-of-contents index (file or URL, gzipped or not) into raw.tic_*",
     )
     .argument("<inputs...>", "index files (.json or .json.gz) or http(s) URLs")
+    .configureHelp(SHOW_REQUIRED)
     .addCommand(lookupCommand())
     .addCommand(filesCommand())
     .action(async (inputs: string[], _opts: unknown, self: Command) => {
@@ -78,11 +96,12 @@ export function ticCommand(): Command {
             },
             onRetry: (r) =>
               console.error(
-                `resuming ${source} at byte ${r.at} (attempt ${r.attempt}): ${r.error}`,
+                `resuming ${source} at byte ${r.at} of the download (attempt ${r.attempt}): ${r.error}`,
               ),
           });
           progress.clear();
           summaries.push(summary);
+          for (const c of summary.cleaned) console.error(`cleaned up: ${c}`);
           for (const w of summary.warnings) console.error(`warning: ${w}`);
           if (!g.json) {
             const rate = summary.bytes / 1e6 / (summary.elapsedMs / 1000);
@@ -179,8 +198,10 @@ function lookupCommand(): Command {
 function filesCommand(): Command {
   return new Command("files")
     .description(
-      "Print the in-network file URLs for a state and network, one per line (builds the TiC models first)",
+      "Print the in-network file URLs for a state and network, one per line; builds the TiC models first",
     )
+    .usage("--state <code> --network <type> [options]")
+    .configureHelp(SHOW_REQUIRED)
     .requiredOption("--state <code>", "USPS state code, e.g. NY")
     .requiredOption("--network <type>", "PPO, HMO, EPO or POS")
     .option("--ein <ein>", "only files of plans with this EIN")

@@ -111,25 +111,26 @@ export function lookupUrlFor(config: TicJobConfig, ein: string): string {
 /**
  * Lands the lookup at `input` (a path or an http(s) URL).
  *
- * @throws {LandingError} when the file is not a lookup (not JSON, or an
- * entry without a URL), naming the section and entry;
+ * @throws {LandingError} when the file is not a lookup (not JSON, an entry
+ * without a URL, naming the section and entry; or an index, in-network
+ * rates or allowed-amounts file, saying what to do with it);
  * {@linkcode UpstreamError} when a URL cannot be read; {@linkcode UsageError}
- * when the EIN is neither given nor in the file name
+ * when the EIN is neither given nor in the file name, or `--ein` differs
+ * from the EIN in the file name
  */
 export async function landLookup(
   config: TicJobConfig,
   input: string,
   options: LookupOptions = {},
 ): Promise<LookupSummary> {
-  const named = options.ein ?? einFromName(input);
-  if (named === undefined) {
+  const ein = einOf(input, options.ein);
+  const bytes = await readLookup(input, options.timeoutMs ?? 60_000);
+  const { lastupdated, entries } = parseLookup(input, bytes);
+  if (ein === undefined) {
     throw new UsageError(
       `Cannot tell the EIN of lookup "${input}": its file name holds no nine-digit EIN (pass --ein)`,
     );
   }
-  const ein = normalizeEin(named);
-  const bytes = await readLookup(input, options.timeoutMs ?? 60_000);
-  const { lastupdated, entries } = parseLookup(input, bytes);
   const sha256 = createHash("sha256").update(bytes).digest("hex");
   const wh = await openWarehouse(options.db ?? config.warehouse);
   try {
@@ -196,6 +197,25 @@ export async function landLookup(
   }
 }
 
+/**
+ * The EIN a lookup lands under: `given` (`--ein`) or the one in its file
+ * name; undefined when neither says.
+ *
+ * @throws {UsageError} when `given` is no EIN, or differs from the EIN in the
+ * file name (the lookup of another employer would land under `given`)
+ */
+function einOf(input: string, given: string | undefined): string | undefined {
+  const named = einFromName(input);
+  if (given === undefined) return named;
+  const ein = normalizeEin(given);
+  if (named !== undefined && named !== ein) {
+    throw new UsageError(
+      `EIN mismatch for lookup "${input}": --ein ${ein} was given, but its file name carries EIN ${named}; nothing landed (drop --ein to land it as ${named}, or give the lookup of ${ein})`,
+    );
+  }
+  return ein;
+}
+
 /** The bytes of a lookup (gunzipped when gzipped), from a file or a URL. */
 async function readLookup(input: string, timeoutMs: number): Promise<Uint8Array> {
   let bytes: Uint8Array;
@@ -249,6 +269,26 @@ function tooLarge(input: string, size?: number): string {
 }
 
 /**
+ * What a Transparency-in-Coverage file that is not a lookup is, and what to
+ * do with it, from its top-level keys; undefined for anything else.
+ */
+function otherTicFile(doc: object): string | undefined {
+  const has = (key: string) => Object.hasOwn(doc, key);
+  if (has("reporting_structure") || (has("reporting_plans") && !has("in_network"))) {
+    return `a table-of-contents index (it has "${
+      has("reporting_structure") ? "reporting_structure" : "reporting_plans"
+    }"): land it with \`wharf tic <file>\`; the in-network files it lists are then in raw.tic_files`;
+  }
+  if (has("in_network")) {
+    return 'an in-network rates file (it has "in_network"), which an index lists: land the index that lists it with `wharf tic <index>`';
+  }
+  if (has("out_of_network")) {
+    return 'an allowed-amounts file (it has "out_of_network"), which an index lists: land the index that lists it with `wharf tic <index>`';
+  }
+  return undefined;
+}
+
+/**
  * The entries of a lookup. Every top-level key but `lastupdated` is a
  * section: a list of `{url, displayname}`.
  *
@@ -272,6 +312,13 @@ function parseLookup(
   if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
     throw bad(
       `the document is ${Array.isArray(doc) ? "a list" : JSON.stringify(doc)}, not an object`,
+    );
+  }
+  const other = otherTicFile(doc);
+  if (other) {
+    throw new LandingError(
+      input,
+      `Not a lookup: "${input}" is ${other}; \`wharf tic lookup\` lands a payer's per-EIN lookup (Anthem's https://…/anthem/<ein>.json: {"lastupdated": "…", "In-Network Negotiated Rates Files": [{"url": "…", "displayname": "…"}, …], …})`,
     );
   }
   let lastupdated: string | null = null;

@@ -13,7 +13,8 @@
  * while the next is read, alternating between two connections.
  *
  * Status: an index is `running` while it lands, `complete` at the end. A
- * truncated or broken index is `failed`, with the byte offset in its error,
+ * truncated or broken index is `failed`, with the byte offset in its error
+ * (of the decompressed JSON when the index is gzipped),
  * and its rows are removed (in bounded batches: {@linkcode removeIndexRows});
  * so is one whose run was killed, found `running` by the next `wharf tic`
  * (which holds the warehouse alone). Models read `complete` indexes only.
@@ -79,6 +80,8 @@ export interface TicSummary {
   reportingEntityName: string | null;
   reportingEntityType: string | null;
   version: string | null;
+  /** The index's `last_updated_on` (schema v2), as written. */
+  lastUpdatedOn: string | null;
   compressedBytes: number;
   bytes: number;
   elements: number;
@@ -93,6 +96,12 @@ export interface TicSummary {
    * not be removed yet; harmless to models, retried by the next run.
    */
   warnings: string[];
+  /**
+   * What earlier runs left that this run cleared before landing, one
+   * sentence each: indexes left running or with rows still to remove, and
+   * staged batch files of a killed run (by name).
+   */
+  cleaned: string[];
 }
 
 /**
@@ -331,6 +340,7 @@ export async function landTic(
     reportingEntityName: null,
     reportingEntityType: null,
     version: null,
+    lastUpdatedOn: null,
     compressedBytes: 0,
     bytes: 0,
     elements: 0,
@@ -341,11 +351,14 @@ export async function landTic(
     error: null,
     elapsedMs: 0,
     warnings: [],
+    cleaned: [],
   };
   try {
     await wh.withConnection(async (s) => {
       await ensureTables(s, "tic");
-      summary.warnings.push(...await removeUnfinished(s));
+      const { cleaned, warnings } = await removeUnfinished(s);
+      summary.cleaned.push(...cleaned);
+      summary.warnings.push(...warnings);
     });
     if (summary.warnings.length) {
       // A failed removal may have left DuckDB unusable (a fatal error
@@ -371,7 +384,7 @@ export async function landTic(
     );
     const id = BigInt(summary.indexId);
     await memory(s, options.memoryLimit ?? LOADING_MEMORY);
-    const dir = await stagingFolder(options.db ?? config.warehouse);
+    const dir = await stagingFolder(options.db ?? config.warehouse, summary.cleaned);
     // Given a limit, DuckDB keeps it; else long rows widen it, once.
     let wide = options.memoryLimit !== undefined;
     const widen = async (session: Session, longest: number) => {
@@ -435,9 +448,23 @@ export function ticStagingFolder(path: string): string {
   return join(tmpdir(), `wharf_tic_${name}`);
 }
 
-/** {@linkcode ticStagingFolder}, emptied. */
-async function stagingFolder(path: string): Promise<string> {
+/**
+ * {@linkcode ticStagingFolder}, emptied; what a killed run left there is
+ * named in `cleaned`.
+ */
+async function stagingFolder(path: string, cleaned: string[]): Promise<string> {
   const dir = ticStagingFolder(path);
+  const left = await Array.fromAsync(Deno.readDir(dir)).then(
+    (es) => es.map((e) => e.name).sort(),
+    (): string[] => [],
+  );
+  if (left.length) {
+    cleaned.push(
+      `removed ${left.length} staged batch file${
+        left.length === 1 ? "" : "s"
+      } that a killed run left in ${dir}: ${left.join(", ")}`,
+    );
+  }
   await Deno.remove(dir, { recursive: true }).catch(() => {});
   await Deno.mkdir(dir, { recursive: true });
   return dir;
@@ -527,6 +554,14 @@ async function read(
       });
     }
     reader.end();
+  } catch (err) {
+    // Offsets count bytes of the JSON: of a gzipped index, those it decompresses to.
+    if (!(err instanceof ScanError)) throw err;
+    throw new ScanError(
+      err.reason,
+      err.offset,
+      source.gzip ? "the decompressed JSON (not of the gzipped file)" : "the file",
+    );
   } finally {
     signal?.removeEventListener("abort", onAbort);
     await source.close();
@@ -545,20 +580,24 @@ async function read(
   summary.version = fields.version === undefined || fields.version === null
     ? null
     : String(fields.version);
+  summary.lastUpdatedOn = typeof fields.last_updated_on === "string"
+    ? fields.last_updated_on
+    : null;
 }
 
 /** Records the outcome of an index (`rowsRemoved`: null for a complete one). */
 async function saveIndex(s: Session, x: TicSummary, rowsRemoved: boolean | null): Promise<void> {
   await s.exec(
     `UPDATE raw.tic_indexes SET status = ?, reporting_entity_name = ?, reporting_entity_type = ?,
-       version = ?, sha256 = ?, compressed_bytes = ?, bytes = ?, elements = ?, plans = ?,
-       files = ?, links = ?, error = ?, rows_removed = ?, ended_at = now()
+       version = ?, last_updated_on = ?, sha256 = ?, compressed_bytes = ?, bytes = ?, elements = ?,
+       plans = ?, files = ?, links = ?, error = ?, rows_removed = ?, ended_at = now()
      WHERE index_id = ?`,
     [
       x.status,
       x.reportingEntityName,
       x.reportingEntityType,
       x.version,
+      x.lastUpdatedOn,
       x.sha256,
       x.compressedBytes,
       x.bytes,

@@ -15,8 +15,8 @@
  * Strict about structure: the whole document is checked against JSON's
  * grammar (brackets, commas, colons, literals, numbers, string ends, and
  * the full content of the strings it reads and of every string inside
- * `reporting_plans`), and a truncated file or a syntax error fails with the
- * byte offset. Not checked: the contents of other strings it skips (a raw
+ * `reporting_plans`), and a truncated file or a syntax error fails with its
+ * byte offset in the JSON text (decompressed). Not checked: the contents of other strings it skips (a raw
  * control character there passes). Lenient about layout and the quirks of
  * real files: any whitespace, stray commas between structures and between
  * top-level keys, `allowed_amount_file` singular or plural, a list or a
@@ -43,10 +43,18 @@ import {
   wordsOf,
 } from "./json_bytes.ts";
 
-/** A syntax error or truncation, at a byte offset of the decompressed stream. */
+/**
+ * A syntax error or truncation, at a byte offset (from 0) of the JSON text
+ * the reader was given: for a gzipped index, of the decompressed stream.
+ * `of` names that text in the message (`wharf tic` says which it is).
+ */
 export class ScanError extends Error {
-  constructor(readonly reason: string, readonly offset: number) {
-    super(`${reason} at byte ${offset}`);
+  constructor(
+    readonly reason: string,
+    readonly offset: number,
+    readonly of: string = "the JSON text",
+  ) {
+    super(`${reason} at byte offset ${offset} of ${of}`);
     this.name = "ScanError";
   }
 }
@@ -69,8 +77,21 @@ export interface StructureRead {
   fileIds: Int32Array;
 }
 
-/** The plan fields read, in the order of {@linkcode StructureRead.planFields}. */
-export const PLAN_KEYS = ["plan_name", "plan_id", "plan_id_type", "plan_market_type"] as const;
+/**
+ * The plan fields read, in the order of {@linkcode StructureRead.planFields}:
+ * those of every schema version, then those schema v2 added (`plan_sponsor_name`,
+ * required for EIN plans, and `issuer_name`).
+ */
+export const PLAN_KEYS = [
+  "plan_name",
+  "plan_id",
+  "plan_id_type",
+  "plan_market_type",
+  "plan_sponsor_name",
+  "issuer_name",
+] as const;
+/** Numbers per plan in {@linkcode StructureRead.planFields}: three per field. */
+const PLAN_NUMBERS = PLAN_KEYS.length * 3;
 
 /** How a plan field is written (its kind in {@linkcode StructureRead.planFields}). */
 export const enum PlanField {
@@ -230,8 +251,8 @@ export class IndexReader {
   #base = 0;
 
   // One structure's parts, reused.
-  /** Plan fields: per plan, start, end and kind of each of the four (see {@linkcode StructureRead}). */
-  #planFields = new Int32Array(12 * 64);
+  /** Plan fields: per plan, start, end and kind of each (see {@linkcode StructureRead}). */
+  #planFields = new Int32Array(PLAN_NUMBERS * 64);
   #planCount = 0;
   /** Whether strings are checked in full (inside `reporting_plans`, which go to DuckDB). */
   #strict = false;
@@ -850,14 +871,14 @@ export class IndexReader {
 
   #plan(p: number): number {
     const buf = this.#buf;
-    const at = this.#planCount * 12;
-    if (at + 12 > this.#planFields.length) {
+    const at = this.#planCount * PLAN_NUMBERS;
+    if (at + PLAN_NUMBERS > this.#planFields.length) {
       const grown = new Int32Array(this.#planFields.length * 2);
       grown.set(this.#planFields);
       this.#planFields = grown;
     }
     const fields = this.#planFields;
-    fields.fill(0, at, at + 12);
+    fields.fill(0, at, at + PLAN_NUMBERS);
     p = this.#openObject(p);
     while (p >= 0) {
       const q = this.#keyEnd(p);

@@ -75,16 +75,26 @@ export async function removeIndexRows(s: Session, indexId: number): Promise<numb
   return removed;
 }
 
+/** What {@linkcode removeUnfinished} did: one sentence per index. */
+export interface Unfinished {
+  /** Indexes whose rows were removed now (and those found running, marked failed). */
+  cleaned: string[];
+  /** Indexes whose rows could not be removed yet. */
+  warnings: string[];
+}
+
 /**
  * Finishes what earlier runs left: an index still `running` (its run was
  * killed; this run holds the warehouse alone, so none is landing) is marked
  * failed, and the rows of every index that is not complete and not cleaned
  * up yet are removed. A removal that fails does not stop the others or the
  * run: it is reported and tried again next time.
- *
- * @returns one warning per index whose rows could not be removed
  */
-export async function removeUnfinished(s: Session): Promise<string[]> {
+export async function removeUnfinished(s: Session): Promise<Unfinished> {
+  const running = new Set(
+    (await s.query("SELECT index_id::DOUBLE AS id FROM raw.tic_indexes WHERE status = 'running'"))
+      .map((r) => Number(r.id)),
+  );
   await s.exec(
     "UPDATE raw.tic_indexes SET status = 'failed', error = ?, rows_removed = false, ended_at = now() WHERE status = 'running'",
     [INTERRUPTED],
@@ -92,16 +102,21 @@ export async function removeUnfinished(s: Session): Promise<string[]> {
   const pending = await s.query(
     "SELECT index_id::DOUBLE AS id, status FROM raw.tic_indexes WHERE status <> 'complete' AND rows_removed = false ORDER BY index_id",
   );
-  const warnings: string[] = [];
+  const done: Unfinished = { cleaned: [], warnings: [] };
   for (const p of pending) {
     const id = Number(p.id);
     try {
-      await removeIndexRows(s, id);
+      const rows = await removeIndexRows(s, id);
+      done.cleaned.push(
+        running.has(id)
+          ? `index ${id} was left running by a run that ended before reading it to its end: marked failed, its ${rows} rows removed`
+          : `the rows of ${p.status} index ${id}, which an earlier run did not finish removing, are removed (${rows} more)`,
+      );
     } catch (err) {
-      warnings.push(cleanupWarning(id, String(p.status), err));
+      done.warnings.push(cleanupWarning(id, String(p.status), err));
     }
   }
-  return warnings;
+  return done;
 }
 
 /** Says that the rows of an index could not be removed, and why that is harmless. */

@@ -33,10 +33,12 @@ import { PLAN_KEYS, PlanField, planField, type StructureRead } from "./reader.ts
 
 const SEPARATOR = 0x1f, NEWLINE = 0x0a, NULL = 0x02, COMMA = 0x2c, SPACE = 0x20;
 /**
- * The plan fields from this one on ({@linkcode PLAN_KEYS}: the id type and
- * the market type) are enum values, compared trimmed and lower-cased.
+ * Which plan fields ({@linkcode PLAN_KEYS}) are enum values, compared
+ * trimmed and lower-cased: the id type and the market type.
  */
-const LOWERED = 2;
+const LOWERED: readonly boolean[] = PLAN_KEYS.map((k) =>
+  k === "plan_id_type" || k === "plan_market_type"
+);
 const FILE_KIND: Record<TicFile["kind"], number> = { in_network: 0x30, allowed_amount: 0x31 };
 /** Bytes written to a file at a time (a buffer, reused once written). */
 const BUFFER = 1 << 20;
@@ -341,8 +343,8 @@ export class StagedRows implements FileSink {
         const at = first + 3 * k;
         if (!plain) out.json(planField(st, plan, k));
         else if (fields[at + 2] === PlanField.Absent) out.byte(NULL);
-        else if (k < LOWERED) out.copy(st.bytes, fields[at]!, fields[at + 1]!);
-        else out.lowered(st.bytes, fields[at]!, fields[at + 1]!);
+        else if (LOWERED[k]) out.lowered(st.bytes, fields[at]!, fields[at + 1]!);
+        else out.copy(st.bytes, fields[at]!, fields[at + 1]!);
       }
       this.#endRow("plans", segment, out);
     }
@@ -407,7 +409,15 @@ const CSV_BUFFER = 4 << 20;
 /** Enum values are compared without surrounding whitespace and case. */
 const SPACES = "' ' || chr(9) || chr(10) || chr(13)";
 
-const PLAN_COLUMNS = ["s BIGINT", "n VARCHAR", "i VARCHAR", "t VARCHAR", "m VARCHAR"];
+const PLAN_COLUMNS = [
+  "s BIGINT",
+  "n VARCHAR",
+  "i VARCHAR",
+  "t VARCHAR",
+  "m VARCHAR",
+  "p VARCHAR",
+  "r VARCHAR",
+];
 const FILE_COLUMNS = ["f BIGINT", "k VARCHAR", "u VARCHAR", "l VARCHAR", "h VARCHAR", "n VARCHAR"];
 const COLUMNS: Record<StagedTable, string[]> = {
   plans: PLAN_COLUMNS,
@@ -444,8 +454,10 @@ export function expandStagedRows(
   switch (table) {
     case "plans":
     case "quotedPlans":
-      return `INSERT INTO raw.tic_plans (index_id, structure_id, plan_name, plan_id, plan_id_type, plan_market_type)
-        SELECT ${indexId}, s, ${text("n")}, ${text("i")}, ${lowered("t")}, ${lowered("m")}
+      return `INSERT INTO raw.tic_plans (index_id, structure_id, plan_name, plan_id, plan_id_type,
+          plan_market_type, plan_sponsor_name, issuer_name)
+        SELECT ${indexId}, s, ${text("n")}, ${text("i")}, ${lowered("t")}, ${lowered("m")},
+          ${text("p")}, ${text("r")}
         FROM ${source};`;
     case "links":
       return `INSERT INTO raw.tic_plan_files (index_id, structure_id, file_id)

@@ -80,6 +80,7 @@ Deno.test("the rows of a duplicate index go in bounded memory, and a removal tha
   wh.close();
   const blocked = await landTic(p.config, small, { db: p.db, memoryLimit: "32MB" });
   assert.equal(blocked.status, "complete", blocked.error ?? "");
+  assert.deepEqual(blocked.cleaned, []);
   assert.equal(blocked.warnings.length, 1);
   assert.match(
     blocked.warnings[0]!,
@@ -90,7 +91,9 @@ Deno.test("the rows of a duplicate index go in bounded memory, and a removal tha
   );
   // With DuckDB's usual 64 MB, the next run finishes the removal.
   const next = await landTic(p.config, other, { db: p.db });
-  assert.deepEqual([next.status, next.warnings], ["complete", []]);
+  assert.deepEqual([next.status, next.warnings, next.cleaned], ["complete", [], [
+    `the rows of failed index ${first.indexId}, which an earlier run did not finish removing, are removed (4008500 more)`,
+  ]]);
   assert.deepEqual(await rowsPerIndex(p.db), [
     { id: first.indexId, links: 0, plans: 0, files: 0, status: "failed", rows_removed: true },
     { id: again.indexId, links: 0, plans: 0, files: 0, status: "duplicate", rows_removed: true },

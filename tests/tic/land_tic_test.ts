@@ -169,7 +169,7 @@ Deno.test("a truncated index is recorded as failed with its offset and nothing o
   assert.equal(summary.status, "failed");
   assert.match(
     summary.error!,
-    /^truncated index: it ends inside an element of "reporting_structure" at byte \d+$/,
+    /^truncated index: it ends inside an element of "reporting_structure" at byte offset \d+ of the decompressed JSON \(not of the gzipped file\)$/,
   );
   assert.deepEqual(
     await query(
@@ -275,7 +275,10 @@ Deno.test("a remote index that is not JSON part way fails at that offset, and it
   ]);
   const summary = await landTic(config, `${server.base}/index.json.gz`, { db: p.db });
   assert.equal(summary.status, "failed");
-  assert.equal(summary.error, `expected "null" at byte 45`);
+  assert.equal(
+    summary.error,
+    `expected "null" at byte offset 45 of the decompressed JSON (not of the gzipped file)`,
+  );
   assert.ok(summary.compressedBytes < body.length, `${summary.compressedBytes} of ${body.length}`);
   for (let i = 0; i < 100 && server.clientClosed === 0; i++) {
     await new Promise((r) => setTimeout(r, 20));
@@ -284,9 +287,8 @@ Deno.test("a remote index that is not JSON part way fails at that offset, and it
   assert.equal(server.requests.length, 1);
 });
 
-Deno.test("a run killed mid-index leaves it running; the next run removes its rows and marks it failed", async () => {
+Deno.test("a run killed mid-index leaves it running; the next run removes its rows and its staged files, marks it failed and says so on stderr", async () => {
   await using p = await tempProject();
-  const config = await healthcare(p);
   // 30,000 structures of 8 plans; the server sends two thirds, then stalls:
   // a segment of plans is loaded, the next one is on its way to its file.
   const plan = (i: number) => `{"plan_name":"PLAN ${i} ${"-".repeat(50)}","plan_id":"${i}"}`;
@@ -338,14 +340,29 @@ Deno.test("a run killed mid-index leaves it running; the next run removes its ro
   assert.equal(before.length, 1);
   assert.equal(before[0]!.status, "running");
   assert.ok((before[0]!.plans as number) >= 122_880, `plans committed: ${before[0]!.plans}`);
-  assert.ok(
-    (await Array.fromAsync(Deno.readDir(staged))).length > 0,
-    "the kill left its batch files",
+  const left = (await names()).sort();
+  assert.ok(left.length > 0, "the kill left its batch files");
+  const [rows] = await query(
+    p.db,
+    `select index_id::int as id, (select count(*) from raw.tic_plans)::int
+       + (select count(*) from raw.tic_plan_files)::int + (select count(*) from raw.tic_files)::int as n
+     from raw.tic_indexes`,
   );
 
+  // The next run clears both, and says so on stderr.
   const next = await p.write("next.json", index());
-  const summary = await landTic(config, next, { db: p.db });
-  assert.equal(summary.status, "complete");
+  const r = await runCli(["--project", REPO, "--db", p.db, "tic", next]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(
+    r.stderr,
+    `cleaned up: index ${
+      rows!.id
+    } was left running by a run that ended before reading it to its end: marked failed, its ${
+      rows!.n
+    } rows removed\ncleaned up: removed ${left.length} staged batch file${
+      left.length === 1 ? "" : "s"
+    } that a killed run left in ${staged}: ${left.join(", ")}\n`,
+  );
   assert.deepEqual(
     await query(
       p.db,
@@ -391,7 +408,7 @@ Deno.test("real indexes land: an Anthem excerpt in both layouts, one element alo
   assert.equal(cut[0], "failed");
   assert.match(
     cut[6] as string,
-    /^truncated index: it ends inside the value of "in_network_files" at byte 65536$/,
+    /^truncated index: it ends inside the value of "in_network_files" at byte offset 65536 of the file$/,
   );
   for (const version of ["cms-v1.3.3", "cms-v2.2.0"]) {
     assert.deepEqual(
@@ -561,7 +578,7 @@ Deno.test("a JSON file that is no index fails, naming what it holds: an in-netwo
   assert.deepEqual([status, elements], ["failed", 0]);
   assert.match(
     error as string,
-    /^not a Transparency-in-Coverage table-of-contents index: no "reporting_structure" .*; its top-level keys: "hello" at byte 17$/,
+    /^not a Transparency-in-Coverage table-of-contents index: no "reporting_structure" .*; its top-level keys: "hello" at byte offset 17 of the file$/,
   );
   assert.match(
     (await land(
@@ -577,7 +594,10 @@ Deno.test("a JSON file that is no index fails, naming what it holds: an in-netwo
     ))[2] as string,
     /its top-level keys: "lastupdated", "In-Network Negotiated Rates Files".*: it looks like a per-EIN lookup; land it with `wharf tic lookup`/,
   );
-  assert.match((await land("empty.json", "{}"))[2] as string, /it is an empty object at byte 2$/);
+  assert.match(
+    (await land("empty.json", "{}"))[2] as string,
+    /it is an empty object at byte offset 2 of the file$/,
+  );
   // An index whose list of structures is empty is an index: complete, with nothing in it.
   assert.deepEqual(await land("none.json", '{"reporting_structure":[]}'), ["complete", 0, null]);
   // Nothing of the failed ones is in the warehouse.
@@ -623,15 +643,67 @@ Deno.test("Ctrl-C stops wharf tic while it waits for bytes: the index ends faile
   assert.equal(out.code, 130, new TextDecoder().decode(out.stderr));
   assert.match(
     stdout,
-    /^failed {3}.*index\.json: interrupted by SIGINT \(Ctrl-C\) at byte \d+ \(nothing of it landed; recorded as failed, index \d+\)$/m,
+    /^failed {3}.*index\.json: interrupted by SIGINT \(Ctrl-C\) at byte offset \d+ of the file \(nothing of it landed; recorded as failed, index \d+\)$/m,
   );
   assert.deepEqual(
     await query(
       p.db,
-      `select status, error like 'interrupted by SIGINT (Ctrl-C) at byte %' as interrupted,
+      `select status, error like 'interrupted by SIGINT (Ctrl-C) at byte offset % of the file' as interrupted,
          (select count(*) from raw.tic_plans)::int + (select count(*) from raw.tic_files)::int as rows
        from raw.tic_indexes`,
     ),
     [{ status: "failed", interrupted: true, rows: 0 }],
+  );
+});
+
+Deno.test("schema v2.2.0 fields are kept: the index's last_updated_on, each plan's plan_sponsor_name and issuer_name", async () => {
+  await using p = await tempProject();
+  const config = await healthcare(p);
+  const cms = await landTic(
+    config,
+    join(REAL, "tic", "cms-v2.2.0", "table-of-contents-sample.json"),
+    { db: p.db },
+  );
+  assert.deepEqual([cms.status, cms.version, cms.lastUpdatedOn], [
+    "complete",
+    "2.0.0",
+    "2023-04-19",
+  ]);
+  const older = await landTic(
+    config,
+    join(REAL, "tic", "cms-v1.3.3", "table-of-contents-sample.json"),
+    { db: p.db },
+  );
+  assert.deepEqual([older.status, older.lastUpdatedOn], ["complete", null]);
+  const employer = await landTic(
+    config,
+    await p.write(
+      "v2.json",
+      `{"reporting_entity_name":"Acme Health","reporting_entity_type":"health insurance issuer","last_updated_on":"2025-05-01","version":"2.2.0","reporting_structure":[{"reporting_plans":[{"plan_name":"ACME PPO","plan_id_type":"EIN","plan_id":"12-3456789","plan_sponsor_name":"Employer \\u00c9 Inc","issuer_name":"Acme Health of NY","plan_market_type":"group"}],"in_network_files":[{"description":"d","location":"https://h/a.json.gz"}]}]}`,
+    ),
+    { db: p.db },
+  );
+  assert.equal(employer.status, "complete", employer.error ?? "");
+  assert.deepEqual(
+    await query(
+      p.db,
+      `select i.last_updated_on, p.plan_name, p.plan_id_type, p.plan_sponsor_name, p.issuer_name
+       from raw.tic_plans p join raw.tic_indexes i using (index_id) order by index_id, structure_id, plan_name`,
+    ),
+    [
+      ["2023-04-19", "medicaid", "hios", null, "CMS"],
+      ["2023-04-19", "medicare", "hios", null, "CMS"],
+      ["2023-04-19", "chip", "hios", null, "CMS"],
+      [null, "medicaid", "hios", null, null],
+      [null, "medicare", "hios", null, null],
+      [null, "chip", "hios", null, null],
+      ["2025-05-01", "ACME PPO", "ein", "Employer É Inc", "Acme Health of NY"],
+    ].map(([last_updated_on, plan_name, plan_id_type, plan_sponsor_name, issuer_name]) => ({
+      last_updated_on,
+      plan_name,
+      plan_id_type,
+      plan_sponsor_name,
+      issuer_name,
+    })),
   );
 });

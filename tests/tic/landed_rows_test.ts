@@ -61,6 +61,8 @@ function reference(doc: { [key: string]: Json }): Rows {
         text(p.plan_id),
         lowered(text(p.plan_id_type)),
         lowered(text(p.plan_market_type)),
+        text(p.plan_sponsor_name),
+        text(p.issuer_name),
       ]));
     }
     const linked = new Set<number>();
@@ -107,8 +109,17 @@ async function landed(db: string, indexId: number): Promise<Rows> {
     );
   return {
     plans: (await rows(
-      "SELECT structure_id::INT AS s, plan_name, plan_id, plan_id_type, plan_market_type FROM raw.tic_plans",
-      ["s", "plan_name", "plan_id", "plan_id_type", "plan_market_type"],
+      `SELECT structure_id::INT AS s, plan_name, plan_id, plan_id_type, plan_market_type,
+         plan_sponsor_name, issuer_name FROM raw.tic_plans`,
+      [
+        "s",
+        "plan_name",
+        "plan_id",
+        "plan_id_type",
+        "plan_market_type",
+        "plan_sponsor_name",
+        "issuer_name",
+      ],
     )).sort(),
     files: (await rows(
       "SELECT file_id::INT AS f, kind, url_key, url, host, file_name, description FROM raw.tic_files",
@@ -223,7 +234,9 @@ function trickyIndex(n: number): string {
     const plans = [0, 1, 2].map((p) =>
       `{"plan_name":${v(e + p)},"plan_id":${v(e * 3 + p)},"plan_id_type":${
         v(e * 5 + p)
-      },"plan_market_type":${v(e * 7 + p)},"plan_sponsor_name":"ñ ${e}"}`
+      },"plan_market_type":${v(e * 7 + p)},"plan_sponsor_name":"ñ ${e}","issuer_name":${
+        v(e * 11 + p)
+      }}`
     );
     const files = [0, 1, 2, 3].map((f) => {
       const location = LOCATIONS[(e + f * 4) % LOCATIONS.length]!;

@@ -228,3 +228,55 @@ Deno.test("the tic section of wharf.config.ts takes a lookup URL with {ein}, and
         'Unknown key "tic.lookupURL" in wharf.config.ts (did you mean "lookupUrl"?): the tic section takes "lookupUrl"',
   );
 });
+
+Deno.test("wharf tic lookup refuses --ein that differs from the EIN in the file name, naming both, and lands nothing", async () => {
+  await using p = await tempProject();
+  const r = await lookup(p.db, "--ein", "01-0504941", PPO_LOOKUP);
+  assert.equal(r.code, 2);
+  assert.equal(
+    r.stderr,
+    `error: EIN mismatch for lookup "${PPO_LOOKUP}": --ein 010504941 was given, but its file name carries EIN 010643676; nothing landed (drop --ein to land it as 010643676, or give the lookup of 010504941)\n`,
+  );
+  // The same EIN written another way is no mismatch.
+  const same = await lookup(p.db, "--ein", "01-0643676", PPO_LOOKUP);
+  assert.equal(same.code, 0, same.stderr);
+  assert.deepEqual(
+    await query(p.db, "select ein, count(*)::int as n from raw.tic_lookup_files group by ein"),
+    [{ ein: "010643676", n: 17 }],
+  );
+});
+
+Deno.test("wharf tic lookup given an index, an in-network rates or an allowed-amounts file says what it is and what to do, and lands nothing", async () => {
+  await using p = await tempProject();
+  const hint =
+    "; `wharf tic lookup` lands a payer's per-EIN lookup (Anthem's https://…/anthem/<ein>.json: ";
+  // Without --ein and without an EIN in its name, it is still told apart from a lookup.
+  const r = await lookup(p.db, INDEX);
+  assert.equal(r.code, 1);
+  assert.equal(
+    r.stdout.split(hint)[0],
+    `failed   ${INDEX}: Not a lookup: "${INDEX}" is a table-of-contents index (it has "reporting_structure"): land it with \`wharf tic <file>\`; the in-network files it lists are then in raw.tic_files`,
+  );
+  assert.ok(r.stdout.includes(hint), r.stdout);
+  const cases: [string, string][] = [
+    [
+      '{"reporting_entity_name":"x","reporting_entity_type":"x","in_network":[]}',
+      'is an in-network rates file (it has "in_network"), which an index lists: land the index that lists it with `wharf tic <index>`;',
+    ],
+    [
+      '{"reporting_entity_name":"x","reporting_entity_type":"x","out_of_network":[]}',
+      'is an allowed-amounts file (it has "out_of_network"), which an index lists: land the index that lists it with `wharf tic <index>`;',
+    ],
+  ];
+  for (const [text, what] of cases) {
+    const file = await p.write("010643676.json", text);
+    const out = await lookup(p.db, file);
+    assert.equal(out.code, 1, text);
+    assert.ok(
+      out.stdout.startsWith(`failed   ${file}: Not a lookup: "${file}" ${what}`),
+      out.stdout,
+    );
+  }
+  // Refused before the warehouse is opened.
+  await assert.rejects(Deno.stat(p.db), Deno.errors.NotFound);
+});

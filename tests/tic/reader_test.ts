@@ -14,12 +14,14 @@ import {
   type StructureRead,
 } from "../../src/tic/reader.ts";
 
-/** A plan as the reader hands it over (fields as written; others dropped here). */
+/** A plan as the reader hands it over (fields as written; schema v2's only where there). */
 interface Plan {
   plan_name: string | null;
   plan_id: string | null;
   plan_id_type: string | null;
   plan_market_type: string | null;
+  plan_sponsor_name?: string;
+  issuer_name?: string;
 }
 
 interface Read {
@@ -30,10 +32,16 @@ interface Read {
 
 function plans(st: Readonly<StructureRead>): Plan[] {
   return Array.from({ length: st.planCount }, (_, i) => {
-    const [plan_name, plan_id, plan_id_type, plan_market_type] = PLAN_KEYS.map((_, k) =>
-      planField(st, i, k)
-    );
-    return { plan_name, plan_id, plan_id_type, plan_market_type } as Plan;
+    const [plan_name, plan_id, plan_id_type, plan_market_type, plan_sponsor_name, issuer_name] =
+      PLAN_KEYS.map((_, k) => planField(st, i, k));
+    return {
+      plan_name,
+      plan_id,
+      plan_id_type,
+      plan_market_type,
+      ...(plan_sponsor_name === null ? {} : { plan_sponsor_name }),
+      ...(issuer_name === null ? {} : { issuer_name }),
+    } as Plan;
   });
 }
 
@@ -148,11 +156,17 @@ Deno.test("a truncated index fails with the byte offset where it ends", () => {
     assert.throws(() => read([bytes.slice(0, cut)]), (e: unknown) => {
       assert.ok(e instanceof ScanError);
       assert.equal(e.offset, cut);
-      assert.match(e.message, /^truncated index: it ends inside .* at byte \d+$/);
+      assert.match(
+        e.message,
+        /^truncated index: it ends inside .* at byte offset \d+ of the JSON text$/,
+      );
       return true;
     }, `cut at ${cut}`);
   }
-  assert.throws(() => read([]), /empty input: no index object at byte 0/);
+  assert.throws(
+    () => read([]),
+    /^ScanError: empty input: no index object at byte offset 0 of the JSON text$/,
+  );
 });
 
 Deno.test("a syntax error fails with its byte offset, inside a structure too", () => {
@@ -238,6 +252,7 @@ Deno.test("structures are made regular: singular or plural, lists or objects, un
         plan_id: "123456789",
         plan_id_type: " EIN ",
         plan_market_type: "GROUP",
+        plan_sponsor_name: "x",
       }],
       1,
       [1, 2, 3],
@@ -360,11 +375,11 @@ Deno.test("reporting_structure written as an object of structures by name is rea
   }
   assert.throws(
     () => read([enc('{"reporting_structure":{"Primary": {"a": 1} "B": {}}}')]),
-    /expected "," or "}" after an element of "reporting_structure", found """ at byte 44/,
+    /expected "," or "}" after an element of "reporting_structure", found """ at byte offset 44 of the JSON text$/,
   );
   assert.throws(
     () => read([enc('{"reporting_structure":[{"a": 1}\n{"b": 2}]}')]),
-    /expected "," or "]" after an element of "reporting_structure", found "\{" at byte 33/,
+    /expected "," or "]" after an element of "reporting_structure", found "\{" at byte offset 33 of the JSON text$/,
   );
 });
 

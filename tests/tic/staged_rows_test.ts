@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { PlainFile } from "../../src/tic/files.ts";
-import { PlanField, type StructureRead } from "../../src/tic/reader.ts";
+import { PLAN_KEYS, PlanField, type StructureRead } from "../../src/tic/reader.ts";
 import { type StagedFile, StagedRows } from "../../src/tic/staged_rows.ts";
 import { tempProject } from "../helpers.ts";
 
@@ -10,10 +10,10 @@ const enc = (s: string) => new TextEncoder().encode(s);
 /** A structure as the reader hands it over: plans named `names` (plain text), linking `fileIds`. */
 function structure(names: string[], ids: number[]): StructureRead {
   const bytes = enc(names.join(""));
-  const planFields = new Int32Array(12 * names.length);
+  const planFields = new Int32Array(PLAN_KEYS.length * 3 * names.length);
   let at = 0;
   names.forEach((name, plan) => {
-    planFields.set([at, at + name.length, PlanField.Plain], 12 * plan);
+    planFields.set([at, at + name.length, PlanField.Plain], PLAN_KEYS.length * 3 * plan);
     at += name.length;
   });
   return { offset: 0, bytes, planCount: names.length, planFields, fileIds: Int32Array.from(ids) };
@@ -60,7 +60,7 @@ Deno.test("staged rows go in segments of a row group per table, a row of links s
   // The complete segments only; the rows staged since start new ones.
   assert.deepEqual(await contents(rows.take(false)), [
     "links 3: 1|1,2,3\n",
-    "plans 3: 1|a|~|~|~\n1|b|~|~|~\n2|c|~|~|~\n",
+    "plans 3: 1|a|~|~|~|~|~\n1|b|~|~|~|~|~\n2|c|~|~|~|~|~\n",
     "links 3: 1|4,5\n2|6\n",
   ]);
   assert.equal(rows.readyRows, 0);
@@ -69,7 +69,7 @@ Deno.test("staged rows go in segments of a row group per table, a row of links s
   // Everything, complete or not.
   assert.deepEqual((await contents(rows.take(true))).sort(), [
     "files 1: 1|0|/d/one.json|https://h/d/one.json|h|one.json|~\n",
-    "plans 1: 2|d|~|~|~\n",
+    "plans 1: 2|d|~|~|~|~|~\n",
   ]);
   assert.deepEqual(rows.take(true), []);
 });
@@ -86,26 +86,28 @@ Deno.test("a segment's bytes reach its file as they are staged, a buffer at a ti
   assert.ok(size > 2_000_000 && size <= 2 << 20, `${size} bytes written`);
   for (let i = 2500; i < 4000; i++) rows.structure(i, structure([name], []));
   const files = rows.take(true);
-  // Rows of 1,009 to 1,012 bytes: the first segment ends at 3 MB.
-  assert.deepEqual(files.map((f) => [f.table, f.rows]), [["plans", 3110], ["plans", 890]]);
+  // Rows of 1,013 to 1,016 bytes: the first segment ends at 3 MB.
+  assert.deepEqual(files.map((f) => [f.table, f.rows]), [["plans", 3098], ["plans", 902]]);
   for (const f of files) await f.written;
   const first = (await Deno.stat(files[0]!.path)).size;
-  assert.ok(first >= 3 << 20 && first < (3 << 20) + 1012, `${first} bytes`);
-  assert.equal((await Deno.readTextFile(files[0]!.path)).split("\n").length, 3111);
-  assert.equal(files[0]!.longest, 1012);
+  assert.ok(first >= 3 << 20 && first < (3 << 20) + 1016, `${first} bytes`);
+  assert.equal((await Deno.readTextFile(files[0]!.path)).split("\n").length, 3099);
+  assert.equal(files[0]!.longest, 1016);
 });
 
-Deno.test("plain enum values are staged trimmed and lower-cased, names and ids as written", async () => {
+Deno.test("plain enum values are staged trimmed and lower-cased, names, ids, sponsors and issuers as written", async () => {
   await using p = await tempProject();
   const rows = new StagedRows({ dir: p.root, unit: 10, segmentBytes: 1 << 20 });
-  const fields = ["  Name  X ", " 0042 ", "  EIN ", "GROUP"];
+  const fields = ["  Name  X ", " 0042 ", "  EIN ", "GROUP", " Acme Sponsor ", "Issuer INC"];
   const bytes = enc(fields.join(""));
-  const planFields = new Int32Array(12);
+  const planFields = new Int32Array(PLAN_KEYS.length * 3);
   let at = 0;
   fields.forEach((f, k) => {
     planFields.set([at, at + f.length, PlanField.Plain], 3 * k);
     at += f.length;
   });
   rows.structure(7, { offset: 0, bytes, planCount: 1, planFields, fileIds: new Int32Array() });
-  assert.deepEqual(await contents(rows.take(true)), ["plans 1: 7|  Name  X | 0042 |ein|group\n"]);
+  assert.deepEqual(await contents(rows.take(true)), [
+    "plans 1: 7|  Name  X | 0042 |ein|group| Acme Sponsor |Issuer INC\n",
+  ]);
 });

@@ -114,4 +114,16 @@ export const MIGRATIONS: readonly Migration[] = [
         )`);
     },
   },
+  {
+    // TiC schema v2 fields, kept: the index's date, and each plan's sponsor and issuer.
+    version: 4,
+    name: "tic_schema_v2_fields",
+    async up(s) {
+      await s.exec(`
+        ALTER TABLE IF EXISTS raw.tic_indexes ADD COLUMN last_updated_on VARCHAR;
+        ALTER TABLE IF EXISTS raw.tic_plans ADD COLUMN plan_sponsor_name VARCHAR;
+        ALTER TABLE IF EXISTS raw.tic_plans ADD COLUMN issuer_name VARCHAR;
+      `);
+    },
+  },
 ];

@@ -240,6 +240,7 @@ export const TABLES: readonly TableDefinition[] = [
         "BOOLEAN",
         "for an index that did not land: whether its rows are removed yet",
       ),
+      col("last_updated_on", "VARCHAR", "as the index gives it (schema v2: YYYY-MM-DD)"),
     ],
   },
   {
@@ -254,6 +255,8 @@ export const TABLES: readonly TableDefinition[] = [
       col("plan_id", "VARCHAR", "as written"),
       col("plan_id_type", "VARCHAR", "ein or hios, lower-cased"),
       col("plan_market_type", "VARCHAR", "group or individual, lower-cased"),
+      col("plan_sponsor_name", "VARCHAR", "as written (schema v2; required for EIN plans)"),
+      col("issuer_name", "VARCHAR", "as written (schema v2)"),
     ],
   },
   {
