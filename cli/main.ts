@@ -134,7 +134,7 @@ export function createProgram(): Command {
   // command's --help lists the options of wharf itself (--project, --db, --target …) as well.
   const override = (c: Command) => {
     c.exitOverride().showHelpAfterError("(run with --help for usage)")
-      .configureHelp({ showGlobalOptions: true });
+      .configureHelp({ ...c.configureHelp(), showGlobalOptions: true });
     if (c.commands.length) {
       c.on("command:*", (operands: string[]) => c.error(unknownCommand(c, operands[0]!)));
     }
