@@ -95,7 +95,7 @@ const route = createRoute({
   path: "/api/ingest/{source}",
   summary: "Land an uploaded file as a source",
   description:
-    "Send the file as multipart/form-data (the first file part) or as the raw body with ?filename=. " +
+    "Send the file as multipart/form-data (one file part, with its file name, and no other part) or as the raw body with ?filename=. " +
     "Requires `Authorization: Bearer <token>`. Answers when the file is committed, or 202 with a job " +
     "to poll when landing takes longer than serve.ingestWaitMs.",
   security: [{ bearer: [] }],
@@ -112,7 +112,8 @@ const route = createRoute({
     200: json("The manifest entry", Landed),
     202: json("Still landing: poll the job", Job),
     400: json(
-      "The file name does not fit the source's pattern (and no delivery fields were given), " +
+      "A multipart upload with a second file or a part that is not a file (named), " +
+        "the file name does not fit the source's pattern (and no delivery fields were given), " +
         "or the file does not fit the source (extension, header), or it cannot be read",
     ),
     401: json("No token"),
@@ -149,6 +150,7 @@ interface MultipartParser {
     event: "file",
     listener: (field: string, stream: FilePart, info: { filename: string }) => void,
   ): void;
+  on(event: "field", listener: (field: string) => void): void;
   on(event: "error", listener: (err: unknown) => void): void;
   on(event: "close", listener: () => void): void;
 }
@@ -162,7 +164,7 @@ interface FilePart {
 
 const createParser = busboy as unknown as (options: {
   headers: Record<string, string>;
-  limits: { files: number; fileSize: number };
+  limits: { fileSize: number };
 }) => MultipartParser;
 
 function authorize(ingest: IngestDeps | undefined, header: string | undefined): IngestDeps {
@@ -208,19 +210,24 @@ export function uploadName(raw: string | undefined): string {
   return name;
 }
 
-/** Streams the first file part of a multipart body to `path`; returns its file name. */
+/**
+ * Streams the one file part of a multipart body to `path`; returns its file name.
+ *
+ * @throws {HttpError} 400 naming a second file part or a part that is not a
+ * file: an upload is one file, and no part is ignored.
+ */
 async function receiveMultipart(req: Request, path: string, limits: UploadLimits): Promise<string> {
   let bb: MultipartParser;
   try {
     bb = createParser({
       headers: Object.fromEntries(req.headers),
-      limits: { files: 1, fileSize: limits.maxBytes + 1 },
+      limits: { fileSize: limits.maxBytes + 1 },
     });
   } catch (err) {
     throw new HttpError(400, `Malformed multipart upload: ${(err as Error).message}`);
   }
   let file: UploadFile | undefined;
-  let name: string | undefined;
+  let first: { field: string; name: string } | undefined;
   let failure: unknown;
   const closed = new Promise<void>((resolve, reject) => {
     bb.on("close", resolve);
@@ -230,10 +237,28 @@ async function receiveMultipart(req: Request, path: string, limits: UploadLimits
     );
   });
   closed.catch(() => {});
-  bb.on("file", (_field, stream, info) => {
-    if (file || failure) return stream.resume();
+  bb.on("field", (field) => {
+    failure ??= new HttpError(
+      400,
+      `Unexpected part ${
+        JSON.stringify(field)
+      } in the multipart upload: it is not a file (it has no file name); send one file part, with its file name, and nothing else (delivery fields go in the query string)`,
+    );
+  });
+  bb.on("file", (field, stream, info) => {
+    if (first) {
+      failure ??= new HttpError(
+        400,
+        `Unexpected second file in the multipart upload: part ${JSON.stringify(field)} (${
+          JSON.stringify(info.filename)
+        }) after part ${JSON.stringify(first.field)} (${
+          JSON.stringify(first.name)
+        }); upload one file a request`,
+      );
+    }
+    if (failure) return stream.resume();
     try {
-      name = uploadName(info.filename);
+      first = { field, name: uploadName(info.filename) };
       file = UploadFile.create(path, limits.maxBytes);
     } catch (err) {
       failure = err;
@@ -258,11 +283,11 @@ async function receiveMultipart(req: Request, path: string, limits: UploadLimits
     bb.end();
     await closed;
     if (failure) throw failure;
-    if (!file || !name) {
+    if (!file || !first) {
       throw new HttpError(400, "No file in the multipart upload: send it as a file part");
     }
     file.finish();
-    return name;
+    return first.name;
   } catch (err) {
     file?.discard();
     throw err;
