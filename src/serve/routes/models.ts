@@ -66,15 +66,23 @@ const showRoute = createRoute({
 });
 
 /**
- * A query parameter holding a whole number written in decimal digits, at
- * most `max`: `1e2`, `0x10`, `+5` and an empty value are refused (JavaScript's
- * `Number()` reads them all), so that the API takes what its OpenAPI
- * document says, an integer.
+ * A query parameter holding a whole number written in decimal digits, from
+ * 0 to `max`, given once: `1e2`, `0x10`, `+5` and an empty value are refused
+ * (JavaScript's `Number()` reads them all), so that the API takes what its
+ * OpenAPI document says, an integer. The message says the range and what
+ * was given.
  */
-function wholeNumber(max?: number) {
-  const n = z.number().int().min(0);
-  return z.string().regex(/^[0-9]+$/, "expected a whole number in decimal digits")
-    .transform(Number).pipe(max === undefined ? n : n.max(max));
+function wholeNumber(name: string, max: number) {
+  return z.string({ error: () => `give ${name} once` }).transform((given, ctx) => {
+    if (/^[0-9]+$/.test(given) && Number(given) <= max) return Number(given);
+    ctx.addIssue({
+      code: "custom",
+      message: `expected a whole number from 0 to ${max} in decimal digits, got ${
+        JSON.stringify(given)
+      }`,
+    });
+    return z.NEVER;
+  });
 }
 
 const rowsRoute = createRoute({
@@ -87,16 +95,17 @@ const rowsRoute = createRoute({
   request: {
     params,
     query: z.object({
-      limit: wholeNumber(MAX_LIMIT).default(100).openapi({
+      limit: wholeNumber("limit", MAX_LIMIT).default(100).openapi({
         type: "integer",
         minimum: 0,
         maximum: MAX_LIMIT,
         default: 100,
         description: "Rows a page: a whole number in decimal digits",
       }),
-      offset: wholeNumber().default(0).openapi({
+      offset: wholeNumber("offset", Number.MAX_SAFE_INTEGER).default(0).openapi({
         type: "integer",
         minimum: 0,
+        maximum: Number.MAX_SAFE_INTEGER,
         default: 0,
         description: "Rows skipped: a whole number in decimal digits",
       }),
