@@ -11,6 +11,7 @@ import { WarehouseError } from "../engine/errors.ts";
 import { readAccess } from "./auth.ts";
 import type { AppDeps } from "./deps.ts";
 import { errorResponse, HttpError } from "./errors.ts";
+import { noQuery } from "./no_query.ts";
 import { coalesceRoutes } from "./routes/coalesce.ts";
 import { mountDocs } from "./routes/docs.ts";
 import { docsSiteRoutes } from "./routes/docs_site.ts";
@@ -71,7 +72,7 @@ export function createApp(appDeps: AppDeps): OpenAPIHono {
     });
   });
   if (deps.readTokens?.length) app.use(readAccess(deps.readTokens));
-  app.get("/health", (c) => {
+  app.get("/health", noQuery, (c) => {
     const s = deps.snapshot();
     const upstreams = deps.upstreamHealth!.status();
     return c.json({

@@ -32,8 +32,9 @@ async function servedShop(root: string, db: string) {
   return {
     get: async (path: string) => {
       const res = await fetch(`${server.base}${path}`);
-      const body = await res.json();
-      return { status: res.status, body };
+      const text = await res.text();
+      const json = res.headers.get("content-type")?.startsWith("application/json");
+      return { status: res.status, body: json ? JSON.parse(text) : text };
     },
     [Symbol.asyncDispose]: async () => {
       await server[Symbol.asyncDispose]();
@@ -120,4 +121,41 @@ Deno.test("coalescence: explain is true or false, the key and explain are given 
   const explain = get.parameters.find((x: { name: string }) => x.name === "explain");
   assert.deepEqual(explain.schema.enum, ["true", "false"]);
   assert.match(get.responses["400"].description, /explain other than true or false/);
+});
+
+Deno.test("every route refuses an unknown query parameter with a 400 naming it, not only those that take some", async () => {
+  await using p = await tempProject(SHOP);
+  await using s = await servedShop(p.root, p.db);
+  for (
+    const [path, status] of [
+      ["/health", 200],
+      ["/openapi.json", 200],
+      ["/docs/api", 200],
+      ["/docs/api/init.js", 200],
+      ["/docs/api/assets/swagger-ui.css", 200],
+      ["/docs", 200],
+      ["/docs/", 200],
+      ["/docs/manifest.json", 200],
+      ["/api/models", 200],
+      ["/api/models/marts/prices", 200],
+      ["/api/ingest/jobs/nope", 403],
+    ] as const
+  ) {
+    assert.equal((await s.get(path)).status, status, path);
+    assert.deepEqual(await s.get(`${path}?verbose=1&x=2`), {
+      status: 400,
+      body: { error: `Unknown query parameter "verbose": GET ${path} takes none` },
+    }, path);
+  }
+  // The routes that take parameters name the unknown one too.
+  for (
+    const [path, error] of [
+      ["/api/coalescence/max?sku=1001&verbose=1", /^Unknown query parameter "verbose"/],
+      ["/api/models/marts/numbers/rows?verbose=1", /^Unknown column "verbose" for marts.numbers/],
+    ] as const
+  ) {
+    const r = await s.get(path);
+    assert.equal(r.status, 400, path);
+    assert.match(r.body.error, error, path);
+  }
 });

@@ -20,6 +20,7 @@ import { type LandingJob, QueueClosedError } from "../../land/landing_queue.ts";
 import { requireToken } from "../auth.ts";
 import type { AppDeps, IngestDeps } from "../deps.ts";
 import { HttpError } from "../errors.ts";
+import { noQuery } from "../no_query.ts";
 import {
   readBody,
   receiveUpload,
@@ -132,6 +133,7 @@ const jobRoute = createRoute({
   method: "get",
   path: "/api/ingest/jobs/{id}",
   summary: "An upload's landing job",
+  middleware: noQuery,
   security: [{ bearer: [] }],
   request: { params: z.object({ id: z.string() }) },
   responses: {

@@ -11,6 +11,7 @@ import { quoteIdent, quoteRelation } from "../../engine/db/sql.ts";
 import type { ModelNode } from "../../engine/types.ts";
 import type { AppDeps } from "../deps.ts";
 import { HttpError } from "../errors.ts";
+import { noQuery } from "../no_query.ts";
 
 /** Largest page of rows. */
 export const MAX_LIMIT = 1000;
@@ -22,6 +23,7 @@ const listRoute = createRoute({
   method: "get",
   path: "/api/models",
   summary: "The project's models with their last build",
+  middleware: noQuery,
   responses: {
     200: {
       description: "Models by layer",
@@ -55,6 +57,7 @@ const showRoute = createRoute({
   method: "get",
   path: "/api/models/{layer}/{name}",
   summary: "One model: columns, tests, upstream and downstream",
+  middleware: noQuery,
   request: { params },
   responses: {
     200: {
