@@ -8,6 +8,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { secureHeaders } from "hono/secure-headers";
 import { WarehouseError } from "../engine/errors.ts";
+import { allowedMethods } from "./allowed_methods.ts";
 import { readAccess } from "./auth.ts";
 import type { AppDeps } from "./deps.ts";
 import { errorResponse, HttpError } from "./errors.ts";
@@ -91,12 +92,27 @@ export function createApp(appDeps: AppDeps): OpenAPIHono {
   }
   mountDocs(app, denoJson.version, deps.coalesce);
   app.route("/", docsSiteRoutes(deps));
-  app.notFound((c) =>
-    c.json(
+  let allowed: ((path: string) => string[]) | undefined;
+  app.notFound((c) => {
+    // Every route is registered by the first request.
+    allowed ??= allowedMethods(app.routes);
+    const allow = allowed(c.req.path);
+    if (allow.length > 0) {
+      return errorResponse(
+        c,
+        new HttpError(
+          405,
+          `Method ${c.req.method} is not allowed on ${c.req.path}: it answers ${allow.join(", ")}`,
+          {},
+          { Allow: allow.join(", ") },
+        ),
+      );
+    }
+    return c.json(
       { error: `No route for ${c.req.method} ${c.req.path}: GET /openapi.json lists the API` },
       404,
-    )
-  );
+    );
+  });
   app.onError((err, c) => {
     if (err instanceof HttpError) return errorResponse(c, err);
     if (err instanceof WarehouseError) {
