@@ -60,6 +60,13 @@ export function createApp(appDeps: AppDeps): OpenAPIHono {
       }
     },
   });
+  // Hono answers HEAD with the GET route's response, its body dropped; the length is the body's.
+  app.use(async (c, next) => {
+    await next();
+    if (c.req.method === "HEAD" && c.res.body && !c.res.headers.has("content-length")) {
+      c.header("content-length", String((await c.res.arrayBuffer()).byteLength));
+    }
+  });
   app.use(secureHeaders());
   app.use(async (c, next) => {
     const started = performance.now();

@@ -73,3 +73,31 @@ Deno.test("a wrong method on a known path is a 405 naming the methods it answers
     "No route for POST /api/nowhere: GET /openapi.json lists the API",
   );
 });
+
+Deno.test("HEAD answers the headers GET does, content-length the length of GET's body, and no body", async () => {
+  await using p = await tempProject(SHOP);
+  await using s = await servedShop(p.root, p.db);
+  for (
+    const path of [
+      "/health",
+      "/openapi.json",
+      "/docs/api",
+      "/docs/api/assets/swagger-ui.css",
+      "/docs",
+      "/api/models",
+      "/api/models/marts/prices",
+      "/api/models/marts/prices/rows?limit=1",
+      "/api/coalescence/max?sku=1001",
+      "/api/coalescence/max?sku=9",
+    ]
+  ) {
+    const get = await s.send("GET", path);
+    const body = new Uint8Array(await get.arrayBuffer());
+    const head = await s.send("HEAD", path);
+    assert.equal(head.status, get.status, path);
+    assert.equal(head.headers.get("content-length"), String(body.byteLength), path);
+    const headers = (res: Response) => [...res.headers].filter(([name]) => name !== "date");
+    assert.deepEqual(headers(head), headers(get), path);
+    assert.equal((await head.arrayBuffer()).byteLength, 0, path);
+  }
+});
