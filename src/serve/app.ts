@@ -12,10 +12,10 @@ import { allowedMethods } from "./allowed_methods.ts";
 import { readAccess } from "./auth.ts";
 import type { AppDeps } from "./deps.ts";
 import { errorResponse, HttpError } from "./errors.ts";
-import { noQuery } from "./no_query.ts";
 import { coalesceRoutes } from "./routes/coalesce.ts";
 import { mountDocs } from "./routes/docs.ts";
 import { docsSiteRoutes } from "./routes/docs_site.ts";
+import { healthRoutes } from "./routes/health.ts";
 import { ingestRoutes } from "./routes/ingest.ts";
 import { modelRoutes } from "./routes/models.ts";
 import { UpstreamHealth } from "./upstream_health.ts";
@@ -80,21 +80,9 @@ export function createApp(appDeps: AppDeps): OpenAPIHono {
     });
   });
   if (deps.readTokens?.length) app.use(readAccess(deps.readTokens));
-  app.get("/health", noQuery, (c) => {
-    const s = deps.snapshot();
-    const upstreams = deps.upstreamHealth!.status();
-    return c.json({
-      status: "ok",
-      snapshot: s.takenAt?.toISOString() ?? null,
-      coalesce: deps.coalesce
-        ? { model: deps.coalesce.model, key: deps.coalesce.key, landed_keys: s.landed.size }
-        : null,
-      upstreams: deps.upstreams.length,
-      upstreams_down: upstreams.filter((u) => u.state === "down").length,
-      landings_pending: deps.ingest?.queue.pending ?? 0,
-    });
-  });
-  for (const group of [coalesceRoutes(deps), ingestRoutes(deps), modelRoutes(deps)]) {
+  for (
+    const group of [healthRoutes(deps), coalesceRoutes(deps), ingestRoutes(deps), modelRoutes(deps)]
+  ) {
     app.route("/", group);
   }
   mountDocs(app, denoJson.version, deps.coalesce);

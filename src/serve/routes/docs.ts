@@ -52,6 +52,12 @@ export function mountDocs(
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
     scheme: "bearer",
+    description: "The token as Authorization: Bearer <token>",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "basic", {
+    type: "http",
+    scheme: "basic",
+    description: "The token as the password of HTTP Basic authentication (any user name)",
   });
   // A handler that only checks the query, before the document's own.
   app.get("/openapi.json", noQuery);

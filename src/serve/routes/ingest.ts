@@ -21,6 +21,7 @@ import { requireToken } from "../auth.ts";
 import type { AppDeps, IngestDeps } from "../deps.ts";
 import { HttpError } from "../errors.ts";
 import { noQuery } from "../no_query.ts";
+import { tokenDocs } from "../token_docs.ts";
 import {
   readBody,
   receiveUpload,
@@ -91,6 +92,9 @@ function json(description: string, schema: z.ZodType = ErrorBody) {
   return { description, content: { "application/json": { schema } } };
 }
 
+/** Uploads and their jobs need the write token, whatever the configuration. */
+const UPLOAD_ACCESS = tokenDocs(true, "Wrong token, or uploads disabled");
+
 const route = createRoute({
   method: "post",
   path: "/api/ingest/{source}",
@@ -99,7 +103,7 @@ const route = createRoute({
     "Send the file as multipart/form-data (one file part, with its file name, and no other part) or as the raw body with ?filename=. " +
     "Requires `Authorization: Bearer <token>`. Answers when the file is committed, or 202 with a job " +
     "to poll when landing takes longer than serve.ingestWaitMs.",
-  security: [{ bearer: [] }],
+  security: UPLOAD_ACCESS.security,
   request: {
     params: z.object({ source: z.string() }),
     query: z.object({ filename: z.string().optional() }).passthrough().openapi({
@@ -112,13 +116,12 @@ const route = createRoute({
   responses: {
     200: json("The manifest entry", Landed),
     202: json("Still landing: poll the job", Job),
+    ...UPLOAD_ACCESS.responses,
     400: json(
-      "A multipart upload with a second file or a part that is not a file (named), " +
+      "An unknown query parameter (named), a multipart upload with a second file or a part that is not a file (named), " +
         "the file name does not fit the source's pattern (and no delivery fields were given), " +
         "or the file does not fit the source (extension, header), or it cannot be read",
     ),
-    401: json("No token"),
-    403: json("Wrong token, or uploads disabled"),
     404: json("Unknown source"),
     408: json("The upload paused too long or took too long"),
     409: json(
@@ -134,12 +137,12 @@ const jobRoute = createRoute({
   path: "/api/ingest/jobs/{id}",
   summary: "An upload's landing job",
   middleware: noQuery,
-  security: [{ bearer: [] }],
+  security: UPLOAD_ACCESS.security,
   request: { params: z.object({ id: z.string() }) },
   responses: {
+    ...UPLOAD_ACCESS.responses,
     200: json("The job", Job),
-    401: json("No token"),
-    403: json("Wrong token, or uploads disabled"),
+    400: json("A query parameter (it takes none)"),
     404: json("No such job (or long forgotten)"),
   },
 });
