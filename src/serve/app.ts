@@ -8,12 +8,14 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { secureHeaders } from "hono/secure-headers";
 import { WarehouseError } from "../engine/errors.ts";
+import { allowedMethods } from "./allowed_methods.ts";
 import { readAccess } from "./auth.ts";
 import type { AppDeps } from "./deps.ts";
 import { errorResponse, HttpError } from "./errors.ts";
 import { coalesceRoutes } from "./routes/coalesce.ts";
 import { mountDocs } from "./routes/docs.ts";
 import { docsSiteRoutes } from "./routes/docs_site.ts";
+import { healthRoutes } from "./routes/health.ts";
 import { ingestRoutes } from "./routes/ingest.ts";
 import { modelRoutes } from "./routes/models.ts";
 import { UpstreamHealth } from "./upstream_health.ts";
@@ -58,6 +60,13 @@ export function createApp(appDeps: AppDeps): OpenAPIHono {
       }
     },
   });
+  // Hono answers HEAD with the GET route's response, its body dropped; the length is the body's.
+  app.use(async (c, next) => {
+    await next();
+    if (c.req.method === "HEAD" && c.res.body && !c.res.headers.has("content-length")) {
+      c.header("content-length", String((await c.res.arrayBuffer()).byteLength));
+    }
+  });
   app.use(secureHeaders());
   app.use(async (c, next) => {
     const started = performance.now();
@@ -71,31 +80,34 @@ export function createApp(appDeps: AppDeps): OpenAPIHono {
     });
   });
   if (deps.readTokens?.length) app.use(readAccess(deps.readTokens));
-  app.get("/health", (c) => {
-    const s = deps.snapshot();
-    const upstreams = deps.upstreamHealth!.status();
-    return c.json({
-      status: "ok",
-      snapshot: s.takenAt?.toISOString() ?? null,
-      coalesce: deps.coalesce
-        ? { model: deps.coalesce.model, key: deps.coalesce.key, landed_keys: s.landed.size }
-        : null,
-      upstreams: deps.upstreams.length,
-      upstreams_down: upstreams.filter((u) => u.state === "down").length,
-      landings_pending: deps.ingest?.queue.pending ?? 0,
-    });
-  });
-  for (const group of [coalesceRoutes(deps), ingestRoutes(deps), modelRoutes(deps)]) {
+  for (
+    const group of [healthRoutes(deps), coalesceRoutes(deps), ingestRoutes(deps), modelRoutes(deps)]
+  ) {
     app.route("/", group);
   }
   mountDocs(app, denoJson.version, deps.coalesce);
   app.route("/", docsSiteRoutes(deps));
-  app.notFound((c) =>
-    c.json(
+  let allowed: ((path: string) => string[]) | undefined;
+  app.notFound((c) => {
+    // Every route is registered by the first request.
+    allowed ??= allowedMethods(app.routes);
+    const allow = allowed(c.req.path);
+    if (allow.length > 0) {
+      return errorResponse(
+        c,
+        new HttpError(
+          405,
+          `Method ${c.req.method} is not allowed on ${c.req.path}: it answers ${allow.join(", ")}`,
+          {},
+          { Allow: allow.join(", ") },
+        ),
+      );
+    }
+    return c.json(
       { error: `No route for ${c.req.method} ${c.req.path}: GET /openapi.json lists the API` },
       404,
-    )
-  );
+    );
+  });
   app.onError((err, c) => {
     if (err instanceof HttpError) return errorResponse(c, err);
     if (err instanceof WarehouseError) {

@@ -199,3 +199,62 @@ Deno.test("an upload's query fields are part of its identity: the same bytes for
     [{ _period: "202309" }, { _period: "202310" }],
   );
 });
+
+Deno.test("a multipart upload is one file part: a second file (same or other field) or a part that is not a file is a 400 naming it, and nothing lands", async () => {
+  await using p = await tempProject({ "models/.keep": "" }, {
+    sources: [{ name: "claims", pattern: /^claims-(?<client>client[A-Z])-(?<period>\d{6})\.csv$/ }],
+  });
+  await land(p.config, [await p.write("claims-clientA-202301.csv", "claim,total\nC0,1\n")], {
+    db: p.db,
+  });
+  const prepared = await prepareServer(p.config, { db: p.db, token: TOKEN, pollMs: 0 });
+  await using server = serveLocal(createApp(prepared.deps).fetch);
+  try {
+    const post = async (form: FormData) => {
+      const res = await fetch(`${server.base}/api/ingest/claims`, {
+        method: "POST",
+        body: form,
+        headers: auth,
+      });
+      return [res.status, (await res.json()).error];
+    };
+    const claims = (n: string) => new Blob([`claim,total\nC${n},5\n`]);
+    const twice = new FormData();
+    twice.append("file", claims("1"), "claims-clientA-202309.csv");
+    twice.append("file", claims("2"), "claims-clientA-202310.csv");
+    assert.deepEqual(await post(twice), [
+      400,
+      'Unexpected second file in the multipart upload: part "file" ("claims-clientA-202310.csv") after part "file" ("claims-clientA-202309.csv"); upload one file a request',
+    ]);
+    const other = new FormData();
+    other.append("file", claims("1"), "claims-clientA-202309.csv");
+    other.append("extra", claims("2"), "claims-clientB-202309.csv");
+    assert.deepEqual(await post(other), [
+      400,
+      'Unexpected second file in the multipart upload: part "extra" ("claims-clientB-202309.csv") after part "file" ("claims-clientA-202309.csv"); upload one file a request',
+    ]);
+    const unexpected =
+      'Unexpected part "note" in the multipart upload: it is not a file (it has no file name); send one file part, with its file name, and nothing else (delivery fields go in the query string)';
+    const after = new FormData();
+    after.append("file", claims("1"), "claims-clientA-202309.csv");
+    after.append("note", "please land");
+    assert.deepEqual(await post(after), [400, unexpected]);
+    const before = new FormData();
+    before.append("note", "please land");
+    before.append("file", claims("1"), "claims-clientA-202309.csv");
+    assert.deepEqual(await post(before), [400, unexpected]);
+    assert.deepEqual(await query(p.db, "select claim from raw.claims order by all"), [
+      { claim: "C0" },
+    ]);
+    // The same file part alone lands.
+    const one = new FormData();
+    one.append("file", claims("1"), "claims-clientA-202309.csv");
+    assert.deepEqual(await post(one), [200, undefined]);
+  } finally {
+    await prepared.close();
+  }
+  assert.deepEqual(await query(p.db, "select claim from raw.claims order by all"), [
+    { claim: "C0" },
+    { claim: "C1" },
+  ]);
+});

@@ -32,8 +32,9 @@ async function servedShop(root: string, db: string) {
   return {
     get: async (path: string) => {
       const res = await fetch(`${server.base}${path}`);
-      const body = await res.json();
-      return { status: res.status, body };
+      const text = await res.text();
+      const json = res.headers.get("content-type")?.startsWith("application/json");
+      return { status: res.status, body: json ? JSON.parse(text) : text };
     },
     [Symbol.asyncDispose]: async () => {
       await server[Symbol.asyncDispose]();
@@ -42,40 +43,42 @@ async function servedShop(root: string, db: string) {
   };
 }
 
-Deno.test("rows: limit and offset are whole numbers in decimal digits; anything else is a 400 naming the parameter", async () => {
+Deno.test("rows: limit and offset are whole numbers in decimal digits, given once; anything else is a 400 naming the parameter, its range and the value given", async () => {
   await using p = await tempProject(SHOP);
   await using s = await servedShop(p.root, p.db);
   const rows = "/api/models/marts/numbers/rows";
-  let r = await s.get(`${rows}?limit=5&offset=7`);
+  const r = await s.get(`${rows}?limit=5&offset=7`);
   assert.equal(r.status, 200);
   assert.deepEqual(r.body.rows.map((x: { n: number }) => Number(x.n)), [7, 8, 9, 10, 11]);
   assert.equal((await s.get(rows)).body.rows.length, 100, "the default limit");
   assert.equal((await s.get(`${rows}?limit=007`)).body.rows.length, 7);
+  assert.equal((await s.get(`${rows}?limit=1000`)).body.rows.length, 200);
+  const limit = (given: string) =>
+    `Invalid limit: expected a whole number from 0 to 1000 in decimal digits, got ${given}`;
+  const offset = (given: string) =>
+    `Invalid offset: expected a whole number from 0 to 9007199254740991 in decimal digits, got ${given}`;
   for (
-    const [query, parameter] of [
-      ["limit=", "limit"],
-      ["limit=1e2", "limit"],
-      ["limit=0x10", "limit"],
-      ["limit=-1", "limit"],
-      ["limit=+5", "limit"],
-      ["limit=1.0", "limit"],
-      ["limit=%205", "limit"],
-      ["offset=0x5", "offset"],
-      ["offset=", "offset"],
-      ["offset=1e1", "offset"],
+    const [query, error] of [
+      ["limit=", limit('""')],
+      ["limit=1e2", limit('"1e2"')],
+      ["limit=0x10", limit('"0x10"')],
+      ["limit=-1", limit('"-1"')],
+      ["limit=+5", limit('" 5"')],
+      ["limit=%2B5", limit('"+5"')],
+      ["limit=1.0", limit('"1.0"')],
+      ["limit=%205", limit('" 5"')],
+      ["limit=1001", limit('"1001"')],
+      ["limit=5000", limit('"5000"')],
+      ["offset=0x5", offset('"0x5"')],
+      ["offset=", offset('""')],
+      ["offset=1e1", offset('"1e1"')],
+      ["offset=9007199254740992", offset('"9007199254740992"')],
+      ["limit=5&limit=6", "Invalid limit: give limit once"],
+      ["offset=5&offset=5", "Invalid offset: give offset once"],
     ]
   ) {
-    r = await s.get(`${rows}?${query}`);
-    assert.equal(r.status, 400, query);
-    assert.equal(
-      r.body.error,
-      `Invalid ${parameter}: expected a whole number in decimal digits`,
-      query,
-    );
+    assert.deepEqual(await s.get(`${rows}?${query}`), { status: 400, body: { error } }, query);
   }
-  r = await s.get(`${rows}?limit=1001`);
-  assert.equal(r.status, 400);
-  assert.match(r.body.error, /^Invalid limit: .*1000/);
   // The OpenAPI document says integer, as the API takes them.
   const doc = (await s.get("/openapi.json")).body;
   const params = doc.paths["/api/models/{layer}/{name}/rows"].get.parameters as {
@@ -118,4 +121,41 @@ Deno.test("coalescence: explain is true or false, the key and explain are given 
   const explain = get.parameters.find((x: { name: string }) => x.name === "explain");
   assert.deepEqual(explain.schema.enum, ["true", "false"]);
   assert.match(get.responses["400"].description, /explain other than true or false/);
+});
+
+Deno.test("every route refuses an unknown query parameter with a 400 naming it, not only those that take some", async () => {
+  await using p = await tempProject(SHOP);
+  await using s = await servedShop(p.root, p.db);
+  for (
+    const [path, status] of [
+      ["/health", 200],
+      ["/openapi.json", 200],
+      ["/docs/api", 200],
+      ["/docs/api/init.js", 200],
+      ["/docs/api/assets/swagger-ui.css", 200],
+      ["/docs", 200],
+      ["/docs/", 200],
+      ["/docs/manifest.json", 200],
+      ["/api/models", 200],
+      ["/api/models/marts/prices", 200],
+      ["/api/ingest/jobs/nope", 403],
+    ] as const
+  ) {
+    assert.equal((await s.get(path)).status, status, path);
+    assert.deepEqual(await s.get(`${path}?verbose=1&x=2`), {
+      status: 400,
+      body: { error: `Unknown query parameter "verbose": GET ${path} takes none` },
+    }, path);
+  }
+  // The routes that take parameters name the unknown one too.
+  for (
+    const [path, error] of [
+      ["/api/coalescence/max?sku=1001&verbose=1", /^Unknown query parameter "verbose"/],
+      ["/api/models/marts/numbers/rows?verbose=1", /^Unknown column "verbose" for marts.numbers/],
+    ] as const
+  ) {
+    const r = await s.get(path);
+    assert.equal(r.status, 400, path);
+    assert.match(r.body.error, error, path);
+  }
 });

@@ -14,6 +14,7 @@ import type { AppDeps } from "../deps.ts";
 import { HttpError } from "../errors.ts";
 import { type Figures, MAX_AMOUNT, type Strategy } from "../strategies.ts";
 import { BUILTIN_STRATEGIES } from "../strategies/index.ts";
+import { type TokenDocs, tokenDocs } from "../token_docs.ts";
 import { UpstreamHealth } from "../upstream_health.ts";
 import { UpstreamAnswers } from "../upstream_answers.ts";
 import type { SourceAnswer } from "../upstreams.ts";
@@ -33,7 +34,11 @@ const BUILTIN_DOC: Record<string, string> = {
 };
 
 /** The route as the OpenAPI document describes it: the configured key and fields. */
-function describe(spec: CoalesceSpec, strategies: Readonly<Record<string, Strategy>>) {
+function describe(
+  spec: CoalesceSpec,
+  strategies: Readonly<Record<string, Strategy>>,
+  access: TokenDocs,
+) {
   const amount = (f: string) =>
     z.number().int().min(0).max(MAX_AMOUNT).openapi({
       description: `Column ${f} of ${spec.model}: an integer amount from 0 to ${MAX_AMOUNT}`,
@@ -81,6 +86,7 @@ function describe(spec: CoalesceSpec, strategies: Readonly<Record<string, Strate
       `Strategies: ${builtin.map((n) => BUILTIN_DOC[n] ?? n).join(", ")}${
         own.length ? `; the project's own (wharf.config.ts): ${own.join(", ")}` : ""
       }.`,
+    security: access.security,
     request: {
       params: z.object({
         strategy: names.length ? z.enum(names as [string, ...string[]]) : z.string(),
@@ -93,6 +99,7 @@ function describe(spec: CoalesceSpec, strategies: Readonly<Record<string, Strate
       }),
     },
     responses: {
+      ...access.responses,
       200: {
         description: "The coalesced figures",
         headers: z.object({
@@ -161,7 +168,9 @@ export function coalesceRoutes(deps: AppDeps): OpenAPIHono {
   const health = deps.upstreamHealth ?? new UpstreamHealth();
   const upstreams = deps.upstreamAnswers ??
     new UpstreamAnswers((u, value) => health.ask(u, spec, value, deps.upstreamOptions));
-  app.openAPIRegistry.registerPath(describe(spec, deps.strategies));
+  app.openAPIRegistry.registerPath(
+    describe(spec, deps.strategies, tokenDocs(!!deps.readTokens?.length, "Wrong token")),
+  );
   app.get("/api/coalescence/:strategy", async (c) => {
     const name = c.req.param("strategy");
     const strategy = Object.hasOwn(deps.strategies, name) ? deps.strategies[name] : undefined;

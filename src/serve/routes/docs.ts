@@ -8,6 +8,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { CoalesceSpec } from "../coalesce_config.ts";
+import { noQuery } from "../no_query.ts";
 
 const ASSETS: Record<string, string> = {
   "swagger-ui.css": "text/css; charset=utf-8",
@@ -51,7 +52,15 @@ export function mountDocs(
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
     scheme: "bearer",
+    description: "The token as Authorization: Bearer <token>",
   });
+  app.openAPIRegistry.registerComponent("securitySchemes", "basic", {
+    type: "http",
+    scheme: "basic",
+    description: "The token as the password of HTTP Basic authentication (any user name)",
+  });
+  // A handler that only checks the query, before the document's own.
+  app.get("/openapi.json", noQuery);
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {
@@ -64,14 +73,15 @@ export function mountDocs(
         : "Upload ingestion and read-only access to the models. Coalescing is not configured (serve.coalesce in wharf.config.ts): there is no /api/coalescence.",
     },
   });
-  app.get("/docs/api", (c) => c.html(PAGE));
+  app.get("/docs/api", noQuery, (c) => c.html(PAGE));
   // Beside the assets, not among them: a fixed path where /docs/api/assets/:file also
   // matches would make Hono fall back from its RegExpRouter to the slower TrieRouter.
   app.get(
     "/docs/api/init.js",
+    noQuery,
     (c) => c.body(INIT, 200, { "content-type": "text/javascript; charset=utf-8" }),
   );
-  app.get("/docs/api/assets/:file", async (c) => {
+  app.get("/docs/api/assets/:file", noQuery, async (c) => {
     const file = c.req.param("file");
     const type = Object.hasOwn(ASSETS, file) ? ASSETS[file] : undefined;
     if (!type) return c.json({ error: `No asset "${file}"` }, 404);

@@ -10,6 +10,7 @@ import { buildManifest, type Manifest } from "../../docs/manifest.ts";
 import { renderSite } from "../../docs/site.ts";
 import { apiNodes } from "../api_nodes.ts";
 import type { AppDeps } from "../deps.ts";
+import { noQuery } from "../no_query.ts";
 import type { Snapshot } from "../snapshot.ts";
 
 /** The docs route group. */
@@ -32,12 +33,12 @@ export function docsSiteRoutes(deps: AppDeps): Hono {
   const notCompiled = { error: "The project does not compile: run `wharf build` to see why" };
   // With or without the trailing slash: the page's links are all fragments.
   for (const path of ["/docs", "/docs/"]) {
-    app.get(path, async (c) => {
+    app.get(path, noQuery, async (c) => {
       const m = await manifest();
       return m ? c.html(renderSite(m)) : c.json(notCompiled, 503);
     });
   }
-  app.get("/docs/manifest.json", async (c) => {
+  app.get("/docs/manifest.json", noQuery, async (c) => {
     const m = await manifest();
     return m ? c.json(m) : c.json(notCompiled, 503);
   });

@@ -20,6 +20,8 @@ import { type LandingJob, QueueClosedError } from "../../land/landing_queue.ts";
 import { requireToken } from "../auth.ts";
 import type { AppDeps, IngestDeps } from "../deps.ts";
 import { HttpError } from "../errors.ts";
+import { noQuery } from "../no_query.ts";
+import { tokenDocs } from "../token_docs.ts";
 import {
   readBody,
   receiveUpload,
@@ -90,15 +92,18 @@ function json(description: string, schema: z.ZodType = ErrorBody) {
   return { description, content: { "application/json": { schema } } };
 }
 
+/** Uploads and their jobs need the write token, whatever the configuration. */
+const UPLOAD_ACCESS = tokenDocs(true, "Wrong token, or uploads disabled");
+
 const route = createRoute({
   method: "post",
   path: "/api/ingest/{source}",
   summary: "Land an uploaded file as a source",
   description:
-    "Send the file as multipart/form-data (the first file part) or as the raw body with ?filename=. " +
+    "Send the file as multipart/form-data (one file part, with its file name, and no other part) or as the raw body with ?filename=. " +
     "Requires `Authorization: Bearer <token>`. Answers when the file is committed, or 202 with a job " +
     "to poll when landing takes longer than serve.ingestWaitMs.",
-  security: [{ bearer: [] }],
+  security: UPLOAD_ACCESS.security,
   request: {
     params: z.object({ source: z.string() }),
     query: z.object({ filename: z.string().optional() }).passthrough().openapi({
@@ -111,12 +116,12 @@ const route = createRoute({
   responses: {
     200: json("The manifest entry", Landed),
     202: json("Still landing: poll the job", Job),
+    ...UPLOAD_ACCESS.responses,
     400: json(
-      "The file name does not fit the source's pattern (and no delivery fields were given), " +
+      "An unknown query parameter (named), a multipart upload with a second file or a part that is not a file (named), " +
+        "the file name does not fit the source's pattern (and no delivery fields were given), " +
         "or the file does not fit the source (extension, header), or it cannot be read",
     ),
-    401: json("No token"),
-    403: json("Wrong token, or uploads disabled"),
     404: json("Unknown source"),
     408: json("The upload paused too long or took too long"),
     409: json(
@@ -131,12 +136,13 @@ const jobRoute = createRoute({
   method: "get",
   path: "/api/ingest/jobs/{id}",
   summary: "An upload's landing job",
-  security: [{ bearer: [] }],
+  middleware: noQuery,
+  security: UPLOAD_ACCESS.security,
   request: { params: z.object({ id: z.string() }) },
   responses: {
+    ...UPLOAD_ACCESS.responses,
     200: json("The job", Job),
-    401: json("No token"),
-    403: json("Wrong token, or uploads disabled"),
+    400: json("A query parameter (it takes none)"),
     404: json("No such job (or long forgotten)"),
   },
 });
@@ -149,6 +155,7 @@ interface MultipartParser {
     event: "file",
     listener: (field: string, stream: FilePart, info: { filename: string }) => void,
   ): void;
+  on(event: "field", listener: (field: string) => void): void;
   on(event: "error", listener: (err: unknown) => void): void;
   on(event: "close", listener: () => void): void;
 }
@@ -162,7 +169,7 @@ interface FilePart {
 
 const createParser = busboy as unknown as (options: {
   headers: Record<string, string>;
-  limits: { files: number; fileSize: number };
+  limits: { fileSize: number };
 }) => MultipartParser;
 
 function authorize(ingest: IngestDeps | undefined, header: string | undefined): IngestDeps {
@@ -208,19 +215,24 @@ export function uploadName(raw: string | undefined): string {
   return name;
 }
 
-/** Streams the first file part of a multipart body to `path`; returns its file name. */
+/**
+ * Streams the one file part of a multipart body to `path`; returns its file name.
+ *
+ * @throws {HttpError} 400 naming a second file part or a part that is not a
+ * file: an upload is one file, and no part is ignored.
+ */
 async function receiveMultipart(req: Request, path: string, limits: UploadLimits): Promise<string> {
   let bb: MultipartParser;
   try {
     bb = createParser({
       headers: Object.fromEntries(req.headers),
-      limits: { files: 1, fileSize: limits.maxBytes + 1 },
+      limits: { fileSize: limits.maxBytes + 1 },
     });
   } catch (err) {
     throw new HttpError(400, `Malformed multipart upload: ${(err as Error).message}`);
   }
   let file: UploadFile | undefined;
-  let name: string | undefined;
+  let first: { field: string; name: string } | undefined;
   let failure: unknown;
   const closed = new Promise<void>((resolve, reject) => {
     bb.on("close", resolve);
@@ -230,10 +242,28 @@ async function receiveMultipart(req: Request, path: string, limits: UploadLimits
     );
   });
   closed.catch(() => {});
-  bb.on("file", (_field, stream, info) => {
-    if (file || failure) return stream.resume();
+  bb.on("field", (field) => {
+    failure ??= new HttpError(
+      400,
+      `Unexpected part ${
+        JSON.stringify(field)
+      } in the multipart upload: it is not a file (it has no file name); send one file part, with its file name, and nothing else (delivery fields go in the query string)`,
+    );
+  });
+  bb.on("file", (field, stream, info) => {
+    if (first) {
+      failure ??= new HttpError(
+        400,
+        `Unexpected second file in the multipart upload: part ${JSON.stringify(field)} (${
+          JSON.stringify(info.filename)
+        }) after part ${JSON.stringify(first.field)} (${
+          JSON.stringify(first.name)
+        }); upload one file a request`,
+      );
+    }
+    if (failure) return stream.resume();
     try {
-      name = uploadName(info.filename);
+      first = { field, name: uploadName(info.filename) };
       file = UploadFile.create(path, limits.maxBytes);
     } catch (err) {
       failure = err;
@@ -258,11 +288,11 @@ async function receiveMultipart(req: Request, path: string, limits: UploadLimits
     bb.end();
     await closed;
     if (failure) throw failure;
-    if (!file || !name) {
+    if (!file || !first) {
       throw new HttpError(400, "No file in the multipart upload: send it as a file part");
     }
     file.finish();
-    return name;
+    return first.name;
   } catch (err) {
     file?.discard();
     throw err;

@@ -11,6 +11,8 @@ import { quoteIdent, quoteRelation } from "../../engine/db/sql.ts";
 import type { ModelNode } from "../../engine/types.ts";
 import type { AppDeps } from "../deps.ts";
 import { HttpError } from "../errors.ts";
+import { noQuery } from "../no_query.ts";
+import { type TokenDocs, tokenDocs } from "../token_docs.ts";
 
 /** Largest page of rows. */
 export const MAX_LIMIT = 1000;
@@ -18,118 +20,148 @@ export const MAX_LIMIT = 1000;
 const ErrorBody = z.object({ error: z.string() }).passthrough();
 const Name = z.string().regex(/^[a-z_][a-z0-9_]*$/, "lower-case letters, digits and underscores");
 
-const listRoute = createRoute({
-  method: "get",
-  path: "/api/models",
-  summary: "The project's models with their last build",
-  responses: {
-    200: {
-      description: "Models by layer",
-      content: {
-        "application/json": {
-          schema: z.object({
-            models: z.array(z.object({
-              id: z.string(),
-              layer: z.string(),
-              name: z.string(),
-              description: z.string(),
-              materialized: z.string(),
-              last_status: z.string().nullable(),
-              last_built_at: z.string().nullable(),
-              rows: z.number().nullable(),
-              rejected_rows: z.number().nullable(),
-              checks: z.record(z.string(), z.number()).nullable(),
-              nullified_values: z.number().nullable(),
-              nullified: z.record(z.string(), z.number()).nullable(),
-            })),
-          }),
+const listRoute = (access: TokenDocs) =>
+  createRoute({
+    method: "get",
+    path: "/api/models",
+    summary: "The project's models with their last build",
+    middleware: noQuery,
+    security: access.security,
+    responses: {
+      ...access.responses,
+      400: {
+        description: "A query parameter (it takes none)",
+        content: { "application/json": { schema: ErrorBody } },
+      },
+      200: {
+        description: "Models by layer",
+        content: {
+          "application/json": {
+            schema: z.object({
+              models: z.array(z.object({
+                id: z.string(),
+                layer: z.string(),
+                name: z.string(),
+                description: z.string(),
+                materialized: z.string(),
+                last_status: z.string().nullable(),
+                last_built_at: z.string().nullable(),
+                rows: z.number().nullable(),
+                rejected_rows: z.number().nullable(),
+                checks: z.record(z.string(), z.number()).nullable(),
+                nullified_values: z.number().nullable(),
+                nullified: z.record(z.string(), z.number()).nullable(),
+              })),
+            }),
+          },
         },
       },
     },
-  },
-});
+  });
 
 const params = z.object({ layer: Name, name: Name });
 
-const showRoute = createRoute({
-  method: "get",
-  path: "/api/models/{layer}/{name}",
-  summary: "One model: columns, tests, upstream and downstream",
-  request: { params },
-  responses: {
-    200: {
-      description: "The model",
-      content: { "application/json": { schema: z.object({ id: z.string() }).passthrough() } },
+const showRoute = (access: TokenDocs) =>
+  createRoute({
+    method: "get",
+    path: "/api/models/{layer}/{name}",
+    summary: "One model: columns, tests, upstream and downstream",
+    middleware: noQuery,
+    security: access.security,
+    request: { params },
+    responses: {
+      ...access.responses,
+      400: {
+        description:
+          "A layer or name that is not lower-case letters, digits and underscores, or a query parameter (it takes none)",
+        content: { "application/json": { schema: ErrorBody } },
+      },
+      200: {
+        description: "The model",
+        content: { "application/json": { schema: z.object({ id: z.string() }).passthrough() } },
+      },
+      404: { description: "No such model", content: { "application/json": { schema: ErrorBody } } },
     },
-    404: { description: "No such model", content: { "application/json": { schema: ErrorBody } } },
-  },
-});
+  });
 
 /**
- * A query parameter holding a whole number written in decimal digits, at
- * most `max`: `1e2`, `0x10`, `+5` and an empty value are refused (JavaScript's
- * `Number()` reads them all), so that the API takes what its OpenAPI
- * document says, an integer.
+ * A query parameter holding a whole number written in decimal digits, from
+ * 0 to `max`, given once: `1e2`, `0x10`, `+5` and an empty value are refused
+ * (JavaScript's `Number()` reads them all), so that the API takes what its
+ * OpenAPI document says, an integer. The message says the range and what
+ * was given.
  */
-function wholeNumber(max?: number) {
-  const n = z.number().int().min(0);
-  return z.string().regex(/^[0-9]+$/, "expected a whole number in decimal digits")
-    .transform(Number).pipe(max === undefined ? n : n.max(max));
+function wholeNumber(name: string, max: number) {
+  return z.string({ error: () => `give ${name} once` }).transform((given, ctx) => {
+    if (/^[0-9]+$/.test(given) && Number(given) <= max) return Number(given);
+    ctx.addIssue({
+      code: "custom",
+      message: `expected a whole number from 0 to ${max} in decimal digits, got ${
+        JSON.stringify(given)
+      }`,
+    });
+    return z.NEVER;
+  });
 }
 
-const rowsRoute = createRoute({
-  method: "get",
-  path: "/api/models/{layer}/{name}/rows",
-  summary: "A model's rows, filtered by column values",
-  description:
-    `Query parameters other than limit and offset filter by equality on the model's columns (compared as text). At most ${MAX_LIMIT} rows a page; when there are more, a Link header points to the next page (RFC 8288, rel="next": the same query with offset moved on by limit). ` +
-    "Values are JSON as DuckDB types them: BIGINT, UBIGINT, HUGEINT and DECIMAL values are strings holding the exact number (a JSON number loses precision past 2^53: parse them as big integers or decimals), and so are dates, times and timestamps; INTEGER and smaller integers, FLOAT and DOUBLE are numbers. GET /api/models/{layer}/{name} gives each column's type.",
-  request: {
-    params,
-    query: z.object({
-      limit: wholeNumber(MAX_LIMIT).default(100).openapi({
-        type: "integer",
-        minimum: 0,
-        maximum: MAX_LIMIT,
-        default: 100,
-        description: "Rows a page: a whole number in decimal digits",
-      }),
-      offset: wholeNumber().default(0).openapi({
-        type: "integer",
-        minimum: 0,
-        default: 0,
-        description: "Rows skipped: a whole number in decimal digits",
-      }),
-    }).passthrough(),
-  },
-  responses: {
-    200: {
-      description: "Rows",
-      headers: z.object({
-        Link: z.string().optional().openapi({
-          description: 'When more rows follow: the next page, as a relative URL with rel="next"',
-          example: '</api/models/marts/members/rows?state=VA&offset=100>; rel="next"',
+const rowsRoute = (access: TokenDocs) =>
+  createRoute({
+    method: "get",
+    path: "/api/models/{layer}/{name}/rows",
+    security: access.security,
+    summary: "A model's rows, filtered by column values",
+    description:
+      `Query parameters other than limit and offset filter by equality on the model's columns (compared as text). At most ${MAX_LIMIT} rows a page; when there are more, a Link header points to the next page (RFC 8288, rel="next": the same query with offset moved on by limit). ` +
+      "Values are JSON as DuckDB types them: BIGINT, UBIGINT, HUGEINT and DECIMAL values are strings holding the exact number (a JSON number loses precision past 2^53: parse them as big integers or decimals), and so are dates, times and timestamps; INTEGER and smaller integers, FLOAT and DOUBLE are numbers. GET /api/models/{layer}/{name} gives each column's type.",
+    request: {
+      params,
+      query: z.object({
+        limit: wholeNumber("limit", MAX_LIMIT).default(100).openapi({
+          type: "integer",
+          minimum: 0,
+          maximum: MAX_LIMIT,
+          default: 100,
+          description: "Rows a page: a whole number in decimal digits",
         }),
-      }),
-      content: {
-        "application/json": {
-          schema: z.object({
-            columns: z.array(z.string()),
-            rows: z.array(z.record(z.string(), z.unknown())),
+        offset: wholeNumber("offset", Number.MAX_SAFE_INTEGER).default(0).openapi({
+          type: "integer",
+          minimum: 0,
+          maximum: Number.MAX_SAFE_INTEGER,
+          default: 0,
+          description: "Rows skipped: a whole number in decimal digits",
+        }),
+      }).passthrough(),
+    },
+    responses: {
+      200: {
+        description: "Rows",
+        headers: z.object({
+          Link: z.string().optional().openapi({
+            description: 'When more rows follow: the next page, as a relative URL with rel="next"',
+            example: '</api/models/marts/members/rows?state=VA&offset=100>; rel="next"',
           }),
+        }),
+        content: {
+          "application/json": {
+            schema: z.object({
+              columns: z.array(z.string()),
+              rows: z.array(z.record(z.string(), z.unknown())),
+            }),
+          },
         },
       },
+      ...access.responses,
+      400: {
+        description:
+          `limit or offset not a whole number in decimal digits (limit 0 to ${MAX_LIMIT}) or given twice, a filter on a column the model lacks or given twice, or a layer or name that is not lower-case letters, digits and underscores`,
+        content: { "application/json": { schema: ErrorBody } },
+      },
+      404: {
+        description: "No such model, or not built yet",
+        content: { "application/json": { schema: ErrorBody } },
+      },
     },
-    400: {
-      description: "Unknown column or bad paging",
-      content: { "application/json": { schema: ErrorBody } },
-    },
-    404: {
-      description: "No such model, or not built yet",
-      content: { "application/json": { schema: ErrorBody } },
-    },
-  },
-});
+  });
 
 interface LastBuild {
   status: string;
@@ -186,8 +218,9 @@ async function builtColumns(
 /** The model route group. */
 export function modelRoutes(deps: AppDeps): OpenAPIHono {
   const app = new OpenAPIHono();
+  const access = tokenDocs(!!deps.readTokens?.length, "Wrong token");
 
-  app.openapi(listRoute, async (c) => {
+  app.openapi(listRoute(access), async (c) => {
     const cp = await deps.project();
     const builds = await lastBuilds(deps);
     const models = (cp?.project.models ?? []).map((m) => {
@@ -212,7 +245,7 @@ export function modelRoutes(deps: AppDeps): OpenAPIHono {
     return c.json({ models }, 200);
   });
 
-  app.openapi(showRoute, async (c) => {
+  app.openapi(showRoute(access), async (c) => {
     const { layer, name } = c.req.valid("param");
     const m = await findModel(deps, layer, name);
     const cp = (await deps.project())!;
@@ -250,7 +283,7 @@ export function modelRoutes(deps: AppDeps): OpenAPIHono {
     }, 200);
   });
 
-  app.openapi(rowsRoute, async (c) => {
+  app.openapi(rowsRoute(access), async (c) => {
     const { layer, name } = c.req.valid("param");
     const { limit, offset } = c.req.valid("query");
     const m = await findModel(deps, layer, name);
