@@ -37,6 +37,7 @@ import {
 } from "../project/read_unit_tests.ts";
 import { extractRelations, trimSql } from "../project/relations.ts";
 import { type RenderedSql, type RenderHook, renderSql } from "../project/render.ts";
+import { seedLineBreaks } from "../project/seed_line_breaks.ts";
 import { type DeclaredTest, readTestSettings } from "../project/read_yaml.ts";
 import { closest } from "../suggest.ts";
 import { catalogOfSpec } from "../target_spec.ts";
@@ -1507,7 +1508,10 @@ export async function loadDbtProject(
     });
   }
   // Seeds' columns and types, read before the models that read them render.
-  const seedShapes = new Map<NodeFile, { names: string[]; types: Record<string, string> }>();
+  const seedShapes = new Map<
+    NodeFile,
+    { names: string[]; types: Record<string, string>; mixed: boolean }
+  >();
   for (const s of files.seeds.filter((s) => s.ok && s.id)) {
     // Its columns as dbt-duckdb names them, read from the header with its delimiter.
     const text = await Deno.readTextFile(join(root, s.path));
@@ -1551,7 +1555,13 @@ export async function loadDbtProject(
       s.ok = false;
       continue;
     }
-    seedShapes.set(s, { names: columns.names, types: typed.types });
+    const lineBreaks = seedLineBreaks(text, s.config.delimiter ?? ",");
+    if ("problem" in lineBreaks) {
+      issues.push({ message: `seed ${s.name}: ${lineBreaks.problem}`, location: { file: s.path } });
+      s.ok = false;
+      continue;
+    }
+    seedShapes.set(s, { names: columns.names, types: typed.types, mixed: lineBreaks.mixed });
   }
   // Second pass: the SQL, through the render hook.
   const testRecords = new Map<string, Recorded>();
@@ -1869,6 +1879,7 @@ export async function loadDbtProject(
       ...(s.config.delimiter === undefined ? {} : { delimiter: s.config.delimiter }),
       columnNames: shape.names,
       inferredTypes: shape.types,
+      ...(shape.mixed ? { mixedLineBreaks: true as const } : {}),
       tags: s.config.tags ?? [],
       ...withHooks(s),
       ...builtExtras(s),
