@@ -2204,6 +2204,17 @@ export async function loadDbtProject(
       return "";
     }
   };
+  // dbt gives on-run-end what the run did; wharf renders hooks before the run, so it cannot.
+  for (const sql of config.runHooks?.end ?? []) {
+    const used = runEndContextUsed(sql);
+    if (used.length === 0) continue;
+    issues.push({
+      message: `on-run-end hook (${sql.trim()}) uses ${
+        used.map((u) => `"${u}"`).join(", ")
+      }, which wharf does not give: it renders hooks before the run (dbt's results, schemas and database_schemas are what the run did); read them from the warehouse instead, e.g. select node_id, status, duration_ms, message from wharf.run_results where run_id = (select run_id from wharf.runs where ended_at is null)`,
+      location: { file: DBT_PROJECT_FILE },
+    });
+  }
   const runHooks = config.runHooks && {
     start: config.runHooks.start.map(renderRunHook).filter((h) => h.trim() !== ""),
     end: config.runHooks.end.map(renderRunHook).filter((h) => h.trim() !== ""),
@@ -2557,4 +2568,18 @@ async function dbtUnitTests(
     });
   }
   return out;
+}
+
+/** What dbt gives on-run-end hooks only, from the run that ended. */
+const RUN_END_CONTEXT = ["results", "schemas", "database_schemas"];
+
+/**
+ * The names of {@linkcode RUN_END_CONTEXT} that a hook's Jinja (inside
+ * `{{ }}` or `{% %}`, not in a string) reads.
+ */
+function runEndContextUsed(sql: string): string[] {
+  const code = [...sql.matchAll(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g)]
+    .map((m) => m[0].replace(/'[^']*'|"[^"]*"/g, "''"))
+    .join("\n");
+  return RUN_END_CONTEXT.filter((name) => new RegExp(`(?<![\\w.])${name}(?!\\w)`).test(code));
 }
