@@ -360,6 +360,8 @@ export interface SeedNode {
   delimiter?: string;
   /** The table's column names, in the file's order, instead of the header's as DuckDB reads it (dbt seeds). */
   columnNames?: string[];
+  /** Its file ends lines in more than one way (`\r\n` and `\n`): DuckDB reads it outside its strict mode. */
+  mixedLineBreaks?: true;
   tags: string[];
   /** Its hooks, if it has any. */
   hooks?: NodeHooks;

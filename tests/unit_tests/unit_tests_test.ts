@@ -285,7 +285,7 @@ Deno.test("plain SQL: a unit test naming an unknown model, input or key is a com
   ) assert.match(r.stderr, re);
 });
 
-Deno.test("plain SQL: a given value that does not fit its column's type, or a column the input lacks, errors the test", async () => {
+Deno.test("plain SQL: a given or expected value that does not fit its column's type, or a column the input lacks, errors the test naming the row, column and type", async () => {
   await using p = await tempProject({
     ...PLAIN,
     "models/marts/events.sql": "select 1 as id",
@@ -294,8 +294,27 @@ Deno.test("plain SQL: a given value that does not fit its column's type, or a co
     model: revenue
     given:
       - input: staging.stg_orders
-        rows: [{id: 1, customer: a, amount: ten, status: paid}]
+        rows:
+          - {id: 1, customer: a, amount: 10, status: paid}
+          - {id: 2, customer: a, amount: ten, status: paid}
+          - {id: abc, customer: a, amount: 1, status: paid}
     expect: {rows: []}
+  - name: bad_date
+    model: revenue
+    given:
+      - input: staging.stg_orders
+        format: csv
+        rows: |
+          id,customer,amount,status,ordered_at
+          1,a,10,paid,2024-02-01
+          2,a,3,paid,2024-02-30
+    expect: {rows: []}
+  - name: bad_expected_value
+    model: revenue
+    given:
+      - input: staging.stg_orders
+        rows: []
+    expect: {rows: [{customer: a, orders: 1}, {customer: b, orders: two}]}
   - name: bad_column
     model: revenue
     given:
@@ -313,9 +332,18 @@ Deno.test("plain SQL: a given value that does not fit its column's type, or a co
   await warehouseWith(p.db, RAW_ORDERS);
   const r = await runCli(["--project", p.root, "--db", p.db, "test"]);
   assert.equal(r.code, 1);
+  // The first misfit in the order given (row 2's amount), though DuckDB may name another.
   assert.match(
     r.stdout,
-    /Error in test unit_test\.revenue\.bad_value:\n +input "staging\.stg_orders": cannot read the rows as its columns' types: Conversion Error: .*"ten"/,
+    /Error in test unit_test\.revenue\.bad_value:\n +input "staging\.stg_orders", row 2, column "amount": "ten" is not a value of its type, DECIMAL\(10,2\): give one that is, or null\n/,
+  );
+  assert.match(
+    r.stdout,
+    /Error in test unit_test\.revenue\.bad_date:\n +input "staging\.stg_orders", row 2, column "ordered_at": "2024-02-30" is not a value of its type, DATE: give one that is, or null\n/,
+  );
+  assert.match(
+    r.stdout,
+    /Error in test unit_test\.revenue\.bad_expected_value:\n +expect, row 2, column "orders": "two" is not a value of its type, BIGINT: give one that is, or null\n/,
   );
   assert.match(
     r.stdout,

@@ -290,9 +290,11 @@ export function seedSql(seed: SeedNode, root: string): string {
   const namesArg = seed.columnNames === undefined
     ? ""
     : `, names = [${seed.columnNames.map(quoteLiteral).join(", ")}]`;
+  // A file of mixed line breaks, whose lines the loader checked: DuckDB's strict mode refuses it.
+  const strictArg = seed.mixedLineBreaks ? ", strict_mode = false" : "";
   return `CREATE OR REPLACE TABLE ${quoteRelationId(seed.id)} AS\nSELECT * FROM read_csv(${
     quoteLiteral(path)
-  }, header = true, auto_detect = true${delimArg}${namesArg}${typeArg})`;
+  }, header = true, auto_detect = true${delimArg}${namesArg}${typeArg}${strictArg})`;
 }
 
 /**

@@ -384,6 +384,16 @@ export class DbtJinja {
       );
       return new Map();
     });
+    // Called anywhere (a macro's {% set %} included), each is named, not an undefined value.
+    for (const name of NEEDS_WAREHOUSE) {
+      this.#env.addGlobal(name, () => {
+        this.problem(
+          `"${name}()" reads the warehouse while the project compiles, which wharf does not do`,
+          new RegExp(`(?<![\\w.])${name}\\s*\\(`),
+        );
+        return null;
+      });
+    }
     this.#env.addGlobal("__wharf_dispatch", (...args: unknown[]) => this.#dispatch(args));
     this.#env.addGlobal("__wharf_no_macro", (pkg: unknown, name: unknown) => {
       const known = [...(this.#packages.get(String(pkg))?.keys() ?? [])];

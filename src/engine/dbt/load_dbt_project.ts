@@ -37,6 +37,7 @@ import {
 } from "../project/read_unit_tests.ts";
 import { extractRelations, trimSql } from "../project/relations.ts";
 import { type RenderedSql, type RenderHook, renderSql } from "../project/render.ts";
+import { seedLineBreaks } from "../project/seed_line_breaks.ts";
 import { type DeclaredTest, readTestSettings } from "../project/read_yaml.ts";
 import { closest } from "../suggest.ts";
 import { catalogOfSpec } from "../target_spec.ts";
@@ -1508,7 +1509,10 @@ export async function loadDbtProject(
     });
   }
   // Seeds' columns and types, read before the models that read them render.
-  const seedShapes = new Map<NodeFile, { names: string[]; types: Record<string, string> }>();
+  const seedShapes = new Map<
+    NodeFile,
+    { names: string[]; types: Record<string, string>; mixed: boolean }
+  >();
   for (const s of files.seeds.filter((s) => s.ok && s.id)) {
     // Its columns as dbt-duckdb names them, read from the header with its delimiter.
     const text = await Deno.readTextFile(join(root, s.path));
@@ -1552,7 +1556,13 @@ export async function loadDbtProject(
       s.ok = false;
       continue;
     }
-    seedShapes.set(s, { names: columns.names, types: typed.types });
+    const lineBreaks = seedLineBreaks(text, s.config.delimiter ?? ",");
+    if ("problem" in lineBreaks) {
+      issues.push({ message: `seed ${s.name}: ${lineBreaks.problem}`, location: { file: s.path } });
+      s.ok = false;
+      continue;
+    }
+    seedShapes.set(s, { names: columns.names, types: typed.types, mixed: lineBreaks.mixed });
   }
   // Second pass: the SQL, through the render hook.
   const testRecords = new Map<string, Recorded>();
@@ -1871,6 +1881,7 @@ export async function loadDbtProject(
       ...(s.config.delimiter === undefined ? {} : { delimiter: s.config.delimiter }),
       columnNames: shape.names,
       inferredTypes: shape.types,
+      ...(shape.mixed ? { mixedLineBreaks: true as const } : {}),
       tags: s.config.tags ?? [],
       ...withHooks(s),
       ...builtExtras(s),
@@ -2195,6 +2206,17 @@ export async function loadDbtProject(
       return "";
     }
   };
+  // dbt gives on-run-end what the run did; wharf renders hooks before the run, so it cannot.
+  for (const sql of config.runHooks?.end ?? []) {
+    const used = runEndContextUsed(sql);
+    if (used.length === 0) continue;
+    issues.push({
+      message: `on-run-end hook (${sql.trim()}) uses ${
+        used.map((u) => `"${u}"`).join(", ")
+      }, which wharf does not give: it renders hooks before the run (dbt's results, schemas and database_schemas are what the run did); read them from the warehouse instead, e.g. select node_id, status, duration_ms, message from wharf.run_results where run_id = (select run_id from wharf.runs where ended_at is null)`,
+      location: { file: DBT_PROJECT_FILE },
+    });
+  }
   const runHooks = config.runHooks && {
     start: config.runHooks.start.map(renderRunHook).filter((h) => h.trim() !== ""),
     end: config.runHooks.end.map(renderRunHook).filter((h) => h.trim() !== ""),
@@ -2548,4 +2570,18 @@ async function dbtUnitTests(
     });
   }
   return out;
+}
+
+/** What dbt gives on-run-end hooks only, from the run that ended. */
+const RUN_END_CONTEXT = ["results", "schemas", "database_schemas"];
+
+/**
+ * The names of {@linkcode RUN_END_CONTEXT} that a hook's Jinja (inside
+ * `{{ }}` or `{% %}`, not in a string) reads.
+ */
+function runEndContextUsed(sql: string): string[] {
+  const code = [...sql.matchAll(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g)]
+    .map((m) => m[0].replace(/'[^']*'|"[^"]*"/g, "''"))
+    .join("\n");
+  return RUN_END_CONTEXT.filter((name) => new RegExp(`(?<![\\w.])${name}(?!\\w)`).test(code));
 }

@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { csvRecords } from "./seed_columns.ts";
+import { csvRecords } from "../project/csv_records.ts";
 
 /** What agate may infer for a column, in its order of preference. */
 const KINDS = ["number", "date", "datetime", "isodatetime", "boolean"] as const;

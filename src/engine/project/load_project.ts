@@ -13,6 +13,7 @@
  */
 import { join } from "node:path";
 import type { EngineConfig } from "../config.ts";
+import type { ProjectIssue } from "../errors.ts";
 import { parseSql } from "../db/parse_sql.ts";
 import { openParseCache } from "../db/parse_cache.ts";
 import { discoverFiles } from "./discover_files.ts";
@@ -21,6 +22,7 @@ import { jinjaHint, parseNodes, type SqlParser } from "./parse_nodes.ts";
 import { readYaml } from "./read_yaml.ts";
 import { type DependencyResolver, parseDependency, readExposures } from "./read_exposures.ts";
 import { type RenderHook, renderPlainSql, renderSql } from "./render.ts";
+import { seedLineBreaks } from "./seed_line_breaks.ts";
 import type { MacroFile, ModelNode, Project, SeedNode } from "../types.ts";
 import { parseInputCall, resolveUnitTests, type UnitTestNames } from "./read_unit_tests.ts";
 import { closest } from "../suggest.ts";
@@ -213,6 +215,7 @@ export async function loadProject(
   const cache = await caching;
   const parsed = await parseNodes(configured, rendered, cache.parse, { plainSql: true });
   await cache.save();
+  const seedIssues = await checkSeedLineBreaks(configured.seeds, config.root);
   const macros: MacroFile[] = await Promise.all(
     files.macros.map(async (path) => ({
       path,
@@ -249,6 +252,7 @@ export async function loadProject(
       ...files.issues,
       ...yamlIssues,
       ...configured.issues,
+      ...seedIssues,
       ...renderIssues,
       ...parsed.issues,
       // Plain SQL is run as it is: Jinja in --inline SQL would reach DuckDB's parser.
@@ -262,4 +266,23 @@ export async function loadProject(
         : []),
     ],
   };
+}
+
+/**
+ * Marks the seeds whose files end lines in more than one way (DuckDB reads
+ * them outside its strict mode); returns the problems of those whose lines
+ * do not all have the header's fields.
+ */
+async function checkSeedLineBreaks(seeds: SeedNode[], root: string): Promise<ProjectIssue[]> {
+  const issues: ProjectIssue[] = [];
+  for (const seed of seeds) {
+    const found = seedLineBreaks(await Deno.readTextFile(join(root, seed.path)));
+    if ("problem" in found) {
+      issues.push({
+        message: `seed ${seed.name}: ${found.problem}`,
+        location: { file: seed.path },
+      });
+    } else if (found.mixed) seed.mixedLineBreaks = true;
+  }
+  return issues;
 }

@@ -180,10 +180,48 @@ async function typed(
       `CREATE OR REPLACE TABLE ${target} AS SELECT ${select.join(", ")} FROM ${quoteIdent(table)}`,
     );
   } catch (err) {
-    throw new WharfError(`${what}: cannot read the rows as its columns' types: ${message(err)}`, {
-      cause: err,
-    });
+    const bad = await firstMisfit(
+      s,
+      table,
+      columns.flatMap((c) => {
+        const from = given.get(c.name.toLowerCase());
+        return from === undefined ? [] : [{ from, column: c }];
+      }),
+    );
+    // The value DuckDB names may be a later one: the first in the order given is the one to fix.
+    throw new WharfError(
+      bad
+        ? `${what}, row ${bad.row}, column "${bad.column.name}": ${
+          JSON.stringify(bad.value)
+        } is not a value of its type, ${bad.column.type}: give one that is, or null`
+        : `${what}: cannot read the rows as its columns' types: ${message(err)}`,
+      { cause: err },
+    );
   }
+}
+
+/**
+ * The first value of the staged `table` (by row, 1-based in the order given,
+ * then by column) that does not cast to its column's type; `from` is the
+ * staged column each column is cast from.
+ */
+async function firstMisfit(
+  s: Session,
+  table: string,
+  columns: readonly { from: string; column: Column }[],
+): Promise<{ row: number; column: Column; value: string } | undefined> {
+  let first: { row: number; column: Column; value: string } | undefined;
+  for (const { from, column } of columns) {
+    const c = quoteIdent(from);
+    const [hit] = await s.query(
+      `SELECT rowid + 1 AS n, CAST(${c} AS VARCHAR) AS v FROM ${quoteIdent(table)}
+       WHERE ${c} IS NOT NULL AND TRY_CAST(${c} AS ${column.type}) IS NULL ORDER BY rowid LIMIT 1`,
+    );
+    if (hit && (first === undefined || Number(hit.n) < first.row)) {
+      first = { row: Number(hit.n), column, value: String(hit.v) };
+    }
+  }
+  return first;
 }
 
 /** Creates the schema (and the attached scratch catalog) of `id`. */
