@@ -1,12 +1,13 @@
 /**
  * `wharf enrich npi`: every NPI of a list ends enriched, not found, invalid,
  * or in the failure ledger with its last error — never lost. Requests run
- * with bounded concurrency and an optional rate limit; 429, 5xx, timeouts,
- * dropped connections and non-JSON bodies are retried with exponential
+ * with bounded concurrency and an optional rate limit; 408, 429, 5xx, timeouts,
+ * failed connections and non-JSON bodies are retried with exponential
  * backoff and full jitter (honoring Retry-After), through `src/net/`; when
  * most recent requests fail, a circuit breaker pauses everyone, then lets
  * one request through and resumes when it succeeds. A Retry-After longer
- * than the cap stops the run instead of hanging it.
+ * than the cap stops the run instead of hanging it, and so does a registry no
+ * request can connect to (an error naming it).
  * `concurrency` bounds the requests in flight, not the NPIs: an NPI waiting
  * out its backoff holds no slot, so retries do not idle the connections.
  * Results (response and ledger row) are committed as they come, all those
@@ -21,7 +22,7 @@ import type { EngineConfig } from "../engine/config.ts";
 import { ensureTables } from "../engine/db/schema/warehouse_schema.ts";
 import { openWarehouse, type Session, type Warehouse } from "../engine/db/warehouse.ts";
 import { quoteIdent } from "../engine/db/sql.ts";
-import { FetchError, WharfError } from "../engine/errors.ts";
+import { FetchError, UpstreamError, WharfError } from "../engine/errors.ts";
 import { fetchToCache } from "../land/fetch_url.ts";
 import { CircuitBreaker } from "../net/circuit_breaker.ts";
 import { fetchWithRetry } from "../net/fetch_with_retry.ts";
@@ -170,12 +171,13 @@ export async function readNpiList(
 class RateLimiter {
   #next = 0;
   constructor(readonly rps?: number) {}
-  async take(): Promise<void> {
+  /** Waits for the next start; an aborted `signal` ends the wait early. */
+  async take(signal: AbortSignal): Promise<void> {
     if (!this.rps) return;
     const now = Date.now();
     const at = Math.max(now, this.#next);
     this.#next = at + 1000 / this.rps;
-    if (at > now) await sleep(at - now);
+    if (at > now) await sleep(at - now, signal);
   }
 }
 
@@ -362,6 +364,22 @@ export async function enrichNpis(
       options.onProgress?.({ ...progress });
     });
     let stopped: EnrichStop | undefined;
+    // Ends every wait (backoff, breaker pause, rate limit) when the run stops: interrupted,
+    // stopped by a long Retry-After, or the registry unreachable.
+    const halt = new AbortController();
+    const onAbort = () => halt.abort();
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    /** Whether any request of this run got further than a failed connection (an answer, a timeout). */
+    let reached = false;
+    /** Set when every request of this run failed to connect, the last NPI's or probe's included. */
+    let unreachable: { npi: string; error: string } | undefined;
+    const connectionFailed = (npi: string, error: string, final: boolean) => {
+      // Unreachable: no request got through, and either an NPI used all its attempts or the
+      // breaker's probe after its pause failed too (it opened twice).
+      if (reached || !(final || breaker.opened >= 2)) return;
+      unreachable ??= { npi, error };
+      halt.abort();
+    };
     const stopReason = () =>
       `the registry asked to wait ${formatDuration(stopped!.waitMs)} (Retry-After "${
         stopped!.retryAfter
@@ -389,6 +407,18 @@ export async function enrichNpis(
     const slots = new Slots(concurrency);
     const work = async (item: (typeof todo)[number]) => {
       let attempts = item.attempts;
+      // This NPI's waits end when the run halts; a request under way is not aborted: it
+      // ends (within --timeout) and its answer is saved.
+      const waits = new AbortController();
+      let requesting = false;
+      const onHalt = () => {
+        if (!requesting) waits.abort();
+      };
+      const requestEnded = () => {
+        requesting = false;
+        if (halt.signal.aborted) waits.abort();
+      };
+      halt.signal.addEventListener("abort", onHalt, { once: true });
       // A slot is held from each request's start until its result is queued for
       // commit, not through a backoff: answered-but-uncommitted NPIs stay within
       // the writer's limit plus the slots (2 × concurrency), as the kill bound says.
@@ -408,25 +438,34 @@ export async function enrichNpis(
           maxRetryAfterMs: maxRetryWaitMs,
           // A valid Retry-After holds everyone (the registry said so).
           breaker,
+          signal: waits.signal,
           beforeAttempt: async () => {
             if (!holding) await slots.acquire();
             holding = true;
-            await limiter.take();
-            if (stopped || signal?.aborted) {
+            await limiter.take(halt.signal);
+            if (halt.signal.aborted) {
               letGo();
               return false;
             }
             attempts++;
             progress.requests++;
+            requesting = true;
             return true;
           },
-          onRetry: ({ kind }) => {
+          onRetry: ({ kind, error }) => {
+            requestEnded();
+            if (kind === "connection") connectionFailed(item.npi, error, false);
+            else reached = true;
             // A request that timed out may still be running at the registry: its slot is
             // kept through the backoff; any other failure ended its request.
             if (kind !== "timeout") letGo();
             progress.retries++;
           },
-          read: (answer) => readRegistryAnswer(answer, item.npi),
+          read: (answer) => {
+            requestEnded();
+            reached = true;
+            return readRegistryAnswer(answer, item.npi);
+          },
         });
         return await finish({
           npi: item.npi,
@@ -451,16 +490,26 @@ export async function enrichNpis(
             status: err.status ?? null,
             fetchedAt,
           });
-        if (err.kind === "stopped" && !stopped) {
-          // Interrupted: an NPI not asked yet stays as it was; one asked ends failed (retryable).
-          if (err.attempts === 0) return void unasked++;
-          return await failed(`${err.detail}; then interrupted by ${signal?.reason}`);
-        }
-        if (err.kind === "stopped") {
+        requestEnded();
+        if (err.kind === "stopped" && stopped) {
           return err.attempts === 0
             ? await skip(item)
             : await failed(`${err.detail}; then stopped: ${stopReason()}`);
         }
+        if (err.kind === "stopped") {
+          // Interrupted, or the registry is unreachable: an NPI not asked yet stays as it
+          // was; one asked ends failed (retryable).
+          if (err.attempts === 0) return void unasked++;
+          return await failed(
+            `${err.detail}; then ${
+              unreachable
+                ? "stopped: the registry is unreachable"
+                : `interrupted by ${signal?.reason}`
+            }`,
+          );
+        }
+        if (err.kind === "connection") connectionFailed(item.npi, err.detail, true);
+        else reached = true;
         if (err.kind === "wait") {
           stopped ??= {
             npi: item.npi,
@@ -470,11 +519,13 @@ export async function enrichNpis(
             retryAt: new Date(fetchedAt.getTime() + err.retryAfterMs!).toISOString(),
             notRequested: 0,
           };
+          halt.abort();
           return await failed(`${err.detail}; not retried: ${stopReason()}`);
         }
         return await failed(err.detail);
       } finally {
         letGo();
+        halt.signal.removeEventListener("abort", onHalt);
       }
     };
     // A failed write stops every worker before the error is thrown.
@@ -485,7 +536,7 @@ export async function enrichNpis(
       Array.from({ length: 2 * concurrency }, async () => {
         try {
           for (let item = queue.shift(); item && !broken; item = queue.shift()) {
-            if (signal?.aborted) {
+            if (signal?.aborted || unreachable) {
               queue.unshift(item);
               break;
             }
@@ -497,9 +548,17 @@ export async function enrichNpis(
         }
       }),
     );
+    options.signal?.removeEventListener("abort", onAbort);
     const failure = settled.find((r) => r.status === "rejected");
     if (failure) throw (failure as PromiseRejectedResult).reason;
     await writer.flush();
+    if (unreachable) {
+      const notAsked = unasked + queue.length;
+      throw new UpstreamError(
+        options.registry,
+        `Cannot reach the NPI registry "${options.registry}": ${unreachable.error} (NPI ${unreachable.npi}), and no request of this run (${progress.requests}) got an answer; ${progress.failed} NPIs asked end failed (retryable) and ${notAsked} not asked stay pending in wharf.npi_ledger. Check the network and the address (--registry URL, or npi.registry in wharf.config.ts), then run the same command again: it asks for every NPI left.`,
+      );
+    }
     const states = Object.fromEntries(
       (await wh.query(
         `SELECT state, count(*)::INT AS n FROM wharf.npi_ledger WHERE npi IN (SELECT unnest(from_json(?, '["VARCHAR"]'))) GROUP BY 1 ORDER BY 1`,
