@@ -146,7 +146,7 @@ When no request can connect at all, the run stops early with an error naming the
             console.log(
               `${plural(summary.distinct, "distinct NPI")} (${
                 plural(summary.duplicates, "duplicate line")
-              }, ${summary.invalid} invalid); fetched ${summary.fetched} this run with ${
+              }, ${summary.invalid} invalid, ${summary.alreadyDone} already done); fetched ${summary.fetched} this run with ${
                 plural(summary.requests, "request")
               } (${plural(summary.retries, "retry", "retries")}${
                 summary.breakerOpened

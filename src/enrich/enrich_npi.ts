@@ -78,8 +78,11 @@ export interface EnrichOptions {
 
 /** Counts while enriching. */
 export interface EnrichProgress {
+  /** NPIs this run has to ask for (new, pending, failed and retryable, or due a refresh). */
   total: number;
+  /** Of those, the ones whose result is saved. */
   done: number;
+  /** Of those, the ones this run saved as enriched, not found, and failed. */
   enriched: number;
   notFound: number;
   failed: number;
@@ -88,13 +91,24 @@ export interface EnrichProgress {
   elapsedMs: number;
 }
 
-/** What a run did. */
+/**
+ * What a run did. The list's values add up: `lines = distinct + duplicates`,
+ * and `distinct = invalid + alreadyDone + total`, where this run's `total`
+ * (the NPIs it had to ask for) `= enriched + notFound + failed + notAsked`.
+ */
 export interface EnrichSummary extends EnrichProgress {
+  /** Values in the list (blank lines and a header not counted). */
+  lines: number;
   /** Distinct NPIs in the list. */
   distinct: number;
   /** Lines that repeated an NPI. */
   duplicates: number;
+  /** NPIs of the list that fail the check digit: never asked. */
   invalid: number;
+  /** NPIs the ledger already held as done (enriched, not found, failed for good): not asked. */
+  alreadyDone: number;
+  /** NPIs this run had to ask for but did not: interrupted, or stopped early (they stay pending, or failed saying why). */
+  notAsked: number;
   /** NPIs this run asked for (the rest were done before, or not asked after a stop). */
   fetched: number;
   /** Ledger states of the list's NPIs after the run. */
@@ -125,12 +139,31 @@ export interface EnrichStop {
   notRequested: number;
 }
 
-/** Reads an NPI list: a file (one per line, an optional header), a URL, or a `raw.<table>` column `npi`. */
+/** An NPI list as read: its distinct values, and where each first appears. */
+export interface NpiList {
+  /** Distinct values, in their order. */
+  npis: string[];
+  /** Values read (duplicates included, blank ones not). */
+  lines: number;
+  /** Where each value first appears: `line 3` (a file) or `row 3` (a CSV or table). */
+  where: Map<string, string>;
+}
+
+/** Column separators that make a list file a CSV. */
+const SEPARATORS = [",", "\t", ";", "|"];
+
+/**
+ * Reads an NPI list: a file (one per line, an optional header), a CSV whose
+ * header names an `npi` column, a URL of either, or a `raw.<table>` column `npi`.
+ *
+ * @throws {WharfError} when the file cannot be read, or is a CSV without an
+ *   `npi` column or without a header.
+ */
 export async function readNpiList(
   input: string,
   options: { wh: Warehouse; cacheDir: string },
-): Promise<{ npis: string[]; lines: number }> {
-  let values: string[];
+): Promise<NpiList> {
+  let values: { v: string; at: string }[];
   const table = /^raw\.([a-z_][a-z0-9_]*)$/i.exec(input);
   if (table) {
     const cols = await options.wh.query(
@@ -147,7 +180,7 @@ export async function readNpiList(
         quoteIdent(table[1]!.toLowerCase())
       }`,
     );
-    values = rows.map((r) => String(r.v ?? ""));
+    values = rows.map((r, i) => ({ v: String(r.v ?? ""), at: `row ${i + 1}` }));
   } else {
     const path = /^https?:\/\//i.test(input)
       ? await fetchToCache(input, { cacheDir: options.cacheDir })
@@ -160,11 +193,54 @@ export async function readNpiList(
         cause: err,
       });
     }
-    values = text.split(/\r?\n/);
-    if (values.length && !/^\s*\d/.test(values[0]!)) values.shift(); // a header line
+    const lines = text.split(/\r?\n/);
+    const first = lines.findIndex((l) => l.trim() !== "");
+    const separator = SEPARATORS.find((d) => lines[first]?.includes(d));
+    if (separator !== undefined) values = await readCsvList(input, path, separator, options.wh);
+    else {
+      values = lines.map((v, i) => ({ v, at: `line ${i + 1}` }));
+      if (first >= 0 && !/^\s*"?\d/.test(lines[first]!)) values.splice(0, first + 1); // a header line
+    }
   }
-  const all = values.map((v) => v.trim().replace(/^"|"$/g, "")).filter((v) => v !== "");
-  return { npis: [...new Set(all)], lines: all.length };
+  const all = values.map((e) => ({ ...e, v: e.v.trim().replace(/^"|"$/g, "") }))
+    .filter((e) => e.v !== "");
+  const where = new Map<string, string>();
+  for (const e of all) if (!where.has(e.v)) where.set(e.v, e.at);
+  return { npis: [...where.keys()], lines: all.length, where };
+}
+
+/** The `npi` column of a CSV list (its header names it, in any case). */
+async function readCsvList(
+  input: string,
+  path: string,
+  separator: string,
+  wh: Warehouse,
+): Promise<{ v: string; at: string }[]> {
+  const { columns, rows } = await wh.withConnection((s) =>
+    s.read(
+      "SELECT * FROM read_csv(?, delim = ?, header = true, all_varchar = true, quote = '\"')",
+      [path, separator],
+    )
+  );
+  const npi = columns.find((c) => c.trim().toLowerCase() === "npi");
+  if (npi === undefined) {
+    const header = columns.map((c) => JSON.stringify(c)).join(", ");
+    throw new WharfError(
+      /^\d/.test(columns[0] ?? "")
+        ? `Cannot read the NPI list "${input}": it looks like a CSV (${
+          JSON.stringify(separator)
+        } between values) without a header row; expected one NPI per line, or a header row naming an "npi" column`
+        : `Cannot read the NPI list "${input}": it looks like a CSV (${
+          JSON.stringify(separator)
+        } between values) and its header (${header}) names no "npi" column; name the column of NPIs "npi", or give one NPI per line`,
+    );
+  }
+  return rows.map((r, i) => ({ v: String(r[npi] ?? ""), at: `row ${i + 1}` }));
+}
+
+/** "1 NPI", "2 NPIs". */
+function npiCount(n: number): string {
+  return `${n} NPI${n === 1 ? "" : "s"}`;
 }
 
 /** Spaces request starts at least `1000 / rps` ms apart. */
@@ -305,8 +381,21 @@ export async function enrichNpis(
   const wh = await openWarehouse(options.db, { holder: "wharf enrich npi" });
   try {
     await wh.withConnection((s) => ensureTables(s, "npi"));
-    const { npis, lines } = await readNpiList(input, { wh, cacheDir: config.paths.cache });
+    const { npis, lines, where } = await readNpiList(input, { wh, cacheDir: config.paths.cache });
     const invalid = npis.filter((n) => !isValidNpi(n));
+    if (invalid.length === npis.length) {
+      throw new WharfError(
+        npis.length === 0
+          ? `No NPI in "${input}": expected one NPI per line (a header line allowed), or a CSV with an "npi" column`
+          : `No valid NPI in "${input}": ${
+            invalid.length === 1 ? "its one value fails" : `all ${invalid.length} values fail`
+          } the NPI check (10 digits, the last a Luhn check digit over 80840 and the first nine): ${
+            invalid.slice(0, 3).map((n) => `${where.get(n)} ${JSON.stringify(n)}`).join(", ")
+          }${
+            invalid.length > 3 ? ", …" : ""
+          }; expected one NPI per line (a header line allowed), or a CSV with an "npi" column`,
+      );
+    }
     // Every NPI of the list gets a ledger row; invalid ones never cost a request.
     // Lists are bound as JSON text: DuckDB cannot type an empty list parameter.
     const list = JSON.stringify(npis);
@@ -556,7 +645,11 @@ export async function enrichNpis(
       const notAsked = unasked + queue.length;
       throw new UpstreamError(
         options.registry,
-        `Cannot reach the NPI registry "${options.registry}": ${unreachable.error} (NPI ${unreachable.npi}), and no request of this run (${progress.requests}) got an answer; ${progress.failed} NPIs asked end failed (retryable) and ${notAsked} not asked stay pending in wharf.npi_ledger. Check the network and the address (--registry URL, or npi.registry in wharf.config.ts), then run the same command again: it asks for every NPI left.`,
+        `Cannot reach the NPI registry "${options.registry}": ${unreachable.error} (NPI ${unreachable.npi}), and no request of this run (${progress.requests}) got an answer; in wharf.npi_ledger, ${
+          npiCount(progress.failed)
+        } asked now failed (retryable), ${
+          npiCount(notAsked)
+        } not asked still pending. Check the network and the address (--registry URL, or npi.registry in wharf.config.ts), then run the same command again: it asks for every NPI left.`,
       );
     }
     const states = Object.fromEntries(
@@ -583,9 +676,12 @@ export async function enrichNpis(
       ...progress,
       failures,
       failureReasons: Number(reasons[0]?.reasons ?? 0),
+      lines,
       distinct: npis.length,
       duplicates: lines - npis.length,
       invalid: invalid.length,
+      alreadyDone: npis.length - invalid.length - todo.length,
+      notAsked: todo.length - progress.done,
       fetched: todo.length - (stopped?.notRequested ?? 0) - unasked - queue.length,
       states,
       breakerOpened: breaker.opened,

@@ -251,7 +251,7 @@ Deno.test("enrich npi against a registry it cannot reach fails fast naming the a
     new RegExp(
       `^error: Cannot reach the NPI registry "${
         registry.replaceAll(".", "\\.")
-      }": connection failed: .* \\(NPI 1234567893\\), and no request of this run \\(6\\) got an answer; 1 NPIs asked end failed \\(retryable\\) and 0 not asked stay pending in wharf\\.npi_ledger\\. Check the network and the address \\(--registry URL, or npi\\.registry in wharf\\.config\\.ts\\), then run the same command again: it asks for every NPI left\\.$`,
+      }": connection failed: .* \\(NPI 1234567893\\), and no request of this run \\(6\\) got an answer; in wharf\\.npi_ledger, 1 NPI asked now failed \\(retryable\\), 0 NPIs not asked still pending\\. Check the network and the address \\(--registry URL, or npi\\.registry in wharf\\.config\\.ts\\), then run the same command again: it asks for every NPI left\\.$`,
       "m",
     ),
   );
@@ -440,3 +440,88 @@ for (
     assert.ok(npis.every((npi) => healthy.arrivals.get(npi)?.length === 1));
   });
 }
+
+Deno.test("an NPI list that is a CSV gives its npi column; one without a header or an npi column, or with no valid NPI, fails naming the file", async () => {
+  await using p = await tempProject();
+  const config = await npiProject(p);
+  const npis = await validNpis(3, 740000000);
+  await using registry = fakeRegistry();
+  const csv = await p.write(
+    "providers.csv",
+    `name,NPI,state\n"SMITH, JOHN",${npis[0]},NY\nACME,${npis[1]},CA\n"DOE, JANE",${npis[0]},NY\n`,
+  );
+  const fromCsv = await enrichNpis(config, csv, { db: p.db, registry: registry.url, ...FAST });
+  assert.deepEqual([fromCsv.distinct, fromCsv.duplicates, fromCsv.invalid], [2, 1, 0]);
+  assert.deepEqual([...registry.arrivals.keys()].sort(), [npis[0], npis[1]].sort());
+  const tsv = await p.write("providers.tsv", `npi\tname\n${npis[2]}\tX\n`);
+  assert.equal(
+    (await enrichNpis(config, tsv, { db: p.db, registry: registry.url, ...FAST })).fetched,
+    1,
+  );
+  const noColumn = await p.write("no-npi.csv", `id,name\n${npis[0]},X\n`);
+  await assert.rejects(
+    () => enrichNpis(config, noColumn, { db: p.db, registry: registry.url }),
+    {
+      name: "WharfError",
+      message:
+        `Cannot read the NPI list "${noColumn}": it looks like a CSV ("," between values) and its header ("id", "name") names no "npi" column; name the column of NPIs "npi", or give one NPI per line`,
+    },
+  );
+  const noHeader = await p.write("no-header.csv", `${npis[0]},X\n`);
+  await assert.rejects(
+    () => enrichNpis(config, noHeader, { db: p.db, registry: registry.url }),
+    /looks like a CSV \("," between values\) without a header row; expected one NPI per line, or a header row naming an "npi" column$/,
+  );
+  // A list whose every value is invalid fails (exit 1) naming the file and its first bad lines.
+  const bad = await p.write("bad.txt", "npi\n12345\nabc\n\n1234567890\n999\n");
+  const before = await query(p.db, "select count(*)::INT as n from wharf.npi_ledger");
+  const r = await runCli(["--db", p.db, "enrich", "npi", bad, "--registry", registry.url], p.root);
+  assert.equal(r.code, 1, r.stderr);
+  assert.equal(
+    r.stderr.trim(),
+    `error: No valid NPI in "${bad}": all 4 values fail the NPI check (10 digits, the last a Luhn check digit over 80840 and the first nine): line 2 "12345", line 3 "abc", line 5 "1234567890", …; expected one NPI per line (a header line allowed), or a CSV with an "npi" column`,
+  );
+  assert.deepEqual(await query(p.db, "select count(*)::INT as n from wharf.npi_ledger"), before);
+});
+
+Deno.test("enrich npi --json: the counts add up to the list, across a rerun and an interrupted run", async () => {
+  await using p = await tempProject();
+  const config = await npiProject(p);
+  const npis = await validNpis(20, 750000000);
+  await using registry = fakeRegistry();
+  // Eight NPIs done by an earlier run; the list repeats three and holds two invalid values.
+  const early = await p.write("early.txt", npis.slice(0, 8).join("\n"));
+  await enrichNpis(config, early, { db: p.db, registry: registry.url, ...FAST });
+  const list = await p.write(
+    "list.txt",
+    ["npi", ...npis, ...npis.slice(0, 3), "1234567890", "12345"].join("\n"),
+  );
+  const r = await runCli(
+    ["--db", p.db, "--json", "enrich", "npi", list, "--registry", registry.url],
+    p.root,
+  );
+  const s = JSON.parse(r.stdout);
+  assert.deepEqual(
+    [s.lines, s.distinct, s.duplicates, s.invalid, s.alreadyDone, s.total, s.notAsked],
+    [25, 22, 3, 2, 8, 12, 0],
+  );
+  assert.equal(s.enriched + s.notFound + s.failed + s.notAsked, s.total);
+  assert.equal(s.invalid + s.alreadyDone + s.total, s.distinct);
+  assert.equal(Object.values(s.states as Record<string, number>).reduce((a, b) => a + b), 22);
+  assert.equal(s.fetched, 12);
+  assert.ok(npis.every((npi) => registry.arrivals.get(npi)?.length === 1), "each NPI asked once");
+  // Interrupted after three results: the rest of this run's NPIs are notAsked, and pending.
+  const more = await validNpis(30, 760000000);
+  const stop = new AbortController();
+  const cut = await enrichNpis(config, await p.write("more.txt", more.join("\n")), {
+    db: p.db,
+    registry: registry.url,
+    concurrency: 1,
+    ...FAST,
+    signal: stop.signal,
+    onProgress: (q) => q.done >= 3 && stop.abort("test"),
+  });
+  assert.ok(cut.notAsked > 0 && cut.notAsked === cut.states.pending, JSON.stringify(cut));
+  assert.equal(cut.enriched + cut.notFound + cut.failed + cut.notAsked, cut.total);
+  assert.equal(cut.invalid + cut.alreadyDone + cut.total, cut.distinct);
+});

@@ -118,7 +118,10 @@ Deno.test("on the real registry answers: failures exit 1 after the summary, and 
     ]);
   const first = await enrich();
   assert.equal(first.code, 1, first.stderr);
-  assert.match(first.stdout, /^19 distinct NPIs \(0 duplicate lines, 1 invalid\); fetched 18 /);
+  assert.match(
+    first.stdout,
+    /^19 distinct NPIs \(0 duplicate lines, 1 invalid, 0 already done\); fetched 18 /,
+  );
   assert.match(first.stdout, /\nLedger: enriched 15, failed 2, invalid 1, not_found 1\.\n/);
   assert.match(first.stdout, /\n2 NPIs failed: the last error of each is in wharf\.npi_ledger/);
   // Nothing left to ask, but the list still holds failures: still exit 1, and the JSON says so.
