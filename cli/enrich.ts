@@ -44,6 +44,15 @@ export function enrichCommand(): Command {
       )
       .option("--retry-failed", "retry only the NPIs in the failure ledger")
       .option("--refresh-older-than <duration>", "fetch again NPIs enriched longer ago, e.g. 30d")
+      .addHelpText(
+        "after",
+        `
+Retried: HTTP 408, 429 and 5xx, a request over --timeout, a connection refused, reset or cut off,
+a host name that does not resolve, a body that is not JSON, an answer without the NPI asked. At
+most 6 attempts per NPI in a run; before retry n a random wait between 0 and 250 ms × 2^(n−1), at
+most 10 s, or longer when Retry-After asks. Other statuses and Errors answers are not retried.
+When no request can connect at all, the run stops early with an error naming the registry.`,
+      )
       .action(
         async (
           input: string,
@@ -91,9 +100,13 @@ export function enrichCommand(): Command {
           const progress = new ProgressLine();
           progress.start("npi", formatCount("NPI"));
           // Ctrl-C (or SIGTERM) lets the requests under way end and saves them; a second quits.
+          // The exit code is the shell's for that signal: 130 for SIGINT, 143 for SIGTERM.
           const controller = new AbortController();
+          const exitCodes = { SIGINT: 130, SIGTERM: 143 };
+          let by: "SIGINT" | "SIGTERM" = "SIGINT";
           const stop = (signal: "SIGINT" | "SIGTERM") => () => {
-            if (controller.signal.aborted) Deno.exit(130);
+            if (controller.signal.aborted) Deno.exit(exitCodes[signal]);
+            by = signal;
             progress.clear();
             console.error(
               `${signal}: stopping once the requests under way end (again to quit now)`,
@@ -133,7 +146,7 @@ export function enrichCommand(): Command {
             console.log(
               `${plural(summary.distinct, "distinct NPI")} (${
                 plural(summary.duplicates, "duplicate line")
-              }, ${summary.invalid} invalid); fetched ${summary.fetched} this run with ${
+              }, ${summary.invalid} invalid, ${summary.alreadyDone} already done); fetched ${summary.fetched} this run with ${
                 plural(summary.requests, "request")
               } (${plural(summary.retries, "retry", "retries")}${
                 summary.breakerOpened
@@ -192,7 +205,7 @@ export function enrichCommand(): Command {
               }. The same command again asks only for what is left.`,
             );
           }
-          if (summary.interrupted) Deno.exitCode = 130;
+          if (summary.interrupted) Deno.exitCode = exitCodes[by];
           else if (!ok) Deno.exitCode = 1;
         },
       ),

@@ -40,6 +40,9 @@ select
     a.city,
     a.postal_code,
     a.telephone_number,
+    p.status,
+    p.deactivation_date,
+    p.reactivation_date,
     l.last_error,
     l.updated_at
 from wharf.npi_ledger as l

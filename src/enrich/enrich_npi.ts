@@ -1,12 +1,13 @@
 /**
  * `wharf enrich npi`: every NPI of a list ends enriched, not found, invalid,
  * or in the failure ledger with its last error — never lost. Requests run
- * with bounded concurrency and an optional rate limit; 429, 5xx, timeouts,
- * dropped connections and non-JSON bodies are retried with exponential
+ * with bounded concurrency and an optional rate limit; 408, 429, 5xx, timeouts,
+ * failed connections and non-JSON bodies are retried with exponential
  * backoff and full jitter (honoring Retry-After), through `src/net/`; when
  * most recent requests fail, a circuit breaker pauses everyone, then lets
  * one request through and resumes when it succeeds. A Retry-After longer
- * than the cap stops the run instead of hanging it.
+ * than the cap stops the run instead of hanging it, and so does a registry no
+ * request can connect to (an error naming it).
  * `concurrency` bounds the requests in flight, not the NPIs: an NPI waiting
  * out its backoff holds no slot, so retries do not idle the connections.
  * Results (response and ledger row) are committed as they come, all those
@@ -21,7 +22,7 @@ import type { EngineConfig } from "../engine/config.ts";
 import { ensureTables } from "../engine/db/schema/warehouse_schema.ts";
 import { openWarehouse, type Session, type Warehouse } from "../engine/db/warehouse.ts";
 import { quoteIdent } from "../engine/db/sql.ts";
-import { FetchError, WharfError } from "../engine/errors.ts";
+import { FetchError, UpstreamError, WharfError } from "../engine/errors.ts";
 import { fetchToCache } from "../land/fetch_url.ts";
 import { CircuitBreaker } from "../net/circuit_breaker.ts";
 import { fetchWithRetry } from "../net/fetch_with_retry.ts";
@@ -77,8 +78,11 @@ export interface EnrichOptions {
 
 /** Counts while enriching. */
 export interface EnrichProgress {
+  /** NPIs this run has to ask for (new, pending, failed and retryable, or due a refresh). */
   total: number;
+  /** Of those, the ones whose result is saved. */
   done: number;
+  /** Of those, the ones this run saved as enriched, not found, and failed. */
   enriched: number;
   notFound: number;
   failed: number;
@@ -87,13 +91,24 @@ export interface EnrichProgress {
   elapsedMs: number;
 }
 
-/** What a run did. */
+/**
+ * What a run did. The list's values add up: `lines = distinct + duplicates`,
+ * and `distinct = invalid + alreadyDone + total`, where this run's `total`
+ * (the NPIs it had to ask for) `= enriched + notFound + failed + notAsked`.
+ */
 export interface EnrichSummary extends EnrichProgress {
+  /** Values in the list (blank lines and a header not counted). */
+  lines: number;
   /** Distinct NPIs in the list. */
   distinct: number;
   /** Lines that repeated an NPI. */
   duplicates: number;
+  /** NPIs of the list that fail the check digit: never asked. */
   invalid: number;
+  /** NPIs the ledger already held as done (enriched, not found, failed for good): not asked. */
+  alreadyDone: number;
+  /** NPIs this run had to ask for but did not: interrupted, or stopped early (they stay pending, or failed saying why). */
+  notAsked: number;
   /** NPIs this run asked for (the rest were done before, or not asked after a stop). */
   fetched: number;
   /** Ledger states of the list's NPIs after the run. */
@@ -124,12 +139,31 @@ export interface EnrichStop {
   notRequested: number;
 }
 
-/** Reads an NPI list: a file (one per line, an optional header), a URL, or a `raw.<table>` column `npi`. */
+/** An NPI list as read: its distinct values, and where each first appears. */
+export interface NpiList {
+  /** Distinct values, in their order. */
+  npis: string[];
+  /** Values read (duplicates included, blank ones not). */
+  lines: number;
+  /** Where each value first appears: `line 3` (a file) or `row 3` (a CSV or table). */
+  where: Map<string, string>;
+}
+
+/** Column separators that make a list file a CSV. */
+const SEPARATORS = [",", "\t", ";", "|"];
+
+/**
+ * Reads an NPI list: a file (one per line, an optional header), a CSV whose
+ * header names an `npi` column, a URL of either, or a `raw.<table>` column `npi`.
+ *
+ * @throws {WharfError} when the file cannot be read, or is a CSV without an
+ *   `npi` column or without a header.
+ */
 export async function readNpiList(
   input: string,
   options: { wh: Warehouse; cacheDir: string },
-): Promise<{ npis: string[]; lines: number }> {
-  let values: string[];
+): Promise<NpiList> {
+  let values: { v: string; at: string }[];
   const table = /^raw\.([a-z_][a-z0-9_]*)$/i.exec(input);
   if (table) {
     const cols = await options.wh.query(
@@ -146,7 +180,7 @@ export async function readNpiList(
         quoteIdent(table[1]!.toLowerCase())
       }`,
     );
-    values = rows.map((r) => String(r.v ?? ""));
+    values = rows.map((r, i) => ({ v: String(r.v ?? ""), at: `row ${i + 1}` }));
   } else {
     const path = /^https?:\/\//i.test(input)
       ? await fetchToCache(input, { cacheDir: options.cacheDir })
@@ -159,23 +193,67 @@ export async function readNpiList(
         cause: err,
       });
     }
-    values = text.split(/\r?\n/);
-    if (values.length && !/^\s*\d/.test(values[0]!)) values.shift(); // a header line
+    const lines = text.split(/\r?\n/);
+    const first = lines.findIndex((l) => l.trim() !== "");
+    const separator = SEPARATORS.find((d) => lines[first]?.includes(d));
+    if (separator !== undefined) values = await readCsvList(input, path, separator, options.wh);
+    else {
+      values = lines.map((v, i) => ({ v, at: `line ${i + 1}` }));
+      if (first >= 0 && !/^\s*"?\d/.test(lines[first]!)) values.splice(0, first + 1); // a header line
+    }
   }
-  const all = values.map((v) => v.trim().replace(/^"|"$/g, "")).filter((v) => v !== "");
-  return { npis: [...new Set(all)], lines: all.length };
+  const all = values.map((e) => ({ ...e, v: e.v.trim().replace(/^"|"$/g, "") }))
+    .filter((e) => e.v !== "");
+  const where = new Map<string, string>();
+  for (const e of all) if (!where.has(e.v)) where.set(e.v, e.at);
+  return { npis: [...where.keys()], lines: all.length, where };
+}
+
+/** The `npi` column of a CSV list (its header names it, in any case). */
+async function readCsvList(
+  input: string,
+  path: string,
+  separator: string,
+  wh: Warehouse,
+): Promise<{ v: string; at: string }[]> {
+  const { columns, rows } = await wh.withConnection((s) =>
+    s.read(
+      "SELECT * FROM read_csv(?, delim = ?, header = true, all_varchar = true, quote = '\"')",
+      [path, separator],
+    )
+  );
+  const npi = columns.find((c) => c.trim().toLowerCase() === "npi");
+  if (npi === undefined) {
+    const header = columns.map((c) => JSON.stringify(c)).join(", ");
+    throw new WharfError(
+      /^\d/.test(columns[0] ?? "")
+        ? `Cannot read the NPI list "${input}": it looks like a CSV (${
+          JSON.stringify(separator)
+        } between values) without a header row; expected one NPI per line, or a header row naming an "npi" column`
+        : `Cannot read the NPI list "${input}": it looks like a CSV (${
+          JSON.stringify(separator)
+        } between values) and its header (${header}) names no "npi" column; name the column of NPIs "npi", or give one NPI per line`,
+    );
+  }
+  return rows.map((r, i) => ({ v: String(r[npi] ?? ""), at: `row ${i + 1}` }));
+}
+
+/** "1 NPI", "2 NPIs". */
+function npiCount(n: number): string {
+  return `${n} NPI${n === 1 ? "" : "s"}`;
 }
 
 /** Spaces request starts at least `1000 / rps` ms apart. */
 class RateLimiter {
   #next = 0;
   constructor(readonly rps?: number) {}
-  async take(): Promise<void> {
+  /** Waits for the next start; an aborted `signal` ends the wait early. */
+  async take(signal: AbortSignal): Promise<void> {
     if (!this.rps) return;
     const now = Date.now();
     const at = Math.max(now, this.#next);
     this.#next = at + 1000 / this.rps;
-    if (at > now) await sleep(at - now);
+    if (at > now) await sleep(at - now, signal);
   }
 }
 
@@ -303,8 +381,21 @@ export async function enrichNpis(
   const wh = await openWarehouse(options.db, { holder: "wharf enrich npi" });
   try {
     await wh.withConnection((s) => ensureTables(s, "npi"));
-    const { npis, lines } = await readNpiList(input, { wh, cacheDir: config.paths.cache });
+    const { npis, lines, where } = await readNpiList(input, { wh, cacheDir: config.paths.cache });
     const invalid = npis.filter((n) => !isValidNpi(n));
+    if (invalid.length === npis.length) {
+      throw new WharfError(
+        npis.length === 0
+          ? `No NPI in "${input}": expected one NPI per line (a header line allowed), or a CSV with an "npi" column`
+          : `No valid NPI in "${input}": ${
+            invalid.length === 1 ? "its one value fails" : `all ${invalid.length} values fail`
+          } the NPI check (10 digits, the last a Luhn check digit over 80840 and the first nine): ${
+            invalid.slice(0, 3).map((n) => `${where.get(n)} ${JSON.stringify(n)}`).join(", ")
+          }${
+            invalid.length > 3 ? ", …" : ""
+          }; expected one NPI per line (a header line allowed), or a CSV with an "npi" column`,
+      );
+    }
     // Every NPI of the list gets a ledger row; invalid ones never cost a request.
     // Lists are bound as JSON text: DuckDB cannot type an empty list parameter.
     const list = JSON.stringify(npis);
@@ -362,6 +453,22 @@ export async function enrichNpis(
       options.onProgress?.({ ...progress });
     });
     let stopped: EnrichStop | undefined;
+    // Ends every wait (backoff, breaker pause, rate limit) when the run stops: interrupted,
+    // stopped by a long Retry-After, or the registry unreachable.
+    const halt = new AbortController();
+    const onAbort = () => halt.abort();
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    /** Whether any request of this run got further than a failed connection (an answer, a timeout). */
+    let reached = false;
+    /** Set when every request of this run failed to connect, the last NPI's or probe's included. */
+    let unreachable: { npi: string; error: string } | undefined;
+    const connectionFailed = (npi: string, error: string, final: boolean) => {
+      // Unreachable: no request got through, and either an NPI used all its attempts or the
+      // breaker's probe after its pause failed too (it opened twice).
+      if (reached || !(final || breaker.opened >= 2)) return;
+      unreachable ??= { npi, error };
+      halt.abort();
+    };
     const stopReason = () =>
       `the registry asked to wait ${formatDuration(stopped!.waitMs)} (Retry-After "${
         stopped!.retryAfter
@@ -389,6 +496,18 @@ export async function enrichNpis(
     const slots = new Slots(concurrency);
     const work = async (item: (typeof todo)[number]) => {
       let attempts = item.attempts;
+      // This NPI's waits end when the run halts; a request under way is not aborted: it
+      // ends (within --timeout) and its answer is saved.
+      const waits = new AbortController();
+      let requesting = false;
+      const onHalt = () => {
+        if (!requesting) waits.abort();
+      };
+      const requestEnded = () => {
+        requesting = false;
+        if (halt.signal.aborted) waits.abort();
+      };
+      halt.signal.addEventListener("abort", onHalt, { once: true });
       // A slot is held from each request's start until its result is queued for
       // commit, not through a backoff: answered-but-uncommitted NPIs stay within
       // the writer's limit plus the slots (2 × concurrency), as the kill bound says.
@@ -408,25 +527,34 @@ export async function enrichNpis(
           maxRetryAfterMs: maxRetryWaitMs,
           // A valid Retry-After holds everyone (the registry said so).
           breaker,
+          signal: waits.signal,
           beforeAttempt: async () => {
             if (!holding) await slots.acquire();
             holding = true;
-            await limiter.take();
-            if (stopped || signal?.aborted) {
+            await limiter.take(halt.signal);
+            if (halt.signal.aborted) {
               letGo();
               return false;
             }
             attempts++;
             progress.requests++;
+            requesting = true;
             return true;
           },
-          onRetry: ({ kind }) => {
+          onRetry: ({ kind, error }) => {
+            requestEnded();
+            if (kind === "connection") connectionFailed(item.npi, error, false);
+            else reached = true;
             // A request that timed out may still be running at the registry: its slot is
             // kept through the backoff; any other failure ended its request.
             if (kind !== "timeout") letGo();
             progress.retries++;
           },
-          read: (answer) => readRegistryAnswer(answer, item.npi),
+          read: (answer) => {
+            requestEnded();
+            reached = true;
+            return readRegistryAnswer(answer, item.npi);
+          },
         });
         return await finish({
           npi: item.npi,
@@ -451,16 +579,26 @@ export async function enrichNpis(
             status: err.status ?? null,
             fetchedAt,
           });
-        if (err.kind === "stopped" && !stopped) {
-          // Interrupted: an NPI not asked yet stays as it was; one asked ends failed (retryable).
-          if (err.attempts === 0) return void unasked++;
-          return await failed(`${err.detail}; then interrupted by ${signal?.reason}`);
-        }
-        if (err.kind === "stopped") {
+        requestEnded();
+        if (err.kind === "stopped" && stopped) {
           return err.attempts === 0
             ? await skip(item)
             : await failed(`${err.detail}; then stopped: ${stopReason()}`);
         }
+        if (err.kind === "stopped") {
+          // Interrupted, or the registry is unreachable: an NPI not asked yet stays as it
+          // was; one asked ends failed (retryable).
+          if (err.attempts === 0) return void unasked++;
+          return await failed(
+            `${err.detail}; then ${
+              unreachable
+                ? "stopped: the registry is unreachable"
+                : `interrupted by ${signal?.reason}`
+            }`,
+          );
+        }
+        if (err.kind === "connection") connectionFailed(item.npi, err.detail, true);
+        else reached = true;
         if (err.kind === "wait") {
           stopped ??= {
             npi: item.npi,
@@ -470,11 +608,13 @@ export async function enrichNpis(
             retryAt: new Date(fetchedAt.getTime() + err.retryAfterMs!).toISOString(),
             notRequested: 0,
           };
+          halt.abort();
           return await failed(`${err.detail}; not retried: ${stopReason()}`);
         }
         return await failed(err.detail);
       } finally {
         letGo();
+        halt.signal.removeEventListener("abort", onHalt);
       }
     };
     // A failed write stops every worker before the error is thrown.
@@ -485,7 +625,7 @@ export async function enrichNpis(
       Array.from({ length: 2 * concurrency }, async () => {
         try {
           for (let item = queue.shift(); item && !broken; item = queue.shift()) {
-            if (signal?.aborted) {
+            if (signal?.aborted || unreachable) {
               queue.unshift(item);
               break;
             }
@@ -497,9 +637,21 @@ export async function enrichNpis(
         }
       }),
     );
+    options.signal?.removeEventListener("abort", onAbort);
     const failure = settled.find((r) => r.status === "rejected");
     if (failure) throw (failure as PromiseRejectedResult).reason;
     await writer.flush();
+    if (unreachable) {
+      const notAsked = unasked + queue.length;
+      throw new UpstreamError(
+        options.registry,
+        `Cannot reach the NPI registry "${options.registry}": ${unreachable.error} (NPI ${unreachable.npi}), and no request of this run (${progress.requests}) got an answer; in wharf.npi_ledger, ${
+          npiCount(progress.failed)
+        } asked now failed (retryable), ${
+          npiCount(notAsked)
+        } not asked still pending. Check the network and the address (--registry URL, or npi.registry in wharf.config.ts), then run the same command again: it asks for every NPI left.`,
+      );
+    }
     const states = Object.fromEntries(
       (await wh.query(
         `SELECT state, count(*)::INT AS n FROM wharf.npi_ledger WHERE npi IN (SELECT unnest(from_json(?, '["VARCHAR"]'))) GROUP BY 1 ORDER BY 1`,
@@ -524,9 +676,12 @@ export async function enrichNpis(
       ...progress,
       failures,
       failureReasons: Number(reasons[0]?.reasons ?? 0),
+      lines,
       distinct: npis.length,
       duplicates: lines - npis.length,
       invalid: invalid.length,
+      alreadyDone: npis.length - invalid.length - todo.length,
+      notAsked: todo.length - progress.done,
       fetched: todo.length - (stopped?.notRequested ?? 0) - unasked - queue.length,
       states,
       breakerOpened: breaker.opened,

@@ -36,6 +36,9 @@ export const EXPORT_COLUMNS = [
   "city",
   "postal_code",
   "telephone_number",
+  "status",
+  "deactivation_date",
+  "reactivation_date",
   "last_error",
 ] as const;
 

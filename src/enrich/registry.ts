@@ -57,6 +57,10 @@ export function readRegistryAnswer(
   try {
     body = JSON.parse(answer.text());
   } catch {
+    // A status asking nothing again (400, 404…) is final whatever its body (kept as text).
+    if (status < 200 || status >= 300) {
+      return { kind: "rejected", status, body: answer.text(), error: `HTTP ${status}` };
+    }
     throw new AttemptFailure(
       "invalid",
       `HTTP ${status} with a body that is not JSON (maintenance page?)`,

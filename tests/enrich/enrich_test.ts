@@ -238,7 +238,7 @@ Deno.test("the NPI list can come from a landed raw table", async () => {
   );
 });
 
-Deno.test("enrich npi against a registry it cannot reach says why NPIs failed and what to do; an export of nothing enriched warns", async () => {
+Deno.test("enrich npi against a registry it cannot reach fails fast naming the address and what to do; an export of nothing enriched warns", async () => {
   await using p = await tempProject();
   const list = await p.write("list.txt", "npi\n1234567893\n");
   const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -246,13 +246,13 @@ Deno.test("enrich npi against a registry it cannot reach says why NPIs failed an
   closed.close();
   const r = await runCli(["--db", p.db, "enrich", "npi", list, "--registry", registry], p.root);
   assert.equal(r.code, 1, r.stderr);
-  assert.match(r.stdout, /^ {2}1 NPI: connection failed: /m);
   assert.match(
-    r.stdout,
+    r.stderr,
     new RegExp(
-      `Is the registry reachable from here\\? It was ${
+      `^error: Cannot reach the NPI registry "${
         registry.replaceAll(".", "\\.")
-      }; pass --registry URL`,
+      }": connection failed: .* \\(NPI 1234567893\\), and no request of this run \\(6\\) got an answer; in wharf\\.npi_ledger, 1 NPI asked now failed \\(retryable\\), 0 NPIs not asked still pending\\. Check the network and the address \\(--registry URL, or npi\\.registry in wharf\\.config\\.ts\\), then run the same command again: it asks for every NPI left\\.$`,
+      "m",
     ),
   );
   // An export of nothing enriched says so.
@@ -265,6 +265,64 @@ Deno.test("enrich npi against a registry it cannot reach says why NPIs failed an
     out.stderr,
     /^warning: no NPI is enriched yet \(Failed\.csv says why for 1\): run `wharf enrich npi <list>` first$/m,
   );
+});
+
+Deno.test("enrich npi stops after the breaker's probe when no request of the run can connect: a few requests, not six per NPI, and the ledger resumes", async () => {
+  await using p = await tempProject();
+  const config = await npiProject(p);
+  const npis = await validNpis(200, 720000000);
+  const file = await p.write("npis.txt", npis.join("\n"));
+  // A registry that accepts each connection and closes it at once: every request fails to connect.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  let connections = 0;
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      connections++;
+      conn.close();
+    }
+  })();
+  const registry = `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}/api/`;
+  try {
+    await assert.rejects(
+      () =>
+        enrichNpis(config, file, {
+          db: p.db,
+          registry,
+          concurrency: 4,
+          ...FAST,
+          breaker: { window: 10, threshold: 0.8, pauseMs: 50 },
+        }),
+      (err: Error) => {
+        assert.equal(err.name, "UpstreamError");
+        assert.match(
+          err.message,
+          new RegExp(`^Cannot reach the NPI registry "${registry}": connection failed: `),
+        );
+        return true;
+      },
+    );
+  } finally {
+    listener.close();
+    await accepting.catch(() => {});
+  }
+  // The first wave and the probe after the pause: nowhere near 6 attempts for each of 200 NPIs.
+  assert.ok(connections < 40, `${connections} connections`);
+  const states = await query(
+    p.db,
+    "select state, retryable, count(*)::INT as n from wharf.npi_ledger group by all order by all",
+  );
+  const pending = states.find((r) => r.state === "pending")?.n as number;
+  const failed = states.find((r) => r.state === "failed")?.n as number;
+  assert.deepEqual(states.map((r) => [r.state, r.retryable]), [["failed", true], [
+    "pending",
+    false,
+  ]]);
+  assert.equal(failed + pending, 200);
+  // The next run, against a registry that answers, asks for every NPI left.
+  await using healthy = fakeRegistry();
+  const again = await enrichNpis(config, file, { db: p.db, registry: healthy.url, ...FAST });
+  assert.equal(again.fetched, 200);
+  assert.equal(again.states.pending ?? 0, 0);
 });
 
 Deno.test("enrich npi's summary says how many failed NPIs its top three reasons leave out, and asks about reachability only when most requests could not get through", async () => {
@@ -328,4 +386,142 @@ Deno.test("Ctrl-C stops enrich npi once the requests under way end: they are sav
   assert.match(again.stdout, new RegExp(`fetched ${pending} this run`));
   assert.match(again.stdout, /^Ledger: (?!.*pending)/m);
   assert.ok([...asked].every((npi) => registry.answered.get(npi) === 1), "no NPI answered twice");
+});
+
+for (
+  const [signal, code, by] of [["SIGINT", 130, "SIGINT \\(Ctrl-C\\)"], [
+    "SIGTERM",
+    143,
+    "SIGTERM",
+  ]] as const
+) {
+  Deno.test(`${signal} ends enrich npi at once even while every request waits out a long Retry-After: exit ${code}, the ledger resumable`, async () => {
+    await using p = await tempProject();
+    const npis = await validNpis(30, 730000000);
+    // Every answer asks to wait 3000 s (under the cap given): the whole run holds.
+    await using limited = fakeRegistry({ faults: { tooMany: 1, retryAfter: "3000" } });
+    const list = await p.write("list.txt", ["npi", ...npis].join("\n"));
+    const args = ["--db", p.db, "enrich", "npi", list, "--concurrency", "2"];
+    const child = cliCommand(
+      [...args, "--registry", limited.url, "--max-retry-wait", "2h"],
+      { cwd: p.root },
+    ).spawn();
+    while (limited.requests < 2) await new Promise((r) => setTimeout(r, 20));
+    child.kill(signal);
+    // A watchdog, far beyond the prompt stop and far below the hold: waiting out 3000 s is the bug.
+    const watchdog = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    const out = await child.output();
+    clearTimeout(watchdog);
+    const stdout = new TextDecoder().decode(out.stdout);
+    assert.equal(out.code, code, new TextDecoder().decode(out.stderr));
+    // The two first requests, and at most the two that passed the breaker before its hold.
+    const asked = limited.requests;
+    assert.ok(asked >= 2 && asked <= 4, `${asked} requests`);
+    assert.match(stdout, new RegExp(`^Ledger: failed ${asked}, pending ${30 - asked}\\.$`, "m"));
+    assert.match(
+      stdout,
+      new RegExp(`^Interrupted by ${by}: .*; ${30 - asked} NPIs not asked yet\\.`, "m"),
+    );
+    const failed = await query(
+      p.db,
+      "select retryable, last_error from wharf.npi_ledger where state = 'failed'",
+    );
+    for (const r of failed) {
+      assert.equal(r.retryable, true);
+      assert.match(
+        String(r.last_error),
+        new RegExp(`^HTTP 429 with Retry-After "3000"; then interrupted by ${by}$`),
+      );
+    }
+    // The same command against a registry that answers asks for all 30 again, once each.
+    await using healthy = fakeRegistry();
+    const again = await runCli([...args, "--registry", healthy.url, "--json"], p.root);
+    assert.equal(JSON.parse(again.stdout).fetched, 30, again.stderr);
+    assert.ok(npis.every((npi) => healthy.arrivals.get(npi)?.length === 1));
+  });
+}
+
+Deno.test("an NPI list that is a CSV gives its npi column; one without a header or an npi column, or with no valid NPI, fails naming the file", async () => {
+  await using p = await tempProject();
+  const config = await npiProject(p);
+  const npis = await validNpis(3, 740000000);
+  await using registry = fakeRegistry();
+  const csv = await p.write(
+    "providers.csv",
+    `name,NPI,state\n"SMITH, JOHN",${npis[0]},NY\nACME,${npis[1]},CA\n"DOE, JANE",${npis[0]},NY\n`,
+  );
+  const fromCsv = await enrichNpis(config, csv, { db: p.db, registry: registry.url, ...FAST });
+  assert.deepEqual([fromCsv.distinct, fromCsv.duplicates, fromCsv.invalid], [2, 1, 0]);
+  assert.deepEqual([...registry.arrivals.keys()].sort(), [npis[0], npis[1]].sort());
+  const tsv = await p.write("providers.tsv", `npi\tname\n${npis[2]}\tX\n`);
+  assert.equal(
+    (await enrichNpis(config, tsv, { db: p.db, registry: registry.url, ...FAST })).fetched,
+    1,
+  );
+  const noColumn = await p.write("no-npi.csv", `id,name\n${npis[0]},X\n`);
+  await assert.rejects(
+    () => enrichNpis(config, noColumn, { db: p.db, registry: registry.url }),
+    {
+      name: "WharfError",
+      message:
+        `Cannot read the NPI list "${noColumn}": it looks like a CSV ("," between values) and its header ("id", "name") names no "npi" column; name the column of NPIs "npi", or give one NPI per line`,
+    },
+  );
+  const noHeader = await p.write("no-header.csv", `${npis[0]},X\n`);
+  await assert.rejects(
+    () => enrichNpis(config, noHeader, { db: p.db, registry: registry.url }),
+    /looks like a CSV \("," between values\) without a header row; expected one NPI per line, or a header row naming an "npi" column$/,
+  );
+  // A list whose every value is invalid fails (exit 1) naming the file and its first bad lines.
+  const bad = await p.write("bad.txt", "npi\n12345\nabc\n\n1234567890\n999\n");
+  const before = await query(p.db, "select count(*)::INT as n from wharf.npi_ledger");
+  const r = await runCli(["--db", p.db, "enrich", "npi", bad, "--registry", registry.url], p.root);
+  assert.equal(r.code, 1, r.stderr);
+  assert.equal(
+    r.stderr.trim(),
+    `error: No valid NPI in "${bad}": all 4 values fail the NPI check (10 digits, the last a Luhn check digit over 80840 and the first nine): line 2 "12345", line 3 "abc", line 5 "1234567890", …; expected one NPI per line (a header line allowed), or a CSV with an "npi" column`,
+  );
+  assert.deepEqual(await query(p.db, "select count(*)::INT as n from wharf.npi_ledger"), before);
+});
+
+Deno.test("enrich npi --json: the counts add up to the list, across a rerun and an interrupted run", async () => {
+  await using p = await tempProject();
+  const config = await npiProject(p);
+  const npis = await validNpis(20, 750000000);
+  await using registry = fakeRegistry();
+  // Eight NPIs done by an earlier run; the list repeats three and holds two invalid values.
+  const early = await p.write("early.txt", npis.slice(0, 8).join("\n"));
+  await enrichNpis(config, early, { db: p.db, registry: registry.url, ...FAST });
+  const list = await p.write(
+    "list.txt",
+    ["npi", ...npis, ...npis.slice(0, 3), "1234567890", "12345"].join("\n"),
+  );
+  const r = await runCli(
+    ["--db", p.db, "--json", "enrich", "npi", list, "--registry", registry.url],
+    p.root,
+  );
+  const s = JSON.parse(r.stdout);
+  assert.deepEqual(
+    [s.lines, s.distinct, s.duplicates, s.invalid, s.alreadyDone, s.total, s.notAsked],
+    [25, 22, 3, 2, 8, 12, 0],
+  );
+  assert.equal(s.enriched + s.notFound + s.failed + s.notAsked, s.total);
+  assert.equal(s.invalid + s.alreadyDone + s.total, s.distinct);
+  assert.equal(Object.values(s.states as Record<string, number>).reduce((a, b) => a + b), 22);
+  assert.equal(s.fetched, 12);
+  assert.ok(npis.every((npi) => registry.arrivals.get(npi)?.length === 1), "each NPI asked once");
+  // Interrupted after three results: the rest of this run's NPIs are notAsked, and pending.
+  const more = await validNpis(30, 760000000);
+  const stop = new AbortController();
+  const cut = await enrichNpis(config, await p.write("more.txt", more.join("\n")), {
+    db: p.db,
+    registry: registry.url,
+    concurrency: 1,
+    ...FAST,
+    signal: stop.signal,
+    onProgress: (q) => q.done >= 3 && stop.abort("test"),
+  });
+  assert.ok(cut.notAsked > 0 && cut.notAsked === cut.states.pending, JSON.stringify(cut));
+  assert.equal(cut.enriched + cut.notFound + cut.failed + cut.notAsked, cut.total);
+  assert.equal(cut.invalid + cut.alreadyDone + cut.total, cut.distinct);
 });

@@ -118,7 +118,10 @@ Deno.test("on the real registry answers: failures exit 1 after the summary, and 
     ]);
   const first = await enrich();
   assert.equal(first.code, 1, first.stderr);
-  assert.match(first.stdout, /^19 distinct NPIs \(0 duplicate lines, 1 invalid\); fetched 18 /);
+  assert.match(
+    first.stdout,
+    /^19 distinct NPIs \(0 duplicate lines, 1 invalid, 0 already done\); fetched 18 /,
+  );
   assert.match(first.stdout, /\nLedger: enriched 15, failed 2, invalid 1, not_found 1\.\n/);
   assert.match(first.stdout, /\n2 NPIs failed: the last error of each is in wharf\.npi_ledger/);
   // Nothing left to ask, but the list still holds failures: still exit 1, and the JSON says so.
@@ -168,29 +171,29 @@ Deno.test("on the real registry answers: failures exit 1 after the summary, and 
   // LOCATION in NC, a practice location in GA: each file shows the address in its state.
   assert.equal(
     row("NC.csv", "1720377294"),
-    "1720377294,NC,NC,enriched,NPI-1,ELISE HIZA,207X00000X,Orthopaedic Surgery,111 VICTORIA RD,,ASHEVILLE,288014811,828-252-7331,",
+    "1720377294,NC,NC,enriched,NPI-1,ELISE HIZA,207X00000X,Orthopaedic Surgery,111 VICTORIA RD,,ASHEVILLE,288014811,828-252-7331,A,,,",
   );
   assert.equal(
     row("GA.csv", "1720377294"),
-    "1720377294,GA,GA,enriched,NPI-1,ELISE HIZA,207X00000X,Orthopaedic Surgery,49 JESSE HILL JR DR SE # 307,,ATLANTA,303033049,404-778-1567,",
+    "1720377294,GA,GA,enriched,NPI-1,ELISE HIZA,207X00000X,Orthopaedic Surgery,49 JESSE HILL JR DR SE # 307,,ATLANTA,303033049,404-778-1567,A,,,",
   );
   // LOCATION and a practice location in AK (one row, the LOCATION address), another in GA.
   assert.equal(
     row("AK.csv", "1003142399"),
-    "1003142399,AK,AK,enriched,NPI-1,SHAREE ROWELL,225700000X,Massage Therapist,1700 E BOGARD RD STE A203,,WASILLA,996546569,256-392-6234,",
+    "1003142399,AK,AK,enriched,NPI-1,SHAREE ROWELL,225700000X,Massage Therapist,1700 E BOGARD RD STE A203,,WASILLA,996546569,256-392-6234,A,2015-01-14,2019-02-13,",
   );
   assert.equal(
     row("GA.csv", "1003142399"),
-    "1003142399,GA,GA,enriched,NPI-1,SHAREE ROWELL,225700000X,Massage Therapist,130 W WIEUCA RD NE,SUITE 204,ATLANTA,303423250,404-530-9295,",
+    "1003142399,GA,GA,enriched,NPI-1,SHAREE ROWELL,225700000X,Massage Therapist,130 W WIEUCA RD NE,SUITE 204,ATLANTA,303423250,404-530-9295,A,2015-01-14,2019-02-13,",
   );
   // A LOCATION state written "GEORGIA" (country "AA"): no GEORGIA.csv, the value kept in Other.csv.
   assert.deepEqual(files.get("Other.csv"), [
-    "1053975268,,GEORGIA,enriched,NPI-1,KELSEY SPRANG,103TC0700X,Psychologist Clinical,12 EXECUTIVE PARK DRIVE NE,RM 388,ATLANTA,30329,404-778-0922,",
+    "1053975268,,GEORGIA,enriched,NPI-1,KELSEY SPRANG,103TC0700X,Psychologist Clinical,12 EXECUTIVE PARK DRIVE NE,RM 388,ATLANTA,30329,404-778-0922,A,,,",
   ]);
   // The newer shape (strings, epoch milliseconds), an organisation.
   assert.equal(
     row("FL.csv", "1003101296"),
-    '1003101296,FL,FL,enriched,NPI-2,"101 DIABETIC SUPPLIES, LLC",332B00000X,Durable Medical Equipment & Medical Supplies,1400 WHITE DR STE B,,TITUSVILLE,327809657,321-676-8989,',
+    '1003101296,FL,FL,enriched,NPI-2,"101 DIABETIC SUPPLIES, LLC",332B00000X,Durable Medical Equipment & Medical Supplies,1400 WHITE DR STE B,,TITUSVILLE,327809657,321-676-8989,A,,,',
   );
   assert.deepEqual(files.get("Failed.csv")!.map((l) => l.split(",").slice(0, 4).join(",")), [
     "1234567890,,,invalid",
@@ -302,4 +305,41 @@ Deno.test("the export replaces a symbolic link planted in its folder instead of 
   assert.equal(await Deno.readTextFile(outside), "keep me\n");
   assert.ok(!(await Deno.lstat(join(out, "GA.csv"))).isSymlink);
   assert.equal((await readExport(out)).get("GA.csv")!.length, 1);
+});
+
+Deno.test("a deactivated NPI keeps its status and deactivation date in the models and the export; a reactivated one both dates", async () => {
+  await using p = await tempProject();
+  const config = await npiProject(p);
+  const npis = await validNpis(200, 770000000);
+  const deactivated = npis.filter((n) =>
+    Number(n) % 23 === 0 && Number(n) % 17 !== 0 && Number(n) % 19 !== 0
+  );
+  assert.ok(deactivated.length > 0);
+  // The real answer for 1003142399: deactivated 2015-01-14, reactivated 2019-02-13, status A.
+  const real = await Deno.readTextFile(join(REAL, "npi", "api-a769af.json"));
+  await using registry = fakeRegistry({ answers: new Map([["1003142399", real]]) });
+  const file = await p.write("npis.txt", ["npi", ...npis, "1003142399"].join("\n"));
+  await enrichNpis(config, file, { db: p.db, registry: registry.url, ...FAST });
+  const out = join(p.root, "export");
+  await exportNpiByState(config, out, { db: p.db });
+  const providers = await query(
+    p.db,
+    "select npi, status, deactivation_date::VARCHAR as deactivated, reactivation_date::VARCHAR as reactivated from staging.stg_npi_providers where deactivation_date is not null order by npi",
+  );
+  assert.deepEqual(providers, [
+    { npi: "1003142399", status: "A", deactivated: "2015-01-14", reactivated: "2019-02-13" },
+    ...deactivated.map((npi) => ({
+      npi,
+      status: "D",
+      deactivated: "2020-06-15",
+      reactivated: null,
+    })),
+  ]);
+  // Every exported row of a deactivated NPI says so.
+  const rows = [...(await readExport(out)).values()].flat();
+  for (const npi of deactivated) {
+    const mine = rows.filter((l) => l.startsWith(`${npi},`));
+    assert.ok(mine.length > 0, npi);
+    for (const l of mine) assert.match(l, /,D,2020-06-15,,$/);
+  }
 });

@@ -81,13 +81,20 @@ export function registryAnswer(npi: string): unknown {
     : n % 7 === 0
     ? [address("LOCATION", second)]
     : [];
+  // Every 23rd provider is deactivated.
+  const deactivation = n % 23 === 0 ? { status: "D", deactivation_date: "2020-06-15" } : {};
   const result: Record<string, unknown> = {
     enumeration_type: n % 4 === 1 ? "NPI-2" : "NPI-1",
     number: old ? n : String(n),
     created_epoch: old ? 1301961600 : "1301961600000",
     last_updated_epoch: old ? 1525737600 : "1525737600000",
     basic: n % 4 === 1
-      ? { organization_name: `CLINIC ${n}, LLC`, status: "A", enumeration_date: "2011-04-05" }
+      ? {
+        organization_name: `CLINIC ${n}, LLC`,
+        status: "A",
+        enumeration_date: "2011-04-05",
+        ...deactivation,
+      }
       : {
         first_name: "ELISE",
         last_name: `SMITH-${n % 100}`,
@@ -95,6 +102,7 @@ export function registryAnswer(npi: string): unknown {
         gender: n % 2 ? "F" : "M",
         status: "A",
         enumeration_date: "2011-04-05",
+        ...deactivation,
       },
     other_names: [],
     addresses: [...locations, address("MAILING", state)],

@@ -35,3 +35,18 @@ Deno.test("queryRegistry() reports a Retry-After as sent, and whether it is vali
     retryAfter: "7",
   });
 });
+
+Deno.test("queryRegistry() ends a 404 for good, even with an HTML body: only 408, 429 and 5xx are retried", async () => {
+  await using server = serveLocal(() =>
+    new Response("<html>Not Found</html>", {
+      status: 404,
+      headers: { "content-type": "text/html" },
+    })
+  );
+  assert.deepEqual(await queryRegistry(`${server.base}/api/`, "1234567893", { timeoutMs: 5000 }), {
+    kind: "rejected",
+    status: 404,
+    body: "<html>Not Found</html>",
+    error: "HTTP 404",
+  });
+});
