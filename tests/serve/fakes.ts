@@ -17,6 +17,18 @@ import { REPO, serveLocal } from "../helpers.ts";
 export const HEALTHCARE = resolveConfig(REPO, project);
 
 /** A member's benefit figures, in integer cents. */
+/** A project of prices of an item from two shops, coalesced by sku. */
+export const TWO_SHOPS = {
+  "models/marts/prices.sql": `select * from (values
+    (1001, 'shop_a', 300),
+    (1001, 'shop_b', 200)
+  ) as t(sku, shop, price)`,
+  "wharf.config.ts": `export default {
+  serve: { coalesce: { model: "marts.prices", key: "sku", source: "shop", fields: ["price"] } },
+};
+`,
+};
+
 export type Benefits = Figures<"oop_max" | "remaining_oop_max" | "copay">;
 
 /** How a fake upstream answers. */

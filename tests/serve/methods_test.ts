@@ -9,20 +9,9 @@ import { runProject } from "../../src/engine/run/run_project.ts";
 import { createApp } from "../../src/serve/app.ts";
 import { prepareServer } from "../../src/serve/start.ts";
 import { serveLocal, tempProject } from "../helpers.ts";
+import { TWO_SHOPS } from "./fakes.ts";
 
 const TOKEN = "methods-token";
-
-/** Prices of an item from two shops, coalesced by sku. */
-const SHOP = {
-  "models/marts/prices.sql": `select * from (values
-    (1001, 'shop_a', 300),
-    (1001, 'shop_b', 200)
-  ) as t(sku, shop, price)`,
-  "wharf.config.ts": `export default {
-  serve: { coalesce: { model: "marts.prices", key: "sku", source: "shop", fields: ["price"] } },
-};
-`,
-};
 
 async function servedShop(root: string, db: string) {
   const config = await loadConfig(root);
@@ -41,7 +30,7 @@ async function servedShop(root: string, db: string) {
 }
 
 Deno.test("a wrong method on a known path is a 405 naming the methods it answers, in Allow too; an unknown path stays a 404", async () => {
-  await using p = await tempProject(SHOP);
+  await using p = await tempProject(TWO_SHOPS);
   await using s = await servedShop(p.root, p.db);
   for (
     const [method, path, allow] of [
@@ -75,7 +64,7 @@ Deno.test("a wrong method on a known path is a 405 naming the methods it answers
 });
 
 Deno.test("HEAD answers the headers GET does, content-length the length of GET's body, and no body", async () => {
-  await using p = await tempProject(SHOP);
+  await using p = await tempProject(TWO_SHOPS);
   await using s = await servedShop(p.root, p.db);
   for (
     const path of [

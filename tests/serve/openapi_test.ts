@@ -10,18 +10,7 @@ import { runProject } from "../../src/engine/run/run_project.ts";
 import { createApp } from "../../src/serve/app.ts";
 import { prepareServer } from "../../src/serve/start.ts";
 import { serveLocal, tempProject } from "../helpers.ts";
-
-/** Prices of an item from two shops, coalesced by sku. */
-const SHOP = {
-  "models/marts/prices.sql": `select * from (values
-    (1001, 'shop_a', 300),
-    (1001, 'shop_b', 200)
-  ) as t(sku, shop, price)`,
-  "wharf.config.ts": `export default {
-  serve: { coalesce: { model: "marts.prices", key: "sku", source: "shop", fields: ["price"] } },
-};
-`,
-};
+import { TWO_SHOPS } from "./fakes.ts";
 
 interface Operation {
   security?: Record<string, string[]>[];
@@ -30,7 +19,7 @@ interface Operation {
 
 /** Every operation of the document served with `token` (none: reads open, uploads disabled). */
 async function operations(token: string | undefined) {
-  await using p = await tempProject(SHOP);
+  await using p = await tempProject(TWO_SHOPS);
   const config = await loadConfig(p.root);
   assert.ok((await runProject("build", config, { db: p.db })).ok);
   const prepared = await prepareServer(config, { db: p.db, token, pollMs: 0 });
