@@ -362,6 +362,8 @@ export interface SeedNode {
   columnNames?: string[];
   /** Its file ends lines in more than one way (`\r\n` and `\n`): DuckDB reads it outside its strict mode. */
   mixedLineBreaks?: true;
+  /** dbt seeds: a line has fewer fields than the header; DuckDB reads the missing ones as nulls, as agate does. */
+  shortLines?: true;
   tags: string[];
   /** Its hooks, if it has any. */
   hooks?: NodeHooks;

@@ -15,7 +15,7 @@ import type { CompiledProject } from "../compile/compile_project.ts";
 import type { EngineConfig } from "../config.ts";
 import { quoteIdent, splitRelation } from "../db/sql.ts";
 import { pathInPackage } from "../compile/target_paths.ts";
-import { isSnapshot } from "../materializations/index.ts";
+import { isSnapshot, writtenOptions } from "../materializations/index.ts";
 import { dbtGlobalMacros } from "./dbt_global_macros.ts";
 import { DBT_VERSION } from "../dbt/dbt_version.ts";
 import type { Hook } from "../dbt/node_config.ts";
@@ -730,12 +730,6 @@ export async function dbtManifest(
    */
   const configOf = (n: ModelNode, materialized: string) => {
     const snapshot = isSnapshot(n);
-    const written = n.dbtConfig as
-      | { incremental?: Record<string, unknown>; snapshot?: Record<string, unknown> }
-      | undefined;
-    const own = written
-      ? (snapshot ? written.snapshot : written.incremental) ?? {}
-      : n.config.options;
     return {
       enabled: n.config.enabled,
       ...placementOf(n),
@@ -754,7 +748,7 @@ export async function dbtManifest(
           check_cols: null,
         }
         : {}),
-      ...own,
+      ...writtenOptions(n),
       docs: docsOf(n),
       contract: { enforced: n.contract !== undefined, alias_types: true },
       ...recordedConfigs(n),

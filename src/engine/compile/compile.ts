@@ -292,9 +292,11 @@ export function seedSql(seed: SeedNode, root: string): string {
     : `, names = [${seed.columnNames.map(quoteLiteral).join(", ")}]`;
   // A file of mixed line breaks, whose lines the loader checked: DuckDB's strict mode refuses it.
   const strictArg = seed.mixedLineBreaks ? ", strict_mode = false" : "";
+  // A dbt seed's line of fewer fields than the header, which agate reads with nulls.
+  const padArg = seed.shortLines ? ", null_padding = true" : "";
   return `CREATE OR REPLACE TABLE ${quoteRelationId(seed.id)} AS\nSELECT * FROM read_csv(${
     quoteLiteral(path)
-  }, header = true, auto_detect = true${delimArg}${namesArg}${typeArg}${strictArg})`;
+  }, header = true, auto_detect = true${delimArg}${namesArg}${typeArg}${strictArg}${padArg})`;
 }
 
 /**

@@ -37,7 +37,7 @@ import {
 } from "../project/read_unit_tests.ts";
 import { extractRelations, trimSql } from "../project/relations.ts";
 import { type RenderedSql, type RenderHook, renderSql } from "../project/render.ts";
-import { seedLineBreaks } from "../project/seed_line_breaks.ts";
+import { seedLines, type SeedLineShape } from "../project/seed_lines.ts";
 import { type DeclaredTest, readTestSettings } from "../project/read_yaml.ts";
 import { closest } from "../suggest.ts";
 import { catalogOfSpec } from "../target_spec.ts";
@@ -1511,7 +1511,7 @@ export async function loadDbtProject(
   // Seeds' columns and types, read before the models that read them render.
   const seedShapes = new Map<
     NodeFile,
-    { names: string[]; types: Record<string, string>; mixed: boolean }
+    { names: string[]; types: Record<string, string>; lines: SeedLineShape }
   >();
   for (const s of files.seeds.filter((s) => s.ok && s.id)) {
     // Its columns as dbt-duckdb names them, read from the header with its delimiter.
@@ -1556,13 +1556,14 @@ export async function loadDbtProject(
       s.ok = false;
       continue;
     }
-    const lineBreaks = seedLineBreaks(text, s.config.delimiter ?? ",");
-    if ("problem" in lineBreaks) {
-      issues.push({ message: `seed ${s.name}: ${lineBreaks.problem}`, location: { file: s.path } });
+    // agate reads a line of fewer fields than the header with nulls, and fails on one of more.
+    const lines = seedLines(text, { delimiter: s.config.delimiter ?? ",", short: "pad" });
+    if ("problem" in lines) {
+      issues.push({ message: `seed ${s.name}: ${lines.problem}`, location: { file: s.path } });
       s.ok = false;
       continue;
     }
-    seedShapes.set(s, { names: columns.names, types: typed.types, mixed: lineBreaks.mixed });
+    seedShapes.set(s, { names: columns.names, types: typed.types, lines });
   }
   // Second pass: the SQL, through the render hook.
   const testRecords = new Map<string, Recorded>();
@@ -1881,7 +1882,8 @@ export async function loadDbtProject(
       ...(s.config.delimiter === undefined ? {} : { delimiter: s.config.delimiter }),
       columnNames: shape.names,
       inferredTypes: shape.types,
-      ...(shape.mixed ? { mixedLineBreaks: true as const } : {}),
+      ...(shape.lines.mixed ? { mixedLineBreaks: true as const } : {}),
+      ...(shape.lines.short ? { shortLines: true as const } : {}),
       tags: s.config.tags ?? [],
       ...withHooks(s),
       ...builtExtras(s),

@@ -11,7 +11,7 @@
 import { basename, extname, relative } from "node:path";
 import type { Graph } from "./build_graph.ts";
 import type { ProjectNode, SourceNode } from "../types.ts";
-import { isSnapshot } from "../materializations/index.ts";
+import { isSnapshot, writtenOptions } from "../materializations/index.ts";
 
 /** What methods may know beside a node: its project. */
 export interface SelectionContext {
@@ -120,22 +120,29 @@ function nodeCatalog(n: ProjectNode): string | undefined {
 
 /**
  * A dbt node's configs as set, the project's own keys among them (dbt
- * keeps them beside its own: `config.owner_team:` selects by one).
+ * keeps them beside its own: `config.owner_team:` selects by one); a
+ * model's materialization keys, which wharf keeps apart, come from
+ * {@linkcode writtenOptions}.
  */
 function dbtConfigOf(n: { dbtConfig?: Record<string, unknown> }): Record<string, unknown> {
-  const { custom, ...config } = n.dbtConfig ?? {};
+  const { custom, incremental: _incremental, snapshot: _snapshot, ...config } = n.dbtConfig ??
+    {};
   return { ...(typeof custom === "object" && custom !== null ? custom : {}), ...config };
 }
 
-/** A node's config as dbt's `config.<key>:` reads it. */
+/**
+ * A node's config as dbt's `config.<key>:` reads it: as written, as the
+ * manifest records it (no default wharf runs by: a model that sets no
+ * `incremental_strategy` has none; `unique_key` a column or a list).
+ */
 function nodeConfig(n: ProjectNode): Record<string, unknown> {
   if (n.kind === "model") {
     return {
-      ...n.config.options,
+      ...writtenOptions(n),
       materialized: n.config.materialized,
       tags: n.config.tags,
       enabled: n.config.enabled,
-      ...(n.config.uniqueKey.length ? { unique_key: n.config.uniqueKey } : {}),
+      ...(n.config.writtenUniqueKey === undefined ? {} : { unique_key: n.config.writtenUniqueKey }),
       ...(n.catalog ? { database: n.catalog } : {}),
       ...dbtConfigOf(n),
     };

@@ -9,7 +9,7 @@ import { ephemeral } from "./ephemeral.ts";
 import { external } from "./external.ts";
 import { incremental } from "./incremental.ts";
 import type { Materialization } from "./materialization.ts";
-import type { ProjectNode } from "../types.ts";
+import type { ModelNode, ProjectNode } from "../types.ts";
 import { snapshot } from "./snapshot.ts";
 import { table } from "./table.ts";
 import { view } from "./view.ts";
@@ -32,6 +32,35 @@ export const MODEL_MATERIALIZATIONS: readonly Materialization[] = MATERIALIZATIO
 /** True for a node of `snapshots/`: a model whose materialization builds snapshots. */
 export function isSnapshot(node: ProjectNode): boolean {
   return node.kind === "model" && findMaterialization(node.config.materialized)?.snapshot === true;
+}
+
+/**
+ * A model's (or snapshot's) materialization keys as written, in dbt's flat
+ * shape, with no default wharf runs by: a dbt project's, which wharf keeps
+ * apart (an incremental model's `incremental_strategy`, a snapshot's
+ * `strategy`, `updated_at`, …), or a plain project's YAML `config:` keys.
+ * What the manifest records, and what `config.<key>:` selects by.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { writtenOptions } from "./index.ts";
+ * import type { ModelNode } from "../types.ts";
+ *
+ * const model = {
+ *   kind: "model",
+ *   config: { materialized: "incremental", options: { incremental_strategy: "append" } },
+ *   dbtConfig: { materialized: "incremental", incremental: { on_schema_change: "fail" } },
+ * } as unknown as ModelNode;
+ * assert.deepEqual(writtenOptions(model), { on_schema_change: "fail" });
+ * ```
+ */
+export function writtenOptions(model: ModelNode): Readonly<Record<string, unknown>> {
+  const written = model.dbtConfig as
+    | { incremental?: Record<string, unknown>; snapshot?: Record<string, unknown> }
+    | undefined;
+  if (!written) return model.config.options;
+  return (isSnapshot(model) ? written.snapshot : written.incremental) ?? {};
 }
 
 /** The materialization named `name`, if there is one. */

@@ -22,7 +22,7 @@ import { jinjaHint, parseNodes, type SqlParser } from "./parse_nodes.ts";
 import { readYaml } from "./read_yaml.ts";
 import { type DependencyResolver, parseDependency, readExposures } from "./read_exposures.ts";
 import { type RenderHook, renderPlainSql, renderSql } from "./render.ts";
-import { seedLineBreaks } from "./seed_line_breaks.ts";
+import { seedLines } from "./seed_lines.ts";
 import type { MacroFile, ModelNode, Project, SeedNode } from "../types.ts";
 import { parseInputCall, resolveUnitTests, type UnitTestNames } from "./read_unit_tests.ts";
 import { closest } from "../suggest.ts";
@@ -215,7 +215,7 @@ export async function loadProject(
   const cache = await caching;
   const parsed = await parseNodes(configured, rendered, cache.parse, { plainSql: true });
   await cache.save();
-  const seedIssues = await checkSeedLineBreaks(configured.seeds, config.root);
+  const seedIssues = await checkSeedLines(configured.seeds, config.root);
   const macros: MacroFile[] = await Promise.all(
     files.macros.map(async (path) => ({
       path,
@@ -269,14 +269,15 @@ export async function loadProject(
 }
 
 /**
- * Marks the seeds whose files end lines in more than one way (DuckDB reads
- * them outside its strict mode); returns the problems of those whose lines
- * do not all have the header's fields.
+ * Returns the problems of the seeds whose lines do not all have the header's
+ * number of fields (DuckDB's sniffer would read such a file as one column);
+ * marks those whose files end lines in more than one way (DuckDB reads them
+ * outside its strict mode).
  */
-async function checkSeedLineBreaks(seeds: SeedNode[], root: string): Promise<ProjectIssue[]> {
+async function checkSeedLines(seeds: SeedNode[], root: string): Promise<ProjectIssue[]> {
   const issues: ProjectIssue[] = [];
   for (const seed of seeds) {
-    const found = seedLineBreaks(await Deno.readTextFile(join(root, seed.path)));
+    const found = seedLines(await Deno.readTextFile(join(root, seed.path)), { short: "refuse" });
     if ("problem" in found) {
       issues.push({
         message: `seed ${seed.name}: ${found.problem}`,

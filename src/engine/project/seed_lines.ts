@@ -1,0 +1,117 @@
+/**
+ * What a seed file's lines hold that decides how DuckDB must read it: the
+ * number of fields of each line against the header's, and the kinds of line
+ * break. DuckDB's sniffer reads a file whose lines do not all have the same
+ * number of fields as one column (named like `a,b`); outside its strict mode
+ * (which a file of mixed line breaks needs) it drops the fields of a line
+ * beyond the header's. So wharf checks the lines before anything runs.
+ *
+ * @module
+ */
+import { type CsvRecord, csvRecords } from "./csv_records.ts";
+
+/** The delimiters DuckDB's sniffer tries, in its order. */
+const SNIFFED = [",", "|", ";", "\t"];
+
+/** Options of {@linkcode seedLines}. */
+export interface SeedLinesOptions {
+  /**
+   * The file's delimiter; absent: the first of DuckDB's candidates (`,`,
+   * `|`, `;`, tab) the header holds under which every line has the header's
+   * number of fields.
+   */
+  delimiter?: string;
+  /**
+   * A line of fewer fields than the header: `pad` reads its missing fields
+   * as nulls (dbt's seeds, read by agate); `refuse` makes it a problem.
+   */
+  short: "pad" | "refuse";
+}
+
+/** How DuckDB must read a seed file that {@linkcode seedLines} found sound. */
+export interface SeedLineShape {
+  /** Its records end in more than one of `\r\n`, `\n` and `\r`. */
+  mixed: boolean;
+  /** A line has fewer fields than the header (only with `short: "pad"`). */
+  short: boolean;
+}
+
+/**
+ * The shape of the lines of the seed file holding `text`, or the problem
+ * with the first line (an empty line aside) whose number of fields is not
+ * the header's. Line breaks inside a quoted value do not end a line.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { seedLines } from "./seed_lines.ts";
+ *
+ * assert.deepEqual(seedLines("id,name\r\n1,a\r\n2,b\n", { short: "refuse" }), {
+ *   mixed: true,
+ *   short: false,
+ * });
+ * assert.deepEqual(seedLines('id;name\r\n1;"a\nb"\r\n2\r\n', { short: "pad" }), {
+ *   mixed: false,
+ *   short: true,
+ * });
+ * assert.match(
+ *   (seedLines("id,name\n1,a\n2,b,c\n", { short: "refuse" }) as { problem: string }).problem,
+ *   /^line 3 has 3 fields, and the header 2 \(delimiter ","\)/,
+ * );
+ * ```
+ */
+export function seedLines(
+  text: string,
+  options: SeedLinesOptions,
+): SeedLineShape | { problem: string } {
+  const firstLine = text.split(/\r\n|\r|\n/, 1)[0]!;
+  const candidates = options.delimiter !== undefined
+    ? [options.delimiter]
+    : SNIFFED.filter((d) => firstLine.includes(d));
+  if (!candidates.length) candidates.push(",");
+  let first: { problem: string } | undefined;
+  for (const delimiter of candidates) {
+    const found = linesUnder(text, delimiter, options.short);
+    if (!("problem" in found)) return found;
+    first ??= found;
+  }
+  return first!;
+}
+
+/** {@linkcode seedLines} with one delimiter. */
+function linesUnder(
+  text: string,
+  delimiter: string,
+  short: "pad" | "refuse",
+): SeedLineShape | { problem: string } {
+  const records = [...csvRecords(text, delimiter)];
+  if (!records.length) return { mixed: false, short: false };
+  const width = records[0]!.fields.length;
+  const rows = records.slice(1).filter((r) => r.fields.length);
+  const odd = rows.filter((r) =>
+    r.fields.length > width || (short === "refuse" && r.fields.length < width)
+  );
+  if (odd.length) return { problem: raggedProblem(odd, width, delimiter) };
+  const ends = new Set(records.map((r) => r.end).filter((e) => e !== ""));
+  return { mixed: ends.size > 1, short: rows.some((r) => r.fields.length < width) };
+}
+
+/** The problem of the lines `odd`, whose numbers of fields are not the header's `width`. */
+function raggedProblem(odd: CsvRecord[], width: number, delimiter: string): string {
+  const [line, ...others] = odd;
+  const found = line!.fields.length;
+  const fields = (n: number) => `${n} field${n === 1 ? "" : "s"}`;
+  const more = others.length
+    ? ` (and ${others.length} other line${others.length === 1 ? "" : "s"}: ${
+      others.slice(0, 5).map((r) => r.line).join(", ")
+    }${others.length > 5 ? ", …" : ""})`
+    : "";
+  const fix = found > width
+    ? "quote a value that holds the delimiter, or name the extra column in the header"
+    : `an empty field is a missing value: ${
+      JSON.stringify(Array(width).fill("").join(delimiter))
+    } is a line of ${fields(width)}, all empty`;
+  return `line ${line!.line} has ${fields(found)}, and the header ${width} (delimiter ${
+    JSON.stringify(delimiter)
+  })${more}: give every line the header's ${fields(width)} (${fix})`;
+}
