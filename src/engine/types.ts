@@ -595,6 +595,35 @@ export type ProjectNode =
   | ExposureNode
   | AnalysisNode;
 
+/**
+ * An on-run-end hook: its SQL, or (a dbt project's hook reading dbt's
+ * `results`, `schemas` or `database_schemas`) its Jinja template, rendered
+ * with {@linkcode RunEndContext} once the run's nodes are done.
+ */
+export type RunEndHook = string | { template: string };
+
+/**
+ * What dbt gives on-run-end hooks of the run that ended, as dbt shapes it:
+ * `results`, one per node run (dbt's RunResult: `status`, `timing`,
+ * `thread_id`, `execution_time`, `adapter_response`, `message`, `failures`,
+ * and `node`, the node as the manifest records it); `schemas`, the schemas
+ * the run built a model, seed or snapshot into; `database_schemas`, those as
+ * `[database, schema]` pairs.
+ */
+export interface RunEndContext {
+  results: Record<string, unknown>[];
+  schemas: string[];
+  database_schemas: [string, string][];
+}
+
+/**
+ * Renders an on-run-end hook's template with the run's results: what a dbt
+ * project's loader gives the run.
+ *
+ * @throws {Error} what keeps the template from rendering (the run names the hook).
+ */
+export type RunEndRenderer = (template: string, context: RunEndContext) => string;
+
 /** A loaded project: everything on disk, as plain data, plus what was wrong with it. */
 export interface Project {
   config: EngineConfig;
@@ -606,8 +635,12 @@ export interface Project {
   unitTests?: UnitTestNode[];
   /** Exposures (`exposures:` in YAML): what reads the project from outside. */
   exposures?: ExposureNode[];
-  /** SQL run before and after each run's nodes (dbt projects: rendered from Jinja). */
-  runHooks?: { start: string[]; end: string[] };
+  /**
+   * SQL run before and after each run's nodes (dbt projects: rendered from
+   * Jinja when the project loads; an on-run-end hook reading the run's
+   * results is kept as its template, see {@linkcode RunEndHook}).
+   */
+  runHooks?: { start: string[]; end: RunEndHook[] };
   /** The tables `sources:` YAML entries declare, with their freshness. */
   sources?: DeclaredSource[];
   /** dbt projects: the source tables of `sources:` properties, by source and table name. */

@@ -10,7 +10,7 @@ import { CompileError, formatLocation, type ProjectIssue } from "../errors.ts";
 import { ancestorsOf, buildGraph, type Graph, runParents } from "../graph/build_graph.ts";
 import { type NamedSelector, readSelectors } from "../graph/read_selectors.ts";
 import { loadProject, type LoadProjectOptions } from "../project/load_project.ts";
-import type { AnalysisNode, Project } from "../types.ts";
+import type { AnalysisNode, Project, RunEndRenderer } from "../types.ts";
 import { type CompiledNode, compileNode } from "./compile.ts";
 import { compileUnitTest } from "./compile_unit_test.ts";
 import { materialization } from "../materializations/index.ts";
@@ -25,6 +25,11 @@ export interface CompiledProject {
   missing: Map<string, ProjectIssue[]>;
   /** The named selectors of the project's `selectors.yml`. */
   selectors?: NamedSelector[];
+  /**
+   * A dbt project's: renders its on-run-end hooks kept as templates (those
+   * reading the run's results) once the run's nodes are done.
+   */
+  renderRunEnd?: RunEndRenderer;
 }
 
 /** Options of {@linkcode compileProject}. */
@@ -78,11 +83,11 @@ export async function compileProject(
 ): Promise<CompiledProject> {
   // A dbt project (dbt_project.yml at its root) is read by its own loader into the same Project.
   // Its modules (Jinja included) load only for a dbt project, not at every start.
-  const project = config.dbt
+  const { project, renderRunEnd } = config.dbt
     ? await (await import(
       new URL("../dbt/load_dbt_project.ts", import.meta.url).href
     ) as typeof import("../dbt/load_dbt_project.ts")).loadDbtProject(config, options)
-    : await loadProject(config, options);
+    : { project: await loadProject(config, options), renderRunEnd: undefined };
   const { graph, issues, missing } = buildGraph(project, await options.sources, {
     catalogs: await options.catalogs,
   });
@@ -118,6 +123,7 @@ export async function compileProject(
     compiled,
     missing: options.deferMissingSources ? missing : new Map(),
     selectors,
+    ...(renderRunEnd ? { renderRunEnd } : {}),
   };
 }
 

@@ -79,7 +79,7 @@ import {
 import { findMaterialization } from "../materializations/index.ts";
 import { settleContract, type SettledContract } from "../project/read_contract.ts";
 import { parseDependency, readExposures } from "../project/read_exposures.ts";
-import type { AnalysisNode, NodeHooks } from "../types.ts";
+import type { AnalysisNode, NodeHooks, RunEndHook, RunEndRenderer } from "../types.ts";
 import {
   type NodeProperties,
   placeSource,
@@ -593,6 +593,16 @@ function snapshotConfig(n: NodeFile, issues: ProjectIssue[]): ModelConfig {
   return config;
 }
 
+/** A dbt project, loaded, and how its on-run-end hooks reading the run's results render. */
+export interface LoadedDbtProject {
+  project: Project;
+  /**
+   * Renders an on-run-end hook kept as its template (see `RunEndHook`) with
+   * the project's context (its macros, vars, target) and the run's results.
+   */
+  renderRunEnd: RunEndRenderer;
+}
+
 /**
  * Loads the dbt project of `config` (whose `dbt` is set). Never throws for
  * problems in the project's files: they are returned in `issues`.
@@ -600,7 +610,7 @@ function snapshotConfig(n: NodeFile, issues: ProjectIssue[]): ModelConfig {
 export async function loadDbtProject(
   config: EngineConfig,
   options: LoadProjectOptions = {},
-): Promise<Project> {
+): Promise<LoadedDbtProject> {
   const dbt = config.dbt!;
   const root = config.root;
   const issues: ProjectIssue[] = [];
@@ -2208,20 +2218,24 @@ export async function loadDbtProject(
       return "";
     }
   };
-  // dbt gives on-run-end what the run did; wharf renders hooks before the run, so it cannot.
-  for (const sql of config.runHooks?.end ?? []) {
-    const used = runEndContextUsed(sql);
-    if (used.length === 0) continue;
-    issues.push({
-      message: `on-run-end hook (${sql.trim()}) uses ${
-        used.map((u) => `"${u}"`).join(", ")
-      }, which wharf does not give: it renders hooks before the run (dbt's results, schemas and database_schemas are what the run did); read them from the warehouse instead, e.g. select node_id, status, duration_ms, message from wharf.run_results where run_id = (select run_id from wharf.runs where ended_at is null)`,
-      location: { file: DBT_PROJECT_FILE },
-    });
-  }
+  // dbt gives on-run-end what the run did: a hook reading it renders once the nodes are done.
+  const readsRunEnd = runEndContextReader(files.macros);
   const runHooks = config.runHooks && {
     start: config.runHooks.start.map(renderRunHook).filter((h) => h.trim() !== ""),
-    end: config.runHooks.end.map(renderRunHook).filter((h) => h.trim() !== ""),
+    end: config.runHooks.end.map((sql): RunEndHook =>
+      readsRunEnd(sql) ? { template: sql } : renderRunHook(sql)
+    ).filter((h) => typeof h !== "string" || h.trim() !== ""),
+  };
+  const renderRunEnd: RunEndRenderer = (template, context) => {
+    try {
+      return jinja.render(`${DBT_PROJECT_FILE} (hook)`, template, {
+        ...commonContext(jinja, run, 2),
+        ...context,
+      }).text;
+    } catch (err) {
+      if (!(err instanceof RenderProblem)) throw err;
+      throw new Error(`${DBT_PROJECT_FILE}: ${err.message}`, { cause: err });
+    }
   };
 
   const exposures = readExposures(props.exposures, (written) => {
@@ -2324,7 +2338,7 @@ export async function loadDbtProject(
   const yamlIssues = [...props.files, projectFile, ...packageFiles].flatMap((f) =>
     [...f.issues].sort((a, b) => (a.location.line ?? 0) - (b.location.line ?? 0))
   );
-  return {
+  const project: Project = {
     config,
     models: parsed.models,
     seeds,
@@ -2370,6 +2384,7 @@ export async function loadDbtProject(
       : {}),
     issues: [...issues, ...yamlIssues, ...parsed.issues],
   };
+  return { project, renderRunEnd };
 }
 
 /**
@@ -2577,13 +2592,53 @@ async function dbtUnitTests(
 /** What dbt gives on-run-end hooks only, from the run that ended. */
 const RUN_END_CONTEXT = ["results", "schemas", "database_schemas"];
 
-/**
- * The names of {@linkcode RUN_END_CONTEXT} that a hook's Jinja (inside
- * `{{ }}` or `{% %}`, not in a string) reads.
- */
-function runEndContextUsed(sql: string): string[] {
-  const code = [...sql.matchAll(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g)]
+/** The Jinja code of `text` (inside `{{ }}` or `{% %}`), its strings blanked. */
+function jinjaCode(text: string): string {
+  return [...text.matchAll(/\{\{[\s\S]*?\}\}|\{%[\s\S]*?%\}/g)]
     .map((m) => m[0].replace(/'[^']*'|"[^"]*"/g, "''"))
     .join("\n");
-  return RUN_END_CONTEXT.filter((name) => new RegExp(`(?<![\\w.])${name}(?!\\w)`).test(code));
+}
+
+/** The names of a Jinja code's calls (`name(`, `package.name(`: `name`). */
+function calledNames(code: string): string[] {
+  return [...code.matchAll(/(\w+)\s*\(/g)].map((m) => m[1]!);
+}
+
+/**
+ * Whether an on-run-end hook reads {@linkcode RUN_END_CONTEXT}: in its own
+ * Jinja, or in that of a macro it calls, directly or not (a macro's
+ * parameter of that name counts too: rendering such a hook once the run is
+ * done costs nothing more).
+ */
+function runEndContextReader(
+  macroFiles: readonly { text: string }[],
+): (sql: string) => boolean {
+  const reads = (code: string) =>
+    RUN_END_CONTEXT.some((name) => new RegExp(`(?<![\\w.])${name}(?!\\w)`).test(code));
+  // Each macro's code, by name (of any package: a name shared reads if one does).
+  const bodies = new Map<string, string[]>();
+  for (const f of macroFiles) {
+    for (
+      const m of f.text.matchAll(
+        /\{%-?\s*macro\s+(\w+)[\s\S]*?\{%-?\s*endmacro\s*-?%\}/g,
+      )
+    ) {
+      bodies.set(m[1]!, [...bodies.get(m[1]!) ?? [], jinjaCode(m[0])]);
+    }
+  }
+  const memo = new Map<string, boolean>();
+  const macroReads = (name: string): boolean => {
+    const known = memo.get(name);
+    if (known !== undefined) return known;
+    memo.set(name, false); // a macro calling itself reads what its body reads
+    const found = (bodies.get(name) ?? []).some((code) =>
+      reads(code) || calledNames(code).some(macroReads)
+    );
+    memo.set(name, found);
+    return found;
+  };
+  return (sql) => {
+    const code = jinjaCode(sql);
+    return reads(code) || calledNames(code).some(macroReads);
+  };
 }

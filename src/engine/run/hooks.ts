@@ -10,6 +10,7 @@
 import { parseSql } from "../db/parse_sql.ts";
 import type { Session } from "../db/warehouse.ts";
 import { HookError } from "../errors.ts";
+import type { RunEndHook } from "../types.ts";
 
 /** 1-based line and column of the string index `at` in `text`. */
 function lineColumn(text: string, at: number): { line: number; column: number } {
@@ -38,24 +39,45 @@ async function positionOf(
 }
 
 /**
- * Runs `statements` in order on `s` (in its open transaction, if any).
+ * Runs `statements` in order on `s` (in its open transaction, if any). A
+ * template (an on-run-end hook reading the run's results) is rendered by
+ * `render` just before it runs; one rendered empty is not run.
  *
  * @param what names the hooks in messages: `pre_hook of marts.orders`, `on-run-end`.
- * @throws {HookError} for the first that fails.
+ * @throws {HookError} for the first that cannot be rendered or fails.
  */
 export async function runHooks(
   s: Session,
   what: string,
-  statements: readonly string[],
+  statements: readonly RunEndHook[],
+  render?: (template: string) => string,
 ): Promise<void> {
-  for (const [i, sql] of statements.entries()) {
+  for (const [i, hook] of statements.entries()) {
+    const n = statements.length > 1 ? ` ${i + 1} of ${statements.length}` : "";
+    let sql: string;
+    if (typeof hook === "string") sql = hook;
+    else {
+      try {
+        if (!render) throw new Error("it reads the run's results, which this run does not give");
+        sql = render(hook.template);
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        throw new HookError(
+          `${what}${n} cannot be rendered: ${message}\n  ${
+            hook.template.trim().split("\n").join("\n  ")
+          }`,
+          { sql: hook.template },
+          { cause: err },
+        );
+      }
+      if (sql.trim() === "") continue;
+    }
     try {
       await s.exec(sql);
     } catch (err) {
       const full = err instanceof Error ? err.message : String(err);
       const message = full.split(/\n+LINE \d+:/)[0]!.trim();
       const at = await positionOf(sql, full);
-      const n = statements.length > 1 ? ` ${i + 1} of ${statements.length}` : "";
       throw new HookError(
         `${what}${n} failed${at ? ` at line ${at.line}, column ${at.column}` : ""}: ${message}\n  ${
           sql.trim().split("\n").join("\n  ")

@@ -36,7 +36,12 @@ import {
   recordCompiled,
   writeDbtManifest,
 } from "../artifacts/dbt_manifest.ts";
-import { dbtRunResults, type RunArgs, writeDbtRunResults } from "../artifacts/dbt_run_results.ts";
+import {
+  dbtRunEndContext,
+  dbtRunResults,
+  type RunArgs,
+  writeDbtRunResults,
+} from "../artifacts/dbt_run_results.ts";
 import { readState, selectionState } from "../artifacts/state.ts";
 import { checkAttachedWrites } from "./attached_writes.ts";
 import { withCommandVars } from "./command_vars.ts";
@@ -527,8 +532,19 @@ export async function runProject(
     );
     const errors = results.filter((r) => r.status === "error" || r.status === "fail").length;
     // on-run-end runs whatever the nodes did, as dbt's does; its failure fails the run.
+    // A hook reading the run's results (dbt's results, schemas, database_schemas) renders now.
+    const context = hooks?.end.some((h) => typeof h !== "string") && cp.renderRunEnd
+      ? dbtRunEndContext(cp, await manifestOf(), results)
+      : undefined;
     const ended = hooks?.end.length
-      ? await wh.withConnection((s) => runHooks(s, "on-run-end", hooks.end)).then(
+      ? await wh.withConnection((s) =>
+        runHooks(
+          s,
+          "on-run-end",
+          hooks.end,
+          context && ((template) => cp.renderRunEnd!(template, context)),
+        )
+      ).then(
         () => undefined,
         (err: unknown) => err,
       )
