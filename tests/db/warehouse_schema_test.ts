@@ -199,7 +199,8 @@ Deno.test("a warehouse of the last release is upgraded when opened for writing: 
   // distinct file over every index (index_ids), not per index and file (index_id, file_id):
   // every relation gives the same answers in the release's columns once the ZIPs, the
   // known_zip records and those per-index ids are left aside. Client B's given names split
-  // anew (the last word is the middle name): a member's given names are compared whole.
+  // anew (the last word is the middle name): a member's given names are compared whole. A
+  // future date of birth is recorded as delivered now, where the release recorded it parsed.
   const perIndex = ["index_id", "file_id"];
   const givenNames = (row: Record<string, unknown>) => {
     if (!("first_name" in row && "middle_name" in row)) return row;
@@ -218,6 +219,11 @@ Deno.test("a warehouse of the last release is upgraded when opened for writing: 
           .filter((c) => c !== "zip" && !regrained[k]?.includes(c));
         const rows = (JSON.parse(answers[k]!) as Record<string, unknown>[])
           .filter((r) => r.failed_check !== "known_zip")
+          .map((r) =>
+            r.failed_check === "date_of_birth_not_after_as_of_date"
+              ? { ...r, value: "as delivered" }
+              : r
+          )
           .map((r) => JSON.stringify(givenNames(Object.fromEntries(columns.map((c) => [c, r[c]])))))
           .sort();
         return [k, rows];
