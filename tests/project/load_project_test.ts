@@ -22,6 +22,7 @@ Deno.test("loadProject() reads models, YAML config, columns, tests, seeds, macro
   assert.deepEqual(daily.config, {
     materialized: "incremental",
     uniqueKey: ["day"],
+    writtenUniqueKey: "day",
     tags: ["finance"],
     enabled: true,
     options: { watermark: "day" },
