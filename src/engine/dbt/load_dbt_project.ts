@@ -1524,8 +1524,16 @@ export async function loadDbtProject(
     { names: string[]; types: Record<string, string>; lines: SeedLineShape }
   >();
   for (const s of files.seeds.filter((s) => s.ok && s.id)) {
-    // Its columns as dbt-duckdb names them, read from the header with its delimiter.
     const text = await Deno.readTextFile(join(root, s.path));
+    // Its quotes and lines first: agate reads a line of fewer fields than the header with nulls,
+    // and fails on one of more.
+    const lines = seedLines(text, { delimiter: s.config.delimiter ?? ",", short: "pad" });
+    if ("problem" in lines) {
+      issues.push({ message: `seed ${s.name}: ${lines.problem}`, location: { file: s.path } });
+      s.ok = false;
+      continue;
+    }
+    // Its columns as dbt-duckdb names them, read from the header with its delimiter.
     const columns = await seedColumns(text, {
       delimiter: s.config.delimiter ?? ",",
       quoteColumns: s.config.quote_columns ?? true,
@@ -1563,13 +1571,6 @@ export async function loadDbtProject(
       for (const problem of typed.problems) {
         issues.push({ message: `seed ${s.name}: ${problem}`, location: { file: s.path } });
       }
-      s.ok = false;
-      continue;
-    }
-    // agate reads a line of fewer fields than the header with nulls, and fails on one of more.
-    const lines = seedLines(text, { delimiter: s.config.delimiter ?? ",", short: "pad" });
-    if ("problem" in lines) {
-      issues.push({ message: `seed ${s.name}: ${lines.problem}`, location: { file: s.path } });
       s.ok = false;
       continue;
     }
