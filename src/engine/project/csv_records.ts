@@ -15,8 +15,8 @@ export interface CsvRecord {
 }
 
 /**
- * A quote that Python's `csv` reads past without complaint but that leaves
- * the value other than written (and DuckDB reads otherwise still):
+ * A quote that Python's `csv` reads past without complaint, leaving the
+ * value other than written, and that DuckDB reads otherwise again:
  * `unclosed`, a quote opening a value that is never closed (the value takes
  * the rest of the text); `after`, a closing quote followed by more of the
  * value (`"a"b` reads as `ab`).
