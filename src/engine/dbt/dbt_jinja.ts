@@ -21,9 +21,12 @@ import { RELATION_METHODS } from "./relation_value.ts";
 
 export { plain, splitArgs } from "./jinja_args.ts";
 
-/** A render that failed: what, and where in the file rendered (when known). */
+/**
+ * A render that failed: what, and where in the file rendered (when known);
+ * `quoted`: the message ends with the text of that line, quoted.
+ */
 export class RenderProblem extends Error {
-  constructor(message: string, readonly line?: number) {
+  constructor(message: string, readonly line?: number, readonly quoted = false) {
     super(message);
     this.name = "RenderProblem";
   }
@@ -645,6 +648,7 @@ export class DbtJinja {
         source ? `: ${JSON.stringify(source)}` : ""
       }`,
       at,
+      source !== undefined,
     );
   }
 }

@@ -18,7 +18,7 @@
  */
 import { basename, extname, join, relative } from "node:path";
 import type { DbtConfig, EngineConfig } from "../config.ts";
-import type { ProjectIssue, SourceLocation } from "../errors.ts";
+import { formatLocation, type ProjectIssue, type SourceLocation } from "../errors.ts";
 import { parseSql } from "../db/parse_sql.ts";
 import { openParseCache } from "../db/parse_cache.ts";
 import { splitRelation, warehouseCatalogOf } from "../db/sql.ts";
@@ -1524,8 +1524,16 @@ export async function loadDbtProject(
     { names: string[]; types: Record<string, string>; lines: SeedLineShape }
   >();
   for (const s of files.seeds.filter((s) => s.ok && s.id)) {
-    // Its columns as dbt-duckdb names them, read from the header with its delimiter.
     const text = await Deno.readTextFile(join(root, s.path));
+    // Its quotes and lines first: agate reads a line of fewer fields than the header with nulls,
+    // and fails on one of more.
+    const lines = seedLines(text, { delimiter: s.config.delimiter ?? ",", short: "pad" });
+    if ("problem" in lines) {
+      issues.push({ message: `seed ${s.name}: ${lines.problem}`, location: { file: s.path } });
+      s.ok = false;
+      continue;
+    }
+    // Its columns as dbt-duckdb names them, read from the header with its delimiter.
     const columns = await seedColumns(text, {
       delimiter: s.config.delimiter ?? ",",
       quoteColumns: s.config.quote_columns ?? true,
@@ -1563,13 +1571,6 @@ export async function loadDbtProject(
       for (const problem of typed.problems) {
         issues.push({ message: `seed ${s.name}: ${problem}`, location: { file: s.path } });
       }
-      s.ok = false;
-      continue;
-    }
-    // agate reads a line of fewer fields than the header with nulls, and fails on one of more.
-    const lines = seedLines(text, { delimiter: s.config.delimiter ?? ",", short: "pad" });
-    if ("problem" in lines) {
-      issues.push({ message: `seed ${s.name}: ${lines.problem}`, location: { file: s.path } });
       s.ok = false;
       continue;
     }
@@ -2204,16 +2205,45 @@ export async function loadDbtProject(
     tree.checkPaths(testFqns.filter((f) => f[0] === name));
   }
 
-  // on-run-start/on-run-end render with the project's context (no node's).
-  const renderRunHook = (sql: string) => {
+  // on-run-start/on-run-end render with the project's context and ref()/source(), as dbt's hook
+  // nodes do: a ref() gives the model's relation whether this run selects the model or not.
+  const runHookContext = (): Record<string, unknown> => {
+    const { ref, source } = nodeContext(
+      { kind: "operation", name: dbt.project, path: DBT_PROJECT_FILE },
+      2,
+      { configs: [], relations: [] },
+    );
+    return { ...commonContext(jinja, run, 2), ref, source };
+  };
+  /** Where hook `index` of `on-run-start`/`on-run-end` (their hooks not empty) is written. */
+  const runHookLocation = (key: "on-run-start" | "on-run-end", index: number): SourceLocation => {
+    const written = isRecord(projectFile.data) ? projectFile.data[key] : undefined;
+    // Not in dbt_project.yml: wharf.config.ts's onRunStart/onRunEnd.
+    if (written === undefined) return { file: "wharf.config.ts" };
+    if (!Array.isArray(written)) return projectFile.locate([key]);
+    const at =
+      written.flatMap((h, i) => typeof h === "string" && h.trim() !== "" ? [i] : [])[index];
+    return projectFile.locate(at === undefined ? [key] : [key, at]);
+  };
+  /** Hook `index` of the `count` of `key`, rendered ("" when it cannot be: an issue). */
+  const renderRunHook = (
+    key: "on-run-start" | "on-run-end",
+    sql: string,
+    index: number,
+    count: number,
+  ) => {
     try {
       // Named so that minijinja does not escape what it writes as it would in a .yml file.
-      return jinja.render(`${DBT_PROJECT_FILE} (hook)`, sql, commonContext(jinja, run, 2)).text;
+      return jinja.render(`${DBT_PROJECT_FILE} (hook)`, sql, runHookContext()).text;
     } catch (err) {
       if (!(err instanceof RenderProblem)) throw err;
+      // The problem's message quotes the hook's line it is on, when minijinja tells it.
+      const which = count > 1 ? ` ${index + 1} of ${count}` : "";
       issues.push({
-        message: `Cannot render a hook (${sql.trim()}): ${err.message}`,
-        location: { file: DBT_PROJECT_FILE },
+        message: `${key}${which} cannot be rendered: ${err.message}${
+          err.quoted ? "" : `: ${JSON.stringify(sql.trim())}`
+        }`,
+        location: runHookLocation(key, index),
       });
       return "";
     }
@@ -2221,20 +2251,23 @@ export async function loadDbtProject(
   // dbt gives on-run-end what the run did: a hook reading it renders once the nodes are done.
   const readsRunEnd = runEndContextReader(files.macros);
   const runHooks = config.runHooks && {
-    start: config.runHooks.start.map(renderRunHook).filter((h) => h.trim() !== ""),
-    end: config.runHooks.end.map((sql): RunEndHook =>
-      readsRunEnd(sql) ? { template: sql } : renderRunHook(sql)
+    start: config.runHooks.start.map((sql, i, all) =>
+      renderRunHook("on-run-start", sql, i, all.length)
+    ).filter((h) => h.trim() !== ""),
+    end: config.runHooks.end.map((sql, i, all): RunEndHook =>
+      readsRunEnd(sql) ? { template: sql } : renderRunHook("on-run-end", sql, i, all.length)
     ).filter((h) => typeof h !== "string" || h.trim() !== ""),
   };
   const renderRunEnd: RunEndRenderer = (template, context) => {
     try {
       return jinja.render(`${DBT_PROJECT_FILE} (hook)`, template, {
-        ...commonContext(jinja, run, 2),
+        ...runHookContext(),
         ...context,
       }).text;
     } catch (err) {
       if (!(err instanceof RenderProblem)) throw err;
-      throw new Error(`${DBT_PROJECT_FILE}: ${err.message}`, { cause: err });
+      const at = runHookLocation("on-run-end", config.runHooks?.end.indexOf(template) ?? -1);
+      throw new Error(`${formatLocation(at)}: ${err.message}`, { cause: err });
     }
   };
 

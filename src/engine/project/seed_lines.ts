@@ -4,11 +4,14 @@
  * break. DuckDB's sniffer reads a file whose lines do not all have the same
  * number of fields as one column (named like `a,b`); outside its strict mode
  * (which a file of mixed line breaks needs) it drops the fields of a line
- * beyond the header's. So wharf checks the lines before anything runs.
+ * beyond the header's. A quote never closed, or a quoted value with more
+ * text after its closing quote, makes the sniffer read the file without
+ * quotes (the quote kept in the value, a quoted delimiter splitting it). So
+ * wharf checks the lines before anything runs.
  *
  * @module
  */
-import { type CsvRecord, csvRecords } from "./csv_records.ts";
+import { type BadQuote, type CsvRecord, csvRecords } from "./csv_records.ts";
 
 /** The delimiters DuckDB's sniffer tries, in its order. */
 const SNIFFED = [",", "|", ";", "\t"];
@@ -38,8 +41,9 @@ export interface SeedLineShape {
 
 /**
  * The shape of the lines of the seed file holding `text`, or the problem
- * with the first line (an empty line aside) whose number of fields is not
- * the header's. Line breaks inside a quoted value do not end a line.
+ * with the first misplaced quote (see `BadQuote`), else with the first line
+ * (an empty line aside) whose number of fields is not the header's. Line
+ * breaks inside a quoted value do not end a line.
  *
  * @example
  * ```ts
@@ -57,6 +61,11 @@ export interface SeedLineShape {
  * assert.match(
  *   (seedLines("id,name\n1,a\n2,b,c\n", { short: "refuse" }) as { problem: string }).problem,
  *   /^line 3 has 3 fields, and the header 2 \(delimiter ","\)/,
+ * );
+ * assert.match(
+ *   (seedLines('id,day\n1,2024-01-07\n2,"2024-01-08\n', { short: "pad" }) as { problem: string })
+ *     .problem,
+ *   /^line 3: the quote opening `"2024-01-08` is never closed/,
  * );
  * ```
  */
@@ -86,6 +95,8 @@ function linesUnder(
 ): SeedLineShape | { problem: string } {
   const records = [...csvRecords(text, delimiter)];
   if (!records.length) return { mixed: false, short: false };
+  const quote = records.find((r) => r.badQuote)?.badQuote;
+  if (quote) return { problem: quoteProblem(quote, delimiter) };
   const width = records[0]!.fields.length;
   const rows = records.slice(1).filter((r) => r.fields.length);
   const odd = rows.filter((r) =>
@@ -114,4 +125,15 @@ function raggedProblem(odd: CsvRecord[], width: number, delimiter: string): stri
   return `line ${line!.line} has ${fields(found)}, and the header ${width} (delimiter ${
     JSON.stringify(delimiter)
   })${more}: give every line the header's ${fields(width)} (${fix})`;
+}
+
+/** The problem of a misplaced quote. */
+function quoteProblem(quote: BadQuote, delimiter: string): string {
+  return quote.kind === "unclosed"
+    ? `line ${quote.line}: the quote opening \`${quote.text}\` is never closed (the value would run to the end of the file): end the value with a quote, or, for a quote that is part of a value, quote the whole value and write the quote twice (\`"say ""hi"""\` reads say "hi")`
+    : `line ${quote.line}: the quoted value \`${quote.text}\` goes on after its closing quote: end it at the delimiter (${
+      JSON.stringify(delimiter)
+    }), or quote the whole value and write each quote in it twice (\`"${
+      quote.text.replaceAll('"', '""')
+    }"\` reads ${quote.text})`;
 }
