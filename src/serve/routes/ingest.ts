@@ -20,6 +20,7 @@ import { type LandingJob, QueueClosedError } from "../../land/landing_queue.ts";
 import { requireToken } from "../auth.ts";
 import type { AppDeps, IngestDeps } from "../deps.ts";
 import { HttpError } from "../errors.ts";
+import { closest } from "../../engine/suggest.ts";
 import { noQuery } from "../no_query.ts";
 import { tokenDocs } from "../token_docs.ts";
 import {
@@ -441,11 +442,12 @@ export function ingestRoutes(deps: AppDeps): OpenAPIHono {
     const { source } = c.req.valid("param");
     const src = ingest.sources.find((s) => s.name === source);
     if (!src) {
+      const guess = closest(source, ingest.sources.map((s) => s.name));
       throw new HttpError(
         404,
-        `Unknown source "${source}": known sources are ${
-          ingest.sources.map((s) => `"${s.name}"`).join(", ")
-        }`,
+        `Unknown source "${source}"${
+          guess ? ` (did you mean "${guess}"?)` : ""
+        }: known sources are ${ingest.sources.map((s) => `"${s.name}"`).join(", ")}`,
       );
     }
     const length = Number(c.req.header("content-length") ?? NaN);
