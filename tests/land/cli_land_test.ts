@@ -36,6 +36,20 @@ Deno.test("wharf land reports each file, exits 1 when one failed, and prints JSO
   assert.equal(summary.ok, true);
 });
 
+Deno.test("wharf land says when a file's name landed before with other content", async () => {
+  await using p = await landingProject();
+  await p.write("wharf.config.ts", CONFIG);
+  const file = await p.write("members-clientA-202301.csv", "id,name\n1,Ann\n");
+  assert.equal((await runCli(["--project", p.root, "land", file])).code, 0);
+  await Deno.writeTextFile(file, "id,name\n2,Bo\n");
+  const r = await runCli(["--project", p.root, "land", file]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stdout,
+    /^landed {2}members .*members-clientA-202301\.csv: 1 row, 0 rejected, .*, batch 2, [\d.]+s \(new delivery: batch 1 landed other content under this name at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\)$/m,
+  );
+});
+
 Deno.test("wharf land exits 2 when a file matches no source", async () => {
   await using p = await landingProject();
   await p.write("wharf.config.ts", CONFIG);

@@ -15,7 +15,12 @@ import { basename, join } from "node:path";
 import { ContentConflictError, WarehouseError, WharfError } from "../../engine/errors.ts";
 import type { FieldsHint, Source } from "../../land/sources.ts";
 import { formatFromName } from "../../land/detect.ts";
-import { alreadyLandedMessage, LISTED_TEXT_CHARS, REJECTS_LISTED } from "../../land/land_file.ts";
+import {
+  alreadyLandedMessage,
+  landedNote,
+  LISTED_TEXT_CHARS,
+  REJECTS_LISTED,
+} from "../../land/land_file.ts";
 import { type LandingJob, QueueClosedError } from "../../land/landing_queue.ts";
 import { requireToken } from "../auth.ts";
 import type { AppDeps, IngestDeps } from "../deps.ts";
@@ -349,10 +354,10 @@ function finishedAnswer(
         rejects_not_listed: outcome.rejectedRows - rejects.length,
         sha256: outcome.sha256 ?? null,
         // The earlier landing of the same content by its file name, not the server's path.
-        message: outcome.sameAs
-          ? outcome.status === "skipped"
-            ? alreadyLandedMessage(outcome.sameAs, { name: outcome.sameAs.fileName })
-            : `same content as ${outcome.sameAs.fileName} (batch ${outcome.sameAs.batchId})`
+        message: outcome.status === "skipped" && outcome.sameAs
+          ? alreadyLandedMessage(outcome.sameAs, { name: outcome.sameAs.fileName })
+          : outcome.status === "landed"
+          ? landedNote(outcome, { byFileName: true }) ?? null
           : outcome.message ?? null,
       },
     };
