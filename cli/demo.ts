@@ -56,6 +56,12 @@ export function demoCommand(): Command {
       const { runDemo } = await load<typeof import("../src/demo/run_demo.ts")>(
         "../src/demo/run_demo.ts",
       );
+      const { demoNpiList } = await load<typeof import("../src/demo/demo_tables.ts")>(
+        "../src/demo/demo_tables.ts",
+      );
+      const { taskCommand } = await load<typeof import("../src/demo/task_command.ts")>(
+        "../src/demo/task_command.ts",
+      );
       const { UsageError } = await import("../src/engine/errors.ts");
       const scale = Number(opts.scale);
       if (!(scale > 0)) {
@@ -71,6 +77,11 @@ export function demoCommand(): Command {
         dataDir,
         db: config.db,
         scale,
+        onDeliveries: (generated) => {
+          if (!g.json) {
+            console.log(`${generated ? "Generated" : "Reused"} deliveries in ${dataDir}`);
+          }
+        },
         onLanded: (s, batch) => {
           if (g.json) return;
           const count = (st: string) => s.outcomes.filter((o) => o.status === st).length;
@@ -138,7 +149,6 @@ export function demoCommand(): Command {
       );
       const tests = (s: string) =>
         results.filter((r) => r.kind === "test" && r.status === s).length;
-      console.log(`\n${summary.generated ? "Generated" : "Reused"} deliveries in ${dataDir}`);
       console.log("\nRows per layer:");
       console.log(
         await table(["layer", "rows"], [...layers].map(([layer, rows]) => ({ layer, rows }))),
@@ -164,7 +174,8 @@ export function demoCommand(): Command {
         // The demo lands deliveries only: what TiC indexes and NPI enrichment land stays skipped.
         console.log("");
         const sourceTables = config.sources.map((s) => `raw.${s.table}`);
-        for (const line of skipLines(summary.build, { inDemo: true, sourceTables })) {
+        const npiList = demoNpiList(config.sources);
+        for (const line of skipLines(summary.build, { inDemo: true, sourceTables, npiList })) {
           console.log(line);
         }
       }
@@ -173,10 +184,10 @@ export function demoCommand(): Command {
           ((performance.now() - started) / 1000).toFixed(1)
         }s)`,
       );
-      // The commands to try, with the --project and --db this demo ran with.
+      // The commands to try, run as this demo was (deno or npx), with its --project and --db.
       const arg = (path: string) =>
         /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replaceAll("'", `'\\''`)}'`;
-      const wharf = `deno task wharf${
+      const wharf = `${taskCommand(Deno.execPath(), Deno.version.deno)} wharf${
         config.root === userCwd() ? "" : ` --project ${arg(config.root)}`
       }${config.db === config.warehouse ? "" : ` --db ${arg(config.db)}`}`;
       console.log("\nTry it:");

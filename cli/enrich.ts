@@ -7,16 +7,10 @@
 import { Command } from "commander";
 import { resolve } from "node:path";
 import { globals, projectConfig, userCwd } from "./context.ts";
+import { durationOption } from "./duration.ts";
 import { plural } from "./output.ts";
 import { formatCount, ProgressLine } from "./progress.ts";
 import { load } from "./load.ts";
-
-function duration(text: string): number | undefined {
-  const m = /^(\d+)(ms|s|m|h|d)$/.exec(text.trim());
-  if (!m) return undefined;
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as "ms"]!;
-  return Number(m[1]) * unit;
-}
 
 /** The `enrich` command (with its `npi` subcommand). */
 export function enrichCommand(): Command {
@@ -76,26 +70,20 @@ When no request can connect at all, the run stops early with an error naming the
           }
           const rps = opts.rps === undefined ? undefined : Number(opts.rps);
           if (rps !== undefined && !(rps > 0)) throw new UsageError(`Invalid --rps "${opts.rps}"`);
-          const timeoutMs = duration(String(opts.timeout));
-          if (!timeoutMs) {
+          const timeoutMs = durationOption("--timeout", String(opts.timeout), "500ms, 10s");
+          if (timeoutMs === 0) {
             throw new UsageError(
-              `Invalid --timeout "${opts.timeout}": e.g. 500ms, 10s`,
+              `Invalid --timeout "${opts.timeout}": a request needs some time, e.g. 500ms, 10s`,
             );
           }
-          const maxRetryWaitMs = duration(String(opts.maxRetryWait));
-          if (maxRetryWaitMs === undefined) {
-            throw new UsageError(
-              `Invalid --max-retry-wait "${opts.maxRetryWait}": e.g. 30s, 5m`,
-            );
-          }
+          const maxRetryWaitMs = durationOption(
+            "--max-retry-wait",
+            String(opts.maxRetryWait),
+            "30s, 5m",
+          );
           const refresh = opts.refreshOlderThan === undefined
             ? undefined
-            : duration(String(opts.refreshOlderThan));
-          if (opts.refreshOlderThan !== undefined && refresh === undefined) {
-            throw new UsageError(
-              `Invalid --refresh-older-than "${opts.refreshOlderThan}": e.g. 30d, 12h`,
-            );
-          }
+            : durationOption("--refresh-older-than", String(opts.refreshOlderThan), "30d, 12h");
           const source = /^(https?:\/\/|raw\.)/i.test(input) ? input : resolve(userCwd(), input);
           const progress = new ProgressLine();
           progress.start("npi", formatCount("NPI"));

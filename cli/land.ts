@@ -6,6 +6,7 @@
  */
 import { Command } from "commander";
 import { globals, projectConfig, userCwd } from "./context.ts";
+import { durationOption } from "./duration.ts";
 import { color, plural, table } from "./output.ts";
 import { formatBytes, ProgressLine } from "./progress.ts";
 import type { FileOutcome } from "../src/land/land_file.ts";
@@ -50,11 +51,11 @@ export function landCommand(): Command {
     )
     .option("--watch", "keep running: land files as they appear in the given folders")
     .option(
-      "--settle <ms>",
-      "with --watch: how long a file's size and time must stay unchanged (and no process write it) before it lands; a file renamed into the folder lands at once",
-      "2000",
+      "--settle <duration>",
+      "with --watch: how long a file's size and time must stay unchanged (and no process write it) before it lands, e.g. 500ms, 2s; a file renamed into the folder lands at once",
+      "2s",
     )
-    .option("--debounce <ms>", "the older name of --settle")
+    .option("--debounce <duration>", "the older name of --settle")
     .action(
       async (
         inputs: string[],
@@ -109,10 +110,7 @@ export function landCommand(): Command {
           const [flag, value] = opts.debounce === undefined
             ? ["--settle", opts.settle]
             : ["--debounce", opts.debounce];
-          const settleMs = Number(value);
-          if (!Number.isFinite(settleMs) || settleMs < 0) {
-            throw new UsageError(`Invalid ${flag} "${value}": expected milliseconds`);
-          }
+          const settleMs = durationOption(flag, value, "500ms, 2s");
           const controller = new AbortController();
           Deno.addSignalListener("SIGINT", () => controller.abort());
           Deno.addSignalListener("SIGTERM", () => controller.abort());

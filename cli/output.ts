@@ -155,6 +155,8 @@ export interface SkipHintOptions {
   demoTables?: readonly string[];
   /** Printed by the demo itself: no suggestion to run it, a note on what it leaves out. */
   inDemo?: boolean;
+  /** The NPI list `wharf enrich npi` should read, when known (the demo's `raw.npi_list`). */
+  npiList?: string;
 }
 
 /**
@@ -284,12 +286,15 @@ export function problemLines(
 
 const LAND = "`wharf land <files>`";
 
-/** The command that fills a raw table the project reads (`sourceTables`: the tables of its sources). */
-function landingCommand(table: string, sourceTables: readonly string[] = []): string {
-  if (sourceTables.includes(table)) return LAND;
+/**
+ * The command that fills a raw table the project reads (`sourceTables`: the
+ * tables of its sources; `npiList`: the NPI list to enrich, when known).
+ */
+function landingCommand(table: string, options: SkipHintOptions): string {
+  if (options.sourceTables?.includes(table)) return LAND;
   if (table.startsWith("raw.tic_")) return "`wharf tic <index.json.gz>`";
   if (table.startsWith("raw.npi_") || table === "wharf.npi_ledger") {
-    return "`wharf enrich npi <list>`";
+    return `\`wharf enrich npi ${options.npiList ?? "<list>"}\``;
   }
   return LAND;
 }
@@ -305,7 +310,7 @@ export function notLandedLines(summary: RunSummary, options: SkipHintOptions = {
   const nothing = models.length > 0 && models.every((r) => r.skip?.cause === "not_landed");
   const byCommand = new Map<string, string[]>();
   for (const t of summary.notLanded) {
-    const c = landingCommand(t, options.sourceTables);
+    const c = landingCommand(t, options);
     byCommand.set(c, [...(byCommand.get(c) ?? []), t]);
   }
   const land = byCommand.get(LAND) ?? [];
@@ -344,7 +349,7 @@ export function notLandedLines(summary: RunSummary, options: SkipHintOptions = {
 /** The tables declared optional that the run read as empty, and what lands them. */
 function readAsEmptyLine(summary: RunSummary, options: SkipHintOptions): string {
   return `  ${summary.readAsEmpty.join(", ")}: land with ${
-    landingCommand(summary.readAsEmpty[0]!, options.sourceTables)
+    landingCommand(summary.readAsEmpty[0]!, options)
   }`;
 }
 

@@ -7,6 +7,9 @@
  */
 import type { Source } from "../land/sources.ts";
 
+/** The file name of the demo's NPI list. */
+const NPI_LIST = "npi-list.txt";
+
 /**
  * The names of the files the demo generates (`generate()` writes these,
  * whatever the scale; a test holds the two together).
@@ -15,7 +18,7 @@ const DEMO_FILE_NAMES: readonly string[] = [
   "benefits-payer_a-20240115_120000.json",
   "benefits-payer_b-20240115_120001.ndjson",
   "benefits-payer_c-20240115_120002.csv",
-  "npi-list.txt",
+  NPI_LIST,
   "HospitalABC_VisitPay_Procedure_20240101_220000.txt",
   "HospitalABC_VisitPay_Procedure_20240102_220000.txt",
   "HospitalABC_VisitPay_Transaction_20240101_223000.txt",
@@ -60,4 +63,24 @@ export function demoTables(sources: readonly Source[]): string[] {
     if (source) tables.add(`raw.${source.table}`);
   }
   return [...tables].sort();
+}
+
+/**
+ * The raw table (`raw.<table>`) the demo's NPI list (`npi/npi-list.txt`)
+ * lands in with the project's `sources`, the list `wharf enrich npi` then
+ * reads; undefined when no source takes it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { compileSources } from "../land/sources.ts";
+ * import { demoNpiList } from "./demo_tables.ts";
+ *
+ * assert.equal(demoNpiList(compileSources([{ name: "npis", pattern: /^npi[-_].*\.txt$/ }])), "raw.npis");
+ * assert.equal(demoNpiList([]), undefined);
+ * ```
+ */
+export function demoNpiList(sources: readonly Source[]): string | undefined {
+  const source = sources.find((s) => s.pattern.test(NPI_LIST));
+  return source && `raw.${source.table}`;
 }

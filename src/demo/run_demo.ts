@@ -18,6 +18,11 @@ export interface DemoOptions {
   scale?: number;
   seed?: number;
   /**
+   * Called once the deliveries are there, before anything lands: `true`
+   * when this run generated them, `false` when it reuses earlier ones.
+   */
+  onDeliveries?: (generated: boolean) => void;
+  /**
    * Called after each landing: first the deliveries, then the late VisitPay
    * file (timestamped before a visit file landed already, delivered last).
    */
@@ -47,6 +52,7 @@ export async function runDemo(config: LandConfig, options: DemoOptions): Promise
     await Deno.writeTextFile(plantedFile, JSON.stringify(planted, null, 2));
     generated = true;
   }
+  options.onDeliveries?.(generated);
   const landed: LandSummary[] = [];
   const batches = [
     ["deliveries", ["visitpay", "waymark", "benefits", "npi"]],

@@ -35,6 +35,9 @@ import { readRegistryAnswer, REGISTRY_HEADERS, registryUrl } from "./registry.ts
 /** Ledger states. */
 export type NpiState = "pending" | "enriched" | "not_found" | "invalid" | "failed";
 
+/** The `last_error` of an NPI the registry answered with no result for (`not_found`). */
+const NOT_FOUND = "not found in the registry: it answered no result for this NPI";
+
 /** Options of {@linkcode enrichNpis}. */
 export interface EnrichOptions {
   db: string;
@@ -561,7 +564,11 @@ export async function enrichNpis(
           state: outcome.kind === "rejected" ? "failed" : outcome.kind,
           attempts,
           retryable: outcome.kind === "rejected" ? false : null,
-          error: outcome.kind === "rejected" ? outcome.error : null,
+          error: outcome.kind === "rejected"
+            ? outcome.error
+            : outcome.kind === "not_found"
+            ? NOT_FOUND
+            : null,
           status: outcome.status,
           body: JSON.stringify(outcome.body),
           fetchedAt: new Date(),

@@ -28,6 +28,7 @@ import { urlFileName } from "./fetch_url.ts";
 import {
   hasLandedSize,
   type LandedFile,
+  landedUnderName,
   landedWithContent,
   type ManifestEntry,
   nextBatchId,
@@ -53,12 +54,16 @@ export interface FileOutcome {
   sha256?: string;
   /**
    * Why it failed; which landed batch it repeats (skipped); or, for a file
-   * that landed with the content of an earlier one under another name,
-   * "same content as <file> (batch N)".
+   * that landed, its {@linkcode landedNote}: the content of an earlier one
+   * under another name, "same content as <file> (batch N)", or its name
+   * known with other content, "new delivery: batch N landed other content
+   * under this name at … UTC".
    */
   message?: string;
   /** The earlier landing with the same content (skipped, or landed under another name). */
   sameAs?: LandedFile;
+  /** Landed: the latest earlier landing under this name (and given fields) with other content. */
+  sameName?: LandedFile;
   /** Why it failed, as an error with its data (its class tells a conflict from a bad file). */
   error?: LandingError;
   /**
@@ -324,19 +329,68 @@ async function priorLanding(
   return prior[0];
 }
 
+/** A landing time as messages give it: `2024-05-01 14:03:07 UTC`. */
+function utc(at: Date): string {
+  return `${at.toISOString().slice(0, 19).replace("T", " ")} UTC`;
+}
+
+/** Options of {@linkcode landedNote}. */
+export interface LandedNoteOptions {
+  /** The delivery fields given beside the name (`--field`, an upload's query). */
+  fields?: Readonly<Record<string, string>>;
+  /** Name an earlier landing by its file name rather than its path (an upload's answer). */
+  byFileName?: boolean;
+}
+
 /**
- * The note of a file with the content of an earlier landing: "same content
- * as <file> (batch N)", with that landing's value of each delivery field
- * given (`fields`) that differs: "(batch 1, hospital=HospA)".
+ * The note of a landed file, when earlier landings say something of it
+ * (undefined otherwise): the content of an earlier landing under another
+ * name, "same content as <file> (batch N)", with that landing's value of
+ * each delivery field given (`fields`) that differs, "(batch 1,
+ * hospital=HospA)"; and its name known with other content, "new delivery:
+ * batch N landed other content under this name at … UTC" (so two datasets
+ * with the same file names are not mixed silently).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { landedNote } from "./land_file.ts";
+ *
+ * const sameName = {
+ *   batchId: 3, source: "visits", path: "in/a.txt", fileName: "a.txt", groups: {},
+ *   rows: 2, rejectedRows: 0, landedAt: new Date("2024-05-01T14:03:07.250Z"),
+ * };
+ * assert.equal(
+ *   landedNote({ sameName }),
+ *   "new delivery: batch 3 landed other content under this name at 2024-05-01 14:03:07 UTC",
+ * );
+ * assert.equal(landedNote({}), undefined);
+ * ```
  */
-export function sameContentNote(
-  prior: LandedFile,
-  fields?: Readonly<Record<string, string>>,
-): string {
-  const differ = Object.entries(fields ?? {}).flatMap(([k, v]) =>
-    prior.groups[k] === v ? [] : [`, ${k}=${prior.groups[k] ?? "(none)"}`]
-  );
-  return `same content as ${prior.path} (batch ${prior.batchId}${differ.join("")})`;
+export function landedNote(
+  landed: { sameAs?: LandedFile; sameName?: LandedFile },
+  options: LandedNoteOptions = {},
+): string | undefined {
+  const notes: string[] = [];
+  const { sameAs, sameName } = landed;
+  if (sameAs) {
+    const differ = Object.entries(options.fields ?? {}).flatMap(([k, v]) =>
+      sameAs.groups[k] === v ? [] : [`, ${k}=${sameAs.groups[k] ?? "(none)"}`]
+    );
+    notes.push(
+      `same content as ${
+        options.byFileName ? sameAs.fileName : sameAs.path
+      } (batch ${sameAs.batchId}${differ.join("")})`,
+    );
+  }
+  if (sameName) {
+    notes.push(
+      `new delivery: batch ${sameName.batchId} landed other content under this name at ${
+        utc(sameName.landedAt)
+      }`,
+    );
+  }
+  return notes.length ? notes.join("; ") : undefined;
 }
 
 /**
@@ -364,12 +418,11 @@ export function alreadyLandedMessage(
   prior: LandedFile,
   options: { name?: string; fields?: Readonly<Record<string, string>> } = {},
 ): string {
-  const at = prior.landedAt.toISOString().slice(0, 19).replace("T", " ");
   const rows = `${prior.rows} ${prior.rows === 1 ? "row" : "rows"}`;
   const same = Object.keys(options.fields ?? {}).length
     ? "same source, name, content and delivery fields"
     : "same source, name and content";
-  return `already landed in batch ${prior.batchId} at ${at} UTC from ${
+  return `already landed in batch ${prior.batchId} at ${utc(prior.landedAt)} from ${
     options.name ?? prior.path
   } (${rows}; ${same}): nothing was loaded again`;
 }
@@ -404,6 +457,8 @@ interface Landed {
   rejects: RejectedLine[];
   /** The earlier landing with the same content, under another name. */
   sameAs?: LandedFile;
+  /** The latest earlier landing under this name with other content. */
+  sameName?: LandedFile;
 }
 
 /** Options of {@linkcode landFile}. */
@@ -475,6 +530,11 @@ class Landing {
       endedAt: new Date(),
       ...outcome,
     };
+  }
+
+  /** The latest landing of this source under this name (and given fields) with other content. */
+  landedUnderName(s: Session, sha256: string): Promise<LandedFile | undefined> {
+    return landedUnderName(s, this.source.name, this.name, sha256, this.match.fields);
   }
 
   progress(): ((bytes: number) => void) | undefined {
@@ -642,13 +702,14 @@ class Landing {
         this.sha256 = scan.sha256;
         await staged.verify();
         const sameAs = await priorLanding(s, scan.sha256, this.match, this.name, this.file);
+        const sameName = await this.landedUnderName(s, scan.sha256);
         await writeManifest(
           s,
           this.entry(batchId, "landed", {
             sha256: scan.sha256,
             rows,
             rejectedRows: scan.rejected,
-            note: sameAs && sameContentNote(sameAs, this.match.fields),
+            note: landedNote({ sameAs, sameName }, { fields: this.match.fields }),
           }),
         );
         return {
@@ -658,6 +719,7 @@ class Landing {
           sha256: scan.sha256,
           rejects: listed,
           sameAs,
+          sameName,
         };
       });
 
@@ -724,13 +786,14 @@ class Landing {
       assertRecordCounts(this.file, records.read, rows, records.rejects.length);
       await staged.verify();
       const sameAs = await priorLanding(s, sha256, this.match, this.name, this.file);
+      const sameName = await this.landedUnderName(s, sha256);
       await writeManifest(
         s,
         this.entry(batchId, "landed", {
           sha256,
           rows,
           rejectedRows: records.rejects.length,
-          note: sameAs && sameContentNote(sameAs, this.match.fields),
+          note: landedNote({ sameAs, sameName }, { fields: this.match.fields }),
         }),
       );
       return {
@@ -740,6 +803,7 @@ class Landing {
         sha256,
         rejects: records.rejects.slice(0, REJECTS_LISTED).map(listedReject),
         sameAs,
+        sameName,
       };
     });
   }
@@ -806,8 +870,9 @@ export async function landFile(
         rejectedRows: landed.rejected,
         rejects: landed.rejects,
         sha256: landed.sha256,
-        message: landed.sameAs && sameContentNote(landed.sameAs, landing.match.fields),
+        message: landedNote(landed, { fields: landing.match.fields }),
         sameAs: landed.sameAs,
+        sameName: landed.sameName,
       });
     } catch (err) {
       if (err instanceof Duplicate) {

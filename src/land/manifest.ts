@@ -28,7 +28,10 @@ export interface ManifestEntry {
   rows: number;
   rejectedRows: number;
   error?: string;
-  /** A remark on a landed file: "same content as <file> (batch N)". */
+  /**
+   * A remark on a landed file: "same content as <file> (batch N)", "new
+   * delivery: batch N landed other content under this name at … UTC".
+   */
   note?: string;
   columns?: { header: string; column: string }[];
   groups: Record<string, string>;
@@ -99,7 +102,34 @@ export async function landedWithContent(
     "SELECT batch_id::DOUBLE AS batch_id, source, path, file_name, groups::VARCHAR AS groups, rows::DOUBLE AS rows, rejected_rows::DOUBLE AS rejected_rows, epoch_ms(ended_at)::DOUBLE AS landed_at FROM wharf.files WHERE status = 'landed' AND sha256 = ? ORDER BY batch_id",
     [sha256],
   );
-  return rows.map((r) => ({
+  return rows.map(landedFile);
+}
+
+/**
+ * The latest landed delivery of `source` under the file name `fileName`
+ * with content other than `sha256`, and, when delivery fields were given
+ * beside the name (`fields`), the same fields: what a new delivery under a
+ * known name replaces or adds to.
+ */
+export async function landedUnderName(
+  session: Session,
+  source: string,
+  fileName: string,
+  sha256: string,
+  fields: Readonly<Record<string, string>> = {},
+): Promise<LandedFile | undefined> {
+  const rows = await session.query(
+    "SELECT batch_id::DOUBLE AS batch_id, source, path, file_name, groups::VARCHAR AS groups, rows::DOUBLE AS rows, rejected_rows::DOUBLE AS rejected_rows, epoch_ms(ended_at)::DOUBLE AS landed_at FROM wharf.files WHERE status = 'landed' AND source = ? AND file_name = ? AND sha256 <> ? ORDER BY batch_id DESC",
+    [source, fileName, sha256],
+  );
+  return rows.map(landedFile).find((f) =>
+    Object.entries(fields).every(([k, v]) => f.groups[k] === v)
+  );
+}
+
+/** A row of `wharf.files` as {@linkcode LandedFile}. */
+function landedFile(r: Record<string, unknown>): LandedFile {
+  return {
     batchId: Number(r.batch_id),
     source: String(r.source),
     path: String(r.path),
@@ -108,7 +138,7 @@ export async function landedWithContent(
     rows: Number(r.rows ?? 0),
     rejectedRows: Number(r.rejected_rows ?? 0),
     landedAt: new Date(Number(r.landed_at)),
-  }));
+  };
 }
 
 /** True when a landed file has exactly this size (then hashing first pays off). */

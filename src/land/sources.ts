@@ -444,8 +444,11 @@ export function matchSource(
   if (forced !== undefined) {
     source = sources.find((s) => s.name === forced);
     if (!source) {
+      const guess = closest(forced, sources.map((s) => s.name));
       throw new ConfigError(
-        `Unknown source "${forced}": known sources are ${
+        `Unknown source "${forced}"${
+          guess ? ` (did you mean "${guess}"?)` : ""
+        }: known sources are ${
           sources.map((s) => `"${s.name}"`).join(", ") || "none (declare them in wharf.config.ts)"
         }`,
       );

@@ -28,6 +28,16 @@ Deno.test("the demo prints the error of a model that fails, counts it, and exits
     r.stdout,
     /\nModels and seeds: \d+ built, 1 failed, \d+ skipped\.\nTests: \d+ passed, \d+ warned, 0 failed, \d+ skipped\.\n\nError in model marts\.broken_totals:\n {2}Conversion Error: Could not convert string '\w+' to INT32/,
   );
+  // Where the deliveries are comes first, as they are generated before anything lands.
+  assert.match(
+    r.stdout,
+    new RegExp(`^Generated deliveries in ${join(p.root, "demo-data")}\nLanded \\d+ files `),
+  );
+  // The NPI hint names the list the demo landed.
+  assert.match(
+    r.stdout,
+    /^ {2}raw\.npi_responses, wharf\.npi_ledger: land with `wharf enrich npi raw\.npi_list`$/m,
+  );
   // The second landing is the late VisitPay file, and says so.
   assert.match(
     r.stdout,

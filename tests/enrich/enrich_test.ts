@@ -154,7 +154,10 @@ Deno.test("enrich npi: Retry-After 3600 ends the run at once with exit 1, and th
   // A --max-retry-wait that is not a duration is a usage error.
   const bad = await runCli([...args, "--max-retry-wait", "soon"]);
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /Invalid --max-retry-wait "soon": e\.g\. 30s, 5m/);
+  assert.match(
+    bad.stderr,
+    /error: Invalid --max-retry-wait "soon": expected a whole number and a unit \(ms, s, m, h or d\), e\.g\. 30s, 5m/,
+  );
 });
 
 Deno.test("an invalid Retry-After (-5) gets the normal exponential backoff", async () => {

@@ -201,6 +201,13 @@ Deno.test("on the real registry answers: failures exit 1 after the summary, and 
     `${needsMore},,,failed`,
     `${unknown},,,not_found`,
   ]);
+  // A not-found NPI says what happened in last_error, as a failed one gives its error.
+  assert.equal(
+    row("Failed.csv", unknown!),
+    `${unknown},,,not_found${
+      ",".repeat(13)
+    }not found in the registry: it answered no result for this NPI`,
+  );
 
   // The staging models on the same answers.
   assert.deepEqual(

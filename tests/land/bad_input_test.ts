@@ -246,6 +246,10 @@ Deno.test("a file that matches no source is refused with the known sources; --so
     () => land(p.config, [odd], { db: p.db, source: "nope" }),
     /Unknown source "nope": known sources are "procedures"/,
   );
+  await assert.rejects(
+    () => land(p.config, [odd], { db: p.db, source: "Members" }),
+    /Unknown source "Members" \(did you mean "members"\?\): known sources are "procedures"/,
+  );
   await assert.rejects(() => land(p.config, [`${p.root}/missing.csv`], { db: p.db }), LandingError);
 });
 

@@ -36,6 +36,20 @@ Deno.test("wharf land reports each file, exits 1 when one failed, and prints JSO
   assert.equal(summary.ok, true);
 });
 
+Deno.test("wharf land says when a file's name landed before with other content", async () => {
+  await using p = await landingProject();
+  await p.write("wharf.config.ts", CONFIG);
+  const file = await p.write("members-clientA-202301.csv", "id,name\n1,Ann\n");
+  assert.equal((await runCli(["--project", p.root, "land", file])).code, 0);
+  await Deno.writeTextFile(file, "id,name\n2,Bo\n");
+  const r = await runCli(["--project", p.root, "land", file]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stdout,
+    /^landed {2}members .*members-clientA-202301\.csv: 1 row, 0 rejected, .*, batch 2, [\d.]+s \(new delivery: batch 1 landed other content under this name at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\)$/m,
+  );
+});
+
 Deno.test("wharf land exits 2 when a file matches no source", async () => {
   await using p = await landingProject();
   await p.write("wharf.config.ts", CONFIG);
@@ -48,12 +62,25 @@ Deno.test("wharf land exits 2 when a file matches no source", async () => {
   );
 });
 
+Deno.test("wharf land --watch takes --settle as a duration with its unit, as enrich's --timeout, and names the option otherwise", async () => {
+  await using p = await landingProject();
+  await p.write("wharf.config.ts", CONFIG);
+  for (const [flag, value] of [["--settle", "2000"], ["--debounce", "2 s"]]) {
+    const r = await runCli(["--project", p.root, "land", "--watch", flag!, value!, p.root]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(
+      r.stderr,
+      `error: Invalid ${flag} "${value}": expected a whole number and a unit (ms, s, m, h or d), e.g. 500ms, 2s\n`,
+    );
+  }
+});
+
 Deno.test("wharf land --watch lands a file once it stops changing, leaves the warehouse free between files, and stops cleanly on SIGTERM", async () => {
   await using p = await landingProject();
   await p.write("wharf.config.ts", CONFIG);
   const dir = join(p.root, "drop");
   await Deno.mkdir(dir);
-  const child = cliCommand(["--project", p.root, "land", "--watch", "--debounce", "300", dir], {})
+  const child = cliCommand(["--project", p.root, "land", "--watch", "--settle", "300ms", dir], {})
     .spawn();
   const lines: string[] = [];
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();

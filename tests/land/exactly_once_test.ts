@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { ContentConflictError } from "../../src/engine/errors.ts";
 import { land } from "../../src/land/land.ts";
 import { landingProject, query } from "./helpers.ts";
@@ -52,11 +53,18 @@ Deno.test("a rerun lands nothing twice: the same name with the same content is s
       "skipped",
     ],
   );
+  // The same name with other content: a new delivery, and it says so (not silently mixed in).
   await p.write("in/HospitalABC_Visit_20240101_000000.txt", "id\tv\n1\tA\n");
-  assert.deepEqual(
-    (await land(p.config, [a], { db: p.db })).outcomes.map((o) => [o.status, o.rows]),
-    [["landed", 1]],
+  const renewed = (await land(p.config, [a], { db: p.db })).outcomes;
+  assert.deepEqual(renewed.map((o) => [o.status, o.rows, o.sameName?.batchId]), [["landed", 1, 1]]);
+  const note =
+    /^new delivery: batch 1 landed other content under this name at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/;
+  assert.match(renewed[0]!.message!, note);
+  const [row] = await query(
+    p.db,
+    `select note from wharf.files where batch_id = ${renewed[0]!.batchId}`,
   );
+  assert.equal(row!.note, renewed[0]!.message);
   assert.deepEqual(
     await query(
       p.db,
@@ -67,6 +75,34 @@ Deno.test("a rerun lands nothing twice: the same name with the same content is s
   assert.deepEqual(
     await query(p.db, "select count(*)::int as n from wharf.files where status = 'landed'"),
     [{ n: 3 }],
+  );
+});
+
+Deno.test("a JSON delivery under a name landed before with other content says which batch it follows", async () => {
+  await using p = await landingProject();
+  const file = join(p.root, "members-clientA-202301.ndjson");
+  const deliver = async (text: string) => {
+    await Deno.writeTextFile(file, text);
+    return (await land(p.config, [file], { db: p.db })).outcomes[0]!;
+  };
+  const first = await deliver('{"id":"1"}\n');
+  assert.deepEqual([first.status, first.message], ["landed", undefined]);
+  const second = await deliver('{"id":"2"}\n');
+  assert.equal(second.status, "landed");
+  assert.match(
+    second.message!,
+    /^new delivery: batch 1 landed other content under this name at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/,
+  );
+  // Another name, known with other content, receiving the first content: both notes.
+  const other = join(p.root, "members-clientA-202302.ndjson");
+  await Deno.writeTextFile(other, '{"id":"3"}\n');
+  await land(p.config, [other], { db: p.db });
+  await Deno.writeTextFile(other, '{"id":"1"}\n');
+  const both = (await land(p.config, [other], { db: p.db })).outcomes[0]!;
+  assert.equal(both.status, "landed");
+  assert.match(
+    both.message!,
+    /^same content as .*\/members-clientA-202301\.ndjson \(batch 1\); new delivery: batch 3 landed other content under this name at .* UTC$/,
   );
 });
 

@@ -40,6 +40,16 @@ Deno.test("coalescing checks the strategy first, then member_id, and says who is
   assert.deepEqual(await unknown.json(), { error: "No info found for member nobody" });
 });
 
+Deno.test("a misspelt query parameter of coalescing gets the closest one as a suggestion", async () => {
+  const app = createApp(memoryDeps({ m1: { payer_a: A } }));
+  const res = await app.request("/api/coalescence/max?memberid=m1");
+  assert.equal(res.status, 400);
+  assert.deepEqual(await res.json(), {
+    error:
+      'Unknown query parameter "memberid" (did you mean "member_id"?): the parameters are member_id and explain',
+  });
+});
+
 Deno.test("the OpenAPI document says member_id is required, as a request without it is 400", async () => {
   const app = createApp(memoryDeps({ m1: { payer_a: A } }));
   const doc = await (await app.request("/openapi.json")).json();

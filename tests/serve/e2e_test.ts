@@ -236,9 +236,25 @@ Deno.test("uploads land through the same code as wharf land, with token, size an
   assert.deepEqual([entry.status, entry.rows, entry.skipped_as_duplicate], ["landed", 1, false]);
   const again = await (await s.get(url, { method: "POST", body: csv, headers: auth })).json();
   assert.deepEqual([again.status, again.skipped_as_duplicate], ["skipped", true]);
+  // The same name with other content lands as a new delivery, and the answer says so.
+  const renewed = await (await s.get(url, {
+    method: "POST",
+    body: csv.replace("NEW1,100000", "NEW1,90000"),
+    headers: auth,
+  })).json();
+  assert.equal(renewed.status, "landed");
+  assert.match(
+    renewed.message,
+    new RegExp(
+      `^new delivery: batch ${entry.batch_id} landed other content under this name at \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC$`,
+    ),
+  );
   assert.deepEqual(
     await query(p.db, "select _file, _benefit_source from raw.benefits where member_id = 'NEW1'"),
-    [{ _file: "upload:benefits-payer_d-20240201_000000.csv", _benefit_source: "payer_d" }],
+    [
+      { _file: "upload:benefits-payer_d-20240201_000000.csv", _benefit_source: "payer_d" },
+      { _file: "upload:benefits-payer_d-20240201_000000.csv", _benefit_source: "payer_d" },
+    ],
   );
 
   // Multipart, streamed.

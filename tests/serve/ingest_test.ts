@@ -60,6 +60,17 @@ Deno.test("an upload that waits longer than ingestWaitMs answers 202 with a job 
   const unknown = await s.get("/api/ingest/jobs/nope");
   assert.equal(unknown.status, 404);
   assert.match((await unknown.json()).error, /^No ingest job "nope"/);
+  // A misspelt source gets the closest one as a suggestion, before the known ones.
+  const misspelt = await s.get("/api/ingest/benefit?filename=benefits-late-20240403_000000.csv", {
+    method: "POST",
+    body: benefits("M", 1),
+    headers: auth,
+  });
+  assert.equal(misspelt.status, 404);
+  assert.match(
+    (await misspelt.json()).error,
+    /^Unknown source "benefit" \(did you mean "benefits"\?\): known sources are "/,
+  );
 });
 
 Deno.test("an upload with bad rows answers with each rejected row: its line, the reason and the text as delivered; so does its job", async () => {

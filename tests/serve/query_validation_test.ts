@@ -159,3 +159,29 @@ Deno.test("every route refuses an unknown query parameter with a 400 naming it, 
     assert.match(r.body.error, error, path);
   }
 });
+
+Deno.test("a misspelt query parameter or column gets the closest known name as a suggestion", async () => {
+  await using p = await tempProject(SHOP);
+  await using s = await servedShop(p.root, p.db);
+  assert.deepEqual(await s.get("/api/coalescence/max?skuu=1001"), {
+    status: 400,
+    body: {
+      error:
+        'Unknown query parameter "skuu" (did you mean "sku"?): the parameters are sku and explain',
+    },
+  });
+  assert.deepEqual(await s.get("/api/models/marts/prices/rows?prise=1"), {
+    status: 400,
+    body: {
+      error:
+        'Unknown column "prise" for marts.prices (did you mean "price"?): filter on one of sku, shop, price, stock',
+    },
+  });
+  // Nothing close: the known names alone.
+  assert.deepEqual(await s.get("/api/models/marts/prices/rows?verbose=1"), {
+    status: 400,
+    body: {
+      error: 'Unknown column "verbose" for marts.prices: filter on one of sku, shop, price, stock',
+    },
+  });
+});

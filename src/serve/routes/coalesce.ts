@@ -12,6 +12,7 @@ import { ConfigError } from "../../engine/errors.ts";
 import type { CoalesceSpec } from "../coalesce_config.ts";
 import type { AppDeps } from "../deps.ts";
 import { HttpError } from "../errors.ts";
+import { closest } from "../../engine/suggest.ts";
 import { type Figures, MAX_AMOUNT, type Strategy } from "../strategies.ts";
 import { BUILTIN_STRATEGIES } from "../strategies/index.ts";
 import { type TokenDocs, tokenDocs } from "../token_docs.ts";
@@ -267,9 +268,12 @@ function coalesceQuery(url: string, key: string): { value: string; explain: bool
   const known = [key, "explain"];
   for (const name of new Set(query.keys())) {
     if (!known.includes(name)) {
+      const guess = closest(name, known);
       throw new HttpError(
         400,
-        `Unknown query parameter "${name}": the parameters are ${known.join(" and ")}`,
+        `Unknown query parameter "${name}"${
+          guess ? ` (did you mean "${guess}"?)` : ""
+        }: the parameters are ${known.join(" and ")}`,
       );
     }
     if (query.getAll(name).length > 1) throw new HttpError(400, `Give ${name} once`);

@@ -15,11 +15,17 @@ import { basename, join } from "node:path";
 import { ContentConflictError, WarehouseError, WharfError } from "../../engine/errors.ts";
 import type { FieldsHint, Source } from "../../land/sources.ts";
 import { formatFromName } from "../../land/detect.ts";
-import { alreadyLandedMessage, LISTED_TEXT_CHARS, REJECTS_LISTED } from "../../land/land_file.ts";
+import {
+  alreadyLandedMessage,
+  landedNote,
+  LISTED_TEXT_CHARS,
+  REJECTS_LISTED,
+} from "../../land/land_file.ts";
 import { type LandingJob, QueueClosedError } from "../../land/landing_queue.ts";
 import { requireToken } from "../auth.ts";
 import type { AppDeps, IngestDeps } from "../deps.ts";
 import { HttpError } from "../errors.ts";
+import { closest } from "../../engine/suggest.ts";
 import { noQuery } from "../no_query.ts";
 import { tokenDocs } from "../token_docs.ts";
 import {
@@ -348,10 +354,10 @@ function finishedAnswer(
         rejects_not_listed: outcome.rejectedRows - rejects.length,
         sha256: outcome.sha256 ?? null,
         // The earlier landing of the same content by its file name, not the server's path.
-        message: outcome.sameAs
-          ? outcome.status === "skipped"
-            ? alreadyLandedMessage(outcome.sameAs, { name: outcome.sameAs.fileName })
-            : `same content as ${outcome.sameAs.fileName} (batch ${outcome.sameAs.batchId})`
+        message: outcome.status === "skipped" && outcome.sameAs
+          ? alreadyLandedMessage(outcome.sameAs, { name: outcome.sameAs.fileName })
+          : outcome.status === "landed"
+          ? landedNote(outcome, { byFileName: true }) ?? null
           : outcome.message ?? null,
       },
     };
@@ -441,11 +447,12 @@ export function ingestRoutes(deps: AppDeps): OpenAPIHono {
     const { source } = c.req.valid("param");
     const src = ingest.sources.find((s) => s.name === source);
     if (!src) {
+      const guess = closest(source, ingest.sources.map((s) => s.name));
       throw new HttpError(
         404,
-        `Unknown source "${source}": known sources are ${
-          ingest.sources.map((s) => `"${s.name}"`).join(", ")
-        }`,
+        `Unknown source "${source}"${
+          guess ? ` (did you mean "${guess}"?)` : ""
+        }: known sources are ${ingest.sources.map((s) => `"${s.name}"`).join(", ")}`,
       );
     }
     const length = Number(c.req.header("content-length") ?? NaN);

@@ -11,6 +11,7 @@ import { quoteIdent, quoteRelation } from "../../engine/db/sql.ts";
 import type { ModelNode } from "../../engine/types.ts";
 import type { AppDeps } from "../deps.ts";
 import { HttpError } from "../errors.ts";
+import { closest } from "../../engine/suggest.ts";
 import { noQuery } from "../no_query.ts";
 import { type TokenDocs, tokenDocs } from "../token_docs.ts";
 
@@ -300,9 +301,12 @@ export function modelRoutes(deps: AppDeps): OpenAPIHono {
     for (const col of new Set(query.keys())) {
       if (col === "limit" || col === "offset") continue;
       if (!known.has(col)) {
+        const guess = closest(col, known);
         throw new HttpError(
           400,
-          `Unknown column "${col}" for ${m.id}: filter on one of ${[...known].join(", ")}`,
+          `Unknown column "${col}" for ${m.id}${
+            guess ? ` (did you mean "${guess}"?)` : ""
+          }: filter on one of ${[...known].join(", ")}`,
         );
       }
       const given = query.getAll(col);
