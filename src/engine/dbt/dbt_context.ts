@@ -54,11 +54,13 @@ function lookupVar(run: RunContext, name: string): { found: boolean; value?: unk
  *
  * @param jinja where problems are reported.
  * @param phase 1 while the project is read (`execute` is false), 2 when SQL is compiled.
+ * @param say where `log(…, info=True)` and `exceptions.warn()` print (stderr by default).
  */
 export function commonContext(
   jinja: DbtJinja,
   run: RunContext,
   phase: 1 | 2,
+  say: (line: string) => void = console.error,
 ): Record<string, unknown> {
   const target = run.dbt.target;
   const quoteRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -105,7 +107,7 @@ export function commonContext(
     log: (...args: unknown[]) => {
       const { positional, kwargs } = splitArgs(args);
       if (phase === 2 && (positional[1] === true || kwargs.info === true)) {
-        console.error(String(printedValue(positional[0])));
+        say(String(printedValue(positional[0])));
       }
       return "";
     },
@@ -118,7 +120,7 @@ export function commonContext(
         return "";
       },
       warn: (message: unknown) => {
-        if (phase === 2) console.error(`warning: ${String(printedValue(message))}`);
+        if (phase === 2) say(`warning: ${String(printedValue(message))}`);
         return "";
       },
     },
