@@ -646,6 +646,12 @@ export interface AnsweredQuery {
   answer: QueryAnswer;
 }
 
+/** What a template said: `log(…, info=True)`'s text, or `exceptions.warn()`'s (`warning`). */
+export interface Said {
+  text: string;
+  warning?: true;
+}
+
 /**
  * One render pass of a template that reads the warehouse, given the
  * answers to the queries it ran so far, in the order it ran them: either
@@ -657,7 +663,23 @@ export interface AnsweredQuery {
  */
 export type WarehouseRenderer<T> = (
   answered: readonly AnsweredQuery[],
-) => { ask: string } | { done: T; said: string[] };
+) => { ask: string } | { done: T; said: Said[] };
+
+/**
+ * The macro `wharf run-operation` names (dbt's `name` or `package.name`):
+ * where it is defined, and a pass of it called with its arguments against
+ * the warehouse (what it renders is not run, as in dbt); or why it cannot
+ * be called.
+ */
+export type OperationMacro =
+  | {
+    /** `name`, or `package.name` for a package's. */
+    macro: string;
+    path: string;
+    line: number;
+    call: WarehouseRenderer<void>;
+  }
+  | { problem: string };
 
 /** A loaded project: everything on disk, as plain data, plus what was wrong with it. */
 export interface Project {

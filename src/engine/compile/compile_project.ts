@@ -10,7 +10,13 @@ import { CompileError, formatLocation, type ProjectIssue } from "../errors.ts";
 import { ancestorsOf, buildGraph, type Graph, runParents } from "../graph/build_graph.ts";
 import { type NamedSelector, readSelectors } from "../graph/read_selectors.ts";
 import { loadProject, type LoadProjectOptions } from "../project/load_project.ts";
-import type { AnalysisNode, Project, RunEndRenderer, WarehouseRenderer } from "../types.ts";
+import type {
+  AnalysisNode,
+  OperationMacro,
+  Project,
+  RunEndRenderer,
+  WarehouseRenderer,
+} from "../types.ts";
 import type { RenderedSql } from "../project/render.ts";
 import { type CompiledNode, compileNode } from "./compile.ts";
 import { compileUnitTest } from "./compile_unit_test.ts";
@@ -36,6 +42,8 @@ export interface CompiledProject {
    * (`renderedAtRun`) against it, just before it builds.
    */
   renderAtRun?: (id: string) => WarehouseRenderer<RenderedSql>;
+  /** A dbt project's: the macro `wharf run-operation` names, called with its arguments. */
+  operation?: (written: string, args: Readonly<Record<string, unknown>>) => OperationMacro;
 }
 
 /** Options of {@linkcode compileProject}. */

@@ -84,8 +84,10 @@ import type {
   AnalysisNode,
   AnsweredQuery,
   NodeHooks,
+  OperationMacro,
   RunEndHook,
   RunEndRenderer,
+  Said,
   WarehouseRenderer,
 } from "../types.ts";
 import {
@@ -625,6 +627,8 @@ export interface LoadedDbtProject {
    * @throws {Error} naming its file and line, for what keeps it from rendering.
    */
   renderAtRun: (id: string) => WarehouseRenderer<RenderedSql>;
+  /** dbt's run-operation: the macro `written` names, called with `args`. */
+  operation: (written: string, args: Readonly<Record<string, unknown>>) => OperationMacro;
 }
 
 /**
@@ -636,7 +640,7 @@ function warehousePass<T>(
   answered: readonly AnsweredQuery[],
   render: (warehouse: WarehouseRender) => T,
   where: (err: RenderProblem) => string,
-): { ask: string } | { done: T; said: string[] } {
+): { ask: string } | { done: T; said: Said[] } {
   const pass: WarehousePass = { said: [], next: 0 };
   let done: T;
   try {
@@ -1132,7 +1136,7 @@ export async function loadDbtProject(
         jinja,
         runOf(packageOf),
         phase,
-        warehouse ? (line) => pass.said.push(line) : undefined,
+        warehouse ? (said) => pass.said.push(said) : undefined,
       ),
       // Elsewhere (tests, hooks, analyses), they are the environment's errors.
       ...(phase === 1 || warehouse ? warehouseContext(jinja, warehouse?.answered, pass) : {}),
@@ -2469,7 +2473,64 @@ export async function loadDbtProject(
       (err) => `${file.path}${err.line === undefined ? "" : `:${err.line}`}`,
     );
   };
-  return { project, renderRunEnd, renderAtRun };
+  const operation = (written: string, args: Readonly<Record<string, unknown>>): OperationMacro => {
+    const dot = written.indexOf(".");
+    const pkg = dot < 0 ? undefined : written.slice(0, dot);
+    const name = dot < 0 ? written : written.slice(dot + 1);
+    if (pkg !== undefined && pkg !== dbt.project && !packageNames.includes(pkg)) {
+      const guess = closest(pkg, [dbt.project, ...packageNames]);
+      return {
+        problem: `no package "${pkg}" in the project${
+          guess ? ` (did you mean "${guess}"?)` : ""
+        }: its packages are ${[dbt.project, ...packageNames].join(", ")}`,
+      };
+    }
+    // As dbt's: the project's macro first, else the one package's that has it.
+    const owner = pkg === dbt.project ? undefined : pkg;
+    const named = jinja.macros.filter((d) =>
+      d.name === name && (pkg === undefined || d.package === owner)
+    );
+    const found = named.find((d) => d.package === undefined) ??
+      (named.length === 1 ? named[0] : undefined);
+    if (!found) {
+      const qualified = (d: { name: string; package?: string }) =>
+        d.package === undefined ? d.name : `${d.package}.${d.name}`;
+      const guess = named.length ? undefined : closest(written, jinja.macros.map(qualified));
+      return {
+        problem: named.length
+          ? `packages ${
+            named.map((d) => d.package).join(" and ")
+          } both have a macro "${name}": name one (${named.map(qualified).join(", ")})`
+          : `no macro "${written}" in the project${packageNames.length ? " or its packages" : ""}${
+            guess ? ` (did you mean "${guess}"?)` : ""
+          }`,
+      };
+    }
+    const odd = Object.keys(args).find((k) => !/^[A-Za-z_]\w*$/.test(k));
+    if (odd !== undefined) {
+      return {
+        problem: `argument ${JSON.stringify(odd)} is not a name a macro's argument can have`,
+      };
+    }
+    const macro = found.package === undefined ? name : `${found.package}.${name}`;
+    const call = `{{ ${macro}(${
+      Object.keys(args).map((k) => `${k}=__wharf_args[${JSON.stringify(k)}]`).join(", ")
+    }) }}`;
+    const node = { kind: "operation", name, path: found.path, package: found.package };
+    return {
+      macro,
+      path: found.path,
+      line: found.line,
+      call: (answered) =>
+        warehousePass(answered, (warehouse) => {
+          jinja.render(`run-operation ${macro}`, call, {
+            ...nodeContext(node, 2, { configs: [], relations: [] }, false, warehouse),
+            __wharf_args: args,
+          });
+        }, () => `macro ${macro} (${found.path}:${found.line})`),
+    };
+  };
+  return { project, renderRunEnd, renderAtRun, operation };
 }
 
 /**

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { AnsweredQuery, QueryAnswer } from "../types.ts";
+import type { AnsweredQuery, QueryAnswer, Said } from "../types.ts";
 import type { DbtJinja } from "./dbt_jinja.ts";
 import { printPyValues } from "./py_modules.ts";
 import { readLineMarkers } from "./rewrite_jinja.ts";
@@ -19,7 +19,7 @@ export interface WarehousePass {
   /** The first query the template ran that `answered` lacks. */
   asked?: string;
   /** What `log(…, info=True)` and `exceptions.warn()` said, in order. */
-  said: string[];
+  said: Said[];
   /** How many of the answers the pass has used (its renders replay them in turn). */
   next: number;
 }

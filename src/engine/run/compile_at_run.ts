@@ -73,7 +73,7 @@ export async function compileAtRun(
       { cause: err },
     );
   }
-  for (const line of rendered.said) console.error(line);
+  for (const s of rendered.said) console.error(s.warning ? `warning: ${s.text}` : s.text);
   const sql = rendered.done;
   const [parsed] = await parseSql([trimSql(sql.text)], wh);
   const statements = parsed?.ok ? (parsed.ast as { statements?: unknown[] }).statements ?? [] : [];

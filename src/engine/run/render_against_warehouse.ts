@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { AnsweredQuery, QueryAnswer, WarehouseRenderer } from "../types.ts";
+import type { AnsweredQuery, QueryAnswer, Said, WarehouseRenderer } from "../types.ts";
 
 /** How many queries one template may run (a template that runs more is stopped). */
 export const MAX_QUERIES = 100;
@@ -44,7 +44,7 @@ export interface RenderAgainstWarehouseOptions {
 export async function renderAgainstWarehouse<T>(
   render: WarehouseRenderer<T>,
   options: RenderAgainstWarehouseOptions,
-): Promise<{ done: T; said: string[] }> {
+): Promise<{ done: T; said: Said[] }> {
   const answered: AnsweredQuery[] = [];
   for (;;) {
     const pass = render(answered);

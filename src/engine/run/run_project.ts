@@ -255,7 +255,7 @@ export function compileWithWarehouse(
  * checked) meanwhile; parsing their SQL, and the tables they may read, wait
  * for it.
  */
-function compileWhileOpening(
+export function compileWhileOpening(
   config: EngineConfig,
   path: string,
   opening: Promise<Warehouse>,
