@@ -25,6 +25,7 @@ import { landCommand } from "./land.ts";
 import { lsCommand } from "./ls.ts";
 import { retryCommand } from "./retry.ts";
 import { runCommand } from "./run.ts";
+import { runOperationCommand } from "./run_operation.ts";
 import { seedCommand } from "./seed.ts";
 import { serveCommand } from "./serve.ts";
 import { showCommand } from "./show.ts";
@@ -118,6 +119,7 @@ export function createProgram(): Command {
       seedCommand(),
       snapshotCommand(),
       retryCommand(),
+      runOperationCommand(),
       lsCommand(),
       compileCommand(),
       showCommand(),

@@ -128,6 +128,20 @@ export class ModelError extends WharfError {
   }
 }
 
+/** A dbt macro `wharf run-operation` called failed: a query it ran, or its render. */
+export class OperationError extends WharfError {
+  /** The macro: `name`, or `package.name`. */
+  readonly macro: string;
+  /** Its file, relative to the project root. */
+  readonly file: string;
+  constructor(macro: string, file: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "OperationError";
+    this.macro = macro;
+    this.file = file;
+  }
+}
+
 /** A hook (a model's or seed's pre/post hook, the project's on-run-start/end) failed. */
 export class HookError extends WharfError {
   /** The hook's SQL as it ran. */

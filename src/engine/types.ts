@@ -323,6 +323,13 @@ export interface ModelNode {
   /** dbt projects: the descriptions `persist_docs` writes once it is built. */
   persistDocs?: PersistedDocs;
   /**
+   * dbt projects: its Jinja reads the warehouse (`run_query()`, `statement`,
+   * `load_result()`, itself or in a macro it calls): `sql` is what it renders
+   * with `execute` false, as dbt parses it; it is rendered again against the
+   * warehouse just before it builds (`CompiledProject.renderAtRun`).
+   */
+  renderedAtRun?: true;
+  /**
    * dbt projects: its `event_time` (a column or SQL expression of its rows'
    * time): a microbatch model reading it reads each batch's rows only.
    */
@@ -623,6 +630,56 @@ export interface RunEndContext {
  * @throws {Error} what keeps the template from rendering (the run names the hook).
  */
 export type RunEndRenderer = (template: string, context: RunEndContext) => string;
+
+/** What the warehouse answered to a query a template ran (`run_query()`, `statement`). */
+export interface QueryAnswer {
+  columns: string[];
+  /** DuckDB's type names, one per column. */
+  types: string[];
+  /** Each row's values, in the order of `columns`. */
+  rows: unknown[][];
+}
+
+/** A query a template ran, and its answer. */
+export interface AnsweredQuery {
+  sql: string;
+  answer: QueryAnswer;
+}
+
+/** What a template said: `log(…, info=True)`'s text, or `exceptions.warn()`'s (`warning`). */
+export interface Said {
+  text: string;
+  warning?: true;
+}
+
+/**
+ * One render pass of a template that reads the warehouse, given the
+ * answers to the queries it ran so far, in the order it ran them: either
+ * `ask`, the next query it runs (it must run before the template can
+ * render on), or `done`, what it rendered, with what its `log(…,
+ * info=True)` and `exceptions.warn()` said.
+ *
+ * @throws {Error} what keeps the template from rendering, once every query it ran is answered.
+ */
+export type WarehouseRenderer<T> = (
+  answered: readonly AnsweredQuery[],
+) => { ask: string } | { done: T; said: Said[] };
+
+/**
+ * The macro `wharf run-operation` names (dbt's `name` or `package.name`):
+ * where it is defined, and a pass of it called with its arguments against
+ * the warehouse (what it renders is not run, as in dbt); or why it cannot
+ * be called.
+ */
+export type OperationMacro =
+  | {
+    /** `name`, or `package.name` for a package's. */
+    macro: string;
+    path: string;
+    line: number;
+    call: WarehouseRenderer<void>;
+  }
+  | { problem: string };
 
 /** A loaded project: everything on disk, as plain data, plus what was wrong with it. */
 export interface Project {

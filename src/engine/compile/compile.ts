@@ -63,6 +63,8 @@ export interface CompiledModel {
   sqlHeader?: string;
   /** dbt's `persist_docs`: the comments written once it is built. */
   persistDocs?: PersistedDocs;
+  /** Its Jinja reads the warehouse: compiled again just before it builds (see `ModelNode.renderedAtRun`). */
+  renderedAtRun?: true;
 }
 
 /** How a checked model is built and counted. */
@@ -508,6 +510,7 @@ export function compileNode(
         ...(node.hooks ? { hooks: node.hooks } : {}),
         ...(node.sqlHeader ? { sqlHeader: node.sqlHeader } : {}),
         ...(node.persistDocs ? { persistDocs: node.persistDocs } : {}),
+        ...(node.renderedAtRun ? { renderedAtRun: true as const } : {}),
       } as const;
       const m = materialization(node.config.materialized);
       if (node.checks.length && m.checks) {

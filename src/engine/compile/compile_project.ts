@@ -10,7 +10,14 @@ import { CompileError, formatLocation, type ProjectIssue } from "../errors.ts";
 import { ancestorsOf, buildGraph, type Graph, runParents } from "../graph/build_graph.ts";
 import { type NamedSelector, readSelectors } from "../graph/read_selectors.ts";
 import { loadProject, type LoadProjectOptions } from "../project/load_project.ts";
-import type { AnalysisNode, Project, RunEndRenderer } from "../types.ts";
+import type {
+  AnalysisNode,
+  OperationMacro,
+  Project,
+  RunEndRenderer,
+  WarehouseRenderer,
+} from "../types.ts";
+import type { RenderedSql } from "../project/render.ts";
 import { type CompiledNode, compileNode } from "./compile.ts";
 import { compileUnitTest } from "./compile_unit_test.ts";
 import { materialization } from "../materializations/index.ts";
@@ -30,6 +37,13 @@ export interface CompiledProject {
    * reading the run's results) once the run's nodes are done.
    */
   renderRunEnd?: RunEndRenderer;
+  /**
+   * A dbt project's: a pass of a model whose Jinja reads the warehouse
+   * (`renderedAtRun`) against it, just before it builds.
+   */
+  renderAtRun?: (id: string) => WarehouseRenderer<RenderedSql>;
+  /** A dbt project's: the macro `wharf run-operation` names, called with its arguments. */
+  operation?: (written: string, args: Readonly<Record<string, unknown>>) => OperationMacro;
 }
 
 /** Options of {@linkcode compileProject}. */
@@ -83,11 +97,11 @@ export async function compileProject(
 ): Promise<CompiledProject> {
   // A dbt project (dbt_project.yml at its root) is read by its own loader into the same Project.
   // Its modules (Jinja included) load only for a dbt project, not at every start.
-  const { project, renderRunEnd } = config.dbt
+  const { project, ...rendersLater } = config.dbt
     ? await (await import(
       new URL("../dbt/load_dbt_project.ts", import.meta.url).href
     ) as typeof import("../dbt/load_dbt_project.ts")).loadDbtProject(config, options)
-    : { project: await loadProject(config, options), renderRunEnd: undefined };
+    : { project: await loadProject(config, options) };
   const { graph, issues, missing } = buildGraph(project, await options.sources, {
     catalogs: await options.catalogs,
   });
@@ -123,7 +137,7 @@ export async function compileProject(
     compiled,
     missing: options.deferMissingSources ? missing : new Map(),
     selectors,
-    ...(renderRunEnd ? { renderRunEnd } : {}),
+    ...rendersLater,
   };
 }
 

@@ -9,6 +9,7 @@
  * @module
  */
 import type { DbtConfig } from "../config.ts";
+import type { Said } from "../types.ts";
 import { type DbtJinja, plain, splitArgs } from "./dbt_jinja.ts";
 import { formatCivil, PyDatetime, utcCivil } from "./py_datetime.ts";
 import { printedValue } from "./py_modules.ts";
@@ -54,11 +55,13 @@ function lookupVar(run: RunContext, name: string): { found: boolean; value?: unk
  *
  * @param jinja where problems are reported.
  * @param phase 1 while the project is read (`execute` is false), 2 when SQL is compiled.
+ * @param say where what `log(…, info=True)` and `exceptions.warn()` say goes (printed to stderr by default).
  */
 export function commonContext(
   jinja: DbtJinja,
   run: RunContext,
   phase: 1 | 2,
+  say: (said: Said) => void = (s) => console.error(s.warning ? `warning: ${s.text}` : s.text),
 ): Record<string, unknown> {
   const target = run.dbt.target;
   const quoteRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -105,7 +108,7 @@ export function commonContext(
     log: (...args: unknown[]) => {
       const { positional, kwargs } = splitArgs(args);
       if (phase === 2 && (positional[1] === true || kwargs.info === true)) {
-        console.error(String(printedValue(positional[0])));
+        say({ text: String(printedValue(positional[0])) });
       }
       return "";
     },
@@ -118,7 +121,7 @@ export function commonContext(
         return "";
       },
       warn: (message: unknown) => {
-        if (phase === 2) console.error(`warning: ${String(printedValue(message))}`);
+        if (phase === 2) say({ text: String(printedValue(message)), warning: true });
         return "";
       },
     },

@@ -61,7 +61,11 @@ const MODULE = "__wharf__";
 const RETURN_OPEN = "\u0003";
 const RETURN_CLOSE = "\u0004";
 
-/** Functions dbt has that need the warehouse while compiling, which wharf does not do. */
+/**
+ * Functions dbt has that read the warehouse. `run_query`, `statement` and
+ * `load_result` are given (`warehouse_context.ts`) to models rendered
+ * against it; elsewhere, and the others anywhere, are an error.
+ */
 const NEEDS_WAREHOUSE = [
   "run_query",
   "statement",
@@ -389,11 +393,9 @@ export class DbtJinja {
     });
     // Called anywhere (a macro's {% set %} included), each is named, not an undefined value.
     for (const name of NEEDS_WAREHOUSE) {
-      this.#env.addGlobal(name, () => {
-        this.problem(
-          `"${name}()" reads the warehouse while the project compiles, which wharf does not do`,
-          new RegExp(`(?<![\\w.])${name}\\s*\\(`),
-        );
+      // dbt's statement macro (dbt_macros.ts) runs its SQL through __wharf_statement.
+      this.#env.addGlobal(name === "statement" ? "__wharf_statement" : name, () => {
+        this.problem(needsWarehouse(name), new RegExp(`(?<![\\w.])${name}\\s*\\(`));
         return null;
       });
     }
@@ -685,9 +687,7 @@ function explain(detail: string, macros: readonly string[], code: string): strin
     /^invalid operation: (\w+) is not callable/.exec(detail);
   if (fn) {
     const name = fn[1]!;
-    if (NEEDS_WAREHOUSE.includes(name)) {
-      return `"${name}()" reads the warehouse while the project compiles, which wharf does not do`;
-    }
+    if (NEEDS_WAREHOUSE.includes(name)) return needsWarehouse(name);
     const guess = closest(name, macros);
     return `unknown macro or function "${name}()"${guess ? ` (did you mean "${guess}"?)` : ""}`;
   }
@@ -728,6 +728,13 @@ function explain(detail: string, macros: readonly string[], code: string): strin
     return `${detail}: wharf renders each file alone (include and import of other files are not run)`;
   }
   return detail;
+}
+
+/** The problem of `name()`, a function of dbt's that reads the warehouse, where wharf does not run it. */
+function needsWarehouse(name: string): string {
+  return ["run_query", "statement", "load_result"].includes(name)
+    ? `"${name}()" reads the warehouse: wharf runs it in a model (rendered just before it builds), not in a test, hook, analysis, sql_header or the names of relations, which render while the project compiles`
+    : `"${name}()" reads the warehouse while the project compiles, which wharf does not do`;
 }
 
 /** The first line of `text` that `at` matches, if any. */

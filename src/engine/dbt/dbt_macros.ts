@@ -12,6 +12,9 @@
 
 /** Jinja source of dbt's macros for DuckDB. */
 export const DBT_MACROS = String.raw`
+{%- macro __dbt__statement(name=none, fetch_result=false, auto_begin=true, language='sql') -%}
+{%- if execute -%}{{ __wharf_statement(name, caller(), fetch_result) }}{%- endif -%}
+{%- endmacro -%}
 {%- macro __dbt__default__generate_schema_name(custom_schema_name=none, node=none) -%}
 {%- if custom_schema_name is none -%}{{ target.schema }}{%- else -%}{{ target.schema }}_{{ custom_schema_name | trim }}{%- endif -%}
 {%- endmacro -%}

@@ -60,6 +60,7 @@ import { asList, isRecord, readValue } from "../yaml/yaml_schema.ts";
 import { type ConfigTree, readConfigTree, readTree } from "./config_tree.ts";
 import { unrenderedConfig } from "./unrendered_config.ts";
 import { commonContext, type RunContext } from "./dbt_context.ts";
+import { WAREHOUSE_FUNCTIONS, warehouseContext, type WarehousePass } from "./warehouse_context.ts";
 import { DbtJinja, type MacroFile, plain, RenderProblem, splitArgs } from "./dbt_jinja.ts";
 import { readLineMarkers } from "./rewrite_jinja.ts";
 import { printedValue } from "./py_modules.ts";
@@ -79,7 +80,16 @@ import {
 import { findMaterialization } from "../materializations/index.ts";
 import { settleContract, type SettledContract } from "../project/read_contract.ts";
 import { parseDependency, readExposures } from "../project/read_exposures.ts";
-import type { AnalysisNode, NodeHooks, RunEndHook, RunEndRenderer } from "../types.ts";
+import type {
+  AnalysisNode,
+  AnsweredQuery,
+  NodeHooks,
+  OperationMacro,
+  RunEndHook,
+  RunEndRenderer,
+  Said,
+  WarehouseRenderer,
+} from "../types.ts";
 import {
   type NodeProperties,
   placeSource,
@@ -593,7 +603,17 @@ function snapshotConfig(n: NodeFile, issues: ProjectIssue[]): ModelConfig {
   return config;
 }
 
-/** A dbt project, loaded, and how its on-run-end hooks reading the run's results render. */
+/**
+ * A render against the warehouse: the answers to the queries run so far
+ * (none: the render dbt does while it parses, `execute` false, `run_query()`
+ * none) and what the pass asks and says.
+ */
+interface WarehouseRender {
+  answered?: readonly AnsweredQuery[];
+  pass: WarehousePass;
+}
+
+/** A dbt project, loaded, and how what it renders later renders. */
 export interface LoadedDbtProject {
   project: Project;
   /**
@@ -601,6 +621,36 @@ export interface LoadedDbtProject {
    * the project's context (its macros, vars, target) and the run's results.
    */
   renderRunEnd: RunEndRenderer;
+  /**
+   * A pass of model `id` (one `renderedAtRun`) against the warehouse.
+   *
+   * @throws {Error} naming its file and line, for what keeps it from rendering.
+   */
+  renderAtRun: (id: string) => WarehouseRenderer<RenderedSql>;
+  /** dbt's run-operation: the macro `written` names, called with `args`. */
+  operation: (written: string, args: Readonly<Record<string, unknown>>) => OperationMacro;
+}
+
+/**
+ * One pass of `render` against the warehouse with the answers `answered`
+ * (see `WarehouseRenderer`); a problem of a pass that asked for a query is
+ * the empty answer's doing, and not one.
+ */
+function warehousePass<T>(
+  answered: readonly AnsweredQuery[],
+  render: (warehouse: WarehouseRender) => T,
+  where: (err: RenderProblem) => string,
+): { ask: string } | { done: T; said: Said[] } {
+  const pass: WarehousePass = { said: [], next: 0 };
+  let done: T;
+  try {
+    done = render({ answered, pass });
+  } catch (err) {
+    if (pass.asked !== undefined) return { ask: pass.asked };
+    if (!(err instanceof RenderProblem)) throw err;
+    throw new Error(`${where(err)}: ${err.message}`, { cause: err });
+  }
+  return pass.asked === undefined ? { done, said: pass.said } : { ask: pass.asked };
 }
 
 /**
@@ -1067,6 +1117,7 @@ export async function loadDbtProject(
     phase: 1 | 2,
     recorded: Recorded,
     incremental = false,
+    warehouse?: WarehouseRender,
   ): Record<string, unknown> => {
     const self = node.file;
     const packageOf = node.package ?? self?.package;
@@ -1078,8 +1129,18 @@ export async function loadDbtProject(
       ...partsOf(self, node.name),
       sql: phase === 2 && self?.sql ? self.sql : quote(node.name),
     });
+    // While the project is read, run_query() gives none, as in dbt's parse (`execute` is false).
+    const pass = warehouse?.pass ?? { said: [], next: 0 };
     return {
-      ...commonContext(jinja, runOf(packageOf), phase),
+      ...commonContext(
+        jinja,
+        runOf(packageOf),
+        phase,
+        warehouse ? (said) => pass.said.push(said) : undefined,
+      ),
+      // Elsewhere (tests, hooks, analyses), they are the environment's errors.
+      ...(phase === 1 || warehouse ? warehouseContext(jinja, warehouse?.answered, pass) : {}),
+      ...(warehouse && !warehouse.answered ? { execute: false } : {}),
       ref: (...args: unknown[]) => {
         const { positional, kwargs } = splitArgs(args);
         const at = /ref\s*\(/;
@@ -1579,25 +1640,44 @@ export async function loadDbtProject(
   // Second pass: the SQL, through the render hook.
   const testRecords = new Map<string, Recorded>();
   const modelRecords = new Map<string, Recorded>();
+  /** Models whose Jinja reads the warehouse: rendered again, against it, just before they build. */
+  const readsWarehouse = templateReader(files.macros, WAREHOUSE_FUNCTIONS);
+  const atRun = new Map<string, (warehouse: WarehouseRender) => RenderedSql>();
   const hook: RenderHook = (path, text, context) => {
     const file = context.kind === "model" ? relations.get(context.id) : undefined;
     const recorded: Recorded = { configs: [], relations: [] };
     if (file) modelRecords.set(file.id!, recorded);
     else testRecords.set(path, recorded);
     const name = file?.name ?? basename(path, extname(path)).toLowerCase();
-    const node = { kind: context.kind, name, path, file, fqn: file?.fqn };
-    const pkg = file?.package ?? testPackage.get(path);
+    const node = {
+      kind: context.kind,
+      name,
+      path,
+      file,
+      fqn: file?.fqn,
+      package: file?.package ?? testPackage.get(path),
+    };
     const body = file?.block?.body ?? text;
     const as = file ? renderName(file) : path;
-    const full = jinja.render(as, body, nodeContext({ ...node, package: pkg }, 2, recorded), pkg);
-    if (file?.config.materialized !== "incremental") return full;
-    const later = jinja.render(
-      as,
-      body,
-      nodeContext({ ...node, package: pkg }, 2, recorded, true),
-      pkg,
-    );
-    return later.text === full.text ? full : bothRuns(full, later);
+    const render = (recorded: Recorded, warehouse?: WarehouseRender) => {
+      const full = jinja.render(
+        as,
+        body,
+        nodeContext(node, 2, recorded, false, warehouse),
+        node.package,
+      );
+      if (file?.config.materialized !== "incremental") return full;
+      const later = jinja.render(
+        as,
+        body,
+        nodeContext(node, 2, recorded, true, warehouse),
+        node.package,
+      );
+      return later.text === full.text ? full : bothRuns(full, later);
+    };
+    if (!file || !readsWarehouse(body)) return render(recorded);
+    atRun.set(file.id!, (warehouse) => render({ configs: [], relations: [] }, warehouse));
+    return render(recorded, { pass: { said: [], next: 0 } });
   };
   const models = [...files.models, ...files.snapshots].filter((m) =>
     m.ok && m.id && m.config.enabled !== false
@@ -1824,6 +1904,7 @@ export async function loadDbtProject(
       ...(contracts.get(m.id!)?.contract ? { contract: contracts.get(m.id!)!.contract } : {}),
       ...withHooks(m),
       ...builtExtras(m),
+      ...(atRun.has(m.id!) ? { renderedAtRun: true as const } : {}),
     })),
     seeds: [],
     genericTests: [],
@@ -2249,7 +2330,7 @@ export async function loadDbtProject(
     }
   };
   // dbt gives on-run-end what the run did: a hook reading it renders once the nodes are done.
-  const readsRunEnd = runEndContextReader(files.macros);
+  const readsRunEnd = templateReader(files.macros, RUN_END_CONTEXT);
   const runHooks = config.runHooks && {
     start: config.runHooks.start.map((sql, i, all) =>
       renderRunHook("on-run-start", sql, i, all.length)
@@ -2417,7 +2498,72 @@ export async function loadDbtProject(
       : {}),
     issues: [...issues, ...yamlIssues, ...parsed.issues],
   };
-  return { project, renderRunEnd };
+  const renderAtRun = (id: string): WarehouseRenderer<RenderedSql> => (answered) => {
+    const file = relations.get(id)!;
+    return warehousePass(
+      answered,
+      atRun.get(id)!,
+      (err) => `${file.path}${err.line === undefined ? "" : `:${err.line}`}`,
+    );
+  };
+  const operation = (written: string, args: Readonly<Record<string, unknown>>): OperationMacro => {
+    const dot = written.indexOf(".");
+    const pkg = dot < 0 ? undefined : written.slice(0, dot);
+    const name = dot < 0 ? written : written.slice(dot + 1);
+    if (pkg !== undefined && pkg !== dbt.project && !packageNames.includes(pkg)) {
+      const guess = closest(pkg, [dbt.project, ...packageNames]);
+      return {
+        problem: `no package "${pkg}" in the project${
+          guess ? ` (did you mean "${guess}"?)` : ""
+        }: its packages are ${[dbt.project, ...packageNames].join(", ")}`,
+      };
+    }
+    // As dbt's: the project's macro first, else the one package's that has it.
+    const owner = pkg === dbt.project ? undefined : pkg;
+    const named = jinja.macros.filter((d) =>
+      d.name === name && (pkg === undefined || d.package === owner)
+    );
+    const found = named.find((d) => d.package === undefined) ??
+      (named.length === 1 ? named[0] : undefined);
+    if (!found) {
+      const qualified = (d: { name: string; package?: string }) =>
+        d.package === undefined ? d.name : `${d.package}.${d.name}`;
+      const guess = named.length ? undefined : closest(written, jinja.macros.map(qualified));
+      return {
+        problem: named.length
+          ? `packages ${
+            named.map((d) => d.package).join(" and ")
+          } both have a macro "${name}": name one (${named.map(qualified).join(", ")})`
+          : `no macro "${written}" in the project${packageNames.length ? " or its packages" : ""}${
+            guess ? ` (did you mean "${guess}"?)` : ""
+          }`,
+      };
+    }
+    const odd = Object.keys(args).find((k) => !/^[A-Za-z_]\w*$/.test(k));
+    if (odd !== undefined) {
+      return {
+        problem: `argument ${JSON.stringify(odd)} is not a name a macro's argument can have`,
+      };
+    }
+    const macro = found.package === undefined ? name : `${found.package}.${name}`;
+    const call = `{{ ${macro}(${
+      Object.keys(args).map((k) => `${k}=__wharf_args[${JSON.stringify(k)}]`).join(", ")
+    }) }}`;
+    const node = { kind: "operation", name, path: found.path, package: found.package };
+    return {
+      macro,
+      path: found.path,
+      line: found.line,
+      call: (answered) =>
+        warehousePass(answered, (warehouse) => {
+          jinja.render(`run-operation ${macro}`, call, {
+            ...nodeContext(node, 2, { configs: [], relations: [] }, false, warehouse),
+            __wharf_args: args,
+          });
+        }, () => `macro ${macro} (${found.path}:${found.line})`),
+    };
+  };
+  return { project, renderRunEnd, renderAtRun, operation };
 }
 
 /**
@@ -2638,16 +2784,18 @@ function calledNames(code: string): string[] {
 }
 
 /**
- * Whether an on-run-end hook reads {@linkcode RUN_END_CONTEXT}: in its own
- * Jinja, or in that of a macro it calls, directly or not (a macro's
- * parameter of that name counts too: rendering such a hook once the run is
- * done costs nothing more).
+ * Whether a template reads one of `names` (dbt's {@linkcode RUN_END_CONTEXT}
+ * in an on-run-end hook, or its functions that read the warehouse in a
+ * model): in its own Jinja, or in that of a macro it calls, directly or not
+ * (a macro's parameter of that name counts too: rendering such a template
+ * later costs nothing more).
  */
-function runEndContextReader(
+function templateReader(
   macroFiles: readonly { text: string }[],
+  names: readonly string[],
 ): (sql: string) => boolean {
   const reads = (code: string) =>
-    RUN_END_CONTEXT.some((name) => new RegExp(`(?<![\\w.])${name}(?!\\w)`).test(code));
+    names.some((name) => new RegExp(`(?<![\\w.])${name}(?!\\w)`).test(code));
   // Each macro's code, by name (of any package: a name shared reads if one does).
   const bodies = new Map<string, string[]>();
   for (const f of macroFiles) {

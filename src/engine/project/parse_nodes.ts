@@ -21,7 +21,7 @@ import type { YamlFile, YamlPath } from "../yaml/yaml_file.ts";
 export type SqlParser = (texts: readonly string[]) => Promise<ParseResult[]>;
 
 /** The references of `sql`, their lines and columns mapped back to the file. */
-function refsIn(ast: unknown, rendered: RenderedSql): RelationRef[] {
+export function refsIn(ast: unknown, rendered: RenderedSql): RelationRef[] {
   return extractRelations(ast, rendered.text).map((r) => {
     if (!rendered.sourceLines) return r;
     const { column: _column, ...rest } = r;
@@ -134,8 +134,12 @@ export async function parseNodes(
   ].filter((t): t is { id: string; path: string; sql: RenderedSql } => t.sql !== undefined);
   const results = await parse(texts.map((t) => trimSql(t.sql.text)));
   const parsed = new Map<string, { ast: unknown; sql: RenderedSql }>();
+  // A dbt model reading the warehouse renders, while the project is read, as dbt parses it
+  // (run_query() none), which need not be SQL: it is parsed once rendered against the warehouse.
+  const atRun = new Set(project.models.filter((m) => m.renderedAtRun).map((m) => m.id));
   texts.forEach(({ id, path, sql }, i) => {
     const r = results[i]!;
+    if (!r.ok && atRun.has(id)) return;
     if (!r.ok) {
       const at = r.position === undefined ? undefined : lineColumn(sql.text, r.position);
       const message = /Only SELECT statements/i.test(r.message)

@@ -74,6 +74,11 @@ export interface ExecuteOptions {
    * it builds from nothing (an incremental model or a snapshot anew).
    */
   deferredCopies?: ReadonlySet<string>;
+  /**
+   * Compiles a model whose Jinja reads the warehouse (`renderedAtRun`) again,
+   * against it, just before it builds; what it throws errors the node.
+   */
+  prepare?: (node: CompiledModel) => Promise<CompiledModel>;
   /** Called when a node starts running. */
   onStart?: (node: CompiledNode) => void;
   /** Called when a node is done (including skipped nodes). */
@@ -150,10 +155,13 @@ function runChecked(
 /** Builds or tests one node; returns its status, row count and message. */
 async function runNode(
   wh: Warehouse,
-  node: CompiledNode,
+  planned: CompiledNode,
   options: ExecuteOptions,
 ): Promise<Outcome> {
-  if (node.kind === "test") return await build(wh, node, options);
+  if (planned.kind === "test") return await build(wh, planned, options);
+  const node = planned.kind === "model" && planned.renderedAtRun && options.prepare
+    ? await options.prepare(planned)
+    : planned;
   // dbt's sql_header runs first in each session of the model's build.
   const outcome = await runHooked(
     node.kind === "model" && node.sqlHeader ? withSqlHeader(wh, node.sqlHeader) : wh,

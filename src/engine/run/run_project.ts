@@ -50,6 +50,7 @@ import { deferUpstreams, unbuiltUpstreams } from "./defer_upstreams.ts";
 import { deferredCopies, type DeferredCopy } from "./deferred_relations.ts";
 import { unbuiltReads } from "./unbuilt_reads.ts";
 import { executePlan } from "./execute.ts";
+import { compileAtRun } from "./compile_at_run.ts";
 import { runHooks } from "./hooks.ts";
 import { finishRun, type NodeResult, recordResults, type SkipReason, startRun } from "./run_log.ts";
 
@@ -254,7 +255,7 @@ export function compileWithWarehouse(
  * checked) meanwhile; parsing their SQL, and the tables they may read, wait
  * for it.
  */
-function compileWhileOpening(
+export function compileWhileOpening(
   config: EngineConfig,
   path: string,
   opening: Promise<Warehouse>,
@@ -500,6 +501,7 @@ export async function runProject(
       compiledPaths: written.run,
       unreadable: await unbuiltReads(wh, cp, plan.nodes),
       deferredCopies: new Set(copies.keys()),
+      prepare: (node) => compileAtRun(wh, cp, node, { root: config.root, empty: options.empty }),
       onStart: options.onStart,
       onResult: options.onResult,
     });

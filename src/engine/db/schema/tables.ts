@@ -9,7 +9,7 @@
 
 /**
  * The tables that are created together, by the command that first needs
- * them: `landing` by `land` (and uploads), `runs` by `build`/`run`/`seed`/
+ * them: `landing` by `land` (and uploads), `runs` by `build`/`run`/`seed`/`run-operation`/
  * `test`, `tic` by `tic` and `tic lookup`, `npi` by `enrich npi`. A group
  * not needed yet is not created: models that read its tables are skipped
  * as "not landed" until then.
@@ -121,10 +121,10 @@ export const TABLES: readonly TableDefinition[] = [
     schema: "wharf",
     name: "runs",
     group: "runs",
-    doc: "The run log: one row per build, run, seed or test",
+    doc: "The run log: one row per build, run, seed, test or run-operation",
     columns: [
       col("run_id", "VARCHAR", "the run's id", "PRIMARY KEY"),
-      col("command", "VARCHAR", "build, run, seed or test", "NOT NULL"),
+      col("command", "VARCHAR", "build, run, seed, test or run-operation", "NOT NULL"),
       col("args", "VARCHAR", "its selection and options"),
       col("started_at", "TIMESTAMPTZ", "when it started", "NOT NULL"),
       col("ended_at", "TIMESTAMPTZ", "when it ended (NULL while running, or if it died)"),

@@ -1,0 +1,100 @@
+/**
+ * dbt's Jinja that reads the warehouse: `run_query()` and
+ * `statement`/`load_result()` in models (rendered against the warehouse
+ * just before they build). Through the CLI, on a
+ * real warehouse file of a small project of the test's own.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { queryRows, runCli, tempProject } from "../helpers.ts";
+
+const FILES = {
+  "dbt_project.yml": `name: shop
+config-version: 2
+profile: shop
+models:
+  shop:
+    +materialized: table
+`,
+  "profiles.yml": `shop:
+  target: dev
+  outputs:
+    dev:
+      type: duckdb
+      path: dev.duckdb
+`,
+  "models/orders.sql": `select * from (values
+  (1, 'placed', 10), (2, 'shipped', 20), (3, 'shipped', 5), (4, 'returned', 7)
+) as t(id, status, amount)`,
+  "models/by_status.sql":
+    `{% set q %}select distinct status from {{ ref('orders') }} order by 1{% endset %}
+{% if execute %}
+{% set statuses = run_query(q).columns[0].values() %}
+{% else %}
+{% set statuses = [] %}
+{% endif %}
+select
+  count(*) as orders
+{%- for s in statuses %},
+  sum(case when status = '{{ s }}' then amount else 0 end) as {{ s }}_amount
+{%- endfor %}
+from {{ ref('orders') }}`,
+  "macros/totals.sql": `{% macro total_of(status) %}
+{% call statement('total', fetch_result=True) %}
+select sum(amount) as total from {{ ref('orders') }} where status = '{{ status }}'
+{% endcall %}
+{% if execute %}{{ return(load_result('total')['data'][0][0]) }}{% endif %}
+{% endmacro %}`,
+  // As in dbt, a ref() that only runs while executing is declared for the graph.
+  "models/shipped_total.sql": `-- depends_on: {{ ref('orders') }}
+select {{ total_of('shipped') or 0 }} as shipped_total`,
+};
+
+Deno.test("run_query() in a model pivots over an upstream model's distinct values, once it is built", async () => {
+  await using p = await tempProject(FILES);
+  const r = await runCli(["--project", p.root, "build"]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const db = join(p.root, "dev.duckdb");
+  const rows = await queryRows(db, "select * from main.by_status");
+  assert.deepEqual(Object.keys(rows[0]!), [
+    "orders",
+    "placed_amount",
+    "returned_amount",
+    "shipped_amount",
+  ]);
+  assert.deepEqual(Object.values(rows[0]!).map(Number), [4, 10, 7, 25]);
+  // A new status upstream is a new column on the next build.
+  await p.write(
+    "models/orders.sql",
+    "select * from (values (1, 'placed', 10), (2, 'lost', 3)) as t(id, status, amount)",
+  );
+  const again = await runCli(["--project", p.root, "build"]);
+  assert.equal(again.code, 0, again.stderr + again.stdout);
+  const cols = Object.keys((await queryRows(db, "select * from main.by_status"))[0]!);
+  assert.deepEqual(cols, ["orders", "lost_amount", "placed_amount"]);
+});
+
+Deno.test("statement() with fetch_result and load_result() in a macro give a model the query's rows", async () => {
+  await using p = await tempProject(FILES);
+  const r = await runCli(["--project", p.root, "build", "-s", "+shipped_total"]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const rows = await queryRows(join(p.root, "dev.duckdb"), "select * from main.shipped_total");
+  assert.equal(Number(rows[0]!.shipped_total), 25);
+});
+
+Deno.test("a model whose run_query() fails errors naming the model and DuckDB's message", async () => {
+  await using p = await tempProject({
+    ...FILES,
+    "models/broken.sql": `-- depends_on: {{ ref('orders') }}
+{% if execute %}{% set r = run_query("select nothing_here from " ~ ref('orders')) %}{% endif %}
+select 1 as x`,
+  });
+  const r = await runCli(["--project", p.root, "build", "-s", "+broken"]);
+  assert.equal(r.code, 1, r.stderr + r.stdout);
+  const out = r.stdout + r.stderr;
+  assert.match(
+    out,
+    /Cannot render main\.broken against the warehouse: model main\.broken: a query it runs while it renders failed: Binder Error: Referenced column "nothing_here" not found/,
+  );
+  assert.match(out, /select nothing_here from "main"\."orders"/);
+});
