@@ -63,6 +63,20 @@ Deno.test("run_query() in a model pivots over an upstream model's distinct value
     "shipped_amount",
   ]);
   assert.deepEqual(Object.values(rows[0]!).map(Number), [4, 10, 7, 25]);
+  // What records the SQL that ran records the render against the warehouse, not the parse's.
+  const ran = await Deno.readTextFile(join(p.root, "target/run/shop/models/by_status.sql"));
+  assert.match(ran, /as shipped_amount/);
+  const compiled = await Deno.readTextFile(
+    join(p.root, "target/compiled/shop/models/by_status.sql"),
+  );
+  assert.match(compiled, /as placed_amount/);
+  const results = JSON.parse(await Deno.readTextFile(join(p.root, "target/run_results.json")));
+  const entry = results.results.find((e: { unique_id: string }) =>
+    e.unique_id === "model.shop.by_status"
+  );
+  assert.match(entry.compiled_code, /as returned_amount/);
+  const manifest = JSON.parse(await Deno.readTextFile(join(p.root, "target/manifest.json")));
+  assert.match(manifest.nodes["model.shop.by_status"].compiled_code, /as returned_amount/);
   // A new status upstream is a new column on the next build.
   await p.write(
     "models/orders.sql",

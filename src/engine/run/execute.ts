@@ -152,16 +152,22 @@ function runChecked(
   })();
 }
 
-/** Builds or tests one node; returns its status, row count and message. */
+/**
+ * Builds or tests one node; returns its status, row count and message.
+ * `ran` is told the node as it runs: compiled again by `options.prepare`
+ * for a model whose Jinja reads the warehouse.
+ */
 async function runNode(
   wh: Warehouse,
   planned: CompiledNode,
   options: ExecuteOptions,
+  ran: (node: CompiledNode) => void,
 ): Promise<Outcome> {
   if (planned.kind === "test") return await build(wh, planned, options);
   const node = planned.kind === "model" && planned.renderedAtRun && options.prepare
     ? await options.prepare(planned)
     : planned;
+  ran(node);
   // dbt's sql_header runs first in each session of the model's build.
   const outcome = await runHooked(
     node.kind === "model" && node.sqlHeader ? withSqlHeader(wh, node.sqlHeader) : wh,
@@ -452,14 +458,18 @@ async function schedule(
       options.onStart?.(node);
       const startedAt = new Date();
       let outcome: Outcome;
+      // What the node runs: a model whose Jinja reads the warehouse, as it renders against it.
+      let ranAs = node;
       try {
-        outcome = await runNode(wh, node, options);
+        outcome = await runNode(wh, node, options, (n) => ranAs = n);
       } catch (err) {
         const where = options.compiledPaths?.get(node.id);
         const message = errorMessage(err);
         outcome = {
           status: "error",
-          message: `${message}${where ? `\n${whereInRunFile(message, runText(node), where)}` : ""}`,
+          message: `${message}${
+            where ? `\n${whereInRunFile(message, runText(ranAs), where)}` : ""
+          }`,
         };
       }
       finish({

@@ -478,7 +478,15 @@ export async function runProject(
       return copy && !deferred.includes(id) ? [copy] : [];
     });
     options.onPlan?.(full.nodes);
-    const written = compiledFiles(cp, [...plan.nodes, ...inlinedInto(cp, plan.nodes)]);
+    const toWrite = [...plan.nodes, ...inlinedInto(cp, plan.nodes)];
+    const written = compiledFiles(cp, toWrite);
+    // A model whose Jinja reads the warehouse: its files are written, and the artifacts record
+    // its code, as it renders against the warehouse just before it builds (what ran, not what
+    // it rendered to as the project loaded).
+    const atRun = toWrite.some((n) => n.kind === "model" && n.renderedAtRun);
+    const ran = new Map<string, CompiledNode>();
+    const asRan = (): CompiledProject =>
+      ran.size ? { ...cp, compiled: new Map([...cp.compiled, ...ran]) } : cp;
     const hooks = cp.project.runHooks;
     if (hooks?.start.length) {
       try {
@@ -501,7 +509,12 @@ export async function runProject(
       compiledPaths: written.run,
       unreadable: await unbuiltReads(wh, cp, plan.nodes),
       deferredCopies: new Set(copies.keys()),
-      prepare: (node) => compileAtRun(wh, cp, node, { root: config.root, empty: options.empty }),
+      prepare: async (node) => {
+        const c = await compileAtRun(wh, cp, node, { root: config.root, empty: options.empty });
+        ran.set(c.id, c);
+        write(writeFiles(compiledFiles(cp, [c]).files));
+        return c;
+      },
       onStart: options.onStart,
       onResult: options.onResult,
     });
@@ -509,9 +522,19 @@ export async function runProject(
     // target/'s files are made and written while DuckDB runs the first statements (the
     // JavaScript thread waits for DuckDB then): a timer's turn lets the first one start.
     await new Promise((resolve) => setTimeout(resolve, 0));
-    write(writeFiles(written.files));
     write(
-      manifestOf().then((m) => writeDbtManifest(config, recordCompiled(m, cp, written.compiled))),
+      writeFiles(
+        atRun
+          ? compiledFiles(cp, toWrite.filter((n) => !(n.kind === "model" && n.renderedAtRun)))
+            .files
+          : written.files,
+      ),
+    );
+    // With such a model, the manifest is written once the nodes have run.
+    write(
+      (atRun ? executing.then(() => manifestOf!(), () => manifestOf!()) : manifestOf()).then((
+        m,
+      ) => writeDbtManifest(config, recordCompiled(m, asRan(), written.compiled))),
     );
     manifestWritten = true;
     const results = await executing;
@@ -536,7 +559,11 @@ export async function runProject(
     // on-run-end runs whatever the nodes did, as dbt's does; its failure fails the run.
     // A hook reading the run's results (dbt's results, schemas, database_schemas) renders now.
     const context = hooks?.end.some((h) => typeof h !== "string") && cp.renderRunEnd
-      ? dbtRunEndContext(cp, await manifestOf(), results)
+      ? dbtRunEndContext(
+        asRan(),
+        atRun ? recordCompiled(await manifestOf(), asRan(), written.compiled) : await manifestOf(),
+        results,
+      )
       : undefined;
     const ended = hooks?.end.length
       ? await wh.withConnection((s) =>
@@ -562,7 +589,7 @@ export async function runProject(
     );
     await writeDbtRunResults(
       config,
-      dbtRunResults(cp, results, {
+      dbtRunResults(asRan(), results, {
         invocationId: runId,
         startedAt,
         elapsedMs: performance.now() - started,
