@@ -78,7 +78,7 @@ export function compileCommand(): Command {
       const write = async (...args: Parameters<typeof compiledFiles>) => {
         const written = compiledFiles(...args);
         await writeFiles(written.files);
-        await writeManifestOf(cp, written.compiled);
+        await writeManifestOf(args[0], written.compiled);
       };
       const analysesOf = (ids: readonly string[]) =>
         ids.flatMap((id) => cp.project.analyses?.find((a) => a.id === id) ?? []);
@@ -135,9 +135,22 @@ export function compileCommand(): Command {
         "../src/engine/graph/find_node.ts",
       );
       const id = findNode(cp.graph, name);
-      const c = cp.compiled.get(id);
+      let c = cp.compiled.get(id);
+      if (c?.kind === "model" && c.renderedAtRun) {
+        // Its Jinja reads the warehouse: rendered against it, as dbt's compile runs run_query().
+        const { compileAgainstWarehouse } = await load<
+          typeof import("../src/engine/run/compile_read_only.ts")
+        >("../src/engine/run/compile_read_only.ts");
+        const against = await compileAgainstWarehouse(config, cp, c, config.db);
+        if ("compiled" in against) c = against.compiled;
+        else {
+          console.error(
+            `note: ${id}'s Jinja reads the warehouse as it renders (run_query(), statement); this is its parse-time render (execute false), since ${against.missing}: build its upstream first (\`wharf build -s +${id}\`) for the SQL it builds from`,
+          );
+        }
+      }
       // As `dbt compile -s <node>`: its files written, and the manifest saying where.
-      await write(cp, c ? [c] : []);
+      await write(c ? { ...cp, compiled: new Map(cp.compiled).set(id, c) } : cp, c ? [c] : []);
       if (json) {
         console.log(JSON.stringify(c ?? { id, kind: "source" }, null, 2));
         return;

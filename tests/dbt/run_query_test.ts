@@ -112,3 +112,54 @@ select 1 as x`,
   );
   assert.match(out, /select nothing_here from "main"\."orders"/);
 });
+
+Deno.test("compile and show render a model that runs run_query() against the warehouse once what it reads is built", async () => {
+  await using p = await tempProject(FILES);
+  // No warehouse yet: compile prints the parse-time render and says why on stderr.
+  const before = await runCli(["--project", p.root, "compile", "by_status"]);
+  assert.equal(before.code, 0, before.stderr + before.stdout);
+  assert.doesNotMatch(before.stdout, /_amount/);
+  assert.match(
+    before.stderr,
+    /note: main\.by_status's Jinja reads the warehouse.*parse-time render/,
+  );
+  assert.match(before.stderr, /dev\.duckdb does not exist yet/);
+  // The warehouse without what it reads: named.
+  const other = await runCli(["--project", p.root, "build", "-s", "shipped_total"]);
+  assert.equal(other.code, 1, other.stderr + other.stdout); // orders is not built: its query fails
+  const lacking = await runCli(["--project", p.root, "compile", "by_status"]);
+  assert.match(lacking.stderr, /does not have main\.orders yet/);
+  const noPreview = await runCli(["--project", p.root, "show", "by_status"]);
+  assert.equal(noPreview.code, 1, noPreview.stderr + noPreview.stdout);
+  assert.match(noPreview.stderr, /does not have main\.orders yet \(build its upstream first/);
+  // Built: both give the SQL it builds from, one column per status.
+  const built = await runCli(["--project", p.root, "build", "-s", "orders"]);
+  assert.equal(built.code, 0, built.stderr + built.stdout);
+  const compiled = await runCli(["--project", p.root, "compile", "by_status"]);
+  assert.equal(compiled.code, 0, compiled.stderr + compiled.stdout);
+  assert.match(compiled.stdout, /as placed_amount/);
+  assert.doesNotMatch(compiled.stderr, /note:/);
+  const shown = await runCli(["--project", p.root, "--json", "show", "by_status"]);
+  assert.equal(shown.code, 0, shown.stderr + shown.stdout);
+  assert.deepEqual(JSON.parse(shown.stdout).columns, [
+    "orders",
+    "placed_amount",
+    "returned_amount",
+    "shipped_amount",
+  ]);
+});
+
+Deno.test("show of a model whose run_query() writes errors naming the query: show only reads", async () => {
+  await using p = await tempProject({
+    ...FILES,
+    "models/writer.sql": `-- depends_on: {{ ref('orders') }}
+{% if execute %}{% set r = run_query("create table main.scratch as select 1 as x") %}{% endif %}
+select 1 as x`,
+  });
+  const built = await runCli(["--project", p.root, "build", "-s", "orders"]);
+  assert.equal(built.code, 0, built.stderr + built.stdout);
+  const r = await runCli(["--project", p.root, "show", "writer"]);
+  assert.equal(r.code, 1, r.stderr + r.stdout);
+  assert.match(r.stderr, /create table main\.scratch as select 1/);
+  assert.match(r.stderr, /wharf show opens the warehouse read-only/);
+});

@@ -40,6 +40,11 @@ export interface CompileAtRunOptions {
   root: string;
   /** `--empty`: see `CompileOptions.empty`. */
   empty?: boolean;
+  /**
+   * The command rendering it on a warehouse open read-only (`wharf show`):
+   * the error of a query that writes says that it only reads.
+   */
+  readOnlyBy?: string;
 }
 
 /**
@@ -65,11 +70,13 @@ export async function compileAtRun(
       what: `model ${node.id}`,
     });
   } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    const writes = options.readOnlyBy && /read-only mode/.test(message)
+      ? `\n(${options.readOnlyBy} opens the warehouse read-only: a model's run_query() or statement that writes runs only as it builds, with wharf build or wharf run)`
+      : "";
     throw new ModelError(
       node.id,
-      `Cannot render ${node.id} against the warehouse: ${
-        err instanceof Error ? err.message : String(err)
-      }`,
+      `Cannot render ${node.id} against the warehouse: ${message}${writes}`,
       { cause: err },
     );
   }

@@ -4,13 +4,17 @@
  * @module
  */
 import type { EngineConfig } from "../config.ts";
-import { openWarehouse, type QueryResult } from "../db/warehouse.ts";
+import { openWarehouse, type QueryResult, type Warehouse } from "../db/warehouse.ts";
 import { quoteRelationId } from "../db/sql.ts";
 import { findNode } from "../graph/find_node.ts";
 import { relationOf } from "../graph/build_graph.ts";
 import { ModelError } from "../errors.ts";
 import { varsMacro } from "../compile/compile.ts";
+import type { CompiledProject } from "../compile/compile_project.ts";
+import type { CompiledNode } from "../compile/compile.ts";
 import { compileWithWarehouse } from "./run_project.ts";
+import { compileAtRun } from "./compile_at_run.ts";
+import { missingReads } from "./compile_read_only.ts";
 
 /** Options of {@linkcode previewNode}. */
 export interface PreviewOptions {
@@ -65,7 +69,7 @@ export async function previewNode(
       return { id: "inline", result };
     }
     const id = findNode(cp.graph, name!);
-    const c = cp.compiled.get(id);
+    const c = await againstWarehouse(wh, cp, cp.compiled.get(id), config.root);
     // A dbt analysis: its compiled SQL, as dbt's show previews one.
     const analysis = cp.project.analyses?.find((a) => a.id === id);
     const from = c?.kind === "model"
@@ -100,4 +104,31 @@ export async function previewNode(
   } finally {
     wh.close();
   }
+}
+
+/**
+ * `c`, or, for a model whose Jinja reads the warehouse (`run_query()`,
+ * `statement`), `c` rendered against `wh` with `execute` true: the SELECT it
+ * builds from, with its real columns.
+ *
+ * @throws {ModelError} naming what it reads that the warehouse does not have
+ *   yet, and how to build it; or as `compileAtRun` does.
+ */
+async function againstWarehouse(
+  wh: Warehouse,
+  cp: CompiledProject,
+  c: CompiledNode | undefined,
+  root: string,
+): Promise<CompiledNode | undefined> {
+  if (c?.kind !== "model" || !c.renderedAtRun) return c;
+  const missing = await missingReads(wh, cp, c);
+  if (missing.length) {
+    throw new ModelError(
+      c.id,
+      `Cannot preview "${c.id}": its Jinja reads the warehouse as it renders (run_query(), statement), and the warehouse does not have ${
+        missing.join(", ")
+      } yet (build its upstream first: \`wharf build -s +${c.id}\`)`,
+    );
+  }
+  return await compileAtRun(wh, cp, c, { root, readOnlyBy: "wharf show" });
 }
