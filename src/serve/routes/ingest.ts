@@ -414,7 +414,8 @@ export const QUERY_FIELDS: FieldsHint = (fields) => `?${fields.map((g) => `${g}=
  * The delivery fields an upload names in its query (`?client=…&period=…`):
  * every key but `filename` must be a group of the source's pattern.
  *
- * @throws {HttpError} 400 naming an unknown or repeated key.
+ * @throws {HttpError} 400 naming an unknown key (with the closest known one)
+ * or a repeated key.
  */
 function deliveryFields(
   query: URLSearchParams,
@@ -424,9 +425,12 @@ function deliveryFields(
   for (const [key, value] of query) {
     if (key === "filename") continue;
     if (!source.groups.includes(key)) {
+      const guess = closest(key, ["filename", ...source.groups]);
       throw new HttpError(
         400,
-        `Unknown query parameter "${key}": besides "filename", an upload to "${source.name}" takes its delivery fields${
+        `Unknown query parameter "${key}"${
+          guess ? ` (did you mean "${guess}"?)` : ""
+        }: besides "filename", an upload to "${source.name}" takes its delivery fields${
           source.groups.length
             ? ` (${source.groups.map((g) => `"${g}"`).join(", ")})`
             : " (it has none)"
