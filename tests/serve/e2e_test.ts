@@ -66,8 +66,13 @@ Deno.test("the API answers from landed data: every strategy, health, models, row
   assert.ok(rows.rows.every((x: { member_id: string }) => x.member_id === id));
   const spec = await (await s.get("/openapi.json")).json();
   assert.ok(
-    spec.paths["/api/coalescence/{strategy}"] && spec.paths["/api/ingest/{source}"] &&
-      spec.paths["/api/models/{layer}/{name}/rows"],
+    spec.paths["/api/coalescence/{strategy}"] && spec.paths["/api/models/{layer}/{name}/rows"],
+  );
+  // An upload path per source, with the delivery fields its pattern names.
+  assert.equal(spec.paths["/api/ingest/{source}"], undefined);
+  assert.deepEqual(
+    spec.paths["/api/ingest/claims_client_a"].post.parameters.map((x: { name: string }) => x.name),
+    ["filename", "client", "period"],
   );
   const site = await s.get("/docs");
   assert.equal(site.status, 200);

@@ -269,3 +269,50 @@ Deno.test("a multipart upload is one file part: a second file (same or other fie
     { claim: "C1" },
   ]);
 });
+
+Deno.test("an unknown query parameter of an upload is a 400 naming the closest delivery field (or filename) when it looks like a typo, and nothing lands", async () => {
+  await using p = await tempProject({ "models/.keep": "" }, {
+    sources: [
+      { name: "claims_client_a", pattern: /^claims-(?<client>client[A-Z])-(?<period>\d{6})\.csv$/ },
+      { name: "notes", pattern: /^notes\.csv$/ },
+    ],
+  });
+  await land(p.config, [await p.write("claims-clientA-202301.csv", "claim,total\nC0,1\n")], {
+    db: p.db,
+  });
+  const prepared = await prepareServer(p.config, { db: p.db, token: TOKEN, pollMs: 0 });
+  await using server = serveLocal(createApp(prepared.deps).fetch);
+  try {
+    const post = async (path: string) => {
+      const res = await fetch(`${server.base}/api/ingest/${path}`, {
+        method: "POST",
+        body: "claim,total\nC1,5\n",
+        headers: auth,
+      });
+      return [res.status, (await res.json()).error];
+    };
+    const fields =
+      'besides "filename", an upload to "claims_client_a" takes its delivery fields ("client", "period")';
+    assert.deepEqual(
+      await post("claims_client_a?filename=export.csv&clinet=clientA&period=202309"),
+      [400, `Unknown query parameter "clinet" (did you mean "client"?): ${fields}`],
+    );
+    assert.deepEqual(
+      await post("claims_client_a?filenme=export.csv&client=clientA&period=202309"),
+      [400, `Unknown query parameter "filenme" (did you mean "filename"?): ${fields}`],
+    );
+    assert.deepEqual(
+      await post("claims_client_a?filename=export.csv&client=clientA&period=202309&batch=7"),
+      [400, `Unknown query parameter "batch": ${fields}`],
+    );
+    assert.deepEqual(await post("notes?filename=notes.csv&clinet=clientA"), [
+      400,
+      'Unknown query parameter "clinet": besides "filename", an upload to "notes" takes its delivery fields (it has none)',
+    ]);
+    assert.deepEqual(await query(p.db, "select claim from raw.claims_client_a order by all"), [
+      { claim: "C0" },
+    ]);
+  } finally {
+    await prepared.close();
+  }
+});

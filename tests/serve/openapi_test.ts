@@ -10,6 +10,7 @@ import { runProject } from "../../src/engine/run/run_project.ts";
 import { createApp } from "../../src/serve/app.ts";
 import { prepareServer } from "../../src/serve/start.ts";
 import { serveLocal, tempProject } from "../helpers.ts";
+import { query } from "../land/helpers.ts";
 import { TWO_SHOPS } from "./fakes.ts";
 
 interface Operation {
@@ -97,4 +98,95 @@ Deno.test("without a token, reads are open and documented without security; uplo
       assert.equal(status, 200, where);
     }
   }
+});
+
+interface Parameter {
+  name: string;
+  in: string;
+  style?: string;
+  explode?: boolean;
+  schema: { type?: string };
+}
+
+/**
+ * The query string of `op` as a generated client builds it from the
+ * document: each query parameter by its name, an object parameter in form
+ * style, exploded, as one `key=value` per entry.
+ */
+function queryFrom(op: { parameters?: Parameter[] }, values: Record<string, unknown>): string {
+  const query = new URLSearchParams();
+  for (const p of op.parameters ?? []) {
+    if (p.in !== "query" || !(p.name in values)) continue;
+    const value = values[p.name];
+    if (p.schema.type === "object") {
+      assert.equal(p.style, "form", p.name);
+      assert.equal(p.explode, true, p.name);
+      for (const [k, v] of Object.entries(value as Record<string, string>)) query.append(k, v);
+    } else query.append(p.name, String(value));
+  }
+  return `?${query}`;
+}
+
+Deno.test("the document has an upload path per source listing its delivery fields, and the rows' column filters; requests built from them work against the server", async () => {
+  await using p = await tempProject({
+    ...TWO_SHOPS,
+    "wharf.config.ts": `export default {
+  sources: [
+    { name: "claims", pattern: /^claims-(?<client>client[A-Z])-(?<period>\\d{6})\\.csv$/ },
+    { name: "notes", pattern: /^notes\\.csv$/ },
+  ],
+  serve: { coalesce: { model: "marts.prices", key: "sku", source: "shop", fields: ["price"] } },
+};
+`,
+  });
+  const config = await loadConfig(p.root);
+  assert.ok((await runProject("build", config, { db: p.db })).ok);
+  const token = "openapi-token";
+  const prepared = await prepareServer(config, { db: p.db, token, pollMs: 0 });
+  try {
+    await using server = serveLocal(createApp(prepared.deps).fetch);
+    const headers = { authorization: `Bearer ${token}` };
+    const doc = await (await fetch(`${server.base}/openapi.json`)).json();
+    const queryNames = (op: { parameters?: Parameter[] }) =>
+      (op.parameters ?? []).filter((x) => x.in === "query").map((x) => x.name);
+    assert.deepEqual(
+      Object.keys(doc.paths).filter((path) => path.startsWith("/api/ingest/")).sort(),
+      ["/api/ingest/claims", "/api/ingest/jobs/{id}", "/api/ingest/notes"],
+    );
+    const claims = doc.paths["/api/ingest/claims"].post;
+    assert.deepEqual(queryNames(claims), ["filename", "client", "period"]);
+    assert.deepEqual(queryNames(doc.paths["/api/ingest/notes"].post), ["filename"]);
+    assert.deepEqual(claims.security, TOKEN_SECURITY);
+    assert.ok(claims.responses["400"] && claims.responses["401"] && claims.responses["409"]);
+    const upload = await fetch(
+      `${server.base}/api/ingest/claims${
+        queryFrom(claims, { filename: "export.csv", client: "clientA", period: "202309" })
+      }`,
+      { method: "POST", body: "claim,total\nC1,5\n", headers },
+    );
+    const landed = await upload.json();
+    assert.equal(upload.status, 200, JSON.stringify(landed));
+    assert.deepEqual([landed.status, landed.rows], ["landed", 1]);
+
+    const rowsOp = doc.paths["/api/models/{layer}/{name}/rows"].get;
+    assert.deepEqual(queryNames(rowsOp), ["filters", "limit", "offset"]);
+    const filters = rowsOp.parameters.find((x: Parameter) => x.name === "filters");
+    assert.deepEqual(filters.schema, { type: "object", additionalProperties: { type: "string" } });
+    assert.match(filters.description, /<column>=<value>/);
+    const rows = await fetch(
+      `${server.base}/api/models/marts/prices/rows${
+        queryFrom(rowsOp, { filters: { shop: "shop_b" }, limit: 5 })
+      }`,
+      { headers },
+    );
+    assert.deepEqual(await rows.json(), {
+      columns: ["sku", "shop", "price"],
+      rows: [{ sku: 1001, shop: "shop_b", price: 200 }],
+    });
+  } finally {
+    await prepared.close();
+  }
+  assert.deepEqual(await query(p.db, "select claim, _client, _period from raw.claims"), [
+    { claim: "C1", _client: "clientA", _period: "202309" },
+  ]);
 });

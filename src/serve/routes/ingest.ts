@@ -101,42 +101,77 @@ function json(description: string, schema: z.ZodType = ErrorBody) {
 /** Uploads and their jobs need the write token, whatever the configuration. */
 const UPLOAD_ACCESS = tokenDocs(true, "Wrong token, or uploads disabled");
 
+/** What an upload to a known source answers. */
+const UPLOAD_RESPONSES = {
+  200: json("The manifest entry", Landed),
+  202: json("Still landing: poll the job", Job),
+  ...UPLOAD_ACCESS.responses,
+  400: json(
+    "An unknown query parameter (named, with the closest), a multipart upload with a second file or a part that is not a file (named), " +
+      "the file name does not fit the source's pattern (and no delivery fields were given), " +
+      "or the file does not fit the source (extension, header), or it cannot be read",
+  ),
+  408: json("The upload paused too long or took too long"),
+  409: json(
+    "The same content already landed as another source (named in `source`, with `file` and `batch_id`)",
+  ),
+  413: json("Over the size limit"),
+  503: json("The warehouse stayed busy (a build is running), or the server is stopping"),
+};
+
+const UPLOAD_DESCRIPTION =
+  "Send the file as multipart/form-data (one file part, with its file name, and no other part) or as the raw body with ?filename=. " +
+  "Requires `Authorization: Bearer <token>`. Answers when the file is committed, or 202 with a job " +
+  "to poll when landing takes longer than serve.ingestWaitMs.";
+
+const FILENAME = z.string().optional().openapi({
+  description: "The file's name, with a raw body (a multipart upload gives its file part's)",
+});
+
+/** The upload route for any source; documented only when no source is known (uploads disabled, or none configured). */
 const route = createRoute({
   method: "post",
   path: "/api/ingest/{source}",
   summary: "Land an uploaded file as a source",
-  description:
-    "Send the file as multipart/form-data (one file part, with its file name, and no other part) or as the raw body with ?filename=. " +
-    "Requires `Authorization: Bearer <token>`. Answers when the file is committed, or 202 with a job " +
-    "to poll when landing takes longer than serve.ingestWaitMs.",
+  description: UPLOAD_DESCRIPTION,
   security: UPLOAD_ACCESS.security,
   request: {
     params: z.object({ source: z.string() }),
-    query: z.object({ filename: z.string().optional() }).passthrough().openapi({
+    query: z.object({ filename: FILENAME }).passthrough().openapi({
       description:
         "Besides filename: the delivery fields of a file whose name does not carry them, by the " +
         "names of the source pattern's groups (e.g. ?client=clientA&period=202307). They are part " +
         "of the delivery's identity: the same name and bytes with other fields is a new delivery",
     }),
   },
-  responses: {
-    200: json("The manifest entry", Landed),
-    202: json("Still landing: poll the job", Job),
-    ...UPLOAD_ACCESS.responses,
-    400: json(
-      "An unknown query parameter (named), a multipart upload with a second file or a part that is not a file (named), " +
-        "the file name does not fit the source's pattern (and no delivery fields were given), " +
-        "or the file does not fit the source (extension, header), or it cannot be read",
-    ),
-    404: json("Unknown source"),
-    408: json("The upload paused too long or took too long"),
-    409: json(
-      "The same content already landed as another source (named in `source`, with `file` and `batch_id`)",
-    ),
-    413: json("Over the size limit"),
-    503: json("The warehouse stayed busy (a build is running), or the server is stopping"),
-  },
+  responses: { ...UPLOAD_RESPONSES, 404: json("Unknown source") },
 });
+
+/**
+ * The upload route of one source, as documented: its own path, with
+ * `filename` and the source's delivery fields as its query parameters, so
+ * a generated client has an operation per source taking exactly those. The
+ * route for any source serves it.
+ */
+function sourceRoute(source: Source) {
+  const fields = Object.fromEntries(source.groups.map((g) => [
+    g,
+    z.string().optional().openapi({
+      description:
+        `Delivery field "${g}" (the group of the pattern ${source.pattern}): give it when the file name does not carry it. ` +
+        "Part of the delivery's identity: the same name and bytes with other fields is a new delivery",
+    }),
+  ]));
+  return createRoute({
+    method: "post",
+    path: `/api/ingest/${source.name}`,
+    summary: `Land an uploaded file as source ${source.name}`,
+    description: UPLOAD_DESCRIPTION,
+    security: UPLOAD_ACCESS.security,
+    request: { query: z.object({ filename: FILENAME, ...fields }) },
+    responses: UPLOAD_RESPONSES,
+  });
+}
 
 const jobRoute = createRoute({
   method: "get",
@@ -414,7 +449,8 @@ export const QUERY_FIELDS: FieldsHint = (fields) => `?${fields.map((g) => `${g}=
  * The delivery fields an upload names in its query (`?client=…&period=…`):
  * every key but `filename` must be a group of the source's pattern.
  *
- * @throws {HttpError} 400 naming an unknown or repeated key.
+ * @throws {HttpError} 400 naming an unknown key (with the closest known one)
+ * or a repeated key.
  */
 function deliveryFields(
   query: URLSearchParams,
@@ -424,9 +460,12 @@ function deliveryFields(
   for (const [key, value] of query) {
     if (key === "filename") continue;
     if (!source.groups.includes(key)) {
+      const guess = closest(key, ["filename", ...source.groups]);
       throw new HttpError(
         400,
-        `Unknown query parameter "${key}": besides "filename", an upload to "${source.name}" takes its delivery fields${
+        `Unknown query parameter "${key}"${
+          guess ? ` (did you mean "${guess}"?)` : ""
+        }: besides "filename", an upload to "${source.name}" takes its delivery fields${
           source.groups.length
             ? ` (${source.groups.map((g) => `"${g}"`).join(", ")})`
             : " (it has none)"
@@ -442,7 +481,9 @@ function deliveryFields(
 /** The ingestion route group. */
 export function ingestRoutes(deps: AppDeps): OpenAPIHono {
   const app = new OpenAPIHono();
-  app.openapi(route, async (c) => {
+  const sources = deps.ingest?.sources ?? [];
+  for (const source of sources) app.openAPIRegistry.registerPath(sourceRoute(source));
+  app.openapi({ ...route, hide: sources.length > 0 }, async (c) => {
     const ingest = authorize(deps.ingest, c.req.header("authorization"));
     const { source } = c.req.valid("param");
     const src = ingest.sources.find((s) => s.name === source);

@@ -114,6 +114,20 @@ const rowsRoute = (access: TokenDocs) =>
     description:
       `Query parameters other than limit and offset filter by equality on the model's columns (compared as text). At most ${MAX_LIMIT} rows a page; when there are more, a Link header points to the next page (RFC 8288, rel="next": the same query with offset moved on by limit). ` +
       "Values are JSON as DuckDB types them: BIGINT, UBIGINT, HUGEINT and DECIMAL values are strings holding the exact number (a JSON number loses precision past 2^53: parse them as big integers or decimals), and so are dates, times and timestamps; INTEGER and smaller integers, FLOAT and DOUBLE are numbers. GET /api/models/{layer}/{name} gives each column's type.",
+    // The filters are the model's columns, known only per model: one free-form parameter, each
+    // entry a `<column>=<value>` of its own (form style, exploded).
+    parameters: [{
+      name: "filters",
+      in: "query",
+      style: "form",
+      explode: true,
+      required: false,
+      description:
+        "Column filters, each its own query parameter <column>=<value> (e.g. ?state=VA&status=active): equality on the model's column, compared as text; each column once. " +
+        "The columns are the model's (GET /api/models/{layer}/{name}); another name is a 400 naming the closest column.",
+      schema: { type: "object", additionalProperties: { type: "string" } },
+      example: { state: "VA" },
+    }],
     request: {
       params,
       query: z.object({
