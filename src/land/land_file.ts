@@ -55,15 +55,27 @@ export interface FileOutcome {
   /**
    * Why it failed; which landed batch it repeats (skipped); or, for a file
    * that landed, its {@linkcode landedNote}: the content of an earlier one
-   * under another name, "same content as <file> (batch N)", or its name
-   * known with other content, "new delivery: batch N landed other content
-   * under this name at … UTC".
+   * under another name, "same content as <file> (batch N)", its name known
+   * with other content, "new delivery: batch N landed other content under
+   * this name at … UTC", or its content delivered again under its name
+   * after other content, "new delivery: same content as batch N, after
+   * batch M landed other content under this name at … UTC".
    */
   message?: string;
-  /** The earlier landing with the same content (skipped, or landed under another name). */
+  /**
+   * The earlier landing with the same content (skipped: the latest landing
+   * of this delivery; landed: under another name, or under this name before
+   * `sameName`, see `deliveredAgain`).
+   */
   sameAs?: LandedFile;
   /** Landed: the latest earlier landing under this name (and given fields) with other content. */
   sameName?: LandedFile;
+  /**
+   * Landed: `sameAs` is an earlier landing of this delivery (same source,
+   * name, delivery fields and content) that `sameName` followed with other
+   * content, so this content is the latest delivery again (A, B, then A).
+   */
+  deliveredAgain?: boolean;
   /** Why it failed, as an error with its data (its class tells a conflict from a bad file). */
   error?: LandingError;
   /**
@@ -293,13 +305,39 @@ async function checkColumnsFit(
   }
 }
 
+/** What earlier landings say of a file that lands: see {@linkcode priorLanding}. */
+interface Prior {
+  /**
+   * The earlier landing with the same content: under another name, or, when
+   * other content landed under this name since, the latest under this name.
+   */
+  sameAs?: LandedFile;
+  /** The latest landing of this source under this name (and given fields) with other content. */
+  sameName?: LandedFile;
+  /** `sameAs` is this delivery's own earlier landing, followed by `sameName`'s other content. */
+  deliveredAgain?: boolean;
+}
+
+/** True when `landed` is this delivery's identity: its source, name and given delivery fields. */
+function sameIdentity(
+  landed: LandedFile,
+  source: string,
+  name: string,
+  fields: Readonly<Record<string, string>> = {},
+): boolean {
+  return landed.source === source && landed.fileName === name &&
+    Object.entries(fields).every(([k, v]) => landed.groups[k] === v);
+}
+
 /**
- * What landed content says about this file: skip it (the same delivery
- * landed already: this source, this name, this content and, when delivery
- * fields were given beside the name, the same fields), refuse it (the
- * content landed as another source), or land it with a note (the same
- * content under another name or other given fields: a new delivery),
- * returning that earlier landing.
+ * What landed content says about this file: skip it (the latest landing of
+ * this delivery's identity — this source, this name and, when delivery
+ * fields were given beside the name, the same fields — holds this content),
+ * refuse it (the content landed as another source), or land it with what
+ * its note names: the same content landed earlier (under another name or
+ * other given fields, or under this name before other content landed under
+ * it: A, B, then A again is A now) and the latest landing under this name
+ * with other content.
  *
  * @throws {Duplicate} to skip; {@linkcode ContentConflictError} to refuse.
  */
@@ -309,14 +347,12 @@ async function priorLanding(
   match: FileMatch,
   name: string,
   file: string,
-): Promise<LandedFile | undefined> {
+): Promise<Prior> {
   const source = match.source.name;
   const prior = await landedWithContent(s, sha256);
-  const given = Object.entries(match.fields ?? {});
-  const same = prior.find((p) =>
-    p.source === source && p.fileName === name && given.every(([k, v]) => p.groups[k] === v)
-  );
-  if (same) throw new Duplicate(same);
+  const same = prior.findLast((p) => sameIdentity(p, source, name, match.fields));
+  const sameName = await landedUnderName(s, source, name, sha256, match.fields);
+  if (same && !(sameName && sameName.batchId > same.batchId)) throw new Duplicate(same);
   // Content without records (`[]`, a header alone) says nothing of where it belongs.
   const other = prior.find((p) => p.source !== source && p.rows + p.rejectedRows > 0);
   if (other) {
@@ -326,7 +362,7 @@ async function priorLanding(
       { source, otherSource: other.source, otherFile: other.path, batchId: other.batchId },
     );
   }
-  return prior[0];
+  return same ? { sameAs: same, sameName, deliveredAgain: true } : { sameAs: prior[0], sameName };
 }
 
 /** A landing time as messages give it: `2024-05-01 14:03:07 UTC`. */
@@ -349,7 +385,10 @@ export interface LandedNoteOptions {
  * each delivery field given (`fields`) that differs, "(batch 1,
  * hospital=HospA)"; and its name known with other content, "new delivery:
  * batch N landed other content under this name at … UTC" (so two datasets
- * with the same file names are not mixed silently).
+ * with the same file names are not mixed silently); and its content landed
+ * under this name before that other content (`deliveredAgain`: A, B, then
+ * A again), "new delivery: same content as batch N, after batch M landed
+ * other content under this name at … UTC".
  *
  * @example
  * ```ts
@@ -364,15 +403,24 @@ export interface LandedNoteOptions {
  *   landedNote({ sameName }),
  *   "new delivery: batch 3 landed other content under this name at 2024-05-01 14:03:07 UTC",
  * );
+ * assert.equal(
+ *   landedNote({ sameAs: { ...sameName, batchId: 1 }, sameName, deliveredAgain: true }),
+ *   "new delivery: same content as batch 1, after batch 3 landed other content under this name at 2024-05-01 14:03:07 UTC",
+ * );
  * assert.equal(landedNote({}), undefined);
  * ```
  */
 export function landedNote(
-  landed: { sameAs?: LandedFile; sameName?: LandedFile },
+  landed: { sameAs?: LandedFile; sameName?: LandedFile; deliveredAgain?: boolean },
   options: LandedNoteOptions = {},
 ): string | undefined {
   const notes: string[] = [];
   const { sameAs, sameName } = landed;
+  if (landed.deliveredAgain && sameAs && sameName) {
+    return `new delivery: same content as batch ${sameAs.batchId}, after batch ${sameName.batchId} landed other content under this name at ${
+      utc(sameName.landedAt)
+    }`;
+  }
   if (sameAs) {
     const differ = Object.entries(options.fields ?? {}).flatMap(([k, v]) =>
       sameAs.groups[k] === v ? [] : [`, ${k}=${sameAs.groups[k] ?? "(none)"}`]
@@ -455,10 +503,12 @@ interface Landed {
   sha256: string;
   /** The first rejected records, as an outcome lists them. */
   rejects: RejectedLine[];
-  /** The earlier landing with the same content, under another name. */
+  /** The earlier landing with the same content, under another name or before `sameName`. */
   sameAs?: LandedFile;
   /** The latest earlier landing under this name with other content. */
   sameName?: LandedFile;
+  /** `sameAs` is this delivery's own earlier landing, followed by `sameName`'s other content. */
+  deliveredAgain?: boolean;
 }
 
 /** Options of {@linkcode landFile}. */
@@ -530,11 +580,6 @@ class Landing {
       endedAt: new Date(),
       ...outcome,
     };
-  }
-
-  /** The latest landing of this source under this name (and given fields) with other content. */
-  landedUnderName(s: Session, sha256: string): Promise<LandedFile | undefined> {
-    return landedUnderName(s, this.source.name, this.name, sha256, this.match.fields);
   }
 
   progress(): ((bytes: number) => void) | undefined {
@@ -701,15 +746,20 @@ class Landing {
         }
         this.sha256 = scan.sha256;
         await staged.verify();
-        const sameAs = await priorLanding(s, scan.sha256, this.match, this.name, this.file);
-        const sameName = await this.landedUnderName(s, scan.sha256);
+        const prior = await priorLanding(
+          s,
+          scan.sha256,
+          this.match,
+          this.name,
+          this.file,
+        );
         await writeManifest(
           s,
           this.entry(batchId, "landed", {
             sha256: scan.sha256,
             rows,
             rejectedRows: scan.rejected,
-            note: landedNote({ sameAs, sameName }, { fields: this.match.fields }),
+            note: landedNote(prior, { fields: this.match.fields }),
           }),
         );
         return {
@@ -718,8 +768,7 @@ class Landing {
           rejected: scan.rejected,
           sha256: scan.sha256,
           rejects: listed,
-          sameAs,
-          sameName,
+          ...prior,
         };
       });
 
@@ -785,15 +834,20 @@ class Landing {
       );
       assertRecordCounts(this.file, records.read, rows, records.rejects.length);
       await staged.verify();
-      const sameAs = await priorLanding(s, sha256, this.match, this.name, this.file);
-      const sameName = await this.landedUnderName(s, sha256);
+      const prior = await priorLanding(
+        s,
+        sha256,
+        this.match,
+        this.name,
+        this.file,
+      );
       await writeManifest(
         s,
         this.entry(batchId, "landed", {
           sha256,
           rows,
           rejectedRows: records.rejects.length,
-          note: landedNote({ sameAs, sameName }, { fields: this.match.fields }),
+          note: landedNote(prior, { fields: this.match.fields }),
         }),
       );
       return {
@@ -802,8 +856,7 @@ class Landing {
         rejected: records.rejects.length,
         sha256,
         rejects: records.rejects.slice(0, REJECTS_LISTED).map(listedReject),
-        sameAs,
-        sameName,
+        ...prior,
       };
     });
   }
@@ -873,6 +926,7 @@ export async function landFile(
         message: landedNote(landed, { fields: landing.match.fields }),
         sameAs: landed.sameAs,
         sameName: landed.sameName,
+        deliveredAgain: landed.deliveredAgain,
       });
     } catch (err) {
       if (err instanceof Duplicate) {

@@ -224,3 +224,53 @@ Deno.test("wharf land --source with --field lands a file named otherwise; a head
     /^error: --field needs --source: name the source the fields belong to$/m,
   );
 });
+
+Deno.test("wharf land run with content A, then B, then A again lands A as the latest batch, then skips", async () => {
+  await using p = await landingProject();
+  await p.write(
+    "wharf.config.ts",
+    `export default {
+  sources: [{ name: "claims", pattern: /^Patient-claim-(?<client>client[A-Z])-(?<period>\\d{6})\\.csv$/ }],
+};
+`,
+  );
+  const a = "claim_number,total_billed\nC1,100\nC2,200\n";
+  const file = await p.write("in/Patient-claim-clientA-202311.csv", a);
+  const run = async (text: string) => {
+    await Deno.writeTextFile(file, text);
+    const r = await runCli(["--project", p.root, "land", join(p.root, "in")]);
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout;
+  };
+  assert.match(await run(a), /^landed {2}claims .*, batch 1, /m);
+  assert.match(
+    await run("claim_number,total_billed\nC1,150\n"),
+    /, batch 2, .*\(new delivery: batch 1 landed other content under this name at .* UTC\)$/m,
+  );
+  assert.match(
+    await run(a),
+    /^landed {2}claims .*Patient-claim-clientA-202311\.csv: 2 rows, 0 rejected, .*, batch 3, [\d.]+s \(new delivery: same content as batch 1, after batch 2 landed other content under this name at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\)$/m,
+  );
+  assert.match(
+    await run(a),
+    /^skipped claims .*Patient-claim-clientA-202311\.csv: already landed in batch 3 at .* UTC from .* \(2 rows; same source, name and content\): nothing was loaded again$/m,
+  );
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select batch_id::int as b from wharf.files where status = 'landed' order by b",
+    ),
+    [{ b: 1 }, { b: 2 }, { b: 3 }],
+  );
+  // What the models take, the latest version of each claim, is A's.
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select claim_number, total_billed, _batch_id::int as b from raw.claims qualify row_number() over (partition by claim_number order by _batch_id desc) = 1 order by claim_number",
+    ),
+    [
+      { claim_number: "C1", total_billed: "100", b: 3 },
+      { claim_number: "C2", total_billed: "200", b: 3 },
+    ],
+  );
+});

@@ -198,3 +198,53 @@ Deno.test("columns that appear, vanish or move between deliveries land by name",
     '[{"header":"Name","column":"name"},{"header":"Member ID","column":"member_id"},{"header":"phone","column":"phone"}]',
   );
 });
+
+Deno.test("content A, then B, then A again under one name lands A as the latest batch; a rerun then skips", async () => {
+  await using p = await landingProject();
+  const a = "id,name\n1,Ann\n2,Bo\n3,Cy\n";
+  const b = "id,name\n1,Ann\n2,Bob\n";
+  const file = join(p.root, "in", "members-clientA-202311.csv");
+  await Deno.mkdir(join(p.root, "in"));
+  const deliver = async (text: string) => {
+    await Deno.writeTextFile(file, text);
+    return (await land(p.config, [file], { db: p.db })).outcomes[0]!;
+  };
+  assert.equal((await deliver(a)).status, "landed");
+  const second = await deliver(b);
+  assert.equal(second.status, "landed");
+  const again = await deliver(a);
+  assert.deepEqual(
+    [again.status, again.batchId, again.rows, again.sameAs?.batchId, again.sameName?.batchId],
+    ["landed", 3, 3, 1, 2],
+  );
+  assert.match(
+    again.message!,
+    /^new delivery: same content as batch 1, after batch 2 landed other content under this name at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/,
+  );
+  // The rerun right after: the latest landing of the name holds this content.
+  const rerun = await land(p.config, [file], { db: p.db });
+  assert.deepEqual(rerun.outcomes.map((o) => [o.status, o.batchId]), [["skipped", 3]]);
+  assert.match(
+    rerun.outcomes[0]!.message!,
+    /^already landed in batch 3 at .* UTC from .*members-clientA-202311\.csv \(3 rows; same source, name and content\): nothing was loaded again$/,
+  );
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select batch_id::int as batch, rows::int as rows, note from wharf.files where status = 'landed' order by batch_id",
+    ),
+    [
+      { batch: 1, rows: 3, note: null },
+      { batch: 2, rows: 2, note: second.message },
+      { batch: 3, rows: 3, note: again.message },
+    ],
+  );
+  // The raw table's latest batch holds A.
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select id, name from raw.members where _batch_id = (select max(_batch_id) from raw.members) order by _row_number",
+    ),
+    [{ id: "1", name: "Ann" }, { id: "2", name: "Bo" }, { id: "3", name: "Cy" }],
+  );
+});

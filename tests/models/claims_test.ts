@@ -187,3 +187,54 @@ Deno.test("billed amounts from a workbook: $20.00 and 1,234.56 are exact cents, 
     [{ n: 4, cents: String(2000 + 123456 + 123456780 + 2000) }],
   );
 });
+
+Deno.test("a claims file delivered as A, then B, then A again under one name: the mart shows A", async () => {
+  await using p = await tempProject();
+  const config = await healthcare(p);
+  await p.write(
+    "in/Patient-membership-clientA-202311.csv",
+    "member id,member first name,member middle name,member last name,gender,date of birth,address,city,state,zip,membership end date\n1,ANN,,SMITH,F,1980-01-02,1 Main St,Boston,MA,02130,2024-12-31\n",
+  );
+  await p.write(
+    "in/Patient-membership-clientB-202311.csv",
+    "Elig_Dt,mem_id,Member_Fullname,Dob,Gender,Member_Address,Member_City,Member_State,Member_Zip\n",
+  );
+  await p.write(
+    "in/Patient-claim-clientB-202311.csv",
+    "claim_category,memb_id,claim_number,received_date,hospital_service,code_system,code,diagnosis_type,cost_total,status\n",
+  );
+  const claim = (number: string, billed: string) =>
+    `OP,1,${number},2023-11-05,V,Clinic,ICD10,I10,Hypertension,${billed},Completed`;
+  const a = [CLAIM_HEADER, claim("C1", "100.00"), claim("C2", "50.00")].join("\n") + "\n";
+  const file = await p.write("in/Patient-claim-clientA-202311.csv", a);
+  for (const text of [a, [CLAIM_HEADER, claim("C1", "80.00")].join("\n") + "\n", a]) {
+    await Deno.writeTextFile(file, text);
+    const landed = await land(config, [join(p.root, "in")], { db: p.db });
+    assert.ok(landed.ok, JSON.stringify(landed));
+  }
+  const batches = await query(
+    p.db,
+    "select batch_id::int as b, rows::int as rows from wharf.files where file_name = 'Patient-claim-clientA-202311.csv' order by b",
+  );
+  assert.deepEqual(batches.map((r) => r.rows), [2, 1, 2]);
+  const latest = batches[2]!.b;
+  await buildOk(config, { db: p.db, select: ["+marts.member_claims"] });
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select claim_number, billed_cents::int as cents, _batch_id::int as b from intermediate.int_claims order by 1",
+    ),
+    [{ claim_number: "C1", cents: 10000, b: latest }, {
+      claim_number: "C2",
+      cents: 5000,
+      b: latest,
+    }],
+  );
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select claims::int as n, billed_cents::int as cents from marts.member_claims",
+    ),
+    [{ n: 2, cents: 15000 }],
+  );
+});

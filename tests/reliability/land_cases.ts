@@ -249,7 +249,8 @@ const OTHER_CONTENT = /^new delivery: batch 1 landed other content under this na
 
 defineCase({
   area: "land",
-  name: "a URL is revalidated each time: 304 keeps the copy, new content lands as a new delivery",
+  name:
+    "a URL is revalidated each time: 304 keeps the copy, new content lands as a new delivery, the first content again too",
   issue: "#14.5",
   async run() {
     await using p = await tempProject({ "models/.keep": "" }, { sources: ANY_SOURCES });
@@ -280,7 +281,28 @@ defineCase({
     assertOutcomes(await land(p.config, [url], { db: p.db }), [
       { file: "members.csv", status: "landed", rows: 2, message: OTHER_CONTENT },
     ]);
-    assert.deepEqual(asked, ["-", '"v1"', '"v1"']);
+    // The first content again: the latest delivery is A once more, a batch of its own.
+    body = "id,name\n1,Ann\n";
+    version = 3;
+    assertOutcomes(await land(p.config, [url], { db: p.db }), [
+      {
+        file: "members.csv",
+        status: "landed",
+        rows: 1,
+        message:
+          /^new delivery: same content as batch 1, after batch 2 landed other content under this name at .* UTC$/,
+      },
+    ]);
+    // Then a 304: the latest landing holds this content.
+    assertOutcomes(await land(p.config, [url], { db: p.db }), [
+      {
+        file: "members.csv",
+        status: "skipped",
+        message:
+          /^already landed in batch 3 at .* UTC from .*\(1 row; same source, name and content\)/,
+      },
+    ]);
+    assert.deepEqual(asked, ["-", '"v1"', '"v1"', '"v2"', '"v3"']);
     await assertLandingInvariant(p.db);
   },
 });

@@ -254,11 +254,38 @@ Deno.test("uploads land through the same code as wharf land, with token, size an
       `^new delivery: batch ${entry.batch_id} landed other content under this name at \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC$`,
     ),
   );
+  // The first content again: the latest delivery is that content once more, a batch of its own.
+  const back = await (await s.get(url, { method: "POST", body: csv, headers: auth })).json();
+  assert.equal(back.status, "landed");
+  assert.match(
+    back.message,
+    new RegExp(
+      `^new delivery: same content as batch ${entry.batch_id}, after batch ${renewed.batch_id} landed other content under this name at .* UTC$`,
+    ),
+  );
+  const backAgain = await (await s.get(url, { method: "POST", body: csv, headers: auth })).json();
+  assert.deepEqual([backAgain.status, backAgain.batch_id], ["skipped", back.batch_id]);
   assert.deepEqual(
-    await query(p.db, "select _file, _benefit_source from raw.benefits where member_id = 'NEW1'"),
+    await query(
+      p.db,
+      "select _file, _benefit_source, oop_max from raw.benefits where member_id = 'NEW1' order by _batch_id",
+    ),
     [
-      { _file: "upload:benefits-payer_d-20240201_000000.csv", _benefit_source: "payer_d" },
-      { _file: "upload:benefits-payer_d-20240201_000000.csv", _benefit_source: "payer_d" },
+      {
+        _file: "upload:benefits-payer_d-20240201_000000.csv",
+        _benefit_source: "payer_d",
+        oop_max: "100000",
+      },
+      {
+        _file: "upload:benefits-payer_d-20240201_000000.csv",
+        _benefit_source: "payer_d",
+        oop_max: "90000",
+      },
+      {
+        _file: "upload:benefits-payer_d-20240201_000000.csv",
+        _benefit_source: "payer_d",
+        oop_max: "100000",
+      },
     ],
   );
 
