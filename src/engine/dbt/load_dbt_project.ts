@@ -1589,8 +1589,10 @@ export async function loadDbtProject(
     // Its quotes and lines first: agate reads a line of fewer fields than the header with nulls,
     // and fails on one of more.
     const lines = seedLines(text, { delimiter: s.config.delimiter ?? ",", short: "pad" });
-    if ("problem" in lines) {
-      issues.push({ message: `seed ${s.name}: ${lines.problem}`, location: { file: s.path } });
+    if ("problems" in lines) {
+      for (const problem of lines.problems) {
+        issues.push({ message: `seed ${s.name}: ${problem}`, location: { file: s.path } });
+      }
       s.ok = false;
       continue;
     }
