@@ -100,3 +100,30 @@ Deno.test("wharf debug on a plain-SQL project checks wharf.config.ts and its att
   assert.equal(bad.code, 1);
   assert.match(bad.stdout, /^ERROR project +.*threds.*threads/m);
 });
+
+Deno.test("wharf debug names the project's load problems (a seed's unterminated quote) as a failed check", async () => {
+  await using dbt = await tempProject({
+    "dbt_project.yml": "name: shop\nprofile: shop\nconfig-version: 2\n",
+    "profiles.yml": PROFILE("json"),
+    "seeds/days.csv": 'id,day\n1,2024-01-07\n2,"2024-01-08\n',
+  });
+  await using plain = await tempProject({
+    "models/staging/a.sql": "select 1 as x",
+    "models/seeds/days.csv": 'id,day\n1,2024-01-07\n2,"2024-01-08\n',
+  });
+  for (const p of [dbt, plain]) {
+    const r = await runCli(["--project", p.root, "debug"]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(
+      r.stdout,
+      /^ERROR project files +1 problem \(`wharf build` refuses to run\): (models\/)?seeds\/days\.csv: seed days: line 3: the quote opening `"2024-01-08` is never closed/m,
+    );
+    assert.match(r.stdout, /^1 check\(s\) failed\.$/m);
+    const json = JSON.parse((await runCli(["--project", p.root, "--json", "debug"])).stdout);
+    assert.equal(json.ok, false);
+  }
+  await plain.write("models/seeds/days.csv", 'id,day\n1,2024-01-07\n2,"2024-01-08"\n');
+  const fixed = await runCli(["--project", plain.root, "debug"]);
+  assert.equal(fixed.code, 0, fixed.stdout + fixed.stderr);
+  assert.match(fixed.stdout, /^OK +project files +2 nodes compile$/m);
+});

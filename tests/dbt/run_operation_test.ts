@@ -133,7 +133,7 @@ Deno.test("run-operation whose query fails exits 1 naming the macro, DuckDB's me
   assert.equal(r.code, 1, r.stderr + r.stdout);
   assert.match(
     r.stderr,
-    /error: Operation broken failed: macro broken \(macros\/audit\.sql:20\): a query it runs while it renders failed: Binder Error: Referenced column "nothing_here" not found/,
+    /error: Operation broken failed: macro broken \(defined at macros\/audit\.sql:20\): a query it runs while it renders failed: Binder Error: Referenced column "nothing_here" not found/,
   );
   assert.match(r.stderr, /select nothing_here from "main"\."orders"/);
   const runs = await queryRows(
@@ -159,4 +159,25 @@ Deno.test("wharf run-operation --help documents the macro and --args", async () 
   assert.match(r.stdout, /Usage: wharf run-operation \[options\] <macro>/);
   assert.match(r.stdout, /--args <yaml>/);
   assert.match((await runCli(["--help"])).stdout, /\n {2}run-operation /);
+});
+
+Deno.test("run-operation with an argument the macro does not take, or without one it needs, exits 2 naming it and the macro's arguments", async () => {
+  await using p = await tempProject(FILES);
+  const args = ["--project", p.root, "run-operation"];
+  const typo = await runCli([...args, "prune_audit", "--args", "{kep: 3}"]);
+  assert.equal(typo.code, 2, typo.stderr + typo.stdout);
+  assert.equal(
+    typo.stderr.trim(),
+    'error: Cannot run operation "prune_audit": unknown argument "kep" in --args (did you mean "keep"?): prune_audit takes keep (macros/audit.sql:9)',
+  );
+  assert.doesNotMatch(typo.stderr, /__wharf_args/);
+  const none = await runCli([...args, "broken", "--args", "{n: 1}"]);
+  assert.equal(none.code, 2, none.stderr + none.stdout);
+  assert.match(none.stderr, /unknown argument "n" in --args: broken takes no arguments/);
+  const missing = await runCli([...args, "record_event", "--args", "{times: 2}"]);
+  assert.equal(missing.code, 2, missing.stderr + missing.stdout);
+  assert.equal(
+    missing.stderr.trim(),
+    `error: Cannot run operation "record_event": argument "event" not given: record_event takes event, times=1 (macros/audit.sql:1); pass it in --args '{event: …}'`,
+  );
 });

@@ -84,7 +84,7 @@ Deno.test("seed: a file of mixed line breaks with a line of more fields than its
   assert.equal(r.code, 2, r.stdout + r.stderr);
   assert.match(
     r.stderr,
-    /models\/seeds\/mixed\.csv: seed mixed: line 7 has 4 fields, and the header 3 \(delimiter ","\): give every line the header's 3 fields/,
+    /models\/seeds\/mixed\.csv: seed mixed: line 7 has 4 fields where the header has 3 \(delimiter ","\): give every line the header's 3 fields/,
   );
   // Nothing was loaded.
   assert.deepEqual(

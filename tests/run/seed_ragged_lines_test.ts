@@ -26,11 +26,11 @@ Deno.test("seed: a plain-SQL seed with a line of more or fewer fields than its h
     assert.equal(r.code, 2, r.stdout + r.stderr);
     assert.match(
       r.stderr,
-      /models\/seeds\/plans\.csv: seed plans: line 3 has 3 fields, and the header 2 \(delimiter ","\): give every line the header's 2 fields \(quote a value that holds the delimiter/,
+      /models\/seeds\/plans\.csv: seed plans: line 3 has 3 fields where the header has 2 \(delimiter ","\): give every line the header's 2 fields \(quote a value that holds the delimiter/,
     );
     assert.match(
       r.stderr,
-      /models\/seeds\/payers\.csv: seed payers: line 3 has 2 fields, and the header 3 \(delimiter ","\): give every line the header's 3 fields \(an empty field is a missing value/,
+      /models\/seeds\/payers\.csv: seed payers: line 3 has 2 fields where the header has 3 \(delimiter ","\): give every line the header's 3 fields \(an empty field is a missing value/,
     );
     // Refused before anything ran: not even the sound seed was loaded.
     assert.match(r.stderr, /nothing was run/);
@@ -63,7 +63,7 @@ Deno.test("seed: a dbt seed's line of more fields than its header is an error na
   assert.equal(refused.code, 2, refused.stdout + refused.stderr);
   assert.match(
     refused.stderr,
-    /seeds\/plans\.csv: seed plans: line 3 has 3 fields, and the header 2 \(delimiter ","\)/,
+    /seeds\/plans\.csv: seed plans: line 3 has 3 fields where the header has 2 \(delimiter ","\)/,
   );
 
   await p.write("seeds/plans.csv", "code,name,since\nP1,Gold,2024-01-01\nP2\nP3,Bronze\n");
@@ -97,4 +97,35 @@ Deno.test("seed: a dbt seed's line of more fields than its header is an error na
     { code: "B2", state: null },
     { code: "C3", state: "MA" },
   ]);
+});
+
+Deno.test("seed: every problem of a seed's lines is listed at once (a ragged line before a quote never closed), the first five described", async () => {
+  const TWO = 'code,name,state\nA1,Aetna,CT\nB2,Blue,MA,extra\nC3,"Cigna,CT\n';
+  const MANY = `code,name\n${Array.from({ length: 8 }, (_, i) => `${i},x,y`).join("\n")}\n`;
+  await using plain = await tempProject({
+    "models/seeds/payers.csv": TWO,
+    "models/seeds/many.csv": MANY,
+  });
+  await using dbt = await tempProject({
+    "dbt_project.yml": "name: clinic\nconfig-version: 2\n",
+    "seeds/payers.csv": TWO,
+    "seeds/many.csv": MANY,
+  });
+  for (const p of [plain, dbt]) {
+    const r = await runCli(["--project", p.root, "seed"]);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(
+      r.stderr,
+      /seeds\/payers\.csv: seed payers: line 3 has 4 fields where the header has 3 \(delimiter ","\): give every line the header's 3 fields/,
+    );
+    assert.match(
+      r.stderr,
+      /seeds\/payers\.csv: seed payers: line 4: the quote opening `"Cigna,CT` is never closed/,
+    );
+    const many = r.stderr.split("\n").filter((l) => l.includes("seed many:"));
+    assert.equal(many.length, 6, r.stderr);
+    assert.match(many[4]!, /seed many: line 6 has 3 fields where the header has 2/);
+    assert.match(many[5]!, /seed many: and 3 more lines like these: 7, 8, 9$/);
+    assert.match(r.stderr, /Cannot compile the project: 8 problems found/);
+  }
 });

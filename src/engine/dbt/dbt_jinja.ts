@@ -50,6 +50,10 @@ export interface MacroDefinition {
   package?: string;
   /** Its name in the macro module: the name, or `__pkg__<package>__<name>` for a package's. */
   key: string;
+  /** Its arguments, in order: `default` is the default as written, absent when it has none. */
+  args: { name: string; default?: string }[];
+  /** Its body reads `kwargs`: it takes keyword arguments it does not name, as in Jinja. */
+  kwargs: boolean;
 }
 
 /** The name of a package's macro in the macro module. */
@@ -119,19 +123,71 @@ export function testsAsMacros(text: string): string {
     .replace(/(\{%[-+]?\s*)endtest(\s*[-+]?%\})/g, "$1endmacro$2");
 }
 
-/** The macros defined in a macro file, by a Jinja `{% macro name(` tag. */
+/**
+ * The macros defined in a macro file, by a Jinja `{% macro name(` tag, with
+ * their arguments.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { macroDefinitions } from "./dbt_jinja.ts";
+ *
+ * const [d] = macroDefinitions({
+ *   path: "macros/a.sql",
+ *   text: "{% macro grant(role, on=['a,b'], n=f(1, 2)) %}{{ kwargs }}{% endmacro %}",
+ * });
+ * assert.deepEqual(d!.args, [{ name: "role" }, { name: "on", default: "['a,b']" }, {
+ *   name: "n",
+ *   default: "f(1, 2)",
+ * }]);
+ * assert.equal(d!.kwargs, true);
+ * ```
+ */
 export function macroDefinitions(file: MacroFile): MacroDefinition[] {
   const out: MacroDefinition[] = [];
   for (const m of file.text.matchAll(/\{%[-+]?\s*macro\s+([A-Za-z_]\w*)\s*\(/g)) {
+    const open = m.index + m[0].length;
+    const end = /\{%[-+]?\s*endmacro\b/.exec(file.text.slice(open));
     out.push({
       name: m[1]!,
       path: file.path,
       line: file.text.slice(0, m.index).split("\n").length,
       ...(file.package === undefined ? {} : { package: file.package }),
       key: packageKey(file.package, m[1]!),
+      args: signature(file.text, open),
+      kwargs: /\bkwargs\b/.test(file.text.slice(open, end ? open + end.index : undefined)),
     });
   }
   return out;
+}
+
+/** The arguments of a macro's signature whose `(` ends before `at` in `text`. */
+function signature(text: string, at: number): MacroDefinition["args"] {
+  const parts: string[] = [];
+  let depth = 0;
+  let quote = "";
+  let part = "";
+  for (let i = at; i < text.length; i++) {
+    const c = text[i]!;
+    if (quote) {
+      if (c === quote) quote = "";
+    } else if (c === "'" || c === '"') quote = c;
+    else if ("([{".includes(c)) depth++;
+    else if (")]}".includes(c)) {
+      if (depth === 0) break;
+      depth--;
+    } else if (c === "," && depth === 0) {
+      parts.push(part);
+      part = "";
+      continue;
+    }
+    part += c;
+  }
+  parts.push(part);
+  return parts.map((p) => p.trim()).filter((p) => p !== "").map((p) => {
+    const eq = p.indexOf("=");
+    return eq < 0 ? { name: p } : { name: p.slice(0, eq).trim(), default: p.slice(eq + 1).trim() };
+  });
 }
 
 /**

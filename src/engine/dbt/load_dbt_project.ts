@@ -1589,8 +1589,10 @@ export async function loadDbtProject(
     // Its quotes and lines first: agate reads a line of fewer fields than the header with nulls,
     // and fails on one of more.
     const lines = seedLines(text, { delimiter: s.config.delimiter ?? ",", short: "pad" });
-    if ("problem" in lines) {
-      issues.push({ message: `seed ${s.name}: ${lines.problem}`, location: { file: s.path } });
+    if ("problems" in lines) {
+      for (const problem of lines.problems) {
+        issues.push({ message: `seed ${s.name}: ${problem}`, location: { file: s.path } });
+      }
       s.ok = false;
       continue;
     }
@@ -2546,6 +2548,36 @@ export async function loadDbtProject(
       };
     }
     const macro = found.package === undefined ? name : `${found.package}.${name}`;
+    const takes = found.args.length
+      ? `${macro} takes ${
+        found.args.map((a) => a.default === undefined ? a.name : `${a.name}=${a.default}`)
+          .join(", ")
+      }`
+      : `${macro} takes no arguments`;
+    const unknown = found.kwargs
+      ? undefined
+      : Object.keys(args).find((k) => !found.args.some((a) => a.name === k));
+    if (unknown !== undefined) {
+      const guess = closest(unknown, found.args.map((a) => a.name));
+      return {
+        problem: `unknown argument "${unknown}" in --args${
+          guess ? ` (did you mean "${guess}"?)` : ""
+        }: ${takes} (${found.path}:${found.line})`,
+      };
+    }
+    // dbt would render a missing argument as nothing, and its query fail further on.
+    const missing = found.args.filter((a) =>
+      a.default === undefined && !Object.hasOwn(args, a.name)
+    );
+    if (missing.length) {
+      return {
+        problem: `argument${missing.length === 1 ? "" : "s"} ${
+          missing.map((a) => `"${a.name}"`).join(", ")
+        } not given: ${takes} (${found.path}:${found.line}); pass ${
+          missing.length === 1 ? "it" : "them"
+        } in --args '{${missing.map((a) => `${a.name}: …`).join(", ")}}'`,
+      };
+    }
     const call = `{{ ${macro}(${
       Object.keys(args).map((k) => `${k}=__wharf_args[${JSON.stringify(k)}]`).join(", ")
     }) }}`;

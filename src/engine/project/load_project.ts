@@ -269,8 +269,9 @@ export async function loadProject(
 }
 
 /**
- * Returns the problems of the seeds whose lines do not all have the header's
- * number of fields (DuckDB's sniffer would read such a file as one column);
+ * Returns the problems of the seeds' lines (see `seedLines`): a misplaced
+ * quote, a line whose number of fields is not the header's (DuckDB's sniffer
+ * would read such a file as one column), each of its own;
  * marks those whose files end lines in more than one way (DuckDB reads them
  * outside its strict mode).
  */
@@ -278,11 +279,10 @@ async function checkSeedLines(seeds: SeedNode[], root: string): Promise<ProjectI
   const issues: ProjectIssue[] = [];
   for (const seed of seeds) {
     const found = seedLines(await Deno.readTextFile(join(root, seed.path)), { short: "refuse" });
-    if ("problem" in found) {
-      issues.push({
-        message: `seed ${seed.name}: ${found.problem}`,
-        location: { file: seed.path },
-      });
+    if ("problems" in found) {
+      for (const problem of found.problems) {
+        issues.push({ message: `seed ${seed.name}: ${problem}`, location: { file: seed.path } });
+      }
     } else if (found.mixed) seed.mixedLineBreaks = true;
   }
   return issues;

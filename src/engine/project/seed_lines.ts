@@ -39,11 +39,15 @@ export interface SeedLineShape {
   short: boolean;
 }
 
+/** How many of a file's bad lines {@linkcode seedLines} describes; the others it only numbers. */
+const SHOWN = 5;
+
 /**
- * The shape of the lines of the seed file holding `text`, or the problem
- * with the first misplaced quote (see `BadQuote`), else with the first line
- * (an empty line aside) whose number of fields is not the header's. Line
- * breaks inside a quoted value do not end a line.
+ * The shape of the lines of the seed file holding `text`, or the problems of
+ * its lines, in order: each misplaced quote (see `BadQuote`), each line (an
+ * empty line aside) whose number of fields is not the header's; the first
+ * five described, the others numbered in a last problem. Line breaks inside
+ * a quoted value do not end a line.
  *
  * @example
  * ```ts
@@ -58,30 +62,27 @@ export interface SeedLineShape {
  *   mixed: false,
  *   short: true,
  * });
- * assert.match(
- *   (seedLines("id,name\n1,a\n2,b,c\n", { short: "refuse" }) as { problem: string }).problem,
- *   /^line 3 has 3 fields, and the header 2 \(delimiter ","\)/,
- * );
- * assert.match(
- *   (seedLines('id,day\n1,2024-01-07\n2,"2024-01-08\n', { short: "pad" }) as { problem: string })
- *     .problem,
- *   /^line 3: the quote opening `"2024-01-08` is never closed/,
- * );
+ * const { problems } = seedLines('id,day\n1,2024-01-07\n2,x,y\n3,"2024-01-08\n', {
+ *   short: "pad",
+ * }) as { problems: string[] };
+ * assert.equal(problems.length, 2);
+ * assert.match(problems[0]!, /^line 3 has 3 fields where the header has 2 \(delimiter ","\)/);
+ * assert.match(problems[1]!, /^line 4: the quote opening `"2024-01-08` is never closed/);
  * ```
  */
 export function seedLines(
   text: string,
   options: SeedLinesOptions,
-): SeedLineShape | { problem: string } {
+): SeedLineShape | { problems: string[] } {
   const firstLine = text.split(/\r\n|\r|\n/, 1)[0]!;
   const candidates = options.delimiter !== undefined
     ? [options.delimiter]
     : SNIFFED.filter((d) => firstLine.includes(d));
   if (!candidates.length) candidates.push(",");
-  let first: { problem: string } | undefined;
+  let first: { problems: string[] } | undefined;
   for (const delimiter of candidates) {
     const found = linesUnder(text, delimiter, options.short);
-    if (!("problem" in found)) return found;
+    if (!("problems" in found)) return found;
     first ??= found;
   }
   return first!;
@@ -92,41 +93,48 @@ function linesUnder(
   text: string,
   delimiter: string,
   short: "pad" | "refuse",
-): SeedLineShape | { problem: string } {
+): SeedLineShape | { problems: string[] } {
   const records = [...csvRecords(text, delimiter)];
   if (!records.length) return { mixed: false, short: false };
-  const quote = records.find((r) => r.badQuote)?.badQuote;
-  if (quote) return { problem: quoteProblem(quote, delimiter) };
   const width = records[0]!.fields.length;
   const rows = records.slice(1).filter((r) => r.fields.length);
-  const odd = rows.filter((r) =>
-    r.fields.length > width || (short === "refuse" && r.fields.length < width)
+  // A line with a misplaced quote has its quote's problem, whatever its number of fields.
+  const bad = records.filter((r) =>
+    r.badQuote ||
+    (r !== records[0] && r.fields.length &&
+      (r.fields.length > width || (short === "refuse" && r.fields.length < width)))
   );
-  if (odd.length) return { problem: raggedProblem(odd, width, delimiter) };
+  if (bad.length) {
+    const problems = bad.slice(0, SHOWN).map((r) =>
+      r.badQuote ? quoteProblem(r.badQuote, delimiter) : raggedProblem(r, width, delimiter)
+    );
+    const rest = bad.slice(SHOWN);
+    if (rest.length) {
+      problems.push(
+        `and ${rest.length} more line${rest.length === 1 ? "" : "s"} like these: ${
+          rest.slice(0, 10).map((r) => r.badQuote?.line ?? r.line).join(", ")
+        }${rest.length > 10 ? ", …" : ""}`,
+      );
+    }
+    return { problems };
+  }
   const ends = new Set(records.map((r) => r.end).filter((e) => e !== ""));
   return { mixed: ends.size > 1, short: rows.some((r) => r.fields.length < width) };
 }
 
-/** The problem of the lines `odd`, whose numbers of fields are not the header's `width`. */
-function raggedProblem(odd: CsvRecord[], width: number, delimiter: string): string {
-  const [line, ...others] = odd;
-  const found = line!.fields.length;
+/** The problem of the line `record`, whose number of fields is not the header's `width`. */
+function raggedProblem(record: CsvRecord, width: number, delimiter: string): string {
+  const found = record.fields.length;
   const fields = (n: number) => `${n} field${n === 1 ? "" : "s"}`;
-  const more = others.length
-    ? ` (and ${others.length} other line${others.length === 1 ? "" : "s"}: ${
-      others.slice(0, 5).map((r) => r.line).join(", ")
-    }${others.length > 5 ? ", …" : ""})`
-    : "";
   const fix = found > width
     ? "quote a value that holds the delimiter, or name the extra column in the header"
     : `an empty field is a missing value: ${
       JSON.stringify(Array(width).fill("").join(delimiter))
     } is a line of ${fields(width)}, all empty`;
-  return `line ${line!.line} has ${fields(found)}, and the header ${width} (delimiter ${
+  return `line ${record.line} has ${fields(found)} where the header has ${width} (delimiter ${
     JSON.stringify(delimiter)
-  })${more}: give every line the header's ${fields(width)} (${fix})`;
+  }): give every line the header's ${fields(width)} (${fix})`;
 }
-
 /** The problem of a misplaced quote. */
 function quoteProblem(quote: BadQuote, delimiter: string): string {
   return quote.kind === "unclosed"

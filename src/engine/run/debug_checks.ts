@@ -1,6 +1,7 @@
 /**
  * What `wharf debug` checks once the project's configuration has loaded:
- * `selectors.yml`, each DuckDB extension the target loads, each attached
+ * the project's files (loaded and compiled as a command would, every
+ * problem named), `selectors.yml`, each DuckDB extension the target loads, each attached
  * database, and the warehouse itself (opened read-only: absent is fine
  * before the first build; held by another process, or not a DuckDB file,
  * is not).
@@ -10,8 +11,8 @@
 import type { EngineConfig } from "../config.ts";
 import { warehouseTarget } from "../db/target.ts";
 import { openWarehouse } from "../db/warehouse.ts";
-import { readProjectSelectors } from "../compile/compile_project.ts";
-import { formatLocation } from "../errors.ts";
+import { compileProject, readProjectSelectors } from "../compile/compile_project.ts";
+import { CompileError, CycleError, formatLocation } from "../errors.ts";
 
 /** One check's outcome. */
 export interface DebugCheck {
@@ -27,6 +28,36 @@ function message(err: unknown): string {
 }
 
 /**
+ * The project's files loaded and compiled as `run` or `ls` would (the
+ * warehouse's tables aside): each problem they would refuse, but those of
+ * `selectors.yml`, checked on their own as `skip`.
+ */
+async function projectFiles(config: EngineConfig, skip: ReadonlySet<string>): Promise<DebugCheck> {
+  const name = "project files";
+  try {
+    const { compiled } = await compileProject(config, { deferMissingSources: true });
+    return {
+      name,
+      ok: true,
+      detail: `${compiled.size} node${compiled.size === 1 ? "" : "s"} compile`,
+    };
+  } catch (err) {
+    if (err instanceof CycleError) return { name, ok: false, detail: err.message };
+    if (!(err instanceof CompileError)) throw err;
+    const problems = err.issues.map((i) => `${formatLocation(i.location)}: ${i.message}`)
+      .filter((p) => !skip.has(p));
+    if (!problems.length) return { name, ok: true, detail: "load and compile" };
+    return {
+      name,
+      ok: false,
+      detail: `${problems.length} problem${
+        problems.length === 1 ? "" : "s"
+      } (\`wharf build\` refuses to run): ${problems.join("; ")}`,
+    };
+  }
+}
+
+/**
  * Runs the checks on `config`, with the warehouse `db` (the configured one
  * by default). Never throws for what it checks: each problem is a failed
  * check.
@@ -39,14 +70,23 @@ function message(err: unknown): string {
  *
  * const root = await Deno.makeTempDir();
  * const checks = await debugChecks(resolveEngineConfig(root, {}, []));
- * assert.deepEqual(checks.map((c) => [c.name, c.ok]), [["selectors.yml", true], ["warehouse", true]]);
- * assert.match(checks[1]!.detail, /does not exist yet/);
+ * assert.deepEqual(checks.map((c) => [c.name, c.ok]), [
+ *   ["project files", true],
+ *   ["selectors.yml", true],
+ *   ["warehouse", true],
+ * ]);
+ * assert.match(checks[2]!.detail, /does not exist yet/);
  * await Deno.remove(root, { recursive: true });
  * ```
  */
 export async function debugChecks(config: EngineConfig, db?: string): Promise<DebugCheck[]> {
-  const checks: DebugCheck[] = [];
   const { selectors, issues } = await readProjectSelectors(config);
+  const checks = [
+    await projectFiles(
+      config,
+      new Set(issues.map((i) => `${formatLocation(i.location)}: ${i.message}`)),
+    ),
+  ];
   checks.push(
     issues.length
       ? {

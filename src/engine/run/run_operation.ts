@@ -99,7 +99,8 @@ export async function runOperation(
     if ("problem" in found) {
       throw new UsageError(`Cannot run operation "${macro}": ${found.problem}`);
     }
-    const what = `macro ${found.macro} (${found.path}:${found.line})`;
+    // Where the macro is defined: the query that failed may be on any line of it.
+    const what = `macro ${found.macro} (defined at ${found.path}:${found.line})`;
     const args = JSON.stringify({ macro: found.macro, args: options.args ?? {} });
     await wh.withConnection((s) => startRun(s, runId, "run-operation", args));
     let queries = 0;
