@@ -46,6 +46,38 @@ export async function relationKind(
 }
 
 /**
+ * The tables and views of the warehouse and its attached databases, lower-cased:
+ * each as `catalog.schema.name`, and those of the warehouse's own catalog as
+ * `schema.name` too, so that a relation id of either form can be looked up.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { openWarehouse } from "./warehouse.ts";
+ * import { presentRelations } from "./relation_kind.ts";
+ *
+ * const wh = await openWarehouse(":memory:");
+ * try {
+ *   await wh.exec("CREATE TABLE main.Orders AS SELECT 1 AS x");
+ *   const present = await wh.withConnection(presentRelations);
+ *   assert.ok(present.has("main.orders") && present.has("memory.main.orders"));
+ * } finally {
+ *   wh.close();
+ * }
+ * ```
+ */
+export async function presentRelations(s: Pick<Session, "query">): Promise<Set<string>> {
+  const rows = await s.query(
+    `SELECT lower(table_catalog) AS c, lower(table_schema) AS s, lower(table_name) AS t,
+       table_catalog = current_database() AS own
+     FROM information_schema.tables`,
+  );
+  return new Set(
+    rows.flatMap((r) => [`${r.c}.${r.s}.${r.t}`, ...(r.own ? [`${r.s}.${r.t}`] : [])]),
+  );
+}
+
+/**
  * The kind of the relation that stands in the way when `err` is DuckDB
  * refusing to replace or drop it as the other kind; undefined for any
  * other error.

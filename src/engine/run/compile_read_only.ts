@@ -11,6 +11,7 @@ import type { CompiledProject } from "../compile/compile_project.ts";
 import type { CompiledModel } from "../compile/compile.ts";
 import type { EngineConfig } from "../config.ts";
 import { warehouseTarget } from "../db/target.ts";
+import { presentRelations } from "../db/relation_kind.ts";
 import { openWarehouse, type Warehouse } from "../db/warehouse.ts";
 import { relationOf } from "../graph/build_graph.ts";
 import { materialization } from "../materializations/index.ts";
@@ -39,14 +40,7 @@ export async function missingReads(
   };
   visit(node.id);
   if (reads.size === 0) return [];
-  const rows = await wh.query(
-    `SELECT lower(table_catalog) AS c, lower(table_schema) AS s, lower(table_name) AS t,
-       table_catalog = current_database() AS own
-     FROM information_schema.tables`,
-  );
-  const present = new Set(
-    rows.flatMap((r) => [`${r.c}.${r.s}.${r.t}`, ...(r.own ? [`${r.s}.${r.t}`] : [])]),
-  );
+  const present = await presentRelations(wh);
   return [...reads].filter((r) => !present.has(r.toLowerCase())).sort();
 }
 

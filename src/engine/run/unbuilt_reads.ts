@@ -10,6 +10,7 @@
  */
 import type { CompiledProject } from "../compile/compile_project.ts";
 import type { CompiledNode } from "../compile/compile.ts";
+import { presentRelations } from "../db/relation_kind.ts";
 import type { Warehouse } from "../db/warehouse.ts";
 import { materialization } from "../materializations/index.ts";
 
@@ -37,14 +38,7 @@ export async function unbuiltReads(
     if (reads.length) wanted.set(n.id, reads);
   }
   if (wanted.size === 0) return out;
-  const rows = await wh.query(
-    `SELECT lower(table_catalog) AS c, lower(table_schema) AS s, lower(table_name) AS t,
-       table_catalog = current_database() AS own
-     FROM information_schema.tables`,
-  );
-  const present = new Set(
-    rows.flatMap((r) => [`${r.c}.${r.s}.${r.t}`, ...(r.own ? [`${r.s}.${r.t}`] : [])]),
-  );
+  const present = await presentRelations(wh);
   for (const [test, reads] of wanted) {
     const missing = reads.filter((id) => !present.has(id.toLowerCase()));
     if (missing.length === 0) continue;
