@@ -17,6 +17,15 @@ export const CLINIC = join(REPO, "tests", "testdata", "clinic");
 /** Real public files (excerpts), named in `tests/fixtures/real/SOURCES.md`. */
 export const REAL = join(REPO, "tests", "fixtures", "real");
 
+/** profiles.yml of a dbt project named `shop`: DuckDB, its dev target writing `dev.duckdb`. */
+export const SHOP_PROFILE = `shop:
+  target: dev
+  outputs:
+    dev:
+      type: duckdb
+      path: dev.duckdb
+`;
+
 /** A temporary project folder, removed on dispose (after checking the dbt artifacts in its target/). */
 export interface TempProject extends AsyncDisposable {
   root: string;

@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { openWarehouse } from "../../src/engine/db/warehouse.ts";
-import { queryRows, runCli, tempProject } from "../helpers.ts";
+import { queryRows, runCli, SHOP_PROFILE, tempProject } from "../helpers.ts";
 
 const FILES = {
   "dbt_project.yml": `name: shop
@@ -25,13 +25,7 @@ sources:
     lake:
       +external_location: "read_parquet('lake/{schema}_{identifier}.parquet')"
 `,
-  "profiles.yml": `shop:
-  target: dev
-  outputs:
-    dev:
-      type: duckdb
-      path: dev.duckdb
-`,
+  "profiles.yml": SHOP_PROFILE,
   "models/sources.yml": `version: 2
 sources:
   - name: files

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DBT_VERSION } from "../../src/engine/artifacts/dbt_manifest.ts";
-import { queryRows, runCli, tempProject } from "../helpers.ts";
+import { queryRows, runCli, SHOP_PROFILE, tempProject } from "../helpers.ts";
 
 const FILES = {
   "dbt_project.yml": `name: shop
@@ -20,13 +20,7 @@ models:
       +schema: marts
       +materialized: table
 `,
-  "profiles.yml": `shop:
-  target: dev
-  outputs:
-    dev:
-      type: duckdb
-      path: dev.duckdb
-`,
+  "profiles.yml": SHOP_PROFILE,
   "models/sources.yml": `version: 2
 sources:
   - name: app

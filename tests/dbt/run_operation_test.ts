@@ -5,20 +5,14 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { queryRows, runCli, tempProject } from "../helpers.ts";
+import { queryRows, runCli, SHOP_PROFILE, tempProject } from "../helpers.ts";
 
 const FILES = {
   "dbt_project.yml": `name: shop
 config-version: 2
 profile: shop
 `,
-  "profiles.yml": `shop:
-  target: dev
-  outputs:
-    dev:
-      type: duckdb
-      path: dev.duckdb
-`,
+  "profiles.yml": SHOP_PROFILE,
   "models/orders.sql": `select * from (values (1, 'placed'), (2, 'shipped')) as t(id, status)`,
   "macros/audit.sql": `{% macro record_event(event, times=1) %}
 {% do run_query("create table if not exists audit (event varchar, n integer)") %}

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { queryRows, runCli, tempProject } from "../helpers.ts";
+import { queryRows, runCli, SHOP_PROFILE, tempProject } from "../helpers.ts";
 
 const FILES = {
   "dbt_project.yml": `name: shop
@@ -16,13 +16,7 @@ models:
   shop:
     +materialized: table
 `,
-  "profiles.yml": `shop:
-  target: dev
-  outputs:
-    dev:
-      type: duckdb
-      path: dev.duckdb
-`,
+  "profiles.yml": SHOP_PROFILE,
   "models/orders.sql": `select * from (values
   (1, 'placed', 10), (2, 'shipped', 20), (3, 'shipped', 5), (4, 'returned', 7)
 ) as t(id, status, amount)`,
