@@ -56,7 +56,51 @@ export interface ProjectFiles {
   issues: ProjectIssue[];
 }
 
-/** Every file under `dir` (absolute paths, sorted by name per folder); none when it does not exist. */
+/**
+ * The order of the characters of usual file names (`_-.0-9a-z`) in the
+ * Unicode Collation Algorithm's root order, which English keeps.
+ */
+const NAME_ORDER = "_-.0123456789abcdefghijklmnopqrstuvwxyz";
+const USUAL_NAME = /^[-_.0-9a-z]*$/;
+let english: Intl.Collator | undefined;
+
+/**
+ * Compares two file names as English collation does (`stg_a.sql` before
+ * `stg.sql`, `B.sql` before `b.yml`), whatever the user's locale. Names of
+ * the usual characters (lower-case letters, digits, `_`, `-`, `.`) are
+ * compared character by character in that order: a collator costs ~15 ms
+ * to create (ICU's data loads), and every command that reads the project
+ * lists its files. Other names take the collator.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { compareFileNames } from "./discover_files.ts";
+ *
+ * assert.deepEqual(
+ *   ["stg.sql", "a.sql", "a-1.sql", "stg_a.sql", "a_1.sql"].sort(compareFileNames),
+ *   ["a_1.sql", "a-1.sql", "a.sql", "stg_a.sql", "stg.sql"],
+ * );
+ * assert.deepEqual(["b.yml", "é.sql", "B.sql"].sort(compareFileNames), ["B.sql", "b.yml", "é.sql"]);
+ * ```
+ */
+export function compareFileNames(a: string, b: string): number {
+  if (!USUAL_NAME.test(a) || !USUAL_NAME.test(b)) {
+    english ??= new Intl.Collator("en");
+    return english.compare(a, b);
+  }
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const d = NAME_ORDER.indexOf(a[i]!) - NAME_ORDER.indexOf(b[i]!);
+    if (d !== 0) return d;
+  }
+  return a.length - b.length;
+}
+
+/**
+ * Every file under `dir` (absolute paths, sorted by name per folder, see
+ * {@linkcode compareFileNames}); none when it does not exist.
+ */
 export async function listFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
   let entries: Deno.DirEntry[];
@@ -67,7 +111,7 @@ export async function listFiles(dir: string): Promise<string[]> {
     if (err instanceof Deno.errors.NotFound) return out;
     throw err;
   }
-  entries.sort((a, b) => a.name.localeCompare(b.name));
+  entries.sort((a, b) => compareFileNames(a.name, b.name));
   for (const e of entries) {
     const full = join(dir, e.name);
     if (e.isDirectory) out.push(...await listFiles(full));
