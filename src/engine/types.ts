@@ -603,11 +603,13 @@ export type ProjectNode =
   | AnalysisNode;
 
 /**
- * An on-run-end hook: its SQL, or (a dbt project's hook reading dbt's
- * `results`, `schemas` or `database_schemas`) its Jinja template, rendered
- * with {@linkcode RunEndContext} once the run's nodes are done.
+ * An on-run-start or on-run-end hook: its SQL, or its Jinja template, when
+ * it renders as it runs: a dbt project's hook that reads the warehouse
+ * (`run_query()`, `statement`, `load_result()`, in it or in a macro it
+ * calls), or an on-run-end hook reading dbt's `results`, `schemas` or
+ * `database_schemas` ({@linkcode RunEndContext}).
  */
-export type RunEndHook = string | { template: string };
+export type RunHook = string | { template: string };
 
 /**
  * What dbt gives on-run-end hooks of the run that ended, as dbt shapes it:
@@ -624,12 +626,22 @@ export interface RunEndContext {
 }
 
 /**
- * Renders an on-run-end hook's template with the run's results: what a dbt
- * project's loader gives the run.
+ * Where a run hook kept as its template (see {@linkcode RunHook}) is
+ * written, and a pass of it against the warehouse, with the run's results
+ * for on-run-end: what a dbt project's loader gives the run. Dispose of it
+ * once the hook has rendered.
  *
- * @throws {Error} what keeps the template from rendering (the run names the hook).
+ * @throws {Error} what keeps the template from rendering, naming where the hook is written.
  */
-export type RunEndRenderer = (template: string, context: RunEndContext) => string;
+export type RunHookRenderer = (
+  key: "on-run-start" | "on-run-end",
+  template: string,
+  context?: RunEndContext,
+) => Disposable & {
+  /** Where the hook is written (`dbt_project.yml:5:5`), for messages. */
+  where: string;
+  render: WarehouseRenderer<string>;
+};
 
 /** What the warehouse answered to a query a template ran (`run_query()`, `statement`). */
 export interface QueryAnswer {
@@ -694,10 +706,11 @@ export interface Project {
   exposures?: ExposureNode[];
   /**
    * SQL run before and after each run's nodes (dbt projects: rendered from
-   * Jinja when the project loads; an on-run-end hook reading the run's
-   * results is kept as its template, see {@linkcode RunEndHook}).
+   * Jinja when the project loads; a hook reading the warehouse, or an
+   * on-run-end hook reading the run's results, is kept as its template, see
+   * {@linkcode RunHook}).
    */
-  runHooks?: { start: string[]; end: RunEndHook[] };
+  runHooks?: { start: RunHook[]; end: RunHook[] };
   /** The tables `sources:` YAML entries declare, with their freshness. */
   sources?: DeclaredSource[];
   /** dbt projects: the source tables of `sources:` properties, by source and table name. */

@@ -14,7 +14,7 @@ import type {
   AnalysisNode,
   OperationMacro,
   Project,
-  RunEndRenderer,
+  RunHookRenderer,
   WarehouseRenderer,
 } from "../types.ts";
 import type { RenderedSql } from "../project/render.ts";
@@ -33,10 +33,11 @@ export interface CompiledProject {
   /** The named selectors of the project's `selectors.yml`. */
   selectors?: NamedSelector[];
   /**
-   * A dbt project's: renders its on-run-end hooks kept as templates (those
-   * reading the run's results) once the run's nodes are done.
+   * A dbt project's: a pass of a run hook kept as its template (one reading
+   * the warehouse, or an on-run-end hook reading the run's results) against
+   * the warehouse, as it runs.
    */
-  renderRunEnd?: RunEndRenderer;
+  renderRunHook?: RunHookRenderer;
   /**
    * A dbt project's: a pass of a model whose Jinja reads the warehouse
    * (`renderedAtRun`) against it, just before it builds.

@@ -486,6 +486,21 @@ export class DbtJinja {
     return names;
   }
 
+  /**
+   * Makes `values` globals of the environment until the handle returned is
+   * disposed of: values that many renders read (on-run-end's `results`, in
+   * each pass of a hook rendered against the warehouse) are converted for
+   * minijinja once, not at every render.
+   */
+  lend(values: Readonly<Record<string, unknown>>): Disposable {
+    for (const [name, value] of Object.entries(values)) this.#env.addGlobal(name, value);
+    return {
+      [Symbol.dispose]: () => {
+        for (const name of Object.keys(values)) this.#env.removeGlobal(name);
+      },
+    };
+  }
+
   /** The project's macros. */
   get macros(): readonly MacroDefinition[] {
     return this.#macros;
@@ -789,7 +804,7 @@ function explain(detail: string, macros: readonly string[], code: string): strin
 /** The problem of `name()`, a function of dbt's that reads the warehouse, where wharf does not run it. */
 function needsWarehouse(name: string): string {
   return ["run_query", "statement", "load_result"].includes(name)
-    ? `"${name}()" reads the warehouse: wharf runs it in a model (rendered just before it builds), not in a test, hook, analysis, sql_header or the names of relations, which render while the project compiles`
+    ? `"${name}()" reads the warehouse: wharf runs it in a model (rendered just before it builds) and in on-run-start/on-run-end hooks (rendered as they run), not in a test, a model's pre_hook/post_hook, an analysis, sql_header or the names of relations, which render while the project compiles`
     : `"${name}()" reads the warehouse while the project compiles, which wharf does not do`;
 }
 

@@ -85,8 +85,8 @@ import type {
   AnsweredQuery,
   NodeHooks,
   OperationMacro,
-  RunEndHook,
-  RunEndRenderer,
+  RunHook,
+  RunHookRenderer,
   Said,
   WarehouseRenderer,
 } from "../types.ts";
@@ -617,10 +617,11 @@ interface WarehouseRender {
 export interface LoadedDbtProject {
   project: Project;
   /**
-   * Renders an on-run-end hook kept as its template (see `RunEndHook`) with
-   * the project's context (its macros, vars, target) and the run's results.
+   * A pass of a run hook kept as its template (see `RunHook`) against the
+   * warehouse, with the project's context (its macros, vars, target) and,
+   * for on-run-end, the run's results.
    */
-  renderRunEnd: RunEndRenderer;
+  renderRunHook: RunHookRenderer;
   /**
    * A pass of model `id` (one `renderedAtRun`) against the warehouse.
    *
@@ -2290,13 +2291,25 @@ export async function loadDbtProject(
 
   // on-run-start/on-run-end render with the project's context and ref()/source(), as dbt's hook
   // nodes do: a ref() gives the model's relation whether this run selects the model or not.
-  const runHookContext = (): Record<string, unknown> => {
+  // Against the warehouse (a hook kept as its template, as it runs), run_query() and statement
+  // run there, and what log() says is collected by the pass.
+  const runHookContext = (warehouse?: WarehouseRender): Record<string, unknown> => {
     const { ref, source } = nodeContext(
       { kind: "operation", name: dbt.project, path: DBT_PROJECT_FILE },
       2,
       { configs: [], relations: [] },
     );
-    return { ...commonContext(jinja, run, 2), ref, source };
+    return {
+      ...commonContext(
+        jinja,
+        run,
+        2,
+        warehouse ? (said) => warehouse.pass.said.push(said) : undefined,
+      ),
+      ...(warehouse ? warehouseContext(jinja, warehouse.answered, warehouse.pass) : {}),
+      ref,
+      source,
+    };
   };
   /** Where hook `index` of `on-run-start`/`on-run-end` (their hooks not empty) is written. */
   const runHookLocation = (key: "on-run-start" | "on-run-end", index: number): SourceLocation => {
@@ -2309,7 +2322,7 @@ export async function loadDbtProject(
     return projectFile.locate(at === undefined ? [key] : [key, at]);
   };
   /** Hook `index` of the `count` of `key`, rendered ("" when it cannot be: an issue). */
-  const renderRunHook = (
+  const renderRunHookNow = (
     key: "on-run-start" | "on-run-end",
     sql: string,
     index: number,
@@ -2331,27 +2344,38 @@ export async function loadDbtProject(
       return "";
     }
   };
-  // dbt gives on-run-end what the run did: a hook reading it renders once the nodes are done.
+  // A hook reading the warehouse renders as it runs, against it (dbt renders hooks then); so
+  // does an on-run-end hook reading what the run did (dbt's results, schemas …).
   const readsRunEnd = templateReader(files.macros, RUN_END_CONTEXT);
+  const keep = (
+    key: "on-run-start" | "on-run-end",
+    reads: (sql: string) => boolean,
+  ) =>
+  (sql: string, i: number, all: string[]): RunHook =>
+    reads(sql) ? { template: sql } : renderRunHookNow(key, sql, i, all.length);
   const runHooks = config.runHooks && {
-    start: config.runHooks.start.map((sql, i, all) =>
-      renderRunHook("on-run-start", sql, i, all.length)
-    ).filter((h) => h.trim() !== ""),
-    end: config.runHooks.end.map((sql, i, all): RunEndHook =>
-      readsRunEnd(sql) ? { template: sql } : renderRunHook("on-run-end", sql, i, all.length)
+    start: config.runHooks.start.map(keep("on-run-start", readsWarehouse))
+      .filter((h) => typeof h !== "string" || h.trim() !== ""),
+    end: config.runHooks.end.map(
+      keep("on-run-end", (sql) => readsRunEnd(sql) || readsWarehouse(sql)),
     ).filter((h) => typeof h !== "string" || h.trim() !== ""),
   };
-  const renderRunEnd: RunEndRenderer = (template, context) => {
-    try {
-      return jinja.render(`${DBT_PROJECT_FILE} (hook)`, template, {
-        ...runHookContext(),
-        ...context,
-      }).text;
-    } catch (err) {
-      if (!(err instanceof RenderProblem)) throw err;
-      const at = runHookLocation("on-run-end", config.runHooks?.end.indexOf(template) ?? -1);
-      throw new Error(`${formatLocation(at)}: ${err.message}`, { cause: err });
-    }
+  const renderRunHook: RunHookRenderer = (key, template, context) => {
+    const hooks = config.runHooks?.[key === "on-run-start" ? "start" : "end"] ?? [];
+    const where = formatLocation(runHookLocation(key, hooks.indexOf(template)));
+    // The run's results are converted for the renderer once, not at each pass.
+    const lent = jinja.lend({ ...context });
+    return {
+      where,
+      render: (answered) =>
+        warehousePass(
+          answered,
+          (warehouse) =>
+            jinja.render(`${DBT_PROJECT_FILE} (hook)`, template, runHookContext(warehouse)).text,
+          () => where,
+        ),
+      [Symbol.dispose]: () => lent[Symbol.dispose](),
+    };
   };
 
   const exposures = readExposures(props.exposures, (written) => {
@@ -2595,7 +2619,7 @@ export async function loadDbtProject(
         }, () => `macro ${macro} (${found.path}:${found.line})`),
     };
   };
-  return { project, renderRunEnd, renderAtRun, operation };
+  return { project, renderRunHook, renderAtRun, operation };
 }
 
 /**

@@ -10,7 +10,10 @@
 import { parseSql } from "../db/parse_sql.ts";
 import type { Session } from "../db/warehouse.ts";
 import { HookError } from "../errors.ts";
-import type { RunEndHook } from "../types.ts";
+import type { CompiledProject } from "../compile/compile_project.ts";
+import type { RunEndContext, RunHook } from "../types.ts";
+import { answerOf } from "./compile_at_run.ts";
+import { renderAgainstWarehouse } from "./render_against_warehouse.ts";
 
 /** 1-based line and column of the string index `at` in `text`. */
 function lineColumn(text: string, at: number): { line: number; column: number } {
@@ -40,8 +43,9 @@ async function positionOf(
 
 /**
  * Runs `statements` in order on `s` (in its open transaction, if any). A
- * template (an on-run-end hook reading the run's results) is rendered by
- * `render` just before it runs; one rendered empty is not run.
+ * template (a run hook reading the warehouse or the run's results) is
+ * rendered by `render`, on `s`, just before it runs; one rendered empty is
+ * not run.
  *
  * @param what names the hooks in messages: `pre_hook of marts.orders`, `on-run-end`.
  * @throws {HookError} for the first that cannot be rendered or fails.
@@ -49,8 +53,8 @@ async function positionOf(
 export async function runHooks(
   s: Session,
   what: string,
-  statements: readonly RunEndHook[],
-  render?: (template: string) => string,
+  statements: readonly RunHook[],
+  render?: (template: string, s: Session) => Promise<string>,
 ): Promise<void> {
   for (const [i, hook] of statements.entries()) {
     const n = statements.length > 1 ? ` ${i + 1} of ${statements.length}` : "";
@@ -58,8 +62,8 @@ export async function runHooks(
     if (typeof hook === "string") sql = hook;
     else {
       try {
-        if (!render) throw new Error("it reads the run's results, which this run does not give");
-        sql = render(hook.template);
+        if (!render) throw new Error("it renders as it runs, which this run does not do");
+        sql = await render(hook.template, s);
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         throw new HookError(
@@ -87,4 +91,36 @@ export async function runHooks(
       );
     }
   }
+}
+
+/**
+ * How many queries a run hook may run while it renders: on-run-end hooks
+ * often run one per node of the run (an audit table's rows).
+ */
+const HOOK_MAX_QUERIES = 2_000;
+
+/**
+ * How `key`'s hooks kept as templates render as they run (a dbt project's;
+ * undefined for a plain-SQL project, whose hooks are SQL): in passes against
+ * the warehouse on the hook's connection (see `render_against_warehouse.ts`),
+ * with the run's results for on-run-end; what `log(…, info=True)` and
+ * `exceptions.warn()` say goes to stderr.
+ */
+export function runHookRenderer(
+  cp: CompiledProject,
+  key: "on-run-start" | "on-run-end",
+  context?: RunEndContext,
+): ((template: string, s: Session) => Promise<string>) | undefined {
+  const renderer = cp.renderRunHook;
+  if (!renderer) return undefined;
+  return async (template, s) => {
+    using hook = renderer(key, template, context);
+    const { done, said } = await renderAgainstWarehouse(hook.render, {
+      query: async (sql) => answerOf(await s.read(sql)),
+      what: hook.where,
+      maxQueries: HOOK_MAX_QUERIES,
+    });
+    for (const x of said) console.error(x.warning ? `warning: ${x.text}` : x.text);
+    return done;
+  };
 }

@@ -11,7 +11,7 @@
  */
 import type { AnsweredQuery, QueryAnswer, Said, WarehouseRenderer } from "../types.ts";
 
-/** How many queries one template may run (a template that runs more is stopped). */
+/** How many queries one template may run by default (a template that runs more is stopped). */
 export const MAX_QUERIES = 100;
 
 /** Options of {@linkcode renderAgainstWarehouse}. */
@@ -20,6 +20,8 @@ export interface RenderAgainstWarehouseOptions {
   query: (sql: string) => Promise<QueryAnswer>;
   /** Names the template in messages: `model marts.pivot`, `macro grant_all (macros/ops.sql:3)`. */
   what: string;
+  /** How many queries it may run. Default {@linkcode MAX_QUERIES}. */
+  maxQueries?: number;
 }
 
 /**
@@ -27,7 +29,7 @@ export interface RenderAgainstWarehouseOptions {
  *
  * @returns what it rendered, and what its `log()` calls said in the pass that rendered it.
  * @throws {Error} naming `what`, the query and DuckDB's message when a query fails;
- *   naming `what` when it runs more than {@linkcode MAX_QUERIES} queries; and what `render` throws.
+ *   naming `what` when it runs more than `options.maxQueries` queries; and what `render` throws.
  *
  * @example
  * ```ts
@@ -46,12 +48,13 @@ export async function renderAgainstWarehouse<T>(
   options: RenderAgainstWarehouseOptions,
 ): Promise<{ done: T; said: Said[] }> {
   const answered: AnsweredQuery[] = [];
+  const most = options.maxQueries ?? MAX_QUERIES;
   for (;;) {
     const pass = render(answered);
     if ("done" in pass) return pass;
-    if (answered.length === MAX_QUERIES) {
+    if (answered.length === most) {
       throw new Error(
-        `${options.what} runs more than ${MAX_QUERIES} queries (run_query(), statement) while it renders: render fewer, or loop in SQL instead`,
+        `${options.what} runs more than ${most} queries (run_query(), statement) while it renders: render fewer, or loop in SQL instead`,
       );
     }
     let answer: QueryAnswer;

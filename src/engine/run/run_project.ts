@@ -51,7 +51,7 @@ import { deferredCopies, type DeferredCopy } from "./deferred_relations.ts";
 import { unbuiltReads } from "./unbuilt_reads.ts";
 import { executePlan } from "./execute.ts";
 import { compileAtRun } from "./compile_at_run.ts";
-import { runHooks } from "./hooks.ts";
+import { runHookRenderer, runHooks } from "./hooks.ts";
 import { finishRun, type NodeResult, recordResults, type SkipReason, startRun } from "./run_log.ts";
 
 /** Options of {@linkcode runProject}. */
@@ -490,7 +490,9 @@ export async function runProject(
     const hooks = cp.project.runHooks;
     if (hooks?.start.length) {
       try {
-        await wh.withConnection((s) => runHooks(s, "on-run-start", hooks.start));
+        await wh.withConnection((s) =>
+          runHooks(s, "on-run-start", hooks.start, runHookRenderer(cp, "on-run-start"))
+        );
       } catch (err) {
         await wh.withConnection((s) => finishRun(s, runId, "error", 0, 1));
         throw err;
@@ -558,7 +560,7 @@ export async function runProject(
     const errors = results.filter((r) => r.status === "error" || r.status === "fail").length;
     // on-run-end runs whatever the nodes did, as dbt's does; its failure fails the run.
     // A hook reading the run's results (dbt's results, schemas, database_schemas) renders now.
-    const context = hooks?.end.some((h) => typeof h !== "string") && cp.renderRunEnd
+    const context = hooks?.end.some((h) => typeof h !== "string") && cp.renderRunHook
       ? dbtRunEndContext(
         asRan(),
         atRun ? recordCompiled(await manifestOf(), asRan(), written.compiled) : await manifestOf(),
@@ -571,7 +573,7 @@ export async function runProject(
           s,
           "on-run-end",
           hooks.end,
-          context && ((template) => cp.renderRunEnd!(template, context)),
+          runHookRenderer(cp, "on-run-end", context),
         )
       ).then(
         () => undefined,

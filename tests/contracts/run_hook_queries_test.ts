@@ -1,0 +1,80 @@
+/**
+ * dbt's run_query(), statement and load_result() in on-run-start and
+ * on-run-end hooks, through the CLI on a DuckDB file: such a hook renders as
+ * it runs, against the warehouse, each query once and in order, then what it
+ * renders runs; a query that fails fails the run naming the hook's line.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { queryRows, runCli, tempProject } from "../helpers.ts";
+
+const MACROS = `{% macro audit(results) %}
+  {% for r in results %}
+    {% do run_query("insert into main.audit_log values ('" ~ r.node.name ~ "', '" ~ r.status ~ "')") %}
+  {% endfor %}
+  {% set n = run_query("select count(*) from main.audit_log").rows[0][0] %}
+  {% do log("audited " ~ n ~ " nodes", info=True) %}
+  create or replace table main.audited as select {{ n }} as n
+{% endmacro %}
+
+{% macro prepare() %}
+  {% do run_query("create table if not exists main.audit_log (node varchar, status varchar)") %}
+  {% do run_query("create table if not exists main.starts (k integer)") %}
+  {% do run_query("insert into main.starts values (1)") %}
+  {% call statement('starts', fetch_result=True) %}select count(*) from main.starts{% endcall %}
+  create or replace table main.seen_starts as select {{ load_result('starts')['data'][0][0] }} as n
+{% endmacro %}
+`;
+
+function project(end: string): Record<string, string> {
+  return {
+    "dbt_project.yml": `name: shop
+config-version: 2
+on-run-start:
+  - "{{ prepare() }}"
+on-run-end:
+  - "${end}"
+`,
+    "macros/audit.sql": MACROS,
+    "models/orders.sql": "select 1 as id",
+    "models/broken.sql": "select nothing_here from {{ ref('orders') }}",
+  };
+}
+
+Deno.test("dbt project: on-run-start and on-run-end hooks run their run_query() and statement queries against the warehouse, each once, in order", async () => {
+  await using p = await tempProject(project("{{ audit(results) }}"));
+  const db = join(p.root, "shop.duckdb");
+  const first = await runCli(["--project", p.root, "build"]);
+  assert.equal(first.code, 1, first.stdout + first.stderr); // broken.sql errors
+  assert.deepEqual(await queryRows(db, "select node, status from main.audit_log order by node"), [
+    { node: "broken", status: "error" },
+    { node: "orders", status: "success" },
+  ]);
+  // The count the hook read back is the rows its own inserts made: each ran once.
+  assert.deepEqual(await queryRows(db, "select n from main.audited"), [{ n: 2 }]);
+  assert.match(first.stderr, /^audited 2 nodes$/m);
+  assert.deepEqual(await queryRows(db, "select n from main.seen_starts"), [{ n: 1 }]);
+
+  // A second run: on-run-start's insert ran once more, and load_result() read it.
+  const second = await runCli(["--project", p.root, "build", "-s", "orders"]);
+  assert.equal(second.code, 0, second.stdout + second.stderr);
+  assert.deepEqual(await queryRows(db, "select n from main.seen_starts"), [{ n: 2 }]);
+  assert.deepEqual(await queryRows(db, "select n from main.audited"), [{ n: 3 }]);
+});
+
+Deno.test("dbt project: a query an on-run-end hook runs that fails fails the run, naming the hook's line, the query and DuckDB's message", async () => {
+  await using p = await tempProject(
+    project(`{% do run_query('insert into main.nowhere values (1)') %}select 1`),
+  );
+  const r = await runCli(["--project", p.root, "build", "-s", "orders"]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(
+    r.stderr,
+    /on-run-end cannot be rendered: dbt_project\.yml:6:5: a query it runs while it renders failed: Catalog Error: Table with name nowhere does not exist!/,
+  );
+  assert.match(r.stderr, /^ {2,}insert into main\.nowhere values \(1\)$/m);
+  // The nodes and on-run-start ran: what they did stays.
+  assert.deepEqual(await queryRows(join(p.root, "shop.duckdb"), "select n from main.seen_starts"), [
+    { n: 1 },
+  ]);
+});
