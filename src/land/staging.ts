@@ -3,10 +3,12 @@
  * wharf's own (a hard link, else a symbolic link, in a staging folder), so a
  * name with glob characters (`in[1]/a.csv`, `b*.csv`) is never read as a
  * pattern, and a hard link keeps the bytes that were staged even when the
- * delivery is replaced meanwhile. The file's identity (device, inode, size,
- * modification and change times) is taken when it is staged and checked
- * again before its landing commits: a file that changed while it was read
- * is not landed with what was read of it.
+ * delivery is replaced meanwhile. The file's identity (device, inode, size
+ * and modification time) is taken when it is staged and checked again
+ * before its landing commits: a file that changed while it was read is not
+ * landed with what was read of it. Its change time is not part of it: a
+ * new hard link (another `land` staging the same delivery) or a `chmod`
+ * changes it and not the bytes.
  *
  * @module
  */
@@ -35,14 +37,28 @@ export interface StagedFile extends AsyncDisposable {
   verify(): Promise<void>;
 }
 
-function identity(stat: Deno.FileInfo): string {
-  return JSON.stringify([
-    stat.dev,
-    stat.ino,
-    stat.size,
-    stat.mtime?.getTime(),
-    stat.ctime?.getTime(),
-  ]);
+/** What makes a staged file the same file: device, inode, size and modification time. */
+interface Identity {
+  dev: number;
+  ino: number | null;
+  size: number;
+  mtime: number | undefined;
+}
+
+function identity(stat: Deno.FileInfo): Identity {
+  return { dev: stat.dev, ino: stat.ino, size: stat.size, mtime: stat.mtime?.getTime() };
+}
+
+/** How `now` differs from `was`, in words; undefined when it does not. */
+function change(was: Identity, now: Identity): string | undefined {
+  if (was.dev !== now.dev || was.ino !== now.ino) return "another file was put in its place";
+  if (was.size !== now.size) return `${was.size} bytes when staged, ${now.size} now`;
+  if (was.mtime !== now.mtime) {
+    return `written again: modified ${
+      now.mtime === undefined ? "at an unknown time" : new Date(now.mtime).toISOString()
+    }, ${was.size} bytes as when staged`;
+  }
+  return undefined;
 }
 
 function alive(pid: number): boolean {
@@ -110,7 +126,6 @@ export async function stageFile(path: string, root?: string): Promise<StagedFile
   } catch {
     await Deno.symlink(real, staged);
   }
-  // Taken after linking: a new hard link changes the file's change time.
   const staged0 = await Deno.stat(staged);
   const was = identity(staged0);
   return {
@@ -119,11 +134,8 @@ export async function stageFile(path: string, root?: string): Promise<StagedFile
     size: staged0.size,
     async verify() {
       const now = await Deno.stat(staged).catch(() => undefined);
-      if (!now || identity(now) !== was) {
-        throw new FileChanged(
-          now ? `${staged0.size} bytes when staged, ${now.size} now` : "it is gone",
-        );
-      }
+      const changed = now ? change(was, identity(now)) : "it is gone";
+      if (changed) throw new FileChanged(changed);
     },
     async [Symbol.asyncDispose]() {
       await Deno.remove(dir!, { recursive: true }).catch(() => {});

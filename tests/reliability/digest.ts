@@ -75,3 +75,37 @@ export async function warehouseDigest(db: string, options: DigestOptions): Promi
     wh.close();
   }
 }
+
+/**
+ * The landings of the warehouse file `db`, one line per manifest row
+ * (`wharf.files`: batch, file, status, rows) and one per batch found in a
+ * raw table (its rows there), for a kill trial's failure message: which
+ * file was lost or landed twice, and whether its manifest row says so.
+ */
+export async function landingBreakdown(db: string): Promise<string> {
+  const wh = await openWarehouse(db, { readOnly: true });
+  try {
+    const lines = (await wh.query(
+      `SELECT batch_id, file_name, status, "rows" FROM wharf.files ORDER BY batch_id`,
+    )).map((r) => `  manifest: batch ${r.batch_id} ${r.file_name} ${r.status}, ${r.rows} rows`);
+    const tables = await wh.query(
+      "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'raw' AND table_type = 'BASE TABLE' ORDER BY 1",
+    );
+    for (const { t } of tables) {
+      for (
+        const r of await wh.query(
+          `SELECT _batch_id AS b, count(*) AS n, count(DISTINCT _row_number) AS distinct_rows FROM ${
+            quoteRelation("raw", String(t))
+          } GROUP BY 1 ORDER BY 1`,
+        )
+      ) {
+        lines.push(
+          `  raw.${t}: batch ${r.b}: ${r.n} rows (${r.distinct_rows} distinct row numbers)`,
+        );
+      }
+    }
+    return lines.join("\n");
+  } finally {
+    wh.close();
+  }
+}

@@ -7,7 +7,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
+import { basename, join } from "node:path";
+import { isDeepStrictEqual } from "node:util";
 import { seededRandom } from "./seed.ts";
 
 /** Options of {@linkcode killTrials}. */
@@ -30,6 +31,12 @@ export interface KillTrialOptions<D> {
   prepare?(target: string): Promise<void>;
   /** Checks after each rerun (beyond the digest), e.g. no work files left, the run log. */
   after?(target: string): Promise<void>;
+  /**
+   * What to add to the message when a rerun's result differs, read from the
+   * clean run's and the rerun's warehouse (e.g. rows per batch and the
+   * manifest), so that a rare failure says more than its digest.
+   */
+  explain?(clean: string, rerun: string): Promise<string>;
 }
 
 /** What the trials did. */
@@ -85,6 +92,20 @@ async function killAt(cmd: Deno.Command, ms: number): Promise<{ hit: boolean; ra
   return { hit, ranMs: hit ? Infinity : ranMs };
 }
 
+/**
+ * Copies the warehouse file and its write-ahead log as they are (a missing
+ * log left out) to a new folder; returns the folder.
+ */
+async function keepKilled(target: string): Promise<string> {
+  const kept = await Deno.makeTempDir({ prefix: "wharf_killed_" });
+  for (const path of [target, `${target}.wal`]) {
+    await Deno.copyFile(path, join(kept, basename(path))).catch((e) => {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    });
+  }
+  return kept;
+}
+
 /** Starts `cmd`, kills it with SIGKILL after `ms` unless it ended; true when the kill hit it. */
 export async function killAfter(cmd: Deno.Command, ms: number): Promise<boolean> {
   return (await killAt(cmd, ms)).hit;
@@ -130,12 +151,26 @@ export async function killTrials<D>(options: KillTrialOptions<D>): Promise<KillT
     }
     report.points.push(...points);
     const at = `killed at ${points.join(", ")} ms (seed ${options.seed}, trial ${i})`;
-    await runToEnd(options.command(target), code, `the run after ${at}`);
-    assert.deepEqual(
-      await options.digest(target),
-      expected,
-      `${at}, then run again: not the clean run's result`,
+    // The warehouse as the kills left it, kept when the rerun's result is wrong.
+    const killed = await keepKilled(target);
+    await runToEnd(
+      options.command(target),
+      code,
+      `the run after ${at} (the warehouse as the kills left it: ${killed})`,
     );
+    const got = await options.digest(target);
+    if (isDeepStrictEqual(got, expected)) {
+      await Deno.remove(killed, { recursive: true });
+    } else {
+      const explained = await options.explain?.(clean, target);
+      assert.deepEqual(
+        got,
+        expected,
+        `${at}, then run again: not the clean run's result (the warehouse as the kills left it: ${killed})${
+          explained ? `\n${explained}` : ""
+        }`,
+      );
+    }
     await options.after?.(target);
   }
   assert.ok(

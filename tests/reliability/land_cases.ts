@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { land } from "../../src/land/land.ts";
 import { cliCommand, REPO, runCli, serveLocal, tempProject } from "../helpers.ts";
 import { hostileCsv, readReference } from "./csv_oracle.ts";
-import { LANDING_VOLATILE, warehouseDigest } from "./digest.ts";
+import { LANDING_VOLATILE, landingBreakdown, warehouseDigest } from "./digest.ts";
 import { killNote, killTrials } from "./kill.ts";
 import { killTrialCount, seededRandom } from "./seed.ts";
 import {
@@ -1235,6 +1235,8 @@ function landKillCase(name: string, o: LandKillOptions): void {
           // A killed run's work files are gone once a later run starts.
           assert.deepEqual(await Array.fromAsync(Deno.readDir(staging)), []);
         },
+        explain: async (clean, rerun) =>
+          `clean run:\n${await landingBreakdown(clean)}\nrerun:\n${await landingBreakdown(rerun)}`,
       });
       return killNote("land", report);
     },
