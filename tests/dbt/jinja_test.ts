@@ -179,6 +179,39 @@ Deno.test("adapter.dispatch that finds nothing, called in a macro, names the mac
   );
 });
 
+Deno.test("a problem in a macro names the line of the macro the template calls, not the first like it in another file", () => {
+  const jinja = new DbtJinja("shop", [
+    {
+      path: "macros/audit.sql",
+      text: `{% macro audit() %}
+  {{ boom() }}
+{% endmacro %}`,
+    },
+    {
+      path: "macros/grants.sql",
+      text: `{% macro grant_all() %}
+  select 1
+  {{ boom() }}
+{% endmacro %}
+{% macro grants() %}{{ grant_all() }}{% endmacro %}`,
+    },
+  ]);
+  assert.throws(
+    () =>
+      jinja.render("models/a.sql", "select 1\n{{ grants() }}", {
+        // A function of the context that reports a problem where it is called (as run_query()).
+        boom: () => {
+          jinja.problem("boom() is not allowed here", /boom\(/);
+          return "";
+        },
+      }),
+    (err: Error) => {
+      assert.equal(err.message, "boom() is not allowed here (in a macro, macros/grants.sql:3)");
+      return true;
+    },
+  );
+});
+
 Deno.test("rendered lines map back to the lines of the file, through loops, ifs and macros", () => {
   const jinja = new DbtJinja("shop", [{
     path: "macros/m.sql",

@@ -298,8 +298,12 @@ export class DbtJinja {
   readonly #packages = new Map<string, Map<string, string>>();
   readonly #namesOf = new Map<string | undefined, MacroNames>();
   readonly #macros: MacroDefinition[];
-  /** For each line of the macro module: the macro file and line it comes from. */
-  readonly #moduleLines: { path: string; line: number; text: string }[] = [];
+  /** For each line of the macro module: the macro file and line it comes from, and its macro. */
+  readonly #moduleLines: { path: string; line: number; text: string; macro?: string }[] = [];
+  /** Each macro's code in the module, by its name there (`key`). */
+  readonly #macroCode = new Map<string, string>();
+  /** The template being rendered, as rewritten (its macro calls by their names in the module). */
+  #rendering = "";
   readonly #returns = new Map<number, unknown>();
   #problems: { message: string; at?: RegExp }[] = [];
   /** What the environment was made from, to make it again with macros overridden. */
@@ -384,8 +388,13 @@ export class DbtJinja {
     };
     let module = "";
     const add = (path: string, text: string) => {
-      const lines = text.split("\n");
-      lines.forEach((text, i) => this.#moduleLines.push({ path, line: i + 1, text }));
+      let macro: string | undefined;
+      text.split("\n").forEach((text, i) => {
+        macro = /\{%-?\s*macro\s+(\w+)/.exec(text)?.[1] ?? macro;
+        this.#moduleLines.push({ path, line: i + 1, text, ...(macro ? { macro } : {}) });
+        if (macro) this.#macroCode.set(macro, `${this.#macroCode.get(macro) ?? ""}${text}\n`);
+        if (/\{%-?\s*endmacro/.test(text)) macro = undefined;
+      });
       module += `${text}\n`;
     };
     add("(dbt's macros)", builtin);
@@ -669,6 +678,7 @@ export class DbtJinja {
     this.#returns.clear();
     let out: string;
     try {
+      this.#rendering = rewritten.text;
       out = this.#env.renderNamedStr(path, prelude + rewritten.text, context);
     } catch (err) {
       throw this.#problemOf(path, text, err);
@@ -687,13 +697,51 @@ export class DbtJinja {
    */
   #placed(problem: { message: string; at?: RegExp }, text: string): RenderProblem {
     const line = lineOf(text, problem.at);
-    const origin = line === undefined && problem.at
-      ? this.#moduleLines.find((l) => problem.at!.test(l.text))
-      : undefined;
+    let origin: { path: string; line: number } | undefined;
+    if (line === undefined && problem.at) {
+      // The line of a macro the template calls (directly or not), else of any macro.
+      const candidates = this.#moduleLines.filter((l) => problem.at!.test(l.text));
+      const reached = this.#reachedMacros(this.#rendering);
+      origin = candidates.find((l) => l.macro !== undefined && reached.has(l.macro)) ??
+        candidates[0];
+    }
     return new RenderProblem(
       `${problem.message}${origin ? ` (in a macro, ${origin.path}:${origin.line})` : ""}`,
       line,
     );
+  }
+
+  /**
+   * The macros (by their names in the module) that `code` may call, directly
+   * or through other macros: those any word of it names, as a call or as a
+   * string (`adapter.dispatch('x')` reaches `duckdb__x`, `default__x` of any
+   * package).
+   */
+  #reachedMacros(code: string): Set<string> {
+    // Macro names by the word that names them.
+    const byWord = new Map<string, string[]>();
+    for (const key of this.#macroCode.keys()) {
+      const name = key.replace(/^__pkg__.*?__(?=[^_])/, "").replace(/^__dbt__/, "");
+      for (const word of new Set([name, name.replace(/^(duckdb|default)__/, "")])) {
+        byWord.set(word, [...byWord.get(word) ?? [], key]);
+      }
+    }
+    const named = (word: string) => byWord.get(word) ?? [];
+    const reached = new Set<string>();
+    const seen = new Set<string>();
+    const words = (text: string) => new Set(text.match(/\w+/g) ?? []);
+    const pending = [...words(code)];
+    while (pending.length) {
+      const word = pending.pop()!;
+      if (seen.has(word)) continue;
+      seen.add(word);
+      for (const key of named(word)) {
+        if (reached.has(key)) continue;
+        reached.add(key);
+        pending.push(...words(this.#macroCode.get(key)!));
+      }
+    }
+    return reached;
   }
 
   #problemOf(path: string, text: string, err: unknown): RenderProblem {
