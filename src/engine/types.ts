@@ -206,12 +206,12 @@ export interface ModelContract {
  * commits.
  */
 export interface NodeHooks {
-  pre: string[];
-  post: string[];
+  pre: HookSql[];
+  post: HookSql[];
   /** Pre-hooks with `transaction: false`: run before the build's transaction begins. */
-  beforeBegin?: string[];
+  beforeBegin?: HookSql[];
   /** Post-hooks with `transaction: false`: run once the build's transaction has committed. */
-  afterCommit?: string[];
+  afterCommit?: HookSql[];
 }
 
 /** Settings of a model from its YAML `config:`. */
@@ -603,13 +603,14 @@ export type ProjectNode =
   | AnalysisNode;
 
 /**
- * An on-run-start or on-run-end hook: its SQL, or its Jinja template, when
- * it renders as it runs: a dbt project's hook that reads the warehouse
- * (`run_query()`, `statement`, `load_result()`, in it or in a macro it
- * calls), or an on-run-end hook reading dbt's `results`, `schemas` or
+ * A hook's SQL, or its Jinja template when it renders as it runs: a dbt
+ * project's hook that reads the warehouse (`run_query()`, `statement`,
+ * `load_result()`, in it or in a macro it calls): an on-run-start or
+ * on-run-end hook, a model's, seed's or snapshot's pre_hook or post_hook;
+ * or an on-run-end hook reading dbt's `results`, `schemas` or
  * `database_schemas` ({@linkcode RunEndContext}).
  */
-export type RunHook = string | { template: string };
+export type HookSql = string | { template: string };
 
 /**
  * What dbt gives on-run-end hooks of the run that ended, as dbt shapes it:
@@ -626,22 +627,28 @@ export interface RunEndContext {
 }
 
 /**
- * Where a run hook kept as its template (see {@linkcode RunHook}) is
- * written, and a pass of it against the warehouse, with the run's results
- * for on-run-end: what a dbt project's loader gives the run. Dispose of it
- * once the hook has rendered.
- *
- * @throws {Error} what keeps the template from rendering, naming where the hook is written.
+ * A hook kept as its template (see {@linkcode HookSql}), to render as it
+ * runs: where it is written, for messages, and a pass of it against the
+ * warehouse. Dispose of it once it has rendered.
+ */
+export interface HookRender extends Disposable {
+  /** Where the hook is written (`dbt_project.yml:5:5`, `models/orders.sql`). */
+  where: string;
+  render: WarehouseRenderer<string>;
+}
+
+/**
+ * An on-run-start or on-run-end hook kept as its template, with the run's
+ * results for on-run-end: what a dbt project's loader gives the run.
  */
 export type RunHookRenderer = (
   key: "on-run-start" | "on-run-end",
   template: string,
   context?: RunEndContext,
-) => Disposable & {
-  /** Where the hook is written (`dbt_project.yml:5:5`), for messages. */
-  where: string;
-  render: WarehouseRenderer<string>;
-};
+) => HookRender;
+
+/** A pre_hook or post_hook of node `id` kept as its template ({{ this }} its relation). */
+export type NodeHookRenderer = (id: string, template: string) => HookRender;
 
 /** What the warehouse answered to a query a template ran (`run_query()`, `statement`). */
 export interface QueryAnswer {
@@ -708,9 +715,9 @@ export interface Project {
    * SQL run before and after each run's nodes (dbt projects: rendered from
    * Jinja when the project loads; a hook reading the warehouse, or an
    * on-run-end hook reading the run's results, is kept as its template, see
-   * {@linkcode RunHook}).
+   * {@linkcode HookSql}).
    */
-  runHooks?: { start: RunHook[]; end: RunHook[] };
+  runHooks?: { start: HookSql[]; end: HookSql[] };
   /** The tables `sources:` YAML entries declare, with their freshness. */
   sources?: DeclaredSource[];
   /** dbt projects: the source tables of `sources:` properties, by source and table name. */

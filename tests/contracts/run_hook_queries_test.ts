@@ -78,3 +78,50 @@ Deno.test("dbt project: a query an on-run-end hook runs that fails fails the run
     { n: 1 },
   ]);
 });
+
+Deno.test("dbt project: a model's post_hook calling run_query() renders in the model's build, reading the relation just built; a failing one fails the model and keeps the previous version", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml": `name: shop
+config-version: 2
+on-run-start:
+  - "create table if not exists main.row_counts (model varchar, n integer)"
+`,
+    "macros/count_rows.sql": `{% macro count_rows(relation) %}
+  {% set n = run_query("select count(*) from " ~ relation).rows[0][0] %}
+  insert into main.row_counts values ('{{ relation.identifier }}', {{ n }})
+{% endmacro %}
+{% macro count_missing(relation) %}
+  {% do run_query("select count(*) from main.missing_table") %}
+{% endmacro %}
+`,
+    "models/orders.sql": `{{ config(materialized='table', post_hook="{{ count_rows(this) }}") }}
+select * from range(3) t(id)
+`,
+  });
+  const db = join(p.root, "shop.duckdb");
+  const built = await runCli(["--project", p.root, "build"]);
+  assert.equal(built.code, 0, built.stdout + built.stderr);
+  assert.deepEqual(await queryRows(db, "select model, n from main.row_counts"), [
+    { model: "orders", n: 3 },
+  ]);
+  const compiled = await runCli(["--project", p.root, "compile", "orders"]);
+  assert.match(
+    compiled.stdout,
+    /-- post_hook\n-- \(rendered as it runs, against the warehouse\)\n\{\{ count_rows\(this\) \}\}/,
+  );
+
+  await p.write(
+    "models/orders.sql",
+    `{{ config(materialized='table', post_hook="{{ count_missing(this) }}") }}
+select * from range(5) t(id)
+`,
+  );
+  const failed = await runCli(["--project", p.root, "build"]);
+  assert.equal(failed.code, 1, failed.stdout + failed.stderr);
+  assert.match(
+    failed.stdout + failed.stderr,
+    /post_hook of main\.orders cannot be rendered: models\/orders\.sql: a query it runs while it renders failed: Catalog Error: Table with name missing_table does not exist!/,
+  );
+  // The hook ran in the build's transaction: the table of 3 rows stays.
+  assert.deepEqual(await queryRows(db, "select count(*)::int as n from main.orders"), [{ n: 3 }]);
+});

@@ -226,7 +226,7 @@ Deno.test("constructs wharf cannot render are errors naming the file, the line a
     'models/i.sql:2: Cannot render the SQL: ref("other_package", "a"): no package "other_package" in the project: add it to packages.yml, or run `wharf deps` to see what is missing',
     'models/k.sql:: Cannot render the SQL: "load_relation()" reads the warehouse while the project compiles, which wharf does not do (in a macro, macros/counted.sql:2)',
     'analyses/bad.sql:2: Cannot render the SQL: ref("nope2"): no model or seed named "nope2"',
-    `analyses/counts.sql:1: Cannot render the SQL: "run_query()" reads the warehouse: wharf runs it in a model (rendered just before it builds) and in on-run-start/on-run-end hooks (rendered as they run), not in a test, a model's pre_hook/post_hook, an analysis, sql_header or the names of relations, which render while the project compiles`,
+    `analyses/counts.sql:1: Cannot render the SQL: "run_query()" reads the warehouse: wharf runs it in a model (rendered just before it builds) and in hooks (rendered as they run), not in a test, an analysis, sql_header or the names of relations, which render while the project compiles`,
     'models/j.sql:3: Cannot parse SQL: syntax error at or near "where"',
   ]);
 });

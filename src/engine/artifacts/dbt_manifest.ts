@@ -24,6 +24,7 @@ import type {
   FreshnessRule,
   FreshnessThreshold,
   GenericTestNode,
+  HookSql,
   ModelNode,
   ProjectNode,
   SeedNode,
@@ -205,15 +206,17 @@ function hooksOf(
       "pre-hook": (written.pre_hook ?? []).map((h) => hook(h.sql, h.transaction)),
     };
   }
+  // A plain-SQL project's hooks are SQL (a dbt project's are read as written, above).
   const h = n.hooks;
+  const text = (sql: HookSql) => typeof sql === "string" ? sql : sql.template;
   return {
     "post-hook": [
-      ...(h?.post ?? []).map((sql) => hook(sql, true)),
-      ...(h?.afterCommit ?? []).map((sql) => hook(sql, false)),
+      ...(h?.post ?? []).map((sql) => hook(text(sql), true)),
+      ...(h?.afterCommit ?? []).map((sql) => hook(text(sql), false)),
     ],
     "pre-hook": [
-      ...(h?.beforeBegin ?? []).map((sql) => hook(sql, false)),
-      ...(h?.pre ?? []).map((sql) => hook(sql, true)),
+      ...(h?.beforeBegin ?? []).map((sql) => hook(text(sql), false)),
+      ...(h?.pre ?? []).map((sql) => hook(text(sql), true)),
     ],
   };
 }

@@ -11,6 +11,7 @@ import { trimSql } from "../project/relations.ts";
 import { testKind } from "../test_kinds/index.ts";
 import type {
   GenericTest,
+  HookSql,
   ModelNode,
   NodeHooks,
   PersistedDocs,
@@ -406,10 +407,13 @@ function checkedModel(model: ModelNode, select: string): CompiledChecks {
 /** A build's script with its hooks before and after it, for `wharf compile` and `target/run/`. */
 function withHooks(script: string, hooks: NodeHooks | undefined): string {
   if (!hooks) return script;
-  const part = (name: string, list: readonly string[]) =>
-    list.length
-      ? `-- ${name}\n${list.map((h) => `${h.trim().replace(/;$/, "")};\n`).join("")}`
-      : "";
+  // A hook kept as its template (it reads the warehouse) is shown as written.
+  const line = (h: HookSql) =>
+    typeof h === "string"
+      ? `${h.trim().replace(/;$/, "")};\n`
+      : `-- (rendered as it runs, against the warehouse)\n${h.template.trim()}\n`;
+  const part = (name: string, list: readonly HookSql[]) =>
+    list.length ? `-- ${name}\n${list.map(line).join("")}` : "";
   return [
     part("pre_hook, transaction: false (before the build's transaction)", hooks.beforeBegin ?? []),
     part("pre_hook", hooks.pre),

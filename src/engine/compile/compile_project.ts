@@ -12,6 +12,7 @@ import { type NamedSelector, readSelectors } from "../graph/read_selectors.ts";
 import { loadProject, type LoadProjectOptions } from "../project/load_project.ts";
 import type {
   AnalysisNode,
+  NodeHookRenderer,
   OperationMacro,
   Project,
   RunHookRenderer,
@@ -38,6 +39,8 @@ export interface CompiledProject {
    * the warehouse, as it runs.
    */
   renderRunHook?: RunHookRenderer;
+  /** A dbt project's: a pass of a node's pre_hook or post_hook kept as its template, as it runs. */
+  renderNodeHook?: NodeHookRenderer;
   /**
    * A dbt project's: a pass of a model whose Jinja reads the warehouse
    * (`renderedAtRun`) against it, just before it builds.

@@ -852,7 +852,7 @@ function explain(detail: string, macros: readonly string[], code: string): strin
 /** The problem of `name()`, a function of dbt's that reads the warehouse, where wharf does not run it. */
 function needsWarehouse(name: string): string {
   return ["run_query", "statement", "load_result"].includes(name)
-    ? `"${name}()" reads the warehouse: wharf runs it in a model (rendered just before it builds) and in on-run-start/on-run-end hooks (rendered as they run), not in a test, a model's pre_hook/post_hook, an analysis, sql_header or the names of relations, which render while the project compiles`
+    ? `"${name}()" reads the warehouse: wharf runs it in a model (rendered just before it builds) and in hooks (rendered as they run), not in a test, an analysis, sql_header or the names of relations, which render while the project compiles`
     : `"${name}()" reads the warehouse while the project compiles, which wharf does not do`;
 }
 

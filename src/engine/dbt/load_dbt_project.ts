@@ -83,9 +83,10 @@ import { parseDependency, readExposures } from "../project/read_exposures.ts";
 import type {
   AnalysisNode,
   AnsweredQuery,
+  HookSql,
+  NodeHookRenderer,
   NodeHooks,
   OperationMacro,
-  RunHook,
   RunHookRenderer,
   Said,
   WarehouseRenderer,
@@ -617,11 +618,13 @@ interface WarehouseRender {
 export interface LoadedDbtProject {
   project: Project;
   /**
-   * A pass of a run hook kept as its template (see `RunHook`) against the
+   * A pass of a run hook kept as its template (see `HookSql`) against the
    * warehouse, with the project's context (its macros, vars, target) and,
    * for on-run-end, the run's results.
    */
   renderRunHook: RunHookRenderer;
+  /** A pass of a node's pre_hook or post_hook kept as its template against the warehouse. */
+  renderNodeHook: NodeHookRenderer;
   /**
    * A pass of model `id` (one `renderedAtRun`) against the warehouse.
    *
@@ -1770,9 +1773,11 @@ export async function loadDbtProject(
     }
   }
 
-  // Hooks render as the node's SQL does ({{ this }} its relation), once every relation is named.
+  // Hooks render as the node's SQL does ({{ this }} its relation), once every relation is named;
+  // one reading the warehouse renders as it runs, against it (see renderNodeHook).
   const hooksOf = (n: NodeFile): NodeHooks | undefined => {
-    const render = (sql: string) => {
+    const render = (sql: string): HookSql => {
+      if (readsWarehouse(sql)) return { template: sql };
       try {
         return jinja.render(
           renderName(n),
@@ -1791,7 +1796,7 @@ export async function loadDbtProject(
     /** The hooks of `list` that run in the build's transaction (or not), rendered. */
     const rendered = (list: readonly Hook[] | undefined, inside: boolean) =>
       (list ?? []).filter((h) => h.transaction === inside).map((h) => render(h.sql))
-        .filter((h) => h.trim() !== "");
+        .filter((h) => typeof h !== "string" || h.trim() !== "");
     const hooks: NodeHooks = {
       pre: rendered(n.config.pre_hook, true),
       post: rendered(n.config.post_hook, true),
@@ -2351,7 +2356,7 @@ export async function loadDbtProject(
     key: "on-run-start" | "on-run-end",
     reads: (sql: string) => boolean,
   ) =>
-  (sql: string, i: number, all: string[]): RunHook =>
+  (sql: string, i: number, all: string[]): HookSql =>
     reads(sql) ? { template: sql } : renderRunHookNow(key, sql, i, all.length);
   const runHooks = config.runHooks && {
     start: config.runHooks.start.map(keep("on-run-start", readsWarehouse))
@@ -2619,7 +2624,28 @@ export async function loadDbtProject(
         }, () => `macro ${macro} (${found.path}:${found.line})`),
     };
   };
-  return { project, renderRunHook, renderAtRun, operation };
+  const renderNodeHook: NodeHookRenderer = (id, template) => {
+    const n = relations.get(id)!;
+    return {
+      where: n.path,
+      render: (answered) =>
+        warehousePass(
+          answered,
+          (warehouse) =>
+            jinja.render(
+              renderName(n),
+              template,
+              nodeContext({ ...n, file: n }, 2, { configs: [], relations: [] }, false, warehouse),
+            ).text,
+          (err) =>
+            `${n.path}: a hook of ${n.name} (${template.trim()})${
+              err.line === undefined ? "" : `, line ${err.line}`
+            }`,
+        ),
+      [Symbol.dispose]: () => {},
+    };
+  };
+  return { project, renderRunHook, renderNodeHook, renderAtRun, operation };
 }
 
 /**

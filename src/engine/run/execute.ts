@@ -17,7 +17,7 @@ import {
 import { materialization, MATERIALIZATIONS } from "../materializations/index.ts";
 import { roleOf, runText } from "../compile/compile_project.ts";
 import type { EventTimeRange } from "../materializations/materialization.ts";
-import type { MacroFile, NodeHooks } from "../types.ts";
+import type { HookSql, MacroFile, NodeHooks } from "../types.ts";
 import { persistDocs } from "../materializations/persist_docs.ts";
 import { withSqlHeader } from "../materializations/sql_header.ts";
 import { dropDeferredCopy } from "./deferred_relations.ts";
@@ -44,6 +44,11 @@ export interface ExecuteOptions {
   empty?: boolean;
   /** Macro files to apply before anything else. */
   macros?: readonly MacroFile[];
+  /**
+   * Renders a hook of node `id` kept as its template (one reading the
+   * warehouse, in a dbt project) on `s`, as it runs: its queries run there.
+   */
+  renderNodeHook?: (id: string, template: string, s: Session) => Promise<string>;
   /** Project variables for `wharf_var(name)`. */
   vars?: Readonly<Record<string, string>>;
   /** Node id to the file its executed SQL was written to (for error messages). */
@@ -194,13 +199,13 @@ function runHooked(
   return (async () => {
     if (hooks.beforeBegin) {
       await wh.withConnection((s) =>
-        runHooks(s, hookName("pre_hook", node, false), hooks.beforeBegin!)
+        runNodeHooks(s, node, "pre_hook", hooks.beforeBegin!, options, false)
       );
     }
     const outcome = await build(wh, node, options);
     if (hooks.afterCommit) {
       await wh.withConnection((s) =>
-        runHooks(s, hookName("post_hook", node, false), hooks.afterCommit!)
+        runNodeHooks(s, node, "post_hook", hooks.afterCommit!, options, false)
       );
     }
     return outcome;
@@ -227,19 +232,21 @@ async function build(
         rows: await s.count(node.sql),
       });
       if (copy) {
-        return await withHooks(wh, node, async (s) => {
+        return await withHooks(wh, node, options, async (s) => {
           await dropDeferredCopy(s, node.relation);
           return await load(s);
         });
       }
       try {
-        return hooksInside(node) ? await withHooks(wh, node, load) : await wh.withConnection(load);
+        return hooksInside(node)
+          ? await withHooks(wh, node, options, load)
+          : await wh.withConnection(load);
       } catch (err) {
         const other = otherKind(err);
         if (!other) throw err;
         // A view stands where the seed's table goes (a model of that name before): dropped and
         // loaded in one transaction, so a failing load keeps it.
-        return await withHooks(wh, node, async (s) => {
+        return await withHooks(wh, node, options, async (s) => {
           await s.exec(`DROP ${other} ${quoteRelationId(node.relation)}`);
           return await load(s);
         });
@@ -264,7 +271,7 @@ async function build(
       // What stands in the model's place dropped and the model built, in one transaction: a
       // failing build keeps it.
       const replacing = (drop: (s: Session) => Promise<void>) =>
-        withHooks(wh, node, async (s): Promise<Outcome> => {
+        withHooks(wh, node, options, async (s): Promise<Outcome> => {
           await drop(s);
           return node.checked
             ? await runChecked(s, { ...node, checked: node.checked })
@@ -304,12 +311,14 @@ async function buildModel(
   options: ExecuteOptions,
 ): Promise<Outcome> {
   const checked = node.checked;
-  if (checked) return await withHooks(wh, node, (s) => runChecked(s, { ...node, checked }));
+  if (checked) {
+    return await withHooks(wh, node, options, (s) => runChecked(s, { ...node, checked }));
+  }
   const m = materialization(node.materialized);
   const context = buildContext(options);
   if (hooksInside(node) && m.buildIn) {
     const buildIn = m.buildIn;
-    return await withHooks(wh, node, async (s) => ({
+    return await withHooks(wh, node, options, async (s) => ({
       status: "success",
       ...await buildIn(s, node, context),
     }));
@@ -317,11 +326,11 @@ async function buildModel(
   // A materialization with transactions of its own: its hooks run before and after them.
   const hooks = node.hooks;
   if (hooks?.pre.length) {
-    await wh.withConnection((s) => runHooks(s, hookName("pre_hook", node), hooks.pre));
+    await wh.withConnection((s) => runNodeHooks(s, node, "pre_hook", hooks.pre, options));
   }
   const built = await m.build(wh, node, context);
   if (hooks?.post.length) {
-    await wh.withConnection((s) => runHooks(s, hookName("post_hook", node), hooks.post));
+    await wh.withConnection((s) => runNodeHooks(s, node, "post_hook", hooks.post, options));
   }
   return { status: "success", ...built };
 }
@@ -331,16 +340,38 @@ function hookName(which: "pre_hook" | "post_hook", node: CompiledNode, inside = 
   return `${which}${inside ? "" : " (transaction: false)"} of ${node.id}`;
 }
 
+/**
+ * Runs `list`, `which` hooks of `node`, on `s`: those kept as templates
+ * render as they run, on `s` (`options.renderNodeHook`).
+ */
+function runNodeHooks(
+  s: Session,
+  node: CompiledNode,
+  which: "pre_hook" | "post_hook",
+  list: readonly HookSql[],
+  options: ExecuteOptions,
+  inside = true,
+): Promise<void> {
+  const render = options.renderNodeHook;
+  return runHooks(
+    s,
+    hookName(which, node, inside),
+    list,
+    render && ((template, s) => render(node.id, template, s)),
+  );
+}
+
 /** Runs `build` in one transaction between the node's pre- and post-hooks (if it has any). */
 function withHooks(
   wh: Warehouse,
   node: CompiledNode & { hooks?: NodeHooks },
+  options: ExecuteOptions,
   build: (s: Session) => Promise<Outcome>,
 ): Promise<Outcome> {
   return wh.transaction(async (s) => {
-    if (node.hooks) await runHooks(s, hookName("pre_hook", node), node.hooks.pre);
+    if (node.hooks) await runNodeHooks(s, node, "pre_hook", node.hooks.pre, options);
     const outcome = await build(s);
-    if (node.hooks) await runHooks(s, hookName("post_hook", node), node.hooks.post);
+    if (node.hooks) await runNodeHooks(s, node, "post_hook", node.hooks.post, options);
     return outcome;
   });
 }

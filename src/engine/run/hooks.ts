@@ -11,7 +11,7 @@ import { parseSql } from "../db/parse_sql.ts";
 import type { Session } from "../db/warehouse.ts";
 import { HookError } from "../errors.ts";
 import type { CompiledProject } from "../compile/compile_project.ts";
-import type { RunEndContext, RunHook } from "../types.ts";
+import type { HookRender, HookSql, RunEndContext } from "../types.ts";
 import { answerOf } from "./compile_at_run.ts";
 import { renderAgainstWarehouse } from "./render_against_warehouse.ts";
 
@@ -53,7 +53,7 @@ async function positionOf(
 export async function runHooks(
   s: Session,
   what: string,
-  statements: readonly RunHook[],
+  statements: readonly HookSql[],
   render?: (template: string, s: Session) => Promise<string>,
 ): Promise<void> {
   for (const [i, hook] of statements.entries()) {
@@ -99,6 +99,17 @@ export async function runHooks(
  */
 const HOOK_MAX_QUERIES = 2_000;
 
+/** Renders `hook` in passes against the warehouse on `s`; what it says goes to stderr. */
+async function renderOn(hook: HookRender, s: Session): Promise<string> {
+  const { done, said } = await renderAgainstWarehouse(hook.render, {
+    query: async (sql) => answerOf(await s.read(sql)),
+    what: hook.where,
+    maxQueries: HOOK_MAX_QUERIES,
+  });
+  for (const x of said) console.error(x.warning ? `warning: ${x.text}` : x.text);
+  return done;
+}
+
 /**
  * How `key`'s hooks kept as templates render as they run (a dbt project's;
  * undefined for a plain-SQL project, whose hooks are SQL): in passes against
@@ -115,12 +126,23 @@ export function runHookRenderer(
   if (!renderer) return undefined;
   return async (template, s) => {
     using hook = renderer(key, template, context);
-    const { done, said } = await renderAgainstWarehouse(hook.render, {
-      query: async (sql) => answerOf(await s.read(sql)),
-      what: hook.where,
-      maxQueries: HOOK_MAX_QUERIES,
-    });
-    for (const x of said) console.error(x.warning ? `warning: ${x.text}` : x.text);
-    return done;
+    return await renderOn(hook, s);
+  };
+}
+
+/**
+ * How nodes' pre_hooks and post_hooks kept as templates render as they run
+ * (a dbt project's), as {@linkcode runHookRenderer}'s, with `{{ this }}` the
+ * node's relation; on the connection of the node's build, in its
+ * transaction when the hook runs in it.
+ */
+export function nodeHookRenderer(
+  cp: CompiledProject,
+): ((id: string, template: string, s: Session) => Promise<string>) | undefined {
+  const renderer = cp.renderNodeHook;
+  if (!renderer) return undefined;
+  return async (id, template, s) => {
+    using hook = renderer(id, template);
+    return await renderOn(hook, s);
   };
 }

@@ -51,7 +51,7 @@ import { deferredCopies, type DeferredCopy } from "./deferred_relations.ts";
 import { unbuiltReads } from "./unbuilt_reads.ts";
 import { executePlan } from "./execute.ts";
 import { compileAtRun } from "./compile_at_run.ts";
-import { runHookRenderer, runHooks } from "./hooks.ts";
+import { nodeHookRenderer, runHookRenderer, runHooks } from "./hooks.ts";
 import { finishRun, type NodeResult, recordResults, type SkipReason, startRun } from "./run_log.ts";
 
 /** Options of {@linkcode runProject}. */
@@ -507,6 +507,7 @@ export async function runProject(
       ...(failFast ? { failFast: failFastBy } : {}),
       ...(warnError ? { warnError: warnErrorBy } : {}),
       macros: command === "seed" ? [] : cp.project.macros,
+      renderNodeHook: nodeHookRenderer(cp),
       vars: withVars.vars,
       compiledPaths: written.run,
       unreadable: await unbuiltReads(wh, cp, plan.nodes),
