@@ -9,6 +9,7 @@
 import { Command } from "commander";
 import { relative } from "node:path";
 import { collect, globals } from "./context.ts";
+import type { CompiledModel, CompiledNode } from "../src/engine/compile/compile.ts";
 import { load } from "./load.ts";
 import { compilingConfig, withVars } from "./run_nodes.ts";
 
@@ -80,6 +81,34 @@ export function compileCommand(): Command {
         await writeFiles(written.files);
         await writeManifestOf(args[0], written.compiled);
       };
+      /**
+       * `nodes` with each model whose Jinja reads the warehouse rendered against it, as dbt's
+       * compile runs run_query() (with a note on stderr for one that cannot be: the warehouse
+       * lacks what it reads), and the project with them.
+       */
+      const againstWarehouse = async (nodes: CompiledNode[]) => {
+        const reading = nodes.filter((c): c is CompiledModel =>
+          c.kind === "model" && !!c.renderedAtRun
+        );
+        if (!reading.length) return { nodes, compiled: cp };
+        const { compileAgainstWarehouse } = await load<
+          typeof import("../src/engine/run/compile_read_only.ts")
+        >("../src/engine/run/compile_read_only.ts");
+        const rendered = new Map(cp.compiled);
+        for (const c of reading) {
+          const against = await compileAgainstWarehouse(config, cp, c, config.db);
+          if ("compiled" in against) rendered.set(c.id, against.compiled);
+          else {
+            console.error(
+              `note: ${c.id}'s Jinja reads the warehouse as it renders (run_query(), statement); this is its parse-time render (execute false), since ${against.missing}: build its upstream first (\`wharf build -s +${c.id}\`) for the SQL it builds from`,
+            );
+          }
+        }
+        return {
+          nodes: nodes.map((c) => rendered.get(c.id)!),
+          compiled: { ...cp, compiled: rendered },
+        };
+      };
       const analysesOf = (ids: readonly string[]) =>
         ids.flatMap((id) => cp.project.analyses?.find((a) => a.id === id) ?? []);
       if (name === undefined) {
@@ -93,9 +122,10 @@ export function compileCommand(): Command {
           selectors: cp.selectors,
           project: cp.project,
         });
-        const nodes = ids.flatMap((id) => cp.compiled.get(id) ?? []);
+        const selected = ids.flatMap((id) => cp.compiled.get(id) ?? []);
+        const { nodes, compiled } = await againstWarehouse(selected);
         const analyses = analysesOf(ids);
-        await write(cp, nodes, { analyses });
+        await write(compiled, nodes, { analyses });
         if (json) {
           console.log(
             JSON.stringify({
@@ -135,22 +165,10 @@ export function compileCommand(): Command {
         "../src/engine/graph/find_node.ts",
       );
       const id = findNode(cp.graph, name);
-      let c = cp.compiled.get(id);
-      if (c?.kind === "model" && c.renderedAtRun) {
-        // Its Jinja reads the warehouse: rendered against it, as dbt's compile runs run_query().
-        const { compileAgainstWarehouse } = await load<
-          typeof import("../src/engine/run/compile_read_only.ts")
-        >("../src/engine/run/compile_read_only.ts");
-        const against = await compileAgainstWarehouse(config, cp, c, config.db);
-        if ("compiled" in against) c = against.compiled;
-        else {
-          console.error(
-            `note: ${id}'s Jinja reads the warehouse as it renders (run_query(), statement); this is its parse-time render (execute false), since ${against.missing}: build its upstream first (\`wharf build -s +${id}\`) for the SQL it builds from`,
-          );
-        }
-      }
+      const found = cp.compiled.get(id);
+      const { nodes: [c], compiled } = await againstWarehouse(found ? [found] : []);
       // As `dbt compile -s <node>`: its files written, and the manifest saying where.
-      await write(c ? { ...cp, compiled: new Map(cp.compiled).set(id, c) } : cp, c ? [c] : []);
+      await write(compiled, c ? [c] : []);
       if (json) {
         console.log(JSON.stringify(c ?? { id, kind: "source" }, null, 2));
         return;

@@ -118,6 +118,10 @@ Deno.test("compile and show render a model that runs run_query() against the war
     /note: main\.by_status's Jinja reads the warehouse.*parse-time render/,
   );
   assert.match(before.stderr, /dev\.duckdb does not exist yet/);
+  // So does the whole project's compile, for each such model.
+  const beforeAll = await runCli(["--project", p.root, "compile"]);
+  assert.equal(beforeAll.code, 0, beforeAll.stderr + beforeAll.stdout);
+  assert.match(beforeAll.stderr, /note: main\.by_status's Jinja reads the warehouse/);
   // The warehouse without what it reads: named.
   const other = await runCli(["--project", p.root, "build", "-s", "shipped_total"]);
   assert.equal(other.code, 1, other.stderr + other.stdout); // orders is not built: its query fails
@@ -133,6 +137,13 @@ Deno.test("compile and show render a model that runs run_query() against the war
   assert.equal(compiled.code, 0, compiled.stderr + compiled.stdout);
   assert.match(compiled.stdout, /as placed_amount/);
   assert.doesNotMatch(compiled.stderr, /note:/);
+  // The whole project's compile too: its file under target/compiled/ is the render that runs.
+  const file = join(p.root, "target/compiled/shop/models/by_status.sql");
+  await Deno.remove(file);
+  const all = await runCli(["--project", p.root, "compile"]);
+  assert.equal(all.code, 0, all.stderr + all.stdout);
+  assert.doesNotMatch(all.stderr, /note: main\.by_status/);
+  assert.match(await Deno.readTextFile(file), /as placed_amount/);
   const shown = await runCli(["--project", p.root, "--json", "show", "by_status"]);
   assert.equal(shown.code, 0, shown.stderr + shown.stdout);
   assert.deepEqual(JSON.parse(shown.stdout).columns, [
