@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { enrichNpis } from "../../src/enrich/enrich_npi.ts";
 import { EXPORT_COLUMNS, exportNpiByState } from "../../src/enrich/export_npi.ts";
+import { runProject } from "../../src/engine/run/run_project.ts";
 import { REAL, REPO, runCli, type TempProject, tempProject } from "../helpers.ts";
 import { query } from "../land/helpers.ts";
 import { fakeRegistry, registryAnswer, validNpis } from "./fake_registry.ts";
@@ -324,6 +325,16 @@ Deno.test("registry data names no file: a state's full name goes to its code's f
     ),
     [`${npis[8]},NY,new_york`],
   );
+  // The mart's tests hold on these values: each practice_state is a code, the code written or named.
+  const tested = await runProject("test", await npiProject(p), {
+    db: p.db,
+    select: ["marts.npi_providers_by_state"],
+  });
+  assert.deepEqual(
+    tested.results.filter((r) => r.status !== "pass").map((r) => [r.id, r.status, r.message]),
+    [],
+  );
+  assert.ok(tested.results.some((r) => r.id.includes("practice_state")));
   // Only the export folder was written to.
   assert.deepEqual([...Deno.readDirSync(dirname(out))].map((e) => e.name), ["npi"]);
   const root = [...Deno.readDirSync(p.root)].map((e) => e.name).sort();
