@@ -117,6 +117,33 @@ export async function projectConfig(
   };
 }
 
+/**
+ * The command line that runs wharf on `config`'s project and warehouse from
+ * the user's folder: `program` with `--project` and `--db` when they are not
+ * the defaults (for the commands a command's output suggests).
+ *
+ * @param program How wharf is run: `wharf`, or the demo's `deno task wharf`.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { wharfCommand } from "./context.ts";
+ *
+ * const config = { root: Deno.cwd(), warehouse: "/p/warehouse.duckdb" };
+ * assert.equal(wharfCommand({ ...config, db: config.warehouse }), "wharf");
+ * assert.equal(wharfCommand({ ...config, db: "/tmp/my wh.duckdb" }), "wharf --db '/tmp/my wh.duckdb'");
+ * ```
+ */
+export function wharfCommand(
+  config: { root: string; db: string; warehouse: string },
+  program = "wharf",
+): string {
+  const arg = (path: string) =>
+    /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replaceAll("'", `'\\''`)}'`;
+  return `${program}${config.root === userCwd() ? "" : ` --project ${arg(config.root)}`}${
+    config.db === config.warehouse ? "" : ` --db ${arg(config.db)}`
+  }`;
+}
+
 /** Collects a repeatable option's values (`-s a -s b`). */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];

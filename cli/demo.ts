@@ -6,8 +6,15 @@
  */
 import { Command } from "commander";
 import { join } from "node:path";
-import { globals, projectConfig, userCwd } from "./context.ts";
-import { counted, problemLines, resultLine, skipLines, table } from "./output.ts";
+import { globals, projectConfig, wharfCommand } from "./context.ts";
+import {
+  counted,
+  landingRejectLines,
+  problemLines,
+  resultLine,
+  skipLines,
+  table,
+} from "./output.ts";
 import { load } from "./load.ts";
 
 /** The healthcare project's layers, in the order data flows through them. */
@@ -126,6 +133,11 @@ export function demoCommand(): Command {
         if (!summary.build.ok) Deno.exitCode = 1;
         return;
       }
+      // The commands suggested, run as this demo was (deno or npx), with its --project and --db.
+      const wharf = wharfCommand(
+        config,
+        `${taskCommand(Deno.execPath(), Deno.version.deno)} wharf`,
+      );
       const results = inPipelineOrder(summary.build.results);
       const layers = new Map<string, number>();
       for (const r of results) {
@@ -157,6 +169,8 @@ export function demoCommand(): Command {
       console.log(await table(["model", "check", "rows"], rejected));
       console.log("\nValues nullified by checks, rows kept (in <model>__rejected_values):");
       console.log(await table(["model", "check", "values"], nullified));
+      const rejects = landingRejectLines(summary.build.landingRejects, wharf);
+      if (rejects.length) console.log(["", ...rejects].join("\n"));
       const nodes = (s: string) =>
         results.filter((r) => r.kind !== "test" && r.status === s).length;
       console.log(
@@ -184,12 +198,6 @@ export function demoCommand(): Command {
           ((performance.now() - started) / 1000).toFixed(1)
         }s)`,
       );
-      // The commands to try, run as this demo was (deno or npx), with its --project and --db.
-      const arg = (path: string) =>
-        /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replaceAll("'", `'\\''`)}'`;
-      const wharf = `${taskCommand(Deno.execPath(), Deno.version.deno)} wharf${
-        config.root === userCwd() ? "" : ` --project ${arg(config.root)}`
-      }${config.db === config.warehouse ? "" : ` --db ${arg(config.db)}`}`;
       console.log("\nTry it:");
       for (
         const query of [

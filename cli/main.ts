@@ -167,10 +167,67 @@ function unknownCommand(parent: Command, name: string): string {
   }; its commands are ${names.join(", ")}`;
 }
 
+/** The commands under `parent`, with their names as typed (`source freshness`). */
+function commandsOf(parent: Command, path: readonly string[] = []): [string, Command][] {
+  return parent.commands.flatMap((c) => {
+    const names = [...path, c.name()];
+    return [[names.join(" "), c] as [string, Command], ...commandsOf(c, names)];
+  });
+}
+
+/**
+ * The error for an option of a command given before any command
+ * (`wharf --vars x=1 build`): the commands that take it, and where it goes.
+ * Undefined when `args` hold none: wharf's own options, then the command.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createProgram, optionBeforeCommand } from "./main.ts";
+ *
+ * assert.equal(optionBeforeCommand(createProgram(), ["--db", "w.duckdb", "build", "--vars", "a=1"]), undefined);
+ * assert.match(
+ *   optionBeforeCommand(createProgram(), ["--vars", "a=1", "build"])!,
+ *   /^--vars is an option of build, .*run.*: put it after the command \(wharf build --vars …\)$/,
+ * );
+ * ```
+ */
+export function optionBeforeCommand(program: Command, args: readonly string[]): string | undefined {
+  const flagOf = (arg: string) => arg.startsWith("--") ? arg.split("=")[0]! : arg.slice(0, 2);
+  const has = (c: Command, flag: string) =>
+    c.options.some((o) => o.long === flag || o.short === flag);
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "--" || !arg.startsWith("-") || arg === "-") return undefined;
+    const flag = flagOf(arg);
+    if (flag === "-h" || flag === "--help") continue;
+    const own = program.options.find((o) => o.long === flag || o.short === flag);
+    if (own) {
+      // Its value is the next argument unless written in it (--db=x, -px).
+      if ((own.required || own.optional) && arg === flag) i++;
+      continue;
+    }
+    const takers = commandsOf(program).filter(([, c]) => has(c, flag)).map(([name]) => name)
+      .sort();
+    if (takers.length === 0) return undefined; // no option of wharf's: commander says so
+    const given = args.slice(i + 1).find((a) => takers.some((t) => t.split(" ")[0] === a));
+    const example = takers.find((t) => t.split(" ")[0] === given) ?? takers[0]!;
+    return `${flag} is an option of ${
+      takers.join(", ")
+    }: put it after the command (wharf ${example} ${flag} …)`;
+  }
+  return undefined;
+}
+
 /** Runs the CLI with `args` and returns the exit code. */
 export async function main(args: readonly string[]): Promise<number> {
   const program = createProgram();
   try {
+    const misplaced = optionBeforeCommand(program, args);
+    if (misplaced !== undefined) {
+      const { UsageError } = await import("../src/engine/errors.ts");
+      throw new UsageError(misplaced);
+    }
     await program.parseAsync([...args], { from: "user" });
     return Number(Deno.exitCode ?? 0);
   } catch (err) {

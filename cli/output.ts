@@ -157,6 +157,8 @@ export interface SkipHintOptions {
   inDemo?: boolean;
   /** The NPI list `wharf enrich npi` should read, when known (the demo's `raw.npi_list`). */
   npiList?: string;
+  /** The command line that runs wharf here (see `wharfCommand`): `wharf` by default. */
+  wharf?: string;
 }
 
 /**
@@ -183,7 +185,43 @@ export function summaryLines(summary: RunSummary, options: SkipHintOptions = {})
     );
   }
   if (summary.deferredReads.length) lines.push("", ...deferredReadLines(summary.deferredReads));
+  const rejects = landingRejectLines(summary.landingRejects, options.wharf);
+  if (rejects.length) lines.push("", ...rejects);
   return [...lines, ...problemLines(summary.results, ["error", "fail", "warn"])];
+}
+
+/**
+ * A note per source whose landed files had lines rejected (in
+ * `wharf.rejects`, so in no model): how many, the files, and the query that
+ * shows them, run with `wharf` (the command line that runs wharf here).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { landingRejectLines } from "./output.ts";
+ *
+ * const rejects = [{ source: "visits", table: "raw.visits", lines: 1, files: ["v.csv"] }];
+ * assert.deepEqual(landingRejectLines(rejects), [
+ *   `note: 1 line of visits (v.csv) was rejected when landed and is in no model: see wharf.rejects (wharf sql "select * from wharf.rejects where source = 'visits'")`,
+ * ]);
+ * ```
+ */
+export function landingRejectLines(
+  rejects: RunSummary["landingRejects"],
+  wharf = "wharf",
+): string[] {
+  return rejects.map((r) => {
+    const one = r.lines === 1;
+    const files = r.files.length > 3
+      ? `${r.files.slice(0, 3).join(", ")} and ${r.files.length - 3} more`
+      : r.files.join(", ");
+    const query = `select * from wharf.rejects where source = '${r.source.replaceAll("'", "''")}'`;
+    return `note: ${counted(r.lines, "line")} of ${r.source} (${files}) ${
+      one ? "was" : "were"
+    } rejected when landed and ${
+      one ? "is" : "are"
+    } in no model: see wharf.rejects (${wharf} sql "${query}")`;
+  });
 }
 
 /**

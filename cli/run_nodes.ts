@@ -12,7 +12,7 @@ import type { RunArgs } from "../src/engine/artifacts/dbt_run_results.ts";
 import type { RunProjectOptions } from "../src/engine/run/run_project.ts";
 import type { ResolvedConfig } from "../src/config.ts";
 import { resolve } from "node:path";
-import { globals, projectConfig, userCwd } from "./context.ts";
+import { globals, projectConfig, userCwd, wharfCommand } from "./context.ts";
 import { counted, logs, problemLines, resultLevel, resultLine, summaryLines } from "./output.ts";
 import { checkResourceTypes, RESOURCE_TYPES } from "./resource_types.ts";
 import { load } from "./load.ts";
@@ -261,7 +261,9 @@ export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptio
         .demoTables(config.sources)
       : [];
     const sourceTables = config.sources.map((s) => `raw.${s.table}`);
-    console.log(summaryLines(summary, { demoTables, sourceTables }).join("\n"));
+    console.log(
+      summaryLines(summary, { demoTables, sourceTables, wharf: wharfCommand(config) }).join("\n"),
+    );
   }
   if (!summary.ok) Deno.exitCode = 1;
 }

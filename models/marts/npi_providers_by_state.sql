@@ -2,10 +2,11 @@
 -- a row per state it practices in (its LOCATION address and its other practice
 -- locations; two practices in one state are one row) showing its practice
 -- address in that state: the LOCATION address when it is there, else the first
--- practice location there. A practice state that is no US state, DC or
--- territory code (`GEORGIA`) gives a row with practice_state NULL and the
--- value in registry_state; a provider with no practice location at all has one
--- row with both NULL. NPIs not found, invalid, failed or pending have one row
+-- practice location there. practice_state is the USPS code of the state the
+-- registry wrote, as a code or a full name (`GEORGIA` is GA), and registry_state
+-- the value as written; any other value (`GAS`) gives a row with practice_state
+-- NULL and the value in registry_state; a provider with no practice location at
+-- all has one row with both NULL. NPIs not found, invalid, failed or pending have one row
 -- with their ledger state and last error. `wharf export npi-by-state` writes
 -- one CSV per practice_state from it, plus Other, None and Failed.
 with practice_addresses as (

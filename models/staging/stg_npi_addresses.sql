@@ -1,8 +1,10 @@
 -- Every address of every enriched NPI: the LOCATION (primary practice) and
 -- MAILING addresses, and the other practice locations (purpose PRACTICE), each
 -- with its position in the registry's list. `state` is the registry's value as
--- written (real answers carry `GEORGIA` and `GAS`); `usps_state` is that value
--- when it is a US state, DC or territory code (case and spaces aside), else NULL.
+-- written (real answers carry `GEORGIA` and `GAS`); `usps_state` is the code of
+-- seeds.us_states that value is: the code itself (case and spaces aside), or the
+-- full name exactly (case aside, spaces and underscores as one space: `GEORGIA`,
+-- `new_york`, `District of Columbia` are GA, NY, DC); anything else is NULL.
 with lists as (
     select
         npi,
@@ -37,4 +39,6 @@ flat as (
 
 select flat.*, us.code as usps_state
 from flat
-left join seeds.us_states as us on us.code = upper(trim(flat.state))
+left join seeds.us_states as us
+    on us.code = upper(trim(flat.state))
+    or upper(us.name) = upper(trim(regexp_replace(flat.state, '[\s_]+', ' ', 'g')))

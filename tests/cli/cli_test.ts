@@ -51,6 +51,44 @@ Deno.test("wharf exits 2 on bad usage, with the reason", async () => {
   assert.match(missing.stderr, /Project folder ".*nope" does not exist/);
 });
 
+Deno.test("a command's option given before the command exits 2 naming the commands that take it and where it goes; wharf's own options go either side", async () => {
+  await using p = await tempClinic();
+  const vars = await runCli(["--project", p.root, "--vars", "{as_of_date: 2023-13-01}", "build"]);
+  assert.equal(vars.code, 2);
+  assert.equal(
+    vars.stderr,
+    "error: --vars is an option of build, compile, docs build, docs generate, ls, run, run-operation, seed, show, snapshot, source freshness, test: put it after the command (wharf build --vars …)\n",
+  );
+  // Any command's option, short or long, with its value in it or after it; the example is the
+  // command given when it takes the option.
+  for (
+    const [args, message] of [
+      [
+        ["-s", "stg_patients", "ls"],
+        /^error: -s is an option of build, .*: put it after the command \(wharf ls -s …\)\n$/,
+      ],
+      [
+        ["--limit=2", "show", "x"],
+        /^error: --limit is an option of show: put it after the command \(wharf show --limit …\)\n$/,
+      ],
+      [
+        ["--full-refresh", "run"],
+        /^error: --full-refresh is an option of build, run, seed: put it after the command \(wharf run --full-refresh …\)\n$/,
+      ],
+    ] as const
+  ) {
+    const r = await runCli(["--project", p.root, ...args]);
+    assert.equal(r.code, 2, args.join(" "));
+    assert.match(r.stderr, message);
+  }
+  // An option of no command is commander's unknown option; wharf's own go before the command.
+  const unknown = await runCli(["--frobnicate", "build"]);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /^error: unknown option '--frobnicate'/);
+  const ls = await runCli(["--project", p.root, "--json", "ls", "-s", "stg_patients"]);
+  assert.equal(ls.code, 0, ls.stderr);
+});
+
 Deno.test("wharf build builds the example project, then ls, compile and show read it", async () => {
   await using p = await tempClinic();
   const build = await runCli(["--project", p.root, "build"]);

@@ -10,7 +10,7 @@ async function copyTree(from: string, to: string): Promise<void> {
   }
 }
 
-Deno.test("the demo prints the error of a model that fails, counts it, and exits 1", async () => {
+Deno.test("the demo prints the error of a model that fails, counts it, and exits 1, and notes the lines rejected at landing", async () => {
   await using p = await tempProject({
     // The healthcare project's configuration, models and macros, plus one model that fails.
     "wharf.config.ts": `export { default } from "${
@@ -22,6 +22,12 @@ Deno.test("the demo prints the error of a model that fails, counts it, and exits
       "models:\n  - name: broken_totals\n    config: { materialized: table }\n",
   });
   for (const dir of ["models", "sql"]) await copyTree(join(REPO, dir), join(p.root, dir));
+  // A delivery beside the generated ones, with a line of 14 fields where the header has 13.
+  await p.write(
+    "demo-data/waymark/Patient-membership-clientA-202309.csv",
+    "member id,member first name,member middle name,member last name,gender,date of birth,address,city,state,zip,phone number,membership end date,ethnicity\n" +
+      "9001,ANN,,SMITH,F,1980-01-02,1 Main St,Boston,MA,02130,6175551234,2024-12-31,,extra\n",
+  );
   const r = await runCli(["--project", p.root, "demo", "--scale", "0.3"]);
   assert.equal(r.code, 1, r.stderr);
   assert.match(
@@ -68,6 +74,13 @@ Deno.test("the demo prints the error of a model that fails, counts it, and exits
     });
     assert.deepEqual(models, sorted, title);
   }
+  // After the checks' tables, the lines rejected at landing, with the query that shows them.
+  assert.match(
+    r.stdout,
+    new RegExp(
+      `\\(in <model>__rejected_values\\):\\n[^]*?\\n\\nnote: 1 line of membership_client_a \\(Patient-membership-clientA-202309\\.csv\\) was rejected when landed and is in no model: see wharf\\.rejects \\(deno task wharf --project ${p.root} sql "select \\* from wharf\\.rejects where source = 'membership_client_a'"\\)\\n\\nModels and seeds: `,
+    ),
+  );
   // The closing lines: wharf sql, serve and docs, for this project.
   assert.match(
     r.stdout,

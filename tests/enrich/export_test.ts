@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { enrichNpis } from "../../src/enrich/enrich_npi.ts";
 import { EXPORT_COLUMNS, exportNpiByState } from "../../src/enrich/export_npi.ts";
+import { runProject } from "../../src/engine/run/run_project.ts";
 import { REAL, REPO, runCli, type TempProject, tempProject } from "../helpers.ts";
 import { query } from "../land/helpers.ts";
 import { fakeRegistry, registryAnswer, validNpis } from "./fake_registry.ts";
@@ -160,11 +161,11 @@ Deno.test("on the real registry answers: failures exit 1 after the summary, and 
       "CA.csv": 1,
       "Failed.csv": 4,
       "FL.csv": 2,
-      "GA.csv": 9,
+      "GA.csv": 10,
       "MI.csv": 1,
       "NC.csv": 1,
       "None.csv": 0,
-      "Other.csv": 1,
+      "Other.csv": 0,
     },
   );
   const row = (file: string, npi: string) => files.get(file)!.find((l) => l.startsWith(`${npi},`));
@@ -186,10 +187,12 @@ Deno.test("on the real registry answers: failures exit 1 after the summary, and 
     row("GA.csv", "1003142399"),
     "1003142399,GA,GA,enriched,NPI-1,SHAREE ROWELL,225700000X,Massage Therapist,130 W WIEUCA RD NE,SUITE 204,ATLANTA,303423250,404-530-9295,A,2015-01-14,2019-02-13,",
   );
-  // A LOCATION state written "GEORGIA" (country "AA"): no GEORGIA.csv, the value kept in Other.csv.
-  assert.deepEqual(files.get("Other.csv"), [
-    "1053975268,,GEORGIA,enriched,NPI-1,KELSEY SPRANG,103TC0700X,Psychologist Clinical,12 EXECUTIVE PARK DRIVE NE,RM 388,ATLANTA,30329,404-778-0922,A,,,",
-  ]);
+  // A LOCATION state written "GEORGIA" (country "AA"): the state's full name, so GA.csv (never
+  // GEORGIA.csv), with the value as written in registry_state.
+  assert.equal(
+    row("GA.csv", "1053975268"),
+    "1053975268,GA,GEORGIA,enriched,NPI-1,KELSEY SPRANG,103TC0700X,Psychologist Clinical,12 EXECUTIVE PARK DRIVE NE,RM 388,ATLANTA,30329,404-778-0922,A,,,",
+  );
   // The newer shape (strings, epoch milliseconds), an organisation.
   assert.equal(
     row("FL.csv", "1003101296"),
@@ -223,9 +226,10 @@ Deno.test("on the real registry answers: failures exit 1 after the summary, and 
       "select purpose, state, usps_state, country_code from staging.stg_npi_addresses where usps_state is distinct from state order by 1, 2",
     ),
     [
-      { purpose: "LOCATION", state: "GEORGIA", usps_state: null, country_code: "AA" },
+      // The state's full name is its code; GAS is no state.
+      { purpose: "LOCATION", state: "GEORGIA", usps_state: "GA", country_code: "AA" },
       { purpose: "MAILING", state: "GAS", usps_state: null, country_code: "UM" },
-      { purpose: "MAILING", state: "GEORGIA", usps_state: null, country_code: "UM" },
+      { purpose: "MAILING", state: "GEORGIA", usps_state: "GA", country_code: "UM" },
     ],
   );
   assert.deepEqual(
@@ -263,13 +267,28 @@ async function enrichWithStates(p: TempProject, states: string[]): Promise<strin
   return npis;
 }
 
-Deno.test("registry data names no file: any state that is no USPS code goes to Other.csv, and nothing is written outside the folder", async () => {
+Deno.test("registry data names no file: a state's full name goes to its code's file, any other value that is no USPS code to Other.csv, and nothing is written outside the folder", async () => {
   await using p = await tempProject();
-  const states = ["../ESCAPED", "GEORGIA", "ga", " TX ", "AE", "../../NY", "NY/../../x", "PR"];
+  const states = [
+    "../ESCAPED",
+    "GEORGIA",
+    "ga",
+    " TX ",
+    "AE",
+    "../../NY",
+    "NY/../../x",
+    "PR",
+    "new_york",
+    "District  of Columbia",
+    "GEORGIAN",
+    "NEWYORK",
+    "../GEORGIA",
+  ];
   const npis = await enrichWithStates(p, states);
   const out = join(p.root, "exports", "npi");
   const summary = await exportNpiByState(await npiProject(p), out, { db: p.db });
   assert.deepEqual(Object.keys(summary).sort(), [
+    "DC.csv",
     "Failed.csv",
     "GA.csv",
     "NY.csv",
@@ -280,21 +299,42 @@ Deno.test("registry data names no file: any state that is no USPS code goes to O
   ]);
   const files = await readExport(out);
   const registryStates = (f: string) =>
-    files.get(f)!.map((l) => l.split(",").slice(0, 3).join(","));
+    files.get(f)!.map((l) => l.split(",").slice(0, 3).join(",")).sort();
   assert.deepEqual(
     registryStates("Other.csv"),
     [
       `${npis[0]},,../ESCAPED`,
-      `${npis[1]},,GEORGIA`,
       `${npis[4]},,AE`,
       `${npis[5]},,../../NY`,
       `${npis[6]},,NY/../../x`,
+      `${npis[10]},,GEORGIAN`,
+      `${npis[11]},,NEWYORK`,
+      `${npis[12]},,../GEORGIA`,
     ].sort(),
   );
-  // Case and spaces aside, a code is a code; the value as written is kept.
-  assert.deepEqual(registryStates("GA.csv"), [`${npis[2]},GA,ga`]);
+  // Case and spaces aside, a code is a code, and a full name (spaces and underscores alike) is
+  // its code; the value as written is kept.
+  assert.deepEqual(registryStates("GA.csv"), [`${npis[1]},GA,GEORGIA`, `${npis[2]},GA,ga`].sort());
   assert.deepEqual(registryStates("TX.csv"), [`${npis[3]},TX, TX `]);
+  assert.deepEqual(registryStates("DC.csv"), [`${npis[9]},DC,District  of Columbia`]);
+  // Every provider practices in NY too (its LOCATION address): new_york is that state, one row.
   assert.equal(files.get("NY.csv")!.length, states.length);
+  assert.deepEqual(
+    files.get("NY.csv")!.filter((l) => l.startsWith(`${npis[8]},`)).map((l) =>
+      l.split(",").slice(0, 3).join(",")
+    ),
+    [`${npis[8]},NY,new_york`],
+  );
+  // The mart's tests hold on these values: each practice_state is a code, the code written or named.
+  const tested = await runProject("test", await npiProject(p), {
+    db: p.db,
+    select: ["marts.npi_providers_by_state"],
+  });
+  assert.deepEqual(
+    tested.results.filter((r) => r.status !== "pass").map((r) => [r.id, r.status, r.message]),
+    [],
+  );
+  assert.ok(tested.results.some((r) => r.id.includes("practice_state")));
   // Only the export folder was written to.
   assert.deepEqual([...Deno.readDirSync(dirname(out))].map((e) => e.name), ["npi"]);
   const root = [...Deno.readDirSync(p.root)].map((e) => e.name).sort();

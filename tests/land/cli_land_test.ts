@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cliCommand, runCli } from "../helpers.ts";
+import { cliCommand, healthcareProject, runCli } from "../helpers.ts";
 import { landingProject, query } from "./helpers.ts";
 
 const CONFIG = `export default {
@@ -273,4 +273,52 @@ Deno.test("wharf land run with content A, then B, then A again lands A as the la
       { claim_number: "C2", total_billed: "200", b: 3 },
     ],
   );
+});
+
+Deno.test("wharf build after a landing with rejected lines notes them per source read, with the files and the query that shows them, in --json too", async () => {
+  await using p = await healthcareProject();
+  const member = (id: number, name: string) =>
+    `${id},${name},,SMITH,F,1980-01-02,${id} Main St,Boston,MA,02130,6175551234,2024-12-31,`;
+  await p.write(
+    "in/Patient-membership-clientA-202307.csv",
+    [
+      "member id,member first name,member middle name,member last name,gender,date of birth,address,city,state,zip,phone number,membership end date,ethnicity",
+      member(1, "ANN"),
+      // A quote never closed: the line is rejected, reading goes on at the next line.
+      member(2, '"BO'),
+      // 14 fields where the header has 13.
+      `${member(3, "CY")},extra`,
+      member(4, "DI"),
+    ].join("\n") + "\n",
+  );
+  await p.write(
+    "in/Patient-membership-clientB-202307.csv",
+    'Elig_Dt,mem_id,Member_Fullname\n2024-12-31,B1,"DOE, JANE"\n',
+  );
+  const landed = await runCli(["--project", p.root, "land", join(p.root, "in")]);
+  assert.equal(landed.code, 0, landed.stderr);
+  assert.match(landed.stdout, /clientA-202307\.csv: 2 rows, 2 rejected, /);
+
+  const build = await runCli(["--project", p.root, "build", "-s", "+marts.members"]);
+  assert.equal(build.code, 0, build.stderr);
+  const notes = build.stdout.split("\n").filter((l) => l.startsWith("note: "));
+  assert.deepEqual(notes, [
+    `note: 2 lines of membership_client_a (Patient-membership-clientA-202307.csv) were rejected when landed and are in no model: see wharf.rejects (wharf --project ${p.root} sql "select * from wharf.rejects where source = 'membership_client_a'")`,
+  ]);
+  const json = await runCli(["--project", p.root, "--json", "build", "-s", "+marts.members"]);
+  assert.equal(json.code, 0, json.stderr);
+  assert.deepEqual(JSON.parse(json.stdout).landingRejects, [
+    {
+      source: "membership_client_a",
+      table: "raw.membership_client_a",
+      lines: 2,
+      files: ["Patient-membership-clientA-202307.csv"],
+    },
+  ]);
+
+  // A run whose models read no source with rejected lines has no note.
+  const clean = await runCli(["--project", p.root, "build", "-s", "staging.stg_members_client_b"]);
+  assert.equal(clean.code, 0, clean.stderr);
+  assert.match(clean.stdout, /Done in /);
+  assert.doesNotMatch(clean.stdout, /note: |wharf\.rejects/);
 });

@@ -147,6 +147,15 @@ Deno.test("the real Waymark workbooks: one bad contact field keeps the member, t
     (await member("M82YO3IBOK")).map((m) => [m.first_name, m.last_name, m.city, m.end_date]),
     [["Firstname4 Ran'd", "Lastname4", "Richmond", "2023-12-01"]],
   );
+  // Client B's Elig_Dt is the membership end date: active when on or after as_of_date (2023-09-01).
+  assert.deepEqual(
+    [
+      ...await member("AZGJ62FG6K"),
+      ...await member("71UH5758B2"),
+      ...await member("TBQNH7Y068"),
+    ].map((m) => [m.end_date, m.status]),
+    [["2023-10-01", "active"], ["2023-08-01", "inactive"], ["2023-07-01", "inactive"]],
+  );
   // "LAST, FIRST MIDDLE": the middle initial is the last word, after given names of any length.
   assert.deepEqual(
     await query(

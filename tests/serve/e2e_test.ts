@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { tempProject } from "../helpers.ts";
+import { join } from "node:path";
+import { REPO, tempProject } from "../helpers.ts";
 import { query } from "../land/helpers.ts";
 import { served, TOKEN } from "./served.ts";
 
@@ -137,6 +138,16 @@ Deno.test("model rows: a page with more after it links to the next, keeping the 
     `</api/models/marts/members/rows?state=${state}&limit=1&offset=1>; rel="next"`,
   );
   await filtered.body?.cancel();
+  // The README's example of a filter on no column of the model is what the server answers.
+  const readme = await Deno.readTextFile(join(REPO, "README.md"));
+  const example = readme.match(
+    /`(Unknown column "(\w+)" for marts\.members \(did you mean "\w+"\?\): filter on one of) …`/,
+  );
+  assert.ok(example, "the README shows an unknown column of marts.members");
+  const unknown = await s.get(`/api/models/marts/members/rows?${example[2]}=active`);
+  assert.equal(unknown.status, 400);
+  const { error } = await unknown.json();
+  assert.ok(error.startsWith(`${example[1]} `), `README: ${example[1]}\nserver: ${error}`);
   const exact = await s.get(`/api/models/marts/members/rows?limit=${n}`);
   assert.equal(exact.headers.get("link"), null);
   await exact.body?.cancel();

@@ -50,6 +50,7 @@ import { deferUpstreams, unbuiltUpstreams } from "./defer_upstreams.ts";
 import { deferredCopies, type DeferredCopy } from "./deferred_relations.ts";
 import { unbuiltReads } from "./unbuilt_reads.ts";
 import { executePlan } from "./execute.ts";
+import { type LandingRejects, landingRejects } from "./landing_rejects.ts";
 import { compileAtRun } from "./compile_at_run.ts";
 import { nodeHookRenderer, runHookRenderer, runHooks } from "./hooks.ts";
 import { finishRun, type NodeResult, recordResults, type SkipReason, startRun } from "./run_log.ts";
@@ -138,6 +139,17 @@ function emptySourcesRead(cp: CompiledProject, ids: readonly string[]): string[]
   }).sort();
 }
 
+/** The relations of the sources that the models and snapshots run (not skipped) read, directly or not. */
+function sourcesRead(cp: CompiledProject, results: readonly NodeResult[]): string[] {
+  const ran = results.filter((r) =>
+    (r.kind === "model" || r.kind === "snapshot") && r.status !== "skipped"
+  ).map((r) => r.id);
+  return [...ancestorsOf(cp.graph, ran)].flatMap((id) => {
+    const n = cp.graph.nodes.get(id);
+    return n?.kind === "source" ? [n.relation] : [];
+  });
+}
+
 /** What a run did. */
 export interface RunSummary {
   runId: string;
@@ -150,6 +162,11 @@ export interface RunSummary {
   notLanded: string[];
   /** Raw tables declared optional, not landed yet, that the nodes run read as empty. */
   readAsEmpty: string[];
+  /**
+   * Per source whose raw table the models run read: the lines of its landed
+   * files that `wharf land` rejected (in `wharf.rejects`, in no model).
+   */
+  landingRejects: LandingRejects[];
   /** The skipped nodes counted by cause (see {@linkcode SkipReason}). */
   skipped: Record<SkipReason["cause"], number>;
   /** With `defer`: the relations copied from the state's warehouse. */
@@ -625,6 +642,10 @@ export async function runProject(
     const failed = (await Promise.all(writes)).find((err) => err !== undefined);
     if (failed !== undefined) throw failed;
     if (ended) throw ended;
+    const sourceRelations = sourcesRead(cp, results);
+    const rejects = sourceRelations.length
+      ? await wh.withConnection((s) => landingRejects(s, sourceRelations))
+      : [];
     return {
       runId,
       command,
@@ -633,6 +654,7 @@ export async function runProject(
       elapsedMs: performance.now() - started,
       notLanded: [...new Set([...blocked.values()].flat())].sort(),
       readAsEmpty: emptySourcesRead(cp, plan.nodes.map((n) => n.id)),
+      landingRejects: rejects,
       skipped: countSkips(results),
       deferred,
       deferredReads,

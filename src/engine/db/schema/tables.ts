@@ -79,7 +79,7 @@ export const TABLES: readonly TableDefinition[] = [
       col("source", "VARCHAR", "the source the file landed as", "NOT NULL"),
       col("path", "VARCHAR", "the file as the user named it (path or URL)", "NOT NULL"),
       col("file_name", "VARCHAR", "its name", "NOT NULL"),
-      col("raw_table", "VARCHAR", "the raw table it landed in (`raw.<raw_table>`)"),
+      col("raw_table", "VARCHAR", "the raw table it landed in, `raw.<table>`"),
       col("size", "BIGINT", "bytes"),
       col("sha256", "VARCHAR", "SHA-256 of the bytes landed"),
       col("status", "VARCHAR", "landed or failed", "NOT NULL"),
