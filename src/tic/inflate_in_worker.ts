@@ -171,9 +171,11 @@ export function inflateInWorker(
         const slot = read % OUT_SLOTS;
         const length = Atomics.load(control, Counter.Lengths + IN_SLOTS + slot);
         yield new Uint8Array(rings.output, slot * options.chunkBytes, length);
-        // Read: the slot goes back to the worker.
+        // Read: the slot goes back to the worker, which is woken only once
+        // half the ring is free (Counter.OutWanted).
         Atomics.store(control, Counter.OutRead, read + 1);
-        Atomics.notify(control, Counter.OutRead);
+        const wanted = Atomics.load(control, Counter.OutWanted);
+        if (wanted !== 0 && read + 1 >= wanted) Atomics.notify(control, Counter.OutRead);
       }
     } finally {
       close();
