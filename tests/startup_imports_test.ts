@@ -28,8 +28,21 @@ async function moduleGraph(entry: string): Promise<{ roots: string[]; modules: I
   return JSON.parse(new TextDecoder().decode(out.stdout));
 }
 
-/** The npm package an `npm:` specifier names, without its version. */
+/** A file of an npm package in `node_modules/`: its package and path (`yaml/browser/index.js`). */
+const PACKAGE_FILE = /\/node_modules\/\.deno\/[^/]+\/node_modules\/(.+)$/;
+
+/** Whether `specifier` is an npm package's (`npm:` or a file of one in `node_modules/`). */
+function isPackage(specifier: string): boolean {
+  return specifier.startsWith("npm:") || PACKAGE_FILE.test(specifier);
+}
+
+/**
+ * The npm package an `npm:` specifier names, without its version; for a
+ * package's file imported from `node_modules/`, the package and the path.
+ */
 function packageOf(specifier: string): string {
+  const file = specifier.match(PACKAGE_FILE);
+  if (file) return file[1]!;
   return specifier.replace(/^npm:\/?/, "").replace(/(.)@.*$/, "$1");
 }
 
@@ -44,11 +57,11 @@ async function preparedModules(entry: string): Promise<Map<string, string[]>> {
   const stack = [...info.roots];
   while (stack.length) {
     const specifier = stack.pop()!;
-    if (prepared.has(specifier) || specifier.startsWith("npm:")) continue;
+    if (prepared.has(specifier) || isPackage(specifier)) continue;
     const code = (modules.get(specifier)?.dependencies ?? []).flatMap((d) =>
       d.code ? [d.code.specifier] : []
     );
-    prepared.set(specifier, code.filter((s) => s.startsWith("npm:")).map(packageOf));
+    prepared.set(specifier, code.filter(isPackage).map(packageOf));
     stack.push(...code);
   }
   return prepared;
@@ -63,10 +76,10 @@ Deno.test("wharf starts with commander alone: every command's job loads when tha
   assert.deepEqual(await preparedPackages("cli/main.ts"), ["commander"]);
 });
 
-Deno.test("a build of a plain-SQL project loads DuckDB, yaml and zod, not Jinja, the server or Excel", async () => {
+Deno.test("a build of a plain-SQL project loads DuckDB, yaml's ES modules and zod, not Jinja, the server or Excel", async () => {
   assert.deepEqual(await preparedPackages("src/engine/run/run_project.ts"), [
     "@duckdb/node-api",
-    "yaml",
+    "yaml/browser/index.js",
     "zod",
   ]);
 });
@@ -82,7 +95,7 @@ Deno.test("a build imports each npm package through one module", async () => {
   }
   assert.deepEqual(Object.fromEntries(importers), {
     "@duckdb/node-api": ["src/engine/db/duckdb.ts"],
-    yaml: ["src/engine/yaml/yaml_file.ts"],
+    "yaml/browser/index.js": ["src/engine/yaml.ts"],
     zod: ["src/engine/zod.ts"],
   });
 });
@@ -116,6 +129,18 @@ Deno.test("each deferred import's type names the module it imports", async () =>
   }
   assert.deepEqual(mismatched, []);
   assert.ok(sites > 30, `only ${sites} deferred imports found: the patterns no longer match`);
+});
+
+Deno.test("no module imports yaml's CommonJS build: its ES modules come through src/engine/yaml.ts", async () => {
+  const importers: string[] = [];
+  for (const dir of ["cli", "src"]) {
+    for await (const file of walk(join(REPO, dir))) {
+      if (/\bfrom "yaml"|\("yaml"\)/.test(await Deno.readTextFile(file))) {
+        importers.push(relative(REPO, file));
+      }
+    }
+  }
+  assert.deepEqual(importers, []);
 });
 
 async function* walk(dir: string): AsyncGenerator<string> {
