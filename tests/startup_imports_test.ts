@@ -9,6 +9,8 @@
  */
 import assert from "node:assert/strict";
 import { join, relative } from "node:path";
+import type { Command } from "commander";
+import { createProgram } from "../cli/main.ts";
 import { REPO } from "./helpers.ts";
 
 interface InfoModule {
@@ -150,3 +152,39 @@ async function* walk(dir: string): AsyncGenerator<string> {
     else if (e.name.endsWith(".ts")) yield path;
   }
 }
+
+/** `cmd`'s help and its subcommands', as `--help` prints them. */
+function helpOf(cmd: Command): string[] {
+  return [cmd.helpInformation(), ...cmd.commands.flatMap(helpOf)];
+}
+
+Deno.test("a command registers alone, with the help it has among every command's", async () => {
+  const all = await createProgram([]);
+  assert.ok(all.commands.length > 20);
+  for (const cmd of all.commands) {
+    for (const args of [[cmd.name()], ["-p", "x", "--db=y", "--json", cmd.name(), "--help"]]) {
+      const one = await createProgram(args);
+      assert.deepEqual(one.commands.map((c) => c.name()), [cmd.name()]);
+      assert.deepEqual(helpOf(one.commands[0]!), helpOf(cmd));
+    }
+  }
+});
+
+Deno.test("wharf registers every command when its arguments run none, or commander might read them otherwise", async () => {
+  const names = (await createProgram([])).commands.map((c) => c.name());
+  for (
+    const args of [
+      [],
+      ["--help"],
+      ["help", "build"],
+      ["bulid"],
+      ["--threads", "4", "build"],
+      ["-qp", "x", "build"],
+      ["--json=1", "build"],
+      ["--", "build"],
+    ]
+  ) {
+    const program = await createProgram(args);
+    assert.deepEqual(program.commands.map((c) => c.name()), names, args.join(" "));
+  }
+});
