@@ -86,6 +86,10 @@ Deno.test("a build of a plain-SQL project loads DuckDB, yaml's ES modules and zo
   ]);
 });
 
+Deno.test("a project's configuration loads yaml's ES modules and zod: not ExcelJS, which the formats it names load as they read", async () => {
+  assert.deepEqual(await preparedPackages("src/config.ts"), ["yaml/browser/index.js", "zod"]);
+});
+
 // Deno resolves an npm package once for each module of a deferred import's graph that imports it
 // (about 5 ms each): the build imports each package through one module of the engine.
 Deno.test("a build imports each npm package through one module", async () => {
