@@ -17,22 +17,37 @@
  *
  * Where the time goes (measured with `deno run --cpu-prof` and
  * `process.cpuUsage()` around each import, on 2 cores shared with other
- * work, load 3–7: compare CPU, wall clock is noise there). The 8-model
- * build as a new process uses ~620 ms of CPU, DuckDB alone ~250 ms, an
- * empty `deno run` ~20 ms. Nearly all of the difference is loading code on
- * the one JavaScript thread: commander and `cli/` ~40–60 ms (with Deno's
- * Node compatibility, which DuckDB's driver pays otherwise); `src/config.ts`
- * ~70 ms, mostly yaml (74 CommonJS files, ~45 ms: its ESM build loads in
- * ~15 ms, but Deno takes the package's `node` export) and zod (~30 ms);
- * DuckDB's driver ~100–150 ms (124 CommonJS files, most of it resolving
- * them: realpath, stat), which the limit pays too; the engine's other
- * modules ~40–70 ms (~20 ms of it zod schemas built as the
- * materializations load). The build itself: the first YAML parse ~20 ms
- * (the parser warming up), catalog queries ~10 ms, target/'s files
- * ~10–15 ms, the manifest ~6 ms (while DuckDB runs), and the checkpoint
- * as the warehouse closes, 30–90 ms, as in the limit. Listing the files
- * sorted them with `localeCompare`, whose first call loads ICU (~15 ms):
- * `compareFileNames` orders usual names without it. With 200 models the
+ * work, load 1–10: compare CPU, wall clock is noise there; even CPU varies
+ * by ±20% from run to run, so compare medians of 20+ alternating runs).
+ * The 8-model build as a new process used ~620 ms of CPU, DuckDB alone
+ * ~250 ms, an empty `deno run` ~20 ms. Nearly all of the difference is
+ * loading code on the one JavaScript thread. It was: commander and `cli/`
+ * ~40–60 ms; `src/config.ts` ~70 ms, mostly yaml (74 CommonJS files,
+ * ~45 ms) and zod (~30 ms); DuckDB's driver ~100–150 ms (124 CommonJS
+ * files, most of it resolving them: realpath, stat), which the limit pays
+ * too; the engine's other modules ~40–70 ms. Since: yaml's ES modules load
+ * instead (`src/engine/yaml.ts`, ~10 ms); `cli/main.ts` registers only the
+ * command it runs (`cli/` ~5 ms, was ~22; commander ~30 ms, half of it
+ * Deno's `node:fs`, which DuckDB's driver pays otherwise); ExcelJS is no
+ * longer prepared by every command that reads the configuration (a literal
+ * `import("exceljs")` in the xlsx format, ~10 ms); the materializations'
+ * parts schemas are `z.lazy()` (~3 ms: most of what the schemas cost as
+ * they load is zod warming up, which the first schema pays wherever it
+ * is). Measured with `deno run -A --preload <an unload listener reading
+ * /proc/self/task/<pid>/schedstat> cli/main.ts --project <8 models> build`,
+ * 25 alternating runs each, load 1.3–4: the main thread's CPU, median
+ * 420 → 379 ms; the process's (rusage, DuckDB's threads included),
+ * 619 → 580 ms. Part of each saving moves rather than goes: the first
+ * CommonJS package loaded pays Deno's `require` warming up (yaml did;
+ * DuckDB's driver does now). Left: zod ~25–35 ms (its classic API loads
+ * every locale); the land formats' readers, which the configuration's
+ * `sources` check loads (`node:zlib`, `node:stream`, ~8–12 ms). The build
+ * itself: the first YAML parse ~20 ms (the parser warming up), catalog
+ * queries ~10 ms, target/'s files ~10–15 ms, the manifest ~6 ms (while
+ * DuckDB runs), and the checkpoint as the warehouse closes, 30–90 ms, as in
+ * the limit. Listing the files sorted them with `localeCompare`, whose
+ * first call loads ICU (~15 ms): `compareFileNames` orders usual names
+ * without it. With 200 models the
  * JavaScript thread mostly waits for DuckDB: the overhead is the compile
  * before the first statement (~60 ms of project load: YAML, the SHA-1 of
  * each SQL text for the parse cache ~8 ms, the graph) and the close.

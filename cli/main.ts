@@ -12,32 +12,74 @@ import { Command, CommanderError } from "commander";
 import { collect } from "./context.ts";
 import { load } from "./load.ts";
 import { closest } from "../src/engine/suggest.ts";
-import { buildCommand } from "./build.ts";
-import { compileCommand } from "./compile.ts";
-import { debugCommand } from "./debug.ts";
-import { demoCommand } from "./demo.ts";
-import { depsCommand } from "./deps.ts";
-import { docsCommand } from "./docs.ts";
-import { enrichCommand } from "./enrich.ts";
-import { exportCommand } from "./export.ts";
-import { genCommand } from "./gen.ts";
-import { landCommand } from "./land.ts";
-import { lsCommand } from "./ls.ts";
-import { retryCommand } from "./retry.ts";
-import { runCommand } from "./run.ts";
-import { runOperationCommand } from "./run_operation.ts";
-import { seedCommand } from "./seed.ts";
-import { serveCommand } from "./serve.ts";
-import { showCommand } from "./show.ts";
-import { snapshotCommand } from "./snapshot.ts";
-import { sourceCommand } from "./source.ts";
-import { sqlCommand } from "./sql.ts";
-import { testCommand } from "./test.ts";
-import { ticCommand } from "./tic.ts";
 import denoJson from "../deno.json" with { type: "json" };
 
-/** Builds the program with every command registered. */
-export function createProgram(): Command {
+/**
+ * Each command's module, by the command's name, in the order `wharf --help`
+ * lists them. A command's module (its options, and what they import) loads
+ * when the program is built for it: `wharf build` loads `build.ts` alone.
+ */
+const COMMANDS: ReadonlyMap<string, () => Promise<Command>> = new Map([
+  ["demo", async () => (await load<typeof import("./demo.ts")>("./demo.ts")).demoCommand()],
+  ["land", async () => (await load<typeof import("./land.ts")>("./land.ts")).landCommand()],
+  ["gen", async () => (await load<typeof import("./gen.ts")>("./gen.ts")).genCommand()],
+  ["tic", async () => (await load<typeof import("./tic.ts")>("./tic.ts")).ticCommand()],
+  ["enrich", async () => (await load<typeof import("./enrich.ts")>("./enrich.ts")).enrichCommand()],
+  ["export", async () => (await load<typeof import("./export.ts")>("./export.ts")).exportCommand()],
+  ["docs", async () => (await load<typeof import("./docs.ts")>("./docs.ts")).docsCommand()],
+  ["build", async () => (await load<typeof import("./build.ts")>("./build.ts")).buildCommand()],
+  ["run", async () => (await load<typeof import("./run.ts")>("./run.ts")).runCommand()],
+  ["test", async () => (await load<typeof import("./test.ts")>("./test.ts")).testCommand()],
+  ["seed", async () => (await load<typeof import("./seed.ts")>("./seed.ts")).seedCommand()],
+  [
+    "snapshot",
+    async () => (await load<typeof import("./snapshot.ts")>("./snapshot.ts")).snapshotCommand(),
+  ],
+  ["retry", async () => (await load<typeof import("./retry.ts")>("./retry.ts")).retryCommand()],
+  [
+    "run-operation",
+    async () =>
+      (await load<typeof import("./run_operation.ts")>("./run_operation.ts")).runOperationCommand(),
+  ],
+  ["ls", async () => (await load<typeof import("./ls.ts")>("./ls.ts")).lsCommand()],
+  [
+    "compile",
+    async () => (await load<typeof import("./compile.ts")>("./compile.ts")).compileCommand(),
+  ],
+  ["show", async () => (await load<typeof import("./show.ts")>("./show.ts")).showCommand()],
+  ["source", async () => (await load<typeof import("./source.ts")>("./source.ts")).sourceCommand()],
+  ["debug", async () => (await load<typeof import("./debug.ts")>("./debug.ts")).debugCommand()],
+  ["deps", async () => (await load<typeof import("./deps.ts")>("./deps.ts")).depsCommand()],
+  ["sql", async () => (await load<typeof import("./sql.ts")>("./sql.ts")).sqlCommand()],
+  ["serve", async () => (await load<typeof import("./serve.ts")>("./serve.ts")).serveCommand()],
+]);
+
+/**
+ * The command `args` run: their first operand, when every word before it is
+ * an option of wharf itself that commander reads as such (`--db x`,
+ * `--db=x`, a flag). Undefined otherwise (an unknown option, a group of
+ * short ones …): commander then reads the words with every command there.
+ */
+function commandOf(program: Command, args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg.length < 2 || !arg.startsWith("-")) return arg;
+    const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const option = program.options.find((o) => o.short === flag || o.long === flag);
+    if (!option || option.optional || option.variadic || (eq > 0 && !option.required)) {
+      return undefined;
+    }
+    if (option.required && eq < 0) i++;
+  }
+  return undefined;
+}
+
+/**
+ * Builds the program for `args`: with the command they run registered, or
+ * every command when they name none of them (`--help`, an unknown command).
+ */
+export async function createProgram(args: readonly string[]): Promise<Command> {
   const program = new Command("wharf")
     .description("Land raw healthcare files in DuckDB, model them with plain SQL, serve them.")
     .version(denoJson.version, "-V, --version")
@@ -104,32 +146,8 @@ export function createProgram(): Command {
       }
       setLogLevel(level as typeof LOG_LEVELS[number]);
     });
-  for (
-    const cmd of [
-      demoCommand(),
-      landCommand(),
-      genCommand(),
-      ticCommand(),
-      enrichCommand(),
-      exportCommand(),
-      docsCommand(),
-      buildCommand(),
-      runCommand(),
-      testCommand(),
-      seedCommand(),
-      snapshotCommand(),
-      retryCommand(),
-      runOperationCommand(),
-      lsCommand(),
-      compileCommand(),
-      showCommand(),
-      sourceCommand(),
-      debugCommand(),
-      depsCommand(),
-      sqlCommand(),
-      serveCommand(),
-    ]
-  ) {
+  const only = COMMANDS.get(commandOf(program, args) ?? "");
+  for (const cmd of await Promise.all(only ? [only()] : [...COMMANDS.values()].map((c) => c()))) {
     program.addCommand(cmd);
   }
   // Usage errors anywhere (subcommands of subcommands too) reach main() as exit code 2; every
@@ -221,7 +239,7 @@ export function optionBeforeCommand(program: Command, args: readonly string[]): 
 
 /** Runs the CLI with `args` and returns the exit code. */
 export async function main(args: readonly string[]): Promise<number> {
-  const program = createProgram();
+  const program = await createProgram(args);
   try {
     const misplaced = optionBeforeCommand(program, args);
     if (misplaced !== undefined) {

@@ -125,7 +125,9 @@ export async function parseVars(args: readonly string[]): Promise<Record<string,
   const vars: Record<string, unknown> = {};
   for (const arg of args) {
     if (arg.trimStart().startsWith("{")) {
-      const { parse: parseYaml } = await load<typeof import("yaml")>("yaml");
+      const { parse: parseYaml } = await load<typeof import("../src/engine/yaml.ts")>(
+        "../src/engine/yaml.ts",
+      );
       let data: unknown;
       try {
         data = parseYaml(arg);

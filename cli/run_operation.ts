@@ -16,7 +16,9 @@ import { parseVars, withVars } from "./run_nodes.ts";
  * @throws {UsageError} for text that is not YAML, or not a mapping.
  */
 export async function parseOperationArgs(text: string): Promise<Record<string, unknown>> {
-  const { parse: parseYaml } = await load<typeof import("yaml")>("yaml");
+  const { parse: parseYaml } = await load<typeof import("../src/engine/yaml.ts")>(
+    "../src/engine/yaml.ts",
+  );
   let data: unknown;
   try {
     data = parseYaml(text);

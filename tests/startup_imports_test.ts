@@ -9,6 +9,8 @@
  */
 import assert from "node:assert/strict";
 import { join, relative } from "node:path";
+import type { Command } from "commander";
+import { createProgram } from "../cli/main.ts";
 import { REPO } from "./helpers.ts";
 
 interface InfoModule {
@@ -28,8 +30,21 @@ async function moduleGraph(entry: string): Promise<{ roots: string[]; modules: I
   return JSON.parse(new TextDecoder().decode(out.stdout));
 }
 
-/** The npm package an `npm:` specifier names, without its version. */
+/** A file of an npm package in `node_modules/`: its package and path (`yaml/browser/index.js`). */
+const PACKAGE_FILE = /\/node_modules\/\.deno\/[^/]+\/node_modules\/(.+)$/;
+
+/** Whether `specifier` is an npm package's (`npm:` or a file of one in `node_modules/`). */
+function isPackage(specifier: string): boolean {
+  return specifier.startsWith("npm:") || PACKAGE_FILE.test(specifier);
+}
+
+/**
+ * The npm package an `npm:` specifier names, without its version; for a
+ * package's file imported from `node_modules/`, the package and the path.
+ */
 function packageOf(specifier: string): string {
+  const file = specifier.match(PACKAGE_FILE);
+  if (file) return file[1]!;
   return specifier.replace(/^npm:\/?/, "").replace(/(.)@.*$/, "$1");
 }
 
@@ -44,11 +59,11 @@ async function preparedModules(entry: string): Promise<Map<string, string[]>> {
   const stack = [...info.roots];
   while (stack.length) {
     const specifier = stack.pop()!;
-    if (prepared.has(specifier) || specifier.startsWith("npm:")) continue;
+    if (prepared.has(specifier) || isPackage(specifier)) continue;
     const code = (modules.get(specifier)?.dependencies ?? []).flatMap((d) =>
       d.code ? [d.code.specifier] : []
     );
-    prepared.set(specifier, code.filter((s) => s.startsWith("npm:")).map(packageOf));
+    prepared.set(specifier, code.filter(isPackage).map(packageOf));
     stack.push(...code);
   }
   return prepared;
@@ -63,12 +78,16 @@ Deno.test("wharf starts with commander alone: every command's job loads when tha
   assert.deepEqual(await preparedPackages("cli/main.ts"), ["commander"]);
 });
 
-Deno.test("a build of a plain-SQL project loads DuckDB, yaml and zod, not Jinja, the server or Excel", async () => {
+Deno.test("a build of a plain-SQL project loads DuckDB, yaml's ES modules and zod, not Jinja, the server or Excel", async () => {
   assert.deepEqual(await preparedPackages("src/engine/run/run_project.ts"), [
     "@duckdb/node-api",
-    "yaml",
+    "yaml/browser/index.js",
     "zod",
   ]);
+});
+
+Deno.test("a project's configuration loads yaml's ES modules and zod: not ExcelJS, which the formats it names load as they read", async () => {
+  assert.deepEqual(await preparedPackages("src/config.ts"), ["yaml/browser/index.js", "zod"]);
 });
 
 // Deno resolves an npm package once for each module of a deferred import's graph that imports it
@@ -82,7 +101,7 @@ Deno.test("a build imports each npm package through one module", async () => {
   }
   assert.deepEqual(Object.fromEntries(importers), {
     "@duckdb/node-api": ["src/engine/db/duckdb.ts"],
-    yaml: ["src/engine/yaml/yaml_file.ts"],
+    "yaml/browser/index.js": ["src/engine/yaml.ts"],
     zod: ["src/engine/zod.ts"],
   });
 });
@@ -118,6 +137,18 @@ Deno.test("each deferred import's type names the module it imports", async () =>
   assert.ok(sites > 30, `only ${sites} deferred imports found: the patterns no longer match`);
 });
 
+Deno.test("no module imports yaml's CommonJS build: its ES modules come through src/engine/yaml.ts", async () => {
+  const importers: string[] = [];
+  for (const dir of ["cli", "src"]) {
+    for await (const file of walk(join(REPO, dir))) {
+      if (/\bfrom "yaml"|\("yaml"\)/.test(await Deno.readTextFile(file))) {
+        importers.push(relative(REPO, file));
+      }
+    }
+  }
+  assert.deepEqual(importers, []);
+});
+
 async function* walk(dir: string): AsyncGenerator<string> {
   for await (const e of Deno.readDir(dir)) {
     const path = join(dir, e.name);
@@ -125,3 +156,39 @@ async function* walk(dir: string): AsyncGenerator<string> {
     else if (e.name.endsWith(".ts")) yield path;
   }
 }
+
+/** `cmd`'s help and its subcommands', as `--help` prints them. */
+function helpOf(cmd: Command): string[] {
+  return [cmd.helpInformation(), ...cmd.commands.flatMap(helpOf)];
+}
+
+Deno.test("a command registers alone, with the help it has among every command's", async () => {
+  const all = await createProgram([]);
+  assert.ok(all.commands.length > 20);
+  for (const cmd of all.commands) {
+    for (const args of [[cmd.name()], ["-p", "x", "--db=y", "--json", cmd.name(), "--help"]]) {
+      const one = await createProgram(args);
+      assert.deepEqual(one.commands.map((c) => c.name()), [cmd.name()]);
+      assert.deepEqual(helpOf(one.commands[0]!), helpOf(cmd));
+    }
+  }
+});
+
+Deno.test("wharf registers every command when its arguments run none, or commander might read them otherwise", async () => {
+  const names = (await createProgram([])).commands.map((c) => c.name());
+  for (
+    const args of [
+      [],
+      ["--help"],
+      ["help", "build"],
+      ["bulid"],
+      ["--threads", "4", "build"],
+      ["-qp", "x", "build"],
+      ["--json=1", "build"],
+      ["--", "build"],
+    ]
+  ) {
+    const program = await createProgram(args);
+    assert.deepEqual(program.commands.map((c) => c.name()), names, args.join(" "));
+  }
+});

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { parse as parseYaml } from "yaml";
+import { parse as parseYaml } from "../yaml.ts";
 import type { YamlPath } from "../yaml/yaml_file.ts";
 import { isRecord } from "../yaml/yaml_schema.ts";
 

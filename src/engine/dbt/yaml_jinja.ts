@@ -7,7 +7,7 @@
  * @module
  */
 import { Environment } from "minijinja-js";
-import { parse as parseYaml } from "yaml";
+import { parse as parseYaml } from "../yaml.ts";
 import type { EngineConfig } from "../config.ts";
 import { commonContext, type RunContext } from "./dbt_context.ts";
 import { DbtJinja, RenderProblem, splitArgs } from "./dbt_jinja.ts";

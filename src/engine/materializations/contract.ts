@@ -13,18 +13,22 @@ import type { Session } from "../db/warehouse.ts";
 import { ModelError } from "../errors.ts";
 import type { Constraint, ModelContract } from "../types.ts";
 
-const constraint = z.object({
-  type: z.enum(["not_null", "primary_key", "unique", "check"]),
-  name: z.string().optional(),
-  columns: z.array(z.string()),
-  expression: z.string().optional(),
-});
+const constraint = z.lazy(() =>
+  z.object({
+    type: z.enum(["not_null", "primary_key", "unique", "check"]),
+    name: z.string().optional(),
+    columns: z.array(z.string()),
+    expression: z.string().optional(),
+  })
+);
 
 /** The schema of a compiled contract (a part of a materialization's compiled parts). */
-export const contractParts: z.ZodType<ModelContract, unknown> = z.object({
-  columns: z.array(z.object({ name: z.string(), dataType: z.string() })),
-  constraints: z.array(constraint),
-});
+export const contractParts: z.ZodType<ModelContract, unknown> = z.lazy(() =>
+  z.object({
+    columns: z.array(z.object({ name: z.string(), dataType: z.string() })),
+    constraints: z.array(constraint),
+  })
+);
 
 function named(c: Constraint): string {
   return c.name ? `CONSTRAINT ${quoteIdent(c.name)} ` : "";

@@ -35,19 +35,21 @@ const EXTERNAL_MARKER = "_wharf.json";
 
 const LOCATION = 'a folder, relative to the project root (e.g. "exports/orders")';
 
-const parts = z.object({
-  /** `location` as the model's config gives it. */
-  location: z.string(),
-  /** The absolute folder of the files. */
-  directory: z.string(),
-  /** The folder a build writes into before it is swapped in. */
-  staging: z.string(),
-  /** Where the previous files wait while the new ones are swapped in. */
-  previous: z.string(),
-  partitionBy: z.array(z.string()),
-  /** The model's columns and types. */
-  describe: z.string(),
-});
+const parts = z.lazy(() =>
+  z.object({
+    /** `location` as the model's config gives it. */
+    location: z.string(),
+    /** The absolute folder of the files. */
+    directory: z.string(),
+    /** The folder a build writes into before it is swapped in. */
+    staging: z.string(),
+    /** Where the previous files wait while the new ones are swapped in. */
+    previous: z.string(),
+    partitionBy: z.array(z.string()),
+    /** The model's columns and types. */
+    describe: z.string(),
+  })
+);
 
 /** A column of the model as DuckDB describes its SELECT. */
 interface Column {

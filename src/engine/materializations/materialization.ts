@@ -140,7 +140,11 @@ export interface MaterializationDefinition<C, P> {
    * (e.g. a `unique_key` a setting needs). Default none.
    */
   problems?(config: C, model: ModelConfig): ConfigProblem[];
-  /** The schema of its compiled parts, which its build reads back. */
+  /**
+   * The schema of its compiled parts, which its build reads back: a
+   * `z.lazy()` one, built when a build first reads parts back, not as the
+   * registry loads (a build that uses two materializations builds two).
+   */
   parts: z.ZodType<P, unknown>;
   /** True when its build of a compiled model reads `BuildContext.eventTime`. Default false. */
   usesEventTime?(parts: P): boolean;
@@ -247,4 +251,4 @@ export function noSettings(name: string): z.ZodType<Record<string, never>, unkno
 }
 
 /** The parts of a materialization whose build needs nothing beyond its `sql`. */
-export const NO_PARTS: z.ZodType<Record<string, never>, unknown> = z.object({});
+export const NO_PARTS: z.ZodType<Record<string, never>, unknown> = z.lazy(() => z.object({}));

@@ -36,13 +36,15 @@ export const SCD_COLUMNS: SnapshotColumns = {
 };
 
 /** The names of the columns a snapshot adds (dbt's `snapshot_meta_column_names` renames them). */
-export const snapshotColumns = z.object({
-  scdId: z.string(),
-  updatedAt: z.string(),
-  validFrom: z.string(),
-  validTo: z.string(),
-  isDeleted: z.string(),
-});
+export const snapshotColumns = z.lazy(() =>
+  z.object({
+    scdId: z.string(),
+    updatedAt: z.string(),
+    validFrom: z.string(),
+    validTo: z.string(),
+    isDeleted: z.string(),
+  })
+);
 
 /** One of {@linkcode snapshotColumns}. */
 export type SnapshotColumns = z.infer<typeof snapshotColumns>;
@@ -57,22 +59,24 @@ export const META_COLUMN_KEYS: Readonly<Record<string, keyof SnapshotColumns>> =
 };
 
 /** A compiled snapshot: plain data its build reads back. */
-export const snapshotParts = z.object({
-  /** The snapshot's SELECT (ephemeral models inlined). */
-  select: z.string(),
-  /** `unique_key`: one column or several. */
-  keys: z.array(z.string()),
-  strategy: z.enum(SNAPSHOT_STRATEGIES),
-  /** `updated_at`: the column whose time a version starts at (check: optional, else the run's time). */
-  updatedAt: z.string().optional(),
-  /** `check_cols`: the columns compared, or every column of the SELECT. */
-  checkCols: z.union([z.literal("all"), z.array(z.string())]).optional(),
-  hardDeletes: z.enum(SNAPSHOT_HARD_DELETES),
-  /** `dbt_valid_to_current`: a SQL expression current rows hold in `dbt_valid_to` instead of NULL. */
-  validToCurrent: z.string().optional(),
-  /** The names of the columns it adds (`snapshot_meta_column_names`, else dbt's). */
-  columns: snapshotColumns,
-});
+export const snapshotParts = z.lazy(() =>
+  z.object({
+    /** The snapshot's SELECT (ephemeral models inlined). */
+    select: z.string(),
+    /** `unique_key`: one column or several. */
+    keys: z.array(z.string()),
+    strategy: z.enum(SNAPSHOT_STRATEGIES),
+    /** `updated_at`: the column whose time a version starts at (check: optional, else the run's time). */
+    updatedAt: z.string().optional(),
+    /** `check_cols`: the columns compared, or every column of the SELECT. */
+    checkCols: z.union([z.literal("all"), z.array(z.string())]).optional(),
+    hardDeletes: z.enum(SNAPSHOT_HARD_DELETES),
+    /** `dbt_valid_to_current`: a SQL expression current rows hold in `dbt_valid_to` instead of NULL. */
+    validToCurrent: z.string().optional(),
+    /** The names of the columns it adds (`snapshot_meta_column_names`, else dbt's). */
+    columns: snapshotColumns,
+  })
+);
 
 /** One of {@linkcode snapshotParts}. */
 export type SnapshotParts = z.infer<typeof snapshotParts>;

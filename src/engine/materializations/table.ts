@@ -23,7 +23,9 @@ export const table = defineMaterialization({
   config: noSettings("table"),
   checks: true,
   contract: "create",
-  parts: z.object({ target: z.string(), select: z.string(), contract: contractParts }).partial(),
+  parts: z.lazy(() =>
+    z.object({ target: z.string(), select: z.string(), contract: contractParts }).partial()
+  ),
   compile: ({ model, select }) => {
     const target = quoteRelation(model.layer, model.name, model.catalog);
     if (model.contract) {

@@ -17,7 +17,7 @@ export const view = defineMaterialization({
   config: noSettings("view"),
   checks: true,
   contract: "check",
-  parts: z.object({ select: z.string(), contract: contractParts }).partial(),
+  parts: z.lazy(() => z.object({ select: z.string(), contract: contractParts }).partial()),
   compile: ({ model, select }) => {
     const sql = `CREATE OR REPLACE VIEW ${
       quoteRelation(model.layer, model.name, model.catalog)

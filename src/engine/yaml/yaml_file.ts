@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { isNode, LineCounter, parseDocument } from "yaml";
+import { isNode, LineCounter, parseDocument } from "../yaml.ts";
 import type { ProjectIssue, SourceLocation } from "../errors.ts";
 
 /** A path inside a YAML document: keys and list indexes. */

@@ -46,62 +46,64 @@ export const SOURCE = "DBT_INTERNAL_SOURCE";
 export const NULL_KEYS = ["match", "never"] as const;
 
 /** An incremental model compiled: plain data its build reads back. */
-export const incrementalParts = z.object({
-  /** The strategy's name. */
-  strategy: z.string(),
-  /** The model's SELECT (ephemeral models inlined). */
-  select: z.string(),
-  /**
-   * The SELECT of its first build (and full refresh), when it is not
-   * `select`: a dbt model whose `is_incremental()` changes its SQL, rendered
-   * with it false (see `MaterializeInput.firstSelect`).
-   */
-  firstSelect: z.string().optional(),
-  /** `unique_key`. */
-  keys: z.array(z.string()),
-  /** How a NULL in a key column matches (see {@linkcode NULL_KEYS}); absent: `match`. */
-  nullKeys: z.enum(NULL_KEYS).optional(),
-  /**
-   * `incremental_predicates`: SQL conditions ANDed into what a later run
-   * matches or deletes in the table (aliased {@linkcode DEST}), as dbt
-   * applies them: merge's ON, delete+insert's and microbatch's DELETE.
-   */
-  predicates: z.array(z.string()).optional(),
-  /** `watermark`: only rows above the table's maximum of this column are new. */
-  watermark: z.string().optional(),
-  onSchemaChange: z.enum(ON_SCHEMA_CHANGE),
-  /** `full_refresh`: false, never rebuilt from everything (`--full-refresh` or not); true, always. */
-  fullRefresh: z.boolean().optional(),
-  /** Its first build's SELECT reads the model's own relation (which does not exist yet then). */
-  readsItself: z.boolean(),
-  /**
-   * The relations it reads besides itself, as `schema.name`, with the
-   * SELECT of those that are ephemeral models (they are not in the
-   * warehouse).
-   */
-  reads: z.array(z.object({ relation: z.string(), select: z.string().optional() })),
-  /** Its enforced contract: the table is created from it, and every run's rows checked against it. */
-  contract: contractParts.optional(),
-  merge: z.object({
-    updateColumns: z.array(z.string()).optional(),
-    excludeColumns: z.array(z.string()).optional(),
-    hardDeletes: z.enum(HARD_DELETES),
-  }).optional(),
-  microbatch: z.object({
-    eventTime: z.string(),
-    batchSize: z.enum(BATCH_SIZES),
-    lookback: z.number(),
-    /** The first event time a full build covers, as written (see `batch_time.ts`). */
-    begin: z.string(),
+export const incrementalParts = z.lazy(() =>
+  z.object({
+    /** The strategy's name. */
+    strategy: z.string(),
+    /** The model's SELECT (ephemeral models inlined). */
+    select: z.string(),
     /**
-     * The SELECT each batch runs: its inputs that have an `event_time` read
-     * through the batch's filter (see `event_time_filter.ts`); absent: `select`.
+     * The SELECT of its first build (and full refresh), when it is not
+     * `select`: a dbt model whose `is_incremental()` changes its SQL, rendered
+     * with it false (see `MaterializeInput.firstSelect`).
      */
-    batchSelect: z.string().optional(),
-    /** The inputs `batchSelect` filters, with their event times. */
-    inputs: z.array(z.object({ relation: z.string(), eventTime: z.string() })).optional(),
-  }).optional(),
-});
+    firstSelect: z.string().optional(),
+    /** `unique_key`. */
+    keys: z.array(z.string()),
+    /** How a NULL in a key column matches (see {@linkcode NULL_KEYS}); absent: `match`. */
+    nullKeys: z.enum(NULL_KEYS).optional(),
+    /**
+     * `incremental_predicates`: SQL conditions ANDed into what a later run
+     * matches or deletes in the table (aliased {@linkcode DEST}), as dbt
+     * applies them: merge's ON, delete+insert's and microbatch's DELETE.
+     */
+    predicates: z.array(z.string()).optional(),
+    /** `watermark`: only rows above the table's maximum of this column are new. */
+    watermark: z.string().optional(),
+    onSchemaChange: z.enum(ON_SCHEMA_CHANGE),
+    /** `full_refresh`: false, never rebuilt from everything (`--full-refresh` or not); true, always. */
+    fullRefresh: z.boolean().optional(),
+    /** Its first build's SELECT reads the model's own relation (which does not exist yet then). */
+    readsItself: z.boolean(),
+    /**
+     * The relations it reads besides itself, as `schema.name`, with the
+     * SELECT of those that are ephemeral models (they are not in the
+     * warehouse).
+     */
+    reads: z.array(z.object({ relation: z.string(), select: z.string().optional() })),
+    /** Its enforced contract: the table is created from it, and every run's rows checked against it. */
+    contract: contractParts.optional(),
+    merge: z.object({
+      updateColumns: z.array(z.string()).optional(),
+      excludeColumns: z.array(z.string()).optional(),
+      hardDeletes: z.enum(HARD_DELETES),
+    }).optional(),
+    microbatch: z.object({
+      eventTime: z.string(),
+      batchSize: z.enum(BATCH_SIZES),
+      lookback: z.number(),
+      /** The first event time a full build covers, as written (see `batch_time.ts`). */
+      begin: z.string(),
+      /**
+       * The SELECT each batch runs: its inputs that have an `event_time` read
+       * through the batch's filter (see `event_time_filter.ts`); absent: `select`.
+       */
+      batchSelect: z.string().optional(),
+      /** The inputs `batchSelect` filters, with their event times. */
+      inputs: z.array(z.object({ relation: z.string(), eventTime: z.string() })).optional(),
+    }).optional(),
+  })
+);
 
 /** See {@linkcode incrementalParts}. */
 export type IncrementalParts = z.infer<typeof incrementalParts>;
