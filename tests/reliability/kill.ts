@@ -7,7 +7,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { seededRandom } from "./seed.ts";
 
@@ -93,15 +93,17 @@ async function killAt(cmd: Deno.Command, ms: number): Promise<{ hit: boolean; ra
 }
 
 /**
- * Copies the warehouse file and its write-ahead log as they are (a missing
- * log left out) to a new folder; returns the folder.
+ * Copies the warehouse file and DuckDB's files beside it (`.wal`, and the
+ * `.wal.checkpoint` or recovery log a checkpoint under way leaves) as they
+ * are to a new folder; returns the folder.
  */
 async function keepKilled(target: string): Promise<string> {
   const kept = await Deno.makeTempDir({ prefix: "wharf_killed_" });
-  for (const path of [target, `${target}.wal`]) {
-    await Deno.copyFile(path, join(kept, basename(path))).catch((e) => {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    });
+  const name = basename(target);
+  for await (const e of Deno.readDir(dirname(target))) {
+    if (e.isFile && (e.name === name || e.name.startsWith(`${name}.`))) {
+      await Deno.copyFile(join(dirname(target), e.name), join(kept, e.name));
+    }
   }
   return kept;
 }
