@@ -203,9 +203,11 @@ function commandsOf(parent: Command, path: readonly string[] = []): [string, Com
  * import assert from "node:assert/strict";
  * import { createProgram, optionBeforeCommand } from "./main.ts";
  *
- * assert.equal(optionBeforeCommand(createProgram(), ["--db", "w.duckdb", "build", "--vars", "a=1"]), undefined);
+ * const own = ["--db", "w.duckdb", "build", "--vars", "a=1"];
+ * assert.equal(optionBeforeCommand(await createProgram(own), own), undefined);
+ * const before = ["--vars", "a=1", "build"];
  * assert.match(
- *   optionBeforeCommand(createProgram(), ["--vars", "a=1", "build"])!,
+ *   optionBeforeCommand(await createProgram(before), before)!,
  *   /^--vars is an option of build, .*run.*: put it after the command \(wharf build --vars …\)$/,
  * );
  * ```
