@@ -27,6 +27,27 @@ export function formatLocation(loc: SourceLocation): string {
   return out;
 }
 
+/**
+ * Lists the problems of a file under a message's header: `2 problems
+ * found:`, then each on its own line as `  file:line:column: message`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { listIssues } from "./errors.ts";
+ *
+ * assert.equal(
+ *   listIssues([{ message: 'unknown key "colour"', location: { file: "a.yml", line: 4, column: 1 } }]),
+ *   '1 problem found:\n  a.yml:4:1: unknown key "colour"',
+ * );
+ * ```
+ */
+export function listIssues(issues: readonly ProjectIssue[]): string {
+  return `${issues.length} problem${issues.length === 1 ? "" : "s"} found:${
+    issues.map((i) => `\n  ${formatLocation(i.location)}: ${i.message}`).join("")
+  }`;
+}
+
 /** Base class of every error wharf raises on purpose. */
 export class WharfError extends Error {
   /** Process exit code the CLI uses for this error. */

@@ -25,8 +25,12 @@
  */
 // @ts-types="yaml"
 export {
+  isCollection,
+  isMap,
   isNode,
+  isScalar,
   LineCounter,
   parse,
   parseDocument,
+  visit,
 } from "../../node_modules/yaml/browser/index.js";

@@ -160,10 +160,16 @@ Deno.test("dbt_project.yml's problems that do not keep the project from loading 
   // A command that compiles nothing still stops at them; so does debug.
   const sql = await cli("sql", "select 1");
   assert.equal(sql.code, 2, sql.stdout + sql.stderr);
-  assert.match(sql.stderr, /Invalid dbt_project\.yml: \n {2}dbt_project\.yml:3:\d+: on-run-strat/);
+  assert.match(
+    sql.stderr,
+    /Invalid dbt_project\.yml: 2 problems found:\n {2}dbt_project\.yml:3:\d+: on-run-strat/,
+  );
   const debug = await cli("debug");
   assert.equal(debug.code, 1);
-  assert.match(debug.stdout, /ERROR project +Invalid dbt_project\.yml: \n {2}dbt_project\.yml:3/);
+  assert.match(
+    debug.stdout,
+    /ERROR project +Invalid dbt_project\.yml: 2 problems found:\n {2}dbt_project\.yml:3/,
+  );
 
   // Folders the project is read from: the rest cannot be loaded without them.
   await p.write(

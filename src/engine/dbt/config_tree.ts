@@ -8,7 +8,7 @@
  * @module
  */
 import type { SourceLocation } from "../errors.ts";
-import type { YamlFile, YamlPath } from "../yaml/yaml_file.ts";
+import type { ReportOptions, YamlFile, YamlPath } from "../yaml/yaml_file.ts";
 import { isRecord } from "../yaml/yaml_schema.ts";
 import {
   type ConfigResource,
@@ -26,7 +26,7 @@ export interface TreeReader<C> {
   /** Reads one level's configs (keys without `+`), reporting each problem at its key. */
   read(
     raw: Record<string, unknown>,
-    report: (key: string, message: string, unsupported?: boolean) => void,
+    report: (key: string, message: string, options?: ReportOptions) => void,
   ): C;
 }
 
@@ -116,9 +116,9 @@ export function readTree<C>(
       }
       children.set(k, { level: readLevel(v, [...path, k]), path: [...path, k] });
     }
-    const config = reader.read(configs, (ck, message, unsupported) => {
+    const config = reader.read(configs, (ck, message, options) => {
       const written = ck in value ? ck : `+${ck.split(".")[0]}`;
-      file.report([...path, written], message, { unsupported });
+      file.report([...path, written], message, options);
     });
     return { config, children, path, written };
   };
@@ -133,6 +133,7 @@ export function readTree<C>(
             ? ` or one of its packages (${packages.join(", ")})`
             : " and it has no packages"
         }: check the name`,
+        { key: true },
       );
     }
   }
@@ -169,6 +170,7 @@ export function readTree<C>(
               `no ${resource} under "${
                 path.slice(1).join("/")
               }": check the folder's name (configs here would apply to nothing)`,
+              { key: true },
             );
           } else walk(child.level, path);
         }

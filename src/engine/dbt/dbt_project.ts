@@ -8,7 +8,7 @@
  */
 import { join } from "node:path";
 import type { DbtConfig, ProjectFlags } from "../config.ts";
-import { ConfigError, formatLocation, type ProjectIssue } from "../errors.ts";
+import { ConfigError, formatLocation, listIssues, type ProjectIssue } from "../errors.ts";
 import { closest } from "../suggest.ts";
 import { namedKey, unsupportedKey } from "../unsupported.ts";
 import { YamlFile } from "../yaml/yaml_file.ts";
@@ -131,9 +131,7 @@ export interface ReadDbtProjectOptions {
 /** The error of a `dbt_project.yml` with `issues`. */
 export function invalidDbtProject(issues: readonly ProjectIssue[]): ConfigError {
   return new ConfigError(
-    `Invalid ${DBT_PROJECT_FILE}: ${
-      issues.map((i) => `\n  ${formatLocation(i.location)}: ${i.message}`).join("")
-    }`,
+    `Invalid ${DBT_PROJECT_FILE}: ${listIssues(issues)}`,
     { location: issues[0]?.location },
   );
 }
@@ -281,6 +279,7 @@ function readKey(
         file.report(
           [key],
           '"tests" and "data_tests" are the same tree (dbt renamed it data_tests): keep one',
+          { key: true },
         );
       }
       return;
@@ -333,7 +332,7 @@ function readKey(
   // metrics:, semantic-models:, saved-queries: (see unsupported.ts).
   const unsupported = unsupportedKey(key, DBT_PROJECT_FILE);
   if (unsupported) {
-    file.report([key], unsupported, { unsupported: true });
+    file.report([key], unsupported, { unsupported: true, key: true });
     return;
   }
   if (key in NOT_YET) {
@@ -342,7 +341,7 @@ function readKey(
       `${
         namedKey(key, NOT_YET[key]!)
       } is not run by wharf yet: remove it, or run this project with dbt`,
-      { unsupported: true },
+      { unsupported: true, key: true },
     );
     return;
   }
@@ -352,11 +351,14 @@ function readKey(
       `"${key}" was renamed by dbt 1.0: use "${
         key === "source-paths" ? "model-paths" : "seed-paths"
       }"`,
+      { key: true },
     );
     return;
   }
   const guess = closest(key, KNOWN);
-  file.report([key], `unknown key "${key}"${guess ? ` (did you mean "${guess}"?)` : ""}`);
+  file.report([key], `unknown key "${key}"${guess ? ` (did you mean "${guess}"?)` : ""}`, {
+    key: true,
+  });
 }
 
 /** Reads `dispatch:`: a list of `{ macro_namespace, search_order }`. */
@@ -380,6 +382,7 @@ function readDispatch(file: YamlFile, value: unknown): DispatchOrder[] {
           `unknown key "${key}"${
             guess ? ` (did you mean "${guess}"?)` : ""
           }: a dispatch entry takes "macro_namespace" and "search_order"`,
+          { key: true },
         );
       }
     }

@@ -1262,10 +1262,10 @@ export async function loadDbtProject(
           readNodeConfig(
             raw,
             node.kind === "snapshot" ? "snapshot" : "model",
-            (key, message, unsupported) => {
+            (key, message, options) => {
               // What wharf does not support is the node's issue, not a failed render:
               // --warn-unsupported leaves it out with a warning, as it does a YAML key.
-              if (unsupported && recorded.unsupported) {
+              if (options?.unsupported && recorded.unsupported) {
                 recorded.unsupported.push(`config(${key}=…): ${message}`);
               } else jinja.problem(`config(${key}=…): ${message}`, /config\s*\(/);
             },

@@ -14,6 +14,7 @@
 import { materialization } from "../materializations/index.ts";
 import { closest, levenshtein } from "../suggest.ts";
 import { unsupportedKey } from "../unsupported.ts";
+import type { ReportOptions } from "../yaml/yaml_file.ts";
 
 /** What a model or seed is configured with (every key optional: levels are merged). */
 export interface NodeConfig {
@@ -301,7 +302,8 @@ function readHook(value: unknown, report: (message: string) => void): Hook | und
 
 /**
  * Reads the config keys of `raw` (keys already stripped of `+`), reporting
- * each problem with `report(key, message)`.
+ * each problem with `report(key, message, options)` (`options.key`: the
+ * problem is the key, not its value).
  *
  * @example
  * ```ts
@@ -318,7 +320,7 @@ function readHook(value: unknown, report: (message: string) => void): Hook | und
 export function readNodeConfig(
   raw: Record<string, unknown>,
   resource: ConfigResource,
-  report: (key: string, message: string, unsupported?: boolean) => void,
+  report: (key: string, message: string, options?: ReportOptions) => void,
 ): NodeConfig {
   const out: NodeConfig = {};
   const known = configKeys(resource);
@@ -331,7 +333,7 @@ export function readNodeConfig(
     switch (key) {
       case "materialized": {
         if (resource === "seed") {
-          report(key, "a seed is always loaded as a table: remove it");
+          report(key, "a seed is always loaded as a table: remove it", { key: true });
           break;
         }
         if (resource === "snapshot") {
@@ -392,7 +394,11 @@ export function readNodeConfig(
           else if (k === "node_color" && typeof v === "string") docs.node_color = v;
           else if (k === "show" || k === "node_color") {
             report(`${key}.${k}`, `expected ${k === "show" ? "true or false" : "a color"}`);
-          } else report(`${key}.${k}`, `unknown key "${k}" in docs: it takes "show", "node_color"`);
+          } else {
+            report(`${key}.${k}`, `unknown key "${k}" in docs: it takes "show", "node_color"`, {
+              key: true,
+            });
+          }
         }
         out.docs = docs;
         break;
@@ -409,6 +415,7 @@ export function readNodeConfig(
             resource === "snapshot"
               ? "a snapshot has no contract (its table has dbt's validity columns besides its SELECT's): contracts apply to models"
               : "contracts apply to models",
+            { key: true },
           );
           break;
         }
@@ -451,7 +458,7 @@ export function readNodeConfig(
       }
       case "column_types": {
         if (resource !== "seed") {
-          report(key, "column_types applies to seeds only");
+          report(key, "column_types applies to seeds only", { key: true });
           break;
         }
         if (
@@ -467,7 +474,7 @@ export function readNodeConfig(
       case "delimiter":
       case "quote_columns": {
         if (resource !== "seed") {
-          report(key, `${key} applies to seeds only`);
+          report(key, `${key} applies to seeds only`, { key: true });
           break;
         }
         if (key === "quote_columns") {
@@ -490,7 +497,7 @@ export function readNodeConfig(
         else if (value !== null) report(key, `expected true or false, got ${describeValue(value)}`);
         break;
       case "sql_header":
-        if (resource !== "model") report(key, "sql_header applies to models");
+        if (resource !== "model") report(key, "sql_header applies to models", { key: true });
         else if (value === null) out.sql_header = undefined;
         else {
           const v = text("SQL to run before the model's statements");
@@ -498,7 +505,7 @@ export function readNodeConfig(
         }
         break;
       case "access":
-        if (resource !== "model") report(key, "access applies to models");
+        if (resource !== "model") report(key, "access applies to models", { key: true });
         else if (value === "private" || value === "protected" || value === "public") {
           out.access = value;
         } else report(key, `expected private, protected or public, got ${describeValue(value)}`);
@@ -531,6 +538,7 @@ export function readNodeConfig(
             report(
               `${key}.${k}`,
               `unknown key "${k}" in persist_docs: it takes "relation" and "columns"`,
+              { key: true },
             );
           }
         }
@@ -538,8 +546,9 @@ export function readNodeConfig(
         break;
       }
       case "unique_key":
-        if (resource === "seed") report(key, "unique_key applies to incremental models only");
-        else if (typeof value === "string") out.unique_key = value;
+        if (resource === "seed") {
+          report(key, "unique_key applies to incremental models only", { key: true });
+        } else if (typeof value === "string") out.unique_key = value;
         else if (Array.isArray(value) && value.every((c) => typeof c === "string")) {
           out.unique_key = value as string[];
         } else report(key, `expected a column name or a list of them, got ${describeValue(value)}`);
@@ -566,19 +575,20 @@ export function readNodeConfig(
                 ? "incremental models"
                 : "snapshots"
             } only`,
+            { key: true },
           );
           break;
         }
         const unsupported = unsupportedKey(key, `a ${resource}'s config`);
         if (unsupported) {
-          report(key, unsupported, true);
+          report(key, unsupported, { unsupported: true, key: true });
           break;
         }
         if (NOT_YET.includes(key)) {
           report(
             key,
             `"${key}" is not run by wharf yet: remove it, or run this project with dbt`,
-            true,
+            { unsupported: true, key: true },
           );
           break;
         }
@@ -599,6 +609,7 @@ export function readNodeConfig(
           `unknown config "${key}" (did you mean "${typo}"?): wharf reads ${
             known.map((k) => `"${k}"`).join(", ")
           }, and takes a key of the project's own only when it is not one typo away from those`,
+          { key: true },
         );
       }
     }

@@ -139,6 +139,7 @@ async function readSpecs(
           key === "projects"
             ? `"projects" (dbt Mesh cross-project refs) is not run by wharf`
             : `unknown key "${key}": ${name} takes "packages"`,
+          { key: true },
         );
       }
       const list = data.packages;
@@ -168,7 +169,9 @@ async function readSpecs(
           const kind = kinds[0]!;
           for (const key of Object.keys(entry)) {
             if (!ENTRY_KEYS[kind].includes(key)) {
-              file.report([...at, key], `unknown key "${key}" in a ${kind} package entry`);
+              file.report([...at, key], `unknown key "${key}" in a ${kind} package entry`, {
+                key: true,
+              });
             }
           }
           const source = entry[kind === "hub" ? "package" : kind];

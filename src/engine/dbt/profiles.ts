@@ -15,7 +15,7 @@ import { basename, extname, join, resolve } from "node:path";
 import { Environment } from "minijinja-js";
 import { renderYamlText } from "./yaml_jinja.ts";
 import { type AttachedDatabase, type ProjectFlags, RESERVED_CATALOGS } from "../config.ts";
-import { ConfigError, formatLocation } from "../errors.ts";
+import { ConfigError, formatLocation, listIssues } from "../errors.ts";
 import { parseTargetSpec } from "../target_spec.ts";
 import { isFile } from "./packages.ts";
 import { closest } from "../suggest.ts";
@@ -139,9 +139,7 @@ export async function readProfile(
   const env = new Environment();
   const fail = (): never => {
     throw new ConfigError(
-      `Invalid profile "${profile}": ${
-        file.issues.map((i) => `\n  ${formatLocation(i.location)}: ${i.message}`).join("")
-      }`,
+      `Invalid profile "${profile}": ${listIssues(file.issues)}`,
       { location: file.issues[0]?.location },
     );
   };
@@ -173,7 +171,9 @@ export async function readProfile(
   const profileEntry = entry as Record<string, unknown>;
   for (const key of Object.keys(profileEntry)) {
     if (key !== "target" && key !== "outputs") {
-      file.report([profile, key], `unknown key "${key}": a profile takes "target" and "outputs"`);
+      file.report([profile, key], `unknown key "${key}": a profile takes "target" and "outputs"`, {
+        key: true,
+      });
     }
   }
   const outputs = profileEntry.outputs;
@@ -273,7 +273,7 @@ function readTarget(
   const out: ReturnType<typeof readTarget> = { extensions: [], settings: {}, attach: [] };
   for (const [key, value] of Object.entries(target)) {
     if (key in TARGET_NOT_YET) {
-      file.report([...at, key], `"${key}": ${TARGET_NOT_YET[key]}`);
+      file.report([...at, key], `"${key}": ${TARGET_NOT_YET[key]}`, { key: true });
       continue;
     }
     if (!TARGET_KEYS.includes(key)) {
@@ -283,6 +283,7 @@ function readTarget(
         `unknown key "${key}"${guess ? ` (did you mean "${guess}"?)` : ""}: wharf reads ${
           TARGET_KEYS.map((k) => `"${k}"`).join(", ")
         }`,
+        { key: true },
       );
       continue;
     }
@@ -398,6 +399,7 @@ function readAttach(
         }: an attached database takes ${
           ATTACH_KEYS.map((k) => `"${k}"`).join(", ")
         } (options and other types are not run by wharf)`,
+        { key: true },
       );
     }
     if (entry.type !== undefined && entry.type !== "duckdb") {

@@ -185,7 +185,7 @@ export function readProjectFlags(file: YamlFile, at: YamlPath, value: unknown): 
       file.report(
         [...at, name],
         `dbt's flag "${name}" is not read by wharf: remove it, or run with --warn-unsupported to leave it out`,
-        { unsupported: true },
+        { unsupported: true, key: true },
       );
       continue;
     }
@@ -196,7 +196,7 @@ export function readProjectFlags(file: YamlFile, at: YamlPath, value: unknown): 
         `unknown flag "${name}"${guess ? ` (did you mean "${guess}"?)` : ""}: wharf reads ${
           Object.keys(RULES).length
         } of dbt's flags (the README lists them)`,
-        { unsupported: true },
+        { unsupported: true, key: true },
       );
       continue;
     }

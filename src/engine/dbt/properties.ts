@@ -146,18 +146,21 @@ function checkKeys(
     if (known.includes(key)) continue;
     const unsupported = unsupportedKey(key, what);
     if (unsupported) {
-      file.report([...path, key], unsupported, { unsupported: true });
+      file.report([...path, key], unsupported, { unsupported: true, key: true });
       continue;
     }
     if (notYet.includes(key)) {
-      file.report([...path, key], `"${key}" in ${what} ${NOT_YET}`, { unsupported: true });
+      file.report([...path, key], `"${key}" in ${what} ${NOT_YET}`, {
+        unsupported: true,
+        key: true,
+      });
       continue;
     }
     const guess = closest(key, known);
     file.report(
       [...path, key],
       `unknown key "${key}" in ${what}${guess ? ` (did you mean "${guess}"?)` : ""}`,
-      { unsupported: !guess },
+      { unsupported: !guess, key: true },
     );
   }
 }
@@ -251,7 +254,7 @@ function readColumns(
         Object.entries(c.value).filter(([k, v]) => (k === "meta" || k === "tags") && v !== null),
       ),
       "model",
-      (key, message) => file.report([...c.path, key], message),
+      (key, message, options) => file.report([...c.path, key], message, options),
     );
     columns.push({
       name: c.name,
@@ -330,8 +333,7 @@ function readNode(
     config = readNodeConfig(
       value.config,
       resource,
-      (key, message, unsupported) =>
-        file.report([...path, "config", key], message, { unsupported }),
+      (key, message, options) => file.report([...path, "config", key], message, options),
     );
   } else if (value.config !== undefined && value.config !== null) {
     file.report([...path, "config"], `expected a mapping, got ${describe(value.config)}`);
@@ -341,7 +343,7 @@ function readNode(
     const beside = readNodeConfig(
       { meta: value.meta },
       resource,
-      (key, message) => file.report([...path, key], message),
+      (key, message, options) => file.report([...path, key], message, options),
     );
     if (beside.meta) config = { ...config, meta: { ...beside.meta, ...config.meta } };
   }
@@ -353,7 +355,7 @@ function readNode(
     const beside = readNodeConfig(
       besideConfig,
       resource,
-      (key, message) => file.report([...path, key], message),
+      (key, message, options) => file.report([...path, key], message, options),
     );
     config = { ...beside, ...config };
   }
@@ -425,12 +427,12 @@ function readSourceLevel(
   const inConfig = isRecord(config) ? config : {};
   const own = readSourceSettings(
     inConfig,
-    (p, message, unsupported) => file.report([...path, "config", ...p], message, { unsupported }),
+    (p, message, options) => file.report([...path, "config", ...p], message, options),
   );
   const besideKeys = ["freshness", "loaded_at_field", "loaded_at_query", "tags", "meta"];
   const beside = readSourceSettings(
     Object.fromEntries(Object.entries(value).filter(([k]) => besideKeys.includes(k))),
-    (p, message) => file.report([...path, ...p], message),
+    (p, message, options) => file.report([...path, ...p], message, options),
   );
   for (const k of ["freshness", "loaded_at_field", "loaded_at_query"]) {
     if (k in inConfig && k in value) {

@@ -15,7 +15,7 @@
 import { closest } from "../suggest.ts";
 import { type FreshnessLevel, inheritFreshness, readFreshness } from "../project/read_freshness.ts";
 import type { FreshnessRule } from "../types.ts";
-import type { YamlPath } from "../yaml/yaml_file.ts";
+import type { ReportOptions, YamlPath } from "../yaml/yaml_file.ts";
 import { isRecord } from "../yaml/yaml_schema.ts";
 import type { TreeReader } from "./config_tree.ts";
 
@@ -54,7 +54,7 @@ const NOT_YET: Record<string, string> = {
 };
 
 /** Where a problem is: the key's path under the level, and the message. */
-type Report = (path: YamlPath, message: string, unsupported?: boolean) => void;
+type Report = (path: YamlPath, message: string, options?: ReportOptions) => void;
 
 /**
  * Reads the config keys of one level (`raw`, keys without `+`), reporting
@@ -133,7 +133,7 @@ export function readSourceSettings(raw: Record<string, unknown>, report: Report)
             `"${key}" in a source's config is not run by wharf yet (${
               NOT_YET[key]
             }): remove it, or run this project with dbt`,
-            true,
+            { unsupported: true, key: true },
           );
           break;
         }
@@ -143,7 +143,7 @@ export function readSourceSettings(raw: Record<string, unknown>, report: Report)
           `unknown config "${key}" of a source${guess ? ` (did you mean "${guess}"?)` : ""}: ${
             SOURCE_CONFIG_KEYS.map((k) => `"${k}"`).join(", ")
           } are a source's configs`,
-          !guess,
+          { unsupported: !guess, key: true },
         );
       }
     }
@@ -167,11 +167,11 @@ export const SOURCE_TREE: TreeReader<SourceSettings> = {
   read: (raw, report) => {
     const s = readSourceSettings(
       raw,
-      (path, message, unsupported) =>
+      (path, message, options) =>
         report(
           String(path[0]),
           path.length > 1 ? `${path.join(".")}: ${message}` : message,
-          unsupported,
+          options,
         ),
     );
     const both = bothLoads(s, "this level");

@@ -17,7 +17,7 @@ import {
   toTestConfig,
 } from "../test_kinds/test_config.ts";
 import type { Severity, TestConfig } from "../types.ts";
-import { isRecord } from "../yaml/yaml_schema.ts";
+import { isRecord, isUnknownKey } from "../yaml/yaml_schema.ts";
 import type { TreeReader } from "./config_tree.ts";
 
 /** What one level of the tree (or a test itself) sets. */
@@ -49,7 +49,7 @@ export const TEST_TREE: TreeReader<TestSettings> = {
           `"${key}" in the tests' configs is not run by wharf yet (${
             NOT_YET[key]
           }): remove it, or run this project with dbt`,
-          true,
+          { unsupported: true, key: true },
         );
       } else own[key] = value;
     }
@@ -57,7 +57,10 @@ export const TEST_TREE: TreeReader<TestSettings> = {
     if (!parsed.success) {
       for (const i of parsed.error.issues) {
         const key = String(i.path[0] ?? "");
-        report(key, i.message, i.code === "custom" && !!i.params?.unsupported);
+        report(key, i.message, {
+          unsupported: i.code === "custom" && !!i.params?.unsupported,
+          key: isUnknownKey(i),
+        });
       }
       return {};
     }

@@ -220,6 +220,7 @@ function readDefinition(
     file.report(
       [...path, key],
       `unknown key "${key}" in a selector definition${guess ? ` (did you mean "${guess}"?)` : ""}`,
+      { key: true },
     );
   }
   if (typeof raw.method !== "string" || raw.method === "") {
@@ -362,7 +363,9 @@ export async function readSelectors(
       file.report([], `expected a mapping with a list "selectors:", got ${describe(data)}`);
     } else {
       for (const key of Object.keys(data)) {
-        if (key !== "selectors") file.report([key], `unknown key "${key}": expected "selectors:"`);
+        if (key !== "selectors") {
+          file.report([key], `unknown key "${key}": expected "selectors:"`, { key: true });
+        }
       }
       data.selectors.forEach((entry: unknown, i: number) => {
         const path = ["selectors", i];
@@ -378,6 +381,7 @@ export async function readSelectors(
             `unknown key "${key}" in selector "${entry.name}"${
               guess ? ` (did you mean "${guess}"?)` : ""
             }`,
+            { key: true },
           );
         }
         if (entry.default !== undefined && typeof entry.default !== "boolean") {

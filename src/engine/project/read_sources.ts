@@ -46,6 +46,7 @@ function checkKeys(
       `"${key}" in ${what} is not read in a plain-SQL project${
         guess ? ` (did you mean "${guess}"?)` : ""
       }: it takes ${known.join(", ")}`,
+      { key: true },
     );
   }
 }

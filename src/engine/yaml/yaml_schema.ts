@@ -201,12 +201,18 @@ function report(file: YamlFile, path: YamlPath, error: z.ZodError): void {
   for (const issue of unknownFirst) {
     const at = issue.path.map((p) => typeof p === "number" ? p : String(p));
     const unsupported = issue.code === "custom" && !!issue.params?.[UNSUPPORTED];
-    file.report([...path, ...at], issue.message, { unsupported });
+    // An unknown key is reported at the key itself, every other problem at its value.
+    file.report([...path, ...at], issue.message, { unsupported, key: isUnknownKey(issue) });
   }
 }
 
 function rank(issue: z.core.$ZodIssue): number {
-  return issue.code === "custom" && issue.params?.[UNKNOWN_KEY] ? 0 : 1;
+  return isUnknownKey(issue) ? 0 : 1;
+}
+
+/** Whether `issue` (of a {@linkcode mapping}) names a key the mapping does not read. */
+export function isUnknownKey(issue: z.core.$ZodIssue): boolean {
+  return issue.code === "custom" && !!issue.params?.[UNKNOWN_KEY];
 }
 
 /**
