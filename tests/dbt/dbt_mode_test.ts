@@ -64,13 +64,13 @@ Deno.test("dbt_project.yml: keys wharf does not run yet, unknown keys and bad va
     assert.ok(err instanceof ConfigError);
     const lines = err.message.split("\n").slice(1).map((l) => l.trim());
     assert.deepEqual(lines, [
-      'dbt_project.yml:2:10: quoting: "quoting" (quoting configs) is not run by wharf yet: remove it, or run this project with dbt',
+      'dbt_project.yml:2:1: quoting: "quoting" (quoting configs) is not run by wharf yet: remove it, or run this project with dbt',
       "dbt_project.yml:3:11: dispatch: expected a list of { macro_namespace, search_order }",
-      'dbt_project.yml:4:13: model-path: unknown key "model-path" (did you mean "model-paths"?)',
-      'dbt_project.yml:5:15: source-paths: "source-paths" was renamed by dbt 1.0: use "model-paths"',
+      'dbt_project.yml:4:1: model-path: unknown key "model-path" (did you mean "model-paths"?)',
+      'dbt_project.yml:5:1: source-paths: "source-paths" was renamed by dbt 1.0: use "model-paths"',
       "dbt_project.yml:6:17: config-version: expected 2 (the only version dbt reads today)",
       // A key is named once: "semantic-models", not "semantic-models" (semantic models).
-      'dbt_project.yml:7:18: semantic-models: "semantic-models" in dbt_project.yml is not supported by wharf: remove it',
+      'dbt_project.yml:7:1: semantic-models: "semantic-models" in dbt_project.yml is not supported by wharf: remove it',
     ]);
     return true;
   });
@@ -96,7 +96,7 @@ Deno.test("the models: tree sets configs per folder, with or without +, most spe
     "models/marts/m.sql": "select * from {{ ref('stg_a') }} join {{ ref('stg_b') }} using (id)",
   });
   assert.deepEqual(await problems(p.root), [
-    'dbt_project.yml:14: models.shop.stagin: no model under "stagin": check the folder\'s name (configs here would apply to nothing)',
+    'dbt_project.yml:13: models.shop.stagin: no model under "stagin": check the folder\'s name (configs here would apply to nothing)',
   ]);
   await p.write(
     "dbt_project.yml",

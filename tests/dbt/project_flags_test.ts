@@ -93,7 +93,7 @@ Deno.test("flags: an unknown flag, a bad value and a value wharf cannot honour a
   );
   assert.match(
     r.stderr,
-    /dbt_project\.yml:4:13: flags\.log_path: dbt's flag "log_path" is not read by wharf: remove it/,
+    /dbt_project\.yml:4:3: flags\.log_path: dbt's flag "log_path" is not read by wharf: remove it/,
   );
   assert.match(
     r.stderr,
@@ -109,7 +109,7 @@ Deno.test("flags: an unknown flag, a bad value and a value wharf cannot honour a
   );
   r = await runCli(["--project", p.root, "--warn-unsupported", "run"]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /warning: dbt_project\.yml:3:13: flags\.log_path: dbt's flag/);
+  assert.match(r.stderr, /warning: dbt_project\.yml:3:3: flags\.log_path: dbt's flag/);
   assert.match(r.stderr, /warning: dbt_project\.yml:4:15: flags\.write_json/);
 });
 
@@ -130,7 +130,7 @@ Deno.test("profiles.yml's config: block holds the flags when dbt_project.yml has
   assert.equal(r.code, 2);
   assert.match(
     r.stderr,
-    /profiles\.yml:2:16: config\.use_colours: unknown flag "use_colours" \(did you mean "use_colors"\?\)/,
+    /profiles\.yml:2:3: config\.use_colours: unknown flag "use_colours" \(did you mean "use_colors"\?\)/,
   );
   await Deno.writeTextFile(
     join(p.root, "dbt_project.yml"),

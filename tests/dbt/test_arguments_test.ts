@@ -129,11 +129,11 @@ models:
     l.startsWith("models/")
   );
   assert.deepEqual(lines, [
-    'models/schema.yml:10:23: models[0].columns[0].data_tests[0].accepted_values.values: "values" is an argument of test "accepted_values" written beside "arguments": put it under arguments:, or write every argument beside the configs (dbt\'s older form), not both',
-    'models/schema.yml:14:27: models[0].columns[0].data_tests[1].accepted_values.arguments.severity: "severity" is not an argument of test "accepted_values": put it under config:',
-    'models/schema.yml:16:23: models[0].columns[0].data_tests[2].accepted_values.valeus: unknown key "valeus" in test "accepted_values" (did you mean "values"?)',
+    'models/schema.yml:10:15: models[0].columns[0].data_tests[0].accepted_values.values: "values" is an argument of test "accepted_values" written beside "arguments": put it under arguments:, or write every argument beside the configs (dbt\'s older form), not both',
+    'models/schema.yml:14:17: models[0].columns[0].data_tests[1].accepted_values.arguments.severity: "severity" is not an argument of test "accepted_values": put it under config:',
+    'models/schema.yml:16:15: models[0].columns[0].data_tests[2].accepted_values.valeus: unknown key "valeus" in test "accepted_values" (did you mean "values"?)',
     "models/schema.yml:16:15: models[0].columns[0].data_tests[2].accepted_values.values: expected a non-empty list of accepted values, got nothing",
-    'models/schema.yml:21:20: models[0].columns[1].data_tests[0].at_most.max: "max" is an argument of test "at_most" written beside "arguments": put it under arguments:, or write every argument beside the configs (dbt\'s older form), not both',
+    'models/schema.yml:21:15: models[0].columns[1].data_tests[0].at_most.max: "max" is an argument of test "at_most" written beside "arguments": put it under arguments:, or write every argument beside the configs (dbt\'s older form), not both',
     'models/schema.yml:23:26: models[0].columns[1].data_tests[1].at_most.arguments: expected the arguments of test "at_most" as a mapping, got a list',
     "models/schema.yml:28:17: models[0].columns[2].data_tests[0].relationships.arguments.to: expected the referenced model, e.g. ref('stg_members') or source('crm', 'members')",
   ]);

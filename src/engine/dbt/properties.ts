@@ -790,6 +790,7 @@ export async function readProperties(
           file.report(
             [...t.path, "config", "where"],
             '"where" applies to generic tests (a singular test filters in its own SQL)',
+            { key: true },
           );
         }
         out.tests.set(t.name.toLowerCase(), {

@@ -458,6 +458,7 @@ function splitArguments(
     file.report(
       [...argPath, key],
       `"${key}" is an argument of test "${name}" written beside "arguments": put it under arguments:, or write every argument beside the configs (dbt's older form), not both`,
+      { key: true },
     );
   }
   for (const key of Object.keys(nested).filter(isSetting)) {
@@ -467,6 +468,7 @@ function splitArguments(
       `"${key}" is not an argument of test "${name}": ${
         key === "column_name" ? "write it beside arguments:" : "put it under config:"
       }`,
+      { key: true },
     );
   }
   return ok ? { settings: beside, own: nested, ownPath } : undefined;
@@ -677,6 +679,7 @@ function readTestEntries(file: YamlFile): TestEntry[] {
       file.report(
         [...path, "config", "where"],
         '"where" applies to generic tests (a singular test filters in its own SQL)',
+        { key: true },
       );
     }
     return {
