@@ -125,6 +125,8 @@ select * from range(5) t(id)
     failed.stdout + failed.stderr,
     /post_hook of main\.orders cannot be rendered: models\/orders\.sql: a query it runs while it renders failed: Catalog Error: Table with name missing_table does not exist!/,
   );
+  // The query is not in the run file: the message does not send the reader there.
+  assert.doesNotMatch(failed.stdout + failed.stderr, /target\/run/);
   // The hook ran in the build's transaction: the table of 3 rows stays.
   assert.deepEqual(await queryRows(db, "select count(*)::int as n from main.orders"), [{ n: 3 }]);
 });

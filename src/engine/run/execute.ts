@@ -7,7 +7,7 @@
 import type { Session, Warehouse } from "../db/warehouse.ts";
 import { quoteIdent, quoteRelationId } from "../db/sql.ts";
 import { otherKind } from "../db/relation_kind.ts";
-import { WharfError } from "../errors.ts";
+import { HookError, WharfError } from "../errors.ts";
 import {
   type CompiledChecks,
   type CompiledModel,
@@ -528,7 +528,9 @@ async function schedule(
       try {
         outcome = await runNode(wh, node, options, (n) => ranAs = n);
       } catch (err) {
-        const where = options.compiledPaths?.get(node.id);
+        // A hook's error quotes the hook's SQL as it ran, and where in it DuckDB says it failed: a
+        // query it ran while it rendered is not in the run file.
+        const where = err instanceof HookError ? undefined : options.compiledPaths?.get(node.id);
         const message = errorMessage(err);
         outcome = {
           status: "error",
