@@ -5,11 +5,11 @@
  * @module
  */
 import { Command } from "commander";
-import { UsageError } from "../src/engine/errors.ts";
+import { RunEndError, UsageError } from "../src/engine/errors.ts";
 import type { PlanKind } from "../src/engine/compile/compile_project.ts";
 import type { IndirectSelection } from "../src/engine/graph/select.ts";
 import type { RunArgs } from "../src/engine/artifacts/dbt_run_results.ts";
-import type { RunProjectOptions } from "../src/engine/run/run_project.ts";
+import type { RunProjectOptions, RunSummary } from "../src/engine/run/run_project.ts";
 import type { ResolvedConfig } from "../src/config.ts";
 import { resolve } from "node:path";
 import { globals, projectConfig, userCwd, wharfCommand } from "./context.ts";
@@ -222,6 +222,8 @@ export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptio
   );
   let total = 0;
   let done = 0;
+  // A failing on-run-end still reports what the nodes did, then fails the command.
+  let ended: RunEndError<RunSummary> | undefined;
   const summary = await runProject(kind, config, {
     ...run,
     warehouse,
@@ -246,6 +248,10 @@ export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptio
       done++;
       if (!g.json && logs(resultLevel(r.status))) console.log(resultLine(r, done, total));
     },
+  }).catch((err: unknown) => {
+    if (!(err instanceof RunEndError)) throw err;
+    ended = err as RunEndError<RunSummary>;
+    return ended.summary;
   });
   if (g.json) {
     console.log(JSON.stringify(summary, null, 2));
@@ -267,6 +273,7 @@ export async function runNodes(kind: PlanKind, cmd: Command, opts: RunNodesOptio
       summaryLines(summary, { demoTables, sourceTables, wharf: wharfCommand(config) }).join("\n"),
     );
   }
+  if (ended) throw ended;
   if (!summary.ok) Deno.exitCode = 1;
 }
 

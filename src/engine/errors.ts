@@ -183,6 +183,19 @@ export class HookError extends WharfError {
   }
 }
 
+/**
+ * The project's on-run-end hook failed once the run's nodes had run: what
+ * they did stands, in `summary` (the run's `RunSummary`), to report before it.
+ */
+export class RunEndError<S = unknown> extends HookError {
+  readonly summary: S;
+  constructor(failed: HookError, summary: S) {
+    super(failed.message, failed, { cause: failed.cause });
+    this.name = "RunEndError";
+    this.summary = summary;
+  }
+}
+
 /** The warehouse could not be opened or queried. */
 export class WarehouseError extends WharfError {
   readonly file: string;

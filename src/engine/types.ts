@@ -205,13 +205,28 @@ export interface ModelContract {
  * `{ sql, transaction: false }`) outside it, before it begins or after it
  * commits.
  */
-export interface NodeHooks {
+export interface HookLists {
   pre: HookSql[];
   post: HookSql[];
   /** Pre-hooks with `transaction: false`: run before the build's transaction begins. */
   beforeBegin?: HookSql[];
   /** Post-hooks with `transaction: false`: run once the build's transaction has committed. */
   afterCommit?: HookSql[];
+}
+
+/**
+ * A node's hooks ({@linkcode HookLists}): those a build runs, and those an
+ * incremental model's later run runs instead when they differ.
+ */
+export interface NodeHooks extends HookLists {
+  /**
+   * dbt incremental models: the hooks as a later run renders them
+   * (`is_incremental()` true: its table is there and no full refresh is
+   * asked), when that differs from the lists above, which its first build
+   * and `--full-refresh` run. A hook kept as its template renders as it
+   * runs, with the `is_incremental()` of the build it runs with.
+   */
+  later?: HookLists;
 }
 
 /** Settings of a model from its YAML `config:`. */
@@ -647,8 +662,12 @@ export type RunHookRenderer = (
   context?: RunEndContext,
 ) => HookRender;
 
-/** A pre_hook or post_hook of node `id` kept as its template ({{ this }} its relation). */
-export type NodeHookRenderer = (id: string, template: string) => HookRender;
+/**
+ * A pre_hook or post_hook of node `id` kept as its template ({{ this }} its
+ * relation), `is_incremental()` giving `incremental`: true for an
+ * incremental model's later run.
+ */
+export type NodeHookRenderer = (id: string, template: string, incremental: boolean) => HookRender;
 
 /** What the warehouse answered to a query a template ran (`run_query()`, `statement`). */
 export interface QueryAnswer {

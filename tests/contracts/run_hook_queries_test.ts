@@ -62,7 +62,7 @@ Deno.test("dbt project: on-run-start and on-run-end hooks run their run_query() 
   assert.deepEqual(await queryRows(db, "select n from main.audited"), [{ n: 3 }]);
 });
 
-Deno.test("dbt project: a query an on-run-end hook runs that fails fails the run, naming the hook's line, the query and DuckDB's message", async () => {
+Deno.test("dbt project: a query an on-run-end hook runs that fails fails the run after its summary, naming the hook's line, the query and DuckDB's message", async () => {
   await using p = await tempProject(
     project(`{% do run_query('insert into main.nowhere values (1)') %}select 1`),
   );
@@ -73,6 +73,9 @@ Deno.test("dbt project: a query an on-run-end hook runs that fails fails the run
     /on-run-end cannot be rendered: dbt_project\.yml:6:5: a query it runs while it renders failed: Catalog Error: Table with name nowhere does not exist!/,
   );
   assert.match(r.stderr, /^ {2,}insert into main\.nowhere values \(1\)$/m);
+  // What the nodes did is reported first, as on any run, then the hook's failure.
+  assert.match(r.stdout, /^1 of 1 OK +model main\.orders /m);
+  assert.match(r.stdout, /^Done in [\d.]+s: 1 ok, .*0 errored/m);
   // The nodes and on-run-start ran: what they did stays.
   assert.deepEqual(await queryRows(join(p.root, "shop.duckdb"), "select n from main.seen_starts"), [
     { n: 1 },
@@ -122,6 +125,8 @@ select * from range(5) t(id)
     failed.stdout + failed.stderr,
     /post_hook of main\.orders cannot be rendered: models\/orders\.sql: a query it runs while it renders failed: Catalog Error: Table with name missing_table does not exist!/,
   );
+  // The query is not in the run file: the message does not send the reader there.
+  assert.doesNotMatch(failed.stdout + failed.stderr, /target\/run/);
   // The hook ran in the build's transaction: the table of 3 rows stays.
   assert.deepEqual(await queryRows(db, "select count(*)::int as n from main.orders"), [{ n: 3 }]);
 });

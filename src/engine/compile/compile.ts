@@ -11,6 +11,7 @@ import { trimSql } from "../project/relations.ts";
 import { testKind } from "../test_kinds/index.ts";
 import type {
   GenericTest,
+  HookLists,
   HookSql,
   ModelNode,
   NodeHooks,
@@ -412,14 +413,24 @@ function withHooks(script: string, hooks: NodeHooks | undefined): string {
     typeof h === "string"
       ? `${h.trim().replace(/;$/, "")};\n`
       : `-- (rendered as it runs, against the warehouse)\n${h.template.trim()}\n`;
-  const part = (name: string, list: readonly HookSql[]) =>
+  const shown = (name: string, list: readonly HookSql[]) =>
     list.length ? `-- ${name}\n${list.map(line).join("")}` : "";
+  // An incremental model's hooks that a later run renders otherwise: each run's, named.
+  const part = (name: string, key: keyof HookLists) => {
+    const first = hooks[key] ?? [];
+    const later = hooks.later?.[key] ?? first;
+    if (JSON.stringify(later) === JSON.stringify(first)) return shown(name, first);
+    const each = (when: string, list: readonly HookSql[]) =>
+      shown(`${name}, ${when}`, list) || `-- ${name}, ${when}: none\n`;
+    return each("first build or --full-refresh (is_incremental() false)", first) +
+      each("later runs (is_incremental() true)", later);
+  };
   return [
-    part("pre_hook, transaction: false (before the build's transaction)", hooks.beforeBegin ?? []),
-    part("pre_hook", hooks.pre),
+    part("pre_hook, transaction: false (before the build's transaction)", "beforeBegin"),
+    part("pre_hook", "pre"),
     script,
-    part("post_hook", hooks.post),
-    part("post_hook, transaction: false (after the build commits)", hooks.afterCommit ?? []),
+    part("post_hook", "post"),
+    part("post_hook, transaction: false (after the build commits)", "afterCommit"),
   ].join("");
 }
 

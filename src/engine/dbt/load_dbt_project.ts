@@ -83,6 +83,7 @@ import { parseDependency, readExposures } from "../project/read_exposures.ts";
 import type {
   AnalysisNode,
   AnsweredQuery,
+  HookLists,
   HookSql,
   NodeHookRenderer,
   NodeHooks,
@@ -1773,39 +1774,53 @@ export async function loadDbtProject(
     }
   }
 
-  // Hooks render as the node's SQL does ({{ this }} its relation), once every relation is named;
-  // one reading the warehouse renders as it runs, against it (see renderNodeHook).
+  // Hooks render as the node's SQL does ({{ this }} its relation), once every relation is named,
+  // an incremental model's also with is_incremental() true, as its later runs run them; one
+  // reading the warehouse renders as it runs, against it (see renderNodeHook).
   const hooksOf = (n: NodeFile): NodeHooks | undefined => {
-    const render = (sql: string): HookSql => {
+    /** Hooks that cannot be rendered, each reported once. */
+    const unrenderable = new Set<string>();
+    const render = (sql: string, incremental: boolean): HookSql => {
       if (readsWarehouse(sql)) return { template: sql };
       try {
         return jinja.render(
           renderName(n),
           sql,
-          nodeContext({ ...n, file: n }, 2, { configs: [], relations: [] }),
+          nodeContext({ ...n, file: n }, 2, { configs: [], relations: [] }, incremental),
         ).text;
       } catch (err) {
         if (!(err instanceof RenderProblem)) throw err;
-        issues.push({
-          message: `Cannot render a hook of ${n.name} (${sql.trim()}): ${err.message}`,
-          location: { file: n.path },
-        });
+        if (!unrenderable.has(sql)) {
+          unrenderable.add(sql);
+          issues.push({
+            message: `Cannot render a hook of ${n.name} (${sql.trim()}): ${err.message}`,
+            location: { file: n.path },
+          });
+        }
         return "";
       }
     };
-    /** The hooks of `list` that run in the build's transaction (or not), rendered. */
-    const rendered = (list: readonly Hook[] | undefined, inside: boolean) =>
-      (list ?? []).filter((h) => h.transaction === inside).map((h) => render(h.sql))
-        .filter((h) => typeof h !== "string" || h.trim() !== "");
-    const hooks: NodeHooks = {
-      pre: rendered(n.config.pre_hook, true),
-      post: rendered(n.config.post_hook, true),
+    /** The hooks of a build (a later run's: `incremental`), rendered. */
+    const lists = (incremental: boolean): HookLists => {
+      /** The hooks of `list` that run in the build's transaction (or not), rendered. */
+      const rendered = (list: readonly Hook[] | undefined, inside: boolean) =>
+        (list ?? []).filter((h) => h.transaction === inside).map((h) => render(h.sql, incremental))
+          .filter((h) => typeof h !== "string" || h.trim() !== "");
+      const hooks: HookLists = {
+        pre: rendered(n.config.pre_hook, true),
+        post: rendered(n.config.post_hook, true),
+      };
+      const beforeBegin = rendered(n.config.pre_hook, false);
+      const afterCommit = rendered(n.config.post_hook, false);
+      if (beforeBegin.length) hooks.beforeBegin = beforeBegin;
+      if (afterCommit.length) hooks.afterCommit = afterCommit;
+      return hooks;
     };
-    const beforeBegin = rendered(n.config.pre_hook, false);
-    const afterCommit = rendered(n.config.post_hook, false);
-    if (beforeBegin.length) hooks.beforeBegin = beforeBegin;
-    if (afterCommit.length) hooks.afterCommit = afterCommit;
-    return Object.values(hooks).some((l) => l.length) ? hooks : undefined;
+    const first = lists(false);
+    const later = n.config.materialized === "incremental" ? lists(true) : first;
+    const any = (l: HookLists) => Object.values(l).some((h: HookSql[]) => h.length);
+    if (!any(first) && !any(later)) return undefined;
+    return JSON.stringify(later) === JSON.stringify(first) ? first : { ...first, later };
   };
   const withHooks = (n: NodeFile): { hooks?: NodeHooks } => {
     // As in dbt, an ephemeral model is not built, so hooks set for a whole folder skip it.
@@ -2624,7 +2639,7 @@ export async function loadDbtProject(
         }, () => `macro ${macro} (${found.path}:${found.line})`),
     };
   };
-  const renderNodeHook: NodeHookRenderer = (id, template) => {
+  const renderNodeHook: NodeHookRenderer = (id, template, incremental) => {
     const n = relations.get(id)!;
     return {
       where: n.path,
@@ -2635,7 +2650,13 @@ export async function loadDbtProject(
             jinja.render(
               renderName(n),
               template,
-              nodeContext({ ...n, file: n }, 2, { configs: [], relations: [] }, false, warehouse),
+              nodeContext(
+                { ...n, file: n },
+                2,
+                { configs: [], relations: [] },
+                incremental,
+                warehouse,
+              ),
             ).text,
           (err) =>
             `${n.path}: a hook of ${n.name} (${template.trim()})${

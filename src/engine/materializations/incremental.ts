@@ -175,6 +175,10 @@ export const incremental = defineMaterialization({
       parts,
     };
   },
+  // As its strategies build: from everything unless its table is there and no full refresh is
+  // asked (full_refresh: false never rebuilds from everything, --full-refresh or not; true always).
+  laterRun: async (s, { relation, parts }, given) =>
+    !(parts.fullRefresh ?? given.fullRefresh) && await relationKind(s, relation) === "TABLE",
   build: async (wh, { relation, parts }, given) => {
     const model = { relation, parts };
     // full_refresh: false never rebuilds from everything, --full-refresh or not; true always does.

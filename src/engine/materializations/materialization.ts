@@ -174,6 +174,16 @@ export interface MaterializationDefinition<C, P> {
     context: BuildContext,
   ): Promise<BuildOutcome>;
   /**
+   * True when a build of this compiled model with `context` is a later run
+   * of it (dbt's `is_incremental()`, which its hooks render with): decided
+   * on `s` as its build decides. Default: never.
+   */
+  laterRun?(
+    s: Session,
+    model: { relation: string; sql: string; parts: P },
+    context: BuildContext,
+  ): Promise<boolean>;
+  /**
    * True when `buildIn` runs one statement for these parts: then, without
    * hooks, it runs outside an explicit transaction (a statement is atomic by
    * itself, and BEGIN/COMMIT cost a commit's round trips per model).
@@ -206,6 +216,8 @@ export interface Materialization {
   build(wh: Warehouse, model: BuildInput, context: BuildContext): Promise<BuildOutcome>;
   /** Builds a compiled model in the caller's open transaction, when it can. */
   buildIn?(s: Session, model: BuildInput, context: BuildContext): Promise<BuildOutcome>;
+  /** True when a build of a compiled model with `context` is a later run (dbt's `is_incremental()`). */
+  laterRun(s: Session, model: BuildInput, context: BuildContext): Promise<boolean>;
 }
 
 /** Registers a materialization: see {@linkcode MaterializationDefinition}. */
@@ -236,6 +248,9 @@ export function defineMaterialization<C, P>(def: MaterializationDefinition<C, P>
         ? wh.withConnection((s) => buildIn!(s, parsed, context))
         : wh.transaction((s) => buildIn!(s, parsed, context));
     },
+    laterRun: (s, model, context) =>
+      def.laterRun?.(s, { ...model, parts: def.parts.parse(model.parts) }, context) ??
+        Promise.resolve(false),
     ...(buildIn
       ? {
         buildIn: (s: Session, model: BuildInput, context: BuildContext) =>

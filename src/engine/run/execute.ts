@@ -7,7 +7,7 @@
 import type { Session, Warehouse } from "../db/warehouse.ts";
 import { quoteIdent, quoteRelationId } from "../db/sql.ts";
 import { otherKind } from "../db/relation_kind.ts";
-import { WharfError } from "../errors.ts";
+import { HookError, WharfError } from "../errors.ts";
 import {
   type CompiledChecks,
   type CompiledModel,
@@ -46,9 +46,16 @@ export interface ExecuteOptions {
   macros?: readonly MacroFile[];
   /**
    * Renders a hook of node `id` kept as its template (one reading the
-   * warehouse, in a dbt project) on `s`, as it runs: its queries run there.
+   * warehouse, in a dbt project) on `s`, as it runs: its queries run there;
+   * `incremental`: the node's build is an incremental model's later run
+   * (dbt's `is_incremental()`).
    */
-  renderNodeHook?: (id: string, template: string, s: Session) => Promise<string>;
+  renderNodeHook?: (
+    id: string,
+    template: string,
+    s: Session,
+    incremental: boolean,
+  ) => Promise<string>;
   /** Project variables for `wharf_var(name)`. */
   vars?: Readonly<Record<string, string>>;
   /** Node id to the file its executed SQL was written to (for error messages). */
@@ -168,16 +175,17 @@ async function runNode(
   options: ExecuteOptions,
   ran: (node: CompiledNode) => void,
 ): Promise<Outcome> {
-  if (planned.kind === "test") return await build(wh, planned, options);
+  if (planned.kind === "test") return await build(wh, planned, { ...options, laterRun: false });
   const node = planned.kind === "model" && planned.renderedAtRun && options.prepare
     ? await options.prepare(planned)
     : planned;
   ran(node);
+  const [hooked, hookOptions] = await hooksOfBuild(wh, node, options);
   // dbt's sql_header runs first in each session of the model's build.
   const outcome = await runHooked(
     node.kind === "model" && node.sqlHeader ? withSqlHeader(wh, node.sqlHeader) : wh,
-    node,
-    options,
+    hooked,
+    hookOptions,
   );
   if (!node.persistDocs || outcome.status !== "success") return outcome;
   // dbt's persist_docs: the descriptions as the warehouse's comments, once it is built.
@@ -187,11 +195,37 @@ async function runNode(
     : outcome;
 }
 
+/** What one node's build knows: the run's options, and whether it is a later run. */
+interface BuildOptions extends ExecuteOptions {
+  /** An incremental model's later run (dbt's `is_incremental()`: its hooks render with it). */
+  laterRun: boolean;
+}
+
+/**
+ * `node` with the hooks its build runs, and whether the build is a later
+ * run: an incremental model's, when its table is there and no full refresh
+ * is asked, runs its hooks as a later run renders them (dbt renders them in
+ * its build, with the build's `is_incremental()`).
+ */
+async function hooksOfBuild<N extends Exclude<CompiledNode, { kind: "test" }>>(
+  wh: Warehouse,
+  node: N,
+  options: ExecuteOptions,
+): Promise<[N, BuildOptions]> {
+  if (!node.hooks) return [node, { ...options, laterRun: false }];
+  const { later: laterHooks, ...first } = node.hooks;
+  const laterRun = node.kind === "model" &&
+    await wh.withConnection((s) =>
+      materialization(node.materialized).laterRun(s, node, buildContext(options))
+    );
+  return [{ ...node, hooks: laterRun ? laterHooks ?? first : first }, { ...options, laterRun }];
+}
+
 /** Builds a model or seed with its hooks that run outside its build's transaction. */
 function runHooked(
   wh: Warehouse,
   node: Exclude<CompiledNode, { kind: "test" }>,
-  options: ExecuteOptions,
+  options: BuildOptions,
 ): Promise<Outcome> {
   // Hooks with `transaction: false` run on their own, before the build begins and after it commits.
   const hooks = node.hooks;
@@ -221,7 +255,7 @@ function hooksInside(node: { hooks?: NodeHooks }): boolean {
 async function build(
   wh: Warehouse,
   node: CompiledNode,
-  options: ExecuteOptions,
+  options: BuildOptions,
 ): Promise<Outcome> {
   const copy = node.kind !== "test" && options.deferredCopies?.has(node.relation.toLowerCase());
   // A single statement runs in its own transaction: atomic without BEGIN/COMMIT.
@@ -308,7 +342,7 @@ function buildContext(options: ExecuteOptions) {
 async function buildModel(
   wh: Warehouse,
   node: Extract<CompiledNode, { kind: "model" }>,
-  options: ExecuteOptions,
+  options: BuildOptions,
 ): Promise<Outcome> {
   const checked = node.checked;
   if (checked) {
@@ -349,7 +383,7 @@ function runNodeHooks(
   node: CompiledNode,
   which: "pre_hook" | "post_hook",
   list: readonly HookSql[],
-  options: ExecuteOptions,
+  options: BuildOptions,
   inside = true,
 ): Promise<void> {
   const render = options.renderNodeHook;
@@ -357,7 +391,7 @@ function runNodeHooks(
     s,
     hookName(which, node, inside),
     list,
-    render && ((template, s) => render(node.id, template, s)),
+    render && ((template, s) => render(node.id, template, s, options.laterRun)),
   );
 }
 
@@ -365,7 +399,7 @@ function runNodeHooks(
 function withHooks(
   wh: Warehouse,
   node: CompiledNode & { hooks?: NodeHooks },
-  options: ExecuteOptions,
+  options: BuildOptions,
   build: (s: Session) => Promise<Outcome>,
 ): Promise<Outcome> {
   return wh.transaction(async (s) => {
@@ -494,7 +528,9 @@ async function schedule(
       try {
         outcome = await runNode(wh, node, options, (n) => ranAs = n);
       } catch (err) {
-        const where = options.compiledPaths?.get(node.id);
+        // A hook's error quotes the hook's SQL as it ran, and where in it DuckDB says it failed: a
+        // query it ran while it rendered is not in the run file.
+        const where = err instanceof HookError ? undefined : options.compiledPaths?.get(node.id);
         const message = errorMessage(err);
         outcome = {
           status: "error",

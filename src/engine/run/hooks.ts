@@ -133,16 +133,19 @@ export function runHookRenderer(
 /**
  * How nodes' pre_hooks and post_hooks kept as templates render as they run
  * (a dbt project's), as {@linkcode runHookRenderer}'s, with `{{ this }}` the
- * node's relation; on the connection of the node's build, in its
- * transaction when the hook runs in it.
+ * node's relation and `is_incremental()` the build's (`incremental`: an
+ * incremental model's later run); on the connection of the node's build, in
+ * its transaction when the hook runs in it.
  */
 export function nodeHookRenderer(
   cp: CompiledProject,
-): ((id: string, template: string, s: Session) => Promise<string>) | undefined {
+):
+  | ((id: string, template: string, s: Session, incremental: boolean) => Promise<string>)
+  | undefined {
   const renderer = cp.renderNodeHook;
   if (!renderer) return undefined;
-  return async (id, template, s) => {
-    using hook = renderer(id, template);
+  return async (id, template, s, incremental) => {
+    using hook = renderer(id, template, incremental);
     return await renderOn(hook, s);
   };
 }

@@ -6,7 +6,14 @@
  */
 import { dirname } from "node:path";
 import type { EngineConfig } from "../config.ts";
-import { UsageError, WarehouseError, WarehousePathError, WarehouseTargetError } from "../errors.ts";
+import {
+  HookError,
+  RunEndError,
+  UsageError,
+  WarehouseError,
+  WarehousePathError,
+  WarehouseTargetError,
+} from "../errors.ts";
 import { parseSql } from "../db/parse_sql.ts";
 import { quoteLiteral } from "../db/sql.ts";
 import { warehouseTarget } from "../db/target.ts";
@@ -324,7 +331,9 @@ function whereArgs(
  * Runs the selected nodes of the project for `command` and records the run
  * in `wharf.runs` / `wharf.run_results`.
  *
- * @throws {CompileError} or {@linkcode CycleError} before anything runs.
+ * @throws {CompileError} or {@linkcode CycleError} before anything runs;
+ *   {@linkcode HookError} when on-run-start fails (no node runs); a
+ *   {@linkcode RunEndError} holding the run's summary when on-run-end fails.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -641,12 +650,12 @@ export async function runProject(
     );
     const failed = (await Promise.all(writes)).find((err) => err !== undefined);
     if (failed !== undefined) throw failed;
-    if (ended) throw ended;
+    if (ended !== undefined && !(ended instanceof HookError)) throw ended;
     const sourceRelations = sourcesRead(cp, results);
     const rejects = sourceRelations.length
       ? await wh.withConnection((s) => landingRejects(s, sourceRelations))
       : [];
-    return {
+    const summary: RunSummary = {
       runId,
       command,
       results,
@@ -659,6 +668,9 @@ export async function runProject(
       deferred,
       deferredReads,
     };
+    // What the nodes did is reported before on-run-end's failure.
+    if (ended instanceof HookError) throw new RunEndError<RunSummary>(ended, summary);
+    return summary;
   } finally {
     // A run that stops before its nodes run still leaves the project's manifest.
     if (manifestOf && !manifestWritten) {
