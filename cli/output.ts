@@ -9,6 +9,7 @@ import type { RunSummary } from "../src/engine/run/run_project.ts";
 import type { Command } from "commander";
 import { UsageError } from "../src/engine/errors.ts";
 import { load } from "./load.ts";
+import { setSay } from "../src/engine/say.ts";
 
 let useColor = Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR");
 /** The width a node's result line is dotted to (dbt's printer_width). */
@@ -35,11 +36,17 @@ let logLevel: LogLevel = "info";
  * Sets what the commands print (`--log-level`, `--quiet`): at `warn`,
  * warnings and errors only; at `error`, errors only (wharf's own warnings on
  * stderr are left out too); at `none`, nothing (the exit code tells).
+ * What templates say follows: `log(…, info=True)` at `info`,
+ * `exceptions.warn()` at `warn`.
  * `debug` prints what `info` does (wharf has no debug log; its `--debug`
  * shows stack traces).
  */
 export function setLogLevel(level: LogLevel): void {
   logLevel = level;
+  // What templates say (log(…, info=True), exceptions.warn()) prints at its own level.
+  setSay((s) => {
+    if (logs(s.warning ? "warn" : "info")) console.error(s.warning ? `warning: ${s.text}` : s.text);
+  });
   if (level === "error" || level === "none") {
     const error = console.error;
     console.error = (...data: unknown[]) => {

@@ -168,3 +168,68 @@ select 1 as x`,
   assert.match(r.stderr, /create table main\.scratch as select 1/);
   assert.match(r.stderr, /wharf show opens the warehouse read-only/);
 });
+
+Deno.test("run_query()'s rows and columns read by position and by name, as agate's", async () => {
+  await using p = await tempProject({
+    ...FILES,
+    "macros/first_name.sql":
+      `{% macro first_name(r) %}{{ return(r.rows[0]['name']) }}{% endmacro %}`,
+    "models/agate.sql": `{% if execute %}
+{% set r = run_query("select 1 as id, 'a' as name union all select 2, 'b' order by id") %}
+{% set by_name = r.rows[0]['name'] %}
+{% set col = 'name' %}
+{% set ns = namespace(names=[]) %}
+{% for row in r.rows %}{% set ns.names = ns.names + [row[col] ~ row['id'] ~ row[0]] %}{% endfor %}
+{% set names = ns.names %}
+{% set n = r[1][0] %}
+{% set cols = r.columns['name'].values() | join('') %}
+{% set second = r.columns[1].name ~ r.columns['id'].index %}
+{% set from_macro = first_name(r) %}
+{% set width = r.rows[0] | length %}
+{% else %}
+{% set by_name = '' %}{% set names = [] %}{% set n = 0 %}{% set cols = '' %}{% set second = '' %}
+{% set from_macro = '' %}{% set width = 0 %}
+{% endif %}
+select '{{ by_name }}' as by_name, '{{ names | join(",") }}' as names, {{ n }} as n,
+  '{{ cols }}' as cols, '{{ second }}' as second, '{{ from_macro }}' as from_macro,
+  {{ width }} as width`,
+  });
+  const r = await runCli(["--project", p.root, "build", "-s", "agate"]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const [row] = await queryRows(join(p.root, "dev.duckdb"), "select * from main.agate");
+  assert.deepEqual({ ...row, n: Number(row!.n), width: Number(row!.width) }, {
+    by_name: "a",
+    names: "a11,b22",
+    n: 2,
+    cols: "ab",
+    second: "name0",
+    from_macro: "a",
+    width: 2,
+  });
+});
+
+Deno.test("a column run_query()'s result lacks, by a row's name or columns', errors naming it, the columns and the line", async () => {
+  for (
+    const [code, what] of [
+      ["r.rows[0]['nmae']", "a row"],
+      ["r.columns['nmae'].values()", "the columns"],
+    ]
+  ) {
+    await using p = await tempProject({
+      ...FILES,
+      "models/typo.sql": `{% if execute %}
+{% set r = run_query("select 1 as id, 'a' as name") %}
+{% set x = ${code} %}
+{% endif %}
+select 1 as x`,
+    });
+    const r = await runCli(["--project", p.root, "build", "-s", "typo"]);
+    assert.equal(r.code, 1, r.stderr + r.stdout);
+    assert.match(
+      r.stdout + r.stderr,
+      new RegExp(
+        `models/typo\\.sql:3: .*No column "nmae" in ${what} of run_query\\(\\)'s result: its columns are "id", "name"`,
+      ),
+    );
+  }
+});

@@ -14,6 +14,7 @@ import { type DbtJinja, plain, splitArgs } from "./dbt_jinja.ts";
 import { formatCivil, PyDatetime, utcCivil } from "./py_datetime.ts";
 import { printedValue } from "./py_modules.ts";
 import { DBT_VERSION } from "./dbt_version.ts";
+import { say as sayOut } from "../say.ts";
 
 const UTC_TZ = { name: "UTC", offset: 0 };
 
@@ -55,13 +56,14 @@ function lookupVar(run: RunContext, name: string): { found: boolean; value?: unk
  *
  * @param jinja where problems are reported.
  * @param phase 1 while the project is read (`execute` is false), 2 when SQL is compiled.
- * @param say where what `log(…, info=True)` and `exceptions.warn()` say goes (printed to stderr by default).
+ * @param say where what `log(…, info=True)` and `exceptions.warn()` say goes (by default where
+ *   the command sends it, `say.ts`).
  */
 export function commonContext(
   jinja: DbtJinja,
   run: RunContext,
   phase: 1 | 2,
-  say: (said: Said) => void = (s) => console.error(s.warning ? `warning: ${s.text}` : s.text),
+  say: (said: Said) => void = sayOut,
 ): Record<string, unknown> {
   const target = run.dbt.target;
   const quoteRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");

@@ -464,6 +464,8 @@ export class DbtJinja {
         return null;
       });
     }
+    // A subscript's key as it is where no query's result is handed out (warehouse_context.ts).
+    this.#env.addGlobal("__wharf_index", (_of: unknown, key: unknown) => key);
     this.#env.addGlobal("__wharf_dispatch", (...args: unknown[]) => this.#dispatch(args));
     this.#env.addGlobal("__wharf_no_macro", (pkg: unknown, name: unknown) => {
       const known = [...(this.#packages.get(String(pkg))?.keys() ?? [])];

@@ -490,7 +490,7 @@ export function rewriteJinja(
       kind === "%",
     );
     out += whole.slice(0, open) +
-      rewriteArithmetic(rewriteCode(body, names, imports), kind === "%") +
+      rewriteArithmetic(rewriteSubscripts(rewriteCode(body, names, imports)), kind === "%") +
       whole.slice(whole.length - closeLen);
     line += whole.split("\n").length - 1;
     i = end;
@@ -554,6 +554,117 @@ function tokenize(code: string): Token[] {
     if (kind) out.push({ kind, text, start: at, end: at + text.length });
   }
   return out;
+}
+
+/** Jinja's words that are no variable: a `[` after one opens a list. */
+const KEYWORDS = new Set([
+  "in",
+  "is",
+  "and",
+  "or",
+  "not",
+  "if",
+  "else",
+  "for",
+  "recursive",
+  "set",
+  "do",
+  "with",
+  "import",
+  "from",
+  "as",
+  "print",
+]);
+
+/**
+ * `code` with each subscript `p[k]` whose `p` and `k` call nothing (so
+ * reading them twice is harmless) and whose key is not a whole number
+ * (or whose `p` is a name) made to read dbt's agate values as agate does:
+ * a table's `t[i]` is its row `i`, a row's `row['name']` its column's
+ * value, `columns['name']` the column of that name. A row and the columns
+ * are sequences (so `row[0]`, `for v in row` and `| length` are
+ * minijinja's own); `__wharf_index(p, k)` gives the position of the name
+ * `k` in such a sequence (`warehouse_context.ts`), or `k` itself.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { rewriteSubscripts } from "./rewrite_jinja.ts";
+ *
+ * assert.equal(
+ *   rewriteSubscripts(" row['id'] "),
+ *   ` (row.rows['id'] if row is mapping and row.__agate == "table" and 'id' is integer else row[__wharf_index(row, 'id')] if row is sequence and 'id' is string else row['id']) `,
+ * );
+ * assert.equal(rewriteSubscripts(" r.rows[0][0] ~ f(x)[k] "), " r.rows[0][0] ~ f(x)[k] ");
+ * ```
+ */
+export function rewriteSubscripts(code: string): string {
+  if (!code.includes("[")) return code;
+  const tokens = tokenize(code);
+  /** The index of the token closing the bracket token at `open`, or -1. */
+  const match = (open: number): number => {
+    let depth = 0;
+    for (let k = open; k < tokens.length; k++) {
+      if (tokens[k]!.kind === "open") depth++;
+      else if (tokens[k]!.kind === "close" && --depth === 0) return k;
+    }
+    return -1;
+  };
+  /** A chain `name(.name | (…) | […])*` from token `i`: its rewritten text and where it ends. */
+  const chain = (i: number): { text: string; end: number } => {
+    const first = tokens[i]!;
+    let text = first.text;
+    let pure = true;
+    let bare = true;
+    let k = i + 1;
+    for (;;) {
+      const t = tokens[k];
+      const gap = code.slice(tokens[k - 1]!.end, t?.start ?? 0);
+      if (t?.text === "." && tokens[k + 1]?.kind === "name") {
+        text += gap + code.slice(t.start, tokens[k + 1]!.end);
+        k += 2;
+        bare = false;
+        continue;
+      }
+      if (t?.kind !== "open" || t.text === "{") break;
+      const close = match(k);
+      if (close < 0) break;
+      const inner = rewriteSubscripts(code.slice(t.end, tokens[close]!.start));
+      if (t.text === "(") {
+        text += `${gap}(${inner})`;
+        pure = false;
+      } else {
+        const key = tokens.slice(k + 1, close);
+        let depth = 0;
+        const plainKey = key.length > 0 && key.every((x) => {
+          if (x.kind === "open") depth++;
+          else if (x.kind === "close") depth--;
+          return x.text !== "(" && !(depth === 0 && (x.text === ":" || x.text === ","));
+        });
+        const wholeNumber = key.length === 1 && /^\d+$/.test(key[0]!.text);
+        if (pure && plainKey && !first.text.startsWith("__wharf_") && (!wholeNumber || bare)) {
+          const [p, q] = [text, inner.trim()];
+          text =
+            `(${p}.rows[${q}] if ${p} is mapping and ${p}.__agate == "table" and ${q} is integer else ${p}[__wharf_index(${p}, ${q})] if ${p} is sequence and ${q} is string else ${p}[${q}])`;
+        } else text += `${gap}[${inner}]`;
+        bare = false;
+      }
+      k = close + 1;
+    }
+    return { text, end: k };
+  };
+  let out = "";
+  let last = 0;
+  for (let i = 0; i < tokens.length;) {
+    const t = tokens[i]!;
+    if (t.kind === "name" && !KEYWORDS.has(t.text) && tokens[i - 1]?.text !== ".") {
+      const c = chain(i);
+      out += code.slice(last, t.start) + c.text;
+      last = tokens[c.end - 1]!.end;
+      i = c.end;
+    } else i++;
+  }
+  return out + code.slice(last);
 }
 
 /** Words that end an operand of `+`/`-` (operators binding looser than they do). */

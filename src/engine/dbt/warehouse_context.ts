@@ -29,14 +29,43 @@ export const WAREHOUSE_FUNCTIONS = ["run_query", "statement", "load_result"];
 
 const EMPTY: QueryAnswer = { columns: [], types: [], rows: [] };
 
-/** An answer as dbt's agate table: `rows`, `columns[i].values()`, `columns[i].name`, `column_names`. */
-function agateTable(jinja: DbtJinja, answer: QueryAnswer): Record<string, unknown> {
+/** A value as text that is the same for a row handed to a template and the row it hands back. */
+function canonical(value: unknown): string {
+  const sorted = (entries: [unknown, unknown][]) =>
+    `{${entries.map(([k, v]) => `${JSON.stringify(String(k))}:${canonical(v)}`).sort().join(",")}}`;
+  if (value instanceof Map) return sorted([...value]);
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value !== null && typeof value === "object") return sorted(Object.entries(value));
+  return JSON.stringify(value ?? null);
+}
+
+/** The tables a pass handed out: for each row (by {@linkcode canonical}), the column names of its tables. */
+type Handed = Map<string, (readonly string[])[]>;
+
+/**
+ * An answer as dbt's agate table: `rows` (each a sequence of its values),
+ * `columns` (each with `name`, `index`, `values()`), `column_names`,
+ * `column_types`; `__agate` marks it (and its columns) for the subscripts
+ * `rewrite_jinja.ts` rewrites: `table[i]`, `row['name']`, `columns['name']`.
+ */
+function agateTable(
+  jinja: DbtJinja,
+  answer: QueryAnswer,
+  handed: Handed,
+): Record<string, unknown> {
+  for (const row of answer.rows) {
+    const key = canonical(row);
+    handed.set(key, [...handed.get(key) ?? [], answer.columns]);
+  }
   return {
+    __agate: "table",
     column_names: answer.columns,
     column_types: answer.types,
     rows: answer.rows,
     columns: answer.columns.map((name, i) => ({
+      __agate: "column",
       name,
+      index: i,
       values: () => answer.rows.map((row) => row[i]),
     })),
     print_table: () => {
@@ -47,6 +76,45 @@ function agateTable(jinja: DbtJinja, answer: QueryAnswer): Record<string, unknow
       return "";
     },
   };
+}
+
+/**
+ * The position of column `key` in `of` (as a template hands them back): a
+ * row of a table the pass handed out, or a table's `columns`; `key` itself
+ * when `of` is neither (the subscript is minijinja's). A name that is no
+ * column is a problem naming it and the columns.
+ */
+function columnIndex(jinja: DbtJinja, handed: Handed, of: unknown, key: unknown): unknown {
+  if (!Array.isArray(of) || typeof key !== "string") return key;
+  const at = new RegExp(`\\[\\s*['"]?${key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}['"]?\\s*\\]`);
+  const unknown = (names: readonly string[], what: string) => {
+    jinja.problem(
+      `No column "${key}" in ${what} of run_query()'s result: its columns are ${
+        names.map((n) => `"${n}"`).join(", ")
+      }`,
+      at,
+    );
+    return key;
+  };
+  const first = of[0];
+  if (first instanceof Map && first.get("__agate") === "column") {
+    const names = of.map((c) => String((c as Map<string, unknown>).get("name")));
+    const i = names.indexOf(key);
+    return i < 0 ? unknown(names, "the columns") : i;
+  }
+  const tables = handed.get(canonical(of));
+  if (tables === undefined) return key;
+  const found = new Set(tables.map((names) => names.indexOf(key)));
+  found.delete(-1);
+  if (found.size === 0) return unknown(tables[0]!, "a row");
+  if (found.size > 1) {
+    jinja.problem(
+      `row["${key}"]: the row is one of several query results with the same values, whose column "${key}" is in different places: read it by position (row[0])`,
+      at,
+    );
+    return key;
+  }
+  return [...found][0];
 }
 
 /**
@@ -64,6 +132,7 @@ export function warehouseContext(
     return { run_query: () => null, load_result: () => null, __wharf_statement: () => "" };
   }
   const results = new Map<string, unknown>();
+  const handed: Handed = new Map();
   /** The answer to the template's next query `sql`, or an empty one once one is asked for. */
   const ask = (written: unknown, call: string): QueryAnswer => {
     // Relations in it print as their SQL, as in what the template renders.
@@ -88,11 +157,12 @@ export function warehouseContext(
     return known.answer;
   };
   return {
-    run_query: (sql: unknown) => agateTable(jinja, ask(sql, "run_query()")),
+    run_query: (sql: unknown) => agateTable(jinja, ask(sql, "run_query()"), handed),
+    __wharf_index: (of: unknown, key: unknown) => columnIndex(jinja, handed, of, key),
     __wharf_statement: (name: unknown, sql: unknown, fetch: unknown) => {
       const answer = ask(sql, "statement()");
       if (name !== null && name !== undefined) {
-        const table = agateTable(jinja, fetch === true ? answer : EMPTY);
+        const table = agateTable(jinja, fetch === true ? answer : EMPTY, handed);
         results.set(String(name), {
           response: { _message: "OK", code: "OK", rows_affected: answer.rows.length },
           data: fetch === true ? answer.rows : [],

@@ -12,6 +12,7 @@ import type { QueryResult, Warehouse } from "../db/warehouse.ts";
 import { ModelError } from "../errors.ts";
 import { refsIn } from "../project/parse_nodes.ts";
 import { trimSql } from "../project/relations.ts";
+import { say } from "../say.ts";
 import type { ModelNode, QueryAnswer } from "../types.ts";
 import { renderAgainstWarehouse } from "./render_against_warehouse.ts";
 
@@ -50,7 +51,7 @@ export interface CompileAtRunOptions {
 /**
  * `node` (a model `renderedAtRun`) rendered against `wh` (its queries run
  * there, each once, in order), parsed and compiled again. What its
- * `log(…, info=True)` says is printed to stderr.
+ * `log(…, info=True)` says goes where the command sends it (`say.ts`).
  *
  * @throws {ModelError} naming the model: its render's problem (its file and
  *   line), a query that failed (DuckDB's message and the query), SQL that
@@ -80,7 +81,7 @@ export async function compileAtRun(
       { cause: err },
     );
   }
-  for (const s of rendered.said) console.error(s.warning ? `warning: ${s.text}` : s.text);
+  rendered.said.forEach(say);
   const sql = rendered.done;
   const [parsed] = await parseSql([trimSql(sql.text)], wh);
   const statements = parsed?.ok ? (parsed.ast as { statements?: unknown[] }).statements ?? [] : [];

@@ -10,6 +10,7 @@
 import { parseSql } from "../db/parse_sql.ts";
 import type { Session } from "../db/warehouse.ts";
 import { HookError } from "../errors.ts";
+import { say } from "../say.ts";
 import type { CompiledProject } from "../compile/compile_project.ts";
 import type { HookRender, HookSql, RunEndContext } from "../types.ts";
 import { answerOf } from "./compile_at_run.ts";
@@ -99,14 +100,14 @@ export async function runHooks(
  */
 const HOOK_MAX_QUERIES = 2_000;
 
-/** Renders `hook` in passes against the warehouse on `s`; what it says goes to stderr. */
+/** Renders `hook` in passes against the warehouse on `s`; what it says goes where the command sends it (`say.ts`). */
 async function renderOn(hook: HookRender, s: Session): Promise<string> {
   const { done, said } = await renderAgainstWarehouse(hook.render, {
     query: async (sql) => answerOf(await s.read(sql)),
     what: hook.where,
     maxQueries: HOOK_MAX_QUERIES,
   });
-  for (const x of said) console.error(x.warning ? `warning: ${x.text}` : x.text);
+  said.forEach(say);
   return done;
 }
 
@@ -115,7 +116,7 @@ async function renderOn(hook: HookRender, s: Session): Promise<string> {
  * undefined for a plain-SQL project, whose hooks are SQL): in passes against
  * the warehouse on the hook's connection (see `render_against_warehouse.ts`),
  * with the run's results for on-run-end; what `log(…, info=True)` and
- * `exceptions.warn()` say goes to stderr.
+ * `exceptions.warn()` say goes where the command sends it (`say.ts`).
  */
 export function runHookRenderer(
   cp: CompiledProject,
