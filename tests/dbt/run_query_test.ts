@@ -233,3 +233,103 @@ select 1 as x`,
     );
   }
 });
+
+Deno.test("run_query()'s table iterates and counts its rows, and a row reads its columns as attributes and by agate's methods", async () => {
+  await using p = await tempProject({
+    ...FILES,
+    "macros/label.sql": `{% macro label(row) %}{{ return(row.name ~ row.id) }}{% endmacro %}`,
+    "models/agate_rows.sql": `{% if execute %}
+{% set r = run_query("select 1 as id, 'a' as name union all select 2, 'b' order by id") %}
+{% set ns = namespace(names=[], items=[], later=[]) %}
+{% for row in r %}{% set ns.names = ns.names + [row.name ~ row.id, label(row)] %}{% endfor %}
+{% for k, v in r.rows[0].items() %}{% set ns.items = ns.items + [k ~ '=' ~ v] %}{% endfor %}
+{% for row in run_query("select 'w' as name union all select 'x'") %}{% set ns.later = ns.later + [row.name] %}{% endfor %}
+{% set counts = [r | length, r | count, r | list | length, run_query("select 1 union all select 2 union all select 3") | length] %}
+{% set keys = r.rows[0].keys() | join(',') %}
+{% set vals = r.rows[1].values() | join(',') %}
+{% set d = r.rows[1].dict()['name'] ~ r.rows[1].dict() | length %}
+{% set g = r.rows[0].get('name') ~ r.rows[0].get('nope', 'x') ~ r.rows[0].get(0) %}
+{% set called = run_query("select 'z' as name").rows[0]['name'] ~ run_query("select 'y' as name").rows[0].name %}
+{% else %}
+{% set ns = namespace(names=[], items=[], later=[]) %}
+{% set counts = [] %}{% set keys = '' %}{% set vals = '' %}{% set d = '' %}{% set g = '' %}{% set called = '' %}
+{% endif %}
+select '{{ ns.names | join(",") }}' as names, '{{ ns.items | join(",") }}' as items,
+  '{{ ns.later | join(",") }}' as later, '{{ counts | join(",") }}' as counts, '{{ keys }}' as keys,
+  '{{ vals }}' as vals, '{{ d }}' as d, '{{ g }}' as g, '{{ called }}' as called`,
+  });
+  const r = await runCli(["--project", p.root, "build", "-s", "agate_rows"]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const [row] = await queryRows(join(p.root, "dev.duckdb"), "select * from main.agate_rows");
+  assert.deepEqual(row, {
+    names: "a1,a1,b2,b2",
+    items: "id=1,name=a",
+    later: "w,x",
+    counts: "2,2,2,3",
+    keys: "id,name",
+    vals: "2,b",
+    d: "b2",
+    g: "ax1",
+    called: "zy",
+  });
+});
+
+Deno.test("ordinary attributes, loops and lengths read as before, with run_query() in the model or not", async () => {
+  const body = `{% set cols = [{'name': 'a'}, {'name': 'b'}] %}
+{% set pairs = [[1, 2], [3, 4]] %}
+select '{% for c in cols %}{{ c.name }}{% endfor %}' as names, {{ pairs | length }} as n,
+  '{{ target.name }}' as target_name, '{{ this.schema }}' as schema_name,
+  '{{ config.get("materialized") }}' as materialized,
+  '{% for p in pairs %}{{ p.name }}{{ p[1] }}{% endfor %}' as seconds`;
+  await using p = await tempProject({
+    ...FILES,
+    "models/plain.sql": body,
+    "models/reads.sql":
+      `{% if execute %}{% set r = run_query("select 1 as name") %}{% endif %}\n${body}`,
+  });
+  const r = await runCli(["--project", p.root, "build", "-s", "plain", "reads"]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  for (const model of ["plain", "reads"]) {
+    const [row] = await queryRows(join(p.root, "dev.duckdb"), `select * from main.${model}`);
+    assert.deepEqual({ ...row, n: Number(row!.n) }, {
+      names: "ab",
+      n: 2,
+      target_name: "dev",
+      schema_name: "main",
+      materialized: "table",
+      seconds: "24",
+    });
+  }
+});
+
+Deno.test("what wharf cannot read of run_query()'s result errors naming it and the line, never ''", async () => {
+  for (
+    const [code, message] of [
+      [
+        "r.rows[0].nmae",
+        `No column "nmae" in a row of run_query\\(\\)'s result: its columns are "id", "name"`,
+      ],
+      ["r.print_table()", `"print_table\\(\\)" of a query's result is not supported by wharf`],
+      [
+        "l.keys()",
+        `"keys\\(\\)" is a method of a row of run_query\\(\\)'s result, and this is a list that is no such row`,
+      ],
+      [
+        "run_query('select 1 as n').rows[0]['n'] if true else 0",
+        `run_query\\('select 1 as n'\\)\\.rows\\[0\\]\\['n'\\]: wharf reads a column of run_query\\(\\)'s result by name \\(or its rows\\) where it can set the result first, and cannot here .*set it first \\(\\{% set result = run_query\\(…\\) %\\}\\)`,
+      ],
+    ]
+  ) {
+    await using p = await tempProject({
+      ...FILES,
+      "models/unread.sql": `{% if execute %}
+{% set r = run_query("select 1 as id, 'a' as name") %}{% set l = [1, 2] %}
+{% set x = ${code} %}
+{% endif %}
+select 1 as x`,
+    });
+    const r = await runCli(["--project", p.root, "build", "-s", "unread"]);
+    assert.equal(r.code, 1, r.stderr + r.stdout);
+    assert.match(r.stdout + r.stderr, new RegExp(`models/unread\\.sql:3: .*${message}`));
+  }
+});

@@ -62,6 +62,8 @@ function packageKey(pkg: string | undefined, name: string): string {
 }
 
 const MODULE = "__wharf__";
+/** The macro module as renders against the warehouse import it: agate's values read as in dbt. */
+const AGATE_MODULE = "__wharf_agate__";
 const RETURN_OPEN = "\u0003";
 const RETURN_CLOSE = "\u0004";
 
@@ -305,6 +307,12 @@ export class DbtJinja {
   /** The template being rendered, as rewritten (its macro calls by their names in the module). */
   #rendering = "";
   readonly #returns = new Map<number, unknown>();
+  /**
+   * What the module is made of, to make {@linkcode AGATE_MODULE} of the
+   * same when a render against the warehouse first needs it; undefined
+   * once it is made.
+   */
+  #agate: { builtin: string; files: readonly MacroFile[]; table: string } | undefined;
   #problems: { message: string; at?: RegExp }[] = [];
   /** What the environment was made from, to make it again with macros overridden. */
   readonly #made: {
@@ -407,6 +415,8 @@ export class DbtJinja {
       this.#namesOf.clear();
     };
     index();
+    /** The files whose macros are in the module. */
+    const kept: MacroFile[] = [];
     for (const file of files) {
       const text = rewriteJinja(file.text, this.namesFor(file.package)).text;
       try {
@@ -430,12 +440,14 @@ export class DbtJinja {
         continue;
       }
       add(file.path, text);
+      kept.push(file);
     }
     const all = [...builtinNames.map((n) => `__dbt__${n}`), ...this.#macros.map((d) => d.key)];
-    module += `{% set __wharf_macros = {${
+    const table = `{% set __wharf_macros = {${
       all.map((n) => `${JSON.stringify(n)}: ${n}`).join(", ")
     }} %}`;
-    this.#env.addTemplate(MODULE, module);
+    this.#env.addTemplate(MODULE, module + table);
+    this.#agate = { builtin, files: kept, table };
     this.#env.addGlobal("return", (value: unknown) => {
       const id = this.#returns.size + 1;
       this.#returns.set(id, value);
@@ -464,8 +476,6 @@ export class DbtJinja {
         return null;
       });
     }
-    // A subscript's key as it is where no query's result is handed out (warehouse_context.ts).
-    this.#env.addGlobal("__wharf_index", (_of: unknown, key: unknown) => key);
     this.#env.addGlobal("__wharf_dispatch", (...args: unknown[]) => this.#dispatch(args));
     this.#env.addGlobal("__wharf_no_macro", (pkg: unknown, name: unknown) => {
       const known = [...(this.#packages.get(String(pkg))?.keys() ?? [])];
@@ -672,9 +682,22 @@ export class DbtJinja {
     context: Record<string, unknown>,
     pkg?: string,
   ): { text: string; sourceLines: number[] } {
-    const rewritten = rewriteJinja(text, this.namesFor(pkg), { lines: true });
+    // A render against the warehouse (its context hands out queries' results, warehouse_context.ts).
+    const agate = Object.hasOwn(context, "__wharf_index");
+    const rewritten = rewriteJinja(text, this.namesFor(pkg), { lines: true, agate });
+    if (agate && this.#agate) {
+      const { builtin, files, table } = this.#agate;
+      this.#env.addTemplate(
+        AGATE_MODULE,
+        `${builtin}\n${
+          files.map((f) => `${rewriteJinja(f.text, this.namesFor(f.package), { agate }).text}\n`)
+            .join("")
+        }${table}`,
+      );
+      this.#agate = undefined;
+    }
     const prelude = rewritten.imports.size
-      ? `{% from "${MODULE}" import ${[...rewritten.imports].join(", ")} %}`
+      ? `{% from "${agate ? AGATE_MODULE : MODULE}" import ${[...rewritten.imports].join(", ")} %}`
       : "";
     this.#problems = [];
     this.#returns.clear();
@@ -755,7 +778,7 @@ export class DbtJinja {
     let source: string | undefined;
     /** The code the error is in, to name what a message leaves out (a method's receiver). */
     let code = text;
-    if (name === MODULE && line !== undefined) {
+    if ((name === MODULE || name === AGATE_MODULE) && line !== undefined) {
       const origin = this.#moduleLines[line - 1];
       if (origin) {
         where = ` (in a macro, ${origin.path}:${origin.line})`;

@@ -9,7 +9,9 @@
  * - `adapter.dispatch('x', 'ns')(…)` and `dbt.x(…)` look the macro up at
  *   render time: `__wharf_value(__wharf_macros[__wharf_dispatch('x', 'ns')](…))`;
  * - `this.schema`, `run_started_at.strftime(…)`, `config.get(…)` use
- *   objects of their own (`this` alone is the relation's text).
+ *   objects of their own (`this` alone is the relation's text);
+ * - in a render against the warehouse only, dbt's agate values (what
+ *   `run_query()` gives) read as in dbt: see {@linkcode rewriteAgate}.
  *
  * And each line of text gets a marker with its line number, so the lines of
  * the rendered SQL map back to the file's (see {@linkcode readLineMarkers}).
@@ -415,7 +417,9 @@ function moduleAliases(body: string, aliases: Map<string, string>, statement: bo
 
 /**
  * Rewrites a template (see the module doc); with `lines`, marks each line
- * of text with its line number.
+ * of text with its line number; with `agate`, reads dbt's agate values as
+ * dbt does (see {@linkcode rewriteAgate}: for a render against the
+ * warehouse).
  *
  * @example
  * ```ts
@@ -431,9 +435,11 @@ function moduleAliases(body: string, aliases: Map<string, string>, statement: bo
 export function rewriteJinja(
   source: string,
   names: MacroNames,
-  options: { lines?: boolean } = {},
+  options: { lines?: boolean; agate?: boolean } = {},
 ): Rewritten {
   const imports = new Set<string>();
+  /** How many values `rewriteAgate` has set. */
+  let set = 0;
   // `{% set dt = modules.datetime.datetime %}`: later `dt.now()` is `modules.datetime.datetime.now()`.
   const aliases = new Map<string, string>();
   let out = "";
@@ -489,9 +495,15 @@ export function rewriteJinja(
       aliases,
       kind === "%",
     );
-    out += whole.slice(0, open) +
-      rewriteArithmetic(rewriteSubscripts(rewriteCode(body, names, imports)), kind === "%") +
-      whole.slice(whole.length - closeLen);
+    const code = rewriteCode(body, names, imports);
+    const { before, code: read } = options.agate
+      ? rewriteAgate(code, kind === "%", () => `__wharf_agate_${++set}`)
+      : { before: [], code };
+    // What the tag reads once is set just before it, which strips what the tag stripped.
+    out += before.map((s, n) =>
+      `{%${n === 0 ? whole.slice(2, open) : ""} ${rewriteArithmetic(s, true)} %}`
+    ).join("") + whole.slice(0, before.length ? 2 : open) +
+      rewriteArithmetic(read, kind === "%") + whole.slice(whole.length - closeLen);
     line += whole.split("\n").length - 1;
     i = end;
   }
@@ -576,31 +588,85 @@ const KEYWORDS = new Set([
   "print",
 ]);
 
+/** Calls that give a query's result: reading it by name where it cannot be set first is an error. */
+const QUERY_CALLS = new Set(["run_query", "load_result"]);
+
+/** Filters that read the items of what they filter: of a run_query() table, its rows. */
+const ITEM_FILTERS = new Set([
+  "length",
+  "count",
+  "list",
+  "first",
+  "last",
+  "reverse",
+  "sort",
+  "map",
+  "select",
+  "reject",
+  "selectattr",
+  "rejectattr",
+  "join",
+  "sum",
+  "min",
+  "max",
+  "unique",
+  "batch",
+  "slice",
+  "groupby",
+]);
+
+/** agate's Row methods (of a row; of anything else, its own). */
+const ROW_METHODS = new Set(["keys", "values", "items", "dict", "get"]);
+
+/** Statements whose expression runs each time the tag is reached: a value it reads once may be set just before it. */
+const SETTING = new Set(["set", "if", "do", "for"]);
+
 /**
- * `code` with each subscript `p[k]` whose `p` and `k` call nothing (so
- * reading them twice is harmless) and whose key is not a whole number
- * (or whose `p` is a name) made to read dbt's agate values as agate does:
- * a table's `t[i]` is its row `i`, a row's `row['name']` its column's
- * value, `columns['name']` the column of that name. A row and the columns
- * are sequences (so `row[0]`, `for v in row` and `| length` are
- * minijinja's own); `__wharf_index(p, k)` gives the position of the name
- * `k` in such a sequence (`warehouse_context.ts`), or `k` itself.
+ * The code of one tag of a template rendered against the warehouse, made
+ * to read dbt's agate values as agate (and Jinja's attribute lookup) does;
+ * other values read as before:
+ *
+ * - `p[k]`: a table's `t[i]` is its row `i`, a row's `row['name']` its
+ *   column's value, `columns['name']` the column of that name;
+ * - `p.name`: of a row, its column's value (Jinja falls back to the item);
+ * - `row.keys()`, `values()`, `items()`, `dict()`, `get(k, default)`;
+ * - `for x in t` and filters that read items (`t | length`): a table's rows.
+ *
+ * A row and the columns are sequences (so `row[0]`, `for v in row` and
+ * `row | length` are minijinja's own); `__wharf_index(p, k)` gives the
+ * position of the name `k` in such a sequence, or `k` itself, and
+ * `__wharf_row_method(row, m, …)` runs a row's method
+ * (`warehouse_context.ts`). What is read this way is read more than once,
+ * so a receiver that calls something is set first, in `before` (the
+ * statements to run just before the tag), where that keeps when and in
+ * what order it runs: in `{{ … }}`, `set`, `if`, `do` and a `for`'s
+ * iterable, with no inline `if`, no `and`/`or` before it and no other call
+ * before it. Elsewhere, a `run_query()` or `load_result()` read so is
+ * `__wharf_agate_unset(written)` (an error naming it); other calls' values
+ * read as before. `fresh` names the values set.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { rewriteSubscripts } from "./rewrite_jinja.ts";
+ * import { rewriteAgate } from "./rewrite_jinja.ts";
  *
- * assert.equal(
- *   rewriteSubscripts(" row['id'] "),
- *   ` (row.rows['id'] if row is mapping and row.__agate == "table" and 'id' is integer else row[__wharf_index(row, 'id')] if row is sequence and 'id' is string else row['id']) `,
- * );
- * assert.equal(rewriteSubscripts(" r.rows[0][0] ~ f(x)[k] "), " r.rows[0][0] ~ f(x)[k] ");
+ * assert.deepEqual(rewriteAgate(" row.id ", false, () => "v"), {
+ *   before: [],
+ *   code: ` (row[__wharf_index(row, "id")] if row is sequence else row.id) `,
+ * });
+ * assert.deepEqual(rewriteAgate(" for x in run_query(q) ", true, () => "v"), {
+ *   before: ["set v = run_query(q)"],
+ *   code: ` for x in (v.rows if v is mapping and v.__agate == "table" else v) `,
+ * });
  * ```
  */
-export function rewriteSubscripts(code: string): string {
-  if (!code.includes("[")) return code;
+export function rewriteAgate(
+  code: string,
+  statement: boolean,
+  fresh: () => string,
+): { before: string[]; code: string } {
   const tokens = tokenize(code);
+  const before: string[] = [];
   /** The index of the token closing the bracket token at `open`, or -1. */
   const match = (open: number): number => {
     let depth = 0;
@@ -610,29 +676,139 @@ export function rewriteSubscripts(code: string): string {
     }
     return -1;
   };
-  /** A chain `name(.name | (…) | […])*` from token `i`: its rewritten text and where it ends. */
-  const chain = (i: number): { text: string; end: number } => {
-    const first = tokens[i]!;
-    let text = first.text;
+  /** The first token from `from` at bracket depth 0 that `is` accepts, or the end. */
+  const top = (from: number, is: (t: Token) => boolean): number => {
+    let depth = 0;
+    for (let k = from; k < tokens.length; k++) {
+      const t = tokens[k]!;
+      if (depth === 0 && is(t)) return k;
+      if (t.kind === "open") depth++;
+      else if (t.kind === "close") depth--;
+    }
+    return tokens.length;
+  };
+  const keyword = statement ? tokens[0]?.text : undefined;
+  // The expression: after a statement's keyword, a `set`'s `=`, a `for`'s `in` (up to its `if`).
+  let from = statement ? 1 : 0;
+  let iterable = -1;
+  if (keyword === "set") from = top(1, (t) => t.text === "=") + 1;
+  if (keyword === "for") {
+    from = top(1, (t) => t.text === "in") + 1;
+    iterable = top(from, (t) => t.kind === "name" && (t.text === "if" || t.text === "recursive"));
+  }
+  const state = {
+    /** A value read here may be set before the tag. */
+    settable: (keyword === undefined || SETTING.has(keyword)) &&
+      !tokens.slice(from, iterable < 0 ? undefined : iterable).some((t) =>
+        t.kind === "name" && (t.text === "if" || t.text === "else")
+      ),
+    /** Something before here (in the tag, not set before it) calls something. */
+    called: false,
+  };
+  /** The text of tokens `[a, b)` (from the first's start to the last's end), rewritten. */
+  const span = (a: number, b: number, whole = -1): string => {
+    let out = "";
+    let last = tokens[a]?.start ?? 0;
+    for (let i = a; i < b;) {
+      const t = tokens[i]!;
+      if (t.kind === "name" && (t.text === "and" || t.text === "or")) state.settable = false;
+      if (t.kind === "name" && !KEYWORDS.has(t.text) && tokens[i - 1]?.text !== ".") {
+        const c = chain(i, b, i === whole);
+        out += code.slice(last, t.start) + c.text;
+        last = tokens[c.end - 1]!.end;
+        i = c.end;
+      } else i++;
+    }
+    return out + code.slice(last, b > a ? tokens[b - 1]!.end : last);
+  };
+  /** What is between the bracket tokens `open` and `close`, rewritten. */
+  const inner = (open: number, close: number): string =>
+    code.slice(tokens[open]!.end, tokens[open + 1]!.start) + span(open + 1, close) +
+    code.slice(tokens[close - 1]!.end, tokens[close]!.start);
+  /**
+   * A chain `name(.name | (…) | […])*` from token `i` (up to `b`): its
+   * rewritten text and where it ends; `iterable`: it starts a `for`'s iterable.
+   */
+  const chain = (i: number, b: number, iterable: boolean): { text: string; end: number } => {
+    const head = tokens[i]!;
+    // wharf's own values are no agate's; a macro's value (`__wharf_value(m(…))`) may be.
+    // A filter's or a test's name is none.
+    const prev = tokens[i - 1]?.text;
+    const named = prev === "|" || prev === "is" || (prev === "not" && tokens[i - 2]?.text === "is");
+    const agate = !named && (head.text === "__wharf_value" ||
+      (!head.text.startsWith("__wharf_") && head.text !== "loop"));
+    const calledBefore = state.called;
+    state.called = false;
+    let text = head.text;
     let pure = true;
-    let bare = true;
+    /** What the chain so far ends with (a method's value is no agate value). */
+    let last: "name" | "call" | "method" | "subscript" | "attribute" = "name";
+    let unset = false;
+    /**
+     * The chain so far as text that may be read more than once, or
+     * undefined: a name or attribute as it is, else set first where it
+     * can be (a call must), else as it is when it calls nothing.
+     */
+    const once = (): string | undefined => {
+      if (pure && !/[[(]/.test(text)) return text;
+      if (state.settable && !calledBefore) {
+        const name = fresh();
+        before.push(`set ${name} = ${text}`);
+        state.called = false;
+        text = name;
+        pure = true;
+        return name;
+      }
+      if (pure) return text;
+      if (QUERY_CALLS.has(head.text)) unset = true;
+      return undefined;
+    };
     let k = i + 1;
-    for (;;) {
-      const t = tokens[k];
-      const gap = code.slice(tokens[k - 1]!.end, t?.start ?? 0);
-      if (t?.text === "." && tokens[k + 1]?.kind === "name") {
-        text += gap + code.slice(t.start, tokens[k + 1]!.end);
+    for (; k < b;) {
+      const t = tokens[k]!;
+      const gap = code.slice(tokens[k - 1]!.end, t.start);
+      const attribute = tokens[k + 1];
+      if (t.text === ".") {
+        if (attribute?.kind !== "name" || k + 1 >= b) break;
+        const name = attribute.text;
+        const call = tokens[k + 2]?.text === "(" && k + 2 < b ? k + 2 : -1;
+        // A row is a variable's value, an item (`t.rows[0]`) or a macro's value; no attribute.
+        const row = agate && (call < 0 || ROW_METHODS.has(name)) &&
+          (last === "name" || last === "subscript" ||
+            (last === "call" && head.text === "__wharf_value"));
+        const p = row ? once() : undefined;
+        if (p !== undefined && call < 0) {
+          text = `(${p}[__wharf_index(${p}, "${name}")] if ${p} is sequence else ${p}.${name})`;
+          k += 2;
+          last = "attribute";
+          continue;
+        }
+        if (p !== undefined) {
+          const close = match(call);
+          if (close < 0 || close >= b) break;
+          const args = inner(call, close);
+          state.called = true;
+          text = `(__wharf_row_method(${p}, "${name}"${
+            args.trim() ? `, ${args}` : ""
+          }) if ${p} is sequence else ${p}.${name}(${args}))`;
+          pure = false;
+          last = "method";
+          k = close + 1;
+          continue;
+        }
+        text += gap + code.slice(t.start, attribute.end);
         k += 2;
-        bare = false;
+        last = "attribute";
         continue;
       }
-      if (t?.kind !== "open" || t.text === "{") break;
+      if (t.kind !== "open" || t.text === "{") break;
       const close = match(k);
-      if (close < 0) break;
-      const inner = rewriteSubscripts(code.slice(t.end, tokens[close]!.start));
+      if (close < 0 || close >= b) break;
       if (t.text === "(") {
-        text += `${gap}(${inner})`;
+        text += `${gap}(${inner(k, close)})`;
+        state.called = true;
         pure = false;
+        last = last === "attribute" ? "method" : "call";
       } else {
         const key = tokens.slice(k + 1, close);
         let depth = 0;
@@ -642,29 +818,39 @@ export function rewriteSubscripts(code: string): string {
           return x.text !== "(" && !(depth === 0 && (x.text === ":" || x.text === ","));
         });
         const wholeNumber = key.length === 1 && /^\d+$/.test(key[0]!.text);
-        if (pure && plainKey && !first.text.startsWith("__wharf_") && (!wholeNumber || bare)) {
-          const [p, q] = [text, inner.trim()];
+        const p = agate && plainKey && (!wholeNumber || last === "name" || last === "call")
+          ? once()
+          : undefined;
+        const q = inner(k, close).trim();
+        if (p !== undefined) {
           text =
             `(${p}.rows[${q}] if ${p} is mapping and ${p}.__agate == "table" and ${q} is integer else ${p}[__wharf_index(${p}, ${q})] if ${p} is sequence and ${q} is string else ${p}[${q}])`;
-        } else text += `${gap}[${inner}]`;
-        bare = false;
+        } else text += `${gap}[${inner(k, close)}]`;
+        last = "subscript";
       }
       k = close + 1;
     }
+    // `for x in t`, `t | length`: a table's rows.
+    const items = last !== "method" && ((iterable && k === b) ||
+      (tokens[k]?.text === "|" && k + 1 < b && ITEM_FILTERS.has(tokens[k + 1]!.text)));
+    const p = agate && items ? once() : undefined;
+    if (p !== undefined) {
+      text = `(${p}.rows if ${p} is mapping and ${p}.__agate == "table" else ${p})`;
+    }
+    state.called ||= calledBefore;
+    if (unset) {
+      text = `__wharf_agate_unset(${JSON.stringify(code.slice(head.start, tokens[k - 1]!.end))})`;
+    }
     return { text, end: k };
   };
-  let out = "";
-  let last = 0;
-  for (let i = 0; i < tokens.length;) {
-    const t = tokens[i]!;
-    if (t.kind === "name" && !KEYWORDS.has(t.text) && tokens[i - 1]?.text !== ".") {
-      const c = chain(i);
-      out += code.slice(last, t.start) + c.text;
-      last = tokens[c.end - 1]!.end;
-      i = c.end;
-    } else i++;
+  if (from >= tokens.length) return { before, code };
+  const end = iterable < 0 ? tokens.length : iterable;
+  let out = code.slice(0, tokens[from]!.start) + span(from, end, keyword === "for" ? from : -1);
+  if (end < tokens.length) {
+    state.settable = false;
+    out += code.slice(tokens[end - 1]!.end, tokens[end]!.start) + span(end, tokens.length);
   }
-  return out + code.slice(last);
+  return { before, code: out + code.slice(tokens.at(-1)!.end) };
 }
 
 /** Words that end an operand of `+`/`-` (operators binding looser than they do). */

@@ -11,6 +11,7 @@
  */
 import type { AnsweredQuery, QueryAnswer, Said } from "../types.ts";
 import type { DbtJinja } from "./dbt_jinja.ts";
+import { splitArgs } from "./jinja_args.ts";
 import { printPyValues } from "./py_modules.ts";
 import { readLineMarkers } from "./rewrite_jinja.ts";
 
@@ -78,15 +79,21 @@ function agateTable(
   };
 }
 
+/** `text` as a regular expression's text that matches it. */
+function escapeRe(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
 /**
  * The position of column `key` in `of` (as a template hands them back): a
- * row of a table the pass handed out, or a table's `columns`; `key` itself
- * when `of` is neither (the subscript is minijinja's). A name that is no
- * column is a problem naming it and the columns.
+ * row of a table the pass handed out (read as `row['key']`, `row[col]` or
+ * `row.key`), or a table's `columns`; `key` itself when `of` is neither
+ * (the subscript is minijinja's). A name that is no column is a problem
+ * naming it and the columns.
  */
 function columnIndex(jinja: DbtJinja, handed: Handed, of: unknown, key: unknown): unknown {
   if (!Array.isArray(of) || typeof key !== "string") return key;
-  const at = new RegExp(`\\[\\s*['"]?${key.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}['"]?\\s*\\]`);
+  const at = new RegExp(`\\[\\s*['"]?${escapeRe(key)}['"]?\\s*\\]|\\.\\s*${escapeRe(key)}(?!\\w)`);
   const unknown = (names: readonly string[], what: string) => {
     jinja.problem(
       `No column "${key}" in ${what} of run_query()'s result: its columns are ${
@@ -115,6 +122,49 @@ function columnIndex(jinja: DbtJinja, handed: Handed, of: unknown, key: unknown)
     return key;
   }
   return [...found][0];
+}
+
+/**
+ * What agate's Row method `name` gives of `row` (as a template hands it
+ * back): `keys()` its column names, `values()` its values, `items()` the
+ * (name, value) pairs, `dict()` a mapping of them (its keys in name order,
+ * as minijinja's mappings have them), `get(key, default=none)` a column's
+ * value (by name or position) or `default`. Of anything but a row of a
+ * table the pass handed out, a problem naming the method.
+ */
+function rowMethod(
+  jinja: DbtJinja,
+  handed: Handed,
+  row: unknown,
+  name: string,
+  args: readonly unknown[],
+): unknown {
+  const at = new RegExp(`\\.\\s*${name}\\s*\\(`);
+  const tables = Array.isArray(row) ? handed.get(canonical(row)) : undefined;
+  if (tables === undefined) {
+    jinja.problem(
+      `"${name}()" is a method of a row of run_query()'s result, and this is a list that is no such row: lists have no "${name}()"`,
+      at,
+    );
+    return null;
+  }
+  const values = row as unknown[];
+  const names = tables[0]!;
+  if (name === "values") return values;
+  if (tables.some((t) => t.join("\0") !== names.join("\0"))) {
+    jinja.problem(
+      `row.${name}(): the row is one of several query results with the same values and different columns: read its values by position (row[0])`,
+      at,
+    );
+    return null;
+  }
+  if (name === "keys") return names;
+  if (name === "items") return names.map((n, i) => [n, values[i]]);
+  if (name === "dict") return Object.fromEntries(names.map((n, i) => [n, values[i]]));
+  const { positional, kwargs } = splitArgs(args);
+  const [key, fallback = kwargs.default ?? null] = positional;
+  const i = typeof key === "number" ? key : names.indexOf(String(key));
+  return i >= 0 && i < values.length ? values[i] : fallback;
 }
 
 /**
@@ -159,6 +209,18 @@ export function warehouseContext(
   return {
     run_query: (sql: unknown) => agateTable(jinja, ask(sql, "run_query()"), handed),
     __wharf_index: (of: unknown, key: unknown) => columnIndex(jinja, handed, of, key),
+    __wharf_row_method: (row: unknown, name: unknown, ...args: unknown[]) =>
+      rowMethod(jinja, handed, row, String(name), args),
+    __wharf_agate_unset: (written: unknown) => {
+      const call = String(written).replace(/\s*\(.*/s, "");
+      jinja.problem(
+        `${
+          String(written)
+        }: wharf reads a column of ${call}()'s result by name (or its rows) where it can set the result first, and cannot here (in an inline if/else, after "and"/"or", in {% elif %}, or after another call in the tag): set it first ({% set result = ${call}(…) %}) and read result`,
+        new RegExp(String(written).split(/\s+/).map(escapeRe).join("\\s*")),
+      );
+      return null;
+    },
     __wharf_statement: (name: unknown, sql: unknown, fetch: unknown) => {
       const answer = ask(sql, "statement()");
       if (name !== null && name !== undefined) {
