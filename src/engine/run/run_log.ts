@@ -65,14 +65,14 @@ export async function startRun(
   command: string,
   args: string,
 ): Promise<void> {
-  await ensureTables(session, "runs");
-  // One round trip for both (statements with parameters go one at a time).
+  // One round trip for the tables and both statements (statements with parameters go one at
+  // a time), in one transaction.
   const values = [runId, command, args, new Date().toISOString()].map(quoteLiteral);
-  await session.exec(
-    `UPDATE wharf.runs SET status = 'interrupted' WHERE status IS NULL;
+  await ensureTables(session, "runs", {
+    then: `UPDATE wharf.runs SET status = 'interrupted' WHERE status IS NULL;
      INSERT INTO wharf.runs (run_id, command, args, started_at)
        VALUES (${values.join(", ")}::TIMESTAMPTZ)`,
-  );
+  });
 }
 
 /**
