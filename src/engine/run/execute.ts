@@ -423,12 +423,22 @@ export async function executePlan(
   plan: Plan,
   options: ExecuteOptions,
 ): Promise<NodeResult[]> {
+  const schemas = [
+    ...new Set(
+      plan.nodes.filter((n) => n.kind !== "test").map((n) => n.relation.replace(/\.[^.]*$/, "")),
+    ),
+  ].map((schema) => `CREATE SCHEMA IF NOT EXISTS ${schema.split(".").map(quoteIdent).join(".")}`);
+  const macros = options.macros ?? [];
   // wharf_var(), and what models may call besides the project's macros (wharf_is_incremental()),
-  // in one round trip.
+  // in one round trip; with the schemas when no macro file comes between them.
   await wh.exec(
-    [varsMacro(options.vars ?? {}), ...MATERIALIZATIONS.flatMap((m) => m.setup)].join(";\n"),
+    [
+      varsMacro(options.vars ?? {}),
+      ...MATERIALIZATIONS.flatMap((m) => m.setup),
+      ...(macros.length ? [] : schemas),
+    ].join(";\n"),
   );
-  for (const macro of options.macros ?? []) {
+  for (const macro of macros) {
     try {
       await wh.exec(macro.sql);
     } catch (err) {
@@ -440,16 +450,7 @@ export async function executePlan(
       );
     }
   }
-  const schemas = new Set(
-    plan.nodes.filter((n) => n.kind !== "test").map((n) => n.relation.replace(/\.[^.]*$/, "")),
-  );
-  if (schemas.size) {
-    await wh.exec(
-      [...schemas].map((schema) =>
-        `CREATE SCHEMA IF NOT EXISTS ${schema.split(".").map(quoteIdent).join(".")}`
-      ).join(";\n"),
-    );
-  }
+  if (macros.length && schemas.length) await wh.exec(schemas.join(";\n"));
 
   const results: NodeResult[] = [];
   try {

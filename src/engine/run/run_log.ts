@@ -65,14 +65,14 @@ export async function startRun(
   command: string,
   args: string,
 ): Promise<void> {
-  await ensureTables(session, "runs");
-  // One round trip for both (statements with parameters go one at a time).
+  // One round trip for the tables and both statements (statements with parameters go one at
+  // a time), in one transaction.
   const values = [runId, command, args, new Date().toISOString()].map(quoteLiteral);
-  await session.exec(
-    `UPDATE wharf.runs SET status = 'interrupted' WHERE status IS NULL;
+  await ensureTables(session, "runs", {
+    then: `UPDATE wharf.runs SET status = 'interrupted' WHERE status IS NULL;
      INSERT INTO wharf.runs (run_id, command, args, started_at)
        VALUES (${values.join(", ")}::TIMESTAMPTZ)`,
-  );
+  });
 }
 
 /**
@@ -119,8 +119,12 @@ export async function finishRun(
   nodes: number,
   errors: number,
 ): Promise<void> {
+  // Values as literals: one round trip (a statement with parameters takes three).
   await session.exec(
-    "UPDATE wharf.runs SET ended_at = ?::TIMESTAMPTZ, status = ?, nodes = ?, errors = ? WHERE run_id = ?",
-    [new Date().toISOString(), status, nodes, errors, runId],
+    `UPDATE wharf.runs SET ended_at = ${
+      quoteLiteral(new Date().toISOString())
+    }::TIMESTAMPTZ, status = ${
+      quoteLiteral(status)
+    }, nodes = ${nodes}, errors = ${errors} WHERE run_id = ${quoteLiteral(runId)}`,
   );
 }

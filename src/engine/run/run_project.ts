@@ -513,6 +513,9 @@ export async function runProject(
     const ran = new Map<string, CompiledNode>();
     const asRan = (): CompiledProject =>
       ran.size ? { ...cp, compiled: new Map([...cp.compiled, ...ran]) } : cp;
+    // The first node started: its statement is on its way to DuckDB once the microtasks ran.
+    let firstStarted!: () => void;
+    const firstNode = new Promise<void>((resolve) => firstStarted = resolve);
     const hooks = cp.project.runHooks;
     if (hooks?.start.length) {
       try {
@@ -544,12 +547,17 @@ export async function runProject(
         write(writeFiles(compiledFiles(cp, [c]).files));
         return c;
       },
-      onStart: options.onStart,
+      onStart: (node) => {
+        firstStarted();
+        options.onStart?.(node);
+      },
       onResult: options.onResult,
     });
     executing.catch(() => {}); // awaited below, once target/'s files are on their way
-    // target/'s files are made and written while DuckDB runs the first statements (the
-    // JavaScript thread waits for DuckDB then): a timer's turn lets the first one start.
+    // target/'s files are made and written while DuckDB runs the first node (the JavaScript
+    // thread waits for DuckDB then), not before: the run's own statements before it (macros,
+    // schemas) would wait for the JavaScript thread. A timer's turn lets its statement start.
+    await Promise.race([firstNode, executing.then(() => {}, () => {})]);
     await new Promise((resolve) => setTimeout(resolve, 0));
     write(
       writeFiles(

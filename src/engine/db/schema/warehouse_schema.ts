@@ -155,9 +155,17 @@ export async function migrateWarehouse(
   migrations: readonly Migration[] = MIGRATIONS,
 ): Promise<Migration[]> {
   const known = checked(migrations).length;
+  // A current warehouse (most opens) is read outside a transaction: two round trips fewer.
+  const current = await wh.withConnection(async (s) => {
+    const version = await schemaVersion(s);
+    if (version !== null) await refuseNewer(s, wh.path, version, known);
+    return version === null || version === known;
+  });
+  if (current) return [];
   let found = 0;
   let failing: Migration | undefined;
   try {
+    // Read again in the transaction that migrates: all or none.
     return await wh.transaction(async (s) => {
       found = await schemaVersion(s) ?? known;
       await refuseNewer(s, wh.path, found, known);
@@ -191,9 +199,19 @@ async function record(session: Session, m: Migration): Promise<void> {
   );
 }
 
+/** Options of {@linkcode ensureTables}. */
+export interface EnsureTablesOptions {
+  /**
+   * Statements that write the tables, run in the same transaction once they
+   * are there: one round trip for both (a build records its start so).
+   */
+  then?: string;
+}
+
 /**
  * Creates the tables (and schemas, sequences) of `group` that do not exist
- * yet, at the current version. The first group created in a warehouse also
+ * yet, at the current version, then runs `options.then` in the same
+ * transaction. The first group created in a warehouse also
  * creates `wharf.schema_version`, recording every migration as known. Runs
  * its own transaction: call it outside one.
  *
@@ -212,7 +230,11 @@ async function record(session: Session, m: Migration): Promise<void> {
  * wh.close();
  * ```
  */
-export async function ensureTables(session: Session, group: TableGroup): Promise<void> {
+export async function ensureTables(
+  session: Session,
+  group: TableGroup,
+  options: EnsureTablesOptions = {},
+): Promise<void> {
   // One round trip (a build calls this each time): a schema_version just created is empty,
   // and then gets every migration.
   const known = MIGRATIONS.map((m) => `(${m.version}, ${quoteLiteral(m.name)})`).join(", ");
@@ -225,6 +247,7 @@ export async function ensureTables(session: Session, group: TableGroup): Promise
        WHERE NOT EXISTS (SELECT 1 FROM wharf.schema_version)`,
     ...GROUP_OBJECTS[group],
     ...TABLES.filter((t) => t.group === group).map(createTable),
+    ...(options.then === undefined ? [] : [options.then]),
     "COMMIT",
   ];
   try {
