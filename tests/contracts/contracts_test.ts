@@ -306,9 +306,9 @@ saved_queries:
       /models\/marts\/forecast\.py: Python models are not supported by wharf: write the model in SQL/,
       /marts\.yml:3:\d+: models\[0\]\.versions: "versions" \(model versions\) in model "a" is not supported by wharf: remove it/,
       /marts\.yml:4:\d+: models\[0\]\.config\.grants: "grants" in a model's config is not supported by wharf/,
-      /marts\.yml:6:\d+: metrics: "metrics" in this file is not supported by wharf/,
-      /marts\.yml:8:\d+: semantic_models: "semantic_models" in this file is not supported by wharf/,
-      /marts\.yml:10:\d+: saved_queries: "saved_queries" in this file is not supported by wharf/,
+      /marts\.yml:5:1: metrics: "metrics" in this file is not supported by wharf/,
+      /marts\.yml:7:1: semantic_models: "semantic_models" in this file is not supported by wharf/,
+      /marts\.yml:9:1: saved_queries: "saved_queries" in this file is not supported by wharf/,
     ]
   ) assert.match(refused.stderr, line);
   const warned = await cli("--warn-unsupported", "build");
@@ -317,7 +317,7 @@ saved_queries:
     warned.stderr,
     /warning: models\/marts\/forecast\.py: Python models are not supported/,
   );
-  assert.match(warned.stderr, /warning: models\/marts\/marts\.yml:6:\d+: metrics:/);
+  assert.match(warned.stderr, /warning: models\/marts\/marts\.yml:5:1: metrics:/);
   // The rest of the model's config still applies: it is a table.
   assert.deepEqual(
     await query(p.db, "select table_type from information_schema.tables where table_name = 'a'"),
