@@ -205,7 +205,7 @@ Deno.test("data_tests: problems are errors naming the key: an unknown or unsuppo
       /dbt_project\.yml:6:\d+: data_tests\.clinic\.\+schema: "schema" in the tests' configs is not run by wharf yet \(failing rows are kept in wharf_failures\)/,
       /dbt_project\.yml:7:\d+: data_tests\.clinic\.\+store_failures_as: expected one of "table", "view", "ephemeral", got "temp"/,
       /dbt_project\.yml:9:\d+: data_tests\.clinic\.staging\.\+fail_calc: expected a SQL expression over the failing rows/,
-      /dbt_project\.yml:11:\d+: data_tests\.clinic\.stagng: no test under "stagng"/,
+      /dbt_project\.yml:10:5: data_tests\.clinic\.stagng: no test under "stagng"/,
     ]
   ) assert.match(r.stderr, re);
   await p.write("dbt_project.yml", `${PROJECT}tests:\n  +enabled: true\n`);
@@ -213,7 +213,7 @@ Deno.test("data_tests: problems are errors naming the key: an unknown or unsuppo
   assert.equal(both.code, 2, both.stdout + both.stderr);
   assert.match(
     both.stderr,
-    /dbt_project\.yml:16:\d+: tests: "tests" and "data_tests" are the same tree \(dbt renamed it data_tests\): keep one/,
+    /dbt_project\.yml:15:1: tests: "tests" and "data_tests" are the same tree \(dbt renamed it data_tests\): keep one/,
   );
 
   // A fail_calc the failing rows cannot compute is the test's error, naming it.
