@@ -70,7 +70,7 @@ import { externalLocation } from "./external_location.ts";
 import { DBT_PROJECT_FILE } from "./dbt_project.ts";
 import { SELECTORS_FILE } from "../graph/read_selectors.ts";
 import { describer, type DocsBlock, readDocsBlocks } from "./docs_blocks.ts";
-import { missingPackage, readPackages } from "./packages.ts";
+import { installPackageHint, missingPackage, readPackages } from "./packages.ts";
 import {
   type Hook,
   mergeNodeConfigs,
@@ -822,6 +822,13 @@ export async function loadDbtProject(
               ? d.name.slice(5)
               : `${d.package}.${d.name.slice(5)}`
           ),
+          notInstalled: (namespace) =>
+            // dbt's own namespace is no package: an unknown test there is one of wharf's kinds.
+            namespace === "dbt" || namespace === dbt.project || packageNames.includes(namespace)
+              ? undefined
+              : `the package "${namespace}" is not installed: ${
+                installPackageHint(packageSet.installPath)
+              }`,
         },
         parseRenderer(runOf(units[i]!.package), "properties"),
       )
