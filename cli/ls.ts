@@ -1,8 +1,10 @@
 /**
  * `wharf ls`: list the project's nodes with their type, layer,
  * materialization and tags; dbt's `--resource-type` keeps the nodes of
- * some resource types (analyses are listed only when asked for, as in dbt), and `--output selector|name|path|json` (with
- * `--output-keys`) prints one node a line, as dbt does.
+ * some resource types (analyses are listed only when asked for, as in
+ * dbt), `--exclude-resource-type` leaves some out, and `--output
+ * selector|name|path|json` (with `--output-keys`) prints one node a line,
+ * as dbt does.
  *
  * @module
  */
@@ -22,7 +24,7 @@ const NOT_DEFAULT = "analysis";
 export function lsCommand(): Command {
   const cmd = withVars(withWidthOptions(new Command("ls")))
     .description(
-      "List nodes (seeds, models, snapshots, tests, raw sources) with type, layer and materialization",
+      "List nodes (models, seeds, snapshots, tests, sources, exposures; analyses when asked) with type, layer and materialization",
     )
     .option(
       "-s, --select <selector...>",
@@ -34,6 +36,10 @@ export function lsCommand(): Command {
       `only nodes of these resource types (${
         RESOURCE_TYPES.join(", ")
       }; default: all but analysis, as in dbt; all: every one); repeatable`,
+    )
+    .option(
+      "--exclude-resource-type <type...>",
+      "leave out the nodes of these resource types (after --resource-type, as in dbt); repeatable",
     )
     .option(
       "--output <format>",
@@ -59,6 +65,7 @@ export function lsCommand(): Command {
             indirectSelection?: IndirectSelection;
             state?: string;
             resourceType?: string[];
+            excludeResourceType?: string[];
             output?: string;
             outputKeys?: string[];
             vars?: string[];
@@ -82,6 +89,9 @@ export function lsCommand(): Command {
           "../src/engine/suggest.ts",
         );
         const types = new Set(checkResourceTypes(opts.resourceType, "--resource-type") ?? []);
+        const excluded = new Set(
+          checkResourceTypes(opts.excludeResourceType, "--exclude-resource-type") ?? [],
+        );
         const { dbtList, LIST_OUTPUTS } = await load<
           typeof import("../src/engine/artifacts/dbt_list.ts")
         >("../src/engine/artifacts/dbt_list.ts");
@@ -105,10 +115,12 @@ export function lsCommand(): Command {
           );
         }
         const every = types.has("all");
-        // dbt's default: every resource type but analyses.
+        // dbt's default: every resource type but analyses; then the excluded ones are left out.
+        const among = (set: ReadonlySet<string>, type: string) =>
+          set.has("all") || set.has(type) || (set.has("default") && type !== NOT_DEFAULT);
         const listed = (type: string) =>
-          every || types.has(type) ||
-          ((types.size === 0 || types.has("default")) && type !== NOT_DEFAULT);
+          (among(types, type) || (types.size === 0 && type !== NOT_DEFAULT)) &&
+          !among(excluded, type);
         const { isSnapshot } = await load<typeof import("../src/engine/materializations/index.ts")>(
           "../src/engine/materializations/index.ts",
         );
@@ -174,9 +186,14 @@ export function lsCommand(): Command {
           console.log(
             opts.select?.length || opts.exclude?.length || opts.selector
               ? "No node matches the selection."
-              : types.size === 0 || every
+              : (types.size === 0 || every) && excluded.size === 0
               ? "The project has no node."
-              : `The project has no node of the resource types asked (${[...types].join(", ")}).`,
+              : `The project has no node of the resource types asked (${
+                [
+                  ...types.size ? [...types] : ["default"],
+                  ...[...excluded].map((t) => `not ${t}`),
+                ].join(", ")
+              }).`,
           );
         } else {
           console.log(

@@ -2,8 +2,8 @@
  * dbt's `state:modified.<part>` selectors through the real CLI: `contract`
  * (with dbt's warning for a breaking change), `relation`, `configs` and
  * `body` on models and snapshots, the place of a node (fqn) for
- * `state:modified` alone, and `persisted_descriptions`, which wharf
- * refuses by name.
+ * `state:modified` alone, and `persisted_descriptions` (the descriptions a
+ * dbt project's `persist_docs` writes), which a plain-SQL project refuses.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -136,7 +136,7 @@ Deno.test("state:modified.contract selects contract changes and warns of breakin
   assert.deepEqual((await listed(p, state, "state:modified.relation")).ids, []);
 });
 
-Deno.test("state:modified selects a dbt model moved to another folder (its fqn); persisted_descriptions and unknown parts are refused by name", async () => {
+Deno.test("state:modified selects a dbt model moved to another folder (its fqn); unknown parts are refused by name", async () => {
   await using p = await tempProject({
     "dbt_project.yml": "name: shop\nconfig-version: 2\n",
     "models/orders.sql": "select 1 as id",
@@ -150,22 +150,98 @@ Deno.test("state:modified selects a dbt model moved to another folder (its fqn);
   for (const part of ["body", "configs", "relation", "macros", "contract"]) {
     assert.deepEqual((await listed(p, state, `state:modified.${part}`)).ids, [], part);
   }
-  const persisted = await cli(
-    p,
-    2,
-    "ls",
-    "--state",
-    state,
-    "-s",
-    "state:modified.persisted_descriptions",
-  );
-  assert.match(
-    persisted.stderr,
-    /Selector "state:modified\.persisted_descriptions" is not supported by wharf: it selects nodes whose descriptions persist_docs writes to the warehouse, and wharf persists none/,
-  );
   const unknown = await cli(p, 2, "ls", "--state", state, "-s", "state:modified.columns");
   assert.match(
     unknown.stderr,
-    /Unknown selector "state:modified\.columns": use state:new, state:modified or state:modified\.body\|configs\|macros\|relation\|contract/,
+    /Unknown selector "state:modified\.columns": use state:new, state:modified or state:modified\.body\|configs\|macros\|relation\|contract\|persisted_descriptions/,
+  );
+});
+
+const DOCUMENTED = `models:
+  - name: orders
+    description: One row per order.
+    config: { persist_docs: { relation: true, columns: true } }
+    columns:
+      - name: id
+        description: The order.
+  - name: customers
+    description: One row per customer.
+    config: { persist_docs: { relation: true } }
+    columns:
+      - name: id
+        description: The customer.
+  - name: items
+    description: One row per item.
+    columns:
+      - name: id
+        description: The item.
+`;
+
+Deno.test("state:modified.persisted_descriptions selects the dbt nodes whose description persist_docs writes changed, as dbt does; state:modified selects them too", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml": "name: shop\nconfig-version: 2\n",
+    "models/orders.sql": "select 1 as id",
+    "models/customers.sql": "select 1 as id",
+    "models/items.sql": "select 1 as id",
+    "models/models.yml": DOCUMENTED,
+  });
+  await cli(p, 0, "ls");
+  const state = await keepState(p, "prod");
+  const select = "state:modified.persisted_descriptions";
+  assert.deepEqual((await listed(p, state, select)).ids, []);
+
+  // Every description changed: only those persist_docs writes count.
+  await p.write(
+    "models/models.yml",
+    DOCUMENTED.replaceAll("One row per", "A row per").replaceAll(
+      "description: The",
+      "description: A",
+    ),
+  );
+  assert.deepEqual((await listed(p, state, select)).ids, ["main.customers", "main.orders"]);
+  assert.deepEqual((await listed(p, state, "state:modified")).ids, [
+    "main.customers",
+    "main.orders",
+  ]);
+  assert.deepEqual((await listed(p, state, "state:modified.configs")).ids, []);
+
+  // A column's description only: the model that persists its columns'.
+  await p.write("models/models.yml", DOCUMENTED.replaceAll("description: The", "description: A"));
+  assert.deepEqual((await listed(p, state, select)).ids, ["main.orders"]);
+
+  // A newly documented column is a change of the columns' descriptions.
+  await p.write(
+    "models/models.yml",
+    DOCUMENTED.replace(
+      "        description: The order.\n",
+      "        description: The order.\n      - name: amount\n        description: Its amount.\n",
+    ),
+  );
+  assert.deepEqual((await listed(p, state, select)).ids, ["main.orders"]);
+
+  // A new node is modified in every part, as in dbt.
+  await p.write("models/models.yml", DOCUMENTED);
+  await p.write("models/refunds.sql", "select 1 as id");
+  assert.deepEqual((await listed(p, state, select)).ids, ["main.refunds"]);
+
+  // persist_docs turned off is a change of configs, not of persisted descriptions.
+  await p.remove("models/refunds.sql");
+  await p.write(
+    "models/models.yml",
+    DOCUMENTED.replace("{ relation: true, columns: true }", "{ relation: false }")
+      .replace("One row per order.", "A row per order."),
+  );
+  assert.deepEqual((await listed(p, state, select)).ids, []);
+  assert.deepEqual((await listed(p, state, "state:modified.configs")).ids, ["main.orders"]);
+});
+
+Deno.test("state:modified.persisted_descriptions is refused in a plain-SQL project, which has no persist_docs", async () => {
+  await using p = await tempProject({ "models/marts/orders.sql": "select 1 as id" });
+  await cli(p, 0, "ls");
+  const state = await keepState(p, "prod");
+  const r = await cli(p, 2, "ls", "--state", state, "-s", "state:modified.persisted_descriptions");
+  assert.match(
+    r.stderr,
+    /Selector "state:modified\.persisted_descriptions" is not supported here: it selects nodes whose descriptions dbt's persist_docs writes to the warehouse, and persist_docs is not supported in a plain-SQL project \(a dbt project, with a dbt_project\.yml, runs it\)/,
   );
 });

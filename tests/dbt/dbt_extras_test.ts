@@ -428,7 +428,7 @@ models:
 
   await p.write(
     "models/schema.yml",
-    "version: 2\nmodels:\n  - name: orders\n    columns:\n      - name: amount\n        data_tests: [is_positiv, { at_most: { maximum: 3 } }]\n",
+    "version: 2\nmodels:\n  - name: orders\n    columns:\n      - name: amount\n        data_tests: [is_positiv, { at_most: { maximum: 3 } }, { dbt_utils.accepted_range: { min_value: 0 } }]\n",
   );
   const bad = await cli("ls");
   assert.equal(bad.code, 2);
@@ -439,6 +439,11 @@ models:
   assert.match(
     bad.stderr,
     /Cannot render the test "at_most": too many arguments: unknown keyword argument `maximum`\n/,
+  );
+  // A package's test, the package not installed: said as a package's macro is.
+  assert.match(
+    bad.stderr,
+    /schema\.yml:6:\d+: .*: test "dbt_utils\.accepted_range": the package "dbt_utils" is not installed: list it in packages\.yml \(if it is not there yet\), install it where the network allows \(`dbt deps`, or a copy of the package's folder under dbt_packages\/\), and run `wharf deps`/,
   );
 });
 

@@ -83,6 +83,60 @@ Deno.test("ls --resource-type keeps the nodes of the types given, and shows ever
   );
 });
 
+Deno.test("ls lists analyses only when asked, as dbt ls does, in every form; --exclude-resource-type leaves types out", async () => {
+  await using p = await tempProject({
+    ...FILES,
+    "analyses/big_orders.sql": "select * from {{ ref('orders') }} where id > 100",
+  });
+  const ls = async (...args: string[]) => {
+    const r = await runCli(["--project", p.root, ...args]);
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout.trimEnd();
+  };
+  const types = async (...args: string[]) =>
+    (JSON.parse(await ls("--json", "ls", ...args)) as { type: string }[]).map((n) => n.type);
+  // dbt's default: every resource type but analysis.
+  assert.ok(!(await types()).includes("analysis"));
+  assert.deepEqual(await types("--resource-type", "analysis"), ["analysis"]);
+  assert.equal((await types("--resource-type", "all")).filter((t) => t === "analysis").length, 1);
+  assert.deepEqual(await ls("ls", "--resource-type", "analysis", "--output", "name"), "big_orders");
+  assert.deepEqual(
+    await ls("ls", "--resource-type", "analysis", "--output", "selector"),
+    "shop.analysis.big_orders",
+  );
+  assert.deepEqual(
+    await ls("ls", "--resource-type", "analysis", "--output", "path"),
+    "analyses/big_orders.sql",
+  );
+  const json = JSON.parse(
+    await ls(
+      "ls",
+      "--resource-type",
+      "analysis",
+      "--output",
+      "json",
+      "--output-keys",
+      "unique_id resource_type",
+    ),
+  );
+  assert.deepEqual(json, { unique_id: "analysis.shop.big_orders", resource_type: "analysis" });
+  assert.match(
+    await ls("ls", "--resource-type", "analysis"),
+    /\| analysis\.big_orders +\| analysis +\|.*\| analyses\/big_orders\.sql +\|/,
+  );
+
+  // --exclude-resource-type, after --resource-type, as in dbt.
+  assert.deepEqual(
+    await types("--resource-type", "all", "--exclude-resource-type", "test", "unit_test", "source"),
+    ["seed", "model", "model", "analysis"],
+  );
+  assert.deepEqual(await types("--exclude-resource-type", "default"), []);
+  assert.equal(
+    await ls("ls", "--resource-type", "analysis", "--exclude-resource-type", "analysis"),
+    "The project has no node of the resource types asked (analysis, not analysis).",
+  );
+});
+
 Deno.test("ls --output name and path print one a line, by unique id, as dbt ls does", async () => {
   await using p = await tempProject(FILES);
   const out = async (...args: string[]) => {

@@ -3,7 +3,8 @@
  * and run_results.json, sources.json when that run wrote them) compared with
  * the project as it is now, as dbt compares them: checksums of each node's
  * file, its config, its relation, the macros it calls, its enforced
- * contract and its place in the project (fqn).
+ * contract, its place in the project (fqn) and the descriptions its
+ * `persist_docs` writes to the warehouse.
  *
  * @module
  */
@@ -145,8 +146,9 @@ function callsChangedMacro(now: ManifestEntry, current: DbtManifest, state: DbtM
 /**
  * What counts as changed in a node the state does not have, as in dbt: a
  * new node is modified (so `state:modified+` builds it) in its body,
- * configs, relation, contract and place, and in its macros when one it
- * calls is new or changed too. A source has no body or contract.
+ * configs, relation, contract and place, in its persisted descriptions
+ * unless it is a source or unit test (which have none), and in its macros
+ * when one it calls is new or changed too. A source has no body or contract.
  */
 function newNodeParts(
   now: ManifestEntry,
@@ -158,8 +160,32 @@ function newNodeParts(
       ? ["configs", "relation", "fqn"]
       : ["body", "configs", "relation", "contract", "fqn"],
   );
+  if (now.resource_type !== "source" && now.resource_type !== "unit_test") {
+    parts.add("persisted_descriptions");
+  }
   if (callsChangedMacro(now, current, state)) parts.add("macros");
   return parts;
+}
+
+/**
+ * True when a description `now`'s `persist_docs` writes to the warehouse
+ * differs from `then`'s, as dbt compares them: its description when
+ * `relation` is on, its columns' (which are documented, and how) when
+ * `columns` is on. A change of `persist_docs` itself is a change of configs.
+ */
+function persistedDescriptionsChanged(now: ManifestEntry, then: ManifestEntry): boolean {
+  const persist = (now.config as { persist_docs?: { relation?: boolean; columns?: boolean } })
+    ?.persist_docs;
+  if (persist?.relation && now.description !== then.description) return true;
+  if (!persist?.columns) return false;
+  const described = (n: ManifestEntry) =>
+    canonical(
+      Object.fromEntries(
+        Object.entries((n.columns ?? {}) as Record<string, { description?: string }>)
+          .map(([name, c]) => [name, c.description ?? ""]),
+      ),
+    );
+  return described(now) !== described(then);
 }
 
 /**
@@ -255,6 +281,7 @@ function changes(
   const [c, was] = [contractOf(now), contractOf(then)];
   if ((c.enforced || was.enforced) && canonical(c) !== canonical(was)) out.add("contract");
   if (canonical(now.fqn) !== canonical(then.fqn)) out.add("fqn");
+  if (persistedDescriptionsChanged(now, then)) out.add("persisted_descriptions");
   return out;
 }
 
@@ -349,5 +376,13 @@ export async function selectionState(
     results,
     fresher,
     ...(notice ? { notice } : {}),
+    ...(cp.project.config.dbt === undefined
+      ? {
+        unsupported: {
+          persisted_descriptions:
+            "it selects nodes whose descriptions dbt's persist_docs writes to the warehouse, and persist_docs is not supported in a plain-SQL project (a dbt project, with a dbt_project.yml, runs it)",
+        },
+      }
+      : {}),
   };
 }

@@ -15,6 +15,7 @@ import { DBT_MACROS } from "./dbt_macros.ts";
 import { splitArgs } from "./jinja_args.ts";
 import { percentFormat } from "./py_format.ts";
 import { PyDatetime } from "./py_datetime.ts";
+import { installPackageHint } from "./packages.ts";
 import { missingModulePath, printedValue, printPyValues, pyModules } from "./py_modules.ts";
 import { type MacroNames, readLineMarkers, rewriteJinja } from "./rewrite_jinja.ts";
 import { RELATION_METHODS } from "./relation_value.ts";
@@ -849,7 +850,9 @@ function explain(detail: string, macros: readonly string[], code: string): strin
       return `"adapter.${name}()" is not available: adapter methods that read the warehouse are not run by wharf`;
     }
     if (type === "undefined" && receiver && !receiver.includes(".")) {
-      return `${receiver}.${name}(): "${receiver}" is not defined: no variable, macro or installed package has that name; if it is a package, it is not installed here: list it in packages.yml (if it is not there yet), install it where the network allows (\`dbt deps\`, or a copy of the package's folder under dbt_packages/), and run \`wharf deps\` to see what is still missing`;
+      return `${receiver}.${name}(): "${receiver}" is not defined: no variable, macro or installed package has that name; if it is a package, it is not installed here: ${
+        installPackageHint("dbt_packages")
+      }`;
     }
     if (type === "plain object") {
       return `"${name}()": ${

@@ -65,11 +65,12 @@ import { DbtJinja, type MacroFile, plain, RenderProblem, splitArgs } from "./dbt
 import { readLineMarkers } from "./rewrite_jinja.ts";
 import { printedValue } from "./py_modules.ts";
 import { relationValue } from "./relation_value.ts";
+import { refAccess } from "./ref_access.ts";
 import { externalLocation } from "./external_location.ts";
 import { DBT_PROJECT_FILE } from "./dbt_project.ts";
 import { SELECTORS_FILE } from "../graph/read_selectors.ts";
 import { describer, type DocsBlock, readDocsBlocks } from "./docs_blocks.ts";
-import { missingPackage, readPackages } from "./packages.ts";
+import { installPackageHint, missingPackage, readPackages } from "./packages.ts";
 import {
   type Hook,
   mergeNodeConfigs,
@@ -821,6 +822,13 @@ export async function loadDbtProject(
               ? d.name.slice(5)
               : `${d.package}.${d.name.slice(5)}`
           ),
+          notInstalled: (namespace) =>
+            // dbt's own namespace is no package: an unknown test there is one of wharf's kinds.
+            namespace === "dbt" || namespace === dbt.project || packageNames.includes(namespace)
+              ? undefined
+              : `the package "${namespace}" is not installed: ${
+                installPackageHint(packageSet.installPath)
+              }`,
         },
         parseRenderer(runOf(units[i]!.package), "properties"),
       )
@@ -1109,7 +1117,13 @@ export async function loadDbtProject(
     });
   };
 
-  /** The functions and values of one node's templates. */
+  /**
+   * The functions and values of one node's templates. Its `ref()`s of
+   * models are checked for access (`ref_access.ts`) unless `unchecked`: a
+   * generic test's are checked with the group of the node it tests, and
+   * dbt checks none of an inline query's, a macro's run by run-operation or
+   * a source's loaded_at_query.
+   */
   const nodeContext = (
     node: {
       kind: string;
@@ -1118,6 +1132,7 @@ export async function loadDbtProject(
       fqn?: string[];
       file?: NodeFile;
       package?: string;
+      unchecked?: true;
     },
     phase: 1 | 2,
     recorded: Recorded,
@@ -1194,6 +1209,19 @@ export async function loadDbtProject(
         }
         if (phase === 2 && target.config.enabled === false) {
           jinja.problem(`ref("${name}"): ${target.path} is disabled (enabled: false)`, named);
+          return "";
+        }
+        const denied = phase === 2 && !node.unchecked && target.kind === "model"
+          ? refAccess({ ...target.config, name: target.name }, {
+            label: node.kind === "operation"
+              ? "an on-run-start/on-run-end hook"
+              : `${node.kind} ${node.name}`,
+            group: current().group,
+            ...(node.kind === "operation" ? { groupable: false as const } : {}),
+          })
+          : undefined;
+        if (denied) {
+          jinja.problem(`ref("${name}"): ${denied}`, named);
           return "";
         }
         const value = (sql: string) => relationValue({ ...partsOf(target, name), sql });
@@ -1738,7 +1766,11 @@ export async function loadDbtProject(
       const sql = jinja.render(
         path,
         path === INLINE ? options.inline! : texts.get(path)!,
-        nodeContext({ kind: "analysis", name, path }, 2, recorded),
+        nodeContext(
+          { kind: "analysis", name, path, ...(path === INLINE ? { unchecked: true } : {}) },
+          2,
+          recorded,
+        ),
       ).text;
       if (path === INLINE) inline = sql;
       else if (!recorded.blocked) {
@@ -2050,7 +2082,11 @@ export async function loadDbtProject(
     sources,
     render: (model, test) => {
       const file = relations.get(model.id)!;
-      const context = nodeContext({ ...file, file }, 2, { configs: [], relations: [] });
+      // The model's own refs, checked when it rendered.
+      const context = nodeContext({ ...file, file, unchecked: true }, 2, {
+        configs: [],
+        relations: [],
+      });
       const how = overridden(context, test, jinja);
       return how.jinja.render(file.path, textOf(file), how.context, file.package);
     },
@@ -2092,7 +2128,7 @@ export async function loadDbtProject(
     const pkg = fileUnit.get(file);
     const recorded: Recorded = { configs: [], relations: [] };
     const context = nodeContext(
-      { kind: "test", name: test, path: file.path, package: pkg },
+      { kind: "test", name: test, path: file.path, package: pkg, unchecked: true },
       2,
       recorded,
     );
@@ -2172,7 +2208,13 @@ export async function loadDbtProject(
         `{{ ${found.macro}(${call.join(", ")}) }}`,
         {
           ...nodeContext(
-            { kind: "test", name: args.test, path: file.path, package: found.package },
+            {
+              kind: "test",
+              name: args.test,
+              path: file.path,
+              package: found.package,
+              unchecked: true,
+            },
             2,
             recorded,
           ),
@@ -2242,6 +2284,21 @@ export async function loadDbtProject(
         : custom ?? builtin;
       if (!t) continue;
       const test = { ...t.test, reads: t.test.reads.map(resolveRead) };
+      // As in dbt, a generic test is in the group of the node it tests, for the models it refs.
+      const from = {
+        label: `the test ${label} of ${prefix}`,
+        group: relations.get(owner)?.config.group,
+        ...(source ? { groupable: false as const } : {}),
+      };
+      const denied = test.reads.map((id) => relations.get(id))
+        .map((n) =>
+          n?.kind === "model" ? refAccess({ ...n.config, name: n.name }, from) : undefined
+        )
+        .find((m) => m !== undefined);
+      if (denied) {
+        file.report(t.path, denied);
+        continue;
+      }
       // Named as dbt names it, from its arguments as written.
       const written = declaredTest.test;
       const naming = [
@@ -2427,6 +2484,13 @@ export async function loadDbtProject(
       };
     }
     if (target && (!target.ok || leftOut.has(target.id ?? ""))) return { unreadable: true };
+    const denied = target?.kind === "model"
+      ? refAccess({ ...target.config, name: target.name }, {
+        label: "an exposure",
+        groupable: false,
+      })
+      : undefined;
+    if (denied) return { problem: `ref("${name}"): ${denied}` };
     if (target?.id && target.config.enabled !== false) return { relation: target.id };
     const guess = closest(name, [...byName.keys()]);
     return {
@@ -2451,6 +2515,7 @@ export async function loadDbtProject(
             name: s.table,
             path: s.file.path,
             fqn: [dbt.project, s.source, s.table],
+            unchecked: true,
           },
           2,
           { configs: [], relations: [] },
@@ -2625,7 +2690,13 @@ export async function loadDbtProject(
     const call = `{{ ${macro}(${
       Object.keys(args).map((k) => `${k}=__wharf_args[${JSON.stringify(k)}]`).join(", ")
     }) }}`;
-    const node = { kind: "operation", name, path: found.path, package: found.package };
+    const node = {
+      kind: "operation",
+      name,
+      path: found.path,
+      package: found.package,
+      unchecked: true as const,
+    };
     return {
       macro,
       path: found.path,

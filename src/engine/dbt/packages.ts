@@ -281,6 +281,16 @@ export async function readPackages(
 }
 
 /**
+ * What to do about a package the project names but does not have installed
+ * (a `<package>.<macro>()` call, a `<package>.<test>` generic test).
+ *
+ * @param installPath `packages-install-path` (relative to the project root).
+ */
+export function installPackageHint(installPath: string): string {
+  return `list it in packages.yml (if it is not there yet), install it where the network allows (\`dbt deps\`, or a copy of the package's folder under ${installPath}/), and run \`wharf deps\` to see what is still missing`;
+}
+
+/**
  * The problem of a package entry that is not there, in words for `wharf
  * deps` and for the project's load.
  */

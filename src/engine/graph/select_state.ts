@@ -1,7 +1,8 @@
 /**
  * The selector methods that compare the project with an earlier run's
  * artifacts (`--state DIR`, a previous `target/`): `state:modified` (and
- * `state:modified.body|configs|macros|relation|contract`), `state:new`,
+ * `state:modified.body|configs|macros|relation|contract|persisted_descriptions`),
+ * `state:new`,
  * `result:<status>` (the status a node had in the state's
  * run_results.json), `source_status:fresher`. Unlike the other methods,
  * they may match nothing: an unchanged project selects nothing to run.
@@ -15,7 +16,14 @@ import { UsageError } from "../errors.ts";
  * subselectors, and `fqn` (its place in the project), which only
  * `state:modified` itself selects, as in dbt.
  */
-export type ModifiedPart = "body" | "configs" | "macros" | "relation" | "contract" | "fqn";
+export type ModifiedPart =
+  | "body"
+  | "configs"
+  | "macros"
+  | "relation"
+  | "contract"
+  | "persisted_descriptions"
+  | "fqn";
 
 /** The parts a `state:modified.<part>` selector can name. */
 export const MODIFIED_PARTS: readonly ModifiedPart[] = [
@@ -24,17 +32,13 @@ export const MODIFIED_PARTS: readonly ModifiedPart[] = [
   "macros",
   "relation",
   "contract",
+  "persisted_descriptions",
 ];
 
-/** dbt's subselectors wharf has no counterpart of, and why. */
+/** True when `part` is one of {@linkcode MODIFIED_PARTS}. */
 function isModifiedPart(part: string): part is ModifiedPart {
   return (MODIFIED_PARTS as readonly string[]).includes(part);
 }
-
-const NOT_MODIFIED_PARTS: Record<string, string> = {
-  persisted_descriptions:
-    "it selects nodes whose descriptions persist_docs writes to the warehouse, and wharf persists none (persist_docs is not supported), so it would select nothing",
-};
 
 /** What the state tells the selection, by wharf node id (read by `artifacts/state.ts`). */
 export interface SelectionState {
@@ -60,6 +64,11 @@ export interface SelectionState {
   warn?: (message: string) => void;
   /** Nodes the state does not have. */
   added: ReadonlySet<string>;
+  /**
+   * The parts this project cannot select, and why (a plain-SQL project has
+   * no `persist_docs`, so no `persisted_descriptions`).
+   */
+  unsupported?: Partial<Readonly<Record<ModifiedPart, string>>>;
   /** Each node's status in the state's run_results.json; a message when there is none. */
   results: ReadonlyMap<string, string> | string;
   /** Sources loaded since the state's freshness check; a message when that cannot be known. */
@@ -92,15 +101,12 @@ export function matchStateMethod(
     case "state": {
       if (value === "new") return new Set(state.added);
       const [head, part, ...more] = value.split(".");
-      if (head === "modified" && part !== undefined && part in NOT_MODIFIED_PARTS && !more.length) {
-        throw new UsageError(
-          `Selector "${atom}" is not supported by wharf: ${NOT_MODIFIED_PARTS[part]}`,
-        );
-      }
       if (
         head === "modified" && !more.length &&
         (part === undefined || isModifiedPart(part))
       ) {
+        const why = part && state.unsupported?.[part];
+        if (why) throw new UsageError(`Selector "${atom}" is not supported here: ${why}`);
         const selected = new Set(
           [...state.modified].filter(([, parts]) => !part || parts.has(part))
             .map(([id]) => id),

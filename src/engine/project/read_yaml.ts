@@ -358,6 +358,12 @@ function readTest(
   }
   const found = testKind(name);
   const kind = found?.names.length ? found : undefined;
+  const namespace = /^(\w+)\.\w+$/.exec(name)?.[1];
+  const missing = !kind && namespace !== undefined ? custom?.notInstalled?.(namespace) : undefined;
+  if (missing) {
+    file.report(argPath, `test "${name}": ${missing}`);
+    return undefined;
+  }
   if (!kind) {
     const named = TEST_KINDS.filter((k) => k.names.length);
     const guess = closest(name, [...named.flatMap((k) => k.names), ...(custom?.names ?? [])]);
@@ -478,6 +484,11 @@ function splitArguments(
 export interface CustomTests {
   has(name: string): boolean;
   names: readonly string[];
+  /**
+   * Why the tests of `namespace` (`<package>.<test>`) cannot be found when
+   * no package or project of that name is installed; undefined when one is.
+   */
+  notInstalled?(namespace: string): string | undefined;
 }
 
 /** Options of {@linkcode readTests}. */
