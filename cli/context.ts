@@ -9,6 +9,7 @@ import type { Command } from "commander";
 import type { ResolvedConfig } from "../src/config.ts";
 import { UsageError } from "../src/engine/errors.ts";
 import { resolveTargetSpec } from "../src/engine/target_spec.ts";
+import { taskCommand } from "../src/demo/task_command.ts";
 import { load } from "./load.ts";
 
 /** Global options, as parsed. */
@@ -122,20 +123,25 @@ export async function projectConfig(
  * the user's folder: `program` with `--project` and `--db` when they are not
  * the defaults (for the commands a command's output suggests).
  *
- * @param program How wharf is run: `wharf`, or the demo's `deno task wharf`.
+ * @param program How wharf is run: by default through this project's task, as
+ *   the user started it (`deno task wharf`, or `npx -y deno@<version> task wharf`
+ *   under npx; see `taskCommand`).
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { wharfCommand } from "./context.ts";
  *
  * const config = { root: Deno.cwd(), warehouse: "/p/warehouse.duckdb" };
- * assert.equal(wharfCommand({ ...config, db: config.warehouse }), "wharf");
- * assert.equal(wharfCommand({ ...config, db: "/tmp/my wh.duckdb" }), "wharf --db '/tmp/my wh.duckdb'");
+ * assert.equal(wharfCommand({ ...config, db: config.warehouse }, "deno task wharf"), "deno task wharf");
+ * assert.equal(
+ *   wharfCommand({ ...config, db: "/tmp/my wh.duckdb" }, "deno task wharf"),
+ *   "deno task wharf --db '/tmp/my wh.duckdb'",
+ * );
  * ```
  */
 export function wharfCommand(
   config: { root: string; db: string; warehouse: string },
-  program = "wharf",
+  program = `${taskCommand(Deno.execPath(), Deno.version.deno)} wharf`,
 ): string {
   const arg = (path: string) =>
     /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replaceAll("'", `'\\''`)}'`;

@@ -66,9 +66,6 @@ export function demoCommand(): Command {
       const { demoNpiList } = await load<typeof import("../src/demo/demo_tables.ts")>(
         "../src/demo/demo_tables.ts",
       );
-      const { taskCommand } = await load<typeof import("../src/demo/task_command.ts")>(
-        "../src/demo/task_command.ts",
-      );
       const { UsageError } = await import("../src/engine/errors.ts");
       const scale = Number(opts.scale);
       if (!(scale > 0)) {
@@ -134,10 +131,7 @@ export function demoCommand(): Command {
         return;
       }
       // The commands suggested, run as this demo was (deno or npx), with its --project and --db.
-      const wharf = wharfCommand(
-        config,
-        `${taskCommand(Deno.execPath(), Deno.version.deno)} wharf`,
-      );
+      const wharf = wharfCommand(config);
       const results = inPipelineOrder(summary.build.results);
       const layers = new Map<string, number>();
       for (const r of results) {

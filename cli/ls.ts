@@ -165,9 +165,9 @@ export function lsCommand(): Command {
             materialized: n.kind === "model" ? n.config.materialized : n.kind === "seed"
               ? "seed" // dbt's name, which config.materialized: selects (a seed is loaded as a table)
               : "",
-            tags: nodeTags(n).join(","),
+            tags: nodeTags(n),
             path: nodePath(n) ?? "",
-            depends_on: (cp.graph.parents.get(id) ?? []).join(","),
+            depends_on: cp.graph.parents.get(id) ?? [],
           };
         });
         if (output !== undefined) {
@@ -197,7 +197,11 @@ export function lsCommand(): Command {
           );
         } else {
           console.log(
-            await table(["id", "type", "layer", "materialized", "tags", "path"], rows, width),
+            await table(
+              ["id", "type", "layer", "materialized", "tags", "path"],
+              rows.map((r) => ({ ...r, tags: r.tags.join(",") })),
+              width,
+            ),
           );
         }
       },

@@ -155,13 +155,45 @@ export async function createProgram(args: readonly string[]): Promise<Command> {
   const override = (c: Command) => {
     c.exitOverride().showHelpAfterError("(run with --help for usage)")
       .configureHelp({ ...c.configureHelp(), showGlobalOptions: true });
+    withOptionHint(c);
     if (c.commands.length) {
       c.on("command:*", (operands: string[]) => c.error(unknownCommand(c, operands[0]!)));
     }
     c.commands.forEach(override);
   };
+  withOptionHint(program);
   program.commands.forEach(override);
   return program;
+}
+
+/**
+ * Makes `cmd` name its options when given one it does not take. Commander
+ * calls a command's `unknownOption` for such a flag (no wharf command allows
+ * unknown options) and only suggests one that is close.
+ */
+function withOptionHint(cmd: Command): void {
+  const hooked = cmd as Command & { unknownOption(flag: string): void };
+  hooked.unknownOption = (flag) =>
+    cmd.error(unknownOption(cmd, flag), { code: "commander.unknownOption" });
+}
+
+/**
+ * The error for `flag`, an option neither `cmd` nor the commands above it
+ * take: the closest of theirs, or else the options each takes.
+ */
+function unknownOption(cmd: Command, flag: string): string {
+  const chain: Command[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) chain.push(c);
+  const pathOf = (c: Command) =>
+    chain.slice(chain.indexOf(c)).reverse().map((p) => p.name()).join(" ");
+  const longs = (c: Command) => c.options.flatMap((o) => o.hidden || !o.long ? [] : [o.long]);
+  const guess = flag.startsWith("--") ? closest(flag, chain.flatMap(longs)) : undefined;
+  const head = `error: unknown option '${flag}' for '${pathOf(cmd)}'`;
+  if (guess) return `${head} (did you mean '${guess}'?)`;
+  const taken = chain.filter((c) => longs(c).length).map((c) =>
+    `${c === cmd ? "its options are" : `'${pathOf(c)}' takes`} ${longs(c).join(", ")}`
+  );
+  return `${head}; ${taken.join("; ") || "it takes no options"}`;
 }
 
 /** dbt's commands that are another wharf command: `wharf docs serve` is `wharf serve`. */

@@ -542,6 +542,7 @@ class Landing {
   columns?: { header: string; column: string }[];
   sha256?: string;
   size = 0;
+  #batchId?: number;
 
   constructor(
     readonly wh: Warehouse,
@@ -580,6 +581,16 @@ class Landing {
       endedAt: new Date(),
       ...outcome,
     };
+  }
+
+  /**
+   * This file's batch id, drawn once: `wharf.batch_ids` does not roll back,
+   * so an attempt rolled back (read again through the copy, or the file
+   * changed while read) and the manifest row of a failure reuse it, and a
+   * file takes one id however many attempts it takes.
+   */
+  async batchId(s: Session): Promise<number> {
+    return this.#batchId ??= await nextBatchId(s);
   }
 
   progress(): ((bytes: number) => void) | undefined {
@@ -656,7 +667,7 @@ class Landing {
 
     const attempt = (copy: boolean) =>
       this.wh.transaction(async (s): Promise<Landed> => {
-        const batchId = await nextBatchId(s);
+        const batchId = await this.batchId(s);
         const lineage = lineageOf(this.match, this.file, batchId, this.started);
         await ensureTable(s, this.source, lineage, names, this.file);
         const rel = quoteRelation("raw", this.source.table);
@@ -798,7 +809,7 @@ class Landing {
     const names = await this.columnsOf(records.headers, records, records.read);
     assertRecordCounts(this.file, records.read, records.rows.length, records.rejects.length);
     return await this.wh.transaction(async (s) => {
-      const batchId = await nextBatchId(s);
+      const batchId = await this.batchId(s);
       const lineage = lineageOf(this.match, this.file, batchId, this.started);
       await ensureTable(s, this.source, lineage, names, this.file);
       await s.exec(
@@ -958,7 +969,7 @@ export async function landFile(
   await wh.transaction(async (s) => {
     await writeManifest(
       s,
-      landing.entry(await nextBatchId(s), "failed", {
+      landing.entry(await landing.batchId(s), "failed", {
         sha256: landing.sha256,
         rows: 0,
         rejectedRows: 0,

@@ -36,9 +36,30 @@ Deno.test("a command's --help lists wharf's global options too, after its own", 
 });
 
 Deno.test("wharf exits 2 on bad usage, with the reason", async () => {
+  // An option the command does not take: the closest one, else the options it and wharf take.
   const unknown = await runCli(["build", "--frobnicate"]);
   assert.equal(unknown.code, 2);
-  assert.match(unknown.stderr, /unknown option '--frobnicate'/);
+  assert.match(
+    unknown.stderr,
+    /^error: unknown option '--frobnicate' for 'wharf build'; its options are --select, --exclude, .*--full-refresh, .*; 'wharf' takes --version, --project, --project-dir, --db, .*\n\(run with --help for usage\)\n$/,
+  );
+  const close = await runCli(["build", "--ful-refresh"]);
+  assert.equal(close.code, 2);
+  assert.equal(
+    close.stderr,
+    "error: unknown option '--ful-refresh' for 'wharf build' (did you mean '--full-refresh'?)\n(run with --help for usage)\n",
+  );
+  const global = await runCli(["build", "--jsn"]);
+  assert.match(
+    global.stderr,
+    /^error: unknown option '--jsn' for 'wharf build' \(did you mean '--json'\?\)/,
+  );
+  const sub = await runCli(["docs", "build", "--nosuch"]);
+  assert.equal(sub.code, 2);
+  assert.match(
+    sub.stderr,
+    /^error: unknown option '--nosuch' for 'wharf docs build'; its options are --out, /,
+  );
   await using p = await tempClinic();
   const threads = await runCli(["--project", p.root, "build", "--threads", "zero"]);
   assert.equal(threads.code, 2);

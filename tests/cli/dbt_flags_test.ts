@@ -105,10 +105,10 @@ Deno.test("--no-partial-parse reads no parse cache (every file is parsed anew) a
   const dependsOn = async (...flags: string[]) => {
     const r = await runCli(["--project", p.root, ...flags, "--json", "ls"]);
     assert.equal(r.code, 0, r.stderr);
-    const rows = JSON.parse(r.stdout) as { id: string; depends_on: string }[];
+    const rows = JSON.parse(r.stdout) as { id: string; depends_on: string[] }[];
     return rows.find((n) => n.id === "marts.b")!.depends_on;
   };
-  assert.equal(await dependsOn(), "staging.a");
+  assert.deepEqual(await dependsOn(), ["staging.a"]);
   // A cache that gives every text the parse of "select 1 as id": b reads nothing by it.
   const file = join(p.root, "target", "wharf_parse_cache.json");
   const cache = JSON.parse(await Deno.readTextFile(file)) as { results: Record<string, string> };
@@ -117,11 +117,11 @@ Deno.test("--no-partial-parse reads no parse cache (every file is parsed anew) a
   assert.ok(parses.some((v) => v.includes('"staging"')));
   for (const key of Object.keys(cache.results)) cache.results[key] = plain;
   await Deno.writeTextFile(file, JSON.stringify(cache));
-  assert.equal(await dependsOn(), "", "the cache is read by default");
-  assert.equal(await dependsOn("--no-partial-parse"), "staging.a");
+  assert.deepEqual(await dependsOn(), [], "the cache is read by default");
+  assert.deepEqual(await dependsOn("--no-partial-parse"), ["staging.a"]);
   // Written again, from this parse: the next load reads the right one.
-  assert.equal(await dependsOn(), "staging.a");
-  assert.equal(await dependsOn("--partial-parse"), "staging.a");
+  assert.deepEqual(await dependsOn(), ["staging.a"]);
+  assert.deepEqual(await dependsOn("--partial-parse"), ["staging.a"]);
 });
 
 Deno.test("build --resource-type and --exclude-resource-type run the selected nodes of those types only", async () => {

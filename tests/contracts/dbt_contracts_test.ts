@@ -146,9 +146,9 @@ Deno.test("dbt mode: exposures are listed by ls, selectable and drawn in the doc
     type: "exposure",
     layer: "",
     materialized: "",
-    tags: "",
+    tags: [],
     path: "models/schema.yml",
-    depends_on: "main.orders,main.customers",
+    depends_on: ["main.orders", "main.customers"],
   }]);
   // dbt's manifest lists it under exposures (validated against dbt's schema when p is disposed).
   const dbtManifest = JSON.parse(await Deno.readTextFile(join(p.root, "target", "manifest.json")));

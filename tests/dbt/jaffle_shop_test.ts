@@ -112,22 +112,22 @@ Deno.test("seed, run, test, compile, ls and show work on a dbt project", async (
     id: string;
     type: string;
     materialized: string;
-    tags: string;
+    tags: string[];
   }[];
   assert.deepEqual(
     nodes.filter((n) => n.type !== "generic_test" && n.type !== "singular_test").map((
       n,
     ) => [n.id, n.materialized, n.tags]),
     [
-      ["main_raw_data.raw_customers", "seed", ""],
-      ["main_raw_data.raw_orders", "seed", ""],
-      ["main_raw_data.raw_payments", "seed", ""],
-      ["main_staging.stg_customers", "view", "staging"],
-      ["main_staging.stg_orders", "view", "staging"],
-      ["main_staging.stg_payments", "view", "staging"],
-      ["main.int_order_payments", "ephemeral", ""],
-      ["main.orders", "table", "marts,finance"],
-      ["main.customers", "table", "marts"],
+      ["main_raw_data.raw_customers", "seed", []],
+      ["main_raw_data.raw_orders", "seed", []],
+      ["main_raw_data.raw_payments", "seed", []],
+      ["main_staging.stg_customers", "view", ["staging"]],
+      ["main_staging.stg_orders", "view", ["staging"]],
+      ["main_staging.stg_payments", "view", ["staging"]],
+      ["main.int_order_payments", "ephemeral", []],
+      ["main.orders", "table", ["marts", "finance"]],
+      ["main.customers", "table", ["marts"]],
     ],
   );
   const show = await cli("--json", "show", "customers", "-n", "2");

@@ -51,8 +51,8 @@ Deno.test("ls --resource-type keeps the nodes of the types given, and shows ever
   const ls = async (...args: string[]) => {
     const r = await runCli(["--project", p.root, "--json", "ls", ...args]);
     assert.equal(r.code, 0, r.stderr);
-    return (JSON.parse(r.stdout) as { id: string; type: string; tags: string }[]).map((n) =>
-      `${n.id} ${n.type} [${n.tags}]`
+    return (JSON.parse(r.stdout) as { id: string; type: string; tags: string[] }[]).map((n) =>
+      `${n.id} ${n.type} [${n.tags.join(",")}]`
     );
   };
   assert.deepEqual(await ls("--resource-type", "model"), [

@@ -67,7 +67,7 @@ Deno.test("two source tables reading one relation are two sources, each the pare
   const ls = async (...select: string[]) => {
     const r = await cli("--json", "ls", ...select);
     assert.equal(r.code, 0, r.stderr);
-    return (JSON.parse(r.stdout) as { id: string; layer: string; tags: string }[]).map((x) => x.id)
+    return (JSON.parse(r.stdout) as { id: string }[]).map((x) => x.id)
       .sort();
   };
   const sources = await ls("-s", "resource_type:source", "--exclude", "resource_type:test");

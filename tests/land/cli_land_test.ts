@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cliCommand, healthcareProject, runCli } from "../helpers.ts";
+import { cliCommand, healthcareProject, REPO, runCli } from "../helpers.ts";
 import { landingProject, query } from "./helpers.ts";
 
 const CONFIG = `export default {
@@ -302,9 +302,23 @@ Deno.test("wharf build after a landing with rejected lines notes them per source
   const build = await runCli(["--project", p.root, "build", "-s", "+marts.members"]);
   assert.equal(build.code, 0, build.stderr);
   const notes = build.stdout.split("\n").filter((l) => l.startsWith("note: "));
+  // The query is spelled as the demo spells wharf's commands: through the task runner.
   assert.deepEqual(notes, [
-    `note: 2 lines of membership_client_a (Patient-membership-clientA-202307.csv) were rejected when landed and are in no model: see wharf.rejects (wharf --project ${p.root} sql "select * from wharf.rejects where source = 'membership_client_a'")`,
+    `note: 2 lines of membership_client_a (Patient-membership-clientA-202307.csv) were rejected when landed and are in no model: see wharf.rejects (deno task wharf --project ${p.root} sql "select * from wharf.rejects where source = 'membership_client_a'")`,
   ]);
+  // The suggested command runs as printed, from the repository, and lists the two lines.
+  const suggested = notes[0]!.match(/\((deno task wharf .*)\)$/)![1]!;
+  const shown = await new Deno.Command("sh", {
+    args: ["-c", suggested.replace(" sql ", " --json sql ")],
+    cwd: REPO,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(shown.code, 0, new TextDecoder().decode(shown.stderr));
+  assert.deepEqual(
+    (JSON.parse(new TextDecoder().decode(shown.stdout)) as { line: number }[]).map((r) => r.line),
+    [3, 4],
+  );
   const json = await runCli(["--project", p.root, "--json", "build", "-s", "+marts.members"]);
   assert.equal(json.code, 0, json.stderr);
   assert.deepEqual(JSON.parse(json.stdout).landingRejects, [

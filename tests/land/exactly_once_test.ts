@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ContentConflictError } from "../../src/engine/errors.ts";
 import { land } from "../../src/land/land.ts";
-import { landingProject, query } from "./helpers.ts";
+import { gzip, landingProject, query } from "./helpers.ts";
 
 Deno.test("a rerun lands nothing twice: the same name with the same content is skipped; new content, or known content under a new name, is a new delivery", async () => {
   await using p = await landingProject();
@@ -246,5 +246,41 @@ Deno.test("content A, then B, then A again under one name lands A as the latest 
       "select id, name from raw.members where _batch_id = (select max(_batch_id) from raw.members) order by _row_number",
     ),
     [{ id: "1", name: "Ann" }, { id: "2", name: "Bo" }, { id: "3", name: "Cy" }],
+  );
+});
+
+Deno.test("each file takes one batch id: a file read again through the copy (its bad lines rejected) or failed leaves no gap in the numbering", async () => {
+  await using p = await landingProject();
+  // A line with a field too many: DuckDB's read is rolled back and the copy lands the good lines.
+  await p.write("in/HospitalABC_Visit_20240101_000000.txt", "id\tv\n1\ta\n2\tb\tc\n3\td\n");
+  // Cut off inside the compressed stream: both reads fail, and the file is recorded as failed.
+  const whole = gzip(
+    `id\tv\n${Array.from({ length: 5000 }, (_, i) => `${i}\tv${i}`).join("\n")}\n`,
+  );
+  await p.write("in/HospitalABC_Visit_20240102_000000.txt.gz", whole.slice(0, whole.length / 2));
+  await p.write("in/members-clientA-202401.csv", "id,name\n1,Ann\n");
+  const r = await land(p.config, [`${p.root}/in`], { db: p.db });
+  assert.deepEqual(r.outcomes.map((o) => [o.status, o.rejectedRows]), [
+    ["landed", 1],
+    ["failed", 0],
+    ["landed", 0],
+  ]);
+  assert.deepEqual(
+    await query(p.db, "select batch_id::int as b, status from wharf.files order by batch_id"),
+    [{ b: 1, status: "landed" }, { b: 2, status: "failed" }, { b: 3, status: "landed" }],
+  );
+  // The rows and the rejected line carry their file's batch.
+  assert.deepEqual(
+    await query(
+      p.db,
+      `select 'visits' as t, list(distinct _batch_id::int) as b from raw.visits
+       union all select 'members', list(distinct _batch_id::int) from raw.members
+       union all select 'rejects', list(distinct batch_id::int) from wharf.rejects order by 1`,
+    ),
+    [
+      { t: "members", b: [3] },
+      { t: "rejects", b: [1] },
+      { t: "visits", b: [1] },
+    ],
   );
 });

@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
+import { loadConfig } from "../../src/config.ts";
 import { ConfigError, LandingError } from "../../src/engine/errors.ts";
 import { assertRecordCounts } from "../../src/land/land_file.ts";
-import { compileSources, groupPatterns } from "../../src/land/sources.ts";
+import { compileSources, groupPatterns, matchSource } from "../../src/land/sources.ts";
+import { REPO } from "../helpers.ts";
 
 Deno.test("compileSources() checks declared columns, maxColumns and delimiters, naming the source", () => {
   const [s] = compileSources([{
@@ -58,4 +61,20 @@ Deno.test("assertRecordCounts() fails a landing whose records are not all landed
       e.message ===
         'Cannot land "a.csv": wharf read 3 records but 2 rows landed and 0 were rejected (every record must be one or the other), so nothing of it was landed',
   );
+});
+
+Deno.test("the README's table of the healthcare project's sources names each source of wharf.config.ts, in order, with a file name that lands in it", async () => {
+  const readme = await Deno.readTextFile(join(REPO, "README.md"));
+  const start = readme.indexOf("- **The healthcare project's sources**");
+  assert.ok(start >= 0, "the README lists the healthcare project's sources");
+  // The table's rows: | `source` | file names | `example` |
+  const rows = [...readme.slice(start).matchAll(/^ {2}\| `(\w+)` +\|.*\| `([^`]+)` +\|$/gm)]
+    .map((m) => ({ source: m[1]!, example: m[2]! }));
+  const config = await loadConfig(REPO);
+  assert.deepEqual(rows.map((r) => r.source), config.sources.map((s) => s.name));
+  for (const { source, example } of rows) {
+    const match = matchSource(example, config.sources);
+    assert.equal(match.source.name, source, example);
+    assert.equal(match.source.table, source, example);
+  }
 });

@@ -315,9 +315,9 @@ Deno.test("dbt project: YAML snapshots and the snapshots: tree of dbt_project.ym
       n: Record<string, unknown>,
     ) => [n.id, n.path, n.tags]),
     [
-      ["history.customers_history", "models/sources.yml", ""],
-      ["history.name_history", "snapshots/scd/names.sql", "scd"],
-      ["main_scd.tier_history", "snapshots/scd/tiers.yml", "scd"],
+      ["history.customers_history", "models/sources.yml", []],
+      ["history.name_history", "snapshots/scd/names.sql", ["scd"]],
+      ["main_scd.tier_history", "snapshots/scd/tiers.yml", ["scd"]],
     ],
   );
   const tagged = await cli(p.root, ["ls", "-s", "tag:scd,config.strategy:check"]);

@@ -186,12 +186,12 @@ Deno.test("plain SQL: a failing unit test stops the build of its model; ls lists
   const ls = await runCli(["--project", p.root, "--db", p.db, "--json", "ls", "-s", "tag:typing"]);
   assert.equal(ls.code, 0, ls.stderr);
   assert.deepEqual(
-    JSON.parse(ls.stdout).map((n: Record<string, string>) => [n.id, n.type, n.path, n.tags]),
+    JSON.parse(ls.stdout).map((n: Record<string, unknown>) => [n.id, n.type, n.path, n.tags]),
     [[
       "unit_test.stg_orders.stg_orders_types_text",
       "unit_test",
       "models/marts/marts.yml",
-      "typing",
+      ["typing"],
     ]],
   );
   const all = await runCli(["--project", p.root, "--db", p.db, "--json", "ls"]);
