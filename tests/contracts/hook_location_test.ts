@@ -149,3 +149,29 @@ Deno.test("dbt project: a query an on-run-end hook runs through a macro that fai
     /dbt_project\.yml:4:5: on-run-end cannot be rendered: a query it runs while it renders failed \(run by macro finish_each \(macros\/finish\.sql:7\)\): Catalog Error: Table with name nowhere does not exist!/,
   );
 });
+
+Deno.test("dbt project: where a hook is written is no part of the manifest: a hook moved to another line is no state:modified change", async () => {
+  const project = (before: string) =>
+    `${PROJECT}${before}models:
+  shop:
+    +post-hook: "select 1"
+`;
+  await using p = await tempProject({
+    "dbt_project.yml": project(""),
+    "models/orders.sql": `{{ config(pre_hook="select 2") }}\nselect 1 as id`,
+  });
+  const ls = (...args: string[]) => runCli(["--project", p.root, "--json", "ls", ...args]);
+  assert.equal((await ls()).code, 0);
+  const manifest = await Deno.readTextFile(join(p.root, "target", "manifest.json"));
+  const state = join(p.root, "prod");
+  await Deno.mkdir(state);
+  await Deno.writeTextFile(join(state, "manifest.json"), manifest);
+  const orders = JSON.parse(manifest).nodes["model.shop.orders"];
+  assert.deepEqual(orders.unrendered_config["post_hook"], [{ sql: "select 1", transaction: true }]);
+  assert.equal(orders.unrendered_config["pre_hook"], "select 2"); // config()'s, as written
+
+  await p.write("dbt_project.yml", project("# the hooks moved down a line\n"));
+  const r = await ls("--state", state, "-s", "state:modified");
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), []);
+});
