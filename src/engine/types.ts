@@ -618,14 +618,17 @@ export type ProjectNode =
   | AnalysisNode;
 
 /**
- * A hook's SQL, or its Jinja template when it renders as it runs: a dbt
- * project's hook that reads the warehouse (`run_query()`, `statement`,
- * `load_result()`, in it or in a macro it calls): an on-run-start or
- * on-run-end hook, a model's, seed's or snapshot's pre_hook or post_hook;
- * or an on-run-end hook reading dbt's `results`, `schemas` or
- * `database_schemas` ({@linkcode RunEndContext}).
+ * A hook: its SQL (`sql`), or its Jinja template when it renders as it runs
+ * (`template`): a dbt project's hook that reads the warehouse
+ * (`run_query()`, `statement`, `load_result()`, in it or in a macro it
+ * calls): an on-run-start or on-run-end hook, a model's, seed's or
+ * snapshot's pre_hook or post_hook; or an on-run-end hook reading dbt's
+ * `results`, `schemas` or `database_schemas` ({@linkcode RunEndContext}).
+ * `at` is where it is written (its value in a YAML file, or its `config()`
+ * argument in a model's file), for messages; a level's hooks of a dbt
+ * project keep theirs as they merge.
  */
-export type HookSql = string | { template: string };
+export type HookSql = ({ sql: string } | { template: string }) & { at?: SourceLocation };
 
 /**
  * What dbt gives on-run-end hooks of the run that ended, as dbt shapes it:
@@ -647,20 +650,22 @@ export interface RunEndContext {
  * warehouse. Dispose of it once it has rendered.
  */
 export interface HookRender extends Disposable {
-  /** Where the hook is written (`dbt_project.yml:5:5`, `models/orders.sql`). */
-  where: string;
   render: WarehouseRenderer<string>;
+  /**
+   * Where a query the hook ran while it rendered is written, when the hook
+   * calls a macro: the macro's line that holds the query as written
+   * (`macro finish, macros/finish.sql:3`), or, when no one line does, the
+   * macros it reaches that run queries; undefined when the query is the
+   * hook's own or none of its macros runs one.
+   */
+  origin(query: string): string | undefined;
 }
 
 /**
  * An on-run-start or on-run-end hook kept as its template, with the run's
  * results for on-run-end: what a dbt project's loader gives the run.
  */
-export type RunHookRenderer = (
-  key: "on-run-start" | "on-run-end",
-  template: string,
-  context?: RunEndContext,
-) => HookRender;
+export type RunHookRenderer = (template: string, context?: RunEndContext) => HookRender;
 
 /**
  * A pre_hook or post_hook of node `id` kept as its template ({{ this }} its

@@ -112,7 +112,7 @@ Deno.test("a failing hook fails its model with the hook's SQL and DuckDB's posit
   assert.equal(out.code, 1);
   assert.match(
     out.stdout,
-    /post_hook of marts\.orders failed at line 2, column 8: Binder Error: Referenced column "nothing_here" was not found.*\n(.*\n)*\s+insert into main\.audit\n\s+select nothing_here/,
+    /models\/marts\/marts\.yml:8:11: post_hook of marts\.orders failed at line 2, column 8: Binder Error: Referenced column "nothing_here" was not found.*\n(.*\n)*\s+insert into main\.audit\n\s+select nothing_here/,
   );
   // The table and the pre_hook's work are rolled back with the failed post_hook.
   assert.deepEqual(await query(p.db, "select id from marts.orders order by id"), [

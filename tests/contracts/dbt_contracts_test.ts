@@ -264,7 +264,7 @@ Deno.test("dbt mode: a failing on-run-start stops the run before any node; a fai
   assert.equal(start.code, 1, start.stdout + start.stderr);
   assert.match(
     start.stderr,
-    /error: on-run-start failed at line 2, column 1: Parser Error: syntax error at or near "select"\n {2}create table if not exists main\.audit \(event varchar\)\n {2}select 1/,
+    /error: dbt_project\.yml:3:15: on-run-start failed at line 2, column 1: Parser Error: syntax error at or near "select"\n {2}create table if not exists main\.audit \(event varchar\)\n {2}select 1/,
   );
   assert.doesNotMatch(start.stdout, /model main\.orders/);
 
@@ -280,7 +280,7 @@ Deno.test("dbt mode: a failing on-run-start stops the run before any node; a fai
   assert.match(end.stdout, /OK\s+model main\.orders/);
   assert.match(
     end.stderr,
-    /error: on-run-end 2 of 2 failed at line 1, column 31: Binder Error: Referenced column "evnt" not found in FROM clause!(.*\n)+ {2}insert into main\.audit select evnt from main\.audit/,
+    /error: dbt_project\.yml:6:5: on-run-end 2 of 2 failed at line 1, column 31: Binder Error: Referenced column "evnt" not found in FROM clause!(.*\n)+ {2}insert into main\.audit select evnt from main\.audit/,
   );
   // The first on-run-end ran, and the run is recorded as failed.
   assert.deepEqual(await query(db, "select event from main.audit"), [

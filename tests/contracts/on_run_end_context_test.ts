@@ -173,7 +173,7 @@ on-run-end:
   assert.equal(built.code, 1, built.stdout + built.stderr);
   assert.match(
     built.stderr,
-    /error: on-run-end 2 of 2 cannot be rendered: dbt_project\.yml:5:5: .*no_such_filter.*\n {2}select '\{\{ results \| no_such_filter \}\}'/,
+    /error: dbt_project\.yml:5:5: on-run-end 2 of 2 cannot be rendered: .*no_such_filter.*\n {2}select '\{\{ results \| no_such_filter \}\}'/,
   );
   // The model was built and the first hook ran; the run is recorded as failed.
   const db = join(p.root, "shop.duckdb");

@@ -70,7 +70,7 @@ Deno.test("dbt project: a query an on-run-end hook runs that fails fails the run
   assert.equal(r.code, 1, r.stdout + r.stderr);
   assert.match(
     r.stderr,
-    /on-run-end cannot be rendered: dbt_project\.yml:6:5: a query it runs while it renders failed: Catalog Error: Table with name nowhere does not exist!/,
+    /dbt_project\.yml:6:5: on-run-end cannot be rendered: a query it runs while it renders failed: Catalog Error: Table with name nowhere does not exist!/,
   );
   assert.match(r.stderr, /^ {2,}insert into main\.nowhere values \(1\)$/m);
   // What the nodes did is reported first, as on any run, then the hook's failure.
@@ -123,7 +123,7 @@ select * from range(5) t(id)
   assert.equal(failed.code, 1, failed.stdout + failed.stderr);
   assert.match(
     failed.stdout + failed.stderr,
-    /post_hook of main\.orders cannot be rendered: models\/orders\.sql: a query it runs while it renders failed: Catalog Error: Table with name missing_table does not exist!/,
+    /models\/orders\.sql:1:43: post_hook of main\.orders cannot be rendered: a query it runs while it renders failed \(in macro count_missing, macros\/count_rows\.sql:6\): Catalog Error: Table with name missing_table does not exist!/,
   );
   // The query is not in the run file: the message does not send the reader there.
   assert.doesNotMatch(failed.stdout + failed.stderr, /target\/run/);

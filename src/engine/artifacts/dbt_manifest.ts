@@ -208,7 +208,7 @@ function hooksOf(
   }
   // A plain-SQL project's hooks are SQL (a dbt project's are read as written, above).
   const h = n.hooks;
-  const text = (sql: HookSql) => typeof sql === "string" ? sql : sql.template;
+  const text = (h: HookSql) => "sql" in h ? h.sql : h.template;
   return {
     "post-hook": [
       ...(h?.post ?? []).map((sql) => hook(text(sql), true)),

@@ -410,8 +410,8 @@ function withHooks(script: string, hooks: NodeHooks | undefined): string {
   if (!hooks) return script;
   // A hook kept as its template (it reads the warehouse) is shown as written.
   const line = (h: HookSql) =>
-    typeof h === "string"
-      ? `${h.trim().replace(/;$/, "")};\n`
+    "sql" in h
+      ? `${h.sql.trim().replace(/;$/, "")};\n`
       : `-- (rendered as it runs, against the warehouse)\n${h.template.trim()}\n`;
   const shown = (name: string, list: readonly HookSql[]) =>
     list.length ? `-- ${name}\n${list.map(line).join("")}` : "";

@@ -23,10 +23,14 @@ export interface TreeReader<C> {
   resource: string;
   /** True when `key`, written without `+`, is a config rather than a folder. */
   isConfig(key: string, value: unknown): boolean;
-  /** Reads one level's configs (keys without `+`), reporting each problem at its key. */
+  /**
+   * Reads one level's configs (keys without `+`), reporting each problem at
+   * its key; `locate` gives where a value is written (its path in `raw`).
+   */
   read(
     raw: Record<string, unknown>,
     report: (key: string, message: string, options?: ReportOptions) => void,
+    locate: (path: YamlPath) => SourceLocation,
   ): C;
 }
 
@@ -38,7 +42,7 @@ function nodeReader(resource: ConfigResource): TreeReader<NodeConfig> {
       isConfigKey(k, resource) &&
       (!isRecord(v) || k === "docs" || k === "meta" || k === "column_types" ||
         k === "snapshot_meta_column_names" || k === "persist_docs"),
-    read: (raw, report) => readNodeConfig(raw, resource, report),
+    read: (raw, report, locate) => readNodeConfig(raw, resource, report, locate),
   };
 }
 
@@ -116,10 +120,14 @@ export function readTree<C>(
       }
       children.set(k, { level: readLevel(v, [...path, k]), path: [...path, k] });
     }
-    const config = reader.read(configs, (ck, message, options) => {
-      const written = ck in value ? ck : `+${ck.split(".")[0]}`;
-      file.report([...path, written], message, options);
-    });
+    const config = reader.read(
+      configs,
+      (ck, message, options) => {
+        const written = ck in value ? ck : `+${ck.split(".")[0]}`;
+        file.report([...path, written], message, options);
+      },
+      ([ck, ...within]) => file.locate([...path, written.get(String(ck)) ?? String(ck), ...within]),
+    );
     return { config, children, path, written };
   };
   const data = isRecord(file.data) ? file.data[key] : undefined;

@@ -63,6 +63,8 @@ function packageKey(pkg: string | undefined, name: string): string {
 }
 
 const MODULE = "__wharf__";
+/** The path dbt's own macros are at in the module's lines. */
+const BUILTIN_PATH = "(dbt's macros)";
 /** The macro module as renders against the warehouse import it: agate's values read as in dbt. */
 const AGATE_MODULE = "__wharf_agate__";
 const RETURN_OPEN = "\u0003";
@@ -406,7 +408,7 @@ export class DbtJinja {
       });
       module += `${text}\n`;
     };
-    add("(dbt's macros)", builtin);
+    add(BUILTIN_PATH, builtin);
     for (const name of [project, ...packages]) this.#packages.set(name, new Map());
     const index = () => {
       for (const m of this.#packages.values()) m.clear();
@@ -735,6 +737,59 @@ export class DbtJinja {
       `${problem.message}${origin ? ` (in a macro, ${origin.path}:${origin.line})` : ""}`,
       line,
     );
+  }
+
+  /**
+   * Where `query`, which the template of a hook ran as it rendered, is
+   * written, when a macro the hook calls runs it: the one line of the
+   * project's (or a package's) macros `hook` reaches that holds its text as written
+   * (`in macro finish, macros/finish.sql:3`); when none or several do, the
+   * macros it reaches that run queries (`run_query()`, `statement`), each at
+   * its definition, and the hook itself when it runs queries too. Undefined
+   * when `hook` holds the query's text, or nothing it reaches runs a query
+   * but itself.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { DbtJinja } from "./dbt_jinja.ts";
+   *
+   * const jinja = new DbtJinja("shop", [{
+   *   path: "macros/finish.sql",
+   *   text: '{% macro finish() %}\n  {% do run_query("drop table main.t") %}\n{% endmacro %}\n',
+   * }]);
+   * assert.equal(
+   *   jinja.queryOrigin("{{ finish() }}", "drop table main.t"),
+   *   "in macro finish, macros/finish.sql:2",
+   * );
+   * ```
+   */
+  queryOrigin(hook: string, query: string): string | undefined {
+    const wanted = query.trim().split("\n").map((l) => l.trim()).filter((l) => l !== "");
+    if (!wanted.length || wanted.every((l) => hook.includes(l))) return undefined;
+    const reached = this.#reachedMacros(hook);
+    const ours = (l: { path: string; macro?: string }) =>
+      l.macro !== undefined && reached.has(l.macro) && l.path !== BUILTIN_PATH;
+    const lines = this.#moduleLines;
+    const holding = lines.flatMap((l, i) =>
+      ours(l) &&
+        wanted.every((w, k) => lines[i + k]?.path === l.path && lines[i + k]!.text.includes(w))
+        ? [l]
+        : []
+    );
+    const named = (key: string) => key.replace(/^__pkg__.*?__(?=[^_])/, "");
+    if (holding.length === 1) {
+      const [l] = holding;
+      return `in macro ${named(l!.macro!)}, ${l!.path}:${l!.line}`;
+    }
+    const runs = (code: string) => /(?<![\w.])(?:__dbt__)?(?:run_query|statement)\s*\(/.test(code);
+    const macros = [...reached].filter((key) => runs(this.#macroCode.get(key)!)).flatMap((key) => {
+      const at = lines.find((l) => l.macro === key);
+      return at && at.path !== BUILTIN_PATH ? [`macro ${named(key)} (${at.path}:${at.line})`] : [];
+    });
+    if (!macros.length) return undefined;
+    const all = runs(hook) ? ["the hook itself", ...macros] : macros;
+    return all.length === 1 ? `run by ${all[0]}` : `run by one of: ${all.join(", ")}`;
   }
 
   /**

@@ -18,7 +18,7 @@
  */
 import { basename, extname, join, relative } from "node:path";
 import type { DbtConfig, EngineConfig } from "../config.ts";
-import { formatLocation, type ProjectIssue, type SourceLocation } from "../errors.ts";
+import type { ProjectIssue, SourceLocation } from "../errors.ts";
 import { parseSql } from "../db/parse_sql.ts";
 import { openParseCache } from "../db/parse_cache.ts";
 import { splitRelation, warehouseCatalogOf } from "../db/sql.ts";
@@ -272,18 +272,47 @@ function bothRuns(
 }
 
 /**
+ * The `config(…)` calls of `text` (a node's Jinja) that set `key`: where
+ * each call begins and where the value of `key` in it begins (string
+ * indexes).
+ */
+function configCalls(text: string, key: string): { call: number; value: number }[] {
+  const name = new RegExp(`(^|[\\s,({])["']?${escapeRe(key)}["']?\\s*[=:]\\s*`);
+  const out: { call: number; value: number }[] = [];
+  for (const call of text.matchAll(/\bconfig\s*\(/g)) {
+    // The call's arguments: up to the end of its Jinja tag.
+    const start = call.index + call[0].length;
+    const end = text.slice(call.index).search(/[}%]}/);
+    const set = name.exec(text.slice(start, end < 0 ? undefined : call.index + end));
+    if (set) out.push({ call: call.index, value: start + set.index + set[0].length });
+  }
+  return out;
+}
+
+/** The 1-based line of the string index `at` of `text`. */
+function lineAt(text: string, at: number): number {
+  return text.slice(0, at).split("\n").length;
+}
+
+/**
  * The line of the `config(…)` call of `text` (a node's Jinja) that sets
  * `key`, or undefined when none does.
  */
 function configCallLine(text: string, key: string): number | undefined {
-  const name = new RegExp(`(^|[\\s,({])["']?${escapeRe(key)}["']?\\s*[=:]`);
-  for (const call of text.matchAll(/\bconfig\s*\(/g)) {
-    // The call's arguments: up to the end of its Jinja tag.
-    const end = text.slice(call.index).search(/[}%]}/);
-    const args = text.slice(call.index + call[0].length, end < 0 ? undefined : call.index + end);
-    if (name.test(args)) return text.slice(0, call.index).split("\n").length;
-  }
-  return undefined;
+  const [first] = configCalls(text, key);
+  return first && lineAt(text, first.call);
+}
+
+/**
+ * Where the value of `key` is written in the `config(…)` call of `file`'s
+ * `text` that sets it: its line and column when one call alone does (a
+ * snapshots file may set it in each of its blocks), else the file.
+ */
+function configValueLocation(file: string, text: string, key: string): SourceLocation {
+  const calls = configCalls(text, key);
+  if (calls.length !== 1) return { file };
+  const before = text.slice(0, calls[0]!.value).split("\n");
+  return { file, line: before.length, column: before.at(-1)!.length + 1 };
 }
 
 /**
@@ -645,7 +674,7 @@ export interface LoadedDbtProject {
 function warehousePass<T>(
   answered: readonly AnsweredQuery[],
   render: (warehouse: WarehouseRender) => T,
-  where: (err: RenderProblem) => string,
+  where: (err: RenderProblem) => string | undefined,
 ): { ask: string } | { done: T; said: Said[] } {
   const pass: WarehousePass = { said: [], next: 0 };
   let done: T;
@@ -654,7 +683,8 @@ function warehousePass<T>(
   } catch (err) {
     if (pass.asked !== undefined) return { ask: pass.asked };
     if (!(err instanceof RenderProblem)) throw err;
-    throw new Error(`${where(err)}: ${err.message}`, { cause: err });
+    const at = where(err);
+    throw new Error(at === undefined ? err.message : `${at}: ${err.message}`, { cause: err });
   }
   return pass.asked === undefined ? { done, said: pass.said } : { ask: pass.asked };
 }
@@ -1298,6 +1328,8 @@ export async function loadDbtProject(
                 recorded.unsupported.push(`config(${key}=…): ${message}`);
               } else jinja.problem(`config(${key}=…): ${message}`, /config\s*\(/);
             },
+            // A hook's location: its value in the file's config() call.
+            ([key]) => configValueLocation(node.path, texts.get(node.path) ?? "", String(key)),
           ),
         );
         return "";
@@ -1812,32 +1844,36 @@ export async function loadDbtProject(
   const hooksOf = (n: NodeFile): NodeHooks | undefined => {
     /** Hooks that cannot be rendered, each reported once. */
     const unrenderable = new Set<string>();
-    const render = (sql: string, incremental: boolean): HookSql => {
-      if (readsWarehouse(sql)) return { template: sql };
+    const render = ({ sql, at }: Hook, incremental: boolean): HookSql => {
+      const where = at ? { at } : {};
+      if (readsWarehouse(sql)) return { template: sql, ...where };
       try {
-        return jinja.render(
-          renderName(n),
-          sql,
-          nodeContext({ ...n, file: n }, 2, { configs: [], relations: [] }, incremental),
-        ).text;
+        return {
+          sql: jinja.render(
+            renderName(n),
+            sql,
+            nodeContext({ ...n, file: n }, 2, { configs: [], relations: [] }, incremental),
+          ).text,
+          ...where,
+        };
       } catch (err) {
         if (!(err instanceof RenderProblem)) throw err;
         if (!unrenderable.has(sql)) {
           unrenderable.add(sql);
           issues.push({
             message: `Cannot render a hook of ${n.name} (${sql.trim()}): ${err.message}`,
-            location: { file: n.path },
+            location: at ?? { file: n.path },
           });
         }
-        return "";
+        return { sql: "" };
       }
     };
     /** The hooks of a build (a later run's: `incremental`), rendered. */
     const lists = (incremental: boolean): HookLists => {
       /** The hooks of `list` that run in the build's transaction (or not), rendered. */
       const rendered = (list: readonly Hook[] | undefined, inside: boolean) =>
-        (list ?? []).filter((h) => h.transaction === inside).map((h) => render(h.sql, incremental))
-          .filter((h) => typeof h !== "string" || h.trim() !== "");
+        (list ?? []).filter((h) => h.transaction === inside).map((h) => render(h, incremental))
+          .filter((h) => !("sql" in h) || h.sql.trim() !== "");
       const hooks: HookLists = {
         pre: rendered(n.config.pre_hook, true),
         post: rendered(n.config.post_hook, true),
@@ -2428,29 +2464,31 @@ export async function loadDbtProject(
     key: "on-run-start" | "on-run-end",
     reads: (sql: string) => boolean,
   ) =>
-  (sql: string, i: number, all: string[]): HookSql =>
-    reads(sql) ? { template: sql } : renderRunHookNow(key, sql, i, all.length);
+  (sql: string, i: number, all: string[]): HookSql => {
+    const at = runHookLocation(key, i);
+    return reads(sql)
+      ? { template: sql, at }
+      : { sql: renderRunHookNow(key, sql, i, all.length), at };
+  };
   const runHooks = config.runHooks && {
     start: config.runHooks.start.map(keep("on-run-start", readsWarehouse))
-      .filter((h) => typeof h !== "string" || h.trim() !== ""),
+      .filter((h) => !("sql" in h) || h.sql.trim() !== ""),
     end: config.runHooks.end.map(
       keep("on-run-end", (sql) => readsRunEnd(sql) || readsWarehouse(sql)),
-    ).filter((h) => typeof h !== "string" || h.trim() !== ""),
+    ).filter((h) => !("sql" in h) || h.sql.trim() !== ""),
   };
-  const renderRunHook: RunHookRenderer = (key, template, context) => {
-    const hooks = config.runHooks?.[key === "on-run-start" ? "start" : "end"] ?? [];
-    const where = formatLocation(runHookLocation(key, hooks.indexOf(template)));
+  const renderRunHook: RunHookRenderer = (template, context) => {
     // The run's results are converted for the renderer once, not at each pass.
     const lent = jinja.lend({ ...context });
     return {
-      where,
       render: (answered) =>
         warehousePass(
           answered,
           (warehouse) =>
             jinja.render(`${DBT_PROJECT_FILE} (hook)`, template, runHookContext(warehouse)).text,
-          () => where,
+          (err) => err.line === undefined ? undefined : `line ${err.line} of the hook`,
         ),
+      origin: (query) => jinja.queryOrigin(template, query),
       [Symbol.dispose]: () => lent[Symbol.dispose](),
     };
   };
@@ -2713,7 +2751,6 @@ export async function loadDbtProject(
   const renderNodeHook: NodeHookRenderer = (id, template, incremental) => {
     const n = relations.get(id)!;
     return {
-      where: n.path,
       render: (answered) =>
         warehousePass(
           answered,
@@ -2729,11 +2766,9 @@ export async function loadDbtProject(
                 warehouse,
               ),
             ).text,
-          (err) =>
-            `${n.path}: a hook of ${n.name} (${template.trim()})${
-              err.line === undefined ? "" : `, line ${err.line}`
-            }`,
+          (err) => err.line === undefined ? undefined : `line ${err.line} of the hook`,
         ),
+      origin: (query) => jinja.queryOrigin(template, query),
       [Symbol.dispose]: () => {},
     };
   };

@@ -14,7 +14,8 @@
 import { materialization } from "../materializations/index.ts";
 import { closest, levenshtein } from "../suggest.ts";
 import { unsupportedKey } from "../unsupported.ts";
-import type { ReportOptions } from "../yaml/yaml_file.ts";
+import type { SourceLocation } from "../errors.ts";
+import { formatYamlPath, type ReportOptions, type YamlPath } from "../yaml/yaml_file.ts";
 
 /** What a model or seed is configured with (every key optional: levels are merged). */
 export interface NodeConfig {
@@ -76,11 +77,13 @@ export interface NodeConfig {
 /**
  * A hook as dbt records one: its SQL (Jinja), and whether it runs in the
  * build's transaction (`transaction: false`: before it begins, or after it
- * commits).
+ * commits); `at`, where it is written, when the reader was told (see
+ * {@linkcode readNodeConfig}).
  */
 export interface Hook {
   sql: string;
   transaction: boolean;
+  at?: SourceLocation;
 }
 
 /**
@@ -303,7 +306,9 @@ function readHook(value: unknown, report: (message: string) => void): Hook | und
 /**
  * Reads the config keys of `raw` (keys already stripped of `+`), reporting
  * each problem with `report(key, message, options)` (`options.key`: the
- * problem is the key, not its value).
+ * problem is the key, not its value). Each hook is `at` `locate(path)`, its
+ * path in `raw` (`["post_hook"]`, `["pre-hook", 1]` in a list), when
+ * `locate` is given.
  *
  * @example
  * ```ts
@@ -321,6 +326,7 @@ export function readNodeConfig(
   raw: Record<string, unknown>,
   resource: ConfigResource,
   report: (key: string, message: string, options?: ReportOptions) => void,
+  locate?: (path: YamlPath) => SourceLocation,
 ): NodeConfig {
   const out: NodeConfig = {};
   const known = configKeys(resource);
@@ -448,9 +454,11 @@ export function readNodeConfig(
         const list = Array.isArray(value) ? value : [value];
         const hooks: Hook[] = [];
         for (const [i, h] of list.entries()) {
-          const at = Array.isArray(value) ? `${key}[${i}]` : key;
-          const hook = readHook(h, (message) => report(at, message));
-          if (hook && hook.sql.trim() !== "") hooks.push(hook);
+          const path = Array.isArray(value) ? [key, i] : [key];
+          const hook = readHook(h, (message) => report(formatYamlPath(path), message));
+          if (hook && hook.sql.trim() !== "") {
+            hooks.push(locate ? { ...hook, at: locate(path) } : hook);
+          }
         }
         const field = key.startsWith("pre") ? "pre_hook" : "post_hook";
         out[field] = [...(out[field] ?? []), ...hooks];

@@ -334,6 +334,7 @@ function readNode(
       value.config,
       resource,
       (key, message, options) => file.report([...path, "config", key], message, options),
+      (within) => file.locate([...path, "config", ...within]),
     );
   } else if (value.config !== undefined && value.config !== null) {
     file.report([...path, "config"], `expected a mapping, got ${describe(value.config)}`);

@@ -140,6 +140,10 @@ export function unrenderedConfig(
     // Keys wharf reads into groups of their own are dbt's keys of the node; those YAML gave as
     // Jinja (`jinja`: key to text) as written.
     const { custom, incremental, snapshot, ...own } = written.node;
+    // A hook as written: its SQL and transaction, not where it is (a moved line is no change).
+    for (const key of ["pre_hook", "post_hook"] as const) {
+      if (own[key]) own[key] = own[key].map(({ sql, transaction }) => ({ sql, transaction }));
+    }
     out = { ...own, ...custom, ...incremental, ...snapshot, ...written.jinja };
   } else out = Object.assign({}, ...written.test.map(testKeys));
   return { ...out, ...(sql === undefined ? {} : configCallAsWritten(sql)) };

@@ -244,7 +244,14 @@ export async function loadProject(
     tests: [...configured.genericTests, ...parsed.tests],
     macros,
     ...(exposures.length ? { exposures } : {}),
-    ...(config.runHooks ? { runHooks: config.runHooks } : {}),
+    ...(config.runHooks
+      ? {
+        runHooks: {
+          start: config.runHooks.start.map((sql) => ({ sql })),
+          end: config.runHooks.end.map((sql) => ({ sql })),
+        },
+      }
+      : {}),
     unitTests,
     sources: yaml.sources,
     ...(options.inline === undefined ? {} : { inline: options.inline }),

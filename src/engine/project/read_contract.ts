@@ -12,7 +12,14 @@
  */
 import { z } from "../zod.ts";
 import type { Materialization } from "../materializations/materialization.ts";
-import type { ColumnDoc, Constraint, ConstraintType, ModelContract, NodeHooks } from "../types.ts";
+import type {
+  ColumnDoc,
+  Constraint,
+  ConstraintType,
+  HookSql,
+  ModelContract,
+  NodeHooks,
+} from "../types.ts";
 import { describe, type YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
 import { flag, isRecord, mapping, readValue, text, textList } from "../yaml/yaml_schema.ts";
 import type { DeclaredTest } from "./read_yaml.ts";
@@ -137,26 +144,27 @@ function readHook(
 /**
  * Reads the hooks of a `config:` mapping (`pre_hook`/`pre-hook`,
  * `post_hook`/`post-hook`: a statement, a mapping `{ sql, transaction }`
- * or a list of them), reporting problems at `path`. Returns undefined when
- * it has none.
+ * or a list of them), each with where its value is written, reporting
+ * problems at `path`. Returns undefined when it has none.
  */
 export function readHooks(
   file: YamlFile,
   path: YamlPath,
   config: Record<string, unknown>,
 ): NodeHooks | undefined {
-  const inside = { pre: [] as string[], post: [] as string[] };
-  const outside = { pre: [] as string[], post: [] as string[] };
+  const inside = { pre: [] as HookSql[], post: [] as HookSql[] };
+  const outside = { pre: [] as HookSql[], post: [] as HookSql[] };
   for (const key of HOOK_KEYS) {
     if (!(key in config)) continue;
     const value = config[key];
     const which = key.startsWith("pre") ? "pre" : "post";
-    const listed = Array.isArray(value)
-      ? value.map((h, i) => readHook(file, [...path, key, i], h))
-      : [readHook(file, [...path, key], value)];
-    for (const h of listed) {
+    const listed: [YamlPath, unknown][] = Array.isArray(value)
+      ? value.map((h, i) => [[...path, key, i], h])
+      : [[[...path, key], value]];
+    for (const [at, written] of listed) {
+      const h = readHook(file, at, written);
       if (!h || h.sql.trim() === "") continue;
-      (h.transaction ? inside : outside)[which].push(h.sql);
+      (h.transaction ? inside : outside)[which].push({ sql: h.sql, at: file.locate(at) });
     }
   }
   const out: NodeHooks = {

@@ -1,15 +1,17 @@
 /**
  * Runs hooks: a model's or seed's `pre_hook`/`post_hook` and the project's
  * `on-run-start`/`on-run-end`. A failing hook is a {@linkcode HookError}
- * naming the hook, its SQL and where in it DuckDB says it failed: a parser
- * error's position (converted by `parse_sql.ts`), or the line and caret of
- * DuckDB's `LINE n:` context.
+ * naming where the hook is written (first, as `file:line:column: `), the
+ * hook, its SQL and where in it DuckDB says it failed: a parser error's
+ * position (converted by `parse_sql.ts`), or the line and caret of DuckDB's
+ * `LINE n:` context; for a query a hook ran while it rendered, the macro
+ * line that query is written on, when that is known.
  *
  * @module
  */
 import { parseSql } from "../db/parse_sql.ts";
 import type { Session } from "../db/warehouse.ts";
-import { HookError } from "../errors.ts";
+import { formatLocation, HookError } from "../errors.ts";
 import { say } from "../say.ts";
 import type { CompiledProject } from "../compile/compile_project.ts";
 import type { HookRender, HookSql, RunEndContext } from "../types.ts";
@@ -49,7 +51,8 @@ async function positionOf(
  * not run.
  *
  * @param what names the hooks in messages: `pre_hook of marts.orders`, `on-run-end`.
- * @throws {HookError} for the first that cannot be rendered or fails.
+ * @throws {HookError} for the first that cannot be rendered or fails, its
+ *   message beginning with where the hook is written when it is known.
  */
 export async function runHooks(
   s: Session,
@@ -59,8 +62,9 @@ export async function runHooks(
 ): Promise<void> {
   for (const [i, hook] of statements.entries()) {
     const n = statements.length > 1 ? ` ${i + 1} of ${statements.length}` : "";
+    const named = `${hook.at ? `${formatLocation(hook.at)}: ` : ""}${what}${n}`;
     let sql: string;
-    if (typeof hook === "string") sql = hook;
+    if ("sql" in hook) sql = hook.sql;
     else {
       try {
         if (!render) throw new Error("it renders as it runs, which this run does not do");
@@ -68,7 +72,7 @@ export async function runHooks(
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         throw new HookError(
-          `${what}${n} cannot be rendered: ${message}\n  ${
+          `${named} cannot be rendered: ${message}\n  ${
             hook.template.trim().split("\n").join("\n  ")
           }`,
           { sql: hook.template },
@@ -84,7 +88,7 @@ export async function runHooks(
       const message = full.split(/\n+LINE \d+:/)[0]!.trim();
       const at = await positionOf(sql, full);
       throw new HookError(
-        `${what}${n} failed${at ? ` at line ${at.line}, column ${at.column}` : ""}: ${message}\n  ${
+        `${named} failed${at ? ` at line ${at.line}, column ${at.column}` : ""}: ${message}\n  ${
           sql.trim().split("\n").join("\n  ")
         }`,
         { sql, ...at },
@@ -104,7 +108,7 @@ const HOOK_MAX_QUERIES = 2_000;
 async function renderOn(hook: HookRender, s: Session): Promise<string> {
   const { done, said } = await renderAgainstWarehouse(hook.render, {
     query: async (sql) => answerOf(await s.read(sql)),
-    what: hook.where,
+    origin: (query) => hook.origin(query),
     maxQueries: HOOK_MAX_QUERIES,
   });
   said.forEach(say);
@@ -112,21 +116,21 @@ async function renderOn(hook: HookRender, s: Session): Promise<string> {
 }
 
 /**
- * How `key`'s hooks kept as templates render as they run (a dbt project's;
- * undefined for a plain-SQL project, whose hooks are SQL): in passes against
- * the warehouse on the hook's connection (see `render_against_warehouse.ts`),
- * with the run's results for on-run-end; what `log(…, info=True)` and
+ * How on-run-start's or on-run-end's hooks kept as templates render as they
+ * run (a dbt project's; undefined for a plain-SQL project, whose hooks are
+ * SQL): in passes against the warehouse on the hook's connection (see
+ * `render_against_warehouse.ts`), with the run's results for on-run-end
+ * (`context`); what `log(…, info=True)` and
  * `exceptions.warn()` say goes where the command sends it (`say.ts`).
  */
 export function runHookRenderer(
   cp: CompiledProject,
-  key: "on-run-start" | "on-run-end",
   context?: RunEndContext,
 ): ((template: string, s: Session) => Promise<string>) | undefined {
   const renderer = cp.renderRunHook;
   if (!renderer) return undefined;
   return async (template, s) => {
-    using hook = renderer(key, template, context);
+    using hook = renderer(template, context);
     return await renderOn(hook, s);
   };
 }

@@ -18,8 +18,14 @@ export const MAX_QUERIES = 100;
 export interface RenderAgainstWarehouseOptions {
   /** Runs one query on the warehouse; rejects with DuckDB's error. */
   query: (sql: string) => Promise<QueryAnswer>;
-  /** Names the template in messages: `model marts.pivot`, `macro grant_all (macros/ops.sql:3)`. */
-  what: string;
+  /**
+   * Names the template in messages: `model marts.pivot`, `macro grant_all
+   * (macros/ops.sql:3)`; without it, they call it "it" (for a caller that
+   * names it before them, as a hook's do).
+   */
+  what?: string;
+  /** Where a query is written in the project (`in macro finish, macros/finish.sql:3`), when known. */
+  origin?: (query: string) => string | undefined;
   /** How many queries it may run. Default {@linkcode MAX_QUERIES}. */
   maxQueries?: number;
 }
@@ -28,8 +34,10 @@ export interface RenderAgainstWarehouseOptions {
  * Renders with `render` in passes until it is done, running what it asks.
  *
  * @returns what it rendered, and what its `log()` calls said in the pass that rendered it.
- * @throws {Error} naming `what`, the query and DuckDB's message when a query fails;
- *   naming `what` when it runs more than `options.maxQueries` queries; and what `render` throws.
+ * @throws {Error} naming `what`, the query (where it is written, when
+ *   `options.origin` tells) and DuckDB's message when a query fails; naming
+ *   `what` when it runs more than `options.maxQueries` queries; and what
+ *   `render` throws.
  *
  * @example
  * ```ts
@@ -54,7 +62,9 @@ export async function renderAgainstWarehouse<T>(
     if ("done" in pass) return pass;
     if (answered.length === most) {
       throw new Error(
-        `${options.what} runs more than ${most} queries (run_query(), statement) while it renders: render fewer, or loop in SQL instead`,
+        `${
+          options.what ?? "it"
+        } runs more than ${most} queries (run_query(), statement) while it renders: render fewer, or loop in SQL instead`,
       );
     }
     let answer: QueryAnswer;
@@ -62,10 +72,13 @@ export async function renderAgainstWarehouse<T>(
       answer = await options.query(pass.ask);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
+      const origin = options.origin?.(pass.ask);
       throw new Error(
-        `${options.what}: a query it runs while it renders failed: ${message}\n  ${
-          pass.ask.trim().split("\n").join("\n  ")
-        }`,
+        `${
+          options.what === undefined ? "" : `${options.what}: `
+        }a query it runs while it renders failed${
+          origin === undefined ? "" : ` (${origin})`
+        }: ${message}\n  ${pass.ask.trim().split("\n").join("\n  ")}`,
         { cause: err },
       );
     }

@@ -520,7 +520,7 @@ export async function runProject(
     if (hooks?.start.length) {
       try {
         await wh.withConnection((s) =>
-          runHooks(s, "on-run-start", hooks.start, runHookRenderer(cp, "on-run-start"))
+          runHooks(s, "on-run-start", hooks.start, runHookRenderer(cp))
         );
       } catch (err) {
         await wh.withConnection((s) => finishRun(s, runId, "error", 0, 1));
@@ -595,7 +595,7 @@ export async function runProject(
     const errors = results.filter((r) => r.status === "error" || r.status === "fail").length;
     // on-run-end runs whatever the nodes did, as dbt's does; its failure fails the run.
     // A hook reading the run's results (dbt's results, schemas, database_schemas) renders now.
-    const context = hooks?.end.some((h) => typeof h !== "string") && cp.renderRunHook
+    const context = hooks?.end.some((h) => "template" in h) && cp.renderRunHook
       ? dbtRunEndContext(
         asRan(),
         atRun ? recordCompiled(await manifestOf(), asRan(), written.compiled) : await manifestOf(),
@@ -608,7 +608,7 @@ export async function runProject(
           s,
           "on-run-end",
           hooks.end,
-          runHookRenderer(cp, "on-run-end", context),
+          runHookRenderer(cp, context),
         )
       ).then(
         () => undefined,
