@@ -349,7 +349,7 @@ exposures:
   );
   await p.write("models/marts/marts.yml", yml("ref('other')"));
   const byRef = await cli("--json", "ls", "-s", "type:exposure");
-  assert.equal(JSON.parse(byRef.stdout)[0].depends_on, "marts.other");
+  assert.deepEqual(JSON.parse(byRef.stdout)[0].depends_on, ["marts.other"]);
   // The docs graph draws it, in a column of its own, with an edge from what it reads.
   const site = `${p.root}/site`;
   const docs = await cli("docs", "build", "--out", site);
