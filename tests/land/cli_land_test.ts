@@ -339,21 +339,33 @@ Deno.test("wharf build after a landing with rejected lines notes them per source
 
 Deno.test("wharf build after a delivery failed to land notes it per source read, with why, the query that shows it and the command that lands it again, in --json too, until it lands", async () => {
   await using p = await healthcareProject();
-  await Deno.mkdir(join(p.root, "in"));
-  for (const f of Deno.readDirSync(join(REAL, "visitpay"))) {
-    await Deno.copyFile(join(REAL, "visitpay", f.name), join(p.root, "in", f.name));
-  }
   const name = "HospitalABC_VisitPay_Transaction_20211204_000000.txt.gz";
   const whole = gzip(
     "transaction_identifier\tvisit_identifier\tprocedure_id\tamount\nT900\tV1\tP1\t-25.00\n",
   );
   const file = await p.write(`in/${name}`, whole.subarray(0, whole.length - 12));
+  // The source's only delivery failed: the nodes reading it wait, and the note says why.
+  assert.equal((await runCli(["--project", p.root, "land", join(p.root, "in")])).code, 1);
+  const waiting = await runCli(["--project", p.root, "build", "-s", "+marts.visit_financials"]);
+  assert.equal(waiting.code, 0, waiting.stderr);
+  assert.match(
+    waiting.stdout,
+    /^ {2}raw\.visitpay_procedure, raw\.visitpay_transaction, raw\.visitpay_visit: land with /m,
+  );
+  assert.match(
+    waiting.stdout,
+    /^note: 1 delivery of visitpay_transaction failed to land and has not landed since, /m,
+  );
+
+  for (const f of Deno.readDirSync(join(REAL, "visitpay"))) {
+    await Deno.copyFile(join(REAL, "visitpay", f.name), join(p.root, "in", f.name));
+  }
   const landed = await runCli(["--project", p.root, "land", join(p.root, "in")]);
   assert.equal(landed.code, 1, landed.stderr);
   assert.match(landed.stdout, /^failed {2}visitpay_transaction .*: the gzip stream is truncated/m);
   const failure = (await query(
     p.db,
-    "select batch_id::int as b, error from wharf.files where status = 'failed'",
+    "select batch_id::int as b, error from wharf.files where status = 'failed' order by b desc limit 1",
   ))[0]!;
 
   const build = await runCli(["--project", p.root, "build", "-s", "+marts.visit_financials"]);

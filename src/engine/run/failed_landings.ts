@@ -35,10 +35,10 @@ export interface FailedLanding {
  * `wharf land` tells deliveries apart. It is still failed when the latest
  * `failed` row of it in `wharf.files` has no `landed` row of it after it
  * (a higher batch): landing the name again with content that reads
- * supersedes the failure, whatever that content is. Landing the failed
- * content itself, under any name, removes the failed rows of that content
- * from `wharf.files` (see `writeManifest`), so it needs no check here. One
- * entry per delivery, with its latest failure.
+ * supersedes the failure, whatever that content is. Landing content whose
+ * failure was recorded with its SHA-256, under any name, removes the
+ * failed rows of that content from `wharf.files` (see `writeManifest`), so
+ * it needs no check here. One entry per delivery, with its latest failure.
  *
  * @param session A connection to the warehouse (its `wharf.*` tables migrated).
  * @param relations Relations the run read, lower-cased `schema.name`.
