@@ -143,11 +143,26 @@ export function wharfCommand(
   config: { root: string; db: string; warehouse: string },
   program = `${taskCommand(Deno.execPath(), Deno.version.deno)} wharf`,
 ): string {
-  const arg = (path: string) =>
-    /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replaceAll("'", `'\\''`)}'`;
-  return `${program}${config.root === userCwd() ? "" : ` --project ${arg(config.root)}`}${
-    config.db === config.warehouse ? "" : ` --db ${arg(config.db)}`
+  return `${program}${config.root === userCwd() ? "" : ` --project ${shellArg(config.root)}`}${
+    config.db === config.warehouse ? "" : ` --db ${shellArg(config.db)}`
   }`;
+}
+
+/**
+ * `text` as one argument of a POSIX shell command line: as it is when it
+ * holds only characters no shell treats specially, single-quoted otherwise.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { shellArg } from "./context.ts";
+ *
+ * assert.equal(shellArg("in/a.csv"), "in/a.csv");
+ * assert.equal(shellArg("in/Bob's file.csv"), `'in/Bob'\\''s file.csv'`);
+ * ```
+ */
+export function shellArg(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
 /** Collects a repeatable option's values (`-s a -s b`). */

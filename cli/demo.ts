@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { globals, projectConfig, wharfCommand } from "./context.ts";
 import {
   counted,
+  failedLandingLines,
   landingRejectLines,
   problemLines,
   resultLine,
@@ -165,6 +166,8 @@ export function demoCommand(): Command {
       console.log(await table(["model", "check", "values"], nullified));
       const rejects = landingRejectLines(summary.build.landingRejects, wharf);
       if (rejects.length) console.log(["", ...rejects].join("\n"));
+      const failed = failedLandingLines(summary.build.failedLandings, wharf);
+      if (failed.length) console.log(["", ...failed].join("\n"));
       const nodes = (s: string) =>
         results.filter((r) => r.kind !== "test" && r.status === s).length;
       console.log(

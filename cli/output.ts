@@ -8,6 +8,7 @@ import { type NodeResult, nullifiedTotal } from "../src/engine/run/run_log.ts";
 import type { RunSummary } from "../src/engine/run/run_project.ts";
 import type { Command } from "commander";
 import { UsageError } from "../src/engine/errors.ts";
+import { shellArg } from "./context.ts";
 import { load } from "./load.ts";
 import { setSay } from "../src/engine/say.ts";
 
@@ -194,6 +195,8 @@ export function summaryLines(summary: RunSummary, options: SkipHintOptions = {})
   if (summary.deferredReads.length) lines.push("", ...deferredReadLines(summary.deferredReads));
   const rejects = landingRejectLines(summary.landingRejects, options.wharf);
   if (rejects.length) lines.push("", ...rejects);
+  const failed = failedLandingLines(summary.failedLandings, options.wharf);
+  if (failed.length) lines.push("", ...failed);
   return [...lines, ...problemLines(summary.results, ["error", "fail", "warn"])];
 }
 
@@ -228,6 +231,62 @@ export function landingRejectLines(
     } rejected when landed and ${
       one ? "is" : "are"
     } in no model: see wharf.rejects (${wharf} sql "${query}")`;
+  });
+}
+
+/**
+ * A note per source with deliveries whose landing failed and that have not
+ * landed since (so their rows are in no model): each file with when and
+ * why it failed, the query of `wharf.files` that shows them, and the
+ * command that lands them again, run with `wharf` (the command line that
+ * runs wharf here).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { failedLandingLines } from "./output.ts";
+ *
+ * const failed = [{
+ *   source: "visits",
+ *   table: "raw.visits",
+ *   file: "v.txt.gz",
+ *   path: "in/v.txt.gz",
+ *   batchId: 3,
+ *   error: 'Cannot land "in/v.txt.gz": the gzip stream is truncated or corrupt',
+ *   failedAt: "2024-05-01T14:03:07.000Z",
+ * }];
+ * assert.deepEqual(failedLandingLines(failed), [
+ *   "note: 1 delivery of visits failed to land and has not landed since, so its rows are in no model:",
+ *   '  v.txt.gz (batch 3, 2024-05-01 14:03:07 UTC): Cannot land "in/v.txt.gz": the gzip stream is truncated or corrupt',
+ *   `  See wharf.files (wharf sql "select batch_id, path, error from wharf.files where source = 'visits' and status = 'failed' order by batch_id"); once the file is fixed, land it again: wharf land in/v.txt.gz`,
+ * ]);
+ * ```
+ */
+export function failedLandingLines(
+  failed: RunSummary["failedLandings"],
+  wharf = "wharf",
+): string[] {
+  const bySource = Map.groupBy(failed, (f) => f.source);
+  return [...bySource].flatMap(([source, files]) => {
+    const one = files.length === 1;
+    const query = `select batch_id, path, error from wharf.files where source = '${
+      source.replaceAll("'", "''")
+    }' and status = 'failed' order by batch_id`;
+    return [
+      `note: ${files.length} deliver${one ? "y" : "ies"} of ${source} failed to land and ${
+        one ? "has" : "have"
+      } not landed since, so ${one ? "its" : "their"} rows are in no model:`,
+      ...files.map((f) =>
+        `  ${f.file} (batch ${f.batchId}, ${
+          f.failedAt.slice(0, 19).replace("T", " ")
+        } UTC): ${f.error}`
+      ),
+      `  See wharf.files (${wharf} sql "${query}"); once ${
+        one ? "the file is" : "the files are"
+      } fixed, land ${one ? "it" : "them"} again: ${wharf} land ${
+        files.map((f) => shellArg(f.path)).join(" ")
+      }`,
+    ];
   });
 }
 

@@ -6,6 +6,8 @@
  */
 import { gunzipSync } from "node:zlib";
 import { LandingError } from "../engine/errors.ts";
+import { columnNames } from "./names.ts";
+import type { Source } from "./sources.ts";
 
 /** A record of a delivery: its values as text (or null), by header position (missing ones null). */
 export type TextRecord = (string | null)[];
@@ -73,6 +75,77 @@ export function addRecord(
     values[at] = asText(v);
   }
   out.rows.push({ rowNumber, values });
+}
+
+/**
+ * Sets aside the records of `out` (JSON objects, read by
+ * {@linkcode addRecord}) with keys that are not columns `source` declares:
+ * each becomes the reject `reject(index, keys)` makes of it (`index` in
+ * `out.rows`, `keys` as delivered), and the rest keep their rows. A key
+ * every record has is the file's shape, not a bad record: it stays, and the
+ * header check refuses the file, naming it, as it refuses a CSV header. A
+ * source that declares no columns takes every key as a column.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import {
+ *   addRecord,
+ *   type Records,
+ *   setAsideUnexpectedKeys,
+ *   unexpectedKeys,
+ * } from "./read_records.ts";
+ * import { compileSources } from "./sources.ts";
+ *
+ * const [source] = compileSources([{ name: "s", pattern: /x/, columns: ["id"] }]);
+ * const out: Records = { headers: [], rows: [], rejects: [], read: 2 };
+ * const seen = new Map<string, number>();
+ * addRecord(out, seen, { id: 1 }, 1);
+ * addRecord(out, seen, { id: 2, extra: "x" }, 2);
+ * setAsideUnexpectedKeys(out, source!, (i, keys) => ({
+ *   line: out.rows[i]!.rowNumber,
+ *   byteOffset: -1,
+ *   error: unexpectedKeys(keys),
+ *   text: "",
+ * }));
+ * assert.deepEqual(out.headers, ["id"]);
+ * assert.deepEqual(out.rows, [{ rowNumber: 1, values: ["1"] }]);
+ * assert.deepEqual(out.rejects.map((r) => [r.line, r.error]), [[2, 'unexpected key "extra"']]);
+ * ```
+ */
+export function setAsideUnexpectedKeys(
+  out: Records,
+  source: Source,
+  reject: (index: number, keys: string[]) => RejectedLine,
+): void {
+  if (!source.columns) return;
+  const declared = new Set(source.columns.map((c) => c.name));
+  const names = columnNames(out.headers);
+  // A record without a key has no value at its position (a JSON null is null).
+  const unexpected = [...names.keys()].filter((i) =>
+    !declared.has(names[i]!) && out.rows.some((r) => r.values[i] === undefined)
+  );
+  if (unexpected.length === 0) return;
+  const rows: Records["rows"] = [];
+  out.rows.forEach((r, index) => {
+    const keys = unexpected.filter((i) => r.values[i] !== undefined).map((i) => out.headers[i]!);
+    if (keys.length) out.rejects.push(reject(index, keys));
+    else rows.push(r);
+  });
+  const kept = [...out.headers.keys()].filter((i) => !unexpected.includes(i));
+  out.headers = kept.map((i) => out.headers[i]!);
+  out.rows = rows.map((r) => ({
+    rowNumber: r.rowNumber,
+    values: kept.map((i) => r.values[i] ?? null),
+  }));
+  out.rejects.sort((a, b) => a.line - b.line);
+}
+
+/** `unexpected key "a"`, `unexpected keys "a", "b"`: what a record's keys are rejected for. */
+export function unexpectedKeys(keys: readonly string[]): string {
+  return `unexpected key${keys.length > 1 ? "s" : ""} ${
+    keys.map((k) => JSON.stringify(k)).join(", ")
+  }`;
 }
 
 /**

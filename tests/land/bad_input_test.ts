@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { land } from "../../src/land/land.ts";
 import { ConfigError, FileNameError, LandingError } from "../../src/engine/errors.ts";
+import { tempProject } from "../helpers.ts";
 import { gzip, landingProject, query } from "./helpers.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -284,5 +285,113 @@ Deno.test("rows after rejected lines keep their file line numbers, with quotes t
       "select line::int as line from wharf.rejects where file like '%202309%' order by line",
     ),
     [{ line: 3 }, { line: 5 }],
+  );
+});
+
+/** A project whose source declares its columns, and one whose source does not. */
+function declaredProject() {
+  return tempProject({ "models/.keep": "" }, {
+    sources: [
+      {
+        name: "benefits",
+        pattern: /^benefits-(?<delivered_at>\d{8}_\d{6})\.(json|ndjson)$/,
+        columns: [{ name: "member_id", required: true }, "copay"],
+      },
+      { name: "loose", pattern: /^loose-(?<delivered_at>\d{8}_\d{6})\.ndjson$/ },
+    ],
+  });
+}
+
+Deno.test("a JSON record with a key its source does not declare is rejected naming the line (NDJSON) or element (JSON array) and the key; the rest lands", async () => {
+  await using p = await declaredProject();
+  const lines = [
+    '{"member_id":"M1","copay":"10"}',
+    '{"member_id":"M2","extra_field":1}',
+    "",
+    '{"member_id":"M3","copay":null}',
+    '{"Member ID":"M4","a":1,"b":{"c":2}}',
+  ];
+  const ndjson = await p.write("benefits-20240101_000000.ndjson", lines.join("\n") + "\n");
+  const json = await p.write(
+    "benefits-20240102_000000.json",
+    JSON.stringify(lines.filter(Boolean).map((l) => JSON.parse(l)), null, 1),
+  );
+  const outcomes = (await land(p.config, [ndjson, json], { db: p.db })).outcomes;
+  assert.deepEqual(outcomes.map((o) => [o.status, o.rows, o.rejectedRows]), [
+    ["landed", 2, 2],
+    ["landed", 2, 2],
+  ]);
+  assert.deepEqual(outcomes[0]!.rejects!.map((r) => [r.line, r.error]), [
+    [2, 'unexpected key "extra_field"'],
+    [5, 'unexpected keys "Member ID", "a", "b"'],
+  ]);
+  const at = (n: number) => lines.slice(0, n - 1).join("\n").length + 1;
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select file like '%.ndjson' as nd, line::int as line, byte_offset::int as off, error, original from wharf.rejects order by nd desc, line",
+    ),
+    [
+      { nd: true, line: 2, off: at(2), error: 'unexpected key "extra_field"', original: lines[1] },
+      {
+        nd: true,
+        line: 5,
+        off: at(5),
+        error: 'unexpected keys "Member ID", "a", "b"',
+        original: lines[4],
+      },
+      {
+        nd: false,
+        line: 2,
+        off: null,
+        error: 'unexpected key "extra_field" in element 2',
+        original: '{"member_id":"M2","extra_field":1}',
+      },
+      {
+        nd: false,
+        line: 4,
+        off: null,
+        error: 'unexpected keys "Member ID", "a", "b" in element 4',
+        original: '{"Member ID":"M4","a":1,"b":{"c":2}}',
+      },
+    ],
+  );
+  // The raw table has the declared columns only, and the rows that fit them.
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select member_id, copay, _row_number::int as n from raw.benefits order by _file, n",
+    ),
+    [
+      { member_id: "M1", copay: "10", n: 1 },
+      { member_id: "M3", copay: null, n: 4 },
+      { member_id: "M1", copay: "10", n: 1 },
+      { member_id: "M3", copay: null, n: 3 },
+    ],
+  );
+  assert.deepEqual(
+    (await query(
+      p.db,
+      "select column_name from information_schema.columns where table_name = 'benefits' and column_name not like '\\_%' escape '\\' order by ordinal_position",
+    )).map((r) => r.column_name),
+    ["member_id", "copay"],
+  );
+});
+
+Deno.test("a key every JSON record has that the source does not declare is the file's shape: the file fails naming it; a source that declares no columns takes the key as a column", async () => {
+  await using p = await declaredProject();
+  const records = '{"member_id":"M1","extra_field":1}\n{"member_id":"M2","extra_field":2}\n';
+  const wrong = await p.write("benefits-20240101_000000.ndjson", records);
+  const loose = await p.write(
+    "loose-20240101_000000.ndjson",
+    '{"member_id":"M1"}\n{"member_id":"M2","extra_field":2}\n',
+  );
+  const [failed, landed] = (await land(p.config, [wrong, loose], { db: p.db })).outcomes;
+  assert.equal(failed!.status, "failed");
+  assert.match(failed!.message!, /does not fit source "benefits": unexpected column "extra_field"/);
+  assert.deepEqual([landed!.status, landed!.rows, landed!.rejectedRows], ["landed", 2, 0]);
+  assert.deepEqual(
+    await query(p.db, "select member_id, extra_field from raw.loose order by member_id"),
+    [{ member_id: "M1", extra_field: null }, { member_id: "M2", extra_field: "2" }],
   );
 });

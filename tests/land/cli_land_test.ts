@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cliCommand, healthcareProject, REPO, runCli } from "../helpers.ts";
-import { landingProject, query } from "./helpers.ts";
+import { cliCommand, healthcareProject, REAL, REPO, runCli } from "../helpers.ts";
+import { gzip, landingProject, query } from "./helpers.ts";
 
 const CONFIG = `export default {
   sources: [{ name: "members", pattern: /^members-(?<client>client[A-Z])-(?<period>\\d{6})\\.csv$/ }],
@@ -335,4 +335,85 @@ Deno.test("wharf build after a landing with rejected lines notes them per source
   assert.equal(clean.code, 0, clean.stderr);
   assert.match(clean.stdout, /Done in /);
   assert.doesNotMatch(clean.stdout, /note: |wharf\.rejects/);
+});
+
+Deno.test("wharf build after a delivery failed to land notes it per source read, with why, the query that shows it and the command that lands it again, in --json too, until it lands", async () => {
+  await using p = await healthcareProject();
+  const name = "HospitalABC_VisitPay_Transaction_20211204_000000.txt.gz";
+  const whole = gzip(
+    "transaction_identifier\tvisit_identifier\tprocedure_id\tamount\nT900\tV1\tP1\t-25.00\n",
+  );
+  const file = await p.write(`in/${name}`, whole.subarray(0, whole.length - 12));
+  // The source's only delivery failed: the nodes reading it wait, and the note says why.
+  assert.equal((await runCli(["--project", p.root, "land", join(p.root, "in")])).code, 1);
+  const waiting = await runCli(["--project", p.root, "build", "-s", "+marts.visit_financials"]);
+  assert.equal(waiting.code, 0, waiting.stderr);
+  assert.match(
+    waiting.stdout,
+    /^ {2}raw\.visitpay_procedure, raw\.visitpay_transaction, raw\.visitpay_visit: land with /m,
+  );
+  assert.match(
+    waiting.stdout,
+    /^note: 1 delivery of visitpay_transaction failed to land and has not landed since, /m,
+  );
+
+  for (const f of Deno.readDirSync(join(REAL, "visitpay"))) {
+    await Deno.copyFile(join(REAL, "visitpay", f.name), join(p.root, "in", f.name));
+  }
+  const landed = await runCli(["--project", p.root, "land", join(p.root, "in")]);
+  assert.equal(landed.code, 1, landed.stderr);
+  assert.match(landed.stdout, /^failed {2}visitpay_transaction .*: the gzip stream is truncated/m);
+  const failure = (await query(
+    p.db,
+    "select batch_id::int as b, error from wharf.files where status = 'failed' order by b desc limit 1",
+  ))[0]!;
+
+  const build = await runCli(["--project", p.root, "build", "-s", "+marts.visit_financials"]);
+  assert.equal(build.code, 0, build.stderr);
+  const lines = build.stdout.split("\n");
+  const at = lines.findIndex((l) => l.startsWith("note: 1 delivery"));
+  const wharf = `deno task wharf --project ${p.root}`;
+  assert.deepEqual(
+    lines.slice(at, at + 3).map((l) => l.replace(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/, "<at>")),
+    [
+      "note: 1 delivery of visitpay_transaction failed to land and has not landed since, so its rows are in no model:",
+      `  ${name} (batch ${failure.b}, <at> UTC): ${failure.error}`,
+      `  See wharf.files (${wharf} sql "select batch_id, path, error from wharf.files where source = 'visitpay_transaction' and status = 'failed' order by batch_id"); once the file is fixed, land it again: ${wharf} land ${file}`,
+    ],
+  );
+  const json = await runCli([
+    "--project",
+    p.root,
+    "--json",
+    "build",
+    "-s",
+    "+marts.visit_financials",
+  ]);
+  assert.equal(json.code, 0, json.stderr);
+  const { failedLandings } = JSON.parse(json.stdout);
+  assert.deepEqual(failedLandings.map((f: Record<string, unknown>) => ({ ...f, failedAt: 0 })), [
+    {
+      source: "visitpay_transaction",
+      table: "raw.visitpay_transaction",
+      file: name,
+      path: file,
+      batchId: failure.b,
+      error: failure.error,
+      failedAt: 0,
+    },
+  ]);
+  // A run whose models read no source with a failed delivery has no note.
+  const other = await runCli(["--project", p.root, "build", "-s", "staging.stg_visitpay_visits"]);
+  assert.equal(other.code, 0, other.stderr);
+  assert.doesNotMatch(other.stdout, /failed to land/);
+
+  // The suggested command lands the delivery once it is whole, and the note goes.
+  await Deno.writeFile(file, whole);
+  const retry = lines[at + 2]!.match(/land it again: (deno task wharf .*)$/)![1]!;
+  const relanded = await new Deno.Command("sh", { args: ["-c", retry], cwd: REPO }).output();
+  assert.equal(relanded.code, 0, new TextDecoder().decode(relanded.stderr));
+  const after = await runCli(["--project", p.root, "build", "-s", "+marts.visit_financials"]);
+  assert.equal(after.code, 0, after.stderr);
+  assert.match(after.stdout, /Done in /);
+  assert.doesNotMatch(after.stdout, /failed to land/);
 });

@@ -57,6 +57,7 @@ import { deferUpstreams, unbuiltUpstreams } from "./defer_upstreams.ts";
 import { deferredCopies, type DeferredCopy } from "./deferred_relations.ts";
 import { unbuiltReads } from "./unbuilt_reads.ts";
 import { executePlan } from "./execute.ts";
+import { type FailedLanding, failedLandings } from "./failed_landings.ts";
 import { type LandingRejects, landingRejects } from "./landing_rejects.ts";
 import { compileAtRun } from "./compile_at_run.ts";
 import { nodeHookRenderer, runHookRenderer, runHooks } from "./hooks.ts";
@@ -174,6 +175,12 @@ export interface RunSummary {
    * files that `wharf land` rejected (in `wharf.rejects`, in no model).
    */
   landingRejects: LandingRejects[];
+  /**
+   * The deliveries of the raw tables the models run read, or that kept
+   * nodes from running (`notLanded`), whose landing failed and that have
+   * not landed since (`wharf.files`), sorted by source and file name.
+   */
+  failedLandings: FailedLanding[];
   /** The skipped nodes counted by cause (see {@linkcode SkipReason}). */
   skipped: Record<SkipReason["cause"], number>;
   /** With `defer`: the relations copied from the state's warehouse. */
@@ -663,15 +670,21 @@ export async function runProject(
     const rejects = sourceRelations.length
       ? await wh.withConnection((s) => landingRejects(s, sourceRelations))
       : [];
+    const notLanded = [...new Set([...blocked.values()].flat())].sort();
+    const wanted = [...new Set([...sourceRelations, ...notLanded].map((r) => r.toLowerCase()))];
+    const failedDeliveries = wanted.length
+      ? await wh.withConnection((s) => failedLandings(s, wanted))
+      : [];
     const summary: RunSummary = {
       runId,
       command,
       results,
       ok: errors === 0,
       elapsedMs: performance.now() - started,
-      notLanded: [...new Set([...blocked.values()].flat())].sort(),
+      notLanded,
       readAsEmpty: emptySourcesRead(cp, plan.nodes.map((n) => n.id)),
       landingRejects: rejects,
+      failedLandings: failedDeliveries,
       skipped: countSkips(results),
       deferred,
       deferredReads,

@@ -1,22 +1,32 @@
 /**
  * JSON: a document holding an array of objects (`.json`, maybe gzipped).
- * Each element is a record; an element that is not an object is rejected.
+ * Each element is a record; an element that is not an object, or (for a
+ * source that declares its columns) has a key that is not one of them, is
+ * rejected.
  *
  * @module
  */
 import { LandingError } from "../../engine/errors.ts";
-import { addRecord, type Records, textBytes } from "../read_records.ts";
+import {
+  addRecord,
+  type Records,
+  setAsideUnexpectedKeys,
+  textBytes,
+  unexpectedKeys,
+} from "../read_records.ts";
+import type { Source } from "../sources.ts";
 import type { FileFormat } from "./format.ts";
 import { inspectText } from "./text.ts";
 
 /**
  * Reads a JSON document holding an array of objects (the file's bytes,
- * gzipped or not).
+ * gzipped or not). Elements with keys `source` does not declare are
+ * rejected (see {@linkcode setAsideUnexpectedKeys}), naming the element.
  *
  * @throws {LandingError} on a syntax error (with line and column) or when
  * the document is not an array.
  */
-function readJsonArray(file: Uint8Array, name: string): Records {
+function readJsonArray(file: Uint8Array, name: string, source: Source): Records {
   const bytes = textBytes(file, name);
   let text: string;
   try {
@@ -60,6 +70,15 @@ function readJsonArray(file: Uint8Array, name: string): Records {
         text: JSON.stringify(el),
       });}
   });
+  setAsideUnexpectedKeys(out, source, (i, keys) => {
+    const element = out.rows[i]!.rowNumber;
+    return {
+      line: element,
+      byteOffset: -1,
+      error: `${unexpectedKeys(keys)} in element ${element}`,
+      text: JSON.stringify(doc[element - 1]),
+    };
+  });
   return out;
 }
 
@@ -71,5 +90,5 @@ export const json: FileFormat<"json"> = {
     await inspectText(input, "JSON");
     return { gzip: input.gzip, encoding: "utf-8" };
   },
-  read: (bytes, name) => readJsonArray(bytes, name),
+  read: (bytes, name, source) => readJsonArray(bytes, name, source),
 };

@@ -1,24 +1,35 @@
 /**
  * NDJSON: one JSON object per line (`.ndjson`, `.jsonl`, maybe gzipped).
- * Blank lines are skipped; a line that is not an object is rejected with
- * its line and byte offset.
+ * Blank lines are skipped; a line that is not an object, or (for a source
+ * that declares its columns) has a key that is not one of them, is rejected
+ * with its line and byte offset.
  *
  * @module
  */
-import { addRecord, type Records, textBytes } from "../read_records.ts";
+import {
+  addRecord,
+  type Records,
+  setAsideUnexpectedKeys,
+  textBytes,
+  unexpectedKeys,
+} from "../read_records.ts";
+import type { Source } from "../sources.ts";
 import type { FileFormat } from "./format.ts";
 import { inspectText } from "./text.ts";
 
 /**
  * Reads newline-delimited JSON (the file's bytes, gzipped or not): one
- * object per line; blank lines are skipped, unreadable lines are rejected
- * with their line and byte offset.
+ * object per line; blank lines are skipped, unreadable lines and lines with
+ * keys `source` does not declare (see {@linkcode setAsideUnexpectedKeys})
+ * are rejected with their line and byte offset.
  */
-function readNdjson(file: Uint8Array, name: string): Records {
+function readNdjson(file: Uint8Array, name: string, source: Source): Records {
   const bytes = textBytes(file, name);
   const out: Records = { headers: [], rows: [], rejects: [], read: 0 };
   const seen = new Map<string, number>();
   const decoder = new TextDecoder("utf-8", { fatal: true });
+  // Where each row's line is, by row: its text again when it is set aside.
+  const spans: [number, number][] = [];
   let start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
   let line = 0;
   while (start < bytes.length) {
@@ -63,7 +74,14 @@ function readNdjson(file: Uint8Array, name: string): Records {
       continue;
     }
     addRecord(out, seen, value as Record<string, unknown>, line);
+    spans.push([offset, end]);
   }
+  setAsideUnexpectedKeys(out, source, (i, keys) => ({
+    line: out.rows[i]!.rowNumber,
+    byteOffset: spans[i]![0],
+    error: unexpectedKeys(keys),
+    text: decoder.decode(bytes.subarray(...spans[i]!)).replace(/\r$/, ""),
+  }));
   return out;
 }
 
@@ -75,5 +93,5 @@ export const ndjson: FileFormat<"ndjson"> = {
     await inspectText(input, "JSON");
     return { gzip: input.gzip, encoding: "utf-8" };
   },
-  read: (bytes, name) => readNdjson(bytes, name),
+  read: (bytes, name, source) => readNdjson(bytes, name, source),
 };
