@@ -26,8 +26,8 @@ export function outcomeLine(o: FileOutcome): string {
     ? `${plural(o.rows, "row")}, ${o.rejectedRows} rejected, ${
       formatBytes(o.size)
     }, batch ${o.batchId}, ${(o.durationMs / 1000).toFixed(2)}s${
-      o.message ? ` (${o.message})` : ""
-    }`
+      o.encoding === "windows-1252" ? ", read as Windows-1252 (it is not UTF-8)" : ""
+    }${o.message ? ` (${o.message})` : ""}`
     : o.message ?? "";
   return `${STATUS[o.status]} ${o.source} ${o.file}: ${detail}`;
 }

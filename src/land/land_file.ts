@@ -37,7 +37,7 @@ import {
 import { columnNames } from "./names.ts";
 import { findFormat } from "./formats/index.ts";
 import type { Records, RejectedLine } from "./read_records.ts";
-import { DUCKDB_MAX_LINE, scanText, type TextScan } from "./scan_text.ts";
+import { DUCKDB_MAX_LINE, EncodingOverturned, scanText, type TextScan } from "./scan_text.ts";
 import type { FileMatch, Source } from "./sources.ts";
 import { FileChanged, type StagedFile, stageFile } from "./staging.ts";
 
@@ -78,6 +78,11 @@ export interface FileOutcome {
   deliveredAgain?: boolean;
   /** Why it failed, as an error with its data (its class tells a conflict from a bad file). */
   error?: LandingError;
+  /**
+   * Landed text (delimited text, JSON, NDJSON): the encoding it was read
+   * in: Windows-1252 for delimited text that is not UTF-8 (see `utf8.ts`).
+   */
+  encoding?: "utf-8" | "windows-1252";
   /**
    * When landed: its first {@linkcode REJECTS_LISTED} rejected records, in
    * file order, each text cut to {@linkcode LISTED_TEXT_CHARS} characters
@@ -714,6 +719,7 @@ class Landing {
           try {
             scan = await scanText(staged.path, this.name, {
               ...scanOptions,
+              encodingUnsure: info.encodingUnsure,
               copy: {
                 fields: names.length,
                 path: copyPath,
@@ -792,7 +798,18 @@ class Landing {
         if (!(err instanceof NeedCopy)) throw err;
       }
     }
-    return await attempt(true);
+    try {
+      return await attempt(true);
+    } catch (err) {
+      if (!(err instanceof EncodingOverturned)) throw err;
+      // The whole file's evidence gives the other encoding (that attempt rolled back): read it so.
+      const settled = await inspectFile(staged.path, this.name, {
+        ...this.source,
+        encoding: err.encoding,
+      });
+      this.info = settled;
+      return await this.landDelimited(staged, settled);
+    }
   }
 
   async landRecords(
@@ -934,6 +951,7 @@ export async function landFile(
         rejectedRows: landed.rejected,
         rejects: landed.rejects,
         sha256: landed.sha256,
+        ...landing.info?.encoding ? { encoding: landing.info.encoding } : {},
         message: landedNote(landed, { fields: landing.match.fields }),
         sameAs: landed.sameAs,
         sameName: landed.sameName,

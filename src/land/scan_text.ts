@@ -23,7 +23,13 @@
  * - a record over {@linkcode MAX_RECORD_BYTES}.
  *
  * Blank lines are not records. Byte offsets count the decompressed text.
- * A Windows-1252 file's good records are written to the copy as UTF-8. In
+ * A Windows-1252 file's good records are written to the copy as UTF-8; a
+ * rejected record's text keeps its bytes: a UTF-8 file's bytes that are not
+ * UTF-8 as `\xff` ({@linkcode visibleUtf8}), a Windows-1252 file's
+ * undefined ones as the control characters U+0081 … When the encoding is
+ * `unsure` (the file's start did not settle it), the copy weighs the whole
+ * file's evidence and throws {@linkcode EncodingOverturned} when the rule
+ * (`utf8.ts`) gives the other encoding. In
  * a file whose lines end with a CR alone (`crLines`), every CR not
  * followed by LF is read as LF (quoted line breaks too).
  *
@@ -35,6 +41,7 @@ import { pipeline } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { LandingError } from "../engine/errors.ts";
 import type { RejectedLine } from "./read_records.ts";
+import { encodingOf, hasUtf8Multibyte, visibleUtf8 } from "./utf8.ts";
 
 /** The longest record wharf reads, in bytes; a longer one is rejected. */
 export const MAX_RECORD_BYTES = 32 * 1024 * 1024;
@@ -57,6 +64,14 @@ export interface ScanTextOptions {
   encoding: "utf-8" | "windows-1252";
   /** Lines end with a CR alone: read each CR not followed by LF as LF. */
   crLines?: boolean;
+  /**
+   * Copy mode: `encoding` is what the file's start suggests, not settled:
+   * weigh the evidence of every record (a well-formed multi-byte UTF-8
+   * sequence, bytes that are not UTF-8) and throw
+   * {@linkcode EncodingOverturned} when the whole file's gives the other
+   * encoding.
+   */
+  encodingUnsure?: boolean;
   /**
    * Copy mode: the header's field count, where to write the good records
    * (`<line number><delimiter><record>\n`, no header) and where rejects go.
@@ -96,6 +111,20 @@ export interface TextScan {
    * by position; undefined when it can.
    */
   unplain?: string;
+}
+
+/**
+ * The whole file's evidence gives another encoding than the one the scan
+ * read it in (which the file's start suggested): a Windows-1252 file holds a
+ * well-formed multi-byte UTF-8 sequence, or a UTF-8 file has bytes that are
+ * not UTF-8 and no such sequence. The file is to be read again in
+ * `encoding`.
+ */
+export class EncodingOverturned extends Error {
+  constructor(readonly encoding: "utf-8" | "windows-1252", reason: string) {
+    super(reason);
+    this.name = "EncodingOverturned";
+  }
 }
 
 /** The bytes of a file as stored, hashed and counted as they go by. */
@@ -587,6 +616,12 @@ export async function scanText(
   const lenient = new TextDecoder(options.encoding);
   const checkUtf8 = copy !== undefined && options.encoding === "utf-8";
   const cp1252 = options.encoding === "windows-1252";
+  /** Weighed so far (copy mode of an unsure encoding); bytes not UTF-8 are known in Windows-1252 mode. */
+  const evidence = copy && options.encodingUnsure
+    ? { multibyte: false, invalid: cp1252 }
+    : undefined;
+  /** Absolute offset up to which a Windows-1252 file was weighed. */
+  let weighedTo = 0;
   const result: TextScan = {
     sha256: "",
     bytes: 0,
@@ -615,11 +650,20 @@ export async function scanText(
   const reject = (start: number, error: string, end: number) => {
     result.records++;
     result.rejected++;
-    copy?.onReject({
+    if (!copy) return;
+    let cut = Math.min(end, start + REJECT_TEXT_BYTES);
+    if (!cp1252) {
+      // Not inside a character: back to the start of a sequence cut short.
+      for (let k = 0; k < 3 && cut < end && cut > start && (sc.win[cut]! & 0xc0) === 0x80; k++) {
+        cut--;
+      }
+    }
+    const bytes = sc.win.subarray(start, cut);
+    copy.onReject({
       line,
       byteOffset: sc.base + start,
       error,
-      text: lenient.decode(sc.win.subarray(start, Math.min(end, start + REJECT_TEXT_BYTES))),
+      text: cp1252 ? lenient.decode(bytes) : visibleUtf8(bytes),
     });
   };
   const validUtf8 = (s: number, e: number): boolean => {
@@ -627,12 +671,19 @@ export async function scanText(
     if (sc.base + e > utf8BadUntil) {
       // Validate a block of whole lines at once; one-by-one only inside a bad block.
       const blockEnd = Math.min(sc.end, sc.lfFrom(Math.min(sc.end, s + 65_536)) + 1);
+      const block = sc.win.subarray(s, blockEnd);
       try {
-        fatal.decode(sc.win.subarray(s, blockEnd));
+        const text = fatal.decode(block);
         utf8Ok = sc.base + blockEnd;
+        // Fewer UTF-16 code units than bytes: a multi-byte sequence.
+        if (evidence && text.length < block.length) evidence.multibyte = true;
         return true;
       } catch {
         utf8BadUntil = sc.base + blockEnd;
+        if (evidence) {
+          evidence.invalid = true;
+          evidence.multibyte ||= hasUtf8Multibyte(block);
+        }
       }
     }
     try {
@@ -640,6 +691,25 @@ export async function scanText(
       return true;
     } catch {
       return false;
+    }
+  };
+
+  /** Weighs the evidence of the record at [s, e) (and the whole lines after it in the window). */
+  const weigh = (s: number, e: number) => {
+    if (!evidence || evidence.multibyte) return;
+    if (!cp1252) {
+      // Validating a new block of lines weighs it.
+      if (sc.base + e > utf8Ok && sc.base + e > utf8BadUntil) validUtf8(s, e);
+      return;
+    }
+    if (sc.base + e <= weighedTo) return;
+    const blockEnd = Math.min(sc.end, sc.lfFrom(Math.min(sc.end, s + 65_536)) + 1);
+    weighedTo = sc.base + blockEnd;
+    if (hasUtf8Multibyte(sc.win, s, blockEnd)) {
+      throw new EncodingOverturned(
+        "utf-8",
+        `a multi-byte UTF-8 sequence near line ${line}, past the first bytes`,
+      );
     }
   };
 
@@ -686,6 +756,7 @@ export async function scanText(
           );
         }
         unplain(`line ${line} is longer than ${MAX_RECORD_BYTES} bytes`);
+        weigh(s, sc.contentEnd);
         reject(s, sc.quoteError!, sc.contentEnd);
         skipping = true;
         pos = sc.contentEnd;
@@ -733,6 +804,7 @@ export async function scanText(
         unplain(`line ${line} is longer than ${DUCKDB_MAX_LINE} bytes`);
       }
       if (copy) {
+        weigh(s, content);
         // Empty fields past the header's are no data (DuckDB reads them so too): allowed.
         if (!verdict && (sc.fields < copy.fields || sc.filled > copy.fields)) {
           verdict = `${
@@ -795,6 +867,12 @@ export async function scanText(
   await consume();
   if (header) {
     throw new LandingError(name, `Cannot land "${name}": the file is empty`);
+  }
+  if (evidence && encodingOf(evidence) !== options.encoding) {
+    throw new EncodingOverturned(
+      "windows-1252",
+      "bytes that are not UTF-8 past the first ones, and no multi-byte UTF-8 sequence",
+    );
   }
   await writer?.flush();
   result.sha256 = hash.digest("hex");

@@ -11,6 +11,7 @@ import { extname } from "node:path";
 import { LandingError } from "../../engine/errors.ts";
 import type { FileFormat } from "./format.ts";
 import { inspectText, SAMPLE } from "./text.ts";
+import { encodingOf, hasUtf8Multibyte } from "../utf8.ts";
 
 function defaultDelimiter(name: string): string | undefined {
   const ext = extname(name.toLowerCase().replace(/\.gz$/, ""));
@@ -29,20 +30,6 @@ export function sniffDelimiter(headerLine: string): string {
     }
   }
   return best;
-}
-
-/** True when the bytes hold a valid UTF-8 multi-byte sequence (so the file is UTF-8 text, not Windows-1252). */
-function hasUtf8Multibyte(bytes: Uint8Array): boolean {
-  for (let i = 0; i < bytes.length - 1; i++) {
-    const b = bytes[i]!;
-    if (b >= 0xc2 && b <= 0xf4) {
-      const need = b < 0xe0 ? 1 : b < 0xf0 ? 2 : 3;
-      let ok = i + need < bytes.length;
-      for (let k = 1; ok && k <= need; k++) ok = (bytes[i + k]! & 0xc0) === 0x80;
-      if (ok) return true;
-    }
-  }
-  return false;
 }
 
 /**
@@ -110,15 +97,20 @@ export const csv: FileFormat<"csv"> = {
     let encoding: "utf-8" | "windows-1252" = source.encoding === "windows-1252"
       ? "windows-1252"
       : "utf-8";
+    /** The sample does not settle the encoding: the scan of the whole file does (`utf8.ts`). */
+    let encodingUnsure = false;
     if (source.encoding === "auto") {
+      let invalid = false;
       try {
         new TextDecoder("utf-8", { fatal: true }).decode(
           bytes.length === SAMPLE ? bytes.subarray(0, SAMPLE - 4) : bytes,
         );
       } catch {
-        // Not UTF-8: Windows-1252, unless valid UTF-8 sequences show it is UTF-8 with bad lines.
-        if (!hasUtf8Multibyte(bytes)) encoding = "windows-1252";
+        invalid = true;
       }
+      const multibyte = hasUtf8Multibyte(bytes);
+      encoding = encodingOf({ multibyte, invalid });
+      encodingUnsure = !multibyte && bytes.length === SAMPLE;
     }
     const text = new TextDecoder(encoding).decode(bytes).replace(/^\uFEFF/, "");
     const end = text.search(/[\r\n]/);
@@ -158,6 +150,7 @@ export const csv: FileFormat<"csv"> = {
       gzip,
       delimiter,
       encoding,
+      ...encodingUnsure ? { encodingUnsure } : {},
       header: header.fields,
       headerLines: header.lines,
       newline: header.newline,

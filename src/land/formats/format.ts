@@ -23,6 +23,13 @@ export interface FileInfo {
    * characters).
    */
   encoding?: "utf-8" | "windows-1252";
+  /**
+   * Delimited text whose encoding the first bytes did not settle (no
+   * multi-byte UTF-8 sequence in a sample that is not the whole file):
+   * `encoding` is what they suggest, and the scan of the whole file confirms
+   * or overturns it (see `utf8.ts` for the rule).
+   */
+  encodingUnsure?: boolean;
   /** Delimited text only: the header fields as delivered. */
   header?: string[];
   /** Delimited text only: lines of the header (more than one when a quoted header holds a line break). */
