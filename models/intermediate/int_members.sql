@@ -3,7 +3,8 @@
 -- whatever order the files were landed in; within one file the later line
 -- wins. The checks (intermediate.yml) judge this latest row only: a bad phone
 -- on it is set to NULL, never replaced by an older row, and an impossible end
--- date rejects the member rather than let an older end date decide the status.
+-- date rejects the member rather than let an older end date decide the status;
+-- so does a latest line rejected at landing (landing_rejection, landed_text).
 -- Names and cities delivered all upper or all lower case are re-cased; mixed
 -- case (MacLeod, van der Berg) is kept as delivered.
 with members as (
@@ -33,7 +34,12 @@ select
     _file,
     _row_number,
     date_of_birth_raw,
-    membership_end_date_raw
+    membership_end_date_raw,
+    case
+        when landing_error is not null
+            then format('its line {} in {} was rejected when landed: {}', _row_number, _file, landing_error)
+    end as landing_rejection,
+    landed_text
 from members
 qualify row_number() over (
     partition by client, member_id

@@ -1,7 +1,9 @@
 -- The latest delivered version of each transaction per hospital (the latest
 -- delivery time, then batch, then line), then judged: an amount that is no
 -- whole number of cents in that latest version rejects the transaction
--- (valid_amount, amount_in_whole_cents); an older version never stands in.
+-- (valid_amount, amount_in_whole_cents), and so does a latest line rejected at
+-- landing (landed_whole: landing_rejection, landed_text); an older version
+-- never stands in.
 -- A transaction references a visit of its own hospital, as that visit's
 -- latest delivery says:
 --   - a visit in intermediate.int_visitpay_visits: `visit_valid`;
@@ -24,7 +26,12 @@ with transactions as (
         _batch_id,
         _file,
         _row_number,
-        amount_raw
+        amount_raw,
+        case
+            when landing_error is not null
+                then format('its line {} in {} was rejected when landed: {}', _row_number, _file, landing_error)
+        end as landing_rejection,
+        landed_text
     from staging.stg_visitpay_transactions
     qualify row_number() over (
         partition by hospital, transaction_id
@@ -44,7 +51,9 @@ select
     t._batch_id,
     t._file,
     t._row_number,
-    t.amount_raw
+    t.amount_raw,
+    t.landing_rejection,
+    t.landed_text
 from transactions as t
 left join intermediate.int_visitpay_visits as v using (hospital, visit_id)
 left join intermediate.int_visitpay_visits__rejected as r using (hospital, visit_id)

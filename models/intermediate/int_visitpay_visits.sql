@@ -5,7 +5,8 @@
 -- (intermediate.yml) judge this latest row only: when it is invalid (an
 -- admit date 11/31/2021) the visit goes to int_visitpay_visits__rejected
 -- with the delivered text, and an older valid version never stands in for
--- it; a later valid delivery brings the visit back.
+-- it; a later valid delivery brings the visit back. A latest line rejected at
+-- landing rejects the visit too (landing_rejection, landed_text).
 select
     hospital,
     visit_id,
@@ -20,7 +21,12 @@ select
     _row_number,
     admit_date_raw,
     discharge_date_raw,
-    visit_balance_raw
+    visit_balance_raw,
+    case
+        when landing_error is not null
+            then format('its line {} in {} was rejected when landed: {}', _row_number, _file, landing_error)
+    end as landing_rejection,
+    landed_text
 from staging.stg_visitpay_visits
 qualify row_number() over (
     partition by hospital, visit_id

@@ -13,7 +13,8 @@
 -- Contact fields are judged as int_members judges them (intermediate.yml:
 -- valid_state, valid_zip, known_zip): a bad value is NULL here. An end date
 -- that cannot be read is NULL (int_members rejects a member whose latest
--- delivery has one).
+-- delivery has one). A line rejected at landing whose member id can be read
+-- is a version with every field NULL: nothing else of it could be read.
 with delivered as (
     select * from staging.stg_members_client_a
     union all by name

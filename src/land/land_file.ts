@@ -37,6 +37,7 @@ import {
 import { columnNames } from "./names.ts";
 import { findFormat } from "./formats/index.ts";
 import type { Records, RejectedLine } from "./read_records.ts";
+import { rejectFields } from "./reject_fields.ts";
 import { DUCKDB_MAX_LINE, EncodingOverturned, scanText, type TextScan } from "./scan_text.ts";
 import type { FileMatch, Source } from "./sources.ts";
 import { FileChanged, type StagedFile, stageFile } from "./staging.ts";
@@ -732,6 +733,7 @@ class Landing {
                     BigInt(r.byteOffset),
                     r.error,
                     r.text,
+                    rejectFields(r.text, info.delimiter!, names),
                   ]);
                   if (listed.length < REJECTS_LISTED) listed.push(listedReject(r));
                 },
@@ -858,6 +860,7 @@ class Landing {
           r.byteOffset < 0 ? null : BigInt(r.byteOffset),
           r.error,
           r.text,
+          null,
         ]),
       );
       assertRecordCounts(this.file, records.read, rows, records.rejects.length);

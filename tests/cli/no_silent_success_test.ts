@@ -77,7 +77,7 @@ Deno.test("build with nothing landed says so, what lands each raw table, and whi
   // The per-client tables are declared optional: their models build, empty, and the run says so.
   assert.match(
     r.stdout,
-    /^Built on tables not landed yet, read as empty \(declared optional\):\n {2}raw\.claims_client_a, raw\.claims_client_b, raw\.membership_client_a, raw\.membership_client_b: land with `wharf land <files>`$/m,
+    /^Built on tables not landed yet, read as empty \(declared optional\):\n {2}raw\.claims_client_a, raw\.claims_client_b, raw\.membership_client_a, raw\.membership_client_b, wharf\.files, wharf\.rejects: land with `wharf land <files>`$/m,
   );
   assert.match(
     r.stdout,

@@ -154,6 +154,7 @@ Deno.test("a warehouse of the last release is upgraded when opened for writing: 
     [2, "delivery_times_are_timestamptz"],
     [3, "deferred_relations"],
     [4, "tic_schema_v2_fields"],
+    [5, "rejects_fields"],
   ]);
   for (const v of versions) {
     assert.ok(new Date(String(v.applied_at)).getTime() >= started.getTime() - 1000);

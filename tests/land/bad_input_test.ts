@@ -51,6 +51,28 @@ Deno.test("malformed lines go to wharf.rejects with line, byte offset, error and
   );
 });
 
+Deno.test("a rejected line keeps the fields it still splits into, by the header's columns in order; NULL when it does not split", async () => {
+  await using p = await landingProject();
+  const file = await p.write(
+    "members-clientA-202307.csv",
+    'id,name,amount\n1,"Smith, Ann"\n2,b,20,x\n3,ok,30\n4,"never closed,40',
+  );
+  assert.ok((await land(p.config, [file], { db: p.db })).ok);
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select line::int as line, left(error, 15) as error, fields::varchar as fields from wharf.rejects order by line",
+    ),
+    [
+      // The quoted comma is no delimiter; the missing amount is no field.
+      { line: 2, error: "MISSING COLUMNS", fields: '{"id":"1","name":"Smith, Ann"}' },
+      // Fields past the header's have no column.
+      { line: 3, error: "TOO MANY COLUMN", fields: '{"id":"2","name":"b","amount":"20"}' },
+      { line: 5, error: "UNTERMINATED QU", fields: null },
+    ],
+  );
+});
+
 Deno.test("NDJSON lines that are not JSON objects are rejected with line and byte offset", async () => {
   await using p = await landingProject();
   const file = await p.write(

@@ -32,6 +32,7 @@ Deno.test("the real Waymark workbooks: one bad contact field keeps the member, t
   const members = build.results.find((r) => r.id === "intermediate.int_members")!;
   // Client A: 25 members over two monthly files, client B: 10; three end on an impossible date.
   assert.deepEqual([members.rows, members.rejected, members.checks], [32, 3, {
+    landed_whole: 0,
     valid_membership_end_date: 3,
   }]);
   assert.deepEqual(
@@ -363,4 +364,152 @@ Deno.test("the real Waymark workbooks: client A onboarded alone has its members 
   assert.deepEqual(both.claims.map((r) => r.client), ["clientA", "clientB"]);
   // Client A's answers do not change when client B lands.
   assert.deepEqual([both.members[0], both.claims[0]], [a.members[0], a.claims[0]]);
+});
+
+Deno.test("the real Waymark files: a member whose latest line was rejected at landing is rejected, no older row stands in, and a later valid line brings it back", async () => {
+  await using p = await tempProject();
+  const config = await healthcare(p);
+  const header =
+    "member id,member first name,member middle name,member last name,gender,date of birth,address,city,state,zip,phone number,membership end date,ethnicity\n";
+  const line =
+    '42711784,Jonathan,S,Campbell,F,"May 8, 1994",970 Canal Court ,Jamaica Plain,VA,2130';
+  // September's line of 42711784 has 11 of the 13 fields: landing rejects it.
+  const september = await p.write(
+    "deliveries/Patient-membership-clientA-202309.csv",
+    `${header}${line},6367722983\n`,
+  );
+  const landed = await land(config, [join(REAL, "waymark"), september], { db: p.db });
+  assert.ok(landed.ok, JSON.stringify(landed.outcomes.filter((o) => o.status === "failed")));
+  assert.deepEqual(
+    await query(p.db, "select line, error, fields->>'member_id' as id from wharf.rejects"),
+    [{ line: "2", error: "MISSING COLUMNS: expected 13 fields, found 11", id: "42711784" }],
+  );
+  const build = async () => {
+    await buildOk(config, { db: p.db, select: ["+marts.members", "+marts.member_history"] });
+    return {
+      member: await query(
+        p.db,
+        "select status, latest_period from marts.members where member_id = '42711784'",
+      ),
+      history: await query(
+        p.db,
+        `select period, membership_end_date::varchar as ends, address, dbt_valid_to is null as current
+         from marts.member_history where member_id = '42711784' order by dbt_valid_from`,
+      ),
+      rejected: await query(
+        p.db,
+        `select period, _failed_checks as checks, landing_rejection, landed_text
+         from intermediate.int_members__rejected where member_id = '42711784'`,
+      ),
+    };
+  };
+  // Before, August's row stood in: active, latest_period 202308.
+  const july = { period: "202307", ends: "2023-12-31", address: "970 Canal Court" };
+  assert.deepEqual(await build(), {
+    member: [],
+    // What was delivered: September's line, of which nothing could be read.
+    history: [
+      { ...july, current: false },
+      { period: "202309", ends: null, address: null, current: true },
+    ],
+    rejected: [{
+      period: "202309",
+      checks: ["landed_whole"],
+      landing_rejection:
+        `its line 2 in ${september} was rejected when landed: MISSING COLUMNS: expected 13 fields, found 11`,
+      landed_text: `${line},6367722983`,
+    }],
+  });
+  // October delivers the member whole again: it is back, with October's end date.
+  const october = await p.write(
+    "deliveries/Patient-membership-clientA-202310.csv",
+    `${header}${line},6367722983,2023-06-30,Asian\n`,
+  );
+  assert.ok((await land(config, [october], { db: p.db })).ok);
+  assert.deepEqual(await build(), {
+    member: [{ status: "inactive", latest_period: "202310" }],
+    history: [
+      { ...july, current: false },
+      { period: "202309", ends: null, address: null, current: false },
+      { period: "202310", ends: "2023-06-30", address: "970 Canal Court", current: true },
+    ],
+    rejected: [],
+  });
+});
+
+Deno.test("the real VisitPay files: a visit or transaction whose latest line was rejected at landing is rejected, no older version stands in, and a later valid line brings it back", async () => {
+  await using p = await tempProject();
+  const config = await healthcare(p);
+  const visit = (stamp: string, line: string) =>
+    p.write(
+      `deliveries/HospitalABC_VisitPay_Visit_${stamp}.txt`,
+      `VisitIdentifier\tGuarantorIdentifier\tAdmitDate\tDischargeDate\tVisitBalance\tInsuranceIdentifier\n${line}`,
+    );
+  const transaction = (stamp: string, line: string) =>
+    p.write(
+      `deliveries/HospitalABC_VisitPay_Transaction_${stamp}.txt`,
+      `TransactionIdentifier\tVisitIdentifier\tProcedureId\tAmount\n${line}`,
+    );
+  // The next day, visit 321000001's line lacks its insurance, transaction 54321000002's its amount.
+  const files = [
+    await visit("20211203_223005", "321000001\t9870001\t1/1/2021\t1/4/2021\t1005.5"),
+    await transaction("20211203_223133", "54321000002\t321000002\t5"),
+  ];
+  const landed = await land(config, [join(REAL, "visitpay"), ...files], { db: p.db });
+  assert.ok(landed.ok, JSON.stringify(landed.outcomes.filter((o) => o.status === "failed")));
+  const build = async () => {
+    await buildOk(config, { db: p.db, select: ["+marts.visit_financials"] });
+    return {
+      visits: await query(
+        p.db,
+        `select visit_id, _failed_checks as checks, landing_rejection, landed_text
+         from intermediate.int_visitpay_visits__rejected`,
+      ),
+      transactions: await query(
+        p.db,
+        `select transaction_id, visit_id, _failed_checks as checks, landing_rejection
+         from intermediate.int_visitpay_transactions__rejected`,
+      ),
+      financials: await query(
+        p.db,
+        `select visit_id, balance_cents::int as balance, quarantined_transactions::int as q,
+                reconciliation
+         from marts.visit_financials where visit_id in ('321000001', '321000002') order by 1`,
+      ),
+    };
+  };
+  // Before, the visit of December 1 stood in (reconciled), and so did the transaction's amount.
+  assert.deepEqual(await build(), {
+    visits: [{
+      visit_id: "321000001",
+      checks: ["landed_whole"],
+      landing_rejection: `its line 2 in ${
+        files[0]
+      } was rejected when landed: MISSING COLUMNS: expected 6 fields, found 5`,
+      landed_text: "321000001\t9870001\t1/1/2021\t1/4/2021\t1005.5",
+    }],
+    transactions: [{
+      transaction_id: "54321000002",
+      visit_id: "321000002",
+      checks: ["landed_whole"],
+      landing_rejection: `its line 2 in ${
+        files[1]
+      } was rejected when landed: MISSING COLUMNS: expected 4 fields, found 3`,
+    }],
+    financials: [
+      { visit_id: "321000002", balance: 30027, q: 1, reconciliation: "quarantined_transactions" },
+    ],
+  });
+  // Delivered whole again, both are back with their new values.
+  const again = [
+    await visit("20211204_223005", "321000001\t9870001\t1/1/2021\t1/4/2021\t1005.5\t1"),
+    await transaction("20211204_223133", "54321000002\t321000002\t5\t100.09"),
+  ];
+  assert.ok((await land(config, again, { db: p.db })).ok);
+  const back = await build();
+  assert.deepEqual([back.visits, back.transactions], [[], []]);
+  assert.deepEqual(back.financials.map((r) => [r.visit_id, r.q]), [
+    ["321000001", 0],
+    ["321000002", 0],
+  ]);
 });

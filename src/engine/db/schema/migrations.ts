@@ -126,4 +126,13 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    // A line rejected at landing keeps the fields it still splits into, so models can tell whose
+    // line it was (a member whose latest line was rejected is not stood in for by an older row).
+    version: 5,
+    name: "rejects_fields",
+    async up(s) {
+      await s.exec(`ALTER TABLE IF EXISTS wharf.rejects ADD COLUMN IF NOT EXISTS fields JSON`);
+    },
+  },
 ];

@@ -115,6 +115,11 @@ export const TABLES: readonly TableDefinition[] = [
       col("byte_offset", "BIGINT", "its offset in the decompressed text"),
       col("error", "VARCHAR", "what is wrong with it", "NOT NULL"),
       col("original", "VARCHAR", "its text (the first 64 KB)"),
+      col(
+        "fields",
+        "JSON",
+        'delimited text: the fields the line still splits into, by the header\'s columns in order (`{"member_id": "42711784", …}`: past a missing field the positions are off); NULL when it does not split or is no delimited text',
+      ),
     ],
   },
   {
