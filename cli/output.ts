@@ -202,7 +202,7 @@ export function summaryLines(summary: RunSummary, options: SkipHintOptions = {})
 
 /**
  * A note per source whose landed files had lines rejected (in
- * `wharf.rejects`, so in no model): how many, the files, and the query that
+ * `wharf.rejects`, not in its raw table): how many, the files, and the query that
  * shows them, run with `wharf` (the command line that runs wharf here).
  *
  * @example
@@ -212,7 +212,7 @@ export function summaryLines(summary: RunSummary, options: SkipHintOptions = {})
  *
  * const rejects = [{ source: "visits", table: "raw.visits", lines: 1, files: ["v.csv"] }];
  * assert.deepEqual(landingRejectLines(rejects), [
- *   `note: 1 line of visits (v.csv) was rejected when landed and is in no model: see wharf.rejects (wharf sql "select * from wharf.rejects where source = 'visits'")`,
+ *   `note: 1 line of visits (v.csv) was rejected when landed (it is not in its raw table): see wharf.rejects (wharf sql "select * from wharf.rejects where source = 'visits'")`,
  * ]);
  * ```
  */
@@ -228,9 +228,9 @@ export function landingRejectLines(
     const query = `select * from wharf.rejects where source = '${r.source.replaceAll("'", "''")}'`;
     return `note: ${counted(r.lines, "line")} of ${r.source} (${files}) ${
       one ? "was" : "were"
-    } rejected when landed and ${
-      one ? "is" : "are"
-    } in no model: see wharf.rejects (${wharf} sql "${query}")`;
+    } rejected when landed (${
+      one ? "it is" : "they are"
+    } not in its raw table): see wharf.rejects (${wharf} sql "${query}")`;
   });
 }
 

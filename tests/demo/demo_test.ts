@@ -78,7 +78,7 @@ Deno.test("the demo prints the error of a model that fails, counts it, and exits
   assert.match(
     r.stdout,
     new RegExp(
-      `\\(in <model>__rejected_values\\):\\n[^]*?\\n\\nnote: 1 line of membership_client_a \\(Patient-membership-clientA-202309\\.csv\\) was rejected when landed and is in no model: see wharf\\.rejects \\(deno task wharf --project ${p.root} sql "select \\* from wharf\\.rejects where source = 'membership_client_a'"\\)\\n\\nModels and seeds: `,
+      `\\(in <model>__rejected_values\\):\\n[^]*?\\n\\nnote: 1 line of membership_client_a \\(Patient-membership-clientA-202309\\.csv\\) was rejected when landed \\(it is not in its raw table\\): see wharf\\.rejects \\(deno task wharf --project ${p.root} sql "select \\* from wharf\\.rejects where source = 'membership_client_a'"\\)\\n\\nModels and seeds: `,
     ),
   );
   // The closing lines: wharf sql, serve and docs, for this project.

@@ -304,7 +304,7 @@ Deno.test("wharf build after a landing with rejected lines notes them per source
   const notes = build.stdout.split("\n").filter((l) => l.startsWith("note: "));
   // The query is spelled as the demo spells wharf's commands: through the task runner.
   assert.deepEqual(notes, [
-    `note: 2 lines of membership_client_a (Patient-membership-clientA-202307.csv) were rejected when landed and are in no model: see wharf.rejects (deno task wharf --project ${p.root} sql "select * from wharf.rejects where source = 'membership_client_a'")`,
+    `note: 2 lines of membership_client_a (Patient-membership-clientA-202307.csv) were rejected when landed (they are not in its raw table): see wharf.rejects (deno task wharf --project ${p.root} sql "select * from wharf.rejects where source = 'membership_client_a'")`,
   ]);
   // The suggested command runs as printed, from the repository, and lists the two lines.
   const suggested = notes[0]!.match(/\((deno task wharf .*)\)$/)![1]!;

@@ -1,6 +1,6 @@
 /**
  * The lines `wharf land` rejected from the files of the raw tables a run
- * read: records that are in `wharf.rejects` and in no model.
+ * read: records that are in `wharf.rejects`, not in their raw tables (a model sees them only if it reads `wharf.rejects`).
  *
  * @module
  */
