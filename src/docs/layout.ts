@@ -11,6 +11,11 @@
  * their neighbours in the other columns (a few down and up sweeps of the
  * barycenter heuristic) to keep edges short and crossings few.
  *
+ * The sources column is usually the tallest (the healthcare project's has 21
+ * nodes); it stays one column, as one more column (even wharf's three
+ * tables alone) would make the graph too wide for 11 px labels at 1280×800,
+ * where the page fits it by giving the graph the whole height instead.
+ *
  * @module
  */
 

@@ -6,7 +6,8 @@
  * The graph draws the manifest's layout with each column as wide as its
  * longest label, and opens at a scale where labels are at least 11 px on
  * screen: the whole graph when it fits so, else its top-left or the
- * selected node. Opening a node shows its lineage (everything upstream and
+ * selected node. The overview has no details panel (its summary is in the
+ * graph's bar), so the graph has the whole height below the header. Opening a node shows its lineage (everything upstream and
  * downstream of it) by default. On a narrow screen the node list comes
  * first and the graph is shown on demand.
  *
@@ -46,6 +47,7 @@ aside h2 { font-size:12px; text-transform:uppercase; letter-spacing:.04em; color
 #graph-panel { grid-area:graph; display:flex; flex-direction:column; min-height:200px; overflow:hidden; background:var(--panel); }
 .graph-bar { flex:none; display:flex; flex-wrap:wrap; justify-content:space-between; align-items:center; gap:6px 12px; padding:6px 8px 0 12px; }
 #graph { flex:1; min-height:0; display:block; width:100%; cursor:grab; touch-action:none; user-select:none; }
+#summary { flex:1 1 240px; font-size:12px; color:var(--muted); text-align:right; }
 .toolbar { display:flex; gap:6px; }
 .toolbar button { padding:2px 10px; }
 .legend { display:flex; flex-wrap:wrap; gap:4px 10px; font-size:12px; color:var(--muted); }
@@ -65,6 +67,8 @@ aside h2 { font-size:12px; text-transform:uppercase; letter-spacing:.04em; color
 #graph .edge { fill:none; stroke:#8c959f; stroke-width:1.2; }
 #graph .edge.hi { stroke:var(--accent); stroke-width:2; }
 #arrow path { fill:#8c959f; } #arrow-hi path { fill:var(--accent); }
+/* The overview gives the graph the whole height: its summary is in the graph's bar. */
+body.home #details, body:not(.home) #summary { display:none; }
 #details { grid-area:details; max-height:55vh; overflow:auto; border-top:1px solid var(--line); padding:12px 16px; }
 #details h2 { margin:0 0 4px; font-size:18px; overflow-wrap:anywhere; }
 #details h3 { margin:16px 0 4px; font-size:15px; }
@@ -94,7 +98,7 @@ summary { cursor:pointer; color:var(--accent); }
   body:not(.home):not(.searching) aside { display:none; }
   #graph-panel { display:none; order:-1; height:60vh; border-bottom:1px solid var(--line); }
   body.graph-open #graph-panel { display:flex; }
-  body.home #details { display:none; }
+  #summary { display:none; }
   #details { max-height:none; border-top:0; padding:12px; }
   .back { margin-bottom:8px; }
   /* Tables become one block per row: the first cell as its title, the others labelled. */
@@ -442,11 +446,7 @@ function route() {
   body.classList.toggle("home", page === "home");
   if (page === "runs") { runs(); home(); }
   else if (page === "node") openNode(h.slice(7));
-  else {
-    $("#details").innerHTML = "<p>" + M.nodes.length + " nodes, generated " + esc(M.generated_at) +
-      ". Click a node in the graph or the list to see its columns, tests and lineage; drag to pan, wheel to zoom.</p>";
-    home();
-  }
+  else home();
 }
 $("#graph-toggle").addEventListener("click", () => {
   const isOpen = body.classList.toggle("graph-open");
@@ -465,6 +465,8 @@ addEventListener("resize", () => {
   if (innerWidth !== lastWidth || !narrow.matches) requestAnimationFrame(autoView);
   lastWidth = innerWidth;
 });
+$("#summary").textContent = M.nodes.length + " nodes, generated " + M.generated_at.replace(/\\.\\d+Z$/, "Z") +
+  " · click a node for its lineage";
 list(); route();
 `;
 
@@ -492,6 +494,7 @@ export function renderSite(manifest: Manifest): string {
   <section id="graph-panel" aria-label="Lineage graph">
     <div class="graph-bar">
       <div class="legend" aria-hidden="true"><span><i class="source"></i>source</span><span><i class="seed"></i>seed</span><span><i class="model"></i>model</span><span><i class="test"></i>test</span><span><i class="api"></i>API</span><span><i class="exposure"></i>exposure</span></div>
+      <div id="summary"></div>
       <div class="toolbar">
         <button id="scope-btn" type="button" hidden>Whole graph</button>
         <button id="fit" type="button" title="Show the whole graph, however small">Fit</button>

@@ -142,6 +142,11 @@ browserTest(
     assert.equal(await page.locator("#nodes button").count(), manifest.nodes.length);
     assert.equal(await page.locator("#graph .edge").count(), manifest.edges.length);
     assert.deepEqual(await edgesUnderNodes(page), []);
+    // The overview's summary is in the graph's bar, so the graph has the panel's whole height.
+    assert.match(
+      await page.locator(".graph-bar #summary").innerText(),
+      new RegExp(`^${manifest.nodes.length} nodes, generated \\d{4}-\\d\\d-\\d\\dT[\\d:]+Z · `),
+    );
 
     // A node opens on its lineage: everything upstream and downstream, tests included.
     await page.locator('#graph .node[data-id="marts.members"]').click();
@@ -158,6 +163,9 @@ browserTest(
       "staging.stg_members_client_a",
       "staging.stg_members_client_b",
       "test.members_one_row_per_member",
+      // The staging models of members read the landing's rejects and files.
+      "wharf.files",
+      "wharf.rejects",
     ]);
     assert.deepEqual(lineage.filter((l) => l.px < 11 || !l.inView), []);
     assert.deepEqual(await edgesUnderNodes(page), []);
