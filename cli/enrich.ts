@@ -8,6 +8,7 @@ import { Command } from "commander";
 import { resolve } from "node:path";
 import { globals, projectConfig, userCwd } from "./context.ts";
 import { durationOption } from "./duration.ts";
+import { formatDuration } from "../src/net/format_duration.ts";
 import { plural } from "./output.ts";
 import { formatCount, ProgressLine } from "./progress.ts";
 import { load } from "./load.ts";
@@ -87,25 +88,57 @@ When no request can connect at all, the run stops early with an error naming the
           const source = /^(https?:\/\/|raw\.)/i.test(input) ? input : resolve(userCwd(), input);
           const progress = new ProgressLine();
           progress.start("npi", formatCount("NPI"));
-          // Ctrl-C (or SIGTERM) lets the requests under way end and saves them; a second quits.
+          // Ctrl-C (or SIGTERM) lets the requests under way end and saves them, saying so; a
+          // second cuts those requests off (what is answered is still saved); a third quits.
           // The exit code is the shell's for that signal: 130 for SIGINT, 143 for SIGTERM.
           const controller = new AbortController();
+          const cutOff = new AbortController();
           const exitCodes = { SIGINT: 130, SIGTERM: 143 };
           let by: "SIGINT" | "SIGTERM" = "SIGINT";
+          const again = (signal: "SIGINT" | "SIGTERM") =>
+            signal === "SIGINT" ? "Ctrl-C again" : "SIGTERM again";
+          /** Whether the run said what the interruption waits for (it was asking then). */
+          let told = false;
           const stop = (signal: "SIGINT" | "SIGTERM") => () => {
-            if (controller.signal.aborted) Deno.exit(exitCodes[signal]);
-            by = signal;
             progress.clear();
-            console.error(
-              `${signal}: stopping once the requests under way end (again to quit now)`,
-            );
+            if (cutOff.signal.aborted) Deno.exit(exitCodes[signal]);
+            if (controller.signal.aborted) {
+              console.error(
+                `interrupted again: cutting off the requests in flight (their NPIs stay to ask again) and saving what is answered; ${
+                  again(signal)
+                } to quit without saving`,
+              );
+              cutOff.abort();
+              return;
+            }
+            by = signal;
             controller.abort(signal === "SIGINT" ? "SIGINT (Ctrl-C)" : "SIGTERM");
+            if (!told) {
+              console.error(
+                `interrupted: stopping (${
+                  again(signal)
+                } to stop now); what is done is kept and a rerun resumes`,
+              );
+            }
           };
           const onInt = stop("SIGINT"), onTerm = stop("SIGTERM");
           Deno.addSignalListener("SIGINT", onInt);
           Deno.addSignalListener("SIGTERM", onTerm);
           const summary = await enrichNpis(config, source, {
             signal: controller.signal,
+            abortRequests: cutOff.signal,
+            onInterrupt: (inFlight) => {
+              told = true;
+              console.error(
+                inFlight
+                  ? `interrupted: waiting up to ${formatDuration(timeoutMs)} for ${
+                    plural(inFlight, "request")
+                  } in flight to finish (${
+                    again(by)
+                  } to stop now); what is done is kept and a rerun resumes`
+                  : `interrupted: no request in flight, saving what is answered; a rerun resumes`,
+              );
+            },
             db: config.db,
             registry: String(opts.registry ?? config.npi.registry ?? NPI_REGISTRY),
             concurrency,

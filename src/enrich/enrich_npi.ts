@@ -77,6 +77,17 @@ export interface EnrichOptions {
    * next run. The summary's `interrupted` says by what.
    */
   signal?: AbortSignal;
+  /**
+   * Called once when `signal` aborts, with the requests then in flight: each
+   * ends within `timeoutMs` (the CLI says so on the first Ctrl-C).
+   */
+  onInterrupt?: (inFlight: number) => void;
+  /**
+   * Aborted after `signal` (a second Ctrl-C): the requests under way are cut
+   * off too, their NPIs end failed (retryable); every answer already in is
+   * still saved, so a rerun asks for exactly the NPIs left.
+   */
+  abortRequests?: AbortSignal;
 }
 
 /** Counts while enriching. */
@@ -459,7 +470,12 @@ export async function enrichNpis(
     // Ends every wait (backoff, breaker pause, rate limit) when the run stops: interrupted,
     // stopped by a long Retry-After, or the registry unreachable.
     const halt = new AbortController();
-    const onAbort = () => halt.abort();
+    /** Requests under way (sent, their answer not yet in). */
+    let inFlight = 0;
+    const onAbort = () => {
+      halt.abort();
+      options.onInterrupt?.(inFlight);
+    };
     options.signal?.addEventListener("abort", onAbort, { once: true });
     /** Whether any request of this run got further than a failed connection (an answer, a timeout). */
     let reached = false;
@@ -503,14 +519,22 @@ export async function enrichNpis(
       // ends (within --timeout) and its answer is saved.
       const waits = new AbortController();
       let requesting = false;
+      /** Whether `abortRequests` cut this NPI's request off. */
+      let cut = false;
       const onHalt = () => {
         if (!requesting) waits.abort();
       };
+      const onCut = () => {
+        cut = requesting;
+        waits.abort();
+      };
       const requestEnded = () => {
+        if (requesting) inFlight--;
         requesting = false;
         if (halt.signal.aborted) waits.abort();
       };
       halt.signal.addEventListener("abort", onHalt, { once: true });
+      options.abortRequests?.addEventListener("abort", onCut, { once: true });
       // A slot is held from each request's start until its result is queued for
       // commit, not through a backoff: answered-but-uncommitted NPIs stay within
       // the writer's limit plus the slots (2 × concurrency), as the kill bound says.
@@ -541,6 +565,7 @@ export async function enrichNpis(
             }
             attempts++;
             progress.requests++;
+            inFlight++;
             requesting = true;
             return true;
           },
@@ -597,11 +622,11 @@ export async function enrichNpis(
           // was; one asked ends failed (retryable).
           if (err.attempts === 0) return void unasked++;
           return await failed(
-            `${err.detail}; then ${
-              unreachable
-                ? "stopped: the registry is unreachable"
-                : `interrupted by ${signal?.reason}`
-            }`,
+            unreachable
+              ? `${err.detail}; then stopped: the registry is unreachable`
+              : cut
+              ? `request cut off: interrupted twice by ${signal?.reason}`
+              : `${err.detail}; then interrupted by ${signal?.reason}`,
           );
         }
         if (err.kind === "connection") connectionFailed(item.npi, err.detail, true);
@@ -622,6 +647,7 @@ export async function enrichNpis(
       } finally {
         letGo();
         halt.signal.removeEventListener("abort", onHalt);
+        options.abortRequests?.removeEventListener("abort", onCut);
       }
     };
     // A failed write stops every worker before the error is thrown.

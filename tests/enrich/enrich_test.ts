@@ -391,6 +391,68 @@ Deno.test("Ctrl-C stops enrich npi once the requests under way end: they are sav
   assert.ok([...asked].every((npi) => registry.answered.get(npi) === 1), "no NPI answered twice");
 });
 
+Deno.test("Ctrl-C on enrich npi says at once what it waits for; a second Ctrl-C cuts the requests in flight off: exit 130, the ledger exact for the rerun", async () => {
+  await using p = await tempProject();
+  const npis = await validNpis(30, 735000000);
+  // Every request is held a minute: only the interruption ends them.
+  await using held = fakeRegistry({ latencyMs: 60_000 });
+  const list = await p.write("list.txt", ["npi", ...npis].join("\n"));
+  const args = ["--db", p.db, "enrich", "npi", list, "--concurrency", "3"];
+  const child = cliCommand([...args, "--registry", held.url, "--timeout", "50s"], {
+    cwd: p.root,
+  }).spawn();
+  const stdout = new Response(child.stdout).text();
+  const stderr = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let seen = "";
+  /** Reads stderr until `pattern` shows, within `ms`; returns how long that took. */
+  const waitFor = async (pattern: RegExp, ms: number) => {
+    const start = performance.now();
+    const deadline = setTimeout(() => child.kill("SIGKILL"), ms);
+    while (!pattern.test(seen)) {
+      const { value, done } = await stderr.read();
+      if (done) break;
+      seen += value;
+    }
+    clearTimeout(deadline);
+    assert.match(seen, pattern);
+    return performance.now() - start;
+  };
+  while (held.requests < 3) await new Promise((r) => setTimeout(r, 20));
+  child.kill("SIGINT");
+  const told = await waitFor(/\n?interrupted: .*\n/, 10_000);
+  assert.ok(told < 5000, `${told} ms`);
+  assert.match(
+    seen,
+    /^interrupted: waiting up to 50 s for 3 requests in flight to finish \(Ctrl-C again to stop now\); what is done is kept and a rerun resumes$/m,
+  );
+  child.kill("SIGINT");
+  // Far below the 50 s the requests could still take.
+  const watchdog = setTimeout(() => child.kill("SIGKILL"), 20_000);
+  const status = await child.status;
+  clearTimeout(watchdog);
+  for (let r = await stderr.read(); !r.done; r = await stderr.read()) seen += r.value;
+  assert.equal(status.code, 130, seen);
+  assert.match(seen, /^interrupted again: cutting off the requests in flight/m);
+  const out = await stdout;
+  assert.match(out, /^Ledger: failed 3, pending 27\.$/m);
+  const failed = await query(
+    p.db,
+    "select retryable, last_error from wharf.npi_ledger where state = 'failed'",
+  );
+  assert.deepEqual(
+    failed,
+    [0, 1, 2].map(() => ({
+      retryable: true,
+      last_error: "request cut off: interrupted twice by SIGINT (Ctrl-C)",
+    })),
+  );
+  // The same command against a registry that answers asks for all 30, once each.
+  await using healthy = fakeRegistry();
+  const again = await runCli([...args, "--registry", healthy.url, "--json"], p.root);
+  assert.equal(JSON.parse(again.stdout).fetched, 30, again.stderr);
+  assert.ok(npis.every((npi) => healthy.arrivals.get(npi)?.length === 1));
+});
+
 for (
   const [signal, code, by] of [["SIGINT", 130, "SIGINT \\(Ctrl-C\\)"], [
     "SIGTERM",
