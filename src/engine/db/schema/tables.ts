@@ -118,7 +118,7 @@ export const TABLES: readonly TableDefinition[] = [
       col(
         "fields",
         "JSON",
-        'delimited text: the fields the line still splits into, by the header\'s columns in order (`{"member_id": "42711784", …}`: past a missing field the positions are off); NULL when it does not split or is no delimited text',
+        'delimited text: the fields the line still splits into, by the header\'s columns in order (`{"id": "17", "name": "Ann", …}`: past a missing field the positions are off); NULL when it does not split or is no delimited text',
       ),
     ],
   },
