@@ -6,6 +6,7 @@
  */
 import { quoteLiteral } from "../db/sql.ts";
 import type { Session } from "../db/warehouse.ts";
+import { landingTablesExist } from "./landing_rejects.ts";
 
 /** A delivery whose latest landing failed (its row in `wharf.files`). */
 export interface FailedLanding {
@@ -52,11 +53,7 @@ export async function failedLandings(
 ): Promise<FailedLanding[]> {
   const tables = relations.filter((r) => r.startsWith("raw."));
   if (tables.length === 0) return [];
-  // The manifest exists once something was landed (`wharf land` creates it).
-  const manifest = await session.query(
-    "SELECT count(*)::DOUBLE AS n FROM information_schema.tables WHERE table_catalog = current_database() AND table_schema = 'wharf' AND table_name = 'files'",
-  );
-  if (Number(manifest[0]!.n) === 0) return [];
+  if (!await landingTablesExist(session, ["files"])) return [];
   // Each failed row with the delivery fields of the rows that landed its name after it.
   const rows = await session.query(
     `SELECT f.source, lower(f.raw_table) AS "table", f.file_name, f.path,

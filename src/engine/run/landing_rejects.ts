@@ -35,11 +35,7 @@ export async function landingRejects(
 ): Promise<LandingRejects[]> {
   const tables = relations.filter((r) => r.startsWith("raw."));
   if (tables.length === 0) return [];
-  // The landing tables exist once something landed (`wharf land` creates them).
-  const landed = await session.query(
-    "SELECT count(*)::DOUBLE AS n FROM information_schema.tables WHERE table_catalog = current_database() AND table_schema = 'wharf' AND table_name IN ('files', 'rejects')",
-  );
-  if (Number(landed[0]!.n) < 2) return [];
+  if (!await landingTablesExist(session, ["files", "rejects"])) return [];
   const rows = await session.query(
     `SELECT r.source, lower(f.raw_table) AS "table", count(*)::DOUBLE AS lines,
             list(DISTINCT f.file_name ORDER BY f.file_name) AS files
@@ -55,4 +51,20 @@ export async function landingRejects(
     lines: Number(r.lines),
     files: (r.files as unknown[]).map(String),
   }));
+}
+
+/**
+ * Whether the warehouse has all of wharf's landing tables `names` (`files`,
+ * `rejects`): `wharf land` creates them when it first lands something.
+ */
+export async function landingTablesExist(
+  session: Session,
+  names: readonly string[],
+): Promise<boolean> {
+  const found = await session.query(
+    `SELECT count(*)::DOUBLE AS n FROM information_schema.tables WHERE table_catalog = current_database() AND table_schema = 'wharf' AND table_name IN (${
+      names.map(quoteLiteral).join(", ")
+    })`,
+  );
+  return Number(found[0]!.n) === names.length;
 }
