@@ -40,13 +40,17 @@ export interface ManifestEntry {
   endedAt: Date;
 }
 
-/** Writes a manifest row, replacing earlier failed attempts at the same content. */
+/**
+ * Writes a manifest row, replacing earlier failed attempts at the same
+ * content, and those at the same file (source and path) that failed before
+ * their content was read whole (no SHA-256): so each retry of a file that
+ * cannot be read leaves one row, the latest.
+ */
 export async function writeManifest(session: Session, e: ManifestEntry): Promise<void> {
-  if (e.sha256) {
-    await session.exec("DELETE FROM wharf.files WHERE status = 'failed' AND sha256 = ?", [
-      e.sha256,
-    ]);
-  }
+  await session.exec(
+    "DELETE FROM wharf.files WHERE status = 'failed' AND (sha256 = ? OR (sha256 IS NULL AND source = ? AND path = ?))",
+    [e.sha256 ?? null, e.source, e.path],
+  );
   await session.exec(
     `INSERT INTO wharf.files (batch_id, source, path, file_name, raw_table, size, sha256, status, format, encoding, delimiter, rows, rejected_rows, error, columns, groups, delivered_at, started_at, ended_at, duration_ms, note)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::JSON, ?::JSON, ?::TIMESTAMPTZ, ?::TIMESTAMPTZ, ?::TIMESTAMPTZ, ?, ?)`,

@@ -186,6 +186,21 @@ Deno.test("files that cannot be read are recorded as failed with a reason, nothi
   );
   assert.equal(failed.length, 6);
   assert.ok(failed.every((f) => String(f.error).includes(String(f.file_name))));
+  // Landing them again records each failure once: the new attempt replaces the
+  // old one, whether the file was hashed before it failed or not.
+  assert.equal((await land(p.config, files, { db: p.db })).ok, false);
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select file_name, count(*)::int as n, count(sha256)::int as hashed from wharf.files where status = 'failed' group by all order by file_name",
+    ),
+    // Only the JSON files are read whole (and hashed) before they fail.
+    failed.map((f) => ({
+      file_name: f.file_name,
+      n: 1,
+      hashed: String(f.file_name).endsWith(".json") ? 1 : 0,
+    })),
+  );
 });
 
 Deno.test("a file that matches no source is refused with the known sources; --source forces one when the fields are named", async () => {
