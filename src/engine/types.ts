@@ -756,6 +756,13 @@ export interface Project {
   packageDirs?: Record<string, string>;
   /** The SQL of `LoadProjectOptions.inline`, compiled. */
   inline?: string;
+  /**
+   * The text of each node file read while the project loaded (its models',
+   * tests', analyses' and seeds'), by path as its nodes name it: what the
+   * manifest records as their code and checksums, the texts that were
+   * compiled, without reading the files again.
+   */
+  texts?: ReadonlyMap<string, string>;
   /** dbt projects: the `{% docs %}` blocks of the project and its packages (the manifest's `docs`). */
   docsBlocks?: { name: string; package?: string; path: string; text: string }[];
   /** Problems found while loading, reported together. */

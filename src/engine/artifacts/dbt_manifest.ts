@@ -797,7 +797,13 @@ export async function dbtManifest(
   const reads = new Map<string, Promise<string>>();
   const textOf = (path: string) => {
     let text = reads.get(path);
-    if (!text) reads.set(path, text = readText(config.root, path));
+    if (!text) {
+      const known = cp.project.texts?.get(path);
+      reads.set(
+        path,
+        text = known === undefined ? readText(config.root, path) : Promise.resolve(known),
+      );
+    }
     return text;
   };
   for (const n of graph.nodes.values()) {

@@ -1651,6 +1651,7 @@ export async function loadDbtProject(
   >();
   for (const s of files.seeds.filter((s) => s.ok && s.id)) {
     const text = await Deno.readTextFile(join(root, s.path));
+    texts.set(s.path, text);
     // Its quotes and lines first: agate reads a line of fewer fields than the header with nulls,
     // and fails on one of more.
     const lines = seedLines(text, { delimiter: s.config.delimiter ?? ",", short: "pad" });
@@ -1765,6 +1766,7 @@ export async function loadDbtProject(
     ],
     hook,
     { vars: config.vars, root },
+    texts,
   );
   issues.push(...renderIssues);
   /** Models and snapshots left out: not rendered, or reading one that was not. */
@@ -2632,6 +2634,7 @@ export async function loadDbtProject(
       ? { packageDirs: Object.fromEntries(packages.map((p) => [p.name, p.rel])) }
       : {}),
     ...(inline === undefined ? {} : { inline }),
+    texts,
     ...(blocks.length ? { docsBlocks: blocks } : {}),
     ...(props.groups.length
       ? {

@@ -196,7 +196,7 @@ export async function loadProject(
     attach: config.attach,
     resolve: (written, nodes) => plainDependency(nodes)(written),
   });
-  const { rendered, issues: renderIssues } = await renderSql(
+  const { rendered, issues: renderIssues, files: texts } = await renderSql(
     [
       ...configured.models.map((m) => {
         const defined = configured.definitions?.get(m.id);
@@ -215,7 +215,7 @@ export async function loadProject(
   const cache = await caching;
   const parsed = await parseNodes(configured, rendered, cache.parse, { plainSql: true });
   await cache.save();
-  const seedIssues = await checkSeedLines(configured.seeds, config.root);
+  const seedIssues = await checkSeedLines(configured.seeds, config.root, texts);
   const macros: MacroFile[] = await Promise.all(
     files.macros.map(async (path) => ({
       path,
@@ -255,6 +255,7 @@ export async function loadProject(
     unitTests,
     sources: yaml.sources,
     ...(options.inline === undefined ? {} : { inline: options.inline }),
+    texts,
     issues: [
       ...files.issues,
       ...yamlIssues,
@@ -280,12 +281,18 @@ export async function loadProject(
  * quote, a line whose number of fields is not the header's (DuckDB's sniffer
  * would read such a file as one column), each of its own;
  * marks those whose files end lines in more than one way (DuckDB reads them
- * outside its strict mode).
+ * outside its strict mode). Each seed's text goes in `texts`, by path.
  */
-async function checkSeedLines(seeds: SeedNode[], root: string): Promise<ProjectIssue[]> {
+async function checkSeedLines(
+  seeds: SeedNode[],
+  root: string,
+  texts: Map<string, string>,
+): Promise<ProjectIssue[]> {
   const issues: ProjectIssue[] = [];
   for (const seed of seeds) {
-    const found = seedLines(await Deno.readTextFile(join(root, seed.path)), { short: "refuse" });
+    const text = await Deno.readTextFile(join(root, seed.path));
+    texts.set(seed.path, text);
+    const found = seedLines(text, { short: "refuse" });
     if ("problems" in found) {
       for (const problem of found.problems) {
         issues.push({ message: `seed ${seed.name}: ${problem}`, location: { file: seed.path } });

@@ -99,17 +99,28 @@ export interface RenderTarget extends Omit<RenderContext, "vars" | "root"> {
  * Reads and renders each target with `hook`. A hook that throws is a
  * problem of that file, reported with the others.
  *
- * @returns the rendered text by node id, and the problems.
+ * @param known Texts of the files already read, by path: not read again.
+ * @returns the rendered text by node id, the problems, and the text of each
+ * file rendered, by path.
  */
 export async function renderSql(
   targets: readonly RenderTarget[],
   hook: RenderHook,
   context: Pick<RenderContext, "vars" | "root">,
-): Promise<{ rendered: Map<string, RenderedSql>; issues: ProjectIssue[] }> {
+  known?: ReadonlyMap<string, string>,
+): Promise<
+  { rendered: Map<string, RenderedSql>; issues: ProjectIssue[]; files: Map<string, string> }
+> {
   const rendered = new Map<string, RenderedSql>();
   const issues: ProjectIssue[] = [];
+  const files = new Map<string, string>();
   const texts = await Promise.all(
-    targets.map((t) => t.text ?? Deno.readTextFile(join(context.root, t.path))),
+    targets.map(async (t) => {
+      if (t.text !== undefined) return t.text;
+      const text = known?.get(t.path) ?? await Deno.readTextFile(join(context.root, t.path));
+      files.set(t.path, text);
+      return text;
+    }),
   );
   for (const [i, t] of targets.entries()) {
     try {
@@ -130,5 +141,5 @@ export async function renderSql(
       });
     }
   }
-  return { rendered, issues };
+  return { rendered, issues, files };
 }
