@@ -175,3 +175,28 @@ Deno.test("dbt project: where a hook is written is no part of the manifest: a ho
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), []);
 });
+
+Deno.test("dbt project: a model's Jinja sees its hooks as dbt's (sql, transaction, index), not where wharf found them", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml": `${PROJECT}models:
+  shop:
+    +materialized: table
+    +pre-hook: "select 1"
+`,
+    "models/orders.sql": `{{ config(post_hook=["select 2", "select 3"]) }}
+{% set post = config.get('post_hook') %}
+{% set ns = namespace(seen=[post | length]) %}
+{% for h in post + config.require('pre_hook') + model.config.pre_hook %}
+{% set ns.seen = ns.seen + [h.keys() | sort | join('+'), h.sql, h.transaction, h.index is none] %}
+{% endfor %}
+select '{{ ns.seen | join(",") }}' as seen`,
+  });
+  const r = await runCli(["--project", p.root, "build"]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const [row] = await queryRows(join(p.root, "shop.duckdb"), "select * from main.orders");
+  const hook = (sql: string) => `index+sql+transaction,${sql},true,true`;
+  assert.equal(
+    row!.seen,
+    ["2", hook("select 2"), hook("select 3"), hook("select 1"), hook("select 1")].join(","),
+  );
+});

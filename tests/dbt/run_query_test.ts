@@ -333,3 +333,101 @@ select 1 as x`,
     assert.match(r.stdout + r.stderr, new RegExp(`models/unread\\.sql:3: .*${message}`));
   }
 });
+
+Deno.test("a row of run_query()'s result kept in a namespace, a dict or a variable reads its columns by name", async () => {
+  await using p = await tempProject({
+    ...FILES,
+    "models/kept.sql": `{% if execute %}
+{% set results = run_query("select 1 as id, 'a' as name union all select 2, 'b' order by id") %}
+{% set ns = namespace(row=none, rows=[]) %}
+{% for r in run_query("select 1 as id, 'a' as name") %}{% set ns.row = r %}{% endfor %}
+{% set first = results.rows[0] %}
+{% set d = {'r': results.rows[1], 'rows': results.rows} %}
+{% set kept = [ns.row.name, ns.row['name'], ns.row.get('id'), ns.row.keys() | join('+'), first['name'], first.name, d.r.name, d['r'].name, d.r['id'], d.r.values() | join('+'), d.rows[1].name] %}
+{% else %}{% set kept = [] %}{% endif %}
+select '{{ kept | join(",") }}' as kept`,
+  });
+  const r = await runCli(["--project", p.root, "build", "-s", "kept"]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const [row] = await queryRows(join(p.root, "dev.duckdb"), "select * from main.kept");
+  assert.equal(row!.kept, "a,a,1,id+name,a,a,b,b,2,2+b,b");
+});
+
+Deno.test("membership tests of run_query()'s result are agate's: a table holds its rows, a row and a column their values", async () => {
+  await using p = await tempProject({
+    ...FILES,
+    "models/member.sql": `{% if execute %}
+{% set results = run_query("select 1 as id, 'a' as name union all select 2, 'b' order by id") %}
+{% set tests = ['name' in results.column_names, 'nope' in results.column_names,
+  'a' in results.columns['name'].values(), 'c' in results.columns['name'].values(),
+  [1, 'a'] in results, [1, 'b'] in results, 'rows' in results, 'column_names' not in results,
+  'a' in results.rows[0], 'name' in results.rows[0], [2, 'b'] in results.rows] %}
+{% else %}{% set tests = [] %}{% endif %}
+select '{{ tests | join(",") }}' as tests`,
+  });
+  const r = await runCli(["--project", p.root, "build", "-s", "member"]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const [row] = await queryRows(join(p.root, "dev.duckdb"), "select * from main.member");
+  assert.equal(row!.tests, "true,false,true,false,true,false,false,true,true,false,true");
+});
+
+Deno.test("filters that read an attribute of run_query()'s rows read the column of that name", async () => {
+  await using p = await tempProject({
+    ...FILES,
+    "models/filtered.sql": `{% if execute %}
+{% set results = run_query("select 1 as id, 'a' as name union all select 2, 'b' union all select 3, 'a' order by id") %}
+{% set called = run_query("select 'x' as name") | map(attribute='name') | join('+') %}
+{% set out = [
+  results.rows | map(attribute='name') | join('+'),
+  results | map(attribute='id') | join('+'),
+  results | selectattr('name', 'eq', 'a') | map(attribute='id') | join('+'),
+  results.rows | rejectattr('name', 'eq', 'a') | map(attribute='id') | join('+'),
+  results | sort(attribute='name') | map(attribute='id') | join('+'),
+  results | unique(attribute='name') | length,
+  results.rows | reverse | map(attribute='id') | join('+'),
+  called,
+  results.columns['id'].values() | sum,
+  results.rows | list | length,
+  [{'name': 'm'}] | map(attribute='name') | join('+'),
+] %}
+{% set ns = namespace(groups=[]) %}
+{% for name, rows in results | groupby('name') %}{% set ns.groups = ns.groups + [name ~ (rows | length)] %}{% endfor %}
+{% else %}{% set out = [] %}{% set ns = namespace(groups=[]) %}{% endif %}
+select '{{ out | join(",") }}' as out, '{{ ns.groups | join(",") }}' as groups`,
+  });
+  const r = await runCli(["--project", p.root, "build", "-s", "filtered"]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const [row] = await queryRows(join(p.root, "dev.duckdb"), "select * from main.filtered");
+  assert.deepEqual(row, { out: "a+b+a,1+2+3,1+3,2,1+3+2,2,3+2+1,x,6,3,m", groups: "a2,b1" });
+});
+
+Deno.test("what wharf cannot give of run_query()'s table through a filter errors naming it and the line", async () => {
+  for (
+    const [code, message] of [
+      [
+        "r | tojson",
+        `Cannot write run_query\\(\\)'s table as JSON \\("r \\| tojson"\\): a table is no JSON value, as agate's is none in dbt: write "r\\.rows \\| map\\('list'\\) \\| list \\| tojson" for its rows' values`,
+      ],
+      [
+        "tojson(r)",
+        `Cannot write run_query\\(\\)'s table as JSON \\(tojson\\(…\\)\\): .*write tojson\\(result\\.rows \\| map\\('list'\\) \\| list\\)`,
+      ],
+      [
+        "r.rows | map(attribute='nmae') | list",
+        `No column "nmae" in a row of run_query\\(\\)'s result: its columns are "id", "name"`,
+      ],
+    ]
+  ) {
+    await using p = await tempProject({
+      ...FILES,
+      "models/unfiltered.sql": `{% if execute %}
+{% set r = run_query("select 1 as id, 'a' as name") %}
+{% set x = ${code} %}
+{% endif %}
+select 1 as x`,
+    });
+    const r = await runCli(["--project", p.root, "build", "-s", "unfiltered"]);
+    assert.equal(r.code, 1, r.stderr + r.stdout);
+    assert.match(r.stdout + r.stderr, new RegExp(`models/unfiltered\\.sql:3: .*${message}`));
+  }
+});

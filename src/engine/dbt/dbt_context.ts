@@ -13,6 +13,7 @@ import type { Said } from "../types.ts";
 import { type DbtJinja, plain, splitArgs } from "./dbt_jinja.ts";
 import { formatCivil, PyDatetime, utcCivil } from "./py_datetime.ts";
 import { printedValue } from "./py_modules.ts";
+import { agateJsonProblem, isAgateTable } from "./warehouse_context.ts";
 import { DBT_VERSION } from "./dbt_version.ts";
 import { say as sayOut } from "../say.ts";
 
@@ -133,7 +134,16 @@ export function commonContext(
     adapter: {
       quote: (name: unknown) => `"${String(printedValue(name)).replaceAll('"', '""')}"`,
     },
-    tojson: (value: unknown) => JSON.stringify(printedValue(plain(value))),
+    tojson: (value: unknown) => {
+      if (isAgateTable(value)) {
+        jinja.problem(
+          agateJsonProblem("tojson(…)", "tojson(result.rows | map('list') | list)"),
+          /(?<![\w.|]\s*)tojson\s*\(/,
+        );
+        return "";
+      }
+      return JSON.stringify(printedValue(plain(value)));
+    },
     fromjson: (text: unknown) => {
       try {
         return JSON.parse(String(text));

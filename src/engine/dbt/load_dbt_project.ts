@@ -219,6 +219,21 @@ function configValue(config: NodeConfig, key: string): unknown {
   return (config as Record<string, unknown>)[key] ?? config.custom?.[key];
 }
 
+/**
+ * A node's config as its templates see it (`config.get()`, `model.config`):
+ * each hook as dbt's Hook, `sql`, `transaction` and `index` (none for a
+ * node's hook), without where wharf found it (`at`, for its messages).
+ */
+function templateConfig(config: NodeConfig): NodeConfig {
+  const hooks = (list: readonly Hook[]) =>
+    list.map(({ sql, transaction }) => ({ sql, transaction, index: null }));
+  return {
+    ...config,
+    ...(config.pre_hook ? { pre_hook: hooks(config.pre_hook) } : {}),
+    ...(config.post_hook ? { post_hook: hooks(config.post_hook) } : {}),
+  };
+}
+
 /** The SQL a snapshot defined in YAML renders: `select *` from its relation, as dbt writes it. */
 function yamlSnapshotSql(relation: string): string {
   return `select * from {{ ${relation} }}`;
@@ -1171,10 +1186,13 @@ export async function loadDbtProject(
   ): Record<string, unknown> => {
     const self = node.file;
     const packageOf = node.package ?? self?.package;
+    /** The node's config so far, as its templates see it. */
     const current = () =>
-      self
-        ? mergeNodeConfigs([self.config, ...recorded.configs])
-        : mergeNodeConfigs(recorded.configs);
+      templateConfig(
+        self
+          ? mergeNodeConfigs([self.config, ...recorded.configs])
+          : mergeNodeConfigs(recorded.configs),
+      );
     const relation = relationValue({
       ...partsOf(self, node.name),
       sql: phase === 2 && self?.sql ? self.sql : quote(node.name),

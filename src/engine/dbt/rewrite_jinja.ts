@@ -618,6 +618,19 @@ const ITEM_FILTERS = new Set([
 /** agate's Row methods (of a row; of anything else, its own). */
 const ROW_METHODS = new Set(["keys", "values", "items", "dict", "get"]);
 
+/**
+ * Filters that read an attribute of each item, and which of their
+ * arguments names it: the keyword `attribute`, or the first positional one.
+ */
+const ATTRIBUTE_FILTERS: ReadonlyMap<string, { keyword: boolean; positional: boolean }> = new Map([
+  ["map", { keyword: true, positional: false }],
+  ["sort", { keyword: true, positional: false }],
+  ["unique", { keyword: true, positional: false }],
+  ["groupby", { keyword: true, positional: true }],
+  ["selectattr", { keyword: false, positional: true }],
+  ["rejectattr", { keyword: false, positional: true }],
+]);
+
 /** Statements whose expression runs each time the tag is reached: a value it reads once may be set just before it. */
 const SETTING = new Set(["set", "if", "do", "for"]);
 
@@ -628,9 +641,16 @@ const SETTING = new Set(["set", "if", "do", "for"]);
  *
  * - `p[k]`: a table's `t[i]` is its row `i`, a row's `row['name']` its
  *   column's value, `columns['name']` the column of that name;
- * - `p.name`: of a row, its column's value (Jinja falls back to the item);
+ * - `p.name`: of a row (a variable's, an attribute's or an item's value:
+ *   `ns.row.name`, `d.r.name`), its column's value (Jinja falls back to
+ *   the item);
  * - `row.keys()`, `values()`, `items()`, `dict()`, `get(k, default)`;
- * - `for x in t` and filters that read items (`t | length`): a table's rows.
+ * - `for x in t`, `x in t` and filters that read items (`t | length`): a
+ *   table's rows;
+ * - filters that read an attribute of each item (`map(attribute=k)`,
+ *   `selectattr(k, …)`, `rejectattr`, `sort`, `unique`, `groupby`), of rows:
+ *   the column named `k` (`__wharf_attribute(items, k)` gives its position);
+ * - `t | tojson`: an error naming it (`__wharf_agate_json(t, written)`).
  *
  * A row and the columns are sequences (so `row[0]`, `for v in row` and
  * `row | length` are minijinja's own); `__wharf_index(p, k)` gives the
@@ -725,6 +745,67 @@ export function rewriteAgate(
   const inner = (open: number, close: number): string =>
     code.slice(tokens[open]!.end, tokens[open + 1]!.start) + span(open + 1, close) +
     code.slice(tokens[close - 1]!.end, tokens[close]!.start);
+  /** The tokens `[s, e)` of the argument of the filter call `(open, close)` that names an attribute. */
+  const attributeArgument = (
+    filter: string,
+    open: number,
+    close: number,
+  ): [number, number] | [] => {
+    const takes = ATTRIBUTE_FILTERS.get(filter);
+    if (takes === undefined) return [];
+    let positional = 0;
+    for (let s = open + 1; s < close;) {
+      const e = top(s, (t) => t.text === "," || t === tokens[close]);
+      const keyword = tokens[s]?.kind === "name" && tokens[s + 1]?.text === "=" && s + 1 < e;
+      if (keyword && takes.keyword && tokens[s]!.text === "attribute" && s + 2 < e) {
+        return [s + 2, e];
+      }
+      if (!keyword && positional++ === 0 && takes.positional && s < e) return [s, e];
+      s = e + 1;
+    }
+    return [];
+  };
+  /** The text of the tokens `[a, b)` rewritten, with the whitespace before `b` (nothing when empty). */
+  const spanTo = (a: number, b: number): string =>
+    a < b ? span(a, b) + code.slice(tokens[b - 1]!.end, tokens[b]!.start) : "";
+  /**
+   * The filters from token `k` (`| f`, `| f(…)`, up to `b`) of a chain whose
+   * text `chain` holds, added to it; where it ends. A filter that reads an
+   * attribute of each item reads a row's column by its name
+   * (`__wharf_attribute(items, name)`); `tojson` of a table is
+   * `__wharf_agate_json(table, written)`'s error. `chain.from`: its first token.
+   */
+  const filters = (
+    k: number,
+    b: number,
+    chain: { from: number; text(): string; set(text: string): void; once(): string | undefined },
+  ): number => {
+    while (tokens[k]?.text === "|" && tokens[k + 1]?.kind === "name" && k + 1 < b) {
+      const name = tokens[k + 1]!;
+      const open = tokens[k + 2]?.text === "(" && k + 2 < b ? k + 2 : -1;
+      const close = open < 0 ? -1 : match(open);
+      if (open >= 0 && (close < 0 || close >= b)) break;
+      const [s, e] = open < 0 ? [] : attributeArgument(name.text, open, close);
+      const p = s !== undefined || name.text === "tojson" ? chain.once() : undefined;
+      const filter = code.slice(tokens[k - 1]!.end, name.end);
+      if (p !== undefined && name.text === "tojson") {
+        const args = open < 0 ? "" : `(${inner(open, close)})`;
+        const written = JSON.stringify(code.slice(tokens[chain.from]!.start, tokens[k - 1]!.end));
+        chain.set(`(${p}${filter}${args} if __wharf_agate_json(${p}, ${written}) else none)`);
+      } else if (p !== undefined && s !== undefined && e !== undefined) {
+        chain.set(
+          `${p}${filter}(${code.slice(tokens[open]!.end, tokens[open + 1]!.start)}${
+            spanTo(open + 1, s)
+          }__wharf_attribute(${p}, ${span(s, e)})${
+            code.slice(tokens[e - 1]!.end, tokens[e]!.start)
+          }${spanTo(e, close)})`,
+        );
+      } else chain.set(`${chain.text()}${filter}${open < 0 ? "" : `(${inner(open, close)})`}`);
+      if (open >= 0) state.called = true;
+      k = open < 0 ? k + 2 : close + 1;
+    }
+    return k;
+  };
   /**
    * A chain `name(.name | (…) | […])*` from token `i` (up to `b`): its
    * rewritten text and where it ends; `iterable`: it starts a `for`'s iterable.
@@ -772,9 +853,10 @@ export function rewriteAgate(
         if (attribute?.kind !== "name" || k + 1 >= b) break;
         const name = attribute.text;
         const call = tokens[k + 2]?.text === "(" && k + 2 < b ? k + 2 : -1;
-        // A row is a variable's value, an item (`t.rows[0]`) or a macro's value; no attribute.
+        // A row is a variable's value, an attribute's (`ns.row`), an item (`t.rows[0]`) or a
+        // macro's value.
         const row = agate && (call < 0 || ROW_METHODS.has(name)) &&
-          (last === "name" || last === "subscript" ||
+          (last === "name" || last === "subscript" || last === "attribute" ||
             (last === "call" && head.text === "__wharf_value"));
         const p = row ? once() : undefined;
         if (p !== undefined && call < 0) {
@@ -830,13 +912,16 @@ export function rewriteAgate(
       }
       k = close + 1;
     }
-    // `for x in t`, `t | length`: a table's rows.
+    // `for x in t`, `x in t`, `t | length`: a table's rows.
+    const filtered = tokens[k]?.text === "|" && k + 1 < b;
     const items = last !== "method" && ((iterable && k === b) ||
-      (tokens[k]?.text === "|" && k + 1 < b && ITEM_FILTERS.has(tokens[k + 1]!.text)));
+      (tokens[i - 1]?.text === "in" && !filtered) ||
+      (filtered && ITEM_FILTERS.has(tokens[k + 1]!.text)));
     const p = agate && items ? once() : undefined;
     if (p !== undefined) {
       text = `(${p}.rows if ${p} is mapping and ${p}.__agate == "table" else ${p})`;
     }
+    if (agate) k = filters(k, b, { from: i, text: () => text, set: (t) => (text = t), once });
     state.called ||= calledBefore;
     if (unset) {
       text = `__wharf_agate_unset(${JSON.stringify(code.slice(head.start, tokens[k - 1]!.end))})`;

@@ -91,9 +91,16 @@ function escapeRe(text: string): string {
  * (the subscript is minijinja's). A name that is no column is a problem
  * naming it and the columns.
  */
-function columnIndex(jinja: DbtJinja, handed: Handed, of: unknown, key: unknown): unknown {
+function columnIndex(
+  jinja: DbtJinja,
+  handed: Handed,
+  of: unknown,
+  key: unknown,
+  at: RegExp = new RegExp(
+    `\\[\\s*['"]?${escapeRe(String(key))}['"]?\\s*\\]|\\.\\s*${escapeRe(String(key))}(?!\\w)`,
+  ),
+): unknown {
   if (!Array.isArray(of) || typeof key !== "string") return key;
-  const at = new RegExp(`\\[\\s*['"]?${escapeRe(key)}['"]?\\s*\\]|\\.\\s*${escapeRe(key)}(?!\\w)`);
   const unknown = (names: readonly string[], what: string) => {
     jinja.problem(
       `No column "${key}" in ${what} of run_query()'s result: its columns are ${
@@ -122,6 +129,47 @@ function columnIndex(jinja: DbtJinja, handed: Handed, of: unknown, key: unknown)
     return key;
   }
   return [...found][0];
+}
+
+/**
+ * The attribute `key` of a filter that reads one of each of `items`
+ * (`map(attribute=key)`, `selectattr(key, …)`), as it reads a row: when
+ * every item is a row of a table the pass handed out, each of its
+ * comma-separated paths with its first part, a column's name, as the
+ * column's position (`"name"` → `"1"`); else `key`. A name that is no
+ * column is a problem naming it and the columns.
+ */
+function attributePath(jinja: DbtJinja, handed: Handed, items: unknown, key: unknown): unknown {
+  if (typeof key !== "string" || !Array.isArray(items) || items.length === 0) return key;
+  if (!items.every((row) => Array.isArray(row) && handed.has(canonical(row)))) return key;
+  return key.split(",").map((path) => {
+    const [first = "", ...rest] = path.trim().split(".");
+    if (/^\d+$/.test(first)) return path;
+    const at = new RegExp(`['"]${escapeRe(key)}['"]`);
+    const found = new Set(items.map((row) => columnIndex(jinja, handed, row, first, at)));
+    if (found.size > 1) {
+      jinja.problem(
+        `"${first}": the rows filtered are of query results whose column "${first}" is in different places: filter them by position (attribute='0')`,
+        at,
+      );
+      return path;
+    }
+    const [i] = found;
+    return typeof i === "number" ? [String(i), ...rest].join(".") : path;
+  }).join(",");
+}
+
+/** True when `value` is a table `run_query()` gave, as a template hands it back. */
+export function isAgateTable(value: unknown): boolean {
+  return value instanceof Map && value.get("__agate") === "table";
+}
+
+/**
+ * The problem of JSON of a table `run_query()` gave: `asked` is how the
+ * template asks for it, `rows` the JSON of its rows' values to write instead.
+ */
+export function agateJsonProblem(asked: string, rows: string): string {
+  return `Cannot write run_query()'s table as JSON (${asked}): a table is no JSON value, as agate's is none in dbt: write ${rows} for its rows' values`;
 }
 
 /**
@@ -211,6 +259,18 @@ export function warehouseContext(
     __wharf_index: (of: unknown, key: unknown) => columnIndex(jinja, handed, of, key),
     __wharf_row_method: (row: unknown, name: unknown, ...args: unknown[]) =>
       rowMethod(jinja, handed, row, String(name), args),
+    __wharf_attribute: (items: unknown, key: unknown) => attributePath(jinja, handed, items, key),
+    __wharf_agate_json: (value: unknown, written: unknown) => {
+      if (!isAgateTable(value)) return true;
+      jinja.problem(
+        agateJsonProblem(
+          `"${String(written)} | tojson"`,
+          `"${String(written)}.rows | map('list') | list | tojson"`,
+        ),
+        new RegExp(`${String(written).split(/\s+/).map(escapeRe).join("\\s*")}\\s*\\|\\s*tojson`),
+      );
+      return false;
+    },
     __wharf_agate_unset: (written: unknown) => {
       const call = String(written).replace(/\s*\(.*/s, "");
       jinja.problem(
