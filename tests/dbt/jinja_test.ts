@@ -159,6 +159,21 @@ Deno.test("return() hands a macro's value to its caller, and adapter.dispatch fi
   assert.deepEqual(out, { text: 'a, b\n"q" <1>', sourceLines: [1, 2] });
 });
 
+Deno.test("return() hands back a mapping whole: its keys, its values, mappings inside lists and mappings", () => {
+  const jinja = new DbtJinja("shop", [{
+    path: "macros/m.sql",
+    text: `{% macro rates() %}{{ return({'GOLD': 0.1, 'SILVER': {'cap': 2}}) }}{% endmacro %}
+{% macro plans() %}{{ return([{'code': 'A'}, {'code': 'B'}]) }}{% endmacro %}`,
+  }]);
+  assert.deepEqual(jinja.issues, []);
+  const out = jinja.render(
+    "models/a.sql",
+    "{{ rates()['GOLD'] }} {{ rates().SILVER.cap }} {{ rates() | length }}\n{% for p in plans() %}{{ p.code }}{% endfor %}",
+    {},
+  );
+  assert.deepEqual(out, { text: "0.1 2 2\nAB", sourceLines: [1, 2] });
+});
+
 Deno.test("adapter.dispatch that finds nothing, called in a macro, names the macro's file and line", () => {
   const jinja = new DbtJinja("shop", [{
     path: "macros/m.sql",

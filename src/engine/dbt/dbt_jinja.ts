@@ -12,7 +12,7 @@
 import { Environment } from "minijinja-js";
 import { closest } from "../suggest.ts";
 import { DBT_MACROS } from "./dbt_macros.ts";
-import { splitArgs } from "./jinja_args.ts";
+import { plain, splitArgs } from "./jinja_args.ts";
 import { percentFormat } from "./py_format.ts";
 import { PyDatetime } from "./py_datetime.ts";
 import { installPackageHint } from "./packages.ts";
@@ -453,7 +453,8 @@ export class DbtJinja {
     this.#agate = { builtin, files: kept, table };
     this.#env.addGlobal("return", (value: unknown) => {
       const id = this.#returns.size + 1;
-      this.#returns.set(id, value);
+      // minijinja hands a mapping over as a Map, which it would give back as an empty mapping.
+      this.#returns.set(id, plain(value));
       return `${RETURN_OPEN}${id}${RETURN_CLOSE}`;
     });
     this.#env.addGlobal("__wharf_value", (text: unknown) => {
