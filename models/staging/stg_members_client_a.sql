@@ -29,9 +29,9 @@ select
     clean_text(membership_end_date) as membership_end_date_raw
 from raw.membership_client_a
 -- A line rejected at landing whose member id can still be read
--- (staging.stg_landing_rejects.fields) is a delivery of the member too, with its other
--- fields NULL: int_members rejects the member while it is the latest
--- (landed_whole), so an older row never stands in for it.
+-- (staging.stg_landing_rejects.fields) is a delivery of the member too, with
+-- its other fields NULL: int_members rejects the member while it is the
+-- latest (landed_whole), so an older row never stands in for it.
 union all by name
 select
     groups ->> 'client' as client,

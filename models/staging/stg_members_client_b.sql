@@ -40,9 +40,9 @@ select
     clean_text(elig_dt) as membership_end_date_raw
 from named
 -- A line rejected at landing whose mem_id can still be read
--- (staging.stg_landing_rejects.fields) is a delivery of the member too, with its other
--- fields NULL: int_members rejects the member while it is the latest
--- (landed_whole), so an older row never stands in for it.
+-- (staging.stg_landing_rejects.fields) is a delivery of the member too, with
+-- its other fields NULL: int_members rejects the member while it is the
+-- latest (landed_whole), so an older row never stands in for it.
 union all by name
 select
     groups ->> 'client' as client,

@@ -12,11 +12,11 @@ select
     amount as amount_raw
 from raw.visitpay_transaction
 -- A line rejected at landing whose transaction id can still be read
--- (staging.stg_landing_rejects.fields) is a delivery of the transaction too: its visit id
--- as the line gives it (best effort: the fields are matched to the header by
--- position), its other fields NULL. int_visitpay_transactions rejects the
--- transaction while it is the latest (landed_whole), so an older version
--- never stands in for it, and its visit is not reconciled.
+-- (staging.stg_landing_rejects.fields) is a delivery of the transaction too:
+-- its visit id as the line gives it (best effort: the fields are matched to
+-- the header by position), its other fields NULL. int_visitpay_transactions
+-- rejects the transaction while it is the latest (landed_whole), so an older
+-- version never stands in for it, and its visit is not reconciled.
 union all by name
 select
     clean_text(fields ->> 'transaction_identifier') as transaction_id,

@@ -17,9 +17,9 @@ select
     visit_balance as visit_balance_raw
 from raw.visitpay_visit
 -- A line rejected at landing whose visit id can still be read
--- (staging.stg_landing_rejects.fields) is a delivery of the visit too, with its other
--- fields NULL: int_visitpay_visits rejects the visit while it is the latest
--- (landed_whole), so an older version never stands in for it.
+-- (staging.stg_landing_rejects.fields) is a delivery of the visit too, with
+-- its other fields NULL: int_visitpay_visits rejects the visit while it is
+-- the latest (landed_whole), so an older version never stands in for it.
 union all by name
 select
     clean_text(fields ->> 'visit_identifier') as visit_id,
