@@ -1,8 +1,10 @@
 -- The lines rejected at landing (wharf.rejects) of the files that landed,
--- one row per line, with its file's delivery (wharf.files) in the staging
--- models' lineage columns. The member, visit and transaction staging models
--- add those of their source whose id can still be read (fields) as a delivery
--- of that member, visit or transaction.
+-- one row per line, with its file's delivery (wharf.files). The member, visit
+-- and transaction staging models add those of their source whose id can
+-- still be read (fields) as a delivery of that member, visit or transaction:
+-- they read its id and groups and take the other columns (delivered_at to
+-- landed_text, the staging models' names) as they are,
+-- `* exclude (source, groups, fields)`.
 -- Ephemeral: inlined into the staging models that read it.
 select
     r.source,

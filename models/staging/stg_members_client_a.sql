@@ -37,11 +37,6 @@ select
     groups ->> 'client' as client,
     groups ->> 'period' as period,
     clean_text(fields ->> 'member_id') as member_id,
-    delivered_at,
-    _batch_id,
-    _file,
-    _row_number,
-    landing_error,
-    landed_text
+    * exclude (source, groups, fields)
 from staging.stg_landing_rejects
 where source = 'membership_client_a' and clean_text(fields ->> 'member_id') is not null

@@ -48,11 +48,6 @@ select
     groups ->> 'client' as client,
     groups ->> 'period' as period,
     clean_text(fields ->> 'mem_id') as member_id,
-    delivered_at,
-    _batch_id,
-    _file,
-    _row_number,
-    landing_error,
-    landed_text
+    * exclude (source, groups, fields)
 from staging.stg_landing_rejects
 where source = 'membership_client_b' and clean_text(fields ->> 'mem_id') is not null

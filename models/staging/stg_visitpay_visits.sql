@@ -24,11 +24,6 @@ union all by name
 select
     clean_text(fields ->> 'visit_identifier') as visit_id,
     groups ->> 'hospital' as hospital,
-    delivered_at,
-    _batch_id,
-    _file,
-    _row_number,
-    landing_error,
-    landed_text
+    * exclude (source, groups, fields)
 from staging.stg_landing_rejects
 where source = 'visitpay_visit' and clean_text(fields ->> 'visit_identifier') is not null
