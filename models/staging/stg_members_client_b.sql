@@ -40,20 +40,14 @@ select
     clean_text(elig_dt) as membership_end_date_raw
 from named
 -- A line rejected at landing whose mem_id can still be read
--- (wharf.rejects.fields) is a delivery of the member too, with its other
--- fields NULL: int_members rejects the member while it is the latest
--- (landed_whole), so an older row never stands in for it.
+-- (staging.stg_landing_rejects.fields) is a delivery of the member too, with
+-- its other fields NULL: int_members rejects the member while it is the
+-- latest (landed_whole), so an older row never stands in for it.
 union all by name
 select
-    f.groups ->> 'client' as client,
-    f.groups ->> 'period' as period,
-    clean_text(r.fields ->> 'mem_id') as member_id,
-    utc_instant(f.delivered_at) as delivered_at,
-    r.batch_id as _batch_id,
-    r.file as _file,
-    r.line as _row_number,
-    r.error as landing_error,
-    r.original as landed_text
-from wharf.rejects as r
-inner join wharf.files as f on r.batch_id = f.batch_id and f.status = 'landed'
-where r.source = 'membership_client_b' and clean_text(r.fields ->> 'mem_id') is not null
+    groups ->> 'client' as client,
+    groups ->> 'period' as period,
+    clean_text(fields ->> 'mem_id') as member_id,
+    * exclude (source, groups, fields)
+from staging.stg_landing_rejects
+where source = 'membership_client_b' and clean_text(fields ->> 'mem_id') is not null

@@ -17,19 +17,13 @@ select
     visit_balance as visit_balance_raw
 from raw.visitpay_visit
 -- A line rejected at landing whose visit id can still be read
--- (wharf.rejects.fields) is a delivery of the visit too, with its other
--- fields NULL: int_visitpay_visits rejects the visit while it is the latest
--- (landed_whole), so an older version never stands in for it.
+-- (staging.stg_landing_rejects.fields) is a delivery of the visit too, with
+-- its other fields NULL: int_visitpay_visits rejects the visit while it is
+-- the latest (landed_whole), so an older version never stands in for it.
 union all by name
 select
-    clean_text(r.fields ->> 'visit_identifier') as visit_id,
-    f.groups ->> 'hospital' as hospital,
-    utc_instant(f.delivered_at) as delivered_at,
-    r.batch_id as _batch_id,
-    r.file as _file,
-    r.line as _row_number,
-    r.error as landing_error,
-    r.original as landed_text
-from wharf.rejects as r
-inner join wharf.files as f on r.batch_id = f.batch_id and f.status = 'landed'
-where r.source = 'visitpay_visit' and clean_text(r.fields ->> 'visit_identifier') is not null
+    clean_text(fields ->> 'visit_identifier') as visit_id,
+    groups ->> 'hospital' as hospital,
+    * exclude (source, groups, fields)
+from staging.stg_landing_rejects
+where source = 'visitpay_visit' and clean_text(fields ->> 'visit_identifier') is not null

@@ -160,10 +160,12 @@ browserTest(
       "raw.membership_client_b",
       "seeds.us_states",
       "seeds.us_zips",
+      // The staging models of members read the landing's rejects and files, joined once in
+      // staging.stg_landing_rejects.
+      "staging.stg_landing_rejects",
       "staging.stg_members_client_a",
       "staging.stg_members_client_b",
       "test.members_one_row_per_member",
-      // The staging models of members read the landing's rejects and files.
       "wharf.files",
       "wharf.rejects",
     ]);

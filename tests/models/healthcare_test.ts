@@ -388,6 +388,7 @@ Deno.test("every shipped model reading a raw table of personal data is tagged pi
     "staging.stg_benefits",
     "staging.stg_claims_client_a",
     "staging.stg_claims_client_b",
+    "staging.stg_landing_rejects",
     "staging.stg_members_client_a",
     "staging.stg_members_client_b",
     "staging.stg_visitpay_transactions",

@@ -437,6 +437,43 @@ Deno.test("the real Waymark files: a member whose latest line was rejected at la
   });
 });
 
+Deno.test("a member staging model built alone (-s) after a landing reads the lines that landing rejected (staging.stg_landing_rejects is inlined, not a table left from an earlier build)", async () => {
+  await using p = await tempProject();
+  const config = await healthcare(p);
+  const july = join(REAL, "waymark", "Patient-membership-clientA-202307.csv");
+  assert.ok((await land(config, [july], { db: p.db })).ok);
+  await buildOk(config, { db: p.db, select: ["+staging.stg_members_client_a"] });
+  const september = await p.write(
+    "deliveries/Patient-membership-clientA-202309.csv",
+    "member id,member first name,member middle name,member last name,gender,date of birth,address,city,state,zip,phone number,membership end date,ethnicity\n" +
+      '42711784,Jonathan,S,Campbell,F,"May 8, 1994",970 Canal Court ,Jamaica Plain,VA,2130\n',
+  );
+  assert.ok((await land(config, [september], { db: p.db })).ok);
+  const build = await buildOk(config, { db: p.db, select: ["staging.stg_members_client_a"] });
+  assert.deepEqual(build.results.filter((r) => r.kind === "model").map((r) => r.id), [
+    "staging.stg_members_client_a",
+  ]);
+  assert.deepEqual(
+    await query(
+      p.db,
+      `select period, _file, _row_number, delivered_at::varchar as delivered_at, landing_error,
+              landed_text, first_name
+       from staging.stg_members_client_a where member_id = '42711784' and period = '202309'`,
+    ),
+    [{
+      period: "202309",
+      _file: september,
+      _row_number: "2",
+      // The file's delivery (wharf.files), from its period.
+      delivered_at: "2023-09-01 00:00:00+00",
+      landing_error: "MISSING COLUMNS: expected 13 fields, found 10",
+      landed_text:
+        '42711784,Jonathan,S,Campbell,F,"May 8, 1994",970 Canal Court ,Jamaica Plain,VA,2130',
+      first_name: null,
+    }],
+  );
+});
+
 Deno.test("the real VisitPay files: a visit or transaction whose latest line was rejected at landing is rejected, no older version stands in, and a later valid line brings it back", async () => {
   await using p = await tempProject();
   const config = await healthcare(p);
