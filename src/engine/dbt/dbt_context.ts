@@ -10,7 +10,7 @@
  */
 import type { DbtConfig } from "../config.ts";
 import type { Said } from "../types.ts";
-import { type DbtJinja, plain, splitArgs } from "./dbt_jinja.ts";
+import { type DbtJinja, splitArgs } from "./dbt_jinja.ts";
 import { formatCivil, PyDatetime, utcCivil } from "./py_datetime.ts";
 import { printedValue } from "./py_modules.ts";
 import { DBT_VERSION } from "./dbt_version.ts";
@@ -133,7 +133,9 @@ export function commonContext(
     adapter: {
       quote: (name: unknown) => `"${String(printedValue(name)).replaceAll('"', '""')}"`,
     },
-    tojson: (value: unknown) => JSON.stringify(printedValue(plain(value))),
+    // dbt's tojson() is json.dumps: keys in written order (Jinja's `| tojson` filter sorts them).
+    tojson: (value: unknown) =>
+      JSON.stringify(printedValue(jinja.inWrittenOrder(value, "tojson()", /tojson\s*\(/))),
     fromjson: (text: unknown) => {
       try {
         return JSON.parse(String(text));
