@@ -6,10 +6,11 @@
  * known, iterating is an error naming the line, never another order.
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { loadConfig } from "../../src/config.ts";
 import { runProject } from "../../src/engine/run/run_project.ts";
 import { DbtJinja } from "../../src/engine/dbt/dbt_jinja.ts";
-import { runCli, tempProject } from "../helpers.ts";
+import { queryRows, runCli, SHOP_PROFILE, tempProject } from "../helpers.ts";
 import { query } from "../land/helpers.ts";
 
 Deno.test("a mapping from vars iterates in YAML order: each claim lands in the band dbt gives it", async () => {
@@ -117,4 +118,21 @@ Deno.test("iterating a mapping of unknown order in a macro names the macro's fil
       return true;
     },
   );
+});
+
+Deno.test("a run_query() row's dict() iterates in the columns' order", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml": "name: shop\nprofile: shop\n",
+    "profiles.yml": SHOP_PROFILE,
+    "models/row_dict.sql": `{% if execute %}
+{% set row = run_query("select 2 as zeta, 1 as alpha").rows[0] %}
+{% set keys = row.dict() | join(',') %}
+{% else %}{% set keys = '' %}{% endif %}
+select '{{ keys }}' as keys`,
+  });
+  const r = await runCli(["--project", p.root, "build", "-s", "row_dict"]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.deepEqual(await queryRows(join(p.root, "dev.duckdb"), "select keys from main.row_dict"), [{
+    keys: "zeta,alpha",
+  }]);
 });
