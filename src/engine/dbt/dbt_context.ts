@@ -10,7 +10,7 @@
  */
 import type { DbtConfig } from "../config.ts";
 import type { Said } from "../types.ts";
-import { type DbtJinja, plain, splitArgs } from "./dbt_jinja.ts";
+import { type DbtJinja, splitArgs } from "./dbt_jinja.ts";
 import { formatCivil, PyDatetime, utcCivil } from "./py_datetime.ts";
 import { printedValue } from "./py_modules.ts";
 import { agateJsonProblem, isAgateTable } from "./warehouse_context.ts";
@@ -134,6 +134,7 @@ export function commonContext(
     adapter: {
       quote: (name: unknown) => `"${String(printedValue(name)).replaceAll('"', '""')}"`,
     },
+    // dbt's tojson() is json.dumps: keys in written order (Jinja's `| tojson` filter sorts them).
     tojson: (value: unknown) => {
       if (isAgateTable(value)) {
         jinja.problem(
@@ -142,7 +143,7 @@ export function commonContext(
         );
         return "";
       }
-      return JSON.stringify(printedValue(plain(value)));
+      return JSON.stringify(printedValue(jinja.inWrittenOrder(value, "tojson()", /tojson\s*\(/)));
     },
     fromjson: (text: unknown) => {
       try {

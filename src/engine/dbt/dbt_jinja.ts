@@ -16,6 +16,7 @@ import { plain, splitArgs } from "./jinja_args.ts";
 import { percentFormat } from "./py_format.ts";
 import { PyDatetime } from "./py_datetime.ts";
 import { installPackageHint } from "./packages.ts";
+import { MapOrders } from "./map_order.ts";
 import { missingModulePath, printedValue, printPyValues, pyModules } from "./py_modules.ts";
 import { type MacroNames, readLineMarkers, rewriteJinja } from "./rewrite_jinja.ts";
 import { RELATION_METHODS } from "./relation_value.ts";
@@ -293,6 +294,18 @@ function addTextFilters(
   );
 }
 
+/**
+ * A problem of a render: where, as a pattern matching its line (in the
+ * template, else in the macros), or as the line of the template or of the
+ * macro file `path`.
+ */
+interface Problem {
+  message: string;
+  at?: RegExp;
+  line?: number;
+  path?: string;
+}
+
 /** The rendering environment of one dbt project. */
 export class DbtJinja {
   readonly #env = new Environment();
@@ -316,7 +329,11 @@ export class DbtJinja {
    * once it is made.
    */
   #agate: { builtin: string; files: readonly MacroFile[]; table: string } | undefined;
-  #problems: { message: string; at?: RegExp }[] = [];
+  #problems: Problem[] = [];
+  /** The written orders of the mappings of the render under way. */
+  readonly #orders = new MapOrders((message, line, path) =>
+    this.#problems.push({ message, line, ...(path === undefined ? {} : { path }) })
+  );
   /** What the environment was made from, to make it again with macros overridden. */
   readonly #made: {
     files: readonly MacroFile[];
@@ -346,6 +363,8 @@ export class DbtJinja {
     this.#made = { files, packages, builtin };
     files = files.map((f) => ({ ...f, text: testsAsMacros(f.text) }));
     for (const [name, value] of Object.entries(globals)) this.#env.addGlobal(name, value);
+    this.#orders.lend(globals);
+    for (const [name, f] of Object.entries(this.#orders.globals())) this.#env.addGlobal(name, f);
     // dbt's `modules` (datetime, pytz, re), reached through the table the rewriter names.
     // Their problems are placed at the first line using them (a datetime's own line is not known).
     const report = (message: string) => this.problem(message, /modules\s*\.|run_started_at/);
@@ -421,7 +440,7 @@ export class DbtJinja {
     /** The files whose macros are in the module. */
     const kept: MacroFile[] = [];
     for (const file of files) {
-      const text = rewriteJinja(file.text, this.namesFor(file.package)).text;
+      const text = rewriteJinja(file.text, this.namesFor(file.package), { path: file.path }).text;
       try {
         // Each file alone first: a syntax error stays that file's.
         this.#env.addTemplate(file.path, text);
@@ -453,14 +472,14 @@ export class DbtJinja {
     this.#agate = { builtin, files: kept, table };
     this.#env.addGlobal("return", (value: unknown) => {
       const id = this.#returns.size + 1;
-      // minijinja hands a mapping over as a Map, which it would give back as an empty mapping.
-      this.#returns.set(id, plain(value));
+      this.#returns.set(id, value);
       return `${RETURN_OPEN}${id}${RETURN_CLOSE}`;
     });
     this.#env.addGlobal("__wharf_value", (text: unknown) => {
       if (typeof text !== "string") return text;
       const m = new RegExp(`${RETURN_OPEN}(\\d+)${RETURN_CLOSE}`).exec(text);
-      return m ? this.#returns.get(Number(m[1])) ?? null : text;
+      // A mapping returned goes back as an object (minijinja reads a Map as an empty one).
+      return m ? plain(this.#returns.get(Number(m[1])) ?? null) : text;
     });
     this.#env.addGlobal("__wharf_unsupported", (name: unknown) => {
       const what = String(name);
@@ -519,8 +538,10 @@ export class DbtJinja {
    */
   lend(values: Readonly<Record<string, unknown>>): Disposable {
     for (const [name, value] of Object.entries(values)) this.#env.addGlobal(name, value);
+    const forget = this.#orders.lend(values);
     return {
       [Symbol.dispose]: () => {
+        forget();
         for (const name of Object.keys(values)) this.#env.removeGlobal(name);
       },
     };
@@ -604,6 +625,18 @@ export class DbtJinja {
         globals,
       ),
     };
+  }
+
+  /**
+   * `value`, as minijinja hands it to a function, as plain values with
+   * each mapping's keys in written order (dbt's `tojson()` keeps it); a
+   * mapping whose order is not known is a problem at the line `at` matches.
+   */
+  inWrittenOrder(value: unknown, what: string, at: RegExp): unknown {
+    const before = this.#problems.length;
+    const out = this.#orders.plain(value, what);
+    for (const p of this.#problems.slice(before)) p.at ??= at;
+    return out;
   }
 
   /**
@@ -694,7 +727,9 @@ export class DbtJinja {
       this.#env.addTemplate(
         AGATE_MODULE,
         `${builtin}\n${
-          files.map((f) => `${rewriteJinja(f.text, this.namesFor(f.package), { agate }).text}\n`)
+          files.map((f) =>
+            `${rewriteJinja(f.text, this.namesFor(f.package), { agate, path: f.path }).text}\n`
+          )
             .join("")
         }${table}`,
       );
@@ -705,10 +740,11 @@ export class DbtJinja {
       : "";
     this.#problems = [];
     this.#returns.clear();
+    this.#orders.begin();
     let out: string;
     try {
       this.#rendering = rewritten.text;
-      out = this.#env.renderNamedStr(path, prelude + rewritten.text, context);
+      out = this.#env.renderNamedStr(path, prelude + rewritten.text, this.#orders.watched(context));
     } catch (err) {
       throw this.#problemOf(path, text, err);
     }
@@ -724,7 +760,12 @@ export class DbtJinja {
    * A problem found while rendering `text`, at the line of `text` its call
    * is on or, when the call is in a macro, naming the macro's file and line.
    */
-  #placed(problem: { message: string; at?: RegExp }, text: string): RenderProblem {
+  #placed(problem: Problem, text: string): RenderProblem {
+    if (problem.line !== undefined) {
+      return problem.path === undefined
+        ? new RenderProblem(problem.message, problem.line)
+        : new RenderProblem(`${problem.message} (in a macro, ${problem.path}:${problem.line})`);
+    }
     const line = lineOf(text, problem.at);
     let origin: { path: string; line: number } | undefined;
     if (line === undefined && problem.at) {

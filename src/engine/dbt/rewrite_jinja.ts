@@ -11,7 +11,8 @@
  * - `this.schema`, `run_started_at.strftime(…)`, `config.get(…)` use
  *   objects of their own (`this` alone is the relation's text);
  * - in a render against the warehouse only, dbt's agate values (what
- *   `run_query()` gives) read as in dbt: see {@linkcode rewriteAgate}.
+ *   `run_query()` gives) read as in dbt: see {@linkcode rewriteAgate};
+ * - a mapping iterates in the order it was written (`map_order.ts`).
  *
  * And each line of text gets a marker with its line number, so the lines of
  * the rendered SQL map back to the file's (see {@linkcode readLineMarkers}).
@@ -43,6 +44,7 @@ export interface Rewritten {
 }
 
 import { isModuleNamespace, MODULE_PATHS } from "./py_modules.ts";
+import { rewriteMapOrder } from "./map_order.ts";
 
 const OPEN_MARK = "\u0001";
 const CLOSE_MARK = "\u0002";
@@ -419,7 +421,9 @@ function moduleAliases(body: string, aliases: Map<string, string>, statement: bo
  * Rewrites a template (see the module doc); with `lines`, marks each line
  * of text with its line number; with `agate`, reads dbt's agate values as
  * dbt does (see {@linkcode rewriteAgate}: for a render against the
- * warehouse).
+ * warehouse). Mappings iterate in written order (`rewriteMapOrder`,
+ * `map_order.ts`); `path` names the macro file the template is, for its
+ * errors (absent: the template rendered).
  *
  * @example
  * ```ts
@@ -435,7 +439,7 @@ function moduleAliases(body: string, aliases: Map<string, string>, statement: bo
 export function rewriteJinja(
   source: string,
   names: MacroNames,
-  options: { lines?: boolean; agate?: boolean } = {},
+  options: { lines?: boolean; agate?: boolean; path?: string } = {},
 ): Rewritten {
   const imports = new Set<string>();
   /** How many values `rewriteAgate` has set. */
@@ -499,11 +503,15 @@ export function rewriteJinja(
     const { before, code: read } = options.agate
       ? rewriteAgate(code, kind === "%", () => `__wharf_agate_${++set}`)
       : { before: [], code };
+    const site = { line, ...(options.path === undefined ? {} : { path: options.path }) };
     // What the tag reads once is set just before it, which strips what the tag stripped.
     out += before.map((s, n) =>
-      `{%${n === 0 ? whole.slice(2, open) : ""} ${rewriteArithmetic(s, true)} %}`
+      `{%${n === 0 ? whole.slice(2, open) : ""} ${
+        rewriteArithmetic(rewriteMapOrder(s, true, site), true)
+      } %}`
     ).join("") + whole.slice(0, before.length ? 2 : open) +
-      rewriteArithmetic(read, kind === "%") + whole.slice(whole.length - closeLen);
+      rewriteArithmetic(rewriteMapOrder(read, kind === "%", site), kind === "%") +
+      whole.slice(whole.length - closeLen);
     line += whole.split("\n").length - 1;
     i = end;
   }
@@ -534,7 +542,7 @@ export function readLineMarkers(rendered: string): { text: string; sourceLines: 
 }
 
 /** A token of a Jinja expression, with where it is in the code. */
-interface Token {
+export interface Token {
   kind: "name" | "number" | "string" | "op" | "open" | "close";
   text: string;
   start: number;
@@ -542,7 +550,7 @@ interface Token {
 }
 
 /** The tokens of Jinja code (whitespace left out; an unknown character is an op of its own). */
-function tokenize(code: string): Token[] {
+export function tokenize(code: string): Token[] {
   const out: Token[] = [];
   const re =
     /\s+|([A-Za-z_]\w*)|(\d[\d_]*(?:\.\d[\d_]*)?(?:[eE][+-]?\d+)?)|('(?:[^'\\]|\\[^])*'|"(?:[^"\\]|\\[^])*")|(\*\*|\/\/|==|!=|<=|>=|[-+*\/%~|.,:=<>!])|([([{])|([)\]}])|([^])/gy;
@@ -569,7 +577,7 @@ function tokenize(code: string): Token[] {
 }
 
 /** Jinja's words that are no variable: a `[` after one opens a list. */
-const KEYWORDS = new Set([
+export const KEYWORDS = new Set([
   "in",
   "is",
   "and",
