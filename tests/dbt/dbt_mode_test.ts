@@ -195,14 +195,15 @@ Deno.test("constructs wharf cannot render are errors naming the file, the line a
   await using p = await tempProject({
     "dbt_project.yml": PROJECT,
     "macros/m.sql": "{% macro helper() %}{{ return('x') }}{% endmacro %}",
-    // In a macro's {% set %}, load_relation() is named too, with the macro's file and line.
+    // In a macro's {% set %} an analysis calls, load_relation() is named too, with the macro's file and line.
     "macros/counted.sql":
       "{% macro counted() %}\n{% set r = load_relation(this) %}\n{{ return(r) }}\n{% endmacro %}",
-    "models/a.sql": "select 1 as x\nfrom {{ load_relation(this) }}",
-    "models/k.sql": "select {{ counted() }} as n",
+    "analyses/a.sql": "select 1 as x\nfrom {{ load_relation(this) }}",
+    "analyses/k.sql": "select {{ counted() }} as n",
     "models/b.sql": "select\n  {{ helpr() }} as y",
     "models/c.sql": "select *\nfrom {{ ref('nope') }}",
-    "models/d.sql": "select 1 as x\n{{ adapter.get_columns_in_relation(this) }}",
+    "models/d.sql": "select 1 as x\n{{ adapter.get_missing_columns(this, this) }}",
+    "analyses/d.sql": "select 1 as x\n{{ adapter.get_columns_in_relation(ref('b')) }}",
     "models/e.sql": "{% set l = [] %}\n{% do l.append(1) %}\nselect 1 as x",
     "models/f.sql": "{{ config(materialized='materialized_view') }}\nselect 1 as x",
     "models/g.sql": "select {{ var('missing') }} as x",
@@ -215,18 +216,19 @@ Deno.test("constructs wharf cannot render are errors naming the file, the line a
   });
   assert.deepEqual(await problems(p.root), [
     "snapshots/snap.sql:: no {% snapshot <name> %} … {% endsnapshot %} block: a file of snapshot-paths holds its snapshots in such blocks",
-    'models/a.sql:2: Cannot render the SQL: "load_relation()" reads the warehouse while the project compiles, which wharf does not do',
     'models/b.sql:2: Cannot render the SQL: unknown macro or function "helpr()" (did you mean "helper"?): "{{ helpr() }} as y"',
     'models/c.sql:2: Cannot render the SQL: ref("nope"): no model or seed named "nope"',
-    'models/d.sql:2: Cannot render the SQL: "adapter.get_columns_in_relation()" is not available: adapter methods that read the warehouse are not run by wharf: "{{ adapter.get_columns_in_relation(this) }}"',
+    'models/d.sql:2: Cannot render the SQL: "adapter.get_missing_columns()" is not supported by wharf: its adapter gives quote(), dispatch(), get_columns_in_relation() and get_relation(): "{{ adapter.get_missing_columns(this, this) }}"',
     'models/e.sql:2: Cannot render the SQL: lists cannot change in place in wharf\'s Jinja (minijinja): "append()" — build a new list instead (e.g. "items + [x]"): "{% do l.append(1) %}"',
     "models/f.sql:1: Cannot render the SQL: config(materialized=…): materialized views are not run by wharf yet",
     'models/g.sql:1: Cannot render the SQL: Required var "missing" is not set: declare it under "vars:" in dbt_project.yml, pass --vars missing=…, or give var() a default',
     "models/h.sql:2: Cannot render the SQL: Compilation error raised by the project: no can do",
     'models/i.sql:2: Cannot render the SQL: ref("other_package", "a"): no package "other_package" in the project: add it to packages.yml, or run `wharf deps` to see what is missing',
-    'models/k.sql:: Cannot render the SQL: "load_relation()" reads the warehouse while the project compiles, which wharf does not do (in a macro, macros/counted.sql:2)',
+    'analyses/a.sql:2: Cannot render the SQL: "load_relation()" reads the warehouse: wharf runs it in a model (rendered just before it builds) and in hooks (rendered as they run), not in a test, an analysis, sql_header or the names of relations, which render while the project compiles',
     'analyses/bad.sql:2: Cannot render the SQL: ref("nope2"): no model or seed named "nope2"',
     `analyses/counts.sql:1: Cannot render the SQL: "run_query()" reads the warehouse: wharf runs it in a model (rendered just before it builds) and in hooks (rendered as they run), not in a test, an analysis, sql_header or the names of relations, which render while the project compiles`,
+    `analyses/d.sql:2: Cannot render the SQL: "adapter.get_columns_in_relation()" reads the warehouse: wharf runs it in a model (rendered just before it builds) and in hooks (rendered as they run), not in a test, an analysis, sql_header or the names of relations, which render while the project compiles: "{{ adapter.get_columns_in_relation(ref('b')) }}"`,
+    'analyses/k.sql:: Cannot render the SQL: "load_relation()" reads the warehouse: wharf runs it in a model (rendered just before it builds) and in hooks (rendered as they run), not in a test, an analysis, sql_header or the names of relations, which render while the project compiles (in a macro, macros/counted.sql:2)',
     'models/j.sql:3: Cannot parse SQL: syntax error at or near "where"',
   ]);
 });

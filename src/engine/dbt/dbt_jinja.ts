@@ -20,6 +20,8 @@ import { MapOrders } from "./map_order.ts";
 import { missingModulePath, printedValue, printPyValues, pyModules } from "./py_modules.ts";
 import { type MacroNames, readLineMarkers, rewriteJinja } from "./rewrite_jinja.ts";
 import { RELATION_METHODS } from "./relation_value.ts";
+import { COLUMN_GIVES, COLUMN_METHODS } from "./adapter_relations.ts";
+import { WAREHOUSE_FUNCTIONS } from "./warehouse_context.ts";
 
 export { plain, splitArgs } from "./jinja_args.ts";
 
@@ -72,9 +74,9 @@ const RETURN_OPEN = "\u0003";
 const RETURN_CLOSE = "\u0004";
 
 /**
- * Functions dbt has that read the warehouse. `run_query`, `statement` and
- * `load_result` are given (`warehouse_context.ts`) to models rendered
- * against it; elsewhere, and the others anywhere, are an error.
+ * Functions dbt has that read the warehouse. Those of
+ * `WAREHOUSE_FUNCTIONS` are given (`warehouse_context.ts`) to models
+ * rendered against it; elsewhere, and the others anywhere, are an error.
  */
 const NEEDS_WAREHOUSE = [
   "run_query",
@@ -943,9 +945,7 @@ function explain(detail: string, macros: readonly string[], code: string): strin
       return `mappings cannot change in place in wharf's Jinja (minijinja): "${name}()"`;
     }
     const receiver = new RegExp(`([A-Za-z_][\\w.]*)\\s*\\.\\s*${name}\\s*\\(`).exec(code)?.[1];
-    if (receiver === "adapter") {
-      return `"adapter.${name}()" is not available: adapter methods that read the warehouse are not run by wharf`;
-    }
+    if (receiver === "adapter") return adapterMethodProblem(name!);
     if (type === "undefined" && receiver && !receiver.includes(".")) {
       return `${receiver}.${name}(): "${receiver}" is not defined: no variable, macro or installed package has that name; if it is a package, it is not installed here: ${
         installPackageHint("dbt_packages")
@@ -955,6 +955,9 @@ function explain(detail: string, macros: readonly string[], code: string): strin
       return `"${name}()": ${
         receiver ?? "this value"
       } is a function, which has no attributes in wharf's Jinja: call the classes of modules by their full name (modules.datetime.datetime.${name}(…))`;
+    }
+    if (type === "map" && COLUMN_METHODS.includes(name!)) {
+      return `"${name}()" of a column (adapter.get_columns_in_relation()) is not supported by wharf: its ${COLUMN_GIVES} are`;
     }
     if (type === "map" && RELATION_METHODS.includes(name!)) {
       return `"${name}()" of a relation (ref(), source(), this) is not supported by wharf: its database, schema, identifier, name, include() and render() are`;
@@ -974,9 +977,20 @@ function explain(detail: string, macros: readonly string[], code: string): strin
   return detail;
 }
 
+/**
+ * The problem of `adapter.name()` where the context gives no such method:
+ * one that reads the warehouse outside a render against it, or one wharf
+ * does not give.
+ */
+function adapterMethodProblem(name: string): string {
+  return WAREHOUSE_FUNCTIONS.includes(`adapter.${name}`)
+    ? needsWarehouse(`adapter.${name}`)
+    : `"adapter.${name}()" is not supported by wharf: its adapter gives quote(), dispatch(), get_columns_in_relation() and get_relation()`;
+}
+
 /** The problem of `name()`, a function of dbt's that reads the warehouse, where wharf does not run it. */
 function needsWarehouse(name: string): string {
-  return ["run_query", "statement", "load_result"].includes(name)
+  return WAREHOUSE_FUNCTIONS.includes(name)
     ? `"${name}()" reads the warehouse: wharf runs it in a model (rendered just before it builds) and in hooks (rendered as they run), not in a test, an analysis, sql_header or the names of relations, which render while the project compiles`
     : `"${name}()" reads the warehouse while the project compiles, which wharf does not do`;
 }

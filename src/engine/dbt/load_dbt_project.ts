@@ -1199,15 +1199,23 @@ export async function loadDbtProject(
     });
     // While the project is read, run_query() gives none, as in dbt's parse (`execute` is false).
     const pass = warehouse?.pass ?? { said: [], next: 0 };
+    const common = commonContext(
+      jinja,
+      runOf(packageOf),
+      phase,
+      warehouse ? (said) => pass.said.push(said) : undefined,
+    );
     return {
-      ...commonContext(
-        jinja,
-        runOf(packageOf),
-        phase,
-        warehouse ? (said) => pass.said.push(said) : undefined,
-      ),
+      ...common,
       // Elsewhere (tests, hooks, analyses), they are the environment's errors.
-      ...(phase === 1 || warehouse ? warehouseContext(jinja, warehouse?.answered, pass) : {}),
+      ...(phase === 1 || warehouse
+        ? warehouseContext(
+          jinja,
+          warehouse?.answered,
+          pass,
+          common.adapter as Record<string, unknown>,
+        )
+        : {}),
       ...(warehouse && !warehouse.answered ? { execute: false } : {}),
       ref: (...args: unknown[]) => {
         const { positional, kwargs } = splitArgs(args);
@@ -2432,14 +2440,22 @@ export async function loadDbtProject(
       2,
       { configs: [], relations: [] },
     );
+    const common = commonContext(
+      jinja,
+      run,
+      2,
+      warehouse ? (said) => warehouse.pass.said.push(said) : undefined,
+    );
     return {
-      ...commonContext(
-        jinja,
-        run,
-        2,
-        warehouse ? (said) => warehouse.pass.said.push(said) : undefined,
-      ),
-      ...(warehouse ? warehouseContext(jinja, warehouse.answered, warehouse.pass) : {}),
+      ...common,
+      ...(warehouse
+        ? warehouseContext(
+          jinja,
+          warehouse.answered,
+          warehouse.pass,
+          common.adapter as Record<string, unknown>,
+        )
+        : {}),
       ref,
       source,
     };
@@ -3014,6 +3030,18 @@ function calledNames(code: string): string[] {
 }
 
 /**
+ * The names of the macros a template's Jinja may call: those of its calls
+ * ({@linkcode calledNames}), and `duckdb__x` and `default__x` of each
+ * `adapter.dispatch('x')`, whose name is a string.
+ */
+function calledMacros(text: string): string[] {
+  const dispatched = [
+    ...text.matchAll(/adapter\s*\.\s*dispatch\s*\(\s*(?:macro_name\s*=\s*)?['"](\w+)['"]/g),
+  ].flatMap((m) => [`duckdb__${m[1]}`, `default__${m[1]}`]);
+  return [...calledNames(jinjaCode(text)), ...dispatched];
+}
+
+/**
  * Whether a template reads one of `names` (dbt's {@linkcode RUN_END_CONTEXT}
  * in an on-run-end hook, or its functions that read the warehouse in a
  * model): in its own Jinja, or in that of a macro it calls, directly or not
@@ -3024,8 +3052,11 @@ function templateReader(
   macroFiles: readonly { text: string }[],
   names: readonly string[],
 ): (sql: string) => boolean {
-  const reads = (code: string) =>
-    names.some((name) => new RegExp(`(?<![\\w.])${name}(?!\\w)`).test(code));
+  // `adapter.x` is the method x of adapter.
+  const patterns = names.map((name) =>
+    new RegExp(`(?<![\\w.])${name.split(".").map(escapeRe).join("\\s*\\.\\s*")}(?!\\w)`)
+  );
+  const reads = (code: string) => patterns.some((p) => p.test(code));
   // Each macro's code, by name (of any package: a name shared reads if one does).
   const bodies = new Map<string, string[]>();
   for (const f of macroFiles) {
@@ -3034,22 +3065,18 @@ function templateReader(
         /\{%-?\s*macro\s+(\w+)[\s\S]*?\{%-?\s*endmacro\s*-?%\}/g,
       )
     ) {
-      bodies.set(m[1]!, [...bodies.get(m[1]!) ?? [], jinjaCode(m[0])]);
+      bodies.set(m[1]!, [...bodies.get(m[1]!) ?? [], m[0]]);
     }
   }
   const memo = new Map<string, boolean>();
+  const textReads = (text: string) => reads(jinjaCode(text)) || calledMacros(text).some(macroReads);
   const macroReads = (name: string): boolean => {
     const known = memo.get(name);
     if (known !== undefined) return known;
     memo.set(name, false); // a macro calling itself reads what its body reads
-    const found = (bodies.get(name) ?? []).some((code) =>
-      reads(code) || calledNames(code).some(macroReads)
-    );
+    const found = (bodies.get(name) ?? []).some(textReads);
     memo.set(name, found);
     return found;
   };
-  return (sql) => {
-    const code = jinjaCode(sql);
-    return reads(code) || calledNames(code).some(macroReads);
-  };
+  return textReads;
 }

@@ -1,7 +1,8 @@
 /**
  * dbt's functions that read the warehouse while Jinja renders: `run_query()`,
- * `{% call statement(name, fetch_result=True) %}…{% endcall %}` and
- * `load_result(name)`, for one pass of a render against the warehouse (see
+ * `{% call statement(name, fetch_result=True) %}…{% endcall %}`,
+ * `load_result(name)` and those of `adapter_relations.ts`
+ * (`adapter.get_columns_in_relation()`, `adapter.get_relation()`, …), for one pass of a render against the warehouse (see
  * `run/render_against_warehouse.ts`): the queries the template runs are
  * answered from the answers given, in order; the first beyond them is
  * asked for, and it and every later one give an empty result in this pass.
@@ -10,6 +11,7 @@
  * @module
  */
 import type { AnsweredQuery, QueryAnswer, Said } from "../types.ts";
+import { adapterRelations } from "./adapter_relations.ts";
 import type { DbtJinja } from "./dbt_jinja.ts";
 import { splitArgs } from "./jinja_args.ts";
 import { printPyValues } from "./py_modules.ts";
@@ -25,8 +27,20 @@ export interface WarehousePass {
   next: number;
 }
 
-/** dbt's functions that read the warehouse, and their names as wharf's Jinja calls them. */
-export const WAREHOUSE_FUNCTIONS = ["run_query", "statement", "load_result"];
+/**
+ * dbt's functions that read the warehouse, and their names as wharf's Jinja
+ * calls them (`adapter.x`: the adapter's method `x`).
+ */
+export const WAREHOUSE_FUNCTIONS = [
+  "run_query",
+  "statement",
+  "load_result",
+  "load_relation",
+  "load_cached_relation",
+  "get_columns_in_query",
+  "adapter.get_columns_in_relation",
+  "adapter.get_relation",
+];
 
 const EMPTY: QueryAnswer = { columns: [], types: [], rows: [] };
 
@@ -216,18 +230,27 @@ function rowMethod(
 }
 
 /**
- * The context of one pass: `run_query`, `load_result` and what dbt's
- * `statement` macro calls. Without `answered` (the render dbt does while it
- * parses, `execute` false), `run_query()` and `load_result()` give none and
- * nothing runs.
+ * The context of one pass: `run_query`, `load_result`, what dbt's
+ * `statement` macro calls, `load_relation`, `load_cached_relation`,
+ * `get_columns_in_query` and `adapter` (`adapter` with the methods
+ * `get_columns_in_relation` and `get_relation` added). Without `answered`
+ * (the render dbt does while it parses, `execute` false), `run_query()`,
+ * `load_result()` and the relations give none, the columns none either,
+ * and nothing runs.
  */
 export function warehouseContext(
   jinja: DbtJinja,
   answered: readonly AnsweredQuery[] | undefined,
   pass: WarehousePass,
+  adapter: Readonly<Record<string, unknown>>,
 ): Record<string, unknown> {
   if (answered === undefined) {
-    return { run_query: () => null, load_result: () => null, __wharf_statement: () => "" };
+    return {
+      run_query: () => null,
+      load_result: () => null,
+      __wharf_statement: () => "",
+      ...relationsContext(jinja, adapter, undefined),
+    };
   }
   const results = new Map<string, unknown>();
   const handed: Handed = new Map();
@@ -255,6 +278,7 @@ export function warehouseContext(
     return known.answer;
   };
   return {
+    ...relationsContext(jinja, adapter, ask),
     run_query: (sql: unknown) => agateTable(jinja, ask(sql, "run_query()"), handed),
     __wharf_index: (of: unknown, key: unknown) => columnIndex(jinja, handed, of, key),
     __wharf_row_method: (row: unknown, name: unknown, ...args: unknown[]) =>
@@ -295,4 +319,14 @@ export function warehouseContext(
     },
     load_result: (name: unknown) => results.get(String(name)) ?? null,
   };
+}
+
+/** The functions of `adapter_relations.ts` as a context gives them: two of them `adapter`'s methods. */
+function relationsContext(
+  jinja: DbtJinja,
+  adapter: Readonly<Record<string, unknown>>,
+  ask: ((sql: string, call: string) => QueryAnswer) | undefined,
+): Record<string, unknown> {
+  const { get_columns_in_relation, get_relation, ...functions } = adapterRelations(jinja, ask);
+  return { ...functions, adapter: { ...adapter, get_columns_in_relation, get_relation } };
 }
