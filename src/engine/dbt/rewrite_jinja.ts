@@ -11,7 +11,9 @@
  * - `this.schema`, `run_started_at.strftime(…)`, `config.get(…)` use
  *   objects of their own (`this` alone is the relation's text);
  * - in a render against the warehouse only, dbt's agate values (what
- *   `run_query()` gives) read as in dbt: see {@linkcode rewriteAgate}.
+ *   `run_query()` gives) read as in dbt: see {@linkcode rewriteAgate};
+ * - what is printed (`{{ … }}`, `~`, `| string`, `| join`), `| round` and
+ *   tuple literals are Python's (`rewrite_print.ts`).
  *
  * And each line of text gets a marker with its line number, so the lines of
  * the rendered SQL map back to the file's (see {@linkcode readLineMarkers}).
@@ -43,6 +45,8 @@ export interface Rewritten {
 }
 
 import { isModuleNamespace, MODULE_PATHS } from "./py_modules.ts";
+import { type Token, tokenize } from "./jinja_tokens.ts";
+import { rewritePrinting } from "./rewrite_print.ts";
 
 const OPEN_MARK = "\u0001";
 const CLOSE_MARK = "\u0002";
@@ -428,7 +432,7 @@ function moduleAliases(body: string, aliases: Map<string, string>, statement: bo
  *
  * const names = { project: new Set(["cents"]), direct: new Set<string>(), dispatched: new Set<string>() };
  * const { text, imports } = rewriteJinja("select {{ cents('amount') }}", names);
- * assert.equal(text, "select {{ __wharf_value(cents('amount')) }}");
+ * assert.equal(text, "select {{ (__wharf_value(cents('amount'))) | pprint | __wharf_str }}");
  * assert.deepEqual([...imports], ["cents"]);
  * ```
  */
@@ -501,9 +505,12 @@ export function rewriteJinja(
       : { before: [], code };
     // What the tag reads once is set just before it, which strips what the tag stripped.
     out += before.map((s, n) =>
-      `{%${n === 0 ? whole.slice(2, open) : ""} ${rewriteArithmetic(s, true)} %}`
+      `{%${n === 0 ? whole.slice(2, open) : ""} ${
+        rewritePrinting(rewriteArithmetic(s, true), true)
+      } %}`
     ).join("") + whole.slice(0, before.length ? 2 : open) +
-      rewriteArithmetic(read, kind === "%") + whole.slice(whole.length - closeLen);
+      rewritePrinting(rewriteArithmetic(read, kind === "%"), kind === "%") +
+      whole.slice(whole.length - closeLen);
     line += whole.split("\n").length - 1;
     i = end;
   }
@@ -531,41 +538,6 @@ export function readLineMarkers(rendered: string): { text: string; sourceLines: 
     return clean;
   }).join("\n");
   return { text, sourceLines };
-}
-
-/** A token of a Jinja expression, with where it is in the code. */
-interface Token {
-  kind: "name" | "number" | "string" | "op" | "open" | "close";
-  text: string;
-  start: number;
-  end: number;
-}
-
-/** The tokens of Jinja code (whitespace left out; an unknown character is an op of its own). */
-function tokenize(code: string): Token[] {
-  const out: Token[] = [];
-  const re =
-    /\s+|([A-Za-z_]\w*)|(\d[\d_]*(?:\.\d[\d_]*)?(?:[eE][+-]?\d+)?)|('(?:[^'\\]|\\[^])*'|"(?:[^"\\]|\\[^])*")|(\*\*|\/\/|==|!=|<=|>=|[-+*\/%~|.,:=<>!])|([([{])|([)\]}])|([^])/gy;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(code)) !== null) {
-    const [text] = m;
-    const at = m.index;
-    const kind = m[1] !== undefined
-      ? "name"
-      : m[2] !== undefined
-      ? "number"
-      : m[3] !== undefined
-      ? "string"
-      : m[5] !== undefined
-      ? "open"
-      : m[6] !== undefined
-      ? "close"
-      : m[4] !== undefined || m[7] !== undefined
-      ? "op"
-      : undefined;
-    if (kind) out.push({ kind, text, start: at, end: at + text.length });
-  }
-  return out;
 }
 
 /** Jinja's words that are no variable: a `[` after one opens a list. */
