@@ -154,3 +154,30 @@ Deno.test("what wharf cannot print as dbt does is an error naming it", async () 
       /round\(\) takes a number, not 'x'/.test(err.message) && err.line === 2,
   );
 });
+
+Deno.test("a test argument rendered from a tuple or a Python float reads back as dbt's native rendering reads it", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml": "name: shop\n",
+    "models/orders.sql":
+      "select * from (values (1, 'paid', 5), (2, 'pending', 7)) t(order_id, status, n)",
+    "models/orders.yml": `version: 2
+models:
+  - name: orders
+    columns:
+      - name: status
+        data_tests:
+          - accepted_values:
+              values: "{{ ('paid', 'pending') }}"
+      - name: n
+        data_tests:
+          - accepted_values:
+              values: "{{ [5, 7] }}"
+              quote: false
+              config:
+                where: "n < {{ 1e20 }}"
+`,
+  });
+  const r = await runCli(["--project", p.root, "--db", p.db, "build"]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /2 passed, 0 warned, 0 failed, 0 errored/);
+});

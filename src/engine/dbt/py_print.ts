@@ -223,14 +223,6 @@ function entry(s: Shown & { kind: "map" }, name: string): string | undefined {
   return e?.kind === "str" ? e.value : undefined;
 }
 
-/** What a printing reports: why a value cannot be printed as Python prints it. */
-export class NotPrintable extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "NotPrintable";
-  }
-}
-
 /**
  * Prints values as Python does. minijinja has no tuples: a list prints
  * as a tuple when a tuple literal of the render had the same items.
@@ -294,7 +286,7 @@ export class PyPrinter {
       case "map": {
         const kind = entry(s, "__kind");
         if (kind !== undefined) {
-          throw new NotPrintable(
+          throw new Error(
             `a ${kind} value (${
               entry(s, "__str") ?? kind
             }) inside a list or mapping cannot be printed as dbt prints it (Python's repr): print the value itself`,
@@ -303,7 +295,7 @@ export class PyPrinter {
         return `{${s.entries.map(([k, v]) => `${this.repr(k)}: ${this.repr(v)}`).join(", ")}}`;
       }
       case "opaque":
-        throw new NotPrintable(
+        throw new Error(
           `${s.text} cannot be printed as dbt prints it (it has no text of its own in wharf's Jinja)`,
         );
     }
@@ -354,12 +346,12 @@ export function pyRound(
   method: unknown = "common",
 ): { value: number; float: boolean } {
   if (method !== "common" && method !== "ceil" && method !== "floor") {
-    throw new NotPrintable(
+    throw new Error(
       `round(method=${JSON.stringify(method)}): method must be common, ceil or floor`,
     );
   }
   if (typeof precision !== "number" || !Number.isInteger(precision)) {
-    throw new NotPrintable(`round(${JSON.stringify(precision)}): the precision must be an integer`);
+    throw new Error(`round(${JSON.stringify(precision)}): the precision must be an integer`);
   }
   if (s.kind === "int" || s.kind === "bool") {
     const n = s.kind === "bool" ? Number(s.value) : Number(s.digits);
@@ -374,7 +366,7 @@ export function pyRound(
     return { value: Number((big < 0n ? -q : q) * scale), float: false };
   }
   if (s.kind === "float") return { value: roundFloat(s.value, precision, method), float: true };
-  throw new NotPrintable(`round() takes a number, not ${new PyPrinter().repr(s)}`);
+  throw new Error(`round() takes a number, not ${new PyPrinter().repr(s)}`);
 }
 
 /** The value that opens a tuple literal's items in `select('__wharf_tuple_item')`. */

@@ -39,7 +39,9 @@ const BOUNDARY_WORDS = new Set([
 /** Operators that end an operand of `~`. */
 const BOUNDARY_OPS = new Set(["~", "+", "-", "==", "!=", "<", ">", "<=", ">=", ",", ":", "="]);
 
-const PRINT = " | pprint | __wharf_str";
+/** What prints a value as Python's str() does, after what gives it. */
+const PRINTED = "pprint | __wharf_str";
+const PRINT = ` | ${PRINTED}`;
 
 interface Insert {
   at: number;
@@ -147,7 +149,7 @@ export function rewritePrinting(code: string, statement: boolean): string {
       operand(s + 1, k - 1);
       operand(k + 1, e - 1);
     } else if (t.kind === "name" && prev?.text === "|" && t.text === "string") {
-      inserts.push({ at: t.start, remove: t.text.length, text: PRINT.slice(3), rank: 1, tie: 0 });
+      inserts.push({ at: t.start, remove: t.text.length, text: PRINTED, rank: 1, tie: 0 });
     } else if (t.kind === "name" && prev?.text === "|" && t.text === "join") {
       const args = tokens[k + 1]?.text === "(" ? matching.get(k + 1)! : k;
       if (!tokens.slice(k + 1, args).some((a) => a.text === "attribute")) {
