@@ -80,13 +80,13 @@ select
   assert.equal(r.code, 0, r.stderr + r.stdout);
   const [row] = await queryRows(join(p.root, "dev.duckdb"), "select * from main.described");
   assert.deepEqual(row, {
-    c1: 'id|id|INTEGER|INTEGER|"id"|none|32|0|false|true|false|true|false',
+    c1: 'id|id|INTEGER|INTEGER|"id"|None|32|0|False|True|False|True|False',
     c2:
-      'Status|Status|VARCHAR|character varying(256)|"Status"|none|none|none|true|false|false|false|false',
+      'Status|Status|VARCHAR|character varying(256)|"Status"|None|None|None|True|False|False|False|False',
     c3:
-      'amount|amount|DECIMAL(10,2)|DECIMAL(10,2)|"amount"|none|10|2|false|false|false|false|false',
+      'amount|amount|DECIMAL(10,2)|DECIMAL(10,2)|"amount"|None|10|2|False|False|False|False|False',
     c4:
-      'note|note|VARCHAR|character varying(256)|"note"|none|none|none|true|false|false|false|false',
+      'note|note|VARCHAR|character varying(256)|"note"|None|None|None|True|False|False|False|False',
     size: 256,
     lit: "x",
     printed: "<Column id (INTEGER)>",

@@ -278,7 +278,7 @@ models:
   );
   // A key of the project's own is not warned about; the ignored ones are still read by config.get.
   assert.doesNotMatch(r.stderr, /owner_team/);
-  assert.deepEqual(await sql(db(p), "select * from main.a"), [{ id: 1, transient: "false" }]);
+  assert.deepEqual(await sql(db(p), "select * from main.a"), [{ id: 1, transient: "False" }]);
 
   await p.write(
     "models/marts/b.sql",

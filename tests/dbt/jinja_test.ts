@@ -251,7 +251,7 @@ Deno.test("rewriteJinja() leaves text, comments, raw blocks and macro definition
     "m(1) {# m(2) #} {% raw %}{{ m(3) }}{% endraw %} {% macro m(x) %}{{ m(x) }}{% endmacro %} {{ 'm(4)' ~ dbt.dateadd('day', 1, 'x') }}";
   assert.equal(
     rewriteJinja(source, names).text,
-    `m(1) {# m(2) #} {% raw %}{{ m(3) }}{% endraw %} {% macro m(x) %}{{ __wharf_value(m(x)) }}{% endmacro %} {{ 'm(4)' ~ __wharf_value(__wharf_macros[__wharf_dispatch("dateadd", "dbt")]('day', 1, 'x')) }}`,
+    `m(1) {# m(2) #} {% raw %}{{ m(3) }}{% endraw %} {% macro m(x) %}{{ (__wharf_value(m(x))) | pprint | __wharf_str }}{% endmacro %} {{ 'm(4)' ~ (__wharf_value(__wharf_macros[__wharf_dispatch("dateadd", "dbt")]('day', 1, 'x')) | pprint | __wharf_str) }}`,
   );
 });
 
@@ -271,7 +271,8 @@ Deno.test("a filter or test named as a dbt macro is Jinja's (x | replace(…) is
   const r = await runCli(["--project", p.root, "--db", p.db, "build"]);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.deepEqual(await query(p.db, "select * from main.x"), [
-    { f: "a_b", g: "A_B", r: "main.src", u: '"MAIN"."X"', n: "2", t: "true", m: "a-a" },
+    // (A boolean prints as Python's: True.)
+    { f: "a_b", g: "A_B", r: "main.src", u: '"MAIN"."X"', n: "2", t: "True", m: "a-a" },
   ]);
 });
 

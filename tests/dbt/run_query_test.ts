@@ -368,7 +368,7 @@ select '{{ tests | join(",") }}' as tests`,
   const r = await runCli(["--project", p.root, "build", "-s", "member"]);
   assert.equal(r.code, 0, r.stderr + r.stdout);
   const [row] = await queryRows(join(p.root, "dev.duckdb"), "select * from main.member");
-  assert.equal(row!.tests, "true,false,true,false,true,false,false,true,true,false,true");
+  assert.equal(row!.tests, "True,False,True,False,True,False,False,True,True,False,True");
 });
 
 Deno.test("filters that read an attribute of run_query()'s rows read the column of that name", async () => {

@@ -18,6 +18,7 @@ import { PyDatetime } from "./py_datetime.ts";
 import { installPackageHint } from "./packages.ts";
 import { MapOrders } from "./map_order.ts";
 import { missingModulePath, printedValue, printPyValues, pyModules } from "./py_modules.ts";
+import { addPyPrinting, type PyPrinter } from "./py_print.ts";
 import { type MacroNames, readLineMarkers, rewriteJinja } from "./rewrite_jinja.ts";
 import { RELATION_METHODS } from "./relation_value.ts";
 import { COLUMN_GIVES, COLUMN_METHODS } from "./adapter_relations.ts";
@@ -325,6 +326,8 @@ export class DbtJinja {
   /** The template being rendered, as rewritten (its macro calls by their names in the module). */
   #rendering = "";
   readonly #returns = new Map<number, unknown>();
+  /** Prints values as Python does (`py_print.ts`); its tuples are the render's. */
+  readonly #printer: PyPrinter;
   /**
    * What the module is made of, to make {@linkcode AGATE_MODULE} of the
    * same when a render against the warehouse first needs it; undefined
@@ -372,6 +375,7 @@ export class DbtJinja {
     const report = (message: string) => this.problem(message, /modules\s*\.|run_started_at/);
     const modules = pyModules(report);
     addTextFilters(this.#env, (message, at) => this.problem(message, at));
+    this.#printer = addPyPrinting(this.#env, (message, at) => this.problem(message, at));
     this.#env.addGlobal("modules", modules.modules);
     this.#env.addGlobal("__wharf_modules", modules.table);
     this.#env.addGlobal("__wharf_missing_module", (path: unknown) => {
@@ -743,6 +747,7 @@ export class DbtJinja {
     this.#problems = [];
     this.#returns.clear();
     this.#orders.begin();
+    this.#printer.clear();
     let out: string;
     try {
       this.#rendering = rewritten.text;

@@ -13,7 +13,7 @@
  * @module
  */
 import { plain } from "./jinja_args.ts";
-import { KEYWORDS, type Token, tokenize } from "./rewrite_jinja.ts";
+import { KEYWORDS, type Token, tokenize } from "./jinja_tokens.ts";
 
 /** Where a template iterates a mapping: the line, and the macro file when it is not the template. */
 export interface MapSite {

@@ -13,6 +13,8 @@
  * - in a render against the warehouse only, dbt's agate values (what
  *   `run_query()` gives) read as in dbt: see {@linkcode rewriteAgate};
  * - a mapping iterates in the order it was written (`map_order.ts`).
+ * - what is printed (`{{ … }}`, `~`, `| string`, `| join`), `| round` and
+ *   tuple literals are Python's (`rewrite_print.ts`).
  *
  * And each line of text gets a marker with its line number, so the lines of
  * the rendered SQL map back to the file's (see {@linkcode readLineMarkers}).
@@ -45,6 +47,8 @@ export interface Rewritten {
 
 import { isModuleNamespace, MODULE_PATHS } from "./py_modules.ts";
 import { rewriteMapOrder } from "./map_order.ts";
+import { KEYWORDS, type Token, tokenize } from "./jinja_tokens.ts";
+import { rewritePrinting } from "./rewrite_print.ts";
 
 const OPEN_MARK = "\u0001";
 const CLOSE_MARK = "\u0002";
@@ -432,7 +436,7 @@ function moduleAliases(body: string, aliases: Map<string, string>, statement: bo
  *
  * const names = { project: new Set(["cents"]), direct: new Set<string>(), dispatched: new Set<string>() };
  * const { text, imports } = rewriteJinja("select {{ cents('amount') }}", names);
- * assert.equal(text, "select {{ __wharf_value(cents('amount')) }}");
+ * assert.equal(text, "select {{ (__wharf_value(cents('amount'))) | pprint | __wharf_str }}");
  * assert.deepEqual([...imports], ["cents"]);
  * ```
  */
@@ -507,10 +511,13 @@ export function rewriteJinja(
     // What the tag reads once is set just before it, which strips what the tag stripped.
     out += before.map((s, n) =>
       `{%${n === 0 ? whole.slice(2, open) : ""} ${
-        rewriteArithmetic(rewriteMapOrder(s, true, site), true)
+        rewritePrinting(rewriteArithmetic(rewriteMapOrder(s, true, site), true), true)
       } %}`
     ).join("") + whole.slice(0, before.length ? 2 : open) +
-      rewriteArithmetic(rewriteMapOrder(read, kind === "%", site), kind === "%") +
+      rewritePrinting(
+        rewriteArithmetic(rewriteMapOrder(read, kind === "%", site), kind === "%"),
+        kind === "%",
+      ) +
       whole.slice(whole.length - closeLen);
     line += whole.split("\n").length - 1;
     i = end;
@@ -540,61 +547,6 @@ export function readLineMarkers(rendered: string): { text: string; sourceLines: 
   }).join("\n");
   return { text, sourceLines };
 }
-
-/** A token of a Jinja expression, with where it is in the code. */
-export interface Token {
-  kind: "name" | "number" | "string" | "op" | "open" | "close";
-  text: string;
-  start: number;
-  end: number;
-}
-
-/** The tokens of Jinja code (whitespace left out; an unknown character is an op of its own). */
-export function tokenize(code: string): Token[] {
-  const out: Token[] = [];
-  const re =
-    /\s+|([A-Za-z_]\w*)|(\d[\d_]*(?:\.\d[\d_]*)?(?:[eE][+-]?\d+)?)|('(?:[^'\\]|\\[^])*'|"(?:[^"\\]|\\[^])*")|(\*\*|\/\/|==|!=|<=|>=|[-+*\/%~|.,:=<>!])|([([{])|([)\]}])|([^])/gy;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(code)) !== null) {
-    const [text] = m;
-    const at = m.index;
-    const kind = m[1] !== undefined
-      ? "name"
-      : m[2] !== undefined
-      ? "number"
-      : m[3] !== undefined
-      ? "string"
-      : m[5] !== undefined
-      ? "open"
-      : m[6] !== undefined
-      ? "close"
-      : m[4] !== undefined || m[7] !== undefined
-      ? "op"
-      : undefined;
-    if (kind) out.push({ kind, text, start: at, end: at + text.length });
-  }
-  return out;
-}
-
-/** Jinja's words that are no variable: a `[` after one opens a list. */
-export const KEYWORDS = new Set([
-  "in",
-  "is",
-  "and",
-  "or",
-  "not",
-  "if",
-  "else",
-  "for",
-  "recursive",
-  "set",
-  "do",
-  "with",
-  "import",
-  "from",
-  "as",
-  "print",
-]);
 
 /** Calls that give a query's result: reading it by name where it cannot be set first is an error. */
 const QUERY_CALLS = new Set(["run_query", "load_result"]);

@@ -14,8 +14,8 @@ import { isRecord } from "../yaml/yaml_schema.ts";
 
 /**
  * What a rendered text stands for, as dbt's native Jinja reads its output
- * (Python's literal syntax): a list or mapping literal, a number, `True`,
- * `False` or `None`; anything else is the text itself.
+ * (Python's literal syntax): a list, tuple (as a list) or mapping literal,
+ * a number, `True`, `False` or `None`; anything else is the text itself.
  *
  * @example
  * ```ts
@@ -24,6 +24,8 @@ import { isRecord } from "../yaml/yaml_schema.ts";
  *
  * assert.deepEqual(nativeValue('["cash", "card"]'), ["cash", "card"]);
  * assert.deepEqual(nativeValue("['cash', 'card']"), ["cash", "card"]);
+ * assert.deepEqual(nativeValue("('cash', 'card')"), ["cash", "card"]);
+ * assert.equal(nativeValue("1e+20"), 1e20);
  * assert.equal(nativeValue(" 10 "), 10);
  * assert.equal(nativeValue("credit_card"), "credit_card");
  * assert.equal(nativeValue("True"), true);
@@ -31,13 +33,13 @@ import { isRecord } from "../yaml/yaml_schema.ts";
  */
 export function nativeValue(text: string): unknown {
   const t = text.trim();
-  if (/^-?\d+(\.\d+)?$/.test(t)) return Number(t);
+  if (/^-?\d+(\.\d+)?(e[-+]?\d+)?$/.test(t)) return Number(t);
   const literals: Record<string, unknown> = { True: true, False: false, None: null };
   if (t in literals) return literals[t];
-  if (!/^[[{][^]*[\]}]$/.test(t)) return text;
+  if (!/^[[{(][^]*[\]})]$/.test(t) || (t.startsWith("(") && !/,|^\(\s*\)$/.test(t))) return text;
   try {
-    // A flow list or mapping of YAML reads Python's and JSON's literals alike.
-    const value: unknown = parseYaml(t);
+    // A flow list or mapping of YAML reads Python's and JSON's literals alike; a tuple is a list.
+    const value: unknown = parseYaml(t.startsWith("(") ? `[${t.slice(1, -1)}]` : t);
     return Array.isArray(value) || isRecord(value) ? value : text;
   } catch {
     return text;
