@@ -13,11 +13,8 @@ import type { ProjectNode } from "../types.ts";
  * `{% snapshot %}` block's, or a YAML entry's), else its name.
  *
  * @param n the node
- * @returns its dbt name, lower case as wharf keeps names
- * @example
- * ```ts ignore
- * dbtName(model); // "rpt_high_copay" for models/marts/rpt_high_copay.sql aliased high_copay_claims
- * ```
+ * @returns its dbt name: `rpt_high_copay` for `models/marts/rpt_high_copay.sql`,
+ * whose `config(alias='high_copay_claims')` names its relation
  */
 export function dbtName(n: ProjectNode): string {
   if (n.kind === "model") {
