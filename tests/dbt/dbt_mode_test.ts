@@ -191,6 +191,21 @@ Deno.test("a ref() the SQL does not read (-- depends_on) is still a dependency, 
   assert.deepEqual(cp.graph.parents.get("main.b"), ["main.a"]);
 });
 
+Deno.test("a dependency cycle names each ref() that makes it, by file and line, and says to break one", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml": PROJECT,
+    "models/int_claims.sql": "select *\nfrom {{ ref('dim_patients') }}",
+    "models/marts/dim_patients.sql":
+      "{{ config(materialized='table') }}\n\nselect *\nfrom {{ ref('int_claims') }}",
+  });
+  const r = await runCli(["--project", p.root, "run"]);
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.match(
+    r.stderr,
+    /dependency cycle "main\.dim_patients" -> "main\.int_claims" -> "main\.dim_patients": "main\.int_claims" reads "main\.dim_patients" at models\/int_claims\.sql:2, "main\.dim_patients" reads "main\.int_claims" at models\/marts\/dim_patients\.sql:4; remove one of these references to break the cycle/,
+  );
+});
+
 Deno.test("constructs wharf cannot render are errors naming the file, the line and the construct", async () => {
   await using p = await tempProject({
     "dbt_project.yml": PROJECT,
