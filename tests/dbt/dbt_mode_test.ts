@@ -96,7 +96,7 @@ Deno.test("the models: tree sets configs per folder, with or without +, most spe
     "models/marts/m.sql": "select * from {{ ref('stg_a') }} join {{ ref('stg_b') }} using (id)",
   });
   assert.deepEqual(await problems(p.root), [
-    'dbt_project.yml:13: models.shop.stagin: no model under "stagin": check the folder\'s name (configs here would apply to nothing)',
+    'dbt_project.yml:13: models.shop.stagin: no model under "stagin" (did you mean "staging"?): check the folder\'s name (configs here would apply to nothing)',
   ]);
   await p.write(
     "dbt_project.yml",
@@ -189,6 +189,17 @@ Deno.test("a ref() the SQL does not read (-- depends_on) is still a dependency, 
   });
   const cp = await compileProject(await loadConfig(p.root), { sources: [] });
   assert.deepEqual(cp.graph.parents.get("main.b"), ["main.a"]);
+});
+
+Deno.test("a properties key that is a known one with something after it names the known one", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml": PROJECT,
+    "models/a.sql": "select 1 as x",
+    "models/props.yml": "version: 2\nmodels:\n  - name: a\n    columns_typo:\n      - name: x\n",
+  });
+  assert.deepEqual(await problems(p.root), [
+    'models/props.yml:4: models[0].columns_typo: unknown key "columns_typo" in model "a" (did you mean "columns"?)',
+  ]);
 });
 
 Deno.test("a dependency cycle names each ref() that makes it, by file and line, and says to break one", async () => {
