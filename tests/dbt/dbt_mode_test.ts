@@ -217,6 +217,23 @@ Deno.test("a dependency cycle names each ref() that makes it, by file and line, 
   );
 });
 
+Deno.test("a custom {% materialization %} block is an error at its line naming wharf's materializations; the file's other macros are read", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml": PROJECT,
+    "macros/mats.sql":
+      "{% macro helper() %}7{% endmacro %}\n\n{% materialization insert_only, adapter='duckdb' %}\n  {{ return({'relations': []}) }}\n{% endmaterialization %}\n",
+    "models/a.sql": "select {{ helper() }} as x",
+  });
+  const message =
+    "Custom materializations are not supported by wharf: {% materialization insert_only %} is not run; models are materialized as view, table, incremental, ephemeral or external (snapshots by {% snapshot %} blocks): remove the block and give its models one of those";
+  assert.deepEqual(await problems(p.root), [`macros/mats.sql:3: ${message}`]);
+  // --warn-unsupported leaves it out with a warning; the macros beside it work.
+  const r = await runCli(["--project", p.root, "--warn-unsupported", "compile", "a"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /select 7 as x/);
+  assert.ok(r.stderr.includes(`macros/mats.sql:3: ${message}`), r.stderr);
+});
+
 Deno.test("constructs wharf cannot render are errors naming the file, the line and the construct", async () => {
   await using p = await tempProject({
     "dbt_project.yml": PROJECT,

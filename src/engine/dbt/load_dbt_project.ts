@@ -79,6 +79,7 @@ import {
   readNodeConfig,
 } from "./node_config.ts";
 import { findMaterialization } from "../materializations/index.ts";
+import { materializationBlocks } from "./materialization_blocks.ts";
 import { settleContract, type SettledContract } from "../project/read_contract.ts";
 import { parseDependency, readExposures } from "../project/read_exposures.ts";
 import type {
@@ -491,9 +492,18 @@ async function discover(root: string, unit: Unit, issues: ProjectIssue[]) {
   });
   await walk(dbt.paths.macros, async (file) => {
     if (extname(file).toLowerCase() === ".sql") {
+      const { text, blocks } = materializationBlocks(await Deno.readTextFile(file));
+      for (const b of blocks) {
+        // Left out of the file's macros: --warn-unsupported makes it a warning.
+        issues.push({
+          message: b.message,
+          location: { file: rel(file), line: b.line },
+          unsupported: true,
+        });
+      }
       out.macros.push({
         path: rel(file),
-        text: await Deno.readTextFile(file),
+        text,
         ...(unit.package === undefined ? {} : { package: unit.package }),
       });
     }
