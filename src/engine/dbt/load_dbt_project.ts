@@ -29,6 +29,7 @@ import type {
   ConfiguredProject,
   ConfiguredTest,
 } from "../project/merge_config.ts";
+import { disabledTarget } from "../project/merge_config.ts";
 import { parseNodes, type SqlParser } from "../project/parse_nodes.ts";
 import {
   type DeclaredUnitTest,
@@ -2392,6 +2393,21 @@ export async function loadDbtProject(
       // Its own settings as written: Jinja in them unrendered.
       const own = declaredTest.jinjaSettings ?? { severity: t.severity, config: t.config };
       if (config?.enabled === false) continue;
+      // As in dbt, a test that reads a disabled model or seed is left out, with a warning.
+      const off = t.test.reads.map((r) =>
+        r.startsWith("source(") ? undefined : lookup(r.toLowerCase(), undefined)
+      )
+        .find((n): n is NodeFile =>
+          n !== undefined && !Array.isArray(n) && n.config.enabled === false
+        );
+      if (off) {
+        issues.push({
+          message: disabledTarget(name, off.name, off.path),
+          location: file.locate(t.path),
+          warning: true,
+        });
+        continue;
+      }
       // dbt's shorter name for the compiled file of a test named after its arguments.
       const fileName = name === base ? dbtTestFileName(...naming) : name;
       tests.push({
