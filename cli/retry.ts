@@ -11,13 +11,13 @@
  *
  * @module
  */
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { join } from "node:path";
 import type { PlanKind } from "../src/engine/compile/compile_project.ts";
 import type { ResolvedConfig } from "../src/config.ts";
 import { type GlobalOptions, globals, projectConfig, type RunsOn } from "./context.ts";
 import { load } from "./load.ts";
-import { runNodes } from "./run_nodes.ts";
+import { nodeCommand, runNodes } from "./run_nodes.ts";
 
 const RETRIED = ["error", "fail", "skipped", "runtime error"];
 /** The commands whose run `wharf retry` reruns. */
@@ -106,14 +106,53 @@ async function retriedRunsOn(
   };
 }
 
+/**
+ * The options of the commands retry repeats that retry does not take (it
+ * reuses the run's), as hidden options of `cmd`, so that one given is
+ * refused by {@linkcode refuseReused} with why, not taken for a typo of
+ * one of retry's own (`--vars` is not `--version`).
+ */
+function withReused(cmd: Command): Command {
+  const own = new Set(cmd.options.map((o) => o.long));
+  for (const o of nodeCommand("build", "").options) {
+    if (!own.has(o.long)) cmd.addOption(new Option(o.flags).hideHelp());
+  }
+  return cmd;
+}
+
+/**
+ * Refuses the options of the retried commands given to `wharf retry`:
+ * retry reruns with the options the run it repeats recorded.
+ *
+ * @throws {UsageError} naming them, and how to run with others.
+ */
+async function refuseReused(self: Command): Promise<void> {
+  const given = self.options.filter((o) => {
+    const key = o.attributeName();
+    // `--fail-fast` and `--no-fail-fast` set one value: the one given is the one it holds.
+    return o.hidden && self.getOptionValueSource(key) === "cli" &&
+      (self.getOptionValue(key) === false) === o.negate;
+  }).map((o) => `'${o.long}'`);
+  if (given.length === 0) return;
+  const { UsageError } = await import("../src/engine/errors.ts");
+  const names = given.length === 1
+    ? `${given[0]} is not an option`
+    : `${given.slice(0, -1).join(", ")} and ${given.at(-1)} are not options`;
+  throw new UsageError(
+    `${names} of 'wharf retry': a retry reruns what the last build, run, test, seed or snapshot did not get through with that run's own options (its vars, selection and flags, as target/run_results.json records them); to run with others, run that command again with them (e.g. \`wharf build --vars '{name: value}'\`)`,
+  );
+}
+
 /** The `retry` command. */
 export function retryCommand(): Command {
-  return new Command("retry")
+  const cmd = new Command("retry")
     .description(
       "Rerun the nodes the last build/run/test/seed/snapshot did not get through (errored, failed, skipped because of them), with its options, on its target",
     )
-    .option("--threads <n>", "models built at the same time (default: the last run's)")
+    .option("--threads <n>", "models built at the same time (default: the last run's)");
+  return withReused(cmd)
     .action(async (opts: { threads?: string }, self: Command) => {
+      await refuseReused(self);
       const { UsageError } = await import("../src/engine/errors.ts");
       const asGiven = await projectConfig(self, { compiles: true });
       const file = join(asGiven.paths.target, "run_results.json");

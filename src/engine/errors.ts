@@ -124,15 +124,33 @@ export class CompileError extends WharfError {
 export class CycleError extends WharfError {
   override readonly exitCode = 2;
   readonly path: readonly string[];
-  constructor(path: readonly string[]) {
+  readonly edges: readonly CycleEdge[];
+  /**
+   * @param path the cycle, each node read by the next, the first again last
+   * @param edges each dependency of the cycle, in its order, with where it is written
+   */
+  constructor(path: readonly string[], edges: readonly CycleEdge[]) {
     super(
-      `Cannot order the project: dependency cycle ${
-        path.map((p) => `"${p}"`).join(" -> ")
-      } (remove one of these references)`,
+      `Cannot order the project: dependency cycle ${path.map((p) => `"${p}"`).join(" -> ")}: ${
+        edges.map((e) =>
+          e.at
+            ? `"${e.node}" reads "${e.reads}" at ${formatLocation(e.at)}`
+            : `"${e.node}" waits for "${e.reads}", which builds the relation it reads`
+        ).join(", ")
+      }; remove one of these references to break the cycle`,
     );
     this.name = "CycleError";
     this.path = path;
+    this.edges = edges;
   }
+}
+
+/** One dependency of a cycle: `node` reads `reads`, where it is written when it is written. */
+export interface CycleEdge {
+  node: string;
+  reads: string;
+  /** The reference (a relation, or a dbt `ref()` / `source()` call) that makes the dependency. */
+  at?: SourceLocation;
 }
 
 /** A model that failed when it was built. */

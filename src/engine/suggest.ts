@@ -55,3 +55,23 @@ export function closest(name: string, candidates: Iterable<string>): string | un
   }
   return bestScore === Infinity ? undefined : best;
 }
+
+/**
+ * The known key a mistaken one means: the {@linkcode closest}, else the
+ * longest known key it begins with before an underscore (`columns_old` is
+ * `columns` with something after it).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { closestKey } from "./suggest.ts";
+ *
+ * assert.equal(closestKey("colums", ["columns", "config"]), "columns");
+ * assert.equal(closestKey("columns_typo", ["columns", "config"]), "columns");
+ * assert.equal(closestKey("owner", ["columns", "config"]), undefined);
+ * ```
+ */
+export function closestKey(key: string, known: readonly string[]): string | undefined {
+  return closest(key, known) ??
+    known.filter((k) => key.startsWith(`${k}_`)).sort((a, b) => b.length - a.length)[0];
+}

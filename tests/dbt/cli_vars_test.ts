@@ -46,6 +46,14 @@ Deno.test("dbt: --vars names a variable dbt_project.yml does not declare, and va
   const given = await cli("compile", "needs", "--vars", "start_date=20240101");
   assert.equal(given.code, 0, given.stderr);
   assert.match(given.stdout, /20240101 as start_date/);
+  // A misspelt name: the closest the project or --vars has.
+  await p.write("models/typo.sql", 'select {{ var("declard") }} as d');
+  const misspelt = await cli("ls", "--vars", "{start_date: 20240101}");
+  assert.equal(misspelt.code, 2);
+  assert.match(
+    misspelt.stderr,
+    /models\/typo\.sql:1: Cannot render the SQL: Required var "declard" is not set \(did you mean "declared"\?\): declare it/,
+  );
 });
 
 Deno.test("plain SQL: --vars naming a variable wharf.config.ts does not declare is refused", async () => {

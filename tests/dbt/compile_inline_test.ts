@@ -83,6 +83,27 @@ Deno.test("--inline SQL: compile renders it against the project, show previews i
   );
 });
 
+Deno.test("compile and show take a model by its name when an alias names its relation, and by the alias", async () => {
+  await using p = await tempProject({
+    ...SHOP,
+    "models/marts/rpt_high_copay.sql":
+      "{{ config(alias='high_copay_claims') }}select id from {{ ref('orders') }} where amount > 8",
+  });
+  const cli = (...args: string[]) => runCli(["--project", p.root, ...args]);
+  assert.equal((await cli("run")).code, 0);
+  for (const args of [["rpt_high_copay"], ["-s", "rpt_high_copay"], ["high_copay_claims"]]) {
+    const r = await cli("--json", "show", ...args);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout).rows, [{ id: 2 }]);
+  }
+  const r = await cli("compile", "rpt_high_copay");
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stdout,
+    /"main"\."high_copay_claims" AS\nselect id from "main"\."orders" where amount > 8/,
+  );
+});
+
 Deno.test("a plain-SQL project's show --inline runs the SQL as it is", async () => {
   await using p = await tempProject({
     "models/staging/people.sql": "select 1 as id, 'ann' as name",

@@ -143,6 +143,47 @@ Deno.test("a test argument's Jinja that does not render is an error at its file 
   assert.match(wrong.stderr, /staging\.yml:8.*expected a non-empty list of accepted values, got/);
 });
 
+Deno.test("a test of a disabled model is left out with a warning naming the test, its file and line and the model, as dbt leaves it out", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml": "name: shop\nconfig-version: 2\n",
+    "models/a.sql": "select 1 as x",
+    "models/b.sql": "{{ config(enabled=false) }}\nselect 1 as id",
+    "models/props.yml": `version: 2
+models:
+  - name: a
+    columns:
+      - name: x
+        data_tests:
+          - relationships:
+              to: ref('b')
+              field: id
+          - relationships:
+              name: off_too
+              to: ref('b')
+              field: id
+              config:
+                enabled: false
+          - not_null
+`,
+  });
+  const r = await runCli(["--project", p.root, "build"]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.equal(
+    r.stderr.split("\n").filter((l) => l.startsWith("warning:")).join("\n"),
+    `warning: models/props.yml:7:13: Test "relationships_a_x__id__ref_b_" refers to "b" (models/b.sql), which is disabled (enabled: false): the test is left out, as dbt leaves out a test of a disabled node; enable "b", or disable the test too (config: enabled: false)`,
+  );
+  const ls = await runCli([
+    "--project",
+    p.root,
+    "ls",
+    "--resource-type",
+    "test",
+    "--output",
+    "name",
+  ]);
+  assert.equal(ls.stdout.trim(), "not_null_a_x");
+});
+
 Deno.test("Jinja in a test's configs renders in its context, as dbt renders them: where, severity, warn_if", async () => {
   await using p = await tempProject({
     "dbt_project.yml": "name: shop\nvars:\n  min_id: 2\n",

@@ -96,7 +96,7 @@ Deno.test("the models: tree sets configs per folder, with or without +, most spe
     "models/marts/m.sql": "select * from {{ ref('stg_a') }} join {{ ref('stg_b') }} using (id)",
   });
   assert.deepEqual(await problems(p.root), [
-    'dbt_project.yml:13: models.shop.stagin: no model under "stagin": check the folder\'s name (configs here would apply to nothing)',
+    'dbt_project.yml:13: models.shop.stagin: no model under "stagin" (did you mean "staging"?): check the folder\'s name (configs here would apply to nothing)',
   ]);
   await p.write(
     "dbt_project.yml",
@@ -189,6 +189,49 @@ Deno.test("a ref() the SQL does not read (-- depends_on) is still a dependency, 
   });
   const cp = await compileProject(await loadConfig(p.root), { sources: [] });
   assert.deepEqual(cp.graph.parents.get("main.b"), ["main.a"]);
+});
+
+Deno.test("a properties key that is a known one with something after it names the known one", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml": PROJECT,
+    "models/a.sql": "select 1 as x",
+    "models/props.yml": "version: 2\nmodels:\n  - name: a\n    columns_typo:\n      - name: x\n",
+  });
+  assert.deepEqual(await problems(p.root), [
+    'models/props.yml:4: models[0].columns_typo: unknown key "columns_typo" in model "a" (did you mean "columns"?)',
+  ]);
+});
+
+Deno.test("a dependency cycle names each ref() that makes it, by file and line, and says to break one", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml": PROJECT,
+    "models/int_claims.sql": "select *\nfrom {{ ref('dim_patients') }}",
+    "models/marts/dim_patients.sql":
+      "{{ config(materialized='table') }}\n\nselect *\nfrom {{ ref('int_claims') }}",
+  });
+  const r = await runCli(["--project", p.root, "run"]);
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.match(
+    r.stderr,
+    /dependency cycle "main\.dim_patients" -> "main\.int_claims" -> "main\.dim_patients": "main\.int_claims" reads "main\.dim_patients" at models\/int_claims\.sql:2, "main\.dim_patients" reads "main\.int_claims" at models\/marts\/dim_patients\.sql:4; remove one of these references to break the cycle/,
+  );
+});
+
+Deno.test("a custom {% materialization %} block is an error at its line naming wharf's materializations; the file's other macros are read", async () => {
+  await using p = await tempProject({
+    "dbt_project.yml": PROJECT,
+    "macros/mats.sql":
+      "{% macro helper() %}7{% endmacro %}\n\n{% materialization insert_only, adapter='duckdb' %}\n  {{ return({'relations': []}) }}\n{% endmaterialization %}\n",
+    "models/a.sql": "select {{ helper() }} as x",
+  });
+  const message =
+    "Custom materializations are not supported by wharf: {% materialization insert_only %} is not run; models are materialized as view, table, incremental, ephemeral or external (snapshots by {% snapshot %} blocks): remove the block and give its models one of those";
+  assert.deepEqual(await problems(p.root), [`macros/mats.sql:3: ${message}`]);
+  // --warn-unsupported leaves it out with a warning; the macros beside it work.
+  const r = await runCli(["--project", p.root, "--warn-unsupported", "compile", "a"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /select 7 as x/);
+  assert.ok(r.stderr.includes(`macros/mats.sql:3: ${message}`), r.stderr);
 });
 
 Deno.test("constructs wharf cannot render are errors naming the file, the line and the construct", async () => {

@@ -3,7 +3,8 @@
  * reuses its invocation's arguments: on its profile's target, its `--db`
  * warehouse, deferring to its `--state`, with its `--vars` (as given) and
  * `--threads`. A retry told another target or warehouse than the run's is
- * refused, naming both. Through the real CLI on real DuckDB files.
+ * refused, naming both; one given the options of the run it repeats
+ * (`--vars`, `--select` …) is refused, saying it reuses the run's. Through the real CLI on real DuckDB files.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -104,6 +105,17 @@ Deno.test("wharf retry reruns a --db run on that warehouse, with its --vars as g
   assert.match(
     refused,
     /Cannot retry the last `wharf run` .* --db ".*dev\.duckdb" \(it ran on ".*other\.duckdb"\)/,
+  );
+  // Other vars are not retry's to take (not a typo of --version): the run is run again with them.
+  const vars = await cli(p, 2, "retry", "--vars", "{days: [1]}");
+  assert.match(
+    vars,
+    /error: '--vars' is not an option of 'wharf retry': a retry reruns .* with that run's own options \(its vars, selection and flags, as target\/run_results\.json records them\); to run with others, run that command again with them/,
+  );
+  assert.doesNotMatch(vars, /--version/);
+  assert.match(
+    await cli(p, 2, "retry", "-s", "b", "--full-refresh"),
+    /'--select' and '--full-refresh' are not options of 'wharf retry'/,
   );
   const retried = await cli(p, 0, "retry");
   assert.match(retried, new RegExp(`Running 0 seeds, 1 model, 0 tests with 1 threads on ${other}`));

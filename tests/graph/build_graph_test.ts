@@ -112,7 +112,14 @@ Deno.test("buildGraph() throws CycleError with the cycle path when the cycle is 
   assert.throws(() => buildGraph(p, []), (err: unknown) => {
     assert.ok(err instanceof CycleError);
     assert.deepEqual(err.path, ["marts.b", "marts.c", "staging.a", "marts.b"]);
-    assert.match(err.message, /"marts\.b" -> "marts\.c" -> "staging\.a" -> "marts\.b"/);
+    assert.equal(
+      err.message,
+      'Cannot order the project: dependency cycle "marts.b" -> "marts.c" -> "staging.a" -> "marts.b": ' +
+        '"marts.c" reads "marts.b" at models/marts/c.sql:1:15, ' +
+        '"staging.a" reads "marts.c" at models/staging/a.sql:1:15, ' +
+        '"marts.b" reads "staging.a" at models/marts/b.sql:1:15; ' +
+        "remove one of these references to break the cycle",
+    );
     return true;
   });
 });
@@ -127,6 +134,7 @@ Deno.test("buildGraph() reports a cycle among other problems as one more issue",
   const { issues } = buildGraph(p, []);
   assert.equal(issues.length, 2);
   assert.match(issues[1]!.message, /dependency cycle/);
+  assert.deepEqual(issues[1]!.location, { file: "models/staging/b.sql", line: 1, column: 15 });
 });
 
 Deno.test("buildGraph() makes tests depend on their model and a relationships target", () => {

@@ -206,6 +206,28 @@ Deno.test("selectNodes() rejects an unknown method", () => {
   assert.throws(() => pick(["colour:red"]), UsageError);
 });
 
+Deno.test("findNode() takes a model by its file's name when an alias names its relation, and by the alias; both of two models is ambiguous", () => {
+  const aliased = { ...model("marts.high_copay", "select 1"), path: "models/marts/rpt_copay.sql" };
+  let g = buildGraph(project({ models: [aliased] }), []).graph;
+  assert.equal(findNode(g, "rpt_copay"), "marts.high_copay");
+  assert.equal(findNode(g, "high_copay"), "marts.high_copay");
+  assert.throws(
+    () => findNode(g, "rpt_copy"),
+    (e: unknown) => e instanceof NotFoundError && /did you mean "rpt_copay"/.test(e.message),
+  );
+  // One model's name that is another's alias names both.
+  g = buildGraph(project({ models: [aliased, model("staging.high_copay", "select 2")] }), [])
+    .graph;
+  assert.equal(findNode(g, "rpt_copay"), "marts.high_copay");
+  assert.throws(
+    () => findNode(g, "high_copay"),
+    (e: unknown) =>
+      e instanceof NotFoundError &&
+      e.message ===
+        'Node name "high_copay" is ambiguous: use one of "marts.high_copay" (the alias of model "rpt_copay"), "staging.high_copay"',
+  );
+});
+
 Deno.test("findNode() resolves names and suggests close ones", () => {
   const g = graph();
   assert.equal(findNode(g, "int_people"), "intermediate.int_people");

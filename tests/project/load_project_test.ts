@@ -149,6 +149,34 @@ Deno.test("loadProject() asks incremental models for a strategy or a watermark a
   );
 });
 
+Deno.test("a test that reads a disabled model is left out with a warning naming it, its file and line and the model, as dbt does", async () => {
+  await using p = await tempProject({
+    "models/staging/a.sql": "select 1 as x",
+    "models/staging/b.sql": "select 1 as id",
+    "models/staging/staging.yml": `models:
+  - name: b
+    config: { enabled: false }
+  - name: a
+    columns:
+      - name: x
+        tests:
+          - relationships: { to: staging.b, field: id }
+          - relationships: { to: staging.b, field: id, config: { enabled: false } }
+          - not_null
+`,
+  });
+  const project = await loadProject(p.config);
+  assert.deepEqual(project.tests.map((t) => t.id), ["test.not_null_a_x"]);
+  assert.deepEqual(project.issues, [{
+    message:
+      'Test "relationships_a_x__staging_b" refers to "staging.b" (models/staging/b.sql), which is disabled (enabled: false): the test is left out, as dbt leaves out a test of a disabled node; enable "staging.b", or disable the test too (config: enabled: false)',
+    location: { file: "models/staging/staging.yml", line: 8, column: 13 },
+    warning: true,
+  }]);
+  // A warning: the project compiles.
+  await compileProject(p.config, { sources: [] });
+});
+
 Deno.test("compileProject() throws one CompileError listing every problem", async () => {
   await using p = await tempProject({
     "models/staging/a.sql": "select * from staging.nope",

@@ -10,6 +10,7 @@ models:
   - name: a
     descripton: typo
     contract: { enforced: true }
+    columns_typo: []
     config:
       materialzed: table
       grants: { select: [reporter] }
@@ -37,15 +38,16 @@ unit_tests:
   const messages = project.issues.map((i) => `${i.location.file}:${i.location.line}: ${i.message}`);
   const expected = [
     /staging\.yml:4: models\[0\]\.descripton: unknown key "descripton" in model "a" \(did you mean "description"\?\)/,
+    /staging\.yml:6: models\[0\]\.columns_typo: unknown key "columns_typo" in model "a" \(did you mean "columns"\?\)/,
     /staging\.yml:5: models\[0\]\.contract: "contract" in model "a" is not implemented by wharf: remove it/,
-    /staging\.yml:7: models\[0\]\.config\.materialzed: unknown key "materialzed" in a model's config \(did you mean "materialized"\?\)/,
-    /staging\.yml:8: models\[0\]\.config\.grants: "grants" in a model's config is not supported by wharf: remove it/,
-    /staging\.yml:9: models\[0\]\.config\.incremental_strategy: "incremental_strategy" applies to incremental models only/,
-    /staging\.yml:12: models\[0\]\.columns\[0\]\.quote: "quote" in column "id" is not implemented/,
-    /staging\.yml:14: models\[0\]\.columns\[0\]\.tests\[0\]\.unique\.config\.wher: unknown key "wher" in a test's config \(did you mean "where"\?\)/,
-    /staging\.yml:15: models\[0\]\.columns\[0\]\.tests\[1\]\.relationships\.feild: unknown key "feild" in test "relationships" \(did you mean "field"\?\)/,
-    /staging\.yml:20: unit_tests\[0\]\.versions: "versions" \(model versions\) in unit test "t" is not supported by wharf: remove it/,
-    /staging\.yml:16: models\[0\]\.columns\[0\]\.tests\[2\]: unknown test "not_nul" \(did you mean "not_null"\?\)/,
+    /staging\.yml:8: models\[0\]\.config\.materialzed: unknown key "materialzed" in a model's config \(did you mean "materialized"\?\)/,
+    /staging\.yml:9: models\[0\]\.config\.grants: "grants" in a model's config is not supported by wharf: remove it/,
+    /staging\.yml:10: models\[0\]\.config\.incremental_strategy: "incremental_strategy" applies to incremental models only/,
+    /staging\.yml:13: models\[0\]\.columns\[0\]\.quote: "quote" in column "id" is not implemented/,
+    /staging\.yml:15: models\[0\]\.columns\[0\]\.tests\[0\]\.unique\.config\.wher: unknown key "wher" in a test's config \(did you mean "where"\?\)/,
+    /staging\.yml:16: models\[0\]\.columns\[0\]\.tests\[1\]\.relationships\.feild: unknown key "feild" in test "relationships" \(did you mean "field"\?\)/,
+    /staging\.yml:21: unit_tests\[0\]\.versions: "versions" \(model versions\) in unit test "t" is not supported by wharf: remove it/,
+    /staging\.yml:17: models\[0\]\.columns\[0\]\.tests\[2\]: unknown test "not_nul" \(did you mean "not_null"\?\)/,
     /seeds\.yml:3: seeds\[0\]\.config\.quote_columns: "quote_columns" in a seed's config is not implemented/,
     /t\.yml:3: tests\[0\]\.config\.meta: "meta" in a test's config is not implemented/,
   ];

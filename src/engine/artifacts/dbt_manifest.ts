@@ -17,6 +17,7 @@ import { quoteIdent, splitRelation } from "../db/sql.ts";
 import { pathInPackage } from "../compile/target_paths.ts";
 import { isSnapshot, writtenOptions } from "../materializations/index.ts";
 import { dbtGlobalMacros } from "./dbt_global_macros.ts";
+import { dbtName } from "../graph/dbt_name.ts";
 import { DBT_VERSION } from "../dbt/dbt_version.ts";
 import type { Hook } from "../dbt/node_config.ts";
 import type {
@@ -242,20 +243,6 @@ function placementOf(n: ModelNode | SeedNode): {
     };
   }
   return { alias: null, schema: null, database: n.catalog ?? null };
-}
-
-/**
- * The name dbt gives a node: a model's file name (its relation may have
- * another alias), a snapshot's own name (a `{% snapshot %}` block's, or a
- * YAML entry's).
- */
-function dbtName(n: ProjectNode): string {
-  if (n.kind === "model") {
-    if (n.fqn) return n.fqn[n.fqn.length - 1]!;
-    return n.path.endsWith(".sql") ? basename(n.path, ".sql") : n.name;
-  }
-  if (n.kind === "seed") return basename(n.path, ".csv");
-  return n.name;
 }
 
 /**

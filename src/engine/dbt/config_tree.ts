@@ -10,6 +10,7 @@
 import type { SourceLocation } from "../errors.ts";
 import type { ReportOptions, YamlFile, YamlPath } from "../yaml/yaml_file.ts";
 import { isRecord } from "../yaml/yaml_schema.ts";
+import { closest } from "../suggest.ts";
 import {
   type ConfigResource,
   isConfigKey,
@@ -173,11 +174,17 @@ export function readTree<C>(
           if (prefix.length === 0 && name !== project && !packages.includes(name)) continue;
           const used = fqns.some((f) => path.every((p, i) => f[i] === p));
           if (!used) {
+            // The folders (or nodes) there are: a typo's closest.
+            const there = fqns.filter((f) =>
+              f.length > prefix.length && prefix.every((p, i) => f[i] === p)
+            )
+              .map((f) => f[prefix.length]!);
+            const guess = closest(name, new Set(there));
             file.report(
               child.path,
-              `no ${resource} under "${
-                path.slice(1).join("/")
-              }": check the folder's name (configs here would apply to nothing)`,
+              `no ${resource} under "${path.slice(1).join("/")}"${
+                guess ? ` (did you mean "${guess}"?)` : ""
+              }: check the folder's name (configs here would apply to nothing)`,
               { key: true },
             );
           } else walk(child.level, path);

@@ -16,6 +16,7 @@ import { printedValue } from "./py_modules.ts";
 import { agateJsonProblem, isAgateTable } from "./warehouse_context.ts";
 import { DBT_VERSION } from "./dbt_version.ts";
 import { say as sayOut } from "../say.ts";
+import { closest } from "../suggest.ts";
 
 const UTC_TZ = { name: "UTC", offset: 0 };
 
@@ -50,6 +51,17 @@ function lookupVar(run: RunContext, name: string): { found: boolean; value?: unk
   const declared = projectValue !== undefined || name in vars;
   if (run.given && name in run.given) return { found: true, value: run.given[name] };
   return declared ? { found: true, value: projectValue } : { found: false };
+}
+
+/** The names var() finds: the project's vars (its own scope's too) and those of --vars. */
+function knownVars(run: RunContext): string[] {
+  const { vars, project } = run.dbt;
+  const own = vars[project];
+  return [
+    ...Object.keys(vars).filter((k) => k !== project),
+    ...(typeof own === "object" && own !== null && !Array.isArray(own) ? Object.keys(own) : []),
+    ...Object.keys(run.given ?? {}),
+  ];
 }
 
 /**
@@ -90,8 +102,11 @@ export function commonContext(
       const found = lookupVar(run, name);
       if (found.found) return found.value ?? null;
       if (positional.length > 1) return positional[1];
+      const guess = closest(name, knownVars(run));
       jinja.problem(
-        `Required var "${name}" is not set: declare it under "vars:" in dbt_project.yml, pass --vars ${name}=…, or give var() a default`,
+        `Required var "${name}" is not set${
+          guess ? ` (did you mean "${guess}"?)` : ""
+        }: declare it under "vars:" in dbt_project.yml, pass --vars ${name}=…, or give var() a default`,
         new RegExp(`var\\(\\s*['"]${quoteRe(name)}['"]`),
       );
       return "";

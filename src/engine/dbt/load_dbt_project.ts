@@ -29,6 +29,7 @@ import type {
   ConfiguredProject,
   ConfiguredTest,
 } from "../project/merge_config.ts";
+import { disabledTarget } from "../project/merge_config.ts";
 import { parseNodes, type SqlParser } from "../project/parse_nodes.ts";
 import {
   type DeclaredUnitTest,
@@ -79,6 +80,7 @@ import {
   readNodeConfig,
 } from "./node_config.ts";
 import { findMaterialization } from "../materializations/index.ts";
+import { materializationBlocks } from "./materialization_blocks.ts";
 import { settleContract, type SettledContract } from "../project/read_contract.ts";
 import { parseDependency, readExposures } from "../project/read_exposures.ts";
 import type {
@@ -491,9 +493,18 @@ async function discover(root: string, unit: Unit, issues: ProjectIssue[]) {
   });
   await walk(dbt.paths.macros, async (file) => {
     if (extname(file).toLowerCase() === ".sql") {
+      const { text, blocks } = materializationBlocks(await Deno.readTextFile(file));
+      for (const b of blocks) {
+        // Left out of the file's macros: --warn-unsupported makes it a warning.
+        issues.push({
+          message: b.message,
+          location: { file: rel(file), line: b.line },
+          unsupported: true,
+        });
+      }
       out.macros.push({
         path: rel(file),
-        text: await Deno.readTextFile(file),
+        text,
         ...(unit.package === undefined ? {} : { package: unit.package }),
       });
     }
@@ -2390,6 +2401,21 @@ export async function loadDbtProject(
       // Its own settings as written: Jinja in them unrendered.
       const own = declaredTest.jinjaSettings ?? { severity: t.severity, config: t.config };
       if (config?.enabled === false) continue;
+      // As in dbt, a test that reads a disabled model or seed is left out, with a warning.
+      const off = t.test.reads.map((r) =>
+        r.startsWith("source(") ? undefined : lookup(r.toLowerCase(), undefined)
+      )
+        .find((n): n is NodeFile =>
+          n !== undefined && !Array.isArray(n) && n.config.enabled === false
+        );
+      if (off) {
+        issues.push({
+          message: disabledTarget(name, off.name, off.path),
+          location: file.locate(t.path),
+          warning: true,
+        });
+        continue;
+      }
       // dbt's shorter name for the compiled file of a test named after its arguments.
       const fileName = name === base ? dbtTestFileName(...naming) : name;
       tests.push({

@@ -19,7 +19,7 @@ import {
   readTests,
 } from "../project/read_yaml.ts";
 import type { ExposureEntry } from "../project/read_exposures.ts";
-import { closest } from "../suggest.ts";
+import { closest, closestKey } from "../suggest.ts";
 import { unsupportedKey } from "../unsupported.ts";
 import { checkFreshnessOrder } from "../project/read_freshness.ts";
 import { testConfigSchema, toTestConfig } from "../test_kinds/test_config.ts";
@@ -156,7 +156,7 @@ function checkKeys(
       });
       continue;
     }
-    const guess = closest(key, known);
+    const guess = closestKey(key, known);
     file.report(
       [...path, key],
       `unknown key "${key}" in ${what}${guess ? ` (did you mean "${guess}"?)` : ""}`,

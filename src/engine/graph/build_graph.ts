@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { CycleError, type ProjectIssue } from "../errors.ts";
+import { CycleError, type ProjectIssue, type SourceLocation } from "../errors.ts";
 import { materialization } from "../materializations/index.ts";
 import { closest } from "../suggest.ts";
 import type { GenericTestNode, Project, ProjectNode, RelationRef, SourceNode } from "../types.ts";
@@ -355,11 +355,14 @@ export function buildGraph(
   };
 
   const parents = new Map<string, string[]>();
-  const addParent = (id: string, parent: string | undefined) => {
+  /** Where each dependency is first written (`child\nparent`), for a cycle's message. */
+  const writtenAt = new Map<string, SourceLocation>();
+  const addParent = (id: string, parent: string | undefined, at?: SourceLocation) => {
     if (parent === undefined) return;
     const list = parents.get(id) ?? [];
     if (!list.includes(parent)) list.push(parent);
     parents.set(id, list);
+    if (at && !writtenAt.has(`${id}\n${parent}`)) writtenAt.set(`${id}\n${parent}`, at);
   };
   for (const n of [...nodes.values()]) {
     if (!parents.has(n.id)) parents.set(n.id, []);
@@ -379,11 +382,12 @@ export function buildGraph(
           }
           continue;
         }
-        for (const p of resolve(r.relation, n, r)) addParent(n.id, p);
+        const at = { file: n.path, line: r.line, column: r.column };
+        for (const p of resolve(r.relation, n, r)) addParent(n.id, p, at);
       }
       if (n.kind === "model") {
         for (const r of n.checkRefs) {
-          for (const p of resolve(r.relation, n, {})) addParent(n.id, p);
+          for (const p of resolve(r.relation, n, {})) addParent(n.id, p, { file: n.path });
         }
       }
     } else if (n.kind === "unit_test") {
@@ -429,12 +433,17 @@ export function buildGraph(
   const ids = [...nodes.keys()];
   const cycle = findCycle(ids, ordering);
   if (cycle) {
-    const err = new CycleError(cycle);
+    const edges = cycle.slice(1).map((node, i) => {
+      const at = writtenAt.get(`${node}\n${cycle[i]!}`);
+      return { node, reads: cycle[i]!, ...(at ? { at } : {}) };
+    });
+    const err = new CycleError(cycle, edges);
     if (issues.length === 0) throw err;
     const first = nodes.get(cycle[0]!);
     issues.push({
       message: err.message,
-      location: { file: first && "path" in first ? first.path : cycle[0]! },
+      location: edges.find((e) => e.at)?.at ??
+        { file: first && "path" in first ? first.path : cycle[0]! },
     });
   }
   const order = cycle ? ids.sort() : topologicalOrder(ids, ordering);

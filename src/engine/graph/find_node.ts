@@ -8,6 +8,7 @@ import type { Graph } from "./build_graph.ts";
 import { materialization } from "../materializations/index.ts";
 import type { ProjectNode } from "../types.ts";
 import { closest } from "../suggest.ts";
+import { dbtName } from "./dbt_name.ts";
 
 /**
  * How strongly a bare name means a node of this kind, as dbt reads one: a
@@ -23,8 +24,9 @@ function rank(n: ProjectNode): number {
  * Resolves `name` (`layer.name`, a bare name, or `test.name`) to a node id;
  * a source also by the relation it reads or its source and table names
  * (`app.orders`: a dbt project's declared table is `source.app.orders`).
- * A bare name several nodes have means the model of that name, then the
- * seed or snapshot, as in dbt.
+ * A bare name is a model's name as dbt means it (its file's, when an alias
+ * names its relation) or its alias; several nodes of that name mean the
+ * model, then the seed or snapshot, as in dbt.
  *
  * @throws {NotFoundError} when nothing matches, or more than one node of
  * the kind it means, with the closest names.
@@ -45,21 +47,26 @@ export function findNode(graph: Graph, name: string): string {
       }`,
     );
   }
-  const named = [...graph.nodes.values()].filter((n) => n.name === wanted);
+  // A model's name is its file's (dbt's), whatever alias its relation has; the alias works too.
+  const byName = (n: ProjectNode) => dbtName(n).toLowerCase() === wanted;
+  const named = [...graph.nodes.values()].filter((n) => byName(n) || n.name === wanted);
   const best = Math.min(...named.map(rank));
-  const matches = named.filter((n) => rank(n) === best).map((n) => n.id);
-  if (matches.length === 1) return matches[0]!;
+  const matches = named.filter((n) => rank(n) === best);
+  if (matches.length === 1) return matches[0]!.id;
   if (matches.length > 1) {
+    const which = (n: ProjectNode) =>
+      byName(n) ? `"${n.id}"` : `"${n.id}" (the alias of ${n.kind} "${dbtName(n)}")`;
     throw new NotFoundError(
-      `Node name "${name}" is ambiguous: use one of ${matches.map((m) => `"${m}"`).join(", ")}`,
+      `Node name "${name}" is ambiguous: use one of ${matches.map(which).join(", ")}`,
     );
   }
   // Tests are suggested only for a name that looks like one (they are rarely what was meant).
   const test = /^(unit_)?test\./.test(wanted);
-  const guess = closest(
-    wanted,
-    [...graph.nodes.values()].filter((n) => test || !n.kind.endsWith("_test")).map((n) => n.id),
-  );
+  const candidates = [...graph.nodes.values()].filter((n) => test || !n.kind.endsWith("_test"));
+  const guess = closest(wanted, [
+    ...candidates.map((n) => n.id),
+    ...candidates.filter((n) => dbtName(n) !== n.name).map(dbtName),
+  ]);
   throw new NotFoundError(
     `No node named "${name}" in the project${
       guess ? ` (did you mean "${guess}"?)` : ""

@@ -256,8 +256,17 @@ export interface MergeConfigOptions {
 }
 
 /**
+ * The warning for the test `test` that reads `model` (of the file `path`),
+ * which is disabled: dbt leaves such a test out, and so does wharf.
+ */
+export function disabledTarget(test: string, model: string, path: string): string {
+  return `Test "${test}" refers to "${model}" (${path}), which is disabled (enabled: false): the test is left out, as dbt leaves out a test of a disabled node; enable "${model}", or disable the test too (config: enabled: false)`;
+}
+
+/**
  * Settles the configuration of every node of `files` from `yaml`.
- * Problems in YAML are reported to their files; others are returned.
+ * Problems in YAML are reported to their files; others are returned; a
+ * test that reads a disabled model is left out with a warning.
  */
 export function mergeConfig(
   files: ProjectFiles,
@@ -302,6 +311,7 @@ export function mergeConfig(
   };
 
   const models: ConfiguredModel[] = [];
+  const disabled: ConfiguredModel[] = [];
   for (const file of files.models) {
     const entry = modelEntries.get(`${file.layer}.${file.name}`);
     const config = entry ? configure(entry) : defaultConfig();
@@ -356,8 +366,10 @@ export function mergeConfig(
     // Tests of a disabled model are named (so names stay stable) but left out.
     const before = genericTests.length;
     addTests(model, entry, settled.tests);
-    if (!config.enabled) genericTests.splice(before);
-    else models.push(model);
+    if (!config.enabled) {
+      genericTests.splice(before);
+      disabled.push(model);
+    } else models.push(model);
   }
 
   const modelIds = new Set(models.map((m) => m.id));
@@ -527,5 +539,20 @@ export function mergeConfig(
   for (const [name, entry] of testEntries) {
     entry.file.report([...entry.path, "name"], `no test file "${name}.sql" beside this file`);
   }
-  return { models, seeds, genericTests, singularTests, entries, definitions, issues };
+  // As in dbt, a test that reads a disabled model is left out, with a warning.
+  const enabledNames = new Set([...models, ...seeds].map((n) => n.name));
+  const kept = genericTests.filter((t) => {
+    const off = disabled.find((d) =>
+      t.test.reads.some((r) => r === d.id || (r === d.name && !enabledNames.has(r)))
+    );
+    if (off) {
+      issues.push({
+        message: disabledTarget(t.name, off.id, off.path),
+        location: t.location,
+        warning: true,
+      });
+    }
+    return off === undefined;
+  });
+  return { models, seeds, genericTests: kept, singularTests, entries, definitions, issues };
 }

@@ -23,7 +23,7 @@
  * @module
  */
 import { z } from "../zod.ts";
-import { closest } from "../suggest.ts";
+import { closestKey } from "../suggest.ts";
 import { unsupportedKey } from "../unsupported.ts";
 import { describe, type YamlFile, type YamlPath } from "./yaml_file.ts";
 
@@ -159,7 +159,7 @@ export function mapping<S extends z.ZodRawShape>(
         unknown = true;
         const name = typeof what === "string" ? what : what(value);
         const unsupported = unsupportedKey(key, name);
-        const guess = unsupported ? undefined : closest(key, known);
+        const guess = unsupported ? undefined : closestKey(key, known);
         ctx.addIssue({
           code: "custom",
           path: [key],
