@@ -325,15 +325,30 @@ Deno.test("checks quarantine failing rows into <model>__rejected with the failed
   );
 });
 
-Deno.test("wharf_var() gives models the config's vars, overridable per run", async () => {
+Deno.test("wharf_var() gives models the config's vars, overridable per run; an undeclared name is an error where it is written", async () => {
   await using p = await tempProject({
-    "models/marts/asof.sql": "select wharf_var('as_of')::date as d, wharf_var('nope') as n",
+    "models/marts/asof.sql": "select wharf_var('as_of')::date as d",
+    "models/marts/typo.sql": "select 1 as id\nwhere wharf_var('as_off') is null",
   });
   const config = { ...p.config, vars: { as_of: "2023-09-01" } };
+  await assert.rejects(
+    () => runProject("run", config, { db: p.db }),
+    /models\/marts\/typo\.sql:2:7: wharf_var\('as_off'\): the project declares no variable "as_off" \(did you mean "as_of"\?\), so it would read NULL: declare it under "vars" in wharf\.config\.ts \(declared: as_of\)/,
+  );
+  await Deno.remove(`${p.root}/models/marts/typo.sql`);
+  // In a check's expression too, reported at the check.
+  await Deno.writeTextFile(
+    `${p.root}/models/marts/marts.yml`,
+    "models:\n  - name: asof\n    checks:\n      recent: d >= wharf_var('since')::date\n",
+  );
+  await assert.rejects(
+    () => runProject("run", config, { db: p.db }),
+    /models\/marts\/marts\.yml:4:15: Check "recent" of marts\.asof: wharf_var\('since'\): the project declares no variable "since"/,
+  );
+  await Deno.remove(`${p.root}/models/marts/marts.yml`);
   assert.ok((await runProject("run", config, { db: p.db })).ok);
-  assert.deepEqual(await query(p.db, "select d::varchar as d, n from marts.asof"), [{
+  assert.deepEqual(await query(p.db, "select d::varchar as d from marts.asof"), [{
     d: "2023-09-01",
-    n: null,
   }]);
   assert.ok((await runProject("run", config, { db: p.db, vars: { as_of: "2024-01-31" } })).ok);
   assert.deepEqual(await query(p.db, "select d::varchar as d from marts.asof"), [{

@@ -213,7 +213,10 @@ export async function loadProject(
     { vars: config.vars, root: config.root },
   );
   const cache = await caching;
-  const parsed = await parseNodes(configured, rendered, cache.parse, { plainSql: true });
+  const parsed = await parseNodes(configured, rendered, cache.parse, {
+    plainSql: true,
+    vars: Object.keys(config.vars),
+  });
   await cache.save();
   const seedIssues = await checkSeedLines(configured.seeds, config.root, texts);
   const macros: MacroFile[] = await Promise.all(

@@ -12,7 +12,7 @@ import { closest } from "../suggest.ts";
 import { columnLineage } from "./column_lineage.ts";
 import { outputColumns } from "./output_columns.ts";
 import type { ConfiguredModel, ConfiguredProject } from "./merge_config.ts";
-import { extractRelations, lineColumn, trimSql } from "./relations.ts";
+import { extractRelations, lineColumn, trimSql, varReads } from "./relations.ts";
 import { type RenderedSql, sourceLocation } from "./render.ts";
 import type { ModelNode, RelationRef, SingularTestNode } from "../types.ts";
 import type { YamlFile, YamlPath } from "../yaml/yaml_file.ts";
@@ -80,6 +80,11 @@ export interface ParseNodesOptions {
    * holds Jinja (`{{ … }}`, `{% … %}`) gets a hint that it needs a dbt project.
    */
   plainSql?: boolean;
+  /**
+   * The variables the project declares: a `wharf_var('name')` of any other
+   * name is a problem where it is written (it would read NULL).
+   */
+  vars?: readonly string[];
 }
 
 /**
@@ -185,6 +190,13 @@ export async function parseNodes(
     };
   });
 
+  if (options.vars) {
+    for (const { id, path } of texts) {
+      const p = parsed.get(id);
+      if (p) issues.push(...undeclaredVars(varReads(p.ast, p.sql.text), options.vars, path, p.sql));
+    }
+  }
+
   if (options.plainSql) {
     for (const model of project.models) {
       const entry = project.entries.get(model.id);
@@ -211,6 +223,46 @@ export async function parseNodes(
       return;
     }
     model.checkRefs.push(...extractRelations(r.ast, check.expression));
+    if (options.vars) {
+      const entry = project.entries.get(model.id);
+      const location = entry?.file.locate([...entry.path, "checks", check.name]) ??
+        { file: model.path };
+      for (const read of varReads(r.ast, check.expression)) {
+        const [issue] = undeclaredVars([read], options.vars, model.path);
+        if (issue) {
+          issues.push({
+            ...issue,
+            message: `Check "${check.name}" of ${model.id}: ${issue.message}`,
+            location,
+          });
+        }
+      }
+    }
   });
   return { models, tests, issues };
+}
+
+/**
+ * A problem for each read of a variable that `declared` lacks, at the line
+ * it is written, with the closest declared name.
+ */
+function undeclaredVars(
+  reads: readonly { name: string; line: number; column: number }[],
+  declared: readonly string[],
+  path: string,
+  rendered?: RenderedSql,
+): ProjectIssue[] {
+  return reads.filter((r) => !declared.includes(r.name)).map((r) => {
+    const guess = closest(r.name, declared);
+    return {
+      message: `wharf_var('${r.name}'): the project declares no variable "${r.name}"${
+        guess ? ` (did you mean "${guess}"?)` : ""
+      }, so it would read NULL: declare it under "vars" in wharf.config.ts${
+        declared.length ? ` (declared: ${declared.join(", ")})` : ""
+      }`,
+      location: rendered
+        ? sourceLocation(path, rendered, r.line, r.column)
+        : { file: path, line: r.line, column: r.column },
+    };
+  });
 }

@@ -87,3 +87,56 @@ export function extractRelations(ast: unknown, sql: string): RelationRef[] {
   }
   return refs.sort((a, b) => a.offset - b.offset);
 }
+
+/** A `wharf_var('name')` call of a SQL text: the name, where it is written. */
+export interface VarRead {
+  name: string;
+  offset: number;
+  line: number;
+  column: number;
+}
+
+/**
+ * The variables a parsed SQL text reads by name with `wharf_var('name')`
+ * (a name given as a literal; one computed is not known before it runs).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { varReads } from "./relations.ts";
+ *
+ * const ast = {
+ *   class: "FUNCTION",
+ *   function_name: "wharf_var",
+ *   query_location: 7,
+ *   children: [{ class: "CONSTANT", value: { is_null: false, value: "as_of" } }],
+ * };
+ * assert.deepEqual(varReads(ast, "select wharf_var('as_of')"), [
+ *   { name: "as_of", offset: 7, line: 1, column: 8 },
+ * ]);
+ * ```
+ */
+export function varReads(ast: unknown, sql: string): VarRead[] {
+  const out: VarRead[] = [];
+  const walk = (value: unknown): void => {
+    if (Array.isArray(value)) {
+      for (const item of value) walk(item);
+      return;
+    }
+    if (value === null || typeof value !== "object") return;
+    const obj = value as Record<string, unknown>;
+    if (obj.class === "FUNCTION" && String(obj.function_name).toLowerCase() === "wharf_var") {
+      const [arg] = (obj.children ?? []) as { class?: unknown; value?: unknown }[];
+      const constant = arg?.class === "CONSTANT"
+        ? arg.value as { is_null?: unknown; value?: unknown }
+        : undefined;
+      if (constant && constant.is_null === false && typeof constant.value === "string") {
+        const offset = Number(obj.query_location);
+        out.push({ name: constant.value, offset, ...lineColumn(sql, offset) });
+      }
+    }
+    for (const child of Object.values(obj)) walk(child);
+  };
+  walk(ast);
+  return out;
+}
