@@ -246,8 +246,9 @@ function commandsOf(parent: Command, path: readonly string[] = []): [string, Com
  */
 export function optionBeforeCommand(program: Command, args: readonly string[]): string | undefined {
   const flagOf = (arg: string) => arg.startsWith("--") ? arg.split("=")[0]! : arg.slice(0, 2);
+  // A hidden option is one a command refuses with its own reason (retry's build options).
   const has = (c: Command, flag: string) =>
-    c.options.some((o) => o.long === flag || o.short === flag);
+    c.options.some((o) => !o.hidden && (o.long === flag || o.short === flag));
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === "--" || !arg.startsWith("-") || arg === "-") return undefined;

@@ -194,7 +194,7 @@ select '{{ ns.seen | join(",") }}' as seen`,
   const r = await runCli(["--project", p.root, "build"]);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   const [row] = await queryRows(join(p.root, "shop.duckdb"), "select * from main.orders");
-  const hook = (sql: string) => `index+sql+transaction,${sql},true,true`;
+  const hook = (sql: string) => `index+sql+transaction,${sql},True,True`;
   assert.equal(
     row!.seen,
     ["2", hook("select 2"), hook("select 3"), hook("select 1"), hook("select 1")].join(","),

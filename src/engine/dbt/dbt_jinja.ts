@@ -859,7 +859,12 @@ export class DbtJinja {
     const named = (word: string) => byWord.get(word) ?? [];
     const reached = new Set<string>();
     const seen = new Set<string>();
-    const words = (text: string) => new Set(text.match(/\w+/g) ?? []);
+    // The macro files' paths the rewrite hands its helpers ("macros/finish.sql") name no macro.
+    const paths = new Set(this.#moduleLines.map((l) => JSON.stringify(l.path)));
+    const words = (text: string) =>
+      new Set(
+        text.replace(/"(?:[^"\\]|\\.)*"/g, (s) => paths.has(s) ? "" : s).match(/\w+/g) ?? [],
+      );
     const pending = [...words(code)];
     while (pending.length) {
       const word = pending.pop()!;

@@ -314,7 +314,8 @@ export function rewriteMapOrder(code: string, statement: boolean, site: MapSite)
   if (from < 0 || from >= end) return code;
   const one = chain(from, end);
   const whole = one.end === end;
-  const iterable = whole ? one.text : span(from, end);
+  // An expression of several operands is one value to the helpers (`a + b is mapping` would test `b`).
+  const iterable = whole ? one.text : `(${span(from, end)})`;
   // A list written out, or one method's list (`m.items()`), is no mapping.
   const list = whole && (one.listed || tokens[from]!.kind === "string" ||
     (tokens[from]!.text === "[" && match(from) === end - 1));
