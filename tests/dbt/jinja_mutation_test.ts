@@ -75,7 +75,7 @@ from ${CLAIMS}`,
   );
 });
 
-Deno.test("a macro that appends in a loop and updates a dict gives the changed values to the model", async () => {
+Deno.test("a macro that appends in a loop, changes a copy of its parameter and updates a dict gives the changed values to the model", async () => {
   await using p = await tempProject({
     "dbt_project.yml": "name: shop\n",
     "macros/columns.sql": `{% macro keep_columns(all, drop) %}
@@ -84,12 +84,19 @@ Deno.test("a macro that appends in a loop and updates a dict gives the changed v
   {{- kept | join(', ') -}}
 {% endmacro %}
 
+{% macro with_member(cols) %}
+  {%- set cols = cols | list -%}
+  {%- do cols.append('member_id') -%}
+  {{- cols | join(', ') -}}
+{% endmacro %}
+
 {% macro positions(names) %}
   {%- set out = {} -%}
   {%- for n in names -%}{%- do out.update({n: loop.index}) -%}{%- endfor -%}
   {{ return(out) }}
 {% endmacro %}`,
     "models/kept.sql": `select {{ keep_columns(['claim_id', 'junk', 'status'], ['junk']) }},
+  {{ with_member(['plan']) }},
   '{% for k, v in positions(['zeta', 'alpha', 'mid']).items() %}{{ k }}{{ v }} {% endfor %}' as positions
 from ${CLAIMS}`,
   });
@@ -98,6 +105,8 @@ from ${CLAIMS}`,
   assert.deepEqual(await query(config.warehouse, "select * from main.kept"), [{
     claim_id: 7,
     status: "paid",
+    plan: "gold",
+    member_id: "m1",
     positions: "zeta1 alpha2 mid3 ",
   }]);
 });
@@ -138,7 +147,7 @@ Deno.test("what wharf cannot change in place is an error naming the line and wha
   const expected: [string, RegExp][] = [
     [
       "models/param.sql::",
-      /"cols\.append\(\)": "cols" is a parameter of macro add_col, .*copy it first \(\{% set cols2 = cols \| list %\}, or dict\(cols\).*\(in a macro, macros\/add\.sql:2\)/,
+      /"cols\.append\(\)": "cols" is a parameter of macro add_col, .*copy it first \(\{% set cols = cols \| list %\}, or dict\(cols\).*\(in a macro, macros\/add\.sql:2\)/,
     ],
     ["models/loop_var.sql:2", /"l\.append\(\)": "l" is a loop variable/],
     [

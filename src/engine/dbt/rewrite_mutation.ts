@@ -304,12 +304,13 @@ function problemOf(site: Site, scope: Scope, settings: Map<string, Setting>): st
       : `{% set %} the changed value`;
     return `${call}: wharf changes in place only a variable set with {% set %} in the same file or macro, not an attribute or an item: write ${instead}`;
   }
-  if (scope.params.has(x)) {
+  const s = settings.get(x);
+  const setHere = s !== undefined && s.plain && !s.other && !s.loop && s.alias === undefined;
+  if (scope.params.has(x) && !setHere) {
     return `${call}: "${x}" is a parameter of macro ${scope.macro}, and ${only} (in dbt the caller's value would change too): copy it first (${
-      copyHint(`${x}2`, x)
+      copyHint(x, x)
     }) and change the copy, or return the changed value`;
   }
-  const s = settings.get(x);
   if (s?.loop) {
     return `${call}: "${x}" is a loop variable, and ${only}: set a copy first (${
       copyHint(`${x}2`, x)
@@ -404,6 +405,12 @@ export function rewriteMutation(
       );
     }
     if (mutated.size === 0) continue;
+    /**
+     * A read of the held variable `x`: of a macro's parameter set again in
+     * its body (`{% set cols = cols | list %}`), the parameter until then.
+     */
+    const readOf = (x: string) =>
+      scope.params.has(x) ? `(${held(x)}.v if ${held(x)} is defined else ${x})` : `${held(x)}.v`;
     /** The text of tokens `[a, b)` of `tag` with each read of a held variable reading its namespace. */
     const reads = (tag: Tag, a: number, b: number): string => {
       const t = tag.tokens;
@@ -412,7 +419,7 @@ export function rewriteMutation(
       let last = t[a]!.start;
       for (let k = a; k < b; k++) {
         if (isRead(t, k, mutated)) {
-          out += tag.code.slice(last, t[k]!.start) + `${held(t[k]!.text)}.v`;
+          out += tag.code.slice(last, t[k]!.start) + readOf(t[k]!.text);
           last = t[k]!.end;
         }
       }
@@ -433,7 +440,7 @@ export function rewriteMutation(
         mutated.has(t[1]!.text);
       for (let k = setsHeld ? 3 : 0; k < t.length; k++) {
         if (isRead(t, k, mutated)) {
-          edit(tag, t[k]!.start, t[k]!.text.length, `${held(t[k]!.text)}.v`);
+          edit(tag, t[k]!.start, t[k]!.text.length, readOf(t[k]!.text));
         }
       }
       if (setsHeld) {
