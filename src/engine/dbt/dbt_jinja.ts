@@ -17,6 +17,7 @@ import { percentFormat } from "./py_format.ts";
 import { PyDatetime } from "./py_datetime.ts";
 import { installPackageHint } from "./packages.ts";
 import { MapOrders } from "./map_order.ts";
+import { mutationGlobals } from "./mutation_globals.ts";
 import { missingModulePath, printedValue, printPyValues, pyModules } from "./py_modules.ts";
 import { addPyPrinting, type PyPrinter } from "./py_print.ts";
 import { type MacroNames, readLineMarkers, rewriteJinja } from "./rewrite_jinja.ts";
@@ -370,6 +371,12 @@ export class DbtJinja {
     for (const [name, value] of Object.entries(globals)) this.#env.addGlobal(name, value);
     this.#orders.lend(globals);
     for (const [name, f] of Object.entries(this.#orders.globals())) this.#env.addGlobal(name, f);
+    const mutations = mutationGlobals(
+      this.#orders,
+      (message, line, path) =>
+        this.#problems.push({ message, line, ...(path === undefined ? {} : { path }) }),
+    );
+    for (const [name, f] of Object.entries(mutations)) this.#env.addGlobal(name, f);
     // dbt's `modules` (datetime, pytz, re), reached through the table the rewriter names.
     // Their problems are placed at the first line using them (a datetime's own line is not known).
     const report = (message: string) => this.problem(message, /modules\s*\.|run_started_at/);
@@ -948,11 +955,16 @@ function explain(detail: string, macros: readonly string[], code: string): strin
   const method = /^unknown method: (\w+(?: \w+)?) has no method named (\w+)/.exec(detail);
   if (method) {
     const [, type, name] = method;
-    if (type === "sequence" && (name === "append" || name === "extend" || name === "pop")) {
-      return `lists cannot change in place in wharf's Jinja (minijinja): "${name}()" — build a new list instead (e.g. "items + [x]")`;
-    }
-    if (type === "map" && (name === "update" || name === "pop" || name === "setdefault")) {
-      return `mappings cannot change in place in wharf's Jinja (minijinja): "${name}()"`;
+    const changes = type === "sequence"
+      ? ["append", "extend", "insert", "pop", "remove", "clear"]
+      : type === "map"
+      ? ["update", "pop", "setdefault", "clear"]
+      : [];
+    if (changes.includes(name!)) {
+      // What rewrite_mutation.ts leaves alone: a value of dbt's context (`model.tags.append(…)`).
+      return `"${name}()" changes a ${
+        type === "map" ? "mapping" : "list"
+      } of dbt's context here, which wharf does not: wharf changes in place only a variable set with {% set x = … %} in the same file or macro ({% do x.${name}(…) %}); set a copy of this one and change that`;
     }
     const receiver = new RegExp(`([A-Za-z_][\\w.]*)\\s*\\.\\s*${name}\\s*\\(`).exec(code)?.[1];
     if (receiver === "adapter") return adapterMethodProblem(name!);

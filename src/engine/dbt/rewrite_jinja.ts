@@ -13,6 +13,7 @@
  * - in a render against the warehouse only, dbt's agate values (what
  *   `run_query()` gives) read as in dbt: see {@linkcode rewriteAgate};
  * - a mapping iterates in the order it was written (`map_order.ts`).
+ * - a list or mapping changes in place (`rewrite_mutation.ts`).
  * - what is printed (`{{ … }}`, `~`, `| string`, `| join`), `| round` and
  *   tuple literals are Python's (`rewrite_print.ts`).
  *
@@ -49,6 +50,7 @@ import { isModuleNamespace, MODULE_PATHS } from "./py_modules.ts";
 import { rewriteMapOrder } from "./map_order.ts";
 import { KEYWORDS, type Token, tokenize } from "./jinja_tokens.ts";
 import { rewritePrinting } from "./rewrite_print.ts";
+import { rewriteMutation } from "./rewrite_mutation.ts";
 
 const OPEN_MARK = "\u0001";
 const CLOSE_MARK = "\u0002";
@@ -445,6 +447,7 @@ export function rewriteJinja(
   names: MacroNames,
   options: { lines?: boolean; agate?: boolean; path?: string } = {},
 ): Rewritten {
+  source = rewriteMutation(source, { packages: names.packages?.keys(), path: options.path });
   const imports = new Set<string>();
   /** How many values `rewriteAgate` has set. */
   let set = 0;
