@@ -13,8 +13,8 @@ import type { ProjectNode } from "../types.ts";
  * `{% snapshot %}` block's, or a YAML entry's), else its name.
  *
  * @param n the node
- * @returns its dbt name: `rpt_high_copay` for `models/marts/rpt_high_copay.sql`,
- * whose `config(alias='high_copay_claims')` names its relation
+ * @returns its dbt name: `rpt_orders` for `models/marts/rpt_orders.sql`,
+ * whose `config(alias='big_orders')` names its relation
  */
 export function dbtName(n: ProjectNode): string {
   if (n.kind === "model") {
