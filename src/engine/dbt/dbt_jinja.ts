@@ -19,6 +19,7 @@ import { installPackageHint } from "./packages.ts";
 import { MapOrders } from "./map_order.ts";
 import { missingModulePath, printedValue, printPyValues, pyModules } from "./py_modules.ts";
 import { addPyPrinting, type PyPrinter } from "./py_print.ts";
+import { addPyMethods } from "./py_methods.ts";
 import { type MacroNames, readLineMarkers, rewriteJinja } from "./rewrite_jinja.ts";
 import { RELATION_METHODS } from "./relation_value.ts";
 import { COLUMN_GIVES, COLUMN_METHODS } from "./adapter_relations.ts";
@@ -376,6 +377,11 @@ export class DbtJinja {
     const modules = pyModules(report);
     addTextFilters(this.#env, (message, at) => this.problem(message, at));
     this.#printer = addPyPrinting(this.#env, (message, at) => this.problem(message, at));
+    addPyMethods(
+      this.#env,
+      (message, line, path) =>
+        this.#problems.push({ message, line, ...(path === undefined ? {} : { path }) }),
+    );
     this.#env.addGlobal("modules", modules.modules);
     this.#env.addGlobal("__wharf_modules", modules.table);
     this.#env.addGlobal("__wharf_missing_module", (path: unknown) => {
@@ -939,6 +945,14 @@ function explain(detail: string, macros: readonly string[], code: string): strin
     if (NEEDS_WAREHOUSE.includes(name)) return needsWarehouse(name);
     const guess = closest(name, macros);
     return `unknown macro or function "${name}()"${guess ? ` (did you mean "${guess}"?)` : ""}`;
+  }
+  if (detail === "unknown method") {
+    // minijinja's method that does not take the arguments given: name the methods the code calls.
+    const called = [...new Set([...code.matchAll(/\.\s*([A-Za-z_]\w*)\s*\(/g)].map((m) => m[1]))];
+    const named = called.map((n) => `"${n}()"`);
+    return `unknown method: ${
+      named.length === 1 ? named[0] : named.length ? `one of ${named.join(", ")}` : "a method"
+    } does not take the arguments given here`;
   }
   const method = /^unknown method: (\w+(?: \w+)?) has no method named (\w+)/.exec(detail);
   if (method) {

@@ -12,7 +12,9 @@
  *   objects of their own (`this` alone is the relation's text);
  * - in a render against the warehouse only, dbt's agate values (what
  *   `run_query()` gives) read as in dbt: see {@linkcode rewriteAgate};
- * - a mapping iterates in the order it was written (`map_order.ts`).
+ * - a mapping iterates in the order it was written (`map_order.ts`);
+ * - Python's methods minijinja lacks (`'{}'.format(x)`, `m.get(k, d)`) are
+ *   wharf's (`py_methods.ts`).
  * - what is printed (`{{ … }}`, `~`, `| string`, `| join`), `| round` and
  *   tuple literals are Python's (`rewrite_print.ts`).
  *
@@ -49,6 +51,7 @@ import { isModuleNamespace, MODULE_PATHS } from "./py_modules.ts";
 import { rewriteMapOrder } from "./map_order.ts";
 import { KEYWORDS, type Token, tokenize } from "./jinja_tokens.ts";
 import { rewritePrinting } from "./rewrite_print.ts";
+import { rewriteMethods } from "./py_methods.ts";
 
 const OPEN_MARK = "\u0001";
 const CLOSE_MARK = "\u0002";
@@ -511,11 +514,17 @@ export function rewriteJinja(
     // What the tag reads once is set just before it, which strips what the tag stripped.
     out += before.map((s, n) =>
       `{%${n === 0 ? whole.slice(2, open) : ""} ${
-        rewritePrinting(rewriteArithmetic(rewriteMapOrder(s, true, site), true), true)
+        rewritePrinting(
+          rewriteArithmetic(rewriteMapOrder(rewriteMethods(s, site), true, site), true),
+          true,
+        )
       } %}`
     ).join("") + whole.slice(0, before.length ? 2 : open) +
       rewritePrinting(
-        rewriteArithmetic(rewriteMapOrder(read, kind === "%", site), kind === "%"),
+        rewriteArithmetic(
+          rewriteMapOrder(rewriteMethods(read, site), kind === "%", site),
+          kind === "%",
+        ),
         kind === "%",
       ) +
       whole.slice(whole.length - closeLen);
