@@ -20,6 +20,8 @@ import { MapOrders } from "./map_order.ts";
 import { mutationGlobals } from "./mutation_globals.ts";
 import { missingModulePath, printedValue, printPyValues, pyModules } from "./py_modules.ts";
 import { addPyPrinting, type PyPrinter } from "./py_print.ts";
+import { addPyMethods } from "./py_methods.ts";
+import type { MacroExtras } from "./macro_extras.ts";
 import { type MacroNames, readLineMarkers, rewriteJinja } from "./rewrite_jinja.ts";
 import { RELATION_METHODS } from "./relation_value.ts";
 import { COLUMN_GIVES, COLUMN_METHODS } from "./adapter_relations.ts";
@@ -60,6 +62,8 @@ export interface MacroDefinition {
   args: { name: string; default?: string }[];
   /** Its body reads `kwargs`: it takes keyword arguments it does not name, as in Jinja. */
   kwargs: boolean;
+  /** Its body reads `varargs`: it takes positional arguments beyond its own, as in Jinja. */
+  varargs: boolean;
 }
 
 /** The name of a package's macro in the macro module. */
@@ -166,6 +170,7 @@ export function macroDefinitions(file: MacroFile): MacroDefinition[] {
       key: packageKey(file.package, m[1]!),
       args: signature(file.text, open),
       kwargs: /\bkwargs\b/.test(file.text.slice(open, end ? open + end.index : undefined)),
+      varargs: /\bvarargs\b/.test(file.text.slice(open, end ? open + end.index : undefined)),
     });
   }
   return out;
@@ -383,6 +388,11 @@ export class DbtJinja {
     const modules = pyModules(report);
     addTextFilters(this.#env, (message, at) => this.problem(message, at));
     this.#printer = addPyPrinting(this.#env, (message, at) => this.problem(message, at));
+    addPyMethods(
+      this.#env,
+      (message, line, path) =>
+        this.#problems.push({ message, line, ...(path === undefined ? {} : { path }) }),
+    );
     this.#env.addGlobal("modules", modules.modules);
     this.#env.addGlobal("__wharf_modules", modules.table);
     this.#env.addGlobal("__wharf_missing_module", (path: unknown) => {
@@ -534,10 +544,21 @@ export class DbtJinja {
     const cached = this.#namesOf.get(pkg);
     if (cached) return cached;
     const own = pkg === undefined ? undefined : this.#packages.get(pkg);
+    // Macros reading kwargs or varargs, by the name a call of this package gives: its own first.
+    const extras = new Map<string, MacroExtras>();
+    for (const d of this.#macros) {
+      if (!d.kwargs && !d.varargs) continue;
+      const extra = { args: d.args.map((a) => a.name), kwargs: d.kwargs, varargs: d.varargs };
+      extras.set(`${d.package ?? this.#project}.${d.name}`, extra);
+      if (d.package !== undefined && d.package !== pkg) continue;
+      if (d.package === undefined && extras.has(d.name)) continue;
+      extras.set(d.name, extra);
+    }
     const names: MacroNames = {
       ...this.#names,
       packages: this.#packages,
       ...(own ? { rename: own, package: pkg } : {}),
+      extras,
     };
     this.#namesOf.set(pkg, names);
     return names;
@@ -951,6 +972,20 @@ function explain(detail: string, macros: readonly string[], code: string): strin
     if (NEEDS_WAREHOUSE.includes(name)) return needsWarehouse(name);
     const guess = closest(name, macros);
     return `unknown macro or function "${name}()"${guess ? ` (did you mean "${guess}"?)` : ""}`;
+  }
+  const extra = /^too many arguments: duplicate argument `__wharf_(kwargs|varargs)`/.exec(detail);
+  if (extra) {
+    return `too many positional arguments: a macro called here takes no more than it names${
+      extra[1] === "kwargs" ? " (one that reads varargs takes more)" : ""
+    }`;
+  }
+  if (detail === "unknown method") {
+    // minijinja's method that does not take the arguments given: name the methods the code calls.
+    const called = [...new Set([...code.matchAll(/\.\s*([A-Za-z_]\w*)\s*\(/g)].map((m) => m[1]))];
+    const named = called.map((n) => `"${n}()"`);
+    return `unknown method: ${
+      named.length === 1 ? named[0] : named.length ? `one of ${named.join(", ")}` : "a method"
+    } does not take the arguments given here`;
   }
   const method = /^unknown method: (\w+(?: \w+)?) has no method named (\w+)/.exec(detail);
   if (method) {

@@ -153,3 +153,130 @@ export function percentFormat(fmt: string, args: readonly unknown[]): string {
   }
   return out;
 }
+
+/** A format spec of Python's mini-language: `[[fill]align][sign][0][width][,_][.precision][type]`. */
+const BRACE_SPEC = /^(?:([^])?([<>^=]))?([-+ ])?(0)?(\d+)?([,_])?(?:\.(\d+))?([sdfFeEgGxXob%])?$/s;
+
+/** `value` formatted by `spec` (Python's format()), or a problem naming the spec. */
+function formatValue(value: unknown, spec: string): string {
+  const m = BRACE_SPEC.exec(spec);
+  if (!m) throw new Error(`format spec "${spec}" is not supported by wharf`);
+  const [, fill0, align0, sign = "-", zero, width, grouping, precision, type] = m;
+  const isNumber = typeof value === "number" || typeof value === "boolean";
+  let body: string;
+  let signText = "";
+  if (type === undefined && !isNumber || type === "s") {
+    if (type === "s" && typeof value !== "string") {
+      throw new Error(`format spec "${spec}": "s" is for text, got ${repr(value)}`);
+    }
+    if (grouping || sign !== "-") {
+      throw new Error(`format spec "${spec}" is for numbers, got ${repr(value)}`);
+    }
+    body = precision === undefined ? text(value) : text(value).slice(0, Number(precision));
+  } else {
+    if (!isNumber) throw new Error(`format spec "${spec}" is for numbers, got ${repr(value)}`);
+    const n = Number(value);
+    if ((type === "d" || "xXob".includes(type ?? "-")) && !Number.isInteger(n)) {
+      throw new Error(`format spec "${spec}" is for integers, got ${repr(value)}`);
+    }
+    if (type !== undefined && "dxXob".includes(type) && precision !== undefined) {
+      throw new Error(`format spec "${spec}": a precision is not allowed with "${type}"`);
+    }
+    const a = Math.abs(n);
+    signText = n < 0 || Object.is(n, -0) ? "-" : sign === "-" ? "" : sign;
+    const p = precision === undefined ? "" : `.${precision}`;
+    switch (type) {
+      case undefined:
+        body = precision === undefined ? text(a) : percentFormat(`%${p}g`, [a]);
+        break;
+      case "d":
+        body = String(a);
+        break;
+      case "b":
+        body = a.toString(2);
+        break;
+      case "%":
+        body = `${percentFormat(`%${p || ".6"}f`, [a * 100])}%`;
+        break;
+      default:
+        body = percentFormat(`%${p}${type}`, [a]);
+    }
+    if (grouping) {
+      const int = /^\d+/.exec(body)![0];
+      body = int.replace(/\B(?=(\d{3})+(?!\d))/g, grouping) + body.slice(int.length);
+    }
+  }
+  const w = width === undefined ? 0 : Number(width);
+  const fill = fill0 ?? (zero && !align0 ? "0" : " ");
+  const align = align0 ?? (zero ? "=" : isNumber && type !== "s" ? ">" : "<");
+  const pad = Math.max(0, w - signText.length - body.length);
+  switch (align) {
+    case "<":
+      return signText + body + fill.repeat(pad);
+    case "^":
+      return fill.repeat(Math.floor(pad / 2)) + signText + body +
+        fill.repeat(pad - Math.floor(pad / 2));
+    case "=":
+      return signText + fill.repeat(pad) + body;
+    default:
+      return fill.repeat(pad) + signText + body;
+  }
+}
+
+/**
+ * `fmt.format(*positional, **named)`, as Python's `str.format` computes it
+ * for the common cases: fields `{}`, `{0}`, `{name}` (with `!s`/`!r`), `{{`
+ * and `}}`, and format specs of the mini-language
+ * (`[[fill]align][sign][0][width][,_][.precision][type]`, types
+ * `s d f F e E g G x X o b %`).
+ *
+ * @throws {Error} on a field that names no argument, or a spec (or an
+ * attribute or item in a field: `{0.name}`, `{0[k]}`) wharf does not support.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { braceFormat } from "./py_format.ts";
+ *
+ * assert.equal(braceFormat("{}-{}", [1, "a"], {}), "1-a");
+ * assert.equal(braceFormat("{n:>5}|{0:.2f}|{1:,}", [2.675, 1234567], { n: "ab" }), "   ab|2.67|1,234,567");
+ * ```
+ */
+export function braceFormat(
+  fmt: string,
+  positional: readonly unknown[],
+  named: Readonly<Record<string, unknown>>,
+): string {
+  let auto = 0;
+  return fmt.replace(
+    /\{\{|\}\}|\{([^{}!:]*)(?:!([rsa]))?(?::([^{}]*))?\}|[{}]/g,
+    (all, field: string | undefined, conversion?: string, spec?: string) => {
+      if (all === "{{") return "{";
+      if (all === "}}") return "}";
+      if (field === undefined) throw new Error(`format: a single "${all}" in "${fmt}"`);
+      let value: unknown;
+      if (field === "") {
+        if (auto >= positional.length) {
+          throw new Error(
+            `format: "${fmt}" has more fields than the ${positional.length} arguments`,
+          );
+        }
+        value = positional[auto++];
+      } else if (/^\d+$/.test(field)) {
+        if (Number(field) >= positional.length) {
+          throw new Error(`format: field {${field}} of "${fmt}" names no argument`);
+        }
+        value = positional[Number(field)];
+      } else if (/^[A-Za-z_]\w*$/.test(field)) {
+        if (!Object.hasOwn(named, field)) {
+          throw new Error(`format: field {${field}} of "${fmt}" names no keyword argument`);
+        }
+        value = named[field];
+      } else {
+        throw new Error(`format: field {${field}} of "${fmt}" is not supported by wharf`);
+      }
+      if (conversion === "r" || conversion === "a") value = repr(value);
+      else if (conversion === "s") value = text(value);
+      return formatValue(value, spec ?? "");
+    },
+  );
+}

@@ -12,8 +12,12 @@
  *   objects of their own (`this` alone is the relation's text);
  * - in a render against the warehouse only, dbt's agate values (what
  *   `run_query()` gives) read as in dbt: see {@linkcode rewriteAgate};
- * - a mapping iterates in the order it was written (`map_order.ts`).
- * - a list or mapping changes in place (`rewrite_mutation.ts`).
+ * - a mapping iterates in the order it was written (`map_order.ts`);
+ * - a list or mapping changes in place (`rewrite_mutation.ts`);
+ * - a macro reading `kwargs` or `varargs` takes extra arguments
+ *   (`macro_extras.ts`);
+ * - Python's methods minijinja lacks (`'{}'.format(x)`, `m.get(k, d)`) are
+ *   wharf's (`py_methods.ts`);
  * - what is printed (`{{ … }}`, `~`, `| string`, `| join`), `| round` and
  *   tuple literals are Python's (`rewrite_print.ts`).
  *
@@ -37,6 +41,8 @@ export interface MacroNames {
   packages?: ReadonlyMap<string, ReadonlyMap<string, string>>;
   /** The package the template belongs to (its `adapter.dispatch` calls search it first). */
   package?: string;
+  /** Macros that read `kwargs` or `varargs`, by the name a call gives (`macro_extras.ts`). */
+  extras?: ReadonlyMap<string, MacroExtras>;
 }
 
 /** A rewritten template and the macros it names. */
@@ -51,6 +57,8 @@ import { rewriteMapOrder } from "./map_order.ts";
 import { KEYWORDS, type Token, tokenize } from "./jinja_tokens.ts";
 import { rewritePrinting } from "./rewrite_print.ts";
 import { rewriteMutation } from "./rewrite_mutation.ts";
+import { rewriteMethods } from "./py_methods.ts";
+import { type MacroExtras, rewriteMacroExtras } from "./macro_extras.ts";
 
 const OPEN_MARK = "\u0001";
 const CLOSE_MARK = "\u0002";
@@ -213,6 +221,8 @@ function rewriteCode(code: string, names: MacroNames, imports: Set<string>): str
     if (/\|\s*$/.test(before) || /(?<![\w.])is\s+(?:not\s+)?$/.test(before)) continue;
     const end = closing(masked, open);
     if (end < 0) continue; // minijinja reports the syntax error
+    // `{% call(v) m() %}`: the caller's arguments, not a call; `m()` is the call.
+    if (statement === "call" && /^\s*$/.test(masked.slice(0, start))) continue;
     const isFirst = firstCall;
     firstCall = false;
     if (m[3] !== undefined) {
@@ -506,7 +516,7 @@ export function rewriteJinja(
       aliases,
       kind === "%",
     );
-    const code = rewriteCode(body, names, imports);
+    const code = rewriteCode(rewriteMacroExtras(body, names.extras ?? new Map()), names, imports);
     const { before, code: read } = options.agate
       ? rewriteAgate(code, kind === "%", () => `__wharf_agate_${++set}`)
       : { before: [], code };
@@ -514,11 +524,17 @@ export function rewriteJinja(
     // What the tag reads once is set just before it, which strips what the tag stripped.
     out += before.map((s, n) =>
       `{%${n === 0 ? whole.slice(2, open) : ""} ${
-        rewritePrinting(rewriteArithmetic(rewriteMapOrder(s, true, site), true), true)
+        rewritePrinting(
+          rewriteArithmetic(rewriteMapOrder(rewriteMethods(s, site), true, site), true),
+          true,
+        )
       } %}`
     ).join("") + whole.slice(0, before.length ? 2 : open) +
       rewritePrinting(
-        rewriteArithmetic(rewriteMapOrder(read, kind === "%", site), kind === "%"),
+        rewriteArithmetic(
+          rewriteMapOrder(rewriteMethods(read, site), kind === "%", site),
+          kind === "%",
+        ),
         kind === "%",
       ) +
       whole.slice(whole.length - closeLen);
