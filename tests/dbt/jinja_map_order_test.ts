@@ -79,8 +79,9 @@ select
     from_json: "b,a",
     macro_dict: "high,mid,low",
     // dbt's tojson() is json.dumps (insertion order); Jinja2's tojson filter sorts its keys.
-    to_json: '{"high":3,"mid":2,"low":1}',
-    tojson_filter: '{"high":3,"low":1,"mid":2}',
+    // Both write as Python's json.dumps: ", " and ": ".
+    to_json: '{"high": 3, "mid": 2, "low": 1}',
+    tojson_filter: '{"high": 3, "low": 1, "mid": 2}',
     sorted: "high,low,mid",
   }]);
 });

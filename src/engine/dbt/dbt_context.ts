@@ -13,6 +13,7 @@ import type { Said } from "../types.ts";
 import { type DbtJinja, splitArgs } from "./dbt_jinja.ts";
 import { formatCivil, PyDatetime, utcCivil } from "./py_datetime.ts";
 import { printedValue } from "./py_modules.ts";
+import { pyJsonDumps } from "./py_json.ts";
 import { agateJsonProblem, isAgateTable } from "./warehouse_context.ts";
 import { DBT_VERSION } from "./dbt_version.ts";
 import { say as sayOut } from "../say.ts";
@@ -158,7 +159,7 @@ export function commonContext(
         );
         return "";
       }
-      return JSON.stringify(printedValue(jinja.inWrittenOrder(value, "tojson()", /tojson\s*\(/)));
+      return pyJsonDumps(printedValue(jinja.inWrittenOrder(value, "tojson()", /tojson\s*\(/)));
     },
     fromjson: (text: unknown) => {
       try {

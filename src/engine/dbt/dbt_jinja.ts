@@ -14,6 +14,7 @@ import { closest } from "../suggest.ts";
 import { DBT_MACROS } from "./dbt_macros.ts";
 import { plain, splitArgs } from "./jinja_args.ts";
 import { percentFormat } from "./py_format.ts";
+import { pyJsonDumps } from "./py_json.ts";
 import { PyDatetime } from "./py_datetime.ts";
 import { installPackageHint } from "./packages.ts";
 import { MapOrders } from "./map_order.ts";
@@ -277,6 +278,22 @@ function addTextFilters(
       }),
     );
   }
+  // Jinja2's `| tojson`: json.dumps with sorted keys, HTML's characters escaped.
+  env.addFilter(
+    "tojson",
+    guarded(/\|\s*tojson\b/, (value: unknown, ...args: unknown[]) => {
+      const { positional, kwargs } = splitArgs(args);
+      const indent = kwargs.indent ?? positional[0] ?? null;
+      if (indent !== null && typeof indent !== "number") {
+        throw new Error(`tojson: indent must be a number of spaces, got ${JSON.stringify(indent)}`);
+      }
+      return pyJsonDumps(printedValue(plain(value)), {
+        sortKeys: true,
+        htmlSafe: true,
+        ...(indent === null ? {} : { indent }),
+      });
+    }),
+  );
   env.addFilter(
     "format",
     guarded(/\|\s*format\b/, (fmt: unknown, ...args: unknown[]) => {

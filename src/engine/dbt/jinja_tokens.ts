@@ -59,3 +59,13 @@ export const KEYWORDS = new Set([
   "as",
   "print",
 ]);
+
+/** The index of the token closing the bracket token at `open` in `tokens`, or -1. */
+export function closingBracket(tokens: readonly Token[], open: number): number {
+  let depth = 0;
+  for (let k = open; k < tokens.length; k++) {
+    if (tokens[k]!.kind === "open") depth++;
+    else if (tokens[k]!.kind === "close" && --depth === 0) return k;
+  }
+  return -1;
+}

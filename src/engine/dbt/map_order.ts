@@ -13,7 +13,7 @@
  * @module
  */
 import { plain } from "./jinja_args.ts";
-import { KEYWORDS, type Token, tokenize } from "./jinja_tokens.ts";
+import { closingBracket, KEYWORDS, type Token, tokenize } from "./jinja_tokens.ts";
 
 /** Where a template iterates a mapping: the line, and the macro file when it is not the template. */
 export interface MapSite {
@@ -102,15 +102,7 @@ export function rewriteMapOrder(code: string, statement: boolean, site: MapSite)
   if (!/[{|]|\bfor\b|\.\s*(?:items|keys|values)\s*\(|\bdict\s*\(/.test(code)) return code;
   const tokens = tokenize(code);
   if (tokens.length === 0) return code;
-  /** The index of the token closing the bracket token at `open`, or -1. */
-  const match = (open: number): number => {
-    let depth = 0;
-    for (let k = open; k < tokens.length; k++) {
-      if (tokens[k]!.kind === "open") depth++;
-      else if (tokens[k]!.kind === "close" && --depth === 0) return k;
-    }
-    return -1;
-  };
+  const match = (open: number): number => closingBracket(tokens, open);
   /** The helper's arguments after the value: what iterates, the line, the macro file. */
   const at = (what: string, token: Token): string => {
     const line = site.line + (code.slice(0, token.start).match(/\n/g)?.length ?? 0);

@@ -54,7 +54,7 @@ export interface Rewritten {
 
 import { isModuleNamespace, MODULE_PATHS } from "./py_modules.ts";
 import { rewriteMapOrder } from "./map_order.ts";
-import { KEYWORDS, type Token, tokenize } from "./jinja_tokens.ts";
+import { closingBracket, KEYWORDS, type Token, tokenize } from "./jinja_tokens.ts";
 import { rewritePrinting } from "./rewrite_print.ts";
 import { rewriteMutation } from "./rewrite_mutation.ts";
 import { rewriteMethods } from "./py_methods.ts";
@@ -666,15 +666,7 @@ export function rewriteAgate(
 ): { before: string[]; code: string } {
   const tokens = tokenize(code);
   const before: string[] = [];
-  /** The index of the token closing the bracket token at `open`, or -1. */
-  const match = (open: number): number => {
-    let depth = 0;
-    for (let k = open; k < tokens.length; k++) {
-      if (tokens[k]!.kind === "open") depth++;
-      else if (tokens[k]!.kind === "close" && --depth === 0) return k;
-    }
-    return -1;
-  };
+  const match = (open: number): number => closingBracket(tokens, open);
   /** The first token from `from` at bracket depth 0 that `is` accepts, or the end. */
   const top = (from: number, is: (t: Token) => boolean): number => {
     let depth = 0;

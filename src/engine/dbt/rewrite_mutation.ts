@@ -25,7 +25,7 @@
  *
  * @module
  */
-import { KEYWORDS, type Token, tokenize } from "./jinja_tokens.ts";
+import { closingBracket, KEYWORDS, type Token, tokenize } from "./jinja_tokens.ts";
 
 /** Methods that change a list or a mapping in place. */
 const MUTATING = new Set([
@@ -145,16 +145,6 @@ function tagsOf(source: string): Tag[] {
   return tags;
 }
 
-/** The index of the token closing the bracket token at `open`, or -1. */
-function matching(tokens: readonly Token[], open: number): number {
-  let depth = 0;
-  for (let k = open; k < tokens.length; k++) {
-    if (tokens[k]!.kind === "open") depth++;
-    else if (tokens[k]!.kind === "close" && --depth === 0) return k;
-  }
-  return -1;
-}
-
 /** The scopes of `tags`: the template outside macros, then each macro's body. */
 function scopesOf(tags: readonly Tag[]): Scope[] {
   const top: Scope = { params: new Set(), tags: [] };
@@ -166,7 +156,7 @@ function scopesOf(tags: readonly Tag[]): Scope[] {
       stack[stack.length - 1]!.tags.push(tag);
       const params = new Set<string>();
       const open = tag.tokens.findIndex((t) => t.text === "(");
-      const close = open < 0 ? -1 : matching(tag.tokens, open);
+      const close = open < 0 ? -1 : closingBracket(tag.tokens, open);
       let depth = 0;
       for (let k = open + 1; open >= 0 && k < close; k++) {
         const t = tag.tokens[k]!;
@@ -259,7 +249,7 @@ function sitesOf(tag: Tag, packages: ReadonlySet<string>): Site[] {
     const simple = from === k - 1;
     if (simple && (CONTEXT_OBJECTS.has(t[from]!.text) || packages.has(t[from]!.text))) continue;
     if (!simple && t[from]!.kind === "name" && CONTEXT_OBJECTS.has(t[from]!.text)) continue;
-    const closing = matching(t, k + 2);
+    const closing = closingBracket(t, k + 2);
     if (closing < 0) continue;
     const whole = closing === t.length - 1 && tag.statement;
     const form = whole && t[0]!.text === "do" && from === 1

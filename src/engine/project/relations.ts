@@ -61,21 +61,13 @@ export function lineColumn(text: string, offset: number): { line: number; column
 export function extractRelations(ast: unknown, sql: string): RelationRef[] {
   const ctes = new Set<string>();
   const tables: BaseTable[] = [];
-  const walk = (value: unknown): void => {
-    if (Array.isArray(value)) {
-      for (const item of value) walk(item);
-      return;
-    }
-    if (value === null || typeof value !== "object") return;
-    const obj = value as Record<string, unknown>;
+  eachObject(ast, (obj) => {
     if (isBaseTable(obj)) tables.push(obj);
     const cteMap = obj.cte_map as { map?: { key?: unknown }[] } | undefined;
     for (const entry of cteMap?.map ?? []) {
       if (typeof entry.key === "string") ctes.add(entry.key.toLowerCase());
     }
-    for (const child of Object.values(obj)) walk(child);
-  };
-  walk(ast);
+  });
   const refs: RelationRef[] = [];
   for (const t of tables) {
     const catalog = (t.catalog_name ?? "").toLowerCase();
@@ -118,13 +110,7 @@ export interface VarRead {
  */
 export function varReads(ast: unknown, sql: string): VarRead[] {
   const out: VarRead[] = [];
-  const walk = (value: unknown): void => {
-    if (Array.isArray(value)) {
-      for (const item of value) walk(item);
-      return;
-    }
-    if (value === null || typeof value !== "object") return;
-    const obj = value as Record<string, unknown>;
+  eachObject(ast, (obj) => {
     if (obj.class === "FUNCTION" && String(obj.function_name).toLowerCase() === "wharf_var") {
       const [arg] = (obj.children ?? []) as { class?: unknown; value?: unknown }[];
       const constant = arg?.class === "CONSTANT"
@@ -135,8 +121,21 @@ export function varReads(ast: unknown, sql: string): VarRead[] {
         out.push({ name: constant.value, offset, ...lineColumn(sql, offset) });
       }
     }
+  });
+  return out;
+}
+
+/** Calls `visit` with each object of a parsed AST, outermost first. */
+function eachObject(ast: unknown, visit: (obj: Record<string, unknown>) => void): void {
+  const walk = (value: unknown): void => {
+    if (Array.isArray(value)) {
+      for (const item of value) walk(item);
+      return;
+    }
+    if (value === null || typeof value !== "object") return;
+    const obj = value as Record<string, unknown>;
+    visit(obj);
     for (const child of Object.values(obj)) walk(child);
   };
   walk(ast);
-  return out;
 }
