@@ -137,6 +137,9 @@ Deno.test("what wharf cannot change in place is an error naming the line and wha
       "{% set ns = namespace(items=[]) %}\n{% do ns.items.append(1) %}\nselect 1 as x",
     "models/item.sql": "{% set d = {'k': []} %}\n\n{% do d['k'].append(1) %}\nselect 1 as x",
     "models/expression.sql": "{% set l = [] %}\nselect 1 as x {{ l.append(1) }}",
+    // The same once the variable is changed in place elsewhere (held in a namespace).
+    "models/held_expression.sql":
+      "{% set m = {} %}\n{% do m.update({'a': 1}) %}\nselect '{{ m.setdefault('q', 100) }}' as x",
     "models/alias.sql": "{% set a = [1] %}\n{% set b = a %}\n{% do b.append(2) %}\nselect 1 as x",
     "models/unset.sql": "{% do nothing_set.append(2) %}\nselect 1 as x",
     "models/empty_pop.sql": "{% set l = [] %}\n{% do l.pop() %}\nselect 1 as x",
@@ -158,6 +161,10 @@ Deno.test("what wharf cannot change in place is an error naming the line and wha
     [
       "models/expression.sql:2",
       /"l\.append\(\)" is used as a value: .*\{% do l\.append\(…\) %\}/,
+    ],
+    [
+      "models/held_expression.sql:3",
+      /"m\.setdefault\(\)" is used as a value: .*\{% do m\.setdefault\(…\) %\}/,
     ],
     ["models/alias.sql:3", /"b" is set to "a".*\{% set b = a \| list %\}/],
     ["models/unset.sql:1", /"nothing_set" is not set with \{% set nothing_set = … %\}/],

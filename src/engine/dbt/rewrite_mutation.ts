@@ -453,6 +453,8 @@ export function rewriteMutation(
       let code = "";
       let at = 0;
       for (const e of changes!.sort((a, b) => a.at - b.at)) {
+        // An edit inside text another replaced (a read within a call made an error) is gone with it.
+        if (e.at < at) continue;
         code += tag.code.slice(at, e.at) + e.insert;
         at = e.at + e.remove;
       }
