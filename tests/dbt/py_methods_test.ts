@@ -26,6 +26,17 @@ Deno.test("dict.get(key, default) gives the key's value, else the default; a key
   );
 });
 
+Deno.test("copy() of a mapping or a list is a copy that changes apart from the original", () => {
+  assert.equal(
+    render(
+      "{% set d = {'b': 1, 'a': 2} %}{% set e = d.copy() %}{% do e.update({'c': 3}) %}" +
+        "{% set l = [1, 2] %}{% set k = l.copy() %}{% do k.append(3) %}" +
+        "{{ d.keys() | join(',') }}|{{ e.keys() | join(',') }}|{{ l | join(',') }}|{{ k | join(',') }}",
+    ),
+    "b,a|b,a,c|1,2|1,2,3",
+  );
+});
+
 Deno.test("on-run-end's results: adapter_response.get() reads it as a dict", () => {
   const results = [
     { adapter_response: { _message: "OK", rows_affected: 3 } },

@@ -3,8 +3,8 @@
  * minijinja's pycompat lacks: `str.format()`, `zfill()`, `ljust()`,
  * `rjust()`, `center()`, `partition()`, `rpartition()`, `casefold()`,
  * `swapcase()`, `removeprefix()`, `removesuffix()`, `str.index()` and
- * `list.index()`, and `dict.get(key, default)` (pycompat's `get` takes one
- * argument). {@linkcode rewriteMethods} rewrites their calls in a tag's
+ * `list.index()`, `dict.get(key, default)` (pycompat's `get` takes one
+ * argument), and `copy()` of a mapping or a list. {@linkcode rewriteMethods} rewrites their calls in a tag's
  * code; {@linkcode addPyMethods} gives the function they call.
  *
  * @module
@@ -63,7 +63,7 @@ const PURE = new Set(["var", "env_var", "fromjson", "dict", "range"]);
  */
 export function rewriteMethods(code: string, site: MethodSite): string {
   if (
-    !/\.\s*(?:get|format|zfill|[lr]just|center|r?partition|casefold|swapcase|remove(?:prefix|suffix)|index)\s*\(/
+    !/\.\s*(?:get|copy|format|zfill|[lr]just|center|r?partition|casefold|swapcase|remove(?:prefix|suffix)|index)\s*\(/
       .test(code)
   ) return code;
   const path = site.path === undefined ? "none" : JSON.stringify(site.path);
@@ -83,7 +83,9 @@ export function rewriteMethods(code: string, site: MethodSite): string {
     for (let dot = tokens.length - 3; dot > 0; dot--) {
       const [d, name, open] = [tokens[dot]!, tokens[dot + 1]!, tokens[dot + 2]!];
       if (d.text !== "." || name.kind !== "name" || open.text !== "(") continue;
-      if (!Object.hasOwn(METHODS, name.text) && name.text !== "get") continue;
+      if (!Object.hasOwn(METHODS, name.text) && name.text !== "get" && name.text !== "copy") {
+        continue;
+      }
       const close = match(dot + 2, 1);
       const first = receiverStart(tokens, dot, (k) => match(k, -1));
       if (close < 0 || first < 0) continue;
@@ -92,6 +94,8 @@ export function rewriteMethods(code: string, site: MethodSite): string {
       const args = rewrite(code.slice(open.end, tokens[close]!.start), at(dot + 2));
       const call = name.text === "get"
         ? getCall(receiver, args, pureBetween(tokens, first, dot))
+        : name.text === "copy"
+        ? copyCall(receiver, args, pureBetween(tokens, first, dot))
         : `__wharf_method(${receiver}, ${JSON.stringify(name.text)}, ${at(dot + 1)}, ${path}${
           args.trim() ? `, ${args}` : ""
         })`;
@@ -167,6 +171,18 @@ function getCall(receiver: string, args: string, pure: boolean): string | undefi
   return pure
     ? `(${read} if ${receiver} is mapping and ${receiver}.get is undefined else ${receiver}.get(${args}))`
     : read;
+}
+
+/**
+ * `receiver.copy()` of a mapping or a list, as Python's shallow copy: the
+ * value itself (minijinja's values never change; a variable changed in
+ * place is held apart, see `rewrite_mutation.ts`), a list as a new list.
+ * Undefined (left to minijinja) with arguments or a receiver that calls
+ * something, which would run twice.
+ */
+function copyCall(receiver: string, args: string, pure: boolean): string | undefined {
+  if (args.trim() !== "" || !pure) return undefined;
+  return `(${receiver} if ${receiver} is mapping else (${receiver} | list if (${receiver} is iterable and ${receiver} is not string) else ${receiver}.copy()))`;
 }
 
 /** What reports a problem of a render: the message, the line and the macro file it is in. */
