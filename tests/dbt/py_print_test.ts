@@ -84,6 +84,9 @@ Deno.test("values print as Python 3's str() prints them (Jinja2's {{ }}, ~, | st
     ["(1, (2.0, none), [true])", "(1, (2.0, None), [True])"],
     ["[1, [2.0, none], {'k': (1,)}]", "[1, [2.0, None], {'k': (1,)}]"],
     ["{'a': 1}", "{'a': 1}"],
+    // A mapping prints its keys in the order written (minijinja keeps them sorted).
+    ["{'b': 2, 'a': (1, 'x')}", "{'b': 2, 'a': (1, 'x')}"],
+    ["[{'zeta': none, 'alpha': true}]", "[{'zeta': None, 'alpha': True}]"],
     [
       `["it's", 'say "hi"', "both ' \\"", 'back\\\\slash', 'tab\\tnl\\n', 'é', '\\x07']`,
       `["it's", 'say "hi"', 'both \\' "', 'back\\\\slash', 'tab\\tnl\\n', 'é', '\\x07']`,

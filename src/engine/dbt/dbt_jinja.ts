@@ -404,7 +404,11 @@ export class DbtJinja {
     const report = (message: string) => this.problem(message, /modules\s*\.|run_started_at/);
     const modules = pyModules(report);
     addTextFilters(this.#env, (message, at) => this.problem(message, at));
-    this.#printer = addPyPrinting(this.#env, (message, at) => this.problem(message, at));
+    this.#printer = addPyPrinting(
+      this.#env,
+      (message, at) => this.problem(message, at),
+      (keys) => this.#orders.known(keys),
+    );
     addPyMethods(
       this.#env,
       (message, line, path) =>

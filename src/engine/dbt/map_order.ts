@@ -460,6 +460,12 @@ export class MapOrders {
     return wrap(context, new Map()) as Record<string, unknown>;
   }
 
+  /** The written order of a mapping with these keys, when this render knows one order of them. */
+  known(keys: readonly unknown[]): unknown[] | undefined {
+    const orders = this.#orders.get(signature(keys));
+    return orders?.length === 1 ? orders[0] : undefined;
+  }
+
   /**
    * The keys of `map` (a mapping as minijinja hands it over, keys sorted) in
    * written order; when that is not known, reports it (`what` iterates it,

@@ -225,9 +225,19 @@ function entry(s: Shown & { kind: "map" }, name: string): string | undefined {
 
 /**
  * Prints values as Python does. minijinja has no tuples: a list prints
- * as a tuple when a tuple literal of the render had the same items.
+ * as a tuple when a tuple literal of the render had the same items. A
+ * mapping prints its keys in written order when `orderOf` knows it (see
+ * `map_order.ts`), else sorted, as minijinja keeps them.
  */
 export class PyPrinter {
+  readonly #orderOf: (keys: readonly unknown[]) => readonly unknown[] | undefined;
+
+  constructor(orderOf: (keys: readonly unknown[]) => readonly unknown[] | undefined = () => {
+    return undefined;
+  }) {
+    this.#orderOf = orderOf;
+  }
+
   /** The items of each tuple literal the render made, the last one being read. */
   #tuples: unknown[][] = [];
   /** Their keys; undefined when an item came since. */
@@ -292,13 +302,31 @@ export class PyPrinter {
             }) inside a list or mapping cannot be printed as dbt prints it (Python's repr): print the value itself`,
           );
         }
-        return `{${s.entries.map(([k, v]) => `${this.repr(k)}: ${this.repr(v)}`).join(", ")}}`;
+        return `{${
+          this.#inWrittenOrder(s.entries).map(([k, v]) => `${this.repr(k)}: ${this.repr(v)}`)
+            .join(", ")
+        }}`;
       }
       case "opaque":
         throw new Error(
           `${s.text} cannot be printed as dbt prints it (it has no text of its own in wharf's Jinja)`,
         );
     }
+  }
+
+  /** A mapping's entries (keys sorted) in the order its keys were written, when that is known. */
+  #inWrittenOrder(entries: [Shown, Shown][]): [Shown, Shown][] {
+    if (entries.length < 2) return entries;
+    const keys = entries.map(([k]) =>
+      k.kind === "str" ? k.value : k.kind === "int" ? Number(k.digits) : undefined
+    );
+    if (keys.includes(undefined)) return entries;
+    const order = this.#orderOf(keys);
+    if (order === undefined) return entries;
+    const at = (k: unknown) => order.indexOf(k);
+    return entries.map((e, i) => [e, at(keys[i])] as const).sort((a, b) => a[1] - b[1]).map((
+      [e],
+    ) => e);
   }
 }
 
@@ -387,8 +415,9 @@ export const TUPLE_OPEN = "\u0005tuple";
 export function addPyPrinting(
   env: Environment,
   report: (message: string, at?: RegExp) => void,
+  orderOf?: (keys: readonly unknown[]) => readonly unknown[] | undefined,
 ): PyPrinter {
-  const printer = new PyPrinter();
+  const printer = new PyPrinter(orderOf);
   const guarded = <T>(fallback: T, f: () => T, at?: RegExp): T => {
     try {
       return f();
