@@ -87,6 +87,8 @@ Deno.test("values print as Python 3's str() prints them (Jinja2's {{ }}, ~, | st
     // A mapping prints its keys in the order written (minijinja keeps them sorted).
     ["{'b': 2, 'a': (1, 'x')}", "{'b': 2, 'a': (1, 'x')}"],
     ["[{'zeta': none, 'alpha': true}]", "[{'zeta': None, 'alpha': True}]"],
+    // items() gives tuples.
+    ["{'b': 2, 'a': 1}.items() | list", "[('b', 2), ('a', 1)]"],
     [
       `["it's", 'say "hi"', "both ' \\"", 'back\\\\slash', 'tab\\tnl\\n', 'é', '\\x07']`,
       `["it's", 'say "hi"', 'both \\' "', 'back\\\\slash', 'tab\\tnl\\n', 'é', '\\x07']`,

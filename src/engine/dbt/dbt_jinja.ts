@@ -359,8 +359,10 @@ export class DbtJinja {
   #agate: { builtin: string; files: readonly MacroFile[]; table: string } | undefined;
   #problems: Problem[] = [];
   /** The written orders of the mappings of the render under way. */
-  readonly #orders = new MapOrders((message, line, path) =>
-    this.#problems.push({ message, line, ...(path === undefined ? {} : { path }) })
+  readonly #orders = new MapOrders(
+    (message, line, path) =>
+      this.#problems.push({ message, line, ...(path === undefined ? {} : { path }) }),
+    (pair) => this.#printer.tuple(pair),
   );
   /** What the environment was made from, to make it again with macros overridden. */
   readonly #made: {

@@ -370,9 +370,16 @@ export class MapOrders {
   #base = new Map<string, unknown[][]>();
   #orders = new Map<string, unknown[][]>();
   readonly #report: MapOrderReport;
+  readonly #onItem: ((pair: readonly [unknown, unknown]) => void) | undefined;
 
-  constructor(report: MapOrderReport) {
+  /**
+   * @param report where an order that cannot be known is reported
+   * @param onItem told of each `(key, value)` pair `.items()` gives: a
+   *   tuple in Python (it prints as one, see `py_print.ts`)
+   */
+  constructor(report: MapOrderReport, onItem?: (pair: readonly [unknown, unknown]) => void) {
     this.#report = report;
+    this.#onItem = onItem;
   }
 
   /** Starts a render: the orders recorded are the base's only. */
@@ -531,7 +538,10 @@ export class MapOrders {
       __wharf_values: (map: unknown, what: string, line?: number, path?: string) =>
         entries(map, what, line, path)?.map(([, v]) => back(v)) ?? [],
       __wharf_items: (map: unknown, what: string, line?: number, path?: string) =>
-        entries(map, what, line, path)?.map(([k, v]) => [k, back(v)]) ?? [],
+        entries(map, what, line, path)?.map(([k, v]) => {
+          this.#onItem?.([k, v]);
+          return [k, back(v)];
+        }) ?? [],
       __wharf_iter: (value: unknown, what: string, line?: number, path?: string) =>
         value instanceof Map ? this.keys(value, what, line, path) : back(value),
     };

@@ -255,6 +255,12 @@ export class PyPrinter {
     this.#keys = undefined;
   }
 
+  /** A tuple the render made other than by a literal (a mapping's `items()` pair). */
+  tuple(items: readonly unknown[]): void {
+    this.#tuples.push([...items]);
+    this.#keys = undefined;
+  }
+
   /** Forgets the tuples (a new render). */
   clear(): void {
     this.#tuples = [];
