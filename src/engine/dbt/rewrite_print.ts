@@ -14,28 +14,14 @@
  *
  * @module
  */
-import { type Token, tokenize } from "./jinja_tokens.ts";
+import { KEYWORDS, type Token, tokenize } from "./jinja_tokens.ts";
 import { TUPLE_OPEN } from "./py_print.ts";
 
-/** Words that end an operand of `~` (Jinja operators binding looser than it). */
-const BOUNDARY_WORDS = new Set([
-  "and",
-  "or",
-  "not",
-  "if",
-  "else",
-  "elif",
-  "in",
-  "for",
-  "recursive",
-  "set",
-  "do",
-  "with",
-  "import",
-  "from",
-  "as",
-  "print",
-]);
+/**
+ * Words that end an operand of `~` (Jinja operators binding looser than it):
+ * Jinja's keywords and `elif`, but `is`, whose test binds tighter.
+ */
+const BOUNDARY_WORDS = new Set([...KEYWORDS, "elif"].filter((w) => w !== "is"));
 /** Operators that end an operand of `~`. */
 const BOUNDARY_OPS = new Set(["~", "+", "-", "==", "!=", "<", ">", "<=", ">=", ",", ":", "="]);
 
