@@ -555,6 +555,9 @@ async function read(
     }
     reader.end();
   } catch (err) {
+    // Structures read at the end (a carried last one) count too.
+    summary.elements = reader.structures;
+    summary.files = registry.size;
     // Offsets count bytes of the JSON: of a gzipped index, those it decompresses to.
     if (!(err instanceof ScanError)) throw err;
     throw new ScanError(

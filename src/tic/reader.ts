@@ -234,6 +234,8 @@ export class IndexReader {
   #retryAt = 0;
   /** Size of the last structure read, bytes. */
   #lastSize = 0;
+  /** Whether the input has ended: what is in the buffer is all there is. */
+  #ended = false;
   /** Top-level structure keys of a single-structure file, as bytes. */
   #rootParts = new Map<string, Uint8Array>();
   #structures = 0;
@@ -322,6 +324,7 @@ export class IndexReader {
 
   /** Declares the end of input. @throws {ScanError} when the index is not complete. */
   end(): void {
+    this.#ended = true;
     if (this.#carryLength > 0) {
       // Everything is here now: read what was carried to its end.
       const work = this.#carry.subarray(0, this.#carryLength);
@@ -490,6 +493,12 @@ export class IndexReader {
             i++;
           } else if (isSpace(b) || b === COMMA) {
             i++;
+          } else if (n - i < this.#lastSize && !this.#ended) {
+            // Shorter than the last structure: it most likely runs past the
+            // buffer. Carried whole from here, it is read once, not read up
+            // to the buffer's end and then again (structures of real indexes
+            // run to hundreds of KB, as long as a chunk).
+            return i;
           } else {
             const at = i;
             const end = this.#attempt(() =>
