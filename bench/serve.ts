@@ -65,10 +65,15 @@ interface Figures {
   non2xx: number;
 }
 
-/** Requests `url`, or, with `members`, the coalescing endpoint for a random one of the first `members`. */
+/**
+ * Requests `url`, or, with `members`, the coalescing endpoint for a random
+ * one of the first `members`; throws when a request failed or was not
+ * answered 2xx (a figure of errors is no figure).
+ */
 async function load(url: string, members?: number): Promise<Figures> {
-  // The baseline is asked the same way (a path made per request), so the client's own work is
-  // the same in both and the ratio is the server's.
+  // The baseline is asked the same way (a path made per request, though always the same: /health
+  // takes no parameters and answers 400 to one), so the client's own work is the same in both
+  // and the ratio is the server's.
   const path = new URL(url).pathname;
   const result = await autocannon({
     url,
@@ -80,10 +85,15 @@ async function load(url: string, members?: number): Promise<Figures> {
         ...req,
         path: members
           ? `/api/coalescence/default?member_id=M${Math.floor(Math.random() * members)}`
-          : `${path}?n=${Math.floor(Math.random() * 1_000_000)}`,
+          : path,
       }),
     }],
   });
+  if (result.errors + result.non2xx > 0) {
+    throw new Error(
+      `${path}: ${result.errors} requests failed and ${result.non2xx} were answered other than 2xx, of ${result.requests.total}`,
+    );
+  }
   return {
     rps: result.requests.average,
     p50: result.latency.p50,
