@@ -1,6 +1,8 @@
 -- Client A claims in the shared vocabulary, typed.
 select
-    _client as client,
+    -- The source's client, however the file name writes it (CLIENTA, clienta: the
+    -- pattern matches any case); _client keeps the name's text.
+    'clientA' as client,
     _period as period,
     clean_text(claim_number) as claim_number,
     clean_text(member_id) as member_id,

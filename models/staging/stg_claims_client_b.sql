@@ -1,6 +1,8 @@
 -- Client B claims in the shared vocabulary, typed.
 select
-    _client as client,
+    -- The source's client, however the file name writes it (CLIENTA, clienta: the
+    -- pattern matches any case); _client keeps the name's text.
+    'clientB' as client,
     _period as period,
     clean_text(claim_number) as claim_number,
     clean_text(memb_id) as member_id,

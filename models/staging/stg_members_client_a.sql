@@ -4,7 +4,9 @@
 -- 02130) where they can be and kept as delivered where not: they are judged
 -- on each member's latest row, in intermediate.int_members.
 select
-    _client as client,
+    -- The source's client, however the file name writes it (CLIENTA, clienta: the
+    -- pattern matches any case); _client keeps the name's text.
+    'clientA' as client,
     _period as period,
     clean_text(member_id) as member_id,
     clean_text(member_first_name) as first_name,
@@ -34,7 +36,7 @@ from raw.membership_client_a
 -- latest (landed_whole), so an older row never stands in for it.
 union all by name
 select
-    groups ->> 'client' as client,
+    'clientA' as client,
     groups ->> 'period' as period,
     clean_text(fields ->> 'member_id') as member_id,
     * exclude (source, groups, fields)

@@ -15,7 +15,9 @@ with named as (
 )
 
 select
-    _client as client,
+    -- The source's client, however the file name writes it (CLIENTA, clienta: the
+    -- pattern matches any case); _client keeps the name's text.
+    'clientB' as client,
     _period as period,
     clean_text(mem_id) as member_id,
     clean_text(array_to_string(given_names[1:greatest(len(given_names) - 1, 1)], ' ')) as first_name,
@@ -45,7 +47,7 @@ from named
 -- latest (landed_whole), so an older row never stands in for it.
 union all by name
 select
-    groups ->> 'client' as client,
+    'clientB' as client,
     groups ->> 'period' as period,
     clean_text(fields ->> 'mem_id') as member_id,
     * exclude (source, groups, fields)
