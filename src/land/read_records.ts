@@ -45,12 +45,68 @@ export interface Records {
   columnNotes?: (string | undefined)[];
 }
 
-/** A JSON value as raw text: strings as they are, nested values as JSON. */
+/**
+ * A JSON value as raw text: strings as they are, numbers as written (see
+ * {@linkcode parseJson}), nested values as JSON.
+ */
 function asText(v: unknown): string | null {
   if (v === null || v === undefined) return null;
   if (typeof v === "string") return v;
-  if (typeof v === "object") return JSON.stringify(v);
+  if (typeof v === "object") return isRawJson(v) ? v.rawJSON : JSON.stringify(v);
   return String(v);
+}
+
+/** What `JSON.rawJSON` makes: text that `JSON.stringify` writes as it is. */
+interface RawJson {
+  readonly rawJSON: string;
+}
+
+// ES2025's JSON.parse source text access, in V8 (Deno) though not yet in TypeScript's lib.
+const JSON_SOURCE = JSON as typeof JSON & {
+  rawJSON(text: string): RawJson;
+  isRawJSON(value: unknown): value is RawJson;
+};
+
+function isRawJson(v: object): v is RawJson {
+  return JSON_SOURCE.isRawJSON(v);
+}
+
+/**
+ * Number literals whose text a JavaScript number may not give back: an
+ * exponent, more than 15 digits (a long id: 9007199254740993 would read as
+ * …992), a fraction ending in 0 (10.50), -0, or six zeros after "0." (a
+ * small number prints with an exponent). A match inside a string only costs
+ * the slower parse.
+ */
+const NUMBER_TEXT_AT_RISK = /[0-9.][eE]|(?:[0-9]\.?){16}|\.[0-9]*0(?![0-9])|-0(?![0-9.])|0\.0{6}/;
+
+/**
+ * Parses JSON text keeping each number as it is written: where a number
+ * might not print back as its text ({@linkcode NUMBER_TEXT_AT_RISK}), every
+ * number is kept as its source text (`JSON.rawJSON`, which
+ * `JSON.stringify` and {@linkcode addRecord} write as it is). Otherwise
+ * JSON.parse alone, five to ten times faster than with a reviver, gives
+ * numbers that print back exactly.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseJson } from "./read_records.ts";
+ *
+ * const record = parseJson('{"id": 9007199254740993, "amount": 10.50, "n": {"x": 1.0}}');
+ * assert.equal(JSON.stringify(record), '{"id":9007199254740993,"amount":10.50,"n":{"x":1.0}}');
+ * ```
+ *
+ * @throws {SyntaxError} as JSON.parse
+ */
+export function parseJson(text: string): unknown {
+  return NUMBER_TEXT_AT_RISK.test(text) ? JSON.parse(text, keepNumberText) : JSON.parse(text);
+}
+
+function keepNumberText(_key: string, value: unknown, context?: { source?: string }): unknown {
+  return typeof value === "number" && context?.source !== undefined
+    ? JSON_SOURCE.rawJSON(context.source)
+    : value;
 }
 
 /**

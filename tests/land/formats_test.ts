@@ -177,6 +177,46 @@ Deno.test("land() reads JSON arrays, NDJSON and gzipped files, nested values as 
   ]);
 });
 
+Deno.test("land() keeps JSON and NDJSON numbers as written: long ids, trailing zeros, exponents, -0", async () => {
+  await using p = await landingProject();
+  const record =
+    '{"id": 9007199254740993, "big": 12345678901234567890123, "amount": 10.50, "neg": -0.0, "e": 1E5, "small": 0.0000001, "plain": 42, "nested": {"card": 6011000990139424, "x": 1.10}}';
+  const ndjson = await p.write("members-clientB-202302.ndjson", `${record}\n{"id": 7}\n`);
+  const json = await p.write("members-clientA-202301.json", `[${record}]`);
+  const summary = await land(p.config, [ndjson, json], { db: p.db });
+  assert.deepEqual(summary.outcomes.map((o) => [o.status, o.rows]), [["landed", 1], ["landed", 2]]);
+  const written = {
+    id: "9007199254740993",
+    big: "12345678901234567890123",
+    amount: "10.50",
+    neg: "-0.0",
+    e: "1E5",
+    small: "0.0000001",
+    plain: "42",
+    nested: '{"card":6011000990139424,"x":1.10}',
+  };
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select id, big, amount, neg, e, small, plain, nested from raw.members order by _client, _row_number",
+    ),
+    [
+      written,
+      written,
+      {
+        id: "7",
+        big: null,
+        amount: null,
+        neg: null,
+        e: null,
+        small: null,
+        plain: null,
+        nested: null,
+      },
+    ],
+  );
+});
+
 Deno.test("land() reads Excel: real dates as ISO text, text dates as text, formatted empty rows skipped", async () => {
   const { default: ExcelJS } = await import("exceljs");
   await using p = await landingProject();

@@ -9,6 +9,7 @@
 import { LandingError } from "../../engine/errors.ts";
 import {
   addRecord,
+  parseJson,
   type Records,
   setAsideUnexpectedKeys,
   textBytes,
@@ -36,7 +37,7 @@ function readJsonArray(file: Uint8Array, name: string, source: Source): Records 
   }
   let doc: unknown;
   try {
-    doc = JSON.parse(text);
+    doc = parseJson(text);
   } catch (err) {
     const msg = (err as Error).message;
     const pos = /position (\d+)/.exec(msg);

@@ -8,6 +8,7 @@
  */
 import {
   addRecord,
+  parseJson,
   type Records,
   setAsideUnexpectedKeys,
   textBytes,
@@ -59,7 +60,7 @@ function readNdjson(file: Uint8Array, name: string, source: Source): Records {
     }
     let value: unknown;
     try {
-      value = JSON.parse(text);
+      value = parseJson(text);
     } catch (err) {
       out.rejects.push({
         line,
