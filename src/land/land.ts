@@ -11,6 +11,7 @@ import type { LandConfig } from "./config.ts";
 import { ensureTables } from "../engine/db/schema/warehouse_schema.ts";
 import { openWarehouse, type Warehouse } from "../engine/db/warehouse.ts";
 import { ConfigError, FileNameError, LandingError } from "../engine/errors.ts";
+import { UPLOAD_PREFIX } from "../engine/run/failed_landings.ts";
 import { fetchToCache, urlFileName } from "./fetch_url.ts";
 import { expandInputs, type Input } from "./inputs.ts";
 import { type FileOutcome, landFile } from "./land_file.ts";
@@ -356,7 +357,7 @@ export async function landUpload(
   } catch (err) {
     if (!(err instanceof FileNameError)) throw err;
     return {
-      file: `upload:${options.name}`,
+      file: `${UPLOAD_PREFIX}${options.name}`,
       source: options.source,
       status: "failed",
       rows: 0,
@@ -372,7 +373,7 @@ export async function landUpload(
     await wh.withConnection((s) => ensureTables(s, "landing"));
     return await landFile(wh, match, {
       path: options.path,
-      file: `upload:${options.name}`,
+      file: `${UPLOAD_PREFIX}${options.name}`,
       name: options.name,
       stagingDir: config.paths.staging,
       requireMatchingColumns: match.source.columns === undefined,

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cliCommand, healthcareProject, REAL, REPO, runCli } from "../helpers.ts";
+import { loadConfig } from "../../src/config.ts";
+import { landUpload } from "../../src/land/land.ts";
+import { cliCommand, healthcareProject, REAL, REPO, runCli, serveLocal } from "../helpers.ts";
 import { gzip, landingProject, query } from "./helpers.ts";
 
 const CONFIG = `export default {
@@ -415,5 +417,48 @@ Deno.test("wharf build after a delivery failed to land notes it per source read,
   const after = await runCli(["--project", p.root, "build", "-s", "+marts.visit_financials"]);
   assert.equal(after.code, 0, after.stderr);
   assert.match(after.stdout, /Done in /);
+  assert.doesNotMatch(after.stdout, /failed to land/);
+});
+
+Deno.test("wharf build after an upload and a URL failed to land says how each lands again: the upload through its endpoint or by its path with --source, the URL by the URL; both commands run", async () => {
+  await using p = await healthcareProject();
+  const good = await Deno.readTextFile(join(REAL, "waymark", "Patient-claim-clientA-202307.csv"));
+  // Client B's layout under client A's name: the header does not fit the source.
+  const wrong = await Deno.readTextFile(join(REAL, "waymark", "Patient-claim-clientB-202307.csv"));
+  const uploaded = "Patient-claim-clientA-202311.csv";
+  const failedUpload = await landUpload(await loadConfig(p.root), {
+    db: p.db,
+    source: "claims_client_a",
+    path: await p.write(`upload/${uploaded}`, wrong),
+    name: uploaded,
+  });
+  assert.equal(failedUpload.status, "failed");
+  let served = wrong;
+  await using server = serveLocal(() => new Response(served));
+  const url = `${server.base}/exports/Patient-claim-clientA-202312.csv`;
+  assert.equal((await runCli(["--project", p.root, "land", url])).code, 1);
+
+  const build = await runCli(["--project", p.root, "build", "-s", "staging.stg_claims_client_a"]);
+  assert.equal(build.code, 0, build.stderr);
+  const lines = build.stdout.split("\n");
+  const at = lines.findIndex((l) => l.startsWith("note: 2 deliveries of claims_client_a"));
+  assert.ok(at >= 0, build.stdout);
+  const wharf = `deno task wharf --project ${p.root}`;
+  const how = lines[at + 3]!.replace(/^.*; once the files are fixed, /, "");
+  assert.equal(
+    how,
+    `land it again: ${wharf} land ${url}; upload it again (POST /api/ingest/claims_client_a to wharf serve), or land it by its path: ${wharf} land --source claims_client_a path/to/${uploaded}`,
+  );
+
+  // Fixed, each lands by the command given (the upload from the user's own copy).
+  served = good;
+  const [byUrl, byPath] = how.split("; ").map((w) => w.match(/: (deno task wharf .*)$/)![1]!);
+  await p.write(`fixed/${uploaded}`, good);
+  for (const command of [byUrl!, byPath!.replace("path/to/", `${join(p.root, "fixed")}/`)]) {
+    const run = await new Deno.Command("sh", { args: ["-c", command], cwd: REPO }).output();
+    assert.equal(run.code, 0, `${command}\n${new TextDecoder().decode(run.stderr)}`);
+  }
+  const after = await runCli(["--project", p.root, "build", "-s", "staging.stg_claims_client_a"]);
+  assert.equal(after.code, 0, after.stderr);
   assert.doesNotMatch(after.stdout, /failed to land/);
 });
