@@ -16,7 +16,7 @@ import { fetchToCache, urlFileName } from "./fetch_url.ts";
 import { expandInputs, type Input } from "./inputs.ts";
 import { type FileOutcome, landFile } from "./land_file.ts";
 import { nextBatchId, writeManifest } from "./manifest.ts";
-import { type FieldsHint, type FileMatch, matchSource } from "./sources.ts";
+import { type FieldsHint, type FileMatch, knownSources, matchSource } from "./sources.ts";
 import { cleanStaging } from "./staging.ts";
 
 /** Options of {@linkcode land}. */
@@ -68,7 +68,7 @@ interface Planned {
 export interface Unmatched {
   input: Input;
   name: string;
-  /** The full message (with the known sources when it matches none). */
+  /** The full message: the reason, then the known sources with their patterns. */
   message: string;
   /** The reason in a few words: "matches no source", or which field failed. */
   reason: string;
@@ -103,7 +103,12 @@ export function matchInputs(
       unmatched.push({
         input,
         name,
-        message: err.message,
+        // A name that fits no source says the sources already; one that fits lists them too.
+        message: err instanceof FileNameError
+          ? `${err.message}\nRename it to fit its source's pattern. Known sources:\n${
+            knownSources(config.sources)
+          }`
+          : err.message,
         reason: none ? "matches no source" : err.message,
         error: err,
       });
@@ -134,14 +139,14 @@ export function planLanding(
   const { planned, unmatched } = matchInputs(config, inputs, forced, fields);
   if (unmatched.length === 0) return planned;
   if (unmatched.length === 1 && inputs.length === 1) throw unmatched[0]!.error;
-  const known = config.sources.map((s) => `  ${s.name}: ${s.pattern.source}`).join("\n") ||
-    "  (none: declare sources in wharf.config.ts)";
   throw new ConfigError(
     `${unmatched.length} file${
       unmatched.length === 1 ? "" : "s"
     } cannot be landed as named (nothing was landed):\n${
       unmatched.map((u) => `  "${u.name}": ${u.reason}`).join("\n")
-    }\nRename them to fit a pattern, or pass --source NAME (with --field for what the name does not say). Known sources:\n${known}`,
+    }\nRename them to fit a pattern, or pass --source NAME (with --field for what the name does not say). Known sources:\n${
+      knownSources(config.sources)
+    }`,
   );
 }
 

@@ -121,6 +121,11 @@ Deno.test("wharf land --watch lands a file once it stops changing, leaves the wa
     await waitFor(
       /failed {2}.*stray\.csv: File "stray\.csv" matches no source: .*Known sources:\n {2}members: /,
     );
+    // A name that fits a source but not its fields: the reason, and the sources as well.
+    await Deno.writeTextFile(join(dir, "members-clientA-202313.csv"), "id,name\n3,Cy\n");
+    await waitFor(
+      /failed {2}members .*members-clientA-202313\.csv: Cannot read the delivery time of "members-clientA-202313\.csv" \(source "members"\): field period is "202313", not a valid time \(expected e\.g\. 20240105_101500 or 202307\)\nRename it to fit its source's pattern\. Known sources:\n {2}members: \^members-/,
+    );
   } finally {
     child.kill("SIGTERM");
   }
@@ -134,8 +139,14 @@ Deno.test("wharf land --watch lands a file once it stops changing, leaves the wa
   }, { id: "2", name: "Bo" }]);
   // The operator finds it in the manifest too.
   assert.deepEqual(
-    await query(p.db, "select source, file_name from wharf.files where status = 'failed'"),
-    [{ source: "", file_name: "stray.csv" }],
+    await query(
+      p.db,
+      "select source, file_name from wharf.files where status = 'failed' order by batch_id",
+    ),
+    [{ source: "", file_name: "stray.csv" }, {
+      source: "members",
+      file_name: "members-clientA-202313.csv",
+    }],
   );
 });
 
