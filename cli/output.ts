@@ -6,6 +6,7 @@
  */
 import { type NodeResult, nullifiedTotal } from "../src/engine/run/run_log.ts";
 import type { RunSummary } from "../src/engine/run/run_project.ts";
+import { type FailedLanding, UPLOAD_PREFIX } from "../src/engine/run/failed_landings.ts";
 import type { Command } from "commander";
 import { UsageError } from "../src/engine/errors.ts";
 import { shellArg } from "./context.ts";
@@ -237,9 +238,11 @@ export function landingRejectLines(
 /**
  * A note per source with deliveries whose landing failed and that have not
  * landed since (so their rows are in no model): each file with when and
- * why it failed, the query of `wharf.files` that shows them, and the
- * command that lands them again, run with `wharf` (the command line that
- * runs wharf here).
+ * why it failed, the query of `wharf.files` that shows them, and how to
+ * land them again, run with `wharf` (the command line that runs wharf
+ * here): `wharf land` with the path or URL it was given, and for an upload
+ * through the API (`upload:<name>`, which no path holds) the endpoint to
+ * upload it to again, or `wharf land --source` with the file's path.
  *
  * @example
  * ```ts
@@ -260,6 +263,11 @@ export function landingRejectLines(
  *   '  v.txt.gz (batch 3, 2024-05-01 14:03:07 UTC): Cannot land "in/v.txt.gz": the gzip stream is truncated or corrupt',
  *   `  See wharf.files (wharf sql "select batch_id, path, error from wharf.files where source = 'visits' and status = 'failed' order by batch_id"); once the file is fixed, land it again: wharf land in/v.txt.gz`,
  * ]);
+ * const uploaded = [{ ...failed[0]!, file: "v.txt", path: "upload:v.txt" }];
+ * assert.equal(
+ *   failedLandingLines(uploaded)[2]!.replace(/^.*fixed, /, ""),
+ *   "upload it again (POST /api/ingest/visits to wharf serve), or land it by its path: wharf land --source visits path/to/v.txt",
+ * );
  * ```
  */
 export function failedLandingLines(
@@ -283,11 +291,37 @@ export function failedLandingLines(
       ),
       `  See wharf.files (${wharf} sql "${query}"); once ${
         one ? "the file is" : "the files are"
-      } fixed, land ${one ? "it" : "them"} again: ${wharf} land ${
-        files.map((f) => shellArg(f.path)).join(" ")
-      }`,
+      } fixed, ${landAgain(source, files, wharf)}`,
     ];
   });
+}
+
+/**
+ * How to land failed deliveries of `source` again: the files and URLs
+ * `wharf land` was given by their path; uploads (`upload:<name>`: the
+ * uploaded copy is gone) through the endpoint again, or by the path of the
+ * user's own copy of the file.
+ */
+function landAgain(source: string, files: readonly FailedLanding[], wharf: string): string {
+  const it = (some: readonly unknown[]) => some.length === 1 ? "it" : "them";
+  const uploads = files.filter((f) => f.path.startsWith(UPLOAD_PREFIX));
+  const paths = files.filter((f) => !f.path.startsWith(UPLOAD_PREFIX));
+  const ways: string[] = [];
+  if (paths.length) {
+    ways.push(
+      `land ${it(paths)} again: ${wharf} land ${paths.map((f) => shellArg(f.path)).join(" ")}`,
+    );
+  }
+  if (uploads.length) {
+    ways.push(
+      `upload ${it(uploads)} again (POST /api/ingest/${source} to wharf serve), or land ${
+        it(uploads)
+      } by ${uploads.length === 1 ? "its path" : "their paths"}: ${wharf} land --source ${
+        shellArg(source)
+      } ${uploads.map((f) => shellArg(`path/to/${f.file}`)).join(" ")}`,
+    );
+  }
+  return ways.join("; ");
 }
 
 /**

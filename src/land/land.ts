@@ -11,11 +11,12 @@ import type { LandConfig } from "./config.ts";
 import { ensureTables } from "../engine/db/schema/warehouse_schema.ts";
 import { openWarehouse, type Warehouse } from "../engine/db/warehouse.ts";
 import { ConfigError, FileNameError, LandingError } from "../engine/errors.ts";
+import { UPLOAD_PREFIX } from "../engine/run/failed_landings.ts";
 import { fetchToCache, urlFileName } from "./fetch_url.ts";
 import { expandInputs, type Input } from "./inputs.ts";
 import { type FileOutcome, landFile } from "./land_file.ts";
 import { nextBatchId, writeManifest } from "./manifest.ts";
-import { type FieldsHint, type FileMatch, matchSource } from "./sources.ts";
+import { type FieldsHint, type FileMatch, knownSources, matchSource } from "./sources.ts";
 import { cleanStaging } from "./staging.ts";
 
 /** Options of {@linkcode land}. */
@@ -67,7 +68,7 @@ interface Planned {
 export interface Unmatched {
   input: Input;
   name: string;
-  /** The full message (with the known sources when it matches none). */
+  /** The full message: the reason, then the known sources with their patterns. */
   message: string;
   /** The reason in a few words: "matches no source", or which field failed. */
   reason: string;
@@ -102,7 +103,12 @@ export function matchInputs(
       unmatched.push({
         input,
         name,
-        message: err.message,
+        // A name that fits no source says the sources already; one that fits lists them too.
+        message: err instanceof FileNameError
+          ? `${err.message}\nRename it to fit its source's pattern. Known sources:\n${
+            knownSources(config.sources)
+          }`
+          : err.message,
         reason: none ? "matches no source" : err.message,
         error: err,
       });
@@ -133,14 +139,14 @@ export function planLanding(
   const { planned, unmatched } = matchInputs(config, inputs, forced, fields);
   if (unmatched.length === 0) return planned;
   if (unmatched.length === 1 && inputs.length === 1) throw unmatched[0]!.error;
-  const known = config.sources.map((s) => `  ${s.name}: ${s.pattern.source}`).join("\n") ||
-    "  (none: declare sources in wharf.config.ts)";
   throw new ConfigError(
     `${unmatched.length} file${
       unmatched.length === 1 ? "" : "s"
     } cannot be landed as named (nothing was landed):\n${
       unmatched.map((u) => `  "${u.name}": ${u.reason}`).join("\n")
-    }\nRename them to fit a pattern, or pass --source NAME (with --field for what the name does not say). Known sources:\n${known}`,
+    }\nRename them to fit a pattern, or pass --source NAME (with --field for what the name does not say). Known sources:\n${
+      knownSources(config.sources)
+    }`,
   );
 }
 
@@ -356,7 +362,7 @@ export async function landUpload(
   } catch (err) {
     if (!(err instanceof FileNameError)) throw err;
     return {
-      file: `upload:${options.name}`,
+      file: `${UPLOAD_PREFIX}${options.name}`,
       source: options.source,
       status: "failed",
       rows: 0,
@@ -372,7 +378,7 @@ export async function landUpload(
     await wh.withConnection((s) => ensureTables(s, "landing"));
     return await landFile(wh, match, {
       path: options.path,
-      file: `upload:${options.name}`,
+      file: `${UPLOAD_PREFIX}${options.name}`,
       name: options.name,
       stagingDir: config.paths.staging,
       requireMatchingColumns: match.source.columns === undefined,

@@ -422,6 +422,16 @@ function readGroups(
 }
 
 /**
+ * The sources with their patterns, a line each (`  visits: ^…$`), as the
+ * messages about a file that cannot be landed as named list them.
+ */
+export function knownSources(sources: readonly Source[]): string {
+  return sources.length
+    ? sources.map((s) => `  ${s.name}: ${s.pattern.source}`).join("\n")
+    : "  (none: declare sources in wharf.config.ts)";
+}
+
+/**
  * Finds the source of `path` by its file name (or the forced one,
  * `options.source`). With a forced source, the name must match its pattern
  * unless `options.fields` names the delivery fields (the pattern's groups:
@@ -463,11 +473,10 @@ export function matchSource(
     }
     source = sources.find((s) => s.pattern.test(name));
     if (!source) {
-      const known = sources.length
-        ? sources.map((s) => `  ${s.name}: ${s.pattern.source}`).join("\n")
-        : "  (none: declare sources in wharf.config.ts)";
       throw new ConfigError(
-        `File "${name}" matches no source: rename it to fit a pattern, or pass --source NAME. Known sources:\n${known}`,
+        `File "${name}" matches no source: rename it to fit a pattern, or pass --source NAME. Known sources:\n${
+          knownSources(sources)
+        }`,
       );
     }
   }

@@ -79,7 +79,12 @@ export function createApp(appDeps: AppDeps): OpenAPIHono {
       ms: Math.round((performance.now() - started) * 100) / 100,
     });
   });
-  if (deps.readTokens?.length) app.use(readAccess(deps.readTokens));
+  // The methods each path answers; every route is registered by the first request.
+  let allowed: ((path: string) => string[]) | undefined;
+  const methodsOf = (path: string) => (allowed ??= allowedMethods(app.routes))(path);
+  if (deps.readTokens?.length) {
+    app.use(readAccess(deps.readTokens, (path) => methodsOf(path).length > 0));
+  }
   for (
     const group of [healthRoutes(deps), coalesceRoutes(deps), ingestRoutes(deps), modelRoutes(deps)]
   ) {
@@ -87,11 +92,8 @@ export function createApp(appDeps: AppDeps): OpenAPIHono {
   }
   mountDocs(app, denoJson.version, deps.coalesce);
   app.route("/", docsSiteRoutes(deps));
-  let allowed: ((path: string) => string[]) | undefined;
   app.notFound((c) => {
-    // Every route is registered by the first request.
-    allowed ??= allowedMethods(app.routes);
-    const allow = allowed(c.req.path);
+    const allow = methodsOf(c.req.path);
     if (allow.length > 0) {
       return errorResponse(
         c,

@@ -4,7 +4,8 @@
  * token (`serve.readToken`, WHARF_API_READ_TOKEN) — every read needs one of
  * them too, since models, rows, coalescing answers and the docs hold
  * the project's data. Open whatever the tokens: `/health`, and the API's own
- * description (`/openapi.json`, `/docs/api`), which holds no data.
+ * description (`/openapi.json`, `/docs/api`), which holds no data; and a
+ * path no route answers, which is a 404 whatever the token.
  *
  * A token comes as `Authorization: Bearer <token>`, or as the password of
  * HTTP Basic authentication (any user name), which lets a browser open
@@ -47,16 +48,28 @@ export function presentedToken(header: string | undefined): string | undefined {
 /** The challenge sent with a 401: Bearer for programs, Basic for a browser's prompt. */
 export const CHALLENGE = 'Bearer realm="wharf", Basic realm="wharf", charset="UTF-8"';
 
+/** Options of {@linkcode requireToken}. */
+export interface RequireTokenOptions {
+  /** The tokens that allow the request. */
+  tokens: readonly string[];
+  /** What needs them, for the 401's message ("reads", "uploads"). */
+  what: string;
+  /**
+   * Tokens valid for reads that do not allow this request, and what to say
+   * when one of them comes (the 403's message); absent: any token not in
+   * `tokens` is wrong.
+   */
+  readOnly?: { tokens: readonly string[]; message: string };
+}
+
 /**
- * Checks `header` against `tokens`.
+ * Checks the token an `Authorization` header carries.
  *
- * @throws {HttpError} 401 without a token, 403 with a wrong one.
+ * @throws {HttpError} 401 without a token; 403 with a read-only token
+ * (`options.readOnly`'s message) or a wrong one.
  */
-export function requireToken(
-  tokens: readonly string[],
-  header: string | undefined,
-  what: string,
-): void {
+export function requireToken(header: string | undefined, options: RequireTokenOptions): void {
+  const { tokens, what, readOnly } = options;
   const token = presentedToken(header);
   if (!token) {
     throw new HttpError(
@@ -68,7 +81,10 @@ export function requireToken(
   }
   let ok = false;
   for (const t of tokens) ok = sameSecret(token, t) || ok;
-  if (!ok) throw new HttpError(403, "Wrong token");
+  if (ok) return;
+  let reads = false;
+  for (const t of readOnly?.tokens ?? []) reads = sameSecret(token, t) || reads;
+  throw new HttpError(403, reads ? readOnly!.message : "Wrong token");
 }
 
 /** Paths anyone may read, whatever the tokens. */
@@ -78,14 +94,22 @@ function isOpen(path: string): boolean {
 }
 
 /**
- * Requires one of `tokens` on every read but the open paths (see the
- * module doc); the ingest routes check their own token. No tokens: reads
- * are open (the server then listens on loopback only).
+ * Requires one of `tokens` on every read of a path the API answers but the
+ * open paths (see the module doc); the ingest routes check their own token.
+ * A path no route answers (`known` false) needs none: it is a 404 with or
+ * without a token. No tokens: reads are open (the server then listens on
+ * loopback only).
  */
-export function readAccess(tokens: readonly string[]): MiddlewareHandler {
+export function readAccess(
+  tokens: readonly string[],
+  known: (path: string) => boolean,
+): MiddlewareHandler {
   return async (c, next) => {
-    if (tokens.length > 0 && !isOpen(c.req.path) && !c.req.path.startsWith("/api/ingest/")) {
-      requireToken(tokens, c.req.header("authorization"), "reads");
+    const path = c.req.path;
+    if (
+      tokens.length > 0 && !isOpen(path) && !path.startsWith("/api/ingest/") && known(path)
+    ) {
+      requireToken(c.req.header("authorization"), { tokens, what: "reads" });
     }
     await next();
   };

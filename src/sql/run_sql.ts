@@ -7,6 +7,7 @@
  */
 import type { Session } from "../engine/db/warehouse.ts";
 import { SqlError } from "../engine/errors.ts";
+import { copyTarget } from "./copy_target.ts";
 import { type OutputFormat, writeResult } from "./write_result.ts";
 
 /** Options of {@linkcode runSql}. */
@@ -33,7 +34,8 @@ export interface RunSqlSummary {
 /**
  * Runs each statement of `sql` in order on `session`. Query results are
  * written in `format`; in `table` and `line` formats a change says how many
- * rows it changed, and results are separated by a blank line.
+ * rows it changed (`COPY … TO 'file'`: how many it wrote to the file, since
+ * the warehouse did not change), and results are separated by a blank line.
  *
  * @throws {SqlError} DuckDB's message for the statement that failed (the ones
  * before it ran).
@@ -77,7 +79,18 @@ export async function runSql(
         summary.cut ||= cut;
       } else if (result.kind === "changed" && human) {
         const n = result.rowsChanged;
-        await write(`${n} row${n === 1 ? "" : "s"} changed\n`);
+        const rows = `${n} row${n === 1 ? "" : "s"}`;
+        // DuckDB counts a COPY's rows as changed, whichever way they go.
+        const copy = result.statementType === "COPY"
+          ? copyTarget(sql, result.index, result.count)
+          : undefined;
+        await write(
+          copy && "to" in copy
+            ? `${rows} written to ${copy.to}\n`
+            : result.statementType === "COPY" && !copy
+            ? `${rows} copied\n`
+            : `${rows} changed\n`,
+        );
       }
     }
   } catch (err) {

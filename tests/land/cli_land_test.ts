@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cliCommand, healthcareProject, REAL, REPO, runCli } from "../helpers.ts";
+import { loadConfig } from "../../src/config.ts";
+import { landUpload } from "../../src/land/land.ts";
+import { cliCommand, healthcareProject, REAL, REPO, runCli, serveLocal } from "../helpers.ts";
 import { gzip, landingProject, query } from "./helpers.ts";
 
 const CONFIG = `export default {
@@ -119,6 +121,11 @@ Deno.test("wharf land --watch lands a file once it stops changing, leaves the wa
     await waitFor(
       /failed {2}.*stray\.csv: File "stray\.csv" matches no source: .*Known sources:\n {2}members: /,
     );
+    // A name that fits a source but not its fields: the reason, and the sources as well.
+    await Deno.writeTextFile(join(dir, "members-clientA-202313.csv"), "id,name\n3,Cy\n");
+    await waitFor(
+      /failed {2}members .*members-clientA-202313\.csv: Cannot read the delivery time of "members-clientA-202313\.csv" \(source "members"\): field period is "202313", not a valid time \(expected e\.g\. 20240105_101500 or 202307\)\nRename it to fit its source's pattern\. Known sources:\n {2}members: \^members-/,
+    );
   } finally {
     child.kill("SIGTERM");
   }
@@ -132,8 +139,14 @@ Deno.test("wharf land --watch lands a file once it stops changing, leaves the wa
   }, { id: "2", name: "Bo" }]);
   // The operator finds it in the manifest too.
   assert.deepEqual(
-    await query(p.db, "select source, file_name from wharf.files where status = 'failed'"),
-    [{ source: "", file_name: "stray.csv" }],
+    await query(
+      p.db,
+      "select source, file_name from wharf.files where status = 'failed' order by batch_id",
+    ),
+    [{ source: "", file_name: "stray.csv" }, {
+      source: "members",
+      file_name: "members-clientA-202313.csv",
+    }],
   );
 });
 
@@ -415,5 +428,48 @@ Deno.test("wharf build after a delivery failed to land notes it per source read,
   const after = await runCli(["--project", p.root, "build", "-s", "+marts.visit_financials"]);
   assert.equal(after.code, 0, after.stderr);
   assert.match(after.stdout, /Done in /);
+  assert.doesNotMatch(after.stdout, /failed to land/);
+});
+
+Deno.test("wharf build after an upload and a URL failed to land says how each lands again: the upload through its endpoint or by its path with --source, the URL by the URL; both commands run", async () => {
+  await using p = await healthcareProject();
+  const good = await Deno.readTextFile(join(REAL, "waymark", "Patient-claim-clientA-202307.csv"));
+  // Client B's layout under client A's name: the header does not fit the source.
+  const wrong = await Deno.readTextFile(join(REAL, "waymark", "Patient-claim-clientB-202307.csv"));
+  const uploaded = "Patient-claim-clientA-202311.csv";
+  const failedUpload = await landUpload(await loadConfig(p.root), {
+    db: p.db,
+    source: "claims_client_a",
+    path: await p.write(`upload/${uploaded}`, wrong),
+    name: uploaded,
+  });
+  assert.equal(failedUpload.status, "failed");
+  let served = wrong;
+  await using server = serveLocal(() => new Response(served));
+  const url = `${server.base}/exports/Patient-claim-clientA-202312.csv`;
+  assert.equal((await runCli(["--project", p.root, "land", url])).code, 1);
+
+  const build = await runCli(["--project", p.root, "build", "-s", "staging.stg_claims_client_a"]);
+  assert.equal(build.code, 0, build.stderr);
+  const lines = build.stdout.split("\n");
+  const at = lines.findIndex((l) => l.startsWith("note: 2 deliveries of claims_client_a"));
+  assert.ok(at >= 0, build.stdout);
+  const wharf = `deno task wharf --project ${p.root}`;
+  const how = lines[at + 3]!.replace(/^.*; once the files are fixed, /, "");
+  assert.equal(
+    how,
+    `land it again: ${wharf} land ${url}; upload it again (POST /api/ingest/claims_client_a to wharf serve), or land it by its path: ${wharf} land --source claims_client_a path/to/${uploaded}`,
+  );
+
+  // Fixed, each lands by the command given (the upload from the user's own copy).
+  served = good;
+  const [byUrl, byPath] = how.split("; ").map((w) => w.match(/: (deno task wharf .*)$/)![1]!);
+  await p.write(`fixed/${uploaded}`, good);
+  for (const command of [byUrl!, byPath!.replace("path/to/", `${join(p.root, "fixed")}/`)]) {
+    const run = await new Deno.Command("sh", { args: ["-c", command], cwd: REPO }).output();
+    assert.equal(run.code, 0, `${command}\n${new TextDecoder().decode(run.stderr)}`);
+  }
+  const after = await runCli(["--project", p.root, "build", "-s", "staging.stg_claims_client_a"]);
+  assert.equal(after.code, 0, after.stderr);
   assert.doesNotMatch(after.stdout, /failed to land/);
 });

@@ -123,6 +123,33 @@ Deno.test("coalescence: explain is true or false, the key and explain are given 
   assert.match(get.responses["400"].description, /explain other than true or false/);
 });
 
+Deno.test("coalescence: the key's surrounding whitespace is trimmed before the lookup, and the answer names the trimmed key; blank after trimming is the missing key's 400", async () => {
+  await using p = await tempProject(SHOP);
+  await using s = await servedShop(p.root, p.db);
+  const base = "/api/coalescence/max";
+  for (const sku of ["%201001", "1001%20%20", "%091001%0A", "%C2%A01001"]) {
+    assert.deepEqual(await s.get(`${base}?sku=${sku}`), {
+      status: 200,
+      body: { price: 300, stock: 5 },
+    }, sku);
+  }
+  assert.deepEqual(await s.get(`${base}?sku=+9+`), {
+    status: 404,
+    body: { error: "No info found for sku 9" },
+  });
+  for (const sku of ["%20", "+%09+", ""]) {
+    assert.deepEqual(await s.get(`${base}?sku=${sku}`), {
+      status: 400,
+      body: { error: "Missing sku: pass ?sku=<id>" },
+    }, sku);
+  }
+  const doc = (await s.get("/openapi.json")).body;
+  const key = doc.paths["/api/coalescence/{strategy}"].get.parameters.find((
+    x: { name: string },
+  ) => x.name === "sku");
+  assert.match(key.description, /surrounding whitespace is trimmed/);
+});
+
 Deno.test("every route refuses an unknown query parameter with a 400 naming it, not only those that take some", async () => {
   await using p = await tempProject(SHOP);
   await using s = await servedShop(p.root, p.db);

@@ -211,6 +211,25 @@ Deno.test("wharf sql --output writes the results to a file, and leaves no file w
   assert.deepEqual([...Deno.readDirSync(join(p.root, "out"))].map((e) => e.name), ["claims.csv"]);
 });
 
+Deno.test("wharf sql says a COPY … TO wrote its rows to the file (the warehouse, read-only, did not change); a COPY … FROM with --write changed it", async () => {
+  await using p = await project();
+  const out = join(p.root, "claims; copy.csv");
+  const copied = await sql(p, [
+    `select 1 as one; copy (select claim_number, 'a;b' as note from marts.claims) to '${
+      out.replaceAll("'", "''")
+    }' (header)`,
+  ]);
+  assert.equal(copied.code, 0, copied.stderr);
+  assert.match(copied.stdout, new RegExp(`\\n\\n2 rows written to ${RegExp.escape(out)}\\n$`));
+  assert.equal(await Deno.readTextFile(out), "claim_number,note\nA-1,a;b\nA-2,a;b\n");
+  const loaded = await sql(p, [
+    "--write",
+    `create table marts.notes (claim_number varchar, note varchar); COPY marts.notes FROM '${out}'`,
+  ]);
+  assert.equal(loaded.code, 0, loaded.stderr);
+  assert.equal(loaded.stdout, "2 rows changed\n");
+});
+
 Deno.test("wharf sql is read-only unless --write, and says so when a change is refused", async () => {
   await using p = await project();
   const refused = await sql(p, ["create table marts.notes (note varchar)"]);

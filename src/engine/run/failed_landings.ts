@@ -8,6 +8,13 @@ import { quoteLiteral } from "../db/sql.ts";
 import type { Session } from "../db/warehouse.ts";
 import { landingTablesExist } from "./landing_rejects.ts";
 
+/**
+ * What the path of a file uploaded through the API starts with in
+ * `wharf.files` (and its `_file` lineage): `upload:<name>`. No path holds
+ * the uploaded copy once it has landed or failed.
+ */
+export const UPLOAD_PREFIX = "upload:";
+
 /** A delivery whose latest landing failed (its row in `wharf.files`). */
 export interface FailedLanding {
   /** The source the file was to land as (`wharf.files.source`). */
@@ -16,7 +23,10 @@ export interface FailedLanding {
   table: string;
   /** Its file name. */
   file: string;
-  /** The file as `wharf land` was given it (path or URL): what to land again. */
+  /**
+   * The file as `wharf land` was given it (path or URL): what to land again;
+   * `upload:<name>` ({@linkcode UPLOAD_PREFIX}) for an upload.
+   */
   path: string;
   /** The failed landing's batch (`wharf.files.batch_id`). */
   batchId: number;

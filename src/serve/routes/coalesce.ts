@@ -93,7 +93,9 @@ function describe(
         strategy: names.length ? z.enum(names as [string, ...string[]]) : z.string(),
       }),
       query: z.object({
-        [spec.key]: z.string().min(1).openapi({ description: `The ${spec.key} to answer for` }),
+        [spec.key]: z.string().min(1).openapi({
+          description: `The ${spec.key} to answer for (surrounding whitespace is trimmed)`,
+        }),
         explain: z.enum(["true", "false"]).optional().openapi({
           description: "Add which sources answered and how",
         }),
@@ -255,8 +257,9 @@ export function coalesceRoutes(deps: AppDeps): OpenAPIHono {
 }
 
 /**
- * The key's value and `explain` of a request's query string, as sent (every
- * parameter, each once), checked as the OpenAPI document describes them.
+ * The key's value, its surrounding whitespace trimmed, and `explain` of a
+ * request's query string (every parameter, each once), checked as the
+ * OpenAPI document describes them.
  *
  * @throws {HttpError} 400 for an unknown parameter (naming the known ones), a
  * parameter given twice, a missing or blank key, or an `explain` other than
@@ -278,8 +281,9 @@ function coalesceQuery(url: string, key: string): { value: string; explain: bool
     }
     if (query.getAll(name).length > 1) throw new HttpError(400, `Give ${name} once`);
   }
-  const value = query.get(key);
-  if (!value || value.trim() === "") {
+  // Keys are stored trimmed (staging cleans them): " 1" asks for "1".
+  const value = query.get(key)?.trim();
+  if (!value) {
     throw new HttpError(400, `Missing ${key}: pass ?${key}=<id>`);
   }
   const explain = query.get("explain");

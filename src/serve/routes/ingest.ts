@@ -99,7 +99,10 @@ function json(description: string, schema: z.ZodType = ErrorBody) {
 }
 
 /** Uploads and their jobs need the write token, whatever the configuration. */
-const UPLOAD_ACCESS = tokenDocs(true, "Wrong token, or uploads disabled");
+const UPLOAD_ACCESS = tokenDocs(
+  true,
+  "Wrong token, the read token (uploads need the write token), or uploads disabled",
+);
 
 /** What an upload to a known source answers. */
 const UPLOAD_RESPONSES = {
@@ -213,14 +216,23 @@ const createParser = busboy as unknown as (options: {
   limits: { fileSize: number };
 }) => MultipartParser;
 
-function authorize(ingest: IngestDeps | undefined, header: string | undefined): IngestDeps {
+/** The 403 of an upload or job sent with the read token. */
+const READ_TOKEN_UPLOAD =
+  "This token only reads: uploads need the write token (serve.token in wharf.config.ts, or WHARF_API_TOKEN)";
+
+function authorize(deps: AppDeps, header: string | undefined): IngestDeps {
+  const { ingest } = deps;
   if (!ingest) {
     throw new HttpError(
       403,
       "Uploads are disabled: configure serve.token in wharf.config.ts or WHARF_API_TOKEN",
     );
   }
-  requireToken([ingest.token], header, "uploads");
+  requireToken(header, {
+    tokens: [ingest.token],
+    what: "uploads",
+    readOnly: { tokens: deps.readTokens ?? [], message: READ_TOKEN_UPLOAD },
+  });
   return ingest;
 }
 
@@ -484,7 +496,7 @@ export function ingestRoutes(deps: AppDeps): OpenAPIHono {
   const sources = deps.ingest?.sources ?? [];
   for (const source of sources) app.openAPIRegistry.registerPath(sourceRoute(source));
   app.openapi({ ...route, hide: sources.length > 0 }, async (c) => {
-    const ingest = authorize(deps.ingest, c.req.header("authorization"));
+    const ingest = authorize(deps, c.req.header("authorization"));
     const { source } = c.req.valid("param");
     const src = ingest.sources.find((s) => s.name === source);
     if (!src) {
@@ -557,7 +569,7 @@ export function ingestRoutes(deps: AppDeps): OpenAPIHono {
     return c.json(answer.body as z.infer<typeof Landed>, answer.status as 200);
   });
   app.openapi(jobRoute, (c) => {
-    const ingest = authorize(deps.ingest, c.req.header("authorization"));
+    const ingest = authorize(deps, c.req.header("authorization"));
     const { id } = c.req.valid("param");
     const job = ingest.queue.get(id);
     if (!job) {
