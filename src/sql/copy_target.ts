@@ -6,73 +6,10 @@
  * @module
  */
 
+import { type SqlToken, sqlTokens } from "./sql_tokens.ts";
+
 /** Where a `COPY` statement's rows go: out to `file`, or in from a file. */
 export type CopyTarget = { to: string } | { from: true };
-
-interface Token {
-  kind: "word" | "string" | "other";
-  /** A word as written, a string's value, or the character. */
-  text: string;
-}
-
-/**
- * The tokens of `sql` as DuckDB reads them, comments and whitespace left
- * out: words, strings (`'…'`, `E'…'`, `$tag$…$tag$`) and single characters
- * (a quoted name `"…"` is one). Undefined when a string, quoted name or
- * comment does not end.
- */
-function tokenize(sql: string): Token[] | undefined {
-  const out: Token[] = [];
-  let i = 0;
-  while (i < sql.length) {
-    const c = sql[i]!;
-    if (/\s/.test(c)) i++;
-    else if (sql.startsWith("--", i)) {
-      const end = sql.indexOf("\n", i);
-      i = end < 0 ? sql.length : end + 1;
-    } else if (sql.startsWith("/*", i)) {
-      let depth = 1;
-      i += 2;
-      while (i < sql.length && depth > 0) {
-        if (sql.startsWith("/*", i)) (depth++, i += 2);
-        else if (sql.startsWith("*/", i)) (depth--, i += 2);
-        else i++;
-      }
-      if (depth > 0) return undefined;
-    } else if (c === "'" || c === '"') {
-      // E'…' takes backslash escapes; the E was read as a word just before.
-      const prev = out.at(-1);
-      const escapes = c === "'" && prev?.kind === "word" && /^[eE]$/.test(prev.text) &&
-        sql[i - 1] === prev.text;
-      if (escapes) out.pop();
-      let text = "";
-      i++;
-      for (;;) {
-        if (i >= sql.length) return undefined;
-        if (escapes && sql[i] === "\\") (text += sql[i + 1] ?? "", i += 2);
-        else if (sql[i] === c && sql[i + 1] === c) (text += c, i += 2);
-        else if (sql[i] === c) break;
-        else text += sql[i++];
-      }
-      i++;
-      out.push({ kind: c === "'" ? "string" : "other", text });
-    } else if (c === "$" && /^\$([A-Za-z_]\w*)?\$/.test(sql.slice(i))) {
-      const tag = /^\$([A-Za-z_]\w*)?\$/.exec(sql.slice(i))![0];
-      const end = sql.indexOf(tag, i + tag.length);
-      if (end < 0) return undefined;
-      out.push({ kind: "string", text: sql.slice(i + tag.length, end) });
-      i = end + tag.length;
-    } else if (/[A-Za-z_]/.test(c)) {
-      const word = /^[A-Za-z_][\w$]*/.exec(sql.slice(i))![0];
-      out.push({ kind: "word", text: word });
-      i += word.length;
-    } else {
-      out.push({ kind: "other", text: c });
-      i++;
-    }
-  }
-  return out;
-}
 
 /**
  * Where the rows of statement `index` (1-based) of `sql` go, when it is a
@@ -90,12 +27,14 @@ function tokenize(sql: string): Token[] | undefined {
  * assert.deepEqual(copyTarget(sql, 2, 2), { to: "out.csv" });
  * assert.deepEqual(copyTarget("COPY t FROM 'in.csv'", 1, 1), { from: true });
  * assert.equal(copyTarget(sql, 1, 2), undefined);
+ * // A quoted name ";" ends no statement.
+ * assert.deepEqual(copyTarget('select 1 as ";"; copy t to \'t.csv\'', 2, 2), { to: "t.csv" });
  * ```
  */
 export function copyTarget(sql: string, index: number, count: number): CopyTarget | undefined {
-  const tokens = tokenize(sql);
+  const tokens = sqlTokens(sql);
   if (!tokens) return undefined;
-  const statements: Token[][] = [[]];
+  const statements: SqlToken[][] = [[]];
   for (const t of tokens) {
     if (t.kind === "other" && t.text === ";") statements.push([]);
     else statements.at(-1)!.push(t);
@@ -118,6 +57,6 @@ export function copyTarget(sql: string, index: number, count: number): CopyTarge
   return undefined;
 }
 
-function isWord(t: Token | undefined, word: string): boolean {
+function isWord(t: SqlToken | undefined, word: string): boolean {
   return t?.kind === "word" && t.text.toLowerCase() === word;
 }
