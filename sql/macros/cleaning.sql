@@ -91,6 +91,9 @@ create or replace macro whole_number(t) as (
 -- "mary-ann SMITH" -> "Mary-Ann Smith", "O'NEIL" -> "O'Neil": the first
 -- letter of each word (of each part of a hyphenated word, and after a
 -- one-letter prefix with an apostrophe) upper case, the rest lower case.
+-- The apostrophe may be the typewriter one ('), the typographic one (U+2019,
+-- what Windows-1252's 0x92 is) or the modifier letter (U+02BC), and is kept
+-- as delivered: O’BRIEN -> O’Brien.
 create or replace macro proper_case(t) as
     array_to_string(
         list_transform(
@@ -99,8 +102,8 @@ create or replace macro proper_case(t) as
                 list_transform(
                     string_split(w, '-'),
                     p -> case
-                        when regexp_matches(p, '^[a-z]''[a-z]')
-                            then upper(left(p, 1)) || '''' || upper(substr(p, 3, 1)) || substr(p, 4)
+                        when regexp_matches(p, '^\pL[''\x{2019}\x{02BC}]\pL')
+                            then upper(left(p, 1)) || substr(p, 2, 1) || upper(substr(p, 3, 1)) || substr(p, 4)
                         else upper(left(p, 1)) || substr(p, 2)
                     end
                 ),

@@ -131,3 +131,37 @@ Deno.test("a ZIP+4 that lost its leading zero gets it back, and its five digits 
     [["4", "09999-1234", "known_zip"], ["6", "2130-12", "valid_zip"]],
   );
 });
+
+Deno.test("a name re-cased keeps its apostrophe, typographic ones too: O’BRIEN (0x92 in a Windows-1252 file) is O’Brien", async () => {
+  await using p = await tempProject();
+  // What a Windows export writes: 0x92 is the right single quote (U+2019), 0xC9 is É.
+  await p.write(
+    "members/Patient-membership-clientA-202306.csv",
+    Uint8Array.from(
+      `${CLIENT_A_HEADER}\n9,REN\xc9E,,O\x92BRIEN,F,1980-03-03,1 Elm St,BOSTON,MA,02130,2024-12-31\n`,
+      (ch) => ch.charCodeAt(0),
+    ),
+  );
+  await buildMembers(p, [
+    "1,ANN,,O'BRIEN,F,1980-01-02,1 Main St,Boston,MA,02130,2024-12-31",
+    "2,BEN,,D’ARCY-O’NEIL,M,1980-01-02,1 Main St,Boston,MA,02130,2024-12-31",
+    "3,CAL,,oʼneil,M,1980-01-02,1 Main St,Boston,MA,02130,2024-12-31",
+    "4,DOT,,MARY-ANN,F,1980-01-02,1 Main St,Boston,MA,02130,2024-12-31",
+    "5,EVE,,d’Arcy,F,1980-01-02,1 Main St,Boston,MA,02130,2024-12-31",
+  ]);
+  assert.deepEqual(
+    (await query(
+      p.db,
+      "select member_id, first_name, last_name from marts.members where client = 'clientA' order by 1",
+    )).map(Object.values),
+    [
+      ["1", "Ann", "O'Brien"],
+      ["2", "Ben", "D’Arcy-O’Neil"],
+      ["3", "Cal", "OʼNeil"],
+      ["4", "Dot", "Mary-Ann"],
+      // Mixed case is kept as delivered.
+      ["5", "Eve", "d’Arcy"],
+      ["9", "Renée", "O’Brien"],
+    ],
+  );
+});
