@@ -12,14 +12,20 @@ create or replace macro four_digit_year(d) as
     case when year(d) >= 1000 then d end;
 
 -- Dates as deliveries write them: 2023-10-31, 2023-10-31 00:00:00, 10/31/2023,
--- 1/1/2021, October 31, 2023, always with a four-digit year. Impossible dates
--- (11/31/2023) and years of fewer than four digits or before 1000 (1/1/21,
--- April 4, 03, 0021-01-01) give NULL: a two-digit year is not guessed.
+-- 1/1/2021, 12/31/2023 0:00 and 12/31/2023 0:00:00 (what Excel writes for a
+-- date when it saves a CSV), October 31, 2023, always with a four-digit year.
+-- A time after the date is read and dropped: the day is the date's (also when
+-- it is not midnight). Impossible dates (11/31/2023) and years of fewer than
+-- four digits or before 1000 (1/1/21, April 4, 03, 0021-01-01) give NULL: a
+-- two-digit year is not guessed.
 create or replace macro parse_date_any(t) as
     four_digit_year(
         try_strptime(
             clean_text(t),
-            ['%Y-%m-%d %H:%M:%S', '%Y-%m-%d', '%m/%d/%Y', '%B %d, %Y', '%b %d, %Y']
+            [
+                '%Y-%m-%d %H:%M:%S', '%Y-%m-%d', '%m/%d/%Y %H:%M:%S', '%m/%d/%Y %H:%M', '%m/%d/%Y',
+                '%B %d, %Y', '%b %d, %Y'
+            ]
         )::date
     );
 

@@ -80,16 +80,20 @@ Deno.test("a date needs its four-digit year: 1/1/21 is neither 2021 nor year 21,
       `select t, parse_date_any(t)::varchar as d from (values
          ('1/1/21'), ('1/1/021'), ('1/1/0999'), ('21-01-01'), ('0999-12-31'),
          ('0021-01-01 00:00:00'), ('Apr 4, 3'), ('1/1/1000'), ('2023-10-31 00:00:00'),
-         ('October 31, 2023'), ('11/31/2023')) as v(t) order by t`,
+         ('October 31, 2023'), ('11/31/2023'), ('12/31/23 0:00'), ('1/1/0999 0:00:00'),
+         ('2/30/2024 0:00')) as v(t) order by t`,
     )).map(Object.values),
     [
       ["0021-01-01 00:00:00", null],
       ["0999-12-31", null],
       ["1/1/021", null],
       ["1/1/0999", null],
+      ["1/1/0999 0:00:00", null],
       ["1/1/1000", "1000-01-01"],
       ["1/1/21", null],
       ["11/31/2023", null],
+      ["12/31/23 0:00", null],
+      ["2/30/2024 0:00", null],
       ["2023-10-31 00:00:00", "2023-10-31"],
       ["21-01-01", null],
       ["Apr 4, 3", null],
@@ -163,5 +167,52 @@ Deno.test("a name re-cased keeps its apostrophe, typographic ones too: O’BRIEN
       ["5", "Eve", "d’Arcy"],
       ["9", "Renée", "O’Brien"],
     ],
+  );
+});
+
+Deno.test("Excel's date-time text (12/31/2023 0:00, with seconds too) is a date: the member is kept, not rejected", async () => {
+  await using p = await tempProject();
+  await buildMembers(
+    p,
+    [
+      // What Excel writes for a date cell when it saves a CSV.
+      "1,ZED,,RAY,M,4/5/1970 0:00,1 Main St,Boston,MA,02130,12/31/2023 0:00",
+      "2,ANN,,SMITH,F,4/5/1970 0:00:00,1 Main St,Boston,MA,02130,6/30/2023 0:00:00",
+      // A time that is not midnight is dropped, as after 2023-10-31: the day is the date's.
+      "3,BEN,,JONES,M,4/5/1970 13:45,1 Main St,Boston,MA,02130,12/31/2023 23:59:59",
+      // The date still needs its four-digit year and its day.
+      "4,CAL,,LEE,M,4/5/70 0:00,1 Main St,Boston,MA,02130,12/31/2023 0:00",
+      "5,DOT,,KIM,F,4/5/1970 0:00,1 Main St,Boston,MA,02130,2/30/2024 0:00",
+    ],
+    ['12/31/2024 0:00,B7,"DOE, JANE A",5/6/1990 0:00,F,2 Elm St,RICHMOND,VA,23220'],
+  );
+  assert.deepEqual(
+    (await query(
+      p.db,
+      `select client, member_id, date_of_birth::varchar, membership_end_date::varchar, status
+       from marts.members order by 1, 2`,
+    )).map(Object.values),
+    [
+      ["clientA", "1", "1970-04-05", "2023-12-31", "active"],
+      ["clientA", "2", "1970-04-05", "2023-06-30", "inactive"],
+      ["clientA", "3", "1970-04-05", "2023-12-31", "active"],
+      ["clientA", "4", null, "2023-12-31", "active"],
+      ["clientB", "B7", "1990-05-06", "2024-12-31", "active"],
+    ],
+  );
+  assert.deepEqual(
+    (await query(
+      p.db,
+      "select member_id, membership_end_date_raw, _failed_checks from intermediate.int_members__rejected",
+    )).map(Object.values),
+    [["5", "2/30/2024 0:00", ["valid_membership_end_date"]]],
+  );
+  assert.deepEqual(
+    (await query(
+      p.db,
+      `select row_key->>'member_id', value, failed_check
+       from intermediate.int_members__rejected_values`,
+    )).map(Object.values),
+    [["4", "4/5/70 0:00", "valid_date_of_birth"]],
   );
 });
