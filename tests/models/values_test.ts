@@ -45,14 +45,23 @@ Deno.test("a date needs its four-digit year: 1/1/21 is neither 2021 nor year 21,
     "4,DOT,,KIM,F,1/1/2021,1 Main St,Boston,MA,02130,2024-12-31",
     '5,EVE,,ROE,F,"April 4, 2003",1 Main St,Boston,MA,02130,2024-12-31',
     "6,FAY,,DOE,F,1980-01-02,1 Main St,Boston,MA,02130,12/31/24",
+    '7,GUS,,ROY,M,"September 11, 2026",1 Main St,Boston,MA,02130,2024-12-31',
   ]);
   assert.deepEqual(
     (await query(
       p.db,
       "select member_id, date_of_birth::varchar as dob from marts.members where client = 'clientA' order by 1",
     )).map(Object.values),
-    [["1", null], ["2", null], ["3", null], ["4", "2021-01-01"], ["5", "2003-04-04"]],
+    [
+      ["1", null],
+      ["2", null],
+      ["3", null],
+      ["4", "2021-01-01"],
+      ["5", "2003-04-04"],
+      ["7", null],
+    ],
   );
+  // Unreadable or in the future, a date of birth is recorded under date_of_birth, as delivered.
   assert.deepEqual(
     (await query(
       p.db,
@@ -60,9 +69,10 @@ Deno.test("a date needs its four-digit year: 1/1/21 is neither 2021 nor year 21,
        from intermediate.int_members__rejected_values order by 1`,
     )).map(Object.values),
     [
-      ["1", "date_of_birth_raw", "1/1/21", "valid_date_of_birth"],
-      ["2", "date_of_birth_raw", "0021-01-01", "valid_date_of_birth"],
-      ["3", "date_of_birth_raw", "April 4, 03", "valid_date_of_birth"],
+      ["1", "date_of_birth", "1/1/21", "valid_date_of_birth"],
+      ["2", "date_of_birth", "0021-01-01", "valid_date_of_birth"],
+      ["3", "date_of_birth", "April 4, 03", "valid_date_of_birth"],
+      ["7", "date_of_birth", "September 11, 2026", "date_of_birth_not_after_as_of_date"],
     ],
   );
   // An end date with a two-digit year decides nothing: the member is rejected, with the text.
