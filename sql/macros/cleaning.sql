@@ -12,14 +12,20 @@ create or replace macro four_digit_year(d) as
     case when year(d) >= 1000 then d end;
 
 -- Dates as deliveries write them: 2023-10-31, 2023-10-31 00:00:00, 10/31/2023,
--- 1/1/2021, October 31, 2023, always with a four-digit year. Impossible dates
--- (11/31/2023) and years of fewer than four digits or before 1000 (1/1/21,
--- April 4, 03, 0021-01-01) give NULL: a two-digit year is not guessed.
+-- 1/1/2021, 12/31/2023 0:00 and 12/31/2023 0:00:00 (what Excel writes for a
+-- date when it saves a CSV), October 31, 2023, always with a four-digit year.
+-- A time after the date is read and dropped: the day is the date's (also when
+-- it is not midnight). Impossible dates (11/31/2023) and years of fewer than
+-- four digits or before 1000 (1/1/21, April 4, 03, 0021-01-01) give NULL: a
+-- two-digit year is not guessed.
 create or replace macro parse_date_any(t) as
     four_digit_year(
         try_strptime(
             clean_text(t),
-            ['%Y-%m-%d %H:%M:%S', '%Y-%m-%d', '%m/%d/%Y', '%B %d, %Y', '%b %d, %Y']
+            [
+                '%Y-%m-%d %H:%M:%S', '%Y-%m-%d', '%m/%d/%Y %H:%M:%S', '%m/%d/%Y %H:%M', '%m/%d/%Y',
+                '%B %d, %Y', '%b %d, %Y'
+            ]
         )::date
     );
 
@@ -91,6 +97,9 @@ create or replace macro whole_number(t) as (
 -- "mary-ann SMITH" -> "Mary-Ann Smith", "O'NEIL" -> "O'Neil": the first
 -- letter of each word (of each part of a hyphenated word, and after a
 -- one-letter prefix with an apostrophe) upper case, the rest lower case.
+-- The apostrophe may be the typewriter one ('), the typographic one (U+2019,
+-- what Windows-1252's 0x92 is) or the modifier letter (U+02BC), and is kept
+-- as delivered: O’BRIEN -> O’Brien.
 create or replace macro proper_case(t) as
     array_to_string(
         list_transform(
@@ -99,8 +108,8 @@ create or replace macro proper_case(t) as
                 list_transform(
                     string_split(w, '-'),
                     p -> case
-                        when regexp_matches(p, '^[a-z]''[a-z]')
-                            then upper(left(p, 1)) || '''' || upper(substr(p, 3, 1)) || substr(p, 4)
+                        when regexp_matches(p, '^\pL[''\x{2019}\x{02BC}]\pL')
+                            then upper(left(p, 1)) || substr(p, 2, 1) || upper(substr(p, 3, 1)) || substr(p, 4)
                         else upper(left(p, 1)) || substr(p, 2)
                     end
                 ),

@@ -268,7 +268,9 @@ export interface RowCheck {
   column?: string;
   /**
    * The column whose text a `nullify` check records as the value (default:
-   * `column`), e.g. the delivered text beside a parsed date.
+   * `column`), e.g. the delivered text beside a parsed date. The check then
+   * judges a row where either column holds a value: a text that could not be
+   * read (`column` NULL) is recorded too, under `column`.
    */
   valueFrom?: string;
 }

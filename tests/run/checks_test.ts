@@ -177,6 +177,56 @@ Deno.test("a nullify check with value_from records that column's text (the deliv
   );
 });
 
+Deno.test("a nullify check with value_from judges a row whose text could not be read, and records it under its column", async () => {
+  await using p = await tempProject({
+    "models/staging/births.sql": `select * from (values
+      (1, 'March 16, 2027', DATE '2027-03-16'),
+      (2, 'soon', NULL::DATE),
+      (3, NULL, NULL::DATE),
+      (4, '1/2/1980', DATE '1980-01-02')
+    ) t(id, born_raw, born)`,
+    "models/staging/s.yml": [
+      "models:",
+      "  - name: births",
+      "    config: { materialized: table, unique_key: id }",
+      "    checks:",
+      "      born_read: { expression: born is not null, column: born, value_from: born_raw, on_fail: nullify }",
+      "      born_by_2024:",
+      "        expression: born is null or born <= DATE '2024-01-01'",
+      "        column: born",
+      "        value_from: born_raw",
+      "        on_fail: nullify",
+    ].join("\n"),
+  });
+  const summary = await runProject("build", p.config, { db: p.db });
+  assert.ok(summary.ok, JSON.stringify(summary.results));
+  assert.deepEqual(
+    await query(p.db, "select id, born_raw, born::varchar as born from staging.births order by id"),
+    [
+      { id: 1, born_raw: "March 16, 2027", born: null },
+      { id: 2, born_raw: "soon", born: null },
+      { id: 3, born_raw: null, born: null },
+      { id: 4, born_raw: "1/2/1980", born: "1980-01-02" },
+    ],
+  );
+  // Nothing delivered (row 3) is nothing to record.
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select row_key::varchar as row_key, column_name, value, failed_check from staging.births__rejected_values order by row_key",
+    ),
+    [
+      {
+        row_key: '{"id":1}',
+        column_name: "born",
+        value: "March 16, 2027",
+        failed_check: "born_by_2024",
+      },
+      { row_key: '{"id":2}', column_name: "born", value: "soon", failed_check: "born_read" },
+    ],
+  );
+});
+
 Deno.test("wharf build prints rejected rows and nullified values of a checked model apart", async () => {
   await using p = await tempProject({
     "models/staging/people.sql": PEOPLE,

@@ -18,6 +18,7 @@ import type {
   PersistedDocs,
   ProjectNode,
   RelationRef,
+  RowCheck,
   SeedNode,
   Severity,
   TestConfig,
@@ -332,7 +333,9 @@ export function varsMacro(
  * column, value (as text; of the check's `valueFrom` column when it names
  * one), failed check, and the row's lineage columns: those whose
  * names start with `_`). A nullify check judges values only: a NULL has
- * nothing to nullify.
+ * nothing to nullify. With `valueFrom`, a row is judged when either column
+ * holds a value, so a text that could not be read (its parsed column NULL)
+ * is recorded under the column it could not become.
  */
 function checkedModel(model: ModelNode, select: string): CompiledChecks {
   const target = quoteRelation(model.layer, model.name, model.catalog);
@@ -345,11 +348,16 @@ function checkedModel(model: ModelNode, select: string): CompiledChecks {
   const failed = (names: readonly string[]) =>
     `list_has_any(_failed_checks, [${names.map(quoteLiteral).join(", ")}]::VARCHAR[])`;
   const isRejected = reject.length ? failed(reject.map((c) => c.name)) : "false";
-  // A NULL has nothing to nullify: a nullify check only judges values.
+  // A NULL has nothing to nullify: a nullify check only judges values (the column's, or
+  // the text it was read from).
+  const judged = (c: RowCheck) =>
+    c.onFail !== "nullify"
+      ? ""
+      : c.valueFrom === undefined
+      ? `${quoteIdent(c.column!)} IS NOT NULL AND `
+      : `(${quoteIdent(c.column!)} IS NOT NULL OR ${quoteIdent(c.valueFrom)} IS NOT NULL) AND `;
   const list = model.checks.map((c) =>
-    `CASE WHEN ${
-      c.onFail === "nullify" ? `${quoteIdent(c.column!)} IS NOT NULL AND ` : ""
-    }NOT coalesce((${c.expression}), false) THEN ${quoteLiteral(c.name)} END`
+    `CASE WHEN ${judged(c)}NOT coalesce((${c.expression}), false) THEN ${quoteLiteral(c.name)} END`
   );
   // One REPLACE per nullified column, whichever of its checks failed.
   const byColumn = new Map<string, string[]>();

@@ -12,7 +12,7 @@
  * @module
  */
 import { materialization } from "../materializations/index.ts";
-import { closest, levenshtein } from "../suggest.ts";
+import { closest, nameDistance } from "../suggest.ts";
 import { unsupportedKey } from "../unsupported.ts";
 import type { SourceLocation } from "../errors.ts";
 import { formatYamlPath, type ReportOptions, type YamlPath } from "../yaml/yaml_file.ts";
@@ -607,7 +607,7 @@ export function readNodeConfig(
         }
         // A key a typo away from one wharf reads is a mistake; any other is the project's own,
         // as dbt takes it (its macros read it with config.get).
-        const typo = [...known, ...NOT_YET].find((k) => levenshtein(key, k) <= 2);
+        const typo = [...known, ...NOT_YET].find((k) => nameDistance(key, k) <= 2);
         if (typo === undefined) {
           out.custom = { ...out.custom, [key]: value };
           break;
