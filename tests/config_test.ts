@@ -118,3 +118,17 @@ Deno.test("wharf land with a misspelt source key says which key and which it mea
   );
   assert.doesNotMatch(r.stderr, /Missing "pattern"/);
 });
+
+Deno.test("wharf land refuses a delimiter written as a backslash and a t before landing anything", async () => {
+  await using p = await tempProject({
+    "wharf.config.ts":
+      'export default { sources: [{ name: "visits", pattern: /^visits_.*\\.txt$/, delimiter: "\\\\t" }] };\n',
+    "in/visits_1.txt": "id\tamount\n1\t2\n",
+  });
+  const r = await runCli(["--project", p.root, "--db", p.db, "land", join(p.root, "in")]);
+  assert.equal(r.code, 2, r.stdout);
+  assert.equal(
+    r.stderr.trim(),
+    'error: Invalid delimiter "\\\\t" in sources[0] ("visits") in wharf.config.ts: a delimiter is one character, and this is 2 (a backslash and "t"): write delimiter: "\\t" for a tab',
+  );
+});

@@ -38,7 +38,28 @@ Deno.test("compileSources() checks declared columns, maxColumns and delimiters, 
   bad({ encoding: "latin1" }, /^Invalid encoding "latin1" in .*\(did you mean "latin-1"\?\)/);
   bad({ columns: ["a", "a"] }, /Duplicate column "a"/);
   bad({ maxColumns: 0 }, /Invalid "maxColumns" in sources\[0\] \("s"\).*got 0/);
-  bad({ delimiter: '"' }, /Invalid delimiter "\\"" in sources\[0\]/);
+  bad(
+    { delimiter: '"' },
+    /^Invalid delimiter "\\"" in sources\[0\] \("s"\) in wharf\.config\.ts: a quote, a digit or a line break cannot delimit fields: /,
+  );
+  // One character: a word or an escape written out is refused with what to write.
+  bad(
+    { delimiter: "\\t" },
+    /^Invalid delimiter "\\\\t" in sources\[0\] \("s"\) in wharf\.config\.ts: a delimiter is one character, and this is 2 \(a backslash and "t"\): write delimiter: "\\t" for a tab$/,
+  );
+  bad(
+    { delimiter: "tab" },
+    /: a delimiter is one character, and this is 3: write delimiter: "\\t" for a tab$/,
+  );
+  bad({ delimiter: "Pipe" }, /: write delimiter: "\|"$/);
+  bad(
+    { delimiter: "||" },
+    /this is 2: write the character, e.g\. delimiter: "\|" or ";", or "\\t" for a tab$/,
+  );
+  bad({ delimiter: "" }, /Invalid delimiter "" in sources\[0\] \("s"\).*this is 0/);
+  for (const delimiter of ["\t", "|", ";", "\u00a6"]) {
+    assert.equal(compileSources([{ name: "s", pattern: /x/, delimiter }])[0]!.delimiter, delimiter);
+  }
 });
 
 Deno.test("groupPatterns() gives each named group its own anchored pattern", () => {
