@@ -339,10 +339,14 @@ export interface FileMatch {
   fields?: Record<string, string>;
 }
 
+/** The delivery times file names may carry, as {@linkcode parseNameTimestamp} reads them. */
+export const NAME_TIME_FORMS =
+  "YYYYMM (202307), YYYYMMDD (20240105) or YYYYMMDD_HHMMSS (20240105_101500), in UTC; the date may have dashes (2024-01-05), the time colons (10:15:00), and between them a T, a space, a dash or nothing";
+
 /**
- * Parses a timestamp as file names carry them: `20240105_101500`,
- * `20240105T101500`, `20240105101500`, `20240105`, `202307`, or ISO 8601
- * (all UTC).
+ * Parses a timestamp as file names carry them ({@linkcode NAME_TIME_FORMS}):
+ * `202307`, `20240105`, `20240105_101500`, `20240105T101500`,
+ * `20240105101500`, or ISO 8601 without a zone (`2024-01-05T10:15:00`), all UTC.
  */
 export function parseNameTimestamp(text: string): Date | undefined {
   const m = /^(\d{4})-?(\d{2})(?:-?(\d{2})(?:[_T\s-]?(\d{2}):?(\d{2}):?(\d{2}))?)?$/.exec(
@@ -525,7 +529,7 @@ export function matchSource(
     if (!deliveredAt) {
       throw new FileNameError(
         name,
-        `Cannot read the delivery time of "${name}" (source "${source.name}"): field ${field} is "${stamp}", not a valid time (expected e.g. 20240105_101500 or 202307)`,
+        `Cannot read the delivery time of "${name}" (source "${source.name}"): field ${field} is "${stamp}", not a valid time: use ${NAME_TIME_FORMS}`,
         { source: source.name, pattern: source.pattern.source, field },
       );
     }

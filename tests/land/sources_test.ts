@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config.ts";
-import { ConfigError, LandingError } from "../../src/engine/errors.ts";
+import { ConfigError, FileNameError, LandingError } from "../../src/engine/errors.ts";
 import { assertRecordCounts } from "../../src/land/land_file.ts";
 import { compileSources, groupPatterns, matchSource } from "../../src/land/sources.ts";
 import { REPO } from "../helpers.ts";
@@ -97,5 +97,36 @@ Deno.test("the README's table of the healthcare project's sources names each sou
     const match = matchSource(example, config.sources);
     assert.equal(match.source.name, source, example);
     assert.equal(match.source.table, source, example);
+  }
+});
+
+Deno.test("a delivery time that cannot be read lists every form file names may carry, and each reads", () => {
+  const sources = compileSources([
+    { name: "sales", pattern: /^Store\d{3}_Sales_(?<delivered_at>[\d_T :-]+)\.csv$/ },
+  ]);
+  assert.throws(
+    () => matchSource("Store001_Sales_20241340.csv", sources),
+    (e: unknown) =>
+      e instanceof FileNameError &&
+      e.message ===
+        'Cannot read the delivery time of "Store001_Sales_20241340.csv" (source "sales"): field delivered_at is "20241340", not a valid time: use YYYYMM (202307), YYYYMMDD (20240105) or YYYYMMDD_HHMMSS (20240105_101500), in UTC; the date may have dashes (2024-01-05), the time colons (10:15:00), and between them a T, a space, a dash or nothing',
+  );
+  const read = (stamp: string) =>
+    matchSource(`Store001_Sales_${stamp}.csv`, sources).deliveredAt?.toISOString();
+  assert.equal(read("202307"), "2023-07-01T00:00:00.000Z");
+  assert.equal(read("2023-07"), "2023-07-01T00:00:00.000Z");
+  for (const day of ["20240105", "2024-01-05"]) assert.equal(read(day), "2024-01-05T00:00:00.000Z");
+  for (
+    const time of [
+      "20240105_101500",
+      "20240105T101500",
+      "20240105 101500",
+      "20240105-101500",
+      "20240105101500",
+      "2024-01-05T10:15:00",
+      "2024-01-05 10:15:00",
+    ]
+  ) {
+    assert.equal(read(time), "2024-01-05T10:15:00.000Z", time);
   }
 });
