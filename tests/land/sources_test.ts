@@ -130,3 +130,19 @@ Deno.test("a delivery time that cannot be read lists every form file names may c
     assert.equal(read(time), "2024-01-05T10:15:00.000Z", time);
   }
 });
+
+Deno.test("a source's pattern given as a string is read as new RegExp(text): case-sensitive, matching anywhere unless anchored", () => {
+  const [anchored, loose] = compileSources([
+    { name: "sales", pattern: "^sales_(?<delivered_at>\\d{8})\\.csv$" },
+    { name: "returns", pattern: "returns_\\d{8}" },
+  ]);
+  assert.deepEqual([anchored!.pattern.source, anchored!.pattern.flags], [
+    "^sales_(?<delivered_at>\\d{8})\\.csv$",
+    "",
+  ]);
+  const sources = [anchored!, loose!];
+  assert.equal(matchSource("in/sales_20240105.csv", sources).source.name, "sales");
+  assert.throws(() => matchSource("SALES_20240105.csv", sources), /matches no source/);
+  assert.throws(() => matchSource("old_sales_20240105.csv", sources), /matches no source/);
+  assert.equal(matchSource("old_returns_20240105.csv.bak", sources).source.name, "returns");
+});
