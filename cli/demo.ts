@@ -5,8 +5,8 @@
  * @module
  */
 import { Command } from "commander";
-import { join } from "node:path";
-import { globals, projectConfig, wharfCommand } from "./context.ts";
+import { join, resolve } from "node:path";
+import { globals, projectConfig, userCwd, wharfCommand } from "./context.ts";
 import {
   counted,
   failedLandingLines,
@@ -74,7 +74,9 @@ export function demoCommand(): Command {
       }
       const g = globals(self);
       const config = await projectConfig(self);
-      const dataDir = opts.data ?? join(config.root, "demo-data");
+      const dataDir = opts.data === undefined
+        ? join(config.root, "demo-data")
+        : resolve(userCwd(), opts.data);
       let total = 0;
       let done = 0;
       const started = performance.now();

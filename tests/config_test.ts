@@ -118,3 +118,49 @@ Deno.test("wharf land with a misspelt source key says which key and which it mea
   );
   assert.doesNotMatch(r.stderr, /Missing "pattern"/);
 });
+
+Deno.test("wharf land refuses a delimiter written as a backslash and a t before landing anything", async () => {
+  await using p = await tempProject({
+    "wharf.config.ts":
+      'export default { sources: [{ name: "visits", pattern: /^visits_.*\\.txt$/, delimiter: "\\\\t" }] };\n',
+    "in/visits_1.txt": "id\tamount\n1\t2\n",
+  });
+  const r = await runCli(["--project", p.root, "--db", p.db, "land", join(p.root, "in")]);
+  assert.equal(r.code, 2, r.stdout);
+  assert.equal(
+    r.stderr.trim(),
+    'error: Invalid delimiter "\\\\t" in sources[0] ("visits") in wharf.config.ts: a delimiter is one character, and this is 2 (a backslash and "t"): write delimiter: "\\t" for a tab',
+  );
+});
+
+Deno.test("a wharf.config.ts whose import is not found names the file and line and says how to import wharf", async () => {
+  await using p = await tempProject({
+    "models/staging/a.sql": "select 1 as id",
+    // The README's import, copied into a project outside wharf's folder.
+    "wharf.config.ts":
+      'import { defineConfig } from "./mod.ts";\nexport default defineConfig({ threads: 2 });\n',
+  });
+  const failed = await runCli(["--project", p.root, "ls"]);
+  assert.equal(failed.code, 2, failed.stdout);
+  const config = join(p.root, "wharf.config.ts");
+  const fix = `import { defineConfig } from "${join(REPO, "mod.ts")}"`;
+  assert.equal(
+    failed.stderr.trim(),
+    `error: Cannot load "${config}": line 1 imports a module that is not found (Module not found "file://${
+      join(p.root, "mod.ts")
+    }"): to import wharf, give the path of its mod.ts, ${fix}, or export the configuration without an import, export default { … }`,
+  );
+  // Both ways the message gives load.
+  for (
+    const text of [
+      `${fix};\nexport default defineConfig({ threads: 2 });\n`,
+      "export default { threads: 2 };\n",
+    ]
+  ) {
+    await p.write("wharf.config.ts", text);
+    const r = await runCli(["--project", p.root, "ls", "--output", "name"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), "a");
+    assert.equal((await loadConfig(p.root)).threads, 2);
+  }
+});

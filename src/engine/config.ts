@@ -9,6 +9,7 @@
  * @module
  */
 import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { ConfigError, type ProjectIssue } from "./errors.ts";
 import { checkVar, VAR_TYPES, type VarType } from "./check_var.ts";
 import { closest } from "./suggest.ts";
@@ -507,6 +508,45 @@ function resolveAttach(root: string, attach: EngineSettings["attach"]): Attached
   }).sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/** wharf's `mod.ts`, which a project's wharf.config.ts imports `defineConfig` from. */
+const WHARF_MOD = new URL("../../mod.ts", import.meta.url);
+
+/** Deno's colors in an error's message (it colors the place of a failed import). */
+// deno-lint-ignore no-control-regex
+const COLORS = /\x1b\[[0-9;]*m/g;
+
+/**
+ * The error for `file` (the project's wharf.config.ts) failing to load with
+ * `err`: Deno's message without its colors and the module cache's query
+ * (`?v=…`), the line of the config at fault, and, for an import that is not
+ * found, how a project outside wharf's folder imports wharf (by the path of
+ * its mod.ts) or that it needs no import (`export default { … }`).
+ */
+function loadError(file: string, err: unknown): ConfigError {
+  const text = (err instanceof Error ? err.message : String(err)).replace(COLORS, "")
+    .replace(/\?v=[\w-]*/g, "");
+  // Deno names the place of a failed import on a last line: `    at file:///…/wharf.config.ts:1:30`.
+  const at = /\n\s*at (\S+):(\d+):(\d+)$/.exec(text);
+  const inConfig = at !== null && at[1] === new URL(`file://${file}`).href;
+  const location = { file: "wharf.config.ts", ...(inConfig ? { line: Number(at[2]) } : {}) };
+  // Its first line: Deno's hints after it are about its own deno.json, not wharf's.
+  const detail = text.split("\n")[0]!.replace(/\.$/, "");
+  // Deno gives a syntax error of the config that code too, as `SyntaxError: …`.
+  if (
+    (err as { code?: unknown })?.code !== "ERR_MODULE_NOT_FOUND" || /^\w*Error: /.test(detail)
+  ) {
+    return new ConfigError(`Cannot load "${file}": ${text}`, { cause: err, location });
+  }
+  const path = (url: URL) => url.protocol === "file:" ? fileURLToPath(url) : url.href;
+  const importer = inConfig ? `line ${at[2]}` : at ? `${path(new URL(at[1]!))}:${at[2]}` : "it";
+  return new ConfigError(
+    `Cannot load "${file}": ${importer} imports a module that is not found (${detail}): to import wharf, give the path of its mod.ts, import { defineConfig } from "${
+      path(WHARF_MOD)
+    }", or export the configuration without an import, export default { … }`,
+    { cause: err, location },
+  );
+}
+
 /**
  * Reads the object `wharf.config.ts` in `root` exports by default (an empty
  * object when there is no such file).
@@ -544,10 +584,7 @@ export async function readConfigFile(root: string): Promise<Record<string, unkno
     url.searchParams.set("v", `${stat.mtime?.getTime() ?? 0}-${stat.size}`);
     mod = await import(url.href);
   } catch (err) {
-    throw new ConfigError(
-      `Cannot load "${file}": ${err instanceof Error ? err.message : String(err)}`,
-      { cause: err, location: { file: "wharf.config.ts" } },
-    );
+    throw loadError(file, err);
   }
   if (typeof mod.default !== "object" || mod.default === null || Array.isArray(mod.default)) {
     throw new ConfigError(

@@ -26,7 +26,10 @@ export interface SourceConfig {
   table?: string;
   /** Format; by default from the extension (`.csv .txt .tsv .psv .json .ndjson .jsonl .xlsx`, maybe `.gz`). */
   format?: FileFormat;
-  /** Delimited text: the delimiter; by default `,` for .csv, tab for .tsv, `|` for .psv, sniffed for .txt. */
+  /**
+   * Delimited text: the delimiter, one character (`"\t"` for a tab, `"|"`,
+   * `";"`); by default `,` for .csv, tab for .tsv, `|` for .psv, sniffed for .txt.
+   */
   delimiter?: string;
   /**
    * Delimited text: `utf-8`, `windows-1252` (also `cp1252`, or `latin-1`:
@@ -153,17 +156,7 @@ export function compileSources(configs: readonly SourceConfig[] = []): Source[] 
         );
       }
     }
-    if (
-      c.delimiter !== undefined &&
-      (typeof c.delimiter !== "string" || c.delimiter.length < 1 || c.delimiter.length > 4 ||
-        /["\r\n0-9]/.test(c.delimiter))
-    ) {
-      throw new ConfigError(
-        `Invalid delimiter ${
-          JSON.stringify(c.delimiter)
-        } in ${where}: use 1 to 4 characters, no quote, digit or line break`,
-      );
-    }
+    if (c.delimiter !== undefined) checkDelimiter(c.delimiter, where);
     if (c.format !== undefined && !findFormat(c.format)) {
       throw new ConfigError(
         `Invalid format ${JSON.stringify(c.format)} in ${where}: use ${
@@ -206,6 +199,49 @@ export function compileSources(configs: readonly SourceConfig[] = []): Source[] 
       groupPatterns: groupPatterns(pattern),
     };
   });
+}
+
+/**
+ * What to write for a delimiter spelt as a word or an escape, in the quotes
+ * of wharf.config.ts: `"\t"` for `tab` or for `\\t` (a backslash and a `t`).
+ */
+const DELIMITER_WORDS: Readonly<Record<string, string>> = {
+  "\\t": String.raw`"\t" for a tab`,
+  tab: String.raw`"\t" for a tab`,
+  pipe: `"|"`,
+  comma: `","`,
+  semicolon: `";"`,
+  space: `" "`,
+};
+
+/**
+ * Refuses a delimiter that is not one character, or is a quote, a digit or
+ * a line break: `"\\t"` (a backslash and a `t`) or `"tab"` would split no
+ * line of a tab-delimited file. The message says what to write.
+ *
+ * @throws {ConfigError} naming the source (`where`) and the key.
+ */
+function checkDelimiter(delimiter: unknown, where: string): void {
+  const length = typeof delimiter === "string" ? [...delimiter].length : 0;
+  if (length === 1 && !/["\r\n0-9]/.test(delimiter as string)) return;
+  const word = typeof delimiter === "string"
+    ? DELIMITER_WORDS[delimiter.trim().toLowerCase()]
+    : undefined;
+  throw new ConfigError(
+    `Invalid delimiter ${JSON.stringify(delimiter)} in ${where}: ${
+      length === 1
+        ? "a quote, a digit or a line break cannot delimit fields"
+        : typeof delimiter === "string"
+        ? `a delimiter is one character, and this is ${length}${
+          delimiter === "\\t" ? ` (a backslash and "t")` : ""
+        }`
+        : "a delimiter is one character, in quotes"
+    }: write ${
+      word
+        ? `delimiter: ${word}`
+        : String.raw`the character, e.g. delimiter: "|" or ";", or "\t" for a tab`
+    }`,
+  );
 }
 
 function compileColumns(
@@ -303,10 +339,14 @@ export interface FileMatch {
   fields?: Record<string, string>;
 }
 
+/** The delivery times file names may carry, as {@linkcode parseNameTimestamp} reads them. */
+export const NAME_TIME_FORMS =
+  "YYYYMM (202307), YYYYMMDD (20240105) or YYYYMMDD_HHMMSS (20240105_101500), in UTC; the date may have dashes (2024-01-05), the time colons (10:15:00), and between them a T, a space, a dash or nothing";
+
 /**
- * Parses a timestamp as file names carry them: `20240105_101500`,
- * `20240105T101500`, `20240105101500`, `20240105`, `202307`, or ISO 8601
- * (all UTC).
+ * Parses a timestamp as file names carry them ({@linkcode NAME_TIME_FORMS}):
+ * `202307`, `20240105`, `20240105_101500`, `20240105T101500`,
+ * `20240105101500`, or ISO 8601 without a zone (`2024-01-05T10:15:00`), all UTC.
  */
 export function parseNameTimestamp(text: string): Date | undefined {
   const m = /^(\d{4})-?(\d{2})(?:-?(\d{2})(?:[_T\s-]?(\d{2}):?(\d{2}):?(\d{2}))?)?$/.exec(
@@ -489,7 +529,7 @@ export function matchSource(
     if (!deliveredAt) {
       throw new FileNameError(
         name,
-        `Cannot read the delivery time of "${name}" (source "${source.name}"): field ${field} is "${stamp}", not a valid time (expected e.g. 20240105_101500 or 202307)`,
+        `Cannot read the delivery time of "${name}" (source "${source.name}"): field ${field} is "${stamp}", not a valid time: use ${NAME_TIME_FORMS}`,
         { source: source.name, pattern: source.pattern.source, field },
       );
     }

@@ -222,7 +222,7 @@ Deno.test("a file that matches no source is refused with the known sources; --so
       assert.ok(e instanceof ConfigError);
       assert.equal(
         e.message.split("\nRename")[0],
-        '2 files cannot be landed as named (nothing was landed):\n  "odd-name.csv": matches no source\n  "HospitalABC_Visit_20241399_000000.txt": Cannot read the delivery time of "HospitalABC_Visit_20241399_000000.txt" (source "visits"): field delivered_at is "20241399_000000", not a valid time (expected e.g. 20240105_101500 or 202307)',
+        '2 files cannot be landed as named (nothing was landed):\n  "odd-name.csv": matches no source\n  "HospitalABC_Visit_20241399_000000.txt": Cannot read the delivery time of "HospitalABC_Visit_20241399_000000.txt" (source "visits"): field delivered_at is "20241399_000000", not a valid time: use YYYYMM (202307), YYYYMMDD (20240105) or YYYYMMDD_HHMMSS (20240105_101500), in UTC; the date may have dashes (2024-01-05), the time colons (10:15:00), and between them a T, a space, a dash or nothing',
       );
       return true;
     },

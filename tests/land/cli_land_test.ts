@@ -124,7 +124,7 @@ Deno.test("wharf land --watch lands a file once it stops changing, leaves the wa
     // A name that fits a source but not its fields: the reason, and the sources as well.
     await Deno.writeTextFile(join(dir, "members-clientA-202313.csv"), "id,name\n3,Cy\n");
     await waitFor(
-      /failed {2}members .*members-clientA-202313\.csv: Cannot read the delivery time of "members-clientA-202313\.csv" \(source "members"\): field period is "202313", not a valid time \(expected e\.g\. 20240105_101500 or 202307\)\nRename it to fit its source's pattern\. Known sources:\n {2}members: \^members-/,
+      /failed {2}members .*members-clientA-202313\.csv: Cannot read the delivery time of "members-clientA-202313\.csv" \(source "members"\): field period is "202313", not a valid time: use YYYYMM \(202307\), YYYYMMDD \(20240105\) or YYYYMMDD_HHMMSS \(20240105_101500\), in UTC; .* a dash or nothing\nRename it to fit its source's pattern\. Known sources:\n {2}members: \^members-/,
     );
   } finally {
     child.kill("SIGTERM");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config.ts";
-import { ConfigError, LandingError } from "../../src/engine/errors.ts";
+import { ConfigError, FileNameError, LandingError } from "../../src/engine/errors.ts";
 import { assertRecordCounts } from "../../src/land/land_file.ts";
 import { compileSources, groupPatterns, matchSource } from "../../src/land/sources.ts";
 import { REPO } from "../helpers.ts";
@@ -38,7 +38,28 @@ Deno.test("compileSources() checks declared columns, maxColumns and delimiters, 
   bad({ encoding: "latin1" }, /^Invalid encoding "latin1" in .*\(did you mean "latin-1"\?\)/);
   bad({ columns: ["a", "a"] }, /Duplicate column "a"/);
   bad({ maxColumns: 0 }, /Invalid "maxColumns" in sources\[0\] \("s"\).*got 0/);
-  bad({ delimiter: '"' }, /Invalid delimiter "\\"" in sources\[0\]/);
+  bad(
+    { delimiter: '"' },
+    /^Invalid delimiter "\\"" in sources\[0\] \("s"\) in wharf\.config\.ts: a quote, a digit or a line break cannot delimit fields: /,
+  );
+  // One character: a word or an escape written out is refused with what to write.
+  bad(
+    { delimiter: "\\t" },
+    /^Invalid delimiter "\\\\t" in sources\[0\] \("s"\) in wharf\.config\.ts: a delimiter is one character, and this is 2 \(a backslash and "t"\): write delimiter: "\\t" for a tab$/,
+  );
+  bad(
+    { delimiter: "tab" },
+    /: a delimiter is one character, and this is 3: write delimiter: "\\t" for a tab$/,
+  );
+  bad({ delimiter: "Pipe" }, /: write delimiter: "\|"$/);
+  bad(
+    { delimiter: "||" },
+    /this is 2: write the character, e.g\. delimiter: "\|" or ";", or "\\t" for a tab$/,
+  );
+  bad({ delimiter: "" }, /Invalid delimiter "" in sources\[0\] \("s"\).*this is 0/);
+  for (const delimiter of ["\t", "|", ";", "\u00a6"]) {
+    assert.equal(compileSources([{ name: "s", pattern: /x/, delimiter }])[0]!.delimiter, delimiter);
+  }
 });
 
 Deno.test("groupPatterns() gives each named group its own anchored pattern", () => {
@@ -77,4 +98,51 @@ Deno.test("the README's table of the healthcare project's sources names each sou
     assert.equal(match.source.name, source, example);
     assert.equal(match.source.table, source, example);
   }
+});
+
+Deno.test("a delivery time that cannot be read lists every form file names may carry, and each reads", () => {
+  const sources = compileSources([
+    { name: "sales", pattern: /^Store\d{3}_Sales_(?<delivered_at>[\d_T :-]+)\.csv$/ },
+  ]);
+  assert.throws(
+    () => matchSource("Store001_Sales_20241340.csv", sources),
+    (e: unknown) =>
+      e instanceof FileNameError &&
+      e.message ===
+        'Cannot read the delivery time of "Store001_Sales_20241340.csv" (source "sales"): field delivered_at is "20241340", not a valid time: use YYYYMM (202307), YYYYMMDD (20240105) or YYYYMMDD_HHMMSS (20240105_101500), in UTC; the date may have dashes (2024-01-05), the time colons (10:15:00), and between them a T, a space, a dash or nothing',
+  );
+  const read = (stamp: string) =>
+    matchSource(`Store001_Sales_${stamp}.csv`, sources).deliveredAt?.toISOString();
+  assert.equal(read("202307"), "2023-07-01T00:00:00.000Z");
+  assert.equal(read("2023-07"), "2023-07-01T00:00:00.000Z");
+  for (const day of ["20240105", "2024-01-05"]) assert.equal(read(day), "2024-01-05T00:00:00.000Z");
+  for (
+    const time of [
+      "20240105_101500",
+      "20240105T101500",
+      "20240105 101500",
+      "20240105-101500",
+      "20240105101500",
+      "2024-01-05T10:15:00",
+      "2024-01-05 10:15:00",
+    ]
+  ) {
+    assert.equal(read(time), "2024-01-05T10:15:00.000Z", time);
+  }
+});
+
+Deno.test("a source's pattern given as a string is read as new RegExp(text): case-sensitive, matching anywhere unless anchored", () => {
+  const [anchored, loose] = compileSources([
+    { name: "sales", pattern: "^sales_(?<delivered_at>\\d{8})\\.csv$" },
+    { name: "returns", pattern: "returns_\\d{8}" },
+  ]);
+  assert.deepEqual([anchored!.pattern.source, anchored!.pattern.flags], [
+    "^sales_(?<delivered_at>\\d{8})\\.csv$",
+    "",
+  ]);
+  const sources = [anchored!, loose!];
+  assert.equal(matchSource("in/sales_20240105.csv", sources).source.name, "sales");
+  assert.throws(() => matchSource("SALES_20240105.csv", sources), /matches no source/);
+  assert.throws(() => matchSource("old_sales_20240105.csv", sources), /matches no source/);
+  assert.equal(matchSource("old_returns_20240105.csv.bak", sources).source.name, "returns");
 });

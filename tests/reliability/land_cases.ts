@@ -693,7 +693,7 @@ defineCase({
     assert.equal(r.code, 2);
     assert.equal(
       r.stderr.split("\n").slice(0, 2).join("\n"),
-      'error: 1 file cannot be landed as named (nothing was landed):\n  "20241340_000000_bad.csv": Cannot read the delivery time of "20241340_000000_bad.csv" (source "stamped"): field delivered_at is "20241340_000000", not a valid time (expected e.g. 20240105_101500 or 202307)',
+      'error: 1 file cannot be landed as named (nothing was landed):\n  "20241340_000000_bad.csv": Cannot read the delivery time of "20241340_000000_bad.csv" (source "stamped"): field delivered_at is "20241340_000000", not a valid time: use YYYYMM (202307), YYYYMMDD (20240105) or YYYYMMDD_HHMMSS (20240105_101500), in UTC; the date may have dashes (2024-01-05), the time colons (10:15:00), and between them a T, a space, a dash or nothing',
     );
     assert.equal(await Deno.stat(p.db).then(() => true, () => false), false);
   },

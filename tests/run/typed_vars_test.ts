@@ -141,3 +141,40 @@ Deno.test("the healthcare project declares as_of_date a date: a bad one stops th
   );
   assert.equal(r.stdout, "");
 });
+
+Deno.test("a variable declared an integer is named so, in --vars and in a unit test's overrides", async () => {
+  await using p = await tempProject({
+    "wharf.config.ts":
+      `export default { vars: { min_points: { default: 0, type: "integer" } } };\n`,
+    "models/marts/points.sql": "select wharf_var('min_points')::int as min_points",
+    "models/marts/unit_tests.yml": `unit_tests:
+  - name: points_given
+    model: points
+    overrides:
+      vars: { min_points: 2.5 }
+    given: []
+    expect:
+      rows: [{ min_points: 2 }]
+`,
+  });
+  const given = await runCli([
+    "--project",
+    p.root,
+    "--db",
+    p.db,
+    "build",
+    "--vars",
+    "min_points=x",
+  ]);
+  assert.equal(given.code, 2, given.stdout);
+  assert.match(
+    given.stderr,
+    /^error: Invalid value of "min_points" in --vars \(wharf\.config\.ts declares it an integer\): "x" is no/,
+  );
+  const r = await runCli(["--project", p.root, "--db", p.db, "build"]);
+  assert.equal(r.code, 2, r.stdout);
+  assert.match(
+    r.stderr,
+    /unit_tests\[0\]\.overrides\.vars\.min_points: "2\.5" is no .*\(the project declares "min_points" an integer\)/,
+  );
+});

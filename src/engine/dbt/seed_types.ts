@@ -19,6 +19,7 @@
  * @module
  */
 import { csvRecords } from "../project/csv_records.ts";
+import { withArticle } from "../with_article.ts";
 
 /** What agate may infer for a column, in its order of preference. */
 const KINDS = ["number", "date", "datetime", "isodatetime", "boolean"] as const;
@@ -244,7 +245,7 @@ export function seedTypes(
       ? "BOOLEAN"
       : "VARCHAR";
     types[name] = type;
-    if (type === "VARCHAR") continue;
+    if (kind === undefined) continue; // VARCHAR
     for (const { value, line } of values[i]!) {
       const why = value.trim().toLowerCase() === "null"
         ? "which DuckDB reads as text, not as a missing value (leave the field empty)"
@@ -260,7 +261,7 @@ export function seedTypes(
       const fix = type === "INTEGER" && why.includes("range") ? "bigint" : "varchar";
       problems.push(
         `column "${name}" reads as ${
-          kind === "number" ? "a number" : `a ${kind}`
+          withArticle(kind)
         } for dbt (agate), so dbt-duckdb creates it as ${dbtType}, and line ${line} holds ${
           JSON.stringify(value)
         }, ${why}: dbt seed fails on it too; set its type, e.g. column_types: { ${

@@ -25,6 +25,7 @@ import {
   type SelectorAtom,
   unknownMethod,
 } from "./select.ts";
+import { withArticle } from "../with_article.ts";
 
 /** The file dbt reads selectors from, at the project root. */
 export const SELECTORS_FILE = "selectors.yml";
@@ -123,7 +124,7 @@ function readSet(
     if (spec) items.push(spec);
   });
   if (items.length === 0) {
-    file.report(path, `a ${op} needs at least one definition besides exclude:`);
+    file.report(path, `${withArticle(op)} needs at least one definition besides exclude:`);
     return undefined;
   }
   const set: SelectorSpec = { op, items };

@@ -11,6 +11,7 @@ import { z } from "../zod.ts";
 import type { Session, Warehouse } from "../db/warehouse.ts";
 import type { ModelConfig, ModelNode } from "../types.ts";
 import { keysOf, mapping } from "../yaml/yaml_schema.ts";
+import { withArticle } from "../with_article.ts";
 
 /** The compiled SQL a materialization compiles a model from (see {@linkcode MaterializeInput}). */
 export interface CompiledSelect {
@@ -262,7 +263,7 @@ export function defineMaterialization<C, P>(def: MaterializationDefinition<C, P>
 
 /** The settings of a materialization that reads no key of its own. */
 export function noSettings(name: string): z.ZodType<Record<string, never>, unknown> {
-  return mapping(`a ${name} model's config`, {});
+  return mapping(`${withArticle(name)} model's config`, {});
 }
 
 /** The parts of a materialization whose build needs nothing beyond its `sql`. */

@@ -49,6 +49,7 @@ import type {
 } from "../types.ts";
 import { describe, type YamlFile } from "../yaml/yaml_file.ts";
 import { asList, readValue } from "../yaml/yaml_schema.ts";
+import { withArticle } from "../with_article.ts";
 
 /** A model with its configuration, before its SQL is rendered and parsed. */
 export type ConfiguredModel = Omit<ModelNode, "sql" | "refs" | "checkRefs" | "columnLineage">;
@@ -354,7 +355,9 @@ export function mergeConfig(
     if (entry?.config?.hooks && findMaterialization(config.materialized)!.inlined) {
       entry.file.report(
         [...entry.path, "config"],
-        `a ${config.materialized} model is not built, so its hooks would never run: remove them`,
+        `${
+          withArticle(config.materialized)
+        } model is not built, so its hooks would never run: remove them`,
       );
     }
     if (entry && model.contract && model.checks.length) {

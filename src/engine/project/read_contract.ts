@@ -23,6 +23,7 @@ import type {
 import { describe, type YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
 import { flag, isRecord, mapping, readValue, text, textList } from "../yaml/yaml_schema.ts";
 import type { DeclaredTest } from "./read_yaml.ts";
+import { withArticle } from "../with_article.ts";
 
 /** The constraint types wharf enforces or tests, as dbt names them. */
 export const CONSTRAINT_TYPES: readonly ConstraintType[] = [
@@ -278,7 +279,9 @@ export function settleContract(input: ContractInput): SettledContract {
     if (c.columns.length > 1 && c.type !== "not_null") {
       file.report(
         c.path,
-        `a ${c.type} constraint over several columns is enforced only by a table or incremental model with an enforced contract (a ${m.name} model's constraints are tested, one column at a time)`,
+        `a ${c.type} constraint over several columns is enforced only by a table or incremental model with an enforced contract (${
+          withArticle(m.name)
+        } model's constraints are tested, one column at a time)`,
       );
       continue;
     }

@@ -24,6 +24,7 @@ import {
   text,
   textList,
 } from "../yaml/yaml_schema.ts";
+import { withArticle } from "../with_article.ts";
 
 /** A unit test as declared, its inputs not yet resolved. */
 export interface DeclaredUnitTest {
@@ -285,10 +286,10 @@ export function resolveUnitTests(
       const problem = type && ["string", "number", "boolean"].includes(typeof value)
         ? checkVar(type, String(value))
         : type && `${describe(value)} is no ${type}`;
-      if (problem) {
+      if (type && problem) {
         d.file.report(
           [...d.path, "overrides", "vars", name],
-          `${problem} (the project declares "${name}" a ${type})`,
+          `${problem} (the project declares "${name}" ${withArticle(type)})`,
         );
       }
       if (!names.vars || names.vars.includes(name)) continue;

@@ -7,6 +7,7 @@ import type { EngineConfig } from "../config.ts";
 import { UsageError } from "../errors.ts";
 import { checkVar } from "../check_var.ts";
 import { closest } from "../suggest.ts";
+import { withArticle } from "../with_article.ts";
 
 /**
  * The configuration with the variables of `--vars` over the project's:
@@ -43,7 +44,9 @@ export function withCommandVars<C extends EngineConfig>(
     const problem = type && checkVar(type, value);
     if (problem) {
       throw new UsageError(
-        `Invalid value of "${name}" in --vars (wharf.config.ts declares it a ${type}): ${problem}`,
+        `Invalid value of "${name}" in --vars (wharf.config.ts declares it ${
+          withArticle(type)
+        }): ${problem}`,
       );
     }
   }
