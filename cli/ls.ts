@@ -152,6 +152,7 @@ export function lsCommand(): Command {
         );
         const rows = ids.map((id) => {
           const n = cp.graph.nodes.get(id)!;
+          const compiled = cp.compiled.get(id);
           return {
             id: n.id,
             type: isSnapshot(n) ? "snapshot" : n.kind,
@@ -162,7 +163,10 @@ export function lsCommand(): Command {
               : n.kind === "source"
               ? n.relation.split(".").at(-2)!
               : "",
-            materialized: n.kind === "model" ? n.config.materialized : n.kind === "seed"
+            // What builds it (a model with row checks is a table), as compiled.
+            materialized: compiled?.kind === "model"
+              ? compiled.materialized
+              : n.kind === "seed"
               ? "seed" // dbt's name, which config.materialized: selects (a seed is loaded as a table)
               : "",
             tags: nodeTags(n),

@@ -21,6 +21,7 @@ import type { Warehouse } from "../engine/db/warehouse.ts";
 import { quoteRelation, relationIdSql, splitRelation } from "../engine/db/sql.ts";
 import type { ProjectNode, SourceNode } from "../engine/types.ts";
 import { relationOf } from "../engine/graph/build_graph.ts";
+import { builtMaterialization } from "../engine/materializations/index.ts";
 import { type Layout, layoutGraph } from "./layout.ts";
 import { relativePaths } from "./relative_paths.ts";
 
@@ -295,7 +296,11 @@ export async function buildManifest(
         ? `Landed table (${files.get(relation)?.length ?? 0} files)`
         : n.description,
       path: "path" in n ? n.path : null,
-      materialized: n.kind === "model" ? n.config.materialized : n.kind === "seed" ? "seed" : null,
+      materialized: n.kind === "model"
+        ? builtMaterialization(n).name
+        : n.kind === "seed"
+        ? "seed"
+        : null,
       tags: n.kind === "model" || n.kind === "exposure"
         ? (n.kind === "model" ? n.config.tags : n.tags)
         : n.kind === "seed"

@@ -92,8 +92,9 @@ export interface ProjectIssue {
    */
   unsupported?: boolean;
   /**
-   * Not a problem but a warning: something dbt ignores, and wharf too,
-   * saying so (`warning: <location>: <message>` before anything runs).
+   * Not a problem but a warning: something dbt ignores or accepts, and
+   * wharf too, saying so (a described column the model's SELECT does not
+   * give): `warning: <location>: <message>` before anything runs.
    */
   warning?: boolean;
 }

@@ -358,3 +358,89 @@ Deno.test("the docs manifest and GET /api/models show rejected rows and nullifie
     await snapshots.close();
   }
 });
+
+Deno.test("a model with checks and no materialized is reported as the table it is built as: ls, the manifests, the docs and GET /api/models", async () => {
+  await using p = await tempProject({
+    "models/staging/people.sql": PEOPLE,
+    "models/staging/s.yml":
+      "models:\n  - name: people\n    checks:\n      valid_id: id is not null\n",
+    "models/staging/plain.sql": "select 1 as id",
+  });
+  assert.ok((await runProject("build", p.config, { db: p.db })).ok);
+  assert.deepEqual(
+    await query(
+      p.db,
+      "select table_name, table_type from information_schema.tables where table_schema = 'staging' order by all",
+    ),
+    [
+      { table_name: "people", table_type: "BASE TABLE" },
+      { table_name: "people__rejected", table_type: "BASE TABLE" },
+      { table_name: "plain", table_type: "VIEW" },
+    ],
+  );
+  const built = { "staging.people": "table", "staging.plain": "view" };
+  const ls = await runCli(["ls", "--json"], p.root);
+  assert.equal(ls.code, 0, ls.stderr);
+  const rows = JSON.parse(ls.stdout) as { id: string; materialized: string }[];
+  assert.deepEqual(Object.fromEntries(rows.map((r) => [r.id, r.materialized])), built);
+  const dbtLs = await runCli([
+    "ls",
+    "--output",
+    "json",
+    "--output-keys",
+    "name",
+    "config.materialized",
+  ], p.root);
+  assert.equal(dbtLs.code, 0, dbtLs.stderr);
+  assert.deepEqual(
+    dbtLs.stdout.trim().split("\n").map((l) => JSON.parse(l)),
+    [
+      { name: "people", "config.materialized": "table" },
+      { name: "plain", "config.materialized": "view" },
+    ],
+  );
+  // `ls` wrote target/manifest.json, dbt's manifest; selection reads the same config.
+  const dbtManifest = JSON.parse(await Deno.readTextFile(`${p.root}/target/manifest.json`)) as {
+    nodes: Record<string, { name: string; config: { materialized: string } }>;
+  };
+  assert.deepEqual(
+    Object.fromEntries(
+      Object.values(dbtManifest.nodes).map((n) => [n.name, n.config.materialized]),
+    ),
+    { people: "table", plain: "view" },
+  );
+  const selected = await runCli([
+    "ls",
+    "--output",
+    "name",
+    "-s",
+    "config.materialized:table",
+  ], p.root);
+  assert.equal(selected.stdout.trim(), "people", selected.stderr);
+  const wh = await openWarehouse(p.db, { readOnly: true });
+  try {
+    const manifest = await buildManifest(await inspectProject(p.config, p.db), wh);
+    assert.deepEqual(
+      Object.fromEntries(
+        manifest.nodes.filter((n) => n.kind === "model").map((n) => [n.id, n.materialized]),
+      ),
+      built,
+    );
+  } finally {
+    wh.close();
+  }
+  const { deps, snapshots } = await prepareServer(p.config, { db: p.db, log: () => {} });
+  try {
+    const app = createApp(deps);
+    const { models } = await (await app.request("/api/models")).json() as {
+      models: { id: string; materialized: string }[];
+    };
+    assert.deepEqual(Object.fromEntries(models.map((m) => [m.id, m.materialized])), built);
+    const one = await (await app.request("/api/models/staging/people")).json() as {
+      materialized: string;
+    };
+    assert.equal(one.materialized, "table");
+  } finally {
+    await snapshots.close();
+  }
+});

@@ -15,7 +15,7 @@ import type { CompiledProject } from "../compile/compile_project.ts";
 import type { EngineConfig } from "../config.ts";
 import { quoteIdent, splitRelation } from "../db/sql.ts";
 import { pathInPackage } from "../compile/target_paths.ts";
-import { isSnapshot, writtenOptions } from "../materializations/index.ts";
+import { builtMaterialization, isSnapshot, writtenOptions } from "../materializations/index.ts";
 import { dbtGlobalMacros } from "./dbt_global_macros.ts";
 import { dbtName } from "../graph/dbt_name.ts";
 import { DBT_VERSION } from "../dbt/dbt_version.ts";
@@ -715,8 +715,10 @@ export async function dbtManifest(
   /**
    * A model's (or snapshot's) config as the manifest records it: its
    * configs as written (a dbt project's merged from its levels, a plain
-   * project's YAML), and null for what it does not set, as dbt leaves them
-   * (`incremental_strategy` among them: not the default wharf runs).
+   * project's YAML) but `materialized`, what builds it (`table` for a
+   * model with row checks), and null for what it does not set, as dbt
+   * leaves them (`incremental_strategy` among them: not the default wharf
+   * runs).
    */
   const configOf = (n: ModelNode, materialized: string) => {
     const snapshot = isSnapshot(n);
@@ -802,7 +804,6 @@ export async function dbtManifest(
   const unitTests: Record<string, ManifestEntry> = {};
   for (const id of graph.order) {
     const n = graph.nodes.get(id)!;
-    const compiled = cp.compiled.get(id);
     switch (n.kind) {
       case "model": {
         if (isSnapshot(n)) {
@@ -811,9 +812,7 @@ export async function dbtManifest(
         }
         const raw = await textOf(n.path);
         const [path, fqn] = placeNode(n, "model");
-        const materialized = compiled?.kind === "model" && compiled.materialized !== "table"
-          ? compiled.materialized
-          : n.config.materialized;
+        const materialized = builtMaterialization(n).name;
         nodes[uid(id)] = {
           ...common(n),
           name: dbtName(n),

@@ -23,7 +23,7 @@ import type {
   Severity,
   TestConfig,
 } from "../types.ts";
-import { materialization } from "../materializations/index.ts";
+import { builtMaterialization, materialization } from "../materializations/index.ts";
 import { eventTimeFilter } from "../materializations/incremental_strategies/event_time_filter.ts";
 import type { CompiledUnitTest } from "./compile_unit_test.ts";
 
@@ -48,7 +48,7 @@ export interface CompiledModel {
   kind: "model";
   id: string;
   relation: string;
-  /** The materialization that builds it (`table` for a view or table with row checks). */
+  /** The materialization that builds it (`builtMaterialization`: `table` for a model with row checks). */
   materialized: string;
   /** The model's SELECT with ephemeral models inlined. */
   select: string;
@@ -535,13 +535,13 @@ export function compileNode(
         ...(node.persistDocs ? { persistDocs: node.persistDocs } : {}),
         ...(node.renderedAtRun ? { renderedAtRun: true as const } : {}),
       } as const;
-      const m = materialization(node.config.materialized);
+      const m = builtMaterialization(node);
       if (node.checks.length && m.checks) {
         const checked = checkedModel(node, select);
         const statements = [...checked.statements, checked.cleanup];
         return {
           ...base,
-          materialized: "table",
+          materialized: m.name,
           sql: checked.statements[0],
           script: `${statements.join(";\n\n")};\n`,
           parts: {},

@@ -31,6 +31,7 @@ import type {
 } from "../project/merge_config.ts";
 import { disabledTarget } from "../project/merge_config.ts";
 import { parseNodes, type SqlParser } from "../project/parse_nodes.ts";
+import { checkYamlColumns } from "../project/check_yaml_columns.ts";
 import {
   type DeclaredUnitTest,
   parseInputCall,
@@ -2086,7 +2087,14 @@ export async function loadDbtProject(
         unrenderedConfig: unrenderedConfig({ test: [...tree, own] }, texts.get(path)),
       }];
     }),
-    entries: new Map(),
+    // Where each model's properties are, for the problems of its columns found when it is parsed.
+    entries: new Map(
+      models.filter((m) => m.props && rendered.has(m.id!)).map((m) => [m.id!, {
+        file: m.props!.file,
+        path: m.props!.path,
+        columnPaths: m.props!.columnPaths,
+      }]),
+    ),
     issues: [],
   };
   const seeds: SeedNode[] = [];
@@ -2708,7 +2716,16 @@ export async function loadDbtProject(
         })),
       }
       : {}),
-    issues: [...issues, ...yamlIssues, ...parsed.issues],
+    issues: [
+      ...issues,
+      ...yamlIssues,
+      ...parsed.issues,
+      // dbt accepts such columns: each is a warning.
+      ...checkYamlColumns(parsed.models, tests, {
+        known: parsed.columns,
+        entries: configured.entries,
+      }, { dbt: true }),
+    ],
   };
   const renderAtRun = (id: string): WarehouseRenderer<RenderedSql> => (answered) => {
     const file = relations.get(id)!;

@@ -11,7 +11,7 @@
 import { basename, extname, relative } from "node:path";
 import type { Graph } from "./build_graph.ts";
 import type { ProjectNode, SourceNode } from "../types.ts";
-import { isSnapshot, writtenOptions } from "../materializations/index.ts";
+import { builtMaterialization, isSnapshot, writtenOptions } from "../materializations/index.ts";
 
 /** What methods may know beside a node: its project. */
 export interface SelectionContext {
@@ -133,13 +133,14 @@ function dbtConfigOf(n: { dbtConfig?: Record<string, unknown> }): Record<string,
 /**
  * A node's config as dbt's `config.<key>:` reads it: as written, as the
  * manifest records it (no default wharf runs by: a model that sets no
- * `incremental_strategy` has none; `unique_key` a column or a list).
+ * `incremental_strategy` has none; `unique_key` a column or a list), and
+ * `materialized` what builds it (`table` for a model with row checks).
  */
 function nodeConfig(n: ProjectNode): Record<string, unknown> {
   if (n.kind === "model") {
     return {
       ...writtenOptions(n),
-      materialized: n.config.materialized,
+      materialized: builtMaterialization(n).name,
       tags: n.config.tags,
       enabled: n.config.enabled,
       ...(n.config.writtenUniqueKey === undefined ? {} : { unique_key: n.config.writtenUniqueKey }),

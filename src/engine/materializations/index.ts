@@ -69,6 +69,29 @@ export function findMaterialization(name: string): Materialization | undefined {
 }
 
 /**
+ * The materialization a loaded model is built by: `table` for a model with
+ * row checks (a view's rows are judged once, into the table and its
+ * quarantine), else the one its config names. What compile builds and
+ * what `wharf ls`, the manifests and the API report.
+ *
+ * @throws {Error} for a name no materialization has: a bug, not a user error.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { builtMaterialization } from "./index.ts";
+ *
+ * const config = { materialized: "view", uniqueKey: [], tags: [], enabled: true, options: {} };
+ * assert.equal(builtMaterialization({ config, checks: [] }).name, "view");
+ * const checks = [{ name: "valid_id", expression: "id > 0", onFail: "reject" as const }];
+ * assert.equal(builtMaterialization({ config, checks }).name, "table");
+ * ```
+ */
+export function builtMaterialization(model: Pick<ModelNode, "config" | "checks">): Materialization {
+  const m = materialization(model.config.materialized);
+  return model.checks.length && m.checks ? table : m;
+}
+
+/**
  * The materialization of a loaded model (whose name was checked when the
  * project was loaded).
  *

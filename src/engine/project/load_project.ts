@@ -17,6 +17,7 @@ import type { ProjectIssue } from "../errors.ts";
 import { parseSql } from "../db/parse_sql.ts";
 import { openParseCache } from "../db/parse_cache.ts";
 import { discoverFiles } from "./discover_files.ts";
+import { checkYamlColumns } from "./check_yaml_columns.ts";
 import { mergeConfig } from "./merge_config.ts";
 import { jinjaHint, parseNodes, type SqlParser } from "./parse_nodes.ts";
 import { readYaml } from "./read_yaml.ts";
@@ -266,6 +267,10 @@ export async function loadProject(
       ...seedIssues,
       ...renderIssues,
       ...parsed.issues,
+      ...checkYamlColumns(parsed.models, configured.genericTests, {
+        known: parsed.columns,
+        entries: configured.entries,
+      }),
       // Plain SQL is run as it is: Jinja in --inline SQL would reach DuckDB's parser.
       ...(options.inline !== undefined && /\{\{|\{%/.test(options.inline)
         ? [{

@@ -47,7 +47,7 @@ import type {
   Severity,
   TestConfig,
 } from "../types.ts";
-import { describe, type YamlFile } from "../yaml/yaml_file.ts";
+import { describe, type YamlFile, type YamlPath } from "../yaml/yaml_file.ts";
 import { asList, readValue } from "../yaml/yaml_schema.ts";
 import { withArticle } from "../with_article.ts";
 
@@ -77,14 +77,25 @@ export interface ConfiguredProject {
   /** Generic tests of enabled models and of seeds. */
   genericTests: GenericTestNode[];
   singularTests: ConfiguredTest[];
-  /** Where each model's YAML entry is, for problems found later (e.g. in its checks). */
-  entries: Map<string, { file: YamlFile; path: readonly (string | number)[] }>;
+  /**
+   * Where each model's YAML entry is, for problems found later (e.g. in its
+   * checks), and each of its `columns:`.
+   */
+  entries: Map<string, ModelEntryPlace>;
   /**
    * The SELECT of each model without a file of its own (a snapshot defined
    * in YAML), by id, and the line of its YAML file it is written at.
    */
   definitions?: Map<string, { sql: string; line: number }>;
   issues: ProjectIssue[];
+}
+
+/** Where a model's YAML entry is in its file, and each of its `columns:`. */
+export interface ModelEntryPlace {
+  file: YamlFile;
+  path: YamlPath;
+  /** Where each of the model's `columns` is declared, in their order. */
+  columnPaths?: readonly YamlPath[];
 }
 
 /** The default configuration of a model without YAML. */
@@ -277,7 +288,7 @@ export function mergeConfig(
   const issues: ProjectIssue[] = [];
   const modelEntries = match(yaml.models, files.models, "model");
   const seedEntries = match(yaml.seeds, files.seeds, "seed");
-  const entries = new Map<string, { file: YamlFile; path: readonly (string | number)[] }>();
+  const entries = new Map<string, ModelEntryPlace>();
   const usedTestNames = new Set<string>();
   const genericTests: GenericTestNode[] = [];
   const addTests = (
@@ -351,7 +362,9 @@ export function mergeConfig(
       ...(settled.contract ? { contract: settled.contract } : {}),
       ...(entry?.config?.hooks ? { hooks: entry.config.hooks } : {}),
     };
-    if (entry) entries.set(id, { file: entry.file, path: entry.path });
+    if (entry) {
+      entries.set(id, { file: entry.file, path: entry.path, columnPaths: entry.columnPaths });
+    }
     if (entry?.config?.hooks && findMaterialization(config.materialized)!.inlined) {
       entry.file.report(
         [...entry.path, "config"],
@@ -421,7 +434,7 @@ export function mergeConfig(
       checks: [],
       ...(entry.config?.hooks ? { hooks: entry.config.hooks } : {}),
     };
-    entries.set(id, { file: entry.file, path: entry.path });
+    entries.set(id, { file: entry.file, path: entry.path, columnPaths: entry.columnPaths });
     const before = genericTests.length;
     addTests(node, entry);
     if (!config.enabled) genericTests.splice(before);

@@ -10,6 +10,7 @@ import type { ProjectIssue } from "../errors.ts";
 import type { ParseResult } from "../db/parse_sql.ts";
 import { closest } from "../suggest.ts";
 import { columnLineage } from "./column_lineage.ts";
+import { findMaterialization } from "../materializations/index.ts";
 import { outputColumns } from "./output_columns.ts";
 import type { ConfiguredModel, ConfiguredProject } from "./merge_config.ts";
 import { extractRelations, lineColumn, trimSql, varReads } from "./relations.ts";
@@ -123,15 +124,22 @@ export function jinjaHint(text: string, nodes: readonly { id: string; name: stri
  * Parses the rendered SQL of `project`'s models and singular tests, and
  * its models' check expressions.
  *
- * @returns the nodes, and every problem (each in the file and at the line
- * the user wrote).
+ * @returns the nodes; the columns of each model (lower case, by id) where
+ * its SELECT names them all and its relation has no others (a snapshot's
+ * has its validity columns); and every problem (each in the file and at
+ * the line the user wrote).
  */
 export async function parseNodes(
   project: ConfiguredProject,
   rendered: ReadonlyMap<string, RenderedSql>,
   parse: SqlParser,
   options: ParseNodesOptions = {},
-): Promise<{ models: ModelNode[]; tests: SingularTestNode[]; issues: ProjectIssue[] }> {
+): Promise<{
+  models: ModelNode[];
+  tests: SingularTestNode[];
+  columns: Map<string, readonly string[]>;
+  issues: ProjectIssue[];
+}> {
   const issues: ProjectIssue[] = [];
   const texts = [
     ...project.models.map((m) => ({ id: m.id, path: m.path, sql: rendered.get(m.id) })),
@@ -197,14 +205,25 @@ export async function parseNodes(
     }
   }
 
+  // The columns each model's SELECT gives, where it names them all.
+  const selected = new Map<string, string[]>();
+  for (const model of project.models) {
+    const p = parsed.get(model.id);
+    const columns = p && outputColumns(p.ast);
+    if (columns) selected.set(model.id, columns);
+  }
   if (options.plainSql) {
     for (const model of project.models) {
       const entry = project.entries.get(model.id);
-      const p = parsed.get(model.id);
-      const columns = p && outputColumns(p.ast);
+      const columns = selected.get(model.id);
       if (entry && columns) checkConfigColumns(model, columns, entry);
     }
   }
+  // A snapshot's table has its validity columns besides its SELECT's.
+  const columns = new Map(
+    project.models.filter((m) => !findMaterialization(m.config.materialized)?.snapshot)
+      .flatMap((m) => selected.has(m.id) ? [[m.id, selected.get(m.id)!] as const] : []),
+  );
 
   // Check expressions: the relations they read are dependencies too.
   const checked = models.flatMap((m) => m.checks.map((check) => ({ model: m, check })));
@@ -239,7 +258,7 @@ export async function parseNodes(
       }
     }
   });
-  return { models, tests, issues };
+  return { models, tests, columns, issues };
 }
 
 /**

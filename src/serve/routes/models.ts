@@ -9,6 +9,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { quoteIdent, quoteRelation } from "../../engine/db/sql.ts";
 import type { ModelNode } from "../../engine/types.ts";
+import { builtMaterialization } from "../../engine/materializations/index.ts";
 import type { AppDeps } from "../deps.ts";
 import { HttpError } from "../errors.ts";
 import { closest } from "../../engine/suggest.ts";
@@ -245,7 +246,7 @@ export function modelRoutes(deps: AppDeps): OpenAPIHono {
         layer: m.layer,
         name: m.name,
         description: m.description,
-        materialized: m.config.materialized,
+        materialized: builtMaterialization(m).name,
         last_status: b?.status ?? null,
         last_built_at: b?.ended_at ?? null,
         rows: b?.rows ?? null,
@@ -287,7 +288,7 @@ export function modelRoutes(deps: AppDeps): OpenAPIHono {
       layer: m.layer,
       name: m.name,
       description: m.description,
-      materialized: m.config.materialized,
+      materialized: builtMaterialization(m).name,
       tags: m.config.tags,
       checks: m.checks,
       columns,
