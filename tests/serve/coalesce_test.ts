@@ -59,7 +59,7 @@ Deno.test("the OpenAPI document says member_id is required, as a request without
   assert.deepEqual([param.in, param.required, param.description], [
     "query",
     true,
-    "The member_id to answer for",
+    "The member_id to answer for (surrounding whitespace is trimmed)",
   ]);
   assert.equal((await app.request("/api/coalescence/max")).status, 400);
 });
