@@ -4,13 +4,16 @@
  *
  * @module
  */
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import type { ResolvedConfig } from "../src/config.ts";
 import { UsageError } from "../src/engine/errors.ts";
 import { resolveTargetSpec } from "../src/engine/target_spec.ts";
-import { taskCommand } from "../src/demo/task_command.ts";
+import { shellArg, taskCommand } from "../src/demo/task_command.ts";
 import { load } from "./load.ts";
+
+/** wharf's clone: the folder of the deno.json whose task runs it. */
+const REPO = join(import.meta.dirname!, "..");
 
 /** Global options, as parsed. */
 export interface GlobalOptions {
@@ -141,28 +144,13 @@ export async function projectConfig(
  */
 export function wharfCommand(
   config: { root: string; db: string; warehouse: string },
-  program = `${taskCommand(Deno.execPath(), Deno.version.deno)} wharf`,
+  program = `${
+    taskCommand(Deno.execPath(), Deno.version.deno, { cwd: userCwd(), repo: REPO })
+  } wharf`,
 ): string {
   return `${program}${config.root === userCwd() ? "" : ` --project ${shellArg(config.root)}`}${
     config.db === config.warehouse ? "" : ` --db ${shellArg(config.db)}`
   }`;
-}
-
-/**
- * `text` as one argument of a POSIX shell command line: as it is when it
- * holds only characters no shell treats specially, single-quoted otherwise.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { shellArg } from "./context.ts";
- *
- * assert.equal(shellArg("in/a.csv"), "in/a.csv");
- * assert.equal(shellArg("in/Bob's file.csv"), `'in/Bob'\\''s file.csv'`);
- * ```
- */
-export function shellArg(text: string): string {
-  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
 /** Collects a repeatable option's values (`-s a -s b`). */

@@ -9,7 +9,7 @@ import type { RunSummary } from "../src/engine/run/run_project.ts";
 import { type FailedLanding, UPLOAD_PREFIX } from "../src/engine/run/failed_landings.ts";
 import type { Command } from "commander";
 import { UsageError } from "../src/engine/errors.ts";
-import { shellArg } from "./context.ts";
+import { shellArg } from "../src/demo/task_command.ts";
 import { load } from "./load.ts";
 import { setSay } from "../src/engine/say.ts";
 

@@ -29,8 +29,9 @@ Deno.test("deno task --config <wharf>/deno.json wharf … from a project's folde
     "wharf.config.ts":
       'export default { sources: [{ name: "members", pattern: /^members_\\d+\\.csv$/ }] };\n',
     "models/.keep": "",
-    "in/members_1.csv": "id,name\n1,Ann\n2,Bo\n",
+    "in/members_1.csv": "id,name\n1,Ann\n2,Bo\n3,Cy,extra\n",
     "q.sql": "select count(*) as n from raw.members",
+    "models/staging/stg_members.sql": "select * from raw.members\n",
   });
   // The project is the folder the task was started from; `in/` and `--db` are read there.
   const land = await taskFrom(p.root, ["--db", "wh.duckdb", "land", "in/"]);
@@ -65,6 +66,17 @@ Deno.test("deno task --config <wharf>/deno.json wharf … from a project's folde
   ]);
   assert.equal(other.code, 0, other.stderr + other.stdout);
   assert.match(other.stdout, /"n": ?"?2/);
+  // The commands build's notes suggest run from the folder it was started in.
+  const build = await taskFrom(p.root, ["--db", "wh.duckdb", "build"]);
+  assert.equal(build.code, 0, build.stderr + build.stdout);
+  assert.ok(
+    (build.stdout + build.stderr).includes(
+      `see wharf.rejects (deno task --config ${join(REPO, "deno.json")} wharf --db ${
+        join(p.root, "wh.duckdb")
+      } sql`,
+    ),
+    build.stdout + build.stderr,
+  );
 });
 
 Deno.test("deno task --config <wharf>/deno.json wharf demo --data DIR writes the deliveries under the folder it was started from", async () => {
